@@ -1,0 +1,119 @@
+"""Who may see which country, resolved once per request (or task) and then read cheaply."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from guardian.models import GroupObjectPermission, UserObjectPermission
+
+from .models import Country, Membership
+
+PARTNER_MANAGERS_GROUP = "Partner managers"
+AUDITORS_GROUP = "Auditors"
+PARTNER_PERMISSION = "manage_partnership"
+AUDITOR_PERMISSION = "audit_country"
+
+PARTNER_MANAGER = "partner_manager"
+AUDITOR = "auditor"
+
+
+@dataclass(frozen=True)
+class MembershipInfo:
+    organisation_id: int
+    role: str
+    status: str
+
+
+@dataclass
+class Access:
+    user_id: int | None = None
+    memberships: dict[int, MembershipInfo] = field(default_factory=dict)
+    partner_country_ids: frozenset[int] = frozenset()
+    auditor_country_ids: frozenset[int] = frozenset()
+    is_platform_admin: bool = False
+
+    @property
+    def member_country_ids(self) -> frozenset[int]:
+        return frozenset(cid for cid, m in self.memberships.items() if m.status == Membership.Status.ACTIVE)
+
+    @property
+    def country_ids(self) -> frozenset[int]:
+        """Every country this person may see at all."""
+        return self.member_country_ids | self.partner_country_ids | self.auditor_country_ids
+
+    def can_view(self, country_id: int) -> bool:
+        return country_id in self.country_ids
+
+    def role_in(self, country_id: int) -> str | None:
+        """The strongest role held in a country: a membership role, partner_manager or auditor."""
+        if country_id in self.member_country_ids:
+            return self.memberships[country_id].role
+        if country_id in self.partner_country_ids:
+            return PARTNER_MANAGER
+        if country_id in self.auditor_country_ids:
+            return AUDITOR
+        return None
+
+    def is_country_admin(self, country_id: int) -> bool:
+        return self.role_in(country_id) == Membership.Role.COUNTRY_ADMIN
+
+    def can_write(self, country_id: int) -> bool:
+        return self.role_in(country_id) in {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
+
+    @property
+    def is_partner_manager(self) -> bool:
+        return bool(self.partner_country_ids)
+
+    @property
+    def is_auditor(self) -> bool:
+        return bool(self.auditor_country_ids)
+
+
+ANONYMOUS = Access()
+
+
+def _memberships_of(user_id: int) -> dict[int, MembershipInfo]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # SECURITY DEFINER: the only read of tenant rows allowed before a country context.
+            cursor.execute(
+                "SELECT country_id, organisation_id, role, status FROM portal_memberships_of(%s)", [user_id]
+            )
+        else:
+            cursor.execute(
+                "SELECT country_id, organisation_id, role, status FROM tenants_membership WHERE user_id = %s",
+                [user_id],
+            )
+        return {row[0]: MembershipInfo(row[1], row[2], row[3]) for row in cursor.fetchall()}
+
+
+def _assigned_country_ids(user, codename: str, group_name: str, group_ids: set[int], group_names: set[str]) -> frozenset[int]:
+    """Countries on which the person holds `codename` as a guardian object permission, counted
+    only while they belong to the role's group (removing them from it withdraws every assignment)."""
+    if group_name not in group_names:
+        return frozenset()
+    content_type = ContentType.objects.get_for_model(Country)
+    direct = UserObjectPermission.objects.filter(
+        user_id=user.pk, content_type=content_type, permission__codename=codename
+    ).values_list("object_pk", flat=True)
+    via_group = GroupObjectPermission.objects.filter(
+        group_id__in=group_ids, content_type=content_type, permission__codename=codename
+    ).values_list("object_pk", flat=True)
+    return frozenset(int(pk) for pk in direct.union(via_group))
+
+
+def access_for(user) -> Access:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    groups = list(Group.objects.filter(user=user).values_list("id", "name"))
+    group_ids = {gid for gid, _ in groups}
+    group_names = {name for _, name in groups}
+    return Access(
+        user_id=user.pk,
+        memberships=_memberships_of(user.pk),
+        partner_country_ids=_assigned_country_ids(user, PARTNER_PERMISSION, PARTNER_MANAGERS_GROUP, group_ids, group_names),
+        auditor_country_ids=_assigned_country_ids(user, AUDITOR_PERMISSION, AUDITORS_GROUP, group_ids, group_names),
+        is_platform_admin=user.is_superuser,
+    )

@@ -1,0 +1,140 @@
+"""PostgreSQL pieces of the isolation model: row-level security, composite foreign keys, the
+runtime role and its grants. Every operation is a no-op on SQLite (the embedded demo mode)."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.db import connection as default_connection
+from django.db import migrations
+
+log = logging.getLogger(__name__)
+
+# One function decides which countries a transaction may see; every policy calls it. The two
+# settings are transaction-local (set_config(..., true)); with neither set, the array is empty.
+ALLOWED_COUNTRIES_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION portal_allowed_country_ids() RETURNS bigint[]
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT COALESCE(
+        string_to_array(
+            NULLIF(concat_ws(',',
+                NULLIF(current_setting('portal.country_id', true), ''),
+                NULLIF(current_setting('portal.country_ids', true), '')), ''),
+            ',')::bigint[],
+        ARRAY[]::bigint[])
+$$;
+"""
+
+# The one deliberate window through row-level security: which countries is a person a member
+# of? Needed before any country context exists (to decide which one to open). It returns ids
+# and roles of the asking person only, and runs with its owner's rights.
+MEMBERSHIPS_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION portal_memberships_of(p_user_id bigint)
+RETURNS TABLE (country_id bigint, organisation_id bigint, role varchar, status varchar)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT m.country_id, m.organisation_id, m.role, m.status
+    FROM tenants_membership m WHERE m.user_id = p_user_id
+$$;
+REVOKE ALL ON FUNCTION portal_memberships_of(bigint) FROM PUBLIC;
+"""
+
+
+def _is_postgres(schema_editor) -> bool:
+    return schema_editor.connection.vendor == "postgresql"
+
+
+class RunPostgresSQL(migrations.RunSQL):
+    """RunSQL that does nothing on other databases."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if _is_postgres(schema_editor):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if _is_postgres(schema_editor):
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+def enable_row_level_security(table: str) -> RunPostgresSQL:
+    """ENABLE and FORCE row-level security on a tenant table, with the country policy."""
+    return RunPostgresSQL(
+        sql=[
+            f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+            f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',
+            f'CREATE POLICY country_isolation ON "{table}" '
+            f"USING (country_id = ANY (portal_allowed_country_ids())) "
+            f"WITH CHECK (country_id = ANY (portal_allowed_country_ids()))",
+        ],
+        reverse_sql=[
+            f'DROP POLICY IF EXISTS country_isolation ON "{table}"',
+            f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY',
+            f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY',
+        ],
+    )
+
+
+def same_country_foreign_key(table: str, column: str, parent_table: str) -> RunPostgresSQL:
+    """A composite foreign key (column, country_id) → parent (id, country_id): a row can never
+    point at a parent row of another country, whatever the application does."""
+    name = f"{table}_{column}_same_country_fk"[:63]
+    return RunPostgresSQL(
+        sql=f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" FOREIGN KEY ("{column}", "country_id") '
+        f'REFERENCES "{parent_table}" ("id", "country_id") DEFERRABLE INITIALLY DEFERRED',
+        reverse_sql=f'ALTER TABLE "{table}" DROP CONSTRAINT IF EXISTS "{name}"',
+    )
+
+
+def runtime_role_name() -> str:
+    url = getattr(settings, "APP_DATABASE_URL", "")
+    return unquote(urlsplit(url).username or settings.APP_DB_USER_DEFAULT) if url else settings.APP_DB_USER_DEFAULT
+
+
+def runtime_role_password() -> str | None:
+    url = getattr(settings, "APP_DATABASE_URL", "")
+    password = urlsplit(url).password if url else None
+    return unquote(password) if password else None
+
+
+# Tables the runtime role may read and append to but never change or remove rows from.
+APPEND_ONLY_TABLES: list[str] = ["tenants_countryevent"]
+
+
+def ensure_runtime_role(connection=default_connection, *, extra_grants: str = "") -> str:
+    """Create the runtime role if missing (login, no superuser, no BYPASSRLS, owns nothing) and
+    grant it what the portal needs on this database. Runs as the owning role after migrate."""
+    if connection.vendor != "postgresql":
+        return ""
+    role = runtime_role_name()
+    password = runtime_role_password()
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        if cursor.fetchone()[0] == role:
+            return role  # already running as the runtime role (e.g. a test flush): nothing to grant
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [role])
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                f"CREATE ROLE {qn(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT"
+            )
+            log.info("Created the runtime database role %s", role)
+        elif row[0] or row[1]:
+            raise RuntimeError(
+                f"The runtime role {role} is a superuser or has BYPASSRLS: row-level security would not "
+                "apply to it. Use a plain role for APP_DATABASE_URL."
+            )
+        if password:
+            cursor.execute(f"ALTER ROLE {qn(role)} PASSWORD %s", [password])
+        cursor.execute("SELECT current_database()")
+        database = cursor.fetchone()[0]
+        cursor.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {qn(database)} TO {qn(role)}")
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {qn(role)}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {qn(role)}")
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {qn(role)}")
+        cursor.execute(f"GRANT EXECUTE ON FUNCTION portal_memberships_of(bigint) TO {qn(role)}")
+        for table in APPEND_ONLY_TABLES:
+            cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {qn(table)} FROM {qn(role)}")
+        if extra_grants:
+            cursor.execute(extra_grants.format(role=qn(role)))
+    return role

@@ -1,0 +1,107 @@
+"""Country scoping: the fail-closed ORM manager and the transaction-scoped setting that
+PostgreSQL row-level security reads (DESIGN §4).
+
+Three layers hold a country's rows apart, and none of them trusts the others:
+1. this module's `country_context`, without which tenant querysets raise instead of returning rows;
+2. the ORM filter that every tenant queryset carries (`country_id IN <scope>`);
+3. PostgreSQL row-level security, which admits a row only when its `country_id` is in the
+   transaction's `portal.country_id` / `portal.country_ids` setting.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.db import connection, models, transaction
+
+
+class NoCountryContext(RuntimeError):
+    """A tenant table was queried outside `country_context`: refusing rather than leaking."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    country_ids: frozenset[int]
+
+
+_scope: ContextVar[Scope | None] = ContextVar("portal_country_scope", default=None)
+
+
+def current_scope() -> Scope | None:
+    return _scope.get()
+
+
+def scoped_country_ids() -> frozenset[int]:
+    scope = _scope.get()
+    if scope is None:
+        raise NoCountryContext(
+            "Tenant data was queried outside a country context. Wrap the work in "
+            "tenants.isolation.country_context(...); Celery tasks open it from their country argument."
+        )
+    return scope.country_ids
+
+
+def _ids(countries: Iterable[object]) -> frozenset[int]:
+    ids = set()
+    for country in countries:
+        ids.add(int(getattr(country, "pk", country)))
+    return frozenset(ids)
+
+
+def _apply_database_setting(country_ids: frozenset[int]) -> None:
+    """Set the row-level-security setting for the current transaction only (is_local = true)."""
+    if connection.vendor != "postgresql":
+        return
+    ordered = sorted(country_ids)
+    single = str(ordered[0]) if len(ordered) == 1 else ""
+    several = ",".join(str(i) for i in ordered) if len(ordered) > 1 else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('portal.country_id', %s, true), set_config('portal.country_ids', %s, true)",
+            [single, several],
+        )
+
+
+@contextmanager
+def country_context(*countries: object) -> Iterator[Scope]:
+    """Open a transaction in which the given countries' rows (Country objects or ids) are visible.
+
+    With no argument the scope is empty: tenant queries run but see no rows. Contexts nest; the
+    inner one replaces the outer for its duration and the outer setting comes back after it.
+    """
+    flat: list[object] = []
+    for country in countries:
+        if isinstance(country, (list, tuple, set, frozenset)):
+            flat.extend(country)
+        else:
+            flat.append(country)
+    scope = Scope(_ids(flat))
+    outer = _scope.get()
+    token = _scope.set(scope)
+    try:
+        with transaction.atomic():
+            _apply_database_setting(scope.country_ids)
+            yield scope
+            # On success, give the enclosing transaction its own setting back. On failure the
+            # savepoint rollback already restores it.
+            if len(connection.atomic_blocks) > 1:
+                _apply_database_setting(outer.country_ids if outer is not None else frozenset())
+    finally:
+        _scope.reset(token)
+
+
+class TenantQuerySet(models.QuerySet):
+    pass
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
+    """The manager of every tenant table: scoped to the current country context, and failing
+    closed (NoCountryContext) outside one."""
+
+    use_in_migrations = False
+
+    def get_queryset(self) -> TenantQuerySet:
+        country_ids = scoped_country_ids()
+        return super().get_queryset().filter(country_id__in=country_ids)

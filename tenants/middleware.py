@@ -1,0 +1,47 @@
+"""Per-request resolution of the person's access and the country in the URL, and the
+transaction in which row-level security sees exactly the countries this request may see."""
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+
+from .access import access_for
+from .authentication import user_from_bearer
+from .isolation import country_context
+from .models import Country
+
+COUNTRY_IN_PATH = re.compile(r"^/(?:c|api/v1/countries)/(?P<code>[A-Za-z]{2})(?:/|$)")
+
+
+class CountryScopeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        resolved = user_from_bearer(request)
+        if resolved is not None:
+            request.portal_bearer = resolved
+            request.user = resolved[0]
+        access = access_for(request.user)
+        request.access = access
+        request.country = None
+        scope = access.country_ids
+        match = COUNTRY_IN_PATH.match(request.path_info)
+        if match:
+            country = Country.objects.filter(code=match["code"].upper()).first()
+            # A country the person may not see is left unresolved; views answer 404 for it.
+            if country is not None and access.can_view(country.pk):
+                request.country = country
+                scope = frozenset({country.pk})
+            else:
+                scope = frozenset()
+        with country_context(scope):
+            response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        return response
+
+    def process_exception(self, request, exception):
+        transaction.set_rollback(True)
+        return None

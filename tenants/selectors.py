@@ -1,0 +1,48 @@
+"""Reads of the tenants app, already scoped to what the asking person may see."""
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from .access import Access
+from .models import Country, CountryEvent, Membership, Organisation
+
+
+def country_list_visible(*, access: Access) -> QuerySet[Country]:
+    return Country.objects.filter(pk__in=access.country_ids).order_by("name")
+
+
+def country_get_visible(*, access: Access, code: str) -> Country | None:
+    """The country with this code if the person may see it, else None (callers answer 404)."""
+    code = (code or "").upper()
+    if len(code) != 2 or not code.isalpha():
+        return None
+    return Country.objects.filter(code=code, pk__in=access.country_ids).first()
+
+
+def organisation_list(*, country: Country) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(country=country).annotate(member_count=Count("memberships")).order_by("name")
+
+
+def organisation_get(*, country: Country, pk) -> Organisation | None:
+    try:
+        return organisation_list(country=country).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def membership_list(*, country: Country, organisation: Organisation | None = None) -> QuerySet[Membership]:
+    qs = Membership.objects.filter(country=country).select_related("user", "organisation")
+    if organisation is not None:
+        qs = qs.filter(organisation=organisation)
+    return qs.order_by("user__last_name", "user__first_name", "user__username")
+
+
+def membership_get(*, country: Country, pk) -> Membership | None:
+    try:
+        return membership_list(country=country).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def event_list(*, country: Country) -> QuerySet[CountryEvent]:
+    return CountryEvent.objects.filter(country=country).order_by("-sequence")

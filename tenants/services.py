@@ -1,0 +1,258 @@
+"""Writes of the tenants app: organisations, members and invitations. Each is transactional,
+checks the actor's role, and records an event on the country's chain."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .access import Access
+from .isolation import country_context
+from .ledger import event_record
+from .models import Country, Invitation, Membership, Organisation, PlatformSettings
+
+User = get_user_model()
+INVITATION_SALT = "portal.invitation"
+
+
+class ServiceError(Exception):
+    """A refusal a person can act on. `field` names the input at fault, when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotAllowed(ServiceError):
+    """The actor can see the object but their role does not allow this change."""
+
+
+def _require_country_admin(access: Access, country: Country) -> str:
+    if not access.is_country_admin(country.pk):
+        raise NotAllowed("Only a country admin of this country can do this.")
+    return access.role_in(country.pk) or ""
+
+
+# --- Organisations ---------------------------------------------------------------------------------
+
+def organisation_kind_is_open(kind: str) -> bool:
+    if kind in Organisation.ALWAYS_OPEN:
+        return True
+    return kind in set(PlatformSettings.load().open_organisation_kinds or [])
+
+
+@transaction.atomic
+def organisation_create(*, country: Country, by, access: Access, name: str, kind: str, acronym: str = "") -> Organisation:
+    role = _require_country_admin(access, country)
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("Enter the organisation's name.", field="name")
+    if kind not in Organisation.Kind.values:
+        raise ServiceError("Choose a kind of organisation from the list.", field="kind")
+    if not organisation_kind_is_open(kind):
+        raise ServiceError(
+            f"The programme is not yet open to {Organisation.Kind(kind).label.lower()} organisations. "
+            "Ministries and public agencies can join now; the platform will announce when others can.",
+            field="kind",
+        )
+    with country_context(country):
+        if Organisation.objects.filter(name__iexact=name).exists():
+            raise ServiceError(f"{country.name} already has an organisation called {name}.", field="name")
+        organisation = Organisation.objects.create(country=country, name=name, kind=kind, acronym=(acronym or "").strip())
+        event_record(country=country, action="organisation.created", actor=by, actor_role=role,
+                     target=organisation, payload={"kind": kind})
+    return organisation
+
+
+# --- Members and invitations ----------------------------------------------------------------------
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps({"c": invitation.country_id, "i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT)
+
+
+def invitation_link(invitation: Invitation) -> str:
+    return f"{settings.PORTAL_BASE_URL.rstrip('/')}/accounts/invitation/{invitation_token(invitation)}/"
+
+
+@transaction.atomic
+def member_invite(
+    *, country: Country, by, access: Access, email: str, first_name: str, last_name: str,
+    organisation: Organisation, role: str, job_title: str = "",
+) -> Membership:
+    """Add a person to a country. Someone with an account joins at once; anyone else gets an
+    account that stays inactive until they accept the emailed invitation and set a password."""
+    actor_role = _require_country_admin(access, country)
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ServiceError("Enter an email address in the form name@example.org.", field="email") from None
+    if role not in Membership.Role.values:
+        raise ServiceError("Choose a role: country admin, officer or viewer.", field="role")
+    if organisation.country_id != country.pk:
+        raise ServiceError("Choose one of this country's organisations.", field="organisation")
+    user = User.objects.filter(email__iexact=email).order_by("pk").first()
+    invited = user is None
+    if invited:
+        if not (first_name or "").strip() or not (last_name or "").strip():
+            raise ServiceError("Enter the person's first and last name.", field="first_name")
+        user = User(username=_free_username(email), email=email, first_name=first_name.strip(),
+                    last_name=last_name.strip(), is_active=False)
+        user.set_unusable_password()
+        user.save()
+    with country_context(country):
+        if Membership.objects.filter(user=user).exists():
+            raise ServiceError(f"{email} is already a member of {country.name}.", field="email")
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(
+                    country=country, user=user, organisation=organisation, role=role,
+                    job_title=(job_title or "").strip(),
+                    status=Membership.Status.INVITED if invited or not user.is_active else Membership.Status.ACTIVE,
+                )
+        except IntegrityError:
+            raise ServiceError(f"{email} is already a member of {country.name}.", field="email") from None
+        invitation = None
+        if membership.status == Membership.Status.INVITED:
+            invitation = Invitation.objects.create(
+                country=country, membership=membership, nonce=secrets.token_hex(16), invited_by=by,
+                expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+            )
+        event_record(country=country, action="member.invited" if invitation else "member.added", actor=by,
+                     actor_role=actor_role, target=membership,
+                     payload={"role": role, "organisation": organisation.pk})
+    if invitation is not None:
+        from . import tasks  # tasks import services; the import is deferred to break the cycle
+
+        invitation_id, country_id = invitation.pk, country.pk
+        transaction.on_commit(lambda: tasks.invitation_send.delay(invitation_id=invitation_id, country_id=country_id))
+    return membership
+
+
+def _free_username(email: str) -> str:
+    base = email.split("@", 1)[0][:100] or "member"
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+def invitation_send(*, invitation_id: int, country_id: int) -> bool:
+    """Email the invitation link (run by a worker). Returns False if there is nothing to send."""
+    from django.core.mail import send_mail
+
+    with country_context(country_id):
+        invitation = (
+            Invitation.objects.select_related("membership__user", "membership__organisation", "country")
+            .filter(pk=invitation_id, accepted_at__isnull=True).first()
+        )
+        if invitation is None or not invitation.nonce:
+            return False
+        user = invitation.membership.user
+        send_mail(
+            subject=f"You are invited to the {invitation.country.name} AI onboarding portal",
+            message=(
+                f"Hello {user.first_name},\n\n"
+                f"You have been invited to join {invitation.membership.organisation.name} on the "
+                f"Sovereign AI Onboarding Portal as {invitation.membership.get_role_display().lower()}.\n\n"
+                f"Choose your password here (the link works until {invitation.expires_at:%d %B %Y}):\n"
+                f"{invitation_link(invitation)}\n"
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    return True
+
+
+def invitation_from_token(token: str) -> Invitation:
+    """The pending invitation a link names, or ServiceError saying why the link cannot be used."""
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=timedelta(days=settings.INVITATION_TTL_DAYS))
+        country_id, invitation_id, nonce = int(data["c"]), int(data["i"]), str(data["n"])
+    except signing.SignatureExpired:
+        raise ServiceError("This invitation has expired. Ask your country admin to invite you again.") from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise ServiceError("This invitation link is not valid. Check that you copied all of it.") from None
+    with country_context(country_id):
+        invitation = (
+            Invitation.objects.select_related("membership__user", "membership__organisation", "country")
+            .filter(pk=invitation_id).first()
+        )
+        if invitation is None or not nonce or invitation.nonce != nonce or invitation.accepted_at:
+            raise ServiceError("This invitation has already been used or withdrawn. Sign in, or ask for a new one.")
+        if invitation.expires_at <= timezone.now():
+            raise ServiceError("This invitation has expired. Ask your country admin to invite you again.")
+        return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str):
+    invitation = invitation_from_token(token)
+    user = invitation.membership.user
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ServiceError(" ".join(error.messages), field="password") from None
+    with country_context(invitation.country_id):
+        user.set_password(password)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
+        Membership.objects.filter(pk=invitation.membership_id).update(status=Membership.Status.ACTIVE)
+        Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now(), nonce="")
+        event_record(country=invitation.country, action="member.joined", actor=user,
+                     actor_role=invitation.membership.role, target=invitation.membership)
+    return user
+
+
+def _other_active_admins(membership: Membership) -> bool:
+    return (
+        Membership.objects.filter(role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE)
+        .exclude(pk=membership.pk).exists()
+    )
+
+
+@transaction.atomic
+def member_change_role(*, membership: Membership, by, access: Access, role: str) -> Membership:
+    country = membership.country
+    actor_role = _require_country_admin(access, country)
+    if role not in Membership.Role.values:
+        raise ServiceError("Choose a role: country admin, officer or viewer.", field="role")
+    with country_context(country):
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.role == role:
+            return locked
+        if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
+            raise ServiceError(f"{country.name} must keep at least one country admin. Make someone else "
+                               "country admin first.", field="role")
+        previous = locked.role
+        locked.role = role
+        locked.save(update_fields=["role"])
+        event_record(country=country, action="member.role_changed", actor=by, actor_role=actor_role,
+                     target=locked, payload={"from": previous, "to": role})
+    return locked
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership, by, access: Access) -> None:
+    country = membership.country
+    actor_role = _require_country_admin(access, country)
+    with country_context(country):
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
+            raise ServiceError(f"{country.name} must keep at least one country admin. Make someone else "
+                               "country admin first.")
+        event_record(country=country, action="member.removed", actor=by, actor_role=actor_role,
+                     target=locked, payload={"role": locked.role, "organisation": locked.organisation_id})
+        Invitation.objects.filter(membership=locked).delete()
+        locked.delete()

@@ -1,0 +1,181 @@
+"""The cast every test uses, the switch to the runtime database role, and a real Celery worker.
+
+The cast: France (FR) and Kenya (KE). In FR: `owner` (country admin), `member` (officer) and
+`viewer`; in KE: `outsider` (country admin). `partner` manages FR's partnership, `auditor` audits
+FR. Anonymous visitors are the Django test client without a login."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After the test database is created and migrated by the owning role, switch every
+    connection to the runtime role so that row-level security applies to the whole suite."""
+    from django.db import connections
+
+    from tenants.db import ensure_runtime_role, runtime_role_name, runtime_role_password
+
+    connection = connections["default"]
+    owner = (connection.settings_dict["USER"], connection.settings_dict.get("PASSWORD", ""))
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock():
+            # Transactional tests empty the tables with TRUNCATE between tests; only the test
+            # database grants it to the runtime role.
+            ensure_runtime_role(connection, extra_grants="GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {role}")
+            connection.close()
+        connection.settings_dict["USER"] = runtime_role_name()
+        connection.settings_dict["PASSWORD"] = runtime_role_password() or ""
+    yield
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock():
+            connection.close()
+        connection.settings_dict["USER"], connection.settings_dict["PASSWORD"] = owner
+
+
+@pytest.fixture(autouse=True)
+def _email_in_memory(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@dataclass
+class Cast:
+    fr: object
+    ke: object
+    fr_ministry: object
+    fr_agency: object
+    ke_ministry: object
+    owner: object
+    member: object
+    viewer: object
+    outsider: object
+    partner: object
+    auditor: object
+    password: str = "correct-horse-battery-staple"
+
+
+def make_cast() -> Cast:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
+    from tenants.isolation import country_context
+    from tenants.models import Country, Membership, Organisation
+
+    User = get_user_model()
+    password = Cast.password
+
+    def person(username: str, first: str, last: str):
+        user = User(username=username, first_name=first, last_name=last, email=f"{username}@example.org")
+        user.set_password(password)
+        user.save()
+        return user
+
+    fr = Country.objects.create(code="FR", name="France", status="active", residency_region="eu-west", default_language="fr")
+    ke = Country.objects.create(code="KE", name="Kenya", status="active", residency_region="af-east", default_language="en")
+    owner = person("owner", "Olga", "Owner")
+    member = person("member", "Marc", "Member")
+    viewer = person("viewer", "Vera", "Viewer")
+    outsider = person("outsider", "Otieno", "Outsider")
+    partner = person("partner", "Paula", "Partner")
+    auditor = person("auditor", "Arun", "Auditor")
+    with country_context(fr):
+        fr_ministry = Organisation.objects.create(country=fr, name="Ministère du Numérique", acronym="MN", kind="ministry")
+        fr_agency = Organisation.objects.create(country=fr, name="Agence des Données", acronym="AD", kind="public_agency")
+        Membership.objects.create(country=fr, user=owner, organisation=fr_ministry, role="country_admin")
+        Membership.objects.create(country=fr, user=member, organisation=fr_ministry, role="officer")
+        Membership.objects.create(country=fr, user=viewer, organisation=fr_agency, role="viewer")
+    with country_context(ke):
+        ke_ministry = Organisation.objects.create(country=ke, name="Ministry of ICT", acronym="MICT", kind="ministry")
+        Membership.objects.create(country=ke, user=outsider, organisation=ke_ministry, role="country_admin")
+    partners, _ = Group.objects.get_or_create(name=PARTNER_MANAGERS_GROUP)
+    auditors, _ = Group.objects.get_or_create(name=AUDITORS_GROUP)
+    partner.groups.add(partners)
+    auditor.groups.add(auditors)
+    assign_perm(f"tenants.{PARTNER_PERMISSION}", partner, fr)
+    assign_perm(f"tenants.{AUDITOR_PERMISSION}", auditor, fr)
+    return Cast(fr, ke, fr_ministry, fr_agency, ke_ministry, owner, member, viewer, outsider, partner, auditor)
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    return make_cast()
+
+
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+# --- A real Celery worker ------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on the suite's own queue, connected to the test database
+    as the runtime role. Tests that use it must commit their data (django_db(transaction=True))."""
+    from django.db import connections
+
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("the worker tests need PostgreSQL")
+    db = connections["default"].settings_dict
+    env = dict(os.environ)
+    owner_url = os.environ["DATABASE_URL"]
+    base, _, _ = owner_url.rpartition("/")
+    env.update(
+        DATABASE_URL=f"{base}/{db['NAME']}",
+        APP_DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        PORTAL_DB_ROLE="app",
+        DB_CONN_MAX_AGE="0",
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+    )
+    log_path = ROOT / "var" / "test-worker.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--without-heartbeat",
+         "--without-gossip", "--without-mingle", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "-l", "INFO",
+         "-n", f"test-worker-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    from portal.celery import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The Celery worker exited at start; see {log_path}")
+        if app.control.ping(timeout=0.5, destination=[f"test-worker-{os.getpid()}@{os.uname().nodename}"]):
+            break
+    else:
+        process.kill()
+        raise RuntimeError(f"The Celery worker did not answer within 60 s; see {log_path}")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.1):
+    """Poll `predicate` until it returns something truthy (then return it) or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
