@@ -1,0 +1,25 @@
+"""python manage.py seed_demo — the demo countries, people and history of DESIGN §8 (idempotent)."""
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from tenants import demo as tenants_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo countries (FR, KE, EE, BR), organisations, accounts and their history. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo creates accounts with a known password; it runs only with DEBUG on, "
+                               "or with --force.")
+        self.stdout.write("Seeding demo data…")
+        with transaction.atomic():
+            tenants_demo.seed(say=self.stdout.write)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data ready. Accounts amelie, olivier, wanjiku, priya, marcus, aude and admin use the password "
+            f"set in DEMO_PASSWORD (default portal-demo-2026)."
+        ))

@@ -1,0 +1,91 @@
+"""Platform admin: countries and who looks after them, programme switches, API tokens.
+
+Country-owned rows (organisations, members, events) are deliberately absent: the platform admin
+runs the programme, not the countries' data."""
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+
+from .access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
+from .models import ApiToken, Country, PlatformSettings
+
+User = get_user_model()
+
+
+def _holders(country: Country, codename: str):
+    return get_users_with_perms(country, only_with_perms_in=[codename], with_group_users=False)
+
+
+class CountryAdminForm(forms.ModelForm):
+    partner_managers = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(groups__name=PARTNER_MANAGERS_GROUP, is_active=True),
+        required=False, widget=admin.widgets.FilteredSelectMultiple("partner managers", is_stacked=False),
+        help_text="People in the Partner managers group who review this country's engagement and deployments.",
+    )
+    auditors = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(groups__name=AUDITORS_GROUP, is_active=True),
+        required=False, widget=admin.widgets.FilteredSelectMultiple("auditors", is_stacked=False),
+        help_text="People in the Auditors group who may read this country's record and export reports.",
+    )
+
+    class Meta:
+        model = Country
+        fields = ["code", "name", "status", "residency_region", "default_language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["partner_managers"].initial = list(_holders(self.instance, PARTNER_PERMISSION))
+            self.fields["auditors"].initial = list(_holders(self.instance, AUDITOR_PERMISSION))
+
+    def clean_code(self):
+        return (self.cleaned_data.get("code") or "").upper()
+
+
+@admin.register(Country)
+class CountryAdmin(admin.ModelAdmin):
+    form = CountryAdminForm
+    list_display = ["code", "name", "status", "residency_region", "default_language"]
+    list_filter = ["status", "residency_region"]
+    search_fields = ["code", "name"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        country = form.instance
+        for field, codename in (("partner_managers", PARTNER_PERMISSION), ("auditors", AUDITOR_PERMISSION)):
+            wanted = set(form.cleaned_data.get(field) or [])
+            current = set(_holders(country, codename))
+            for user in wanted - current:
+                assign_perm(f"tenants.{codename}", user, country)
+            for user in current - wanted:
+                remove_perm(f"tenants.{codename}", user, country)
+
+
+@admin.register(PlatformSettings)
+class PlatformSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "open_organisation_kinds", "updated_at"]
+
+    def has_add_permission(self, request):
+        return not PlatformSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "user", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    exclude = ["key_hash"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} token(s) revoked.")
