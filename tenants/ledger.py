@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
@@ -18,7 +19,10 @@ from .models import Country, CountryEvent
 GENESIS_HASH = "0" * 64
 MAX_PAYLOAD_BYTES = 4096
 # Payload keys that would carry a secret or personal plaintext are refused outright.
-FORBIDDEN_PAYLOAD_WORDS = ("password", "secret", "token", "key", "email", "phone", "credential")
+# Key identifiers (`key_id`) are fine; key material is not.
+FORBIDDEN_PAYLOAD_WORDS = frozenset({"password", "passphrase", "secret", "token", "email", "phone", "credential",
+                                     "plaintext", "address", "name"})
+FORBIDDEN_PAYLOAD_KEYS = frozenset({"key", "api_key", "apikey", "private_key", "data_key", "master_key"})
 
 
 class PayloadRefused(ValueError):
@@ -55,7 +59,8 @@ def _check_payload(payload: dict) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
                 lowered = str(key).lower()
-                if any(word in lowered for word in FORBIDDEN_PAYLOAD_WORDS):
+                words = set(re.split(r"[^a-z0-9]+", lowered))
+                if lowered in FORBIDDEN_PAYLOAD_KEYS or words & FORBIDDEN_PAYLOAD_WORDS:
                     raise PayloadRefused(f"Event payloads may not carry {key!r}: no secrets or personal data.")
                 walk(inner)
         elif isinstance(value, (list, tuple)):

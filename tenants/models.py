@@ -4,9 +4,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
+from .fields import EncryptedTextField
 from .isolation import TenantManager
 
 
@@ -74,6 +75,36 @@ class TenantModel(models.Model):
         base_manager_name = "objects"
 
 
+class SealedTenantModel(TenantModel):
+    """A tenant model with EncryptedTextFields. Their associated data names the row's id, so a new
+    row takes its id from the sequence before it is written (PostgreSQL), or is written once
+    without its sealed values and then sealed under its new id (SQLite demo mode)."""
+
+    class Meta(TenantModel.Meta):
+        abstract = True
+
+    def _sealed_fields(self) -> list[EncryptedTextField]:
+        return [f for f in self._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._sealed_fields():
+            return super().save(*args, **kwargs)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [self._meta.db_table, self._meta.pk.column])
+                self.pk = cursor.fetchone()[0]
+            kwargs["force_insert"] = True
+            return super().save(*args, **kwargs)
+        fields = self._sealed_fields()
+        pending = {f.attname: self.__dict__.get(f.attname) for f in fields}
+        for field in fields:
+            self.__dict__[field.attname] = ""
+        super().save(*args, **kwargs)
+        self.__dict__.update(pending)
+        kwargs.pop("force_insert", None)
+        return super().save(update_fields=[f.attname for f in fields], using=kwargs.get("using"))
+
+
 class PlatformSettings(models.Model):
     """Programme-wide switches a platform admin edits in the admin (one row)."""
 
@@ -123,7 +154,7 @@ class Organisation(TenantModel):
         return self.name
 
 
-class Membership(TenantModel):
+class Membership(SealedTenantModel):
     """A person's place in one country: their organisation and role there."""
 
     class Role(models.TextChoices):
@@ -140,6 +171,9 @@ class Membership(TenantModel):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     job_title = models.CharField(max_length=200, blank=True)
+    # Contact details are personal data: sealed under the country's key.
+    phone = EncryptedTextField("work phone")
+    contact_email = EncryptedTextField("contact email", help_text="Where colleagues reach this person, if not the sign-in address.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
@@ -221,3 +255,60 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class CountryKey(TenantModel):
+    """A country's data key, wrapped by the master key. Destroying it (crypto-shredding) empties
+    `wrapped_key`: every value sealed under it becomes unreadable for good."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired (still opens older values)"
+        DESTROYED = "destroyed", "Destroyed"
+
+    key_id = models.CharField(max_length=16)
+    wrapped_key = models.BinaryField(blank=True)
+    master_key_id = models.CharField(max_length=16)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "key_id"], name="tenants_key_country_keyid_uniq"),
+            models.UniqueConstraint(fields=["country"], condition=models.Q(state="active"),
+                                    name="tenants_key_one_active_per_country"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} ({self.state})"
+
+
+class KeyRotation(TenantModel):
+    """A re-encryption sweep after a country's data key was rotated: resumable, with progress."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    to_key_id = models.CharField(max_length=16)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    # Where the sweep has got to: resumes after this model and row id.
+    position_model = models.CharField(max_length=100, blank=True)
+    position_pk = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total == 0 and self.state == self.State.DONE else int(100 * self.done / max(self.total, 1))

@@ -14,3 +14,11 @@ def invitation_send(self, *, invitation_id: int, country_id: int) -> bool:
 def ping() -> str:
     """Answered by any live worker; /readyz uses it."""
     return "pong"
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+def key_rotation_sweep(self, *, rotation_id: int, country_id: int) -> int:
+    """Re-encrypt a country's values under its new key; resumable, so a retry repeats nothing."""
+    from . import sovereignty
+
+    return sovereignty.key_rotation_sweep(rotation_id=rotation_id, country_id=country_id).done

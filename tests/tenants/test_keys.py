@@ -1,0 +1,208 @@
+"""Envelope encryption: sealed fields bound to their place, rotation, re-wrapping, crypto-shredding."""
+import base64
+import secrets
+
+import pytest
+from django.db import connection
+
+from tenants import keys
+from tenants.fields import Unreadable
+from tenants.isolation import country_context
+from tenants.models import Country, CountryEvent, CountryKey, KeyRotation, Membership, Organisation
+from tenants.sovereignty import country_key_rotate, country_keys_destroy, country_keys_rewrap, key_rotation_sweep
+
+
+def stored(membership: Membership, column: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM tenants_membership WHERE id = %s", [membership.pk])
+        return cursor.fetchone()[0]
+
+
+def write_raw(membership: Membership, column: str, value: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE tenants_membership SET {column} = %s WHERE id = %s", [value, membership.pk])
+
+
+@pytest.fixture
+def sealed(cast):
+    """FR's officer and KE's admin with contact details."""
+    with country_context(cast.fr):
+        fr = Membership.objects.get(user=cast.member)
+        fr.phone, fr.contact_email = "+33 1 23 45 67 89", "marc.member@numerique.gouv.fr"
+        fr.save()
+        fr_owner = Membership.objects.get(user=cast.owner)
+        fr_owner.phone = "+33 6 00 00 00 01"
+        fr_owner.save()
+    with country_context(cast.ke):
+        ke = Membership.objects.get(user=cast.outsider)
+        ke.phone = "+254 20 000 0000"
+        ke.save()
+    return fr, fr_owner, ke
+
+
+def test_values_are_stored_sealed_and_read_back(cast, sealed):
+    fr, _, _ = sealed
+    with country_context(cast.fr):
+        raw = stored(fr, "phone")
+        assert raw.startswith("enc1:") and "+33" not in raw
+        again = Membership.objects.get(pk=fr.pk)
+        assert again.phone == "+33 1 23 45 67 89"
+        assert again.contact_email == "marc.member@numerique.gouv.fr"
+
+
+def test_new_rows_are_sealed_under_their_own_id(cast):
+    with country_context(cast.fr):
+        membership = Membership.objects.create(
+            country=cast.fr, user=cast.partner, organisation=cast.fr_agency, role="viewer", phone="+33 7 77 77 77 77"
+        )
+        assert stored(membership, "phone").startswith("enc1:")
+        assert Membership.objects.get(pk=membership.pk).phone == "+33 7 77 77 77 77"
+
+
+def test_ciphertext_copied_to_another_row_does_not_open(cast, sealed):
+    fr, fr_owner, _ = sealed
+    with country_context(cast.fr):
+        write_raw(fr_owner, "phone", stored(fr, "phone"))
+        value = Membership.objects.get(pk=fr_owner.pk).phone
+        assert isinstance(value, Unreadable)
+        assert "does not belong" in value and "+33" not in value
+
+
+def test_ciphertext_copied_to_another_column_does_not_open(cast, sealed):
+    fr, _, _ = sealed
+    with country_context(cast.fr):
+        write_raw(fr, "contact_email", stored(fr, "phone"))
+        reloaded = Membership.objects.get(pk=fr.pk)
+        assert isinstance(reloaded.contact_email, Unreadable)
+        assert reloaded.phone == "+33 1 23 45 67 89"
+
+
+def test_ciphertext_copied_to_another_country_does_not_open(cast, sealed):
+    fr, _, ke = sealed
+    with country_context(cast.fr):
+        fr_cipher = stored(fr, "phone")
+    with country_context(cast.ke):
+        write_raw(ke, "phone", fr_cipher)
+        assert isinstance(Membership.objects.get(pk=ke.pk).phone, Unreadable)
+
+
+def test_altered_ciphertext_does_not_open(cast, sealed):
+    fr, _, _ = sealed
+    with country_context(cast.fr):
+        prefix, key_id, blob = stored(fr, "phone").split(":", 2)
+        raw = bytearray(base64.b64decode(blob))
+        raw[-1] ^= 1
+        write_raw(fr, "phone", f"{prefix}:{key_id}:{base64.b64encode(bytes(raw)).decode()}")
+        assert isinstance(Membership.objects.get(pk=fr.pk).phone, Unreadable)
+
+
+def test_each_country_has_its_own_key(cast, sealed):
+    with country_context(cast.fr, cast.ke):
+        active = dict(CountryKey.objects.filter(state="active").values_list("country_id", "key_id"))
+    assert set(active) == {cast.fr.pk, cast.ke.pk}
+    assert active[cast.fr.pk] != active[cast.ke.pk]
+    with country_context(cast.fr, cast.ke):
+        wrapped = list(CountryKey.objects.values_list("wrapped_key", flat=True))
+    assert all(len(bytes(w)) == 40 for w in wrapped)  # AES key wrap of a 256-bit key
+
+
+def test_rotation_leaves_every_value_readable_under_the_new_key(cast, sealed):
+    fr, fr_owner, ke = sealed
+    with country_context(cast.fr):
+        old_key = keys.sealed_key_id(stored(fr, "phone"))
+    rotation = country_key_rotate(country=cast.fr)
+    assert rotation.to_key_id != old_key
+    assert rotation.total == 2  # the two FR memberships with sealed values
+    # Before the sweep, old values still open under the retired key.
+    with country_context(cast.fr):
+        assert Membership.objects.get(pk=fr.pk).phone == "+33 1 23 45 67 89"
+    done = key_rotation_sweep(rotation_id=rotation.pk, country_id=cast.fr.pk)
+    assert done.state == KeyRotation.State.DONE and done.done == 2 and done.percent == 100
+    with country_context(cast.fr):
+        for membership, column in ((fr, "phone"), (fr, "contact_email"), (fr_owner, "phone")):
+            assert keys.sealed_key_id(stored(membership, column)) == rotation.to_key_id
+        reloaded = Membership.objects.get(pk=fr.pk)
+        assert reloaded.phone == "+33 1 23 45 67 89"
+        assert reloaded.contact_email == "marc.member@numerique.gouv.fr"
+        assert Membership.objects.get(pk=fr_owner.pk).phone == "+33 6 00 00 00 01"
+        assert CountryKey.objects.get(key_id=old_key).state == "retired"
+        actions = list(CountryEvent.objects.values_list("action", flat=True))
+        assert "key.rotated" in actions and "key.rotation_completed" in actions
+    # Kenya is untouched.
+    with country_context(cast.ke):
+        assert Membership.objects.get(pk=ke.pk).phone == "+254 20 000 0000"
+
+
+def test_rotation_sweep_resumes_where_it_stopped(cast, sealed, monkeypatch):
+    from tenants import sovereignty
+
+    with country_context(cast.fr):
+        for n in range(5):
+            organisation = Organisation.objects.create(country=cast.fr, name=f"Office {n}", kind="public_agency")
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.create(username=f"person{n}")
+            Membership.objects.create(country=cast.fr, user=user, organisation=organisation, phone=f"+33 {n}")
+    rotation = country_key_rotate(country=cast.fr)
+    assert rotation.total == 7
+    monkeypatch.setattr(sovereignty, "SWEEP_BATCH", 3)
+    calls = []
+
+    def stop_after_first_batch(progress):
+        calls.append(progress.done)
+        raise RuntimeError("worker stopped")
+
+    with pytest.raises(RuntimeError):
+        key_rotation_sweep(rotation_id=rotation.pk, country_id=cast.fr.pk, progress=stop_after_first_batch)
+    with country_context(cast.fr):
+        halfway = KeyRotation.objects.get(pk=rotation.pk)
+    assert halfway.done == 3 and halfway.state == KeyRotation.State.FAILED
+    finished = key_rotation_sweep(rotation_id=rotation.pk, country_id=cast.fr.pk)
+    assert finished.done == 7 and finished.state == KeyRotation.State.DONE
+    with country_context(cast.fr):
+        for membership in Membership.objects.exclude(phone=""):
+            assert keys.sealed_key_id(stored(membership, "phone")) == rotation.to_key_id
+            assert not isinstance(membership.phone, Unreadable)
+
+
+def test_master_key_rewrap_keeps_values_readable(cast, sealed):
+    fr, _, ke = sealed
+    old = keys.master_keys()
+    new_master = secrets.token_bytes(32)
+    old_master = next(iter(old.keys.values()))
+    keys.master_keys_reset(keys.LocalMasterKeys([new_master, old_master]))
+    try:
+        assert country_keys_rewrap() == 2
+        keys.master_keys_reset(keys.LocalMasterKeys([new_master]))  # the old master is gone
+        keys.key_cache_clear()
+        with country_context(cast.fr):
+            assert Membership.objects.get(pk=fr.pk).phone == "+33 1 23 45 67 89"
+        with country_context(cast.ke):
+            assert Membership.objects.get(pk=ke.pk).phone == "+254 20 000 0000"
+    finally:
+        keys.master_keys_reset(None)
+        keys.key_cache_clear()
+
+
+def test_crypto_shredding_makes_only_that_country_unreadable(cast, sealed):
+    fr, _, ke = sealed
+    destroyed = country_keys_destroy(country=cast.fr)
+    assert destroyed == 1
+    with country_context(cast.fr):
+        reloaded = Membership.objects.select_related("user", "organisation").get(pk=fr.pk)
+        assert isinstance(reloaded.phone, Unreadable)
+        assert "destroyed" in reloaded.phone
+        # Everything else still works: the row, its relations, non-sealed fields, saving it.
+        assert reloaded.organisation.name == "Ministère du Numérique"
+        assert reloaded.role == "officer"
+        sealed_before = stored(fr, "phone")
+        reloaded.job_title = "Archivist"
+        reloaded.save()
+        assert stored(fr, "phone") == sealed_before  # the notice never replaces the stored value
+        assert all(not bytes(k.wrapped_key) for k in CountryKey.objects.all())
+        assert CountryEvent.objects.filter(action="key.destroyed").exists()
+        with pytest.raises(keys.KeyDestroyed):
+            keys.active_key(cast.fr.pk)  # and no new key is ever made for it
+    assert Country.objects.get(pk=cast.fr.pk).status == Country.Status.EXITED
+    with country_context(cast.ke):
+        assert Membership.objects.get(pk=ke.pk).phone == "+254 20 000 0000"
