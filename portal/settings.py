@@ -284,3 +284,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Schedules (django-celery-beat copies these into its tables; run exactly one beat) ----------
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "ledger-checkpoints": {"task": "tenants.tasks.ledger_checkpoint_all", "schedule": 3600.0},
+    "ledger-verification": {"task": "tenants.tasks.ledger_verify_all", "schedule": crontab(hour=2, minute=30)},
+}

@@ -17,3 +17,6 @@ class TenantsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_grant_runtime_role, sender=self, dispatch_uid="tenants.grant_runtime_role")
+        from . import signals
+
+        signals.connect()

@@ -97,7 +97,9 @@ def runtime_role_password() -> str | None:
 
 
 # Tables the runtime role may read and append to but never change or remove rows from.
-APPEND_ONLY_TABLES: list[str] = ["tenants_countryevent"]
+APPEND_ONLY_TABLES: list[str] = [
+    "tenants_countryevent", "tenants_platformevent", "tenants_countrycheckpoint", "tenants_platformcheckpoint",
+]
 
 
 def ensure_runtime_role(connection=default_connection, *, extra_grants: str = "") -> str:

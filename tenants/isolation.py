@@ -85,8 +85,9 @@ def country_context(*countries: object) -> Iterator[Scope]:
             _apply_database_setting(scope.country_ids)
             yield scope
             # On success, give the enclosing transaction its own setting back. On failure the
-            # savepoint rollback already restores it.
-            if len(connection.atomic_blocks) > 1:
+            # savepoint rollback already restores it; so does the rollback that atomic() performs
+            # when the body swallowed a database error (needs_rollback), where no query may run.
+            if len(connection.atomic_blocks) > 1 and not connection.needs_rollback:
                 _apply_database_setting(outer.country_ids if outer is not None else frozenset())
     finally:
         _scope.reset(token)

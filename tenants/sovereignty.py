@@ -38,7 +38,7 @@ def _stale_rows(model, fields, active_key_id: str) -> models.QuerySet:
 
 
 @transaction.atomic
-def country_key_rotate(*, country: Country, by=None, actor_role: str = "platform") -> KeyRotation:
+def country_key_rotate(*, country: Country, by=None, actor_role: str = "platform", schedule_sweep: bool = True) -> KeyRotation:
     """Put a new data key in service; older values are re-encrypted by the sweep that follows.
     Until then they stay readable under their retired key."""
     with country_context(country):
@@ -50,6 +50,8 @@ def country_key_rotate(*, country: Country, by=None, actor_role: str = "platform
         rotation = KeyRotation.objects.create(country=country, to_key_id=new_key.key_id, total=total)
         event_record(country=country, action="key.rotated", actor=by, actor_role=actor_role, target=rotation,
                      payload={"key_id": new_key.key_id, "previous_key_id": previous or "", "rows": total})
+    if not schedule_sweep:
+        return rotation
     from . import tasks  # deferred: tasks import this module
 
     rotation_id, country_id = rotation.pk, country.pk

@@ -22,3 +22,23 @@ def key_rotation_sweep(self, *, rotation_id: int, country_id: int) -> int:
     from . import sovereignty
 
     return sovereignty.key_rotation_sweep(rotation_id=rotation_id, country_id=country_id).done
+
+
+@shared_task(acks_late=True)
+def ledger_checkpoint_all() -> int:
+    """Sign the head of every chain that moved since its last checkpoint (scheduled by beat)."""
+    from .ledger import checkpoint_create
+    from .models import Country
+
+    made = 1 if checkpoint_create() else 0
+    for country in Country.objects.order_by("pk"):
+        made += 1 if checkpoint_create(country=country) else 0
+    return made
+
+
+@shared_task(acks_late=True)
+def ledger_verify_all() -> bool:
+    """Verify every chain and its checkpoints; record the run and alert on a break (beat)."""
+    from .ledger import ledger_verify_all as verify
+
+    return all(report.ok for report in verify(record=True))

@@ -1,4 +1,4 @@
-"""Countries (the tenants), their organisations and people, API tokens and the country event chain."""
+"""Countries (the tenants), their organisations and people, and API tokens."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -7,8 +7,8 @@ from django.core.validators import RegexValidator
 from django.db import connection, models
 from django.utils import timezone
 
-from .fields import EncryptedTextField
-from .isolation import TenantManager
+from ..fields import EncryptedTextField
+from ..isolation import TenantManager
 
 
 class Country(models.Model):
@@ -208,37 +208,6 @@ class Invitation(TenantModel):
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_invitation_country_id_uniq")]
 
 
-class CountryEvent(TenantModel):
-    """One recorded change in a country, on a per-country hash chain (sequence, previous hash,
-    own SHA-256 over a canonical encoding). Appended only through tenants.ledger.event_record."""
-
-    sequence = models.BigIntegerField()
-    at = models.DateTimeField()
-    # No database constraint: an event outlives the account that caused it, and the chain is
-    # never rewritten (UPDATE and DELETE are refused on this table).
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
-    )
-    actor_label = models.CharField(max_length=150, blank=True)
-    actor_role = models.CharField(max_length=30, blank=True)
-    action = models.CharField(max_length=80)
-    target_type = models.CharField(max_length=80, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
-
-    class Meta(TenantModel.Meta):
-        ordering = ["-sequence"]
-        constraints = [
-            models.UniqueConstraint(fields=["country", "sequence"], name="tenants_event_country_seq_uniq"),
-        ]
-        indexes = [models.Index(fields=["country", "action", "sequence"], name="tenants_event_action_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.action} #{self.sequence}"
-
-
 class ApiToken(models.Model):
     """An expiring bearer token for the API. Only a SHA-256 of the token is stored."""
 
@@ -255,60 +224,3 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
-
-
-class CountryKey(TenantModel):
-    """A country's data key, wrapped by the master key. Destroying it (crypto-shredding) empties
-    `wrapped_key`: every value sealed under it becomes unreadable for good."""
-
-    class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        RETIRED = "retired", "Retired (still opens older values)"
-        DESTROYED = "destroyed", "Destroyed"
-
-    key_id = models.CharField(max_length=16)
-    wrapped_key = models.BinaryField(blank=True)
-    master_key_id = models.CharField(max_length=16)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
-    created_at = models.DateTimeField(default=timezone.now)
-    retired_at = models.DateTimeField(null=True, blank=True)
-    destroyed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta(TenantModel.Meta):
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["country", "key_id"], name="tenants_key_country_keyid_uniq"),
-            models.UniqueConstraint(fields=["country"], condition=models.Q(state="active"),
-                                    name="tenants_key_one_active_per_country"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.key_id} ({self.state})"
-
-
-class KeyRotation(TenantModel):
-    """A re-encryption sweep after a country's data key was rotated: resumable, with progress."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
-    to_key_id = models.CharField(max_length=16)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
-    # Where the sweep has got to: resumes after this model and row id.
-    position_model = models.CharField(max_length=100, blank=True)
-    position_pk = models.BigIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta(TenantModel.Meta):
-        ordering = ["-created_at"]
-
-    @property
-    def percent(self) -> int:
-        return 100 if self.total == 0 and self.state == self.State.DONE else int(100 * self.done / max(self.total, 1))

@@ -1,0 +1,28 @@
+"""python manage.py export_ledger FR out.zip — a country's chain, verifiable offline."""
+from django.core.management.base import BaseCommand, CommandError
+
+from tenants.exports import ExportRefused, ledger_export_write
+from tenants.models import Country
+
+
+class Command(BaseCommand):
+    help = "Export a country's ledger segment with checkpoints, public key and the offline verification script."
+
+    def add_arguments(self, parser):
+        parser.add_argument("country", help="ISO code, e.g. FR")
+        parser.add_argument("output", help="Path of the zip to write")
+        parser.add_argument("--first", type=int, default=None)
+        parser.add_argument("--last", type=int, default=None)
+
+    def handle(self, *args, country: str, output: str, first=None, last=None, **options):
+        found = Country.objects.filter(code=country.upper()).first()
+        if found is None:
+            raise CommandError(f"No country with code {country.upper()}.")
+        try:
+            with open(output, "wb") as out:
+                summary = ledger_export_write(country=found, out=out, first=first, last=last, filename=output)
+        except ExportRefused as refusal:
+            raise CommandError(str(refusal)) from None
+        self.stdout.write(self.style.SUCCESS(
+            f"Wrote {summary['events']} events ({summary['first']}–{summary['last']}) of {found.code} to {output}. "
+            f"Verify with: python3 verify_ledger.py {output}"))

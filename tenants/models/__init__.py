@@ -1,0 +1,19 @@
+"""Models of tenants, by concept: core (countries, organisations, people, tokens), ledger, keys."""
+from .core import (
+    ApiToken,
+    Country,
+    Invitation,
+    Membership,
+    Organisation,
+    PlatformSettings,
+    SealedTenantModel,
+    TenantModel,
+)
+from .keys import CountryKey, KeyRotation
+from .ledger import PLATFORM_CHAIN, CountryCheckpoint, CountryEvent, LedgerAlert, PlatformCheckpoint, PlatformEvent
+
+__all__ = [
+    "ApiToken", "Country", "CountryEvent", "CountryKey", "Invitation", "KeyRotation", "Membership",
+    "Organisation", "PlatformSettings", "SealedTenantModel", "TenantModel", "PLATFORM_CHAIN", "CountryCheckpoint",
+    "LedgerAlert", "PlatformCheckpoint", "PlatformEvent",
+]

@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Verify a ledger export of the Sovereign AI Onboarding Portal, offline, with Python's standard
+library only.
+
+    python3 verify_ledger.py EXPORT            (EXPORT: the .zip, or the folder it was unpacked to)
+    python3 verify_ledger.py EXPORT --key ledger-key.pem   (a public key you obtained yourself)
+
+It checks that every event's SHA-256 matches its content and the hash of the event before it,
+that sequence numbers follow one another, and that every checkpoint carries a valid Ed25519
+signature of the portal's key over the chain's head at that point. Any edited field, deleted,
+inserted or reordered event, or forged checkpoint is reported, and the exit status is 1.
+Exit status 0 means the export is intact; 2 means it could not be read.
+
+Compare the key's fingerprint printed here with the one the portal publishes at
+/.well-known/ledger-key.pem (or pass your own copy with --key): a signature only proves
+something if the key is the portal's.
+"""
+import base64
+import hashlib
+import io
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+GENESIS_HASH = "0" * 64
+
+# --- Ed25519 signature verification (RFC 8032), written for clarity rather than speed ------------
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+D = (-121665 * pow(121666, P - 2, P)) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+
+
+def _inv(x):
+    return pow(x, P - 2, P)
+
+
+def _add(p1, p2):
+    """Add two points in extended coordinates (X, Y, Z, T) on the twisted Edwards curve a = -1."""
+    x1, y1, z1, t1 = p1
+    x2, y2, z2, t2 = p2
+    a = (y1 - x1) * (y2 - x2) % P
+    b = (y1 + x1) * (y2 + x2) % P
+    c = 2 * D * t1 * t2 % P
+    d = 2 * z1 * z2 % P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % P, g * h % P, f * g % P, e * h % P)
+
+
+def _multiply(scalar, point):
+    result = (0, 1, 1, 0)  # the neutral element
+    while scalar:
+        if scalar & 1:
+            result = _add(result, point)
+        point = _add(point, point)
+        scalar >>= 1
+    return result
+
+
+def _recover_x(y, sign):
+    if y >= P:
+        return None
+    u = (y * y - 1) % P
+    v = (D * y * y + 1) % P
+    x = u * pow(v, 3, P) * pow(u * pow(v, 7, P), (P - 5) // 8, P) % P
+    if (v * x * x - u) % P != 0:
+        if (v * x * x + u) % P != 0:
+            return None
+        x = x * SQRT_M1 % P
+    if x == 0 and sign:
+        return None
+    if x & 1 != sign:
+        x = P - x
+    return x
+
+
+def _decode_point(data):
+    if len(data) != 32:
+        return None
+    value = int.from_bytes(data, "little")
+    y, sign = value & ((1 << 255) - 1), value >> 255
+    x = _recover_x(y, sign)
+    if x is None:
+        return None
+    return (x, y, 1, x * y % P)
+
+
+def _encode_point(point):
+    x, y, z, _ = point
+    zi = _inv(z)
+    x, y = x * zi % P, y * zi % P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+_BASE_Y = 4 * _inv(5) % P
+BASE = (_recover_x(_BASE_Y, 0), _BASE_Y, 1, _recover_x(_BASE_Y, 0) * _BASE_Y % P)
+
+
+def ed25519_verify(public_key, message, signature):
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    a = _decode_point(public_key)
+    r = _decode_point(signature[:32])
+    if a is None or r is None:
+        return False
+    s = int.from_bytes(signature[32:], "little")
+    if s >= L:
+        return False
+    h = int.from_bytes(hashlib.sha512(signature[:32] + public_key + message).digest(), "little") % L
+    # Valid when [s]B = R + [h]A; compared through the canonical encoding.
+    left = _multiply(s, BASE)
+    right = _add(r, _multiply(h, a))
+    return _encode_point(left) == _encode_point(right)
+
+
+# --- Reading the export ---------------------------------------------------------------------------
+SPKI_ED25519_PREFIX = bytes.fromhex("302a300506032b6570032100")
+
+
+def public_key_from_pem(text):
+    lines = [line.strip() for line in text.strip().splitlines()]
+    if not lines or lines[0] != "-----BEGIN PUBLIC KEY-----" or lines[-1] != "-----END PUBLIC KEY-----":
+        raise ValueError("not a PEM public key")
+    der = base64.b64decode("".join(lines[1:-1]))
+    if len(der) != 44 or not der.startswith(SPKI_ED25519_PREFIX):
+        raise ValueError("not an Ed25519 public key")
+    return der[len(SPKI_ED25519_PREFIX):]
+
+
+def canonical_bytes(fields):
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+EVENT_KEYS = ("chain", "sequence", "at", "actor", "actor_role", "action", "target_type", "target_id", "payload",
+              "prev_hash")
+CHECKPOINT_KEYS = ("chain", "sequence", "head_hash", "at", "key_id")
+
+
+class Export:
+    def __init__(self, location):
+        path = Path(location)
+        if path.is_dir():
+            self.files = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
+        else:
+            with zipfile.ZipFile(path) as archive:
+                self.files = {Path(n).name: archive.read(n) for n in archive.namelist() if not n.endswith("/")}
+
+    def text(self, name):
+        if name not in self.files:
+            raise ValueError(f"the export has no {name}")
+        return self.files[name].decode("utf-8")
+
+    def lines(self, name):
+        records = []
+        for number, line in enumerate(io.StringIO(self.text(name)), start=1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    raise ValueError(f"{name} line {number} is not valid JSON") from None
+        return records
+
+
+def verify(export, public_key):
+    """Return (problems, summary). No problems means the export is intact."""
+    problems = []
+    events = export.lines("events.jsonl")
+    checkpoints = export.lines("checkpoints.jsonl")
+    if not events:
+        return ["the export holds no events"], {}
+    chain = events[0].get("chain")
+    hashes = {}
+    previous_hash = None
+    previous_sequence = None
+    for index, event in enumerate(events, start=1):
+        missing = [k for k in EVENT_KEYS + ("hash",) if k not in event]
+        if missing:
+            problems.append(f"event line {index} lacks {', '.join(missing)}")
+            continue
+        sequence = event["sequence"]
+        if event["chain"] != chain:
+            problems.append(f"event {sequence} belongs to chain {event['chain']}, not {chain}")
+        fields = {k: event[k] for k in EVENT_KEYS}
+        if hashlib.sha256(canonical_bytes(fields)).hexdigest() != event["hash"]:
+            problems.append(f"event {sequence}: its content does not match its hash (edited)")
+        if previous_sequence is None:
+            if sequence == 1 and event["prev_hash"] != GENESIS_HASH:
+                problems.append("event 1 does not start from the genesis hash")
+        else:
+            if sequence != previous_sequence + 1:
+                problems.append(f"event {sequence} follows event {previous_sequence} "
+                                "(events deleted, inserted or reordered)")
+            if event["prev_hash"] != previous_hash:
+                problems.append(f"event {sequence} does not link to the hash of the event before it")
+        if sequence in hashes:
+            problems.append(f"event {sequence} appears twice")
+        hashes[sequence] = event["hash"]
+        previous_hash, previous_sequence = event["hash"], sequence
+
+    first, last = events[0].get("sequence"), events[-1].get("sequence")
+    anchored = False
+    for checkpoint in checkpoints:
+        missing = [k for k in CHECKPOINT_KEYS + ("signature",) if k not in checkpoint]
+        if missing:
+            problems.append(f"a checkpoint lacks {', '.join(missing)}")
+            continue
+        sequence = checkpoint["sequence"]
+        message = canonical_bytes({k: checkpoint[k] for k in CHECKPOINT_KEYS})
+        try:
+            signature = base64.b64decode(checkpoint["signature"], validate=True)
+        except ValueError:
+            signature = b""
+        if checkpoint["chain"] != chain:
+            problems.append(f"checkpoint {sequence} is for chain {checkpoint['chain']}, not {chain}")
+        elif not ed25519_verify(public_key, message, signature):
+            problems.append(f"checkpoint {sequence}: the signature is not the portal key's (forged or altered)")
+        elif first <= sequence <= last:
+            if sequence not in hashes:
+                problems.append(f"checkpoint {sequence}: the event it signed is missing")
+            elif hashes[sequence] != checkpoint["head_hash"]:
+                problems.append(f"checkpoint {sequence}: the chain differs from what was signed")
+            elif sequence == last:
+                anchored = True
+        elif sequence > last:
+            problems.append(f"checkpoint {sequence} is beyond the last event {last} (events removed from the end)")
+    if not anchored:
+        problems.append(f"no valid checkpoint signs the last event ({last}): the end of the export is not anchored")
+    summary = {"chain": chain, "first": first, "last": last, "events": len(events), "checkpoints": len(checkpoints)}
+    return problems, summary
+
+
+def main(argv):
+    args = list(argv[1:])
+    key_path = None
+    if "--key" in args:
+        at = args.index("--key")
+        if at + 1 >= len(args):
+            print("--key needs the path of a PEM public key", file=sys.stderr)
+            return 2
+        key_path = args[at + 1]
+        del args[at:at + 2]
+    if len(args) != 1:
+        print("usage: python3 verify_ledger.py EXPORT [--key ledger-key.pem]", file=sys.stderr)
+        return 2
+    try:
+        export = Export(args[0])
+        pem = Path(key_path).read_text() if key_path else export.text("ledger-key.pem")
+        public_key = public_key_from_pem(pem)
+        problems, summary = verify(export, public_key)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        print(f"Cannot read the export: {error}", file=sys.stderr)
+        return 2
+    fingerprint = hashlib.sha256(public_key).hexdigest()[:16]
+    print(f"Public key fingerprint: {fingerprint}")
+    if summary:
+        print(f"Chain {summary['chain']}: events {summary['first']} to {summary['last']} "
+              f"({summary['events']} events, {summary['checkpoints']} checkpoints)")
+    if problems:
+        print("NOT VERIFIED:")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 1
+    print("VERIFIED: every event and checkpoint is intact.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,178 @@
+"""The offline verification script: standard library only, accepts an intact export, rejects any
+edit, deletion, insertion, reordering or forged checkpoint."""
+import base64
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization
+
+from tenants.exports import ExportRefused, ledger_export_write
+from tenants.ledger import event_record
+from tenants.offline import verify_ledger
+
+SCRIPT = verify_ledger.__file__
+
+
+@pytest.fixture
+def export_dir(cast, tmp_path):
+    for n in range(12):
+        event_record(country=cast.fr, action="test.step", actor=cast.owner, actor_role="country_admin",
+                     payload={"step": n, "note": f"étape {n}"})
+    buffer = io.BytesIO()
+    summary = ledger_export_write(country=cast.fr, out=buffer)
+    assert summary == {"chain": "FR", "first": 1, "last": 12, "events": 12}
+    folder = tmp_path / "export"
+    with zipfile.ZipFile(buffer) as archive:
+        assert sorted(archive.namelist()) == ["README.txt", "checkpoints.jsonl", "events.jsonl", "ledger-key.pem",
+                                              "verify_ledger.py"]
+        archive.extractall(folder)
+    (tmp_path / "export.zip").write_bytes(buffer.getvalue())
+    return folder
+
+
+def run_script(target, *extra):
+    # -I -S: isolated, without site-packages: the script must need nothing but the standard library.
+    # The script run is the copy shipped inside the export.
+    script = target / "verify_ledger.py" if target.is_dir() else SCRIPT
+    return subprocess.run([sys.executable, "-I", "-S", str(script), str(target), *extra],
+                          capture_output=True, text=True, timeout=60)
+
+
+def read_events(folder):
+    return [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines() if line]
+
+
+def write_events(folder, events):
+    (folder / "events.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events))
+
+
+def test_intact_export_verifies_from_folder_and_zip(export_dir):
+    result = run_script(export_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "VERIFIED" in result.stdout and "events 1 to 12" in result.stdout
+    zipped = subprocess.run([sys.executable, "-I", "-S", SCRIPT, str(export_dir.parent / "export.zip")],
+                            capture_output=True, text=True, timeout=60)
+    assert zipped.returncode == 0, zipped.stdout
+
+
+def test_edited_field_is_detected(export_dir):
+    events = read_events(export_dir)
+    events[4]["payload"]["step"] = 99
+    write_events(export_dir, events)
+    result = run_script(export_dir)
+    assert result.returncode == 1
+    assert "event 5: its content does not match its hash" in result.stdout
+
+
+def test_edited_field_with_recomputed_hash_is_detected(export_dir):
+    """A forger who also recomputes the hash breaks the link to the next event and the checkpoint."""
+    events = read_events(export_dir)
+    events[-1]["action"] = "test.forged"
+    fields = {k: events[-1][k] for k in verify_ledger.EVENT_KEYS}
+    events[-1]["hash"] = __import__("hashlib").sha256(verify_ledger.canonical_bytes(fields)).hexdigest()
+    write_events(export_dir, events)
+    result = run_script(export_dir)
+    assert result.returncode == 1
+    assert "differs from what was signed" in result.stdout
+
+
+def test_deleted_event_is_detected(export_dir):
+    events = read_events(export_dir)
+    del events[6]
+    write_events(export_dir, events)
+    result = run_script(export_dir)
+    assert result.returncode == 1
+    assert "event 8 follows event 6" in result.stdout
+
+
+def test_deleted_last_event_is_detected(export_dir):
+    events = read_events(export_dir)
+    write_events(export_dir, events[:-1])
+    result = run_script(export_dir)
+    assert result.returncode == 1
+    assert "beyond the last event" in result.stdout
+
+
+def test_inserted_event_is_detected(export_dir):
+    events = read_events(export_dir)
+    forged = dict(events[3])
+    forged["action"] = "test.inserted"
+    events.insert(4, forged)
+    write_events(export_dir, events)
+    result = run_script(export_dir)
+    assert result.returncode == 1
+    assert "NOT VERIFIED" in result.stdout
+
+
+def test_swapped_events_are_detected(export_dir):
+    events = read_events(export_dir)
+    events[2], events[3] = events[3], events[2]
+    write_events(export_dir, events)
+    result = run_script(export_dir)
+    assert result.returncode == 1
+    assert "event 4 follows event 2" in result.stdout
+
+
+def test_forged_checkpoint_signature_is_detected(export_dir):
+    checkpoint = json.loads((export_dir / "checkpoints.jsonl").read_text().splitlines()[-1])
+    forger = Ed25519PrivateKey.generate()
+    message = verify_ledger.canonical_bytes({k: checkpoint[k] for k in verify_ledger.CHECKPOINT_KEYS})
+    checkpoint["signature"] = base64.b64encode(forger.sign(message)).decode()
+    (export_dir / "checkpoints.jsonl").write_text(json.dumps(checkpoint) + "\n")
+    result = run_script(export_dir)
+    assert result.returncode == 1
+    assert "signature is not the portal key's" in result.stdout
+
+
+def test_swapping_in_the_forgers_key_is_caught_by_the_published_key(export_dir, tmp_path):
+    """Re-signing with a new key and shipping that key passes only if the auditor trusts the
+    export's own key: given the portal's published key, the script refuses."""
+    published = (export_dir / "ledger-key.pem").read_text()
+    forger = Ed25519PrivateKey.generate()
+    lines = []
+    for line in (export_dir / "checkpoints.jsonl").read_text().splitlines():
+        checkpoint = json.loads(line)
+        message = verify_ledger.canonical_bytes({k: checkpoint[k] for k in verify_ledger.CHECKPOINT_KEYS})
+        checkpoint["signature"] = base64.b64encode(forger.sign(message)).decode()
+        lines.append(json.dumps(checkpoint))
+    (export_dir / "checkpoints.jsonl").write_text("\n".join(lines) + "\n")
+    (export_dir / "ledger-key.pem").write_bytes(forger.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    (tmp_path / "published.pem").write_text(published)
+    assert run_script(export_dir).returncode == 0  # self-consistent…
+    result = run_script(export_dir, "--key", str(tmp_path / "published.pem"))
+    assert result.returncode == 1  # …but not signed by the portal
+
+
+def test_unreadable_export_exits_2(tmp_path):
+    (tmp_path / "broken.zip").write_bytes(b"not a zip")
+    result = subprocess.run([sys.executable, "-I", "-S", SCRIPT, str(tmp_path / "broken.zip")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Cannot read the export" in result.stderr
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pure_python_ed25519_agrees_with_cryptography(seed):
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    message = os.urandom(seed * 37)
+    signature = key.sign(message)
+    assert verify_ledger.ed25519_verify(public, message, signature)
+    assert not verify_ledger.ed25519_verify(public, message + b"x", signature)
+    tampered = bytearray(signature)
+    tampered[seed] ^= 0x40
+    assert not verify_ledger.ed25519_verify(public, message, bytes(tampered))
+
+
+def test_segment_bounds_are_checked(cast):
+    event_record(country=cast.fr, action="test.one")
+    with pytest.raises(ExportRefused, match="at most 1"):
+        ledger_export_write(country=cast.fr, out=io.BytesIO(), last=5)
+    with pytest.raises(ExportRefused, match="no events"):
+        ledger_export_write(country=cast.ke, out=io.BytesIO())
