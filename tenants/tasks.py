@@ -42,3 +42,10 @@ def ledger_verify_all() -> bool:
     from .ledger import ledger_verify_all as verify
 
     return all(report.ok for report in verify(record=True))
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def country_export_build(self, *, export_id: int, country_id: int) -> str:
+    from . import exit as country_exit
+
+    return country_exit.country_export_build(export_id=export_id, country_id=country_id).state

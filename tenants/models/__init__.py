@@ -9,11 +9,11 @@ from .core import (
     SealedTenantModel,
     TenantModel,
 )
-from .keys import CountryKey, KeyRotation
+from .keys import CountryExport, CountryKey, KeyRotation
 from .ledger import PLATFORM_CHAIN, CountryCheckpoint, CountryEvent, LedgerAlert, PlatformCheckpoint, PlatformEvent
 
 __all__ = [
-    "ApiToken", "Country", "CountryEvent", "CountryKey", "Invitation", "KeyRotation", "Membership",
+    "ApiToken", "Country", "CountryExport", "CountryEvent", "CountryKey", "Invitation", "KeyRotation", "Membership",
     "Organisation", "PlatformSettings", "SealedTenantModel", "TenantModel", "PLATFORM_CHAIN", "CountryCheckpoint",
     "LedgerAlert", "PlatformCheckpoint", "PlatformEvent",
 ]

@@ -62,3 +62,30 @@ class KeyRotation(TenantModel):
     @property
     def percent(self) -> int:
         return 100 if self.total == 0 and self.state == self.State.DONE else int(100 * self.done / max(self.total, 1))
+
+
+class CountryExport(TenantModel):
+    """A full machine-readable export of everything a country owns, built by a worker. The file
+    holds the country's data in the clear: it is kept only until `expires_at`."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Being built"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    for_exit = models.BooleanField(default=False, help_text="Made as the last step before the country leaves.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    step = models.CharField(max_length=200, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    file_name = models.CharField(max_length=200, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]

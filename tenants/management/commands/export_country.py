@@ -1,0 +1,24 @@
+"""python manage.py export_country FR fr.zip — everything a country owns, with a signed manifest."""
+from django.core.management.base import BaseCommand, CommandError
+
+from tenants.exit import country_data_export_write
+from tenants.models import Country
+
+
+class Command(BaseCommand):
+    help = "Write a full export of a country's data (JSON Lines + CSV per table, ledger, signed manifest)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("country", help="ISO code, e.g. FR")
+        parser.add_argument("output", help="Path of the zip to write")
+
+    def handle(self, *args, country: str, output: str, **options):
+        found = Country.objects.filter(code=country.upper()).first()
+        if found is None:
+            raise CommandError(f"No country with code {country.upper()}.")
+        with open(output, "wb") as out:
+            manifest = country_data_export_write(
+                country=found, out=out, progress=lambda step, percent: self.stdout.write(f"  {percent:3d}% {step}")
+            )
+        rows = sum(f.get("rows", 0) for name, f in manifest["files"].items() if name.endswith(".jsonl"))
+        self.stdout.write(self.style.SUCCESS(f"Wrote {rows} rows of {found.code} in {len(manifest['files'])} files to {output}."))
