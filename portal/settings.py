@@ -182,7 +182,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "var" / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it, even before collectstatic
 # The design system (GOV.UK Frontend) is installed by the set-up into node_modules and compiled
 # with our own typography into static/build; neither is committed.
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 
 from .access import access_for
 from .authentication import user_from_bearer
@@ -12,6 +14,8 @@ from .isolation import country_context
 from .models import Country
 
 COUNTRY_IN_PATH = re.compile(r"^/(?:c|api/v1/countries)/(?P<code>[A-Za-z]{2})(?:/|$)")
+# Health checks answer without a session, a transaction or a country (/healthz does no I/O at all).
+UNSCOPED_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 class CountryScopeMiddleware:
@@ -19,6 +23,8 @@ class CountryScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path_info in UNSCOPED_PATHS:
+            return self.get_response(request)
         resolved = user_from_bearer(request)
         if resolved is not None:
             request.portal_bearer = resolved
@@ -43,5 +49,8 @@ class CountryScopeMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        transaction.set_rollback(True)
+        # A refusal (404, 403) changed nothing and its error page may still read; anything else
+        # undoes whatever the view had written before it failed.
+        if not isinstance(exception, (Http404, PermissionDenied)) and transaction.get_connection().in_atomic_block:
+            transaction.set_rollback(True)
         return None

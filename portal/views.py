@@ -1,0 +1,218 @@
+"""Pages that span countries: the dashboard of each role, the partner and auditor areas, the
+country switcher, health checks and the error pages."""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.models import Count, Max
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from tenants import selectors
+from tenants.access import AUDITORS_GROUP, PARTNER_MANAGERS_GROUP
+from tenants.models import Country, CountryEvent, Membership, Organisation
+from tenants.views import ROLE_LABELS, describe_events
+
+logger = logging.getLogger(__name__)
+
+LATEST_EVENTS_ON_DASHBOARD = 5
+
+
+def _overview_url(country: Country) -> str:
+    return reverse("tenants:overview", kwargs={"code": country.code.lower()})
+
+
+def _count_by_country(queryset, country_ids) -> dict[int, int]:
+    """One grouped query for a count per country (dashboards show several countries at once)."""
+    rows = queryset.filter(country_id__in=country_ids).order_by().values("country_id").annotate(n=Count("id"))
+    return {row["country_id"]: row["n"] for row in rows}
+
+
+# --- Dashboards ------------------------------------------------------------------------------------
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if "code" in request.GET:
+        return country_switch(request)
+    access = request.access
+    visible = list(selectors.country_list_visible(access=access))
+    request.portal_visible_countries = visible  # the navigation's switcher reuses them
+    member_countries = [c for c in visible if c.pk in access.member_country_ids]
+    partner_countries = [c for c in visible if c.pk in access.partner_country_ids]
+    auditor_countries = [c for c in visible if c.pk in access.auditor_country_ids]
+
+    member_cards = []
+    if member_countries:
+        ids = [c.pk for c in member_countries]
+        organisations = _count_by_country(Organisation.objects.all(), ids)
+        members = _count_by_country(Membership.objects.filter(status=Membership.Status.ACTIVE), ids)
+        for country in member_countries:
+            events = list(selectors.event_list(country=country)[:LATEST_EVENTS_ON_DASHBOARD])
+            member_cards.append({
+                "country": country,
+                "code": country.code.lower(),
+                "role": access.role_in(country.pk),
+                "role_label": ROLE_LABELS.get(access.role_in(country.pk) or "", ""),
+                "organisation_count": organisations.get(country.pk, 0),
+                "member_count": members.get(country.pk, 0),
+                "events": describe_events(events, country),
+            })
+
+    assigned_rows = []
+    for country in visible:
+        if country.pk in access.member_country_ids:
+            continue
+        assigned_rows.append({"country": country, "code": country.code.lower(),
+                              "role_label": ROLE_LABELS.get(access.role_in(country.pk) or "", "")})
+
+    platform = None
+    if access.is_platform_admin:
+        platform = _platform_summary()
+
+    return render(request, "portal/home.html", {
+        "member_cards": member_cards,
+        "assigned_rows": assigned_rows,
+        "partner_countries": partner_countries,
+        "auditor_countries": auditor_countries,
+        "platform": platform,
+    })
+
+
+def _platform_summary() -> dict:
+    User = get_user_model()
+    by_status = dict(Country.objects.order_by().values_list("status").annotate(n=Count("id")))
+    groups = dict(
+        User.objects.filter(groups__name__in=[PARTNER_MANAGERS_GROUP, AUDITORS_GROUP])
+        .order_by().values_list("groups__name").annotate(n=Count("id"))
+    )
+    return {
+        "country_count": sum(by_status.values()),
+        "countries_by_status": [(label, by_status.get(value, 0)) for value, label in Country.Status.choices],
+        "user_count": User.objects.filter(is_active=True).count(),
+        "partner_manager_count": groups.get(PARTNER_MANAGERS_GROUP, 0),
+        "auditor_count": groups.get(AUDITORS_GROUP, 0),
+    }
+
+
+@login_required
+def country_switch(request: HttpRequest) -> HttpResponse:
+    """The country switcher's target (a plain GET form, so it works without JavaScript)."""
+    country = selectors.country_get_visible(access=request.access, code=request.GET.get("code", ""))
+    if country is None:
+        raise Http404("No country with this code is visible to you.")
+    return redirect(_overview_url(country))
+
+
+@login_required
+def review_home(request: HttpRequest) -> HttpResponse:
+    access = request.access
+    if not access.is_partner_manager:
+        raise Http404("The review area is for partner managers.")
+    countries = list(selectors.country_list_visible(access=access).filter(pk__in=access.partner_country_ids))
+    ids = [c.pk for c in countries]
+    organisations = _count_by_country(Organisation.objects.all(), ids)
+    members = _count_by_country(Membership.objects.filter(status=Membership.Status.ACTIVE), ids)
+    rows = [{
+        "country": c, "code": c.code.lower(),
+        "organisation_count": organisations.get(c.pk, 0), "member_count": members.get(c.pk, 0),
+    } for c in countries]
+    return render(request, "portal/review.html", {"rows": rows})
+
+
+@login_required
+def audit_home(request: HttpRequest) -> HttpResponse:
+    access = request.access
+    if not access.is_auditor:
+        raise Http404("The audit area is for auditors.")
+    countries = list(selectors.country_list_visible(access=access).filter(pk__in=access.auditor_country_ids))
+    stats = {
+        row["country_id"]: row
+        for row in CountryEvent.objects.filter(country_id__in=[c.pk for c in countries]).order_by()
+        .values("country_id").annotate(n=Count("id"), last=Max("at"))
+    }
+    rows = [{
+        "country": c, "code": c.code.lower(),
+        "event_count": stats.get(c.pk, {}).get("n", 0), "last_event_at": stats.get(c.pk, {}).get("last"),
+    } for c in countries]
+    return render(request, "portal/audit.html", {"rows": rows})
+
+
+# --- Health ----------------------------------------------------------------------------------------
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """The process is alive. No I/O."""
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
+def _problem(error: Exception) -> str:
+    return f"error: {error.__class__.__name__}"
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to serve: the database answers, Redis answers and a worker answers (in the embedded
+    mode there is no Redis and jobs run in-process, which counts as ready)."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready", reported by name
+        logger.warning("readyz: database check failed: %r", error)
+        checks["database"] = _problem(error)
+
+    if settings.EMBEDDED:
+        checks["redis"] = "not used"
+        checks["worker"] = "in-process"
+    else:
+        try:
+            import redis
+
+            client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1.0, socket_timeout=1.0)
+            try:
+                client.ping()
+            finally:
+                client.close()
+            checks["redis"] = "ok"
+        except Exception as error:  # noqa: BLE001
+            logger.warning("readyz: redis check failed: %r", error)
+            checks["redis"] = _problem(error)
+        if checks["redis"] == "ok":
+            try:
+                from portal.celery import app
+
+                replies = app.control.ping(timeout=1.0, limit=1)
+                checks["worker"] = "ok" if replies else "no worker answered"
+            except Exception as error:  # noqa: BLE001
+                logger.warning("readyz: worker check failed: %r", error)
+                checks["worker"] = _problem(error)
+        else:
+            checks["worker"] = "unknown: Redis is not reachable"
+
+    ready = all(value in {"ok", "not used", "in-process"} for value in checks.values())
+    return JsonResponse(checks, status=200 if ready else 503)
+
+
+# --- Error pages -----------------------------------------------------------------------------------
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Rendered without the request's context processors: no database, no session, nothing that
+    could be the fault being reported."""
+    return HttpResponseServerError(loader.get_template("500.html").render({"static_only": True}))

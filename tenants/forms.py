@@ -1,0 +1,132 @@
+"""Forms of the tenants pages: they check the shape of the input and word its errors; the rules
+(who may do what, closed organisation kinds, the last country admin) stay in tenants.services."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import Membership, Organisation
+from .services import ServiceError
+
+ROLE_HINTS = {
+    Membership.Role.COUNTRY_ADMIN: "Manages the country's organisations and people, and everything an officer can do.",
+    Membership.Role.OFFICER: "Prepares and submits the country's work: policies, training, assessments and requests.",
+    Membership.Role.VIEWER: "Reads the country's pages without changing anything.",
+}
+ROLE_OPTIONS = [(value, label, ROLE_HINTS[value]) for value, label in Membership.Role.choices]
+ROLE_ERROR = "Choose a role: country admin, officer or viewer."
+
+
+class ServiceErrorMixin:
+    """Shows a ServiceError on the form, against the field it names when the form has that field."""
+
+    def add_service_error(self, error: ServiceError) -> None:
+        field = error.field if error.field in self.fields else None  # type: ignore[attr-defined]
+        self.add_error(field, error.message)  # type: ignore[attr-defined]
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
+        "inactive": "This account is not active. If you were invited, use the link in your invitation email first.",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].error_messages["required"] = "Enter your username."
+        self.fields["password"].error_messages["required"] = "Enter your password."
+
+
+class OrganisationForm(ServiceErrorMixin, forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=200,
+        error_messages={"required": "Enter the organisation's name.",
+                        "max_length": "The name must be 200 characters or fewer."},
+    )
+    acronym = forms.CharField(
+        label="Acronym (optional)", max_length=20, required=False,
+        help_text="For example, MN for Ministère du Numérique.",
+        error_messages={"max_length": "The acronym must be 20 characters or fewer."},
+    )
+    kind = forms.ChoiceField(
+        label="Kind of organisation", choices=Organisation.Kind.choices,
+        error_messages={"required": "Choose a kind of organisation.",
+                        "invalid_choice": "Choose a kind of organisation from the list."},
+    )
+
+    def __init__(self, *args, open_kinds: Iterable[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        open_kinds = set(open_kinds)
+        # Every kind is offered, so that the closed ones say plainly why they cannot be chosen yet.
+        self.kind_options = [
+            (value, label, "" if value in open_kinds else "Not yet open to applications.")
+            for value, label in Organisation.Kind.choices
+        ]
+
+
+class InviteForm(ServiceErrorMixin, forms.Form):
+    email = forms.EmailField(
+        label="Email address", max_length=254,
+        error_messages={"required": "Enter the person's email address.",
+                        "invalid": "Enter an email address in the form name@example.org."},
+    )
+    first_name = forms.CharField(label="First name", max_length=150, required=False)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    organisation = forms.TypedChoiceField(
+        label="Organisation", coerce=int, empty_value=None,
+        error_messages={"required": "Choose the person's organisation.",
+                        "invalid_choice": "Choose one of this country's organisations."},
+    )
+    role = forms.ChoiceField(
+        label="Role", choices=Membership.Role.choices,
+        error_messages={"required": ROLE_ERROR, "invalid_choice": ROLE_ERROR},
+    )
+    job_title = forms.CharField(label="Job title (optional)", max_length=200, required=False)
+
+    def __init__(self, *args, organisations: Iterable[Organisation], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = {organisation.pk: organisation for organisation in organisations}
+        self.fields["organisation"].choices = [("", "Choose an organisation")] + [
+            (pk, organisation.name) for pk, organisation in self.organisations.items()
+        ]
+        self.role_options = ROLE_OPTIONS
+
+    def clean_organisation(self) -> Organisation:
+        # The choices hold only this country's organisations, so another country's id never gets here.
+        return self.organisations[self.cleaned_data["organisation"]]
+
+
+class RoleForm(ServiceErrorMixin, forms.Form):
+    role = forms.ChoiceField(
+        label="Role", choices=Membership.Role.choices,
+        error_messages={"required": ROLE_ERROR, "invalid_choice": ROLE_ERROR},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role_options = ROLE_OPTIONS
+
+
+class ConfirmForm(ServiceErrorMixin, forms.Form):
+    """A confirmation with nothing to fill in: it only carries the refusal of a service, if any."""
+
+
+class InvitationAcceptForm(ServiceErrorMixin, forms.Form):
+    password = forms.CharField(
+        label="Choose a password", strip=False, widget=forms.PasswordInput,
+        help_text="At least 12 characters. Avoid common words and your name.",
+        error_messages={"required": "Choose a password."},
+    )
+    password_again = forms.CharField(
+        label="Enter the password again", strip=False, widget=forms.PasswordInput,
+        error_messages={"required": "Enter the password again."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password"), cleaned.get("password_again")
+        if first and second and first != second:
+            self.add_error("password_again", "The two passwords do not match. Enter the same password twice.")
+        return cleaned

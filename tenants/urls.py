@@ -1,0 +1,18 @@
+"""A country's pages, mounted under /c/<code>/ (so every view receives `code`)."""
+from django.urls import path
+
+from . import views
+
+app_name = "tenants"
+
+urlpatterns = [
+    path("", views.country_overview, name="overview"),
+    path("organisations/", views.organisation_list, name="organisations"),
+    path("organisations/new/", views.organisation_create, name="organisation_new"),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation"),
+    path("members/", views.member_list, name="members"),
+    path("members/invite/", views.member_invite, name="member_invite"),
+    path("members/<int:pk>/", views.member_detail, name="member"),
+    path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("activity/", views.activity, name="activity"),
+]

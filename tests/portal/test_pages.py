@@ -1,0 +1,336 @@
+"""Pages that span countries: dashboards by role, the review and audit areas, the navigation and
+country switcher, sign in and out, health checks and the error pages."""
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import RequestFactory
+from guardian.shortcuts import assign_perm
+
+from tenants.access import AUDITOR_PERMISSION, PARTNER_PERMISSION
+from tenants.isolation import country_context
+from tenants.ledger import event_record
+from tenants.models import Country, Membership
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def as_user(client, user):
+    client.force_login(user)
+    return client
+
+
+def main_text(response) -> str:
+    """The text of <main>, where a page's own content is (the frame holds navigation)."""
+    html = response.content.decode()
+    match = re.search(r"<main\b.*?</main>", html, re.S)
+    assert match, "the page has no <main>"
+    return unescape(re.sub(r"<[^>]+>", " ", match.group(0)))
+
+
+def nav_links(response) -> list[str]:
+    html = response.content.decode()
+    match = re.search(r'<ul class="govuk-service-navigation__list".*?</ul>', html, re.S)
+    assert match, "the page has no service navigation"
+    return [unescape(text).strip() for text in re.findall(r'class="[^"]*govuk-service-navigation__link"[^>]*>\s*(?:<strong[^>]*>)?([^<]+)', match.group(0))]
+
+
+def switcher_options(response) -> list[str]:
+    html = response.content.decode()
+    match = re.search(r'<select class="govuk-select" id="country-switcher" name="code">(.*?)</select>', html, re.S)
+    return re.findall(r'<option value="([A-Z]{2})"', match.group(1)) if match else []
+
+
+@pytest.fixture
+def admin_user(db):
+    return User.objects.create_superuser("root", "root@example.org", "a-long-admin-passphrase")
+
+
+# --- Home: one dashboard per role ------------------------------------------------------------------
+
+def test_home_sends_anonymous_visitors_to_sign_in(client, cast):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/"
+
+
+def test_home_of_ministry_staff_shows_their_country_card(client, cast):
+    with country_context(cast.fr):
+        event_record(country=cast.fr, action="organisation.created", actor=cast.owner,
+                     actor_role="country_admin", target=cast.fr_agency, payload={"kind": "public_agency"})
+    for user, role in ((cast.owner, "Country admin"), (cast.member, "Officer"), (cast.viewer, "Viewer")):
+        response = as_user(client, user).get("/")
+        assert response.status_code == 200
+        text = main_text(response)
+        assert "France" in text and role in text
+        assert "Kenya" not in text
+        assert re.search(r"2\s+organisations", text)
+        assert re.search(r"3\s+active members", text)
+        assert "Organisation added" in text and "Agence des Données" in text
+        assert 'href="/c/fr/activity/"' in response.content.decode()
+
+
+def test_home_of_another_country_shows_only_that_country(client, cast):
+    text = main_text(as_user(client, cast.outsider).get("/"))
+    assert "Kenya" in text and "France" not in text and "Ministère" not in text
+    assert re.search(r"1\s+organisation\b", text)
+
+
+def test_home_of_partner_manager_and_auditor_lists_assigned_countries(client, cast):
+    response = as_user(client, cast.partner).get("/")
+    text = main_text(response)
+    assert "Your assigned countries" in text and "France" in text and "Partner manager" in text
+    assert "Kenya" not in text
+    assert 'href="/review/"' in response.content.decode()
+    response = as_user(client, cast.auditor).get("/")
+    text = main_text(response)
+    assert "France" in text and "Auditor" in text and "Kenya" not in text
+    assert 'href="/audit/"' in response.content.decode()
+
+
+def test_home_of_platform_admin_shows_the_platform_summary(client, cast, admin_user):
+    response = as_user(client, admin_user).get("/")
+    text = main_text(response)
+    assert "Platform" in text
+    assert re.search(r"2\s+countries", text)
+    assert re.search(r"1\s+partner managers", text) and re.search(r"1\s+auditors", text)
+    assert 'href="/admin/"' in response.content.decode()
+    # A platform admin holds no country by default: its pages stay closed to them.
+    assert client.get("/c/fr/").status_code == 404
+
+
+def test_home_of_someone_without_any_country_says_so(client, cast):
+    nobody = User.objects.create_user("nobody", "nobody@example.org", "a-long-passphrase-here")
+    text = main_text(as_user(client, nobody).get("/"))
+    assert "You do not have access to any country yet." in text
+
+
+# --- Navigation --------------------------------------------------------------------------------------
+
+def test_navigation_by_role(client, cast, admin_user):
+    assert nav_links(as_user(client, cast.owner).get("/c/fr/members/")) == [
+        "Home", "Overview", "Organisations", "Members", "Activity", "Sign out"]
+    # A one-country person has their country's links on the home page too.
+    assert nav_links(client.get("/")) == ["Home", "Overview", "Organisations", "Members", "Activity", "Sign out"]
+    assert "Review" in nav_links(as_user(client, cast.partner).get("/"))
+    assert "Audit" in nav_links(as_user(client, cast.auditor).get("/"))
+    links = nav_links(as_user(client, admin_user).get("/"))
+    assert links == ["Home", "Admin", "Sign out"]
+    client.logout()
+    assert nav_links(client.get("/accounts/login/")) == ["Sign in"]
+
+
+def test_navigation_marks_the_current_section(client, cast):
+    html = as_user(client, cast.owner).get("/c/fr/organisations/").content.decode()
+    assert re.search(r'href="/c/fr/organisations/" aria-current="page"', html)
+    assert 'href="/c/fr/members/" aria-current' not in html
+
+
+def test_sign_out_is_a_post_form_with_a_csrf_token(client, cast):
+    html = as_user(client, cast.owner).get("/").content.decode()
+    form = re.search(r'<form class="app-navigation__form" method="post" action="/accounts/logout/">(.*?)</form>', html, re.S)
+    assert form and 'name="csrfmiddlewaretoken"' in form.group(1)
+
+
+def test_frame_is_accessible(client, cast):
+    html = as_user(client, cast.owner).get("/c/fr/").content.decode()
+    assert '<html lang="en"' in html
+    assert '<a href="#main-content" class="govuk-skip-link"' in html and 'id="main-content"' in html
+    assert "Sovereign AI Onboarding Portal" in html
+    assert "govuk-phase-banner" in html and "govuk-footer" in html
+    assert "/static/build/portal.css" in html
+    assert "govuk-frontend.min.js" in html and "initAll()" in html
+    # Not a GOV.UK service: no crown, no GDS Transport.
+    assert "govuk-header__logotype" not in html and "Crown copyright" not in html
+
+
+# --- Country switcher --------------------------------------------------------------------------------
+
+def test_switcher_is_shown_only_with_more_than_one_country(client, cast):
+    assert switcher_options(as_user(client, cast.owner).get("/")) == []
+    assert switcher_options(as_user(client, cast.partner).get("/")) == []
+    assign_perm(f"tenants.{PARTNER_PERMISSION}", cast.partner, cast.ke)
+    response = as_user(client, cast.partner).get("/")
+    assert switcher_options(response) == ["FR", "KE"]
+    # On a country page, that country is the one selected.
+    html = client.get("/c/ke/").content.decode()
+    assert '<option value="KE" selected>' in html
+
+
+def test_switcher_goes_to_the_chosen_country_without_javascript(client, cast):
+    assign_perm(f"tenants.{PARTNER_PERMISSION}", cast.partner, cast.ke)
+    as_user(client, cast.partner)
+    for code in ("KE", "ke"):
+        response = client.get("/", {"code": code})
+        assert response.status_code == 302 and response["Location"] == "/c/ke/"
+    assert client.get("/c/ke/").status_code == 200
+
+
+def test_switcher_refuses_countries_you_cannot_see(client, cast):
+    Country.objects.create(code="EE", name="Estonia")
+    as_user(client, cast.owner)
+    for code in ("KE", "EE", "ZZ", "", "../admin", "FRA"):
+        assert client.get("/", {"code": code}).status_code == 404, code
+    client.logout()
+    response = client.get("/", {"code": "FR"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_switcher_for_a_member_who_also_audits_another_country(client, cast):
+    assign_perm(f"tenants.{AUDITOR_PERMISSION}", cast.auditor, cast.ke)
+    response = as_user(client, cast.auditor).get("/")
+    assert switcher_options(response) == ["FR", "KE"]
+    assert client.get("/", {"code": "KE"})["Location"] == "/c/ke/"
+
+
+# --- Review and audit areas --------------------------------------------------------------------------
+
+def test_review_area_is_for_partner_managers(client, cast):
+    response = as_user(client, cast.partner).get("/review/")
+    assert response.status_code == 200
+    text = main_text(response)
+    assert "France" in text and "Kenya" not in text
+    assert "not built yet" in text
+    for user in (cast.owner, cast.member, cast.outsider, cast.auditor):
+        assert as_user(client, user).get("/review/").status_code == 404, user.username
+    client.logout()
+    assert client.get("/review/")["Location"] == "/accounts/login/?next=/review/"
+
+
+def test_audit_area_is_for_auditors(client, cast):
+    with country_context(cast.fr):
+        for _ in range(3):
+            event_record(country=cast.fr, action="organisation.created", actor=cast.owner,
+                         actor_role="country_admin", target=cast.fr_ministry, payload={"kind": "ministry"})
+    with country_context(cast.ke):
+        event_record(country=cast.ke, action="organisation.created", actor=cast.outsider,
+                     actor_role="country_admin", target=cast.ke_ministry, payload={"kind": "ministry"})
+    response = as_user(client, cast.auditor).get("/audit/")
+    assert response.status_code == 200
+    text = main_text(response)
+    assert "France" in text and "Kenya" not in text
+    assert re.search(r"France.*\b3\b", text, re.S)
+    assert 'href="/c/fr/activity/"' in response.content.decode()
+    for user in (cast.owner, cast.member, cast.outsider, cast.partner):
+        assert as_user(client, user).get("/audit/").status_code == 404, user.username
+    client.logout()
+    assert client.get("/audit/")["Location"] == "/accounts/login/?next=/audit/"
+
+
+# --- Sign in and out ---------------------------------------------------------------------------------
+
+def test_sign_in_page_and_a_successful_sign_in(client, cast):
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'for="id_username">Username' in html and 'for="id_password">Password' in html
+    response = client.post("/accounts/login/", {"username": "member", "password": cast.password})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_shows_an_error_summary(client, cast):
+    response = client.post("/accounts/login/", {"username": "member", "password": "wrong"})
+    assert response.status_code == 200
+    html = unescape(response.content.decode())
+    assert "govuk-error-summary" in html and "Enter a correct username and password." in html
+    assert client.get("/")["Location"].startswith("/accounts/login/")
+    empty = client.post("/accounts/login/", {"username": "", "password": ""})
+    assert "Enter your username." in unescape(empty.content.decode())
+
+
+def test_sign_out_only_by_post(client, cast):
+    as_user(client, cast.owner)
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.get("/").status_code == 200
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_login_redirects_back_to_the_page_asked_for(client, cast):
+    response = client.post("/accounts/login/?next=/c/fr/members/",
+                           {"username": "owner", "password": cast.password, "next": "/c/fr/members/"})
+    assert response["Location"] == "/c/fr/members/"
+
+
+# --- Health ------------------------------------------------------------------------------------------
+
+def test_healthz_answers_anonymous_visitors(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.content == b"ok"
+    assert response["Content-Type"].startswith("text/plain")
+
+
+def test_readyz_reports_each_dependency(client, db):
+    response = client.get("/readyz")
+    assert response.status_code in (200, 503)
+    body = json.loads(response.content)
+    assert set(body) == {"database", "redis", "worker"}
+    assert body["database"] == "ok"
+    assert body["redis"] == "ok"  # the suite's Redis is running
+    assert (response.status_code == 200) == (body["worker"] == "ok")
+
+
+def test_readyz_is_not_ready_when_redis_is_unreachable(client, db, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = json.loads(response.content)
+    assert body["database"] == "ok" and body["redis"].startswith("error:")
+    assert body["worker"].startswith("unknown")
+
+
+def test_readyz_in_embedded_mode_needs_no_redis_or_worker(client, db, settings):
+    settings.EMBEDDED = True
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"database": "ok", "redis": "not used", "worker": "in-process"}
+
+
+# --- Error pages -------------------------------------------------------------------------------------
+
+def test_not_found_page(client, cast):
+    response = as_user(client, cast.owner).get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in main_text(response)
+    client.logout()
+    assert "Page not found" in main_text(client.get("/no-such-page/"))
+
+
+def test_forbidden_page(client, cast):
+    response = as_user(client, cast.member).get("/c/fr/organisations/new/")
+    assert response.status_code == 403
+    assert "You cannot do this" in main_text(response)
+
+
+def test_server_error_page_touches_no_database(django_assert_num_queries):
+    from portal.views import server_error
+
+    request = RequestFactory().get("/boom/")
+    with django_assert_num_queries(0):
+        response = server_error(request)
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.content.decode()
+
+
+def test_an_error_in_a_view_gives_the_500_page_and_keeps_nothing(client, cast, monkeypatch):
+    from tenants import services
+
+    def boom(**kwargs):
+        with country_context(kwargs["country"]):
+            Membership.objects.filter(user=cast.member).update(job_title="half-done")
+        raise RuntimeError("simulated fault")
+
+    monkeypatch.setattr(services, "organisation_create", boom)
+    client.raise_request_exception = False
+    response = as_user(client, cast.owner).post("/c/fr/organisations/new/", {"name": "Cour", "kind": "ministry"})
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.content.decode()
+    with country_context(cast.fr):
+        assert Membership.objects.get(user=cast.member).job_title == ""
