@@ -214,5 +214,8 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """Rendered without the request's context processors: no database, no session, nothing that
-    could be the fault being reported."""
+    could be the fault being reported. API callers get JSON."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Something went wrong on our side; nothing you sent was changed. "
+                                       "Try again, and tell the platform team if it keeps happening."}, status=500)
     return HttpResponseServerError(loader.get_template("500.html").render({"static_only": True}))

@@ -10,5 +10,6 @@ os.environ["PORTAL_TESTING"] = "1"
 os.environ["PORTAL_DB_ROLE"] = "owner"
 # A database of its own per run, so that two runs on one machine never drop each other's.
 os.environ.setdefault("TEST_DATABASE_NAME", f"test_portal_{os.getpid()}")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"portal-test-{os.getpid()}")
 os.environ.setdefault("CELERY_QUEUE", f"portal-test-{os.getpid()}")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
