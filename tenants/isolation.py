@@ -94,7 +94,20 @@ def country_context(*countries: object) -> Iterator[Scope]:
 
 
 class TenantQuerySet(models.QuerySet):
-    pass
+    def _insert(self, objs, fields, *args, **kwargs):
+        """Every INSERT of a tenant row (save, create, bulk_create) goes through here: a row of a
+        country outside the context is refused before it reaches the database, so the ORM keeps
+        countries apart on writes too, without relying on row-level security (SQLite demo mode)."""
+        allowed = scoped_country_ids()
+        for obj in objs:
+            if getattr(obj, "country_id", None) not in allowed:
+                raise NoCountryContext(
+                    f"A {self.model._meta.label} row of country {getattr(obj, 'country_id', None)} was written "
+                    f"inside a context of {sorted(allowed) or 'no country'}: open that country's context to write it."
+                )
+        return super()._insert(objs, fields, *args, **kwargs)
+
+    _insert.queryset_only = False  # as Django marks QuerySet._insert: managers proxy it
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -134,9 +135,13 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     env = dict(os.environ)
     owner_url = os.environ["DATABASE_URL"]
     base, _, _ = owner_url.rpartition("/")
+    # The runtime role's password (if it has one) and a socket-directory host must survive the URL.
+    credentials = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
+    host = db["HOST"] or "127.0.0.1"
+    host = quote(host, safe="") if host.startswith("/") else host
     env.update(
         DATABASE_URL=f"{base}/{db['NAME']}",
-        APP_DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        APP_DATABASE_URL=f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
         PORTAL_DB_ROLE="app",
         DB_CONN_MAX_AGE="0",
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
