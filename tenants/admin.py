@@ -57,10 +57,17 @@ class CountryAdmin(admin.ModelAdmin):
         for field, codename in (("partner_managers", PARTNER_PERMISSION), ("auditors", AUDITOR_PERMISSION)):
             wanted = set(form.cleaned_data.get(field) or [])
             current = set(_holders(country, codename))
-            for user in wanted - current:
+            added, removed = wanted - current, current - wanted
+            for user in added:
                 assign_perm(f"tenants.{codename}", user, country)
-            for user in current - wanted:
+            for user in removed:
                 remove_perm(f"tenants.{codename}", user, country)
+            if added or removed:
+                from .ledger import event_record
+
+                event_record(country=country, action=f"assignment.{field}_changed", actor=request.user,
+                             actor_role="platform", target=country,
+                             payload={"added": sorted(u.pk for u in added), "removed": sorted(u.pk for u in removed)})
 
 
 @admin.register(PlatformSettings)
@@ -89,3 +96,53 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"{count} token(s) revoked.")
+
+
+# --- People: deleting an account reaches into the countries it belonged to ----------------------
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin  # noqa: E402
+
+from .access import _memberships_of  # noqa: E402
+from .isolation import country_context  # noqa: E402
+from .ledger import event_record  # noqa: E402
+
+
+def _countries_of(user_ids) -> set[int]:
+    countries: set[int] = set()
+    for user_id in user_ids:
+        try:
+            countries |= set(_memberships_of(int(user_id)))
+        except (TypeError, ValueError):
+            continue
+    return countries
+
+
+class PortalUserAdmin(BaseUserAdmin):
+    """Deleting a person removes their memberships, which live in the countries' scoped tables: the
+    deletion opens exactly those countries, and each removal goes on that country's record."""
+
+    def delete_view(self, request, object_id, extra_context=None):
+        with country_context(_countries_of([object_id])):
+            return super().delete_view(request, object_id, extra_context)
+
+    def response_action(self, request, queryset):
+        with country_context(_countries_of(request.POST.getlist("_selected_action"))):
+            return super().response_action(request, queryset)
+
+    def _record_removals(self, request, users) -> None:
+        from .models import Membership
+
+        for membership in Membership.objects.filter(user__in=users).select_related("country"):
+            event_record(country=membership.country, action="member.account_deleted", actor=request.user,
+                         actor_role="platform", target=membership, payload={"role": membership.role})
+
+    def delete_model(self, request, obj):
+        self._record_removals(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        self._record_removals(request, list(queryset))
+        super().delete_queryset(request, queryset)
+
+
+admin.site.unregister(User)
+admin.site.register(User, PortalUserAdmin)

@@ -87,9 +87,12 @@ def _check_payload(payload: dict) -> None:
     def walk(value: Any) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
+                # camelCase and plurals count too: newPassword, contactEmail, emails.
+                spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(key)).lower()
+                words = {w for w in re.split(r"[^a-z0-9]+", spaced) if w}
+                words |= {w[:-1] for w in words if w.endswith("s")}
                 lowered = str(key).lower()
-                words = set(re.split(r"[^a-z0-9]+", lowered))
-                if lowered in FORBIDDEN_PAYLOAD_KEYS or words & FORBIDDEN_PAYLOAD_WORDS:
+                if lowered in FORBIDDEN_PAYLOAD_KEYS or spaced in FORBIDDEN_PAYLOAD_KEYS or words & FORBIDDEN_PAYLOAD_WORDS:
                     raise PayloadRefused(f"Event payloads may not carry {key!r}: no secrets or personal data.")
                 walk(inner)
         elif isinstance(value, (list, tuple)):

@@ -205,14 +205,29 @@ def invitation_accept(*, token: str, password: str):
     except ValidationError as error:
         raise ServiceError(" ".join(error.messages), field="password") from None
     with country_context(invitation.country_id):
+        # Claim the link first, conditionally: of two accepts at once, only one changes the row.
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, nonce=invitation.nonce, accepted_at__isnull=True
+        ).update(accepted_at=timezone.now(), nonce="")
+        if not claimed:
+            raise ServiceError("This invitation has already been used or withdrawn. Sign in, or ask for a new one.")
         user.set_password(password)
         user.is_active = True
         user.save(update_fields=["password", "is_active"])
         Membership.objects.filter(pk=invitation.membership_id).update(status=Membership.Status.ACTIVE)
-        Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now(), nonce="")
         event_record(country=invitation.country, action="member.joined", actor=user,
                      actor_role=invitation.membership.role, target=invitation.membership)
     return user
+
+
+def _lock_admins_then(membership: Membership) -> Membership:
+    """Lock the country's active admins (in id order, so two writers never deadlock), then the
+    membership being changed: two admins demoting each other at once are serialised, and the
+    second sees the first's change."""
+    list(Membership.objects.select_for_update()
+         .filter(role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE).order_by("pk")
+         .values_list("pk", flat=True))
+    return Membership.objects.select_for_update().get(pk=membership.pk)
 
 
 def _other_active_admins(membership: Membership) -> bool:
@@ -229,7 +244,7 @@ def member_change_role(*, membership: Membership, by, access: Access, role: str)
     if role not in Membership.Role.values:
         raise ServiceError("Choose a role: country admin, officer or viewer.", field="role")
     with country_context(country):
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        locked = _lock_admins_then(membership)
         if locked.role == role:
             return locked
         if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
@@ -248,7 +263,7 @@ def member_remove(*, membership: Membership, by, access: Access) -> None:
     country = membership.country
     actor_role = _require_country_admin(access, country)
     with country_context(country):
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        locked = _lock_admins_then(membership)
         if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
             raise ServiceError(f"{country.name} must keep at least one country admin. Make someone else "
                                "country admin first.")

@@ -274,7 +274,11 @@ def rls_state(cursor, table: str) -> RlsState:
     enabled, forced = cursor.fetchone()
     cursor.execute(
         "SELECT polname, polcmd, pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid) "
-        "FROM pg_policy WHERE polrelid = to_regclass(%s) ORDER BY polname",
+        "FROM pg_policy WHERE polrelid = to_regclass(%s) "
+        # Only policies that reach the runtime role matter: PUBLIC (oid 0) or the role itself. The
+        # owner's own window on memberships (migration 0007) applies to the owner alone.
+        "AND (0 = ANY (polroles) OR (SELECT oid FROM pg_roles WHERE rolname = current_user) = ANY (polroles)) "
+        "ORDER BY polname",
         [table],
     )
     return RlsState(table, enabled, forced, cursor.fetchall())

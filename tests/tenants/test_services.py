@@ -393,10 +393,6 @@ def test_an_admin_of_another_country_cannot_touch_this_countrys_members(cast):
 
 # --- Concurrency -------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (tenants/services.py _other_active_admins): the last-admin guard locks only the membership being "
-    "changed, so two admins demoting each other at once both see the other and the country is left with "
-    "none. Fix: lock the country's active admins (select_for_update over the admin set) before counting."))
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(cast):
     with country_context(cast.fr):
@@ -434,11 +430,6 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(cast):
     assert admins >= 1, outcome
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (tenants/services.py invitation_from_token/invitation_accept): the invitation is read without a lock "
-    "and cleared with an unconditional UPDATE, so two accepts of one link at once both succeed (two member.joined "
-    "events, the second password wins). Fix: read it with select_for_update() in invitation_accept, or clear it "
-    "with .filter(pk=..., nonce=nonce, accepted_at__isnull=True).update(...) and refuse when no row changed."))
 @pytest.mark.django_db(transaction=True)
 def test_one_invitation_accepted_twice_at_once_is_accepted_once(cast):
     guest = User.objects.create(username="twice", email="twice@example.org", is_active=False)
