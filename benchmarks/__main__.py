@@ -1,0 +1,99 @@
+"""make bench — run the benchmarks on a database of their own and write the figures down.
+
+    python -m benchmarks [--events 1000000] [--writers 8] [--appends 200]
+
+Needs PostgreSQL (DATABASE_URL, the owning role) and runs its measured work as the runtime role,
+so row-level security is on the path being measured, as in production."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "docs" / "benchmarks.md"
+
+
+def setup_django(database: str) -> None:
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")
+    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    os.environ["DATABASE_URL"] = f"{base}/{database}"
+    os.environ.pop("APP_DATABASE_URL", None)
+    os.environ["PORTAL_DB_ROLE"] = "owner"
+    os.environ.setdefault("PORTAL_TESTING", "1")  # development keys, no mail
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import psycopg2
+
+    admin = psycopg2.connect(f"{base}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{database}"')
+    admin.close()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def as_runtime_role() -> None:
+    from django.db import connection
+
+    from tenants.db import runtime_role_name
+
+    connection.close()
+    connection.settings_dict["USER"] = runtime_role_name()
+    connection.settings_dict["PASSWORD"] = ""
+
+
+def as_owner(owner: str) -> None:
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["USER"] = owner
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="size of the chain to verify")
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--appends", type=int, default=200, help="appends per writer")
+    parser.add_argument("--database", default="portal_bench")
+    parser.add_argument("--only", choices=["ledger"], default=None)
+    args = parser.parse_args(argv)
+
+    setup_django(args.database)
+    from django.db import connection
+
+    from benchmarks import ledger_bench
+
+    owner = connection.settings_dict["USER"]
+    sections = []
+    sections.append(ledger_bench.run(args, as_owner=lambda: as_owner(owner), as_runtime=as_runtime_role))
+    write_results(sections)
+    return 0
+
+
+def write_results(sections: list[str]) -> None:
+    header = (
+        f"## Run of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC\n\n"
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, "
+        f"PostgreSQL on 127.0.0.1.\n\n"
+    )
+    body = header + "\n".join(sections)
+    print(body)
+    RESULTS.parent.mkdir(exist_ok=True)
+    existing = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\nWritten by `make bench`; newest run first.\n\n"
+    title, _, rest = existing.partition("\n\n")
+    intro, _, runs = rest.partition("\n\n")
+    RESULTS.write_text(f"{title}\n\n{intro}\n\n{body}\n{runs}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
