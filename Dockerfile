@@ -15,7 +15,8 @@ COPY . .
 COPY --from=assets /app/node_modules/govuk-frontend/dist/govuk node_modules/govuk-frontend/dist/govuk
 COPY --from=assets /app/static/build static/build
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
-    && useradd --uid 1000 --create-home portal && chown -R portal /app/var
+    && useradd --uid 1000 --create-home portal \
+    && mkdir -p /keys /app/var/media && chown -R portal /app/var /keys
 USER portal
 EXPOSE 8000
 CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]

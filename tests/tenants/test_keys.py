@@ -206,3 +206,36 @@ def test_crypto_shredding_makes_only_that_country_unreadable(cast, sealed):
     assert Country.objects.get(pk=cast.fr.pk).status == Country.Status.EXITED
     with country_context(cast.ke):
         assert Membership.objects.get(pk=ke.pk).phone == "+254 20 000 0000"
+
+
+def test_generate_keys_creates_files_once_and_they_load(tmp_path, monkeypatch):
+    from django.core.management import call_command
+
+    from tenants import signing
+
+    call_command("generate_keys", dir=str(tmp_path))
+    master, pem = (tmp_path / "master.key").read_bytes(), (tmp_path / "ledger-signing.pem").read_bytes()
+    assert oct((tmp_path / "master.key").stat().st_mode & 0o777) == "0o600"
+    call_command("generate_keys", dir=str(tmp_path))  # never overwrites
+    assert (tmp_path / "master.key").read_bytes() == master and (tmp_path / "ledger-signing.pem").read_bytes() == pem
+    monkeypatch.setenv("PORTAL_MASTER_KEY_FILE", str(tmp_path / "master.key"))
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "ledger-signing.pem"))
+    try:
+        provider = keys._load_master_keys()
+        assert provider.current_id == keys._key_id(base64.b64decode(master))
+        signing.signing_key_reset(None)
+        assert signing.public_key_id() != ""
+        assert "BEGIN PUBLIC KEY" in signing.public_key_pem()
+    finally:
+        signing.signing_key_reset(None)
+
+
+def test_a_malformed_master_key_is_refused_clearly(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setenv("PORTAL_MASTER_KEY", "not base64!")
+    with pytest.raises(ImproperlyConfigured, match="base64 of 32 random bytes"):
+        keys._load_master_keys()
+    monkeypatch.setenv("PORTAL_MASTER_KEY", base64.b64encode(b"short").decode())
+    with pytest.raises(ImproperlyConfigured, match="32 bytes"):
+        keys._load_master_keys()
