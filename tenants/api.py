@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from . import selectors, services
 from .access import AUDITOR, PARTNER_MANAGER
 from .authentication import BearerTokenAuthentication, api_token_issue
+from .ledger import platform_event_record
 from .models import ApiToken, Country, Membership, Organisation
 
 MAX_ID = 2**63 - 1  # bigint: larger numbers cannot name a row and must not reach the database
@@ -221,6 +222,7 @@ class TokenIssueApi(ApiView):
                                       "Check both (they are case-sensitive) and try again."]}
             )
         raw, token = api_token_issue(user=user)
+        platform_event_record(action="auth.api_token_issued", actor=user, target=token)
         data = TokenSerializer({"token": raw, "expires": token.expires_at}).data
         return Response(data, headers={"Cache-Control": "no-store"})
 

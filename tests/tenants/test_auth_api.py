@@ -247,3 +247,18 @@ def test_token_requests_are_throttled(api, cast, monkeypatch):
         assert issue(api, "owner").status_code == 200
     finally:
         cache.delete(f"throttle_token_{other}")
+
+
+def test_issuing_a_token_and_failing_to_are_on_the_platform_record(cast, api):
+    from tenants.models import PlatformEvent
+
+    before = PlatformEvent.objects.count()
+    assert api.post("/api/v1/auth/token/", {"username": "owner", "password": "wrong-password"},
+                    format="json", REMOTE_ADDR="10.9.9.1").status_code == 400
+    assert api.post("/api/v1/auth/token/", {"username": "owner", "password": cast.password},
+                    format="json", REMOTE_ADDR="10.9.9.1").status_code == 200
+    actions = list(PlatformEvent.objects.order_by("sequence").values_list("action", "actor_id")[before:])
+    assert actions == [("auth.sign_in_failed", None), ("auth.api_token_issued", cast.owner.pk)]
+    failed = PlatformEvent.objects.get(action="auth.sign_in_failed")
+    assert failed.target_id == str(cast.owner.pk) and failed.payload == {"known_account": True}
+    assert "wrong-password" not in str(failed.payload)
