@@ -1,15 +1,17 @@
-"""Platform admin: countries and who looks after them, programme switches, API tokens.
+"""Platform admin: countries and who looks after them, programme switches, API tokens, ledger
+alerts and the platform's own chain (read-only).
 
-Country-owned rows (organisations, members, events) are deliberately absent: the platform admin
-runs the programme, not the countries' data."""
+Country-owned rows (organisations, members, events, checkpoints) are deliberately absent: the
+platform admin runs the programme, not the countries' data."""
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
+from . import audit
 from .access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
-from .models import ApiToken, Country, PlatformSettings
+from .models import ApiToken, Country, LedgerAlert, PlatformEvent, PlatformSettings
 
 User = get_user_model()
 
@@ -146,3 +148,66 @@ class PortalUserAdmin(BaseUserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, PortalUserAdmin)
+
+
+class AlertStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Unresolved"), ("resolved", "Resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(LedgerAlert)
+class LedgerAlertAdmin(admin.ModelAdmin):
+    """Breaks found by verification. They are facts: never edited or deleted, only resolved once
+    explained, which goes on the platform chain."""
+
+    list_display = ["chain", "problem", "found_at", "resolved_at", "resolved_by"]
+    list_filter = [AlertStatusFilter, "chain"]
+    list_select_related = ["resolved_by"]
+    readonly_fields = ["chain", "problem", "found_at", "resolved_at", "resolved_by"]
+    actions = ["mark_resolved"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Mark the selected alerts resolved")
+    def mark_resolved(self, request, queryset):
+        count = audit.ledger_alerts_resolve(alerts=queryset, by=request.user)
+        self.message_user(request, f"{count} alert{'' if count == 1 else 's'} marked resolved.")
+
+
+@admin.register(PlatformEvent)
+class PlatformEventAdmin(admin.ModelAdmin):
+    """The platform chain (sign-ins, assignments, verification runs), to read only: the database
+    refuses any change to it anyway."""
+
+    list_display = ["sequence", "at", "action", "actor_label", "actor_role", "target_type", "target_id"]
+    search_fields = ["action", "actor_label"]
+    readonly_fields = ["sequence", "at", "actor", "actor_label", "actor_role", "action", "target_type", "target_id",
+                       "payload", "prev_hash", "hash"]
+    show_full_result_count = False
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

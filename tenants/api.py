@@ -487,18 +487,6 @@ class AuditEventSerializer(serializers.Serializer):
     hash = serializers.CharField(help_text="SHA-256 over this event's canonical encoding.")
 
 
-class AuditEventListApi(CountryAPIView):
-    """The country's tamper-evident record, newest first: for its members, partner managers and auditors."""
-
-    pagination_class = CursorPage
-    ordering = "-sequence"
-
-    @extend_schema(operation_id="audit_events_list", tags=["audit"], parameters=[CODE_PARAMETER],
-                   responses={200: AuditEventSerializer(many=True), **errors(401, 404)})
-    def get(self, request, code):
-        return self.paginate(selectors.event_list(country=self.country), AuditEventSerializer)
-
-
 # --- Documentation --------------------------------------------------------------------------------
 
 class ApiDocsView(SpectacularSwaggerView):

@@ -227,3 +227,20 @@ def country_exit(*, country: Country, export: CountryExport, by=None, actor_role
         event_record(country=country, action="country.exited", actor=by, actor_role=actor_role, target=current,
                      payload={"export_sha256": current.sha256})
     return country_keys_destroy(country=country, by=by, actor_role=actor_role)
+
+
+def country_exports_expire(*, now=None) -> int:
+    """Delete the files of exports past their expiry (they hold a country's data in the clear);
+    the rows stay, as the record of what was exported, and say the file is gone."""
+    now = now or timezone.now()
+    removed = 0
+    for country in Country.objects.order_by("pk"):
+        with country_context(country):
+            expired = list(CountryExport.objects.filter(expires_at__lt=now).exclude(file_name=""))
+            for export in expired:
+                export_path(export).unlink(missing_ok=True)
+                CountryExport.objects.filter(pk=export.pk).update(file_name="", step="Expired: the file was deleted")
+                event_record(country=country, action="export.expired", target=export,
+                             payload={"sha256": export.sha256})
+                removed += 1
+    return removed

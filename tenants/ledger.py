@@ -165,7 +165,6 @@ def platform_event_record(*, action: str, actor: Any = None, actor_role: str = "
 def checkpoint_create(*, country: Country | None = None, force: bool = False):
     """Sign the head of a chain. Skipped (None) when the chain is empty or its head is already
     checkpointed, unless `force`."""
-    chain = country.code if country else PLATFORM_CHAIN
     event_model, checkpoint_model = (CountryEvent, CountryCheckpoint) if country else (PlatformEvent, PlatformCheckpoint)
     extra = {"country_id": country.pk} if country else {}
     with country_context(country) if country else transaction.atomic():
@@ -282,6 +281,15 @@ def chain_verify(*, country: Country | None = None, events: Iterable | None = No
     return report
 
 
+def alert_raise(report: ChainReport) -> LedgerAlert | None:
+    """Open an alert for a chain that does not verify (once per distinct problem until resolved)."""
+    if report.ok:
+        return None
+    alert, _ = LedgerAlert.objects.get_or_create(chain=report.chain, problem=report.problem[:300], resolved_at=None,
+                                                 defaults={"found_at": timezone.now()})
+    return alert
+
+
 def ledger_verify_all(*, record: bool = True, say: Callable[[str], None] | None = None) -> list[ChainReport]:
     """Verify every chain; record the run on the platform chain and raise an alert per break."""
     reports = [chain_verify()]
@@ -295,10 +303,8 @@ def ledger_verify_all(*, record: bool = True, say: Callable[[str], None] | None 
                 f"{'ok' if report.ok else report.problem}")
     if record:
         broken = [r for r in reports if not r.ok]
-        now = timezone.now()
         for report in broken:
-            LedgerAlert.objects.get_or_create(chain=report.chain, problem=report.problem[:300], resolved_at=None,
-                                              defaults={"found_at": now})
+            alert_raise(report)
         platform_event_record(action="ledger.verified", payload={
             "chains": len(reports), "events": sum(r.events for r in reports), "ok": not broken,
             "broken": [r.chain for r in broken],

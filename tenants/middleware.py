@@ -13,9 +13,11 @@ from .authentication import user_from_bearer
 from .isolation import country_context
 from .models import Country
 
-COUNTRY_IN_PATH = re.compile(r"^/(?:c|api/v1/countries)/(?P<code>[A-Za-z]{2})(?:/|$)")
-# Health checks answer without a session, a transaction or a country (/healthz does no I/O at all).
-UNSCOPED_PATHS = frozenset({"/healthz", "/readyz"})
+# A country's pages (/c/FR/), its audit pages (/audit/FR/; /audit/ alone names none) and its API.
+COUNTRY_IN_PATH = re.compile(r"^/(?:c|audit|api/v1/countries)/(?P<code>[A-Za-z]{2})(?:/|$)")
+# Health checks and the published ledger key answer without a session, a transaction or a country
+# (/healthz and the key do no I/O at all).
+UNSCOPED_PATHS = frozenset({"/healthz", "/readyz", "/.well-known/ledger-key.pem"})
 
 
 class CountryScopeMiddleware:

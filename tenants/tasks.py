@@ -49,3 +49,11 @@ def country_export_build(self, *, export_id: int, country_id: int) -> str:
     from . import exit as country_exit
 
     return country_exit.country_export_build(export_id=export_id, country_id=country_id).state
+
+
+@shared_task(acks_late=True)
+def country_exports_expire() -> int:
+    """Delete export files past their expiry (scheduled by beat)."""
+    from . import exit as country_exit
+
+    return country_exit.country_exports_expire()

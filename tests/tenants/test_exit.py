@@ -93,3 +93,24 @@ def test_exit_without_a_finished_exit_export_is_refused(cast, fr_with_contacts):
         country_exit(country=cast.fr, export=pending)
     with country_context(cast.fr):
         assert Membership.objects.get(pk=fr_with_contacts.pk).contact_email == "marc@numerique.gouv.fr"
+
+
+def test_expired_export_files_are_deleted_and_the_row_says_so(cast, fr_with_contacts):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.exit import country_exports_expire
+
+    with country_context(cast.fr):
+        export = CountryExport.objects.create(country=cast.fr)
+    done = country_export_build(export_id=export.pk, country_id=cast.fr.pk)
+    path = export_path(done)
+    assert path.exists()
+    assert country_exports_expire(now=timezone.now()) == 0  # not expired yet
+    assert country_exports_expire(now=done.expires_at + timedelta(seconds=1)) == 1
+    assert not path.exists()
+    with country_context(cast.fr):
+        gone = CountryExport.objects.get(pk=export.pk)
+        assert gone.file_name == "" and "deleted" in gone.step
+        assert CountryEvent.objects.filter(action="export.expired").count() == 1
