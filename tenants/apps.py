@@ -20,3 +20,6 @@ class TenantsConfig(AppConfig):
         from . import signals
 
         signals.connect()
+        from . import engagement_selectors, engagement_tasks, onboarding  # noqa: F401 (tasks register with Celery)
+
+        onboarding.register("engagement", status=engagement_selectors.onboarding_status)

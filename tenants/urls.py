@@ -1,7 +1,7 @@
 """A country's pages, mounted under /c/<code>/ (so every view receives `code`)."""
 from django.urls import path
 
-from . import views
+from . import data_views, views
 
 app_name = "tenants"
 
@@ -15,4 +15,9 @@ urlpatterns = [
     path("members/<int:pk>/", views.member_detail, name="member"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("activity/", views.activity, name="activity"),
+    path("data/", data_views.data_page, name="data"),
+    path("data/progress.json", data_views.data_progress, name="data_progress"),
+    path("data/key/rotate/", data_views.data_key_rotate, name="data_key_rotate"),
+    path("data/exports/", data_views.data_export_request, name="data_export_request"),
+    path("data/exports/<int:pk>/download/", data_views.data_export_download, name="data_export_download"),
 ]

@@ -11,13 +11,13 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from . import selectors, services
+from . import onboarding, selectors, services
 from .access import AUDITOR, PARTNER_MANAGER
 from .forms import ConfirmForm, InvitationAcceptForm, InviteForm, OrganisationForm, RoleForm
 from .models import Country, CountryEvent, Membership, Organisation
@@ -118,6 +118,20 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
     return events
 
 
+def keyset_page(events: QuerySet[CountryEvent], *, before: int | None, after: int | None,
+                size: int) -> tuple[list[CountryEvent], bool, bool]:
+    """One page of events, newest first, keyed on the sequence number: those just before `before`
+    or just after `after` (else the newest). Returns the rows and whether there are newer and older
+    ones. One query whatever the length of the chain: no COUNT(*) and no OFFSET."""
+    if after is not None:
+        rows = list(events.filter(sequence__gt=after).order_by("sequence")[: size + 1])
+        return rows[:size][::-1], len(rows) > size, True
+    if before is not None:
+        events = events.filter(sequence__lt=before)
+    rows = list(events.order_by("-sequence")[: size + 1])
+    return rows[:size], before is not None, len(rows) > size
+
+
 def _posted(request: HttpRequest):
     """The submitted data on POST (even when empty, so that an empty form is checked), else None."""
     return request.POST if request.method == "POST" else None
@@ -147,6 +161,7 @@ def country_overview(request: HttpRequest, code: str) -> HttpResponse:
         "active_member_count": by_status.get(Membership.Status.ACTIVE, 0),
         "invited_member_count": by_status.get(Membership.Status.INVITED, 0),
         "events": events,
+        "tasks": onboarding.task_list(country),
     })
 
 
@@ -317,20 +332,9 @@ def activity(request: HttpRequest, code: str) -> HttpResponse:
     """The country's events, newest first, 50 a page. Pages are keyed on the sequence number
     (?before= / ?after=), so a long chain costs no COUNT(*) and no OFFSET."""
     country = _country(request)
-    events = selectors.event_list(country=country)
     before, after = _int_or_none(request.GET.get("before")), _int_or_none(request.GET.get("after"))
-    if after is not None:
-        rows = list(events.filter(sequence__gt=after).order_by("sequence")[: EVENTS_PER_PAGE + 1])
-        has_newer = len(rows) > EVENTS_PER_PAGE
-        rows = rows[:EVENTS_PER_PAGE][::-1]
-        has_older = True
-    else:
-        if before is not None:
-            events = events.filter(sequence__lt=before)
-        rows = list(events[: EVENTS_PER_PAGE + 1])
-        has_older = len(rows) > EVENTS_PER_PAGE
-        rows = rows[:EVENTS_PER_PAGE]
-        has_newer = before is not None
+    rows, has_newer, has_older = keyset_page(selectors.event_list(country=country), before=before, after=after,
+                                             size=EVENTS_PER_PAGE)
     if not rows and (before is not None or after is not None):
         return redirect(_url("activity", country))
     return render(request, "tenants/activity.html", {

@@ -9,6 +9,9 @@ from .core import (
     SealedTenantModel,
     TenantModel,
 )
+from .engagements import (
+    Capability, EconomicModel, Engagement, EngagementTerms, EngagementTransition, Notification, Sector,
+)
 from .keys import CountryExport, CountryKey, KeyRotation
 from .ledger import PLATFORM_CHAIN, CountryCheckpoint, CountryEvent, LedgerAlert, PlatformCheckpoint, PlatformEvent
 
@@ -16,4 +19,5 @@ __all__ = [
     "ApiToken", "Country", "CountryExport", "CountryEvent", "CountryKey", "Invitation", "KeyRotation", "Membership",
     "Organisation", "PlatformSettings", "SealedTenantModel", "TenantModel", "PLATFORM_CHAIN", "CountryCheckpoint",
     "LedgerAlert", "PlatformCheckpoint", "PlatformEvent",
+    "Capability", "EconomicModel", "Engagement", "EngagementTerms", "EngagementTransition", "Notification", "Sector",
 ]

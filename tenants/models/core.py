@@ -114,6 +114,11 @@ class PlatformSettings(models.Model):
         help_text="Organisation kinds open to applications besides ministries and public agencies, "
         'e.g. ["public_partner", "non_profit"].',
     )
+    dual_approval_quota = models.BigIntegerField(
+        null=True, blank=True,
+        help_text="Engagements whose monthly token quota is above this need two distinct approvers. "
+        "Empty: one approver is enough.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,0 +1,41 @@
+"""The partner managers' review queue (/review/): what waits for their decision across the countries
+they look after, oldest first, with the onboarding task list of the country filtered on. Composed here, above the
+apps, so that deployments can add its own items to the same queue."""
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tenants import engagement_selectors, onboarding, selectors
+from tenants.models import Engagement
+
+STATE_FILTERS = [("", "Any"), ("submitted", "Submitted"), ("in_review", "In review"), ("amendment", "Change of terms")]
+QUEUE_LIMIT = 200
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    access = request.access
+    if not access.is_partner_manager:
+        raise Http404("The review area is for partner managers.")
+    countries = list(selectors.country_list_visible(access=access).filter(pk__in=access.partner_country_ids))
+    codes = {c.code for c in countries}
+    country_code = (request.GET.get("country") or "").upper()
+    country_code = country_code if country_code in codes else ""
+    state = request.GET.get("state") or ""
+    state = state if state in dict(STATE_FILTERS) else ""
+    items = list(engagement_selectors.review_queue(access=access, country_code=country_code, state=state)[:QUEUE_LIMIT])
+    for item in items:
+        item.waiting_days = engagement_selectors.waiting_days(item)
+        item.kind_label = "Change of terms" if item.amendment else "Engagement"
+        item.review_state = (Engagement.Amendment(item.amendment).label if item.amendment
+                             else item.get_state_display())
+    # A country's task list costs a few queries per country: shown for the country filtered on (every
+    # country's own overview page shows it too), so the queue stays constant in queries.
+    onboarding_rows = [{"country": c, "code": c.code.lower(), "tasks": onboarding.task_list(c)}
+                       for c in countries if c.code == country_code]
+    return render(request, "portal/review_queue.html", {
+        "items": items, "countries": countries, "country_code": country_code, "state": state,
+        "state_filters": STATE_FILTERS, "onboarding_rows": onboarding_rows,
+    })
