@@ -1,5 +1,24 @@
+"""The governance app: policies, impact assessments, frameworks and controls, incidents."""
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _load_catalogue(sender, **kwargs) -> None:
+    # The data migration loads the catalogue once; a flush (transactional tests) empties every
+    # table and is followed by post_migrate, which puts the programme's own data back.
+    from . import catalogue
+
+    catalogue.load()
 
 
 class GovernanceConfig(AppConfig):
     name = "governance"
+
+    def ready(self) -> None:
+        from tenants.onboarding import register
+
+        from . import onboarding
+
+        register("policies", status=onboarding.policies_status)
+        register("assessment", status=onboarding.assessment_status)
+        post_migrate.connect(_load_catalogue, sender=self, dispatch_uid="governance.catalogue")

@@ -1,0 +1,204 @@
+"""Governance pages for frameworks and controls (status, owner, evidence files and the coverage
+per framework) and for incidents. Same conventions as governance.views."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tenants import selectors as tenant_selectors
+from tenants.services import NotAllowed, ServiceError
+
+from . import evidence as evidence_service
+from . import selectors, services
+from .forms import AdvanceForm, EvidenceForm, IncidentForm, RequirementStatusForm
+from .views import base_context, country_of, posted, require_writer, url
+
+
+# --- Frameworks ------------------------------------------------------------------------------------
+
+@login_required
+def frameworks(request: HttpRequest, code: str) -> HttpResponse:
+    country = country_of(request)
+    rows = [(f, selectors.coverage(country=country, framework=f)) for f in selectors.framework_list()]
+    return render(request, "governance/frameworks.html", {**base_context(request, country), "rows": rows})
+
+
+def _framework(slug: str):
+    framework = selectors.framework_get(slug=slug)
+    if framework is None:
+        raise Http404("No such framework.")
+    return framework
+
+
+@login_required
+def framework_detail(request: HttpRequest, code: str, slug: str) -> HttpResponse:
+    country = country_of(request)
+    framework = _framework(slug)
+    return render(request, "governance/framework_detail.html", {
+        **base_context(request, country), "framework": framework,
+        "requirements": selectors.framework_rows(country=country, framework=framework),
+        "coverage": selectors.coverage(country=country, framework=framework),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def requirement_detail(request: HttpRequest, code: str, slug: str, req: str) -> HttpResponse:
+    country = country_of(request)
+    framework = _framework(slug)
+    requirement = selectors.requirement_get(framework=framework, code=req)
+    if requirement is None:
+        raise Http404("No such requirement in this framework.")
+    current = next((r.country_status for r in selectors.framework_rows(country=country, framework=framework)
+                    if r.pk == requirement.pk), None)
+    members = list(tenant_selectors.membership_list(country=country).filter(status="active"))
+    initial = {"status": current.status, "owner": current.owner_id, "note": current.note} if current else {}
+    status_form = RequirementStatusForm(request.POST if request.method == "POST" and "status" in request.POST else None,
+                                        members=members, initial=initial)
+    evidence_form = EvidenceForm(request.POST if request.method == "POST" and "status" not in request.POST else None,
+                                 request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        require_writer(request, country)
+        try:
+            if "status" in request.POST:
+                if status_form.is_valid():
+                    owner = next((m for m in members if m.pk == status_form.cleaned_data["owner"]), None)
+                    services.requirement_status_set(
+                        country=country, requirement=requirement, by=request.user, access=request.access,
+                        status=status_form.cleaned_data["status"], owner=owner, note=status_form.cleaned_data["note"])
+                    messages.success(request, "The status was saved.")
+                    return redirect(url("requirement", country, slug=framework.slug, req=requirement.code))
+            elif evidence_form.is_valid():
+                upload = evidence_form.cleaned_data["file"]
+                limit = evidence_service.max_bytes()
+                data = upload.read(limit + 1)
+                stored = evidence_service.evidence_upload(country=country, requirement=requirement, by=request.user,
+                                                          access=request.access, name=upload.name, data=data)
+                messages.success(request, f"{stored.name} (version {stored.version}) was added.")
+                return redirect(url("requirement", country, slug=framework.slug, req=requirement.code))
+        except NotAllowed as error:
+            raise PermissionDenied(error.message) from None
+        except ServiceError as error:
+            (status_form if "status" in request.POST else evidence_form).add_service_error(error)
+        status = 400
+    return render(request, "governance/requirement_detail.html", {
+        **base_context(request, country), "framework": framework, "requirement": requirement, "current": current,
+        "status_form": status_form, "evidence_form": evidence_form,
+        "evidence": selectors.evidence_list(country=country, requirement=requirement),
+    }, status=status)
+
+
+@login_required
+def evidence_download(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """The only way to a stored evidence file: after the country and the row were found for this person."""
+    country = country_of(request)
+    item = selectors.evidence_get(country=country, pk=pk)
+    if item is None:
+        raise Http404("No such evidence file in this country.")
+    content_types = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg", "txt": "text/plain",
+                     "csv": "text/csv",
+                     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    try:
+        data = evidence_service.evidence_open(item)
+    except FileNotFoundError:
+        raise Http404("This evidence file is missing from storage.") from None
+    response = HttpResponse(data, content_type=content_types.get(item.kind, "application/octet-stream"))
+    response["Content-Disposition"] = f'attachment; filename="{item.name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Incidents -------------------------------------------------------------------------------------
+
+@login_required
+def incidents(request: HttpRequest, code: str) -> HttpResponse:
+    country = country_of(request)
+    return render(request, "governance/incidents.html", {
+        **base_context(request, country), "incidents": selectors.incident_list(country=country)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_new(request: HttpRequest, code: str) -> HttpResponse:
+    country = country_of(request)
+    require_writer(request, country)
+    assessments = list(selectors.assessment_list(country=country).exclude(status="draft"))
+    form = IncidentForm(posted(request), assessments=assessments)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            data["assessment"] = next((a for a in assessments if a.pk == data["assessment"]), None)
+            try:
+                incident = services.incident_report(country=country, by=request.user, access=request.access, **data)
+            except NotAllowed as error:
+                raise PermissionDenied(error.message) from None
+            except ServiceError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, f"The incident is recorded. Report it by {incident.report_due_at:%d %B %Y}.")
+                return redirect(url("incident", country, pk=incident.pk))
+        status = 400
+    return render(request, "governance/incident_new.html", {**base_context(request, country), "form": form},
+                  status=status)
+
+
+@login_required
+def incident_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = country_of(request)
+    incident = selectors.incident_get(country=country, pk=pk)
+    if incident is None:
+        raise Http404("No such incident in this country.")
+    return render(request, "governance/incident_detail.html", {
+        **base_context(request, country), "incident": incident, "form": AdvanceForm(),
+        "next_status": incident.NEXT.get(incident.status)})
+
+
+@login_required
+@require_POST
+def incident_advance(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = country_of(request)
+    incident = selectors.incident_get(country=country, pk=pk)
+    if incident is None:
+        raise Http404("No such incident in this country.")
+    require_writer(request, country)
+    form = AdvanceForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = services.incident_advance(incident=incident, by=request.user, access=request.access,
+                                                steps_taken=form.cleaned_data["steps_taken"] or None)
+        except NotAllowed as error:
+            raise PermissionDenied(error.message) from None
+        except ServiceError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, f"The incident is now {changed.get_status_display().lower()}.")
+            return redirect(url("incident", country, pk=pk))
+    return render(request, "governance/incident_detail.html", {
+        **base_context(request, country), "incident": incident, "form": form,
+        "next_status": incident.NEXT.get(incident.status)}, status=400)
+
+
+@login_required
+@require_POST
+def incident_mark_reported(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = country_of(request)
+    incident = selectors.incident_get(country=country, pk=pk)
+    if incident is None:
+        raise Http404("No such incident in this country.")
+    require_writer(request, country)
+    try:
+        services.incident_mark_reported(incident=incident, by=request.user, access=request.access)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from None
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The incident is recorded as reported.")
+    return redirect(url("incident", country, pk=pk))

@@ -1,0 +1,78 @@
+"""Reminders (run daily by beat through governance.tasks): acknowledgements that expire within
+REMIND_DAYS_BEFORE, and incidents whose reporting deadline is near or past. Each reminder is sent
+once per period (reminded_at) and recorded on the ledger with ids only."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from tenants.isolation import country_context
+from tenants.ledger import event_record
+from tenants.models import Country, Membership
+
+from .models import Acknowledgement, Incident
+from .selectors import current_versions
+
+REMIND_DAYS_BEFORE = 14
+INCIDENT_REMIND_DAYS_BEFORE = 3
+
+
+@transaction.atomic
+def acknowledgement_reminders_send(*, country_id: int) -> int:
+    country = Country.objects.get(pk=country_id)
+    now = timezone.now()
+    sent = 0
+    with country_context(country):
+        horizon = now + timedelta(days=REMIND_DAYS_BEFORE)
+        current = set(current_versions(country=country).values_list("pk", flat=True))
+        # Someone who already renewed, or whose version was replaced (they will be asked for the new
+        # one on their page), is not reminded about the old acknowledgement.
+        renewed = set(Acknowledgement.objects.filter(version_id__in=current, expires_at__gt=horizon)
+                      .values_list("user_id", "version_id"))
+        due = (Acknowledgement.objects.filter(expires_at__lte=horizon, reminded_at__isnull=True)
+               .select_related("user", "version__policy").select_for_update(of=("self",)))
+        for ack in due:
+            if ack.version_id in current and (ack.user_id, ack.version_id) not in renewed and ack.user.email:
+                send_mail(f"Please acknowledge “{ack.version.policy.title}” again",
+                          f"Your acknowledgement of {ack.version.policy.title} expires on {ack.expires_at:%d %B %Y}. "
+                          f"Acknowledge it on the Governance page: {settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/policies/",
+                          None, [ack.user.email])
+                sent += 1
+            ack.reminded_at = now
+            ack.save(update_fields=["reminded_at"])
+        if sent:
+            event_record(country=country, action="policy.reminders_sent", payload={"count": sent})
+    return sent
+
+
+@transaction.atomic
+def incident_reminders_send(*, country_id: int) -> int:
+    country = Country.objects.get(pk=country_id)
+    now = timezone.now()
+    sent = 0
+    with country_context(country):
+        due = list(Incident.objects.filter(reported_at__isnull=True, reminded_at__isnull=True,
+                                           report_due_at__lte=now + timedelta(days=INCIDENT_REMIND_DAYS_BEFORE))
+                   .select_for_update())
+        if not due:
+            return 0
+        admins = list(Membership.objects.filter(country=country, role=Membership.Role.COUNTRY_ADMIN,
+                                                status=Membership.Status.ACTIVE)
+                      .exclude(user__email="").values_list("user__email", flat=True))
+        for incident in due:
+            if admins:
+                send_mail(f"Incident report due: {incident.title}",
+                          f"The {incident.get_severity_display().lower()} incident “{incident.title}” must be reported "
+                          f"by {incident.report_due_at:%d %B %Y}. Open it in the portal to start the investigation: "
+                          f"{settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/incidents/{incident.pk}/",
+                          None, admins)
+            incident.reminded_at = now
+            incident.save(update_fields=["reminded_at"])
+            event_record(country=country, action="incident.reminder_sent", target=incident,
+                         payload={"overdue": incident.overdue})
+            sent += 1
+    return sent

@@ -1,0 +1,237 @@
+"""Reads of governance, scoped to one country (callers are inside its country context), and the
+questions other apps ask: are an organisation's acknowledgements current, and may an assessed use
+go ahead."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from tenants.isolation import country_context
+from tenants.models import Country, Membership, Organisation
+
+from .models import (
+    Acknowledgement,
+    CountryPolicy,
+    EvidenceFile,
+    Framework,
+    ImpactAssessment,
+    Incident,
+    PolicyVersion,
+    Requirement,
+    RequirementStatus,
+    SharedPolicy,
+)
+from .questionnaire import LEVEL_LABELS, OBLIGATIONS
+
+
+@dataclass(frozen=True)
+class GateResult:
+    ok: bool
+    reason: str  # what is done, or what to do next, in words a person can act on
+    missing: int = 0
+
+
+@dataclass(frozen=True)
+class AssessmentSummary:
+    ok: bool
+    reason: str
+    assessment_id: int
+    completed: bool
+    category: str
+    impact_level: int | None
+    obligations: list[str] = field(default_factory=list)
+    prohibited: bool = False
+
+
+def parse_id(value) -> int | None:
+    """A row id from user input, or None for anything that cannot be one (never an error)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+# --- Policies --------------------------------------------------------------------------------------
+
+def policy_list(*, country: Country) -> QuerySet[CountryPolicy]:
+    """Policies with their latest published version number, in one query."""
+    published = PolicyVersion.objects.filter(policy=OuterRef("pk"), status=PolicyVersion.Status.PUBLISHED).order_by("-number")
+    return (CountryPolicy.objects.filter(country=country)
+            .annotate(current_number=Subquery(published.values("number")[:1]),
+                      current_id=Subquery(published.values("pk")[:1]))
+            .order_by("title", "id"))
+
+
+def policy_get(*, country: Country, pk) -> CountryPolicy | None:
+    pk = parse_id(pk)
+    return policy_list(country=country).filter(pk=pk).first() if pk else None
+
+
+def version_list(*, policy: CountryPolicy) -> QuerySet[PolicyVersion]:
+    return PolicyVersion.objects.filter(policy=policy).order_by("-number")
+
+
+def current_versions(*, country: Country) -> QuerySet[PolicyVersion]:
+    """The latest published version of each policy."""
+    latest = PolicyVersion.objects.filter(policy=OuterRef("policy"), status=PolicyVersion.Status.PUBLISHED).order_by("-number")
+    return (PolicyVersion.objects.filter(country=country, status=PolicyVersion.Status.PUBLISHED,
+                                         pk=Subquery(latest.values("pk")[:1])).select_related("policy"))
+
+
+def shared_policy_list(*, exclude_country: Country | None = None) -> QuerySet[SharedPolicy]:
+    qs = SharedPolicy.objects.filter(withdrawn_at__isnull=True)
+    if exclude_country is not None:
+        qs = qs.exclude(source_country_code=exclude_country.code)
+    return qs.order_by("title", "id")
+
+
+def acknowledgement_state(*, country: Country, memberships: QuerySet[Membership] | None = None) -> tuple[int, int]:
+    """(required, current): how many person × current-version acknowledgements are required of the
+    given active members (default: all of the country's), and how many of them are current. Two queries."""
+    now = timezone.now()
+    versions = list(current_versions(country=country).values_list("pk", "roles"))
+    people = memberships if memberships is not None else Membership.objects.filter(country=country)
+    people = list(people.filter(status=Membership.Status.ACTIVE).values_list("user_id", "role"))
+    required = {(user_id, vid) for vid, roles in versions for user_id, role in people if role in roles}
+    if not required:
+        return 0, 0
+    done = set(Acknowledgement.objects.filter(
+        country=country, version_id__in=[v for v, _ in versions], user_id__in=[u for u, _ in people],
+        expires_at__gt=now).values_list("user_id", "version_id"))
+    return len(required), len(required & done)
+
+
+def acknowledgements_current(*, organisation: Organisation) -> GateResult:
+    """Has everyone in this organisation acknowledged the current version of every policy that
+    applies to their role, and is each acknowledgement still within its validity period?"""
+    country = Country.objects.get(pk=organisation.country_id)
+    with country_context(country):
+        return _acknowledgements_current(country, organisation)
+
+
+def _acknowledgements_current(country: Country, organisation: Organisation) -> GateResult:
+    if not current_versions(country=country).exists():
+        return GateResult(False, f"{country.name} has no published policy yet: a country admin adopts and "
+                                 "publishes the policies first.")
+    required, current = acknowledgement_state(
+        country=country, memberships=Membership.objects.filter(country=country, organisation=organisation))
+    missing = required - current
+    if missing:
+        return GateResult(False, f"{missing} policy acknowledgement{'s are' if missing != 1 else ' is'} missing or "
+                                 f"expired in {organisation.name}: each person acknowledges the policies on their "
+                                 "Governance page.", missing)
+    return GateResult(True, f"Everyone in {organisation.name} has acknowledged the current policies.")
+
+
+def my_pending_versions(*, country: Country, user, role: str) -> list[PolicyVersion]:
+    """The current versions this person must (again) acknowledge."""
+    now = timezone.now()
+    with country_context(country):
+        versions = [v for v in current_versions(country=country) if role in v.roles]
+        done = set(Acknowledgement.objects.filter(country=country, user=user, expires_at__gt=now,
+                                                  version_id__in=[v.pk for v in versions])
+                   .values_list("version_id", flat=True))
+    return [v for v in versions if v.pk not in done]
+
+
+# --- Assessments -----------------------------------------------------------------------------------
+
+def assessment_list(*, country: Country) -> QuerySet[ImpactAssessment]:
+    return ImpactAssessment.objects.filter(country=country).order_by("-created_at", "-id")
+
+
+def assessment_get(*, country: Country, pk) -> ImpactAssessment | None:
+    pk = parse_id(pk)
+    return assessment_list(country=country).filter(pk=pk).first() if pk else None
+
+
+def obligation_labels(keys: list[str]) -> list[str]:
+    return [OBLIGATIONS.get(k, k) for k in keys]
+
+
+def assessment_for_use(*, country: Country, assessment_id: int) -> AssessmentSummary | None:
+    """May the use this assessment covers go ahead? None when there is no such assessment in the
+    country. ok is False for a draft, a superseded assessment or a prohibited category."""
+    with country_context(country):
+        assessment = assessment_get(country=country, pk=assessment_id)
+    if assessment is None:
+        return None
+    status = ImpactAssessment.Status
+    completed = assessment.status == status.COMPLETED
+    prohibited = assessment.category == ImpactAssessment.Category.PROHIBITED
+    if assessment.status == status.DRAFT:
+        reason = f"The impact assessment “{assessment.title}” is a draft: complete it first."
+    elif assessment.status == status.SUPERSEDED:
+        reason = f"The impact assessment “{assessment.title}” was superseded: use the newer one."
+    elif prohibited:
+        reason = (f"The impact assessment “{assessment.title}” places this use in a prohibited category "
+                  "(EU AI Act Art. 5): it cannot be deployed.")
+    else:
+        reason = (f"Completed: impact level {LEVEL_LABELS[assessment.impact_level]}, "
+                  f"{assessment.get_category_display().lower()}.")
+    return AssessmentSummary(
+        ok=completed and not prohibited, reason=reason, assessment_id=assessment.pk, completed=completed,
+        category=assessment.category, impact_level=assessment.impact_level,
+        obligations=list(assessment.obligations or []), prohibited=prohibited)
+
+
+# --- Frameworks ------------------------------------------------------------------------------------
+
+def framework_list() -> QuerySet[Framework]:
+    return Framework.objects.annotate(requirement_count=Count("requirements")).order_by("name")
+
+
+def framework_get(*, slug: str) -> Framework | None:
+    return Framework.objects.filter(slug=str(slug)[:40]).first()
+
+
+def framework_rows(*, country: Country, framework: Framework) -> list[Requirement]:
+    """Each requirement with this country's status row (or None) attached: two queries."""
+    requirements = list(Requirement.objects.filter(framework=framework).order_by("position"))
+    statuses = {s.requirement_id: s for s in RequirementStatus.objects.filter(
+        country=country, requirement__framework=framework).select_related("owner__user")
+        .annotate(evidence_count=Count("evidence"))}
+    for requirement in requirements:
+        requirement.country_status = statuses.get(requirement.pk)
+    return requirements
+
+
+def coverage(*, country: Country, framework: Framework) -> dict:
+    """Counts and percentages per status for one framework (missing rows count as not assessed)."""
+    total = Requirement.objects.filter(framework=framework).count()
+    counts = dict(RequirementStatus.objects.filter(country=country, requirement__framework=framework)
+                  .order_by().values_list("status").annotate(n=Count("id")))
+    counts[RequirementStatus.Status.NOT_ASSESSED] = total - sum(
+        n for s, n in counts.items() if s != RequirementStatus.Status.NOT_ASSESSED)
+    rows = [{"status": value, "label": label, "count": counts.get(value, 0),
+             "percent": round(100 * counts.get(value, 0) / total) if total else 0}
+            for value, label in RequirementStatus.Status.choices]
+    return {"total": total, "rows": rows}
+
+
+def requirement_get(*, framework: Framework, code: str) -> Requirement | None:
+    return Requirement.objects.filter(framework=framework, code=str(code)[:40]).first()
+
+
+def evidence_list(*, country: Country, requirement: Requirement) -> QuerySet[EvidenceFile]:
+    return (EvidenceFile.objects.filter(country=country, requirement_status__requirement=requirement)
+            .select_related("uploaded_by").order_by("name", "-version"))
+
+
+def evidence_get(*, country: Country, pk) -> EvidenceFile | None:
+    pk = parse_id(pk)
+    return EvidenceFile.objects.filter(country=country, pk=pk).first() if pk else None
+
+
+# --- Incidents -------------------------------------------------------------------------------------
+
+def incident_list(*, country: Country) -> QuerySet[Incident]:
+    return Incident.objects.filter(country=country).select_related("assessment").order_by("-detected_at", "-id")
+
+
+def incident_get(*, country: Country, pk) -> Incident | None:
+    pk = parse_id(pk)
+    return incident_list(country=country).filter(pk=pk).first() if pk else None

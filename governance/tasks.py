@@ -1,0 +1,21 @@
+"""Celery tasks of governance: thin doors into governance.reminders, with ids only."""
+from celery import shared_task
+
+from . import reminders
+
+
+@shared_task(acks_late=True)
+def reminders_send_all() -> int:
+    """Daily (beat): fan out one task per country."""
+    from tenants.models import Country
+
+    ids = list(Country.objects.exclude(status=Country.Status.EXITED).values_list("pk", flat=True))
+    for country_id in ids:
+        country_reminders_send.delay(country_id=country_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def country_reminders_send(*, country_id: int) -> int:
+    return (reminders.acknowledgement_reminders_send(country_id=country_id)
+            + reminders.incident_reminders_send(country_id=country_id))
