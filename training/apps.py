@@ -1,5 +1,36 @@
+"""The training app: programmes, enrolments, certificates and requirements; it registers the
+"Staff trained" step of the onboarding task list."""
 from django.apps import AppConfig
+
+
+def _training_step(country):
+    """Done when every active country admin and officer holds a valid certificate for each
+    programme their role requires (platform and country requirements); in progress when at least
+    one does or anyone has enrolled."""
+    from django.urls import reverse
+
+    from tenants.isolation import country_context
+    from tenants.onboarding import DONE, IN_PROGRESS, NOT_STARTED, StepStatus
+
+    from .models import Enrolment
+    from .selectors import country_trained_counts
+
+    trained, total = country_trained_counts(country=country)
+    url = reverse("training:home", kwargs={"code": country.code.lower()})
+    if total and trained == total:
+        return StepStatus(DONE, f"All {total} country admins and officers have completed their required training.", url)
+    with country_context(country):
+        started = Enrolment.objects.exists()
+    if trained or started:
+        return StepStatus(IN_PROGRESS, f"{trained} of {total} country admins and officers have completed their "
+                                       "required training.", url)
+    return StepStatus(NOT_STARTED, "Enrol your country admins and officers in the required programmes.", url)
 
 
 class TrainingConfig(AppConfig):
     name = "training"
+
+    def ready(self) -> None:
+        from tenants.onboarding import register
+
+        register("training", status=_training_step)

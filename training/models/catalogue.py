@@ -1,0 +1,81 @@
+"""Platform tables of training (no country column): the catalogue every country may take, and the
+requirements the platform sets for everyone.
+
+A programme's content lives in ProgrammeVersion rows that are never edited: a change publishes a
+new version. Enrolments pin the version they started on, so a new version never rewrites what
+someone read, answered or completed."""
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+# The vocabularies deployments asks about (sector of the use, capability of the model).
+SECTORS = [
+    ("public_services", "Public services"), ("education", "Education"), ("health", "Health"),
+    ("security", "Security"), ("justice", "Justice"), ("finance", "Finance"), ("other", "Other"),
+]
+CAPABILITIES = [
+    ("text", "Text"), ("vision", "Vision"), ("speech", "Speech"), ("embeddings", "Embeddings"),
+    ("fine_tuning", "Fine-tuning"),
+]
+ROLES = [("country_admin", "Country admin"), ("officer", "Officer"), ("viewer", "Viewer")]
+
+
+class Programme(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    is_active = models.BooleanField(default=True, help_text="Inactive programmes take no new enrolments.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProgrammeVersion(models.Model):
+    """One published state of a programme's content, immutable once written.
+
+    `content` is {"modules": [{"title", "body" (Markdown), "links": [{"title", "url"}],
+    "quiz": [{"question", "options": [...], "answer": index}]}]}; `pass_mark` is the percentage of
+    a module's questions that must be answered correctly."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    content = models.JSONField()
+    pass_mark = models.PositiveSmallIntegerField(default=80)
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["programme", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "number"], name="training_version_programme_number_uniq"),
+            models.CheckConstraint(condition=models.Q(pass_mark__gte=1, pass_mark__lte=100),
+                                   name="training_version_pass_mark_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} v{self.number}"
+
+    @property
+    def modules(self) -> list[dict]:
+        return list(self.content.get("modules", []))
+
+
+class PlatformRequirement(models.Model):
+    """A programme that every country's people in `role` must hold (for a sector or capability
+    when given; blank means always)."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="platform_requirements")
+    role = models.CharField(max_length=20, choices=ROLES)
+    sector = models.CharField(max_length=20, choices=SECTORS, blank=True)
+    capability = models.CharField(max_length=20, choices=CAPABILITIES, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["programme", "role", "sector", "capability"],
+                                               name="training_platformreq_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.programme} for {self.get_role_display()}"

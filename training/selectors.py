@@ -1,0 +1,263 @@
+"""Reads of the training app, scoped to the country context and to what the asking person may see;
+and the questions other apps ask (deployments: is this person or organisation trained?)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from tenants.access import Access
+from tenants.isolation import country_context
+from tenants.models import Country, Membership, Organisation
+
+from .models import (
+    Certificate,
+    CountryProgramme,
+    SharedProgramme,
+    CountryRequirement,
+    Enrolment,
+    PlatformRequirement,
+    Programme,
+    certificate_signature_matches,
+)
+
+EXPIRING_WITHIN_DAYS = 60
+CODE_PATTERN = re.compile(r"^(?P<country>[A-Za-z]{2})-(?P<pk>[1-9][0-9]{0,17})-(?P<sig>[0-9a-fA-F]{20})$")
+
+
+# --- Catalogue and the person's own training ------------------------------------------------------
+
+def programme_list() -> QuerySet[Programme]:
+    return Programme.objects.filter(is_active=True).order_by("title")
+
+
+def programme_get(*, slug: str, country: Country | None = None) -> Programme | CountryProgramme | None:
+    """A catalogue programme by its slug, or (with `country`) one of that country's own by its
+    code `local-<id>`."""
+    slug = str(slug)[:60]
+    if slug.startswith("local-"):
+        number = slug[6:]
+        if country is None or not number.isdigit() or len(number) > 18:
+            return None
+        return country_programme_list(country=country).filter(pk=int(number)).first()
+    return programme_list().filter(slug=slug).first()
+
+
+def country_programme_list(*, country: Country) -> QuerySet[CountryProgramme]:
+    return CountryProgramme.objects.filter(country=country).order_by("title", "id")
+
+
+def shared_programme_list(*, country: Country) -> QuerySet[SharedProgramme]:
+    """Other countries' shared programmes, with whether this country adopted each already."""
+    adopted = CountryProgramme.objects.filter(country=country, adopted_from_id__isnull=False).values("adopted_from_id")
+    return (SharedProgramme.objects.exclude(source_country_code=country.code).filter(withdrawn_at__isnull=True)
+            .annotate(adopted=Exists(adopted.filter(adopted_from_id=OuterRef("pk")))).order_by("title", "id"))
+
+
+def sees_all_enrolments(access: Access, country: Country) -> bool:
+    """Country admins, the country's partner managers and auditors see everyone's training;
+    officers and viewers see their own."""
+    return access.role_in(country.pk) in {Membership.Role.COUNTRY_ADMIN, "partner_manager", "auditor"}
+
+
+def enrolment_list_visible(*, country: Country, access: Access) -> QuerySet[Enrolment]:
+    qs = (Enrolment.objects.filter(country=country)
+          .select_related("programme", "version", "local_programme", "local_version", "user")
+          .annotate(modules_done=Count("progress")))
+    if not sees_all_enrolments(access, country):
+        qs = qs.filter(user_id=access.user_id)
+    return qs.order_by("-enrolled_at", "-id")
+
+
+def enrolment_get_visible(*, country: Country, access: Access, pk) -> Enrolment | None:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return enrolment_list_visible(country=country, access=access).filter(pk=pk).first()
+
+
+def certificate_get_visible(*, country: Country, access: Access, pk) -> Certificate | None:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    qs = Certificate.objects.filter(country=country, pk=pk).select_related("programme", "user", "country", "version",
+                                                                              "local_programme", "local_version")
+    if not sees_all_enrolments(access, country):
+        qs = qs.filter(user_id=access.user_id)
+    return qs.first()
+
+
+# --- Public certificate check ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CertificateCheck:
+    state: str  # valid, expired, unknown, tampered
+    holder: str = ""
+    programme: str = ""
+    issued_on: object = None
+    expires_on: object = None
+
+
+def certificate_verify(*, code: str) -> CertificateCheck:
+    """What anyone may learn from a certificate code: its holder's name, programme, dates and
+    validity, nothing else. The code names its country and carries an HMAC of (country, id), so a
+    forged or altered code is told apart before any query, and only that country's context opens."""
+    match = CODE_PATTERN.match((code or "").strip()[:64])
+    if match is None:
+        return CertificateCheck("unknown")
+    country_code, pk, signature = match["country"].upper(), int(match["pk"]), match["sig"].lower()
+    if not certificate_signature_matches(country_code, pk, signature):
+        return CertificateCheck("tampered")
+    country = Country.objects.filter(code=country_code).first()
+    if country is None:
+        return CertificateCheck("unknown")
+    with country_context(country):
+        certificate = (Certificate.objects.filter(pk=pk)
+                       .select_related("user", "programme", "local_programme").first())
+        if certificate is None:
+            return CertificateCheck("unknown")
+        return CertificateCheck(
+            "expired" if certificate.is_expired else "valid",
+            holder=certificate.user.get_full_name() or certificate.user.username,
+            programme=certificate.course.title,
+            issued_on=certificate.issued_at.date(), expires_on=certificate.expires_at.date(),
+        )
+
+
+# --- Requirements ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RequirementResult:
+    ok: bool
+    missing: list[str] = field(default_factory=list)  # titles of programmes still to complete
+    reason: str = ""
+
+
+def _applies(qs, sector: str | None, capability: str | None):
+    qs = qs.filter(Q(sector="") | Q(sector=sector or "")).filter(Q(capability="") | Q(capability=capability or ""))
+    return qs
+
+
+def required_programmes(*, country: Country, role: str, sector: str | None = None,
+                        capability: str | None = None) -> dict[int, str]:
+    """Programme id → title that `role` must hold in `country`, platform's and country's together."""
+    platform = _applies(PlatformRequirement.objects.filter(role=role), sector, capability)
+    with country_context(country):
+        own = _applies(CountryRequirement.objects.filter(role=role), sector, capability)
+        ids = set(platform.values_list("programme_id", flat=True)) | set(own.values_list("programme_id", flat=True))
+    return dict(Programme.objects.filter(pk__in=ids).values_list("pk", "title"))
+
+
+def _held_programme_ids(country: Country, user_ids) -> dict[int, set[int]]:
+    held: dict[int, set[int]] = {}
+    with country_context(country):
+        for user_id, programme_id in Certificate.objects.filter(
+                user_id__in=user_ids, programme__isnull=False, expires_at__gt=timezone.now()
+        ).values_list("user_id", "programme_id"):
+            held.setdefault(user_id, set()).add(programme_id)
+    return held
+
+
+def person_meets_requirements(*, country: Country, user, sector: str | None = None,
+                              capability: str | None = None) -> RequirementResult:
+    """Whether `user` holds a valid certificate for every programme their role in `country`
+    requires (platform and country requirements, for the sector and capability when given)."""
+    with country_context(country):
+        membership = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).first()
+    if membership is None:
+        return RequirementResult(False, [], f"This person is not an active member of {country.name}.")
+    required = required_programmes(country=country, role=membership.role, sector=sector, capability=capability)
+    held = _held_programme_ids(country, [user.pk]).get(user.pk, set())
+    missing = sorted(title for pk, title in required.items() if pk not in held)
+    if missing:
+        return RequirementResult(False, missing, "Complete " + ", ".join(missing)
+                                 + " (or renew an expired certificate) in the Training section.")
+    return RequirementResult(True, [], "All required training is complete.")
+
+
+def organisation_meets_requirements(*, organisation: Organisation, sector: str | None = None,
+                                    capability: str | None = None) -> RequirementResult:
+    """Whether every active member of the organisation meets their role's requirements."""
+    country = organisation.country
+    with country_context(country):
+        members = list(Membership.objects.filter(organisation=organisation, status=Membership.Status.ACTIVE)
+                       .values_list("user_id", "role"))
+    by_role = {role: required_programmes(country=country, role=role, sector=sector, capability=capability)
+               for role in {r for _, r in members}}
+    held = _held_programme_ids(country, [uid for uid, _ in members])
+    missing: set[str] = set()
+    short = 0
+    for user_id, role in members:
+        gaps = {title for pk, title in by_role[role].items() if pk not in held.get(user_id, set())}
+        if gaps:
+            short += 1
+            missing |= gaps
+    if missing:
+        return RequirementResult(False, sorted(missing), f"{short} of {len(members)} people at {organisation.name} "
+                                 "still need to complete " + ", ".join(sorted(missing)) + ".")
+    return RequirementResult(True, [], f"Everyone at {organisation.name} has the required training.")
+
+
+def country_trained_counts(*, country: Country) -> tuple[int, int]:
+    """(trained, total) over the active country admins and officers: the onboarding step's rule."""
+    with country_context(country):
+        people = list(Membership.objects.filter(status=Membership.Status.ACTIVE,
+                                                role__in=[Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER])
+                      .values_list("user_id", "role"))
+    required = {role: required_programmes(country=country, role=role) for role in {r for _, r in people}}
+    held = _held_programme_ids(country, [uid for uid, _ in people])
+    trained = sum(1 for uid, role in people if set(required[role]) <= held.get(uid, set()))
+    return trained, len(people)
+
+
+# --- Cohort ---------------------------------------------------------------------------------------
+
+@dataclass
+class CohortRow:
+    organisation: str
+    role: str
+    enrolled: int
+    completed: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.enrolled) if self.enrolled else 0
+
+
+def cohort_summary(*, country: Country) -> list[CohortRow]:
+    """Enrolments and completions by organisation and role: one grouped query."""
+    membership = Membership.objects.filter(country=country, user_id=OuterRef("user_id"))
+    rows = (Enrolment.objects.filter(country=country)
+            .annotate(org=Subquery(membership.values("organisation__name")[:1]),
+                      role=Subquery(membership.values("role")[:1]))
+            .values("org", "role").order_by("org", "role")
+            .annotate(enrolled=Count("id"), completed=Count("id", filter=Q(status=Enrolment.Status.COMPLETED))))
+    labels = dict(Membership.Role.choices)
+    return [CohortRow(r["org"] or "Former members", labels.get(r["role"], "—"), r["enrolled"], r["completed"])
+            for r in rows]
+
+
+def overdue_enrolments(*, country: Country) -> QuerySet[Enrolment]:
+    return (Enrolment.objects.filter(country=country, status=Enrolment.Status.IN_PROGRESS,
+                                     due_date__lt=timezone.localdate())
+            .select_related("user", "programme", "local_programme").order_by("due_date", "id"))
+
+
+def expiring_certificates(*, country: Country) -> QuerySet[Certificate]:
+    now = timezone.now()
+    return (Certificate.objects.filter(country=country, expires_at__lte=now + timedelta(days=EXPIRING_WITHIN_DAYS))
+            .select_related("user", "programme", "local_programme").order_by("expires_at", "id"))
+
+
+def platform_requirement_list() -> QuerySet[PlatformRequirement]:
+    return PlatformRequirement.objects.select_related("programme").order_by("role", "programme__title", "id")
+
+
+def country_requirement_list(*, country: Country) -> QuerySet[CountryRequirement]:
+    return (CountryRequirement.objects.filter(country=country).select_related("programme")
+            .order_by("role", "programme__title", "id"))

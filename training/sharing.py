@@ -1,0 +1,130 @@
+"""Writes about a country's own programmes: writing them, publishing new versions, sharing them
+with other countries as a published snapshot, and adopting another country's shared programme as
+a read-only copy (see training.models.local for why sharing keeps countries apart)."""
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tenants.access import Access
+from tenants.isolation import country_context
+from tenants.ledger import event_record
+from tenants.models import Country
+from tenants.services import NotAllowed, ServiceError
+
+from .authoring import content_validate
+from .models import CountryProgramme, CountryProgrammeVersion, SharedProgramme
+
+
+def _require_admin(access: Access, country: Country) -> str:
+    if not access.is_country_admin(country.pk):
+        raise NotAllowed("Only a country admin can write, share or adopt programmes.")
+    return access.role_in(country.pk) or ""
+
+
+def _pass_mark(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
+        raise ServiceError("Enter a pass mark between 1 and 100 (per cent).", field="pass_mark")
+    return value
+
+
+@transaction.atomic
+def country_programme_create(*, country: Country, by, access: Access, title: str, summary: str, content: dict,
+                             pass_mark: int = 80) -> CountryProgramme:
+    role = _require_admin(access, country)
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise ServiceError("Enter a title of at most 200 characters.", field="title")
+    content = content_validate(content)
+    pass_mark = _pass_mark(pass_mark)
+    with country_context(country):
+        if CountryProgramme.objects.filter(title__iexact=title).exists():
+            raise ServiceError(f"{country.name} already has a programme called {title}.", field="title")
+        programme = CountryProgramme.objects.create(country=country, title=title, summary=(summary or "").strip(),
+                                                    created_by=by)
+        CountryProgrammeVersion.objects.create(country=country, programme=programme, number=1, content=content,
+                                               pass_mark=pass_mark)
+        event_record(country=country, action="training.programme_created", actor=by, actor_role=role,
+                     target=programme, payload={"version": 1, "modules": len(content["modules"])})
+    return programme
+
+
+@transaction.atomic
+def country_programme_publish(*, programme: CountryProgramme, by, access: Access, content: dict,
+                              pass_mark: int = 80) -> CountryProgrammeVersion:
+    """A new version; enrolments keep the version they started on."""
+    country = programme.country
+    role = _require_admin(access, country)
+    if programme.is_adopted:
+        raise ServiceError("This programme is another country's, adopted as a read-only copy: it cannot be changed.")
+    content = content_validate(content)
+    pass_mark = _pass_mark(pass_mark)
+    with country_context(country):
+        latest = programme.versions.order_by("-number").first()
+        version = CountryProgrammeVersion.objects.create(country=country, programme=programme,
+                                                         number=latest.number + 1, content=content,
+                                                         pass_mark=pass_mark)
+        event_record(country=country, action="training.programme_versioned", actor=by, actor_role=role,
+                     target=programme, payload={"version": version.number})
+    return version
+
+
+@transaction.atomic
+def country_programme_share(*, programme: CountryProgramme, by, access: Access) -> SharedProgramme:
+    """Publish (or refresh) the snapshot of the latest version for other countries to adopt."""
+    country = programme.country
+    role = _require_admin(access, country)
+    if programme.is_adopted:
+        raise ServiceError("An adopted programme can only be shared by the country that wrote it.")
+    with country_context(country):
+        latest = programme.versions.order_by("-number").first()
+        shared, _ = SharedProgramme.objects.update_or_create(
+            source_country_code=country.code, source_programme_id=programme.pk,
+            defaults={"source_country_name": country.name, "source_version": latest.number, "title": programme.title,
+                      "summary": programme.summary,
+                      "content": latest.content, "pass_mark": latest.pass_mark, "shared_at": timezone.now(),
+                      "withdrawn_at": None})
+        CountryProgramme.objects.filter(pk=programme.pk).update(is_shared=True)
+        event_record(country=country, action="training.programme_shared", actor=by, actor_role=role,
+                     target=programme, payload={"version": latest.number, "shared": shared.pk})
+    return shared
+
+
+@transaction.atomic
+def country_programme_unshare(*, programme: CountryProgramme, by, access: Access) -> None:
+    """Withdraw the snapshot from new adopters. Copies other countries already adopted stay theirs."""
+    country = programme.country
+    role = _require_admin(access, country)
+    SharedProgramme.objects.filter(source_country_code=country.code, source_programme_id=programme.pk).update(
+        withdrawn_at=timezone.now())
+    with country_context(country):
+        CountryProgramme.objects.filter(pk=programme.pk).update(is_shared=False)
+        event_record(country=country, action="training.programme_unshared", actor=by, actor_role=role,
+                     target=programme, payload={})
+
+
+@transaction.atomic
+def shared_programme_adopt(*, country: Country, by, access: Access, shared: SharedProgramme) -> CountryProgramme:
+    role = _require_admin(access, country)
+    if shared.withdrawn_at is not None:
+        raise ServiceError("This programme is no longer shared.")
+    if shared.source_country_code == country.code:
+        raise ServiceError("This programme is already yours.")
+    with country_context(country):
+        if CountryProgramme.objects.filter(adopted_from=shared).exists():
+            raise ServiceError(f"{country.name} has already adopted this programme.")
+        title = shared.title
+        if CountryProgramme.objects.filter(title__iexact=title).exists():
+            title = f"{shared.title} ({shared.source_country_code})"[:200]
+        try:
+            with transaction.atomic():
+                programme = CountryProgramme.objects.create(
+                    country=country, title=title, summary=shared.summary, adopted_from=shared,
+                    adopted_from_country=shared.source_country_code, is_adopted=True, created_by=by)
+        except IntegrityError:
+            raise ServiceError(f"{country.name} already has a programme called {title}.") from None
+        CountryProgrammeVersion.objects.create(country=country, programme=programme, number=1,
+                                               content=shared.content, pass_mark=shared.pass_mark)
+        event_record(country=country, action="training.programme_adopted", actor=by, actor_role=role,
+                     target=programme, payload={"shared": shared.pk, "version": shared.source_version})
+    return programme

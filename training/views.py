@@ -1,0 +1,242 @@
+"""Pages of training under /c/<code>/training/, and the public certificate check.
+
+Like the tenants pages: the country comes from the middleware (404 when it is not visible), objects
+through the selectors (another country's or another person's id is a 404), writes through the
+services (ServiceError → form error with status 400, NotAllowed → 403)."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tenants.access import PARTNER_MANAGER
+from tenants.models import Country, Membership
+from tenants.services import NotAllowed, ServiceError
+from tenants.views import _base_context, _country
+
+from . import selectors, services
+from .forms import QuizForm, RequirementForm, RoleEnrolForm, RosterForm
+from .rendering import render_markdown
+
+
+def _url(name: str, country: Country, **kwargs) -> str:
+    return reverse(f"training:{name}", kwargs={"code": country.code.lower(), **kwargs})
+
+
+def _enrolment(request: HttpRequest, country: Country, pk: int):
+    enrolment = selectors.enrolment_get_visible(country=country, access=request.access, pk=pk)
+    if enrolment is None:
+        raise Http404("No such enrolment among those you can see.")
+    return enrolment
+
+
+@login_required
+def home(request: HttpRequest, code: str) -> HttpResponse:
+    country = _country(request)
+    enrolments = list(selectors.enrolment_list_visible(country=country, access=request.access)[:200])
+    own = {e.course.slug for e in enrolments if e.user_id == request.user.pk}
+    return render(request, "training/home.html", {
+        **_base_context(request, country),
+        "programmes": selectors.programme_list(),
+        "country_programmes": selectors.country_programme_list(country=country),
+        "enrolments": enrolments,
+        "own_slugs": own,
+        "is_member": country.pk in request.access.member_country_ids,
+        "sees_all": selectors.sees_all_enrolments(request.access, country),
+        "can_see_cohort": _can_see_cohort(request, country),
+    })
+
+
+@login_required
+@require_POST
+def enrol_self(request: HttpRequest, code: str, slug: str) -> HttpResponse:
+    country = _country(request)
+    programme = selectors.programme_get(slug=slug, country=country)
+    if programme is None:
+        raise Http404("No such programme.")
+    try:
+        enrolment = services.enrolment_create(country=country, by=request.user, access=request.access,
+                                              user=request.user, programme=programme)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from None
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect(_url("home", country))
+    messages.success(request, f"You are enrolled in {programme.title}.")
+    return redirect(_url("enrolment", country, pk=enrolment.pk))
+
+
+@login_required
+def enrolment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = _country(request)
+    enrolment = _enrolment(request, country, pk)
+    done = set(enrolment.progress.values_list("module", flat=True))
+    modules = [{"index": i, "title": m["title"], "done": i in done} for i, m in enumerate(enrolment.pinned.modules)]
+    certificate = getattr(enrolment, "certificate", None) if enrolment.status == "completed" else None
+    return render(request, "training/enrolment.html", {
+        **_base_context(request, country), "enrolment": enrolment, "modules": modules, "certificate": certificate,
+        "is_own": enrolment.user_id == request.user.pk,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse:
+    country = _country(request)
+    enrolment = _enrolment(request, country, pk)
+    modules = enrolment.pinned.modules
+    if not 0 <= index < len(modules):
+        raise Http404("No such module in this programme.")
+    content = modules[index]
+    is_own = enrolment.user_id == request.user.pk
+    form = QuizForm(request.POST if request.method == "POST" else None, questions=content["quiz"])
+    status, attempt = 200, None
+    if request.method == "POST":
+        if not is_own:
+            raise PermissionDenied("Only the person enrolled can answer this quiz.")
+        if form.is_valid():
+            try:
+                attempt = services.quiz_submit(enrolment=enrolment, by=request.user, access=request.access,
+                                               module=index, answers=form.answers())
+            except NotAllowed as error:
+                raise PermissionDenied(error.message) from None
+            except ServiceError as error:
+                form.add_service_error(error)
+                status = 400
+            else:
+                if attempt.passed:
+                    messages.success(request, f"You passed: {attempt.correct} of {attempt.total} correct.")
+                    return redirect(_url("enrolment", country, pk=enrolment.pk))
+                form = QuizForm(None, questions=content["quiz"])
+        else:
+            status = 400
+    return render(request, "training/module.html", {
+        **_base_context(request, country), "enrolment": enrolment, "module": content, "index": index,
+        "body": render_markdown(content["body"]), "form": form, "attempt": attempt, "is_own": is_own,
+        "pass_mark": enrolment.pinned.pass_mark,
+    }, status=status)
+
+
+@login_required
+def certificate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = _country(request)
+    found = selectors.certificate_get_visible(country=country, access=request.access, pk=pk)
+    if found is None:
+        raise Http404("No such certificate among those you can see.")
+    response = render(request, "training/certificate.html", {
+        **_base_context(request, country), "certificate": found,
+        "verify_url": request.build_absolute_uri(reverse("certificate_check", kwargs={"code": found.code})),
+    })
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="certificate-{found.code}.html"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, code: str) -> HttpResponse:
+    """Enrol by role and import rosters (country admins)."""
+    country = _country(request)
+    if not request.access.is_country_admin(country.pk):
+        raise PermissionDenied("Only a country admin of this country can enrol people.")
+    programmes = [*selectors.programme_list(), *selectors.country_programme_list(country=country)]
+    action = request.POST.get("action") if request.method == "POST" else None
+    role_form = RoleEnrolForm(request.POST if action == "role" else None, programmes=programmes)
+    roster_form = RosterForm(request.POST if action == "roster" else None,
+                             request.FILES if action == "roster" else None)
+    roster_errors, status = [], 200
+    try:
+        if action == "role" and role_form.is_valid():
+            programme = selectors.programme_get(slug=role_form.cleaned_data["programme"], country=country)
+            count = services.enrolment_create_for_role(country=country, by=request.user, access=request.access,
+                                                       programme=programme, role=role_form.cleaned_data["role"])
+            messages.success(request, f"{count} {'person was' if count == 1 else 'people were'} enrolled in "
+                                      f"{programme.title}.")
+            return redirect(_url("manage", country))
+        if action == "roster" and roster_form.is_valid():
+            count = services.roster_import(country=country, by=request.user, access=request.access,
+                                           data=roster_form.cleaned_data["roster"].read())
+            messages.success(request, f"The roster was imported: {count} enrolments.")
+            return redirect(_url("manage", country))
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from None
+    except services.RosterRefused as error:
+        roster_form.add_service_error(error)
+        roster_errors = error.errors
+    except ServiceError as error:
+        (roster_form if action == "roster" else role_form).add_service_error(error)
+    if action:
+        status = 400
+    return render(request, "training/manage.html", {
+        **_base_context(request, country), "role_form": role_form, "roster_form": roster_form,
+        "roster_errors": roster_errors, "role_options": [(v, l, "") for v, l in Membership.Role.choices],
+    }, status=status)
+
+
+def _can_see_cohort(request: HttpRequest, country: Country) -> bool:
+    return request.access.role_in(country.pk) in {Membership.Role.COUNTRY_ADMIN, PARTNER_MANAGER}
+
+
+@login_required
+def cohort(request: HttpRequest, code: str) -> HttpResponse:
+    country = _country(request)
+    if not _can_see_cohort(request, country):
+        raise PermissionDenied("The cohort view is for country admins and partner managers.")
+    return render(request, "training/cohort.html", {
+        **_base_context(request, country),
+        "rows": selectors.cohort_summary(country=country),
+        "overdue": list(selectors.overdue_enrolments(country=country)[:100]),
+        "expiring": list(selectors.expiring_certificates(country=country)[:100]),
+        "expiring_days": selectors.EXPIRING_WITHIN_DAYS,
+    })
+
+
+def certificate_check(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: anyone holding a code may check it, without signing in."""
+    check = selectors.certificate_verify(code=code)
+    return render(request, "training/certificate_check.html", {"check": check, "code": code[:64]})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def requirements(request: HttpRequest, code: str) -> HttpResponse:
+    """What each role must hold: the platform's (read-only here) and the country's own."""
+    country = _country(request)
+    is_admin = request.access.is_country_admin(country.pk)
+    form = RequirementForm(request.POST if request.method == "POST" else None, programmes=selectors.programme_list())
+    status = 200
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied("Only a country admin of this country can set training requirements.")
+        remove = request.POST.get("remove")
+        try:
+            if remove:
+                requirement = selectors.country_requirement_list(country=country).filter(
+                    pk=int(remove) if remove.isdigit() and len(remove) < 19 else 0).first()
+                if requirement is None:
+                    raise Http404("No such requirement.")
+                services.requirement_remove(requirement=requirement, by=request.user, access=request.access)
+                messages.success(request, "The requirement was removed.")
+                return redirect(_url("requirements", country))
+            if form.is_valid():
+                data = form.cleaned_data
+                services.requirement_add(country=country, by=request.user, access=request.access,
+                                         programme=selectors.programme_get(slug=data["programme"]), role=data["role"],
+                                         sector=data["sector"], capability=data["capability"])
+                messages.success(request, "The requirement was added.")
+                return redirect(_url("requirements", country))
+        except NotAllowed as error:
+            raise PermissionDenied(error.message) from None
+        except ServiceError as error:
+            form.add_service_error(error)
+        status = 400
+    return render(request, "training/requirements.html", {
+        **_base_context(request, country), "form": form,
+        "platform_requirements": selectors.platform_requirement_list(),
+        "country_requirements": selectors.country_requirement_list(country=country),
+        "role_options": [(v, l, "") for v, l in Membership.Role.choices],
+    }, status=status)
