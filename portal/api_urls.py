@@ -5,6 +5,11 @@ from django.urls import Resolver404, path, re_path, resolve
 from drf_spectacular.views import SpectacularAPIView
 
 from tenants import api as tenants_api
+from tenants import ledger_api
+from tenants import engagement_api
+from governance import api as governance_api
+from governance import control_api as governance_control_api
+from training import api as training_api
 
 
 def api_not_found(request, *args, **kwargs):
@@ -40,7 +45,58 @@ urlpatterns = [
     path(country + "organisations/<str:id>/", tenants_api.OrganisationDetailApi.as_view(), name="api-organisation"),
     path(country + "members/", tenants_api.MemberListApi.as_view(), name="api-members"),
     path(country + "members/<str:id>/", tenants_api.MemberDetailApi.as_view(), name="api-member"),
-    path(country + "audit-events/", tenants_api.AuditEventListApi.as_view(), name="api-audit-events"),
+    path(country + "audit-events/", ledger_api.AuditEventSearchApi.as_view(), name="api-audit-events"),
+    path(country + "audit-events/checkpoints/", ledger_api.CheckpointListApi.as_view(), name="api-checkpoints"),
+    path(country + "audit-events/verify/", ledger_api.ChainVerifyApi.as_view(), name="api-chain-verify"),
+    path(country + "audit-events/export/", ledger_api.LedgerExportApi.as_view(), name="api-ledger-export"),
+]
+
+urlpatterns += [
+    path("training/catalogue/", training_api.CatalogueApi.as_view(), name="api-training-catalogue"),
+    path(country + "training/programmes/", training_api.ProgrammeListApi.as_view(), name="api-training-programmes"),
+    path(country + "training/enrolments/", training_api.EnrolmentListApi.as_view(), name="api-training-enrolments"),
+    path(country + "training/enrolments/<str:id>/", training_api.EnrolmentDetailApi.as_view(),
+         name="api-training-enrolment"),
+    path(country + "training/enrolments/<str:id>/quiz/", training_api.EnrolmentQuizApi.as_view(),
+         name="api-training-enrolment-quiz"),
+]
+
+urlpatterns += [
+    path("review-queue/", engagement_api.ReviewQueueApi.as_view(), name="api-review-queue"),
+    path(country + "engagements/", engagement_api.EngagementListApi.as_view(), name="api-engagements"),
+    path(country + "engagements/<str:id>/", engagement_api.EngagementDetailApi.as_view(), name="api-engagement"),
+    path(country + "engagements/<str:id>/terms/", engagement_api.EngagementTermsApi.as_view(),
+         name="api-engagement-terms"),
+    *[path(country + f"engagements/<str:id>/{name}/", view, name=f"api-engagement-{name}")
+      for name, view in map(engagement_api.action_view, engagement_api.services.ACTIONS)],
+]
+
+urlpatterns += [
+    path("policy-templates/", governance_api.PolicyTemplateListApi.as_view(), name="api-policy-templates"),
+    path("frameworks/", governance_api.FrameworkListApi.as_view(), name="api-frameworks"),
+    path(country + "policies/", governance_api.PolicyListApi.as_view(), name="api-policies"),
+    path(country + "policies/<str:id>/", governance_api.PolicyDetailApi.as_view(), name="api-policy"),
+    path(country + "policies/<str:id>/acknowledge/", governance_api.PolicyAcknowledgeApi.as_view(),
+         name="api-policy-acknowledge"),
+    path(country + "assessments/", governance_api.AssessmentListApi.as_view(), name="api-assessments"),
+    path(country + "assessments/<str:id>/", governance_api.AssessmentDetailApi.as_view(), name="api-assessment"),
+    path(country + "assessments/<str:id>/answers/", governance_api.AssessmentAnswersApi.as_view(),
+         name="api-assessment-answers"),
+    path(country + "assessments/<str:id>/complete/", governance_api.AssessmentCompleteApi.as_view(),
+         name="api-assessment-complete"),
+    path(country + "frameworks/", governance_control_api.CountryFrameworkListApi.as_view(), name="api-country-frameworks"),
+    path(country + "frameworks/<slug:slug>/requirements/", governance_control_api.RequirementListApi.as_view(),
+         name="api-country-requirements"),
+    path(country + "frameworks/<slug:slug>/requirements/<str:req>/status/", governance_control_api.RequirementStatusApi.as_view(),
+         name="api-country-requirement-status"),
+    path(country + "frameworks/<slug:slug>/requirements/<str:req>/evidence/", governance_control_api.EvidenceListApi.as_view(),
+         name="api-country-requirement-evidence"),
+    path(country + "incidents/", governance_api.IncidentListApi.as_view(), name="api-incidents"),
+    path(country + "incidents/<str:id>/", governance_api.IncidentDetailApi.as_view(), name="api-incident"),
+    path(country + "incidents/<str:id>/advance/", governance_api.IncidentAdvanceApi.as_view(),
+         name="api-incident-advance"),
+    path(country + "incidents/<str:id>/reported/", governance_api.IncidentReportedApi.as_view(),
+         name="api-incident-reported"),
 ]
 
 # Other apps add their nested endpoints above this line; the catch-all must stay last.

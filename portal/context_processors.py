@@ -1,23 +1,38 @@
-"""What every page's frame needs: the service navigation by role, the country in context and the
-countries to switch between. Read from request.access (resolved once by the middleware)."""
+"""What every page's frame needs: the service navigation by role, the country in context, the
+countries to switch between, and the ledger alerts this person must see. Read from request.access
+(resolved once by the middleware)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db import connection
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
+from tenants import selectors
 from tenants.access import ANONYMOUS
 from tenants.models import Country
 from tenants.views import ROLE_LABELS
 
 SERVICE_NAME = "Sovereign AI Onboarding Portal"
 
-# Which pages light up which navigation item (by URL name).
+# A country's sections in the order a country goes through onboarding: (text, URL name, the URL
+# names that light it up; an empty set means "any page of that app's namespace").
 COUNTRY_SECTIONS = [
-    ("Overview", "overview", {"overview"}),
-    ("Organisations", "organisations", {"organisations", "organisation", "organisation_new"}),
-    ("Members", "members", {"members", "member", "member_invite", "member_remove"}),
-    ("Activity", "activity", {"activity"}),
+    ("Overview", "tenants:overview", {"overview"}),
+    ("Engagement", "engagement:home", set()),
+    ("Governance", "governance:home", set()),
+    ("Training", "training:home", set()),
+    ("Organisations", "tenants:organisations", {"organisations", "organisation", "organisation_new"}),
+    ("Members", "tenants:members", {"members", "member", "member_invite", "member_remove"}),
+    ("Activity", "tenants:activity", {"activity"}),
 ]
+# Shown to the country's admins only.
+ADMIN_SECTIONS = [
+    ("Data and keys", "tenants:data", {"data"}),
+]
+AUDIT_PAGES = {"audit", "audit_country", "audit_export"}
+ALERTS_SHOWN = 5
 
 
 def navigation(request) -> dict:
@@ -49,19 +64,59 @@ def navigation(request) -> dict:
     items = [{"text": "Home", "href": reverse("home"), "current": url_name == "home"}]
     if country is not None:
         code = country.code.lower()
-        in_country = namespace == "tenants" and getattr(request, "country", None) is not None
-        for text, name, names in COUNTRY_SECTIONS:
-            items.append({"text": text, "href": reverse(f"tenants:{name}", kwargs={"code": code}),
-                          "current": in_country and url_name in names})
+        in_country = getattr(request, "country", None) is not None
+        sections = COUNTRY_SECTIONS + (ADMIN_SECTIONS if access.is_country_admin(country.pk) else [])
+        for text, name, names in sections:
+            section_namespace = name.split(":", 1)[0]
+            current = in_country and namespace == section_namespace and (not names or url_name in names)
+            items.append({"text": text, "href": reverse(name, kwargs={"code": code}), "current": current})
         context["nav_country"] = country
         context["nav_role_label"] = ROLE_LABELS.get(access.role_in(country.pk) or "", "")
     if access.is_partner_manager:
         items.append({"text": "Review", "href": reverse("review"), "current": url_name == "review"})
-    if access.is_auditor:
-        items.append({"text": "Audit", "href": reverse("audit"), "current": url_name == "audit"})
+    if access.is_auditor or access.is_partner_manager:
+        items.append({"text": "Audit", "href": reverse("audit"), "current": url_name in AUDIT_PAGES})
     if access.is_platform_admin:
         items.append({"text": "Admin", "href": reverse("admin:index"), "current": False})
+    items.append({"text": "Notifications", "href": reverse("notifications"), "current": url_name == "notifications",
+                  "badge": _unread_notifications(request, access)})
     context["nav_items"] = items
     if len(visible) > 1:
         context["switcher_countries"] = visible
     return context
+
+
+def _unread_notifications(request, access):
+    """The header's count of unread notifications: one query, made when the frame renders it."""
+    from tenants import inbox
+
+    def load() -> int:
+        return 0 if connection.needs_rollback else inbox.unread_count(user=request.user, access=access)
+
+    return SimpleLazyObject(load)
+
+
+@dataclass
+class AlertBanner:
+    alerts: list
+    more: bool  # there are more than are shown
+    for_admin: bool
+
+
+def ledger_alerts(request) -> dict:
+    """Unresolved ledger alerts for the banner: all of them for platform admins, those of their
+    countries' chains for auditors. One query, made only when a page shows the banner; none for
+    anyone else, and none on an error page whose transaction is already lost."""
+    access = getattr(request, "access", ANONYMOUS)
+    if not (access.is_platform_admin or access.auditor_country_ids):
+        return {"ledger_alerts": None}
+
+    def load() -> AlertBanner:
+        if connection.needs_rollback:
+            return AlertBanner([], False, access.is_platform_admin)
+        alerts = list(selectors.ledger_alerts_visible(access=access)[: ALERTS_SHOWN + 1])
+        for alert in alerts:
+            alert.audit_code = alert.chain.lower() if len(alert.chain) == 2 else ""
+        return AlertBanner(alerts[:ALERTS_SHOWN], len(alerts) > ALERTS_SHOWN, access.is_platform_admin)
+
+    return {"ledger_alerts": SimpleLazyObject(load)}

@@ -152,6 +152,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                "portal.context_processors.ledger_alerts",
             ],
         },
     }
@@ -278,6 +279,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 12)
+ENGAGEMENT_REVIEW_REMINDER_DAYS = env_int("ENGAGEMENT_REVIEW_REMINDER_DAYS", 3)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "portal-demo-2026")
 
@@ -296,4 +298,9 @@ from celery.schedules import crontab  # noqa: E402
 CELERY_BEAT_SCHEDULE = {
     "ledger-checkpoints": {"task": "tenants.tasks.ledger_checkpoint_all", "schedule": 3600.0},
     "ledger-verification": {"task": "tenants.tasks.ledger_verify_all", "schedule": crontab(hour=2, minute=30)},
+    "country-exports-expiry": {"task": "tenants.tasks.country_exports_expire", "schedule": crontab(hour=3, minute=0)},
+    "governance-reminders": {"task": "governance.tasks.reminders_send_all", "schedule": crontab(hour=7, minute=0)},
+    "training-certificate-reminders": {"task": "training.tasks.certificate_reminders_all", "schedule": crontab(hour=6, minute=0)},
+    "engagement-activation": {"task": "tenants.engagement_tasks.engagement_activate_due", "schedule": crontab(hour=0, minute=15)},
+    "engagement-review-reminders": {"task": "tenants.engagement_tasks.engagement_review_remind", "schedule": crontab(hour=8, minute=0)},
 }

@@ -1,17 +1,29 @@
 """Root URL map (DESIGN §8): dashboards, country pages under /c/<code>/, review and audit areas,
-accounts, the API under /api/v1/, health checks and the admin."""
+accounts, the API under /api/v1/, health checks, the published ledger key and the admin."""
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from tenants import audit_views, inbox
+from training import views as training_views
+
+from . import review, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path(".well-known/ledger-key.pem", views.ledger_key_pem, name="ledger_key"),
     path("", views.home, name="home"),
-    path("review/", views.review_home, name="review"),
+    path("review/", review.review_queue, name="review"),
+    path("notifications/", inbox.notification_page, name="notifications"),
+    path("notifications/read/", inbox.notification_read_all, name="notifications_read"),
     path("audit/", views.audit_home, name="audit"),
+    path("audit/<str:code>/", audit_views.audit_country, name="audit_country"),
+    path("audit/<str:code>/export/", audit_views.audit_export, name="audit_export"),
     path("accounts/", include("portal.account_urls")),
+    path("c/<str:code>/training/", include("training.urls")),
+    path("certificates/<str:code>/", training_views.certificate_check, name="certificate_check"),
+    path("c/<str:code>/engagement/", include("tenants.engagement_urls")),
+    path("c/<str:code>/governance/", include("governance.urls")),
     path("c/<str:code>/", include("tenants.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("admin/", admin.site.urls),

@@ -13,9 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerEr
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 
-from tenants import selectors
+from tenants import selectors, signing
 from tenants.access import AUDITORS_GROUP, PARTNER_MANAGERS_GROUP
 from tenants.models import Country, CountryEvent, Membership, Organisation
 from tenants.views import ROLE_LABELS, describe_events
@@ -111,34 +111,22 @@ def country_switch(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def review_home(request: HttpRequest) -> HttpResponse:
-    access = request.access
-    if not access.is_partner_manager:
-        raise Http404("The review area is for partner managers.")
-    countries = list(selectors.country_list_visible(access=access).filter(pk__in=access.partner_country_ids))
-    ids = [c.pk for c in countries]
-    organisations = _count_by_country(Organisation.objects.all(), ids)
-    members = _count_by_country(Membership.objects.filter(status=Membership.Status.ACTIVE), ids)
-    rows = [{
-        "country": c, "code": c.code.lower(),
-        "organisation_count": organisations.get(c.pk, 0), "member_count": members.get(c.pk, 0),
-    } for c in countries]
-    return render(request, "portal/review.html", {"rows": rows})
-
-
-@login_required
 def audit_home(request: HttpRequest) -> HttpResponse:
     access = request.access
-    if not access.is_auditor:
-        raise Http404("The audit area is for auditors.")
-    countries = list(selectors.country_list_visible(access=access).filter(pk__in=access.auditor_country_ids))
+    # Auditors audit their countries; partner managers may read and verify their countries' ledgers too.
+    audited = access.auditor_country_ids | access.partner_country_ids
+    if not audited:
+        raise Http404("The audit area is for auditors and partner managers.")
+    countries = list(selectors.country_list_visible(access=access).filter(pk__in=audited))
+    # A chain's length is its head's sequence number: no COUNT(*) over every event.
     stats = {
         row["country_id"]: row
         for row in CountryEvent.objects.filter(country_id__in=[c.pk for c in countries]).order_by()
-        .values("country_id").annotate(n=Count("id"), last=Max("at"))
+        .values("country_id").annotate(n=Max("sequence"), last=Max("at"))
     }
     rows = [{
         "country": c, "code": c.code.lower(),
+        "role_label": "Auditor" if c.pk in access.auditor_country_ids else "Partner manager",
         "event_count": stats.get(c.pk, {}).get("n", 0), "last_event_at": stats.get(c.pk, {}).get("last"),
     } for c in countries]
     return render(request, "portal/audit.html", {"rows": rows})
@@ -200,6 +188,17 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
     ready = all(value in {"ok", "not used", "in-process"} for value in checks.values())
     return JsonResponse(checks, status=200 if ready else 503)
+
+
+# --- The ledger's public key ----------------------------------------------------------------------
+
+@cache_control(public=True, max_age=300)
+def ledger_key_pem(request: HttpRequest) -> HttpResponse:
+    """The public half of the key that signs ledger checkpoints and export manifests (DESIGN §5),
+    for anyone to check an export against. No session and no database."""
+    response = HttpResponse(signing.public_key_pem(), content_type="text/plain; charset=utf-8")
+    response["X-Key-Fingerprint"] = signing.public_key_id()
+    return response
 
 
 # --- Error pages -----------------------------------------------------------------------------------

@@ -112,14 +112,18 @@ def test_home_of_someone_without_any_country_says_so(client, cast):
 # --- Navigation --------------------------------------------------------------------------------------
 
 def test_navigation_by_role(client, cast, admin_user):
+    # "Data and keys" is for the country's admins only.
+    country = ["Overview", "Engagement", "Governance", "Training", "Organisations", "Members", "Activity"]
     assert nav_links(as_user(client, cast.owner).get("/c/fr/members/")) == [
-        "Home", "Overview", "Organisations", "Members", "Activity", "Sign out"]
+        "Home", *country, "Data and keys", "Notifications", "Sign out"]
+    assert nav_links(as_user(client, cast.member).get("/c/fr/members/")) == [
+        "Home", *country, "Notifications", "Sign out"]
     # A one-country person has their country's links on the home page too.
-    assert nav_links(client.get("/")) == ["Home", "Overview", "Organisations", "Members", "Activity", "Sign out"]
+    assert nav_links(client.get("/")) == ["Home", *country, "Notifications", "Sign out"]
     assert "Review" in nav_links(as_user(client, cast.partner).get("/"))
     assert "Audit" in nav_links(as_user(client, cast.auditor).get("/"))
     links = nav_links(as_user(client, admin_user).get("/"))
-    assert links == ["Home", "Admin", "Sign out"]
+    assert links == ["Home", "Admin", "Notifications", "Sign out"]
     client.logout()
     assert nav_links(client.get("/accounts/login/")) == ["Sign in"]
 
@@ -194,7 +198,7 @@ def test_review_area_is_for_partner_managers(client, cast):
     assert response.status_code == 200
     text = main_text(response)
     assert "France" in text and "Kenya" not in text
-    assert "not built yet" in text
+    assert "Review queue" in text
     for user in (cast.owner, cast.member, cast.outsider, cast.auditor):
         assert as_user(client, user).get("/review/").status_code == 404, user.username
     client.logout()
@@ -215,7 +219,12 @@ def test_audit_area_is_for_auditors(client, cast):
     assert "France" in text and "Kenya" not in text
     assert re.search(r"France.*\b3\b", text, re.S)
     assert 'href="/c/fr/activity/"' in response.content.decode()
-    for user in (cast.owner, cast.member, cast.outsider, cast.partner):
+    assert 'href="/audit/fr/"' in response.content.decode()
+    # Partner managers audit the ledgers of the countries they look after, too.
+    partner = as_user(client, cast.partner).get("/audit/")
+    assert partner.status_code == 200 and 'href="/audit/fr/"' in partner.content.decode()
+    assert "Partner manager" in main_text(partner) and "Kenya" not in main_text(partner)
+    for user in (cast.owner, cast.member, cast.outsider):
         assert as_user(client, user).get("/audit/").status_code == 404, user.username
     client.logout()
     assert client.get("/audit/")["Location"] == "/accounts/login/?next=/audit/"

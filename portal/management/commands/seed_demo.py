@@ -4,6 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tenants import demo as tenants_demo
+from tenants import engagement_demo
+from governance import demo as governance_demo
+from training import demo as training_demo
 
 
 class Command(BaseCommand):
@@ -18,8 +21,11 @@ class Command(BaseCommand):
                                "or with --force.")
         self.stdout.write("Seeding demo data…")
         with transaction.atomic():
-            tenants_demo.seed(say=self.stdout.write)
+            countries = tenants_demo.seed(say=self.stdout.write)
+            engagement_demo.seed(countries=countries, say=self.stdout.write)
+            training_demo.seed(countries=countries, say=self.stdout.write)
+            governance_demo.seed(countries=countries, say=self.stdout.write)
         self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready. Accounts amelie, olivier, wanjiku, priya, marcus, aude and admin use the password "
-            f"set in DEMO_PASSWORD (default portal-demo-2026)."
+            "Demo data ready. Accounts amelie, olivier, wanjiku, priya, marcus, aude and admin use the password "
+            "set in DEMO_PASSWORD (default portal-demo-2026)."
         ))
