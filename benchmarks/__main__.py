@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--appends", type=int, default=200, help="appends per writer")
     parser.add_argument("--database", default="portal_bench")
-    parser.add_argument("--only", choices=["ledger"], default=None)
+    parser.add_argument("--only", choices=["ledger", "reports"], default=None)
     args = parser.parse_args(argv)
 
     setup_django(args.database)
@@ -75,7 +75,12 @@ def main(argv: list[str]) -> int:
 
     owner = connection.settings_dict["USER"]
     sections = []
-    sections.append(ledger_bench.run(args, as_owner=lambda: as_owner(owner), as_runtime=as_runtime_role))
+    if args.only != "reports":
+        sections.append(ledger_bench.run(args, as_owner=lambda: as_owner(owner), as_runtime=as_runtime_role))
+    if args.only in (None, "reports"):
+        from benchmarks import report_bench
+
+        sections.append(report_bench.run(args, as_owner=lambda: as_owner(owner), as_runtime=as_runtime_role))
     write_results(sections)
     return 0
 

@@ -1,1 +1,71 @@
-"""Models of portal (to come)."""
+"""Models of portal: compliance reports an auditor or partner manager asks for, built by a worker.
+
+A report covers one country and a period, so it is a tenant row (row-level security applies): the
+country's chain records who asked for it and who downloaded it."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from tenants.models import TenantModel
+
+
+class ComplianceReport(TenantModel):
+    """A signed bundle (zip) of a country's compliance pack or ledger segment for a period."""
+
+    class Kind(models.TextChoices):
+        PACK = "pack", "Country compliance pack"
+        LEDGER = "ledger", "Ledger only"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Being built"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PACK)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    requested_role = models.CharField(max_length=30, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    step = models.CharField(max_length=200, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    file_name = models.CharField(max_length=200, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["country", "-created_at"], name="portal_report_country_recent")]
+        constraints = [models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")),
+                                              name="portal_report_period_ordered")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_start}–{self.period_end}"
+
+    @property
+    def downloadable(self) -> bool:
+        return self.state == self.State.DONE and bool(self.file_name) and (
+            self.expires_at is None or self.expires_at > timezone.now())
+
+
+class ReportSubscription(TenantModel):
+    """An auditor's or partner manager's standing request for a monthly pack of one country: on the
+    first of each month a worker requests the previous month's report in their name."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=ComplianceReport.Kind.choices, default=ComplianceReport.Kind.PACK)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_period_start = models.DateField(null=True, blank=True,
+                                         help_text="First day of the last month a report was requested for.")
+
+    class Meta(TenantModel.Meta):
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["country", "user"], name="portal_subscription_one_per_person")]

@@ -27,7 +27,7 @@ CHECKPOINTS_SHOWN = 5
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
-def _audited_country(request: HttpRequest) -> tuple[Country, str]:
+def audited_country(request: HttpRequest) -> tuple[Country, str]:
     """The country of the URL and the role in which this person audits it, or a 404."""
     country = getattr(request, "country", None)
     access = request.access
@@ -86,7 +86,7 @@ def _explain_refusal(form: LedgerExportForm, error: ExportRefused, *, head: int)
 def audit_country(request: HttpRequest, code: str) -> HttpResponse:
     """GET: the ledger and its checkpoints. POST ("Verify chain now"): recompute the whole chain,
     which is the only time this page walks all of it, and show the result."""
-    country, role = _audited_country(request)
+    country, role = audited_country(request)
     report = None
     if request.method == "POST":
         report = audit.chain_verify_recorded(country=country, by=request.user, actor_role=role)
@@ -98,7 +98,7 @@ def audit_country(request: HttpRequest, code: str) -> HttpResponse:
 def audit_export(request: HttpRequest, code: str) -> HttpResponse:
     """The zip of events first..last (optional; default the whole chain), with checkpoints, the
     public key and the offline verifier. A range the chain does not have is explained on the form."""
-    country, role = _audited_country(request)
+    country, role = audited_country(request)
     form = LedgerExportForm(request.POST if request.method == "POST" else request.GET)
     if form.is_valid():
         out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)

@@ -1,0 +1,151 @@
+"""API of compliance reports: /api/v1/countries/<CODE>/compliance-reports/ (list, request), one
+report with its progress, and its download. For the country's auditors and partner managers; for
+anyone else the country's reports do not exist (404)."""
+from __future__ import annotations
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from tenants.api import (
+    CODE_PARAMETER,
+    ID_PARAMETER,
+    ApiView,
+    CountryAPIView,
+    CursorPage,
+    StrictSerializer,
+    errors,
+    object_id,
+)
+from tenants.services import NotAllowed
+
+from .models import ComplianceReport
+from .reports import selectors, services, summary
+
+
+class ReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    requested_role = serializers.CharField()
+    state = serializers.CharField()
+    state_label = serializers.CharField(source="get_state_display")
+    step = serializers.CharField()
+    percent = serializers.IntegerField()
+    file_name = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, report: ComplianceReport) -> str | None:
+        if not report.downloadable:
+            return None
+        return reverse("api-compliance-report-download", kwargs={"code": report.country.code, "id": str(report.pk)},
+                       request=self.context.get("request"))
+
+
+class ReportRequestSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=ComplianceReport.Kind.choices, default=ComplianceReport.Kind.PACK)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+
+
+class _ReportView(CountryAPIView):
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        try:
+            services.report_role(access=request.access, country=self.country)
+        except NotAllowed:
+            raise exceptions.NotFound(f"Not found: {self.country.name}'s compliance reports are for its auditors "
+                                      "and partner managers.") from None
+
+    def report(self, id: str) -> ComplianceReport:
+        report = selectors.report_get(country=self.country, pk=object_id(id))
+        if report is None:
+            raise exceptions.NotFound(f"Not found: {self.country.name} has no compliance report {id}.")
+        return report
+
+
+class ReportListApi(_ReportView):
+    """The country's compliance reports, newest first, and requests for new ones."""
+
+    pagination_class = CursorPage
+    ordering = ("-created_at", "-id")
+
+    @extend_schema(operation_id="compliance_reports_list", tags=["audit"], parameters=[CODE_PARAMETER],
+                   responses={200: ReportSerializer(many=True), **errors(401, 404)})
+    def get(self, request, code):
+        return self.paginate(selectors.report_list(country=self.country), ReportSerializer)
+
+    @extend_schema(operation_id="compliance_reports_request", tags=["audit"], parameters=[CODE_PARAMETER],
+                   description="Ask for a compliance pack or a ledger-only export of a period; a worker builds "
+                               "it. Follow its progress on the report, then download it.",
+                   request=ReportRequestSerializer, responses={202: ReportSerializer, **errors(400, 401, 404)})
+    def post(self, request, code):
+        serializer = ReportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = services.report_request(country=self.country, access=request.access, by=request.user,
+                                         **serializer.validated_data)
+        report = selectors.report_get(country=self.country, pk=report.pk)
+        return Response(ReportSerializer(report, context=self.context()).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ReportDetailApi(_ReportView):
+    """One report with its progress (state, step, percent) and, once ready, its download link."""
+
+    @extend_schema(operation_id="compliance_reports_retrieve", tags=["audit"], parameters=[CODE_PARAMETER, ID_PARAMETER],
+                   responses={200: ReportSerializer, **errors(401, 404)})
+    def get(self, request, code, id):
+        return Response(ReportSerializer(self.report(id), context=self.context()).data)
+
+
+class ReportDownloadApi(_ReportView):
+    """The signed bundle (zip); the download is recorded on the country's ledger."""
+
+    @extend_schema(operation_id="compliance_reports_download", tags=["audit"], parameters=[CODE_PARAMETER, ID_PARAMETER],
+                   responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The bundle"),
+                              **errors(400, 401, 404)})
+    def get(self, request, code, id):
+        report = self.report(id)
+        path = services.report_download(report=report, access=request.access, by=request.user)
+        return FileResponse(open(path, "rb"), as_attachment=True, filename=report.file_name,
+                            content_type="application/zip")
+
+
+class SummaryQuerySerializer(StrictSerializer):
+    period_start = serializers.DateField(source="start")
+    period_end = serializers.DateField(source="end")
+
+
+class SummaryRowSerializer(serializers.Serializer):
+    country = serializers.CharField()
+    events = serializers.IntegerField(help_text="Ledger events in the period.")
+    incidents = serializers.IntegerField()
+    incidents_open = serializers.IntegerField()
+    incidents_late = serializers.IntegerField(help_text="Reported after, or still unreported past, the deadline.")
+    assessments_completed = serializers.IntegerField()
+    assessments_high_risk = serializers.IntegerField()
+    policies_published = serializers.IntegerField()
+
+
+class ComplianceSummaryApi(ApiView):
+    """Counts for each country this person audits or manages: country codes and numbers only."""
+
+    @extend_schema(operation_id="compliance_summary", tags=["audit"],
+                   parameters=[OpenApiParameter("period_start", OpenApiTypes.DATE, required=True),
+                               OpenApiParameter("period_end", OpenApiTypes.DATE, required=True)],
+                   responses={200: SummaryRowSerializer(many=True), **errors(400, 401)})
+    def get(self, request):
+        query = SummaryQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        period = services.period_check(**query.validated_data)
+        rows = summary.summary_read(access=request.access, period=period)
+        return Response({"period_start": period.start, "period_end": period.end,
+                         "countries": SummaryRowSerializer(rows, many=True).data})

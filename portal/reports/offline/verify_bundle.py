@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Verify a compliance report bundle of the Sovereign AI Onboarding Portal, offline, with Python's
+standard library only.
+
+    python3 verify_bundle.py BUNDLE            (BUNDLE: the .zip, or the folder it was unpacked to)
+    python3 verify_bundle.py BUNDLE --key ledger-key.pem   (a public key you obtained yourself)
+
+Keep verify_ledger.py (shipped in the bundle) next to this script: it holds the Ed25519 verifier.
+It checks the Ed25519 signature of manifest.json, that every file the manifest lists is present
+with the SHA-256 it states, that no file was added, and that the ledger export inside verifies.
+Exit status 0: intact; 1: something was changed; 2: the bundle could not be read.
+"""
+import base64
+import hashlib
+import io
+import sys
+import zipfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import verify_ledger  # shipped next to this script
+
+MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+LEDGER_EXPORT = "ledger/ledger-export.zip"
+
+
+class Bundle:
+    def __init__(self, location):
+        self.path = Path(location)
+        self.zip = None
+        if self.path.is_dir():
+            self.names = sorted(str(p.relative_to(self.path)).replace("\\", "/")
+                                for p in self.path.rglob("*") if p.is_file())
+        else:
+            self.zip = zipfile.ZipFile(self.path)
+            self.names = sorted(n for n in self.zip.namelist() if not n.endswith("/"))
+
+    def open(self, name):
+        if name not in self.names:
+            raise KeyError(name)
+        return self.zip.open(name) if self.zip else open(self.path / name, "rb")
+
+    def read(self, name):
+        with self.open(name) as handle:
+            return handle.read()
+
+    def sha256(self, name):
+        digest, size = hashlib.sha256(), 0
+        with self.open(name) as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+        return digest.hexdigest(), size
+
+
+def verify(bundle, public_key):
+    """Return (problems, manifest)."""
+    import json
+
+    problems = []
+    if MANIFEST not in bundle.names or SIGNATURE not in bundle.names:
+        return ["the bundle has no signed manifest (manifest.json and manifest.sig)"], {}
+    manifest_bytes = bundle.read(MANIFEST)
+    try:
+        signature = base64.b64decode(bundle.read(SIGNATURE).strip(), validate=True)
+    except ValueError:
+        signature = b""
+    if not verify_ledger.ed25519_verify(public_key, manifest_bytes, signature):
+        problems.append("manifest.json: the signature is not the portal key's (the manifest was altered)")
+    manifest = json.loads(manifest_bytes)
+    listed = manifest.get("files", {})
+    for name, expected in sorted(listed.items()):
+        if name not in bundle.names:
+            problems.append(f"{name}: missing")
+            continue
+        digest, size = bundle.sha256(name)
+        if digest != expected.get("sha256") or size != expected.get("size"):
+            problems.append(f"{name}: its content differs from the manifest (changed)")
+    for name in bundle.names:
+        if name not in listed and name not in (MANIFEST, SIGNATURE):
+            problems.append(f"{name}: not in the manifest (added)")
+    if LEDGER_EXPORT in listed and LEDGER_EXPORT in bundle.names:
+        with zipfile.ZipFile(io.BytesIO(bundle.read(LEDGER_EXPORT))) as inner:
+            export = verify_ledger.Export.__new__(verify_ledger.Export)
+            export.files = {Path(n).name: inner.read(n) for n in inner.namelist() if not n.endswith("/")}
+        ledger_problems, _ = verify_ledger.verify(export, public_key)
+        problems.extend(f"ledger export: {p}" for p in ledger_problems)
+    return problems, manifest
+
+
+def main(argv):
+    args = list(argv[1:])
+    key_path = None
+    if "--key" in args:
+        at = args.index("--key")
+        if at + 1 >= len(args):
+            print("--key needs the path of a PEM public key", file=sys.stderr)
+            return 2
+        key_path = args[at + 1]
+        del args[at:at + 2]
+    if len(args) != 1:
+        print("usage: python3 verify_bundle.py BUNDLE [--key ledger-key.pem]", file=sys.stderr)
+        return 2
+    try:
+        bundle = Bundle(args[0])
+        pem = Path(key_path).read_text() if key_path else bundle.read("ledger-key.pem").decode()
+        public_key = verify_ledger.public_key_from_pem(pem)
+        problems, manifest = verify(bundle, public_key)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        print(f"Cannot read the bundle: {error}", file=sys.stderr)
+        return 2
+    print(f"Public key fingerprint: {hashlib.sha256(public_key).hexdigest()[:16]}")
+    if manifest:
+        print(f"Report of {manifest.get('country')} ({manifest.get('kind')}), "
+              f"{manifest.get('period_start')} to {manifest.get('period_end')}: {len(manifest.get('files', {}))} files")
+    if problems:
+        print("NOT VERIFIED:")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 1
+    print("VERIFIED: the manifest is signed by the portal's key and every file is intact.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

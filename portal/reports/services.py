@@ -1,0 +1,155 @@
+"""Writes of compliance reports: request (by an assigned auditor or partner manager), build (by a
+worker, with progress), download (recorded) and expiry of old files. Each is on the country's
+ledger."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tenants.access import AUDITOR, PARTNER_MANAGER, Access
+from tenants.isolation import country_context
+from tenants.ledger import event_record
+from tenants.models import Country
+from tenants.services import NotAllowed, ServiceError
+
+from ..models import ComplianceReport
+from .bundle import bundle_write
+from .sections import Period
+
+# The longest period one report may cover: a bigger one belongs in several reports.
+MAX_PERIOD_DAYS = 5 * 366
+
+
+def report_ttl() -> dt.timedelta:
+    return dt.timedelta(days=getattr(settings, "COMPLIANCE_REPORT_TTL_DAYS", 30))
+
+
+def report_directory() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "reports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def report_path(report: ComplianceReport) -> Path:
+    return report_directory() / report.file_name
+
+
+def report_role(*, access: Access, country: Country) -> str:
+    """The role in which this person may ask for the country's reports, or NotAllowed."""
+    if country.pk in access.auditor_country_ids:
+        return AUDITOR
+    if country.pk in access.partner_country_ids:
+        return PARTNER_MANAGER
+    raise NotAllowed("Compliance reports are for the country's auditors and partner managers.")
+
+
+def period_check(*, start: dt.date | None, end: dt.date | None) -> Period:
+    if start is None:
+        raise ServiceError("Enter the first day of the period.", field="period_start")
+    if end is None:
+        raise ServiceError("Enter the last day of the period.", field="period_end")
+    if end < start:
+        raise ServiceError("The last day must be the same as or after the first day.", field="period_end")
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise ServiceError("A report covers at most five years: split a longer period.", field="period_end")
+    if start > timezone.localdate():
+        raise ServiceError("The period must start today or earlier.", field="period_start")
+    return Period(start, end)
+
+
+@transaction.atomic
+def report_request(*, country: Country, access: Access, by, kind: str = ComplianceReport.Kind.PACK,
+                   period_start: dt.date | None, period_end: dt.date | None) -> ComplianceReport:
+    role = report_role(access=access, country=country)
+    if kind not in ComplianceReport.Kind.values:
+        raise ServiceError("Choose a country compliance pack or a ledger-only export.", field="kind")
+    period = period_check(start=period_start, end=period_end)
+    with country_context(country):
+        report = ComplianceReport.objects.create(country=country, kind=kind, period_start=period.start,
+                                                 period_end=period.end, requested_by=by, requested_role=role)
+        event_record(country=country, action="report.requested", actor=by, actor_role=role, target=report,
+                     payload={"kind": kind, "from": period.start.isoformat(), "to": period.end.isoformat()})
+    from .. import tasks  # deferred: the tasks module imports this one
+
+    report_id, country_id = report.pk, country.pk
+    transaction.on_commit(lambda: tasks.compliance_report_build.delay(report_id=report_id, country_id=country_id))
+    return report
+
+
+def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
+    """Build the bundle (run by a worker). Idempotent: a finished report is left alone; a rerun after
+    a crash starts the file again."""
+    with country_context(country_id):
+        report = ComplianceReport.objects.select_related("country").get(pk=report_id)
+        if report.state in (ComplianceReport.State.DONE, ComplianceReport.State.EXPIRED):
+            return report
+        ComplianceReport.objects.filter(pk=report_id).update(state=ComplianceReport.State.RUNNING,
+                                                             step="Starting", percent=0)
+    country = report.country
+
+    def progress(step: str, percent: int) -> None:
+        with country_context(country_id):
+            ComplianceReport.objects.filter(pk=report_id).update(step=step[:200], percent=percent)
+
+    file_name = f"{country.code.lower()}-{report.kind}-{report.period_start}-{report.period_end}-{report_id}.zip"
+    target = report_directory() / file_name
+    partial = target.with_suffix(".partial")
+    try:
+        with open(partial, "wb") as out:
+            bundle_write(country=country, period=Period(report.period_start, report.period_end), out=out,
+                         kind=report.kind, file_name=file_name, progress=progress)
+        digest = hashlib.sha256()
+        with open(partial, "rb") as done:
+            for block in iter(lambda: done.read(1 << 20), b""):
+                digest.update(block)
+        partial.replace(target)
+        target.chmod(0o600)
+    except Exception as error:
+        partial.unlink(missing_ok=True)
+        with country_context(country_id):
+            ComplianceReport.objects.filter(pk=report_id).update(
+                state=ComplianceReport.State.FAILED, step="Failed", error=type(error).__name__)
+        raise
+    now, size = timezone.now(), target.stat().st_size
+    with country_context(country_id):
+        ComplianceReport.objects.filter(pk=report_id).update(
+            state=ComplianceReport.State.DONE, step="Ready", percent=100, file_name=file_name, size=size,
+            sha256=digest.hexdigest(), finished_at=now, expires_at=now + report_ttl())
+        event_record(country=country, action="report.completed", target=report,
+                     payload={"sha256": digest.hexdigest(), "bytes": size})
+        return ComplianceReport.objects.get(pk=report_id)
+
+
+def report_download(*, report: ComplianceReport, access: Access, by) -> Path:
+    """The file of a finished report, with the download on the country's ledger."""
+    role = report_role(access=access, country=report.country)
+    if not report.downloadable:
+        raise ServiceError("This report has no file to download: it is not ready yet, failed or expired.")
+    path = report_path(report)
+    if not path.exists():
+        raise ServiceError("This report's file is gone; request the report again.")
+    with country_context(report.country_id):
+        event_record(country=report.country, action="report.downloaded", actor=by, actor_role=role, target=report,
+                     payload={"sha256": report.sha256})
+    return path
+
+
+def reports_expire(*, now: dt.datetime | None = None) -> int:
+    """Delete the files of reports past their expiry; the rows stay as the record, marked expired."""
+    now = now or timezone.now()
+    removed = 0
+    for country in Country.objects.order_by("pk"):
+        with country_context(country):
+            for report in ComplianceReport.objects.filter(expires_at__lt=now, state=ComplianceReport.State.DONE):
+                report_path(report).unlink(missing_ok=True)
+                ComplianceReport.objects.filter(pk=report.pk).update(
+                    state=ComplianceReport.State.EXPIRED, file_name="", step="Expired: the file was deleted")
+                event_record(country=country, action="report.expired", target=report,
+                             payload={"sha256": report.sha256})
+                removed += 1
+    return removed
