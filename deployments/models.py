@@ -1,1 +1,235 @@
-"""Models of deployments (to come)."""
+"""Deployments: the platform's model catalogue, a country's deployment requests and their reviews,
+the provisioning jobs with their outbox, and the environments (with credentials and usage) they make."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tenants.fields import EncryptedTextField
+from tenants.models import Capability, Country, Organisation, SealedTenantModel, Sector, TenantModel
+
+
+class AIModel(models.Model):
+    """A model in the platform catalogue (managed by platform admins, not by countries)."""
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", "Available"
+        RESTRICTED = "restricted", "Restricted (by agreement only)"
+        RETIRED = "retired", "Retired"
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    provider = models.CharField(max_length=120, blank=True)
+    description = models.TextField(blank=True)
+    capabilities = models.JSONField(default=list, help_text=f"Among: {', '.join(Capability.values)}.")
+    regions = models.JSONField(default=list, help_text="Hosting regions (the data-residency region values).")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.AVAILABLE)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "AI model"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeploymentRequest(TenantModel):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        REJECTED = "rejected", "Rejected"
+        APPROVED = "approved", "Approved"
+        PROVISIONING = "provisioning", "Provisioning"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        DECOMMISSIONED = "decommissioned", "Decommissioned"
+
+    class Classification(models.TextChoices):
+        PUBLIC = "public", "Public"
+        INTERNAL = "internal", "Internal"
+        CONFIDENTIAL = "confidential", "Confidential"
+        PERSONAL = "personal", "Personal data"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    purpose = models.TextField()
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
+    capabilities = models.JSONField(default=list)
+    region = models.CharField(max_length=20, choices=Country.Region.choices)
+    data_classification = models.CharField(max_length=12, choices=Classification.choices)
+    expected_monthly_tokens = models.BigIntegerField()
+    assessment = models.ForeignKey("governance.ImpactAssessment", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              help_text="The person accountable for the deployment once it runs.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    # Fixed at submission from the assessment: decides how many distinct approvals are needed.
+    risk_category = models.CharField(max_length=12, blank=True)
+    review_round = models.PositiveIntegerField(default=0, help_text="Incremented at each submission.")
+    # Conditions set on approval, carried into the environment.
+    quota_tokens = models.BigIntegerField(null=True, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    human_review_required = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_request_country_id_uniq")]
+        indexes = [models.Index(fields=["country", "state", "submitted_at"], name="dep_request_state_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DeploymentDecision(TenantModel):
+    """One partner manager's decision on one round of review. Approvals are unique per person and
+    round, so two approvals of a high-risk request are two distinct people by construction."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        REJECT = "reject", "Rejected"
+        REQUEST_CHANGES = "request_changes", "Changes requested"
+
+    request = models.ForeignKey(DeploymentRequest, on_delete=models.PROTECT, related_name="decisions")
+    review_round = models.PositiveIntegerField()
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["request", "review_round", "by"], name="dep_decision_once_uniq")]
+        indexes = [models.Index(fields=["country", "request"], name="dep_decision_request_idx")]
+
+
+class ProvisioningJob(TenantModel):
+    """A unit of background work, unique by key so that a repeated trigger finds the same job."""
+
+    class Kind(models.TextChoices):
+        PROVISION = "provision", "Provision"
+        DECOMMISSION = "decommission", "Decommission"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    key = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    request = models.ForeignKey(DeploymentRequest, on_delete=models.PROTECT, related_name="jobs")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    steps = models.JSONField(default=list, help_text="[{name, label, done_at}] in order.")
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_job_country_id_uniq")]
+        indexes = [models.Index(fields=["country", "request"], name="dep_job_request_idx")]
+
+    @property
+    def percent(self) -> int:
+        total = len(self.steps) or 1
+        return round(100 * sum(1 for s in self.steps if s.get("done_at")) / total)
+
+
+class OutboxMessage(TenantModel):
+    """A job to hand to the broker, written in the same transaction as the change that causes it
+    and relayed afterwards: a broker outage delays the job but never loses it."""
+
+    job = models.ForeignKey(ProvisioningJob, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["country", "published_at"], name="dep_outbox_pending_idx")]
+
+
+class Environment(TenantModel):
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        DECOMMISSIONED = "decommissioned", "Decommissioned"
+
+    request = models.OneToOneField(DeploymentRequest, on_delete=models.PROTECT, related_name="environment")
+    name = models.CharField(max_length=120)
+    backend = models.CharField(max_length=20)
+    external_id = models.CharField(max_length=100, blank=True, help_text="The backend's id, e.g. an OpenAI project.")
+    endpoint = models.CharField(max_length=300)
+    model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
+    region = models.CharField(max_length=20, choices=Country.Region.choices)
+    monthly_token_quota = models.BigIntegerField()
+    tokens_used = models.BigIntegerField(default=0, help_text="Tokens reported this month.")
+    alert_level = models.PositiveSmallIntegerField(default=0, help_text="Highest quota alert sent this month (80, 100).")
+    expires_on = models.DateField(null=True, blank=True)
+    human_review_required = models.BooleanField(default=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
+    recertify_by = models.DateField(null=True, blank=True, help_text="When the use must be recertified.")
+    recertification_reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_env_country_id_uniq")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Credential(TenantModel):
+    """An API key of an environment. Only its SHA-256 is kept; at most one is live at a time."""
+
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="credentials")
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "id"], name="dep_cred_country_id_uniq"),
+            models.UniqueConstraint(fields=["environment"], condition=Q(revoked_at__isnull=True),
+                                    name="dep_cred_one_live_uniq"),
+        ]
+
+
+class CredentialReveal(SealedTenantModel):
+    """The plaintext of a new credential, sealed under the country's key, for its one showing to
+    the person it is for: the row is deleted when shown."""
+
+    credential = models.OneToOneField(Credential, on_delete=models.CASCADE, related_name="reveal")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    secret = EncryptedTextField("secret")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_reveal_country_id_uniq")]
+
+
+class UsageReport(TenantModel):
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="usage")
+    tokens = models.BigIntegerField()
+    period_start = models.DateTimeField()
+    reported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-reported_at", "-id"]
+        indexes = [models.Index(fields=["country", "environment", "reported_at"], name="dep_usage_env_idx")]

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from deployments import selectors as deployment_selectors
 from tenants import engagement_selectors, onboarding, selectors
 from tenants.models import Engagement
 
@@ -35,7 +36,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     # country's own overview page shows it too), so the queue stays constant in queries.
     onboarding_rows = [{"country": c, "code": c.code.lower(), "tasks": onboarding.task_list(c)}
                        for c in countries if c.code == country_code]
+    deployment_items = list(deployment_selectors.review_queue(access=access, country_code=country_code)[:QUEUE_LIMIT])
     return render(request, "portal/review_queue.html", {
         "items": items, "countries": countries, "country_code": country_code, "state": state,
-        "state_filters": STATE_FILTERS, "onboarding_rows": onboarding_rows,
+        "state_filters": STATE_FILTERS, "onboarding_rows": onboarding_rows, "deployment_items": deployment_items,
     })

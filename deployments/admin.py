@@ -1,0 +1,12 @@
+"""The model catalogue is platform-managed: platform admins edit it here."""
+from django.contrib import admin
+
+from .models import AIModel
+
+
+@admin.register(AIModel)
+class AIModelAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "provider", "status")
+    list_filter = ("status",)
+    search_fields = ("name", "slug", "provider")
+    prepopulated_fields = {"slug": ("name",)}

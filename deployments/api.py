@@ -1,0 +1,351 @@
+"""The deployments API: the model catalogue, a country's deployment requests with their lifecycle
+actions and provisioning progress, and its environments (credential shown once, rotation, usage
+ingest). Thin: shape in serializers, rules in services."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+
+from tenants.api import CODE_PARAMETER, ID_PARAMETER, ApiView, CountryAPIView, StrictSerializer, errors, object_id
+from tenants.models import Capability, Country, Sector
+from tenants.selectors import organisation_get
+
+from . import environments, gates, selectors, services
+from .models import AIModel, DeploymentRequest
+
+
+class AIModelSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    provider = serializers.CharField()
+    capabilities = serializers.ListField(child=serializers.CharField())
+    regions = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField()
+
+
+class RequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    state = serializers.CharField(help_text="draft, submitted, in_review, changes_requested, rejected, approved, provisioning, active, suspended or decommissioned.")
+    organisation = serializers.IntegerField(source="organisation_id")
+    sector = serializers.CharField()
+    model = serializers.CharField(source="model.slug")
+    capabilities = serializers.ListField(child=serializers.CharField())
+    region = serializers.CharField()
+    data_classification = serializers.CharField()
+    expected_monthly_tokens = serializers.IntegerField()
+    assessment = serializers.IntegerField(source="assessment_id", allow_null=True)
+    owner = serializers.IntegerField(source="owner_id")
+    requested_by = serializers.IntegerField(source="requested_by_id")
+    risk_category = serializers.CharField()
+    quota_tokens = serializers.IntegerField(allow_null=True)
+    expires_on = serializers.DateField(allow_null=True)
+    human_review_required = serializers.BooleanField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class RequestDetailSerializer(RequestSerializer):
+    purpose = serializers.CharField()
+    gates = serializers.SerializerMethodField()
+    decisions = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
+    provisioning = serializers.SerializerMethodField()
+
+    def get_gates(self, obj) -> list[dict]:
+        return [{"name": g.name, "ok": g.ok, "reason": g.reason} for g in self.context["gates"]]
+
+    def get_decisions(self, obj) -> list[dict]:
+        return [{"round": d.review_round, "decision": d.decision, "by": d.by_id, "comment": d.comment, "at": d.at}
+                for d in self.context["decisions"]]
+
+    def get_actions(self, obj) -> list[str]:
+        return services.actions_for(request=obj, access=self.context["access"])
+
+    def get_provisioning(self, obj) -> dict | None:
+        return progress(self.context["job"])
+
+
+def progress(job) -> dict | None:
+    if job is None:
+        return None
+    return {"job": job.pk, "kind": job.kind, "state": job.state, "percent": job.percent, "error": job.error,
+            "steps": [{"name": s["name"], "label": s["label"], "done": bool(s.get("done_at"))} for s in job.steps]}
+
+
+class RequestInputSerializer(StrictSerializer):
+    organisation = serializers.IntegerField(min_value=1)
+    title = serializers.CharField(max_length=200)
+    purpose = serializers.CharField(max_length=services.MAX_TEXT)
+    sector = serializers.ChoiceField(choices=Sector.choices)
+    model = serializers.SlugField(max_length=60, help_text="The catalogue slug of the model.")
+    capabilities = serializers.ListField(child=serializers.ChoiceField(choices=Capability.choices), allow_empty=False,
+                                         max_length=len(Capability.values))
+    region = serializers.ChoiceField(choices=Country.Region.choices)
+    data_classification = serializers.ChoiceField(choices=DeploymentRequest.Classification.choices)
+    expected_monthly_tokens = serializers.IntegerField(min_value=1, max_value=services.MAX_TOKENS - 1)
+    assessment = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    owner = serializers.IntegerField(min_value=1, help_text="User id of the accountable owner (a member).")
+
+
+class ActionSerializer(StrictSerializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.MAX_COMMENT)
+    quota_tokens = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                            max_value=services.MAX_TOKENS - 1, help_text="Approve only.")
+    expires_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Approve only.")
+    human_review_required = serializers.BooleanField(required=False, default=False, help_text="Approve only.")
+
+
+def service_error(error: services.ServiceError):
+    if isinstance(error, services.NotAllowed):
+        return exceptions.PermissionDenied(error.message)
+    if error.field:
+        return exceptions.ValidationError({error.field: [error.message]})
+    return exceptions.ValidationError({"detail": error.message})
+
+
+class ModelListApi(ApiView):
+    """The model catalogue (read-only; platform admins manage it)."""
+
+    @extend_schema(operation_id="models_list", tags=["deployments"], responses={200: AIModelSerializer(many=True),
+                                                                                **errors(401)})
+    def get(self, request):
+        return Response(AIModelSerializer(selectors.model_list(), many=True).data)
+
+
+def _resolve_inputs(country, data: dict) -> dict:
+    from django.contrib.auth import get_user_model
+
+    organisation = organisation_get(country=country, pk=data.pop("organisation"))
+    model = AIModel.objects.filter(slug=data.pop("model")).first()
+    owner = get_user_model().objects.filter(pk=data.pop("owner")).first()
+    assessment_id = data.pop("assessment")
+    return {**data, "organisation": organisation, "model": model, "owner": owner, "assessment_id": assessment_id}
+
+
+class RequestListApi(CountryAPIView):
+    """The country's deployment requests, newest first."""
+
+    ordering = ("-created_at", "-id")
+
+    @extend_schema(operation_id="deployment_requests_list", tags=["deployments"], parameters=[CODE_PARAMETER],
+                   responses={200: RequestSerializer(many=True), **errors(401, 404)})
+    def get(self, request, code):
+        return self.paginate(selectors.request_list(country=self.country), RequestSerializer)
+
+    @extend_schema(operation_id="deployment_requests_create", tags=["deployments"], parameters=[CODE_PARAMETER],
+                   request=RequestInputSerializer, responses={201: RequestSerializer, **errors(400, 401, 403, 404)})
+    def post(self, request, code):
+        if not request.access.can_write(self.country.pk):
+            raise exceptions.PermissionDenied(f"Only a country admin or officer of {self.country.name} can request "
+                                              "a deployment.")
+        serializer = RequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            created = services.deployment_request_create(country=self.country, by=request.user, access=request.access,
+                                                         **_resolve_inputs(self.country, dict(serializer.validated_data)))
+        except services.ServiceError as error:
+            raise service_error(error) from None
+        return Response(RequestSerializer(selectors.request_get(country=self.country, pk=created.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class RequestDetailMixin:
+    def deployment_request(self, id) -> DeploymentRequest:
+        found = selectors.request_get(country=self.country, pk=object_id(id))
+        if found is None:
+            raise exceptions.NotFound(f"Not found: {self.country.name} has no deployment request {id}.")
+        return found
+
+    def detail(self, found: DeploymentRequest) -> Response:
+        context = {"access": self.request.access, "gates": gates.gates_check(country=self.country, request=found),
+                   "decisions": list(selectors.decision_list(request=found)), "job": selectors.job_latest(request=found)}
+        return Response(RequestDetailSerializer(found, context=context).data)
+
+
+class RequestDetailApi(RequestDetailMixin, CountryAPIView):
+    """One request with its gates (each with what to do), decisions, open actions and provisioning progress."""
+
+    @extend_schema(operation_id="deployment_requests_retrieve", tags=["deployments"],
+                   parameters=[CODE_PARAMETER, ID_PARAMETER], responses={200: RequestDetailSerializer, **errors(401, 404)})
+    def get(self, request, code, id):
+        return self.detail(self.deployment_request(id))
+
+
+class RequestActionApi(RequestDetailMixin, CountryAPIView):
+    action_name = ""
+
+    def post(self, request, code, id):
+        found = self.deployment_request(id)
+        serializer = ActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.deployment_request_transition(request=found, action=self.action_name, by=request.user,
+                                                   access=request.access, **serializer.validated_data)
+        except services.ServiceError as error:
+            raise service_error(error) from None
+        return self.detail(selectors.request_get(country=self.country, pk=found.pk))
+
+
+def action_view(action: str):
+    """One view class per action, so that each has its own operation in the schema."""
+
+    def post(self, request, code, id):
+        return RequestActionApi.post(self, request, code, id)
+
+    post = extend_schema(
+        operation_id=f"deployment_requests_{action}", tags=["deployments"], parameters=[CODE_PARAMETER, ID_PARAMETER],
+        description=f"{services.TRANSITIONS[action].label}"
+                    f"{' (a comment is required)' if action in services.COMMENT_REQUIRED else ''}.",
+        request=ActionSerializer, responses={200: RequestDetailSerializer, **errors(400, 401, 403, 404)})(post)
+    view = type(f"DeploymentRequest{action.title().replace('_', '')}Api", (RequestActionApi,),
+                {"action_name": action, "post": post, "__doc__": f"{services.TRANSITIONS[action].label}."})
+    return action.replace("_", "-"), view.as_view()
+
+
+# --- Environments --------------------------------------------------------------------------------
+
+class EnvironmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    request = serializers.IntegerField(source="request_id")
+    state = serializers.CharField()
+    backend = serializers.CharField()
+    endpoint = serializers.CharField()
+    model = serializers.CharField(source="model.slug")
+    region = serializers.CharField()
+    monthly_token_quota = serializers.IntegerField()
+    tokens_used = serializers.IntegerField()
+    expires_on = serializers.DateField(allow_null=True)
+    human_review_required = serializers.BooleanField()
+    recertify_by = serializers.DateField(allow_null=True)
+    credential_prefix = serializers.SerializerMethodField(help_text="The first characters of the live key, if any.")
+
+    def get_credential_prefix(self, obj) -> str | None:
+        live = getattr(obj, "live_credentials", None) or []
+        return live[0].prefix if live else None
+
+
+class SecretSerializer(serializers.Serializer):
+    environment = serializers.IntegerField()
+    prefix = serializers.CharField()
+    secret = serializers.CharField(help_text="Shown this once: it is not stored in readable form.")
+
+
+class UsageSerializer(StrictSerializer):
+    tokens = serializers.IntegerField(min_value=1, max_value=environments.MAX_USAGE - 1)
+
+
+class EnvironmentMixin:
+    def environment(self, id):
+        found = selectors.environment_get(country=self.country, pk=object_id(id))
+        if found is None:
+            raise exceptions.NotFound(f"Not found: {self.country.name} has no environment {id}.")
+        return found
+
+
+class EnvironmentListApi(CountryAPIView):
+    ordering = ("-created_at", "-id")
+
+    @extend_schema(operation_id="environments_list", tags=["deployments"], parameters=[CODE_PARAMETER],
+                   responses={200: EnvironmentSerializer(many=True), **errors(401, 404)})
+    def get(self, request, code):
+        return self.paginate(selectors.environment_list(country=self.country), EnvironmentSerializer)
+
+
+class EnvironmentDetailApi(EnvironmentMixin, CountryAPIView):
+    @extend_schema(operation_id="environments_retrieve", tags=["deployments"], parameters=[CODE_PARAMETER, ID_PARAMETER],
+                   responses={200: EnvironmentSerializer, **errors(401, 404)})
+    def get(self, request, code, id):
+        return Response(EnvironmentSerializer(self.environment(id)).data)
+
+
+def _secret(environment, user) -> Response:
+    shown = environments.credential_reveal(environment=environment, user=user)
+    if shown is None:
+        raise exceptions.NotFound("No new credential is waiting for you here: a secret is shown only once.")
+    credential, secret = shown
+    return Response(SecretSerializer({"environment": environment.pk, "prefix": credential.prefix,
+                                      "secret": secret}).data)
+
+
+class EnvironmentRevealApi(EnvironmentMixin, CountryAPIView):
+    """The secret of the credential issued to you, once; afterwards 404."""
+
+    @extend_schema(operation_id="environments_credential_reveal", tags=["deployments"], request=None,
+                   parameters=[CODE_PARAMETER, ID_PARAMETER], responses={200: SecretSerializer, **errors(401, 404)})
+    def post(self, request, code, id):
+        return _secret(self.environment(id), request.user)
+
+
+class EnvironmentRotateApi(EnvironmentMixin, CountryAPIView):
+    """Revoke the live credential and issue a new one, whose secret this answer shows once."""
+
+    @extend_schema(operation_id="environments_credential_rotate", tags=["deployments"], request=None,
+                   parameters=[CODE_PARAMETER, ID_PARAMETER], responses={200: SecretSerializer, **errors(400, 401, 403, 404)})
+    def post(self, request, code, id):
+        environment = self.environment(id)
+        try:
+            environments.credential_rotate(environment=environment, by=request.user, access=request.access)
+        except services.ServiceError as error:
+            raise service_error(error) from None
+        return _secret(environment, request.user)
+
+
+class EnvironmentUsageApi(EnvironmentMixin, CountryAPIView):
+    """Report token usage; quota alerts go to the owner at 80 % and 100 %."""
+
+    @extend_schema(operation_id="environments_usage_create", tags=["deployments"], request=UsageSerializer,
+                   parameters=[CODE_PARAMETER, ID_PARAMETER], responses={200: EnvironmentSerializer, **errors(400, 401, 403, 404)})
+    def post(self, request, code, id):
+        environment = self.environment(id)
+        if not request.access.can_write(self.country.pk):
+            raise exceptions.PermissionDenied(f"Only a country admin or officer of {self.country.name} can report usage.")
+        serializer = UsageSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            environments.usage_report(environment=environment, by=request.user, access=request.access,
+                                      tokens=serializer.validated_data["tokens"])
+        except services.ServiceError as error:
+            raise service_error(error) from None
+        return Response(EnvironmentSerializer(selectors.environment_get(country=self.country, pk=environment.pk)).data)
+
+
+class EnvironmentActionApi(EnvironmentMixin, CountryAPIView):
+    """Suspend, reinstate or decommission the environment (moves of its request; decommissioning
+    runs as a job), or recertify its use (country admins and partner managers)."""
+
+    action_name = ""
+
+    def post(self, request, code, id):
+        from .recertification import environment_recertify
+
+        environment = self.environment(id)
+        serializer = ActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            if self.action_name == "recertify":
+                environment_recertify(environment=environment, by=request.user, access=request.access)
+            else:
+                services.deployment_request_transition(request=environment.request, action=self.action_name,
+                                                       by=request.user, access=request.access,
+                                                       comment=serializer.validated_data["comment"])
+        except services.ServiceError as error:
+            raise service_error(error) from None
+        return Response(EnvironmentSerializer(selectors.environment_get(country=self.country, pk=environment.pk)).data)
+
+
+ENVIRONMENT_ACTIONS = ("suspend", "reinstate", "decommission", "recertify")
+
+
+def environment_action_view(action: str):
+    def post(self, request, code, id):
+        return EnvironmentActionApi.post(self, request, code, id)
+
+    post = extend_schema(
+        operation_id=f"environments_{action}", tags=["deployments"], parameters=[CODE_PARAMETER, ID_PARAMETER],
+        request=ActionSerializer, responses={200: EnvironmentSerializer, **errors(400, 401, 403, 404)})(post)
+    view = type(f"Environment{action.title()}Api", (EnvironmentActionApi,),
+                {"action_name": action, "post": post, "__doc__": EnvironmentActionApi.__doc__})
+    return action, view.as_view()

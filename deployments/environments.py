@@ -1,0 +1,97 @@
+"""Writes on environments: the one-time reveal of a new credential, rotation, and usage reports
+with their quota alerts. Each is transactional, checks the actor's role and goes on the ledger."""
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from tenants.access import Access
+from tenants.isolation import country_context
+from tenants.ledger import event_record
+from tenants.models import Country, Membership, Notification
+from tenants.services import NotAllowed, ServiceError
+
+from .models import Credential, CredentialReveal, Environment, UsageReport
+from .provisioning import credential_issue
+
+ALERT_LEVELS = (100, 80)
+MAX_USAGE = 10**12
+
+
+def _writer(access: Access, country: Country, doing: str) -> str:
+    role = access.role_in(country.pk) or ""
+    if role not in (Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER):
+        raise NotAllowed(f"Only a country admin or officer of {country.name} can {doing}.")
+    return role
+
+
+def reveal_pending(*, environment: Environment, user) -> bool:
+    return CredentialReveal.objects.filter(country_id=environment.country_id, credential__environment=environment,
+                                           user=user).exists()
+
+
+@transaction.atomic
+def credential_reveal(*, environment: Environment, user) -> tuple[Credential, str] | None:
+    """The secret of a new credential, once: the reveal row is deleted as it is read."""
+    country = Country.objects.get(pk=environment.country_id)
+    with country_context(country):
+        reveal = (CredentialReveal.objects.select_for_update().select_related("credential")
+                  .filter(credential__environment=environment, user=user).first())
+        if reveal is None:
+            return None
+        credential, secret = reveal.credential, reveal.secret
+        reveal.delete()
+        event_record(country=country, action="credential.revealed", actor=user, target=environment,
+                     payload={"environment": environment.pk, "key_number": credential.pk})
+    return credential, secret
+
+
+@transaction.atomic
+def credential_rotate(*, environment: Environment, by, access: Access) -> Credential:
+    country = Country.objects.get(pk=environment.country_id)
+    role = _writer(access, country, "rotate a credential")
+    with country_context(country):
+        environment = Environment.objects.select_for_update().get(pk=environment.pk)
+        if environment.state != Environment.State.ACTIVE:
+            raise ServiceError(f"The environment is {environment.get_state_display().lower()}: only an active "
+                               "environment's credential can be rotated.")
+        now = timezone.now()
+        environment.credentials.filter(revoked_at__isnull=True).update(revoked_at=now)
+        credential = credential_issue(environment=environment, for_user_id=by.pk)
+        event_record(country=country, action="credential.rotated", actor=by, actor_role=role, target=environment,
+                     payload={"environment": environment.pk, "key_number": credential.pk})
+    return credential
+
+
+@transaction.atomic
+def usage_report(*, environment: Environment, tokens: int, by, access: Access) -> Environment:
+    """Add reported usage; past 80 % and 100 % of the monthly quota, alert the owner once each."""
+    country = Country.objects.get(pk=environment.country_id)
+    role = _writer(access, country, "report usage")
+    if not isinstance(tokens, int) or isinstance(tokens, bool) or not 0 < tokens < MAX_USAGE:
+        raise ServiceError("Report a whole number of tokens above zero.", field="tokens")
+    with country_context(country):
+        environment = Environment.objects.select_for_update().select_related("request").get(pk=environment.pk)
+        if environment.state == Environment.State.DECOMMISSIONED:
+            raise ServiceError("The environment is decommissioned: it takes no more usage.")
+        now = timezone.now()
+        UsageReport.objects.create(country=country, environment=environment, tokens=tokens,
+                                   period_start=now.replace(day=1, hour=0, minute=0, second=0, microsecond=0))
+        environment.tokens_used += tokens
+        used = 100 * environment.tokens_used // max(environment.monthly_token_quota, 1)
+        level = next((lvl for lvl in ALERT_LEVELS if used >= lvl), 0)
+        fields = ["tokens_used"]
+        if level > environment.alert_level:
+            environment.alert_level = level
+            fields.append("alert_level")
+            Notification.objects.create(
+                country=country, user_id=environment.request.owner_id,
+                subject=f"{environment.name} has used {level}% of its monthly quota",
+                body="Ask a partner manager for a higher quota, or reduce usage until next month.",
+                url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/")
+            event_record(country=country, action="environment.quota_alert", actor_role="system", target=environment,
+                         payload={"environment": environment.pk, "level": level})
+        environment.save(update_fields=fields)
+        event_record(country=country, action="environment.usage_reported", actor=by, actor_role=role,
+                     target=environment, payload={"environment": environment.pk, "units": tokens})
+    return environment

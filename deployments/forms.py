@@ -1,0 +1,59 @@
+"""Forms of the deployments pages: shape only; the rules are in services."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from tenants.isolation import country_context
+from tenants.models import Capability, Country, Membership, Sector
+
+from .models import AIModel, DeploymentRequest
+
+
+class RequestForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    purpose = forms.CharField(max_length=5000, widget=forms.Textarea,
+                              help_text="What the model will do, for whom, and why.")
+    organisation = forms.TypedChoiceField(coerce=int, label="Requesting organisation")
+    sector = forms.ChoiceField(choices=Sector.choices)
+    model = forms.ChoiceField(label="Model", help_text="From the programme's catalogue.")
+    capabilities = forms.MultipleChoiceField(choices=Capability.choices, widget=forms.CheckboxSelectMultiple)
+    region = forms.ChoiceField(choices=Country.Region.choices, label="Data-residency region")
+    data_classification = forms.ChoiceField(choices=DeploymentRequest.Classification.choices)
+    expected_monthly_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, label="Expected monthly tokens")
+    assessment = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Impact assessment")
+    owner = forms.TypedChoiceField(coerce=int, label="Owner", help_text="The person accountable once it runs.")
+
+    def __init__(self, *args, country: Country, **kwargs):
+        super().__init__(*args, **kwargs)
+        from governance.models import ImpactAssessment
+        from tenants.models import Organisation
+
+        with country_context(country):
+            self.fields["organisation"].choices = list(Organisation.objects.values_list("pk", "name"))
+            self.fields["assessment"].choices = [("", "Choose an assessment")] + [
+                (a.pk, f"{a.title} ({a.get_status_display().lower()})") for a in ImpactAssessment.objects.all()]
+            people = Membership.objects.filter(status="active").select_related("user")
+            self.fields["owner"].choices = [(m.user_id, m.user.get_full_name() or m.user.username) for m in people]
+        self.fields["model"].choices = [(m.slug, m.name) for m in AIModel.objects.exclude(status="retired")]
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        from tenants.models import Organisation
+
+        data["organisation"] = Organisation.objects.filter(pk=data["organisation"]).first()
+        data["model"] = AIModel.objects.filter(slug=data["model"]).first()
+        data["owner"] = get_user_model().objects.filter(pk=data["owner"]).first()
+        data["assessment_id"] = data.pop("assessment")
+        return data
+
+
+class ActionForm(forms.Form):
+    comment = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
+    quota_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, required=False, label="Monthly token quota")
+    expires_on = forms.DateField(required=False, label="Expires on", help_text="For example, 2027-06-30.")
+    human_review_required = forms.BooleanField(required=False, label="Human review of outputs required")
+
+
+class UsageForm(forms.Form):
+    tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1)

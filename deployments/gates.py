@@ -1,0 +1,94 @@
+"""The gates a deployment request must pass, on submission and again before provisioning. Each
+answers with its name, whether it passes, and what to do about it; the answers come from the
+selectors of tenants (engagement), governance (assessment, policies) and training."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from governance import selectors as governance_selectors
+from tenants import engagement_selectors
+from tenants.isolation import country_context
+from tenants.models import Country, Engagement
+from training import selectors as training_selectors
+
+from .models import DeploymentRequest
+
+GATE_NAMES = ("engagement", "assessment", "policies", "training")
+GATE_LABELS = {"engagement": "Engagement and its terms", "assessment": "Impact assessment",
+               "policies": "Policy acknowledgements", "training": "Required training"}
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    ok: bool
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return GATE_LABELS[self.name]
+
+
+def _engagement(country: Country, request: DeploymentRequest) -> Gate:
+    with country_context(country):
+        engagement = engagement_selectors.engagement_current(country=country)
+    if engagement is None or engagement.state != Engagement.State.ACTIVE or engagement.approved_terms is None:
+        return Gate("engagement", False, f"{country.name} has no active engagement: a country admin applies for one "
+                                         "and a partner manager approves it on the Engagement page.")
+    terms = engagement.approved_terms
+    problems = []
+    if request.sector not in (terms.sectors or []):
+        problems.append(f"the sector {request.get_sector_display().lower()}")
+    outside = [c for c in request.capabilities if c not in (terms.capabilities or [])]
+    if outside:
+        problems.append("the capabilities " + ", ".join(outside))
+    if request.region != terms.residency_region:
+        problems.append(f"the region {request.get_region_display()}")
+    if problems:
+        return Gate("engagement", False, "The engagement's approved terms do not cover " + " and ".join(problems)
+                    + ": change the request, or amend the engagement's terms first.")
+    return Gate("engagement", True, f"The active engagement (terms version {terms.version}) covers this use.")
+
+
+def _assessment(country: Country, request: DeploymentRequest) -> Gate:
+    if request.assessment_id is None:
+        return Gate("assessment", False, "Link a completed impact assessment of this use to the request.")
+    summary = governance_selectors.assessment_for_use(country=country, assessment_id=request.assessment_id)
+    if summary is None:
+        return Gate("assessment", False, "The linked impact assessment no longer exists: link another one.")
+    return Gate("assessment", summary.ok, summary.reason)
+
+
+def _policies(country: Country, request: DeploymentRequest) -> Gate:
+    result = governance_selectors.acknowledgements_current(organisation=request.organisation)
+    return Gate("policies", result.ok, result.reason)
+
+
+def _training(country: Country, request: DeploymentRequest) -> Gate:
+    people = [("requester", request.requested_by)]
+    if request.owner_id != request.requested_by_id:
+        people.append(("owner", request.owner))
+    missing = []
+    for role, user in people:
+        for capability in request.capabilities or [None]:
+            result = training_selectors.person_meets_requirements(country=country, user=user, sector=request.sector,
+                                                                  capability=capability)
+            if not result.ok:
+                missing.append(f"the {role} ({user.get_full_name() or user.get_username()}): {result.reason}")
+                break
+    if missing:
+        return Gate("training", False, "Required training is missing for " + "; ".join(missing))
+    return Gate("training", True, "The requester and the owner hold the required training.")
+
+
+CHECKS = {"engagement": _engagement, "assessment": _assessment, "policies": _policies, "training": _training}
+
+
+def gates_check(*, country: Country, request: DeploymentRequest) -> list[Gate]:
+    """Every gate, in order, each with its own answer (all are checked, so the requester sees all
+    there is to do at once)."""
+    return [CHECKS[name](country, request) for name in GATE_NAMES]
+
+
+def gates_failing(gates: list[Gate]) -> list[Gate]:
+    return [gate for gate in gates if not gate.ok]

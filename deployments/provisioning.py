@@ -1,0 +1,182 @@
+"""Provisioning (DESIGN §7): the outbox relay, the job runner and the provisioner backends.
+
+A job runs step by step, each step in its own transaction that first claims the job row with
+SELECT … FOR UPDATE SKIP LOCKED inside the job's country; a step that is interrupted (worker
+killed) rolls back and is done again on redelivery. Environments are unique per request and a
+request's live credential is unique per environment, so a re-run finds what an earlier run made
+instead of making a second one. Secrets are made here, in the worker, and never leave it except
+sealed in the one-time reveal row."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.utils import timezone
+
+from tenants.isolation import country_context
+from tenants.ledger import event_record
+from tenants.models import Country
+
+from . import gates as gates_module
+from .backends import BackendError, provisioner
+from .recertification import next_date
+from .models import Credential, CredentialReveal, DeploymentRequest, Environment, OutboxMessage, ProvisioningJob
+
+log = logging.getLogger(__name__)
+
+STEPS = {
+    ProvisioningJob.Kind.PROVISION: [("gates", "Check the gates again"), ("environment", "Create the environment"),
+                                     ("credential", "Issue the credential"), ("quota", "Apply quotas and conditions"),
+                                     ("activate", "Activate")],
+    ProvisioningJob.Kind.DECOMMISSION: [("revoke", "Revoke credentials"), ("remove", "Remove the environment")],
+}
+
+
+def steps_for(kind: str) -> list[dict]:
+    return [{"name": name, "label": label, "done_at": None} for name, label in STEPS[kind]]
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def credential_issue(*, environment: Environment, for_user_id: int) -> Credential:
+    """A new live credential and its one-time reveal; in the caller's country context."""
+    secret = provisioner().issue_secret(environment)
+    credential = Credential.objects.create(country_id=environment.country_id, environment=environment,
+                                           prefix=secret[:12], key_hash=secret_hash(secret))
+    CredentialReveal.objects.create(country_id=environment.country_id, credential=credential, user_id=for_user_id,
+                                    secret=secret)
+    return credential
+
+
+# --- Outbox relay --------------------------------------------------------------------------------
+
+def outbox_relay(*, country_ids: list[int] | None = None, limit: int = 100) -> int:
+    """Hand pending outbox messages to the broker; a message the broker refuses stays pending for
+    the next run (beat, every few seconds). Returns how many were published."""
+    from . import tasks
+
+    ids = country_ids if country_ids is not None else list(Country.objects.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    published = 0
+    with country_context(ids):
+        pending = list(OutboxMessage.objects.select_for_update(skip_locked=True)
+                       .filter(published_at__isnull=True).select_related("job")[:limit])
+        for message in pending:
+            try:
+                tasks.provisioning_run.apply_async(
+                    kwargs={"country_id": message.country_id, "job_id": message.job_id},
+                    retry=False)
+            except Exception as error:  # the broker is unreachable: keep the message, try again later
+                message.attempts += 1
+                message.last_error = type(error).__name__[:300]
+                message.save(update_fields=["attempts", "last_error"])
+                log.warning("Outbox: the broker refused job %s (%s); it stays pending", message.job_id,
+                            type(error).__name__)
+                break
+            message.published_at = timezone.now()
+            message.attempts += 1
+            message.save(update_fields=["published_at", "attempts"])
+            published += 1
+    return published
+
+
+# --- The job runner ------------------------------------------------------------------------------
+
+class JobBusy(Exception):
+    """Another worker holds the job: this delivery leaves it to them."""
+
+
+def _delay() -> None:
+    seconds = float(getattr(settings, "PROVISIONING_STEP_DELAY", 0) or 0)
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def provisioning_run(*, country_id: int, job_id: int) -> str:
+    """Run the job's remaining steps; safe to call again at any point. Returns the job's state."""
+    country = Country.objects.get(pk=country_id)
+    counted = False
+    while True:
+        with country_context(country):
+            job = (ProvisioningJob.objects.select_for_update(skip_locked=True).select_related("request")
+                   .filter(pk=job_id).first())
+            if job is None:
+                if ProvisioningJob.objects.filter(pk=job_id).exists():
+                    raise JobBusy(f"job {job_id} is held by another worker")
+                return "missing"
+            if job.state in (ProvisioningJob.State.DONE, ProvisioningJob.State.FAILED):
+                return job.state
+            pending = [s for s in job.steps if not s.get("done_at")]
+            if not pending:
+                job.state, job.finished_at = ProvisioningJob.State.DONE, timezone.now()
+                job.save(update_fields=["state", "finished_at"])
+                return job.state
+            if job.state == ProvisioningJob.State.PENDING:
+                job.state, job.started_at = ProvisioningJob.State.RUNNING, timezone.now()
+            step = pending[0]
+            if not counted:
+                job.attempts, counted = job.attempts + 1, True
+            try:
+                failure = _run_step(country, job, step["name"])
+            except BackendError as error:
+                failure = str(error)
+            if failure:
+                job.state, job.error, job.finished_at = ProvisioningJob.State.FAILED, failure[:500], timezone.now()
+                job.save(update_fields=["state", "error", "finished_at", "started_at", "attempts"])
+                event_record(country=country, action="deployment.provisioning_failed", actor_role="system",
+                             target=job.request, payload={"request": job.request_id, "job": job.pk,
+                                                          "step": step["name"]})
+                return job.state
+            _delay()
+            step["done_at"] = timezone.now().isoformat()
+            job.save(update_fields=["state", "started_at", "steps", "attempts"])
+
+
+def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:
+    """Do one step inside the job's transaction; return a message if the job must stop."""
+    from . import services
+
+    request = DeploymentRequest.objects.select_related("model", "organisation", "owner", "requested_by").get(
+        pk=job.request_id)
+    backend = provisioner()
+    if name == "gates":
+        failing = gates_module.gates_failing(gates_module.gates_check(country=country, request=request))
+        if failing:
+            return "Stopped before provisioning: " + "; ".join(f"{g.name}: {g.reason}" for g in failing)
+        if request.state == DeploymentRequest.State.APPROVED:
+            services.deployment_request_transition(request=request, action="provisioning_start", by=None, access=None)
+    elif name == "environment":
+        if Environment.objects.filter(request=request).exists():
+            return ""
+        endpoint, external_id = backend.ensure_environment(request)
+        Environment.objects.get_or_create(request=request, defaults={
+            "country_id": country.pk, "name": request.title[:120], "backend": backend.name,
+            "endpoint": endpoint, "external_id": external_id, "model": request.model, "region": request.region,
+            "monthly_token_quota": request.quota_tokens or request.expected_monthly_tokens,
+            "expires_on": request.expires_on, "human_review_required": request.human_review_required,
+            "recertify_by": next_date(timezone.localdate()),
+        })
+    elif name == "credential":
+        environment = Environment.objects.get(request=request)
+        if not environment.credentials.filter(revoked_at__isnull=True).exists():
+            credential = credential_issue(environment=environment, for_user_id=request.requested_by_id)
+            event_record(country=country, action="credential.issued", actor_role="system", target=environment,
+                         payload={"environment": environment.pk, "key_number": credential.pk})
+    elif name == "quota":
+        backend.apply_limits(Environment.objects.get(request=request))
+    elif name == "activate":
+        if request.state == DeploymentRequest.State.PROVISIONING:
+            services.deployment_request_transition(request=request, action="provisioning_done", by=None, access=None)
+    elif name == "revoke":
+        Credential.objects.filter(environment__request=request, revoked_at__isnull=True).update(
+            revoked_at=timezone.now())
+    elif name == "remove":
+        for environment in Environment.objects.filter(request=request):
+            backend.remove(environment)
+        Environment.objects.filter(request=request).update(state=Environment.State.DECOMMISSIONED)
+    return ""

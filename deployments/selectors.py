@@ -1,0 +1,72 @@
+"""Reads of deployments, already scoped to one country: requests, their decisions and jobs,
+environments with their live credential, the catalogue, and the partner managers' queue items."""
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
+
+from tenants import onboarding
+from tenants.access import Access
+from tenants.isolation import country_context
+from tenants.models import Country
+
+from .models import AIModel, Credential, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
+
+S = DeploymentRequest.State
+WAITING = (S.SUBMITTED, S.IN_REVIEW)
+
+
+def model_list() -> QuerySet[AIModel]:
+    return AIModel.objects.exclude(status=AIModel.Status.RETIRED)
+
+
+def request_list(*, country: Country) -> QuerySet[DeploymentRequest]:
+    return (DeploymentRequest.objects.filter(country=country)
+            .select_related("organisation", "model", "owner", "requested_by"))
+
+
+def request_get(*, country: Country, pk) -> DeploymentRequest | None:
+    return request_list(country=country).filter(pk=pk).first()
+
+
+def decision_list(*, request: DeploymentRequest) -> QuerySet[DeploymentDecision]:
+    return DeploymentDecision.objects.filter(country_id=request.country_id, request=request).select_related("by")
+
+
+def job_latest(*, request: DeploymentRequest) -> ProvisioningJob | None:
+    return ProvisioningJob.objects.filter(country_id=request.country_id, request=request).order_by("-id").first()
+
+
+def environment_list(*, country: Country) -> QuerySet[Environment]:
+    live = Credential.objects.filter(revoked_at__isnull=True)
+    return (Environment.objects.filter(country=country).select_related("model", "request")
+            .prefetch_related(Prefetch("credentials", queryset=live, to_attr="live_credentials")))
+
+
+def environment_get(*, country: Country, pk) -> Environment | None:
+    return environment_list(country=country).filter(pk=pk).first()
+
+
+def review_queue(*, access: Access, country_code: str = "") -> QuerySet[DeploymentRequest]:
+    """Requests waiting for a decision in the countries this person manages, oldest first."""
+    queryset = (DeploymentRequest.objects.filter(state__in=WAITING, country_id__in=access.partner_country_ids)
+                .select_related("country", "organisation").order_by("submitted_at", "id"))
+    if country_code:
+        queryset = queryset.filter(country__code=country_code.upper())
+    return queryset
+
+
+def onboarding_status(country: Country) -> onboarding.StepStatus:
+    url = reverse("deployments:home", kwargs={"code": country.code.lower()})
+    with country_context(country):
+        states = set(DeploymentRequest.objects.filter(country=country).values_list("state", flat=True))
+        active = Environment.objects.filter(country=country, state=Environment.State.ACTIVE).exists()
+    if active:
+        return onboarding.StepStatus(onboarding.DONE, "A deployment is active.", url)
+    if not states:
+        return onboarding.StepStatus(onboarding.NOT_STARTED, "Request a first model deployment.", url)
+    return onboarding.StepStatus(onboarding.IN_PROGRESS, "A deployment request is on its way.", url)
+
+
+def waiting(access: Access) -> Q:
+    return Q(state__in=WAITING, country_id__in=access.partner_country_ids)

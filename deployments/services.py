@@ -1,0 +1,294 @@
+"""Writes of deployments: drafting and moving deployment requests through their lifecycle (an
+explicit transition table), reviews with their approval rules and conditions, and the environment
+actions. Every change is transactional, checks the actor's role and goes on the country's ledger."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance import selectors as governance_selectors
+from tenants.access import PARTNER_MANAGER, Access
+from tenants.isolation import country_context
+from tenants.ledger import event_record
+from tenants.models import Country, Membership, Organisation, Sector
+from tenants.services import NotAllowed, ServiceError
+
+from . import gates as gates_module
+from .models import AIModel, DeploymentDecision, DeploymentRequest, Environment, OutboxMessage, ProvisioningJob
+
+S = DeploymentRequest.State
+DRAFTERS = frozenset({Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER})
+REVIEWERS = frozenset({PARTNER_MANAGER})
+SYSTEM = frozenset({"system"})
+HIGH_RISK = "high_risk"
+MAX_TOKENS = 10**12
+MAX_TEXT = 5000
+MAX_COMMENT = 2000
+
+__all__ = ["NotAllowed", "ServiceError"]
+
+
+@dataclass(frozen=True)
+class Move:
+    sources: frozenset[str]
+    target: str
+    roles: frozenset[str]
+    label: str
+
+
+# The whole lifecycle. approve may stop short of APPROVED (a high-risk request waits for a second,
+# distinct approver); provisioning_* moves are made by the worker, never by a person.
+TRANSITIONS: dict[str, Move] = {
+    "submit": Move(frozenset({S.DRAFT, S.CHANGES_REQUESTED}), S.SUBMITTED, DRAFTERS, "Submit for review"),
+    "start_review": Move(frozenset({S.SUBMITTED}), S.IN_REVIEW, REVIEWERS, "Start review"),
+    "approve": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.APPROVED, REVIEWERS, "Approve"),
+    "reject": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.REJECTED, REVIEWERS, "Reject"),
+    "request_changes": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.CHANGES_REQUESTED, REVIEWERS, "Request changes"),
+    "provisioning_start": Move(frozenset({S.APPROVED}), S.PROVISIONING, SYSTEM, "Start provisioning"),
+    "provisioning_done": Move(frozenset({S.PROVISIONING}), S.ACTIVE, SYSTEM, "Activate"),
+    "suspend": Move(frozenset({S.ACTIVE}), S.SUSPENDED, REVIEWERS | {Membership.Role.COUNTRY_ADMIN}, "Suspend"),
+    "reinstate": Move(frozenset({S.SUSPENDED}), S.ACTIVE, REVIEWERS, "Reinstate"),
+    "decommission": Move(frozenset({S.ACTIVE, S.SUSPENDED}), S.DECOMMISSIONED,
+                         REVIEWERS | {Membership.Role.COUNTRY_ADMIN}, "Decommission"),
+}
+PERSON_ACTIONS = [a for a, m in TRANSITIONS.items() if m.roles != SYSTEM]
+COMMENT_REQUIRED = frozenset({"reject", "request_changes", "suspend"})
+
+
+def move_for(request: DeploymentRequest, action: str) -> Move | None:
+    move = TRANSITIONS.get(action)
+    return move if move is not None and request.state in move.sources else None
+
+
+def actions_for(*, request: DeploymentRequest, access: Access) -> list[str]:
+    role = access.role_in(request.country_id)
+    allowed = []
+    for action in PERSON_ACTIONS:
+        move = move_for(request, action)
+        if move is None or role not in move.roles:
+            continue
+        if action == "approve" and request.requested_by_id == access.user_id:
+            continue
+        allowed.append(action)
+    return allowed
+
+
+def _country(request: DeploymentRequest) -> Country:
+    return Country.objects.get(pk=request.country_id)
+
+
+def _text(value, field: str, message: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ServiceError(message, field=field)
+    if len(value) > limit:
+        raise ServiceError(f"Keep this under {limit} characters.", field=field)
+    return value
+
+
+def _clean(*, country: Country, organisation: Organisation | None, title, purpose, sector, model: AIModel | None,
+           capabilities, region, data_classification, expected_monthly_tokens, owner) -> dict:
+    if organisation is None or organisation.country_id != country.pk:
+        raise ServiceError(f"Choose one of {country.name}'s organisations.", field="organisation")
+    if sector not in Sector.values:
+        raise ServiceError("Choose a sector from the list.", field="sector")
+    if model is None:
+        raise ServiceError("Choose a model from the catalogue.", field="model")
+    if model.status == AIModel.Status.RETIRED:
+        raise ServiceError(f"{model.name} is retired: choose another model.", field="model")
+    capabilities = sorted(set(capabilities or []))
+    if not capabilities:
+        raise ServiceError("Choose at least one capability.", field="capabilities")
+    unknown = [c for c in capabilities if c not in (model.capabilities or [])]
+    if unknown:
+        raise ServiceError(f"{model.name} does not offer {', '.join(unknown)}: its capabilities are "
+                           f"{', '.join(model.capabilities) or 'none'}.", field="capabilities")
+    if region not in Country.Region.values:
+        raise ServiceError("Choose a data-residency region from the list.", field="region")
+    if region not in (model.regions or []):
+        raise ServiceError(f"{model.name} is not hosted in that region: choose one of "
+                           f"{', '.join(model.regions) or 'none'}.", field="region")
+    if data_classification not in DeploymentRequest.Classification.values:
+        raise ServiceError("Choose a data classification from the list.", field="data_classification")
+    if not isinstance(expected_monthly_tokens, int) or not 0 < expected_monthly_tokens < MAX_TOKENS:
+        raise ServiceError("Enter the expected monthly volume as a whole number of tokens above zero.",
+                           field="expected_monthly_tokens")
+    if owner is None:
+        raise ServiceError("Name the owner of the deployment.", field="owner")
+    with country_context(country):
+        owner_ok = Membership.objects.filter(user=owner, status=Membership.Status.ACTIVE).exists()
+    if not owner_ok:
+        raise ServiceError(f"The owner must be an active member of {country.name}.", field="owner")
+    return {"organisation": organisation, "title": _text(title, "title", "Give the request a title.", 200),
+            "purpose": _text(purpose, "purpose", "Describe the purpose of the deployment.", MAX_TEXT),
+            "sector": sector, "model": model, "capabilities": capabilities, "region": region,
+            "data_classification": data_classification, "expected_monthly_tokens": expected_monthly_tokens,
+            "owner": owner}
+
+
+def _role(access: Access, country: Country, allowed: frozenset[str], doing: str) -> str:
+    role = access.role_in(country.pk) or ""
+    if role not in allowed:
+        raise NotAllowed(f"Your role in {country.name} does not allow you to {doing}.")
+    return role
+
+
+@transaction.atomic
+def deployment_request_create(*, country: Country, by, access: Access, assessment_id: int | None = None,
+                              **fields) -> DeploymentRequest:
+    role = _role(access, country, DRAFTERS, "draft a deployment request")
+    cleaned = _clean(country=country, **fields)
+    with country_context(country):
+        request = DeploymentRequest.objects.create(country=country, requested_by=by, assessment_id=assessment_id,
+                                                   **cleaned)
+        _check_assessment_in_country(country, request)
+        event_record(country=country, action="deployment.drafted", actor=by, actor_role=role, target=request,
+                     payload={"request": request.pk, "model": request.model.slug})
+    return request
+
+
+def _check_assessment_in_country(country: Country, request: DeploymentRequest) -> None:
+    from governance.models import ImpactAssessment  # the FK's target; read within the country only
+
+    if request.assessment_id and not ImpactAssessment.objects.filter(pk=request.assessment_id).exists():
+        raise ServiceError(f"{country.name} has no such impact assessment.", field="assessment")
+
+
+@transaction.atomic
+def deployment_request_update(*, request: DeploymentRequest, by, access: Access, assessment_id: int | None = None,
+                              **fields) -> DeploymentRequest:
+    country = _country(request)
+    role = _role(access, country, DRAFTERS, "change a deployment request")
+    if request.state not in (S.DRAFT, S.CHANGES_REQUESTED):
+        raise ServiceError(f"A request that is {request.get_state_display().lower()} can no longer be changed.")
+    cleaned = _clean(country=country, **fields)
+    with country_context(country):
+        request = DeploymentRequest.objects.select_for_update().get(pk=request.pk)
+        for name, value in cleaned.items():
+            setattr(request, name, value)
+        request.assessment_id = assessment_id
+        request.updated_at = timezone.now()
+        request.save()
+        _check_assessment_in_country(country, request)
+        event_record(country=country, action="deployment.updated", actor=by, actor_role=role, target=request,
+                     payload={"request": request.pk})
+    return request
+
+
+def _gate_error(failing: list[gates_module.Gate]) -> ServiceError:
+    names = ", ".join(g.name for g in failing)
+    details = " ".join(f"{g.label} ({g.name}): {g.reason}" for g in failing)
+    return ServiceError(f"The request does not pass the gates: {names}. {details}")
+
+
+@transaction.atomic
+def deployment_request_transition(*, request: DeploymentRequest, action: str, by, access: Access | None,
+                                  comment: str = "", quota_tokens: int | None = None, expires_on: date | None = None,
+                                  human_review_required: bool = False) -> DeploymentRequest:
+    """Make one move of the transition table. `access` None is the worker (the system's moves)."""
+    country = _country(request)
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise ServiceError(f"Keep the comment under {MAX_COMMENT} characters.", field="comment")
+    with country_context(country):
+        request = DeploymentRequest.objects.select_for_update().select_related("model", "organisation").get(pk=request.pk)
+        move = TRANSITIONS.get(action)
+        if move is None:
+            raise ServiceError("There is no such action on a deployment request.")
+        role = "system" if access is None else (access.role_in(country.pk) or "")
+        if role not in move.roles:
+            raise NotAllowed(f"Your role in {country.name} does not allow you to {move.label.lower()} this request.")
+        if request.state not in move.sources:
+            raise ServiceError(f"A request that is {request.get_state_display().lower()} cannot be "
+                               f"moved with “{move.label}”.")
+        if action in COMMENT_REQUIRED and not comment:
+            raise ServiceError("Say why, so that the requester knows what to do.", field="comment")
+        now = timezone.now()
+        target = move.target
+        payload: dict = {"request": request.pk, "from": request.state}
+        if action == "submit":
+            failing = gates_module.gates_failing(gates_module.gates_check(country=country, request=request))
+            if failing:
+                raise _gate_error(failing)
+            summary = governance_selectors.assessment_for_use(country=country, assessment_id=request.assessment_id)
+            request.risk_category = summary.category
+            request.review_round += 1
+            request.submitted_at = now
+        elif action == "approve":
+            target = _approve(request, by, comment, quota_tokens, expires_on, human_review_required, now)
+            payload["approvals"] = _approvals(request)
+        elif action in ("reject", "request_changes"):
+            DeploymentDecision.objects.create(country=country, request=request, review_round=request.review_round,
+                                              decision=action, by=by, comment=comment, at=now)
+            request.decided_at = now
+        elif action == "decommission":
+            job_enqueue(request=request, kind=ProvisioningJob.Kind.DECOMMISSION)
+        elif action in ("suspend", "reinstate"):
+            Environment.objects.filter(request=request).update(
+                state=Environment.State.SUSPENDED if action == "suspend" else Environment.State.ACTIVE)
+        request.state = target
+        request.updated_at = now
+        request.save()
+        payload["to"] = target
+        event_record(country=country, action=f"deployment.{action}", actor=by, actor_role=role, target=request,
+                     payload=payload)
+        if target == S.APPROVED and request.state == S.APPROVED:
+            job_enqueue(request=request, kind=ProvisioningJob.Kind.PROVISION)
+    return request
+
+
+def _approvals(request: DeploymentRequest) -> int:
+    return DeploymentDecision.objects.filter(request=request, review_round=request.review_round,
+                                             decision=DeploymentDecision.Decision.APPROVE).count()
+
+
+def approvals_needed(request: DeploymentRequest) -> int:
+    return 2 if request.risk_category == HIGH_RISK else 1
+
+
+def _approve(request, by, comment, quota_tokens, expires_on, human_review_required, now) -> str:
+    if by.pk == request.requested_by_id:
+        raise NotAllowed("You requested this deployment: another partner manager approves it.")
+    if DeploymentDecision.objects.filter(request=request, review_round=request.review_round, by=by).exists():
+        raise ServiceError("You have already decided on this request: a second approval must come from "
+                           "another partner manager.")
+    if quota_tokens is not None and (not isinstance(quota_tokens, int) or not 0 < quota_tokens < MAX_TOKENS):
+        raise ServiceError("The quota is a whole number of tokens a month above zero.", field="quota_tokens")
+    if expires_on is not None and expires_on <= now.date():
+        raise ServiceError("The expiry date must be in the future.", field="expires_on")
+    DeploymentDecision.objects.create(country_id=request.country_id, request=request,
+                                      review_round=request.review_round, decision="approve", by=by,
+                                      comment=comment, at=now)
+    # The conditions of the latest approval are the ones carried into the environment.
+    request.quota_tokens = quota_tokens or request.quota_tokens or request.expected_monthly_tokens
+    request.expires_on = expires_on or request.expires_on
+    request.human_review_required = bool(human_review_required or request.human_review_required)
+    if _approvals(request) < approvals_needed(request):
+        return S.IN_REVIEW
+    request.decided_at = now
+    return S.APPROVED
+
+
+def job_enqueue(*, request: DeploymentRequest, kind: str) -> ProvisioningJob:
+    """The job row and its outbox message, in the caller's transaction; the relay is kicked once
+    the transaction commits, and beat relays anything a kick could not (broker down)."""
+    key = f"{kind}:{request.country_id}:{request.pk}:{request.review_round}"
+    from .provisioning import steps_for
+
+    job, created = ProvisioningJob.objects.get_or_create(
+        key=key, defaults={"country_id": request.country_id, "kind": kind, "request": request,
+                           "steps": steps_for(kind)})
+    if created:
+        OutboxMessage.objects.create(country_id=request.country_id, job=job)
+        country_id = request.country_id
+        transaction.on_commit(lambda: _kick(country_id))
+    return job
+
+
+def _kick(country_id: int) -> None:
+    from . import tasks
+
+    tasks.outbox_kick(country_id=country_id)

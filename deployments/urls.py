@@ -1,0 +1,18 @@
+"""A country's deployments pages, mounted under /c/<code>/deployments/ by portal/urls.py."""
+from django.urls import path
+
+from . import views
+
+app_name = "deployments"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("new/", views.request_new, name="new"),
+    path("<int:pk>/", views.request_detail, name="detail"),
+    path("<int:pk>/progress.json", views.request_progress, name="progress"),
+    path("<int:pk>/<str:action>/", views.request_action, name="action"),
+    path("environments/<int:pk>/", views.environment_detail, name="environment"),
+    path("environments/<int:pk>/reveal/", views.environment_reveal, name="reveal"),
+    path("environments/<int:pk>/rotate/", views.environment_rotate, name="rotate"),
+    path("environments/<int:pk>/usage/", views.environment_usage, name="usage"),
+]

@@ -1,0 +1,195 @@
+"""Pages of a country's deployments (under /c/<code>/deployments/): requests and environments;
+drafting a request; a request with its gates, decisions, actions and live provisioning progress;
+an environment with its credential (shown once), rotation and usage.
+
+Another country's objects are a 404; a same-country person without the role gets a 403; a
+ServiceError becomes a form error (400) and nothing changes."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tenants.views import _base_context, _country
+
+from . import environments, gates, selectors, services
+from .api import progress
+from .forms import ActionForm, RequestForm, UsageForm
+
+DRAFTERS = services.DRAFTERS
+
+
+def _request(country, pk: int):
+    found = selectors.request_get(country=country, pk=pk)
+    if found is None:
+        raise Http404("No such deployment request in this country.")
+    return found
+
+
+def _environment(country, pk: int):
+    found = selectors.environment_get(country=country, pk=pk)
+    if found is None:
+        raise Http404("No such environment in this country.")
+    return found
+
+
+@login_required
+def home(request: HttpRequest, code: str) -> HttpResponse:
+    country = _country(request)
+    return render(request, "deployments/home.html", {
+        **_base_context(request, country),
+        "requests": list(selectors.request_list(country=country)[:200]),
+        "environments": list(selectors.environment_list(country=country)[:200]),
+        "can_request": request.access.role_in(country.pk) in DRAFTERS,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest, code: str) -> HttpResponse:
+    country = _country(request)
+    if request.access.role_in(country.pk) not in DRAFTERS:
+        raise PermissionDenied("Only a country admin or officer can request a deployment.")
+    form = RequestForm(request.POST if request.method == "POST" else None, country=country)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                created = services.deployment_request_create(country=country, by=request.user, access=request.access,
+                                                             **form.service_fields())
+            except services.ServiceError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, "Draft saved. Check the gates, then submit it for review.")
+                return redirect("deployments:detail", code=country.code.lower(), pk=created.pk)
+        status = 400
+    return render(request, "deployments/request_form.html", {**_base_context(request, country), "form": form},
+                  status=status)
+
+
+def _detail(request: HttpRequest, country, found, *, form=None, failed_action: str = "", status: int = 200):
+    job = selectors.job_latest(request=found)
+    environment = getattr(found, "environment", None) if found.state in ("active", "suspended", "decommissioned") else None
+    actions = services.actions_for(request=found, access=request.access)
+    return render(request, "deployments/request_detail.html", {
+        **_base_context(request, country), "item": found,
+        "gates": gates.gates_check(country=country, request=found),
+        "decisions": list(selectors.decision_list(request=found)),
+        "actions": [(a, services.TRANSITIONS[a].label) for a in actions],
+        "can_approve": "approve" in actions, "form": form or ActionForm(), "failed_action": failed_action,
+        "job": job, "progress": progress(job), "environment": environment,
+        "approvals_needed": services.approvals_needed(found),
+    }, status=status)
+
+
+@login_required
+def request_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = _country(request)
+    return _detail(request, country, _request(country, pk))
+
+
+@login_required
+def request_progress(request: HttpRequest, code: str, pk: int) -> JsonResponse:
+    """What the page's progress bar polls while a job runs."""
+    country = _country(request)
+    found = _request(country, pk)
+    return JsonResponse({"state": found.state, "state_label": found.get_state_display(),
+                         "provisioning": progress(selectors.job_latest(request=found))})
+
+
+@login_required
+@require_POST
+def request_action(request: HttpRequest, code: str, pk: int, action: str) -> HttpResponse:
+    country = _country(request)
+    found = _request(country, pk)
+    action = action.replace("-", "_")
+    if action not in services.PERSON_ACTIONS:
+        raise Http404("No such action.")
+    move = services.TRANSITIONS[action]
+    if request.access.role_in(country.pk) not in move.roles:
+        raise PermissionDenied(f"Your role does not allow you to {move.label.lower()} this request.")
+    form = ActionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        extra = ({"quota_tokens": data["quota_tokens"], "expires_on": data["expires_on"],
+                  "human_review_required": data["human_review_required"]} if action == "approve" else {})
+        try:
+            services.deployment_request_transition(request=found, action=action, by=request.user,
+                                                   access=request.access, comment=data["comment"], **extra)
+        except services.NotAllowed as error:
+            raise PermissionDenied(error.message) from None
+        except services.ServiceError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, f"Done: {move.label.lower()}.")
+            return redirect("deployments:detail", code=country.code.lower(), pk=found.pk)
+    return _detail(request, country, _request(country, pk), form=form, failed_action=action, status=400)
+
+
+def _environment_page(request, country, environment, *, secret=None, usage_form=None, error="", status=200):
+    return render(request, "deployments/environment_detail.html", {
+        **_base_context(request, country), "environment": environment, "secret": secret,
+        "reveal_pending": secret is None and environments.reveal_pending(environment=environment, user=request.user),
+        "can_write": request.access.can_write(country.pk), "usage_form": usage_form or UsageForm(),
+        "error": error,
+    }, status=status)
+
+
+@login_required
+def environment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = _country(request)
+    return _environment_page(request, country, _environment(country, pk))
+
+
+@login_required
+@require_POST
+def environment_reveal(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = _country(request)
+    environment = _environment(country, pk)
+    shown = environments.credential_reveal(environment=environment, user=request.user)
+    if shown is None:
+        return _environment_page(request, country, environment, status=400,
+                                 error="No new credential is waiting for you: a secret is shown only once. "
+                                       "Rotate the credential to get a new one.")
+    response = _environment_page(request, country, _environment(country, pk), secret=shown[1])
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def environment_rotate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = _country(request)
+    environment = _environment(country, pk)
+    if not request.access.can_write(country.pk):
+        raise PermissionDenied("Only a country admin or officer can rotate a credential.")
+    try:
+        environments.credential_rotate(environment=environment, by=request.user, access=request.access)
+    except services.ServiceError as error:
+        return _environment_page(request, country, environment, error=error.message, status=400)
+    messages.success(request, "A new credential is ready: show it once and store it safely. The old one no "
+                              "longer works.")
+    return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
+
+
+@login_required
+@require_POST
+def environment_usage(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = _country(request)
+    environment = _environment(country, pk)
+    if not request.access.can_write(country.pk):
+        raise PermissionDenied("Only a country admin or officer can report usage.")
+    form = UsageForm(request.POST)
+    if form.is_valid():
+        try:
+            environments.usage_report(environment=environment, by=request.user, access=request.access,
+                                      tokens=form.cleaned_data["tokens"])
+        except services.ServiceError as error:
+            form.add_error("tokens" if error.field == "tokens" else None, error.message)
+        else:
+            messages.success(request, "Usage recorded.")
+            return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
+    return _environment_page(request, country, environment, usage_form=form, status=400)

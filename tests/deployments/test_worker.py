@@ -1,0 +1,137 @@
+"""Provisioning with real Celery workers: a job goes through the outbox to the suite's worker and
+completes; a worker process killed with SIGKILL mid-job leaves, once the job is redelivered,
+exactly one environment and one credential; a broker outage at approval loses no job (the outbox
+holds it until the relay reaches the broker again)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from deployments import provisioning, services, tasks
+from deployments.models import Credential, CredentialReveal, Environment, OutboxMessage, ProvisioningJob
+from tenants.isolation import country_context
+from tests.conftest import wait_for
+from tests.deployments.conftest import act, draft
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def submitted(cast, ready):
+    item = draft(cast, ready)
+    return services.deployment_request_transition(request=item, action="submit", **act(cast.member))
+
+
+def job_of(cast, item) -> ProvisioningJob | None:
+    with country_context(cast.fr):
+        return ProvisioningJob.objects.filter(request=item).first()
+
+
+def counts(cast, item) -> tuple[int, int]:
+    with country_context(cast.fr):
+        return (Environment.objects.filter(request=item).count(),
+                Credential.objects.filter(environment__request=item).count())
+
+
+def test_a_provisioning_job_completes_through_the_outbox(celery_worker_process, cast, ready):
+    item = submitted(cast, ready)
+    services.deployment_request_transition(request=item, action="approve", **act(cast.partner))
+    # The commit's kick published the outbox row; the worker runs the job.
+    wait_for(lambda: (job := job_of(cast, item)) is not None and job.state == "done", timeout=30)
+    with country_context(cast.fr):
+        assert not OutboxMessage.objects.filter(published_at__isnull=True).exists()
+        item.refresh_from_db()
+        assert item.state == "active"
+        assert CredentialReveal.objects.filter(user=cast.member).count() == 1
+    assert counts(cast, item) == (1, 1)
+
+
+def _approve_with_broker_down(cast, item):
+    """Approve while the broker is unreachable: the job waits in the outbox, unpublished."""
+    from portal.celery import app
+
+    real = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    app._pool = app.amqp._producer_pool = None  # publish through a fresh connection to it
+    try:
+        services.deployment_request_transition(request=item, action="approve", **act(cast.partner))
+    finally:
+        app.conf.broker_url = real
+        app._pool = app.amqp._producer_pool = None
+
+
+def test_a_broker_outage_at_approval_loses_no_job(celery_worker_process, cast, ready):
+    item = submitted(cast, ready)
+    _approve_with_broker_down(cast, item)
+    with country_context(cast.fr):
+        message = OutboxMessage.objects.get(job__request=item)
+    assert message.published_at is None and message.attempts == 1 and message.last_error
+    assert job_of(cast, item).state == "pending"
+    # The broker is back: the beat relay publishes the message and the worker does the job.
+    assert provisioning.outbox_relay() == 1
+    wait_for(lambda: job_of(cast, item).state == "done", timeout=30)
+    assert counts(cast, item) == (1, 1)
+
+
+def _worker_env(queue: str, **extra) -> dict:
+    """The suite worker's environment (see conftest.celery_worker_process), on a queue of our own."""
+    db = connections["default"].settings_dict
+    base, _, _ = os.environ["DATABASE_URL"].rpartition("/")
+    credentials = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
+    host = db["HOST"] or "127.0.0.1"
+    host = quote(host, safe="") if host.startswith("/") else host
+    env = dict(os.environ)
+    env.update(DATABASE_URL=f"{base}/{db['NAME']}", PORTAL_DB_ROLE="app", DB_CONN_MAX_AGE="0",
+               APP_DATABASE_URL=f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
+               CELERY_QUEUE=queue, **extra)
+    return env
+
+
+def test_a_worker_killed_mid_job_leaves_one_environment_and_one_credential(celery_worker_process, cast, ready):
+    from portal.celery import app
+
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-kill"
+    name = f"kill-worker-{os.getpid()}@{os.uname().nodename}"
+    log_path = ROOT / "var" / "test-kill-worker.log"
+    log = open(log_path, "w")
+    # A prefork worker with one child process, which does the job and is what we kill. Each step
+    # waits 2 s before it commits, so the kill lands inside a step, after its rows were written.
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=prefork", "--concurrency=1",
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "-n", name, "-l", "INFO"],
+        cwd=ROOT, env=_worker_env(queue, PROVISIONING_STEP_DELAY="2"), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: app.control.ping(timeout=0.5, destination=[name]), timeout=60)
+        item = submitted(cast, ready)
+        _approve_with_broker_down(cast, item)  # keeps the job away from the suite's worker
+        job = job_of(cast, item)
+        tasks.provisioning_run.apply_async(kwargs={"country_id": cast.fr.pk, "job_id": job.pk}, queue=queue)
+        # Once the environment step has committed, the child is inside the credential step.
+        wait_for(lambda: job_of(cast, item).steps[1]["done_at"], timeout=30, interval=0.05)
+        time.sleep(0.5)
+        children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True, check=False).stdout.split()
+        assert len(children) == 1
+        os.kill(int(children[0]), signal.SIGKILL)
+        # Late acknowledgement + reject_on_worker_lost: the message goes back and a new child finishes.
+        wait_for(lambda: job_of(cast, item).state == "done", timeout=60)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.close()
+    assert counts(cast, item) == (1, 1)
+    assert job_of(cast, item).attempts == 2  # the killed run and the one that finished
+    assert "WorkerLostError" in log_path.read_text() or "SIGKILL" in log_path.read_text()
+    with country_context(cast.fr):
+        assert CredentialReveal.objects.count() == 1
