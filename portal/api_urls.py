@@ -10,6 +10,8 @@ from tenants import engagement_api
 from governance import api as governance_api
 from governance import control_api as governance_control_api
 from training import api as training_api
+from portal import report_api
+from deployments import api as deployments_api
 
 
 def api_not_found(request, *args, **kwargs):
@@ -97,6 +99,33 @@ urlpatterns += [
          name="api-incident-advance"),
     path(country + "incidents/<str:id>/reported/", governance_api.IncidentReportedApi.as_view(),
          name="api-incident-reported"),
+]
+
+urlpatterns += [
+    path(country + "compliance-reports/", report_api.ReportListApi.as_view(), name="api-compliance-reports"),
+    path(country + "compliance-reports/<str:id>/", report_api.ReportDetailApi.as_view(), name="api-compliance-report"),
+    path(country + "compliance-reports/<str:id>/download/", report_api.ReportDownloadApi.as_view(),
+         name="api-compliance-report-download"),
+    path("compliance-summary/", report_api.ComplianceSummaryApi.as_view(), name="api-compliance-summary"),
+]
+
+urlpatterns += [
+    path("models/", deployments_api.ModelListApi.as_view(), name="api-models"),
+    path(country + "deployment-requests/", deployments_api.RequestListApi.as_view(), name="api-deployment-requests"),
+    path(country + "deployment-requests/<str:id>/", deployments_api.RequestDetailApi.as_view(),
+         name="api-deployment-request"),
+    *[path(country + f"deployment-requests/<str:id>/{name}/", view, name=f"api-deployment-request-{name}")
+      for name, view in map(deployments_api.action_view, deployments_api.services.PERSON_ACTIONS)],
+    path(country + "environments/", deployments_api.EnvironmentListApi.as_view(), name="api-environments"),
+    path(country + "environments/<str:id>/", deployments_api.EnvironmentDetailApi.as_view(), name="api-environment"),
+    path(country + "environments/<str:id>/reveal/", deployments_api.EnvironmentRevealApi.as_view(),
+         name="api-environment-reveal"),
+    path(country + "environments/<str:id>/rotate/", deployments_api.EnvironmentRotateApi.as_view(),
+         name="api-environment-rotate"),
+    path(country + "environments/<str:id>/usage/", deployments_api.EnvironmentUsageApi.as_view(),
+         name="api-environment-usage"),
+    *[path(country + f"environments/<str:id>/{name}/", view, name=f"api-environment-{name}")
+      for name, view in map(deployments_api.environment_action_view, deployments_api.ENVIRONMENT_ACTIONS)],
 ]
 
 # Other apps add their nested endpoints above this line; the catch-all must stay last.

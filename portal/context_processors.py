@@ -23,6 +23,7 @@ COUNTRY_SECTIONS = [
     ("Engagement", "engagement:home", set()),
     ("Governance", "governance:home", set()),
     ("Training", "training:home", set()),
+    ("Deployments", "deployments:home", set()),
     ("Organisations", "tenants:organisations", {"organisations", "organisation", "organisation_new"}),
     ("Members", "tenants:members", {"members", "member", "member_invite", "member_remove"}),
     ("Activity", "tenants:activity", {"activity"}),

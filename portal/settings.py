@@ -236,6 +236,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# Seconds each provisioning step waits before it commits: lets the tests stop a worker mid-job.
+PROVISIONING_STEP_DELAY = float(os.environ.get("PROVISIONING_STEP_DELAY", "0") or 0)
+# Which provisioner backend deployments use: "local" (the portal's own records) or "openai".
+DEPLOYMENTS_PROVISIONER = os.environ.get("DEPLOYMENTS_PROVISIONER", "local")
+OPENAI_ADMIN_URL = os.environ.get("OPENAI_ADMIN_URL", "https://api.openai.com/v1")
+OPENAI_ADMIN_KEY = os.environ.get("OPENAI_ADMIN_KEY", "")
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
@@ -280,6 +286,10 @@ SPECTACULAR_SETTINGS = {
 
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 12)
 ENGAGEMENT_REVIEW_REMINDER_DAYS = env_int("ENGAGEMENT_REVIEW_REMINDER_DAYS", 3)
+POLICY_ACK_VALIDITY_DAYS = env_int("POLICY_ACK_VALIDITY_DAYS", 365)
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+TRAINING_CERTIFICATE_VALID_DAYS = env_int("TRAINING_CERTIFICATE_VALID_DAYS", 730)
+TRAINING_REMINDER_DAYS = env_int("TRAINING_REMINDER_DAYS", 30)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "portal-demo-2026")
 
@@ -292,6 +302,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Compliance report files are deleted this many days after they are built (the rows stay).
+COMPLIANCE_REPORT_TTL_DAYS = env_int("COMPLIANCE_REPORT_TTL_DAYS", 30)
+
 # --- Schedules (django-celery-beat copies these into its tables; run exactly one beat) ----------
 from celery.schedules import crontab  # noqa: E402
 
@@ -299,8 +312,12 @@ CELERY_BEAT_SCHEDULE = {
     "ledger-checkpoints": {"task": "tenants.tasks.ledger_checkpoint_all", "schedule": 3600.0},
     "ledger-verification": {"task": "tenants.tasks.ledger_verify_all", "schedule": crontab(hour=2, minute=30)},
     "country-exports-expiry": {"task": "tenants.tasks.country_exports_expire", "schedule": crontab(hour=3, minute=0)},
+    "compliance-reports-expiry": {"task": "portal.tasks.compliance_reports_expire", "schedule": crontab(hour=3, minute=20)},
+    "compliance-report-subscriptions": {"task": "portal.tasks.compliance_subscriptions_run", "schedule": crontab(day_of_month=1, hour=4, minute=0)},
     "governance-reminders": {"task": "governance.tasks.reminders_send_all", "schedule": crontab(hour=7, minute=0)},
     "training-certificate-reminders": {"task": "training.tasks.certificate_reminders_all", "schedule": crontab(hour=6, minute=0)},
     "engagement-activation": {"task": "tenants.engagement_tasks.engagement_activate_due", "schedule": crontab(hour=0, minute=15)},
+    "deployments-outbox-relay": {"task": "deployments.tasks.outbox_relay", "schedule": 10.0},
+    "deployments-recertification": {"task": "deployments.tasks.recertification_reminders_all", "schedule": crontab(hour=6, minute=30)},
     "engagement-review-reminders": {"task": "tenants.engagement_tasks.engagement_review_remind", "schedule": crontab(hour=8, minute=0)},
 }

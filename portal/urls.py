@@ -6,7 +6,7 @@ from django.urls import include, path
 from tenants import audit_views, inbox
 from training import views as training_views
 
-from . import review, views
+from . import report_views, review, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -19,11 +19,16 @@ urlpatterns = [
     path("audit/", views.audit_home, name="audit"),
     path("audit/<str:code>/", audit_views.audit_country, name="audit_country"),
     path("audit/<str:code>/export/", audit_views.audit_export, name="audit_export"),
+    path("audit/<str:code>/reports/", report_views.report_list, name="audit_reports"),
+    path("audit/<str:code>/reports/progress.json", report_views.report_progress, name="audit_report_progress"),
+    path("audit/<str:code>/reports/subscription/", report_views.report_subscription, name="audit_report_subscription"),
+    path("audit/<str:code>/reports/<str:id>/download/", report_views.report_download, name="audit_report_download"),
     path("accounts/", include("portal.account_urls")),
     path("c/<str:code>/training/", include("training.urls")),
     path("certificates/<str:code>/", training_views.certificate_check, name="certificate_check"),
     path("c/<str:code>/engagement/", include("tenants.engagement_urls")),
     path("c/<str:code>/governance/", include("governance.urls")),
+    path("c/<str:code>/deployments/", include("deployments.urls")),
     path("c/<str:code>/", include("tenants.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("admin/", admin.site.urls),

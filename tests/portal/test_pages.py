@@ -113,7 +113,7 @@ def test_home_of_someone_without_any_country_says_so(client, cast):
 
 def test_navigation_by_role(client, cast, admin_user):
     # "Data and keys" is for the country's admins only.
-    country = ["Overview", "Engagement", "Governance", "Training", "Organisations", "Members", "Activity"]
+    country = ["Overview", "Engagement", "Governance", "Training", "Deployments", "Organisations", "Members", "Activity"]
     assert nav_links(as_user(client, cast.owner).get("/c/fr/members/")) == [
         "Home", *country, "Data and keys", "Notifications", "Sign out"]
     assert nav_links(as_user(client, cast.member).get("/c/fr/members/")) == [

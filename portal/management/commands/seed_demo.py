@@ -7,6 +7,7 @@ from tenants import demo as tenants_demo
 from tenants import engagement_demo
 from governance import demo as governance_demo
 from training import demo as training_demo
+from deployments import demo as deployments_demo
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             engagement_demo.seed(countries=countries, say=self.stdout.write)
             training_demo.seed(countries=countries, say=self.stdout.write)
             governance_demo.seed(countries=countries, say=self.stdout.write)
+            deployments_demo.seed(countries=countries, say=self.stdout.write)
         self.stdout.write(self.style.SUCCESS(
             "Demo data ready. Accounts amelie, olivier, wanjiku, priya, marcus, aude and admin use the password "
             "set in DEMO_PASSWORD (default portal-demo-2026)."
