@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from deployments.models import DeploymentDecision, DeploymentRequest, ProvisioningJob
 from governance.models import (
     Acknowledgement,
     ImpactAssessment,
@@ -162,11 +163,46 @@ def frameworks(country: Country, period: Period) -> Section:
                    ["framework", "requirement", "reference", "title", "status", "evidence_files", "updated_at"], rows)
 
 
-def deployments_section(country: Country, period: Period) -> Section | None:
-    """Hook for the deployments app (approvals: who, when, conditions; provisioning history).
-    It is being built in parallel; until deployments/selectors.py offers a report reader this
-    section is absent and the manifest says so."""
-    return None
+def deployments_section(country: Country, period: Period) -> Section:
+    """Every deployment request with its approval conditions and environment (ids, states, dates)."""
+    requests = (DeploymentRequest.objects.filter(country_id=country.pk).select_related("environment")
+                .order_by("pk"))
+    rows = []
+    for r in requests:
+        environment = getattr(r, "environment", None)
+        rows.append([r.pk, r.organisation_id, r.title, r.sector, r.model_id, " ".join(r.capabilities or []),
+                     r.region, r.data_classification, r.assessment_id, r.risk_category, r.state, r.review_round,
+                     r.quota_tokens, r.expires_on, "yes" if r.human_review_required else "no", r.submitted_at,
+                     r.decided_at, environment.pk if environment else None,
+                     environment.state if environment else "", environment.monthly_token_quota if environment else None,
+                     environment.recertify_by if environment else None])
+    return Section("deployments", "Deployments with their approval conditions and environments",
+                   ["request_id", "organisation_id", "title", "sector", "model_id", "capabilities", "region",
+                    "data_classification", "assessment_id", "risk_category", "state", "review_round",
+                    "quota_tokens", "expires_on", "human_review_required", "submitted_at", "decided_at",
+                    "environment_id", "environment_state", "environment_quota", "recertify_by"], rows)
+
+
+def deployment_decisions(country: Country, period: Period) -> Section:
+    """Who decided what on each request, and when (the comment stays in the portal: free text)."""
+    start, end = period.bounds()
+    rows = [[d.request_id, d.review_round, d.decision, d.by_id, d.at]
+            for d in DeploymentDecision.objects.filter(country_id=country.pk, at__gte=start, at__lt=end)
+            .order_by("at", "pk")]
+    return Section("deployment_decisions", "Deployment decisions in the period",
+                   ["request_id", "review_round", "decision", "by_user_id", "at"], rows)
+
+
+def provisioning_history(country: Country, period: Period) -> Section:
+    start, end = period.bounds()
+    rows = [[j.request_id, j.kind, j.state, j.attempts, len(j.steps or []),
+             sum(1 for step in (j.steps or []) if step.get("done_at")), j.created_at, j.started_at, j.finished_at,
+             j.error]
+            for j in ProvisioningJob.objects.filter(country_id=country.pk, created_at__gte=start, created_at__lt=end)
+            .order_by("created_at", "pk")]
+    return Section("provisioning", "Provisioning history in the period",
+                   ["request_id", "kind", "state", "attempts", "steps", "steps_done", "created_at", "started_at",
+                    "finished_at", "error"], rows)
 
 
 def ledger_summary(country: Country, period: Period) -> Section:
@@ -190,7 +226,7 @@ def checkpoints(country: Country, period: Period) -> Section:
 
 PACK_SECTIONS: list[Callable[[Country, Period], Section | None]] = [
     engagements, engagement_terms, engagement_history, policies, training_coverage, assessments, incidents,
-    frameworks, deployments_section, ledger_summary, checkpoints,
+    frameworks, deployments_section, deployment_decisions, provisioning_history, ledger_summary, checkpoints,
 ]
 LEDGER_SECTIONS: list[Callable[[Country, Period], Section | None]] = [ledger_summary, checkpoints]
 

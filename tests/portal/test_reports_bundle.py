@@ -96,7 +96,7 @@ def test_every_section_matches_the_data(cast, data, tmp_path):
         assert summary == [{"action": "test.happened", "events": "3"}]
         document = json.loads(archive.read("report.json"))
         assert document["country"] == "FR" and document["sections"]["assessments"]["rows"][0]["category"] == "high_risk"
-        assert "deployments" in document["absent_sections"]
+        assert document["absent_sections"] == []
         assert "ledger/ledger-export.zip" in archive.namelist()
         workbook = zipfile.ZipFile(io.BytesIO(archive.read("report.xlsx")))
         sheets = [n for n in workbook.namelist() if n.startswith("xl/worksheets/sheet")]
@@ -199,3 +199,36 @@ def test_the_pdf_summary_is_a_well_formed_pdf_naming_each_section(cast, data, tm
                   "Training coverage by organisation and role", "Compliance report: France \\(FR\\)"):
         assert title in text
     assert "secret detail" not in text
+
+
+def test_deployments_approvals_and_provisioning_are_in_the_pack(cast, tmp_path):
+    from deployments.models import AIModel, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
+
+    now = timezone.now()
+    model = AIModel.objects.create(slug="pack-model", name="Pack model", capabilities=["text"], regions=["eu-west"])
+    with country_context(cast.fr):
+        request = DeploymentRequest.objects.create(
+            country=cast.fr, organisation=cast.fr_ministry, title="Citizen letters", purpose="Draft replies",
+            sector="public_services", model=model, capabilities=["text"], region="eu-west",
+            data_classification="internal", expected_monthly_tokens=1000, owner=cast.member,
+            requested_by=cast.member, state="active", risk_category="limited", review_round=1,
+            quota_tokens=5000, human_review_required=True, submitted_at=now, decided_at=now)
+        DeploymentDecision.objects.create(country=cast.fr, request=request, review_round=1, decision="approve",
+                                          by=cast.partner, comment="Personal remark", at=now)
+        ProvisioningJob.objects.create(country=cast.fr, key=f"provision-{request.pk}-1", kind="provision",
+                                       request=request, state="done", attempts=1,
+                                       steps=[{"name": "environment", "label": "Environment", "done_at": "x"}],
+                                       finished_at=now)
+        Environment.objects.create(country=cast.fr, request=request, name="letters", backend="local",
+                                   endpoint="https://example.invalid/v1", model=model, region="eu-west",
+                                   monthly_token_quota=5000)
+    path, _ = build(cast, tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        deployments = csv_rows(archive, "csv/deployments.csv")
+        assert [(r["request_id"], r["state"], r["quota_tokens"], r["human_review_required"], r["environment_state"])
+                for r in deployments] == [(str(request.pk), "active", "5000", "yes", "active")]
+        decisions = csv_rows(archive, "csv/deployment_decisions.csv")
+        assert [(r["decision"], r["by_user_id"]) for r in decisions] == [("approve", str(cast.partner.pk))]
+        assert "Personal remark" not in archive.read("csv/deployment_decisions.csv").decode()
+        jobs = csv_rows(archive, "csv/provisioning.csv")
+        assert [(r["kind"], r["state"], r["steps"], r["steps_done"]) for r in jobs] == [("provision", "done", "1", "1")]
