@@ -3,11 +3,21 @@ actions and provisioning progress, and its environments (credential shown once, 
 ingest). Thin: shape in serializers, rules in services."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from tenants.api import CODE_PARAMETER, ID_PARAMETER, ApiView, CountryAPIView, StrictSerializer, errors, object_id
+from tenants.api import (
+    CODE_PARAMETER,
+    ID_PARAMETER,
+    ApiView,
+    CountryAPIView,
+    CursorPage,
+    StrictSerializer,
+    errors,
+    object_id,
+)
 from tenants.models import Capability, Country, Sector
 from tenants.selectors import organisation_get
 
@@ -349,3 +359,31 @@ def environment_action_view(action: str):
     view = type(f"Environment{action.title()}Api", (EnvironmentActionApi,),
                 {"action_name": action, "post": post, "__doc__": EnvironmentActionApi.__doc__})
     return action, view.as_view()
+
+
+class ReviewItemSerializer(serializers.Serializer):
+    country = serializers.CharField(source="country.code")
+    deployment_request = serializers.IntegerField(source="id")
+    title = serializers.CharField()
+    organisation = serializers.CharField(source="organisation.name")
+    state = serializers.CharField()
+    risk_category = serializers.CharField()
+    review_round = serializers.IntegerField()
+    submitted_at = serializers.DateTimeField()
+
+
+class ReviewQueueApi(ApiView):
+    """Deployment requests waiting for a decision across the countries you manage, the longest-waiting
+    first (engagements are at /api/v1/review-queue/)."""
+
+    ordering = ("submitted_at", "id")
+
+    @extend_schema(operation_id="review_queue_deployments_list", tags=["review"],
+                   parameters=[OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code).")],
+                   responses={200: ReviewItemSerializer(many=True), **errors(401)})
+    def get(self, request):
+        code = request.query_params.get("country", "")[:2]
+        paginator = CursorPage()
+        page = paginator.paginate_queryset(selectors.review_queue(access=request.access, country_code=code),
+                                           request, view=self)
+        return paginator.get_paginated_response(ReviewItemSerializer(page, many=True).data)

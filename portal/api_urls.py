@@ -65,6 +65,7 @@ urlpatterns += [
 
 urlpatterns += [
     path("review-queue/", engagement_api.ReviewQueueApi.as_view(), name="api-review-queue"),
+    path("review-queue/deployments/", deployments_api.ReviewQueueApi.as_view(), name="api-review-queue-deployments"),
     path(country + "engagements/", engagement_api.EngagementListApi.as_view(), name="api-engagements"),
     path(country + "engagements/<str:id>/", engagement_api.EngagementDetailApi.as_view(), name="api-engagement"),
     path(country + "engagements/<str:id>/terms/", engagement_api.EngagementTermsApi.as_view(),
