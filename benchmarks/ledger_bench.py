@@ -18,7 +18,7 @@ def _country(code: str, name: str):
 
 
 def appends(country, writers: int, per_writer: int) -> tuple[float, int]:
-    from tenants.ledger import event_record
+    from tenants.record.ledger import event_record
 
     errors: list[BaseException] = []
     barrier = threading.Barrier(writers)
@@ -47,7 +47,7 @@ def appends(country, writers: int, per_writer: int) -> tuple[float, int]:
 
 def load_chain(country, events: int) -> float:
     """Write a valid chain of `events` events with COPY (as the owner): setup, not measured."""
-    from tenants.ledger import GENESIS_HASH, event_fields, event_hash, format_time
+    from tenants.record.ledger import GENESIS_HASH, event_fields, event_hash, format_time
     from django.utils import timezone
     import json
 
@@ -78,8 +78,8 @@ def load_chain(country, events: int) -> float:
 
 def run(args, *, as_owner, as_runtime) -> str:
     from tenants.isolation import country_context
-    from tenants.ledger import chain_verify
-    from tenants.models import CountryEvent
+    from tenants.record.ledger import chain_verify
+    from tenants.record.models import CountryEvent
 
     lines = ["### Ledger", ""]
     as_owner()

@@ -23,7 +23,7 @@ PLAIN_COPY = ("COPY (SELECT sequence, at, actor_id, actor_role, action, target_t
 
 def _child(mode: str, country_id: int, database: str, output: str) -> None:
     """Run one export in this fresh process and print its figures as JSON."""
-    from benchmarks.__main__ import as_runtime_role, setup_django
+    from benchmarks.database import as_runtime_role, setup_django
 
     setup_django(database)
     as_runtime_role()
@@ -67,7 +67,7 @@ def _measure(mode: str, country_id: int, database: str) -> dict:
 def run(args, *, as_owner, as_runtime) -> str:
     from benchmarks.ledger_bench import _country, load_chain
     from tenants.isolation import country_context
-    from tenants.models import CountryEvent
+    from tenants.record.models import CountryEvent
 
     as_owner()
     country = _country("XV", "Bench verification")

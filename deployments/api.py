@@ -8,17 +8,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from tenants.api import (
-    CODE_PARAMETER,
-    ID_PARAMETER,
-    ApiView,
-    CountryAPIView,
-    CursorPage,
-    StrictSerializer,
-    errors,
-    object_id,
-)
-from tenants.models import Capability, Country, Sector
+from tenants.rest import CODE_PARAMETER, ID_PARAMETER, ApiView, CountryAPIView, CursorPage, StrictSerializer, errors, object_id
+from engagements.models import Capability, Sector
+from tenants.models import Country
 from tenants.selectors import organisation_get
 
 from . import environments, gates, selectors, services

@@ -14,7 +14,7 @@ from django.db import transaction
 from governance.models import ImpactAssessment
 from tenants.access import access_for
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country, Organisation
 
 from . import provisioning, services

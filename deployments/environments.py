@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from tenants.access import Access
 from tenants.isolation import country_context
-from tenants.ledger import event_record
-from tenants.models import Country, Membership, Notification
-from tenants.services import NotAllowed, ServiceError
+from tenants.record.ledger import event_record
+from tenants.models import Country, Membership
+from tenants.notifications.models import Notification
+from tenants.errors import NotAllowed, ServiceError
 
 from .models import Credential, CredentialReveal, Environment, UsageReport
 from .provisioning import credential_issue

@@ -5,7 +5,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from tenants.isolation import country_context
-from tenants.models import Capability, Country, Membership, Sector
+from engagements.models import Capability, Sector
+from tenants.models import Country, Membership
 
 from .models import AIModel, DeploymentRequest
 

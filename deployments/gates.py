@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from governance import selectors as governance_selectors
-from tenants import engagement_selectors
+from engagements import selectors as engagement_selectors
 from tenants.isolation import country_context
-from tenants.models import Country, Engagement
+from tenants.models import Country
+from engagements.models import Engagement
 from training import selectors as training_selectors
 
 from .models import DeploymentRequest

@@ -1,5 +1,5 @@
 """Deployments: the platform's model catalogue, a country's deployment requests and their reviews,
-the provisioning jobs with their outbox, and the environments (with credentials and usage) they make."""
+the provisioning jobs, and the environments (with credentials and usage) they make."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -7,8 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from tenants.fields import EncryptedTextField
-from tenants.models import Capability, Country, Organisation, SealedTenantModel, Sector, TenantModel
+from tenants.keys.fields import EncryptedTextField
+from engagements.models import Capability, Sector
+from tenants.models import Country, Organisation, SealedTenantModel, TenantModel
 
 
 class AIModel(models.Model):
@@ -146,20 +147,18 @@ class ProvisioningJob(TenantModel):
         total = len(self.steps) or 1
         return round(100 * sum(1 for s in self.steps if s.get("done_at")) / total)
 
+    @classmethod
+    def fresh_steps(cls, kind: str) -> list[dict]:
+        """The steps of a new job of this kind, none done."""
+        return [{"name": name, "label": label, "done_at": None} for name, label in JOB_STEPS[kind]]
 
-class OutboxMessage(TenantModel):
-    """A job to hand to the broker, written in the same transaction as the change that causes it
-    and relayed afterwards: a broker outage delays the job but never loses it."""
 
-    job = models.ForeignKey(ProvisioningJob, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    published_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
-
-    class Meta(TenantModel.Meta):
-        ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["country", "published_at"], name="dep_outbox_pending_idx")]
+JOB_STEPS = {
+    ProvisioningJob.Kind.PROVISION: [("gates", "Check the gates again"), ("environment", "Create the environment"),
+                                     ("credential", "Issue the credential"), ("quota", "Apply quotas and conditions"),
+                                     ("activate", "Activate")],
+    ProvisioningJob.Kind.DECOMMISSION: [("revoke", "Revoke credentials"), ("remove", "Remove the environment")],
+}
 
 
 class Environment(TenantModel):

@@ -1,4 +1,4 @@
-"""Provisioning (DESIGN §7): the outbox relay, the job runner and the provisioner backends.
+"""Provisioning (DESIGN §7): the job runner, run by a worker once the outbox has relayed the job.
 
 A job runs step by step, each step in its own transaction that first claims the job row with
 SELECT … FOR UPDATE SKIP LOCKED inside the job's country; a step that is interrupted (worker
@@ -16,27 +16,16 @@ from django.conf import settings
 from django.utils import timezone
 
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country
 
 from . import gates as gates_module
+from . import services
 from .backends import BackendError, provisioner
 from .recertification import next_date
-from .models import Credential, CredentialReveal, DeploymentRequest, Environment, OutboxMessage, ProvisioningJob
+from .models import Credential, CredentialReveal, DeploymentRequest, Environment, ProvisioningJob
 
 log = logging.getLogger(__name__)
-
-STEPS = {
-    ProvisioningJob.Kind.PROVISION: [("gates", "Check the gates again"), ("environment", "Create the environment"),
-                                     ("credential", "Issue the credential"), ("quota", "Apply quotas and conditions"),
-                                     ("activate", "Activate")],
-    ProvisioningJob.Kind.DECOMMISSION: [("revoke", "Revoke credentials"), ("remove", "Remove the environment")],
-}
-
-
-def steps_for(kind: str) -> list[dict]:
-    return [{"name": name, "label": label, "done_at": None} for name, label in STEPS[kind]]
-
 
 def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -50,39 +39,6 @@ def credential_issue(*, environment: Environment, for_user_id: int) -> Credentia
     CredentialReveal.objects.create(country_id=environment.country_id, credential=credential, user_id=for_user_id,
                                     secret=secret)
     return credential
-
-
-# --- Outbox relay --------------------------------------------------------------------------------
-
-def outbox_relay(*, country_ids: list[int] | None = None, limit: int = 100) -> int:
-    """Hand pending outbox messages to the broker; a message the broker refuses stays pending for
-    the next run (beat, every few seconds). Returns how many were published."""
-    from . import tasks
-
-    ids = country_ids if country_ids is not None else list(Country.objects.values_list("pk", flat=True))
-    if not ids:
-        return 0
-    published = 0
-    with country_context(ids):
-        pending = list(OutboxMessage.objects.select_for_update(skip_locked=True)
-                       .filter(published_at__isnull=True).select_related("job")[:limit])
-        for message in pending:
-            try:
-                tasks.provisioning_run.apply_async(
-                    kwargs={"country_id": message.country_id, "job_id": message.job_id},
-                    retry=False)
-            except Exception as error:  # the broker is unreachable: keep the message, try again later
-                message.attempts += 1
-                message.last_error = type(error).__name__[:300]
-                message.save(update_fields=["attempts", "last_error"])
-                log.warning("Outbox: the broker refused job %s (%s); it stays pending", message.job_id,
-                            type(error).__name__)
-                break
-            message.published_at = timezone.now()
-            message.attempts += 1
-            message.save(update_fields=["published_at", "attempts"])
-            published += 1
-    return published
 
 
 # --- The job runner ------------------------------------------------------------------------------
@@ -139,8 +95,6 @@ def provisioning_run(*, country_id: int, job_id: int) -> str:
 
 def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:
     """Do one step inside the job's transaction; return a message if the job must stop."""
-    from . import services
-
     request = DeploymentRequest.objects.select_related("model", "organisation", "owner", "requested_by").get(
         pk=job.request_id)
     backend = provisioner()

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.isolation import country_context
-from tenants.ledger import event_record
-from tenants.models import Country, Membership, Notification
-from tenants.services import NotAllowed
+from tenants.record.ledger import event_record
+from tenants.models import Country, Membership
+from tenants.notifications.models import Notification
+from tenants.errors import NotAllowed
 
 from .models import Environment
 

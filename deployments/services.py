@@ -12,12 +12,14 @@ from django.utils import timezone
 from governance import selectors as governance_selectors
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.isolation import country_context
-from tenants.ledger import event_record
-from tenants.models import Country, Membership, Organisation, Sector
-from tenants.services import NotAllowed, ServiceError
+from tenants.record.ledger import event_record
+from tenants.models import Country, Membership, Organisation
+from engagements.models import Sector
+from tenants.jobs.outbox import outbox_enqueue
+from tenants.errors import NotAllowed, ServiceError
 
 from . import gates as gates_module
-from .models import AIModel, DeploymentDecision, DeploymentRequest, Environment, OutboxMessage, ProvisioningJob
+from .models import AIModel, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
 
 S = DeploymentRequest.State
 DRAFTERS = frozenset({Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER})
@@ -276,19 +278,9 @@ def job_enqueue(*, request: DeploymentRequest, kind: str) -> ProvisioningJob:
     """The job row and its outbox message, in the caller's transaction; the relay is kicked once
     the transaction commits, and beat relays anything a kick could not (broker down)."""
     key = f"{kind}:{request.country_id}:{request.pk}:{request.review_round}"
-    from .provisioning import steps_for
-
     job, created = ProvisioningJob.objects.get_or_create(
         key=key, defaults={"country_id": request.country_id, "kind": kind, "request": request,
-                           "steps": steps_for(kind)})
+                           "steps": ProvisioningJob.fresh_steps(kind)})
     if created:
-        OutboxMessage.objects.create(country_id=request.country_id, job=job)
-        country_id = request.country_id
-        transaction.on_commit(lambda: _kick(country_id))
+        outbox_enqueue(task="deployments.provisioning_run", country_id=request.country_id, job_id=job.pk)
     return job
-
-
-def _kick(country_id: int) -> None:
-    from . import tasks
-
-    tasks.outbox_kick(country_id=country_id)

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tenants.views import _base_context, _country
+from tenants.pages import base_context, request_country
 
 from . import environments, gates, selectors, services
 from .api import progress
@@ -38,9 +38,9 @@ def _environment(country, pk: int):
 
 @login_required
 def home(request: HttpRequest, code: str) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     return render(request, "deployments/home.html", {
-        **_base_context(request, country),
+        **base_context(request, country),
         "requests": list(selectors.request_list(country=country)[:200]),
         "environments": list(selectors.environment_list(country=country)[:200]),
         "can_request": request.access.role_in(country.pk) in DRAFTERS,
@@ -50,7 +50,7 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest, code: str) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     if request.access.role_in(country.pk) not in DRAFTERS:
         raise PermissionDenied("Only a country admin or officer can request a deployment.")
     form = RequestForm(request.POST if request.method == "POST" else None, country=country)
@@ -66,7 +66,7 @@ def request_new(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, "Draft saved. Check the gates, then submit it for review.")
                 return redirect("deployments:detail", code=country.code.lower(), pk=created.pk)
         status = 400
-    return render(request, "deployments/request_form.html", {**_base_context(request, country), "form": form},
+    return render(request, "deployments/request_form.html", {**base_context(request, country), "form": form},
                   status=status)
 
 
@@ -75,7 +75,7 @@ def _detail(request: HttpRequest, country, found, *, form=None, failed_action: s
     environment = getattr(found, "environment", None) if found.state in ("active", "suspended", "decommissioned") else None
     actions = services.actions_for(request=found, access=request.access)
     return render(request, "deployments/request_detail.html", {
-        **_base_context(request, country), "item": found,
+        **base_context(request, country), "item": found,
         "gates": gates.gates_check(country=country, request=found),
         "decisions": list(selectors.decision_list(request=found)),
         "actions": [(a, services.TRANSITIONS[a].label) for a in actions],
@@ -87,14 +87,14 @@ def _detail(request: HttpRequest, country, found, *, form=None, failed_action: s
 
 @login_required
 def request_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     return _detail(request, country, _request(country, pk))
 
 
 @login_required
 def request_progress(request: HttpRequest, code: str, pk: int) -> JsonResponse:
     """What the page's progress bar polls while a job runs."""
-    country = _country(request)
+    country = request_country(request)
     found = _request(country, pk)
     return JsonResponse({"state": found.state, "state_label": found.get_state_display(),
                          "provisioning": progress(selectors.job_latest(request=found))})
@@ -103,7 +103,7 @@ def request_progress(request: HttpRequest, code: str, pk: int) -> JsonResponse:
 @login_required
 @require_POST
 def request_action(request: HttpRequest, code: str, pk: int, action: str) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     found = _request(country, pk)
     action = action.replace("-", "_")
     if action not in services.PERSON_ACTIONS:
@@ -131,7 +131,7 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
 
 def _environment_page(request, country, environment, *, secret=None, usage_form=None, error="", status=200):
     return render(request, "deployments/environment_detail.html", {
-        **_base_context(request, country), "environment": environment, "secret": secret,
+        **base_context(request, country), "environment": environment, "secret": secret,
         "reveal_pending": secret is None and environments.reveal_pending(environment=environment, user=request.user),
         "can_write": request.access.can_write(country.pk), "usage_form": usage_form or UsageForm(),
         "error": error,
@@ -140,14 +140,14 @@ def _environment_page(request, country, environment, *, secret=None, usage_form=
 
 @login_required
 def environment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     return _environment_page(request, country, _environment(country, pk))
 
 
 @login_required
 @require_POST
 def environment_reveal(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     environment = _environment(country, pk)
     shown = environments.credential_reveal(environment=environment, user=request.user)
     if shown is None:
@@ -162,7 +162,7 @@ def environment_reveal(request: HttpRequest, code: str, pk: int) -> HttpResponse
 @login_required
 @require_POST
 def environment_rotate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     environment = _environment(country, pk)
     if not request.access.can_write(country.pk):
         raise PermissionDenied("Only a country admin or officer can rotate a credential.")
@@ -178,7 +178,7 @@ def environment_rotate(request: HttpRequest, code: str, pk: int) -> HttpResponse
 @login_required
 @require_POST
 def environment_usage(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     environment = _environment(country, pk)
     if not request.access.can_write(country.pk):
         raise PermissionDenied("Only a country admin or officer can report usage.")

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from tenants.api import CODE_PARAMETER, CountryAPIView, StrictSerializer, errors
+from tenants.rest import CODE_PARAMETER, CountryAPIView, StrictSerializer, errors
 from tenants.models import Membership
 
 from . import evidence, selectors, services

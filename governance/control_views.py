@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants import selectors as tenant_selectors
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 
 from . import evidence as evidence_service
 from . import selectors, services

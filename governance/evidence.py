@@ -13,9 +13,9 @@ from django.db import transaction
 
 from tenants.access import Access
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 
 from .models import EvidenceFile, Requirement, RequirementStatus
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country, Membership
 
 from .models import Acknowledgement, Incident

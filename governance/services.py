@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from tenants.access import Access
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country, Membership
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 
 from . import questionnaire
 from .models import (

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.models import Country
-from tenants.services import NotAllowed, ServiceError
-from tenants.views import ROLE_LABELS
+from tenants.errors import NotAllowed, ServiceError
+from tenants.pages import ROLE_LABELS
 
 from . import questionnaire, selectors, services
 from .forms import AssessmentAnswersForm, AssessmentStartForm, PolicyVersionForm

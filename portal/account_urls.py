@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from tenants import views as tenant_views
-from tenants.forms import LoginForm
+from tenants.identity.forms import LoginForm
 
 urlpatterns = [
     path(

@@ -5,8 +5,10 @@ from django.urls import Resolver404, path, re_path, resolve
 from drf_spectacular.views import SpectacularAPIView
 
 from tenants import api as tenants_api
-from tenants import ledger_api
-from tenants import engagement_api
+from tenants import rest
+from tenants.identity import api as identity_api
+from tenants.record import api as ledger_api
+from engagements import api as engagement_api
 from governance import api as governance_api
 from governance import control_api as governance_control_api
 from training import api as training_api
@@ -37,10 +39,10 @@ def api_not_found(request, *args, **kwargs):
 country = "countries/<str:code>/"
 
 urlpatterns = [
-    path("auth/token/", tenants_api.TokenIssueApi.as_view(), name="api-token"),
-    path("auth/token/revoke/", tenants_api.TokenRevokeApi.as_view(), name="api-token-revoke"),
+    path("auth/token/", identity_api.TokenIssueApi.as_view(), name="api-token"),
+    path("auth/token/revoke/", identity_api.TokenRevokeApi.as_view(), name="api-token-revoke"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", tenants_api.ApiDocsView.as_view(), name="api-docs"),
+    path("docs/", rest.ApiDocsView.as_view(), name="api-docs"),
     path("countries/", tenants_api.CountryListApi.as_view(), name="api-countries"),
     path(country, tenants_api.CountryDetailApi.as_view(), name="api-country"),
     path(country + "organisations/", tenants_api.OrganisationListApi.as_view(), name="api-organisations"),

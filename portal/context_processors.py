@@ -9,10 +9,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from tenants import selectors
+from tenants.record import selectors as record_selectors
 from tenants.access import ANONYMOUS
 from tenants.models import Country
-from tenants.views import ROLE_LABELS
+from tenants.pages import ROLE_LABELS
 
 SERVICE_NAME = "Sovereign AI Onboarding Portal"
 
@@ -89,10 +89,10 @@ def navigation(request) -> dict:
 
 def _unread_notifications(request, access):
     """The header's count of unread notifications: one query, made when the frame renders it."""
-    from tenants import inbox
+    from tenants.notifications.selectors import unread_count
 
     def load() -> int:
-        return 0 if connection.needs_rollback else inbox.unread_count(user=request.user, access=access)
+        return 0 if connection.needs_rollback else unread_count(user=request.user, access=access)
 
     return SimpleLazyObject(load)
 
@@ -115,7 +115,7 @@ def ledger_alerts(request) -> dict:
     def load() -> AlertBanner:
         if connection.needs_rollback:
             return AlertBanner([], False, access.is_platform_admin)
-        alerts = list(selectors.ledger_alerts_visible(access=access)[: ALERTS_SHOWN + 1])
+        alerts = list(record_selectors.ledger_alerts_visible(access=access)[: ALERTS_SHOWN + 1])
         for alert in alerts:
             alert.audit_code = alert.chain.lower() if len(alert.chain) == 2 else ""
         return AlertBanner(alerts[:ALERTS_SHOWN], len(alerts) > ALERTS_SHOWN, access.is_platform_admin)

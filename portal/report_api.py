@@ -10,17 +10,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from tenants.api import (
-    CODE_PARAMETER,
-    ID_PARAMETER,
-    ApiView,
-    CountryAPIView,
-    CursorPage,
-    StrictSerializer,
-    errors,
-    object_id,
-)
-from tenants.services import NotAllowed
+from tenants.rest import CODE_PARAMETER, ID_PARAMETER, ApiView, CountryAPIView, CursorPage, StrictSerializer, errors, object_id
+from tenants.errors import NotAllowed
 
 from .models import ComplianceReport
 from .reports import selectors, services, summary

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tenants.audit_views import audited_country
-from tenants.services import ServiceError
-from tenants.views import ROLE_LABELS
+from tenants.record.views import audited_country
+from tenants.errors import ServiceError
+from tenants.pages import ROLE_LABELS
 
 from .models import ComplianceReport
 from .reports import selectors, services, subscriptions

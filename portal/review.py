@@ -8,8 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from deployments import selectors as deployment_selectors
-from tenants import engagement_selectors, onboarding, selectors
-from tenants.models import Engagement
+from engagements import selectors as engagement_selectors
+from tenants import onboarding, selectors
+from engagements.models import Engagement
 
 STATE_FILTERS = [("", "Any"), ("submitted", "Submitted"), ("in_review", "In review"), ("amendment", "Change of terms")]
 QUEUE_LIMIT = 200

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_celery_beat",
     "tenants",
+    "engagements",
     "governance",
     "training",
     "deployments",
@@ -259,7 +260,7 @@ PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "tenants.authentication.BearerTokenAuthentication",
+        "tenants.identity.tokens.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -309,15 +310,15 @@ COMPLIANCE_REPORT_TTL_DAYS = env_int("COMPLIANCE_REPORT_TTL_DAYS", 30)
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
-    "ledger-checkpoints": {"task": "tenants.tasks.ledger_checkpoint_all", "schedule": 3600.0},
-    "ledger-verification": {"task": "tenants.tasks.ledger_verify_all", "schedule": crontab(hour=2, minute=30)},
-    "country-exports-expiry": {"task": "tenants.tasks.country_exports_expire", "schedule": crontab(hour=3, minute=0)},
+    "ledger-checkpoints": {"task": "tenants.record.tasks.ledger_checkpoint_all", "schedule": 3600.0},
+    "ledger-verification": {"task": "tenants.record.tasks.ledger_verify_all", "schedule": crontab(hour=2, minute=30)},
+    "country-exports-expiry": {"task": "tenants.keys.tasks.country_exports_expire", "schedule": crontab(hour=3, minute=0)},
     "compliance-reports-expiry": {"task": "portal.tasks.compliance_reports_expire", "schedule": crontab(hour=3, minute=20)},
     "compliance-report-subscriptions": {"task": "portal.tasks.compliance_subscriptions_run", "schedule": crontab(day_of_month=1, hour=4, minute=0)},
     "governance-reminders": {"task": "governance.tasks.reminders_send_all", "schedule": crontab(hour=7, minute=0)},
     "training-certificate-reminders": {"task": "training.tasks.certificate_reminders_all", "schedule": crontab(hour=6, minute=0)},
-    "engagement-activation": {"task": "tenants.engagement_tasks.engagement_activate_due", "schedule": crontab(hour=0, minute=15)},
-    "deployments-outbox-relay": {"task": "deployments.tasks.outbox_relay", "schedule": 10.0},
+    "engagement-activation": {"task": "engagements.tasks.engagement_activate_due", "schedule": crontab(hour=0, minute=15)},
+    "outbox-relay": {"task": "tenants.outbox_relay", "schedule": 10.0},
     "deployments-recertification": {"task": "deployments.tasks.recertification_reminders_all", "schedule": crontab(hour=6, minute=30)},
-    "engagement-review-reminders": {"task": "tenants.engagement_tasks.engagement_review_remind", "schedule": crontab(hour=8, minute=0)},
+    "engagement-review-reminders": {"task": "engagements.tasks.engagement_review_remind", "schedule": crontab(hour=8, minute=0)},
 }

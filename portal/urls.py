@@ -3,7 +3,8 @@ accounts, the API under /api/v1/, health checks, the published ledger key and th
 from django.contrib import admin
 from django.urls import include, path
 
-from tenants import audit_views, inbox
+from tenants.record import views as audit_views
+from tenants.notifications import views as notification_views
 from training import views as training_views
 
 from . import report_views, review, views
@@ -14,8 +15,8 @@ urlpatterns = [
     path(".well-known/ledger-key.pem", views.ledger_key_pem, name="ledger_key"),
     path("", views.home, name="home"),
     path("review/", review.review_queue, name="review"),
-    path("notifications/", inbox.notification_page, name="notifications"),
-    path("notifications/read/", inbox.notification_read_all, name="notifications_read"),
+    path("notifications/", notification_views.notification_page, name="notifications"),
+    path("notifications/read/", notification_views.notification_read_all, name="notifications_read"),
     path("audit/", views.audit_home, name="audit"),
     path("audit/<str:code>/", audit_views.audit_country, name="audit_country"),
     path("audit/<str:code>/export/", audit_views.audit_export, name="audit_export"),
@@ -26,7 +27,7 @@ urlpatterns = [
     path("accounts/", include("portal.account_urls")),
     path("c/<str:code>/training/", include("training.urls")),
     path("certificates/<str:code>/", training_views.certificate_check, name="certificate_check"),
-    path("c/<str:code>/engagement/", include("tenants.engagement_urls")),
+    path("c/<str:code>/engagement/", include("engagements.urls")),
     path("c/<str:code>/governance/", include("governance.urls")),
     path("c/<str:code>/deployments/", include("deployments.urls")),
     path("c/<str:code>/", include("tenants.urls")),

@@ -15,10 +15,14 @@ from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
 
-from tenants import selectors, signing
+from tenants import selectors
+from tenants.record import selectors as record_selectors
+from tenants.record import signing
 from tenants.access import AUDITORS_GROUP, PARTNER_MANAGERS_GROUP
-from tenants.models import Country, CountryEvent, Membership, Organisation
-from tenants.views import ROLE_LABELS, describe_events
+from tenants.models import Country, Membership, Organisation
+from tenants.record.models import CountryEvent
+from tenants.pages import ROLE_LABELS
+from tenants.record.events import describe_events
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
         organisations = _count_by_country(Organisation.objects.all(), ids)
         members = _count_by_country(Membership.objects.filter(status=Membership.Status.ACTIVE), ids)
         for country in member_countries:
-            events = list(selectors.event_list(country=country)[:LATEST_EVENTS_ON_DASHBOARD])
+            events = list(record_selectors.event_list(country=country)[:LATEST_EVENTS_ON_DASHBOARD])
             member_cards.append({
                 "country": country,
                 "code": country.code.lower(),

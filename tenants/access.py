@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from .models import Country, Membership
+from tenants.models import Country, Membership
 
 PARTNER_MANAGERS_GROUP = "Partner managers"
 AUDITORS_GROUP = "Auditors"

@@ -6,12 +6,10 @@ platform admin runs the programme, not the countries' data."""
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
-from . import audit
-from .access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
-from .models import ApiToken, Country, LedgerAlert, PlatformEvent, PlatformSettings
+from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
+from tenants.models import Country, PlatformSettings
 
 User = get_user_model()
 
@@ -65,7 +63,7 @@ class CountryAdmin(admin.ModelAdmin):
             for user in removed:
                 remove_perm(f"tenants.{codename}", user, country)
             if added or removed:
-                from .ledger import event_record
+                from tenants.record.ledger import event_record
 
                 event_record(country=country, action=f"assignment.{field}_changed", actor=request.user,
                              actor_role="platform", target=country,
@@ -83,29 +81,14 @@ class PlatformSettingsAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "user", "created_at", "expires_at", "last_used_at", "revoked_at"]
-    list_select_related = ["user"]
-    readonly_fields = ["user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
-    exclude = ["key_hash"]
-    actions = ["revoke"]
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description="Revoke the selected tokens")
-    def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"{count} token(s) revoked.")
 
 
 # --- People: deleting an account reaches into the countries it belonged to ----------------------
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin  # noqa: E402
 
-from .access import _memberships_of  # noqa: E402
-from .isolation import country_context  # noqa: E402
-from .ledger import event_record  # noqa: E402
+from tenants.access import _memberships_of  # noqa: E402
+from tenants.isolation import country_context  # noqa: E402
+from tenants.record.ledger import event_record  # noqa: E402
 
 
 def _countries_of(user_ids) -> set[int]:
@@ -131,7 +114,7 @@ class PortalUserAdmin(BaseUserAdmin):
             return super().response_action(request, queryset)
 
     def _record_removals(self, request, users) -> None:
-        from .models import Membership
+        from tenants.models import Membership
 
         for membership in Membership.objects.filter(user__in=users).select_related("country"):
             event_record(country=membership.country, action="member.account_deleted", actor=request.user,
@@ -150,64 +133,7 @@ admin.site.unregister(User)
 admin.site.register(User, PortalUserAdmin)
 
 
-class AlertStatusFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return [("open", "Unresolved"), ("resolved", "Resolved")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "open":
-            return queryset.filter(resolved_at__isnull=True)
-        if self.value() == "resolved":
-            return queryset.filter(resolved_at__isnull=False)
-        return queryset
 
 
-@admin.register(LedgerAlert)
-class LedgerAlertAdmin(admin.ModelAdmin):
-    """Breaks found by verification. They are facts: never edited or deleted, only resolved once
-    explained, which goes on the platform chain."""
-
-    list_display = ["chain", "problem", "found_at", "resolved_at", "resolved_by"]
-    list_filter = [AlertStatusFilter, "chain"]
-    list_select_related = ["resolved_by"]
-    readonly_fields = ["chain", "problem", "found_at", "resolved_at", "resolved_by"]
-    actions = ["mark_resolved"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.action(description="Mark the selected alerts resolved")
-    def mark_resolved(self, request, queryset):
-        count = audit.ledger_alerts_resolve(alerts=queryset, by=request.user)
-        self.message_user(request, f"{count} alert{'' if count == 1 else 's'} marked resolved.")
 
 
-@admin.register(PlatformEvent)
-class PlatformEventAdmin(admin.ModelAdmin):
-    """The platform chain (sign-ins, assignments, verification runs), to read only: the database
-    refuses any change to it anyway."""
-
-    list_display = ["sequence", "at", "action", "actor_label", "actor_role", "target_type", "target_id"]
-    search_fields = ["action", "actor_label"]
-    readonly_fields = ["sequence", "at", "actor", "actor_label", "actor_role", "action", "target_type", "target_id",
-                       "payload", "prev_hash", "hash"]
-    show_full_result_count = False
-    actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

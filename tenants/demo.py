@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from guardian.shortcuts import assign_perm
 
-from .access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
-from .isolation import country_context
-from .ledger import event_record
-from .models import Country, Membership, Organisation
+from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
+from tenants.isolation import country_context
+from tenants.record.ledger import event_record
+from tenants.models import Country, Membership, Organisation
 
 COUNTRIES = [
     # code, name, status, residency region, language

@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 
-from .access import access_for
-from .authentication import user_from_bearer
-from .isolation import country_context
-from .models import Country
+from tenants.access import access_for
+from tenants.identity.tokens import user_from_bearer
+from tenants.isolation import country_context
+from tenants.models import Country
 
 # A country's pages (/c/FR/), its audit pages (/audit/FR/; /audit/ alone names none) and its API.
 COUNTRY_IN_PATH = re.compile(r"^/(?:c|audit|api/v1/countries)/(?P<code>[A-Za-z]{2})(?:/|$)")

@@ -14,26 +14,19 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .access import Access
-from .isolation import country_context
-from .ledger import event_record
-from .models import Country, Invitation, Membership, Organisation, PlatformSettings
+from tenants.access import Access
+from tenants.isolation import country_context
+from tenants.record.ledger import event_record
+from tenants.models import Country, Invitation, Membership, Organisation, PlatformSettings
+from tenants.errors import NotAllowed, ServiceError
+from tenants.jobs.outbox import outbox_enqueue
 
 User = get_user_model()
 INVITATION_SALT = "portal.invitation"
 
 
-class ServiceError(Exception):
-    """A refusal a person can act on. `field` names the input at fault, when there is one."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
-class NotAllowed(ServiceError):
-    """The actor can see the object but their role does not allow this change."""
 
 
 def _require_country_admin(access: Access, country: Country) -> str:
@@ -130,11 +123,8 @@ def member_invite(
         event_record(country=country, action="member.invited" if invitation else "member.added", actor=by,
                      actor_role=actor_role, target=membership,
                      payload={"role": role, "organisation": organisation.pk})
-    if invitation is not None:
-        from . import tasks  # tasks import services; the import is deferred to break the cycle
-
-        invitation_id, country_id = invitation.pk, country.pk
-        transaction.on_commit(lambda: tasks.invitation_send.delay(invitation_id=invitation_id, country_id=country_id))
+        if invitation is not None:
+            outbox_enqueue(task="tenants.invitation_send", country_id=country.pk, invitation_id=invitation.pk)
     return membership
 
 

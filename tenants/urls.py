@@ -1,7 +1,8 @@
 """A country's pages, mounted under /c/<code>/ (so every view receives `code`)."""
 from django.urls import path
 
-from . import data_views, views
+from tenants.keys import views as data_views
+from tenants import views
 
 app_name = "tenants"
 

@@ -7,8 +7,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from tenants.api import CODE_PARAMETER, ID_PARAMETER, MAX_ID, ApiView, CountryAPIView, CursorPage, StrictSerializer
-from tenants.api import errors, object_id
+from tenants.rest import CODE_PARAMETER, ID_PARAMETER, MAX_ID, ApiView, CountryAPIView, CursorPage, StrictSerializer
+from tenants.rest import errors, object_id
 
 from . import selectors, services, sharing
 from .models import CountryRequirement, Enrolment, PlatformRequirement, Programme

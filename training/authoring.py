@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tenants.services import ServiceError
+from tenants.errors import ServiceError
 
 MAX_MODULES = 12
 MAX_QUESTIONS = 10

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.forms import ServiceErrorMixin
-from tenants.services import NotAllowed, ServiceError
-from tenants.views import _base_context, _country
+from tenants.errors import NotAllowed, ServiceError
+from tenants.pages import base_context, request_country
 
 from . import selectors, sharing
 from .authoring import content_parse, content_to_text
@@ -58,7 +58,7 @@ def _require_admin(request: HttpRequest, country) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def programme_new(request: HttpRequest, code: str) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     _require_admin(request, country)
     form = ProgrammeForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -77,14 +77,14 @@ def programme_new(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, f"{programme.title} is ready for enrolments.")
                 return redirect(_url("programme", country, pk=programme.pk))
         status = 400
-    return render(request, "training/programme_form.html", {**_base_context(request, country), "form": form},
+    return render(request, "training/programme_form.html", {**base_context(request, country), "form": form},
                   status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def programme_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     programme = _programme(request, country, pk)
     version = programme.versions.order_by("-number").first()
     form, status = None, 200
@@ -108,7 +108,7 @@ def programme_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         status = 400
     modules = [{**m, "html": render_markdown(m["body"])} for m in version.modules]
     return render(request, "training/programme_detail.html", {
-        **_base_context(request, country), "programme": programme, "version": version, "modules": modules,
+        **base_context(request, country), "programme": programme, "version": version, "modules": modules,
         "form": form,
     }, status=status)
 
@@ -116,7 +116,7 @@ def programme_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def programme_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     programme = _programme(request, country, pk)
     share = request.POST.get("share") == "1"
     try:
@@ -136,16 +136,16 @@ def programme_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 def shared_list(request: HttpRequest, code: str) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     return render(request, "training/shared_list.html", {
-        **_base_context(request, country), "shared": selectors.shared_programme_list(country=country),
+        **base_context(request, country), "shared": selectors.shared_programme_list(country=country),
     })
 
 
 @login_required
 @require_POST
 def shared_adopt(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     shared = selectors.shared_programme_list(country=country).filter(pk=pk).first()
     if shared is None:
         raise Http404("No such shared programme.")

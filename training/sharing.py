@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from tenants.access import Access
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 
 from .authoring import content_validate
 from .models import CountryProgramme, CountryProgrammeVersion, SharedProgramme

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.access import PARTNER_MANAGER
 from tenants.models import Country, Membership
-from tenants.services import NotAllowed, ServiceError
-from tenants.views import _base_context, _country
+from tenants.errors import NotAllowed, ServiceError
+from tenants.pages import base_context, request_country
 
 from . import selectors, services
 from .forms import QuizForm, RequirementForm, RoleEnrolForm, RosterForm
@@ -36,11 +36,11 @@ def _enrolment(request: HttpRequest, country: Country, pk: int):
 
 @login_required
 def home(request: HttpRequest, code: str) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     enrolments = list(selectors.enrolment_list_visible(country=country, access=request.access)[:200])
     own = {e.course.slug for e in enrolments if e.user_id == request.user.pk}
     return render(request, "training/home.html", {
-        **_base_context(request, country),
+        **base_context(request, country),
         "programmes": selectors.programme_list(),
         "country_programmes": selectors.country_programme_list(country=country),
         "enrolments": enrolments,
@@ -54,7 +54,7 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def enrol_self(request: HttpRequest, code: str, slug: str) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     programme = selectors.programme_get(slug=slug, country=country)
     if programme is None:
         raise Http404("No such programme.")
@@ -72,13 +72,13 @@ def enrol_self(request: HttpRequest, code: str, slug: str) -> HttpResponse:
 
 @login_required
 def enrolment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     enrolment = _enrolment(request, country, pk)
     done = set(enrolment.progress.values_list("module", flat=True))
     modules = [{"index": i, "title": m["title"], "done": i in done} for i, m in enumerate(enrolment.pinned.modules)]
     certificate = getattr(enrolment, "certificate", None) if enrolment.status == "completed" else None
     return render(request, "training/enrolment.html", {
-        **_base_context(request, country), "enrolment": enrolment, "modules": modules, "certificate": certificate,
+        **base_context(request, country), "enrolment": enrolment, "modules": modules, "certificate": certificate,
         "is_own": enrolment.user_id == request.user.pk,
     })
 
@@ -86,7 +86,7 @@ def enrolment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     enrolment = _enrolment(request, country, pk)
     modules = enrolment.pinned.modules
     if not 0 <= index < len(modules):
@@ -115,7 +115,7 @@ def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse
         else:
             status = 400
     return render(request, "training/module.html", {
-        **_base_context(request, country), "enrolment": enrolment, "module": content, "index": index,
+        **base_context(request, country), "enrolment": enrolment, "module": content, "index": index,
         "body": render_markdown(content["body"]), "form": form, "attempt": attempt, "is_own": is_own,
         "pass_mark": enrolment.pinned.pass_mark,
     }, status=status)
@@ -123,12 +123,12 @@ def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse
 
 @login_required
 def certificate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     found = selectors.certificate_get_visible(country=country, access=request.access, pk=pk)
     if found is None:
         raise Http404("No such certificate among those you can see.")
     response = render(request, "training/certificate.html", {
-        **_base_context(request, country), "certificate": found,
+        **base_context(request, country), "certificate": found,
         "verify_url": request.build_absolute_uri(reverse("certificate_check", kwargs={"code": found.code})),
     })
     if request.GET.get("download"):
@@ -140,7 +140,7 @@ def certificate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, code: str) -> HttpResponse:
     """Enrol by role and import rosters (country admins)."""
-    country = _country(request)
+    country = request_country(request)
     if not request.access.is_country_admin(country.pk):
         raise PermissionDenied("Only a country admin of this country can enrol people.")
     programmes = [*selectors.programme_list(), *selectors.country_programme_list(country=country)]
@@ -172,7 +172,7 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
     if action:
         status = 400
     return render(request, "training/manage.html", {
-        **_base_context(request, country), "role_form": role_form, "roster_form": roster_form,
+        **base_context(request, country), "role_form": role_form, "roster_form": roster_form,
         "roster_errors": roster_errors, "role_options": [(v, l, "") for v, l in Membership.Role.choices],
     }, status=status)
 
@@ -183,11 +183,11 @@ def _can_see_cohort(request: HttpRequest, country: Country) -> bool:
 
 @login_required
 def cohort(request: HttpRequest, code: str) -> HttpResponse:
-    country = _country(request)
+    country = request_country(request)
     if not _can_see_cohort(request, country):
         raise PermissionDenied("The cohort view is for country admins and partner managers.")
     return render(request, "training/cohort.html", {
-        **_base_context(request, country),
+        **base_context(request, country),
         "rows": selectors.cohort_summary(country=country),
         "overdue": list(selectors.overdue_enrolments(country=country)[:100]),
         "expiring": list(selectors.expiring_certificates(country=country)[:100]),
@@ -205,7 +205,7 @@ def certificate_check(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def requirements(request: HttpRequest, code: str) -> HttpResponse:
     """What each role must hold: the platform's (read-only here) and the country's own."""
-    country = _country(request)
+    country = request_country(request)
     is_admin = request.access.is_country_admin(country.pk)
     form = RequirementForm(request.POST if request.method == "POST" else None, programmes=selectors.programme_list())
     status = 200
@@ -235,7 +235,7 @@ def requirements(request: HttpRequest, code: str) -> HttpResponse:
             form.add_service_error(error)
         status = 400
     return render(request, "training/requirements.html", {
-        **_base_context(request, country), "form": form,
+        **base_context(request, country), "form": form,
         "platform_requirements": selectors.platform_requirement_list(),
         "country_requirements": selectors.country_requirement_list(country=country),
         "role_options": [(v, l, "") for v, l in Membership.Role.choices],

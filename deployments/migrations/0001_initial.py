@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import tenants.fields
+import tenants.keys.fields
 from tenants.db import enable_row_level_security, same_country_foreign_key
 
 
@@ -190,7 +190,7 @@ class Migration(migrations.Migration):
             name='CredentialReveal',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('secret', tenants.fields.EncryptedTextField(blank=True, default='', verbose_name='secret')),
+                ('secret', tenants.keys.fields.EncryptedTextField(blank=True, default='', verbose_name='secret')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
                 ('credential', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='reveal', to='deployments.credential')),

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tenants.fields
+import tenants.keys.fields
 from django.conf import settings
 from django.db import migrations, models
 
@@ -81,8 +81,8 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=200)),
                 ('deployment_reference', models.CharField(blank=True, max_length=100)),
                 ('severity', models.CharField(choices=[('serious', 'Serious'), ('major', 'Major'), ('minor', 'Minor')], max_length=10)),
-                ('description', tenants.fields.EncryptedTextField(blank=True, default='')),
-                ('steps_taken', tenants.fields.EncryptedTextField(blank=True, default='', verbose_name='steps taken')),
+                ('description', tenants.keys.fields.EncryptedTextField(blank=True, default='')),
+                ('steps_taken', tenants.keys.fields.EncryptedTextField(blank=True, default='', verbose_name='steps taken')),
                 ('people_affected', models.PositiveIntegerField(default=0)),
                 ('status', models.CharField(choices=[('open', 'Open'), ('investigating', 'Investigating'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='open', max_length=14)),
                 ('detected_at', models.DateTimeField(default=django.utils.timezone.now)),

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from tenants.fields import EncryptedTextField
+from tenants.keys.fields import EncryptedTextField
 from tenants.models import SealedTenantModel, TenantModel
 
 from .assessments import ImpactAssessment

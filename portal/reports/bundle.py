@@ -15,11 +15,12 @@ from typing import BinaryIO
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from tenants import signing
-from tenants.exports import VERIFY_SCRIPT as LEDGER_VERIFY_SCRIPT
-from tenants.exports import ledger_export_write
+from tenants.record import signing
+from tenants.record.exports import VERIFY_SCRIPT as LEDGER_VERIFY_SCRIPT
+from tenants.record.exports import ledger_export_write
 from tenants.isolation import country_context
-from tenants.models import Country, CountryEvent
+from tenants.models import Country
+from tenants.record.models import CountryEvent
 
 from . import pdf, writers
 from .ledger_csv import ledger_events_csv_write

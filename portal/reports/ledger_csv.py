@@ -13,7 +13,8 @@ from defusedcsv import csv
 from django.db import connection
 
 from tenants.isolation import country_context
-from tenants.models import Country, CountryEvent
+from tenants.models import Country
+from tenants.record.models import CountryEvent
 
 from .sections import Period
 

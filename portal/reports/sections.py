@@ -23,15 +23,9 @@ from governance.models import (
     RequirementStatus,
 )
 from tenants.isolation import country_context
-from tenants.models import (
-    Country,
-    CountryCheckpoint,
-    CountryEvent,
-    Engagement,
-    EngagementTerms,
-    EngagementTransition,
-    Membership,
-)
+from tenants.models import Country, Membership
+from tenants.record.models import CountryCheckpoint, CountryEvent
+from engagements.models import Engagement, EngagementTerms, EngagementTransition
 from training.models import Enrolment
 
 

@@ -13,13 +13,14 @@ from django.utils import timezone
 
 from tenants.access import AUDITOR, PARTNER_MANAGER, Access
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 
 from ..models import ComplianceReport
 from .bundle import bundle_write
 from .sections import Period
+from tenants.jobs.outbox import outbox_enqueue
 
 # The longest period one report may cover: a bigger one belongs in several reports.
 MAX_PERIOD_DAYS = 5 * 366
@@ -74,10 +75,7 @@ def report_request(*, country: Country, access: Access, by, kind: str = Complian
                                                  period_end=period.end, requested_by=by, requested_role=role)
         event_record(country=country, action="report.requested", actor=by, actor_role=role, target=report,
                      payload={"kind": kind, "from": period.start.isoformat(), "to": period.end.isoformat()})
-    from .. import tasks  # deferred: the tasks module imports this one
-
-    report_id, country_id = report.pk, country.pk
-    transaction.on_commit(lambda: tasks.compliance_report_build.delay(report_id=report_id, country_id=country_id))
+        outbox_enqueue(task="portal.compliance_report_build", country_id=country.pk, report_id=report.pk)
     return report
 
 

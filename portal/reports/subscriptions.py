@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from tenants.access import Access, access_for
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 
 from ..models import ComplianceReport, ReportSubscription
 from .services import report_request, report_role

@@ -9,7 +9,8 @@ from django.utils import timezone
 from governance.models import ImpactAssessment, Incident, PolicyVersion
 from tenants.access import Access
 from tenants.isolation import country_context
-from tenants.models import Country, CountryEvent
+from tenants.models import Country
+from tenants.record.models import CountryEvent
 
 from .sections import Period
 

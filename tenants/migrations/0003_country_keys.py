@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tenants.fields
+import tenants.keys.fields
 from django.db import migrations, models
 
 from tenants.db import enable_row_level_security
@@ -18,12 +18,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='membership',
             name='contact_email',
-            field=tenants.fields.EncryptedTextField(blank=True, default='', help_text='Where colleagues reach this person, if not the sign-in address.', verbose_name='contact email'),
+            field=tenants.keys.fields.EncryptedTextField(blank=True, default='', help_text='Where colleagues reach this person, if not the sign-in address.', verbose_name='contact email'),
         ),
         migrations.AddField(
             model_name='membership',
             name='phone',
-            field=tenants.fields.EncryptedTextField(blank=True, default='', verbose_name='work phone'),
+            field=tenants.keys.fields.EncryptedTextField(blank=True, default='', verbose_name='work phone'),
         ),
         migrations.CreateModel(
             name='CountryKey',

@@ -4,7 +4,7 @@ engagement's country by composite keys), in-app notifications, and the dual-appr
 
 import django.db.models.deletion
 import django.utils.timezone
-import tenants.fields
+import tenants.keys.fields
 from tenants.db import enable_row_level_security, same_country_foreign_key
 from django.conf import settings
 from django.db import migrations, models
@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
                 ('start_date', models.DateField()),
                 ('end_date', models.DateField(blank=True, null=True)),
                 ('economic_model', models.CharField(choices=[('fixed', 'Fixed fee'), ('usage_based', 'Usage-based'), ('grant', 'Grant or sponsored')], max_length=12)),
-                ('conditions', tenants.fields.EncryptedTextField(blank=True, default='', verbose_name='conditions')),
+                ('conditions', tenants.keys.fields.EncryptedTextField(blank=True, default='', verbose_name='conditions')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -1,7 +1,7 @@
 """The portal's ledger-signing public key, for the admin's index page."""
 from django import template
 
-from tenants import signing
+from tenants.record import signing
 
 register = template.Library()
 

@@ -23,7 +23,7 @@ def ready_demo(demo):
     """FR as seed_demo leaves it: an active engagement, policies acknowledged, assessments done."""
     from deployments import demo as deployments_demo
     from governance import demo as governance_demo
-    from tenants import engagement_demo
+    from engagements import demo as engagement_demo
 
     engagement_demo.seed(countries=demo, say=lambda _: None)
     governance_demo.seed(countries=demo, say=lambda _: None)

@@ -13,7 +13,7 @@ from deployments.models import AIModel
 from governance import services as governance_services
 from tenants.access import access_for
 from tenants.isolation import country_context
-from tenants.models import Engagement, EngagementTerms
+from engagements.models import Engagement, EngagementTerms
 from tests.governance.helpers import HIGH, LOW, completed_assessment, published_policy
 
 

@@ -5,7 +5,7 @@ from deployments import demo
 from deployments.models import AIModel, DeploymentRequest, Environment
 from governance import demo as governance_demo
 from tenants import demo as tenants_demo
-from tenants import engagement_demo
+from engagements import demo as engagement_demo
 from tenants.isolation import country_context
 
 pytestmark = pytest.mark.django_db

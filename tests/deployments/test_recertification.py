@@ -10,7 +10,7 @@ from django.utils import timezone
 from deployments import recertification, services
 from deployments.models import Environment
 from tenants.isolation import country_context
-from tenants.models import Notification
+from tenants.notifications.models import Notification
 from tests.deployments.conftest import act
 from tests.deployments.test_views import active
 

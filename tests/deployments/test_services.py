@@ -12,12 +12,13 @@ from deployments.models import (
     CredentialReveal,
     DeploymentRequest,
     Environment,
-    OutboxMessage,
     ProvisioningJob,
 )
 from governance.models import ImpactAssessment
 from tenants.isolation import country_context
-from tenants.models import CountryEvent, Engagement
+from tenants.jobs.models import OutboxMessage
+from tenants.record.models import CountryEvent
+from engagements.models import Engagement
 from tests.deployments.conftest import act, draft, fields, make_model
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,9 @@ def test_the_happy_path_from_draft_to_active(cast, ready):
     assert item.state == S.APPROVED
     with country_context(cast.fr):
         job = ProvisioningJob.objects.get()
-        assert OutboxMessage.objects.filter(job=job, published_at__isnull=True).count() == 1
+        pending = OutboxMessage.objects.filter(published_at__isnull=True)
+        assert [(m.task, m.kwargs) for m in pending] == [
+            ("deployments.provisioning_run", {"country_id": cast.fr.pk, "job_id": job.pk})]
     assert run_jobs(cast) == ["done"]
     with country_context(cast.fr):
         item.refresh_from_db()

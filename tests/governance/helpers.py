@@ -5,7 +5,7 @@ from governance import services
 from governance.models import PolicyTemplate
 from tenants.access import access_for
 from tenants.isolation import country_context
-from tenants.models import CountryEvent
+from tenants.record.models import CountryEvent
 
 LOW = {"purpose": "internal_productivity", "people": "staff", "autonomy": "suggestion", "data": "none",
        "reversibility": "easy", "scale": "pilot", "interaction": "none", "mitigations": ["logging"]}

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from governance import services
 from governance.models import ImpactAssessment, Incident
-from tenants.authentication import api_token_issue
+from tenants.identity.tokens import api_token_issue
 from tenants.isolation import country_context
 
 from .helpers import LOW, act, completed_assessment, published_policy

@@ -9,7 +9,7 @@ from governance import selectors, services
 from governance.models import ImpactAssessment
 from governance.onboarding import assessment_status
 from tenants.isolation import country_context
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 
 from .helpers import HIGH, LOW, act, actions, completed_assessment
 

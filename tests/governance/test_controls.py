@@ -13,7 +13,7 @@ from governance import evidence, selectors, services
 from governance.models import EvidenceFile, Framework, Requirement, RequirementStatus
 from tenants.isolation import country_context
 from tenants.models import Membership
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 
 from .helpers import act, actions
 

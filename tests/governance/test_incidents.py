@@ -11,7 +11,7 @@ from django.utils import timezone
 from governance import reminders, services
 from governance.models import Incident
 from tenants.isolation import country_context
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 
 from .helpers import act, actions, completed_assessment
 

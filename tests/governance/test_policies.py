@@ -13,7 +13,7 @@ from governance.models import Acknowledgement, CountryPolicy, PolicyTemplate, Po
 from governance.onboarding import policies_status
 from governance.views import diff_rows
 from tenants.isolation import country_context
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 
 from .helpers import act, actions, published_policy
 

@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tenants import signing
-from tenants.ledger import platform_event_record
-from tenants.models import CountryCheckpoint, CountryEvent, LedgerAlert, PlatformEvent
+from tenants.record import signing
+from tenants.record.ledger import platform_event_record
+from tenants.record.models import CountryCheckpoint, CountryEvent, LedgerAlert, PlatformEvent
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -13,7 +13,7 @@ from guardian.shortcuts import assign_perm
 
 from tenants.access import AUDITOR_PERMISSION, PARTNER_PERMISSION
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country, Membership
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from django.utils import timezone
 from portal.models import ComplianceReport
 from portal.reports import services
 from tenants.isolation import country_context
-from tenants.ledger import event_record
-from tenants.models import CountryEvent
+from tenants.record.ledger import event_record
+from tenants.record.models import CountryEvent
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/countries/{code}/compliance-reports/"

@@ -18,7 +18,7 @@ from governance.models import Acknowledgement, CountryPolicy, ImpactAssessment, 
 from portal.reports.bundle import bundle_write
 from portal.reports.sections import Period
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()

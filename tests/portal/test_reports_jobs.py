@@ -16,8 +16,8 @@ from portal.models import ComplianceReport
 from portal.reports import services
 from tenants.access import access_for
 from tenants.isolation import country_context
-from tenants.ledger import event_record
-from tenants.models import CountryEvent
+from tenants.record.ledger import event_record
+from tenants.record.models import CountryEvent
 from tests.conftest import wait_for
 from tests.tenants.test_worker import Published
 
@@ -35,7 +35,7 @@ def test_a_committed_request_is_built_by_the_worker(cast, celery_worker_process)
             assert published.messages == []
         assert len(published.messages) == 1
     message = published.messages[0]
-    assert message["task"] == "portal.tasks.compliance_report_build"
+    assert message["task"] == "portal.compliance_report_build"
     assert message["body"][1] == {"report_id": report.pk, "country_id": cast.fr.pk}  # ids only
 
     def built():

@@ -11,7 +11,7 @@ from portal.models import ComplianceReport, ReportSubscription
 from portal.reports.subscriptions import previous_month, subscriptions_run
 from tenants.access import AUDITOR_PERMISSION
 from tenants.isolation import country_context
-from tenants.models import CountryEvent
+from tenants.record.models import CountryEvent
 
 pytestmark = pytest.mark.django_db
 URL = "/audit/fr/reports/subscription/"

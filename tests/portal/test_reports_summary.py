@@ -12,7 +12,7 @@ from guardian.shortcuts import assign_perm
 from governance.models import ImpactAssessment, Incident
 from tenants.access import AUDITOR_PERMISSION
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.tenants.test_engagement_api import _assigned_countries, _engagement_of
-from tests.tenants.test_engagement_services import act, engagement_in, ke_partner
+from tests.engagements.test_api import _assigned_countries, _engagement_of
+from tests.engagements.test_services import act, engagement_in, ke_partner
 
 pytestmark = pytest.mark.django_db
 

@@ -8,16 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from guardian.shortcuts import assign_perm, remove_perm
 
-from tenants.access import (
-    ANONYMOUS,
-    AUDITOR,
-    AUDITOR_PERMISSION,
-    AUDITORS_GROUP,
-    PARTNER_MANAGER,
-    PARTNER_MANAGERS_GROUP,
-    PARTNER_PERMISSION,
-    access_for,
-)
+from tenants.access import ANONYMOUS, AUDITOR, AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGER, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION, access_for
 from tenants.isolation import country_context, current_scope
 from tenants.models import Country, Membership
 

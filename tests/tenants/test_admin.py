@@ -4,7 +4,8 @@ from django.contrib.auth import get_user_model
 
 from tenants.access import access_for
 from tenants.isolation import country_context
-from tenants.models import CountryEvent, Membership
+from tenants.record.models import CountryEvent
+from tenants.models import Membership
 
 User = get_user_model()
 

@@ -10,10 +10,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tenants.authentication import api_token_issue
+from tenants.identity.tokens import api_token_issue
 from tenants.isolation import country_context
-from tenants.ledger import GENESIS_HASH, event_record
-from tenants.models import CountryEvent, Invitation, Membership, Organisation, PlatformSettings
+from tenants.record.ledger import GENESIS_HASH, event_record
+from tenants.record.models import CountryEvent
+from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 
 User = get_user_model()
 API = "/api/v1"

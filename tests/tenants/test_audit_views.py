@@ -18,11 +18,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from tenants import audit, signing
+from tenants.record import services as audit, signing
 from tenants.access import AUDITOR_PERMISSION
 from tenants.isolation import country_context
-from tenants.ledger import event_record
-from tenants.models import CountryCheckpoint, CountryEvent, LedgerAlert, Membership
+from tenants.record.ledger import event_record
+from tenants.record.models import CountryCheckpoint, CountryEvent, LedgerAlert
+from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
 

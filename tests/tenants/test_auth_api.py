@@ -16,7 +16,8 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from tenants.isolation import country_context
-from tenants.models import ApiToken, Organisation
+from tenants.identity.models import ApiToken
+from tenants.models import Organisation
 
 TOKEN_URL = "/api/v1/auth/token/"
 REVOKE_URL = "/api/v1/auth/token/revoke/"
@@ -250,7 +251,7 @@ def test_token_requests_are_throttled(api, cast, monkeypatch):
 
 
 def test_issuing_a_token_and_failing_to_are_on_the_platform_record(cast, api):
-    from tenants.models import PlatformEvent
+    from tenants.record.models import PlatformEvent
 
     before = PlatformEvent.objects.count()
     assert api.post("/api/v1/auth/token/", {"username": "owner", "password": "wrong-password"},

@@ -16,10 +16,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tenants.exit import country_export_build, country_export_request
+from tenants.keys.exit import country_export_build, country_export_request
 from tenants.isolation import country_context
-from tenants.models import CountryEvent, CountryExport, CountryKey, KeyRotation, Membership
-from tenants.sovereignty import country_key_rotate, country_keys_destroy, key_rotation_sweep
+from tenants.record.models import CountryEvent
+from tenants.keys.models import CountryExport, CountryKey, KeyRotation
+from tenants.models import Membership
+from tenants.keys.rotation import country_key_rotate, country_keys_destroy, key_rotation_sweep
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,13 @@ import zipfile
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from tenants.exit import ExitRefused, country_data_export_write, country_exit, country_export_build, export_path
-from tenants.exports import ExportRefused
-from tenants.fields import Unreadable
+from tenants.keys.exit import ExitRefused, country_data_export_write, country_exit, country_export_build, export_path
+from tenants.record.exports import ExportRefused
+from tenants.keys.fields import Unreadable
 from tenants.isolation import country_context
-from tenants.models import Country, CountryEvent, CountryExport, Membership, Organisation
+from tenants.models import Country, Membership, Organisation
+from tenants.record.models import CountryEvent
+from tenants.keys.models import CountryExport
 
 
 @pytest.fixture
@@ -80,7 +82,7 @@ def test_export_build_job_and_exit_shred_the_keys(cast, fr_with_contacts):
         actions = list(CountryEvent.objects.order_by("sequence").values_list("action", flat=True))
         assert actions[-2:] == ["country.exited", "key.destroyed"]
     assert Country.objects.get(pk=cast.fr.pk).status == "exited"
-    from tenants.exit import country_export_request
+    from tenants.keys.exit import country_export_request
 
     with pytest.raises(ExportRefused, match="keys were destroyed"):
         country_export_request(country=cast.fr)
@@ -100,7 +102,7 @@ def test_expired_export_files_are_deleted_and_the_row_says_so(cast, fr_with_cont
 
     from django.utils import timezone
 
-    from tenants.exit import country_exports_expire
+    from tenants.keys.exit import country_exports_expire
 
     with country_context(cast.fr):
         export = CountryExport.objects.create(country=cast.fr)

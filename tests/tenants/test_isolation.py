@@ -16,8 +16,9 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from tenants.isolation import NoCountryContext, TenantManager, country_context, current_scope
-from tenants.ledger import event_record
-from tenants.models import Country, CountryEvent, Invitation, Membership, Organisation, TenantModel
+from tenants.record.ledger import event_record
+from tenants.models import Country, Invitation, Membership, Organisation, TenantModel
+from tenants.record.models import CountryEvent
 
 TENANT_MODELS = [Organisation, Membership, Invitation, CountryEvent]
 

@@ -5,11 +5,13 @@ import secrets
 import pytest
 from django.db import connection
 
-from tenants import keys
-from tenants.fields import Unreadable
+from tenants.keys import envelope as keys
+from tenants.keys.fields import Unreadable
 from tenants.isolation import country_context
-from tenants.models import Country, CountryEvent, CountryKey, KeyRotation, Membership, Organisation
-from tenants.sovereignty import country_key_rotate, country_keys_destroy, country_keys_rewrap, key_rotation_sweep
+from tenants.models import Country, Membership, Organisation
+from tenants.record.models import CountryEvent
+from tenants.keys.models import CountryKey, KeyRotation
+from tenants.keys.rotation import country_key_rotate, country_keys_destroy, country_keys_rewrap, key_rotation_sweep
 
 
 def stored(membership: Membership, column: str) -> str:
@@ -134,7 +136,7 @@ def test_rotation_leaves_every_value_readable_under_the_new_key(cast, sealed):
 
 
 def test_rotation_sweep_resumes_where_it_stopped(cast, sealed, monkeypatch):
-    from tenants import sovereignty
+    from tenants.keys import rotation as sovereignty
 
     with country_context(cast.fr):
         for n in range(5):
@@ -211,7 +213,7 @@ def test_crypto_shredding_makes_only_that_country_unreadable(cast, sealed):
 def test_generate_keys_creates_files_once_and_they_load(tmp_path, monkeypatch):
     from django.core.management import call_command
 
-    from tenants import signing
+    from tenants.record import signing
 
     call_command("generate_keys", dir=str(tmp_path))
     master, pem = (tmp_path / "master.key").read_bytes(), (tmp_path / "ledger-signing.pem").read_bytes()

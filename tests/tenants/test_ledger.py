@@ -18,8 +18,9 @@ from django.db import DatabaseError, connection, transaction
 
 from tenants.db import APPEND_ONLY_TABLES
 from tenants.isolation import country_context
-from tenants.ledger import GENESIS_HASH, MAX_PAYLOAD_BYTES, PayloadRefused, chain_verify, event_record
-from tenants.models import Country, CountryEvent
+from tenants.record.ledger import GENESIS_HASH, MAX_PAYLOAD_BYTES, PayloadRefused, chain_verify, event_record
+from tenants.models import Country
+from tenants.record.models import CountryEvent
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 

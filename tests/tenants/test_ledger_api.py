@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 
 from tenants.isolation import country_context
-from tenants.ledger import checkpoint_create, event_record
-from tenants.models import CountryEvent
+from tenants.record.ledger import checkpoint_create, event_record
+from tenants.record.models import CountryEvent
 
 BASE = "/api/v1/countries/{code}/audit-events/"
 

@@ -12,9 +12,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives import serialization
 
-from tenants.exports import ExportRefused, ledger_export_write
-from tenants.ledger import event_record
-from tenants.offline import verify_ledger
+from tenants.record.exports import ExportRefused, ledger_export_write
+from tenants.record.ledger import event_record
+from tenants.record.offline import verify_ledger
 
 SCRIPT = verify_ledger.__file__
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tenants.db import runtime_role_name
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Invitation, Membership
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row-level security is PostgreSQL's")

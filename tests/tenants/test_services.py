@@ -15,8 +15,9 @@ from django.utils import timezone
 from tenants import services
 from tenants.access import access_for
 from tenants.isolation import country_context
-from tenants.models import CountryEvent, Invitation, Membership, Organisation, PlatformSettings
-from tenants.services import NotAllowed, ServiceError
+from tenants.record.models import CountryEvent
+from tenants.models import Invitation, Membership, Organisation, PlatformSettings
+from tenants.errors import NotAllowed, ServiceError
 
 User = get_user_model()
 NOT_ADMINS = ["member", "viewer", "partner", "auditor", "outsider"]

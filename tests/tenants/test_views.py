@@ -16,8 +16,9 @@ from django.utils import timezone
 from tenants import services
 from tenants.access import access_for
 from tenants.isolation import country_context
-from tenants.ledger import event_record
-from tenants.models import CountryEvent, Invitation, Membership, Organisation, PlatformSettings
+from tenants.record.ledger import event_record
+from tenants.record.models import CountryEvent
+from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -80,7 +80,7 @@ def test_a_committed_invitation_is_sent_by_the_worker(cast, celery_worker_proces
     assert wait_for(lambda: sent_at(invitation.pk, cast.fr), timeout=30) >= invitation.created_at
 
     message = published.messages[0]
-    assert message["task"] == "tenants.tasks.invitation_send"
+    assert message["task"] == "tenants.invitation_send"
     assert message["routing_key"] == settings.CELERY_TASK_DEFAULT_QUEUE
     args, kwargs, _ = message["body"]
     assert args == [] or args == ()

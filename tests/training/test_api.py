@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tenants.authentication import api_token_issue
+from tenants.identity.tokens import api_token_issue
 from tenants.isolation import country_context
 from training.models import Enrolment, QuizAttempt
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from tenants.access import access_for
 from tenants.isolation import country_context
-from tenants.models import CountryEvent
+from tenants.record.models import CountryEvent
 from tenants import onboarding
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 from training import catalogue as catalogue_text
 from training import selectors, services
 from training.models import Certificate, Enrolment, ModuleProgress, ProgrammeVersion, QuizAttempt

@@ -6,7 +6,7 @@ import pytest
 
 from tenants.access import access_for
 from tenants.isolation import country_context
-from tenants.services import NotAllowed, ServiceError
+from tenants.errors import NotAllowed, ServiceError
 from training import selectors, services, sharing
 from training.authoring import content_parse, content_to_text
 from training.models import CountryProgramme, Enrolment, SharedProgramme

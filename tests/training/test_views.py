@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tenants.isolation import country_context
-from tenants.models import CountryEvent, Membership
+from tenants.record.models import CountryEvent
+from tenants.models import Membership
 from training.models import Enrolment, QuizAttempt
 
 from .conftest import complete, enrol, right_answers

@@ -16,9 +16,9 @@ from portal.reports.bundle import bundle_write
 from portal.reports.sections import Period
 from portal.reports.services import period_check
 from tenants.isolation import country_context
-from tenants.ledger import event_record
+from tenants.record.ledger import event_record
 from tenants.models import Country
-from tenants.services import ServiceError
+from tenants.errors import ServiceError
 
 
 def _date(value: str) -> dt.date:

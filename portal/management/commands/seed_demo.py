@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tenants import demo as tenants_demo
-from tenants import engagement_demo
+from engagements import demo as engagement_demo
 from governance import demo as governance_demo
 from training import demo as training_demo
 from deployments import demo as deployments_demo

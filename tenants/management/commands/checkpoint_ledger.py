@@ -1,7 +1,7 @@
 """python manage.py checkpoint_ledger — sign the head of every chain now."""
 from django.core.management.base import BaseCommand
 
-from tenants.ledger import checkpoint_create
+from tenants.record.ledger import checkpoint_create
 from tenants.models import Country
 
 

@@ -1,7 +1,7 @@
 """python manage.py export_country FR fr.zip — everything a country owns, with a signed manifest."""
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.exit import country_data_export_write
+from tenants.keys.exit import country_data_export_write
 from tenants.models import Country
 
 

@@ -1,7 +1,7 @@
 """python manage.py export_ledger FR out.zip — a country's chain, verifiable offline."""
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.exports import ExportRefused, ledger_export_write
+from tenants.record.exports import ExportRefused, ledger_export_write
 from tenants.models import Country
 
 

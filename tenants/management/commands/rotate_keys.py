@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.models import Country
-from tenants.sovereignty import country_key_rotate, country_keys_rewrap, key_rotation_sweep
+from tenants.keys.rotation import country_key_rotate, country_keys_rewrap, key_rotation_sweep
 
 
 class Command(BaseCommand):

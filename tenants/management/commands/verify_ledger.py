@@ -1,7 +1,7 @@
 """python manage.py verify_ledger — verify every chain and its signed checkpoints."""
 from django.core.management.base import BaseCommand
 
-from tenants.ledger import ledger_verify_all
+from tenants.record.ledger import ledger_verify_all
 
 
 class Command(BaseCommand):

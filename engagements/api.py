@@ -1,0 +1,252 @@
+"""The engagements API: a country's engagements (with history), one engagement with its current
+terms and versions, new versions of the terms, the lifecycle actions, and the partner managers'
+review queue across their countries. Thin: shape in serializers, rules in engagement_services."""
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from engagements import selectors
+from engagements import services
+from tenants.rest import CODE_PARAMETER, ID_PARAMETER, ApiView, CountryAPIView, CursorPage, StrictSerializer, errors, object_id
+from engagements.models import Capability, EconomicModel, Engagement, Sector
+from tenants.models import Country, Membership
+from tenants.selectors import organisation_get
+
+DRAFTERS = {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
+
+
+class TermsSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    sectors = serializers.ListField(child=serializers.CharField())
+    capabilities = serializers.ListField(child=serializers.CharField())
+    residency_region = serializers.CharField()
+    monthly_token_quota = serializers.IntegerField()
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(allow_null=True)
+    economic_model = serializers.CharField()
+    conditions = serializers.CharField()
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class EngagementSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=Engagement.State.choices)
+    amendment = serializers.CharField(help_text="The review state of a change of terms after approval; empty if none.")
+    organisation = serializers.IntegerField(source="organisation_id")
+    approved_version = serializers.SerializerMethodField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def get_approved_version(self, obj) -> int | None:
+        return obj.approved_terms.version if obj.approved_terms_id else None
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    amendment = serializers.BooleanField()
+    terms_version = serializers.IntegerField(allow_null=True)
+    by = serializers.IntegerField(source="by_id", allow_null=True)
+    by_role = serializers.CharField()
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class EngagementDetailSerializer(EngagementSerializer):
+    current_terms = serializers.SerializerMethodField()
+    versions = serializers.SerializerMethodField()
+    transitions = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField(help_text="The actions open to you now.")
+
+    def get_current_terms(self, obj) -> dict | None:
+        versions = self.context["versions"]
+        return TermsSerializer(versions[0]).data if versions else None
+
+    def get_versions(self, obj) -> list[dict]:
+        return TermsSerializer(self.context["versions"], many=True).data
+
+    def get_transitions(self, obj) -> list[dict]:
+        return TransitionSerializer(self.context["transitions"], many=True).data
+
+    def get_actions(self, obj) -> list[str]:
+        return services.actions_for(engagement=obj, access=self.context["access"])
+
+
+class TermsInputSerializer(StrictSerializer):
+    sectors = serializers.ListField(child=serializers.ChoiceField(choices=Sector.choices), allow_empty=False,
+                                    max_length=len(Sector.values))
+    capabilities = serializers.ListField(child=serializers.ChoiceField(choices=Capability.choices),
+                                         allow_empty=False, max_length=len(Capability.values))
+    residency_region = serializers.ChoiceField(choices=Country.Region.choices)
+    monthly_token_quota = serializers.IntegerField(min_value=1, max_value=services.MAX_QUOTA - 1)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True, default=None)
+    economic_model = serializers.ChoiceField(choices=EconomicModel.choices)
+    conditions = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.MAX_CONDITIONS)
+
+
+class EngagementCreateSerializer(TermsInputSerializer):
+    organisation = serializers.IntegerField(min_value=1, help_text="Id of the applying organisation.")
+
+
+class CommentSerializer(StrictSerializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.MAX_COMMENT)
+
+
+def _service_error(error: services.ServiceError):
+    if isinstance(error, services.NotAllowed):
+        return exceptions.PermissionDenied(error.message)
+    if error.field:
+        return exceptions.ValidationError({error.field: [error.message]})
+    return exceptions.ValidationError({"detail": error.message})
+
+
+class EngagementListApi(CountryAPIView):
+    """The country's engagements, newest first: the current one and the history."""
+
+    ordering = ("-created_at", "-id")
+
+    @extend_schema(operation_id="engagements_list", tags=["engagements"], parameters=[CODE_PARAMETER],
+                   responses={200: EngagementSerializer(many=True), **errors(401, 404)})
+    def get(self, request, code):
+        return self.paginate(selectors.engagement_list(country=self.country), EngagementSerializer)
+
+    @extend_schema(operation_id="engagements_create", tags=["engagements"], parameters=[CODE_PARAMETER],
+                   description="Apply: a draft engagement with its first version of terms (country admins and officers).",
+                   request=EngagementCreateSerializer, responses={201: EngagementSerializer, **errors(400, 401, 403, 404)})
+    def post(self, request, code):
+        if request.access.role_in(self.country.pk) not in DRAFTERS:
+            raise exceptions.PermissionDenied(f"Only a country admin or officer of {self.country.name} can apply.")
+        serializer = EngagementCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        organisation = organisation_get(country=self.country, pk=data.pop("organisation"))
+        if organisation is None:
+            raise exceptions.ValidationError({"organisation": [f"{self.country.name} has no such organisation."]})
+        try:
+            engagement = services.engagement_create(country=self.country, by=request.user, access=request.access,
+                                                    organisation=organisation, **data)
+        except services.ServiceError as error:
+            raise _service_error(error) from None
+        engagement = selectors.engagement_get(country=self.country, pk=engagement.pk)
+        return Response(EngagementSerializer(engagement).data, status=status.HTTP_201_CREATED)
+
+
+class EngagementDetailMixin:
+    def engagement(self, id) -> Engagement:
+        engagement = selectors.engagement_get(country=self.country, pk=object_id(id))
+        if engagement is None:
+            raise exceptions.NotFound(f"Not found: {self.country.name} has no engagement {id}.")
+        return engagement
+
+    def detail(self, engagement: Engagement, code=status.HTTP_200_OK) -> Response:
+        context = {"access": self.request.access,
+                   "versions": list(selectors.terms_list(engagement=engagement)),
+                   "transitions": list(selectors.transition_list(engagement=engagement))}
+        return Response(EngagementDetailSerializer(engagement, context=context).data, status=code)
+
+
+class EngagementDetailApi(EngagementDetailMixin, CountryAPIView):
+    """One engagement with its current terms, every version and its history."""
+
+    @extend_schema(operation_id="engagements_retrieve", tags=["engagements"], parameters=[CODE_PARAMETER, ID_PARAMETER],
+                   responses={200: EngagementDetailSerializer, **errors(401, 404)})
+    def get(self, request, code, id):
+        return self.detail(self.engagement(id))
+
+
+class EngagementTermsApi(EngagementDetailMixin, CountryAPIView):
+    """A new version of the terms (a change after approval must be approved again)."""
+
+    @extend_schema(operation_id="engagements_terms_create", tags=["engagements"],
+                   parameters=[CODE_PARAMETER, ID_PARAMETER], request=TermsInputSerializer,
+                   responses={201: EngagementDetailSerializer, **errors(400, 401, 403, 404)})
+    def post(self, request, code, id):
+        engagement = self.engagement(id)
+        if not request.access.can_write(self.country.pk):
+            raise exceptions.PermissionDenied(f"Only a country admin or officer of {self.country.name} can change terms.")
+        serializer = TermsInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.engagement_terms_create(engagement=engagement, by=request.user, access=request.access,
+                                             **serializer.validated_data)
+        except services.ServiceError as error:
+            raise _service_error(error) from None
+        return self.detail(selectors.engagement_get(country=self.country, pk=engagement.pk), status.HTTP_201_CREATED)
+
+
+class EngagementActionApi(EngagementDetailMixin, CountryAPIView):
+    """Move the engagement: submit, start-review, approve, reject, request-changes, suspend, reinstate, close
+    or activate, with a comment (required to reject, request changes or suspend)."""
+
+    action_name = ""
+
+    @extend_schema(tags=["engagements"], parameters=[CODE_PARAMETER, ID_PARAMETER], request=CommentSerializer,
+                   responses={200: EngagementDetailSerializer, **errors(400, 401, 403, 404)})
+    def post(self, request, code, id):
+        engagement = self.engagement(id)
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.engagement_transition(engagement=engagement, action=self.action_name, by=request.user,
+                                           access=request.access, comment=serializer.validated_data["comment"])
+        except services.ServiceError as error:
+            raise _service_error(error) from None
+        return self.detail(selectors.engagement_get(country=self.country, pk=engagement.pk))
+
+
+def action_view(action: str):
+    """The view of one action: its own class and post(), so that each has its own operation in the schema."""
+    name = action.replace("_", "-")
+
+    def post(self, request, code, id):
+        return EngagementActionApi.post(self, request, code, id)
+
+    post = extend_schema(
+        operation_id=f"engagements_{action}", tags=["engagements"], parameters=[CODE_PARAMETER, ID_PARAMETER],
+        description=f"{services.ACTION_LABELS[action]}, with a comment"
+                    f"{' (required)' if action in services.COMMENT_REQUIRED else ''}.",
+        request=CommentSerializer, responses={200: EngagementDetailSerializer, **errors(400, 401, 403, 404)})(post)
+    view = type(f"Engagement{action.title().replace('_', '')}Api", (EngagementActionApi,),
+                {"action_name": action, "post": post, "__doc__": EngagementActionApi.__doc__})
+    return name, view.as_view()
+
+
+class ReviewItemSerializer(serializers.Serializer):
+    country = serializers.CharField(source="country.code")
+    engagement = serializers.IntegerField(source="id")
+    state = serializers.CharField()
+    amendment = serializers.CharField()
+    organisation = serializers.CharField(source="organisation.name")
+    submitted_at = serializers.DateTimeField()
+    waiting_days = serializers.SerializerMethodField()
+
+    def get_waiting_days(self, obj) -> int:
+        return selectors.waiting_days(obj)
+
+
+class ReviewQueueApi(ApiView):
+    """What waits for your decision across the countries you manage, the longest-waiting first."""
+
+    permission_classes = [IsAuthenticated]
+    ordering = ("submitted_at", "id")
+
+    @extend_schema(operation_id="review_queue_list", tags=["review"], parameters=[
+        OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code)."),
+        OpenApiParameter("state", OpenApiTypes.STR, enum=["submitted", "in_review", "amendment"]),
+    ], responses={200: ReviewItemSerializer(many=True), **errors(400, 401)})
+    def get(self, request):
+        state = request.query_params.get("state", "")
+        if state not in ("", "submitted", "in_review", "amendment"):
+            raise exceptions.ValidationError({"state": ["Use submitted, in_review or amendment."]})
+        code = request.query_params.get("country", "")[:2]
+        queryset = selectors.review_queue(access=request.access, country_code=code, state=state)
+        paginator = CursorPage()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(ReviewItemSerializer(page, many=True).data)

@@ -1,0 +1,115 @@
+"""Reads of engagements, already scoped: a country's current engagement and its history, versions
+and transitions, the diff between two versions, the partner managers' review queue, and the
+engagement step of the onboarding task list."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tenants import onboarding
+from tenants.access import Access
+from tenants.models import Country
+from engagements.models import EconomicModel, Engagement, EngagementTerms, EngagementTransition
+
+S = Engagement.State
+A = Engagement.Amendment
+WAITING = Q(state__in=[S.SUBMITTED, S.IN_REVIEW]) | Q(
+    state__in=[S.APPROVED, S.ACTIVE, S.SUSPENDED], amendment__in=[A.SUBMITTED, A.IN_REVIEW])
+
+
+def engagement_list(*, country: Country) -> QuerySet[Engagement]:
+    return (Engagement.objects.filter(country=country)
+            .select_related("organisation", "approved_terms", "created_by", "submitted_by"))
+
+
+def engagement_current(*, country: Country) -> Engagement | None:
+    return engagement_list(country=country).exclude(state__in=Engagement.FINISHED).first()
+
+
+def engagement_get(*, country: Country, pk) -> Engagement | None:
+    return engagement_list(country=country).filter(pk=pk).first()
+
+
+def terms_list(*, engagement: Engagement) -> QuerySet[EngagementTerms]:
+    return (EngagementTerms.objects.filter(country_id=engagement.country_id, engagement=engagement)
+            .select_related("created_by").order_by("-version"))
+
+
+def terms_latest(*, engagement: Engagement) -> EngagementTerms | None:
+    return terms_list(engagement=engagement).first()
+
+
+def transition_list(*, engagement: Engagement) -> QuerySet[EngagementTransition]:
+    return (EngagementTransition.objects.filter(country_id=engagement.country_id, engagement=engagement)
+            .select_related("by"))
+
+
+def review_queue(*, access: Access, country_code: str = "", state: str = "") -> QuerySet[Engagement]:
+    """What waits for a decision in the countries this person manages, the longest-waiting first."""
+    queryset = (Engagement.objects.filter(WAITING, country_id__in=access.partner_country_ids)
+                .select_related("country", "organisation", "submitted_by").order_by("submitted_at", "id"))
+    if country_code:
+        queryset = queryset.filter(country__code=country_code.upper())
+    if state == "amendment":
+        queryset = queryset.exclude(amendment="")
+    elif state in (S.SUBMITTED, S.IN_REVIEW):
+        queryset = queryset.filter(Q(state=state) | Q(amendment=state))
+    return queryset
+
+
+def waiting_days(engagement: Engagement) -> int:
+    return (timezone.now() - engagement.submitted_at).days if engagement.submitted_at else 0
+
+
+# --- Diff ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DiffRow:
+    label: str
+    old: str
+    new: str
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+def _show(terms: EngagementTerms) -> dict[str, str]:
+    return {
+        "Sectors in scope": ", ".join(terms.sector_labels()),
+        "Model capabilities": ", ".join(terms.capability_labels()),
+        "Data-residency region": terms.get_residency_region_display(),
+        "Monthly token quota": f"{terms.monthly_token_quota:,}",
+        "Start date": f"{terms.start_date:%d %B %Y}",
+        "End date": f"{terms.end_date:%d %B %Y}" if terms.end_date else "No end date",
+        "Economic model": EconomicModel(terms.economic_model).label,
+        "Conditions": str(terms.conditions or ""),
+    }
+
+
+def terms_diff(old: EngagementTerms, new: EngagementTerms) -> list[DiffRow]:
+    """Field by field, in the order the terms are read."""
+    before, after = _show(old), _show(new)
+    return [DiffRow(label, before[label], after[label]) for label in before]
+
+
+# --- Onboarding task list ----------------------------------------------------------------------------
+
+def onboarding_status(country: Country) -> onboarding.StepStatus:
+    from django.urls import reverse
+
+    url = reverse("engagement:home", kwargs={"code": country.code.lower()})
+    engagement = Engagement.objects.filter(country=country).exclude(state__in=Engagement.FINISHED).first()
+    if engagement is None:
+        return onboarding.StepStatus(onboarding.NOT_STARTED, "Apply for an engagement with the programme.", url)
+    if engagement.state in (S.APPROVED, S.ACTIVE):
+        return onboarding.StepStatus(onboarding.DONE, f"The engagement is {engagement.get_state_display().lower()}.", url)
+    detail = {
+        S.DRAFT: "A draft engagement is ready to be submitted for review.",
+        S.SUBMITTED: "Submitted: waiting for a partner manager's review.",
+        S.IN_REVIEW: "A partner manager is reviewing the engagement.",
+        S.SUSPENDED: "The engagement is suspended.",
+    }[engagement.state]
+    return onboarding.StepStatus(onboarding.IN_PROGRESS, detail, url)

@@ -1,0 +1,367 @@
+"""Writes of engagements: apply, change terms (a new version each time), and move through the
+lifecycle by the explicit transition table below. Every change is checked against the actor's role
+and the four-eyes rule, written with its comment on the engagement's history, and recorded on the
+country's ledger; the people who must act next are notified."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tenants.notifications import services as inbox
+from tenants.access import PARTNER_MANAGER, Access
+from tenants.isolation import country_context
+from tenants.record.ledger import event_record
+from engagements.models import Capability, EconomicModel, Engagement, EngagementTerms, EngagementTransition, Sector
+from tenants.models import Country, Membership, Organisation, PlatformSettings
+from tenants.errors import NotAllowed, ServiceError
+from tenants.services import organisation_kind_is_open
+
+S = Engagement.State
+A = Engagement.Amendment
+ADMIN = Membership.Role.COUNTRY_ADMIN
+OFFICER = Membership.Role.OFFICER
+PM = PARTNER_MANAGER
+SYSTEM = "system"  # the scheduled activation acts as nobody in particular
+
+MAX_QUOTA = 10**15
+MAX_CONDITIONS = 10_000
+MAX_COMMENT = 2_000
+
+ACTIONS = ("submit", "start_review", "approve", "reject", "request_changes", "suspend", "reinstate", "close", "activate")
+ACTION_LABELS = {
+    "submit": "Submit for review", "start_review": "Start review", "approve": "Approve", "reject": "Reject",
+    "request_changes": "Request changes", "suspend": "Suspend", "reinstate": "Reinstate", "close": "Close",
+    "activate": "Activate",
+}
+# Past tense for the ledger and the history.
+ACTION_EVENTS = {
+    "submit": "submitted", "start_review": "review_started", "approve": "approved", "reject": "rejected",
+    "request_changes": "changes_requested", "suspend": "suspended", "reinstate": "reinstated", "close": "closed",
+    "activate": "activated",
+}
+# A decision needs its reason written down.
+COMMENT_REQUIRED = {"reject", "request_changes", "suspend"}
+
+# The lifecycle: (from state, action) -> (to state, roles allowed).
+TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
+    (S.DRAFT, "submit"): (S.SUBMITTED, frozenset({ADMIN})),
+    (S.SUBMITTED, "start_review"): (S.IN_REVIEW, frozenset({PM})),
+    (S.SUBMITTED, "approve"): (S.APPROVED, frozenset({PM})),
+    (S.SUBMITTED, "reject"): (S.REJECTED, frozenset({PM})),
+    (S.SUBMITTED, "request_changes"): (S.DRAFT, frozenset({PM})),
+    (S.IN_REVIEW, "approve"): (S.APPROVED, frozenset({PM})),
+    (S.IN_REVIEW, "reject"): (S.REJECTED, frozenset({PM})),
+    (S.IN_REVIEW, "request_changes"): (S.DRAFT, frozenset({PM})),
+    (S.APPROVED, "activate"): (S.ACTIVE, frozenset({ADMIN, PM})),
+    (S.APPROVED, "suspend"): (S.SUSPENDED, frozenset({PM})),
+    (S.ACTIVE, "suspend"): (S.SUSPENDED, frozenset({PM})),
+    (S.SUSPENDED, "reinstate"): (S.ACTIVE, frozenset({PM})),
+    **{(state, "close"): (S.CLOSED, frozenset({ADMIN, PM}))
+       for state in (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ACTIVE, S.SUSPENDED)},
+}
+# A change of terms after approval: (amendment state, action) -> (amendment state, roles). The
+# engagement keeps its state and its approved version meanwhile.
+AMENDABLE = frozenset({S.APPROVED, S.ACTIVE, S.SUSPENDED})
+AMENDMENT_TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
+    (A.DRAFT, "submit"): (A.SUBMITTED, frozenset({ADMIN})),
+    (A.SUBMITTED, "start_review"): (A.IN_REVIEW, frozenset({PM})),
+    (A.SUBMITTED, "approve"): (A.NONE, frozenset({PM})),
+    (A.SUBMITTED, "reject"): (A.NONE, frozenset({PM})),
+    (A.SUBMITTED, "request_changes"): (A.DRAFT, frozenset({PM})),
+    (A.IN_REVIEW, "approve"): (A.NONE, frozenset({PM})),
+    (A.IN_REVIEW, "reject"): (A.NONE, frozenset({PM})),
+    (A.IN_REVIEW, "request_changes"): (A.DRAFT, frozenset({PM})),
+}
+AMENDMENT_ACTIONS = frozenset(action for _, action in AMENDMENT_TRANSITIONS)
+
+
+@dataclass(frozen=True)
+class Move:
+    action: str
+    amendment: bool
+    to: str
+    roles: frozenset[str]
+
+
+def _move(engagement: Engagement, action: str) -> Move | None:
+    if engagement.state in AMENDABLE and action in AMENDMENT_ACTIONS and engagement.amendment:
+        found = AMENDMENT_TRANSITIONS.get((engagement.amendment, action))
+        return Move(action, True, found[0], found[1]) if found else None
+    found = TRANSITIONS.get((engagement.state, action))
+    return Move(action, False, found[0], found[1]) if found else None
+
+
+def actions_for(*, engagement: Engagement, access: Access) -> list[str]:
+    """The actions this person may try now (the rules of four-eyes and dates are checked on trying)."""
+    role = access.role_in(engagement.country_id)
+    return [a for a in ACTIONS if (m := _move(engagement, a)) is not None and role in m.roles]
+
+
+def engagement_url(country: Country) -> str:
+    return reverse("engagement:home", kwargs={"code": country.code.lower()})
+
+
+# --- Terms ---------------------------------------------------------------------------------------
+
+TERM_FIELDS = ("sectors", "capabilities", "residency_region", "monthly_token_quota", "start_date", "end_date",
+               "economic_model", "conditions")
+
+
+def _clean_terms(*, sectors, capabilities, residency_region, monthly_token_quota, start_date, end_date,
+                 economic_model, conditions) -> dict:
+    sectors = sorted(set(sectors or []))
+    if not sectors:
+        raise ServiceError("Choose at least one sector in scope.", field="sectors")
+    if any(s not in Sector.values for s in sectors):
+        raise ServiceError("Choose sectors from the list.", field="sectors")
+    capabilities = sorted(set(capabilities or []))
+    if not capabilities:
+        raise ServiceError("Choose at least one model capability.", field="capabilities")
+    if any(c not in Capability.values for c in capabilities):
+        raise ServiceError("Choose capabilities from the list.", field="capabilities")
+    if residency_region not in Country.Region.values:
+        raise ServiceError("Choose a data-residency region from the list.", field="residency_region")
+    if not isinstance(monthly_token_quota, int) or isinstance(monthly_token_quota, bool) or not 0 < monthly_token_quota < MAX_QUOTA:
+        raise ServiceError("Enter the monthly quota as a whole number of tokens above 0, e.g. 50000000.",
+                           field="monthly_token_quota")
+    if not isinstance(start_date, date):
+        raise ServiceError("Enter the start date.", field="start_date")
+    if end_date is not None and end_date <= start_date:
+        raise ServiceError("The end date must be after the start date.", field="end_date")
+    if economic_model not in EconomicModel.values:
+        raise ServiceError("Choose an economic model: fixed, usage-based or grant.", field="economic_model")
+    conditions = (conditions or "").strip()
+    if len(conditions) > MAX_CONDITIONS:
+        raise ServiceError(f"The conditions must be {MAX_CONDITIONS:,} characters or fewer.", field="conditions")
+    return {"sectors": sectors, "capabilities": capabilities, "residency_region": residency_region,
+            "monthly_token_quota": monthly_token_quota, "start_date": start_date, "end_date": end_date,
+            "economic_model": economic_model, "conditions": conditions}
+
+
+def _role(access: Access, country: Country, allowed: set[str], doing: str) -> str:
+    role = access.role_in(country.pk)
+    if role not in allowed:
+        raise NotAllowed(f"Your role in {country.name} does not allow you to {doing}.")
+    return role
+
+
+@transaction.atomic
+def engagement_create(*, country: Country, by, access: Access, organisation: Organisation, **terms) -> Engagement:
+    """Apply: a draft engagement for `organisation` with its first version of terms."""
+    role = _role(access, country, {ADMIN, OFFICER}, "draft an engagement")
+    if organisation is None or organisation.country_id != country.pk:
+        raise ServiceError("Choose one of this country's organisations.", field="organisation")
+    if not organisation_kind_is_open(organisation.kind):
+        raise ServiceError(
+            f"{organisation.name} is a {organisation.get_kind_display().lower()} organisation, and the programme is "
+            "not yet open to applications from that kind. A ministry or public agency can apply now.",
+            field="organisation")
+    cleaned = _clean_terms(**terms)
+    with country_context(country):
+        if Engagement.objects.exclude(state__in=Engagement.FINISHED).exists():
+            raise ServiceError(f"{country.name} already has a current engagement: change its terms instead, or close it first.")
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                engagement = Engagement.objects.create(country=country, organisation=organisation, created_by=by,
+                                                       created_at=now, updated_at=now)
+        except IntegrityError:
+            raise ServiceError(f"{country.name} already has a current engagement.") from None
+        EngagementTerms.objects.create(country=country, engagement=engagement, version=1, created_by=by, **cleaned)
+        EngagementTransition.objects.create(country=country, engagement=engagement, action="create", from_state="",
+                                            to_state=S.DRAFT, terms_version=1, by=by, by_role=role, at=now)
+        event_record(country=country, action="engagement.created", actor=by, actor_role=role, target=engagement,
+                     payload={"organisation": organisation.pk, "version": 1})
+    return engagement
+
+
+@transaction.atomic
+def engagement_terms_create(*, engagement: Engagement, by, access: Access, **terms) -> EngagementTerms:
+    """A new version of the terms. In a draft anyone who drafts may write one; after approval it is an
+    amendment (country admins), reviewed again while the approved version stays in force."""
+    country = engagement.country
+    with country_context(country):
+        engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        if engagement.state == S.DRAFT:
+            role = _role(access, country, {ADMIN, OFFICER}, "change the terms")
+        elif engagement.state in AMENDABLE and engagement.amendment in (A.NONE, A.DRAFT):
+            role = _role(access, country, {ADMIN}, "amend approved terms")
+        elif engagement.state in (S.SUBMITTED, S.IN_REVIEW) or engagement.amendment:
+            raise ServiceError("The terms are with the partner manager for review and cannot change now. "
+                               "They can send them back to you with a request for changes.")
+        else:
+            raise ServiceError(f"This engagement is {engagement.get_state_display().lower()}: its terms can no longer change.")
+        cleaned = _clean_terms(**terms)
+        latest = engagement.versions.order_by("-version").first()
+        if latest is not None and all(getattr(latest, f) == cleaned[f] for f in TERM_FIELDS):
+            raise ServiceError(f"These terms are the same as version {latest.version}: change something before saving.")
+        version = (latest.version if latest else 0) + 1
+        terms_row = EngagementTerms.objects.create(country=country, engagement=engagement, version=version,
+                                                   created_by=by, **cleaned)
+        amending = engagement.state in AMENDABLE
+        if amending and engagement.amendment == A.NONE:
+            engagement.amendment = A.DRAFT
+        engagement.updated_at = timezone.now()
+        engagement.save(update_fields=["amendment", "updated_at"])
+        event_record(country=country, action="engagement.terms_versioned", actor=by, actor_role=role,
+                     target=engagement, payload={"version": version, "amendment": amending})
+    return terms_row
+
+
+# --- Transitions ---------------------------------------------------------------------------------
+
+def _four_eyes(engagement: Engagement, latest: EngagementTerms, by) -> None:
+    if by is None:
+        return
+    if latest.created_by_id == by.pk:
+        raise NotAllowed(f"You drafted version {latest.version} of these terms, so someone else must approve it.")
+    if engagement.submitted_by_id == by.pk:
+        raise NotAllowed("You submitted this engagement, so someone else must approve it.")
+
+
+def _approvals_needed(latest: EngagementTerms) -> int:
+    quota = PlatformSettings.load().dual_approval_quota
+    return 2 if quota is not None and latest.monthly_token_quota > quota else 1
+
+
+@transaction.atomic
+def engagement_transition(*, engagement: Engagement, action: str, by, access: Access | None, comment: str = "",
+                          today: date | None = None) -> Engagement:
+    """Move the engagement by `action` (one of ACTIONS). `access` None is the scheduler (activation only)."""
+    country = engagement.country
+    comment = (comment or "").strip()
+    if action not in ACTIONS:
+        raise ServiceError(f"Unknown action {action[:40]!r}. The actions are: {', '.join(ACTIONS)}.")
+    if len(comment) > MAX_COMMENT:
+        raise ServiceError(f"The comment must be {MAX_COMMENT:,} characters or fewer.", field="comment")
+    with country_context(country):
+        engagement = Engagement.objects.select_for_update().select_related("country").get(pk=engagement.pk)
+        move = _move(engagement, action)
+        if move is None:
+            current = engagement.get_state_display().lower()
+            if engagement.amendment and engagement.state in AMENDABLE and action in AMENDMENT_ACTIONS:
+                current = f"{current}, with a change of terms {engagement.get_amendment_display().lower()}"
+            raise ServiceError(f"You cannot {ACTION_LABELS[action].lower()} an engagement that is {current}.")
+        if access is None:
+            if action != "activate":
+                raise NotAllowed("Only activation is done by the scheduler.")
+            role = SYSTEM
+        else:
+            role = access.role_in(country.pk) or ""
+            if role not in move.roles:
+                raise NotAllowed(f"Your role in {country.name} does not allow you to "
+                                 f"{ACTION_LABELS[action].lower()} this engagement.")
+        if action in COMMENT_REQUIRED and not comment:
+            raise ServiceError("Say why in the comment: the country's admins will read it.", field="comment")
+        latest = engagement.versions.order_by("-version").first()
+        today = today or timezone.localdate()
+        if action == "activate":
+            starts = engagement.approved_terms.start_date
+            if starts > today:
+                raise ServiceError(f"The engagement starts on {starts:%d %B %Y}; it can be activated from that day.")
+        from_label = engagement.amendment if move.amendment else engagement.state
+        to_state = move.to
+        partial = False
+        if action == "approve":
+            _four_eyes(engagement, latest, by)
+            earlier = set(EngagementTransition.objects.filter(
+                engagement=engagement, action="approve", terms_version=latest.version,
+                at__gte=engagement.submitted_at).values_list("by_id", flat=True))
+            if by.pk in earlier:
+                raise NotAllowed("You have already approved this version; a second partner manager must approve it too.")
+            if len(earlier) + 1 < _approvals_needed(latest):
+                partial = True
+                to_state = from_label  # the first of two approvals: recorded, nothing moves yet
+        now = timezone.now()
+        if not partial:
+            _apply(engagement, move, latest, by, now)
+        engagement.updated_at = now
+        engagement.save()
+        EngagementTransition.objects.create(
+            country=country, engagement=engagement, action=action, from_state=from_label, to_state=to_state,
+            amendment=move.amendment, terms_version=latest.version if latest else None, by=by, by_role=role,
+            comment=comment, at=now)
+        event = f"engagement.{'amendment_' if move.amendment else ''}{ACTION_EVENTS[action]}"
+        if partial:
+            event = "engagement.approval_recorded"
+        event_record(country=country, action=event, actor=by, actor_role=role, target=engagement,
+                     payload={"from": from_label, "to": to_state, "version": latest.version if latest else None})
+        _notify(engagement, action, partial=partial, amendment=move.amendment)
+    return engagement
+
+
+def _apply(engagement: Engagement, move: Move, latest: EngagementTerms, by, now: datetime) -> None:
+    if move.amendment:
+        engagement.amendment = move.to
+        if move.action == "approve":
+            engagement.approved_terms = latest
+    else:
+        engagement.state = move.to
+        if move.action == "approve":
+            engagement.approved_terms = latest
+    if move.action == "submit":
+        engagement.submitted_by = by
+        engagement.submitted_at = now
+        engagement.reminded_at = None
+
+
+def _notify(engagement: Engagement, action: str, *, partial: bool, amendment: bool) -> None:
+    country = engagement.country
+    url = engagement_url(country)
+    what = "A change to the terms of" if amendment else "The engagement of"
+    if action == "submit":
+        inbox.notify_partner_managers(
+            country=country, url=url,
+            subject=f"{country.name}: engagement waiting for your review",
+            body=f"{what} {country.name} was submitted for review. Approve it, reject it or request changes.")
+    elif action in ("approve", "reject", "request_changes", "suspend", "reinstate") and not partial:
+        outcome = {"approve": "was approved", "reject": "was rejected", "request_changes": "needs changes",
+                   "suspend": "was suspended", "reinstate": "was reinstated"}[action]
+        inbox.notify_country_admins(
+            country=country, url=url, subject=f"{country.name}: engagement {outcome}",
+            body=f"{what} {country.name} {outcome}. Read the partner manager's comment on the engagement page.")
+
+
+# --- Scheduled work --------------------------------------------------------------------------------
+
+def engagement_activate_due(*, today: date | None = None) -> int:
+    """Activate every approved engagement whose start date has come (run by beat), country by country."""
+    today = today or timezone.localdate()
+    done = 0
+    for country in Country.objects.order_by("pk"):
+        with country_context(country):
+            due = list(Engagement.objects.filter(state=S.APPROVED, approved_terms__start_date__lte=today)
+                       .values_list("pk", flat=True))
+            for pk in due:
+                engagement_transition(engagement=Engagement.objects.select_related("country").get(pk=pk),
+                                      action="activate", by=None, access=None,
+                                      comment="Activated on its start date.", today=today)
+                done += 1
+    return done
+
+
+def engagement_review_remind(*, now: datetime | None = None) -> int:
+    """Email the partner managers of every engagement waiting in review longer than
+    ENGAGEMENT_REVIEW_REMINDER_DAYS, at most once per that period. Returns how many were reminded."""
+    now = now or timezone.now()
+    days = getattr(settings, "ENGAGEMENT_REVIEW_REMINDER_DAYS", 3)
+    cutoff = now - timedelta(days=days)
+    reminded = 0
+    for country in Country.objects.order_by("pk"):
+        with country_context(country):
+            waiting = [e for e in Engagement.objects.filter(submitted_at__lte=cutoff).exclude(state__in=Engagement.FINISHED)
+                       if e.waiting_for_review and (e.reminded_at is None or e.reminded_at <= cutoff)]
+            for engagement in waiting:
+                waited = (now - engagement.submitted_at).days
+                inbox.notify_partner_managers(
+                    country=country, url=engagement_url(country),
+                    subject=f"Reminder: {country.name}'s engagement has waited {waited} days for review",
+                    body=f"The engagement of {country.name} has been waiting for a decision for {waited} days.")
+                Engagement.objects.filter(pk=engagement.pk).update(reminded_at=now)
+                reminded += 1
+    return reminded

@@ -1,0 +1,40 @@
+"""The outbox (DESIGN §7): every background job is a row written in the same transaction as the
+change that causes it, then relayed to the broker by tenants.jobs.outbox. A broker outage delays a
+job; it never loses it, and never fails the person's request."""
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from tenants.models import TenantModel
+
+
+class OutboxFields(models.Model):
+    task = models.CharField(max_length=100, help_text="The registered name of the Celery task to run.")
+    kwargs = models.JSONField(default=dict, help_text="Ids and small values only: never a secret or personal data.")
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task} ({'published' if self.published_at else 'pending'})"
+
+
+class OutboxMessage(OutboxFields, TenantModel):
+    """A job about one country: row-level secured like the rest of its data."""
+
+    class Meta(TenantModel.Meta):
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["country", "published_at"], name="tenants_outbox_pending_idx")]
+
+
+class PlatformOutboxMessage(OutboxFields):
+    """A job that belongs to no country (mail to a person about their account, platform work)."""
+
+    class Meta(OutboxFields.Meta):
+        indexes = [models.Index(fields=["published_at"], name="tenants_poutbox_pending_idx")]

@@ -1,0 +1,251 @@
+"""Envelope encryption (DESIGN §6): a master key wraps one data key per country; fields are sealed
+with AES-GCM under the country's key, bound to their place by associated data.
+
+The master key comes from the environment (PORTAL_MASTER_KEY, base64 of 32 bytes) or a key file
+(PORTAL_MASTER_KEY_FILE). `MasterKeyProvider` is the seam for an external KMS or HSM later.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+
+from tenants.isolation import country_context
+
+SEAL_PREFIX = "enc1"
+KEY_CACHE_SECONDS = 60
+
+
+class KeyDestroyed(Exception):
+    """The country's data key was destroyed (crypto-shredding): its sealed values are gone."""
+
+
+class CannotOpen(Exception):
+    """A sealed value does not open here: wrong country, table, column or row, or altered."""
+
+
+# --- Master keys -------------------------------------------------------------------------------------
+
+class MasterKeyProvider:
+    """Wraps and unwraps country data keys. Implementations: LocalMasterKeys; a KMS later."""
+
+    current_id: str
+
+    def wrap(self, data_key: bytes) -> tuple[bytes, str]:
+        raise NotImplementedError
+
+    def unwrap(self, wrapped: bytes, master_key_id: str) -> bytes:
+        raise NotImplementedError
+
+
+def _key_id(key: bytes) -> str:
+    return hashlib.sha256(b"portal-master-key-id|" + key).hexdigest()[:12]
+
+
+class LocalMasterKeys(MasterKeyProvider):
+    """Master keys held by this process. The first is current; older ones stay for unwrapping
+    until every country key has been re-wrapped (`country_keys_rewrap`)."""
+
+    def __init__(self, keys: list[bytes]):
+        if not keys:
+            raise ImproperlyConfigured("No master key configured.")
+        for key in keys:
+            if len(key) != 32:
+                raise ImproperlyConfigured("A master key must be 32 bytes (base64 of 32 random bytes).")
+        self.keys = {_key_id(key): key for key in keys}
+        self.current_id = _key_id(keys[0])
+
+    def wrap(self, data_key: bytes) -> tuple[bytes, str]:
+        return aes_key_wrap(self.keys[self.current_id], data_key), self.current_id
+
+    def unwrap(self, wrapped: bytes, master_key_id: str) -> bytes:
+        key = self.keys.get(master_key_id)
+        if key is None:
+            raise ImproperlyConfigured(f"Master key {master_key_id} is not configured; cannot unwrap.")
+        try:
+            return aes_key_unwrap(key, wrapped)
+        except InvalidUnwrap:
+            raise ImproperlyConfigured(f"Master key {master_key_id} does not unwrap this data key.") from None
+
+
+def _decode(value: str, origin: str) -> bytes:
+    try:
+        return base64.b64decode(value.strip(), validate=True)
+    except ValueError:
+        raise ImproperlyConfigured(f"{origin} must be base64 of 32 random bytes.") from None
+
+
+def _load_master_keys() -> MasterKeyProvider:
+    """PORTAL_MASTER_KEY (or _FILE) is current; PORTAL_OLD_MASTER_KEYS (comma-separated) unwrap only."""
+    raw = os.environ.get("PORTAL_MASTER_KEY", "")
+    key_file = os.environ.get("PORTAL_MASTER_KEY_FILE", "")
+    if key_file:
+        raw = Path(key_file).read_text().strip()
+    if not raw:
+        if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
+            raise ImproperlyConfigured("PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE must be set when DEBUG is off.")
+        # Development only: a key file created once beside the embedded database.
+        dev_file = Path(settings.BASE_DIR) / "var" / "master.key"
+        dev_file.parent.mkdir(exist_ok=True)
+        if not dev_file.exists():
+            dev_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+            dev_file.chmod(0o600)
+        raw = dev_file.read_text().strip()
+    keys = [_decode(raw, "PORTAL_MASTER_KEY")]
+    for old in filter(None, (item.strip() for item in os.environ.get("PORTAL_OLD_MASTER_KEYS", "").split(","))):
+        keys.append(_decode(old, "PORTAL_OLD_MASTER_KEYS"))
+    return LocalMasterKeys(keys)
+
+
+_provider: MasterKeyProvider | None = None
+_provider_lock = threading.Lock()
+
+
+def master_keys() -> MasterKeyProvider:
+    global _provider
+    with _provider_lock:
+        if _provider is None:
+            _provider = _load_master_keys()
+        return _provider
+
+
+def master_keys_reset(provider: MasterKeyProvider | None = None) -> None:
+    """Forget the loaded master keys (tests, or after the environment changed)."""
+    global _provider
+    with _provider_lock:
+        _provider = provider
+
+
+# --- Country data keys ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DataKey:
+    key_id: str
+    key: bytes
+
+
+# (country_id, key_id) -> (DataKey, loaded at); a short life so that a destroyed key stops
+# working in every process within KEY_CACHE_SECONDS, and at once in the process that destroyed it.
+_cache: dict[tuple[int, str], tuple[DataKey, float]] = {}
+_active: dict[int, tuple[str, float]] = {}
+_cache_lock = threading.Lock()
+
+
+def key_cache_clear(country_id: int | None = None) -> None:
+    with _cache_lock:
+        for cache_key in [k for k in _cache if country_id is None or k[0] == country_id]:
+            del _cache[cache_key]
+        for cid in [c for c in _active if country_id is None or c == country_id]:
+            del _active[cid]
+
+
+def _new_key_id() -> str:
+    return secrets.token_hex(6)
+
+
+def _models():
+    """Country and CountryKey, looked up by name: the models' sealed fields use this module, so it
+    cannot import them (that would be a circle)."""
+    return apps.get_model("tenants", "Country"), apps.get_model("tenants", "CountryKey")
+
+
+def country_key_create(*, country_id: int):
+    """A new active data key for the country (the previous active one is retired)."""
+    _, CountryKey = _models()
+
+    data_key = AESGCM.generate_key(bit_length=256)
+    wrapped, master_id = master_keys().wrap(data_key)
+    with country_context(country_id):
+        CountryKey.objects.filter(country_id=country_id, state=CountryKey.State.ACTIVE).update(
+            state=CountryKey.State.RETIRED, retired_at=timezone.now()
+        )
+        key = CountryKey.objects.create(
+            country_id=country_id, key_id=_new_key_id(), wrapped_key=wrapped, master_key_id=master_id,
+            state=CountryKey.State.ACTIVE,
+        )
+    key_cache_clear(country_id)
+    return key
+
+
+def _load(country_id: int, key_id: str | None) -> DataKey:
+    Country, CountryKey = _models()
+    now = time.monotonic()
+    with _cache_lock:
+        if key_id is None and country_id in _active and now - _active[country_id][1] < KEY_CACHE_SECONDS:
+            key_id = _active[country_id][0]
+        if key_id is not None:
+            hit = _cache.get((country_id, key_id))
+            if hit and now - hit[1] < KEY_CACHE_SECONDS:
+                return hit[0]
+    with country_context(country_id):
+        qs = CountryKey.objects.filter(country_id=country_id)
+        row = qs.filter(key_id=key_id).first() if key_id else qs.filter(state=CountryKey.State.ACTIVE).first()
+        if row is None and key_id is None:
+            if qs.filter(state=CountryKey.State.DESTROYED).exists():
+                raise KeyDestroyed("This country's data key was destroyed.")
+            with transaction.atomic():
+                # Serialise the first key of a country so two writers don't create two.
+                Country.objects.select_for_update().filter(pk=country_id).first()
+                row = qs.filter(state=CountryKey.State.ACTIVE).first() or country_key_create(country_id=country_id)
+        if row is None:
+            raise CannotOpen(f"No data key {key_id} for this country.")
+        if row.state == CountryKey.State.DESTROYED or not row.wrapped_key:
+            raise KeyDestroyed("This country's data key was destroyed.")
+        data_key = DataKey(row.key_id, master_keys().unwrap(bytes(row.wrapped_key), row.master_key_id))
+    with _cache_lock:
+        _cache[(country_id, data_key.key_id)] = (data_key, now)
+        if row.state == CountryKey.State.ACTIVE:
+            _active[country_id] = (data_key.key_id, now)
+    return data_key
+
+
+def active_key(country_id: int) -> DataKey:
+    return _load(country_id, None)
+
+
+def key_by_id(country_id: int, key_id: str) -> DataKey:
+    return _load(country_id, key_id)
+
+
+# --- Sealing values ------------------------------------------------------------------------------
+
+def associated_data(country_code: str, table: str, column: str, pk: object) -> bytes:
+    return f"{country_code}|{table}|{column}|{pk}".encode()
+
+
+def seal(*, country_id: int, aad: bytes, plaintext: str) -> str:
+    data_key = active_key(country_id)
+    nonce = secrets.token_bytes(12)
+    ciphertext = AESGCM(data_key.key).encrypt(nonce, plaintext.encode("utf-8"), aad)
+    return f"{SEAL_PREFIX}:{data_key.key_id}:{base64.b64encode(nonce + ciphertext).decode()}"
+
+
+def sealed_key_id(sealed: str) -> str | None:
+    parts = sealed.split(":", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == SEAL_PREFIX else None
+
+
+def open_sealed(*, country_id: int, aad: bytes, sealed: str) -> str:
+    parts = sealed.split(":", 2)
+    if len(parts) != 3 or parts[0] != SEAL_PREFIX:
+        raise CannotOpen("Not a sealed value.")
+    data_key = key_by_id(country_id, parts[1])
+    try:
+        blob = base64.b64decode(parts[2], validate=True)
+        return AESGCM(data_key.key).decrypt(blob[:12], blob[12:], aad).decode("utf-8")
+    except (InvalidTag, ValueError):
+        raise CannotOpen("This value does not belong here or was altered.") from None

@@ -1,0 +1,215 @@
+"""Countries (the tenants), their organisations and people, and API tokens."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import connection, models
+from django.utils import timezone
+
+from tenants.keys.fields import EncryptedTextField
+from tenants.isolation import TenantManager
+
+
+class Country(models.Model):
+    """A tenant. Not itself row-level secured: visibility of countries is decided by selectors
+    (membership, or a partner-manager / auditor assignment held as a guardian object permission)."""
+
+    class Status(models.TextChoices):
+        PROSPECTIVE = "prospective", "Prospective"
+        ONBOARDING = "onboarding", "Onboarding"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        EXITED = "exited", "Exited"
+
+    class Region(models.TextChoices):
+        EU_WEST = "eu-west", "Europe (West)"
+        EU_NORTH = "eu-north", "Europe (North)"
+        AF_EAST = "af-east", "Africa (East)"
+        SA_EAST = "sa-east", "South America (East)"
+        AP_SOUTH = "ap-south", "Asia Pacific (South)"
+        ME_CENTRAL = "me-central", "Middle East (Central)"
+        NA_EAST = "na-east", "North America (East)"
+
+    code = models.CharField(
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use the two capital letters of ISO 3166-1 alpha-2.")],
+        help_text="ISO 3166-1 alpha-2 code, e.g. FR.",
+    )
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROSPECTIVE)
+    residency_region = models.CharField(
+        "data-residency region", max_length=20, choices=Region.choices, default=Region.EU_WEST
+    )
+    default_language = models.CharField(
+        max_length=12, default="en", help_text="BCP 47 language tag, e.g. fr, et, pt-BR."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+        permissions = [
+            ("manage_partnership", "Act as partner manager for this country"),
+            ("audit_country", "Audit this country (read-only)"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        self.code = (self.code or "").upper()
+
+
+class TenantModel(models.Model):
+    """Base of every country-owned table: non-null country, scoped fail-closed manager, and
+    (by migration) row-level security enabled and forced."""
+
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "objects"
+
+
+class SealedTenantModel(TenantModel):
+    """A tenant model with EncryptedTextFields. Their associated data names the row's id, so a new
+    row takes its id from the sequence before it is written (PostgreSQL), or is written once
+    without its sealed values and then sealed under its new id (SQLite demo mode)."""
+
+    class Meta(TenantModel.Meta):
+        abstract = True
+
+    def _sealed_fields(self) -> list[EncryptedTextField]:
+        return [f for f in self._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._sealed_fields():
+            return super().save(*args, **kwargs)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [self._meta.db_table, self._meta.pk.column])
+                self.pk = cursor.fetchone()[0]
+            kwargs["force_insert"] = True
+            return super().save(*args, **kwargs)
+        fields = self._sealed_fields()
+        pending = {f.attname: self.__dict__.get(f.attname) for f in fields}
+        for field in fields:
+            self.__dict__[field.attname] = ""
+        super().save(*args, **kwargs)
+        self.__dict__.update(pending)
+        kwargs.pop("force_insert", None)
+        return super().save(update_fields=[f.attname for f in fields], using=kwargs.get("using"))
+
+
+class PlatformSettings(models.Model):
+    """Programme-wide switches a platform admin edits in the admin (one row)."""
+
+    open_organisation_kinds = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Organisation kinds open to applications besides ministries and public agencies, "
+        'e.g. ["public_partner", "non_profit"].',
+    )
+    dual_approval_quota = models.BigIntegerField(
+        null=True, blank=True,
+        help_text="Engagements whose monthly token quota is above this need two distinct approvers. "
+        "Empty: one approver is enough.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "platform settings"
+
+    def __str__(self) -> str:
+        return "Platform settings"
+
+    @classmethod
+    def load(cls) -> PlatformSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class Organisation(TenantModel):
+    class Kind(models.TextChoices):
+        MINISTRY = "ministry", "Ministry"
+        PUBLIC_AGENCY = "public_agency", "Public agency"
+        PUBLIC_PARTNER = "public_partner", "Public partner"
+        NON_PROFIT = "non_profit", "Non-profit"
+
+    ALWAYS_OPEN = frozenset({Kind.MINISTRY, Kind.PUBLIC_AGENCY})
+
+    name = models.CharField(max_length=200)
+    acronym = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MINISTRY)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["name"]
+        constraints = [
+            # Target of the composite foreign keys that keep children in their parent's country.
+            models.UniqueConstraint(fields=["country", "id"], name="tenants_org_country_id_uniq"),
+            models.UniqueConstraint(fields=["country", "name"], name="tenants_org_country_name_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(SealedTenantModel):
+    """A person's place in one country: their organisation and role there."""
+
+    class Role(models.TextChoices):
+        COUNTRY_ADMIN = "country_admin", "Country admin"
+        OFFICER = "officer", "Officer"
+        VIEWER = "viewer", "Viewer"
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ACTIVE = "active", "Active"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    job_title = models.CharField(max_length=200, blank=True)
+    # Contact details are personal data: sealed under the country's key.
+    phone = EncryptedTextField("work phone")
+    contact_email = EncryptedTextField("contact email", help_text="Where colleagues reach this person, if not the sign-in address.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["user__last_name", "user__first_name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "user"], name="tenants_membership_country_user_uniq"),
+            models.UniqueConstraint(fields=["country", "id"], name="tenants_membership_country_id_uniq"),
+        ]
+        indexes = [models.Index(fields=["country", "organisation"], name="tenants_mem_country_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+    def clean(self) -> None:
+        if self.organisation_id and self.country_id and self.organisation.country_id != self.country_id:
+            raise ValidationError({"organisation": "The organisation belongs to another country."})
+
+
+class Invitation(TenantModel):
+    """A pending invitation. The emailed link is signed with the portal's secret over (country,
+    invitation, nonce): the database alone cannot produce it, and accepting clears the nonce."""
+
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="invitation")
+    nonce = models.CharField(max_length=32, blank=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_invitation_country_id_uniq")]
+
+

@@ -1,0 +1,27 @@
+"""In-app notifications: one row per person and country, seen only while the person can see that country."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from tenants.models import TenantModel
+
+
+class Notification(TenantModel):
+    """An in-app message to one person about one country: a row of that country's data, so it is seen
+    only while the person can see the country (tenants.notifications.selectors reads it across all of theirs)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "created_at"], name="tenants_notif_user_idx")]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,79 @@
+"""In-app notifications and their emails: who must act next on a country's engagement is told in
+the portal and by email (sent after the transaction commits, so a refused change sends nothing).
+Also the /notifications/ page."""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from guardian.models import GroupObjectPermission, UserObjectPermission
+
+from tenants.access import PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION, Access
+from tenants.isolation import country_context
+from tenants.models import Country, Membership
+from tenants.notifications.models import Notification
+from tenants.notifications.selectors import notification_list
+
+
+
+def partner_managers_of(country: Country) -> QuerySet:
+    """Active users who manage this country's partnership (directly or through a group), while in the group."""
+    User = get_user_model()
+    content_type = ContentType.objects.get_for_model(Country)
+    direct = UserObjectPermission.objects.filter(content_type=content_type, object_pk=str(country.pk),
+                                                 permission__codename=PARTNER_PERMISSION).values("user_id")
+    groups = GroupObjectPermission.objects.filter(content_type=content_type, object_pk=str(country.pk),
+                                                  permission__codename=PARTNER_PERMISSION).values("group_id")
+    return (User.objects.filter(is_active=True, groups__name=PARTNER_MANAGERS_GROUP)
+            .filter(Q(pk__in=direct) | Q(groups__in=groups)).distinct())
+
+
+def country_admins_of(country: Country) -> QuerySet:
+    User = get_user_model()
+    with country_context(country):
+        ids = list(Membership.objects.filter(role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE)
+                   .values_list("user_id", flat=True))
+    return User.objects.filter(pk__in=ids, is_active=True)
+
+
+def notify(*, users, country: Country, subject: str, body: str, url: str) -> int:
+    """One in-app notification per person, and one email each once the transaction commits."""
+    from django.conf import settings
+
+    people = list(users)
+    Notification.objects.bulk_create([
+        Notification(user=user, country=country, subject=subject[:200], body=body, url=url) for user in people])
+    link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{url}"
+    messages = [(subject, f"{body}\n\n{link}\n", None, [user.email]) for user in people if user.email]
+    if messages:
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
+    return len(people)
+
+
+def notify_partner_managers(*, country: Country, subject: str, body: str, url: str) -> int:
+    return notify(users=partner_managers_of(country), country=country, subject=subject, body=body, url=url)
+
+
+def notify_country_admins(*, country: Country, subject: str, body: str, url: str) -> int:
+    return notify(users=country_admins_of(country), country=country, subject=subject, body=body, url=url)
+
+
+# --- Reads -----------------------------------------------------------------------------------------
+
+
+
+
+
+@transaction.atomic
+def notifications_mark_read(*, user, access: Access) -> int:
+    with country_context(access.country_ids):
+        return notification_list(user=user, access=access).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- Page ------------------------------------------------------------------------------------------
+
+
+

@@ -1,0 +1,56 @@
+"""Building blocks of every app's pages: the country of the URL (already checked by the middleware), the frame's context, the country-admin check, and small helpers for forms."""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from tenants.access import AUDITOR, PARTNER_MANAGER
+from tenants.models import Country, Membership
+
+
+ROLE_LABELS = {
+    **dict(Membership.Role.choices),
+    PARTNER_MANAGER: "Partner manager",
+    AUDITOR: "Auditor",
+}
+
+
+def request_country(request: HttpRequest) -> Country:
+    """The country of the URL, already checked by the middleware against what this person may see."""
+    country = getattr(request, "country", None)
+    if country is None:
+        raise Http404("No country with this code is visible to you.")
+    return country
+
+
+def require_country_admin(request: HttpRequest, country: Country) -> None:
+    if not request.access.is_country_admin(country.pk):
+        raise PermissionDenied("Only a country admin of this country can do this.")
+
+
+def country_url(name: str, country: Country, **kwargs) -> str:
+    return reverse(f"tenants:{name}", kwargs={"code": country.code.lower(), **kwargs})
+
+
+def base_context(request: HttpRequest, country: Country) -> dict:
+    role = request.access.role_in(country.pk)
+    return {
+        "country": country,
+        "code": country.code.lower(),
+        "your_role": role,
+        "your_role_label": ROLE_LABELS.get(role or "", ""),
+        "is_country_admin": role == Membership.Role.COUNTRY_ADMIN,
+    }
+
+
+def posted(request: HttpRequest):
+    """The submitted data on POST (even when empty, so that an empty form is checked), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def int_or_none(value: str | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if number > 0 else None

@@ -1,0 +1,157 @@
+"""The ledger in the API: a country's events filtered and paged, its signed checkpoints, a
+verification run, and the export an auditor verifies offline (DESIGN §5)."""
+from __future__ import annotations
+
+import tempfile
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+
+from tenants.record import services as audit
+from tenants.record import selectors
+from tenants.access import AUDITOR, PARTNER_MANAGER
+from tenants.rest import CODE_PARAMETER, CountryAPIView, StrictSerializer, errors
+from tenants.record.exports import ExportRefused
+
+
+class AuditEventSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField(help_text="Position on the country's chain, from 1.")
+    at = serializers.DateTimeField()
+    actor_label = serializers.CharField(help_text="Username of the actor at the time, or 'system'.")
+    actor_role = serializers.CharField()
+    action = serializers.CharField(help_text="What happened, e.g. member.invited.")
+    target_type = serializers.CharField()
+    target_id = serializers.CharField()
+    payload = serializers.DictField(help_text="Small, with no secrets and no personal data.")
+    prev_hash = serializers.CharField(help_text="SHA-256 of the previous event (64 zeros for the first).")
+    hash = serializers.CharField(help_text="SHA-256 over this event's canonical encoding.")
+
+# Verification walks the whole chain: it is for the people who answer for the record.
+VERIFIERS = {AUDITOR, PARTNER_MANAGER, "country_admin"}
+
+
+class EventFilterSerializer(StrictSerializer):
+    action = serializers.RegexField(r"^[a-z0-9_.]{1,80}$", required=False, allow_blank=True,
+                                    help_text='One action ("member.invited"), or a family ending in "." ("member.").')
+    actor_role = serializers.CharField(max_length=30, required=False, allow_blank=True,
+                                       help_text='Role of the actor; "" for events of the system itself.')
+    since = serializers.DateTimeField(required=False, help_text="Events at or after this time (ISO 8601).")
+    before = serializers.DateTimeField(required=False, help_text="Events before this time (ISO 8601).")
+    sequence_from = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+    sequence_to = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+    cursor = serializers.CharField(required=False, max_length=500, help_text="From the previous page's links.")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if "since" in attrs and "before" in attrs and attrs["before"] <= attrs["since"]:
+            raise serializers.ValidationError({"before": ["Choose a time after 'since'."]})
+        if attrs.get("sequence_to") and attrs.get("sequence_from") and attrs["sequence_to"] < attrs["sequence_from"]:
+            raise serializers.ValidationError({"sequence_to": ["Choose a sequence number at least 'sequence_from'."]})
+        return attrs
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("action", OpenApiTypes.STR, description='One action, or a family ending in "."'),
+    OpenApiParameter("actor_role", OpenApiTypes.STR),
+    OpenApiParameter("since", OpenApiTypes.DATETIME),
+    OpenApiParameter("before", OpenApiTypes.DATETIME),
+    OpenApiParameter("sequence_from", OpenApiTypes.INT),
+    OpenApiParameter("sequence_to", OpenApiTypes.INT),
+]
+
+
+class AuditEventSearchApi(CountryAPIView):
+    """The country's tamper-evident record, newest first, filtered: for its members, partner
+    managers and auditors. Paged by cursor (no count of the whole chain)."""
+
+    ordering = "-sequence"
+
+    @extend_schema(operation_id="audit_events_list", tags=["audit"], parameters=[CODE_PARAMETER, *FILTER_PARAMETERS],
+                   responses={200: AuditEventSerializer(many=True), **errors(400, 401, 404)})
+    def get(self, request, code):
+        filters = EventFilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        events = selectors.event_search(
+            country=self.country, action=data.get("action", ""),
+            actor_role=data["actor_role"] if "actor_role" in data else None,
+            at_from=data.get("since"), at_before=data.get("before"),
+            sequence_from=data.get("sequence_from"), sequence_to=data.get("sequence_to"),
+        )
+        return self.paginate(events, AuditEventSerializer)
+
+
+class CheckpointSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    head_hash = serializers.CharField()
+    at = serializers.DateTimeField()
+    key_id = serializers.CharField(help_text="Fingerprint of the portal key that signed it.")
+    signature = serializers.CharField(help_text="Ed25519 signature, base64, over the canonical checkpoint.")
+
+
+class CheckpointListApi(CountryAPIView):
+    """The signed checkpoints of the country's chain, newest first."""
+
+    ordering = "-sequence"
+
+    @extend_schema(operation_id="audit_checkpoints_list", tags=["audit"], parameters=[CODE_PARAMETER],
+                   responses={200: CheckpointSerializer(many=True), **errors(401, 404)})
+    def get(self, request, code):
+        return self.paginate(selectors.checkpoint_list(country=self.country), CheckpointSerializer)
+
+
+class VerificationSerializer(serializers.Serializer):
+    chain = serializers.CharField()
+    events = serializers.IntegerField()
+    checkpoints = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+class ChainVerifyApi(CountryAPIView):
+    """Recompute the country's chain now and check every checkpoint; the run goes on the record."""
+
+    @extend_schema(operation_id="audit_chain_verify", tags=["audit"], parameters=[CODE_PARAMETER], request=None,
+                   responses={200: VerificationSerializer, **errors(401, 403, 404)})
+    def post(self, request, code):
+        role = request.access.role_in(self.country.pk)
+        if role not in VERIFIERS:
+            raise exceptions.PermissionDenied("Verification is run by the country's auditors, partner managers "
+                                              "and country admins.")
+        report = audit.chain_verify_recorded(country=self.country, by=request.user, actor_role=role)
+        return Response(VerificationSerializer({"chain": report.chain, "events": report.events,
+                                                "checkpoints": report.checkpoints, "ok": report.ok,
+                                                "problems": report.problems}).data)
+
+
+class ExportRangeSerializer(StrictSerializer):
+    first = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+    last = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+
+
+class LedgerExportApi(CountryAPIView):
+    """A zip of events first..last (default: all) with their checkpoints, the portal's public key
+    and verify_ledger.py, which checks it offline with Python's standard library."""
+
+    @extend_schema(operation_id="audit_ledger_export", tags=["audit"],
+                   parameters=[CODE_PARAMETER, OpenApiParameter("first", OpenApiTypes.INT),
+                               OpenApiParameter("last", OpenApiTypes.INT)],
+                   responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The export"),
+                              **errors(400, 401, 404)})
+    def get(self, request, code):
+        bounds = ExportRangeSerializer(data=request.query_params.dict())
+        bounds.is_valid(raise_exception=True)
+        out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+        try:
+            summary = audit.ledger_export_download(
+                country=self.country, by=request.user, actor_role=request.access.role_in(self.country.pk) or "",
+                out=out, first=bounds.validated_data.get("first"), last=bounds.validated_data.get("last"),
+            )
+        except ExportRefused as refusal:
+            out.close()
+            raise exceptions.ValidationError({"detail": str(refusal)}) from None
+        out.seek(0)
+        return FileResponse(out, as_attachment=True, filename=summary["filename"], content_type="application/zip")

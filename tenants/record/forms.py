@@ -1,0 +1,127 @@
+"""Forms of the audit pages: the filters of a chain's events and the range of a ledger extract."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from urllib.parse import urlencode
+from django import forms
+from tenants.access import AUDITOR, PARTNER_MANAGER
+from tenants.models import Membership
+
+
+SYSTEM_ROLE = "system"  # stands for events recorded by the portal itself, which have no actor role
+
+
+ACTOR_ROLE_CHOICES = [
+    ("", "Any role"),
+    *Membership.Role.choices,
+    (PARTNER_MANAGER, "Partner manager"),
+    (AUDITOR, "Auditor"),
+    ("platform", "Platform operator"),
+    (SYSTEM_ROLE, "The portal itself (no person)"),
+]
+
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+LARGEST_SEQUENCE = 10**15  # far beyond any chain, well within a 64-bit column
+
+
+def _date_field(label: str, which: str) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=False, input_formats=DATE_FORMATS, help_text="For example, 2026-03-01",
+        error_messages={"invalid": f"Enter the {which} date as year-month-day, for example 2026-03-01."},
+    )
+
+
+def _sequence_field(label: str, which: str, **kwargs) -> forms.IntegerField:
+    message = f"Enter the {which} event number as a whole number of 1 or more, as shown in the No. column."
+    return forms.IntegerField(
+        label=label, required=False, min_value=1, max_value=LARGEST_SEQUENCE,
+        error_messages={"invalid": message, "min_value": message,
+                        "max_value": f"The {which} event number is larger than any chain."}, **kwargs,
+    )
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=dt_timezone.utc)
+
+
+class AuditFilterForm(forms.Form):
+    """Filters of the audit page (all optional, in the query string) and its keyset page links."""
+
+    action = forms.ChoiceField(label="Action", required=False,
+                               error_messages={"invalid_choice": "Choose an action from the list."})
+    role = forms.ChoiceField(label="Role of the person", required=False, choices=ACTOR_ROLE_CHOICES,
+                             error_messages={"invalid_choice": "Choose a role from the list."})
+    date_from = _date_field("From date (UTC)", "from")
+    date_to = _date_field("To date (UTC)", "to")
+    seq_from = _sequence_field("From event number", "first")
+    seq_to = _sequence_field("To event number", "last")
+    page_link = "This page link is not valid. Go back to the first page of results."
+    before = forms.IntegerField(required=False, min_value=1, max_value=LARGEST_SEQUENCE,
+                                error_messages={"invalid": page_link, "min_value": page_link, "max_value": page_link})
+    after = forms.IntegerField(required=False, min_value=1, max_value=LARGEST_SEQUENCE,
+                               error_messages={"invalid": page_link, "min_value": page_link, "max_value": page_link})
+
+    FILTERS = ("action", "role", "date_from", "date_to", "seq_from", "seq_to")
+
+    def __init__(self, *args, actions: Iterable[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        actions = list(actions)
+        families: dict[str, list[str]] = {}
+        for action in actions:
+            families.setdefault(action.split(".", 1)[0], []).append(action)
+        # Each family ("member") comes with an entry for all of its actions ("member.").
+        self.action_groups = [(family, [(f"{family}.", f"Any {family.replace('_', ' ')} action"),
+                                        *[(a, a) for a in members]])
+                              for family, members in families.items()]
+        self.fields["action"].choices = [("", "Any action")] + [
+            choice for _, choices in self.action_groups for choice in choices
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "The to date must be the same as or after the from date.")
+        seq_from, seq_to = cleaned.get("seq_from"), cleaned.get("seq_to")
+        if seq_from and seq_to and seq_from > seq_to:
+            self.add_error("seq_to", "The last event number must be the same as or after the first.")
+        return cleaned
+
+    @property
+    def filtering(self) -> bool:
+        return any(self.cleaned_data.get(name) not in (None, "") for name in self.FILTERS)
+
+    def search_arguments(self) -> dict:
+        """The filters as keyword arguments of tenants.record.selectors.event_search."""
+        data = self.cleaned_data
+        role = data.get("role") or None
+        date_to = data.get("date_to")
+        return {
+            "action": data.get("action") or "",
+            "actor_role": "" if role == SYSTEM_ROLE else role,
+            "at_from": start_of_day(data["date_from"]) if data.get("date_from") else None,
+            "at_before": start_of_day(date_to + timedelta(days=1)) if date_to and date_to < date.max else None,
+            "sequence_from": data.get("seq_from"),
+            "sequence_to": data.get("seq_to"),
+        }
+
+    def query_string(self, **page) -> str:
+        """The current filters with a page position, for the Newer and Older links."""
+        values = {name: self.data.get(name, "") for name in self.FILTERS if self.data.get(name, "")}
+        return "?" + urlencode({**values, **page})
+
+
+class LedgerExportForm(forms.Form):
+    first = _sequence_field("First event (optional)", "first")
+    last = _sequence_field("Last event (optional)", "last")
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("first"), cleaned.get("last")
+        if first and last and first > last:
+            self.add_error("last", "The last event must be the same as or after the first.")
+        return cleaned

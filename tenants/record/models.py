@@ -1,0 +1,101 @@
+"""The record: one hash chain per country (row-level secured) and one for platform events, with
+signed checkpoints. UPDATE and DELETE on these tables are refused by the database."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from tenants.models import TenantModel
+
+PLATFORM_CHAIN = "platform"
+
+
+class ChainEvent(models.Model):
+    """Fields every chained event has; `hash` is SHA-256 over the canonical encoding of the others
+    (tenants.record.ledger.event_fields) including `prev_hash`, the hash of the event before it."""
+
+    sequence = models.BigIntegerField()
+    at = models.DateTimeField()
+    # No database constraint: an event outlives the account that caused it, and the chain is
+    # never rewritten.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=30, blank=True)
+    action = models.CharField(max_length=80)
+    target_type = models.CharField(max_length=80, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True
+        ordering = ["-sequence"]
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.sequence}"
+
+
+class CountryEvent(ChainEvent, TenantModel):
+    """One recorded change in a country. Appended only through tenants.record.ledger.event_record."""
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "sequence"], name="tenants_event_country_seq_uniq"),
+        ]
+        indexes = [models.Index(fields=["country", "action", "sequence"], name="tenants_event_action_idx")]
+
+
+class PlatformEvent(ChainEvent):
+    """Programme-wide events: sign-ins, assignments, verification runs. Not country data."""
+
+    class Meta:
+        ordering = ["-sequence"]
+        constraints = [models.UniqueConstraint(fields=["sequence"], name="tenants_platformevent_seq_uniq")]
+
+
+class Checkpoint(models.Model):
+    """A signed statement that a chain had `head_hash` at `sequence` at time `at`, by the portal's
+    Ed25519 key (`key_id`), whose private half is never in the database."""
+
+    sequence = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    key_id = models.CharField(max_length=32)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        abstract = True
+        ordering = ["-sequence"]
+
+
+class CountryCheckpoint(Checkpoint, TenantModel):
+    class Meta(TenantModel.Meta):
+        ordering = ["-sequence"]
+        indexes = [models.Index(fields=["country", "sequence"], name="tenants_ckpt_country_seq_idx")]
+
+
+class PlatformCheckpoint(Checkpoint):
+    class Meta:
+        ordering = ["-sequence"]
+
+
+class LedgerAlert(models.Model):
+    """A break found by verification, shown as a banner to admins and to the chain's auditors
+    until a platform admin resolves it. Names the chain, never the data."""
+
+    chain = models.CharField(max_length=10, help_text="Country code, or 'platform'.")
+    problem = models.CharField(max_length=300)
+    found_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-found_at"]
+
+    def __str__(self) -> str:
+        return f"{self.chain}: {self.problem}"
