@@ -4,13 +4,14 @@
 
 Needs PostgreSQL (DATABASE_URL, the owning role) and runs its measured work as the runtime role,
 so row-level security is on the path being measured, as in production."""
+
 from __future__ import annotations
 
 import argparse
 import os
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.database import as_owner, as_runtime_role, setup_django
@@ -47,14 +48,16 @@ def main(argv: list[str]) -> int:
 
 def write_results(sections: list[str]) -> None:
     header = (
-        f"## Run of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC\n\n"
+        f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, "
         f"PostgreSQL on 127.0.0.1.\n\n"
     )
     body = header + "\n".join(sections)
     print(body)
     RESULTS.parent.mkdir(exist_ok=True)
-    existing = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\nWritten by `make bench`; newest run first.\n\n"
+    existing = (
+        RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\nWritten by `make bench`; newest run first.\n\n"
+    )
     title, _, rest = existing.partition("\n\n")
     intro, _, runs = rest.partition("\n\n")
     RESULTS.write_text(f"{title}\n\n{intro}\n\n{body}\n{runs}")

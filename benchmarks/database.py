@@ -1,5 +1,6 @@
 """The benchmarks' own database: created and migrated as the owning role, then measured through the
 runtime role (row-level security on the measured path, as in production)."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Ledger benchmarks: appends per second with concurrent writers on one chain, and verification
 speed on a chain of (by default) one million events."""
+
 from __future__ import annotations
 
 import io
@@ -47,9 +48,11 @@ def appends(country, writers: int, per_writer: int) -> tuple[float, int]:
 
 def load_chain(country, events: int) -> float:
     """Write a valid chain of `events` events with COPY (as the owner): setup, not measured."""
-    from tenants.record.ledger import GENESIS_HASH, event_fields, event_hash, format_time
-    from django.utils import timezone
     import json
+
+    from django.utils import timezone
+
+    from tenants.record.ledger import GENESIS_HASH, event_fields, event_hash, format_time
 
     started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -61,17 +64,31 @@ def load_chain(country, events: int) -> float:
         batch = io.StringIO()
         for sequence in range(1, events + 1):
             payload = {"n": sequence}
-            fields = event_fields(chain=country.code, sequence=sequence, at=stamp, actor_id=None, actor_role="bench",
-                                  action="bench.loaded", target_type="", target_id="", payload=payload, prev_hash=prev)
+            fields = event_fields(
+                chain=country.code,
+                sequence=sequence,
+                at=stamp,
+                actor_id=None,
+                actor_role="bench",
+                action="bench.loaded",
+                target_type="",
+                target_id="",
+                payload=payload,
+                prev_hash=prev,
+            )
             own = event_hash(fields)
-            batch.write(f"{country.pk}\t{sequence}\t{stamp}\t\\N\tsystem\tbench\tbench.loaded\t\t\t"
-                        f"{json.dumps(payload)}\t{prev}\t{own}\n")
+            batch.write(
+                f"{country.pk}\t{sequence}\t{stamp}\t\\N\tsystem\tbench\tbench.loaded\t\t\t"
+                f"{json.dumps(payload)}\t{prev}\t{own}\n"
+            )
             prev = own
             if sequence % 100_000 == 0 or sequence == events:
                 batch.seek(0)
                 cursor.copy_expert(
                     "COPY tenants_countryevent (country_id, sequence, at, actor_id, actor_label, actor_role, action, "
-                    "target_type, target_id, payload, prev_hash, hash) FROM STDIN", batch)
+                    "target_type, target_id, payload, prev_hash, hash) FROM STDIN",
+                    batch,
+                )
                 batch = io.StringIO()
     return time.perf_counter() - started
 

@@ -3,6 +3,7 @@ written through the report's own code path (PostgreSQL COPY of the queryset's SQ
 neutralisation, inside the country context, as the runtime role), beside a plain COPY of the same
 rows measured in the same run. Each export runs in a fresh child process, so that its peak
 resident memory (ru_maxrss) is its own and not the loader's."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,10 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAIN_COPY = ("COPY (SELECT sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev_hash, "
-              "hash FROM tenants_countryevent WHERE country_id = {country} ORDER BY sequence) TO STDOUT WITH CSV HEADER")
+PLAIN_COPY = (
+    "COPY (SELECT sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev_hash, "
+    "hash FROM tenants_countryevent WHERE country_id = {country} ORDER BY sequence) TO STDOUT WITH CSV HEADER"
+)
 
 
 def _child(mode: str, country_id: int, database: str, output: str) -> None:
@@ -49,15 +52,30 @@ def _child(mode: str, country_id: int, database: str, output: str) -> None:
             ledger_events_csv_write(country=country, period=period, out=out)
     elapsed = time.perf_counter() - started
     traced = tracemalloc.get_traced_memory()[1] if mode == "traced" else 0
-    print(json.dumps({"seconds": elapsed, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "traced_mb": traced / 1e6, "before_mb": before_mb, "bytes": os.path.getsize(output)}))
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "traced_mb": traced / 1e6,
+                "before_mb": before_mb,
+                "bytes": os.path.getsize(output),
+            }
+        )
+    )
 
 
 def _measure(mode: str, country_id: int, database: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         output = os.path.join(folder, "events.csv")
-        result = subprocess.run([sys.executable, "-m", "benchmarks.report_bench", mode, str(country_id), database,
-                                 output], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "benchmarks.report_bench", mode, str(country_id), database, output],
+            cwd=ROOT,
+            env=dict(os.environ),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         figures = json.loads(result.stdout.strip().splitlines()[-1])
         with open(output, "rb") as written:
             figures["lines"] = sum(block.count(b"\n") for block in iter(lambda: written.read(1 << 20), b""))
@@ -86,26 +104,39 @@ def run(args, *, as_owner, as_runtime) -> str:
     baseline, ours = (sorted(runs[mode], key=lambda r: r["seconds"])[1] for mode in ("copy", "report"))
     traced = _measure("traced", country.pk, args.database)
     ratio = ours["seconds"] / baseline["seconds"]
-    intro = (f"The ledger-events CSV of a report over {args.events:,} events (`portal.reports.ledger_csv`: COPY of "
-             "the queryset's SQL, text cells neutralised against formula injection in SQL, inside the country "
-             "context as the runtime role under row-level security), beside a plain `COPY` of the same rows, same "
-             "run. Each export runs in a fresh process (median of three runs each, alternating); peak RSS is that "
-             "process's maximum resident set, Django loaded included; the export's own growth is the last column.")
-    rows = [
-        ("plain `COPY`", baseline),
-        ("report CSV", ours),
+    intro = (
+        f"The ledger-events CSV of a report over {args.events:,} events (`portal.reports.ledger_csv`: COPY of "
+        "the queryset's SQL, text cells neutralised against formula injection in SQL, inside the country "
+        "context as the runtime role under row-level security), beside a plain `COPY` of the same rows, same "
+        "run. Each export runs in a fresh process (median of three runs each, alternating); peak RSS is that "
+        "process's maximum resident set, Django loaded included; the export's own growth is the last column."
+    )
+    rows = [("plain `COPY`", baseline), ("report CSV", ours)]
+    lines = [
+        "### Compliance reports",
+        "",
+        intro,
+        "",
+        "| export | rows | seconds | MB written | peak RSS | RSS growth during the export |",
+        "|---|---|---|---|---|---|",
     ]
-    lines = ["### Compliance reports", "", intro, "",
-             "| export | rows | seconds | MB written | peak RSS | RSS growth during the export |",
-             "|---|---|---|---|---|---|"]
-    lines += [(f"| {label} | {r['lines'] - 1:,} | {r['seconds']:.2f} | {r['bytes'] / 1e6:.0f} | "
-               f"{r['maxrss_mb']:.0f} MB | {r['maxrss_mb'] - r['before_mb']:.1f} MB |") for label, r in rows]
-    lines += ["",
-              f"Peak Python heap of the report CSV export (tracemalloc, a separate run): {traced['traced_mb']:.2f} MB.",
-              "",
-              (f"Report CSV / plain COPY: {ratio:.2f}x (target: within 2x); peak memory "
-               f"{ours['maxrss_mb']:.0f} MB (target: under 200 MB)."),
-              ""]
+    lines += [
+        (
+            f"| {label} | {r['lines'] - 1:,} | {r['seconds']:.2f} | {r['bytes'] / 1e6:.0f} | "
+            f"{r['maxrss_mb']:.0f} MB | {r['maxrss_mb'] - r['before_mb']:.1f} MB |"
+        )
+        for label, r in rows
+    ]
+    lines += [
+        "",
+        f"Peak Python heap of the report CSV export (tracemalloc, a separate run): {traced['traced_mb']:.2f} MB.",
+        "",
+        (
+            f"Report CSV / plain COPY: {ratio:.2f}x (target: within 2x); peak memory "
+            f"{ours['maxrss_mb']:.0f} MB (target: under 200 MB)."
+        ),
+        "",
+    ]
     if load_seconds is not None:
         lines.append(f"(Loading the chain with COPY took {load_seconds:.1f} s; not part of the figure.)\n")
     return "\n".join(lines)

@@ -1,4 +1,5 @@
 """The model catalogue is platform-managed: platform admins edit it here."""
+
 from django.contrib import admin
 
 from .models import AIModel

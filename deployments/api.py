@@ -1,6 +1,7 @@
 """The deployments API: the model catalogue, a country's deployment requests with their lifecycle
 actions and provisioning progress, and its environments (credential shown once, rotation, usage
 ingest). Thin: shape in serializers, rules in services."""
+
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
@@ -8,9 +9,18 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from tenants.rest import CODE_PARAMETER, ID_PARAMETER, ApiView, CountryAPIView, CursorPage, StrictSerializer, errors, object_id
 from engagements.models import Capability, Sector
 from tenants.models import Country
+from tenants.rest import (
+    CODE_PARAMETER,
+    ID_PARAMETER,
+    ApiView,
+    CountryAPIView,
+    CursorPage,
+    StrictSerializer,
+    errors,
+    object_id,
+)
 from tenants.selectors import organisation_get
 
 from . import environments, gates, selectors, services
@@ -29,7 +39,9 @@ class AIModelSerializer(serializers.Serializer):
 class RequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
-    state = serializers.CharField(help_text="draft, submitted, in_review, changes_requested, rejected, approved, provisioning, active, suspended or decommissioned.")
+    state = serializers.CharField(
+        help_text="draft, submitted, in_review, changes_requested, rejected, approved, provisioning, active, suspended or decommissioned."
+    )
     organisation = serializers.IntegerField(source="organisation_id")
     sector = serializers.CharField()
     model = serializers.CharField(source="model.slug")
@@ -59,8 +71,10 @@ class RequestDetailSerializer(RequestSerializer):
         return [{"name": g.name, "ok": g.ok, "reason": g.reason} for g in self.context["gates"]]
 
     def get_decisions(self, obj) -> list[dict]:
-        return [{"round": d.review_round, "decision": d.decision, "by": d.by_id, "comment": d.comment, "at": d.at}
-                for d in self.context["decisions"]]
+        return [
+            {"round": d.review_round, "decision": d.decision, "by": d.by_id, "comment": d.comment, "at": d.at}
+            for d in self.context["decisions"]
+        ]
 
     def get_actions(self, obj) -> list[str]:
         return services.actions_for(request=obj, access=self.context["access"])
@@ -72,8 +86,14 @@ class RequestDetailSerializer(RequestSerializer):
 def progress(job) -> dict | None:
     if job is None:
         return None
-    return {"job": job.pk, "kind": job.kind, "state": job.state, "percent": job.percent, "error": job.error,
-            "steps": [{"name": s["name"], "label": s["label"], "done": bool(s.get("done_at"))} for s in job.steps]}
+    return {
+        "job": job.pk,
+        "kind": job.kind,
+        "state": job.state,
+        "percent": job.percent,
+        "error": job.error,
+        "steps": [{"name": s["name"], "label": s["label"], "done": bool(s.get("done_at"))} for s in job.steps],
+    }
 
 
 class RequestInputSerializer(StrictSerializer):
@@ -82,8 +102,9 @@ class RequestInputSerializer(StrictSerializer):
     purpose = serializers.CharField(max_length=services.MAX_TEXT)
     sector = serializers.ChoiceField(choices=Sector.choices)
     model = serializers.SlugField(max_length=60, help_text="The catalogue slug of the model.")
-    capabilities = serializers.ListField(child=serializers.ChoiceField(choices=Capability.choices), allow_empty=False,
-                                         max_length=len(Capability.values))
+    capabilities = serializers.ListField(
+        child=serializers.ChoiceField(choices=Capability.choices), allow_empty=False, max_length=len(Capability.values)
+    )
     region = serializers.ChoiceField(choices=Country.Region.choices)
     data_classification = serializers.ChoiceField(choices=DeploymentRequest.Classification.choices)
     expected_monthly_tokens = serializers.IntegerField(min_value=1, max_value=services.MAX_TOKENS - 1)
@@ -93,8 +114,14 @@ class RequestInputSerializer(StrictSerializer):
 
 class ActionSerializer(StrictSerializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.MAX_COMMENT)
-    quota_tokens = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
-                                            max_value=services.MAX_TOKENS - 1, help_text="Approve only.")
+    quota_tokens = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=services.MAX_TOKENS - 1,
+        help_text="Approve only.",
+    )
     expires_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Approve only.")
     human_review_required = serializers.BooleanField(required=False, default=False, help_text="Approve only.")
 
@@ -110,8 +137,9 @@ def service_error(error: services.ServiceError):
 class ModelListApi(ApiView):
     """The model catalogue (read-only; platform admins manage it)."""
 
-    @extend_schema(operation_id="models_list", tags=["deployments"], responses={200: AIModelSerializer(many=True),
-                                                                                **errors(401)})
+    @extend_schema(
+        operation_id="models_list", tags=["deployments"], responses={200: AIModelSerializer(many=True), **errors(401)}
+    )
     def get(self, request):
         return Response(AIModelSerializer(selectors.model_list(), many=True).data)
 
@@ -131,26 +159,42 @@ class RequestListApi(CountryAPIView):
 
     ordering = ("-created_at", "-id")
 
-    @extend_schema(operation_id="deployment_requests_list", tags=["deployments"], parameters=[CODE_PARAMETER],
-                   responses={200: RequestSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="deployment_requests_list",
+        tags=["deployments"],
+        parameters=[CODE_PARAMETER],
+        responses={200: RequestSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         return self.paginate(selectors.request_list(country=self.country), RequestSerializer)
 
-    @extend_schema(operation_id="deployment_requests_create", tags=["deployments"], parameters=[CODE_PARAMETER],
-                   request=RequestInputSerializer, responses={201: RequestSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="deployment_requests_create",
+        tags=["deployments"],
+        parameters=[CODE_PARAMETER],
+        request=RequestInputSerializer,
+        responses={201: RequestSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code):
         if not request.access.can_write(self.country.pk):
-            raise exceptions.PermissionDenied(f"Only a country admin or officer of {self.country.name} can request "
-                                              "a deployment.")
+            raise exceptions.PermissionDenied(
+                f"Only a country admin or officer of {self.country.name} can request a deployment."
+            )
         serializer = RequestInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            created = services.deployment_request_create(country=self.country, by=request.user, access=request.access,
-                                                         **_resolve_inputs(self.country, dict(serializer.validated_data)))
+            created = services.deployment_request_create(
+                country=self.country,
+                by=request.user,
+                access=request.access,
+                **_resolve_inputs(self.country, dict(serializer.validated_data)),
+            )
         except services.ServiceError as error:
             raise service_error(error) from None
-        return Response(RequestSerializer(selectors.request_get(country=self.country, pk=created.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            RequestSerializer(selectors.request_get(country=self.country, pk=created.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class RequestDetailMixin:
@@ -161,16 +205,24 @@ class RequestDetailMixin:
         return found
 
     def detail(self, found: DeploymentRequest) -> Response:
-        context = {"access": self.request.access, "gates": gates.gates_check(country=self.country, request=found),
-                   "decisions": list(selectors.decision_list(request=found)), "job": selectors.job_latest(request=found)}
+        context = {
+            "access": self.request.access,
+            "gates": gates.gates_check(country=self.country, request=found),
+            "decisions": list(selectors.decision_list(request=found)),
+            "job": selectors.job_latest(request=found),
+        }
         return Response(RequestDetailSerializer(found, context=context).data)
 
 
 class RequestDetailApi(RequestDetailMixin, CountryAPIView):
     """One request with its gates (each with what to do), decisions, open actions and provisioning progress."""
 
-    @extend_schema(operation_id="deployment_requests_retrieve", tags=["deployments"],
-                   parameters=[CODE_PARAMETER, ID_PARAMETER], responses={200: RequestDetailSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="deployment_requests_retrieve",
+        tags=["deployments"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: RequestDetailSerializer, **errors(401, 404)},
+    )
     def get(self, request, code, id):
         return self.detail(self.deployment_request(id))
 
@@ -183,8 +235,13 @@ class RequestActionApi(RequestDetailMixin, CountryAPIView):
         serializer = ActionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            services.deployment_request_transition(request=found, action=self.action_name, by=request.user,
-                                                   access=request.access, **serializer.validated_data)
+            services.deployment_request_transition(
+                request=found,
+                action=self.action_name,
+                by=request.user,
+                access=request.access,
+                **serializer.validated_data,
+            )
         except services.ServiceError as error:
             raise service_error(error) from None
         return self.detail(selectors.request_get(country=self.country, pk=found.pk))
@@ -197,16 +254,24 @@ def action_view(action: str):
         return RequestActionApi.post(self, request, code, id)
 
     post = extend_schema(
-        operation_id=f"deployment_requests_{action}", tags=["deployments"], parameters=[CODE_PARAMETER, ID_PARAMETER],
+        operation_id=f"deployment_requests_{action}",
+        tags=["deployments"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
         description=f"{services.TRANSITIONS[action].label}"
-                    f"{' (a comment is required)' if action in services.COMMENT_REQUIRED else ''}.",
-        request=ActionSerializer, responses={200: RequestDetailSerializer, **errors(400, 401, 403, 404)})(post)
-    view = type(f"DeploymentRequest{action.title().replace('_', '')}Api", (RequestActionApi,),
-                {"action_name": action, "post": post, "__doc__": f"{services.TRANSITIONS[action].label}."})
+        f"{' (a comment is required)' if action in services.COMMENT_REQUIRED else ''}.",
+        request=ActionSerializer,
+        responses={200: RequestDetailSerializer, **errors(400, 401, 403, 404)},
+    )(post)
+    view = type(
+        f"DeploymentRequest{action.title().replace('_', '')}Api",
+        (RequestActionApi,),
+        {"action_name": action, "post": post, "__doc__": f"{services.TRANSITIONS[action].label}."},
+    )
     return action.replace("_", "-"), view.as_view()
 
 
 # --- Environments --------------------------------------------------------------------------------
+
 
 class EnvironmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -250,15 +315,23 @@ class EnvironmentMixin:
 class EnvironmentListApi(CountryAPIView):
     ordering = ("-created_at", "-id")
 
-    @extend_schema(operation_id="environments_list", tags=["deployments"], parameters=[CODE_PARAMETER],
-                   responses={200: EnvironmentSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="environments_list",
+        tags=["deployments"],
+        parameters=[CODE_PARAMETER],
+        responses={200: EnvironmentSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         return self.paginate(selectors.environment_list(country=self.country), EnvironmentSerializer)
 
 
 class EnvironmentDetailApi(EnvironmentMixin, CountryAPIView):
-    @extend_schema(operation_id="environments_retrieve", tags=["deployments"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   responses={200: EnvironmentSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="environments_retrieve",
+        tags=["deployments"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: EnvironmentSerializer, **errors(401, 404)},
+    )
     def get(self, request, code, id):
         return Response(EnvironmentSerializer(self.environment(id)).data)
 
@@ -268,15 +341,21 @@ def _secret(environment, user) -> Response:
     if shown is None:
         raise exceptions.NotFound("No new credential is waiting for you here: a secret is shown only once.")
     credential, secret = shown
-    return Response(SecretSerializer({"environment": environment.pk, "prefix": credential.prefix,
-                                      "secret": secret}).data)
+    return Response(
+        SecretSerializer({"environment": environment.pk, "prefix": credential.prefix, "secret": secret}).data
+    )
 
 
 class EnvironmentRevealApi(EnvironmentMixin, CountryAPIView):
     """The secret of the credential issued to you, once; afterwards 404."""
 
-    @extend_schema(operation_id="environments_credential_reveal", tags=["deployments"], request=None,
-                   parameters=[CODE_PARAMETER, ID_PARAMETER], responses={200: SecretSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="environments_credential_reveal",
+        tags=["deployments"],
+        request=None,
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: SecretSerializer, **errors(401, 404)},
+    )
     def post(self, request, code, id):
         return _secret(self.environment(id), request.user)
 
@@ -284,8 +363,13 @@ class EnvironmentRevealApi(EnvironmentMixin, CountryAPIView):
 class EnvironmentRotateApi(EnvironmentMixin, CountryAPIView):
     """Revoke the live credential and issue a new one, whose secret this answer shows once."""
 
-    @extend_schema(operation_id="environments_credential_rotate", tags=["deployments"], request=None,
-                   parameters=[CODE_PARAMETER, ID_PARAMETER], responses={200: SecretSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="environments_credential_rotate",
+        tags=["deployments"],
+        request=None,
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: SecretSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, id):
         environment = self.environment(id)
         try:
@@ -298,17 +382,28 @@ class EnvironmentRotateApi(EnvironmentMixin, CountryAPIView):
 class EnvironmentUsageApi(EnvironmentMixin, CountryAPIView):
     """Report token usage; quota alerts go to the owner at 80 % and 100 %."""
 
-    @extend_schema(operation_id="environments_usage_create", tags=["deployments"], request=UsageSerializer,
-                   parameters=[CODE_PARAMETER, ID_PARAMETER], responses={200: EnvironmentSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="environments_usage_create",
+        tags=["deployments"],
+        request=UsageSerializer,
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: EnvironmentSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, id):
         environment = self.environment(id)
         if not request.access.can_write(self.country.pk):
-            raise exceptions.PermissionDenied(f"Only a country admin or officer of {self.country.name} can report usage.")
+            raise exceptions.PermissionDenied(
+                f"Only a country admin or officer of {self.country.name} can report usage."
+            )
         serializer = UsageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            environments.usage_report(environment=environment, by=request.user, access=request.access,
-                                      tokens=serializer.validated_data["tokens"])
+            environments.usage_report(
+                environment=environment,
+                by=request.user,
+                access=request.access,
+                tokens=serializer.validated_data["tokens"],
+            )
         except services.ServiceError as error:
             raise service_error(error) from None
         return Response(EnvironmentSerializer(selectors.environment_get(country=self.country, pk=environment.pk)).data)
@@ -330,9 +425,13 @@ class EnvironmentActionApi(EnvironmentMixin, CountryAPIView):
             if self.action_name == "recertify":
                 environment_recertify(environment=environment, by=request.user, access=request.access)
             else:
-                services.deployment_request_transition(request=environment.request, action=self.action_name,
-                                                       by=request.user, access=request.access,
-                                                       comment=serializer.validated_data["comment"])
+                services.deployment_request_transition(
+                    request=environment.request,
+                    action=self.action_name,
+                    by=request.user,
+                    access=request.access,
+                    comment=serializer.validated_data["comment"],
+                )
         except services.ServiceError as error:
             raise service_error(error) from None
         return Response(EnvironmentSerializer(selectors.environment_get(country=self.country, pk=environment.pk)).data)
@@ -346,10 +445,17 @@ def environment_action_view(action: str):
         return EnvironmentActionApi.post(self, request, code, id)
 
     post = extend_schema(
-        operation_id=f"environments_{action}", tags=["deployments"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-        request=ActionSerializer, responses={200: EnvironmentSerializer, **errors(400, 401, 403, 404)})(post)
-    view = type(f"Environment{action.title()}Api", (EnvironmentActionApi,),
-                {"action_name": action, "post": post, "__doc__": EnvironmentActionApi.__doc__})
+        operation_id=f"environments_{action}",
+        tags=["deployments"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        request=ActionSerializer,
+        responses={200: EnvironmentSerializer, **errors(400, 401, 403, 404)},
+    )(post)
+    view = type(
+        f"Environment{action.title()}Api",
+        (EnvironmentActionApi,),
+        {"action_name": action, "post": post, "__doc__": EnvironmentActionApi.__doc__},
+    )
     return action, view.as_view()
 
 
@@ -370,12 +476,16 @@ class ReviewQueueApi(ApiView):
 
     ordering = ("submitted_at", "id")
 
-    @extend_schema(operation_id="review_queue_deployments_list", tags=["review"],
-                   parameters=[OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code).")],
-                   responses={200: ReviewItemSerializer(many=True), **errors(401)})
+    @extend_schema(
+        operation_id="review_queue_deployments_list",
+        tags=["review"],
+        parameters=[OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code).")],
+        responses={200: ReviewItemSerializer(many=True), **errors(401)},
+    )
     def get(self, request):
         code = request.query_params.get("country", "")[:2]
         paginator = CursorPage()
-        page = paginator.paginate_queryset(selectors.review_queue(access=request.access, country_code=code),
-                                           request, view=self)
+        page = paginator.paginate_queryset(
+            selectors.review_queue(access=request.access, country_code=code), request, view=self
+        )
         return paginator.get_paginated_response(ReviewItemSerializer(page, many=True).data)

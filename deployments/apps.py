@@ -1,4 +1,5 @@
 """The deployments app: registers its step of the onboarding task list."""
+
 from django.apps import AppConfig
 
 

@@ -2,6 +2,7 @@
 `openai`: a project, a service account with its API key, and rate limits through the OpenAI Admin
 API (base URL and admin key from settings). Every call is safe to repeat: the project is found by
 its name before one is created, so a job re-run after a crash reuses what an earlier run made."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,12 @@ class OpenAIProvisioner:
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.base_url}{path}", data=data, method=method, headers={
-            "Authorization": f"Bearer {self.admin_key}", "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.base_url}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.admin_key}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"{}")
@@ -79,8 +84,11 @@ class OpenAIProvisioner:
         return f"{self.base_url}", self._project_id(request)
 
     def issue_secret(self, environment) -> str:
-        created = self._call("POST", f"/organization/projects/{environment.external_id}/service_accounts",
-                             {"name": f"portal-env-{environment.pk}"})
+        created = self._call(
+            "POST",
+            f"/organization/projects/{environment.external_id}/service_accounts",
+            {"name": f"portal-env-{environment.pk}"},
+        )
         return created["api_key"]["value"]
 
     def apply_limits(self, environment) -> None:
@@ -88,8 +96,11 @@ class OpenAIProvisioner:
         per_minute = max(1, environment.monthly_token_quota // (30 * 24 * 60))
         for limit in limits:
             if limit.get("model") == environment.model.slug:
-                self._call("POST", f"/organization/projects/{environment.external_id}/rate_limits/{limit['id']}",
-                           {"max_tokens_per_1_minute": per_minute})
+                self._call(
+                    "POST",
+                    f"/organization/projects/{environment.external_id}/rate_limits/{limit['id']}",
+                    {"max_tokens_per_1_minute": per_minute},
+                )
 
     def remove(self, environment) -> None:
         if environment.external_id:

@@ -1,16 +1,17 @@
 """Writes on environments: the one-time reveal of a new credential, rotation, and usage reports
 with their quota alerts. Each is transactional, checks the actor's role and goes on the ledger."""
+
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
 
 from tenants.access import Access
+from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
-from tenants.record.ledger import event_record
 from tenants.models import Country, Membership
 from tenants.notifications.models import Notification
-from tenants.errors import NotAllowed, ServiceError
+from tenants.record.ledger import event_record
 
 from .models import Credential, CredentialReveal, Environment, UsageReport
 from .provisioning import credential_issue
@@ -27,8 +28,9 @@ def _writer(access: Access, country: Country, doing: str) -> str:
 
 
 def reveal_pending(*, environment: Environment, user) -> bool:
-    return CredentialReveal.objects.filter(country_id=environment.country_id, credential__environment=environment,
-                                           user=user).exists()
+    return CredentialReveal.objects.filter(
+        country_id=environment.country_id, credential__environment=environment, user=user
+    ).exists()
 
 
 @transaction.atomic
@@ -36,14 +38,23 @@ def credential_reveal(*, environment: Environment, user) -> tuple[Credential, st
     """The secret of a new credential, once: the reveal row is deleted as it is read."""
     country = Country.objects.get(pk=environment.country_id)
     with country_context(country):
-        reveal = (CredentialReveal.objects.select_for_update().select_related("credential")
-                  .filter(credential__environment=environment, user=user).first())
+        reveal = (
+            CredentialReveal.objects.select_for_update()
+            .select_related("credential")
+            .filter(credential__environment=environment, user=user)
+            .first()
+        )
         if reveal is None:
             return None
         credential, secret = reveal.credential, reveal.secret
         reveal.delete()
-        event_record(country=country, action="credential.revealed", actor=user, target=environment,
-                     payload={"environment": environment.pk, "key_number": credential.pk})
+        event_record(
+            country=country,
+            action="credential.revealed",
+            actor=user,
+            target=environment,
+            payload={"environment": environment.pk, "key_number": credential.pk},
+        )
     return credential, secret
 
 
@@ -54,13 +65,21 @@ def credential_rotate(*, environment: Environment, by, access: Access) -> Creden
     with country_context(country):
         environment = Environment.objects.select_for_update().get(pk=environment.pk)
         if environment.state != Environment.State.ACTIVE:
-            raise ServiceError(f"The environment is {environment.get_state_display().lower()}: only an active "
-                               "environment's credential can be rotated.")
+            raise ServiceError(
+                f"The environment is {environment.get_state_display().lower()}: only an active "
+                "environment's credential can be rotated."
+            )
         now = timezone.now()
         environment.credentials.filter(revoked_at__isnull=True).update(revoked_at=now)
         credential = credential_issue(environment=environment, for_user_id=by.pk)
-        event_record(country=country, action="credential.rotated", actor=by, actor_role=role, target=environment,
-                     payload={"environment": environment.pk, "key_number": credential.pk})
+        event_record(
+            country=country,
+            action="credential.rotated",
+            actor=by,
+            actor_role=role,
+            target=environment,
+            payload={"environment": environment.pk, "key_number": credential.pk},
+        )
     return credential
 
 
@@ -76,8 +95,12 @@ def usage_report(*, environment: Environment, tokens: int, by, access: Access) -
         if environment.state == Environment.State.DECOMMISSIONED:
             raise ServiceError("The environment is decommissioned: it takes no more usage.")
         now = timezone.now()
-        UsageReport.objects.create(country=country, environment=environment, tokens=tokens,
-                                   period_start=now.replace(day=1, hour=0, minute=0, second=0, microsecond=0))
+        UsageReport.objects.create(
+            country=country,
+            environment=environment,
+            tokens=tokens,
+            period_start=now.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
+        )
         environment.tokens_used += tokens
         used = 100 * environment.tokens_used // max(environment.monthly_token_quota, 1)
         level = next((lvl for lvl in ALERT_LEVELS if used >= lvl), 0)
@@ -86,13 +109,26 @@ def usage_report(*, environment: Environment, tokens: int, by, access: Access) -
             environment.alert_level = level
             fields.append("alert_level")
             Notification.objects.create(
-                country=country, user_id=environment.request.owner_id,
+                country=country,
+                user_id=environment.request.owner_id,
                 subject=f"{environment.name} has used {level}% of its monthly quota",
                 body="Ask a partner manager for a higher quota, or reduce usage until next month.",
-                url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/")
-            event_record(country=country, action="environment.quota_alert", actor_role="system", target=environment,
-                         payload={"environment": environment.pk, "level": level})
+                url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/",
+            )
+            event_record(
+                country=country,
+                action="environment.quota_alert",
+                actor_role="system",
+                target=environment,
+                payload={"environment": environment.pk, "level": level},
+            )
         environment.save(update_fields=fields)
-        event_record(country=country, action="environment.usage_reported", actor=by, actor_role=role,
-                     target=environment, payload={"environment": environment.pk, "units": tokens})
+        event_record(
+            country=country,
+            action="environment.usage_reported",
+            actor=by,
+            actor_role=role,
+            target=environment,
+            payload={"environment": environment.pk, "units": tokens},
+        )
     return environment

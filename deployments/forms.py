@@ -1,11 +1,12 @@
 """Forms of the deployments pages: shape only; the rules are in services."""
+
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
 
-from tenants.isolation import country_context
 from engagements.models import Capability, Sector
+from tenants.isolation import country_context
 from tenants.models import Country, Membership
 
 from .models import AIModel, DeploymentRequest
@@ -13,8 +14,9 @@ from .models import AIModel, DeploymentRequest
 
 class RequestForm(forms.Form):
     title = forms.CharField(max_length=200)
-    purpose = forms.CharField(max_length=5000, widget=forms.Textarea,
-                              help_text="What the model will do, for whom, and why.")
+    purpose = forms.CharField(
+        max_length=5000, widget=forms.Textarea, help_text="What the model will do, for whom, and why."
+    )
     organisation = forms.TypedChoiceField(coerce=int, label="Requesting organisation")
     sector = forms.ChoiceField(choices=Sector.choices)
     model = forms.ChoiceField(label="Model", help_text="From the programme's catalogue.")
@@ -33,7 +35,8 @@ class RequestForm(forms.Form):
         with country_context(country):
             self.fields["organisation"].choices = list(Organisation.objects.values_list("pk", "name"))
             self.fields["assessment"].choices = [("", "Choose an assessment")] + [
-                (a.pk, f"{a.title} ({a.get_status_display().lower()})") for a in ImpactAssessment.objects.all()]
+                (a.pk, f"{a.title} ({a.get_status_display().lower()})") for a in ImpactAssessment.objects.all()
+            ]
             people = Membership.objects.filter(status="active").select_related("user")
             self.fields["owner"].choices = [(m.user_id, m.user.get_full_name() or m.user.username) for m in people]
         self.fields["model"].choices = [(m.slug, m.name) for m in AIModel.objects.exclude(status="retired")]

@@ -1,22 +1,27 @@
 """The gates a deployment request must pass, on submission and again before provisioning. Each
 answers with its name, whether it passes, and what to do about it; the answers come from the
 selectors of tenants (engagement), governance (assessment, policies) and training."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from governance import selectors as governance_selectors
 from engagements import selectors as engagement_selectors
+from engagements.models import Engagement
+from governance import selectors as governance_selectors
 from tenants.isolation import country_context
 from tenants.models import Country
-from engagements.models import Engagement
 from training import selectors as training_selectors
 
 from .models import DeploymentRequest
 
 GATE_NAMES = ("engagement", "assessment", "policies", "training")
-GATE_LABELS = {"engagement": "Engagement and its terms", "assessment": "Impact assessment",
-               "policies": "Policy acknowledgements", "training": "Required training"}
+GATE_LABELS = {
+    "engagement": "Engagement and its terms",
+    "assessment": "Impact assessment",
+    "policies": "Policy acknowledgements",
+    "training": "Required training",
+}
 
 
 @dataclass(frozen=True)
@@ -34,8 +39,12 @@ def _engagement(country: Country, request: DeploymentRequest) -> Gate:
     with country_context(country):
         engagement = engagement_selectors.engagement_current(country=country)
     if engagement is None or engagement.state != Engagement.State.ACTIVE or engagement.approved_terms is None:
-        return Gate("engagement", False, f"{country.name} has no active engagement: a country admin applies for one "
-                                         "and a partner manager approves it on the Engagement page.")
+        return Gate(
+            "engagement",
+            False,
+            f"{country.name} has no active engagement: a country admin applies for one "
+            "and a partner manager approves it on the Engagement page.",
+        )
     terms = engagement.approved_terms
     problems = []
     if request.sector not in (terms.sectors or []):
@@ -46,8 +55,13 @@ def _engagement(country: Country, request: DeploymentRequest) -> Gate:
     if request.region != terms.residency_region:
         problems.append(f"the region {request.get_region_display()}")
     if problems:
-        return Gate("engagement", False, "The engagement's approved terms do not cover " + " and ".join(problems)
-                    + ": change the request, or amend the engagement's terms first.")
+        return Gate(
+            "engagement",
+            False,
+            "The engagement's approved terms do not cover "
+            + " and ".join(problems)
+            + ": change the request, or amend the engagement's terms first.",
+        )
     return Gate("engagement", True, f"The active engagement (terms version {terms.version}) covers this use.")
 
 
@@ -72,8 +86,9 @@ def _training(country: Country, request: DeploymentRequest) -> Gate:
     missing = []
     for role, user in people:
         for capability in request.capabilities or [None]:
-            result = training_selectors.person_meets_requirements(country=country, user=user, sector=request.sector,
-                                                                  capability=capability)
+            result = training_selectors.person_meets_requirements(
+                country=country, user=user, sector=request.sector, capability=capability
+            )
             if not result.ok:
                 missing.append(f"the {role} ({user.get_full_name() or user.get_username()}): {result.reason}")
                 break

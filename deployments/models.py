@@ -1,5 +1,6 @@
 """Deployments: the platform's model catalogue, a country's deployment requests and their reviews,
 the provisioning jobs, and the environments (with credentials and usage) they make."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -7,8 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from tenants.keys.fields import EncryptedTextField
 from engagements.models import Capability, Sector
+from tenants.keys.fields import EncryptedTextField
 from tenants.models import Country, Organisation, SealedTenantModel, TenantModel
 
 
@@ -64,10 +65,15 @@ class DeploymentRequest(TenantModel):
     region = models.CharField(max_length=20, choices=Country.Region.choices)
     data_classification = models.CharField(max_length=12, choices=Classification.choices)
     expected_monthly_tokens = models.BigIntegerField()
-    assessment = models.ForeignKey("governance.ImpactAssessment", on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                              help_text="The person accountable for the deployment once it runs.")
+    assessment = models.ForeignKey(
+        "governance.ImpactAssessment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The person accountable for the deployment once it runs.",
+    )
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
     # Fixed at submission from the assessment: decides how many distinct approvals are needed.
@@ -154,9 +160,13 @@ class ProvisioningJob(TenantModel):
 
 
 JOB_STEPS = {
-    ProvisioningJob.Kind.PROVISION: [("gates", "Check the gates again"), ("environment", "Create the environment"),
-                                     ("credential", "Issue the credential"), ("quota", "Apply quotas and conditions"),
-                                     ("activate", "Activate")],
+    ProvisioningJob.Kind.PROVISION: [
+        ("gates", "Check the gates again"),
+        ("environment", "Create the environment"),
+        ("credential", "Issue the credential"),
+        ("quota", "Apply quotas and conditions"),
+        ("activate", "Activate"),
+    ],
     ProvisioningJob.Kind.DECOMMISSION: [("revoke", "Revoke credentials"), ("remove", "Remove the environment")],
 }
 
@@ -176,7 +186,9 @@ class Environment(TenantModel):
     region = models.CharField(max_length=20, choices=Country.Region.choices)
     monthly_token_quota = models.BigIntegerField()
     tokens_used = models.BigIntegerField(default=0, help_text="Tokens reported this month.")
-    alert_level = models.PositiveSmallIntegerField(default=0, help_text="Highest quota alert sent this month (80, 100).")
+    alert_level = models.PositiveSmallIntegerField(
+        default=0, help_text="Highest quota alert sent this month (80, 100)."
+    )
     expires_on = models.DateField(null=True, blank=True)
     human_review_required = models.BooleanField(default=False)
     state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
@@ -205,8 +217,9 @@ class Credential(TenantModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="dep_cred_country_id_uniq"),
-            models.UniqueConstraint(fields=["environment"], condition=Q(revoked_at__isnull=True),
-                                    name="dep_cred_one_live_uniq"),
+            models.UniqueConstraint(
+                fields=["environment"], condition=Q(revoked_at__isnull=True), name="dep_cred_one_live_uniq"
+            ),
         ]
 
 

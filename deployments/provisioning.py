@@ -6,6 +6,7 @@ killed) rolls back and is done again on redelivery. Environments are unique per 
 request's live credential is unique per environment, so a re-run finds what an earlier run made
 instead of making a second one. Secrets are made here, in the worker, and never leave it except
 sealed in the one-time reveal row."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,16 +17,17 @@ from django.conf import settings
 from django.utils import timezone
 
 from tenants.isolation import country_context
-from tenants.record.ledger import event_record
 from tenants.models import Country
+from tenants.record.ledger import event_record
 
 from . import gates as gates_module
 from . import services
 from .backends import BackendError, provisioner
-from .recertification import next_date
 from .models import Credential, CredentialReveal, DeploymentRequest, Environment, ProvisioningJob
+from .recertification import next_date
 
 log = logging.getLogger(__name__)
+
 
 def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -34,14 +36,17 @@ def secret_hash(secret: str) -> str:
 def credential_issue(*, environment: Environment, for_user_id: int) -> Credential:
     """A new live credential and its one-time reveal; in the caller's country context."""
     secret = provisioner().issue_secret(environment)
-    credential = Credential.objects.create(country_id=environment.country_id, environment=environment,
-                                           prefix=secret[:12], key_hash=secret_hash(secret))
-    CredentialReveal.objects.create(country_id=environment.country_id, credential=credential, user_id=for_user_id,
-                                    secret=secret)
+    credential = Credential.objects.create(
+        country_id=environment.country_id, environment=environment, prefix=secret[:12], key_hash=secret_hash(secret)
+    )
+    CredentialReveal.objects.create(
+        country_id=environment.country_id, credential=credential, user_id=for_user_id, secret=secret
+    )
     return credential
 
 
 # --- The job runner ------------------------------------------------------------------------------
+
 
 class JobBusy(Exception):
     """Another worker holds the job: this delivery leaves it to them."""
@@ -59,8 +64,12 @@ def provisioning_run(*, country_id: int, job_id: int) -> str:
     counted = False
     while True:
         with country_context(country):
-            job = (ProvisioningJob.objects.select_for_update(skip_locked=True).select_related("request")
-                   .filter(pk=job_id).first())
+            job = (
+                ProvisioningJob.objects.select_for_update(skip_locked=True)
+                .select_related("request")
+                .filter(pk=job_id)
+                .first()
+            )
             if job is None:
                 if ProvisioningJob.objects.filter(pk=job_id).exists():
                     raise JobBusy(f"job {job_id} is held by another worker")
@@ -84,9 +93,13 @@ def provisioning_run(*, country_id: int, job_id: int) -> str:
             if failure:
                 job.state, job.error, job.finished_at = ProvisioningJob.State.FAILED, failure[:500], timezone.now()
                 job.save(update_fields=["state", "error", "finished_at", "started_at", "attempts"])
-                event_record(country=country, action="deployment.provisioning_failed", actor_role="system",
-                             target=job.request, payload={"request": job.request_id, "job": job.pk,
-                                                          "step": step["name"]})
+                event_record(
+                    country=country,
+                    action="deployment.provisioning_failed",
+                    actor_role="system",
+                    target=job.request,
+                    payload={"request": job.request_id, "job": job.pk, "step": step["name"]},
+                )
                 return job.state
             _delay()
             step["done_at"] = timezone.now().isoformat()
@@ -96,7 +109,8 @@ def provisioning_run(*, country_id: int, job_id: int) -> str:
 def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:
     """Do one step inside the job's transaction; return a message if the job must stop."""
     request = DeploymentRequest.objects.select_related("model", "organisation", "owner", "requested_by").get(
-        pk=job.request_id)
+        pk=job.request_id
+    )
     backend = provisioner()
     if name == "gates":
         failing = gates_module.gates_failing(gates_module.gates_check(country=country, request=request))
@@ -108,19 +122,33 @@ def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:
         if Environment.objects.filter(request=request).exists():
             return ""
         endpoint, external_id = backend.ensure_environment(request)
-        Environment.objects.get_or_create(request=request, defaults={
-            "country_id": country.pk, "name": request.title[:120], "backend": backend.name,
-            "endpoint": endpoint, "external_id": external_id, "model": request.model, "region": request.region,
-            "monthly_token_quota": request.quota_tokens or request.expected_monthly_tokens,
-            "expires_on": request.expires_on, "human_review_required": request.human_review_required,
-            "recertify_by": next_date(timezone.localdate()),
-        })
+        Environment.objects.get_or_create(
+            request=request,
+            defaults={
+                "country_id": country.pk,
+                "name": request.title[:120],
+                "backend": backend.name,
+                "endpoint": endpoint,
+                "external_id": external_id,
+                "model": request.model,
+                "region": request.region,
+                "monthly_token_quota": request.quota_tokens or request.expected_monthly_tokens,
+                "expires_on": request.expires_on,
+                "human_review_required": request.human_review_required,
+                "recertify_by": next_date(timezone.localdate()),
+            },
+        )
     elif name == "credential":
         environment = Environment.objects.get(request=request)
         if not environment.credentials.filter(revoked_at__isnull=True).exists():
             credential = credential_issue(environment=environment, for_user_id=request.requested_by_id)
-            event_record(country=country, action="credential.issued", actor_role="system", target=environment,
-                         payload={"environment": environment.pk, "key_number": credential.pk})
+            event_record(
+                country=country,
+                action="credential.issued",
+                actor_role="system",
+                target=environment,
+                payload={"environment": environment.pk, "key_number": credential.pk},
+            )
     elif name == "quota":
         backend.apply_limits(Environment.objects.get(request=request))
     elif name == "activate":
@@ -128,7 +156,8 @@ def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:
             services.deployment_request_transition(request=request, action="provisioning_done", by=None, access=None)
     elif name == "revoke":
         Credential.objects.filter(environment__request=request, revoked_at__isnull=True).update(
-            revoked_at=timezone.now())
+            revoked_at=timezone.now()
+        )
     elif name == "remove":
         for environment in Environment.objects.filter(request=request):
             backend.remove(environment)

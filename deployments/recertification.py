@@ -1,6 +1,7 @@
 """Recertification: an environment's use is certified again every DEPLOYMENTS_RECERTIFY_MONTHS
 months. Owners are reminded from 30 days before the date (once a week at most), and a country
 admin or partner manager recertifies, which moves the date on."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -10,11 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants.access import PARTNER_MANAGER, Access
+from tenants.errors import NotAllowed
 from tenants.isolation import country_context
-from tenants.record.ledger import event_record
 from tenants.models import Country, Membership
 from tenants.notifications.models import Notification
-from tenants.errors import NotAllowed
+from tenants.record.ledger import event_record
 
 from .models import Environment
 
@@ -38,9 +39,14 @@ def environment_recertify(*, environment: Environment, by, access: Access) -> En
         environment.recertify_by = next_date(timezone.localdate())
         environment.recertification_reminded_at = None
         environment.save(update_fields=["recertify_by", "recertification_reminded_at"])
-        event_record(country=country, action="environment.recertified", actor=by, actor_role=role,
-                     target=environment, payload={"environment": environment.pk,
-                                                  "until": environment.recertify_by.isoformat()})
+        event_record(
+            country=country,
+            action="environment.recertified",
+            actor=by,
+            actor_role=role,
+            target=environment,
+            payload={"environment": environment.pk, "until": environment.recertify_by.isoformat()},
+        )
     return environment
 
 
@@ -50,19 +56,29 @@ def recertification_remind_due(*, now=None) -> int:
     sent = 0
     for country in Country.objects.order_by("pk"):
         with country_context(country):
-            due = list(Environment.objects.select_for_update(skip_locked=True).select_related("request")
-                       .filter(state=Environment.State.ACTIVE, recertify_by__lte=now.date() + REMIND_BEFORE)
-                       .exclude(recertification_reminded_at__gt=now - REMIND_EVERY))
+            due = list(
+                Environment.objects.select_for_update(skip_locked=True)
+                .select_related("request")
+                .filter(state=Environment.State.ACTIVE, recertify_by__lte=now.date() + REMIND_BEFORE)
+                .exclude(recertification_reminded_at__gt=now - REMIND_EVERY)
+            )
             for environment in due:
                 Notification.objects.create(
-                    country=country, user_id=environment.request.owner_id,
+                    country=country,
+                    user_id=environment.request.owner_id,
                     subject=f"{environment.name} is due for recertification by {environment.recertify_by:%d %B %Y}",
                     body="Check that the use still matches its impact assessment, then ask a country admin to "
-                         "recertify it.",
-                    url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/")
+                    "recertify it.",
+                    url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/",
+                )
                 environment.recertification_reminded_at = now
                 environment.save(update_fields=["recertification_reminded_at"])
-                event_record(country=country, action="environment.recertification_reminded", actor_role="system",
-                             target=environment, payload={"environment": environment.pk})
+                event_record(
+                    country=country,
+                    action="environment.recertification_reminded",
+                    actor_role="system",
+                    target=environment,
+                    payload={"environment": environment.pk},
+                )
                 sent += 1
     return sent

@@ -1,5 +1,6 @@
 """Reads of deployments, already scoped to one country: requests, their decisions and jobs,
 environments with their live credential, the catalogue, and the partner managers' queue items."""
+
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -21,8 +22,9 @@ def model_list() -> QuerySet[AIModel]:
 
 
 def request_list(*, country: Country) -> QuerySet[DeploymentRequest]:
-    return (DeploymentRequest.objects.filter(country=country)
-            .select_related("organisation", "model", "owner", "requested_by"))
+    return DeploymentRequest.objects.filter(country=country).select_related(
+        "organisation", "model", "owner", "requested_by"
+    )
 
 
 def request_get(*, country: Country, pk) -> DeploymentRequest | None:
@@ -39,8 +41,11 @@ def job_latest(*, request: DeploymentRequest) -> ProvisioningJob | None:
 
 def environment_list(*, country: Country) -> QuerySet[Environment]:
     live = Credential.objects.filter(revoked_at__isnull=True)
-    return (Environment.objects.filter(country=country).select_related("model", "request")
-            .prefetch_related(Prefetch("credentials", queryset=live, to_attr="live_credentials")))
+    return (
+        Environment.objects.filter(country=country)
+        .select_related("model", "request")
+        .prefetch_related(Prefetch("credentials", queryset=live, to_attr="live_credentials"))
+    )
 
 
 def environment_get(*, country: Country, pk) -> Environment | None:
@@ -49,8 +54,11 @@ def environment_get(*, country: Country, pk) -> Environment | None:
 
 def review_queue(*, access: Access, country_code: str = "") -> QuerySet[DeploymentRequest]:
     """Requests waiting for a decision in the countries this person manages, oldest first."""
-    queryset = (DeploymentRequest.objects.filter(state__in=WAITING, country_id__in=access.partner_country_ids)
-                .select_related("country", "organisation").order_by("submitted_at", "id"))
+    queryset = (
+        DeploymentRequest.objects.filter(state__in=WAITING, country_id__in=access.partner_country_ids)
+        .select_related("country", "organisation")
+        .order_by("submitted_at", "id")
+    )
     if country_code:
         queryset = queryset.filter(country__code=country_code.upper())
     return queryset

@@ -1,6 +1,7 @@
 """Writes of deployments: drafting and moving deployment requests through their lifecycle (an
 explicit transition table), reviews with their approval rules and conditions, and the environment
 actions. Every change is transactional, checks the actor's role and goes on the country's ledger."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,14 +10,14 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from engagements.models import Sector
 from governance import selectors as governance_selectors
 from tenants.access import PARTNER_MANAGER, Access
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country, Membership, Organisation
-from engagements.models import Sector
-from tenants.jobs.outbox import outbox_enqueue
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
+from tenants.jobs.outbox import outbox_enqueue
+from tenants.models import Country, Membership, Organisation
+from tenants.record.ledger import event_record
 
 from . import gates as gates_module
 from .models import AIModel, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
@@ -53,8 +54,12 @@ TRANSITIONS: dict[str, Move] = {
     "provisioning_done": Move(frozenset({S.PROVISIONING}), S.ACTIVE, SYSTEM, "Activate"),
     "suspend": Move(frozenset({S.ACTIVE}), S.SUSPENDED, REVIEWERS | {Membership.Role.COUNTRY_ADMIN}, "Suspend"),
     "reinstate": Move(frozenset({S.SUSPENDED}), S.ACTIVE, REVIEWERS, "Reinstate"),
-    "decommission": Move(frozenset({S.ACTIVE, S.SUSPENDED}), S.DECOMMISSIONED,
-                         REVIEWERS | {Membership.Role.COUNTRY_ADMIN}, "Decommission"),
+    "decommission": Move(
+        frozenset({S.ACTIVE, S.SUSPENDED}),
+        S.DECOMMISSIONED,
+        REVIEWERS | {Membership.Role.COUNTRY_ADMIN},
+        "Decommission",
+    ),
 }
 PERSON_ACTIONS = [a for a, m in TRANSITIONS.items() if m.roles != SYSTEM]
 COMMENT_REQUIRED = frozenset({"reject", "request_changes", "suspend"})
@@ -91,8 +96,20 @@ def _text(value, field: str, message: str, limit: int) -> str:
     return value
 
 
-def _clean(*, country: Country, organisation: Organisation | None, title, purpose, sector, model: AIModel | None,
-           capabilities, region, data_classification, expected_monthly_tokens, owner) -> dict:
+def _clean(
+    *,
+    country: Country,
+    organisation: Organisation | None,
+    title,
+    purpose,
+    sector,
+    model: AIModel | None,
+    capabilities,
+    region,
+    data_classification,
+    expected_monthly_tokens,
+    owner,
+) -> dict:
     if organisation is None or organisation.country_id != country.pk:
         raise ServiceError(f"Choose one of {country.name}'s organisations.", field="organisation")
     if sector not in Sector.values:
@@ -106,29 +123,42 @@ def _clean(*, country: Country, organisation: Organisation | None, title, purpos
         raise ServiceError("Choose at least one capability.", field="capabilities")
     unknown = [c for c in capabilities if c not in (model.capabilities or [])]
     if unknown:
-        raise ServiceError(f"{model.name} does not offer {', '.join(unknown)}: its capabilities are "
-                           f"{', '.join(model.capabilities) or 'none'}.", field="capabilities")
+        raise ServiceError(
+            f"{model.name} does not offer {', '.join(unknown)}: its capabilities are "
+            f"{', '.join(model.capabilities) or 'none'}.",
+            field="capabilities",
+        )
     if region not in Country.Region.values:
         raise ServiceError("Choose a data-residency region from the list.", field="region")
     if region not in (model.regions or []):
-        raise ServiceError(f"{model.name} is not hosted in that region: choose one of "
-                           f"{', '.join(model.regions) or 'none'}.", field="region")
+        raise ServiceError(
+            f"{model.name} is not hosted in that region: choose one of {', '.join(model.regions) or 'none'}.",
+            field="region",
+        )
     if data_classification not in DeploymentRequest.Classification.values:
         raise ServiceError("Choose a data classification from the list.", field="data_classification")
     if not isinstance(expected_monthly_tokens, int) or not 0 < expected_monthly_tokens < MAX_TOKENS:
-        raise ServiceError("Enter the expected monthly volume as a whole number of tokens above zero.",
-                           field="expected_monthly_tokens")
+        raise ServiceError(
+            "Enter the expected monthly volume as a whole number of tokens above zero.", field="expected_monthly_tokens"
+        )
     if owner is None:
         raise ServiceError("Name the owner of the deployment.", field="owner")
     with country_context(country):
         owner_ok = Membership.objects.filter(user=owner, status=Membership.Status.ACTIVE).exists()
     if not owner_ok:
         raise ServiceError(f"The owner must be an active member of {country.name}.", field="owner")
-    return {"organisation": organisation, "title": _text(title, "title", "Give the request a title.", 200),
-            "purpose": _text(purpose, "purpose", "Describe the purpose of the deployment.", MAX_TEXT),
-            "sector": sector, "model": model, "capabilities": capabilities, "region": region,
-            "data_classification": data_classification, "expected_monthly_tokens": expected_monthly_tokens,
-            "owner": owner}
+    return {
+        "organisation": organisation,
+        "title": _text(title, "title", "Give the request a title.", 200),
+        "purpose": _text(purpose, "purpose", "Describe the purpose of the deployment.", MAX_TEXT),
+        "sector": sector,
+        "model": model,
+        "capabilities": capabilities,
+        "region": region,
+        "data_classification": data_classification,
+        "expected_monthly_tokens": expected_monthly_tokens,
+        "owner": owner,
+    }
 
 
 def _role(access: Access, country: Country, allowed: frozenset[str], doing: str) -> str:
@@ -139,16 +169,24 @@ def _role(access: Access, country: Country, allowed: frozenset[str], doing: str)
 
 
 @transaction.atomic
-def deployment_request_create(*, country: Country, by, access: Access, assessment_id: int | None = None,
-                              **fields) -> DeploymentRequest:
+def deployment_request_create(
+    *, country: Country, by, access: Access, assessment_id: int | None = None, **fields
+) -> DeploymentRequest:
     role = _role(access, country, DRAFTERS, "draft a deployment request")
     cleaned = _clean(country=country, **fields)
     with country_context(country):
-        request = DeploymentRequest.objects.create(country=country, requested_by=by, assessment_id=assessment_id,
-                                                   **cleaned)
+        request = DeploymentRequest.objects.create(
+            country=country, requested_by=by, assessment_id=assessment_id, **cleaned
+        )
         _check_assessment_in_country(country, request)
-        event_record(country=country, action="deployment.drafted", actor=by, actor_role=role, target=request,
-                     payload={"request": request.pk, "model": request.model.slug})
+        event_record(
+            country=country,
+            action="deployment.drafted",
+            actor=by,
+            actor_role=role,
+            target=request,
+            payload={"request": request.pk, "model": request.model.slug},
+        )
     return request
 
 
@@ -160,8 +198,9 @@ def _check_assessment_in_country(country: Country, request: DeploymentRequest) -
 
 
 @transaction.atomic
-def deployment_request_update(*, request: DeploymentRequest, by, access: Access, assessment_id: int | None = None,
-                              **fields) -> DeploymentRequest:
+def deployment_request_update(
+    *, request: DeploymentRequest, by, access: Access, assessment_id: int | None = None, **fields
+) -> DeploymentRequest:
     country = _country(request)
     role = _role(access, country, DRAFTERS, "change a deployment request")
     if request.state not in (S.DRAFT, S.CHANGES_REQUESTED):
@@ -175,8 +214,14 @@ def deployment_request_update(*, request: DeploymentRequest, by, access: Access,
         request.updated_at = timezone.now()
         request.save()
         _check_assessment_in_country(country, request)
-        event_record(country=country, action="deployment.updated", actor=by, actor_role=role, target=request,
-                     payload={"request": request.pk})
+        event_record(
+            country=country,
+            action="deployment.updated",
+            actor=by,
+            actor_role=role,
+            target=request,
+            payload={"request": request.pk},
+        )
     return request
 
 
@@ -187,16 +232,26 @@ def _gate_error(failing: list[gates_module.Gate]) -> ServiceError:
 
 
 @transaction.atomic
-def deployment_request_transition(*, request: DeploymentRequest, action: str, by, access: Access | None,
-                                  comment: str = "", quota_tokens: int | None = None, expires_on: date | None = None,
-                                  human_review_required: bool = False) -> DeploymentRequest:
+def deployment_request_transition(
+    *,
+    request: DeploymentRequest,
+    action: str,
+    by,
+    access: Access | None,
+    comment: str = "",
+    quota_tokens: int | None = None,
+    expires_on: date | None = None,
+    human_review_required: bool = False,
+) -> DeploymentRequest:
     """Make one move of the transition table. `access` None is the worker (the system's moves)."""
     country = _country(request)
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise ServiceError(f"Keep the comment under {MAX_COMMENT} characters.", field="comment")
     with country_context(country):
-        request = DeploymentRequest.objects.select_for_update().select_related("model", "organisation").get(pk=request.pk)
+        request = (
+            DeploymentRequest.objects.select_for_update().select_related("model", "organisation").get(pk=request.pk)
+        )
         move = TRANSITIONS.get(action)
         if move is None:
             raise ServiceError("There is no such action on a deployment request.")
@@ -204,8 +259,9 @@ def deployment_request_transition(*, request: DeploymentRequest, action: str, by
         if role not in move.roles:
             raise NotAllowed(f"Your role in {country.name} does not allow you to {move.label.lower()} this request.")
         if request.state not in move.sources:
-            raise ServiceError(f"A request that is {request.get_state_display().lower()} cannot be "
-                               f"moved with “{move.label}”.")
+            raise ServiceError(
+                f"A request that is {request.get_state_display().lower()} cannot be moved with “{move.label}”."
+            )
         if action in COMMENT_REQUIRED and not comment:
             raise ServiceError("Say why, so that the requester knows what to do.", field="comment")
         now = timezone.now()
@@ -223,28 +279,38 @@ def deployment_request_transition(*, request: DeploymentRequest, action: str, by
             target = _approve(request, by, comment, quota_tokens, expires_on, human_review_required, now)
             payload["approvals"] = _approvals(request)
         elif action in ("reject", "request_changes"):
-            DeploymentDecision.objects.create(country=country, request=request, review_round=request.review_round,
-                                              decision=action, by=by, comment=comment, at=now)
+            DeploymentDecision.objects.create(
+                country=country,
+                request=request,
+                review_round=request.review_round,
+                decision=action,
+                by=by,
+                comment=comment,
+                at=now,
+            )
             request.decided_at = now
         elif action == "decommission":
             job_enqueue(request=request, kind=ProvisioningJob.Kind.DECOMMISSION)
         elif action in ("suspend", "reinstate"):
             Environment.objects.filter(request=request).update(
-                state=Environment.State.SUSPENDED if action == "suspend" else Environment.State.ACTIVE)
+                state=Environment.State.SUSPENDED if action == "suspend" else Environment.State.ACTIVE
+            )
         request.state = target
         request.updated_at = now
         request.save()
         payload["to"] = target
-        event_record(country=country, action=f"deployment.{action}", actor=by, actor_role=role, target=request,
-                     payload=payload)
+        event_record(
+            country=country, action=f"deployment.{action}", actor=by, actor_role=role, target=request, payload=payload
+        )
         if target == S.APPROVED and request.state == S.APPROVED:
             job_enqueue(request=request, kind=ProvisioningJob.Kind.PROVISION)
     return request
 
 
 def _approvals(request: DeploymentRequest) -> int:
-    return DeploymentDecision.objects.filter(request=request, review_round=request.review_round,
-                                             decision=DeploymentDecision.Decision.APPROVE).count()
+    return DeploymentDecision.objects.filter(
+        request=request, review_round=request.review_round, decision=DeploymentDecision.Decision.APPROVE
+    ).count()
 
 
 def approvals_needed(request: DeploymentRequest) -> int:
@@ -255,15 +321,22 @@ def _approve(request, by, comment, quota_tokens, expires_on, human_review_requir
     if by.pk == request.requested_by_id:
         raise NotAllowed("You requested this deployment: another partner manager approves it.")
     if DeploymentDecision.objects.filter(request=request, review_round=request.review_round, by=by).exists():
-        raise ServiceError("You have already decided on this request: a second approval must come from "
-                           "another partner manager.")
+        raise ServiceError(
+            "You have already decided on this request: a second approval must come from another partner manager."
+        )
     if quota_tokens is not None and (not isinstance(quota_tokens, int) or not 0 < quota_tokens < MAX_TOKENS):
         raise ServiceError("The quota is a whole number of tokens a month above zero.", field="quota_tokens")
     if expires_on is not None and expires_on <= now.date():
         raise ServiceError("The expiry date must be in the future.", field="expires_on")
-    DeploymentDecision.objects.create(country_id=request.country_id, request=request,
-                                      review_round=request.review_round, decision="approve", by=by,
-                                      comment=comment, at=now)
+    DeploymentDecision.objects.create(
+        country_id=request.country_id,
+        request=request,
+        review_round=request.review_round,
+        decision="approve",
+        by=by,
+        comment=comment,
+        at=now,
+    )
     # The conditions of the latest approval are the ones carried into the environment.
     request.quota_tokens = quota_tokens or request.quota_tokens or request.expected_monthly_tokens
     request.expires_on = expires_on or request.expires_on
@@ -279,8 +352,14 @@ def job_enqueue(*, request: DeploymentRequest, kind: str) -> ProvisioningJob:
     the transaction commits, and beat relays anything a kick could not (broker down)."""
     key = f"{kind}:{request.country_id}:{request.pk}:{request.review_round}"
     job, created = ProvisioningJob.objects.get_or_create(
-        key=key, defaults={"country_id": request.country_id, "kind": kind, "request": request,
-                           "steps": ProvisioningJob.fresh_steps(kind)})
+        key=key,
+        defaults={
+            "country_id": request.country_id,
+            "kind": kind,
+            "request": request,
+            "steps": ProvisioningJob.fresh_steps(kind),
+        },
+    )
     if created:
         outbox_enqueue(task="deployments.provisioning_run", country_id=request.country_id, job_id=job.pk)
     return job

@@ -1,6 +1,7 @@
 """Celery tasks of deployments: thin doors into provisioning. They take ids only (never a secret);
 the code they call opens the country context itself. Jobs reach the worker through the outbox
 (tenants.jobs.outbox), under the names given here."""
+
 from __future__ import annotations
 
 from celery import shared_task
@@ -9,9 +10,16 @@ from django.db import OperationalError
 from . import provisioning
 
 
-@shared_task(name="deployments.provisioning_run", bind=True, acks_late=True, reject_on_worker_lost=True,
-             autoretry_for=(OperationalError, OSError, provisioning.JobBusy), retry_backoff=True,
-             retry_backoff_max=300, max_retries=8)
+@shared_task(
+    name="deployments.provisioning_run",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, OSError, provisioning.JobBusy),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=8,
+)
 def provisioning_run(self, *, country_id: int, job_id: int) -> str:
     return provisioning.provisioning_run(country_id=country_id, job_id=job_id)
 

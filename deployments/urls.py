@@ -1,4 +1,5 @@
 """A country's deployments pages, mounted under /c/<code>/deployments/ by portal/urls.py."""
+
 from django.urls import path
 
 from . import views

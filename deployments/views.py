@@ -4,6 +4,7 @@ an environment with its credential (shown once), rotation and usage.
 
 Another country's objects are a 404; a same-country person without the role gets a 403; a
 ServiceError becomes a form error (400) and nothing changes."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -39,12 +40,16 @@ def _environment(country, pk: int):
 @login_required
 def home(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
-    return render(request, "deployments/home.html", {
-        **base_context(request, country),
-        "requests": list(selectors.request_list(country=country)[:200]),
-        "environments": list(selectors.environment_list(country=country)[:200]),
-        "can_request": request.access.role_in(country.pk) in DRAFTERS,
-    })
+    return render(
+        request,
+        "deployments/home.html",
+        {
+            **base_context(request, country),
+            "requests": list(selectors.request_list(country=country)[:200]),
+            "environments": list(selectors.environment_list(country=country)[:200]),
+            "can_request": request.access.role_in(country.pk) in DRAFTERS,
+        },
+    )
 
 
 @login_required
@@ -58,31 +63,45 @@ def request_new(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                created = services.deployment_request_create(country=country, by=request.user, access=request.access,
-                                                             **form.service_fields())
+                created = services.deployment_request_create(
+                    country=country, by=request.user, access=request.access, **form.service_fields()
+                )
             except services.ServiceError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
                 messages.success(request, "Draft saved. Check the gates, then submit it for review.")
                 return redirect("deployments:detail", code=country.code.lower(), pk=created.pk)
         status = 400
-    return render(request, "deployments/request_form.html", {**base_context(request, country), "form": form},
-                  status=status)
+    return render(
+        request, "deployments/request_form.html", {**base_context(request, country), "form": form}, status=status
+    )
 
 
 def _detail(request: HttpRequest, country, found, *, form=None, failed_action: str = "", status: int = 200):
     job = selectors.job_latest(request=found)
-    environment = getattr(found, "environment", None) if found.state in ("active", "suspended", "decommissioned") else None
+    environment = (
+        getattr(found, "environment", None) if found.state in ("active", "suspended", "decommissioned") else None
+    )
     actions = services.actions_for(request=found, access=request.access)
-    return render(request, "deployments/request_detail.html", {
-        **base_context(request, country), "item": found,
-        "gates": gates.gates_check(country=country, request=found),
-        "decisions": list(selectors.decision_list(request=found)),
-        "actions": [(a, services.TRANSITIONS[a].label) for a in actions],
-        "can_approve": "approve" in actions, "form": form or ActionForm(), "failed_action": failed_action,
-        "job": job, "progress": progress(job), "environment": environment,
-        "approvals_needed": services.approvals_needed(found),
-    }, status=status)
+    return render(
+        request,
+        "deployments/request_detail.html",
+        {
+            **base_context(request, country),
+            "item": found,
+            "gates": gates.gates_check(country=country, request=found),
+            "decisions": list(selectors.decision_list(request=found)),
+            "actions": [(a, services.TRANSITIONS[a].label) for a in actions],
+            "can_approve": "approve" in actions,
+            "form": form or ActionForm(),
+            "failed_action": failed_action,
+            "job": job,
+            "progress": progress(job),
+            "environment": environment,
+            "approvals_needed": services.approvals_needed(found),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -96,8 +115,13 @@ def request_progress(request: HttpRequest, code: str, pk: int) -> JsonResponse:
     """What the page's progress bar polls while a job runs."""
     country = request_country(request)
     found = _request(country, pk)
-    return JsonResponse({"state": found.state, "state_label": found.get_state_display(),
-                         "provisioning": progress(selectors.job_latest(request=found))})
+    return JsonResponse(
+        {
+            "state": found.state,
+            "state_label": found.get_state_display(),
+            "provisioning": progress(selectors.job_latest(request=found)),
+        }
+    )
 
 
 @login_required
@@ -114,11 +138,19 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
     form = ActionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        extra = ({"quota_tokens": data["quota_tokens"], "expires_on": data["expires_on"],
-                  "human_review_required": data["human_review_required"]} if action == "approve" else {})
+        extra = (
+            {
+                "quota_tokens": data["quota_tokens"],
+                "expires_on": data["expires_on"],
+                "human_review_required": data["human_review_required"],
+            }
+            if action == "approve"
+            else {}
+        )
         try:
-            services.deployment_request_transition(request=found, action=action, by=request.user,
-                                                   access=request.access, comment=data["comment"], **extra)
+            services.deployment_request_transition(
+                request=found, action=action, by=request.user, access=request.access, comment=data["comment"], **extra
+            )
         except services.NotAllowed as error:
             raise PermissionDenied(error.message) from None
         except services.ServiceError as error:
@@ -130,12 +162,21 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
 
 
 def _environment_page(request, country, environment, *, secret=None, usage_form=None, error="", status=200):
-    return render(request, "deployments/environment_detail.html", {
-        **base_context(request, country), "environment": environment, "secret": secret,
-        "reveal_pending": secret is None and environments.reveal_pending(environment=environment, user=request.user),
-        "can_write": request.access.can_write(country.pk), "usage_form": usage_form or UsageForm(),
-        "error": error,
-    }, status=status)
+    return render(
+        request,
+        "deployments/environment_detail.html",
+        {
+            **base_context(request, country),
+            "environment": environment,
+            "secret": secret,
+            "reveal_pending": secret is None
+            and environments.reveal_pending(environment=environment, user=request.user),
+            "can_write": request.access.can_write(country.pk),
+            "usage_form": usage_form or UsageForm(),
+            "error": error,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -151,9 +192,14 @@ def environment_reveal(request: HttpRequest, code: str, pk: int) -> HttpResponse
     environment = _environment(country, pk)
     shown = environments.credential_reveal(environment=environment, user=request.user)
     if shown is None:
-        return _environment_page(request, country, environment, status=400,
-                                 error="No new credential is waiting for you: a secret is shown only once. "
-                                       "Rotate the credential to get a new one.")
+        return _environment_page(
+            request,
+            country,
+            environment,
+            status=400,
+            error="No new credential is waiting for you: a secret is shown only once. "
+            "Rotate the credential to get a new one.",
+        )
     response = _environment_page(request, country, _environment(country, pk), secret=shown[1])
     response["Cache-Control"] = "no-store"
     return response
@@ -170,8 +216,9 @@ def environment_rotate(request: HttpRequest, code: str, pk: int) -> HttpResponse
         environments.credential_rotate(environment=environment, by=request.user, access=request.access)
     except services.ServiceError as error:
         return _environment_page(request, country, environment, error=error.message, status=400)
-    messages.success(request, "A new credential is ready: show it once and store it safely. The old one no "
-                              "longer works.")
+    messages.success(
+        request, "A new credential is ready: show it once and store it safely. The old one no longer works."
+    )
     return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
 
 
@@ -185,8 +232,9 @@ def environment_usage(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     form = UsageForm(request.POST)
     if form.is_valid():
         try:
-            environments.usage_report(environment=environment, by=request.user, access=request.access,
-                                      tokens=form.cleaned_data["tokens"])
+            environments.usage_report(
+                environment=environment, by=request.user, access=request.access, tokens=form.cleaned_data["tokens"]
+            )
         except services.ServiceError as error:
             form.add_error("tokens" if error.field == "tokens" else None, error.message)
         else:

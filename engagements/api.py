@@ -1,6 +1,7 @@
 """The engagements API: a country's engagements (with history), one engagement with its current
 terms and versions, new versions of the terms, the lifecycle actions, and the partner managers'
 review queue across their countries. Thin: shape in serializers, rules in engagement_services."""
+
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
@@ -9,11 +10,19 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from engagements import selectors
-from engagements import services
-from tenants.rest import CODE_PARAMETER, ID_PARAMETER, ApiView, CountryAPIView, CursorPage, StrictSerializer, errors, object_id
+from engagements import selectors, services
 from engagements.models import Capability, EconomicModel, Engagement, Sector
 from tenants.models import Country, Membership
+from tenants.rest import (
+    CODE_PARAMETER,
+    ID_PARAMETER,
+    ApiView,
+    CountryAPIView,
+    CursorPage,
+    StrictSerializer,
+    errors,
+    object_id,
+)
 from tenants.selectors import organisation_get
 
 DRAFTERS = {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
@@ -79,10 +88,12 @@ class EngagementDetailSerializer(EngagementSerializer):
 
 
 class TermsInputSerializer(StrictSerializer):
-    sectors = serializers.ListField(child=serializers.ChoiceField(choices=Sector.choices), allow_empty=False,
-                                    max_length=len(Sector.values))
-    capabilities = serializers.ListField(child=serializers.ChoiceField(choices=Capability.choices),
-                                         allow_empty=False, max_length=len(Capability.values))
+    sectors = serializers.ListField(
+        child=serializers.ChoiceField(choices=Sector.choices), allow_empty=False, max_length=len(Sector.values)
+    )
+    capabilities = serializers.ListField(
+        child=serializers.ChoiceField(choices=Capability.choices), allow_empty=False, max_length=len(Capability.values)
+    )
     residency_region = serializers.ChoiceField(choices=Country.Region.choices)
     monthly_token_quota = serializers.IntegerField(min_value=1, max_value=services.MAX_QUOTA - 1)
     start_date = serializers.DateField()
@@ -112,14 +123,23 @@ class EngagementListApi(CountryAPIView):
 
     ordering = ("-created_at", "-id")
 
-    @extend_schema(operation_id="engagements_list", tags=["engagements"], parameters=[CODE_PARAMETER],
-                   responses={200: EngagementSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="engagements_list",
+        tags=["engagements"],
+        parameters=[CODE_PARAMETER],
+        responses={200: EngagementSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         return self.paginate(selectors.engagement_list(country=self.country), EngagementSerializer)
 
-    @extend_schema(operation_id="engagements_create", tags=["engagements"], parameters=[CODE_PARAMETER],
-                   description="Apply: a draft engagement with its first version of terms (country admins and officers).",
-                   request=EngagementCreateSerializer, responses={201: EngagementSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="engagements_create",
+        tags=["engagements"],
+        parameters=[CODE_PARAMETER],
+        description="Apply: a draft engagement with its first version of terms (country admins and officers).",
+        request=EngagementCreateSerializer,
+        responses={201: EngagementSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code):
         if request.access.role_in(self.country.pk) not in DRAFTERS:
             raise exceptions.PermissionDenied(f"Only a country admin or officer of {self.country.name} can apply.")
@@ -130,8 +150,9 @@ class EngagementListApi(CountryAPIView):
         if organisation is None:
             raise exceptions.ValidationError({"organisation": [f"{self.country.name} has no such organisation."]})
         try:
-            engagement = services.engagement_create(country=self.country, by=request.user, access=request.access,
-                                                    organisation=organisation, **data)
+            engagement = services.engagement_create(
+                country=self.country, by=request.user, access=request.access, organisation=organisation, **data
+            )
         except services.ServiceError as error:
             raise _service_error(error) from None
         engagement = selectors.engagement_get(country=self.country, pk=engagement.pk)
@@ -146,17 +167,23 @@ class EngagementDetailMixin:
         return engagement
 
     def detail(self, engagement: Engagement, code=status.HTTP_200_OK) -> Response:
-        context = {"access": self.request.access,
-                   "versions": list(selectors.terms_list(engagement=engagement)),
-                   "transitions": list(selectors.transition_list(engagement=engagement))}
+        context = {
+            "access": self.request.access,
+            "versions": list(selectors.terms_list(engagement=engagement)),
+            "transitions": list(selectors.transition_list(engagement=engagement)),
+        }
         return Response(EngagementDetailSerializer(engagement, context=context).data, status=code)
 
 
 class EngagementDetailApi(EngagementDetailMixin, CountryAPIView):
     """One engagement with its current terms, every version and its history."""
 
-    @extend_schema(operation_id="engagements_retrieve", tags=["engagements"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   responses={200: EngagementDetailSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="engagements_retrieve",
+        tags=["engagements"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: EngagementDetailSerializer, **errors(401, 404)},
+    )
     def get(self, request, code, id):
         return self.detail(self.engagement(id))
 
@@ -164,18 +191,25 @@ class EngagementDetailApi(EngagementDetailMixin, CountryAPIView):
 class EngagementTermsApi(EngagementDetailMixin, CountryAPIView):
     """A new version of the terms (a change after approval must be approved again)."""
 
-    @extend_schema(operation_id="engagements_terms_create", tags=["engagements"],
-                   parameters=[CODE_PARAMETER, ID_PARAMETER], request=TermsInputSerializer,
-                   responses={201: EngagementDetailSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="engagements_terms_create",
+        tags=["engagements"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        request=TermsInputSerializer,
+        responses={201: EngagementDetailSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, id):
         engagement = self.engagement(id)
         if not request.access.can_write(self.country.pk):
-            raise exceptions.PermissionDenied(f"Only a country admin or officer of {self.country.name} can change terms.")
+            raise exceptions.PermissionDenied(
+                f"Only a country admin or officer of {self.country.name} can change terms."
+            )
         serializer = TermsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            services.engagement_terms_create(engagement=engagement, by=request.user, access=request.access,
-                                             **serializer.validated_data)
+            services.engagement_terms_create(
+                engagement=engagement, by=request.user, access=request.access, **serializer.validated_data
+            )
         except services.ServiceError as error:
             raise _service_error(error) from None
         return self.detail(selectors.engagement_get(country=self.country, pk=engagement.pk), status.HTTP_201_CREATED)
@@ -187,15 +221,24 @@ class EngagementActionApi(EngagementDetailMixin, CountryAPIView):
 
     action_name = ""
 
-    @extend_schema(tags=["engagements"], parameters=[CODE_PARAMETER, ID_PARAMETER], request=CommentSerializer,
-                   responses={200: EngagementDetailSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        tags=["engagements"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        request=CommentSerializer,
+        responses={200: EngagementDetailSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, id):
         engagement = self.engagement(id)
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            services.engagement_transition(engagement=engagement, action=self.action_name, by=request.user,
-                                           access=request.access, comment=serializer.validated_data["comment"])
+            services.engagement_transition(
+                engagement=engagement,
+                action=self.action_name,
+                by=request.user,
+                access=request.access,
+                comment=serializer.validated_data["comment"],
+            )
         except services.ServiceError as error:
             raise _service_error(error) from None
         return self.detail(selectors.engagement_get(country=self.country, pk=engagement.pk))
@@ -209,12 +252,19 @@ def action_view(action: str):
         return EngagementActionApi.post(self, request, code, id)
 
     post = extend_schema(
-        operation_id=f"engagements_{action}", tags=["engagements"], parameters=[CODE_PARAMETER, ID_PARAMETER],
+        operation_id=f"engagements_{action}",
+        tags=["engagements"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
         description=f"{services.ACTION_LABELS[action]}, with a comment"
-                    f"{' (required)' if action in services.COMMENT_REQUIRED else ''}.",
-        request=CommentSerializer, responses={200: EngagementDetailSerializer, **errors(400, 401, 403, 404)})(post)
-    view = type(f"Engagement{action.title().replace('_', '')}Api", (EngagementActionApi,),
-                {"action_name": action, "post": post, "__doc__": EngagementActionApi.__doc__})
+        f"{' (required)' if action in services.COMMENT_REQUIRED else ''}.",
+        request=CommentSerializer,
+        responses={200: EngagementDetailSerializer, **errors(400, 401, 403, 404)},
+    )(post)
+    view = type(
+        f"Engagement{action.title().replace('_', '')}Api",
+        (EngagementActionApi,),
+        {"action_name": action, "post": post, "__doc__": EngagementActionApi.__doc__},
+    )
     return name, view.as_view()
 
 
@@ -237,10 +287,15 @@ class ReviewQueueApi(ApiView):
     permission_classes = [IsAuthenticated]
     ordering = ("submitted_at", "id")
 
-    @extend_schema(operation_id="review_queue_list", tags=["review"], parameters=[
-        OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code)."),
-        OpenApiParameter("state", OpenApiTypes.STR, enum=["submitted", "in_review", "amendment"]),
-    ], responses={200: ReviewItemSerializer(many=True), **errors(400, 401)})
+    @extend_schema(
+        operation_id="review_queue_list",
+        tags=["review"],
+        parameters=[
+            OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code)."),
+            OpenApiParameter("state", OpenApiTypes.STR, enum=["submitted", "in_review", "amendment"]),
+        ],
+        responses={200: ReviewItemSerializer(many=True), **errors(400, 401)},
+    )
     def get(self, request):
         state = request.query_params.get("state", "")
         if state not in ("", "submitted", "in_review", "amendment"):

@@ -1,5 +1,6 @@
 """The engagements app: a country's partnership with the programme (applications, versioned terms,
 lifecycle, review). It registers its step of the onboarding task list."""
+
 from django.apps import AppConfig
 
 

@@ -1,6 +1,7 @@
 """Demo engagements (seed_demo): France active after a round of changes, Kenya waiting in review,
 Estonia approved and about to start, Brazil drafting. Idempotent: a country that already has an
 engagement is left alone. Made through the services, so the history and the ledger are real."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,29 +11,77 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from engagements import services
+from engagements.models import Engagement, EngagementTransition
 from tenants.access import access_for
 from tenants.isolation import country_context
 from tenants.models import Country, Organisation
-from engagements.models import Engagement, EngagementTransition
 
 PLANS = {
     # code: (admin, applying organisation, partner manager, target state, terms)
-    "FR": ("amelie", "DINUM", "priya", "active", dict(
-        sectors=["public_services", "education"], capabilities=["text", "embeddings", "speech"],
-        residency_region="eu-west", monthly_token_quota=250_000_000, start=-60, end=3 * 365,
-        economic_model="usage_based", conditions="Usage billed monthly at the programme's public-sector rate.")),
-    "KE": ("wanjiku", "MICDE", "priya", "in_review", dict(
-        sectors=["health", "public_services", "agriculture"], capabilities=["text", "speech"],
-        residency_region="af-east", monthly_token_quota=80_000_000, start=30, end=2 * 365,
-        economic_model="grant", conditions="Sponsored for two years; Swahili speech models in scope.")),
-    "EE": ("kadri", "MKM", "priya", "approved", dict(
-        sectors=["public_services", "security"], capabilities=["text", "vision", "fine_tuning"],
-        residency_region="eu-north", monthly_token_quota=40_000_000, start=14, end=None,
-        economic_model="fixed", conditions="Fixed annual fee; fine-tuning only on data hosted in Estonia.")),
-    "BR": ("lucas", "MGI", "marcus", "draft", dict(
-        sectors=["public_services", "education", "health"], capabilities=["text"],
-        residency_region="sa-east", monthly_token_quota=150_000_000, start=90, end=None,
-        economic_model="usage_based", conditions="")),
+    "FR": (
+        "amelie",
+        "DINUM",
+        "priya",
+        "active",
+        dict(
+            sectors=["public_services", "education"],
+            capabilities=["text", "embeddings", "speech"],
+            residency_region="eu-west",
+            monthly_token_quota=250_000_000,
+            start=-60,
+            end=3 * 365,
+            economic_model="usage_based",
+            conditions="Usage billed monthly at the programme's public-sector rate.",
+        ),
+    ),
+    "KE": (
+        "wanjiku",
+        "MICDE",
+        "priya",
+        "in_review",
+        dict(
+            sectors=["health", "public_services", "agriculture"],
+            capabilities=["text", "speech"],
+            residency_region="af-east",
+            monthly_token_quota=80_000_000,
+            start=30,
+            end=2 * 365,
+            economic_model="grant",
+            conditions="Sponsored for two years; Swahili speech models in scope.",
+        ),
+    ),
+    "EE": (
+        "kadri",
+        "MKM",
+        "priya",
+        "approved",
+        dict(
+            sectors=["public_services", "security"],
+            capabilities=["text", "vision", "fine_tuning"],
+            residency_region="eu-north",
+            monthly_token_quota=40_000_000,
+            start=14,
+            end=None,
+            economic_model="fixed",
+            conditions="Fixed annual fee; fine-tuning only on data hosted in Estonia.",
+        ),
+    ),
+    "BR": (
+        "lucas",
+        "MGI",
+        "marcus",
+        "draft",
+        dict(
+            sectors=["public_services", "education", "health"],
+            capabilities=["text"],
+            residency_region="sa-east",
+            monthly_token_quota=150_000_000,
+            start=90,
+            end=None,
+            economic_model="usage_based",
+            conditions="",
+        ),
+    ),
 }
 
 
@@ -59,18 +108,25 @@ def seed(*, countries: dict[str, Country], say: Callable[[str], None] = print) -
         admin_access, partner_access = access_for(admin), access_for(partner)
 
         def move(engagement, action, user, access, comment=""):
-            return services.engagement_transition(engagement=engagement, action=action, by=user, access=access,
-                                                  comment=comment)
+            return services.engagement_transition(
+                engagement=engagement, action=action, by=user, access=access, comment=comment
+            )
 
         first = _terms(plan, monthly_token_quota=plan["monthly_token_quota"] * 2) if code == "FR" else _terms(plan)
-        engagement = services.engagement_create(country=country, by=admin, access=admin_access,
-                                                organisation=organisation, **first)
+        engagement = services.engagement_create(
+            country=country, by=admin, access=admin_access, organisation=organisation, **first
+        )
         if target != "draft":
             engagement = move(engagement, "submit", admin, admin_access, "Ready for review.")
             engagement = move(engagement, "start_review", partner, partner_access)
         if code == "FR":
-            engagement = move(engagement, "request_changes", partner, partner_access,
-                              "Start with half the quota; we can raise it after the first quarter.")
+            engagement = move(
+                engagement,
+                "request_changes",
+                partner,
+                partner_access,
+                "Start with half the quota; we can raise it after the first quarter.",
+            )
             services.engagement_terms_create(engagement=engagement, by=admin, access=admin_access, **_terms(plan))
             engagement = move(engagement, "submit", admin, admin_access, "Quota halved as agreed.")
         if target in ("approved", "active"):

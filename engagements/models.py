@@ -1,5 +1,6 @@
 """Engagements: a country's agreement with the programme, its versioned terms and the record of every
 transition; and the vocabulary (sectors, capabilities, economic models) that deployments uses too."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -56,15 +57,26 @@ class Engagement(TenantModel):
 
     FINISHED = frozenset({State.CLOSED, State.REJECTED})
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="engagements",
-                                     help_text="The organisation that applies on the country's behalf.")
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="engagements",
+        help_text="The organisation that applies on the country's behalf.",
+    )
     state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
     amendment = models.CharField(max_length=12, choices=Amendment.choices, default="", blank=True)
-    approved_terms = models.ForeignKey("EngagementTerms", on_delete=models.PROTECT, null=True, blank=True,
-                                       related_name="+", help_text="The version in force, pinned at approval.")
+    approved_terms = models.ForeignKey(
+        "EngagementTerms",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The version in force, pinned at approval.",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     submitted_at = models.DateTimeField(null=True, blank=True, help_text="When it last entered review.")
     reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -75,8 +87,11 @@ class Engagement(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="tenants_engagement_country_id_uniq"),
             # One current engagement per country; finished ones stay as history.
-            models.UniqueConstraint(fields=["country"], condition=~Q(state__in=["closed", "rejected"]),
-                                    name="tenants_engagement_one_current"),
+            models.UniqueConstraint(
+                fields=["country"],
+                condition=~Q(state__in=["closed", "rejected"]),
+                name="tenants_engagement_one_current",
+            ),
         ]
         indexes = [models.Index(fields=["country", "state", "submitted_at"], name="tenants_eng_country_state_idx")]
 
@@ -86,7 +101,9 @@ class Engagement(TenantModel):
     @property
     def waiting_for_review(self) -> bool:
         return self.state in (self.State.SUBMITTED, self.State.IN_REVIEW) or self.amendment in (
-            self.Amendment.SUBMITTED, self.Amendment.IN_REVIEW)
+            self.Amendment.SUBMITTED,
+            self.Amendment.IN_REVIEW,
+        )
 
 
 class EngagementTerms(SealedTenantModel):
@@ -142,5 +159,3 @@ class EngagementTransition(TenantModel):
     class Meta(TenantModel.Meta):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["country", "engagement", "at"], name="tenants_engtr_country_eng_idx")]
-
-

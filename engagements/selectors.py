@@ -1,6 +1,7 @@
 """Reads of engagements, already scoped: a country's current engagement and its history, versions
 and transitions, the diff between two versions, the partner managers' review queue, and the
 engagement step of the onboarding task list."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,20 +9,22 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from engagements.models import EconomicModel, Engagement, EngagementTerms, EngagementTransition
 from tenants import onboarding
 from tenants.access import Access
 from tenants.models import Country
-from engagements.models import EconomicModel, Engagement, EngagementTerms, EngagementTransition
 
 S = Engagement.State
 A = Engagement.Amendment
 WAITING = Q(state__in=[S.SUBMITTED, S.IN_REVIEW]) | Q(
-    state__in=[S.APPROVED, S.ACTIVE, S.SUSPENDED], amendment__in=[A.SUBMITTED, A.IN_REVIEW])
+    state__in=[S.APPROVED, S.ACTIVE, S.SUSPENDED], amendment__in=[A.SUBMITTED, A.IN_REVIEW]
+)
 
 
 def engagement_list(*, country: Country) -> QuerySet[Engagement]:
-    return (Engagement.objects.filter(country=country)
-            .select_related("organisation", "approved_terms", "created_by", "submitted_by"))
+    return Engagement.objects.filter(country=country).select_related(
+        "organisation", "approved_terms", "created_by", "submitted_by"
+    )
 
 
 def engagement_current(*, country: Country) -> Engagement | None:
@@ -33,8 +36,11 @@ def engagement_get(*, country: Country, pk) -> Engagement | None:
 
 
 def terms_list(*, engagement: Engagement) -> QuerySet[EngagementTerms]:
-    return (EngagementTerms.objects.filter(country_id=engagement.country_id, engagement=engagement)
-            .select_related("created_by").order_by("-version"))
+    return (
+        EngagementTerms.objects.filter(country_id=engagement.country_id, engagement=engagement)
+        .select_related("created_by")
+        .order_by("-version")
+    )
 
 
 def terms_latest(*, engagement: Engagement) -> EngagementTerms | None:
@@ -42,14 +48,18 @@ def terms_latest(*, engagement: Engagement) -> EngagementTerms | None:
 
 
 def transition_list(*, engagement: Engagement) -> QuerySet[EngagementTransition]:
-    return (EngagementTransition.objects.filter(country_id=engagement.country_id, engagement=engagement)
-            .select_related("by"))
+    return EngagementTransition.objects.filter(country_id=engagement.country_id, engagement=engagement).select_related(
+        "by"
+    )
 
 
 def review_queue(*, access: Access, country_code: str = "", state: str = "") -> QuerySet[Engagement]:
     """What waits for a decision in the countries this person manages, the longest-waiting first."""
-    queryset = (Engagement.objects.filter(WAITING, country_id__in=access.partner_country_ids)
-                .select_related("country", "organisation", "submitted_by").order_by("submitted_at", "id"))
+    queryset = (
+        Engagement.objects.filter(WAITING, country_id__in=access.partner_country_ids)
+        .select_related("country", "organisation", "submitted_by")
+        .order_by("submitted_at", "id")
+    )
     if country_code:
         queryset = queryset.filter(country__code=country_code.upper())
     if state == "amendment":
@@ -64,6 +74,7 @@ def waiting_days(engagement: Engagement) -> int:
 
 
 # --- Diff ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DiffRow:
@@ -97,6 +108,7 @@ def terms_diff(old: EngagementTerms, new: EngagementTerms) -> list[DiffRow]:
 
 # --- Onboarding task list ----------------------------------------------------------------------------
 
+
 def onboarding_status(country: Country) -> onboarding.StepStatus:
     from django.urls import reverse
 
@@ -105,7 +117,9 @@ def onboarding_status(country: Country) -> onboarding.StepStatus:
     if engagement is None:
         return onboarding.StepStatus(onboarding.NOT_STARTED, "Apply for an engagement with the programme.", url)
     if engagement.state in (S.APPROVED, S.ACTIVE):
-        return onboarding.StepStatus(onboarding.DONE, f"The engagement is {engagement.get_state_display().lower()}.", url)
+        return onboarding.StepStatus(
+            onboarding.DONE, f"The engagement is {engagement.get_state_display().lower()}.", url
+        )
     detail = {
         S.DRAFT: "A draft engagement is ready to be submitted for review.",
         S.SUBMITTED: "Submitted: waiting for a partner manager's review.",

@@ -2,6 +2,7 @@
 lifecycle by the explicit transition table below. Every change is checked against the actor's role
 and the four-eyes rule, written with its comment on the engagement's history, and recorded on the
 country's ledger; the people who must act next are notified."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,13 +13,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tenants.notifications import services as inbox
-from tenants.access import PARTNER_MANAGER, Access
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
 from engagements.models import Capability, EconomicModel, Engagement, EngagementTerms, EngagementTransition, Sector
-from tenants.models import Country, Membership, Organisation, PlatformSettings
+from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
+from tenants.models import Country, Membership, Organisation, PlatformSettings
+from tenants.notifications import services as inbox
+from tenants.record.ledger import event_record
 from tenants.services import organisation_kind_is_open
 
 S = Engagement.State
@@ -32,16 +33,38 @@ MAX_QUOTA = 10**15
 MAX_CONDITIONS = 10_000
 MAX_COMMENT = 2_000
 
-ACTIONS = ("submit", "start_review", "approve", "reject", "request_changes", "suspend", "reinstate", "close", "activate")
+ACTIONS = (
+    "submit",
+    "start_review",
+    "approve",
+    "reject",
+    "request_changes",
+    "suspend",
+    "reinstate",
+    "close",
+    "activate",
+)
 ACTION_LABELS = {
-    "submit": "Submit for review", "start_review": "Start review", "approve": "Approve", "reject": "Reject",
-    "request_changes": "Request changes", "suspend": "Suspend", "reinstate": "Reinstate", "close": "Close",
+    "submit": "Submit for review",
+    "start_review": "Start review",
+    "approve": "Approve",
+    "reject": "Reject",
+    "request_changes": "Request changes",
+    "suspend": "Suspend",
+    "reinstate": "Reinstate",
+    "close": "Close",
     "activate": "Activate",
 }
 # Past tense for the ledger and the history.
 ACTION_EVENTS = {
-    "submit": "submitted", "start_review": "review_started", "approve": "approved", "reject": "rejected",
-    "request_changes": "changes_requested", "suspend": "suspended", "reinstate": "reinstated", "close": "closed",
+    "submit": "submitted",
+    "start_review": "review_started",
+    "approve": "approved",
+    "reject": "rejected",
+    "request_changes": "changes_requested",
+    "suspend": "suspended",
+    "reinstate": "reinstated",
+    "close": "closed",
     "activate": "activated",
 }
 # A decision needs its reason written down.
@@ -61,8 +84,10 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     (S.APPROVED, "suspend"): (S.SUSPENDED, frozenset({PM})),
     (S.ACTIVE, "suspend"): (S.SUSPENDED, frozenset({PM})),
     (S.SUSPENDED, "reinstate"): (S.ACTIVE, frozenset({PM})),
-    **{(state, "close"): (S.CLOSED, frozenset({ADMIN, PM}))
-       for state in (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ACTIVE, S.SUSPENDED)},
+    **{
+        (state, "close"): (S.CLOSED, frozenset({ADMIN, PM}))
+        for state in (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ACTIVE, S.SUSPENDED)
+    },
 }
 # A change of terms after approval: (amendment state, action) -> (amendment state, roles). The
 # engagement keeps its state and its approved version meanwhile.
@@ -108,12 +133,21 @@ def engagement_url(country: Country) -> str:
 
 # --- Terms ---------------------------------------------------------------------------------------
 
-TERM_FIELDS = ("sectors", "capabilities", "residency_region", "monthly_token_quota", "start_date", "end_date",
-               "economic_model", "conditions")
+TERM_FIELDS = (
+    "sectors",
+    "capabilities",
+    "residency_region",
+    "monthly_token_quota",
+    "start_date",
+    "end_date",
+    "economic_model",
+    "conditions",
+)
 
 
-def _clean_terms(*, sectors, capabilities, residency_region, monthly_token_quota, start_date, end_date,
-                 economic_model, conditions) -> dict:
+def _clean_terms(
+    *, sectors, capabilities, residency_region, monthly_token_quota, start_date, end_date, economic_model, conditions
+) -> dict:
     sectors = sorted(set(sectors or []))
     if not sectors:
         raise ServiceError("Choose at least one sector in scope.", field="sectors")
@@ -126,9 +160,14 @@ def _clean_terms(*, sectors, capabilities, residency_region, monthly_token_quota
         raise ServiceError("Choose capabilities from the list.", field="capabilities")
     if residency_region not in Country.Region.values:
         raise ServiceError("Choose a data-residency region from the list.", field="residency_region")
-    if not isinstance(monthly_token_quota, int) or isinstance(monthly_token_quota, bool) or not 0 < monthly_token_quota < MAX_QUOTA:
-        raise ServiceError("Enter the monthly quota as a whole number of tokens above 0, e.g. 50000000.",
-                           field="monthly_token_quota")
+    if (
+        not isinstance(monthly_token_quota, int)
+        or isinstance(monthly_token_quota, bool)
+        or not 0 < monthly_token_quota < MAX_QUOTA
+    ):
+        raise ServiceError(
+            "Enter the monthly quota as a whole number of tokens above 0, e.g. 50000000.", field="monthly_token_quota"
+        )
     if not isinstance(start_date, date):
         raise ServiceError("Enter the start date.", field="start_date")
     if end_date is not None and end_date <= start_date:
@@ -138,9 +177,16 @@ def _clean_terms(*, sectors, capabilities, residency_region, monthly_token_quota
     conditions = (conditions or "").strip()
     if len(conditions) > MAX_CONDITIONS:
         raise ServiceError(f"The conditions must be {MAX_CONDITIONS:,} characters or fewer.", field="conditions")
-    return {"sectors": sectors, "capabilities": capabilities, "residency_region": residency_region,
-            "monthly_token_quota": monthly_token_quota, "start_date": start_date, "end_date": end_date,
-            "economic_model": economic_model, "conditions": conditions}
+    return {
+        "sectors": sectors,
+        "capabilities": capabilities,
+        "residency_region": residency_region,
+        "monthly_token_quota": monthly_token_quota,
+        "start_date": start_date,
+        "end_date": end_date,
+        "economic_model": economic_model,
+        "conditions": conditions,
+    }
 
 
 def _role(access: Access, country: Country, allowed: set[str], doing: str) -> str:
@@ -160,23 +206,42 @@ def engagement_create(*, country: Country, by, access: Access, organisation: Org
         raise ServiceError(
             f"{organisation.name} is a {organisation.get_kind_display().lower()} organisation, and the programme is "
             "not yet open to applications from that kind. A ministry or public agency can apply now.",
-            field="organisation")
+            field="organisation",
+        )
     cleaned = _clean_terms(**terms)
     with country_context(country):
         if Engagement.objects.exclude(state__in=Engagement.FINISHED).exists():
-            raise ServiceError(f"{country.name} already has a current engagement: change its terms instead, or close it first.")
+            raise ServiceError(
+                f"{country.name} already has a current engagement: change its terms instead, or close it first."
+            )
         now = timezone.now()
         try:
             with transaction.atomic():
-                engagement = Engagement.objects.create(country=country, organisation=organisation, created_by=by,
-                                                       created_at=now, updated_at=now)
+                engagement = Engagement.objects.create(
+                    country=country, organisation=organisation, created_by=by, created_at=now, updated_at=now
+                )
         except IntegrityError:
             raise ServiceError(f"{country.name} already has a current engagement.") from None
         EngagementTerms.objects.create(country=country, engagement=engagement, version=1, created_by=by, **cleaned)
-        EngagementTransition.objects.create(country=country, engagement=engagement, action="create", from_state="",
-                                            to_state=S.DRAFT, terms_version=1, by=by, by_role=role, at=now)
-        event_record(country=country, action="engagement.created", actor=by, actor_role=role, target=engagement,
-                     payload={"organisation": organisation.pk, "version": 1})
+        EngagementTransition.objects.create(
+            country=country,
+            engagement=engagement,
+            action="create",
+            from_state="",
+            to_state=S.DRAFT,
+            terms_version=1,
+            by=by,
+            by_role=role,
+            at=now,
+        )
+        event_record(
+            country=country,
+            action="engagement.created",
+            actor=by,
+            actor_role=role,
+            target=engagement,
+            payload={"organisation": organisation.pk, "version": 1},
+        )
     return engagement
 
 
@@ -192,28 +257,40 @@ def engagement_terms_create(*, engagement: Engagement, by, access: Access, **ter
         elif engagement.state in AMENDABLE and engagement.amendment in (A.NONE, A.DRAFT):
             role = _role(access, country, {ADMIN}, "amend approved terms")
         elif engagement.state in (S.SUBMITTED, S.IN_REVIEW) or engagement.amendment:
-            raise ServiceError("The terms are with the partner manager for review and cannot change now. "
-                               "They can send them back to you with a request for changes.")
+            raise ServiceError(
+                "The terms are with the partner manager for review and cannot change now. "
+                "They can send them back to you with a request for changes."
+            )
         else:
-            raise ServiceError(f"This engagement is {engagement.get_state_display().lower()}: its terms can no longer change.")
+            raise ServiceError(
+                f"This engagement is {engagement.get_state_display().lower()}: its terms can no longer change."
+            )
         cleaned = _clean_terms(**terms)
         latest = engagement.versions.order_by("-version").first()
         if latest is not None and all(getattr(latest, f) == cleaned[f] for f in TERM_FIELDS):
             raise ServiceError(f"These terms are the same as version {latest.version}: change something before saving.")
         version = (latest.version if latest else 0) + 1
-        terms_row = EngagementTerms.objects.create(country=country, engagement=engagement, version=version,
-                                                   created_by=by, **cleaned)
+        terms_row = EngagementTerms.objects.create(
+            country=country, engagement=engagement, version=version, created_by=by, **cleaned
+        )
         amending = engagement.state in AMENDABLE
         if amending and engagement.amendment == A.NONE:
             engagement.amendment = A.DRAFT
         engagement.updated_at = timezone.now()
         engagement.save(update_fields=["amendment", "updated_at"])
-        event_record(country=country, action="engagement.terms_versioned", actor=by, actor_role=role,
-                     target=engagement, payload={"version": version, "amendment": amending})
+        event_record(
+            country=country,
+            action="engagement.terms_versioned",
+            actor=by,
+            actor_role=role,
+            target=engagement,
+            payload={"version": version, "amendment": amending},
+        )
     return terms_row
 
 
 # --- Transitions ---------------------------------------------------------------------------------
+
 
 def _four_eyes(engagement: Engagement, latest: EngagementTerms, by) -> None:
     if by is None:
@@ -230,8 +307,9 @@ def _approvals_needed(latest: EngagementTerms) -> int:
 
 
 @transaction.atomic
-def engagement_transition(*, engagement: Engagement, action: str, by, access: Access | None, comment: str = "",
-                          today: date | None = None) -> Engagement:
+def engagement_transition(
+    *, engagement: Engagement, action: str, by, access: Access | None, comment: str = "", today: date | None = None
+) -> Engagement:
     """Move the engagement by `action` (one of ACTIONS). `access` None is the scheduler (activation only)."""
     country = engagement.country
     comment = (comment or "").strip()
@@ -254,8 +332,10 @@ def engagement_transition(*, engagement: Engagement, action: str, by, access: Ac
         else:
             role = access.role_in(country.pk) or ""
             if role not in move.roles:
-                raise NotAllowed(f"Your role in {country.name} does not allow you to "
-                                 f"{ACTION_LABELS[action].lower()} this engagement.")
+                raise NotAllowed(
+                    f"Your role in {country.name} does not allow you to "
+                    f"{ACTION_LABELS[action].lower()} this engagement."
+                )
         if action in COMMENT_REQUIRED and not comment:
             raise ServiceError("Say why in the comment: the country's admins will read it.", field="comment")
         latest = engagement.versions.order_by("-version").first()
@@ -269,11 +349,18 @@ def engagement_transition(*, engagement: Engagement, action: str, by, access: Ac
         partial = False
         if action == "approve":
             _four_eyes(engagement, latest, by)
-            earlier = set(EngagementTransition.objects.filter(
-                engagement=engagement, action="approve", terms_version=latest.version,
-                at__gte=engagement.submitted_at).values_list("by_id", flat=True))
+            earlier = set(
+                EngagementTransition.objects.filter(
+                    engagement=engagement,
+                    action="approve",
+                    terms_version=latest.version,
+                    at__gte=engagement.submitted_at,
+                ).values_list("by_id", flat=True)
+            )
             if by.pk in earlier:
-                raise NotAllowed("You have already approved this version; a second partner manager must approve it too.")
+                raise NotAllowed(
+                    "You have already approved this version; a second partner manager must approve it too."
+                )
             if len(earlier) + 1 < _approvals_needed(latest):
                 partial = True
                 to_state = from_label  # the first of two approvals: recorded, nothing moves yet
@@ -283,14 +370,29 @@ def engagement_transition(*, engagement: Engagement, action: str, by, access: Ac
         engagement.updated_at = now
         engagement.save()
         EngagementTransition.objects.create(
-            country=country, engagement=engagement, action=action, from_state=from_label, to_state=to_state,
-            amendment=move.amendment, terms_version=latest.version if latest else None, by=by, by_role=role,
-            comment=comment, at=now)
+            country=country,
+            engagement=engagement,
+            action=action,
+            from_state=from_label,
+            to_state=to_state,
+            amendment=move.amendment,
+            terms_version=latest.version if latest else None,
+            by=by,
+            by_role=role,
+            comment=comment,
+            at=now,
+        )
         event = f"engagement.{'amendment_' if move.amendment else ''}{ACTION_EVENTS[action]}"
         if partial:
             event = "engagement.approval_recorded"
-        event_record(country=country, action=event, actor=by, actor_role=role, target=engagement,
-                     payload={"from": from_label, "to": to_state, "version": latest.version if latest else None})
+        event_record(
+            country=country,
+            action=event,
+            actor=by,
+            actor_role=role,
+            target=engagement,
+            payload={"from": from_label, "to": to_state, "version": latest.version if latest else None},
+        )
         _notify(engagement, action, partial=partial, amendment=move.amendment)
     return engagement
 
@@ -316,18 +418,29 @@ def _notify(engagement: Engagement, action: str, *, partial: bool, amendment: bo
     what = "A change to the terms of" if amendment else "The engagement of"
     if action == "submit":
         inbox.notify_partner_managers(
-            country=country, url=url,
+            country=country,
+            url=url,
             subject=f"{country.name}: engagement waiting for your review",
-            body=f"{what} {country.name} was submitted for review. Approve it, reject it or request changes.")
+            body=f"{what} {country.name} was submitted for review. Approve it, reject it or request changes.",
+        )
     elif action in ("approve", "reject", "request_changes", "suspend", "reinstate") and not partial:
-        outcome = {"approve": "was approved", "reject": "was rejected", "request_changes": "needs changes",
-                   "suspend": "was suspended", "reinstate": "was reinstated"}[action]
+        outcome = {
+            "approve": "was approved",
+            "reject": "was rejected",
+            "request_changes": "needs changes",
+            "suspend": "was suspended",
+            "reinstate": "was reinstated",
+        }[action]
         inbox.notify_country_admins(
-            country=country, url=url, subject=f"{country.name}: engagement {outcome}",
-            body=f"{what} {country.name} {outcome}. Read the partner manager's comment on the engagement page.")
+            country=country,
+            url=url,
+            subject=f"{country.name}: engagement {outcome}",
+            body=f"{what} {country.name} {outcome}. Read the partner manager's comment on the engagement page.",
+        )
 
 
 # --- Scheduled work --------------------------------------------------------------------------------
+
 
 def engagement_activate_due(*, today: date | None = None) -> int:
     """Activate every approved engagement whose start date has come (run by beat), country by country."""
@@ -335,12 +448,20 @@ def engagement_activate_due(*, today: date | None = None) -> int:
     done = 0
     for country in Country.objects.order_by("pk"):
         with country_context(country):
-            due = list(Engagement.objects.filter(state=S.APPROVED, approved_terms__start_date__lte=today)
-                       .values_list("pk", flat=True))
+            due = list(
+                Engagement.objects.filter(state=S.APPROVED, approved_terms__start_date__lte=today).values_list(
+                    "pk", flat=True
+                )
+            )
             for pk in due:
-                engagement_transition(engagement=Engagement.objects.select_related("country").get(pk=pk),
-                                      action="activate", by=None, access=None,
-                                      comment="Activated on its start date.", today=today)
+                engagement_transition(
+                    engagement=Engagement.objects.select_related("country").get(pk=pk),
+                    action="activate",
+                    by=None,
+                    access=None,
+                    comment="Activated on its start date.",
+                    today=today,
+                )
                 done += 1
     return done
 
@@ -354,14 +475,19 @@ def engagement_review_remind(*, now: datetime | None = None) -> int:
     reminded = 0
     for country in Country.objects.order_by("pk"):
         with country_context(country):
-            waiting = [e for e in Engagement.objects.filter(submitted_at__lte=cutoff).exclude(state__in=Engagement.FINISHED)
-                       if e.waiting_for_review and (e.reminded_at is None or e.reminded_at <= cutoff)]
+            waiting = [
+                e
+                for e in Engagement.objects.filter(submitted_at__lte=cutoff).exclude(state__in=Engagement.FINISHED)
+                if e.waiting_for_review and (e.reminded_at is None or e.reminded_at <= cutoff)
+            ]
             for engagement in waiting:
                 waited = (now - engagement.submitted_at).days
                 inbox.notify_partner_managers(
-                    country=country, url=engagement_url(country),
+                    country=country,
+                    url=engagement_url(country),
                     subject=f"Reminder: {country.name}'s engagement has waited {waited} days for review",
-                    body=f"The engagement of {country.name} has been waiting for a decision for {waited} days.")
+                    body=f"The engagement of {country.name} has been waiting for a decision for {waited} days.",
+                )
                 Engagement.objects.filter(pk=engagement.pk).update(reminded_at=now)
                 reminded += 1
     return reminded

@@ -1,5 +1,6 @@
 """Scheduled work on engagements (beat): activation on the start date and reminders to reviewers.
 Thin: no arguments, no personal data; the services open each country's context themselves."""
+
 from celery import shared_task
 
 from engagements import services as engagement_services

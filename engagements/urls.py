@@ -1,4 +1,5 @@
 """A country's engagement pages, mounted under /c/<code>/engagement/ by portal/urls.py."""
+
 from django.urls import path
 
 from engagements import views

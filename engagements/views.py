@@ -4,6 +4,7 @@ between two versions; and the actions themselves, each with a comment.
 
 As on every country page, another country's engagement is a 404 and a same-country person without
 the role gets a 403; a ServiceError becomes a form error (400) and nothing changes."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -14,14 +15,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from engagements import selectors
-from engagements import services
+from engagements import selectors, services
 from engagements.forms import CommentForm, EngagementCreateForm, TermsForm
 from engagements.models import Engagement
-from tenants.models import Membership
-from tenants.selectors import organisation_list
 from tenants.errors import NotAllowed, ServiceError
-from tenants.pages import base_context, request_country, int_or_none, posted
+from tenants.models import Membership
+from tenants.pages import base_context, int_or_none, posted, request_country
+from tenants.selectors import organisation_list
 
 DRAFTERS = {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
 
@@ -37,28 +37,46 @@ def _engagement(country, pk: int) -> Engagement:
     return engagement
 
 
-def _page(request: HttpRequest, country, engagement: Engagement | None, *, comment_form=None,
-          failed_action: str = "", status: int = 200) -> HttpResponse:
-    context = {**base_context(request, country), "engagement": engagement,
-               "history": list(selectors.engagement_list(country=country).exclude(
-                   pk=engagement.pk if engagement else None).filter(state__in=Engagement.FINISHED)),
-               "can_apply": engagement is None and request.access.role_in(country.pk) in DRAFTERS,
-               "comment_form": comment_form or CommentForm(), "failed_action": failed_action}
+def _page(
+    request: HttpRequest,
+    country,
+    engagement: Engagement | None,
+    *,
+    comment_form=None,
+    failed_action: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        **base_context(request, country),
+        "engagement": engagement,
+        "history": list(
+            selectors.engagement_list(country=country)
+            .exclude(pk=engagement.pk if engagement else None)
+            .filter(state__in=Engagement.FINISHED)
+        ),
+        "can_apply": engagement is None and request.access.role_in(country.pk) in DRAFTERS,
+        "comment_form": comment_form or CommentForm(),
+        "failed_action": failed_action,
+    }
     if engagement is not None:
         versions = list(selectors.terms_list(engagement=engagement))
         allowed = services.actions_for(engagement=engagement, access=request.access)
         role = request.access.role_in(country.pk)
         can_change = (engagement.state == Engagement.State.DRAFT and role in DRAFTERS) or (
-            engagement.state in services.AMENDABLE and engagement.amendment in ("", "draft")
-            and role == Membership.Role.COUNTRY_ADMIN)
-        context.update({
-            "latest": versions[0] if versions else None,
-            "versions": versions,
-            "transitions": list(selectors.transition_list(engagement=engagement)),
-            "actions": [(a, services.ACTION_LABELS[a]) for a in allowed],
-            "can_change_terms": can_change,
-            "pending_amendment": bool(engagement.amendment),
-        })
+            engagement.state in services.AMENDABLE
+            and engagement.amendment in ("", "draft")
+            and role == Membership.Role.COUNTRY_ADMIN
+        )
+        context.update(
+            {
+                "latest": versions[0] if versions else None,
+                "versions": versions,
+                "transitions": list(selectors.transition_list(engagement=engagement)),
+                "actions": [(a, services.ACTION_LABELS[a]) for a in allowed],
+                "can_change_terms": can_change,
+                "pending_amendment": bool(engagement.amendment),
+            }
+        )
     return render(request, "engagements/home.html", context, status=status)
 
 
@@ -81,16 +99,18 @@ def engagement_new(request: HttpRequest, code: str) -> HttpResponse:
     if request.access.role_in(country.pk) not in DRAFTERS:
         raise PermissionDenied("Only a country admin or officer of this country can apply for an engagement.")
     organisations = list(organisation_list(country=country))
-    form = EngagementCreateForm(posted(request), organisations=organisations,
-                                initial={"residency_region": country.residency_region})
+    form = EngagementCreateForm(
+        posted(request), organisations=organisations, initial={"residency_region": country.residency_region}
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = dict(form.cleaned_data)
             organisation = form.organisations.get(data.pop("organisation"))
             try:
-                services.engagement_create(country=country, by=request.user, access=request.access,
-                                           organisation=organisation, **data)
+                services.engagement_create(
+                    country=country, by=request.user, access=request.access, organisation=organisation, **data
+                )
             except NotAllowed as error:
                 raise PermissionDenied(error.message) from None
             except ServiceError as error:
@@ -99,8 +119,12 @@ def engagement_new(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, "Your engagement was saved as a draft. Submit it when it is ready.")
                 return redirect(_home(country))
         status = 400
-    return render(request, "engagements/terms_form.html", {
-        **base_context(request, country), "form": form, "creating": True}, status=status)
+    return render(
+        request,
+        "engagements/terms_form.html",
+        {**base_context(request, country), "form": form, "creating": True},
+        status=status,
+    )
 
 
 @login_required
@@ -116,8 +140,9 @@ def engagement_terms(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                terms = services.engagement_terms_create(engagement=engagement, by=request.user,
-                                                         access=request.access, **form.cleaned_data)
+                terms = services.engagement_terms_create(
+                    engagement=engagement, by=request.user, access=request.access, **form.cleaned_data
+                )
             except NotAllowed as error:
                 raise PermissionDenied(error.message) from None
             except ServiceError as error:
@@ -126,9 +151,12 @@ def engagement_terms(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 messages.success(request, f"Version {terms.version} of the terms was saved.")
                 return redirect(_home(country))
         status = 400
-    return render(request, "engagements/terms_form.html", {
-        **base_context(request, country), "form": form, "creating": False, "engagement": engagement,
-        "latest": latest}, status=status)
+    return render(
+        request,
+        "engagements/terms_form.html",
+        {**base_context(request, country), "form": form, "creating": False, "engagement": engagement, "latest": latest},
+        status=status,
+    )
 
 
 @login_required
@@ -141,8 +169,13 @@ def engagement_action(request: HttpRequest, code: str, pk: int, action: str) -> 
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            services.engagement_transition(engagement=engagement, action=action, by=request.user,
-                                           access=request.access, comment=form.cleaned_data["comment"])
+            services.engagement_transition(
+                engagement=engagement,
+                action=action,
+                by=request.user,
+                access=request.access,
+                comment=form.cleaned_data["comment"],
+            )
         except NotAllowed as error:
             if action not in services.actions_for(engagement=engagement, access=request.access):
                 raise PermissionDenied(error.message) from None
@@ -153,8 +186,14 @@ def engagement_action(request: HttpRequest, code: str, pk: int, action: str) -> 
             messages.success(request, f"Done: {services.ACTION_LABELS[action].lower()}.")
             # Decisions taken from the review queue return to it.
             return redirect(reverse("review") if request.POST.get("next") == "review" else _home(country))
-    return _page(request, country, selectors.engagement_get(country=country, pk=pk), comment_form=form,
-                 failed_action=action, status=400)
+    return _page(
+        request,
+        country,
+        selectors.engagement_get(country=country, pk=pk),
+        comment_form=form,
+        failed_action=action,
+        status=400,
+    )
 
 
 @login_required
@@ -169,6 +208,15 @@ def engagement_diff(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     old_v = int_or_none(request.GET.get("from")) or max(new_v - 1, 1)
     if old_v not in versions or new_v not in versions:
         raise Http404(f"This engagement has versions 1 to {newest}.")
-    return render(request, "engagements/diff.html", {
-        **base_context(request, country), "engagement": engagement, "old": versions[old_v], "new": versions[new_v],
-        "rows": selectors.terms_diff(versions[old_v], versions[new_v]), "version_numbers": sorted(versions)})
+    return render(
+        request,
+        "engagements/diff.html",
+        {
+            **base_context(request, country),
+            "engagement": engagement,
+            "old": versions[old_v],
+            "new": versions[new_v],
+            "rows": selectors.terms_diff(versions[old_v], versions[new_v]),
+            "version_numbers": sorted(versions),
+        },
+    )

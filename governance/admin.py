@@ -1,6 +1,7 @@
 """Platform admin: the programme's policy templates and frameworks, and the shared-policy library
 (read-only: it belongs to the countries that share). Countries' own governance rows are absent,
 as in tenants.admin: the platform runs the programme, not the countries' data."""
+
 from django.contrib import admin
 
 from .models import Framework, PolicyTemplate, Requirement, SharedPolicy

@@ -2,6 +2,7 @@
 under /countries/<code>/ the country's policies and acknowledgements, impact assessments,
 and incidents. Framework statuses and evidence are in governance.control_api. Thin views on the tenants building blocks: shape in the
 serializers, rules in the services, reads in the selectors."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
@@ -10,12 +11,11 @@ from rest_framework.response import Response
 
 from tenants.rest import CODE_PARAMETER, ID_PARAMETER, ApiView, CountryAPIView, StrictSerializer, errors, object_id
 
-from . import selectors, services
+from . import incidents, selectors, services
 from .models import CountryPolicy, ImpactAssessment, Incident, PolicyTemplate, PolicyVersion
 
-
-
 # --- Programme catalogue -----------------------------------------------------------------------------
+
 
 class PolicyTemplateSerializer(serializers.Serializer):
     slug = serializers.CharField()
@@ -29,8 +29,11 @@ class PolicyTemplateSerializer(serializers.Serializer):
 class PolicyTemplateListApi(ApiView):
     """The programme's policy templates, which any country may adopt."""
 
-    @extend_schema(operation_id="policy_templates_list", tags=["governance"],
-                   responses={200: PolicyTemplateSerializer(many=True), **errors(401)})
+    @extend_schema(
+        operation_id="policy_templates_list",
+        tags=["governance"],
+        responses={200: PolicyTemplateSerializer(many=True), **errors(401)},
+    )
     def get(self, request):
         return Response(PolicyTemplateSerializer(PolicyTemplate.objects.order_by("slug"), many=True).data)
 
@@ -51,8 +54,11 @@ class FrameworkSerializer(serializers.Serializer):
 class FrameworkListApi(ApiView):
     """The frameworks and their main requirements (two queries whatever their number)."""
 
-    @extend_schema(operation_id="frameworks_list", tags=["governance"],
-                   responses={200: FrameworkSerializer(many=True), **errors(401)})
+    @extend_schema(
+        operation_id="frameworks_list",
+        tags=["governance"],
+        responses={200: FrameworkSerializer(many=True), **errors(401)},
+    )
     def get(self, request):
         frameworks = selectors.framework_list().prefetch_related("requirements")
         return Response(FrameworkSerializer(frameworks, many=True).data)
@@ -60,12 +66,17 @@ class FrameworkListApi(ApiView):
 
 # --- Policies -------------------------------------------------------------------------------------
 
+
 class PolicySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     origin = serializers.ChoiceField(choices=CountryPolicy.Origin.choices)
-    template = serializers.CharField(source="template.slug", default=None, allow_null=True,
-                                     help_text="Slug of the programme template it came from, if any.")
+    template = serializers.CharField(
+        source="template.slug",
+        default=None,
+        allow_null=True,
+        help_text="Slug of the programme template it came from, if any.",
+    )
     is_shared = serializers.BooleanField()
     read_only = serializers.BooleanField()
     current_version = serializers.IntegerField(source="current_number", allow_null=True)
@@ -89,7 +100,9 @@ class PolicyDetailSerializer(PolicySerializer):
 
 class PolicyAdoptSerializer(StrictSerializer):
     template = serializers.SlugField(required=False, help_text="Slug of a programme template.")
-    shared = serializers.IntegerField(required=False, min_value=1, help_text="Id of a policy shared by another country.")
+    shared = serializers.IntegerField(
+        required=False, min_value=1, help_text="Id of a policy shared by another country."
+    )
 
 
 class PolicyListApi(CountryAPIView):
@@ -97,38 +110,61 @@ class PolicyListApi(CountryAPIView):
 
     ordering = "id"
 
-    @extend_schema(operation_id="policies_list", tags=["governance"], parameters=[CODE_PARAMETER],
-                   responses={200: PolicySerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="policies_list",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER],
+        responses={200: PolicySerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         return self.paginate(selectors.policy_list(country=self.country).select_related("template"), PolicySerializer)
 
-    @extend_schema(operation_id="policies_adopt", tags=["governance"], parameters=[CODE_PARAMETER],
-                   description="Adopt a programme template, or a read-only copy of another country's shared policy "
-                               "(country admins).",
-                   request=PolicyAdoptSerializer, responses={201: PolicyDetailSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="policies_adopt",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER],
+        description="Adopt a programme template, or a read-only copy of another country's shared policy "
+        "(country admins).",
+        request=PolicyAdoptSerializer,
+        responses={201: PolicyDetailSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code):
         self.require_country_admin()
         serializer = PolicyAdoptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        template = PolicyTemplate.objects.filter(slug=data.get("template", "")).first() if data.get("template") else None
+        template = (
+            PolicyTemplate.objects.filter(slug=data.get("template", "")).first() if data.get("template") else None
+        )
         if data.get("template") and template is None:
-            raise serializers.ValidationError({"template": ["There is no template with this slug; see /api/v1/policy-templates/."]})
-        shared = selectors.shared_policy_list(exclude_country=self.country).filter(pk=data["shared"]).first() \
-            if data.get("shared") else None
+            raise serializers.ValidationError(
+                {"template": ["There is no template with this slug; see /api/v1/policy-templates/."]}
+            )
+        shared = (
+            selectors.shared_policy_list(exclude_country=self.country).filter(pk=data["shared"]).first()
+            if data.get("shared")
+            else None
+        )
         if data.get("shared") and shared is None:
             raise serializers.ValidationError({"shared": ["No policy with this id is shared with your country."]})
-        policy = services.policy_adopt(country=self.country, by=request.user, access=request.access,
-                                       template=template, shared=shared)
-        return Response(PolicyDetailSerializer(selectors.policy_get(country=self.country, pk=policy.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        policy = services.policy_adopt(
+            country=self.country, by=request.user, access=request.access, template=template, shared=shared
+        )
+        return Response(
+            PolicyDetailSerializer(selectors.policy_get(country=self.country, pk=policy.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class PolicyDetailApi(CountryAPIView):
     """One adopted policy with its versions."""
 
-    @extend_schema(operation_id="policies_retrieve", tags=["governance"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   responses={200: PolicyDetailSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="policies_retrieve",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: PolicyDetailSerializer, **errors(401, 404)},
+    )
     def get(self, request, code, id):
         policy = selectors.policy_get(country=self.country, pk=object_id(id))
         if policy is None:
@@ -146,9 +182,13 @@ class AcknowledgementSerializer(serializers.Serializer):
 class PolicyAcknowledgeApi(CountryAPIView):
     """Acknowledge the current published version of a policy, as the signed-in person."""
 
-    @extend_schema(operation_id="policies_acknowledge", tags=["governance"], request=None,
-                   parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   responses={201: AcknowledgementSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="policies_acknowledge",
+        tags=["governance"],
+        request=None,
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={201: AcknowledgementSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, id):
         policy = selectors.policy_get(country=self.country, pk=object_id(id))
         if policy is None:
@@ -161,6 +201,7 @@ class PolicyAcknowledgeApi(CountryAPIView):
 
 
 # --- Assessments ----------------------------------------------------------------------------------
+
 
 class AssessmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -200,14 +241,23 @@ def _assessment(view: CountryAPIView, id: str) -> ImpactAssessment:
 class AssessmentListApi(CountryAPIView):
     ordering = "-id"
 
-    @extend_schema(operation_id="assessments_list", tags=["governance"], parameters=[CODE_PARAMETER],
-                   responses={200: AssessmentSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="assessments_list",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER],
+        responses={200: AssessmentSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         return self.paginate(selectors.assessment_list(country=self.country), AssessmentSerializer)
 
-    @extend_schema(operation_id="assessments_create", tags=["governance"], parameters=[CODE_PARAMETER],
-                   description="Start a draft impact assessment (country admins and officers).",
-                   request=AssessmentCreateSerializer, responses={201: AssessmentSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="assessments_create",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER],
+        description="Start a draft impact assessment (country admins and officers).",
+        request=AssessmentCreateSerializer,
+        responses={201: AssessmentSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code):
         if not request.access.can_write(self.country.pk):
             raise exceptions.PermissionDenied("Only a country admin or an officer can start an assessment.")
@@ -218,43 +268,60 @@ class AssessmentListApi(CountryAPIView):
         if data.get("supersedes"):
             supersedes = selectors.assessment_get(country=self.country, pk=data["supersedes"])
             if supersedes is None:
-                raise serializers.ValidationError({"supersedes": [f"{self.country.name} has no assessment {data['supersedes']}."]})
+                raise serializers.ValidationError(
+                    {"supersedes": [f"{self.country.name} has no assessment {data['supersedes']}."]}
+                )
         data["supersedes"] = supersedes
         assessment = services.assessment_create(country=self.country, by=request.user, access=request.access, **data)
         return Response(AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
 
 
 class AssessmentDetailApi(CountryAPIView):
-    @extend_schema(operation_id="assessments_retrieve", tags=["governance"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   responses={200: AssessmentSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="assessments_retrieve",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: AssessmentSerializer, **errors(401, 404)},
+    )
     def get(self, request, code, id):
         return Response(AssessmentSerializer(_assessment(self, id)).data)
 
 
 class AssessmentAnswersApi(CountryAPIView):
-    @extend_schema(operation_id="assessments_answer", tags=["governance"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   description="Save some or all answers of a draft (they merge with those saved before).",
-                   request=AnswersSerializer, responses={200: AssessmentSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="assessments_answer",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        description="Save some or all answers of a draft (they merge with those saved before).",
+        request=AnswersSerializer,
+        responses={200: AssessmentSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, id):
         assessment = _assessment(self, id)
         serializer = AnswersSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        saved = services.assessment_save_answers(assessment=assessment, by=request.user, access=request.access,
-                                                 answers=serializer.validated_data["answers"])
+        saved = services.assessment_save_answers(
+            assessment=assessment, by=request.user, access=request.access, answers=serializer.validated_data["answers"]
+        )
         return Response(AssessmentSerializer(saved).data)
 
 
 class AssessmentCompleteApi(CountryAPIView):
-    @extend_schema(operation_id="assessments_complete", tags=["governance"], request=None,
-                   parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   description="Score and freeze a draft whose questions are all answered.",
-                   responses={200: AssessmentSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="assessments_complete",
+        tags=["governance"],
+        request=None,
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        description="Score and freeze a draft whose questions are all answered.",
+        responses={200: AssessmentSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, id):
         done = services.assessment_complete(assessment=_assessment(self, id), by=request.user, access=request.access)
         return Response(AssessmentSerializer(done).data)
 
 
 # --- Incidents ------------------------------------------------------------------------------------
+
 
 class IncidentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -297,14 +364,23 @@ def _incident(view, id) -> Incident:
 class IncidentListApi(CountryAPIView):
     ordering = "-id"
 
-    @extend_schema(operation_id="incidents_list", tags=["governance"], parameters=[CODE_PARAMETER],
-                   responses={200: IncidentSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="incidents_list",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER],
+        responses={200: IncidentSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         return self.paginate(selectors.incident_list(country=self.country), IncidentSerializer)
 
-    @extend_schema(operation_id="incidents_report", tags=["governance"], parameters=[CODE_PARAMETER],
-                   description="Report an AI incident against a deployment reference or an assessed use.",
-                   request=IncidentCreateSerializer, responses={201: IncidentSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="incidents_report",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER],
+        description="Report an AI incident against a deployment reference or an assessed use.",
+        request=IncidentCreateSerializer,
+        responses={201: IncidentSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code):
         if not request.access.can_write(self.country.pk):
             raise exceptions.PermissionDenied("Only a country admin or an officer can report an incident.")
@@ -314,37 +390,56 @@ class IncidentListApi(CountryAPIView):
         if data.get("assessment"):
             found = selectors.assessment_get(country=self.country, pk=data["assessment"])
             if found is None:
-                raise serializers.ValidationError({"assessment": [f"{self.country.name} has no assessment {data['assessment']}."]})
+                raise serializers.ValidationError(
+                    {"assessment": [f"{self.country.name} has no assessment {data['assessment']}."]}
+                )
             data["assessment"] = found
-        incident = services.incident_report(country=self.country, by=request.user, access=request.access, **data)
+        incident = incidents.incident_report(country=self.country, by=request.user, access=request.access, **data)
         return Response(IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 
 
 class IncidentDetailApi(CountryAPIView):
-    @extend_schema(operation_id="incidents_retrieve", tags=["governance"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   responses={200: IncidentSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="incidents_retrieve",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: IncidentSerializer, **errors(401, 404)},
+    )
     def get(self, request, code, id):
         return Response(IncidentSerializer(_incident(self, id)).data)
 
 
 class IncidentAdvanceApi(CountryAPIView):
-    @extend_schema(operation_id="incidents_advance", tags=["governance"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   description="Move the incident one step: open → investigating → resolved → closed.",
-                   request=IncidentAdvanceSerializer, responses={200: IncidentSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="incidents_advance",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        description="Move the incident one step: open → investigating → resolved → closed.",
+        request=IncidentAdvanceSerializer,
+        responses={200: IncidentSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, id):
         incident = _incident(self, id)
         serializer = IncidentAdvanceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        changed = services.incident_advance(incident=incident, by=request.user, access=request.access,
-                                            steps_taken=serializer.validated_data.get("steps_taken"))
+        changed = incidents.incident_advance(
+            incident=incident,
+            by=request.user,
+            access=request.access,
+            steps_taken=serializer.validated_data.get("steps_taken"),
+        )
         return Response(IncidentSerializer(changed).data)
 
 
 class IncidentReportedApi(CountryAPIView):
-    @extend_schema(operation_id="incidents_mark_reported", tags=["governance"], request=None,
-                   parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   description="Record that the incident was reported to the programme; stops the deadline reminders.",
-                   responses={200: IncidentSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="incidents_mark_reported",
+        tags=["governance"],
+        request=None,
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        description="Record that the incident was reported to the programme; stops the deadline reminders.",
+        responses={200: IncidentSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, id):
-        changed = services.incident_mark_reported(incident=_incident(self, id), by=request.user, access=request.access)
+        changed = incidents.incident_mark_reported(incident=_incident(self, id), by=request.user, access=request.access)
         return Response(IncidentSerializer(changed).data)

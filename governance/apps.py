@@ -1,4 +1,5 @@
 """The governance app: policies, impact assessments, frameworks and controls, incidents."""
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 

@@ -1,5 +1,6 @@
 """The JSON API of frameworks and controls under /countries/<code>/frameworks/: coverage per
 framework, each requirement's status and owner, and evidence files (list and upload)."""
+
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
@@ -7,17 +8,22 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from tenants.rest import CODE_PARAMETER, CountryAPIView, StrictSerializer, errors
 from tenants.models import Membership
+from tenants.rest import CODE_PARAMETER, CountryAPIView, StrictSerializer, errors
 
 from . import evidence, selectors, services
 from .models import RequirementStatus
 
-SLUG_PARAMETER = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The framework's slug, e.g. gdpr.")
-REQ_PARAMETER = OpenApiParameter("req", OpenApiTypes.STR, OpenApiParameter.PATH, description="The requirement's code, e.g. gdpr-5.")
+SLUG_PARAMETER = OpenApiParameter(
+    "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The framework's slug, e.g. gdpr."
+)
+REQ_PARAMETER = OpenApiParameter(
+    "req", OpenApiTypes.STR, OpenApiParameter.PATH, description="The requirement's code, e.g. gdpr-5."
+)
 
 
 # --- Frameworks (per country) ---------------------------------------------------------------------
+
 
 class CoverageRowSerializer(serializers.Serializer):
     status = serializers.CharField()
@@ -35,11 +41,17 @@ class CoverageSerializer(serializers.Serializer):
 class CountryFrameworkListApi(CountryAPIView):
     """Coverage of each framework for this country: counts and percentages per status."""
 
-    @extend_schema(operation_id="country_frameworks_list", tags=["governance"], parameters=[CODE_PARAMETER],
-                   responses={200: CoverageSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="country_frameworks_list",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER],
+        responses={200: CoverageSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
-        data = [{"slug": f.slug, "name": f.name, **selectors.coverage(country=self.country, framework=f)}
-                for f in selectors.framework_list()]
+        data = [
+            {"slug": f.slug, "name": f.name, **selectors.coverage(country=self.country, framework=f)}
+            for f in selectors.framework_list()
+        ]
         return Response(CoverageSerializer(data, many=True).data)
 
 
@@ -66,8 +78,9 @@ class RequirementStatusSerializer(serializers.Serializer):
 
 class StatusSetSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=RequirementStatus.Status.choices)
-    owner = serializers.IntegerField(required=False, allow_null=True, min_value=1,
-                                     help_text="Id of a member of this country (see …/members/).")
+    owner = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="Id of a member of this country (see …/members/)."
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
@@ -79,19 +92,25 @@ def _framework(view, slug):
 
 
 class RequirementListApi(CountryAPIView):
-    @extend_schema(operation_id="country_requirements_list", tags=["governance"],
-                   parameters=[CODE_PARAMETER, SLUG_PARAMETER],
-                   responses={200: RequirementStatusSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="country_requirements_list",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER, SLUG_PARAMETER],
+        responses={200: RequirementStatusSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code, slug):
         rows = selectors.framework_rows(country=self.country, framework=_framework(self, slug))
         return Response(RequirementStatusSerializer(rows, many=True).data)
 
 
 class RequirementStatusApi(CountryAPIView):
-    @extend_schema(operation_id="country_requirement_status_set", tags=["governance"],
-                   parameters=[CODE_PARAMETER, SLUG_PARAMETER,
-                               REQ_PARAMETER],
-                   request=StatusSetSerializer, responses={200: RequirementStatusSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="country_requirement_status_set",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER, SLUG_PARAMETER, REQ_PARAMETER],
+        request=StatusSetSerializer,
+        responses={200: RequirementStatusSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, slug, req):
         framework = _framework(self, slug)
         requirement = selectors.requirement_get(framework=framework, code=req)
@@ -107,13 +126,23 @@ class RequirementStatusApi(CountryAPIView):
             owner = Membership.objects.filter(country=self.country, pk=data["owner"]).first()
             if owner is None:
                 raise serializers.ValidationError({"owner": [f"{self.country.name} has no member {data['owner']}."]})
-        services.requirement_status_set(country=self.country, requirement=requirement, by=request.user,
-                                        access=request.access, status=data["status"], owner=owner, note=data["note"])
-        row = next(r for r in selectors.framework_rows(country=self.country, framework=framework) if r.pk == requirement.pk)
+        services.requirement_status_set(
+            country=self.country,
+            requirement=requirement,
+            by=request.user,
+            access=request.access,
+            status=data["status"],
+            owner=owner,
+            note=data["note"],
+        )
+        row = next(
+            r for r in selectors.framework_rows(country=self.country, framework=framework) if r.pk == requirement.pk
+        )
         return Response(RequirementStatusSerializer(row).data)
 
 
 # --- Evidence ---------------------------------------------------------------------------------------
+
 
 class EvidenceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -139,19 +168,23 @@ class EvidenceListApi(CountryAPIView):
             raise exceptions.NotFound(f"Not found: {framework.name} has no requirement {req[:40]}.")
         return requirement
 
-    @extend_schema(operation_id="country_requirement_evidence_list", tags=["governance"],
-                   parameters=[CODE_PARAMETER, SLUG_PARAMETER,
-                               REQ_PARAMETER],
-                   responses={200: EvidenceSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="country_requirement_evidence_list",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER, SLUG_PARAMETER, REQ_PARAMETER],
+        responses={200: EvidenceSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code, slug, req):
         items = selectors.evidence_list(country=self.country, requirement=self._requirement(slug, req))
         return Response(EvidenceSerializer(items, many=True).data)
 
-    @extend_schema(operation_id="country_requirement_evidence_upload", tags=["governance"],
-                   parameters=[CODE_PARAMETER, SLUG_PARAMETER,
-                               REQ_PARAMETER],
-                   request={"multipart/form-data": EvidenceUploadSerializer},
-                   responses={201: EvidenceSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="country_requirement_evidence_upload",
+        tags=["governance"],
+        parameters=[CODE_PARAMETER, SLUG_PARAMETER, REQ_PARAMETER],
+        request={"multipart/form-data": EvidenceUploadSerializer},
+        responses={201: EvidenceSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, slug, req):
         requirement = self._requirement(slug, req)
         if not request.access.can_write(self.country.pk):
@@ -160,6 +193,12 @@ class EvidenceListApi(CountryAPIView):
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
         data = upload.read(evidence.max_bytes() + 1)
-        item = evidence.evidence_upload(country=self.country, requirement=requirement, by=request.user,
-                                        access=request.access, name=upload.name, data=data)
+        item = evidence.evidence_upload(
+            country=self.country,
+            requirement=requirement,
+            by=request.user,
+            access=request.access,
+            name=upload.name,
+            data=data,
+        )
         return Response(EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)

@@ -1,5 +1,6 @@
 """Governance pages for frameworks and controls (status, owner, evidence files and the coverage
 per framework) and for incidents. Same conventions as governance.views."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -13,12 +14,13 @@ from tenants import selectors as tenant_selectors
 from tenants.errors import NotAllowed, ServiceError
 
 from . import evidence as evidence_service
+from . import incidents as incident_services
 from . import selectors, services
 from .forms import AdvanceForm, EvidenceForm, IncidentForm, RequirementStatusForm
 from .views import base_context, country_of, posted, require_writer, url
 
-
 # --- Frameworks ------------------------------------------------------------------------------------
+
 
 @login_required
 def frameworks(request: HttpRequest, code: str) -> HttpResponse:
@@ -38,11 +40,16 @@ def _framework(slug: str):
 def framework_detail(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     country = country_of(request)
     framework = _framework(slug)
-    return render(request, "governance/framework_detail.html", {
-        **base_context(request, country), "framework": framework,
-        "requirements": selectors.framework_rows(country=country, framework=framework),
-        "coverage": selectors.coverage(country=country, framework=framework),
-    })
+    return render(
+        request,
+        "governance/framework_detail.html",
+        {
+            **base_context(request, country),
+            "framework": framework,
+            "requirements": selectors.framework_rows(country=country, framework=framework),
+            "coverage": selectors.coverage(country=country, framework=framework),
+        },
+    )
 
 
 @login_required
@@ -53,14 +60,24 @@ def requirement_detail(request: HttpRequest, code: str, slug: str, req: str) -> 
     requirement = selectors.requirement_get(framework=framework, code=req)
     if requirement is None:
         raise Http404("No such requirement in this framework.")
-    current = next((r.country_status for r in selectors.framework_rows(country=country, framework=framework)
-                    if r.pk == requirement.pk), None)
+    current = next(
+        (
+            r.country_status
+            for r in selectors.framework_rows(country=country, framework=framework)
+            if r.pk == requirement.pk
+        ),
+        None,
+    )
     members = list(tenant_selectors.membership_list(country=country).filter(status="active"))
     initial = {"status": current.status, "owner": current.owner_id, "note": current.note} if current else {}
-    status_form = RequirementStatusForm(request.POST if request.method == "POST" and "status" in request.POST else None,
-                                        members=members, initial=initial)
-    evidence_form = EvidenceForm(request.POST if request.method == "POST" and "status" not in request.POST else None,
-                                 request.FILES or None)
+    status_form = RequirementStatusForm(
+        request.POST if request.method == "POST" and "status" in request.POST else None,
+        members=members,
+        initial=initial,
+    )
+    evidence_form = EvidenceForm(
+        request.POST if request.method == "POST" and "status" not in request.POST else None, request.FILES or None
+    )
     status = 200
     if request.method == "POST":
         require_writer(request, country)
@@ -69,16 +86,28 @@ def requirement_detail(request: HttpRequest, code: str, slug: str, req: str) -> 
                 if status_form.is_valid():
                     owner = next((m for m in members if m.pk == status_form.cleaned_data["owner"]), None)
                     services.requirement_status_set(
-                        country=country, requirement=requirement, by=request.user, access=request.access,
-                        status=status_form.cleaned_data["status"], owner=owner, note=status_form.cleaned_data["note"])
+                        country=country,
+                        requirement=requirement,
+                        by=request.user,
+                        access=request.access,
+                        status=status_form.cleaned_data["status"],
+                        owner=owner,
+                        note=status_form.cleaned_data["note"],
+                    )
                     messages.success(request, "The status was saved.")
                     return redirect(url("requirement", country, slug=framework.slug, req=requirement.code))
             elif evidence_form.is_valid():
                 upload = evidence_form.cleaned_data["file"]
                 limit = evidence_service.max_bytes()
                 data = upload.read(limit + 1)
-                stored = evidence_service.evidence_upload(country=country, requirement=requirement, by=request.user,
-                                                          access=request.access, name=upload.name, data=data)
+                stored = evidence_service.evidence_upload(
+                    country=country,
+                    requirement=requirement,
+                    by=request.user,
+                    access=request.access,
+                    name=upload.name,
+                    data=data,
+                )
                 messages.success(request, f"{stored.name} (version {stored.version}) was added.")
                 return redirect(url("requirement", country, slug=framework.slug, req=requirement.code))
         except NotAllowed as error:
@@ -86,11 +115,20 @@ def requirement_detail(request: HttpRequest, code: str, slug: str, req: str) -> 
         except ServiceError as error:
             (status_form if "status" in request.POST else evidence_form).add_service_error(error)
         status = 400
-    return render(request, "governance/requirement_detail.html", {
-        **base_context(request, country), "framework": framework, "requirement": requirement, "current": current,
-        "status_form": status_form, "evidence_form": evidence_form,
-        "evidence": selectors.evidence_list(country=country, requirement=requirement),
-    }, status=status)
+    return render(
+        request,
+        "governance/requirement_detail.html",
+        {
+            **base_context(request, country),
+            "framework": framework,
+            "requirement": requirement,
+            "current": current,
+            "status_form": status_form,
+            "evidence_form": evidence_form,
+            "evidence": selectors.evidence_list(country=country, requirement=requirement),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -100,10 +138,15 @@ def evidence_download(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     item = selectors.evidence_get(country=country, pk=pk)
     if item is None:
         raise Http404("No such evidence file in this country.")
-    content_types = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg", "txt": "text/plain",
-                     "csv": "text/csv",
-                     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    content_types = {
+        "pdf": "application/pdf",
+        "png": "image/png",
+        "jpeg": "image/jpeg",
+        "txt": "text/plain",
+        "csv": "text/csv",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
     try:
         data = evidence_service.evidence_open(item)
     except FileNotFoundError:
@@ -116,11 +159,15 @@ def evidence_download(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 # --- Incidents -------------------------------------------------------------------------------------
 
+
 @login_required
 def incidents(request: HttpRequest, code: str) -> HttpResponse:
     country = country_of(request)
-    return render(request, "governance/incidents.html", {
-        **base_context(request, country), "incidents": selectors.incident_list(country=country)})
+    return render(
+        request,
+        "governance/incidents.html",
+        {**base_context(request, country), "incidents": selectors.incident_list(country=country)},
+    )
 
 
 @login_required
@@ -136,7 +183,9 @@ def incident_new(request: HttpRequest, code: str) -> HttpResponse:
             data = dict(form.cleaned_data)
             data["assessment"] = next((a for a in assessments if a.pk == data["assessment"]), None)
             try:
-                incident = services.incident_report(country=country, by=request.user, access=request.access, **data)
+                incident = incident_services.incident_report(
+                    country=country, by=request.user, access=request.access, **data
+                )
             except NotAllowed as error:
                 raise PermissionDenied(error.message) from None
             except ServiceError as error:
@@ -145,8 +194,9 @@ def incident_new(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, f"The incident is recorded. Report it by {incident.report_due_at:%d %B %Y}.")
                 return redirect(url("incident", country, pk=incident.pk))
         status = 400
-    return render(request, "governance/incident_new.html", {**base_context(request, country), "form": form},
-                  status=status)
+    return render(
+        request, "governance/incident_new.html", {**base_context(request, country), "form": form}, status=status
+    )
 
 
 @login_required
@@ -155,9 +205,16 @@ def incident_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     incident = selectors.incident_get(country=country, pk=pk)
     if incident is None:
         raise Http404("No such incident in this country.")
-    return render(request, "governance/incident_detail.html", {
-        **base_context(request, country), "incident": incident, "form": AdvanceForm(),
-        "next_status": incident.NEXT.get(incident.status)})
+    return render(
+        request,
+        "governance/incident_detail.html",
+        {
+            **base_context(request, country),
+            "incident": incident,
+            "form": AdvanceForm(),
+            "next_status": incident.NEXT.get(incident.status),
+        },
+    )
 
 
 @login_required
@@ -171,8 +228,12 @@ def incident_advance(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     form = AdvanceForm(request.POST)
     if form.is_valid():
         try:
-            changed = services.incident_advance(incident=incident, by=request.user, access=request.access,
-                                                steps_taken=form.cleaned_data["steps_taken"] or None)
+            changed = incident_services.incident_advance(
+                incident=incident,
+                by=request.user,
+                access=request.access,
+                steps_taken=form.cleaned_data["steps_taken"] or None,
+            )
         except NotAllowed as error:
             raise PermissionDenied(error.message) from None
         except ServiceError as error:
@@ -180,9 +241,17 @@ def incident_advance(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"The incident is now {changed.get_status_display().lower()}.")
             return redirect(url("incident", country, pk=pk))
-    return render(request, "governance/incident_detail.html", {
-        **base_context(request, country), "incident": incident, "form": form,
-        "next_status": incident.NEXT.get(incident.status)}, status=400)
+    return render(
+        request,
+        "governance/incident_detail.html",
+        {
+            **base_context(request, country),
+            "incident": incident,
+            "form": form,
+            "next_status": incident.NEXT.get(incident.status),
+        },
+        status=400,
+    )
 
 
 @login_required
@@ -194,7 +263,7 @@ def incident_mark_reported(request: HttpRequest, code: str, pk: int) -> HttpResp
         raise Http404("No such incident in this country.")
     require_writer(request, country)
     try:
-        services.incident_mark_reported(incident=incident, by=request.user, access=request.access)
+        incident_services.incident_mark_reported(incident=incident, by=request.user, access=request.access)
     except NotAllowed as error:
         raise PermissionDenied(error.message) from None
     except ServiceError as error:

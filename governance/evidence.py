@@ -1,6 +1,7 @@
 """Evidence files for a requirement: size and type limits (the type is read from the content,
 never trusted from the name), SHA-256, versions kept, stored under MEDIA_ROOT/evidence/<code>/.
 Files are never given a public URL: governance.views.evidence_download checks access first."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,10 +13,10 @@ from django.conf import settings
 from django.db import transaction
 
 from tenants.access import Access
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
+from tenants.models import Country
+from tenants.record.ledger import event_record
 
 from .models import EvidenceFile, Requirement, RequirementStatus
 
@@ -59,8 +60,9 @@ def _safe_name(name: str) -> str:
 
 
 @transaction.atomic
-def evidence_upload(*, country: Country, requirement: Requirement, by, access: Access, name: str,
-                    data: bytes) -> EvidenceFile:
+def evidence_upload(
+    *, country: Country, requirement: Requirement, by, access: Access, name: str, data: bytes
+) -> EvidenceFile:
     """Store a new version of a piece of evidence. Refused files leave nothing behind."""
     if not access.can_write(country.pk):
         raise NotAllowed("Only a country admin or an officer of this country can add evidence.")
@@ -69,27 +71,55 @@ def evidence_upload(*, country: Country, requirement: Requirement, by, access: A
     if len(data) == 0:
         raise ServiceError("The file is empty. Choose the evidence file again.", field="file")
     if len(data) > limit:
-        raise ServiceError(f"The file is larger than {limit // (1024 * 1024)} MB. Upload a smaller file, or "
-                           "split it.", field="file")
+        raise ServiceError(
+            f"The file is larger than {limit // (1024 * 1024)} MB. Upload a smaller file, or split it.", field="file"
+        )
     name = _safe_name(name)
     kind = sniff(data, name)
     if kind is None:
-        raise ServiceError(f"This file's content is not an accepted type. Upload {ALLOWED}; the type is read from "
-                           "the file itself, not its name.", field="file")
+        raise ServiceError(
+            f"This file's content is not an accepted type. Upload {ALLOWED}; the type is read from "
+            "the file itself, not its name.",
+            field="file",
+        )
     digest = hashlib.sha256(data).hexdigest()
     with country_context(country):
         status, _ = RequirementStatus.objects.get_or_create(country=country, requirement=requirement)
-        last = (EvidenceFile.objects.filter(requirement_status=status, name=name).order_by("-version")
-                .values_list("version", flat=True).first() or 0)
+        last = (
+            EvidenceFile.objects.filter(requirement_status=status, name=name)
+            .order_by("-version")
+            .values_list("version", flat=True)
+            .first()
+            or 0
+        )
         relative = f"evidence/{country.code}/{requirement.code}/{digest}-{last + 1}"
         target = Path(settings.MEDIA_ROOT) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         evidence = EvidenceFile.objects.create(
-            country=country, requirement_status=status, name=name, version=last + 1, kind=kind, size=len(data),
-            sha256=digest, path=relative, uploaded_by=by)
-        event_record(country=country, action="control.evidence_added", actor=by, actor_role=role, target=evidence,
-                     payload={"requirement": requirement.code, "version": evidence.version, "sha256": digest,
-                              "size": len(data), "kind": kind})
+            country=country,
+            requirement_status=status,
+            name=name,
+            version=last + 1,
+            kind=kind,
+            size=len(data),
+            sha256=digest,
+            path=relative,
+            uploaded_by=by,
+        )
+        event_record(
+            country=country,
+            action="control.evidence_added",
+            actor=by,
+            actor_role=role,
+            target=evidence,
+            payload={
+                "requirement": requirement.code,
+                "version": evidence.version,
+                "sha256": digest,
+                "size": len(data),
+                "kind": kind,
+            },
+        )
         # Written last, once every check and record above has passed: a refusal stores nothing.
         # (Should the caller's transaction roll back afterwards, the file is an orphan named by its
         # hash, never served: no row points at it.)

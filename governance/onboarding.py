@@ -5,6 +5,7 @@ acknowledgements it requires (every active member × the current version of each
 applies to their role) are current: a programme cannot wait for the last person on leave, but it
 must not start with most staff unaware of the rules. Assessment is done when a completed impact
 assessment exists, and in progress while only drafts do."""
+
 from __future__ import annotations
 
 from django.urls import reverse
@@ -28,8 +29,9 @@ def policies_status(country) -> StepStatus:
     required, current = selectors.acknowledgement_state(country=country)
     if required and current / required >= ACK_THRESHOLD:
         return StepStatus(DONE, f"{current} of {required} acknowledgements are current.", _url("policies", country))
-    return StepStatus(IN_PROGRESS, f"{current} of {required} acknowledgements are current; 80% are needed.",
-                      _url("policies", country))
+    return StepStatus(
+        IN_PROGRESS, f"{current} of {required} acknowledgements are current; 80% are needed.", _url("policies", country)
+    )
 
 
 def assessment_status(country) -> StepStatus:

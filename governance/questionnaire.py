@@ -11,6 +11,7 @@ weights means adding version 2, never editing version 1. Scoring:
   generated content → limited; else minimal;
 - a high-risk use is at least level III whatever its mitigations; a prohibited one is level IV.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,63 +25,103 @@ LIMITED_INTERACTIONS = {"conversation", "published_content"}
 # Question key → (question, hint, [(value, label, weight)]); "mitigations" is a multiple choice.
 QUESTIONS: dict[int, list[dict]] = {
     1: [
-        {"key": "purpose", "text": "What is the AI used for?", "hint": "Choose the closest purpose.", "options": [
-            ("internal_productivity", "Internal productivity (drafting, summarising, search)", 0),
-            ("public_information", "Informing the public (answers, translations, guidance)", 1),
-            ("case_triage", "Prioritising casework without deciding outcomes", 2),
-            ("essential_services", "Eligibility for public benefits or essential services", 5),
-            ("employment", "Recruitment or management of staff", 5),
-            ("education_access", "Admission to or assessment in education", 5),
-            ("law_enforcement", "Law enforcement", 5),
-            ("migration", "Migration, asylum or border control", 5),
-            ("justice", "Administration of justice or democratic processes", 5),
-            ("social_scoring", "Scoring people's social behaviour to treat them differently", 5),
-            ("realtime_biometric_public", "Real-time remote biometric identification in public spaces", 5),
-            ("manipulation", "Influencing people's behaviour through manipulative techniques", 5),
-        ]},
-        {"key": "people", "text": "Who is affected by its outputs?", "hint": "", "options": [
-            ("staff", "Our staff only", 0),
-            ("some_public", "Some members of the public", 1),
-            ("wide_public", "A large part of the population", 2),
-            ("vulnerable", "People in a vulnerable situation (children, patients, applicants for aid)", 3),
-        ]},
-        {"key": "autonomy", "text": "How autonomous are its decisions?", "hint": "", "options": [
-            ("suggestion", "It suggests; a person decides and can ignore it", 0),
-            ("approved", "It proposes decisions that a person approves one by one", 1),
-            ("automated_appeal", "It decides; a person reviews on appeal", 2),
-            ("automated", "It decides with no human review", 3),
-        ]},
-        {"key": "data", "text": "How sensitive is the data it uses?", "hint": "", "options": [
-            ("none", "No personal data", 0),
-            ("personal", "Personal data", 1),
-            ("special", "Special-category data (health, biometric, ethnic origin…) or data on offences", 3),
-        ]},
-        {"key": "reversibility", "text": "Can the effects of a wrong output be undone?", "hint": "", "options": [
-            ("easy", "Easily, at no cost to the person", 0),
-            ("effort", "With some effort", 1),
-            ("hard", "Only with difficulty or delay", 2),
-            ("irreversible", "Not at all", 3),
-        ]},
-        {"key": "scale", "text": "At what scale will it run?", "hint": "", "options": [
-            ("pilot", "A pilot (under 1,000 people)", 0),
-            ("regional", "A region or one service", 1),
-            ("national", "Nationwide", 2),
-        ]},
-        {"key": "interaction", "text": "Do people interact with it or see what it generates?", "hint": "", "options": [
-            ("none", "No: outputs are used internally only", 0),
-            ("conversation", "Yes: people converse with it", 1),
-            ("published_content", "Yes: it generates content we publish", 1),
-        ]},
-        {"key": "mitigations", "text": "Which safeguards are in place?", "hint": "Select all that apply.",
-         "multiple": True, "options": [
-            ("human_review", "Human review of outputs", 1),
-            ("bias_testing", "Bias testing on representative data", 1),
-            ("logging", "Logging for traceability", 1),
-            ("transparency_notice", "Notice to affected people", 1),
-            ("dpia", "Data protection impact assessment done", 1),
-            ("fallback", "A non-AI fallback process", 1),
-        ]},
-    ],
+        {
+            "key": "purpose",
+            "text": "What is the AI used for?",
+            "hint": "Choose the closest purpose.",
+            "options": [
+                ("internal_productivity", "Internal productivity (drafting, summarising, search)", 0),
+                ("public_information", "Informing the public (answers, translations, guidance)", 1),
+                ("case_triage", "Prioritising casework without deciding outcomes", 2),
+                ("essential_services", "Eligibility for public benefits or essential services", 5),
+                ("employment", "Recruitment or management of staff", 5),
+                ("education_access", "Admission to or assessment in education", 5),
+                ("law_enforcement", "Law enforcement", 5),
+                ("migration", "Migration, asylum or border control", 5),
+                ("justice", "Administration of justice or democratic processes", 5),
+                ("social_scoring", "Scoring people's social behaviour to treat them differently", 5),
+                ("realtime_biometric_public", "Real-time remote biometric identification in public spaces", 5),
+                ("manipulation", "Influencing people's behaviour through manipulative techniques", 5),
+            ],
+        },
+        {
+            "key": "people",
+            "text": "Who is affected by its outputs?",
+            "hint": "",
+            "options": [
+                ("staff", "Our staff only", 0),
+                ("some_public", "Some members of the public", 1),
+                ("wide_public", "A large part of the population", 2),
+                ("vulnerable", "People in a vulnerable situation (children, patients, applicants for aid)", 3),
+            ],
+        },
+        {
+            "key": "autonomy",
+            "text": "How autonomous are its decisions?",
+            "hint": "",
+            "options": [
+                ("suggestion", "It suggests; a person decides and can ignore it", 0),
+                ("approved", "It proposes decisions that a person approves one by one", 1),
+                ("automated_appeal", "It decides; a person reviews on appeal", 2),
+                ("automated", "It decides with no human review", 3),
+            ],
+        },
+        {
+            "key": "data",
+            "text": "How sensitive is the data it uses?",
+            "hint": "",
+            "options": [
+                ("none", "No personal data", 0),
+                ("personal", "Personal data", 1),
+                ("special", "Special-category data (health, biometric, ethnic origin…) or data on offences", 3),
+            ],
+        },
+        {
+            "key": "reversibility",
+            "text": "Can the effects of a wrong output be undone?",
+            "hint": "",
+            "options": [
+                ("easy", "Easily, at no cost to the person", 0),
+                ("effort", "With some effort", 1),
+                ("hard", "Only with difficulty or delay", 2),
+                ("irreversible", "Not at all", 3),
+            ],
+        },
+        {
+            "key": "scale",
+            "text": "At what scale will it run?",
+            "hint": "",
+            "options": [
+                ("pilot", "A pilot (under 1,000 people)", 0),
+                ("regional", "A region or one service", 1),
+                ("national", "Nationwide", 2),
+            ],
+        },
+        {
+            "key": "interaction",
+            "text": "Do people interact with it or see what it generates?",
+            "hint": "",
+            "options": [
+                ("none", "No: outputs are used internally only", 0),
+                ("conversation", "Yes: people converse with it", 1),
+                ("published_content", "Yes: it generates content we publish", 1),
+            ],
+        },
+        {
+            "key": "mitigations",
+            "text": "Which safeguards are in place?",
+            "hint": "Select all that apply.",
+            "multiple": True,
+            "options": [
+                ("human_review", "Human review of outputs", 1),
+                ("bias_testing", "Bias testing on representative data", 1),
+                ("logging", "Logging for traceability", 1),
+                ("transparency_notice", "Notice to affected people", 1),
+                ("dpia", "Data protection impact assessment done", 1),
+                ("fallback", "A non-AI fallback process", 1),
+            ],
+        },
+    ]
 }
 
 OBLIGATIONS = {

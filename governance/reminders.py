@@ -1,6 +1,7 @@
 """Reminders (run daily by beat through governance.tasks): acknowledgements that expire within
 REMIND_DAYS_BEFORE, and incidents whose reporting deadline is near or past. Each reminder is sent
 once per period (reminded_at) and recorded on the ledger with ids only."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants.isolation import country_context
-from tenants.record.ledger import event_record
 from tenants.models import Country, Membership
+from tenants.record.ledger import event_record
 
 from .models import Acknowledgement, Incident
 from .selectors import current_versions
@@ -31,16 +32,25 @@ def acknowledgement_reminders_send(*, country_id: int) -> int:
         current = set(current_versions(country=country).values_list("pk", flat=True))
         # Someone who already renewed, or whose version was replaced (they will be asked for the new
         # one on their page), is not reminded about the old acknowledgement.
-        renewed = set(Acknowledgement.objects.filter(version_id__in=current, expires_at__gt=horizon)
-                      .values_list("user_id", "version_id"))
-        due = (Acknowledgement.objects.filter(expires_at__lte=horizon, reminded_at__isnull=True)
-               .select_related("user", "version__policy").select_for_update(of=("self",)))
+        renewed = set(
+            Acknowledgement.objects.filter(version_id__in=current, expires_at__gt=horizon).values_list(
+                "user_id", "version_id"
+            )
+        )
+        due = (
+            Acknowledgement.objects.filter(expires_at__lte=horizon, reminded_at__isnull=True)
+            .select_related("user", "version__policy")
+            .select_for_update(of=("self",))
+        )
         for ack in due:
             if ack.version_id in current and (ack.user_id, ack.version_id) not in renewed and ack.user.email:
-                send_mail(f"Please acknowledge “{ack.version.policy.title}” again",
-                          f"Your acknowledgement of {ack.version.policy.title} expires on {ack.expires_at:%d %B %Y}. "
-                          f"Acknowledge it on the Governance page: {settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/policies/",
-                          None, [ack.user.email])
+                send_mail(
+                    f"Please acknowledge “{ack.version.policy.title}” again",
+                    f"Your acknowledgement of {ack.version.policy.title} expires on {ack.expires_at:%d %B %Y}. "
+                    f"Acknowledge it on the Governance page: {settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/policies/",
+                    None,
+                    [ack.user.email],
+                )
                 sent += 1
             ack.reminded_at = now
             ack.save(update_fields=["reminded_at"])
@@ -55,24 +65,36 @@ def incident_reminders_send(*, country_id: int) -> int:
     now = timezone.now()
     sent = 0
     with country_context(country):
-        due = list(Incident.objects.filter(reported_at__isnull=True, reminded_at__isnull=True,
-                                           report_due_at__lte=now + timedelta(days=INCIDENT_REMIND_DAYS_BEFORE))
-                   .select_for_update())
+        due = list(
+            Incident.objects.filter(
+                reported_at__isnull=True,
+                reminded_at__isnull=True,
+                report_due_at__lte=now + timedelta(days=INCIDENT_REMIND_DAYS_BEFORE),
+            ).select_for_update()
+        )
         if not due:
             return 0
-        admins = list(Membership.objects.filter(country=country, role=Membership.Role.COUNTRY_ADMIN,
-                                                status=Membership.Status.ACTIVE)
-                      .exclude(user__email="").values_list("user__email", flat=True))
+        admins = list(
+            Membership.objects.filter(
+                country=country, role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
         for incident in due:
             if admins:
-                send_mail(f"Incident report due: {incident.title}",
-                          f"The {incident.get_severity_display().lower()} incident “{incident.title}” must be reported "
-                          f"by {incident.report_due_at:%d %B %Y}. Open it in the portal to start the investigation: "
-                          f"{settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/incidents/{incident.pk}/",
-                          None, admins)
+                send_mail(
+                    f"Incident report due: {incident.title}",
+                    f"The {incident.get_severity_display().lower()} incident “{incident.title}” must be reported "
+                    f"by {incident.report_due_at:%d %B %Y}. Open it in the portal to start the investigation: "
+                    f"{settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/incidents/{incident.pk}/",
+                    None,
+                    admins,
+                )
             incident.reminded_at = now
             incident.save(update_fields=["reminded_at"])
-            event_record(country=country, action="incident.reminder_sent", target=incident,
-                         payload={"overdue": incident.overdue})
+            event_record(
+                country=country, action="incident.reminder_sent", target=incident, payload={"overdue": incident.overdue}
+            )
             sent += 1
     return sent

@@ -1,6 +1,7 @@
 """Reads of governance, scoped to one country (callers are inside its country context), and the
 questions other apps ask: are an organisation's acknowledgements current, and may an assessed use
 go ahead."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,13 +57,19 @@ def parse_id(value) -> int | None:
 
 # --- Policies --------------------------------------------------------------------------------------
 
+
 def policy_list(*, country: Country) -> QuerySet[CountryPolicy]:
     """Policies with their latest published version number, in one query."""
-    published = PolicyVersion.objects.filter(policy=OuterRef("pk"), status=PolicyVersion.Status.PUBLISHED).order_by("-number")
-    return (CountryPolicy.objects.filter(country=country)
-            .annotate(current_number=Subquery(published.values("number")[:1]),
-                      current_id=Subquery(published.values("pk")[:1]))
-            .order_by("title", "id"))
+    published = PolicyVersion.objects.filter(policy=OuterRef("pk"), status=PolicyVersion.Status.PUBLISHED).order_by(
+        "-number"
+    )
+    return (
+        CountryPolicy.objects.filter(country=country)
+        .annotate(
+            current_number=Subquery(published.values("number")[:1]), current_id=Subquery(published.values("pk")[:1])
+        )
+        .order_by("title", "id")
+    )
 
 
 def policy_get(*, country: Country, pk) -> CountryPolicy | None:
@@ -76,9 +83,12 @@ def version_list(*, policy: CountryPolicy) -> QuerySet[PolicyVersion]:
 
 def current_versions(*, country: Country) -> QuerySet[PolicyVersion]:
     """The latest published version of each policy."""
-    latest = PolicyVersion.objects.filter(policy=OuterRef("policy"), status=PolicyVersion.Status.PUBLISHED).order_by("-number")
-    return (PolicyVersion.objects.filter(country=country, status=PolicyVersion.Status.PUBLISHED,
-                                         pk=Subquery(latest.values("pk")[:1])).select_related("policy"))
+    latest = PolicyVersion.objects.filter(policy=OuterRef("policy"), status=PolicyVersion.Status.PUBLISHED).order_by(
+        "-number"
+    )
+    return PolicyVersion.objects.filter(
+        country=country, status=PolicyVersion.Status.PUBLISHED, pk=Subquery(latest.values("pk")[:1])
+    ).select_related("policy")
 
 
 def shared_policy_list(*, exclude_country: Country | None = None) -> QuerySet[SharedPolicy]:
@@ -98,9 +108,14 @@ def acknowledgement_state(*, country: Country, memberships: QuerySet[Membership]
     required = {(user_id, vid) for vid, roles in versions for user_id, role in people if role in roles}
     if not required:
         return 0, 0
-    done = set(Acknowledgement.objects.filter(
-        country=country, version_id__in=[v for v, _ in versions], user_id__in=[u for u, _ in people],
-        expires_at__gt=now).values_list("user_id", "version_id"))
+    done = set(
+        Acknowledgement.objects.filter(
+            country=country,
+            version_id__in=[v for v, _ in versions],
+            user_id__in=[u for u, _ in people],
+            expires_at__gt=now,
+        ).values_list("user_id", "version_id")
+    )
     return len(required), len(required & done)
 
 
@@ -114,15 +129,22 @@ def acknowledgements_current(*, organisation: Organisation) -> GateResult:
 
 def _acknowledgements_current(country: Country, organisation: Organisation) -> GateResult:
     if not current_versions(country=country).exists():
-        return GateResult(False, f"{country.name} has no published policy yet: a country admin adopts and "
-                                 "publishes the policies first.")
+        return GateResult(
+            False,
+            f"{country.name} has no published policy yet: a country admin adopts and publishes the policies first.",
+        )
     required, current = acknowledgement_state(
-        country=country, memberships=Membership.objects.filter(country=country, organisation=organisation))
+        country=country, memberships=Membership.objects.filter(country=country, organisation=organisation)
+    )
     missing = required - current
     if missing:
-        return GateResult(False, f"{missing} policy acknowledgement{'s are' if missing != 1 else ' is'} missing or "
-                                 f"expired in {organisation.name}: each person acknowledges the policies on their "
-                                 "Governance page.", missing)
+        return GateResult(
+            False,
+            f"{missing} policy acknowledgement{'s are' if missing != 1 else ' is'} missing or "
+            f"expired in {organisation.name}: each person acknowledges the policies on their "
+            "Governance page.",
+            missing,
+        )
     return GateResult(True, f"Everyone in {organisation.name} has acknowledged the current policies.")
 
 
@@ -131,13 +153,16 @@ def my_pending_versions(*, country: Country, user, role: str) -> list[PolicyVers
     now = timezone.now()
     with country_context(country):
         versions = [v for v in current_versions(country=country) if role in v.roles]
-        done = set(Acknowledgement.objects.filter(country=country, user=user, expires_at__gt=now,
-                                                  version_id__in=[v.pk for v in versions])
-                   .values_list("version_id", flat=True))
+        done = set(
+            Acknowledgement.objects.filter(
+                country=country, user=user, expires_at__gt=now, version_id__in=[v.pk for v in versions]
+            ).values_list("version_id", flat=True)
+        )
     return [v for v in versions if v.pk not in done]
 
 
 # --- Assessments -----------------------------------------------------------------------------------
+
 
 def assessment_list(*, country: Country) -> QuerySet[ImpactAssessment]:
     return ImpactAssessment.objects.filter(country=country).order_by("-created_at", "-id")
@@ -167,18 +192,29 @@ def assessment_for_use(*, country: Country, assessment_id: int) -> AssessmentSum
     elif assessment.status == status.SUPERSEDED:
         reason = f"The impact assessment “{assessment.title}” was superseded: use the newer one."
     elif prohibited:
-        reason = (f"The impact assessment “{assessment.title}” places this use in a prohibited category "
-                  "(EU AI Act Art. 5): it cannot be deployed.")
+        reason = (
+            f"The impact assessment “{assessment.title}” places this use in a prohibited category "
+            "(EU AI Act Art. 5): it cannot be deployed."
+        )
     else:
-        reason = (f"Completed: impact level {LEVEL_LABELS[assessment.impact_level]}, "
-                  f"{assessment.get_category_display().lower()}.")
+        reason = (
+            f"Completed: impact level {LEVEL_LABELS[assessment.impact_level]}, "
+            f"{assessment.get_category_display().lower()}."
+        )
     return AssessmentSummary(
-        ok=completed and not prohibited, reason=reason, assessment_id=assessment.pk, completed=completed,
-        category=assessment.category, impact_level=assessment.impact_level,
-        obligations=list(assessment.obligations or []), prohibited=prohibited)
+        ok=completed and not prohibited,
+        reason=reason,
+        assessment_id=assessment.pk,
+        completed=completed,
+        category=assessment.category,
+        impact_level=assessment.impact_level,
+        obligations=list(assessment.obligations or []),
+        prohibited=prohibited,
+    )
 
 
 # --- Frameworks ------------------------------------------------------------------------------------
+
 
 def framework_list() -> QuerySet[Framework]:
     return Framework.objects.annotate(requirement_count=Count("requirements")).order_by("name")
@@ -191,9 +227,12 @@ def framework_get(*, slug: str) -> Framework | None:
 def framework_rows(*, country: Country, framework: Framework) -> list[Requirement]:
     """Each requirement with this country's status row (or None) attached: two queries."""
     requirements = list(Requirement.objects.filter(framework=framework).order_by("position"))
-    statuses = {s.requirement_id: s for s in RequirementStatus.objects.filter(
-        country=country, requirement__framework=framework).select_related("owner__user")
-        .annotate(evidence_count=Count("evidence"))}
+    statuses = {
+        s.requirement_id: s
+        for s in RequirementStatus.objects.filter(country=country, requirement__framework=framework)
+        .select_related("owner__user")
+        .annotate(evidence_count=Count("evidence"))
+    }
     for requirement in requirements:
         requirement.country_status = statuses.get(requirement.pk)
     return requirements
@@ -202,13 +241,24 @@ def framework_rows(*, country: Country, framework: Framework) -> list[Requiremen
 def coverage(*, country: Country, framework: Framework) -> dict:
     """Counts and percentages per status for one framework (missing rows count as not assessed)."""
     total = Requirement.objects.filter(framework=framework).count()
-    counts = dict(RequirementStatus.objects.filter(country=country, requirement__framework=framework)
-                  .order_by().values_list("status").annotate(n=Count("id")))
+    counts = dict(
+        RequirementStatus.objects.filter(country=country, requirement__framework=framework)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
     counts[RequirementStatus.Status.NOT_ASSESSED] = total - sum(
-        n for s, n in counts.items() if s != RequirementStatus.Status.NOT_ASSESSED)
-    rows = [{"status": value, "label": label, "count": counts.get(value, 0),
-             "percent": round(100 * counts.get(value, 0) / total) if total else 0}
-            for value, label in RequirementStatus.Status.choices]
+        n for s, n in counts.items() if s != RequirementStatus.Status.NOT_ASSESSED
+    )
+    rows = [
+        {
+            "status": value,
+            "label": label,
+            "count": counts.get(value, 0),
+            "percent": round(100 * counts.get(value, 0) / total) if total else 0,
+        }
+        for value, label in RequirementStatus.Status.choices
+    ]
     return {"total": total, "rows": rows}
 
 
@@ -217,8 +267,11 @@ def requirement_get(*, framework: Framework, code: str) -> Requirement | None:
 
 
 def evidence_list(*, country: Country, requirement: Requirement) -> QuerySet[EvidenceFile]:
-    return (EvidenceFile.objects.filter(country=country, requirement_status__requirement=requirement)
-            .select_related("uploaded_by").order_by("name", "-version"))
+    return (
+        EvidenceFile.objects.filter(country=country, requirement_status__requirement=requirement)
+        .select_related("uploaded_by")
+        .order_by("name", "-version")
+    )
 
 
 def evidence_get(*, country: Country, pk) -> EvidenceFile | None:
@@ -227,6 +280,7 @@ def evidence_get(*, country: Country, pk) -> EvidenceFile | None:
 
 
 # --- Incidents -------------------------------------------------------------------------------------
+
 
 def incident_list(*, country: Country) -> QuerySet[Incident]:
     return Incident.objects.filter(country=country).select_related("assessment").order_by("-detected_at", "-id")

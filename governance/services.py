@@ -1,26 +1,26 @@
 """Writes of governance: policies and acknowledgements, impact assessments, framework statuses
 and incidents. Keyword-only, transactional; each checks the actor's role and records an event on
 the country's chain (ids and codes only in payloads). Evidence files are in governance.evidence."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from tenants.access import Access
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country, Membership
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
+from tenants.models import Country, Membership
+from tenants.record.ledger import event_record
 
 from . import questionnaire
 from .models import (
     Acknowledgement,
     CountryPolicy,
     ImpactAssessment,
-    Incident,
     PolicyTemplate,
     PolicyVersion,
     Requirement,
@@ -49,7 +49,7 @@ def _require_admin(access: Access, country: Country) -> str:
     return _role(access, country)
 
 
-def _require_writer(access: Access, country: Country) -> str:
+def require_writer(access: Access, country: Country) -> str:
     if not access.can_write(country.pk):
         raise NotAllowed("Only a country admin or an officer of this country can do this.")
     return _role(access, country)
@@ -81,9 +81,11 @@ def _clean_language(language: str) -> str:
 
 # --- Policies --------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def policy_adopt(*, country: Country, by, access: Access, template: PolicyTemplate | None = None,
-                 shared: SharedPolicy | None = None) -> CountryPolicy:
+def policy_adopt(
+    *, country: Country, by, access: Access, template: PolicyTemplate | None = None, shared: SharedPolicy | None = None
+) -> CountryPolicy:
     """Adopt a programme template, or take a read-only copy of another country's shared policy.
     The copy holds the text as it is now: later versions shared by the source do not change it."""
     role = _require_admin(access, country)
@@ -93,39 +95,79 @@ def policy_adopt(*, country: Country, by, access: Access, template: PolicyTempla
         raise ServiceError("This shared policy is not available to adopt.", field="shared")
     with country_context(country):
         if template is not None:
-            policy = CountryPolicy.objects.create(country=country, title=template.title, template=template,
-                                                  origin=CountryPolicy.Origin.TEMPLATE, created_by=by)
-            PolicyVersion.objects.create(country=country, policy=policy, number=1, language=template.language,
-                                         text=template.text, roles=list(template.default_roles))
+            policy = CountryPolicy.objects.create(
+                country=country,
+                title=template.title,
+                template=template,
+                origin=CountryPolicy.Origin.TEMPLATE,
+                created_by=by,
+            )
+            PolicyVersion.objects.create(
+                country=country,
+                policy=policy,
+                number=1,
+                language=template.language,
+                text=template.text,
+                roles=list(template.default_roles),
+            )
         else:
-            policy = CountryPolicy.objects.create(country=country, title=shared.title, shared_from=shared,
-                                                  origin=CountryPolicy.Origin.SHARED, created_by=by)
-            PolicyVersion.objects.create(country=country, policy=policy, number=1, language=shared.language,
-                                         text=shared.text, roles=list(ACK_ROLES[:2]))
-        event_record(country=country, action="policy.adopted", actor=by, actor_role=role, target=policy,
-                     payload={"template": template.slug if template else "",
-                              "shared_policy": shared.pk if shared else 0})
+            policy = CountryPolicy.objects.create(
+                country=country,
+                title=shared.title,
+                shared_from=shared,
+                origin=CountryPolicy.Origin.SHARED,
+                created_by=by,
+            )
+            PolicyVersion.objects.create(
+                country=country,
+                policy=policy,
+                number=1,
+                language=shared.language,
+                text=shared.text,
+                roles=list(ACK_ROLES[:2]),
+            )
+        event_record(
+            country=country,
+            action="policy.adopted",
+            actor=by,
+            actor_role=role,
+            target=policy,
+            payload={"template": template.slug if template else "", "shared_policy": shared.pk if shared else 0},
+        )
     return policy
 
 
 @transaction.atomic
-def policy_version_create(*, policy: CountryPolicy, by, access: Access, text: str, language: str,
-                          roles: list[str]) -> PolicyVersion:
+def policy_version_create(
+    *, policy: CountryPolicy, by, access: Access, text: str, language: str, roles: list[str]
+) -> PolicyVersion:
     """A new draft version (the country's localised text). Copies of shared policies are read-only."""
     country = Country.objects.get(pk=policy.country_id)
     role = _require_admin(access, country)
     if policy.read_only:
-        raise ServiceError("This policy is a read-only copy of another country's policy; adopt a template to write your own.")
+        raise ServiceError(
+            "This policy is a read-only copy of another country's policy; adopt a template to write your own."
+        )
     text, language, roles = _clean_text(text), _clean_language(language), _clean_roles(roles)
     with country_context(country):
         CountryPolicy.objects.select_for_update().get(pk=policy.pk)
         if PolicyVersion.objects.filter(policy=policy, status=PolicyVersion.Status.DRAFT).exists():
             raise ServiceError("This policy already has a draft version: edit or publish it first.", field="text")
-        last = PolicyVersion.objects.filter(policy=policy).order_by("-number").values_list("number", flat=True).first() or 0
-        version = PolicyVersion.objects.create(country=country, policy=policy, number=last + 1, language=language,
-                                               text=text, roles=roles)
-        event_record(country=country, action="policy.version_drafted", actor=by, actor_role=role, target=version,
-                     payload={"policy": policy.pk, "number": version.number})
+        last = (
+            PolicyVersion.objects.filter(policy=policy).order_by("-number").values_list("number", flat=True).first()
+            or 0
+        )
+        version = PolicyVersion.objects.create(
+            country=country, policy=policy, number=last + 1, language=language, text=text, roles=roles
+        )
+        event_record(
+            country=country,
+            action="policy.version_drafted",
+            actor=by,
+            actor_role=role,
+            target=version,
+            payload={"policy": policy.pk, "number": version.number},
+        )
     return version
 
 
@@ -145,17 +187,32 @@ def policy_version_publish(*, version: PolicyVersion, by, access: Access) -> Pol
         policy = version.policy
         if policy.is_shared:
             _snapshot(policy, version)
-        event_record(country=country, action="policy.version_published", actor=by, actor_role=role, target=version,
-                     payload={"policy": policy.pk, "number": version.number, "roles": list(version.roles)})
+        event_record(
+            country=country,
+            action="policy.version_published",
+            actor=by,
+            actor_role=role,
+            target=version,
+            payload={"policy": policy.pk, "number": version.number, "roles": list(version.roles)},
+        )
     return version
 
 
 def _snapshot(policy: CountryPolicy, version: PolicyVersion) -> SharedPolicy:
     source = Country.objects.get(pk=policy.country_id)
     shared, _ = SharedPolicy.objects.update_or_create(
-        source_country_code=source.code, source_policy_id=policy.pk,
-        defaults={"source_country_name": source.name, "title": policy.title, "language": version.language, "text": version.text,
-                  "version_number": version.number, "shared_at": timezone.now(), "withdrawn_at": None})
+        source_country_code=source.code,
+        source_policy_id=policy.pk,
+        defaults={
+            "source_country_name": source.name,
+            "title": policy.title,
+            "language": version.language,
+            "text": version.text,
+            "version_number": version.number,
+            "shared_at": timezone.now(),
+            "withdrawn_at": None,
+        },
+    )
     return shared
 
 
@@ -176,15 +233,23 @@ def policy_share(*, policy: CountryPolicy, by, access: Access, share: bool = Tru
             _snapshot(policy, current)
         else:
             SharedPolicy.objects.filter(source_country_code=country.code, source_policy_id=policy.pk).update(
-                withdrawn_at=timezone.now())
-        event_record(country=country, action="policy.shared" if share else "policy.unshared", actor=by,
-                     actor_role=role, target=policy, payload={})
+                withdrawn_at=timezone.now()
+            )
+        event_record(
+            country=country,
+            action="policy.shared" if share else "policy.unshared",
+            actor=by,
+            actor_role=role,
+            target=policy,
+            payload={},
+        )
     return policy
 
 
 def policy_current_version(*, policy: CountryPolicy) -> PolicyVersion | None:
-    return (PolicyVersion.objects.filter(policy=policy, status=PolicyVersion.Status.PUBLISHED)
-            .order_by("-number").first())
+    return (
+        PolicyVersion.objects.filter(policy=policy, status=PolicyVersion.Status.PUBLISHED).order_by("-number").first()
+    )
 
 
 @transaction.atomic
@@ -198,14 +263,22 @@ def acknowledgement_create(*, version: PolicyVersion, by, access: Access) -> Ack
         raise ServiceError("Only a published version can be acknowledged.")
     with country_context(country):
         now = timezone.now()
-        ack = Acknowledgement.objects.create(country=country, version=version, user=by, at=now,
-                                             expires_at=now + ack_validity())
-        event_record(country=country, action="policy.acknowledged", actor=by, actor_role=role, target=version,
-                     payload={"policy": version.policy_id, "number": version.number})
+        ack = Acknowledgement.objects.create(
+            country=country, version=version, user=by, at=now, expires_at=now + ack_validity()
+        )
+        event_record(
+            country=country,
+            action="policy.acknowledged",
+            actor=by,
+            actor_role=role,
+            target=version,
+            payload={"policy": version.policy_id, "number": version.number},
+        )
     return ack
 
 
 # --- Impact assessments ------------------------------------------------------------------------------
+
 
 def _answers(answers: dict, *, complete: bool) -> dict:
     try:
@@ -215,9 +288,17 @@ def _answers(answers: dict, *, complete: bool) -> dict:
 
 
 @transaction.atomic
-def assessment_create(*, country: Country, by, access: Access, title: str, use_reference: str = "",
-                      answers: dict | None = None, supersedes: ImpactAssessment | None = None) -> ImpactAssessment:
-    role = _require_writer(access, country)
+def assessment_create(
+    *,
+    country: Country,
+    by,
+    access: Access,
+    title: str,
+    use_reference: str = "",
+    answers: dict | None = None,
+    supersedes: ImpactAssessment | None = None,
+) -> ImpactAssessment:
+    role = require_writer(access, country)
     title = (title or "").strip()
     if not title:
         raise ServiceError("Enter a title: the intended use being assessed.", field="title")
@@ -228,14 +309,27 @@ def assessment_create(*, country: Country, by, access: Access, title: str, use_r
         raise ServiceError("The use reference must be 100 characters or fewer.", field="use_reference")
     clean = _answers(answers or {}, complete=False)
     with country_context(country):
-        if supersedes is not None and (supersedes.country_id != country.pk
-                                       or supersedes.status != ImpactAssessment.Status.COMPLETED):
+        if supersedes is not None and (
+            supersedes.country_id != country.pk or supersedes.status != ImpactAssessment.Status.COMPLETED
+        ):
             raise ServiceError("Only a completed assessment of this country can be superseded.", field="supersedes")
         assessment = ImpactAssessment.objects.create(
-            country=country, title=title, use_reference=use_reference, answers=clean, created_by=by,
-            questionnaire_version=questionnaire.CURRENT_VERSION, supersedes=supersedes)
-        event_record(country=country, action="assessment.started", actor=by, actor_role=role, target=assessment,
-                     payload={"supersedes": supersedes.pk if supersedes else 0})
+            country=country,
+            title=title,
+            use_reference=use_reference,
+            answers=clean,
+            created_by=by,
+            questionnaire_version=questionnaire.CURRENT_VERSION,
+            supersedes=supersedes,
+        )
+        event_record(
+            country=country,
+            action="assessment.started",
+            actor=by,
+            actor_role=role,
+            target=assessment,
+            payload={"supersedes": supersedes.pk if supersedes else 0},
+        )
     return assessment
 
 
@@ -250,7 +344,7 @@ def _editable(assessment: ImpactAssessment) -> ImpactAssessment:
 def assessment_save_answers(*, assessment: ImpactAssessment, by, access: Access, answers: dict) -> ImpactAssessment:
     """Save (part of) the answers of a draft, to resume later."""
     country = Country.objects.get(pk=assessment.country_id)
-    _require_writer(access, country)
+    require_writer(access, country)
     clean = _answers(answers, complete=False)
     with country_context(country):
         locked = _editable(assessment)
@@ -264,7 +358,7 @@ def assessment_save_answers(*, assessment: ImpactAssessment, by, access: Access,
 def assessment_complete(*, assessment: ImpactAssessment, by, access: Access) -> ImpactAssessment:
     """Score the answers and freeze the assessment; a completed one it supersedes is retired."""
     country = Country.objects.get(pk=assessment.country_id)
-    role = _require_writer(access, country)
+    role = require_writer(access, country)
     with country_context(country):
         locked = _editable(assessment)
         _answers(locked.answers, complete=True)
@@ -280,18 +374,32 @@ def assessment_complete(*, assessment: ImpactAssessment, by, access: Access) -> 
             if previous.status == ImpactAssessment.Status.COMPLETED:
                 previous.status = ImpactAssessment.Status.SUPERSEDED
                 previous.save(update_fields=["status"])
-        event_record(country=country, action="assessment.completed", actor=by, actor_role=role, target=locked,
-                     payload={"level": result.level, "category": result.category,
-                              "supersedes": locked.supersedes_id or 0})
+        event_record(
+            country=country,
+            action="assessment.completed",
+            actor=by,
+            actor_role=role,
+            target=locked,
+            payload={"level": result.level, "category": result.category, "supersedes": locked.supersedes_id or 0},
+        )
     return locked
 
 
 # --- Frameworks and controls -----------------------------------------------------------------------
 
+
 @transaction.atomic
-def requirement_status_set(*, country: Country, requirement: Requirement, by, access: Access, status: str,
-                           owner: Membership | None = None, note: str = "") -> RequirementStatus:
-    role = _require_writer(access, country)
+def requirement_status_set(
+    *,
+    country: Country,
+    requirement: Requirement,
+    by,
+    access: Access,
+    status: str,
+    owner: Membership | None = None,
+    note: str = "",
+) -> RequirementStatus:
+    role = require_writer(access, country)
     if status not in RequirementStatus.Status.values:
         raise ServiceError("Choose a status from the list.", field="status")
     if owner is not None and owner.country_id != country.pk:
@@ -305,87 +413,17 @@ def requirement_status_set(*, country: Country, requirement: Requirement, by, ac
         row.status, row.owner, row.note = status, owner, note
         row.updated_at, row.updated_by = timezone.now(), by
         row.save()
-        event_record(country=country, action="control.status_set", actor=by, actor_role=role, target=row,
-                     payload={"requirement": requirement.code, "from": previous, "to": status,
-                              "owner": owner.pk if owner else 0})
+        event_record(
+            country=country,
+            action="control.status_set",
+            actor=by,
+            actor_role=role,
+            target=row,
+            payload={
+                "requirement": requirement.code,
+                "from": previous,
+                "to": status,
+                "owner": owner.pk if owner else 0,
+            },
+        )
     return row
-
-
-# --- Incidents ---------------------------------------------------------------------------------------
-
-@transaction.atomic
-def incident_report(*, country: Country, by, access: Access, title: str, severity: str, description: str,
-                    people_affected: int = 0, steps_taken: str = "", deployment_reference: str = "",
-                    assessment: ImpactAssessment | None = None, detected_at: datetime | None = None) -> Incident:
-    role = _require_writer(access, country)
-    title = (title or "").strip()
-    if not title or len(title) > 200:
-        raise ServiceError("Enter a short title of 200 characters or fewer.", field="title")
-    if severity not in Incident.Severity.values:
-        raise ServiceError("Choose the severity: serious, major or minor.", field="severity")
-    if not (description or "").strip():
-        raise ServiceError("Describe what happened.", field="description")
-    if not isinstance(people_affected, int) or people_affected < 0:
-        raise ServiceError("Enter the number of people affected as a whole number, 0 or more.", field="people_affected")
-    deployment_reference = (deployment_reference or "").strip()
-    if len(deployment_reference) > 100:
-        raise ServiceError("The deployment reference must be 100 characters or fewer.", field="deployment_reference")
-    if not deployment_reference and assessment is None:
-        raise ServiceError("Name the deployment or choose the assessed use the incident concerns.",
-                           field="deployment_reference")
-    now = timezone.now()
-    detected_at = detected_at or now
-    if detected_at > now:
-        raise ServiceError("The detection date cannot be in the future.", field="detected_at")
-    with country_context(country):
-        if assessment is not None and assessment.country_id != country.pk:
-            raise ServiceError("Choose one of this country's assessments.", field="assessment")
-        incident = Incident(country=country, title=title, severity=severity, description=description.strip(),
-                            steps_taken=(steps_taken or "").strip(), people_affected=people_affected,
-                            deployment_reference=deployment_reference, assessment=assessment,
-                            detected_at=detected_at, report_due_at=Incident.due_for(severity, detected_at),
-                            created_by=by)
-        incident.save()
-        event_record(country=country, action="incident.reported", actor=by, actor_role=role, target=incident,
-                     payload={"severity": severity, "people_affected": people_affected,
-                              "assessment": assessment.pk if assessment else 0})
-    return incident
-
-
-@transaction.atomic
-def incident_advance(*, incident: Incident, by, access: Access, steps_taken: str | None = None) -> Incident:
-    """Move an incident one step along open → investigating → resolved → closed."""
-    country = Country.objects.get(pk=incident.country_id)
-    role = _require_writer(access, country)
-    with country_context(country):
-        locked = Incident.objects.select_for_update().get(pk=incident.pk)
-        following = Incident.NEXT.get(locked.status)
-        if following is None:
-            raise ServiceError("This incident is closed.")
-        previous = locked.status
-        locked.status = following
-        fields = ["status"]
-        if steps_taken is not None and steps_taken.strip():
-            locked.steps_taken = steps_taken.strip()
-            fields.append("steps_taken")
-        locked.save(update_fields=fields)
-        event_record(country=country, action="incident.status_changed", actor=by, actor_role=role, target=locked,
-                     payload={"from": previous, "to": following})
-    return locked
-
-
-@transaction.atomic
-def incident_mark_reported(*, incident: Incident, by, access: Access) -> Incident:
-    """Record that the incident was reported to the programme (and the authority where the law
-    requires): this stops the deadline reminders."""
-    country = Country.objects.get(pk=incident.country_id)
-    role = _require_writer(access, country)
-    with country_context(country):
-        locked = Incident.objects.select_for_update().get(pk=incident.pk)
-        if locked.reported_at is not None:
-            raise ServiceError(f"This incident was already reported on {locked.reported_at:%d %B %Y}.")
-        locked.reported_at = timezone.now()
-        locked.save(update_fields=["reported_at"])
-        event_record(country=country, action="incident.reported_to_programme", actor=by, actor_role=role,
-                     target=locked, payload={"late": locked.reported_at > locked.report_due_at})
-    return locked

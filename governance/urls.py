@@ -1,4 +1,5 @@
 """Governance pages, mounted under /c/<code>/governance/ (so every view receives `code`)."""
+
 from django.urls import path
 
 from . import control_views, views

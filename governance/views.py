@@ -5,6 +5,7 @@ governance.control_views.
 As in tenants.views: the middleware resolved the country only if this person may see it (else
 404); objects come from selectors scoped to it (another country's id is a 404); writes go to the
 services, ServiceError becomes a form error with status 400 and NotAllowed a 403."""
+
 from __future__ import annotations
 
 import difflib
@@ -17,8 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tenants.models import Country
 from tenants.errors import NotAllowed, ServiceError
+from tenants.models import Country
 from tenants.pages import ROLE_LABELS
 
 from . import questionnaire, selectors, services
@@ -39,10 +40,14 @@ def url(name: str, country: Country, **kwargs) -> str:
 
 def base_context(request: HttpRequest, country: Country) -> dict:
     role = request.access.role_in(country.pk)
-    return {"country": country, "code": country.code.lower(), "your_role": role,
-            "your_role_label": ROLE_LABELS.get(role or "", ""),
-            "is_country_admin": request.access.is_country_admin(country.pk),
-            "can_write": request.access.can_write(country.pk)}
+    return {
+        "country": country,
+        "code": country.code.lower(),
+        "your_role": role,
+        "your_role_label": ROLE_LABELS.get(role or "", ""),
+        "is_country_admin": request.access.is_country_admin(country.pk),
+        "can_write": request.access.can_write(country.pk),
+    }
 
 
 def require_writer(request: HttpRequest, country: Country) -> None:
@@ -61,22 +66,29 @@ def posted(request: HttpRequest):
 
 # --- Overview --------------------------------------------------------------------------------------
 
+
 @login_required
 def home(request: HttpRequest, code: str) -> HttpResponse:
     country = country_of(request)
     role = request.access.role_in(country.pk) or ""
     required, current = selectors.acknowledgement_state(country=country)
-    return render(request, "governance/home.html", {
-        **base_context(request, country),
-        "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
-        "ack_required": required, "ack_current": current,
-        "policy_count": selectors.policy_list(country=country).count(),
-        "assessments": list(selectors.assessment_list(country=country)[:5]),
-        "open_incidents": selectors.incident_list(country=country).exclude(status="closed").count(),
-    })
+    return render(
+        request,
+        "governance/home.html",
+        {
+            **base_context(request, country),
+            "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
+            "ack_required": required,
+            "ack_current": current,
+            "policy_count": selectors.policy_list(country=country).count(),
+            "assessments": list(selectors.assessment_list(country=country)[:5]),
+            "open_incidents": selectors.incident_list(country=country).exclude(status="closed").count(),
+        },
+    )
 
 
 # --- Policies --------------------------------------------------------------------------------------
+
 
 @login_required
 def policies(request: HttpRequest, code: str) -> HttpResponse:
@@ -85,13 +97,17 @@ def policies(request: HttpRequest, code: str) -> HttpResponse:
     policy_rows = list(selectors.policy_list(country=country))
     adopted = {p.template_id for p in policy_rows if p.template_id}
     copied = {p.shared_from_id for p in policy_rows if p.shared_from_id}
-    return render(request, "governance/policies.html", {
-        **base_context(request, country),
-        "policies": policy_rows,
-        "templates": [t for t in PolicyTemplate.objects.order_by("title") if t.pk not in adopted],
-        "shared": [s for s in selectors.shared_policy_list(exclude_country=country) if s.pk not in copied],
-        "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
-    })
+    return render(
+        request,
+        "governance/policies.html",
+        {
+            **base_context(request, country),
+            "policies": policy_rows,
+            "templates": [t for t in PolicyTemplate.objects.order_by("title") if t.pk not in adopted],
+            "shared": [s for s in selectors.shared_policy_list(exclude_country=country) if s.pk not in copied],
+            "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
+        },
+    )
 
 
 @login_required
@@ -103,8 +119,9 @@ def policy_adopt(request: HttpRequest, code: str) -> HttpResponse:
     shared_id = selectors.parse_id(request.POST.get("shared"))
     shared = SharedPolicy.objects.filter(pk=shared_id).first() if shared_id else None
     try:
-        policy = services.policy_adopt(country=country, by=request.user, access=request.access,
-                                       template=template, shared=shared)
+        policy = services.policy_adopt(
+            country=country, by=request.user, access=request.access, template=template, shared=shared
+        )
     except NotAllowed as error:
         raise PermissionDenied(error.message) from None
     except ServiceError as error:
@@ -130,12 +147,21 @@ def policy_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     role = request.access.role_in(country.pk) or ""
     pending = {v.pk for v in selectors.my_pending_versions(country=country, user=request.user, role=role)}
     shown = current or draft
-    return render(request, "governance/policy_detail.html", {
-        **base_context(request, country), "policy": policy, "versions": versions, "current": current,
-        "draft": draft, "shown": shown, "paragraphs": paragraphs(shown.text) if shown else [],
-        "must_acknowledge": current is not None and current.pk in pending,
-        "role_labels": dict(ROLE_LABELS),
-    })
+    return render(
+        request,
+        "governance/policy_detail.html",
+        {
+            **base_context(request, country),
+            "policy": policy,
+            "versions": versions,
+            "current": current,
+            "draft": draft,
+            "shown": shown,
+            "paragraphs": paragraphs(shown.text) if shown else [],
+            "must_acknowledge": current is not None and current.pk in pending,
+            "role_labels": dict(ROLE_LABELS),
+        },
+    )
 
 
 @login_required
@@ -153,8 +179,9 @@ def policy_version_new(request: HttpRequest, code: str, pk: int) -> HttpResponse
     if request.method == "POST":
         if form.is_valid():
             try:
-                version = services.policy_version_create(policy=policy, by=request.user, access=request.access,
-                                                         **form.cleaned_data)
+                version = services.policy_version_create(
+                    policy=policy, by=request.user, access=request.access, **form.cleaned_data
+                )
             except NotAllowed as error:
                 raise PermissionDenied(error.message) from None
             except ServiceError as error:
@@ -163,8 +190,12 @@ def policy_version_new(request: HttpRequest, code: str, pk: int) -> HttpResponse
                 messages.success(request, f"Version {version.number} was saved as a draft. Publish it when ready.")
                 return redirect(url("policy", country, pk=policy.pk))
         status = 400
-    return render(request, "governance/policy_version_form.html",
-                  {**base_context(request, country), "policy": policy, "form": form}, status=status)
+    return render(
+        request,
+        "governance/policy_version_form.html",
+        {**base_context(request, country), "policy": policy, "form": form},
+        status=status,
+    )
 
 
 def _version_of(request, country, pk, number) -> PolicyVersion:
@@ -188,8 +219,9 @@ def policy_version_publish(request: HttpRequest, code: str, pk: int, number: int
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Version {version.number} is published. Staff of the roles it names must "
-                                  "acknowledge it.")
+        messages.success(
+            request, f"Version {version.number} is published. Staff of the roles it names must acknowledge it."
+        )
     return redirect(url("policy", country, pk=pk))
 
 
@@ -225,8 +257,12 @@ def policy_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The policy is shared with the other countries." if share
-                         else "The policy is no longer offered to other countries.")
+        messages.success(
+            request,
+            "The policy is shared with the other countries."
+            if share
+            else "The policy is no longer offered to other countries.",
+        )
     return redirect(url("policy", country, pk=pk))
 
 
@@ -242,8 +278,11 @@ def diff_rows(old: str, new: str) -> list[dict]:
         for k in range(max(len(olds), len(news))):
             old_line = olds[k] if k < len(olds) else None
             new_line = news[k] if k < len(news) else None
-            change = "changed" if old_line is not None and new_line is not None else (
-                "removed" if new_line is None else "added")
+            change = (
+                "changed"
+                if old_line is not None and new_line is not None
+                else ("removed" if new_line is None else "added")
+            )
             rows.append({"change": change, "old": old_line or "", "new": new_line or ""})
     return rows
 
@@ -256,19 +295,31 @@ def policy_diff(request: HttpRequest, code: str, pk: int, number: int) -> HttpRe
     if previous is None:
         raise Http404("This is the first version: there is nothing to compare it with.")
     rows = diff_rows(previous.text, version.text)
-    return render(request, "governance/policy_diff.html", {
-        **base_context(request, country), "policy": version.policy, "version": version, "previous": previous,
-        "rows": rows, "changes": sum(1 for r in rows if r["change"] != "unchanged"),
-    })
+    return render(
+        request,
+        "governance/policy_diff.html",
+        {
+            **base_context(request, country),
+            "policy": version.policy,
+            "version": version,
+            "previous": previous,
+            "rows": rows,
+            "changes": sum(1 for r in rows if r["change"] != "unchanged"),
+        },
+    )
 
 
 # --- Impact assessments ----------------------------------------------------------------------------
 
+
 @login_required
 def assessments(request: HttpRequest, code: str) -> HttpResponse:
     country = country_of(request)
-    return render(request, "governance/assessments.html", {
-        **base_context(request, country), "assessments": selectors.assessment_list(country=country)})
+    return render(
+        request,
+        "governance/assessments.html",
+        {**base_context(request, country), "assessments": selectors.assessment_list(country=country)},
+    )
 
 
 @login_required
@@ -276,15 +327,22 @@ def assessments(request: HttpRequest, code: str) -> HttpResponse:
 def assessment_new(request: HttpRequest, code: str) -> HttpResponse:
     country = country_of(request)
     require_writer(request, country)
-    supersedes = selectors.assessment_get(country=country, pk=request.GET.get("supersedes") or request.POST.get("supersedes"))
+    supersedes = selectors.assessment_get(
+        country=country, pk=request.GET.get("supersedes") or request.POST.get("supersedes")
+    )
     form = AssessmentStartForm(posted(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 assessment = services.assessment_create(
-                    country=country, by=request.user, access=request.access, supersedes=supersedes,
-                    answers=dict(supersedes.answers) if supersedes else None, **form.cleaned_data)
+                    country=country,
+                    by=request.user,
+                    access=request.access,
+                    supersedes=supersedes,
+                    answers=dict(supersedes.answers) if supersedes else None,
+                    **form.cleaned_data,
+                )
             except NotAllowed as error:
                 raise PermissionDenied(error.message) from None
             except ServiceError as error:
@@ -292,8 +350,12 @@ def assessment_new(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 return redirect(url("assessment", country, pk=assessment.pk))
         status = 400
-    return render(request, "governance/assessment_new.html",
-                  {**base_context(request, country), "form": form, "supersedes": supersedes}, status=status)
+    return render(
+        request,
+        "governance/assessment_new.html",
+        {**base_context(request, country), "form": form, "supersedes": supersedes},
+        status=status,
+    )
 
 
 @login_required
@@ -307,16 +369,18 @@ def assessment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     status = 200
     form = None
     if is_draft:
-        form = AssessmentAnswersForm(posted(request), initial=assessment.answers,
-                                     version=assessment.questionnaire_version)
+        form = AssessmentAnswersForm(
+            posted(request), initial=assessment.answers, version=assessment.questionnaire_version
+        )
     if request.method == "POST":
         require_writer(request, country)
         if form is None:
             raise PermissionDenied("A completed assessment cannot be changed; start a new one that supersedes it.")
         if form.is_valid():
             try:
-                saved = services.assessment_save_answers(assessment=assessment, by=request.user,
-                                                         access=request.access, answers=form.answers())
+                saved = services.assessment_save_answers(
+                    assessment=assessment, by=request.user, access=request.access, answers=form.answers()
+                )
                 if request.POST.get("action") == "complete":
                     saved = services.assessment_complete(assessment=saved, by=request.user, access=request.access)
             except NotAllowed as error:
@@ -330,12 +394,19 @@ def assessment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                     messages.success(request, "Your answers are saved. You can come back and finish later.")
                 return redirect(url("assessment", country, pk=assessment.pk))
         status = 400
-    return render(request, "governance/assessment_detail.html", {
-        **base_context(request, country), "assessment": assessment, "form": form,
-        "obligations": selectors.obligation_labels(assessment.obligations or []),
-        "summary": selectors.assessment_for_use(country=country, assessment_id=assessment.pk),
-        "answer_rows": _answer_rows(assessment),
-    }, status=status)
+    return render(
+        request,
+        "governance/assessment_detail.html",
+        {
+            **base_context(request, country),
+            "assessment": assessment,
+            "form": form,
+            "obligations": selectors.obligation_labels(assessment.obligations or []),
+            "summary": selectors.assessment_for_use(country=country, assessment_id=assessment.pk),
+            "answer_rows": _answer_rows(assessment),
+        },
+        status=status,
+    )
 
 
 def _answer_rows(assessment: ImpactAssessment) -> list[tuple[str, str]]:

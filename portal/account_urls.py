@@ -1,4 +1,5 @@
 """Accounts: sign in, sign out (POST only) and the invitation link that sets a first password."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import path
 

@@ -1,5 +1,6 @@
 """Every API error as JSON a person can act on: {"detail": "..."} always, plus {"errors": {field: [...]}}
 for input at fault. Named by REST_FRAMEWORK["EXCEPTION_HANDLER"]; extends DRF's own handler."""
+
 from __future__ import annotations
 
 import logging
@@ -46,9 +47,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         else:
             exc = exceptions.ParseError("The request was refused as malformed.")
     elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
-        )
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages})
 
     response = drf_exception_handler(exc, context)
     if response is None:

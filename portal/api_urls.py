@@ -1,19 +1,20 @@
 """The API under /api/v1/ (DESIGN §8): tokens, the OpenAPI schema and its offline docs, countries
 and everything a country owns nested under /countries/<code>/. Included by portal/urls.py."""
+
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, path, re_path, resolve
 from drf_spectacular.views import SpectacularAPIView
 
+from deployments import api as deployments_api
+from engagements import api as engagement_api
+from governance import api as governance_api
+from governance import control_api as governance_control_api
+from portal import report_api
 from tenants import api as tenants_api
 from tenants import rest
 from tenants.identity import api as identity_api
 from tenants.record import api as ledger_api
-from engagements import api as engagement_api
-from governance import api as governance_api
-from governance import control_api as governance_control_api
 from training import api as training_api
-from portal import report_api
-from deployments import api as deployments_api
 
 
 def api_not_found(request, *args, **kwargs):
@@ -31,8 +32,7 @@ def api_not_found(request, *args, **kwargs):
                 return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
             return JsonResponse({"detail": f"Not found. API paths end with a slash: {request.path}/"}, status=404)
     return JsonResponse(
-        {"detail": "Not found: there is no such API endpoint. The endpoints are listed at /api/v1/docs/."},
-        status=404,
+        {"detail": "Not found: there is no such API endpoint. The endpoints are listed at /api/v1/docs/."}, status=404
     )
 
 
@@ -59,10 +59,16 @@ urlpatterns += [
     path("training/catalogue/", training_api.CatalogueApi.as_view(), name="api-training-catalogue"),
     path(country + "training/programmes/", training_api.ProgrammeListApi.as_view(), name="api-training-programmes"),
     path(country + "training/enrolments/", training_api.EnrolmentListApi.as_view(), name="api-training-enrolments"),
-    path(country + "training/enrolments/<str:id>/", training_api.EnrolmentDetailApi.as_view(),
-         name="api-training-enrolment"),
-    path(country + "training/enrolments/<str:id>/quiz/", training_api.EnrolmentQuizApi.as_view(),
-         name="api-training-enrolment-quiz"),
+    path(
+        country + "training/enrolments/<str:id>/",
+        training_api.EnrolmentDetailApi.as_view(),
+        name="api-training-enrolment",
+    ),
+    path(
+        country + "training/enrolments/<str:id>/quiz/",
+        training_api.EnrolmentQuizApi.as_view(),
+        name="api-training-enrolment-quiz",
+    ),
 ]
 
 urlpatterns += [
@@ -70,10 +76,15 @@ urlpatterns += [
     path("review-queue/deployments/", deployments_api.ReviewQueueApi.as_view(), name="api-review-queue-deployments"),
     path(country + "engagements/", engagement_api.EngagementListApi.as_view(), name="api-engagements"),
     path(country + "engagements/<str:id>/", engagement_api.EngagementDetailApi.as_view(), name="api-engagement"),
-    path(country + "engagements/<str:id>/terms/", engagement_api.EngagementTermsApi.as_view(),
-         name="api-engagement-terms"),
-    *[path(country + f"engagements/<str:id>/{name}/", view, name=f"api-engagement-{name}")
-      for name, view in map(engagement_api.action_view, engagement_api.services.ACTIONS)],
+    path(
+        country + "engagements/<str:id>/terms/",
+        engagement_api.EngagementTermsApi.as_view(),
+        name="api-engagement-terms",
+    ),
+    *[
+        path(country + f"engagements/<str:id>/{name}/", view, name=f"api-engagement-{name}")
+        for name, view in map(engagement_api.action_view, engagement_api.services.ACTIONS)
+    ],
 ]
 
 urlpatterns += [
@@ -81,54 +92,99 @@ urlpatterns += [
     path("frameworks/", governance_api.FrameworkListApi.as_view(), name="api-frameworks"),
     path(country + "policies/", governance_api.PolicyListApi.as_view(), name="api-policies"),
     path(country + "policies/<str:id>/", governance_api.PolicyDetailApi.as_view(), name="api-policy"),
-    path(country + "policies/<str:id>/acknowledge/", governance_api.PolicyAcknowledgeApi.as_view(),
-         name="api-policy-acknowledge"),
+    path(
+        country + "policies/<str:id>/acknowledge/",
+        governance_api.PolicyAcknowledgeApi.as_view(),
+        name="api-policy-acknowledge",
+    ),
     path(country + "assessments/", governance_api.AssessmentListApi.as_view(), name="api-assessments"),
     path(country + "assessments/<str:id>/", governance_api.AssessmentDetailApi.as_view(), name="api-assessment"),
-    path(country + "assessments/<str:id>/answers/", governance_api.AssessmentAnswersApi.as_view(),
-         name="api-assessment-answers"),
-    path(country + "assessments/<str:id>/complete/", governance_api.AssessmentCompleteApi.as_view(),
-         name="api-assessment-complete"),
-    path(country + "frameworks/", governance_control_api.CountryFrameworkListApi.as_view(), name="api-country-frameworks"),
-    path(country + "frameworks/<slug:slug>/requirements/", governance_control_api.RequirementListApi.as_view(),
-         name="api-country-requirements"),
-    path(country + "frameworks/<slug:slug>/requirements/<str:req>/status/", governance_control_api.RequirementStatusApi.as_view(),
-         name="api-country-requirement-status"),
-    path(country + "frameworks/<slug:slug>/requirements/<str:req>/evidence/", governance_control_api.EvidenceListApi.as_view(),
-         name="api-country-requirement-evidence"),
+    path(
+        country + "assessments/<str:id>/answers/",
+        governance_api.AssessmentAnswersApi.as_view(),
+        name="api-assessment-answers",
+    ),
+    path(
+        country + "assessments/<str:id>/complete/",
+        governance_api.AssessmentCompleteApi.as_view(),
+        name="api-assessment-complete",
+    ),
+    path(
+        country + "frameworks/", governance_control_api.CountryFrameworkListApi.as_view(), name="api-country-frameworks"
+    ),
+    path(
+        country + "frameworks/<slug:slug>/requirements/",
+        governance_control_api.RequirementListApi.as_view(),
+        name="api-country-requirements",
+    ),
+    path(
+        country + "frameworks/<slug:slug>/requirements/<str:req>/status/",
+        governance_control_api.RequirementStatusApi.as_view(),
+        name="api-country-requirement-status",
+    ),
+    path(
+        country + "frameworks/<slug:slug>/requirements/<str:req>/evidence/",
+        governance_control_api.EvidenceListApi.as_view(),
+        name="api-country-requirement-evidence",
+    ),
     path(country + "incidents/", governance_api.IncidentListApi.as_view(), name="api-incidents"),
     path(country + "incidents/<str:id>/", governance_api.IncidentDetailApi.as_view(), name="api-incident"),
-    path(country + "incidents/<str:id>/advance/", governance_api.IncidentAdvanceApi.as_view(),
-         name="api-incident-advance"),
-    path(country + "incidents/<str:id>/reported/", governance_api.IncidentReportedApi.as_view(),
-         name="api-incident-reported"),
+    path(
+        country + "incidents/<str:id>/advance/",
+        governance_api.IncidentAdvanceApi.as_view(),
+        name="api-incident-advance",
+    ),
+    path(
+        country + "incidents/<str:id>/reported/",
+        governance_api.IncidentReportedApi.as_view(),
+        name="api-incident-reported",
+    ),
 ]
 
 urlpatterns += [
     path(country + "compliance-reports/", report_api.ReportListApi.as_view(), name="api-compliance-reports"),
     path(country + "compliance-reports/<str:id>/", report_api.ReportDetailApi.as_view(), name="api-compliance-report"),
-    path(country + "compliance-reports/<str:id>/download/", report_api.ReportDownloadApi.as_view(),
-         name="api-compliance-report-download"),
+    path(
+        country + "compliance-reports/<str:id>/download/",
+        report_api.ReportDownloadApi.as_view(),
+        name="api-compliance-report-download",
+    ),
     path("compliance-summary/", report_api.ComplianceSummaryApi.as_view(), name="api-compliance-summary"),
 ]
 
 urlpatterns += [
     path("models/", deployments_api.ModelListApi.as_view(), name="api-models"),
     path(country + "deployment-requests/", deployments_api.RequestListApi.as_view(), name="api-deployment-requests"),
-    path(country + "deployment-requests/<str:id>/", deployments_api.RequestDetailApi.as_view(),
-         name="api-deployment-request"),
-    *[path(country + f"deployment-requests/<str:id>/{name}/", view, name=f"api-deployment-request-{name}")
-      for name, view in map(deployments_api.action_view, deployments_api.services.PERSON_ACTIONS)],
+    path(
+        country + "deployment-requests/<str:id>/",
+        deployments_api.RequestDetailApi.as_view(),
+        name="api-deployment-request",
+    ),
+    *[
+        path(country + f"deployment-requests/<str:id>/{name}/", view, name=f"api-deployment-request-{name}")
+        for name, view in map(deployments_api.action_view, deployments_api.services.PERSON_ACTIONS)
+    ],
     path(country + "environments/", deployments_api.EnvironmentListApi.as_view(), name="api-environments"),
     path(country + "environments/<str:id>/", deployments_api.EnvironmentDetailApi.as_view(), name="api-environment"),
-    path(country + "environments/<str:id>/reveal/", deployments_api.EnvironmentRevealApi.as_view(),
-         name="api-environment-reveal"),
-    path(country + "environments/<str:id>/rotate/", deployments_api.EnvironmentRotateApi.as_view(),
-         name="api-environment-rotate"),
-    path(country + "environments/<str:id>/usage/", deployments_api.EnvironmentUsageApi.as_view(),
-         name="api-environment-usage"),
-    *[path(country + f"environments/<str:id>/{name}/", view, name=f"api-environment-{name}")
-      for name, view in map(deployments_api.environment_action_view, deployments_api.ENVIRONMENT_ACTIONS)],
+    path(
+        country + "environments/<str:id>/reveal/",
+        deployments_api.EnvironmentRevealApi.as_view(),
+        name="api-environment-reveal",
+    ),
+    path(
+        country + "environments/<str:id>/rotate/",
+        deployments_api.EnvironmentRotateApi.as_view(),
+        name="api-environment-rotate",
+    ),
+    path(
+        country + "environments/<str:id>/usage/",
+        deployments_api.EnvironmentUsageApi.as_view(),
+        name="api-environment-usage",
+    ),
+    *[
+        path(country + f"environments/<str:id>/{name}/", view, name=f"api-environment-{name}")
+        for name, view in map(deployments_api.environment_action_view, deployments_api.ENVIRONMENT_ACTIONS)
+    ],
 ]
 
 # Other apps add their nested endpoints above this line; the catch-all must stay last.

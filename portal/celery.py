@@ -1,5 +1,6 @@
 """The Celery application of the portal; tasks live in each app's tasks.py, and in the tasks.py of
 each room of the foundation (tenants/<room>/tasks.py)."""
+
 import os
 
 from celery import Celery

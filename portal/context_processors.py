@@ -1,6 +1,7 @@
 """What every page's frame needs: the service navigation by role, the country in context, the
 countries to switch between, and the ledger alerts this person must see. Read from request.access
 (resolved once by the middleware)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,10 +10,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from tenants.record import selectors as record_selectors
 from tenants.access import ANONYMOUS
 from tenants.models import Country
 from tenants.pages import ROLE_LABELS
+from tenants.record import selectors as record_selectors
 
 SERVICE_NAME = "Sovereign AI Onboarding Portal"
 
@@ -29,9 +30,7 @@ COUNTRY_SECTIONS = [
     ("Activity", "tenants:activity", {"activity"}),
 ]
 # Shown to the country's admins only.
-ADMIN_SECTIONS = [
-    ("Data and keys", "tenants:data", {"data"}),
-]
+ADMIN_SECTIONS = [("Data and keys", "tenants:data", {"data"})]
 AUDIT_PAGES = {"audit", "audit_country", "audit_export"}
 ALERTS_SHOWN = 5
 
@@ -40,8 +39,14 @@ def navigation(request) -> dict:
     access = getattr(request, "access", ANONYMOUS)
     user = getattr(request, "user", None)
     signed_in = bool(user is not None and user.is_authenticated and access.user_id)
-    context = {"service_name": SERVICE_NAME, "nav_items": [], "nav_country": None, "nav_role_label": "",
-               "switcher_countries": [], "signed_in": signed_in}
+    context = {
+        "service_name": SERVICE_NAME,
+        "nav_items": [],
+        "nav_country": None,
+        "nav_role_label": "",
+        "switcher_countries": [],
+        "signed_in": signed_in,
+    }
     if not signed_in:
         return context
 
@@ -79,8 +84,14 @@ def navigation(request) -> dict:
         items.append({"text": "Audit", "href": reverse("audit"), "current": url_name in AUDIT_PAGES})
     if access.is_platform_admin:
         items.append({"text": "Admin", "href": reverse("admin:index"), "current": False})
-    items.append({"text": "Notifications", "href": reverse("notifications"), "current": url_name == "notifications",
-                  "badge": _unread_notifications(request, access)})
+    items.append(
+        {
+            "text": "Notifications",
+            "href": reverse("notifications"),
+            "current": url_name == "notifications",
+            "badge": _unread_notifications(request, access),
+        }
+    )
     context["nav_items"] = items
     if len(visible) > 1:
         context["switcher_countries"] = visible

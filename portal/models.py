@@ -2,6 +2,7 @@
 
 A report covers one country and a period, so it is a tenant row (row-level security applies): the
 country's chain records who asked for it and who downloaded it."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -44,16 +45,22 @@ class ComplianceReport(TenantModel):
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["country", "-created_at"], name="portal_report_country_recent")]
-        constraints = [models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")),
-                                              name="portal_report_period_ordered")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="portal_report_period_ordered"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.period_start}–{self.period_end}"
 
     @property
     def downloadable(self) -> bool:
-        return self.state == self.State.DONE and bool(self.file_name) and (
-            self.expires_at is None or self.expires_at > timezone.now())
+        return (
+            self.state == self.State.DONE
+            and bool(self.file_name)
+            and (self.expires_at is None or self.expires_at > timezone.now())
+        )
 
 
 class ReportSubscription(TenantModel):
@@ -63,8 +70,9 @@ class ReportSubscription(TenantModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=ComplianceReport.Kind.choices, default=ComplianceReport.Kind.PACK)
     created_at = models.DateTimeField(default=timezone.now)
-    last_period_start = models.DateField(null=True, blank=True,
-                                         help_text="First day of the last month a report was requested for.")
+    last_period_start = models.DateField(
+        null=True, blank=True, help_text="First day of the last month a report was requested for."
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["created_at", "id"]

@@ -1,6 +1,7 @@
 """API of compliance reports: /api/v1/countries/<CODE>/compliance-reports/ (list, request), one
 report with its progress, and its download. For the country's auditors and partner managers; for
 anyone else the country's reports do not exist (404)."""
+
 from __future__ import annotations
 
 from django.http import FileResponse
@@ -10,8 +11,17 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from tenants.rest import CODE_PARAMETER, ID_PARAMETER, ApiView, CountryAPIView, CursorPage, StrictSerializer, errors, object_id
 from tenants.errors import NotAllowed
+from tenants.rest import (
+    CODE_PARAMETER,
+    ID_PARAMETER,
+    ApiView,
+    CountryAPIView,
+    CursorPage,
+    StrictSerializer,
+    errors,
+    object_id,
+)
 
 from .models import ComplianceReport
 from .reports import selectors, services, summary
@@ -38,8 +48,11 @@ class ReportSerializer(serializers.Serializer):
     def get_download_url(self, report: ComplianceReport) -> str | None:
         if not report.downloadable:
             return None
-        return reverse("api-compliance-report-download", kwargs={"code": report.country.code, "id": str(report.pk)},
-                       request=self.context.get("request"))
+        return reverse(
+            "api-compliance-report-download",
+            kwargs={"code": report.country.code, "id": str(report.pk)},
+            request=self.context.get("request"),
+        )
 
 
 class ReportRequestSerializer(StrictSerializer):
@@ -54,8 +67,9 @@ class _ReportView(CountryAPIView):
         try:
             services.report_role(access=request.access, country=self.country)
         except NotAllowed:
-            raise exceptions.NotFound(f"Not found: {self.country.name}'s compliance reports are for its auditors "
-                                      "and partner managers.") from None
+            raise exceptions.NotFound(
+                f"Not found: {self.country.name}'s compliance reports are for its auditors and partner managers."
+            ) from None
 
     def report(self, id: str) -> ComplianceReport:
         report = selectors.report_get(country=self.country, pk=object_id(id))
@@ -70,20 +84,30 @@ class ReportListApi(_ReportView):
     pagination_class = CursorPage
     ordering = ("-created_at", "-id")
 
-    @extend_schema(operation_id="compliance_reports_list", tags=["audit"], parameters=[CODE_PARAMETER],
-                   responses={200: ReportSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="compliance_reports_list",
+        tags=["audit"],
+        parameters=[CODE_PARAMETER],
+        responses={200: ReportSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         return self.paginate(selectors.report_list(country=self.country), ReportSerializer)
 
-    @extend_schema(operation_id="compliance_reports_request", tags=["audit"], parameters=[CODE_PARAMETER],
-                   description="Ask for a compliance pack or a ledger-only export of a period; a worker builds "
-                               "it. Follow its progress on the report, then download it.",
-                   request=ReportRequestSerializer, responses={202: ReportSerializer, **errors(400, 401, 404)})
+    @extend_schema(
+        operation_id="compliance_reports_request",
+        tags=["audit"],
+        parameters=[CODE_PARAMETER],
+        description="Ask for a compliance pack or a ledger-only export of a period; a worker builds "
+        "it. Follow its progress on the report, then download it.",
+        request=ReportRequestSerializer,
+        responses={202: ReportSerializer, **errors(400, 401, 404)},
+    )
     def post(self, request, code):
         serializer = ReportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        report = services.report_request(country=self.country, access=request.access, by=request.user,
-                                         **serializer.validated_data)
+        report = services.report_request(
+            country=self.country, access=request.access, by=request.user, **serializer.validated_data
+        )
         report = selectors.report_get(country=self.country, pk=report.pk)
         return Response(ReportSerializer(report, context=self.context()).data, status=status.HTTP_202_ACCEPTED)
 
@@ -91,8 +115,12 @@ class ReportListApi(_ReportView):
 class ReportDetailApi(_ReportView):
     """One report with its progress (state, step, percent) and, once ready, its download link."""
 
-    @extend_schema(operation_id="compliance_reports_retrieve", tags=["audit"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   responses={200: ReportSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="compliance_reports_retrieve",
+        tags=["audit"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: ReportSerializer, **errors(401, 404)},
+    )
     def get(self, request, code, id):
         return Response(ReportSerializer(self.report(id), context=self.context()).data)
 
@@ -100,14 +128,21 @@ class ReportDetailApi(_ReportView):
 class ReportDownloadApi(_ReportView):
     """The signed bundle (zip); the download is recorded on the country's ledger."""
 
-    @extend_schema(operation_id="compliance_reports_download", tags=["audit"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The bundle"),
-                              **errors(400, 401, 404)})
+    @extend_schema(
+        operation_id="compliance_reports_download",
+        tags=["audit"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The bundle"),
+            **errors(400, 401, 404),
+        },
+    )
     def get(self, request, code, id):
         report = self.report(id)
         path = services.report_download(report=report, access=request.access, by=request.user)
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=report.file_name,
-                            content_type="application/zip")
+        return FileResponse(
+            open(path, "rb"), as_attachment=True, filename=report.file_name, content_type="application/zip"
+        )
 
 
 class SummaryQuerySerializer(StrictSerializer):
@@ -129,14 +164,24 @@ class SummaryRowSerializer(serializers.Serializer):
 class ComplianceSummaryApi(ApiView):
     """Counts for each country this person audits or manages: country codes and numbers only."""
 
-    @extend_schema(operation_id="compliance_summary", tags=["audit"],
-                   parameters=[OpenApiParameter("period_start", OpenApiTypes.DATE, required=True),
-                               OpenApiParameter("period_end", OpenApiTypes.DATE, required=True)],
-                   responses={200: SummaryRowSerializer(many=True), **errors(400, 401)})
+    @extend_schema(
+        operation_id="compliance_summary",
+        tags=["audit"],
+        parameters=[
+            OpenApiParameter("period_start", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("period_end", OpenApiTypes.DATE, required=True),
+        ],
+        responses={200: SummaryRowSerializer(many=True), **errors(400, 401)},
+    )
     def get(self, request):
         query = SummaryQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         period = services.period_check(**query.validated_data)
         rows = summary.summary_read(access=request.access, period=period)
-        return Response({"period_start": period.start, "period_end": period.end,
-                         "countries": SummaryRowSerializer(rows, many=True).data})
+        return Response(
+            {
+                "period_start": period.start,
+                "period_end": period.end,
+                "countries": SummaryRowSerializer(rows, many=True).data,
+            }
+        )

@@ -3,6 +3,7 @@ request form and live progress, the progress JSON it polls, and the download.
 
 Like the other audit pages they are for the country's auditors and partner managers; anyone else,
 the country's own members included, gets a 404."""
+
 from __future__ import annotations
 
 from django import forms
@@ -13,37 +14,62 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tenants.record.views import audited_country
 from tenants.errors import ServiceError
 from tenants.pages import ROLE_LABELS
+from tenants.record.views import audited_country
 
 from .models import ComplianceReport
 from .reports import selectors, services, subscriptions
 
 REPORTS_SHOWN = 50
-TAGS = {"pending": "govuk-tag--grey", "running": "govuk-tag--blue", "done": "govuk-tag--green",
-        "failed": "govuk-tag--red", "expired": "govuk-tag--grey"}
+TAGS = {
+    "pending": "govuk-tag--grey",
+    "running": "govuk-tag--blue",
+    "done": "govuk-tag--green",
+    "failed": "govuk-tag--red",
+    "expired": "govuk-tag--grey",
+}
 
 
 class ReportRequestForm(forms.Form):
-    kind = forms.ChoiceField(label="What to include", choices=ComplianceReport.Kind.choices,
-                             initial=ComplianceReport.Kind.PACK,
-                             error_messages={"required": "Choose what the report includes.",
-                                             "invalid_choice": "Choose a compliance pack or a ledger-only export."})
-    period_start = forms.DateField(label="First day", help_text="For example, 2026-01-01",
-                                   error_messages={"required": "Enter the first day of the period.",
-                                                   "invalid": "Enter the first day as a date, like 2026-01-01."})
-    period_end = forms.DateField(label="Last day", help_text="For example, 2026-12-31",
-                                 error_messages={"required": "Enter the last day of the period.",
-                                                 "invalid": "Enter the last day as a date, like 2026-12-31."})
+    kind = forms.ChoiceField(
+        label="What to include",
+        choices=ComplianceReport.Kind.choices,
+        initial=ComplianceReport.Kind.PACK,
+        error_messages={
+            "required": "Choose what the report includes.",
+            "invalid_choice": "Choose a compliance pack or a ledger-only export.",
+        },
+    )
+    period_start = forms.DateField(
+        label="First day",
+        help_text="For example, 2026-01-01",
+        error_messages={
+            "required": "Enter the first day of the period.",
+            "invalid": "Enter the first day as a date, like 2026-01-01.",
+        },
+    )
+    period_end = forms.DateField(
+        label="Last day",
+        help_text="For example, 2026-12-31",
+        error_messages={
+            "required": "Enter the last day of the period.",
+            "invalid": "Enter the last day as a date, like 2026-12-31.",
+        },
+    )
 
 
 def _describe(report: ComplianceReport, code: str) -> dict:
     return {
-        "id": report.pk, "state": report.state, "state_label": report.get_state_display(),
-        "tag": TAGS.get(report.state, ""), "step": report.step, "percent": report.percent,
+        "id": report.pk,
+        "state": report.state,
+        "state_label": report.get_state_display(),
+        "tag": TAGS.get(report.state, ""),
+        "step": report.step,
+        "percent": report.percent,
         "download_url": reverse("audit_report_download", kwargs={"code": code, "id": report.pk})
-        if report.downloadable else "",
+        if report.downloadable
+        else "",
     }
 
 
@@ -57,8 +83,7 @@ def report_list(request: HttpRequest, code: str) -> HttpResponse:
         form = ReportRequestForm(request.POST)
         if form.is_valid():
             try:
-                services.report_request(country=country, access=request.access, by=request.user,
-                                        **form.cleaned_data)
+                services.report_request(country=country, access=request.access, by=request.user, **form.cleaned_data)
             except ServiceError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
@@ -67,16 +92,25 @@ def report_list(request: HttpRequest, code: str) -> HttpResponse:
     else:
         today = timezone.localdate()
         # ISO strings: a date input shows nothing for a localised date.
-        form = ReportRequestForm(initial={"period_start": today.replace(month=1, day=1).isoformat(),
-                                          "period_end": today.isoformat()})
+        form = ReportRequestForm(
+            initial={"period_start": today.replace(month=1, day=1).isoformat(), "period_end": today.isoformat()}
+        )
     reports = list(selectors.report_list(country=country)[:REPORTS_SHOWN])
-    return render(request, "portal/reports/list.html", {
-        "country": country, "code": code, "your_role_label": ROLE_LABELS[role], "form": form,
-        "kind_options": [(value, label, "") for value, label in ComplianceReport.Kind.choices],
-        "reports": [(r, _describe(r, code)) for r in reports],
-        "pending": any(r.state in ("pending", "running") for r in reports),
-        "subscription": subscriptions.subscription_get(country=country, user=request.user),
-    }, status=status)
+    return render(
+        request,
+        "portal/reports/list.html",
+        {
+            "country": country,
+            "code": code,
+            "your_role_label": ROLE_LABELS[role],
+            "form": form,
+            "kind_options": [(value, label, "") for value, label in ComplianceReport.Kind.choices],
+            "reports": [(r, _describe(r, code)) for r in reports],
+            "pending": any(r.state in ("pending", "running") for r in reports),
+            "subscription": subscriptions.subscription_get(country=country, user=request.user),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -115,5 +149,4 @@ def report_download(request: HttpRequest, code: str, id: str) -> HttpResponse:
         path = services.report_download(report=report, access=request.access, by=request.user)
     except ServiceError:
         raise Http404("This report has no file to download: it is not ready, failed or expired.") from None
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=report.file_name,
-                        content_type="application/zip")
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=report.file_name, content_type="application/zip")

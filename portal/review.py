@@ -1,6 +1,7 @@
 """The partner managers' review queue (/review/): what waits for their decision across the countries
 they look after, oldest first, with the onboarding task list of the country filtered on. Composed here, above the
 apps, so that deployments can add its own items to the same queue."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -9,8 +10,8 @@ from django.shortcuts import render
 
 from deployments import selectors as deployment_selectors
 from engagements import selectors as engagement_selectors
-from tenants import onboarding, selectors
 from engagements.models import Engagement
+from tenants import onboarding, selectors
 
 STATE_FILTERS = [("", "Any"), ("submitted", "Submitted"), ("in_review", "In review"), ("amendment", "Change of terms")]
 QUEUE_LIMIT = 200
@@ -31,14 +32,25 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     for item in items:
         item.waiting_days = engagement_selectors.waiting_days(item)
         item.kind_label = "Change of terms" if item.amendment else "Engagement"
-        item.review_state = (Engagement.Amendment(item.amendment).label if item.amendment
-                             else item.get_state_display())
+        item.review_state = Engagement.Amendment(item.amendment).label if item.amendment else item.get_state_display()
     # A country's task list costs a few queries per country: shown for the country filtered on (every
     # country's own overview page shows it too), so the queue stays constant in queries.
-    onboarding_rows = [{"country": c, "code": c.code.lower(), "tasks": onboarding.task_list(c)}
-                       for c in countries if c.code == country_code]
+    onboarding_rows = [
+        {"country": c, "code": c.code.lower(), "tasks": onboarding.task_list(c)}
+        for c in countries
+        if c.code == country_code
+    ]
     deployment_items = list(deployment_selectors.review_queue(access=access, country_code=country_code)[:QUEUE_LIMIT])
-    return render(request, "portal/review_queue.html", {
-        "items": items, "countries": countries, "country_code": country_code, "state": state,
-        "state_filters": STATE_FILTERS, "onboarding_rows": onboarding_rows, "deployment_items": deployment_items,
-    })
+    return render(
+        request,
+        "portal/review_queue.html",
+        {
+            "items": items,
+            "countries": countries,
+            "country_code": country_code,
+            "state": state,
+            "state_filters": STATE_FILTERS,
+            "onboarding_rows": onboarding_rows,
+            "deployment_items": deployment_items,
+        },
+    )

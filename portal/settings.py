@@ -1,4 +1,5 @@
 """Settings for the portal, read from the environment (one module, no settings maze)."""
+
 from __future__ import annotations
 
 import os
@@ -154,15 +155,12 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
                 "portal.context_processors.ledger_alerts",
-            ],
+            ]
         },
     }
 ]
 
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
-]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "guardian.backends.ObjectPermissionBackend"]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous visitors hold nothing
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -222,8 +220,13 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 if EMBEDDED:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
+        }
+    }
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -247,7 +250,9 @@ OPENAI_ADMIN_KEY = os.environ.get("OPENAI_ADMIN_KEY", "")
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG or EMBEDDED else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG or EMBEDDED
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -312,13 +317,34 @@ from celery.schedules import crontab  # noqa: E402
 CELERY_BEAT_SCHEDULE = {
     "ledger-checkpoints": {"task": "tenants.record.tasks.ledger_checkpoint_all", "schedule": 3600.0},
     "ledger-verification": {"task": "tenants.record.tasks.ledger_verify_all", "schedule": crontab(hour=2, minute=30)},
-    "country-exports-expiry": {"task": "tenants.keys.tasks.country_exports_expire", "schedule": crontab(hour=3, minute=0)},
-    "compliance-reports-expiry": {"task": "portal.tasks.compliance_reports_expire", "schedule": crontab(hour=3, minute=20)},
-    "compliance-report-subscriptions": {"task": "portal.tasks.compliance_subscriptions_run", "schedule": crontab(day_of_month=1, hour=4, minute=0)},
+    "country-exports-expiry": {
+        "task": "tenants.keys.tasks.country_exports_expire",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "compliance-reports-expiry": {
+        "task": "portal.tasks.compliance_reports_expire",
+        "schedule": crontab(hour=3, minute=20),
+    },
+    "compliance-report-subscriptions": {
+        "task": "portal.tasks.compliance_subscriptions_run",
+        "schedule": crontab(day_of_month=1, hour=4, minute=0),
+    },
     "governance-reminders": {"task": "governance.tasks.reminders_send_all", "schedule": crontab(hour=7, minute=0)},
-    "training-certificate-reminders": {"task": "training.tasks.certificate_reminders_all", "schedule": crontab(hour=6, minute=0)},
-    "engagement-activation": {"task": "engagements.tasks.engagement_activate_due", "schedule": crontab(hour=0, minute=15)},
+    "training-certificate-reminders": {
+        "task": "training.tasks.certificate_reminders_all",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "engagement-activation": {
+        "task": "engagements.tasks.engagement_activate_due",
+        "schedule": crontab(hour=0, minute=15),
+    },
     "outbox-relay": {"task": "tenants.outbox_relay", "schedule": 10.0},
-    "deployments-recertification": {"task": "deployments.tasks.recertification_reminders_all", "schedule": crontab(hour=6, minute=30)},
-    "engagement-review-reminders": {"task": "engagements.tasks.engagement_review_remind", "schedule": crontab(hour=8, minute=0)},
+    "deployments-recertification": {
+        "task": "deployments.tasks.recertification_reminders_all",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    "engagement-review-reminders": {
+        "task": "engagements.tasks.engagement_review_remind",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }

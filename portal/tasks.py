@@ -1,11 +1,18 @@
 """Celery tasks of portal: thin doors into the compliance report services, ids only."""
+
 from celery import shared_task
 
 from portal.reports import services, subscriptions
 
 
-@shared_task(name="portal.compliance_report_build", bind=True, acks_late=True, autoretry_for=(OSError,),
-             retry_backoff=True, max_retries=5)
+@shared_task(
+    name="portal.compliance_report_build",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def compliance_report_build(self, *, report_id: int, country_id: int) -> str:
     return services.report_build(report_id=report_id, country_id=country_id).state
 

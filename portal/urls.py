@@ -1,10 +1,11 @@
 """Root URL map (DESIGN §8): dashboards, country pages under /c/<code>/, review and audit areas,
 accounts, the API under /api/v1/, health checks, the published ledger key and the admin."""
+
 from django.contrib import admin
 from django.urls import include, path
 
-from tenants.record import views as audit_views
 from tenants.notifications import views as notification_views
+from tenants.record import views as audit_views
 from training import views as training_views
 
 from . import report_views, review, views

@@ -1,5 +1,6 @@
 """Pages that span countries: the dashboard of each role, the partner and auditor areas, the
 country switcher, health checks and the error pages."""
+
 from __future__ import annotations
 
 import logging
@@ -16,13 +17,13 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
 
 from tenants import selectors
-from tenants.record import selectors as record_selectors
-from tenants.record import signing
 from tenants.access import AUDITORS_GROUP, PARTNER_MANAGERS_GROUP
 from tenants.models import Country, Membership, Organisation
-from tenants.record.models import CountryEvent
 from tenants.pages import ROLE_LABELS
+from tenants.record import selectors as record_selectors
+from tenants.record import signing
 from tenants.record.events import describe_events
+from tenants.record.models import CountryEvent
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def _count_by_country(queryset, country_ids) -> dict[int, int]:
 
 
 # --- Dashboards ------------------------------------------------------------------------------------
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -59,34 +61,45 @@ def home(request: HttpRequest) -> HttpResponse:
         members = _count_by_country(Membership.objects.filter(status=Membership.Status.ACTIVE), ids)
         for country in member_countries:
             events = list(record_selectors.event_list(country=country)[:LATEST_EVENTS_ON_DASHBOARD])
-            member_cards.append({
-                "country": country,
-                "code": country.code.lower(),
-                "role": access.role_in(country.pk),
-                "role_label": ROLE_LABELS.get(access.role_in(country.pk) or "", ""),
-                "organisation_count": organisations.get(country.pk, 0),
-                "member_count": members.get(country.pk, 0),
-                "events": describe_events(events, country),
-            })
+            member_cards.append(
+                {
+                    "country": country,
+                    "code": country.code.lower(),
+                    "role": access.role_in(country.pk),
+                    "role_label": ROLE_LABELS.get(access.role_in(country.pk) or "", ""),
+                    "organisation_count": organisations.get(country.pk, 0),
+                    "member_count": members.get(country.pk, 0),
+                    "events": describe_events(events, country),
+                }
+            )
 
     assigned_rows = []
     for country in visible:
         if country.pk in access.member_country_ids:
             continue
-        assigned_rows.append({"country": country, "code": country.code.lower(),
-                              "role_label": ROLE_LABELS.get(access.role_in(country.pk) or "", "")})
+        assigned_rows.append(
+            {
+                "country": country,
+                "code": country.code.lower(),
+                "role_label": ROLE_LABELS.get(access.role_in(country.pk) or "", ""),
+            }
+        )
 
     platform = None
     if access.is_platform_admin:
         platform = _platform_summary()
 
-    return render(request, "portal/home.html", {
-        "member_cards": member_cards,
-        "assigned_rows": assigned_rows,
-        "partner_countries": partner_countries,
-        "auditor_countries": auditor_countries,
-        "platform": platform,
-    })
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "member_cards": member_cards,
+            "assigned_rows": assigned_rows,
+            "partner_countries": partner_countries,
+            "auditor_countries": auditor_countries,
+            "platform": platform,
+        },
+    )
 
 
 def _platform_summary() -> dict:
@@ -94,7 +107,9 @@ def _platform_summary() -> dict:
     by_status = dict(Country.objects.order_by().values_list("status").annotate(n=Count("id")))
     groups = dict(
         User.objects.filter(groups__name__in=[PARTNER_MANAGERS_GROUP, AUDITORS_GROUP])
-        .order_by().values_list("groups__name").annotate(n=Count("id"))
+        .order_by()
+        .values_list("groups__name")
+        .annotate(n=Count("id"))
     )
     return {
         "country_count": sum(by_status.values()),
@@ -125,18 +140,26 @@ def audit_home(request: HttpRequest) -> HttpResponse:
     # A chain's length is its head's sequence number: no COUNT(*) over every event.
     stats = {
         row["country_id"]: row
-        for row in CountryEvent.objects.filter(country_id__in=[c.pk for c in countries]).order_by()
-        .values("country_id").annotate(n=Max("sequence"), last=Max("at"))
+        for row in CountryEvent.objects.filter(country_id__in=[c.pk for c in countries])
+        .order_by()
+        .values("country_id")
+        .annotate(n=Max("sequence"), last=Max("at"))
     }
-    rows = [{
-        "country": c, "code": c.code.lower(),
-        "role_label": "Auditor" if c.pk in access.auditor_country_ids else "Partner manager",
-        "event_count": stats.get(c.pk, {}).get("n", 0), "last_event_at": stats.get(c.pk, {}).get("last"),
-    } for c in countries]
+    rows = [
+        {
+            "country": c,
+            "code": c.code.lower(),
+            "role_label": "Auditor" if c.pk in access.auditor_country_ids else "Partner manager",
+            "event_count": stats.get(c.pk, {}).get("n", 0),
+            "last_event_at": stats.get(c.pk, {}).get("last"),
+        }
+        for c in countries
+    ]
     return render(request, "portal/audit.html", {"rows": rows})
 
 
 # --- Health ----------------------------------------------------------------------------------------
+
 
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -196,6 +219,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 # --- The ledger's public key ----------------------------------------------------------------------
 
+
 @cache_control(public=True, max_age=300)
 def ledger_key_pem(request: HttpRequest) -> HttpResponse:
     """The public half of the key that signs ledger checkpoints and export manifests (DESIGN §5),
@@ -206,6 +230,7 @@ def ledger_key_pem(request: HttpRequest) -> HttpResponse:
 
 
 # --- Error pages -----------------------------------------------------------------------------------
+
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
@@ -219,6 +244,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """Rendered without the request's context processors: no database, no session, nothing that
     could be the fault being reported. API callers get JSON."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Something went wrong on our side; nothing you sent was changed. "
-                                       "Try again, and tell the platform team if it keeps happening."}, status=500)
+        return JsonResponse(
+            {
+                "detail": "Something went wrong on our side; nothing you sent was changed. "
+                "Try again, and tell the platform team if it keeps happening."
+            },
+            status=500,
+        )
     return HttpResponseServerError(loader.get_template("500.html").render({"static_only": True}))

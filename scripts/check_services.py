@@ -1,4 +1,5 @@
 """Say clearly which of the services the suite needs is not reachable (PostgreSQL, Redis)."""
+
 import os
 import sys
 
@@ -23,8 +24,10 @@ try:
                 print(f"Created the database {name}.")
     conn.close()
 except psycopg2.Error as error:
-    problems.append(f"PostgreSQL is not reachable at {database_url.split('@')[-1]} ({str(error).strip()}). "
-                    "Start it, or set DATABASE_URL.")
+    problems.append(
+        f"PostgreSQL is not reachable at {database_url.split('@')[-1]} ({str(error).strip()}). "
+        "Start it, or set DATABASE_URL."
+    )
 try:
     redis.Redis.from_url(redis_url, socket_connect_timeout=5).ping()
 except redis.RedisError as error:

@@ -1,4 +1,5 @@
 """Who may see which country, resolved once per request (or task) and then read cheaply."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -78,18 +79,17 @@ def _memberships_of(user_id: int) -> dict[int, MembershipInfo]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # SECURITY DEFINER: the only read of tenant rows allowed before a country context.
-            cursor.execute(
-                "SELECT country_id, organisation_id, role, status FROM portal_memberships_of(%s)", [user_id]
-            )
+            cursor.execute("SELECT country_id, organisation_id, role, status FROM portal_memberships_of(%s)", [user_id])
         else:
             cursor.execute(
-                "SELECT country_id, organisation_id, role, status FROM tenants_membership WHERE user_id = %s",
-                [user_id],
+                "SELECT country_id, organisation_id, role, status FROM tenants_membership WHERE user_id = %s", [user_id]
             )
         return {row[0]: MembershipInfo(row[1], row[2], row[3]) for row in cursor.fetchall()}
 
 
-def _assigned_country_ids(user, codename: str, group_name: str, group_ids: set[int], group_names: set[str]) -> frozenset[int]:
+def _assigned_country_ids(
+    user, codename: str, group_name: str, group_ids: set[int], group_names: set[str]
+) -> frozenset[int]:
     """Countries on which the person holds `codename` as a guardian object permission, counted
     only while they belong to the role's group (removing them from it withdraws every assignment)."""
     if group_name not in group_names:
@@ -113,7 +113,9 @@ def access_for(user) -> Access:
     return Access(
         user_id=user.pk,
         memberships=_memberships_of(user.pk),
-        partner_country_ids=_assigned_country_ids(user, PARTNER_PERMISSION, PARTNER_MANAGERS_GROUP, group_ids, group_names),
+        partner_country_ids=_assigned_country_ids(
+            user, PARTNER_PERMISSION, PARTNER_MANAGERS_GROUP, group_ids, group_names
+        ),
         auditor_country_ids=_assigned_country_ids(user, AUDITOR_PERMISSION, AUDITORS_GROUP, group_ids, group_names),
         is_platform_admin=user.is_superuser,
     )

@@ -3,6 +3,7 @@ alerts and the platform's own chain (read-only).
 
 Country-owned rows (organisations, members, events, checkpoints) are deliberately absent: the
 platform admin runs the programme, not the countries' data."""
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -21,12 +22,14 @@ def _holders(country: Country, codename: str):
 class CountryAdminForm(forms.ModelForm):
     partner_managers = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(groups__name=PARTNER_MANAGERS_GROUP, is_active=True),
-        required=False, widget=admin.widgets.FilteredSelectMultiple("partner managers", is_stacked=False),
+        required=False,
+        widget=admin.widgets.FilteredSelectMultiple("partner managers", is_stacked=False),
         help_text="People in the Partner managers group who review this country's engagement and deployments.",
     )
     auditors = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(groups__name=AUDITORS_GROUP, is_active=True),
-        required=False, widget=admin.widgets.FilteredSelectMultiple("auditors", is_stacked=False),
+        required=False,
+        widget=admin.widgets.FilteredSelectMultiple("auditors", is_stacked=False),
         help_text="People in the Auditors group who may read this country's record and export reports.",
     )
 
@@ -65,9 +68,14 @@ class CountryAdmin(admin.ModelAdmin):
             if added or removed:
                 from tenants.record.ledger import event_record
 
-                event_record(country=country, action=f"assignment.{field}_changed", actor=request.user,
-                             actor_role="platform", target=country,
-                             payload={"added": sorted(u.pk for u in added), "removed": sorted(u.pk for u in removed)})
+                event_record(
+                    country=country,
+                    action=f"assignment.{field}_changed",
+                    actor=request.user,
+                    actor_role="platform",
+                    target=country,
+                    payload={"added": sorted(u.pk for u in added), "removed": sorted(u.pk for u in removed)},
+                )
 
 
 @admin.register(PlatformSettings)
@@ -79,8 +87,6 @@ class PlatformSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
 
 
 # --- People: deleting an account reaches into the countries it belonged to ----------------------
@@ -117,8 +123,14 @@ class PortalUserAdmin(BaseUserAdmin):
         from tenants.models import Membership
 
         for membership in Membership.objects.filter(user__in=users).select_related("country"):
-            event_record(country=membership.country, action="member.account_deleted", actor=request.user,
-                         actor_role="platform", target=membership, payload={"role": membership.role})
+            event_record(
+                country=membership.country,
+                action="member.account_deleted",
+                actor=request.user,
+                actor_role="platform",
+                target=membership,
+                payload={"role": membership.role},
+            )
 
     def delete_model(self, request, obj):
         self._record_removals(request, [obj])
@@ -131,9 +143,3 @@ class PortalUserAdmin(BaseUserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, PortalUserAdmin)
-
-
-
-
-
-

@@ -4,8 +4,8 @@ reads in selectors; the country and the person's access were resolved by Country
 
 The building blocks at the top (CountryAPIView, CursorPage, StrictSerializer, ERRORS) are meant
 for the other apps' api.py as well: they sit here because tenants is the lowest layer."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
@@ -14,44 +14,22 @@ from rest_framework.response import Response
 from tenants import selectors, services
 from tenants.access import AUDITOR, PARTNER_MANAGER
 from tenants.models import Country, Membership, Organisation
-from tenants.rest import CODE_PARAMETER, ID_PARAMETER, MAX_ID, ApiView, CountryAPIView, CursorPage, StrictSerializer, errors, object_id
-
-
+from tenants.rest import (
+    CODE_PARAMETER,
+    ID_PARAMETER,
+    MAX_ID,
+    ApiView,
+    CountryAPIView,
+    CursorPage,
+    StrictSerializer,
+    errors,
+    object_id,
+)
 
 # --- Building blocks -------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --- Tokens ---------------------------------------------------------------------------------------
-
-
-
-
-
-
-
 
 
 # --- Countries ------------------------------------------------------------------------------------
@@ -78,8 +56,9 @@ class CountryListApi(ApiView):
     pagination_class = CursorPage
     ordering = "name"
 
-    @extend_schema(operation_id="countries_list", tags=["countries"],
-                   responses={200: CountrySerializer(many=True), **errors(401)})
+    @extend_schema(
+        operation_id="countries_list", tags=["countries"], responses={200: CountrySerializer(many=True), **errors(401)}
+    )
     def get(self, request):
         queryset = selectors.country_list_visible(access=request.access)
         paginator = CursorPage()
@@ -91,13 +70,18 @@ class CountryListApi(ApiView):
 class CountryDetailApi(CountryAPIView):
     """One country you can see, with your role in it."""
 
-    @extend_schema(operation_id="countries_retrieve", tags=["countries"], parameters=[CODE_PARAMETER],
-                   responses={200: CountrySerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="countries_retrieve",
+        tags=["countries"],
+        parameters=[CODE_PARAMETER],
+        responses={200: CountrySerializer, **errors(401, 404)},
+    )
     def get(self, request, code):
         return Response(CountrySerializer(self.country, context=self.context()).data)
 
 
 # --- Organisations --------------------------------------------------------------------------------
+
 
 class OrganisationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -125,17 +109,25 @@ class OrganisationListApi(CountryAPIView):
     pagination_class = CursorPage
     ordering = "name"  # unique within a country
 
-    @extend_schema(operation_id="organisations_list", tags=["organisations"], parameters=[CODE_PARAMETER],
-                   description="The country's organisations by name, each with its number of members.",
-                   responses={200: OrganisationSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="organisations_list",
+        tags=["organisations"],
+        parameters=[CODE_PARAMETER],
+        description="The country's organisations by name, each with its number of members.",
+        responses={200: OrganisationSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         return self.paginate(selectors.organisation_list(country=self.country), OrganisationSerializer)
 
-    @extend_schema(operation_id="organisations_create", tags=["organisations"], parameters=[CODE_PARAMETER],
-                   description="Add an organisation (country admins). Ministries and public agencies can "
-                               "always join; other kinds once the programme is open to them.",
-                   request=OrganisationCreateSerializer,
-                   responses={201: OrganisationSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="organisations_create",
+        tags=["organisations"],
+        parameters=[CODE_PARAMETER],
+        description="Add an organisation (country admins). Ministries and public agencies can "
+        "always join; other kinds once the programme is open to them.",
+        request=OrganisationCreateSerializer,
+        responses={201: OrganisationSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code):
         self.require_country_admin()
         serializer = OrganisationCreateSerializer(data=request.data)
@@ -150,9 +142,12 @@ class OrganisationListApi(CountryAPIView):
 class OrganisationDetailApi(CountryAPIView):
     """One of the country's organisations."""
 
-    @extend_schema(operation_id="organisations_retrieve", tags=["organisations"],
-                   parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   responses={200: OrganisationSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="organisations_retrieve",
+        tags=["organisations"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: OrganisationSerializer, **errors(401, 404)},
+    )
     def get(self, request, code, id):
         organisation = selectors.organisation_get(country=self.country, pk=object_id(id))
         if organisation is None:
@@ -161,6 +156,7 @@ class OrganisationDetailApi(CountryAPIView):
 
 
 # --- Members --------------------------------------------------------------------------------------
+
 
 class MemberUserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -191,12 +187,23 @@ class MemberInviteSerializer(StrictSerializer):
     """The person to add, where and as what."""
 
     email = serializers.EmailField(max_length=254)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="",
-                                       help_text="Needed when the person has no account yet.")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="",
-                                      help_text="Needed when the person has no account yet.")
-    organisation = serializers.IntegerField(min_value=1, max_value=MAX_ID,
-                                            help_text="Id of one of this country's organisations.")
+    first_name = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Needed when the person has no account yet.",
+    )
+    last_name = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Needed when the person has no account yet.",
+    )
+    organisation = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Id of one of this country's organisations."
+    )
     role = serializers.ChoiceField(choices=Membership.Role.choices, error_messages=ROLE_ERROR)
     job_title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -220,18 +227,24 @@ class MemberListApi(CountryAPIView):
     pagination_class = CursorPage
     ordering = "id"
 
-    @extend_schema(operation_id="members_list", tags=["members"], parameters=[CODE_PARAMETER],
-                   description="The country's members, invited or active.",
-                   responses={200: MemberSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="members_list",
+        tags=["members"],
+        parameters=[CODE_PARAMETER],
+        description="The country's members, invited or active.",
+        responses={200: MemberSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         return self.paginate(selectors.membership_list(country=self.country), MemberSerializer)
 
     @extend_schema(
-        operation_id="members_invite", tags=["members"], parameters=[CODE_PARAMETER],
+        operation_id="members_invite",
+        tags=["members"],
+        parameters=[CODE_PARAMETER],
         request=MemberInviteSerializer,
         responses={201: MemberSerializer, **errors(400, 401, 403, 404)},
         description="Add a person to the country (country admins). Someone who already has an account joins at once; "
-                    "anyone else is emailed an invitation and appears with status 'invited'.",
+        "anyone else is emailed an invitation and appears with status 'invited'.",
     )
     def post(self, request, code):
         self.require_country_admin()
@@ -253,31 +266,42 @@ class MemberDetailApi(CountryAPIView):
             raise exceptions.NotFound(f"Not found: {self.country.name} has no member {id}.")
         return membership
 
-    @extend_schema(operation_id="members_retrieve", tags=["members"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   description="One person's membership of the country.",
-                   responses={200: MemberSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="members_retrieve",
+        tags=["members"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        description="One person's membership of the country.",
+        responses={200: MemberSerializer, **errors(401, 404)},
+    )
     def get(self, request, code, id):
         return Response(MemberSerializer(self.get_membership(id)).data)
 
-    @extend_schema(operation_id="members_change_role", tags=["members"],
-                   description="Change the person's role (country admins). The country keeps at least one admin.",
-                   parameters=[CODE_PARAMETER, ID_PARAMETER], request=MemberRoleSerializer,
-                   responses={200: MemberSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="members_change_role",
+        tags=["members"],
+        description="Change the person's role (country admins). The country keeps at least one admin.",
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        request=MemberRoleSerializer,
+        responses={200: MemberSerializer, **errors(400, 401, 403, 404)},
+    )
     def patch(self, request, code, id):
         membership = self.get_membership(id)
         self.require_country_admin()
         serializer = MemberRoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.member_change_role(membership=membership, by=request.user, access=request.access,
-                                    role=serializer.validated_data["role"])
+        services.member_change_role(
+            membership=membership, by=request.user, access=request.access, role=serializer.validated_data["role"]
+        )
         return Response(MemberSerializer(self.get_membership(id)).data)
 
-    @extend_schema(operation_id="members_remove", tags=["members"], parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   description="Remove the person from the country (country admins). The country keeps at "
-                               "least one admin.",
-                   request=None,
-                   responses={204: OpenApiResponse(description="Removed from the country."),
-                              **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="members_remove",
+        tags=["members"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        description="Remove the person from the country (country admins). The country keeps at least one admin.",
+        request=None,
+        responses={204: OpenApiResponse(description="Removed from the country."), **errors(400, 401, 403, 404)},
+    )
     def delete(self, request, code, id):
         membership = self.get_membership(id)
         self.require_country_admin()
@@ -288,6 +312,4 @@ class MemberDetailApi(CountryAPIView):
 # --- Audit events ---------------------------------------------------------------------------------
 
 
-
 # --- Documentation --------------------------------------------------------------------------------
-

@@ -2,6 +2,7 @@
 isolation) sits in the package's top level; its rooms (identity, record, keys, notifications, jobs)
 keep their own models, admin and signals, which this config wires into the one `tenants` app.
 After every migrate, the runtime role and its grants are brought up to date."""
+
 from importlib import import_module
 
 from django.apps import AppConfig

@@ -1,5 +1,6 @@
 """PostgreSQL pieces of the isolation model: row-level security, composite foreign keys, the
 runtime role and its grants. Every operation is a no-op on SQLite (the embedded demo mode)."""
+
 from __future__ import annotations
 
 import logging
@@ -98,7 +99,10 @@ def runtime_role_password() -> str | None:
 
 # Tables the runtime role may read and append to but never change or remove rows from.
 APPEND_ONLY_TABLES: list[str] = [
-    "tenants_countryevent", "tenants_platformevent", "tenants_countrycheckpoint", "tenants_platformcheckpoint",
+    "tenants_countryevent",
+    "tenants_platformevent",
+    "tenants_countrycheckpoint",
+    "tenants_platformcheckpoint",
 ]
 
 
@@ -117,9 +121,7 @@ def ensure_runtime_role(connection=default_connection, *, extra_grants: str = ""
         cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [role])
         row = cursor.fetchone()
         if row is None:
-            cursor.execute(
-                f"CREATE ROLE {qn(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT"
-            )
+            cursor.execute(f"CREATE ROLE {qn(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT")
             log.info("Created the runtime database role %s", role)
         elif row[0] or row[1]:
             raise RuntimeError(

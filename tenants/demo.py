@@ -1,4 +1,5 @@
 """Demo countries, organisations and people (DESIGN §8). Idempotent: running it again changes nothing."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,8 +11,8 @@ from guardian.shortcuts import assign_perm
 
 from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
 from tenants.isolation import country_context
-from tenants.record.ledger import event_record
 from tenants.models import Country, Membership, Organisation
+from tenants.record.ledger import event_record
 
 COUNTRIES = [
     # code, name, status, residency region, language
@@ -79,7 +80,8 @@ def seed(*, say: Callable[[str], None] = print) -> dict[str, Country]:
     countries: dict[str, Country] = {}
     for code, name, status, region, language in COUNTRIES:
         country, created = Country.objects.get_or_create(
-            code=code, defaults={"name": name, "status": status, "residency_region": region, "default_language": language}
+            code=code,
+            defaults={"name": name, "status": status, "residency_region": region, "default_language": language},
         )
         countries[code] = country
         if created:
@@ -90,8 +92,9 @@ def seed(*, say: Callable[[str], None] = print) -> dict[str, Country]:
                     country=country, acronym=acronym, defaults={"name": org_name, "kind": kind}
                 )
                 if created:
-                    event_record(country=country, action="organisation.created", target=organisation,
-                                 payload={"kind": kind})
+                    event_record(
+                        country=country, action="organisation.created", target=organisation, payload={"kind": kind}
+                    )
 
     for username, first, last, code, acronym, role, title in MEMBERS:
         user = _user(username, first, last, password, say)
@@ -99,12 +102,15 @@ def seed(*, say: Callable[[str], None] = print) -> dict[str, Country]:
         with country_context(country):
             organisation = Organisation.objects.get(acronym=acronym)
             membership, created = Membership.objects.get_or_create(
-                country=country, user=user,
-                defaults={"organisation": organisation, "role": role, "job_title": title},
+                country=country, user=user, defaults={"organisation": organisation, "role": role, "job_title": title}
             )
             if created:
-                event_record(country=country, action="member.added", target=membership,
-                             payload={"role": role, "organisation": organisation.pk})
+                event_record(
+                    country=country,
+                    action="member.added",
+                    target=membership,
+                    payload={"role": role, "organisation": organisation.pk},
+                )
 
     for username, first, last, group_name, permission, codes in ASSIGNED:
         user = _user(username, first, last, password, say)

@@ -1,6 +1,6 @@
 """The refusals every service raises: a ServiceError (bad input or a rule, with the field at fault) and NotAllowed (the person may not do this)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 
 class ServiceError(Exception):

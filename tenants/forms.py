@@ -1,13 +1,14 @@
 """Forms of the tenants pages: they check the shape of the input and word its errors; the rules
 (who may do what, closed organisation kinds, the last country admin) stay in tenants.services."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from django import forms
 
-from tenants.models import Membership, Organisation
 from tenants.errors import ServiceError
+from tenants.models import Membership, Organisation
 
 ROLE_HINTS = {
     Membership.Role.COUNTRY_ADMIN: "Manages the country's organisations and people, and everything an officer can do.",
@@ -26,23 +27,29 @@ class ServiceErrorMixin:
         self.add_error(field, error.message)  # type: ignore[attr-defined]
 
 
-
-
 class OrganisationForm(ServiceErrorMixin, forms.Form):
     name = forms.CharField(
-        label="Name", max_length=200,
-        error_messages={"required": "Enter the organisation's name.",
-                        "max_length": "The name must be 200 characters or fewer."},
+        label="Name",
+        max_length=200,
+        error_messages={
+            "required": "Enter the organisation's name.",
+            "max_length": "The name must be 200 characters or fewer.",
+        },
     )
     acronym = forms.CharField(
-        label="Acronym (optional)", max_length=20, required=False,
+        label="Acronym (optional)",
+        max_length=20,
+        required=False,
         help_text="For example, MN for Ministère du Numérique.",
         error_messages={"max_length": "The acronym must be 20 characters or fewer."},
     )
     kind = forms.ChoiceField(
-        label="Kind of organisation", choices=Organisation.Kind.choices,
-        error_messages={"required": "Choose a kind of organisation.",
-                        "invalid_choice": "Choose a kind of organisation from the list."},
+        label="Kind of organisation",
+        choices=Organisation.Kind.choices,
+        error_messages={
+            "required": "Choose a kind of organisation.",
+            "invalid_choice": "Choose a kind of organisation from the list.",
+        },
     )
 
     def __init__(self, *args, open_kinds: Iterable[str] = (), **kwargs):
@@ -57,19 +64,27 @@ class OrganisationForm(ServiceErrorMixin, forms.Form):
 
 class InviteForm(ServiceErrorMixin, forms.Form):
     email = forms.EmailField(
-        label="Email address", max_length=254,
-        error_messages={"required": "Enter the person's email address.",
-                        "invalid": "Enter an email address in the form name@example.org."},
+        label="Email address",
+        max_length=254,
+        error_messages={
+            "required": "Enter the person's email address.",
+            "invalid": "Enter an email address in the form name@example.org.",
+        },
     )
     first_name = forms.CharField(label="First name", max_length=150, required=False)
     last_name = forms.CharField(label="Last name", max_length=150, required=False)
     organisation = forms.TypedChoiceField(
-        label="Organisation", coerce=int, empty_value=None,
-        error_messages={"required": "Choose the person's organisation.",
-                        "invalid_choice": "Choose one of this country's organisations."},
+        label="Organisation",
+        coerce=int,
+        empty_value=None,
+        error_messages={
+            "required": "Choose the person's organisation.",
+            "invalid_choice": "Choose one of this country's organisations.",
+        },
     )
     role = forms.ChoiceField(
-        label="Role", choices=Membership.Role.choices,
+        label="Role",
+        choices=Membership.Role.choices,
         error_messages={"required": ROLE_ERROR, "invalid_choice": ROLE_ERROR},
     )
     job_title = forms.CharField(label="Job title (optional)", max_length=200, required=False)
@@ -89,7 +104,8 @@ class InviteForm(ServiceErrorMixin, forms.Form):
 
 class RoleForm(ServiceErrorMixin, forms.Form):
     role = forms.ChoiceField(
-        label="Role", choices=Membership.Role.choices,
+        label="Role",
+        choices=Membership.Role.choices,
         error_messages={"required": ROLE_ERROR, "invalid_choice": ROLE_ERROR},
     )
 
@@ -104,12 +120,16 @@ class ConfirmForm(ServiceErrorMixin, forms.Form):
 
 class InvitationAcceptForm(ServiceErrorMixin, forms.Form):
     password = forms.CharField(
-        label="Choose a password", strip=False, widget=forms.PasswordInput,
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput,
         help_text="At least 12 characters. Avoid common words and your name.",
         error_messages={"required": "Choose a password."},
     )
     password_again = forms.CharField(
-        label="Enter the password again", strip=False, widget=forms.PasswordInput,
+        label="Enter the password again",
+        strip=False,
+        widget=forms.PasswordInput,
         error_messages={"required": "Enter the password again."},
     )
 
@@ -122,14 +142,3 @@ class InvitationAcceptForm(ServiceErrorMixin, forms.Form):
 
 
 # --- Audit pages -----------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-

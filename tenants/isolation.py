@@ -7,6 +7,7 @@ Three layers hold a country's rows apart, and none of them trusts the others:
 3. PostgreSQL row-level security, which admits a row only when its `country_id` is in the
    transaction's `portal.country_id` / `portal.country_ids` setting.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator

@@ -1,5 +1,6 @@
 """Per-request resolution of the person's access and the country in the URL, and the
 transaction in which row-level security sees exactly the countries this request may see."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Countries (the tenants), their organisations and people, and API tokens."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -7,8 +8,8 @@ from django.core.validators import RegexValidator
 from django.db import connection, models
 from django.utils import timezone
 
-from tenants.keys.fields import EncryptedTextField
 from tenants.isolation import TenantManager
+from tenants.keys.fields import EncryptedTextField
 
 
 class Country(models.Model):
@@ -83,15 +84,14 @@ class SealedTenantModel(TenantModel):
     class Meta(TenantModel.Meta):
         abstract = True
 
-    def _sealed_fields(self) -> list[EncryptedTextField]:
-        return [f for f in self._meta.concrete_fields if isinstance(f, EncryptedTextField)]
-
     def save(self, *args, **kwargs):
         if self.pk is not None or not self._sealed_fields():
             return super().save(*args, **kwargs)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [self._meta.db_table, self._meta.pk.column])
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s))", [self._meta.db_table, self._meta.pk.column]
+                )
                 self.pk = cursor.fetchone()[0]
             kwargs["force_insert"] = True
             return super().save(*args, **kwargs)
@@ -104,6 +104,9 @@ class SealedTenantModel(TenantModel):
         kwargs.pop("force_insert", None)
         return super().save(update_fields=[f.attname for f in fields], using=kwargs.get("using"))
 
+    def _sealed_fields(self) -> list[EncryptedTextField]:
+        return [f for f in self._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+
 
 class PlatformSettings(models.Model):
     """Programme-wide switches a platform admin edits in the admin (one row)."""
@@ -115,7 +118,8 @@ class PlatformSettings(models.Model):
         'e.g. ["public_partner", "non_profit"].',
     )
     dual_approval_quota = models.BigIntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Engagements whose monthly token quota is above this need two distinct approvers. "
         "Empty: one approver is enough.",
     )
@@ -178,7 +182,9 @@ class Membership(SealedTenantModel):
     job_title = models.CharField(max_length=200, blank=True)
     # Contact details are personal data: sealed under the country's key.
     phone = EncryptedTextField("work phone")
-    contact_email = EncryptedTextField("contact email", help_text="Where colleagues reach this person, if not the sign-in address.")
+    contact_email = EncryptedTextField(
+        "contact email", help_text="Where colleagues reach this person, if not the sign-in address."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
@@ -212,4 +218,5 @@ class Invitation(TenantModel):
     class Meta(TenantModel.Meta):
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_invitation_country_id_uniq")]
 
-
+    def __str__(self) -> str:
+        return f"Invitation {self.pk}"

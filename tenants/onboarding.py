@@ -8,6 +8,7 @@ step here, from their AppConfig.ready():
     register("policies", status=lambda country: StepStatus("done"))
 
 A step no app has registered yet is shown as not available, never as done."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -68,7 +69,8 @@ def task_list(country) -> list[Task]:
     tasks = []
     for key, title in STEPS.items():
         compute = _registry.get(key)
-        status = compute(country) if compute else StepStatus(
-            CANNOT_START, "This part of the portal is not available yet.")
+        status = (
+            compute(country) if compute else StepStatus(CANNOT_START, "This part of the portal is not available yet.")
+        )
         tasks.append(Task(key, title, status.state, STATES[status.state], status.detail, status.url))
     return tasks

@@ -1,18 +1,15 @@
 """Building blocks of every app's pages: the country of the URL (already checked by the middleware), the frame's context, the country-admin check, and small helpers for forms."""
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.urls import reverse
+
 from tenants.access import AUDITOR, PARTNER_MANAGER
 from tenants.models import Country, Membership
 
-
-ROLE_LABELS = {
-    **dict(Membership.Role.choices),
-    PARTNER_MANAGER: "Partner manager",
-    AUDITOR: "Auditor",
-}
+ROLE_LABELS = {**dict(Membership.Role.choices), PARTNER_MANAGER: "Partner manager", AUDITOR: "Auditor"}
 
 
 def request_country(request: HttpRequest) -> Country:

@@ -1,7 +1,9 @@
 """Building blocks of every app's JSON API: views that read the country resolved by the middleware, strict serializers, cursor pages, documented errors, and the offline docs page."""
+
 from __future__ import annotations
 
 import json
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -14,8 +16,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from tenants.models import Country
 
+from tenants.models import Country
 
 MAX_ID = 2**63 - 1  # bigint: larger numbers cannot name a row and must not reach the database
 
@@ -97,7 +99,9 @@ ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, d
 
 
 CODE_PARAMETER = OpenApiParameter(
-    "code", OpenApiTypes.STR, OpenApiParameter.PATH,
+    "code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
     description="ISO 3166-1 alpha-2 code of the country, e.g. FR (either case).",
 )
 

@@ -1,6 +1,6 @@
 """Reads of the tenants app, already scoped to what the asking person may see."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
@@ -45,28 +45,7 @@ def membership_get(*, country: Country, pk) -> Membership | None:
         return None
 
 
-
-
 # --- The ledger, as auditors read it ---------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
 # --- Keys and exports of a country ---------------------------------------------------------------
-
-
-
-
-
-
-
-

@@ -1,5 +1,6 @@
 """Writes of the tenants app: organisations, members and invitations. Each is transactional,
 checks the actor's role, and records an event on the country's chain."""
+
 from __future__ import annotations
 
 import secrets
@@ -15,18 +16,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tenants.access import Access
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country, Invitation, Membership, Organisation, PlatformSettings
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
+from tenants.models import Country, Invitation, Membership, Organisation, PlatformSettings
+from tenants.record.ledger import event_record
 
 User = get_user_model()
 INVITATION_SALT = "portal.invitation"
-
-
-
-
 
 
 def _require_country_admin(access: Access, country: Country) -> str:
@@ -37,6 +34,7 @@ def _require_country_admin(access: Access, country: Country) -> str:
 
 # --- Organisations ---------------------------------------------------------------------------------
 
+
 def organisation_kind_is_open(kind: str) -> bool:
     if kind in Organisation.ALWAYS_OPEN:
         return True
@@ -44,7 +42,9 @@ def organisation_kind_is_open(kind: str) -> bool:
 
 
 @transaction.atomic
-def organisation_create(*, country: Country, by, access: Access, name: str, kind: str, acronym: str = "") -> Organisation:
+def organisation_create(
+    *, country: Country, by, access: Access, name: str, kind: str, acronym: str = ""
+) -> Organisation:
     role = _require_country_admin(access, country)
     name = (name or "").strip()
     if not name:
@@ -60,13 +60,22 @@ def organisation_create(*, country: Country, by, access: Access, name: str, kind
     with country_context(country):
         if Organisation.objects.filter(name__iexact=name).exists():
             raise ServiceError(f"{country.name} already has an organisation called {name}.", field="name")
-        organisation = Organisation.objects.create(country=country, name=name, kind=kind, acronym=(acronym or "").strip())
-        event_record(country=country, action="organisation.created", actor=by, actor_role=role,
-                     target=organisation, payload={"kind": kind})
+        organisation = Organisation.objects.create(
+            country=country, name=name, kind=kind, acronym=(acronym or "").strip()
+        )
+        event_record(
+            country=country,
+            action="organisation.created",
+            actor=by,
+            actor_role=role,
+            target=organisation,
+            payload={"kind": kind},
+        )
     return organisation
 
 
 # --- Members and invitations ----------------------------------------------------------------------
+
 
 def invitation_token(invitation: Invitation) -> str:
     return signing.dumps({"c": invitation.country_id, "i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT)
@@ -78,8 +87,16 @@ def invitation_link(invitation: Invitation) -> str:
 
 @transaction.atomic
 def member_invite(
-    *, country: Country, by, access: Access, email: str, first_name: str, last_name: str,
-    organisation: Organisation, role: str, job_title: str = "",
+    *,
+    country: Country,
+    by,
+    access: Access,
+    email: str,
+    first_name: str,
+    last_name: str,
+    organisation: Organisation,
+    role: str,
+    job_title: str = "",
 ) -> Membership:
     """Add a person to a country. Someone with an account joins at once; anyone else gets an
     account that stays inactive until they accept the emailed invitation and set a password."""
@@ -98,8 +115,13 @@ def member_invite(
     if invited:
         if not (first_name or "").strip() or not (last_name or "").strip():
             raise ServiceError("Enter the person's first and last name.", field="first_name")
-        user = User(username=_free_username(email), email=email, first_name=first_name.strip(),
-                    last_name=last_name.strip(), is_active=False)
+        user = User(
+            username=_free_username(email),
+            email=email,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            is_active=False,
+        )
         user.set_unusable_password()
         user.save()
     with country_context(country):
@@ -108,7 +130,10 @@ def member_invite(
         try:
             with transaction.atomic():
                 membership = Membership.objects.create(
-                    country=country, user=user, organisation=organisation, role=role,
+                    country=country,
+                    user=user,
+                    organisation=organisation,
+                    role=role,
                     job_title=(job_title or "").strip(),
                     status=Membership.Status.INVITED if invited or not user.is_active else Membership.Status.ACTIVE,
                 )
@@ -117,12 +142,20 @@ def member_invite(
         invitation = None
         if membership.status == Membership.Status.INVITED:
             invitation = Invitation.objects.create(
-                country=country, membership=membership, nonce=secrets.token_hex(16), invited_by=by,
+                country=country,
+                membership=membership,
+                nonce=secrets.token_hex(16),
+                invited_by=by,
                 expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
             )
-        event_record(country=country, action="member.invited" if invitation else "member.added", actor=by,
-                     actor_role=actor_role, target=membership,
-                     payload={"role": role, "organisation": organisation.pk})
+        event_record(
+            country=country,
+            action="member.invited" if invitation else "member.added",
+            actor=by,
+            actor_role=actor_role,
+            target=membership,
+            payload={"role": role, "organisation": organisation.pk},
+        )
         if invitation is not None:
             outbox_enqueue(task="tenants.invitation_send", country_id=country.pk, invitation_id=invitation.pk)
     return membership
@@ -144,7 +177,8 @@ def invitation_send(*, invitation_id: int, country_id: int) -> bool:
     with country_context(country_id):
         invitation = (
             Invitation.objects.select_related("membership__user", "membership__organisation", "country")
-            .filter(pk=invitation_id, accepted_at__isnull=True).first()
+            .filter(pk=invitation_id, accepted_at__isnull=True)
+            .first()
         )
         if invitation is None or not invitation.nonce:
             return False
@@ -177,7 +211,8 @@ def invitation_from_token(token: str) -> Invitation:
     with country_context(country_id):
         invitation = (
             Invitation.objects.select_related("membership__user", "membership__organisation", "country")
-            .filter(pk=invitation_id).first()
+            .filter(pk=invitation_id)
+            .first()
         )
         if invitation is None or not nonce or invitation.nonce != nonce or invitation.accepted_at:
             raise ServiceError("This invitation has already been used or withdrawn. Sign in, or ask for a new one.")
@@ -196,17 +231,22 @@ def invitation_accept(*, token: str, password: str):
         raise ServiceError(" ".join(error.messages), field="password") from None
     with country_context(invitation.country_id):
         # Claim the link first, conditionally: of two accepts at once, only one changes the row.
-        claimed = Invitation.objects.filter(
-            pk=invitation.pk, nonce=invitation.nonce, accepted_at__isnull=True
-        ).update(accepted_at=timezone.now(), nonce="")
+        claimed = Invitation.objects.filter(pk=invitation.pk, nonce=invitation.nonce, accepted_at__isnull=True).update(
+            accepted_at=timezone.now(), nonce=""
+        )
         if not claimed:
             raise ServiceError("This invitation has already been used or withdrawn. Sign in, or ask for a new one.")
         user.set_password(password)
         user.is_active = True
         user.save(update_fields=["password", "is_active"])
         Membership.objects.filter(pk=invitation.membership_id).update(status=Membership.Status.ACTIVE)
-        event_record(country=invitation.country, action="member.joined", actor=user,
-                     actor_role=invitation.membership.role, target=invitation.membership)
+        event_record(
+            country=invitation.country,
+            action="member.joined",
+            actor=user,
+            actor_role=invitation.membership.role,
+            target=invitation.membership,
+        )
     return user
 
 
@@ -214,16 +254,20 @@ def _lock_admins_then(membership: Membership) -> Membership:
     """Lock the country's active admins (in id order, so two writers never deadlock), then the
     membership being changed: two admins demoting each other at once are serialised, and the
     second sees the first's change."""
-    list(Membership.objects.select_for_update()
-         .filter(role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE).order_by("pk")
-         .values_list("pk", flat=True))
+    list(
+        Membership.objects.select_for_update()
+        .filter(role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     return Membership.objects.select_for_update().get(pk=membership.pk)
 
 
 def _other_active_admins(membership: Membership) -> bool:
     return (
         Membership.objects.filter(role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE)
-        .exclude(pk=membership.pk).exists()
+        .exclude(pk=membership.pk)
+        .exists()
     )
 
 
@@ -238,13 +282,21 @@ def member_change_role(*, membership: Membership, by, access: Access, role: str)
         if locked.role == role:
             return locked
         if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
-            raise ServiceError(f"{country.name} must keep at least one country admin. Make someone else "
-                               "country admin first.", field="role")
+            raise ServiceError(
+                f"{country.name} must keep at least one country admin. Make someone else country admin first.",
+                field="role",
+            )
         previous = locked.role
         locked.role = role
         locked.save(update_fields=["role"])
-        event_record(country=country, action="member.role_changed", actor=by, actor_role=actor_role,
-                     target=locked, payload={"from": previous, "to": role})
+        event_record(
+            country=country,
+            action="member.role_changed",
+            actor=by,
+            actor_role=actor_role,
+            target=locked,
+            payload={"from": previous, "to": role},
+        )
     return locked
 
 
@@ -255,9 +307,16 @@ def member_remove(*, membership: Membership, by, access: Access) -> None:
     with country_context(country):
         locked = _lock_admins_then(membership)
         if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
-            raise ServiceError(f"{country.name} must keep at least one country admin. Make someone else "
-                               "country admin first.")
-        event_record(country=country, action="member.removed", actor=by, actor_role=actor_role,
-                     target=locked, payload={"role": locked.role, "organisation": locked.organisation_id})
+            raise ServiceError(
+                f"{country.name} must keep at least one country admin. Make someone else country admin first."
+            )
+        event_record(
+            country=country,
+            action="member.removed",
+            actor=by,
+            actor_role=actor_role,
+            target=locked,
+            payload={"role": locked.role, "organisation": locked.organisation_id},
+        )
         Invitation.objects.filter(membership=locked).delete()
         locked.delete()

@@ -1,8 +1,9 @@
 """A country's pages, mounted under /c/<code>/ (so every view receives `code`)."""
+
 from django.urls import path
 
-from tenants.keys import views as data_views
 from tenants import views
+from tenants.keys import views as data_views
 
 app_name = "tenants"
 

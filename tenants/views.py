@@ -5,6 +5,7 @@ Every page starts from `request.country`, which tenants.middleware resolves only
 may see that country: anything else is a 404, whoever asks. Objects are then fetched through the
 selectors, scoped to that country, so another country's id is a 404 too. Writes go to the services;
 a ServiceError becomes a form error (400, nothing changed) and NotAllowed a 403."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -17,11 +18,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from tenants import onboarding, selectors, services
-from tenants.record import selectors as record_selectors
+from tenants.errors import NotAllowed, ServiceError
 from tenants.forms import ConfirmForm, InvitationAcceptForm, InviteForm, OrganisationForm, RoleForm
 from tenants.models import Membership, Organisation
-from tenants.errors import NotAllowed, ServiceError
 from tenants.pages import base_context, country_url, int_or_none, posted, request_country, require_country_admin
+from tenants.record import selectors as record_selectors
 from tenants.record.events import EVENTS_PER_PAGE, describe_events, keyset_page
 
 RECENT_EVENTS = 10
@@ -30,24 +31,8 @@ RECENT_EVENTS = 10
 # --- Helpers ---------------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --- Overview --------------------------------------------------------------------------------------
+
 
 @login_required
 def country_overview(request: HttpRequest, code: str) -> HttpResponse:
@@ -57,25 +42,31 @@ def country_overview(request: HttpRequest, code: str) -> HttpResponse:
         selectors.membership_list(country=country).order_by().values_list("status").annotate(n=Count("id"))
     )
     events = describe_events(list(record_selectors.event_list(country=country)[:RECENT_EVENTS]), country)
-    return render(request, "tenants/country_overview.html", {
-        **base_context(request, country),
-        "organisation_count": organisation_count,
-        "active_member_count": by_status.get(Membership.Status.ACTIVE, 0),
-        "invited_member_count": by_status.get(Membership.Status.INVITED, 0),
-        "events": events,
-        "tasks": onboarding.task_list(country),
-    })
+    return render(
+        request,
+        "tenants/country_overview.html",
+        {
+            **base_context(request, country),
+            "organisation_count": organisation_count,
+            "active_member_count": by_status.get(Membership.Status.ACTIVE, 0),
+            "invited_member_count": by_status.get(Membership.Status.INVITED, 0),
+            "events": events,
+            "tasks": onboarding.task_list(country),
+        },
+    )
 
 
 # --- Organisations ---------------------------------------------------------------------------------
 
+
 @login_required
 def organisation_list(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
-    return render(request, "tenants/organisation_list.html", {
-        **base_context(request, country),
-        "organisations": selectors.organisation_list(country=country),
-    })
+    return render(
+        request,
+        "tenants/organisation_list.html",
+        {**base_context(request, country), "organisations": selectors.organisation_list(country=country)},
+    )
 
 
 @login_required
@@ -90,8 +81,12 @@ def organisation_create(request: HttpRequest, code: str) -> HttpResponse:
         if form.is_valid():
             try:
                 organisation = services.organisation_create(
-                    country=country, by=request.user, access=request.access, name=form.cleaned_data["name"],
-                    kind=form.cleaned_data["kind"], acronym=form.cleaned_data["acronym"],
+                    country=country,
+                    by=request.user,
+                    access=request.access,
+                    name=form.cleaned_data["name"],
+                    kind=form.cleaned_data["kind"],
+                    acronym=form.cleaned_data["acronym"],
                 )
             except NotAllowed as error:
                 raise PermissionDenied(error.message) from None
@@ -101,8 +96,9 @@ def organisation_create(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, f"{organisation.name} was added to {country.name}.")
                 return redirect(country_url("organisation", country, pk=organisation.pk))
         status = 400
-    return render(request, "tenants/organisation_form.html", {**base_context(request, country), "form": form},
-                  status=status)
+    return render(
+        request, "tenants/organisation_form.html", {**base_context(request, country), "form": form}, status=status
+    )
 
 
 @login_required
@@ -111,22 +107,28 @@ def organisation_detail(request: HttpRequest, code: str, pk: int) -> HttpRespons
     organisation = selectors.organisation_get(country=country, pk=pk)
     if organisation is None:
         raise Http404("No such organisation in this country.")
-    return render(request, "tenants/organisation_detail.html", {
-        **base_context(request, country),
-        "organisation": organisation,
-        "memberships": selectors.membership_list(country=country, organisation=organisation),
-    })
+    return render(
+        request,
+        "tenants/organisation_detail.html",
+        {
+            **base_context(request, country),
+            "organisation": organisation,
+            "memberships": selectors.membership_list(country=country, organisation=organisation),
+        },
+    )
 
 
 # --- Members ---------------------------------------------------------------------------------------
 
+
 @login_required
 def member_list(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
-    return render(request, "tenants/member_list.html", {
-        **base_context(request, country),
-        "memberships": selectors.membership_list(country=country),
-    })
+    return render(
+        request,
+        "tenants/member_list.html",
+        {**base_context(request, country), "memberships": selectors.membership_list(country=country)},
+    )
 
 
 @login_required
@@ -146,9 +148,15 @@ def member_invite(request: HttpRequest, code: str) -> HttpResponse:
             data = form.cleaned_data
             try:
                 membership = services.member_invite(
-                    country=country, by=request.user, access=request.access, email=data["email"],
-                    first_name=data["first_name"], last_name=data["last_name"],
-                    organisation=data["organisation"], role=data["role"], job_title=data["job_title"],
+                    country=country,
+                    by=request.user,
+                    access=request.access,
+                    email=data["email"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    organisation=data["organisation"],
+                    role=data["role"],
+                    job_title=data["job_title"],
                 )
             except NotAllowed as error:
                 raise PermissionDenied(error.message) from None
@@ -158,12 +166,15 @@ def member_invite(request: HttpRequest, code: str) -> HttpResponse:
                 if membership.status == Membership.Status.INVITED:
                     messages.success(request, f"An invitation is on its way to {membership.user.email}.")
                 else:
-                    messages.success(request, f"{membership.user.get_full_name() or membership.user.email} "
-                                              f"was added to {country.name}.")
+                    messages.success(
+                        request,
+                        f"{membership.user.get_full_name() or membership.user.email} was added to {country.name}.",
+                    )
                 return redirect(country_url("member", country, pk=membership.pk))
         status = 400
-    return render(request, "tenants/member_invite.html", {**base_context(request, country), "form": form},
-                  status=status)
+    return render(
+        request, "tenants/member_invite.html", {**base_context(request, country), "form": form}, status=status
+    )
 
 
 @login_required
@@ -180,7 +191,7 @@ def member_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 changed = services.member_change_role(
-                    membership=membership, by=request.user, access=request.access, role=form.cleaned_data["role"],
+                    membership=membership, by=request.user, access=request.access, role=form.cleaned_data["role"]
                 )
             except NotAllowed as error:
                 raise PermissionDenied(error.message) from None
@@ -193,9 +204,12 @@ def member_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         status = 400
     else:
         form = RoleForm(initial={"role": membership.role})
-    return render(request, "tenants/member_detail.html", {
-        **base_context(request, country), "membership": membership, "form": form,
-    }, status=status)
+    return render(
+        request,
+        "tenants/member_detail.html",
+        {**base_context(request, country), "membership": membership, "form": form},
+        status=status,
+    )
 
 
 @login_required
@@ -222,12 +236,16 @@ def member_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             if membership.user_id == request.user.pk:
                 return redirect("home")
             return redirect(country_url("members", country))
-    return render(request, "tenants/member_remove.html", {
-        **base_context(request, country), "membership": membership, "form": form,
-    }, status=status)
+    return render(
+        request,
+        "tenants/member_remove.html",
+        {**base_context(request, country), "membership": membership, "form": form},
+        status=status,
+    )
 
 
 # --- Activity --------------------------------------------------------------------------------------
+
 
 @login_required
 def activity(request: HttpRequest, code: str) -> HttpResponse:
@@ -235,19 +253,25 @@ def activity(request: HttpRequest, code: str) -> HttpResponse:
     (?before= / ?after=), so a long chain costs no COUNT(*) and no OFFSET."""
     country = request_country(request)
     before, after = int_or_none(request.GET.get("before")), int_or_none(request.GET.get("after"))
-    rows, has_newer, has_older = keyset_page(record_selectors.event_list(country=country), before=before, after=after,
-                                             size=EVENTS_PER_PAGE)
+    rows, has_newer, has_older = keyset_page(
+        record_selectors.event_list(country=country), before=before, after=after, size=EVENTS_PER_PAGE
+    )
     if not rows and (before is not None or after is not None):
         return redirect(country_url("activity", country))
-    return render(request, "tenants/activity.html", {
-        **base_context(request, country),
-        "events": describe_events(rows, country),
-        "older_url": f"?before={rows[-1].sequence}" if rows and has_older else "",
-        "newer_url": f"?after={rows[0].sequence}" if rows and has_newer else "",
-    })
+    return render(
+        request,
+        "tenants/activity.html",
+        {
+            **base_context(request, country),
+            "events": describe_events(rows, country),
+            "older_url": f"?before={rows[-1].sequence}" if rows and has_older else "",
+            "newer_url": f"?after={rows[0].sequence}" if rows and has_newer else "",
+        },
+    )
 
 
 # --- Invitations (reached from the emailed link; no sign-in needed) --------------------------------
+
 
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
@@ -270,8 +294,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 messages.success(request, f"Welcome, {user.first_name or user.username}. Your account is ready.")
                 return redirect(country_url("overview", invitation.country))
         status = 400
-    return render(request, "tenants/invitation_accept.html", {
-        "invitation": invitation,
-        "membership": invitation.membership,
-        "form": form,
-    }, status=status)
+    return render(
+        request,
+        "tenants/invitation_accept.html",
+        {"invitation": invitation, "membership": invitation.membership, "form": form},
+        status=status,
+    )

@@ -3,6 +3,7 @@
 The cast: France (FR) and Kenya (KE). In FR: `owner` (country admin), `member` (officer) and
 `viewer`; in KE: `outsider` (country admin). `partner` manages FR's partnership, `auditor` audits
 FR. Anonymous visitors are the Django test client without a login."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
             # otherwise: only the test database does, for the runtime role's flushes.
             with connection.cursor() as cursor:
                 quote = connection.ops.quote_name
-                cursor.execute(f"ALTER ROLE {quote(runtime_role_name())} IN DATABASE "
-                               f"{quote(connection.settings_dict['NAME'])} SET portal.allow_truncate = 'on'")
+                cursor.execute(
+                    f"ALTER ROLE {quote(runtime_role_name())} IN DATABASE "
+                    f"{quote(connection.settings_dict['NAME'])} SET portal.allow_truncate = 'on'"
+                )
             connection.close()
         connection.settings_dict["USER"] = runtime_role_name()
         connection.settings_dict["PASSWORD"] = runtime_role_password() or ""
@@ -89,8 +92,12 @@ def make_cast() -> Cast:
         user.save()
         return user
 
-    fr = Country.objects.create(code="FR", name="France", status="active", residency_region="eu-west", default_language="fr")
-    ke = Country.objects.create(code="KE", name="Kenya", status="active", residency_region="af-east", default_language="en")
+    fr = Country.objects.create(
+        code="FR", name="France", status="active", residency_region="eu-west", default_language="fr"
+    )
+    ke = Country.objects.create(
+        code="KE", name="Kenya", status="active", residency_region="af-east", default_language="en"
+    )
     owner = person("owner", "Olga", "Owner")
     member = person("member", "Marc", "Member")
     viewer = person("viewer", "Vera", "Viewer")
@@ -98,8 +105,12 @@ def make_cast() -> Cast:
     partner = person("partner", "Paula", "Partner")
     auditor = person("auditor", "Arun", "Auditor")
     with country_context(fr):
-        fr_ministry = Organisation.objects.create(country=fr, name="Ministère du Numérique", acronym="MN", kind="ministry")
-        fr_agency = Organisation.objects.create(country=fr, name="Agence des Données", acronym="AD", kind="public_agency")
+        fr_ministry = Organisation.objects.create(
+            country=fr, name="Ministère du Numérique", acronym="MN", kind="ministry"
+        )
+        fr_agency = Organisation.objects.create(
+            country=fr, name="Agence des Données", acronym="AD", kind="public_agency"
+        )
         Membership.objects.create(country=fr, user=owner, organisation=fr_ministry, role="country_admin")
         Membership.objects.create(country=fr, user=member, organisation=fr_ministry, role="officer")
         Membership.objects.create(country=fr, user=viewer, organisation=fr_agency, role="viewer")
@@ -129,6 +140,7 @@ def api():
 
 # --- A real Celery worker ------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real `celery worker` process on the suite's own queue, connected to the test database
@@ -156,10 +168,28 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     log_path.parent.mkdir(exist_ok=True)
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--without-heartbeat",
-         "--without-gossip", "--without-mingle", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "-l", "INFO",
-         "-n", f"test-worker-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool=solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "-l",
+            "INFO",
+            "-n",
+            f"test-worker-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     from portal.celery import app
 

@@ -2,6 +2,7 @@
 
 The suite creates its database as the owning role (DATABASE_URL) and then, in conftest, runs
 every query through the runtime role, so row-level security is exercised by every test."""
+
 import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal")

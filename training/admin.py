@@ -1,5 +1,6 @@
 """Django admin of the platform's training tables: the catalogue and the platform requirements.
 Versions are read-only here: content changes are published by services.catalogue_sync()."""
+
 from django.contrib import admin
 
 from .models import PlatformRequirement, Programme, ProgrammeVersion

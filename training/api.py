@@ -1,5 +1,6 @@
 """The JSON API of training: the platform catalogue, and under each country its programmes (with
 what each role must hold), enrolments and quiz answers. Thin views over selectors and services."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
@@ -7,8 +8,17 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from tenants.rest import CODE_PARAMETER, ID_PARAMETER, MAX_ID, ApiView, CountryAPIView, CursorPage, StrictSerializer
-from tenants.rest import errors, object_id
+from tenants.rest import (
+    CODE_PARAMETER,
+    ID_PARAMETER,
+    MAX_ID,
+    ApiView,
+    CountryAPIView,
+    CursorPage,
+    StrictSerializer,
+    errors,
+    object_id,
+)
 
 from . import selectors, services, sharing
 from .models import CountryRequirement, Enrolment, PlatformRequirement, Programme
@@ -22,9 +32,11 @@ class ProgrammeSerializer(serializers.Serializer):
     summary = serializers.CharField()
     version = serializers.IntegerField(source="latest_number", help_text="The version new enrolments start on.")
     kind = serializers.SerializerMethodField(help_text="catalogue (the platform's) or country (this country's own).")
-    required_for = serializers.ListField(child=serializers.CharField(), required=False,
-                                         help_text="Roles that must hold it in this country "
-                                                   "(without sector or capability).")
+    required_for = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Roles that must hold it in this country (without sector or capability).",
+    )
 
     def get_kind(self, programme) -> str:
         return "catalogue" if isinstance(programme, Programme) else "country"
@@ -40,15 +52,20 @@ class ProgrammeCreateSerializer(StrictSerializer):
     title = serializers.CharField(max_length=200)
     summary = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     pass_mark = serializers.IntegerField(min_value=1, max_value=100, default=80)
-    content = serializers.JSONField(help_text='{"modules": [{"title", "body" (Markdown), "links": [{"title", "url"}], '
-                                              '"quiz": [{"question", "options": [...], "answer": index}]}]}')
+    content = serializers.JSONField(
+        help_text='{"modules": [{"title", "body" (Markdown), "links": [{"title", "url"}], '
+        '"quiz": [{"question", "options": [...], "answer": index}]}]}'
+    )
 
 
 class CatalogueApi(ApiView):
     """The platform-wide catalogue any country may take."""
 
-    @extend_schema(operation_id="training_catalogue", tags=["training"],
-                   responses={200: ProgrammeSerializer(many=True), **errors(401)})
+    @extend_schema(
+        operation_id="training_catalogue",
+        tags=["training"],
+        responses={200: ProgrammeSerializer(many=True), **errors(401)},
+    )
     def get(self, request):
         return Response(ProgrammeSerializer(_programmes_with_versions(), many=True).data)
 
@@ -56,8 +73,12 @@ class CatalogueApi(ApiView):
 class ProgrammeListApi(CountryAPIView):
     """The catalogue as it applies to this country: which roles must hold each programme."""
 
-    @extend_schema(operation_id="training_programmes_list", tags=["training"], parameters=[CODE_PARAMETER],
-                   responses={200: ProgrammeSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="training_programmes_list",
+        tags=["training"],
+        parameters=[CODE_PARAMETER],
+        responses={200: ProgrammeSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         required: dict[int, set[str]] = {}
         pairs = list(PlatformRequirement.objects.filter(sector="", capability="").values_list("programme_id", "role"))
@@ -74,16 +95,21 @@ class ProgrammeListApi(CountryAPIView):
 
         return selectors.country_programme_list(country=self.country).annotate(latest_number=Max("versions__number"))
 
-    @extend_schema(operation_id="training_programmes_create", tags=["training"], parameters=[CODE_PARAMETER],
-                   description="Write one of the country's own programmes (country admins).",
-                   request=ProgrammeCreateSerializer,
-                   responses={201: ProgrammeSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="training_programmes_create",
+        tags=["training"],
+        parameters=[CODE_PARAMETER],
+        description="Write one of the country's own programmes (country admins).",
+        request=ProgrammeCreateSerializer,
+        responses={201: ProgrammeSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code):
         self.require_country_admin()
         serializer = ProgrammeCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        programme = sharing.country_programme_create(country=self.country, by=request.user, access=request.access,
-                                                     **serializer.validated_data)
+        programme = sharing.country_programme_create(
+            country=self.country, by=request.user, access=request.access, **serializer.validated_data
+        )
         created = self._own().get(pk=programme.pk)
         return Response(ProgrammeSerializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -106,10 +132,16 @@ class EnrolmentSerializer(serializers.Serializer):
 
 
 class EnrolmentCreateSerializer(StrictSerializer):
-    programme = serializers.SlugField(max_length=60, help_text="Programme code: a catalogue slug such as "
-                                                               "ai-literacy, or local-<id> for the country's own.")
-    user = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
-                                    help_text="Whom to enrol (country admins); yourself when left out.")
+    programme = serializers.SlugField(
+        max_length=60,
+        help_text="Programme code: a catalogue slug such as ai-literacy, or local-<id> for the country's own.",
+    )
+    user = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="Whom to enrol (country admins); yourself when left out.",
+    )
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
 
     def validate_programme(self, value: str) -> Programme:
@@ -121,8 +153,11 @@ class EnrolmentCreateSerializer(StrictSerializer):
 
 class QuizSerializer(StrictSerializer):
     module = serializers.IntegerField(min_value=0, max_value=1000, help_text="Position of the module, from 0.")
-    answers = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=1000), max_length=100,
-                                    help_text="For each question, the position of the chosen option, from 0.")
+    answers = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=1000),
+        max_length=100,
+        help_text="For each question, the position of the chosen option, from 0.",
+    )
 
 
 class QuizResultSerializer(serializers.Serializer):
@@ -138,15 +173,24 @@ class EnrolmentListApi(CountryAPIView):
     pagination_class = CursorPage
     ordering = "-id"
 
-    @extend_schema(operation_id="training_enrolments_list", tags=["training"], parameters=[CODE_PARAMETER],
-                   responses={200: EnrolmentSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="training_enrolments_list",
+        tags=["training"],
+        parameters=[CODE_PARAMETER],
+        responses={200: EnrolmentSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
-        return self.paginate(selectors.enrolment_list_visible(country=self.country, access=request.access),
-                             EnrolmentSerializer)
+        return self.paginate(
+            selectors.enrolment_list_visible(country=self.country, access=request.access), EnrolmentSerializer
+        )
 
-    @extend_schema(operation_id="training_enrolments_create", tags=["training"], parameters=[CODE_PARAMETER],
-                   request=EnrolmentCreateSerializer,
-                   responses={201: EnrolmentSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="training_enrolments_create",
+        tags=["training"],
+        parameters=[CODE_PARAMETER],
+        request=EnrolmentCreateSerializer,
+        responses={201: EnrolmentSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code):
         serializer = EnrolmentCreateSerializer(data=request.data, context=self.context())
         serializer.is_valid(raise_exception=True)
@@ -157,8 +201,14 @@ class EnrolmentListApi(CountryAPIView):
             user = User.objects.filter(pk=data["user"]).first()
             if user is None:
                 raise exceptions.ValidationError({"user": [f"Choose an active member of {self.country.name}."]})
-        enrolment = services.enrolment_create(country=self.country, by=request.user, access=request.access,
-                                              user=user, programme=data["programme"], due_date=data["due_date"])
+        enrolment = services.enrolment_create(
+            country=self.country,
+            by=request.user,
+            access=request.access,
+            user=user,
+            programme=data["programme"],
+            due_date=data["due_date"],
+        )
         created = selectors.enrolment_get_visible(country=self.country, access=request.access, pk=enrolment.pk)
         return Response(EnrolmentSerializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -174,8 +224,12 @@ class _EnrolmentApi(CountryAPIView):
 class EnrolmentDetailApi(_EnrolmentApi):
     """One enrolment: its programme, pinned version and progress."""
 
-    @extend_schema(operation_id="training_enrolments_retrieve", tags=["training"],
-                   parameters=[CODE_PARAMETER, ID_PARAMETER], responses={200: EnrolmentSerializer, **errors(401, 404)})
+    @extend_schema(
+        operation_id="training_enrolments_retrieve",
+        tags=["training"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        responses={200: EnrolmentSerializer, **errors(401, 404)},
+    )
     def get(self, request, code, id):
         return Response(EnrolmentSerializer(self.get_enrolment(id)).data)
 
@@ -183,17 +237,28 @@ class EnrolmentDetailApi(_EnrolmentApi):
 class EnrolmentQuizApi(_EnrolmentApi):
     """Answers to one module's quiz."""
 
-    @extend_schema(operation_id="training_enrolments_quiz", tags=["training"],
-                   parameters=[CODE_PARAMETER, ID_PARAMETER],
-                   description="Answer a module's quiz (the person enrolled). Scored on the server; a pass completes "
-                               "the module, and the last module issues the certificate.",
-                   request=QuizSerializer, responses={200: QuizResultSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(
+        operation_id="training_enrolments_quiz",
+        tags=["training"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        description="Answer a module's quiz (the person enrolled). Scored on the server; a pass completes "
+        "the module, and the last module issues the certificate.",
+        request=QuizSerializer,
+        responses={200: QuizResultSerializer, **errors(400, 401, 403, 404)},
+    )
     def post(self, request, code, id):
         enrolment = self.get_enrolment(id)
         serializer = QuizSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attempt = services.quiz_submit(enrolment=enrolment, by=request.user, access=request.access,
-                                       **serializer.validated_data)
+        attempt = services.quiz_submit(
+            enrolment=enrolment, by=request.user, access=request.access, **serializer.validated_data
+        )
         enrolment.refresh_from_db(fields=["status"])
-        return Response({"correct": attempt.correct, "total": attempt.total, "passed": attempt.passed,
-                         "enrolment_status": enrolment.status})
+        return Response(
+            {
+                "correct": attempt.correct,
+                "total": attempt.total,
+                "passed": attempt.passed,
+                "enrolment_status": enrolment.status,
+            }
+        )

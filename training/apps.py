@@ -1,5 +1,6 @@
 """The training app: programmes, enrolments, certificates and requirements; it registers the
 "Staff trained" step of the onboarding task list."""
+
 from django.apps import AppConfig
 
 
@@ -22,8 +23,11 @@ def _training_step(country):
     with country_context(country):
         started = Enrolment.objects.exists()
     if trained or started:
-        return StepStatus(IN_PROGRESS, f"{trained} of {total} country admins and officers have completed their "
-                                       "required training.", url)
+        return StepStatus(
+            IN_PROGRESS,
+            f"{trained} of {total} country admins and officers have completed their required training.",
+            url,
+        )
     return StepStatus(NOT_STARTED, "Enrol your country admins and officers in the required programmes.", url)
 
 

@@ -10,6 +10,7 @@ format in which a country writes its own programmes on the page:
     - another wrong option
 
 Each `# ` line starts a module; each `? ` line a question of that module's quiz."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

@@ -1,6 +1,7 @@
 """The platform catalogue as written by the programme team: five programmes, each of a few
 Markdown modules with links and a short multiple-choice quiz. services.catalogue_sync() publishes
 a new ProgrammeVersion whenever this text changes, and never edits an old one."""
+
 from __future__ import annotations
 
 PASS_MARK = 66  # percent of a module's questions: two of three
@@ -27,15 +28,33 @@ PROGRAMMES: list[dict] = [
                 ),
                 "links": [{"title": "OECD AI principles", "url": "https://oecd.ai/en/ai-principles"}],
                 "quiz": [
-                    {"question": "A model gives a precise statistic with a source you have never heard of. What do you do?",
-                     "options": ["Use it: models are trained on reliable data", "Check the figure and the source before using it",
-                                 "Ask the model whether it is sure"], "answer": 1},
-                    {"question": "Where may you paste a citizen's case file to get a summary?",
-                     "options": ["Any free online chatbot", "Only a service your administration approved for that data",
-                                 "Nowhere, ever"], "answer": 1},
-                    {"question": "Why can a model treat some groups of people worse than others?",
-                     "options": ["Because its training data has gaps and biases", "It cannot: software is neutral",
-                                 "Only if someone programmed it to"], "answer": 0},
+                    {
+                        "question": "A model gives a precise statistic with a source you have never heard of. What do you do?",
+                        "options": [
+                            "Use it: models are trained on reliable data",
+                            "Check the figure and the source before using it",
+                            "Ask the model whether it is sure",
+                        ],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "Where may you paste a citizen's case file to get a summary?",
+                        "options": [
+                            "Any free online chatbot",
+                            "Only a service your administration approved for that data",
+                            "Nowhere, ever",
+                        ],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "Why can a model treat some groups of people worse than others?",
+                        "options": [
+                            "Because its training data has gaps and biases",
+                            "It cannot: software is neutral",
+                            "Only if someone programmed it to",
+                        ],
+                        "answer": 0,
+                    },
                 ],
             },
             {
@@ -52,15 +71,29 @@ PROGRAMMES: list[dict] = [
                 ),
                 "links": [],
                 "quiz": [
-                    {"question": "Which is the better first use of AI in a ministry?",
-                     "options": ["Automatically refusing incomplete benefit claims",
-                                 "Drafting replies that an officer reviews before sending",
-                                 "Ranking job applicants without review"], "answer": 1},
-                    {"question": "Before AI helps decide something about a person, what should come first?",
-                     "options": ["A press release", "An impact assessment", "A larger model"], "answer": 1},
-                    {"question": "Which question matters most when choosing a task?",
-                     "options": ["Who is affected if it is wrong, and who checks?", "How new is the model?",
-                                 "How many words can it write?"], "answer": 0},
+                    {
+                        "question": "Which is the better first use of AI in a ministry?",
+                        "options": [
+                            "Automatically refusing incomplete benefit claims",
+                            "Drafting replies that an officer reviews before sending",
+                            "Ranking job applicants without review",
+                        ],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "Before AI helps decide something about a person, what should come first?",
+                        "options": ["A press release", "An impact assessment", "A larger model"],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "Which question matters most when choosing a task?",
+                        "options": [
+                            "Who is affected if it is wrong, and who checks?",
+                            "How new is the model?",
+                            "How many words can it write?",
+                        ],
+                        "answer": 0,
+                    },
                 ],
             },
         ],
@@ -80,15 +113,33 @@ PROGRAMMES: list[dict] = [
                 ),
                 "links": [],
                 "quiz": [
-                    {"question": "A good AI requirement describes…",
-                     "options": ["the brand of model wanted", "the problem, the outcome and the data conditions",
-                                 "only the price ceiling"], "answer": 1},
-                    {"question": "What should a supplier provide about the model's limits?",
-                     "options": ["Nothing, it is a trade secret", "Documentation and test results on comparable data",
-                                 "A verbal assurance"], "answer": 1},
-                    {"question": "What must the requirement say about the end of the contract?",
-                     "options": ["How the country gets its data back and the supplier deletes it", "Nothing",
-                                 "That the supplier keeps the data for improvement"], "answer": 0},
+                    {
+                        "question": "A good AI requirement describes…",
+                        "options": [
+                            "the brand of model wanted",
+                            "the problem, the outcome and the data conditions",
+                            "only the price ceiling",
+                        ],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "What should a supplier provide about the model's limits?",
+                        "options": [
+                            "Nothing, it is a trade secret",
+                            "Documentation and test results on comparable data",
+                            "A verbal assurance",
+                        ],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "What must the requirement say about the end of the contract?",
+                        "options": [
+                            "How the country gets its data back and the supplier deletes it",
+                            "Nothing",
+                            "That the supplier keeps the data for improvement",
+                        ],
+                        "answer": 0,
+                    },
                 ],
             },
             {
@@ -102,12 +153,21 @@ PROGRAMMES: list[dict] = [
                 ),
                 "links": [],
                 "quiz": [
-                    {"question": "May the supplier train its models on the ministry's prompts by default?",
-                     "options": ["Yes", "Only with written consent", "Only at night"], "answer": 1},
-                    {"question": "Which clause protects the country when the supplier changes its model?",
-                     "options": ["Notice and the right to stay on a version", "A discount", "None is needed"], "answer": 0},
-                    {"question": "Who approves sub-processors?",
-                     "options": ["The supplier alone", "The country, from a listed set", "Nobody"], "answer": 1},
+                    {
+                        "question": "May the supplier train its models on the ministry's prompts by default?",
+                        "options": ["Yes", "Only with written consent", "Only at night"],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "Which clause protects the country when the supplier changes its model?",
+                        "options": ["Notice and the right to stay on a version", "A discount", "None is needed"],
+                        "answer": 0,
+                    },
+                    {
+                        "question": "Who approves sub-processors?",
+                        "options": ["The supplier alone", "The country, from a listed set", "Nobody"],
+                        "answer": 1,
+                    },
                 ],
             },
         ],
@@ -126,15 +186,29 @@ PROGRAMMES: list[dict] = [
                 ),
                 "links": [],
                 "quiz": [
-                    {"question": "Which prompt is clearer?",
-                     "options": ["Write about the new law",
-                                 "Summarise the attached law in five points for small business owners, citing the article of each",
-                                 "Be creative"], "answer": 1},
-                    {"question": "Why give the source text in the prompt?",
-                     "options": ["So the answer rests on it rather than on the model's memory", "It is slower",
-                                 "It makes no difference"], "answer": 0},
-                    {"question": "Which output format is easiest to check?",
-                     "options": ["Points each citing where they come from", "One long paragraph", "A poem"], "answer": 0},
+                    {
+                        "question": "Which prompt is clearer?",
+                        "options": [
+                            "Write about the new law",
+                            "Summarise the attached law in five points for small business owners, citing the article of each",
+                            "Be creative",
+                        ],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "Why give the source text in the prompt?",
+                        "options": [
+                            "So the answer rests on it rather than on the model's memory",
+                            "It is slower",
+                            "It makes no difference",
+                        ],
+                        "answer": 0,
+                    },
+                    {
+                        "question": "Which output format is easiest to check?",
+                        "options": ["Points each citing where they come from", "One long paragraph", "A poem"],
+                        "answer": 0,
+                    },
                 ],
             },
             {
@@ -147,13 +221,25 @@ PROGRAMMES: list[dict] = [
                 ),
                 "links": [],
                 "quiz": [
-                    {"question": "Who is responsible for a letter drafted with AI and sent by you?",
-                     "options": ["The supplier", "You", "The model"], "answer": 1},
-                    {"question": "The draft cites an article that is not in the law. What do you do?",
-                     "options": ["Remove or correct it after checking the law", "Send it anyway", "Add more articles"],
-                     "answer": 0},
-                    {"question": "When should you note that AI helped draft a text?",
-                     "options": ["Never", "When your administration's rules require it", "Only if asked"], "answer": 1},
+                    {
+                        "question": "Who is responsible for a letter drafted with AI and sent by you?",
+                        "options": ["The supplier", "You", "The model"],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "The draft cites an article that is not in the law. What do you do?",
+                        "options": [
+                            "Remove or correct it after checking the law",
+                            "Send it anyway",
+                            "Add more articles",
+                        ],
+                        "answer": 0,
+                    },
+                    {
+                        "question": "When should you note that AI helped draft a text?",
+                        "options": ["Never", "When your administration's rules require it", "Only if asked"],
+                        "answer": 1,
+                    },
                 ],
             },
         ],
@@ -173,14 +259,25 @@ PROGRAMMES: list[dict] = [
                 ),
                 "links": [],
                 "quiz": [
-                    {"question": "When is the lawful basis identified?",
-                     "options": ["Before the project starts", "After launch", "Only if there is a complaint"], "answer": 0},
-                    {"question": "Test data for a new assistant should preferably be…",
-                     "options": ["a full copy of production records", "aggregated, anonymised or synthetic",
-                                 "whatever is at hand"], "answer": 1},
-                    {"question": "How long are prompts and logs kept?",
-                     "options": ["Forever", "For a set retention period, then deleted", "Until the disk is full"],
-                     "answer": 1},
+                    {
+                        "question": "When is the lawful basis identified?",
+                        "options": ["Before the project starts", "After launch", "Only if there is a complaint"],
+                        "answer": 0,
+                    },
+                    {
+                        "question": "Test data for a new assistant should preferably be…",
+                        "options": [
+                            "a full copy of production records",
+                            "aggregated, anonymised or synthetic",
+                            "whatever is at hand",
+                        ],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "How long are prompts and logs kept?",
+                        "options": ["Forever", "For a set retention period, then deleted", "Until the disk is full"],
+                        "answer": 1,
+                    },
                 ],
             },
             {
@@ -193,14 +290,25 @@ PROGRAMMES: list[dict] = [
                 ),
                 "links": [],
                 "quiz": [
-                    {"question": "A citizen asks what data the assistant used about them. This is…",
-                     "options": ["an access request you must answer", "not your concern", "a security incident"],
-                     "answer": 0},
-                    {"question": "A fully automated refusal of a permit…",
-                     "options": ["is always fine", "needs a legal basis and safeguards such as human review",
-                                 "is forbidden to explain"], "answer": 1},
-                    {"question": "When do you plan how to answer rights requests?",
-                     "options": ["Before going live", "After the first complaint", "Never"], "answer": 0},
+                    {
+                        "question": "A citizen asks what data the assistant used about them. This is…",
+                        "options": ["an access request you must answer", "not your concern", "a security incident"],
+                        "answer": 0,
+                    },
+                    {
+                        "question": "A fully automated refusal of a permit…",
+                        "options": [
+                            "is always fine",
+                            "needs a legal basis and safeguards such as human review",
+                            "is forbidden to explain",
+                        ],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "When do you plan how to answer rights requests?",
+                        "options": ["Before going live", "After the first complaint", "Never"],
+                        "answer": 0,
+                    },
                 ],
             },
         ],
@@ -220,15 +328,33 @@ PROGRAMMES: list[dict] = [
                 ),
                 "links": [],
                 "quiz": [
-                    {"question": "When is an impact assessment done?",
-                     "options": ["Before deployment, and again after important changes", "Once, after launch",
-                                 "Only when a journalist asks"], "answer": 0},
-                    {"question": "Who should be involved?",
-                     "options": ["Only the supplier", "The service team and, where possible, the people it serves",
-                                 "Nobody, it is a form"], "answer": 1},
-                    {"question": "Which belongs in the description of the use?",
-                     "options": ["Purpose, people affected, data and human review", "The supplier's logo",
-                                 "The model's parameter count only"], "answer": 0},
+                    {
+                        "question": "When is an impact assessment done?",
+                        "options": [
+                            "Before deployment, and again after important changes",
+                            "Once, after launch",
+                            "Only when a journalist asks",
+                        ],
+                        "answer": 0,
+                    },
+                    {
+                        "question": "Who should be involved?",
+                        "options": [
+                            "Only the supplier",
+                            "The service team and, where possible, the people it serves",
+                            "Nobody, it is a form",
+                        ],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "Which belongs in the description of the use?",
+                        "options": [
+                            "Purpose, people affected, data and human review",
+                            "The supplier's logo",
+                            "The model's parameter count only",
+                        ],
+                        "answer": 0,
+                    },
                 ],
             },
             {
@@ -241,13 +367,21 @@ PROGRAMMES: list[dict] = [
                 ),
                 "links": [],
                 "quiz": [
-                    {"question": "Every risk in the assessment needs…",
-                     "options": ["a measure and an owner", "a longer description", "nothing more"], "answer": 0},
-                    {"question": "A severe risk has no workable measure. What follows?",
-                     "options": ["Deploy and monitor", "Do not deploy yet", "Remove the risk from the list"], "answer": 1},
-                    {"question": "Which is a measure against unequal treatment?",
-                     "options": ["Testing error rates across groups", "Using a bigger model", "Hiding the results"],
-                     "answer": 0},
+                    {
+                        "question": "Every risk in the assessment needs…",
+                        "options": ["a measure and an owner", "a longer description", "nothing more"],
+                        "answer": 0,
+                    },
+                    {
+                        "question": "A severe risk has no workable measure. What follows?",
+                        "options": ["Deploy and monitor", "Do not deploy yet", "Remove the risk from the list"],
+                        "answer": 1,
+                    },
+                    {
+                        "question": "Which is a measure against unequal treatment?",
+                        "options": ["Testing error rates across groups", "Using a bigger model", "Hiding the results"],
+                        "answer": 0,
+                    },
                 ],
             },
         ],
@@ -255,7 +389,4 @@ PROGRAMMES: list[dict] = [
 ]
 
 # What the platform requires of everyone, whatever the country adds: (programme slug, role).
-PLATFORM_REQUIREMENTS: list[tuple[str, str]] = [
-    ("ai-literacy", "country_admin"),
-    ("ai-literacy", "officer"),
-]
+PLATFORM_REQUIREMENTS: list[tuple[str, str]] = [("ai-literacy", "country_admin"), ("ai-literacy", "officer")]

@@ -1,4 +1,5 @@
 """Forms of the training pages: shape and wording of the input; the rules stay in services."""
+
 from __future__ import annotations
 
 from django import forms
@@ -17,20 +18,30 @@ class QuizForm(ServiceErrorMixin, forms.Form):
         super().__init__(*args, **kwargs)
         for index, question in enumerate(questions):
             self.fields[f"q{index}"] = forms.TypedChoiceField(
-                label=question["question"], coerce=int, widget=forms.RadioSelect,
+                label=question["question"],
+                coerce=int,
+                widget=forms.RadioSelect,
                 choices=[(i, option) for i, option in enumerate(question["options"])],
-                error_messages={"required": "Choose an answer to this question.",
-                                "invalid_choice": "Choose one of the answers listed."})
+                error_messages={
+                    "required": "Choose an answer to this question.",
+                    "invalid_choice": "Choose one of the answers listed.",
+                },
+            )
 
     def answers(self) -> list[int]:
         return [self.cleaned_data[name] for name in self.fields]
 
 
 class RoleEnrolForm(ServiceErrorMixin, forms.Form):
-    programme = forms.ChoiceField(label="Programme", error_messages={
-        "required": "Choose a programme.", "invalid_choice": "Choose a programme from the list."})
-    role = forms.ChoiceField(label="Everyone with the role", choices=Membership.Role.choices, error_messages={
-        "required": "Choose a role.", "invalid_choice": "Choose a role from the list."})
+    programme = forms.ChoiceField(
+        label="Programme",
+        error_messages={"required": "Choose a programme.", "invalid_choice": "Choose a programme from the list."},
+    )
+    role = forms.ChoiceField(
+        label="Everyone with the role",
+        choices=Membership.Role.choices,
+        error_messages={"required": "Choose a role.", "invalid_choice": "Choose a role from the list."},
+    )
 
     def __init__(self, *args, programmes, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,30 +49,44 @@ class RoleEnrolForm(ServiceErrorMixin, forms.Form):
 
 
 class RosterForm(ServiceErrorMixin, forms.Form):
-    roster = forms.FileField(label="Roster (CSV)", help_text="Columns: email,programme and optionally due_date "
-                             "(YYYY-MM-DD). The programme is its code from the catalogue, e.g. ai-literacy.",
-                             error_messages={"required": "Choose a CSV file to upload.",
-                                             "empty": "The file is empty."})
+    roster = forms.FileField(
+        label="Roster (CSV)",
+        help_text="Columns: email,programme and optionally due_date "
+        "(YYYY-MM-DD). The programme is its code from the catalogue, e.g. ai-literacy.",
+        error_messages={"required": "Choose a CSV file to upload.", "empty": "The file is empty."},
+    )
 
     def clean_roster(self):
         upload = self.cleaned_data["roster"]
         if upload.size > ROSTER_MAX_BYTES:
-            raise forms.ValidationError(f"The file is larger than {ROSTER_MAX_BYTES // 1024} KB. "
-                                        "Split it into smaller rosters.")
+            raise forms.ValidationError(
+                f"The file is larger than {ROSTER_MAX_BYTES // 1024} KB. Split it into smaller rosters."
+            )
         return upload
 
 
 class RequirementForm(ServiceErrorMixin, forms.Form):
-    programme = forms.ChoiceField(label="Programme", error_messages={
-        "required": "Choose a programme.", "invalid_choice": "Choose a programme from the list."})
-    role = forms.ChoiceField(label="Who must hold it", choices=Membership.Role.choices, error_messages={
-        "required": "Choose a role.", "invalid_choice": "Choose a role from the list."})
-    sector = forms.ChoiceField(label="Only for uses in the sector (optional)", required=False,
-                               choices=[("", "Any sector"), *SECTORS],
-                               error_messages={"invalid_choice": "Choose a sector from the list."})
-    capability = forms.ChoiceField(label="Only for models with the capability (optional)", required=False,
-                                   choices=[("", "Any capability"), *CAPABILITIES],
-                                   error_messages={"invalid_choice": "Choose a capability from the list."})
+    programme = forms.ChoiceField(
+        label="Programme",
+        error_messages={"required": "Choose a programme.", "invalid_choice": "Choose a programme from the list."},
+    )
+    role = forms.ChoiceField(
+        label="Who must hold it",
+        choices=Membership.Role.choices,
+        error_messages={"required": "Choose a role.", "invalid_choice": "Choose a role from the list."},
+    )
+    sector = forms.ChoiceField(
+        label="Only for uses in the sector (optional)",
+        required=False,
+        choices=[("", "Any sector"), *SECTORS],
+        error_messages={"invalid_choice": "Choose a sector from the list."},
+    )
+    capability = forms.ChoiceField(
+        label="Only for models with the capability (optional)",
+        required=False,
+        choices=[("", "Any capability"), *CAPABILITIES],
+        error_messages={"invalid_choice": "Choose a capability from the list."},
+    )
 
     def __init__(self, *args, programmes, **kwargs):
         super().__init__(*args, **kwargs)

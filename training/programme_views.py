@@ -1,5 +1,6 @@
 """Pages about a country's own programmes: write one, see it, publish a new version, share it, and
 adopt what other countries share. Country admins write; every member of the country reads."""
+
 from __future__ import annotations
 
 from django import forms
@@ -10,8 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tenants.forms import ServiceErrorMixin
 from tenants.errors import NotAllowed, ServiceError
+from tenants.forms import ServiceErrorMixin
 from tenants.pages import base_context, request_country
 
 from . import selectors, sharing
@@ -20,22 +21,35 @@ from .models import SharedProgramme
 from .rendering import render_markdown
 from .views import _url
 
-CONTENT_HELP = ("Start each module with a line '# Title', then its text in Markdown. Add links as "
-                "'link: Title | https://…'. Each quiz question is a line '? Question', followed by its options "
-                "on lines '- option', with the right one marked '* option'.")
+CONTENT_HELP = (
+    "Start each module with a line '# Title', then its text in Markdown. Add links as "
+    "'link: Title | https://…'. Each quiz question is a line '? Question', followed by its options "
+    "on lines '- option', with the right one marked '* option'."
+)
 
 
 class ProgrammeForm(ServiceErrorMixin, forms.Form):
     title = forms.CharField(label="Title", max_length=200, error_messages={"required": "Enter a title."})
     summary = forms.CharField(label="Summary (optional)", required=False, max_length=1000, widget=forms.Textarea)
-    pass_mark = forms.IntegerField(label="Pass mark (per cent)", min_value=1, max_value=100, initial=80,
-                                   error_messages={"required": "Enter a pass mark between 1 and 100.",
-                                                   "invalid": "Enter a pass mark between 1 and 100.",
-                                                   "min_value": "Enter a pass mark between 1 and 100.",
-                                                   "max_value": "Enter a pass mark between 1 and 100."})
-    content = forms.CharField(label="Modules and quizzes", help_text=CONTENT_HELP, max_length=200000,
-                              widget=forms.Textarea(attrs={"rows": 20}),
-                              error_messages={"required": "Write at least one module with its quiz."})
+    pass_mark = forms.IntegerField(
+        label="Pass mark (per cent)",
+        min_value=1,
+        max_value=100,
+        initial=80,
+        error_messages={
+            "required": "Enter a pass mark between 1 and 100.",
+            "invalid": "Enter a pass mark between 1 and 100.",
+            "min_value": "Enter a pass mark between 1 and 100.",
+            "max_value": "Enter a pass mark between 1 and 100.",
+        },
+    )
+    content = forms.CharField(
+        label="Modules and quizzes",
+        help_text=CONTENT_HELP,
+        max_length=200000,
+        widget=forms.Textarea(attrs={"rows": 20}),
+        error_messages={"required": "Write at least one module with its quiz."},
+    )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,8 +81,14 @@ def programme_new(request: HttpRequest, code: str) -> HttpResponse:
             try:
                 content = content_parse(form.cleaned_data["content"])
                 programme = sharing.country_programme_create(
-                    country=country, by=request.user, access=request.access, title=form.cleaned_data["title"],
-                    summary=form.cleaned_data["summary"], content=content, pass_mark=form.cleaned_data["pass_mark"])
+                    country=country,
+                    by=request.user,
+                    access=request.access,
+                    title=form.cleaned_data["title"],
+                    summary=form.cleaned_data["summary"],
+                    content=content,
+                    pass_mark=form.cleaned_data["pass_mark"],
+                )
             except NotAllowed as error:
                 raise PermissionDenied(error.message) from None
             except ServiceError as error:
@@ -77,8 +97,9 @@ def programme_new(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, f"{programme.title} is ready for enrolments.")
                 return redirect(_url("programme", country, pk=programme.pk))
         status = 400
-    return render(request, "training/programme_form.html", {**base_context(request, country), "form": form},
-                  status=status)
+    return render(
+        request, "training/programme_form.html", {**base_context(request, country), "form": form}, status=status
+    )
 
 
 @login_required
@@ -96,21 +117,35 @@ def programme_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             raise PermissionDenied("Only a country admin can change this programme, and adopted copies not at all.")
         if form.is_valid():
             try:
-                new = sharing.country_programme_publish(programme=programme, by=request.user, access=request.access,
-                                                        content=content_parse(form.cleaned_data["content"]),
-                                                        pass_mark=form.cleaned_data["pass_mark"])
+                new = sharing.country_programme_publish(
+                    programme=programme,
+                    by=request.user,
+                    access=request.access,
+                    content=content_parse(form.cleaned_data["content"]),
+                    pass_mark=form.cleaned_data["pass_mark"],
+                )
             except ServiceError as error:
                 form.add_service_error(error)
             else:
-                messages.success(request, f"Version {new.number} is published. People already enrolled keep the "
-                                          "version they started.")
+                messages.success(
+                    request,
+                    f"Version {new.number} is published. People already enrolled keep the version they started.",
+                )
                 return redirect(_url("programme", country, pk=programme.pk))
         status = 400
     modules = [{**m, "html": render_markdown(m["body"])} for m in version.modules]
-    return render(request, "training/programme_detail.html", {
-        **base_context(request, country), "programme": programme, "version": version, "modules": modules,
-        "form": form,
-    }, status=status)
+    return render(
+        request,
+        "training/programme_detail.html",
+        {
+            **base_context(request, country),
+            "programme": programme,
+            "version": version,
+            "modules": modules,
+            "form": form,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -129,17 +164,20 @@ def programme_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{programme.title} is {'now shared with' if share else 'no longer shared with'} "
-                                  "other countries.")
+        messages.success(
+            request, f"{programme.title} is {'now shared with' if share else 'no longer shared with'} other countries."
+        )
     return redirect(_url("programme", country, pk=programme.pk))
 
 
 @login_required
 def shared_list(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
-    return render(request, "training/shared_list.html", {
-        **base_context(request, country), "shared": selectors.shared_programme_list(country=country),
-    })
+    return render(
+        request,
+        "training/shared_list.html",
+        {**base_context(request, country), "shared": selectors.shared_programme_list(country=country)},
+    )
 
 
 @login_required
@@ -150,8 +188,9 @@ def shared_adopt(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if shared is None:
         raise Http404("No such shared programme.")
     try:
-        programme = sharing.shared_programme_adopt(country=country, by=request.user, access=request.access,
-                                                   shared=SharedProgramme.objects.get(pk=shared.pk))
+        programme = sharing.shared_programme_adopt(
+            country=country, by=request.user, access=request.access, shared=SharedProgramme.objects.get(pk=shared.pk)
+        )
     except NotAllowed as error:
         raise PermissionDenied(error.message) from None
     except ServiceError as error:

@@ -1,5 +1,6 @@
 """Reads of the training app, scoped to the country context and to what the asking person may see;
 and the questions other apps ask (deployments: is this person or organisation trained?)."""
+
 from __future__ import annotations
 
 import re
@@ -16,11 +17,11 @@ from tenants.models import Country, Membership, Organisation
 from .models import (
     Certificate,
     CountryProgramme,
-    SharedProgramme,
     CountryRequirement,
     Enrolment,
     PlatformRequirement,
     Programme,
+    SharedProgramme,
     certificate_signature_matches,
 )
 
@@ -29,6 +30,7 @@ CODE_PATTERN = re.compile(r"^(?P<country>[A-Za-z]{2})-(?P<pk>[1-9][0-9]{0,17})-(
 
 
 # --- Catalogue and the person's own training ------------------------------------------------------
+
 
 def programme_list() -> QuerySet[Programme]:
     return Programme.objects.filter(is_active=True).order_by("title")
@@ -53,8 +55,12 @@ def country_programme_list(*, country: Country) -> QuerySet[CountryProgramme]:
 def shared_programme_list(*, country: Country) -> QuerySet[SharedProgramme]:
     """Other countries' shared programmes, with whether this country adopted each already."""
     adopted = CountryProgramme.objects.filter(country=country, adopted_from_id__isnull=False).values("adopted_from_id")
-    return (SharedProgramme.objects.exclude(source_country_code=country.code).filter(withdrawn_at__isnull=True)
-            .annotate(adopted=Exists(adopted.filter(adopted_from_id=OuterRef("pk")))).order_by("title", "id"))
+    return (
+        SharedProgramme.objects.exclude(source_country_code=country.code)
+        .filter(withdrawn_at__isnull=True)
+        .annotate(adopted=Exists(adopted.filter(adopted_from_id=OuterRef("pk"))))
+        .order_by("title", "id")
+    )
 
 
 def sees_all_enrolments(access: Access, country: Country) -> bool:
@@ -64,9 +70,11 @@ def sees_all_enrolments(access: Access, country: Country) -> bool:
 
 
 def enrolment_list_visible(*, country: Country, access: Access) -> QuerySet[Enrolment]:
-    qs = (Enrolment.objects.filter(country=country)
-          .select_related("programme", "version", "local_programme", "local_version", "user")
-          .annotate(modules_done=Count("progress")))
+    qs = (
+        Enrolment.objects.filter(country=country)
+        .select_related("programme", "version", "local_programme", "local_version", "user")
+        .annotate(modules_done=Count("progress"))
+    )
     if not sees_all_enrolments(access, country):
         qs = qs.filter(user_id=access.user_id)
     return qs.order_by("-enrolled_at", "-id")
@@ -85,14 +93,16 @@ def certificate_get_visible(*, country: Country, access: Access, pk) -> Certific
         pk = int(pk)
     except (TypeError, ValueError):
         return None
-    qs = Certificate.objects.filter(country=country, pk=pk).select_related("programme", "user", "country", "version",
-                                                                              "local_programme", "local_version")
+    qs = Certificate.objects.filter(country=country, pk=pk).select_related(
+        "programme", "user", "country", "version", "local_programme", "local_version"
+    )
     if not sees_all_enrolments(access, country):
         qs = qs.filter(user_id=access.user_id)
     return qs.first()
 
 
 # --- Public certificate check ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CertificateCheck:
@@ -117,19 +127,20 @@ def certificate_verify(*, code: str) -> CertificateCheck:
     if country is None:
         return CertificateCheck("unknown")
     with country_context(country):
-        certificate = (Certificate.objects.filter(pk=pk)
-                       .select_related("user", "programme", "local_programme").first())
+        certificate = Certificate.objects.filter(pk=pk).select_related("user", "programme", "local_programme").first()
         if certificate is None:
             return CertificateCheck("unknown")
         return CertificateCheck(
             "expired" if certificate.is_expired else "valid",
             holder=certificate.user.get_full_name() or certificate.user.username,
             programme=certificate.course.title,
-            issued_on=certificate.issued_at.date(), expires_on=certificate.expires_at.date(),
+            issued_on=certificate.issued_at.date(),
+            expires_on=certificate.expires_at.date(),
         )
 
 
 # --- Requirements ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RequirementResult:
@@ -143,8 +154,9 @@ def _applies(qs, sector: str | None, capability: str | None):
     return qs
 
 
-def required_programmes(*, country: Country, role: str, sector: str | None = None,
-                        capability: str | None = None) -> dict[int, str]:
+def required_programmes(
+    *, country: Country, role: str, sector: str | None = None, capability: str | None = None
+) -> dict[int, str]:
     """Programme id → title that `role` must hold in `country`, platform's and country's together."""
     platform = _applies(PlatformRequirement.objects.filter(role=role), sector, capability)
     with country_context(country):
@@ -157,14 +169,15 @@ def _held_programme_ids(country: Country, user_ids) -> dict[int, set[int]]:
     held: dict[int, set[int]] = {}
     with country_context(country):
         for user_id, programme_id in Certificate.objects.filter(
-                user_id__in=user_ids, programme__isnull=False, expires_at__gt=timezone.now()
+            user_id__in=user_ids, programme__isnull=False, expires_at__gt=timezone.now()
         ).values_list("user_id", "programme_id"):
             held.setdefault(user_id, set()).add(programme_id)
     return held
 
 
-def person_meets_requirements(*, country: Country, user, sector: str | None = None,
-                              capability: str | None = None) -> RequirementResult:
+def person_meets_requirements(
+    *, country: Country, user, sector: str | None = None, capability: str | None = None
+) -> RequirementResult:
     """Whether `user` holds a valid certificate for every programme their role in `country`
     requires (platform and country requirements, for the sector and capability when given)."""
     with country_context(country):
@@ -175,20 +188,29 @@ def person_meets_requirements(*, country: Country, user, sector: str | None = No
     held = _held_programme_ids(country, [user.pk]).get(user.pk, set())
     missing = sorted(title for pk, title in required.items() if pk not in held)
     if missing:
-        return RequirementResult(False, missing, "Complete " + ", ".join(missing)
-                                 + " (or renew an expired certificate) in the Training section.")
+        return RequirementResult(
+            False,
+            missing,
+            "Complete " + ", ".join(missing) + " (or renew an expired certificate) in the Training section.",
+        )
     return RequirementResult(True, [], "All required training is complete.")
 
 
-def organisation_meets_requirements(*, organisation: Organisation, sector: str | None = None,
-                                    capability: str | None = None) -> RequirementResult:
+def organisation_meets_requirements(
+    *, organisation: Organisation, sector: str | None = None, capability: str | None = None
+) -> RequirementResult:
     """Whether every active member of the organisation meets their role's requirements."""
     country = organisation.country
     with country_context(country):
-        members = list(Membership.objects.filter(organisation=organisation, status=Membership.Status.ACTIVE)
-                       .values_list("user_id", "role"))
-    by_role = {role: required_programmes(country=country, role=role, sector=sector, capability=capability)
-               for role in {r for _, r in members}}
+        members = list(
+            Membership.objects.filter(organisation=organisation, status=Membership.Status.ACTIVE).values_list(
+                "user_id", "role"
+            )
+        )
+    by_role = {
+        role: required_programmes(country=country, role=role, sector=sector, capability=capability)
+        for role in {r for _, r in members}
+    }
     held = _held_programme_ids(country, [uid for uid, _ in members])
     missing: set[str] = set()
     short = 0
@@ -198,17 +220,23 @@ def organisation_meets_requirements(*, organisation: Organisation, sector: str |
             short += 1
             missing |= gaps
     if missing:
-        return RequirementResult(False, sorted(missing), f"{short} of {len(members)} people at {organisation.name} "
-                                 "still need to complete " + ", ".join(sorted(missing)) + ".")
+        return RequirementResult(
+            False,
+            sorted(missing),
+            f"{short} of {len(members)} people at {organisation.name} "
+            "still need to complete " + ", ".join(sorted(missing)) + ".",
+        )
     return RequirementResult(True, [], f"Everyone at {organisation.name} has the required training.")
 
 
 def country_trained_counts(*, country: Country) -> tuple[int, int]:
     """(trained, total) over the active country admins and officers: the onboarding step's rule."""
     with country_context(country):
-        people = list(Membership.objects.filter(status=Membership.Status.ACTIVE,
-                                                role__in=[Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER])
-                      .values_list("user_id", "role"))
+        people = list(
+            Membership.objects.filter(
+                status=Membership.Status.ACTIVE, role__in=[Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER]
+            ).values_list("user_id", "role")
+        )
     required = {role: required_programmes(country=country, role=role) for role in {r for _, r in people}}
     held = _held_programme_ids(country, [uid for uid, _ in people])
     trained = sum(1 for uid, role in people if set(required[role]) <= held.get(uid, set()))
@@ -216,6 +244,7 @@ def country_trained_counts(*, country: Country) -> tuple[int, int]:
 
 
 # --- Cohort ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class CohortRow:
@@ -232,26 +261,38 @@ class CohortRow:
 def cohort_summary(*, country: Country) -> list[CohortRow]:
     """Enrolments and completions by organisation and role: one grouped query."""
     membership = Membership.objects.filter(country=country, user_id=OuterRef("user_id"))
-    rows = (Enrolment.objects.filter(country=country)
-            .annotate(org=Subquery(membership.values("organisation__name")[:1]),
-                      role=Subquery(membership.values("role")[:1]))
-            .values("org", "role").order_by("org", "role")
-            .annotate(enrolled=Count("id"), completed=Count("id", filter=Q(status=Enrolment.Status.COMPLETED))))
+    rows = (
+        Enrolment.objects.filter(country=country)
+        .annotate(
+            org=Subquery(membership.values("organisation__name")[:1]), role=Subquery(membership.values("role")[:1])
+        )
+        .values("org", "role")
+        .order_by("org", "role")
+        .annotate(enrolled=Count("id"), completed=Count("id", filter=Q(status=Enrolment.Status.COMPLETED)))
+    )
     labels = dict(Membership.Role.choices)
-    return [CohortRow(r["org"] or "Former members", labels.get(r["role"], "—"), r["enrolled"], r["completed"])
-            for r in rows]
+    return [
+        CohortRow(r["org"] or "Former members", labels.get(r["role"], "—"), r["enrolled"], r["completed"]) for r in rows
+    ]
 
 
 def overdue_enrolments(*, country: Country) -> QuerySet[Enrolment]:
-    return (Enrolment.objects.filter(country=country, status=Enrolment.Status.IN_PROGRESS,
-                                     due_date__lt=timezone.localdate())
-            .select_related("user", "programme", "local_programme").order_by("due_date", "id"))
+    return (
+        Enrolment.objects.filter(
+            country=country, status=Enrolment.Status.IN_PROGRESS, due_date__lt=timezone.localdate()
+        )
+        .select_related("user", "programme", "local_programme")
+        .order_by("due_date", "id")
+    )
 
 
 def expiring_certificates(*, country: Country) -> QuerySet[Certificate]:
     now = timezone.now()
-    return (Certificate.objects.filter(country=country, expires_at__lte=now + timedelta(days=EXPIRING_WITHIN_DAYS))
-            .select_related("user", "programme", "local_programme").order_by("expires_at", "id"))
+    return (
+        Certificate.objects.filter(country=country, expires_at__lte=now + timedelta(days=EXPIRING_WITHIN_DAYS))
+        .select_related("user", "programme", "local_programme")
+        .order_by("expires_at", "id")
+    )
 
 
 def platform_requirement_list() -> QuerySet[PlatformRequirement]:
@@ -259,5 +300,8 @@ def platform_requirement_list() -> QuerySet[PlatformRequirement]:
 
 
 def country_requirement_list(*, country: Country) -> QuerySet[CountryRequirement]:
-    return (CountryRequirement.objects.filter(country=country).select_related("programme")
-            .order_by("role", "programme__title", "id"))
+    return (
+        CountryRequirement.objects.filter(country=country)
+        .select_related("programme")
+        .order_by("role", "programme__title", "id")
+    )

@@ -1,6 +1,7 @@
 """Writes of the training app: the catalogue, enrolments (one person, a role, a CSV roster), quiz
 attempts and completion, certificates and their reminders, and requirements. Each is transactional,
 checks the actor's role and puts the change on the country's ledger (ids and counts only)."""
+
 from __future__ import annotations
 
 import csv
@@ -15,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants.access import Access
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country, Membership
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
+from tenants.models import Country, Membership
+from tenants.record.ledger import event_record
 
 from . import catalogue
 from .models import (
@@ -48,6 +49,7 @@ def reminder_days() -> int:
 
 # --- Catalogue (platform) -------------------------------------------------------------------------
 
+
 @transaction.atomic
 def catalogue_sync() -> int:
     """Publish the catalogue of training/catalogue.py: create missing programmes, and a new version
@@ -55,16 +57,22 @@ def catalogue_sync() -> int:
     published = 0
     for entry in catalogue.PROGRAMMES:
         programme, _ = Programme.objects.update_or_create(
-            slug=entry["slug"], defaults={"title": entry["title"], "summary": entry["summary"]})
+            slug=entry["slug"], defaults={"title": entry["title"], "summary": entry["summary"]}
+        )
         content = {"modules": entry["modules"]}
         latest = programme.versions.order_by("-number").first()
         if latest is None or latest.content != content or latest.pass_mark != catalogue.PASS_MARK:
-            ProgrammeVersion.objects.create(programme=programme, number=(latest.number + 1) if latest else 1,
-                                            content=content, pass_mark=catalogue.PASS_MARK)
+            ProgrammeVersion.objects.create(
+                programme=programme,
+                number=(latest.number + 1) if latest else 1,
+                content=content,
+                pass_mark=catalogue.PASS_MARK,
+            )
             published += 1
     for slug, role in catalogue.PLATFORM_REQUIREMENTS:
-        PlatformRequirement.objects.get_or_create(programme=Programme.objects.get(slug=slug), role=role,
-                                                  sector="", capability="")
+        PlatformRequirement.objects.get_or_create(
+            programme=Programme.objects.get(slug=slug), role=role, sector="", capability=""
+        )
     return published
 
 
@@ -88,18 +96,21 @@ def _course_payload(programme: Programme | CountryProgramme) -> dict:
 
 # --- Enrolments ------------------------------------------------------------------------------------
 
+
 def _active_membership(country: Country, user) -> Membership | None:
     return Membership.objects.filter(country=country, user=user, status=Membership.Status.ACTIVE).first()
 
 
 def _enrol(country: Country, user, programme, version, *, by, source: str, due_date: date | None) -> Enrolment:
-    return Enrolment.objects.create(country=country, user=user, **_course(programme, version), source=source,
-                                    enrolled_by=by, due_date=due_date)
+    return Enrolment.objects.create(
+        country=country, user=user, **_course(programme, version), source=source, enrolled_by=by, due_date=due_date
+    )
 
 
 @transaction.atomic
-def enrolment_create(*, country: Country, by, access: Access, user, programme: Programme | CountryProgramme,
-                     due_date: date | None = None) -> Enrolment:
+def enrolment_create(
+    *, country: Country, by, access: Access, user, programme: Programme | CountryProgramme, due_date: date | None = None
+) -> Enrolment:
     """Enrol one person: themselves (any active member), or someone else (country admins)."""
     actor_role = access.role_in(country.pk) or ""
     own = user.pk == by.pk
@@ -115,17 +126,36 @@ def enrolment_create(*, country: Country, by, access: Access, user, programme: P
         if Enrolment.objects.filter(user=user, **_course(programme)).exists():
             raise ServiceError("This person is already enrolled in this programme.", field="programme")
         version = _latest_version(programme)
-        enrolment = _enrol(country, user, programme, version, by=by, due_date=due_date,
-                           source=Enrolment.Source.SELF if own else Enrolment.Source.INDIVIDUAL)
-        event_record(country=country, action="training.enrolled", actor=by, actor_role=actor_role, target=enrolment,
-                     payload={**_course_payload(programme), "version": version.number, "source": enrolment.source})
+        enrolment = _enrol(
+            country,
+            user,
+            programme,
+            version,
+            by=by,
+            due_date=due_date,
+            source=Enrolment.Source.SELF if own else Enrolment.Source.INDIVIDUAL,
+        )
+        event_record(
+            country=country,
+            action="training.enrolled",
+            actor=by,
+            actor_role=actor_role,
+            target=enrolment,
+            payload={**_course_payload(programme), "version": version.number, "source": enrolment.source},
+        )
     return enrolment
 
 
 @transaction.atomic
-def enrolment_create_for_role(*, country: Country, by, access: Access, programme: Programme | CountryProgramme,
-                              role: str,
-                              due_date: date | None = None) -> int:
+def enrolment_create_for_role(
+    *,
+    country: Country,
+    by,
+    access: Access,
+    programme: Programme | CountryProgramme,
+    role: str,
+    due_date: date | None = None,
+) -> int:
     """Enrol every active member holding `role` who is not enrolled yet. Returns how many were."""
     if not access.is_country_admin(country.pk):
         raise NotAllowed("Only a country admin can enrol people by role.")
@@ -134,14 +164,32 @@ def enrolment_create_for_role(*, country: Country, by, access: Access, programme
     with country_context(country):
         version = _latest_version(programme)
         already = Enrolment.objects.filter(**_course(programme)).values("user_id")
-        user_ids = list(Membership.objects.filter(country=country, role=role, status=Membership.Status.ACTIVE)
-                        .exclude(user_id__in=already).values_list("user_id", flat=True))
-        Enrolment.objects.bulk_create([
-            Enrolment(country=country, user_id=uid, **_course(programme, version),
-                      source=Enrolment.Source.ROLE, enrolled_by=by, due_date=due_date) for uid in user_ids])
-        event_record(country=country, action="training.role_enrolled", actor=by,
-                     actor_role=access.role_in(country.pk) or "", target=programme,
-                     payload={**_course_payload(programme), "role": role, "count": len(user_ids)})
+        user_ids = list(
+            Membership.objects.filter(country=country, role=role, status=Membership.Status.ACTIVE)
+            .exclude(user_id__in=already)
+            .values_list("user_id", flat=True)
+        )
+        Enrolment.objects.bulk_create(
+            [
+                Enrolment(
+                    country=country,
+                    user_id=uid,
+                    **_course(programme, version),
+                    source=Enrolment.Source.ROLE,
+                    enrolled_by=by,
+                    due_date=due_date,
+                )
+                for uid in user_ids
+            ]
+        )
+        event_record(
+            country=country,
+            action="training.role_enrolled",
+            actor=by,
+            actor_role=access.role_in(country.pk) or "",
+            target=programme,
+            payload={**_course_payload(programme), "role": role, "count": len(user_ids)},
+        )
     return len(user_ids)
 
 
@@ -155,8 +203,11 @@ class RosterRefused(ServiceError):
     """The roster has bad rows: each is listed with its line; nothing was imported."""
 
     def __init__(self, errors: list[RosterError]):
-        super().__init__(f"The roster has {len(errors)} problem{'s' if len(errors) != 1 else ''}; "
-                         "nothing was imported. Correct the rows listed and upload it again.", field="roster")
+        super().__init__(
+            f"The roster has {len(errors)} problem{'s' if len(errors) != 1 else ''}; "
+            "nothing was imported. Correct the rows listed and upload it again.",
+            field="roster",
+        )
         self.errors = errors
 
 
@@ -167,18 +218,21 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
     if not access.is_country_admin(country.pk):
         raise NotAllowed("Only a country admin can import a roster.")
     if len(data) > ROSTER_MAX_BYTES:
-        raise ServiceError(f"The file is larger than {ROSTER_MAX_BYTES // 1024} KB. Split it into smaller rosters.",
-                           field="roster")
+        raise ServiceError(
+            f"The file is larger than {ROSTER_MAX_BYTES // 1024} KB. Split it into smaller rosters.", field="roster"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ServiceError("The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again.",
-                           field="roster") from None
+        raise ServiceError(
+            "The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again.", field="roster"
+        ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "email" not in header or "programme" not in header:
-        raise ServiceError("The first line must name the columns: email,programme (and optionally due_date).",
-                           field="roster")
+        raise ServiceError(
+            "The first line must name the columns: email,programme (and optionally due_date).", field="roster"
+        )
     reader.fieldnames = header
     with country_context(country):
         programmes = {p.slug: p for p in [*Programme.objects.filter(is_active=True), *CountryProgramme.objects.all()]}
@@ -199,8 +253,13 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
                 errors.append(RosterError(line, "The email address is missing."))
                 continue
             if slug not in programmes:
-                errors.append(RosterError(line, f"There is no programme '{slug[:60]}'. Use a code from the catalogue, "
-                                                f"e.g. {next(iter(programmes), 'ai-literacy')}."))
+                errors.append(
+                    RosterError(
+                        line,
+                        f"There is no programme '{slug[:60]}'. Use a code from the catalogue, "
+                        f"e.g. {next(iter(programmes), 'ai-literacy')}.",
+                    )
+                )
                 continue
             try:
                 due_date = date.fromisoformat(due) if due else None
@@ -213,13 +272,18 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
             seen.add((email, slug))
             wanted.append((line, email, programmes[slug], due_date))
     except csv.Error as error:
-        raise ServiceError(f"The file could not be read as CSV near line {reader.line_num}: {error}.",
-                           field="roster") from None
+        raise ServiceError(
+            f"The file could not be read as CSV near line {reader.line_num}: {error}.", field="roster"
+        ) from None
     with country_context(country):
-        members = {m.user.email.lower(): m for m in Membership.objects.filter(
-            country=country, status=Membership.Status.ACTIVE).select_related("user")}
-        enrolled = {(uid, f"local-{local}" if local else slug) for uid, slug, local in
-                    Enrolment.objects.values_list("user_id", "programme__slug", "local_programme_id")}
+        members = {
+            m.user.email.lower(): m
+            for m in Membership.objects.filter(country=country, status=Membership.Status.ACTIVE).select_related("user")
+        }
+        enrolled = {
+            (uid, f"local-{local}" if local else slug)
+            for uid, slug, local in Enrolment.objects.values_list("user_id", "programme__slug", "local_programme_id")
+        }
         rows = []
         for line, email, programme, due_date in wanted:
             member = members.get(email)
@@ -234,15 +298,31 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
         if not rows:
             raise ServiceError("The roster has no rows to import.", field="roster")
         versions = {p.slug: _latest_version(p) for _, p, _ in rows}
-        Enrolment.objects.bulk_create([
-            Enrolment(country=country, user_id=uid, **_course(p, versions[p.slug]), source=Enrolment.Source.ROSTER,
-                      enrolled_by=by, due_date=due) for uid, p, due in rows])
-        event_record(country=country, action="training.roster_imported", actor=by,
-                     actor_role=access.role_in(country.pk) or "", payload={"count": len(rows)})
+        Enrolment.objects.bulk_create(
+            [
+                Enrolment(
+                    country=country,
+                    user_id=uid,
+                    **_course(p, versions[p.slug]),
+                    source=Enrolment.Source.ROSTER,
+                    enrolled_by=by,
+                    due_date=due,
+                )
+                for uid, p, due in rows
+            ]
+        )
+        event_record(
+            country=country,
+            action="training.roster_imported",
+            actor=by,
+            actor_role=access.role_in(country.pk) or "",
+            payload={"count": len(rows)},
+        )
     return len(rows)
 
 
 # --- Quizzes, completion and certificates ---------------------------------------------------------
+
 
 def quiz_score(*, version, module: int, answers: list[int]) -> tuple[int, int, bool]:
     """(correct, total, passed) for answers to one module's quiz, against that version's key."""
@@ -264,16 +344,31 @@ def quiz_submit(*, enrolment: Enrolment, by, access: Access, module: int, answer
     if not isinstance(module, int) or not 0 <= module < len(modules):
         raise ServiceError(f"There is no module {module} in this programme.", field="module")
     questions = modules[module]["quiz"]
-    if (not isinstance(answers, list) or len(answers) != len(questions)
-            or not all(isinstance(a, int) and 0 <= a < len(q["options"]) for a, q in zip(answers, questions))):
+    if (
+        not isinstance(answers, list)
+        or len(answers) != len(questions)
+        or not all(isinstance(a, int) and 0 <= a < len(q["options"]) for a, q in zip(answers, questions))
+    ):
         raise ServiceError(f"Answer all {len(questions)} questions, choosing one option for each.", field="answers")
     correct, total, passed = quiz_score(version=version, module=module, answers=answers)
     with country_context(country):
-        attempt = QuizAttempt.objects.create(country=country, enrolment=enrolment, module=module, answers=answers,
-                                             correct=correct, total=total, passed=passed)
-        event_record(country=country, action="training.quiz_attempted", actor=by,
-                     actor_role=access.role_in(country.pk) or "", target=enrolment,
-                     payload={"module": module, "correct": correct, "total": total, "passed": passed})
+        attempt = QuizAttempt.objects.create(
+            country=country,
+            enrolment=enrolment,
+            module=module,
+            answers=answers,
+            correct=correct,
+            total=total,
+            passed=passed,
+        )
+        event_record(
+            country=country,
+            action="training.quiz_attempted",
+            actor=by,
+            actor_role=access.role_in(country.pk) or "",
+            target=enrolment,
+            payload={"module": module, "correct": correct, "total": total, "passed": passed},
+        )
         if passed and enrolment.status == Enrolment.Status.IN_PROGRESS:
             ModuleProgress.objects.get_or_create(country=country, enrolment=enrolment, module=module)
             done = ModuleProgress.objects.filter(enrolment=enrolment).count()
@@ -288,14 +383,32 @@ def _complete(enrolment: Enrolment, *, by, actor_role: str) -> Certificate:
     enrolment.status, enrolment.completed_at = Enrolment.Status.COMPLETED, now
     enrolment.save(update_fields=["status", "completed_at"])
     certificate = Certificate.objects.create(
-        country=country, enrolment=enrolment, user_id=enrolment.user_id, programme_id=enrolment.programme_id,
-        version_id=enrolment.version_id, local_programme_id=enrolment.local_programme_id,
-        local_version_id=enrolment.local_version_id, issued_at=now,
-        expires_at=now + timedelta(days=certificate_valid_days()))
-    event_record(country=country, action="training.completed", actor=by, actor_role=actor_role, target=enrolment,
-                 payload={**_course_payload(enrolment.course), "version": enrolment.pinned.number})
-    event_record(country=country, action="training.certificate_issued", actor=by, actor_role=actor_role,
-                 target=certificate, payload={"enrolment": enrolment.pk})
+        country=country,
+        enrolment=enrolment,
+        user_id=enrolment.user_id,
+        programme_id=enrolment.programme_id,
+        version_id=enrolment.version_id,
+        local_programme_id=enrolment.local_programme_id,
+        local_version_id=enrolment.local_version_id,
+        issued_at=now,
+        expires_at=now + timedelta(days=certificate_valid_days()),
+    )
+    event_record(
+        country=country,
+        action="training.completed",
+        actor=by,
+        actor_role=actor_role,
+        target=enrolment,
+        payload={**_course_payload(enrolment.course), "version": enrolment.pinned.number},
+    )
+    event_record(
+        country=country,
+        action="training.certificate_issued",
+        actor=by,
+        actor_role=actor_role,
+        target=certificate,
+        payload={"enrolment": enrolment.pk},
+    )
     return certificate
 
 
@@ -305,16 +418,22 @@ def certificate_reminders_send(*, country_id: int) -> int:
     country = Country.objects.get(pk=country_id)
     now = timezone.now()
     with country_context(country):
-        due = list(Certificate.objects.filter(reminded_at__isnull=True, expires_at__gt=now,
-                                              expires_at__lte=now + timedelta(days=reminder_days()))
-                   .select_related("user", "programme", "local_programme"))
+        due = list(
+            Certificate.objects.filter(
+                reminded_at__isnull=True, expires_at__gt=now, expires_at__lte=now + timedelta(days=reminder_days())
+            ).select_related("user", "programme", "local_programme")
+        )
         for certificate in due:
             if certificate.user.email:
                 send_mail(
                     subject=f"Your {certificate.course.title} certificate expires soon",
-                    message=(f"Your certificate for {certificate.course.title} expires on "
-                             f"{certificate.expires_at:%d %B %Y}. Enrol again in the portal to renew it."),
-                    from_email=None, recipient_list=[certificate.user.email])
+                    message=(
+                        f"Your certificate for {certificate.course.title} expires on "
+                        f"{certificate.expires_at:%d %B %Y}. Enrol again in the portal to renew it."
+                    ),
+                    from_email=None,
+                    recipient_list=[certificate.user.email],
+                )
         Certificate.objects.filter(pk__in=[c.pk for c in due]).update(reminded_at=now)
         if due:
             event_record(country=country, action="training.reminders_sent", payload={"count": len(due)})
@@ -323,22 +442,31 @@ def certificate_reminders_send(*, country_id: int) -> int:
 
 # --- Requirements ---------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def requirement_add(*, country: Country, by, access: Access, programme: Programme, role: str, sector: str = "",
-                    capability: str = "") -> CountryRequirement:
+def requirement_add(
+    *, country: Country, by, access: Access, programme: Programme, role: str, sector: str = "", capability: str = ""
+) -> CountryRequirement:
     if not access.is_country_admin(country.pk):
         raise NotAllowed("Only a country admin can set training requirements.")
     if role not in Membership.Role.values:
         raise ServiceError("Choose a role: country admin, officer or viewer.", field="role")
     with country_context(country):
-        if CountryRequirement.objects.filter(programme=programme, role=role, sector=sector,
-                                             capability=capability).exists():
+        if CountryRequirement.objects.filter(
+            programme=programme, role=role, sector=sector, capability=capability
+        ).exists():
             raise ServiceError("This requirement already exists.", field="programme")
-        requirement = CountryRequirement.objects.create(country=country, programme=programme, role=role,
-                                                        sector=sector, capability=capability)
-        event_record(country=country, action="training.requirement_added", actor=by,
-                     actor_role=access.role_in(country.pk) or "", target=requirement,
-                     payload={"programme": programme.pk, "role": role, "sector": sector, "capability": capability})
+        requirement = CountryRequirement.objects.create(
+            country=country, programme=programme, role=role, sector=sector, capability=capability
+        )
+        event_record(
+            country=country,
+            action="training.requirement_added",
+            actor=by,
+            actor_role=access.role_in(country.pk) or "",
+            target=requirement,
+            payload={"programme": programme.pk, "role": role, "sector": sector, "capability": capability},
+        )
     return requirement
 
 
@@ -350,5 +478,10 @@ def requirement_remove(*, requirement: CountryRequirement, by, access: Access) -
     with country_context(country):
         pk = requirement.pk
         requirement.delete()
-        event_record(country=country, action="training.requirement_removed", actor=by,
-                     actor_role=access.role_in(country.pk) or "", payload={"requirement": pk})
+        event_record(
+            country=country,
+            action="training.requirement_removed",
+            actor=by,
+            actor_role=access.role_in(country.pk) or "",
+            payload={"requirement": pk},
+        )

@@ -1,16 +1,17 @@
 """Writes about a country's own programmes: writing them, publishing new versions, sharing them
 with other countries as a published snapshot, and adopting another country's shared programme as
 a read-only copy (see training.models.local for why sharing keeps countries apart)."""
+
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tenants.access import Access
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
+from tenants.models import Country
+from tenants.record.ledger import event_record
 
 from .authoring import content_validate
 from .models import CountryProgramme, CountryProgrammeVersion, SharedProgramme
@@ -29,8 +30,9 @@ def _pass_mark(value) -> int:
 
 
 @transaction.atomic
-def country_programme_create(*, country: Country, by, access: Access, title: str, summary: str, content: dict,
-                             pass_mark: int = 80) -> CountryProgramme:
+def country_programme_create(
+    *, country: Country, by, access: Access, title: str, summary: str, content: dict, pass_mark: int = 80
+) -> CountryProgramme:
     role = _require_admin(access, country)
     title = (title or "").strip()
     if not title or len(title) > 200:
@@ -40,18 +42,27 @@ def country_programme_create(*, country: Country, by, access: Access, title: str
     with country_context(country):
         if CountryProgramme.objects.filter(title__iexact=title).exists():
             raise ServiceError(f"{country.name} already has a programme called {title}.", field="title")
-        programme = CountryProgramme.objects.create(country=country, title=title, summary=(summary or "").strip(),
-                                                    created_by=by)
-        CountryProgrammeVersion.objects.create(country=country, programme=programme, number=1, content=content,
-                                               pass_mark=pass_mark)
-        event_record(country=country, action="training.programme_created", actor=by, actor_role=role,
-                     target=programme, payload={"version": 1, "modules": len(content["modules"])})
+        programme = CountryProgramme.objects.create(
+            country=country, title=title, summary=(summary or "").strip(), created_by=by
+        )
+        CountryProgrammeVersion.objects.create(
+            country=country, programme=programme, number=1, content=content, pass_mark=pass_mark
+        )
+        event_record(
+            country=country,
+            action="training.programme_created",
+            actor=by,
+            actor_role=role,
+            target=programme,
+            payload={"version": 1, "modules": len(content["modules"])},
+        )
     return programme
 
 
 @transaction.atomic
-def country_programme_publish(*, programme: CountryProgramme, by, access: Access, content: dict,
-                              pass_mark: int = 80) -> CountryProgrammeVersion:
+def country_programme_publish(
+    *, programme: CountryProgramme, by, access: Access, content: dict, pass_mark: int = 80
+) -> CountryProgrammeVersion:
     """A new version; enrolments keep the version they started on."""
     country = programme.country
     role = _require_admin(access, country)
@@ -61,11 +72,17 @@ def country_programme_publish(*, programme: CountryProgramme, by, access: Access
     pass_mark = _pass_mark(pass_mark)
     with country_context(country):
         latest = programme.versions.order_by("-number").first()
-        version = CountryProgrammeVersion.objects.create(country=country, programme=programme,
-                                                         number=latest.number + 1, content=content,
-                                                         pass_mark=pass_mark)
-        event_record(country=country, action="training.programme_versioned", actor=by, actor_role=role,
-                     target=programme, payload={"version": version.number})
+        version = CountryProgrammeVersion.objects.create(
+            country=country, programme=programme, number=latest.number + 1, content=content, pass_mark=pass_mark
+        )
+        event_record(
+            country=country,
+            action="training.programme_versioned",
+            actor=by,
+            actor_role=role,
+            target=programme,
+            payload={"version": version.number},
+        )
     return version
 
 
@@ -79,14 +96,28 @@ def country_programme_share(*, programme: CountryProgramme, by, access: Access) 
     with country_context(country):
         latest = programme.versions.order_by("-number").first()
         shared, _ = SharedProgramme.objects.update_or_create(
-            source_country_code=country.code, source_programme_id=programme.pk,
-            defaults={"source_country_name": country.name, "source_version": latest.number, "title": programme.title,
-                      "summary": programme.summary,
-                      "content": latest.content, "pass_mark": latest.pass_mark, "shared_at": timezone.now(),
-                      "withdrawn_at": None})
+            source_country_code=country.code,
+            source_programme_id=programme.pk,
+            defaults={
+                "source_country_name": country.name,
+                "source_version": latest.number,
+                "title": programme.title,
+                "summary": programme.summary,
+                "content": latest.content,
+                "pass_mark": latest.pass_mark,
+                "shared_at": timezone.now(),
+                "withdrawn_at": None,
+            },
+        )
         CountryProgramme.objects.filter(pk=programme.pk).update(is_shared=True)
-        event_record(country=country, action="training.programme_shared", actor=by, actor_role=role,
-                     target=programme, payload={"version": latest.number, "shared": shared.pk})
+        event_record(
+            country=country,
+            action="training.programme_shared",
+            actor=by,
+            actor_role=role,
+            target=programme,
+            payload={"version": latest.number, "shared": shared.pk},
+        )
     return shared
 
 
@@ -96,11 +127,18 @@ def country_programme_unshare(*, programme: CountryProgramme, by, access: Access
     country = programme.country
     role = _require_admin(access, country)
     SharedProgramme.objects.filter(source_country_code=country.code, source_programme_id=programme.pk).update(
-        withdrawn_at=timezone.now())
+        withdrawn_at=timezone.now()
+    )
     with country_context(country):
         CountryProgramme.objects.filter(pk=programme.pk).update(is_shared=False)
-        event_record(country=country, action="training.programme_unshared", actor=by, actor_role=role,
-                     target=programme, payload={})
+        event_record(
+            country=country,
+            action="training.programme_unshared",
+            actor=by,
+            actor_role=role,
+            target=programme,
+            payload={},
+        )
 
 
 @transaction.atomic
@@ -119,12 +157,25 @@ def shared_programme_adopt(*, country: Country, by, access: Access, shared: Shar
         try:
             with transaction.atomic():
                 programme = CountryProgramme.objects.create(
-                    country=country, title=title, summary=shared.summary, adopted_from=shared,
-                    adopted_from_country=shared.source_country_code, is_adopted=True, created_by=by)
+                    country=country,
+                    title=title,
+                    summary=shared.summary,
+                    adopted_from=shared,
+                    adopted_from_country=shared.source_country_code,
+                    is_adopted=True,
+                    created_by=by,
+                )
         except IntegrityError:
             raise ServiceError(f"{country.name} already has a programme called {title}.") from None
-        CountryProgrammeVersion.objects.create(country=country, programme=programme, number=1,
-                                               content=shared.content, pass_mark=shared.pass_mark)
-        event_record(country=country, action="training.programme_adopted", actor=by, actor_role=role,
-                     target=programme, payload={"shared": shared.pk, "version": shared.source_version})
+        CountryProgrammeVersion.objects.create(
+            country=country, programme=programme, number=1, content=shared.content, pass_mark=shared.pass_mark
+        )
+        event_record(
+            country=country,
+            action="training.programme_adopted",
+            actor=by,
+            actor_role=role,
+            target=programme,
+            payload={"shared": shared.pk, "version": shared.source_version},
+        )
     return programme

@@ -1,4 +1,5 @@
 """Celery tasks of training: thin doors into services, taking ids only."""
+
 from celery import shared_task
 
 from . import services

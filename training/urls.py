@@ -1,4 +1,5 @@
 """Training pages of a country, mounted under /c/<code>/training/."""
+
 from django.urls import path
 
 from . import programme_views, views

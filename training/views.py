@@ -3,6 +3,7 @@
 Like the tenants pages: the country comes from the middleware (404 when it is not visible), objects
 through the selectors (another country's or another person's id is a 404), writes through the
 services (ServiceError → form error with status 400, NotAllowed → 403)."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -14,8 +15,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.access import PARTNER_MANAGER
-from tenants.models import Country, Membership
 from tenants.errors import NotAllowed, ServiceError
+from tenants.models import Country, Membership
 from tenants.pages import base_context, request_country
 
 from . import selectors, services
@@ -39,16 +40,20 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
     enrolments = list(selectors.enrolment_list_visible(country=country, access=request.access)[:200])
     own = {e.course.slug for e in enrolments if e.user_id == request.user.pk}
-    return render(request, "training/home.html", {
-        **base_context(request, country),
-        "programmes": selectors.programme_list(),
-        "country_programmes": selectors.country_programme_list(country=country),
-        "enrolments": enrolments,
-        "own_slugs": own,
-        "is_member": country.pk in request.access.member_country_ids,
-        "sees_all": selectors.sees_all_enrolments(request.access, country),
-        "can_see_cohort": _can_see_cohort(request, country),
-    })
+    return render(
+        request,
+        "training/home.html",
+        {
+            **base_context(request, country),
+            "programmes": selectors.programme_list(),
+            "country_programmes": selectors.country_programme_list(country=country),
+            "enrolments": enrolments,
+            "own_slugs": own,
+            "is_member": country.pk in request.access.member_country_ids,
+            "sees_all": selectors.sees_all_enrolments(request.access, country),
+            "can_see_cohort": _can_see_cohort(request, country),
+        },
+    )
 
 
 @login_required
@@ -59,8 +64,9 @@ def enrol_self(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     if programme is None:
         raise Http404("No such programme.")
     try:
-        enrolment = services.enrolment_create(country=country, by=request.user, access=request.access,
-                                              user=request.user, programme=programme)
+        enrolment = services.enrolment_create(
+            country=country, by=request.user, access=request.access, user=request.user, programme=programme
+        )
     except NotAllowed as error:
         raise PermissionDenied(error.message) from None
     except ServiceError as error:
@@ -77,10 +83,17 @@ def enrolment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     done = set(enrolment.progress.values_list("module", flat=True))
     modules = [{"index": i, "title": m["title"], "done": i in done} for i, m in enumerate(enrolment.pinned.modules)]
     certificate = getattr(enrolment, "certificate", None) if enrolment.status == "completed" else None
-    return render(request, "training/enrolment.html", {
-        **base_context(request, country), "enrolment": enrolment, "modules": modules, "certificate": certificate,
-        "is_own": enrolment.user_id == request.user.pk,
-    })
+    return render(
+        request,
+        "training/enrolment.html",
+        {
+            **base_context(request, country),
+            "enrolment": enrolment,
+            "modules": modules,
+            "certificate": certificate,
+            "is_own": enrolment.user_id == request.user.pk,
+        },
+    )
 
 
 @login_required
@@ -100,8 +113,9 @@ def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse
             raise PermissionDenied("Only the person enrolled can answer this quiz.")
         if form.is_valid():
             try:
-                attempt = services.quiz_submit(enrolment=enrolment, by=request.user, access=request.access,
-                                               module=index, answers=form.answers())
+                attempt = services.quiz_submit(
+                    enrolment=enrolment, by=request.user, access=request.access, module=index, answers=form.answers()
+                )
             except NotAllowed as error:
                 raise PermissionDenied(error.message) from None
             except ServiceError as error:
@@ -114,11 +128,22 @@ def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse
                 form = QuizForm(None, questions=content["quiz"])
         else:
             status = 400
-    return render(request, "training/module.html", {
-        **base_context(request, country), "enrolment": enrolment, "module": content, "index": index,
-        "body": render_markdown(content["body"]), "form": form, "attempt": attempt, "is_own": is_own,
-        "pass_mark": enrolment.pinned.pass_mark,
-    }, status=status)
+    return render(
+        request,
+        "training/module.html",
+        {
+            **base_context(request, country),
+            "enrolment": enrolment,
+            "module": content,
+            "index": index,
+            "body": render_markdown(content["body"]),
+            "form": form,
+            "attempt": attempt,
+            "is_own": is_own,
+            "pass_mark": enrolment.pinned.pass_mark,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -127,10 +152,15 @@ def certificate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     found = selectors.certificate_get_visible(country=country, access=request.access, pk=pk)
     if found is None:
         raise Http404("No such certificate among those you can see.")
-    response = render(request, "training/certificate.html", {
-        **base_context(request, country), "certificate": found,
-        "verify_url": request.build_absolute_uri(reverse("certificate_check", kwargs={"code": found.code})),
-    })
+    response = render(
+        request,
+        "training/certificate.html",
+        {
+            **base_context(request, country),
+            "certificate": found,
+            "verify_url": request.build_absolute_uri(reverse("certificate_check", kwargs={"code": found.code})),
+        },
+    )
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="certificate-{found.code}.html"'
     return response
@@ -146,20 +176,28 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
     programmes = [*selectors.programme_list(), *selectors.country_programme_list(country=country)]
     action = request.POST.get("action") if request.method == "POST" else None
     role_form = RoleEnrolForm(request.POST if action == "role" else None, programmes=programmes)
-    roster_form = RosterForm(request.POST if action == "roster" else None,
-                             request.FILES if action == "roster" else None)
+    roster_form = RosterForm(
+        request.POST if action == "roster" else None, request.FILES if action == "roster" else None
+    )
     roster_errors, status = [], 200
     try:
         if action == "role" and role_form.is_valid():
             programme = selectors.programme_get(slug=role_form.cleaned_data["programme"], country=country)
-            count = services.enrolment_create_for_role(country=country, by=request.user, access=request.access,
-                                                       programme=programme, role=role_form.cleaned_data["role"])
-            messages.success(request, f"{count} {'person was' if count == 1 else 'people were'} enrolled in "
-                                      f"{programme.title}.")
+            count = services.enrolment_create_for_role(
+                country=country,
+                by=request.user,
+                access=request.access,
+                programme=programme,
+                role=role_form.cleaned_data["role"],
+            )
+            messages.success(
+                request, f"{count} {'person was' if count == 1 else 'people were'} enrolled in {programme.title}."
+            )
             return redirect(_url("manage", country))
         if action == "roster" and roster_form.is_valid():
-            count = services.roster_import(country=country, by=request.user, access=request.access,
-                                           data=roster_form.cleaned_data["roster"].read())
+            count = services.roster_import(
+                country=country, by=request.user, access=request.access, data=roster_form.cleaned_data["roster"].read()
+            )
             messages.success(request, f"The roster was imported: {count} enrolments.")
             return redirect(_url("manage", country))
     except NotAllowed as error:
@@ -171,10 +209,18 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
         (roster_form if action == "roster" else role_form).add_service_error(error)
     if action:
         status = 400
-    return render(request, "training/manage.html", {
-        **base_context(request, country), "role_form": role_form, "roster_form": roster_form,
-        "roster_errors": roster_errors, "role_options": [(v, l, "") for v, l in Membership.Role.choices],
-    }, status=status)
+    return render(
+        request,
+        "training/manage.html",
+        {
+            **base_context(request, country),
+            "role_form": role_form,
+            "roster_form": roster_form,
+            "roster_errors": roster_errors,
+            "role_options": [(v, label, "") for v, label in Membership.Role.choices],
+        },
+        status=status,
+    )
 
 
 def _can_see_cohort(request: HttpRequest, country: Country) -> bool:
@@ -186,13 +232,17 @@ def cohort(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
     if not _can_see_cohort(request, country):
         raise PermissionDenied("The cohort view is for country admins and partner managers.")
-    return render(request, "training/cohort.html", {
-        **base_context(request, country),
-        "rows": selectors.cohort_summary(country=country),
-        "overdue": list(selectors.overdue_enrolments(country=country)[:100]),
-        "expiring": list(selectors.expiring_certificates(country=country)[:100]),
-        "expiring_days": selectors.EXPIRING_WITHIN_DAYS,
-    })
+    return render(
+        request,
+        "training/cohort.html",
+        {
+            **base_context(request, country),
+            "rows": selectors.cohort_summary(country=country),
+            "overdue": list(selectors.overdue_enrolments(country=country)[:100]),
+            "expiring": list(selectors.expiring_certificates(country=country)[:100]),
+            "expiring_days": selectors.EXPIRING_WITHIN_DAYS,
+        },
+    )
 
 
 def certificate_check(request: HttpRequest, code: str) -> HttpResponse:
@@ -215,8 +265,11 @@ def requirements(request: HttpRequest, code: str) -> HttpResponse:
         remove = request.POST.get("remove")
         try:
             if remove:
-                requirement = selectors.country_requirement_list(country=country).filter(
-                    pk=int(remove) if remove.isdigit() and len(remove) < 19 else 0).first()
+                requirement = (
+                    selectors.country_requirement_list(country=country)
+                    .filter(pk=int(remove) if remove.isdigit() and len(remove) < 19 else 0)
+                    .first()
+                )
                 if requirement is None:
                     raise Http404("No such requirement.")
                 services.requirement_remove(requirement=requirement, by=request.user, access=request.access)
@@ -224,9 +277,15 @@ def requirements(request: HttpRequest, code: str) -> HttpResponse:
                 return redirect(_url("requirements", country))
             if form.is_valid():
                 data = form.cleaned_data
-                services.requirement_add(country=country, by=request.user, access=request.access,
-                                         programme=selectors.programme_get(slug=data["programme"]), role=data["role"],
-                                         sector=data["sector"], capability=data["capability"])
+                services.requirement_add(
+                    country=country,
+                    by=request.user,
+                    access=request.access,
+                    programme=selectors.programme_get(slug=data["programme"]),
+                    role=data["role"],
+                    sector=data["sector"],
+                    capability=data["capability"],
+                )
                 messages.success(request, "The requirement was added.")
                 return redirect(_url("requirements", country))
         except NotAllowed as error:
@@ -234,9 +293,15 @@ def requirements(request: HttpRequest, code: str) -> HttpResponse:
         except ServiceError as error:
             form.add_service_error(error)
         status = 400
-    return render(request, "training/requirements.html", {
-        **base_context(request, country), "form": form,
-        "platform_requirements": selectors.platform_requirement_list(),
-        "country_requirements": selectors.country_requirement_list(country=country),
-        "role_options": [(v, l, "") for v, l in Membership.Role.choices],
-    }, status=status)
+    return render(
+        request,
+        "training/requirements.html",
+        {
+            **base_context(request, country),
+            "form": form,
+            "platform_requirements": selectors.platform_requirement_list(),
+            "country_requirements": selectors.country_requirement_list(country=country),
+            "role_options": [(v, label, "") for v, label in Membership.Role.choices],
+        },
+        status=status,
+    )

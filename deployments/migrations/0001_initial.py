@@ -10,241 +10,471 @@ from tenants.db import enable_row_level_security, same_country_foreign_key
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('governance', '0003_shared_policy_names_its_source'),
-        ('tenants', '0009_notification_is_country_data'),
+        ("governance", "0003_shared_policy_names_its_source"),
+        ("tenants", "0009_notification_is_country_data"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AIModel',
+            name="AIModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('provider', models.CharField(blank=True, max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('capabilities', models.JSONField(default=list, help_text='Among: text, vision, speech, embeddings, fine_tuning.')),
-                ('regions', models.JSONField(default=list, help_text='Hosting regions (the data-residency region values).')),
-                ('status', models.CharField(choices=[('available', 'Available'), ('restricted', 'Restricted (by agreement only)'), ('retired', 'Retired')], default='available', max_length=12)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("provider", models.CharField(blank=True, max_length=120)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "capabilities",
+                    models.JSONField(default=list, help_text="Among: text, vision, speech, embeddings, fine_tuning."),
+                ),
+                (
+                    "regions",
+                    models.JSONField(default=list, help_text="Hosting regions (the data-residency region values)."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("available", "Available"),
+                            ("restricted", "Restricted (by agreement only)"),
+                            ("retired", "Retired"),
+                        ],
+                        default="available",
+                        max_length=12,
+                    ),
+                ),
             ],
-            options={
-                'verbose_name': 'AI model',
-                'ordering': ['name'],
-            },
+            options={"verbose_name": "AI model", "ordering": ["name"]},
         ),
         migrations.CreateModel(
-            name='DeploymentRequest',
+            name="DeploymentRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('purpose', models.TextField()),
-                ('sector', models.CharField(choices=[('public_services', 'Public services'), ('education', 'Education'), ('health', 'Health'), ('security', 'Security'), ('justice', 'Justice'), ('agriculture', 'Agriculture'), ('finance', 'Public finance')], max_length=20)),
-                ('capabilities', models.JSONField(default=list)),
-                ('region', models.CharField(choices=[('eu-west', 'Europe (West)'), ('eu-north', 'Europe (North)'), ('af-east', 'Africa (East)'), ('sa-east', 'South America (East)'), ('ap-south', 'Asia Pacific (South)'), ('me-central', 'Middle East (Central)'), ('na-east', 'North America (East)')], max_length=20)),
-                ('data_classification', models.CharField(choices=[('public', 'Public'), ('internal', 'Internal'), ('confidential', 'Confidential'), ('personal', 'Personal data')], max_length=12)),
-                ('expected_monthly_tokens', models.BigIntegerField()),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_review', 'In review'), ('changes_requested', 'Changes requested'), ('rejected', 'Rejected'), ('approved', 'Approved'), ('provisioning', 'Provisioning'), ('active', 'Active'), ('suspended', 'Suspended'), ('decommissioned', 'Decommissioned')], default='draft', max_length=20)),
-                ('risk_category', models.CharField(blank=True, max_length=12)),
-                ('review_round', models.PositiveIntegerField(default=0, help_text='Incremented at each submission.')),
-                ('quota_tokens', models.BigIntegerField(blank=True, null=True)),
-                ('expires_on', models.DateField(blank=True, null=True)),
-                ('human_review_required', models.BooleanField(default=False)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('assessment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.impactassessment')),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='deployments.aimodel')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.organisation')),
-                ('owner', models.ForeignKey(help_text='The person accountable for the deployment once it runs.', on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("purpose", models.TextField()),
+                (
+                    "sector",
+                    models.CharField(
+                        choices=[
+                            ("public_services", "Public services"),
+                            ("education", "Education"),
+                            ("health", "Health"),
+                            ("security", "Security"),
+                            ("justice", "Justice"),
+                            ("agriculture", "Agriculture"),
+                            ("finance", "Public finance"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("capabilities", models.JSONField(default=list)),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[
+                            ("eu-west", "Europe (West)"),
+                            ("eu-north", "Europe (North)"),
+                            ("af-east", "Africa (East)"),
+                            ("sa-east", "South America (East)"),
+                            ("ap-south", "Asia Pacific (South)"),
+                            ("me-central", "Middle East (Central)"),
+                            ("na-east", "North America (East)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "data_classification",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public"),
+                            ("internal", "Internal"),
+                            ("confidential", "Confidential"),
+                            ("personal", "Personal data"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("expected_monthly_tokens", models.BigIntegerField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("in_review", "In review"),
+                            ("changes_requested", "Changes requested"),
+                            ("rejected", "Rejected"),
+                            ("approved", "Approved"),
+                            ("provisioning", "Provisioning"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("decommissioned", "Decommissioned"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("risk_category", models.CharField(blank=True, max_length=12)),
+                ("review_round", models.PositiveIntegerField(default=0, help_text="Incremented at each submission.")),
+                ("quota_tokens", models.BigIntegerField(blank=True, null=True)),
+                ("expires_on", models.DateField(blank=True, null=True)),
+                ("human_review_required", models.BooleanField(default=False)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="governance.impactassessment",
+                    ),
+                ),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="deployments.aimodel"
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.organisation"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        help_text="The person accountable for the deployment once it runs.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-created_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["-created_at", "-id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='DeploymentDecision',
+            name="DeploymentDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('review_round', models.PositiveIntegerField()),
-                ('decision', models.CharField(choices=[('approve', 'Approved'), ('reject', 'Rejected'), ('request_changes', 'Changes requested')], max_length=20)),
-                ('comment', models.TextField(blank=True)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='deployments.deploymentrequest')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("review_round", models.PositiveIntegerField()),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("approve", "Approved"),
+                            ("reject", "Rejected"),
+                            ("request_changes", "Changes requested"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("comment", models.TextField(blank=True)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="decisions",
+                        to="deployments.deploymentrequest",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['at', 'id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["at", "id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='Environment',
+            name="Environment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('backend', models.CharField(max_length=20)),
-                ('endpoint', models.CharField(max_length=300)),
-                ('region', models.CharField(choices=[('eu-west', 'Europe (West)'), ('eu-north', 'Europe (North)'), ('af-east', 'Africa (East)'), ('sa-east', 'South America (East)'), ('ap-south', 'Asia Pacific (South)'), ('me-central', 'Middle East (Central)'), ('na-east', 'North America (East)')], max_length=20)),
-                ('monthly_token_quota', models.BigIntegerField()),
-                ('tokens_used', models.BigIntegerField(default=0, help_text='Tokens reported this month.')),
-                ('alert_level', models.PositiveSmallIntegerField(default=0, help_text='Highest quota alert sent this month (80, 100).')),
-                ('expires_on', models.DateField(blank=True, null=True)),
-                ('human_review_required', models.BooleanField(default=False)),
-                ('state', models.CharField(choices=[('active', 'Active'), ('suspended', 'Suspended'), ('decommissioned', 'Decommissioned')], default='active', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='deployments.aimodel')),
-                ('request', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='environment', to='deployments.deploymentrequest')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("backend", models.CharField(max_length=20)),
+                ("endpoint", models.CharField(max_length=300)),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[
+                            ("eu-west", "Europe (West)"),
+                            ("eu-north", "Europe (North)"),
+                            ("af-east", "Africa (East)"),
+                            ("sa-east", "South America (East)"),
+                            ("ap-south", "Asia Pacific (South)"),
+                            ("me-central", "Middle East (Central)"),
+                            ("na-east", "North America (East)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("monthly_token_quota", models.BigIntegerField()),
+                ("tokens_used", models.BigIntegerField(default=0, help_text="Tokens reported this month.")),
+                (
+                    "alert_level",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Highest quota alert sent this month (80, 100)."
+                    ),
+                ),
+                ("expires_on", models.DateField(blank=True, null=True)),
+                ("human_review_required", models.BooleanField(default=False)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("decommissioned", "Decommissioned"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="deployments.aimodel"
+                    ),
+                ),
+                (
+                    "request",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="environment",
+                        to="deployments.deploymentrequest",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-created_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["-created_at", "-id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='Credential',
+            name="Credential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(max_length=12)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('environment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credentials', to='deployments.environment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("prefix", models.CharField(max_length=12)),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credentials",
+                        to="deployments.environment",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-created_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["-created_at", "-id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='ProvisioningJob',
+            name="ProvisioningJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=80, unique=True)),
-                ('kind', models.CharField(choices=[('provision', 'Provision'), ('decommission', 'Decommission')], max_length=12)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('steps', models.JSONField(default=list, help_text='[{name, label, done_at}] in order.')),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('error', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='jobs', to='deployments.deploymentrequest')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=80, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("provision", "Provision"), ("decommission", "Decommission")], max_length=12
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("steps", models.JSONField(default=list, help_text="[{name, label, done_at}] in order.")),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("error", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="jobs",
+                        to="deployments.deploymentrequest",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-created_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["-created_at", "-id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='deployments.provisioningjob')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="deployments.provisioningjob"
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['created_at', 'id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["created_at", "id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='UsageReport',
+            name="UsageReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tokens', models.BigIntegerField()),
-                ('period_start', models.DateTimeField()),
-                ('reported_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('environment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='usage', to='deployments.environment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("tokens", models.BigIntegerField()),
+                ("period_start", models.DateTimeField()),
+                ("reported_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="usage", to="deployments.environment"
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-reported_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["-reported_at", "-id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='CredentialReveal',
+            name="CredentialReveal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('secret', tenants.keys.fields.EncryptedTextField(blank=True, default='', verbose_name='secret')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('credential', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='reveal', to='deployments.credential')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("secret", tenants.keys.fields.EncryptedTextField(blank=True, default="", verbose_name="secret")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "credential",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reveal", to="deployments.credential"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
-                'base_manager_name': 'objects',
-                'constraints': [models.UniqueConstraint(fields=('country', 'id'), name='dep_reveal_country_id_uniq')],
+                "abstract": False,
+                "base_manager_name": "objects",
+                "constraints": [models.UniqueConstraint(fields=("country", "id"), name="dep_reveal_country_id_uniq")],
             },
         ),
         migrations.AddIndex(
-            model_name='deploymentrequest',
-            index=models.Index(fields=['country', 'state', 'submitted_at'], name='dep_request_state_idx'),
+            model_name="deploymentrequest",
+            index=models.Index(fields=["country", "state", "submitted_at"], name="dep_request_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='deploymentrequest',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='dep_request_country_id_uniq'),
+            model_name="deploymentrequest",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="dep_request_country_id_uniq"),
         ),
         migrations.AddIndex(
-            model_name='deploymentdecision',
-            index=models.Index(fields=['country', 'request'], name='dep_decision_request_idx'),
+            model_name="deploymentdecision",
+            index=models.Index(fields=["country", "request"], name="dep_decision_request_idx"),
         ),
         migrations.AddConstraint(
-            model_name='deploymentdecision',
-            constraint=models.UniqueConstraint(fields=('request', 'review_round', 'by'), name='dep_decision_once_uniq'),
+            model_name="deploymentdecision",
+            constraint=models.UniqueConstraint(fields=("request", "review_round", "by"), name="dep_decision_once_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='environment',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='dep_env_country_id_uniq'),
+            model_name="environment",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="dep_env_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='credential',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='dep_cred_country_id_uniq'),
+            model_name="credential",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="dep_cred_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='credential',
-            constraint=models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('environment',), name='dep_cred_one_live_uniq'),
+            model_name="credential",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("revoked_at__isnull", True)), fields=("environment",), name="dep_cred_one_live_uniq"
+            ),
         ),
         migrations.AddIndex(
-            model_name='provisioningjob',
-            index=models.Index(fields=['country', 'request'], name='dep_job_request_idx'),
+            model_name="provisioningjob", index=models.Index(fields=["country", "request"], name="dep_job_request_idx")
         ),
         migrations.AddConstraint(
-            model_name='provisioningjob',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='dep_job_country_id_uniq'),
+            model_name="provisioningjob",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="dep_job_country_id_uniq"),
         ),
         migrations.AddIndex(
-            model_name='outboxmessage',
-            index=models.Index(fields=['country', 'published_at'], name='dep_outbox_pending_idx'),
+            model_name="outboxmessage",
+            index=models.Index(fields=["country", "published_at"], name="dep_outbox_pending_idx"),
         ),
         migrations.AddIndex(
-            model_name='usagereport',
-            index=models.Index(fields=['country', 'environment', 'reported_at'], name='dep_usage_env_idx'),
+            model_name="usagereport",
+            index=models.Index(fields=["country", "environment", "reported_at"], name="dep_usage_env_idx"),
         ),
         enable_row_level_security("deployments_deploymentrequest"),
         enable_row_level_security("deployments_deploymentdecision"),

@@ -4,15 +4,12 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
-    dependencies = [
-        ('deployments', '0001_initial'),
-    ]
+    dependencies = [("deployments", "0001_initial")]
 
     operations = [
         migrations.AddField(
-            model_name='environment',
-            name='external_id',
+            model_name="environment",
+            name="external_id",
             field=models.CharField(blank=True, help_text="The backend's id, e.g. an OpenAI project.", max_length=100),
-        ),
+        )
     ]

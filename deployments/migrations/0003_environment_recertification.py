@@ -4,20 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
-    dependencies = [
-        ('deployments', '0002_environment_external_id'),
-    ]
+    dependencies = [("deployments", "0002_environment_external_id")]
 
     operations = [
         migrations.AddField(
-            model_name='environment',
-            name='recertification_reminded_at',
+            model_name="environment",
+            name="recertification_reminded_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='environment',
-            name='recertify_by',
-            field=models.DateField(blank=True, help_text='When the use must be recertified.', null=True),
+            model_name="environment",
+            name="recertify_by",
+            field=models.DateField(blank=True, help_text="When the use must be recertified.", null=True),
         ),
     ]

@@ -1,5 +1,6 @@
 """Provisioning jobs now go through the portal's one outbox (tenants 0012). Messages still waiting
 in the deployments outbox are carried over (same job, same country) before its table is dropped."""
+
 from django.db import migrations
 
 
@@ -14,9 +15,14 @@ def carry_over(apps, schema_editor):
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('portal.country_ids', %s, true)", [ids])
     for message in Old.objects.filter(published_at__isnull=True).order_by("pk"):
-        New.objects.create(country_id=message.country_id, task="deployments.provisioning_run",
-                           kwargs={"country_id": message.country_id, "job_id": message.job_id},
-                           created_at=message.created_at, attempts=message.attempts, last_error=message.last_error)
+        New.objects.create(
+            country_id=message.country_id,
+            task="deployments.provisioning_run",
+            kwargs={"country_id": message.country_id, "job_id": message.job_id},
+            created_at=message.created_at,
+            attempts=message.attempts,
+            last_error=message.last_error,
+        )
 
 
 class Migration(migrations.Migration):

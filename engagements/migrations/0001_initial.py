@@ -2,6 +2,7 @@
 (created by tenants 0008): this migration only takes them into the engagements app's state, and
 moves their content types (and with them every permission and admin log entry) along. The next
 migration renames the tables."""
+
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
@@ -34,19 +35,75 @@ STATE = [
         name="Engagement",
         fields=[
             ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-            ("state", models.CharField(choices=[("draft", "Draft"), ("submitted", "Submitted"), ("in_review", "In review"), ("approved", "Approved"), ("active", "Active"), ("suspended", "Suspended"), ("closed", "Closed"), ("rejected", "Rejected")], default="draft", max_length=12)),
-            ("amendment", models.CharField(blank=True, choices=[("", "None"), ("draft", "Draft"), ("submitted", "Submitted"), ("in_review", "In review")], default="", max_length=12)),
+            (
+                "state",
+                models.CharField(
+                    choices=[
+                        ("draft", "Draft"),
+                        ("submitted", "Submitted"),
+                        ("in_review", "In review"),
+                        ("approved", "Approved"),
+                        ("active", "Active"),
+                        ("suspended", "Suspended"),
+                        ("closed", "Closed"),
+                        ("rejected", "Rejected"),
+                    ],
+                    default="draft",
+                    max_length=12,
+                ),
+            ),
+            (
+                "amendment",
+                models.CharField(
+                    blank=True,
+                    choices=[("", "None"), ("draft", "Draft"), ("submitted", "Submitted"), ("in_review", "In review")],
+                    default="",
+                    max_length=12,
+                ),
+            ),
             ("submitted_at", models.DateTimeField(blank=True, help_text="When it last entered review.", null=True)),
             ("reminded_at", models.DateTimeField(blank=True, null=True)),
             ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
-            ("country", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country")),
-            ("created_by", models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL)),
-            ("organisation", models.ForeignKey(help_text="The organisation that applies on the country's behalf.", on_delete=django.db.models.deletion.PROTECT, related_name="engagements", to="tenants.organisation")),
-            ("submitted_by", models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL)),
+            (
+                "country",
+                models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"),
+            ),
+            (
+                "created_by",
+                models.ForeignKey(
+                    null=True,
+                    on_delete=django.db.models.deletion.SET_NULL,
+                    related_name="+",
+                    to=settings.AUTH_USER_MODEL,
+                ),
+            ),
+            (
+                "organisation",
+                models.ForeignKey(
+                    help_text="The organisation that applies on the country's behalf.",
+                    on_delete=django.db.models.deletion.PROTECT,
+                    related_name="engagements",
+                    to="tenants.organisation",
+                ),
+            ),
+            (
+                "submitted_by",
+                models.ForeignKey(
+                    blank=True,
+                    null=True,
+                    on_delete=django.db.models.deletion.SET_NULL,
+                    related_name="+",
+                    to=settings.AUTH_USER_MODEL,
+                ),
+            ),
         ],
-        options={"ordering": ["-created_at", "-id"], "abstract": False, "base_manager_name": "objects",
-                 "db_table": "tenants_engagement"},
+        options={
+            "ordering": ["-created_at", "-id"],
+            "abstract": False,
+            "base_manager_name": "objects",
+            "db_table": "tenants_engagement",
+        },
     ),
     migrations.CreateModel(
         name="EngagementTerms",
@@ -55,24 +112,75 @@ STATE = [
             ("version", models.PositiveIntegerField()),
             ("sectors", models.JSONField(default=list, help_text="Sector values in scope.")),
             ("capabilities", models.JSONField(default=list, help_text="Capability values allowed.")),
-            ("residency_region", models.CharField(choices=[("eu-west", "Europe (West)"), ("eu-north", "Europe (North)"), ("af-east", "Africa (East)"), ("sa-east", "South America (East)"), ("ap-south", "Asia Pacific (South)"), ("me-central", "Middle East (Central)"), ("na-east", "North America (East)")], max_length=20)),
-            ("monthly_token_quota", models.BigIntegerField(help_text="Tokens a month across the country's deployments.")),
+            (
+                "residency_region",
+                models.CharField(
+                    choices=[
+                        ("eu-west", "Europe (West)"),
+                        ("eu-north", "Europe (North)"),
+                        ("af-east", "Africa (East)"),
+                        ("sa-east", "South America (East)"),
+                        ("ap-south", "Asia Pacific (South)"),
+                        ("me-central", "Middle East (Central)"),
+                        ("na-east", "North America (East)"),
+                    ],
+                    max_length=20,
+                ),
+            ),
+            (
+                "monthly_token_quota",
+                models.BigIntegerField(help_text="Tokens a month across the country's deployments."),
+            ),
             ("start_date", models.DateField()),
             ("end_date", models.DateField(blank=True, null=True)),
-            ("economic_model", models.CharField(choices=[("fixed", "Fixed fee"), ("usage_based", "Usage-based"), ("grant", "Grant or sponsored")], max_length=12)),
+            (
+                "economic_model",
+                models.CharField(
+                    choices=[("fixed", "Fixed fee"), ("usage_based", "Usage-based"), ("grant", "Grant or sponsored")],
+                    max_length=12,
+                ),
+            ),
             ("conditions", tenants.keys.fields.EncryptedTextField(blank=True, default="", verbose_name="conditions")),
             ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-            ("country", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country")),
-            ("created_by", models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL)),
-            ("engagement", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="engagements.engagement")),
+            (
+                "country",
+                models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"),
+            ),
+            (
+                "created_by",
+                models.ForeignKey(
+                    null=True,
+                    on_delete=django.db.models.deletion.SET_NULL,
+                    related_name="+",
+                    to=settings.AUTH_USER_MODEL,
+                ),
+            ),
+            (
+                "engagement",
+                models.ForeignKey(
+                    on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="engagements.engagement"
+                ),
+            ),
         ],
-        options={"verbose_name_plural": "engagement terms", "ordering": ["engagement", "-version"], "abstract": False,
-                 "base_manager_name": "objects", "db_table": "tenants_engagementterms"},
+        options={
+            "verbose_name_plural": "engagement terms",
+            "ordering": ["engagement", "-version"],
+            "abstract": False,
+            "base_manager_name": "objects",
+            "db_table": "tenants_engagementterms",
+        },
     ),
     migrations.AddField(
         model_name="engagement",
         name="approved_terms",
-        field=models.ForeignKey(blank=True, help_text="The version in force, pinned at approval.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="engagements.engagementterms"),
+        field=models.ForeignKey(
+            blank=True,
+            help_text="The version in force, pinned at approval.",
+            null=True,
+            on_delete=django.db.models.deletion.PROTECT,
+            related_name="+",
+            to="engagements.engagementterms",
+        ),
     ),
     migrations.CreateModel(
         name="EngagementTransition",
@@ -86,12 +194,32 @@ STATE = [
             ("by_role", models.CharField(max_length=20)),
             ("comment", models.TextField(blank=True)),
             ("at", models.DateTimeField(default=django.utils.timezone.now)),
-            ("by", models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL)),
-            ("country", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country")),
-            ("engagement", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="transitions", to="engagements.engagement")),
+            (
+                "by",
+                models.ForeignKey(
+                    null=True,
+                    on_delete=django.db.models.deletion.SET_NULL,
+                    related_name="+",
+                    to=settings.AUTH_USER_MODEL,
+                ),
+            ),
+            (
+                "country",
+                models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"),
+            ),
+            (
+                "engagement",
+                models.ForeignKey(
+                    on_delete=django.db.models.deletion.PROTECT, related_name="transitions", to="engagements.engagement"
+                ),
+            ),
         ],
-        options={"ordering": ["-at", "-id"], "abstract": False, "base_manager_name": "objects",
-                 "db_table": "tenants_engagementtransition"},
+        options={
+            "ordering": ["-at", "-id"],
+            "abstract": False,
+            "base_manager_name": "objects",
+            "db_table": "tenants_engagementtransition",
+        },
     ),
     migrations.AddConstraint(
         model_name="engagementterms",
@@ -111,7 +239,11 @@ STATE = [
     ),
     migrations.AddConstraint(
         model_name="engagement",
-        constraint=models.UniqueConstraint(condition=models.Q(("state__in", ["closed", "rejected"]), _negated=True), fields=("country",), name="tenants_engagement_one_current"),
+        constraint=models.UniqueConstraint(
+            condition=models.Q(("state__in", ["closed", "rejected"]), _negated=True),
+            fields=("country",),
+            name="tenants_engagement_one_current",
+        ),
     ),
     migrations.AddIndex(
         model_name="engagementtransition",

@@ -1,6 +1,7 @@
 """The engagement tables take the app's name. A rename keeps every row, the row-level security
 policy, the composite foreign keys and the grants: PostgreSQL attaches them to the table, not to
 its name."""
+
 from django.db import migrations
 
 

@@ -10,281 +10,513 @@ from tenants.db import enable_row_level_security, same_country_foreign_key
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0007_membership_window_for_owner'),
+        ("tenants", "0007_membership_window_for_owner"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Framework',
+            name="Framework",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('summary', models.CharField(blank=True, max_length=400)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("summary", models.CharField(blank=True, max_length=400)),
+            ],
+            options={"ordering": ["name"]},
+        ),
+        migrations.CreateModel(
+            name="PolicyTemplate",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.CharField(max_length=400)),
+                ("text", models.TextField(help_text="Plain text; blank lines separate paragraphs.")),
+                ("language", models.CharField(default="en", max_length=12)),
+                (
+                    "default_roles",
+                    models.JSONField(default=list, help_text='Roles that must acknowledge, e.g. ["officer"].'),
+                ),
+            ],
+            options={"ordering": ["title"]},
+        ),
+        migrations.CreateModel(
+            name="ImpactAssessment",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "use_reference",
+                    models.CharField(
+                        blank=True, help_text="The intended use or deployment this assessment covers.", max_length=100
+                    ),
+                ),
+                ("questionnaire_version", models.PositiveIntegerField()),
+                ("answers", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("completed", "Completed"), ("superseded", "Superseded")],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("raw_score", models.PositiveIntegerField(blank=True, null=True)),
+                ("mitigation_score", models.PositiveIntegerField(blank=True, null=True)),
+                ("impact_level", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("prohibited", "Prohibited"),
+                            ("high_risk", "High-risk"),
+                            ("limited", "Limited risk (transparency)"),
+                            ("minimal", "Minimal risk"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("obligations", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "completed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="governance.impactassessment",
+                    ),
+                ),
+            ],
+            options={"ordering": ["-created_at", "-id"], "abstract": False, "base_manager_name": "objects"},
+        ),
+        migrations.CreateModel(
+            name="Incident",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("deployment_reference", models.CharField(blank=True, max_length=100)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("serious", "Serious"), ("major", "Major"), ("minor", "Minor")], max_length=10
+                    ),
+                ),
+                ("description", tenants.keys.fields.EncryptedTextField(blank=True, default="")),
+                (
+                    "steps_taken",
+                    tenants.keys.fields.EncryptedTextField(blank=True, default="", verbose_name="steps taken"),
+                ),
+                ("people_affected", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("investigating", "Investigating"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="open",
+                        max_length=14,
+                    ),
+                ),
+                ("detected_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("report_due_at", models.DateTimeField()),
+                ("reported_at", models.DateTimeField(blank=True, null=True)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="governance.impactassessment",
+                    ),
+                ),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={"ordering": ["-detected_at", "-id"], "abstract": False, "base_manager_name": "objects"},
+        ),
+        migrations.CreateModel(
+            name="CountryPolicy",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[("template", "Programme template"), ("shared", "Shared by another country")],
+                        default="template",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "is_shared",
+                    models.BooleanField(default=False, help_text="Offered to other countries as a read-only copy."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="governance.policytemplate",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "verbose_name_plural": "country policies",
+                "ordering": ["title"],
+                "abstract": False,
+                "base_manager_name": "objects",
             },
         ),
         migrations.CreateModel(
-            name='PolicyTemplate',
+            name="PolicyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.CharField(max_length=400)),
-                ('text', models.TextField(help_text='Plain text; blank lines separate paragraphs.')),
-                ('language', models.CharField(default='en', max_length=12)),
-                ('default_roles', models.JSONField(default=list, help_text='Roles that must acknowledge, e.g. ["officer"].')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                ("language", models.CharField(max_length=12)),
+                ("text", models.TextField()),
+                (
+                    "roles",
+                    models.JSONField(default=list, help_text="Roles whose members must acknowledge this version."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")], default="draft", max_length=10
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="governance.countrypolicy",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['title'],
-            },
+            options={"ordering": ["policy", "-number"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='ImpactAssessment',
+            name="Acknowledgement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('use_reference', models.CharField(blank=True, help_text='The intended use or deployment this assessment covers.', max_length=100)),
-                ('questionnaire_version', models.PositiveIntegerField()),
-                ('answers', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('completed', 'Completed'), ('superseded', 'Superseded')], default='draft', max_length=12)),
-                ('raw_score', models.PositiveIntegerField(blank=True, null=True)),
-                ('mitigation_score', models.PositiveIntegerField(blank=True, null=True)),
-                ('impact_level', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('category', models.CharField(blank=True, choices=[('prohibited', 'Prohibited'), ('high_risk', 'High-risk'), ('limited', 'Limited risk (transparency)'), ('minimal', 'Minimal risk')], max_length=12)),
-                ('obligations', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('supersedes', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.impactassessment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="acknowledgements",
+                        to="governance.policyversion",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-created_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["-at"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Requirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('deployment_reference', models.CharField(blank=True, max_length=100)),
-                ('severity', models.CharField(choices=[('serious', 'Serious'), ('major', 'Major'), ('minor', 'Minor')], max_length=10)),
-                ('description', tenants.keys.fields.EncryptedTextField(blank=True, default='')),
-                ('steps_taken', tenants.keys.fields.EncryptedTextField(blank=True, default='', verbose_name='steps taken')),
-                ('people_affected', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('investigating', 'Investigating'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='open', max_length=14)),
-                ('detected_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('report_due_at', models.DateTimeField()),
-                ('reported_at', models.DateTimeField(blank=True, null=True)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('assessment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.impactassessment')),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40)),
+                (
+                    "reference",
+                    models.CharField(help_text='Where it comes from, e.g. "EU AI Act Art. 9".', max_length=80),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "framework",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="requirements",
+                        to="governance.framework",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-detected_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["framework", "position"]},
         ),
         migrations.CreateModel(
-            name='CountryPolicy',
+            name="RequirementStatus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('origin', models.CharField(choices=[('template', 'Programme template'), ('shared', 'Shared by another country')], default='template', max_length=10)),
-                ('is_shared', models.BooleanField(default=False, help_text='Offered to other countries as a read-only copy.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('template', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.policytemplate')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_assessed", "Not assessed"),
+                            ("compliant", "Compliant"),
+                            ("partial", "Partially compliant"),
+                            ("non_compliant", "Non-compliant"),
+                            ("not_applicable", "Not applicable"),
+                        ],
+                        default="not_assessed",
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tenants.membership",
+                    ),
+                ),
+                (
+                    "requirement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="governance.requirement"
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
-            options={
-                'verbose_name_plural': 'country policies',
-                'ordering': ['title'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='PolicyVersion',
+            name="EvidenceFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('language', models.CharField(max_length=12)),
-                ('text', models.TextField()),
-                ('roles', models.JSONField(default=list, help_text='Roles whose members must acknowledge this version.')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='governance.countrypolicy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(help_text="The file's name as uploaded.", max_length=200)),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        help_text="pdf, png, jpeg, docx, xlsx, txt or csv (checked by content).", max_length=10
+                    ),
+                ),
+                ("size", models.PositiveIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("path", models.CharField(help_text="Relative to MEDIA_ROOT.", max_length=300)),
+                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requirement_status",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="governance.requirementstatus",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['policy', '-number'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["name", "-version"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='Acknowledgement',
+            name="SharedPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='acknowledgements', to='governance.policyversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source_policy_id",
+                    models.BigIntegerField(
+                        help_text="Id of the source's CountryPolicy (not a foreign key: readers must not reach the source's rows)."
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("language", models.CharField(max_length=12)),
+                ("text", models.TextField()),
+                ("version_number", models.PositiveIntegerField()),
+                ("shared_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "source_country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.country"
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-at'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
-        ),
-        migrations.CreateModel(
-            name='Requirement',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40)),
-                ('reference', models.CharField(help_text='Where it comes from, e.g. "EU AI Act Art. 9".', max_length=80)),
-                ('title', models.CharField(max_length=300)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('framework', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requirements', to='governance.framework')),
-            ],
-            options={
-                'ordering': ['framework', 'position'],
-            },
-        ),
-        migrations.CreateModel(
-            name='RequirementStatus',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('not_assessed', 'Not assessed'), ('compliant', 'Compliant'), ('partial', 'Partially compliant'), ('non_compliant', 'Non-compliant'), ('not_applicable', 'Not applicable')], default='not_assessed', max_length=16)),
-                ('note', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tenants.membership')),
-                ('requirement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.requirement')),
-                ('updated_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
-        ),
-        migrations.CreateModel(
-            name='EvidenceFile',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text="The file's name as uploaded.", max_length=200)),
-                ('version', models.PositiveIntegerField()),
-                ('kind', models.CharField(help_text='pdf, png, jpeg, docx, xlsx, txt or csv (checked by content).', max_length=10)),
-                ('size', models.PositiveIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('path', models.CharField(help_text='Relative to MEDIA_ROOT.', max_length=300)),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requirement_status', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='governance.requirementstatus')),
-            ],
-            options={
-                'ordering': ['name', '-version'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
-        ),
-        migrations.CreateModel(
-            name='SharedPolicy',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_policy_id', models.BigIntegerField(help_text="Id of the source's CountryPolicy (not a foreign key: readers must not reach the source's rows).")),
-                ('title', models.CharField(max_length=200)),
-                ('language', models.CharField(max_length=12)),
-                ('text', models.TextField()),
-                ('version_number', models.PositiveIntegerField()),
-                ('shared_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('source_country', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.country')),
-            ],
-            options={
-                'ordering': ['title'],
-            },
+            options={"ordering": ["title"]},
         ),
         migrations.AddField(
-            model_name='countrypolicy',
-            name='shared_from',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='governance.sharedpolicy'),
+            model_name="countrypolicy",
+            name="shared_from",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="governance.sharedpolicy",
+            ),
         ),
         migrations.AddIndex(
-            model_name='impactassessment',
-            index=models.Index(fields=['country', 'status'], name='gov_assessment_country_idx'),
+            model_name="impactassessment",
+            index=models.Index(fields=["country", "status"], name="gov_assessment_country_idx"),
         ),
         migrations.AddConstraint(
-            model_name='impactassessment',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='gov_assessment_country_id_uniq'),
+            model_name="impactassessment",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="gov_assessment_country_id_uniq"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['country', 'status'], name='gov_incident_country_idx'),
+            model_name="incident", index=models.Index(fields=["country", "status"], name="gov_incident_country_idx")
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='gov_incident_country_id_uniq'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="gov_incident_country_id_uniq"),
         ),
         migrations.AddIndex(
-            model_name='policyversion',
-            index=models.Index(fields=['country', 'policy', 'status'], name='gov_version_country_idx'),
+            model_name="policyversion",
+            index=models.Index(fields=["country", "policy", "status"], name="gov_version_country_idx"),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='gov_version_country_id_uniq'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="gov_version_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(fields=('policy', 'number'), name='gov_version_policy_number_uniq'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(fields=("policy", "number"), name="gov_version_policy_number_uniq"),
         ),
         migrations.AddIndex(
-            model_name='acknowledgement',
-            index=models.Index(fields=['country', 'version', 'user'], name='gov_ack_country_idx'),
+            model_name="acknowledgement",
+            index=models.Index(fields=["country", "version", "user"], name="gov_ack_country_idx"),
         ),
         migrations.AddConstraint(
-            model_name='requirement',
-            constraint=models.UniqueConstraint(fields=('framework', 'code'), name='gov_requirement_code_uniq'),
+            model_name="requirement",
+            constraint=models.UniqueConstraint(fields=("framework", "code"), name="gov_requirement_code_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='requirementstatus',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='gov_reqstatus_country_id_uniq'),
+            model_name="requirementstatus",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="gov_reqstatus_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='requirementstatus',
-            constraint=models.UniqueConstraint(fields=('country', 'requirement'), name='gov_reqstatus_country_req_uniq'),
+            model_name="requirementstatus",
+            constraint=models.UniqueConstraint(
+                fields=("country", "requirement"), name="gov_reqstatus_country_req_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evidencefile',
-            constraint=models.UniqueConstraint(fields=('requirement_status', 'name', 'version'), name='gov_evidence_version_uniq'),
+            model_name="evidencefile",
+            constraint=models.UniqueConstraint(
+                fields=("requirement_status", "name", "version"), name="gov_evidence_version_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sharedpolicy',
-            constraint=models.UniqueConstraint(fields=('source_country', 'source_policy_id'), name='gov_shared_source_uniq'),
+            model_name="sharedpolicy",
+            constraint=models.UniqueConstraint(
+                fields=("source_country", "source_policy_id"), name="gov_shared_source_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='countrypolicy',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='gov_policy_country_id_uniq'),
+            model_name="countrypolicy",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="gov_policy_country_id_uniq"),
         ),
         # Isolation (DESIGN §4): row-level security on every country-owned table, and composite
         # keys so that no row points at a parent row of another country.

@@ -1,4 +1,5 @@
 """Loads the programme's policy templates and framework requirements (governance/catalogue.py)."""
+
 from django.db import migrations
 
 

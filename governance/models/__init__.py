@@ -1,10 +1,20 @@
 """Models of governance, by concept: policies, impact assessments, frameworks and controls, incidents."""
+
 from .assessments import ImpactAssessment
 from .frameworks import EvidenceFile, Framework, Requirement, RequirementStatus
 from .incidents import Incident
 from .policies import Acknowledgement, CountryPolicy, PolicyTemplate, PolicyVersion, SharedPolicy
 
 __all__ = [
-    "Acknowledgement", "CountryPolicy", "EvidenceFile", "Framework", "ImpactAssessment", "Incident", "PolicyTemplate",
-    "PolicyVersion", "Requirement", "RequirementStatus", "SharedPolicy",
+    "Acknowledgement",
+    "CountryPolicy",
+    "EvidenceFile",
+    "Framework",
+    "ImpactAssessment",
+    "Incident",
+    "PolicyTemplate",
+    "PolicyVersion",
+    "Requirement",
+    "RequirementStatus",
+    "SharedPolicy",
 ]

@@ -1,5 +1,6 @@
 """AI impact assessments: one per intended use, scored from a versioned questionnaire
 (governance.questionnaire). A completed assessment is immutable; a new one supersedes it."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -23,8 +24,9 @@ class ImpactAssessment(TenantModel):
         MINIMAL = "minimal", "Minimal risk"
 
     title = models.CharField(max_length=200)
-    use_reference = models.CharField(max_length=100, blank=True,
-                                     help_text="The intended use or deployment this assessment covers.")
+    use_reference = models.CharField(
+        max_length=100, blank=True, help_text="The intended use or deployment this assessment covers."
+    )
     questionnaire_version = models.PositiveIntegerField()
     answers = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
@@ -41,8 +43,19 @@ class ImpactAssessment(TenantModel):
     completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
     # Once completed, only the move to superseded may touch the row.
-    FROZEN_FIELDS = ("title", "use_reference", "questionnaire_version", "answers", "raw_score", "mitigation_score",
-                     "impact_level", "category", "obligations", "completed_at", "supersedes_id")
+    FROZEN_FIELDS = (
+        "title",
+        "use_reference",
+        "questionnaire_version",
+        "answers",
+        "raw_score",
+        "mitigation_score",
+        "impact_level",
+        "category",
+        "obligations",
+        "completed_at",
+        "supersedes_id",
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "-id"]
@@ -62,8 +75,12 @@ class ImpactAssessment(TenantModel):
             if stored is not None and stored["status"] != self.Status.DRAFT:
                 changed = [f for f in self.FROZEN_FIELDS if stored[f] != getattr(self, f)]
                 moves = (stored["status"], self.status)
-                if changed or moves not in {(self.Status.COMPLETED, self.Status.COMPLETED),
-                                            (self.Status.COMPLETED, self.Status.SUPERSEDED),
-                                            (self.Status.SUPERSEDED, self.Status.SUPERSEDED)}:
-                    raise ValidationError("A completed assessment cannot be changed; start a new one that supersedes it.")
+                if changed or moves not in {
+                    (self.Status.COMPLETED, self.Status.COMPLETED),
+                    (self.Status.COMPLETED, self.Status.SUPERSEDED),
+                    (self.Status.SUPERSEDED, self.Status.SUPERSEDED),
+                }:
+                    raise ValidationError(
+                        "A completed assessment cannot be changed; start a new one that supersedes it."
+                    )
         return super().save(*args, **kwargs)

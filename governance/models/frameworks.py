@@ -1,5 +1,6 @@
 """Frameworks and controls: platform-wide frameworks and their main requirements (fixtures we
 write), and per country a status, an owner and evidence files for each requirement."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -74,5 +75,6 @@ class EvidenceFile(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["name", "-version"]
-        constraints = [models.UniqueConstraint(fields=["requirement_status", "name", "version"],
-                                               name="gov_evidence_version_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["requirement_status", "name", "version"], name="gov_evidence_version_uniq")
+        ]

@@ -1,5 +1,6 @@
 """AI incidents, reported against a deployment or an assessed use, with a reporting deadline set
 by severity. Description and steps taken may name people: sealed under the country's key."""
+
 from __future__ import annotations
 
 from datetime import timedelta

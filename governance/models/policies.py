@@ -7,6 +7,7 @@ platform-level table with no reader country and no row-level security, holding o
 sharing country chose to make public. Readers never touch the source's CountryPolicy rows. Another
 country adopts a shared policy by copying the snapshot's text into its own CountryPolicy at that
 moment; later versions shared by the source update the snapshot, never the adopter's copy."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -42,8 +43,9 @@ class SharedPolicy(models.Model):
     # it is platform data (no country_id, no row-level security) and readers reach nothing else.
     source_country_code = models.CharField(max_length=2)
     source_country_name = models.CharField(max_length=100)
-    source_policy_id = models.BigIntegerField(help_text="Id of the source's CountryPolicy (not a foreign key: "
-                                                        "readers must not reach the source's rows).")
+    source_policy_id = models.BigIntegerField(
+        help_text="Id of the source's CountryPolicy (not a foreign key: readers must not reach the source's rows)."
+    )
     title = models.CharField(max_length=200)
     language = models.CharField(max_length=12)
     text = models.TextField()
@@ -53,8 +55,9 @@ class SharedPolicy(models.Model):
 
     class Meta:
         ordering = ["title"]
-        constraints = [models.UniqueConstraint(fields=["source_country_code", "source_policy_id"],
-                                               name="gov_shared_source_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["source_country_code", "source_policy_id"], name="gov_shared_source_uniq")
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.source_country_code})"
@@ -98,8 +101,7 @@ class PolicyVersion(TenantModel):
     number = models.PositiveIntegerField()
     language = models.CharField(max_length=12)
     text = models.TextField()
-    roles = models.JSONField(default=list,
-                       help_text="Roles whose members must acknowledge this version.")
+    roles = models.JSONField(default=list, help_text="Roles whose members must acknowledge this version.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)

@@ -1,6 +1,7 @@
 """The report bundle: a zip of the sections in CSV, JSON and XLSX, the period's verifiable ledger
 export, and manifest.json (the SHA-256 of every file) signed with the portal's Ed25519 key, with
 a standard-library script that verifies it all offline."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,11 +16,11 @@ from typing import BinaryIO
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from tenants.isolation import country_context
+from tenants.models import Country
 from tenants.record import signing
 from tenants.record.exports import VERIFY_SCRIPT as LEDGER_VERIFY_SCRIPT
 from tenants.record.exports import ledger_export_write
-from tenants.isolation import country_context
-from tenants.models import Country
 from tenants.record.models import CountryEvent
 
 from . import pdf, writers
@@ -69,23 +70,38 @@ def _period_sequences(country: Country, period: Period) -> tuple[int | None, int
     start, end = period.bounds()
     with country_context(country):
         bounds = CountryEvent.objects.filter(country_id=country.pk, at__gte=start, at__lt=end).aggregate(
-            first=Min("sequence"), last=Max("sequence"))
+            first=Min("sequence"), last=Max("sequence")
+        )
     return bounds["first"], bounds["last"]
 
 
-def bundle_write(*, country: Country, period: Period, out: BinaryIO, kind: str = "pack",
-                 file_name: str = "report.zip", progress: Progress | None = None) -> dict:
+def bundle_write(
+    *,
+    country: Country,
+    period: Period,
+    out: BinaryIO,
+    kind: str = "pack",
+    file_name: str = "report.zip",
+    progress: Progress | None = None,
+) -> dict:
     """Write the bundle to `out`; returns the manifest."""
     progress = progress or (lambda step, percent: None)
     files: dict[str, dict] = {}
     generated_at = timezone.now().isoformat()
     progress("Reading the sections", 5)
     sections, absent = sections_read(country=country, period=period, kind=kind)
-    header = {"country": country.code, "country_name": country.name, "kind": kind,
-              "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
-              "generated_at": generated_at, "absent_sections": absent}
+    header = {
+        "country": country.code,
+        "country_name": country.name,
+        "kind": kind,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "generated_at": generated_at,
+        "absent_sections": absent,
+    }
 
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+
         def put(name: str, data: bytes) -> None:
             archive.writestr(name, data)
             files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
@@ -100,8 +116,9 @@ def bundle_write(*, country: Country, period: Period, out: BinaryIO, kind: str =
         for section in sections:
             put(f"csv/{section.name}.csv", writers.section_csv(section))
         progress("Streaming the ledger events", 35)
-        put_stream("csv/ledger_events.csv",
-                   lambda target: ledger_events_csv_write(country=country, period=period, out=target))
+        put_stream(
+            "csv/ledger_events.csv", lambda target: ledger_events_csv_write(country=country, period=period, out=target)
+        )
         progress("Writing the JSON document", 60)
         put("report.json", writers.report_json(header=header, sections=sections))
         progress("Writing the workbook", 70)
@@ -114,11 +131,9 @@ def bundle_write(*, country: Country, period: Period, out: BinaryIO, kind: str =
         first, last = _period_sequences(country, period)
         if first is not None:
             with tempfile.TemporaryFile() as spool:
-                ledger_export_write(country=country, out=spool, first=first, last=last,
-                                    filename="ledger-export.zip")
+                ledger_export_write(country=country, out=spool, first=first, last=last, filename="ledger-export.zip")
                 spool.seek(0)
-                put_stream("ledger/ledger-export.zip",
-                           lambda target: _copy(spool, target))
+                put_stream("ledger/ledger-export.zip", lambda target: _copy(spool, target))
         else:
             header["absent_sections"] = [*absent, "ledger_export (no events in the period)"]
 
@@ -126,9 +141,19 @@ def bundle_write(*, country: Country, period: Period, out: BinaryIO, kind: str =
         put("ledger-key.pem", signing.public_key_pem().encode())
         put("verify_ledger.py", LEDGER_VERIFY_SCRIPT.read_bytes())
         put("verify_bundle.py", BUNDLE_VERIFY_SCRIPT.read_bytes())
-        put("README.txt", README.format(name=country.name, code=country.code, kind=kind, start=period.start,
-                                        end=period.end, when=generated_at, file=file_name,
-                                        key_id=signing.public_key_id()).encode())
+        put(
+            "README.txt",
+            README.format(
+                name=country.name,
+                code=country.code,
+                kind=kind,
+                start=period.start,
+                end=period.end,
+                when=generated_at,
+                file=file_name,
+                key_id=signing.public_key_id(),
+            ).encode(),
+        )
         manifest = {"format": 1, **header, "key_id": signing.public_key_id(), "files": dict(sorted(files.items()))}
         manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
         archive.writestr(MANIFEST, manifest_bytes)

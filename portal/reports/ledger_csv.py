@@ -4,6 +4,7 @@ The COPY runs the queryset's own SQL (which keeps the country filter) inside the
 (so row-level security applies as well), and neutralises in SQL every text cell that a spreadsheet
 would run as a formula, with the same rule as defusedcsv. Other databases (the embedded demo) get
 the same file through a chunked iterator and defusedcsv."""
+
 from __future__ import annotations
 
 import io
@@ -18,19 +19,34 @@ from tenants.record.models import CountryEvent
 
 from .sections import Period
 
-COLUMNS = ("sequence", "at", "actor_id", "actor_role", "action", "target_type", "target_id", "payload",
-           "prev_hash", "hash")
+COLUMNS = (
+    "sequence",
+    "at",
+    "actor_id",
+    "actor_role",
+    "action",
+    "target_type",
+    "target_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 TEXT_COLUMNS = {"actor_role", "action", "target_type", "target_id", "payload"}
 # defusedcsv: a cell starting with @ + - = | % that is not a plain number gets a leading quote.
 # The first-character test comes first: it is cheap and rules out nearly every cell.
-SAFE_SQL = ("CASE WHEN left({c}, 1) IN ('@', '+', '-', '=', '|', '%') AND {c} !~ '^-?[0-9,.]+$' "
-            "THEN '''' || replace({c}, '|', '\\|') ELSE {c} END AS {name}")
+SAFE_SQL = (
+    "CASE WHEN left({c}, 1) IN ('@', '+', '-', '=', '|', '%') AND {c} !~ '^-?[0-9,.]+$' "
+    "THEN '''' || replace({c}, '|', '\\|') ELSE {c} END AS {name}"
+)
 
 
 def ledger_events_queryset(*, country: Country, period: Period):
     start, end = period.bounds()
-    return (CountryEvent.objects.filter(country_id=country.pk, at__gte=start, at__lt=end)
-            .order_by("sequence").values_list(*COLUMNS))
+    return (
+        CountryEvent.objects.filter(country_id=country.pk, at__gte=start, at__lt=end)
+        .order_by("sequence")
+        .values_list(*COLUMNS)
+    )
 
 
 class _Binary(io.RawIOBase):
@@ -54,7 +70,8 @@ def copy_statement(queryset) -> str:
         inner = cursor.mogrify(sql, params).decode()
     select = ", ".join(
         SAFE_SQL.format(c=f'q."{name}"::text', name=f'"{name}"') if name in TEXT_COLUMNS else f'q."{name}"'
-        for name in COLUMNS)
+        for name in COLUMNS
+    )
     return f"COPY (SELECT {select} FROM ({inner}) AS q({', '.join(COLUMNS)})) TO STDOUT WITH CSV HEADER"
 
 

@@ -1,6 +1,7 @@
 """A short PDF summary of a report, for a person to read: the period, each section's size and its
 first rows. Written directly in PDF 1.4 with the standard Helvetica font (no dependency); text
 outside Latin-1 is shown as '?', and the full data is in the CSV, JSON and XLSX files beside it."""
+
 from __future__ import annotations
 
 from .sections import Section
@@ -19,15 +20,26 @@ def _escape(text: str) -> str:
 
 def _lines(header: dict, sections: list[Section]) -> list[tuple[str, str]]:
     """(style, text) lines: 'h1', 'h2' or 'p'."""
-    lines = [("h1", f"Compliance report: {header['country_name']} ({header['country']})"),
-             ("p", (f"Period {header['period_start']} to {header['period_end']}; kind: {header['kind']}; "
-                    f"generated {header['generated_at']}.")),
-             ("p", "Every file of the bundle is listed with its SHA-256 in manifest.json, signed with the portal's "),
-             ("p", "key: run python3 verify_bundle.py on the zip to check it."), ("p", "")]
+    lines = [
+        ("h1", f"Compliance report: {header['country_name']} ({header['country']})"),
+        (
+            "p",
+            (
+                f"Period {header['period_start']} to {header['period_end']}; kind: {header['kind']}; "
+                f"generated {header['generated_at']}."
+            ),
+        ),
+        ("p", "Every file of the bundle is listed with its SHA-256 in manifest.json, signed with the portal's "),
+        ("p", "key: run python3 verify_bundle.py on the zip to check it."),
+        ("p", ""),
+    ]
     if header.get("absent_sections"):
         lines.append(("p", "Not included: " + ", ".join(header["absent_sections"]) + "."))
     for section in sections:
-        lines += [("p", ""), ("h2", f"{section.title} ({len(section.rows)} row{'s' if len(section.rows) != 1 else ''})")]
+        lines += [
+            ("p", ""),
+            ("h2", f"{section.title} ({len(section.rows)} row{'s' if len(section.rows) != 1 else ''})"),
+        ]
         if section.rows:
             lines.append(("p", " | ".join(section.columns)[:WIDTH_CHARS]))
             for row in section.rows[:ROWS_SHOWN]:
@@ -39,7 +51,7 @@ def _lines(header: dict, sections: list[Section]) -> list[tuple[str, str]]:
 
 def report_pdf(*, header: dict, sections: list[Section]) -> bytes:
     lines = _lines(header, sections)
-    pages = [lines[i:i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)] or [[]]
+    pages = [lines[i : i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)] or [[]]
     fonts = {"h1": ("F2", 14), "h2": ("F2", 10), "p": ("F1", 8)}
     objects: list[bytes] = [b"", b""]  # 1: catalog, 2: pages (filled in below)
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")  # 3
@@ -57,8 +69,10 @@ def report_pdf(*, header: dict, sections: list[Section]) -> bytes:
         content = "\n".join(stream).encode("latin-1")
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
         content_id = len(objects)
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] "
-                       f"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {content_id} 0 R >>".encode())
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] "
+            f"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {content_id} 0 R >>".encode()
+        )
         page_ids.append(len(objects))
     objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
     objects[1] = f"<< /Type /Pages /Kids [{' '.join(f'{i} 0 R' for i in page_ids)}] /Count {len(page_ids)} >>".encode()

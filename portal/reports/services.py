@@ -1,6 +1,7 @@
 """Writes of compliance reports: request (by an assigned auditor or partner manager), build (by a
 worker, with progress), download (recorded) and expiry of old files. Each is on the country's
 ledger."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,15 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants.access import AUDITOR, PARTNER_MANAGER, Access
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
+from tenants.jobs.outbox import outbox_enqueue
+from tenants.models import Country
+from tenants.record.ledger import event_record
 
 from ..models import ComplianceReport
 from .bundle import bundle_write
 from .sections import Period
-from tenants.jobs.outbox import outbox_enqueue
 
 # The longest period one report may cover: a bigger one belongs in several reports.
 MAX_PERIOD_DAYS = 5 * 366
@@ -64,17 +65,36 @@ def period_check(*, start: dt.date | None, end: dt.date | None) -> Period:
 
 
 @transaction.atomic
-def report_request(*, country: Country, access: Access, by, kind: str = ComplianceReport.Kind.PACK,
-                   period_start: dt.date | None, period_end: dt.date | None) -> ComplianceReport:
+def report_request(
+    *,
+    country: Country,
+    access: Access,
+    by,
+    kind: str = ComplianceReport.Kind.PACK,
+    period_start: dt.date | None,
+    period_end: dt.date | None,
+) -> ComplianceReport:
     role = report_role(access=access, country=country)
     if kind not in ComplianceReport.Kind.values:
         raise ServiceError("Choose a country compliance pack or a ledger-only export.", field="kind")
     period = period_check(start=period_start, end=period_end)
     with country_context(country):
-        report = ComplianceReport.objects.create(country=country, kind=kind, period_start=period.start,
-                                                 period_end=period.end, requested_by=by, requested_role=role)
-        event_record(country=country, action="report.requested", actor=by, actor_role=role, target=report,
-                     payload={"kind": kind, "from": period.start.isoformat(), "to": period.end.isoformat()})
+        report = ComplianceReport.objects.create(
+            country=country,
+            kind=kind,
+            period_start=period.start,
+            period_end=period.end,
+            requested_by=by,
+            requested_role=role,
+        )
+        event_record(
+            country=country,
+            action="report.requested",
+            actor=by,
+            actor_role=role,
+            target=report,
+            payload={"kind": kind, "from": period.start.isoformat(), "to": period.end.isoformat()},
+        )
         outbox_enqueue(task="portal.compliance_report_build", country_id=country.pk, report_id=report.pk)
     return report
 
@@ -86,8 +106,9 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
         report = ComplianceReport.objects.select_related("country").get(pk=report_id)
         if report.state in (ComplianceReport.State.DONE, ComplianceReport.State.EXPIRED):
             return report
-        ComplianceReport.objects.filter(pk=report_id).update(state=ComplianceReport.State.RUNNING,
-                                                             step="Starting", percent=0)
+        ComplianceReport.objects.filter(pk=report_id).update(
+            state=ComplianceReport.State.RUNNING, step="Starting", percent=0
+        )
     country = report.country
 
     def progress(step: str, percent: int) -> None:
@@ -99,8 +120,14 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
     partial = target.with_suffix(".partial")
     try:
         with open(partial, "wb") as out:
-            bundle_write(country=country, period=Period(report.period_start, report.period_end), out=out,
-                         kind=report.kind, file_name=file_name, progress=progress)
+            bundle_write(
+                country=country,
+                period=Period(report.period_start, report.period_end),
+                out=out,
+                kind=report.kind,
+                file_name=file_name,
+                progress=progress,
+            )
         digest = hashlib.sha256()
         with open(partial, "rb") as done:
             for block in iter(lambda: done.read(1 << 20), b""):
@@ -111,15 +138,27 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
         partial.unlink(missing_ok=True)
         with country_context(country_id):
             ComplianceReport.objects.filter(pk=report_id).update(
-                state=ComplianceReport.State.FAILED, step="Failed", error=type(error).__name__)
+                state=ComplianceReport.State.FAILED, step="Failed", error=type(error).__name__
+            )
         raise
     now, size = timezone.now(), target.stat().st_size
     with country_context(country_id):
         ComplianceReport.objects.filter(pk=report_id).update(
-            state=ComplianceReport.State.DONE, step="Ready", percent=100, file_name=file_name, size=size,
-            sha256=digest.hexdigest(), finished_at=now, expires_at=now + report_ttl())
-        event_record(country=country, action="report.completed", target=report,
-                     payload={"sha256": digest.hexdigest(), "bytes": size})
+            state=ComplianceReport.State.DONE,
+            step="Ready",
+            percent=100,
+            file_name=file_name,
+            size=size,
+            sha256=digest.hexdigest(),
+            finished_at=now,
+            expires_at=now + report_ttl(),
+        )
+        event_record(
+            country=country,
+            action="report.completed",
+            target=report,
+            payload={"sha256": digest.hexdigest(), "bytes": size},
+        )
         return ComplianceReport.objects.get(pk=report_id)
 
 
@@ -132,8 +171,14 @@ def report_download(*, report: ComplianceReport, access: Access, by) -> Path:
     if not path.exists():
         raise ServiceError("This report's file is gone; request the report again.")
     with country_context(report.country_id):
-        event_record(country=report.country, action="report.downloaded", actor=by, actor_role=role, target=report,
-                     payload={"sha256": report.sha256})
+        event_record(
+            country=report.country,
+            action="report.downloaded",
+            actor=by,
+            actor_role=role,
+            target=report,
+            payload={"sha256": report.sha256},
+        )
     return path
 
 
@@ -146,8 +191,8 @@ def reports_expire(*, now: dt.datetime | None = None) -> int:
             for report in ComplianceReport.objects.filter(expires_at__lt=now, state=ComplianceReport.State.DONE):
                 report_path(report).unlink(missing_ok=True)
                 ComplianceReport.objects.filter(pk=report.pk).update(
-                    state=ComplianceReport.State.EXPIRED, file_name="", step="Expired: the file was deleted")
-                event_record(country=country, action="report.expired", target=report,
-                             payload={"sha256": report.sha256})
+                    state=ComplianceReport.State.EXPIRED, file_name="", step="Expired: the file was deleted"
+                )
+                event_record(country=country, action="report.expired", target=report, payload={"sha256": report.sha256})
                 removed += 1
     return removed

@@ -1,5 +1,6 @@
 """Monthly report subscriptions: subscribe, unsubscribe, and the run on the first of the month that
 requests last month's report for every subscriber still assigned to the country."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants.access import Access, access_for
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
+from tenants.models import Country
+from tenants.record.ledger import event_record
 
 from ..models import ComplianceReport, ReportSubscription
 from .services import report_request, report_role
@@ -23,8 +24,9 @@ def subscription_get(*, country: Country, user) -> ReportSubscription | None:
 
 
 @transaction.atomic
-def subscription_create(*, country: Country, access: Access, by, kind: str = ComplianceReport.Kind.PACK
-                        ) -> ReportSubscription:
+def subscription_create(
+    *, country: Country, access: Access, by, kind: str = ComplianceReport.Kind.PACK
+) -> ReportSubscription:
     role = report_role(access=access, country=country)
     if kind not in ComplianceReport.Kind.values:
         raise ServiceError("Choose a country compliance pack or a ledger-only export.", field="kind")
@@ -32,8 +34,14 @@ def subscription_create(*, country: Country, access: Access, by, kind: str = Com
         if ReportSubscription.objects.filter(country_id=country.pk, user_id=by.pk).exists():
             raise ServiceError(f"You already receive a monthly report of {country.name}.")
         subscription = ReportSubscription.objects.create(country=country, user=by, kind=kind)
-        event_record(country=country, action="report.subscribed", actor=by, actor_role=role, target=subscription,
-                     payload={"kind": kind})
+        event_record(
+            country=country,
+            action="report.subscribed",
+            actor=by,
+            actor_role=role,
+            target=subscription,
+            payload={"kind": kind},
+        )
     return subscription
 
 
@@ -44,8 +52,9 @@ def subscription_delete(*, country: Country, access: Access, by) -> None:
         subscription = ReportSubscription.objects.filter(country_id=country.pk, user_id=by.pk).first()
         if subscription is None:
             raise ServiceError(f"You do not receive a monthly report of {country.name}.")
-        event_record(country=country, action="report.unsubscribed", actor=by, actor_role=role, target=subscription,
-                     payload={})
+        event_record(
+            country=country, action="report.unsubscribed", actor=by, actor_role=role, target=subscription, payload={}
+        )
         subscription.delete()
 
 
@@ -62,17 +71,30 @@ def subscriptions_run(*, today: dt.date | None = None) -> int:
     requested = 0
     for country in Country.objects.order_by("pk"):
         with country_context(country):
-            pending = list(ReportSubscription.objects.filter(country_id=country.pk).exclude(last_period_start=start)
-                           .values_list("pk", flat=True))
+            pending = list(
+                ReportSubscription.objects.filter(country_id=country.pk)
+                .exclude(last_period_start=start)
+                .values_list("pk", flat=True)
+            )
         for subscription_id in pending:
             with transaction.atomic(), country_context(country):
-                subscription = (ReportSubscription.objects.select_for_update(skip_locked=True)
-                                .select_related("user").filter(pk=subscription_id).first())
+                subscription = (
+                    ReportSubscription.objects.select_for_update(skip_locked=True)
+                    .select_related("user")
+                    .filter(pk=subscription_id)
+                    .first()
+                )
                 if subscription is None or subscription.last_period_start == start:
                     continue
                 try:
-                    report_request(country=country, access=access_for(subscription.user), by=subscription.user,
-                                   kind=subscription.kind, period_start=start, period_end=end)
+                    report_request(
+                        country=country,
+                        access=access_for(subscription.user),
+                        by=subscription.user,
+                        kind=subscription.kind,
+                        period_start=start,
+                        period_end=end,
+                    )
                 except NotAllowed:
                     continue  # no longer assigned: their reports stop; the row stays until they unsubscribe
                 ReportSubscription.objects.filter(pk=subscription.pk).update(last_period_start=start)

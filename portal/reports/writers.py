@@ -1,5 +1,6 @@
 """The formats of a report: one CSV per section (formula-injection safe), one JSON document and one
 XLSX workbook with a sheet per section."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,17 +35,22 @@ def section_csv(section: Section) -> bytes:
 def report_json(*, header: dict, sections: list[Section]) -> bytes:
     document = dict(header)
     document["sections"] = {
-        s.name: {"title": s.title, "note": s.note,
-                 "rows": [dict(zip(s.columns, (plain(v) for v in row))) for row in s.rows]}
-        for s in sections}
+        s.name: {
+            "title": s.title,
+            "note": s.note,
+            "rows": [dict(zip(s.columns, (plain(v) for v in row))) for row in s.rows],
+        }
+        for s in sections
+    }
     return json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 def report_xlsx(*, header: dict, sections: list[Section], out: BinaryIO) -> None:
     """Strings are written as strings (never as formulas): XlsxWriter's write_string does not
     interpret a leading '='."""
-    workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "remove_timezone": True})
+    workbook = xlsxwriter.Workbook(
+        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "remove_timezone": True}
+    )
     bold = workbook.add_format({"bold": True})
     about = workbook.add_worksheet("about")
     for row, (key, value) in enumerate(sorted(header.items())):

@@ -1,8 +1,10 @@
 """Platform admin of API tokens: listed and revocable, never shown."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 from django.utils import timezone
+
 from tenants.identity.models import ApiToken
 
 

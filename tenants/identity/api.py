@@ -1,4 +1,5 @@
 """The API's door for tokens: POST /api/v1/auth/token/ (issue) and /auth/token/revoke/."""
+
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
@@ -8,9 +9,10 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
+
+from tenants.identity.models import ApiToken
 from tenants.identity.tokens import BearerTokenAuthentication, api_token_issue
 from tenants.record.ledger import platform_event_record
-from tenants.identity.models import ApiToken
 from tenants.rest import ERRORS, ApiView, StrictSerializer, _error, errors
 
 
@@ -18,8 +20,9 @@ class TokenCredentialsSerializer(StrictSerializer):
     """The username and password of an active account."""
 
     username = serializers.CharField(max_length=150, trim_whitespace=False)
-    password = serializers.CharField(max_length=1024, trim_whitespace=False, write_only=True,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(
+        max_length=1024, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
 
 
 class TokenSerializer(serializers.Serializer):
@@ -36,23 +39,34 @@ class TokenIssueApi(ApiView):
     throttle_scope = "token"
 
     @extend_schema(
-        operation_id="auth_token_issue", tags=["auth"], auth=[],
+        operation_id="auth_token_issue",
+        tags=["auth"],
+        auth=[],
         request=TokenCredentialsSerializer,
-        responses={200: OpenApiResponse(TokenSerializer, description="A new token, shown this once."),
-                   400: ERRORS[400],
-                   429: _error("Too many attempts from this address; wait and try again.")},
+        responses={
+            200: OpenApiResponse(TokenSerializer, description="A new token, shown this once."),
+            400: ERRORS[400],
+            429: _error("Too many attempts from this address; wait and try again."),
+        },
     )
     def post(self, request):
         serializer = TokenCredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         # ModelBackend refuses inactive accounts and spends the same time on unknown usernames,
         # so this one message tells nobody whether an account exists.
-        user = authenticate(request._request, username=serializer.validated_data["username"],
-                            password=serializer.validated_data["password"])
+        user = authenticate(
+            request._request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
         if user is None or not user.is_active:
             raise exceptions.ValidationError(
-                {"non_field_errors": ["That username and password do not match an active account. "
-                                      "Check both (they are case-sensitive) and try again."]}
+                {
+                    "non_field_errors": [
+                        "That username and password do not match an active account. "
+                        "Check both (they are case-sensitive) and try again."
+                    ]
+                }
             )
         raw, token = api_token_issue(user=user)
         platform_event_record(action="auth.api_token_issued", actor=user, target=token)
@@ -66,8 +80,12 @@ class TokenRevokeApi(ApiView):
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="auth_token_revoke", tags=["auth"], request=None,
-                   responses={204: OpenApiResponse(description="Revoked: the token no longer works."), **errors(401)})
+    @extend_schema(
+        operation_id="auth_token_revoke",
+        tags=["auth"],
+        request=None,
+        responses={204: OpenApiResponse(description="Revoked: the token no longer works."), **errors(401)},
+    )
     def post(self, request):
         token: ApiToken = request.auth
         ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,4 +1,5 @@
 """Forms of signing in."""
+
 from __future__ import annotations
 
 from django.contrib.auth.forms import AuthenticationForm

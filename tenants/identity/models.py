@@ -1,4 +1,5 @@
 """The identity room's own table: API bearer tokens (only a SHA-256 of each token is stored)."""
+
 from __future__ import annotations
 
 from django.conf import settings

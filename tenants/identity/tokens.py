@@ -1,4 +1,5 @@
 """Bearer tokens for the API: issued by POST /api/v1/auth/token/, expiring, stored as SHA-256."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,7 @@ def api_token_issue(*, user) -> tuple[str, ApiToken]:
     token = ApiToken.objects.create(
         user=user,
         key_hash=token_hash(raw),
-        prefix=raw[len(TOKEN_PREFIX): len(TOKEN_PREFIX) + 8],
+        prefix=raw[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 8],
         expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
     )
     return raw, token

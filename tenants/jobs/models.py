@@ -1,6 +1,7 @@
 """The outbox (DESIGN §7): every background job is a row written in the same transaction as the
 change that causes it, then relayed to the broker by tenants.jobs.outbox. A broker outage delays a
 job; it never loses it, and never fails the person's request."""
+
 from __future__ import annotations
 
 from django.db import models

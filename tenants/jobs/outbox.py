@@ -9,6 +9,7 @@ that a service never imports a tasks module: `tasks.py` imports services, never 
 
 Messages carry ids and small values only; a value that could be a secret or a person's data is
 refused before it reaches the row (the broker and its logs are outside the country's keys)."""
+
 from __future__ import annotations
 
 import logging
@@ -47,7 +48,9 @@ def outbox_enqueue(*, task: str, country_id: int | None = None, **kwargs) -> Out
     and publish it once the transaction commits."""
     _check_kwargs(kwargs)
     if country_id is not None:
-        message = OutboxMessage.objects.create(country_id=country_id, task=task, kwargs={"country_id": country_id, **kwargs})
+        message = OutboxMessage.objects.create(
+            country_id=country_id, task=task, kwargs={"country_id": country_id, **kwargs}
+        )
     else:
         message = PlatformOutboxMessage.objects.create(task=task, kwargs=kwargs)
     message_id = message.pk
@@ -60,8 +63,9 @@ def _publish(message) -> None:
         # Embedded demo mode: no broker, the job runs here and now.
         current_app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
     else:
-        current_app.send_task(message.task, kwargs=message.kwargs, queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                              retry=False)
+        current_app.send_task(
+            message.task, kwargs=message.kwargs, queue=settings.CELERY_TASK_DEFAULT_QUEUE, retry=False
+        )
 
 
 def _relay(queryset, limit: int) -> tuple[int, bool]:

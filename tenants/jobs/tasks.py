@@ -1,4 +1,5 @@
 """The outbox relay (beat, every few seconds): the safety net behind each commit's own publish."""
+
 from celery import shared_task
 
 from tenants.jobs import outbox

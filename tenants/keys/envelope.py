@@ -4,6 +4,7 @@ with AES-GCM under the country's key, bound to their place by associated data.
 The master key comes from the environment (PORTAL_MASTER_KEY, base64 of 32 bytes) or a key file
 (PORTAL_MASTER_KEY_FILE). `MasterKeyProvider` is the seam for an external KMS or HSM later.
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,6 +40,7 @@ class CannotOpen(Exception):
 
 
 # --- Master keys -------------------------------------------------------------------------------------
+
 
 class MasterKeyProvider:
     """Wraps and unwraps country data keys. Implementations: LocalMasterKeys; a KMS later."""
@@ -132,6 +134,7 @@ def master_keys_reset(provider: MasterKeyProvider | None = None) -> None:
 
 # --- Country data keys ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class DataKey:
     key_id: str
@@ -174,7 +177,10 @@ def country_key_create(*, country_id: int):
             state=CountryKey.State.RETIRED, retired_at=timezone.now()
         )
         key = CountryKey.objects.create(
-            country_id=country_id, key_id=_new_key_id(), wrapped_key=wrapped, master_key_id=master_id,
+            country_id=country_id,
+            key_id=_new_key_id(),
+            wrapped_key=wrapped,
+            master_key_id=master_id,
             state=CountryKey.State.ACTIVE,
         )
     key_cache_clear(country_id)
@@ -222,6 +228,7 @@ def key_by_id(country_id: int, key_id: str) -> DataKey:
 
 
 # --- Sealing values ------------------------------------------------------------------------------
+
 
 def associated_data(country_code: str, table: str, column: str, pk: object) -> bytes:
     return f"{country_code}|{table}|{column}|{pk}".encode()

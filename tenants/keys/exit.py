@@ -1,6 +1,7 @@
 """A country's data, handed back: a full export of everything it owns (JSON Lines and CSV per
 table, its ledger with the offline verifier, a manifest of SHA-256 hashes signed by the portal),
 and, on exit, the destruction of its keys after that export."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,15 +20,15 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from tenants.record import signing
-from tenants.record.exports import VERIFY_SCRIPT, ExportRefused, ledger_export_write
-from tenants.keys.fields import EncryptedTextField
 from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country, TenantModel
+from tenants.jobs.outbox import outbox_enqueue
+from tenants.keys.fields import EncryptedTextField
 from tenants.keys.models import CountryExport, CountryKey
 from tenants.keys.rotation import country_keys_destroy
-from tenants.jobs.outbox import outbox_enqueue
+from tenants.models import Country, TenantModel
+from tenants.record import signing
+from tenants.record.exports import VERIFY_SCRIPT, ExportRefused, ledger_export_write
+from tenants.record.ledger import event_record
 
 EXPORT_TTL_DAYS = 30
 # Not the country's data but the means to read it, or bookkeeping of exports themselves.
@@ -94,8 +95,11 @@ class _HashingWriter(io.RawIOBase):
 def country_data_export_write(*, country: Country, out: BinaryIO, progress=None) -> dict[str, Any]:
     """Write the export zip to `out`. Returns the manifest."""
     manifest: dict[str, Any] = {
-        "country": country.code, "name": country.name, "generated_at": timezone.now().isoformat(),
-        "key_id": signing.public_key_id(), "files": {},
+        "country": country.code,
+        "name": country.name,
+        "generated_at": timezone.now().isoformat(),
+        "key_id": signing.public_key_id(),
+        "files": {},
     }
     model_list = exportable_models()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -120,8 +124,16 @@ def country_data_export_write(*, country: Country, out: BinaryIO, progress=None)
                         writer.writerow([row[c] for c in columns])
                     csv_text.flush()
                     csv_text.detach()
-            manifest["files"][f"data/{label}.jsonl"] = {"sha256": json_out.digest.hexdigest(), "bytes": json_out.size, "rows": count}
-            manifest["files"][f"data/{label}.csv"] = {"sha256": csv_out.digest.hexdigest(), "bytes": csv_out.size, "rows": count}
+            manifest["files"][f"data/{label}.jsonl"] = {
+                "sha256": json_out.digest.hexdigest(),
+                "bytes": json_out.size,
+                "rows": count,
+            }
+            manifest["files"][f"data/{label}.csv"] = {
+                "sha256": csv_out.digest.hexdigest(),
+                "bytes": csv_out.size,
+                "rows": count,
+            }
         if progress:
             progress("Exporting the ledger", 90)
         ledger_zip = io.BytesIO()
@@ -129,19 +141,28 @@ def country_data_export_write(*, country: Country, out: BinaryIO, progress=None)
             ledger_export_write(country=country, out=ledger_zip, filename="ledger.zip")
             ledger_bytes = ledger_zip.getvalue()
             archive.writestr("ledger/ledger.zip", ledger_bytes)
-            manifest["files"]["ledger/ledger.zip"] = {"sha256": hashlib.sha256(ledger_bytes).hexdigest(),
-                                                      "bytes": len(ledger_bytes)}
+            manifest["files"]["ledger/ledger.zip"] = {
+                "sha256": hashlib.sha256(ledger_bytes).hexdigest(),
+                "bytes": len(ledger_bytes),
+            }
         except ExportRefused:
             pass  # a country with no events yet has no ledger to hand over
         script = VERIFY_SCRIPT.read_bytes()
         archive.writestr("ledger/verify_ledger.py", script)
-        manifest["files"]["ledger/verify_ledger.py"] = {"sha256": hashlib.sha256(script).hexdigest(), "bytes": len(script)}
+        manifest["files"]["ledger/verify_ledger.py"] = {
+            "sha256": hashlib.sha256(script).hexdigest(),
+            "bytes": len(script),
+        }
         manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
         archive.writestr("manifest.json", manifest_bytes)
         archive.writestr("manifest.sig", signing.sign(manifest_bytes))
         archive.writestr("ledger-key.pem", signing.public_key_pem())
-        archive.writestr("README.txt", MANIFEST_README.format(
-            name=country.name, code=country.code, when=manifest["generated_at"], key_id=manifest["key_id"]))
+        archive.writestr(
+            "README.txt",
+            MANIFEST_README.format(
+                name=country.name, code=country.code, when=manifest["generated_at"], key_id=manifest["key_id"]
+            ),
+        )
     return manifest
 
 
@@ -159,12 +180,21 @@ def export_path(export: CountryExport) -> Path:
 def country_export_request(*, country: Country, by=None, actor_role: str = "", for_exit: bool = False) -> CountryExport:
     with country_context(country):
         if CountryKey.objects.filter(state=CountryKey.State.DESTROYED).exists():
-            raise ExportRefused(f"{country.name} has left the programme and its keys were destroyed: "
-                                "there is nothing readable left to export.")
-        export = CountryExport.objects.create(country=country, requested_by=by if getattr(by, "pk", None) else None,
-                                              for_exit=for_exit)
-        event_record(country=country, action="export.requested", actor=by, actor_role=actor_role, target=export,
-                     payload={"for_exit": for_exit})
+            raise ExportRefused(
+                f"{country.name} has left the programme and its keys were destroyed: "
+                "there is nothing readable left to export."
+            )
+        export = CountryExport.objects.create(
+            country=country, requested_by=by if getattr(by, "pk", None) else None, for_exit=for_exit
+        )
+        event_record(
+            country=country,
+            action="export.requested",
+            actor=by,
+            actor_role=actor_role,
+            target=export,
+            payload={"for_exit": for_exit},
+        )
         outbox_enqueue(task="tenants.country_export_build", country_id=country.pk, export_id=export.pk)
     return export
 
@@ -203,11 +233,21 @@ def country_export_build(*, export_id: int, country_id: int) -> CountryExport:
     now = timezone.now()
     with country_context(country_id):
         CountryExport.objects.filter(pk=export_id).update(
-            state=CountryExport.State.DONE, step="Ready", percent=100, file_name=file_name, size=target.stat().st_size,
-            sha256=digest.hexdigest(), finished_at=now, expires_at=now + timedelta(days=EXPORT_TTL_DAYS),
+            state=CountryExport.State.DONE,
+            step="Ready",
+            percent=100,
+            file_name=file_name,
+            size=target.stat().st_size,
+            sha256=digest.hexdigest(),
+            finished_at=now,
+            expires_at=now + timedelta(days=EXPORT_TTL_DAYS),
         )
-        event_record(country=country, action="export.completed", target=export,
-                     payload={"sha256": digest.hexdigest(), "bytes": target.stat().st_size})
+        event_record(
+            country=country,
+            action="export.completed",
+            target=export,
+            payload={"sha256": digest.hexdigest(), "bytes": target.stat().st_size},
+        )
         return CountryExport.objects.get(pk=export_id)
 
 
@@ -221,10 +261,18 @@ def country_exit(*, country: Country, export: CountryExport, by=None, actor_role
     with country_context(country):
         current = CountryExport.objects.filter(pk=export.pk).first()
         if current is None or not current.for_exit or current.state != CountryExport.State.DONE:
-            raise ExitRefused("Build the exit export first and make sure it finished: it is the country's only "
-                              "readable copy once its keys are destroyed.")
-        event_record(country=country, action="country.exited", actor=by, actor_role=actor_role, target=current,
-                     payload={"export_sha256": current.sha256})
+            raise ExitRefused(
+                "Build the exit export first and make sure it finished: it is the country's only "
+                "readable copy once its keys are destroyed."
+            )
+        event_record(
+            country=country,
+            action="country.exited",
+            actor=by,
+            actor_role=actor_role,
+            target=current,
+            payload={"export_sha256": current.sha256},
+        )
     return country_keys_destroy(country=country, by=by, actor_role=actor_role)
 
 
@@ -239,13 +287,18 @@ def country_exports_expire(*, now=None) -> int:
             for export in expired:
                 export_path(export).unlink(missing_ok=True)
                 CountryExport.objects.filter(pk=export.pk).update(file_name="", step="Expired: the file was deleted")
-                event_record(country=country, action="export.expired", target=export,
-                             payload={"sha256": export.sha256})
+                event_record(country=country, action="export.expired", target=export, payload={"sha256": export.sha256})
                 removed += 1
     return removed
 
 
 def export_download_record(*, country: Country, export: CountryExport, by, actor_role: str) -> None:
     """A finished data export left the portal: say who took it and which file it was."""
-    event_record(country=country, action="export.downloaded", actor=by, actor_role=actor_role,
-                 target=export, payload={"sha256": export.sha256, "bytes": export.size})
+    event_record(
+        country=country,
+        action="export.downloaded",
+        actor=by,
+        actor_role=actor_role,
+        target=export,
+        payload={"sha256": export.sha256, "bytes": export.size},
+    )

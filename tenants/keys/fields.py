@@ -1,6 +1,7 @@
 """EncryptedTextField: a text column sealed with AES-GCM under the row's country key, bound to
 `country|table|column|pk`, so that a ciphertext copied to another row, column or country does not
 open. Values are opened lazily, on first access, and an unreadable one says so instead of raising."""
+
 from __future__ import annotations
 
 from django.apps import apps

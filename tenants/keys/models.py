@@ -1,4 +1,5 @@
 """Country data keys and re-encryption sweeps."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -28,8 +29,9 @@ class CountryKey(TenantModel):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["country", "key_id"], name="tenants_key_country_keyid_uniq"),
-            models.UniqueConstraint(fields=["country"], condition=models.Q(state="active"),
-                                    name="tenants_key_one_active_per_country"),
+            models.UniqueConstraint(
+                fields=["country"], condition=models.Q(state="active"), name="tenants_key_one_active_per_country"
+            ),
         ]
 
     def __str__(self) -> str:

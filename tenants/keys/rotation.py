@@ -1,5 +1,6 @@
 """A country's control over its keys: rotation with a resumable re-encryption sweep, re-wrapping
 under a new master key, and crypto-shredding when it leaves. Every operation is on its chain."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -8,13 +9,13 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
+from tenants.isolation import country_context
+from tenants.jobs.outbox import outbox_enqueue
 from tenants.keys import envelope as keys
 from tenants.keys.fields import EncryptedTextField, Sealed, Unreadable
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country
 from tenants.keys.models import CountryKey, KeyRotation
-from tenants.jobs.outbox import outbox_enqueue
+from tenants.models import Country
+from tenants.record.ledger import event_record
 
 SWEEP_BATCH = 500
 
@@ -40,7 +41,9 @@ def _stale_rows(model, fields, active_key_id: str) -> models.QuerySet:
 
 
 @transaction.atomic
-def country_key_rotate(*, country: Country, by=None, actor_role: str = "platform", schedule_sweep: bool = True) -> KeyRotation:
+def country_key_rotate(
+    *, country: Country, by=None, actor_role: str = "platform", schedule_sweep: bool = True
+) -> KeyRotation:
     """Put a new data key in service; older values are re-encrypted by the sweep that follows.
     Until then they stay readable under their retired key."""
     with country_context(country):
@@ -50,8 +53,14 @@ def country_key_rotate(*, country: Country, by=None, actor_role: str = "platform
         new_key = keys.country_key_create(country_id=country.pk)
         total = sum(_stale_rows(model, fields, new_key.key_id).count() for model, fields in sealed_models())
         rotation = KeyRotation.objects.create(country=country, to_key_id=new_key.key_id, total=total)
-        event_record(country=country, action="key.rotated", actor=by, actor_role=actor_role, target=rotation,
-                     payload={"key_id": new_key.key_id, "previous_key_id": previous or "", "rows": total})
+        event_record(
+            country=country,
+            action="key.rotated",
+            actor=by,
+            actor_role=actor_role,
+            target=rotation,
+            payload={"key_id": new_key.key_id, "previous_key_id": previous or "", "rows": total},
+        )
         if schedule_sweep:
             outbox_enqueue(task="tenants.key_rotation_sweep", country_id=country.pk, rotation_id=rotation.pk)
     return rotation
@@ -76,7 +85,9 @@ def _iterate_batches(rotation: KeyRotation) -> Iterator[tuple[type[models.Model]
             last_pk = batch[-1].pk
 
 
-def key_rotation_sweep(*, rotation_id: int, country_id: int, progress: Callable[[KeyRotation], None] | None = None) -> KeyRotation:
+def key_rotation_sweep(
+    *, rotation_id: int, country_id: int, progress: Callable[[KeyRotation], None] | None = None
+) -> KeyRotation:
     """Re-encrypt every value of the country under the rotation's key, one committed batch at a
     time, so that a sweep stopped at any point resumes where it was and repeats nothing."""
     with country_context(country_id):
@@ -114,8 +125,12 @@ def key_rotation_sweep(*, rotation_id: int, country_id: int, progress: Callable[
             state=KeyRotation.State.DONE, finished_at=timezone.now(), error=""
         )
         country = Country.objects.get(pk=country_id)
-        event_record(country=country, action="key.rotation_completed", target=rotation,
-                     payload={"key_id": rotation.to_key_id, "rows": rotation.done})
+        event_record(
+            country=country,
+            action="key.rotation_completed",
+            target=rotation,
+            payload={"key_id": rotation.to_key_id, "rows": rotation.done},
+        )
         rotation.refresh_from_db()
     return rotation
 
@@ -126,15 +141,23 @@ def country_keys_rewrap(*, by=None) -> int:
     count = 0
     for country in Country.objects.order_by("pk"):
         with country_context(country):
-            rows = list(CountryKey.objects.exclude(state=CountryKey.State.DESTROYED)
-                        .exclude(master_key_id=provider.current_id).select_for_update())
+            rows = list(
+                CountryKey.objects.exclude(state=CountryKey.State.DESTROYED)
+                .exclude(master_key_id=provider.current_id)
+                .select_for_update()
+            )
             for row in rows:
                 data_key = provider.unwrap(bytes(row.wrapped_key), row.master_key_id)
                 row.wrapped_key, row.master_key_id = provider.wrap(data_key)
                 row.save(update_fields=["wrapped_key", "master_key_id"])
             if rows:
-                event_record(country=country, action="key.rewrapped", actor=by, actor_role="platform",
-                             payload={"keys": len(rows), "master_key_id": provider.current_id})
+                event_record(
+                    country=country,
+                    action="key.rewrapped",
+                    actor=by,
+                    actor_role="platform",
+                    payload={"keys": len(rows), "master_key_id": provider.current_id},
+                )
             count += len(rows)
     keys.key_cache_clear()
     return count
@@ -155,10 +178,21 @@ def country_keys_destroy(*, country: Country, by=None, actor_role: str = "platfo
         if not CountryKey.objects.exists():
             # A country that never sealed anything still gets a destroyed marker, so that no new
             # key is ever created for it.
-            CountryKey.objects.create(country=country, key_id="none", wrapped_key=b"", master_key_id="",
-                                      state=CountryKey.State.DESTROYED, destroyed_at=now)
+            CountryKey.objects.create(
+                country=country,
+                key_id="none",
+                wrapped_key=b"",
+                master_key_id="",
+                state=CountryKey.State.DESTROYED,
+                destroyed_at=now,
+            )
         Country.objects.filter(pk=country.pk).update(status=Country.Status.EXITED)
-        event_record(country=country, action="key.destroyed", actor=by, actor_role=actor_role,
-                     payload={"keys": [row.key_id for row in rows]})
+        event_record(
+            country=country,
+            action="key.destroyed",
+            actor=by,
+            actor_role=actor_role,
+            payload={"keys": [row.key_id for row in rows]},
+        )
     keys.key_cache_clear(country.pk)
     return len(rows)

@@ -1,9 +1,11 @@
 """Reads of a country's keys, rotations and exports (inside its country context)."""
+
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet
-from tenants.models import Country
+
 from tenants.keys.models import CountryExport, CountryKey, KeyRotation
+from tenants.models import Country
 
 
 def country_key_summary(*, country: Country) -> dict:

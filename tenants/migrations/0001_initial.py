@@ -8,155 +8,288 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    dependencies = [migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
 
     operations = [
         migrations.CreateModel(
-            name='Country',
+            name="Country",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='ISO 3166-1 alpha-2 code, e.g. FR.', max_length=2, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z]{2}$', 'Use the two capital letters of ISO 3166-1 alpha-2.')])),
-                ('name', models.CharField(max_length=100)),
-                ('status', models.CharField(choices=[('prospective', 'Prospective'), ('onboarding', 'Onboarding'), ('active', 'Active'), ('suspended', 'Suspended'), ('exited', 'Exited')], default='prospective', max_length=20)),
-                ('residency_region', models.CharField(choices=[('eu-west', 'Europe (West)'), ('eu-north', 'Europe (North)'), ('af-east', 'Africa (East)'), ('sa-east', 'South America (East)'), ('ap-south', 'Asia Pacific (South)'), ('me-central', 'Middle East (Central)'), ('na-east', 'North America (East)')], default='eu-west', max_length=20, verbose_name='data-residency region')),
-                ('default_language', models.CharField(default='en', help_text='BCP 47 language tag, e.g. fr, et, pt-BR.', max_length=12)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="ISO 3166-1 alpha-2 code, e.g. FR.",
+                        max_length=2,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{2}$", "Use the two capital letters of ISO 3166-1 alpha-2."
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("prospective", "Prospective"),
+                            ("onboarding", "Onboarding"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("exited", "Exited"),
+                        ],
+                        default="prospective",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "residency_region",
+                    models.CharField(
+                        choices=[
+                            ("eu-west", "Europe (West)"),
+                            ("eu-north", "Europe (North)"),
+                            ("af-east", "Africa (East)"),
+                            ("sa-east", "South America (East)"),
+                            ("ap-south", "Asia Pacific (South)"),
+                            ("me-central", "Middle East (Central)"),
+                            ("na-east", "North America (East)"),
+                        ],
+                        default="eu-west",
+                        max_length=20,
+                        verbose_name="data-residency region",
+                    ),
+                ),
+                (
+                    "default_language",
+                    models.CharField(default="en", help_text="BCP 47 language tag, e.g. fr, et, pt-BR.", max_length=12),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name_plural': 'countries',
-                'ordering': ['name'],
-                'permissions': [('manage_partnership', 'Act as partner manager for this country'), ('audit_country', 'Audit this country (read-only)')],
+                "verbose_name_plural": "countries",
+                "ordering": ["name"],
+                "permissions": [
+                    ("manage_partnership", "Act as partner manager for this country"),
+                    ("audit_country", "Audit this country (read-only)"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PlatformSettings',
+            name="PlatformSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('open_organisation_kinds', models.JSONField(blank=True, default=list, help_text='Organisation kinds open to applications besides ministries and public agencies, e.g. ["public_partner", "non_profit"].')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "open_organisation_kinds",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Organisation kinds open to applications besides ministries and public agencies, e.g. ["public_partner", "non_profit"].',
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+            ],
+            options={"verbose_name": "platform settings", "verbose_name_plural": "platform settings"},
+        ),
+        migrations.CreateModel(
+            name="Organisation",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("acronym", models.CharField(blank=True, max_length=20)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("ministry", "Ministry"),
+                            ("public_agency", "Public agency"),
+                            ("public_partner", "Public partner"),
+                            ("non_profit", "Non-profit"),
+                        ],
+                        default="ministry",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+            ],
+            options={"ordering": ["name"], "abstract": False, "base_manager_name": "objects"},
+        ),
+        migrations.CreateModel(
+            name="Membership",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("country_admin", "Country admin"), ("officer", "Officer"), ("viewer", "Viewer")],
+                        default="viewer",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("invited", "Invited"), ("active", "Active")], default="active", max_length=10
+                    ),
+                ),
+                ("job_title", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="tenants.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'platform settings',
-                'verbose_name_plural': 'platform settings',
+                "ordering": ["user__last_name", "user__first_name", "user__username"],
+                "abstract": False,
+                "base_manager_name": "objects",
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('acronym', models.CharField(blank=True, max_length=20)),
-                ('kind', models.CharField(choices=[('ministry', 'Ministry'), ('public_agency', 'Public agency'), ('public_partner', 'Public partner'), ('non_profit', 'Non-profit')], default='ministry', max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("prefix", models.CharField(max_length=8)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={"indexes": [models.Index(fields=["user", "expires_at"], name="tenants_token_user_exp_idx")]},
+        ),
+        migrations.CreateModel(
+            name="CountryEvent",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sequence", models.BigIntegerField()),
+                ("at", models.DateTimeField()),
+                ("actor_label", models.CharField(blank=True, max_length=150)),
+                ("actor_role", models.CharField(blank=True, max_length=30)),
+                ("action", models.CharField(max_length=80)),
+                ("target_type", models.CharField(blank=True, max_length=80)),
+                ("target_id", models.CharField(blank=True, max_length=64)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'base_manager_name': 'objects',
+                "ordering": ["-sequence"],
+                "abstract": False,
+                "base_manager_name": "objects",
+                "indexes": [models.Index(fields=["country", "action", "sequence"], name="tenants_event_action_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("country", "sequence"), name="tenants_event_country_seq_uniq")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('country_admin', 'Country admin'), ('officer', 'Officer'), ('viewer', 'Viewer')], default='viewer', max_length=20)),
-                ('status', models.CharField(choices=[('invited', 'Invited'), ('active', 'Active')], default='active', max_length=10)),
-                ('job_title', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='tenants.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("nonce", models.CharField(blank=True, max_length=32)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "membership",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="invitation", to="tenants.membership"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user__last_name', 'user__first_name', 'user__username'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
-        ),
-        migrations.CreateModel(
-            name='ApiToken',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('prefix', models.CharField(max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'indexes': [models.Index(fields=['user', 'expires_at'], name='tenants_token_user_exp_idx')],
-            },
-        ),
-        migrations.CreateModel(
-            name='CountryEvent',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.BigIntegerField()),
-                ('at', models.DateTimeField()),
-                ('actor_label', models.CharField(blank=True, max_length=150)),
-                ('actor_role', models.CharField(blank=True, max_length=30)),
-                ('action', models.CharField(max_length=80)),
-                ('target_type', models.CharField(blank=True, max_length=80)),
-                ('target_id', models.CharField(blank=True, max_length=64)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-            ],
-            options={
-                'ordering': ['-sequence'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-                'indexes': [models.Index(fields=['country', 'action', 'sequence'], name='tenants_event_action_idx')],
-                'constraints': [models.UniqueConstraint(fields=('country', 'sequence'), name='tenants_event_country_seq_uniq')],
-            },
-        ),
-        migrations.CreateModel(
-            name='Invitation',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nonce', models.CharField(blank=True, max_length=32)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('invited_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('membership', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='invitation', to='tenants.membership')),
-            ],
-            options={
-                'abstract': False,
-                'base_manager_name': 'objects',
-                'constraints': [models.UniqueConstraint(fields=('country', 'id'), name='tenants_invitation_country_id_uniq')],
+                "abstract": False,
+                "base_manager_name": "objects",
+                "constraints": [
+                    models.UniqueConstraint(fields=("country", "id"), name="tenants_invitation_country_id_uniq")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='organisation',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='tenants_org_country_id_uniq'),
+            model_name="organisation",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="tenants_org_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='organisation',
-            constraint=models.UniqueConstraint(fields=('country', 'name'), name='tenants_org_country_name_uniq'),
+            model_name="organisation",
+            constraint=models.UniqueConstraint(fields=("country", "name"), name="tenants_org_country_name_uniq"),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['country', 'organisation'], name='tenants_mem_country_org_idx'),
+            model_name="membership",
+            index=models.Index(fields=["country", "organisation"], name="tenants_mem_country_org_idx"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('country', 'user'), name='tenants_membership_country_user_uniq'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("country", "user"), name="tenants_membership_country_user_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='tenants_membership_country_id_uniq'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="tenants_membership_country_id_uniq"),
         ),
     ]

@@ -1,8 +1,15 @@
 """Row-level security on every tenant table, composite same-country foreign keys, the membership
 window for access resolution, and the append-only guard of the event chain (PostgreSQL only)."""
+
 from django.db import migrations
 
-from tenants.db import ALLOWED_COUNTRIES_FUNCTION, MEMBERSHIPS_FUNCTION, RunPostgresSQL, enable_row_level_security, same_country_foreign_key
+from tenants.db import (
+    ALLOWED_COUNTRIES_FUNCTION,
+    MEMBERSHIPS_FUNCTION,
+    RunPostgresSQL,
+    enable_row_level_security,
+    same_country_foreign_key,
+)
 
 APPEND_ONLY_TRIGGER = r"""
 CREATE OR REPLACE FUNCTION portal_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

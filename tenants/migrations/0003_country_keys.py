@@ -9,40 +9,65 @@ from tenants.db import enable_row_level_security
 
 
 class Migration(migrations.Migration):
-
-    dependencies = [
-        ('tenants', '0002_row_level_security'),
-    ]
+    dependencies = [("tenants", "0002_row_level_security")]
 
     operations = [
         migrations.AddField(
-            model_name='membership',
-            name='contact_email',
-            field=tenants.keys.fields.EncryptedTextField(blank=True, default='', help_text='Where colleagues reach this person, if not the sign-in address.', verbose_name='contact email'),
+            model_name="membership",
+            name="contact_email",
+            field=tenants.keys.fields.EncryptedTextField(
+                blank=True,
+                default="",
+                help_text="Where colleagues reach this person, if not the sign-in address.",
+                verbose_name="contact email",
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='phone',
-            field=tenants.keys.fields.EncryptedTextField(blank=True, default='', verbose_name='work phone'),
+            model_name="membership",
+            name="phone",
+            field=tenants.keys.fields.EncryptedTextField(blank=True, default="", verbose_name="work phone"),
         ),
         migrations.CreateModel(
-            name='CountryKey',
+            name="CountryKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_id', models.CharField(max_length=16)),
-                ('wrapped_key', models.BinaryField(blank=True)),
-                ('master_key_id', models.CharField(max_length=16)),
-                ('state', models.CharField(choices=[('active', 'Active'), ('retired', 'Retired (still opens older values)'), ('destroyed', 'Destroyed')], default='active', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('destroyed_at', models.DateTimeField(blank=True, null=True)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key_id", models.CharField(max_length=16)),
+                ("wrapped_key", models.BinaryField(blank=True)),
+                ("master_key_id", models.CharField(max_length=16)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("retired", "Retired (still opens older values)"),
+                            ("destroyed", "Destroyed"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                ("destroyed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-                'constraints': [models.UniqueConstraint(fields=('country', 'key_id'), name='tenants_key_country_keyid_uniq'), models.UniqueConstraint(condition=models.Q(('state', 'active')), fields=('country',), name='tenants_key_one_active_per_country')],
+                "ordering": ["-created_at"],
+                "abstract": False,
+                "base_manager_name": "objects",
+                "constraints": [
+                    models.UniqueConstraint(fields=("country", "key_id"), name="tenants_key_country_keyid_uniq"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "active")),
+                        fields=("country",),
+                        name="tenants_key_one_active_per_country",
+                    ),
+                ],
             },
         ),
         enable_row_level_security("tenants_countrykey"),

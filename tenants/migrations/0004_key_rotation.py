@@ -8,32 +8,42 @@ from tenants.db import enable_row_level_security
 
 
 class Migration(migrations.Migration):
-
-    dependencies = [
-        ('tenants', '0003_country_keys'),
-    ]
+    dependencies = [("tenants", "0003_country_keys")]
 
     operations = [
         migrations.CreateModel(
-            name='KeyRotation',
+            name="KeyRotation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('to_key_id', models.CharField(max_length=16)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('position_model', models.CharField(blank=True, max_length=100)),
-                ('position_pk', models.BigIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("to_key_id", models.CharField(max_length=16)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("position_model", models.CharField(blank=True, max_length=100)),
+                ("position_pk", models.BigIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-created_at'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["-created_at"], "abstract": False, "base_manager_name": "objects"},
         ),
         enable_row_level_security("tenants_keyrotation"),
     ]

@@ -16,78 +16,93 @@ def append_only(table):
 
 
 class Migration(migrations.Migration):
-
-    dependencies = [
-        ('tenants', '0004_key_rotation'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    dependencies = [("tenants", "0004_key_rotation"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
 
     operations = [
         migrations.CreateModel(
-            name='PlatformCheckpoint',
+            name="PlatformCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.BigIntegerField()),
-                ('head_hash', models.CharField(max_length=64)),
-                ('at', models.DateTimeField()),
-                ('key_id', models.CharField(max_length=32)),
-                ('signature', models.CharField(max_length=128)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sequence", models.BigIntegerField()),
+                ("head_hash", models.CharField(max_length=64)),
+                ("at", models.DateTimeField()),
+                ("key_id", models.CharField(max_length=32)),
+                ("signature", models.CharField(max_length=128)),
+            ],
+            options={"ordering": ["-sequence"]},
+        ),
+        migrations.CreateModel(
+            name="LedgerAlert",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("chain", models.CharField(help_text="Country code, or 'platform'.", max_length=10)),
+                ("problem", models.CharField(max_length=300)),
+                ("found_at", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={"ordering": ["-found_at"]},
+        ),
+        migrations.CreateModel(
+            name="CountryCheckpoint",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sequence", models.BigIntegerField()),
+                ("head_hash", models.CharField(max_length=64)),
+                ("at", models.DateTimeField()),
+                ("key_id", models.CharField(max_length=32)),
+                ("signature", models.CharField(max_length=128)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-sequence'],
+                "ordering": ["-sequence"],
+                "abstract": False,
+                "base_manager_name": "objects",
+                "indexes": [models.Index(fields=["country", "sequence"], name="tenants_ckpt_country_seq_idx")],
             },
         ),
         migrations.CreateModel(
-            name='LedgerAlert',
+            name="PlatformEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chain', models.CharField(help_text="Country code, or 'platform'.", max_length=10)),
-                ('problem', models.CharField(max_length=300)),
-                ('found_at', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sequence", models.BigIntegerField()),
+                ("at", models.DateTimeField()),
+                ("actor_label", models.CharField(blank=True, max_length=150)),
+                ("actor_role", models.CharField(blank=True, max_length=30)),
+                ("action", models.CharField(max_length=80)),
+                ("target_type", models.CharField(blank=True, max_length=80)),
+                ("target_id", models.CharField(blank=True, max_length=64)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-found_at'],
-            },
-        ),
-        migrations.CreateModel(
-            name='CountryCheckpoint',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.BigIntegerField()),
-                ('head_hash', models.CharField(max_length=64)),
-                ('at', models.DateTimeField()),
-                ('key_id', models.CharField(max_length=32)),
-                ('signature', models.CharField(max_length=128)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-            ],
-            options={
-                'ordering': ['-sequence'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-                'indexes': [models.Index(fields=['country', 'sequence'], name='tenants_ckpt_country_seq_idx')],
-            },
-        ),
-        migrations.CreateModel(
-            name='PlatformEvent',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.BigIntegerField()),
-                ('at', models.DateTimeField()),
-                ('actor_label', models.CharField(blank=True, max_length=150)),
-                ('actor_role', models.CharField(blank=True, max_length=30)),
-                ('action', models.CharField(max_length=80)),
-                ('target_type', models.CharField(blank=True, max_length=80)),
-                ('target_id', models.CharField(blank=True, max_length=64)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'ordering': ['-sequence'],
-                'constraints': [models.UniqueConstraint(fields=('sequence',), name='tenants_platformevent_seq_uniq')],
+                "ordering": ["-sequence"],
+                "constraints": [models.UniqueConstraint(fields=("sequence",), name="tenants_platformevent_seq_uniq")],
             },
         ),
         enable_row_level_security("tenants_countrycheckpoint"),

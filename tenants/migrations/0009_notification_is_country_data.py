@@ -8,20 +8,18 @@ from tenants.db import enable_row_level_security
 
 
 class Migration(migrations.Migration):
-
-    dependencies = [
-        ('tenants', '0008_engagements'),
-    ]
+    dependencies = [("tenants", "0008_engagements")]
 
     operations = [
         migrations.AlterModelOptions(
-            name='notification',
-            options={'base_manager_name': 'objects', 'ordering': ['-created_at', '-id']},
+            name="notification", options={"base_manager_name": "objects", "ordering": ["-created_at", "-id"]}
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='country',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country'),
+            model_name="notification",
+            name="country",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+            ),
         ),
         enable_row_level_security("tenants_notification"),
     ]

@@ -1,5 +1,6 @@
 """TRUNCATE bypasses row triggers: refuse it on the chains too, for every role, the owner included.
 The test suite empties tables between tests; only its own database sets portal.allow_truncate."""
+
 from django.db import migrations
 
 from tenants.db import RunPostgresSQL

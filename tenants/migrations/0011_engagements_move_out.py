@@ -1,5 +1,6 @@
 """Engagements leave the tenants app for an app of their own (engagements 0001): the tenants app
 forgets them in its state only; the tables and every row stay."""
+
 from django.db import migrations
 
 
@@ -15,5 +16,5 @@ class Migration(migrations.Migration):
                 migrations.DeleteModel(name="Engagement"),
             ],
             database_operations=[],
-        ),
+        )
     ]

@@ -1,5 +1,6 @@
 """The outbox of every background job (DESIGN §7): one row-level secured table for jobs about a
 country, one for jobs of the platform."""
+
 import django.utils.timezone
 from django.db import migrations, models
 
@@ -15,12 +16,20 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("task", models.CharField(help_text="The registered name of the Celery task to run.", max_length=100)),
-                ("kwargs", models.JSONField(default=dict, help_text="Ids and small values only: never a secret or personal data.")),
+                (
+                    "kwargs",
+                    models.JSONField(
+                        default=dict, help_text="Ids and small values only: never a secret or personal data."
+                    ),
+                ),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("published_at", models.DateTimeField(blank=True, null=True)),
                 ("attempts", models.PositiveIntegerField(default=0)),
                 ("last_error", models.CharField(blank=True, max_length=300)),
-                ("country", models.ForeignKey(on_delete=models.deletion.PROTECT, related_name="+", to="tenants.country")),
+                (
+                    "country",
+                    models.ForeignKey(on_delete=models.deletion.PROTECT, related_name="+", to="tenants.country"),
+                ),
             ],
             options={"ordering": ["created_at", "id"], "abstract": False, "base_manager_name": "objects"},
         ),
@@ -29,7 +38,12 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("task", models.CharField(help_text="The registered name of the Celery task to run.", max_length=100)),
-                ("kwargs", models.JSONField(default=dict, help_text="Ids and small values only: never a secret or personal data.")),
+                (
+                    "kwargs",
+                    models.JSONField(
+                        default=dict, help_text="Ids and small values only: never a secret or personal data."
+                    ),
+                ),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("published_at", models.DateTimeField(blank=True, null=True)),
                 ("attempts", models.PositiveIntegerField(default=0)),

@@ -1,4 +1,5 @@
 """In-app notifications: one row per person and country, seen only while the person can see that country."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -1,6 +1,7 @@
 """In-app notifications and their emails: who must act next on a country's engagement is told in
 the portal and by email (sent after the transaction commits, so a refused change sends nothing).
 Also the /notifications/ page."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
@@ -18,24 +19,31 @@ from tenants.notifications.models import Notification
 from tenants.notifications.selectors import notification_list
 
 
-
 def partner_managers_of(country: Country) -> QuerySet:
     """Active users who manage this country's partnership (directly or through a group), while in the group."""
     User = get_user_model()
     content_type = ContentType.objects.get_for_model(Country)
-    direct = UserObjectPermission.objects.filter(content_type=content_type, object_pk=str(country.pk),
-                                                 permission__codename=PARTNER_PERMISSION).values("user_id")
-    groups = GroupObjectPermission.objects.filter(content_type=content_type, object_pk=str(country.pk),
-                                                  permission__codename=PARTNER_PERMISSION).values("group_id")
-    return (User.objects.filter(is_active=True, groups__name=PARTNER_MANAGERS_GROUP)
-            .filter(Q(pk__in=direct) | Q(groups__in=groups)).distinct())
+    direct = UserObjectPermission.objects.filter(
+        content_type=content_type, object_pk=str(country.pk), permission__codename=PARTNER_PERMISSION
+    ).values("user_id")
+    groups = GroupObjectPermission.objects.filter(
+        content_type=content_type, object_pk=str(country.pk), permission__codename=PARTNER_PERMISSION
+    ).values("group_id")
+    return (
+        User.objects.filter(is_active=True, groups__name=PARTNER_MANAGERS_GROUP)
+        .filter(Q(pk__in=direct) | Q(groups__in=groups))
+        .distinct()
+    )
 
 
 def country_admins_of(country: Country) -> QuerySet:
     User = get_user_model()
     with country_context(country):
-        ids = list(Membership.objects.filter(role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE)
-                   .values_list("user_id", flat=True))
+        ids = list(
+            Membership.objects.filter(role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE).values_list(
+                "user_id", flat=True
+            )
+        )
     return User.objects.filter(pk__in=ids, is_active=True)
 
 
@@ -44,8 +52,9 @@ def notify(*, users, country: Country, subject: str, body: str, url: str) -> int
     from django.conf import settings
 
     people = list(users)
-    Notification.objects.bulk_create([
-        Notification(user=user, country=country, subject=subject[:200], body=body, url=url) for user in people])
+    Notification.objects.bulk_create(
+        [Notification(user=user, country=country, subject=subject[:200], body=body, url=url) for user in people]
+    )
     link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{url}"
     messages = [(subject, f"{body}\n\n{link}\n", None, [user.email]) for user in people if user.email]
     if messages:
@@ -64,9 +73,6 @@ def notify_country_admins(*, country: Country, subject: str, body: str, url: str
 # --- Reads -----------------------------------------------------------------------------------------
 
 
-
-
-
 @transaction.atomic
 def notifications_mark_read(*, user, access: Access) -> int:
     with country_context(access.country_ids):
@@ -74,6 +80,3 @@ def notifications_mark_read(*, user, access: Access) -> int:
 
 
 # --- Page ------------------------------------------------------------------------------------------
-
-
-

@@ -1,7 +1,9 @@
 """Platform admin of the record: ledger alerts (resolved, never edited) and the platform chain (read-only)."""
+
 from __future__ import annotations
 
 from django.contrib import admin
+
 from tenants.record import services as audit
 from tenants.record.models import LedgerAlert, PlatformEvent
 
@@ -54,8 +56,19 @@ class PlatformEventAdmin(admin.ModelAdmin):
 
     list_display = ["sequence", "at", "action", "actor_label", "actor_role", "target_type", "target_id"]
     search_fields = ["action", "actor_label"]
-    readonly_fields = ["sequence", "at", "actor", "actor_label", "actor_role", "action", "target_type", "target_id",
-                       "payload", "prev_hash", "hash"]
+    readonly_fields = [
+        "sequence",
+        "at",
+        "actor",
+        "actor_label",
+        "actor_role",
+        "action",
+        "target_type",
+        "target_id",
+        "payload",
+        "prev_hash",
+        "hash",
+    ]
     show_full_result_count = False
     actions = None
 

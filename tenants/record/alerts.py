@@ -1,4 +1,5 @@
 """Emails about the record: a ledger break goes to platform admins and the chain's auditors."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
@@ -17,23 +18,29 @@ def _auditor_emails(codes: set[str]) -> set[str]:
         permission__codename=AUDITOR_PERMISSION, object_pk__in=country_ids
     ).values_list("user_id", flat=True)
     User = get_user_model()
-    return set(User.objects.filter(pk__in=user_ids, groups__name=AUDITORS_GROUP, is_active=True)
-               .exclude(email="").values_list("email", flat=True))
+    return set(
+        User.objects.filter(pk__in=user_ids, groups__name=AUDITORS_GROUP, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
 
 
 def ledger_break_notify(*, reports) -> int:
     User = get_user_model()
-    admins = set(User.objects.filter(Q(is_superuser=True), is_active=True).exclude(email="")
-                 .values_list("email", flat=True))
+    admins = set(
+        User.objects.filter(Q(is_superuser=True), is_active=True).exclude(email="").values_list("email", flat=True)
+    )
     recipients = admins | _auditor_emails({r.chain for r in reports})
     if not recipients:
         return 0
     lines = "\n".join(f"- {r.chain}: {r.problem}" for r in reports)
     send_mail(
         subject="Ledger verification found a break",
-        message=("The scheduled verification of the portal's ledger found chains that no longer verify:\n\n"
-                 f"{lines}\n\nThe record may have been altered outside the portal. Investigate before relying "
-                 "on it; the alert stays on the portal until a platform admin resolves it."),
+        message=(
+            "The scheduled verification of the portal's ledger found chains that no longer verify:\n\n"
+            f"{lines}\n\nThe record may have been altered outside the portal. Investigate before relying "
+            "on it; the alert stays on the portal until a platform admin resolves it."
+        ),
         from_email=None,
         recipient_list=sorted(recipients),
     )

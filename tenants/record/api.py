@@ -1,5 +1,6 @@
 """The ledger in the API: a country's events filtered and paged, its signed checkpoints, a
 verification run, and the export an auditor verifies offline (DESIGN §5)."""
+
 from __future__ import annotations
 
 import tempfile
@@ -10,11 +11,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
-from tenants.record import services as audit
-from tenants.record import selectors
 from tenants.access import AUDITOR, PARTNER_MANAGER
-from tenants.rest import CODE_PARAMETER, CountryAPIView, StrictSerializer, errors
+from tenants.record import selectors
+from tenants.record import services as audit
 from tenants.record.exports import ExportRefused
+from tenants.rest import CODE_PARAMETER, CountryAPIView, StrictSerializer, errors
 
 
 class AuditEventSerializer(serializers.Serializer):
@@ -29,15 +30,24 @@ class AuditEventSerializer(serializers.Serializer):
     prev_hash = serializers.CharField(help_text="SHA-256 of the previous event (64 zeros for the first).")
     hash = serializers.CharField(help_text="SHA-256 over this event's canonical encoding.")
 
+
 # Verification walks the whole chain: it is for the people who answer for the record.
 VERIFIERS = {AUDITOR, PARTNER_MANAGER, "country_admin"}
 
 
 class EventFilterSerializer(StrictSerializer):
-    action = serializers.RegexField(r"^[a-z0-9_.]{1,80}$", required=False, allow_blank=True,
-                                    help_text='One action ("member.invited"), or a family ending in "." ("member.").')
-    actor_role = serializers.CharField(max_length=30, required=False, allow_blank=True,
-                                       help_text='Role of the actor; "" for events of the system itself.')
+    action = serializers.RegexField(
+        r"^[a-z0-9_.]{1,80}$",
+        required=False,
+        allow_blank=True,
+        help_text='One action ("member.invited"), or a family ending in "." ("member.").',
+    )
+    actor_role = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        help_text='Role of the actor; "" for events of the system itself.',
+    )
     since = serializers.DateTimeField(required=False, help_text="Events at or after this time (ISO 8601).")
     before = serializers.DateTimeField(required=False, help_text="Events before this time (ISO 8601).")
     sequence_from = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
@@ -69,17 +79,24 @@ class AuditEventSearchApi(CountryAPIView):
 
     ordering = "-sequence"
 
-    @extend_schema(operation_id="audit_events_list", tags=["audit"], parameters=[CODE_PARAMETER, *FILTER_PARAMETERS],
-                   responses={200: AuditEventSerializer(many=True), **errors(400, 401, 404)})
+    @extend_schema(
+        operation_id="audit_events_list",
+        tags=["audit"],
+        parameters=[CODE_PARAMETER, *FILTER_PARAMETERS],
+        responses={200: AuditEventSerializer(many=True), **errors(400, 401, 404)},
+    )
     def get(self, request, code):
         filters = EventFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         events = selectors.event_search(
-            country=self.country, action=data.get("action", ""),
+            country=self.country,
+            action=data.get("action", ""),
             actor_role=data["actor_role"] if "actor_role" in data else None,
-            at_from=data.get("since"), at_before=data.get("before"),
-            sequence_from=data.get("sequence_from"), sequence_to=data.get("sequence_to"),
+            at_from=data.get("since"),
+            at_before=data.get("before"),
+            sequence_from=data.get("sequence_from"),
+            sequence_to=data.get("sequence_to"),
         )
         return self.paginate(events, AuditEventSerializer)
 
@@ -97,8 +114,12 @@ class CheckpointListApi(CountryAPIView):
 
     ordering = "-sequence"
 
-    @extend_schema(operation_id="audit_checkpoints_list", tags=["audit"], parameters=[CODE_PARAMETER],
-                   responses={200: CheckpointSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        operation_id="audit_checkpoints_list",
+        tags=["audit"],
+        parameters=[CODE_PARAMETER],
+        responses={200: CheckpointSerializer(many=True), **errors(401, 404)},
+    )
     def get(self, request, code):
         return self.paginate(selectors.checkpoint_list(country=self.country), CheckpointSerializer)
 
@@ -114,17 +135,31 @@ class VerificationSerializer(serializers.Serializer):
 class ChainVerifyApi(CountryAPIView):
     """Recompute the country's chain now and check every checkpoint; the run goes on the record."""
 
-    @extend_schema(operation_id="audit_chain_verify", tags=["audit"], parameters=[CODE_PARAMETER], request=None,
-                   responses={200: VerificationSerializer, **errors(401, 403, 404)})
+    @extend_schema(
+        operation_id="audit_chain_verify",
+        tags=["audit"],
+        parameters=[CODE_PARAMETER],
+        request=None,
+        responses={200: VerificationSerializer, **errors(401, 403, 404)},
+    )
     def post(self, request, code):
         role = request.access.role_in(self.country.pk)
         if role not in VERIFIERS:
-            raise exceptions.PermissionDenied("Verification is run by the country's auditors, partner managers "
-                                              "and country admins.")
+            raise exceptions.PermissionDenied(
+                "Verification is run by the country's auditors, partner managers and country admins."
+            )
         report = audit.chain_verify_recorded(country=self.country, by=request.user, actor_role=role)
-        return Response(VerificationSerializer({"chain": report.chain, "events": report.events,
-                                                "checkpoints": report.checkpoints, "ok": report.ok,
-                                                "problems": report.problems}).data)
+        return Response(
+            VerificationSerializer(
+                {
+                    "chain": report.chain,
+                    "events": report.events,
+                    "checkpoints": report.checkpoints,
+                    "ok": report.ok,
+                    "problems": report.problems,
+                }
+            ).data
+        )
 
 
 class ExportRangeSerializer(StrictSerializer):
@@ -136,19 +171,31 @@ class LedgerExportApi(CountryAPIView):
     """A zip of events first..last (default: all) with their checkpoints, the portal's public key
     and verify_ledger.py, which checks it offline with Python's standard library."""
 
-    @extend_schema(operation_id="audit_ledger_export", tags=["audit"],
-                   parameters=[CODE_PARAMETER, OpenApiParameter("first", OpenApiTypes.INT),
-                               OpenApiParameter("last", OpenApiTypes.INT)],
-                   responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The export"),
-                              **errors(400, 401, 404)})
+    @extend_schema(
+        operation_id="audit_ledger_export",
+        tags=["audit"],
+        parameters=[
+            CODE_PARAMETER,
+            OpenApiParameter("first", OpenApiTypes.INT),
+            OpenApiParameter("last", OpenApiTypes.INT),
+        ],
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The export"),
+            **errors(400, 401, 404),
+        },
+    )
     def get(self, request, code):
         bounds = ExportRangeSerializer(data=request.query_params.dict())
         bounds.is_valid(raise_exception=True)
         out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
         try:
             summary = audit.ledger_export_download(
-                country=self.country, by=request.user, actor_role=request.access.role_in(self.country.pk) or "",
-                out=out, first=bounds.validated_data.get("first"), last=bounds.validated_data.get("last"),
+                country=self.country,
+                by=request.user,
+                actor_role=request.access.role_in(self.country.pk) or "",
+                out=out,
+                first=bounds.validated_data.get("first"),
+                last=bounds.validated_data.get("last"),
             )
         except ExportRefused as refusal:
             out.close()

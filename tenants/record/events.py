@@ -1,12 +1,13 @@
 """The record as people read it: labels, targets and details of events, and keyset pages of a chain."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet
+
 from tenants import selectors
 from tenants.models import Country, Organisation
-from tenants.record.models import CountryEvent
 from tenants.pages import ROLE_LABELS, country_url
-
+from tenants.record.models import CountryEvent
 
 ACTION_LABELS = {
     "organisation.created": "Organisation added",
@@ -58,8 +59,10 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
             event.target_label = f"{event.target_type.split('.')[-1].replace('_', ' ').capitalize()} {event.target_id}"
         payload = event.payload or {}
         if event.action == "member.role_changed":
-            event.detail = (f"From {ROLE_LABELS.get(payload.get('from'), payload.get('from'))} "
-                            f"to {ROLE_LABELS.get(payload.get('to'), payload.get('to'))}")
+            event.detail = (
+                f"From {ROLE_LABELS.get(payload.get('from'), payload.get('from'))} "
+                f"to {ROLE_LABELS.get(payload.get('to'), payload.get('to'))}"
+            )
         elif "role" in payload and len(payload) <= 2:
             event.detail = f"As {ROLE_LABELS.get(payload['role'], payload['role']).lower()}"
         elif "kind" in payload:
@@ -69,8 +72,9 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
     return events
 
 
-def keyset_page(events: QuerySet[CountryEvent], *, before: int | None, after: int | None,
-                size: int) -> tuple[list[CountryEvent], bool, bool]:
+def keyset_page(
+    events: QuerySet[CountryEvent], *, before: int | None, after: int | None, size: int
+) -> tuple[list[CountryEvent], bool, bool]:
     """One page of events, newest first, keyed on the sequence number: those just before `before`
     or just after `after` (else the newest). Returns the rows and whether there are newer and older
     ones. One query whatever the length of the chain: no COUNT(*) and no OFFSET."""

@@ -1,5 +1,6 @@
 """Ledger exports an auditor can verify offline: a zip of events.jsonl, checkpoints.jsonl, the
 portal's public key and the standard-library verification script."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,9 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
-from tenants.record import ledger, signing
 from tenants.isolation import country_context
 from tenants.models import Country
+from tenants.record import ledger, signing
 from tenants.record.models import CountryCheckpoint, CountryEvent
 
 VERIFY_SCRIPT = Path(__file__).resolve().parent / "offline" / "verify_ledger.py"
@@ -30,23 +31,42 @@ class ExportRefused(ValueError):
 
 def _event_line(chain: str, row: tuple) -> str:
     sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev_hash, own = row
-    record = ledger.event_fields(chain=chain, sequence=sequence, at=at, actor_id=actor_id, actor_role=actor_role,
-                                 action=action, target_type=target_type, target_id=target_id, payload=payload,
-                                 prev_hash=prev_hash)
+    record = ledger.event_fields(
+        chain=chain,
+        sequence=sequence,
+        at=at,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        payload=payload,
+        prev_hash=prev_hash,
+    )
     record["hash"] = own
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def _checkpoint_line(chain: str, checkpoint) -> str:
-    record = ledger.checkpoint_fields(chain=chain, sequence=checkpoint.sequence, head_hash=checkpoint.head_hash,
-                                      at=checkpoint.at, key_id=checkpoint.key_id)
+    record = ledger.checkpoint_fields(
+        chain=chain,
+        sequence=checkpoint.sequence,
+        head_hash=checkpoint.head_hash,
+        at=checkpoint.at,
+        key_id=checkpoint.key_id,
+    )
     record["signature"] = checkpoint.signature
     return json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def ledger_segment_bounds(*, country: Country, first: int | None, last: int | None) -> tuple[int, int]:
     with country_context(country):
-        head = CountryEvent.objects.filter(country_id=country.pk).order_by("-sequence").values_list("sequence", flat=True).first()
+        head = (
+            CountryEvent.objects.filter(country_id=country.pk)
+            .order_by("-sequence")
+            .values_list("sequence", flat=True)
+            .first()
+        )
     if not head:
         raise ExportRefused(f"{country.name}'s ledger has no events yet.")
     first = 1 if first is None else first
@@ -71,8 +91,14 @@ def _anchor(country: Country, last: int) -> None:
         ledger.checkpoint_store(country=country, sequence=last, head_hash=event.hash)
 
 
-def ledger_export_write(*, country: Country, out: BinaryIO, first: int | None = None, last: int | None = None,
-                        filename: str = "ledger-export.zip") -> dict:
+def ledger_export_write(
+    *,
+    country: Country,
+    out: BinaryIO,
+    first: int | None = None,
+    last: int | None = None,
+    filename: str = "ledger-export.zip",
+) -> dict:
     """Write the zip to `out`, streaming the events; returns a summary."""
     first, last = ledger_segment_bounds(country=country, first=first, last=last)
     _anchor(country, last)
@@ -81,16 +107,25 @@ def ledger_export_write(*, country: Country, out: BinaryIO, first: int | None = 
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with country_context(country):
             with archive.open("events.jsonl", "w", force_zip64=True) as events_file:
-                rows = (CountryEvent.objects.filter(country_id=country.pk, sequence__gte=first, sequence__lte=last)
-                        .order_by("sequence").values_list(*ledger.EVENT_COLUMNS).iterator(chunk_size=5000))
+                rows = (
+                    CountryEvent.objects.filter(country_id=country.pk, sequence__gte=first, sequence__lte=last)
+                    .order_by("sequence")
+                    .values_list(*ledger.EVENT_COLUMNS)
+                    .iterator(chunk_size=5000)
+                )
                 for row in rows:
                     events_file.write(_event_line(chain, row).encode("utf-8"))
                     count += 1
-            checkpoints = CountryCheckpoint.objects.filter(country_id=country.pk, sequence__gte=first,
-                                                           sequence__lte=last).order_by("sequence")
+            checkpoints = CountryCheckpoint.objects.filter(
+                country_id=country.pk, sequence__gte=first, sequence__lte=last
+            ).order_by("sequence")
             archive.writestr("checkpoints.jsonl", "".join(_checkpoint_line(chain, c) for c in checkpoints))
         archive.writestr("ledger-key.pem", signing.public_key_pem())
         archive.write(VERIFY_SCRIPT, "verify_ledger.py")
-        archive.writestr("README.txt", EXPORT_README.format(chain=chain, first=first, last=last, filename=filename,
-                                                            key_id=signing.public_key_id()))
+        archive.writestr(
+            "README.txt",
+            EXPORT_README.format(
+                chain=chain, first=first, last=last, filename=filename, key_id=signing.public_key_id()
+            ),
+        )
     return {"chain": chain, "first": first, "last": last, "events": count}

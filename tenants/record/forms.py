@@ -1,13 +1,15 @@
 """Forms of the audit pages: the filters of a chain's events and the range of a ledger extract."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
+
 from django import forms
+
 from tenants.access import AUDITOR, PARTNER_MANAGER
 from tenants.models import Membership
-
 
 SYSTEM_ROLE = "system"  # stands for events recorded by the portal itself, which have no actor role
 
@@ -30,7 +32,10 @@ LARGEST_SEQUENCE = 10**15  # far beyond any chain, well within a 64-bit column
 
 def _date_field(label: str, which: str) -> forms.DateField:
     return forms.DateField(
-        label=label, required=False, input_formats=DATE_FORMATS, help_text="For example, 2026-03-01",
+        label=label,
+        required=False,
+        input_formats=DATE_FORMATS,
+        help_text="For example, 2026-03-01",
         error_messages={"invalid": f"Enter the {which} date as year-month-day, for example 2026-03-01."},
     )
 
@@ -38,32 +43,52 @@ def _date_field(label: str, which: str) -> forms.DateField:
 def _sequence_field(label: str, which: str, **kwargs) -> forms.IntegerField:
     message = f"Enter the {which} event number as a whole number of 1 or more, as shown in the No. column."
     return forms.IntegerField(
-        label=label, required=False, min_value=1, max_value=LARGEST_SEQUENCE,
-        error_messages={"invalid": message, "min_value": message,
-                        "max_value": f"The {which} event number is larger than any chain."}, **kwargs,
+        label=label,
+        required=False,
+        min_value=1,
+        max_value=LARGEST_SEQUENCE,
+        error_messages={
+            "invalid": message,
+            "min_value": message,
+            "max_value": f"The {which} event number is larger than any chain.",
+        },
+        **kwargs,
     )
 
 
 def start_of_day(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=dt_timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 class AuditFilterForm(forms.Form):
     """Filters of the audit page (all optional, in the query string) and its keyset page links."""
 
-    action = forms.ChoiceField(label="Action", required=False,
-                               error_messages={"invalid_choice": "Choose an action from the list."})
-    role = forms.ChoiceField(label="Role of the person", required=False, choices=ACTOR_ROLE_CHOICES,
-                             error_messages={"invalid_choice": "Choose a role from the list."})
+    action = forms.ChoiceField(
+        label="Action", required=False, error_messages={"invalid_choice": "Choose an action from the list."}
+    )
+    role = forms.ChoiceField(
+        label="Role of the person",
+        required=False,
+        choices=ACTOR_ROLE_CHOICES,
+        error_messages={"invalid_choice": "Choose a role from the list."},
+    )
     date_from = _date_field("From date (UTC)", "from")
     date_to = _date_field("To date (UTC)", "to")
     seq_from = _sequence_field("From event number", "first")
     seq_to = _sequence_field("To event number", "last")
     page_link = "This page link is not valid. Go back to the first page of results."
-    before = forms.IntegerField(required=False, min_value=1, max_value=LARGEST_SEQUENCE,
-                                error_messages={"invalid": page_link, "min_value": page_link, "max_value": page_link})
-    after = forms.IntegerField(required=False, min_value=1, max_value=LARGEST_SEQUENCE,
-                               error_messages={"invalid": page_link, "min_value": page_link, "max_value": page_link})
+    before = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=LARGEST_SEQUENCE,
+        error_messages={"invalid": page_link, "min_value": page_link, "max_value": page_link},
+    )
+    after = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=LARGEST_SEQUENCE,
+        error_messages={"invalid": page_link, "min_value": page_link, "max_value": page_link},
+    )
 
     FILTERS = ("action", "role", "date_from", "date_to", "seq_from", "seq_to")
 
@@ -74,9 +99,10 @@ class AuditFilterForm(forms.Form):
         for action in actions:
             families.setdefault(action.split(".", 1)[0], []).append(action)
         # Each family ("member") comes with an entry for all of its actions ("member.").
-        self.action_groups = [(family, [(f"{family}.", f"Any {family.replace('_', ' ')} action"),
-                                        *[(a, a) for a in members]])
-                              for family, members in families.items()]
+        self.action_groups = [
+            (family, [(f"{family}.", f"Any {family.replace('_', ' ')} action"), *[(a, a) for a in members]])
+            for family, members in families.items()
+        ]
         self.fields["action"].choices = [("", "Any action")] + [
             choice for _, choices in self.action_groups for choice in choices
         ]

@@ -3,6 +3,7 @@ no chain ever forks; each event's SHA-256 covers its canonical encoding and the 
 checkpoints sign a chain's head with the portal's Ed25519 key; verification recomputes it all.
 
 The canonical encoding here and in tenants/offline/verify_ledger.py must stay identical."""
+
 from __future__ import annotations
 
 import base64
@@ -11,25 +12,33 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from tenants.record import signing
 from tenants.isolation import country_context
-from tenants.record.models import PLATFORM_CHAIN, CountryCheckpoint, CountryEvent, LedgerAlert, PlatformCheckpoint, PlatformEvent
 from tenants.models import Country
+from tenants.record import signing
+from tenants.record.models import (
+    PLATFORM_CHAIN,
+    CountryCheckpoint,
+    CountryEvent,
+    LedgerAlert,
+    PlatformCheckpoint,
+    PlatformEvent,
+)
 
 GENESIS_HASH = "0" * 64
 MAX_PAYLOAD_BYTES = 4096
 LOCK_NAMESPACE = 0x504F5254  # advisory-lock class of the ledger; the second key is the country id (0: platform)
 # Payload keys that would carry a secret or personal plaintext are refused outright.
 # Key identifiers (`key_id`) are fine; key material is not.
-FORBIDDEN_PAYLOAD_WORDS = frozenset({"password", "passphrase", "secret", "token", "email", "phone", "credential",
-                                     "plaintext", "address", "name"})
+FORBIDDEN_PAYLOAD_WORDS = frozenset(
+    {"password", "passphrase", "secret", "token", "email", "phone", "credential", "plaintext", "address", "name"}
+)
 FORBIDDEN_PAYLOAD_KEYS = frozenset({"key", "api_key", "apikey", "private_key", "data_key", "master_key"})
 
 
@@ -38,7 +47,7 @@ class PayloadRefused(ValueError):
 
 
 def format_time(at: datetime) -> str:
-    return at.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical_bytes(fields: dict[str, Any]) -> bytes:
@@ -46,8 +55,19 @@ def canonical_bytes(fields: dict[str, Any]) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def event_fields(*, chain: str, sequence: int, at: datetime | str, actor_id: int | None, actor_role: str,
-                 action: str, target_type: str, target_id: str, payload: dict, prev_hash: str) -> dict[str, Any]:
+def event_fields(
+    *,
+    chain: str,
+    sequence: int,
+    at: datetime | str,
+    actor_id: int | None,
+    actor_role: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    payload: dict,
+    prev_hash: str,
+) -> dict[str, Any]:
     return {
         "chain": chain,
         "sequence": sequence,
@@ -85,7 +105,11 @@ def _check_payload(payload: dict) -> None:
                 words = {w for w in re.split(r"[^a-z0-9]+", spaced) if w}
                 words |= {w[:-1] for w in words if w.endswith("s")}
                 lowered = str(key).lower()
-                if lowered in FORBIDDEN_PAYLOAD_KEYS or spaced in FORBIDDEN_PAYLOAD_KEYS or words & FORBIDDEN_PAYLOAD_WORDS:
+                if (
+                    lowered in FORBIDDEN_PAYLOAD_KEYS
+                    or spaced in FORBIDDEN_PAYLOAD_KEYS
+                    or words & FORBIDDEN_PAYLOAD_WORDS
+                ):
                     raise PayloadRefused(f"Event payloads may not carry {key!r}: no secrets or personal data.")
                 walk(inner)
         elif isinstance(value, (list, tuple)):
@@ -117,48 +141,102 @@ def _describe(actor: Any, target: Any) -> tuple[int | None, str, str, str]:
     return actor_id, label, target_type, target_id
 
 
-def _append(model: type[models.Model], chain: str, extra: dict, *, action: str, actor: Any, actor_role: str,
-            target: Any, payload: dict | None):
+def _append(
+    model: type[models.Model],
+    chain: str,
+    extra: dict,
+    *,
+    action: str,
+    actor: Any,
+    actor_role: str,
+    target: Any,
+    payload: dict | None,
+):
     payload = dict(payload or {})
     _check_payload(payload)
     actor_id, actor_label, target_type, target_id = _describe(actor, target)
     last = model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
     sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     at = timezone.now()
-    fields = event_fields(chain=chain, sequence=sequence, at=at, actor_id=actor_id, actor_role=actor_role,
-                          action=action, target_type=target_type, target_id=target_id, payload=payload,
-                          prev_hash=prev_hash)
+    fields = event_fields(
+        chain=chain,
+        sequence=sequence,
+        at=at,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        payload=payload,
+        prev_hash=prev_hash,
+    )
     return model.objects.create(
-        **extra, sequence=sequence, at=at, actor_id=actor_id, actor_label=actor_label, actor_role=actor_role,
-        action=action, target_type=target_type, target_id=target_id, payload=payload, prev_hash=prev_hash,
+        **extra,
+        sequence=sequence,
+        at=at,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        actor_role=actor_role,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        payload=payload,
+        prev_hash=prev_hash,
         hash=event_hash(fields),
     )
 
 
-def event_record(*, country: Country, action: str, actor: Any = None, actor_role: str = "", target: Any = None,
-                 payload: dict | None = None) -> CountryEvent:
+def event_record(
+    *,
+    country: Country,
+    action: str,
+    actor: Any = None,
+    actor_role: str = "",
+    target: Any = None,
+    payload: dict | None = None,
+) -> CountryEvent:
     """Append one event to `country`'s chain, inside the caller's transaction."""
     with country_context(country):
         _lock_chain(country.pk)
-        return _append(CountryEvent, country.code, {"country_id": country.pk}, action=action, actor=actor,
-                       actor_role=actor_role, target=target, payload=payload)
+        return _append(
+            CountryEvent,
+            country.code,
+            {"country_id": country.pk},
+            action=action,
+            actor=actor,
+            actor_role=actor_role,
+            target=target,
+            payload=payload,
+        )
 
 
-def platform_event_record(*, action: str, actor: Any = None, actor_role: str = "", target: Any = None,
-                          payload: dict | None = None) -> PlatformEvent:
+def platform_event_record(
+    *, action: str, actor: Any = None, actor_role: str = "", target: Any = None, payload: dict | None = None
+) -> PlatformEvent:
     """Append one event to the platform chain (sign-ins, assignments, verification runs)."""
     with transaction.atomic():
         _lock_chain(0)
-        return _append(PlatformEvent, PLATFORM_CHAIN, {}, action=action, actor=actor, actor_role=actor_role,
-                       target=target, payload=payload)
+        return _append(
+            PlatformEvent,
+            PLATFORM_CHAIN,
+            {},
+            action=action,
+            actor=actor,
+            actor_role=actor_role,
+            target=target,
+            payload=payload,
+        )
 
 
 # --- Checkpoints ------------------------------------------------------------------------------------
 
+
 def checkpoint_create(*, country: Country | None = None, force: bool = False):
     """Sign the head of a chain. Skipped (None) when the chain is empty or its head is already
     checkpointed, unless `force`."""
-    event_model, checkpoint_model = (CountryEvent, CountryCheckpoint) if country else (PlatformEvent, PlatformCheckpoint)
+    event_model, checkpoint_model = (
+        (CountryEvent, CountryCheckpoint) if country else (PlatformEvent, PlatformCheckpoint)
+    )
     extra = {"country_id": country.pk} if country else {}
     with country_context(country) if country else transaction.atomic():
         _lock_chain(country.pk if country else 0)
@@ -179,16 +257,26 @@ def checkpoint_store(*, country: Country | None, sequence: int, head_hash: str):
     extra = {"country_id": country.pk} if country else {}
     at = timezone.now()
     key_id = signing.public_key_id()
-    message = canonical_bytes(checkpoint_fields(chain=chain, sequence=sequence, head_hash=head_hash, at=at, key_id=key_id))
-    return checkpoint_model.objects.create(**extra, sequence=sequence, head_hash=head_hash, at=at, key_id=key_id,
-                                           signature=signing.sign(message))
+    message = canonical_bytes(
+        checkpoint_fields(chain=chain, sequence=sequence, head_hash=head_hash, at=at, key_id=key_id)
+    )
+    return checkpoint_model.objects.create(
+        **extra, sequence=sequence, head_hash=head_hash, at=at, key_id=key_id, signature=signing.sign(message)
+    )
 
 
 def checkpoint_signature_valid(chain: str, checkpoint) -> bool:
     if checkpoint.key_id != signing.public_key_id():
         return False
-    message = canonical_bytes(checkpoint_fields(chain=chain, sequence=checkpoint.sequence,
-                                                head_hash=checkpoint.head_hash, at=checkpoint.at, key_id=checkpoint.key_id))
+    message = canonical_bytes(
+        checkpoint_fields(
+            chain=chain,
+            sequence=checkpoint.sequence,
+            head_hash=checkpoint.head_hash,
+            at=checkpoint.at,
+            key_id=checkpoint.key_id,
+        )
+    )
     try:
         signing.public_key().verify(base64.b64decode(checkpoint.signature), message)
         return True
@@ -197,6 +285,7 @@ def checkpoint_signature_valid(chain: str, checkpoint) -> bool:
 
 
 # --- Verification -------------------------------------------------------------------------------
+
 
 @dataclass
 class ChainReport:
@@ -215,8 +304,18 @@ class ChainReport:
         self.problems.append(problem)
 
 
-EVENT_COLUMNS = ("sequence", "at", "actor_id", "actor_role", "action", "target_type", "target_id", "payload",
-                 "prev_hash", "hash")
+EVENT_COLUMNS = (
+    "sequence",
+    "at",
+    "actor_id",
+    "actor_role",
+    "action",
+    "target_type",
+    "target_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 
 
 def _verify_rows(report: ChainReport, rows: Iterable[tuple], wanted: set[int]) -> dict[int, str]:
@@ -232,9 +331,18 @@ def _verify_rows(report: ChainReport, rows: Iterable[tuple], wanted: set[int]) -
         if prev_hash != expected_prev:
             report.fail(f"event {sequence} does not follow the hash of event {sequence - 1}")
             return hashes
-        fields = event_fields(chain=report.chain, sequence=sequence, at=at, actor_id=actor_id, actor_role=actor_role,
-                              action=action, target_type=target_type, target_id=target_id, payload=payload,
-                              prev_hash=prev_hash)
+        fields = event_fields(
+            chain=report.chain,
+            sequence=sequence,
+            at=at,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            payload=payload,
+            prev_hash=prev_hash,
+        )
         if event_hash(fields) != own:
             report.fail(f"event {sequence} was altered after it was recorded")
             return hashes
@@ -259,15 +367,21 @@ def chain_verify(*, country: Country | None = None, events: Iterable | None = No
     """Recompute a chain (a country's, or the platform's with no country) from its first event,
     and check every checkpoint against it. `events` (model instances) replaces the stored rows."""
     report = ChainReport(country.code if country else PLATFORM_CHAIN)
-    event_model, checkpoint_model = (CountryEvent, CountryCheckpoint) if country else (PlatformEvent, PlatformCheckpoint)
+    event_model, checkpoint_model = (
+        (CountryEvent, CountryCheckpoint) if country else (PlatformEvent, PlatformCheckpoint)
+    )
     extra = {"country_id": country.pk} if country else {}
     with country_context(country) if country else transaction.atomic():
         if events is not None:
             rows: Iterable[tuple] = ((getattr(e, c) for c in EVENT_COLUMNS) for e in events)
             rows = (tuple(r) for r in rows)
         else:
-            rows = (event_model.objects.filter(**extra).order_by("sequence")
-                    .values_list(*EVENT_COLUMNS).iterator(chunk_size=5000))
+            rows = (
+                event_model.objects.filter(**extra)
+                .order_by("sequence")
+                .values_list(*EVENT_COLUMNS)
+                .iterator(chunk_size=5000)
+            )
         checkpoints = list(checkpoint_model.objects.filter(**extra).order_by("sequence"))
         hashes = _verify_rows(report, rows, {c.sequence for c in checkpoints})
         _verify_checkpoints(report, checkpoints, hashes)
@@ -278,8 +392,9 @@ def alert_raise(report: ChainReport) -> LedgerAlert | None:
     """Open an alert for a chain that does not verify (once per distinct problem until resolved)."""
     if report.ok:
         return None
-    alert, _ = LedgerAlert.objects.get_or_create(chain=report.chain, problem=report.problem[:300], resolved_at=None,
-                                                 defaults={"found_at": timezone.now()})
+    alert, _ = LedgerAlert.objects.get_or_create(
+        chain=report.chain, problem=report.problem[:300], resolved_at=None, defaults={"found_at": timezone.now()}
+    )
     return alert
 
 
@@ -292,16 +407,23 @@ def ledger_verify_all(*, record: bool = True, say: Callable[[str], None] | None 
         report = chain_verify(country=country)
         reports.append(report)
         if say:
-            say(f"  {country.code}: {report.events} events, {report.checkpoints} checkpoints, "
-                f"{'ok' if report.ok else report.problem}")
+            say(
+                f"  {country.code}: {report.events} events, {report.checkpoints} checkpoints, "
+                f"{'ok' if report.ok else report.problem}"
+            )
     if record:
         broken = [r for r in reports if not r.ok]
         for report in broken:
             alert_raise(report)
-        platform_event_record(action="ledger.verified", payload={
-            "chains": len(reports), "events": sum(r.events for r in reports), "ok": not broken,
-            "broken": [r.chain for r in broken],
-        })
+        platform_event_record(
+            action="ledger.verified",
+            payload={
+                "chains": len(reports),
+                "events": sum(r.events for r in reports),
+                "ok": not broken,
+                "broken": [r.chain for r in broken],
+            },
+        )
         if broken:
             from tenants.record.alerts import ledger_break_notify  # deferred: mail is not needed otherwise
 

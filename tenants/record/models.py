@@ -1,5 +1,6 @@
 """The record: one hash chain per country (row-level secured) and one for platform events, with
 signed checkpoints. UPDATE and DELETE on these tables are refused by the database."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -43,9 +44,7 @@ class CountryEvent(ChainEvent, TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["-sequence"]
-        constraints = [
-            models.UniqueConstraint(fields=["country", "sequence"], name="tenants_event_country_seq_uniq"),
-        ]
+        constraints = [models.UniqueConstraint(fields=["country", "sequence"], name="tenants_event_country_seq_uniq")]
         indexes = [models.Index(fields=["country", "action", "sequence"], name="tenants_event_action_idx")]
 
 
@@ -71,6 +70,9 @@ class Checkpoint(models.Model):
         abstract = True
         ordering = ["-sequence"]
 
+    def __str__(self) -> str:
+        return f"Checkpoint at {self.sequence}"
+
 
 class CountryCheckpoint(Checkpoint, TenantModel):
     class Meta(TenantModel.Meta):
@@ -91,8 +93,9 @@ class LedgerAlert(models.Model):
     problem = models.CharField(max_length=300)
     found_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-found_at"]

@@ -1,9 +1,12 @@
 """Reads of the record, scoped to one country (callers are inside its context), and the alerts a person may see."""
+
 from __future__ import annotations
 
 from datetime import datetime
+
 from django.db import connection
 from django.db.models import QuerySet
+
 from tenants.access import Access
 from tenants.isolation import scoped_country_ids
 from tenants.models import Country
@@ -35,9 +38,16 @@ def event_actions(*, country: Country) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def event_search(*, country: Country, action: str = "", actor_role: str | None = None, at_from: datetime | None = None,
-                 at_before: datetime | None = None, sequence_from: int | None = None,
-                 sequence_to: int | None = None) -> QuerySet[CountryEvent]:
+def event_search(
+    *,
+    country: Country,
+    action: str = "",
+    actor_role: str | None = None,
+    at_from: datetime | None = None,
+    at_before: datetime | None = None,
+    sequence_from: int | None = None,
+    sequence_to: int | None = None,
+) -> QuerySet[CountryEvent]:
     """The country's events, newest first, narrowed by the filters given. `action` ending in "."
     is a family ("member." for every member.* action), otherwise one action; `actor_role` ""
     selects events of the system itself (no person)."""

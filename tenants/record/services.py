@@ -1,6 +1,7 @@
 """Services behind the audit pages and a country's "Data and keys" page: verification run by a
 person, ledger extracts and data downloads, each put on the record; and the resolution of ledger
 alerts by a platform admin."""
+
 from __future__ import annotations
 
 from typing import Any, BinaryIO
@@ -9,9 +10,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from tenants.models import Country
 from tenants.record.exports import ledger_export_write, ledger_segment_bounds
 from tenants.record.ledger import ChainReport, alert_raise, chain_verify, event_record, platform_event_record
-from tenants.models import Country
 from tenants.record.models import LedgerAlert
 
 
@@ -20,8 +21,13 @@ def chain_verify_recorded(*, country: Country, by, actor_role: str) -> ChainRepo
     """Recompute the country's chain now, put the run on that chain, and raise an alert (the
     banner admins and the country's auditors see) when it no longer verifies."""
     report = chain_verify(country=country)
-    event_record(country=country, action="ledger.verified_by_auditor", actor=by, actor_role=actor_role,
-                 payload={"ok": report.ok, "events": report.events, "checkpoints": report.checkpoints})
+    event_record(
+        country=country,
+        action="ledger.verified_by_auditor",
+        actor=by,
+        actor_role=actor_role,
+        payload={"ok": report.ok, "events": report.events, "checkpoints": report.checkpoints},
+    )
     alert_raise(report)
     return report
 
@@ -31,29 +37,37 @@ def ledger_export_filename(*, country: Country, first: int, last: int) -> str:
 
 
 @transaction.atomic
-def ledger_export_download(*, country: Country, by, actor_role: str, out: BinaryIO, first: int | None = None,
-                           last: int | None = None) -> dict[str, Any]:
+def ledger_export_download(
+    *, country: Country, by, actor_role: str, out: BinaryIO, first: int | None = None, last: int | None = None
+) -> dict[str, Any]:
     """Write the verifiable zip of events `first`..`last` (default: the whole chain) to `out` and
     record who took it. Raises ExportRefused, with a message for the person, for a bad range."""
     first, last = ledger_segment_bounds(country=country, first=first, last=last)
     filename = ledger_export_filename(country=country, first=first, last=last)
     summary = ledger_export_write(country=country, out=out, first=first, last=last, filename=filename)
-    event_record(country=country, action="ledger.exported", actor=by, actor_role=actor_role,
-                 payload={"first": summary["first"], "last": summary["last"], "events": summary["events"]})
+    event_record(
+        country=country,
+        action="ledger.exported",
+        actor=by,
+        actor_role=actor_role,
+        payload={"first": summary["first"], "last": summary["last"], "events": summary["events"]},
+    )
     return {**summary, "filename": filename}
-
-
 
 
 @transaction.atomic
 def ledger_alerts_resolve(*, alerts: QuerySet[LedgerAlert], by) -> int:
     """Close the unresolved alerts among `alerts`; the resolution goes on the platform chain."""
-    open_alerts = list(alerts.filter(resolved_at__isnull=True).select_for_update().order_by("pk")
-                       .values_list("pk", "chain"))
+    open_alerts = list(
+        alerts.filter(resolved_at__isnull=True).select_for_update().order_by("pk").values_list("pk", "chain")
+    )
     if not open_alerts:
         return 0
     LedgerAlert.objects.filter(pk__in=[pk for pk, _ in open_alerts]).update(resolved_at=timezone.now(), resolved_by=by)
-    platform_event_record(action="ledger.alerts_resolved", actor=by, actor_role="platform_admin", payload={
-        "alerts": [pk for pk, _ in open_alerts], "chains": sorted({chain for _, chain in open_alerts}),
-    })
+    platform_event_record(
+        action="ledger.alerts_resolved",
+        actor=by,
+        actor_role="platform_admin",
+        payload={"alerts": [pk for pk, _ in open_alerts], "chains": sorted({chain for _, chain in open_alerts})},
+    )
     return len(open_alerts)

@@ -3,6 +3,7 @@
 The private half comes from LEDGER_SIGNING_KEY (PEM, PKCS#8) or LEDGER_SIGNING_KEY_FILE, never
 from the database; in development a key file is created once under var/. The public half is
 published at /.well-known/ledger-key.pem and shipped in every export."""
+
 from __future__ import annotations
 
 import base64
@@ -32,9 +33,11 @@ def _load() -> Ed25519PrivateKey:
         dev_file.parent.mkdir(exist_ok=True)
         if not dev_file.exists():
             fresh = Ed25519PrivateKey.generate()
-            dev_file.write_bytes(fresh.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            ))
+            dev_file.write_bytes(
+                fresh.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            )
             dev_file.chmod(0o600)
         pem = dev_file.read_text()
     key = serialization.load_pem_private_key(pem.encode(), password=None)
@@ -62,9 +65,9 @@ def public_key() -> Ed25519PublicKey:
 
 
 def public_key_pem() -> str:
-    return public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    )
 
 
 def public_key_id() -> str:

@@ -1,4 +1,5 @@
 """Scheduled work on the record (beat): checkpoints of every chain, and nightly verification."""
+
 from __future__ import annotations
 
 from celery import shared_task
@@ -7,8 +8,8 @@ from celery import shared_task
 @shared_task(acks_late=True)
 def ledger_checkpoint_all() -> int:
     """Sign the head of every chain that moved since its last checkpoint (scheduled by beat)."""
-    from tenants.record.ledger import checkpoint_create
     from tenants.models import Country
+    from tenants.record.ledger import checkpoint_create
 
     made = 1 if checkpoint_create() else 0
     for country in Country.objects.order_by("pk"):

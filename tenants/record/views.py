@@ -4,6 +4,7 @@ latest signed checkpoints, verification on demand, and extracts that verify offl
 They are for the country's auditors and partner managers. Anyone else gets a 404, the country's
 own members included (they read the same record on their activity page): the middleware resolves
 `request.country` for whoever may see the country, and this module narrows it to those two roles."""
+
 from __future__ import annotations
 
 import tempfile
@@ -13,15 +14,15 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from tenants.record import services as audit, signing
-from tenants.record import selectors
 from tenants.access import AUDITOR, PARTNER_MANAGER
+from tenants.models import Country
+from tenants.pages import ROLE_LABELS
+from tenants.record import selectors, signing
+from tenants.record import services as audit
+from tenants.record.events import describe_events, keyset_page
 from tenants.record.exports import ExportRefused
 from tenants.record.forms import AuditFilterForm, LedgerExportForm
 from tenants.record.ledger import ChainReport
-from tenants.models import Country
-from tenants.pages import ROLE_LABELS
-from tenants.record.events import describe_events, keyset_page
 
 EVENTS_PER_PAGE = 50
 CHECKPOINTS_SHOWN = 5
@@ -45,31 +46,37 @@ def _page(request: HttpRequest, country: Country, role: str, *, report: ChainRep
     rows, newer_url, older_url, status = [], "", "", 200
     if form.is_valid():
         events = selectors.event_search(country=country, **form.search_arguments())
-        rows, has_newer, has_older = keyset_page(events, before=form.cleaned_data["before"],
-                                                 after=form.cleaned_data["after"], size=EVENTS_PER_PAGE)
+        rows, has_newer, has_older = keyset_page(
+            events, before=form.cleaned_data["before"], after=form.cleaned_data["after"], size=EVENTS_PER_PAGE
+        )
         newer_url = form.query_string(after=rows[0].sequence) if rows and has_newer else ""
         older_url = form.query_string(before=rows[-1].sequence) if rows and has_older else ""
     else:
         status = 400
     code = country.code.lower()
     chain_length = selectors.chain_length(country=country)
-    return render(request, "tenants/audit/country.html", {
-        "country": country,
-        "code": code,
-        "your_role_label": ROLE_LABELS[role],
-        "form": form,
-        "events": describe_events(rows, country),
-        "newer_url": newer_url,
-        "older_url": older_url,
-        "paged": bool(form.is_valid() and (form.cleaned_data["before"] or form.cleaned_data["after"])),
-        "chain_length": chain_length,
-        "checkpoints": list(selectors.checkpoint_list(country=country)[:CHECKPOINTS_SHOWN]),
-        "current_key_id": signing.public_key_id(),
-        "last_verification": selectors.verification_last(country=country),
-        "report": report,
-        "export_form": LedgerExportForm(),
-        "example_file": audit.ledger_export_filename(country=country, first=1, last=max(chain_length, 1)),
-    }, status=status)
+    return render(
+        request,
+        "tenants/audit/country.html",
+        {
+            "country": country,
+            "code": code,
+            "your_role_label": ROLE_LABELS[role],
+            "form": form,
+            "events": describe_events(rows, country),
+            "newer_url": newer_url,
+            "older_url": older_url,
+            "paged": bool(form.is_valid() and (form.cleaned_data["before"] or form.cleaned_data["after"])),
+            "chain_length": chain_length,
+            "checkpoints": list(selectors.checkpoint_list(country=country)[:CHECKPOINTS_SHOWN]),
+            "current_key_id": signing.public_key_id(),
+            "last_verification": selectors.verification_last(country=country),
+            "report": report,
+            "export_form": LedgerExportForm(),
+            "example_file": audit.ledger_export_filename(country=country, first=1, last=max(chain_length, 1)),
+        },
+        status=status,
+    )
 
 
 def _explain_refusal(form: LedgerExportForm, error: ExportRefused, *, head: int) -> None:
@@ -105,8 +112,14 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
     if form.is_valid():
         out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
         try:
-            summary = audit.ledger_export_download(country=country, by=request.user, actor_role=role, out=out,
-                                                   first=form.cleaned_data["first"], last=form.cleaned_data["last"])
+            summary = audit.ledger_export_download(
+                country=country,
+                by=request.user,
+                actor_role=role,
+                out=out,
+                first=form.cleaned_data["first"],
+                last=form.cleaned_data["last"],
+            )
         except ExportRefused as error:
             out.close()
             _explain_refusal(form, error, head=selectors.chain_length(country=country))
@@ -114,12 +127,17 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
             out.seek(0)
             return FileResponse(out, as_attachment=True, filename=summary["filename"], content_type="application/zip")
     chain_length = selectors.chain_length(country=country)
-    return render(request, "tenants/audit/export.html", {
-        "country": country,
-        "code": country.code.lower(),
-        "your_role_label": ROLE_LABELS[role],
-        "export_form": form,
-        "chain_length": chain_length,
-        "current_key_id": signing.public_key_id(),
-        "example_file": audit.ledger_export_filename(country=country, first=1, last=max(chain_length, 1)),
-    }, status=400)
+    return render(
+        request,
+        "tenants/audit/export.html",
+        {
+            "country": country,
+            "code": country.code.lower(),
+            "your_role_label": ROLE_LABELS[role],
+            "export_form": form,
+            "chain_length": chain_length,
+            "current_key_id": signing.public_key_id(),
+            "example_file": audit.ledger_export_filename(country=country, first=1, last=max(chain_length, 1)),
+        },
+        status=400,
+    )

@@ -1,4 +1,5 @@
 """The portal's ledger-signing public key, for the admin's index page."""
+
 from django import template
 
 from tenants.record import signing

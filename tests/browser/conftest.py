@@ -1,20 +1,29 @@
 """Headless Chromium (Debian's, driven by Playwright) against the live test server."""
+
 import os
 
 import pytest
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
 ]
 
 
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is needed for the browser tests and is not at {CHROMIUM}: "
-                    "install Debian's chromium package (make test does it when run as root).")
+        pytest.fail(
+            f"Chromium is needed for the browser tests and is not at {CHROMIUM}: "
+            "install Debian's chromium package (make test does it when run as root)."
+        )
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
     # synchronous and safe here.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -1,5 +1,6 @@
 """An officer completes an impact assessment in the browser and sees its level, category and
 obligations."""
+
 import re
 
 import pytest
@@ -48,7 +49,12 @@ def test_officer_completes_an_impact_assessment(page, demo):
     assert "Impact level III" in result
     assert "High-risk" in result
     obligations = page.locator("#obligations").inner_text()
-    for expected in ("Human review of outputs that affect people", "Automatic logging of use",
-                     "Transparency notice", "Bias evaluation", "Registration in the public register"):
+    for expected in (
+        "Human review of outputs that affect people",
+        "Automatic logging of use",
+        "Transparency notice",
+        "Bias evaluation",
+        "Registration in the public register",
+    ):
         assert expected in obligations
     assert page.get_by_role("button", name="Complete the assessment").count() == 0

@@ -1,6 +1,7 @@
 """In Chromium, with the suite's real Celery worker: an officer drafts and submits a deployment
 request, a partner manager approves it from the review queue, the officer watches provisioning
 progress and sees the environment active, with its credential shown once."""
+
 import re
 
 import pytest
@@ -22,8 +23,8 @@ def sign_in(page, username: str) -> None:
 def ready_demo(demo):
     """FR as seed_demo leaves it: an active engagement, policies acknowledged, assessments done."""
     from deployments import demo as deployments_demo
-    from governance import demo as governance_demo
     from engagements import demo as engagement_demo
+    from governance import demo as governance_demo
 
     engagement_demo.seed(countries=demo, say=lambda _: None)
     governance_demo.seed(countries=demo, say=lambda _: None)
@@ -40,13 +41,17 @@ def ready_demo(demo):
         members = list(Membership.objects.filter(status="active").select_related("user"))
     for membership in members:
         for version in governance_selectors.my_pending_versions(country=fr, user=membership.user, role=membership.role):
-            governance_services.acknowledgement_create(version=version, by=membership.user,
-                                                       access=access_for(membership.user))
+            governance_services.acknowledgement_create(
+                version=version, by=membership.user, access=access_for(membership.user)
+            )
     with country_context(fr):
         from governance.models import ImpactAssessment
 
-        assessment = (ImpactAssessment.objects.filter(status="completed", category__in=["minimal", "limited"])
-                      .order_by("id").first())
+        assessment = (
+            ImpactAssessment.objects.filter(status="completed", category__in=["minimal", "limited"])
+            .order_by("id")
+            .first()
+        )
     return assessment
 
 
@@ -65,8 +70,7 @@ def test_deployment_from_request_to_active_environment(page, ready_demo, celery_
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_url(re.compile(r"/c/fr/deployments/\d+/$"))
     request_url = page.url
-    failing = [el.get_attribute("data-gate") for el in page.locator("#gates li").all()
-               if "To do" in el.inner_text()]
+    failing = [el.get_attribute("data-gate") for el in page.locator("#gates li").all() if "To do" in el.inner_text()]
     assert failing == [], f"gates not passed in the demo: {failing}"
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_url(request_url)

@@ -1,5 +1,6 @@
 """In Chromium: a country admin drafts and submits an engagement, a partner manager requests
 changes, the admin amends and resubmits, the partner manager approves; the task list shows it done."""
+
 import re
 
 import pytest

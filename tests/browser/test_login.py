@@ -1,4 +1,5 @@
 """A ministry officer signs in through the real login page and sees only their country."""
+
 import re
 
 import pytest

@@ -1,5 +1,6 @@
 """An auditor requests a compliance pack in the browser, watches its progress bar move without
 reloading the page (a real Celery worker builds it), and downloads the signed bundle."""
+
 import re
 import zipfile
 

@@ -1,5 +1,6 @@
 """An officer completes a training programme module by module, quizzes included, downloads the
 certificate, and the public check (no sign-in) shows it valid."""
+
 import re
 
 import pytest

@@ -1,6 +1,7 @@
 """The deployments API for the owner, a same-country member, another country's member (404, also
 for FR ids under KE's URL) and an anonymous caller (401); the lifecycle actions; the credential
 shown once; usage ingest; and constant query counts on the lists."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,13 @@ API = "/api/v1"
 
 
 def urls(item, environment):
-    return [f"{API}/models/", f"{API}/countries/FR/deployment-requests/", f"{API}/countries/FR/deployment-requests/{item.pk}/",
-            f"{API}/countries/FR/environments/", f"{API}/countries/FR/environments/{environment.pk}/"]
+    return [
+        f"{API}/models/",
+        f"{API}/countries/FR/deployment-requests/",
+        f"{API}/countries/FR/deployment-requests/{item.pk}/",
+        f"{API}/countries/FR/environments/",
+        f"{API}/countries/FR/environments/{environment.pk}/",
+    ]
 
 
 def test_reads_for_the_four_visitors(client, cast, ready):
@@ -44,20 +50,39 @@ def test_the_catalogue_lists_models_but_not_retired_ones(client, cast, ready):
 
 
 def request_body(cast, ready, **change):
-    return {"organisation": cast.fr_ministry.pk, "title": "Letters helper", "purpose": "Draft replies.",
-            "sector": "public_services", "model": ready.model.slug, "capabilities": ["text"], "region": "eu-west",
-            "data_classification": "internal", "expected_monthly_tokens": 5000, "assessment": ready.assessment.pk,
-            "owner": cast.owner.pk, **change}
+    return {
+        "organisation": cast.fr_ministry.pk,
+        "title": "Letters helper",
+        "purpose": "Draft replies.",
+        "sector": "public_services",
+        "model": ready.model.slug,
+        "capabilities": ["text"],
+        "region": "eu-west",
+        "data_classification": "internal",
+        "expected_monthly_tokens": 5000,
+        "assessment": ready.assessment.pk,
+        "owner": cast.owner.pk,
+        **change,
+    }
 
 
 def test_create_submit_approve_through_the_api(client, cast, ready):
     base = f"{API}/countries/FR/deployment-requests/"
-    assert as_user(client, cast.viewer).post(base, request_body(cast, ready), content_type="application/json").status_code == 403
-    assert as_user(client, cast.outsider).post(base, request_body(cast, ready), content_type="application/json").status_code == 404
+    assert (
+        as_user(client, cast.viewer).post(base, request_body(cast, ready), content_type="application/json").status_code
+        == 403
+    )
+    assert (
+        as_user(client, cast.outsider)
+        .post(base, request_body(cast, ready), content_type="application/json")
+        .status_code
+        == 404
+    )
     client.logout()
     assert client.post(base, request_body(cast, ready), content_type="application/json").status_code == 401
-    response = as_user(client, cast.member).post(base, request_body(cast, ready, region="sa-east"),
-                                                 content_type="application/json")
+    response = as_user(client, cast.member).post(
+        base, request_body(cast, ready, region="sa-east"), content_type="application/json"
+    )
     assert response.status_code == 400 and "not hosted in that region" in str(response.json())
     response = client.post(base, request_body(cast, ready), content_type="application/json")
     assert response.status_code == 201, response.json()
@@ -68,8 +93,9 @@ def test_create_submit_approve_through_the_api(client, cast, ready):
     assert client.post(f"{base}{pk}/approve/", {}, content_type="application/json").status_code == 403
     as_user(client, cast.partner)
     assert client.post(f"{base}{pk}/reject/", {}, content_type="application/json").status_code == 400
-    response = client.post(f"{base}{pk}/approve/", {"quota_tokens": 3000, "human_review_required": True},
-                           content_type="application/json")
+    response = client.post(
+        f"{base}{pk}/approve/", {"quota_tokens": 3000, "human_review_required": True}, content_type="application/json"
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["state"] == "approved" and body["quota_tokens"] == 3000 and body["human_review_required"] is True
@@ -78,8 +104,9 @@ def test_create_submit_approve_through_the_api(client, cast, ready):
 
 def test_a_failing_gate_names_itself_in_the_api(client, cast, ready):
     item = draft(cast, ready, assessment_id=None)
-    response = as_user(client, cast.member).post(f"{API}/countries/FR/deployment-requests/{item.pk}/submit/", {},
-                                                 content_type="application/json")
+    response = as_user(client, cast.member).post(
+        f"{API}/countries/FR/deployment-requests/{item.pk}/submit/", {}, content_type="application/json"
+    )
     assert response.status_code == 400
     assert "gates: assessment" in str(response.json())
 
@@ -99,7 +126,10 @@ def test_environment_reveal_rotate_and_usage(client, cast, ready):
     second = client.post(base + "rotate/").json()["secret"]
     assert first != second
     assert client.post(base + "usage/", {"tokens": "many"}, content_type="application/json").status_code == 400
-    assert as_user(client, cast.viewer).post(base + "usage/", {"tokens": 5}, content_type="application/json").status_code == 403
+    assert (
+        as_user(client, cast.viewer).post(base + "usage/", {"tokens": 5}, content_type="application/json").status_code
+        == 403
+    )
     response = as_user(client, cast.owner).post(base + "usage/", {"tokens": 190_000}, content_type="application/json")
     assert response.status_code == 200 and response.json()["tokens_used"] == 190_000
 
@@ -129,16 +159,26 @@ def test_environment_suspend_reinstate_recertify_and_decommission(client, cast, 
     base = f"{API}/countries/FR/environments/{environment.pk}/"
     client.logout()
     assert client.post(base + "suspend/", {"comment": "x"}, content_type="application/json").status_code == 401
-    assert as_user(client, cast.outsider).post(base + "suspend/", {"comment": "x"},
-                                               content_type="application/json").status_code == 404
-    assert as_user(client, cast.member).post(base + "suspend/", {"comment": "x"},
-                                             content_type="application/json").status_code == 403
+    assert (
+        as_user(client, cast.outsider)
+        .post(base + "suspend/", {"comment": "x"}, content_type="application/json")
+        .status_code
+        == 404
+    )
+    assert (
+        as_user(client, cast.member)
+        .post(base + "suspend/", {"comment": "x"}, content_type="application/json")
+        .status_code
+        == 403
+    )
     assert as_user(client, cast.owner).post(base + "suspend/", {}, content_type="application/json").status_code == 400
     response = client.post(base + "suspend/", {"comment": "Incident review"}, content_type="application/json")
     assert response.status_code == 200 and response.json()["state"] == "suspended"
     response = as_user(client, cast.partner).post(base + "reinstate/", {}, content_type="application/json")
     assert response.json()["state"] == "active"
-    assert as_user(client, cast.member).post(base + "recertify/", {}, content_type="application/json").status_code == 403
+    assert (
+        as_user(client, cast.member).post(base + "recertify/", {}, content_type="application/json").status_code == 403
+    )
     assert as_user(client, cast.owner).post(base + "recertify/", {}, content_type="application/json").status_code == 200
     response = client.post(base + "decommission/", {}, content_type="application/json")
     assert response.status_code == 200

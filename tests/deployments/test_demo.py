@@ -1,11 +1,12 @@
 """The deployments part of seed_demo: the catalogue and requests in several states, idempotent."""
+
 import pytest
 
 from deployments import demo
 from deployments.models import AIModel, DeploymentRequest, Environment
+from engagements import demo as engagement_demo
 from governance import demo as governance_demo
 from tenants import demo as tenants_demo
-from engagements import demo as engagement_demo
 from tenants.isolation import country_context
 
 pytestmark = pytest.mark.django_db

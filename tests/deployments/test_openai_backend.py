@@ -1,6 +1,7 @@
 """The `openai` provisioner against a stand-in for the OpenAI Admin API, served on 127.0.0.1 by the
 test itself: a job makes one project, one service account key (stored hashed) and the rate limit;
 a re-run makes nothing twice; a 5xx or 429 leaves the step to be retried; a 4xx fails the job."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,11 @@ class StandIn:
             self.projects.append(project)
             return 200, project
         if match := re.fullmatch(r"/v1/organization/projects/(\w+)/service_accounts", path):
-            account = {"id": f"svc_{len(self.accounts) + 1}", "project": match.group(1),
-                       "api_key": {"id": f"key_{len(self.accounts) + 1}", "value": f"sk-proj-{len(self.accounts) + 1}-xyz"}}
+            account = {
+                "id": f"svc_{len(self.accounts) + 1}",
+                "project": match.group(1),
+                "api_key": {"id": f"key_{len(self.accounts) + 1}", "value": f"sk-proj-{len(self.accounts) + 1}-xyz"},
+            }
             self.accounts.append(account)
             return 200, account
         if method == "GET" and re.fullmatch(r"/v1/organization/projects/\w+/rate_limits", path):
@@ -96,8 +100,9 @@ def stand_in(settings):
 
 def approved_job(cast, ready):
     item = services.deployment_request_transition(request=draft(cast, ready), action="submit", **act(cast.member))
-    item = services.deployment_request_transition(request=item, action="approve", **act(cast.partner),
-                                                  quota_tokens=43_200_000)
+    item = services.deployment_request_transition(
+        request=item, action="approve", **act(cast.partner), quota_tokens=43_200_000
+    )
     with country_context(cast.fr):
         return item, ProvisioningJob.objects.get(request=item)
 

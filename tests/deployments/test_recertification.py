@@ -1,5 +1,6 @@
 """Recertification: the date set at provisioning, reminders to the owner near it (not more than
 once a week), and recertifying (country admin or partner manager only) moving it on."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """Deployment requests in the partner managers' review queue API: assigned countries only, oldest first."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,8 +13,9 @@ URL = "/api/v1/review-queue/deployments/"
 
 
 def submit(cast, ready, **change):
-    return services.deployment_request_transition(request=draft(cast, ready, **change), action="submit",
-                                                  **act(cast.member))
+    return services.deployment_request_transition(
+        request=draft(cast, ready, **change), action="submit", **act(cast.member)
+    )
 
 
 def test_partner_sees_waiting_requests_of_assigned_countries_oldest_first(client, cast, ready):

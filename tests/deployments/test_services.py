@@ -1,5 +1,6 @@
 """The lifecycle (every transition of the table), the gates (each failing gate names itself), the
 approval rules, and provisioning run in-process (the worker tests run it on a real worker)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -7,18 +8,12 @@ from datetime import date, timedelta
 import pytest
 
 from deployments import environments, provisioning, services
-from deployments.models import (
-    Credential,
-    CredentialReveal,
-    DeploymentRequest,
-    Environment,
-    ProvisioningJob,
-)
+from deployments.models import Credential, CredentialReveal, DeploymentRequest, Environment, ProvisioningJob
+from engagements.models import Engagement
 from governance.models import ImpactAssessment
 from tenants.isolation import country_context
 from tenants.jobs.models import OutboxMessage
 from tenants.record.models import CountryEvent
-from engagements.models import Engagement
 from tests.deployments.conftest import act, draft, fields, make_model
 
 pytestmark = pytest.mark.django_db
@@ -48,14 +43,21 @@ def test_the_happy_path_from_draft_to_active(cast, ready):
     assert (item.state, item.risk_category, item.review_round) == (S.SUBMITTED, "minimal", 1)
     item = move(item, "start_review", cast.partner)
     assert item.state == S.IN_REVIEW
-    item = move(item, "approve", cast.partner, quota_tokens=150_000, expires_on=date.today() + timedelta(days=90),
-                human_review_required=True)
+    item = move(
+        item,
+        "approve",
+        cast.partner,
+        quota_tokens=150_000,
+        expires_on=date.today() + timedelta(days=90),
+        human_review_required=True,
+    )
     assert item.state == S.APPROVED
     with country_context(cast.fr):
         job = ProvisioningJob.objects.get()
         pending = OutboxMessage.objects.filter(published_at__isnull=True)
         assert [(m.task, m.kwargs) for m in pending] == [
-            ("deployments.provisioning_run", {"country_id": cast.fr.pk, "job_id": job.pk})]
+            ("deployments.provisioning_run", {"country_id": cast.fr.pk, "job_id": job.pk})
+        ]
     assert run_jobs(cast) == ["done"]
     with country_context(cast.fr):
         item.refresh_from_db()
@@ -66,8 +68,15 @@ def test_the_happy_path_from_draft_to_active(cast, ready):
         assert environment.expires_on == date.today() + timedelta(days=90)
         assert Credential.objects.filter(environment=environment, revoked_at__isnull=True).count() == 1
     actions = [a for a, _ in events(cast.fr)]
-    for expected in ["deployment.drafted", "deployment.submit", "deployment.start_review", "deployment.approve",
-                     "deployment.provisioning_start", "credential.issued", "deployment.provisioning_done"]:
+    for expected in [
+        "deployment.drafted",
+        "deployment.submit",
+        "deployment.start_review",
+        "deployment.approve",
+        "deployment.provisioning_start",
+        "credential.issued",
+        "deployment.provisioning_done",
+    ]:
         assert expected in actions
 
 
@@ -138,6 +147,7 @@ def test_usage_alerts_at_80_and_100_percent_once_each(cast, ready):
 
 # --- Gates ---------------------------------------------------------------------------------------
 
+
 def failing_gates(error) -> str:
     return str(error.value).split(".")[0]
 
@@ -147,7 +157,11 @@ def test_every_gate_passes_for_a_ready_country(cast, ready):
 
     item = draft(cast, ready)
     assert [(g.name, g.ok) for g in gates_check(country=cast.fr, request=item)] == [
-        ("engagement", True), ("assessment", True), ("policies", True), ("training", True)]
+        ("engagement", True),
+        ("assessment", True),
+        ("policies", True),
+        ("training", True),
+    ]
 
 
 def test_engagement_gate_names_itself_when_terms_do_not_cover_the_use(cast, ready):
@@ -213,6 +227,7 @@ def test_gates_are_checked_again_before_provisioning(cast, ready):
 
 # --- Approval rules and transitions ---------------------------------------------------------------
 
+
 def test_high_risk_needs_two_distinct_approvers(cast, ready, django_user_model):
     from django.contrib.auth.models import Group
     from guardian.shortcuts import assign_perm
@@ -257,8 +272,9 @@ def test_refusals_need_a_comment_and_record_the_decision(cast, ready, action):
 
 def test_changes_requested_can_be_edited_and_resubmitted(cast, ready):
     item = move(move(draft(cast, ready), "submit", cast.member), "request_changes", cast.partner, comment="Why?")
-    item = services.deployment_request_update(request=item, **act(cast.member),
-                                              **fields(cast, ready, purpose="Clearer purpose."))
+    item = services.deployment_request_update(
+        request=item, **act(cast.member), **fields(cast, ready, purpose="Clearer purpose.")
+    )
     item = move(item, "submit", cast.member)
     assert (item.state, item.review_round) == (S.SUBMITTED, 2)
     with pytest.raises(services.ServiceError, match="can no longer be changed"):
@@ -284,10 +300,19 @@ def test_suspend_reinstate_and_decommission(cast, ready):
         assert not Credential.objects.filter(revoked_at__isnull=True).exists()
 
 
-@pytest.mark.parametrize("state,action", [
-    ("draft", "approve"), ("draft", "start_review"), ("submitted", "submit"), ("approved", "reject"),
-    ("active", "approve"), ("rejected", "submit"), ("decommissioned", "reinstate"), ("provisioning", "suspend"),
-])
+@pytest.mark.parametrize(
+    "state,action",
+    [
+        ("draft", "approve"),
+        ("draft", "start_review"),
+        ("submitted", "submit"),
+        ("approved", "reject"),
+        ("active", "approve"),
+        ("rejected", "submit"),
+        ("decommissioned", "reinstate"),
+        ("provisioning", "suspend"),
+    ],
+)
 def test_moves_outside_the_table_are_refused(cast, ready, state, action):
     item = draft(cast, ready)
     with country_context(cast.fr):
@@ -307,10 +332,17 @@ def test_system_moves_are_not_for_people(cast, ready):
 
 # --- Drafting --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("change,field", [
-    ({"capabilities": ["speech"]}, "capabilities"), ({"region": "sa-east"}, "region"), ({"title": " "}, "title"),
-    ({"expected_monthly_tokens": 0}, "expected_monthly_tokens"), ({"sector": "nope"}, "sector"),
-])
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"capabilities": ["speech"]}, "capabilities"),
+        ({"region": "sa-east"}, "region"),
+        ({"title": " "}, "title"),
+        ({"expected_monthly_tokens": 0}, "expected_monthly_tokens"),
+        ({"sector": "nope"}, "sector"),
+    ],
+)
 def test_drafts_are_checked_field_by_field(cast, ready, change, field):
     with pytest.raises(services.ServiceError) as error:
         draft(cast, ready, **change)

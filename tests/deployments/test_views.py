@@ -2,6 +2,7 @@
 or viewer), another country's member (KE country admin: 404, also for FR ids under KE's URL) and an
 anonymous visitor (redirect to log in); the writes made through them; the review queue; and
 constant query counts on the list page."""
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,13 @@ def active(cast, ready):
 
 
 def pages(item, environment):
-    return ["/c/fr/deployments/", "/c/fr/deployments/new/", f"/c/fr/deployments/{item.pk}/",
-            f"/c/fr/deployments/{item.pk}/progress.json", f"/c/fr/deployments/environments/{environment.pk}/"]
+    return [
+        "/c/fr/deployments/",
+        "/c/fr/deployments/new/",
+        f"/c/fr/deployments/{item.pk}/",
+        f"/c/fr/deployments/{item.pk}/progress.json",
+        f"/c/fr/deployments/environments/{environment.pk}/",
+    ]
 
 
 def test_pages_for_the_four_visitors(client, cast, ready):
@@ -65,10 +71,19 @@ def test_the_request_page_shows_gates_progress_and_the_environment(client, cast,
 
 def test_drafting_and_submitting_through_the_pages(client, cast, ready):
     as_user(client, cast.member)
-    data = {"title": "Letters helper", "purpose": "Draft replies to citizens.", "organisation": cast.fr_ministry.pk,
-            "sector": "public_services", "model": ready.model.slug, "capabilities": ["text"], "region": "eu-west",
-            "data_classification": "internal", "expected_monthly_tokens": "5000",
-            "assessment": ready.assessment.pk, "owner": cast.owner.pk}
+    data = {
+        "title": "Letters helper",
+        "purpose": "Draft replies to citizens.",
+        "organisation": cast.fr_ministry.pk,
+        "sector": "public_services",
+        "model": ready.model.slug,
+        "capabilities": ["text"],
+        "region": "eu-west",
+        "data_classification": "internal",
+        "expected_monthly_tokens": "5000",
+        "assessment": ready.assessment.pk,
+        "owner": cast.owner.pk,
+    }
     response = client.post("/c/fr/deployments/new/", {**data, "capabilities": ["speech"]})
     assert response.status_code == 400 and "does not offer speech" in response.content.decode()
     response = client.post("/c/fr/deployments/new/", data)
@@ -79,7 +94,9 @@ def test_drafting_and_submitting_through_the_pages(client, cast, ready):
     # The partner manager reviews it from the shared queue, and approves with conditions.
     html = as_user(client, cast.partner).get("/review/").content.decode()
     assert f'data-deployment="{item.pk}"' in html
-    response = client.post(f"/c/fr/deployments/{item.pk}/approve/", {"quota_tokens": "4000", "expires_on": "1999-01-01"})
+    response = client.post(
+        f"/c/fr/deployments/{item.pk}/approve/", {"quota_tokens": "4000", "expires_on": "1999-01-01"}
+    )
     assert response.status_code == 400 and "must be in the future" in response.content.decode()
     response = client.post(f"/c/fr/deployments/{item.pk}/approve/", {"quota_tokens": "4000"})
     assert response.status_code == 302

@@ -2,6 +2,7 @@
 completes; a worker process killed with SIGKILL mid-job leaves, once the job is redelivered,
 exactly one environment and one credential; a broker outage at approval loses no job (the outbox
 holds it until the relay reaches the broker again)."""
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,9 @@ from django.db import connections
 
 from deployments import services, tasks
 from deployments.models import Credential, CredentialReveal, Environment, ProvisioningJob
+from tenants.isolation import country_context
 from tenants.jobs import outbox
 from tenants.jobs.models import OutboxMessage
-from tenants.isolation import country_context
 from tests.conftest import wait_for
 from tests.deployments.conftest import act, draft
 
@@ -40,8 +41,10 @@ def job_of(cast, item) -> ProvisioningJob | None:
 
 def counts(cast, item) -> tuple[int, int]:
     with country_context(cast.fr):
-        return (Environment.objects.filter(request=item).count(),
-                Credential.objects.filter(environment__request=item).count())
+        return (
+            Environment.objects.filter(request=item).count(),
+            Credential.objects.filter(environment__request=item).count(),
+        )
 
 
 def test_a_provisioning_job_completes_through_the_outbox(celery_worker_process, cast, ready):
@@ -92,9 +95,14 @@ def _worker_env(queue: str, **extra) -> dict:
     host = db["HOST"] or "127.0.0.1"
     host = quote(host, safe="") if host.startswith("/") else host
     env = dict(os.environ)
-    env.update(DATABASE_URL=f"{base}/{db['NAME']}", PORTAL_DB_ROLE="app", DB_CONN_MAX_AGE="0",
-               APP_DATABASE_URL=f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
-               CELERY_QUEUE=queue, **extra)
+    env.update(
+        DATABASE_URL=f"{base}/{db['NAME']}",
+        PORTAL_DB_ROLE="app",
+        DB_CONN_MAX_AGE="0",
+        APP_DATABASE_URL=f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
+        CELERY_QUEUE=queue,
+        **extra,
+    )
     return env
 
 
@@ -108,9 +116,30 @@ def test_a_worker_killed_mid_job_leaves_one_environment_and_one_credential(celer
     # A prefork worker with one child process, which does the job and is what we kill. Each step
     # waits 2 s before it commits, so the kill lands inside a step, after its rows were written.
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=prefork", "--concurrency=1",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "-n", name, "-l", "INFO"],
-        cwd=ROOT, env=_worker_env(queue, PROVISIONING_STEP_DELAY="2"), stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            queue,
+            "-n",
+            name,
+            "-l",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=_worker_env(queue, PROVISIONING_STEP_DELAY="2"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for(lambda: app.control.ping(timeout=0.5, destination=[name]), timeout=60)
         item = submitted(cast, ready)
@@ -120,7 +149,9 @@ def test_a_worker_killed_mid_job_leaves_one_environment_and_one_credential(celer
         # Once the environment step has committed, the child is inside the credential step.
         wait_for(lambda: job_of(cast, item).steps[1]["done_at"], timeout=30, interval=0.05)
         time.sleep(0.5)
-        children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True, check=False).stdout.split()
+        children = subprocess.run(
+            ["pgrep", "-P", str(worker.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
         assert len(children) == 1
         os.kill(int(children[0]), signal.SIGKILL)
         # Late acknowledgement + reject_on_worker_lost: the message goes back and a new child finishes.

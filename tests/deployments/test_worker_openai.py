@@ -1,6 +1,7 @@
 """The `openai` provisioner through a real Celery worker: the worker talks to the stand-in Admin API
 on 127.0.0.1, a 503 on the service account is retried with backoff by Celery, and the job ends
 with one project, one service account and the rate limit set, nothing twice."""
+
 from __future__ import annotations
 
 import os
@@ -28,11 +29,33 @@ def test_openai_backend_through_the_worker_retries_a_503(celery_worker_process, 
     log_path = ROOT / "var" / "test-openai-worker.log"
     log = open(log_path, "w")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--without-heartbeat",
-         "--without-gossip", "--without-mingle", "-Q", queue, "-n", name, "-l", "INFO"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env=_worker_env(queue, DEPLOYMENTS_PROVISIONER="openai", OPENAI_ADMIN_URL=settings.OPENAI_ADMIN_URL,
-                        OPENAI_ADMIN_KEY=ADMIN_KEY),
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool=solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            queue,
+            "-n",
+            name,
+            "-l",
+            "INFO",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=_worker_env(
+            queue,
+            DEPLOYMENTS_PROVISIONER="openai",
+            OPENAI_ADMIN_URL=settings.OPENAI_ADMIN_URL,
+            OPENAI_ADMIN_KEY=ADMIN_KEY,
+        ),
     )
     try:
         wait_for(lambda: app.control.ping(timeout=0.5, destination=[name]), timeout=60)

@@ -1,5 +1,6 @@
 """The engagements API and the review queue API: four callers on every endpoint, other countries'
 ids under FR's URL, creation and actions with their refusals, and constant query counts."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm
 
+from engagements.models import Engagement
 from tenants.isolation import country_context
 from tenants.models import Country, Membership, Organisation
-from engagements.models import Engagement
 
 from .test_services import TERMS, TODAY, act, engagement_in, fresh, ke_partner, snapshot
 
@@ -29,8 +30,10 @@ def login(api, cast, who):
     return api
 
 
-@pytest.mark.parametrize("who,expected", [("owner", 200), ("member", 200), ("partner", 200), ("auditor", 200),
-                                          ("outsider", 404), ("anonymous", 401)])
+@pytest.mark.parametrize(
+    "who,expected",
+    [("owner", 200), ("member", 200), ("partner", 200), ("auditor", 200), ("outsider", 404), ("anonymous", 401)],
+)
 def test_reads_by_caller(api, cast, who, expected):
     engagement = engagement_in(cast, "approved")
     login(api, cast, who)
@@ -60,8 +63,10 @@ def test_other_countries_ids_under_fr_are_404(api, cast):
     assert snapshot(kenya) == before
 
 
-@pytest.mark.parametrize("who,expected", [("owner", 201), ("member", 201), ("viewer", 403), ("partner", 403),
-                                          ("outsider", 404), ("anonymous", 401)])
+@pytest.mark.parametrize(
+    "who,expected",
+    [("owner", 201), ("member", 201), ("viewer", 403), ("partner", 403), ("outsider", 404), ("anonymous", 401)],
+)
 def test_create_by_caller(api, cast, who, expected):
     response = login(api, cast, who).post(BASE, body(organisation=cast.fr_ministry.pk), format="json")
     assert response.status_code == expected
@@ -71,13 +76,21 @@ def test_create_by_caller(api, cast, who, expected):
         assert response.json()["state"] == "draft"
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"sectors": []}, "sectors"), ({"sectors": ["mining"]}, "sectors"), ({"capabilities": "text"}, "capabilities"),
-    ({"monthly_token_quota": -5}, "monthly_token_quota"), ({"monthly_token_quota": "many"}, "monthly_token_quota"),
-    ({"start_date": "soon"}, "start_date"), ({"end_date": "2000-01-01"}, "end_date"),
-    ({"economic_model": "barter"}, "economic_model"), ({"surprise": 1}, "surprise"),
-    ({"organisation": 987654}, "organisation"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"sectors": []}, "sectors"),
+        ({"sectors": ["mining"]}, "sectors"),
+        ({"capabilities": "text"}, "capabilities"),
+        ({"monthly_token_quota": -5}, "monthly_token_quota"),
+        ({"monthly_token_quota": "many"}, "monthly_token_quota"),
+        ({"start_date": "soon"}, "start_date"),
+        ({"end_date": "2000-01-01"}, "end_date"),
+        ({"economic_model": "barter"}, "economic_model"),
+        ({"surprise": 1}, "surprise"),
+        ({"organisation": 987654}, "organisation"),
+    ],
+)
 def test_create_with_bad_input_is_400_and_changes_nothing(api, cast, change, field):
     data = body(**{"organisation": cast.fr_ministry.pk, **change})
     response = login(api, cast, "owner").post(BASE, data, format="json")
@@ -135,6 +148,7 @@ def test_refused_actions_through_the_api(api, cast):
 
 
 # --- Review queue --------------------------------------------------------------------------------------
+
 
 def test_review_queue_shows_only_assigned_countries(api, cast):
     kenya_pm = ke_partner(cast)

@@ -1,6 +1,7 @@
 """Engagement services: every transition by every role (allowed and refused), the four-eyes rule
 and dual approval, versioned terms and their diff, gradual opening, notifications and reminders,
 scheduled activation. The helpers at the top are shared by the other engagement test modules."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,28 +12,38 @@ from django.core import mail
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from engagements import selectors as engagement_selectors, services
-from tenants.access import PARTNER_MANAGERS_GROUP, access_for
-from tenants.isolation import country_context
-from tenants.record.models import CountryEvent
+from engagements import selectors as engagement_selectors
+from engagements import services
 from engagements.models import Engagement, EngagementTerms, EngagementTransition
+from tenants.access import PARTNER_MANAGERS_GROUP, access_for
+from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
 from tenants.models import Membership, Organisation, PlatformSettings
 from tenants.notifications.models import Notification
-from tenants.errors import NotAllowed, ServiceError
+from tenants.record.models import CountryEvent
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-TERMS = dict(sectors=["education", "health"], capabilities=["text", "embeddings"], residency_region="eu-west",
-             monthly_token_quota=1_000_000, start_date=TODAY, end_date=None, economic_model="grant",
-             conditions="Pricing annex B is confidential.")
+TERMS = dict(
+    sectors=["education", "health"],
+    capabilities=["text", "embeddings"],
+    residency_region="eu-west",
+    monthly_token_quota=1_000_000,
+    start_date=TODAY,
+    end_date=None,
+    economic_model="grant",
+    conditions="Pricing annex B is confidential.",
+)
 
 
 # --- Helpers (imported by the other engagement test modules) ---------------------------------------
 
+
 def act(engagement, action, user, comment="Because."):
-    return services.engagement_transition(engagement=engagement, action=action, by=user, access=access_for(user),
-                                          comment=comment)
+    return services.engagement_transition(
+        engagement=engagement, action=action, by=user, access=access_for(user), comment=comment
+    )
 
 
 def engagement_in(cast, state: str, *, country=None, admin=None, partner=None, organisation=None) -> Engagement:
@@ -41,14 +52,18 @@ def engagement_in(cast, state: str, *, country=None, admin=None, partner=None, o
     partner = partner or cast.partner
     country = country or cast.fr
     organisation = organisation or (cast.fr_ministry if country == cast.fr else cast.ke_ministry)
-    engagement = services.engagement_create(country=country, by=admin, access=access_for(admin),
-                                            organisation=organisation, **TERMS)
+    engagement = services.engagement_create(
+        country=country, by=admin, access=access_for(admin), organisation=organisation, **TERMS
+    )
     path = {
-        "draft": [], "submitted": [("submit", admin)], "in_review": [("submit", admin), ("start_review", partner)],
+        "draft": [],
+        "submitted": [("submit", admin)],
+        "in_review": [("submit", admin), ("start_review", partner)],
         "approved": [("submit", admin), ("approve", partner)],
         "active": [("submit", admin), ("approve", partner), ("activate", admin)],
         "suspended": [("submit", admin), ("approve", partner), ("activate", admin), ("suspend", partner)],
-        "closed": [("close", admin)], "rejected": [("submit", admin), ("reject", partner)],
+        "closed": [("close", admin)],
+        "rejected": [("submit", admin), ("reject", partner)],
     }[state]
     for action, user in path:
         engagement = act(engagement, action, user)
@@ -71,8 +86,9 @@ def ke_partner(cast):
     """A partner manager of Kenya only."""
     from django.contrib.auth import get_user_model
 
-    user = get_user_model().objects.create_user("kepartner", "kepartner@example.org", cast.password,
-                                                first_name="Kamau", last_name="Partner")
+    user = get_user_model().objects.create_user(
+        "kepartner", "kepartner@example.org", cast.password, first_name="Kamau", last_name="Partner"
+    )
     user.groups.add(Group.objects.get(name=PARTNER_MANAGERS_GROUP))
     assign_perm("tenants.manage_partnership", user, cast.ke)
     return user
@@ -81,8 +97,9 @@ def ke_partner(cast):
 def second_fr_partner(cast):
     from django.contrib.auth import get_user_model
 
-    user = get_user_model().objects.create_user("partner2", "partner2@example.org", cast.password,
-                                                first_name="Pia", last_name="Second")
+    user = get_user_model().objects.create_user(
+        "partner2", "partner2@example.org", cast.password, first_name="Pia", last_name="Second"
+    )
     user.groups.add(Group.objects.get(name=PARTNER_MANAGERS_GROUP))
     assign_perm("tenants.manage_partnership", user, cast.fr)
     return user
@@ -91,8 +108,14 @@ def second_fr_partner(cast):
 def snapshot(engagement) -> tuple:
     with country_context(engagement.country_id):
         row = Engagement.objects.get(pk=engagement.pk)
-        return (row.state, row.amendment, row.approved_terms_id, EngagementTerms.objects.count(),
-                EngagementTransition.objects.count(), CountryEvent.objects.count())
+        return (
+            row.state,
+            row.amendment,
+            row.approved_terms_id,
+            EngagementTerms.objects.count(),
+            EngagementTransition.objects.count(),
+            CountryEvent.objects.count(),
+        )
 
 
 # --- Every transition by every role -----------------------------------------------------------------
@@ -114,8 +137,10 @@ EXPECTED = {
     ("approved", "suspend"): ("suspended", PM_DECIDES),
     ("active", "suspend"): ("suspended", PM_DECIDES),
     ("suspended", "reinstate"): ("active", PM_DECIDES),
-    **{(s, "close"): ("closed", {"owner", "partner"})
-       for s in ["draft", "submitted", "in_review", "approved", "active", "suspended"]},
+    **{
+        (s, "close"): ("closed", {"owner", "partner"})
+        for s in ["draft", "submitted", "in_review", "approved", "active", "suspended"]
+    },
 }
 CASES = [(s, a, r) for s in STATES for a in services.ACTIONS for r in ROLES]
 
@@ -132,7 +157,12 @@ def test_every_transition_by_every_role(cast, state, action, role):
             last = EngagementTransition.objects.filter(engagement=engagement).first()
             event = CountryEvent.objects.order_by("-sequence").first()
         assert (last.action, last.from_state, last.to_state, last.by_id, last.comment) == (
-            action, state, expected[0], user.pk, "Because.")
+            action,
+            state,
+            expected[0],
+            user.pk,
+            "Because.",
+        )
         assert event.action.startswith("engagement.") and event.actor_id == user.pk
         assert "Because" not in str(event.payload)  # comments stay off the ledger
     else:
@@ -162,15 +192,19 @@ def test_decisions_need_a_comment(cast):
 
 
 def test_request_changes_sends_it_back_to_draft_with_the_comment(cast):
-    engagement = act(engagement_in(cast, "in_review"), "request_changes", cast.partner,
-                     comment="Narrow the sectors to education.")
+    engagement = act(
+        engagement_in(cast, "in_review"), "request_changes", cast.partner, comment="Narrow the sectors to education."
+    )
     assert engagement.state == "draft"
     with country_context(cast.fr):
-        assert EngagementTransition.objects.filter(engagement=engagement).first().comment == \
-            "Narrow the sectors to education."
+        assert (
+            EngagementTransition.objects.filter(engagement=engagement).first().comment
+            == "Narrow the sectors to education."
+        )
 
 
 # --- Four eyes ---------------------------------------------------------------------------------------
+
 
 def _make_partner_of_fr(cast, user):
     """The person leaves their FR membership and becomes FR's partner manager (staff move)."""
@@ -185,8 +219,9 @@ def test_nobody_approves_what_they_submitted(cast):
     # The engagement was drafted by the owner too; a version by the officer isolates "submitted".
     with country_context(cast.fr):
         Engagement.objects.filter(pk=engagement.pk).update(state="draft")
-    services.engagement_terms_create(engagement=engagement, by=cast.member, access=access_for(cast.member),
-                                     **{**TERMS, "monthly_token_quota": 2_000})
+    services.engagement_terms_create(
+        engagement=engagement, by=cast.member, access=access_for(cast.member), **{**TERMS, "monthly_token_quota": 2_000}
+    )
     second_admin = cast.viewer
     with country_context(cast.fr):
         Membership.objects.filter(user=second_admin).update(role="country_admin")
@@ -201,8 +236,9 @@ def test_nobody_approves_what_they_submitted(cast):
 
 def test_nobody_approves_what_they_drafted(cast):
     engagement = engagement_in(cast, "draft")
-    services.engagement_terms_create(engagement=engagement, by=cast.member, access=access_for(cast.member),
-                                     **{**TERMS, "monthly_token_quota": 3_000})
+    services.engagement_terms_create(
+        engagement=engagement, by=cast.member, access=access_for(cast.member), **{**TERMS, "monthly_token_quota": 3_000}
+    )
     engagement = act(engagement, "submit", cast.owner)
     _make_partner_of_fr(cast, cast.member)
     with pytest.raises(NotAllowed, match="You drafted version 2"):
@@ -236,23 +272,35 @@ def test_below_the_quota_one_approver_is_enough(cast):
 
 # --- Terms, versions, amendments ---------------------------------------------------------------------
 
+
 def test_a_change_after_approval_is_a_new_version_approved_again_while_the_old_stays_in_force(cast):
     engagement = engagement_in(cast, "active")
     v1 = engagement.approved_terms
     with pytest.raises(NotAllowed, match="amend approved terms"):
-        services.engagement_terms_create(engagement=engagement, by=cast.member, access=access_for(cast.member),
-                                         **{**TERMS, "monthly_token_quota": 9})
-    v2 = services.engagement_terms_create(engagement=engagement, by=cast.owner, access=access_for(cast.owner),
-                                          **{**TERMS, "monthly_token_quota": 2_000_000, "sectors": ["education"]})
+        services.engagement_terms_create(
+            engagement=engagement, by=cast.member, access=access_for(cast.member), **{**TERMS, "monthly_token_quota": 9}
+        )
+    v2 = services.engagement_terms_create(
+        engagement=engagement,
+        by=cast.owner,
+        access=access_for(cast.owner),
+        **{**TERMS, "monthly_token_quota": 2_000_000, "sectors": ["education"]},
+    )
     engagement = fresh(engagement)
-    assert (engagement.state, engagement.amendment, engagement.approved_terms_id, v2.version) == ("active", "draft", v1.pk, 2)
+    assert (engagement.state, engagement.amendment, engagement.approved_terms_id, v2.version) == (
+        "active",
+        "draft",
+        v1.pk,
+        2,
+    )
     engagement = act(engagement, "submit", cast.owner)
     assert (engagement.state, engagement.amendment) == ("active", "submitted")
     with country_context(cast.fr):
         assert list(engagement_selectors.review_queue(access=access_for(cast.partner))) == [engagement]
     with pytest.raises(ServiceError, match="with the partner manager for review"):
-        services.engagement_terms_create(engagement=engagement, by=cast.owner, access=access_for(cast.owner),
-                                         **{**TERMS, "monthly_token_quota": 7})
+        services.engagement_terms_create(
+            engagement=engagement, by=cast.owner, access=access_for(cast.owner), **{**TERMS, "monthly_token_quota": 7}
+        )
     engagement = act(engagement, "approve", cast.partner)
     assert (engagement.state, engagement.amendment, engagement.approved_terms_id) == ("active", "", v2.pk)
     rows = {r.label: r for r in engagement_selectors.terms_diff(v1, v2)}
@@ -263,8 +311,9 @@ def test_a_change_after_approval_is_a_new_version_approved_again_while_the_old_s
 def test_a_rejected_amendment_leaves_the_approved_version_in_force(cast):
     engagement = engagement_in(cast, "approved")
     v1 = engagement.approved_terms_id
-    services.engagement_terms_create(engagement=engagement, by=cast.owner, access=access_for(cast.owner),
-                                     **{**TERMS, "economic_model": "fixed"})
+    services.engagement_terms_create(
+        engagement=engagement, by=cast.owner, access=access_for(cast.owner), **{**TERMS, "economic_model": "fixed"}
+    )
     engagement = act(act(engagement, "submit", cast.owner), "reject", cast.partner, comment="Keep the grant.")
     assert (engagement.state, engagement.amendment, engagement.approved_terms_id) == ("approved", "", v1)
 
@@ -272,14 +321,22 @@ def test_a_rejected_amendment_leaves_the_approved_version_in_force(cast):
 def test_terms_are_checked_and_bad_terms_change_nothing(cast):
     engagement = engagement_in(cast, "draft")
     before = snapshot(engagement)
-    bad = [({"sectors": []}, "sectors"), ({"sectors": ["mining"]}, "sectors"), ({"capabilities": []}, "capabilities"),
-           ({"residency_region": "moon"}, "residency_region"), ({"monthly_token_quota": 0}, "monthly_token_quota"),
-           ({"end_date": TODAY - timedelta(days=1)}, "end_date"), ({"economic_model": "barter"}, "economic_model"),
-           ({"conditions": "x" * 10_001}, "conditions"), ({}, None)]
+    bad = [
+        ({"sectors": []}, "sectors"),
+        ({"sectors": ["mining"]}, "sectors"),
+        ({"capabilities": []}, "capabilities"),
+        ({"residency_region": "moon"}, "residency_region"),
+        ({"monthly_token_quota": 0}, "monthly_token_quota"),
+        ({"end_date": TODAY - timedelta(days=1)}, "end_date"),
+        ({"economic_model": "barter"}, "economic_model"),
+        ({"conditions": "x" * 10_001}, "conditions"),
+        ({}, None),
+    ]
     for change, field in bad:
         with pytest.raises(ServiceError) as refused:
-            services.engagement_terms_create(engagement=engagement, by=cast.owner, access=access_for(cast.owner),
-                                             **{**TERMS, **change})
+            services.engagement_terms_create(
+                engagement=engagement, by=cast.owner, access=access_for(cast.owner), **{**TERMS, **change}
+            )
         assert refused.value.field == field, change
     assert snapshot(engagement) == before
 
@@ -297,50 +354,66 @@ def test_conditions_are_sealed_under_the_country_key(cast):
 
 # --- Applying ---------------------------------------------------------------------------------------
 
+
 def test_closed_organisation_kinds_are_refused_until_opened(cast):
     with country_context(cast.fr):
         charity = Organisation.objects.create(country=cast.fr, name="Fondation Données", kind="non_profit")
     with pytest.raises(ServiceError, match="not yet open to applications") as refused:
-        services.engagement_create(country=cast.fr, by=cast.owner, access=access_for(cast.owner),
-                                   organisation=charity, **TERMS)
+        services.engagement_create(
+            country=cast.fr, by=cast.owner, access=access_for(cast.owner), organisation=charity, **TERMS
+        )
     assert refused.value.field == "organisation"
     with country_context(cast.fr):
         assert not Engagement.objects.exists()
     settings_row = PlatformSettings.load()
     settings_row.open_organisation_kinds = ["non_profit"]
     settings_row.save()
-    assert services.engagement_create(country=cast.fr, by=cast.owner, access=access_for(cast.owner),
-                                      organisation=charity, **TERMS).state == "draft"
+    assert (
+        services.engagement_create(
+            country=cast.fr, by=cast.owner, access=access_for(cast.owner), organisation=charity, **TERMS
+        ).state
+        == "draft"
+    )
 
 
 def test_one_current_engagement_per_country_and_history_kept(cast):
     first = engagement_in(cast, "rejected")
     with pytest.raises(ServiceError):
-        services.engagement_create(country=cast.ke, by=cast.owner, access=access_for(cast.owner),
-                                   organisation=cast.ke_ministry, **TERMS)
-    second = services.engagement_create(country=cast.fr, by=cast.member, access=access_for(cast.member),
-                                        organisation=cast.fr_agency, **TERMS)
+        services.engagement_create(
+            country=cast.ke, by=cast.owner, access=access_for(cast.owner), organisation=cast.ke_ministry, **TERMS
+        )
+    second = services.engagement_create(
+        country=cast.fr, by=cast.member, access=access_for(cast.member), organisation=cast.fr_agency, **TERMS
+    )
     with pytest.raises(ServiceError, match="already has a current engagement"):
-        services.engagement_create(country=cast.fr, by=cast.owner, access=access_for(cast.owner),
-                                   organisation=cast.fr_ministry, **TERMS)
+        services.engagement_create(
+            country=cast.fr, by=cast.owner, access=access_for(cast.owner), organisation=cast.fr_ministry, **TERMS
+        )
     with country_context(cast.fr):
         assert engagement_selectors.engagement_current(country=cast.fr) == second
         assert set(engagement_selectors.engagement_list(country=cast.fr)) == {first, second}
 
 
 def test_viewers_and_other_countries_cannot_apply(cast):
-    for user, country, org in [(cast.viewer, cast.fr, cast.fr_ministry), (cast.partner, cast.fr, cast.fr_ministry),
-                               (cast.outsider, cast.fr, cast.fr_ministry)]:
+    for user, country, org in [
+        (cast.viewer, cast.fr, cast.fr_ministry),
+        (cast.partner, cast.fr, cast.fr_ministry),
+        (cast.outsider, cast.fr, cast.fr_ministry),
+    ]:
         with pytest.raises(NotAllowed):
             services.engagement_create(country=country, by=user, access=access_for(user), organisation=org, **TERMS)
     with pytest.raises(ServiceError, match="this country's organisations"):
-        services.engagement_create(country=cast.fr, by=cast.owner, access=access_for(cast.owner),
-                                   organisation=cast.ke_ministry, **TERMS)
+        services.engagement_create(
+            country=cast.fr, by=cast.owner, access=access_for(cast.owner), organisation=cast.ke_ministry, **TERMS
+        )
 
 
 # --- Notifications, reminders, activation -------------------------------------------------------------
 
-def test_submit_notifies_the_country_partner_managers_and_a_decision_its_admins(cast, django_capture_on_commit_callbacks):
+
+def test_submit_notifies_the_country_partner_managers_and_a_decision_its_admins(
+    cast, django_capture_on_commit_callbacks
+):
     kenya = ke_partner(cast)
     engagement = engagement_in(cast, "draft")
     with django_capture_on_commit_callbacks(execute=True):
@@ -384,9 +457,13 @@ def test_reminders_for_engagements_waiting_too_long(cast, settings, django_captu
 
 
 def test_activation_waits_for_the_start_date(cast):
-    engagement = services.engagement_create(country=cast.fr, by=cast.owner, access=access_for(cast.owner),
-                                            organisation=cast.fr_ministry,
-                                            **{**TERMS, "start_date": TODAY + timedelta(days=10)})
+    engagement = services.engagement_create(
+        country=cast.fr,
+        by=cast.owner,
+        access=access_for(cast.owner),
+        organisation=cast.fr_ministry,
+        **{**TERMS, "start_date": TODAY + timedelta(days=10)},
+    )
     engagement = act(act(engagement, "submit", cast.owner), "approve", cast.partner)
     with pytest.raises(ServiceError, match="can be activated from that day"):
         act(engagement, "activate", cast.owner)

@@ -1,6 +1,7 @@
 """Engagement pages (/c/<code>/engagement/…) and the notifications page, each for the owner (FR
 country admin), a same-country member, another country's member and an anonymous visitor; other
 countries' ids under FR's URL; writes through the forms; constant query counts."""
+
 from __future__ import annotations
 
 import re
@@ -11,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from engagements import services
+from engagements.models import Engagement, EngagementTerms
 from tenants.access import access_for
 from tenants.isolation import country_context
-from engagements.models import Engagement, EngagementTerms
 
 from .test_services import TERMS, TODAY, act, engagement_in, fresh, ke_partner, notified, snapshot
 
@@ -31,17 +32,36 @@ def assert_login_redirect(response):
 
 def form_data(**change):
     """The terms of TERMS (tests.engagements.test_services) as the form posts them, with `change`."""
-    data = {"organisation": "", "sectors": TERMS["sectors"], "capabilities": TERMS["capabilities"],
-            "residency_region": "eu-west", "monthly_token_quota": "5000000", "start_date": TODAY.isoformat(),
-            "end_date": "", "economic_model": "grant", "conditions": TERMS["conditions"]}
+    data = {
+        "organisation": "",
+        "sectors": TERMS["sectors"],
+        "capabilities": TERMS["capabilities"],
+        "residency_region": "eu-west",
+        "monthly_token_quota": "5000000",
+        "start_date": TODAY.isoformat(),
+        "end_date": "",
+        "economic_model": "grant",
+        "conditions": TERMS["conditions"],
+    }
     data.update(change)
     return data
 
 
 # --- Who sees what --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("who,expected", [("owner", 200), ("member", 200), ("viewer", 200), ("partner", 200),
-                                          ("auditor", 200), ("outsider", 404), ("anonymous", 302)])
+
+@pytest.mark.parametrize(
+    "who,expected",
+    [
+        ("owner", 200),
+        ("member", 200),
+        ("viewer", 200),
+        ("partner", 200),
+        ("auditor", 200),
+        ("outsider", 404),
+        ("anonymous", 302),
+    ],
+)
 def test_engagement_page_by_visitor(client, cast, who, expected):
     engagement = engagement_in(cast, "submitted")
     pages = ["/c/fr/engagement/", f"/c/fr/engagement/{engagement.pk}/", f"/c/fr/engagement/{engagement.pk}/diff/"]
@@ -73,8 +93,11 @@ def test_other_countries_engagements_are_404_under_fr(client, cast):
     engagement_in(cast, "draft")
     for user in (cast.owner, cast.partner):
         as_user(client, user)
-        for path in (f"/c/fr/engagement/{kenya.pk}/", f"/c/fr/engagement/{kenya.pk}/diff/",
-                     f"/c/fr/engagement/{kenya.pk}/terms/"):
+        for path in (
+            f"/c/fr/engagement/{kenya.pk}/",
+            f"/c/fr/engagement/{kenya.pk}/diff/",
+            f"/c/fr/engagement/{kenya.pk}/terms/",
+        ):
             assert client.get(path).status_code == 404
         before = snapshot(kenya)
         assert client.post(f"/c/fr/engagement/{kenya.pk}/approve/", {"comment": "x"}).status_code == 404
@@ -90,6 +113,7 @@ def test_no_engagement_offers_to_apply_to_those_who_may(client, cast):
 
 # --- Applying and changing terms -------------------------------------------------------------------
 
+
 def test_apply_through_the_form(client, cast):
     response = as_user(client, cast.owner).post("/c/fr/engagement/new/", form_data(organisation=cast.fr_ministry.pk))
     assert response.status_code == 302 and response["Location"] == "/c/fr/engagement/"
@@ -99,14 +123,17 @@ def test_apply_through_the_form(client, cast):
     assert (engagement.state, terms.monthly_token_quota, terms.sectors) == ("draft", 5_000_000, ["education", "health"])
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"organisation": ""}, "Choose the organisation that applies."),
-    ({"sectors": []}, "Choose at least one sector in scope."),
-    ({"monthly_token_quota": "lots"}, "Enter the monthly quota as a whole number of tokens"),
-    ({"start_date": "31/02/2027"}, "Enter the start date as a real date"),
-    ({"end_date": (TODAY - timedelta(days=3)).isoformat()}, "The end date must be after the start date."),
-    ({"economic_model": "barter"}, "Choose an economic model from the list."),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"organisation": ""}, "Choose the organisation that applies."),
+        ({"sectors": []}, "Choose at least one sector in scope."),
+        ({"monthly_token_quota": "lots"}, "Enter the monthly quota as a whole number of tokens"),
+        ({"start_date": "31/02/2027"}, "Enter the start date as a real date"),
+        ({"end_date": (TODAY - timedelta(days=3)).isoformat()}, "The end date must be after the start date."),
+        ({"economic_model": "barter"}, "Choose an economic model from the list."),
+    ],
+)
 def test_apply_with_bad_input_changes_nothing(client, cast, change, message):
     data = form_data(**{"organisation": cast.fr_ministry.pk, **change})
     response = as_user(client, cast.owner).post("/c/fr/engagement/new/", data)
@@ -130,8 +157,10 @@ def test_apply_from_a_closed_organisation_kind_is_refused_on_the_form(client, ca
 def test_apply_refused(client, cast, who, expected):
     if who != "anonymous":
         as_user(client, getattr(cast, who))
-    for response in (client.get("/c/fr/engagement/new/"),
-                     client.post("/c/fr/engagement/new/", form_data(organisation=cast.fr_ministry.pk))):
+    for response in (
+        client.get("/c/fr/engagement/new/"),
+        client.post("/c/fr/engagement/new/", form_data(organisation=cast.fr_ministry.pk)),
+    ):
         assert response.status_code == expected
     with country_context(cast.fr):
         assert not Engagement.objects.exists()
@@ -143,8 +172,9 @@ def test_new_version_and_diff_pages(client, cast):
     form = client.get(f"/c/fr/engagement/{engagement.pk}/terms/").content.decode()
     assert 'value="1000000"' in form  # prefilled from the latest version
     assert f'type="date" value="{TODAY.isoformat()}"' in form
-    response = client.post(f"/c/fr/engagement/{engagement.pk}/terms/",
-                           form_data(monthly_token_quota="2500000", economic_model="fixed"))
+    response = client.post(
+        f"/c/fr/engagement/{engagement.pk}/terms/", form_data(monthly_token_quota="2500000", economic_model="fixed")
+    )
     assert response.status_code == 302
     page = client.get("/c/fr/engagement/").content.decode()
     assert "version 1 stays in force" in page and 'id="amendment-notice"' in page
@@ -152,15 +182,23 @@ def test_new_version_and_diff_pages(client, cast):
     changed = re.findall(r'data-changed="yes">\s*<th scope="row" class="govuk-table__header">([^<]+)</th>', diff)
     assert changed == ["Monthly token quota", "Economic model"]
     assert client.get(f"/c/fr/engagement/{engagement.pk}/diff/?from=1&to=9").status_code == 404
-    assert as_user(client, cast.member).post(f"/c/fr/engagement/{engagement.pk}/terms/",
-                                             form_data(monthly_token_quota="7")).status_code == 403
+    assert (
+        as_user(client, cast.member)
+        .post(f"/c/fr/engagement/{engagement.pk}/terms/", form_data(monthly_token_quota="7"))
+        .status_code
+        == 403
+    )
 
 
 # --- Actions ---------------------------------------------------------------------------------------
 
+
 def test_actions_through_the_page(client, cast):
     engagement = engagement_in(cast, "draft")
-    assert as_user(client, cast.owner).post(f"/c/fr/engagement/{engagement.pk}/submit/", {"comment": ""}).status_code == 302
+    assert (
+        as_user(client, cast.owner).post(f"/c/fr/engagement/{engagement.pk}/submit/", {"comment": ""}).status_code
+        == 302
+    )
     as_user(client, cast.partner)
     response = client.post(f"/c/fr/engagement/{engagement.pk}/request_changes/", {"comment": ""})
     assert response.status_code == 400 and "Say why in the comment" in response.content.decode()
@@ -190,12 +228,15 @@ def test_refused_actions_on_the_page(client, cast):
 def test_illegal_transition_on_the_page_is_a_form_error(client, cast):
     engagement = engagement_in(cast, "submitted")
     response = as_user(client, cast.partner).post(f"/c/fr/engagement/{engagement.pk}/reinstate/", {"comment": "x"})
-    assert response.status_code == 400 and "cannot reinstate an engagement that is submitted" in response.content.decode()
+    assert (
+        response.status_code == 400 and "cannot reinstate an engagement that is submitted" in response.content.decode()
+    )
     response = client.post(f"/c/fr/engagement/{engagement.pk}/approve/", {"comment": "x" * 2001})
     assert response.status_code == 400 and "2,000 characters or fewer" in response.content.decode()
 
 
 # --- Overview task list and notifications ---------------------------------------------------------
+
 
 def test_overview_shows_the_task_list(client, cast):
     body = as_user(client, cast.owner).get("/c/fr/").content.decode()
@@ -228,12 +269,14 @@ def test_notifications_are_shown_only_while_the_country_is_visible_and_can_be_re
     act(engagement, "reject", cast.partner, comment="No.")
     # The owner is notified; once they no longer see France, neither do its notifications.
     from tenants.models import Membership
+
     with country_context(cast.fr):
         Membership.objects.filter(user=cast.owner).delete()
     assert "engagement was rejected" not in as_user(client, cast.owner).get("/notifications/").content.decode()
 
 
 # --- Constant queries ------------------------------------------------------------------------------
+
 
 def _page_queries(client, path) -> int:
     with CaptureQueriesContext(connection) as queries:
@@ -248,12 +291,17 @@ def test_engagement_page_queries_do_not_grow_with_versions_and_history(client, c
 
     def grow(n):
         for _ in range(n):
-            services.engagement_terms_create(engagement=engagement, by=cast.owner, access=access_for(cast.owner),
-                                             **{**TERMS, "monthly_token_quota": next(quotas)})
+            services.engagement_terms_create(
+                engagement=engagement,
+                by=cast.owner,
+                access=access_for(cast.owner),
+                **{**TERMS, "monthly_token_quota": next(quotas)},
+            )
 
     grow(3)
     small = _page_queries(client, "/c/fr/engagement/")
     grow(6)
     assert _page_queries(client, "/c/fr/engagement/") == small
     assert _page_queries(client, f"/c/fr/engagement/{engagement.pk}/diff/") == _page_queries(
-        client, f"/c/fr/engagement/{engagement.pk}/diff/?from=1&to=2")
+        client, f"/c/fr/engagement/{engagement.pk}/diff/?from=1&to=2"
+    )

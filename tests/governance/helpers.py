@@ -1,4 +1,5 @@
 """Shared builders of the governance tests: adopt, publish, assess and report as the cast would."""
+
 from __future__ import annotations
 
 from governance import services
@@ -7,8 +8,16 @@ from tenants.access import access_for
 from tenants.isolation import country_context
 from tenants.record.models import CountryEvent
 
-LOW = {"purpose": "internal_productivity", "people": "staff", "autonomy": "suggestion", "data": "none",
-       "reversibility": "easy", "scale": "pilot", "interaction": "none", "mitigations": ["logging"]}
+LOW = {
+    "purpose": "internal_productivity",
+    "people": "staff",
+    "autonomy": "suggestion",
+    "data": "none",
+    "reversibility": "easy",
+    "scale": "pilot",
+    "interaction": "none",
+    "mitigations": ["logging"],
+}
 HIGH = {**LOW, "purpose": "essential_services", "people": "vulnerable"}
 
 

@@ -1,12 +1,13 @@
 """The governance API for the four visitors (session and bearer), other countries' ids (404),
 validation (400 with field errors, nothing changed), and constant query counts on the lists."""
+
 from __future__ import annotations
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from governance import services
+from governance import incidents
 from governance.models import ImpactAssessment, Incident
 from tenants.identity.tokens import api_token_issue
 from tenants.isolation import country_context
@@ -35,15 +36,29 @@ def world(cast):
     for country, admin, officer in ((cast.fr, cast.owner, cast.member), (cast.ke, cast.outsider, cast.outsider)):
         policy, _ = published_policy(cast, country=country, admin=admin)
         assessment = completed_assessment(cast, user=officer, country=country)
-        incident = services.incident_report(country=country, title="Leak", severity="major", description="secret detail",
-                                            deployment_reference="DEP-1", **act(officer))
+        incident = incidents.incident_report(
+            country=country,
+            title="Leak",
+            severity="major",
+            description="secret detail",
+            deployment_reference="DEP-1",
+            **act(officer),
+        )
         objects[country.code] = {"policy": policy, "assessment": assessment, "incident": incident}
     return objects
 
 
 def reads(objects) -> list[str]:
-    return ["policies/", f"policies/{objects['policy'].pk}/", "assessments/", f"assessments/{objects['assessment'].pk}/",
-            "incidents/", f"incidents/{objects['incident'].pk}/", "frameworks/", "frameworks/gdpr/requirements/"]
+    return [
+        "policies/",
+        f"policies/{objects['policy'].pk}/",
+        "assessments/",
+        f"assessments/{objects['assessment'].pk}/",
+        "incidents/",
+        f"incidents/{objects['incident'].pk}/",
+        "frameworks/",
+        "frameworks/gdpr/requirements/",
+    ]
 
 
 @pytest.mark.parametrize("how", ["session", "bearer"])
@@ -67,11 +82,19 @@ def test_another_country_gets_404(api, cast, world):
 def test_other_countries_ids_under_this_country_are_404(api, cast, world):
     sign_in(api, cast, "owner")
     ke = world["KE"]
-    for path in (f"policies/{ke['policy'].pk}/", f"assessments/{ke['assessment'].pk}/", f"incidents/{ke['incident'].pk}/"):
+    for path in (
+        f"policies/{ke['policy'].pk}/",
+        f"assessments/{ke['assessment'].pk}/",
+        f"incidents/{ke['incident'].pk}/",
+    ):
         assert api.get(f"{FR}/{path}").status_code == 404, path
-    for path in (f"policies/{ke['policy'].pk}/acknowledge/", f"assessments/{ke['assessment'].pk}/complete/",
-                 f"assessments/{ke['assessment'].pk}/answers/", f"incidents/{ke['incident'].pk}/advance/",
-                 f"incidents/{ke['incident'].pk}/reported/"):
+    for path in (
+        f"policies/{ke['policy'].pk}/acknowledge/",
+        f"assessments/{ke['assessment'].pk}/complete/",
+        f"assessments/{ke['assessment'].pk}/answers/",
+        f"incidents/{ke['incident'].pk}/advance/",
+        f"incidents/{ke['incident'].pk}/reported/",
+    ):
         assert api.post(f"{FR}/{path}", {}, format="json").status_code == 404, path
     for bad in ("abc", "0", "-1", "9" * 30):
         assert api.get(f"{FR}/assessments/{bad}/").status_code == 404
@@ -98,8 +121,9 @@ def test_catalogue(api, cast):
 
 def test_an_assessment_through_the_api(api, cast):
     sign_in(api, cast, "member", "bearer")
-    response = api.post(f"{FR}/assessments/", {"title": "Chat assistant", "answers": {"purpose": "public_information"}},
-                        format="json")
+    response = api.post(
+        f"{FR}/assessments/", {"title": "Chat assistant", "answers": {"purpose": "public_information"}}, format="json"
+    )
     assert response.status_code == 201
     pk = response.json()["id"]
     response = api.post(f"{FR}/assessments/{pk}/complete/", {}, format="json")
@@ -110,7 +134,11 @@ def test_an_assessment_through_the_api(api, cast):
     assert api.post(f"{FR}/assessments/{pk}/answers/", {"answers": answers}, format="json").status_code == 200
     body = api.post(f"{FR}/assessments/{pk}/complete/", {}, format="json").json()
     assert (body["status"], body["impact_level"], body["category"], body["obligations"]) == (
-        "completed", 1, "limited", ["transparency_notice"])
+        "completed",
+        1,
+        "limited",
+        ["transparency_notice"],
+    )
     assert api.post(f"{FR}/assessments/{pk}/answers/", {"answers": answers}, format="json").status_code == 400
 
 
@@ -119,8 +147,12 @@ def test_writes_refused_for_viewers_and_bad_input(api, cast, world):
     assert api.post(f"{FR}/assessments/", {"title": "x"}, format="json").status_code == 403
     assert api.post(f"{FR}/incidents/", {"title": "x"}, format="json").status_code == 403
     assert api.post(f"{FR}/policies/", {"template": "bias-and-fairness"}, format="json").status_code == 403
-    assert api.post(f"{FR}/frameworks/gdpr/requirements/gdpr-1/status/", {"status": "compliant"},
-                    format="json").status_code == 403
+    assert (
+        api.post(
+            f"{FR}/frameworks/gdpr/requirements/gdpr-1/status/", {"status": "compliant"}, format="json"
+        ).status_code
+        == 403
+    )
     api.logout()
     sign_in(api, cast, "member")
     with country_context(cast.fr):
@@ -129,14 +161,20 @@ def test_writes_refused_for_viewers_and_bad_input(api, cast, world):
     assert response.status_code == 400 and "colour" in response.json()["errors"]
     response = api.post(f"{FR}/incidents/", {"title": "x", "severity": "huge", "description": "d"}, format="json")
     assert response.status_code == 400 and "severity" in response.json()["errors"]
-    response = api.post(f"{FR}/incidents/", {"title": "x", "severity": "minor", "description": "d",
-                                            "assessment": world["KE"]["assessment"].pk}, format="json")
+    response = api.post(
+        f"{FR}/incidents/",
+        {"title": "x", "severity": "minor", "description": "d", "assessment": world["KE"]["assessment"].pk},
+        format="json",
+    )
     assert response.status_code == 400 and "assessment" in response.json()["errors"]
-    response = api.post(f"{FR}/frameworks/gdpr/requirements/gdpr-1/status/", {"status": "compliant", "owner": 10**9},
-                        format="json")
+    response = api.post(
+        f"{FR}/frameworks/gdpr/requirements/gdpr-1/status/", {"status": "compliant", "owner": 10**9}, format="json"
+    )
     assert response.status_code == 400 and "owner" in response.json()["errors"]
-    assert api.post(f"{FR}/frameworks/gdpr/requirements/nope/status/", {"status": "compliant"},
-                    format="json").status_code == 404
+    assert (
+        api.post(f"{FR}/frameworks/gdpr/requirements/nope/status/", {"status": "compliant"}, format="json").status_code
+        == 404
+    )
     with country_context(cast.fr):
         assert (ImpactAssessment.objects.count(), Incident.objects.count()) == before
 
@@ -158,15 +196,37 @@ def test_policies_acknowledge_and_status_through_the_api(api, cast, world):
     assert response.status_code == 201 and response.json()["versions"][0]["status"] == "draft"
 
 
-@pytest.mark.parametrize("path, make", [
-    ("assessments/", lambda cast, i: completed_assessment(cast, title=f"Use {i}")),
-    ("incidents/", lambda cast, i: services.incident_report(country=cast.fr, title=f"I{i}", severity="minor",
-                                                            description="d", deployment_reference="D",
-                                                            **act(cast.member))),
-    ("policies/", lambda cast, i: published_policy(cast, slug=["data-protection", "human-oversight", "bias-and-fairness",
-                                                               "transparency-to-citizens", "generative-ai-acceptable-use",
-                                                               "security-and-incident-response"][i])),
-])
+@pytest.mark.parametrize(
+    "path, make",
+    [
+        ("assessments/", lambda cast, i: completed_assessment(cast, title=f"Use {i}")),
+        (
+            "incidents/",
+            lambda cast, i: incidents.incident_report(
+                country=cast.fr,
+                title=f"I{i}",
+                severity="minor",
+                description="d",
+                deployment_reference="D",
+                **act(cast.member),
+            ),
+        ),
+        (
+            "policies/",
+            lambda cast, i: published_policy(
+                cast,
+                slug=[
+                    "data-protection",
+                    "human-oversight",
+                    "bias-and-fairness",
+                    "transparency-to-citizens",
+                    "generative-ai-acceptable-use",
+                    "security-and-incident-response",
+                ][i],
+            ),
+        ),
+    ],
+)
 def test_lists_keep_a_constant_query_count(api, cast, path, make):
     sign_in(api, cast, "owner")
     made = 0

@@ -1,5 +1,6 @@
 """Impact assessments: drafts save and resume, completion scores and freezes them (service and
 model both refuse changes), supersession, the selector deployments will ask, the onboarding step."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,8 +9,8 @@ from django.core.exceptions import ValidationError
 from governance import selectors, services
 from governance.models import ImpactAssessment
 from governance.onboarding import assessment_status
-from tenants.isolation import country_context
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
 
 from .helpers import HIGH, LOW, act, actions, completed_assessment
 
@@ -25,19 +26,31 @@ def test_a_draft_saves_and_resumes_then_completes(cast):
     with country_context(cast.fr):
         draft.refresh_from_db()
     assert (draft.status, draft.answers) == ("draft", {"purpose": "essential_services"})
-    services.assessment_save_answers(assessment=draft, answers={k: v for k, v in HIGH.items() if k != "purpose"},
-                                     **act(cast.member))
+    services.assessment_save_answers(
+        assessment=draft, answers={k: v for k, v in HIGH.items() if k != "purpose"}, **act(cast.member)
+    )
     done = services.assessment_complete(assessment=draft, **act(cast.member))
     assert (done.status, done.impact_level, done.category, done.raw_score, done.mitigation_score) == (
-        "completed", 3, "high_risk", 8, 1)
+        "completed",
+        3,
+        "high_risk",
+        8,
+        1,
+    )
     assert done.obligations == ["human_review", "logging", "transparency_notice", "bias_evaluation", "registration"]
     assert actions(cast.fr)[-2:] == ["assessment.started", "assessment.completed"]
 
 
 def test_bad_answers_are_refused_and_change_nothing(cast):
-    draft = services.assessment_create(country=cast.fr, title="Chat", answers={"purpose": "public_information"},
-                                       **act(cast.member))
-    for answers in ({"purpose": "world_domination"}, {"unknown": "x"}, {"mitigations": ["prayer"]}, ["not", "a", "dict"]):
+    draft = services.assessment_create(
+        country=cast.fr, title="Chat", answers={"purpose": "public_information"}, **act(cast.member)
+    )
+    for answers in (
+        {"purpose": "world_domination"},
+        {"unknown": "x"},
+        {"mitigations": ["prayer"]},
+        ["not", "a", "dict"],
+    ):
         with pytest.raises(ServiceError):
             services.assessment_save_answers(assessment=draft, answers=answers, **act(cast.member))
     with country_context(cast.fr):
@@ -77,8 +90,9 @@ def test_a_completed_assessment_is_immutable(cast):
 
 def test_superseding(cast):
     first = completed_assessment(cast)
-    second = services.assessment_create(country=cast.fr, title="Tax form assistant v2", answers=HIGH,
-                                        supersedes=first, **act(cast.member))
+    second = services.assessment_create(
+        country=cast.fr, title="Tax form assistant v2", answers=HIGH, supersedes=first, **act(cast.member)
+    )
     summary = selectors.assessment_for_use(country=cast.fr, assessment_id=first.pk)
     assert summary.ok  # still valid until the new one is completed
     services.assessment_complete(assessment=second, **act(cast.member))
@@ -100,7 +114,12 @@ def test_assessment_for_use(cast):
     done = completed_assessment(cast, answers=HIGH)
     summary = selectors.assessment_for_use(country=cast.fr, assessment_id=done.pk)
     assert (summary.ok, summary.completed, summary.category, summary.impact_level, summary.prohibited) == (
-        True, True, "high_risk", 3, False)
+        True,
+        True,
+        "high_risk",
+        3,
+        False,
+    )
     assert "registration" in summary.obligations
     draft = services.assessment_create(country=cast.fr, title="draft", **act(cast.member))
     summary = selectors.assessment_for_use(country=cast.fr, assessment_id=draft.pk)

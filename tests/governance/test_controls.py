@@ -1,5 +1,6 @@
 """Frameworks and controls: statuses with owners, coverage, and evidence files (size and type
 limits read from the content, SHA-256, versions kept, refused files leave nothing behind)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,9 @@ import pytest
 
 from governance import evidence, selectors, services
 from governance.models import EvidenceFile, Framework, Requirement, RequirementStatus
+from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Membership
-from tenants.errors import NotAllowed, ServiceError
 
 from .helpers import act, actions
 
@@ -45,13 +46,22 @@ def stored_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
-@pytest.mark.parametrize("name, data, kind", [
-    ("risk.pdf", PDF, "pdf"), ("diagram.png", PNG, "png"), ("photo.jpg", b"\xff\xd8\xff\xe0" + b"0" * 20, "jpeg"),
-    ("report.docx", office("docx"), "docx"), ("register.xlsx", office("xlsx"), "xlsx"),
-    ("notes.txt", "Revue de l'équipe\n".encode(), "txt"), ("list.csv", b"a,b\n1,2\n", "csv"),
-])
+@pytest.mark.parametrize(
+    "name, data, kind",
+    [
+        ("risk.pdf", PDF, "pdf"),
+        ("diagram.png", PNG, "png"),
+        ("photo.jpg", b"\xff\xd8\xff\xe0" + b"0" * 20, "jpeg"),
+        ("report.docx", office("docx"), "docx"),
+        ("register.xlsx", office("xlsx"), "xlsx"),
+        ("notes.txt", "Revue de l'équipe\n".encode(), "txt"),
+        ("list.csv", b"a,b\n1,2\n", "csv"),
+    ],
+)
 def test_accepted_files_are_stored_with_their_hash(cast, media, name, data, kind):
-    item = evidence.evidence_upload(country=cast.fr, requirement=requirement(), name=name, data=data, **act(cast.member))
+    item = evidence.evidence_upload(
+        country=cast.fr, requirement=requirement(), name=name, data=data, **act(cast.member)
+    )
     assert (item.kind, item.size, item.sha256, item.version) == (kind, len(data), hashlib.sha256(data).hexdigest(), 1)
     path = media / item.path
     assert path.read_bytes() == data
@@ -60,22 +70,27 @@ def test_accepted_files_are_stored_with_their_hash(cast, media, name, data, kind
 
 
 def test_versions_are_kept(cast, media):
-    first = evidence.evidence_upload(country=cast.fr, requirement=requirement(), name="policy.pdf", data=PDF,
-                                     **act(cast.member))
-    second = evidence.evidence_upload(country=cast.fr, requirement=requirement(), name="policy.pdf",
-                                      data=PDF + b"% v2\n", **act(cast.member))
+    first = evidence.evidence_upload(
+        country=cast.fr, requirement=requirement(), name="policy.pdf", data=PDF, **act(cast.member)
+    )
+    second = evidence.evidence_upload(
+        country=cast.fr, requirement=requirement(), name="policy.pdf", data=PDF + b"% v2\n", **act(cast.member)
+    )
     assert (first.version, second.version) == (1, 2)
     assert len(stored_files(media)) == 2
     with country_context(cast.fr):
         assert [e.version for e in selectors.evidence_list(country=cast.fr, requirement=requirement())] == [2, 1]
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64, "not an accepted type"),  # a Windows executable
-    ("archive.docx", office("docx").replace(b"word/", b"evil/"), "not an accepted type"),  # a zip, not a document
-    ("empty.pdf", b"", "The file is empty"),
-    ("binary.txt", b"abc\x00\x01\x02", "not an accepted type"),
-])
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64, "not an accepted type"),  # a Windows executable
+        ("archive.docx", office("docx").replace(b"word/", b"evil/"), "not an accepted type"),  # a zip, not a document
+        ("empty.pdf", b"", "The file is empty"),
+        ("binary.txt", b"abc\x00\x01\x02", "not an accepted type"),
+    ],
+)
 def test_disguised_or_empty_files_are_refused_and_nothing_is_stored(cast, media, name, data, message):
     before = actions(cast.fr)
     with pytest.raises(ServiceError) as caught:
@@ -90,8 +105,13 @@ def test_disguised_or_empty_files_are_refused_and_nothing_is_stored(cast, media,
 def test_oversized_files_are_refused(cast, media, settings):
     settings.EVIDENCE_MAX_BYTES = 1024 * 1024
     with pytest.raises(ServiceError, match="larger than 1 MB"):
-        evidence.evidence_upload(country=cast.fr, requirement=requirement(), name="big.pdf",
-                                 data=PDF + b"0" * (1024 * 1024), **act(cast.member))
+        evidence.evidence_upload(
+            country=cast.fr,
+            requirement=requirement(),
+            name="big.pdf",
+            data=PDF + b"0" * (1024 * 1024),
+            **act(cast.member),
+        )
     assert stored_files(media) == []
     with country_context(cast.fr):
         assert not EvidenceFile.objects.exists()
@@ -109,8 +129,9 @@ def test_status_owner_and_coverage(cast):
     reqs = list(Requirement.objects.filter(framework=framework).order_by("position"))
     with country_context(cast.fr):
         owner = Membership.objects.get(user=cast.member)
-    services.requirement_status_set(country=cast.fr, requirement=reqs[0], status="compliant", owner=owner,
-                                    **act(cast.member))
+    services.requirement_status_set(
+        country=cast.fr, requirement=reqs[0], status="compliant", owner=owner, **act(cast.member)
+    )
     services.requirement_status_set(country=cast.fr, requirement=reqs[1], status="partial", **act(cast.owner))
     services.requirement_status_set(country=cast.fr, requirement=reqs[2], status="not_applicable", **act(cast.owner))
     with country_context(cast.fr):
@@ -118,9 +139,13 @@ def test_status_owner_and_coverage(cast):
     counts = {row["status"]: (row["count"], row["percent"]) for row in cov["rows"]}
     total = len(reqs)
     assert cov["total"] == total
-    assert counts == {"not_assessed": (total - 3, round(100 * (total - 3) / total)), "compliant": (1, round(100 / total)),
-                      "partial": (1, round(100 / total)), "non_compliant": (0, 0),
-                      "not_applicable": (1, round(100 / total))}
+    assert counts == {
+        "not_assessed": (total - 3, round(100 * (total - 3) / total)),
+        "compliant": (1, round(100 / total)),
+        "partial": (1, round(100 / total)),
+        "non_compliant": (0, 0),
+        "not_applicable": (1, round(100 / total)),
+    }
     with country_context(cast.ke):
         assert selectors.coverage(country=cast.ke, framework=framework)["rows"][0]["count"] == total
     assert actions(cast.fr)[-1] == "control.status_set"
@@ -131,8 +156,9 @@ def test_status_refusals(cast):
     with country_context(cast.ke):
         kenyan = Membership.objects.get(user=cast.outsider)
     with pytest.raises(ServiceError) as caught:
-        services.requirement_status_set(country=cast.fr, requirement=req, status="compliant", owner=kenyan,
-                                        **act(cast.owner))
+        services.requirement_status_set(
+            country=cast.fr, requirement=req, status="compliant", owner=kenyan, **act(cast.owner)
+        )
     assert caught.value.field == "owner"
     with pytest.raises(ServiceError):
         services.requirement_status_set(country=cast.fr, requirement=req, status="great", **act(cast.owner))

@@ -1,4 +1,5 @@
 """The governance part of seed_demo: a believable history per country, and idempotent."""
+
 import pytest
 
 from governance import demo
@@ -11,8 +12,13 @@ pytestmark = pytest.mark.django_db
 
 def counts(countries):
     with country_context(*countries.values()):
-        return (CountryPolicy.objects.count(), Acknowledgement.objects.count(), ImpactAssessment.objects.count(),
-                Incident.objects.count(), SharedPolicy.objects.count())
+        return (
+            CountryPolicy.objects.count(),
+            Acknowledgement.objects.count(),
+            ImpactAssessment.objects.count(),
+            Incident.objects.count(),
+            SharedPolicy.objects.count(),
+        )
 
 
 def test_seed_gives_each_country_a_history_and_is_idempotent():

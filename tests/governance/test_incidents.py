@@ -1,4 +1,5 @@
 """Incidents: deadlines by severity, the lifecycle, sealed text, refusals and reminders."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,10 +9,10 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from governance import reminders, services
+from governance import incidents, reminders
 from governance.models import Incident
-from tenants.isolation import country_context
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
 
 from .helpers import act, actions, completed_assessment
 
@@ -19,10 +20,15 @@ pytestmark = pytest.mark.django_db
 
 
 def report(cast, **changes):
-    data = {"title": "Wrong benefit refusals", "severity": "serious", "description": "Mme X was refused twice.",
-            "people_affected": 12, "deployment_reference": "DEP-7"}
+    data = {
+        "title": "Wrong benefit refusals",
+        "severity": "serious",
+        "description": "Mme X was refused twice.",
+        "people_affected": 12,
+        "deployment_reference": "DEP-7",
+    }
     data.update(changes)
-    return services.incident_report(country=cast.fr, **data, **act(cast.member))
+    return incidents.incident_report(country=cast.fr, **data, **act(cast.member))
 
 
 @pytest.mark.parametrize("severity, days", [("serious", 15), ("major", 30), ("minor", 90)])
@@ -43,11 +49,11 @@ def test_lifecycle(cast):
     incident = report(cast)
     seen = []
     for _ in range(3):
-        incident = services.incident_advance(incident=incident, steps_taken="Model rolled back.", **act(cast.member))
+        incident = incidents.incident_advance(incident=incident, steps_taken="Model rolled back.", **act(cast.member))
         seen.append(incident.status)
     assert seen == ["investigating", "resolved", "closed"]
     with pytest.raises(ServiceError, match="closed"):
-        services.incident_advance(incident=incident, **act(cast.member))
+        incidents.incident_advance(incident=incident, **act(cast.member))
     assert actions(cast.fr)[-3:] == ["incident.status_changed"] * 3
 
 
@@ -71,11 +77,17 @@ def test_against_an_assessed_use(cast):
         report(cast, deployment_reference="", assessment=kenyan)
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"severity": "apocalyptic"}, "severity"), ({"title": ""}, "title"), ({"description": "  "}, "description"),
-    ({"people_affected": -1}, "people_affected"), ({"deployment_reference": ""}, "deployment_reference"),
-    ({"detected_at": timezone.now() + timedelta(days=1)}, "detected_at"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"severity": "apocalyptic"}, "severity"),
+        ({"title": ""}, "title"),
+        ({"description": "  "}, "description"),
+        ({"people_affected": -1}, "people_affected"),
+        ({"deployment_reference": ""}, "deployment_reference"),
+        ({"detected_at": timezone.now() + timedelta(days=1)}, "detected_at"),
+    ],
+)
 def test_refusals_change_nothing(cast, changes, field):
     with pytest.raises(ServiceError) as caught:
         report(cast, **changes)
@@ -87,8 +99,9 @@ def test_refusals_change_nothing(cast, changes, field):
 def test_only_writers_report(cast):
     for user in (cast.viewer, cast.outsider):
         with pytest.raises(NotAllowed):
-            services.incident_report(country=cast.fr, title="x", severity="minor", description="x",
-                                     deployment_reference="D", **act(user))
+            incidents.incident_report(
+                country=cast.fr, title="x", severity="minor", description="x", deployment_reference="D", **act(user)
+            )
 
 
 def test_reminders_near_the_deadline_go_to_country_admins_once(cast):
@@ -106,14 +119,14 @@ def test_reminders_near_the_deadline_go_to_country_admins_once(cast):
 def test_marking_reported_stops_reminders_and_is_recorded_once(cast):
     incident = report(cast, detected_at=timezone.now() - timedelta(days=16))
     assert incident.overdue
-    reported = services.incident_mark_reported(incident=incident, **act(cast.member))
+    reported = incidents.incident_mark_reported(incident=incident, **act(cast.member))
     assert reported.reported_at is not None and not reported.overdue
     with pytest.raises(ServiceError, match="already reported"):
-        services.incident_mark_reported(incident=reported, **act(cast.member))
+        incidents.incident_mark_reported(incident=reported, **act(cast.member))
     assert reminders.incident_reminders_send(country_id=cast.fr.pk) == 0
     assert actions(cast.fr)[-1] == "incident.reported_to_programme"
     with pytest.raises(NotAllowed):
-        services.incident_mark_reported(incident=incident, **act(cast.viewer))
+        incidents.incident_mark_reported(incident=incident, **act(cast.viewer))
 
 
 def test_the_daily_task_runs_the_reminders_of_a_country(cast):

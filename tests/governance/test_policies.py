@@ -1,5 +1,6 @@
 """Policies: adoption, versions and re-acknowledgement, expiry, sharing as read-only copies, the
 diff, the selector other apps use, the onboarding step, and reminders."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,8 +13,8 @@ from governance import reminders, selectors, services
 from governance.models import Acknowledgement, CountryPolicy, PolicyTemplate, PolicyVersion, SharedPolicy
 from governance.onboarding import policies_status
 from governance.views import diff_rows
-from tenants.isolation import country_context
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
 
 from .helpers import act, actions, published_policy
 
@@ -35,7 +36,11 @@ def test_adopting_a_template_gives_a_draft_version_one(cast):
     with country_context(cast.fr):
         version = policy.versions.get()
     assert (version.number, version.status, version.text, version.roles) == (
-        1, "draft", template.text, ["country_admin", "officer"])
+        1,
+        "draft",
+        template.text,
+        ["country_admin", "officer"],
+    )
     assert actions(cast.fr)[-1] == "policy.adopted"
 
 
@@ -58,8 +63,13 @@ def test_a_new_version_requires_acknowledging_again(cast):
     services.acknowledgement_create(version=v1, **act(cast.owner))
     assert selectors.acknowledgements_current(organisation=cast.fr_ministry).ok is True
 
-    v2 = services.policy_version_create(policy=policy, text=v1.text + "\n\nA new rule.", language="fr",
-                                        roles=["country_admin", "officer"], **act(cast.owner))
+    v2 = services.policy_version_create(
+        policy=policy,
+        text=v1.text + "\n\nA new rule.",
+        language="fr",
+        roles=["country_admin", "officer"],
+        **act(cast.owner),
+    )
     # A draft asks nothing of anyone yet.
     assert selectors.acknowledgements_current(organisation=cast.fr_ministry).ok is True
     services.policy_version_publish(version=v2, **act(cast.owner))
@@ -97,10 +107,12 @@ def test_no_published_policy_means_not_current(cast):
 
 def test_refused_versions_change_nothing(cast):
     policy, v1 = published_policy(cast)
-    for kwargs, field in [({"text": " ", "language": "fr", "roles": ["officer"]}, "text"),
-                          ({"text": "x", "language": "f r!", "roles": ["officer"]}, "language"),
-                          ({"text": "x", "language": "fr", "roles": []}, "roles"),
-                          ({"text": "x", "language": "fr", "roles": ["king"]}, "roles")]:
+    for kwargs, field in [
+        ({"text": " ", "language": "fr", "roles": ["officer"]}, "text"),
+        ({"text": "x", "language": "f r!", "roles": ["officer"]}, "language"),
+        ({"text": "x", "language": "fr", "roles": []}, "roles"),
+        ({"text": "x", "language": "fr", "roles": ["king"]}, "roles"),
+    ]:
         with pytest.raises(ServiceError) as caught:
             services.policy_version_create(policy=policy, **kwargs, **act(cast.owner))
         assert caught.value.field == field
@@ -115,7 +127,11 @@ def test_sharing_gives_other_countries_a_copy_that_later_edits_do_not_change(cas
     services.policy_share(policy=policy, **act(cast.owner))
     shared = SharedPolicy.objects.get()
     assert (shared.source_country_code, shared.source_country_name, shared.version_number, shared.text) == (
-        "FR", "France", 1, v1.text)
+        "FR",
+        "France",
+        1,
+        v1.text,
+    )
     # Kenya sees the library entry, not France's rows.
     assert list(selectors.shared_policy_list(exclude_country=cast.ke)) == [shared]
     assert list(selectors.shared_policy_list(exclude_country=cast.fr)) == []
@@ -126,8 +142,9 @@ def test_sharing_gives_other_countries_a_copy_that_later_edits_do_not_change(cas
     assert copied_text == v1.text
 
     # France writes version 2: the library moves on, Kenya's copy does not.
-    v2 = services.policy_version_create(policy=policy, text="Entirely new text.", language="fr",
-                                        roles=["officer"], **act(cast.owner))
+    v2 = services.policy_version_create(
+        policy=policy, text="Entirely new text.", language="fr", roles=["officer"], **act(cast.owner)
+    )
     services.policy_version_publish(version=v2, **act(cast.owner))
     shared.refresh_from_db()
     assert (shared.version_number, shared.text) == (2, "Entirely new text.")
@@ -135,8 +152,9 @@ def test_sharing_gives_other_countries_a_copy_that_later_edits_do_not_change(cas
         assert list(PolicyVersion.objects.filter(policy=copy).values_list("number", "text")) == [(1, v1.text)]
     # The copy is read-only and cannot be shared on.
     with pytest.raises(ServiceError):
-        services.policy_version_create(policy=copy, text="changed", language="en", roles=["officer"],
-                                       **act(cast.outsider))
+        services.policy_version_create(
+            policy=copy, text="changed", language="en", roles=["officer"], **act(cast.outsider)
+        )
     with pytest.raises(ServiceError):
         services.policy_share(policy=copy, **act(cast.outsider))
     # Withdrawing removes it from the library; Kenya keeps its copy.
@@ -159,7 +177,11 @@ def test_a_country_cannot_adopt_its_own_shared_policy_or_share_unpublished(cast)
 def test_diff_rows_say_what_changed():
     rows = diff_rows("a\nb\nc", "a\nB\nc\nd")
     assert [(r["change"], r["old"], r["new"]) for r in rows] == [
-        ("unchanged", "a", "a"), ("changed", "b", "B"), ("unchanged", "c", "c"), ("added", "", "d")]
+        ("unchanged", "a", "a"),
+        ("changed", "b", "B"),
+        ("unchanged", "c", "c"),
+        ("added", "", "d"),
+    ]
     assert [r["change"] for r in diff_rows("a\nb", "a")] == ["unchanged", "removed"]
 
 
@@ -202,8 +224,9 @@ def test_no_reminder_for_a_renewed_or_replaced_acknowledgement(cast):
     old = services.acknowledgement_create(version=version, **act(cast.member))
     services.acknowledgement_create(version=version, **act(cast.member))  # renewed
     stale = services.acknowledgement_create(version=version, **act(cast.owner))
-    v2 = services.policy_version_create(policy=policy, text="v2", language="fr", roles=["country_admin"],
-                                        **act(cast.owner))
+    v2 = services.policy_version_create(
+        policy=policy, text="v2", language="fr", roles=["country_admin"], **act(cast.owner)
+    )
     services.policy_version_publish(version=v2, **act(cast.owner))  # the owner's ack is of a replaced version
     with country_context(cast.fr):
         Acknowledgement.objects.filter(pk__in=[old.pk, stale.pk]).update(expires_at=timezone.now() + timedelta(days=2))

@@ -2,6 +2,7 @@
 member, anonymous), other countries' ids under this country's URL, the writes made through the
 pages (errors at 400 with a GOV.UK error summary, nothing changed), evidence served only after an
 access check, and constant query counts on the lists."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from governance import evidence, services
+from governance import evidence, incidents, services
 from governance.models import ImpactAssessment, Incident, Requirement
 from tenants.isolation import country_context
 
@@ -30,8 +31,14 @@ def world(cast, settings, tmp_path):
     for country, admin, officer in ((cast.fr, cast.owner, cast.member), (cast.ke, cast.outsider, cast.outsider)):
         policy, version = published_policy(cast, country=country, admin=admin)
         assessment = completed_assessment(cast, user=officer, country=country)
-        incident = services.incident_report(country=country, title="Leak", severity="major", description="d",
-                                            deployment_reference="DEP-1", **act(officer))
+        incident = incidents.incident_report(
+            country=country,
+            title="Leak",
+            severity="major",
+            description="d",
+            deployment_reference="DEP-1",
+            **act(officer),
+        )
         item = evidence.evidence_upload(country=country, requirement=req, name="e.pdf", data=PDF, **act(officer))
         objects[country.code] = {"policy": policy, "assessment": assessment, "incident": incident, "evidence": item}
     return objects
@@ -39,9 +46,17 @@ def world(cast, settings, tmp_path):
 
 def pages(objects: dict) -> list[str]:
     return [
-        "", "policies/", f"policies/{objects['policy'].pk}/", "assessments/",
-        f"assessments/{objects['assessment'].pk}/", "frameworks/", "frameworks/gdpr/", "frameworks/eu-ai-act/aia-1/",
-        "incidents/", f"incidents/{objects['incident'].pk}/", f"evidence/{objects['evidence'].pk}/download/",
+        "",
+        "policies/",
+        f"policies/{objects['policy'].pk}/",
+        "assessments/",
+        f"assessments/{objects['assessment'].pk}/",
+        "frameworks/",
+        "frameworks/gdpr/",
+        "frameworks/eu-ai-act/aia-1/",
+        "incidents/",
+        f"incidents/{objects['incident'].pk}/",
+        f"evidence/{objects['evidence'].pk}/download/",
     ]
 
 
@@ -74,9 +89,13 @@ def test_another_country_gets_404_everywhere(client, cast, world):
 def test_other_countries_ids_under_this_countrys_url_are_404(client, cast, world):
     client.force_login(cast.owner)
     ke = world["KE"]
-    for page in (f"policies/{ke['policy'].pk}/", f"policies/{ke['policy'].pk}/versions/new/",
-                 f"assessments/{ke['assessment'].pk}/", f"incidents/{ke['incident'].pk}/",
-                 f"evidence/{ke['evidence'].pk}/download/"):
+    for page in (
+        f"policies/{ke['policy'].pk}/",
+        f"policies/{ke['policy'].pk}/versions/new/",
+        f"assessments/{ke['assessment'].pk}/",
+        f"incidents/{ke['incident'].pk}/",
+        f"evidence/{ke['evidence'].pk}/download/",
+    ):
         assert client.get(f"/c/fr/governance/{page}").status_code == 404, page
     for path in (f"policies/{ke['policy'].pk}/versions/1/acknowledge/", f"incidents/{ke['incident'].pk}/advance/"):
         assert client.post(f"/c/fr/governance/{path}").status_code == 404, path
@@ -153,8 +172,10 @@ def test_policy_journey_through_the_pages(client, cast):
     response = client.post(f"/c/fr/governance/policies/{pk}/versions/new/", {"text": "", "language": "fr"})
     assert response.status_code == 400
     assert "Enter the text of the policy." in error_summary(response)
-    response = client.post(f"/c/fr/governance/policies/{pk}/versions/new/",
-                           {"text": "Nouvelle règle.", "language": "fr", "roles": ["officer"]})
+    response = client.post(
+        f"/c/fr/governance/policies/{pk}/versions/new/",
+        {"text": "Nouvelle règle.", "language": "fr", "roles": ["officer"]},
+    )
     assert response.status_code == 302
     assert client.post(f"/c/fr/governance/policies/{pk}/versions/2/publish/").status_code == 302
     diff = text(client.get(f"/c/fr/governance/policies/{pk}/versions/2/changes/"))
@@ -167,14 +188,23 @@ def test_policy_journey_through_the_pages(client, cast):
 
 def test_incident_journey_through_the_pages(client, cast):
     client.force_login(cast.member)
-    response = client.post("/c/fr/governance/incidents/new/", {"title": "Bias found", "severity": "serious",
-                                                               "description": "", "people_affected": "-3"})
+    response = client.post(
+        "/c/fr/governance/incidents/new/",
+        {"title": "Bias found", "severity": "serious", "description": "", "people_affected": "-3"},
+    )
     assert response.status_code == 400
     summary = error_summary(response)
     assert "Describe what happened." in summary and "cannot be negative" in summary
-    response = client.post("/c/fr/governance/incidents/new/", {
-        "title": "Bias found", "severity": "serious", "description": "Refusals skewed.", "people_affected": "40",
-        "deployment_reference": "DEP-9"})
+    response = client.post(
+        "/c/fr/governance/incidents/new/",
+        {
+            "title": "Bias found",
+            "severity": "serious",
+            "description": "Refusals skewed.",
+            "people_affected": "40",
+            "deployment_reference": "DEP-9",
+        },
+    )
     assert response.status_code == 302
     page = text(client.get(response["Location"]))
     assert "Refusals skewed." in page and "Move to Investigating" in page
@@ -192,15 +222,37 @@ def test_evidence_refusal_through_the_page(client, cast, settings, tmp_path):
     assert not any(tmp_path.rglob("*.*")) and not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
-@pytest.mark.parametrize("page, make", [
-    ("assessments/", lambda cast, i: completed_assessment(cast, title=f"Use {i}")),
-    ("incidents/", lambda cast, i: services.incident_report(country=cast.fr, title=f"I{i}", severity="minor",
-                                                            description="d", deployment_reference="D",
-                                                            **act(cast.member))),
-    ("policies/", lambda cast, i: published_policy(cast, slug=["data-protection", "human-oversight", "bias-and-fairness",
-                                                               "transparency-to-citizens", "generative-ai-acceptable-use",
-                                                               "security-and-incident-response"][i])),
-])
+@pytest.mark.parametrize(
+    "page, make",
+    [
+        ("assessments/", lambda cast, i: completed_assessment(cast, title=f"Use {i}")),
+        (
+            "incidents/",
+            lambda cast, i: incidents.incident_report(
+                country=cast.fr,
+                title=f"I{i}",
+                severity="minor",
+                description="d",
+                deployment_reference="D",
+                **act(cast.member),
+            ),
+        ),
+        (
+            "policies/",
+            lambda cast, i: published_policy(
+                cast,
+                slug=[
+                    "data-protection",
+                    "human-oversight",
+                    "bias-and-fairness",
+                    "transparency-to-citizens",
+                    "generative-ai-acceptable-use",
+                    "security-and-incident-response",
+                ][i],
+            ),
+        ),
+    ],
+)
 def test_lists_keep_a_constant_query_count(client, cast, page, make):
     client.force_login(cast.owner)
     made = 0

@@ -1,9 +1,10 @@
 """The ledger as the whole portal shows it: the published public key, the alert banner for platform
 admins and a chain's auditors, and the admin's key panel, alerts and read-only platform chain."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -18,7 +19,7 @@ from tenants.record.models import CountryCheckpoint, CountryEvent, LedgerAlert, 
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-FOUND = datetime(2026, 3, 4, 5, 6, tzinfo=dt_timezone.utc)
+FOUND = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
 
 
 def as_user(client, user):
@@ -43,6 +44,7 @@ def alert(chain: str, problem: str = "event 3 was altered after it was recorded"
 
 # --- /.well-known/ledger-key.pem -------------------------------------------------------------------
 
+
 def test_ledger_key_is_published_to_anyone_without_the_database(client, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/.well-known/ledger-key.pem")
@@ -60,6 +62,7 @@ def test_ledger_key_is_linked_from_every_page(client, cast):
 
 
 # --- The alert banner ------------------------------------------------------------------------------
+
 
 def test_platform_admins_see_every_unresolved_alert(client, cast, root):
     alert("FR")
@@ -106,6 +109,7 @@ def test_the_banner_costs_an_auditor_one_query(client, cast):
 
 # --- The admin -------------------------------------------------------------------------------------
 
+
 def test_admin_index_shows_the_public_key_and_its_fingerprint(client, root):
     html = as_user(client, root).get("/admin/").content.decode()
     assert signing.public_key_id() in html
@@ -117,9 +121,10 @@ def test_admin_marks_alerts_resolved_on_the_record(client, root):
     first, second = alert("FR"), alert("platform")
     as_user(client, root)
     assert "The ledger of FR failed verification" in client.get("/admin/tenants/ledgeralert/").content.decode()
-    response = client.post("/admin/tenants/ledgeralert/", {
-        "action": "mark_resolved", "_selected_action": [first.pk, second.pk], "index": 0,
-    })
+    response = client.post(
+        "/admin/tenants/ledgeralert/",
+        {"action": "mark_resolved", "_selected_action": [first.pk, second.pk], "index": 0},
+    )
     assert response.status_code == 302
     for item in (first, second):
         item.refresh_from_db()

@@ -1,5 +1,6 @@
 """Pages that span countries: dashboards by role, the review and audit areas, the navigation and
 country switcher, sign in and out, health checks and the error pages."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ from guardian.shortcuts import assign_perm
 
 from tenants.access import AUDITOR_PERMISSION, PARTNER_PERMISSION
 from tenants.isolation import country_context
-from tenants.record.ledger import event_record
 from tenants.models import Country, Membership
+from tenants.record.ledger import event_record
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -37,7 +38,12 @@ def nav_links(response) -> list[str]:
     html = response.content.decode()
     match = re.search(r'<ul class="govuk-service-navigation__list".*?</ul>', html, re.S)
     assert match, "the page has no service navigation"
-    return [unescape(text).strip() for text in re.findall(r'class="[^"]*govuk-service-navigation__link"[^>]*>\s*(?:<strong[^>]*>)?([^<]+)', match.group(0))]
+    return [
+        unescape(text).strip()
+        for text in re.findall(
+            r'class="[^"]*govuk-service-navigation__link"[^>]*>\s*(?:<strong[^>]*>)?([^<]+)', match.group(0)
+        )
+    ]
 
 
 def switcher_options(response) -> list[str]:
@@ -53,6 +59,7 @@ def admin_user(db):
 
 # --- Home: one dashboard per role ------------------------------------------------------------------
 
+
 def test_home_sends_anonymous_visitors_to_sign_in(client, cast):
     response = client.get("/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/"
@@ -60,8 +67,14 @@ def test_home_sends_anonymous_visitors_to_sign_in(client, cast):
 
 def test_home_of_ministry_staff_shows_their_country_card(client, cast):
     with country_context(cast.fr):
-        event_record(country=cast.fr, action="organisation.created", actor=cast.owner,
-                     actor_role="country_admin", target=cast.fr_agency, payload={"kind": "public_agency"})
+        event_record(
+            country=cast.fr,
+            action="organisation.created",
+            actor=cast.owner,
+            actor_role="country_admin",
+            target=cast.fr_agency,
+            payload={"kind": "public_agency"},
+        )
     for user, role in ((cast.owner, "Country admin"), (cast.member, "Officer"), (cast.viewer, "Viewer")):
         response = as_user(client, user).get("/")
         assert response.status_code == 200
@@ -111,13 +124,32 @@ def test_home_of_someone_without_any_country_says_so(client, cast):
 
 # --- Navigation --------------------------------------------------------------------------------------
 
+
 def test_navigation_by_role(client, cast, admin_user):
     # "Data and keys" is for the country's admins only.
-    country = ["Overview", "Engagement", "Governance", "Training", "Deployments", "Organisations", "Members", "Activity"]
+    country = [
+        "Overview",
+        "Engagement",
+        "Governance",
+        "Training",
+        "Deployments",
+        "Organisations",
+        "Members",
+        "Activity",
+    ]
     assert nav_links(as_user(client, cast.owner).get("/c/fr/members/")) == [
-        "Home", *country, "Data and keys", "Notifications", "Sign out"]
+        "Home",
+        *country,
+        "Data and keys",
+        "Notifications",
+        "Sign out",
+    ]
     assert nav_links(as_user(client, cast.member).get("/c/fr/members/")) == [
-        "Home", *country, "Notifications", "Sign out"]
+        "Home",
+        *country,
+        "Notifications",
+        "Sign out",
+    ]
     # A one-country person has their country's links on the home page too.
     assert nav_links(client.get("/")) == ["Home", *country, "Notifications", "Sign out"]
     assert "Review" in nav_links(as_user(client, cast.partner).get("/"))
@@ -136,7 +168,9 @@ def test_navigation_marks_the_current_section(client, cast):
 
 def test_sign_out_is_a_post_form_with_a_csrf_token(client, cast):
     html = as_user(client, cast.owner).get("/").content.decode()
-    form = re.search(r'<form class="app-navigation__form" method="post" action="/accounts/logout/">(.*?)</form>', html, re.S)
+    form = re.search(
+        r'<form class="app-navigation__form" method="post" action="/accounts/logout/">(.*?)</form>', html, re.S
+    )
     assert form and 'name="csrfmiddlewaretoken"' in form.group(1)
 
 
@@ -153,6 +187,7 @@ def test_frame_is_accessible(client, cast):
 
 
 # --- Country switcher --------------------------------------------------------------------------------
+
 
 def test_switcher_is_shown_only_with_more_than_one_country(client, cast):
     assert switcher_options(as_user(client, cast.owner).get("/")) == []
@@ -193,6 +228,7 @@ def test_switcher_for_a_member_who_also_audits_another_country(client, cast):
 
 # --- Review and audit areas --------------------------------------------------------------------------
 
+
 def test_review_area_is_for_partner_managers(client, cast):
     response = as_user(client, cast.partner).get("/review/")
     assert response.status_code == 200
@@ -208,11 +244,23 @@ def test_review_area_is_for_partner_managers(client, cast):
 def test_audit_area_is_for_auditors(client, cast):
     with country_context(cast.fr):
         for _ in range(3):
-            event_record(country=cast.fr, action="organisation.created", actor=cast.owner,
-                         actor_role="country_admin", target=cast.fr_ministry, payload={"kind": "ministry"})
+            event_record(
+                country=cast.fr,
+                action="organisation.created",
+                actor=cast.owner,
+                actor_role="country_admin",
+                target=cast.fr_ministry,
+                payload={"kind": "ministry"},
+            )
     with country_context(cast.ke):
-        event_record(country=cast.ke, action="organisation.created", actor=cast.outsider,
-                     actor_role="country_admin", target=cast.ke_ministry, payload={"kind": "ministry"})
+        event_record(
+            country=cast.ke,
+            action="organisation.created",
+            actor=cast.outsider,
+            actor_role="country_admin",
+            target=cast.ke_ministry,
+            payload={"kind": "ministry"},
+        )
     response = as_user(client, cast.auditor).get("/audit/")
     assert response.status_code == 200
     text = main_text(response)
@@ -231,6 +279,7 @@ def test_audit_area_is_for_auditors(client, cast):
 
 
 # --- Sign in and out ---------------------------------------------------------------------------------
+
 
 def test_sign_in_page_and_a_successful_sign_in(client, cast):
     page = client.get("/accounts/login/")
@@ -262,12 +311,15 @@ def test_sign_out_only_by_post(client, cast):
 
 
 def test_login_redirects_back_to_the_page_asked_for(client, cast):
-    response = client.post("/accounts/login/?next=/c/fr/members/",
-                           {"username": "owner", "password": cast.password, "next": "/c/fr/members/"})
+    response = client.post(
+        "/accounts/login/?next=/c/fr/members/",
+        {"username": "owner", "password": cast.password, "next": "/c/fr/members/"},
+    )
     assert response["Location"] == "/c/fr/members/"
 
 
 # --- Health ------------------------------------------------------------------------------------------
+
 
 def test_healthz_answers_anonymous_visitors(client):
     response = client.get("/healthz")
@@ -303,6 +355,7 @@ def test_readyz_in_embedded_mode_needs_no_redis_or_worker(client, db, settings):
 
 
 # --- Error pages -------------------------------------------------------------------------------------
+
 
 def test_not_found_page(client, cast):
     response = as_user(client, cast.owner).get("/no-such-page/")

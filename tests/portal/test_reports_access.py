@@ -1,6 +1,7 @@
 """Compliance report pages and API: who may see them (auditors and partner managers of the country;
 404 for everyone else, 401/redirect for anonymous visitors), requests recorded on the ledger and
 enqueued on commit, downloads recorded, bad input explained, constant query counts, expiry."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,14 @@ TODAY = timezone.localdate()
 def make_report(country, *, by=None, built=False, **extra) -> ComplianceReport:
     with country_context(country):
         event_record(country=country, action="test.seeded", payload={})
-        report = ComplianceReport.objects.create(country=country, period_start=TODAY - timedelta(days=7),
-                                                 period_end=TODAY, requested_by=by, requested_role="auditor", **extra)
+        report = ComplianceReport.objects.create(
+            country=country,
+            period_start=TODAY - timedelta(days=7),
+            period_end=TODAY,
+            requested_by=by,
+            requested_role="auditor",
+            **extra,
+        )
     if built:
         report = services.report_build(report_id=report.pk, country_id=country.pk)
     return report
@@ -36,11 +43,13 @@ def make_report(country, *, by=None, built=False, **extra) -> ComplianceReport:
 
 def actions(country) -> list[str]:
     with country_context(country):
-        return list(CountryEvent.objects.filter(country_id=country.pk).order_by("sequence")
-                    .values_list("action", flat=True))
+        return list(
+            CountryEvent.objects.filter(country_id=country.pk).order_by("sequence").values_list("action", flat=True)
+        )
 
 
 # --- who sees what -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("who", ["auditor", "partner"])
 def test_auditor_and_partner_manager_see_the_page_and_the_api(client, cast, who):
@@ -59,26 +68,47 @@ def test_auditor_and_partner_manager_see_the_page_and_the_api(client, cast, who)
 def test_everyone_else_gets_404_pages_and_api(client, cast, who):
     report = make_report(cast.fr, built=True)
     client.force_login(getattr(cast, who))
-    for url in (PAGE.format(code="fr"), PAGE.format(code="fr") + "progress.json",
-                PAGE.format(code="fr") + f"{report.pk}/download/", API.format(code="FR"),
-                API.format(code="FR") + f"{report.pk}/", API.format(code="FR") + f"{report.pk}/download/"):
+    for url in (
+        PAGE.format(code="fr"),
+        PAGE.format(code="fr") + "progress.json",
+        PAGE.format(code="fr") + f"{report.pk}/download/",
+        API.format(code="FR"),
+        API.format(code="FR") + f"{report.pk}/",
+        API.format(code="FR") + f"{report.pk}/download/",
+    ):
         assert client.get(url).status_code == 404, url
-    assert client.post(API.format(code="FR"), {"period_start": "2026-01-01", "period_end": "2026-01-31"},
-                       content_type="application/json").status_code == 404
-    assert client.post(PAGE.format(code="fr"), {"kind": "pack", "period_start": "2026-01-01",
-                                                "period_end": "2026-01-31"}).status_code == 404
+    assert (
+        client.post(
+            API.format(code="FR"),
+            {"period_start": "2026-01-01", "period_end": "2026-01-31"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            PAGE.format(code="fr"), {"kind": "pack", "period_start": "2026-01-01", "period_end": "2026-01-31"}
+        ).status_code
+        == 404
+    )
     with country_context(cast.fr):
         assert ComplianceReport.objects.count() == 1
 
 
 def test_anonymous_visitors_are_sent_to_log_in_or_get_401(client, cast):
     report = make_report(cast.fr)
-    for url in (PAGE.format(code="fr"), PAGE.format(code="fr") + "progress.json",
-                PAGE.format(code="fr") + f"{report.pk}/download/"):
+    for url in (
+        PAGE.format(code="fr"),
+        PAGE.format(code="fr") + "progress.json",
+        PAGE.format(code="fr") + f"{report.pk}/download/",
+    ):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    for url in (API.format(code="FR"), API.format(code="FR") + f"{report.pk}/",
-                API.format(code="FR") + f"{report.pk}/download/"):
+    for url in (
+        API.format(code="FR"),
+        API.format(code="FR") + f"{report.pk}/",
+        API.format(code="FR") + f"{report.pk}/download/",
+    ):
         assert client.get(url).status_code == 401
 
 
@@ -98,15 +128,23 @@ def test_auditor_of_france_gets_404_for_kenya_and_for_kenyas_report_ids(client, 
 
 # --- requests, progress, downloads -------------------------------------------------------------
 
+
 def test_request_by_api_records_it_and_enqueues_the_build_on_commit(client, cast, django_capture_on_commit_callbacks):
     client.force_login(cast.auditor)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(API.format(code="FR"), {"period_start": "2026-01-01", "period_end": "2026-03-31"},
-                               content_type="application/json")
+        response = client.post(
+            API.format(code="FR"),
+            {"period_start": "2026-01-01", "period_end": "2026-03-31"},
+            content_type="application/json",
+        )
     assert response.status_code == 202, response.content
     body = response.json()
     assert (body["state"], body["kind"], body["period_start"], body["download_url"]) == (
-        "pending", "pack", "2026-01-01", None)
+        "pending",
+        "pack",
+        "2026-01-01",
+        None,
+    )
     assert len(callbacks) == 1
     assert actions(cast.fr)[-1] == "report.requested"
     with country_context(cast.fr):
@@ -118,8 +156,9 @@ def test_request_by_api_records_it_and_enqueues_the_build_on_commit(client, cast
 def test_request_by_the_page_redirects_to_the_list(client, cast, django_capture_on_commit_callbacks):
     client.force_login(cast.partner)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(PAGE.format(code="fr"), {"kind": "ledger", "period_start": "2026-01-01",
-                                                        "period_end": "2026-01-31"})
+        response = client.post(
+            PAGE.format(code="fr"), {"kind": "ledger", "period_start": "2026-01-01", "period_end": "2026-01-31"}
+        )
     assert response.status_code == 302 and response["Location"] == PAGE.format(code="fr")
     assert len(callbacks) == 1
     with country_context(cast.fr):
@@ -127,14 +166,17 @@ def test_request_by_the_page_redirects_to_the_list(client, cast, django_capture_
     assert (report.kind, report.requested_role, report.state) == ("ledger", "partner_manager", "pending")
 
 
-@pytest.mark.parametrize("data, field, message", [
-    ({"period_start": "2026-03-01", "period_end": "2026-02-01"}, "period_end", "same as or after the first day"),
-    ({"period_start": "not a date", "period_end": "2026-02-01"}, "period_start", "Date has wrong format"),
-    ({"period_end": "2026-02-01"}, "period_start", "required"),
-    ({"period_start": "2010-01-01", "period_end": "2026-02-01"}, "period_end", "at most five years"),
-    ({"period_start": "2026-01-01", "period_end": "2026-02-01", "kind": "everything"}, "kind", "valid choice"),
-    ({"period_start": "2026-01-01", "period_end": "2026-02-01", "countries": ["KE"]}, "countries", "Unknown field"),
-])
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"period_start": "2026-03-01", "period_end": "2026-02-01"}, "period_end", "same as or after the first day"),
+        ({"period_start": "not a date", "period_end": "2026-02-01"}, "period_start", "Date has wrong format"),
+        ({"period_end": "2026-02-01"}, "period_start", "required"),
+        ({"period_start": "2010-01-01", "period_end": "2026-02-01"}, "period_end", "at most five years"),
+        ({"period_start": "2026-01-01", "period_end": "2026-02-01", "kind": "everything"}, "kind", "valid choice"),
+        ({"period_start": "2026-01-01", "period_end": "2026-02-01", "countries": ["KE"]}, "countries", "Unknown field"),
+    ],
+)
 def test_bad_api_requests_answer_400_and_change_nothing(client, cast, data, field, message):
     client.force_login(cast.auditor)
     before = actions(cast.fr)
@@ -148,8 +190,9 @@ def test_bad_api_requests_answer_400_and_change_nothing(client, cast, data, fiel
 
 def test_bad_page_requests_are_explained_on_the_form(client, cast):
     client.force_login(cast.auditor)
-    response = client.post(PAGE.format(code="fr"), {"kind": "pack", "period_start": "2026-03-01",
-                                                    "period_end": "2026-02-01"})
+    response = client.post(
+        PAGE.format(code="fr"), {"kind": "pack", "period_start": "2026-03-01", "period_end": "2026-02-01"}
+    )
     assert response.status_code == 400
     assert b"There is a problem" in response.content and b"same as or after the first day" in response.content
     response = client.post(PAGE.format(code="fr"), {"kind": "pack", "period_start": "yesterday", "period_end": ""})
@@ -207,6 +250,7 @@ def test_expiry_deletes_the_file_keeps_the_row_and_records_it(client, cast):
 
 # --- constant query counts ---------------------------------------------------------------------
 
+
 def _count(client, url) -> tuple[int, int]:
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
@@ -215,15 +259,23 @@ def _count(client, url) -> tuple[int, int]:
     return len(queries), len([q for q in queries if 'FROM "portal_compliancereport"' in q["sql"]])
 
 
-@pytest.mark.parametrize("url", [PAGE.format(code="fr"), PAGE.format(code="fr") + "progress.json", API.format(code="FR")])
+@pytest.mark.parametrize(
+    "url", [PAGE.format(code="fr"), PAGE.format(code="fr") + "progress.json", API.format(code="FR")]
+)
 def test_lists_keep_a_constant_number_of_queries(client, cast, url):
     client.force_login(cast.auditor)
 
     def add(n):
         with country_context(cast.fr):
-            ComplianceReport.objects.bulk_create(ComplianceReport(
-                country=cast.fr, period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 1, 31),
-                requested_by=cast.auditor) for _ in range(n))
+            ComplianceReport.objects.bulk_create(
+                ComplianceReport(
+                    country=cast.fr,
+                    period_start=dt.date(2026, 1, 1),
+                    period_end=dt.date(2026, 1, 31),
+                    requested_by=cast.auditor,
+                )
+                for _ in range(n)
+            )
 
     add(4)
     small = _count(client, url)

@@ -1,5 +1,6 @@
 """The compliance pack: each section matches the data, CSV cells cannot run as formulas, and the
 offline script verifies an untouched bundle and rejects one with any file changed."""
+
 from __future__ import annotations
 
 import csv
@@ -31,19 +32,47 @@ def data(cast):
     now = timezone.now()
     with country_context(cast.fr):
         assessment = ImpactAssessment.objects.create(
-            country=cast.fr, title=FORMULAS[0], questionnaire_version=1, status="completed", impact_level=3,
-            category="high_risk", obligations=["human oversight", "logging"], completed_at=now)
-        Incident.objects.create(country=cast.fr, title=FORMULAS[1], severity="serious", description="secret detail",
-                                steps_taken="", detected_at=now - timedelta(days=20),
-                                report_due_at=now - timedelta(days=5))
+            country=cast.fr,
+            title=FORMULAS[0],
+            questionnaire_version=1,
+            status="completed",
+            impact_level=3,
+            category="high_risk",
+            obligations=["human oversight", "logging"],
+            completed_at=now,
+        )
+        Incident.objects.create(
+            country=cast.fr,
+            title=FORMULAS[1],
+            severity="serious",
+            description="secret detail",
+            steps_taken="",
+            detected_at=now - timedelta(days=20),
+            report_due_at=now - timedelta(days=5),
+        )
         policy = CountryPolicy.objects.create(country=cast.fr, title=FORMULAS[3])
-        version = PolicyVersion.objects.create(country=cast.fr, policy=policy, number=1, language="en", text="t",
-                                               roles=["officer", "viewer"], status="published", published_at=now)
-        Acknowledgement.objects.create(country=cast.fr, version=version, user=cast.member,
-                                       expires_at=now + timedelta(days=300))
+        version = PolicyVersion.objects.create(
+            country=cast.fr,
+            policy=policy,
+            number=1,
+            language="en",
+            text="t",
+            roles=["officer", "viewer"],
+            status="published",
+            published_at=now,
+        )
+        Acknowledgement.objects.create(
+            country=cast.fr, version=version, user=cast.member, expires_at=now + timedelta(days=300)
+        )
         for index in range(3):
-            event_record(country=cast.fr, action="test.happened", actor=cast.owner, actor_role="country_admin",
-                         target=assessment, payload={"note": FORMULAS[2], "n": index})
+            event_record(
+                country=cast.fr,
+                action="test.happened",
+                actor=cast.owner,
+                actor_role="country_admin",
+                target=assessment,
+                payload={"note": FORMULAS[2], "n": index},
+            )
     with country_context(cast.ke):
         event_record(country=cast.ke, action="kenya.only", payload={})
     return {"assessment": assessment, "policy": policy}
@@ -67,8 +96,14 @@ def run_verifier(tmp_path, bundle):
     with zipfile.ZipFile(bundle) as archive:
         for name in ("verify_bundle.py", "verify_ledger.py"):
             (tools / name).write_bytes(archive.read(name))
-    return subprocess.run([sys.executable, "-I", str(tools / "verify_bundle.py"), str(bundle)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-I", str(tools / "verify_bundle.py"), str(bundle)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_every_section_matches_the_data(cast, data, tmp_path):
@@ -76,19 +111,25 @@ def test_every_section_matches_the_data(cast, data, tmp_path):
     with zipfile.ZipFile(path) as archive:
         assessments = csv_rows(archive, "csv/assessments.csv")
         assert [(r["assessment_id"], r["impact_level"], r["category"], r["obligations"]) for r in assessments] == [
-            (str(data["assessment"].pk), "3", "high_risk", "2")]
+            (str(data["assessment"].pk), "3", "high_risk", "2")
+        ]
         incidents = csv_rows(archive, "csv/incidents.csv")
         assert len(incidents) == 1 and incidents[0]["severity"] == "serious" and incidents[0]["late"] == "yes"
         assert "secret detail" not in archive.read("csv/incidents.csv").decode()
         policies = csv_rows(archive, "csv/policies.csv")
         # Officer (member) and viewer must acknowledge; only the member did.
         assert [(r["people_required"], r["people_acknowledged"], r["coverage_percent"]) for r in policies] == [
-            ("2", "1", "50.0")]
-        training = {(r["organisation"], r["role"]): (r["members"], r["members_trained"])
-                    for r in csv_rows(archive, "csv/training.csv")}
-        assert training == {("Agence des Données", "viewer"): ("1", "0"),
-                            ("Ministère du Numérique", "country_admin"): ("1", "0"),
-                            ("Ministère du Numérique", "officer"): ("1", "0")}
+            ("2", "1", "50.0")
+        ]
+        training = {
+            (r["organisation"], r["role"]): (r["members"], r["members_trained"])
+            for r in csv_rows(archive, "csv/training.csv")
+        }
+        assert training == {
+            ("Agence des Données", "viewer"): ("1", "0"),
+            ("Ministère du Numérique", "country_admin"): ("1", "0"),
+            ("Ministère du Numérique", "officer"): ("1", "0"),
+        }
         events = csv_rows(archive, "csv/ledger_events.csv")
         assert [r["action"] for r in events] == ["test.happened"] * 3  # Kenya's event is not in France's pack
         assert [int(r["sequence"]) for r in events] == [1, 2, 3]
@@ -115,17 +156,19 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(cast, data, tmp_path)
         assert json.loads(event["payload"])["note"] == "-2+3"  # inside JSON, the cell starts with "{"
         rows = list(csv.reader(io.StringIO(archive.read("csv/ledger_events.csv").decode())))
         for row in rows:
-            assert not any(cell[:1] in ("=", "+", "@") or (cell[:1] == "-" and not cell[1:].replace(".", "").isdigit())
-                           for cell in row)
+            assert not any(
+                cell[:1] in ("=", "+", "@") or (cell[:1] == "-" and not cell[1:].replace(".", "").isdigit())
+                for cell in row
+            )
 
 
 def test_ledger_copy_neutralises_a_formula_in_a_text_column(cast, tmp_path):
     with country_context(cast.fr):
-        event_record(country=cast.fr, action="=HYPERLINK(\"x\")", actor_role="-1+1", payload={})
+        event_record(country=cast.fr, action='=HYPERLINK("x")', actor_role="-1+1", payload={})
     path, _ = build(cast, tmp_path, kind="ledger")
     with zipfile.ZipFile(path) as archive:
         event = csv_rows(archive, "csv/ledger_events.csv")[0]
-    assert event["action"] == "'=HYPERLINK(\"x\")" and event["actor_role"] == "'-1+1"
+    assert event["action"] == '\'=HYPERLINK("x")' and event["actor_role"] == "'-1+1"
 
 
 def test_offline_script_verifies_an_untouched_bundle(cast, data, tmp_path):
@@ -143,8 +186,18 @@ def _rewrite(source, target, change):
                 new.writestr(info.filename, data)
 
 
-@pytest.mark.parametrize("victim", ["csv/assessments.csv", "csv/ledger_events.csv", "report.json", "report.xlsx",
-                                    "manifest.json", "ledger/ledger-export.zip", "README.txt"])
+@pytest.mark.parametrize(
+    "victim",
+    [
+        "csv/assessments.csv",
+        "csv/ledger_events.csv",
+        "report.json",
+        "report.xlsx",
+        "manifest.json",
+        "ledger/ledger-export.zip",
+        "README.txt",
+    ],
+)
 def test_offline_script_rejects_a_bundle_with_any_file_changed(cast, data, tmp_path, victim):
     path, _ = build(cast, tmp_path)
     changed = tmp_path / "changed.zip"
@@ -187,16 +240,20 @@ def test_the_pdf_summary_is_a_well_formed_pdf_naming_each_section(cast, data, tm
     assert pdf[xref_at:].startswith(b"xref\n")
     table = pdf[xref_at:].split(b"\n")
     count = int(table[1].split()[1])
-    for number, entry in enumerate(table[3:3 + count - 1], start=1):
+    for number, entry in enumerate(table[3 : 3 + count - 1], start=1):
         offset = int(entry.split()[0])
         assert pdf[offset:].startswith(b"%d 0 obj" % number)
     # Stream lengths are exact.
     for match in re.finditer(rb"<< /Length (\d+) >>\nstream\n", pdf):
         length = int(match.group(1))
-        assert pdf[match.end() + length:].startswith(b"\nendstream")
+        assert pdf[match.end() + length :].startswith(b"\nendstream")
     text = pdf.decode("latin-1")
-    for title in ("Impact assessments with levels and categories", "Incidents and their reporting deadlines",
-                  "Training coverage by organisation and role", "Compliance report: France \\(FR\\)"):
+    for title in (
+        "Impact assessments with levels and categories",
+        "Incidents and their reporting deadlines",
+        "Training coverage by organisation and role",
+        "Compliance report: France \\(FR\\)",
+    ):
         assert title in text
     assert "secret detail" not in text
 
@@ -208,25 +265,62 @@ def test_deployments_approvals_and_provisioning_are_in_the_pack(cast, tmp_path):
     model = AIModel.objects.create(slug="pack-model", name="Pack model", capabilities=["text"], regions=["eu-west"])
     with country_context(cast.fr):
         request = DeploymentRequest.objects.create(
-            country=cast.fr, organisation=cast.fr_ministry, title="Citizen letters", purpose="Draft replies",
-            sector="public_services", model=model, capabilities=["text"], region="eu-west",
-            data_classification="internal", expected_monthly_tokens=1000, owner=cast.member,
-            requested_by=cast.member, state="active", risk_category="limited", review_round=1,
-            quota_tokens=5000, human_review_required=True, submitted_at=now, decided_at=now)
-        DeploymentDecision.objects.create(country=cast.fr, request=request, review_round=1, decision="approve",
-                                          by=cast.partner, comment="Personal remark", at=now)
-        ProvisioningJob.objects.create(country=cast.fr, key=f"provision-{request.pk}-1", kind="provision",
-                                       request=request, state="done", attempts=1,
-                                       steps=[{"name": "environment", "label": "Environment", "done_at": "x"}],
-                                       finished_at=now)
-        Environment.objects.create(country=cast.fr, request=request, name="letters", backend="local",
-                                   endpoint="https://example.invalid/v1", model=model, region="eu-west",
-                                   monthly_token_quota=5000)
+            country=cast.fr,
+            organisation=cast.fr_ministry,
+            title="Citizen letters",
+            purpose="Draft replies",
+            sector="public_services",
+            model=model,
+            capabilities=["text"],
+            region="eu-west",
+            data_classification="internal",
+            expected_monthly_tokens=1000,
+            owner=cast.member,
+            requested_by=cast.member,
+            state="active",
+            risk_category="limited",
+            review_round=1,
+            quota_tokens=5000,
+            human_review_required=True,
+            submitted_at=now,
+            decided_at=now,
+        )
+        DeploymentDecision.objects.create(
+            country=cast.fr,
+            request=request,
+            review_round=1,
+            decision="approve",
+            by=cast.partner,
+            comment="Personal remark",
+            at=now,
+        )
+        ProvisioningJob.objects.create(
+            country=cast.fr,
+            key=f"provision-{request.pk}-1",
+            kind="provision",
+            request=request,
+            state="done",
+            attempts=1,
+            steps=[{"name": "environment", "label": "Environment", "done_at": "x"}],
+            finished_at=now,
+        )
+        Environment.objects.create(
+            country=cast.fr,
+            request=request,
+            name="letters",
+            backend="local",
+            endpoint="https://example.invalid/v1",
+            model=model,
+            region="eu-west",
+            monthly_token_quota=5000,
+        )
     path, _ = build(cast, tmp_path)
     with zipfile.ZipFile(path) as archive:
         deployments = csv_rows(archive, "csv/deployments.csv")
-        assert [(r["request_id"], r["state"], r["quota_tokens"], r["human_review_required"], r["environment_state"])
-                for r in deployments] == [(str(request.pk), "active", "5000", "yes", "active")]
+        assert [
+            (r["request_id"], r["state"], r["quota_tokens"], r["human_review_required"], r["environment_state"])
+            for r in deployments
+        ] == [(str(request.pk), "active", "5000", "yes", "active")]
         decisions = csv_rows(archive, "csv/deployment_decisions.csv")
         assert [(r["decision"], r["by_user_id"]) for r in decisions] == [("approve", str(cast.partner.pk))]
         assert "Personal remark" not in archive.read("csv/deployment_decisions.csv").decode()

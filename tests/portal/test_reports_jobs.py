@@ -1,5 +1,6 @@
 """Compliance report jobs: a committed request is built by a real Celery worker (task arguments are
 ids only), and the management command writes the same signed bundle from the shell with progress."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,9 +30,13 @@ def test_a_committed_request_is_built_by_the_worker(cast, celery_worker_process)
         event_record(country=cast.fr, action="test.seeded", payload={"n": 1})
     with Published() as published:
         with transaction.atomic():
-            report = services.report_request(country=cast.fr, access=access_for(cast.auditor), by=cast.auditor,
-                                             period_start=dt.date(2026, 1, 1),
-                                             period_end=timezone.localdate())
+            report = services.report_request(
+                country=cast.fr,
+                access=access_for(cast.auditor),
+                by=cast.auditor,
+                period_start=dt.date(2026, 1, 1),
+                period_end=timezone.localdate(),
+            )
             assert published.messages == []
         assert len(published.messages) == 1
     message = published.messages[0]
@@ -48,8 +53,11 @@ def test_a_committed_request_is_built_by_the_worker(cast, celery_worker_process)
     with zipfile.ZipFile(services.report_path(done)) as archive:
         assert "manifest.sig" in archive.namelist()
     with country_context(cast.fr):
-        assert list(CountryEvent.objects.filter(action__startswith="report.").order_by("sequence")
-                    .values_list("action", flat=True)) == ["report.requested", "report.completed"]
+        assert list(
+            CountryEvent.objects.filter(action__startswith="report.")
+            .order_by("sequence")
+            .values_list("action", flat=True)
+        ) == ["report.requested", "report.completed"]
 
 
 @pytest.mark.django_db
@@ -65,19 +73,27 @@ def test_the_command_writes_a_verifiable_bundle_with_progress(cast, tmp_path, ca
     with zipfile.ZipFile(output) as archive:
         for name in ("verify_bundle.py", "verify_ledger.py"):
             (tools / name).write_bytes(archive.read(name))
-    result = subprocess.run([sys.executable, "-I", str(tools / "verify_bundle.py"), str(output)],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-I", str(tools / "verify_bundle.py"), str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout
     with country_context(cast.fr):
         assert CountryEvent.objects.filter(action="report.exported").count() == 1
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("args, message", [
-    (["XX", "--from", "2026-01-01", "--to", "2026-01-31"], "no country XX"),
-    (["FR", "--from", "January", "--to", "2026-01-31"], "not a date"),
-    (["FR", "--from", "2026-02-01", "--to", "2026-01-31"], "same as or after"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["XX", "--from", "2026-01-01", "--to", "2026-01-31"], "no country XX"),
+        (["FR", "--from", "January", "--to", "2026-01-31"], "not a date"),
+        (["FR", "--from", "2026-02-01", "--to", "2026-01-31"], "same as or after"),
+    ],
+)
 def test_the_command_explains_bad_input(cast, tmp_path, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("compliance_report", *args, "--output", str(tmp_path / "x.zip"))

@@ -1,5 +1,6 @@
 """Monthly report subscriptions: subscribe and stop from the page (auditors and partner managers
 only, 404 for others), recorded on the ledger; the monthly run requests last month's report once."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,7 +36,9 @@ def test_auditor_subscribes_and_stops(client, cast):
     assert subscriptions(cast.fr) == []
     with country_context(cast.fr):
         assert list(CountryEvent.objects.order_by("sequence").values_list("action", flat=True)) == [
-            "report.subscribed", "report.unsubscribed"]
+            "report.subscribed",
+            "report.unsubscribed",
+        ]
 
 
 @pytest.mark.parametrize("who", ["owner", "member", "outsider"])
@@ -56,7 +59,8 @@ def test_previous_month():
 
 
 def test_the_monthly_run_requests_last_month_once_and_skips_people_no_longer_assigned(
-        client, cast, django_capture_on_commit_callbacks):
+    client, cast, django_capture_on_commit_callbacks
+):
     client.force_login(cast.auditor)
     client.post(URL, {"action": "subscribe"})
     client.force_login(cast.partner)
@@ -69,4 +73,7 @@ def test_the_monthly_run_requests_last_month_once_and_skips_people_no_longer_ass
     with country_context(cast.fr):
         report = ComplianceReport.objects.get()
     assert (report.requested_by, report.period_start, report.period_end) == (
-        cast.partner, dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+        cast.partner,
+        dt.date(2026, 2, 1),
+        dt.date(2026, 2, 28),
+    )

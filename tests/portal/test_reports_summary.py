@@ -1,4 +1,5 @@
 """The cross-country summary: counts for the caller's assigned countries only, constant queries."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,8 +13,8 @@ from guardian.shortcuts import assign_perm
 from governance.models import ImpactAssessment, Incident
 from tenants.access import AUDITOR_PERMISSION
 from tenants.isolation import country_context
-from tenants.record.ledger import event_record
 from tenants.models import Country
+from tenants.record.ledger import event_record
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -26,10 +27,17 @@ def data(cast):
     with country_context(cast.fr):
         for _ in range(2):
             event_record(country=cast.fr, action="test.fr", payload={})
-        ImpactAssessment.objects.create(country=cast.fr, title="a", questionnaire_version=1, status="completed",
-                                        category="high_risk")
-        Incident.objects.create(country=cast.fr, title="i", severity="minor", description="d", steps_taken="",
-                                report_due_at=now - timedelta(days=1))
+        ImpactAssessment.objects.create(
+            country=cast.fr, title="a", questionnaire_version=1, status="completed", category="high_risk"
+        )
+        Incident.objects.create(
+            country=cast.fr,
+            title="i",
+            severity="minor",
+            description="d",
+            steps_taken="",
+            report_due_at=now - timedelta(days=1),
+        )
     with country_context(cast.ke):
         event_record(country=cast.ke, action="test.ke", payload={})
 
@@ -37,9 +45,18 @@ def data(cast):
 def test_auditor_gets_counts_for_assigned_countries_only(client, cast, data):
     client.force_login(cast.auditor)
     body = client.get(URL).json()
-    assert body["countries"] == [{"country": "FR", "events": 2, "incidents": 1, "incidents_open": 1,
-                                  "incidents_late": 1, "assessments_completed": 1, "assessments_high_risk": 1,
-                                  "policies_published": 0}]
+    assert body["countries"] == [
+        {
+            "country": "FR",
+            "events": 2,
+            "incidents": 1,
+            "incidents_open": 1,
+            "incidents_late": 1,
+            "assessments_completed": 1,
+            "assessments_high_risk": 1,
+            "policies_published": 0,
+        }
+    ]
     assign_perm(f"tenants.{AUDITOR_PERMISSION}", cast.auditor, cast.ke)
     body = client.get(URL).json()
     assert [(c["country"], c["events"], c["incidents"]) for c in body["countries"]] == [("FR", 2, 1), ("KE", 1, 0)]

@@ -1,5 +1,6 @@
 """The review queue page (/review/): partner managers only, their assigned countries only, filters,
 oldest first, the onboarding task list of a filtered country, and constant queries as it grows."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,9 @@ from tests.engagements.test_services import act, engagement_in, ke_partner
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("who,expected", [("partner", 200), ("owner", 404), ("member", 404), ("outsider", 404),
-                                          ("anonymous", 302)])
+@pytest.mark.parametrize(
+    "who,expected", [("partner", 200), ("owner", 404), ("member", 404), ("outsider", 404), ("anonymous", 302)]
+)
 def test_review_page_by_visitor(client, cast, who, expected):
     engagement_in(cast, "submitted")
     if who != "anonymous":

@@ -1,6 +1,7 @@
 """Who may see which country (tenants.access.access_for): members by their active membership,
 partner managers and auditors by a guardian object permission held while in their group,
 nobody else — resolved before any country context exists."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from guardian.shortcuts import assign_perm, remove_perm
 
-from tenants.access import ANONYMOUS, AUDITOR, AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGER, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION, access_for
+from tenants.access import (
+    ANONYMOUS,
+    AUDITOR,
+    AUDITOR_PERMISSION,
+    AUDITORS_GROUP,
+    PARTNER_MANAGER,
+    PARTNER_MANAGERS_GROUP,
+    PARTNER_PERMISSION,
+    access_for,
+)
 from tenants.isolation import country_context, current_scope
 from tenants.models import Country, Membership
 
@@ -20,14 +30,17 @@ def ee(cast):
     return Country.objects.create(code="EE", name="Estonia", status="active")
 
 
-@pytest.mark.parametrize("who, fr_role, can_write", [
-    ("owner", "country_admin", True),
-    ("member", "officer", True),
-    ("viewer", "viewer", False),
-    ("partner", PARTNER_MANAGER, False),
-    ("auditor", AUDITOR, False),
-    ("outsider", None, False),
-])
+@pytest.mark.parametrize(
+    "who, fr_role, can_write",
+    [
+        ("owner", "country_admin", True),
+        ("member", "officer", True),
+        ("viewer", "viewer", False),
+        ("partner", PARTNER_MANAGER, False),
+        ("auditor", AUDITOR, False),
+        ("outsider", None, False),
+    ],
+)
 def test_each_person_of_the_cast(cast, who, fr_role, can_write):
     access = access_for(getattr(cast, who))
     assert access.user_id == getattr(cast, who).pk
@@ -70,8 +83,9 @@ def test_a_member_of_two_countries_sees_both_with_their_role_in_each(cast):
 
 def test_an_invited_membership_gives_no_access(cast):
     with country_context(cast.ke):
-        Membership.objects.create(country=cast.ke, user=cast.viewer, organisation=cast.ke_ministry,
-                                  role="country_admin", status="invited")
+        Membership.objects.create(
+            country=cast.ke, user=cast.viewer, organisation=cast.ke_ministry, role="country_admin", status="invited"
+        )
     access = access_for(cast.viewer)
     assert access.country_ids == {cast.fr.pk}
     assert access.role_in(cast.ke.pk) is None and not access.is_country_admin(cast.ke.pk)

@@ -1,11 +1,12 @@
 """The platform admin's pages: countries and assignments, and deleting a person."""
+
 import pytest
 from django.contrib.auth import get_user_model
 
 from tenants.access import access_for
 from tenants.isolation import country_context
-from tenants.record.models import CountryEvent
 from tenants.models import Membership
+from tenants.record.models import CountryEvent
 
 User = get_user_model()
 
@@ -29,9 +30,10 @@ def test_deleting_a_person_removes_their_memberships_and_records_it(cast, admin_
 
 def test_bulk_deleting_people_works_across_countries(cast, admin_user, client):
     client.force_login(admin_user)
-    response = client.post("/admin/auth/user/", {
-        "action": "delete_selected", "_selected_action": [cast.viewer.pk, cast.outsider.pk], "post": "yes",
-    })
+    response = client.post(
+        "/admin/auth/user/",
+        {"action": "delete_selected", "_selected_action": [cast.viewer.pk, cast.outsider.pk], "post": "yes"},
+    )
     assert response.status_code == 302
     assert not User.objects.filter(pk__in=[cast.viewer.pk, cast.outsider.pk]).exists()
     with country_context(cast.ke):
@@ -40,19 +42,35 @@ def test_bulk_deleting_people_works_across_countries(cast, admin_user, client):
 
 def test_assigning_a_partner_manager_in_the_country_admin(cast, admin_user, client):
     client.force_login(admin_user)
-    response = client.post(f"/admin/tenants/country/{cast.ke.pk}/change/", {
-        "code": "KE", "name": "Kenya", "status": "active", "residency_region": "af-east", "default_language": "en",
-        "partner_managers": [cast.partner.pk], "auditors": [],
-    })
+    response = client.post(
+        f"/admin/tenants/country/{cast.ke.pk}/change/",
+        {
+            "code": "KE",
+            "name": "Kenya",
+            "status": "active",
+            "residency_region": "af-east",
+            "default_language": "en",
+            "partner_managers": [cast.partner.pk],
+            "auditors": [],
+        },
+    )
     assert response.status_code == 302, response.content[:500]
     assert cast.ke.pk in access_for(cast.partner).partner_country_ids
     with country_context(cast.ke):
         event = CountryEvent.objects.get(action="assignment.partner_managers_changed")
         assert event.payload == {"added": [cast.partner.pk], "removed": []} and event.actor_id == admin_user.pk
-    response = client.post(f"/admin/tenants/country/{cast.ke.pk}/change/", {
-        "code": "KE", "name": "Kenya", "status": "active", "residency_region": "af-east", "default_language": "en",
-        "partner_managers": [], "auditors": [],
-    })
+    response = client.post(
+        f"/admin/tenants/country/{cast.ke.pk}/change/",
+        {
+            "code": "KE",
+            "name": "Kenya",
+            "status": "active",
+            "residency_region": "af-east",
+            "default_language": "en",
+            "partner_managers": [],
+            "auditors": [],
+        },
+    )
     assert cast.ke.pk not in access_for(cast.partner).partner_country_ids
 
 

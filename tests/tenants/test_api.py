@@ -1,6 +1,7 @@
 """The tenants API under /api/v1/ (DESIGN §4, §8): countries, organisations, members and audit
 events, for every kind of caller; writes through the services; errors as JSON; constant query
 counts; and the OpenAPI schema with its offline docs."""
+
 from __future__ import annotations
 
 import re
@@ -12,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from tenants.identity.tokens import api_token_issue
 from tenants.isolation import country_context
+from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import GENESIS_HASH, event_record
 from tenants.record.models import CountryEvent
-from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 
 User = get_user_model()
 API = "/api/v1"
@@ -58,14 +59,32 @@ def snapshot(cast) -> dict:
 def events(cast):
     """A short chain of FR events (and one in KE) recorded through the ledger."""
     recorded = [
-        event_record(country=cast.fr, action="organisation.created", actor=cast.owner, actor_role="country_admin",
-                     target=cast.fr_agency, payload={"kind": "public_agency"}),
-        event_record(country=cast.fr, action="member.role_changed", actor=cast.owner, actor_role="country_admin",
-                     target=membership_of(cast, cast.viewer), payload={"from": "officer", "to": "viewer"}),
+        event_record(
+            country=cast.fr,
+            action="organisation.created",
+            actor=cast.owner,
+            actor_role="country_admin",
+            target=cast.fr_agency,
+            payload={"kind": "public_agency"},
+        ),
+        event_record(
+            country=cast.fr,
+            action="member.role_changed",
+            actor=cast.owner,
+            actor_role="country_admin",
+            target=membership_of(cast, cast.viewer),
+            payload={"from": "officer", "to": "viewer"},
+        ),
         event_record(country=cast.fr, action="policy.adopted", payload={"policy": 7}),
     ]
-    event_record(country=cast.ke, action="organisation.created", actor=cast.outsider, actor_role="country_admin",
-                 target=cast.ke_ministry, payload={"kind": "ministry"})
+    event_record(
+        country=cast.ke,
+        action="organisation.created",
+        actor=cast.outsider,
+        actor_role="country_admin",
+        target=cast.ke_ministry,
+        payload={"kind": "ministry"},
+    )
     return recorded
 
 
@@ -81,6 +100,7 @@ def fr_read_urls(cast) -> list[str]:
 
 
 # --- Who may read what ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("how", ["session", "bearer"])
 @pytest.mark.parametrize("who", ALL_CALLERS)
@@ -107,9 +127,14 @@ def test_ke_reads_by_fr_callers(api, cast, who):
     sign_in(api, cast, who)
     expected = 401 if who == "anonymous" else 404
     ke = f"{API}/countries/KE"
-    for url in [f"{ke}/", f"{ke}/organisations/", f"{ke}/organisations/{cast.ke_ministry.pk}/",
-                f"{ke}/members/", f"{ke}/members/{membership_of(cast, cast.outsider, cast.ke).pk}/",
-                f"{ke}/audit-events/"]:
+    for url in [
+        f"{ke}/",
+        f"{ke}/organisations/",
+        f"{ke}/organisations/{cast.ke_ministry.pk}/",
+        f"{ke}/members/",
+        f"{ke}/members/{membership_of(cast, cast.outsider, cast.ke).pk}/",
+        f"{ke}/audit-events/",
+    ]:
         assert api.get(url).status_code == expected, url
 
 
@@ -168,14 +193,18 @@ def test_ids_that_name_nothing_are_404(api, cast, path, bad_id):
 
 # --- Countries --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("who, expected", [
-    ("owner", [("FR", "country_admin")]),
-    ("member", [("FR", "officer")]),
-    ("viewer", [("FR", "viewer")]),
-    ("outsider", [("KE", "country_admin")]),
-    ("partner", [("FR", "partner_manager")]),
-    ("auditor", [("FR", "auditor")]),
-])
+
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("owner", [("FR", "country_admin")]),
+        ("member", [("FR", "officer")]),
+        ("viewer", [("FR", "viewer")]),
+        ("outsider", [("KE", "country_admin")]),
+        ("partner", [("FR", "partner_manager")]),
+        ("auditor", [("FR", "auditor")]),
+    ],
+)
 def test_country_list_shows_visible_countries(api, cast, who, expected):
     sign_in(api, cast, who)
     response = api.get(f"{API}/countries/")
@@ -206,12 +235,17 @@ def test_country_list_anonymous(api, cast):
 def test_country_detail(api, cast):
     sign_in(api, cast, "auditor")
     assert api.get(f"{FR}/").json() == {
-        "code": "FR", "name": "France", "status": "active", "residency_region": "eu-west",
-        "default_language": "fr", "your_role": "auditor",
+        "code": "FR",
+        "name": "France",
+        "status": "active",
+        "residency_region": "eu-west",
+        "default_language": "fr",
+        "your_role": "auditor",
     }
 
 
 # --- Organisations ----------------------------------------------------------------------------------
+
 
 def test_organisation_list_and_detail(api, cast):
     sign_in(api, cast, "viewer")
@@ -243,26 +277,42 @@ def test_organisation_list_pages_with_a_cursor(api, cast):
     assert bad.status_code == 404 and bad.json()["detail"] == "Invalid cursor"
 
 
-@pytest.mark.parametrize("who, expected", [
-    ("owner", 201), ("member", 403), ("viewer", 403), ("partner", 403), ("auditor", 403),
-    ("outsider", 404), ("anonymous", 401),
-])
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("owner", 201),
+        ("member", 403),
+        ("viewer", 403),
+        ("partner", 403),
+        ("auditor", 403),
+        ("outsider", 404),
+        ("anonymous", 401),
+    ],
+)
 def test_organisation_create_by_caller(api, cast, who, expected):
     sign_in(api, cast, who)
     before = snapshot(cast)
-    response = api.post(f"{FR}/organisations/", {"name": "Cour des Comptes", "acronym": "CC", "kind": "public_agency"},
-                        format="json")
+    response = api.post(
+        f"{FR}/organisations/", {"name": "Cour des Comptes", "acronym": "CC", "kind": "public_agency"}, format="json"
+    )
     assert response.status_code == expected
     if expected == 201:
         body = response.json()
         assert (body["name"], body["acronym"], body["kind"], body["member_count"]) == (
-            "Cour des Comptes", "CC", "public_agency", 0)
+            "Cour des Comptes",
+            "CC",
+            "public_agency",
+            0,
+        )
         with country_context(cast.fr):
             organisation = Organisation.objects.get(pk=body["id"])
             assert organisation.country_id == cast.fr.pk
             event = CountryEvent.objects.get(action="organisation.created")
             assert (event.target_id, event.actor_id, event.actor_role) == (
-                str(organisation.pk), cast.owner.pk, "country_admin")
+                str(organisation.pk),
+                cast.owner.pk,
+                "country_admin",
+            )
     else:
         assert snapshot(cast) == before
     if expected == 403:
@@ -282,8 +332,10 @@ def test_organisation_kind_not_yet_open(api, cast):
     settings_row = PlatformSettings.load()
     settings_row.open_organisation_kinds = ["non_profit"]
     settings_row.save()
-    assert api.post(f"{FR}/organisations/", {"name": "Fondation Ouverte", "kind": "non_profit"},
-                    format="json").status_code == 201
+    assert (
+        api.post(f"{FR}/organisations/", {"name": "Fondation Ouverte", "kind": "non_profit"}, format="json").status_code
+        == 201
+    )
 
 
 def test_organisation_name_taken(api, cast):
@@ -296,20 +348,27 @@ def test_organisation_name_taken(api, cast):
     # The same name in another country is another organisation.
     api.logout()
     sign_in(api, cast, "outsider")
-    assert api.post(f"{API}/countries/KE/organisations/", {"name": "Agence des Données", "kind": "ministry"},
-                    format="json").status_code == 201
+    assert (
+        api.post(
+            f"{API}/countries/KE/organisations/", {"name": "Agence des Données", "kind": "ministry"}, format="json"
+        ).status_code
+        == 201
+    )
 
 
-@pytest.mark.parametrize("body, fields", [
-    ({}, {"name", "kind"}),
-    ({"name": "", "kind": "ministry"}, {"name"}),
-    ({"name": "X" * 201, "kind": "ministry"}, {"name"}),
-    ({"name": "Bureau", "kind": "castle"}, {"kind"}),
-    ({"name": "Bureau", "kind": "ministry", "acronym": "A" * 21}, {"acronym"}),
-    ({"name": ["Bureau"], "kind": 3}, {"name", "kind"}),
-    ({"name": "Bur\x00eau", "kind": "ministry"}, {"name"}),
-    ({"name": "Bureau", "kind": "ministry", "country": "KE"}, {"country"}),
-])
+@pytest.mark.parametrize(
+    "body, fields",
+    [
+        ({}, {"name", "kind"}),
+        ({"name": "", "kind": "ministry"}, {"name"}),
+        ({"name": "X" * 201, "kind": "ministry"}, {"name"}),
+        ({"name": "Bureau", "kind": "castle"}, {"kind"}),
+        ({"name": "Bureau", "kind": "ministry", "acronym": "A" * 21}, {"acronym"}),
+        ({"name": ["Bureau"], "kind": 3}, {"name", "kind"}),
+        ({"name": "Bur\x00eau", "kind": "ministry"}, {"name"}),
+        ({"name": "Bureau", "kind": "ministry", "country": "KE"}, {"country"}),
+    ],
+)
 def test_organisation_create_bad_input(api, cast, body, fields):
     sign_in(api, cast, "owner")
     before = snapshot(cast)
@@ -321,6 +380,7 @@ def test_organisation_create_bad_input(api, cast, body, fields):
 
 
 # --- Members ----------------------------------------------------------------------------------------
+
 
 def test_member_list_and_detail(api, cast):
     sign_in(api, cast, "partner")
@@ -338,14 +398,27 @@ def test_member_list_and_detail(api, cast):
     assert api.get(f"{FR}/members/{first['id']}/").json() == first
 
 
-INVITE = {"email": "Nadia.Nouvelle@Example.gouv.fr", "first_name": "Nadia", "last_name": "Nouvelle",
-          "role": "officer", "job_title": "Cheffe de projet"}
+INVITE = {
+    "email": "Nadia.Nouvelle@Example.gouv.fr",
+    "first_name": "Nadia",
+    "last_name": "Nouvelle",
+    "role": "officer",
+    "job_title": "Cheffe de projet",
+}
 
 
-@pytest.mark.parametrize("who, expected", [
-    ("owner", 201), ("member", 403), ("viewer", 403), ("partner", 403), ("auditor", 403),
-    ("outsider", 404), ("anonymous", 401),
-])
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("owner", 201),
+        ("member", 403),
+        ("viewer", 403),
+        ("partner", 403),
+        ("auditor", 403),
+        ("outsider", 404),
+        ("anonymous", 401),
+    ],
+)
 def test_member_invite_by_caller(api, cast, who, expected, django_capture_on_commit_callbacks):
     sign_in(api, cast, who)
     before = snapshot(cast)
@@ -377,8 +450,11 @@ def test_member_invite_by_caller(api, cast, who, expected, django_capture_on_com
 def test_member_invite_of_someone_with_an_account(api, cast):
     """A person who already has an account (here KE's admin) joins FR at once."""
     sign_in(api, cast, "owner")
-    response = api.post(f"{FR}/members/", {"email": "outsider@example.org", "organisation": cast.fr_ministry.pk,
-                                            "role": "viewer"}, format="json")
+    response = api.post(
+        f"{FR}/members/",
+        {"email": "outsider@example.org", "organisation": cast.fr_ministry.pk, "role": "viewer"},
+        format="json",
+    )
     assert response.status_code == 201
     assert (response.json()["user"]["username"], response.json()["status"]) == ("outsider", "active")
     with country_context(cast.fr):
@@ -392,30 +468,36 @@ def test_member_invite_of_someone_with_an_account(api, cast):
 def test_member_invite_twice(api, cast):
     sign_in(api, cast, "owner")
     before = snapshot(cast)
-    response = api.post(f"{FR}/members/", {"email": "member@example.org", "organisation": cast.fr_ministry.pk,
-                                            "role": "viewer"}, format="json")
+    response = api.post(
+        f"{FR}/members/",
+        {"email": "member@example.org", "organisation": cast.fr_ministry.pk, "role": "viewer"},
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == {"email": ["member@example.org is already a member of France."]}
     assert snapshot(cast) == before
 
 
-@pytest.mark.parametrize("change, fields", [
-    ({"email": None}, {"email"}),
-    ({"email": "not-an-email"}, {"email"}),
-    ({"email": "a@" + "b" * 300 + ".fr"}, {"email"}),
-    ({"role": "boss"}, {"role"}),
-    ({"role": ""}, {"role"}),
-    ({"organisation": "ministry"}, {"organisation"}),
-    ({"organisation": 1.5}, {"organisation"}),
-    ({"organisation": 10**30}, {"organisation"}),
-    ({"organisation": "KE"}, {"organisation"}),
-    ({"organisation": [1]}, {"organisation"}),
-    ({"first_name": "N" * 151}, {"first_name"}),
-    ({"job_title": "J" * 100_000}, {"job_title"}),
-    ({"first_name": {"nested": True}}, {"first_name"}),
-    ({"first_name": "", "last_name": ""}, {"first_name"}),  # a new person needs a name (service rule)
-    ({"is_superuser": True}, {"is_superuser"}),
-])
+@pytest.mark.parametrize(
+    "change, fields",
+    [
+        ({"email": None}, {"email"}),
+        ({"email": "not-an-email"}, {"email"}),
+        ({"email": "a@" + "b" * 300 + ".fr"}, {"email"}),
+        ({"role": "boss"}, {"role"}),
+        ({"role": ""}, {"role"}),
+        ({"organisation": "ministry"}, {"organisation"}),
+        ({"organisation": 1.5}, {"organisation"}),
+        ({"organisation": 10**30}, {"organisation"}),
+        ({"organisation": "KE"}, {"organisation"}),
+        ({"organisation": [1]}, {"organisation"}),
+        ({"first_name": "N" * 151}, {"first_name"}),
+        ({"job_title": "J" * 100_000}, {"job_title"}),
+        ({"first_name": {"nested": True}}, {"first_name"}),
+        ({"first_name": "", "last_name": ""}, {"first_name"}),  # a new person needs a name (service rule)
+        ({"is_superuser": True}, {"is_superuser"}),
+    ],
+)
 def test_member_invite_bad_input(api, cast, change, fields):
     sign_in(api, cast, "owner")
     before = snapshot(cast)
@@ -449,10 +531,18 @@ def test_member_invite_missing_everything_names_each_field(api, cast):
     assert "email: This field is required." in body["detail"]
 
 
-@pytest.mark.parametrize("who, expected", [
-    ("owner", 200), ("member", 403), ("viewer", 403), ("partner", 403), ("auditor", 403),
-    ("outsider", 404), ("anonymous", 401),
-])
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("owner", 200),
+        ("member", 403),
+        ("viewer", 403),
+        ("partner", 403),
+        ("auditor", 403),
+        ("outsider", 404),
+        ("anonymous", 401),
+    ],
+)
 def test_member_change_role_by_caller(api, cast, who, expected):
     target = membership_of(cast, cast.member)
     sign_in(api, cast, who)
@@ -473,8 +563,12 @@ def test_member_change_role_bad_input(api, cast):
     target = membership_of(cast, cast.member)
     sign_in(api, cast, "owner")
     before = snapshot(cast)
-    for body, fields in [({}, {"role"}), ({"role": "emperor"}, {"role"}), ({"role": 3}, {"role"}),
-                         ({"role": "viewer", "organisation": cast.fr_agency.pk}, {"organisation"})]:
+    for body, fields in [
+        ({}, {"role"}),
+        ({"role": "emperor"}, {"role"}),
+        ({"role": 3}, {"role"}),
+        ({"role": "viewer", "organisation": cast.fr_agency.pk}, {"organisation"}),
+    ]:
         response = api.patch(f"{FR}/members/{target.pk}/", body, format="json")
         assert response.status_code == 400
         assert set(response.json()["errors"]) == fields
@@ -502,10 +596,18 @@ def test_last_country_admin_cannot_step_down(api, cast):
     assert api.patch(f"{FR}/members/{owner.pk}/", {"role": "officer"}, format="json").status_code == 200
 
 
-@pytest.mark.parametrize("who, expected", [
-    ("owner", 204), ("member", 403), ("viewer", 403), ("partner", 403), ("auditor", 403),
-    ("outsider", 404), ("anonymous", 401),
-])
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("owner", 204),
+        ("member", 403),
+        ("viewer", 403),
+        ("partner", 403),
+        ("auditor", 403),
+        ("outsider", 404),
+        ("anonymous", 401),
+    ],
+)
 def test_member_remove_by_caller(api, cast, who, expected):
     target = membership_of(cast, cast.viewer)
     sign_in(api, cast, who)
@@ -518,7 +620,9 @@ def test_member_remove_by_caller(api, cast, who, expected):
             assert not Membership.objects.filter(pk=target.pk).exists()
             event = CountryEvent.objects.get(action="member.removed")
         assert (event.target_id, event.payload) == (
-            str(target.pk), {"role": "viewer", "organisation": cast.fr_agency.pk})
+            str(target.pk),
+            {"role": "viewer", "organisation": cast.fr_agency.pk},
+        )
         assert User.objects.filter(pk=cast.viewer.pk).exists()  # the account stays; the membership goes
         api.logout()
         sign_in(api, cast, "viewer")
@@ -538,6 +642,7 @@ def test_removed_invitee_loses_invitation(api, cast):
 
 # --- Audit events -----------------------------------------------------------------------------------
 
+
 def test_audit_events_newest_first_with_their_chain(api, cast, events):
     sign_in(api, cast, "auditor")
     results = api.get(f"{FR}/audit-events/").json()["results"]
@@ -546,10 +651,23 @@ def test_audit_events_newest_first_with_their_chain(api, cast, events):
     assert results[-1]["prev_hash"] == GENESIS_HASH
     assert results[0]["prev_hash"] == results[1]["hash"] and results[1]["prev_hash"] == results[2]["hash"]
     assert results[0]["hash"] == events[-1].hash
-    assert set(results[0]) == {"sequence", "at", "actor_label", "actor_role", "action", "target_type", "target_id",
-                               "payload", "prev_hash", "hash"}
+    assert set(results[0]) == {
+        "sequence",
+        "at",
+        "actor_label",
+        "actor_role",
+        "action",
+        "target_type",
+        "target_id",
+        "payload",
+        "prev_hash",
+        "hash",
+    }
     assert (results[1]["actor_label"], results[1]["actor_role"], results[1]["target_type"]) == (
-        "owner", "country_admin", "tenants.membership")
+        "owner",
+        "country_admin",
+        "tenants.membership",
+    )
     assert results[1]["payload"] == {"from": "officer", "to": "viewer"}
     assert results[0]["actor_label"] == "system"
 
@@ -565,6 +683,7 @@ def test_audit_events_are_read_only(api, cast, events):
 
 
 # --- Errors -----------------------------------------------------------------------------------------
+
 
 def test_unknown_api_paths_are_json_404(api, cast):
     sign_in(api, cast, "owner")
@@ -585,16 +704,19 @@ def test_missing_final_slash(api, cast):
     assert response.json()["detail"] == f"Not found. API paths end with a slash: {FR}/members/"
 
 
-@pytest.mark.parametrize("payload, content_type, status", [
-    ("{broken", "application/json", 400),
-    ("[1, 2, 3]", "application/json", 400),
-    ('"just a string"', "application/json", 400),
-    ("null", "application/json", 400),
-    ("name=Bureau", "text/plain", 415),
-    ("\xff\xfe", "application/json", 400),
-    ("[" * 100_000 + "]" * 100_000, "application/json", 400),
-    ('{"name": "Bureau", "kind": "ministry", "name": "Bureau"}' * 2, "application/json", 400),
-])
+@pytest.mark.parametrize(
+    "payload, content_type, status",
+    [
+        ("{broken", "application/json", 400),
+        ("[1, 2, 3]", "application/json", 400),
+        ('"just a string"', "application/json", 400),
+        ("null", "application/json", 400),
+        ("name=Bureau", "text/plain", 415),
+        ("\xff\xfe", "application/json", 400),
+        ("[" * 100_000 + "]" * 100_000, "application/json", 400),
+        ('{"name": "Bureau", "kind": "ministry", "name": "Bureau"}' * 2, "application/json", 400),
+    ],
+)
 def test_bodies_that_are_not_objects(api, cast, payload, content_type, status):
     sign_in(api, cast, "owner")
     before = snapshot(cast)
@@ -611,13 +733,21 @@ def test_bodies_that_are_too_large(api, cast, settings):
     response = api.post(f"{FR}/organisations/", {"name": "B" * 6_000, "kind": "ministry"}, format="json")
     assert response.status_code == 400
     assert response.json() == {"detail": "The request body is too large: at most 5000 bytes."}
-    response = api.generic("POST", f"{FR}/organisations/", "&".join(f"f{i}=1" for i in range(2_000)),
-                           content_type="application/x-www-form-urlencoded")
+    response = api.generic(
+        "POST",
+        f"{FR}/organisations/",
+        "&".join(f"f{i}=1" for i in range(2_000)),
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 400
     assert response.json() == {"detail": "The request body is too large: at most 5000 bytes."}
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
-    response = api.generic("POST", f"{FR}/organisations/", "&".join(f"f{i}=1" for i in range(2_000)),
-                           content_type="application/x-www-form-urlencoded")
+    response = api.generic(
+        "POST",
+        f"{FR}/organisations/",
+        "&".join(f"f{i}=1" for i in range(2_000)),
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 400
     assert response.json() == {"detail": "Too many fields: at most 1000."}
     assert snapshot(cast) == before
@@ -631,26 +761,43 @@ def test_form_encoded_input_works_too(api, cast):
 
 # --- Query counts -----------------------------------------------------------------------------------
 
+
 def _add_rows(cast, n: int, start: int) -> None:
     with country_context(cast.fr):
         for i in range(start, start + n):
             organisation = Organisation.objects.create(country=cast.fr, name=f"Bureau {i:03d}", kind="public_agency")
             user = User.objects.create(username=f"person{i:03d}", first_name="P", last_name=f"{i:03d}")
             Membership.objects.create(country=cast.fr, user=user, organisation=organisation, role="viewer")
-            event_record(country=cast.fr, action="member.added", actor=cast.owner, actor_role="country_admin",
-                         target=organisation, payload={"n": i})
+            event_record(
+                country=cast.fr,
+                action="member.added",
+                actor=cast.owner,
+                actor_role="country_admin",
+                target=organisation,
+                payload={"n": i},
+            )
 
 
-@pytest.mark.parametrize("path, how", [
-    ("organisations", "session"), ("members", "session"), ("audit-events", "session"),
-    ("organisations", "bearer"), ("members", "bearer"), ("audit-events", "bearer"),
-])
+@pytest.mark.parametrize(
+    "path, how",
+    [
+        ("organisations", "session"),
+        ("members", "session"),
+        ("audit-events", "session"),
+        ("organisations", "bearer"),
+        ("members", "bearer"),
+        ("audit-events", "bearer"),
+    ],
+)
 def test_lists_keep_a_constant_query_count(api, cast, path, how):
     sign_in(api, cast, "owner", how)
     url = f"{FR}/{path}/"
 
-    table = {"organisations": "tenants_organisation", "members": "tenants_membership",
-             "audit-events": "tenants_countryevent"}[path]
+    table = {
+        "organisations": "tenants_organisation",
+        "members": "tenants_membership",
+        "audit-events": "tenants_countryevent",
+    }[path]
 
     def count() -> tuple[int, int]:
         api.get(url)  # warm up caches that are not per-request (content types)
@@ -696,6 +843,7 @@ def test_country_list_keeps_a_constant_query_count(api, cast):
 
 # --- Schema and docs --------------------------------------------------------------------------------
 
+
 def test_schema_is_valid_openapi_3(api, cast):
     from drf_spectacular.validation import validate_schema
 
@@ -719,12 +867,14 @@ def test_schema_is_valid_openapi_3(api, cast):
         assert path in paths, path
         assert methods <= set(paths[path]), path
     assert schema["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer",
+        "type": "http",
+        "scheme": "bearer",
         "description": "A token from POST /api/v1/auth/token/, sent as 'Authorization: Bearer <token>'.",
     }
     members = paths["/api/v1/countries/{code}/members/"]
     assert members["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "PaginatedMemberList")
+        "PaginatedMemberList"
+    )
     assert members["post"]["operationId"] == "members_invite"
     # No credentials are needed to ask for a token (and the schema has no global requirement).
     assert paths["/api/v1/auth/token/"]["post"].get("security", []) in ([], [{}]) and "security" not in schema

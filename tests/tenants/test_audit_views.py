@@ -1,6 +1,7 @@
 """The audit pages of a country (/audit/<code>/): who may open them (the country's auditors and
 partner managers; everyone else a 404, its own members included), the filters and their errors,
 keyset pages at a constant query count, verification on demand, and verifiable extracts."""
+
 from __future__ import annotations
 
 import io
@@ -18,31 +19,40 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from tenants.record import services as audit, signing
 from tenants.access import AUDITOR_PERMISSION
 from tenants.isolation import country_context
+from tenants.models import Membership
+from tenants.record import services as audit
+from tenants.record import signing
 from tenants.record.ledger import event_record
 from tenants.record.models import CountryCheckpoint, CountryEvent, LedgerAlert
-from tenants.models import Membership
 
 pytestmark = pytest.mark.django_db
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
 
+
 def as_user(client, user):
     client.force_login(user)
     return client
 
 
-def record(cast, count: int, *, action: str = "organisation.created", role: str = "country_admin", actor=None,
-           country=None) -> None:
+def record(
+    cast, count: int, *, action: str = "organisation.created", role: str = "country_admin", actor=None, country=None
+) -> None:
     country = country or cast.fr
     with country_context(country):
         target = cast.fr_ministry if country == cast.fr else cast.ke_ministry
         for n in range(count):
-            event_record(country=country, action=action, actor=actor if actor is not None else cast.owner,
-                         actor_role=role, target=target, payload={"kind": "ministry", "n": n})
+            event_record(
+                country=country,
+                action=action,
+                actor=actor if actor is not None else cast.owner,
+                actor_role=role,
+                target=target,
+                payload={"kind": "ministry", "n": n},
+            )
 
 
 def varied_history(cast) -> None:
@@ -53,8 +63,14 @@ def varied_history(cast) -> None:
         member = Membership.objects.get(user=cast.member)
         for _ in range(2):
             event_record(country=cast.fr, action="member.added", target=member, payload={"role": "officer"})
-        event_record(country=cast.fr, action="member.role_changed", actor=cast.owner, actor_role="country_admin",
-                     target=member, payload={"from": "officer", "to": "viewer"})
+        event_record(
+            country=cast.fr,
+            action="member.role_changed",
+            actor=cast.owner,
+            actor_role="country_admin",
+            target=member,
+            payload={"from": "officer", "to": "viewer"},
+        )
         event_record(country=cast.fr, action="key.rotated", actor_role="platform", payload={"rows": 0})
 
 
@@ -87,6 +103,7 @@ def assert_login_redirect(response, path):
 
 
 # --- Who may open the pages ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("code", ["fr", "FR", "Fr"])
 def test_auditor_and_partner_manager_open_the_audit_page(client, cast, code):
@@ -148,29 +165,41 @@ def test_audit_navigation_leads_auditors_and_partner_managers_to_the_country(cli
 
 # --- Filters ---------------------------------------------------------------------------------------
 
+
 def test_action_choices_come_from_the_countrys_own_actions(client, cast):
     varied_history(cast)
     record(cast, 1, country=cast.ke, action="incident.reported", actor=cast.outsider)
     html = as_user(client, cast.auditor).get("/audit/fr/").content.decode()
     select = re.search(r'<select[^>]*name="action".*?</select>', html, re.S).group(0)
     values = re.findall(r'<option value="([^"]*)"', select)
-    assert values == ["", "key.", "key.rotated", "member.", "member.added", "member.role_changed",
-                      "organisation.", "organisation.created"]
+    assert values == [
+        "",
+        "key.",
+        "key.rotated",
+        "member.",
+        "member.added",
+        "member.role_changed",
+        "organisation.",
+        "organisation.created",
+    ]
     assert "incident" not in select  # Kenya's actions are not France's
 
 
-@pytest.mark.parametrize("query, expected", [
-    ({"action": "member."}, [6, 5, 4]),
-    ({"action": "member.added"}, [5, 4]),
-    ({"action": "organisation."}, [3, 2, 1]),
-    ({"role": "country_admin"}, [6, 3, 2, 1]),
-    ({"role": "platform"}, [7]),
-    ({"role": "system"}, [5, 4]),
-    ({"role": "auditor"}, []),
-    ({"seq_from": "2", "seq_to": "4"}, [4, 3, 2]),
-    ({"seq_from": "6"}, [7, 6]),
-    ({"action": "member.", "role": "country_admin"}, [6]),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ({"action": "member."}, [6, 5, 4]),
+        ({"action": "member.added"}, [5, 4]),
+        ({"action": "organisation."}, [3, 2, 1]),
+        ({"role": "country_admin"}, [6, 3, 2, 1]),
+        ({"role": "platform"}, [7]),
+        ({"role": "system"}, [5, 4]),
+        ({"role": "auditor"}, []),
+        ({"seq_from": "2", "seq_to": "4"}, [4, 3, 2]),
+        ({"seq_from": "6"}, [7, 6]),
+        ({"action": "member.", "role": "country_admin"}, [6]),
+    ],
+)
 def test_filters_narrow_the_events(client, cast, query, expected):
     varied_history(cast)
     response = as_user(client, cast.auditor).get("/audit/fr/", query)
@@ -195,20 +224,26 @@ def test_date_filters(client, cast):
     assert client.get("/audit/fr/", {"date_to": "9999-12-31"}).status_code == 200
 
 
-@pytest.mark.parametrize("query, message", [
-    ({"date_from": "2026-13-45"}, "Enter the from date as year-month-day, for example 2026-03-01."),
-    ({"date_to": "yesterday"}, "Enter the to date as year-month-day, for example 2026-03-01."),
-    ({"date_from": "2026-03-02", "date_to": "2026-03-01"}, "The to date must be the same as or after the from date."),
-    ({"seq_from": "abc"}, "Enter the first event number as a whole number of 1 or more"),
-    ({"seq_to": "0"}, "Enter the last event number as a whole number of 1 or more"),
-    ({"seq_from": "-3"}, "Enter the first event number as a whole number of 1 or more"),
-    ({"seq_from": "99999999999999999999999"}, "The first event number is larger than any chain."),
-    ({"seq_from": "5", "seq_to": "2"}, "The last event number must be the same as or after the first."),
-    ({"action": "nothing.like.this"}, "Choose an action from the list."),
-    ({"role": "king"}, "Choose a role from the list."),
-    ({"before": "x"}, "This page link is not valid."),
-    ({"after": "-1"}, "This page link is not valid."),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"date_from": "2026-13-45"}, "Enter the from date as year-month-day, for example 2026-03-01."),
+        ({"date_to": "yesterday"}, "Enter the to date as year-month-day, for example 2026-03-01."),
+        (
+            {"date_from": "2026-03-02", "date_to": "2026-03-01"},
+            "The to date must be the same as or after the from date.",
+        ),
+        ({"seq_from": "abc"}, "Enter the first event number as a whole number of 1 or more"),
+        ({"seq_to": "0"}, "Enter the last event number as a whole number of 1 or more"),
+        ({"seq_from": "-3"}, "Enter the first event number as a whole number of 1 or more"),
+        ({"seq_from": "99999999999999999999999"}, "The first event number is larger than any chain."),
+        ({"seq_from": "5", "seq_to": "2"}, "The last event number must be the same as or after the first."),
+        ({"action": "nothing.like.this"}, "Choose an action from the list."),
+        ({"role": "king"}, "Choose a role from the list."),
+        ({"before": "x"}, "This page link is not valid."),
+        ({"after": "-1"}, "This page link is not valid."),
+    ],
+)
 def test_bad_filters_answer_400_with_a_message(client, cast, query, message):
     varied_history(cast)
     response = as_user(client, cast.auditor).get("/audit/fr/", query)
@@ -221,6 +256,7 @@ def test_bad_filters_answer_400_with_a_message(client, cast, query, message):
 
 
 # --- Keyset pages ----------------------------------------------------------------------------------
+
 
 def test_pages_of_fifty_keyed_on_the_sequence_keep_the_filters(client, cast):
     record(cast, 120)
@@ -255,8 +291,14 @@ def test_query_count_is_the_same_for_n_and_3n_events(client, cast):
         with country_context(cast.fr):
             member = Membership.objects.get(user=cast.member)
             for _ in range(n):
-                event_record(country=cast.fr, action="member.role_changed", actor=cast.owner,
-                             actor_role="country_admin", target=member, payload={"from": "officer", "to": "viewer"})
+                event_record(
+                    country=cast.fr,
+                    action="member.role_changed",
+                    actor=cast.owner,
+                    actor_role="country_admin",
+                    target=member,
+                    payload={"from": "officer", "to": "viewer"},
+                )
 
     grow(20)
     small, _ = count_queries(client, "/audit/fr/")
@@ -275,6 +317,7 @@ def test_query_count_is_the_same_for_n_and_3n_events(client, cast):
 
 
 # --- Verification ----------------------------------------------------------------------------------
+
 
 def test_reading_the_page_does_not_walk_the_chain(client, cast, monkeypatch):
     record(cast, 3)
@@ -311,8 +354,14 @@ def test_a_broken_chain_is_reported_and_raises_an_alert(client, cast):
     record(cast, 3)
     with country_context(cast.fr):
         # A checkpoint the portal's key never signed (inserting is all the database lets anyone do).
-        CountryCheckpoint.objects.create(country=cast.fr, sequence=2, head_hash="f" * 64, at=timezone.now(),
-                                         key_id="0123456789abcdef", signature="AAAA")
+        CountryCheckpoint.objects.create(
+            country=cast.fr,
+            sequence=2,
+            head_hash="f" * 64,
+            at=timezone.now(),
+            key_id="0123456789abcdef",
+            signature="AAAA",
+        )
     response = as_user(client, cast.auditor).post("/audit/fr/")
     assert response.status_code == 200
     body = unescape(response.content.decode())
@@ -328,6 +377,7 @@ def test_a_broken_chain_is_reported_and_raises_an_alert(client, cast):
 
 # --- Export ----------------------------------------------------------------------------------------
 
+
 def download(response) -> zipfile.ZipFile:
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Type"] == "application/zip"
@@ -339,8 +389,13 @@ def test_export_of_the_whole_chain_verifies_offline(client, cast, tmp_path):
     response = as_user(client, cast.auditor).post("/audit/fr/export/", {"first": "", "last": ""})
     assert response["Content-Disposition"] == 'attachment; filename="fr-ledger-1-7.zip"'
     archive = download(response)
-    assert set(archive.namelist()) == {"events.jsonl", "checkpoints.jsonl", "ledger-key.pem", "verify_ledger.py",
-                                       "README.txt"}
+    assert set(archive.namelist()) == {
+        "events.jsonl",
+        "checkpoints.jsonl",
+        "ledger-key.pem",
+        "verify_ledger.py",
+        "README.txt",
+    }
     events = [json.loads(line) for line in archive.read("events.jsonl").decode().splitlines()]
     assert [e["sequence"] for e in events] == [1, 2, 3, 4, 5, 6, 7] and {e["chain"] for e in events} == {"FR"}
     assert archive.read("ledger-key.pem").decode() == signing.public_key_pem()
@@ -365,8 +420,10 @@ def test_export_of_the_whole_chain_verifies_offline(client, cast, tmp_path):
 def test_export_of_a_range_by_get_or_post(client, cast):
     record(cast, 5)
     as_user(client, cast.partner)
-    for response in (client.get("/audit/fr/export/", {"first": "2", "last": "3"}),
-                     client.post("/audit/FR/export/", {"first": "2", "last": "3"})):
+    for response in (
+        client.get("/audit/fr/export/", {"first": "2", "last": "3"}),
+        client.post("/audit/FR/export/", {"first": "2", "last": "3"}),
+    ):
         assert response["Content-Disposition"] == 'attachment; filename="fr-ledger-2-3.zip"'
         events = [json.loads(line) for line in download(response).read("events.jsonl").decode().splitlines()]
         assert [e["sequence"] for e in events] == [2, 3]
@@ -374,13 +431,16 @@ def test_export_of_a_range_by_get_or_post(client, cast):
     assert fr_events(cast, "ledger.exported")[0].actor_role == "partner_manager"
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"first": "1", "last": "50"}, "The ledger has 3 events; choose a last event of at most 3."),
-    ({"first": "50"}, "The ledger has 3 events; choose a first event of at most 3."),
-    ({"first": "0"}, "Enter the first event number as a whole number of 1 or more"),
-    ({"first": "abc"}, "Enter the first event number as a whole number of 1 or more"),
-    ({"first": "3", "last": "2"}, "The last event must be the same as or after the first."),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"first": "1", "last": "50"}, "The ledger has 3 events; choose a last event of at most 3."),
+        ({"first": "50"}, "The ledger has 3 events; choose a first event of at most 3."),
+        ({"first": "0"}, "Enter the first event number as a whole number of 1 or more"),
+        ({"first": "abc"}, "Enter the first event number as a whole number of 1 or more"),
+        ({"first": "3", "last": "2"}, "The last event must be the same as or after the first."),
+    ],
+)
 def test_export_refusals_are_explained_on_the_form(client, cast, data, message):
     record(cast, 3)
     response = as_user(client, cast.auditor).post("/audit/fr/export/", data)

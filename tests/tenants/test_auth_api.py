@@ -1,5 +1,6 @@
 """API tokens end to end (DESIGN §6, §8): issued for a username and password, used as a bearer
 header, refused once expired or revoked, stored only as a hash, and issued at a throttled rate."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,8 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from tenants.isolation import country_context
 from tenants.identity.models import ApiToken
+from tenants.isolation import country_context
 from tenants.models import Organisation
 
 TOKEN_URL = "/api/v1/auth/token/"
@@ -74,22 +75,24 @@ def test_token_is_stored_hashed(api, cast):
     assert row["key_hash"] == hashlib.sha256(raw.encode()).hexdigest()
     for name, value in row.items():
         assert raw not in str(value), f"the raw token appears in ApiToken.{name}"
-        assert raw[len("pat_"):] not in str(value), f"the raw token appears in ApiToken.{name}"
+        assert raw[len("pat_") :] not in str(value), f"the raw token appears in ApiToken.{name}"
     assert len(row["prefix"]) == 8 and raw[4:12] == row["prefix"]
 
 
-@pytest.mark.parametrize("username, password", [
-    ("owner", "wrong-password-entirely"),
-    ("nobody-by-that-name", "correct-horse-battery-staple"),
-    ("OWNER", "correct-horse-battery-staple"),
-])
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("owner", "wrong-password-entirely"),
+        ("nobody-by-that-name", "correct-horse-battery-staple"),
+        ("OWNER", "correct-horse-battery-staple"),
+    ],
+)
 def test_bad_credentials_give_one_message(api, cast, username, password):
     response = issue(api, username, password)
     assert response.status_code == 400
     body = response.json()
     assert body["detail"] == (
-        "That username and password do not match an active account. "
-        "Check both (they are case-sensitive) and try again."
+        "That username and password do not match an active account. Check both (they are case-sensitive) and try again."
     )
     assert body["errors"] == {"non_field_errors": [body["detail"]]}
     assert not ApiToken.objects.exists()
@@ -108,13 +111,16 @@ def test_inactive_user_gets_no_token(api, cast):
     assert not ApiToken.objects.exists()
 
 
-@pytest.mark.parametrize("body, fields", [
-    ({}, {"username", "password"}),
-    ({"username": "owner"}, {"password"}),
-    ({"username": ["owner"], "password": {"x": 1}}, {"username", "password"}),
-    ({"username": "o" * 10_000, "password": "x"}, {"username"}),
-    ({"username": "owner", "password": "correct-horse-battery-staple", "otp": "123"}, {"otp"}),
-])
+@pytest.mark.parametrize(
+    "body, fields",
+    [
+        ({}, {"username", "password"}),
+        ({"username": "owner"}, {"password"}),
+        ({"username": ["owner"], "password": {"x": 1}}, {"username", "password"}),
+        ({"username": "o" * 10_000, "password": "x"}, {"username"}),
+        ({"username": "owner", "password": "correct-horse-battery-staple", "otp": "123"}, {"otp"}),
+    ],
+)
 def test_malformed_token_request(api, cast, body, fields):
     response = api.post(TOKEN_URL, body, format="json")
     assert response.status_code == 400
@@ -254,10 +260,24 @@ def test_issuing_a_token_and_failing_to_are_on_the_platform_record(cast, api):
     from tenants.record.models import PlatformEvent
 
     before = PlatformEvent.objects.count()
-    assert api.post("/api/v1/auth/token/", {"username": "owner", "password": "wrong-password"},
-                    format="json", REMOTE_ADDR="10.9.9.1").status_code == 400
-    assert api.post("/api/v1/auth/token/", {"username": "owner", "password": cast.password},
-                    format="json", REMOTE_ADDR="10.9.9.1").status_code == 200
+    assert (
+        api.post(
+            "/api/v1/auth/token/",
+            {"username": "owner", "password": "wrong-password"},
+            format="json",
+            REMOTE_ADDR="10.9.9.1",
+        ).status_code
+        == 400
+    )
+    assert (
+        api.post(
+            "/api/v1/auth/token/",
+            {"username": "owner", "password": cast.password},
+            format="json",
+            REMOTE_ADDR="10.9.9.1",
+        ).status_code
+        == 200
+    )
     actions = list(PlatformEvent.objects.order_by("sequence").values_list("action", "actor_id")[before:])
     assert actions == [("auth.sign_in_failed", None), ("auth.api_token_issued", cast.owner.pk)]
     failed = PlatformEvent.objects.get(action="auth.sign_in_failed")

@@ -1,6 +1,7 @@
 """A country's "Data and keys" page (/c/<code>/data/): for its country admins only (other people of
 the country 403, everyone else 404); key rotation and full exports requested from it, their live
 progress (progress.json) and the download of a finished export, each on the record."""
+
 from __future__ import annotations
 
 import base64
@@ -16,12 +17,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tenants.keys.exit import country_export_build, country_export_request
 from tenants.isolation import country_context
-from tenants.record.models import CountryEvent
+from tenants.keys.exit import country_export_build, country_export_request
 from tenants.keys.models import CountryExport, CountryKey, KeyRotation
-from tenants.models import Membership
 from tenants.keys.rotation import country_key_rotate, country_keys_destroy, key_rotation_sweep
+from tenants.models import Membership
+from tenants.record.models import CountryEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +42,12 @@ def body(response) -> str:
 def fr_rows(cast) -> tuple:
     """Everything a refused request must leave as it was."""
     with country_context(cast.fr):
-        return (KeyRotation.objects.count(), CountryExport.objects.count(), CountryKey.objects.count(),
-                CountryEvent.objects.count())
+        return (
+            KeyRotation.objects.count(),
+            CountryExport.objects.count(),
+            CountryKey.objects.count(),
+            CountryEvent.objects.count(),
+        )
 
 
 def fr_actions(cast) -> list[str]:
@@ -67,6 +72,7 @@ def finished_export(cast) -> CountryExport:
 
 
 # --- Who may open the pages ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("code", ["fr", "FR"])
 def test_country_admin_opens_the_page_and_its_progress(client, cast, code):
@@ -121,6 +127,7 @@ def test_navigation_offers_data_and_keys_to_country_admins_only(client, cast):
 
 # --- The page ----------------------------------------------------------------------------------------
 
+
 def test_page_shows_the_key_but_never_its_material(client, cast, sealed):
     response = as_user(client, cast.owner).get("/c/fr/data/")
     text = body(response)
@@ -148,6 +155,7 @@ def test_a_country_without_a_key_yet_says_so(client, cast):
 
 
 # --- Rotation ----------------------------------------------------------------------------------------
+
 
 def test_rotating_the_key_records_it_and_schedules_the_sweep(client, cast, sealed, django_capture_on_commit_callbacks):
     as_user(client, cast.owner)
@@ -190,6 +198,7 @@ def test_rotation_is_refused_once_the_keys_are_destroyed(client, cast, sealed):
 
 # --- Exports -----------------------------------------------------------------------------------------
 
+
 def test_requesting_an_export_records_it_and_schedules_the_build(client, cast, django_capture_on_commit_callbacks):
     as_user(client, cast.owner)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -230,10 +239,28 @@ def test_progress_json_follows_rotations_and_exports(client, cast, sealed, djang
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     assert response.json() == {
         "pending": True,
-        "rotations": [{"id": rotation.pk, "state": "pending", "state_label": "Pending", "tag": "govuk-tag--grey",
-                       "done": 0, "total": 2, "percent": 0}],
-        "exports": [{"id": export.pk, "state": "pending", "state_label": "Waiting for a worker",
-                     "tag": "govuk-tag--grey", "step": "", "percent": 0, "download_url": None}],
+        "rotations": [
+            {
+                "id": rotation.pk,
+                "state": "pending",
+                "state_label": "Pending",
+                "tag": "govuk-tag--grey",
+                "done": 0,
+                "total": 2,
+                "percent": 0,
+            }
+        ],
+        "exports": [
+            {
+                "id": export.pk,
+                "state": "pending",
+                "state_label": "Waiting for a worker",
+                "tag": "govuk-tag--grey",
+                "step": "",
+                "percent": 0,
+                "download_url": None,
+            }
+        ],
     }
     # A worker half-way through the export.
     with country_context(cast.fr):
@@ -245,8 +272,15 @@ def test_progress_json_follows_rotations_and_exports(client, cast, sealed, djang
     country_export_build(export_id=export.pk, country_id=cast.fr.pk)
     progress = client.get("/c/fr/data/progress.json").json()
     assert progress["pending"] is False
-    assert progress["rotations"][0] | {"id": 0} == {"id": 0, "state": "done", "state_label": "Done",
-                                                     "tag": "govuk-tag--green", "done": 2, "total": 2, "percent": 100}
+    assert progress["rotations"][0] | {"id": 0} == {
+        "id": 0,
+        "state": "done",
+        "state_label": "Done",
+        "tag": "govuk-tag--green",
+        "done": 2,
+        "total": 2,
+        "percent": 100,
+    }
     assert progress["exports"][0]["state"] == "done" and progress["exports"][0]["percent"] == 100
     assert progress["exports"][0]["download_url"] == f"/c/fr/data/exports/{export.pk}/download/"
 
@@ -300,8 +334,9 @@ def test_an_export_made_by_the_platform_is_listed_too(client, cast, django_captu
 def test_page_and_progress_query_counts_do_not_grow_with_history(client, cast, sealed):
     def make(count):
         for _ in range(count):
-            rotation = country_key_rotate(country=cast.fr, by=cast.owner, actor_role="country_admin",
-                                          schedule_sweep=False)
+            rotation = country_key_rotate(
+                country=cast.fr, by=cast.owner, actor_role="country_admin", schedule_sweep=False
+            )
             key_rotation_sweep(rotation_id=rotation.pk, country_id=cast.fr.pk)
             with country_context(cast.fr):
                 CountryExport.objects.create(country=cast.fr, requested_by=cast.owner)

@@ -4,6 +4,7 @@ reads in step with the context — nested, on error, and only for the transactio
 
 Every test here runs as the runtime role, so row-level security is active underneath; where a
 test means to show the ORM layer on its own, it makes the two layers disagree on purpose."""
+
 from __future__ import annotations
 
 import threading
@@ -16,8 +17,8 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from tenants.isolation import NoCountryContext, TenantManager, country_context, current_scope
-from tenants.record.ledger import event_record
 from tenants.models import Country, Invitation, Membership, Organisation, TenantModel
+from tenants.record.ledger import event_record
 from tenants.record.models import CountryEvent
 
 TENANT_MODELS = [Organisation, Membership, Invitation, CountryEvent]
@@ -137,16 +138,21 @@ def test_writing_another_countrys_row_inside_a_context_is_refused_before_the_dat
     from django.test.utils import CaptureQueriesContext
 
     with country_context(world.fr):
-        with CaptureQueriesContext(connection) as queries, pytest.raises(NoCountryContext, match="was written inside a context"):
+        with (
+            CaptureQueriesContext(connection) as queries,
+            pytest.raises(NoCountryContext, match="was written inside a context"),
+        ):
             if write == "create":
                 Organisation.objects.create(country=world.ke, name="Smuggled", kind="ministry")
             elif write == "save":
                 Organisation(country=world.ke, name="Smuggled", kind="ministry").save()
             else:
-                Organisation.objects.bulk_create([
-                    Organisation(country=world.fr, name="Fine", kind="ministry"),
-                    Organisation(country=world.ke, name="Smuggled", kind="ministry"),
-                ])
+                Organisation.objects.bulk_create(
+                    [
+                        Organisation(country=world.fr, name="Fine", kind="ministry"),
+                        Organisation(country=world.ke, name="Smuggled", kind="ministry"),
+                    ]
+                )
         assert not [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
     with country_context(world.fr, world.ke):
         assert not Organisation.objects.filter(name__in=["Smuggled", "Fine"]).exists()
@@ -190,6 +196,7 @@ def test_relations_inside_a_context_stay_in_its_scope(world):
 
 
 # --- Inside a context: exactly its countries --------------------------------------------------------
+
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m.__name__)
 def test_a_context_sees_only_its_country(world, model):
@@ -239,8 +246,10 @@ def test_row_level_security_holds_even_when_the_orm_scope_is_wider(world):
     """Layer 3 without layer 1: the context says FR+KE, the transaction's setting is (wrongly) FR."""
     with country_context(world.fr, world.ke):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('portal.country_id', %s, true), set_config('portal.country_ids', '', true)",
-                           [str(world.fr.pk)])
+            cursor.execute(
+                "SELECT set_config('portal.country_id', %s, true), set_config('portal.country_ids', '', true)",
+                [str(world.fr.pk)],
+            )
         for model in TENANT_MODELS:
             assert countries_seen(model) == {world.fr.pk}
 
@@ -273,6 +282,7 @@ def test_the_context_does_not_follow_work_into_another_thread(world):
 
 
 # --- Nesting, errors and the database setting -------------------------------------------------------
+
 
 def test_the_database_setting_follows_the_context(world):
     with country_context(world.fr):
@@ -375,6 +385,7 @@ def test_nesting_in_a_real_outermost_transaction(cast):
 
 # --- Every country-owned model is a tenant model ----------------------------------------------------
 
+
 def tenant_model_problems(model: type[models.Model]) -> list[str]:
     """What keeps this country-owned model from failing closed (empty when nothing does)."""
     label = model._meta.label
@@ -412,6 +423,7 @@ def test_the_model_check_catches_models_that_would_leak(db):
     from django.test.utils import isolate_apps
 
     with isolate_apps("tenants") as registry:
+
         class Leaky(models.Model):  # a country, but a plain manager
             country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
 

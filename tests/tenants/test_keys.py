@@ -1,17 +1,18 @@
 """Envelope encryption: sealed fields bound to their place, rotation, re-wrapping, crypto-shredding."""
+
 import base64
 import secrets
 
 import pytest
 from django.db import connection
 
+from tenants.isolation import country_context
 from tenants.keys import envelope as keys
 from tenants.keys.fields import Unreadable
-from tenants.isolation import country_context
-from tenants.models import Country, Membership, Organisation
-from tenants.record.models import CountryEvent
 from tenants.keys.models import CountryKey, KeyRotation
 from tenants.keys.rotation import country_key_rotate, country_keys_destroy, country_keys_rewrap, key_rotation_sweep
+from tenants.models import Country, Membership, Organisation
+from tenants.record.models import CountryEvent
 
 
 def stored(membership: Membership, column: str) -> str:

@@ -1,6 +1,7 @@
 """The country event chain (DESIGN §5): appends link into one hash chain per country, the database
 refuses UPDATE and DELETE, verification detects edits, deletions, insertions and reordering,
 payloads carry no secrets, and concurrent appends never fork the chain."""
+
 from __future__ import annotations
 
 import copy
@@ -9,7 +10,7 @@ import json
 import os
 import threading
 import time
-from datetime import timedelta, timezone as dt_timezone
+from datetime import UTC, timedelta
 
 import dj_database_url
 import psycopg2
@@ -18,8 +19,8 @@ from django.db import DatabaseError, connection, transaction
 
 from tenants.db import APPEND_ONLY_TABLES
 from tenants.isolation import country_context
-from tenants.record.ledger import GENESIS_HASH, MAX_PAYLOAD_BYTES, PayloadRefused, chain_verify, event_record
 from tenants.models import Country
+from tenants.record.ledger import GENESIS_HASH, MAX_PAYLOAD_BYTES, PayloadRefused, chain_verify, event_record
 from tenants.record.models import CountryEvent
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
@@ -32,8 +33,14 @@ def chain(country) -> list[CountryEvent]:
 
 def record_some(cast, n: int = 5) -> list[CountryEvent]:
     for i in range(n):
-        event_record(country=cast.fr, action="test.step", actor=cast.owner, actor_role="country_admin",
-                     target=cast.fr_ministry, payload={"step": i, "labels": ["a", "é"], "flag": True})
+        event_record(
+            country=cast.fr,
+            action="test.step",
+            actor=cast.owner,
+            actor_role="country_admin",
+            target=cast.fr_ministry,
+            payload={"step": i, "labels": ["a", "é"], "flag": True},
+        )
     return chain(cast.fr)
 
 
@@ -43,7 +50,7 @@ def stdlib_hash(event: CountryEvent, chain_name: str) -> str:
     fields = {
         "chain": chain_name,
         "sequence": event.sequence,
-        "at": event.at.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "at": event.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "actor": event.actor_id,
         "actor_role": event.actor_role,
         "action": event.action,
@@ -52,10 +59,13 @@ def stdlib_hash(event: CountryEvent, chain_name: str) -> str:
         "payload": event.payload,
         "prev_hash": event.prev_hash,
     }
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 # --- Appending ---------------------------------------------------------------------------------------
+
 
 def test_appends_form_a_linked_chain(cast):
     events = record_some(cast, 5)
@@ -101,6 +111,7 @@ def test_a_system_event_has_no_actor(cast):
 
 # --- The database refuses changes ---------------------------------------------------------------------
 
+
 @postgres_only
 def test_every_append_only_table_refuses_change_to_the_runtime_role_and_its_owner(db):
     """The event chain and everything declared append-only with it: the runtime role may read and
@@ -127,12 +138,15 @@ def test_every_append_only_table_refuses_change_to_the_runtime_role_and_its_owne
 
 
 @postgres_only
-@pytest.mark.parametrize("statement", [
-    "UPDATE tenants_countryevent SET payload = '{\"step\": 99}' WHERE id = %s",
-    "UPDATE tenants_countryevent SET at = at - interval '1 day' WHERE id = %s",
-    "UPDATE tenants_countryevent SET action = 'test.forged' WHERE id = %s",
-    "DELETE FROM tenants_countryevent WHERE id = %s",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE tenants_countryevent SET payload = '{\"step\": 99}' WHERE id = %s",
+        "UPDATE tenants_countryevent SET at = at - interval '1 day' WHERE id = %s",
+        "UPDATE tenants_countryevent SET action = 'test.forged' WHERE id = %s",
+        "DELETE FROM tenants_countryevent WHERE id = %s",
+    ],
+)
 def test_raw_update_and_delete_are_refused(cast, statement):
     events = record_some(cast, 3)
     target = events[1]
@@ -167,9 +181,13 @@ def test_even_the_owning_role_cannot_update_or_delete_events(db):
     """The append-only trigger refuses the table's owner (here a superuser, which bypasses
     row-level security and privileges) — on a connection of its own, rolled back."""
     params = dj_database_url.parse(os.environ["DATABASE_URL"])
-    owner = psycopg2.connect(dbname=connection.settings_dict["NAME"], user=params["USER"],
-                             password=params.get("PASSWORD") or None, host=params["HOST"] or "127.0.0.1",
-                             port=params["PORT"] or 5432)
+    owner = psycopg2.connect(
+        dbname=connection.settings_dict["NAME"],
+        user=params["USER"],
+        password=params.get("PASSWORD") or None,
+        host=params["HOST"] or "127.0.0.1",
+        port=params["PORT"] or 5432,
+    )
     try:
         with owner.cursor() as cursor:
             cursor.execute("SELECT current_user <> 'portal_app'")
@@ -186,8 +204,10 @@ def test_even_the_owning_role_cannot_update_or_delete_events(db):
                 [country_id, GENESIS_HASH, "f" * 64],
             )
             event_id = cursor.fetchone()[0]
-            for statement in ("UPDATE tenants_countryevent SET action = 'test.forged' WHERE id = %s",
-                              "DELETE FROM tenants_countryevent WHERE id = %s"):
+            for statement in (
+                "UPDATE tenants_countryevent SET action = 'test.forged' WHERE id = %s",
+                "DELETE FROM tenants_countryevent WHERE id = %s",
+            ):
                 cursor.execute("SAVEPOINT probe")
                 with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="append-only"):
                     cursor.execute(statement, [event_id])
@@ -203,6 +223,7 @@ def test_even_the_owning_role_cannot_update_or_delete_events(db):
 
 # --- Verification detects tampering ------------------------------------------------------------------
 
+
 def tampered(events: list[CountryEvent], index: int, **changes) -> list[CountryEvent]:
     copies = [copy.copy(e) for e in events]
     for name, value in changes.items():
@@ -210,15 +231,19 @@ def tampered(events: list[CountryEvent], index: int, **changes) -> list[CountryE
     return copies
 
 
-@pytest.mark.parametrize("changes", [
-    {"payload": {"step": 99, "labels": ["a", "é"], "flag": True}},
-    {"payload": {"step": 2, "labels": ["a", "é"], "flag": True, "extra": 1}},
-    {"action": "test.other"},
-    {"actor_id": None},
-    {"actor_role": "viewer"},
-    {"target_id": "999"},
-    {"target_type": "tenants.membership"},
-], ids=["payload-value", "payload-key", "action", "actor", "actor_role", "target_id", "target_type"])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"payload": {"step": 99, "labels": ["a", "é"], "flag": True}},
+        {"payload": {"step": 2, "labels": ["a", "é"], "flag": True, "extra": 1}},
+        {"action": "test.other"},
+        {"actor_id": None},
+        {"actor_role": "viewer"},
+        {"target_id": "999"},
+        {"target_type": "tenants.membership"},
+    ],
+    ids=["payload-value", "payload-key", "action", "actor", "actor_role", "target_id", "target_type"],
+)
 def test_an_altered_field_is_detected(cast, changes):
     events = record_some(cast, 5)
     report = chain_verify(country=cast.fr, events=tampered(events, 2, **changes))
@@ -271,8 +296,14 @@ def test_a_forged_row_appended_in_the_database_is_detected(cast):
     """The runtime role may INSERT into the chain; a row not made by event_record does not verify."""
     events = record_some(cast, 3)
     with country_context(cast.fr):
-        CountryEvent.objects.create(country=cast.fr, sequence=4, at=events[-1].at, action="test.forged",
-                                    prev_hash=events[-1].hash, hash="0" * 64)
+        CountryEvent.objects.create(
+            country=cast.fr,
+            sequence=4,
+            at=events[-1].at,
+            action="test.forged",
+            prev_hash=events[-1].hash,
+            hash="0" * 64,
+        )
     report = chain_verify(country=cast.fr)
     assert (report.ok, report.events) == (False, 4) and report.problem.startswith("event 4 was altered")
 
@@ -285,22 +316,27 @@ def test_another_countrys_events_do_not_verify_as_this_countrys(cast):
 
 # --- Payloads -----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("payload", [
-    {"password": "hunter2"},
-    {"Password": "hunter2"},
-    {"new_password": "x"},
-    {"token": "abc"},
-    {"api_key": "abc"},
-    {"key": "abc"},
-    {"private_key": "abc"},
-    {"secret": "abc"},
-    {"email": "someone@example.org"},
-    {"user_email": "someone@example.org"},
-    {"phone_number": "+33 1 23 45 67 89"},
-    {"credential": "x"},
-    {"nested": {"deeper": {"email": "someone@example.org"}}},
-    {"items": [{"ok": 1}, {"token": "abc"}]},
-], ids=lambda p: json.dumps(p)[:40])
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"password": "hunter2"},
+        {"Password": "hunter2"},
+        {"new_password": "x"},
+        {"token": "abc"},
+        {"api_key": "abc"},
+        {"key": "abc"},
+        {"private_key": "abc"},
+        {"secret": "abc"},
+        {"email": "someone@example.org"},
+        {"user_email": "someone@example.org"},
+        {"phone_number": "+33 1 23 45 67 89"},
+        {"credential": "x"},
+        {"nested": {"deeper": {"email": "someone@example.org"}}},
+        {"items": [{"ok": 1}, {"token": "abc"}]},
+    ],
+    ids=lambda p: json.dumps(p)[:40],
+)
 def test_a_payload_with_a_secret_or_personal_key_is_refused_and_nothing_is_written(cast, payload):
     record_some(cast, 1)
     with pytest.raises(PayloadRefused):
@@ -322,8 +358,9 @@ def test_an_oversized_payload_is_refused(cast):
 
 
 def test_identifiers_are_allowed_in_payloads(cast):
-    event = event_record(country=cast.fr, action="test.ok", payload={"key_id": "k-2026", "role": "viewer",
-                                                                      "organisation": 3})
+    event = event_record(
+        country=cast.fr, action="test.ok", payload={"key_id": "k-2026", "role": "viewer", "organisation": 3}
+    )
     assert event.payload == {"key_id": "k-2026", "role": "viewer", "organisation": 3}
 
 

@@ -1,4 +1,5 @@
 """The ledger in the API: filtered events, checkpoints, verification and the offline export."""
+
 import io
 import json
 import subprocess
@@ -18,8 +19,13 @@ BASE = "/api/v1/countries/{code}/audit-events/"
 @pytest.fixture
 def chain(cast):
     for n in range(6):
-        event_record(country=cast.fr, action="member.invited" if n % 2 else "organisation.created",
-                     actor=cast.owner, actor_role="country_admin", payload={"n": n})
+        event_record(
+            country=cast.fr,
+            action="member.invited" if n % 2 else "organisation.created",
+            actor=cast.owner,
+            actor_role="country_admin",
+            payload={"n": n},
+        )
     event_record(country=cast.fr, action="key.rotated", payload={"rows": 0})
     checkpoint_create(country=cast.fr)
     event_record(country=cast.ke, action="organisation.created", actor=cast.outsider, actor_role="country_admin")
@@ -55,13 +61,16 @@ def test_filters(client, cast, chain):
     assert sequences(client.get(url, {"sequence_from": 3, "sequence_to": 5})) == [5, 4, 3]
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"since": "yesterday"}, "since"),
-    ({"sequence_from": "x"}, "sequence_from"),
-    ({"sequence_from": 5, "sequence_to": 2}, "sequence_to"),
-    ({"action": "DROP TABLE"}, "action"),
-    ({"colour": "blue"}, None),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"since": "yesterday"}, "since"),
+        ({"sequence_from": "x"}, "sequence_from"),
+        ({"sequence_from": 5, "sequence_to": 2}, "sequence_to"),
+        ({"action": "DROP TABLE"}, "action"),
+        ({"colour": "blue"}, None),
+    ],
+)
 def test_bad_filters_are_400_with_a_reason(client, cast, chain, params, field):
     client.force_login(cast.auditor)
     response = client.get(BASE.format(code="FR"), params)
@@ -95,8 +104,10 @@ def test_checkpoints_are_listed_with_their_signature(client, cast, chain):
     assert len(results[0]["signature"]) > 60 and len(results[0]["head_hash"]) == 64
 
 
-@pytest.mark.parametrize("who, status", [("auditor", 200), ("partner", 200), ("owner", 200), ("member", 403),
-                                          ("viewer", 403), ("outsider", 404)])
+@pytest.mark.parametrize(
+    "who, status",
+    [("auditor", 200), ("partner", 200), ("owner", 200), ("member", 403), ("viewer", 403), ("outsider", 404)],
+)
 def test_verification_by_role(client, cast, chain, who, status):
     client.force_login(getattr(cast, who))
     response = client.post(BASE.format(code="FR") + "verify/")
@@ -117,10 +128,14 @@ def test_export_verifies_offline_and_is_recorded(client, cast, chain, tmp_path):
     assert "fr-ledger-2-5.zip" in response["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     archive.extractall(tmp_path)
-    events = [json.loads(l) for l in (tmp_path / "events.jsonl").read_text().splitlines()]
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     assert [e["sequence"] for e in events] == [2, 3, 4, 5]
-    result = subprocess.run([sys.executable, "-I", "-S", str(tmp_path / "verify_ledger.py"), str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", str(tmp_path / "verify_ledger.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout
     with country_context(cast.fr):
         exported = CountryEvent.objects.get(action="ledger.exported")

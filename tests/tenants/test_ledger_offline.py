@@ -1,5 +1,6 @@
 """The offline verification script: standard library only, accepts an intact export, rejects any
 edit, deletion, insertion, reordering or forged checkpoint."""
+
 import base64
 import io
 import json
@@ -9,8 +10,8 @@ import sys
 import zipfile
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tenants.record.exports import ExportRefused, ledger_export_write
 from tenants.record.ledger import event_record
@@ -22,15 +23,25 @@ SCRIPT = verify_ledger.__file__
 @pytest.fixture
 def export_dir(cast, tmp_path):
     for n in range(12):
-        event_record(country=cast.fr, action="test.step", actor=cast.owner, actor_role="country_admin",
-                     payload={"step": n, "note": f"étape {n}"})
+        event_record(
+            country=cast.fr,
+            action="test.step",
+            actor=cast.owner,
+            actor_role="country_admin",
+            payload={"step": n, "note": f"étape {n}"},
+        )
     buffer = io.BytesIO()
     summary = ledger_export_write(country=cast.fr, out=buffer)
     assert summary == {"chain": "FR", "first": 1, "last": 12, "events": 12}
     folder = tmp_path / "export"
     with zipfile.ZipFile(buffer) as archive:
-        assert sorted(archive.namelist()) == ["README.txt", "checkpoints.jsonl", "events.jsonl", "ledger-key.pem",
-                                              "verify_ledger.py"]
+        assert sorted(archive.namelist()) == [
+            "README.txt",
+            "checkpoints.jsonl",
+            "events.jsonl",
+            "ledger-key.pem",
+            "verify_ledger.py",
+        ]
         archive.extractall(folder)
     (tmp_path / "export.zip").write_bytes(buffer.getvalue())
     return folder
@@ -40,8 +51,9 @@ def run_script(target, *extra):
     # -I -S: isolated, without site-packages: the script must need nothing but the standard library.
     # The script run is the copy shipped inside the export.
     script = target / "verify_ledger.py" if target.is_dir() else SCRIPT
-    return subprocess.run([sys.executable, "-I", "-S", str(script), str(target), *extra],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-I", "-S", str(script), str(target), *extra], capture_output=True, text=True, timeout=60
+    )
 
 
 def read_events(folder):
@@ -56,8 +68,12 @@ def test_intact_export_verifies_from_folder_and_zip(export_dir):
     result = run_script(export_dir)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "VERIFIED" in result.stdout and "events 1 to 12" in result.stdout
-    zipped = subprocess.run([sys.executable, "-I", "-S", SCRIPT, str(export_dir.parent / "export.zip")],
-                            capture_output=True, text=True, timeout=60)
+    zipped = subprocess.run(
+        [sys.executable, "-I", "-S", SCRIPT, str(export_dir.parent / "export.zip")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert zipped.returncode == 0, zipped.stdout
 
 
@@ -142,8 +158,9 @@ def test_swapping_in_the_forgers_key_is_caught_by_the_published_key(export_dir, 
         checkpoint["signature"] = base64.b64encode(forger.sign(message)).decode()
         lines.append(json.dumps(checkpoint))
     (export_dir / "checkpoints.jsonl").write_text("\n".join(lines) + "\n")
-    (export_dir / "ledger-key.pem").write_bytes(forger.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    (export_dir / "ledger-key.pem").write_bytes(
+        forger.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     (tmp_path / "published.pem").write_text(published)
     assert run_script(export_dir).returncode == 0  # self-consistent…
     result = run_script(export_dir, "--key", str(tmp_path / "published.pem"))
@@ -152,8 +169,9 @@ def test_swapping_in_the_forgers_key_is_caught_by_the_published_key(export_dir, 
 
 def test_unreadable_export_exits_2(tmp_path):
     (tmp_path / "broken.zip").write_bytes(b"not a zip")
-    result = subprocess.run([sys.executable, "-I", "-S", SCRIPT, str(tmp_path / "broken.zip")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", SCRIPT, str(tmp_path / "broken.zip")], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2 and "Cannot read the export" in result.stderr
 
 

@@ -1,9 +1,9 @@
 """TRUNCATE, which row triggers do not see, is refused on the chains too — for the owner as well."""
+
 import psycopg2
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
-
 
 CHAINS = ["tenants_countryevent", "tenants_platformevent", "tenants_countrycheckpoint", "tenants_platformcheckpoint"]
 
@@ -20,8 +20,12 @@ def test_truncate_is_refused_to_the_runtime_role_outside_the_test_switch(cast, t
 @pytest.mark.parametrize("table", CHAINS)
 def test_truncate_is_refused_to_the_owner(cast, table):
     settings_dict = connection.settings_dict
-    owner = psycopg2.connect(dbname=settings_dict["NAME"], user="postgres", host=settings_dict["HOST"] or "127.0.0.1",
-                             port=settings_dict["PORT"] or 5432)
+    owner = psycopg2.connect(
+        dbname=settings_dict["NAME"],
+        user="postgres",
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+    )
     try:
         with owner.cursor() as cursor, pytest.raises(psycopg2.Error, match="append-only"):
             cursor.execute(f"TRUNCATE {table}")

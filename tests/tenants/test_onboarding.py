@@ -1,4 +1,5 @@
 """The onboarding task list registry."""
+
 import pytest
 
 from tenants import onboarding
@@ -13,8 +14,12 @@ def test_unregistered_steps_are_never_shown_as_done(cast, monkeypatch):
 
 def test_a_registered_step_reports_its_status(cast, monkeypatch):
     monkeypatch.setattr(onboarding, "_registry", {})
-    onboarding.register("policies", status=lambda country: onboarding.StepStatus(
-        onboarding.DONE, f"{country.code} adopted 3 policies", "/c/fr/governance/"))
+    onboarding.register(
+        "policies",
+        status=lambda country: onboarding.StepStatus(
+            onboarding.DONE, f"{country.code} adopted 3 policies", "/c/fr/governance/"
+        ),
+    )
     policies = next(t for t in onboarding.task_list(cast.fr) if t.key == "policies")
     assert policies.done and policies.detail == "FR adopted 3 policies" and policies.state_label == "Completed"
 

@@ -1,6 +1,7 @@
 """Layer 3 of isolation (DESIGN §4): PostgreSQL itself, reached with raw SQL through the runtime
 role, admits only the rows of the transaction's countries, refuses writes into other countries and
 cross-country parent references, and every tenant table is covered."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ from django.utils import timezone
 
 from tenants.db import runtime_role_name
 from tenants.isolation import country_context
-from tenants.record.ledger import event_record
 from tenants.models import Invitation, Membership
+from tenants.record.ledger import event_record
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row-level security is PostgreSQL's")
 
@@ -35,8 +36,9 @@ def world(cast):
             membership = Membership.objects.create(
                 country=country, user=guest, organisation=organisation, role="viewer", status="invited"
             )
-            Invitation.objects.create(country=country, membership=membership, nonce="n" * 32,
-                                      expires_at=timezone.now() + timedelta(days=7))
+            Invitation.objects.create(
+                country=country, membership=membership, nonce="n" * 32, expires_at=timezone.now() + timedelta(days=7)
+            )
         event_record(country=country, action="test.recorded")
     return cast
 
@@ -77,6 +79,7 @@ def countries_in(cursor, table: str) -> set[int]:
 
 # --- The runtime role -------------------------------------------------------------------------------
 
+
 def test_queries_run_as_the_runtime_role(db):
     with connection.cursor() as cursor:
         assert one(cursor, "SELECT current_user") == runtime_role_name() == "portal_app"
@@ -107,6 +110,7 @@ def test_the_runtime_role_cannot_bypass_row_level_security(db):
 
 # --- Reads ------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("table", TENANT_TABLES)
 def test_one_country_setting_shows_only_that_country(world, table):
     with connection.cursor() as cursor:
@@ -130,7 +134,9 @@ def test_no_setting_shows_no_rows(world, table):
     with connection.cursor() as cursor:
         scope(cursor)
         assert one(cursor, f'SELECT count(*) FROM "{table}"') == 0
-        cursor.execute("SELECT set_config('portal.country_id', NULL, true), set_config('portal.country_ids', NULL, true)")
+        cursor.execute(
+            "SELECT set_config('portal.country_id', NULL, true), set_config('portal.country_ids', NULL, true)"
+        )
         assert one(cursor, f'SELECT count(*) FROM "{table}"') == 0
 
 
@@ -163,6 +169,7 @@ def test_a_fresh_session_sees_no_rows_of_committed_data(cast):
 
 # --- Writes -----------------------------------------------------------------------------------------
 
+
 def test_inserting_another_countrys_row_is_refused(world):
     with connection.cursor() as cursor:
         scope(cursor, country_id=world.fr.pk)
@@ -175,8 +182,10 @@ def test_inserting_another_countrys_row_is_refused(world):
 def test_inserting_with_no_setting_is_refused(world):
     with connection.cursor() as cursor:
         scope(cursor, country_id=world.fr.pk)
-        cursor.execute("CREATE TEMPORARY TABLE fr_agency ON COMMIT DROP AS SELECT * FROM tenants_organisation WHERE id = %s",
-                       [world.fr_agency.pk])
+        cursor.execute(
+            "CREATE TEMPORARY TABLE fr_agency ON COMMIT DROP AS SELECT * FROM tenants_organisation WHERE id = %s",
+            [world.fr_agency.pk],
+        )
         scope(cursor)
         with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
             cursor.execute("INSERT INTO tenants_organisation SELECT * FROM fr_agency")
@@ -186,26 +195,29 @@ def test_inserting_with_no_setting_is_refused(world):
 def test_updating_and_deleting_another_countrys_rows_affects_none(world, table):
     with connection.cursor() as cursor:
         scope(cursor, country_id=world.ke.pk)
-        before = one(cursor, f'SELECT md5(string_agg(t::text, \'|\' ORDER BY id)) FROM "{table}" t')
+        before = one(cursor, f"SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM \"{table}\" t")
         scope(cursor, country_id=world.fr.pk)
-        cursor.execute(f'UPDATE "{table}" SET created_at = created_at - interval \'1 day\' WHERE country_id = %s',
-                       [world.ke.pk])
+        cursor.execute(
+            f"UPDATE \"{table}\" SET created_at = created_at - interval '1 day' WHERE country_id = %s", [world.ke.pk]
+        )
         assert cursor.rowcount == 0
         cursor.execute(f'DELETE FROM "{table}" WHERE country_id = %s', [world.ke.pk])
         assert cursor.rowcount == 0
         scope(cursor, country_id=world.ke.pk)
-        assert one(cursor, f'SELECT md5(string_agg(t::text, \'|\' ORDER BY id)) FROM "{table}" t') == before
+        assert one(cursor, f"SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM \"{table}\" t") == before
 
 
 def test_moving_a_row_into_another_country_is_refused(world):
     with connection.cursor() as cursor:
         scope(cursor, country_id=world.fr.pk)
         with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-            cursor.execute("UPDATE tenants_organisation SET country_id = %s WHERE id = %s",
-                           [world.ke.pk, world.fr_agency.pk])
+            cursor.execute(
+                "UPDATE tenants_organisation SET country_id = %s WHERE id = %s", [world.ke.pk, world.fr_agency.pk]
+            )
 
 
 # --- Composite same-country foreign keys ------------------------------------------------------------
+
 
 def test_a_membership_cannot_point_at_another_countrys_organisation(world):
     with connection.cursor() as cursor:
@@ -213,18 +225,22 @@ def test_a_membership_cannot_point_at_another_countrys_organisation(world):
         member_id = one(cursor, "SELECT id FROM tenants_membership WHERE user_id = %s", [world.member.pk])
         with pytest.raises(IntegrityError, match="same_country"), transaction.atomic():
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            clone_row(cursor, "tenants_membership", member_id, user_id=world.partner.pk,
-                      organisation_id=world.ke_ministry.pk)
+            clone_row(
+                cursor, "tenants_membership", member_id, user_id=world.partner.pk, organisation_id=world.ke_ministry.pk
+            )
         # Deferred (the default), the same insert fails when the constraints are checked.
         with pytest.raises(IntegrityError, match="same_country"), transaction.atomic():
-            clone_row(cursor, "tenants_membership", member_id, user_id=world.partner.pk,
-                      organisation_id=world.ke_ministry.pk)
+            clone_row(
+                cursor, "tenants_membership", member_id, user_id=world.partner.pk, organisation_id=world.ke_ministry.pk
+            )
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # Re-pointing an existing membership is refused the same way.
         with pytest.raises(IntegrityError, match="same_country"), transaction.atomic():
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("UPDATE tenants_membership SET organisation_id = %s WHERE user_id = %s",
-                           [world.ke_ministry.pk, world.member.pk])
+            cursor.execute(
+                "UPDATE tenants_membership SET organisation_id = %s WHERE user_id = %s",
+                [world.ke_ministry.pk, world.member.pk],
+            )
 
 
 def test_an_invitation_cannot_point_at_another_countrys_membership(world):
@@ -247,6 +263,7 @@ def test_the_orm_cannot_link_across_countries_either(world):
 
 # --- Coverage: every table with a country_id ---------------------------------------------------------
 
+
 @dataclass
 class RlsState:
     table: str
@@ -268,9 +285,7 @@ def tables_with_country_id(cursor, schemas: tuple[str, ...] = ("public",)) -> li
 
 
 def rls_state(cursor, table: str) -> RlsState:
-    cursor.execute(
-        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = to_regclass(%s)", [table]
-    )
+    cursor.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = to_regclass(%s)", [table])
     enabled, forced = cursor.fetchone()
     cursor.execute(
         "SELECT polname, polcmd, pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid) "
@@ -297,7 +312,9 @@ def rls_problems(state: RlsState) -> list[str]:
         # Every policy is permissive by default and they are OR-ed: a single loose one opens the table.
         if "country_id" not in (using or "") or "portal_allowed_country_ids()" not in (using or ""):
             problems.append(f"{state.table}: policy {name} does not restrict country_id to the allowed countries")
-        if command in ("*", "a", "w") and ("country_id" not in (check or "") or "portal_allowed_country_ids()" not in (check or "")):
+        if command in ("*", "a", "w") and (
+            "country_id" not in (check or "") or "portal_allowed_country_ids()" not in (check or "")
+        ):
             problems.append(f"{state.table}: policy {name} lets rows of other countries be written")
     return problems
 
@@ -364,7 +381,8 @@ def test_every_reference_between_tenant_tables_is_a_same_country_key(db):
     single = [(src, cols[0], dst) for _, src, dst, cols, _ in keys if len(cols) == 1]
     assert single, "expected the tenant tables to reference each other"
     missing = [
-        f"{src}.{column} → {dst}" for src, column, dst in single
+        f"{src}.{column} → {dst}"
+        for src, column, dst in single
         if (src, dst, (column, "country_id"), ("id", "country_id")) not in composite
     ]
     assert not missing, "references without a same-country key: " + ", ".join(missing)
@@ -372,18 +390,23 @@ def test_every_reference_between_tenant_tables_is_a_same_country_key(db):
 
 # --- The membership window -----------------------------------------------------------------------------
 
+
 def test_memberships_of_returns_only_that_persons_memberships_in_every_country(world):
     with country_context(world.ke):
         Membership.objects.create(country=world.ke, user=world.owner, organisation=world.ke_ministry, role="viewer")
     with connection.cursor() as cursor:
         scope(cursor)  # no country at all: the window does not need one
         assert one(cursor, "SELECT count(*) FROM tenants_membership") == 0
-        cursor.execute("SELECT country_id, organisation_id, role, status FROM portal_memberships_of(%s) ORDER BY 1",
-                       [world.owner.pk])
-        assert sorted(cursor.fetchall()) == sorted([
-            (world.fr.pk, world.fr_ministry.pk, "country_admin", "active"),
-            (world.ke.pk, world.ke_ministry.pk, "viewer", "active"),
-        ])
+        cursor.execute(
+            "SELECT country_id, organisation_id, role, status FROM portal_memberships_of(%s) ORDER BY 1",
+            [world.owner.pk],
+        )
+        assert sorted(cursor.fetchall()) == sorted(
+            [
+                (world.fr.pk, world.fr_ministry.pk, "country_admin", "active"),
+                (world.ke.pk, world.ke_ministry.pk, "viewer", "active"),
+            ]
+        )
         cursor.execute("SELECT country_id FROM portal_memberships_of(%s)", [world.outsider.pk])
         assert cursor.fetchall() == [(world.ke.pk,)]
         cursor.execute("SELECT * FROM portal_memberships_of(%s)", [world.partner.pk])

@@ -1,5 +1,6 @@
 """Writes of the tenants app: who may make them, what they refuse, and that each one records the
 right event on the country's chain — while a refused write records nothing and changes nothing."""
+
 from __future__ import annotations
 
 import threading
@@ -14,10 +15,10 @@ from django.utils import timezone
 
 from tenants import services
 from tenants.access import access_for
-from tenants.isolation import country_context
-from tenants.record.models import CountryEvent
-from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
+from tenants.models import Invitation, Membership, Organisation, PlatformSettings
+from tenants.record.models import CountryEvent
 
 User = get_user_model()
 NOT_ADMINS = ["member", "viewer", "partner", "auditor", "outsider"]
@@ -26,14 +27,20 @@ GOOD_PASSWORD = "a-long-and-unusual-passphrase-42"
 
 # --- Helpers ------------------------------------------------------------------------------------------
 
+
 def snapshot(cast) -> dict[str, list]:
     """Everything a tenants service could change, in both countries."""
     with country_context(cast.fr, cast.ke):
         state = {
             "organisations": list(Organisation.objects.order_by("pk").values_list("pk", "country_id", "name", "kind")),
-            "memberships": list(Membership.objects.order_by("pk").values_list(
-                "pk", "country_id", "user_id", "organisation_id", "role", "status")),
-            "invitations": list(Invitation.objects.order_by("pk").values_list("pk", "membership_id", "nonce", "accepted_at")),
+            "memberships": list(
+                Membership.objects.order_by("pk").values_list(
+                    "pk", "country_id", "user_id", "organisation_id", "role", "status"
+                )
+            ),
+            "invitations": list(
+                Invitation.objects.order_by("pk").values_list("pk", "membership_id", "nonce", "accepted_at")
+            ),
             "events": list(CountryEvent.objects.order_by("pk").values_list("pk")),
         }
     state["users"] = list(User.objects.order_by("pk").values_list("pk", "email", "is_active", "password"))
@@ -42,8 +49,11 @@ def snapshot(cast) -> dict[str, list]:
 
 def events(country) -> list[tuple]:
     with country_context(country):
-        return list(CountryEvent.objects.filter(country=country).order_by("sequence").values_list(
-            "action", "actor_id", "actor_role", "target_type", "target_id", "payload"))
+        return list(
+            CountryEvent.objects.filter(country=country)
+            .order_by("sequence")
+            .values_list("action", "actor_id", "actor_role", "target_type", "target_id", "payload")
+        )
 
 
 def membership(cast, user, country=None) -> Membership:
@@ -67,60 +77,106 @@ def refused(cast, error: type[Exception], call, *, match: str | None = None, fie
 @pytest.fixture
 def invite(cast):
     """Invite a new person to FR (as the owner) and return (membership, invitation, token)."""
+
     def make(email: str = "new.person@example.org", role: str = "viewer"):
         new = services.member_invite(
-            country=cast.fr, by=cast.owner, access=access_for(cast.owner), email=email, first_name="Nadia",
-            last_name="Newcomer", organisation=cast.fr_agency, role=role,
+            country=cast.fr,
+            by=cast.owner,
+            access=access_for(cast.owner),
+            email=email,
+            first_name="Nadia",
+            last_name="Newcomer",
+            organisation=cast.fr_agency,
+            role=role,
         )
         with country_context(cast.fr):
             invitation = Invitation.objects.get(membership=new)
         return new, invitation, services.invitation_token(invitation)
+
     return make
 
 
 # --- organisation_create ---------------------------------------------------------------------------
 
+
 def test_a_country_admin_creates_an_organisation(cast):
     organisation = services.organisation_create(
-        country=cast.fr, by=cast.owner, access=access_for(cast.owner), name="  Cour des Comptes ", kind="public_agency",
+        country=cast.fr,
+        by=cast.owner,
+        access=access_for(cast.owner),
+        name="  Cour des Comptes ",
+        kind="public_agency",
         acronym=" CC ",
     )
     with country_context(cast.fr):
         stored = Organisation.objects.get(pk=organisation.pk)
-    assert (stored.country_id, stored.name, stored.kind, stored.acronym) == (cast.fr.pk, "Cour des Comptes", "public_agency", "CC")
-    assert events(cast.fr) == [("organisation.created", cast.owner.pk, "country_admin", "tenants.organisation",
-                                str(organisation.pk), {"kind": "public_agency"})]
+    assert (stored.country_id, stored.name, stored.kind, stored.acronym) == (
+        cast.fr.pk,
+        "Cour des Comptes",
+        "public_agency",
+        "CC",
+    )
+    assert events(cast.fr) == [
+        (
+            "organisation.created",
+            cast.owner.pk,
+            "country_admin",
+            "tenants.organisation",
+            str(organisation.pk),
+            {"kind": "public_agency"},
+        )
+    ]
     assert events(cast.ke) == []
 
 
 @pytest.mark.parametrize("who", NOT_ADMINS)
 def test_only_a_country_admin_creates_organisations(cast, who):
     actor = getattr(cast, who)
-    refused(cast, NotAllowed, lambda: services.organisation_create(
-        country=cast.fr, by=actor, access=access_for(actor), name="Shadow Ministry", kind="ministry"))
+    refused(
+        cast,
+        NotAllowed,
+        lambda: services.organisation_create(
+            country=cast.fr, by=actor, access=access_for(actor), name="Shadow Ministry", kind="ministry"
+        ),
+    )
 
 
-@pytest.mark.parametrize("name, kind, field", [
-    ("", "ministry", "name"),
-    ("   ", "ministry", "name"),
-    ("Agency", "embassy", "kind"),
-    ("ministère du numérique", "ministry", "name"),  # an existing name, in another case
-])
+@pytest.mark.parametrize(
+    "name, kind, field",
+    [
+        ("", "ministry", "name"),
+        ("   ", "ministry", "name"),
+        ("Agency", "embassy", "kind"),
+        ("ministère du numérique", "ministry", "name"),  # an existing name, in another case
+    ],
+)
 def test_organisation_input_is_checked(cast, name, kind, field):
-    refused(cast, ServiceError, lambda: services.organisation_create(
-        country=cast.fr, by=cast.owner, access=access_for(cast.owner), name=name, kind=kind), field=field)
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.organisation_create(
+            country=cast.fr, by=cast.owner, access=access_for(cast.owner), name=name, kind=kind
+        ),
+        field=field,
+    )
 
 
 def test_the_same_name_is_free_in_another_country(cast):
-    services.organisation_create(country=cast.ke, by=cast.outsider, access=access_for(cast.outsider),
-                                 name="Ministère du Numérique", kind="ministry")
+    services.organisation_create(
+        country=cast.ke,
+        by=cast.outsider,
+        access=access_for(cast.outsider),
+        name="Ministère du Numérique",
+        kind="ministry",
+    )
     assert [e[0] for e in events(cast.ke)] == ["organisation.created"]
 
 
 def test_closed_organisation_kinds_open_when_the_platform_opens_them(cast):
     def create(kind, name):
-        return services.organisation_create(country=cast.fr, by=cast.owner, access=access_for(cast.owner),
-                                            name=name, kind=kind)
+        return services.organisation_create(
+            country=cast.fr, by=cast.owner, access=access_for(cast.owner), name=name, kind=kind
+        )
 
     for kind in ("public_partner", "non_profit"):
         error = refused(cast, ServiceError, lambda: create(kind, f"A {kind}"), field="kind")
@@ -135,19 +191,40 @@ def test_closed_organisation_kinds_open_when_the_platform_opens_them(cast):
 
 # --- member_invite ---------------------------------------------------------------------------------
 
+
 def test_inviting_someone_with_an_account_adds_them_at_once(cast, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         added = services.member_invite(
-            country=cast.fr, by=cast.owner, access=access_for(cast.owner), email=" Outsider@Example.org ",
-            first_name="", last_name="", organisation=cast.fr_agency, role="viewer", job_title="Liaison",
+            country=cast.fr,
+            by=cast.owner,
+            access=access_for(cast.owner),
+            email=" Outsider@Example.org ",
+            first_name="",
+            last_name="",
+            organisation=cast.fr_agency,
+            role="viewer",
+            job_title="Liaison",
         )
     assert callbacks == []  # nothing to send
     with country_context(cast.fr):
         stored = Membership.objects.get(pk=added.pk)
         assert not Invitation.objects.filter(membership=stored).exists()
-    assert (stored.user_id, stored.status, stored.role, stored.job_title) == (cast.outsider.pk, "active", "viewer", "Liaison")
-    assert events(cast.fr) == [("member.added", cast.owner.pk, "country_admin", "tenants.membership", str(added.pk),
-                                {"role": "viewer", "organisation": cast.fr_agency.pk})]
+    assert (stored.user_id, stored.status, stored.role, stored.job_title) == (
+        cast.outsider.pk,
+        "active",
+        "viewer",
+        "Liaison",
+    )
+    assert events(cast.fr) == [
+        (
+            "member.added",
+            cast.owner.pk,
+            "country_admin",
+            "tenants.membership",
+            str(added.pk),
+            {"role": "viewer", "organisation": cast.fr_agency.pk},
+        )
+    ]
     assert access_for(cast.outsider).role_in(cast.fr.pk) == "viewer"
     assert access_for(cast.outsider).role_in(cast.ke.pk) == "country_admin"
 
@@ -156,13 +233,23 @@ def test_inviting_a_new_person_creates_an_inactive_account_and_an_invitation(cas
     users_before = User.objects.count()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         invited = services.member_invite(
-            country=cast.fr, by=cast.owner, access=access_for(cast.owner), email="New.Person@Example.ORG",
-            first_name="Nadia", last_name="Newcomer", organisation=cast.fr_agency, role="officer",
+            country=cast.fr,
+            by=cast.owner,
+            access=access_for(cast.owner),
+            email="New.Person@Example.ORG",
+            first_name="Nadia",
+            last_name="Newcomer",
+            organisation=cast.fr_agency,
+            role="officer",
         )
     assert User.objects.count() == users_before + 1
     person = User.objects.get(pk=invited.user_id)
     assert (person.email, person.first_name, person.last_name, person.is_active) == (
-        "new.person@example.org", "Nadia", "Newcomer", False)
+        "new.person@example.org",
+        "Nadia",
+        "Newcomer",
+        False,
+    )
     assert not person.has_usable_password()
     with country_context(cast.fr):
         stored = Membership.objects.get(pk=invited.pk)
@@ -174,8 +261,16 @@ def test_inviting_a_new_person_creates_an_inactive_account_and_an_invitation(cas
     assert abs((invitation.expires_at - expected_expiry).total_seconds()) < 60
     assert len(callbacks) == 1  # the email goes out once the invitation is committed
     recorded = events(cast.fr)
-    assert recorded == [("member.invited", cast.owner.pk, "country_admin", "tenants.membership", str(invited.pk),
-                         {"role": "officer", "organisation": cast.fr_agency.pk})]
+    assert recorded == [
+        (
+            "member.invited",
+            cast.owner.pk,
+            "country_admin",
+            "tenants.membership",
+            str(invited.pk),
+            {"role": "officer", "organisation": cast.fr_agency.pk},
+        )
+    ]
     assert "example.org" not in str(recorded) and invitation.nonce not in str(recorded)
     assert access_for(person).country_ids == frozenset()  # not a member until they accept
 
@@ -183,8 +278,14 @@ def test_inviting_a_new_person_creates_an_inactive_account_and_an_invitation(cas
 def test_a_person_invited_elsewhere_but_not_yet_active_is_invited_again(cast, invite):
     invite("wanderer@example.org")
     joined = services.member_invite(
-        country=cast.ke, by=cast.outsider, access=access_for(cast.outsider), email="wanderer@example.org",
-        first_name="", last_name="", organisation=cast.ke_ministry, role="viewer",
+        country=cast.ke,
+        by=cast.outsider,
+        access=access_for(cast.outsider),
+        email="wanderer@example.org",
+        first_name="",
+        last_name="",
+        organisation=cast.ke_ministry,
+        role="viewer",
     )
     with country_context(cast.ke):
         assert Membership.objects.get(pk=joined.pk).status == "invited"
@@ -195,35 +296,83 @@ def test_a_person_invited_elsewhere_but_not_yet_active_is_invited_again(cast, in
 @pytest.mark.parametrize("who", NOT_ADMINS)
 def test_only_a_country_admin_invites(cast, who):
     actor = getattr(cast, who)
-    refused(cast, NotAllowed, lambda: services.member_invite(
-        country=cast.fr, by=actor, access=access_for(actor), email="someone.new@example.org", first_name="S",
-        last_name="N", organisation=cast.fr_ministry, role="viewer"))
+    refused(
+        cast,
+        NotAllowed,
+        lambda: services.member_invite(
+            country=cast.fr,
+            by=actor,
+            access=access_for(actor),
+            email="someone.new@example.org",
+            first_name="S",
+            last_name="N",
+            organisation=cast.fr_ministry,
+            role="viewer",
+        ),
+    )
 
 
-@pytest.mark.parametrize("email, first, last, role, organisation, field", [
-    ("not-an-email", "A", "B", "viewer", "fr_ministry", "email"),
-    ("", "A", "B", "viewer", "fr_ministry", "email"),
-    ("new@example.org", "A", "B", "emperor", "fr_ministry", "role"),
-    ("new@example.org", "A", "B", "viewer", "ke_ministry", "organisation"),
-    ("new@example.org", "", "B", "viewer", "fr_ministry", "first_name"),
-    ("new@example.org", "A", "  ", "viewer", "fr_ministry", "first_name"),
-    ("member@example.org", "", "", "viewer", "fr_ministry", "email"),
-    ("MEMBER@example.org", "", "", "officer", "fr_agency", "email"),
-], ids=["bad-email", "no-email", "bad-role", "other-countrys-organisation", "no-first-name", "no-last-name",
-        "already-a-member", "already-a-member-other-case"])
+@pytest.mark.parametrize(
+    "email, first, last, role, organisation, field",
+    [
+        ("not-an-email", "A", "B", "viewer", "fr_ministry", "email"),
+        ("", "A", "B", "viewer", "fr_ministry", "email"),
+        ("new@example.org", "A", "B", "emperor", "fr_ministry", "role"),
+        ("new@example.org", "A", "B", "viewer", "ke_ministry", "organisation"),
+        ("new@example.org", "", "B", "viewer", "fr_ministry", "first_name"),
+        ("new@example.org", "A", "  ", "viewer", "fr_ministry", "first_name"),
+        ("member@example.org", "", "", "viewer", "fr_ministry", "email"),
+        ("MEMBER@example.org", "", "", "officer", "fr_agency", "email"),
+    ],
+    ids=[
+        "bad-email",
+        "no-email",
+        "bad-role",
+        "other-countrys-organisation",
+        "no-first-name",
+        "no-last-name",
+        "already-a-member",
+        "already-a-member-other-case",
+    ],
+)
 def test_invitation_input_is_checked(cast, email, first, last, role, organisation, field):
-    refused(cast, ServiceError, lambda: services.member_invite(
-        country=cast.fr, by=cast.owner, access=access_for(cast.owner), email=email, first_name=first, last_name=last,
-        organisation=getattr(cast, organisation), role=role), field=field)
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.member_invite(
+            country=cast.fr,
+            by=cast.owner,
+            access=access_for(cast.owner),
+            email=email,
+            first_name=first,
+            last_name=last,
+            organisation=getattr(cast, organisation),
+            role=role,
+        ),
+        field=field,
+    )
 
 
 def test_an_admin_of_one_country_cannot_invite_into_it_with_another_countrys_organisation(cast):
-    refused(cast, ServiceError, lambda: services.member_invite(
-        country=cast.ke, by=cast.outsider, access=access_for(cast.outsider), email="spy@example.org",
-        first_name="S", last_name="P", organisation=cast.fr_ministry, role="country_admin"), field="organisation")
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.member_invite(
+            country=cast.ke,
+            by=cast.outsider,
+            access=access_for(cast.outsider),
+            email="spy@example.org",
+            first_name="S",
+            last_name="P",
+            organisation=cast.fr_ministry,
+            role="country_admin",
+        ),
+        field="organisation",
+    )
 
 
 # --- invitation_accept -----------------------------------------------------------------------------
+
 
 def test_accepting_an_invitation_activates_the_person(cast, invite):
     invited, invitation, token = invite()
@@ -241,8 +390,12 @@ def test_accepting_an_invitation_activates_the_person(cast, invite):
 def test_an_accepted_invitation_cannot_be_used_again(cast, invite):
     _, _, token = invite()
     services.invitation_accept(token=token, password=GOOD_PASSWORD)
-    refused(cast, ServiceError, lambda: services.invitation_accept(token=token, password="another-long-passphrase-77"),
-            match="already been used")
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.invitation_accept(token=token, password="another-long-passphrase-77"),
+        match="already been used",
+    )
 
 
 def test_a_tampered_link_is_refused(cast, invite):
@@ -250,42 +403,61 @@ def test_a_tampered_link_is_refused(cast, invite):
     flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
     forged_payload = signing.dumps({"c": cast.fr.pk, "i": invitation.pk, "n": "0" * 32}, salt=services.INVITATION_SALT)
     unsalted = signing.dumps({"c": cast.fr.pk, "i": invitation.pk, "n": invitation.nonce})
-    refused(cast, ServiceError, lambda: services.invitation_accept(token=flipped, password=GOOD_PASSWORD),
-            match="not valid")
-    refused(cast, ServiceError, lambda: services.invitation_accept(token=unsalted, password=GOOD_PASSWORD),
-            match="not valid")
+    refused(
+        cast, ServiceError, lambda: services.invitation_accept(token=flipped, password=GOOD_PASSWORD), match="not valid"
+    )
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.invitation_accept(token=unsalted, password=GOOD_PASSWORD),
+        match="not valid",
+    )
     refused(cast, ServiceError, lambda: services.invitation_accept(token="", password=GOOD_PASSWORD), match="not valid")
-    refused(cast, ServiceError, lambda: services.invitation_accept(token=forged_payload, password=GOOD_PASSWORD),
-            match="already been used or withdrawn")  # validly signed (with our key) but the wrong nonce
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.invitation_accept(token=forged_payload, password=GOOD_PASSWORD),
+        match="already been used or withdrawn",
+    )  # validly signed (with our key) but the wrong nonce
 
 
 def test_a_token_naming_another_country_finds_nothing(cast, invite):
     _, invitation, _ = invite()
-    wrong_country = signing.dumps({"c": cast.ke.pk, "i": invitation.pk, "n": invitation.nonce},
-                                  salt=services.INVITATION_SALT)
-    refused(cast, ServiceError, lambda: services.invitation_accept(token=wrong_country, password=GOOD_PASSWORD),
-            match="already been used or withdrawn")
+    wrong_country = signing.dumps(
+        {"c": cast.ke.pk, "i": invitation.pk, "n": invitation.nonce}, salt=services.INVITATION_SALT
+    )
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.invitation_accept(token=wrong_country, password=GOOD_PASSWORD),
+        match="already been used or withdrawn",
+    )
 
 
 def test_an_expired_invitation_is_refused(cast, invite):
     _, invitation, token = invite()
     with country_context(cast.fr):
         Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-    refused(cast, ServiceError, lambda: services.invitation_accept(token=token, password=GOOD_PASSWORD), match="expired")
+    refused(
+        cast, ServiceError, lambda: services.invitation_accept(token=token, password=GOOD_PASSWORD), match="expired"
+    )
 
 
 def test_an_old_link_is_refused_by_its_signature_age(cast, invite, monkeypatch):
     _, _, token = invite()
     later = signing.time.time() + timedelta(days=settings.INVITATION_TTL_DAYS, hours=1).total_seconds()
     monkeypatch.setattr(signing.time, "time", lambda: later)
-    refused(cast, ServiceError, lambda: services.invitation_accept(token=token, password=GOOD_PASSWORD), match="expired")
+    refused(
+        cast, ServiceError, lambda: services.invitation_accept(token=token, password=GOOD_PASSWORD), match="expired"
+    )
 
 
 def test_a_withdrawn_invitation_is_refused(cast, invite):
     invited, _, token = invite()
     services.member_remove(membership=membership(cast, invited.user), by=cast.owner, access=access_for(cast.owner))
-    refused(cast, ServiceError, lambda: services.invitation_accept(token=token, password=GOOD_PASSWORD),
-            match="withdrawn")
+    refused(
+        cast, ServiceError, lambda: services.invitation_accept(token=token, password=GOOD_PASSWORD), match="withdrawn"
+    )
 
 
 @pytest.mark.parametrize("password", ["short", "password1234", "123456789012", "nadia-newcomer"])
@@ -297,19 +469,31 @@ def test_a_weak_password_is_refused_and_the_invitation_stays_usable(cast, invite
 
 # --- member_change_role ----------------------------------------------------------------------------
 
+
 def test_a_country_admin_changes_a_role(cast):
     target = membership(cast, cast.member)
-    changed = services.member_change_role(membership=target, by=cast.owner, access=access_for(cast.owner), role="viewer")
+    changed = services.member_change_role(
+        membership=target, by=cast.owner, access=access_for(cast.owner), role="viewer"
+    )
     assert changed.role == "viewer" and membership(cast, cast.member).role == "viewer"
-    assert events(cast.fr) == [("member.role_changed", cast.owner.pk, "country_admin", "tenants.membership",
-                                str(target.pk), {"from": "officer", "to": "viewer"})]
+    assert events(cast.fr) == [
+        (
+            "member.role_changed",
+            cast.owner.pk,
+            "country_admin",
+            "tenants.membership",
+            str(target.pk),
+            {"from": "officer", "to": "viewer"},
+        )
+    ]
     assert access_for(cast.member).can_write(cast.fr.pk) is False
 
 
 def test_changing_to_the_same_role_records_nothing(cast):
     before = snapshot(cast)
-    services.member_change_role(membership=membership(cast, cast.member), by=cast.owner, access=access_for(cast.owner),
-                                role="officer")
+    services.member_change_role(
+        membership=membership(cast, cast.member), by=cast.owner, access=access_for(cast.owner), role="officer"
+    )
     assert snapshot(cast) == before
 
 
@@ -317,45 +501,78 @@ def test_changing_to_the_same_role_records_nothing(cast):
 def test_only_a_country_admin_changes_roles(cast, who):
     actor = getattr(cast, who)
     for target in (cast.viewer, cast.owner):
-        refused(cast, NotAllowed, lambda: services.member_change_role(
-            membership=membership(cast, target), by=actor, access=access_for(actor), role="country_admin"))
+        refused(
+            cast,
+            NotAllowed,
+            lambda: services.member_change_role(
+                membership=membership(cast, target), by=actor, access=access_for(actor), role="country_admin"
+            ),
+        )
 
 
 def test_a_role_must_be_one_of_the_three(cast):
-    refused(cast, ServiceError, lambda: services.member_change_role(
-        membership=membership(cast, cast.member), by=cast.owner, access=access_for(cast.owner), role="superuser"),
-        field="role")
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.member_change_role(
+            membership=membership(cast, cast.member), by=cast.owner, access=access_for(cast.owner), role="superuser"
+        ),
+        field="role",
+    )
 
 
 def test_the_last_country_admin_cannot_step_down(cast):
-    error = refused(cast, ServiceError, lambda: services.member_change_role(
-        membership=membership(cast, cast.owner), by=cast.owner, access=access_for(cast.owner), role="officer"),
-        field="role")
+    error = refused(
+        cast,
+        ServiceError,
+        lambda: services.member_change_role(
+            membership=membership(cast, cast.owner), by=cast.owner, access=access_for(cast.owner), role="officer"
+        ),
+        field="role",
+    )
     assert "at least one country admin" in error.message
-    services.member_change_role(membership=membership(cast, cast.member), by=cast.owner, access=access_for(cast.owner),
-                                role="country_admin")
-    services.member_change_role(membership=membership(cast, cast.owner), by=cast.owner, access=access_for(cast.owner),
-                                role="officer")
+    services.member_change_role(
+        membership=membership(cast, cast.member), by=cast.owner, access=access_for(cast.owner), role="country_admin"
+    )
+    services.member_change_role(
+        membership=membership(cast, cast.owner), by=cast.owner, access=access_for(cast.owner), role="officer"
+    )
     assert membership(cast, cast.owner).role == "officer"
-    assert [e[5] for e in events(cast.fr)] == [{"from": "officer", "to": "country_admin"},
-                                               {"from": "country_admin", "to": "officer"}]
+    assert [e[5] for e in events(cast.fr)] == [
+        {"from": "officer", "to": "country_admin"},
+        {"from": "country_admin", "to": "officer"},
+    ]
 
 
 def test_an_invited_admin_does_not_count_as_another_admin(cast, invite):
     invite(role="country_admin")
-    refused(cast, ServiceError, lambda: services.member_change_role(
-        membership=membership(cast, cast.owner), by=cast.owner, access=access_for(cast.owner), role="viewer"))
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.member_change_role(
+            membership=membership(cast, cast.owner), by=cast.owner, access=access_for(cast.owner), role="viewer"
+        ),
+    )
 
 
 # --- member_remove -----------------------------------------------------------------------------------
+
 
 def test_a_country_admin_removes_a_member(cast):
     target = membership(cast, cast.viewer)
     services.member_remove(membership=target, by=cast.owner, access=access_for(cast.owner))
     with country_context(cast.fr):
         assert not Membership.objects.filter(pk=target.pk).exists()
-    assert events(cast.fr) == [("member.removed", cast.owner.pk, "country_admin", "tenants.membership", str(target.pk),
-                                {"role": "viewer", "organisation": cast.fr_agency.pk})]
+    assert events(cast.fr) == [
+        (
+            "member.removed",
+            cast.owner.pk,
+            "country_admin",
+            "tenants.membership",
+            str(target.pk),
+            {"role": "viewer", "organisation": cast.fr_agency.pk},
+        )
+    ]
     assert access_for(cast.viewer).country_ids == frozenset()
 
 
@@ -370,29 +587,51 @@ def test_removing_an_invited_member_withdraws_the_invitation(cast, invite):
 @pytest.mark.parametrize("who", NOT_ADMINS)
 def test_only_a_country_admin_removes_members(cast, who):
     actor = getattr(cast, who)
-    refused(cast, NotAllowed, lambda: services.member_remove(
-        membership=membership(cast, cast.viewer), by=actor, access=access_for(actor)))
+    refused(
+        cast,
+        NotAllowed,
+        lambda: services.member_remove(membership=membership(cast, cast.viewer), by=actor, access=access_for(actor)),
+    )
 
 
 def test_the_last_country_admin_cannot_be_removed(cast):
-    refused(cast, ServiceError, lambda: services.member_remove(
-        membership=membership(cast, cast.owner), by=cast.owner, access=access_for(cast.owner)),
-        match="at least one country admin")
-    refused(cast, ServiceError, lambda: services.member_remove(
-        membership=membership(cast, cast.outsider, cast.ke), by=cast.outsider, access=access_for(cast.outsider)),
-        match="at least one country admin")
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.member_remove(
+            membership=membership(cast, cast.owner), by=cast.owner, access=access_for(cast.owner)
+        ),
+        match="at least one country admin",
+    )
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.member_remove(
+            membership=membership(cast, cast.outsider, cast.ke), by=cast.outsider, access=access_for(cast.outsider)
+        ),
+        match="at least one country admin",
+    )
 
 
 def test_an_admin_of_another_country_cannot_touch_this_countrys_members(cast):
     """The actor's role is taken in the membership's own country, whatever they administer."""
     outsider = access_for(cast.outsider)
-    refused(cast, NotAllowed, lambda: services.member_remove(membership=membership(cast, cast.viewer),
-                                                             by=cast.outsider, access=outsider))
-    refused(cast, NotAllowed, lambda: services.member_change_role(membership=membership(cast, cast.owner),
-                                                                  by=cast.outsider, access=outsider, role="viewer"))
+    refused(
+        cast,
+        NotAllowed,
+        lambda: services.member_remove(membership=membership(cast, cast.viewer), by=cast.outsider, access=outsider),
+    )
+    refused(
+        cast,
+        NotAllowed,
+        lambda: services.member_change_role(
+            membership=membership(cast, cast.owner), by=cast.outsider, access=outsider, role="viewer"
+        ),
+    )
 
 
 # --- Concurrency -------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(cast):
@@ -406,8 +645,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(cast):
             from django.db import transaction
 
             with transaction.atomic():
-                services.member_change_role(membership=membership(cast, target), by=actor, access=access_for(actor),
-                                            role="officer")
+                services.member_change_role(
+                    membership=membership(cast, target), by=actor, access=access_for(actor), role="officer"
+                )
                 if hold:
                     first_done.set()
                     release_first.wait(timeout=10)
@@ -435,10 +675,12 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(cast):
 def test_one_invitation_accepted_twice_at_once_is_accepted_once(cast):
     guest = User.objects.create(username="twice", email="twice@example.org", is_active=False)
     with country_context(cast.fr):
-        invited = Membership.objects.create(country=cast.fr, user=guest, organisation=cast.fr_agency, role="viewer",
-                                            status="invited")
-        invitation = Invitation.objects.create(country=cast.fr, membership=invited, nonce="c" * 32,
-                                               expires_at=timezone.now() + timedelta(days=7))
+        invited = Membership.objects.create(
+            country=cast.fr, user=guest, organisation=cast.fr_agency, role="viewer", status="invited"
+        )
+        invitation = Invitation.objects.create(
+            country=cast.fr, membership=invited, nonce="c" * 32, expires_at=timezone.now() + timedelta(days=7)
+        )
     token = services.invitation_token(invitation)
     first_done, release_first = threading.Event(), threading.Event()
     outcome: dict[str, str] = {}

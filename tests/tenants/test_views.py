@@ -1,11 +1,12 @@
 """The country pages (/c/<code>/…), each for its owner (FR country admin), a member of the same
 country (FR officer), a member of another country (KE country admin) and an anonymous visitor;
 the writes made through them; the invitation page; and constant query counts on the lists."""
+
 from __future__ import annotations
 
 import re
-from html import unescape as html_unescape
 from datetime import timedelta
+from html import unescape as html_unescape
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,15 +17,16 @@ from django.utils import timezone
 from tenants import services
 from tenants.access import access_for
 from tenants.isolation import country_context
+from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import event_record
 from tenants.record.models import CountryEvent
-from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
+
 
 def as_user(client, user):
     client.force_login(user)
@@ -89,6 +91,7 @@ def read_pages(cast) -> list[str]:
 
 # --- Reading: the four visitors --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("code", ["fr", "FR"])
 def test_read_pages_answer_owner_and_member_with_200(client, cast, code):
     for user in (cast.owner, cast.member, cast.viewer):
@@ -146,8 +149,14 @@ def test_unknown_codes_and_non_numeric_ids_are_404(client, cast):
 
 def test_overview_shows_the_country_and_your_role(client, cast):
     with country_context(cast.fr):
-        event_record(country=cast.fr, action="organisation.created", actor=cast.owner,
-                     actor_role="country_admin", target=cast.fr_agency, payload={"kind": "public_agency"})
+        event_record(
+            country=cast.fr,
+            action="organisation.created",
+            actor=cast.owner,
+            actor_role="country_admin",
+            target=cast.fr_agency,
+            payload={"kind": "public_agency"},
+        )
     as_user(client, cast.member)
     body = client.get("/c/fr/").content.decode()
     assert "Europe (West)" in body
@@ -180,6 +189,7 @@ def test_country_admin_sees_the_write_buttons(client, cast):
 
 # --- Admin-only pages: 403 for the same country, 404 for others ------------------------------------
 
+
 def admin_pages(cast) -> list[str]:
     return ["organisations/new/", "members/invite/", f"members/{fr_membership(cast, cast.viewer).pk}/remove/"]
 
@@ -201,8 +211,16 @@ def test_writes_by_someone_without_the_role_change_nothing(client, cast):
     before = fr_state(cast)
     posts = [
         ("organisations/new/", {"name": "Cour des comptes", "kind": "public_agency"}),
-        ("members/invite/", {"email": "new@example.org", "first_name": "N", "last_name": "P",
-                             "organisation": cast.fr_ministry.pk, "role": "viewer"}),
+        (
+            "members/invite/",
+            {
+                "email": "new@example.org",
+                "first_name": "N",
+                "last_name": "P",
+                "organisation": cast.fr_ministry.pk,
+                "role": "viewer",
+            },
+        ),
         (f"members/{viewer.pk}/", {"role": "country_admin"}),
         (f"members/{viewer.pk}/remove/", {}),
     ]
@@ -216,9 +234,12 @@ def test_writes_by_someone_without_the_role_change_nothing(client, cast):
 
 # --- Organisations ---------------------------------------------------------------------------------
 
+
 def test_owner_adds_an_organisation(client, cast):
     as_user(client, cast.owner)
-    response = client.post("/c/fr/organisations/new/", {"name": "Cour des comptes", "acronym": "CC", "kind": "public_agency"})
+    response = client.post(
+        "/c/fr/organisations/new/", {"name": "Cour des comptes", "acronym": "CC", "kind": "public_agency"}
+    )
     with country_context(cast.fr):
         organisation = Organisation.objects.get(name="Cour des comptes")
     assert organisation.kind == "public_agency" and organisation.acronym == "CC"
@@ -250,15 +271,18 @@ def test_a_kind_opened_by_the_platform_can_be_added(client, cast):
         assert Organisation.objects.filter(name="Fondation Numérique", kind="non_profit").exists()
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"name": "", "kind": "ministry"}, "Enter the organisation's name."),
-    ({"name": "   ", "kind": "ministry"}, "Enter the organisation's name."),
-    ({"name": "Nouveau", "kind": "ministry_of_truth"}, "Choose a kind of organisation from the list."),
-    ({"name": "Nouveau"}, "Choose a kind of organisation."),
-    ({"name": "x" * 201, "kind": "ministry"}, "200 characters or fewer"),
-    ({"name": "agence des données", "kind": "public_agency"}, "France already has an organisation called"),
-    ({}, "Enter the organisation's name."),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"name": "", "kind": "ministry"}, "Enter the organisation's name."),
+        ({"name": "   ", "kind": "ministry"}, "Enter the organisation's name."),
+        ({"name": "Nouveau", "kind": "ministry_of_truth"}, "Choose a kind of organisation from the list."),
+        ({"name": "Nouveau"}, "Choose a kind of organisation."),
+        ({"name": "x" * 201, "kind": "ministry"}, "200 characters or fewer"),
+        ({"name": "agence des données", "kind": "public_agency"}, "France already has an organisation called"),
+        ({}, "Enter the organisation's name."),
+    ],
+)
 def test_bad_organisation_input_is_400_and_changes_nothing(client, cast, data, message):
     as_user(client, cast.owner)
     before = fr_state(cast)
@@ -270,9 +294,16 @@ def test_bad_organisation_input_is_400_and_changes_nothing(client, cast, data, m
 
 # --- Members ---------------------------------------------------------------------------------------
 
+
 def invite_data(cast, **overrides) -> dict:
-    data = {"email": "Nadia.Nouvelle@example.org", "first_name": "Nadia", "last_name": "Nouvelle",
-            "organisation": cast.fr_agency.pk, "role": "officer", "job_title": "Data lead"}
+    data = {
+        "email": "Nadia.Nouvelle@example.org",
+        "first_name": "Nadia",
+        "last_name": "Nouvelle",
+        "organisation": cast.fr_agency.pk,
+        "role": "officer",
+        "job_title": "Data lead",
+    }
     data.update(overrides)
     return data
 
@@ -309,17 +340,20 @@ def test_inviting_someone_with_an_account_adds_them_at_once(client, cast):
     assert fr_actions(cast)[-1] == "member.added"
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("email", "not-an-email", "Enter an email address in the form name@example.org."),
-    ("email", "", "Enter the person's email address."),
-    ("role", "emperor", "Choose a role: country admin, officer or viewer."),
-    ("role", "", "Choose a role"),
-    ("organisation", "abc", "Choose one of this country's organisations."),
-    ("organisation", "", "Choose the person's organisation."),
-    ("organisation", "999999", "Choose one of this country's organisations."),
-    ("first_name", "", "Enter the person's first and last name."),
-    ("email", "member@example.org", "is already a member of France"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("email", "not-an-email", "Enter an email address in the form name@example.org."),
+        ("email", "", "Enter the person's email address."),
+        ("role", "emperor", "Choose a role: country admin, officer or viewer."),
+        ("role", "", "Choose a role"),
+        ("organisation", "abc", "Choose one of this country's organisations."),
+        ("organisation", "", "Choose the person's organisation."),
+        ("organisation", "999999", "Choose one of this country's organisations."),
+        ("first_name", "", "Enter the person's first and last name."),
+        ("email", "member@example.org", "is already a member of France"),
+    ],
+)
 def test_bad_invite_input_is_400_and_changes_nothing(client, cast, field, value, message):
     as_user(client, cast.owner)
     before = fr_state(cast)
@@ -407,13 +441,19 @@ def test_the_last_country_admin_cannot_be_removed(client, cast):
 
 # --- Activity --------------------------------------------------------------------------------------
 
+
 def record_events(cast, count: int, country=None) -> None:
     country = country or cast.fr
     with country_context(country):
         for n in range(count):
-            event_record(country=country, action="organisation.created", actor=cast.owner,
-                         actor_role="country_admin", target=cast.fr_ministry if country == cast.fr else cast.ke_ministry,
-                         payload={"kind": "ministry", "n": n})
+            event_record(
+                country=country,
+                action="organisation.created",
+                actor=cast.owner,
+                actor_role="country_admin",
+                target=cast.fr_ministry if country == cast.fr else cast.ke_ministry,
+                payload={"kind": "ministry", "n": n},
+            )
 
 
 def test_activity_pages_through_events_fifty_at_a_time(client, cast):
@@ -450,6 +490,7 @@ def test_activity_shows_only_this_countrys_events(client, cast):
 
 
 # --- Constant query counts -------------------------------------------------------------------------
+
 
 def count_queries(client, path: str, table: str = "") -> int:
     """All the queries of a page, or (with `table`) those that read that table."""
@@ -504,11 +545,23 @@ def test_activity_query_count_does_not_grow(client, cast):
 
     def record(count):
         with country_context(cast.fr):
-            for n in range(count):
-                event_record(country=cast.fr, action="organisation.created", actor=cast.owner,
-                             actor_role="country_admin", target=cast.fr_agency, payload={"kind": "public_agency"})
-                event_record(country=cast.fr, action="member.role_changed", actor=cast.owner,
-                             actor_role="country_admin", target=member, payload={"from": "officer", "to": "viewer"})
+            for _ in range(count):
+                event_record(
+                    country=cast.fr,
+                    action="organisation.created",
+                    actor=cast.owner,
+                    actor_role="country_admin",
+                    target=cast.fr_agency,
+                    payload={"kind": "public_agency"},
+                )
+                event_record(
+                    country=cast.fr,
+                    action="member.role_changed",
+                    actor=cast.owner,
+                    actor_role="country_admin",
+                    target=member,
+                    payload={"from": "officer", "to": "viewer"},
+                )
 
     record(5)
     small = count_queries(client, "/c/fr/activity/")
@@ -525,10 +578,17 @@ def test_activity_query_count_does_not_grow(client, cast):
 
 # --- Invitations -----------------------------------------------------------------------------------
 
+
 def make_invitation(cast, email="ines.invitee@example.org") -> Invitation:
     membership = services.member_invite(
-        country=cast.fr, by=cast.owner, access=access_for(cast.owner), email=email, first_name="Inès",
-        last_name="Invitee", organisation=cast.fr_agency, role="officer",
+        country=cast.fr,
+        by=cast.owner,
+        access=access_for(cast.owner),
+        email=email,
+        first_name="Inès",
+        last_name="Invitee",
+        organisation=cast.fr_agency,
+        role="officer",
     )
     with country_context(cast.fr):
         return Invitation.objects.select_related("membership__user").get(membership=membership)
@@ -546,7 +606,9 @@ def test_invitation_page_shows_organisation_and_country(client, cast):
 def test_accepting_an_invitation_activates_the_account(client, cast):
     invitation = make_invitation(cast)
     url = f"/accounts/invitation/{services.invitation_token(invitation)}/"
-    response = client.post(url, {"password": "a-long-sovereign-passphrase", "password_again": "a-long-sovereign-passphrase"})
+    response = client.post(
+        url, {"password": "a-long-sovereign-passphrase", "password_again": "a-long-sovereign-passphrase"}
+    )
     assert response.status_code == 302 and response["Location"] == "/c/fr/"
     user = User.objects.get(pk=invitation.membership.user_id)
     assert user.is_active and user.check_password("a-long-sovereign-passphrase")
@@ -563,11 +625,14 @@ def test_accepting_an_invitation_activates_the_account(client, cast):
     assert "already been used" in again.content.decode()
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"password": "a-long-sovereign-passphrase", "password_again": "something-else-entirely"}, "do not match"),
-    ({"password": "short", "password_again": "short"}, "too short"),
-    ({"password": "", "password_again": ""}, "Choose a password."),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"password": "a-long-sovereign-passphrase", "password_again": "something-else-entirely"}, "do not match"),
+        ({"password": "short", "password_again": "short"}, "too short"),
+        ({"password": "", "password_again": ""}, "Choose a password."),
+    ],
+)
 def test_bad_passwords_are_refused_and_change_nothing(client, cast, data, message):
     invitation = make_invitation(cast)
     before = fr_state(cast)
@@ -586,8 +651,10 @@ def test_tampered_invitation_link_is_refused(client, cast):
         response = client.get(f"/accounts/invitation/{bad}/")
         assert response.status_code == 400
         assert "This invitation link is not valid" in response.content.decode()
-    response = client.post(f"/accounts/invitation/{tampered}/", {"password": "a-long-sovereign-passphrase",
-                                                                 "password_again": "a-long-sovereign-passphrase"})
+    response = client.post(
+        f"/accounts/invitation/{tampered}/",
+        {"password": "a-long-sovereign-passphrase", "password_again": "a-long-sovereign-passphrase"},
+    )
     assert response.status_code == 400
     assert not User.objects.get(pk=invitation.membership.user_id).is_active
 
@@ -600,7 +667,9 @@ def test_expired_invitation_is_refused(client, cast):
     response = client.get(url)
     assert response.status_code == 400
     assert "This invitation has expired" in response.content.decode()
-    response = client.post(url, {"password": "a-long-sovereign-passphrase", "password_again": "a-long-sovereign-passphrase"})
+    response = client.post(
+        url, {"password": "a-long-sovereign-passphrase", "password_again": "a-long-sovereign-passphrase"}
+    )
     assert response.status_code == 400
     assert not User.objects.get(pk=invitation.membership.user_id).is_active
 

@@ -1,6 +1,7 @@
 """The Celery path, end to end with a real worker process (conftest.celery_worker_process) on the
 suite's own queue, connected to the test database as the runtime role: a committed invitation is
 sent by the worker; task messages carry ids only; a task opens only the country it is given."""
+
 from __future__ import annotations
 
 import os
@@ -49,13 +50,19 @@ class Published:
 
 def quiet_invitation(cast, username: str) -> Invitation:
     """An FR invitation written directly, so that nothing sends it until a test says so."""
-    guest = get_user_model().objects.create(username=username, email=f"{username}@example.org", is_active=False,
-                                            first_name="Gus", last_name="Guest")
+    guest = get_user_model().objects.create(
+        username=username, email=f"{username}@example.org", is_active=False, first_name="Gus", last_name="Guest"
+    )
     with country_context(cast.fr):
-        membership = Membership.objects.create(country=cast.fr, user=guest, organisation=cast.fr_agency,
-                                               role="viewer", status="invited")
-        return Invitation.objects.create(country=cast.fr, membership=membership, nonce=os.urandom(16).hex(),
-                                         expires_at=timezone.now() + timedelta(days=7))
+        membership = Membership.objects.create(
+            country=cast.fr, user=guest, organisation=cast.fr_agency, role="viewer", status="invited"
+        )
+        return Invitation.objects.create(
+            country=cast.fr,
+            membership=membership,
+            nonce=os.urandom(16).hex(),
+            expires_at=timezone.now() + timedelta(days=7),
+        )
 
 
 def test_the_worker_answers_ping(celery_worker_process):
@@ -70,8 +77,14 @@ def test_a_committed_invitation_is_sent_by_the_worker(cast, celery_worker_proces
     with Published() as published:
         with transaction.atomic():
             invited = services.member_invite(
-                country=cast.fr, by=cast.owner, access=access_for(cast.owner), email=email, first_name="Nadia",
-                last_name="Newcomer", organisation=cast.fr_agency, role="viewer",
+                country=cast.fr,
+                by=cast.owner,
+                access=access_for(cast.owner),
+                email=email,
+                first_name="Nadia",
+                last_name="Newcomer",
+                organisation=cast.fr_agency,
+                role="viewer",
             )
             assert published.messages == []  # nothing leaves before the invitation is committed
         assert len(published.messages) == 1  # on commit, exactly one task

@@ -1,4 +1,5 @@
 """Training fixtures on top of the cast: the published catalogue and helpers to enrol and pass."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,9 @@ def complete(enrolment, user):
     from training import services
 
     for index in range(len(enrolment.pinned.modules)):
-        services.quiz_submit(enrolment=enrolment, by=user, access=access_for(user), module=index,
-                             answers=right_answers(enrolment, index))
+        services.quiz_submit(
+            enrolment=enrolment, by=user, access=access_for(user), module=index, answers=right_answers(enrolment, index)
+        )
     with country_context(enrolment.country_id):
         enrolment.refresh_from_db()
         return enrolment.certificate

@@ -1,5 +1,6 @@
 """The training API for four callers (plus partner and auditor), other countries' ids, bad input
 and constant query counts."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,9 +33,11 @@ def sign_in(api, cast, who: str, how: str = "session") -> None:
 
 @pytest.fixture
 def setup(cast, catalogue):
-    return {"member": enrol(cast.fr, cast.member, catalogue["ai-literacy"]),
-            "owner": enrol(cast.fr, cast.owner, catalogue["ai-literacy"]),
-            "ke": enrol(cast.ke, cast.outsider, catalogue["ai-literacy"])}
+    return {
+        "member": enrol(cast.fr, cast.member, catalogue["ai-literacy"]),
+        "owner": enrol(cast.fr, cast.owner, catalogue["ai-literacy"]),
+        "ke": enrol(cast.ke, cast.outsider, catalogue["ai-literacy"]),
+    }
 
 
 @pytest.mark.parametrize("how", ["session", "bearer"])
@@ -63,11 +66,18 @@ def test_other_countries_ids_are_404(api, cast, setup, who):
     sign_in(api, cast, who)
     expected = 401 if who == "anonymous" else 404
     ke_id = setup["ke"].pk
-    for url in [f"{KE}/enrolments/", f"{KE}/enrolments/{ke_id}/", f"{FR}/enrolments/{ke_id}/",
-                f"{FR}/enrolments/abc/", f"{FR}/enrolments/99999999999999999999999/"]:
+    for url in [
+        f"{KE}/enrolments/",
+        f"{KE}/enrolments/{ke_id}/",
+        f"{FR}/enrolments/{ke_id}/",
+        f"{FR}/enrolments/abc/",
+        f"{FR}/enrolments/99999999999999999999999/",
+    ]:
         assert api.get(url).status_code == expected, url
-    assert api.post(f"{FR}/enrolments/{ke_id}/quiz/", {"module": 0, "answers": [0, 0, 0]},
-                    format="json").status_code == expected
+    assert (
+        api.post(f"{FR}/enrolments/{ke_id}/quiz/", {"module": 0, "answers": [0, 0, 0]}, format="json").status_code
+        == expected
+    )
 
 
 def test_programmes_show_what_each_role_must_hold(api, cast, setup):
@@ -95,13 +105,16 @@ def test_enrol_and_answer_through_the_api(api, cast, setup):
     assert api.get(f"{FR}/enrolments/{enrolment_id}/").json()["modules_done"] == 2
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"programme": "nope"}, "programme"),
-    ({}, "programme"),
-    ({"programme": "ai-literacy", "colour": "red"}, "colour"),
-    ({"programme": "impact-assessment", "due_date": "tomorrow"}, "due_date"),
-    ({"programme": "ai-literacy"}, "programme"),  # already enrolled
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"programme": "nope"}, "programme"),
+        ({}, "programme"),
+        ({"programme": "ai-literacy", "colour": "red"}, "colour"),
+        ({"programme": "impact-assessment", "due_date": "tomorrow"}, "due_date"),
+        ({"programme": "ai-literacy"}, "programme"),  # already enrolled
+    ],
+)
 def test_bad_enrolments_are_400_with_field_errors(api, cast, setup, body, field):
     sign_in(api, cast, "member")
     with country_context(cast.fr):
@@ -120,16 +133,18 @@ def test_enrolling_someone_else_needs_a_country_admin(api, cast, setup):
     api.force_login(cast.owner)
     response = api.post(f"{FR}/enrolments/", {"programme": "impact-assessment", "user": cast.viewer.pk}, format="json")
     assert response.status_code == 201 and response.json()["source"] == "individual"
-    response = api.post(f"{FR}/enrolments/", {"programme": "impact-assessment", "user": cast.outsider.pk},
-                        format="json")
+    response = api.post(
+        f"{FR}/enrolments/", {"programme": "impact-assessment", "user": cast.outsider.pk}, format="json"
+    )
     assert response.status_code == 400 and "active member of France" in response.json()["detail"]
 
 
 def test_someone_elses_quiz_is_refused(api, cast, setup):
     api.force_login(cast.owner)
     enrolment = setup["member"]
-    response = api.post(f"{FR}/enrolments/{enrolment.pk}/quiz/",
-                        {"module": 0, "answers": right_answers(enrolment, 0)}, format="json")
+    response = api.post(
+        f"{FR}/enrolments/{enrolment.pk}/quiz/", {"module": 0, "answers": right_answers(enrolment, 0)}, format="json"
+    )
     assert response.status_code == 403
     with country_context(cast.fr):
         assert not QuizAttempt.objects.exists()

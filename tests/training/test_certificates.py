@@ -1,5 +1,6 @@
 """The public certificate check: valid, expired, unknown and tampered codes, without signing in,
 showing only name, programme, dates and validity."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,8 +43,14 @@ def test_expired_code(client, cast, certificate):
 
 def test_unknown_codes(client, cast, certificate):
     gone = certificate.pk + 1000  # a genuine signature for an id that was never issued
-    codes = [f"FR-{gone}-{certificate_signature('FR', gone)}", "nonsense", "FR--", "FR-1-xyz",
-             f"ZZ-{certificate.pk}-{certificate_signature('ZZ', certificate.pk)}", "x" * 500]
+    codes = [
+        f"FR-{gone}-{certificate_signature('FR', gone)}",
+        "nonsense",
+        "FR--",
+        "FR-1-xyz",
+        f"ZZ-{certificate.pk}-{certificate_signature('ZZ', certificate.pk)}",
+        "x" * 500,
+    ]
     for code in codes:
         assert selectors.certificate_verify(code=code).state == "unknown", code
         response = client.get(f"/certificates/{code}/")

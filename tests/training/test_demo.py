@@ -1,4 +1,5 @@
 """training.demo.seed on top of the tenants demo: enrolments and certificates per country, idempotent."""
+
 import pytest
 
 from tenants import demo as tenants_demo

@@ -1,5 +1,6 @@
 """The required-training page: four visitors, adding and removing a country requirement, bad input
 and other countries' ids."""
+
 import pytest
 
 from tenants.access import access_for
@@ -35,8 +36,13 @@ def test_add_bad_input_and_remove(client, cast, catalogue):
     assert client.post(URL, {"programme": "ai-literacy", "role": "viewer", "sector": "health"}).status_code == 302
     response = client.post(URL, {"programme": "ai-literacy", "role": "viewer", "sector": "health"})
     assert response.status_code == 400 and "already exists" in response.content.decode()
-    ke = services.requirement_add(country=cast.ke, by=cast.outsider, access=access_for(cast.outsider),
-                                  programme=catalogue["ai-literacy"], role="viewer")
+    ke = services.requirement_add(
+        country=cast.ke,
+        by=cast.outsider,
+        access=access_for(cast.outsider),
+        programme=catalogue["ai-literacy"],
+        role="viewer",
+    )
     assert client.post(URL, {"remove": str(ke.pk)}).status_code == 404  # another country's id
     assert client.post(URL, {"remove": "x" * 40}).status_code == 404
     with country_context(cast.fr):

@@ -1,5 +1,6 @@
 """Services and selectors of training: quiz scoring and pass marks, versions, rosters,
 requirements, reminders and the onboarding step."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,11 +9,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from tenants import onboarding
 from tenants.access import access_for
+from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.record.models import CountryEvent
-from tenants import onboarding
-from tenants.errors import NotAllowed, ServiceError
 from training import catalogue as catalogue_text
 from training import selectors, services
 from training.models import Certificate, Enrolment, ModuleProgress, ProgrammeVersion, QuizAttempt
@@ -29,6 +30,7 @@ def events(country, prefix="training."):
 
 # --- Quiz scoring --------------------------------------------------------------------------------
 
+
 def test_catalogue_has_five_programmes_each_with_modules_and_quizzes(catalogue):
     assert len(catalogue) == 5
     for programme in catalogue.values():
@@ -42,19 +44,26 @@ def test_catalogue_has_five_programmes_each_with_modules_and_quizzes(catalogue):
     assert services.catalogue_sync() == 0  # idempotent: nothing changed, no new version
 
 
-@pytest.mark.parametrize("pass_mark,correct,passed", [
-    (50, 2, True),   # exactly the mark
-    (50, 1, False),  # just under
-    (75, 3, True),
-    (76, 3, False),
-    (100, 4, True),
-    (100, 3, False),
-])
+@pytest.mark.parametrize(
+    "pass_mark,correct,passed",
+    [
+        (50, 2, True),  # exactly the mark
+        (50, 1, False),  # just under
+        (75, 3, True),
+        (76, 3, False),
+        (100, 4, True),
+        (100, 3, False),
+    ],
+)
 def test_quiz_score_against_the_pass_mark(catalogue, pass_mark, correct, passed):
     programme = catalogue["ai-literacy"]
     quiz = [{"question": f"Q{i}", "options": ["right", "wrong"], "answer": 0} for i in range(4)]
-    version = ProgrammeVersion.objects.create(programme=programme, number=99, pass_mark=pass_mark,
-                                              content={"modules": [{"title": "M", "body": "b", "links": [], "quiz": quiz}]})
+    version = ProgrammeVersion.objects.create(
+        programme=programme,
+        number=99,
+        pass_mark=pass_mark,
+        content={"modules": [{"title": "M", "body": "b", "links": [], "quiz": quiz}]},
+    )
     answers = [0] * correct + [1] * (4 - correct)
     assert services.quiz_score(version=version, module=0, answers=answers) == (correct, 4, passed)
 
@@ -62,8 +71,9 @@ def test_quiz_score_against_the_pass_mark(catalogue, pass_mark, correct, passed)
 def test_a_failed_attempt_is_stored_and_completes_nothing(cast, catalogue):
     enrolment = enrol(cast.fr, cast.member, catalogue["ai-literacy"])
     wrong = [(a + 1) % 3 for a in right_answers(enrolment, 0)]
-    attempt = services.quiz_submit(enrolment=enrolment, by=cast.member, access=access_for(cast.member), module=0,
-                                   answers=wrong)
+    attempt = services.quiz_submit(
+        enrolment=enrolment, by=cast.member, access=access_for(cast.member), module=0, answers=wrong
+    )
     assert (attempt.correct, attempt.total, attempt.passed) == (0, 3, False)
     with country_context(cast.fr):
         assert QuizAttempt.objects.count() == 1
@@ -76,16 +86,18 @@ def test_passing_every_module_completes_and_issues_a_certificate(cast, catalogue
     assert certificate.user_id == cast.member.pk
     assert certificate.expires_at > timezone.now() + timedelta(days=700)
     actions = [a for a, _ in events(cast.fr)]
-    assert {"training.enrolled", "training.quiz_attempted", "training.completed",
-            "training.certificate_issued"} <= set(actions)
+    assert {"training.enrolled", "training.quiz_attempted", "training.completed", "training.certificate_issued"} <= set(
+        actions
+    )
 
 
 @pytest.mark.parametrize("answers", [[0, 0], [0, 0, 0, 0], [0, 0, 9], ["a", 0, 0], None])
 def test_malformed_answers_are_refused_and_change_nothing(cast, catalogue, answers):
     enrolment = enrol(cast.fr, cast.member, catalogue["ai-literacy"])
     with pytest.raises(ServiceError) as error:
-        services.quiz_submit(enrolment=enrolment, by=cast.member, access=access_for(cast.member), module=0,
-                             answers=answers)
+        services.quiz_submit(
+            enrolment=enrolment, by=cast.member, access=access_for(cast.member), module=0, answers=answers
+        )
     assert "Answer all 3 questions" in error.value.message
     with country_context(cast.fr):
         assert not QuizAttempt.objects.exists()
@@ -94,11 +106,17 @@ def test_malformed_answers_are_refused_and_change_nothing(cast, catalogue, answe
 def test_only_the_person_enrolled_answers(cast, catalogue):
     enrolment = enrol(cast.fr, cast.member, catalogue["ai-literacy"])
     with pytest.raises(NotAllowed):
-        services.quiz_submit(enrolment=enrolment, by=cast.owner, access=access_for(cast.owner), module=0,
-                             answers=right_answers(enrolment, 0))
+        services.quiz_submit(
+            enrolment=enrolment,
+            by=cast.owner,
+            access=access_for(cast.owner),
+            module=0,
+            answers=right_answers(enrolment, 0),
+        )
 
 
 # --- Versions ------------------------------------------------------------------------------------
+
 
 def test_a_new_version_does_not_rewrite_completed_work(cast, catalogue, monkeypatch):
     programme = catalogue["ai-literacy"]
@@ -106,9 +124,18 @@ def test_a_new_version_does_not_rewrite_completed_work(cast, catalogue, monkeypa
     certificate = complete(done, cast.member)
     started = enrol(cast.fr, cast.owner, programme)
     changed = [dict(p) for p in catalogue_text.PROGRAMMES]
-    changed[0] = {**changed[0], "modules": changed[0]["modules"][:1]
-                  + [{"title": "A new module", "body": "New text.", "links": [],
-                      "quiz": [{"question": "Q", "options": ["a", "b"], "answer": 1}] * 3}]}
+    changed[0] = {
+        **changed[0],
+        "modules": changed[0]["modules"][:1]
+        + [
+            {
+                "title": "A new module",
+                "body": "New text.",
+                "links": [],
+                "quiz": [{"question": "Q", "options": ["a", "b"], "answer": 1}] * 3,
+            }
+        ],
+    }
     monkeypatch.setattr(catalogue_text, "PROGRAMMES", changed)
     assert services.catalogue_sync() == 1
     assert programme.versions.count() == 2
@@ -126,6 +153,7 @@ def test_a_new_version_does_not_rewrite_completed_work(cast, catalogue, monkeypa
 
 # --- Enrolment ------------------------------------------------------------------------------------
 
+
 def test_enrolment_rules(cast, catalogue):
     programme = catalogue["ai-literacy"]
     with pytest.raises(NotAllowed):
@@ -142,18 +170,30 @@ def test_enrolment_rules(cast, catalogue):
 def test_enrol_by_role_skips_those_already_enrolled(cast, catalogue):
     programme = catalogue["data-protection-ai"]
     owner = access_for(cast.owner)
-    assert services.enrolment_create_for_role(country=cast.fr, by=cast.owner, access=owner, programme=programme,
-                                              role="officer") == 1
-    assert services.enrolment_create_for_role(country=cast.fr, by=cast.owner, access=owner, programme=programme,
-                                              role="officer") == 0
+    assert (
+        services.enrolment_create_for_role(
+            country=cast.fr, by=cast.owner, access=owner, programme=programme, role="officer"
+        )
+        == 1
+    )
+    assert (
+        services.enrolment_create_for_role(
+            country=cast.fr, by=cast.owner, access=owner, programme=programme, role="officer"
+        )
+        == 0
+    )
     with pytest.raises(NotAllowed):
-        services.enrolment_create_for_role(country=cast.fr, by=cast.member, access=access_for(cast.member),
-                                           programme=programme, role="viewer")
-    assert ("training.role_enrolled", {"programme": programme.pk, "kind": "catalogue", "role": "officer",
-                                       "count": 1}) in events(cast.fr)
+        services.enrolment_create_for_role(
+            country=cast.fr, by=cast.member, access=access_for(cast.member), programme=programme, role="viewer"
+        )
+    assert (
+        "training.role_enrolled",
+        {"programme": programme.pk, "kind": "catalogue", "role": "officer", "count": 1},
+    ) in events(cast.fr)
 
 
 # --- Rosters ------------------------------------------------------------------------------------
+
 
 def roster(cast, text: bytes | str):
     data = text.encode() if isinstance(text, str) else text
@@ -161,8 +201,11 @@ def roster(cast, text: bytes | str):
 
 
 def test_roster_imports_all_rows(cast, catalogue):
-    count = roster(cast, "email,programme,due_date\nmember@example.org,ai-literacy,2027-01-31\n"
-                         "VIEWER@example.org, impact-assessment ,\n")
+    count = roster(
+        cast,
+        "email,programme,due_date\nmember@example.org,ai-literacy,2027-01-31\n"
+        "VIEWER@example.org, impact-assessment ,\n",
+    )
     assert count == 2
     with country_context(cast.fr):
         assert Enrolment.objects.filter(source="roster").count() == 2
@@ -170,14 +213,16 @@ def test_roster_imports_all_rows(cast, catalogue):
 
 
 def test_roster_with_bad_rows_imports_nothing_and_reports_each_line(cast, catalogue):
-    text = ("email,programme,due_date\n"
-            "member@example.org,ai-literacy,\n"          # line 2: fine
-            "nobody@example.org,ai-literacy,\n"          # line 3: not a member
-            "viewer@example.org,no-such-course,\n"       # line 4: unknown programme
-            "viewer@example.org,ai-literacy,31/12/2026\n"  # line 5: bad date
-            ",ai-literacy,\n"                            # line 6: no email
-            "member@example.org,ai-literacy,\n"          # line 7: duplicate of line 2
-            "outsider@example.org,ai-literacy,\n")       # line 8: another country's person
+    text = (
+        "email,programme,due_date\n"
+        "member@example.org,ai-literacy,\n"  # line 2: fine
+        "nobody@example.org,ai-literacy,\n"  # line 3: not a member
+        "viewer@example.org,no-such-course,\n"  # line 4: unknown programme
+        "viewer@example.org,ai-literacy,31/12/2026\n"  # line 5: bad date
+        ",ai-literacy,\n"  # line 6: no email
+        "member@example.org,ai-literacy,\n"  # line 7: duplicate of line 2
+        "outsider@example.org,ai-literacy,\n"
+    )  # line 8: another country's person
     with pytest.raises(services.RosterRefused) as refused:
         roster(cast, text)
     lines = {e.line: e.reason for e in refused.value.errors}
@@ -192,14 +237,17 @@ def test_roster_with_bad_rows_imports_nothing_and_reports_each_line(cast, catalo
     assert events(cast.fr) == []
 
 
-@pytest.mark.parametrize("data,message", [
-    ("email,programme\n".encode("utf-16"), "not UTF-8"),
-    (b"\xff\xfe\x00garbage", "not UTF-8"),
-    (b"name,course\nx,y\n", "first line must name the columns"),
-    (b"", "first line must name the columns"),
-    (b"email,programme\n", "no rows"),
-    (b"email,programme\n" + b"a" * (300 * 1024), "larger than"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ("email,programme\n".encode("utf-16"), "not UTF-8"),
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
+        (b"name,course\nx,y\n", "first line must name the columns"),
+        (b"", "first line must name the columns"),
+        (b"email,programme\n", "no rows"),
+        (b"email,programme\n" + b"a" * (300 * 1024), "larger than"),
+    ],
+)
 def test_roster_files_that_cannot_be_read_are_refused_clearly(cast, catalogue, data, message):
     with pytest.raises(ServiceError, match=message):
         roster(cast, data)
@@ -211,11 +259,16 @@ def test_roster_already_enrolled_and_permissions(cast, catalogue):
         roster(cast, "email,programme\nmember@example.org,ai-literacy\n")
     assert refused.value.errors[0].line == 2 and "already enrolled" in refused.value.errors[0].reason
     with pytest.raises(NotAllowed):
-        services.roster_import(country=cast.fr, by=cast.member, access=access_for(cast.member),
-                               data=b"email,programme\nviewer@example.org,ai-literacy\n")
+        services.roster_import(
+            country=cast.fr,
+            by=cast.member,
+            access=access_for(cast.member),
+            data=b"email,programme\nviewer@example.org,ai-literacy\n",
+        )
 
 
 # --- Requirements ---------------------------------------------------------------------------------
+
 
 def test_person_meets_platform_and_country_requirements(cast, catalogue):
     result = selectors.person_meets_requirements(country=cast.fr, user=cast.member)
@@ -223,8 +276,14 @@ def test_person_meets_platform_and_country_requirements(cast, catalogue):
     assert "Complete AI literacy for civil servants" in result.reason
     complete(enrol(cast.fr, cast.member, catalogue["ai-literacy"]), cast.member)
     assert selectors.person_meets_requirements(country=cast.fr, user=cast.member).ok
-    services.requirement_add(country=cast.fr, by=cast.owner, access=access_for(cast.owner),
-                             programme=catalogue["data-protection-ai"], role="officer", sector="health")
+    services.requirement_add(
+        country=cast.fr,
+        by=cast.owner,
+        access=access_for(cast.owner),
+        programme=catalogue["data-protection-ai"],
+        role="officer",
+        sector="health",
+    )
     assert selectors.person_meets_requirements(country=cast.fr, user=cast.member, sector="education").ok
     health = selectors.person_meets_requirements(country=cast.fr, user=cast.member, sector="health")
     assert not health.ok and health.missing == ["Data protection in AI projects"]
@@ -255,6 +314,7 @@ def test_onboarding_step_follows_the_rule(cast, catalogue):
     def step():
         with country_context(cast.fr):
             return onboarding._registry["training"](cast.fr)
+
     assert step().state == "not_started"
     complete(enrol(cast.fr, cast.member, catalogue["ai-literacy"]), cast.member)
     assert step().state == "in_progress" and "1 of 2" in step().detail
@@ -264,18 +324,30 @@ def test_onboarding_step_follows_the_rule(cast, catalogue):
 
 def test_requirement_rules(cast, catalogue):
     with pytest.raises(NotAllowed):
-        services.requirement_add(country=cast.fr, by=cast.member, access=access_for(cast.member),
-                                 programme=catalogue["ai-literacy"], role="viewer")
-    requirement = services.requirement_add(country=cast.fr, by=cast.owner, access=access_for(cast.owner),
-                                           programme=catalogue["ai-literacy"], role="viewer")
+        services.requirement_add(
+            country=cast.fr,
+            by=cast.member,
+            access=access_for(cast.member),
+            programme=catalogue["ai-literacy"],
+            role="viewer",
+        )
+    requirement = services.requirement_add(
+        country=cast.fr, by=cast.owner, access=access_for(cast.owner), programme=catalogue["ai-literacy"], role="viewer"
+    )
     with pytest.raises(ServiceError, match="already exists"):
-        services.requirement_add(country=cast.fr, by=cast.owner, access=access_for(cast.owner),
-                                 programme=catalogue["ai-literacy"], role="viewer")
+        services.requirement_add(
+            country=cast.fr,
+            by=cast.owner,
+            access=access_for(cast.owner),
+            programme=catalogue["ai-literacy"],
+            role="viewer",
+        )
     services.requirement_remove(requirement=requirement, by=cast.owner, access=access_for(cast.owner))
     assert selectors.person_meets_requirements(country=cast.fr, user=cast.viewer).ok
 
 
 # --- Reminders ------------------------------------------------------------------------------------
+
 
 def test_reminders_go_once_to_holders_of_certificates_about_to_expire(cast, catalogue):
     soon = complete(enrol(cast.fr, cast.member, catalogue["ai-literacy"]), cast.member)

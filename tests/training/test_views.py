@@ -1,5 +1,6 @@
 """Training pages for four visitors (owner, same-country member, another country's member,
 anonymous), other countries' ids, forms with bad input, and constant query counts."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tenants.isolation import country_context
-from tenants.record.models import CountryEvent
 from tenants.models import Membership
+from tenants.record.models import CountryEvent
 from training.models import Enrolment, QuizAttempt
 
 from .conftest import complete, enrol, right_answers
@@ -137,8 +138,9 @@ def test_roster_upload_with_bad_rows_shows_each_line_and_imports_nothing(client,
 
 def test_enrol_by_role_form(client, cast, setup):
     client.force_login(cast.owner)
-    response = client.post("/c/fr/training/manage/", {"action": "role", "programme": "impact-assessment",
-                                                      "role": "viewer"})
+    response = client.post(
+        "/c/fr/training/manage/", {"action": "role", "programme": "impact-assessment", "role": "viewer"}
+    )
     assert response.status_code == 302
     response = client.post("/c/fr/training/manage/", {"action": "role", "programme": "nope", "role": "boss"})
     assert response.status_code == 400 and "Choose a programme from the list." in response.content.decode()

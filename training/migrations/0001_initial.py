@@ -8,284 +8,575 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0007_membership_window_for_owner'),
+        ("tenants", "0007_membership_window_for_owner"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Programme',
+            name="Programme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField()),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive programmes take no new enrolments.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField()),
+                (
+                    "is_active",
+                    models.BooleanField(default=True, help_text="Inactive programmes take no new enrolments."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
-            options={
-                'ordering': ['title'],
-            },
+            options={"ordering": ["title"]},
         ),
         migrations.CreateModel(
-            name='CountryProgramme',
+            name="CountryProgramme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('adopted_from_country', models.CharField(blank=True, max_length=2)),
-                ('is_adopted', models.BooleanField(default=False)),
-                ('is_shared', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                ("adopted_from_country", models.CharField(blank=True, max_length=2)),
+                ("is_adopted", models.BooleanField(default=False)),
+                ("is_shared", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['title', 'id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["title", "id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='CountryProgrammeVersion',
+            name="CountryProgrammeVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('content', models.JSONField()),
-                ('pass_mark', models.PositiveSmallIntegerField(default=80)),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='training.countryprogramme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                ("content", models.JSONField()),
+                ("pass_mark", models.PositiveSmallIntegerField(default=80)),
+                ("published_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="training.countryprogramme",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['programme', '-number'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["programme", "-number"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='Enrolment',
+            name="Enrolment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('self', 'Enrolled themselves'), ('individual', 'Enrolled by an admin'), ('role', 'Enrolled with their role'), ('roster', 'Enrolled from a roster')], default='self', max_length=12)),
-                ('status', models.CharField(choices=[('in_progress', 'In progress'), ('completed', 'Completed')], default='in_progress', max_length=12)),
-                ('due_date', models.DateField(blank=True, null=True)),
-                ('enrolled_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('enrolled_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('local_programme', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='training.countryprogramme')),
-                ('local_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='training.countryprogrammeversion')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('programme', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='training.programme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("self", "Enrolled themselves"),
+                            ("individual", "Enrolled by an admin"),
+                            ("role", "Enrolled with their role"),
+                            ("roster", "Enrolled from a roster"),
+                        ],
+                        default="self",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("in_progress", "In progress"), ("completed", "Completed")],
+                        default="in_progress",
+                        max_length=12,
+                    ),
+                ),
+                ("due_date", models.DateField(blank=True, null=True)),
+                ("enrolled_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "enrolled_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "local_programme",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="training.countryprogramme",
+                    ),
+                ),
+                (
+                    "local_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="training.countryprogrammeversion",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="training.programme",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-enrolled_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["-enrolled_at", "-id"], "abstract": False, "base_manager_name": "objects"},
             bases=(training.models.records.CourseMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='ModuleProgress',
+            name="ModuleProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('module', models.PositiveSmallIntegerField(help_text='Position of the module in the pinned version, from 0.')),
-                ('completed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('enrolment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='training.enrolment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "module",
+                    models.PositiveSmallIntegerField(help_text="Position of the module in the pinned version, from 0."),
+                ),
+                ("completed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="progress", to="training.enrolment"
+                    ),
+                ),
             ],
-            options={
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='PlatformRequirement',
+            name="PlatformRequirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('country_admin', 'Country admin'), ('officer', 'Officer'), ('viewer', 'Viewer')], max_length=20)),
-                ('sector', models.CharField(blank=True, choices=[('public_services', 'Public services'), ('education', 'Education'), ('health', 'Health'), ('security', 'Security'), ('justice', 'Justice'), ('finance', 'Finance'), ('other', 'Other')], max_length=20)),
-                ('capability', models.CharField(blank=True, choices=[('text', 'Text'), ('vision', 'Vision'), ('speech', 'Speech'), ('embeddings', 'Embeddings'), ('fine_tuning', 'Fine-tuning')], max_length=20)),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='platform_requirements', to='training.programme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("country_admin", "Country admin"), ("officer", "Officer"), ("viewer", "Viewer")],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "sector",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("public_services", "Public services"),
+                            ("education", "Education"),
+                            ("health", "Health"),
+                            ("security", "Security"),
+                            ("justice", "Justice"),
+                            ("finance", "Finance"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "capability",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("text", "Text"),
+                            ("vision", "Vision"),
+                            ("speech", "Speech"),
+                            ("embeddings", "Embeddings"),
+                            ("fine_tuning", "Fine-tuning"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="platform_requirements",
+                        to="training.programme",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CountryRequirement',
+            name="CountryRequirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('country_admin', 'Country admin'), ('officer', 'Officer'), ('viewer', 'Viewer')], max_length=20)),
-                ('sector', models.CharField(blank=True, choices=[('public_services', 'Public services'), ('education', 'Education'), ('health', 'Health'), ('security', 'Security'), ('justice', 'Justice'), ('finance', 'Finance'), ('other', 'Other')], max_length=20)),
-                ('capability', models.CharField(blank=True, choices=[('text', 'Text'), ('vision', 'Vision'), ('speech', 'Speech'), ('embeddings', 'Embeddings'), ('fine_tuning', 'Fine-tuning')], max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='training.programme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("country_admin", "Country admin"), ("officer", "Officer"), ("viewer", "Viewer")],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "sector",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("public_services", "Public services"),
+                            ("education", "Education"),
+                            ("health", "Health"),
+                            ("security", "Security"),
+                            ("justice", "Justice"),
+                            ("finance", "Finance"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "capability",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("text", "Text"),
+                            ("vision", "Vision"),
+                            ("speech", "Speech"),
+                            ("embeddings", "Embeddings"),
+                            ("fine_tuning", "Fine-tuning"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="training.programme"
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['role', 'programme__title'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["role", "programme__title"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='ProgrammeVersion',
+            name="ProgrammeVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('content', models.JSONField()),
-                ('pass_mark', models.PositiveSmallIntegerField(default=80)),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='training.programme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                ("content", models.JSONField()),
+                ("pass_mark", models.PositiveSmallIntegerField(default=80)),
+                ("published_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="training.programme"
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['programme', '-number'],
-            },
+            options={"ordering": ["programme", "-number"]},
         ),
         migrations.AddField(
-            model_name='enrolment',
-            name='version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='training.programmeversion'),
+            model_name="enrolment",
+            name="version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="training.programmeversion",
+            ),
         ),
         migrations.CreateModel(
-            name='Certificate',
+            name="Certificate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issued_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('local_programme', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='training.countryprogramme')),
-                ('local_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='training.countryprogrammeversion')),
-                ('enrolment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='certificate', to='training.enrolment')),
-                ('programme', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='training.programme')),
-                ('version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='training.programmeversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("issued_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "local_programme",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="training.countryprogramme",
+                    ),
+                ),
+                (
+                    "local_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="training.countryprogrammeversion",
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="certificate", to="training.enrolment"
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="training.programme",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="training.programmeversion",
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-issued_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["-issued_at", "-id"], "abstract": False, "base_manager_name": "objects"},
             bases=(training.models.records.CourseMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='QuizAttempt',
+            name="QuizAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('module', models.PositiveSmallIntegerField()),
-                ('answers', models.JSONField()),
-                ('correct', models.PositiveSmallIntegerField()),
-                ('total', models.PositiveSmallIntegerField()),
-                ('passed', models.BooleanField()),
-                ('submitted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('enrolment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='training.enrolment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("module", models.PositiveSmallIntegerField()),
+                ("answers", models.JSONField()),
+                ("correct", models.PositiveSmallIntegerField()),
+                ("total", models.PositiveSmallIntegerField()),
+                ("passed", models.BooleanField()),
+                ("submitted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attempts", to="training.enrolment"
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['-submitted_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["-submitted_at", "-id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='SharedProgramme',
+            name="SharedProgramme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_country_code', models.CharField(max_length=2)),
-                ('source_country_name', models.CharField(max_length=100)),
-                ('source_programme_id', models.BigIntegerField()),
-                ('source_version', models.PositiveIntegerField()),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('content', models.JSONField()),
-                ('pass_mark', models.PositiveSmallIntegerField()),
-                ('shared_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source_country_code", models.CharField(max_length=2)),
+                ("source_country_name", models.CharField(max_length=100)),
+                ("source_programme_id", models.BigIntegerField()),
+                ("source_version", models.PositiveIntegerField()),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                ("content", models.JSONField()),
+                ("pass_mark", models.PositiveSmallIntegerField()),
+                ("shared_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['title', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('source_country_code', 'source_programme_id'), name='training_shared_source_uniq')],
+                "ordering": ["title", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source_country_code", "source_programme_id"), name="training_shared_source_uniq"
+                    )
+                ],
             },
         ),
         migrations.AddField(
-            model_name='countryprogramme',
-            name='adopted_from',
-            field=models.ForeignKey(blank=True, help_text="Set on a read-only copy of another country's programme.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='training.sharedprogramme'),
+            model_name="countryprogramme",
+            name="adopted_from",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Set on a read-only copy of another country's programme.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="training.sharedprogramme",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='countryprogrammeversion',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='training_cver_country_id_uniq'),
+            model_name="countryprogrammeversion",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="training_cver_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='countryprogrammeversion',
-            constraint=models.UniqueConstraint(fields=('country', 'programme', 'number'), name='training_cver_number_uniq'),
+            model_name="countryprogrammeversion",
+            constraint=models.UniqueConstraint(
+                fields=("country", "programme", "number"), name="training_cver_number_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='moduleprogress',
-            constraint=models.UniqueConstraint(fields=('country', 'enrolment', 'module'), name='training_progress_uniq'),
+            model_name="moduleprogress",
+            constraint=models.UniqueConstraint(
+                fields=("country", "enrolment", "module"), name="training_progress_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='platformrequirement',
-            constraint=models.UniqueConstraint(fields=('programme', 'role', 'sector', 'capability'), name='training_platformreq_uniq'),
+            model_name="platformrequirement",
+            constraint=models.UniqueConstraint(
+                fields=("programme", "role", "sector", "capability"), name="training_platformreq_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='countryrequirement',
-            constraint=models.UniqueConstraint(fields=('country', 'programme', 'role', 'sector', 'capability'), name='training_countryreq_uniq'),
+            model_name="countryrequirement",
+            constraint=models.UniqueConstraint(
+                fields=("country", "programme", "role", "sector", "capability"), name="training_countryreq_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programmeversion',
-            constraint=models.UniqueConstraint(fields=('programme', 'number'), name='training_version_programme_number_uniq'),
+            model_name="programmeversion",
+            constraint=models.UniqueConstraint(
+                fields=("programme", "number"), name="training_version_programme_number_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programmeversion',
-            constraint=models.CheckConstraint(condition=models.Q(('pass_mark__gte', 1), ('pass_mark__lte', 100)), name='training_version_pass_mark_range'),
+            model_name="programmeversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("pass_mark__gte", 1), ("pass_mark__lte", 100)),
+                name="training_version_pass_mark_range",
+            ),
         ),
         migrations.AddIndex(
-            model_name='enrolment',
-            index=models.Index(fields=['country', 'status'], name='training_enr_status_idx'),
+            model_name="enrolment", index=models.Index(fields=["country", "status"], name="training_enr_status_idx")
         ),
         migrations.AddConstraint(
-            model_name='enrolment',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='training_enrolment_country_id_uniq'),
+            model_name="enrolment",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="training_enrolment_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='enrolment',
-            constraint=models.UniqueConstraint(fields=('country', 'user', 'programme'), name='training_enrolment_user_prog_uniq'),
+            model_name="enrolment",
+            constraint=models.UniqueConstraint(
+                fields=("country", "user", "programme"), name="training_enrolment_user_prog_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrolment',
-            constraint=models.UniqueConstraint(fields=('country', 'user', 'local_programme'), name='training_enrolment_user_local_uniq'),
+            model_name="enrolment",
+            constraint=models.UniqueConstraint(
+                fields=("country", "user", "local_programme"), name="training_enrolment_user_local_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrolment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('local_programme__isnull', True), ('local_version__isnull', True), ('programme__isnull', False), ('version__isnull', False)), models.Q(('local_programme__isnull', False), ('local_version__isnull', False), ('programme__isnull', True), ('version__isnull', True)), _connector='OR'), name='training_enrolment_one_course'),
+            model_name="enrolment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("local_programme__isnull", True),
+                        ("local_version__isnull", True),
+                        ("programme__isnull", False),
+                        ("version__isnull", False),
+                    ),
+                    models.Q(
+                        ("local_programme__isnull", False),
+                        ("local_version__isnull", False),
+                        ("programme__isnull", True),
+                        ("version__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="training_enrolment_one_course",
+            ),
         ),
         migrations.AddIndex(
-            model_name='certificate',
-            index=models.Index(fields=['country', 'expires_at'], name='training_cert_expiry_idx'),
+            model_name="certificate",
+            index=models.Index(fields=["country", "expires_at"], name="training_cert_expiry_idx"),
         ),
         migrations.AddConstraint(
-            model_name='certificate',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='training_certificate_country_id_uniq'),
+            model_name="certificate",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="training_certificate_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='certificate',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('local_programme__isnull', True), ('local_version__isnull', True), ('programme__isnull', False), ('version__isnull', False)), models.Q(('local_programme__isnull', False), ('local_version__isnull', False), ('programme__isnull', True), ('version__isnull', True)), _connector='OR'), name='training_certificate_one_course'),
+            model_name="certificate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("local_programme__isnull", True),
+                        ("local_version__isnull", True),
+                        ("programme__isnull", False),
+                        ("version__isnull", False),
+                    ),
+                    models.Q(
+                        ("local_programme__isnull", False),
+                        ("local_version__isnull", False),
+                        ("programme__isnull", True),
+                        ("version__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="training_certificate_one_course",
+            ),
         ),
         migrations.AddIndex(
-            model_name='quizattempt',
-            index=models.Index(fields=['country', 'enrolment', 'module'], name='training_attempt_enr_idx'),
+            model_name="quizattempt",
+            index=models.Index(fields=["country", "enrolment", "module"], name="training_attempt_enr_idx"),
         ),
         migrations.AddConstraint(
-            model_name='countryprogramme',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='training_cprog_country_id_uniq'),
+            model_name="countryprogramme",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="training_cprog_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='countryprogramme',
-            constraint=models.UniqueConstraint(fields=('country', 'title'), name='training_cprog_country_title_uniq'),
+            model_name="countryprogramme",
+            constraint=models.UniqueConstraint(fields=("country", "title"), name="training_cprog_country_title_uniq"),
         ),
     ]

@@ -1,11 +1,19 @@
 """Row-level security on every training tenant table, and same-country keys from each tenant row
 to the tenant rows it points at (PostgreSQL only)."""
+
 from django.db import migrations
 
 from tenants.db import enable_row_level_security, same_country_foreign_key
 
-TENANT_TABLES = ["training_enrolment", "training_moduleprogress", "training_quizattempt", "training_certificate",
-                 "training_countryrequirement", "training_countryprogramme", "training_countryprogrammeversion"]
+TENANT_TABLES = [
+    "training_enrolment",
+    "training_moduleprogress",
+    "training_quizattempt",
+    "training_certificate",
+    "training_countryrequirement",
+    "training_countryprogramme",
+    "training_countryprogrammeversion",
+]
 SAME_COUNTRY_KEYS = [
     ("training_moduleprogress", "enrolment_id", "training_enrolment"),
     ("training_quizattempt", "enrolment_id", "training_enrolment"),

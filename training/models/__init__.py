@@ -1,5 +1,6 @@
 """Models of training: the platform catalogue (programmes and their immutable versions, platform
 requirements) and each country's enrolments, progress, quiz attempts, certificates and requirements."""
+
 from .catalogue import PlatformRequirement, Programme, ProgrammeVersion
 from .local import CountryProgramme, CountryProgrammeVersion, SharedProgramme
 from .records import (
@@ -13,7 +14,17 @@ from .records import (
 )
 
 __all__ = [
-    "Certificate", "CountryProgramme", "CountryProgrammeVersion", "CountryRequirement", "Enrolment", "ModuleProgress",
-    "PlatformRequirement", "Programme", "ProgrammeVersion", "QuizAttempt", "SharedProgramme", "certificate_signature",
+    "Certificate",
+    "CountryProgramme",
+    "CountryProgrammeVersion",
+    "CountryRequirement",
+    "Enrolment",
+    "ModuleProgress",
+    "PlatformRequirement",
+    "Programme",
+    "ProgrammeVersion",
+    "QuizAttempt",
+    "SharedProgramme",
+    "certificate_signature",
     "certificate_signature_matches",
 ]

@@ -4,6 +4,7 @@ requirements the platform sets for everyone.
 A programme's content lives in ProgrammeVersion rows that are never edited: a change publishes a
 new version. Enrolments pin the version they started on, so a new version never rewrites what
 someone read, answered or completed."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -11,11 +12,19 @@ from django.utils import timezone
 
 # The vocabularies deployments asks about (sector of the use, capability of the model).
 SECTORS = [
-    ("public_services", "Public services"), ("education", "Education"), ("health", "Health"),
-    ("security", "Security"), ("justice", "Justice"), ("finance", "Finance"), ("other", "Other"),
+    ("public_services", "Public services"),
+    ("education", "Education"),
+    ("health", "Health"),
+    ("security", "Security"),
+    ("justice", "Justice"),
+    ("finance", "Finance"),
+    ("other", "Other"),
 ]
 CAPABILITIES = [
-    ("text", "Text"), ("vision", "Vision"), ("speech", "Speech"), ("embeddings", "Embeddings"),
+    ("text", "Text"),
+    ("vision", "Vision"),
+    ("speech", "Speech"),
+    ("embeddings", "Embeddings"),
     ("fine_tuning", "Fine-tuning"),
 ]
 ROLES = [("country_admin", "Country admin"), ("officer", "Officer"), ("viewer", "Viewer")]
@@ -52,8 +61,9 @@ class ProgrammeVersion(models.Model):
         ordering = ["programme", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["programme", "number"], name="training_version_programme_number_uniq"),
-            models.CheckConstraint(condition=models.Q(pass_mark__gte=1, pass_mark__lte=100),
-                                   name="training_version_pass_mark_range"),
+            models.CheckConstraint(
+                condition=models.Q(pass_mark__gte=1, pass_mark__lte=100), name="training_version_pass_mark_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -74,8 +84,11 @@ class PlatformRequirement(models.Model):
     capability = models.CharField(max_length=20, choices=CAPABILITIES, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["programme", "role", "sector", "capability"],
-                                               name="training_platformreq_uniq")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "role", "sector", "capability"], name="training_platformreq_uniq"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.programme} for {self.get_role_display()}"

@@ -7,6 +7,7 @@ country chose to publish. Another country that adopts it gets its own CountryPro
 its own country, marked as adopted and read-only. Row-level security on the tenant tables is never
 relaxed, and withdrawing a share hides the snapshot from new adopters without touching the copies
 already adopted."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -34,8 +35,11 @@ class SharedProgramme(models.Model):
 
     class Meta:
         ordering = ["title", "id"]
-        constraints = [models.UniqueConstraint(fields=["source_country_code", "source_programme_id"],
-                                               name="training_shared_source_uniq")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_country_code", "source_programme_id"], name="training_shared_source_uniq"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -44,9 +48,14 @@ class SharedProgramme(models.Model):
 class CountryProgramme(TenantModel):
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
-    adopted_from = models.ForeignKey(SharedProgramme, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+",
-                                     help_text="Set on a read-only copy of another country's programme.")
+    adopted_from = models.ForeignKey(
+        SharedProgramme,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Set on a read-only copy of another country's programme.",
+    )
     adopted_from_country = models.CharField(max_length=2, blank=True)
     is_adopted = models.BooleanField(default=False)
     is_shared = models.BooleanField(default=False)

@@ -1,6 +1,7 @@
 """Tenant tables of training: each country's enrolments, module progress, quiz attempts,
 certificates and its own requirements. Row-level security and same-country keys are set by the
 migrations."""
+
 from __future__ import annotations
 
 import hmac
@@ -29,10 +30,9 @@ def certificate_signature_matches(country_code: str, pk: int, signature: str) ->
 
 
 # Exactly one of the two kinds of programme, with its version.
-ONE_COURSE = (
-    models.Q(programme__isnull=False, version__isnull=False, local_programme__isnull=True, local_version__isnull=True)
-    | models.Q(programme__isnull=True, version__isnull=True, local_programme__isnull=False, local_version__isnull=False)
-)
+ONE_COURSE = models.Q(
+    programme__isnull=False, version__isnull=False, local_programme__isnull=True, local_version__isnull=True
+) | models.Q(programme__isnull=True, version__isnull=True, local_programme__isnull=False, local_version__isnull=False)
 
 
 class CourseMixin:
@@ -62,10 +62,12 @@ class Enrolment(CourseMixin, TenantModel):
     # Either a catalogue programme and version, or one of the country's own (see CourseMixin).
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     version = models.ForeignKey(ProgrammeVersion, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
-    local_programme = models.ForeignKey(CountryProgramme, on_delete=models.PROTECT, related_name="+", null=True,
-                                        blank=True)
-    local_version = models.ForeignKey(CountryProgrammeVersion, on_delete=models.PROTECT, related_name="+", null=True,
-                                      blank=True)
+    local_programme = models.ForeignKey(
+        CountryProgramme, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    local_version = models.ForeignKey(
+        CountryProgrammeVersion, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.SELF)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
     enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -78,8 +80,9 @@ class Enrolment(CourseMixin, TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="training_enrolment_country_id_uniq"),
             models.UniqueConstraint(fields=["country", "user", "programme"], name="training_enrolment_user_prog_uniq"),
-            models.UniqueConstraint(fields=["country", "user", "local_programme"],
-                                    name="training_enrolment_user_local_uniq"),
+            models.UniqueConstraint(
+                fields=["country", "user", "local_programme"], name="training_enrolment_user_local_uniq"
+            ),
             models.CheckConstraint(condition=ONE_COURSE, name="training_enrolment_one_course"),
         ]
         indexes = [models.Index(fields=["country", "status"], name="training_enr_status_idx")]
@@ -96,8 +99,9 @@ class ModuleProgress(TenantModel):
     completed_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
-        constraints = [models.UniqueConstraint(fields=["country", "enrolment", "module"],
-                                               name="training_progress_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "enrolment", "module"], name="training_progress_uniq")
+        ]
 
 
 class QuizAttempt(TenantModel):
@@ -121,18 +125,22 @@ class Certificate(CourseMixin, TenantModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     version = models.ForeignKey(ProgrammeVersion, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
-    local_programme = models.ForeignKey(CountryProgramme, on_delete=models.PROTECT, related_name="+", null=True,
-                                        blank=True)
-    local_version = models.ForeignKey(CountryProgrammeVersion, on_delete=models.PROTECT, related_name="+", null=True,
-                                      blank=True)
+    local_programme = models.ForeignKey(
+        CountryProgramme, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    local_version = models.ForeignKey(
+        CountryProgrammeVersion, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     issued_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         ordering = ["-issued_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["country", "id"], name="training_certificate_country_id_uniq"),
-                       models.CheckConstraint(condition=ONE_COURSE, name="training_certificate_one_course")]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "id"], name="training_certificate_country_id_uniq"),
+            models.CheckConstraint(condition=ONE_COURSE, name="training_certificate_one_course"),
+        ]
         indexes = [models.Index(fields=["country", "expires_at"], name="training_cert_expiry_idx")]
 
     def code_for(self, country_code: str) -> str:
@@ -158,5 +166,8 @@ class CountryRequirement(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["role", "programme__title"]
-        constraints = [models.UniqueConstraint(fields=["country", "programme", "role", "sector", "capability"],
-                                               name="training_countryreq_uniq")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "programme", "role", "sector", "capability"], name="training_countryreq_uniq"
+            )
+        ]

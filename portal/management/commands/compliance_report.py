@@ -4,6 +4,7 @@
 
 The bundle is the same as the one an auditor downloads; the run is recorded on the country's
 ledger as a report made by the platform."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,10 +16,10 @@ from django.core.management.base import BaseCommand, CommandError
 from portal.reports.bundle import bundle_write
 from portal.reports.sections import Period
 from portal.reports.services import period_check
-from tenants.isolation import country_context
-from tenants.record.ledger import event_record
-from tenants.models import Country
 from tenants.errors import ServiceError
+from tenants.isolation import country_context
+from tenants.models import Country
+from tenants.record.ledger import event_record
 
 
 def _date(value: str) -> dt.date:
@@ -59,17 +60,29 @@ class Command(BaseCommand):
         partial = output.with_name(output.name + ".partial")
         try:
             with open(partial, "wb") as out:
-                manifest = bundle_write(country=country, period=period, out=out, kind=kind,
-                                        file_name=output.name, progress=progress)
+                manifest = bundle_write(
+                    country=country, period=period, out=out, kind=kind, file_name=output.name, progress=progress
+                )
             partial.replace(output)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
         digest = hashlib.sha256(output.read_bytes()).hexdigest()
         with country_context(country):
-            event_record(country=country, action="report.exported", actor_role="platform",
-                         payload={"kind": kind, "from": period.start.isoformat(), "to": period.end.isoformat(),
-                                  "sha256": digest})
-        self.stdout.write(self.style.SUCCESS(
-            f"Wrote {output} ({output.stat().st_size} bytes, {len(manifest['files'])} files, sha256 {digest}). "
-            f"Check it with: unzip it, then python3 verify_bundle.py {output.name}"))
+            event_record(
+                country=country,
+                action="report.exported",
+                actor_role="platform",
+                payload={
+                    "kind": kind,
+                    "from": period.start.isoformat(),
+                    "to": period.end.isoformat(),
+                    "sha256": digest,
+                },
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Wrote {output} ({output.stat().st_size} bytes, {len(manifest['files'])} files, sha256 {digest}). "
+                f"Check it with: unzip it, then python3 verify_bundle.py {output.name}"
+            )
+        )

@@ -1,13 +1,14 @@
 """python manage.py seed_demo — the demo countries, people and history of DESIGN §8 (idempotent)."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from tenants import demo as tenants_demo
+from deployments import demo as deployments_demo
 from engagements import demo as engagement_demo
 from governance import demo as governance_demo
+from tenants import demo as tenants_demo
 from training import demo as training_demo
-from deployments import demo as deployments_demo
 
 
 class Command(BaseCommand):
@@ -18,8 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, force: bool = False, **options):
         if not settings.DEBUG and not force:
-            raise CommandError("seed_demo creates accounts with a known password; it runs only with DEBUG on, "
-                               "or with --force.")
+            raise CommandError(
+                "seed_demo creates accounts with a known password; it runs only with DEBUG on, or with --force."
+            )
         self.stdout.write("Seeding demo data…")
         with transaction.atomic():
             countries = tenants_demo.seed(say=self.stdout.write)
@@ -27,7 +29,9 @@ class Command(BaseCommand):
             training_demo.seed(countries=countries, say=self.stdout.write)
             governance_demo.seed(countries=countries, say=self.stdout.write)
             deployments_demo.seed(countries=countries, say=self.stdout.write)
-        self.stdout.write(self.style.SUCCESS(
-            "Demo data ready. Accounts amelie, olivier, wanjiku, priya, marcus, aude and admin use the password "
-            "set in DEMO_PASSWORD (default portal-demo-2026)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo data ready. Accounts amelie, olivier, wanjiku, priya, marcus, aude and admin use the password "
+                "set in DEMO_PASSWORD (default portal-demo-2026)."
+            )
+        )

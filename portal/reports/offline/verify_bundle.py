@@ -10,6 +10,7 @@ It checks the Ed25519 signature of manifest.json, that every file the manifest l
 with the SHA-256 it states, that no file was added, and that the ledger export inside verifies.
 Exit status 0: intact; 1: something was changed; 2: the bundle could not be read.
 """
+
 import base64
 import hashlib
 import io
@@ -29,8 +30,9 @@ class Bundle:
         self.path = Path(location)
         self.zip = None
         if self.path.is_dir():
-            self.names = sorted(str(p.relative_to(self.path)).replace("\\", "/")
-                                for p in self.path.rglob("*") if p.is_file())
+            self.names = sorted(
+                str(p.relative_to(self.path)).replace("\\", "/") for p in self.path.rglob("*") if p.is_file()
+            )
         else:
             self.zip = zipfile.ZipFile(self.path)
             self.names = sorted(n for n in self.zip.namelist() if not n.endswith("/"))
@@ -97,7 +99,7 @@ def main(argv):
             print("--key needs the path of a PEM public key", file=sys.stderr)
             return 2
         key_path = args[at + 1]
-        del args[at:at + 2]
+        del args[at : at + 2]
     if len(args) != 1:
         print("usage: python3 verify_bundle.py BUNDLE [--key ledger-key.pem]", file=sys.stderr)
         return 2
@@ -111,8 +113,10 @@ def main(argv):
         return 2
     print(f"Public key fingerprint: {hashlib.sha256(public_key).hexdigest()[:16]}")
     if manifest:
-        print(f"Report of {manifest.get('country')} ({manifest.get('kind')}), "
-              f"{manifest.get('period_start')} to {manifest.get('period_end')}: {len(manifest.get('files', {}))} files")
+        print(
+            f"Report of {manifest.get('country')} ({manifest.get('kind')}), "
+            f"{manifest.get('period_start')} to {manifest.get('period_end')}: {len(manifest.get('files', {}))} files"
+        )
     if problems:
         print("NOT VERIFIED:")
         for problem in problems:

@@ -1,8 +1,9 @@
 """python manage.py checkpoint_ledger — sign the head of every chain now."""
+
 from django.core.management.base import BaseCommand
 
-from tenants.record.ledger import checkpoint_create
 from tenants.models import Country
+from tenants.record.ledger import checkpoint_create
 
 
 class Command(BaseCommand):

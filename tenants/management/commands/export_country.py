@@ -1,4 +1,5 @@
 """python manage.py export_country FR fr.zip — everything a country owns, with a signed manifest."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.keys.exit import country_data_export_write
@@ -21,4 +22,6 @@ class Command(BaseCommand):
                 country=found, out=out, progress=lambda step, percent: self.stdout.write(f"  {percent:3d}% {step}")
             )
         rows = sum(f.get("rows", 0) for name, f in manifest["files"].items() if name.endswith(".jsonl"))
-        self.stdout.write(self.style.SUCCESS(f"Wrote {rows} rows of {found.code} in {len(manifest['files'])} files to {output}."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Wrote {rows} rows of {found.code} in {len(manifest['files'])} files to {output}.")
+        )

@@ -1,8 +1,9 @@
 """python manage.py export_ledger FR out.zip — a country's chain, verifiable offline."""
+
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.record.exports import ExportRefused, ledger_export_write
 from tenants.models import Country
+from tenants.record.exports import ExportRefused, ledger_export_write
 
 
 class Command(BaseCommand):
@@ -23,6 +24,9 @@ class Command(BaseCommand):
                 summary = ledger_export_write(country=found, out=out, first=first, last=last, filename=output)
         except ExportRefused as refusal:
             raise CommandError(str(refusal)) from None
-        self.stdout.write(self.style.SUCCESS(
-            f"Wrote {summary['events']} events ({summary['first']}–{summary['last']}) of {found.code} to {output}. "
-            f"Verify with: python3 verify_ledger.py {output}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Wrote {summary['events']} events ({summary['first']}–{summary['last']}) of {found.code} to {output}. "
+                f"Verify with: python3 verify_ledger.py {output}"
+            )
+        )

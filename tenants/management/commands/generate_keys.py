@@ -1,5 +1,6 @@
 """python manage.py generate_keys --dir /keys — create the master key and the ledger signing key
 files if they do not exist yet (never overwrites: losing either would be irreversible)."""
+
 import base64
 import os
 import secrets
@@ -11,8 +12,10 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = ("Create master.key (PORTAL_MASTER_KEY_FILE) and ledger-signing.pem (LEDGER_SIGNING_KEY_FILE) in a "
-            "directory, if missing. Keep them out of the database and back them up separately.")
+    help = (
+        "Create master.key (PORTAL_MASTER_KEY_FILE) and ledger-signing.pem (LEDGER_SIGNING_KEY_FILE) in a "
+        "directory, if missing. Keep them out of the database and back them up separately."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dir", required=True, help="Directory for the key files")
@@ -23,8 +26,12 @@ class Command(BaseCommand):
         master, signing = folder / "master.key", folder / "ledger-signing.pem"
         for path, make in (
             (master, lambda: base64.b64encode(secrets.token_bytes(32))),
-            (signing, lambda: Ed25519PrivateKey.generate().private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+            (
+                signing,
+                lambda: Ed25519PrivateKey.generate().private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ),
+            ),
         ):
             if path.exists():
                 self.stdout.write(f"  {path} exists; kept")

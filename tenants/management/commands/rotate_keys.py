@@ -1,13 +1,16 @@
 """python manage.py rotate_keys — rotate a country's data key, or re-wrap every key under the master key."""
+
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.models import Country
 from tenants.keys.rotation import country_key_rotate, country_keys_rewrap, key_rotation_sweep
+from tenants.models import Country
 
 
 class Command(BaseCommand):
-    help = ("Rotate country data keys (new key, then re-encrypt every value, with progress), or with --rewrap "
-            "re-wrap every country key under the current master key after PORTAL_MASTER_KEY changed.")
+    help = (
+        "Rotate country data keys (new key, then re-encrypt every value, with progress), or with --rewrap "
+        "re-wrap every country key under the current master key after PORTAL_MASTER_KEY changed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--country", action="append", default=[], help="ISO code; repeat, or omit for all")
@@ -29,7 +32,8 @@ class Command(BaseCommand):
             rotation = country_key_rotate(country=found, schedule_sweep=False)
             self.stdout.write(f"{found.code}: new key {rotation.to_key_id}; re-encrypting {rotation.total} row(s)…")
             done = key_rotation_sweep(
-                rotation_id=rotation.pk, country_id=found.pk,
+                rotation_id=rotation.pk,
+                country_id=found.pk,
                 progress=lambda r: self.stdout.write(f"  {r.done}/{r.total} ({r.percent}%)"),
             )
             self.stdout.write(self.style.SUCCESS(f"{found.code}: {done.done} row(s) now under key {done.to_key_id}."))

@@ -1,4 +1,5 @@
 """python manage.py verify_ledger — verify every chain and its signed checkpoints."""
+
 from django.core.management.base import BaseCommand
 
 from tenants.record.ledger import ledger_verify_all
@@ -15,8 +16,10 @@ class Command(BaseCommand):
         reports = ledger_verify_all(record=not no_record, say=self.stdout.write)
         broken = [r for r in reports if not r.ok]
         if broken:
-            self.stderr.write(self.style.ERROR(f"{len(broken)} chain(s) do not verify: "
-                                               + ", ".join(r.chain for r in broken)))
+            self.stderr.write(
+                self.style.ERROR(f"{len(broken)} chain(s) do not verify: " + ", ".join(r.chain for r in broken))
+            )
             raise SystemExit(1)
-        self.stdout.write(self.style.SUCCESS(f"All {len(reports)} chains verify "
-                                             f"({sum(r.events for r in reports)} events)."))
+        self.stdout.write(
+            self.style.SUCCESS(f"All {len(reports)} chains verify ({sum(r.events for r in reports)} events).")
+        )

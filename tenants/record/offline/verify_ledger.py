@@ -15,6 +15,7 @@ Compare the key's fingerprint printed here with the one the portal publishes at
 /.well-known/ledger-key.pem (or pass your own copy with --key): a signature only proves
 something if the key is the portal's.
 """
+
 import base64
 import hashlib
 import io
@@ -125,15 +126,25 @@ def public_key_from_pem(text):
     der = base64.b64decode("".join(lines[1:-1]))
     if len(der) != 44 or not der.startswith(SPKI_ED25519_PREFIX):
         raise ValueError("not an Ed25519 public key")
-    return der[len(SPKI_ED25519_PREFIX):]
+    return der[len(SPKI_ED25519_PREFIX) :]
 
 
 def canonical_bytes(fields):
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-EVENT_KEYS = ("chain", "sequence", "at", "actor", "actor_role", "action", "target_type", "target_id", "payload",
-              "prev_hash")
+EVENT_KEYS = (
+    "chain",
+    "sequence",
+    "at",
+    "actor",
+    "actor_role",
+    "action",
+    "target_type",
+    "target_id",
+    "payload",
+    "prev_hash",
+)
 CHECKPOINT_KEYS = ("chain", "sequence", "head_hash", "at", "key_id")
 
 
@@ -189,8 +200,9 @@ def verify(export, public_key):
                 problems.append("event 1 does not start from the genesis hash")
         else:
             if sequence != previous_sequence + 1:
-                problems.append(f"event {sequence} follows event {previous_sequence} "
-                                "(events deleted, inserted or reordered)")
+                problems.append(
+                    f"event {sequence} follows event {previous_sequence} (events deleted, inserted or reordered)"
+                )
             if event["prev_hash"] != previous_hash:
                 problems.append(f"event {sequence} does not link to the hash of the event before it")
         if sequence in hashes:
@@ -239,7 +251,7 @@ def main(argv):
             print("--key needs the path of a PEM public key", file=sys.stderr)
             return 2
         key_path = args[at + 1]
-        del args[at:at + 2]
+        del args[at : at + 2]
     if len(args) != 1:
         print("usage: python3 verify_ledger.py EXPORT [--key ledger-key.pem]", file=sys.stderr)
         return 2
@@ -254,8 +266,10 @@ def main(argv):
     fingerprint = hashlib.sha256(public_key).hexdigest()[:16]
     print(f"Public key fingerprint: {fingerprint}")
     if summary:
-        print(f"Chain {summary['chain']}: events {summary['first']} to {summary['last']} "
-              f"({summary['events']} events, {summary['checkpoints']} checkpoints)")
+        print(
+            f"Chain {summary['chain']}: events {summary['first']} to {summary['last']} "
+            f"({summary['events']} events, {summary['checkpoints']} checkpoints)"
+        )
     if problems:
         print("NOT VERIFIED:")
         for problem in problems:
