@@ -83,6 +83,9 @@ class Engagement(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        # The tables keep the names they had in the tenants app: sealed values are bound to their
+        # table's name (tenants.keys.fields), so a rename would make every sealed value unreadable.
+        db_table = "tenants_engagement"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="tenants_engagement_country_id_uniq"),
@@ -124,6 +127,7 @@ class EngagementTerms(SealedTenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        db_table = "tenants_engagementterms"  # see Engagement.Meta
         ordering = ["engagement", "-version"]
         verbose_name_plural = "engagement terms"
         constraints = [
@@ -157,5 +161,6 @@ class EngagementTransition(TenantModel):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        db_table = "tenants_engagementtransition"  # see Engagement.Meta
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["country", "engagement", "at"], name="tenants_engtr_country_eng_idx")]

@@ -1,7 +1,7 @@
 """Engagements move out of the tenants app into an app of their own. Their tables already exist
 (created by tenants 0008): this migration only takes them into the engagements app's state, and
-moves their content types (and with them every permission and admin log entry) along. The next
-migration renames the tables."""
+moves their content types (and with them every permission and admin log entry) along. The tables
+keep their names: sealed values are bound to their table's name."""
 
 import django.db.models.deletion
 import django.utils.timezone

@@ -346,7 +346,7 @@ def test_conditions_are_sealed_under_the_country_key(cast):
 
     engagement = engagement_in(cast, "draft")
     with country_context(cast.fr), connection.cursor() as cursor:
-        cursor.execute("SELECT conditions FROM engagements_engagementterms WHERE engagement_id = %s", [engagement.pk])
+        cursor.execute("SELECT conditions FROM tenants_engagementterms WHERE engagement_id = %s", [engagement.pk])
         stored = cursor.fetchone()[0]
         assert "confidential" not in stored
         assert EngagementTerms.objects.get(engagement=engagement).conditions == TERMS["conditions"]
