@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
+from tenants.notifications.mail import mail_enqueue
 from tenants.record.ledger import event_record
 
 from .models import Acknowledgement, Incident
@@ -44,12 +44,11 @@ def acknowledgement_reminders_send(*, country_id: int) -> int:
         )
         for ack in due:
             if ack.version_id in current and (ack.user_id, ack.version_id) not in renewed and ack.user.email:
-                send_mail(
-                    f"Please acknowledge “{ack.version.policy.title}” again",
-                    f"Your acknowledgement of {ack.version.policy.title} expires on {ack.expires_at:%d %B %Y}. "
+                mail_enqueue(
+                    to=ack.user.email,
+                    subject=f"Please acknowledge “{ack.version.policy.title}” again",
+                    body=f"Your acknowledgement of {ack.version.policy.title} expires on {ack.expires_at:%d %B %Y}. "
                     f"Acknowledge it on the Governance page: {settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/policies/",
-                    None,
-                    [ack.user.email],
                 )
                 sent += 1
             ack.reminded_at = now
@@ -82,14 +81,13 @@ def incident_reminders_send(*, country_id: int) -> int:
             .values_list("user__email", flat=True)
         )
         for incident in due:
-            if admins:
-                send_mail(
-                    f"Incident report due: {incident.title}",
-                    f"The {incident.get_severity_display().lower()} incident “{incident.title}” must be reported "
+            for admin in admins:
+                mail_enqueue(
+                    to=admin,
+                    subject=f"Incident report due: {incident.title}",
+                    body=f"The {incident.get_severity_display().lower()} incident “{incident.title}” must be reported "
                     f"by {incident.report_due_at:%d %B %Y}. Open it in the portal to start the investigation: "
                     f"{settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/incidents/{incident.pk}/",
-                    None,
-                    admins,
                 )
             incident.reminded_at = now
             incident.save(update_fields=["reminded_at"])

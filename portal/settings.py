@@ -339,6 +339,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=15),
     },
     "outbox-relay": {"task": "tenants.outbox_relay", "schedule": 10.0},
+    "mail-sweep": {"task": "tenants.mail_send_waiting", "schedule": 900.0},
     "deployments-recertification": {
         "task": "deployments.tasks.recertification_reminders_all",
         "schedule": crontab(hour=6, minute=30),

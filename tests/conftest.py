@@ -220,3 +220,15 @@ def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def deliver_mail() -> int:
+    """Send, in this process, every mail written and not yet sent (what the worker does with each
+    mail job): tests that read django.core.mail.outbox call it where a worker would have run."""
+    from tenants.notifications.mail import mail_send
+    from tenants.notifications.models import OutgoingMail
+
+    waiting = list(OutgoingMail.objects.filter(sent_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+    for mail_id in waiting:
+        mail_send(mail_id=mail_id)
+    return len(waiting)

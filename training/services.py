@@ -11,7 +11,6 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
+from tenants.notifications.mail import mail_enqueue
 from tenants.record.ledger import event_record
 
 from . import catalogue
@@ -424,16 +424,14 @@ def certificate_reminders_send(*, country_id: int) -> int:
             ).select_related("user", "programme", "local_programme")
         )
         for certificate in due:
-            if certificate.user.email:
-                send_mail(
-                    subject=f"Your {certificate.course.title} certificate expires soon",
-                    message=(
-                        f"Your certificate for {certificate.course.title} expires on "
-                        f"{certificate.expires_at:%d %B %Y}. Enrol again in the portal to renew it."
-                    ),
-                    from_email=None,
-                    recipient_list=[certificate.user.email],
-                )
+            mail_enqueue(
+                to=certificate.user.email,
+                subject=f"Your {certificate.course.title} certificate expires soon",
+                body=(
+                    f"Your certificate for {certificate.course.title} expires on "
+                    f"{certificate.expires_at:%d %B %Y}. Enrol again in the portal to renew it."
+                ),
+            )
         Certificate.objects.filter(pk__in=[c.pk for c in due]).update(reminded_at=now)
         if due:
             event_record(country=country, action="training.reminders_sent", payload={"count": len(due)})

@@ -26,3 +26,24 @@ class Notification(TenantModel):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class OutgoingMail(models.Model):
+    """One email to one person, written in the transaction of the change it tells about and sent by
+    a worker (tenants.notifications.mail). A mail server outage delays it; it never fails the
+    change. Once sent, the address and the text are wiped: the row stays as a delivery record."""
+
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["sent_at", "created_at"], name="tenants_mail_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"Mail {self.pk} ({'sent' if self.sent_at else 'waiting'})"

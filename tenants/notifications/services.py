@@ -1,12 +1,12 @@
 """In-app notifications and their emails: who must act next on a country's engagement is told in
-the portal and by email (sent after the transaction commits, so a refused change sends nothing).
+the portal and by email (sent by a worker once the transaction commits, so a refused change sends
+nothing).
 Also the /notifications/ page."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -15,6 +15,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from tenants.access import PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION, Access
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
+from tenants.notifications.mail import mail_enqueue
 from tenants.notifications.models import Notification
 from tenants.notifications.selectors import notification_list
 
@@ -56,9 +57,8 @@ def notify(*, users, country: Country, subject: str, body: str, url: str) -> int
         [Notification(user=user, country=country, subject=subject[:200], body=body, url=url) for user in people]
     )
     link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{url}"
-    messages = [(subject, f"{body}\n\n{link}\n", None, [user.email]) for user in people if user.email]
-    if messages:
-        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
+    for user in people:
+        mail_enqueue(to=user.email, subject=subject, body=f"{body}\n\n{link}\n")
     return len(people)
 
 

@@ -1,13 +1,14 @@
-"""Emails about the record: a ledger break goes to platform admins and the chain's auditors."""
+"""Emails about the record: a ledger break goes to platform admins and the chain's auditors (sent by a
+worker, through tenants.notifications.mail)."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db.models import Q
 
 from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP
 from tenants.models import Country
+from tenants.notifications.mail import mail_enqueue
 
 
 def _auditor_emails(codes: set[str]) -> set[str]:
@@ -34,14 +35,14 @@ def ledger_break_notify(*, reports) -> int:
     if not recipients:
         return 0
     lines = "\n".join(f"- {r.chain}: {r.problem}" for r in reports)
-    send_mail(
-        subject="Ledger verification found a break",
-        message=(
-            "The scheduled verification of the portal's ledger found chains that no longer verify:\n\n"
-            f"{lines}\n\nThe record may have been altered outside the portal. Investigate before relying "
-            "on it; the alert stays on the portal until a platform admin resolves it."
-        ),
-        from_email=None,
-        recipient_list=sorted(recipients),
-    )
+    for recipient in sorted(recipients):
+        mail_enqueue(
+            to=recipient,
+            subject="Ledger verification found a break",
+            body=(
+                "The scheduled verification of the portal's ledger found chains that no longer verify:\n\n"
+                f"{lines}\n\nThe record may have been altered outside the portal. Investigate before relying "
+                "on it; the alert stays on the portal until a platform admin resolves it."
+            ),
+        )
     return len(recipients)

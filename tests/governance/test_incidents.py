@@ -13,6 +13,7 @@ from governance import incidents, reminders
 from governance.models import Incident
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
+from tests.conftest import deliver_mail
 
 from .helpers import act, actions, completed_assessment
 
@@ -108,6 +109,7 @@ def test_reminders_near_the_deadline_go_to_country_admins_once(cast):
     near = report(cast, detected_at=timezone.now() - timedelta(days=13))
     report(cast, severity="minor", title="Far away")
     assert reminders.incident_reminders_send(country_id=cast.fr.pk) == 1
+    assert deliver_mail() == 1
     assert [m.to for m in mail.outbox] == [["owner@example.org"]]
     assert "Wrong benefit refusals" in mail.outbox[0].subject
     assert "Mme X" not in mail.outbox[0].body  # the sealed description stays out of email
@@ -134,4 +136,5 @@ def test_the_daily_task_runs_the_reminders_of_a_country(cast):
 
     report(cast, detected_at=timezone.now() - timedelta(days=14))
     assert tasks.country_reminders_send(country_id=cast.fr.pk) == 1
+    deliver_mail()
     assert len(mail.outbox) == 1

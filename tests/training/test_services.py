@@ -14,6 +14,7 @@ from tenants.access import access_for
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.record.models import CountryEvent
+from tests.conftest import deliver_mail
 from training import catalogue as catalogue_text
 from training import selectors, services
 from training.models import Certificate, Enrolment, ModuleProgress, ProgrammeVersion, QuizAttempt
@@ -355,6 +356,7 @@ def test_reminders_go_once_to_holders_of_certificates_about_to_expire(cast, cata
     with country_context(cast.fr):
         Certificate.objects.filter(pk=soon.pk).update(expires_at=timezone.now() + timedelta(days=10))
     assert services.certificate_reminders_send(country_id=cast.fr.pk) == 1
+    assert deliver_mail() == 1
     assert [m.to for m in mail.outbox] == [["member@example.org"]]
     assert services.certificate_reminders_send(country_id=cast.fr.pk) == 0
     assert ("training.reminders_sent", {"count": 1}) in events(cast.fr)
