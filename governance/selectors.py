@@ -26,7 +26,7 @@ from .models import (
     RequirementStatus,
     SharedPolicy,
 )
-from .questionnaire import LEVEL_LABELS, OBLIGATIONS
+from .questionnaire import LEVEL_LABELS, OBLIGATIONS, questions
 
 
 @dataclass(frozen=True)
@@ -213,6 +213,46 @@ def assessment_for_use(*, country: Country, assessment_id: int) -> AssessmentSum
         obligations=list(assessment.obligations or []),
         prohibited=prohibited,
     )
+
+
+def assessment_public_facts(*, country: Country, assessment_id: int | None) -> dict | None:
+    """What a completed impact assessment may tell the public about a use: its date, level,
+    category, obligations and the answers that describe the risk and its safeguards, as labels.
+    Never a person, never free text. None when there is no completed assessment of that id."""
+    if not assessment_id:
+        return None
+    with country_context(country):
+        assessment = (
+            ImpactAssessment.objects.filter(country=country, pk=assessment_id)
+            .exclude(status=ImpactAssessment.Status.DRAFT)
+            .first()
+        )
+    if assessment is None or assessment.completed_at is None:
+        return None
+    options = {q["key"]: {o[0]: o[1] for o in q["options"]} for q in questions(assessment.questionnaire_version)}
+    answers = assessment.answers or {}
+
+    def label(key: str) -> str:
+        return str(options.get(key, {}).get(answers.get(key), ""))
+
+    return {
+        "completed_on": assessment.completed_at.date().isoformat(),
+        "status": assessment.status,
+        "impact_level": LEVEL_LABELS.get(assessment.impact_level or 0, ""),
+        "category": assessment.category,
+        "category_label": str(assessment.get_category_display()),
+        "obligations": [str(o) for o in obligation_labels(list(assessment.obligations or []))],
+        "safeguards": [str(options["mitigations"].get(m, m)) for m in answers.get("mitigations", [])],
+        "safeguard_keys": list(answers.get("mitigations", [])),
+        "purpose": label("purpose"),
+        "purpose_key": answers.get("purpose", ""),
+        "people_affected": label("people"),
+        "autonomy": label("autonomy"),
+        "data": label("data"),
+        "data_key": answers.get("data", ""),
+        "reversibility": label("reversibility"),
+        "scale": label("scale"),
+    }
 
 
 # --- Frameworks ------------------------------------------------------------------------------------
