@@ -19,7 +19,13 @@ from . import content, selectors
 from .models import RegisterEntry
 
 # The public frame is the same for everyone: no account, no navigation of the person's countries.
-PUBLIC_FRAME = {"signed_in": False, "nav_items": [], "switcher_countries": [], "nav_country": None}
+PUBLIC_FRAME = {
+    "signed_in": False,
+    "nav_items": [],
+    "switcher_countries": [],
+    "nav_country": None,
+    "ledger_alerts": None,
+}
 
 
 def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:

@@ -21,7 +21,7 @@ from tests.deployments.conftest import act
 from tests.deployments.register_helpers import published, running, world
 
 pytestmark = pytest.mark.django_db
-VISITORS = ["anonymous", "owner", "viewer", "outsider", "partner"]
+VISITORS = ["anonymous", "owner", "viewer", "outsider", "partner", "auditor", "platform_admin"]
 NEVER = [
     "Secret draft system",
     "Draft text never to be seen",
@@ -37,7 +37,11 @@ def registers(cast, ready):
 
 
 def visit(client, cast, who):
-    if who != "anonymous":
+    if who == "platform_admin":
+        from django.contrib.auth import get_user_model
+
+        client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-for-tests-only"))
+    elif who != "anonymous":
         client.force_login(getattr(cast, who))
     return client
 
