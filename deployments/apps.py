@@ -1,10 +1,17 @@
-"""The deployments app: registers its step of the onboarding task list."""
+"""The deployments app: registers its step of the onboarding task list, and the tables of its
+public register (deployments/register/), which belong to the same app and migrations."""
+
+from importlib import import_module
 
 from django.apps import AppConfig
 
 
 class DeploymentsConfig(AppConfig):
     name = "deployments"
+
+    def import_models(self) -> None:
+        super().import_models()
+        import_module("deployments.register.models")
 
     def ready(self) -> None:
         from tenants.onboarding import register

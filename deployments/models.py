@@ -28,6 +28,13 @@ class AIModel(models.Model):
     capabilities = models.JSONField(default=list, help_text=f"Among: {', '.join(Capability.values)}.")
     regions = models.JSONField(default=list, help_text="Hosting regions (the data-residency region values).")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.AVAILABLE)
+    eu_database_url = models.URLField(
+        "EU database entry",
+        max_length=500,
+        blank=True,
+        help_text="The URL of the provider's entry for this system in the EU database (EU AI Act Art. 49(1)), "
+        "which public deployers in the EU cite when they register their use.",
+    )
 
     class Meta:
         ordering = ["name"]

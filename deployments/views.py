@@ -19,6 +19,8 @@ from tenants.pages import base_context, request_country
 from . import environments, gates, selectors, services
 from .api import progress
 from .forms import ActionForm, RequestForm, UsageForm
+from .register import eu as register_eu
+from .register import selectors as register_selectors
 
 DRAFTERS = services.DRAFTERS
 
@@ -99,6 +101,8 @@ def _detail(request: HttpRequest, country, found, *, form=None, failed_action: s
             "progress": progress(job),
             "environment": environment,
             "approvals_needed": services.approvals_needed(found),
+            "register_entry": register_selectors.entry_for_request(request=found),
+            "eu_pack": register_eu.applies(country=country, request=found),
         },
         status=status,
     )

@@ -42,12 +42,17 @@ class RequirementSerializer(serializers.Serializer):
     code = serializers.CharField()
     reference = serializers.CharField()
     title = serializers.CharField()
+    assessable = serializers.BooleanField(help_text="False for a heading that groups the requirements under it.")
+    depth = serializers.IntegerField(help_text="1 for a top-level requirement, 2 under a heading, and so on.")
 
 
 class FrameworkSerializer(serializers.Serializer):
     slug = serializers.CharField()
+    version = serializers.IntegerField(help_text="The current version; earlier ones stay readable in the portal.")
     name = serializers.CharField()
     summary = serializers.CharField()
+    language = serializers.CharField()
+    source_url = serializers.CharField(help_text="Where the official text of the source is.")
     requirements = RequirementSerializer(many=True)
 
 

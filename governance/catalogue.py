@@ -1,5 +1,6 @@
-"""The programme's own catalogue, loaded by migration: six policy templates and the main
-requirements of four frameworks, summarised in our own words with a reference to the source."""
+"""The programme's own catalogue, loaded by migration: six policy templates (below) and the
+frameworks it ships, which are YAML files in governance/frameworks/library/ (in our own words,
+with references to the source texts; the format is in docs/frameworks.md)."""
 
 from __future__ import annotations
 
@@ -142,125 +143,21 @@ After each serious or major incident the team records what happened, why, and wh
 ]
 
 
-def _reqs(prefix: str, rows: list[tuple[str, str]]) -> list[dict]:
-    return [{"code": f"{prefix}-{i + 1}", "reference": ref, "title": title} for i, (ref, title) in enumerate(rows)]
-
-
-FRAMEWORKS = [
-    {
-        "slug": "eu-ai-act",
-        "name": "EU AI Act",
-        "summary": "Regulation (EU) 2024/1689: the main obligations for providers and deployers.",
-        "requirements": _reqs(
-            "aia",
-            [
-                ("EU AI Act Art. 5", "No prohibited AI practices are used"),
-                ("EU AI Act Art. 6", "Each AI system is classified by risk, with the reasoning recorded"),
-                ("EU AI Act Art. 9", "A risk management process runs through the system's life"),
-                ("EU AI Act Art. 10", "Training, validation and test data are governed and checked for bias"),
-                ("EU AI Act Art. 11", "Technical documentation is drawn up and kept current"),
-                ("EU AI Act Art. 12", "Events are logged automatically for traceability"),
-                ("EU AI Act Art. 13", "Deployers receive clear instructions for use"),
-                ("EU AI Act Art. 14", "Effective human oversight is designed in"),
-                ("EU AI Act Art. 15", "Accuracy, robustness and cybersecurity are adequate"),
-                ("EU AI Act Art. 26", "Deployers use high-risk systems as instructed and monitor them"),
-                ("EU AI Act Art. 27", "A fundamental-rights impact assessment is done before use by public bodies"),
-                ("EU AI Act Art. 49", "High-risk systems are registered in the EU database"),
-                ("EU AI Act Art. 50", "People are told when they interact with AI or see generated content"),
-                ("EU AI Act Art. 73", "Serious incidents are reported to the authority in time"),
-            ],
-        ),
-    },
-    {
-        "slug": "nist-ai-rmf",
-        "name": "NIST AI RMF 1.0",
-        "summary": "The four functions of the NIST AI Risk Management Framework.",
-        "requirements": _reqs(
-            "nist",
-            [
-                ("NIST AI RMF GOVERN 1", "Policies and processes for AI risk are in place and known"),
-                ("NIST AI RMF GOVERN 2", "Roles and responsibilities for AI risk are clear"),
-                ("NIST AI RMF GOVERN 4", "The organisation's culture favours raising and discussing risk"),
-                ("NIST AI RMF GOVERN 6", "Risks from third-party models and data are managed"),
-                ("NIST AI RMF MAP 1", "The context and intended purpose of each system are understood"),
-                ("NIST AI RMF MAP 3", "Benefits and costs, including to affected people, are weighed"),
-                ("NIST AI RMF MAP 5", "Impacts on individuals and communities are characterised"),
-                ("NIST AI RMF MEASURE 2", "Systems are evaluated for trustworthiness characteristics"),
-                ("NIST AI RMF MEASURE 3", "Risks are tracked over time"),
-                ("NIST AI RMF MANAGE 1", "Risks are prioritised and acted upon"),
-                ("NIST AI RMF MANAGE 4", "Incidents are responded to and lessons recorded"),
-            ],
-        ),
-    },
-    {
-        "slug": "iso-42001",
-        "name": "ISO/IEC 42001:2023",
-        "summary": "The management-system clauses of ISO/IEC 42001 for AI.",
-        "requirements": _reqs(
-            "iso",
-            [
-                (
-                    "ISO/IEC 42001 cl. 4",
-                    "The context of the organisation and the scope of the AI management system are set",
-                ),
-                ("ISO/IEC 42001 cl. 5.2", "Leadership has approved an AI policy"),
-                ("ISO/IEC 42001 cl. 5.3", "Roles, responsibilities and authorities are assigned"),
-                ("ISO/IEC 42001 cl. 6.1.2", "AI risks are assessed against defined criteria"),
-                ("ISO/IEC 42001 cl. 6.1.4", "AI system impact assessments are carried out"),
-                ("ISO/IEC 42001 cl. 7.2", "People doing AI work are competent"),
-                ("ISO/IEC 42001 cl. 7.5", "Documented information is controlled"),
-                ("ISO/IEC 42001 cl. 8", "Operational planning and control of AI systems"),
-                ("ISO/IEC 42001 cl. 9.2", "Internal audits are run at planned intervals"),
-                ("ISO/IEC 42001 cl. 9.3", "Management reviews the AI management system"),
-                ("ISO/IEC 42001 cl. 10", "Nonconformities are corrected and the system improved"),
-            ],
-        ),
-    },
-    {
-        "slug": "gdpr",
-        "name": "GDPR",
-        "summary": "Regulation (EU) 2016/679: the requirements most relevant to AI services.",
-        "requirements": _reqs(
-            "gdpr",
-            [
-                ("GDPR Art. 5", "Processing respects the data protection principles"),
-                ("GDPR Art. 6", "Each processing has a lawful basis"),
-                ("GDPR Art. 9", "Special categories of data are processed only under an exception"),
-                ("GDPR Art. 13-14", "People are informed about the processing"),
-                ("GDPR Art. 15-21", "People can exercise their rights"),
-                ("GDPR Art. 22", "Solely automated decisions with significant effects are safeguarded"),
-                ("GDPR Art. 25", "Data protection by design and by default"),
-                ("GDPR Art. 28", "Processors are bound by a contract"),
-                ("GDPR Art. 30", "Records of processing activities are kept"),
-                ("GDPR Art. 32", "Processing is secured appropriately"),
-                ("GDPR Art. 33-34", "Personal data breaches are notified"),
-                ("GDPR Art. 35", "A data protection impact assessment precedes high-risk processing"),
-                ("GDPR Art. 44-49", "Transfers outside the EEA are lawful"),
-            ],
-        ),
-    },
-]
-
-
-def load(apps=None) -> None:
-    """Create or update the catalogue (idempotent): used by the data migration and by seed_demo."""
+def load_policy_templates(apps=None) -> None:
+    """Create or update the policy templates (idempotent)."""
     if apps is None:
-        from .models import Framework, PolicyTemplate, Requirement
+        from .models import PolicyTemplate
     else:
-        Framework = apps.get_model("governance", "Framework")
         PolicyTemplate = apps.get_model("governance", "PolicyTemplate")
-        Requirement = apps.get_model("governance", "Requirement")
     for item in POLICY_TEMPLATES:
         PolicyTemplate.objects.update_or_create(
             slug=item["slug"], defaults={k: v for k, v in item.items() if k != "slug"}
         )
-    for item in FRAMEWORKS:
-        framework, _ = Framework.objects.update_or_create(
-            slug=item["slug"], defaults={"name": item["name"], "summary": item["summary"]}
-        )
-        for position, req in enumerate(item["requirements"]):
-            Requirement.objects.update_or_create(
-                framework=framework,
-                code=req["code"],
-                defaults={"reference": req["reference"], "title": req["title"], "position": position},
-            )
+
+
+def load(apps=None) -> None:
+    """The whole catalogue (idempotent): used by the data migrations, after a flush and by seed_demo."""
+    from .frameworks.loading import Models, shipped_load
+
+    load_policy_templates(apps)
+    shipped_load(Models.historical(apps) if apps is not None else None)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants import selectors as tenant_selectors
@@ -29,22 +30,36 @@ def frameworks(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "governance/frameworks.html", {**base_context(request, country), "rows": rows})
 
 
-def _framework(slug: str):
-    framework = selectors.framework_get(slug=slug)
+def _framework(slug: str, request: HttpRequest | None = None):
+    """The framework of the URL: its current version, or the one named by ?version=N."""
+    version = request.GET.get("version") if request is not None else None
+    framework = selectors.framework_get(slug=slug, version=version)
     if framework is None:
-        raise Http404("No such framework.")
+        raise Http404(_("No such framework, or no such version of it."))
     return framework
+
+
+def _version_context(framework) -> dict:
+    versions = list(selectors.framework_versions(framework=framework))
+    return {
+        "versions": versions if len(versions) > 1 else [],
+        "current_version": next((v for v in versions if v.is_current), framework),
+        "version_query": "" if framework.is_current else f"?version={framework.version}",
+    }
 
 
 @login_required
 def framework_detail(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     country = country_of(request)
-    framework = _framework(slug)
+    framework = _framework(slug, request)
+    context = base_context(request, country)
+    context["can_write"] = context["can_write"] and framework.is_current
     return render(
         request,
         "governance/framework_detail.html",
         {
-            **base_context(request, country),
+            **context,
+            **_version_context(framework),
             "framework": framework,
             "requirements": selectors.framework_rows(country=country, framework=framework),
             "coverage": selectors.coverage(country=country, framework=framework),
@@ -56,18 +71,12 @@ def framework_detail(request: HttpRequest, code: str, slug: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def requirement_detail(request: HttpRequest, code: str, slug: str, req: str) -> HttpResponse:
     country = country_of(request)
-    framework = _framework(slug)
+    framework = _framework(slug, request)
     requirement = selectors.requirement_get(framework=framework, code=req)
     if requirement is None:
-        raise Http404("No such requirement in this framework.")
-    current = next(
-        (
-            r.country_status
-            for r in selectors.framework_rows(country=country, framework=framework)
-            if r.pk == requirement.pk
-        ),
-        None,
-    )
+        raise Http404(_("No such requirement in this framework."))
+    row = next(r for r in selectors.framework_rows(country=country, framework=framework) if r.pk == requirement.pk)
+    current = row.country_status
     members = list(tenant_selectors.membership_list(country=country).filter(status="active"))
     initial = {"status": current.status, "owner": current.owner_id, "note": current.note} if current else {}
     status_form = RequirementStatusForm(
@@ -94,7 +103,7 @@ def requirement_detail(request: HttpRequest, code: str, slug: str, req: str) -> 
                         owner=owner,
                         note=status_form.cleaned_data["note"],
                     )
-                    messages.success(request, "The status was saved.")
+                    messages.success(request, _("The status was saved."))
                     return redirect(url("requirement", country, slug=framework.slug, req=requirement.code))
             elif evidence_form.is_valid():
                 upload = evidence_form.cleaned_data["file"]
@@ -115,13 +124,19 @@ def requirement_detail(request: HttpRequest, code: str, slug: str, req: str) -> 
         except ServiceError as error:
             (status_form if "status" in request.POST else evidence_form).add_service_error(error)
         status = 400
+    context = base_context(request, country)
+    context["can_write"] = context["can_write"] and framework.is_current and requirement.assessable
     return render(
         request,
         "governance/requirement_detail.html",
         {
-            **base_context(request, country),
+            **context,
+            **_version_context(framework),
             "framework": framework,
             "requirement": requirement,
+            "row": row,
+            "related": selectors.related_requirements(requirement=requirement),
+            "mapped_evidence": selectors.mapped_evidence(country=country, requirement=requirement),
             "current": current,
             "status_form": status_form,
             "evidence_form": evidence_form,

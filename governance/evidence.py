@@ -19,6 +19,7 @@ from tenants.models import Country
 from tenants.record.ledger import event_record
 
 from .models import EvidenceFile, Requirement, RequirementStatus
+from .services import require_open
 
 ALLOWED = "PDF, PNG, JPEG, Word (DOCX), Excel (XLSX), plain text or CSV"
 
@@ -67,6 +68,7 @@ def evidence_upload(
     if not access.can_write(country.pk):
         raise NotAllowed("Only a country admin or an officer of this country can add evidence.")
     role = access.role_in(country.pk) or ""
+    require_open(requirement)
     limit = max_bytes()
     if len(data) == 0:
         raise ServiceError("The file is empty. Choose the evidence file again.", field="file")

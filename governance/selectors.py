@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tenants.isolation import country_context
 from tenants.models import Country, Membership, Organisation
@@ -21,10 +22,11 @@ from .models import (
     Incident,
     PolicyVersion,
     Requirement,
+    RequirementMapping,
     RequirementStatus,
     SharedPolicy,
 )
-from .questionnaire import LEVEL_LABELS, OBLIGATIONS
+from .questionnaire import LEVEL_LABELS, OBLIGATIONS, questions
 
 
 @dataclass(frozen=True)
@@ -213,19 +215,104 @@ def assessment_for_use(*, country: Country, assessment_id: int) -> AssessmentSum
     )
 
 
+def assessment_public_facts(*, country: Country, assessment_id: int | None) -> dict | None:
+    """What a completed impact assessment may tell the public about a use: its date, level,
+    category, obligations and the answers that describe the risk and its safeguards, as labels.
+    Never a person, never free text. None when there is no completed assessment of that id."""
+    if not assessment_id:
+        return None
+    with country_context(country):
+        assessment = (
+            ImpactAssessment.objects.filter(country=country, pk=assessment_id)
+            .exclude(status=ImpactAssessment.Status.DRAFT)
+            .first()
+        )
+    if assessment is None or assessment.completed_at is None:
+        return None
+    options = {q["key"]: {o[0]: o[1] for o in q["options"]} for q in questions(assessment.questionnaire_version)}
+    answers = assessment.answers or {}
+
+    def label(key: str) -> str:
+        return str(options.get(key, {}).get(answers.get(key), ""))
+
+    return {
+        "completed_on": assessment.completed_at.date().isoformat(),
+        "status": assessment.status,
+        "impact_level": LEVEL_LABELS.get(assessment.impact_level or 0, ""),
+        "category": assessment.category,
+        "category_label": str(assessment.get_category_display()),
+        "obligations": [str(o) for o in obligation_labels(list(assessment.obligations or []))],
+        "safeguards": [str(options["mitigations"].get(m, m)) for m in answers.get("mitigations", [])],
+        "safeguard_keys": list(answers.get("mitigations", [])),
+        "purpose": label("purpose"),
+        "purpose_key": answers.get("purpose", ""),
+        "people_affected": label("people"),
+        "autonomy": label("autonomy"),
+        "data": label("data"),
+        "data_key": answers.get("data", ""),
+        "reversibility": label("reversibility"),
+        "scale": label("scale"),
+    }
+
+
 # --- Frameworks ------------------------------------------------------------------------------------
+
+# Evidence for a requirement counts towards another when meeting the first means meeting the second
+# (docs/frameworks.md): along a mapping source → target that is equal or a superset, and back along
+# one that is equal or a subset. An intersection is shown as related and counts for neither.
+COVERS_TARGET = (RequirementMapping.Relationship.EQUAL, RequirementMapping.Relationship.SUPERSET)
+COVERS_SOURCE = (RequirementMapping.Relationship.EQUAL, RequirementMapping.Relationship.SUBSET)
+# The relationship seen from the requirement on the page.
+RELATED_LABELS = {
+    "equal": gettext_lazy("asks the same"),
+    "superset": gettext_lazy("meeting this one meets it"),
+    "subset": gettext_lazy("meeting it meets this one"),
+    "intersect": gettext_lazy("they overlap"),
+}
 
 
 def framework_list() -> QuerySet[Framework]:
-    return Framework.objects.annotate(requirement_count=Count("requirements")).order_by("name")
+    """The current version of every framework, with its number of assessable requirements."""
+    return (
+        Framework.objects.filter(is_current=True)
+        .annotate(requirement_count=Count("requirements", filter=Q(requirements__assessable=True)))
+        .order_by("name")
+    )
 
 
-def framework_get(*, slug: str) -> Framework | None:
-    return Framework.objects.filter(slug=str(slug)[:40]).first()
+def framework_get(*, slug: str, version=None) -> Framework | None:
+    """The current version of a framework, or the given version of it (None when there is none)."""
+    frameworks = Framework.objects.filter(slug=str(slug)[:40])
+    if version in (None, ""):
+        return frameworks.filter(is_current=True).first()
+    number = parse_id(version)
+    return frameworks.filter(version=number).first() if number else None
+
+
+def framework_versions(*, framework: Framework) -> QuerySet[Framework]:
+    return Framework.objects.filter(slug=framework.slug).order_by("-version")
+
+
+def _covering(requirement_ids: list[int]) -> dict[int, set[int]]:
+    """For each requirement, the requirements whose evidence counts towards it. One query."""
+    covering: dict[int, set[int]] = {}
+    mappings = RequirementMapping.objects.filter(
+        Q(target_id__in=requirement_ids, relationship__in=COVERS_TARGET)
+        | Q(source_id__in=requirement_ids, relationship__in=COVERS_SOURCE)
+    ).values_list("source_id", "target_id", "relationship")
+    wanted = set(requirement_ids)
+    for source, target, relationship in mappings:
+        if target in wanted and relationship in COVERS_TARGET:
+            covering.setdefault(target, set()).add(source)
+        if source in wanted and relationship in COVERS_SOURCE:
+            covering.setdefault(source, set()).add(target)
+    return covering
 
 
 def framework_rows(*, country: Country, framework: Framework) -> list[Requirement]:
-    """Each requirement with this country's status row (or None) attached: two queries."""
+    """Each requirement (headings included, in reading order) with this country's status row (or
+    None), the count of evidence that counts towards it through mappings, and, in a newer
+    version, the status the same requirement had in the version before. At most five queries."""
     requirements = list(Requirement.objects.filter(framework=framework).order_by("position"))
     statuses = {
         s.requirement_id: s
@@ -233,16 +320,43 @@ def framework_rows(*, country: Country, framework: Framework) -> list[Requiremen
         .select_related("owner__user")
         .annotate(evidence_count=Count("evidence"))
     }
+    covering = _covering([r.pk for r in requirements])
+    sources = {pk for pks in covering.values() for pk in pks}
+    counts = dict(
+        EvidenceFile.objects.filter(country=country, requirement_status__requirement_id__in=sources)
+        .order_by()
+        .values_list("requirement_status__requirement_id")
+        .annotate(n=Count("id"))
+        if sources
+        else []
+    )
+    previous = {}
+    if framework.version > 1:
+        earlier = Framework.objects.filter(slug=framework.slug, version__lt=framework.version).order_by("-version")
+        before = earlier.first()
+        if before is not None:
+            previous = dict(
+                RequirementStatus.objects.filter(country=country, requirement__framework=before).values_list(
+                    "requirement__code", "status"
+                )
+            )
+    labels = dict(RequirementStatus.Status.choices)
     for requirement in requirements:
         requirement.country_status = statuses.get(requirement.pk)
+        requirement.mapped_evidence_count = sum(counts.get(pk, 0) for pk in covering.get(requirement.pk, ()))
+        requirement.previous_status = labels.get(previous.get(requirement.code, ""), "")
+        requirement.indent = min((requirement.depth - 1) * 3, 9)
     return requirements
 
 
 def coverage(*, country: Country, framework: Framework) -> dict:
-    """Counts and percentages per status for one framework (missing rows count as not assessed)."""
-    total = Requirement.objects.filter(framework=framework).count()
+    """Counts and percentages per status for one framework's assessable requirements (missing rows
+    count as not assessed)."""
+    total = Requirement.objects.filter(framework=framework, assessable=True).count()
     counts = dict(
-        RequirementStatus.objects.filter(country=country, requirement__framework=framework)
+        RequirementStatus.objects.filter(
+            country=country, requirement__framework=framework, requirement__assessable=True
+        )
         .order_by()
         .values_list("status")
         .annotate(n=Count("id"))
@@ -260,6 +374,33 @@ def coverage(*, country: Country, framework: Framework) -> dict:
         for value, label in RequirementStatus.Status.choices
     ]
     return {"total": total, "rows": rows}
+
+
+def mapped_evidence(*, country: Country, requirement: Requirement) -> list[EvidenceFile]:
+    """The evidence of other frameworks' requirements that counts towards this one."""
+    sources = _covering([requirement.pk]).get(requirement.pk, set())
+    if not sources:
+        return []
+    return list(
+        EvidenceFile.objects.filter(country=country, requirement_status__requirement_id__in=sources)
+        .select_related("requirement_status__requirement__framework")
+        .order_by("requirement_status__requirement__framework__name", "name", "-version")
+    )
+
+
+def related_requirements(*, requirement: Requirement) -> list[tuple[Requirement, str]]:
+    """The requirements of other frameworks mapped to this one, each with the relationship as
+    seen from this one."""
+    flipped = {"subset": "superset", "superset": "subset"}
+    related = [
+        (m.target, RELATED_LABELS[m.relationship])
+        for m in RequirementMapping.objects.filter(source=requirement).select_related("target__framework")
+    ]
+    related += [
+        (m.source, RELATED_LABELS[flipped.get(m.relationship, m.relationship)])
+        for m in RequirementMapping.objects.filter(target=requirement).select_related("source__framework")
+    ]
+    return sorted(related, key=lambda pair: (pair[0].framework.name, pair[0].position))
 
 
 def requirement_get(*, framework: Framework, code: str) -> Requirement | None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
@@ -20,6 +21,7 @@ from . import questionnaire
 from .models import (
     Acknowledgement,
     CountryPolicy,
+    Framework,
     ImpactAssessment,
     PolicyTemplate,
     PolicyVersion,
@@ -388,6 +390,19 @@ def assessment_complete(*, assessment: ImpactAssessment, by, access: Access) -> 
 # --- Frameworks and controls -----------------------------------------------------------------------
 
 
+def require_open(requirement: Requirement) -> None:
+    """Statuses and evidence go on assessable requirements of a framework's current version; an
+    earlier version stays as it was, readable."""
+    framework = Framework.objects.get(pk=requirement.framework_id)  # as it is now, not as cached
+    if not framework.is_current:
+        raise ServiceError(
+            _("This is version %(version)s of %(name)s, kept for the record: work on the current version.")
+            % {"version": framework.version, "name": framework.name}
+        )
+    if not requirement.assessable:
+        raise ServiceError(_("This is a heading that groups requirements: set statuses on the requirements under it."))
+
+
 @transaction.atomic
 def requirement_status_set(
     *,
@@ -400,6 +415,7 @@ def requirement_status_set(
     note: str = "",
 ) -> RequirementStatus:
     role = require_writer(access, country)
+    require_open(requirement)
     if status not in RequirementStatus.Status.values:
         raise ServiceError("Choose a status from the list.", field="status")
     if owner is not None and owner.country_id != country.pk:

@@ -25,6 +25,7 @@ COUNTRY_SECTIONS = [
     ("Governance", "governance:home", set()),
     ("Training", "training:home", set()),
     ("Deployments", "deployments:home", set()),
+    ("Register", "register:home", set()),
     ("Organisations", "tenants:organisations", {"organisations", "organisation", "organisation_new"}),
     ("Members", "tenants:members", {"members", "member", "member_invite", "member_remove"}),
     ("Activity", "tenants:activity", {"activity"}),

@@ -1,5 +1,6 @@
 """Root URL map (DESIGN §8): dashboards, country pages under /c/<code>/, review and audit areas,
-accounts, the API under /api/v1/, health checks, the published ledger key and the admin."""
+accounts, each country's public AI register under /register/<code>/, the API under /api/v1/,
+health checks, the published ledger key and the admin."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -31,6 +32,8 @@ urlpatterns = [
     path("c/<str:code>/engagement/", include("engagements.urls")),
     path("c/<str:code>/governance/", include("governance.urls")),
     path("c/<str:code>/deployments/", include("deployments.urls")),
+    path("c/<str:code>/register/", include("deployments.register.urls")),
+    path("register/<str:code>/", include("deployments.register.public_urls")),
     path("c/<str:code>/", include("tenants.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("admin/", admin.site.urls),

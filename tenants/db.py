@@ -75,6 +75,31 @@ def enable_row_level_security(table: str) -> RunPostgresSQL:
     )
 
 
+# The public reading mode (tenants.isolation.public_country_context) names one country here and
+# nothing in the two settings above, so that no ordinary policy admits a row.
+PUBLIC_COUNTRY_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION portal_public_country_id() RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT NULLIF(current_setting('portal.public_country_id', true), '')::bigint
+$$;
+"""
+
+
+def public_rows(table: str, condition: str) -> RunPostgresSQL:
+    """A second, read-only policy on a tenant table that holds published material: in the public
+    reading mode it admits the rows of the public country that meet `condition` (SQL over the
+    table's own columns, e.g. "status IN ('published')"), and nothing else. The table keeps its
+    country policy for every other transaction."""
+    return RunPostgresSQL(
+        sql=[
+            PUBLIC_COUNTRY_FUNCTION,
+            f'CREATE POLICY public_rows ON "{table}" FOR SELECT '
+            f"USING (country_id = portal_public_country_id() AND ({condition}))",
+        ],
+        reverse_sql=[f'DROP POLICY IF EXISTS public_rows ON "{table}"'],
+    )
+
+
 def same_country_foreign_key(table: str, column: str, parent_table: str) -> RunPostgresSQL:
     """A composite foreign key (column, country_id) → parent (id, country_id): a row can never
     point at a parent row of another country, whatever the application does."""

@@ -6,6 +6,12 @@ Three layers hold a country's rows apart, and none of them trusts the others:
 2. the ORM filter that every tenant queryset carries (`country_id IN <scope>`);
 3. PostgreSQL row-level security, which admits a row only when its `country_id` is in the
    transaction's `portal.country_id` / `portal.country_ids` setting.
+
+The public pages (a country's AI register, read by anyone) open `public_country_context` instead:
+the ORM is scoped to that one country, but the database is told only `portal.public_country_id`.
+No ordinary policy admits a row then; only tables that hold published material add a read-only
+policy of their own (`tenants.db.public_rows`) that admits that country's published rows, so a
+public page can read nothing else, whatever its code asks for, and can write nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ class NoCountryContext(RuntimeError):
 @dataclass(frozen=True)
 class Scope:
     country_ids: frozenset[int]
+    public: bool = False  # the public reading mode: published rows of one country, read-only
 
 
 _scope: ContextVar[Scope | None] = ContextVar("portal_country_scope", default=None)
@@ -51,17 +58,21 @@ def _ids(countries: Iterable[object]) -> frozenset[int]:
     return frozenset(ids)
 
 
-def _apply_database_setting(country_ids: frozenset[int]) -> None:
-    """Set the row-level-security setting for the current transaction only (is_local = true)."""
+def _apply_database_setting(scope: Scope | None) -> None:
+    """Set the row-level-security settings for the current transaction only (is_local = true)."""
     if connection.vendor != "postgresql":
         return
-    ordered = sorted(country_ids)
+    ordered = sorted(scope.country_ids) if scope is not None else []
+    public = str(ordered[0]) if scope is not None and scope.public and ordered else ""
+    if public:
+        ordered = []
     single = str(ordered[0]) if len(ordered) == 1 else ""
     several = ",".join(str(i) for i in ordered) if len(ordered) > 1 else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('portal.country_id', %s, true), set_config('portal.country_ids', %s, true)",
-            [single, several],
+            "SELECT set_config('portal.country_id', %s, true), set_config('portal.country_ids', %s, true), "
+            "set_config('portal.public_country_id', %s, true)",
+            [single, several, public],
         )
 
 
@@ -78,18 +89,32 @@ def country_context(*countries: object) -> Iterator[Scope]:
             flat.extend(country)
         else:
             flat.append(country)
-    scope = Scope(_ids(flat))
+    with _scoped(Scope(_ids(flat))) as scope:
+        yield scope
+
+
+@contextmanager
+def public_country_context(country: object) -> Iterator[Scope]:
+    """Open a transaction for the public pages of one country: the ORM is scoped to it, the
+    database admits only its published rows of the tables that publish (see the module's
+    docstring), and nothing may be written."""
+    with _scoped(Scope(_ids([country]), public=True)) as scope:
+        yield scope
+
+
+@contextmanager
+def _scoped(scope: Scope) -> Iterator[Scope]:
     outer = _scope.get()
     token = _scope.set(scope)
     try:
         with transaction.atomic():
-            _apply_database_setting(scope.country_ids)
+            _apply_database_setting(scope)
             yield scope
             # On success, give the enclosing transaction its own setting back. On failure the
             # savepoint rollback already restores it; so does the rollback that atomic() performs
             # when the body swallowed a database error (needs_rollback), where no query may run.
             if len(connection.atomic_blocks) > 1 and not connection.needs_rollback:
-                _apply_database_setting(outer.country_ids if outer is not None else frozenset())
+                _apply_database_setting(outer)
     finally:
         _scope.reset(token)
 
@@ -100,6 +125,11 @@ class TenantQuerySet(models.QuerySet):
         country outside the context is refused before it reaches the database, so the ORM keeps
         countries apart on writes too, without relying on row-level security (SQLite demo mode)."""
         allowed = scoped_country_ids()
+        scope = _scope.get()
+        if scope is not None and scope.public:
+            raise NoCountryContext(
+                f"A {self.model._meta.label} row was written from a public page: the public reading mode writes nothing."
+            )
         for obj in objs:
             if getattr(obj, "country_id", None) not in allowed:
                 raise NoCountryContext(

@@ -11,11 +11,15 @@ from django.http import Http404
 
 from tenants.access import access_for
 from tenants.identity.tokens import user_from_bearer
-from tenants.isolation import country_context
+from tenants.isolation import country_context, public_country_context
 from tenants.models import Country
 
 # A country's pages (/c/FR/), its audit pages (/audit/FR/; /audit/ alone names none) and its API.
 COUNTRY_IN_PATH = re.compile(r"^/(?:c|audit|api/v1/countries)/(?P<code>[A-Za-z]{2})(?:/|$)")
+# A country's public pages (its AI register): anyone may read them, signed in or not, and what
+# they show does not depend on who asks. They are served in the public reading mode for exactly
+# the country of the URL (tenants.isolation.public_country_context), never in the person's scope.
+PUBLIC_COUNTRY_IN_PATH = re.compile(r"^/register/(?P<code>[A-Za-z]{2})(?:/|$)")
 # Health checks and the published ledger key answer without a session, a transaction or a country
 # (/healthz and the key do no I/O at all).
 UNSCOPED_PATHS = frozenset({"/healthz", "/readyz", "/.well-known/ledger-key.pem"})
@@ -35,21 +39,32 @@ class CountryScopeMiddleware:
         access = access_for(request.user)
         request.access = access
         request.country = None
-        scope = access.country_ids
-        match = COUNTRY_IN_PATH.match(request.path_info)
-        if match:
-            country = Country.objects.filter(code=match["code"].upper()).first()
-            # A country the person may not see is left unresolved; views answer 404 for it.
-            if country is not None and access.can_view(country.pk):
-                request.country = country
-                scope = frozenset({country.pk})
-            else:
-                scope = frozenset()
-        with country_context(scope):
+        request.public_country = None
+        public = PUBLIC_COUNTRY_IN_PATH.match(request.path_info)
+        if public:
+            # An unknown code is left unresolved (the views answer 404) and sees no country at all.
+            country = Country.objects.filter(code=public["code"].upper()).first()
+            request.public_country = country
+            context = public_country_context(country) if country is not None else country_context()
+        else:
+            context = country_context(self._scope(request, access))
+        with context:
             response = self.get_response(request)
             if response.status_code >= 500:
                 transaction.set_rollback(True)
         return response
+
+    @staticmethod
+    def _scope(request, access) -> frozenset[int]:
+        match = COUNTRY_IN_PATH.match(request.path_info)
+        if not match:
+            return access.country_ids
+        country = Country.objects.filter(code=match["code"].upper()).first()
+        # A country the person may not see is left unresolved; views answer 404 for it.
+        if country is not None and access.can_view(country.pk):
+            request.country = country
+            return frozenset({country.pk})
+        return frozenset()
 
     def process_exception(self, request, exception):
         # A refusal (404, 403) changed nothing and its error page may still read; anything else

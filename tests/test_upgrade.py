@@ -65,6 +65,28 @@ def _counts(url: str) -> dict[str, int]:
         connection.close()
 
 
+STATUSES = """
+SELECT s.country_id, f.slug, r.code, s.status, s.owner_id, s.note,
+       (SELECT count(*) FROM governance_evidencefile e WHERE e.requirement_status_id = s.id)
+FROM governance_requirementstatus s
+JOIN governance_requirement r ON r.id = s.requirement_id
+JOIN governance_framework f ON f.id = r.framework_id
+ORDER BY 1, 2, 3
+"""
+
+
+def _statuses(url: str) -> list[tuple]:
+    """Every country's status, owner, note and evidence count per framework requirement."""
+    connection = psycopg2.connect(url)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(COUNT_EVERY_TABLE.split(";", 1)[0])
+            cursor.execute(STATUSES)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
 def _manage(code: Path, env: dict, *args: str) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=code, env=env, capture_output=True, text=True, timeout=600
@@ -121,6 +143,8 @@ def test_an_earlier_release_upgrades_in_place(tmp_path, upgrade_database):
     _manage(earlier, env, "checkpoint_ledger")
     before = _counts(upgrade_database)
     assert before["tenants_engagement"] > 0 and before["tenants_countryevent"] > 100
+    statuses_before = _statuses(upgrade_database)
+    assert len(statuses_before) >= 10
 
     # This release migrates the same database.
     _manage(ROOT, env, "migrate", "--no-input")
@@ -135,6 +159,9 @@ def test_an_earlier_release_upgrades_in_place(tmp_path, upgrade_database):
             lost[table] = (rows, now)
     assert lost == {}
     assert not DROPPED & set(after)
+    # The frameworks moved from Python to YAML files: every country's statuses, owners, notes and
+    # evidence are still on the same requirements, now version 1 of frameworks loaded as data.
+    assert _statuses(upgrade_database) == statuses_before
 
     # The ledger of every chain still verifies, checkpoints included, with this release's verifier.
     verified = _manage(ROOT, env, "verify_ledger")  # exits 1 on any break

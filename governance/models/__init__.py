@@ -1,7 +1,7 @@
 """Models of governance, by concept: policies, impact assessments, frameworks and controls, incidents."""
 
 from .assessments import ImpactAssessment
-from .frameworks import EvidenceFile, Framework, Requirement, RequirementStatus
+from .frameworks import EvidenceFile, Framework, Requirement, RequirementMapping, RequirementStatus
 from .incidents import Incident
 from .policies import Acknowledgement, CountryPolicy, PolicyTemplate, PolicyVersion, SharedPolicy
 
@@ -15,6 +15,7 @@ __all__ = [
     "PolicyTemplate",
     "PolicyVersion",
     "Requirement",
+    "RequirementMapping",
     "RequirementStatus",
     "SharedPolicy",
 ]

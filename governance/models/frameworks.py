@@ -1,40 +1,102 @@
-"""Frameworks and controls: platform-wide frameworks and their main requirements (fixtures we
-write), and per country a status, an owner and evidence files for each requirement."""
+"""Frameworks and controls: platform-wide frameworks (data, loaded from YAML files: see
+docs/frameworks.md and governance.frameworks), each a tree of requirements in one version, with
+mappings between requirements of different frameworks; and per country a status, an owner and
+evidence files for each requirement.
+
+A framework is identified by its slug and version. Loading a new version keeps the earlier one
+and every country's statuses and evidence on it (readable, no longer editable); only the current
+version of a slug is offered for new work."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Membership, TenantModel
 
 
 class Framework(models.Model):
-    slug = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=120)
+    class Origin(models.TextChoices):
+        SHIPPED = "shipped", _("Shipped with the portal")
+        IMPORTED = "imported", _("Imported from a framework file")
+        CISO_ASSISTANT = "ciso_assistant", _("Imported from a CISO Assistant library")
+
+    slug = models.SlugField(max_length=40)
+    version = models.PositiveIntegerField(default=1)
+    is_current = models.BooleanField(default=True, help_text="The version offered for new work.")
+    name = models.CharField(max_length=200)
     summary = models.CharField(max_length=400, blank=True)
+    description = models.TextField(blank=True)
+    language = models.CharField(max_length=12, default="en", help_text="Language of the names and texts.")
+    publisher = models.CharField(max_length=200, blank=True, help_text="Who issued the source document.")
+    source_title = models.CharField(max_length=300, blank=True, help_text="The source document.")
+    source_url = models.URLField(max_length=500, blank=True, help_text="Where the official text is.")
+    urn = models.CharField(max_length=255, blank=True, help_text="Identifier in the file it came from, if any.")
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.SHIPPED)
+    content_sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the file last loaded.")
+    imported_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="gov_framework_version_uniq"),
+            models.UniqueConstraint(fields=["slug"], condition=Q(is_current=True), name="gov_framework_current_uniq"),
+        ]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.name} (v{self.version})"
 
 
 class Requirement(models.Model):
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="requirements")
-    code = models.SlugField(max_length=40)
-    reference = models.CharField(max_length=80, help_text='Where it comes from, e.g. "EU AI Act Art. 9".')
-    title = models.CharField(max_length=300)
-    position = models.PositiveSmallIntegerField(default=0)
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
+    code = models.SlugField(max_length=100)
+    urn = models.CharField(max_length=255, blank=True)
+    reference = models.CharField(max_length=200, blank=True, help_text='Where it comes from, e.g. "EU AI Act Art. 9".')
+    title = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    references = models.JSONField(
+        default=list, blank=True, help_text="[{document, locator, url}]: the passages of the source it rests on."
+    )
+    depth = models.PositiveSmallIntegerField(default=1)
+    assessable = models.BooleanField(default=True, help_text="False for a heading that groups requirements.")
+    position = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["framework", "position"]
         constraints = [models.UniqueConstraint(fields=["framework", "code"], name="gov_requirement_code_uniq")]
 
     def __str__(self) -> str:
-        return f"{self.reference} — {self.title}"
+        return f"{self.reference} — {self.title}" if self.reference else self.title
+
+
+class RequirementMapping(models.Model):
+    """How a requirement of one framework relates to one of another, from the source's side.
+    Evidence flows where one side covers the other: see governance.selectors.mapped_evidence."""
+
+    class Relationship(models.TextChoices):
+        EQUAL = "equal", _("Equal: the two ask the same")
+        SUPERSET = "superset", _("Superset: the source asks all the target asks, and more")
+        SUBSET = "subset", _("Subset: the source asks part of what the target asks")
+        INTERSECT = "intersect", _("Intersect: they overlap")
+
+    source = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="mappings_out")
+    target = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="mappings_in")
+    relationship = models.CharField(max_length=10, choices=Relationship.choices)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["source", "target"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="gov_mapping_pair_uniq"),
+            models.CheckConstraint(condition=~Q(source=F("target")), name="gov_mapping_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.relationship} {self.target_id}"
 
 
 class RequirementStatus(TenantModel):

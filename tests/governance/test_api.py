@@ -115,8 +115,19 @@ def test_catalogue(api, cast):
     templates = api.get(f"{API}/policy-templates/").json()
     assert len(templates) == 6 and all(t["text"] for t in templates)
     frameworks = api.get(f"{API}/frameworks/").json()
-    assert {f["slug"] for f in frameworks} == {"eu-ai-act", "gdpr", "iso-42001", "nist-ai-rmf"}
+    assert {f["slug"] for f in frameworks} == {
+        "eu-ai-act",
+        "gdpr",
+        "iso-42001",
+        "nist-ai-rmf",
+        "oecd-ai-principles",
+        "sg-genai-governance",
+        "unesco-ai-ethics",
+    }
     assert all(r["reference"] for f in frameworks for r in f["requirements"])
+    assert all(f["version"] == 1 and f["source_url"].startswith("https://") for f in frameworks)
+    nist = next(f for f in frameworks if f["slug"] == "nist-ai-rmf")
+    assert [r["code"] for r in nist["requirements"] if not r["assessable"]][:1] == ["nist-govern"]
 
 
 def test_an_assessment_through_the_api(api, cast):

@@ -133,6 +133,7 @@ def test_navigation_by_role(client, cast, admin_user):
         "Governance",
         "Training",
         "Deployments",
+        "Register",
         "Organisations",
         "Members",
         "Activity",

@@ -310,7 +310,10 @@ def rls_problems(state: RlsState) -> list[str]:
         problems.append(f"{state.table}: no policy")
     for name, command, using, check in state.policies:
         # Every policy is permissive by default and they are OR-ed: a single loose one opens the table.
-        if "country_id" not in (using or "") or "portal_allowed_country_ids()" not in (using or ""):
+        # The one other admitted shape is a read-only policy of the public reading mode, which
+        # restricts country_id to the one public country (tenants.db.public_rows).
+        public_read = command == "r" and "portal_public_country_id()" in (using or "")
+        if "country_id" not in (using or "") or not ("portal_allowed_country_ids()" in (using or "") or public_read):
             problems.append(f"{state.table}: policy {name} does not restrict country_id to the allowed countries")
         if command in ("*", "a", "w") and (
             "country_id" not in (check or "") or "portal_allowed_country_ids()" not in (check or "")
@@ -351,6 +354,15 @@ def test_the_coverage_check_reports_a_table_without_row_level_security(db):
             "leaky: policy everything lets rows of other countries be written",
         ]
         cursor.execute("DROP POLICY everything ON leaky")
+        # The public reading mode's policy passes only as a read-only one.
+        cursor.execute("CREATE POLICY public_read ON leaky FOR SELECT USING (country_id = portal_public_country_id())")
+        assert rls_problems(rls_state(cursor, "leaky")) == []
+        cursor.execute("CREATE POLICY public_write ON leaky FOR ALL USING (country_id = portal_public_country_id())")
+        assert rls_problems(rls_state(cursor, "leaky")) == [
+            "leaky: policy public_write does not restrict country_id to the allowed countries",
+            "leaky: policy public_write lets rows of other countries be written",
+        ]
+        cursor.execute("DROP POLICY public_write ON leaky")
         cursor.execute(
             "CREATE POLICY country_isolation ON leaky USING (country_id = ANY (portal_allowed_country_ids())) "
             "WITH CHECK (country_id = ANY (portal_allowed_country_ids()))"
