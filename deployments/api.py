@@ -126,14 +126,6 @@ class ActionSerializer(StrictSerializer):
     human_review_required = serializers.BooleanField(required=False, default=False, help_text="Approve only.")
 
 
-def service_error(error: services.ServiceError):
-    if isinstance(error, services.NotAllowed):
-        return exceptions.PermissionDenied(error.message)
-    if error.field:
-        return exceptions.ValidationError({error.field: [error.message]})
-    return exceptions.ValidationError({"detail": error.message})
-
-
 class ModelListApi(ApiView):
     """The model catalogue (read-only; platform admins manage it)."""
 
@@ -157,6 +149,7 @@ def _resolve_inputs(country, data: dict) -> dict:
 class RequestListApi(CountryAPIView):
     """The country's deployment requests, newest first."""
 
+    pagination_class = CursorPage
     ordering = ("-created_at", "-id")
 
     @extend_schema(
@@ -182,15 +175,12 @@ class RequestListApi(CountryAPIView):
             )
         serializer = RequestInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            created = services.deployment_request_create(
-                country=self.country,
-                by=request.user,
-                access=request.access,
-                **_resolve_inputs(self.country, dict(serializer.validated_data)),
-            )
-        except services.ServiceError as error:
-            raise service_error(error) from None
+        created = services.deployment_request_create(
+            country=self.country,
+            by=request.user,
+            access=request.access,
+            **_resolve_inputs(self.country, dict(serializer.validated_data)),
+        )
         return Response(
             RequestSerializer(selectors.request_get(country=self.country, pk=created.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -234,16 +224,9 @@ class RequestActionApi(RequestDetailMixin, CountryAPIView):
         found = self.deployment_request(id)
         serializer = ActionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.deployment_request_transition(
-                request=found,
-                action=self.action_name,
-                by=request.user,
-                access=request.access,
-                **serializer.validated_data,
-            )
-        except services.ServiceError as error:
-            raise service_error(error) from None
+        services.deployment_request_transition(
+            request=found, action=self.action_name, by=request.user, access=request.access, **serializer.validated_data
+        )
         return self.detail(selectors.request_get(country=self.country, pk=found.pk))
 
 
@@ -313,6 +296,9 @@ class EnvironmentMixin:
 
 
 class EnvironmentListApi(CountryAPIView):
+    """The country's environments, newest first."""
+
+    pagination_class = CursorPage
     ordering = ("-created_at", "-id")
 
     @extend_schema(
@@ -372,10 +358,7 @@ class EnvironmentRotateApi(EnvironmentMixin, CountryAPIView):
     )
     def post(self, request, code, id):
         environment = self.environment(id)
-        try:
-            environments.credential_rotate(environment=environment, by=request.user, access=request.access)
-        except services.ServiceError as error:
-            raise service_error(error) from None
+        environments.credential_rotate(environment=environment, by=request.user, access=request.access)
         return _secret(environment, request.user)
 
 
@@ -397,15 +380,9 @@ class EnvironmentUsageApi(EnvironmentMixin, CountryAPIView):
             )
         serializer = UsageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            environments.usage_report(
-                environment=environment,
-                by=request.user,
-                access=request.access,
-                tokens=serializer.validated_data["tokens"],
-            )
-        except services.ServiceError as error:
-            raise service_error(error) from None
+        environments.usage_report(
+            environment=environment, by=request.user, access=request.access, tokens=serializer.validated_data["tokens"]
+        )
         return Response(EnvironmentSerializer(selectors.environment_get(country=self.country, pk=environment.pk)).data)
 
 
@@ -421,19 +398,16 @@ class EnvironmentActionApi(EnvironmentMixin, CountryAPIView):
         environment = self.environment(id)
         serializer = ActionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            if self.action_name == "recertify":
-                environment_recertify(environment=environment, by=request.user, access=request.access)
-            else:
-                services.deployment_request_transition(
-                    request=environment.request,
-                    action=self.action_name,
-                    by=request.user,
-                    access=request.access,
-                    comment=serializer.validated_data["comment"],
-                )
-        except services.ServiceError as error:
-            raise service_error(error) from None
+        if self.action_name == "recertify":
+            environment_recertify(environment=environment, by=request.user, access=request.access)
+        else:
+            services.deployment_request_transition(
+                request=environment.request,
+                action=self.action_name,
+                by=request.user,
+                access=request.access,
+                comment=serializer.validated_data["comment"],
+            )
         return Response(EnvironmentSerializer(selectors.environment_get(country=self.country, pk=environment.pk)).data)
 
 
@@ -459,7 +433,7 @@ def environment_action_view(action: str):
     return action, view.as_view()
 
 
-class ReviewItemSerializer(serializers.Serializer):
+class DeploymentReviewItemSerializer(serializers.Serializer):
     country = serializers.CharField(source="country.code")
     deployment_request = serializers.IntegerField(source="id")
     title = serializers.CharField()
@@ -474,18 +448,17 @@ class ReviewQueueApi(ApiView):
     """Deployment requests waiting for a decision across the countries you manage, the longest-waiting
     first (engagements are at /api/v1/review-queue/)."""
 
+    pagination_class = CursorPage
     ordering = ("submitted_at", "id")
 
     @extend_schema(
         operation_id="review_queue_deployments_list",
         tags=["review"],
         parameters=[OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code).")],
-        responses={200: ReviewItemSerializer(many=True), **errors(401)},
+        responses={200: DeploymentReviewItemSerializer(many=True), **errors(400, 401)},
     )
     def get(self, request):
         code = request.query_params.get("country", "")[:2]
-        paginator = CursorPage()
-        page = paginator.paginate_queryset(
-            selectors.review_queue(access=request.access, country_code=code), request, view=self
+        return self.paginate(
+            selectors.review_queue(access=request.access, country_code=code), DeploymentReviewItemSerializer
         )
-        return paginator.get_paginated_response(ReviewItemSerializer(page, many=True).data)

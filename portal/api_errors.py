@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tenants.errors import NotAllowed, ServiceError
+from tenants.inputs import body_refusal
 
 NON_FIELD = "non_field_errors"
 
@@ -38,14 +38,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         # Raised while reading the body (too large, too many fields): the client's fault, so a 400
         # here rather than Django's HTML one, logged where Django would have logged it.
         logging.getLogger(f"django.security.{exc.__class__.__name__}").warning("%s", exc)
-        if isinstance(exc, RequestDataTooBig):
-            exc = exceptions.ParseError(
-                f"The request body is too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
-            )
-        elif isinstance(exc, TooManyFieldsSent):
-            exc = exceptions.ParseError(f"Too many fields: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}.")
-        else:
-            exc = exceptions.ParseError("The request was refused as malformed.")
+        exc = exceptions.ParseError(body_refusal(exc))
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages})
 
@@ -55,12 +48,19 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
     if isinstance(exc, exceptions.ValidationError):
         errors = response.data if isinstance(response.data, dict) else {NON_FIELD: response.data}
+        if "detail" in errors:
+            # A refusal that names no field, raised as {"detail": ...}: one shape for it, not "detail: detail: …".
+            errors = {NON_FIELD: _as_list(errors.pop("detail")), **errors}
         response.data = {"detail": _summary(errors), "errors": errors}
     elif isinstance(exc, exceptions.NotAuthenticated):
         response.data = {"detail": NOT_AUTHENTICATED}
     elif not isinstance(response.data, dict) or "detail" not in response.data:
         response.data = {"detail": _summary(response.data)}
     return response
+
+
+def _as_list(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _messages(value: Any, prefix: str = "") -> list[str]:

@@ -130,6 +130,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tenants.inputs.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -298,6 +299,9 @@ TRAINING_CERTIFICATE_VALID_DAYS = env_int("TRAINING_CERTIFICATE_VALID_DAYS", 730
 TRAINING_REMINDER_DAYS = env_int("TRAINING_REMINDER_DAYS", 30)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "portal-demo-2026")
+
+# The debug page and error reports never show a credential, not even one inside a URL.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.error_reports.CredentialMaskingFilter"
 
 LOGGING = {
     "version": 1,
