@@ -36,7 +36,7 @@ class AIModelSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class RequestSerializer(serializers.Serializer):
+class DeploymentRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     state = serializers.CharField(
@@ -60,7 +60,7 @@ class RequestSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RequestDetailSerializer(RequestSerializer):
+class DeploymentRequestDetailSerializer(DeploymentRequestSerializer):
     purpose = serializers.CharField()
     gates = serializers.SerializerMethodField()
     decisions = serializers.SerializerMethodField()
@@ -96,7 +96,7 @@ def progress(job) -> dict | None:
     }
 
 
-class RequestInputSerializer(StrictSerializer):
+class DeploymentRequestCreateSerializer(StrictSerializer):
     organisation = serializers.IntegerField(min_value=1)
     title = serializers.CharField(max_length=200)
     purpose = serializers.CharField(max_length=services.MAX_TEXT)
@@ -130,7 +130,10 @@ class ModelListApi(ApiView):
     """The model catalogue (read-only; platform admins manage it)."""
 
     @extend_schema(
-        operation_id="models_list", tags=["deployments"], responses={200: AIModelSerializer(many=True), **errors(401)}
+        operation_id="models_list",
+        summary="The model catalogue",
+        tags=["deployments"],
+        responses={200: AIModelSerializer(many=True), **errors(401)},
     )
     def get(self, request):
         return Response(AIModelSerializer(selectors.model_list(), many=True).data)
@@ -156,24 +159,25 @@ class RequestListApi(CountryAPIView):
         operation_id="deployment_requests_list",
         tags=["deployments"],
         parameters=[CODE_PARAMETER],
-        responses={200: RequestSerializer(many=True), **errors(401, 404)},
+        responses={200: DeploymentRequestSerializer(many=True), **errors(401, 404)},
     )
     def get(self, request, code):
-        return self.paginate(selectors.request_list(country=self.country), RequestSerializer)
+        return self.paginate(selectors.request_list(country=self.country), DeploymentRequestSerializer)
 
     @extend_schema(
         operation_id="deployment_requests_create",
         tags=["deployments"],
+        description="Draft a deployment request (country admins and officers); submit it when its gates pass.",
         parameters=[CODE_PARAMETER],
-        request=RequestInputSerializer,
-        responses={201: RequestSerializer, **errors(400, 401, 403, 404)},
+        request=DeploymentRequestCreateSerializer,
+        responses={201: DeploymentRequestSerializer, **errors(400, 401, 403, 404)},
     )
     def post(self, request, code):
         if not request.access.can_write(self.country.pk):
             raise exceptions.PermissionDenied(
                 f"Only a country admin or officer of {self.country.name} can request a deployment."
             )
-        serializer = RequestInputSerializer(data=request.data)
+        serializer = DeploymentRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         created = services.deployment_request_create(
             country=self.country,
@@ -182,7 +186,7 @@ class RequestListApi(CountryAPIView):
             **_resolve_inputs(self.country, dict(serializer.validated_data)),
         )
         return Response(
-            RequestSerializer(selectors.request_get(country=self.country, pk=created.pk)).data,
+            DeploymentRequestSerializer(selectors.request_get(country=self.country, pk=created.pk)).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -201,7 +205,7 @@ class RequestDetailMixin:
             "decisions": list(selectors.decision_list(request=found)),
             "job": selectors.job_latest(request=found),
         }
-        return Response(RequestDetailSerializer(found, context=context).data)
+        return Response(DeploymentRequestDetailSerializer(found, context=context).data)
 
 
 class RequestDetailApi(RequestDetailMixin, CountryAPIView):
@@ -211,7 +215,7 @@ class RequestDetailApi(RequestDetailMixin, CountryAPIView):
         operation_id="deployment_requests_retrieve",
         tags=["deployments"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        responses={200: RequestDetailSerializer, **errors(401, 404)},
+        responses={200: DeploymentRequestDetailSerializer, **errors(401, 404)},
     )
     def get(self, request, code, id):
         return self.detail(self.deployment_request(id))
@@ -238,12 +242,13 @@ def action_view(action: str):
 
     post = extend_schema(
         operation_id=f"deployment_requests_{action}",
+        summary=f"{services.TRANSITIONS[action].label} (deployment request)",
         tags=["deployments"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         description=f"{services.TRANSITIONS[action].label}"
         f"{' (a comment is required)' if action in services.COMMENT_REQUIRED else ''}.",
         request=ActionSerializer,
-        responses={200: RequestDetailSerializer, **errors(400, 401, 403, 404)},
+        responses={200: DeploymentRequestDetailSerializer, **errors(400, 401, 403, 404)},
     )(post)
     view = type(
         f"DeploymentRequest{action.title().replace('_', '')}Api",
@@ -312,6 +317,8 @@ class EnvironmentListApi(CountryAPIView):
 
 
 class EnvironmentDetailApi(EnvironmentMixin, CountryAPIView):
+    """One environment: where it answers, its quota and use, and its conditions."""
+
     @extend_schema(
         operation_id="environments_retrieve",
         tags=["deployments"],
@@ -412,6 +419,12 @@ class EnvironmentActionApi(EnvironmentMixin, CountryAPIView):
 
 
 ENVIRONMENT_ACTIONS = ("suspend", "reinstate", "decommission", "recertify")
+ENVIRONMENT_ACTION_LABELS = {
+    "suspend": "Suspend the environment (a comment is required)",
+    "reinstate": "Reinstate a suspended environment",
+    "decommission": "Decommission the environment (a job removes it)",
+    "recertify": "Recertify the environment's use for another period",
+}
 
 
 def environment_action_view(action: str):
@@ -420,6 +433,7 @@ def environment_action_view(action: str):
 
     post = extend_schema(
         operation_id=f"environments_{action}",
+        summary=ENVIRONMENT_ACTION_LABELS[action],
         tags=["deployments"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         request=ActionSerializer,

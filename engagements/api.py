@@ -127,6 +127,7 @@ class EngagementListApi(CountryAPIView):
 
     @extend_schema(
         operation_id="engagements_create",
+        summary="Apply for an engagement",
         tags=["engagements"],
         parameters=[CODE_PARAMETER],
         description="Apply: a draft engagement with its first version of terms (country admins and officers).",
@@ -237,6 +238,7 @@ def action_view(action: str):
 
     post = extend_schema(
         operation_id=f"engagements_{action}",
+        summary=f"{services.ACTION_LABELS[action]} (engagement)",
         tags=["engagements"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         description=f"{services.ACTION_LABELS[action]}, with a comment"

@@ -290,6 +290,8 @@ class AssessmentListApi(CountryAPIView):
 
 
 class AssessmentDetailApi(CountryAPIView):
+    """One impact assessment with its answers and, once completed, its scores and category."""
+
     @extend_schema(
         operation_id="assessments_retrieve",
         tags=["governance"],
@@ -415,6 +417,8 @@ class IncidentListApi(CountryAPIView):
 
 
 class IncidentDetailApi(CountryAPIView):
+    """One incident with its deadline and the steps taken."""
+
     @extend_schema(
         operation_id="incidents_retrieve",
         tags=["governance"],

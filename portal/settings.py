@@ -270,7 +270,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tenants.schema.PortalAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
@@ -289,6 +289,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Summaries, documented errors, examples and links for every operation (tenants/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "tenants.schema.postprocess"],
+    # One name per choice set that several serializers share.
+    "ENUM_NAME_OVERRIDES": {
+        "SectorEnum": "engagements.models.Sector",
+        "CapabilityEnum": "engagements.models.Capability",
+        "RegionEnum": "tenants.models.Country.Region",
+        "OrganisationKindEnum": "tenants.models.Organisation.Kind",
+        "ReportKindEnum": "portal.models.ComplianceReport.Kind",
+    },
 }
 
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 12)

@@ -181,6 +181,8 @@ class EnrolmentListApi(CountryAPIView):
 
     @extend_schema(
         operation_id="training_enrolments_list",
+        summary="Enrolments you can see",
+        description="Everyone's for country admins, partner managers and auditors; your own otherwise.",
         tags=["training"],
         parameters=[CODE_PARAMETER],
         responses={200: EnrolmentSerializer(many=True), **errors(401, 404)},
@@ -192,6 +194,8 @@ class EnrolmentListApi(CountryAPIView):
 
     @extend_schema(
         operation_id="training_enrolments_create",
+        summary="Enrol in a programme",
+        description="Enrol yourself, or (country admins) another member of the country.",
         tags=["training"],
         parameters=[CODE_PARAMETER],
         request=EnrolmentCreateSerializer,
@@ -232,6 +236,7 @@ class EnrolmentDetailApi(_EnrolmentApi):
 
     @extend_schema(
         operation_id="training_enrolments_retrieve",
+        summary="One enrolment, with its pinned version and progress",
         tags=["training"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         responses={200: EnrolmentSerializer, **errors(401, 404)},

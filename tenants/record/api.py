@@ -7,7 +7,7 @@ import tempfile
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
@@ -62,16 +62,6 @@ class EventFilterSerializer(PageQuerySerializer):
         return attrs
 
 
-FILTER_PARAMETERS = [
-    OpenApiParameter("action", OpenApiTypes.STR, description='One action, or a family ending in "."'),
-    OpenApiParameter("actor_role", OpenApiTypes.STR),
-    OpenApiParameter("since", OpenApiTypes.DATETIME),
-    OpenApiParameter("before", OpenApiTypes.DATETIME),
-    OpenApiParameter("sequence_from", OpenApiTypes.INT),
-    OpenApiParameter("sequence_to", OpenApiTypes.INT),
-]
-
-
 class AuditEventSearchApi(CountryAPIView):
     """The country's tamper-evident record, newest first, filtered: for its members, partner
     managers and auditors. Paged by cursor (no count of the whole chain)."""
@@ -82,7 +72,7 @@ class AuditEventSearchApi(CountryAPIView):
     @extend_schema(
         operation_id="audit_events_list",
         tags=["audit"],
-        parameters=[CODE_PARAMETER, *FILTER_PARAMETERS],
+        parameters=[CODE_PARAMETER, EventFilterSerializer],
         responses={200: AuditEventSerializer(many=True), **errors(400, 401, 404)},
     )
     def get(self, request, code):
@@ -174,12 +164,9 @@ class LedgerExportApi(CountryAPIView):
 
     @extend_schema(
         operation_id="audit_ledger_export",
+        summary="Export the ledger for offline verification",
         tags=["audit"],
-        parameters=[
-            CODE_PARAMETER,
-            OpenApiParameter("first", OpenApiTypes.INT),
-            OpenApiParameter("last", OpenApiTypes.INT),
-        ],
+        parameters=[CODE_PARAMETER, ExportRangeSerializer],
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The export"),
             **errors(400, 401, 404),
