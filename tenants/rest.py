@@ -125,8 +125,8 @@ class CursorPage(CursorPagination):
 
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)
-        if encoded is None:
-            return None
+        if not encoded:
+            return None  # no cursor, or an empty one: the first page
         try:
             encoded = CURSOR_SIGNER.unsign(encoded)
             tokens = parse_qs(b64decode(encoded.encode("ascii"), validate=True).decode("ascii"), keep_blank_values=True)

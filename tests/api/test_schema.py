@@ -65,7 +65,7 @@ def openapi_to_jsonschema(node):
             if "type" in node:
                 node["type"] = [node["type"], "null"]
             elif "$ref" in node or "allOf" in node or "oneOf" in node:
-                node = {"anyOf": [{k: v for k, v in node.items()}, {"type": "null"}]}
+                node = {"anyOf": [dict(node), {"type": "null"}]}
             if "enum" in node and None not in node["enum"]:
                 node["enum"] = [*node["enum"], None]
         return node
