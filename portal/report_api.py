@@ -163,6 +163,12 @@ class SummaryRowSerializer(serializers.Serializer):
     policies_published = serializers.IntegerField()
 
 
+class ComplianceSummarySerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    countries = SummaryRowSerializer(many=True)
+
+
 class ComplianceSummaryApi(ApiView):
     """Counts for each country this person audits or manages: country codes and numbers only."""
 
@@ -170,7 +176,7 @@ class ComplianceSummaryApi(ApiView):
         operation_id="compliance_summary",
         tags=["audit"],
         parameters=[SummaryQuerySerializer],
-        responses={200: SummaryRowSerializer(many=True), **errors(400, 401)},
+        responses={200: ComplianceSummarySerializer, **errors(400, 401)},
     )
     def get(self, request):
         query = SummaryQuerySerializer(data=request.query_params.dict())

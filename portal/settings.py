@@ -57,6 +57,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" + (",testserver" if TESTING else ""))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 
 # --- Database -----------------------------------------------------------------------------------
 # With DATABASE_URL: PostgreSQL. The URL names the owning role, used for migrations only; the web

@@ -252,6 +252,15 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     )
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: JSON for the API, the 403 page for people."""
+    detail = _(
+        "Forbidden: a form sent with a signed-in session needs its CSRF token. API clients send "
+        "'Authorization: Bearer <token>' instead of a session cookie."
+    )
+    return _api_error(request, 403, detail) or render(request, "403.html", status=403)
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     detail = _("Not found: there is no such API endpoint. The endpoints are listed at /api/v1/docs/.")
     return _api_error(request, 404, detail) or render(request, "404.html", status=404)

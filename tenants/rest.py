@@ -275,6 +275,10 @@ class ApiView(APIView):
     pagination_class: type[CursorPage] | None = None
 
     def initial(self, request, *args, **kwargs):
+        # A method the endpoint does not have is a 405 for everyone, before anything else is asked.
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         access = getattr(request, "access", None)
         # The country scope (and row-level security) was opened by CountryScopeMiddleware for the

@@ -14,6 +14,7 @@ import pytest
 import schemathesis
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tenants.identity.tokens import api_token_issue
 
@@ -35,6 +36,13 @@ schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=Non
 schema.app = InProcessApp()
 # France's pages hold what the world below made; a generated country code would only ever 404.
 schema.config.update(parameters={"code": "FR"})
+# The examples of the schema and generated cases; the coverage phase's hundreds of boundary cases
+# per operation would take the run far past a few minutes.
+schema.config.phases.coverage.enabled = False
+# Every check but one: a body the schema allows may still break a rule (an organisation you do not
+# act for, a cursor the list never gave out) and is then refused with a 400 that says why. That
+# the schema and the serializers agree is held by tests/api/test_schema.py instead.
+EXCLUDED = [positive_data_acceptance]
 
 
 @pytest.fixture
@@ -52,7 +60,7 @@ def next_role(tokens):
 @settings(max_examples=EXAMPLES, **BOUNDS)
 def test_every_operation_keeps_its_contract(case, next_role):
     _, token = next_role()
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, excluded_checks=EXCLUDED)
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
@@ -62,5 +70,8 @@ def test_stateful_scenarios_follow_the_links(tokens, role):
     class Workflow(schema.as_state_machine()):
         def get_call_kwargs(self, case):
             return {"headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, excluded_checks=EXCLUDED, transport_kwargs=kwargs)
 
     Workflow.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=6, **BOUNDS))

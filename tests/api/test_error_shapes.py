@@ -18,7 +18,7 @@ from engagements import services as engagement_services
 from tenants.access import access_for
 from tenants.identity.tokens import api_token_issue
 from tenants.isolation import country_context
-from tests.deployments.conftest import draft, ready  # noqa: F401  (fixture)
+from tests.deployments.conftest import draft, make_model, ready  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 FR = "/api/v1/countries/FR"
@@ -121,3 +121,34 @@ def test_the_debug_page_masks_credentials_inside_urls(settings):
     assert "DATABASE_URL" in page and "db.internal" in page  # still useful: the host shows
     for value in secret.values():
         assert value not in page, page[max(0, page.find(value) - 300) : page.find(value) + 50]
+
+
+def test_a_method_the_endpoint_lacks_is_a_405_for_everyone_before_any_other_check(cast):
+    """Found by schemathesis: an officer's PUT on compliance reports was a 404 (the role check ran first)."""
+    for who in ("member", "auditor"):
+        response = client_for(getattr(cast, who)).put(f"{FR}/compliance-reports/", {}, format="json")
+        assert response.status_code == 405, (who, response.content)
+        assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_session_post_without_its_csrf_token_is_a_json_refusal_under_the_api(cast, client):
+    """Found by schemathesis: a session POST to an unknown API path got Django's HTML CSRF page."""
+    client.raise_request_exception = False
+    client.handler.enforce_csrf_checks = True
+    client.force_login(cast.owner)
+    response = client.post("/api/v1/countries/FR/frameworks/%22/requirements/x/status/", {"status": "met"})
+    assert response.status_code == 404 and response["Content-Type"].startswith("application/json")
+    page = client.post("/c/fr/governance/policies/adopt/", {"template": "x"})
+    assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
+
+
+def test_nested_field_errors_are_flat_field_paths(cast):
+    """Found by schemathesis: a bad item of a list answered {"capabilities": {"0": [...]}}, not the
+    documented {field: [messages]}."""
+    make_model()
+    response = client_for(cast.member).post(
+        f"{FR}/deployment-requests/", {"capabilities": ["text", "AAA"]}, format="json"
+    )
+    body = response.json()
+    assert body["errors"]["capabilities[1]"] == ['"AAA" is not a valid choice.']
+    assert all(isinstance(m, list) and all(isinstance(x, str) for x in m) for m in body["errors"].values())
