@@ -65,13 +65,15 @@ def test_every_operation_keeps_its_contract(case, next_role):
 
 @pytest.mark.parametrize("role", sorted(ROLES))
 def test_stateful_scenarios_follow_the_links(tokens, role):
-    headers = {"Authorization": f"Bearer {tokens[role]}"}
+    # The role's token as the schema's configured authentication, so that schemathesis knows the
+    # calls are signed in (and checks, with a token of its own making, that a wrong one is refused).
+    schema.config.update(headers={"Authorization": f"Bearer {tokens[role]}"})
+    try:
 
-    class Workflow(schema.as_state_machine()):
-        def get_call_kwargs(self, case):
-            return {"headers": headers}
+        class Workflow(schema.as_state_machine()):
+            def validate_response(self, response, case, additional_checks=None, **kwargs):
+                case.validate_response(response, excluded_checks=EXCLUDED, transport_kwargs=kwargs)
 
-        def validate_response(self, response, case, additional_checks=None, **kwargs):
-            case.validate_response(response, excluded_checks=EXCLUDED, transport_kwargs=kwargs)
-
-    Workflow.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=6, **BOUNDS))
+        Workflow.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=6, **BOUNDS))
+    finally:
+        schema.config.update(headers={})
