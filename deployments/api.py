@@ -36,7 +36,7 @@ class AIModelSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class RequestSerializer(serializers.Serializer):
+class DeploymentRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     state = serializers.CharField(
@@ -60,7 +60,7 @@ class RequestSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RequestDetailSerializer(RequestSerializer):
+class DeploymentRequestDetailSerializer(DeploymentRequestSerializer):
     purpose = serializers.CharField()
     gates = serializers.SerializerMethodField()
     decisions = serializers.SerializerMethodField()
@@ -96,7 +96,7 @@ def progress(job) -> dict | None:
     }
 
 
-class RequestInputSerializer(StrictSerializer):
+class DeploymentRequestCreateSerializer(StrictSerializer):
     organisation = serializers.IntegerField(min_value=1)
     title = serializers.CharField(max_length=200)
     purpose = serializers.CharField(max_length=services.MAX_TEXT)
@@ -126,19 +126,14 @@ class ActionSerializer(StrictSerializer):
     human_review_required = serializers.BooleanField(required=False, default=False, help_text="Approve only.")
 
 
-def service_error(error: services.ServiceError):
-    if isinstance(error, services.NotAllowed):
-        return exceptions.PermissionDenied(error.message)
-    if error.field:
-        return exceptions.ValidationError({error.field: [error.message]})
-    return exceptions.ValidationError({"detail": error.message})
-
-
 class ModelListApi(ApiView):
     """The model catalogue (read-only; platform admins manage it)."""
 
     @extend_schema(
-        operation_id="models_list", tags=["deployments"], responses={200: AIModelSerializer(many=True), **errors(401)}
+        operation_id="models_list",
+        summary="The model catalogue",
+        tags=["deployments"],
+        responses={200: AIModelSerializer(many=True), **errors(401)},
     )
     def get(self, request):
         return Response(AIModelSerializer(selectors.model_list(), many=True).data)
@@ -157,42 +152,41 @@ def _resolve_inputs(country, data: dict) -> dict:
 class RequestListApi(CountryAPIView):
     """The country's deployment requests, newest first."""
 
+    pagination_class = CursorPage
     ordering = ("-created_at", "-id")
 
     @extend_schema(
         operation_id="deployment_requests_list",
         tags=["deployments"],
         parameters=[CODE_PARAMETER],
-        responses={200: RequestSerializer(many=True), **errors(401, 404)},
+        responses={200: DeploymentRequestSerializer(many=True), **errors(401, 404)},
     )
     def get(self, request, code):
-        return self.paginate(selectors.request_list(country=self.country), RequestSerializer)
+        return self.paginate(selectors.request_list(country=self.country), DeploymentRequestSerializer)
 
     @extend_schema(
         operation_id="deployment_requests_create",
         tags=["deployments"],
+        description="Draft a deployment request (country admins and officers); submit it when its gates pass.",
         parameters=[CODE_PARAMETER],
-        request=RequestInputSerializer,
-        responses={201: RequestSerializer, **errors(400, 401, 403, 404)},
+        request=DeploymentRequestCreateSerializer,
+        responses={201: DeploymentRequestSerializer, **errors(400, 401, 403, 404)},
     )
     def post(self, request, code):
         if not request.access.can_write(self.country.pk):
             raise exceptions.PermissionDenied(
                 f"Only a country admin or officer of {self.country.name} can request a deployment."
             )
-        serializer = RequestInputSerializer(data=request.data)
+        serializer = DeploymentRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            created = services.deployment_request_create(
-                country=self.country,
-                by=request.user,
-                access=request.access,
-                **_resolve_inputs(self.country, dict(serializer.validated_data)),
-            )
-        except services.ServiceError as error:
-            raise service_error(error) from None
+        created = services.deployment_request_create(
+            country=self.country,
+            by=request.user,
+            access=request.access,
+            **_resolve_inputs(self.country, dict(serializer.validated_data)),
+        )
         return Response(
-            RequestSerializer(selectors.request_get(country=self.country, pk=created.pk)).data,
+            DeploymentRequestSerializer(selectors.request_get(country=self.country, pk=created.pk)).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -211,7 +205,7 @@ class RequestDetailMixin:
             "decisions": list(selectors.decision_list(request=found)),
             "job": selectors.job_latest(request=found),
         }
-        return Response(RequestDetailSerializer(found, context=context).data)
+        return Response(DeploymentRequestDetailSerializer(found, context=context).data)
 
 
 class RequestDetailApi(RequestDetailMixin, CountryAPIView):
@@ -221,7 +215,7 @@ class RequestDetailApi(RequestDetailMixin, CountryAPIView):
         operation_id="deployment_requests_retrieve",
         tags=["deployments"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        responses={200: RequestDetailSerializer, **errors(401, 404)},
+        responses={200: DeploymentRequestDetailSerializer, **errors(401, 404)},
     )
     def get(self, request, code, id):
         return self.detail(self.deployment_request(id))
@@ -234,16 +228,9 @@ class RequestActionApi(RequestDetailMixin, CountryAPIView):
         found = self.deployment_request(id)
         serializer = ActionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.deployment_request_transition(
-                request=found,
-                action=self.action_name,
-                by=request.user,
-                access=request.access,
-                **serializer.validated_data,
-            )
-        except services.ServiceError as error:
-            raise service_error(error) from None
+        services.deployment_request_transition(
+            request=found, action=self.action_name, by=request.user, access=request.access, **serializer.validated_data
+        )
         return self.detail(selectors.request_get(country=self.country, pk=found.pk))
 
 
@@ -255,12 +242,13 @@ def action_view(action: str):
 
     post = extend_schema(
         operation_id=f"deployment_requests_{action}",
+        summary=f"{services.TRANSITIONS[action].label} (deployment request)",
         tags=["deployments"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         description=f"{services.TRANSITIONS[action].label}"
         f"{' (a comment is required)' if action in services.COMMENT_REQUIRED else ''}.",
         request=ActionSerializer,
-        responses={200: RequestDetailSerializer, **errors(400, 401, 403, 404)},
+        responses={200: DeploymentRequestDetailSerializer, **errors(400, 401, 403, 404)},
     )(post)
     view = type(
         f"DeploymentRequest{action.title().replace('_', '')}Api",
@@ -313,6 +301,9 @@ class EnvironmentMixin:
 
 
 class EnvironmentListApi(CountryAPIView):
+    """The country's environments, newest first."""
+
+    pagination_class = CursorPage
     ordering = ("-created_at", "-id")
 
     @extend_schema(
@@ -326,6 +317,8 @@ class EnvironmentListApi(CountryAPIView):
 
 
 class EnvironmentDetailApi(EnvironmentMixin, CountryAPIView):
+    """One environment: where it answers, its quota and use, and its conditions."""
+
     @extend_schema(
         operation_id="environments_retrieve",
         tags=["deployments"],
@@ -372,10 +365,7 @@ class EnvironmentRotateApi(EnvironmentMixin, CountryAPIView):
     )
     def post(self, request, code, id):
         environment = self.environment(id)
-        try:
-            environments.credential_rotate(environment=environment, by=request.user, access=request.access)
-        except services.ServiceError as error:
-            raise service_error(error) from None
+        environments.credential_rotate(environment=environment, by=request.user, access=request.access)
         return _secret(environment, request.user)
 
 
@@ -397,15 +387,9 @@ class EnvironmentUsageApi(EnvironmentMixin, CountryAPIView):
             )
         serializer = UsageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            environments.usage_report(
-                environment=environment,
-                by=request.user,
-                access=request.access,
-                tokens=serializer.validated_data["tokens"],
-            )
-        except services.ServiceError as error:
-            raise service_error(error) from None
+        environments.usage_report(
+            environment=environment, by=request.user, access=request.access, tokens=serializer.validated_data["tokens"]
+        )
         return Response(EnvironmentSerializer(selectors.environment_get(country=self.country, pk=environment.pk)).data)
 
 
@@ -421,23 +405,26 @@ class EnvironmentActionApi(EnvironmentMixin, CountryAPIView):
         environment = self.environment(id)
         serializer = ActionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            if self.action_name == "recertify":
-                environment_recertify(environment=environment, by=request.user, access=request.access)
-            else:
-                services.deployment_request_transition(
-                    request=environment.request,
-                    action=self.action_name,
-                    by=request.user,
-                    access=request.access,
-                    comment=serializer.validated_data["comment"],
-                )
-        except services.ServiceError as error:
-            raise service_error(error) from None
+        if self.action_name == "recertify":
+            environment_recertify(environment=environment, by=request.user, access=request.access)
+        else:
+            services.deployment_request_transition(
+                request=environment.request,
+                action=self.action_name,
+                by=request.user,
+                access=request.access,
+                comment=serializer.validated_data["comment"],
+            )
         return Response(EnvironmentSerializer(selectors.environment_get(country=self.country, pk=environment.pk)).data)
 
 
 ENVIRONMENT_ACTIONS = ("suspend", "reinstate", "decommission", "recertify")
+ENVIRONMENT_ACTION_LABELS = {
+    "suspend": "Suspend the environment (a comment is required)",
+    "reinstate": "Reinstate a suspended environment",
+    "decommission": "Decommission the environment (a job removes it)",
+    "recertify": "Recertify the environment's use for another period",
+}
 
 
 def environment_action_view(action: str):
@@ -446,6 +433,7 @@ def environment_action_view(action: str):
 
     post = extend_schema(
         operation_id=f"environments_{action}",
+        summary=ENVIRONMENT_ACTION_LABELS[action],
         tags=["deployments"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         request=ActionSerializer,
@@ -459,7 +447,7 @@ def environment_action_view(action: str):
     return action, view.as_view()
 
 
-class ReviewItemSerializer(serializers.Serializer):
+class DeploymentReviewItemSerializer(serializers.Serializer):
     country = serializers.CharField(source="country.code")
     deployment_request = serializers.IntegerField(source="id")
     title = serializers.CharField()
@@ -474,18 +462,17 @@ class ReviewQueueApi(ApiView):
     """Deployment requests waiting for a decision across the countries you manage, the longest-waiting
     first (engagements are at /api/v1/review-queue/)."""
 
+    pagination_class = CursorPage
     ordering = ("submitted_at", "id")
 
     @extend_schema(
         operation_id="review_queue_deployments_list",
         tags=["review"],
         parameters=[OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code).")],
-        responses={200: ReviewItemSerializer(many=True), **errors(401)},
+        responses={200: DeploymentReviewItemSerializer(many=True), **errors(400, 401)},
     )
     def get(self, request):
         code = request.query_params.get("country", "")[:2]
-        paginator = CursorPage()
-        page = paginator.paginate_queryset(
-            selectors.review_queue(access=request.access, country_code=code), request, view=self
+        return self.paginate(
+            selectors.review_queue(access=request.access, country_code=code), DeploymentReviewItemSerializer
         )
-        return paginator.get_paginated_response(ReviewItemSerializer(page, many=True).data)

@@ -1,22 +1,25 @@
-"""Demo data of deployments for seed_demo: the model catalogue, and for FR and KE deployment
-requests in several states (draft, submitted, approved, active with its environment).
-
-Each request goes through the services when its country passes the gates. Where the demo country
-does not (KE's engagement is still in review), the request is written in its state directly, as
-history, and that is put on the ledger as a seeded record: the demo shows every state either way."""
+"""Demo data of deployments for seed_demo: the model catalogue, and deployment requests made as
+people would have made them, through the services only. France's officer drafts for his own
+ministry, holds the training the gates ask for (completed through the training services, like
+anyone would) and submits; a partner manager approves, which writes the decisions and the
+provisioning job; the active request's environment is made by the job runner, the same code a
+worker runs (under `make run` with PostgreSQL the worker provisions the approved one too). Kenya's
+engagement is still in review, so its requests wait as drafts: a request passes its gates for real
+or stays where a person would have left it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
 from governance.models import ImpactAssessment
 from tenants.access import access_for
 from tenants.isolation import country_context
 from tenants.models import Country, Organisation
-from tenants.record.ledger import event_record
+from training import selectors as training_selectors
+from training import services as training_services
+from training.models import Certificate, Enrolment, Programme
 
 from . import provisioning, services
 from .models import AIModel, DeploymentRequest, ProvisioningJob
@@ -37,10 +40,10 @@ CATALOGUE = [
 ]
 
 PLANS = {
-    # code: (officer, organisation acronym, partner, [(title, sector, model, capabilities, target state)])
+    # code: (officer, their own organisation's acronym, partner, region, [(title, sector, model, capabilities, target)])
     "FR": (
         "olivier",
-        "DINUM",
+        "MEN",
         "priya",
         "eu-west",
         [
@@ -51,13 +54,12 @@ PLANS = {
         ],
     ),
     "KE": (
-        "wanjiku",
-        "MICDE",
+        "otieno",
+        "MOH",
         "priya",
         "af-east",
         [
-            ("Swahili health hotline", "health", "aurora-voice", ["speech", "text"], "active"),
-            ("Crop advice by SMS", "agriculture", "aurora-large", ["text"], "submitted"),
+            ("Swahili health hotline", "health", "aurora-voice", ["speech", "text"], "draft"),
             ("Clinic records search", "health", "aurora-large", ["text"], "draft"),
         ],
     ),
@@ -91,14 +93,46 @@ def seed(*, countries: dict[str, Country], say: Callable[[str], None] = print) -
             organisation = Organisation.objects.filter(acronym=acronym).first()
             assessment = (
                 ImpactAssessment.objects.filter(status="completed")
-                .exclude(category="prohibited")
+                .exclude(category__in=["prohibited", "high_risk"])
                 .order_by("id")
                 .first()
             )
         officer, partner = User.objects.get(username=officer_name), User.objects.get(username=partner_name)
+        if any(target != "draft" for *_, target in requests):
+            _train(country, officer, [(sector, capabilities) for _, sector, _, capabilities, _ in requests])
         for title, sector, slug, capabilities, target in requests:
             _one(country, organisation, officer, partner, region, assessment, title, sector, slug, capabilities, target)
         say(f"Deployment requests for {country.name}: {len(requests)}")
+
+
+def _train(country: Country, user, uses: list[tuple[str, list[str]]]) -> None:
+    """Complete, through the training services, every programme the person's role requires for
+    these uses: enrol where not enrolled yet, then pass each module's quiz."""
+    role = access_for(user).role_in(country.pk) or ""
+    required: dict[int, str] = {}
+    for sector, capabilities in uses:
+        for capability in capabilities:
+            required.update(
+                training_selectors.required_programmes(country=country, role=role, sector=sector, capability=capability)
+            )
+    access = access_for(user)
+    for programme in Programme.objects.filter(pk__in=required).order_by("pk"):
+        with country_context(country):
+            if Certificate.objects.filter(user=user, programme=programme).exists():
+                continue
+            enrolment = Enrolment.objects.filter(user=user, programme=programme).exclude(status="completed").first()
+        if enrolment is None:
+            enrolment = training_services.enrolment_create(
+                country=country, by=user, access=access, user=user, programme=programme
+            )
+        for index, module in enumerate(enrolment.pinned.modules):
+            training_services.quiz_submit(
+                enrolment=enrolment,
+                by=user,
+                access=access,
+                module=index,
+                answers=[question["answer"] for question in module["quiz"]],
+            )
 
 
 def _one(country, organisation, officer, partner, region, assessment, title, sector, slug, capabilities, target):
@@ -123,53 +157,19 @@ def _one(country, organisation, officer, partner, region, assessment, title, sec
     )
     if target == "draft":
         return
-    try:
-        with transaction.atomic():
-            item = services.deployment_request_transition(
-                request=item, action="submit", by=officer, access=access_for(officer)
-            )
-            if target in ("approved", "active"):
-                item = services.deployment_request_transition(
-                    request=item, action="approve", by=partner, access=access_for(partner), quota_tokens=2_500_000
-                )
-    except services.ServiceError:
-        _as_history(country, item, target)
+    item = services.deployment_request_transition(request=item, action="submit", by=officer, access=access_for(officer))
+    if target == "submitted":
         return
+    item = services.deployment_request_transition(
+        request=item,
+        action="approve",
+        by=partner,
+        access=access_for(partner),
+        quota_tokens=2_500_000,
+        comment="Approved for a six-month pilot with staff review of every answer.",
+    )
     if target == "active":
+        # What a worker does with the job the approval enqueued: the same runner, here and now.
         with country_context(country):
             job = ProvisioningJob.objects.get(request=item)
         provisioning.provisioning_run(country_id=country.pk, job_id=job.pk)
-
-
-def _as_history(country, item, target):
-    """The demo country does not pass the gates (yet): write the state as history."""
-    from .models import Environment
-
-    with country_context(country):
-        DeploymentRequest.objects.filter(pk=item.pk).update(
-            state=target if target != "active" else "active",
-            review_round=1,
-            risk_category="minimal",
-            quota_tokens=2_500_000 if target in ("approved", "active") else None,
-        )
-        if target == "active":
-            item.refresh_from_db()
-            environment = Environment.objects.create(
-                country=country,
-                request=item,
-                name=item.title,
-                backend="local",
-                endpoint=provisioning.provisioner().ensure_environment(item)[0],
-                model=item.model,
-                region=item.region,
-                monthly_token_quota=2_500_000,
-                tokens_used=1_200_000,
-            )
-            provisioning.credential_issue(environment=environment, for_user_id=item.requested_by_id)
-        event_record(
-            country=country,
-            action="deployment.seeded",
-            actor_role="system",
-            target=item,
-            payload={"request": item.pk, "state": target},
-        )

@@ -10,6 +10,7 @@ from tenants.isolation import country_context
 from tenants.models import Country, Membership
 
 from .models import AIModel, DeploymentRequest
+from .selectors import requesting_organisations
 
 
 class RequestForm(forms.Form):
@@ -27,13 +28,15 @@ class RequestForm(forms.Form):
     assessment = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Impact assessment")
     owner = forms.TypedChoiceField(coerce=int, label="Owner", help_text="The person accountable once it runs.")
 
-    def __init__(self, *args, country: Country, **kwargs):
+    def __init__(self, *args, country: Country, access, **kwargs):
         super().__init__(*args, **kwargs)
         from governance.models import ImpactAssessment
-        from tenants.models import Organisation
 
         with country_context(country):
-            self.fields["organisation"].choices = list(Organisation.objects.values_list("pk", "name"))
+            # Only the organisations this person may act for: a request naming another one is refused.
+            self.fields["organisation"].choices = [
+                (o.pk, o.name) for o in requesting_organisations(country=country, access=access)
+            ]
             self.fields["assessment"].choices = [("", "Choose an assessment")] + [
                 (a.pk, f"{a.title} ({a.get_status_display().lower()})") for a in ImpactAssessment.objects.all()
             ]

@@ -10,7 +10,7 @@ from engagements import selectors as engagement_selectors
 from engagements.models import Engagement
 from governance import selectors as governance_selectors
 from tenants.isolation import country_context
-from tenants.models import Country
+from tenants.models import Country, Membership, Organisation
 from training import selectors as training_selectors
 
 from .models import DeploymentRequest
@@ -74,17 +74,46 @@ def _assessment(country: Country, request: DeploymentRequest) -> Gate:
     return Gate("assessment", summary.ok, summary.reason)
 
 
+def people(request: DeploymentRequest) -> list[tuple[str, object]]:
+    """Whom the gates hold to the rules: the person who submits (or is about to), the person who
+    drafted the request, and the owner the request names; each once."""
+    named = [("requester", request.requested_by), ("submitter", request.submitted_by), ("owner", request.owner)]
+    seen: set[int] = set()
+    found = []
+    for role, user in named:
+        if user is not None and user.pk not in seen:
+            seen.add(user.pk)
+            found.append((role, user))
+    return found
+
+
+def _organisations(country: Country, request: DeploymentRequest) -> list:
+    """The organisation the request names and each person's own organisation in the country:
+    naming another organisation cannot take anyone out of their own organisation's policies."""
+    ids = [request.organisation_id]
+    with country_context(country):
+        ids += list(
+            Membership.objects.filter(user_id__in=[u.pk for _, u in people(request)], status=Membership.Status.ACTIVE)
+            .order_by("user_id")
+            .values_list("organisation_id", flat=True)
+        )
+        organisations = {o.pk: o for o in Organisation.objects.filter(pk__in=ids)}
+    return [organisations[pk] for pk in dict.fromkeys(ids) if pk in organisations]
+
+
 def _policies(country: Country, request: DeploymentRequest) -> Gate:
-    result = governance_selectors.acknowledgements_current(organisation=request.organisation)
-    return Gate("policies", result.ok, result.reason)
+    reasons = []
+    for organisation in _organisations(country, request):
+        result = governance_selectors.acknowledgements_current(organisation=organisation)
+        if not result.ok:
+            return Gate("policies", False, result.reason)
+        reasons.append(organisation.name)
+    return Gate("policies", True, "Everyone in " + " and ".join(reasons) + " has acknowledged the current policies.")
 
 
 def _training(country: Country, request: DeploymentRequest) -> Gate:
-    people = [("requester", request.requested_by)]
-    if request.owner_id != request.requested_by_id:
-        people.append(("owner", request.owner))
     missing = []
-    for role, user in people:
+    for role, user in people(request):
         for capability in request.capabilities or [None]:
             result = training_selectors.person_meets_requirements(
                 country=country, user=user, sector=request.sector, capability=capability
@@ -94,7 +123,7 @@ def _training(country: Country, request: DeploymentRequest) -> Gate:
                 break
     if missing:
         return Gate("training", False, "Required training is missing for " + "; ".join(missing))
-    return Gate("training", True, "The requester and the owner hold the required training.")
+    return Gate("training", True, "The submitter, the requester and the owner hold the required training.")
 
 
 CHECKS = {"engagement": _engagement, "assessment": _assessment, "policies": _policies, "training": _training}

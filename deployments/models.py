@@ -82,6 +82,10 @@ class DeploymentRequest(TenantModel):
         help_text="The person accountable for the deployment once it runs.",
     )
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who submitted it last: the gates check this person (and their own organisation) too.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
     # Fixed at submission from the assessment: decides how many distinct approvals are needed.
     risk_category = models.CharField(max_length=12, blank=True)

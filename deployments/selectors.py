@@ -9,12 +9,26 @@ from django.urls import reverse
 from tenants import onboarding
 from tenants.access import Access
 from tenants.isolation import country_context
-from tenants.models import Country
+from tenants.models import Country, Membership, Organisation
 
 from .models import AIModel, Credential, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
 
 S = DeploymentRequest.State
 WAITING = (S.SUBMITTED, S.IN_REVIEW)
+
+
+def requesting_organisations(*, country: Country, access: Access) -> list[Organisation]:
+    """The organisations this person may request a deployment for: any of the country's for a
+    country admin; their own for an officer; none for anyone else."""
+    with country_context(country):
+        organisations = Organisation.objects.filter(country=country).order_by("name")
+        role = access.role_in(country.pk)
+        if role == Membership.Role.COUNTRY_ADMIN:
+            return list(organisations)
+        membership = access.memberships.get(country.pk)
+        if role == Membership.Role.OFFICER and membership is not None:
+            return list(organisations.filter(pk=membership.organisation_id))
+        return []
 
 
 def model_list() -> QuerySet[AIModel]:

@@ -20,6 +20,7 @@ from tenants.models import Country, Membership, Organisation
 from tenants.record.ledger import event_record
 
 from . import gates as gates_module
+from . import selectors
 from .models import AIModel, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
 
 S = DeploymentRequest.State
@@ -99,6 +100,7 @@ def _text(value, field: str, message: str, limit: int) -> str:
 def _clean(
     *,
     country: Country,
+    access: Access,
     organisation: Organisation | None,
     title,
     purpose,
@@ -112,6 +114,14 @@ def _clean(
 ) -> dict:
     if organisation is None or organisation.country_id != country.pk:
         raise ServiceError(f"Choose one of {country.name}'s organisations.", field="organisation")
+    allowed = selectors.requesting_organisations(country=country, access=access)
+    if organisation.pk not in {o.pk for o in allowed}:
+        names = ", ".join(o.name for o in allowed) or "none"
+        raise ServiceError(
+            f"You can request a deployment only for an organisation you act for ({names}); "
+            f"{organisation.name} is not one of them.",
+            field="organisation",
+        )
     if sector not in Sector.values:
         raise ServiceError("Choose a sector from the list.", field="sector")
     if model is None:
@@ -173,7 +183,7 @@ def deployment_request_create(
     *, country: Country, by, access: Access, assessment_id: int | None = None, **fields
 ) -> DeploymentRequest:
     role = _role(access, country, DRAFTERS, "draft a deployment request")
-    cleaned = _clean(country=country, **fields)
+    cleaned = _clean(country=country, access=access, **fields)
     with country_context(country):
         request = DeploymentRequest.objects.create(
             country=country, requested_by=by, assessment_id=assessment_id, **cleaned
@@ -205,7 +215,7 @@ def deployment_request_update(
     role = _role(access, country, DRAFTERS, "change a deployment request")
     if request.state not in (S.DRAFT, S.CHANGES_REQUESTED):
         raise ServiceError(f"A request that is {request.get_state_display().lower()} can no longer be changed.")
-    cleaned = _clean(country=country, **fields)
+    cleaned = _clean(country=country, access=access, **fields)
     with country_context(country):
         request = DeploymentRequest.objects.select_for_update().get(pk=request.pk)
         for name, value in cleaned.items():
@@ -268,6 +278,7 @@ def deployment_request_transition(
         target = move.target
         payload: dict = {"request": request.pk, "from": request.state}
         if action == "submit":
+            request.submitted_by = by
             failing = gates_module.gates_failing(gates_module.gates_check(country=country, request=request))
             if failing:
                 raise _gate_error(failing)

@@ -60,7 +60,7 @@ def request_new(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
     if request.access.role_in(country.pk) not in DRAFTERS:
         raise PermissionDenied("Only a country admin or officer can request a deployment.")
-    form = RequestForm(request.POST if request.method == "POST" else None, country=country)
+    form = RequestForm(request.POST if request.method == "POST" else None, country=country, access=request.access)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -110,17 +110,10 @@ class CommentSerializer(StrictSerializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.MAX_COMMENT)
 
 
-def _service_error(error: services.ServiceError):
-    if isinstance(error, services.NotAllowed):
-        return exceptions.PermissionDenied(error.message)
-    if error.field:
-        return exceptions.ValidationError({error.field: [error.message]})
-    return exceptions.ValidationError({"detail": error.message})
-
-
 class EngagementListApi(CountryAPIView):
     """The country's engagements, newest first: the current one and the history."""
 
+    pagination_class = CursorPage
     ordering = ("-created_at", "-id")
 
     @extend_schema(
@@ -134,6 +127,7 @@ class EngagementListApi(CountryAPIView):
 
     @extend_schema(
         operation_id="engagements_create",
+        summary="Apply for an engagement",
         tags=["engagements"],
         parameters=[CODE_PARAMETER],
         description="Apply: a draft engagement with its first version of terms (country admins and officers).",
@@ -149,12 +143,9 @@ class EngagementListApi(CountryAPIView):
         organisation = organisation_get(country=self.country, pk=data.pop("organisation"))
         if organisation is None:
             raise exceptions.ValidationError({"organisation": [f"{self.country.name} has no such organisation."]})
-        try:
-            engagement = services.engagement_create(
-                country=self.country, by=request.user, access=request.access, organisation=organisation, **data
-            )
-        except services.ServiceError as error:
-            raise _service_error(error) from None
+        engagement = services.engagement_create(
+            country=self.country, by=request.user, access=request.access, organisation=organisation, **data
+        )
         engagement = selectors.engagement_get(country=self.country, pk=engagement.pk)
         return Response(EngagementSerializer(engagement).data, status=status.HTTP_201_CREATED)
 
@@ -206,12 +197,9 @@ class EngagementTermsApi(EngagementDetailMixin, CountryAPIView):
             )
         serializer = TermsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.engagement_terms_create(
-                engagement=engagement, by=request.user, access=request.access, **serializer.validated_data
-            )
-        except services.ServiceError as error:
-            raise _service_error(error) from None
+        services.engagement_terms_create(
+            engagement=engagement, by=request.user, access=request.access, **serializer.validated_data
+        )
         return self.detail(selectors.engagement_get(country=self.country, pk=engagement.pk), status.HTTP_201_CREATED)
 
 
@@ -231,16 +219,13 @@ class EngagementActionApi(EngagementDetailMixin, CountryAPIView):
         engagement = self.engagement(id)
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.engagement_transition(
-                engagement=engagement,
-                action=self.action_name,
-                by=request.user,
-                access=request.access,
-                comment=serializer.validated_data["comment"],
-            )
-        except services.ServiceError as error:
-            raise _service_error(error) from None
+        services.engagement_transition(
+            engagement=engagement,
+            action=self.action_name,
+            by=request.user,
+            access=request.access,
+            comment=serializer.validated_data["comment"],
+        )
         return self.detail(selectors.engagement_get(country=self.country, pk=engagement.pk))
 
 
@@ -253,6 +238,7 @@ def action_view(action: str):
 
     post = extend_schema(
         operation_id=f"engagements_{action}",
+        summary=f"{services.ACTION_LABELS[action]} (engagement)",
         tags=["engagements"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         description=f"{services.ACTION_LABELS[action]}, with a comment"
@@ -268,7 +254,7 @@ def action_view(action: str):
     return name, view.as_view()
 
 
-class ReviewItemSerializer(serializers.Serializer):
+class EngagementReviewItemSerializer(serializers.Serializer):
     country = serializers.CharField(source="country.code")
     engagement = serializers.IntegerField(source="id")
     state = serializers.CharField()
@@ -285,6 +271,7 @@ class ReviewQueueApi(ApiView):
     """What waits for your decision across the countries you manage, the longest-waiting first."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = CursorPage
     ordering = ("submitted_at", "id")
 
     @extend_schema(
@@ -294,7 +281,7 @@ class ReviewQueueApi(ApiView):
             OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code)."),
             OpenApiParameter("state", OpenApiTypes.STR, enum=["submitted", "in_review", "amendment"]),
         ],
-        responses={200: ReviewItemSerializer(many=True), **errors(400, 401)},
+        responses={200: EngagementReviewItemSerializer(many=True), **errors(400, 401)},
     )
     def get(self, request):
         state = request.query_params.get("state", "")
@@ -302,6 +289,4 @@ class ReviewQueueApi(ApiView):
             raise exceptions.ValidationError({"state": ["Use submitted, in_review or amendment."]})
         code = request.query_params.get("country", "")[:2]
         queryset = selectors.review_queue(access=request.access, country_code=code, state=state)
-        paginator = CursorPage()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(ReviewItemSerializer(page, many=True).data)
+        return self.paginate(queryset, EngagementReviewItemSerializer)

@@ -9,7 +9,16 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from tenants.rest import CODE_PARAMETER, ID_PARAMETER, ApiView, CountryAPIView, StrictSerializer, errors, object_id
+from tenants.rest import (
+    CODE_PARAMETER,
+    ID_PARAMETER,
+    ApiView,
+    CountryAPIView,
+    CursorPage,
+    StrictSerializer,
+    errors,
+    object_id,
+)
 
 from . import incidents, selectors, services
 from .models import CountryPolicy, ImpactAssessment, Incident, PolicyTemplate, PolicyVersion
@@ -113,6 +122,7 @@ class PolicyAdoptSerializer(StrictSerializer):
 class PolicyListApi(CountryAPIView):
     """The country's adopted policies."""
 
+    pagination_class = CursorPage
     ordering = "id"
 
     @extend_schema(
@@ -200,7 +210,7 @@ class PolicyAcknowledgeApi(CountryAPIView):
             raise exceptions.NotFound(f"Not found: {self.country.name} has no policy {id}.")
         version = services.policy_current_version(policy=policy)
         if version is None:
-            raise exceptions.ValidationError({"detail": "This policy has no published version to acknowledge yet."})
+            raise exceptions.ValidationError("This policy has no published version to acknowledge yet.")
         ack = services.acknowledgement_create(version=version, by=request.user, access=request.access)
         return Response(AcknowledgementSerializer(ack).data, status=status.HTTP_201_CREATED)
 
@@ -244,6 +254,9 @@ def _assessment(view: CountryAPIView, id: str) -> ImpactAssessment:
 
 
 class AssessmentListApi(CountryAPIView):
+    """The country's impact assessments, newest first, and new drafts."""
+
+    pagination_class = CursorPage
     ordering = "-id"
 
     @extend_schema(
@@ -282,6 +295,8 @@ class AssessmentListApi(CountryAPIView):
 
 
 class AssessmentDetailApi(CountryAPIView):
+    """One impact assessment with its answers and, once completed, its scores and category."""
+
     @extend_schema(
         operation_id="assessments_retrieve",
         tags=["governance"],
@@ -367,6 +382,9 @@ def _incident(view, id) -> Incident:
 
 
 class IncidentListApi(CountryAPIView):
+    """The country's AI incidents, newest first, and new reports."""
+
+    pagination_class = CursorPage
     ordering = "-id"
 
     @extend_schema(
@@ -404,6 +422,8 @@ class IncidentListApi(CountryAPIView):
 
 
 class IncidentDetailApi(CountryAPIView):
+    """One incident with its deadline and the steps taken."""
+
     @extend_schema(
         operation_id="incidents_retrieve",
         tags=["governance"],

@@ -92,6 +92,8 @@ def _framework(view, slug):
 
 
 class RequirementListApi(CountryAPIView):
+    """Each requirement of a framework with this country's status, owner and evidence count."""
+
     @extend_schema(
         operation_id="country_requirements_list",
         tags=["governance"],
@@ -104,6 +106,8 @@ class RequirementListApi(CountryAPIView):
 
 
 class RequirementStatusApi(CountryAPIView):
+    """Set a requirement's status for this country, with its owner and a note (country admins and officers)."""
+
     @extend_schema(
         operation_id="country_requirement_status_set",
         tags=["governance"],
@@ -170,6 +174,7 @@ class EvidenceListApi(CountryAPIView):
 
     @extend_schema(
         operation_id="country_requirement_evidence_list",
+        summary="The evidence files of one requirement, every version",
         tags=["governance"],
         parameters=[CODE_PARAMETER, SLUG_PARAMETER, REQ_PARAMETER],
         responses={200: EvidenceSerializer(many=True), **errors(401, 404)},
@@ -180,6 +185,7 @@ class EvidenceListApi(CountryAPIView):
 
     @extend_schema(
         operation_id="country_requirement_evidence_upload",
+        summary="Upload an evidence file (country admins and officers)",
         tags=["governance"],
         parameters=[CODE_PARAMETER, SLUG_PARAMETER, REQ_PARAMETER],
         request={"multipart/form-data": EvidenceUploadSerializer},

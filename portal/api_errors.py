@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tenants.errors import NotAllowed, ServiceError
+from tenants.inputs import body_refusal
 
 NON_FIELD = "non_field_errors"
 
@@ -38,14 +38,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         # Raised while reading the body (too large, too many fields): the client's fault, so a 400
         # here rather than Django's HTML one, logged where Django would have logged it.
         logging.getLogger(f"django.security.{exc.__class__.__name__}").warning("%s", exc)
-        if isinstance(exc, RequestDataTooBig):
-            exc = exceptions.ParseError(
-                f"The request body is too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
-            )
-        elif isinstance(exc, TooManyFieldsSent):
-            exc = exceptions.ParseError(f"Too many fields: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}.")
-        else:
-            exc = exceptions.ParseError("The request was refused as malformed.")
+        exc = exceptions.ParseError(body_refusal(exc))
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages})
 
@@ -54,34 +47,47 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return None  # unexpected: let Django log it and answer 500
 
     if isinstance(exc, exceptions.ValidationError):
-        errors = response.data if isinstance(response.data, dict) else {NON_FIELD: response.data}
+        errors = field_errors(response.data)
         response.data = {"detail": _summary(errors), "errors": errors}
     elif isinstance(exc, exceptions.NotAuthenticated):
         response.data = {"detail": NOT_AUTHENTICATED}
     elif not isinstance(response.data, dict) or "detail" not in response.data:
-        response.data = {"detail": _summary(response.data)}
+        response.data = {"detail": _summary(field_errors(response.data))}
     return response
 
 
-def _messages(value: Any, prefix: str = "") -> list[str]:
-    """Flatten DRF's nested error structure into "field: message" lines."""
-    if isinstance(value, dict):
-        lines: list[str] = []
-        for key, inner in value.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            lines.extend(_messages(inner, "" if key == NON_FIELD and not prefix else name))
-        return lines
-    if isinstance(value, (list, tuple)):
-        lines = []
-        for index, inner in enumerate(value):
-            # A list of dicts is a list of nested objects: name each by its position.
-            lines.extend(_messages(inner, f"{prefix}[{index}]" if isinstance(inner, dict) else prefix))
-        return lines
-    return [f"{prefix}: {value}" if prefix else str(value)]
+def field_errors(value: Any) -> dict[str, list[str]]:
+    """DRF's nested errors as one flat mapping of field path → messages, the shape the schema
+    documents: {"capabilities[0]": [...], "content.modules[1].title": [...]}. A refusal raised as
+    {"detail": ...} names no field: it is filed under non_field_errors, not read as "detail: …"."""
+    flat: dict[str, list[str]] = {}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, inner in node.items():
+                key = str(key)
+                if key in (NON_FIELD, "detail"):
+                    walk(inner, path)
+                elif not path:
+                    walk(inner, key)
+                else:
+                    walk(inner, f"{path}[{key}]" if key.isdigit() else f"{path}.{key}")
+        elif isinstance(node, (list, tuple)):
+            for index, inner in enumerate(node):
+                walk(inner, f"{path}[{index}]" if isinstance(inner, (dict, list, tuple)) else path)
+        else:
+            flat.setdefault(path or NON_FIELD, []).append(str(node))
+
+    walk(value, "")
+    return flat
 
 
-def _summary(errors: Any) -> str:
-    lines = _messages(errors)
+def _summary(errors: dict[str, list[str]]) -> str:
+    lines = [
+        message if field == NON_FIELD else f"{field}: {message}"
+        for field, messages in errors.items()
+        for message in messages
+    ]
     if not lines:
         return "The request could not be processed."
     if len(lines) == 1:

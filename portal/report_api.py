@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -86,6 +86,7 @@ class ReportListApi(_ReportView):
 
     @extend_schema(
         operation_id="compliance_reports_list",
+        summary="The country's compliance reports, newest first",
         tags=["audit"],
         parameters=[CODE_PARAMETER],
         responses={200: ReportSerializer(many=True), **errors(401, 404)},
@@ -130,6 +131,7 @@ class ReportDownloadApi(_ReportView):
 
     @extend_schema(
         operation_id="compliance_reports_download",
+        summary="Download the signed bundle (zip)",
         tags=["audit"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         responses={
@@ -161,17 +163,20 @@ class SummaryRowSerializer(serializers.Serializer):
     policies_published = serializers.IntegerField()
 
 
+class ComplianceSummarySerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    countries = SummaryRowSerializer(many=True)
+
+
 class ComplianceSummaryApi(ApiView):
     """Counts for each country this person audits or manages: country codes and numbers only."""
 
     @extend_schema(
         operation_id="compliance_summary",
         tags=["audit"],
-        parameters=[
-            OpenApiParameter("period_start", OpenApiTypes.DATE, required=True),
-            OpenApiParameter("period_end", OpenApiTypes.DATE, required=True),
-        ],
-        responses={200: SummaryRowSerializer(many=True), **errors(400, 401)},
+        parameters=[SummaryQuerySerializer],
+        responses={200: ComplianceSummarySerializer, **errors(400, 401)},
     )
     def get(self, request):
         query = SummaryQuerySerializer(data=request.query_params.dict())

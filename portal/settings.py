@@ -57,6 +57,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" + (",testserver" if TESTING else ""))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 
 # --- Database -----------------------------------------------------------------------------------
 # With DATABASE_URL: PostgreSQL. The URL names the owning role, used for migrations only; the web
@@ -130,6 +131,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tenants.inputs.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -269,7 +271,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tenants.schema.PortalAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
@@ -288,6 +290,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Summaries, documented errors, examples and links for every operation (tenants/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "tenants.schema.postprocess"],
+    # One name per choice set that several serializers share.
+    "ENUM_NAME_OVERRIDES": {
+        "SectorEnum": "engagements.models.Sector",
+        "CapabilityEnum": "engagements.models.Capability",
+        "RegionEnum": "tenants.models.Country.Region",
+        "OrganisationKindEnum": "tenants.models.Organisation.Kind",
+        "ReportKindEnum": "portal.models.ComplianceReport.Kind",
+    },
 }
 
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 12)
@@ -299,6 +311,9 @@ TRAINING_CERTIFICATE_VALID_DAYS = env_int("TRAINING_CERTIFICATE_VALID_DAYS", 730
 TRAINING_REMINDER_DAYS = env_int("TRAINING_REMINDER_DAYS", 30)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "portal-demo-2026")
+
+# The debug page and error reports never show a credential, not even one inside a URL.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.error_reports.CredentialMaskingFilter"
 
 LOGGING = {
     "version": 1,

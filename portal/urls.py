@@ -39,6 +39,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "portal.views.bad_request"
 handler404 = "portal.views.not_found"
 handler403 = "portal.views.forbidden"
 handler500 = "portal.views.server_error"

@@ -10,10 +10,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, Max
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 
 from tenants import selectors
@@ -232,12 +240,35 @@ def ledger_key_pem(request: HttpRequest) -> HttpResponse:
 # --- Error pages -----------------------------------------------------------------------------------
 
 
+def _api_error(request: HttpRequest, status: int, detail: str) -> HttpResponse | None:
+    """API callers get every error as JSON ({"detail": ...}), even those raised outside DRF."""
+    return JsonResponse({"detail": detail}, status=status) if request.path_info.startswith("/api/") else None
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    detail = _("The request was refused as malformed: check the address, the headers and the body.")
+    return _api_error(request, 400, detail) or HttpResponseBadRequest(
+        loader.get_template("400.html").render({"static_only": True, "detail": detail})
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: JSON for the API, the 403 page for people."""
+    detail = _(
+        "Forbidden: a form sent with a signed-in session needs its CSRF token. API clients send "
+        "'Authorization: Bearer <token>' instead of a session cookie."
+    )
+    return _api_error(request, 403, detail) or render(request, "403.html", status=403)
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", status=404)
+    detail = _("Not found: there is no such API endpoint. The endpoints are listed at /api/v1/docs/.")
+    return _api_error(request, 404, detail) or render(request, "404.html", status=404)
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+    detail = _("Forbidden: your role does not allow this, or the request lacked its CSRF token.")
+    return _api_error(request, 403, detail) or render(request, "403.html", status=403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -60,11 +60,7 @@ class CountryListApi(ApiView):
         operation_id="countries_list", tags=["countries"], responses={200: CountrySerializer(many=True), **errors(401)}
     )
     def get(self, request):
-        queryset = selectors.country_list_visible(access=request.access)
-        paginator = CursorPage()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        data = CountrySerializer(page, many=True, context={"access": request.access}).data
-        return paginator.get_paginated_response(data)
+        return self.paginate(selectors.country_list_visible(access=request.access), CountrySerializer)
 
 
 class CountryDetailApi(CountryAPIView):

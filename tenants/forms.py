@@ -23,7 +23,9 @@ class ServiceErrorMixin:
     """Shows a ServiceError on the form, against the field it names when the form has that field."""
 
     def add_service_error(self, error: ServiceError) -> None:
-        field = error.field if error.field in self.fields else None  # type: ignore[attr-defined]
+        # A nested field path (content.modules[0].body) is shown against its top-level field.
+        root = (error.field or "").split(".", 1)[0].split("[", 1)[0]
+        field = root if root in self.fields else None  # type: ignore[attr-defined]
         self.add_error(field, error.message)  # type: ignore[attr-defined]
 
 

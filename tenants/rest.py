@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
+from base64 import b64decode
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signing import BadSignature, Signer
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import exceptions, serializers
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from tenants.inputs import UNSAFE
 from tenants.models import Country
 
 MAX_ID = 2**63 - 1  # bigint: larger numbers cannot name a row and must not reach the database
@@ -59,22 +70,140 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERRORS[code] for code in codes}
 
 
+# Cursors are signed: a list accepts back only the cursors it gave out.
+CURSOR_SIGNER = Signer(salt="tenants.rest.CursorPage")
+
+
 class CursorPage(CursorPagination):
     """Cursor pagination whose ordering is the view's `ordering` (unique, or unique within the
-    country). No COUNT(*): the cost of a page does not grow with the table."""
+    country). No COUNT(*): the cost of a page does not grow with the table.
+
+    A cursor comes back from the client, so it is checked before it reaches a query: it must carry
+    the portal's signature (any change to it is seen), and its position must be a value of the
+    ordering's field (of its type, within a bigint, text that can be stored). Anything else is a
+    400 that says how to go on, never a 500."""
 
     page_size = settings.REST_FRAMEWORK.get("PAGE_SIZE", 50)
     page_size_query_param = "page_size"
     max_page_size = 200
+    page_size_query_description = gettext_lazy("How many results a page holds: 1 to 200 (default 50).")
+    cursor_query_description = gettext_lazy("The cursor of the next or previous page, from that page's link.")
 
     def get_ordering(self, request, queryset, view):
         ordering = getattr(view, "ordering", None) or self.ordering
         return (ordering,) if isinstance(ordering, str) else tuple(ordering)
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        gettext("Choose a page size from 1 to %(max)s.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def encode_cursor(self, cursor):
+        url = super().encode_cursor(cursor)
+        encoded = parse_qs(urlsplit(url).query)[self.cursor_query_param][0]
+        return replace_query_param(url, self.cursor_query_param, CURSOR_SIGNER.sign(encoded))
+
+    def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        if not encoded:
+            return None  # no cursor, or an empty one: the first page
+        try:
+            encoded = CURSOR_SIGNER.unsign(encoded)
+            tokens = parse_qs(b64decode(encoded.encode("ascii"), validate=True).decode("ascii"), keep_blank_values=True)
+            offset = int(tokens.get("o", ["0"])[0])
+            reverse = tokens.get("r", ["0"])[0]
+            position = tokens.get("p", [None])[0]
+        except (BadSignature, TypeError, ValueError):
+            raise self.invalid() from None
+        if not 0 <= offset <= self.offset_cutoff or reverse not in ("0", "1"):
+            raise self.invalid()
+        if position is not None:
+            self.check_position(position)
+        return Cursor(offset=offset, reverse=reverse == "1", position=position)
+
+    def invalid(self) -> exceptions.ValidationError:
+        return exceptions.ValidationError(
+            {
+                self.cursor_query_param: [
+                    gettext(
+                        "This cursor is not one this list gave out (it was changed or cut short). Follow a "
+                        "page's next or previous link as it is, or leave the cursor out to start at the first page."
+                    )
+                ]
+            }
+        )
+
+    def check_position(self, position: str) -> None:
+        """The position must be a value the ordering's first field can hold."""
+        if len(position) > 200 or UNSAFE.search(position):
+            raise self.invalid()
+        try:
+            field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        except FieldDoesNotExist:
+            return  # an annotation: compared as text, which the checks above made safe
+        try:
+            if isinstance(field, models.IntegerField):
+                if not re.fullmatch(r"-?[0-9]{1,19}", position) or not -MAX_ID - 1 <= int(position) <= MAX_ID:
+                    raise ValueError(position)
+            elif isinstance(field, models.DateTimeField):
+                if parse_datetime(position) is None:
+                    raise ValueError(position)
+            elif isinstance(field, models.DateField):
+                if parse_date(position) is None:
+                    raise ValueError(position)
+            else:
+                field.to_python(position)
+        except (ValueError, TypeError, DjangoValidationError):
+            raise self.invalid() from None
+
+
+def bound_integers(field: serializers.Field) -> None:
+    """Give an integer field (or a list's integer items) the bounds of a bigint where it has none, so
+    that no number reaches the database that a column cannot hold (ids above all)."""
+    if isinstance(field, serializers.ListField):
+        bound_integers(field.child)
+    if not isinstance(field, serializers.IntegerField):
+        return
+    if field.max_value is None:
+        field.max_value = MAX_ID
+        message = field.error_messages["max_value"].format(max_value=MAX_ID)
+        field.validators.append(MaxValueValidator(MAX_ID, message=message))
+    if field.min_value is None:
+        field.min_value = -MAX_ID - 1
+        message = field.error_messages["min_value"].format(min_value=-MAX_ID - 1)
+        field.validators.append(MinValueValidator(-MAX_ID - 1, message=message))
+
 
 class StrictSerializer(serializers.Serializer):
     """An input serializer that refuses fields it does not know, so that a misspelt or
-    read-only field is reported instead of silently ignored."""
+    read-only field is reported instead of silently ignored, and whose integers are bounded to
+    what a bigint holds."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            bound_integers(field)
+        return fields
 
     def validate(self, attrs):
         if isinstance(self.initial_data, dict) or hasattr(self.initial_data, "keys"):
@@ -83,9 +212,26 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 allowed = ", ".join(sorted(name for name, f in self.fields.items() if not f.read_only))
                 raise serializers.ValidationError(
-                    {name[:100]: [f"Unknown field. This endpoint accepts: {allowed}."] for name in unknown[:20]}
+                    {
+                        name[:100]: [
+                            gettext("Unknown field. This endpoint accepts: %(allowed)s.") % {"allowed": allowed}
+                        ]
+                        for name in unknown[:20]
+                    }
                 )
         return super().validate(attrs)
+
+
+class PageQuerySerializer(StrictSerializer):
+    """Base of a list's query-string filters: the pagination parameters every paged list accepts."""
+
+    cursor = serializers.CharField(required=False, max_length=1000, help_text=CursorPage.cursor_query_description)
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=CursorPage.max_page_size,
+        help_text=CursorPage.page_size_query_description,
+    )
 
 
 def object_id(value: str) -> int:
@@ -120,11 +266,19 @@ class GuardedJSONParser(JSONParser):
 
 class ApiView(APIView):
     """Base of every API view: guarded parsers, and a check that the country scope opened by the
-    middleware belongs to the person DRF authenticated."""
+    middleware belongs to the person DRF authenticated.
+
+    A view that answers a paged list sets `pagination_class = CursorPage` and answers with
+    `self.paginate(...)`: the schema documents the page envelope from that same attribute."""
 
     parser_classes = [GuardedJSONParser, FormParser, MultiPartParser]
+    pagination_class: type[CursorPage] | None = None
 
     def initial(self, request, *args, **kwargs):
+        # A method the endpoint does not have is a 405 for everyone, before anything else is asked.
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         access = getattr(request, "access", None)
         # The country scope (and row-level security) was opened by CountryScopeMiddleware for the
@@ -136,6 +290,18 @@ class ApiView(APIView):
                 "The API was reached without CountryScopeMiddleware resolving this user; "
                 "in tests use client.force_login(user) or a bearer token, not force_authenticate()."
             )
+
+    def context(self) -> dict:
+        return {"request": self.request, "access": self.request.access}
+
+    def paginate(self, queryset, serializer_class) -> Response:
+        if self.pagination_class is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} answers a paged list: set pagination_class = CursorPage."
+            )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True, context=self.context()).data)
 
 
 class CountryAPIView(ApiView):
@@ -160,13 +326,8 @@ class CountryAPIView(ApiView):
         if not self.request.access.is_country_admin(self.country.pk):
             raise exceptions.PermissionDenied(f"Only a country admin of {self.country.name} can do this.")
 
-    def paginate(self, queryset, serializer_class) -> Response:
-        paginator = CursorPage()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(serializer_class(page, many=True, context=self.context()).data)
-
     def context(self) -> dict:
-        return {"request": self.request, "country": self.country, "access": self.request.access}
+        return {**super().context(), "country": self.country}
 
 
 class ApiDocsView(SpectacularSwaggerView):

@@ -4,7 +4,7 @@ what each role must hold), enrolments and quiz answers. Thin views over selector
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
@@ -20,7 +20,7 @@ from tenants.rest import (
     object_id,
 )
 
-from . import selectors, services, sharing
+from . import authoring, selectors, services, sharing
 from .models import CountryRequirement, Enrolment, PlatformRequirement, Programme
 
 User = get_user_model()
@@ -48,13 +48,19 @@ def _programmes_with_versions():
     return selectors.programme_list().annotate(latest_number=Max("versions__number"))
 
 
+@extend_schema_field(authoring.CONTENT_SCHEMA)
+class ProgrammeContentField(serializers.JSONField):
+    """Any JSON on the way in; its shape (authoring.CONTENT_SCHEMA) is the service's to check, so
+    that the page and the API refuse the same things with the same field paths."""
+
+
 class ProgrammeCreateSerializer(StrictSerializer):
     title = serializers.CharField(max_length=200)
     summary = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     pass_mark = serializers.IntegerField(min_value=1, max_value=100, default=80)
-    content = serializers.JSONField(
-        help_text='{"modules": [{"title", "body" (Markdown), "links": [{"title", "url"}], '
-        '"quiz": [{"question", "options": [...], "answer": index}]}]}'
+    content = ProgrammeContentField(
+        help_text="The modules: each with its title, its text (Markdown), links and a quiz. "
+        "Errors name the field at fault, e.g. content.modules[0].links[1].url."
     )
 
 
@@ -175,6 +181,8 @@ class EnrolmentListApi(CountryAPIView):
 
     @extend_schema(
         operation_id="training_enrolments_list",
+        summary="Enrolments you can see",
+        description="Everyone's for country admins, partner managers and auditors; your own otherwise.",
         tags=["training"],
         parameters=[CODE_PARAMETER],
         responses={200: EnrolmentSerializer(many=True), **errors(401, 404)},
@@ -186,6 +194,8 @@ class EnrolmentListApi(CountryAPIView):
 
     @extend_schema(
         operation_id="training_enrolments_create",
+        summary="Enrol in a programme",
+        description="Enrol yourself, or (country admins) another member of the country.",
         tags=["training"],
         parameters=[CODE_PARAMETER],
         request=EnrolmentCreateSerializer,
@@ -226,6 +236,7 @@ class EnrolmentDetailApi(_EnrolmentApi):
 
     @extend_schema(
         operation_id="training_enrolments_retrieve",
+        summary="One enrolment, with its pinned version and progress",
         tags=["training"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         responses={200: EnrolmentSerializer, **errors(401, 404)},

@@ -7,7 +7,7 @@ import tempfile
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
@@ -15,7 +15,7 @@ from tenants.access import AUDITOR, PARTNER_MANAGER
 from tenants.record import selectors
 from tenants.record import services as audit
 from tenants.record.exports import ExportRefused
-from tenants.rest import CODE_PARAMETER, CountryAPIView, StrictSerializer, errors
+from tenants.rest import CODE_PARAMETER, CountryAPIView, CursorPage, PageQuerySerializer, StrictSerializer, errors
 
 
 class AuditEventSerializer(serializers.Serializer):
@@ -35,7 +35,7 @@ class AuditEventSerializer(serializers.Serializer):
 VERIFIERS = {AUDITOR, PARTNER_MANAGER, "country_admin"}
 
 
-class EventFilterSerializer(StrictSerializer):
+class EventFilterSerializer(PageQuerySerializer):
     action = serializers.RegexField(
         r"^[a-z0-9_.]{1,80}$",
         required=False,
@@ -52,7 +52,6 @@ class EventFilterSerializer(StrictSerializer):
     before = serializers.DateTimeField(required=False, help_text="Events before this time (ISO 8601).")
     sequence_from = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
     sequence_to = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
-    cursor = serializers.CharField(required=False, max_length=500, help_text="From the previous page's links.")
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -63,26 +62,17 @@ class EventFilterSerializer(StrictSerializer):
         return attrs
 
 
-FILTER_PARAMETERS = [
-    OpenApiParameter("action", OpenApiTypes.STR, description='One action, or a family ending in "."'),
-    OpenApiParameter("actor_role", OpenApiTypes.STR),
-    OpenApiParameter("since", OpenApiTypes.DATETIME),
-    OpenApiParameter("before", OpenApiTypes.DATETIME),
-    OpenApiParameter("sequence_from", OpenApiTypes.INT),
-    OpenApiParameter("sequence_to", OpenApiTypes.INT),
-]
-
-
 class AuditEventSearchApi(CountryAPIView):
     """The country's tamper-evident record, newest first, filtered: for its members, partner
     managers and auditors. Paged by cursor (no count of the whole chain)."""
 
+    pagination_class = CursorPage
     ordering = "-sequence"
 
     @extend_schema(
         operation_id="audit_events_list",
         tags=["audit"],
-        parameters=[CODE_PARAMETER, *FILTER_PARAMETERS],
+        parameters=[CODE_PARAMETER, EventFilterSerializer],
         responses={200: AuditEventSerializer(many=True), **errors(400, 401, 404)},
     )
     def get(self, request, code):
@@ -112,6 +102,7 @@ class CheckpointSerializer(serializers.Serializer):
 class CheckpointListApi(CountryAPIView):
     """The signed checkpoints of the country's chain, newest first."""
 
+    pagination_class = CursorPage
     ordering = "-sequence"
 
     @extend_schema(
@@ -173,12 +164,9 @@ class LedgerExportApi(CountryAPIView):
 
     @extend_schema(
         operation_id="audit_ledger_export",
+        summary="Export the ledger for offline verification",
         tags=["audit"],
-        parameters=[
-            CODE_PARAMETER,
-            OpenApiParameter("first", OpenApiTypes.INT),
-            OpenApiParameter("last", OpenApiTypes.INT),
-        ],
+        parameters=[CODE_PARAMETER, ExportRangeSerializer],
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The export"),
             **errors(400, 401, 404),
@@ -199,6 +187,6 @@ class LedgerExportApi(CountryAPIView):
             )
         except ExportRefused as refusal:
             out.close()
-            raise exceptions.ValidationError({"detail": str(refusal)}) from None
+            raise exceptions.ValidationError(str(refusal)) from None
         out.seek(0)
         return FileResponse(out, as_attachment=True, filename=summary["filename"], content_type="application/zip")

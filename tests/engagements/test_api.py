@@ -95,7 +95,9 @@ def test_create_with_bad_input_is_400_and_changes_nothing(api, cast, change, fie
     data = body(**{"organisation": cast.fr_ministry.pk, **change})
     response = login(api, cast, "owner").post(BASE, data, format="json")
     assert response.status_code == 400
-    assert field in response.json()["errors"], response.json()
+    # Errors are keyed by field path: a bad item of a list is "sectors[0]".
+    errors = response.json()["errors"]
+    assert any(key == field or key.startswith((f"{field}[", f"{field}.")) for key in errors), errors
     with country_context(cast.fr):
         assert not Engagement.objects.exists()
 

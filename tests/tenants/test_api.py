@@ -274,7 +274,9 @@ def test_organisation_list_pages_with_a_cursor(api, cast):
         url = page["next"]
     assert names == sorted(["Agence des Données", "Ministère du Numérique"] + [f"Office {i}" for i in range(5)])
     bad = api.get(f"{FR}/organisations/?cursor=not-a-cursor")
-    assert bad.status_code == 404 and bad.json()["detail"] == "Invalid cursor"
+    assert bad.status_code == 400 and bad.json()["detail"].startswith(
+        "cursor: This cursor is not one this list gave out"
+    )
 
 
 @pytest.mark.parametrize(

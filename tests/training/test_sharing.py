@@ -255,7 +255,7 @@ def test_api_writes_lists_and_enrols_in_a_country_programme(api, cast, catalogue
         {**body, "title": "Other", "content": {"modules": []}},
         format="json",
     )
-    assert bad.status_code == 400 and "content" in bad.json()["errors"]
+    assert bad.status_code == 400 and "content.modules" in bad.json()["errors"]
     api.force_login(cast.member)
     listed = {row["slug"] for row in api.get("/api/v1/countries/FR/training/programmes/").json()}
     assert slug in listed and "ai-literacy" in listed

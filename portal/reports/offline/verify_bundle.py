@@ -15,11 +15,23 @@ import base64
 import hashlib
 import io
 import sys
+import types
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import verify_ledger  # shipped next to this script
+
+def _load_verify_ledger():
+    """verify_ledger.py, shipped next to this script, run from its source. Not imported: an import
+    would write __pycache__/ into the folder being verified (then reported as an added file), and
+    could run bytecode planted there instead of the source."""
+    source_path = Path(__file__).resolve().parent / "verify_ledger.py"
+    module = types.ModuleType("verify_ledger")
+    module.__file__ = str(source_path)
+    exec(compile(source_path.read_bytes(), str(source_path), "exec"), module.__dict__)
+    return module
+
+
+verify_ledger = _load_verify_ledger()
 
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 LEDGER_EXPORT = "ledger/ledger-export.zip"

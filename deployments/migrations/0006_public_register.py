@@ -15,7 +15,7 @@ from tenants.db import enable_row_level_security, public_rows, same_country_fore
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deployments", "0004_outbox_moves_to_the_foundation"),
+        ("deployments", "0005_request_submitted_by"),
         ("tenants", "0013_outgoing_mail"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
