@@ -284,9 +284,10 @@ class ReviewQueueApi(ApiView):
         responses={200: EngagementReviewItemSerializer(many=True), **errors(400, 401)},
     )
     def get(self, request):
-        state = request.query_params.get("state", "")
-        if state not in ("", "submitted", "in_review", "amendment"):
-            raise exceptions.ValidationError({"state": ["Use submitted, in_review or amendment."]})
+        state = request.query_params.get("state")
+        if state is not None and state not in ("submitted", "in_review", "amendment"):
+            raise exceptions.ValidationError({"state": ["Use submitted, in_review or amendment, or leave state out."]})
+        state = state or ""
         code = request.query_params.get("country", "")[:2]
         queryset = selectors.review_queue(access=request.access, country_code=code, state=state)
         return self.paginate(queryset, EngagementReviewItemSerializer)
