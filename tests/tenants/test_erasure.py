@@ -272,6 +272,9 @@ def test_erasure_pages_by_person(client, cast, second_admin, page):
     client.force_login(cast.outsider)
     assert client.get(path).status_code == 404
     assert client.get(path.replace("/c/fr/", "/c/ke/")).status_code == 404  # not Kenya's
+    platform = get_user_model().objects.create_superuser("admin", "admin@platform.example", "x")
+    client.force_login(platform)
+    assert client.get(path).status_code == 404  # the platform is not a member of France
     client.force_login(cast.owner)
     assert client.get(path).status_code == 200
     assert client.get(f"/c/fr/members/{viewer.pk}/erasure/").status_code == 404  # erased: no longer a member
@@ -323,3 +326,20 @@ def test_subject_access_zip_is_destroyed_with_the_person(cast, media, second_adm
         assert "Marc" in zipfile.ZipFile(io.BytesIO(handle.read())).read("person.json").decode()
     erasures.member_erasure_confirm(erasure=ask(cast, cast.member), **act(second_admin))
     assert not default_storage.exists(built.file_name)
+
+
+@pytest.mark.parametrize("method, suffix", [("get", ""), ("post", "confirm/"), ("post", "cancel/")])
+def test_erasure_api_by_person(api, cast, second_admin, method, suffix):
+    asked = ask(cast, cast.viewer)
+    path = f"/api/v1/countries/FR/erasures/{asked.pk}/{suffix}"
+    assert getattr(api, method)(path, format="json").status_code == 401
+    for person, code in ((cast.member, 403), (cast.viewer, 403), (cast.outsider, 404), (cast.auditor, 403)):
+        api.force_login(person)
+        assert getattr(api, method)(path, format="json").status_code == code, person
+    platform = get_user_model().objects.create_superuser("admin", "admin@platform.example", "x")
+    api.force_login(platform)
+    assert getattr(api, method)(path, format="json").status_code == 404  # not a member of France
+    with country_context(cast.fr):
+        assert MemberErasure.objects.get(pk=asked.pk).state == "requested"  # nobody above changed it
+    api.force_login(second_admin)
+    assert getattr(api, method)(path, format="json").status_code == 200
