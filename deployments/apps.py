@@ -14,8 +14,11 @@ class DeploymentsConfig(AppConfig):
         import_module("deployments.register.models")
 
     def ready(self) -> None:
+        from tenants.keys import holdings
         from tenants.onboarding import register
 
         from . import selectors
 
         register("deployment", status=selectors.onboarding_status)
+        # A reviewer's comment on a decision is their own words (emptied if they are erased).
+        holdings.personal_text_register("deployments.DeploymentDecision", author="by", fields=["comment"])

@@ -54,7 +54,7 @@ def recertification_remind_due(*, now=None) -> int:
     """Remind the owners of active environments whose recertification is near or past (beat, daily)."""
     now = now or timezone.now()
     sent = 0
-    for country in Country.objects.order_by("pk"):
+    for country in Country.objects.writable().order_by("pk"):
         with country_context(country):
             due = list(
                 Environment.objects.select_for_update(skip_locked=True)

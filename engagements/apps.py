@@ -10,7 +10,10 @@ class EngagementsConfig(AppConfig):
 
     def ready(self) -> None:
         from tenants import onboarding
+        from tenants.keys import holdings
 
         from . import selectors
 
         onboarding.register("engagement", status=selectors.onboarding_status)
+        # A comment on a step of the engagement is its author's own words (emptied if they are erased).
+        holdings.personal_text_register("engagements.EngagementTransition", author="by", fields=["comment"])

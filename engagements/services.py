@@ -446,7 +446,7 @@ def engagement_activate_due(*, today: date | None = None) -> int:
     """Activate every approved engagement whose start date has come (run by beat), country by country."""
     today = today or timezone.localdate()
     done = 0
-    for country in Country.objects.order_by("pk"):
+    for country in Country.objects.writable().order_by("pk"):
         with country_context(country):
             due = list(
                 Engagement.objects.filter(state=S.APPROVED, approved_terms__start_date__lte=today).values_list(
@@ -473,7 +473,7 @@ def engagement_review_remind(*, now: datetime | None = None) -> int:
     days = getattr(settings, "ENGAGEMENT_REVIEW_REMINDER_DAYS", 3)
     cutoff = now - timedelta(days=days)
     reminded = 0
-    for country in Country.objects.order_by("pk"):
+    for country in Country.objects.writable().order_by("pk"):
         with country_context(country):
             waiting = [
                 e

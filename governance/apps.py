@@ -16,10 +16,13 @@ class GovernanceConfig(AppConfig):
     name = "governance"
 
     def ready(self) -> None:
+        from tenants.keys import holdings
         from tenants.onboarding import register
 
         from . import onboarding
 
         register("policies", status=onboarding.policies_status)
         register("assessment", status=onboarding.assessment_status)
+        # Evidence is the country's record (kept when its uploader is erased), exported with it.
+        holdings.files_register("governance.EvidenceFile", name=lambda row: row.path, sha256_field="sha256")
         post_migrate.connect(_load_catalogue, sender=self, dispatch_uid="governance.catalogue")

@@ -10,7 +10,7 @@ def reminders_send_all() -> int:
     """Daily (beat): fan out one task per country."""
     from tenants.models import Country
 
-    ids = list(Country.objects.exclude(status=Country.Status.EXITED).values_list("pk", flat=True))
+    ids = list(Country.objects.writable().values_list("pk", flat=True))
     for country_id in ids:
         country_reminders_send.delay(country_id=country_id)
     return len(ids)

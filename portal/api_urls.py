@@ -14,6 +14,7 @@ from portal import report_api
 from tenants import api as tenants_api
 from tenants import rest
 from tenants.identity import api as identity_api
+from tenants.keys import api as keys_api
 from tenants.record import api as ledger_api
 from training import api as training_api
 
@@ -187,6 +188,38 @@ urlpatterns += [
         path(country + f"environments/<str:id>/{name}/", view, name=f"api-environment-{name}")
         for name, view in map(deployments_api.environment_action_view, deployments_api.ENVIRONMENT_ACTIONS)
     ],
+]
+
+urlpatterns += [
+    path(country + "exit/", keys_api.CountryExitApi.as_view(), name="api-exit"),
+    *[
+        path(country + f"exit/{action}/", keys_api.exit_action_view(action, platform=False), name=f"api-exit-{action}")
+        for action in keys_api.EXIT_ACTIONS
+    ],
+    path("platform/exits/<str:code>/", keys_api.PlatformExitApi.as_view(), name="api-platform-exit"),
+    *[
+        path(
+            f"platform/exits/<str:code>/{action}/",
+            keys_api.exit_action_view(action, platform=True),
+            name=f"api-platform-exit-{action}",
+        )
+        for action in keys_api.EXIT_ACTIONS
+    ],
+    path(country + "members/<str:id>/erasure/", keys_api.MemberErasureApi.as_view(), name="api-member-erasure"),
+    path(country + "erasures/<str:id>/", keys_api.ErasureDetailApi.as_view(), name="api-erasure"),
+    path(country + "erasures/<str:id>/confirm/", keys_api.ErasureConfirmApi.as_view(), name="api-erasure-confirm"),
+    path(country + "erasures/<str:id>/cancel/", keys_api.ErasureCancelApi.as_view(), name="api-erasure-cancel"),
+    path(
+        country + "members/<str:id>/subject-access/",
+        keys_api.MemberSubjectAccessApi.as_view(),
+        name="api-member-subject-access",
+    ),
+    path(country + "subject-access/<str:id>/", keys_api.SubjectAccessDetailApi.as_view(), name="api-subject-access"),
+    path(
+        country + "subject-access/<str:id>/download/",
+        keys_api.SubjectAccessDownloadApi.as_view(),
+        name="api-subject-access-download",
+    ),
 ]
 
 # Other apps add their nested endpoints above this line; the catch-all must stay last.

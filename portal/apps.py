@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from tenants.keys import holdings
+
+        # Compliance reports are the country's files, exported with it; a subscription exists only
+        # for its subscriber (deleted if they are erased).
+        holdings.files_register(
+            "portal.ComplianceReport",
+            name=lambda report: f"reports/{report.file_name}" if report.file_name else "",
+            sha256_field="sha256",
+        )
+        holdings.personal_rows_register("portal.ReportSubscription", person="user")

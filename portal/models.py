@@ -15,6 +15,8 @@ from tenants.models import TenantModel
 class ComplianceReport(TenantModel):
     """A signed bundle (zip) of a country's compliance pack or ledger segment for a period."""
 
+    writable_after_exit = True  # the record can still be reported on, and files expire, after an exit
+
     class Kind(models.TextChoices):
         PACK = "pack", "Country compliance pack"
         LEDGER = "ledger", "Ledger only"

@@ -11,6 +11,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from tenants.country_state import allowed_after_exit
 from tenants.errors import NotAllowed
 from tenants.rest import (
     CODE_PARAMETER,
@@ -78,6 +79,7 @@ class _ReportView(CountryAPIView):
         return report
 
 
+@allowed_after_exit
 class ReportListApi(_ReportView):
     """The country's compliance reports, newest first, and requests for new ones."""
 

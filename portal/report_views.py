@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tenants.country_state import allowed_after_exit
 from tenants.errors import ServiceError
 from tenants.pages import ROLE_LABELS
 from tenants.record.views import audited_country
@@ -73,6 +74,7 @@ def _describe(report: ComplianceReport, code: str) -> dict:
     }
 
 
+@allowed_after_exit
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest, code: str) -> HttpResponse:

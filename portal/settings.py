@@ -299,6 +299,7 @@ SPECTACULAR_SETTINGS = {
         "RegionEnum": "tenants.models.Country.Region",
         "OrganisationKindEnum": "tenants.models.Organisation.Kind",
         "ReportKindEnum": "portal.models.ComplianceReport.Kind",
+        "EngagementStateEnum": "engagements.models.Engagement.State",
     },
 }
 

@@ -5,6 +5,7 @@ health checks, the published ledger key and the admin."""
 from django.contrib import admin
 from django.urls import include, path
 
+from tenants.keys import exit_views
 from tenants.notifications import views as notification_views
 from tenants.record import views as audit_views
 from training import views as training_views
@@ -19,6 +20,9 @@ urlpatterns = [
     path("review/", review.review_queue, name="review"),
     path("notifications/", notification_views.notification_page, name="notifications"),
     path("notifications/read/", notification_views.notification_read_all, name="notifications_read"),
+    path("platform/exits/", exit_views.platform_exits, name="platform_exits"),
+    path("platform/exits/<str:code>/", exit_views.platform_exit, name="platform_exit"),
+    path("platform/exits/<str:code>/run/", exit_views.platform_exit_run, name="platform_exit_run"),
     path("audit/", views.audit_home, name="audit"),
     path("audit/<str:code>/", audit_views.audit_country, name="audit_country"),
     path("audit/<str:code>/export/", audit_views.audit_export, name="audit_export"),

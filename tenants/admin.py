@@ -7,9 +7,11 @@ platform admin runs the programme, not the countries' data."""
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
+from tenants.country_state import READ_ONLY_STATUSES
 from tenants.models import Country, PlatformSettings
 
 User = get_user_model()
@@ -46,6 +48,23 @@ class CountryAdminForm(forms.ModelForm):
     def clean_code(self):
         return (self.cleaned_data.get("code") or "").upper()
 
+    def clean_status(self):
+        """Leaving is a workflow with four eyes (/platform/exits/), never a status picked here; and a
+        country whose keys were destroyed cannot be made writable again."""
+        status = self.cleaned_data.get("status")
+        current = self.instance.status if self.instance.pk else None
+        if current in READ_ONLY_STATUSES and status != current:
+            raise forms.ValidationError(
+                _("This country left the programme, or is leaving it: its status cannot change here.")
+            )
+        if status in READ_ONLY_STATUSES and status != current:
+            raise forms.ValidationError(
+                _(
+                    "A country leaves through its exit, with its admin's agreement: use Platform → Exits (/platform/exits/)."
+                )
+            )
+        return status
+
 
 @admin.register(Country)
 class CountryAdmin(admin.ModelAdmin):
@@ -80,7 +99,7 @@ class CountryAdmin(admin.ModelAdmin):
 
 @admin.register(PlatformSettings)
 class PlatformSettingsAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "open_organisation_kinds", "updated_at"]
+    list_display = ["__str__", "open_organisation_kinds", "exit_waiting_days", "updated_at"]
 
     def has_add_permission(self, request):
         return not PlatformSettings.objects.exists()

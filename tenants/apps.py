@@ -1,7 +1,9 @@
 """App config of tenants, the foundation. Its core (countries, organisations, people, access,
 isolation) sits in the package's top level; its rooms (identity, record, keys, notifications, jobs)
 keep their own models, admin and signals, which this config wires into the one `tenants` app.
-After every migrate, the runtime role and its grants are brought up to date."""
+After every migrate, the runtime role and its grants are brought up to date. Deleting a row of a
+country that is leaving or has left is refused (tenants.country_state), and each Celery task
+answers a country's state once (as a request does)."""
 
 from importlib import import_module
 
@@ -10,6 +12,29 @@ from django.db.models.signals import post_migrate
 
 # The rooms of the foundation that hold tables of the tenants app.
 ROOMS_WITH_MODELS = ("identity", "record", "keys", "notifications", "jobs")
+
+
+def _refuse_delete_after_exit(sender, instance, **kwargs) -> None:
+    from tenants.country_state import writes_check
+
+    writes_check(sender, [getattr(instance, "country_id", None)])
+
+
+_task_memos: dict[str, object] = {}
+
+
+def _task_memo_open(task_id=None, **kwargs) -> None:
+    from tenants.country_state import memo_open
+
+    _task_memos[task_id] = memo_open()
+
+
+def _task_memo_close(task_id=None, **kwargs) -> None:
+    from tenants.country_state import memo_close
+
+    token = _task_memos.pop(task_id, None)
+    if token is not None:
+        memo_close(token)
 
 
 def _grant_runtime_role(sender, using="default", **kwargs) -> None:
@@ -33,8 +58,33 @@ class TenantsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_grant_runtime_role, sender=self, dispatch_uid="tenants.grant_runtime_role")
+        from django.apps import apps
+        from django.db.models.signals import pre_delete
+
+        from tenants.models import TenantModel
+
+        # Per model, not for every sender: other tables keep Django's fast deletes.
+        for model in apps.get_models():
+            if issubclass(model, TenantModel):
+                pre_delete.connect(
+                    _refuse_delete_after_exit, sender=model, dispatch_uid=f"tenants.exit_guard.{model._meta.label}"
+                )
+        from celery.signals import task_postrun, task_prerun
+
+        task_prerun.connect(_task_memo_open, dispatch_uid="tenants.country_state_open", weak=False)
+        task_postrun.connect(_task_memo_close, dispatch_uid="tenants.country_state_close", weak=False)
         for room in ("identity", "record"):
             import_module(f"tenants.{room}.admin")
         from tenants.identity import signals
 
         signals.connect()
+        from tenants.keys import holdings
+
+        # What a person holds in the foundation (tenants.keys.holdings: read by erasure and subject access).
+        holdings.personal_text_register(
+            "tenants.Membership", author="user", fields=["job_title", "phone", "contact_email"]
+        )
+        holdings.personal_rows_register("tenants.Notification", person="user")
+        holdings.files_register(
+            "tenants.SubjectAccessExport", name=lambda request: request.file_name, personal_to="subject"
+        )

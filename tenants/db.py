@@ -41,6 +41,60 @@ REVOKE ALL ON FUNCTION portal_memberships_of(bigint) FROM PUBLIC;
 """
 
 
+# The chains refuse UPDATE and DELETE, with one exception: the displayed name of an actor
+# (actor_label), which no hash covers, may be replaced when that person is erased, and only from
+# inside portal_ledger_relabel() (which sets the transaction-local flag for its own statement).
+REFUSE_CHANGE_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION portal_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND current_setting('portal.relabel', true) = 'on'
+       AND (to_jsonb(NEW) - 'actor_label') = (to_jsonb(OLD) - 'actor_label') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'the event chain is append-only: % on % is refused', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+"""
+
+# Replace an erased person's displayed name on a country's chain (p_country_id) or on the
+# platform's (NULL) by the name of the closed or pseudonymous account that now stands for them.
+# The runtime role holds no UPDATE on the chains: this is its only way to change a label, only to
+# an existing inactive account's name of the form erased-<hex>, and, on a country's chain, only
+# inside that country's context.
+LEDGER_RELABEL_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION portal_ledger_relabel(p_country_id bigint, p_actor_id bigint, p_label varchar)
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    changed integer;
+BEGIN
+    IF p_label !~ '^erased-[0-9a-f]{8,32}$'
+       OR NOT EXISTS (SELECT 1 FROM auth_user u WHERE u.username = p_label AND NOT u.is_active) THEN
+        RAISE EXCEPTION 'a name on the record may only be replaced by an erased person''s pseudonym'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF p_country_id IS NOT NULL AND NOT (p_country_id = ANY (portal_allowed_country_ids())) THEN
+        RAISE EXCEPTION 'country % is not in this transaction''s scope', p_country_id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM set_config('portal.relabel', 'on', true);
+    IF p_country_id IS NULL THEN
+        UPDATE tenants_platformevent SET actor_label = p_label
+        WHERE actor_id = p_actor_id AND actor_label <> p_label;
+    ELSE
+        UPDATE tenants_countryevent SET actor_label = p_label
+        WHERE country_id = p_country_id AND actor_id = p_actor_id AND actor_label <> p_label;
+    END IF;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    PERFORM set_config('portal.relabel', '', true);
+    RETURN changed;
+END
+$$;
+REVOKE ALL ON FUNCTION portal_ledger_relabel(bigint, bigint, varchar) FROM PUBLIC;
+"""
+RELABEL_SIGNATURE = "portal_ledger_relabel(bigint, bigint, varchar)"
+
+
 def _is_postgres(schema_editor) -> bool:
     return schema_editor.connection.vendor == "postgresql"
 
@@ -162,6 +216,9 @@ def ensure_runtime_role(connection=default_connection, *, extra_grants: str = ""
         cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {qn(role)}")
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {qn(role)}")
         cursor.execute(f"GRANT EXECUTE ON FUNCTION portal_memberships_of(bigint) TO {qn(role)}")
+        cursor.execute("SELECT to_regprocedure(%s)", [RELABEL_SIGNATURE])
+        if cursor.fetchone()[0] is not None:  # from tenants 0040 on
+            cursor.execute(f"GRANT EXECUTE ON FUNCTION {RELABEL_SIGNATURE} TO {qn(role)}")
         for table in APPEND_ONLY_TABLES:
             cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {qn(table)} FROM {qn(role)}")
         if extra_grants:

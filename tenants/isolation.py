@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from django.db import connection, models, transaction
 
+from tenants.country_state import CountryReadOnly, country_state, read_only_ids, writable_after_exit
+
 
 class NoCountryContext(RuntimeError):
     """A tenant table was queried outside `country_context`: refusing rather than leaking."""
@@ -139,6 +141,38 @@ class TenantQuerySet(models.QuerySet):
         return super()._insert(objs, fields, *args, **kwargs)
 
     _insert.queryset_only = False  # as Django marks QuerySet._insert: managers proxy it
+
+    def _refuse_read_only_rows(self) -> None:
+        """An UPDATE through the queryset touching rows of a country that is leaving or has left."""
+        if writable_after_exit(self.model):
+            return
+        blocked = read_only_ids(scoped_country_ids())
+        if not blocked:
+            return
+        hit = self.filter(country_id__in=blocked).values_list("country_id", flat=True).first()
+        if hit is not None:
+            raise CountryReadOnly(country_state(hit))
+
+    def update(self, **kwargs):
+        self._refuse_read_only_rows()
+        return super().update(**kwargs)
+
+    def delete(self):
+        # Checked before Django's collector opens its transaction, so a refusal leaves the caller's
+        # transaction usable; the pre_delete receiver (tenants.apps) still holds cascades.
+        self._refuse_read_only_rows()
+        return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if not writable_after_exit(self.model):
+            blocked = read_only_ids({obj.country_id for obj in objs if getattr(obj, "country_id", None)})
+            if blocked:
+                raise CountryReadOnly(country_state(blocked[0]))
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]

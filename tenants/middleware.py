@@ -1,5 +1,6 @@
-"""Per-request resolution of the person's access and the country in the URL, and the
-transaction in which row-level security sees exactly the countries this request may see."""
+"""Per-request resolution of the person's access and the country in the URL, the transaction in
+which row-level security sees exactly the countries this request may see, and the refusal (409)
+of every change to a country that is leaving or has left the programme."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import re
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 
 from tenants.access import access_for
+from tenants.country_state import CountryReadOnly, country_state, country_state_memo
 from tenants.identity.tokens import user_from_bearer
 from tenants.isolation import country_context, public_country_context
 from tenants.models import Country
@@ -23,6 +26,23 @@ PUBLIC_COUNTRY_IN_PATH = re.compile(r"^/register/(?P<code>[A-Za-z]{2})(?:/|$)")
 # Health checks and the published ledger key answer without a session, a transaction or a country
 # (/healthz and the key do no I/O at all).
 UNSCOPED_PATHS = frozenset({"/healthz", "/readyz", "/.well-known/ledger-key.pem"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+EXITED_STATUS = 409  # Conflict: the request is well formed, the country's state refuses it
+
+
+def refusal_response(request, error: CountryReadOnly) -> HttpResponse:
+    """409 naming the exit: JSON for the API, a page for people."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": error.message, "country_status": error.state.status}, status=EXITED_STATUS)
+    html = render_to_string(
+        "tenants/country_read_only.html", {"message": error.message, "state": error.state}, request=request
+    )
+    return HttpResponse(html, status=EXITED_STATUS)
+
+
+def _allowed_after_exit(view_func) -> bool:
+    view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
+    return bool(getattr(view_func, "allowed_after_exit", False) or getattr(view_class, "allowed_after_exit", False))
 
 
 class CountryScopeMiddleware:
@@ -48,9 +68,11 @@ class CountryScopeMiddleware:
             context = public_country_context(country) if country is not None else country_context()
         else:
             context = country_context(self._scope(request, access))
-        with context:
+        # The country's state (read-only? key epoch?) is taken once per request, from the row read
+        # above: tenants.country_state.
+        with country_state_memo(request.country), context:
             response = self.get_response(request)
-            if response.status_code >= 500:
+            if response.status_code >= 500 or getattr(response, "portal_rollback", False):
                 transaction.set_rollback(True)
         return response
 
@@ -66,7 +88,24 @@ class CountryScopeMiddleware:
             return frozenset({country.pk})
         return frozenset()
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """A country that is leaving or has left is read-only: every change to it is refused here,
+        before any view runs, unless the view only reads (tenants.country_state.allowed_after_exit)."""
+        country = getattr(request, "country", None)
+        if country is None or request.method in SAFE_METHODS or _allowed_after_exit(view_func):
+            return None
+        state = country_state(country.pk)
+        if state is not None and state.read_only:
+            return refusal_response(request, CountryReadOnly(state))
+        return None
+
     def process_exception(self, request, exception):
+        if isinstance(exception, CountryReadOnly):
+            # A write reached a country that left by another door (a review queue, a shared page):
+            # undo whatever the request wrote and answer 409 naming the exit.
+            response = refusal_response(request, exception)
+            response.portal_rollback = True
+            return response
         # A refusal (404, 403) changed nothing and its error page may still read; anything else
         # undoes whatever the view had written before it failed.
         if not isinstance(exception, (Http404, PermissionDenied)) and transaction.get_connection().in_atomic_block:

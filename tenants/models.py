@@ -8,8 +8,15 @@ from django.core.validators import RegexValidator
 from django.db import connection, models
 from django.utils import timezone
 
+from tenants.country_state import READ_ONLY_STATUSES, writes_check
 from tenants.isolation import TenantManager
 from tenants.keys.fields import EncryptedTextField
+
+
+class CountryQuerySet(models.QuerySet):
+    def writable(self) -> CountryQuerySet:
+        """Countries whose data may still change: not leaving the programme, not gone."""
+        return self.exclude(status__in=READ_ONLY_STATUSES)
 
 
 class Country(models.Model):
@@ -21,7 +28,8 @@ class Country(models.Model):
         ONBOARDING = "onboarding", "Onboarding"
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
-        EXITED = "exited", "Exited"
+        EXITING = "exiting", "Leaving the programme"
+        EXITED = "exited", "Left the programme"
 
     class Region(models.TextChoices):
         EU_WEST = "eu-west", "Europe (West)"
@@ -47,6 +55,12 @@ class Country(models.Model):
         max_length=12, default="en", help_text="BCP 47 language tag, e.g. fr, et, pt-BR."
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Bumped when the country's data keys are destroyed: every process checks it before using a key
+    # it holds in memory (tenants.keys.envelope), so destruction takes effect at once everywhere.
+    key_epoch = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    left_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="When it left the programme.")
+
+    objects = CountryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -62,6 +76,11 @@ class Country(models.Model):
     def clean(self) -> None:
         self.code = (self.code or "").upper()
 
+    @property
+    def read_only(self) -> bool:
+        """Leaving or gone: its data is read, never changed (tenants.country_state)."""
+        return self.status in READ_ONLY_STATUSES
+
 
 class TenantModel(models.Model):
     """Base of every country-owned table: non-null country, scoped fail-closed manager, and
@@ -74,6 +93,17 @@ class TenantModel(models.Model):
     class Meta:
         abstract = True
         base_manager_name = "objects"
+
+    def save(self, *args, **kwargs):
+        # A country that is leaving or has left is read-only, whichever door the write came in by
+        # (page, API, task, shell). Queryset writes are held by TenantQuerySet, cascading deletes by
+        # a pre_delete receiver (tenants.apps).
+        writes_check(type(self), [self.country_id])
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        writes_check(type(self), [self.country_id])
+        return super().delete(*args, **kwargs)
 
 
 class SealedTenantModel(TenantModel):
@@ -116,6 +146,12 @@ class PlatformSettings(models.Model):
         blank=True,
         help_text="Organisation kinds open to applications besides ministries and public agencies, "
         'e.g. ["public_partner", "non_profit"].',
+    )
+    exit_waiting_days = models.PositiveIntegerField(
+        default=30,
+        help_text="Days between the confirmation of a country's exit (by its admin and a platform admin) and "
+        "the moment its data can be exported for the last time and its keys destroyed. Either side can "
+        "cancel until then.",
     )
     dual_approval_quota = models.BigIntegerField(
         null=True,

@@ -63,6 +63,7 @@ ERRORS = {
     401: _error("Not signed in, or the bearer token is unknown, expired or revoked."),
     403: _error("Signed in, but this role may not make this change."),
     404: _error("No such object among those you can see."),
+    409: _error("The country is leaving or has left the programme: its data is read-only; nothing was changed."),
 }
 
 

@@ -35,6 +35,10 @@ class TrainingConfig(AppConfig):
     name = "training"
 
     def ready(self) -> None:
+        from tenants.keys import holdings
         from tenants.onboarding import register
 
         register("training", status=_training_step)
+        # A learner's progress and quiz answers are theirs through their enrolment.
+        holdings.linked_rows_register("training.ModuleProgress", via="enrolment")
+        holdings.linked_rows_register("training.QuizAttempt", via="enrolment")

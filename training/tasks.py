@@ -16,7 +16,7 @@ def certificate_reminders_all() -> int:
     """Daily (beat): one reminder job per country, so a failure in one does not hold up the others."""
     from tenants.models import Country
 
-    ids = list(Country.objects.exclude(status=Country.Status.EXITED).order_by("pk").values_list("pk", flat=True))
+    ids = list(Country.objects.writable().order_by("pk").values_list("pk", flat=True))
     for country_id in ids:
         certificate_reminders_send.delay(country_id=country_id)
     return len(ids)

@@ -69,7 +69,7 @@ def subscriptions_run(*, today: dt.date | None = None) -> int:
     today = today or timezone.localdate()
     start, end = previous_month(today)
     requested = 0
-    for country in Country.objects.order_by("pk"):
+    for country in Country.objects.writable().order_by("pk"):
         with country_context(country):
             pending = list(
                 ReportSubscription.objects.filter(country_id=country.pk)

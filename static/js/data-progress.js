@@ -1,4 +1,4 @@
-// Live progress on a country's "Data and keys" page: while a key rotation or an export is pending,
+// Live progress on a country's "Data and keys" page: while a key rotation, an export or the exit is pending,
 // ask progress.json every 2 seconds and update the rows in place. Without JavaScript the page
 // shows the state it was rendered with, and a Refresh link.
 const POLL_MS = 2000;
@@ -49,6 +49,14 @@ function updateExport(item) {
   }
 }
 
+function updateExit(item) {
+  if (!item) return;
+  const row = document.querySelector(`[data-exit="${item.id}"]`);
+  if (!row) return;
+  setState(row, item);
+  setLabel(row, `${item.step || "Waiting to start"} (${item.percent}%)`);
+}
+
 async function poll() {
   try {
     const response = await fetch(root.dataset.progressUrl, {
@@ -59,6 +67,7 @@ async function poll() {
     const progress = await response.json();
     progress.rotations.forEach(updateRotation);
     progress.exports.forEach(updateExport);
+    updateExit(progress.exit);
     if (progress.pending) {
       window.setTimeout(poll, POLL_MS);
     } else {

@@ -29,6 +29,8 @@ class OutboxFields(models.Model):
 class OutboxMessage(OutboxFields, TenantModel):
     """A job about one country: row-level secured like the rest of its data."""
 
+    writable_after_exit = True  # jobs of a country that left still run (its exit, expiries) and are marked
+
     class Meta(TenantModel.Meta):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["country", "published_at"], name="tenants_outbox_pending_idx")]

@@ -1,6 +1,12 @@
 """Envelope encryption (DESIGN §6): a master key wraps one data key per country; fields are sealed
 with AES-GCM under the country's key, bound to their place by associated data.
 
+Destroying a country's keys takes effect at once in every process: a process keeps an unwrapped
+key in memory for up to KEY_CACHE_SECONDS, but before each use it compares the epoch the key was
+loaded under with the country's current key epoch (tenants.country_state: one small lookup, taken
+once per request or task). Destruction bumps the epoch, so the next use anywhere reloads the key
+row, finds it destroyed and opens nothing.
+
 The master key comes from the environment (PORTAL_MASTER_KEY, base64 of 32 bytes) or a key file
 (PORTAL_MASTER_KEY_FILE). `MasterKeyProvider` is the seam for an external KMS or HSM later.
 """
@@ -25,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
+from tenants.country_state import country_state
 from tenants.isolation import country_context
 
 SEAL_PREFIX = "enc1"
@@ -139,10 +146,11 @@ def master_keys_reset(provider: MasterKeyProvider | None = None) -> None:
 class DataKey:
     key_id: str
     key: bytes
+    epoch: int = 0  # the country's key epoch when the key was loaded
 
 
-# (country_id, key_id) -> (DataKey, loaded at); a short life so that a destroyed key stops
-# working in every process within KEY_CACHE_SECONDS, and at once in the process that destroyed it.
+# (country_id, key_id) -> (DataKey, loaded at). Unwrapping costs a master-key operation (later a KMS
+# call), so a key is kept for a while; whether it may still be used is asked on every use (_epoch).
 _cache: dict[tuple[int, str], tuple[DataKey, float]] = {}
 _active: dict[int, tuple[str, float]] = {}
 _cache_lock = threading.Lock()
@@ -187,15 +195,21 @@ def country_key_create(*, country_id: int):
     return key
 
 
+def _epoch(country_id: int) -> int:
+    state = country_state(country_id)
+    return state.key_epoch if state is not None else -1
+
+
 def _load(country_id: int, key_id: str | None) -> DataKey:
     Country, CountryKey = _models()
     now = time.monotonic()
+    epoch = _epoch(country_id)
     with _cache_lock:
         if key_id is None and country_id in _active and now - _active[country_id][1] < KEY_CACHE_SECONDS:
             key_id = _active[country_id][0]
         if key_id is not None:
             hit = _cache.get((country_id, key_id))
-            if hit and now - hit[1] < KEY_CACHE_SECONDS:
+            if hit and now - hit[1] < KEY_CACHE_SECONDS and hit[0].epoch == epoch:
                 return hit[0]
     with country_context(country_id):
         qs = CountryKey.objects.filter(country_id=country_id)
@@ -211,7 +225,7 @@ def _load(country_id: int, key_id: str | None) -> DataKey:
             raise CannotOpen(f"No data key {key_id} for this country.")
         if row.state == CountryKey.State.DESTROYED or not row.wrapped_key:
             raise KeyDestroyed("This country's data key was destroyed.")
-        data_key = DataKey(row.key_id, master_keys().unwrap(bytes(row.wrapped_key), row.master_key_id))
+        data_key = DataKey(row.key_id, master_keys().unwrap(bytes(row.wrapped_key), row.master_key_id), epoch)
     with _cache_lock:
         _cache[(country_id, data_key.key_id)] = (data_key, now)
         if row.state == CountryKey.State.ACTIVE:

@@ -1,258 +1,317 @@
-"""A country's data, handed back: a full export of everything it owns (JSON Lines and CSV per
-table, its ledger with the offline verifier, a manifest of SHA-256 hashes signed by the portal),
-and, on exit, the destruction of its keys after that export."""
+"""A country leaving the programme, as a workflow with four eyes (DESIGN §6):
+
+1. requested, with a reason, by one side: a country admin of the country, or a platform admin;
+2. confirmed by a person of the other side (never the same person, never the same side);
+3. a waiting period the platform sets (PlatformSettings.exit_waiting_days), during which either
+   side can cancel and the country works as before;
+4. run, with a reason, by an admin of either side once the waiting period is over: from then on
+   the country is read-only ("exiting"); a worker builds the last export, verifies it as its
+   recipient would, and only then destroys the country's keys (crypto-shredding): "exited".
+
+Every step is on the country's chain; reasons stay in the exit's row (free text is never put in a
+payload). The management command `exit_country`, the Data and keys page, the platform's exits page
+and the API all call these services."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import zipfile
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
-from typing import Any, BinaryIO
+import logging
+from collections.abc import Callable
+from datetime import timedelta
 
-from defusedcsv import csv
-from django.apps import apps
 from django.conf import settings
-from django.db import models, transaction
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from tenants.access import Access
+from tenants.country_state import country_state_changed
+from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
-from tenants.keys.fields import EncryptedTextField
-from tenants.keys.models import CountryExport, CountryKey
+from tenants.keys.export import country_export_build, country_export_request, country_export_verify, export_path
+from tenants.keys.models import CountryExit, CountryExport
 from tenants.keys.rotation import country_keys_destroy
-from tenants.models import Country, TenantModel
-from tenants.record import signing
-from tenants.record.exports import VERIFY_SCRIPT, ExportRefused, ledger_export_write
+from tenants.models import Country, PlatformSettings
+from tenants.notifications.mail import mail_enqueue
+from tenants.notifications.services import notify_country_admins
 from tenants.record.ledger import event_record
 
-EXPORT_TTL_DAYS = 30
-# Not the country's data but the means to read it, or bookkeeping of exports themselves.
-EXCLUDED = {"tenants.CountryKey", "tenants.CountryExport", "tenants.KeyRotation"}
-MANIFEST_README = """Data export of {name} ({code}), made {when}.
+log = logging.getLogger(__name__)
 
-data/         one JSON Lines file and one CSV file per table the country owns
-ledger/       the country's ledger, with its signed checkpoints and verify_ledger.py
-manifest.json the SHA-256 of every file above; manifest.sig is the portal's Ed25519
-              signature of manifest.json (public key: ledger-key.pem, fingerprint {key_id})
-
-Check the ledger offline:  python3 ledger/verify_ledger.py ledger/ledger.zip
-CSV cells that begin with = + - @ | % are prefixed with ' so spreadsheets never run them.
-"""
+COUNTRY = CountryExit.Side.COUNTRY.value
+PLATFORM = CountryExit.Side.PLATFORM.value
+SIDES = {COUNTRY, PLATFORM}
+REASON_MAX = 2000
+EXIT_TASK = "tenants.country_exit_proceed"
+RUN_FIELDS = [
+    *("state", "run_by", "run_side", "run_reason", "run_at"),
+    *("previous_status", "export", "step", "percent", "error"),
+]
 
 
-def exportable_models() -> list[type[models.Model]]:
-    """Every concrete tenant model of every app, in a stable order."""
-    found = [m for m in apps.get_models() if issubclass(m, TenantModel) and m._meta.label not in EXCLUDED]
-    return sorted(found, key=lambda m: m._meta.label)
+class ExitRefused(ServiceError):
+    """A step of the exit that the rules refuse; nothing was changed."""
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (bytes, memoryview)):
-        return None
-    return value
+def _check_side(*, country: Country, by, access: Access | None, side: str) -> str:
+    """The person acts for `side`: a platform admin for the platform, a country admin of this
+    country for the country. Anyone else may not take part."""
+    if side not in SIDES:
+        raise ExitRefused(_("Choose the side you act for: the country or the platform."), field="side")
+    if side == PLATFORM and not (getattr(by, "is_superuser", False) and getattr(by, "is_active", False)):
+        raise NotAllowed(_("Only a platform admin can act for the platform in a country's exit."))
+    if side == COUNTRY and (access is None or not access.is_country_admin(country.pk)):
+        raise NotAllowed(_("Only a country admin of %(name)s can act for it in its exit.") % {"name": country.name})
+    return side
 
 
-def _columns(model: type[models.Model]) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if not isinstance(f, models.BinaryField)]
+def _reason(text: str | None, field: str = "reason") -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ExitRefused(_("Give the reason: it is kept with the exit, for both sides to read."), field=field)
+    if len(text) > REASON_MAX:
+        raise ExitRefused(_("Keep the reason under %(n)d characters.") % {"n": REASON_MAX}, field=field)
+    return text
 
 
-def _rows(model: type[models.Model], country: Country) -> Iterator[dict[str, Any]]:
-    columns = _columns(model)
-    queryset = model.objects.filter(country_id=country.pk).order_by("pk")
-    for obj in queryset.iterator(chunk_size=2000):
-        row = {}
-        for column in columns:
-            value = getattr(obj, column.attname)  # sealed values open here
-            row[column.attname] = _plain(str(value) if isinstance(column, EncryptedTextField) and value else value)
-        yield row
+def _side_label(side: str) -> str:
+    return _("the platform") if side == PLATFORM else _("the country")
 
 
-class _HashingWriter(io.RawIOBase):
-    """Passes bytes to a zip entry while hashing and counting them."""
-
-    def __init__(self, target):
-        self.target, self.digest, self.size = target, hashlib.sha256(), 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self.digest.update(data)
-        self.size += len(data)
-        self.target.write(data)
-        return len(data)
+def _data_url(country: Country) -> str:
+    return f"/c/{country.code.lower()}/data/#leaving"
 
 
-def country_data_export_write(*, country: Country, out: BinaryIO, progress=None) -> dict[str, Any]:
-    """Write the export zip to `out`. Returns the manifest."""
-    manifest: dict[str, Any] = {
-        "country": country.code,
-        "name": country.name,
-        "generated_at": timezone.now().isoformat(),
-        "key_id": signing.public_key_id(),
-        "files": {},
-    }
-    model_list = exportable_models()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for index, model in enumerate(model_list, start=1):
-            label = model._meta.label_lower
-            if progress:
-                progress(f"Exporting {model._meta.verbose_name_plural}", int(80 * index / len(model_list)))
-            columns = [c.attname for c in _columns(model)]
-            # One pass per format: a zip takes one open entry at a time, and memory stays flat.
-            with country_context(country):
-                with archive.open(f"data/{label}.jsonl", "w", force_zip64=True) as raw_json:
-                    json_out, count = _HashingWriter(raw_json), 0
-                    for row in _rows(model, country):
-                        json_out.write((json.dumps(row, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
-                        count += 1
-                with archive.open(f"data/{label}.csv", "w", force_zip64=True) as raw_csv:
-                    csv_out = _HashingWriter(raw_csv)
-                    csv_text = io.TextIOWrapper(csv_out, encoding="utf-8", newline="", write_through=True)
-                    writer = csv.writer(csv_text)
-                    writer.writerow(columns)
-                    for row in _rows(model, country):
-                        writer.writerow([row[c] for c in columns])
-                    csv_text.flush()
-                    csv_text.detach()
-            manifest["files"][f"data/{label}.jsonl"] = {
-                "sha256": json_out.digest.hexdigest(),
-                "bytes": json_out.size,
-                "rows": count,
-            }
-            manifest["files"][f"data/{label}.csv"] = {
-                "sha256": csv_out.digest.hexdigest(),
-                "bytes": csv_out.size,
-                "rows": count,
-            }
-        if progress:
-            progress("Exporting the ledger", 90)
-        ledger_zip = io.BytesIO()
-        try:
-            ledger_export_write(country=country, out=ledger_zip, filename="ledger.zip")
-            ledger_bytes = ledger_zip.getvalue()
-            archive.writestr("ledger/ledger.zip", ledger_bytes)
-            manifest["files"]["ledger/ledger.zip"] = {
-                "sha256": hashlib.sha256(ledger_bytes).hexdigest(),
-                "bytes": len(ledger_bytes),
-            }
-        except ExportRefused:
-            pass  # a country with no events yet has no ledger to hand over
-        script = VERIFY_SCRIPT.read_bytes()
-        archive.writestr("ledger/verify_ledger.py", script)
-        manifest["files"]["ledger/verify_ledger.py"] = {
-            "sha256": hashlib.sha256(script).hexdigest(),
-            "bytes": len(script),
-        }
-        manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        archive.writestr("manifest.json", manifest_bytes)
-        archive.writestr("manifest.sig", signing.sign(manifest_bytes))
-        archive.writestr("ledger-key.pem", signing.public_key_pem())
-        archive.writestr(
-            "README.txt",
-            MANIFEST_README.format(
-                name=country.name, code=country.code, when=manifest["generated_at"], key_id=manifest["key_id"]
-            ),
+def _tell(country: Country, *, subject: str, body: str) -> None:
+    """Both sides hear of every step: the country's admins in the portal and by mail, the platform
+    admins by mail (through the outbox: nothing is sent unless the step commits)."""
+    notify_country_admins(country=country, subject=subject, body=body, url=_data_url(country))
+    link = f"{settings.PORTAL_BASE_URL.rstrip('/')}/platform/exits/{country.code.lower()}/"
+    for admin in get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email=""):
+        mail_enqueue(to=admin.email, subject=subject, body=f"{body}\n\n{link}\n")
+
+
+def _locked(exit: CountryExit) -> CountryExit:
+    with country_context(exit.country_id):
+        return CountryExit.objects.select_for_update().select_related("country").get(pk=exit.pk)
+
+
+def exit_current(*, country: Country) -> CountryExit | None:
+    """The country's exit in progress, else its latest (done or cancelled), else None."""
+    with country_context(country):
+        exits = CountryExit.objects.filter(country=country).select_related(
+            "requested_by", "confirmed_by", "run_by", "cancelled_by", "export"
         )
-    return manifest
-
-
-def export_directory() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def export_path(export: CountryExport) -> Path:
-    return export_directory() / export.file_name
+        return exits.filter(state__in=CountryExit.OPEN).first() or exits.first()
 
 
 @transaction.atomic
-def country_export_request(*, country: Country, by=None, actor_role: str = "", for_exit: bool = False) -> CountryExport:
+def country_exit_request(*, country: Country, by, access: Access | None, side: str, reason: str) -> CountryExit:
+    side = _check_side(country=country, by=by, access=access, side=side)
+    reason = _reason(reason)
     with country_context(country):
-        if CountryKey.objects.filter(state=CountryKey.State.DESTROYED).exists():
-            raise ExportRefused(
-                f"{country.name} has left the programme and its keys were destroyed: "
-                "there is nothing readable left to export."
+        Country.objects.select_for_update().filter(pk=country.pk).first()
+        current = Country.objects.get(pk=country.pk)
+        if current.read_only:
+            raise ExitRefused(_("%(name)s has already left the programme, or is leaving it.") % {"name": country.name})
+        if CountryExit.objects.filter(state__in=CountryExit.OPEN).exists():
+            raise ExitRefused(
+                _("An exit of %(name)s is already under way: confirm or cancel it first.") % {"name": country.name}
             )
-        export = CountryExport.objects.create(
-            country=country, requested_by=by if getattr(by, "pk", None) else None, for_exit=for_exit
-        )
+        exit = CountryExit.objects.create(country=country, requested_by=by, requested_side=side, reason=reason)
         event_record(
-            country=country,
-            action="export.requested",
-            actor=by,
-            actor_role=actor_role,
-            target=export,
-            payload={"for_exit": for_exit},
+            country=country, action="exit.requested", actor=by, actor_role=side, target=exit, payload={"side": side}
         )
-        outbox_enqueue(task="tenants.country_export_build", country_id=country.pk, export_id=export.pk)
-    return export
+        other = _side_label(COUNTRY if side == PLATFORM else PLATFORM)
+        _tell(
+            country,
+            subject=_("%(name)s's exit from the programme was requested") % {"name": country.name},
+            body=_("It takes effect only once %(other)s confirms it. Either side can cancel it until it is run.")
+            % {"other": other},
+        )
+    return exit
 
 
-def country_export_build(*, export_id: int, country_id: int) -> CountryExport:
-    """Build the export file (run by a worker). Idempotent: a finished export is left alone, and a
-    rerun after a crash starts the file again from scratch."""
-    with country_context(country_id):
-        export = CountryExport.objects.select_related("country").get(pk=export_id)
-        if export.state == CountryExport.State.DONE:
-            return export
-        CountryExport.objects.filter(pk=export_id).update(state=CountryExport.State.RUNNING, step="Starting", percent=0)
-    country = export.country
-
-    def progress(step: str, percent: int) -> None:
-        with country_context(country_id):
-            CountryExport.objects.filter(pk=export_id).update(step=step[:200], percent=percent)
-
-    file_name = f"{country.code.lower()}-export-{export_id}.zip"
-    target = export_directory() / file_name
-    partial = target.with_suffix(".partial")
-    try:
-        with open(partial, "wb") as out:
-            country_data_export_write(country=country, out=out, progress=progress)
-        digest = hashlib.sha256()
-        with open(partial, "rb") as done:
-            for block in iter(lambda: done.read(1 << 20), b""):
-                digest.update(block)
-        partial.replace(target)
-        target.chmod(0o600)
-    except Exception as error:
-        partial.unlink(missing_ok=True)
-        with country_context(country_id):
-            CountryExport.objects.filter(pk=export_id).update(state=CountryExport.State.FAILED, error=str(error)[:500])
-        raise
+@transaction.atomic
+def country_exit_confirm(*, exit: CountryExit, by, access: Access | None, side: str) -> CountryExit:
+    country = exit.country
+    side = _check_side(country=country, by=by, access=access, side=side)
+    exit = _locked(exit)
+    if exit.state != CountryExit.State.REQUESTED:
+        state = exit.get_state_display()
+        raise ExitRefused(_("This exit is not waiting for a confirmation (it is: %(state)s).") % {"state": state})
+    if side == exit.requested_side:
+        raise ExitRefused(
+            _("The exit was requested by %(side)s: it must be confirmed by the other side.")
+            % {"side": _side_label(exit.requested_side)}
+        )
+    if by is not None and by.pk == exit.requested_by_id:
+        raise ExitRefused(_("The person who requested the exit cannot confirm it: four eyes are needed."))
     now = timezone.now()
-    with country_context(country_id):
-        CountryExport.objects.filter(pk=export_id).update(
-            state=CountryExport.State.DONE,
-            step="Ready",
-            percent=100,
-            file_name=file_name,
-            size=target.stat().st_size,
-            sha256=digest.hexdigest(),
-            finished_at=now,
-            expires_at=now + timedelta(days=EXPORT_TTL_DAYS),
+    waiting = PlatformSettings.load().exit_waiting_days
+    exit.state = CountryExit.State.CONFIRMED
+    exit.confirmed_by, exit.confirmed_side, exit.confirmed_at = by, side, now
+    exit.waiting_days, exit.effective_at = waiting, now + timedelta(days=waiting)
+    with country_context(country):
+        exit.save(
+            update_fields=["state", "confirmed_by", "confirmed_side", "confirmed_at", "waiting_days", "effective_at"]
         )
         event_record(
             country=country,
-            action="export.completed",
-            target=export,
-            payload={"sha256": digest.hexdigest(), "bytes": target.stat().st_size},
+            action="exit.confirmed",
+            actor=by,
+            actor_role=side,
+            target=exit,
+            payload={"side": side, "waiting_days": waiting},
         )
-        return CountryExport.objects.get(pk=export_id)
+        _tell(
+            country,
+            subject=_("%(name)s's exit from the programme was confirmed") % {"name": country.name},
+            body=_("It can be run from %(date)s. Either side can cancel it until then.")
+            % {"date": f"{exit.effective_at:%d %B %Y %H:%M} UTC"},
+        )
+    return exit
 
 
-class ExitRefused(ValueError):
-    pass
+@transaction.atomic
+def country_exit_cancel(*, exit: CountryExit, by, access: Access | None, side: str) -> CountryExit:
+    country = exit.country
+    side = _check_side(country=country, by=by, access=access, side=side)
+    exit = _locked(exit)
+    if exit.state not in (CountryExit.State.REQUESTED, CountryExit.State.CONFIRMED, CountryExit.State.FAILED):
+        state = exit.get_state_display()
+        raise ExitRefused(_("This exit can no longer be cancelled (it is: %(state)s).") % {"state": state})
+    with country_context(country):
+        if exit.state == CountryExit.State.FAILED and exit.previous_status:
+            # The run had made the country read-only; nothing was destroyed: it works again.
+            Country.objects.filter(pk=country.pk).update(status=exit.previous_status)
+            country_state_changed(country.pk)
+        exit.state, exit.cancelled_by, exit.cancelled_at = CountryExit.State.CANCELLED, by, timezone.now()
+        exit.save(update_fields=["state", "cancelled_by", "cancelled_at"])
+        event_record(
+            country=country, action="exit.cancelled", actor=by, actor_role=side, target=exit, payload={"side": side}
+        )
+        _tell(
+            country,
+            subject=_("%(name)s's exit from the programme was cancelled") % {"name": country.name},
+            body=_("It was cancelled by %(side)s. Nothing was exported or destroyed.") % {"side": _side_label(side)},
+        )
+    return exit
+
+
+@transaction.atomic
+def country_exit_run(
+    *, exit: CountryExit, by, access: Access | None, side: str, reason: str, schedule: bool = True
+) -> CountryExit:
+    """The irreversible step: the country becomes read-only and its last export is built, then its
+    keys are destroyed (by the worker, in country_exit_proceed)."""
+    country = exit.country
+    side = _check_side(country=country, by=by, access=access, side=side)
+    reason = _reason(reason, field="run_reason")
+    exit = _locked(exit)
+    if exit.state not in (CountryExit.State.CONFIRMED, CountryExit.State.FAILED):
+        raise ExitRefused(
+            _("Only a confirmed exit can be run; this one is: %(state)s.") % {"state": exit.get_state_display()}
+        )
+    now = timezone.now()
+    if exit.effective_at and now < exit.effective_at:
+        raise ExitRefused(
+            _("The waiting period is not over: the exit can be run from %(date)s.")
+            % {"date": f"{exit.effective_at:%d %B %Y %H:%M} UTC"}
+        )
+    with country_context(country):
+        current = Country.objects.select_for_update().get(pk=country.pk)
+        if exit.state == CountryExit.State.CONFIRMED:
+            exit.previous_status = current.status
+        Country.objects.filter(pk=country.pk).update(status=Country.Status.EXITING)
+        country_state_changed(country.pk)
+        export = country_export_request(country=country, by=by, actor_role=side, for_exit=True, schedule=False)
+        exit.state, exit.run_by, exit.run_side, exit.run_reason, exit.run_at = (
+            CountryExit.State.RUNNING,
+            by,
+            side,
+            reason,
+            now,
+        )
+        exit.export, exit.step, exit.percent, exit.error = export, "Waiting for a worker", 0, ""
+        exit.save(update_fields=RUN_FIELDS)
+        event_record(
+            country=country,
+            action="exit.started",
+            actor=by,
+            actor_role=side,
+            target=exit,
+            payload={"side": side, "export": export.pk},
+        )
+        if schedule:
+            outbox_enqueue(task=EXIT_TASK, country_id=country.pk, exit_id=exit.pk)
+    return exit
+
+
+def _progress(exit_id: int, country_id: int, step: str, percent: int) -> None:
+    with country_context(country_id):
+        CountryExit.objects.filter(pk=exit_id).update(step=step[:200], percent=percent)
+
+
+def country_exit_proceed(
+    *, exit_id: int, country_id: int, progress: Callable[[str, int], None] | None = None
+) -> CountryExit:
+    """The worker's part of the run: build the last export, verify it, destroy the keys. Safe to run
+    again: a finished exit is left alone, a finished export is not rebuilt. A failure leaves the
+    keys whole and the exit 'failed' (it can be run again, or cancelled)."""
+
+    def say(step: str, percent: int) -> None:
+        _progress(exit_id, country_id, step, percent)
+        if progress:
+            progress(step, percent)
+
+    with country_context(country_id):
+        exit = CountryExit.objects.select_related("country", "run_by", "export").get(pk=exit_id)
+    if exit.state != CountryExit.State.RUNNING:
+        return exit
+    country = exit.country
+    try:
+        export = country_export_build(
+            export_id=exit.export_id,
+            country_id=country_id,
+            progress=lambda step, percent: say(step, int(percent * 0.8)),
+        )
+        say("Verifying the export as its recipient will", 85)
+        problems = country_export_verify(export_path(export))
+        if problems:
+            raise ExitRefused("The last export did not verify: " + "; ".join(problems[:3]))
+        with country_context(country_id):
+            event_record(
+                country=country,
+                action="exit.export_verified",
+                target=exit,
+                payload={"export": export.pk, "sha256": export.sha256},
+            )
+        say("Destroying the keys", 95)
+        with transaction.atomic():
+            country_exit(country=country, export=export, by=exit.run_by, actor_role=exit.run_side or PLATFORM)
+            with country_context(country_id):
+                CountryExit.objects.filter(pk=exit_id).update(
+                    state=CountryExit.State.EXITED, step="Left the programme", percent=100, finished_at=timezone.now()
+                )
+                _tell(
+                    country,
+                    subject=_("%(name)s has left the programme") % {"name": country.name},
+                    body=_(
+                        "Its last export is ready to download from its Data and keys page, and its keys were "
+                        "destroyed: what was encrypted under them can no longer be read by anyone."
+                    ),
+                )
+    except Exception as error:
+        log.warning("The exit %s of country %s stopped: %s", exit_id, country_id, type(error).__name__)
+        with transaction.atomic(), country_context(country_id):
+            CountryExit.objects.filter(pk=exit_id).update(
+                state=CountryExit.State.FAILED, error=(getattr(error, "message", "") or str(error))[:500]
+            )
+            event_record(country=country, action="exit.failed", target=exit, payload={"error": type(error).__name__})
+    with country_context(country_id):
+        return CountryExit.objects.select_related("country", "export").get(pk=exit_id)
 
 
 @transaction.atomic
@@ -262,8 +321,10 @@ def country_exit(*, country: Country, export: CountryExport, by=None, actor_role
         current = CountryExport.objects.filter(pk=export.pk).first()
         if current is None or not current.for_exit or current.state != CountryExport.State.DONE:
             raise ExitRefused(
-                "Build the exit export first and make sure it finished: it is the country's only "
-                "readable copy once its keys are destroyed."
+                _(
+                    "Build the exit export first and make sure it finished: it is the country's only "
+                    "readable copy once its keys are destroyed."
+                )
             )
         event_record(
             country=country,
@@ -274,31 +335,3 @@ def country_exit(*, country: Country, export: CountryExport, by=None, actor_role
             payload={"export_sha256": current.sha256},
         )
     return country_keys_destroy(country=country, by=by, actor_role=actor_role)
-
-
-def country_exports_expire(*, now=None) -> int:
-    """Delete the files of exports past their expiry (they hold a country's data in the clear);
-    the rows stay, as the record of what was exported, and say the file is gone."""
-    now = now or timezone.now()
-    removed = 0
-    for country in Country.objects.order_by("pk"):
-        with country_context(country):
-            expired = list(CountryExport.objects.filter(expires_at__lt=now).exclude(file_name=""))
-            for export in expired:
-                export_path(export).unlink(missing_ok=True)
-                CountryExport.objects.filter(pk=export.pk).update(file_name="", step="Expired: the file was deleted")
-                event_record(country=country, action="export.expired", target=export, payload={"sha256": export.sha256})
-                removed += 1
-    return removed
-
-
-def export_download_record(*, country: Country, export: CountryExport, by, actor_role: str) -> None:
-    """A finished data export left the portal: say who took it and which file it was."""
-    event_record(
-        country=country,
-        action="export.downloaded",
-        actor=by,
-        actor_role=actor_role,
-        target=export,
-        payload={"sha256": export.sha256, "bytes": export.size},
-    )

@@ -1,4 +1,4 @@
-"""Country data keys and re-encryption sweeps."""
+"""Country data keys and re-encryption sweeps, exports, exits, erasures and subject-access exports."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from tenants.models import TenantModel
 class CountryKey(TenantModel):
     """A country's data key, wrapped by the master key. Destroying it (crypto-shredding) empties
     `wrapped_key`: every value sealed under it becomes unreadable for good."""
+
+    writable_after_exit = True
 
     class State(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -70,6 +72,8 @@ class CountryExport(TenantModel):
     """A full machine-readable export of everything a country owns, built by a worker. The file
     holds the country's data in the clear: it is kept only until `expires_at`."""
 
+    writable_after_exit = True  # the exit's own export finishes, and expires, after the country left
+
     class State(models.TextChoices):
         PENDING = "pending", "Waiting for a worker"
         RUNNING = "running", "Being built"
@@ -91,3 +95,142 @@ class CountryExport(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at"]
+        # Target of the same-country key from the exit that made it.
+        constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_export_country_id_uniq")]
+
+
+class CountryExit(TenantModel):
+    """A country leaving the programme, with four eyes: requested by one side (the country's admin or
+    a platform admin) and confirmed by a person of the other side; then a waiting period the
+    platform sets, during which either side can cancel; then the irreversible run: a last export,
+    verified, handed to the country, and the destruction of its keys (tenants.keys.exit)."""
+
+    writable_after_exit = True
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Waiting for the other side to confirm"
+        CONFIRMED = "confirmed", "Confirmed: waiting period"
+        RUNNING = "running", "Leaving: last export being made"
+        FAILED = "failed", "Stopped: can be run again or cancelled"
+        EXITED = "exited", "Left the programme"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Side(models.TextChoices):
+        COUNTRY = "country_admin", "The country"
+        PLATFORM = "platform", "The platform"
+
+    OPEN = (State.REQUESTED, State.CONFIRMED, State.RUNNING, State.FAILED)
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
+    reason = models.TextField(help_text="Why the country leaves, as the side that asked put it.")
+    requested_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    requested_side = models.CharField(max_length=16, choices=Side.choices)
+    requested_at = models.DateTimeField(default=timezone.now)
+    confirmed_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    confirmed_side = models.CharField(max_length=16, choices=Side.choices, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    waiting_days = models.PositiveIntegerField(default=0)
+    effective_at = models.DateTimeField(null=True, blank=True, help_text="From when it can be run.")
+    run_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    run_side = models.CharField(max_length=16, choices=Side.choices, blank=True)
+    run_reason = models.TextField(blank=True, help_text="Why the irreversible step was taken now.")
+    run_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    previous_status = models.CharField(max_length=20, blank=True, help_text="The country's status before it left.")
+    export = models.ForeignKey(CountryExport, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    step = models.CharField(max_length=200, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country"],
+                condition=models.Q(state__in=["requested", "confirmed", "running", "failed"]),
+                name="tenants_exit_one_open_per_country",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Exit {self.pk} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN
+
+
+class MemberErasure(TenantModel):
+    """One person's erasure from one country, with four eyes: asked by a country admin, confirmed
+    (and so carried out) by another. Once done, the row names the person only by pseudonym: it
+    keeps what was erased (counts per table, hashes of destroyed files) and the signed certificate."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Waiting for a second country admin"
+        DONE = "done", "Erased"
+        CANCELLED = "cancelled", "Cancelled"
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
+    # Cleared once the erasure is done: then only the pseudonym names the person.
+    subject = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    membership = models.ForeignKey(
+        "tenants.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    requested_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    confirmed_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    pseudonym = models.CharField(max_length=40, blank=True)
+    account_closed = models.BooleanField(default=False)
+    rows = models.JSONField(default=dict, blank=True, help_text="Rows changed, per table.")
+    files_destroyed = models.JSONField(default=list, blank=True, help_text="SHA-256 of each destroyed file.")
+    certificate = models.TextField(blank=True, help_text="The signed certificate of erasure (JSON).")
+    certificate_signature = models.CharField(max_length=128, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "subject"],
+                condition=models.Q(state="requested"),
+                name="tenants_erasure_one_open_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Erasure {self.pk} ({self.state})"
+
+
+class SubjectAccessExport(TenantModel):
+    """Everything one country holds about one person (a data-subject access request), built by a
+    worker as a zip for the country admin to hand over. It is that person's data: it is destroyed
+    when they are erased, and expires like any export."""
+
+    writable_after_exit = True  # a read of what is left: the person may still ask after the exit
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Being built"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    subject = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    file_name = models.CharField(max_length=200, blank=True, help_text="Its name in the default storage.")
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Subject access {self.pk} ({self.state})"

@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterator
 
 from django.apps import apps
 from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from tenants.country_state import country_state_changed
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.keys import envelope as keys
@@ -186,7 +188,11 @@ def country_keys_destroy(*, country: Country, by=None, actor_role: str = "platfo
                 state=CountryKey.State.DESTROYED,
                 destroyed_at=now,
             )
-        Country.objects.filter(pk=country.pk).update(status=Country.Status.EXITED)
+        # The epoch tells every other process, at its next use of a key, that its copy is void.
+        Country.objects.filter(pk=country.pk).update(
+            status=Country.Status.EXITED, key_epoch=F("key_epoch") + 1, left_at=now
+        )
+        country_state_changed(country.pk)
         event_record(
             country=country,
             action="key.destroyed",

@@ -1,10 +1,10 @@
-"""Reads of a country's keys, rotations and exports (inside its country context)."""
+"""Reads of a country's keys, rotations, exports and erasures (inside its country context)."""
 
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from tenants.keys.models import CountryExport, CountryKey, KeyRotation
+from tenants.keys.models import CountryExport, CountryKey, KeyRotation, MemberErasure
 from tenants.models import Country
 
 
@@ -33,3 +33,9 @@ def country_export_get(*, country: Country, pk) -> CountryExport | None:
         return country_export_list(country=country).filter(pk=int(pk)).first()
     except (TypeError, ValueError):
         return None
+
+
+def erasure_done_list(*, country: Country) -> QuerySet[MemberErasure]:
+    return MemberErasure.objects.filter(country=country, state=MemberErasure.State.DONE).order_by(
+        "-confirmed_at", "-pk"
+    )

@@ -1,10 +1,11 @@
-"""Celery tasks of the keys room: thin doors into rotation and exit, with ids only."""
+"""Celery tasks of the keys room: thin doors into rotation, exports, exits and subject access,
+with ids only."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from tenants.keys import exit, rotation
+from tenants.keys import exit, export, rotation, subject_access
 
 
 @shared_task(
@@ -29,10 +30,29 @@ def key_rotation_sweep(self, *, rotation_id: int, country_id: int) -> int:
     max_retries=5,
 )
 def country_export_build(self, *, export_id: int, country_id: int) -> str:
-    return exit.country_export_build(export_id=export_id, country_id=country_id).state
+    return export.country_export_build(export_id=export_id, country_id=country_id).state
+
+
+@shared_task(name="tenants.country_exit_proceed", bind=True, acks_late=True, time_limit=6 * 3600)
+def country_exit_proceed(self, *, exit_id: int, country_id: int) -> str:
+    """The last export of a country that leaves, its verification, then the destruction of its keys.
+    A failure is recorded on the exit (which can be run again), never retried blindly."""
+    return exit.country_exit_proceed(exit_id=exit_id, country_id=country_id).state
+
+
+@shared_task(
+    name="tenants.subject_access_build",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def subject_access_build(self, *, request_id: int, country_id: int) -> str:
+    return subject_access.subject_access_build(request_id=request_id, country_id=country_id).state
 
 
 @shared_task(acks_late=True)
 def country_exports_expire() -> int:
-    """Delete export files past their expiry (scheduled by beat)."""
-    return exit.country_exports_expire()
+    """Delete export files (of countries, and of people's data) past their expiry (scheduled by beat)."""
+    return export.country_exports_expire() + subject_access.subject_access_expire()

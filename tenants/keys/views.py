@@ -1,32 +1,38 @@
 """A country's "Data and keys" page (/c/<code>/data/), for its country admins: the state of the
 country's data key and its rotations, full exports of its data with their live progress, and
-their downloads. Other people of the country get a 403, everyone else a 404 (tenants.views).
-
-Leaving the programme, which destroys the keys, is arranged with the platform and stays an
-operator command: there is deliberately no button for it."""
+their downloads, and leaving the programme (the country's side of the exit; the rest of it is in
+tenants.keys.exit_views). Other people of the country get a 403, everyone else a 404."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from tenants.country_state import allowed_after_exit
+from tenants.errors import NotAllowed, ServiceError
+from tenants.keys import exit as exits
 from tenants.keys import selectors
-from tenants.keys.exit import EXPORT_TTL_DAYS, country_export_request, export_download_record, export_path
+from tenants.keys.exit_views import admin_country, exit_panel, exit_progress
+from tenants.keys.export import EXPORT_TTL_DAYS, country_export_request, export_download_record, export_path
+from tenants.keys.forms import ExitRequestForm
 from tenants.keys.models import CountryExport, KeyRotation
 from tenants.keys.rotation import country_key_rotate
 from tenants.models import Country, Membership
-from tenants.pages import base_context, request_country, require_country_admin
+from tenants.pages import base_context
 from tenants.record.exports import ExportRefused
 
 COUNTRY_ADMIN = Membership.Role.COUNTRY_ADMIN.value
 ROTATIONS_SHOWN = 5
 EXPORTS_SHOWN = 10
+ERASURES_SHOWN = 20
 PENDING_STATES = {"pending", "running"}
 ROTATION_FIELDS = ("id", "state", "state_label", "tag", "done", "total", "percent")
 EXPORT_FIELDS = ("id", "state", "state_label", "tag", "step", "percent", "download_url")
@@ -39,10 +45,7 @@ STATE_TAGS = {
 }
 
 
-def _admin_country(request: HttpRequest) -> Country:
-    country = request_country(request)
-    require_country_admin(request, country)
-    return country
+_admin_country = admin_country
 
 
 def _data_url(country: Country) -> str:
@@ -103,18 +106,27 @@ def _export_row(country: Country, export: CountryExport) -> dict:
 def _progress(country: Country) -> dict:
     rotations = [_rotation_row(r) for r in selectors.key_rotation_list(country=country)[:ROTATIONS_SHOWN]]
     exports = [_export_row(country, e) for e in selectors.country_export_list(country=country)[:EXPORTS_SHOWN]]
-    pending = any(row["state"] in PENDING_STATES for row in rotations + exports)
-    return {"rotations": rotations, "exports": exports, "pending": pending}
+    current = exits.exit_current(country=country)
+    exit_row = exit_progress(current)
+    running = exit_row is not None and exit_row["state"] == "running"
+    pending = running or any(row["state"] in PENDING_STATES for row in rotations + exports)
+    return {"rotations": rotations, "exports": exports, "exit_row": exit_row, "pending": pending, "current": current}
 
 
-def _page(request: HttpRequest, country: Country, *, error: str = "", status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest, country: Country, *, error: str = "", exit_form=None, status: int = 200
+) -> HttpResponse:
+    progress = _progress(country)
+    current = progress.pop("current")
     return render(
         request,
         "tenants/data.html",
         {
             **base_context(request, country),
             "key": selectors.country_key_summary(country=country),
-            **_progress(country),
+            **progress,
+            **exit_panel(country=country, side=exits.COUNTRY, user=request.user, exit=current, form=exit_form),
+            "erasures": selectors.erasure_done_list(country=country)[:ERASURES_SHOWN],
             "export_ttl_days": EXPORT_TTL_DAYS,
             "action_error": error,
         },
@@ -164,17 +176,48 @@ def data_export_request(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(_data_url(country))
 
 
+@allowed_after_exit
+@login_required
+@require_POST
+def data_exit_request(request: HttpRequest, code: str) -> HttpResponse:
+    """The country's admin asks to leave the programme (the platform confirms, or the reverse)."""
+    country = _admin_country(request)
+    form = ExitRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            exits.country_exit_request(
+                country=country,
+                by=request.user,
+                access=request.access,
+                side=exits.COUNTRY,
+                reason=form.cleaned_data["reason"],
+            )
+        except NotAllowed as error:
+            raise PermissionDenied(error.message) from None
+        except ServiceError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                _("The exit of %(name)s was requested. It takes effect only once the platform confirms it.")
+                % {"name": country.name},
+            )
+            return redirect(_data_url(country) + "#leaving")
+    return _page(request, country, exit_form=form, status=400)
+
+
 @never_cache
 @login_required
 @require_GET
 def data_progress(request: HttpRequest, code: str) -> JsonResponse:
-    """The state of the latest rotations and exports, polled by static/js/data-progress.js."""
+    """The state of the latest rotations, exports and exit, polled by static/js/data-progress.js."""
     progress = _progress(_admin_country(request))
     return JsonResponse(
         {
             "pending": progress["pending"],
             "rotations": [{name: row[name] for name in ROTATION_FIELDS} for row in progress["rotations"]],
             "exports": [{name: row[name] for name in EXPORT_FIELDS} for row in progress["exports"]],
+            "exit": progress["exit_row"],
         }
     )
 

@@ -13,6 +13,8 @@ class Notification(TenantModel):
     """An in-app message to one person about one country: a row of that country's data, so it is seen
     only while the person can see the country (tenants.notifications.selectors reads it across all of theirs)."""
 
+    writable_after_exit = True  # people are told of the exit, and may still mark messages read
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)

@@ -12,6 +12,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from tenants.access import AUDITOR, PARTNER_MANAGER
+from tenants.country_state import allowed_after_exit
 from tenants.record import selectors
 from tenants.record import services as audit
 from tenants.record.exports import ExportRefused
@@ -123,6 +124,7 @@ class VerificationSerializer(serializers.Serializer):
     problems = serializers.ListField(child=serializers.CharField())
 
 
+@allowed_after_exit
 class ChainVerifyApi(CountryAPIView):
     """Recompute the country's chain now and check every checkpoint; the run goes on the record."""
 

@@ -42,6 +42,8 @@ class ChainEvent(models.Model):
 class CountryEvent(ChainEvent, TenantModel):
     """One recorded change in a country. Appended only through tenants.record.ledger.event_record."""
 
+    writable_after_exit = True  # the record goes on after a country left (exports, downloads, its exit)
+
     class Meta(TenantModel.Meta):
         ordering = ["-sequence"]
         constraints = [models.UniqueConstraint(fields=["country", "sequence"], name="tenants_event_country_seq_uniq")]
@@ -75,6 +77,8 @@ class Checkpoint(models.Model):
 
 
 class CountryCheckpoint(Checkpoint, TenantModel):
+    writable_after_exit = True
+
     class Meta(TenantModel.Meta):
         ordering = ["-sequence"]
         indexes = [models.Index(fields=["country", "sequence"], name="tenants_ckpt_country_seq_idx")]

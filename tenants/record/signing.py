@@ -12,6 +12,7 @@ import os
 import threading
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
@@ -77,3 +78,12 @@ def public_key_id() -> str:
 
 def sign(message: bytes) -> str:
     return base64.b64encode(signing_key().sign(message)).decode()
+
+
+def signature_valid(message: bytes, signature: str) -> bool:
+    """Whether `signature` (base64) is the portal's over `message`."""
+    try:
+        public_key().verify(base64.b64decode(signature, validate=True), message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from tenants.access import AUDITOR, PARTNER_MANAGER
+from tenants.country_state import allowed_after_exit
 from tenants.models import Country
 from tenants.pages import ROLE_LABELS
 from tenants.record import selectors, signing
@@ -90,6 +91,7 @@ def _explain_refusal(form: LedgerExportForm, error: ExportRefused, *, head: int)
         form.add_error(None, str(error))
 
 
+@allowed_after_exit
 @login_required
 @require_http_methods(["GET", "POST"])
 def audit_country(request: HttpRequest, code: str) -> HttpResponse:
@@ -102,6 +104,7 @@ def audit_country(request: HttpRequest, code: str) -> HttpResponse:
     return _page(request, country, role, report=report)
 
 
+@allowed_after_exit
 @login_required
 @require_http_methods(["GET", "POST"])
 def audit_export(request: HttpRequest, code: str) -> HttpResponse:

@@ -84,11 +84,15 @@ def test_every_body_has_an_example_its_schema_accepts(schema):
             for media_type, media in content.items():
                 if media_type not in ("application/json", "multipart/form-data"):
                     continue
-                assert "example" in media, f"{method.upper()} {path} {where} {media_type} has no example"
+                # One example, or named examples (each checked).
+                examples = [media["example"]] if "example" in media else []
+                examples += [named["value"] for named in media.get("examples", {}).values()]
+                assert examples, f"{method.upper()} {path} {where} {media_type} has no example"
                 if media_type == "application/json":
                     node = {**openapi_to_jsonschema(media["schema"]), "components": components}
-                    jsonschema.validate(media["example"], node)
-                    checked += 1
+                    for example in examples:
+                        jsonschema.validate(example, node)
+                        checked += 1
     assert checked > 150
 
 

@@ -78,3 +78,31 @@ def test_admin_is_closed_to_country_people(cast, client):
     client.force_login(cast.owner)
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def country_form(cast, status: str) -> dict:
+    return {
+        "code": "FR",
+        "name": "France",
+        "status": status,
+        "residency_region": "eu-west",
+        "default_language": "fr",
+        "partner_managers": [],
+        "auditors": [],
+    }
+
+
+def test_leaving_is_not_a_status_picked_in_the_admin(cast, admin_user, client):
+    """A country leaves through its exit with four eyes; and once it left, it cannot be revived here."""
+    from tenants.keys.rotation import country_keys_destroy
+    from tenants.models import Country
+
+    client.force_login(admin_user)
+    for status in ("exiting", "exited"):
+        response = client.post(f"/admin/tenants/country/{cast.fr.pk}/change/", country_form(cast, status))
+        assert response.status_code == 200 and "/platform/exits/" in response.content.decode()
+        assert Country.objects.get(pk=cast.fr.pk).status == "active"
+    country_keys_destroy(country=cast.fr)
+    response = client.post(f"/admin/tenants/country/{cast.fr.pk}/change/", country_form(cast, "active"))
+    assert response.status_code == 200 and "its status cannot change here" in response.content.decode()
+    assert Country.objects.get(pk=cast.fr.pk).status == "exited"

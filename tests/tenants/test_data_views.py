@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tenants.isolation import country_context
-from tenants.keys.exit import country_export_build, country_export_request
+from tenants.keys.export import country_export_build, country_export_request
 from tenants.keys.models import CountryExport, CountryKey, KeyRotation
 from tenants.keys.rotation import country_key_rotate, country_keys_destroy, key_rotation_sweep
 from tenants.models import Membership
@@ -139,13 +139,15 @@ def test_page_shows_the_key_but_never_its_material(client, cast, sealed):
     assert sealed.master_key_id not in text
 
 
-def test_page_warns_about_exports_and_has_no_exit_button(client, cast):
+def test_page_warns_about_exports_and_offers_only_a_request_to_leave(client, cast):
     text = body(as_user(client, cast.owner).get("/c/fr/data/"))
     assert "govuk-warning-text" in text and "in the clear" in text and "30 days" in text
-    assert "arranged with the platform team" in text and "This cannot be undone." in text
+    assert "a country admin and a platform admin" in text and "This cannot be undone." in text
     forms = re.findall(r'<form method="post" action="([^"]+)"', text)
     assert "/c/fr/data/key/rotate/" in forms and "/c/fr/data/exports/" in forms
-    assert not any("exit" in action or "destroy" in action for action in forms)
+    # Leaving starts with a request the platform must confirm: nothing on this page destroys a key.
+    assert [action for action in forms if "exit" in action] == ["/c/fr/data/exit/request/"]
+    assert "/c/fr/data/exit/run/" not in text
     assert "/static/js/data-progress.js" in text and 'type="module"' in text
 
 
@@ -189,11 +191,11 @@ def test_rotation_is_refused_once_the_keys_are_destroyed(client, cast, sealed):
     country_keys_destroy(country=cast.fr)
     before = fr_rows(cast)
     response = as_user(client, cast.owner).post("/c/fr/data/key/rotate/")
-    assert response.status_code == 400
-    assert "France's keys were destroyed; there is nothing to rotate." in body(response)
-    assert "govuk-error-summary" in response.content.decode()
+    # A country that left is read-only: the refusal names the exit, before the view runs.
+    assert response.status_code == 409
+    assert "France left the programme on" in body(response) and "Nothing was changed." in body(response)
     assert fr_rows(cast) == before
-    assert "Rotate the key" not in body(response)
+    assert "Rotate the key" not in body(client.get("/c/fr/data/"))
 
 
 # --- Exports -----------------------------------------------------------------------------------------
@@ -219,8 +221,8 @@ def test_an_export_is_refused_after_the_country_left(client, cast):
     country_keys_destroy(country=cast.fr)
     before = fr_rows(cast)
     response = as_user(client, cast.owner).post("/c/fr/data/exports/")
-    assert response.status_code == 400
-    assert "France has left the programme and its keys were destroyed" in body(response)
+    assert response.status_code == 409
+    assert "France left the programme on" in body(response)
     assert fr_rows(cast) == before
     # The page no longer offers what cannot be done.
     text = body(client.get("/c/fr/data/"))
@@ -230,7 +232,12 @@ def test_an_export_is_refused_after_the_country_left(client, cast):
 
 def test_progress_json_follows_rotations_and_exports(client, cast, sealed, django_capture_on_commit_callbacks):
     as_user(client, cast.owner)
-    assert client.get("/c/fr/data/progress.json").json() == {"pending": False, "rotations": [], "exports": []}
+    assert client.get("/c/fr/data/progress.json").json() == {
+        "pending": False,
+        "rotations": [],
+        "exports": [],
+        "exit": None,
+    }
     with django_capture_on_commit_callbacks(execute=False):
         rotation = country_key_rotate(country=cast.fr, by=cast.owner, actor_role="country_admin")
         export = country_export_request(country=cast.fr, by=cast.owner, actor_role="country_admin")
@@ -261,6 +268,7 @@ def test_progress_json_follows_rotations_and_exports(client, cast, sealed, djang
                 "download_url": None,
             }
         ],
+        "exit": None,
     }
     # A worker half-way through the export.
     with country_context(cast.fr):

@@ -10,7 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from tenants.isolation import country_context
-from tenants.keys.exit import ExitRefused, country_data_export_write, country_exit, country_export_build, export_path
+from tenants.keys.exit import ExitRefused, country_exit
+from tenants.keys.export import country_data_export_write, country_export_build, export_path
 from tenants.keys.fields import Unreadable
 from tenants.keys.models import CountryExport
 from tenants.models import Country, Membership, Organisation
@@ -92,7 +93,7 @@ def test_export_build_job_and_exit_shred_the_keys(cast, fr_with_contacts):
         actions = list(CountryEvent.objects.order_by("sequence").values_list("action", flat=True))
         assert actions[-2:] == ["country.exited", "key.destroyed"]
     assert Country.objects.get(pk=cast.fr.pk).status == "exited"
-    from tenants.keys.exit import country_export_request
+    from tenants.keys.export import country_export_request
 
     with pytest.raises(ExportRefused, match="keys were destroyed"):
         country_export_request(country=cast.fr)
@@ -112,7 +113,7 @@ def test_expired_export_files_are_deleted_and_the_row_says_so(cast, fr_with_cont
 
     from django.utils import timezone
 
-    from tenants.keys.exit import country_exports_expire
+    from tenants.keys.export import country_exports_expire
 
     with country_context(cast.fr):
         export = CountryExport.objects.create(country=cast.fr)
@@ -126,3 +127,118 @@ def test_expired_export_files_are_deleted_and_the_row_says_so(cast, fr_with_cont
         gone = CountryExport.objects.get(pk=export.pk)
         assert gone.file_name == "" and "deleted" in gone.step
         assert CountryEvent.objects.filter(action="export.expired").count() == 1
+
+
+# --- Everything in the export -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_every_table_the_country_owns_is_exported_with_its_row_count(cast, media):
+    from tenants.keys.export import exportable_models
+
+    from .leaving import export_zip, fr_history
+
+    fr_history(cast)
+    archive = export_zip(cast.fr)
+    manifest = json.loads(archive.read("manifest.json"))
+    labels = {m._meta.label_lower for m in exportable_models()}
+    # Every app's tables, not only the foundation's.
+    assert {
+        "engagements.engagementterms",
+        "governance.incident",
+        "governance.evidencefile",
+        "portal.compliancereport",
+    } <= labels
+    assert set(manifest["tables"]) == labels
+    for label in labels:
+        lines = [line for line in archive.read(f"data/{label}.jsonl").decode().splitlines() if line]
+        assert len(lines) == manifest["tables"][label], label
+        assert f"data/{label}.csv" in manifest["files"]
+    incident = json.loads(archive.read("data/governance.incident.jsonl").decode().splitlines()[0])
+    assert incident["description"] == "Mme X was refused twice."  # opened for the country: it is its data
+
+
+def test_csv_writes_lists_as_json_not_python_text(cast, media):
+    import csv as std_csv
+
+    from .leaving import export_zip, fr_history
+
+    fr_history(cast)
+    archive = export_zip(cast.fr)
+    text = archive.read("data/engagements.engagementterms.csv").decode()
+    assert "['public_services'" not in text
+    rows = list(std_csv.DictReader(io.StringIO(text)))
+    assert json.loads(rows[0]["sectors"]) == ["public_services", "security"]
+    jsonl = json.loads(archive.read("data/engagements.engagementterms.jsonl").decode().splitlines()[0])
+    assert jsonl["sectors"] == ["public_services", "security"]  # JSON Lines keep them as lists
+
+
+def test_stored_files_are_in_the_export_with_their_hashes(cast, media):
+    from .leaving import PDF, REPORT, export_zip, fr_history
+
+    history = fr_history(cast)
+    archive = export_zip(cast.fr)
+    manifest = json.loads(archive.read("manifest.json"))
+    evidence_path = f"files/governance.evidencefile/{history.evidence.pk}/{history.evidence.path.rsplit('/', 1)[-1]}"
+    report_path = f"files/portal.compliancereport/{history.report.pk}/fr-pack-test.zip"
+    assert archive.read(evidence_path) == PDF and archive.read(report_path) == REPORT
+    for path, content in ((evidence_path, PDF), (report_path, REPORT)):
+        entry = manifest["files"][path]
+        assert entry["sha256"] == hashlib.sha256(content).hexdigest() and entry["matches_record"] is True
+    assert manifest["missing_files"] == []
+
+
+def test_a_file_gone_from_storage_is_named_in_the_manifest_not_a_failure(cast, media):
+    from .leaving import export_zip, fr_history
+
+    history = fr_history(cast)
+    (media / history.evidence.path).unlink()
+    manifest = json.loads(export_zip(cast.fr).read("manifest.json"))
+    assert manifest["missing_files"] == [
+        {
+            "table": "governance.EvidenceFile",
+            "row": history.evidence.pk,
+            "name": history.evidence.path.rsplit("/", 1)[-1],
+        }
+    ]
+
+
+def test_the_offline_verifier_in_the_export_verifies_it_and_catches_tampering(cast, media, tmp_path):
+    import subprocess
+    import sys
+
+    from tenants.keys.export import country_export_verify
+
+    from .leaving import fr_history
+
+    fr_history(cast)
+    path = tmp_path / "fr.zip"
+    with open(path, "wb") as out:
+        country_data_export_write(country=cast.fr, out=out)
+    assert country_export_verify(path) == []
+    unpacked = tmp_path / "unpacked"
+    zipfile.ZipFile(path).extractall(unpacked)
+    script = unpacked / "verify_export.py"
+    result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "VERIFIED" in result.stdout and "Ledger FR" in result.stdout
+
+    # An edited row, a file added: both seen, offline and by the portal's own check.
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tampered, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "data/governance.incident.jsonl":
+                data = data.replace(b"refused twice", b"refused once")
+            target.writestr(item, data)
+        target.writestr("files/extra.txt", b"slipped in")
+    result = subprocess.run([sys.executable, str(script), str(tampered)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "data/governance.incident.jsonl does not match" in result.stdout and "files/extra.txt" in result.stdout
+    problems = country_export_verify(tampered)
+    assert any("governance.incident" in p for p in problems) and any("extra.txt" in p for p in problems)

@@ -6,6 +6,7 @@ import secrets
 import pytest
 from django.db import connection
 
+from tenants.country_state import CountryReadOnly
 from tenants.isolation import country_context
 from tenants.keys import envelope as keys
 from tenants.keys.fields import Unreadable
@@ -65,10 +66,15 @@ def test_new_rows_are_sealed_under_their_own_id(cast):
 def test_ciphertext_copied_to_another_row_does_not_open(cast, sealed):
     fr, fr_owner, _ = sealed
     with country_context(cast.fr):
-        write_raw(fr_owner, "phone", stored(fr, "phone"))
-        value = Membership.objects.get(pk=fr_owner.pk).phone
+        moved = stored(fr, "phone")
+        write_raw(fr_owner, "phone", moved)
+        reloaded = Membership.objects.get(pk=fr_owner.pk)
+        value = reloaded.phone
         assert isinstance(value, Unreadable)
         assert "does not belong" in value and "+33" not in value
+        reloaded.job_title = "Archivist"
+        reloaded.save()
+        assert stored(fr_owner, "phone") == moved  # the notice never replaces the stored value
 
 
 def test_ciphertext_copied_to_another_column_does_not_open(cast, sealed):
@@ -195,13 +201,15 @@ def test_crypto_shredding_makes_only_that_country_unreadable(cast, sealed):
         reloaded = Membership.objects.select_related("user", "organisation").get(pk=fr.pk)
         assert isinstance(reloaded.phone, Unreadable)
         assert "destroyed" in reloaded.phone
-        # Everything else still works: the row, its relations, non-sealed fields, saving it.
+        # Everything else can still be read: the row, its relations, non-sealed fields. Nothing
+        # can be changed any more: the country left (tenants.country_state).
         assert reloaded.organisation.name == "Ministère du Numérique"
         assert reloaded.role == "officer"
         sealed_before = stored(fr, "phone")
         reloaded.job_title = "Archivist"
-        reloaded.save()
-        assert stored(fr, "phone") == sealed_before  # the notice never replaces the stored value
+        with pytest.raises(CountryReadOnly, match="France left the programme"):
+            reloaded.save()
+        assert stored(fr, "phone") == sealed_before
         assert all(not bytes(k.wrapped_key) for k in CountryKey.objects.all())
         assert CountryEvent.objects.filter(action="key.destroyed").exists()
         with pytest.raises(keys.KeyDestroyed):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.keys.exit import country_data_export_write
+from tenants.keys.export import country_data_export_write
 from tenants.models import Country
 
 

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             count = country_keys_rewrap()
             self.stdout.write(self.style.SUCCESS(f"Re-wrapped {count} country key(s) under the current master key."))
             return
-        countries = Country.objects.exclude(status=Country.Status.EXITED).order_by("code")
+        countries = Country.objects.writable().order_by("code")
         if country:
             codes = {c.upper() for c in country}
             countries = countries.filter(code__in=codes)
