@@ -1,4 +1,5 @@
-"""Provisioner backends. `local`: the portal's own environment records, credentials and quotas.
+"""Provisioner backends. `local`: the portal's own environment records, credentials and quotas,
+served through the governed gateway.
 `openai`: a project, a service account with its API key, and rate limits through the OpenAI Admin
 API (base URL and admin key from settings). Every call is safe to repeat: the project is found by
 its name before one is created, so a job re-run after a crash reuses what an earlier run made."""
@@ -25,8 +26,8 @@ class LocalProvisioner:
     name = "local"
 
     def ensure_environment(self, request) -> tuple[str, str]:
-        base = getattr(settings, "DEPLOYMENTS_LOCAL_ENDPOINT", "https://inference.portal.invalid")
-        return f"{base}/{request.region}/c/{request.country_id}/e/{request.pk}/v1", ""
+        # Every call goes through the governed gateway, which knows the environment by its credential.
+        return f"{settings.GATEWAY_PUBLIC_URL}/v1", ""
 
     def issue_secret(self, environment) -> str:
         return "sk-portal-" + secrets.token_urlsafe(32)

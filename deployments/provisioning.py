@@ -24,6 +24,7 @@ from . import gates as gates_module
 from . import services
 from .backends import BackendError, provisioner
 from .models import Credential, CredentialReveal, DeploymentRequest, Environment, ProvisioningJob
+from .policy import policy_changed
 from .recertification import next_date
 
 log = logging.getLogger(__name__)
@@ -149,17 +150,24 @@ def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:
                 target=environment,
                 payload={"environment": environment.pk, "key_number": credential.pk},
             )
+            policy_changed(environment=environment)
     elif name == "quota":
         backend.apply_limits(Environment.objects.get(request=request))
     elif name == "activate":
         if request.state == DeploymentRequest.State.PROVISIONING:
             services.deployment_request_transition(request=request, action="provisioning_done", by=None, access=None)
+        for environment in Environment.objects.filter(request=request):
+            policy_changed(environment=environment)
     elif name == "revoke":
         Credential.objects.filter(environment__request=request, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
+        for environment in Environment.objects.filter(request=request):
+            policy_changed(environment=environment)
     elif name == "remove":
         for environment in Environment.objects.filter(request=request):
             backend.remove(environment)
         Environment.objects.filter(request=request).update(state=Environment.State.DECOMMISSIONED)
+        for environment in Environment.objects.filter(request=request):
+            policy_changed(environment=environment)
     return ""

@@ -16,4 +16,5 @@ urlpatterns = [
     path("environments/<int:pk>/reveal/", views.environment_reveal, name="reveal"),
     path("environments/<int:pk>/rotate/", views.environment_rotate, name="rotate"),
     path("environments/<int:pk>/usage/", views.environment_usage, name="usage"),
+    path("environments/<int:pk>/calls/<str:action>/", views.environment_calls, name="calls"),
 ]

@@ -12,11 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.pages import base_context, request_country
 
-from . import environments, gates, selectors, services
+from . import environments, gates, selectors, services, usage
 from .api import progress
 from .forms import ActionForm, RequestForm, UsageForm
 
@@ -172,6 +173,8 @@ def _environment_page(request, country, environment, *, secret=None, usage_form=
             "reveal_pending": secret is None
             and environments.reveal_pending(environment=environment, user=request.user),
             "can_write": request.access.can_write(country.pk),
+            "can_switch": request.access.role_in(country.pk) in environments.SWITCHERS,
+            "usage": usage.usage_summary(environment=environment),
             "usage_form": usage_form or UsageForm(),
             "error": error,
         },
@@ -241,3 +244,28 @@ def environment_usage(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             messages.success(request, "Usage recorded.")
             return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
     return _environment_page(request, country, environment, usage_form=form, status=400)
+
+
+@login_required
+@require_POST
+def environment_calls(request: HttpRequest, code: str, pk: int, action: str) -> HttpResponse:
+    """The kill switch: stop every call of the environment through the gateway, or resume them."""
+    country = request_country(request)
+    environment = _environment(country, pk)
+    if action not in ("stop", "resume"):
+        raise Http404("No such action.")
+    if request.access.role_in(country.pk) not in environments.SWITCHERS:
+        raise PermissionDenied(_("Only a country admin or the partner manager can stop or resume calls."))
+    try:
+        environments.environment_gateway_switch(
+            environment=environment, stop=action == "stop", by=request.user, access=request.access
+        )
+    except services.ServiceError as error:
+        return _environment_page(request, country, environment, error=error.message, status=400)
+    messages.success(
+        request,
+        _("Calls are stopped: every replica of the gateway refuses them within a second.")
+        if action == "stop"
+        else _("Calls are allowed again."),
+    )
+    return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
