@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 
 import uvicorn
@@ -33,11 +34,20 @@ def main(argv: list[str]) -> int:
         log_level=os.environ.get("LOG_LEVEL", "info").lower(),
         timeout_keep_alive=30,
     )
-    if args.fd is not None:
-        uvicorn.run("gateway.service:create_app", fd=args.fd, **options)
-    else:
-        uvicorn.run("gateway.service:create_app", host=args.host, port=args.port, **options)
+    serve("gateway.service:create_app", fd=args.fd, host=args.host, port=args.port, **options)
     return 0
+
+
+def serve(app, *, fd: int | None, host: str, port: int, **options) -> None:
+    """Run uvicorn on host:port, or on an inherited socket. uvicorn's own `fd` takes any socket for
+    a Unix one, and so leaves Nagle's algorithm on for TCP (a 40 ms stall per answer, with delayed
+    acknowledgements): the socket is rebuilt here with its real family and given to the server."""
+    if fd is None:
+        uvicorn.run(app, host=host, port=port, **options)
+        return
+    sock = socket.socket(fileno=fd)
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    server.run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ class Config:
     connect_timeout: float = 10.0
     read_timeout: float = 300.0
     max_connections: int = 1000
+    redis_connections: int = 128
 
 
 def config_from_env(environ=os.environ) -> Config:
@@ -60,4 +61,5 @@ def config_from_env(environ=os.environ) -> Config:
         connect_timeout=_float(environ, "GATEWAY_CONNECT_TIMEOUT", 10.0),
         read_timeout=_float(environ, "GATEWAY_READ_TIMEOUT", 300.0),
         max_connections=_int(environ, "GATEWAY_MAX_CONNECTIONS", 1000),
+        redis_connections=_int(environ, "GATEWAY_REDIS_CONNECTIONS", 128),
     )

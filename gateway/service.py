@@ -15,10 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import logging
 import secrets
+import socket
+import ssl
 import time
 
+import certifi
 import httpx
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
@@ -35,21 +39,44 @@ from .policies import PolicyCache
 from .proxy import SSEMeter, StreamRelay, passthrough_headers, upstream_failure, usage_of
 
 log = logging.getLogger("gateway")
+POOLS = 16
 
 
 class Gateway:
     def __init__(self, config: Config):
         self.config = config
-        self.redis = aioredis.Redis.from_url(config.redis_url, socket_connect_timeout=5, health_check_interval=30)
+        # A bounded pool that waits for a free connection rather than failing a call under load.
+        self.redis = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                config.redis_url,
+                max_connections=config.redis_connections,
+                timeout=5,
+                socket_connect_timeout=5,
+                health_check_interval=30,
+            )
+        )
         self.keys = published.Keys(config.prefix)
         self.policies = PolicyCache(self.redis, self.keys, config.key, config.refresh_seconds)
         self.policies.on_stop = rules.state_refusal
         self.counters = Counters(self.redis, self.keys)
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
-            limits=httpx.Limits(max_connections=config.max_connections, max_keepalive_connections=256),
-            follow_redirects=False,
-        )
+        # httpcore's pool looks at every connection for every request that starts or ends: with
+        # many streams at once that is quadratic. Several small pools, taken in turn, keep it cheap.
+        per_pool = max(1, config.max_connections // POOLS)
+        tls = ssl.create_default_context(cafile=certifi.where())  # loaded once, shared by the pools
+        self.clients = [
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
+                # Headers and body go out in two writes: no waiting on Nagle between them.
+                transport=httpx.AsyncHTTPTransport(
+                    verify=tls,
+                    limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
+                    socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+                ),
+                follow_redirects=False,
+            )
+            for _ in range(POOLS)
+        ]
+        self.turn = itertools.count()
         self.tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -61,7 +88,8 @@ class Gateway:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.client.aclose()
+        for client in self.clients:
+            await client.aclose()
         await self.redis.aclose()
 
     # --- the door ---------------------------------------------------------------------------------
@@ -188,9 +216,10 @@ class Gateway:
         if loaded.upstream_key:
             headers["authorization"] = f"Bearer {loaded.upstream_key}"
         where = f"upstream of {policy.region}"
-        upstream_request = self.client.build_request("POST", url, content=call.body, headers=headers)
+        client = self.clients[next(self.turn) % POOLS]
+        upstream_request = client.build_request("POST", url, content=call.body, headers=headers)
         try:
-            response = await self.client.send(upstream_request, stream=True)
+            response = await client.send(upstream_request, stream=True)
         except httpx.HTTPError as error:
             await settle(Usage(), "upstream_error")
             return upstream_failure(None, error, where).response()

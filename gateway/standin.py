@@ -328,7 +328,7 @@ def create_app(key: str | None = None) -> Starlette:
 
 
 def main(argv: list[str]) -> int:
-    import uvicorn
+    from gateway.__main__ import serve
 
     parser = argparse.ArgumentParser(prog="python -m gateway.standin", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -338,10 +338,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     app = create_app(args.key)
     options = dict(loop="uvloop", http="httptools", access_log=False, log_level="warning", timeout_keep_alive=30)
-    if args.fd is not None:
-        uvicorn.run(app, fd=args.fd, **options)
-    else:
-        uvicorn.run(app, host=args.host, port=args.port, **options)
+    serve(app, fd=args.fd, host=args.host, port=args.port, **options)
     return 0
 
 
