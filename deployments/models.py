@@ -287,3 +287,26 @@ class UsageHour(TenantModel):
     @property
     def refused(self) -> int:
         return sum(int(v) for v in (self.refusals or {}).values())
+
+
+class CountryUpstream(SealedTenantModel):
+    """A country's own OpenAI-compatible model server for one region (a vLLM it hosts, say): the
+    gateway sends that region's calls of the country's environments there. Its key is sealed under
+    the country's key and never shown again, to anyone."""
+
+    region = models.CharField(max_length=20, choices=Country.Region.choices)
+    name = models.CharField(max_length=120)
+    base_url = models.CharField(max_length=300, help_text="OpenAI-compatible base URL, ending in /v1.")
+    api_key = EncryptedTextField("API key")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["region", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "id"], name="dep_upstream_country_id_uniq"),
+            models.UniqueConstraint(fields=["country", "region"], name="dep_upstream_region_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -21,10 +21,11 @@ from django.utils import timezone
 
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
+from tenants.keys.fields import Unreadable
 from tenants.models import Country
 
 from . import published
-from .models import Credential, DeploymentRequest, Environment
+from .models import CountryUpstream, Credential, DeploymentRequest, Environment
 
 log = logging.getLogger(__name__)
 PUBLISH_TASK = "deployments.policy_publish"
@@ -75,10 +76,19 @@ def _expires_at(environment: Environment) -> int | None:
     return calendar.timegm(end.utctimetuple())
 
 
-def upstream_for(*, region: str, classification: str) -> tuple[str | None, str | None, str]:
+def upstream_for(
+    *, region: str, classification: str, country_id: int | None = None
+) -> tuple[str | None, str | None, str]:
     """(url, key, refusal) of the upstream that may serve an environment of this region and data
-    classification: the region's own upstream, else the catch-all one, which confidential and
-    personal data never use (they stay with an upstream declared for their region)."""
+    classification: the country's own server for the region (in the caller's country context),
+    else the region's upstream, else the catch-all one, which confidential and personal data never
+    use (they stay with an upstream declared for their region)."""
+    if country_id is not None:
+        mine = CountryUpstream.objects.filter(country_id=country_id, region=region).first()
+        if mine is not None:
+            if isinstance(mine.api_key, Unreadable):
+                return None, None, f"the key of the country's own server for {region} can no longer be opened"
+            return mine.base_url, mine.api_key or None, ""
     own = (getattr(settings, "GATEWAY_UPSTREAMS", {}) or {}).get(region)
     if own and own.get("url"):
         return own["url"], own.get("key") or None, ""
@@ -95,7 +105,9 @@ def upstream_for(*, region: str, classification: str) -> tuple[str | None, str |
 
 
 def policy_build(*, environment: Environment, request: DeploymentRequest, version: int) -> published.Policy:
-    url, key, refusal = upstream_for(region=environment.region, classification=request.data_classification)
+    url, key, refusal = upstream_for(
+        region=environment.region, classification=request.data_classification, country_id=environment.country_id
+    )
     sealed = (
         published.seal_for_gateway(gateway_key(), key, environment_id=environment.pk, version=version) if key else None
     )

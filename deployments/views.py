@@ -17,9 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.pages import base_context, request_country
 
-from . import environments, gates, selectors, services, usage
+from . import environments, gates, selectors, services, upstreams, usage
 from .api import progress
-from .forms import ActionForm, RequestForm, UsageForm
+from .forms import ActionForm, RequestForm, UpstreamForm, UsageForm
+from .models import CountryUpstream
 
 DRAFTERS = services.DRAFTERS
 
@@ -269,3 +270,56 @@ def environment_calls(request: HttpRequest, code: str, pk: int, action: str) -> 
         else _("Calls are allowed again."),
     )
     return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upstream_list(request: HttpRequest, code: str) -> HttpResponse:
+    """The country's own model servers, by region; a country admin declares or replaces one."""
+    country = request_country(request)
+    is_admin = request.access.is_country_admin(country.pk)
+    form = UpstreamForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied(_("Only a country admin can change the country's model servers."))
+        if form.is_valid():
+            try:
+                upstreams.country_upstream_set(
+                    country=country, by=request.user, access=request.access, **form.cleaned_data
+                )
+            except services.ServiceError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, _("Saved. The gateway sends that region's calls to this server from now on."))
+                return redirect("deployments:upstreams", code=country.code.lower())
+        status = 400
+    return render(
+        request,
+        "deployments/upstreams.html",
+        {
+            **base_context(request, country),
+            "upstreams": list(CountryUpstream.objects.filter(country=country).defer("api_key")),
+            "form": form,
+            "is_admin": is_admin,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def upstream_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = request_country(request)
+    found = CountryUpstream.objects.filter(country=country, pk=pk).defer("api_key").first()
+    if found is None:
+        raise Http404("No such model server in this country.")
+    if not request.access.is_country_admin(country.pk):
+        raise PermissionDenied(_("Only a country admin can change the country's model servers."))
+    try:
+        upstreams.country_upstream_remove(upstream=found, by=request.user, access=request.access)
+    except services.ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Removed. That region's calls go to the platform's upstream again."))
+    return redirect("deployments:upstreams", code=country.code.lower())

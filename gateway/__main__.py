@@ -33,6 +33,7 @@ def main(argv: list[str]) -> int:
         access_log=args.access_log,
         log_level=os.environ.get("LOG_LEVEL", "info").lower(),
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=5,  # streams under way get 5 s to end, then the replica stops
     )
     serve("gateway.service:create_app", fd=args.fd, host=args.host, port=args.port, **options)
     return 0

@@ -337,7 +337,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--key", default=os.environ.get("GATEWAY_STANDIN_KEY") or None)
     args = parser.parse_args(argv)
     app = create_app(args.key)
-    options = dict(loop="uvloop", http="httptools", access_log=False, log_level="warning", timeout_keep_alive=30)
+    options = dict(
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        timeout_keep_alive=30,
+        timeout_graceful_shutdown=5,
+    )
     serve(app, fd=args.fd, host=args.host, port=args.port, **options)
     return 0
 
