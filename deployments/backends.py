@@ -29,8 +29,12 @@ class LocalProvisioner:
         # Every call goes through the governed gateway, which knows the environment by its credential.
         return f"{settings.GATEWAY_PUBLIC_URL}/v1", ""
 
-    def issue_secret(self, environment) -> str:
-        return "sk-portal-" + secrets.token_urlsafe(32)
+    def issue_upstream_key(self, environment) -> str:
+        """The environment's calls go to the gateway's regional upstream: no key of its own."""
+        return ""
+
+    def upstream_url(self) -> str:
+        return ""
 
     def apply_limits(self, environment) -> None:
         """The portal enforces its own quotas from the environment row."""
@@ -84,13 +88,18 @@ class OpenAIProvisioner:
     def ensure_environment(self, request) -> tuple[str, str]:
         return f"{self.base_url}", self._project_id(request)
 
-    def issue_secret(self, environment) -> str:
+    def issue_upstream_key(self, environment) -> str:
+        """A service account of the environment's project: its key is the environment's upstream
+        key, sealed and used by the gateway only (people get a portal credential)."""
         created = self._call(
             "POST",
             f"/organization/projects/{environment.external_id}/service_accounts",
             {"name": f"portal-env-{environment.pk}"},
         )
         return created["api_key"]["value"]
+
+    def upstream_url(self) -> str:
+        return self.base_url
 
     def apply_limits(self, environment) -> None:
         limits = self._call("GET", f"/organization/projects/{environment.external_id}/rate_limits").get("data", [])
@@ -106,6 +115,11 @@ class OpenAIProvisioner:
     def remove(self, environment) -> None:
         if environment.external_id:
             self._call("POST", f"/organization/projects/{environment.external_id}/archive")
+
+
+def credential_secret() -> str:
+    """A new credential of the portal, for callers of the gateway."""
+    return "sk-portal-" + secrets.token_urlsafe(32)
 
 
 def provisioner():

@@ -171,7 +171,7 @@ JOB_STEPS = {
 }
 
 
-class Environment(TenantModel):
+class Environment(SealedTenantModel):
     class State(models.TextChoices):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
@@ -205,6 +205,9 @@ class Environment(TenantModel):
         null=True, blank=True, help_text="Set by the kill switch: the gateway refuses every call while set."
     )
     usage_month = models.CharField(max_length=7, blank=True, help_text="The month tokens_used counts (YYYY-MM).")
+    # The key of the environment's own upstream (an OpenAI project's service account, made by the
+    # provisioner): sealed under the country's key, used by the gateway only, never shown.
+    upstream_key = EncryptedTextField("upstream key")
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "-id"]

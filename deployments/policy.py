@@ -25,6 +25,7 @@ from tenants.keys.fields import Unreadable
 from tenants.models import Country
 
 from . import published
+from .backends import provisioner
 from .models import CountryUpstream, Credential, DeploymentRequest, Environment
 
 log = logging.getLogger(__name__)
@@ -105,9 +106,16 @@ def upstream_for(
 
 
 def policy_build(*, environment: Environment, request: DeploymentRequest, version: int) -> published.Policy:
-    url, key, refusal = upstream_for(
-        region=environment.region, classification=request.data_classification, country_id=environment.country_id
-    )
+    own = environment.upstream_key
+    if isinstance(own, Unreadable):
+        url, key, refusal = None, None, "the environment's upstream key can no longer be opened"
+    elif own:
+        # Provisioned with an upstream of its own (an OpenAI project made for the approved region).
+        url, key, refusal = provisioner().upstream_url() or None, own, ""
+    else:
+        url, key, refusal = upstream_for(
+            region=environment.region, classification=request.data_classification, country_id=environment.country_id
+        )
     sealed = (
         published.seal_for_gateway(gateway_key(), key, environment_id=environment.pk, version=version) if key else None
     )
