@@ -211,6 +211,25 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     log.close()
 
 
+# --- The governed gateway's processes (one set a run, whichever test needs them first) ------------
+
+
+@pytest.fixture(scope="session")
+def upstreams():
+    """The stand-in upstreams: eu-west's own and the catch-all one (tests/gateway/processes.py)."""
+    from tests.gateway import processes
+
+    yield from processes.upstreams_start()
+
+
+@pytest.fixture(scope="session")
+def gateways(upstreams):
+    """Two gateway replicas sharing Redis and nothing else; their base URLs."""
+    from tests.gateway import processes
+
+    yield from processes.gateways_start()
+
+
 @pytest.fixture(autouse=True)
 def _worker_idle_before_flush(request):
     """After a test that used the worker, wait until the worker has run everything the test's

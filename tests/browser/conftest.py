@@ -52,6 +52,5 @@ def demo(transactional_db):
     return demo.seed(say=lambda _: None)
 
 
-# The gateway journey's fixtures: the demo made ready to deploy, and the gateway's processes.
+# The gateway journey's fixture: the demo made ready to deploy.
 from tests.browser.test_deployment_journey import ready_demo  # noqa: E402, F401
-from tests.gateway.conftest import gateways, upstreams  # noqa: E402, F401

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from deployments import published
 from gateway.counters import Counters, Usage
 from tests.gateway.conftest import keys, make_live, redis_client
+from tests.gateway.processes import run_async
 from tests.gateway.test_rules import reconfigure
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -59,7 +60,7 @@ def test_the_rate_limit_is_exact_across_replicas(stack, cast, ready):
         async with httpx.AsyncClient(timeout=30) as client:
             return await asyncio.gather(*(_call(client, stack[i % 2], live.secret, False) for i in range(20)))
 
-    answers = asyncio.run(race())
+    answers = run_async(race)
     statuses = sorted(r.status_code for r in answers)
     assert statuses == [200] * 7 + [429] * 13
     refused = [r for r in answers if r.status_code == 429]
@@ -95,7 +96,7 @@ def test_concurrent_callers_never_overrun_the_quota_by_more_than_one_call(stack,
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
             await asyncio.gather(*(caller(client, i) for i in range(64)))
 
-    asyncio.run(race())
+    run_async(race)
     used = month_used(live.environment.pk)
     assert outcome["peak"] >= 32  # the callers did race
     assert used == outcome["ok"] * PER_CALL
@@ -155,7 +156,7 @@ def test_reservations_hold_the_bound_and_a_dead_replicas_lease_runs_out(gateways
         await client.aclose()
         return verdicts, total, biggest, (first.verdict, blocked.verdict, freed.verdict), quota
 
-    verdicts, total, biggest, lease, quota = asyncio.run(scenario())
+    verdicts, total, biggest, lease, quota = run_async(scenario)
     assert "quota" in verdicts and verdicts.count("ok") > 10
     assert quota <= total <= quota + biggest
     assert lease == ("ok", "busy", "ok")
