@@ -124,6 +124,41 @@ def quota_alert(*, country: Country, environment: Environment) -> list[str]:
     return ["alert_level"]
 
 
+MAX_RETENTION_DAYS = 365
+
+
+@transaction.atomic
+def environment_capture_set(
+    *, environment: Environment, enabled: bool, retention_days: int, by, access: Access
+) -> Environment:
+    """Whether the gateway stores this environment's prompts and outputs, and for how long: the
+    country's decision (its country admin), on the record."""
+    country = Country.objects.get(pk=environment.country_id)
+    role = access.role_in(country.pk) or ""
+    if role != Membership.Role.COUNTRY_ADMIN:
+        raise NotAllowed(f"Only a country admin of {country.name} decides whether prompts and outputs are stored.")
+    if (
+        not isinstance(retention_days, int)
+        or isinstance(retention_days, bool)
+        or not 1 <= retention_days <= MAX_RETENTION_DAYS
+    ):
+        raise ServiceError(f"Keep them between 1 and {MAX_RETENTION_DAYS} days.", field="retention_days")
+    with country_context(country):
+        environment = Environment.objects.select_for_update().get(pk=environment.pk)
+        environment.capture_calls, environment.capture_retention_days = bool(enabled), retention_days
+        environment.save(update_fields=["capture_calls", "capture_retention_days"])
+        event_record(
+            country=country,
+            action="environment.capture_changed",
+            actor=by,
+            actor_role=role,
+            target=environment,
+            payload={"environment": environment.pk, "enabled": bool(enabled), "retention_days": retention_days},
+        )
+        policy_changed(environment=environment)
+    return environment
+
+
 @transaction.atomic
 def environment_gateway_switch(*, environment: Environment, stop: bool, by, access: Access) -> Environment:
     """The kill switch: stop every call of the environment through the gateway at once, or allow

@@ -76,3 +76,14 @@ class UpstreamForm(forms.Form):
         label=_("Key"),
         help_text=_("Sealed under your country's key and never shown again. Leave empty if the server needs none."),
     )
+
+
+class CaptureForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label=_("Store this environment's prompts and outputs"))
+    retention_days = forms.IntegerField(
+        min_value=1,
+        max_value=365,
+        initial=30,
+        label=_("Keep them for (days)"),
+        help_text=_("From 1 to 365 days; then they are deleted."),
+    )

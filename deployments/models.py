@@ -208,6 +208,9 @@ class Environment(SealedTenantModel):
     # The key of the environment's own upstream (an OpenAI project's service account, made by the
     # provisioner): sealed under the country's key, used by the gateway only, never shown.
     upstream_key = EncryptedTextField("upstream key")
+    # Prompts and outputs are stored only when the country turns it on, for this long.
+    capture_calls = models.BooleanField(default=False)
+    capture_retention_days = models.PositiveSmallIntegerField(default=30)
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "-id"]

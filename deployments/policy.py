@@ -131,7 +131,7 @@ def policy_build(*, environment: Environment, request: DeploymentRequest, versio
         requests_per_minute=environment.requests_per_minute,
         expires_at=_expires_at(environment),
         human_review=environment.human_review_required,
-        capture=False,
+        capture=environment.capture_calls,
         upstream_url=url,
         upstream_key=sealed,
         upstream_refusal=refusal,

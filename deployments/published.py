@@ -89,6 +89,11 @@ class Keys:
     def hours(self) -> str:
         return f"{self.prefix}:usage-hours"
 
+    @property
+    def captured(self) -> str:
+        """The stream of captured calls, each sealed for the gateway's workers."""
+        return f"{self.prefix}:captured"
+
 
 def hour_member(country_id: int, environment_id: int, hour_start: int) -> str:
     """How an hour of one environment's usage is named in the set of hours to fold."""

@@ -19,7 +19,7 @@ from tenants.pages import base_context, request_country
 
 from . import environments, gates, selectors, services, upstreams, usage
 from .api import progress
-from .forms import ActionForm, RequestForm, UpstreamForm, UsageForm
+from .forms import ActionForm, CaptureForm, RequestForm, UpstreamForm, UsageForm
 from .models import CountryUpstream
 
 DRAFTERS = services.DRAFTERS
@@ -163,7 +163,9 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
     return _detail(request, country, _request(country, pk), form=form, failed_action=action, status=400)
 
 
-def _environment_page(request, country, environment, *, secret=None, usage_form=None, error="", status=200):
+def _environment_page(
+    request, country, environment, *, secret=None, usage_form=None, capture_form=None, error="", status=200
+):
     return render(
         request,
         "deployments/environment_detail.html",
@@ -175,6 +177,10 @@ def _environment_page(request, country, environment, *, secret=None, usage_form=
             and environments.reveal_pending(environment=environment, user=request.user),
             "can_write": request.access.can_write(country.pk),
             "can_switch": request.access.role_in(country.pk) in environments.SWITCHERS,
+            "capture_form": capture_form
+            or CaptureForm(
+                initial={"enabled": environment.capture_calls, "retention_days": environment.capture_retention_days}
+            ),
             "usage": usage.usage_summary(environment=environment),
             "usage_form": usage_form or UsageForm(),
             "error": error,
@@ -323,3 +329,29 @@ def upstream_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Removed. That region's calls go to the platform's upstream again."))
     return redirect("deployments:upstreams", code=country.code.lower())
+
+
+@login_required
+@require_POST
+def environment_capture(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Whether the gateway stores the environment's prompts and outputs, and for how long."""
+    country = request_country(request)
+    environment = _environment(country, pk)
+    if not request.access.is_country_admin(country.pk):
+        raise PermissionDenied(_("Only a country admin decides whether prompts and outputs are stored."))
+    form = CaptureForm(request.POST)
+    if form.is_valid():
+        try:
+            environments.environment_capture_set(
+                environment=environment,
+                enabled=form.cleaned_data["enabled"],
+                retention_days=form.cleaned_data["retention_days"],
+                by=request.user,
+                access=request.access,
+            )
+        except services.ServiceError as error:
+            form.add_error("retention_days" if error.field == "retention_days" else None, error.message)
+        else:
+            messages.success(request, _("Saved: the gateway applies it within a second."))
+            return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
+    return _environment_page(request, country, environment, capture_form=form, status=400)

@@ -19,6 +19,7 @@ from .counters import Usage
 
 log = logging.getLogger("gateway.proxy")
 BYTES_PER_INPUT_TOKEN = 4  # the estimate of input tokens of a call whose upstream never said
+CAPTURE_LIMIT = 256 * 1024  # of a call's prompt and of its output, when its country stores them
 HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
 
 
@@ -148,7 +149,8 @@ class StreamRelay:
         credential: str,
         input_bytes: int,
         streams: set,
-        done: Callable[[Usage, str], Awaitable[None]],
+        done: Callable[..., Awaitable[None]],
+        capture: bool = False,
     ):
         self.response = response
         self.meter = meter
@@ -159,6 +161,7 @@ class StreamRelay:
         self.done = done
         self.stop_reason: errors.Refusal | None = None
         self.outcome = "ok"
+        self.captured: bytearray | None = bytearray() if capture else None
         self._pump: asyncio.Task | None = None
 
     def stop(self, refusal: errors.Refusal) -> None:
@@ -185,7 +188,7 @@ class StreamRelay:
             if usage is None or self.outcome != "ok":
                 counted = estimate(self.input_bytes, self.meter.events)
                 usage = usage if usage is not None and usage.total >= counted.total else counted
-            await self.done(usage, self.outcome)
+            await self.done(usage, self.outcome, bytes(self.captured or b""))
 
     @staticmethod
     async def _until_disconnect(receive) -> None:
@@ -200,6 +203,8 @@ class StreamRelay:
         try:
             async for chunk in self.response.aiter_raw():
                 out = self.meter.feed(chunk)
+                if self.captured is not None and len(self.captured) < CAPTURE_LIMIT:
+                    self.captured += out[: CAPTURE_LIMIT - len(self.captured)]
                 if out:
                     await send({"type": "http.response.body", "body": out, "more_body": True})
             rest = self.meter.rest()

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import hashlib
 import itertools
+import json
 import logging
 import secrets
 import socket
@@ -36,7 +37,7 @@ from . import errors, rules
 from .config import Config, config_from_env
 from .counters import Counters, Usage
 from .policies import PolicyCache
-from .proxy import SSEMeter, StreamRelay, passthrough_headers, upstream_failure, usage_of
+from .proxy import CAPTURE_LIMIT, SSEMeter, StreamRelay, passthrough_headers, upstream_failure, usage_of
 
 log = logging.getLogger("gateway")
 POOLS = 16
@@ -174,7 +175,10 @@ class Gateway:
             return await self._refuse(loaded, errors.quota_in_flight())
         reviewed = bool(request.headers.get(rules.REVIEW_HEADER))
 
-        async def settle(usage: Usage, outcome: str) -> None:
+        capture = policy.capture
+        prompt = body if call.family != "audio.transcriptions" else f"[audio: {len(body)} bytes]".encode()
+
+        async def settle(usage: Usage, outcome: str, output: bytes = b"") -> None:
             try:
                 await self.counters.settle(
                     country=policy.country,
@@ -186,8 +190,40 @@ class Gateway:
                 )
             except Exception as error:  # the lease frees the reservation; the usage is lost, and said so
                 log.error("Usage of a call of environment %s not settled: %s", policy.environment, type(error).__name__)
+            if capture:
+                await self._capture(loaded, call, call_id, prompt, output, usage, outcome, request)
 
         return await self._relay(request, loaded, key_hash, call, settle)
+
+    async def _capture(self, loaded, call, call_id, prompt: bytes, output: bytes, usage, outcome, request) -> None:
+        """Seal the call under the gateway key and hand it to the portal's workers (Redis never
+        holds it in clear); they keep it under the country's key for the retention it chose."""
+        policy = loaded.policy
+        record = json.dumps(
+            {
+                "call": call_id,
+                "at": time.time(),
+                "endpoint": call.family,
+                "model": call.model,
+                "prompt": prompt[:CAPTURE_LIMIT].decode("utf-8", "replace"),
+                "output": output[:CAPTURE_LIMIT].decode("utf-8", "replace"),
+                "review": request.headers.get(rules.REVIEW_HEADER, ""),
+                "tokens": usage.total,
+                "outcome": outcome,
+            }
+        )
+        sealed = published.seal_for_gateway(
+            self.config.key, record, environment_id=policy.environment, version=0, purpose="capture"
+        )
+        try:
+            await self.redis.xadd(
+                self.keys.captured,
+                {"country": policy.country, "environment": policy.environment, "sealed": sealed},
+                maxlen=200_000,
+                approximate=True,
+            )
+        except Exception as error:
+            log.error("A captured call of environment %s was not kept: %s", policy.environment, type(error).__name__)
 
     async def _refuse(self, loaded, refusal: errors.Refusal) -> Response:
         await self._count_refusal(loaded, refusal)
@@ -244,6 +280,7 @@ class Gateway:
                 input_bytes=call.input_bytes,
                 streams=self.policies.streams,
                 done=settle,
+                capture=policy.capture,
             )
         try:
             content = await response.aread()
@@ -256,7 +293,7 @@ class Gateway:
             usage = usage_of(response.json()) or Usage()
         except ValueError:
             usage = Usage()
-        await settle(usage, "ok")
+        await settle(usage, "ok", content)
         return Response(content, status_code=response.status_code, headers=passthrough_headers(response))
 
     # --- health -----------------------------------------------------------------------------------
