@@ -26,9 +26,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--appends", type=int, default=200, help="appends per writer")
     parser.add_argument("--database", default="portal_bench")
-    parser.add_argument("--only", choices=["ledger", "reports"], default=None)
+    parser.add_argument("--only", choices=["ledger", "reports", "gateway"], default=None)
+    parser.add_argument("--gateway-rounds", type=int, default=3, help="alternating rounds per path")
+    parser.add_argument("--gateway-requests", type=int, default=2000, help="streams per path and round")
     args = parser.parse_args(argv)
 
+    if args.only == "gateway":
+        # The gateway needs Redis and its own processes, not the database.
+        from benchmarks import gateway_bench
+
+        write_results([gateway_bench.run(args)], database=False)
+        return 0
     setup_django(args.database)
     from django.db import connection
 
@@ -42,15 +50,20 @@ def main(argv: list[str]) -> int:
         from benchmarks import report_bench
 
         sections.append(report_bench.run(args, as_owner=lambda: as_owner(owner), as_runtime=as_runtime_role))
+    if args.only is None:
+        from benchmarks import gateway_bench
+
+        sections.append(gateway_bench.run(args))
     write_results(sections)
     return 0
 
 
-def write_results(sections: list[str]) -> None:
+def write_results(sections: list[str], *, database: bool = True) -> None:
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     header = (
         f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, "
-        f"PostgreSQL on 127.0.0.1.\n\n"
+        f"{'PostgreSQL and ' if database else ''}Redis on 127.0.0.1; load average at the end {load}.\n\n"
     )
     body = header + "\n".join(sections)
     print(body)

@@ -1,4 +1,5 @@
-"""Provisioner backends. `local`: the portal's own environment records, credentials and quotas.
+"""Provisioner backends. `local`: the portal's own environment records, credentials and quotas,
+served through the governed gateway.
 `openai`: a project, a service account with its API key, and rate limits through the OpenAI Admin
 API (base URL and admin key from settings). Every call is safe to repeat: the project is found by
 its name before one is created, so a job re-run after a crash reuses what an earlier run made."""
@@ -25,11 +26,15 @@ class LocalProvisioner:
     name = "local"
 
     def ensure_environment(self, request) -> tuple[str, str]:
-        base = getattr(settings, "DEPLOYMENTS_LOCAL_ENDPOINT", "https://inference.portal.invalid")
-        return f"{base}/{request.region}/c/{request.country_id}/e/{request.pk}/v1", ""
+        # Every call goes through the governed gateway, which knows the environment by its credential.
+        return f"{settings.GATEWAY_PUBLIC_URL}/v1", ""
 
-    def issue_secret(self, environment) -> str:
-        return "sk-portal-" + secrets.token_urlsafe(32)
+    def issue_upstream_key(self, environment) -> str:
+        """The environment's calls go to the gateway's regional upstream: no key of its own."""
+        return ""
+
+    def upstream_url(self) -> str:
+        return ""
 
     def apply_limits(self, environment) -> None:
         """The portal enforces its own quotas from the environment row."""
@@ -83,13 +88,18 @@ class OpenAIProvisioner:
     def ensure_environment(self, request) -> tuple[str, str]:
         return f"{self.base_url}", self._project_id(request)
 
-    def issue_secret(self, environment) -> str:
+    def issue_upstream_key(self, environment) -> str:
+        """A service account of the environment's project: its key is the environment's upstream
+        key, sealed and used by the gateway only (people get a portal credential)."""
         created = self._call(
             "POST",
             f"/organization/projects/{environment.external_id}/service_accounts",
             {"name": f"portal-env-{environment.pk}"},
         )
         return created["api_key"]["value"]
+
+    def upstream_url(self) -> str:
+        return self.base_url
 
     def apply_limits(self, environment) -> None:
         limits = self._call("GET", f"/organization/projects/{environment.external_id}/rate_limits").get("data", [])
@@ -105,6 +115,11 @@ class OpenAIProvisioner:
     def remove(self, environment) -> None:
         if environment.external_id:
             self._call("POST", f"/organization/projects/{environment.external_id}/archive")
+
+
+def credential_secret() -> str:
+    """A new credential of the portal, for callers of the gateway."""
+    return "sk-portal-" + secrets.token_urlsafe(32)
 
 
 def provisioner():

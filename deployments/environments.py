@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from tenants.access import Access
+from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
@@ -14,10 +14,13 @@ from tenants.notifications.models import Notification
 from tenants.record.ledger import event_record
 
 from .models import Credential, CredentialReveal, Environment, UsageReport
+from .policy import policy_changed
 from .provisioning import credential_issue
 
 ALERT_LEVELS = (100, 80)
 MAX_USAGE = 10**12
+# Who may stop an environment's calls at once, and allow them again.
+SWITCHERS = frozenset({Membership.Role.COUNTRY_ADMIN, PARTNER_MANAGER})
 
 
 def _writer(access: Access, country: Country, doing: str) -> str:
@@ -80,7 +83,109 @@ def credential_rotate(*, environment: Environment, by, access: Access) -> Creden
             target=environment,
             payload={"environment": environment.pk, "key_number": credential.pk},
         )
+        policy_changed(environment=environment)
     return credential
+
+
+def month_roll(environment: Environment, now=None) -> list[str]:
+    """Start a new month's count when the month has changed; the fields to save."""
+    month = (now or timezone.now()).strftime("%Y-%m")
+    if environment.usage_month == month:
+        return []
+    if not environment.usage_month:  # counted before months were named: this month's count
+        environment.usage_month = month
+        return ["usage_month"]
+    environment.usage_month, environment.tokens_used, environment.alert_level = month, 0, 0
+    return ["usage_month", "tokens_used", "alert_level"]
+
+
+def quota_alert(*, country: Country, environment: Environment) -> list[str]:
+    """Past 80 % and 100 % of the monthly quota, alert the owner once each; the fields to save.
+    In the caller's transaction, with the environment locked and its request loaded."""
+    used = 100 * environment.tokens_used // max(environment.monthly_token_quota, 1)
+    level = next((lvl for lvl in ALERT_LEVELS if used >= lvl), 0)
+    if level <= environment.alert_level:
+        return []
+    environment.alert_level = level
+    Notification.objects.create(
+        country=country,
+        user_id=environment.request.owner_id,
+        subject=f"{environment.name} has used {level}% of its monthly quota",
+        body="Ask a partner manager for a higher quota, or reduce usage until next month.",
+        url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/",
+    )
+    event_record(
+        country=country,
+        action="environment.quota_alert",
+        actor_role="system",
+        target=environment,
+        payload={"environment": environment.pk, "level": level},
+    )
+    return ["alert_level"]
+
+
+MAX_RETENTION_DAYS = 365
+
+
+@transaction.atomic
+def environment_capture_set(
+    *, environment: Environment, enabled: bool, retention_days: int, by, access: Access
+) -> Environment:
+    """Whether the gateway stores this environment's prompts and outputs, and for how long: the
+    country's decision (its country admin), on the record."""
+    country = Country.objects.get(pk=environment.country_id)
+    role = access.role_in(country.pk) or ""
+    if role != Membership.Role.COUNTRY_ADMIN:
+        raise NotAllowed(f"Only a country admin of {country.name} decides whether prompts and outputs are stored.")
+    if (
+        not isinstance(retention_days, int)
+        or isinstance(retention_days, bool)
+        or not 1 <= retention_days <= MAX_RETENTION_DAYS
+    ):
+        raise ServiceError(f"Keep them between 1 and {MAX_RETENTION_DAYS} days.", field="retention_days")
+    with country_context(country):
+        environment = Environment.objects.select_for_update().get(pk=environment.pk)
+        environment.capture_calls, environment.capture_retention_days = bool(enabled), retention_days
+        environment.save(update_fields=["capture_calls", "capture_retention_days"])
+        event_record(
+            country=country,
+            action="environment.capture_changed",
+            actor=by,
+            actor_role=role,
+            target=environment,
+            payload={"environment": environment.pk, "enabled": bool(enabled), "retention_days": retention_days},
+        )
+        policy_changed(environment=environment)
+    return environment
+
+
+@transaction.atomic
+def environment_gateway_switch(*, environment: Environment, stop: bool, by, access: Access) -> Environment:
+    """The kill switch: stop every call of the environment through the gateway at once, or allow
+    them again. A country admin or the country's partner manager; on the record."""
+    country = Country.objects.get(pk=environment.country_id)
+    role = access.role_in(country.pk) or ""
+    if role not in SWITCHERS:
+        raise NotAllowed(f"Only a country admin of {country.name} or its partner manager can stop or resume calls.")
+    with country_context(country):
+        environment = Environment.objects.select_for_update().get(pk=environment.pk)
+        if environment.state == Environment.State.DECOMMISSIONED:
+            raise ServiceError("The environment is decommissioned: it takes no calls.")
+        if stop == (environment.gateway_stopped_at is not None):
+            raise ServiceError("Calls are already stopped." if stop else "Calls are not stopped.")
+        environment.gateway_stopped_at = timezone.now() if stop else None
+        environment.save(update_fields=["gateway_stopped_at"])
+        event_record(
+            country=country,
+            action="environment.gateway_stopped" if stop else "environment.gateway_resumed",
+            actor=by,
+            actor_role=role,
+            target=environment,
+            payload={"environment": environment.pk},
+        )
+        policy_changed(environment=environment)
+        environment.refresh_from_db(fields=["policy_version"])
+    return environment
 
 
 @transaction.atomic
@@ -101,27 +206,9 @@ def usage_report(*, environment: Environment, tokens: int, by, access: Access) -
             tokens=tokens,
             period_start=now.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
         )
+        fields = month_roll(environment, now)
         environment.tokens_used += tokens
-        used = 100 * environment.tokens_used // max(environment.monthly_token_quota, 1)
-        level = next((lvl for lvl in ALERT_LEVELS if used >= lvl), 0)
-        fields = ["tokens_used"]
-        if level > environment.alert_level:
-            environment.alert_level = level
-            fields.append("alert_level")
-            Notification.objects.create(
-                country=country,
-                user_id=environment.request.owner_id,
-                subject=f"{environment.name} has used {level}% of its monthly quota",
-                body="Ask a partner manager for a higher quota, or reduce usage until next month.",
-                url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/",
-            )
-            event_record(
-                country=country,
-                action="environment.quota_alert",
-                actor_role="system",
-                target=environment,
-                payload={"environment": environment.pk, "level": level},
-            )
+        fields += ["tokens_used", *quota_alert(country=country, environment=environment)]
         environment.save(update_fields=fields)
         event_record(
             country=country,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Capability, Sector
 from tenants.isolation import country_context
@@ -64,3 +65,28 @@ class ActionForm(forms.Form):
 
 class UsageForm(forms.Form):
     tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1)
+
+
+class UpstreamForm(forms.Form):
+    region = forms.ChoiceField(choices=Country.Region.choices, label=_("Region it serves"))
+    name = forms.CharField(max_length=120, label=_("Name"))
+    base_url = forms.CharField(
+        max_length=300, label=_("Address"), help_text=_("Its OpenAI-compatible base URL, ending in /v1.")
+    )
+    api_key = forms.CharField(
+        max_length=500,
+        required=False,
+        label=_("Key"),
+        help_text=_("Sealed under your country's key and never shown again. Leave empty if the server needs none."),
+    )
+
+
+class CaptureForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label=_("Store this environment's prompts and outputs"))
+    retention_days = forms.IntegerField(
+        min_value=1,
+        max_value=365,
+        initial=30,
+        label=_("Keep them for (days)"),
+        help_text=_("From 1 to 365 days; then they are deleted."),
+    )

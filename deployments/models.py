@@ -182,7 +182,7 @@ JOB_STEPS = {
 }
 
 
-class Environment(TenantModel):
+class Environment(SealedTenantModel):
     class State(models.TextChoices):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
@@ -206,6 +206,22 @@ class Environment(TenantModel):
     recertify_by = models.DateField(null=True, blank=True, help_text="When the use must be recertified.")
     recertification_reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # What the governed gateway enforces is published from here (deployments.policy); every change
+    # of the environment, its request's conditions or its credentials moves the version on.
+    policy_version = models.PositiveIntegerField(default=0)
+    requests_per_minute = models.PositiveIntegerField(
+        default=600, help_text="Calls a minute the gateway admits for this environment (0: no limit)."
+    )
+    gateway_stopped_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set by the kill switch: the gateway refuses every call while set."
+    )
+    usage_month = models.CharField(max_length=7, blank=True, help_text="The month tokens_used counts (YYYY-MM).")
+    # The key of the environment's own upstream (an OpenAI project's service account, made by the
+    # provisioner): sealed under the country's key, used by the gateway only, never shown.
+    upstream_key = EncryptedTextField("upstream key")
+    # Prompts and outputs are stored only when the country turns it on, for this long.
+    capture_calls = models.BooleanField(default=False)
+    capture_retention_days = models.PositiveSmallIntegerField(default=30)
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "-id"]
@@ -256,3 +272,58 @@ class UsageReport(TenantModel):
     class Meta(TenantModel.Meta):
         ordering = ["-reported_at", "-id"]
         indexes = [models.Index(fields=["country", "environment", "reported_at"], name="dep_usage_env_idx")]
+
+
+class UsageHour(TenantModel):
+    """One hour of an environment's calls through the gateway, folded from the gateway's counters
+    by a worker. Once the hour is over its figures go on the country's chain (`recorded_at`)."""
+
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="usage_hours")
+    hour = models.DateTimeField(help_text="Start of the hour (UTC).")
+    calls = models.BigIntegerField(default=0, help_text="Calls admitted and forwarded upstream.")
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    total_tokens = models.BigIntegerField(default=0)
+    estimated_tokens = models.BigIntegerField(
+        default=0, help_text="Part of the total counted without the upstream's figure (a stream cut short)."
+    )
+    reviewed_calls = models.BigIntegerField(default=0, help_text="Calls that declared a human review.")
+    outcomes = models.JSONField(default=dict, help_text="Admitted calls by how they ended.")
+    refusals = models.JSONField(default=dict, help_text="Refused calls by the rule that refused them.")
+    updated_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(null=True, blank=True, help_text="When the hour went on the ledger.")
+
+    class Meta(TenantModel.Meta):
+        ordering = ["hour", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "id"], name="dep_usagehour_country_id_uniq"),
+            models.UniqueConstraint(fields=["environment", "hour"], name="dep_usagehour_env_hour_uniq"),
+        ]
+        indexes = [models.Index(fields=["country", "environment", "hour"], name="dep_usagehour_env_idx")]
+
+    @property
+    def refused(self) -> int:
+        return sum(int(v) for v in (self.refusals or {}).values())
+
+
+class CountryUpstream(SealedTenantModel):
+    """A country's own OpenAI-compatible model server for one region (a vLLM it hosts, say): the
+    gateway sends that region's calls of the country's environments there. Its key is sealed under
+    the country's key and never shown again, to anyone."""
+
+    region = models.CharField(max_length=20, choices=Country.Region.choices)
+    name = models.CharField(max_length=120)
+    base_url = models.CharField(max_length=300, help_text="OpenAI-compatible base URL, ending in /v1.")
+    api_key = EncryptedTextField("API key")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["region", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "id"], name="dep_upstream_country_id_uniq"),
+            models.UniqueConstraint(fields=["country", "region"], name="dep_upstream_region_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

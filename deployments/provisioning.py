@@ -22,8 +22,9 @@ from tenants.record.ledger import event_record
 
 from . import gates as gates_module
 from . import services
-from .backends import BackendError, provisioner
+from .backends import BackendError, credential_secret, provisioner
 from .models import Credential, CredentialReveal, DeploymentRequest, Environment, ProvisioningJob
+from .policy import policy_changed
 from .recertification import next_date
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def secret_hash(secret: str) -> str:
 
 def credential_issue(*, environment: Environment, for_user_id: int) -> Credential:
     """A new live credential and its one-time reveal; in the caller's country context."""
-    secret = provisioner().issue_secret(environment)
+    secret = credential_secret()
     credential = Credential.objects.create(
         country_id=environment.country_id, environment=environment, prefix=secret[:12], key_hash=secret_hash(secret)
     )
@@ -140,6 +141,11 @@ def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:
         )
     elif name == "credential":
         environment = Environment.objects.get(request=request)
+        if not environment.upstream_key:
+            upstream_key = backend.issue_upstream_key(environment)
+            if upstream_key:
+                environment.upstream_key = upstream_key
+                environment.save(update_fields=["upstream_key"])
         if not environment.credentials.filter(revoked_at__isnull=True).exists():
             credential = credential_issue(environment=environment, for_user_id=request.requested_by_id)
             event_record(
@@ -149,17 +155,24 @@ def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:
                 target=environment,
                 payload={"environment": environment.pk, "key_number": credential.pk},
             )
+            policy_changed(environment=environment)
     elif name == "quota":
         backend.apply_limits(Environment.objects.get(request=request))
     elif name == "activate":
         if request.state == DeploymentRequest.State.PROVISIONING:
             services.deployment_request_transition(request=request, action="provisioning_done", by=None, access=None)
+        for environment in Environment.objects.filter(request=request):
+            policy_changed(environment=environment)
     elif name == "revoke":
         Credential.objects.filter(environment__request=request, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
+        for environment in Environment.objects.filter(request=request):
+            policy_changed(environment=environment)
     elif name == "remove":
         for environment in Environment.objects.filter(request=request):
             backend.remove(environment)
         Environment.objects.filter(request=request).update(state=Environment.State.DECOMMISSIONED)
+        for environment in Environment.objects.filter(request=request):
+            policy_changed(environment=environment)
     return ""

@@ -22,6 +22,7 @@ from tenants.record.ledger import event_record
 from . import gates as gates_module
 from . import selectors
 from .models import AIModel, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
+from .policy import policy_changed
 
 S = DeploymentRequest.State
 DRAFTERS = frozenset({Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER})
@@ -309,6 +310,10 @@ def deployment_request_transition(
         request.state = target
         request.updated_at = now
         request.save()
+        if action in ("suspend", "reinstate", "decommission"):
+            # The gateway enforces the request's new state from its next policy version.
+            for environment in Environment.objects.filter(request=request):
+                policy_changed(environment=environment)
         payload["to"] = target
         event_record(
             country=country, action=f"deployment.{action}", actor=by, actor_role=role, target=request, payload=payload

@@ -4,10 +4,11 @@ the code they call opens the country context itself. Jobs reach the worker throu
 
 from __future__ import annotations
 
+import redis
 from celery import shared_task
 from django.db import OperationalError
 
-from . import provisioning
+from . import policy, provisioning
 
 
 @shared_task(
@@ -30,3 +31,18 @@ def recertification_reminders_all() -> int:
     from .recertification import recertification_remind_due
 
     return recertification_remind_due()
+
+
+@shared_task(
+    name=policy.PUBLISH_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, OSError, redis.RedisError),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=None,
+    ignore_result=True,
+)
+def policy_publish(*, country_id: int, environment_id: int) -> bool:
+    """Publish an environment's gateway policy to Redis; retried until Redis takes it."""
+    return policy.policy_publish(country_id=country_id, environment_id=environment_id)

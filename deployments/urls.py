@@ -16,4 +16,8 @@ urlpatterns = [
     path("environments/<int:pk>/reveal/", views.environment_reveal, name="reveal"),
     path("environments/<int:pk>/rotate/", views.environment_rotate, name="rotate"),
     path("environments/<int:pk>/usage/", views.environment_usage, name="usage"),
+    path("environments/<int:pk>/calls/<str:action>/", views.environment_calls, name="calls"),
+    path("environments/<int:pk>/capture/", views.environment_capture, name="capture"),
+    path("servers/", views.upstream_list, name="upstreams"),
+    path("servers/<int:pk>/remove/", views.upstream_remove, name="upstream_remove"),
 ]

@@ -12,13 +12,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.pages import base_context, request_country
 
-from . import environments, gates, selectors, services
+from . import environments, gates, selectors, services, upstreams, usage
 from .api import progress
-from .forms import ActionForm, RequestForm, UsageForm
+from .forms import ActionForm, CaptureForm, RequestForm, UpstreamForm, UsageForm
+from .models import CountryUpstream
 from .register import eu as register_eu
 from .register import selectors as register_selectors
 
@@ -165,7 +167,9 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
     return _detail(request, country, _request(country, pk), form=form, failed_action=action, status=400)
 
 
-def _environment_page(request, country, environment, *, secret=None, usage_form=None, error="", status=200):
+def _environment_page(
+    request, country, environment, *, secret=None, usage_form=None, capture_form=None, error="", status=200
+):
     return render(
         request,
         "deployments/environment_detail.html",
@@ -176,6 +180,12 @@ def _environment_page(request, country, environment, *, secret=None, usage_form=
             "reveal_pending": secret is None
             and environments.reveal_pending(environment=environment, user=request.user),
             "can_write": request.access.can_write(country.pk),
+            "can_switch": request.access.role_in(country.pk) in environments.SWITCHERS,
+            "capture_form": capture_form
+            or CaptureForm(
+                initial={"enabled": environment.capture_calls, "retention_days": environment.capture_retention_days}
+            ),
+            "usage": usage.usage_summary(environment=environment),
             "usage_form": usage_form or UsageForm(),
             "error": error,
         },
@@ -245,3 +255,107 @@ def environment_usage(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             messages.success(request, "Usage recorded.")
             return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
     return _environment_page(request, country, environment, usage_form=form, status=400)
+
+
+@login_required
+@require_POST
+def environment_calls(request: HttpRequest, code: str, pk: int, action: str) -> HttpResponse:
+    """The kill switch: stop every call of the environment through the gateway, or resume them."""
+    country = request_country(request)
+    environment = _environment(country, pk)
+    if action not in ("stop", "resume"):
+        raise Http404("No such action.")
+    if request.access.role_in(country.pk) not in environments.SWITCHERS:
+        raise PermissionDenied(_("Only a country admin or the partner manager can stop or resume calls."))
+    try:
+        environments.environment_gateway_switch(
+            environment=environment, stop=action == "stop", by=request.user, access=request.access
+        )
+    except services.ServiceError as error:
+        return _environment_page(request, country, environment, error=error.message, status=400)
+    messages.success(
+        request,
+        _("Calls are stopped: every replica of the gateway refuses them within a second.")
+        if action == "stop"
+        else _("Calls are allowed again."),
+    )
+    return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upstream_list(request: HttpRequest, code: str) -> HttpResponse:
+    """The country's own model servers, by region; a country admin declares or replaces one."""
+    country = request_country(request)
+    is_admin = request.access.is_country_admin(country.pk)
+    form = UpstreamForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied(_("Only a country admin can change the country's model servers."))
+        if form.is_valid():
+            try:
+                upstreams.country_upstream_set(
+                    country=country, by=request.user, access=request.access, **form.cleaned_data
+                )
+            except services.ServiceError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, _("Saved. The gateway sends that region's calls to this server from now on."))
+                return redirect("deployments:upstreams", code=country.code.lower())
+        status = 400
+    return render(
+        request,
+        "deployments/upstreams.html",
+        {
+            **base_context(request, country),
+            "upstreams": list(CountryUpstream.objects.filter(country=country).defer("api_key")),
+            "form": form,
+            "is_admin": is_admin,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def upstream_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    country = request_country(request)
+    found = CountryUpstream.objects.filter(country=country, pk=pk).defer("api_key").first()
+    if found is None:
+        raise Http404("No such model server in this country.")
+    if not request.access.is_country_admin(country.pk):
+        raise PermissionDenied(_("Only a country admin can change the country's model servers."))
+    try:
+        upstreams.country_upstream_remove(upstream=found, by=request.user, access=request.access)
+    except services.ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Removed. That region's calls go to the platform's upstream again."))
+    return redirect("deployments:upstreams", code=country.code.lower())
+
+
+@login_required
+@require_POST
+def environment_capture(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Whether the gateway stores the environment's prompts and outputs, and for how long."""
+    country = request_country(request)
+    environment = _environment(country, pk)
+    if not request.access.is_country_admin(country.pk):
+        raise PermissionDenied(_("Only a country admin decides whether prompts and outputs are stored."))
+    form = CaptureForm(request.POST)
+    if form.is_valid():
+        try:
+            environments.environment_capture_set(
+                environment=environment,
+                enabled=form.cleaned_data["enabled"],
+                retention_days=form.cleaned_data["retention_days"],
+                by=request.user,
+                access=request.access,
+            )
+        except services.ServiceError as error:
+            form.add_error("retention_days" if error.field == "retention_days" else None, error.message)
+        else:
+            messages.success(request, _("Saved: the gateway applies it within a second."))
+            return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
+    return _environment_page(request, country, environment, capture_form=form, status=400)

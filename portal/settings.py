@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "governance",
     "training",
     "deployments",
+    "gateway",
     "portal",
 ]
 
@@ -249,6 +250,28 @@ DEPLOYMENTS_PROVISIONER = os.environ.get("DEPLOYMENTS_PROVISIONER", "local")
 OPENAI_ADMIN_URL = os.environ.get("OPENAI_ADMIN_URL", "https://api.openai.com/v1")
 OPENAI_ADMIN_KEY = os.environ.get("OPENAI_ADMIN_KEY", "")
 
+# --- The governed gateway (gateway/, DESIGN §8) ----------------------------------------------------
+# The gateway is its own service (python -m gateway); the portal's workers publish each
+# environment's policy to Redis under GATEWAY_REDIS_PREFIX and fold the gateway's counters back.
+GATEWAY_PORT = env_int("GATEWAY_PORT", 8001)
+GATEWAY_PUBLIC_URL = env_str("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{GATEWAY_PORT}").rstrip("/")
+GATEWAY_REDIS_PREFIX = env_str("GATEWAY_REDIS_PREFIX", "gw")
+# The upstream of every region (GATEWAY_UPSTREAM_URL) and of one region (GATEWAY_UPSTREAM_URL_EU_WEST
+# for eu-west), each with its key (GATEWAY_UPSTREAM_KEY[_<REGION>], also from *_FILE). Keys are
+# sealed into the policies for the gateway, never written to Redis in clear.
+GATEWAY_UPSTREAM_URL = env_str("GATEWAY_UPSTREAM_URL")
+GATEWAY_UPSTREAM_KEY = env_str("GATEWAY_UPSTREAM_KEY")
+GATEWAY_UPSTREAMS = {
+    name.removeprefix("GATEWAY_UPSTREAM_URL_").lower().replace("_", "-"): {
+        "url": value.strip(),
+        "key": env_str(name.replace("_URL_", "_KEY_", 1)),
+    }
+    for name, value in sorted(os.environ.items())
+    if name.startswith("GATEWAY_UPSTREAM_URL_") and not name.endswith("_FILE") and value.strip()
+}
+# How often a worker folds the gateway's counters into usage rows (seconds).
+GATEWAY_USAGE_FOLD_SECONDS = env_int("GATEWAY_USAGE_FOLD_SECONDS", 15)
+
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -357,6 +380,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox-relay": {"task": "tenants.outbox_relay", "schedule": 10.0},
     "mail-sweep": {"task": "tenants.mail_send_waiting", "schedule": 900.0},
+    "gateway-usage-fold": {"task": "gateway.usage_fold", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
+    "gateway-capture-ingest": {"task": "gateway.capture_ingest", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
+    "gateway-capture-purge": {"task": "gateway.capture_purge", "schedule": crontab(minute=40)},
     "deployments-recertification": {
         "task": "deployments.tasks.recertification_reminders_all",
         "schedule": crontab(hour=6, minute=30),

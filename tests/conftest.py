@@ -211,6 +211,48 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     log.close()
 
 
+# --- The governed gateway's processes (one set a run, whichever test needs them first) ------------
+
+
+@pytest.fixture(scope="session")
+def upstreams():
+    """The stand-in upstreams: eu-west's own and the catch-all one (tests/gateway/processes.py)."""
+    from tests.gateway import processes
+
+    yield from processes.upstreams_start()
+
+
+@pytest.fixture(scope="session")
+def gateways(upstreams):
+    """Two gateway replicas sharing Redis and nothing else; their base URLs."""
+    from tests.gateway import processes
+
+    yield from processes.gateways_start()
+
+
+@pytest.fixture(autouse=True)
+def _worker_idle_before_flush(request):
+    """After a test that used the worker, wait until the worker has run everything the test's
+    commits gave it (a provisioning job is followed by the jobs that publish its policy), so that
+    the flush between tests never races a job still reading the tables."""
+    yield
+    if "celery_worker_process" not in request.fixturenames:
+        return
+    import redis
+
+    from portal.celery import app
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    worker = f"test-worker-{os.getpid()}@{os.uname().nodename}"
+    deadline, quiet = time.monotonic() + 30, 0
+    while time.monotonic() < deadline and quiet < 2:
+        inspect = app.control.inspect(destination=[worker], timeout=1)
+        busy = client.llen(settings.CELERY_TASK_DEFAULT_QUEUE) > 0 or bool((inspect.active() or {}).get(worker))
+        quiet = 0 if busy else quiet + 1
+        if busy:
+            time.sleep(0.1)
+
+
 def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.1):
     """Poll `predicate` until it returns something truthy (then return it) or fail after `timeout`."""
     deadline = time.monotonic() + timeout

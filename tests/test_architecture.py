@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-APPS = ["portal", "deployments", "engagements", "governance", "training", "tenants"]
+APPS = ["portal", "gateway", "deployments", "engagements", "governance", "training", "tenants"]
 # "A file over ~500 lines is a sign that a concept wants its own module" (STYLE): the line is drawn
 # a little above, so that a module is split by meaning, not to the line.
 LONGEST_MODULE = 560

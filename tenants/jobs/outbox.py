@@ -60,7 +60,10 @@ def outbox_enqueue(*, task: str, country_id: int | None = None, **kwargs) -> Out
 
 def _publish(message) -> None:
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-        # Embedded demo mode: no broker, the job runs here and now.
+        # Embedded demo mode: no broker, the job runs here and now. Only a worker imports the
+        # apps' tasks modules by itself: this process does it once, before the first job.
+        if message.task not in current_app.tasks:
+            current_app.loader.import_default_modules()
         current_app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
     else:
         current_app.send_task(

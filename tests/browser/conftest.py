@@ -50,3 +50,7 @@ def demo(transactional_db):
     from tenants import demo
 
     return demo.seed(say=lambda _: None)
+
+
+# The gateway journey's fixture: the demo made ready to deploy.
+from tests.browser.test_deployment_journey import ready_demo  # noqa: E402, F401

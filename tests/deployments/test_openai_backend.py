@@ -1,5 +1,6 @@
 """The `openai` provisioner against a stand-in for the OpenAI Admin API, served on 127.0.0.1 by the
-test itself: a job makes one project, one service account key (stored hashed) and the rate limit;
+test itself: a job makes one project, one service account key (the environment's upstream key,
+sealed for the gateway, while people get a portal credential) and the rate limit;
 a re-run makes nothing twice; a 5xx or 429 leaves the step to be retried; a 4xx fails the job."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from deployments import provisioning, services, tasks
+from deployments import policy, provisioning, services, tasks
 from deployments.backends import BackendUnavailable
 from deployments.models import Credential, Environment, ProvisioningJob
 from tenants.isolation import country_context
@@ -111,14 +112,23 @@ def run(cast, job):
     return provisioning.provisioning_run(country_id=cast.fr.pk, job_id=job.pk)
 
 
-def test_a_job_makes_a_project_a_key_and_the_rate_limit(cast, ready, stand_in):
+def test_a_job_makes_a_project_a_key_and_the_rate_limit(cast, ready, stand_in, settings):
     item, job = approved_job(cast, ready)
     assert run(cast, job) == "done"
     with country_context(cast.fr):
         environment = Environment.objects.get(request=item)
         credential = Credential.objects.get()
     assert (environment.backend, environment.external_id) == ("openai", "proj_1")
-    assert credential.key_hash == provisioning.secret_hash("sk-proj-1-xyz")
+    # The project's key is the environment's upstream key, sealed for the gateway; people get a
+    # portal credential, which only the gateway accepts.
+    assert environment.upstream_key == "sk-proj-1-xyz"
+    assert credential.prefix.startswith("sk-portal-") and credential.key_hash != provisioning.secret_hash(
+        "sk-proj-1-xyz"
+    )
+    with country_context(cast.fr):
+        built = policy.policy_build(environment=environment, request=environment.request, version=3)
+    assert built.upstream_url == settings.OPENAI_ADMIN_URL and built.upstream_key.startswith("gw1:")
+    assert "sk-proj-1-xyz" not in json.dumps(built.as_dict())
     assert stand_in.limits == {"rl-aurora": 1000}  # 43.2 M tokens a month is 1000 a minute
     assert run(cast, job) == "done"
     assert (len(stand_in.projects), len(stand_in.accounts)) == (1, 1)

@@ -1,0 +1,272 @@
+"""Gateway benchmark: chat-completion streams through the gateway to the stand-in upstream, against
+the same streams sent to the stand-in directly, in the same run, 64 at a time.
+
+Real processes on 127.0.0.1, ports chosen at run time: the stand-in (16 words a stream, no delay),
+one gateway replica, Redis. The policy is published to Redis with the portal's own script. The
+load comes from a minimal HTTP/1.1 client (asyncio streams, keep-alive, chunked bodies) in this
+process, so that its own cost stays small and is the same for both paths. For each stream: time to
+its first body bytes and to its end. Rounds alternate direct and gateway so that the shared
+machine's load falls on both alike. Then 10,000 streams through the gateway, sampling its resident
+memory every 1,000."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+CONCURRENCY = 64
+WORDS = 16
+SECRET = "sk-portal-benchmark-" + secrets.token_hex(8)
+
+
+def _socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    return sock
+
+
+def _start(args: list[str], env: dict) -> tuple[subprocess.Popen, int]:
+    sock = _socket()
+    (ROOT / "var").mkdir(exist_ok=True)
+    log = open(ROOT / "var" / f"bench-{args[1].replace('.', '-')}.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, *args, "--fd", str(sock.fileno())],
+        cwd=ROOT,
+        env=env,
+        pass_fds=[sock.fileno()],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    port = sock.getsockname()[1]
+    sock.close()
+    return process, port
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _publish(prefix: str, key: bytes, upstream: str) -> None:
+    from deployments import published
+
+    names = published.Keys(prefix)
+    policy = published.Policy(
+        environment=1,
+        country=1,
+        state="active",
+        model="bench-model",
+        capabilities=["text"],
+        region="eu-west",
+        classification="internal",
+        quota=10**15,
+        requests_per_minute=0,
+        expires_at=None,
+        human_review=False,
+        capture=False,
+        upstream_url=upstream,
+        upstream_key=published.seal_for_gateway(key, "standin-bench-key", environment_id=1, version=1),
+    )
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    client.eval(
+        published.PUBLISH_SCRIPT,
+        2,
+        names.policy(1),
+        names.environment_credentials(1),
+        1,
+        published.policy_json(policy.as_dict()),
+        names.channel,
+        1,
+        names.prefix,
+        60,
+        hashlib.sha256(SECRET.encode()).hexdigest(),
+    )
+
+
+def _request(port: int, secret: str | None) -> bytes:
+    body = json.dumps(
+        {
+            "model": "bench-model",
+            "stream": True,
+            "max_completion_tokens": 64,
+            "messages": [{"role": "user", "content": f"Benchmark [[words:{WORDS}]]"}],
+        }
+    ).encode()
+    headers = [
+        "POST /v1/chat/completions HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Authorization: Bearer " + (secret or "standin-bench-key"),
+    ]
+    return ("\r\n".join(headers) + "\r\n\r\n").encode() + body
+
+
+async def _one(reader, writer, request: bytes) -> tuple[float, float]:
+    """Send one request on a kept-alive connection; (seconds to first body bytes, to the end)."""
+    started = time.perf_counter()
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        body = await asyncio.wait_for(reader.read(2000), 5)
+        status = head.split(b"\r\n")[0].decode()
+        raise RuntimeError(f"{status}: {body[:600]!r}")
+    first = None
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+        if first is None:
+            first = time.perf_counter() - started
+        if size == 0:
+            await reader.readuntil(b"\r\n")
+            return first, time.perf_counter() - started
+        await reader.readexactly(size + 2)
+
+
+async def _load(port: int, secret: str | None, total: int, on_progress=None) -> tuple[list, list, float]:
+    request = _request(port, secret)
+    firsts, ends, done = [], [], 0
+
+    async def worker(count: int):
+        nonlocal done
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(count):
+            first, end = await _one(reader, writer, request)
+            firsts.append(first)
+            ends.append(end)
+            done += 1
+            if on_progress and done % 1000 == 0:
+                on_progress(done)
+        writer.close()
+
+    share = [total // CONCURRENCY + (1 if i < total % CONCURRENCY else 0) for i in range(CONCURRENCY)]
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in share if n))
+    return firsts, ends, time.perf_counter() - started
+
+
+async def _sequential(port: int, secret: str | None, total: int) -> list:
+    request = _request(port, secret)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    found = [await _one(reader, writer, request) for _ in range(total)]
+    writer.close()
+    return [end for _, end in found]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def run(args) -> str:
+    rounds, per_round = args.gateway_rounds, args.gateway_requests
+    prefix = f"gw-bench-{os.getpid()}"
+    key = secrets.token_bytes(32)
+    env = {
+        **os.environ,
+        "GATEWAY_REDIS_PREFIX": prefix,
+        "GATEWAY_POLICY_KEY": base64.b64encode(key).decode(),
+        "LOG_LEVEL": "WARNING",
+    }
+    standin, standin_port = _start(["-m", "gateway.standin", "--key", "standin-bench-key"], env)
+    gateway, gateway_port = _start(["-m", "gateway"], env)
+    try:
+        time.sleep(2.5)
+        _publish(prefix, key, f"http://127.0.0.1:{standin_port}/v1")
+        time.sleep(0.5)
+        asyncio.run(_load(standin_port, None, 500))  # warm both paths
+        asyncio.run(_load(gateway_port, SECRET, 500))
+        direct = {"first": [], "end": [], "seconds": 0.0, "n": 0}
+        through = {"first": [], "end": [], "seconds": 0.0, "n": 0}
+        for _ in range(rounds):
+            for target, port, secret in ((direct, standin_port, None), (through, gateway_port, SECRET)):
+                firsts, ends, seconds = asyncio.run(_load(port, secret, per_round))
+                target["first"] += firsts
+                target["end"] += ends
+                target["seconds"] += seconds
+                target["n"] += len(ends)
+        single_direct = asyncio.run(_sequential(standin_port, None, 300))
+        single_through = asyncio.run(_sequential(gateway_port, SECRET, 300))
+        samples = [(0, _rss_mb(gateway.pid))]
+        asyncio.run(_load(gateway_port, SECRET, 10_000, lambda n: samples.append((n, _rss_mb(gateway.pid)))))
+    finally:
+        for process in (gateway, standin):
+            process.terminate()
+            process.wait(timeout=20)
+        client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+        for name in client.scan_iter(f"{prefix}:*"):
+            client.delete(name)
+    return _report(direct, through, single_direct, single_through, samples, rounds, per_round)
+
+
+def _report(direct, through, single_direct, single_through, samples, rounds, per_round) -> str:
+    rate_direct = direct["n"] / direct["seconds"]
+    rate_through = through["n"] / through["seconds"]
+    rows = []
+    for label, figures in (("client → stand-in (direct)", direct), ("client → gateway → stand-in", through)):
+        rows.append(
+            f"| {label} | {figures['n']} | {_pct(figures['first'], 0.5):.2f} | {_pct(figures['first'], 0.99):.2f} | "
+            f"{_pct(figures['end'], 0.5):.2f} | {_pct(figures['end'], 0.99):.2f} | {figures['n'] / figures['seconds']:.0f} |"
+        )
+    added = {
+        "first50": _pct(through["first"], 0.5) - _pct(direct["first"], 0.5),
+        "first99": _pct(through["first"], 0.99) - _pct(direct["first"], 0.99),
+        "end50": _pct(through["end"], 0.5) - _pct(direct["end"], 0.5),
+        "end99": _pct(through["end"], 0.99) - _pct(direct["end"], 0.99),
+    }
+    one50 = statistics.median(single_through) * 1000 - statistics.median(single_direct) * 1000
+    one99 = _pct(single_through, 0.99) - _pct(single_direct, 0.99)
+    growth = samples[-1][1] - samples[1][1] if len(samples) > 1 else 0.0
+    memory = ", ".join(f"{n:,}: {mb:.1f}" for n, mb in samples)
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    return f"""### Gateway
+
+Chat-completion streams of {WORDS} words through one gateway replica (uvicorn with uvloop and httptools, policy
+from Redis, admission and settlement scripts in Redis, httpx to the upstream) to the stand-in upstream, against the
+same streams sent to the stand-in directly, {CONCURRENCY} at a time on kept-alive connections, {rounds} alternating
+rounds of {per_round} streams per path. Times in milliseconds: to the first body bytes (the role chunk) and to the
+end of the stream.
+
+| path | streams | first bytes p50 | first bytes p99 | end p50 | end p99 | streams per second |
+|---|---|---|---|---|---|---|
+{rows[0]}
+{rows[1]}
+
+Added by the gateway at {CONCURRENCY} concurrent streams: first bytes p50 {added["first50"]:+.2f} ms, p99
+{added["first99"]:+.2f} ms; whole stream p50 {added["end50"]:+.2f} ms (target < 2 ms: {verdict(added["end50"] < 2)}),
+p99 {added["end99"]:+.2f} ms (target < 10 ms: {verdict(added["end99"] < 10)}). Throughput through the gateway:
+{100 * rate_through / rate_direct:.0f}% of direct (target ≥ 80%: {verdict(rate_through >= 0.8 * rate_direct)}).
+
+One stream at a time (300 each, the gateway's own cost without queueing): added p50 {one50:+.2f} ms, p99 {one99:+.2f} ms.
+
+Gateway resident memory (MB) over 10,000 streams, by streams served: {memory}. Growth after the first 1,000:
+{growth:+.1f} MB (target: flat — {verdict(abs(growth) < 5)}).
+"""
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gateway-rounds", type=int, default=3)
+    parser.add_argument("--gateway-requests", type=int, default=2000)
+    print(run(parser.parse_args()))

@@ -1,0 +1,190 @@
+"""Each environment's effective policy, published to Redis for the governed gateway.
+
+Services call `policy_changed` in the transaction of every change of an environment, its request's
+conditions or its credentials: it moves the environment's policy version on and writes an outbox
+job. A worker then runs `policy_publish`, which reads the environment as it is now, builds the
+policy (deployments.published.Policy) and writes it with the live credentials' hashes in one Redis
+script that refuses to go back to an older version, then tells every gateway replica on a channel.
+A Redis outage therefore delays a policy (the job is retried), and never fails a portal change."""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+import redis
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from tenants.isolation import country_context
+from tenants.jobs.outbox import outbox_enqueue
+from tenants.keys.fields import Unreadable
+from tenants.models import Country
+
+from . import published
+from .backends import provisioner
+from .models import CountryUpstream, Credential, DeploymentRequest, Environment
+
+log = logging.getLogger(__name__)
+PUBLISH_TASK = "deployments.policy_publish"
+
+_client: redis.Redis | None = None
+_client_lock = threading.Lock()
+
+
+def redis_client() -> redis.Redis:
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+        return _client
+
+
+def keys() -> published.Keys:
+    return published.Keys(getattr(settings, "GATEWAY_REDIS_PREFIX", "") or published.DEFAULT_PREFIX)
+
+
+def gateway_key() -> bytes:
+    development = settings.DEBUG or getattr(settings, "TESTING", False) or getattr(settings, "EMBEDDED", False)
+    return published.gateway_key_load(base_dir=settings.BASE_DIR, create=development)
+
+
+def policy_changed(*, environment: Environment) -> None:
+    """In the caller's transaction (inside the country's context): a new policy version, and the
+    job that publishes it once the transaction commits."""
+    Environment.objects.filter(pk=environment.pk).update(policy_version=F("policy_version") + 1)
+    outbox_enqueue(task=PUBLISH_TASK, country_id=environment.country_id, environment_id=environment.pk)
+
+
+def _state(environment: Environment) -> str:
+    if environment.request.state == DeploymentRequest.State.DECOMMISSIONED:
+        return "decommissioned"
+    if environment.state != Environment.State.ACTIVE:
+        return environment.state
+    if environment.gateway_stopped_at is not None:
+        return "stopped"
+    return "active"
+
+
+def _expires_at(environment: Environment) -> int | None:
+    if environment.expires_on is None:
+        return None
+    # Valid through the whole of its last day (UTC).
+    end = datetime.combine(environment.expires_on + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return calendar.timegm(end.utctimetuple())
+
+
+def upstream_for(
+    *, region: str, classification: str, country_id: int | None = None
+) -> tuple[str | None, str | None, str]:
+    """(url, key, refusal) of the upstream that may serve an environment of this region and data
+    classification: the country's own server for the region (in the caller's country context),
+    else the region's upstream, else the catch-all one, which confidential and personal data never
+    use (they stay with an upstream declared for their region)."""
+    if country_id is not None:
+        mine = CountryUpstream.objects.filter(country_id=country_id, region=region).first()
+        if mine is not None:
+            if isinstance(mine.api_key, Unreadable):
+                return None, None, f"the key of the country's own server for {region} can no longer be opened"
+            return mine.base_url, mine.api_key or None, ""
+    own = (getattr(settings, "GATEWAY_UPSTREAMS", {}) or {}).get(region)
+    if own and own.get("url"):
+        return own["url"], own.get("key") or None, ""
+    default = getattr(settings, "GATEWAY_UPSTREAM_URL", "")
+    if default and classification in published.RESIDENT_ONLY:
+        return (
+            None,
+            None,
+            f"data classified {classification} must stay in {region}, and no upstream is declared for {region}",
+        )
+    if default:
+        return default, getattr(settings, "GATEWAY_UPSTREAM_KEY", "") or None, ""
+    return None, None, f"no upstream serves the region {region}"
+
+
+def policy_build(*, environment: Environment, request: DeploymentRequest, version: int) -> published.Policy:
+    own = environment.upstream_key
+    if isinstance(own, Unreadable):
+        url, key, refusal = None, None, "the environment's upstream key can no longer be opened"
+    elif own:
+        # Provisioned with an upstream of its own (an OpenAI project made for the approved region).
+        url, key, refusal = provisioner().upstream_url() or None, own, ""
+    else:
+        url, key, refusal = upstream_for(
+            region=environment.region, classification=request.data_classification, country_id=environment.country_id
+        )
+    sealed = (
+        published.seal_for_gateway(gateway_key(), key, environment_id=environment.pk, version=version) if key else None
+    )
+    return published.Policy(
+        environment=environment.pk,
+        country=environment.country_id,
+        state=_state(environment),
+        model=environment.model.slug,
+        capabilities=sorted(request.capabilities or []),
+        region=environment.region,
+        classification=request.data_classification,
+        quota=environment.monthly_token_quota,
+        requests_per_minute=environment.requests_per_minute,
+        expires_at=_expires_at(environment),
+        human_review=environment.human_review_required,
+        capture=environment.capture_calls,
+        upstream_url=url,
+        upstream_key=sealed,
+        upstream_refusal=refusal,
+    )
+
+
+def policy_publish(*, country_id: int, environment_id: int) -> bool:
+    """Publish the environment's policy as it is now (worker). Returns False when Redis already
+    holds a newer version. Redis errors propagate: the task retries with backoff."""
+    country = Country.objects.get(pk=country_id)
+    with country_context(country):
+        environment = (
+            Environment.objects.select_related("model", "request").filter(pk=environment_id, country=country).first()
+        )
+        if environment is None:
+            return False
+        live = list(
+            Credential.objects.filter(environment=environment, revoked_at__isnull=True).values_list(
+                "key_hash", flat=True
+            )
+        )
+        if environment.state == Environment.State.DECOMMISSIONED:
+            live = []
+        policy = policy_build(environment=environment, request=environment.request, version=environment.policy_version)
+        now = timezone.now()
+        used_floor = environment.tokens_used if environment.usage_month == now.strftime("%Y-%m") else 0
+    names = keys()
+    client = redis_client()
+    done = client.eval(
+        published.PUBLISH_SCRIPT,
+        2,
+        names.policy(environment_id),
+        names.environment_credentials(environment_id),
+        environment.policy_version,
+        published.policy_json(policy.as_dict()),
+        names.channel,
+        environment_id,
+        names.prefix,
+        published.REVOKED_MARKER_SECONDS,
+        *live,
+    )
+    # After a loss of Redis the month's counter starts again from what the portal has folded.
+    if used_floor:
+        client.set(
+            names.month_used(environment_id, published.month_of(now.timestamp())),
+            used_floor,
+            nx=True,
+            ex=40 * 24 * 3600,
+        )
+    log.info(
+        "Gateway policy of environment %s: version %s %s",
+        environment_id,
+        environment.policy_version,
+        "published" if done else "superseded",
+    )
+    return bool(done)

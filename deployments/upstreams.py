@@ -1,0 +1,109 @@
+"""A country's own in-country model servers: a country admin declares one per region (its
+OpenAI-compatible base URL and key); the gateway then sends that region's calls of the country's
+environments there instead of the platform's upstream. The key is sealed under the country's key,
+written once and never shown again; every change is on the record and republishes the policies of
+the environments it serves."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tenants.access import Access
+from tenants.errors import NotAllowed, ServiceError
+from tenants.isolation import country_context
+from tenants.models import Country, Membership
+from tenants.record.ledger import event_record
+
+from .models import CountryUpstream, Environment
+from .policy import policy_changed
+
+MAX_KEY = 500
+
+
+def _admin(access: Access, country: Country) -> str:
+    role = access.role_in(country.pk) or ""
+    if role != Membership.Role.COUNTRY_ADMIN:
+        raise NotAllowed(
+            _("Only a country admin of %(country)s can change its model servers.") % {"country": country.name}
+        )
+    return role
+
+
+def _republish(country: Country, region: str) -> None:
+    for environment in Environment.objects.filter(country=country, region=region).exclude(
+        state=Environment.State.DECOMMISSIONED
+    ):
+        policy_changed(environment=environment)
+
+
+def clean_base_url(value: str) -> str:
+    value = (value or "").strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ServiceError(
+            _("Enter the server's address, starting with https:// (or http:// inside your network)."), field="base_url"
+        )
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ServiceError(
+            _("Give the address alone: the key goes in its own field, never in the address."), field="base_url"
+        )
+    if len(value) > 300:
+        raise ServiceError(_("Keep the address under 300 characters."), field="base_url")
+    return value
+
+
+@transaction.atomic
+def country_upstream_set(
+    *, country: Country, region: str, name: str, base_url: str, api_key: str, by, access: Access
+) -> CountryUpstream:
+    """Declare (or replace) the country's server for a region."""
+    role = _admin(access, country)
+    if region not in Country.Region.values:
+        raise ServiceError(_("Choose a region from the list."), field="region")
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ServiceError(_("Name the server (up to 120 characters)."), field="name")
+    base_url = clean_base_url(base_url)
+    api_key = (api_key or "").strip()
+    if len(api_key) > MAX_KEY or any(ord(c) < 33 or ord(c) > 126 for c in api_key):
+        raise ServiceError(_("The key is up to 500 printable characters, without spaces."), field="api_key")
+    with country_context(country):
+        upstream = CountryUpstream.objects.select_for_update().filter(country=country, region=region).first()
+        if upstream is None:
+            upstream = CountryUpstream(country=country, region=region, created_by=by)
+        upstream.name, upstream.base_url, upstream.api_key = name, base_url, api_key
+        upstream.save()
+        event_record(
+            country=country,
+            action="gateway.upstream_set",
+            actor=by,
+            actor_role=role,
+            target=upstream,
+            payload={"upstream": upstream.pk, "region": region, "with_key": bool(api_key)},
+        )
+        _republish(country, region)
+    return upstream
+
+
+@transaction.atomic
+def country_upstream_remove(*, upstream: CountryUpstream, by, access: Access) -> None:
+    country = Country.objects.get(pk=upstream.country_id)
+    role = _admin(access, country)
+    with country_context(country):
+        found = CountryUpstream.objects.select_for_update().filter(pk=upstream.pk).first()
+        if found is None:
+            raise ServiceError(_("That server was already removed."))
+        event_record(
+            country=country,
+            action="gateway.upstream_removed",
+            actor=by,
+            actor_role=role,
+            target=found,
+            payload={"upstream": found.pk, "region": found.region},
+        )
+        region = found.region
+        found.delete()
+        _republish(country, region)

@@ -1,0 +1,138 @@
+"""Reads of an environment's use through the gateway, for its page: this month's tokens day by day
+against the quota (as the geometry of a server-rendered SVG chart, with the same figures for a
+table), calls by outcome and refusals by rule. Two queries whatever the month holds."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db.models import Sum
+from django.db.models.functions import TruncDay
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Environment, UsageHour
+
+# What each refusal code means, for people (the gateway's codes are the keys).
+REFUSAL_LABELS = {
+    "environment_stopped": _("Stopped with the kill switch"),
+    "environment_suspended": _("Environment suspended"),
+    "environment_decommissioned": _("Environment decommissioned"),
+    "environment_expired": _("Approval expired"),
+    "capability_not_approved": _("Capability not approved"),
+    "model_not_approved": _("Model not approved"),
+    "human_review_required": _("No human review declared"),
+    "data_classification_not_approved": _("Data classification above the approval"),
+    "region_not_approved": _("Region not approved"),
+    "no_upstream_for_region": _("No upstream for the region"),
+    "rate_limit_exceeded": _("Rate limit"),
+    "insufficient_quota": _("Monthly quota used up"),
+    "quota_in_flight": _("Quota held by calls in progress"),
+    "credential_revoked": _("Revoked credential"),
+    "policy_unavailable": _("Policy not yet published"),
+}
+OUTCOME_LABELS = {
+    "ok": _("Answered"),
+    "client_closed": _("Caller went away mid-stream"),
+    "stopped": _("Stopped mid-stream"),
+    "upstream_error": _("Upstream failed"),
+    "upstream_broken": _("Upstream stream broke"),
+}
+
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 240, 56, 28, 12
+
+
+@dataclass
+class Day:
+    day: int
+    tokens: int
+    cumulative: int
+    x: float = 0
+    y: float = 0
+    bar_height: float = 0
+    line_y: float = 0
+
+
+@dataclass
+class UsageSummary:
+    month: str
+    quota: int
+    used: int
+    percent: int
+    days: list[Day]
+    calls: int
+    outcomes: list[tuple[str, str, int]]
+    refusals: list[tuple[str, str, int]]
+    chart: dict = field(default_factory=dict)
+
+    @property
+    def refused(self) -> int:
+        return sum(count for _, _, count in self.refusals)
+
+
+def _chart(days: list[Day], quota: int, days_in_month: int) -> dict:
+    """Bars of each day's tokens and a line of the month's cumulative total, against the quota."""
+    top = max([quota] + [d.cumulative for d in days]) or 1
+    plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
+    step = plot_w / days_in_month
+    for d in days:
+        d.x = round(LEFT + (d.day - 1) * step + step * 0.15, 1)
+        d.bar_height = round(plot_h * d.tokens / top, 1)
+        d.y = round(TOP + plot_h - d.bar_height, 1)
+        d.line_y = round(TOP + plot_h - plot_h * d.cumulative / top, 1)
+    points = " ".join(f"{round(d.x + step * 0.35, 1)},{d.line_y}" for d in days)
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "bar_width": round(step * 0.7, 1),
+        "baseline": TOP + plot_h,
+        "quota_y": round(TOP + plot_h - plot_h * quota / top, 1),
+        "top": top,
+        "points": points,
+        "ticks": [(d.day, round(d.x + step * 0.35, 1)) for d in days if d.day in (1, 8, 15, 22, days_in_month)],
+    }
+
+
+def usage_summary(*, environment: Environment, now: datetime | None = None) -> UsageSummary:
+    """This month's use of the environment through the gateway (UTC months), in the caller's
+    country context."""
+    now = now or timezone.now()
+    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    days_in_month = calendar.monthrange(start.year, start.month)[1]
+    hours = UsageHour.objects.filter(country_id=environment.country_id, environment=environment, hour__gte=start)
+    by_day = dict(
+        hours.annotate(day=TruncDay("hour", tzinfo=UTC))
+        .values("day")
+        .annotate(tokens=Sum("total_tokens"))
+        .values_list("day", "tokens")
+    )
+    days, cumulative = [], 0
+    for number in range(1, min(now.astimezone(UTC).day, days_in_month) + 1):
+        tokens = int(by_day.get(start.replace(day=number), 0) or 0)
+        cumulative += tokens
+        days.append(Day(number, tokens, cumulative))
+    outcomes: dict[str, int] = {}
+    refusals: dict[str, int] = {}
+    calls = 0
+    for row_calls, row_outcomes, row_refusals in hours.values_list("calls", "outcomes", "refusals"):
+        calls += row_calls
+        for name, count in (row_outcomes or {}).items():
+            outcomes[name] = outcomes.get(name, 0) + int(count)
+        for name, count in (row_refusals or {}).items():
+            refusals[name] = refusals.get(name, 0) + int(count)
+    quota = environment.monthly_token_quota
+    used = cumulative
+    return UsageSummary(
+        month=start.strftime("%Y-%m"),
+        quota=quota,
+        used=used,
+        percent=min(999, 100 * used // max(quota, 1)),
+        days=days,
+        calls=calls,
+        outcomes=sorted(((k, OUTCOME_LABELS.get(k, k), v) for k, v in outcomes.items()), key=lambda o: -o[2]),
+        refusals=sorted(((k, REFUSAL_LABELS.get(k, k), v) for k, v in refusals.items()), key=lambda o: -o[2]),
+        chart=_chart(days, quota, days_in_month),
+    )

@@ -1,0 +1,197 @@
+"""Each replica's copy of the policies it enforces, kept fresh without the portal's database.
+
+A credential's SHA-256 names its environment in Redis; the environment's policy is one value,
+versioned. A replica keeps what it has read in memory and re-reads all of it every
+`refresh_seconds` (one round trip for everything it holds); the portal's publication also says on
+a channel which environment changed, and the replica re-reads that one at once. So a stop, a
+suspension, a revocation or an expiry reaches every replica within a second even if a message on
+the channel is lost. Streams under way are registered here and stopped when their environment
+stops, their credential is revoked, or their approval expires."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from deployments import published
+
+log = logging.getLogger("gateway.policies")
+IDLE_SECONDS = 120  # forget what no call has used for this long
+MAX_UNKNOWN = 10_000  # unknown keys remembered (so that a flood of bad keys stays cheap)
+
+
+@dataclass
+class Loaded:
+    version: int
+    raw: bytes
+    policy: published.Policy
+    upstream_key: str | None  # opened, in this process's memory only
+    used_at: float
+
+
+@dataclass
+class CredentialEntry:
+    environment: int | None
+    revoked: bool
+    raw: bytes | None
+    used_at: float
+
+
+class PolicyCache:
+    def __init__(self, redis, keys: published.Keys, gateway_key: bytes, refresh_seconds: float):
+        self.redis = redis
+        self.keys = keys
+        self.gateway_key = gateway_key
+        self.refresh_seconds = refresh_seconds
+        self.credentials: dict[str, CredentialEntry] = {}
+        self.environments: dict[int, Loaded | None] = {}
+        self.streams: set = set()  # objects with .environment, .credential and .stop(refusal)
+        self.on_stop = None  # callable(stream, loaded) -> Refusal | None, set by the service
+
+    # --- lookups on the hot path ------------------------------------------------------------------
+
+    async def credential(self, key_hash: str) -> CredentialEntry:
+        entry = self.credentials.get(key_hash)
+        now = time.monotonic()
+        if entry is None:
+            raw = await self.redis.get(self.keys.credential(key_hash))
+            entry = self._credential_entry(raw, now)
+            if entry.environment is None and len(self.credentials) > MAX_UNKNOWN:
+                self._forget_unknown()
+            self.credentials[key_hash] = entry
+        entry.used_at = now
+        return entry
+
+    async def environment(self, environment_id: int) -> Loaded | None:
+        loaded = self.environments.get(environment_id)
+        if loaded is None:
+            raw = await self.redis.get(self.keys.policy(environment_id))
+            loaded = self._install(environment_id, raw)
+        if loaded is not None:
+            loaded.used_at = time.monotonic()
+        return loaded
+
+    # --- keeping fresh --------------------------------------------------------------------------
+
+    @staticmethod
+    def _credential_entry(raw: bytes | None, now: float) -> CredentialEntry:
+        parsed = published.credential_parse(raw)
+        if parsed is None:
+            return CredentialEntry(None, False, raw, now)
+        return CredentialEntry(parsed[0], parsed[1], raw, now)
+
+    def _forget_unknown(self) -> None:
+        for key_hash in [h for h, e in self.credentials.items() if e.environment is None]:
+            del self.credentials[key_hash]
+
+    def _install(self, environment_id: int, raw: bytes | None) -> Loaded | None:
+        current = self.environments.get(environment_id)
+        if current is not None and raw == current.raw:
+            return current
+        parsed = published.policy_parse(raw)
+        if parsed is None:
+            self.environments.pop(environment_id, None)
+            return None
+        version, data = parsed
+        try:
+            policy = published.Policy.from_dict(data)
+        except (KeyError, TypeError, ValueError):
+            log.error("The policy of environment %s (version %s) cannot be read", environment_id, version)
+            self.environments.pop(environment_id, None)
+            return None
+        upstream_key = None
+        if policy.upstream_key:
+            try:
+                upstream_key = published.open_for_gateway(
+                    self.gateway_key, policy.upstream_key, environment_id=environment_id, version=version
+                )
+            except published.CannotOpen:
+                log.error("The upstream key of environment %s (version %s) does not open", environment_id, version)
+                policy.upstream_url, policy.upstream_refusal = None, "its upstream key does not open here"
+        loaded = Loaded(version, raw, policy, upstream_key, current.used_at if current else time.monotonic())
+        self.environments[environment_id] = loaded
+        return loaded
+
+    async def refresh(self, environment_ids: list[int] | None = None) -> None:
+        """Re-read the credentials and policies held (or those of some environments) in one round
+        trip, and stop the streams that may no longer run."""
+        now = time.monotonic()
+        for key_hash in [h for h, e in self.credentials.items() if now - e.used_at > IDLE_SECONDS]:
+            del self.credentials[key_hash]
+        for environment_id in [
+            e for e, loaded in self.environments.items() if loaded is None or now - loaded.used_at > IDLE_SECONDS
+        ]:
+            if not any(s.environment == environment_id for s in self.streams):
+                del self.environments[environment_id]
+        hashes = [
+            h
+            for h, e in self.credentials.items()
+            if environment_ids is None or e.environment is None or e.environment in environment_ids
+        ]
+        envs = [e for e in self.environments if environment_ids is None or e in environment_ids]
+        if not hashes and not envs:
+            self.check_streams()
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if hashes:
+                pipe.mget([self.keys.credential(h) for h in hashes])
+            if envs:
+                pipe.mget([self.keys.policy(e) for e in envs])
+            results = await pipe.execute()
+        if hashes:
+            for key_hash, raw in zip(hashes, results.pop(0)):
+                entry = self.credentials.get(key_hash)
+                if entry is not None and entry.raw != raw:
+                    fresh = self._credential_entry(raw, entry.used_at)
+                    self.credentials[key_hash] = fresh
+        if envs:
+            for environment_id, raw in zip(envs, results.pop(0)):
+                self._install(environment_id, raw)
+        self.check_streams()
+
+    def check_streams(self) -> None:
+        if self.on_stop is None:
+            return
+        for stream in list(self.streams):
+            entry = self.credentials.get(stream.credential)
+            loaded = self.environments.get(stream.environment)
+            refusal = self.on_stop(entry, loaded)
+            if refusal is not None:
+                stream.stop(refusal)
+
+    async def run(self) -> None:
+        """Re-read everything held, for ever (a task of each replica)."""
+        while True:
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis away: keep what is held, and the streams' checks
+                log.warning("Policy refresh failed: %s", type(error).__name__)
+                self.check_streams()
+            await asyncio.sleep(self.refresh_seconds)
+
+    async def listen(self) -> None:
+        """Re-read an environment as soon as the portal says it changed (a task of each replica)."""
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self.keys.channel)
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        try:
+                            environment_id = int(message["data"])
+                        except (TypeError, ValueError):
+                            continue
+                        if environment_id in self.environments or any(
+                            e.environment == environment_id for e in self.credentials.values()
+                        ):
+                            await self.refresh([environment_id])
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("Policy channel lost (%s); listening again", type(error).__name__)
+                await asyncio.sleep(self.refresh_seconds)

@@ -1,0 +1,354 @@
+"""The governed gateway: an OpenAI-compatible service through which every call of an environment
+passes what was approved for it (DESIGN §3, §8).
+
+    python -m gateway            # GATEWAY_PORT (8001), one replica; run several behind a balancer
+
+Stateless: what a replica knows it reads from Redis (policies published by the portal, counters
+shared by every replica); it never opens the portal's database. A call is authenticated by the
+SHA-256 of its credential, checked against its environment's policy (state, expiry, capability,
+model, human review, classification, region), admitted against the rate limit and the quota by one
+atomic script, relayed to the upstream of the approved region with the upstream's key (opened in
+memory from the policy), and settled with the usage the upstream reports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import json
+import logging
+import secrets
+import socket
+import ssl
+import time
+
+import certifi
+import httpx
+import redis.asyncio as aioredis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from deployments import published
+
+from . import errors, rules
+from .config import Config, config_from_env
+from .counters import Counters, Usage
+from .policies import PolicyCache
+from .proxy import CAPTURE_LIMIT, SSEMeter, StreamRelay, passthrough_headers, upstream_failure, usage_of
+
+log = logging.getLogger("gateway")
+POOLS = 16
+
+
+class Gateway:
+    def __init__(self, config: Config):
+        self.config = config
+        # A bounded pool that waits for a free connection rather than failing a call under load.
+        self.redis = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                config.redis_url,
+                max_connections=config.redis_connections,
+                timeout=5,
+                socket_connect_timeout=5,
+                health_check_interval=30,
+            )
+        )
+        self.keys = published.Keys(config.prefix)
+        self.policies = PolicyCache(self.redis, self.keys, config.key, config.refresh_seconds)
+        self.policies.on_stop = rules.state_refusal
+        self.counters = Counters(self.redis, self.keys)
+        # httpcore's pool looks at every connection for every request that starts or ends: with
+        # many streams at once that is quadratic. Several small pools, taken in turn, keep it cheap.
+        per_pool = max(1, config.max_connections // POOLS)
+        tls = ssl.create_default_context(cafile=certifi.where())  # loaded once, shared by the pools
+        self.clients = [
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
+                # Headers and body go out in two writes: no waiting on Nagle between them.
+                transport=httpx.AsyncHTTPTransport(
+                    verify=tls,
+                    limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
+                    socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+                ),
+                follow_redirects=False,
+            )
+            for _ in range(POOLS)
+        ]
+        self.turn = itertools.count()
+        self.tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        self.tasks = [asyncio.create_task(self.policies.run()), asyncio.create_task(self.policies.listen())]
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for client in self.clients:
+            await client.aclose()
+        await self.redis.aclose()
+
+    # --- the door ---------------------------------------------------------------------------------
+
+    async def authenticate(self, request: Request):
+        """(credential hash, loaded policy) of the caller, or the refusal."""
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            return None, errors.missing_key()
+        if len(key) > 512:
+            return None, errors.unknown_key()
+        key_hash = hashlib.sha256(key.encode()).hexdigest()
+        entry = await self.policies.credential(key_hash)
+        if entry.environment is None:
+            return None, errors.unknown_key()
+        loaded = await self.policies.environment(entry.environment) if not entry.revoked else None
+        refusal = rules.state_refusal(entry, loaded)
+        if refusal is not None:
+            if loaded is not None:
+                await self._count_refusal(loaded, refusal)
+            return None, refusal
+        return (key_hash, loaded), None
+
+    async def _count_refusal(self, loaded, refusal: errors.Refusal) -> None:
+        try:
+            await self.counters.refused(
+                country=loaded.policy.country, environment=loaded.policy.environment, rule_code=refusal.code
+            )
+        except Exception as error:  # counting a refusal never turns it into a failure
+            log.warning("A refusal could not be counted: %s", type(error).__name__)
+
+    async def models(self, request: Request) -> Response:
+        found, refusal = await self.authenticate(request)
+        if refusal is not None:
+            return refusal.response()
+        policy = found[1].policy
+        return JSONResponse(
+            {"object": "list", "data": [{"id": policy.model, "object": "model", "created": 0, "owned_by": "portal"}]}
+        )
+
+    async def call(self, request: Request) -> Response:
+        family = rules.FAMILIES[request.url.path]
+        found, refusal = await self.authenticate(request)
+        if refusal is not None:
+            return refusal.response()
+        key_hash, loaded = found
+        policy = loaded.policy
+        capability = published.CAPABILITY_OF[family]
+        if capability not in policy.capabilities:
+            return await self._refuse(loaded, errors.capability(capability, policy.capabilities, request.url.path))
+        body = await self._body(request)
+        if isinstance(body, errors.Refusal):
+            return await self._refuse(loaded, body)
+        call = rules.call_parse(family, body, request.headers.get("content-type", ""), self.config)
+        if isinstance(call, errors.Refusal):
+            return await self._refuse(loaded, call)
+        refusal = rules.call_refusal(call, policy, request.headers)
+        if refusal is not None:
+            return await self._refuse(loaded, refusal)
+        call_id = secrets.token_hex(8)
+        try:
+            admission = await self.counters.admit(
+                environment=policy.environment,
+                call_id=call_id,
+                rpm=policy.requests_per_minute,
+                quota=policy.quota,
+                reserve=call.reserve,
+                lease=self.config.lease_seconds,
+            )
+        except Exception as error:
+            log.error("Admission failed: %s", type(error).__name__)
+            return errors.upstream(
+                503, "gateway_unavailable", "The gateway cannot reach its counters: try again shortly.", "2"
+            ).response()
+        if admission.verdict == "rate":
+            return await self._refuse(loaded, errors.rate(policy.requests_per_minute, admission.value))
+        if admission.verdict == "quota":
+            return await self._refuse(loaded, errors.quota(policy.quota))
+        if admission.verdict == "busy":
+            return await self._refuse(loaded, errors.quota_in_flight())
+        reviewed = bool(request.headers.get(rules.REVIEW_HEADER))
+
+        capture = policy.capture
+        prompt = body if call.family != "audio.transcriptions" else f"[audio: {len(body)} bytes]".encode()
+
+        async def settle(usage: Usage, outcome: str, output: bytes = b"") -> None:
+            try:
+                await self.counters.settle(
+                    country=policy.country,
+                    environment=policy.environment,
+                    call_id=call_id,
+                    usage=usage,
+                    reviewed=reviewed,
+                    outcome=outcome,
+                )
+            except Exception as error:  # the lease frees the reservation; the usage is lost, and said so
+                log.error("Usage of a call of environment %s not settled: %s", policy.environment, type(error).__name__)
+            if capture:
+                await self._capture(loaded, call, call_id, prompt, output, usage, outcome, request)
+
+        return await self._relay(request, loaded, key_hash, call, settle)
+
+    async def _capture(self, loaded, call, call_id, prompt: bytes, output: bytes, usage, outcome, request) -> None:
+        """Seal the call under the gateway key and hand it to the portal's workers (Redis never
+        holds it in clear); they keep it under the country's key for the retention it chose."""
+        policy = loaded.policy
+        record = json.dumps(
+            {
+                "call": call_id,
+                "at": time.time(),
+                "endpoint": call.family,
+                "model": call.model,
+                "prompt": prompt[:CAPTURE_LIMIT].decode("utf-8", "replace"),
+                "output": output[:CAPTURE_LIMIT].decode("utf-8", "replace"),
+                "review": request.headers.get(rules.REVIEW_HEADER, ""),
+                "tokens": usage.total,
+                "outcome": outcome,
+            }
+        )
+        sealed = published.seal_for_gateway(
+            self.config.key, record, environment_id=policy.environment, version=0, purpose="capture"
+        )
+        try:
+            await self.redis.xadd(
+                self.keys.captured,
+                {"country": policy.country, "environment": policy.environment, "sealed": sealed},
+                maxlen=200_000,
+                approximate=True,
+            )
+        except Exception as error:
+            log.error("A captured call of environment %s was not kept: %s", policy.environment, type(error).__name__)
+
+    async def _refuse(self, loaded, refusal: errors.Refusal) -> Response:
+        await self._count_refusal(loaded, refusal)
+        return refusal.response()
+
+    async def _body(self, request: Request) -> bytes | errors.Refusal:
+        limit = self.config.max_body_bytes
+        too_large = errors.bad_request(f"The body is larger than {limit} bytes.", code="request_too_large", status=413)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return too_large
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _relay(self, request: Request, loaded, key_hash: str, call: rules.Call, settle) -> Response:
+        policy = loaded.policy
+        url = policy.upstream_url.rstrip("/") + rules.UPSTREAM_PATHS[call.family]
+        headers = {"content-type": request.headers.get("content-type", "application/json")}
+        if call.stream:
+            headers["accept"] = "text/event-stream"
+        if loaded.upstream_key:
+            headers["authorization"] = f"Bearer {loaded.upstream_key}"
+        where = f"upstream of {policy.region}"
+        client = self.clients[next(self.turn) % POOLS]
+        upstream_request = client.build_request("POST", url, content=call.body, headers=headers)
+        try:
+            response = await client.send(upstream_request, stream=True)
+        except httpx.HTTPError as error:
+            await settle(Usage(), "upstream_error")
+            return upstream_failure(None, error, where).response()
+        if response.status_code >= 400:
+            try:
+                content = await response.aread()
+            except httpx.HTTPError:
+                content = b""
+            finally:
+                await response.aclose()
+            await settle(Usage(), "upstream_error")
+            if response.status_code in (400, 404, 413, 415, 422):
+                # The caller's own request was refused upstream: its message is the caller's to read.
+                return Response(content, status_code=response.status_code, media_type="application/json")
+            return upstream_failure(response, None, where).response()
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            return StreamRelay(
+                response=response,
+                meter=SSEMeter(strip_usage=call.strip_usage),
+                environment=policy.environment,
+                credential=key_hash,
+                input_bytes=call.input_bytes,
+                streams=self.policies.streams,
+                done=settle,
+                capture=policy.capture,
+            )
+        try:
+            content = await response.aread()
+        except httpx.HTTPError as error:
+            await settle(Usage(), "upstream_error")
+            return upstream_failure(None, error, where).response()
+        finally:
+            await response.aclose()
+        try:
+            usage = usage_of(response.json()) or Usage()
+        except ValueError:
+            usage = Usage()
+        await settle(usage, "ok", content)
+        return Response(content, status_code=response.status_code, headers=passthrough_headers(response))
+
+    # --- health -----------------------------------------------------------------------------------
+
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        try:
+            await asyncio.wait_for(self.redis.ping(), timeout=2)
+        except Exception as error:
+            return JSONResponse({"status": "unavailable", "redis": type(error).__name__}, status_code=503)
+        return JSONResponse({"status": "ok", "redis": "ok"})
+
+
+async def not_found(request: Request, exc) -> Response:
+    return errors.bad_request(
+        f"There is no {request.method} {request.url.path} here: the gateway serves /v1/chat/completions, "
+        "/v1/responses, /v1/embeddings, /v1/audio/transcriptions and /v1/models.",
+        code="unknown_url",
+        status=404,
+    ).response()
+
+
+async def not_allowed(request: Request, exc) -> Response:
+    return errors.bad_request(
+        f"{request.url.path} does not take {request.method}.", code="method_not_allowed", status=405
+    ).response()
+
+
+async def server_error(request: Request, exc) -> Response:
+    log.exception("Unexpected failure on %s", request.url.path)
+    return errors.upstream(500, "gateway_error", "The gateway failed on this call; it has been logged.").response()
+
+
+def create_app(config: Config | None = None) -> Starlette:
+    gateway = Gateway(config or config_from_env())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        await gateway.start()
+        yield
+        await gateway.close()
+
+    routes = [Route(path, gateway.call, methods=["POST"]) for path in rules.FAMILIES]
+    routes += [
+        Route("/v1/models", gateway.models, methods=["GET"]),
+        Route("/healthz", gateway.healthz, methods=["GET"]),
+        Route("/readyz", gateway.readyz, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 405: not_allowed, 500: server_error, Exception: server_error},
+    )
+    app.state.gateway = gateway
+    app.state.started = time.time()
+    return app

@@ -1,0 +1,104 @@
+"""The gateway on the environment's page: live usage against the quota (an SVG chart with the same
+figures as a table), calls and refusals by reason, and the kill switch — for the country admin and
+the partner manager, on the record, published to the gateway through the outbox — each route for
+the owner, a same-country member, another country's member and an anonymous visitor."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from deployments.models import Environment, UsageHour
+from tenants.isolation import country_context
+from tenants.jobs.models import OutboxMessage
+from tenants.record.models import CountryEvent
+from tests.deployments.test_views import active, as_user
+
+pytestmark = pytest.mark.django_db
+
+
+def state(cast, environment) -> Environment:
+    with country_context(cast.fr):
+        return Environment.objects.get(pk=environment.pk)
+
+
+def test_the_page_shows_usage_against_the_quota_as_a_chart_and_a_table(client, cast, ready):
+    _, environment = active(cast, ready)
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    with country_context(cast.fr):
+        UsageHour.objects.create(
+            country=cast.fr,
+            environment=environment,
+            hour=now,
+            calls=3,
+            total_tokens=1200,
+            outcomes={"ok": 3},
+            refusals={"insufficient_quota": 2, "model_not_approved": 1},
+        )
+        if now.day > 1:
+            UsageHour.objects.create(
+                country=cast.fr,
+                environment=environment,
+                hour=now - timedelta(days=1),
+                calls=1,
+                total_tokens=300,
+                outcomes={"ok": 1},
+            )
+    url = f"/c/fr/deployments/environments/{environment.pk}/"
+    html = as_user(client, cast.viewer).get(url).content.decode()
+    assert 'id="usage-chart"' in html and f'data-quota="{environment.monthly_token_quota}"' in html
+    assert 'data-tokens="1200"' in html
+    total = 1500 if now.day > 1 else 1200
+    assert f"{total} of {environment.monthly_token_quota}" in html
+    assert (
+        'id="usage-table"' in html and f'<td class="govuk-table__cell govuk-table__cell--numeric">{total}</td>' in html
+    )
+    assert 'data-refusal="insufficient_quota"' in html and "Monthly quota used up" in html
+    assert 'id="stop-calls"' not in html  # a viewer has no kill switch
+
+
+def test_the_page_for_the_four_visitors(client, cast, ready):
+    _, environment = active(cast, ready)
+    url = f"/c/fr/deployments/environments/{environment.pk}/"
+    assert 'id="stop-calls"' in as_user(client, cast.owner).get(url).content.decode()
+    assert 'id="stop-calls"' in as_user(client, cast.partner).get(url).content.decode()
+    assert 'id="stop-calls"' not in as_user(client, cast.member).get(url).content.decode()
+    assert as_user(client, cast.outsider).get(url).status_code == 404
+    client.logout()
+    assert "/accounts/login/" in client.get(url)["Location"]
+
+
+def test_the_kill_switch_for_the_four_visitors(client, cast, ready):
+    _, environment = active(cast, ready)
+    version = state(cast, environment).policy_version
+    stop = f"/c/fr/deployments/environments/{environment.pk}/calls/stop/"
+    assert as_user(client, cast.member).post(stop).status_code == 403
+    assert as_user(client, cast.viewer).post(stop).status_code == 403
+    assert as_user(client, cast.outsider).post(stop).status_code == 404
+    assert client.post(stop.replace("/c/fr/", "/c/ke/")).status_code == 404
+    client.logout()
+    assert "/accounts/login/" in client.post(stop)["Location"]
+    assert state(cast, environment).gateway_stopped_at is None
+    assert as_user(client, cast.owner).get(stop).status_code == 405
+    response = client.post(stop)
+    assert response.status_code == 302
+    after = state(cast, environment)
+    assert after.gateway_stopped_at is not None and after.policy_version == version + 1
+    with country_context(cast.fr):
+        event = CountryEvent.objects.filter(action="environment.gateway_stopped").get()
+        publish = OutboxMessage.objects.filter(task="deployments.policy_publish").order_by("-id").first()
+    assert event.actor_id == cast.owner.pk and event.payload == {"environment": environment.pk}
+    assert publish.kwargs == {"country_id": cast.fr.pk, "environment_id": environment.pk}
+    html = client.get(f"/c/fr/deployments/environments/{environment.pk}/").content.decode()
+    assert 'id="resume-calls"' in html and "Stopped" in html
+    # Stopping twice is a clear error that changes nothing.
+    again = client.post(stop)
+    assert again.status_code == 400 and "already stopped" in again.content.decode()
+    assert state(cast, environment).policy_version == version + 1
+    assert as_user(client, cast.partner).post(stop.replace("/stop/", "/resume/")).status_code == 302
+    assert state(cast, environment).gateway_stopped_at is None
+    assert client.post(stop.replace("/stop/", "/explode/")).status_code == 404
+    with country_context(cast.fr):
+        assert CountryEvent.objects.filter(action="environment.gateway_resumed", actor_id=cast.partner.pk).exists()
