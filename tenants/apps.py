@@ -35,6 +35,10 @@ class TenantsConfig(AppConfig):
         post_migrate.connect(_grant_runtime_role, sender=self, dispatch_uid="tenants.grant_runtime_role")
         for room in ("identity", "record"):
             import_module(f"tenants.{room}.admin")
-        from tenants.identity import signals
+        from allauth.socialaccount.providers import registry
 
+        from tenants.identity import signals
+        from tenants.identity.oidc.provider import GovernmentProvider
+
+        registry.register(GovernmentProvider)
         signals.connect()

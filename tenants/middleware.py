@@ -7,10 +7,11 @@ import re
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 
 from tenants.access import access_for
-from tenants.identity.tokens import user_from_bearer
+from tenants.identity.tokens import token_scope, user_from_bearer
 from tenants.isolation import country_context
 from tenants.models import Country
 
@@ -18,6 +19,8 @@ from tenants.models import Country
 COUNTRY_IN_PATH = re.compile(r"^/(?:c|audit|api/v1/countries)/(?P<code>[A-Za-z]{2})(?:/|$)")
 # Health checks and the published ledger key answer without a session, a transaction or a country
 # (/healthz and the key do no I/O at all).
+TOKEN_REVOKE_PATH = "/api/v1/auth/token/revoke/"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNSCOPED_PATHS = frozenset({"/healthz", "/readyz", "/.well-known/ledger-key.pem"})
 
 
@@ -33,6 +36,15 @@ class CountryScopeMiddleware:
             request.portal_bearer = resolved
             request.user = resolved[0]
         access = access_for(request.user)
+        if resolved is not None:
+            # A token reaches at most its own countries, and a read-only one only reads.
+            country_ids, read_only = token_scope(resolved[1])
+            access = access.narrowed(country_ids=country_ids, read_only=read_only)
+            if read_only and request.method not in SAFE_METHODS and request.path_info != TOKEN_REVOKE_PATH:
+                return JsonResponse(
+                    {"detail": _("This token is read-only: it cannot change anything. Use a read-write token.")},
+                    status=403,
+                )
         request.access = access
         request.country = None
         scope = access.country_ids

@@ -329,15 +329,24 @@ def test_owner_invites_a_new_person(client, cast):
         assert not CountryEvent.objects.exists()
 
 
-def test_inviting_someone_with_an_account_adds_them_at_once(client, cast):
+def test_inviting_someone_with_an_account_never_shows_a_name_the_admin_did_not_type(client, cast):
+    """Finding 1 of issue 12: the answer and the pages show only what the admin typed."""
     as_user(client, cast.owner)
-    response = client.post("/c/fr/members/invite/", invite_data(cast, email=cast.outsider.email, role="viewer"))
-    assert response.status_code == 302
+    response = client.post(
+        "/c/fr/members/invite/",
+        invite_data(cast, email=cast.outsider.email, first_name="Typed", last_name="Person", role="viewer"),
+        follow=True,
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Typed Person" in html and "Otieno" not in html and "outsider</" not in html
     with country_context(cast.fr):
         membership = Membership.objects.get(user=cast.outsider)
-        assert not Invitation.objects.filter(membership=membership).exists()
-    assert membership.status == "active"
-    assert fr_actions(cast)[-1] == "member.added"
+        assert Invitation.objects.filter(membership=membership).exists()
+    assert membership.status == "invited"
+    assert fr_actions(cast)[-1] == "member.invited"
+    listing = client.get("/c/fr/members/").content.decode()
+    assert "Otieno" not in listing and "Typed Person" in listing
 
 
 @pytest.mark.parametrize(
