@@ -243,6 +243,7 @@ class Invitation(SealedTenantModel):
     @property
     def invited_name(self) -> str:
         return f"{self.invited_first_name} {self.invited_last_name}".strip()
+
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

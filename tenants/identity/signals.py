@@ -5,11 +5,11 @@ do not: they are counted by the rate limits, and a lockout is recorded once (ten
 A changed password, a removed or reset second factor and a deactivated account end the person's
 other sessions and revoke their tokens (tenants.identity.revocation)."""
 
+import time
+
 from allauth.account.internal.flows.login import record_authentication
 from allauth.account.signals import password_changed, password_reset, password_set
 from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
-import time
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save

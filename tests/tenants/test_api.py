@@ -468,7 +468,7 @@ def test_member_invite_of_someone_with_an_account(api, cast):
     body = response.json()
     assert body["status"] == "invited"
     assert body["user"] == {"id": None, "username": "", "first_name": "Typed", "last_name": "Name"}
-    assert "Otieno" not in response.content.decode() and "outsider\"" not in response.content.decode()
+    assert "Otieno" not in response.content.decode() and 'outsider"' not in response.content.decode()
     with country_context(cast.fr):
         assert Invitation.objects.count() == 1
         assert CountryEvent.objects.get().action == "member.invited"
@@ -492,7 +492,9 @@ def test_member_invite_twice(api, cast):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["errors"] == {"email": ["member@example.org is already a member of France, or invited to it."]}
+    assert response.json()["errors"] == {
+        "email": ["member@example.org is already a member of France, or invited to it."]
+    }
     assert snapshot(cast) == before
 
 
