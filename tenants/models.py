@@ -240,10 +240,6 @@ class Invitation(SealedTenantModel):
     invited_first_name = EncryptedTextField("first name typed by the inviting admin")
     invited_last_name = EncryptedTextField("last name typed by the inviting admin")
 
-    @property
-    def invited_name(self) -> str:
-        return f"{self.invited_first_name} {self.invited_last_name}".strip()
-
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -255,3 +251,7 @@ class Invitation(SealedTenantModel):
 
     def __str__(self) -> str:
         return f"Invitation {self.pk}"
+
+    @property
+    def invited_name(self) -> str:
+        return f"{self.invited_first_name} {self.invited_last_name}".strip()
