@@ -25,7 +25,10 @@ class CoolingOff(exceptions.Throttled):
     default_detail = _("Too many failed attempts for this account or from this address. Wait 15 minutes and try again.")
 
 
-class SecondFactorWrong(exceptions.AuthenticationFailed):
+class SecondFactorWrong(exceptions.APIException):
+    # A plain 401 (AuthenticationFailed would become a 403 on a view that names no authentication).
+    status_code = 401
+    default_code = "second_factor_wrong"
     default_detail = gettext_lazy("The six-digit code is not right. Enter the code your authenticator app shows now.")
 
 

@@ -60,7 +60,10 @@ class PersonalTokenForm(ServiceErrorMixin, forms.Form):
     access = forms.ChoiceField(
         label=_("What it may do"),
         choices=[("read", _("Read only")), ("write", _("Read and write"))],
-        error_messages={"required": _("Choose whether the token may only read or also change things.")},
+        error_messages={
+            "required": _("Choose whether the token may only read or also change things."),
+            "invalid_choice": _("Choose whether the token may only read or also change things."),
+        },
     )
     days = forms.TypedChoiceField(
         label=_("Expires after"),
