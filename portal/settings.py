@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_celery_beat",
     # Identity (tenants/identity/): sign-in, second factors, single sign-on, sessions.
+    "django.contrib.humanize",
     "allauth",
     "allauth.account",
     "allauth.mfa",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from allauth.account.internal.flows.reauthentication import ReauthenticationRequired
+from allauth.core.exceptions import ImmediateHttpResponse
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, JsonResponse
@@ -20,6 +22,9 @@ COUNTRY_IN_PATH = re.compile(r"^/(?:c|audit|api/v1/countries)/(?P<code>[A-Za-z]{
 # Health checks and the published ledger key answer without a session, a transaction or a country
 # (/healthz and the key do no I/O at all).
 TOKEN_REVOKE_PATH = "/api/v1/auth/token/revoke/"
+# Exceptions that only turn into an answer (a 404, a 403, allauth's "show this page" or "confirm
+# it is you first"): nothing is undone for them, and the pages they lead to may still read.
+REFUSALS = (Http404, PermissionDenied, ImmediateHttpResponse, ReauthenticationRequired)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNSCOPED_PATHS = frozenset({"/healthz", "/readyz", "/.well-known/ledger-key.pem"})
 
@@ -66,6 +71,6 @@ class CountryScopeMiddleware:
     def process_exception(self, request, exception):
         # A refusal (404, 403) changed nothing and its error page may still read; anything else
         # undoes whatever the view had written before it failed.
-        if not isinstance(exception, (Http404, PermissionDenied)) and transaction.get_connection().in_atomic_block:
+        if not isinstance(exception, REFUSALS) and transaction.get_connection().in_atomic_block:
             transaction.set_rollback(True)
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
@@ -57,7 +57,8 @@ def provider_mfa_fresh(request, user_id: int | None) -> bool:
 
 
 def session_second_factor_done(request) -> bool:
-    records = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY) or []
+    # allauth's records of this session, only if they belong to the person signed in now.
+    records = get_authentication_records(request, request.user)
     if any(record.get("method") == "mfa" for record in records):
         return True
     return provider_mfa_vouched(request, request.user.pk)

@@ -93,9 +93,7 @@ def personal_token_revoke(*, user, token_id: int) -> bool:
     """Revoke one of the person's own tokens; False if there is no such live token of theirs."""
     changed = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if changed:
-        platform_event_record(
-            action="auth.personal_token_revoked", actor=user, target=user, payload={"id": token_id}
-        )
+        platform_event_record(action="auth.personal_token_revoked", actor=user, target=user, payload={"id": token_id})
     return bool(changed)
 
 

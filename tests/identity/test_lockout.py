@@ -30,7 +30,9 @@ def test_thirty_wrong_passwords_are_one_lockout_event_not_thirty(client, cast):
     # While it lasts, even the right password is refused, on the page and through the API.
     right = client.post("/accounts/login/", {"username": "member", "password": cast.password})
     assert "_auth_user_id" not in client.session and "Too many" in right.content.decode()
-    api = client.post("/api/v1/auth/token/", {"username": "member", "password": cast.password}, content_type="application/json")
+    api = client.post(
+        "/api/v1/auth/token/", {"username": "member", "password": cast.password}, content_type="application/json"
+    )
     assert api.status_code == 429
     assert platform_actions(before) == ["auth.locked_out", "auth.locked_out"]
 

@@ -47,7 +47,8 @@ def country_form(cast, **changes) -> dict:
 def test_a_countrys_status_and_region_go_on_the_platform_chain(client, cast, platform_admin):
     client.force_login(platform_admin)
     response = client.post(
-        f"/admin/tenants/country/{cast.fr.pk}/change/", country_form(cast, status="suspended", residency_region="eu-north")
+        f"/admin/tenants/country/{cast.fr.pk}/change/",
+        country_form(cast, status="suspended", residency_region="eu-north"),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     event = last("country.changed")
@@ -75,7 +76,8 @@ def test_a_member_of_a_country_cannot_be_made_its_overseer(client, cast, platfor
     client.force_login(platform_admin)
     before = PlatformEvent.objects.count()
     response = client.post(
-        f"/admin/tenants/country/{cast.fr.pk}/change/", country_form(cast, partner_managers=[cast.partner.pk, cast.member.pk])
+        f"/admin/tenants/country/{cast.fr.pk}/change/",
+        country_form(cast, partner_managers=[cast.partner.pk, cast.member.pk]),
     )
     assert response.status_code == 200
     assert "cannot oversee this country: they are members of it" in response.content.decode()
@@ -111,9 +113,7 @@ def test_a_second_factor_reset_is_recorded_and_revokes_tokens_and_sessions(clien
     give_totp(cast.owner)
     api_token_issue(user=cast.owner)
     client.force_login(platform_admin)
-    response = client.post(
-        "/admin/auth/user/", {"action": "reset_second_factor", "_selected_action": [cast.owner.pk]}
-    )
+    response = client.post("/admin/auth/user/", {"action": "reset_second_factor", "_selected_action": [cast.owner.pk]})
     assert response.status_code == 302
     assert last("auth.second_factor_reset").target_id == str(cast.owner.pk)
     assert not ApiToken.objects.filter(user=cast.owner, revoked_at__isnull=True).exists()

@@ -66,7 +66,12 @@ def test_a_personal_token_reaches_only_its_countries_and_only_reads(client, cast
     assert [c["code"] for c in listed] == ["FR"]
     assert client.get("/api/v1/countries/KE/", **bearer(raw)).status_code == 404
     assert client.get("/api/v1/countries/FR/", **bearer(raw)).status_code == 200
-    write = client.post("/api/v1/countries/FR/organisations/", {"name": "X", "kind": "ministry"}, content_type="application/json", **bearer(raw))
+    write = client.post(
+        "/api/v1/countries/FR/organisations/",
+        {"name": "X", "kind": "ministry"},
+        content_type="application/json",
+        **bearer(raw),
+    )
     assert write.status_code == 403 and "read-only" in write.json()["detail"]
 
 
@@ -135,7 +140,11 @@ def test_changing_the_password_revokes_tokens_and_other_sessions(client, cast):
     client.force_login(cast.member)
     response = client.post(
         "/accounts/password/change/",
-        {"oldpassword": cast.password, "password1": "a-new-long-password-2026", "password2": "a-new-long-password-2026"},
+        {
+            "oldpassword": cast.password,
+            "password1": "a-new-long-password-2026",
+            "password2": "a-new-long-password-2026",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
