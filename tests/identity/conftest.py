@@ -151,3 +151,7 @@ def sso(client, username: str, *, start: str = "/accounts/sso/", data: dict | No
     assert response.status_code == 302, response.content[:500]
     back = callback_path(provider_sign_in(response["Location"], username))
     return client.get(back), back
+
+
+# Chromium and the live server of the browser journeys (tests/browser), for test_journeys.py.
+from tests.browser.conftest import browser, page  # noqa: E402, F401

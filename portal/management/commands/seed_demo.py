@@ -8,6 +8,7 @@ from deployments import demo as deployments_demo
 from engagements import demo as engagement_demo
 from governance import demo as governance_demo
 from tenants import demo as tenants_demo
+from tenants.identity import demo as identity_demo
 from training import demo as training_demo
 
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
             training_demo.seed(countries=countries, say=self.stdout.write)
             governance_demo.seed(countries=countries, say=self.stdout.write)
             deployments_demo.seed(countries=countries, say=self.stdout.write)
+            identity_demo.seed(countries=countries, say=self.stdout.write)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready. Accounts amelie, olivier, wanjiku, priya, marcus, aude and admin use the password "
