@@ -117,23 +117,23 @@ def france_provider(cast, issuer: str, **overrides):
 
 def provider_sign_in(authorize_url: str, username: str) -> str:
     """Sign in at the provider as `username` and return where it sends the browser back to."""
-    browser = requests.Session()
-    response = browser.get(authorize_url, allow_redirects=False)
+    session = requests.Session()
+    response = session.get(authorize_url, allow_redirects=False)
     assert response.status_code == 302, response.text[:500]
     login_url = urljoin(authorize_url, response.headers["Location"])
-    browser.get(login_url)
-    response = browser.post(
+    session.get(login_url)
+    response = session.post(
         login_url.split("?")[0],
         data={
             "username": username,
             "password": PASSWORD,
-            "csrfmiddlewaretoken": browser.cookies["idp_csrftoken"],
+            "csrfmiddlewaretoken": session.cookies["idp_csrftoken"],
             "next": parse_qs(urlsplit(login_url).query)["next"][0],
         },
         allow_redirects=False,
     )
     assert response.status_code == 302, response.text[:500]
-    response = browser.get(urljoin(authorize_url, response.headers["Location"]), allow_redirects=False)
+    response = session.get(urljoin(authorize_url, response.headers["Location"]), allow_redirects=False)
     assert response.status_code == 302, response.text[:500]
     return response.headers["Location"]
 
