@@ -135,7 +135,8 @@ def _int(value) -> int | None:
 # --- Writes -----------------------------------------------------------------------------------------
 
 
-def _clean(country: Country, data: dict) -> dict:
+def identity_provider_validate(*, country: Country, data: dict) -> dict:
+    """The cleaned fields of a provider, or ServiceError naming the field at fault."""
     clean = {key: data[key] for key in EDITABLE if key in data}
     issuer = str(clean.get("issuer", "")).strip().rstrip("/")
     parts = urlsplit(issuer)
@@ -188,7 +189,7 @@ def identity_provider_save(
     `client_secret` keeps the one stored. Recorded on the country's chain and the platform chain."""
     if not (access.is_country_admin(country.pk) or access.is_platform_admin):
         raise NotAllowed(_("Only a country admin of this country or a platform admin can do this."))
-    clean = _clean(country, data)
+    clean = identity_provider_validate(country=country, data=data)
     with country_context(country):
         provider = IdentityProvider.objects.select_for_update().filter(country=country).first()
         created = provider is None

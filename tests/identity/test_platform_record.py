@@ -138,3 +138,33 @@ def test_an_overseer_keeps_a_legacy_membership_from_changing_their_role(cast):
     with country_context(cast.fr):
         Membership.objects.create(country=cast.fr, user=cast.auditor, organisation=cast.fr_agency, role="officer")
     assert not access_for(cast.auditor).can_write(cast.fr.pk)
+
+
+def test_a_platform_admin_configures_a_countrys_provider_in_the_admin(client, cast, platform_admin):
+    from django.db import connection
+
+    client.force_login(platform_admin)
+    form = {
+        "country": cast.ke.pk,
+        "name": "eCitizen",
+        "issuer": "https://accounts.ecitizen.go.ke",
+        "client_id": "portal",
+        "new_client_secret": "kenya-client-secret-value",
+        "domains": "ict.go.ke\nhealth.go.ke",
+        "organisation_map": "{}",
+        "role_map": "{}",
+        "default_role": "viewer",
+        "mfa_acr_values": "[]",
+        "enabled": "on",
+    }
+    bad = client.post("/admin/tenants/identityprovider/add/", {**form, "domains": "not a domain"})
+    assert bad.status_code == 200 and "is not a domain name" in bad.content.decode()
+    assert client.post("/admin/tenants/identityprovider/add/", form).status_code == 302
+    event = last("identity_provider.created")
+    assert event.target_id == str(cast.ke.pk) and event.actor_role == "platform"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('portal.country_ids', %s, true)", [str(cast.ke.pk)])
+        cursor.execute("SELECT client_secret FROM tenants_identityprovider")
+        stored = cursor.fetchone()[0]
+    assert "kenya-client-secret-value" not in stored  # sealed under Kenya's key
+    assert client.get("/admin/tenants/identityprovider/").status_code == 200
