@@ -3,6 +3,7 @@
 from django.urls import path
 
 from tenants import views
+from tenants.identity import country_pages as identity_pages
 from tenants.keys import views as data_views
 
 app_name = "tenants"
@@ -17,6 +18,7 @@ urlpatterns = [
     path("members/<int:pk>/", views.member_detail, name="member"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("activity/", views.activity, name="activity"),
+    path("identity/", identity_pages.country_identity, name="identity"),
     path("data/", data_views.data_page, name="data"),
     path("data/progress.json", data_views.data_progress, name="data_progress"),
     path("data/key/rotate/", data_views.data_key_rotate, name="data_key_rotate"),

@@ -52,6 +52,7 @@ class IdentityProviderForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave empty to keep the stored one. Stored sealed under the country's key, never shown."),
     )
+    issuer = forms.URLField(label=_("Issuer"), max_length=300, assume_scheme="https")
     # Organisations are country-owned: the choices are read inside the view's country context.
     default_organisation = forms.ModelChoiceField(queryset=None, required=False, label=_("Default organisation"))
     domains = forms.CharField(

@@ -224,3 +224,39 @@ def identity_provider_delete(*, country: Country, by, access: Access) -> None:
         event_record(country=country, action="identity_provider.removed", actor=by, actor_role=role, target=provider)
         platform_event_record(action="identity_provider.removed", actor=by, actor_role=role, target=country)
         provider.delete()
+
+
+@transaction.atomic
+def country_second_factor_set(*, country: Country, by, access: Access, required: bool) -> bool:
+    """Whether everyone of the country needs a second factor (its country admin, or a platform
+    admin). Recorded on the country's chain and the platform chain when it changes."""
+    if not (access.is_country_admin(country.pk) or access.is_platform_admin):
+        raise NotAllowed(_("Only a country admin of this country or a platform admin can do this."))
+    changed = Country.objects.filter(pk=country.pk).exclude(mfa_required=required).update(mfa_required=required)
+    if changed:
+        country.mfa_required = required
+        role = "platform" if not access.is_country_admin(country.pk) else Membership.Role.COUNTRY_ADMIN
+        payload = {"mfa_required": required}
+        event_record(
+            country=country,
+            action="country.second_factor_changed",
+            actor=by,
+            actor_role=role,
+            target=country,
+            payload=payload,
+        )
+        platform_event_record(
+            action="country.second_factor_changed", actor=by, actor_role=role, target=country, payload=payload
+        )
+    return bool(changed)
+
+
+@transaction.atomic
+def country_sign_in_save(
+    *, country: Country, by, access: Access, mfa_required: bool, provider_data: dict | None, client_secret: str | None
+) -> None:
+    """A country's sign-in settings in one change: the second factor for everyone and, if given,
+    its provider. A refusal of either changes neither."""
+    country_second_factor_set(country=country, by=by, access=access, required=mfa_required)
+    if provider_data is not None:
+        identity_provider_save(country=country, by=by, access=access, data=provider_data, client_secret=client_secret)
