@@ -16,5 +16,8 @@ urlpatterns = [
     path("tokens/", identity_views.personal_tokens, name="account_tokens"),
     path("tokens/<int:pk>/revoke/", identity_views.personal_token_revoke, name="account_token_revoke"),
     path("sso/", identity_views.single_sign_on, name="account_sso"),
+    # A person's address is the one their invitation or their country's provider proved: allauth's
+    # page for adding others is not offered.
+    path("email/", identity_views.not_offered, name="account_email"),
     path("", include("allauth.urls")),
 ]

@@ -118,3 +118,7 @@ class LoginView(AllauthLoginView):
         context["sso_form"] = SingleSignOnForm()
         context["sso_countries"] = providers.identity_provider_list_enabled()
         return context
+
+
+def not_offered(request: HttpRequest) -> HttpResponse:
+    raise Http404(_("This page is not offered: your address is the one you were invited with."))

@@ -692,3 +692,16 @@ def test_withdrawn_invitation_is_refused(client, cast):
     response = client.get(f"/accounts/invitation/{token}/")
     assert response.status_code == 400
     assert "already been used or withdrawn" in response.content.decode()
+
+
+def test_the_activity_page_names_an_invited_person_only_as_typed(client, cast):
+    """Finding 1 of issue 12, on the record's pages too: until they accept, the invited account's
+    own name appears nowhere in the country."""
+    as_user(client, cast.owner)
+    client.post(
+        "/c/fr/members/invite/", invite_data(cast, email=cast.outsider.email, first_name="Typed", last_name="Person")
+    )
+    for path in ("/c/fr/activity/", "/c/fr/", "/c/fr/members/"):
+        html = client.get(path).content.decode()
+        assert "Otieno" not in html, path
+    assert "Typed Person" in client.get("/c/fr/activity/").content.decode()
