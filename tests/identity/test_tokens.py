@@ -157,3 +157,8 @@ def test_deactivating_an_account_revokes_its_tokens(cast):
     cast.viewer.is_active = False
     cast.viewer.save()
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+
+
+def test_adding_email_addresses_is_not_offered(client, cast):
+    client.force_login(cast.member)
+    assert client.get("/accounts/email/").status_code == 404
