@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.access import Access, access_for
 from tenants.errors import NotAllowed, ServiceError
@@ -26,7 +27,7 @@ from tenants.record.ledger import event_record
 User = get_user_model()
 INVITATION_SALT = "portal.invitation"
 # Separation of duties: oversight of a country and a membership of it are never held together.
-OVERSIGHT_REFUSAL = (
+OVERSIGHT_REFUSAL = gettext_lazy(
     "This person oversees %(country)s as its partner manager or auditor, and oversight cannot be "
     "combined with a membership of the same country. Ask a platform admin if their assignment should change."
 )
