@@ -906,11 +906,19 @@ def test_docs_are_served_offline(api, cast):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css" in html
-    assert f'"{API}/schema/"' in html
-    assert '"validatorUrl": null' in html
-    assert not re.search(r"https?://", html), "the docs page refers to another host"
-    assert "//cdn" not in html and "unpkg" not in html and "jsdelivr" not in html
+    # Its start-up script is a file of its own (no inline script under the Content-Security-Policy).
+    assert f'src="{API}/docs/?script="' in html and "<script>" not in html and "<style" not in html
+    script = api.get(f"{API}/docs/?script=")
+    assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+    script_text = script.content.decode()
+    assert f'"{API}/schema/"' in script_text
+    assert '"validatorUrl": null' in script_text
+    for text in (html, script_text):
+        assert not re.search(r"https?://", text), "the docs page refers to another host"
+        assert "//cdn" not in text and "unpkg" not in text and "jsdelivr" not in text
     for asset in re.findall(r'(?:src|href)="([^"]+)"', html):
+        if asset == f"{API}/docs/?script=":
+            continue
         assert asset.startswith("/static/drf_spectacular_sidecar/"), asset
         served = api.get(asset)
         assert served.status_code == 200, asset
