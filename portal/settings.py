@@ -121,6 +121,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_celery_beat",
+    # Identity (tenants/identity/): sign-in, second factors, single sign-on, sessions.
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.usersessions",
     "tenants",
     "engagements",
     "governance",
@@ -132,15 +139,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "tenants.inputs.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.CountryScopeMiddleware",
+    "tenants.identity.middleware.SessionGuardMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -163,6 +175,8 @@ TEMPLATES = [
     }
 ]
 
+# Usernames stay case-sensitive (ModelBackend); allauth's own backend is only needed for sign-in by
+# email address, which the portal does not offer.
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "guardian.backends.ObjectPermissionBackend"]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous visitors hold nothing
 
@@ -212,6 +226,8 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not TEST
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG and not TESTING)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -392,3 +408,87 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=0),
     },
 }
+
+# --- Identity: sign-in, second factors, single sign-on, tokens, sessions, headers ----------------
+# django-allauth does the sign-in, the second factors (TOTP, passkeys, recovery codes), the
+# per-country OpenID Connect providers (rows of tenants.identity.models.IdentityProvider, listed by
+# the adapter so their secrets stay sealed), the rate limits and the list of one's sessions.
+ACCOUNT_ADAPTER = "tenants.identity.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "tenants.identity.adapters.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]  # sign-up is closed (adapter)
+ACCOUNT_EMAIL_VERIFICATION = "none"  # addresses are proven by the invitation link or the country's provider
+ACCOUNT_UNIQUE_EMAIL = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset for an unknown address sends nothing, and says the same
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # the other sessions and every token are revoked instead
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+# Guessing: wrong passwords (browser and POST /api/v1/auth/token/ together) per address and per
+# account, with a cool-off; a lockout is recorded once on the platform chain (tenants.identity.lockout).
+ACCOUNT_RATE_LIMITS = {
+    "login": env_str("LOGIN_RATE_LIMIT", "30/m/ip"),
+    "login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "20/15m/ip,5/15m/key"),
+    "reset_password": "20/m/ip,3/15m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never sign in to an existing account by its email alone
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = "Sovereign AI Onboarding Portal"
+MFA_TRUST_ENABLED = False
+# WebAuthn needs a secure origin; http://localhost is allowed for development and the suite only.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
+USERSESSIONS_TRACK_ACTIVITY = False  # sessions are listed from sign-in; no write on every request
+# Minutes without a request after which a session ends (privileged roles: country admins, partner
+# managers, auditors, platform admins).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_IDLE_MINUTES_PRIVILEGED = env_int("SESSION_IDLE_MINUTES_PRIVILEGED", 15)
+PERSONAL_TOKEN_MAX_DAYS = 90
+# The demo's second factor (DESIGN §8); seed_demo uses it only with DEBUG on.
+DEMO_TOTP_SECRET = env_str("DEMO_TOTP_SECRET", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+
+# Content-Security-Policy: no inline script or style anywhere; scripts and styles from the portal only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+    "publickey-credentials-get": ["self"],
+    "publickey-credentials-create": ["self"],
+}
+# Second factors are enforced (tenants.identity.middleware). Only the suite may switch this off, so
+# that the tests of other features can sign people in with force_login(); the identity tests and
+# the browser journeys switch it back on.
+SECOND_FACTOR_ENFORCED = not TESTING or env_bool("SECOND_FACTOR_ENFORCED", False)
+ACCOUNT_FORMS = {"login": "tenants.identity.forms.LoginForm"}

@@ -34,10 +34,20 @@ class Access:
     partner_country_ids: frozenset[int] = frozenset()
     auditor_country_ids: frozenset[int] = frozenset()
     is_platform_admin: bool = False
+    # A personal access token narrows what its requests may do: to some countries, and to reading.
+    token_country_ids: frozenset[int] | None = None
+    read_only: bool = False
+
+    @property
+    def oversight_country_ids(self) -> frozenset[int]:
+        """Countries this person oversees (partner manager or auditor): a platform role, which no
+        membership there can lower or raise (separation of duties)."""
+        return self.partner_country_ids | self.auditor_country_ids
 
     @property
     def member_country_ids(self) -> frozenset[int]:
-        return frozenset(cid for cid, m in self.memberships.items() if m.status == Membership.Status.ACTIVE)
+        active = frozenset(cid for cid, m in self.memberships.items() if m.status == Membership.Status.ACTIVE)
+        return active - self.oversight_country_ids
 
     @property
     def country_ids(self) -> frozenset[int]:
@@ -48,20 +58,54 @@ class Access:
         return country_id in self.country_ids
 
     def role_in(self, country_id: int) -> str | None:
-        """The strongest role held in a country: a membership role, partner_manager or auditor."""
-        if country_id in self.member_country_ids:
-            return self.memberships[country_id].role
+        """The role held in a country. Oversight comes first: a partner manager or auditor of a
+        country is that and nothing else there, whatever membership a country admin may have made."""
         if country_id in self.partner_country_ids:
             return PARTNER_MANAGER
         if country_id in self.auditor_country_ids:
             return AUDITOR
+        if country_id in self.member_country_ids:
+            return self.memberships[country_id].role
         return None
 
     def is_country_admin(self, country_id: int) -> bool:
-        return self.role_in(country_id) == Membership.Role.COUNTRY_ADMIN
+        return not self.read_only and self.role_in(country_id) == Membership.Role.COUNTRY_ADMIN
 
     def can_write(self, country_id: int) -> bool:
-        return self.role_in(country_id) in {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
+        return not self.read_only and self.role_in(country_id) in {
+            Membership.Role.COUNTRY_ADMIN,
+            Membership.Role.OFFICER,
+        }
+
+    @property
+    def is_privileged(self) -> bool:
+        """Country admins, partner managers, auditors and platform admins: their accounts need a
+        second factor and their sessions end sooner when idle."""
+        return (
+            self.is_platform_admin
+            or bool(self.oversight_country_ids)
+            or any(
+                m.role == Membership.Role.COUNTRY_ADMIN and m.status == Membership.Status.ACTIVE
+                for m in self.memberships.values()
+            )
+        )
+
+    def narrowed(self, *, country_ids: frozenset[int] | None, read_only: bool) -> Access:
+        """This access seen through a token: only `country_ids` (None: all), and only reading if
+        `read_only`. Oversight and memberships outside the token's countries are dropped."""
+        if country_ids is None:
+            keep = lambda cid: True  # noqa: E731
+        else:
+            keep = country_ids.__contains__
+        return Access(
+            user_id=self.user_id,
+            memberships={cid: m for cid, m in self.memberships.items() if keep(cid)},
+            partner_country_ids=frozenset(filter(keep, self.partner_country_ids)),
+            auditor_country_ids=frozenset(filter(keep, self.auditor_country_ids)),
+            is_platform_admin=self.is_platform_admin and country_ids is None and not read_only,
+            token_country_ids=country_ids,
+            read_only=read_only,
+        )
 
     @property
     def is_partner_manager(self) -> bool:

@@ -8,17 +8,22 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
 from tenants.country_state import READ_ONLY_STATUSES
 from tenants.models import Country, PlatformSettings
+from tenants.oversight import (
+    oversight_conflict_message,
+    oversight_conflicts,
+    oversight_holders,
+    oversight_set,
+    platform_change_record,
+)
+
+# A country's fields whose changes go on the platform chain (who it is, where its data lives).
+RECORDED_COUNTRY_FIELDS = ("code", "status", "residency_region", "mfa_required")
 
 User = get_user_model()
-
-
-def _holders(country: Country, codename: str):
-    return get_users_with_perms(country, only_with_perms_in=[codename], with_group_users=False)
 
 
 class CountryAdminForm(forms.ModelForm):
@@ -37,13 +42,13 @@ class CountryAdminForm(forms.ModelForm):
 
     class Meta:
         model = Country
-        fields = ["code", "name", "status", "residency_region", "default_language"]
+        fields = ["code", "name", "status", "residency_region", "default_language", "mfa_required"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["partner_managers"].initial = list(_holders(self.instance, PARTNER_PERMISSION))
-            self.fields["auditors"].initial = list(_holders(self.instance, AUDITOR_PERMISSION))
+            self.fields["partner_managers"].initial = list(oversight_holders(self.instance, PARTNER_PERMISSION))
+            self.fields["auditors"].initial = list(oversight_holders(self.instance, AUDITOR_PERMISSION))
 
     def clean_code(self):
         return (self.cleaned_data.get("code") or "").upper()
@@ -65,6 +70,15 @@ class CountryAdminForm(forms.ModelForm):
             )
         return status
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            for field in ("partner_managers", "auditors"):
+                conflicts = oversight_conflicts(country=self.instance, users=cleaned.get(field) or [])
+                if conflicts:
+                    self.add_error(field, oversight_conflict_message(conflicts))
+        return cleaned
+
 
 @admin.register(Country)
 class CountryAdmin(admin.ModelAdmin):
@@ -73,33 +87,40 @@ class CountryAdmin(admin.ModelAdmin):
     list_filter = ["status", "residency_region"]
     search_fields = ["code", "name"]
 
+    def save_model(self, request, obj, form, change):
+        previous = Country.objects.filter(pk=obj.pk).values(*RECORDED_COUNTRY_FIELDS).first() if change else {}
+        super().save_model(request, obj, form, change)
+        changes = {
+            name: {"from": (previous or {}).get(name), "to": getattr(obj, name)}
+            for name in RECORDED_COUNTRY_FIELDS
+            if (previous or {}).get(name) != getattr(obj, name)
+        }
+        platform_change_record(
+            action="country.changed" if change else "country.created", by=request.user, target=obj, changes=changes
+        )
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         country = form.instance
         for field, codename in (("partner_managers", PARTNER_PERMISSION), ("auditors", AUDITOR_PERMISSION)):
-            wanted = set(form.cleaned_data.get(field) or [])
-            current = set(_holders(country, codename))
-            added, removed = wanted - current, current - wanted
-            for user in added:
-                assign_perm(f"tenants.{codename}", user, country)
-            for user in removed:
-                remove_perm(f"tenants.{codename}", user, country)
-            if added or removed:
-                from tenants.record.ledger import event_record
-
-                event_record(
-                    country=country,
-                    action=f"assignment.{field}_changed",
-                    actor=request.user,
-                    actor_role="platform",
-                    target=country,
-                    payload={"added": sorted(u.pk for u in added), "removed": sorted(u.pk for u in removed)},
-                )
+            oversight_set(
+                country=country, codename=codename, wanted=form.cleaned_data.get(field) or [], by=request.user
+            )
 
 
 @admin.register(PlatformSettings)
 class PlatformSettingsAdmin(admin.ModelAdmin):
     list_display = ["__str__", "open_organisation_kinds", "exit_waiting_days", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        previous = PlatformSettings.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        changes = {}
+        for name in ("dual_approval_quota", "open_organisation_kinds"):
+            before = getattr(previous, name, None)
+            if before != getattr(obj, name):
+                changes[name] = {"from": before, "to": getattr(obj, name)}
+        platform_change_record(action="platform_settings.changed", by=request.user, target=obj, changes=changes)
 
     def has_add_permission(self, request):
         return not PlatformSettings.objects.exists()
@@ -110,6 +131,7 @@ class PlatformSettingsAdmin(admin.ModelAdmin):
 
 # --- People: deleting an account reaches into the countries it belonged to ----------------------
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin  # noqa: E402
+from django.utils.translation import gettext, gettext_lazy  # noqa: E402
 
 from tenants.access import _memberships_of  # noqa: E402
 from tenants.isolation import country_context  # noqa: E402
@@ -128,7 +150,40 @@ def _countries_of(user_ids) -> set[int]:
 
 class PortalUserAdmin(BaseUserAdmin):
     """Deleting a person removes their memberships, which live in the countries' scoped tables: the
-    deletion opens exactly those countries, and each removal goes on that country's record."""
+    deletion opens exactly those countries, and each removal goes on that country's record.
+    Changes of the flags and groups that make someone a platform admin, partner manager or auditor
+    go on the platform chain; a platform admin can reset a person's second factor."""
+
+    actions = ["reset_second_factor"]
+
+    @admin.action(description=gettext_lazy("Reset the second factor (ends their sessions and tokens)"))
+    def reset_second_factor(self, request, queryset):
+        from tenants.identity.revocation import second_factor_reset
+
+        for user in queryset:
+            second_factor_reset(user=user, by=request.user)
+        self.message_user(request, gettext("Second factors reset: they set one up again at their next sign-in."))
+
+    def save_model(self, request, obj, form, change):
+        previous = User.objects.filter(pk=obj.pk).values(*RECORDED_USER_FLAGS).first() if change else {}
+        super().save_model(request, obj, form, change)
+        changes = {
+            name: {"from": (previous or {}).get(name), "to": getattr(obj, name)}
+            for name in RECORDED_USER_FLAGS
+            if (previous or {}).get(name, False) != getattr(obj, name)
+        }
+        platform_change_record(action="account.flags_changed", by=request.user, target=obj, changes=changes)
+
+    def save_related(self, request, form, formsets, change):
+        before = set(form.instance.groups.values_list("name", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        after = set(form.instance.groups.values_list("name", flat=True))
+        changes = {}
+        if after - before:
+            changes["added"] = sorted(after - before)
+        if before - after:
+            changes["removed"] = sorted(before - after)
+        platform_change_record(action="account.groups_changed", by=request.user, target=form.instance, changes=changes)
 
     def delete_view(self, request, object_id, extra_context=None):
         with country_context(_countries_of([object_id])):
@@ -160,5 +215,13 @@ class PortalUserAdmin(BaseUserAdmin):
         super().delete_queryset(request, queryset)
 
 
+RECORDED_USER_FLAGS = ("is_superuser", "is_staff", "is_active")
+
 admin.site.unregister(User)
 admin.site.register(User, PortalUserAdmin)
+
+# The admin signs in through the portal's own sign-in (password, rate limits, second factor), never
+# through Django's bare admin login form.
+from allauth.account.decorators import secure_admin_login  # noqa: E402
+
+admin.site.login = secure_admin_login(admin.site.login)

@@ -155,10 +155,22 @@ class OrganisationDetailApi(CountryAPIView):
 
 
 class MemberUserSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    """The person. Until an invitation is accepted: no id or username, and only the name the
+    inviting admin typed, so that an invitation tells nobody who has an account."""
+
+    id = serializers.IntegerField(allow_null=True)
     username = serializers.CharField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
+
+    def to_representation(self, membership):
+        if membership.status == Membership.Status.INVITED:
+            invitation = getattr(membership, "invitation", None)
+            first = invitation.invited_first_name if invitation else ""
+            last = invitation.invited_last_name if invitation else ""
+            return {"id": None, "username": "", "first_name": str(first), "last_name": str(last)}
+        user = membership.user
+        return {"id": user.pk, "username": user.username, "first_name": user.first_name, "last_name": user.last_name}
 
 
 class MemberOrganisationSerializer(serializers.Serializer):
@@ -168,7 +180,7 @@ class MemberOrganisationSerializer(serializers.Serializer):
 
 class MemberSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    user = MemberUserSerializer()
+    user = MemberUserSerializer(source="*")
     organisation = MemberOrganisationSerializer()
     role = serializers.ChoiceField(choices=Membership.Role.choices)
     status = serializers.ChoiceField(choices=Membership.Status.choices)
@@ -183,20 +195,8 @@ class MemberInviteSerializer(StrictSerializer):
     """The person to add, where and as what."""
 
     email = serializers.EmailField(max_length=254)
-    first_name = serializers.CharField(
-        max_length=150,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Needed when the person has no account yet.",
-    )
-    last_name = serializers.CharField(
-        max_length=150,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Needed when the person has no account yet.",
-    )
+    first_name = serializers.CharField(max_length=150, help_text="As the country knows the person.")
+    last_name = serializers.CharField(max_length=150, help_text="As the country knows the person.")
     organisation = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text="Id of one of this country's organisations."
     )
@@ -239,8 +239,9 @@ class MemberListApi(CountryAPIView):
         parameters=[CODE_PARAMETER],
         request=MemberInviteSerializer,
         responses={201: MemberSerializer, **errors(400, 401, 403, 404)},
-        description="Add a person to the country (country admins). Someone who already has an account joins at once; "
-        "anyone else is emailed an invitation and appears with status 'invited'.",
+        description="Invite a person to the country (country admins). Everyone is emailed an invitation and appears "
+        "with status 'invited' and the name typed here until they accept; a person who has an account accepts "
+        "signed in to it.",
     )
     def post(self, request, code):
         self.require_country_admin()

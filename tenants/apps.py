@@ -75,8 +75,12 @@ class TenantsConfig(AppConfig):
         task_postrun.connect(_task_memo_close, dispatch_uid="tenants.country_state_close", weak=False)
         for room in ("identity", "record"):
             import_module(f"tenants.{room}.admin")
-        from tenants.identity import signals
+        from allauth.socialaccount.providers import registry
 
+        from tenants.identity import signals
+        from tenants.identity.oidc.provider import GovernmentProvider
+
+        registry.register(GovernmentProvider)
         signals.connect()
         from tenants.keys import holdings
 

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import re
 
+from allauth.account.internal.flows.reauthentication import ReauthenticationRequired
+from allauth.core.exceptions import ImmediateHttpResponse
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from tenants.access import access_for
 from tenants.country_state import CountryReadOnly, country_state, country_state_memo
-from tenants.identity.tokens import user_from_bearer
+from tenants.identity.tokens import token_scope, user_from_bearer
 from tenants.isolation import country_context, public_country_context
 from tenants.models import Country
 
@@ -25,6 +28,10 @@ COUNTRY_IN_PATH = re.compile(r"^/(?:c|audit|api/v1/countries)/(?P<code>[A-Za-z]{
 PUBLIC_COUNTRY_IN_PATH = re.compile(r"^/register/(?P<code>[A-Za-z]{2})(?:/|$)")
 # Health checks and the published ledger key answer without a session, a transaction or a country
 # (/healthz and the key do no I/O at all).
+TOKEN_REVOKE_PATH = "/api/v1/auth/token/revoke/"
+# Exceptions that only turn into an answer (a 404, a 403, allauth's "show this page" or "confirm
+# it is you first"): nothing is undone for them, and the pages they lead to may still read.
+REFUSALS = (Http404, PermissionDenied, ImmediateHttpResponse, ReauthenticationRequired)
 UNSCOPED_PATHS = frozenset({"/healthz", "/readyz", "/.well-known/ledger-key.pem"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 EXITED_STATUS = 409  # Conflict: the request is well formed, the country's state refuses it
@@ -57,6 +64,15 @@ class CountryScopeMiddleware:
             request.portal_bearer = resolved
             request.user = resolved[0]
         access = access_for(request.user)
+        if resolved is not None:
+            # A token reaches at most its own countries, and a read-only one only reads.
+            country_ids, read_only = token_scope(resolved[1])
+            access = access.narrowed(country_ids=country_ids, read_only=read_only)
+            if read_only and request.method not in SAFE_METHODS and request.path_info != TOKEN_REVOKE_PATH:
+                return JsonResponse(
+                    {"detail": _("This token is read-only: it cannot change anything. Use a read-write token.")},
+                    status=403,
+                )
         request.access = access
         request.country = None
         request.public_country = None
@@ -108,6 +124,6 @@ class CountryScopeMiddleware:
             return response
         # A refusal (404, 403) changed nothing and its error page may still read; anything else
         # undoes whatever the view had written before it failed.
-        if not isinstance(exception, (Http404, PermissionDenied)) and transaction.get_connection().in_atomic_block:
+        if not isinstance(exception, REFUSALS) and transaction.get_connection().in_atomic_block:
             transaction.set_rollback(True)
         return None

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tenants.country_state import READ_ONLY_STATUSES, writes_check
 from tenants.isolation import TenantManager
@@ -53,6 +54,12 @@ class Country(models.Model):
     )
     default_language = models.CharField(
         max_length=12, default="en", help_text="BCP 47 language tag, e.g. fr, et, pt-BR."
+    )
+    mfa_required = models.BooleanField(
+        _("second factor for everyone"),
+        default=False,
+        db_default=False,
+        help_text=_("Everyone of this country must use a second factor, not only its admins."),
     )
     created_at = models.DateTimeField(default=timezone.now)
     # Bumped when the country's data keys are destroyed: every process checks it before using a key
@@ -234,17 +241,41 @@ class Membership(SealedTenantModel):
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()}"
 
+    @property
+    def display_name(self) -> str:
+        """The name to show. Until an invitation is accepted, only what the inviting admin typed:
+        the account's own name would tell them who has an account."""
+        if self.status == self.Status.INVITED:
+            invitation = getattr(self, "invitation", None)
+            if invitation is not None and (invitation.invited_name or invitation.invited_email):
+                return invitation.invited_name or invitation.invited_email
+            return ""
+        return self.user.get_full_name() or self.user.username
+
+    @property
+    def display_email(self) -> str:
+        if self.status == self.Status.INVITED:
+            invitation = getattr(self, "invitation", None)
+            return invitation.invited_email if invitation is not None else ""
+        return self.user.email
+
     def clean(self) -> None:
         if self.organisation_id and self.country_id and self.organisation.country_id != self.country_id:
             raise ValidationError({"organisation": "The organisation belongs to another country."})
 
 
-class Invitation(TenantModel):
+class Invitation(SealedTenantModel):
     """A pending invitation. The emailed link is signed with the portal's secret over (country,
-    invitation, nonce): the database alone cannot produce it, and accepting clears the nonce."""
+    invitation, nonce): the database alone cannot produce it, and accepting clears the nonce.
+    It keeps the address and name the admin typed, which is all the country sees until the person
+    accepts (sealed: personal data)."""
 
     membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="invitation")
     nonce = models.CharField(max_length=32, blank=True)
+    invited_email = EncryptedTextField("address invited")
+    invited_first_name = EncryptedTextField("first name typed by the inviting admin")
+    invited_last_name = EncryptedTextField("last name typed by the inviting admin")
+
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -256,3 +287,7 @@ class Invitation(TenantModel):
 
     def __str__(self) -> str:
         return f"Invitation {self.pk}"
+
+    @property
+    def invited_name(self) -> str:
+        return f"{self.invited_first_name} {self.invited_last_name}".strip()

@@ -19,7 +19,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -331,16 +331,18 @@ class CountryAPIView(ApiView):
         return {**super().context(), "country": self.country}
 
 
-class ApiDocsView(SpectacularSwaggerView):
+class ApiDocsView(SpectacularSwaggerSplitView):
     """Swagger UI from the sidecar's local assets, with the online validator switched off, so the
-    page makes no request to any other host."""
+    page makes no request to any other host; its start-up script is a file of its own (?script),
+    so the Content-Security-Policy needs no inline script."""
 
     url_name = "api-schema"
+    template_name = "portal/api_docs.html"
 
     @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         ui_settings = settings.SPECTACULAR_SETTINGS.get("SWAGGER_UI_SETTINGS") or {"deepLinking": True}
-        if isinstance(ui_settings, dict):
+        if isinstance(ui_settings, dict) and "settings" in response.data:
             response.data["settings"] = json.dumps({**ui_settings, "validatorUrl": None})
         return response

@@ -32,7 +32,7 @@ def organisation_get(*, country: Country, pk) -> Organisation | None:
 
 
 def membership_list(*, country: Country, organisation: Organisation | None = None) -> QuerySet[Membership]:
-    qs = Membership.objects.filter(country=country).select_related("user", "organisation")
+    qs = Membership.objects.filter(country=country).select_related("user", "organisation", "invitation")
     if organisation is not None:
         qs = qs.filter(organisation=organisation)
     return qs.order_by("user__last_name", "user__first_name", "user__username")

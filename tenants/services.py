@@ -14,8 +14,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from tenants.access import Access
+from tenants.access import Access, access_for
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
@@ -24,6 +26,11 @@ from tenants.record.ledger import event_record
 
 User = get_user_model()
 INVITATION_SALT = "portal.invitation"
+# Separation of duties: oversight of a country and a membership of it are never held together.
+OVERSIGHT_REFUSAL = gettext_lazy(
+    "This person oversees %(country)s as its partner manager or auditor, and oversight cannot be "
+    "combined with a membership of the same country. Ask a platform admin if their assignment should change."
+)
 
 
 def _require_country_admin(access: Access, country: Country) -> str:
@@ -98,35 +105,39 @@ def member_invite(
     role: str,
     job_title: str = "",
 ) -> Membership:
-    """Add a person to a country. Someone with an account joins at once; anyone else gets an
-    account that stays inactive until they accept the emailed invitation and set a password."""
+    """Invite a person to a country. Everyone is invited, with or without an account: a person
+    with an account accepts while signed in to it, anyone else gets an account that stays inactive
+    until they accept and choose a password. Until then the country sees only what its admin typed,
+    and the answer is the same whether the address has an account or not."""
     actor_role = _require_country_admin(access, country)
     email = (email or "").strip().lower()
     try:
         validate_email(email)
     except ValidationError:
-        raise ServiceError("Enter an email address in the form name@example.org.", field="email") from None
+        raise ServiceError(_("Enter an email address in the form name@example.org."), field="email") from None
     if role not in Membership.Role.values:
-        raise ServiceError("Choose a role: country admin, officer or viewer.", field="role")
+        raise ServiceError(_("Choose a role: country admin, officer or viewer."), field="role")
     if organisation.country_id != country.pk:
-        raise ServiceError("Choose one of this country's organisations.", field="organisation")
+        raise ServiceError(_("Choose one of this country's organisations."), field="organisation")
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    if not first_name or not last_name:
+        raise ServiceError(_("Enter the person's first and last name."), field="first_name")
     user = User.objects.filter(email__iexact=email).order_by("pk").first()
-    invited = user is None
-    if invited:
-        if not (first_name or "").strip() or not (last_name or "").strip():
-            raise ServiceError("Enter the person's first and last name.", field="first_name")
+    if user is not None and country.pk in access_for(user).oversight_country_ids:
+        raise ServiceError(OVERSIGHT_REFUSAL % {"country": country.name}, field="email")
+    if user is None:
         user = User(
-            username=_free_username(email),
-            email=email,
-            first_name=first_name.strip(),
-            last_name=last_name.strip(),
-            is_active=False,
+            username=_free_username(email), email=email, first_name=first_name, last_name=last_name, is_active=False
         )
         user.set_unusable_password()
         user.save()
     with country_context(country):
         if Membership.objects.filter(user=user).exists():
-            raise ServiceError(f"{email} is already a member of {country.name}.", field="email")
+            raise ServiceError(
+                _("%(email)s is already a member of %(country)s, or invited to it.")
+                % {"email": email, "country": country.name},
+                field="email",
+            )
         try:
             with transaction.atomic():
                 membership = Membership.objects.create(
@@ -135,29 +146,34 @@ def member_invite(
                     organisation=organisation,
                     role=role,
                     job_title=(job_title or "").strip(),
-                    status=Membership.Status.INVITED if invited or not user.is_active else Membership.Status.ACTIVE,
+                    status=Membership.Status.INVITED,
                 )
         except IntegrityError:
-            raise ServiceError(f"{email} is already a member of {country.name}.", field="email") from None
-        invitation = None
-        if membership.status == Membership.Status.INVITED:
-            invitation = Invitation.objects.create(
-                country=country,
-                membership=membership,
-                nonce=secrets.token_hex(16),
-                invited_by=by,
-                expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
-            )
+            raise ServiceError(
+                _("%(email)s is already a member of %(country)s, or invited to it.")
+                % {"email": email, "country": country.name},
+                field="email",
+            ) from None
+        invitation = Invitation.objects.create(
+            country=country,
+            membership=membership,
+            nonce=secrets.token_hex(16),
+            invited_by=by,
+            invited_email=email,
+            invited_first_name=first_name,
+            invited_last_name=last_name,
+            expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+        )
+        membership.invitation = invitation
         event_record(
             country=country,
-            action="member.invited" if invitation else "member.added",
+            action="member.invited",
             actor=by,
             actor_role=actor_role,
             target=membership,
             payload={"role": role, "organisation": organisation.pk},
         )
-        if invitation is not None:
-            outbox_enqueue(task="tenants.invitation_send", country_id=country.pk, invitation_id=invitation.pk)
+        outbox_enqueue(task="tenants.invitation_send", country_id=country.pk, invitation_id=invitation.pk)
     return membership
 
 
@@ -183,13 +199,16 @@ def invitation_send(*, invitation_id: int, country_id: int) -> bool:
         if invitation is None or not invitation.nonce:
             return False
         user = invitation.membership.user
+        step = (
+            "Sign in to your account and accept the invitation here" if user.is_active else "Choose your password here"
+        )
         send_mail(
             subject=f"You are invited to the {invitation.country.name} AI onboarding portal",
             message=(
-                f"Hello {user.first_name},\n\n"
+                f"Hello {invitation.invited_name or user.first_name},\n\n"
                 f"You have been invited to join {invitation.membership.organisation.name} on the "
                 f"Sovereign AI Onboarding Portal as {invitation.membership.get_role_display().lower()}.\n\n"
-                f"Choose your password here (the link works until {invitation.expires_at:%d %B %Y}):\n"
+                f"{step} (the link works until {invitation.expires_at:%d %B %Y}):\n"
                 f"{invitation_link(invitation)}\n"
             ),
             from_email=None,
@@ -225,6 +244,9 @@ def invitation_from_token(token: str) -> Invitation:
 def invitation_accept(*, token: str, password: str):
     invitation = invitation_from_token(token)
     user = invitation.membership.user
+    if user.is_active:
+        # The account exists and has its own password: only its owner, signed in, accepts.
+        raise ServiceError(_("You already have an account. Sign in to it, then open the link again to accept."))
     try:
         validate_password(password, user)
     except ValidationError as error:
@@ -248,6 +270,31 @@ def invitation_accept(*, token: str, password: str):
             target=invitation.membership,
         )
     return user
+
+
+@transaction.atomic
+def invitation_accept_signed_in(*, token: str, user):
+    """A person who has an account accepts, signed in as that account (never another one)."""
+    invitation = invitation_from_token(token)
+    if invitation.membership.user_id != user.pk:
+        raise ServiceError(_("This invitation is for another account. Sign out, then open the link again."))
+    if invitation.country_id in access_for(user).oversight_country_ids:
+        raise ServiceError(OVERSIGHT_REFUSAL % {"country": invitation.country.name})
+    with country_context(invitation.country_id):
+        claimed = Invitation.objects.filter(pk=invitation.pk, nonce=invitation.nonce, accepted_at__isnull=True).update(
+            accepted_at=timezone.now(), nonce=""
+        )
+        if not claimed:
+            raise ServiceError(_("This invitation has already been used or withdrawn. Sign in, or ask for a new one."))
+        Membership.objects.filter(pk=invitation.membership_id).update(status=Membership.Status.ACTIVE)
+        event_record(
+            country=invitation.country,
+            action="member.joined",
+            actor=user,
+            actor_role=invitation.membership.role,
+            target=invitation.membership,
+        )
+    return invitation
 
 
 def _lock_admins_then(membership: Membership) -> Membership:

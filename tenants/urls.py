@@ -3,6 +3,7 @@
 from django.urls import path
 
 from tenants import views
+from tenants.identity import country_pages as identity_pages
 from tenants.keys import erasure_views, exit_views
 from tenants.keys import views as data_views
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("members/<int:pk>/erasure/", erasure_views.member_erasure, name="member_erasure"),
     path("activity/", views.activity, name="activity"),
+    path("identity/", identity_pages.country_identity, name="identity"),
     path("data/", data_views.data_page, name="data"),
     path("data/progress.json", data_views.data_progress, name="data_progress"),
     path("data/key/rotate/", data_views.data_key_rotate, name="data_key_rotate"),

@@ -15,6 +15,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tenants import onboarding, selectors, services
@@ -163,13 +166,9 @@ def member_invite(request: HttpRequest, code: str) -> HttpResponse:
             except ServiceError as error:
                 form.add_service_error(error)
             else:
-                if membership.status == Membership.Status.INVITED:
-                    messages.success(request, f"An invitation is on its way to {membership.user.email}.")
-                else:
-                    messages.success(
-                        request,
-                        f"{membership.user.get_full_name() or membership.user.email} was added to {country.name}.",
-                    )
+                messages.success(
+                    request, _("An invitation is on its way to %(email)s.") % {"email": data["email"].strip().lower()}
+                )
                 return redirect(country_url("member", country, pk=membership.pk))
         status = 400
     return render(
@@ -279,6 +278,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation = services.invitation_from_token(token)
     except ServiceError as error:
         return render(request, "tenants/invitation_invalid.html", {"message": error.message}, status=400)
+    if invitation.membership.user.is_active:
+        return _invitation_accept_signed_in(request, token, invitation)
     form = InvitationAcceptForm(posted(request))
     status = 200
     if request.method == "POST":
@@ -291,7 +292,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 form.add_service_error(error)
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, f"Welcome, {user.first_name or user.username}. Your account is ready.")
+                messages.success(
+                    request, _("Welcome, %(name)s. Your account is ready.") % {"name": user.first_name or user.username}
+                )
                 return redirect(country_url("overview", invitation.country))
         status = 400
     return render(
@@ -299,4 +302,30 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         "tenants/invitation_accept.html",
         {"invitation": invitation, "membership": invitation.membership, "form": form},
         status=status,
+    )
+
+
+def _invitation_accept_signed_in(request: HttpRequest, token: str, invitation) -> HttpResponse:
+    """An invitation to an existing account: accepted by its owner, signed in to it."""
+    if not request.user.is_authenticated:
+        messages.info(
+            request,
+            _("Sign in to your account to accept the invitation to %(country)s.")
+            % {"country": invitation.country.name},
+        )
+        return redirect(f"{reverse('login')}?{urlencode({'next': request.path})}")
+    if request.method == "POST":
+        try:
+            services.invitation_accept_signed_in(token=token, user=request.user)
+        except ServiceError as error:
+            return render(request, "tenants/invitation_invalid.html", {"message": error.message}, status=400)
+        messages.success(request, _("You joined %(country)s.") % {"country": invitation.country.name})
+        return redirect(country_url("overview", invitation.country))
+    if invitation.membership.user_id != request.user.pk:
+        message = _("This invitation is for another account. Sign out, then open the link again.")
+        return render(request, "tenants/invitation_invalid.html", {"message": message}, status=400)
+    return render(
+        request,
+        "tenants/invitation_confirm.html",
+        {"invitation": invitation, "membership": invitation.membership, "form": ConfirmForm()},
     )

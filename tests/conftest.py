@@ -58,6 +58,22 @@ def _email_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (rate limits, lockouts, used one-time codes): only this
+    run's keys (its own prefix) are deleted, never another run's."""
+    yield
+    import redis
+
+    prefix = settings.CACHES["default"].get("KEY_PREFIX")
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache") and prefix:
+        client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
 @dataclass
 class Cast:
     fr: object

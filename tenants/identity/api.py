@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from tenants.identity.credentials import token_credentials_check
 from tenants.identity.models import ApiToken
 from tenants.identity.tokens import BearerTokenAuthentication, api_token_issue
 from tenants.record.ledger import platform_event_record
@@ -17,11 +17,19 @@ from tenants.rest import ERRORS, ApiView, StrictSerializer, _error, errors
 
 
 class TokenCredentialsSerializer(StrictSerializer):
-    """The username and password of an active account."""
+    """The username and password of an active account, and the current six-digit code of its
+    authenticator app when it has a second factor."""
 
     username = serializers.CharField(max_length=150, trim_whitespace=False)
     password = serializers.CharField(
         max_length=1024, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
+    otp = serializers.RegexField(
+        r"^\s*\d{6}\s*$",
+        required=False,
+        write_only=True,
+        help_text="The current six-digit code of your authenticator app (accounts with a second factor).",
+        error_messages={"invalid": "Enter the six digits your authenticator app shows now."},
     )
 
 
@@ -46,28 +54,18 @@ class TokenIssueApi(ApiView):
         responses={
             200: OpenApiResponse(TokenSerializer, description="A new token, shown this once."),
             400: ERRORS[400],
-            429: _error("Too many attempts from this address; wait and try again."),
+            401: _error("The six-digit code is not right (accounts with a second factor)."),
+            403: _error("The account's role needs a second factor it has not set up yet."),
+            429: _error("Too many attempts for this account or from this address; wait and try again."),
         },
     )
     def post(self, request):
         serializer = TokenCredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        # ModelBackend refuses inactive accounts and spends the same time on unknown usernames,
-        # so this one message tells nobody whether an account exists.
-        user = authenticate(
-            request._request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
+        data = serializer.validated_data
+        user = token_credentials_check(
+            request._request, username=data["username"], password=data["password"], otp=data.get("otp")
         )
-        if user is None or not user.is_active:
-            raise exceptions.ValidationError(
-                {
-                    "non_field_errors": [
-                        "That username and password do not match an active account. "
-                        "Check both (they are case-sensitive) and try again."
-                    ]
-                }
-            )
         raw, token = api_token_issue(user=user)
         platform_event_record(action="auth.api_token_issued", actor=user, target=token)
         data = TokenSerializer({"token": raw, "expires": token.expires_at}).data

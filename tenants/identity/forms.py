@@ -1,17 +1,80 @@
-"""Forms of signing in."""
+"""Forms of signing in, single sign-on, personal access tokens and a country's identity provider.
+They check shape only; the rules live in tenants.identity services."""
 
 from __future__ import annotations
 
-from django.contrib.auth.forms import AuthenticationForm
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tenants.forms import ServiceErrorMixin
 
 
-class LoginForm(AuthenticationForm):
-    error_messages = {
-        "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
-        "inactive": "This account is not active. If you were invited, use the link in your invitation email first.",
-    }
+class LoginForm(AllauthLoginForm):
+    """allauth's sign-in form, also accepting the field name `username` (the page's and the
+    suite's contract since before allauth)."""
 
-    def __init__(self, request=None, *args, **kwargs):
-        super().__init__(request, *args, **kwargs)
-        self.fields["username"].error_messages["required"] = "Enter your username."
-        self.fields["password"].error_messages["required"] = "Enter your password."
+    def __init__(self, *args, **kwargs):
+        data = kwargs.get("data")
+        if data is not None and "login" not in data and "username" in data:
+            data = data.copy()
+            data["login"] = data["username"]
+            kwargs["data"] = data
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = _("Username")
+        self.fields["login"].error_messages["required"] = _("Enter your username.")
+        self.fields["password"].error_messages["required"] = _("Enter your password.")
+
+
+class SingleSignOnForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your work email address"),
+        required=False,
+        max_length=254,
+        error_messages={"invalid": _("Enter an email address in the form name@ministry.gov.")},
+    )
+    country = forms.CharField(required=False, max_length=2)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("country") and not self.errors:
+            raise forms.ValidationError(_("Enter your work email address, or choose your country."))
+        return cleaned
+
+
+class PersonalTokenForm(ServiceErrorMixin, forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What the token is for, e.g. Monthly usage report."),
+        error_messages={"required": _("Give the token a name, so you can recognise it in the list.")},
+    )
+    countries = forms.TypedMultipleChoiceField(
+        label=_("Countries it may reach"),
+        coerce=int,
+        error_messages={
+            "required": _("Choose at least one country the token may reach."),
+            "invalid_choice": _("Choose only countries you can see yourself."),
+        },
+    )
+    access = forms.ChoiceField(
+        label=_("What it may do"),
+        choices=[("read", _("Read only")), ("write", _("Read and write"))],
+        error_messages={
+            "required": _("Choose whether the token may only read or also change things."),
+            "invalid_choice": _("Choose whether the token may only read or also change things."),
+        },
+    )
+    days = forms.TypedChoiceField(
+        label=_("Expires after"),
+        coerce=int,
+        choices=[(7, _("7 days")), (30, _("30 days")), (90, _("90 days"))],
+        error_messages={
+            "required": _("Choose when the token expires."),
+            "invalid_choice": _("Choose 7, 30 or 90 days."),
+        },
+    )
+
+    def __init__(self, *args, countries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["countries"].choices = [(c.pk, f"{c.name} ({c.code})") for c in countries]

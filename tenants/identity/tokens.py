@@ -1,4 +1,7 @@
-"""Bearer tokens for the API: issued by POST /api/v1/auth/token/, expiring, stored as SHA-256."""
+"""Bearer tokens for the API, stored as SHA-256: issued by POST /api/v1/auth/token/ (hours, the
+person's whole access) or made on the account page as personal access tokens (named, limited to
+some countries and to reading or read-write, at most PERSONAL_TOKEN_MAX_DAYS), listed and revocable.
+Changing the password, resetting the second factor, deactivation and removal revoke them all."""
 
 from __future__ import annotations
 
@@ -7,21 +10,31 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
+from tenants.access import Access
+from tenants.errors import ServiceError
 from tenants.identity.models import ApiToken
+from tenants.record.ledger import platform_event_record
 
 TOKEN_PREFIX = "pat_"
+NAME_MAX = 100
 
 
 def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def _new_raw() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
 def api_token_issue(*, user) -> tuple[str, ApiToken]:
     """A new token for `user`. The raw value is returned once and never stored."""
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    raw = _new_raw()
     token = ApiToken.objects.create(
         user=user,
         key_hash=token_hash(raw),
@@ -31,11 +44,76 @@ def api_token_issue(*, user) -> tuple[str, ApiToken]:
     return raw, token
 
 
+@transaction.atomic
+def personal_token_create(
+    *, user, access: Access, name: str, country_ids: list[int], read_only: bool, days: int
+) -> tuple[str, ApiToken]:
+    """A personal access token: named, for some of the countries this person can see, read-only
+    or read-write, expiring within PERSONAL_TOKEN_MAX_DAYS. The raw value is returned once."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError(_("Give the token a name, so you can recognise it in the list."), field="name")
+    if len(name) > NAME_MAX:
+        raise ServiceError(_("The name must be %(n)s characters or fewer.") % {"n": NAME_MAX}, field="name")
+    wanted = sorted(set(country_ids or []))
+    if not wanted:
+        raise ServiceError(_("Choose at least one country the token may reach."), field="countries")
+    if not set(wanted) <= access.country_ids:
+        raise ServiceError(_("Choose only countries you can see yourself."), field="countries")
+    if not 1 <= days <= settings.PERSONAL_TOKEN_MAX_DAYS:
+        raise ServiceError(
+            _("Choose a lifetime from 1 to %(n)s days.") % {"n": settings.PERSONAL_TOKEN_MAX_DAYS}, field="days"
+        )
+    raw = _new_raw()
+    token = ApiToken.objects.create(
+        user=user,
+        kind=ApiToken.Kind.PERSONAL,
+        name=name,
+        country_ids=wanted,
+        read_only=read_only,
+        key_hash=token_hash(raw),
+        prefix=raw[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 8],
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    platform_event_record(
+        action="auth.personal_token_created",
+        actor=user,
+        target=token,
+        payload={"countries": wanted, "read_only": read_only, "days": days},
+    )
+    return raw, token
+
+
+def personal_token_list(*, user):
+    return ApiToken.objects.filter(user=user, kind=ApiToken.Kind.PERSONAL).order_by("-created_at")
+
+
+@transaction.atomic
+def personal_token_revoke(*, user, token_id: int) -> bool:
+    """Revoke one of the person's own tokens; False if there is no such live token of theirs."""
+    changed = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if changed:
+        platform_event_record(action="auth.personal_token_revoked", actor=user, target=user, payload={"id": token_id})
+    return bool(changed)
+
+
+def tokens_revoke_all(*, user_id: int) -> int:
+    """Revoke every live token of a person (password changed, second factor reset, deactivated)."""
+    return ApiToken.objects.filter(user_id=user_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def token_scope(token: ApiToken) -> tuple[frozenset[int] | None, bool]:
+    """(countries the token may reach, or None for all the person's; whether it only reads)."""
+    if token.kind == ApiToken.Kind.PERSONAL:
+        return frozenset(int(c) for c in token.country_ids or []), token.read_only
+    return None, token.read_only
+
+
 def _bearer_value(request) -> str | None:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
         return None
-    scheme, _, value = header.partition(" ")
+    scheme, _sep, value = header.partition(" ")
     if scheme.lower() != "bearer":
         return None
     return value.strip()
@@ -69,8 +147,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         resolved = getattr(request._request, "portal_bearer", None)
         if resolved is None:
             raise exceptions.AuthenticationFailed(
-                "This bearer token is not valid: it is unknown, expired or revoked. "
-                "Ask for a new one at POST /api/v1/auth/token/."
+                _(
+                    "This bearer token is not valid: it is unknown, expired or revoked. "
+                    "Ask for a new one at POST /api/v1/auth/token/."
+                )
             )
         return resolved
 

@@ -13,7 +13,7 @@ What happens to the person, in this country (tables found through tenants.keys.h
 - on the ledger, whose hashes cover the account id but not the displayed name, the name shown for
   them (actor_label) is replaced by the pseudonym (database function portal_ledger_relabel): every
   chain still verifies, and payloads never held personal data;
-- their API tokens and sessions are revoked (tenants.identity.revoke).
+- their API tokens and sessions are revoked (tenants.identity.revocation.person_access_revoke).
 
 A certificate of erasure, signed with the portal's key, names them only by pseudonym and states
 what was erased; it is kept with the erasure and mailed to the person (the mail is wiped once sent)."""
@@ -32,7 +32,7 @@ from guardian.models import UserObjectPermission
 
 from tenants.access import Access, _memberships_of
 from tenants.errors import NotAllowed, ServiceError
-from tenants.identity.revoke import person_access_revoke
+from tenants.identity.revocation import person_access_revoke
 from tenants.isolation import country_context
 from tenants.keys import holdings
 from tenants.keys.models import MemberErasure

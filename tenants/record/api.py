@@ -34,6 +34,8 @@ class AuditEventSerializer(serializers.Serializer):
 
 # Verification walks the whole chain: it is for the people who answer for the record.
 VERIFIERS = {AUDITOR, PARTNER_MANAGER, "country_admin"}
+# Exports, like the audit pages they mirror, are for the country's auditors and partner managers.
+EXPORTERS = {AUDITOR, PARTNER_MANAGER}
 
 
 class EventFilterSerializer(PageQuerySerializer):
@@ -173,8 +175,15 @@ class LedgerExportApi(CountryAPIView):
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The export"),
             **errors(400, 401, 404),
         },
+        description="For the country's auditors and partner managers (anyone else: 404, as the export page).",
     )
     def get(self, request, code):
+        role = request.access.role_in(self.country.pk)
+        if role not in EXPORTERS:
+            # As on the export page: the ledger's exports are for the people who audit the country.
+            raise exceptions.NotFound(
+                f"Not found: {self.country.name}'s ledger export is for its auditors and partner managers."
+            )
         bounds = ExportRangeSerializer(data=request.query_params.dict())
         bounds.is_valid(raise_exception=True)
         out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
@@ -182,7 +191,7 @@ class LedgerExportApi(CountryAPIView):
             summary = audit.ledger_export_download(
                 country=self.country,
                 by=request.user,
-                actor_role=request.access.role_in(self.country.pk) or "",
+                actor_role=role,
                 out=out,
                 first=bounds.validated_data.get("first"),
                 last=bounds.validated_data.get("last"),

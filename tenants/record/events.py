@@ -51,7 +51,7 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
         elif event.target_type == "tenants.membership" and event.target_id.isdigit():
             membership = members.get(int(event.target_id))
             if membership is not None:
-                event.target_label = membership.user.get_full_name() or membership.user.username
+                event.target_label = membership.display_name or membership.display_email
                 event.target_url = country_url("member", country, pk=membership.pk)
             else:
                 event.target_label = f"Membership {event.target_id} (removed)"

@@ -111,8 +111,11 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
     """The zip of events first..last (optional; default the whole chain), with checkpoints, the
     public key and the offline verifier. A range the chain does not have is explained on the form."""
     country, role = audited_country(request)
-    form = LedgerExportForm(request.POST if request.method == "POST" else request.GET)
-    if form.is_valid():
+    # A download is a POST: a plain GET (a link, a prefetch, a crawler) shows the form and writes
+    # nothing, so the record holds one event per export someone asked for.
+    form = LedgerExportForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
         out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
         try:
             summary = audit.ledger_export_download(
@@ -126,6 +129,7 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
         except ExportRefused as error:
             out.close()
             _explain_refusal(form, error, head=selectors.chain_length(country=country))
+            status = 400
         else:
             out.seek(0)
             return FileResponse(out, as_attachment=True, filename=summary["filename"], content_type="application/zip")
@@ -142,5 +146,5 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
             "current_key_id": signing.public_key_id(),
             "example_file": audit.ledger_export_filename(country=country, first=1, last=max(chain_length, 1)),
         },
-        status=400,
+        status=400 if request.method == "POST" else status,
     )

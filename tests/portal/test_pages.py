@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -19,6 +20,7 @@ from tenants.record.ledger import event_record
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def as_user(client, user):
@@ -182,7 +184,10 @@ def test_frame_is_accessible(client, cast):
     assert "Sovereign AI Onboarding Portal" in html
     assert "govuk-phase-banner" in html and "govuk-footer" in html
     assert "/static/build/portal.css" in html
-    assert "govuk-frontend.min.js" in html and "initAll()" in html
+    # GOV.UK Frontend starts from a file (no inline script under the Content-Security-Policy).
+    assert 'src="/static/js/govuk-init.mjs"' in html and 'src="/static/js/js-enabled.js"' in html
+    starter = (ROOT / "static" / "js" / "govuk-init.mjs").read_text()
+    assert "govuk-frontend.min.js" in starter and "initAll()" in starter
     # Not a GOV.UK service: no crown, no GDS Transport.
     assert "govuk-header__logotype" not in html and "Crown copyright" not in html
 

@@ -91,10 +91,17 @@ def test_an_invited_membership_gives_no_access(cast):
     assert access.role_in(cast.ke.pk) is None and not access.is_country_admin(cast.ke.pk)
 
 
-def test_a_membership_outranks_an_assignment_in_the_same_country(cast):
+def test_a_membership_never_lowers_nor_raises_oversight_in_the_same_country(cast):
+    """Finding 2 of issue 12: a membership made in a country (a legacy row: services now refuse it)
+    neither turns its partner manager into a viewer nor its auditor into a writer."""
     with country_context(cast.fr):
         Membership.objects.create(country=cast.fr, user=cast.partner, organisation=cast.fr_agency, role="viewer")
-    assert access_for(cast.partner).role_in(cast.fr.pk) == "viewer"
+        Membership.objects.create(country=cast.fr, user=cast.auditor, organisation=cast.fr_agency, role="country_admin")
+    partner, auditor = access_for(cast.partner), access_for(cast.auditor)
+    assert partner.role_in(cast.fr.pk) == PARTNER_MANAGER
+    assert auditor.role_in(cast.fr.pk) == "auditor"
+    assert not auditor.can_write(cast.fr.pk) and not auditor.is_country_admin(cast.fr.pk)
+    assert not partner.can_write(cast.fr.pk)
 
 
 def test_a_partner_manager_sees_every_assigned_country_directly_or_through_the_group(cast, ee):

@@ -405,7 +405,7 @@ def test_export_of_the_whole_chain_verifies_offline(client, cast, tmp_path):
     assert [c["sequence"] for c in checkpoints] == [7]
     path = tmp_path / "fr-ledger-1-7.zip"
     archive.close()
-    path.write_bytes(b"".join(client.get("/audit/fr/export/").streaming_content))
+    path.write_bytes(b"".join(client.post("/audit/fr/export/").streaming_content))
     script = tmp_path / "verify_ledger.py"
     script.write_bytes(zipfile.ZipFile(path).read("verify_ledger.py"))
     result = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True, timeout=120)
@@ -417,11 +417,11 @@ def test_export_of_the_whole_chain_verifies_offline(client, cast, tmp_path):
     assert exported[0].actor_id == cast.auditor.pk and exported[0].actor_role == "auditor"
 
 
-def test_export_of_a_range_by_get_or_post(client, cast):
+def test_export_of_a_range_by_post(client, cast):
     record(cast, 5)
     as_user(client, cast.partner)
     for response in (
-        client.get("/audit/fr/export/", {"first": "2", "last": "3"}),
+        client.post("/audit/fr/export/", {"first": "2", "last": "3"}),
         client.post("/audit/FR/export/", {"first": "2", "last": "3"}),
     ):
         assert response["Content-Disposition"] == 'attachment; filename="fr-ledger-2-3.zip"'
@@ -459,7 +459,7 @@ def test_export_refusals_are_explained_on_the_form(client, cast, data, message):
 
 def test_export_of_an_empty_ledger_is_refused(client, cast):
     assign_perm(f"tenants.{AUDITOR_PERMISSION}", cast.auditor, cast.ke)
-    response = as_user(client, cast.auditor).get("/audit/ke/export/")
+    response = as_user(client, cast.auditor).post("/audit/ke/export/")
     assert response.status_code == 400
     assert "Kenya's ledger has no events yet." in error_summary(response)
 
@@ -471,3 +471,13 @@ def test_the_page_explains_offline_verification(client, cast):
     assert 'href="/.well-known/ledger-key.pem"' in body
     assert signing.public_key_id() in body
     assert 'action="/audit/fr/export/"' in body
+
+
+def test_a_plain_get_of_the_export_page_downloads_nothing_and_records_nothing(client, cast):
+    """Finding 4 of issue 12: a GET (a link, a prefetch) wrote a ledger event; downloads are POSTs."""
+    record(cast, 3)
+    for params in ({}, {"first": "1", "last": "2"}):
+        response = as_user(client, cast.auditor).get("/audit/fr/export/", params)
+        assert response.status_code == 200 and "Content-Disposition" not in response
+        assert 'method="post"' in response.content.decode()
+    assert fr_events(cast, "ledger.exported") == []

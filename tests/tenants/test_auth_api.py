@@ -256,7 +256,7 @@ def test_token_requests_are_throttled(api, cast, monkeypatch):
         cache.delete(f"throttle_token_{other}")
 
 
-def test_issuing_a_token_and_failing_to_are_on_the_platform_record(cast, api):
+def test_issuing_a_token_is_on_the_platform_record_and_a_failure_is_not(cast, api):
     from tenants.record.models import PlatformEvent
 
     before = PlatformEvent.objects.count()
@@ -279,7 +279,6 @@ def test_issuing_a_token_and_failing_to_are_on_the_platform_record(cast, api):
         == 200
     )
     actions = list(PlatformEvent.objects.order_by("sequence").values_list("action", "actor_id")[before:])
-    assert actions == [("auth.sign_in_failed", None), ("auth.api_token_issued", cast.owner.pk)]
-    failed = PlatformEvent.objects.get(action="auth.sign_in_failed")
-    assert failed.target_id == str(cast.owner.pk) and failed.payload == {"known_account": True}
-    assert "wrong-password" not in str(failed.payload)
+    # A failure alone is not an event (finding 5 of issue 12: a spray would grow the record without
+    # bound); only a lockout is, once (tests/identity/test_lockout.py).
+    assert actions == [("auth.api_token_issued", cast.owner.pk)]

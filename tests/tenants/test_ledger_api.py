@@ -149,3 +149,24 @@ def test_export_bad_range_is_400(client, cast, chain, params):
     assert response.status_code == 400 and response.json()["detail"]
     with country_context(cast.fr):
         assert not CountryEvent.objects.filter(action="ledger.exported").exists()
+
+
+@pytest.mark.parametrize("who", ["owner", "member", "viewer"])
+def test_export_is_for_those_the_export_page_allows(client, cast, chain, who):
+    """Finding 4 of issue 12: the export API answered 200 with the zip to viewers and officers
+    while the page answered them 404. Now both answer 404 to the country's own members, and
+    nothing goes on the record."""
+    client.force_login(getattr(cast, who))
+    api = client.get(BASE.format(code="FR") + "export/")
+    page = client.post("/audit/fr/export/")
+    assert (api.status_code, page.status_code) == (404, 404)
+    assert "Content-Disposition" not in api
+    with country_context(cast.fr):
+        assert not CountryEvent.objects.filter(action="ledger.exported").exists()
+
+
+@pytest.mark.parametrize("who", ["auditor", "partner"])
+def test_export_answers_the_auditor_and_the_partner_manager(client, cast, chain, who):
+    client.force_login(getattr(cast, who))
+    response = client.get(BASE.format(code="FR") + "export/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"

@@ -192,41 +192,59 @@ def test_closed_organisation_kinds_open_when_the_platform_opens_them(cast):
 # --- member_invite ---------------------------------------------------------------------------------
 
 
-def test_inviting_someone_with_an_account_adds_them_at_once(cast, django_capture_on_commit_callbacks):
+def test_inviting_someone_with_an_account_makes_an_invitation_they_accept(cast, django_capture_on_commit_callbacks):
+    """Finding 1 of issue 12: an existing account of another country is no longer added at once and
+    its name is never read back; the person accepts, signed in to their own account."""
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        added = services.member_invite(
+        invited = services.member_invite(
             country=cast.fr,
             by=cast.owner,
             access=access_for(cast.owner),
             email=" Outsider@Example.org ",
-            first_name="",
-            last_name="",
+            first_name="Someone",
+            last_name="Typed",
             organisation=cast.fr_agency,
             role="viewer",
             job_title="Liaison",
         )
-    assert callbacks == []  # nothing to send
+    assert len(callbacks) == 1  # the invitation email, through the outbox
     with country_context(cast.fr):
-        stored = Membership.objects.get(pk=added.pk)
-        assert not Invitation.objects.filter(membership=stored).exists()
-    assert (stored.user_id, stored.status, stored.role, stored.job_title) == (
-        cast.outsider.pk,
-        "active",
-        "viewer",
-        "Liaison",
-    )
-    assert events(cast.fr) == [
-        (
-            "member.added",
-            cast.owner.pk,
-            "country_admin",
-            "tenants.membership",
-            str(added.pk),
-            {"role": "viewer", "organisation": cast.fr_agency.pk},
-        )
-    ]
+        stored = Membership.objects.select_related("invitation").get(pk=invited.pk)
+        invitation = stored.invitation
+        assert stored.status == "invited" and invitation.accepted_at is None
+        assert stored.display_name == "Someone Typed" and stored.display_email == "outsider@example.org"
+    assert "Otieno" not in stored.display_name and "Outsider" not in stored.display_name
+    assert events(cast.fr)[-1][0] == "member.invited"
+    assert access_for(cast.outsider).role_in(cast.fr.pk) is None  # nothing until they accept
+    token = services.invitation_token(invitation)
+    with pytest.raises(ServiceError, match="another account"):
+        services.invitation_accept_signed_in(token=token, user=cast.member)
+    with pytest.raises(ServiceError, match="Sign in to it"):
+        services.invitation_accept(token=token, password="a-brand-new-password-1")
+    services.invitation_accept_signed_in(token=token, user=cast.outsider)
     assert access_for(cast.outsider).role_in(cast.fr.pk) == "viewer"
     assert access_for(cast.outsider).role_in(cast.ke.pk) == "country_admin"
+    assert events(cast.fr)[-1][0] == "member.joined"
+
+
+@pytest.mark.parametrize("overseer", ["partner", "auditor"])
+def test_an_overseer_of_the_country_cannot_be_made_a_member_of_it(cast, overseer):
+    """Separation of duties: a clear refusal, and nothing changes."""
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.member_invite(
+            country=cast.fr,
+            by=cast.owner,
+            access=access_for(cast.owner),
+            email=getattr(cast, overseer).email,
+            first_name="A",
+            last_name="B",
+            organisation=cast.fr_agency,
+            role="viewer",
+        ),
+        field="email",
+    )
 
 
 def test_inviting_a_new_person_creates_an_inactive_account_and_an_invitation(cast, django_capture_on_commit_callbacks):
@@ -282,8 +300,8 @@ def test_a_person_invited_elsewhere_but_not_yet_active_is_invited_again(cast, in
         by=cast.outsider,
         access=access_for(cast.outsider),
         email="wanderer@example.org",
-        first_name="",
-        last_name="",
+        first_name="Wan",
+        last_name="Derer",
         organisation=cast.ke_ministry,
         role="viewer",
     )
@@ -321,8 +339,8 @@ def test_only_a_country_admin_invites(cast, who):
         ("new@example.org", "A", "B", "viewer", "ke_ministry", "organisation"),
         ("new@example.org", "", "B", "viewer", "fr_ministry", "first_name"),
         ("new@example.org", "A", "  ", "viewer", "fr_ministry", "first_name"),
-        ("member@example.org", "", "", "viewer", "fr_ministry", "email"),
-        ("MEMBER@example.org", "", "", "officer", "fr_agency", "email"),
+        ("member@example.org", "M", "M", "viewer", "fr_ministry", "email"),
+        ("MEMBER@example.org", "M", "M", "officer", "fr_agency", "email"),
     ],
     ids=[
         "bad-email",

@@ -329,15 +329,24 @@ def test_owner_invites_a_new_person(client, cast):
         assert not CountryEvent.objects.exists()
 
 
-def test_inviting_someone_with_an_account_adds_them_at_once(client, cast):
+def test_inviting_someone_with_an_account_never_shows_a_name_the_admin_did_not_type(client, cast):
+    """Finding 1 of issue 12: the answer and the pages show only what the admin typed."""
     as_user(client, cast.owner)
-    response = client.post("/c/fr/members/invite/", invite_data(cast, email=cast.outsider.email, role="viewer"))
-    assert response.status_code == 302
+    response = client.post(
+        "/c/fr/members/invite/",
+        invite_data(cast, email=cast.outsider.email, first_name="Typed", last_name="Person", role="viewer"),
+        follow=True,
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Typed Person" in html and "Otieno" not in html and "outsider</" not in html
     with country_context(cast.fr):
         membership = Membership.objects.get(user=cast.outsider)
-        assert not Invitation.objects.filter(membership=membership).exists()
-    assert membership.status == "active"
-    assert fr_actions(cast)[-1] == "member.added"
+        assert Invitation.objects.filter(membership=membership).exists()
+    assert membership.status == "invited"
+    assert fr_actions(cast)[-1] == "member.invited"
+    listing = client.get("/c/fr/members/").content.decode()
+    assert "Otieno" not in listing and "Typed Person" in listing
 
 
 @pytest.mark.parametrize(
@@ -683,3 +692,16 @@ def test_withdrawn_invitation_is_refused(client, cast):
     response = client.get(f"/accounts/invitation/{token}/")
     assert response.status_code == 400
     assert "already been used or withdrawn" in response.content.decode()
+
+
+def test_the_activity_page_names_an_invited_person_only_as_typed(client, cast):
+    """Finding 1 of issue 12, on the record's pages too: until they accept, the invited account's
+    own name appears nowhere in the country."""
+    as_user(client, cast.owner)
+    client.post(
+        "/c/fr/members/invite/", invite_data(cast, email=cast.outsider.email, first_name="Typed", last_name="Person")
+    )
+    for path in ("/c/fr/activity/", "/c/fr/", "/c/fr/members/"):
+        html = client.get(path).content.decode()
+        assert "Otieno" not in html, path
+    assert "Typed Person" in client.get("/c/fr/activity/").content.decode()

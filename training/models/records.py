@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from tenants.keys.certificates import certificate_key
 from tenants.models import TenantModel
 
 from .catalogue import CAPABILITIES, ROLES, SECTORS, Programme, ProgrammeVersion
@@ -20,9 +21,12 @@ CERTIFICATE_SALT = "training.certificate"
 
 
 def certificate_signature(country_code: str, pk: int) -> str:
-    """The tamper-evident part of a certificate code: an HMAC (under SECRET_KEY) of its country and
-    id, so a changed or invented code is detected without any database lookup."""
-    return salted_hmac(CERTIFICATE_SALT, f"{country_code}:{pk}", algorithm="sha256").hexdigest()[:20]
+    """The tamper-evident part of a certificate code: an HMAC, under the certificate key of its own
+    (tenants.keys.certificates, never SECRET_KEY), of its country and id, so a changed or invented
+    code is detected without any database lookup."""
+    return salted_hmac(
+        CERTIFICATE_SALT, f"{country_code}:{pk}", secret=certificate_key(), algorithm="sha256"
+    ).hexdigest()[:20]
 
 
 def certificate_signature_matches(country_code: str, pk: int, signature: str) -> bool:

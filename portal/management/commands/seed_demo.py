@@ -9,6 +9,7 @@ from deployments.register import demo as register_demo
 from engagements import demo as engagement_demo
 from governance import demo as governance_demo
 from tenants import demo as tenants_demo
+from tenants.identity import demo as identity_demo
 from training import demo as training_demo
 
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             governance_demo.seed(countries=countries, say=self.stdout.write)
             deployments_demo.seed(countries=countries, say=self.stdout.write)
             register_demo.seed(countries=countries, say=self.stdout.write)
+            identity_demo.seed(countries=countries, say=self.stdout.write)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready. Accounts amelie, olivier, wanjiku, priya, marcus, aude and admin use the password "

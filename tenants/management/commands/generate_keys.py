@@ -1,5 +1,5 @@
-"""python manage.py generate_keys --dir /keys — create the master key and the ledger signing key
-files if they do not exist yet (never overwrites: losing either would be irreversible)."""
+"""python manage.py generate_keys --dir /keys — create the master key, the ledger signing key, the
+certificate key and Django's secret key files if they do not exist yet (never overwrites: losing either would be irreversible)."""
 
 import base64
 import os
@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand
 
 class Command(BaseCommand):
     help = (
-        "Create master.key (PORTAL_MASTER_KEY_FILE) and ledger-signing.pem (LEDGER_SIGNING_KEY_FILE) in a "
-        "directory, if missing. Keep them out of the database and back them up separately."
+        "Create master.key (PORTAL_MASTER_KEY_FILE), ledger-signing.pem (LEDGER_SIGNING_KEY_FILE), "
+        "certificate.key (CERTIFICATE_KEY_FILE) and secret.key (SECRET_KEY_FILE) in a directory, if missing. Keep them out of the database and back them up separately."
     )
 
     def add_arguments(self, parser):
@@ -25,6 +25,8 @@ class Command(BaseCommand):
         folder.mkdir(parents=True, exist_ok=True)
         master, signing = folder / "master.key", folder / "ledger-signing.pem"
         for path, make in (
+            (folder / "certificate.key", lambda: secrets.token_urlsafe(48).encode()),
+            (folder / "secret.key", lambda: secrets.token_urlsafe(50).encode()),
             (master, lambda: base64.b64encode(secrets.token_bytes(32))),
             (
                 signing,

@@ -28,7 +28,7 @@ $$;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tenants", "0013_outgoing_mail"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+    dependencies = [("tenants", "0014_identity"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
 
     operations = [
         migrations.CreateModel(

@@ -1,0 +1,127 @@
+"""allauth's adapters, where the portal's rules meet its flows: sign-up closed, mail through the
+outbox, lockouts recorded once, the second-factor step, and each country's identity provider
+listed from its row and held to its country."""
+
+from __future__ import annotations
+
+import logging
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from tenants.access import access_for
+from tenants.identity import lockout, providers, sso
+from tenants.identity.policy import provider_mfa_remember
+from tenants.notifications.mail import mail_enqueue
+
+log = logging.getLogger(__name__)
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "username_password_mismatch": _lazy("Enter a correct username and password. Both are case-sensitive."),
+        "too_many_login_attempts": _lazy(
+            "Too many failed sign-in attempts for this account or from this address. Wait 15 minutes and try "
+            "again, or reset your password."
+        ),
+    }
+
+    def is_open_for_signup(self, request) -> bool:
+        # Accounts come from invitations and from countries' providers, never from a sign-up page.
+        return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's mails (password reset) go through the outbox like every other mail: written
+        with the change, sent by a worker, wiped once sent. Nothing is sent inside the request."""
+        context = {"email": email, **context}
+        subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).splitlines()).strip()
+        body = render_to_string(f"{template_prefix}_message.txt", context).strip()
+        mail_enqueue(to=email, subject=self.format_email_subject(subject), body=body)
+
+    def format_email_subject(self, subject: str) -> str:
+        return subject
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            lockout.lockout_record(request, username=str(credentials.get("username", "")))
+            raise
+
+    def get_login_stages(self) -> list[str]:
+        return [
+            "tenants.identity.stages.SecondFactorStage" if stage == "allauth.mfa.stages.AuthenticateStage" else stage
+            for stage in super().get_login_stages()
+        ]
+
+
+def _refuse(request, message: str):
+    log.info("Single sign-on refused: %s", message)
+    raise ImmediateHttpResponse(render(request, "account/sso_refused.html", {"message": message}, status=403))
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def list_apps(self, request, provider=None, client_id=None):
+        rows = providers.identity_provider_list_enabled()
+        apps = []
+        for row in rows:
+            if provider not in (None, providers.PROVIDER_CLASS_ID, row.provider_id):
+                continue
+            if client_id is not None and row.client_id != client_id:
+                continue
+            apps.append(providers.social_app_for(row))
+        return apps
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        provider = self._row(sociallogin)
+        return bool(provider and provider.jit_enabled)
+
+    def is_auto_signup_allowed(self, request, sociallogin) -> bool:
+        return True
+
+    def _row(self, sociallogin):
+        return providers.identity_provider_by_provider_id(sociallogin.account.provider)
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        """A country's provider signs people into that country only, and never takes over an
+        account by asserting its address: see tenants.identity.sso for each rule."""
+        provider = self._row(sociallogin)
+        if provider is None:
+            _refuse(request, _("This sign-in service is not available any more."))
+        claims = sso.claims_of(sociallogin)
+        process = (sociallogin.state or {}).get("process")
+        connecting_user = request.user if process == "connect" and request.user.is_authenticated else None
+        refusal = sso.sso_refusal(
+            provider=provider,
+            claims=claims,
+            existing_user=sociallogin.user if sociallogin.is_existing else None,
+            connecting_user=connecting_user,
+            access_of=access_for,
+        )
+        if refusal:
+            _refuse(request, refusal)
+        user_id = sociallogin.user.pk if sociallogin.is_existing else (connecting_user.pk if connecting_user else None)
+        provider_mfa_remember(request, user_id=user_id, asserted=sso.provider_mfa_asserted(provider, claims))
+
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        user.email = (user.email or "").lower()
+        return user
+
+    def save_user(self, request, sociallogin, form=None):
+        """A just-in-time account: created with its membership of the provider's country, in the
+        organisation and role the country's mapping gives, on the record."""
+        provider = self._row(sociallogin)
+        user = super().save_user(request, sociallogin, form)
+        sso.sso_member_join(provider=provider, user=user, claims=sso.claims_of(sociallogin))
+        provider_mfa_remember(
+            request, user_id=user.pk, asserted=sso.provider_mfa_asserted(provider, sso.claims_of(sociallogin))
+        )
+        return user

@@ -1,0 +1,117 @@
+"""The rules of single sign-on through a country's identity provider.
+
+- It signs people into its own country only: an account it signs into must be an active member of
+  that country (not one it merely oversees), whichever account the provider's identity is linked to.
+- It never takes over an account by asserting its address: an identity it has not signed in before
+  whose address belongs to an account is refused; the person signs in to that account first and
+  connects the provider from their account page (a link made while they are signed in).
+- Only verified addresses in the provider's allowed domains, and just-in-time accounts only if the
+  country turned them on, placed by the country's claim mapping (membership roles only)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tenants.identity.models import IdentityProvider
+from tenants.identity.providers import email_domain_allowed, placement_for
+from tenants.isolation import country_context
+from tenants.models import Membership
+from tenants.record.ledger import event_record
+
+MULTI_FACTOR_AMR = "mfa"
+
+
+def claims_of(sociallogin) -> dict:
+    """The ID token's claims, completed by the userinfo answer (the ID token's own amr, acr and
+    nonce are kept: they describe this sign-in)."""
+    data = sociallogin.account.extra_data or {}
+    id_token = data.get("id_token") or {}
+    userinfo = data.get("userinfo") or {}
+    merged = {**id_token, **userinfo}
+    for key in ("amr", "acr", "nonce", "aud", "iss"):
+        if key in id_token:
+            merged[key] = id_token[key]
+    return merged
+
+
+def _verified(claims: dict) -> bool:
+    value = claims.get("email_verified")
+    return value is True or str(value).lower() == "true"
+
+
+def provider_mfa_asserted(provider: IdentityProvider | None, claims: dict) -> bool:
+    if provider is None or not provider.trust_provider_mfa:
+        return False
+    amr = claims.get("amr") or []
+    if isinstance(amr, str):
+        amr = [amr]
+    return MULTI_FACTOR_AMR in amr or (bool(claims.get("acr")) and claims.get("acr") in (provider.mfa_acr_values or []))
+
+
+def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, connecting_user, access_of) -> str | None:
+    """Why this sign-in must not go on, in words for the person, or None."""
+    country, name = provider.country, provider.name
+    email = str(claims.get("email") or "").strip().lower()
+    if not email:
+        return _("%(name)s did not tell the portal your email address, so it cannot sign you in.") % {"name": name}
+    if not _verified(claims):
+        return _("%(name)s has not verified your email address. Verify it there, then try again.") % {"name": name}
+    if not email_domain_allowed(provider, email):
+        return _(
+            "Addresses in %(domain)s cannot sign in to %(country)s with %(name)s. Use the account your country admin gave you."
+        ) % {"domain": email.rpartition("@")[2], "country": country.name, "name": name}
+    if connecting_user is not None:
+        if country.pk not in access_of(connecting_user).member_country_ids:
+            return _("%(name)s can be connected only to an account that is a member of %(country)s.") % {
+                "name": name,
+                "country": country.name,
+            }
+        return None
+    if existing_user is not None:
+        if not existing_user.is_active or country.pk not in access_of(existing_user).member_country_ids:
+            return _(
+                "This account is not a member of %(country)s, so %(name)s cannot sign you in to it. "
+                "Ask %(country)s's country admin, or sign in with your password."
+            ) % {"country": country.name, "name": name}
+        return None
+    User = get_user_model()
+    if User.objects.filter(email__iexact=email).exists():
+        return _(
+            "An account with your address exists already. To use %(name)s with it, sign in with your "
+            "password first, then connect %(name)s on your account page."
+        ) % {"name": name}
+    if not provider.jit_enabled:
+        return _("You have not been added to %(country)s yet. Ask your country admin to invite you.") % {
+            "country": country.name
+        }
+    organisation, _role = placement_for(provider, claims)
+    if organisation is None:
+        return _("%(country)s has not said which organisation new accounts join. Ask your country admin.") % {
+            "country": country.name
+        }
+    return None
+
+
+@transaction.atomic
+def sso_member_join(*, provider: IdentityProvider, user, claims: dict) -> Membership:
+    """The membership of a just-in-time account, in the provider's country, on its record."""
+    organisation, role = placement_for(provider, claims)
+    with country_context(provider.country_id):
+        membership = Membership.objects.create(
+            country_id=provider.country_id,
+            user=user,
+            organisation=organisation,
+            role=role,
+            status=Membership.Status.ACTIVE,
+        )
+        event_record(
+            country=provider.country,
+            action="member.joined_by_sso",
+            actor=user,
+            actor_role=role,
+            target=membership,
+            payload={"role": role, "organisation": organisation.pk, "provider": provider.pk},
+        )
+    return membership

@@ -1,0 +1,51 @@
+"""The key that signs training certificates' verification codes: a key of its own (not
+SECRET_KEY), from CERTIFICATE_KEY or CERTIFICATE_KEY_FILE, required when DEBUG is off; in
+development and the suite a random one is created once under var/ (never committed)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+MIN_LENGTH = 32
+_lock = threading.Lock()
+_key: str | None = None
+
+
+def _load() -> str:
+    value = os.environ.get("CERTIFICATE_KEY", "")
+    key_file = os.environ.get("CERTIFICATE_KEY_FILE", "")
+    if key_file:
+        value = Path(key_file).read_text().strip()
+    if not value:
+        if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
+            raise ImproperlyConfigured("CERTIFICATE_KEY or CERTIFICATE_KEY_FILE must be set when DEBUG is off.")
+        dev_file = Path(settings.BASE_DIR) / "var" / "certificate.key"
+        dev_file.parent.mkdir(exist_ok=True)
+        if not dev_file.exists():
+            dev_file.write_text(secrets.token_urlsafe(48))
+            dev_file.chmod(0o600)
+        value = dev_file.read_text().strip()
+    if len(value) < MIN_LENGTH:
+        raise ImproperlyConfigured(f"CERTIFICATE_KEY must be at least {MIN_LENGTH} random characters.")
+    return value
+
+
+def certificate_key() -> str:
+    global _key
+    with _lock:
+        if _key is None:
+            _key = _load()
+        return _key
+
+
+def certificate_key_reset(value: str | None = None) -> None:
+    """Forget the loaded key (tests, or after the environment changed)."""
+    global _key
+    with _lock:
+        _key = value

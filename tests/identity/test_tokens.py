@@ -1,0 +1,164 @@
+"""Tokens: POST /api/v1/auth/token/ asks for the second factor of accounts that have one; personal
+access tokens are made on the account page after the second factor, named, limited to countries
+and to reading or read-write (on every request), at most 90 days, listed and revocable; a changed
+password, a deactivated account and a reset second factor revoke them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from guardian.shortcuts import assign_perm
+
+from tenants.access import PARTNER_PERMISSION
+from tenants.identity.models import ApiToken
+from tenants.identity.tokens import api_token_issue
+from tests.identity.helpers import give_totp, second_factor_shown, totp_code
+
+pytestmark = pytest.mark.django_db
+TOKEN = "/api/v1/auth/token/"
+
+
+def issue(client, username, password, **extra):
+    return client.post(TOKEN, {"username": username, "password": password, **extra}, content_type="application/json")
+
+
+def test_an_account_with_a_second_factor_sends_its_code(client, cast):
+    give_totp(cast.owner)
+    missing = issue(client, "owner", cast.password)
+    assert missing.status_code == 400 and "otp" in missing.json()["errors"]
+    wrong = issue(client, "owner", cast.password, otp="000000" if totp_code() != "000000" else "111111")
+    assert wrong.status_code == 401 and "six-digit code is not right" in wrong.json()["detail"]
+    badly_formed = issue(client, "owner", cast.password, otp="12ab")
+    assert badly_formed.status_code == 400
+    right = issue(client, "owner", cast.password, otp=totp_code())
+    assert right.status_code == 200 and right.json()["token"].startswith("pat_")
+    # A code works once.
+    assert issue(client, "owner", cast.password, otp=totp_code()).status_code == 401
+    assert ApiToken.objects.filter(user=cast.owner).count() == 1
+
+
+def test_a_privileged_role_without_a_second_factor_gets_no_token(client, cast, settings):
+    settings.SECOND_FACTOR_ENFORCED = True
+    response = issue(client, "owner", cast.password)
+    assert response.status_code == 403 and "needs a second factor" in response.json()["detail"]
+    assert issue(client, "member", cast.password).status_code == 200  # an officer needs none
+
+
+def make_token(client, user, **form):
+    client.force_login(user)
+    second_factor_shown(client)
+    data = {"name": "Usage report", "countries": [], "access": "read", "days": "30", **form}
+    return client.post("/accounts/tokens/", data)
+
+
+def bearer(raw: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def test_a_personal_token_reaches_only_its_countries_and_only_reads(client, cast):
+    assign_perm(f"tenants.{PARTNER_PERMISSION}", cast.partner, cast.ke)  # the partner sees FR and KE
+    response = make_token(client, cast.partner, countries=[cast.fr.pk], access="read")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    raw = re.search(r'id="new-token">(pat_[^<]+)<', response.content.decode())[1]
+    client.logout()
+    listed = client.get("/api/v1/countries/", **bearer(raw)).json()["results"]
+    assert [c["code"] for c in listed] == ["FR"]
+    assert client.get("/api/v1/countries/KE/", **bearer(raw)).status_code == 404
+    assert client.get("/api/v1/countries/FR/", **bearer(raw)).status_code == 200
+    write = client.post(
+        "/api/v1/countries/FR/organisations/",
+        {"name": "X", "kind": "ministry"},
+        content_type="application/json",
+        **bearer(raw),
+    )
+    assert write.status_code == 403 and "read-only" in write.json()["detail"]
+
+
+def test_a_personal_token_is_listed_and_revocable(client, cast):
+    response = make_token(client, cast.owner, countries=[cast.fr.pk], access="write", name="Nightly sync")
+    raw = re.search(r'id="new-token">(pat_[^<]+)<', response.content.decode())[1]
+    token = ApiToken.objects.get(user=cast.owner, kind="personal")
+    assert (token.name, token.country_ids, token.read_only) == ("Nightly sync", [cast.fr.pk], False)
+    page = client.get("/accounts/tokens/").content.decode()
+    assert "Nightly sync" in page and raw not in page  # shown once
+    assert client.post(f"/accounts/tokens/{token.pk}/revoke/").status_code == 302
+    client.logout()
+    assert client.get("/api/v1/countries/", **bearer(raw)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "form, message",
+    [
+        ({"days": "365"}, "Choose 7, 30 or 90 days."),
+        ({"name": ""}, "Give the token a name"),
+        ({"countries": []}, "Choose at least one country"),
+        ({"access": "admin"}, "Choose whether the token may only read"),
+    ],
+)
+def test_bad_token_input_is_explained_and_changes_nothing(client, cast, form, message):
+    data = {"countries": [cast.fr.pk], **form}
+    response = make_token(client, cast.owner, **data)
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_a_country_outside_ones_access_is_refused(client, cast):
+    response = make_token(client, cast.owner, countries=[cast.ke.pk])
+    assert response.status_code == 400 and not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["owner", "member", "outsider"])
+def test_one_cannot_revoke_someone_elses_token(client, cast, who):
+    _raw, token = api_token_issue(user=cast.viewer)
+    client.force_login(getattr(cast, who))
+    assert client.post(f"/accounts/tokens/{token.pk}/revoke/").status_code == 404
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is None
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, cast):
+    assert client.get("/accounts/tokens/")["Location"].startswith("/accounts/login/")
+    assert client.get("/accounts/")["Location"].startswith("/accounts/login/")
+    assert client.post("/accounts/tokens/1/revoke/")["Location"].startswith("/accounts/login/")
+
+
+def test_the_token_page_needs_the_second_factor_first(client, cast, settings):
+    settings.SECOND_FACTOR_ENFORCED = True
+    give_totp(cast.member)
+    client.force_login(cast.member)
+    assert client.get("/accounts/tokens/")["Location"].startswith("/accounts/2fa/reauthenticate/")
+    second_factor_shown(client)
+    assert client.get("/accounts/tokens/").status_code == 200
+
+
+def test_changing_the_password_revokes_tokens_and_other_sessions(client, cast):
+    from django.test import Client
+
+    _raw, token = api_token_issue(user=cast.member)
+    other = Client()
+    other.force_login(cast.member)
+    client.force_login(cast.member)
+    response = client.post(
+        "/accounts/password/change/",
+        {
+            "oldpassword": cast.password,
+            "password1": "a-new-long-password-2026",
+            "password2": "a-new-long-password-2026",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert client.get("/").status_code == 200  # this session stays
+    assert other.get("/").status_code == 302  # the other one is over
+
+
+def test_deactivating_an_account_revokes_its_tokens(cast):
+    _raw, token = api_token_issue(user=cast.viewer)
+    cast.viewer.is_active = False
+    cast.viewer.save()
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+
+
+def test_adding_email_addresses_is_not_offered(client, cast):
+    client.force_login(cast.member)
+    assert client.get("/accounts/email/").status_code == 404
