@@ -19,6 +19,9 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Headless Chromium for every browser journey of the run, registered here once.
+from tests.browser.chromium import browser, page  # noqa: E402, F401
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):

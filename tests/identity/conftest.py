@@ -153,5 +153,4 @@ def sso(client, username: str, *, start: str = "/accounts/sso/", data: dict | No
     return client.get(back), back
 
 
-# Chromium and the live server of the browser journeys (tests/browser), for test_journeys.py.
-from tests.browser.conftest import browser, page  # noqa: E402, F401
+# The browser and page fixtures of test_journeys.py come from the root conftest.

@@ -90,7 +90,7 @@ def test_the_dual_approval_quota_goes_on_the_platform_chain(client, cast, platfo
     client.force_login(platform_admin)
     response = client.post(
         f"/admin/tenants/platformsettings/{settings_row.pk}/change/",
-        {"open_organisation_kinds": "[]", "dual_approval_quota": "5000000"},
+        {"open_organisation_kinds": "[]", "dual_approval_quota": "5000000", "exit_waiting_days": "30"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert last("platform_settings.changed").payload == {"dual_approval_quota": {"from": None, "to": 5000000}}
