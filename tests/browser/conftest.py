@@ -2,6 +2,7 @@
 
 import pytest
 
+
 @pytest.fixture
 def demo(transactional_db):
     """The demo countries and accounts of seed_demo, committed so the live server sees them."""
