@@ -6,6 +6,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
+        from portal import checks  # noqa: F401 - registers the deployment checks
         from tenants.keys import holdings
 
         # Compliance reports are the country's files, exported with it; a subscription exists only

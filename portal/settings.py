@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -64,8 +65,9 @@ CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 # and the workers connect as the runtime role of APP_DATABASE_URL (default: the same server and
 # database as user portal_app), which owns nothing and cannot bypass row-level security.
 # Without it: an embedded SQLite file for a quick demo, with jobs run in-process.
+# A process that never migrates (web, worker, beat in production) may get APP_DATABASE_URL alone.
 DATABASE_URL = env_str("DATABASE_URL")
-EMBEDDED = not DATABASE_URL
+EMBEDDED = not DATABASE_URL and not env_str("APP_DATABASE_URL")
 APP_DB_USER_DEFAULT = "portal_app"
 
 
@@ -93,6 +95,10 @@ else:
     _role = os.environ.get("PORTAL_DB_ROLE", "app")
     if _role not in {"app", "owner"}:
         raise ImproperlyConfigured("PORTAL_DB_ROLE must be 'app' or 'owner'.")
+    if _role == "owner" and not DATABASE_URL:
+        raise ImproperlyConfigured(
+            "This command runs as the owning role: set DATABASE_URL (only APP_DATABASE_URL is set)."
+        )
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL if _role == "owner" else APP_DATABASE_URL,
@@ -210,7 +216,7 @@ if _GOVUK_ASSETS.exists():
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG and not TESTING
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -492,3 +498,43 @@ PERMISSIONS_POLICY = {
 # the browser journeys switch it back on.
 SECOND_FACTOR_ENFORCED = not TESTING or env_bool("SECOND_FACTOR_ENFORCED", False)
 ACCOUNT_FORMS = {"login": "tenants.identity.forms.LoginForm"}
+
+# --- Production: refuse to start unsafe -------------------------------------------------------------
+# Outside DEBUG (and outside the suite) the portal does not fall back to anything: no SQLite, no
+# generated keys, no mail printed to a console, no default host list. Each missing piece stops the
+# process at start with a message naming it; `manage.py check --deploy` then loads the keys and
+# checks the database role and row-level security (portal.checks).
+PRODUCTION = not DEBUG and not TESTING
+# Probes of a load balancer or an orchestrator speak plain HTTP to the pod itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+NON_DELIVERING_MAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+REQUIRED_KEYS = ("PORTAL_MASTER_KEY", "LEDGER_SIGNING_KEY", "CERTIFICATE_KEY")
+
+
+def production_refusals(config, environ=os.environ) -> list[str]:
+    """What is missing for production in `config` (this module at start, django.conf.settings in
+    portal.checks), each in a sentence an operator can act on."""
+    problems = []
+    if config.EMBEDDED or config.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL must name a PostgreSQL database (the embedded SQLite demo needs DEBUG=true).")
+    for name in REQUIRED_KEYS:
+        if not (environ.get(name) or environ.get(f"{name}_FILE")):
+            problems.append(f"{name} or {name}_FILE must be set (python scripts/generate_secrets.py makes the files).")
+    if config.EMAIL_BACKEND in NON_DELIVERING_MAIL_BACKENDS:
+        problems.append(
+            f"EMAIL_BACKEND {config.EMAIL_BACKEND} delivers no mail: use SMTP (EMAIL_HOST…) or another real backend."
+        )
+    if not environ.get("ALLOWED_HOSTS", "").strip():
+        problems.append("ALLOWED_HOSTS must list the host names the portal answers to.")
+    elif "*" in config.ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS must not contain '*'.")
+    return problems
+
+
+if PRODUCTION and (_refusals := production_refusals(sys.modules[__name__])):
+    raise ImproperlyConfigured("The portal will not start with DEBUG off:\n  - " + "\n  - ".join(_refusals))
