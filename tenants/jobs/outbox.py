@@ -126,3 +126,22 @@ def outbox_pending_count() -> int:
     with country_context(country_ids):
         pending = OutboxMessage.objects.filter(published_at__isnull=True).count()
     return pending + PlatformOutboxMessage.objects.filter(published_at__isnull=True).count()
+
+
+def outbox_oldest_pending_at():
+    """When the oldest message not yet handed to the broker was written (None: nothing waits)."""
+    country_ids = list(Country.objects.values_list("pk", flat=True))
+    with country_context(country_ids):
+        oldest = (
+            OutboxMessage.objects.filter(published_at__isnull=True)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+    platform = (
+        PlatformOutboxMessage.objects.filter(published_at__isnull=True)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return min((when for when in (oldest, platform) if when is not None), default=None)

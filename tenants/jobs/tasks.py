@@ -2,9 +2,11 @@
 
 from celery import shared_task
 
-from tenants.jobs import outbox
+from tenants.jobs import health, outbox
 
 
 @shared_task(name="tenants.outbox_relay", acks_late=True, ignore_result=True)
 def outbox_relay() -> int:
-    return outbox.outbox_relay()
+    published = outbox.outbox_relay()
+    health.relay_heartbeat_record()
+    return published
