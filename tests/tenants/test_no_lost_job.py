@@ -1,0 +1,134 @@
+"""No lost job (DESIGN §7): every task is bounded in time and the broker keeps a job no longer
+than it may run; jobs, fan-outs and mail go through the outbox; a broker outage at the moment of a
+request fails nothing and the job runs once the broker is back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from celery import current_app
+from django.conf import settings
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from portal.models import ComplianceReport
+from portal.reports import services as reports
+from tenants.access import access_for
+from tenants.isolation import country_context
+from tenants.jobs import outbox
+from tenants.jobs.models import OutboxMessage, PlatformOutboxMessage
+from tenants.notifications.models import OutgoingMail
+from tests.conftest import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ("portal", "gateway", "deployments", "engagements", "governance", "training", "tenants")
+
+
+def portal_tasks() -> dict:
+    current_app.loader.import_default_modules()
+    return {name: task for name, task in current_app.tasks.items() if not name.startswith("celery.")}
+
+
+def test_every_task_has_a_soft_and_a_hard_time_limit_within_the_visibility_timeout():
+    tasks = portal_tasks()
+    assert "portal.compliance_report_build" in tasks and "tenants.outbox_relay" in tasks
+    longest = 0
+    for name, task in tasks.items():
+        soft = task.soft_time_limit or current_app.conf.task_soft_time_limit
+        hard = task.time_limit or current_app.conf.task_time_limit
+        assert soft and hard and soft < hard, name
+        longest = max(longest, hard)
+    # A job still running is never handed to a second worker.
+    assert current_app.conf.broker_transport_options["visibility_timeout"] > longest
+    assert settings.CELERY_LONGEST_TASK_SECONDS >= longest
+
+
+def test_app_code_sends_no_job_or_mail_around_the_outbox():
+    allowed = {Path("tenants/jobs/outbox.py"), Path("tenants/notifications/mail.py")}
+    pattern = re.compile(r"transaction\.on_commit|\.delay\(|\.apply_async\(|\bsend_mail\(|send_mass_mail\(")
+    found = []
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            relative = path.relative_to(ROOT)
+            if relative in allowed or "migrations" in relative.parts:
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if pattern.search(line) and "def send_mail(" not in line:
+                    found.append(f"{relative}:{number}: {line.strip()}")
+    assert found == []
+
+
+@pytest.mark.django_db
+def test_daily_fan_outs_write_one_outbox_job_per_country(cast):
+    from governance.tasks import reminders_send_all
+    from training.tasks import certificate_reminders_all
+
+    assert reminders_send_all() == 2 and certificate_reminders_all() == 2
+    with country_context([cast.fr, cast.ke]):
+        jobs = sorted(OutboxMessage.objects.values_list("task", "country_id"))
+    assert jobs == sorted(
+        [
+            (task, country.pk)
+            for task in ("governance.tasks.country_reminders_send", "training.tasks.certificate_reminders_send")
+            for country in (cast.fr, cast.ke)
+        ]
+    )
+
+
+@pytest.mark.django_db
+def test_an_invitation_goes_through_the_mail_outbox(cast):
+    from tenants import services
+    from tests.tenants.test_worker import quiet_invitation
+
+    invitation = quiet_invitation(cast, "newcomer")
+    assert services.invitation_send(invitation_id=invitation.pk, country_id=cast.fr.pk) is True
+    assert mail.outbox == []  # nothing sent inside the job that wrote it
+    queued = OutgoingMail.objects.get(to="newcomer@example.org")
+    assert "invited" in queued.subject and services.invitation_token(invitation) in queued.body
+    assert PlatformOutboxMessage.objects.filter(task="tenants.mail_send", kwargs={"mail_id": queued.pk}).exists()
+
+
+def _broker_down():
+    class Down:
+        def __enter__(self):
+            self.real = current_app.conf.broker_url
+            current_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+            current_app._pool = current_app.amqp._producer_pool = None
+            return self
+
+        def __exit__(self, *exc):
+            current_app.conf.broker_url = self.real
+            current_app._pool = current_app.amqp._producer_pool = None
+
+    return Down()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_report_requested_while_the_broker_is_down_is_built_once_it_is_back(cast, celery_worker_process):
+    with _broker_down():
+        with transaction.atomic():
+            report = reports.report_request(
+                country=cast.fr,
+                access=access_for(cast.auditor),
+                by=cast.auditor,
+                period_start=dt.date(2026, 1, 1),
+                period_end=timezone.localdate(),
+            )
+    # The request succeeded: the report and its job are saved, the job waits for the broker.
+    with country_context(cast.fr):
+        message = OutboxMessage.objects.get(task="portal.compliance_report_build")
+        assert message.published_at is None and message.attempts == 1 and message.last_error
+        assert ComplianceReport.objects.get(pk=report.pk).state == "pending"
+    assert outbox.outbox_relay() == 1  # the broker is back: the beat relay publishes it
+
+    def state():
+        with country_context(cast.fr):
+            return ComplianceReport.objects.get(pk=report.pk).state
+
+    assert wait_for(lambda: state() if state() in ("done", "failed") else None, timeout=60) == "done"
+    assert outbox.outbox_relay() == 0  # published once, never again
