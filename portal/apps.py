@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -7,6 +9,7 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal import checks  # noqa: F401 - registers the deployment checks
+        from tenants.jobs import sweep
         from tenants.keys import holdings
 
         # Compliance reports are the country's files, exported with it; a subscription exists only
@@ -17,3 +20,10 @@ class PortalConfig(AppConfig):
             sha256_field="sha256",
         )
         holdings.personal_rows_register("portal.ReportSubscription", person="user")
+        # A report still unfinished two hours on (its hard limit is one) is run again by the sweeper.
+        sweep.job_kind_register(
+            model="portal.ComplianceReport",
+            task="portal.compliance_report_build",
+            id_argument="report_id",
+            redrive_after=timedelta(hours=2),
+        )

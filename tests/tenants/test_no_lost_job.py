@@ -132,3 +132,37 @@ def test_a_report_requested_while_the_broker_is_down_is_built_once_it_is_back(ca
 
     assert wait_for(lambda: state() if state() in ("done", "failed") else None, timeout=60) == "done"
     assert outbox.outbox_relay() == 0  # published once, never again
+
+
+@pytest.mark.django_db
+def test_a_stuck_report_is_run_again_then_ends_in_a_clear_failure(cast):
+    from tenants.jobs.sweep import REDRIVES, TIMED_OUT, job_kinds, jobs_sweep
+
+    assert {kind.model for kind in job_kinds()} >= {"portal.ComplianceReport", "tenants.CountryExport"}
+    now = timezone.now()
+    with country_context(cast.fr):
+        fresh = ComplianceReport.objects.create(
+            country=cast.fr, period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 2, 1)
+        )
+        stuck = ComplianceReport.objects.create(
+            country=cast.fr,
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 2, 1),
+            state="running",
+            created_at=now - dt.timedelta(hours=3),
+        )
+        hopeless = ComplianceReport.objects.create(
+            country=cast.fr,
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 2, 1),
+            created_at=now - dt.timedelta(hours=2 * (REDRIVES + 1) + 1),
+        )
+    assert jobs_sweep(now=now) == {"redriven": 1, "failed": 1}
+    with country_context(cast.fr):
+        jobs = list(
+            OutboxMessage.objects.filter(task="portal.compliance_report_build").values_list("kwargs", flat=True)
+        )
+        assert jobs == [{"country_id": cast.fr.pk, "report_id": stuck.pk}]
+        assert ComplianceReport.objects.get(pk=fresh.pk).state == "pending"  # its worker may still come
+        ended = ComplianceReport.objects.get(pk=hopeless.pk)
+        assert (ended.state, ended.error) == ("failed", TIMED_OUT)
