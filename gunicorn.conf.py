@@ -5,6 +5,7 @@ Timeouts: a request that takes longer than GUNICORN_TIMEOUT is killed and its wo
 work belongs to the Celery workers. Access log lines go to standard output with the request id."""
 
 import os
+import shutil
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
@@ -26,3 +27,18 @@ access_log_format = (
     '{"time":"%(t)s","remote":"%(h)s","method":"%(m)s","path":"%(U)s","status":%(s)s,'
     '"bytes":"%(B)s","duration_us":%(D)s,"request_id":"%({x-request-id}o)s","user_agent":"%(a)s"}'
 )
+
+# Prometheus metrics from every worker process, added up at /metrics (portal.metrics): each process
+# writes its own files in this folder, emptied at start and of a worker's files when it exits.
+metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"/tmp/portal-metrics-{os.getpid()}")
+
+
+def on_starting(server):
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -8,7 +8,10 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
-        from portal import checks  # noqa: F401 - registers the deployment checks
+        from portal import (
+            checks,  # noqa: F401 - registers the deployment checks
+            metrics,
+        )
         from tenants.jobs import sweep
         from tenants.keys import holdings
 
@@ -27,3 +30,4 @@ class PortalConfig(AppConfig):
             id_argument="report_id",
             redrive_after=timedelta(hours=2),
         )
+        metrics.celery_signals_connect()

@@ -144,6 +144,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tenants.telemetry.RequestIdMiddleware",
+    "portal.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -369,14 +371,16 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "portal-demo-2026")
 # The debug page and error reports never show a credential, not even one inside a URL.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.error_reports.CredentialMaskingFilter"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs: one JSON line per event (structlog), with the request id of the request or task that
+# caused it (tenants.telemetry); readable lines instead with LOG_FORMAT=console (DEBUG's default).
+from tenants.telemetry import logging_config  # noqa: E402
+
+LOG_FORMAT = env_str("LOG_FORMAT", "console" if DEBUG else "json")
+LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), json=LOG_FORMAT == "json")
+# The worker logs through LOGGING too, so its lines are JSON with the task's request id.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Prometheus metrics at /metrics, for the bearer of this token only (unset: the endpoint is absent).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # Compliance report files are deleted this many days after they are built (the rows stay).
 COMPLIANCE_REPORT_TTL_DAYS = env_int("COMPLIANCE_REPORT_TTL_DAYS", 30)

@@ -83,8 +83,12 @@ class TenantsConfig(AppConfig):
 
         registry.register(GovernmentProvider)
         signals.connect()
+        from tenants import telemetry
         from tenants.jobs import sweep
         from tenants.keys import holdings
+
+        telemetry.structlog_configure()
+        telemetry.celery_signals_connect()
 
         # A country's export still unfinished two hours on (its hard limit is one) is run again.
         sweep.job_kind_register(
