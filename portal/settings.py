@@ -277,6 +277,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Seconds each provisioning step waits before it commits: lets the tests stop a worker mid-job.
 PROVISIONING_STEP_DELAY = float(os.environ.get("PROVISIONING_STEP_DELAY", "0") or 0)
+# The same for each step of a compliance report (a worker killed mid-report).
+REPORT_STEP_DELAY = float(os.environ.get("REPORT_STEP_DELAY", "0") or 0)
 # Which provisioner backend deployments use: "local" (the portal's own records) or "openai".
 DEPLOYMENTS_PROVISIONER = os.environ.get("DEPLOYMENTS_PROVISIONER", "local")
 OPENAI_ADMIN_URL = os.environ.get("OPENAI_ADMIN_URL", "https://api.openai.com/v1")

@@ -166,3 +166,94 @@ def test_a_stuck_report_is_run_again_then_ends_in_a_clear_failure(cast):
         assert ComplianceReport.objects.get(pk=fresh.pk).state == "pending"  # its worker may still come
         ended = ComplianceReport.objects.get(pk=hopeless.pk)
         assert (ended.state, ended.error) == ("failed", TIMED_OUT)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_report_completes_it_exactly_once(cast, celery_worker_process):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tenants.record.ledger import event_record
+    from tenants.record.models import CountryEvent
+    from tests.deployments.test_worker import _worker_env
+
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-report-kill"
+    name = f"report-kill-worker-{os.getpid()}@{os.uname().nodename}"
+    log_path = ROOT / "var" / "test-report-kill-worker.log"
+    with country_context(cast.fr):
+        event_record(country=cast.fr, action="test.seeded", payload={"n": 1})
+    with _broker_down():  # the job waits in the outbox, away from the suite's worker
+        report = reports.report_request(
+            country=cast.fr,
+            access=access_for(cast.auditor),
+            by=cast.auditor,
+            period_start=dt.date(2026, 1, 1),
+            period_end=timezone.localdate(),
+        )
+
+    def current():
+        with country_context(cast.fr):
+            return ComplianceReport.objects.get(pk=report.pk)
+
+    # One prefork child does the job and is what we kill; each recorded step pauses 1.5 s.
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-Q",
+                queue,
+                "-n",
+                name,
+                "-l",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=_worker_env(queue, REPORT_STEP_DELAY="1.5"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: current_app.control.ping(timeout=0.5, destination=[name]), timeout=60)
+            current_app.send_task(
+                "portal.compliance_report_build", kwargs={"report_id": report.pk, "country_id": cast.fr.pk}, queue=queue
+            )
+            # Kill the child once it has recorded a step past the start and is pausing inside it.
+            landed = wait_for(
+                lambda: (r := current()).percent >= 20 and r.state == "running" and r, timeout=60, interval=0.05
+            )
+            children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
+            assert len(children) == 1
+            os.kill(int(children[0]), signal.SIGKILL)
+            at_kill = current()
+            # Where the kill landed: inside the build, before the file and the completion were written.
+            assert at_kill.state == "running" and 20 <= at_kill.percent < 100 and not at_kill.file_name
+            assert landed.step and at_kill.finished_at is None
+            # Late acknowledgement + reject_on_worker_lost: the job goes back and a new child builds it.
+            done = wait_for(lambda: (r := current()).state in ("done", "failed") and r, timeout=120)
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    assert done.state == "done" and done.percent == 100, done.error
+    text = log_path.read_text()
+    assert "WorkerLostError" in text or "SIGKILL" in text
+    with country_context(cast.fr):
+        completed = CountryEvent.objects.filter(action="report.completed", target_id=str(report.pk)).count()
+    assert completed == 1  # exactly once on the record
+    partials = list(reports.report_directory().glob(f"*-{report.pk}.partial"))
+    assert reports.report_path(done).exists() and partials == []
