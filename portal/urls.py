@@ -17,6 +17,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path(".well-known/ledger-key.pem", views.ledger_key_pem, name="ledger_key"),
+    path(".well-known/ledger-keyring.json", views.ledger_keyring, name="ledger_keyring"),
     path("", views.home, name="home"),
     path("review/", review.review_queue, name="review"),
     path("notifications/", notification_views.notification_page, name="notifications"),

@@ -227,6 +227,13 @@ def ledger_key_pem(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@cache_control(public=True, max_age=300)
+def ledger_keyring(request: HttpRequest) -> JsonResponse:
+    """Every key that has signed checkpoints and manifests, with its validity window (ISO times;
+    null for an open end): an export's checkpoints each name their key. No session, no database."""
+    return JsonResponse({"keys": signing.keyring(), "current_key_id": signing.public_key_id()})
+
+
 # --- Error pages -----------------------------------------------------------------------------------
 
 

@@ -121,6 +121,8 @@ def ledger_export_write(
             ).order_by("sequence")
             archive.writestr("checkpoints.jsonl", "".join(_checkpoint_line(chain, c) for c in checkpoints))
         archive.writestr("ledger-key.pem", signing.public_key_pem())
+        # Every key that signed, with its window: checkpoints from before a rotation name theirs.
+        archive.writestr("ledger-keyring.json", json.dumps({"keys": signing.keyring()}, indent=2))
         archive.write(VERIFY_SCRIPT, "verify_ledger.py")
         archive.writestr(
             "README.txt",
