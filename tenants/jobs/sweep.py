@@ -58,7 +58,10 @@ def jobs_sweep(*, now=None) -> dict[str, int]:
             with country_context(country_id):
                 stuck = model.objects.filter(state__in=unfinished, created_at__lte=now - kind.redrive_after)
                 expired = stuck.filter(created_at__lte=now - kind.redrive_after * (REDRIVES + 1))
-                counts["failed"] += expired.update(state=model.State.FAILED, error=TIMED_OUT)
+                ended = {"state": model.State.FAILED, "error": TIMED_OUT}
+                if any(field.name == "step" for field in model._meta.fields):
+                    ended["step"] = TIMED_OUT[:200]  # what the progress page shows on the row
+                counts["failed"] += expired.update(**ended)
                 for row_id in stuck.values_list("pk", flat=True):
                     outbox_enqueue(task=kind.task, country_id=country_id, **{kind.id_argument: row_id})
                     counts["redriven"] += 1

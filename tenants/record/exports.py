@@ -21,7 +21,10 @@ Verify it offline with Python 3 (standard library only):
     python3 verify_ledger.py {filename}
 
 The public key of the portal is in ledger-key.pem (fingerprint {key_id}); compare it with the one
-published at /.well-known/ledger-key.pem, or pass your own copy with --key.
+published at /.well-known/ledger-key.pem, or pass your own copy with --key. Checkpoints signed
+before a rotation of the portal's key are checked under the key each names, from
+ledger-keyring.json (compare it with /.well-known/ledger-keyring.json, or pass your own copy with
+--keyring).
 """
 
 
