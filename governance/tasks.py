@@ -2,6 +2,9 @@
 
 from celery import shared_task
 
+from tenants.isolation import country_context
+from tenants.jobs.outbox import outbox_enqueue
+
 from . import reminders
 
 
@@ -11,8 +14,9 @@ def reminders_send_all() -> int:
     from tenants.models import Country
 
     ids = list(Country.objects.writable().values_list("pk", flat=True))
-    for country_id in ids:
-        country_reminders_send.delay(country_id=country_id)
+    for country_id in ids:  # one job per country through the outbox: a broker hiccup loses none
+        with country_context(country_id):
+            outbox_enqueue(task=country_reminders_send.name, country_id=country_id)
     return len(ids)
 
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -6,6 +8,11 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
+        from portal import (
+            checks,  # noqa: F401 - registers the deployment checks
+            metrics,
+        )
+        from tenants.jobs import sweep
         from tenants.keys import holdings
 
         # Compliance reports are the country's files, exported with it; a subscription exists only
@@ -16,3 +23,11 @@ class PortalConfig(AppConfig):
             sha256_field="sha256",
         )
         holdings.personal_rows_register("portal.ReportSubscription", person="user")
+        # A report still unfinished two hours on (its hard limit is one) is run again by the sweeper.
+        sweep.job_kind_register(
+            model="portal.ComplianceReport",
+            task="portal.compliance_report_build",
+            id_argument="report_id",
+            redrive_after=timedelta(hours=2),
+        )
+        metrics.celery_signals_connect()

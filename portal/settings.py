@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -64,8 +65,9 @@ CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 # and the workers connect as the runtime role of APP_DATABASE_URL (default: the same server and
 # database as user portal_app), which owns nothing and cannot bypass row-level security.
 # Without it: an embedded SQLite file for a quick demo, with jobs run in-process.
+# A process that never migrates (web, worker, beat in production) may get APP_DATABASE_URL alone.
 DATABASE_URL = env_str("DATABASE_URL")
-EMBEDDED = not DATABASE_URL
+EMBEDDED = not DATABASE_URL and not env_str("APP_DATABASE_URL")
 APP_DB_USER_DEFAULT = "portal_app"
 
 
@@ -93,6 +95,10 @@ else:
     _role = os.environ.get("PORTAL_DB_ROLE", "app")
     if _role not in {"app", "owner"}:
         raise ImproperlyConfigured("PORTAL_DB_ROLE must be 'app' or 'owner'.")
+    if _role == "owner" and not DATABASE_URL:
+        raise ImproperlyConfigured(
+            "This command runs as the owning role: set DATABASE_URL (only APP_DATABASE_URL is set)."
+        )
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL if _role == "owner" else APP_DATABASE_URL,
@@ -138,6 +144,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tenants.telemetry.RequestIdMiddleware",
+    "portal.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -210,7 +218,7 @@ if _GOVUK_ASSETS.exists():
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG and not TESTING
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -256,11 +264,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "portal")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Every task is bounded: a soft limit (SoftTimeLimitExceeded, the job records a clear failure)
+# then a hard one (the child is killed; acks_late delivers the job again). Tasks that may run
+# longer name their own limits (a country's exit: 6 hours). The broker hands an unacknowledged job
+# to another worker only after the visibility timeout, which must outlast the longest job, or a job
+# still running would be run twice.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
+CELERY_LONGEST_TASK_SECONDS = 6 * 3600 + 60  # tenants.country_exit_proceed's hard limit
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_LONGEST_TASK_SECONDS + 600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Seconds each provisioning step waits before it commits: lets the tests stop a worker mid-job.
 PROVISIONING_STEP_DELAY = float(os.environ.get("PROVISIONING_STEP_DELAY", "0") or 0)
+# The same for each step of a compliance report (a worker killed mid-report).
+REPORT_STEP_DELAY = float(os.environ.get("REPORT_STEP_DELAY", "0") or 0)
 # Which provisioner backend deployments use: "local" (the portal's own records) or "openai".
 DEPLOYMENTS_PROVISIONER = os.environ.get("DEPLOYMENTS_PROVISIONER", "local")
 OPENAI_ADMIN_URL = os.environ.get("OPENAI_ADMIN_URL", "https://api.openai.com/v1")
@@ -355,14 +373,16 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "portal-demo-2026")
 # The debug page and error reports never show a credential, not even one inside a URL.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.error_reports.CredentialMaskingFilter"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs: one JSON line per event (structlog), with the request id of the request or task that
+# caused it (tenants.telemetry); readable lines instead with LOG_FORMAT=console (DEBUG's default).
+from tenants.telemetry import logging_config  # noqa: E402
+
+LOG_FORMAT = env_str("LOG_FORMAT", "console" if DEBUG else "json")
+LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), json=LOG_FORMAT == "json")
+# The worker logs through LOGGING too, so its lines are JSON with the task's request id.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Prometheus metrics at /metrics, for the bearer of this token only (unset: the endpoint is absent).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # Compliance report files are deleted this many days after they are built (the rows stay).
 COMPLIANCE_REPORT_TTL_DAYS = env_int("COMPLIANCE_REPORT_TTL_DAYS", 30)
@@ -396,6 +416,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox-relay": {"task": "tenants.outbox_relay", "schedule": 10.0},
     "mail-sweep": {"task": "tenants.mail_send_waiting", "schedule": 900.0},
+    "jobs-sweep": {"task": "tenants.jobs_sweep", "schedule": 900.0},
     "gateway-usage-fold": {"task": "gateway.usage_fold", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-ingest": {"task": "gateway.capture_ingest", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-purge": {"task": "gateway.capture_purge", "schedule": crontab(minute=40)},
@@ -492,3 +513,43 @@ PERMISSIONS_POLICY = {
 # the browser journeys switch it back on.
 SECOND_FACTOR_ENFORCED = not TESTING or env_bool("SECOND_FACTOR_ENFORCED", False)
 ACCOUNT_FORMS = {"login": "tenants.identity.forms.LoginForm"}
+
+# --- Production: refuse to start unsafe -------------------------------------------------------------
+# Outside DEBUG (and outside the suite) the portal does not fall back to anything: no SQLite, no
+# generated keys, no mail printed to a console, no default host list. Each missing piece stops the
+# process at start with a message naming it; `manage.py check --deploy` then loads the keys and
+# checks the database role and row-level security (portal.checks).
+PRODUCTION = not DEBUG and not TESTING
+# Probes of a load balancer or an orchestrator speak plain HTTP to the pod itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+NON_DELIVERING_MAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+REQUIRED_KEYS = ("PORTAL_MASTER_KEY", "LEDGER_SIGNING_KEY", "CERTIFICATE_KEY")
+
+
+def production_refusals(config, environ=os.environ) -> list[str]:
+    """What is missing for production in `config` (this module at start, django.conf.settings in
+    portal.checks), each in a sentence an operator can act on."""
+    problems = []
+    if config.EMBEDDED or config.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL must name a PostgreSQL database (the embedded SQLite demo needs DEBUG=true).")
+    for name in REQUIRED_KEYS:
+        if not (environ.get(name) or environ.get(f"{name}_FILE")):
+            problems.append(f"{name} or {name}_FILE must be set (python scripts/generate_secrets.py makes the files).")
+    if config.EMAIL_BACKEND in NON_DELIVERING_MAIL_BACKENDS:
+        problems.append(
+            f"EMAIL_BACKEND {config.EMAIL_BACKEND} delivers no mail: use SMTP (EMAIL_HOST…) or another real backend."
+        )
+    if not environ.get("ALLOWED_HOSTS", "").strip():
+        problems.append("ALLOWED_HOSTS must list the host names the portal answers to.")
+    elif "*" in config.ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS must not contain '*'.")
+    return problems
+
+
+if PRODUCTION and (_refusals := production_refusals(sys.modules[__name__])):
+    raise ImproperlyConfigured("The portal will not start with DEBUG off:\n  - " + "\n  - ".join(_refusals))

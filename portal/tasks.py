@@ -7,6 +7,8 @@ from portal.reports import services, subscriptions
 
 @shared_task(
     name="portal.compliance_report_build",
+    soft_time_limit=3600,  # a large country's file; the job records a failure
+    time_limit=3660,
     bind=True,
     acks_late=True,
     autoretry_for=(OSError,),

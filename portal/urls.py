@@ -10,12 +10,14 @@ from tenants.notifications import views as notification_views
 from tenants.record import views as audit_views
 from training import views as training_views
 
-from . import report_views, review, views
+from . import metrics, report_views, review, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path(".well-known/ledger-key.pem", views.ledger_key_pem, name="ledger_key"),
+    path(".well-known/ledger-keyring.json", views.ledger_keyring, name="ledger_keyring"),
     path("", views.home, name="home"),
     path("review/", review.review_queue, name="review"),
     path("notifications/", notification_views.notification_page, name="notifications"),

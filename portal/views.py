@@ -181,8 +181,10 @@ def _problem(error: Exception) -> str:
 
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to serve: the database answers, Redis answers and a worker answers (in the embedded
-    mode there is no Redis and jobs run in-process, which counts as ready)."""
+    """Ready to serve: what this web process needs answers, the database and Redis (in the embedded
+    mode there is no Redis). Workers are not asked: a worker outage delays jobs (the outbox keeps
+    them) and must not take every web pod out of the load balancer; `manage.py jobs_health`
+    reports the workers and beat apart."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -195,7 +197,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
     if settings.EMBEDDED:
         checks["redis"] = "not used"
-        checks["worker"] = "in-process"
     else:
         try:
             import redis
@@ -209,19 +210,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as error:  # noqa: BLE001
             logger.warning("readyz: redis check failed: %r", error)
             checks["redis"] = _problem(error)
-        if checks["redis"] == "ok":
-            try:
-                from portal.celery import app
 
-                replies = app.control.ping(timeout=1.0, limit=1)
-                checks["worker"] = "ok" if replies else "no worker answered"
-            except Exception as error:  # noqa: BLE001
-                logger.warning("readyz: worker check failed: %r", error)
-                checks["worker"] = _problem(error)
-        else:
-            checks["worker"] = "unknown: Redis is not reachable"
-
-    ready = all(value in {"ok", "not used", "in-process"} for value in checks.values())
+    ready = all(value in {"ok", "not used"} for value in checks.values())
     return JsonResponse(checks, status=200 if ready else 503)
 
 
@@ -235,6 +225,13 @@ def ledger_key_pem(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(signing.public_key_pem(), content_type="text/plain; charset=utf-8")
     response["X-Key-Fingerprint"] = signing.public_key_id()
     return response
+
+
+@cache_control(public=True, max_age=300)
+def ledger_keyring(request: HttpRequest) -> JsonResponse:
+    """Every key that has signed checkpoints and manifests, with its validity window (ISO times;
+    null for an open end): an export's checkpoints each name their key. No session, no database."""
+    return JsonResponse({"keys": signing.keyring(), "current_key_id": signing.public_key_id()})
 
 
 # --- Error pages -----------------------------------------------------------------------------------

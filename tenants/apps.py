@@ -5,6 +5,7 @@ After every migrate, the runtime role and its grants are brought up to date. Del
 country that is leaving or has left is refused (tenants.country_state), and each Celery task
 answers a country's state once (as a request does)."""
 
+from datetime import timedelta
 from importlib import import_module
 
 from django.apps import AppConfig
@@ -82,7 +83,20 @@ class TenantsConfig(AppConfig):
 
         registry.register(GovernmentProvider)
         signals.connect()
+        from tenants import telemetry
+        from tenants.jobs import sweep
         from tenants.keys import holdings
+
+        telemetry.structlog_configure()
+        telemetry.celery_signals_connect()
+
+        # A country's export still unfinished two hours on (its hard limit is one) is run again.
+        sweep.job_kind_register(
+            model="tenants.CountryExport",
+            task="tenants.country_export_build",
+            id_argument="export_id",
+            redrive_after=timedelta(hours=2),
+        )
 
         # What a person holds in the foundation (tenants.keys.holdings: read by erasure and subject access).
         holdings.personal_text_register(

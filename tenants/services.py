@@ -187,8 +187,10 @@ def _free_username(email: str) -> str:
 
 
 def invitation_send(*, invitation_id: int, country_id: int) -> bool:
-    """Email the invitation link (run by a worker). Returns False if there is nothing to send."""
-    from django.core.mail import send_mail
+    """Write the invitation's mail (run by a worker): it leaves through the mail outbox
+    (tenants.notifications.mail), so a mail server outage delays it and never loses it. Returns
+    False if there is nothing to send."""
+    from tenants.notifications.mail import mail_enqueue
 
     with country_context(country_id):
         invitation = (
@@ -202,17 +204,16 @@ def invitation_send(*, invitation_id: int, country_id: int) -> bool:
         step = (
             "Sign in to your account and accept the invitation here" if user.is_active else "Choose your password here"
         )
-        send_mail(
+        mail_enqueue(
+            to=user.email,
             subject=f"You are invited to the {invitation.country.name} AI onboarding portal",
-            message=(
+            body=(
                 f"Hello {invitation.invited_name or user.first_name},\n\n"
                 f"You have been invited to join {invitation.membership.organisation.name} on the "
                 f"Sovereign AI Onboarding Portal as {invitation.membership.get_role_display().lower()}.\n\n"
                 f"{step} (the link works until {invitation.expires_at:%d %B %Y}):\n"
                 f"{invitation_link(invitation)}\n"
             ),
-            from_email=None,
-            recipient_list=[user.email],
         )
         Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
     return True

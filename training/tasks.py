@@ -2,6 +2,9 @@
 
 from celery import shared_task
 
+from tenants.isolation import country_context
+from tenants.jobs.outbox import outbox_enqueue
+
 from . import services
 
 
@@ -17,6 +20,7 @@ def certificate_reminders_all() -> int:
     from tenants.models import Country
 
     ids = list(Country.objects.writable().order_by("pk").values_list("pk", flat=True))
-    for country_id in ids:
-        certificate_reminders_send.delay(country_id=country_id)
+    for country_id in ids:  # one job per country through the outbox: a broker hiccup loses none
+        with country_context(country_id):
+            outbox_enqueue(task=certificate_reminders_send.name, country_id=country_id)
     return len(ids)

@@ -17,6 +17,9 @@ class OutboxFields(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(
+        max_length=64, blank=True, help_text="The request that caused the job, carried into the task's logs."
+    )
 
     class Meta:
         abstract = True

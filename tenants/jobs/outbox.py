@@ -23,6 +23,7 @@ from django.utils import timezone
 from tenants.isolation import country_context
 from tenants.jobs.models import OutboxMessage, PlatformOutboxMessage
 from tenants.models import Country
+from tenants.telemetry import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,13 @@ def outbox_enqueue(*, task: str, country_id: int | None = None, **kwargs) -> Out
     _check_kwargs(kwargs)
     if country_id is not None:
         message = OutboxMessage.objects.create(
-            country_id=country_id, task=task, kwargs={"country_id": country_id, **kwargs}
+            country_id=country_id,
+            task=task,
+            kwargs={"country_id": country_id, **kwargs},
+            request_id=current_request_id(),
         )
     else:
-        message = PlatformOutboxMessage.objects.create(task=task, kwargs=kwargs)
+        message = PlatformOutboxMessage.objects.create(task=task, kwargs=kwargs, request_id=current_request_id())
     message_id = message.pk
     transaction.on_commit(lambda: outbox_kick(country_id=country_id, message_id=message_id))
     return message
@@ -67,7 +71,11 @@ def _publish(message) -> None:
         current_app.tasks[message.task].apply(kwargs=message.kwargs, throw=True)
     else:
         current_app.send_task(
-            message.task, kwargs=message.kwargs, queue=settings.CELERY_TASK_DEFAULT_QUEUE, retry=False
+            message.task,
+            kwargs=message.kwargs,
+            queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+            retry=False,
+            headers={"request_id": message.request_id} if message.request_id else None,
         )
 
 
@@ -126,3 +134,22 @@ def outbox_pending_count() -> int:
     with country_context(country_ids):
         pending = OutboxMessage.objects.filter(published_at__isnull=True).count()
     return pending + PlatformOutboxMessage.objects.filter(published_at__isnull=True).count()
+
+
+def outbox_oldest_pending_at():
+    """When the oldest message not yet handed to the broker was written (None: nothing waits)."""
+    country_ids = list(Country.objects.values_list("pk", flat=True))
+    with country_context(country_ids):
+        oldest = (
+            OutboxMessage.objects.filter(published_at__isnull=True)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+    platform = (
+        PlatformOutboxMessage.objects.filter(published_at__isnull=True)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return min((when for when in (oldest, platform) if when is not None), default=None)

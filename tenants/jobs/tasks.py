@@ -2,9 +2,17 @@
 
 from celery import shared_task
 
-from tenants.jobs import outbox
+from tenants.jobs import health, outbox, sweep
 
 
 @shared_task(name="tenants.outbox_relay", acks_late=True, ignore_result=True)
 def outbox_relay() -> int:
-    return outbox.outbox_relay()
+    published = outbox.outbox_relay()
+    health.relay_heartbeat_record()
+    return published
+
+
+@shared_task(name="tenants.jobs_sweep", acks_late=True, ignore_result=True)
+def jobs_sweep() -> dict:
+    """Beat, every 15 minutes: stuck jobs run again, or end in a clear failure."""
+    return sweep.jobs_sweep()

@@ -10,6 +10,8 @@ from tenants.keys import exit, export, rotation, subject_access
 
 @shared_task(
     name="tenants.key_rotation_sweep",
+    soft_time_limit=3600,  # a large country's file; the job records a failure
+    time_limit=3660,
     bind=True,
     acks_late=True,
     autoretry_for=(OSError,),
@@ -23,6 +25,8 @@ def key_rotation_sweep(self, *, rotation_id: int, country_id: int) -> int:
 
 @shared_task(
     name="tenants.country_export_build",
+    soft_time_limit=3600,  # a large country's file; the job records a failure
+    time_limit=3660,
     bind=True,
     acks_late=True,
     autoretry_for=(OSError,),
@@ -33,7 +37,9 @@ def country_export_build(self, *, export_id: int, country_id: int) -> str:
     return export.country_export_build(export_id=export_id, country_id=country_id).state
 
 
-@shared_task(name="tenants.country_exit_proceed", bind=True, acks_late=True, time_limit=6 * 3600)
+@shared_task(
+    name="tenants.country_exit_proceed", bind=True, acks_late=True, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60
+)
 def country_exit_proceed(self, *, exit_id: int, country_id: int) -> str:
     """The last export of a country that leaves, its verification, then the destruction of its keys.
     A failure is recorded on the exit (which can be run again), never retried blindly."""
@@ -42,6 +48,8 @@ def country_exit_proceed(self, *, exit_id: int, country_id: int) -> str:
 
 @shared_task(
     name="tenants.subject_access_build",
+    soft_time_limit=3600,  # a large country's file; the job records a failure
+    time_limit=3660,
     bind=True,
     acks_late=True,
     autoretry_for=(OSError,),

@@ -21,7 +21,10 @@ Verify it offline with Python 3 (standard library only):
     python3 verify_ledger.py {filename}
 
 The public key of the portal is in ledger-key.pem (fingerprint {key_id}); compare it with the one
-published at /.well-known/ledger-key.pem, or pass your own copy with --key.
+published at /.well-known/ledger-key.pem, or pass your own copy with --key. Checkpoints signed
+before a rotation of the portal's key are checked under the key each names, from
+ledger-keyring.json (compare it with /.well-known/ledger-keyring.json, or pass your own copy with
+--keyring).
 """
 
 
@@ -121,6 +124,8 @@ def ledger_export_write(
             ).order_by("sequence")
             archive.writestr("checkpoints.jsonl", "".join(_checkpoint_line(chain, c) for c in checkpoints))
         archive.writestr("ledger-key.pem", signing.public_key_pem())
+        # Every key that signed, with its window: checkpoints from before a rotation name theirs.
+        archive.writestr("ledger-keyring.json", json.dumps({"keys": signing.keyring()}, indent=2))
         archive.write(VERIFY_SCRIPT, "verify_ledger.py")
         archive.writestr(
             "README.txt",

@@ -6,7 +6,6 @@ The canonical encoding here and in tenants/offline/verify_ledger.py must stay id
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -15,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -266,8 +264,7 @@ def checkpoint_store(*, country: Country | None, sequence: int, head_hash: str):
 
 
 def checkpoint_signature_valid(chain: str, checkpoint) -> bool:
-    if checkpoint.key_id != signing.public_key_id():
-        return False
+    """Signed by the keyring's key the checkpoint names, within that key's window."""
     message = canonical_bytes(
         checkpoint_fields(
             chain=chain,
@@ -277,11 +274,7 @@ def checkpoint_signature_valid(chain: str, checkpoint) -> bool:
             key_id=checkpoint.key_id,
         )
     )
-    try:
-        signing.public_key().verify(base64.b64decode(checkpoint.signature), message)
-        return True
-    except (InvalidSignature, ValueError):
-        return False
+    return signing.signature_valid_under(message, checkpoint.signature, checkpoint.key_id, checkpoint.at)
 
 
 # --- Verification -------------------------------------------------------------------------------

@@ -2,14 +2,21 @@
 
 The private half comes from LEDGER_SIGNING_KEY (PEM, PKCS#8) or LEDGER_SIGNING_KEY_FILE, never
 from the database; in development a key file is created once under var/. The public half is
-published at /.well-known/ledger-key.pem and shipped in every export."""
+published at /.well-known/ledger-key.pem and shipped in every export.
+
+The keyring: keys retired by `manage.py rotate_signing_key` stay in LEDGER_KEYRING_FILE (JSON: each
+key's id, public half and validity window), so that checkpoints signed before a rotation still
+verify, each under the key it names, and only within that key's window. The keyring, the current
+key included, is published at /.well-known/ledger-keyring.json and shipped in ledger exports."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import threading
+from datetime import UTC
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -84,6 +91,78 @@ def signature_valid(message: bytes, signature: str) -> bool:
     """Whether `signature` (base64) is the portal's over `message`."""
     try:
         public_key().verify(base64.b64decode(signature, validate=True), message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+# --- The keyring: the current key and the retired ones, each with its validity window -----------
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the ledger's own (tenants.record.ledger.format_time)
+
+
+def key_id_of(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def pem_of(public: Ed25519PublicKey) -> str:
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def keyring_file() -> Path | None:
+    name = os.environ.get("LEDGER_KEYRING_FILE", "")
+    if name:
+        return Path(name)
+    key_file = os.environ.get("LEDGER_SIGNING_KEY_FILE", "")
+    return Path(key_file).with_name("ledger-keyring.json") if key_file else None
+
+
+def keyring_entries_read(path: Path | None = None) -> list[dict]:
+    """The keys listed in the keyring file (retired ones, and the current one once rotated to)."""
+    path = path or keyring_file()
+    if path is None or not path.exists():
+        return []
+    entries = json.loads(path.read_text())["keys"]
+    for entry in entries:
+        public = serialization.load_pem_public_key(entry["public_key"].encode())
+        if not isinstance(public, Ed25519PublicKey) or key_id_of(public) != entry["key_id"]:
+            raise ImproperlyConfigured(f"The ledger keyring's key {entry.get('key_id')} does not match its id.")
+    return entries
+
+
+def keyring() -> list[dict]:
+    """Every key that may have signed: {key_id, public_key (PEM), valid_from, valid_until} (times
+    as the ledger writes them, TIME_FORMAT in UTC; None for open ends), the current key last."""
+    current = key_id_of(public_key())
+    entries = [dict(entry) for entry in keyring_entries_read()]
+    if not any(entry["key_id"] == current for entry in entries):
+        entries.append({"key_id": current, "public_key": public_key_pem(), "valid_from": None, "valid_until": None})
+    return entries
+
+
+def public_key_for(key_id: str, at=None) -> Ed25519PublicKey | None:
+    """The public key named `key_id`, if the keyring has it (and, given `at`, its window holds it)."""
+    for entry in keyring():
+        if entry["key_id"] != key_id:
+            continue
+        if at is not None:
+            stamp = at if isinstance(at, str) else at.astimezone(UTC).strftime(TIME_FORMAT)
+            if (entry["valid_from"] and stamp < entry["valid_from"]) or (
+                entry["valid_until"] and stamp > entry["valid_until"]
+            ):
+                return None
+        return serialization.load_pem_public_key(entry["public_key"].encode())
+    return None
+
+
+def signature_valid_under(message: bytes, signature: str, key_id: str, at=None) -> bool:
+    """Whether `signature` is that of the keyring's key `key_id` (within its window at `at`)."""
+    key = public_key_for(key_id, at)
+    if key is None:
+        return False
+    try:
+        key.verify(base64.b64decode(signature, validate=True), message)
         return True
     except (InvalidSignature, ValueError):
         return False

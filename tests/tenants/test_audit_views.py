@@ -393,6 +393,7 @@ def test_export_of_the_whole_chain_verifies_offline(client, cast, tmp_path):
         "events.jsonl",
         "checkpoints.jsonl",
         "ledger-key.pem",
+        "ledger-keyring.json",
         "verify_ledger.py",
         "README.txt",
     }

@@ -40,6 +40,7 @@ def export_dir(cast, tmp_path):
             "checkpoints.jsonl",
             "events.jsonl",
             "ledger-key.pem",
+            "ledger-keyring.json",
             "verify_ledger.py",
         ]
         archive.extractall(folder)
@@ -161,6 +162,7 @@ def test_swapping_in_the_forgers_key_is_caught_by_the_published_key(export_dir, 
     (export_dir / "ledger-key.pem").write_bytes(
         forger.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
+    (export_dir / "ledger-keyring.json").unlink()  # the keyring would name the portal's key
     (tmp_path / "published.pem").write_text(published)
     assert run_script(export_dir).returncode == 0  # self-consistent…
     result = run_script(export_dir, "--key", str(tmp_path / "published.pem"))

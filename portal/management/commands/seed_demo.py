@@ -12,6 +12,9 @@ from tenants import demo as tenants_demo
 from tenants.identity import demo as identity_demo
 from training import demo as training_demo
 
+# The password written in the README: only ever used with DEBUG on.
+PUBLIC_DEMO_PASSWORD = "portal-demo-2026"
+
 
 class Command(BaseCommand):
     help = "Create the demo countries (FR, KE, EE, BR), organisations, accounts and their history. Idempotent."
@@ -23,6 +26,11 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates accounts with a known password; it runs only with DEBUG on, or with --force."
+            )
+        if settings.PRODUCTION and settings.DEMO_PASSWORD == PUBLIC_DEMO_PASSWORD:
+            raise CommandError(
+                "With DEBUG off the demo accounts never get the published password: set DEMO_PASSWORD "
+                "(or DEMO_PASSWORD_FILE) to a secret of your own."
             )
         self.stdout.write("Seeding demo data…")
         with transaction.atomic():

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Verify a country's data export offline, with Python 3's standard library only.
 
-    python3 verify_export.py EXPORT.zip [--key ledger-key.pem]
+    python3 verify_export.py EXPORT.zip [--key ledger-key.pem | --keyring ledger-keyring.json]
 
 Checks that manifest.json is signed by the portal's key (ledger-key.pem in the export, or your own
 copy of /.well-known/ledger-key.pem with --key), that every file it lists is present with the
 SHA-256 and size it gives, that no file was added, that every table it names has its data file
 with that many rows, and that the ledger inside verifies (ledger/verify_ledger.py, which this
-script uses for the Ed25519 check). Exit status 0: verified; 1: a problem; 2: cannot read."""
+script uses for the Ed25519 check). With a keyring (your copy of /.well-known/ledger-keyring.json),
+the manifest is checked under the key it names, and each ledger checkpoint under its own key, so an
+export made before a rotation of the portal's key still verifies; without one, the ledger's
+checkpoints are checked under the keyring shipped inside it, if any.
+Exit status 0: verified; 1: a problem; 2: cannot read."""
 
 import base64
 import hashlib
@@ -31,13 +35,17 @@ def load_ledger_verifier(archive):
     return module
 
 
-def verify(archive, pem):
+def verify(archive, pem, keyring_text=None):
     problems = []
     ledger = load_ledger_verifier(archive)
     names = {n for n in archive.namelist() if not n.endswith("/")}
     manifest_bytes = archive.read("manifest.json")
     signature = archive.read("manifest.sig").decode("ascii").strip()
     public_key = ledger.public_key_from_pem(pem)
+    keyring = ledger.keyring_from_json(keyring_text) if keyring_text else None
+    if keyring is not None:
+        named = keyring.get(json.loads(manifest_bytes).get("key_id"))
+        public_key = named[0] if named else b""
     try:
         raw_signature = base64.b64decode(signature, validate=True)
     except ValueError:
@@ -74,14 +82,24 @@ def verify(archive, pem):
             path = Path(scratch) / "ledger.zip"
             path.write_bytes(archive.read("ledger/ledger.zip"))
             export = ledger.Export(path)
-            ledger_problems, ledger_summary = ledger.verify(export, public_key)
+            ring = keyring
+            if ring is None and "ledger-keyring.json" in export.files:
+                ring = ledger.keyring_from_json(export.text("ledger-keyring.json"))
+            ledger_problems, ledger_summary = ledger.verify(export, public_key, ring)
         problems.extend(f"ledger: {problem}" for problem in ledger_problems)
     return problems, manifest, ledger_summary
 
 
 def main(argv):
     args = list(argv[1:])
-    key_path = None
+    key_path = keyring_path = None
+    if "--keyring" in args:
+        at = args.index("--keyring")
+        if at + 1 >= len(args):
+            print("--keyring needs the path of a keyring (/.well-known/ledger-keyring.json)", file=sys.stderr)
+            return 2
+        keyring_path = args[at + 1]
+        del args[at : at + 2]
     if "--key" in args:
         at = args.index("--key")
         if at + 1 >= len(args):
@@ -90,12 +108,16 @@ def main(argv):
         key_path = args[at + 1]
         del args[at : at + 2]
     if len(args) != 1:
-        print("usage: python3 verify_export.py EXPORT.zip [--key ledger-key.pem]", file=sys.stderr)
+        print(
+            "usage: python3 verify_export.py EXPORT.zip [--key ledger-key.pem | --keyring ledger-keyring.json]",
+            file=sys.stderr,
+        )
         return 2
     try:
         with zipfile.ZipFile(args[0]) as archive:
             pem = Path(key_path).read_text() if key_path else archive.read("ledger-key.pem").decode("ascii")
-            problems, manifest, ledger_summary = verify(archive, pem)
+            keyring_text = Path(keyring_path).read_text() if keyring_path else None
+            problems, manifest, ledger_summary = verify(archive, pem, keyring_text)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         print(f"Cannot read the export: {error}", file=sys.stderr)
         return 2

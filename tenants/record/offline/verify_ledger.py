@@ -4,6 +4,7 @@ library only.
 
     python3 verify_ledger.py EXPORT            (EXPORT: the .zip, or the folder it was unpacked to)
     python3 verify_ledger.py EXPORT --key ledger-key.pem   (a public key you obtained yourself)
+    python3 verify_ledger.py EXPORT --keyring ledger-keyring.json   (every key, after rotations)
 
 It checks that every event's SHA-256 matches its content and the hash of the event before it,
 that sequence numbers follow one another, and that every checkpoint carries a valid Ed25519
@@ -173,8 +174,35 @@ class Export:
         return records
 
 
-def verify(export, public_key):
-    """Return (problems, summary). No problems means the export is intact."""
+def keyring_from_json(text):
+    """{key_id: (raw public key, valid_from, valid_until)} from a keyring (ledger-keyring.json, as
+    the export ships it or as /.well-known/ledger-keyring.json publishes it)."""
+    ring = {}
+    for entry in json.loads(text)["keys"]:
+        raw = public_key_from_pem(entry["public_key"])
+        if hashlib.sha256(raw).hexdigest()[:16] != entry["key_id"]:
+            raise ValueError(f"the keyring's key {entry['key_id']} does not match its id")
+        ring[entry["key_id"]] = (raw, entry.get("valid_from"), entry.get("valid_until"))
+    return ring
+
+
+def _key_of(checkpoint, public_key, keyring):
+    """The key a checkpoint must be signed with: the one key given, or the keyring's key it names,
+    if the checkpoint falls inside that key's window."""
+    if keyring is None:
+        return public_key
+    found = keyring.get(checkpoint["key_id"])
+    if found is None:
+        return None
+    raw, valid_from, valid_until = found
+    if (valid_from and checkpoint["at"] < valid_from) or (valid_until and checkpoint["at"] > valid_until):
+        return None
+    return raw
+
+
+def verify(export, public_key, keyring=None):
+    """Return (problems, summary). No problems means the export is intact. With a keyring, each
+    checkpoint is checked under the key it names (and within that key's window)."""
     problems = []
     events = export.lines("events.jsonl")
     checkpoints = export.lines("checkpoints.jsonl")
@@ -225,7 +253,7 @@ def verify(export, public_key):
             signature = b""
         if checkpoint["chain"] != chain:
             problems.append(f"checkpoint {sequence} is for chain {checkpoint['chain']}, not {chain}")
-        elif not ed25519_verify(public_key, message, signature):
+        elif (key := _key_of(checkpoint, public_key, keyring)) is None or not ed25519_verify(key, message, signature):
             problems.append(f"checkpoint {sequence}: the signature is not the portal key's (forged or altered)")
         elif first <= sequence <= last:
             if sequence not in hashes:
@@ -244,7 +272,14 @@ def verify(export, public_key):
 
 def main(argv):
     args = list(argv[1:])
-    key_path = None
+    key_path = keyring_path = None
+    if "--keyring" in args:
+        at = args.index("--keyring")
+        if at + 1 >= len(args):
+            print("--keyring needs the path of a keyring (/.well-known/ledger-keyring.json)", file=sys.stderr)
+            return 2
+        keyring_path = args[at + 1]
+        del args[at : at + 2]
     if "--key" in args:
         at = args.index("--key")
         if at + 1 >= len(args):
@@ -253,18 +288,28 @@ def main(argv):
         key_path = args[at + 1]
         del args[at : at + 2]
     if len(args) != 1:
-        print("usage: python3 verify_ledger.py EXPORT [--key ledger-key.pem]", file=sys.stderr)
+        print(
+            "usage: python3 verify_ledger.py EXPORT [--key ledger-key.pem | --keyring ledger-keyring.json]",
+            file=sys.stderr,
+        )
         return 2
     try:
         export = Export(args[0])
         pem = Path(key_path).read_text() if key_path else export.text("ledger-key.pem")
         public_key = public_key_from_pem(pem)
-        problems, summary = verify(export, public_key)
+        keyring = None
+        if keyring_path:
+            keyring = keyring_from_json(Path(keyring_path).read_text())
+        elif not key_path and "ledger-keyring.json" in export.files:
+            keyring = keyring_from_json(export.text("ledger-keyring.json"))
+        problems, summary = verify(export, public_key, keyring)
     except (OSError, ValueError, zipfile.BadZipFile) as error:
         print(f"Cannot read the export: {error}", file=sys.stderr)
         return 2
     fingerprint = hashlib.sha256(public_key).hexdigest()[:16]
     print(f"Public key fingerprint: {fingerprint}")
+    for key_id, (_, valid_from, valid_until) in sorted((keyring or {}).items()):
+        print(f"Keyring key {key_id}: valid from {valid_from or 'the start'} until {valid_until or 'now'}")
     if summary:
         print(
             f"Chain {summary['chain']}: events {summary['first']} to {summary['last']} "

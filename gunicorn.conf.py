@@ -1,0 +1,44 @@
+"""gunicorn's settings for the portal, read from the environment (gunicorn loads this file from the
+working directory by itself; options given on the command line, as `make run` does, win).
+
+Timeouts: a request that takes longer than GUNICORN_TIMEOUT is killed and its worker replaced; long
+work belongs to the Celery workers. Access log lines go to standard output with the request id."""
+
+import os
+import shutil
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then, so that a slow leak never grows for days.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# Heartbeat files in memory, not on a container's overlay disk (which can stall a worker).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Proxies whose X-Forwarded-* headers are believed (the load balancer's addresses).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+access_log_format = (
+    '{"time":"%(t)s","remote":"%(h)s","method":"%(m)s","path":"%(U)s","status":%(s)s,'
+    '"bytes":"%(B)s","duration_us":%(D)s,"request_id":"%({x-request-id}o)s","user_agent":"%(a)s"}'
+)
+
+# Prometheus metrics from every worker process, added up at /metrics (portal.metrics): each process
+# writes its own files in this folder, emptied at start and of a worker's files when it exits.
+metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"/tmp/portal-metrics-{os.getpid()}")
+
+
+def on_starting(server):
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,179 @@
+"""Prometheus metrics at `/metrics`, for the monitoring system only (METRICS_TOKEN as a bearer
+token; without a token configured the endpoint answers 404 to everyone).
+
+- Requests and latency by route (the URL pattern, never the path, so ids do not explode the
+  series) and the database time of each request: prometheus-client counters and histograms, shared
+  by gunicorn's worker processes through PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py).
+- Task runs and failures: counted by the workers in Redis (they run on other hosts), read at scrape.
+- Outbox depth, the age of the oldest job waiting, and the last ledger verification's result and
+  time: read from the database at scrape."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+REQUESTS = Counter("portal_http_requests_total", "HTTP requests answered", ["route", "method", "status"])
+LATENCY = Histogram("portal_http_request_seconds", "Time to answer a request", ["route"], buckets=_BUCKETS)
+DB_TIME = Histogram("portal_http_request_db_seconds", "Database time within a request", ["route"], buckets=_BUCKETS)
+TASKS_KEY = "metrics:tasks"
+
+
+def _route(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "unmatched"
+    return match.route or match.view_name or "unnamed"
+
+
+class MetricsMiddleware:
+    """Counts every request by route, method and status, with its time and its database time."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started, db = time.perf_counter(), [0.0]
+
+        def timed(execute, sql, params, many, context):
+            began = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                db[0] += time.perf_counter() - began
+
+        with connection.execute_wrapper(timed):
+            response = self.get_response(request)
+        route = _route(request)
+        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+        LATENCY.labels(route).observe(time.perf_counter() - started)
+        DB_TIME.labels(route).observe(db[0])
+        return response
+
+
+# --- Tasks: counted by the workers in Redis --------------------------------------------------------
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1.0, socket_timeout=1.0)
+
+
+def _tasks_key() -> str:
+    return f"{settings.CACHES['default'].get('KEY_PREFIX') or 'portal'}:{TASKS_KEY}"
+
+
+def task_outcome_count(task: str, outcome: str) -> None:
+    if settings.EMBEDDED:
+        return
+    try:
+        client = _redis()
+        try:
+            client.hincrby(_tasks_key(), f"{task}|{outcome}", 1)
+        finally:
+            client.close()
+    except Exception:  # noqa: BLE001 - a metric never fails a job
+        pass
+
+
+def _on_success(sender=None, **kwargs) -> None:
+    task_outcome_count(getattr(sender, "name", "?"), "success")
+
+
+def _on_failure(sender=None, **kwargs) -> None:
+    task_outcome_count(getattr(sender, "name", "?"), "failure")
+
+
+def _on_retry(sender=None, **kwargs) -> None:
+    task_outcome_count(getattr(sender, "name", "?"), "retry")
+
+
+def celery_signals_connect() -> None:
+    from celery import signals
+
+    signals.task_success.connect(_on_success, weak=False, dispatch_uid="portal-metrics-success")
+    signals.task_failure.connect(_on_failure, weak=False, dispatch_uid="portal-metrics-failure")
+    signals.task_retry.connect(_on_retry, weak=False, dispatch_uid="portal-metrics-retry")
+
+
+# --- Read at scrape --------------------------------------------------------------------------------
+
+
+class StateCollector:
+    """What the database and Redis say at the moment of the scrape."""
+
+    def collect(self):
+        from django.utils import timezone
+
+        from tenants.jobs.outbox import outbox_oldest_pending_at, outbox_pending_count
+        from tenants.record.models import PlatformEvent
+
+        yield GaugeMetricFamily(
+            "portal_outbox_pending", "Jobs not yet handed to the broker", value=outbox_pending_count()
+        )
+        oldest = outbox_oldest_pending_at()
+        yield GaugeMetricFamily(
+            "portal_outbox_oldest_pending_seconds",
+            "Age of the oldest job not yet handed to the broker (0: none waits)",
+            value=0 if oldest is None else (timezone.now() - oldest).total_seconds(),
+        )
+        last = PlatformEvent.objects.filter(action="ledger.verified").order_by("-sequence").first()
+        yield GaugeMetricFamily(
+            "portal_ledger_verification_ok",
+            "1 if the last verification of every chain found no break, 0 if it found one, -1 if none ran",
+            value=-1 if last is None else int(bool(last.payload.get("ok"))),
+        )
+        yield GaugeMetricFamily(
+            "portal_ledger_verification_timestamp_seconds",
+            "When the last verification of every chain ran (Unix time; 0: never)",
+            value=0 if last is None else last.at.timestamp(),
+        )
+        runs = CounterMetricFamily(
+            "portal_task_runs", "Task runs by outcome (success, failure, retry)", labels=["task", "outcome"]
+        )
+        if not settings.EMBEDDED:
+            client = _redis()
+            try:
+                counts = client.hgetall(_tasks_key())
+            finally:
+                client.close()
+            for field, value in sorted(counts.items()):
+                task, _, outcome = field.decode().rpartition("|")
+                runs.add_metric([task, outcome], int(value))
+        yield runs
+
+
+def _registry() -> CollectorRegistry:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = CollectorRegistry()
+        for collector in (REQUESTS, LATENCY, DB_TIME):
+            registry.register(collector)
+    registry.register(StateCollector())
+    return registry
+
+
+def _authorised(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    given = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+@never_cache
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """The metrics, for the bearer of METRICS_TOKEN only; 404 to anyone else, as if absent."""
+    if not _authorised(request):
+        raise Http404
+    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Create the secret files of a deployment, if missing (never overwrites: a lost master or signing
+key cannot be made again). Standard library only, so that it runs on any host before the first
+`docker compose up`:
+
+    python3 scripts/generate_secrets.py            # into ./secrets/
+    python3 scripts/generate_secrets.py --dir DIR  # elsewhere (a Kubernetes secret's files, say)
+
+Each file is one secret as docker compose (`secrets:`) and Kubernetes mount it, read by the portal
+through NAME_FILE. The folder is made readable by its owner only; the files inside are readable
+by the containers' user. Back up master_key, ledger_signing_key and certificate_key apart from the
+database: without the master key no country's data can be read again."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import secrets
+import sys
+from pathlib import Path
+
+# An Ed25519 private key in PKCS#8 is a fixed DER prefix followed by its 32-byte seed (RFC 8410).
+_ED25519_PKCS8_PREFIX = bytes.fromhex("302e020100300506032b657004220420")
+
+
+def ed25519_pem() -> str:
+    der = _ED25519_PKCS8_PREFIX + secrets.token_bytes(32)
+    body = base64.encodebytes(der).decode().strip()
+    return f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
+
+
+def _password() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def secret_values(existing: dict[str, str], db_host: str, db_name: str) -> dict[str, str]:
+    """The value of every secret file, reusing what already exists (the URLs follow the passwords)."""
+    values = dict(existing)
+    values.setdefault("secret_key", secrets.token_urlsafe(50))
+    values.setdefault("certificate_key", secrets.token_urlsafe(48))
+    values.setdefault("master_key", base64.b64encode(secrets.token_bytes(32)).decode())
+    values.setdefault("ledger_signing_key", ed25519_pem())
+    values.setdefault("gateway_policy_key", base64.b64encode(secrets.token_bytes(32)).decode())
+    values.setdefault("postgres_password", _password())
+    values.setdefault("app_db_password", _password())
+    values.setdefault("demo_password", _password())
+    values.setdefault("metrics_token", secrets.token_urlsafe(32))
+    values.setdefault("database_url", f"postgres://postgres:{values['postgres_password']}@{db_host}:5432/{db_name}")
+    values.setdefault("app_database_url", f"postgres://portal_app:{values['app_db_password']}@{db_host}:5432/{db_name}")
+    return values
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dir", default="secrets", help="folder of the secret files (default ./secrets)")
+    parser.add_argument("--db-host", default="db", help="database host in the two URLs (default db)")
+    parser.add_argument("--db-name", default="portal", help="database name in the two URLs (default portal)")
+    args = parser.parse_args(argv)
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    existing = {path.name: path.read_text().strip() for path in folder.iterdir() if path.is_file()}
+    for name, value in secret_values(existing, args.db_host, args.db_name).items():
+        path = folder / name
+        if name in existing:
+            print(f"  {path} exists; kept")
+            continue
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(value if value.endswith("\n") else value + "\n")
+        print(f"  created {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The container and Kubernetes files, read as an operator's tools would read them (no Docker
+engine or cluster here): which services exist, who they run as, which secrets and database role
+each receives, their commands, health checks, probes and restart policies."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PORTAL_PROCESSES = ("web", "worker", "beat")
+KEYS = {"secret_key", "master_key", "ledger_signing_key", "certificate_key"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def manifests() -> dict[tuple[str, str], dict]:
+    folder = ROOT / "deploy" / "kubernetes"
+    listed = yaml.safe_load((folder / "kustomization.yaml").read_text())["resources"]
+    found = {}
+    for name in listed:
+        for document in yaml.safe_load_all((folder / name).read_text()):
+            found[(document["kind"], document["metadata"]["name"])] = document
+    return found
+
+
+def _env(service: dict) -> dict:
+    return {str(k): str(v) for k, v in (service.get("environment") or {}).items()}
+
+
+def test_compose_has_every_service(compose):
+    assert {"db", "redis", "mail", "migrate", "web", "worker", "beat", "gateway", "standin"} <= set(compose["services"])
+
+
+def test_only_migrate_gets_the_owning_role(compose):
+    services = compose["services"]
+    migrate = services["migrate"]
+    assert "database_url" in migrate["secrets"] and _env(migrate)["DATABASE_URL_FILE"] == "/run/secrets/database_url"
+    assert "migrate" in " ".join(migrate["command"]) and migrate["restart"] == "no"
+    for name in (*PORTAL_PROCESSES, "gateway", "standin"):
+        service = services[name]
+        env = _env(service)
+        assert "DATABASE_URL" not in env and "DATABASE_URL_FILE" not in env, name
+        assert "database_url" not in (service.get("secrets") or []), name
+        assert "migrate" not in " ".join(service["command"]), name
+    for name in PORTAL_PROCESSES:
+        assert _env(services[name])["APP_DATABASE_URL_FILE"] == "/run/secrets/app_database_url"
+        assert {"app_database_url", *KEYS} <= set(services[name]["secrets"])
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+
+
+def test_secrets_are_files_never_values(compose):
+    declared = compose["secrets"]
+    assert all(set(entry) == {"file"} and entry["file"].startswith("./secrets/") for entry in declared.values())
+    for name, service in compose["services"].items():
+        for key, value in _env(service).items():
+            assert not re.search(r"(PASSWORD|SECRET|_KEY)$", key) or key.endswith("_FILE"), (name, key)
+            assert "portal-demo-2026" not in value
+        assert set(service.get("secrets") or []) <= set(declared), name
+    # The gateway holds its own key and nothing that opens the countries' data.
+    assert compose["services"]["gateway"]["secrets"] == ["gateway_policy_key"]
+
+
+def test_production_mode_with_a_real_mail_server(compose):
+    for name in ("migrate", *PORTAL_PROCESSES):
+        env = _env(compose["services"][name])
+        assert env["DEBUG"] == "false", name
+        assert env["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend", name
+        assert env["ALLOWED_HOSTS"], name
+
+
+def test_demo_only_when_asked(compose):
+    migrate = compose["services"]["migrate"]
+    script = " ".join(migrate["command"])
+    assert 'if [ "$$SEED_DEMO" = "1" ]; then python manage.py seed_demo --force; fi' in script
+    assert _env(migrate)["SEED_DEMO"] == "${SEED_DEMO:-0}"
+    assert _env(migrate)["DEMO_PASSWORD_FILE"] == "/run/secrets/demo_password"
+    assert all("seed_demo" not in " ".join(compose["services"][name]["command"]) for name in PORTAL_PROCESSES)
+
+
+def test_non_root_health_checks_and_restarts(compose):
+    services = compose["services"]
+    for name in (*PORTAL_PROCESSES, "migrate", "gateway", "standin"):
+        assert services[name]["user"] == "10001:10001", name
+    for name in ("db", "redis", "mail", *PORTAL_PROCESSES, "gateway", "standin"):
+        assert services[name]["restart"] == "unless-stopped", name
+        assert services[name]["healthcheck"]["test"], name
+    assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert "inspect ping" in " ".join(services["worker"]["healthcheck"]["test"])
+    assert services["beat"]["healthcheck"]["test"][-2:] == ["jobs_health", "--beat"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+
+
+def test_image_runs_unprivileged_with_current_node_lts_and_hashed_static_files():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    node = int(re.search(r"^FROM node:(\d+)-", dockerfile, re.M).group(1))
+    assert node >= 24 and node % 2 == 0  # even releases are the long-term-support ones
+    assert re.search(r"^USER 10001", dockerfile, re.M)
+    assert "collectstatic" in dockerfile and "HEALTHCHECK" in dockerfile
+    from django.conf import settings  # noqa: F401 - the production backend is named in settings
+
+    assert "CompressedManifestStaticFilesStorage" in (ROOT / "portal" / "settings.py").read_text()
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "var", "secrets", "node_modules", ".env"} <= set(ignored)
+
+
+def test_gunicorn_logs_access_and_bounds_requests():
+    namespace: dict = {}
+    exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
+    assert namespace["accesslog"] == "-" and namespace["timeout"] <= 120 and namespace["graceful_timeout"] > 0
+
+
+def _pod(manifest: dict) -> dict:
+    spec = manifest["spec"]
+    return spec["template"]["spec"]
+
+
+def test_kubernetes_processes(manifests):
+    web, worker, beat = (manifests[("Deployment", f"portal-{name}")] for name in PORTAL_PROCESSES)
+    assert beat["spec"]["replicas"] == 1 and beat["spec"]["strategy"]["type"] == "Recreate"
+    assert web["spec"]["replicas"] >= 2 and worker["spec"]["replicas"] >= 2
+    job = manifests[("Job", "portal-migrate")]
+    commands = {name: _pod(m)["containers"][0]["command"] for name, m in zip(PORTAL_PROCESSES, (web, worker, beat))}
+    assert commands["web"][0] == "gunicorn" and commands["worker"][3] == "worker" and commands["beat"][3] == "beat"
+    assert _pod(job)["containers"][0]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert _pod(job)["restartPolicy"] == "Never"
+
+
+def test_kubernetes_roles_secrets_and_users(manifests):
+    config = manifests[("ConfigMap", "portal-config")]["data"]
+    assert "DATABASE_URL" not in config and config["APP_DATABASE_URL_FILE"].startswith("/run/secrets/")
+    assert config["DEBUG"] == "false"
+    assert not any(key.endswith(("_KEY", "PASSWORD")) for key in config)
+    owner_secret_users = []
+    for (kind, name), manifest in manifests.items():
+        if kind not in {"Deployment", "Job"}:
+            continue
+        pod = _pod(manifest)
+        assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 10001
+        secrets = {volume["secret"]["secretName"] for volume in pod["volumes"] if "secret" in volume}
+        if "portal-owner" in secrets:
+            owner_secret_users.append(name)
+        for container in pod["containers"]:
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False
+            for variable in container.get("env", []):
+                assert "value" not in variable or not variable["name"].endswith(("_KEY", "PASSWORD")), name
+    assert owner_secret_users == ["portal-migrate"]
+
+
+def test_kubernetes_probes(manifests):
+    web = _pod(manifests[("Deployment", "portal-web")])["containers"][0]
+    assert web["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    gateway = _pod(manifests[("Deployment", "portal-gateway")])["containers"][0]
+    assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    worker = _pod(manifests[("Deployment", "portal-worker")])["containers"][0]
+    assert "inspect ping" in " ".join(worker["livenessProbe"]["exec"]["command"])
+    beat = _pod(manifests[("Deployment", "portal-beat")])["containers"][0]
+    assert beat["livenessProbe"]["exec"]["command"][-2:] == ["jobs_health", "--beat"]
+    assert ("Service", "portal-web") in manifests and ("Service", "portal-gateway") in manifests
