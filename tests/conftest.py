@@ -293,3 +293,11 @@ def deliver_mail() -> int:
     for mail_id in waiting:
         mail_send(mail_id=mail_id)
     return len(waiting)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The size of the access matrix (tests/access): its routes × its kinds of visitor."""
+    from tests.access.matrix import matrix_size
+
+    routes, visitors = matrix_size()
+    terminalreporter.write_line(f"access matrix: {routes} routes × {visitors} visitors = {routes * visitors} answers")
