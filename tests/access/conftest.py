@@ -1,5 +1,5 @@
 """The world of the access matrix, built once per module in a transaction rolled back at its end,
-and one signed-in client per kind of visitor."""
+with one signed-in client per kind of visitor (their sessions live in that transaction too)."""
 
 import pytest
 
@@ -7,6 +7,7 @@ import pytest
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     from django.db import transaction
+    from django.test import Client
 
     from tests.access.world import build_world
 
@@ -14,7 +15,13 @@ def world(django_db_setup, django_db_blocker):
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            yield build_world()
+            built = build_world()
+            for visitor, user in built.users.items():
+                client = Client()
+                if user is not None:
+                    client.force_login(user)
+                built.clients[visitor] = client
+            yield built
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -22,12 +29,4 @@ def world(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def clients(world, db):
-    from django.test import Client
-
-    found = {}
-    for visitor, user in world.users.items():
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        found[visitor] = client
-    return found
+    return world.clients

@@ -8,6 +8,7 @@ Kenya's (nor, for a visitor who cannot see Kenya, Kenya itself)."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class Route:
     args: dict = field(default_factory=dict)
     data: dict | None = None
     shows: bool = True
+    needs: tuple[str, ...] = ()  # fixtures the route's answer depends on (readyz: a worker answering)
 
     def expected(self) -> dict[str, str]:
         words = self.answers.split()
@@ -94,6 +96,7 @@ def routes_walk(
             yield Found(name, path, params + _params(pattern.pattern), _app_of(pattern.callback))
 
 
+@functools.cache
 def routes_found() -> dict[str, Found]:
     """Routes by name; where two routes share a name, the first wins, as it does for reverse()."""
     found: dict[str, Found] = {}
@@ -188,10 +191,10 @@ def body_problems(response, *, visitor: str, route: Route, world: World) -> list
     kind = response.get("Content-Type", "")
     if not any(t in kind for t in ("html", "json", "text", "csv")):
         return []
-    body = response.content.decode("utf-8", "replace")
+    body = _unescaped(response.content.decode("utf-8", "replace"))
     problems = []
     found = world.objects.get(route.obj) if route.obj else None
-    if found and route.shows and found.fr_text and found.fr_text not in _unescaped(body):
+    if found and route.shows and found.fr_text and found.fr_text not in body:
         problems.append(f"does not show France's object ({found.fr_text!r})")
     forbidden = []
     if found and found.ke_text and found.ke_text != (found.fr_text or ""):
@@ -199,7 +202,7 @@ def body_problems(response, *, visitor: str, route: Route, world: World) -> list
     if visitor not in SEES_KENYA:
         forbidden.extend(world.ke_markers)
     for text in forbidden:
-        if text and text in _unescaped(body):
+        if text and text in body:
             problems.append(f"shows Kenya's {text!r}")
     return problems
 
@@ -217,7 +220,11 @@ def disagreements(found: dict[str, Found], entries: dict[str, tuple[str, Route]]
         for name, route in found.items()
         if name not in entries
     ]
-    stale = [f"{name}: entry in routes_{app}.py for a route that is gone" for name, (app, _) in entries.items() if name not in found]
+    stale = [
+        f"{name}: entry in routes_{app}.py for a route that is gone"
+        for name, (app, _) in entries.items()
+        if name not in found
+    ]
     return missing + stale
 
 

@@ -14,7 +14,7 @@ ROUTES = {
     'deployments:reveal':                            POST("  in  200  400  400  404  400  404  400  404  404", obj='environment'),
     'deployments:rotate':                            POST("  in  302  403  302  404  403  404  403  404  404", obj='environment'),
     'deployments:usage':                             POST("  in  400  403  400  404  403  404  403  404  404", obj='environment'),
-    'deployments:calls':                             POST("  in  404  404  404  404  404  404  404  404  404", obj='environment', args={'action': 'stop'}),
+    'deployments:calls':                             POST("  in  403  403  302  404  302  404  403  404  404", obj='environment', args={'action': 'stop'}),
     'deployments:capture':                           POST("  in  403  403  400  404  403  404  403  404  404", obj='environment'),
     'deployments:upstreams':                         GET("  in  200  200  200  404  200  404  200  404  404"),
     'deployments:upstream_remove':                   POST("  in  404  404  404  404  404  404  404  404  404", args={'pk': 999999}),

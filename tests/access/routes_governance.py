@@ -40,8 +40,8 @@ ROUTES = {
     'api-incident-reported':                         POST(" 401  200  403  200  404  403  404  403  404  404", obj='incident'),
     'governance:framework':                          GET("  in  200  200  200  404  200  404  200  404  404", args={'slug': '@framework'}),
     'governance:requirement':                        GET("  in  200  200  200  404  200  404  200  404  404", args={'slug': '@framework', 'req': '@requirement'}),
-    'api-country-requirements':                      GET("x x x x x x x x x x", args={'slug': '@framework'}),
-    'api-country-requirement-status':                POST("x x x x x x x x x x", args={'slug': '@framework', 'req': '@requirement'}),
-    'api-country-requirement-evidence':              POST("x x x x x x x x x x", args={'slug': '@framework', 'req': '@requirement'}),
+    'api-country-requirements':                      GET(" 401  200  200  200  404  200  404  200  404  404", args={'slug': '@framework'}),
+    'api-country-requirement-status':                POST(" 401  400  403  400  404  403  404  403  404  404", args={'slug': '@framework', 'req': '@requirement'}),
+    'api-country-requirement-evidence':              POST(" 401  400  403  400  404  403  404  403  404  404", args={'slug': '@framework', 'req': '@requirement'}),
 }
 # fmt: on

@@ -6,7 +6,7 @@ from tests.access.matrix import GET, POST  # noqa: F401
 ROUTES = {
 #                                                       anon  off view  adm  oth  prt prt- aud aud- plat
     'healthz':                                       GET(" 200  200  200  200  200  200  200  200  200  200"),
-    'readyz':                                        GET(" 503  503  503  503  503  503  503  503  503  503"),
+    'readyz':                                        GET(" 200  200  200  200  200  200  200  200  200  200", needs=("celery_worker_process",)),
     'ledger_key':                                    GET(" 200  200  200  200  200  200  200  200  200  200"),
     'home':                                          GET("  in  200  200  200  200  200  200  200  200  200"),
     'review':                                        GET("  in  404  404  404  404  200  200  404  404  404"),

@@ -61,6 +61,6 @@ ROUTES = {
     'api-member-subject-access':                     POST(" 401  403  403  202  404  403  404  403  404  404", obj='member'),
     'api-subject-access':                            GET(" 401  403  403  404  404  403  404  403  404  404", args={'id': 999999}),
     'api-subject-access-download':                   GET(" 401  403  403  404  404  403  404  403  404  404", args={'id': 999999}),
-    'invitation_accept':                             GET("x x x x x x x x x x", args={'token': 'not-a-token'}),
+    'invitation_accept':                             GET(" 400  400  400  400  400  400  400  400  400  400", args={'token': 'not-a-token'}),
 }
 # fmt: on

@@ -23,6 +23,6 @@ ROUTES = {
     'api-training-enrolments':                       GET(" 401  200  200  200  404  200  404  200  404  404"),
     'api-training-enrolment':                        GET(" 401  404  404  200  404  200  404  200  404  404", obj='enrolment'),
     'api-training-enrolment-quiz':                   POST(" 401  404  404  400  404  400  404  400  404  404", obj='enrolment'),
-    'training:enrol_self':                           POST("x x x x x x x x x x", args={'slug': '@programme_slug'}),
+    'training:enrol_self':                           POST("  in  302  302  302  404  403  404  403  404  404", args={'slug': '@programme_slug'}),
 }
 # fmt: on

@@ -13,8 +13,8 @@ ENTRIES = tables()
 
 def test_every_route_has_an_entry():
     problems = disagreements(routes_found(), ENTRIES)
-    assert not problems, "The access matrix and the URL configuration disagree (tests/access/README.md):\n  " + "\n  ".join(
-        problems
+    assert not problems, (
+        "The access matrix and the URL configuration disagree (tests/access/README.md):\n  " + "\n  ".join(problems)
     )
 
 
@@ -47,6 +47,8 @@ def route_check(name: str, world, clients) -> list[str]:
 
 
 @pytest.mark.parametrize("name", sorted(ENTRIES))
-def test_route(name, world, clients):
+def test_route(name, world, clients, request):
+    for fixture in ENTRIES[name][1].needs:
+        request.getfixturevalue(fixture)
     problems = route_check(name, world, clients)
     assert not problems, f"{name} ({ENTRIES[name][0]}):\n  " + "\n  ".join(problems)

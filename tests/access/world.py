@@ -40,6 +40,7 @@ class Found:
 @dataclass
 class World:
     users: dict = field(default_factory=dict)
+    clients: dict = field(default_factory=dict)
     objects: dict[str, Found] = field(default_factory=dict)
     # Text that must never appear on a page of France answered to a visitor who cannot see Kenya.
     ke_markers: tuple[str, ...] = ()
