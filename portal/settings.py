@@ -85,7 +85,8 @@ if EMBEDDED:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(BASE_DIR / "var" / "portal.sqlite3"),
+            # SQLITE_PATH lets the suite try the demo mode on a file of its own.
+            "NAME": env_str("SQLITE_PATH") or str(BASE_DIR / "var" / "portal.sqlite3"),
             "ATOMIC_REQUESTS": False,
         }
     }

@@ -56,6 +56,20 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connection.settings_dict["USER"], connection.settings_dict["PASSWORD"] = owner
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _kombu_keys_cleaned():
+    """At the end of the run, the broker keys of this run's queues (the suite's own and the killed
+    worker's) are deleted: only this run's names, never another run's."""
+    yield
+    import redis
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    names = [queue, f"{queue}-kill"]
+    client.delete(*names, *(f"_kombu.binding.{name}" for name in names))
+    client.close()
+
+
 @pytest.fixture(autouse=True)
 def _email_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -293,3 +307,11 @@ def deliver_mail() -> int:
     for mail_id in waiting:
         mail_send(mail_id=mail_id)
     return len(waiting)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The size of the access matrix (tests/access): its routes × its kinds of visitor."""
+    from tests.access.matrix import matrix_size
+
+    routes, visitors = matrix_size()
+    terminalreporter.write_line(f"access matrix: {routes} routes × {visitors} visitors = {routes * visitors} answers")

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -106,6 +105,19 @@ def _worker_env(queue: str, **extra) -> dict:
     return env
 
 
+def _uncommitted_writes(model) -> bool:
+    """Another session of this database holds a write lock on the model's table: it has written
+    rows that it has not committed yet."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND c.relname = %s AND l.mode = 'RowExclusiveLock' AND l.granted AND l.pid <> pg_backend_pid()",
+            [model._meta.db_table],
+        )
+        return cursor.fetchone()[0] > 0
+
+
 def test_a_worker_killed_mid_job_leaves_one_environment_and_one_credential(celery_worker_process, cast, ready):
     from portal.celery import app
 
@@ -146,9 +158,11 @@ def test_a_worker_killed_mid_job_leaves_one_environment_and_one_credential(celer
         _approve_with_broker_down(cast, item)  # keeps the job away from the suite's worker
         job = job_of(cast, item)
         tasks.provisioning_run.apply_async(kwargs={"country_id": cast.fr.pk, "job_id": job.pk}, queue=queue)
-        # Once the environment step has committed, the child is inside the credential step.
+        # The kill must land inside the credential step: its rows written, not yet committed (the
+        # step waits 2 s before it commits). The worker's open insert shows as its lock on the table.
         wait_for(lambda: job_of(cast, item).steps[1]["done_at"], timeout=30, interval=0.05)
-        time.sleep(0.5)
+        wait_for(lambda: _uncommitted_writes(Credential), timeout=10, interval=0.02)
+        assert not job_of(cast, item).steps[2]["done_at"]
         children = subprocess.run(
             ["pgrep", "-P", str(worker.pid)], capture_output=True, text=True, check=False
         ).stdout.split()

@@ -1,0 +1,32 @@
+"""The world of the access matrix, built once per module in a transaction rolled back at its end,
+with one signed-in client per kind of visitor (their sessions live in that transaction too)."""
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    from django.db import transaction
+    from django.test import Client
+
+    from tests.access.world import build_world
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            built = build_world()
+            for visitor, user in built.users.items():
+                client = Client()
+                if user is not None:
+                    client.force_login(user)
+                built.clients[visitor] = client
+            yield built
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def clients(world, db):
+    return world.clients

@@ -1,0 +1,52 @@
+"""Access matrix entries for accounts (see tests/access/README.md)."""
+
+from tests.access.matrix import GET, POST  # noqa: F401
+
+# fmt: off
+ROUTES = {
+#                                                       anon  off view  adm  oth  prt prt- aud aud- plat
+    'login':                                         GET(" 200  302  302  302  302  302  302  302  302  302"),
+    'account_home':                                  GET("  in  200  200  200  200  200  200  200  200  200"),
+    'account_tokens':                                GET("  in  200  200  200  200  200  200  200  200  200"),
+    'account_token_revoke':                          POST("  in  404  404  404  404  404  404  404  404  404", args={'pk': 999999}),
+    'account_sso':                                   POST(" 400  400  400  400  400  400  400  400  400  400"),
+    'account_email':                                 GET(" 404  404  404  404  404  404  404  404  404  404"),
+    'account_login':                                 GET(" 200  302  302  302  302  302  302  302  302  302"),
+    'account_logout':                                POST("  in   in   in   in   in   in   in   in   in   in"),
+    'account_inactive':                              GET(" 200  200  200  200  200  200  200  200  200  200"),
+    'account_signup':                                GET(" 200  302  302  302  302  302  302  302  302  302"),
+    'account_reauthenticate':                        GET("  in  200  200  200  200  200  200  200  200  200"),
+    'account_email_verification_sent':               GET(" 200  200  200  200  200  200  200  200  200  200"),
+    'account_change_password':                       GET("  in  200  200  200  200  200  200  200  200  200"),
+    'account_set_password':                          GET("  in  302  302  302  302  302  302  302  302  302"),
+    'account_reset_password':                        GET(" 200  200  200  200  200  200  200  200  200  200"),
+    'account_confirm_login_code':                    GET("  in  302  302  302  302  302  302  302  302  302"),
+    'account_reset_password_from_key_done':          GET(" 200  200  200  200  200  200  200  200  200  200"),
+    'account_reset_password_done':                   GET(" 200  200  200  200  200  200  200  200  200  200"),
+    'mfa_index':                                     GET("  in  200  200  200  200  200  200  200  200  200"),
+    'mfa_authenticate':                              GET("  in  302  302  302  302  302  302  302  302  302"),
+    'mfa_reauthenticate':                            GET("  in  302  302  302  302  302  302  302  302  302"),
+    'mfa_activate_totp':                             GET("  in  302  302  302  302  302  302  302  302  302"),
+    'mfa_deactivate_totp':                           GET("  in  404  404  404  404  404  404  404  404  404"),
+    'mfa_view_recovery_codes':                       GET("  in  404  404  404  404  404  404  404  404  404"),
+    'mfa_generate_recovery_codes':                   GET("  in  302  302  302  302  302  302  302  302  302"),
+    'mfa_download_recovery_codes':                   GET("  in  404  404  404  404  404  404  404  404  404"),
+    'mfa_list_webauthn':                             GET("  in  200  200  200  200  200  200  200  200  200"),
+    'mfa_add_webauthn':                              GET("  in  302  302  302  302  302  302  302  302  302"),
+    'mfa_reauthenticate_webauthn':                   GET("  in  302  302  302  302  302  302  302  302  302"),
+    'mfa_remove_webauthn':                           GET("  in  302  302  302  302  302  302  302  302  302", args={'pk': 999999}),
+    'mfa_edit_webauthn':                             GET("  in  302  302  302  302  302  302  302  302  302", args={'pk': 999999}),
+    'socialaccount_login_cancelled':                 GET(" 200  200  200  200  200  200  200  200  200  200"),
+    'socialaccount_login_error':                     GET(" 401  401  401  401  401  401  401  401  401  401"),
+    'socialaccount_signup':                          GET("  in   in   in   in   in   in   in   in   in   in"),
+    'socialaccount_connections':                     GET("  in  200  200  200  200  200  200  200  200  200"),
+    'usersessions_list':                             GET("  in  200  200  200  200  200  200  200  200  200"),
+    'tenants:identity':                              GET("  in  403  403  200  404  403  404  403  404  404"),
+    'api-token':                                     POST(" 400  400  400  400  400  400  400  400  400  400"),
+    'api-token-revoke':                              POST(" 401  401  401  401  401  401  401  401  401  401"),
+    'account_confirm_email':                         GET(" 200  200  200  200  200  200  200  200  200  200", args={'key': 'not-a-key'}),
+    'account_reset_password_from_key':               GET(" 200  200  200  200  200  200  200  200  200  200", args={'uidb36': '1', 'key': 'not-a-key'}),
+    'government_login':                              GET(" 404  404  404  404  404  404  404  404  404  404", args={'provider_id': 'gov-fr'}),
+    'government_callback':                           GET(" 404  404  404  404  404  404  404  404  404  404", args={'provider_id': 'gov-fr'}),
+}
+# fmt: on
