@@ -6,7 +6,9 @@ from tests.access.matrix import GET, POST  # noqa: F401
 ROUTES = {
 #                                                       anon  off view  adm  oth  prt prt- aud aud- plat
     'healthz':                                       GET(" 200  200  200  200  200  200  200  200  200  200"),
-    'readyz':                                        GET(" 200  200  200  200  200  200  200  200  200  200", needs=("celery_worker_process",)),
+    'readyz':                                        GET(" 200  200  200  200  200  200  200  200  200  200"),
+    'metrics':                                       GET(" 404  404  404  404  404  404  404  404  404  404"),
+    'ledger_keyring':                                GET(" 200  200  200  200  200  200  200  200  200  200"),
     'ledger_key':                                    GET(" 200  200  200  200  200  200  200  200  200  200"),
     'home':                                          GET("  in  200  200  200  200  200  200  200  200  200"),
     'review':                                        GET("  in  404  404  404  404  200  200  404  404  404"),
