@@ -11,7 +11,15 @@ from tenants.access import Access
 from tenants.isolation import country_context
 from tenants.models import Country, Membership, Organisation
 
-from .models import AIModel, Credential, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
+from .models import (
+    AIModel,
+    Credential,
+    DeploymentDecision,
+    DeploymentMove,
+    DeploymentRequest,
+    Environment,
+    ProvisioningJob,
+)
 
 S = DeploymentRequest.State
 WAITING = (S.SUBMITTED, S.IN_REVIEW)
@@ -77,6 +85,10 @@ def request_get(*, country: Country, pk) -> DeploymentRequest | None:
 
 def decision_list(*, request: DeploymentRequest) -> QuerySet[DeploymentDecision]:
     return DeploymentDecision.objects.filter(country_id=request.country_id, request=request).select_related("by")
+
+
+def move_list(*, request: DeploymentRequest) -> QuerySet[DeploymentMove]:
+    return DeploymentMove.objects.filter(country_id=request.country_id, request=request).select_related("by")
 
 
 def job_latest(*, request: DeploymentRequest) -> ProvisioningJob | None:

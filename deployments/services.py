@@ -21,7 +21,7 @@ from tenants.record.ledger import event_record
 
 from . import gates as gates_module
 from . import notices, selectors
-from .models import AIModel, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
+from .models import AIModel, DeploymentDecision, DeploymentMove, DeploymentRequest, Environment, ProvisioningJob
 from .policy import policy_changed
 
 S = DeploymentRequest.State
@@ -318,6 +318,17 @@ def deployment_request_transition(
             for environment in Environment.objects.filter(request=request):
                 policy_changed(environment=environment)
         payload["to"] = target
+        if access is not None:
+            DeploymentMove.objects.create(
+                country=country,
+                request=request,
+                action=action,
+                from_state=payload["from"],
+                to_state=target,
+                by=by,
+                comment=comment,
+                at=now,
+            )
         event_record(
             country=country, action=f"deployment.{action}", actor=by, actor_role=role, target=request, payload=payload
         )

@@ -174,6 +174,10 @@ def _detail(request: HttpRequest, country, found, *, form=None, failed_action: s
             "can_delete": can_draft and found.state == services.S.DRAFT and found.review_round == 0,
             "confirmed_actions": services.CONFIRMED,
             "decisions": list(selectors.decision_list(request=found)),
+            "moves": [
+                (move, services.TRANSITIONS[move.action].label, services.S(move.to_state).label)
+                for move in selectors.move_list(request=found)
+            ],
             "actions": [(a, services.TRANSITIONS[a].label) for a in actions],
             "can_approve": "approve" in actions,
             "form": form or ActionForm(),

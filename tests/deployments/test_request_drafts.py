@@ -144,6 +144,9 @@ def test_reject_asks_on_a_page_of_its_own_with_a_required_reason(client, cast, r
     assert client.post(url, {"comment": "Out of scope of the programme."}).status_code == 302
     with country_context(cast.fr):
         assert DeploymentRequest.objects.get(pk=item.pk).state == "rejected"
+    # The reason is on the request's history.
+    html = client.get(f"/c/fr/deployments/{item.pk}/").content.decode()
+    assert "Out of scope of the programme." in html and "Reject: now Rejected" in html
     # Nothing left to confirm once it is done.
     assert client.get(url).status_code == 404
 
