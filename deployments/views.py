@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -242,7 +242,9 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
     if request.access.role_in(country.pk) not in move.roles:
         raise PermissionDenied(f"Your role does not allow you to {move.label.lower()} this request.")
     if request.method == "GET":
-        if action not in services.CONFIRMED or action not in services.actions_for(request=found, access=request.access):
+        if action not in services.CONFIRMED:
+            return HttpResponseNotAllowed(["POST"])
+        if action not in services.actions_for(request=found, access=request.access):
             raise Http404(_("There is nothing to confirm here."))
         return _confirm(request, country, found, action)
     form = ActionForm(request.POST)
