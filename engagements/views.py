@@ -20,7 +20,7 @@ from engagements.forms import CommentForm, EngagementCreateForm, TermsForm
 from engagements.models import Engagement
 from tenants.errors import NotAllowed, ServiceError
 from tenants.models import Membership
-from tenants.pages import base_context, int_or_none, posted, request_country
+from tenants.pages import ROLE_LABELS, base_context, int_or_none, posted, request_country
 from tenants.selectors import organisation_list
 
 DRAFTERS = {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
@@ -67,11 +67,21 @@ def _page(
             and engagement.amendment in ("", "draft")
             and role == Membership.Role.COUNTRY_ADMIN
         )
+        states = dict(Engagement.State.choices)
         context.update(
             {
                 "latest": versions[0] if versions else None,
                 "versions": versions,
-                "transitions": list(selectors.transition_list(engagement=engagement)),
+                "transitions": [
+                    (
+                        t,
+                        services.ACTION_LABELS.get(t.action, t.action),
+                        states.get(t.from_state, t.from_state),
+                        states.get(t.to_state, t.to_state),
+                        ROLE_LABELS.get(t.by_role, ""),
+                    )
+                    for t in selectors.transition_list(engagement=engagement)
+                ],
                 "actions": [(a, services.ACTION_LABELS[a]) for a in allowed],
                 "confirmed_actions": services.CONFIRMED,
                 "can_change_terms": can_change,
