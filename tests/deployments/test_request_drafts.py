@@ -172,3 +172,14 @@ def test_reviewers_hear_of_a_submission_and_the_requester_of_the_decision(client
     login(client, cast.partner).post(f"/c/fr/deployments/{item.pk}/approve/", {"quota_tokens": "1000"})
     assert notices(cast, cast.partner) == []
     assert "approved" in notices(cast, cast.member)[0].subject
+
+
+def test_the_record_names_the_request_and_its_move_in_words(client, cast, ready):
+    item = services.deployment_request_transition(request=draft(cast, ready), action="submit", **act(cast.member))
+    gone = draft(cast, ready, title="Tried and dropped")
+    services.deployment_request_delete(request=gone, **act(cast.member))
+    html = login(client, cast.owner).get("/c/fr/activity/").content.decode()
+    assert "Deployment request submitted for review" in html and "From Draft to Submitted" in html
+    assert f'href="/c/fr/deployments/{item.pk}/">Tax form assistant</a>' in html
+    assert "Draft deployment request deleted" in html and "(deleted)" in html
+    assert "Deploymentrequest" not in html and "deployment.drafted" not in html
