@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.pages import base_context, request_country
@@ -25,6 +26,7 @@ from .register import eu as register_eu
 from .register import selectors as register_selectors
 
 DRAFTERS = services.DRAFTERS
+MOVE_LABELS = {"calls_stopped": _lazy("Calls stopped (kill switch)"), "calls_resumed": _lazy("Calls allowed again")}
 
 
 def _request(country, pk: int):
@@ -175,7 +177,11 @@ def _detail(request: HttpRequest, country, found, *, form=None, failed_action: s
             "confirmed_actions": services.CONFIRMED,
             "decisions": list(selectors.decision_list(request=found)),
             "moves": [
-                (move, services.TRANSITIONS[move.action].label, services.S(move.to_state).label)
+                (
+                    move,
+                    MOVE_LABELS.get(move.action) or services.TRANSITIONS[move.action].label,
+                    services.S(move.to_state).label,
+                )
                 for move in selectors.move_list(request=found)
             ],
             "actions": [(a, services.TRANSITIONS[a].label) for a in actions],
@@ -276,7 +282,16 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
 
 
 def _environment_page(
-    request, country, environment, *, secret=None, usage_form=None, capture_form=None, error="", status=200
+    request,
+    country,
+    environment,
+    *,
+    secret=None,
+    usage_form=None,
+    capture_form=None,
+    error="",
+    error_field="",
+    status=200,
 ):
     return render(
         request,
@@ -296,6 +311,7 @@ def _environment_page(
             "usage": usage.usage_summary(environment=environment),
             "usage_form": usage_form or UsageForm(),
             "error": error,
+            "error_field": error_field,
         },
         status=status,
     )
@@ -377,10 +393,16 @@ def environment_calls(request: HttpRequest, code: str, pk: int, action: str) -> 
         raise PermissionDenied(_("Only a country admin or the partner manager can stop or resume calls."))
     try:
         environments.environment_gateway_switch(
-            environment=environment, stop=action == "stop", by=request.user, access=request.access
+            environment=environment,
+            stop=action == "stop",
+            by=request.user,
+            access=request.access,
+            reason=request.POST.get("reason", "")[:2001],
         )
     except services.ServiceError as error:
-        return _environment_page(request, country, environment, error=error.message, status=400)
+        return _environment_page(
+            request, country, environment, error=error.message, error_field=error.field or "", status=400
+        )
     messages.success(
         request,
         _("Calls are stopped: every replica of the gateway refuses them within a second.")
