@@ -241,8 +241,11 @@ def deployment_request_update(
 
 
 def _gate_error(failing: list[gates_module.Gate]) -> ServiceError:
-    details = "; ".join(f"{g.label}: {g.reason}" for g in failing)
-    return ServiceError(f"The request cannot be submitted until every check passes. {details}", field="gates")
+    labels = ", ".join(g.label for g in failing)
+    details = " ".join(f"{g.label}: {g.reason}" for g in failing)
+    return ServiceError(
+        f"The request cannot be submitted until every check passes (to do: {labels}). {details}", field="gates"
+    )
 
 
 @transaction.atomic

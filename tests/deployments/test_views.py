@@ -125,7 +125,7 @@ def test_a_failing_gate_is_shown_by_name_on_submit(client, cast, ready):
     response = client.post(f"/c/fr/deployments/{item.pk}/submit/")
     assert response.status_code == 400
     html = response.content.decode()
-    assert "cannot be submitted until every check passes. Impact assessment:" in html and 'href="#gates"' in html
+    assert "cannot be submitted until every check passes (to do: Impact assessment)" in html and 'href="#gates"' in html
 
 
 def test_the_credential_is_shown_once_on_the_environment_page(client, cast, ready):
