@@ -17,8 +17,10 @@ class DeploymentsConfig(AppConfig):
         from tenants.keys import holdings
         from tenants.onboarding import register
 
-        from . import selectors
+        from . import events, selectors
 
         register("deployment", status=selectors.onboarding_status)
         # A reviewer's comment on a decision is their own words (emptied if they are erased).
         holdings.personal_text_register("deployments.DeploymentDecision", author="by", fields=["comment"])
+        holdings.personal_text_register("deployments.DeploymentMove", author="by", fields=["comment"])
+        events.register()

@@ -13,7 +13,7 @@ from tenants.models import Country, Membership
 from tenants.notifications.models import Notification
 from tenants.record.ledger import event_record
 
-from .models import Credential, CredentialReveal, Environment, UsageReport
+from .models import Credential, CredentialReveal, DeploymentMove, DeploymentRequest, Environment, UsageReport
 from .policy import policy_changed
 from .provisioning import credential_issue
 
@@ -160,9 +160,12 @@ def environment_capture_set(
 
 
 @transaction.atomic
-def environment_gateway_switch(*, environment: Environment, stop: bool, by, access: Access) -> Environment:
+def environment_gateway_switch(
+    *, environment: Environment, stop: bool, by, access: Access, reason: str = ""
+) -> Environment:
     """The kill switch: stop every call of the environment through the gateway at once, or allow
-    them again. A country admin or the country's partner manager; on the record."""
+    them again. A country admin or the country's partner manager; on the record, and stopping
+    says why (kept on the request's history, off the ledger)."""
     country = Country.objects.get(pk=environment.country_id)
     role = access.role_in(country.pk) or ""
     if role not in SWITCHERS:
@@ -173,8 +176,23 @@ def environment_gateway_switch(*, environment: Environment, stop: bool, by, acce
             raise ServiceError("The environment is decommissioned: it takes no calls.")
         if stop == (environment.gateway_stopped_at is not None):
             raise ServiceError("Calls are already stopped." if stop else "Calls are not stopped.")
+        reason = (reason or "").strip()
+        if stop and not reason:
+            raise ServiceError("Say why the calls are stopped: the country's people will read it.", field="reason")
+        if len(reason) > 2000:
+            raise ServiceError("Keep the reason under 2000 characters.", field="reason")
         environment.gateway_stopped_at = timezone.now() if stop else None
         environment.save(update_fields=["gateway_stopped_at"])
+        state = DeploymentRequest.objects.filter(pk=environment.request_id).values_list("state", flat=True).first()
+        DeploymentMove.objects.create(
+            country=country,
+            request_id=environment.request_id,
+            action="calls_stopped" if stop else "calls_resumed",
+            from_state=state or "",
+            to_state=state or "",
+            by=by,
+            comment=reason,
+        )
         event_record(
             country=country,
             action="environment.gateway_stopped" if stop else "environment.gateway_resumed",

@@ -10,40 +10,142 @@ from engagements.models import Capability, Sector
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
 
+from . import selectors
 from .models import AIModel, DeploymentRequest
 from .selectors import requesting_organisations
 
 
+def _blank(label, choices) -> list:
+    return [("", label), *choices]
+
+
 class RequestForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    purpose = forms.CharField(
-        max_length=5000, widget=forms.Textarea, help_text="What the model will do, for whom, and why."
+    """Nothing is chosen for the person that they did not choose: the selects start empty, except
+    where the engagement's approved terms or the person themself leave one answer (their own
+    organisation, themself as owner, the terms' region)."""
+
+    title = forms.CharField(
+        max_length=200, label=_("Title"), error_messages={"required": _("Enter a title for the request.")}
     )
-    organisation = forms.TypedChoiceField(coerce=int, label="Requesting organisation")
-    sector = forms.ChoiceField(choices=Sector.choices)
-    model = forms.ChoiceField(label="Model", help_text="From the programme's catalogue.")
-    capabilities = forms.MultipleChoiceField(choices=Capability.choices, widget=forms.CheckboxSelectMultiple)
-    region = forms.ChoiceField(choices=Country.Region.choices, label="Data-residency region")
-    data_classification = forms.ChoiceField(choices=DeploymentRequest.Classification.choices)
-    expected_monthly_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, label="Expected monthly tokens")
-    assessment = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Impact assessment")
-    owner = forms.TypedChoiceField(coerce=int, label="Owner", help_text="The person accountable once it runs.")
+    purpose = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea,
+        label=_("Purpose"),
+        help_text=_("What the model will do, for whom, and why."),
+        error_messages={"required": _("Enter the purpose: what the model will do, for whom, and why.")},
+    )
+    organisation = forms.TypedChoiceField(
+        coerce=int,
+        label=_("Requesting organisation"),
+        error_messages={
+            "required": _("Choose the requesting organisation."),
+            "invalid_choice": _("Choose the requesting organisation from the list."),
+        },
+    )
+    sector = forms.ChoiceField(
+        label=_("Sector"),
+        error_messages={
+            "required": _("Choose the sector the deployment serves."),
+            "invalid_choice": _("Choose a sector from the list."),
+        },
+    )
+    model = forms.ChoiceField(
+        label=_("Model"),
+        help_text=_("From the programme's catalogue."),
+        error_messages={
+            "required": _("Choose a model from the catalogue."),
+            "invalid_choice": _("Choose a model from the list."),
+        },
+    )
+    capabilities = forms.MultipleChoiceField(
+        label=_("Capabilities"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one capability."),
+            "invalid_choice": _("Choose capabilities from the list."),
+        },
+    )
+    region = forms.ChoiceField(
+        label=_("Data-residency region"),
+        error_messages={
+            "required": _("Choose the data-residency region."),
+            "invalid_choice": _("Choose a data-residency region from the list."),
+        },
+    )
+    data_classification = forms.ChoiceField(
+        label=_("Data classification"),
+        help_text=_("The most sensitive data the model will see."),
+        choices=_blank(_("Choose a classification"), DeploymentRequest.Classification.choices),
+        error_messages={
+            "required": _("Choose the classification of the data the model will see."),
+            "invalid_choice": _("Choose a data classification from the list."),
+        },
+    )
+    expected_monthly_tokens = forms.IntegerField(
+        min_value=1,
+        max_value=10**12 - 1,
+        label=_("Expected monthly tokens"),
+        help_text=_("A whole number, for example 300000."),
+        error_messages={
+            "required": _("Enter the expected monthly tokens."),
+            "invalid": _("Enter the expected monthly tokens as a whole number, for example 300000."),
+            "min_value": _("The expected monthly tokens must be 1 or more."),
+            "max_value": _("The expected monthly tokens must be under a million million."),
+        },
+    )
+    assessment = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label=_("Impact assessment"),
+        help_text=_("A completed assessment of this use; you can link it later."),
+        error_messages={"invalid_choice": _("Choose an impact assessment from the list.")},
+    )
+    owner = forms.TypedChoiceField(
+        coerce=int,
+        label=_("Owner"),
+        help_text=_("The person accountable once it runs."),
+        error_messages={
+            "required": _("Choose the owner of the deployment."),
+            "invalid_choice": _("Choose the owner from the list of the country's members."),
+        },
+    )
 
     def __init__(self, *args, country: Country, access, **kwargs):
         super().__init__(*args, **kwargs)
         from governance.models import ImpactAssessment
 
+        terms = selectors.terms_current(country=country)
         with country_context(country):
             # Only the organisations this person may act for: a request naming another one is refused.
-            self.fields["organisation"].choices = [
-                (o.pk, o.name) for o in requesting_organisations(country=country, access=access)
-            ]
-            self.fields["assessment"].choices = [("", "Choose an assessment")] + [
+            organisations = [(o.pk, o.name) for o in requesting_organisations(country=country, access=access)]
+            self.fields["organisation"].choices = (
+                organisations if len(organisations) == 1 else _blank(_("Choose an organisation"), organisations)
+            )
+            self.fields["assessment"].choices = [("", _("Not yet"))] + [
                 (a.pk, f"{a.title} ({a.get_status_display().lower()})") for a in ImpactAssessment.objects.all()
             ]
-            people = Membership.objects.filter(status="active").select_related("user")
-            self.fields["owner"].choices = [(m.user_id, m.user.get_full_name() or m.user.username) for m in people]
-        self.fields["model"].choices = [(m.slug, m.name) for m in AIModel.objects.exclude(status="retired")]
+            people = Membership.objects.filter(status="active").select_related("user").order_by("user__first_name")
+            self.fields["owner"].choices = _blank(
+                _("Choose the owner"), [(m.user_id, m.user.get_full_name() or m.user.username) for m in people]
+            )
+        # What the engagement's approved terms cover; the gates refuse anything else.
+        sectors = [c for c in Sector.choices if terms is None or c[0] in terms.sectors]
+        capabilities = [c for c in Capability.choices if terms is None or c[0] in terms.capabilities]
+        regions = [c for c in Country.Region.choices if terms is None or c[0] == terms.residency_region]
+        self.fields["sector"].choices = sectors if len(sectors) == 1 else _blank(_("Choose a sector"), sectors)
+        self.fields["capabilities"].choices = capabilities
+        self.fields["region"].choices = regions if len(regions) == 1 else _blank(_("Choose a region"), regions)
+        models = selectors.model_list()
+        if terms is not None:
+            models = [m for m in models if terms.residency_region in (m.regions or [])]
+        self.fields["model"].choices = _blank(_("Choose a model"), [(m.slug, m.name) for m in models])
+
+    @classmethod
+    def initial_for(cls, *, country: Country, access, user) -> dict:
+        """The answers a person would give anyway: their own organisation, themself as owner, and
+        the terms' region and capabilities when the terms leave only one."""
+        return selectors.request_defaults(country=country, access=access, user=user)
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
@@ -55,9 +157,26 @@ class RequestForm(forms.Form):
         data["assessment_id"] = data.pop("assessment")
         return data
 
+    @classmethod
+    def initial_from(cls, request: DeploymentRequest) -> dict:
+        """A saved draft's answers, to edit them."""
+        return {
+            "title": request.title,
+            "purpose": request.purpose,
+            "organisation": request.organisation_id,
+            "sector": request.sector,
+            "model": request.model.slug,
+            "capabilities": list(request.capabilities),
+            "region": request.region,
+            "data_classification": request.data_classification,
+            "expected_monthly_tokens": request.expected_monthly_tokens,
+            "assessment": request.assessment_id,
+            "owner": request.owner_id,
+        }
+
 
 class ActionForm(forms.Form):
-    comment = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
+    comment = forms.CharField(max_length=2000, required=False, widget=forms.Textarea, label=_("Comment"))
     quota_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, required=False, label="Monthly token quota")
     expires_on = forms.DateField(required=False, label="Expires on", help_text="For example, 2027-06-30.")
     human_review_required = forms.BooleanField(required=False, label="Human review of outputs required")

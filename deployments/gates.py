@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
 from engagements import selectors as engagement_selectors
 from engagements.models import Engagement
 from governance import selectors as governance_selectors
@@ -133,6 +136,31 @@ def gates_check(*, country: Country, request: DeploymentRequest) -> list[Gate]:
     """Every gate, in order, each with its own answer (all are checked, so the requester sees all
     there is to do at once)."""
     return [CHECKS[name](country, request) for name in GATE_NAMES]
+
+
+def gate_fix(*, country: Country, request: DeploymentRequest, gate: Gate) -> tuple[str, str]:
+    """Where a failing gate is fixed: (link text, address)."""
+    code = country.code.lower()
+    if gate.name == "engagement":
+        engagement = None
+        with country_context(country):
+            engagement = engagement_selectors.engagement_current(country=country)
+        if engagement is not None and engagement.state == Engagement.State.ACTIVE:
+            return _("Change the request to fit the engagement's terms"), reverse(
+                "deployments:edit", kwargs={"code": code, "pk": request.pk}
+            )
+        return _("Go to the engagement"), reverse("engagement:home", kwargs={"code": code})
+    if gate.name == "assessment":
+        if request.assessment_id is None:
+            return _("Link an impact assessment to the request"), reverse(
+                "deployments:edit", kwargs={"code": code, "pk": request.pk}
+            )
+        return _("Open the impact assessment"), reverse(
+            "governance:assessment", kwargs={"code": code, "pk": request.assessment_id}
+        )
+    if gate.name == "policies":
+        return _("Go to the policies to acknowledge"), reverse("governance:policies", kwargs={"code": code})
+    return _("Go to training"), reverse("training:home", kwargs={"code": code})
 
 
 def gates_failing(gates: list[Gate]) -> list[Gate]:

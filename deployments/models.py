@@ -130,6 +130,24 @@ class DeploymentDecision(TenantModel):
         indexes = [models.Index(fields=["country", "request"], name="dep_decision_request_idx")]
 
 
+class DeploymentMove(TenantModel):
+    """One person's move of a request through its lifecycle, with the reason they gave: the
+    request's own history (the ledger records the move without the words)."""
+
+    request = models.ForeignKey(DeploymentRequest, on_delete=models.PROTECT, related_name="moves")
+    action = models.CharField(max_length=20)
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_move_country_id_uniq")]
+        indexes = [models.Index(fields=["country", "request", "at"], name="dep_move_request_idx")]
+
+
 class ProvisioningJob(TenantModel):
     """A unit of background work, unique by key so that a repeated trigger finds the same job."""
 

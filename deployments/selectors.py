@@ -11,7 +11,15 @@ from tenants.access import Access
 from tenants.isolation import country_context
 from tenants.models import Country, Membership, Organisation
 
-from .models import AIModel, Credential, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
+from .models import (
+    AIModel,
+    Credential,
+    DeploymentDecision,
+    DeploymentMove,
+    DeploymentRequest,
+    Environment,
+    ProvisioningJob,
+)
 
 S = DeploymentRequest.State
 WAITING = (S.SUBMITTED, S.IN_REVIEW)
@@ -31,6 +39,36 @@ def requesting_organisations(*, country: Country, access: Access) -> list[Organi
         return []
 
 
+def terms_current(*, country: Country):
+    """The approved terms of the country's current engagement, or None."""
+    from engagements import selectors as engagement_selectors
+
+    with country_context(country):
+        engagement = engagement_selectors.engagement_current(country=country)
+        return engagement.approved_terms if engagement is not None else None
+
+
+def request_defaults(*, country: Country, access: Access, user) -> dict:
+    """A new request's answers that the person would give anyway: their own organisation (or the
+    only one they may act for), themself as owner, and what the engagement's terms leave one
+    choice of. Nothing else is chosen for them."""
+    initial: dict = {"owner": user.pk}
+    allowed = [o.pk for o in requesting_organisations(country=country, access=access)]
+    membership = access.memberships.get(country.pk)
+    if membership is not None and membership.organisation_id in allowed:
+        initial["organisation"] = membership.organisation_id
+    elif len(allowed) == 1:
+        initial["organisation"] = allowed[0]
+    terms = terms_current(country=country)
+    if terms is not None:
+        initial["region"] = terms.residency_region
+        if len(terms.sectors or []) == 1:
+            initial["sector"] = terms.sectors[0]
+        if len(terms.capabilities or []) == 1:
+            initial["capabilities"] = list(terms.capabilities)
+    return initial
+
+
 def model_list() -> QuerySet[AIModel]:
     return AIModel.objects.exclude(status=AIModel.Status.RETIRED)
 
@@ -47,6 +85,10 @@ def request_get(*, country: Country, pk) -> DeploymentRequest | None:
 
 def decision_list(*, request: DeploymentRequest) -> QuerySet[DeploymentDecision]:
     return DeploymentDecision.objects.filter(country_id=request.country_id, request=request).select_related("by")
+
+
+def move_list(*, request: DeploymentRequest) -> QuerySet[DeploymentMove]:
+    return DeploymentMove.objects.filter(country_id=request.country_id, request=request).select_related("by")
 
 
 def job_latest(*, request: DeploymentRequest) -> ProvisioningJob | None:

@@ -20,8 +20,8 @@ from tenants.models import Country, Membership, Organisation
 from tenants.record.ledger import event_record
 
 from . import gates as gates_module
-from . import selectors
-from .models import AIModel, DeploymentDecision, DeploymentRequest, Environment, ProvisioningJob
+from . import notices, selectors
+from .models import AIModel, DeploymentDecision, DeploymentMove, DeploymentRequest, Environment, ProvisioningJob
 from .policy import policy_changed
 
 S = DeploymentRequest.State
@@ -48,6 +48,7 @@ class Move:
 # distinct approver); provisioning_* moves are made by the worker, never by a person.
 TRANSITIONS: dict[str, Move] = {
     "submit": Move(frozenset({S.DRAFT, S.CHANGES_REQUESTED}), S.SUBMITTED, DRAFTERS, "Submit for review"),
+    "withdraw": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.DRAFT, DRAFTERS, "Withdraw from review"),
     "start_review": Move(frozenset({S.SUBMITTED}), S.IN_REVIEW, REVIEWERS, "Start review"),
     "approve": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.APPROVED, REVIEWERS, "Approve"),
     "reject": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.REJECTED, REVIEWERS, "Reject"),
@@ -63,8 +64,11 @@ TRANSITIONS: dict[str, Move] = {
         "Decommission",
     ),
 }
+EDITABLE = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
 PERSON_ACTIONS = [a for a, m in TRANSITIONS.items() if m.roles != SYSTEM]
-COMMENT_REQUIRED = frozenset({"reject", "request_changes", "suspend"})
+COMMENT_REQUIRED = frozenset({"reject", "request_changes", "suspend", "decommission"})
+# Moves that end or stop something for good or for others: asked on a confirmation page, with a reason.
+CONFIRMED = frozenset({"reject", "suspend", "decommission"})
 
 
 def move_for(request: DeploymentRequest, action: str) -> Move | None:
@@ -214,7 +218,7 @@ def deployment_request_update(
 ) -> DeploymentRequest:
     country = _country(request)
     role = _role(access, country, DRAFTERS, "change a deployment request")
-    if request.state not in (S.DRAFT, S.CHANGES_REQUESTED):
+    if request.state not in EDITABLE:
         raise ServiceError(f"A request that is {request.get_state_display().lower()} can no longer be changed.")
     cleaned = _clean(country=country, access=access, **fields)
     with country_context(country):
@@ -237,9 +241,11 @@ def deployment_request_update(
 
 
 def _gate_error(failing: list[gates_module.Gate]) -> ServiceError:
-    names = ", ".join(g.name for g in failing)
-    details = " ".join(f"{g.label} ({g.name}): {g.reason}" for g in failing)
-    return ServiceError(f"The request does not pass the gates: {names}. {details}")
+    labels = ", ".join(g.label for g in failing)
+    details = " ".join(f"{g.label}: {g.reason}" for g in failing)
+    return ServiceError(
+        f"The request cannot be submitted until every check passes (to do: {labels}). {details}", field="gates"
+    )
 
 
 @transaction.atomic
@@ -315,12 +321,53 @@ def deployment_request_transition(
             for environment in Environment.objects.filter(request=request):
                 policy_changed(environment=environment)
         payload["to"] = target
+        if access is not None:
+            DeploymentMove.objects.create(
+                country=country,
+                request=request,
+                action=action,
+                from_state=payload["from"],
+                to_state=target,
+                by=by,
+                comment=comment,
+                at=now,
+            )
         event_record(
             country=country, action=f"deployment.{action}", actor=by, actor_role=role, target=request, payload=payload
         )
         if target == S.APPROVED and request.state == S.APPROVED:
             job_enqueue(request=request, kind=ProvisioningJob.Kind.PROVISION)
+        notices.request_moved(request=request, country=country, action=action, final=request.state == move.target)
     return request
+
+
+@transaction.atomic
+def deployment_request_delete(*, request: DeploymentRequest, by, access: Access) -> None:
+    """Delete a draft nobody has decided on; the record keeps that it existed and who deleted it."""
+    country = _country(request)
+    role = _role(access, country, DRAFTERS, "delete a deployment request")
+    with country_context(country):
+        request = DeploymentRequest.objects.select_for_update().get(pk=request.pk)
+        if request.state != S.DRAFT:
+            raise ServiceError(
+                f"A request that is {request.get_state_display().lower()} cannot be deleted: "
+                "withdraw it from review first."
+            )
+        if (
+            DeploymentDecision.objects.filter(request=request).exists()
+            or ProvisioningJob.objects.filter(request=request).exists()
+        ):
+            raise ServiceError("This request has decisions on the record: it stays, as a draft you may change.")
+        event_record(
+            country=country,
+            action="deployment.deleted",
+            actor=by,
+            actor_role=role,
+            target=request,
+            payload={"request": request.pk},
+        )
+        notices.inbox.notifications_clear(country=country, url=notices.request_url(request, country))
+        request.delete()
 
 
 def _approvals(request: DeploymentRequest) -> int:

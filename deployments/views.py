@@ -10,9 +10,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.pages import base_context, request_country
@@ -25,6 +26,7 @@ from .register import eu as register_eu
 from .register import selectors as register_selectors
 
 DRAFTERS = services.DRAFTERS
+MOVE_LABELS = {"calls_stopped": _lazy("Calls stopped (kill switch)"), "calls_resumed": _lazy("Calls allowed again")}
 
 
 def _request(country, pk: int):
@@ -62,7 +64,12 @@ def request_new(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
     if request.access.role_in(country.pk) not in DRAFTERS:
         raise PermissionDenied("Only a country admin or officer can request a deployment.")
-    form = RequestForm(request.POST if request.method == "POST" else None, country=country, access=request.access)
+    form = RequestForm(
+        request.POST if request.method == "POST" else None,
+        country=country,
+        access=request.access,
+        initial=RequestForm.initial_for(country=country, access=request.access, user=request.user),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -73,11 +80,73 @@ def request_new(request: HttpRequest, code: str) -> HttpResponse:
             except services.ServiceError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
-                messages.success(request, "Draft saved. Check the gates, then submit it for review.")
+                messages.success(request, _("Draft saved. Check the list below, then submit it for review."))
                 return redirect("deployments:detail", code=country.code.lower(), pk=created.pk)
         status = 400
     return render(
         request, "deployments/request_form.html", {**base_context(request, country), "form": form}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Change a draft, or a request returned with changes requested."""
+    country = request_country(request)
+    found = _request(country, pk)
+    if request.access.role_in(country.pk) not in DRAFTERS:
+        raise PermissionDenied(_("Only a country admin or officer can change a deployment request."))
+    if found.state not in services.EDITABLE:
+        raise Http404(_("Only a draft, or a request returned with changes requested, can be changed."))
+    form = RequestForm(
+        request.POST if request.method == "POST" else None,
+        country=country,
+        access=request.access,
+        initial=RequestForm.initial_from(found),
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.deployment_request_update(
+                    request=found, by=request.user, access=request.access, **form.service_fields()
+                )
+            except services.ServiceError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("deployments:detail", code=country.code.lower(), pk=found.pk)
+        status = 400
+    return render(
+        request,
+        "deployments/request_form.html",
+        {**base_context(request, country), "form": form, "item": found},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Delete a draft, after a confirmation page."""
+    country = request_country(request)
+    found = _request(country, pk)
+    if request.access.role_in(country.pk) not in DRAFTERS:
+        raise PermissionDenied(_("Only a country admin or officer can delete a deployment request."))
+    error = ""
+    if request.method == "POST":
+        try:
+            services.deployment_request_delete(request=found, by=request.user, access=request.access)
+        except services.ServiceError as failure:
+            error = failure.message
+        else:
+            messages.success(request, _("The draft “%(title)s” is deleted.") % {"title": found.title})
+            return redirect("deployments:home", code=country.code.lower())
+    return render(
+        request,
+        "deployments/request_delete.html",
+        {**base_context(request, country), "item": found, "error": error},
+        status=400 if error else 200,
     )
 
 
@@ -87,14 +156,34 @@ def _detail(request: HttpRequest, country, found, *, form=None, failed_action: s
         getattr(found, "environment", None) if found.state in ("active", "suspended", "decommissioned") else None
     )
     actions = services.actions_for(request=found, access=request.access)
+    checked = gates.gates_check(country=country, request=found)
+    ready = not gates.gates_failing(checked)
+    if "submit" in actions and not ready:
+        actions.remove("submit")
+    can_draft = request.access.role_in(country.pk) in DRAFTERS
     return render(
         request,
         "deployments/request_detail.html",
         {
             **base_context(request, country),
             "item": found,
-            "gates": gates.gates_check(country=country, request=found),
+            "gates": [
+                (gate, None if gate.ok else gates.gate_fix(country=country, request=found, gate=gate))
+                for gate in checked
+            ],
+            "gates_ready": ready,
+            "can_edit": can_draft and found.state in services.EDITABLE,
+            "can_delete": can_draft and found.state == services.S.DRAFT and found.review_round == 0,
+            "confirmed_actions": services.CONFIRMED,
             "decisions": list(selectors.decision_list(request=found)),
+            "moves": [
+                (
+                    move,
+                    MOVE_LABELS.get(move.action) or services.TRANSITIONS[move.action].label,
+                    services.S(move.to_state).label,
+                )
+                for move in selectors.move_list(request=found)
+            ],
             "actions": [(a, services.TRANSITIONS[a].label) for a in actions],
             "can_approve": "approve" in actions,
             "form": form or ActionForm(),
@@ -130,9 +219,26 @@ def request_progress(request: HttpRequest, code: str, pk: int) -> JsonResponse:
     )
 
 
+def _confirm(request: HttpRequest, country, found, action: str, *, form=None, status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "deployments/request_confirm.html",
+        {
+            **base_context(request, country),
+            "item": found,
+            "action": action,
+            "label": services.TRANSITIONS[action].label,
+            "form": form or ActionForm(),
+        },
+        status=status,
+    )
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def request_action(request: HttpRequest, code: str, pk: int, action: str) -> HttpResponse:
+    """A move of the request. The moves that end or stop something ask first, on a page of their
+    own (GET), with a required reason; the others are posted from the request's page."""
     country = request_country(request)
     found = _request(country, pk)
     action = action.replace("-", "_")
@@ -141,6 +247,12 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
     move = services.TRANSITIONS[action]
     if request.access.role_in(country.pk) not in move.roles:
         raise PermissionDenied(f"Your role does not allow you to {move.label.lower()} this request.")
+    if request.method == "GET":
+        if action not in services.CONFIRMED:
+            return HttpResponseNotAllowed(["POST"])
+        if action not in services.actions_for(request=found, access=request.access):
+            raise Http404(_("There is nothing to confirm here."))
+        return _confirm(request, country, found, action)
     form = ActionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -164,11 +276,22 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
         else:
             messages.success(request, f"Done: {move.label.lower()}.")
             return redirect("deployments:detail", code=country.code.lower(), pk=found.pk)
+    if action in services.CONFIRMED:
+        return _confirm(request, country, _request(country, pk), action, form=form, status=400)
     return _detail(request, country, _request(country, pk), form=form, failed_action=action, status=400)
 
 
 def _environment_page(
-    request, country, environment, *, secret=None, usage_form=None, capture_form=None, error="", status=200
+    request,
+    country,
+    environment,
+    *,
+    secret=None,
+    usage_form=None,
+    capture_form=None,
+    error="",
+    error_field="",
+    status=200,
 ):
     return render(
         request,
@@ -188,6 +311,7 @@ def _environment_page(
             "usage": usage.usage_summary(environment=environment),
             "usage_form": usage_form or UsageForm(),
             "error": error,
+            "error_field": error_field,
         },
         status=status,
     )
@@ -269,10 +393,16 @@ def environment_calls(request: HttpRequest, code: str, pk: int, action: str) -> 
         raise PermissionDenied(_("Only a country admin or the partner manager can stop or resume calls."))
     try:
         environments.environment_gateway_switch(
-            environment=environment, stop=action == "stop", by=request.user, access=request.access
+            environment=environment,
+            stop=action == "stop",
+            by=request.user,
+            access=request.access,
+            reason=request.POST.get("reason", "")[:2001],
         )
     except services.ServiceError as error:
-        return _environment_page(request, country, environment, error=error.message, status=400)
+        return _environment_page(
+            request, country, environment, error=error.message, error_field=error.field or "", status=400
+        )
     messages.success(
         request,
         _("Calls are stopped: every replica of the gateway refuses them within a second.")

@@ -68,7 +68,9 @@ ACTION_EVENTS = {
     "activate": "activated",
 }
 # A decision needs its reason written down.
-COMMENT_REQUIRED = {"reject", "request_changes", "suspend"}
+COMMENT_REQUIRED = {"reject", "request_changes", "suspend", "close"}
+# Moves that end or stop the partnership: asked on a confirmation page of their own, with the reason.
+CONFIRMED = frozenset({"reject", "suspend", "close"})
 
 # The lifecycle: (from state, action) -> (to state, roles allowed).
 TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {

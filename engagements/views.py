@@ -10,17 +10,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from engagements import selectors, services
 from engagements.forms import CommentForm, EngagementCreateForm, TermsForm
 from engagements.models import Engagement
 from tenants.errors import NotAllowed, ServiceError
 from tenants.models import Membership
-from tenants.pages import base_context, int_or_none, posted, request_country
+from tenants.pages import ROLE_LABELS, base_context, int_or_none, posted, request_country
 from tenants.selectors import organisation_list
 
 DRAFTERS = {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
@@ -67,12 +67,23 @@ def _page(
             and engagement.amendment in ("", "draft")
             and role == Membership.Role.COUNTRY_ADMIN
         )
+        states = dict(Engagement.State.choices)
         context.update(
             {
                 "latest": versions[0] if versions else None,
                 "versions": versions,
-                "transitions": list(selectors.transition_list(engagement=engagement)),
+                "transitions": [
+                    (
+                        t,
+                        services.ACTION_LABELS.get(t.action, t.action),
+                        states.get(t.from_state, t.from_state),
+                        states.get(t.to_state, t.to_state),
+                        ROLE_LABELS.get(t.by_role, ""),
+                    )
+                    for t in selectors.transition_list(engagement=engagement)
+                ],
                 "actions": [(a, services.ACTION_LABELS[a]) for a in allowed],
+                "confirmed_actions": services.CONFIRMED,
                 "can_change_terms": can_change,
                 "pending_amendment": bool(engagement.amendment),
             }
@@ -159,13 +170,41 @@ def engagement_terms(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     )
 
 
+def _confirm(request: HttpRequest, country, engagement, action: str, *, form=None, status: int = 200):
+    return render(
+        request,
+        "engagements/confirm.html",
+        {
+            **base_context(request, country),
+            "engagement": engagement,
+            "action": action,
+            "form": form or CommentForm(),
+            "back": reverse("review")
+            if request.GET.get("next", request.POST.get("next")) == "review"
+            else _home(country),
+        },
+        status=status,
+    )
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def engagement_action(request: HttpRequest, code: str, pk: int, action: str) -> HttpResponse:
+    """A move of the engagement. Reject, suspend and close ask first on a page of their own (GET),
+    with a required reason, in the warning pattern; the others are posted from the engagement's page."""
     country = request_country(request)
     engagement = _engagement(country, pk)
     if action not in services.ACTIONS:
         raise Http404("No such action.")
+    if request.method == "GET":
+        if action not in services.CONFIRMED:
+            return HttpResponseNotAllowed(["POST"])
+        if action not in services.actions_for(engagement=engagement, access=request.access):
+            roles = {r for (_, a), (_, allowed) in services.TRANSITIONS.items() if a == action for r in allowed}
+            if request.access.role_in(country.pk) not in roles:
+                raise PermissionDenied("Your role does not allow you to do this.")
+            raise Http404("There is nothing to confirm here.")
+        return _confirm(request, country, engagement, action)
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
@@ -186,6 +225,10 @@ def engagement_action(request: HttpRequest, code: str, pk: int, action: str) -> 
             messages.success(request, f"Done: {services.ACTION_LABELS[action].lower()}.")
             # Decisions taken from the review queue return to it.
             return redirect(reverse("review") if request.POST.get("next") == "review" else _home(country))
+    if action in services.CONFIRMED:
+        return _confirm(
+            request, country, selectors.engagement_get(country=country, pk=pk), action, form=form, status=400
+        )
     return _page(
         request,
         country,

@@ -43,6 +43,7 @@ def navigation(request) -> dict:
     context = {
         "service_name": SERVICE_NAME,
         "nav_items": [],
+        "country_nav_items": [],
         "nav_country": None,
         "nav_role_label": "",
         "switcher_countries": [],
@@ -68,7 +69,9 @@ def navigation(request) -> dict:
     if country is None and len(visible) == 1:
         country = visible[0]
 
-    items = [{"text": "Home", "href": reverse("home"), "current": url_name == "home"}]
+    # The service header: a few items only. A country's sections are a navigation of their own.
+    items = [{"text": "Home", "href": reverse("home"), "current": url_name == "home" and not namespace}]
+    sections_nav = []
     if country is not None:
         code = country.code.lower()
         in_country = getattr(request, "country", None) is not None
@@ -76,7 +79,7 @@ def navigation(request) -> dict:
         for text, name, names in sections:
             section_namespace = name.split(":", 1)[0]
             current = in_country and namespace == section_namespace and (not names or url_name in names)
-            items.append({"text": text, "href": reverse(name, kwargs={"code": code}), "current": current})
+            sections_nav.append({"text": text, "href": reverse(name, kwargs={"code": code}), "current": current})
         context["nav_country"] = country
         context["nav_role_label"] = ROLE_LABELS.get(access.role_in(country.pk) or "", "")
     if access.is_partner_manager:
@@ -94,6 +97,7 @@ def navigation(request) -> dict:
         }
     )
     context["nav_items"] = items
+    context["country_nav_items"] = sections_nav
     if len(visible) > 1:
         context["switcher_countries"] = visible
     return context

@@ -70,6 +70,14 @@ def notify_country_admins(*, country: Country, subject: str, body: str, url: str
     return notify(users=country_admins_of(country), country=country, subject=subject, body=body, url=url)
 
 
+def notifications_clear(*, country: Country, url: str) -> int:
+    """Mark read everyone's unread notices about this page: what they asked for is done."""
+    with country_context(country):
+        return Notification.objects.filter(country=country, url=url, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+
+
 # --- Reads -----------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,30 @@ ACTION_LABELS = {
 
 EVENTS_PER_PAGE = 50
 
+# What the apps above the foundation add, from their ready(): labels of their actions, how to name
+# their targets ({target type: resolver(country, ids) -> {id: (name, url)}}, one query per kind)
+# and how to put a payload in words ({action prefix: detail(payload) -> str}).
+TARGETS: dict = {}
+DETAILS: dict = {}
+
+
+def events_register(*, labels: dict[str, str], targets: dict | None = None, details: dict | None = None) -> None:
+    ACTION_LABELS.update(labels)
+    TARGETS.update(targets or {})
+    DETAILS.update(details or {})
+
+
+def _registered_targets(events: list[CountryEvent], country: Country) -> dict[tuple[str, int], tuple[str, str]]:
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.target_type in TARGETS and event.target_id.isdigit():
+            wanted.setdefault(event.target_type, set()).add(int(event.target_id))
+    found = {}
+    for target_type, ids in wanted.items():
+        for pk, named in TARGETS[target_type](country, ids).items():
+            found[(target_type, pk)] = named
+    return found
+
 
 def _humanise_action(action: str) -> str:
     return ACTION_LABELS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
@@ -37,6 +61,7 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
     members = {}
     if member_ids:
         members = {m.pk: m for m in selectors.membership_list(country=country).filter(pk__in=member_ids)}
+    registered = _registered_targets(events, country)
     for event in events:
         event.label = _humanise_action(event.action)
         event.actor_role_label = ROLE_LABELS.get(event.actor_role, event.actor_role.replace("_", " "))
@@ -55,10 +80,16 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
                 event.target_url = country_url("member", country, pk=membership.pk)
             else:
                 event.target_label = f"Membership {event.target_id} (removed)"
+        elif event.target_type in TARGETS and event.target_id.isdigit():
+            named = registered.get((event.target_type, int(event.target_id)))
+            event.target_label, event.target_url = named or (f"“{event.target_id}” (deleted)", "")
         elif event.target_type:
             event.target_label = f"{event.target_type.split('.')[-1].replace('_', ' ').capitalize()} {event.target_id}"
         payload = event.payload or {}
-        if event.action == "member.role_changed":
+        detail = DETAILS.get(event.action.split(".", 1)[0])
+        if detail is not None:
+            event.detail = detail(event.action, payload)
+        elif event.action == "member.role_changed":
             event.detail = (
                 f"From {ROLE_LABELS.get(payload.get('from'), payload.get('from'))} "
                 f"to {ROLE_LABELS.get(payload.get('to'), payload.get('to'))}"

@@ -65,6 +65,7 @@ def test_deployment_from_request_to_active_environment(page, ready_demo, celery_
     page.get_by_label("Model", exact=True).select_option("aurora-large")
     page.get_by_label("Text", exact=True).check()
     page.get_by_label("Data-residency region").select_option("eu-west")
+    page.get_by_label("Data classification").select_option("internal")  # nothing is chosen for them
     page.get_by_label("Expected monthly tokens").fill("300000")
     page.get_by_label("Impact assessment").select_option(str(ready_demo.pk))
     page.get_by_role("button", name="Save draft").click()

@@ -86,6 +86,7 @@ def test_a_new_environment_answers_through_the_gateway_until_the_kill_switch(
 
     sign_in(page, "amelie")
     page.goto(environment_url)
+    page.get_by_label("Reason for stopping the calls").fill("Answers quote a pupil's record.")
     page.get_by_role("button", name="Stop all calls now").click()
     page.wait_for_url(re.compile(re.escape(environment_url) + "$"))
     assert "Stopped" in page.locator("#gateway-state").inner_text()

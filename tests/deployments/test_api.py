@@ -108,7 +108,7 @@ def test_a_failing_gate_names_itself_in_the_api(client, cast, ready):
         f"{API}/countries/FR/deployment-requests/{item.pk}/submit/", {}, content_type="application/json"
     )
     assert response.status_code == 400
-    assert "gates: assessment" in str(response.json())
+    assert "to do: Impact assessment" in str(response.json())
 
 
 def test_environment_reveal_rotate_and_usage(client, cast, ready):
@@ -181,6 +181,8 @@ def test_environment_suspend_reinstate_recertify_and_decommission(client, cast, 
     )
     assert as_user(client, cast.owner).post(base + "recertify/", {}, content_type="application/json").status_code == 200
     response = client.post(base + "decommission/", {}, content_type="application/json")
+    assert response.status_code == 400  # decommissioning says why
+    response = client.post(base + "decommission/", {"comment": "No longer needed."}, content_type="application/json")
     assert response.status_code == 200
     with country_context(cast.fr):
         assert DeploymentRequest.objects.get(pk=item.pk).state == "decommissioned"

@@ -168,7 +168,10 @@ def test_engagement_gate_names_itself_when_terms_do_not_cover_the_use(cast, read
     item = draft(cast, ready, sector="health")
     with pytest.raises(services.ServiceError) as error:
         move(item, "submit", cast.member)
-    assert failing_gates(error) == "The request does not pass the gates: engagement"
+    assert (
+        failing_gates(error)
+        == "The request cannot be submitted until every check passes (to do: Engagement and its terms)"
+    )
     assert "sector health" in str(error.value)
     with country_context(cast.fr):
         assert DeploymentRequest.objects.get(pk=item.pk).state == S.DRAFT
@@ -178,7 +181,7 @@ def test_engagement_gate_fails_without_an_active_engagement(cast, ready):
     item = draft(cast, ready)
     with country_context(cast.fr):
         Engagement.objects.update(state="suspended")
-    with pytest.raises(services.ServiceError, match="gates: engagement. .*no active engagement"):
+    with pytest.raises(services.ServiceError, match=r"to do: Engagement and its terms\)\. .*no active engagement"):
         move(item, "submit", cast.member)
 
 
@@ -186,11 +189,11 @@ def test_assessment_gate_names_itself(cast, ready):
     item = draft(cast, ready, assessment_id=None)
     with pytest.raises(services.ServiceError) as error:
         move(item, "submit", cast.member)
-    assert failing_gates(error) == "The request does not pass the gates: assessment"
+    assert failing_gates(error) == "The request cannot be submitted until every check passes (to do: Impact assessment)"
     with country_context(cast.fr):
         ImpactAssessment.objects.filter(pk=ready.assessment.pk).update(category="prohibited")
     item = draft(cast, ready)
-    with pytest.raises(services.ServiceError, match="gates: assessment. .*prohibited"):
+    with pytest.raises(services.ServiceError, match=r"to do: Impact assessment\)\. .*prohibited"):
         move(item, "submit", cast.member)
 
 
@@ -199,7 +202,10 @@ def test_policies_gate_names_itself(cast, ready):
     item = draft(cast, ready, by=cast.owner, organisation=cast.fr_agency)
     with pytest.raises(services.ServiceError) as error:
         move(item, "submit", cast.owner)
-    assert failing_gates(error) == "The request does not pass the gates: policies"
+    assert (
+        failing_gates(error)
+        == "The request cannot be submitted until every check passes (to do: Policy acknowledgements)"
+    )
 
 
 def test_training_gate_names_itself(cast, ready):
@@ -210,7 +216,7 @@ def test_training_gate_names_itself(cast, ready):
     item = draft(cast, ready)
     with pytest.raises(services.ServiceError) as error:
         move(item, "submit", cast.member)
-    assert failing_gates(error) == "The request does not pass the gates: training"
+    assert failing_gates(error) == "The request cannot be submitted until every check passes (to do: Required training)"
     assert "requester" in str(error.value) and "AI for officers" in str(error.value)
 
 
@@ -293,7 +299,7 @@ def test_suspend_reinstate_and_decommission(cast, ready):
     with pytest.raises(services.NotAllowed):
         move(item, "reinstate", cast.owner)
     item = move(item, "reinstate", cast.partner)
-    item = move(item, "decommission", cast.owner)
+    item = move(item, "decommission", cast.owner, comment="No longer needed.")
     assert item.state == S.DECOMMISSIONED
     assert sorted(run_jobs(cast)) == ["done", "done"]
     with country_context(cast.fr):

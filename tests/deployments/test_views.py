@@ -85,7 +85,8 @@ def test_drafting_and_submitting_through_the_pages(client, cast, ready):
         "owner": cast.owner.pk,
     }
     response = client.post("/c/fr/deployments/new/", {**data, "capabilities": ["speech"]})
-    assert response.status_code == 400 and "does not offer speech" in response.content.decode()
+    # The form offers only what the engagement's terms cover (text and embeddings).
+    assert response.status_code == 400 and "Choose capabilities from the list." in response.content.decode()
     response = client.post("/c/fr/deployments/new/", data)
     assert response.status_code == 302
     with country_context(cast.fr):
@@ -117,9 +118,14 @@ def test_refused_actions_through_the_pages(client, cast, ready):
 
 def test_a_failing_gate_is_shown_by_name_on_submit(client, cast, ready):
     item = draft(cast, ready, assessment_id=None)
-    response = as_user(client, cast.member).post(f"/c/fr/deployments/{item.pk}/submit/")
+    html = as_user(client, cast.member).get(f"/c/fr/deployments/{item.pk}/").content.decode()
+    # Submit is not offered while a check fails; the failing check links to where it is fixed.
+    assert "Submit for review" not in html
+    assert f'href="/c/fr/deployments/{item.pk}/edit/"' in html and "Link an impact assessment" in html
+    response = client.post(f"/c/fr/deployments/{item.pk}/submit/")
     assert response.status_code == 400
-    assert "does not pass the gates: assessment" in response.content.decode()
+    html = response.content.decode()
+    assert "cannot be submitted until every check passes (to do: Impact assessment)" in html and 'href="#gates"' in html
 
 
 def test_the_credential_is_shown_once_on_the_environment_page(client, cast, ready):

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from engagements import services
-from engagements.models import Engagement, EngagementTerms
+from engagements.models import Engagement, EngagementTerms, EngagementTransition
 from tenants.access import access_for
 from tenants.isolation import country_context
 
@@ -305,3 +305,25 @@ def test_engagement_page_queries_do_not_grow_with_versions_and_history(client, c
     assert _page_queries(client, f"/c/fr/engagement/{engagement.pk}/diff/") == _page_queries(
         client, f"/c/fr/engagement/{engagement.pk}/diff/?from=1&to=2"
     )
+
+
+def test_close_asks_on_a_page_of_its_own_with_a_required_reason(client, cast):
+    engagement = engagement_in(cast, "active")
+    url = f"/c/fr/engagement/{engagement.pk}/close/"
+    page = as_user(client, cast.owner).get("/c/fr/engagement/").content.decode()
+    assert f'href="{url}"' in page  # a link to the confirmation, not a button that closes at once
+    assert as_user(client, cast.member).get(url).status_code == 403
+    assert as_user(client, cast.outsider).get(url).status_code == 404
+    client.logout()
+    assert_login_redirect(client.get(url))
+    html = as_user(client, cast.owner).get(url).content.decode()
+    assert "govuk-warning-text" in html and "Yes, close the engagement" in html
+    before = snapshot(engagement)
+    response = client.post(url, {"comment": " "})
+    assert response.status_code == 400 and 'href="#id_comment"' in response.content.decode()
+    assert snapshot(engagement) == before
+    assert client.post(url, {"comment": "The programme ends here."}).status_code == 302
+    with country_context(cast.fr):
+        last = EngagementTransition.objects.filter(engagement=engagement).order_by("-id").first()
+    assert (last.action, last.to_state, last.comment) == ("close", "closed", "The programme ends here.")
+    assert client.get(url).status_code == 404  # nothing left to close

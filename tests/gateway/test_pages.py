@@ -82,7 +82,11 @@ def test_the_kill_switch_for_the_four_visitors(client, cast, ready):
     assert "/accounts/login/" in client.post(stop)["Location"]
     assert state(cast, environment).gateway_stopped_at is None
     assert as_user(client, cast.owner).get(stop).status_code == 405
-    response = client.post(stop)
+    # Stopping says why: without a reason it is a clear error that changes nothing.
+    refused = client.post(stop)
+    assert refused.status_code == 400 and 'href="#reason"' in refused.content.decode()
+    assert state(cast, environment).gateway_stopped_at is None
+    response = client.post(stop, {"reason": "Answers leaked personal data."})
     assert response.status_code == 302
     after = state(cast, environment)
     assert after.gateway_stopped_at is not None and after.policy_version == version + 1
@@ -93,8 +97,10 @@ def test_the_kill_switch_for_the_four_visitors(client, cast, ready):
     assert publish.kwargs == {"country_id": cast.fr.pk, "environment_id": environment.pk}
     html = client.get(f"/c/fr/deployments/environments/{environment.pk}/").content.decode()
     assert 'id="resume-calls"' in html and "Stopped" in html
+    request_html = client.get(f"/c/fr/deployments/{environment.request_id}/").content.decode()
+    assert "Answers leaked personal data." in request_html and "Calls stopped (kill switch)" in request_html
     # Stopping twice is a clear error that changes nothing.
-    again = client.post(stop)
+    again = client.post(stop, {"reason": "Again."})
     assert again.status_code == 400 and "already stopped" in again.content.decode()
     assert state(cast, environment).policy_version == version + 1
     assert as_user(client, cast.partner).post(stop.replace("/stop/", "/resume/")).status_code == 302

@@ -109,7 +109,7 @@ def test_an_environment_stopped_mid_stream_ends_the_stream_with_the_rule(stack, 
             if len(got) == 3:
                 break
         environments.environment_gateway_switch(
-            environment=live.environment, stop=True, by=cast.owner, access=access_for(cast.owner)
+            environment=live.environment, stop=True, by=cast.owner, access=access_for(cast.owner), reason="A test."
         )
         version = live.refresh().policy_version
         wait_for(lambda: published_version(live.environment.pk) >= version, timeout=10, interval=0.005)

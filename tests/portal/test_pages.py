@@ -48,6 +48,18 @@ def nav_links(response) -> list[str]:
     ]
 
 
+def section_links(response) -> list[str]:
+    html = response.content.decode()
+    match = re.search(r'<ul class="govuk-service-navigation__list" id="country-navigation">.*?</ul>', html, re.S)
+    assert match, "the page has no country navigation"
+    return [
+        unescape(text).strip()
+        for text in re.findall(
+            r'class="[^"]*govuk-service-navigation__link"[^>]*>\s*(?:<strong[^>]*>)?([^<]+)', match.group(0)
+        )
+    ]
+
+
 def switcher_options(response) -> list[str]:
     html = response.content.decode()
     match = re.search(r'<select class="govuk-select" id="country-switcher" name="code">(.*?)</select>', html, re.S)
@@ -140,21 +152,15 @@ def test_navigation_by_role(client, cast, admin_user):
         "Members",
         "Activity",
     ]
-    assert nav_links(as_user(client, cast.owner).get("/c/fr/members/")) == [
-        "Home",
-        *country,
-        "Data and keys",
-        "Notifications",
-        "Sign out",
-    ]
-    assert nav_links(as_user(client, cast.member).get("/c/fr/members/")) == [
-        "Home",
-        *country,
-        "Notifications",
-        "Sign out",
-    ]
-    # A one-country person has their country's links on the home page too.
-    assert nav_links(client.get("/")) == ["Home", *country, "Notifications", "Sign out"]
+    # The service header is short; a country's sections are a navigation of their own.
+    response = as_user(client, cast.owner).get("/c/fr/members/")
+    assert nav_links(response) == ["Home", "Notifications", "Sign out"]
+    assert section_links(response) == [*country, "Data and keys"]
+    response = as_user(client, cast.member).get("/c/fr/members/")
+    assert nav_links(response) == ["Home", "Notifications", "Sign out"]
+    assert section_links(response) == country
+    # A one-country person has their country's sections on the home page too.
+    assert section_links(client.get("/")) == country
     assert "Review" in nav_links(as_user(client, cast.partner).get("/"))
     assert "Audit" in nav_links(as_user(client, cast.auditor).get("/"))
     links = nav_links(as_user(client, admin_user).get("/"))
@@ -167,6 +173,10 @@ def test_navigation_marks_the_current_section(client, cast):
     html = as_user(client, cast.owner).get("/c/fr/organisations/").content.decode()
     assert re.search(r'href="/c/fr/organisations/" aria-current="page"', html)
     assert 'href="/c/fr/members/" aria-current' not in html
+    # Exactly one current item, on every kind of page: a section's own home page does not light up Home.
+    for url in ("/c/fr/organisations/", "/c/fr/deployments/", "/c/fr/engagement/", "/", "/notifications/"):
+        html = client.get(url).content.decode()
+        assert html.count('aria-current="page"') == 1, url
 
 
 def test_sign_out_is_a_post_form_with_a_csrf_token(client, cast):

@@ -1,0 +1,60 @@
+"""Who hears about a deployment request's moves: its reviewers when it is submitted, its requester
+when a reviewer decides; a notice is cleared once someone has acted on it. In the portal and by
+email (through the outbox, in the transaction of the move)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tenants.models import Country
+from tenants.notifications import services as inbox
+
+from .models import DeploymentRequest
+
+OUTCOMES = {
+    "approve": (gettext_lazy("approved"), gettext_lazy("Its environment is being provisioned.")),
+    "request_changes": (
+        gettext_lazy("returned with changes requested"),
+        gettext_lazy("Read the reviewer's comment, change the request and submit it again."),
+    ),
+    "reject": (gettext_lazy("rejected"), gettext_lazy("Read the reviewer's reason on the request's page.")),
+}
+
+
+def request_url(request: DeploymentRequest, country: Country) -> str:
+    return reverse("deployments:detail", kwargs={"code": country.code.lower(), "pk": request.pk})
+
+
+def request_moved(*, request: DeploymentRequest, country: Country, action: str, final: bool) -> None:
+    """Clear the notices this move answers, then tell whoever must act or wants to know next."""
+    url = request_url(request, country)
+    if action in ("submit", "withdraw", "start_review", "approve", "reject", "request_changes") and (
+        final or action != "approve"
+    ):
+        inbox.notifications_clear(country=country, url=url)
+    if action == "submit":
+        inbox.notify_partner_managers(
+            country=country,
+            url=url,
+            subject=_("%(country)s: deployment request waiting for your review") % {"country": country.name},
+            body=_(
+                "The deployment request “%(title)s” was submitted for review. Approve it, reject it or request changes."
+            )
+            % {"title": request.title},
+        )
+    elif action in OUTCOMES and final:
+        outcome, then = OUTCOMES[action]
+        people = {request.requested_by_id: request.requested_by}
+        if request.submitted_by_id:
+            people[request.submitted_by_id] = request.submitted_by
+        inbox.notify(
+            users=[u for u in people.values() if u is not None and u.is_active],
+            country=country,
+            url=url,
+            subject=_("%(country)s: your deployment request was %(outcome)s")
+            % {"country": country.name, "outcome": outcome},
+            body=_("The deployment request “%(title)s” was %(outcome)s. %(then)s")
+            % {"title": request.title, "outcome": outcome, "then": then},
+        )
