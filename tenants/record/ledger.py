@@ -2,6 +2,13 @@
 no chain ever forks; each event's SHA-256 covers its canonical encoding and the previous hash;
 checkpoints sign a chain's head with the portal's Ed25519 key; verification recomputes it all.
 
+An event is inserted unchained (no sequence, empty hashes) inside the caller's transaction, with no
+lock; the database chains it at that transaction's commit (a deferred constraint trigger, tenants
+migration "ledger_chained_at_commit"), under the chain's advisory lock held only from then to the
+end of the commit. Gapless and fork-free as before (one chainer per chain at a time, a rolled-back
+transaction chains nothing), and no other transaction ever sees an unchained event: its own
+transaction commits it chained or not at all. The hash is computed in SQL over the encoding below.
+
 The canonical encoding here and in tenants/offline/verify_ledger.py must stay identical."""
 
 from __future__ import annotations
@@ -126,6 +133,19 @@ def _check_payload(payload: dict) -> None:
         raise PayloadRefused(f"Event payloads are limited to {MAX_PAYLOAD_BYTES} bytes.")
 
 
+CHAIN_TRIGGERS = ("tenants_countryevent_chain", "tenants_platformevent_chain")
+
+
+def chain_pending_now() -> None:
+    """Chain this transaction's unchained events now instead of at its commit, for the rare reader
+    that must see its own writes chained (a verification, a checkpoint, an export, a certificate
+    naming its event). From here to the commit the chains it touches stay locked, as every append
+    was before: the price of asking, paid only by those who ask."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {', '.join(CHAIN_TRIGGERS)} IMMEDIATE")
+
+
 def _lock_chain(country_id: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -151,26 +171,35 @@ def _append(
     actor_role: str,
     target: Any,
     payload: dict | None,
+    chained: bool = False,
 ):
     payload = dict(payload or {})
     _check_payload(payload)
     actor_id, actor_label, target_type, target_id = _describe(actor, target)
-    last = model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
-    sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    if connection.vendor != "postgresql":
+        # The embedded demo (SQLite, one writer at a time) chains at once, in Python.
+        last = model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
+        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    else:
+        sequence, prev_hash = None, ""  # chained by the database at commit
     at = timezone.now()
-    fields = event_fields(
-        chain=chain,
-        sequence=sequence,
-        at=at,
-        actor_id=actor_id,
-        actor_role=actor_role,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        payload=payload,
-        prev_hash=prev_hash,
-    )
-    return model.objects.create(
+    own_hash = ""
+    if sequence is not None:
+        own_hash = event_hash(
+            event_fields(
+                chain=chain,
+                sequence=sequence,
+                at=at,
+                actor_id=actor_id,
+                actor_role=actor_role,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                payload=payload,
+                prev_hash=prev_hash,
+            )
+        )
+    event = model.objects.create(
         **extra,
         sequence=sequence,
         at=at,
@@ -182,8 +211,12 @@ def _append(
         target_id=target_id,
         payload=payload,
         prev_hash=prev_hash,
-        hash=event_hash(fields),
+        hash=own_hash,
     )
+    if chained and sequence is None:
+        chain_pending_now()
+        event.refresh_from_db(fields=["sequence", "prev_hash", "hash"])
+    return event
 
 
 def event_record(
@@ -194,10 +227,12 @@ def event_record(
     actor_role: str = "",
     target: Any = None,
     payload: dict | None = None,
+    chained: bool = False,
 ) -> CountryEvent:
-    """Append one event to `country`'s chain, inside the caller's transaction."""
+    """Record one event on `country`'s chain, inside the caller's transaction, without waiting for
+    any other writer: it is chained when that transaction commits (so the returned event has no
+    sequence or hash yet), or at once with `chained`, for a caller that must name its place."""
     with country_context(country):
-        _lock_chain(country.pk)
         return _append(
             CountryEvent,
             country.code,
@@ -207,15 +242,16 @@ def event_record(
             actor_role=actor_role,
             target=target,
             payload=payload,
+            chained=chained,
         )
 
 
 def platform_event_record(
     *, action: str, actor: Any = None, actor_role: str = "", target: Any = None, payload: dict | None = None
 ) -> PlatformEvent:
-    """Append one event to the platform chain (sign-ins, assignments, verification runs)."""
+    """Record one event on the platform chain (sign-ins, assignments, verification runs), chained
+    at the commit of the caller's transaction (or of its own when there is none)."""
     with transaction.atomic():
-        _lock_chain(0)
         return _append(
             PlatformEvent,
             PLATFORM_CHAIN,
@@ -239,6 +275,7 @@ def checkpoint_create(*, country: Country | None = None, force: bool = False):
     )
     extra = {"country_id": country.pk} if country else {}
     with country_context(country) if country else transaction.atomic():
+        chain_pending_now()
         _lock_chain(country.pk if country else 0)
         head = event_model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
         if head is None:
@@ -372,6 +409,8 @@ def chain_verify(*, country: Country | None = None, events: Iterable | None = No
     )
     extra = {"country_id": country.pk} if country else {}
     with country_context(country) if country else transaction.atomic():
+        if events is None:
+            chain_pending_now()
         if events is not None:
             rows: Iterable[tuple] = ((getattr(e, c) for c in EVENT_COLUMNS) for e in events)
             rows = (tuple(r) for r in rows)
