@@ -301,3 +301,33 @@ def test_nothing_is_visible_to_others_before_commit_and_everything_is_chained_af
     assert [e.sequence for e in events] == [1, 2, 3] and all(len(e.hash) == 64 for e in events)
     assert all(e.at <= timezone.now() and e.at <= started for e in events)
     assert chain_verify(country=country).ok
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
+def test_verifications_written_out_hash_is_the_canonical_one(payload):
+    from datetime import UTC, datetime, timedelta
+    from datetime import timezone as tz
+
+    from tenants.record.ledger import _verified_hash
+
+    moments = [
+        datetime(2026, 12, 2, 20, 0, 0, 0, tzinfo=UTC),
+        datetime(2026, 12, 2, 20, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 12, 2, 22, 0, 0, 5, tzinfo=tz(timedelta(hours=2))),
+    ]
+    for at in moments:
+        for actor_id, role, target in ((None, "", ""), (42, "country_admin", "tenants.organisation")):
+            fields = event_fields(
+                chain="FR",
+                sequence=7,
+                at=at,
+                actor_id=actor_id,
+                actor_role=role,
+                action='test.é\\"',
+                target_type=target,
+                target_id="12",
+                payload=payload,
+                prev_hash="a" * 64,
+            )
+            written_out = _verified_hash('"FR"', 7, at, actor_id, role, 'test.é\\"', target, "12", payload, "a" * 64)
+            assert written_out == event_hash(fields)
