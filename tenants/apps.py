@@ -82,6 +82,9 @@ class TenantsConfig(AppConfig):
 
         registry.register(GovernmentProvider)
         signals.connect()
+        from tenants import access_signals
+
+        access_signals.connect()
         from tenants.keys import holdings
 
         # What a person holds in the foundation (tenants.keys.holdings: read by erasure and subject access).
