@@ -197,9 +197,9 @@ def run(args, *, database_url: str, say=print) -> str:
         lines.append("")
         stats = mixed_load(server.url, keys, users=args.web_users, seconds=args.web_load_seconds)
         lines += [
-            f"Mixed load (locust, headless, {args.web_users} users for {args.web_load_seconds} s: officers browsing "
-            "and drafting, country admins approving and listing members, partner managers reviewing, auditors "
-            "filtering events and asking for reports). Times in milliseconds.",
+            f"Mixed load (locust, headless, {args.web_users} users for {args.web_load_seconds} s: officers browsing, "
+            "country admins listing members and adding organisations, partner managers reading their review "
+            "queues, auditors filtering events and listing reports). Times in milliseconds.",
             "",
             "| route | requests | errors | p50 | p95 | p99 |",
             "|---|---|---|---|---|---|",
