@@ -3,22 +3,26 @@
 A person's resolved access is kept in the cache, so that a request learns who is asking with no
 query at all when nothing changed. Each entry carries the two generations it was resolved under:
 the programme's (groups and their assignments) and the person's own (memberships, assignments,
-account, tokens). Any such change gives the generation a new value, at once and again when its
-transaction commits (tenants.access_signals; services that change rows with .update() call
-access_changed themselves), so an entry resolved before the change no longer matches: a revoked
-role takes effect on the next request. A cache that cannot be reached only costs the queries."""
+account, tokens). Any such change gives the generation a new value at once, and again when the
+request or task that made it is over, its transaction committed (tenants.access_signals; services
+that change rows with .update() call access_changed themselves): a request resolving access between
+the two, from rows not yet committed, cannot keep what it read. So an entry resolved before a change
+never matches after it: a revoked role takes effect on the next request. A cache that cannot be
+reached only costs the queries."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from tenants.models import Country, Membership
@@ -169,22 +173,40 @@ def _person_generation(user_id: int) -> str:
     return f"access:generation:{user_id}"
 
 
+_renew_when_done: ContextVar[set[str] | None] = ContextVar("portal_access_renew_when_done", default=None)
+
+
+def _renew(keys: Iterable[str]) -> None:
+    try:
+        cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+    except Exception:  # noqa: BLE001 - the cache being away must not fail a change
+        log.warning("Could not renew the access generations in the cache", exc_info=True)
+
+
 def access_changed(*, user_ids: Iterable[int | None] | None = None) -> None:
     """Forget resolved access: of these people, or of everyone (None: a group or its assignments
-    changed). Now, and again once the change commits (a request between the two, reading the
-    rows as they were, would otherwise keep what it resolved)."""
-    keys = [PROGRAMME_GENERATION] if user_ids is None else [_person_generation(u) for u in set(user_ids) if u]
+    changed). Now, and again when the request or task is over (access_changes_renewed)."""
+    keys = {PROGRAMME_GENERATION} if user_ids is None else {_person_generation(u) for u in set(user_ids) if u}
     if not keys:
         return
+    _renew(keys)
+    pending = _renew_when_done.get()
+    if pending is not None:
+        pending.update(keys)
 
-    def renew() -> None:
-        try:
-            cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
-        except Exception:  # noqa: BLE001 - the cache being away must not fail a change
-            log.warning("Could not renew the access generations in the cache", exc_info=True)
 
-    renew()
-    transaction.on_commit(renew)
+@contextmanager
+def access_changes_renewed() -> Iterator[None]:
+    """Around a request or a task, whose transactions have committed when it ends: the generations
+    it changed are renewed once more then."""
+    token = _renew_when_done.set(set())
+    try:
+        yield
+    finally:
+        keys = _renew_when_done.get()
+        _renew_when_done.reset(token)
+        if keys:
+            _renew(keys)
 
 
 def cached_with_generations(key: str, user_id: int) -> tuple[object | None, tuple | None]:
