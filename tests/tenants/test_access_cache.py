@@ -119,3 +119,21 @@ def test_a_deactivated_account_takes_effect_on_the_next_request(api, cast):
     cast.owner.is_active = False
     cast.owner.save()
     assert _fr_status(api) == 401
+
+
+def test_access_changed_in_a_request_or_task_is_renewed_again_when_it_is_over(db):
+    """A request resolving access between the change and its commit must not keep what it read:
+    the person's generation changes at once and once more when the unit of work is over."""
+    from django.core.cache import cache
+
+    from tenants.access import access_changed, access_changes_renewed
+
+    key = "access:generation:424242"
+    with access_changes_renewed():
+        access_changed(user_ids=[424242])
+        during = cache.get(key)
+        assert during is not None
+    assert cache.get(key) not in (None, during)
+    outside = cache.get(key)
+    access_changed(user_ids=[424242])  # outside a request or task: renewed at once only
+    assert cache.get(key) not in (None, outside)
