@@ -1,6 +1,6 @@
 """make bench — run the benchmarks on a database of their own and write the figures down.
 
-    python -m benchmarks [--events 1000000] [--writers 8] [--appends 200]
+    python -m benchmarks [--events 1000000] [--writers 8] [--appends 200] [--only ledger|reports|gateway|web]
 
 Needs PostgreSQL (DATABASE_URL, the owning role) and runs its measured work as the runtime role,
 so row-level security is on the path being measured, as in production."""
@@ -26,7 +26,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--appends", type=int, default=200, help="appends per writer")
     parser.add_argument("--database", default="portal_bench")
-    parser.add_argument("--only", choices=["ledger", "reports", "gateway"], default=None)
+    parser.add_argument("--only", choices=["ledger", "reports", "gateway", "web"], default=None)
+    parser.add_argument("--web-countries", type=int, default=200)
+    parser.add_argument("--web-members", type=int, default=250, help="memberships per grown country")
+    parser.add_argument("--web-events", type=int, default=2_000_000, help="events on FR's chain")
+    parser.add_argument("--web-users", type=int, default=50, help="concurrent users of the mixed load")
+    parser.add_argument("--web-seconds", type=float, default=5, help="seconds per route and round")
+    parser.add_argument("--web-load-seconds", type=int, default=60, help="length of the mixed load")
     parser.add_argument("--gateway-rounds", type=int, default=3, help="alternating rounds per path")
     parser.add_argument("--gateway-requests", type=int, default=2000, help="streams per path and round")
     args = parser.parse_args(argv)
@@ -44,7 +50,14 @@ def main(argv: list[str]) -> int:
 
     owner = connection.settings_dict["USER"]
     sections = []
-    if args.only != "reports":
+    if args.only in (None, "web"):
+        from django.core.management import call_command
+
+        from benchmarks import web_bench
+
+        call_command("seed_demo", force=True, stdout=open(os.devnull, "w"))
+        sections.append(web_bench.run(args, database_url=os.environ["DATABASE_URL"]))
+    if args.only not in ("reports", "web"):
         sections.append(ledger_bench.run(args, as_owner=lambda: as_owner(owner), as_runtime=as_runtime_role))
     if args.only in (None, "reports"):
         from benchmarks import report_bench

@@ -4,6 +4,7 @@ speed on a chain of (by default) one million events."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 import tracemalloc
@@ -18,9 +19,7 @@ def _country(code: str, name: str):
     return country
 
 
-def appends(country, writers: int, per_writer: int) -> tuple[float, int]:
-    from tenants.record.ledger import event_record
-
+def appends(country, writers: int, per_writer: int, *, legacy: bool = False) -> tuple[float, int]:
     errors: list[BaseException] = []
     barrier = threading.Barrier(writers)
 
@@ -28,7 +27,7 @@ def appends(country, writers: int, per_writer: int) -> tuple[float, int]:
         try:
             barrier.wait()
             for i in range(per_writer):
-                event_record(country=country, action="bench.append", payload={"writer": n, "i": i})
+                _record(country, "bench.append", {"writer": n, "i": i}, legacy=legacy)
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
@@ -44,6 +43,91 @@ def appends(country, writers: int, per_writer: int) -> tuple[float, int]:
     if errors:
         raise errors[0]
     return elapsed, writers * per_writer
+
+
+def legacy_append(country, action: str, payload: dict) -> None:
+    """The baseline, as event_record was before the chaining moved to commit: the chain's advisory
+    lock taken inside the recording transaction (held until it commits), the head read, the hash
+    computed in Python, a chained row inserted (which the commit-time trigger leaves alone)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from tenants.isolation import country_context
+    from tenants.record.ledger import GENESIS_HASH, LOCK_NAMESPACE, event_fields, event_hash
+    from tenants.record.models import CountryEvent
+
+    with transaction.atomic(), country_context(country):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, country.pk])
+        last = (
+            CountryEvent.objects.filter(country_id=country.pk, sequence__isnull=False)
+            .order_by("-sequence")
+            .values_list("sequence", "hash")
+            .first()
+        )
+        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        at = timezone.now()
+        fields = event_fields(
+            chain=country.code,
+            sequence=sequence,
+            at=at,
+            actor_id=None,
+            actor_role="",
+            action=action,
+            target_type="",
+            target_id="",
+            payload=payload,
+            prev_hash=prev_hash,
+        )
+        CountryEvent.objects.create(
+            country_id=country.pk,
+            sequence=sequence,
+            at=at,
+            actor_label="system",
+            action=action,
+            payload=payload,
+            prev_hash=prev_hash,
+            hash=event_hash(fields),
+        )
+
+
+def _record(country, action: str, payload: dict, *, legacy: bool) -> None:
+    from tenants.record.ledger import event_record
+
+    if legacy:
+        legacy_append(country, action, payload)
+    else:
+        event_record(country=country, action=action, payload=payload)
+
+
+def slow_writer(country, *, legacy: bool, hold: float = 2.0, appends: int = 20) -> tuple[float, float]:
+    """A transaction that records an event and stays open `hold` seconds; meanwhile another writer
+    of the same country appends `appends` times. Returns (slowest, median) of those appends."""
+    from django.db import transaction
+
+    recorded = threading.Event()
+
+    def slow() -> None:
+        try:
+            with transaction.atomic():
+                _record(country, "bench.slow", {}, legacy=legacy)
+                recorded.set()
+                time.sleep(hold)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    recorded.wait()
+    waits = []
+    for i in range(appends):
+        started = time.perf_counter()
+        _record(country, "bench.quick", {"i": i}, legacy=legacy)
+        waits.append(time.perf_counter() - started)
+    thread.join()
+    connection.close()
+    waits.sort()
+    return waits[-1], waits[len(waits) // 2]
 
 
 def load_chain(country, events: int) -> float:
@@ -104,19 +188,45 @@ def run(args, *, as_owner, as_runtime) -> str:
     verified = _country("XV", "Bench verification")
     as_runtime()
 
-    one_elapsed, one_count = appends(appenders, 1, args.appends)
-    many_elapsed, many_count = appends(appenders, args.writers, args.appends)
+    rows = []
+    for legacy in (True, False, True, False):  # alternated, so that the machine's load falls on both
+        one = appends(appenders, 1, args.appends, legacy=legacy)
+        many = appends(appenders, args.writers, args.appends, legacy=legacy)
+        rows.append((legacy, one, many))
+    slow = {legacy: slow_writer(appenders, legacy=legacy) for legacy in (True, False)}
     report = chain_verify(country=appenders)
+
+    def best(legacy: bool, index: int) -> tuple[float, int]:
+        return min((r[index] for r in rows if r[0] == legacy), key=lambda r: r[0] / r[1])
+
+    name = {True: "baseline: lock held through the recording transaction", False: "chained at commit (now)"}
     lines += [
-        "Appends go through `event_record` (advisory lock per chain, read of the head, insert), each in its own "
-        "transaction, as the runtime role under row-level security.",
+        "Appends each in its own transaction, as the runtime role under row-level security. Baseline: the "
+        "previous `event_record` (advisory lock per chain taken inside the recording transaction, read of the "
+        "head, hash in Python, insert; the lock held until commit). Now: `event_record` inserts the event "
+        "unchained with no lock; a deferred constraint trigger chains it at commit (lock, head, hash in SQL, "
+        "update), so the lock is held from chaining to the end of the commit. Best of two alternated runs each.",
         "",
-        "| writers | appends | seconds | appends per second |",
-        "|---|---|---|---|",
-        f"| 1 | {one_count} | {one_elapsed:.2f} | {one_count / one_elapsed:,.0f} |",
-        f"| {args.writers} | {many_count} | {many_elapsed:.2f} | {many_count / many_elapsed:,.0f} |",
+        "| design | writers | appends | seconds | appends per second |",
+        "|---|---|---|---|---|",
+    ]
+    for legacy in (True, False):
+        for index, writers in ((1, 1), (2, args.writers)):
+            elapsed, count = best(legacy, index)
+            lines.append(f"| {name[legacy]} | {writers} | {count} | {elapsed:.2f} | {count / elapsed:,.0f} |")
+    lines += [
         "",
-        f"After the concurrent run the chain holds {report.events} events and verifies: "
+        "A slow writer: one transaction records an event and stays open 2 s; meanwhile another writer of the "
+        "same country appends 20 times (each its own transaction). Slowest and median of those 20 appends:",
+        "",
+        "| design | slowest append | median append |",
+        "|---|---|---|",
+        *(
+            f"| {name[legacy]} | {slow[legacy][0] * 1000:,.1f} ms | {slow[legacy][1] * 1000:,.1f} ms |"
+            for legacy in (True, False)
+        ),
+        "",
+        f"After these runs the chain holds {report.events} events and verifies: "
         f"{'yes' if report.ok else 'NO — ' + report.problem}.",
         "",
     ]
@@ -128,24 +238,58 @@ def run(args, *, as_owner, as_runtime) -> str:
     if existing != args.events:
         load_seconds = load_chain(verified, args.events)
     as_runtime()
-    started = time.perf_counter()
-    result = chain_verify(country=verified)
-    elapsed = time.perf_counter() - started
-    # Memory in a second run: tracemalloc slows allocation-heavy code several times over.
+    from tenants.record import ledger
+
+    def reference_hash(chain_text, sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev):
+        # The baseline: verification as it was, building event_fields and hashing canonical_bytes.
+        return ledger.event_hash(
+            ledger.event_fields(
+                chain=json.loads(chain_text),
+                sequence=sequence,
+                at=at,
+                actor_id=actor_id,
+                actor_role=actor_role,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                payload=payload,
+                prev_hash=prev,
+            )
+        )
+
+    written_out = ledger._verified_hash
+    timings: dict[str, list[float]] = {"baseline": [], "now": []}
+    for _ in range(2):  # alternated
+        for name, function in (("baseline", reference_hash), ("now", written_out)):
+            ledger._verified_hash = function
+            try:
+                started = time.perf_counter()
+                result = chain_verify(country=verified)
+                timings[name].append(time.perf_counter() - started)
+            finally:
+                ledger._verified_hash = written_out
+    # Memory in a separate run: tracemalloc slows allocation-heavy code several times over.
     tracemalloc.start()
     chain_verify(country=verified)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     lines += [
         f"Verification of one chain of {result.events:,} events (`chain_verify`: recompute every SHA-256 over the "
-        "canonical encoding, check sequence and links, streamed with a server-side iterator):",
+        "canonical encoding, check sequence and links, streamed with a server-side iterator). Baseline: each "
+        "event's fields built as a dict and hashed through `canonical_bytes` (as before); now: the same bytes "
+        "written out in one format string. Best of two alternated runs each.",
         "",
-        "| events | seconds | events per second | peak Python memory | result |",
-        "|---|---|---|---|---|",
-        f"| {result.events:,} | {elapsed:.1f} | {result.events / elapsed:,.0f} | {peak / 1e6:.1f} MB (tracemalloc) | "
-        f"{'valid' if result.ok else result.problem} |",
-        "",
+        "| verification | events | seconds | events per second | peak Python memory | result |",
+        "|---|---|---|---|---|---|",
     ]
+    for name in ("baseline", "now"):
+        elapsed = min(timings[name])
+        memory = f"{peak / 1e6:.1f} MB (tracemalloc)" if name == "now" else "–"
+        lines.append(
+            f"| {name} | {result.events:,} | {elapsed:.1f} | {result.events / elapsed:,.0f} | {memory} | "
+            f"{'valid' if result.ok else result.problem} |"
+        )
+    lines.append("")
     if load_seconds is not None:
         lines.append(f"(Loading the chain with COPY took {load_seconds:.1f} s; not part of the figure.)\n")
     return "\n".join(lines)

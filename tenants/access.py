@@ -1,11 +1,27 @@
-"""Who may see which country, resolved once per request (or task) and then read cheaply."""
+"""Who may see which country, resolved once per request (or task) and then read cheaply.
+
+A person's resolved access is kept in the cache, so that a request learns who is asking with no
+query at all when nothing changed. Each entry carries the two generations it was resolved under:
+the programme's (groups and their assignments) and the person's own (memberships, assignments,
+account, tokens). Any such change gives the generation a new value at once, and again when the
+request or task that made it is over, its transaction committed (tenants.access_signals; services
+that change rows with .update() call access_changed themselves): a request resolving access between
+the two, from rows not yet committed, cannot keep what it read. So an entry resolved before a change
+never matches after it: a revoked role takes effect on the next request. A cache that cannot be
+reached only costs the queries."""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import connection
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
@@ -148,7 +164,125 @@ def _assigned_country_ids(
     return frozenset(int(pk) for pk in direct.union(via_group))
 
 
+log = logging.getLogger(__name__)
+ACCESS_TTL = 600  # seconds; generations make an entry stale at once, this only bounds memory
+PROGRAMME_GENERATION = "access:generation"
+
+
+def _person_generation(user_id: int) -> str:
+    return f"access:generation:{user_id}"
+
+
+_renew_when_done: ContextVar[set[str] | None] = ContextVar("portal_access_renew_when_done", default=None)
+
+
+def _renew(keys: Iterable[str]) -> None:
+    try:
+        cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+    except Exception:  # noqa: BLE001 - the cache being away must not fail a change
+        log.warning("Could not renew the access generations in the cache", exc_info=True)
+
+
+def access_changed(*, user_ids: Iterable[int | None] | None = None) -> None:
+    """Forget resolved access: of these people, or of everyone (None: a group or its assignments
+    changed). Now, and again when the request or task is over (access_changes_renewed)."""
+    keys = {PROGRAMME_GENERATION} if user_ids is None else {_person_generation(u) for u in set(user_ids) if u}
+    if not keys:
+        return
+    _renew(keys)
+    pending = _renew_when_done.get()
+    if pending is not None:
+        pending.update(keys)
+
+
+@contextmanager
+def access_changes_renewed() -> Iterator[None]:
+    """Around a request or a task, whose transactions have committed when it ends: the generations
+    it changed are renewed once more then."""
+    token = _renew_when_done.set(set())
+    try:
+        yield
+    finally:
+        keys = _renew_when_done.get()
+        _renew_when_done.reset(token)
+        if keys:
+            _renew(keys)
+
+
+def cached_with_generations(key: str, user_id: int) -> tuple[object | None, tuple | None]:
+    """(the cached value at `key` if it was stored under the current generations, those
+    generations); (None, None) when the cache cannot be reached."""
+    names = [PROGRAMME_GENERATION, _person_generation(user_id), key]
+    try:
+        found = cache.get_many(names)
+    except Exception:  # noqa: BLE001
+        log.warning("The cache could not be read; access resolved from the database", exc_info=True)
+        return None, None
+    generations = (found.get(names[0]), found.get(names[1]))
+    entry = found.get(key)
+    if entry is not None and entry[0] == generations:
+        return entry[1], generations
+    return None, generations
+
+
+def _generations(user_id: int) -> tuple | None:
+    names = [PROGRAMME_GENERATION, _person_generation(user_id)]
+    try:
+        found = cache.get_many(names)
+    except Exception:  # noqa: BLE001
+        log.warning("The cache could not be read", exc_info=True)
+        return None
+    return (found.get(names[0]), found.get(names[1]))
+
+
+def cached_for_person(key: str) -> object | None:
+    """A value cached with cache_for_person, if nothing changed for its person since (two reads
+    of the cache: the entry, then the generations of the person it names)."""
+    try:
+        entry = cache.get(key)
+    except Exception:  # noqa: BLE001
+        log.warning("The cache could not be read", exc_info=True)
+        return None
+    if entry is None:
+        return None
+    user_id, generations, value = entry
+    return value if generations is not None and _generations(user_id) == generations else None
+
+
+def cache_for_person(key: str, value: object, *, user_id: int) -> None:
+    """Keep `value`, about person `user_id`, until anything changes for them (access_changed)."""
+    generations = _generations(user_id)
+    if generations is None:
+        return
+    try:
+        cache.set(key, (user_id, generations, value), ACCESS_TTL)
+    except Exception:  # noqa: BLE001
+        log.warning("The cache could not be written", exc_info=True)
+
+
+def cache_with_generations(key: str, value: object, generations: tuple | None) -> None:
+    if generations is None:
+        return
+    try:
+        cache.set(key, (generations, value), ACCESS_TTL)
+    except Exception:  # noqa: BLE001
+        log.warning("The cache could not be written", exc_info=True)
+
+
 def access_for(user) -> Access:
+    """The person's access: from the cache when nothing changed since it was resolved."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    key = f"access:{user.pk}"
+    access, generations = cached_with_generations(key, user.pk)
+    if access is None:
+        access = access_resolve(user)
+        cache_with_generations(key, access, generations)
+    return access
+
+
+def access_resolve(user) -> Access:
+    """The person's access, from the database (memberships, groups, assignments, account)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
     groups = list(Group.objects.filter(user=user).values_list("id", "name"))

@@ -22,12 +22,17 @@ def _refuse_delete_after_exit(sender, instance, **kwargs) -> None:
 
 
 _task_memos: dict[str, object] = {}
+_task_renewals: dict[str, object] = {}
 
 
 def _task_memo_open(task_id=None, **kwargs) -> None:
+    from tenants.access import access_changes_renewed
     from tenants.country_state import memo_open
 
     _task_memos[task_id] = memo_open()
+    renewal = access_changes_renewed()
+    renewal.__enter__()
+    _task_renewals[task_id] = renewal
 
 
 def _task_memo_close(task_id=None, **kwargs) -> None:
@@ -36,6 +41,9 @@ def _task_memo_close(task_id=None, **kwargs) -> None:
     token = _task_memos.pop(task_id, None)
     if token is not None:
         memo_close(token)
+    renewal = _task_renewals.pop(task_id, None)
+    if renewal is not None:  # access the task changed, forgotten again now that it has committed
+        renewal.__exit__(None, None, None)
 
 
 def _grant_runtime_role(sender, using="default", **kwargs) -> None:
@@ -83,8 +91,10 @@ class TenantsConfig(AppConfig):
 
         registry.register(GovernmentProvider)
         signals.connect()
-        from tenants import telemetry
+        from tenants import access_signals, telemetry
         from tenants.jobs import sweep
+
+        access_signals.connect()
         from tenants.keys import holdings
 
         telemetry.structlog_configure()

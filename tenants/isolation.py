@@ -108,14 +108,18 @@ def public_country_context(country: object) -> Iterator[Scope]:
 def _scoped(scope: Scope) -> Iterator[Scope]:
     outer = _scope.get()
     token = _scope.set(scope)
+    # The same scope nested in a transaction that already set it (a selector or a step of the
+    # onboarding list opening its country inside the request's): the setting is already right.
+    same = outer == scope and connection.in_atomic_block
     try:
         with transaction.atomic():
-            _apply_database_setting(scope)
+            if not same:
+                _apply_database_setting(scope)
             yield scope
             # On success, give the enclosing transaction its own setting back. On failure the
             # savepoint rollback already restores it; so does the rollback that atomic() performs
             # when the body swallowed a database error (needs_rollback), where no query may run.
-            if len(connection.atomic_blocks) > 1 and not connection.needs_rollback:
+            if not same and len(connection.atomic_blocks) > 1 and not connection.needs_rollback:
                 _apply_database_setting(outer)
     finally:
         _scope.reset(token)

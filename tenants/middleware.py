@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from tenants.access import access_for
+from tenants.access import access_changes_renewed, access_for
 from tenants.country_state import CountryReadOnly, country_state, country_state_memo
 from tenants.identity.tokens import token_scope, user_from_bearer
 from tenants.isolation import country_context, public_country_context
@@ -86,7 +86,8 @@ class CountryScopeMiddleware:
             context = country_context(self._scope(request, access))
         # The country's state (read-only? key epoch?) is taken once per request, from the row read
         # above: tenants.country_state.
-        with country_state_memo(request.country), context:
+        # Access changed by this request is forgotten again once its transaction has committed.
+        with access_changes_renewed(), country_state_memo(request.country), context:
             response = self.get_response(request)
             if response.status_code >= 500 or getattr(response, "portal_rollback", False):
                 transaction.set_rollback(True)

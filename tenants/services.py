@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tenants.access import Access, access_for
+from tenants.access import Access, access_changed, access_for
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
@@ -263,6 +263,7 @@ def invitation_accept(*, token: str, password: str):
         user.is_active = True
         user.save(update_fields=["password", "is_active"])
         Membership.objects.filter(pk=invitation.membership_id).update(status=Membership.Status.ACTIVE)
+        access_changed(user_ids=[user.pk])
         event_record(
             country=invitation.country,
             action="member.joined",
@@ -288,6 +289,7 @@ def invitation_accept_signed_in(*, token: str, user):
         if not claimed:
             raise ServiceError(_("This invitation has already been used or withdrawn. Sign in, or ask for a new one."))
         Membership.objects.filter(pk=invitation.membership_id).update(status=Membership.Status.ACTIVE)
+        access_changed(user_ids=[user.pk])
         event_record(
             country=invitation.country,
             action="member.joined",

@@ -71,6 +71,22 @@ def _kombu_keys_cleaned():
 
 
 @pytest.fixture(autouse=True)
+def _chain_at_once_in_uncommitted_tests(request):
+    """The ledger chains an event when the transaction that recorded it commits (a deferred
+    constraint trigger). A test on the `db` fixture never commits: there, as Django does for
+    deferred constraints, the chaining is made immediate, so the same trigger chains each event at
+    the end of its INSERT. Tests on committed transactions (`transactional_db`, the concurrency and
+    crash tests of the ledger) keep the chaining at commit."""
+    if "db" in request.fixturenames and "transactional_db" not in request.fixturenames:
+        marker = request.node.get_closest_marker("django_db")
+        if not (marker and marker.kwargs.get("transaction")):
+            request.getfixturevalue("db")
+            from tenants.record.ledger import chain_pending_now
+
+            chain_pending_now()
+
+
+@pytest.fixture(autouse=True)
 def _email_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

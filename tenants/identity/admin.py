@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenants.access import Access
+from tenants.access import Access, access_changed
 from tenants.errors import ServiceError
 from tenants.identity.models import ApiToken, IdentityProvider
 from tenants.identity.providers import identity_provider_save, identity_provider_validate
@@ -41,7 +41,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):
+        people = set(queryset.values_list("user_id", flat=True))
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        access_changed(user_ids=people)
         self.message_user(request, _("%(count)s token(s) revoked.") % {"count": count})
 
 

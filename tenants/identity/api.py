@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from tenants.access import access_changed
 from tenants.identity.credentials import token_credentials_check
 from tenants.identity.models import ApiToken
 from tenants.identity.tokens import BearerTokenAuthentication, api_token_issue
@@ -87,4 +88,5 @@ class TokenRevokeApi(ApiView):
     def post(self, request):
         token: ApiToken = request.auth
         ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        access_changed(user_ids=[token.user_id])
         return Response(status=status.HTTP_204_NO_CONTENT)

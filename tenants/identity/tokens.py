@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
-from tenants.access import Access
+from tenants.access import Access, access_changed, cache_for_person, cached_for_person
 from tenants.errors import ServiceError
 from tenants.identity.models import ApiToken
 from tenants.record.ledger import platform_event_record
@@ -92,6 +92,7 @@ def personal_token_list(*, user):
 def personal_token_revoke(*, user, token_id: int) -> bool:
     """Revoke one of the person's own tokens; False if there is no such live token of theirs."""
     changed = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    access_changed(user_ids=[user.pk])
     if changed:
         platform_event_record(action="auth.personal_token_revoked", actor=user, target=user, payload={"id": token_id})
     return bool(changed)
@@ -99,7 +100,9 @@ def personal_token_revoke(*, user, token_id: int) -> bool:
 
 def tokens_revoke_all(*, user_id: int) -> int:
     """Revoke every live token of a person (password changed, second factor reset, deactivated)."""
-    return ApiToken.objects.filter(user_id=user_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = ApiToken.objects.filter(user_id=user_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    access_changed(user_ids=[user_id])
+    return revoked
 
 
 def token_scope(token: ApiToken) -> tuple[frozenset[int] | None, bool]:
@@ -124,16 +127,26 @@ def user_from_bearer(request) -> tuple[object, ApiToken] | None:
     raw = _bearer_value(request)
     if not raw:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=token_hash(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active:
-        return None
+    key = f"access:bearer:{token_hash(raw)}"
     now = timezone.now()
+    # The token and its person, cached as tenants.access caches access: revoking or deleting the
+    # token, or any change of the account, makes the entry stale at once; expiry is checked here.
+    token = cached_for_person(key)
+    if token is None:
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=token_hash(raw), revoked_at__isnull=True, expires_at__gt=now)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            return None
+        cache_for_person(key, token, user_id=token.user_id)
+    if token.expires_at <= now or token.revoked_at is not None or not token.user.is_active:
+        return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+        cache_for_person(key, token, user_id=token.user_id)
     return token.user, token
 
 

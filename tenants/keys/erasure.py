@@ -271,6 +271,7 @@ def member_erasure_confirm(*, erasure: MemberErasure, by, access: Access | None)
                 "relabelled": relabelled,
                 "revoked": sum(revoked.values()),
             },
+            chained=True,  # the certificate names the event's place on the chain
         )
         erasure.certificate, erasure.certificate_signature = _certificate(erasure, event, country)
         # Named fields only: the row's other keys may just have moved to the stand-in.

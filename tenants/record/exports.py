@@ -64,6 +64,7 @@ def _checkpoint_line(chain: str, checkpoint) -> str:
 
 def ledger_segment_bounds(*, country: Country, first: int | None, last: int | None) -> tuple[int, int]:
     with country_context(country):
+        ledger.chain_pending_now()
         head = (
             CountryEvent.objects.filter(country_id=country.pk)
             .order_by("-sequence")

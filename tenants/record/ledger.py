@@ -2,6 +2,13 @@
 no chain ever forks; each event's SHA-256 covers its canonical encoding and the previous hash;
 checkpoints sign a chain's head with the portal's Ed25519 key; verification recomputes it all.
 
+An event is inserted unchained (no sequence, empty hashes) inside the caller's transaction, with no
+lock; the database chains it at that transaction's commit (a deferred constraint trigger, tenants
+migration "ledger_chained_at_commit"), under the chain's advisory lock held only from then to the
+end of the commit. Gapless and fork-free as before (one chainer per chain at a time, a rolled-back
+transaction chains nothing), and no other transaction ever sees an unchained event: its own
+transaction commits it chained or not at all. The hash is computed in SQL over the encoding below.
+
 The canonical encoding here and in tenants/offline/verify_ledger.py must stay identical."""
 
 from __future__ import annotations
@@ -124,6 +131,19 @@ def _check_payload(payload: dict) -> None:
         raise PayloadRefused(f"Event payloads are limited to {MAX_PAYLOAD_BYTES} bytes.")
 
 
+CHAIN_TRIGGERS = ("tenants_countryevent_chain", "tenants_platformevent_chain")
+
+
+def chain_pending_now() -> None:
+    """Chain this transaction's unchained events now instead of at its commit, for the rare reader
+    that must see its own writes chained (a verification, a checkpoint, an export, a certificate
+    naming its event). From here to the commit the chains it touches stay locked, as every append
+    was before: the price of asking, paid only by those who ask."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {', '.join(CHAIN_TRIGGERS)} IMMEDIATE")
+
+
 def _lock_chain(country_id: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -149,26 +169,35 @@ def _append(
     actor_role: str,
     target: Any,
     payload: dict | None,
+    chained: bool = False,
 ):
     payload = dict(payload or {})
     _check_payload(payload)
     actor_id, actor_label, target_type, target_id = _describe(actor, target)
-    last = model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
-    sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    if connection.vendor != "postgresql":
+        # The embedded demo (SQLite, one writer at a time) chains at once, in Python.
+        last = model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
+        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    else:
+        sequence, prev_hash = None, ""  # chained by the database at commit
     at = timezone.now()
-    fields = event_fields(
-        chain=chain,
-        sequence=sequence,
-        at=at,
-        actor_id=actor_id,
-        actor_role=actor_role,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        payload=payload,
-        prev_hash=prev_hash,
-    )
-    return model.objects.create(
+    own_hash = ""
+    if sequence is not None:
+        own_hash = event_hash(
+            event_fields(
+                chain=chain,
+                sequence=sequence,
+                at=at,
+                actor_id=actor_id,
+                actor_role=actor_role,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                payload=payload,
+                prev_hash=prev_hash,
+            )
+        )
+    event = model.objects.create(
         **extra,
         sequence=sequence,
         at=at,
@@ -180,8 +209,12 @@ def _append(
         target_id=target_id,
         payload=payload,
         prev_hash=prev_hash,
-        hash=event_hash(fields),
+        hash=own_hash,
     )
+    if chained and sequence is None:
+        chain_pending_now()
+        event.refresh_from_db(fields=["sequence", "prev_hash", "hash"])
+    return event
 
 
 def event_record(
@@ -192,10 +225,12 @@ def event_record(
     actor_role: str = "",
     target: Any = None,
     payload: dict | None = None,
+    chained: bool = False,
 ) -> CountryEvent:
-    """Append one event to `country`'s chain, inside the caller's transaction."""
+    """Record one event on `country`'s chain, inside the caller's transaction, without waiting for
+    any other writer: it is chained when that transaction commits (so the returned event has no
+    sequence or hash yet), or at once with `chained`, for a caller that must name its place."""
     with country_context(country):
-        _lock_chain(country.pk)
         return _append(
             CountryEvent,
             country.code,
@@ -205,15 +240,16 @@ def event_record(
             actor_role=actor_role,
             target=target,
             payload=payload,
+            chained=chained,
         )
 
 
 def platform_event_record(
     *, action: str, actor: Any = None, actor_role: str = "", target: Any = None, payload: dict | None = None
 ) -> PlatformEvent:
-    """Append one event to the platform chain (sign-ins, assignments, verification runs)."""
+    """Record one event on the platform chain (sign-ins, assignments, verification runs), chained
+    at the commit of the caller's transaction (or of its own when there is none)."""
     with transaction.atomic():
-        _lock_chain(0)
         return _append(
             PlatformEvent,
             PLATFORM_CHAIN,
@@ -237,6 +273,7 @@ def checkpoint_create(*, country: Country | None = None, force: bool = False):
     )
     extra = {"country_id": country.pk} if country else {}
     with country_context(country) if country else transaction.atomic():
+        chain_pending_now()
         _lock_chain(country.pk if country else 0)
         head = event_model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
         if head is None:
@@ -311,11 +348,46 @@ EVENT_COLUMNS = (
 )
 
 
+_encode_text = json.encoder.encode_basestring  # the C escaper json.dumps(ensure_ascii=False) uses
+_encode_payload = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _at_text(at: datetime | str) -> str:
+    if isinstance(at, datetime) and at.tzinfo is not None and not at.utcoffset():
+        return at.isoformat(timespec="microseconds")[:26] + "Z"
+    return at if isinstance(at, str) else format_time(at)
+
+
+def _verified_hash(
+    chain_text: str,
+    sequence: int,
+    at: datetime | str,
+    actor_id: int | None,
+    actor_role: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    payload: Any,
+    prev_hash: str,
+) -> str:
+    """event_hash(event_fields(...)), written out: the same bytes (the keys in sorted order, each
+    value encoded as json.dumps would), about twice as fast, for verification's tight loop. A test
+    holds the two equal."""
+    text = (
+        f'{{"action":{_encode_text(action)},"actor":{"null" if actor_id is None else int(actor_id)},'
+        f'"actor_role":{_encode_text(actor_role)},"at":{_encode_text(_at_text(at))},"chain":{chain_text},'
+        f'"payload":{_encode_payload(payload)},"prev_hash":{_encode_text(prev_hash)},"sequence":{int(sequence)},'
+        f'"target_id":{_encode_text(target_id)},"target_type":{_encode_text(target_type)}}}'
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _verify_rows(report: ChainReport, rows: Iterable[tuple], wanted: set[int]) -> dict[int, str]:
     """Walk the events in sequence order; return sequence → hash of the `wanted` sequences (those
     checkpoints name), so memory stays flat however long the chain."""
     expected_prev, expected_seq = GENESIS_HASH, 1
     hashes: dict[int, str] = {}
+    chain_text = _encode_text(report.chain)
     for sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev_hash, own in rows:
         report.events += 1
         if sequence != expected_seq:
@@ -324,19 +396,10 @@ def _verify_rows(report: ChainReport, rows: Iterable[tuple], wanted: set[int]) -
         if prev_hash != expected_prev:
             report.fail(f"event {sequence} does not follow the hash of event {sequence - 1}")
             return hashes
-        fields = event_fields(
-            chain=report.chain,
-            sequence=sequence,
-            at=at,
-            actor_id=actor_id,
-            actor_role=actor_role,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            payload=payload,
-            prev_hash=prev_hash,
+        computed = _verified_hash(
+            chain_text, sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev_hash
         )
-        if event_hash(fields) != own:
+        if computed != own:
             report.fail(f"event {sequence} was altered after it was recorded")
             return hashes
         if sequence in wanted:
@@ -365,6 +428,8 @@ def chain_verify(*, country: Country | None = None, events: Iterable | None = No
     )
     extra = {"country_id": country.pk} if country else {}
     with country_context(country) if country else transaction.atomic():
+        if events is None:
+            chain_pending_now()
         if events is not None:
             rows: Iterable[tuple] = ((getattr(e, c) for c in EVENT_COLUMNS) for e in events)
             rows = (tuple(r) for r in rows)

@@ -15,7 +15,9 @@ class ChainEvent(models.Model):
     """Fields every chained event has; `hash` is SHA-256 over the canonical encoding of the others
     (tenants.record.ledger.event_fields) including `prev_hash`, the hash of the event before it."""
 
-    sequence = models.BigIntegerField()
+    # Empty (with empty hashes) only between the insert and the commit of the transaction that
+    # recorded the event, and only to that transaction: the database chains it at commit.
+    sequence = models.BigIntegerField(null=True)
     at = models.DateTimeField()
     # No database constraint: an event outlives the account that caused it, and the chain is
     # never rewritten.
@@ -47,7 +49,12 @@ class CountryEvent(ChainEvent, TenantModel):
     class Meta(TenantModel.Meta):
         ordering = ["-sequence"]
         constraints = [models.UniqueConstraint(fields=["country", "sequence"], name="tenants_event_country_seq_uniq")]
-        indexes = [models.Index(fields=["country", "action", "sequence"], name="tenants_event_action_idx")]
+        indexes = [
+            models.Index(fields=["country", "action", "sequence"], name="tenants_event_action_idx"),
+            models.Index(
+                fields=["country", "id"], condition=models.Q(sequence__isnull=True), name="tenants_event_unchained_idx"
+            ),
+        ]
 
 
 class PlatformEvent(ChainEvent):
@@ -56,6 +63,9 @@ class PlatformEvent(ChainEvent):
     class Meta:
         ordering = ["-sequence"]
         constraints = [models.UniqueConstraint(fields=["sequence"], name="tenants_platformevent_seq_uniq")]
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(sequence__isnull=True), name="tenants_pevent_unchained_idx")
+        ]
 
 
 class Checkpoint(models.Model):

@@ -14,7 +14,9 @@ from tenants.record.models import CountryCheckpoint, CountryEvent, LedgerAlert
 
 
 def event_list(*, country: Country) -> QuerySet[CountryEvent]:
-    return CountryEvent.objects.filter(country=country).order_by("-sequence")
+    """The chained events, newest first. Only the transaction that recorded an event can see it
+    unchained (before its commit): such an event is not on the chain yet and is not listed."""
+    return CountryEvent.objects.filter(country=country, sequence__isnull=False).order_by("-sequence")
 
 
 def event_actions(*, country: Country) -> list[str]:

@@ -85,6 +85,9 @@ def events(cast):
         target=cast.ke_ministry,
         payload={"kind": "ministry"},
     )
+    with country_context(cast.fr):  # chained by the database: read back their sequence and hashes
+        for event in recorded:
+            event.refresh_from_db(fields=["sequence", "prev_hash", "hash"])
     return recorded
 
 

@@ -1,0 +1,215 @@
+"""Web benchmarks: API lists against /healthz on the same gunicorn (as `make run` serves it), and a
+mixed load of officers, country admins, partner managers and auditors with locust (headless, on
+127.0.0.1, bounded in time), on the benchmarks' database grown to the size asked for."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+LISTS = ["organisations", "members", "engagements", "deployment-requests", "audit-events"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def grow(*, countries: int, members_per_country: int, events: int, say) -> dict[str, int]:
+    """Countries with one ministry and their members (bulk), and `events` on France's chain (COPY,
+    as the owner): setup, not measured. Idempotent: only what is missing is added."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from benchmarks.ledger_bench import load_chain
+    from tenants.isolation import country_context
+    from tenants.models import Country, Membership, Organisation
+    from tenants.record.models import CountryEvent
+
+    users = get_user_model()
+    password = make_password(None)
+    for n in range(countries):
+        code = f"{chr(ord('Q') + n // 26)}{chr(65 + n % 26)}"  # QA…QZ, RA…: clear of the demo's codes
+        country, _ = Country.objects.get_or_create(code=code, defaults={"name": f"Bench {n}", "status": "active"})
+        with country_context(country):
+            if Membership.objects.filter(country=country).count() >= members_per_country:
+                continue
+            ministry, _ = Organisation.objects.get_or_create(
+                country=country, name="Ministry", defaults={"kind": "ministry"}
+            )
+            made = users.objects.bulk_create(
+                users(username=f"b{country.code.lower()}{i}", password=password) for i in range(members_per_country)
+            )
+            Membership.objects.bulk_create(
+                Membership(country=country, user=u, organisation=ministry, role="viewer") for u in made
+            )
+    france = Country.objects.get(code="FR")
+    with country_context(france):
+        have = CountryEvent.objects.filter(country_id=france.pk).count()
+    if have < events:
+        say(f"  loading {events:,} events on FR's chain")
+        load_chain(france, events)
+    with country_context(*Country.objects.all()):
+        return {
+            "countries": Country.objects.count(),
+            "members": Membership.objects.count(),
+            "events": CountryEvent.objects.count(),
+        }
+
+
+def tokens() -> dict[str, str]:
+    """A bearer token for each demo person the load plays (issued directly: no second factor)."""
+    from django.contrib.auth import get_user_model
+
+    from tenants.identity.tokens import api_token_issue
+
+    people = {"officer": "olivier", "country_admin": "amelie", "partner": "priya", "auditor": "aude"}
+    users = get_user_model()
+    return {role: api_token_issue(user=users.objects.get(username=name))[0] for role, name in people.items()}
+
+
+class Server:
+    """gunicorn as `make run` starts it (2 workers, 4 threads; keep-alive 30 s), as the runtime role."""
+
+    def __init__(self, database_url: str):
+        self.port = _free_port()
+        env = dict(
+            os.environ,
+            DATABASE_URL=database_url,
+            PORTAL_DB_ROLE="app",
+            SECRET_KEY="bench-secret-key-not-for-production",
+            DEBUG="0",
+            PORTAL_TESTING="1",
+        )
+        env.pop("APP_DATABASE_URL", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{self.port}"]
+            # Kept-alive connections held longer than gunicorn's 2 s default, as a proxy in front
+            # would: otherwise a client reusing a connection the server just closed counts an error.
+            + ["--workers", "2", "--threads", "4", "--keep-alive", "30", "--log-level", "warning"],
+            cwd=ROOT,
+            env=env,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise RuntimeError("gunicorn did not answer /healthz within a minute")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def throughput(url: str, headers: dict, *, seconds: float, connections: int = 8) -> tuple[float, float, float]:
+    """(requests per second, p50 ms, p99 ms) of GET `url`, `connections` kept-alive clients."""
+    times: list[float] = []
+    errors: list[int] = []
+    stop = time.monotonic() + seconds
+
+    def client() -> None:
+        with httpx.Client(headers=headers, timeout=30) as http:
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                response = http.get(url)
+                times.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    errors.append(response.status_code)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{url}: {len(errors)} errors, e.g. {errors[0]}")
+    times.sort()
+    return len(times) / elapsed, statistics.median(times) * 1000, times[int(len(times) * 0.99)] * 1000
+
+
+def mixed_load(url: str, keys: dict[str, str], *, users: int, seconds: int) -> list[dict]:
+    """locust, headless, for `seconds`; its per-route statistics."""
+    prefix = "/tmp/portal-bench-locust"
+    env = dict(os.environ, BENCH_TOKENS=json.dumps(keys))
+    subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url]
+        + ["-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "--csv", prefix, "--only-summary"]
+        + ["--loglevel", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
+    with open(f"{prefix}_stats.csv") as handle:
+        return list(csv.DictReader(io.StringIO(handle.read())))
+
+
+def run(args, *, database_url: str, say=print) -> str:
+    import logging
+
+    for name in ("httpx", "httpcore"):  # a log line per request would cost the client its CPU
+        logging.getLogger(name).setLevel(logging.WARNING)
+    sizes = grow(countries=args.web_countries, members_per_country=args.web_members, events=args.web_events, say=say)
+    keys = tokens()
+    server = Server(database_url)
+    lines = ["### Web", ""]
+    try:
+        officer = {"Authorization": f"Bearer {keys['officer']}"}
+        rounds: dict[str, list[tuple[float, float, float]]] = {}
+        for _ in range(2):  # alternated rounds: the machine's load falls on every route alike
+            rounds.setdefault("/healthz", []).append(throughput(f"{server.url}/healthz", {}, seconds=args.web_seconds))
+            for name in LISTS:
+                path = f"/api/v1/countries/FR/{name}/"
+                rounds.setdefault(path, []).append(throughput(server.url + path, officer, seconds=args.web_seconds))
+        best = {path: max(runs) for path, runs in rounds.items()}
+        healthz = best["/healthz"][0]
+        lines += [
+            f"Data: {sizes['countries']:,} countries, {sizes['members']:,} memberships, {sizes['events']:,} events "
+            "(FR's chain holds most of them). gunicorn as `make run` starts it (2 workers, 4 threads), 8 kept-alive "
+            f"clients, {args.web_seconds} s per route, best of 2 alternated rounds; the API lists as FR's officer "
+            "with a bearer token (first page, 50 rows).",
+            "",
+            "| route | requests per second | share of /healthz | p50 ms | p99 ms |",
+            "|---|---|---|---|---|",
+        ]
+        for path, (rate, p50, p99) in best.items():
+            lines.append(f"| `{path}` | {rate:,.0f} | {rate / healthz:.1%} | {p50:.1f} | {p99:.1f} |")
+        lines.append("")
+        stats = mixed_load(server.url, keys, users=args.web_users, seconds=args.web_load_seconds)
+        lines += [
+            f"Mixed load (locust, headless, {args.web_users} users for {args.web_load_seconds} s: officers browsing, "
+            "country admins listing members and adding organisations, partner managers reading their review "
+            "queues, auditors filtering events and listing reports). Times in milliseconds.",
+            "",
+            "| route | requests | errors | p50 | p95 | p99 |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in stats:
+            lines.append(
+                f"| {row['Type']} {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
+                f"{row['50%']} | {row['95%']} | {row['99%']} |"
+            )
+        lines.append("")
+    finally:
+        server.stop()
+    return "\n".join(lines)
