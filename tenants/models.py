@@ -55,6 +55,15 @@ class Country(models.Model):
     default_language = models.CharField(
         max_length=12, default="en", help_text="BCP 47 language tag, e.g. fr, et, pt-BR."
     )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        db_default="UTC",
+        help_text=_(
+            "The IANA time zone its people read times in, e.g. Europe/Paris; each person may choose their own."
+        ),
+    )
     mfa_required = models.BooleanField(
         _("second factor for everyone"),
         default=False,
