@@ -17,17 +17,17 @@ from .selectors import requesting_organisations
 class RequestForm(forms.Form):
     title = forms.CharField(max_length=200)
     purpose = forms.CharField(
-        max_length=5000, widget=forms.Textarea, help_text="What the model will do, for whom, and why."
+        max_length=5000, widget=forms.Textarea, help_text=_("What the model will do, for whom, and why.")
     )
-    organisation = forms.TypedChoiceField(coerce=int, label="Requesting organisation")
+    organisation = forms.TypedChoiceField(coerce=int, label=_("Requesting organisation"))
     sector = forms.ChoiceField(choices=Sector.choices)
-    model = forms.ChoiceField(label="Model", help_text="From the programme's catalogue.")
+    model = forms.ChoiceField(label=_("Model"), help_text=_("From the programme's catalogue."))
     capabilities = forms.MultipleChoiceField(choices=Capability.choices, widget=forms.CheckboxSelectMultiple)
-    region = forms.ChoiceField(choices=Country.Region.choices, label="Data-residency region")
+    region = forms.ChoiceField(choices=Country.Region.choices, label=_("Data-residency region"))
     data_classification = forms.ChoiceField(choices=DeploymentRequest.Classification.choices)
-    expected_monthly_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, label="Expected monthly tokens")
-    assessment = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Impact assessment")
-    owner = forms.TypedChoiceField(coerce=int, label="Owner", help_text="The person accountable once it runs.")
+    expected_monthly_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, label=_("Expected monthly tokens"))
+    assessment = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label=_("Impact assessment"))
+    owner = forms.TypedChoiceField(coerce=int, label=_("Owner"), help_text=_("The person accountable once it runs."))
 
     def __init__(self, *args, country: Country, access, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,9 +58,9 @@ class RequestForm(forms.Form):
 
 class ActionForm(forms.Form):
     comment = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
-    quota_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, required=False, label="Monthly token quota")
-    expires_on = forms.DateField(required=False, label="Expires on", help_text="For example, 2027-06-30.")
-    human_review_required = forms.BooleanField(required=False, label="Human review of outputs required")
+    quota_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, required=False, label=_("Monthly token quota"))
+    expires_on = forms.DateField(required=False, label=_("Expires on"), help_text=_("For example, 2027-06-30."))
+    human_review_required = forms.BooleanField(required=False, label=_("Human review of outputs required"))
 
 
 class UsageForm(forms.Form):

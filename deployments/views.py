@@ -61,7 +61,7 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
 def request_new(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
     if request.access.role_in(country.pk) not in DRAFTERS:
-        raise PermissionDenied("Only a country admin or officer can request a deployment.")
+        raise PermissionDenied(_("Only a country admin or officer can request a deployment."))
     form = RequestForm(request.POST if request.method == "POST" else None, country=country, access=request.access)
     status = 200
     if request.method == "POST":
@@ -73,7 +73,7 @@ def request_new(request: HttpRequest, code: str) -> HttpResponse:
             except services.ServiceError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
-                messages.success(request, "Draft saved. Check the gates, then submit it for review.")
+                messages.success(request, _("Draft saved. Check the gates, then submit it for review."))
                 return redirect("deployments:detail", code=country.code.lower(), pk=created.pk)
         status = 400
     return render(
@@ -140,7 +140,9 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
         raise Http404("No such action.")
     move = services.TRANSITIONS[action]
     if request.access.role_in(country.pk) not in move.roles:
-        raise PermissionDenied(f"Your role does not allow you to {move.label.lower()} this request.")
+        raise PermissionDenied(
+            _("Your role does not allow you to {move_label} this request.").format(move_label=move.label.lower())
+        )
     form = ActionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -162,7 +164,7 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
         except services.ServiceError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            messages.success(request, f"Done: {move.label.lower()}.")
+            messages.success(request, _("Done: {move_label}.").format(move_label=move.label.lower()))
             return redirect("deployments:detail", code=country.code.lower(), pk=found.pk)
     return _detail(request, country, _request(country, pk), form=form, failed_action=action, status=400)
 
@@ -225,13 +227,13 @@ def environment_rotate(request: HttpRequest, code: str, pk: int) -> HttpResponse
     country = request_country(request)
     environment = _environment(country, pk)
     if not request.access.can_write(country.pk):
-        raise PermissionDenied("Only a country admin or officer can rotate a credential.")
+        raise PermissionDenied(_("Only a country admin or officer can rotate a credential."))
     try:
         environments.credential_rotate(environment=environment, by=request.user, access=request.access)
     except services.ServiceError as error:
         return _environment_page(request, country, environment, error=error.message, status=400)
     messages.success(
-        request, "A new credential is ready: show it once and store it safely. The old one no longer works."
+        request, _("A new credential is ready: show it once and store it safely. The old one no longer works.")
     )
     return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
 
@@ -242,7 +244,7 @@ def environment_usage(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     country = request_country(request)
     environment = _environment(country, pk)
     if not request.access.can_write(country.pk):
-        raise PermissionDenied("Only a country admin or officer can report usage.")
+        raise PermissionDenied(_("Only a country admin or officer can report usage."))
     form = UsageForm(request.POST)
     if form.is_valid():
         try:
@@ -252,7 +254,7 @@ def environment_usage(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         except services.ServiceError as error:
             form.add_error("tokens" if error.field == "tokens" else None, error.message)
         else:
-            messages.success(request, "Usage recorded.")
+            messages.success(request, _("Usage recorded."))
             return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
     return _environment_page(request, country, environment, usage_form=form, status=400)
 

@@ -176,7 +176,7 @@ def assessment_get(*, country: Country, pk) -> ImpactAssessment | None:
 
 
 def obligation_labels(keys: list[str]) -> list[str]:
-    return [OBLIGATIONS.get(k, k) for k in keys]
+    return [str(OBLIGATIONS.get(k, k)) for k in keys]
 
 
 def assessment_for_use(*, country: Country, assessment_id: int) -> AssessmentSummary | None:
@@ -264,10 +264,10 @@ COVERS_TARGET = (RequirementMapping.Relationship.EQUAL, RequirementMapping.Relat
 COVERS_SOURCE = (RequirementMapping.Relationship.EQUAL, RequirementMapping.Relationship.SUBSET)
 # The relationship seen from the requirement on the page.
 RELATED_LABELS = {
-    "equal": gettext_lazy("asks the same"),
-    "superset": gettext_lazy("meeting this one meets it"),
-    "subset": gettext_lazy("meeting it meets this one"),
-    "intersect": gettext_lazy("they overlap"),
+    "equal": gettext_lazy(gettext_lazy("asks the same")),
+    "superset": gettext_lazy(gettext_lazy("meeting this one meets it")),
+    "subset": gettext_lazy(gettext_lazy("meeting it meets this one")),
+    "intersect": gettext_lazy(gettext_lazy("they overlap")),
 }
 
 

@@ -152,11 +152,17 @@ def data_key_rotate(request: HttpRequest, code: str) -> HttpResponse:
         sealed = f"{rotation.total} value{'' if rotation.total == 1 else 's'}"
         messages.success(
             request,
-            f"Key {rotation.to_key_id} is now in service. {sealed} sealed under older keys "
-            "will be re-encrypted under it in the background, and stay readable meanwhile.",
+            _(
+                "Key {rotation_to_key_id} is now in service. {sealed} sealed under older keys will be re-encrypted under it in the background, and stay readable meanwhile."
+            ).format(rotation_to_key_id=rotation.to_key_id, sealed=sealed),
         )
     else:
-        messages.success(request, f"Key {rotation.to_key_id} is now in service. Nothing was sealed under older keys.")
+        messages.success(
+            request,
+            _("Key {rotation_to_key_id} is now in service. Nothing was sealed under older keys.").format(
+                rotation_to_key_id=rotation.to_key_id
+            ),
+        )
     return redirect(_data_url(country))
 
 
@@ -170,8 +176,9 @@ def data_export_request(request: HttpRequest, code: str) -> HttpResponse:
         return _page(request, country, error=str(error), status=400)
     messages.success(
         request,
-        f"The export of {country.name}'s data has been requested. It is built in the "
-        "background; you can download it from this page when it is ready.",
+        _(
+            "The export of {country_name}'s data has been requested. It is built in the background; you can download it from this page when it is ready."
+        ).format(country_name=country.name),
     )
     return redirect(_data_url(country))
 

@@ -9,6 +9,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import get_supported_language_variant
 
 from tenants.models import Country
@@ -75,3 +76,9 @@ def language_for_user(user) -> str:
 
     countries = access_for(user).member_country_ids
     return reading_for(user, member_country_ids=countries).language or settings.LANGUAGE_CODE
+
+
+def in_language_of(user):
+    """`with in_language_of(user):` renders texts (emails, notifications, documents) in the
+    language `user` reads, wherever the code runs (a request of someone else, a worker)."""
+    return translation.override(language_for_user(user))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 
 from tenants import selectors
 from tenants.models import Country, Organisation
@@ -10,12 +11,12 @@ from tenants.pages import ROLE_LABELS, country_url
 from tenants.record.models import CountryEvent
 
 ACTION_LABELS = {
-    "organisation.created": "Organisation added",
-    "member.invited": "Person invited",
-    "member.added": "Person added",
-    "member.joined": "Invitation accepted",
-    "member.role_changed": "Role changed",
-    "member.removed": "Person removed",
+    "organisation.created": gettext_lazy("Organisation added"),
+    "member.invited": gettext_lazy("Person invited"),
+    "member.added": gettext_lazy("Person added"),
+    "member.joined": gettext_lazy("Invitation accepted"),
+    "member.role_changed": gettext_lazy("Role changed"),
+    "member.removed": gettext_lazy("Person removed"),
 }
 
 
