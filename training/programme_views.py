@@ -176,9 +176,11 @@ def programme_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("{programme_title} is {shared_with} other countries.").format(
-                programme_title=programme.title, shared_with="now shared with" if share else "no longer shared with"
-            ),
+            (
+                _("{programme_title} is now shared with other countries.")
+                if share
+                else _("{programme_title} is no longer shared with other countries.")
+            ).format(programme_title=programme.title),
         )
     return redirect(_url("programme", country, pk=programme.pk))
 

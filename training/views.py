@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.access import PARTNER_MANAGER
@@ -198,11 +199,11 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
             )
             messages.success(
                 request,
-                _("{count} {people_were} enrolled in {programme_title}.").format(
-                    count=count,
-                    people_were="person was" if count == 1 else "people were",
-                    programme_title=programme.title,
-                ),
+                ngettext(
+                    "{count} person was enrolled in {programme_title}.",
+                    "{count} people were enrolled in {programme_title}.",
+                    count,
+                ).format(count=count, programme_title=programme.title),
             )
             return redirect(_url("manage", country))
         if action == "roster" and roster_form.is_valid():
