@@ -45,7 +45,7 @@ class CountryAdminForm(forms.ModelForm):
 
     class Meta:
         model = Country
-        fields = ["code", "name", "status", "residency_region", "default_language", "mfa_required"]
+        fields = ["code", "name", "status", "residency_region", "default_language", "time_zone", "mfa_required"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,6 +20,17 @@ class CountryQuerySet(models.QuerySet):
         return self.exclude(status__in=READ_ONLY_STATUSES)
 
 
+def time_zone_validator(value: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("“%(zone)s” is not a time zone. Write it as Region/City, e.g. Europe/Paris."), params={"zone": value}
+        ) from None
+
+
 class Country(models.Model):
     """A tenant. Not itself row-level secured: visibility of countries is decided by selectors
     (membership, or a partner-manager / auditor assignment held as a guardian object permission)."""
@@ -63,6 +74,7 @@ class Country(models.Model):
         help_text=_(
             "The IANA time zone its people read times in, e.g. Europe/Paris; each person may choose their own."
         ),
+        validators=[time_zone_validator],
     )
     mfa_required = models.BooleanField(
         _("second factor for everyone"),

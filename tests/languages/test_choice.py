@@ -120,3 +120,28 @@ def test_times_are_in_the_country_zone_unless_the_person_chose_one(cast):
     Preferences.objects.filter(user=cast.member).update(time_zone="America/Cayenne")
     assert client.get("/c/FR/").wsgi_request.time_zone == "America/Cayenne"
     assert Client().get("/accounts/login/").wsgi_request.time_zone == "UTC"
+
+
+@pytest.mark.parametrize("who", ["owner", "member", "outsider"])
+def test_a_person_chooses_language_and_time_zone_on_their_account(cast, who):
+    user = getattr(cast, who)
+    client = signed_in(user)
+    page = client.get("/accounts/")
+    assert page.status_code == 200 and 'id="language-and-time-zone"' in page.content.decode()
+    response = client.post("/accounts/preferences/", {"language": "pt", "time_zone": "America/Sao_Paulo"})
+    assert response.status_code == 302
+    assert Preferences.objects.filter(user=user, language="pt", time_zone="America/Sao_Paulo").exists()
+    assert client.get("/accounts/").wsgi_request.time_zone == "America/Sao_Paulo"
+    # A zone that does not exist changes nothing and says why.
+    response = client.post("/accounts/preferences/", {"language": "", "time_zone": "Mars/Olympus"}, follow=True)
+    assert "Mars/Olympus" in response.content.decode()
+    assert Preferences.objects.get(user=user).time_zone == "America/Sao_Paulo"
+    assert client.post("/accounts/preferences/", {"language": "xx"}).status_code == 400
+    # Empty: back to the country's.
+    client.post("/accounts/preferences/", {"language": "", "time_zone": ""})
+    assert Preferences.objects.get(user=user).language == ""
+
+
+def test_preferences_need_a_signed_in_person():
+    response = Client().post("/accounts/preferences/", {"language": "fr"})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
