@@ -31,3 +31,15 @@ def catalogue(text):
     if translated != text or (get_language() or "en").split("-")[0] == "en":
         return translated
     return format_html('<span lang="en">{}</span>', text)
+
+
+@register.filter
+def role_label(code):
+    """A role's name in the reader's language (country_admin → Country admin)."""
+    from django.utils.translation import gettext
+
+    from tenants.pages import ROLE_LABELS
+
+    if code == "system":
+        return gettext("the portal")
+    return ROLE_LABELS.get(code, code)
