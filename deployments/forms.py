@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Capability, Sector
@@ -38,7 +39,7 @@ class RequestForm(forms.Form):
             self.fields["organisation"].choices = [
                 (o.pk, o.name) for o in requesting_organisations(country=country, access=access)
             ]
-            self.fields["assessment"].choices = [("", "Choose an assessment")] + [
+            self.fields["assessment"].choices = [("", gettext("Choose an assessment"))] + [
                 (a.pk, f"{a.title} ({a.get_status_display().lower()})") for a in ImpactAssessment.objects.all()
             ]
             people = Membership.objects.filter(status="active").select_related("user")

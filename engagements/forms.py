@@ -4,6 +4,7 @@ worded for people. The rules (roles, four-eyes, open organisation kinds) stay in
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from engagements.models import Capability, EconomicModel, EngagementTerms, Sector
@@ -126,7 +127,9 @@ class EngagementCreateForm(TermsForm):
     def __init__(self, *args, organisations: list[Organisation], **kwargs):
         super().__init__(*args, **kwargs)
         self.organisations = {o.pk: o for o in organisations}
-        self.fields["organisation"].choices = [("", "Choose an organisation")] + [(o.pk, o.name) for o in organisations]
+        self.fields["organisation"].choices = [("", _("Choose an organisation"))] + [
+            (o.pk, o.name) for o in organisations
+        ]
 
 
 class CommentForm(ServiceErrorMixin, forms.Form):

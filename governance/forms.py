@@ -11,7 +11,11 @@ from tenants.forms import ServiceErrorMixin
 from . import questionnaire
 from .models import Incident, RequirementStatus
 
-ROLE_CHOICES = [("country_admin", "Country admins"), ("officer", "Officers"), ("viewer", "Viewers")]
+ROLE_CHOICES = [
+    ("country_admin", gettext_lazy("Country admins")),
+    ("officer", gettext_lazy("Officers")),
+    ("viewer", gettext_lazy("Viewers")),
+]
 
 
 class PolicyVersionForm(ServiceErrorMixin, forms.Form):
@@ -122,7 +126,7 @@ class RequirementStatusForm(ServiceErrorMixin, forms.Form):
 
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", "No owner")] + [
+        self.fields["owner"].choices = [("", _("No owner"))] + [
             (m.pk, m.user.get_full_name() or m.user.username) for m in members
         ]
 
@@ -195,14 +199,16 @@ class IncidentForm(ServiceErrorMixin, forms.Form):
     )
 
     SEVERITY_HINTS = {
-        "serious": "Harm to health, safety or fundamental rights, or serious disruption: report within 15 days.",
-        "major": "Significant harm or many people affected: report within 30 days.",
-        "minor": "Limited, quickly corrected effects: report within 90 days.",
+        "serious": gettext_lazy(
+            "Harm to health, safety or fundamental rights, or serious disruption: report within 15 days."
+        ),
+        "major": gettext_lazy("Significant harm or many people affected: report within 30 days."),
+        "minor": gettext_lazy("Limited, quickly corrected effects: report within 90 days."),
     }
 
     def __init__(self, *args, assessments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assessment"].choices = [("", "None")] + [(a.pk, a.title) for a in assessments]
+        self.fields["assessment"].choices = [("", _("None"))] + [(a.pk, a.title) for a in assessments]
         self.severity_options = [(v, label, self.SEVERITY_HINTS[v]) for v, label in Incident.Severity.choices]
 
 

@@ -22,7 +22,7 @@ ROLE_HINTS = {
     Membership.Role.VIEWER: gettext_lazy("Reads the country's pages without changing anything."),
 }
 ROLE_OPTIONS = [(value, label, ROLE_HINTS[value]) for value, label in Membership.Role.choices]
-ROLE_ERROR = "Choose a role: country admin, officer or viewer."
+ROLE_ERROR = gettext_lazy("Choose a role: country admin, officer or viewer.")
 
 
 class ServiceErrorMixin:
@@ -65,7 +65,7 @@ class OrganisationForm(ServiceErrorMixin, forms.Form):
         open_kinds = set(open_kinds)
         # Every kind is offered, so that the closed ones say plainly why they cannot be chosen yet.
         self.kind_options = [
-            (value, label, "" if value in open_kinds else "Not yet open to applications.")
+            (value, label, "" if value in open_kinds else _("Not yet open to applications."))
             for value, label in Organisation.Kind.choices
         ]
 
@@ -100,7 +100,7 @@ class InviteForm(ServiceErrorMixin, forms.Form):
     def __init__(self, *args, organisations: Iterable[Organisation], **kwargs):
         super().__init__(*args, **kwargs)
         self.organisations = {organisation.pk: organisation for organisation in organisations}
-        self.fields["organisation"].choices = [("", "Choose an organisation")] + [
+        self.fields["organisation"].choices = [("", _("Choose an organisation"))] + [
             (pk, organisation.name) for pk, organisation in self.organisations.items()
         ]
         self.role_options = ROLE_OPTIONS

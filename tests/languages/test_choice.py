@@ -104,10 +104,13 @@ def test_api_messages_follow_accept_language(cast, api):
     response = api.get("/api/v1/countries/", HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code in (401, 403)
     assert response["Content-Language"] == "fr"
+    assert response.json()["detail"].startswith("Connectez-vous d’abord")
+    assert api.get("/api/v1/countries/").json()["detail"].startswith("Sign in first")
     # Even for a person whose account says English: the program asked for French.
     api.force_login(cast.member)
     response = api.get("/api/v1/countries/ZZ/", HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == 404 and response["Content-Language"] == "fr"
+    assert response.json()["detail"].startswith("Introuvable")
     response = api.get("/api/v1/countries/ZZ/")
     assert response.status_code == 404 and response["Content-Language"] == "en"
 
