@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test bench install assets services-check chromium migrate seed lint clean
+.PHONY: run test bench install assets messages services-check chromium migrate seed lint clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -25,6 +25,11 @@ static/build/portal.css: package.json package-lock.json $(wildcard static/src/*.
 
 assets: static/build/portal.css
 
+# Translations (DESIGN §8): the .po catalogues are committed, their compiled .mo files never are.
+messages: install
+	@SECRET_KEY="$${SECRET_KEY:-compile-messages-only}" $(PY) manage.py compilemessages --verbosity 0 \
+		--ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*'
+
 services-check: install
 	@$(PY) scripts/check_services.py
 
@@ -33,11 +38,11 @@ chromium:
 
 # make run: everything set up, then the portal at http://127.0.0.1:$(PORT) with a worker and beat.
 # Without DATABASE_URL: an embedded SQLite database, jobs run in-process (a demo, not production).
-run: install assets
+run: install assets messages
 	@bash scripts/run.sh
 
 # make test: the whole suite on real PostgreSQL + Redis + a Celery worker + headless Chromium.
-test: install assets chromium
+test: install assets messages chromium
 	@$(PY) scripts/check_services.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 

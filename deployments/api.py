@@ -4,6 +4,8 @@ ingest). Thin: shape in serializers, rules in services."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -24,7 +26,7 @@ from tenants.rest import (
 from tenants.selectors import organisation_get
 
 from . import environments, gates, selectors, services
-from .models import AIModel, DeploymentRequest
+from .models import AIModel, DeploymentRequest, step_label
 
 
 class AIModelSerializer(serializers.Serializer):
@@ -40,7 +42,9 @@ class DeploymentRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     state = serializers.CharField(
-        help_text="draft, submitted, in_review, changes_requested, rejected, approved, provisioning, active, suspended or decommissioned."
+        help_text=gettext_lazy(
+            "draft, submitted, in_review, changes_requested, rejected, approved, provisioning, active, suspended or decommissioned."
+        )
     )
     organisation = serializers.IntegerField(source="organisation_id")
     sector = serializers.CharField()
@@ -92,7 +96,9 @@ def progress(job) -> dict | None:
         "state": job.state,
         "percent": job.percent,
         "error": job.error,
-        "steps": [{"name": s["name"], "label": s["label"], "done": bool(s.get("done_at"))} for s in job.steps],
+        "steps": [
+            {"name": s["name"], "label": step_label(job.kind, s), "done": bool(s.get("done_at"))} for s in job.steps
+        ],
     }
 
 
@@ -101,7 +107,7 @@ class DeploymentRequestCreateSerializer(StrictSerializer):
     title = serializers.CharField(max_length=200)
     purpose = serializers.CharField(max_length=services.MAX_TEXT)
     sector = serializers.ChoiceField(choices=Sector.choices)
-    model = serializers.SlugField(max_length=60, help_text="The catalogue slug of the model.")
+    model = serializers.SlugField(max_length=60, help_text=gettext_lazy("The catalogue slug of the model."))
     capabilities = serializers.ListField(
         child=serializers.ChoiceField(choices=Capability.choices), allow_empty=False, max_length=len(Capability.values)
     )
@@ -109,7 +115,9 @@ class DeploymentRequestCreateSerializer(StrictSerializer):
     data_classification = serializers.ChoiceField(choices=DeploymentRequest.Classification.choices)
     expected_monthly_tokens = serializers.IntegerField(min_value=1, max_value=services.MAX_TOKENS - 1)
     assessment = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
-    owner = serializers.IntegerField(min_value=1, help_text="User id of the accountable owner (a member).")
+    owner = serializers.IntegerField(
+        min_value=1, help_text=gettext_lazy("User id of the accountable owner (a member).")
+    )
 
 
 class ActionSerializer(StrictSerializer):
@@ -120,10 +128,14 @@ class ActionSerializer(StrictSerializer):
         default=None,
         min_value=1,
         max_value=services.MAX_TOKENS - 1,
-        help_text="Approve only.",
+        help_text=gettext_lazy("Approve only."),
     )
-    expires_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Approve only.")
-    human_review_required = serializers.BooleanField(required=False, default=False, help_text="Approve only.")
+    expires_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text=gettext_lazy("Approve only.")
+    )
+    human_review_required = serializers.BooleanField(
+        required=False, default=False, help_text=gettext_lazy("Approve only.")
+    )
 
 
 class ModelListApi(ApiView):
@@ -167,7 +179,7 @@ class RequestListApi(CountryAPIView):
     @extend_schema(
         operation_id="deployment_requests_create",
         tags=["deployments"],
-        description="Draft a deployment request (country admins and officers); submit it when its gates pass.",
+        description=_("Draft a deployment request (country admins and officers); submit it when its gates pass."),
         parameters=[CODE_PARAMETER],
         request=DeploymentRequestCreateSerializer,
         responses={201: DeploymentRequestSerializer, **errors(400, 401, 403, 404)},
@@ -175,7 +187,9 @@ class RequestListApi(CountryAPIView):
     def post(self, request, code):
         if not request.access.can_write(self.country.pk):
             raise exceptions.PermissionDenied(
-                f"Only a country admin or officer of {self.country.name} can request a deployment."
+                _("Only a country admin or officer of {country_name} can request a deployment.").format(
+                    country_name=self.country.name
+                )
             )
         serializer = DeploymentRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -195,7 +209,11 @@ class RequestDetailMixin:
     def deployment_request(self, id) -> DeploymentRequest:
         found = selectors.request_get(country=self.country, pk=object_id(id))
         if found is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no deployment request {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no deployment request {id}.").format(
+                    country_name=self.country.name, id=id
+                )
+            )
         return found
 
     def detail(self, found: DeploymentRequest) -> Response:
@@ -275,7 +293,9 @@ class EnvironmentSerializer(serializers.Serializer):
     expires_on = serializers.DateField(allow_null=True)
     human_review_required = serializers.BooleanField()
     recertify_by = serializers.DateField(allow_null=True)
-    credential_prefix = serializers.SerializerMethodField(help_text="The first characters of the live key, if any.")
+    credential_prefix = serializers.SerializerMethodField(
+        help_text=gettext_lazy("The first characters of the live key, if any.")
+    )
 
     def get_credential_prefix(self, obj) -> str | None:
         live = getattr(obj, "live_credentials", None) or []
@@ -285,7 +305,7 @@ class EnvironmentSerializer(serializers.Serializer):
 class SecretSerializer(serializers.Serializer):
     environment = serializers.IntegerField()
     prefix = serializers.CharField()
-    secret = serializers.CharField(help_text="Shown this once: it is not stored in readable form.")
+    secret = serializers.CharField(help_text=gettext_lazy("Shown this once: it is not stored in readable form."))
 
 
 class UsageSerializer(StrictSerializer):
@@ -296,7 +316,9 @@ class EnvironmentMixin:
     def environment(self, id):
         found = selectors.environment_get(country=self.country, pk=object_id(id))
         if found is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no environment {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no environment {id}.").format(country_name=self.country.name, id=id)
+            )
         return found
 
 
@@ -332,7 +354,7 @@ class EnvironmentDetailApi(EnvironmentMixin, CountryAPIView):
 def _secret(environment, user) -> Response:
     shown = environments.credential_reveal(environment=environment, user=user)
     if shown is None:
-        raise exceptions.NotFound("No new credential is waiting for you here: a secret is shown only once.")
+        raise exceptions.NotFound(_("No new credential is waiting for you here: a secret is shown only once."))
     credential, secret = shown
     return Response(
         SecretSerializer({"environment": environment.pk, "prefix": credential.prefix, "secret": secret}).data
@@ -383,7 +405,9 @@ class EnvironmentUsageApi(EnvironmentMixin, CountryAPIView):
         environment = self.environment(id)
         if not request.access.can_write(self.country.pk):
             raise exceptions.PermissionDenied(
-                f"Only a country admin or officer of {self.country.name} can report usage."
+                _("Only a country admin or officer of {country_name} can report usage.").format(
+                    country_name=self.country.name
+                )
             )
         serializer = UsageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -420,10 +444,10 @@ class EnvironmentActionApi(EnvironmentMixin, CountryAPIView):
 
 ENVIRONMENT_ACTIONS = ("suspend", "reinstate", "decommission", "recertify")
 ENVIRONMENT_ACTION_LABELS = {
-    "suspend": "Suspend the environment (a comment is required)",
-    "reinstate": "Reinstate a suspended environment",
-    "decommission": "Decommission the environment (a job removes it)",
-    "recertify": "Recertify the environment's use for another period",
+    "suspend": gettext_lazy("Suspend the environment (a comment is required)"),
+    "reinstate": gettext_lazy("Reinstate a suspended environment"),
+    "decommission": gettext_lazy("Decommission the environment (a job removes it)"),
+    "recertify": gettext_lazy("Recertify the environment's use for another period"),
 }
 
 
@@ -468,7 +492,7 @@ class ReviewQueueApi(ApiView):
     @extend_schema(
         operation_id="review_queue_deployments_list",
         tags=["review"],
-        parameters=[OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code).")],
+        parameters=[OpenApiParameter("country", OpenApiTypes.STR, description=_("Only this country (ISO code)."))],
         responses={200: DeploymentReviewItemSerializer(many=True), **errors(400, 401)},
     )
     def get(self, request):

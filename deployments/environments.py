@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
@@ -26,7 +27,11 @@ SWITCHERS = frozenset({Membership.Role.COUNTRY_ADMIN, PARTNER_MANAGER})
 def _writer(access: Access, country: Country, doing: str) -> str:
     role = access.role_in(country.pk) or ""
     if role not in (Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER):
-        raise NotAllowed(f"Only a country admin or officer of {country.name} can {doing}.")
+        raise NotAllowed(
+            _("Only a country admin or officer of {country_name} can {doing}.").format(
+                country_name=country.name, doing=doing
+            )
+        )
     return role
 
 
@@ -69,8 +74,9 @@ def credential_rotate(*, environment: Environment, by, access: Access) -> Creden
         environment = Environment.objects.select_for_update().get(pk=environment.pk)
         if environment.state != Environment.State.ACTIVE:
             raise ServiceError(
-                f"The environment is {environment.get_state_display().lower()}: only an active "
-                "environment's credential can be rotated."
+                _(
+                    "The environment is {environment_get_state_display}: only an active environment's credential can be rotated."
+                ).format(environment_get_state_display=environment.get_state_display().lower())
             )
         now = timezone.now()
         environment.credentials.filter(revoked_at__isnull=True).update(revoked_at=now)
@@ -136,13 +142,20 @@ def environment_capture_set(
     country = Country.objects.get(pk=environment.country_id)
     role = access.role_in(country.pk) or ""
     if role != Membership.Role.COUNTRY_ADMIN:
-        raise NotAllowed(f"Only a country admin of {country.name} decides whether prompts and outputs are stored.")
+        raise NotAllowed(
+            _("Only a country admin of {country_name} decides whether prompts and outputs are stored.").format(
+                country_name=country.name
+            )
+        )
     if (
         not isinstance(retention_days, int)
         or isinstance(retention_days, bool)
         or not 1 <= retention_days <= MAX_RETENTION_DAYS
     ):
-        raise ServiceError(f"Keep them between 1 and {MAX_RETENTION_DAYS} days.", field="retention_days")
+        raise ServiceError(
+            _("Keep them between 1 and {max_retention_days} days.").format(max_retention_days=MAX_RETENTION_DAYS),
+            field="retention_days",
+        )
     with country_context(country):
         environment = Environment.objects.select_for_update().get(pk=environment.pk)
         environment.capture_calls, environment.capture_retention_days = bool(enabled), retention_days
@@ -169,11 +182,15 @@ def environment_gateway_switch(
     country = Country.objects.get(pk=environment.country_id)
     role = access.role_in(country.pk) or ""
     if role not in SWITCHERS:
-        raise NotAllowed(f"Only a country admin of {country.name} or its partner manager can stop or resume calls.")
+        raise NotAllowed(
+            _("Only a country admin of {country_name} or its partner manager can stop or resume calls.").format(
+                country_name=country.name
+            )
+        )
     with country_context(country):
         environment = Environment.objects.select_for_update().get(pk=environment.pk)
         if environment.state == Environment.State.DECOMMISSIONED:
-            raise ServiceError("The environment is decommissioned: it takes no calls.")
+            raise ServiceError(_("The environment is decommissioned: it takes no calls."))
         if stop == (environment.gateway_stopped_at is not None):
             raise ServiceError("Calls are already stopped." if stop else "Calls are not stopped.")
         reason = (reason or "").strip()
@@ -212,11 +229,11 @@ def usage_report(*, environment: Environment, tokens: int, by, access: Access) -
     country = Country.objects.get(pk=environment.country_id)
     role = _writer(access, country, "report usage")
     if not isinstance(tokens, int) or isinstance(tokens, bool) or not 0 < tokens < MAX_USAGE:
-        raise ServiceError("Report a whole number of tokens above zero.", field="tokens")
+        raise ServiceError(_("Report a whole number of tokens above zero."), field="tokens")
     with country_context(country):
         environment = Environment.objects.select_for_update().select_related("request").get(pk=environment.pk)
         if environment.state == Environment.State.DECOMMISSIONED:
-            raise ServiceError("The environment is decommissioned: it takes no more usage.")
+            raise ServiceError(_("The environment is decommissioned: it takes no more usage."))
         now = timezone.now()
         UsageReport.objects.create(
             country=country,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Capability, Sector
@@ -122,7 +123,7 @@ class RequestForm(forms.Form):
             self.fields["organisation"].choices = (
                 organisations if len(organisations) == 1 else _blank(_("Choose an organisation"), organisations)
             )
-            self.fields["assessment"].choices = [("", _("Not yet"))] + [
+            self.fields["assessment"].choices = [("", gettext("Not yet"))] + [
                 (a.pk, f"{a.title} ({a.get_status_display().lower()})") for a in ImpactAssessment.objects.all()
             ]
             people = Membership.objects.filter(status="active").select_related("user").order_by("user__first_name")
@@ -177,9 +178,9 @@ class RequestForm(forms.Form):
 
 class ActionForm(forms.Form):
     comment = forms.CharField(max_length=2000, required=False, widget=forms.Textarea, label=_("Comment"))
-    quota_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, required=False, label="Monthly token quota")
-    expires_on = forms.DateField(required=False, label="Expires on", help_text="For example, 2027-06-30.")
-    human_review_required = forms.BooleanField(required=False, label="Human review of outputs required")
+    quota_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, required=False, label=_("Monthly token quota"))
+    expires_on = forms.DateField(required=False, label=_("Expires on"), help_text=_("For example, 2027-06-30."))
+    human_review_required = forms.BooleanField(required=False, label=_("Human review of outputs required"))
 
 
 class UsageForm(forms.Form):

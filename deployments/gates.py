@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements import selectors as engagement_selectors
 from engagements.models import Engagement
@@ -20,10 +21,10 @@ from .models import DeploymentRequest
 
 GATE_NAMES = ("engagement", "assessment", "policies", "training")
 GATE_LABELS = {
-    "engagement": "Engagement and its terms",
-    "assessment": "Impact assessment",
-    "policies": "Policy acknowledgements",
-    "training": "Required training",
+    "engagement": gettext_lazy("Engagement and its terms"),
+    "assessment": gettext_lazy("Impact assessment"),
+    "policies": gettext_lazy("Policy acknowledgements"),
+    "training": gettext_lazy("Required training"),
 }
 
 
@@ -45,35 +46,46 @@ def _engagement(country: Country, request: DeploymentRequest) -> Gate:
         return Gate(
             "engagement",
             False,
-            f"{country.name} has no active engagement: a country admin applies for one "
-            "and a partner manager approves it on the Engagement page.",
+            _(
+                "{country_name} has no active engagement: a country admin applies for one and a partner manager approves it on the Engagement page."
+            ).format(country_name=country.name),
         )
     terms = engagement.approved_terms
     problems = []
     if request.sector not in (terms.sectors or []):
-        problems.append(f"the sector {request.get_sector_display().lower()}")
+        problems.append(
+            _("the sector {request_get_sector_display}").format(
+                request_get_sector_display=request.get_sector_display().lower()
+            )
+        )
     outside = [c for c in request.capabilities if c not in (terms.capabilities or [])]
     if outside:
-        problems.append("the capabilities " + ", ".join(outside))
+        problems.append(_("the capabilities ") + ", ".join(outside))
     if request.region != terms.residency_region:
-        problems.append(f"the region {request.get_region_display()}")
+        problems.append(
+            _("the region {request_get_region_display}").format(request_get_region_display=request.get_region_display())
+        )
     if problems:
         return Gate(
             "engagement",
             False,
-            "The engagement's approved terms do not cover "
+            _("The engagement's approved terms do not cover ")
             + " and ".join(problems)
-            + ": change the request, or amend the engagement's terms first.",
+            + _(": change the request, or amend the engagement's terms first."),
         )
-    return Gate("engagement", True, f"The active engagement (terms version {terms.version}) covers this use.")
+    return Gate(
+        "engagement",
+        True,
+        _("The active engagement (terms version {terms_version}) covers this use.").format(terms_version=terms.version),
+    )
 
 
 def _assessment(country: Country, request: DeploymentRequest) -> Gate:
     if request.assessment_id is None:
-        return Gate("assessment", False, "Link a completed impact assessment of this use to the request.")
+        return Gate("assessment", False, _("Link a completed impact assessment of this use to the request."))
     summary = governance_selectors.assessment_for_use(country=country, assessment_id=request.assessment_id)
     if summary is None:
-        return Gate("assessment", False, "The linked impact assessment no longer exists: link another one.")
+        return Gate("assessment", False, _("The linked impact assessment no longer exists: link another one."))
     return Gate("assessment", summary.ok, summary.reason)
 
 
@@ -111,7 +123,9 @@ def _policies(country: Country, request: DeploymentRequest) -> Gate:
         if not result.ok:
             return Gate("policies", False, result.reason)
         reasons.append(organisation.name)
-    return Gate("policies", True, "Everyone in " + " and ".join(reasons) + " has acknowledged the current policies.")
+    return Gate(
+        "policies", True, _("Everyone in ") + " and ".join(reasons) + _(" has acknowledged the current policies.")
+    )
 
 
 def _training(country: Country, request: DeploymentRequest) -> Gate:
@@ -122,11 +136,17 @@ def _training(country: Country, request: DeploymentRequest) -> Gate:
                 country=country, user=user, sector=request.sector, capability=capability
             )
             if not result.ok:
-                missing.append(f"the {role} ({user.get_full_name() or user.get_username()}): {result.reason}")
+                missing.append(
+                    _("the {role} ({user_get_username}): {result_reason}").format(
+                        role=role,
+                        user_get_username=user.get_full_name() or user.get_username(),
+                        result_reason=result.reason,
+                    )
+                )
                 break
     if missing:
-        return Gate("training", False, "Required training is missing for " + "; ".join(missing))
-    return Gate("training", True, "The submitter, the requester and the owner hold the required training.")
+        return Gate("training", False, _("Required training is missing for ") + "; ".join(missing))
+    return Gate("training", True, _("The submitter, the requester and the owner hold the required training."))
 
 
 CHECKS = {"engagement": _engagement, "assessment": _assessment, "policies": _policies, "training": _training}

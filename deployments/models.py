@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from engagements.models import Capability, Sector
 from tenants.keys.fields import EncryptedTextField
@@ -17,23 +18,29 @@ class AIModel(models.Model):
     """A model in the platform catalogue (managed by platform admins, not by countries)."""
 
     class Status(models.TextChoices):
-        AVAILABLE = "available", "Available"
-        RESTRICTED = "restricted", "Restricted (by agreement only)"
-        RETIRED = "retired", "Retired"
+        AVAILABLE = "available", gettext_lazy("Available")
+        RESTRICTED = "restricted", gettext_lazy("Restricted (by agreement only)")
+        RETIRED = "retired", gettext_lazy("Retired")
 
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=120)
     provider = models.CharField(max_length=120, blank=True)
     description = models.TextField(blank=True)
-    capabilities = models.JSONField(default=list, help_text=f"Among: {', '.join(Capability.values)}.")
-    regions = models.JSONField(default=list, help_text="Hosting regions (the data-residency region values).")
+    capabilities = models.JSONField(
+        default=list,
+        help_text=gettext_lazy("Among: {capability_values}.").format(capability_values=", ".join(Capability.values)),
+    )
+    regions = models.JSONField(
+        default=list, help_text=gettext_lazy("Hosting regions (the data-residency region values).")
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.AVAILABLE)
     eu_database_url = models.URLField(
-        "EU database entry",
+        gettext_lazy("EU database entry"),
         max_length=500,
         blank=True,
-        help_text="The URL of the provider's entry for this system in the EU database (EU AI Act Art. 49(1)), "
-        "which public deployers in the EU cite when they register their use.",
+        help_text=gettext_lazy(
+            "The URL of the provider's entry for this system in the EU database (EU AI Act Art. 49(1)), which public deployers in the EU cite when they register their use."
+        ),
     )
 
     class Meta:
@@ -46,22 +53,22 @@ class AIModel(models.Model):
 
 class DeploymentRequest(TenantModel):
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        IN_REVIEW = "in_review", "In review"
-        CHANGES_REQUESTED = "changes_requested", "Changes requested"
-        REJECTED = "rejected", "Rejected"
-        APPROVED = "approved", "Approved"
-        PROVISIONING = "provisioning", "Provisioning"
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        DECOMMISSIONED = "decommissioned", "Decommissioned"
+        DRAFT = "draft", gettext_lazy("Draft")
+        SUBMITTED = "submitted", gettext_lazy("Submitted")
+        IN_REVIEW = "in_review", gettext_lazy("In review")
+        CHANGES_REQUESTED = "changes_requested", gettext_lazy("Changes requested")
+        REJECTED = "rejected", gettext_lazy("Rejected")
+        APPROVED = "approved", gettext_lazy("Approved")
+        PROVISIONING = "provisioning", gettext_lazy("Provisioning")
+        ACTIVE = "active", gettext_lazy("Active")
+        SUSPENDED = "suspended", gettext_lazy("Suspended")
+        DECOMMISSIONED = "decommissioned", gettext_lazy("Decommissioned")
 
     class Classification(models.TextChoices):
-        PUBLIC = "public", "Public"
-        INTERNAL = "internal", "Internal"
-        CONFIDENTIAL = "confidential", "Confidential"
-        PERSONAL = "personal", "Personal data"
+        PUBLIC = "public", gettext_lazy("Public")
+        INTERNAL = "internal", gettext_lazy("Internal")
+        CONFIDENTIAL = "confidential", gettext_lazy("Confidential")
+        PERSONAL = "personal", gettext_lazy("Personal data")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=200)
@@ -79,7 +86,7 @@ class DeploymentRequest(TenantModel):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The person accountable for the deployment once it runs.",
+        help_text=gettext_lazy("The person accountable for the deployment once it runs."),
     )
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # Who submitted it last: the gates check this person (and their own organisation) too.
@@ -89,7 +96,7 @@ class DeploymentRequest(TenantModel):
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
     # Fixed at submission from the assessment: decides how many distinct approvals are needed.
     risk_category = models.CharField(max_length=12, blank=True)
-    review_round = models.PositiveIntegerField(default=0, help_text="Incremented at each submission.")
+    review_round = models.PositiveIntegerField(default=0, help_text=gettext_lazy("Incremented at each submission."))
     # Conditions set on approval, carried into the environment.
     quota_tokens = models.BigIntegerField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)
@@ -113,9 +120,9 @@ class DeploymentDecision(TenantModel):
     round, so two approvals of a high-risk request are two distinct people by construction."""
 
     class Decision(models.TextChoices):
-        APPROVE = "approve", "Approved"
-        REJECT = "reject", "Rejected"
-        REQUEST_CHANGES = "request_changes", "Changes requested"
+        APPROVE = "approve", gettext_lazy("Approved")
+        REJECT = "reject", gettext_lazy("Rejected")
+        REQUEST_CHANGES = "request_changes", gettext_lazy("Changes requested")
 
     request = models.ForeignKey(DeploymentRequest, on_delete=models.PROTECT, related_name="decisions")
     review_round = models.PositiveIntegerField()
@@ -152,20 +159,20 @@ class ProvisioningJob(TenantModel):
     """A unit of background work, unique by key so that a repeated trigger finds the same job."""
 
     class Kind(models.TextChoices):
-        PROVISION = "provision", "Provision"
-        DECOMMISSION = "decommission", "Decommission"
+        PROVISION = "provision", gettext_lazy("Provision")
+        DECOMMISSION = "decommission", gettext_lazy("Decommission")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", gettext_lazy("Pending")
+        RUNNING = "running", gettext_lazy("Running")
+        DONE = "done", gettext_lazy("Done")
+        FAILED = "failed", gettext_lazy("Failed")
 
     key = models.CharField(max_length=80, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     request = models.ForeignKey(DeploymentRequest, on_delete=models.PROTECT, related_name="jobs")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    steps = models.JSONField(default=list, help_text="[{name, label, done_at}] in order.")
+    steps = models.JSONField(default=list, help_text=gettext_lazy("[{name, label, done_at}] in order."))
     attempts = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -184,56 +191,72 @@ class ProvisioningJob(TenantModel):
 
     @classmethod
     def fresh_steps(cls, kind: str) -> list[dict]:
-        """The steps of a new job of this kind, none done."""
-        return [{"name": name, "label": label, "done_at": None} for name, label in JOB_STEPS[kind]]
+        """The steps of a new job of this kind, none done. The label is kept in English on the row;
+        pages and the API show it in the reader's language (step_label)."""
+        with translation.override("en"):
+            return [{"name": name, "label": str(label), "done_at": None} for name, label in JOB_STEPS[kind]]
+
+
+def step_label(kind: str, step: dict) -> str:
+    """A step of a job in the reader's language (the stored label for a step no longer known)."""
+    return str(dict(JOB_STEPS.get(kind, [])).get(step["name"], step.get("label", step["name"])))
 
 
 JOB_STEPS = {
     ProvisioningJob.Kind.PROVISION: [
-        ("gates", "Check the gates again"),
-        ("environment", "Create the environment"),
-        ("credential", "Issue the credential"),
-        ("quota", "Apply quotas and conditions"),
-        ("activate", "Activate"),
+        ("gates", gettext_lazy("Check the gates again")),
+        ("environment", gettext_lazy("Create the environment")),
+        ("credential", gettext_lazy("Issue the credential")),
+        ("quota", gettext_lazy("Apply quotas and conditions")),
+        ("activate", gettext_lazy("Activate")),
     ],
-    ProvisioningJob.Kind.DECOMMISSION: [("revoke", "Revoke credentials"), ("remove", "Remove the environment")],
+    ProvisioningJob.Kind.DECOMMISSION: [
+        ("revoke", gettext_lazy("Revoke credentials")),
+        ("remove", gettext_lazy("Remove the environment")),
+    ],
 }
 
 
 class Environment(SealedTenantModel):
     class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        DECOMMISSIONED = "decommissioned", "Decommissioned"
+        ACTIVE = "active", gettext_lazy("Active")
+        SUSPENDED = "suspended", gettext_lazy("Suspended")
+        DECOMMISSIONED = "decommissioned", gettext_lazy("Decommissioned")
 
     request = models.OneToOneField(DeploymentRequest, on_delete=models.PROTECT, related_name="environment")
     name = models.CharField(max_length=120)
     backend = models.CharField(max_length=20)
-    external_id = models.CharField(max_length=100, blank=True, help_text="The backend's id, e.g. an OpenAI project.")
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text=gettext_lazy("The backend's id, e.g. an OpenAI project.")
+    )
     endpoint = models.CharField(max_length=300)
     model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
     region = models.CharField(max_length=20, choices=Country.Region.choices)
     monthly_token_quota = models.BigIntegerField()
-    tokens_used = models.BigIntegerField(default=0, help_text="Tokens reported this month.")
+    tokens_used = models.BigIntegerField(default=0, help_text=gettext_lazy("Tokens reported this month."))
     alert_level = models.PositiveSmallIntegerField(
-        default=0, help_text="Highest quota alert sent this month (80, 100)."
+        default=0, help_text=gettext_lazy("Highest quota alert sent this month (80, 100).")
     )
     expires_on = models.DateField(null=True, blank=True)
     human_review_required = models.BooleanField(default=False)
     state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
-    recertify_by = models.DateField(null=True, blank=True, help_text="When the use must be recertified.")
+    recertify_by = models.DateField(null=True, blank=True, help_text=gettext_lazy("When the use must be recertified."))
     recertification_reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # What the governed gateway enforces is published from here (deployments.policy); every change
     # of the environment, its request's conditions or its credentials moves the version on.
     policy_version = models.PositiveIntegerField(default=0)
     requests_per_minute = models.PositiveIntegerField(
-        default=600, help_text="Calls a minute the gateway admits for this environment (0: no limit)."
+        default=600, help_text=gettext_lazy("Calls a minute the gateway admits for this environment (0: no limit).")
     )
     gateway_stopped_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set by the kill switch: the gateway refuses every call while set."
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("Set by the kill switch: the gateway refuses every call while set."),
     )
-    usage_month = models.CharField(max_length=7, blank=True, help_text="The month tokens_used counts (YYYY-MM).")
+    usage_month = models.CharField(
+        max_length=7, blank=True, help_text=gettext_lazy("The month tokens_used counts (YYYY-MM).")
+    )
     # The key of the environment's own upstream (an OpenAI project's service account, made by the
     # provisioner): sealed under the country's key, used by the gateway only, never shown.
     upstream_key = EncryptedTextField("upstream key")
@@ -297,19 +320,22 @@ class UsageHour(TenantModel):
     by a worker. Once the hour is over its figures go on the country's chain (`recorded_at`)."""
 
     environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="usage_hours")
-    hour = models.DateTimeField(help_text="Start of the hour (UTC).")
-    calls = models.BigIntegerField(default=0, help_text="Calls admitted and forwarded upstream.")
+    hour = models.DateTimeField(help_text=gettext_lazy("Start of the hour (UTC)."))
+    calls = models.BigIntegerField(default=0, help_text=gettext_lazy("Calls admitted and forwarded upstream."))
     input_tokens = models.BigIntegerField(default=0)
     output_tokens = models.BigIntegerField(default=0)
     total_tokens = models.BigIntegerField(default=0)
     estimated_tokens = models.BigIntegerField(
-        default=0, help_text="Part of the total counted without the upstream's figure (a stream cut short)."
+        default=0,
+        help_text=gettext_lazy("Part of the total counted without the upstream's figure (a stream cut short)."),
     )
-    reviewed_calls = models.BigIntegerField(default=0, help_text="Calls that declared a human review.")
-    outcomes = models.JSONField(default=dict, help_text="Admitted calls by how they ended.")
-    refusals = models.JSONField(default=dict, help_text="Refused calls by the rule that refused them.")
+    reviewed_calls = models.BigIntegerField(default=0, help_text=gettext_lazy("Calls that declared a human review."))
+    outcomes = models.JSONField(default=dict, help_text=gettext_lazy("Admitted calls by how they ended."))
+    refusals = models.JSONField(default=dict, help_text=gettext_lazy("Refused calls by the rule that refused them."))
     updated_at = models.DateTimeField(default=timezone.now)
-    recorded_at = models.DateTimeField(null=True, blank=True, help_text="When the hour went on the ledger.")
+    recorded_at = models.DateTimeField(
+        null=True, blank=True, help_text=gettext_lazy("When the hour went on the ledger.")
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["hour", "id"]
@@ -331,7 +357,7 @@ class CountryUpstream(SealedTenantModel):
 
     region = models.CharField(max_length=20, choices=Country.Region.choices)
     name = models.CharField(max_length=120)
-    base_url = models.CharField(max_length=300, help_text="OpenAI-compatible base URL, ending in /v1.")
+    base_url = models.CharField(max_length=300, help_text=gettext_lazy("OpenAI-compatible base URL, ending in /v1."))
     api_key = EncryptedTextField("API key")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

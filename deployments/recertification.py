@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed
@@ -33,7 +34,11 @@ def environment_recertify(*, environment: Environment, by, access: Access) -> En
     country = Country.objects.get(pk=environment.country_id)
     role = access.role_in(country.pk) or ""
     if role not in (Membership.Role.COUNTRY_ADMIN, PARTNER_MANAGER):
-        raise NotAllowed(f"Only a country admin of {country.name} or its partner manager can recertify.")
+        raise NotAllowed(
+            _("Only a country admin of {country_name} or its partner manager can recertify.").format(
+                country_name=country.name
+            )
+        )
     with country_context(country):
         environment = Environment.objects.select_for_update().get(pk=environment.pk)
         environment.recertify_by = next_date(timezone.localdate())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from tenants import onboarding
 from tenants.access import Access
@@ -126,10 +127,10 @@ def onboarding_status(country: Country) -> onboarding.StepStatus:
         states = set(DeploymentRequest.objects.filter(country=country).values_list("state", flat=True))
         active = Environment.objects.filter(country=country, state=Environment.State.ACTIVE).exists()
     if active:
-        return onboarding.StepStatus(onboarding.DONE, "A deployment is active.", url)
+        return onboarding.StepStatus(onboarding.DONE, _("A deployment is active."), url)
     if not states:
-        return onboarding.StepStatus(onboarding.NOT_STARTED, "Request a first model deployment.", url)
-    return onboarding.StepStatus(onboarding.IN_PROGRESS, "A deployment request is on its way.", url)
+        return onboarding.StepStatus(onboarding.NOT_STARTED, _("Request a first model deployment."), url)
+    return onboarding.StepStatus(onboarding.IN_PROGRESS, _("A deployment request is on its way."), url)
 
 
 def waiting(access: Access) -> Q:

@@ -9,6 +9,8 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements.models import Sector
 from governance import selectors as governance_selectors
@@ -47,21 +49,25 @@ class Move:
 # The whole lifecycle. approve may stop short of APPROVED (a high-risk request waits for a second,
 # distinct approver); provisioning_* moves are made by the worker, never by a person.
 TRANSITIONS: dict[str, Move] = {
-    "submit": Move(frozenset({S.DRAFT, S.CHANGES_REQUESTED}), S.SUBMITTED, DRAFTERS, "Submit for review"),
-    "withdraw": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.DRAFT, DRAFTERS, "Withdraw from review"),
-    "start_review": Move(frozenset({S.SUBMITTED}), S.IN_REVIEW, REVIEWERS, "Start review"),
-    "approve": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.APPROVED, REVIEWERS, "Approve"),
-    "reject": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.REJECTED, REVIEWERS, "Reject"),
-    "request_changes": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.CHANGES_REQUESTED, REVIEWERS, "Request changes"),
-    "provisioning_start": Move(frozenset({S.APPROVED}), S.PROVISIONING, SYSTEM, "Start provisioning"),
-    "provisioning_done": Move(frozenset({S.PROVISIONING}), S.ACTIVE, SYSTEM, "Activate"),
-    "suspend": Move(frozenset({S.ACTIVE}), S.SUSPENDED, REVIEWERS | {Membership.Role.COUNTRY_ADMIN}, "Suspend"),
-    "reinstate": Move(frozenset({S.SUSPENDED}), S.ACTIVE, REVIEWERS, "Reinstate"),
+    "submit": Move(frozenset({S.DRAFT, S.CHANGES_REQUESTED}), S.SUBMITTED, DRAFTERS, gettext_lazy("Submit for review")),
+    "withdraw": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.DRAFT, DRAFTERS, gettext_lazy("Withdraw from review")),
+    "start_review": Move(frozenset({S.SUBMITTED}), S.IN_REVIEW, REVIEWERS, gettext_lazy("Start review")),
+    "approve": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.APPROVED, REVIEWERS, gettext_lazy("Approve")),
+    "reject": Move(frozenset({S.SUBMITTED, S.IN_REVIEW}), S.REJECTED, REVIEWERS, gettext_lazy("Reject")),
+    "request_changes": Move(
+        frozenset({S.SUBMITTED, S.IN_REVIEW}), S.CHANGES_REQUESTED, REVIEWERS, gettext_lazy("Request changes")
+    ),
+    "provisioning_start": Move(frozenset({S.APPROVED}), S.PROVISIONING, SYSTEM, gettext_lazy("Start provisioning")),
+    "provisioning_done": Move(frozenset({S.PROVISIONING}), S.ACTIVE, SYSTEM, gettext_lazy("Activate")),
+    "suspend": Move(
+        frozenset({S.ACTIVE}), S.SUSPENDED, REVIEWERS | {Membership.Role.COUNTRY_ADMIN}, gettext_lazy("Suspend")
+    ),
+    "reinstate": Move(frozenset({S.SUSPENDED}), S.ACTIVE, REVIEWERS, gettext_lazy("Reinstate")),
     "decommission": Move(
         frozenset({S.ACTIVE, S.SUSPENDED}),
         S.DECOMMISSIONED,
         REVIEWERS | {Membership.Role.COUNTRY_ADMIN},
-        "Decommission",
+        gettext_lazy("Decommission"),
     ),
 }
 EDITABLE = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
@@ -98,7 +104,7 @@ def _text(value, field: str, message: str, limit: int) -> str:
     if not value:
         raise ServiceError(message, field=field)
     if len(value) > limit:
-        raise ServiceError(f"Keep this under {limit} characters.", field=field)
+        raise ServiceError(_("Keep this under {limit} characters.").format(limit=limit), field=field)
     return value
 
 
@@ -118,50 +124,61 @@ def _clean(
     owner,
 ) -> dict:
     if organisation is None or organisation.country_id != country.pk:
-        raise ServiceError(f"Choose one of {country.name}'s organisations.", field="organisation")
+        raise ServiceError(
+            _("Choose one of {country_name}'s organisations.").format(country_name=country.name), field="organisation"
+        )
     allowed = selectors.requesting_organisations(country=country, access=access)
     if organisation.pk not in {o.pk for o in allowed}:
         names = ", ".join(o.name for o in allowed) or "none"
         raise ServiceError(
-            f"You can request a deployment only for an organisation you act for ({names}); "
-            f"{organisation.name} is not one of them.",
+            _(
+                "You can request a deployment only for an organisation you act for ({names}); {organisation_name} is not one of them."
+            ).format(names=names, organisation_name=organisation.name),
             field="organisation",
         )
     if sector not in Sector.values:
-        raise ServiceError("Choose a sector from the list.", field="sector")
+        raise ServiceError(_("Choose a sector from the list."), field="sector")
     if model is None:
-        raise ServiceError("Choose a model from the catalogue.", field="model")
+        raise ServiceError(_("Choose a model from the catalogue."), field="model")
     if model.status == AIModel.Status.RETIRED:
-        raise ServiceError(f"{model.name} is retired: choose another model.", field="model")
+        raise ServiceError(
+            _("{model_name} is retired: choose another model.").format(model_name=model.name), field="model"
+        )
     capabilities = sorted(set(capabilities or []))
     if not capabilities:
-        raise ServiceError("Choose at least one capability.", field="capabilities")
+        raise ServiceError(_("Choose at least one capability."), field="capabilities")
     unknown = [c for c in capabilities if c not in (model.capabilities or [])]
     if unknown:
         raise ServiceError(
-            f"{model.name} does not offer {', '.join(unknown)}: its capabilities are "
-            f"{', '.join(model.capabilities) or 'none'}.",
+            _("{model_name} does not offer {unknown}: its capabilities are {or_none}.").format(
+                model_name=model.name, unknown=", ".join(unknown), or_none=", ".join(model.capabilities) or "none"
+            ),
             field="capabilities",
         )
     if region not in Country.Region.values:
-        raise ServiceError("Choose a data-residency region from the list.", field="region")
+        raise ServiceError(_("Choose a data-residency region from the list."), field="region")
     if region not in (model.regions or []):
         raise ServiceError(
-            f"{model.name} is not hosted in that region: choose one of {', '.join(model.regions) or 'none'}.",
+            _("{model_name} is not hosted in that region: choose one of {or_none}.").format(
+                model_name=model.name, or_none=", ".join(model.regions) or "none"
+            ),
             field="region",
         )
     if data_classification not in DeploymentRequest.Classification.values:
-        raise ServiceError("Choose a data classification from the list.", field="data_classification")
+        raise ServiceError(_("Choose a data classification from the list."), field="data_classification")
     if not isinstance(expected_monthly_tokens, int) or not 0 < expected_monthly_tokens < MAX_TOKENS:
         raise ServiceError(
-            "Enter the expected monthly volume as a whole number of tokens above zero.", field="expected_monthly_tokens"
+            _("Enter the expected monthly volume as a whole number of tokens above zero."),
+            field="expected_monthly_tokens",
         )
     if owner is None:
-        raise ServiceError("Name the owner of the deployment.", field="owner")
+        raise ServiceError(_("Name the owner of the deployment."), field="owner")
     with country_context(country):
         owner_ok = Membership.objects.filter(user=owner, status=Membership.Status.ACTIVE).exists()
     if not owner_ok:
-        raise ServiceError(f"The owner must be an active member of {country.name}.", field="owner")
+        raise ServiceError(
+            _("The owner must be an active member of {country_name}.").format(country_name=country.name), field="owner"
+        )
     return {
         "organisation": organisation,
         "title": _text(title, "title", "Give the request a title.", 200),
@@ -179,7 +196,11 @@ def _clean(
 def _role(access: Access, country: Country, allowed: frozenset[str], doing: str) -> str:
     role = access.role_in(country.pk) or ""
     if role not in allowed:
-        raise NotAllowed(f"Your role in {country.name} does not allow you to {doing}.")
+        raise NotAllowed(
+            _("Your role in {country_name} does not allow you to {doing}.").format(
+                country_name=country.name, doing=doing
+            )
+        )
     return role
 
 
@@ -209,7 +230,9 @@ def _check_assessment_in_country(country: Country, request: DeploymentRequest) -
     from governance.models import ImpactAssessment  # the FK's target; read within the country only
 
     if request.assessment_id and not ImpactAssessment.objects.filter(pk=request.assessment_id).exists():
-        raise ServiceError(f"{country.name} has no such impact assessment.", field="assessment")
+        raise ServiceError(
+            _("{country_name} has no such impact assessment.").format(country_name=country.name), field="assessment"
+        )
 
 
 @transaction.atomic
@@ -219,7 +242,11 @@ def deployment_request_update(
     country = _country(request)
     role = _role(access, country, DRAFTERS, "change a deployment request")
     if request.state not in EDITABLE:
-        raise ServiceError(f"A request that is {request.get_state_display().lower()} can no longer be changed.")
+        raise ServiceError(
+            _("A request that is {request_get_state_display} can no longer be changed.").format(
+                request_get_state_display=request.get_state_display().lower()
+            )
+        )
     cleaned = _clean(country=country, access=access, **fields)
     with country_context(country):
         request = DeploymentRequest.objects.select_for_update().get(pk=request.pk)
@@ -241,10 +268,13 @@ def deployment_request_update(
 
 
 def _gate_error(failing: list[gates_module.Gate]) -> ServiceError:
-    labels = ", ".join(g.label for g in failing)
+    labels = ", ".join(str(g.label) for g in failing)
     details = " ".join(f"{g.label}: {g.reason}" for g in failing)
     return ServiceError(
-        f"The request cannot be submitted until every check passes (to do: {labels}). {details}", field="gates"
+        _("The request cannot be submitted until every check passes (to do: {labels}). {details}").format(
+            labels=labels, details=details
+        ),
+        field="gates",
     )
 
 
@@ -264,23 +294,31 @@ def deployment_request_transition(
     country = _country(request)
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        raise ServiceError(f"Keep the comment under {MAX_COMMENT} characters.", field="comment")
+        raise ServiceError(
+            _("Keep the comment under {max_comment} characters.").format(max_comment=MAX_COMMENT), field="comment"
+        )
     with country_context(country):
         request = (
             DeploymentRequest.objects.select_for_update().select_related("model", "organisation").get(pk=request.pk)
         )
         move = TRANSITIONS.get(action)
         if move is None:
-            raise ServiceError("There is no such action on a deployment request.")
+            raise ServiceError(_("There is no such action on a deployment request."))
         role = "system" if access is None else (access.role_in(country.pk) or "")
         if role not in move.roles:
-            raise NotAllowed(f"Your role in {country.name} does not allow you to {move.label.lower()} this request.")
+            raise NotAllowed(
+                _("Your role in {country_name} does not allow you to {move_label} this request.").format(
+                    country_name=country.name, move_label=move.label.lower()
+                )
+            )
         if request.state not in move.sources:
             raise ServiceError(
-                f"A request that is {request.get_state_display().lower()} cannot be moved with “{move.label}”."
+                _("A request that is {request_get_state_display} cannot be moved with “{move_label}”.").format(
+                    request_get_state_display=request.get_state_display().lower(), move_label=move.label
+                )
             )
         if action in COMMENT_REQUIRED and not comment:
-            raise ServiceError("Say why, so that the requester knows what to do.", field="comment")
+            raise ServiceError(_("Say why, so that the requester knows what to do."), field="comment")
         now = timezone.now()
         target = move.target
         payload: dict = {"request": request.pk, "from": request.state}
@@ -382,15 +420,15 @@ def approvals_needed(request: DeploymentRequest) -> int:
 
 def _approve(request, by, comment, quota_tokens, expires_on, human_review_required, now) -> str:
     if by.pk == request.requested_by_id:
-        raise NotAllowed("You requested this deployment: another partner manager approves it.")
+        raise NotAllowed(_("You requested this deployment: another partner manager approves it."))
     if DeploymentDecision.objects.filter(request=request, review_round=request.review_round, by=by).exists():
         raise ServiceError(
-            "You have already decided on this request: a second approval must come from another partner manager."
+            _("You have already decided on this request: a second approval must come from another partner manager.")
         )
     if quota_tokens is not None and (not isinstance(quota_tokens, int) or not 0 < quota_tokens < MAX_TOKENS):
-        raise ServiceError("The quota is a whole number of tokens a month above zero.", field="quota_tokens")
+        raise ServiceError(_("The quota is a whole number of tokens a month above zero."), field="quota_tokens")
     if expires_on is not None and expires_on <= now.date():
-        raise ServiceError("The expiry date must be in the future.", field="expires_on")
+        raise ServiceError(_("The expiry date must be in the future."), field="expires_on")
     DeploymentDecision.objects.create(
         country_id=request.country_id,
         request=request,

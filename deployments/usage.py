@@ -11,34 +11,35 @@ from datetime import UTC, datetime
 from django.db.models import Sum
 from django.db.models.functions import TruncDay
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import Environment, UsageHour
 
 # What each refusal code means, for people (the gateway's codes are the keys).
 REFUSAL_LABELS = {
-    "environment_stopped": _("Stopped with the kill switch"),
-    "environment_suspended": _("Environment suspended"),
-    "environment_decommissioned": _("Environment decommissioned"),
-    "environment_expired": _("Approval expired"),
-    "capability_not_approved": _("Capability not approved"),
-    "model_not_approved": _("Model not approved"),
-    "human_review_required": _("No human review declared"),
-    "data_classification_not_approved": _("Data classification above the approval"),
-    "region_not_approved": _("Region not approved"),
-    "no_upstream_for_region": _("No upstream for the region"),
-    "rate_limit_exceeded": _("Rate limit"),
-    "insufficient_quota": _("Monthly quota used up"),
-    "quota_in_flight": _("Quota held by calls in progress"),
-    "credential_revoked": _("Revoked credential"),
-    "policy_unavailable": _("Policy not yet published"),
+    "environment_stopped": _(gettext_lazy("Stopped with the kill switch")),
+    "environment_suspended": _(gettext_lazy("Environment suspended")),
+    "environment_decommissioned": _(gettext_lazy("Environment decommissioned")),
+    "environment_expired": _(gettext_lazy("Approval expired")),
+    "capability_not_approved": _(gettext_lazy("Capability not approved")),
+    "model_not_approved": _(gettext_lazy("Model not approved")),
+    "human_review_required": _(gettext_lazy("No human review declared")),
+    "data_classification_not_approved": _(gettext_lazy("Data classification above the approval")),
+    "region_not_approved": _(gettext_lazy("Region not approved")),
+    "no_upstream_for_region": _(gettext_lazy("No upstream for the region")),
+    "rate_limit_exceeded": _(gettext_lazy("Rate limit")),
+    "insufficient_quota": _(gettext_lazy("Monthly quota used up")),
+    "quota_in_flight": _(gettext_lazy("Quota held by calls in progress")),
+    "credential_revoked": _(gettext_lazy("Revoked credential")),
+    "policy_unavailable": _(gettext_lazy("Policy not yet published")),
 }
 OUTCOME_LABELS = {
-    "ok": _("Answered"),
-    "client_closed": _("Caller went away mid-stream"),
-    "stopped": _("Stopped mid-stream"),
-    "upstream_error": _("Upstream failed"),
-    "upstream_broken": _("Upstream stream broke"),
+    "ok": _(gettext_lazy("Answered")),
+    "client_closed": _(gettext_lazy("Caller went away mid-stream")),
+    "stopped": _(gettext_lazy("Stopped mid-stream")),
+    "upstream_error": _(gettext_lazy("Upstream failed")),
+    "upstream_broken": _(gettext_lazy("Upstream stream broke")),
 }
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 240, 56, 28, 12

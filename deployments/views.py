@@ -63,7 +63,7 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
 def request_new(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
     if request.access.role_in(country.pk) not in DRAFTERS:
-        raise PermissionDenied("Only a country admin or officer can request a deployment.")
+        raise PermissionDenied(_("Only a country admin or officer can request a deployment."))
     form = RequestForm(
         request.POST if request.method == "POST" else None,
         country=country,
@@ -246,7 +246,9 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
         raise Http404("No such action.")
     move = services.TRANSITIONS[action]
     if request.access.role_in(country.pk) not in move.roles:
-        raise PermissionDenied(f"Your role does not allow you to {move.label.lower()} this request.")
+        raise PermissionDenied(
+            _("Your role does not allow you to {move_label} this request.").format(move_label=move.label.lower())
+        )
     if request.method == "GET":
         if action not in services.CONFIRMED:
             return HttpResponseNotAllowed(["POST"])
@@ -274,7 +276,7 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
         except services.ServiceError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            messages.success(request, f"Done: {move.label.lower()}.")
+            messages.success(request, _("Done: {move_label}.").format(move_label=move.label.lower()))
             return redirect("deployments:detail", code=country.code.lower(), pk=found.pk)
     if action in services.CONFIRMED:
         return _confirm(request, country, _request(country, pk), action, form=form, status=400)
@@ -349,13 +351,13 @@ def environment_rotate(request: HttpRequest, code: str, pk: int) -> HttpResponse
     country = request_country(request)
     environment = _environment(country, pk)
     if not request.access.can_write(country.pk):
-        raise PermissionDenied("Only a country admin or officer can rotate a credential.")
+        raise PermissionDenied(_("Only a country admin or officer can rotate a credential."))
     try:
         environments.credential_rotate(environment=environment, by=request.user, access=request.access)
     except services.ServiceError as error:
         return _environment_page(request, country, environment, error=error.message, status=400)
     messages.success(
-        request, "A new credential is ready: show it once and store it safely. The old one no longer works."
+        request, _("A new credential is ready: show it once and store it safely. The old one no longer works.")
     )
     return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
 
@@ -366,7 +368,7 @@ def environment_usage(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     country = request_country(request)
     environment = _environment(country, pk)
     if not request.access.can_write(country.pk):
-        raise PermissionDenied("Only a country admin or officer can report usage.")
+        raise PermissionDenied(_("Only a country admin or officer can report usage."))
     form = UsageForm(request.POST)
     if form.is_valid():
         try:
@@ -376,7 +378,7 @@ def environment_usage(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         except services.ServiceError as error:
             form.add_error("tokens" if error.field == "tokens" else None, error.message)
         else:
-            messages.success(request, "Usage recorded.")
+            messages.success(request, _("Usage recorded."))
             return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
     return _environment_page(request, country, environment, usage_form=form, status=400)
 

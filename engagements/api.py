@@ -4,6 +4,8 @@ review queue across their countries. Thin: shape in serializers, rules in engage
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -45,7 +47,9 @@ class TermsSerializer(serializers.Serializer):
 class EngagementSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     state = serializers.ChoiceField(choices=Engagement.State.choices)
-    amendment = serializers.CharField(help_text="The review state of a change of terms after approval; empty if none.")
+    amendment = serializers.CharField(
+        help_text=gettext_lazy("The review state of a change of terms after approval; empty if none.")
+    )
     organisation = serializers.IntegerField(source="organisation_id")
     approved_version = serializers.SerializerMethodField()
     submitted_at = serializers.DateTimeField(allow_null=True)
@@ -71,7 +75,7 @@ class EngagementDetailSerializer(EngagementSerializer):
     current_terms = serializers.SerializerMethodField()
     versions = serializers.SerializerMethodField()
     transitions = serializers.SerializerMethodField()
-    actions = serializers.SerializerMethodField(help_text="The actions open to you now.")
+    actions = serializers.SerializerMethodField(help_text=gettext_lazy("The actions open to you now."))
 
     def get_current_terms(self, obj) -> dict | None:
         versions = self.context["versions"]
@@ -103,7 +107,7 @@ class TermsInputSerializer(StrictSerializer):
 
 
 class EngagementCreateSerializer(TermsInputSerializer):
-    organisation = serializers.IntegerField(min_value=1, help_text="Id of the applying organisation.")
+    organisation = serializers.IntegerField(min_value=1, help_text=gettext_lazy("Id of the applying organisation."))
 
 
 class CommentSerializer(StrictSerializer):
@@ -130,13 +134,15 @@ class EngagementListApi(CountryAPIView):
         summary="Apply for an engagement",
         tags=["engagements"],
         parameters=[CODE_PARAMETER],
-        description="Apply: a draft engagement with its first version of terms (country admins and officers).",
+        description=_("Apply: a draft engagement with its first version of terms (country admins and officers)."),
         request=EngagementCreateSerializer,
         responses={201: EngagementSerializer, **errors(400, 401, 403, 404)},
     )
     def post(self, request, code):
         if request.access.role_in(self.country.pk) not in DRAFTERS:
-            raise exceptions.PermissionDenied(f"Only a country admin or officer of {self.country.name} can apply.")
+            raise exceptions.PermissionDenied(
+                _("Only a country admin or officer of {country_name} can apply.").format(country_name=self.country.name)
+            )
         serializer = EngagementCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -154,7 +160,9 @@ class EngagementDetailMixin:
     def engagement(self, id) -> Engagement:
         engagement = selectors.engagement_get(country=self.country, pk=object_id(id))
         if engagement is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no engagement {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no engagement {id}.").format(country_name=self.country.name, id=id)
+            )
         return engagement
 
     def detail(self, engagement: Engagement, code=status.HTTP_200_OK) -> Response:
@@ -193,7 +201,9 @@ class EngagementTermsApi(EngagementDetailMixin, CountryAPIView):
         engagement = self.engagement(id)
         if not request.access.can_write(self.country.pk):
             raise exceptions.PermissionDenied(
-                f"Only a country admin or officer of {self.country.name} can change terms."
+                _("Only a country admin or officer of {country_name} can change terms.").format(
+                    country_name=self.country.name
+                )
             )
         serializer = TermsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -241,8 +251,10 @@ def action_view(action: str):
         summary=f"{services.ACTION_LABELS[action]} (engagement)",
         tags=["engagements"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        description=f"{services.ACTION_LABELS[action]}, with a comment"
-        f"{' (required)' if action in services.COMMENT_REQUIRED else ''}.",
+        description=_("{action_labels_action}, with a comment{comment_required_else}.").format(
+            action_labels_action=services.ACTION_LABELS[action],
+            comment_required_else=" (required)" if action in services.COMMENT_REQUIRED else "",
+        ),
         request=CommentSerializer,
         responses={200: EngagementDetailSerializer, **errors(400, 401, 403, 404)},
     )(post)
@@ -278,7 +290,7 @@ class ReviewQueueApi(ApiView):
         operation_id="review_queue_list",
         tags=["review"],
         parameters=[
-            OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code)."),
+            OpenApiParameter("country", OpenApiTypes.STR, description=_("Only this country (ISO code).")),
             OpenApiParameter("state", OpenApiTypes.STR, enum=["submitted", "in_review", "amendment"]),
         ],
         responses={200: EngagementReviewItemSerializer(many=True), **errors(400, 401)},

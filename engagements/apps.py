@@ -2,11 +2,12 @@
 lifecycle, review). It registers its step of the onboarding task list."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class EngagementsConfig(AppConfig):
     name = "engagements"
-    verbose_name = "Engagements"
+    verbose_name = gettext_lazy("Engagements")
 
     def ready(self) -> None:
         from tenants import onboarding

@@ -4,6 +4,8 @@ worded for people. The rules (roles, four-eyes, open organisation kinds) stay in
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements.models import Capability, EconomicModel, EngagementTerms, Sector
 from engagements.services import MAX_COMMENT, MAX_CONDITIONS, MAX_QUOTA
@@ -13,75 +15,79 @@ from tenants.models import Country, Organisation
 
 class TermsForm(ServiceErrorMixin, forms.Form):
     sectors = forms.MultipleChoiceField(
-        label="Sectors in scope",
+        label=gettext_lazy("Sectors in scope"),
         choices=Sector.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Select all that apply.",
+        help_text=gettext_lazy("Select all that apply."),
         error_messages={
-            "required": "Choose at least one sector in scope.",
-            "invalid_choice": "Choose sectors from the list.",
+            "required": gettext_lazy("Choose at least one sector in scope."),
+            "invalid_choice": gettext_lazy("Choose sectors from the list."),
         },
     )
     capabilities = forms.MultipleChoiceField(
-        label="Allowed model capabilities",
+        label=gettext_lazy("Allowed model capabilities"),
         choices=Capability.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="What the country's deployments may use models for.",
+        help_text=gettext_lazy("What the country's deployments may use models for."),
         error_messages={
-            "required": "Choose at least one model capability.",
-            "invalid_choice": "Choose capabilities from the list.",
+            "required": gettext_lazy("Choose at least one model capability."),
+            "invalid_choice": gettext_lazy("Choose capabilities from the list."),
         },
     )
     residency_region = forms.ChoiceField(
-        label="Data-residency region",
+        label=gettext_lazy("Data-residency region"),
         choices=Country.Region.choices,
-        help_text="Where the country's data and models are hosted.",
+        help_text=gettext_lazy("Where the country's data and models are hosted."),
         error_messages={
-            "required": "Choose a data-residency region.",
-            "invalid_choice": "Choose a data-residency region from the list.",
+            "required": gettext_lazy("Choose a data-residency region."),
+            "invalid_choice": gettext_lazy("Choose a data-residency region from the list."),
         },
     )
     monthly_token_quota = forms.IntegerField(
-        label="Monthly usage quota (tokens)",
+        label=gettext_lazy("Monthly usage quota (tokens)"),
         min_value=1,
         max_value=MAX_QUOTA - 1,
-        help_text="Across all the country's deployments, e.g. 50000000.",
+        help_text=gettext_lazy("Across all the country's deployments, e.g. 50000000."),
         error_messages={
-            "required": "Enter the monthly quota in tokens.",
-            "invalid": "Enter the monthly quota as a whole number of tokens, e.g. 50000000.",
-            "min_value": "The monthly quota must be at least 1 token.",
-            "max_value": "The monthly quota is too large; enter fewer than 1,000,000,000,000,000 tokens.",
+            "required": gettext_lazy("Enter the monthly quota in tokens."),
+            "invalid": gettext_lazy("Enter the monthly quota as a whole number of tokens, e.g. 50000000."),
+            "min_value": gettext_lazy("The monthly quota must be at least 1 token."),
+            "max_value": gettext_lazy("The monthly quota is too large; enter fewer than 1,000,000,000,000,000 tokens."),
         },
     )
     start_date = forms.DateField(
-        label="Start date",
-        help_text="For example, 2027-01-31.",
+        label=gettext_lazy("Start date"),
+        help_text=gettext_lazy("For example, 2027-01-31."),
         error_messages={
-            "required": "Enter the start date.",
-            "invalid": "Enter the start date as a real date, e.g. 2027-01-31.",
+            "required": gettext_lazy("Enter the start date."),
+            "invalid": gettext_lazy("Enter the start date as a real date, e.g. 2027-01-31."),
         },
     )
     end_date = forms.DateField(
-        label="End date (optional)",
+        label=gettext_lazy("End date (optional)"),
         required=False,
-        help_text="Leave empty for an open-ended engagement.",
-        error_messages={"invalid": "Enter the end date as a real date, e.g. 2029-12-31."},
+        help_text=gettext_lazy("Leave empty for an open-ended engagement."),
+        error_messages={"invalid": gettext_lazy("Enter the end date as a real date, e.g. 2029-12-31.")},
     )
     economic_model = forms.ChoiceField(
-        label="Economic model",
+        label=gettext_lazy("Economic model"),
         choices=EconomicModel.choices,
         error_messages={
-            "required": "Choose an economic model.",
-            "invalid_choice": "Choose an economic model from the list.",
+            "required": gettext_lazy("Choose an economic model."),
+            "invalid_choice": gettext_lazy("Choose an economic model from the list."),
         },
     )
     conditions = forms.CharField(
-        label="Conditions (optional)",
+        label=gettext_lazy("Conditions (optional)"),
         required=False,
         max_length=MAX_CONDITIONS,
         widget=forms.Textarea,
-        help_text="Any further conditions. They are stored encrypted under the country's key.",
-        error_messages={"max_length": f"The conditions must be {MAX_CONDITIONS:,} characters or fewer."},
+        help_text=gettext_lazy("Any further conditions. They are stored encrypted under the country's key."),
+        error_messages={
+            "max_length": gettext_lazy("The conditions must be {max_conditions:,} characters or fewer.").format(
+                max_conditions=MAX_CONDITIONS
+            )
+        },
     )
 
     economic_options = [(value, label, "") for value, label in EconomicModel.choices]
@@ -107,12 +113,12 @@ class TermsForm(ServiceErrorMixin, forms.Form):
 
 class EngagementCreateForm(TermsForm):
     organisation = forms.TypedChoiceField(
-        label="Applying organisation",
+        label=gettext_lazy("Applying organisation"),
         coerce=int,
-        help_text="The organisation that applies on the country's behalf.",
+        help_text=gettext_lazy("The organisation that applies on the country's behalf."),
         error_messages={
-            "required": "Choose the organisation that applies.",
-            "invalid_choice": "Choose one of this country's organisations.",
+            "required": gettext_lazy("Choose the organisation that applies."),
+            "invalid_choice": gettext_lazy("Choose one of this country's organisations."),
         },
     )
 
@@ -121,15 +127,21 @@ class EngagementCreateForm(TermsForm):
     def __init__(self, *args, organisations: list[Organisation], **kwargs):
         super().__init__(*args, **kwargs)
         self.organisations = {o.pk: o for o in organisations}
-        self.fields["organisation"].choices = [("", "Choose an organisation")] + [(o.pk, o.name) for o in organisations]
+        self.fields["organisation"].choices = [("", _("Choose an organisation"))] + [
+            (o.pk, o.name) for o in organisations
+        ]
 
 
 class CommentForm(ServiceErrorMixin, forms.Form):
     comment = forms.CharField(
-        label="Comment",
+        label=gettext_lazy("Comment"),
         required=False,
         max_length=MAX_COMMENT,
         widget=forms.Textarea,
-        help_text="Why you are doing this. The country's admins read it.",
-        error_messages={"max_length": f"The comment must be {MAX_COMMENT:,} characters or fewer."},
+        help_text=gettext_lazy("Why you are doing this. The country's admins read it."),
+        error_messages={
+            "max_length": gettext_lazy("The comment must be {max_comment:,} characters or fewer.").format(
+                max_comment=MAX_COMMENT
+            )
+        },
     )

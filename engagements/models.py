@@ -7,53 +7,54 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tenants.keys.fields import EncryptedTextField
 from tenants.models import Country, Organisation, SealedTenantModel, TenantModel
 
 
 class Sector(models.TextChoices):
-    PUBLIC_SERVICES = "public_services", "Public services"
-    EDUCATION = "education", "Education"
-    HEALTH = "health", "Health"
-    SECURITY = "security", "Security"
-    JUSTICE = "justice", "Justice"
-    AGRICULTURE = "agriculture", "Agriculture"
-    FINANCE = "finance", "Public finance"
+    PUBLIC_SERVICES = "public_services", gettext_lazy("Public services")
+    EDUCATION = "education", gettext_lazy("Education")
+    HEALTH = "health", gettext_lazy("Health")
+    SECURITY = "security", gettext_lazy("Security")
+    JUSTICE = "justice", gettext_lazy("Justice")
+    AGRICULTURE = "agriculture", gettext_lazy("Agriculture")
+    FINANCE = "finance", gettext_lazy("Public finance")
 
 
 class Capability(models.TextChoices):
     # The vocabulary deployments uses for what a model may be deployed to do.
-    TEXT = "text", "Text"
-    VISION = "vision", "Vision"
-    SPEECH = "speech", "Speech"
-    EMBEDDINGS = "embeddings", "Embeddings"
-    FINE_TUNING = "fine_tuning", "Fine-tuning"
+    TEXT = "text", gettext_lazy("Text")
+    VISION = "vision", gettext_lazy("Vision")
+    SPEECH = "speech", gettext_lazy("Speech")
+    EMBEDDINGS = "embeddings", gettext_lazy("Embeddings")
+    FINE_TUNING = "fine_tuning", gettext_lazy("Fine-tuning")
 
 
 class EconomicModel(models.TextChoices):
-    FIXED = "fixed", "Fixed fee"
-    USAGE_BASED = "usage_based", "Usage-based"
-    GRANT = "grant", "Grant or sponsored"
+    FIXED = "fixed", gettext_lazy("Fixed fee")
+    USAGE_BASED = "usage_based", gettext_lazy("Usage-based")
+    GRANT = "grant", gettext_lazy("Grant or sponsored")
 
 
 class Engagement(TenantModel):
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        IN_REVIEW = "in_review", "In review"
-        APPROVED = "approved", "Approved"
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        CLOSED = "closed", "Closed"
-        REJECTED = "rejected", "Rejected"
+        DRAFT = "draft", gettext_lazy("Draft")
+        SUBMITTED = "submitted", gettext_lazy("Submitted")
+        IN_REVIEW = "in_review", gettext_lazy("In review")
+        APPROVED = "approved", gettext_lazy("Approved")
+        ACTIVE = "active", gettext_lazy("Active")
+        SUSPENDED = "suspended", gettext_lazy("Suspended")
+        CLOSED = "closed", gettext_lazy("Closed")
+        REJECTED = "rejected", gettext_lazy("Rejected")
 
     class Amendment(models.TextChoices):
         # A change of terms after approval runs its own small review while the approved version stays in force.
-        NONE = "", "None"
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        IN_REVIEW = "in_review", "In review"
+        NONE = "", gettext_lazy("None")
+        DRAFT = "draft", gettext_lazy("Draft")
+        SUBMITTED = "submitted", gettext_lazy("Submitted")
+        IN_REVIEW = "in_review", gettext_lazy("In review")
 
     FINISHED = frozenset({State.CLOSED, State.REJECTED})
 
@@ -61,7 +62,7 @@ class Engagement(TenantModel):
         Organisation,
         on_delete=models.PROTECT,
         related_name="engagements",
-        help_text="The organisation that applies on the country's behalf.",
+        help_text=gettext_lazy("The organisation that applies on the country's behalf."),
     )
     state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
     amendment = models.CharField(max_length=12, choices=Amendment.choices, default="", blank=True)
@@ -71,13 +72,13 @@ class Engagement(TenantModel):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The version in force, pinned at approval.",
+        help_text=gettext_lazy("The version in force, pinned at approval."),
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    submitted_at = models.DateTimeField(null=True, blank=True, help_text="When it last entered review.")
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text=gettext_lazy("When it last entered review."))
     reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -114,10 +115,12 @@ class EngagementTerms(SealedTenantModel):
 
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="versions")
     version = models.PositiveIntegerField()
-    sectors = models.JSONField(default=list, help_text="Sector values in scope.")
-    capabilities = models.JSONField(default=list, help_text="Capability values allowed.")
+    sectors = models.JSONField(default=list, help_text=gettext_lazy("Sector values in scope."))
+    capabilities = models.JSONField(default=list, help_text=gettext_lazy("Capability values allowed."))
     residency_region = models.CharField(max_length=20, choices=Country.Region.choices)
-    monthly_token_quota = models.BigIntegerField(help_text="Tokens a month across the country's deployments.")
+    monthly_token_quota = models.BigIntegerField(
+        help_text=gettext_lazy("Tokens a month across the country's deployments.")
+    )
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
     economic_model = models.CharField(max_length=12, choices=EconomicModel.choices)
@@ -139,10 +142,10 @@ class EngagementTerms(SealedTenantModel):
         return f"Terms v{self.version}"
 
     def sector_labels(self) -> list[str]:
-        return [Sector(s).label if s in Sector.values else s for s in self.sectors]
+        return [str(Sector(s).label) if s in Sector.values else s for s in self.sectors]
 
     def capability_labels(self) -> list[str]:
-        return [Capability(c).label if c in Capability.values else c for c in self.capabilities]
+        return [str(Capability(c).label) if c in Capability.values else c for c in self.capabilities]
 
 
 class EngagementTransition(TenantModel):
@@ -153,7 +156,7 @@ class EngagementTransition(TenantModel):
     action = models.CharField(max_length=20)
     from_state = models.CharField(max_length=12)
     to_state = models.CharField(max_length=12)
-    amendment = models.BooleanField(default=False, help_text="Part of the review of a change of terms.")
+    amendment = models.BooleanField(default=False, help_text=gettext_lazy("Part of the review of a change of terms."))
     terms_version = models.PositiveIntegerField(null=True, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     by_role = models.CharField(max_length=20)

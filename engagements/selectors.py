@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.models import EconomicModel, Engagement, EngagementTerms, EngagementTransition
 from tenants import onboarding
@@ -89,14 +90,14 @@ class DiffRow:
 
 def _show(terms: EngagementTerms) -> dict[str, str]:
     return {
-        "Sectors in scope": ", ".join(terms.sector_labels()),
-        "Model capabilities": ", ".join(terms.capability_labels()),
-        "Data-residency region": terms.get_residency_region_display(),
-        "Monthly token quota": f"{terms.monthly_token_quota:,}",
-        "Start date": f"{terms.start_date:%d %B %Y}",
-        "End date": f"{terms.end_date:%d %B %Y}" if terms.end_date else "No end date",
-        "Economic model": EconomicModel(terms.economic_model).label,
-        "Conditions": str(terms.conditions or ""),
+        _("Sectors in scope"): ", ".join(terms.sector_labels()),
+        _("Model capabilities"): ", ".join(terms.capability_labels()),
+        _("Data-residency region"): terms.get_residency_region_display(),
+        _("Monthly token quota"): f"{terms.monthly_token_quota:,}",
+        _("Start date"): f"{terms.start_date:%d %B %Y}",
+        _("End date"): f"{terms.end_date:%d %B %Y}" if terms.end_date else _("No end date"),
+        _("Economic model"): str(EconomicModel(terms.economic_model).label),
+        _("Conditions"): str(terms.conditions or ""),
     }
 
 
@@ -115,15 +116,19 @@ def onboarding_status(country: Country) -> onboarding.StepStatus:
     url = reverse("engagement:home", kwargs={"code": country.code.lower()})
     engagement = Engagement.objects.filter(country=country).exclude(state__in=Engagement.FINISHED).first()
     if engagement is None:
-        return onboarding.StepStatus(onboarding.NOT_STARTED, "Apply for an engagement with the programme.", url)
+        return onboarding.StepStatus(onboarding.NOT_STARTED, _("Apply for an engagement with the programme."), url)
     if engagement.state in (S.APPROVED, S.ACTIVE):
         return onboarding.StepStatus(
-            onboarding.DONE, f"The engagement is {engagement.get_state_display().lower()}.", url
+            onboarding.DONE,
+            _("The engagement is {engagement_get_state_display}.").format(
+                engagement_get_state_display=engagement.get_state_display().lower()
+            ),
+            url,
         )
     detail = {
-        S.DRAFT: "A draft engagement is ready to be submitted for review.",
-        S.SUBMITTED: "Submitted: waiting for a partner manager's review.",
-        S.IN_REVIEW: "A partner manager is reviewing the engagement.",
-        S.SUSPENDED: "The engagement is suspended.",
+        S.DRAFT: _("A draft engagement is ready to be submitted for review."),
+        S.SUBMITTED: _("Submitted: waiting for a partner manager's review."),
+        S.IN_REVIEW: _("A partner manager is reviewing the engagement."),
+        S.SUSPENDED: _("The engagement is suspended."),
     }[engagement.state]
     return onboarding.StepStatus(onboarding.IN_PROGRESS, detail, url)

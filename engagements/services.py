@@ -12,13 +12,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from engagements import notices
 from engagements.models import Capability, EconomicModel, Engagement, EngagementTerms, EngagementTransition, Sector
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Country, Membership, Organisation, PlatformSettings
-from tenants.notifications import services as inbox
 from tenants.record.ledger import event_record
 from tenants.services import organisation_kind_is_open
 
@@ -45,15 +47,15 @@ ACTIONS = (
     "activate",
 )
 ACTION_LABELS = {
-    "submit": "Submit for review",
-    "start_review": "Start review",
-    "approve": "Approve",
-    "reject": "Reject",
-    "request_changes": "Request changes",
-    "suspend": "Suspend",
-    "reinstate": "Reinstate",
-    "close": "Close",
-    "activate": "Activate",
+    "submit": gettext_lazy("Submit for review"),
+    "start_review": gettext_lazy("Start review"),
+    "approve": gettext_lazy("Approve"),
+    "reject": gettext_lazy("Reject"),
+    "request_changes": gettext_lazy("Request changes"),
+    "suspend": gettext_lazy("Suspend"),
+    "reinstate": gettext_lazy("Reinstate"),
+    "close": gettext_lazy("Close"),
+    "activate": gettext_lazy("Activate"),
 }
 # Past tense for the ledger and the history.
 ACTION_EVENTS = {
@@ -152,33 +154,37 @@ def _clean_terms(
 ) -> dict:
     sectors = sorted(set(sectors or []))
     if not sectors:
-        raise ServiceError("Choose at least one sector in scope.", field="sectors")
+        raise ServiceError(_("Choose at least one sector in scope."), field="sectors")
     if any(s not in Sector.values for s in sectors):
-        raise ServiceError("Choose sectors from the list.", field="sectors")
+        raise ServiceError(_("Choose sectors from the list."), field="sectors")
     capabilities = sorted(set(capabilities or []))
     if not capabilities:
-        raise ServiceError("Choose at least one model capability.", field="capabilities")
+        raise ServiceError(_("Choose at least one model capability."), field="capabilities")
     if any(c not in Capability.values for c in capabilities):
-        raise ServiceError("Choose capabilities from the list.", field="capabilities")
+        raise ServiceError(_("Choose capabilities from the list."), field="capabilities")
     if residency_region not in Country.Region.values:
-        raise ServiceError("Choose a data-residency region from the list.", field="residency_region")
+        raise ServiceError(_("Choose a data-residency region from the list."), field="residency_region")
     if (
         not isinstance(monthly_token_quota, int)
         or isinstance(monthly_token_quota, bool)
         or not 0 < monthly_token_quota < MAX_QUOTA
     ):
         raise ServiceError(
-            "Enter the monthly quota as a whole number of tokens above 0, e.g. 50000000.", field="monthly_token_quota"
+            _("Enter the monthly quota as a whole number of tokens above 0, e.g. 50000000."),
+            field="monthly_token_quota",
         )
     if not isinstance(start_date, date):
-        raise ServiceError("Enter the start date.", field="start_date")
+        raise ServiceError(_("Enter the start date."), field="start_date")
     if end_date is not None and end_date <= start_date:
-        raise ServiceError("The end date must be after the start date.", field="end_date")
+        raise ServiceError(_("The end date must be after the start date."), field="end_date")
     if economic_model not in EconomicModel.values:
-        raise ServiceError("Choose an economic model: fixed, usage-based or grant.", field="economic_model")
+        raise ServiceError(_("Choose an economic model: fixed, usage-based or grant."), field="economic_model")
     conditions = (conditions or "").strip()
     if len(conditions) > MAX_CONDITIONS:
-        raise ServiceError(f"The conditions must be {MAX_CONDITIONS:,} characters or fewer.", field="conditions")
+        raise ServiceError(
+            _("The conditions must be {max_conditions:,} characters or fewer.").format(max_conditions=MAX_CONDITIONS),
+            field="conditions",
+        )
     return {
         "sectors": sectors,
         "capabilities": capabilities,
@@ -194,7 +200,11 @@ def _clean_terms(
 def _role(access: Access, country: Country, allowed: set[str], doing: str) -> str:
     role = access.role_in(country.pk)
     if role not in allowed:
-        raise NotAllowed(f"Your role in {country.name} does not allow you to {doing}.")
+        raise NotAllowed(
+            _("Your role in {country_name} does not allow you to {doing}.").format(
+                country_name=country.name, doing=doing
+            )
+        )
     return role
 
 
@@ -203,18 +213,24 @@ def engagement_create(*, country: Country, by, access: Access, organisation: Org
     """Apply: a draft engagement for `organisation` with its first version of terms."""
     role = _role(access, country, {ADMIN, OFFICER}, "draft an engagement")
     if organisation is None or organisation.country_id != country.pk:
-        raise ServiceError("Choose one of this country's organisations.", field="organisation")
+        raise ServiceError(_("Choose one of this country's organisations."), field="organisation")
     if not organisation_kind_is_open(organisation.kind):
         raise ServiceError(
-            f"{organisation.name} is a {organisation.get_kind_display().lower()} organisation, and the programme is "
-            "not yet open to applications from that kind. A ministry or public agency can apply now.",
+            _(
+                "{organisation_name} is a {organisation_get_kind_display} organisation, and the programme is not yet open to applications from that kind. A ministry or public agency can apply now."
+            ).format(
+                organisation_name=organisation.name,
+                organisation_get_kind_display=organisation.get_kind_display().lower(),
+            ),
             field="organisation",
         )
     cleaned = _clean_terms(**terms)
     with country_context(country):
         if Engagement.objects.exclude(state__in=Engagement.FINISHED).exists():
             raise ServiceError(
-                f"{country.name} already has a current engagement: change its terms instead, or close it first."
+                _(
+                    "{country_name} already has a current engagement: change its terms instead, or close it first."
+                ).format(country_name=country.name)
             )
         now = timezone.now()
         try:
@@ -223,7 +239,9 @@ def engagement_create(*, country: Country, by, access: Access, organisation: Org
                     country=country, organisation=organisation, created_by=by, created_at=now, updated_at=now
                 )
         except IntegrityError:
-            raise ServiceError(f"{country.name} already has a current engagement.") from None
+            raise ServiceError(
+                _("{country_name} already has a current engagement.").format(country_name=country.name)
+            ) from None
         EngagementTerms.objects.create(country=country, engagement=engagement, version=1, created_by=by, **cleaned)
         EngagementTransition.objects.create(
             country=country,
@@ -260,17 +278,24 @@ def engagement_terms_create(*, engagement: Engagement, by, access: Access, **ter
             role = _role(access, country, {ADMIN}, "amend approved terms")
         elif engagement.state in (S.SUBMITTED, S.IN_REVIEW) or engagement.amendment:
             raise ServiceError(
-                "The terms are with the partner manager for review and cannot change now. "
-                "They can send them back to you with a request for changes."
+                _(
+                    "The terms are with the partner manager for review and cannot change now. They can send them back to you with a request for changes."
+                )
             )
         else:
             raise ServiceError(
-                f"This engagement is {engagement.get_state_display().lower()}: its terms can no longer change."
+                _("This engagement is {engagement_get_state_display}: its terms can no longer change.").format(
+                    engagement_get_state_display=engagement.get_state_display().lower()
+                )
             )
         cleaned = _clean_terms(**terms)
         latest = engagement.versions.order_by("-version").first()
         if latest is not None and all(getattr(latest, f) == cleaned[f] for f in TERM_FIELDS):
-            raise ServiceError(f"These terms are the same as version {latest.version}: change something before saving.")
+            raise ServiceError(
+                _("These terms are the same as version {latest_version}: change something before saving.").format(
+                    latest_version=latest.version
+                )
+            )
         version = (latest.version if latest else 0) + 1
         terms_row = EngagementTerms.objects.create(
             country=country, engagement=engagement, version=version, created_by=by, **cleaned
@@ -298,9 +323,13 @@ def _four_eyes(engagement: Engagement, latest: EngagementTerms, by) -> None:
     if by is None:
         return
     if latest.created_by_id == by.pk:
-        raise NotAllowed(f"You drafted version {latest.version} of these terms, so someone else must approve it.")
+        raise NotAllowed(
+            _("You drafted version {latest_version} of these terms, so someone else must approve it.").format(
+                latest_version=latest.version
+            )
+        )
     if engagement.submitted_by_id == by.pk:
-        raise NotAllowed("You submitted this engagement, so someone else must approve it.")
+        raise NotAllowed(_("You submitted this engagement, so someone else must approve it."))
 
 
 def _approvals_needed(latest: EngagementTerms) -> int:
@@ -316,9 +345,16 @@ def engagement_transition(
     country = engagement.country
     comment = (comment or "").strip()
     if action not in ACTIONS:
-        raise ServiceError(f"Unknown action {action[:40]!r}. The actions are: {', '.join(ACTIONS)}.")
+        raise ServiceError(
+            _("Unknown action {action!r}. The actions are: {actions}.").format(
+                action=action[:40], actions=", ".join(ACTIONS)
+            )
+        )
     if len(comment) > MAX_COMMENT:
-        raise ServiceError(f"The comment must be {MAX_COMMENT:,} characters or fewer.", field="comment")
+        raise ServiceError(
+            _("The comment must be {max_comment:,} characters or fewer.").format(max_comment=MAX_COMMENT),
+            field="comment",
+        )
     with country_context(country):
         engagement = Engagement.objects.select_for_update().select_related("country").get(pk=engagement.pk)
         move = _move(engagement, action)
@@ -326,26 +362,35 @@ def engagement_transition(
             current = engagement.get_state_display().lower()
             if engagement.amendment and engagement.state in AMENDABLE and action in AMENDMENT_ACTIONS:
                 current = f"{current}, with a change of terms {engagement.get_amendment_display().lower()}"
-            raise ServiceError(f"You cannot {ACTION_LABELS[action].lower()} an engagement that is {current}.")
+            raise ServiceError(
+                _("You cannot {action_labels_action} an engagement that is {current}.").format(
+                    action_labels_action=ACTION_LABELS[action].lower(), current=current
+                )
+            )
         if access is None:
             if action != "activate":
-                raise NotAllowed("Only activation is done by the scheduler.")
+                raise NotAllowed(_("Only activation is done by the scheduler."))
             role = SYSTEM
         else:
             role = access.role_in(country.pk) or ""
             if role not in move.roles:
                 raise NotAllowed(
-                    f"Your role in {country.name} does not allow you to "
-                    f"{ACTION_LABELS[action].lower()} this engagement."
+                    _(
+                        "Your role in {country_name} does not allow you to {action_labels_action} this engagement."
+                    ).format(country_name=country.name, action_labels_action=ACTION_LABELS[action].lower())
                 )
         if action in COMMENT_REQUIRED and not comment:
-            raise ServiceError("Say why in the comment: the country's admins will read it.", field="comment")
+            raise ServiceError(_("Say why in the comment: the country's admins will read it."), field="comment")
         latest = engagement.versions.order_by("-version").first()
         today = today or timezone.localdate()
         if action == "activate":
             starts = engagement.approved_terms.start_date
             if starts > today:
-                raise ServiceError(f"The engagement starts on {starts:%d %B %Y}; it can be activated from that day.")
+                raise ServiceError(
+                    _("The engagement starts on {starts:%d %B %Y}; it can be activated from that day.").format(
+                        starts=starts
+                    )
+                )
         from_label = engagement.amendment if move.amendment else engagement.state
         to_state = move.to
         partial = False
@@ -361,7 +406,7 @@ def engagement_transition(
             )
             if by.pk in earlier:
                 raise NotAllowed(
-                    "You have already approved this version; a second partner manager must approve it too."
+                    _("You have already approved this version; a second partner manager must approve it too.")
                 )
             if len(earlier) + 1 < _approvals_needed(latest):
                 partial = True
@@ -395,7 +440,13 @@ def engagement_transition(
             target=engagement,
             payload={"from": from_label, "to": to_state, "version": latest.version if latest else None},
         )
-        _notify(engagement, action, partial=partial, amendment=move.amendment)
+        notices.engagement_moved_notify(
+            country=engagement.country,
+            url=engagement_url(engagement.country),
+            action=action,
+            partial=partial,
+            amendment=move.amendment,
+        )
     return engagement
 
 
@@ -412,33 +463,6 @@ def _apply(engagement: Engagement, move: Move, latest: EngagementTerms, by, now:
         engagement.submitted_by = by
         engagement.submitted_at = now
         engagement.reminded_at = None
-
-
-def _notify(engagement: Engagement, action: str, *, partial: bool, amendment: bool) -> None:
-    country = engagement.country
-    url = engagement_url(country)
-    what = "A change to the terms of" if amendment else "The engagement of"
-    if action == "submit":
-        inbox.notify_partner_managers(
-            country=country,
-            url=url,
-            subject=f"{country.name}: engagement waiting for your review",
-            body=f"{what} {country.name} was submitted for review. Approve it, reject it or request changes.",
-        )
-    elif action in ("approve", "reject", "request_changes", "suspend", "reinstate") and not partial:
-        outcome = {
-            "approve": "was approved",
-            "reject": "was rejected",
-            "request_changes": "needs changes",
-            "suspend": "was suspended",
-            "reinstate": "was reinstated",
-        }[action]
-        inbox.notify_country_admins(
-            country=country,
-            url=url,
-            subject=f"{country.name}: engagement {outcome}",
-            body=f"{what} {country.name} {outcome}. Read the partner manager's comment on the engagement page.",
-        )
 
 
 # --- Scheduled work --------------------------------------------------------------------------------
@@ -484,12 +508,7 @@ def engagement_review_remind(*, now: datetime | None = None) -> int:
             ]
             for engagement in waiting:
                 waited = (now - engagement.submitted_at).days
-                inbox.notify_partner_managers(
-                    country=country,
-                    url=engagement_url(country),
-                    subject=f"Reminder: {country.name}'s engagement has waited {waited} days for review",
-                    body=f"The engagement of {country.name} has been waiting for a decision for {waited} days.",
-                )
+                notices.engagement_waiting_remind(country=country, url=engagement_url(country), waited=waited)
                 Engagement.objects.filter(pk=engagement.pk).update(reminded_at=now)
                 reminded += 1
     return reminded

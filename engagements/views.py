@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from engagements import selectors, services
@@ -108,7 +109,7 @@ def engagement_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 def engagement_new(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
     if request.access.role_in(country.pk) not in DRAFTERS:
-        raise PermissionDenied("Only a country admin or officer of this country can apply for an engagement.")
+        raise PermissionDenied(_("Only a country admin or officer of this country can apply for an engagement."))
     organisations = list(organisation_list(country=country))
     form = EngagementCreateForm(
         posted(request), organisations=organisations, initial={"residency_region": country.residency_region}
@@ -127,7 +128,7 @@ def engagement_new(request: HttpRequest, code: str) -> HttpResponse:
             except ServiceError as error:
                 form.add_service_error(error)
             else:
-                messages.success(request, "Your engagement was saved as a draft. Submit it when it is ready.")
+                messages.success(request, _("Your engagement was saved as a draft. Submit it when it is ready."))
                 return redirect(_home(country))
         status = 400
     return render(
@@ -144,7 +145,7 @@ def engagement_terms(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     country = request_country(request)
     engagement = _engagement(country, pk)
     if not request.access.can_write(country.pk):
-        raise PermissionDenied("Only a country admin or officer of this country can change the terms.")
+        raise PermissionDenied(_("Only a country admin or officer of this country can change the terms."))
     latest = selectors.terms_latest(engagement=engagement)
     form = TermsForm(posted(request), initial=TermsForm.initial_from(latest) if latest else None)
     status = 200
@@ -159,7 +160,9 @@ def engagement_terms(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             except ServiceError as error:
                 form.add_service_error(error)
             else:
-                messages.success(request, f"Version {terms.version} of the terms was saved.")
+                messages.success(
+                    request, _("Version {terms_version} of the terms was saved.").format(terms_version=terms.version)
+                )
                 return redirect(_home(country))
         status = 400
     return render(
@@ -222,7 +225,10 @@ def engagement_action(request: HttpRequest, code: str, pk: int, action: str) -> 
         except ServiceError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, f"Done: {services.ACTION_LABELS[action].lower()}.")
+            messages.success(
+                request,
+                _("Done: {action_labels_action}.").format(action_labels_action=services.ACTION_LABELS[action].lower()),
+            )
             # Decisions taken from the review queue return to it.
             return redirect(reverse("review") if request.POST.get("next") == "review" else _home(country))
     if action in services.CONFIRMED:

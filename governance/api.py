@@ -5,6 +5,8 @@ serializers, rules in the services, reads in the selectors."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -51,17 +53,23 @@ class RequirementSerializer(serializers.Serializer):
     code = serializers.CharField()
     reference = serializers.CharField()
     title = serializers.CharField()
-    assessable = serializers.BooleanField(help_text="False for a heading that groups the requirements under it.")
-    depth = serializers.IntegerField(help_text="1 for a top-level requirement, 2 under a heading, and so on.")
+    assessable = serializers.BooleanField(
+        help_text=gettext_lazy("False for a heading that groups the requirements under it.")
+    )
+    depth = serializers.IntegerField(
+        help_text=gettext_lazy("1 for a top-level requirement, 2 under a heading, and so on.")
+    )
 
 
 class FrameworkSerializer(serializers.Serializer):
     slug = serializers.CharField()
-    version = serializers.IntegerField(help_text="The current version; earlier ones stay readable in the portal.")
+    version = serializers.IntegerField(
+        help_text=gettext_lazy("The current version; earlier ones stay readable in the portal.")
+    )
     name = serializers.CharField()
     summary = serializers.CharField()
     language = serializers.CharField()
-    source_url = serializers.CharField(help_text="Where the official text of the source is.")
+    source_url = serializers.CharField(help_text=gettext_lazy("Where the official text of the source is."))
     requirements = RequirementSerializer(many=True)
 
 
@@ -89,7 +97,7 @@ class PolicySerializer(serializers.Serializer):
         source="template.slug",
         default=None,
         allow_null=True,
-        help_text="Slug of the programme template it came from, if any.",
+        help_text=gettext_lazy("Slug of the programme template it came from, if any."),
     )
     is_shared = serializers.BooleanField()
     read_only = serializers.BooleanField()
@@ -113,9 +121,9 @@ class PolicyDetailSerializer(PolicySerializer):
 
 
 class PolicyAdoptSerializer(StrictSerializer):
-    template = serializers.SlugField(required=False, help_text="Slug of a programme template.")
+    template = serializers.SlugField(required=False, help_text=gettext_lazy("Slug of a programme template."))
     shared = serializers.IntegerField(
-        required=False, min_value=1, help_text="Id of a policy shared by another country."
+        required=False, min_value=1, help_text=gettext_lazy("Id of a policy shared by another country.")
     )
 
 
@@ -138,8 +146,9 @@ class PolicyListApi(CountryAPIView):
         operation_id="policies_adopt",
         tags=["governance"],
         parameters=[CODE_PARAMETER],
-        description="Adopt a programme template, or a read-only copy of another country's shared policy "
-        "(country admins).",
+        description=_(
+            "Adopt a programme template, or a read-only copy of another country's shared policy (country admins)."
+        ),
         request=PolicyAdoptSerializer,
         responses={201: PolicyDetailSerializer, **errors(400, 401, 403, 404)},
     )
@@ -183,7 +192,9 @@ class PolicyDetailApi(CountryAPIView):
     def get(self, request, code, id):
         policy = selectors.policy_get(country=self.country, pk=object_id(id))
         if policy is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no policy {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no policy {id}.").format(country_name=self.country.name, id=id)
+            )
         return Response(PolicyDetailSerializer(policy).data)
 
 
@@ -207,10 +218,12 @@ class PolicyAcknowledgeApi(CountryAPIView):
     def post(self, request, code, id):
         policy = selectors.policy_get(country=self.country, pk=object_id(id))
         if policy is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no policy {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no policy {id}.").format(country_name=self.country.name, id=id)
+            )
         version = services.policy_current_version(policy=policy)
         if version is None:
-            raise exceptions.ValidationError("This policy has no published version to acknowledge yet.")
+            raise exceptions.ValidationError(_("This policy has no published version to acknowledge yet."))
         ack = services.acknowledgement_create(version=version, by=request.user, access=request.access)
         return Response(AcknowledgementSerializer(ack).data, status=status.HTTP_201_CREATED)
 
@@ -227,8 +240,10 @@ class AssessmentSerializer(serializers.Serializer):
     answers = serializers.DictField()
     raw_score = serializers.IntegerField(allow_null=True)
     mitigation_score = serializers.IntegerField(allow_null=True)
-    impact_level = serializers.IntegerField(allow_null=True, help_text="1 to 4 (I to IV).")
-    category = serializers.CharField(help_text="prohibited, high_risk, limited or minimal; empty for a draft.")
+    impact_level = serializers.IntegerField(allow_null=True, help_text=gettext_lazy("1 to 4 (I to IV)."))
+    category = serializers.CharField(
+        help_text=gettext_lazy("prohibited, high_risk, limited or minimal; empty for a draft.")
+    )
     obligations = serializers.ListField(child=serializers.CharField())
     supersedes = serializers.IntegerField(source="supersedes_id", allow_null=True)
     created_at = serializers.DateTimeField()
@@ -249,7 +264,9 @@ class AnswersSerializer(StrictSerializer):
 def _assessment(view: CountryAPIView, id: str) -> ImpactAssessment:
     assessment = selectors.assessment_get(country=view.country, pk=object_id(id))
     if assessment is None:
-        raise exceptions.NotFound(f"Not found: {view.country.name} has no assessment {id}.")
+        raise exceptions.NotFound(
+            _("Not found: {country_name} has no assessment {id}.").format(country_name=view.country.name, id=id)
+        )
     return assessment
 
 
@@ -272,13 +289,13 @@ class AssessmentListApi(CountryAPIView):
         operation_id="assessments_create",
         tags=["governance"],
         parameters=[CODE_PARAMETER],
-        description="Start a draft impact assessment (country admins and officers).",
+        description=_("Start a draft impact assessment (country admins and officers)."),
         request=AssessmentCreateSerializer,
         responses={201: AssessmentSerializer, **errors(400, 401, 403, 404)},
     )
     def post(self, request, code):
         if not request.access.can_write(self.country.pk):
-            raise exceptions.PermissionDenied("Only a country admin or an officer can start an assessment.")
+            raise exceptions.PermissionDenied(_("Only a country admin or an officer can start an assessment."))
         serializer = AssessmentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -312,7 +329,7 @@ class AssessmentAnswersApi(CountryAPIView):
         operation_id="assessments_answer",
         tags=["governance"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        description="Save some or all answers of a draft (they merge with those saved before).",
+        description=_("Save some or all answers of a draft (they merge with those saved before)."),
         request=AnswersSerializer,
         responses={200: AssessmentSerializer, **errors(400, 401, 403, 404)},
     )
@@ -332,7 +349,7 @@ class AssessmentCompleteApi(CountryAPIView):
         tags=["governance"],
         request=None,
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        description="Score and freeze a draft whose questions are all answered.",
+        description=_("Score and freeze a draft whose questions are all answered."),
         responses={200: AssessmentSerializer, **errors(400, 401, 403, 404)},
     )
     def post(self, request, code, id):
@@ -377,7 +394,9 @@ class IncidentAdvanceSerializer(StrictSerializer):
 def _incident(view, id) -> Incident:
     incident = selectors.incident_get(country=view.country, pk=object_id(id))
     if incident is None:
-        raise exceptions.NotFound(f"Not found: {view.country.name} has no incident {id}.")
+        raise exceptions.NotFound(
+            _("Not found: {country_name} has no incident {id}.").format(country_name=view.country.name, id=id)
+        )
     return incident
 
 
@@ -400,13 +419,13 @@ class IncidentListApi(CountryAPIView):
         operation_id="incidents_report",
         tags=["governance"],
         parameters=[CODE_PARAMETER],
-        description="Report an AI incident against a deployment reference or an assessed use.",
+        description=_("Report an AI incident against a deployment reference or an assessed use."),
         request=IncidentCreateSerializer,
         responses={201: IncidentSerializer, **errors(400, 401, 403, 404)},
     )
     def post(self, request, code):
         if not request.access.can_write(self.country.pk):
-            raise exceptions.PermissionDenied("Only a country admin or an officer can report an incident.")
+            raise exceptions.PermissionDenied(_("Only a country admin or an officer can report an incident."))
         serializer = IncidentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -439,7 +458,7 @@ class IncidentAdvanceApi(CountryAPIView):
         operation_id="incidents_advance",
         tags=["governance"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        description="Move the incident one step: open → investigating → resolved → closed.",
+        description=_("Move the incident one step: open → investigating → resolved → closed."),
         request=IncidentAdvanceSerializer,
         responses={200: IncidentSerializer, **errors(400, 401, 403, 404)},
     )
@@ -462,7 +481,7 @@ class IncidentReportedApi(CountryAPIView):
         tags=["governance"],
         request=None,
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        description="Record that the incident was reported to the programme; stops the deadline reminders.",
+        description=_("Record that the incident was reported to the programme; stops the deadline reminders."),
         responses={200: IncidentSerializer, **errors(400, 401, 403, 404)},
     )
     def post(self, request, code, id):

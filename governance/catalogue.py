@@ -4,11 +4,15 @@ with references to the source texts; the format is in docs/frameworks.md)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 POLICY_TEMPLATES = [
     {
         "slug": "data-protection",
-        "title": "Data protection in AI services",
-        "summary": "How personal data may enter, be processed by and leave AI services, in line with the GDPR.",
+        "title": gettext_noop("Data protection in AI services"),
+        "summary": gettext_noop(
+            "How personal data may enter, be processed by and leave AI services, in line with the GDPR."
+        ),
         "default_roles": ["country_admin", "officer", "viewer"],
         "text": """Purpose
 This policy sets out how our administration protects personal data when it uses AI services. It applies the principles of the General Data Protection Regulation to every use of the portal's models.
@@ -33,8 +37,8 @@ A suspected personal data breach is reported to the data protection officer at o
     },
     {
         "slug": "generative-ai-acceptable-use",
-        "title": "Acceptable use of generative AI",
-        "summary": "What staff may and may not do with generative AI tools at work.",
+        "title": gettext_noop("Acceptable use of generative AI"),
+        "summary": gettext_noop("What staff may and may not do with generative AI tools at work."),
         "default_roles": ["country_admin", "officer", "viewer"],
         "text": """Purpose
 Generative AI can help staff draft, summarise and analyse. This policy says how to use it well and safely.
@@ -56,8 +60,8 @@ Ask your country admin when unsure. Report misuse or unexpected behaviour as an 
     },
     {
         "slug": "human-oversight",
-        "title": "Human oversight of AI-assisted decisions",
-        "summary": "When and how a person reviews, overrides or stops an AI system.",
+        "title": gettext_noop("Human oversight of AI-assisted decisions"),
+        "summary": gettext_noop("When and how a person reviews, overrides or stops an AI system."),
         "default_roles": ["country_admin", "officer"],
         "text": """Purpose
 Decisions that affect people stay under human control. This policy defines how.
@@ -79,8 +83,8 @@ People affected by an AI-assisted decision can ask for it to be reviewed by a pe
     },
     {
         "slug": "transparency-to-citizens",
-        "title": "Transparency to citizens",
-        "summary": "Telling people when they interact with AI or receive AI-generated content.",
+        "title": gettext_noop("Transparency to citizens"),
+        "summary": gettext_noop("Telling people when they interact with AI or receive AI-generated content."),
         "default_roles": ["country_admin", "officer"],
         "text": """Purpose
 Citizens have a right to know when AI is involved in the services they use.
@@ -99,8 +103,8 @@ Each high-risk use is listed in the administration's public register of AI syste
     },
     {
         "slug": "bias-and-fairness",
-        "title": "Bias and fairness",
-        "summary": "Testing AI uses for unfair outcomes before and during service.",
+        "title": gettext_noop("Bias and fairness"),
+        "summary": gettext_noop("Testing AI uses for unfair outcomes before and during service."),
         "default_roles": ["country_admin", "officer"],
         "text": """Purpose
 AI systems must not treat people unfairly because of protected characteristics or proxies for them.
@@ -119,8 +123,8 @@ Complaints about unfair treatment are logged, investigated and, where confirmed,
     },
     {
         "slug": "security-and-incident-response",
-        "title": "Security and incident response for AI",
-        "summary": "Protecting AI services and responding when something goes wrong.",
+        "title": gettext_noop("Security and incident response for AI"),
+        "summary": gettext_noop("Protecting AI services and responding when something goes wrong."),
         "default_roles": ["country_admin", "officer", "viewer"],
         "text": """Purpose
 AI services are part of our critical systems and are protected accordingly.

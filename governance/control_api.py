@@ -3,6 +3,8 @@ framework, each requirement's status and owner, and evidence files (list and upl
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -15,10 +17,10 @@ from . import evidence, selectors, services
 from .models import RequirementStatus
 
 SLUG_PARAMETER = OpenApiParameter(
-    "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The framework's slug, e.g. gdpr."
+    "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description=gettext_lazy("The framework's slug, e.g. gdpr.")
 )
 REQ_PARAMETER = OpenApiParameter(
-    "req", OpenApiTypes.STR, OpenApiParameter.PATH, description="The requirement's code, e.g. gdpr-5."
+    "req", OpenApiTypes.STR, OpenApiParameter.PATH, description=gettext_lazy("The requirement's code, e.g. gdpr-5.")
 )
 
 
@@ -79,7 +81,10 @@ class RequirementStatusSerializer(serializers.Serializer):
 class StatusSetSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=RequirementStatus.Status.choices)
     owner = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text="Id of a member of this country (see …/members/)."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text=gettext_lazy("Id of a member of this country (see …/members/)."),
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
@@ -87,7 +92,7 @@ class StatusSetSerializer(StrictSerializer):
 def _framework(view, slug):
     framework = selectors.framework_get(slug=slug)
     if framework is None:
-        raise exceptions.NotFound("Not found: there is no such framework; see /api/v1/frameworks/.")
+        raise exceptions.NotFound(_("Not found: there is no such framework; see /api/v1/frameworks/."))
     return framework
 
 
@@ -119,9 +124,13 @@ class RequirementStatusApi(CountryAPIView):
         framework = _framework(self, slug)
         requirement = selectors.requirement_get(framework=framework, code=req)
         if requirement is None:
-            raise exceptions.NotFound(f"Not found: {framework.name} has no requirement {req[:40]}.")
+            raise exceptions.NotFound(
+                _("Not found: {framework_name} has no requirement {req}.").format(
+                    framework_name=framework.name, req=req[:40]
+                )
+            )
         if not request.access.can_write(self.country.pk):
-            raise exceptions.PermissionDenied("Only a country admin or an officer can set a status.")
+            raise exceptions.PermissionDenied(_("Only a country admin or an officer can set a status."))
         serializer = StatusSetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -159,7 +168,9 @@ class EvidenceSerializer(serializers.Serializer):
 
 
 class EvidenceUploadSerializer(StrictSerializer):
-    file = serializers.FileField(help_text="PDF, PNG, JPEG, DOCX, XLSX, TXT or CSV; the type is read from the content.")
+    file = serializers.FileField(
+        help_text=gettext_lazy("PDF, PNG, JPEG, DOCX, XLSX, TXT or CSV; the type is read from the content.")
+    )
 
 
 class EvidenceListApi(CountryAPIView):
@@ -169,7 +180,11 @@ class EvidenceListApi(CountryAPIView):
         framework = _framework(self, slug)
         requirement = selectors.requirement_get(framework=framework, code=req)
         if requirement is None:
-            raise exceptions.NotFound(f"Not found: {framework.name} has no requirement {req[:40]}.")
+            raise exceptions.NotFound(
+                _("Not found: {framework_name} has no requirement {req}.").format(
+                    framework_name=framework.name, req=req[:40]
+                )
+            )
         return requirement
 
     @extend_schema(
@@ -194,7 +209,7 @@ class EvidenceListApi(CountryAPIView):
     def post(self, request, code, slug, req):
         requirement = self._requirement(slug, req)
         if not request.access.can_write(self.country.pk):
-            raise exceptions.PermissionDenied("Only a country admin or an officer can add evidence.")
+            raise exceptions.PermissionDenied(_("Only a country admin or an officer can add evidence."))
         serializer = EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]

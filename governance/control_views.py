@@ -117,7 +117,12 @@ def requirement_detail(request: HttpRequest, code: str, slug: str, req: str) -> 
                     name=upload.name,
                     data=data,
                 )
-                messages.success(request, f"{stored.name} (version {stored.version}) was added.")
+                messages.success(
+                    request,
+                    _("{stored_name} (version {stored_version}) was added.").format(
+                        stored_name=stored.name, stored_version=stored.version
+                    ),
+                )
                 return redirect(url("requirement", country, slug=framework.slug, req=requirement.code))
         except NotAllowed as error:
             raise PermissionDenied(error.message) from None
@@ -206,7 +211,12 @@ def incident_new(request: HttpRequest, code: str) -> HttpResponse:
             except ServiceError as error:
                 form.add_service_error(error)
             else:
-                messages.success(request, f"The incident is recorded. Report it by {incident.report_due_at:%d %B %Y}.")
+                messages.success(
+                    request,
+                    _("The incident is recorded. Report it by {incident_report_due_at:%d %B %Y}.").format(
+                        incident_report_due_at=incident.report_due_at
+                    ),
+                )
                 return redirect(url("incident", country, pk=incident.pk))
         status = 400
     return render(
@@ -254,7 +264,12 @@ def incident_advance(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         except ServiceError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, f"The incident is now {changed.get_status_display().lower()}.")
+            messages.success(
+                request,
+                _("The incident is now {changed_get_status_display}.").format(
+                    changed_get_status_display=changed.get_status_display().lower()
+                ),
+            )
             return redirect(url("incident", country, pk=pk))
     return render(
         request,
@@ -284,5 +299,5 @@ def incident_mark_reported(request: HttpRequest, code: str, pk: int) -> HttpResp
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The incident is recorded as reported.")
+        messages.success(request, _("The incident is recorded as reported."))
     return redirect(url("incident", country, pk=pk))

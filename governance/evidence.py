@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
@@ -66,27 +67,31 @@ def evidence_upload(
 ) -> EvidenceFile:
     """Store a new version of a piece of evidence. Refused files leave nothing behind."""
     if not access.can_write(country.pk):
-        raise NotAllowed("Only a country admin or an officer of this country can add evidence.")
+        raise NotAllowed(_("Only a country admin or an officer of this country can add evidence."))
     role = access.role_in(country.pk) or ""
     require_open(requirement)
     limit = max_bytes()
     if len(data) == 0:
-        raise ServiceError("The file is empty. Choose the evidence file again.", field="file")
+        raise ServiceError(_("The file is empty. Choose the evidence file again."), field="file")
     if len(data) > limit:
         raise ServiceError(
-            f"The file is larger than {limit // (1024 * 1024)} MB. Upload a smaller file, or split it.", field="file"
+            _("The file is larger than {limit} MB. Upload a smaller file, or split it.").format(
+                limit=limit // (1024 * 1024)
+            ),
+            field="file",
         )
     name = _safe_name(name)
     kind = sniff(data, name)
     if kind is None:
         raise ServiceError(
-            f"This file's content is not an accepted type. Upload {ALLOWED}; the type is read from "
-            "the file itself, not its name.",
+            _(
+                "This file's content is not an accepted type. Upload {allowed}; the type is read from the file itself, not its name."
+            ).format(allowed=ALLOWED),
             field="file",
         )
     digest = hashlib.sha256(data).hexdigest()
     with country_context(country):
-        status, _ = RequirementStatus.objects.get_or_create(country=country, requirement=requirement)
+        status, _created = RequirementStatus.objects.get_or_create(country=country, requirement=requirement)
         last = (
             EvidenceFile.objects.filter(requirement_status=status, name=name)
             .order_by("-version")

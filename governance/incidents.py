@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from governance.services import require_writer
 from tenants.access import Access
@@ -35,27 +36,29 @@ def incident_report(
     role = require_writer(access, country)
     title = (title or "").strip()
     if not title or len(title) > 200:
-        raise ServiceError("Enter a short title of 200 characters or fewer.", field="title")
+        raise ServiceError(_("Enter a short title of 200 characters or fewer."), field="title")
     if severity not in Incident.Severity.values:
-        raise ServiceError("Choose the severity: serious, major or minor.", field="severity")
+        raise ServiceError(_("Choose the severity: serious, major or minor."), field="severity")
     if not (description or "").strip():
-        raise ServiceError("Describe what happened.", field="description")
+        raise ServiceError(_("Describe what happened."), field="description")
     if not isinstance(people_affected, int) or people_affected < 0:
-        raise ServiceError("Enter the number of people affected as a whole number, 0 or more.", field="people_affected")
+        raise ServiceError(
+            _("Enter the number of people affected as a whole number, 0 or more."), field="people_affected"
+        )
     deployment_reference = (deployment_reference or "").strip()
     if len(deployment_reference) > 100:
-        raise ServiceError("The deployment reference must be 100 characters or fewer.", field="deployment_reference")
+        raise ServiceError(_("The deployment reference must be 100 characters or fewer."), field="deployment_reference")
     if not deployment_reference and assessment is None:
         raise ServiceError(
-            "Name the deployment or choose the assessed use the incident concerns.", field="deployment_reference"
+            _("Name the deployment or choose the assessed use the incident concerns."), field="deployment_reference"
         )
     now = timezone.now()
     detected_at = detected_at or now
     if detected_at > now:
-        raise ServiceError("The detection date cannot be in the future.", field="detected_at")
+        raise ServiceError(_("The detection date cannot be in the future."), field="detected_at")
     with country_context(country):
         if assessment is not None and assessment.country_id != country.pk:
-            raise ServiceError("Choose one of this country's assessments.", field="assessment")
+            raise ServiceError(_("Choose one of this country's assessments."), field="assessment")
         incident = Incident(
             country=country,
             title=title,
@@ -94,7 +97,7 @@ def incident_advance(*, incident: Incident, by, access: Access, steps_taken: str
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         following = Incident.NEXT.get(locked.status)
         if following is None:
-            raise ServiceError("This incident is closed.")
+            raise ServiceError(_("This incident is closed."))
         previous = locked.status
         locked.status = following
         fields = ["status"]
@@ -122,7 +125,11 @@ def incident_mark_reported(*, incident: Incident, by, access: Access) -> Inciden
     with country_context(country):
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         if locked.reported_at is not None:
-            raise ServiceError(f"This incident was already reported on {locked.reported_at:%d %B %Y}.")
+            raise ServiceError(
+                _("This incident was already reported on {locked_reported_at:%d %B %Y}.").format(
+                    locked_reported_at=locked.reported_at
+                )
+            )
         locked.reported_at = timezone.now()
         locked.save(update_fields=["reported_at"])
         event_record(

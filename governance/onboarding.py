@@ -9,6 +9,7 @@ assessment exists, and in progress while only drafts do."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from tenants.onboarding import DONE, IN_PROGRESS, NOT_STARTED, StepStatus
 
@@ -24,13 +25,21 @@ def policies_status(country) -> StepStatus:
 
     if not selectors.current_versions(country=country).exists():
         if selectors.policy_list(country=country).exists():
-            return StepStatus(IN_PROGRESS, "Publish a version of an adopted policy.", _url("policies", country))
-        return StepStatus(NOT_STARTED, "Adopt the programme's policy templates.", _url("policies", country))
+            return StepStatus(IN_PROGRESS, _("Publish a version of an adopted policy."), _url("policies", country))
+        return StepStatus(NOT_STARTED, _("Adopt the programme's policy templates."), _url("policies", country))
     required, current = selectors.acknowledgement_state(country=country)
     if required and current / required >= ACK_THRESHOLD:
-        return StepStatus(DONE, f"{current} of {required} acknowledgements are current.", _url("policies", country))
+        return StepStatus(
+            DONE,
+            _("{current} of {required} acknowledgements are current.").format(current=current, required=required),
+            _url("policies", country),
+        )
     return StepStatus(
-        IN_PROGRESS, f"{current} of {required} acknowledgements are current; 80% are needed.", _url("policies", country)
+        IN_PROGRESS,
+        _("{current} of {required} acknowledgements are current; 80% are needed.").format(
+            current=current, required=required
+        ),
+        _url("policies", country),
     )
 
 
@@ -39,7 +48,7 @@ def assessment_status(country) -> StepStatus:
 
     statuses = set(ImpactAssessment.objects.filter(country=country).values_list("status", flat=True).distinct())
     if statuses & {ImpactAssessment.Status.COMPLETED, ImpactAssessment.Status.SUPERSEDED}:
-        return StepStatus(DONE, "A completed impact assessment is on record.", _url("assessments", country))
+        return StepStatus(DONE, _("A completed impact assessment is on record."), _url("assessments", country))
     if ImpactAssessment.Status.DRAFT in statuses:
-        return StepStatus(IN_PROGRESS, "Complete the draft impact assessment.", _url("assessments", country))
-    return StepStatus(NOT_STARTED, "Assess the impact of the first intended use.", _url("assessments", country))
+        return StepStatus(IN_PROGRESS, _("Complete the draft impact assessment."), _url("assessments", country))
+    return StepStatus(NOT_STARTED, _("Assess the impact of the first intended use."), _url("assessments", country))

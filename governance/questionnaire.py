@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 CURRENT_VERSION = 1
 
 PROHIBITED_PURPOSES = {"social_scoring", "realtime_biometric_public", "manipulation"}
@@ -27,109 +30,121 @@ QUESTIONS: dict[int, list[dict]] = {
     1: [
         {
             "key": "purpose",
-            "text": "What is the AI used for?",
-            "hint": "Choose the closest purpose.",
+            "text": gettext_lazy("What is the AI used for?"),
+            "hint": gettext_lazy("Choose the closest purpose."),
             "options": [
-                ("internal_productivity", "Internal productivity (drafting, summarising, search)", 0),
-                ("public_information", "Informing the public (answers, translations, guidance)", 1),
-                ("case_triage", "Prioritising casework without deciding outcomes", 2),
-                ("essential_services", "Eligibility for public benefits or essential services", 5),
-                ("employment", "Recruitment or management of staff", 5),
-                ("education_access", "Admission to or assessment in education", 5),
-                ("law_enforcement", "Law enforcement", 5),
-                ("migration", "Migration, asylum or border control", 5),
-                ("justice", "Administration of justice or democratic processes", 5),
-                ("social_scoring", "Scoring people's social behaviour to treat them differently", 5),
-                ("realtime_biometric_public", "Real-time remote biometric identification in public spaces", 5),
-                ("manipulation", "Influencing people's behaviour through manipulative techniques", 5),
+                ("internal_productivity", gettext_lazy("Internal productivity (drafting, summarising, search)"), 0),
+                ("public_information", gettext_lazy("Informing the public (answers, translations, guidance)"), 1),
+                ("case_triage", gettext_lazy("Prioritising casework without deciding outcomes"), 2),
+                ("essential_services", gettext_lazy("Eligibility for public benefits or essential services"), 5),
+                ("employment", gettext_lazy("Recruitment or management of staff"), 5),
+                ("education_access", gettext_lazy("Admission to or assessment in education"), 5),
+                ("law_enforcement", gettext_lazy("Law enforcement"), 5),
+                ("migration", gettext_lazy("Migration, asylum or border control"), 5),
+                ("justice", gettext_lazy("Administration of justice or democratic processes"), 5),
+                ("social_scoring", gettext_lazy("Scoring people's social behaviour to treat them differently"), 5),
+                (
+                    "realtime_biometric_public",
+                    gettext_lazy("Real-time remote biometric identification in public spaces"),
+                    5,
+                ),
+                ("manipulation", gettext_lazy("Influencing people's behaviour through manipulative techniques"), 5),
             ],
         },
         {
             "key": "people",
-            "text": "Who is affected by its outputs?",
+            "text": gettext_lazy("Who is affected by its outputs?"),
             "hint": "",
             "options": [
-                ("staff", "Our staff only", 0),
-                ("some_public", "Some members of the public", 1),
-                ("wide_public", "A large part of the population", 2),
-                ("vulnerable", "People in a vulnerable situation (children, patients, applicants for aid)", 3),
+                ("staff", gettext_lazy("Our staff only"), 0),
+                ("some_public", gettext_lazy("Some members of the public"), 1),
+                ("wide_public", gettext_lazy("A large part of the population"), 2),
+                (
+                    "vulnerable",
+                    gettext_lazy("People in a vulnerable situation (children, patients, applicants for aid)"),
+                    3,
+                ),
             ],
         },
         {
             "key": "autonomy",
-            "text": "How autonomous are its decisions?",
+            "text": gettext_lazy("How autonomous are its decisions?"),
             "hint": "",
             "options": [
-                ("suggestion", "It suggests; a person decides and can ignore it", 0),
-                ("approved", "It proposes decisions that a person approves one by one", 1),
-                ("automated_appeal", "It decides; a person reviews on appeal", 2),
-                ("automated", "It decides with no human review", 3),
+                ("suggestion", gettext_lazy("It suggests; a person decides and can ignore it"), 0),
+                ("approved", gettext_lazy("It proposes decisions that a person approves one by one"), 1),
+                ("automated_appeal", gettext_lazy("It decides; a person reviews on appeal"), 2),
+                ("automated", gettext_lazy("It decides with no human review"), 3),
             ],
         },
         {
             "key": "data",
-            "text": "How sensitive is the data it uses?",
+            "text": gettext_lazy("How sensitive is the data it uses?"),
             "hint": "",
             "options": [
-                ("none", "No personal data", 0),
-                ("personal", "Personal data", 1),
-                ("special", "Special-category data (health, biometric, ethnic origin…) or data on offences", 3),
+                ("none", gettext_lazy("No personal data"), 0),
+                ("personal", gettext_lazy("Personal data"), 1),
+                (
+                    "special",
+                    gettext_lazy("Special-category data (health, biometric, ethnic origin…) or data on offences"),
+                    3,
+                ),
             ],
         },
         {
             "key": "reversibility",
-            "text": "Can the effects of a wrong output be undone?",
+            "text": gettext_lazy("Can the effects of a wrong output be undone?"),
             "hint": "",
             "options": [
-                ("easy", "Easily, at no cost to the person", 0),
-                ("effort", "With some effort", 1),
-                ("hard", "Only with difficulty or delay", 2),
-                ("irreversible", "Not at all", 3),
+                ("easy", gettext_lazy("Easily, at no cost to the person"), 0),
+                ("effort", gettext_lazy("With some effort"), 1),
+                ("hard", gettext_lazy("Only with difficulty or delay"), 2),
+                ("irreversible", gettext_lazy("Not at all"), 3),
             ],
         },
         {
             "key": "scale",
-            "text": "At what scale will it run?",
+            "text": gettext_lazy("At what scale will it run?"),
             "hint": "",
             "options": [
-                ("pilot", "A pilot (under 1,000 people)", 0),
-                ("regional", "A region or one service", 1),
-                ("national", "Nationwide", 2),
+                ("pilot", gettext_lazy("A pilot (under 1,000 people)"), 0),
+                ("regional", gettext_lazy("A region or one service"), 1),
+                ("national", gettext_lazy("Nationwide"), 2),
             ],
         },
         {
             "key": "interaction",
-            "text": "Do people interact with it or see what it generates?",
+            "text": gettext_lazy("Do people interact with it or see what it generates?"),
             "hint": "",
             "options": [
-                ("none", "No: outputs are used internally only", 0),
-                ("conversation", "Yes: people converse with it", 1),
-                ("published_content", "Yes: it generates content we publish", 1),
+                ("none", gettext_lazy("No: outputs are used internally only"), 0),
+                ("conversation", gettext_lazy("Yes: people converse with it"), 1),
+                ("published_content", gettext_lazy("Yes: it generates content we publish"), 1),
             ],
         },
         {
             "key": "mitigations",
-            "text": "Which safeguards are in place?",
-            "hint": "Select all that apply.",
+            "text": gettext_lazy("Which safeguards are in place?"),
+            "hint": gettext_lazy("Select all that apply."),
             "multiple": True,
             "options": [
-                ("human_review", "Human review of outputs", 1),
-                ("bias_testing", "Bias testing on representative data", 1),
-                ("logging", "Logging for traceability", 1),
-                ("transparency_notice", "Notice to affected people", 1),
-                ("dpia", "Data protection impact assessment done", 1),
-                ("fallback", "A non-AI fallback process", 1),
+                ("human_review", gettext_lazy("Human review of outputs"), 1),
+                ("bias_testing", gettext_lazy("Bias testing on representative data"), 1),
+                ("logging", gettext_lazy("Logging for traceability"), 1),
+                ("transparency_notice", gettext_lazy("Notice to affected people"), 1),
+                ("dpia", gettext_lazy("Data protection impact assessment done"), 1),
+                ("fallback", gettext_lazy("A non-AI fallback process"), 1),
             ],
         },
     ]
 }
 
 OBLIGATIONS = {
-    "human_review": "Human review of outputs that affect people",
-    "logging": "Automatic logging of use, kept for traceability",
-    "transparency_notice": "Transparency notice to the people concerned",
-    "bias_evaluation": "Bias evaluation before use and at intervals",
-    "registration": "Registration in the public register of high-risk AI systems",
+    "human_review": gettext_lazy("Human review of outputs that affect people"),
+    "logging": gettext_lazy("Automatic logging of use, kept for traceability"),
+    "transparency_notice": gettext_lazy("Transparency notice to the people concerned"),
+    "bias_evaluation": gettext_lazy("Bias evaluation before use and at intervals"),
+    "registration": gettext_lazy("Registration in the public register of high-risk AI systems"),
 }
 CATEGORY_OBLIGATIONS = {
     "prohibited": [],
@@ -171,29 +186,38 @@ def check(answers: dict, *, version: int = CURRENT_VERSION, complete: bool) -> d
     """The answers cleaned to known values; with `complete`, every question must be answered.
     Unknown questions or options raise AnswerError naming the question."""
     if not isinstance(answers, dict):
-        raise AnswerError("Answers are a mapping of question to answer.", "answers")
+        raise AnswerError(_("Answers are a mapping of question to answer."), "answers")
     by_key = {q["key"]: q for q in questions(version)}
     clean: dict = {}
     for key, value in answers.items():
         question = by_key.get(key)
         if question is None:
-            raise AnswerError(f"There is no question {str(key)[:40]!r} in this questionnaire.", "answers")
+            raise AnswerError(
+                _("There is no question {key!r} in this questionnaire.").format(key=str(key)[:40]), "answers"
+            )
         allowed = {o[0] for o in question["options"]}
         if question.get("multiple"):
             values = value if isinstance(value, list) else [value]
             if any(not isinstance(v, str) or v not in allowed for v in values):
-                raise AnswerError(f"Choose safeguards from the list for: {question['text']}", key)
+                raise AnswerError(
+                    _("Choose safeguards from the list for: {question_text}").format(question_text=question["text"]),
+                    key,
+                )
             clean[key] = sorted(set(values))
         elif value in (None, ""):
             continue
         elif not isinstance(value, str) or value not in allowed:
-            raise AnswerError(f"Choose one of the answers for: {question['text']}", key)
+            raise AnswerError(
+                _("Choose one of the answers for: {question_text}").format(question_text=question["text"]), key
+            )
         else:
             clean[key] = value
     if complete:
         for question in questions(version):
             if not question.get("multiple") and question["key"] not in clean:
-                raise AnswerError(f"Answer the question: {question['text']}", question["key"])
+                raise AnswerError(
+                    _("Answer the question: {question_text}").format(question_text=question["text"]), question["key"]
+                )
     return clean
 
 

@@ -9,8 +9,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from tenants.isolation import country_context
+from tenants.languages.choice import in_language_of
 from tenants.models import Country, Membership
 from tenants.notifications.mail import mail_enqueue
 from tenants.record.ledger import event_record
@@ -44,12 +47,18 @@ def acknowledgement_reminders_send(*, country_id: int) -> int:
         )
         for ack in due:
             if ack.version_id in current and (ack.user_id, ack.version_id) not in renewed and ack.user.email:
-                mail_enqueue(
-                    to=ack.user.email,
-                    subject=f"Please acknowledge “{ack.version.policy.title}” again",
-                    body=f"Your acknowledgement of {ack.version.policy.title} expires on {ack.expires_at:%d %B %Y}. "
-                    f"Acknowledge it on the Governance page: {settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/policies/",
-                )
+                with in_language_of(ack.user):
+                    mail_enqueue(
+                        to=ack.user.email,
+                        subject=_("Please acknowledge “{title}” again").format(title=ack.version.policy.title),
+                        body=_(
+                            "Your acknowledgement of {title} expires on {date}. Acknowledge it on the Governance page: {link}"
+                        ).format(
+                            title=ack.version.policy.title,
+                            date=date_format(ack.expires_at, "DATE_FORMAT"),
+                            link=f"{settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/policies/",
+                        ),
+                    )
                 sent += 1
             ack.reminded_at = now
             ack.save(update_fields=["reminded_at"])

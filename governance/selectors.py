@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from tenants.isolation import country_context
 from tenants.models import Country, Membership, Organisation
@@ -133,7 +134,9 @@ def _acknowledgements_current(country: Country, organisation: Organisation) -> G
     if not current_versions(country=country).exists():
         return GateResult(
             False,
-            f"{country.name} has no published policy yet: a country admin adopts and publishes the policies first.",
+            _("{country} has no published policy yet: a country admin adopts and publishes the policies first.").format(
+                country=country.name
+            ),
         )
     required, current = acknowledgement_state(
         country=country, memberships=Membership.objects.filter(country=country, organisation=organisation)
@@ -142,12 +145,19 @@ def _acknowledgements_current(country: Country, organisation: Organisation) -> G
     if missing:
         return GateResult(
             False,
-            f"{missing} policy acknowledgement{'s are' if missing != 1 else ' is'} missing or "
-            f"expired in {organisation.name}: each person acknowledges the policies on their "
-            "Governance page.",
+            ngettext(
+                "{n} policy acknowledgement is missing or expired in {organisation}: each person "
+                "acknowledges the policies on their Governance page.",
+                "{n} policy acknowledgements are missing or expired in {organisation}: each person "
+                "acknowledges the policies on their Governance page.",
+                missing,
+            ).format(n=missing, organisation=organisation.name),
             missing,
         )
-    return GateResult(True, f"Everyone in {organisation.name} has acknowledged the current policies.")
+    return GateResult(
+        True,
+        _("Everyone in {organisation} has acknowledged the current policies.").format(organisation=organisation.name),
+    )
 
 
 def my_pending_versions(*, country: Country, user, role: str) -> list[PolicyVersion]:
@@ -176,7 +186,7 @@ def assessment_get(*, country: Country, pk) -> ImpactAssessment | None:
 
 
 def obligation_labels(keys: list[str]) -> list[str]:
-    return [OBLIGATIONS.get(k, k) for k in keys]
+    return [str(OBLIGATIONS.get(k, k)) for k in keys]
 
 
 def assessment_for_use(*, country: Country, assessment_id: int) -> AssessmentSummary | None:
@@ -190,18 +200,17 @@ def assessment_for_use(*, country: Country, assessment_id: int) -> AssessmentSum
     completed = assessment.status == status.COMPLETED
     prohibited = assessment.category == ImpactAssessment.Category.PROHIBITED
     if assessment.status == status.DRAFT:
-        reason = f"The impact assessment “{assessment.title}” is a draft: complete it first."
+        reason = _("The impact assessment “{title}” is a draft: complete it first.").format(title=assessment.title)
     elif assessment.status == status.SUPERSEDED:
-        reason = f"The impact assessment “{assessment.title}” was superseded: use the newer one."
+        reason = _("The impact assessment “{title}” was superseded: use the newer one.").format(title=assessment.title)
     elif prohibited:
-        reason = (
-            f"The impact assessment “{assessment.title}” places this use in a prohibited category "
+        reason = _(
+            "The impact assessment “{title}” places this use in a prohibited category "
             "(EU AI Act Art. 5): it cannot be deployed."
-        )
+        ).format(title=assessment.title)
     else:
-        reason = (
-            f"Completed: impact level {LEVEL_LABELS[assessment.impact_level]}, "
-            f"{assessment.get_category_display().lower()}."
+        reason = _("Completed: impact level {level}, {category}.").format(
+            level=LEVEL_LABELS[assessment.impact_level], category=assessment.get_category_display().lower()
         )
     return AssessmentSummary(
         ok=completed and not prohibited,
@@ -264,10 +273,10 @@ COVERS_TARGET = (RequirementMapping.Relationship.EQUAL, RequirementMapping.Relat
 COVERS_SOURCE = (RequirementMapping.Relationship.EQUAL, RequirementMapping.Relationship.SUBSET)
 # The relationship seen from the requirement on the page.
 RELATED_LABELS = {
-    "equal": gettext_lazy("asks the same"),
-    "superset": gettext_lazy("meeting this one meets it"),
-    "subset": gettext_lazy("meeting it meets this one"),
-    "intersect": gettext_lazy("they overlap"),
+    "equal": gettext_lazy(gettext_lazy("asks the same")),
+    "superset": gettext_lazy(gettext_lazy("meeting this one meets it")),
+    "subset": gettext_lazy(gettext_lazy("meeting it meets this one")),
+    "intersect": gettext_lazy(gettext_lazy("they overlap")),
 }
 
 

@@ -41,19 +41,19 @@ def ack_validity() -> timedelta:
 def _role(access: Access, country: Country) -> str:
     role = access.role_in(country.pk)
     if role is None:
-        raise NotAllowed("You are not a member of this country.")
+        raise NotAllowed(_("You are not a member of this country."))
     return role
 
 
 def _require_admin(access: Access, country: Country) -> str:
     if not access.is_country_admin(country.pk):
-        raise NotAllowed("Only a country admin of this country can do this.")
+        raise NotAllowed(_("Only a country admin of this country can do this."))
     return _role(access, country)
 
 
 def require_writer(access: Access, country: Country) -> str:
     if not access.can_write(country.pk):
-        raise NotAllowed("Only a country admin or an officer of this country can do this.")
+        raise NotAllowed(_("Only a country admin or an officer of this country can do this."))
     return _role(access, country)
 
 
@@ -61,23 +61,28 @@ def _clean_roles(roles) -> list[str]:
     roles = [r for r in ACK_ROLES if r in set(roles or [])]
     unknown = set(roles or []) - set(ACK_ROLES)
     if unknown or not roles:
-        raise ServiceError("Choose at least one role whose members must acknowledge this policy.", field="roles")
+        raise ServiceError(_("Choose at least one role whose members must acknowledge this policy."), field="roles")
     return roles
 
 
 def _clean_text(text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise ServiceError("Enter the text of the policy.", field="text")
+        raise ServiceError(_("Enter the text of the policy."), field="text")
     if len(text) > MAX_POLICY_TEXT:
-        raise ServiceError(f"The policy text must be {MAX_POLICY_TEXT:,} characters or fewer.", field="text")
+        raise ServiceError(
+            _("The policy text must be {max_policy_text:,} characters or fewer.").format(
+                max_policy_text=MAX_POLICY_TEXT
+            ),
+            field="text",
+        )
     return text
 
 
 def _clean_language(language: str) -> str:
     language = (language or "").strip()
     if not language or len(language) > 12 or not all(c.isalnum() or c == "-" for c in language):
-        raise ServiceError("Enter a language tag such as en, fr or pt-BR.", field="language")
+        raise ServiceError(_("Enter a language tag such as en, fr or pt-BR."), field="language")
     return language
 
 
@@ -92,9 +97,9 @@ def policy_adopt(
     The copy holds the text as it is now: later versions shared by the source do not change it."""
     role = _require_admin(access, country)
     if (template is None) == (shared is None):
-        raise ServiceError("Choose one template or one shared policy to adopt.", field="template")
+        raise ServiceError(_("Choose one template or one shared policy to adopt."), field="template")
     if shared is not None and (shared.withdrawn_at is not None or shared.source_country_code == country.code):
-        raise ServiceError("This shared policy is not available to adopt.", field="shared")
+        raise ServiceError(_("This shared policy is not available to adopt."), field="shared")
     with country_context(country):
         if template is not None:
             policy = CountryPolicy.objects.create(
@@ -148,13 +153,13 @@ def policy_version_create(
     role = _require_admin(access, country)
     if policy.read_only:
         raise ServiceError(
-            "This policy is a read-only copy of another country's policy; adopt a template to write your own."
+            _("This policy is a read-only copy of another country's policy; adopt a template to write your own.")
         )
     text, language, roles = _clean_text(text), _clean_language(language), _clean_roles(roles)
     with country_context(country):
         CountryPolicy.objects.select_for_update().get(pk=policy.pk)
         if PolicyVersion.objects.filter(policy=policy, status=PolicyVersion.Status.DRAFT).exists():
-            raise ServiceError("This policy already has a draft version: edit or publish it first.", field="text")
+            raise ServiceError(_("This policy already has a draft version: edit or publish it first."), field="text")
         last = (
             PolicyVersion.objects.filter(policy=policy).order_by("-number").values_list("number", flat=True).first()
             or 0
@@ -182,7 +187,7 @@ def policy_version_publish(*, version: PolicyVersion, by, access: Access) -> Pol
     with country_context(country):
         version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
         if version.status != PolicyVersion.Status.DRAFT:
-            raise ServiceError("This version is already published.")
+            raise ServiceError(_("This version is already published."))
         version.status = PolicyVersion.Status.PUBLISHED
         version.published_at = timezone.now()
         version.save(update_fields=["status", "published_at"])
@@ -202,7 +207,7 @@ def policy_version_publish(*, version: PolicyVersion, by, access: Access) -> Pol
 
 def _snapshot(policy: CountryPolicy, version: PolicyVersion) -> SharedPolicy:
     source = Country.objects.get(pk=policy.country_id)
-    shared, _ = SharedPolicy.objects.update_or_create(
+    shared, _created = SharedPolicy.objects.update_or_create(
         source_country_code=source.code,
         source_policy_id=policy.pk,
         defaults={
@@ -224,11 +229,11 @@ def policy_share(*, policy: CountryPolicy, by, access: Access, share: bool = Tru
     country = Country.objects.get(pk=policy.country_id)
     role = _require_admin(access, country)
     if policy.read_only:
-        raise ServiceError("A copy of another country's policy cannot be shared again.")
+        raise ServiceError(_("A copy of another country's policy cannot be shared again."))
     with country_context(country):
         current = policy_current_version(policy=policy)
         if share and current is None:
-            raise ServiceError("Publish a version before sharing this policy.")
+            raise ServiceError(_("Publish a version before sharing this policy."))
         policy.is_shared = share
         policy.save(update_fields=["is_shared"])
         if share:
@@ -260,9 +265,9 @@ def acknowledgement_create(*, version: PolicyVersion, by, access: Access) -> Ack
     country = Country.objects.get(pk=version.country_id)
     role = _role(access, country)
     if role not in ACK_ROLES:
-        raise NotAllowed("Only members of this country acknowledge its policies.")
+        raise NotAllowed(_("Only members of this country acknowledge its policies."))
     if version.status != PolicyVersion.Status.PUBLISHED:
-        raise ServiceError("Only a published version can be acknowledged.")
+        raise ServiceError(_("Only a published version can be acknowledged."))
     with country_context(country):
         now = timezone.now()
         ack = Acknowledgement.objects.create(
@@ -303,18 +308,18 @@ def assessment_create(
     role = require_writer(access, country)
     title = (title or "").strip()
     if not title:
-        raise ServiceError("Enter a title: the intended use being assessed.", field="title")
+        raise ServiceError(_("Enter a title: the intended use being assessed."), field="title")
     if len(title) > 200:
-        raise ServiceError("The title must be 200 characters or fewer.", field="title")
+        raise ServiceError(_("The title must be 200 characters or fewer."), field="title")
     use_reference = (use_reference or "").strip()
     if len(use_reference) > 100:
-        raise ServiceError("The use reference must be 100 characters or fewer.", field="use_reference")
+        raise ServiceError(_("The use reference must be 100 characters or fewer."), field="use_reference")
     clean = _answers(answers or {}, complete=False)
     with country_context(country):
         if supersedes is not None and (
             supersedes.country_id != country.pk or supersedes.status != ImpactAssessment.Status.COMPLETED
         ):
-            raise ServiceError("Only a completed assessment of this country can be superseded.", field="supersedes")
+            raise ServiceError(_("Only a completed assessment of this country can be superseded."), field="supersedes")
         assessment = ImpactAssessment.objects.create(
             country=country,
             title=title,
@@ -338,7 +343,7 @@ def assessment_create(
 def _editable(assessment: ImpactAssessment) -> ImpactAssessment:
     locked = ImpactAssessment.objects.select_for_update().get(pk=assessment.pk)
     if locked.status != ImpactAssessment.Status.DRAFT:
-        raise ServiceError("This assessment is completed and cannot be changed. Start a new one that supersedes it.")
+        raise ServiceError(_("This assessment is completed and cannot be changed. Start a new one that supersedes it."))
     return locked
 
 
@@ -417,14 +422,16 @@ def requirement_status_set(
     role = require_writer(access, country)
     require_open(requirement)
     if status not in RequirementStatus.Status.values:
-        raise ServiceError("Choose a status from the list.", field="status")
+        raise ServiceError(_("Choose a status from the list."), field="status")
     if owner is not None and owner.country_id != country.pk:
-        raise ServiceError("Choose an owner among this country's members.", field="owner")
+        raise ServiceError(_("Choose an owner among this country's members."), field="owner")
     note = (note or "").strip()
     if len(note) > 2000:
-        raise ServiceError("The note must be 2,000 characters or fewer.", field="note")
+        raise ServiceError(_("The note must be 2,000 characters or fewer."), field="note")
     with country_context(country):
-        row, _ = RequirementStatus.objects.select_for_update().get_or_create(country=country, requirement=requirement)
+        row, _created = RequirementStatus.objects.select_for_update().get_or_create(
+            country=country, requirement=requirement
+        )
         previous = row.status
         row.status, row.owner, row.note = status, owner, note
         row.updated_at, row.updated_by = timezone.now(), by

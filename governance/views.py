@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.errors import NotAllowed, ServiceError
@@ -52,12 +53,12 @@ def base_context(request: HttpRequest, country: Country) -> dict:
 
 def require_writer(request: HttpRequest, country: Country) -> None:
     if not request.access.can_write(country.pk):
-        raise PermissionDenied("Only a country admin or an officer of this country can do this.")
+        raise PermissionDenied(_("Only a country admin or an officer of this country can do this."))
 
 
 def require_admin(request: HttpRequest, country: Country) -> None:
     if not request.access.is_country_admin(country.pk):
-        raise PermissionDenied("Only a country admin of this country can do this.")
+        raise PermissionDenied(_("Only a country admin of this country can do this."))
 
 
 def posted(request: HttpRequest):
@@ -127,7 +128,9 @@ def policy_adopt(request: HttpRequest, code: str) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect(url("policies", country))
-    messages.success(request, f"{policy.title} was adopted. Review the text, then publish it.")
+    messages.success(
+        request, _("{policy_title} was adopted. Review the text, then publish it.").format(policy_title=policy.title)
+    )
     return redirect(url("policy", country, pk=policy.pk))
 
 
@@ -187,7 +190,12 @@ def policy_version_new(request: HttpRequest, code: str, pk: int) -> HttpResponse
             except ServiceError as error:
                 form.add_service_error(error)
             else:
-                messages.success(request, f"Version {version.number} was saved as a draft. Publish it when ready.")
+                messages.success(
+                    request,
+                    _("Version {version_number} was saved as a draft. Publish it when ready.").format(
+                        version_number=version.number
+                    ),
+                )
                 return redirect(url("policy", country, pk=policy.pk))
         status = 400
     return render(
@@ -220,7 +228,10 @@ def policy_version_publish(request: HttpRequest, code: str, pk: int, number: int
         messages.error(request, error.message)
     else:
         messages.success(
-            request, f"Version {version.number} is published. Staff of the roles it names must acknowledge it."
+            request,
+            _("Version {version_number} is published. Staff of the roles it names must acknowledge it.").format(
+                version_number=version.number
+            ),
         )
     return redirect(url("policy", country, pk=pk))
 
@@ -237,7 +248,12 @@ def policy_acknowledge(request: HttpRequest, code: str, pk: int, number: int) ->
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"You acknowledged version {version.number} of {version.policy.title}.")
+        messages.success(
+            request,
+            _("You acknowledged version {version_number} of {policy_title}.").format(
+                version_number=version.number, policy_title=version.policy.title
+            ),
+        )
     return redirect(url("policy", country, pk=pk))
 
 
@@ -375,7 +391,7 @@ def assessment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         require_writer(request, country)
         if form is None:
-            raise PermissionDenied("A completed assessment cannot be changed; start a new one that supersedes it.")
+            raise PermissionDenied(_("A completed assessment cannot be changed; start a new one that supersedes it."))
         if form.is_valid():
             try:
                 saved = services.assessment_save_answers(
@@ -389,9 +405,9 @@ def assessment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 form.add_service_error(error)
             else:
                 if saved.status == ImpactAssessment.Status.COMPLETED:
-                    messages.success(request, "The assessment is complete.")
+                    messages.success(request, _("The assessment is complete."))
                 else:
-                    messages.success(request, "Your answers are saved. You can come back and finish later.")
+                    messages.success(request, _("Your answers are saved. You can come back and finish later."))
                 return redirect(url("assessment", country, pk=assessment.pk))
         status = 400
     return render(
@@ -415,8 +431,8 @@ def _answer_rows(assessment: ImpactAssessment) -> list[tuple[str, str]]:
         labels = {value: label for value, label, _ in question["options"]}
         answer = assessment.answers.get(question["key"])
         if isinstance(answer, list):
-            shown = ", ".join(labels.get(a, a) for a in answer) or "None"
+            shown = ", ".join(str(labels.get(a, a)) for a in answer) or _("None")
         else:
-            shown = labels.get(answer, "Not answered")
+            shown = labels.get(answer, _("Not answered"))
         rows.append((question["text"], shown))
     return rows

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,7 +19,7 @@ from tenants.inputs import body_refusal
 
 NON_FIELD = "non_field_errors"
 
-NOT_AUTHENTICATED = (
+NOT_AUTHENTICATED = gettext_lazy(
     "Sign in first: send 'Authorization: Bearer <token>' (get a token at POST /api/v1/auth/token/) "
     "or use a signed-in browser session."
 )
@@ -50,7 +52,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         errors = field_errors(response.data)
         response.data = {"detail": _summary(errors), "errors": errors}
     elif isinstance(exc, exceptions.NotAuthenticated):
-        response.data = {"detail": NOT_AUTHENTICATED}
+        response.data = {"detail": str(NOT_AUTHENTICATED)}
     elif not isinstance(response.data, dict) or "detail" not in response.data:
         response.data = {"detail": _summary(field_errors(response.data))}
     return response
@@ -89,9 +91,9 @@ def _summary(errors: dict[str, list[str]]) -> str:
         for message in messages
     ]
     if not lines:
-        return "The request could not be processed."
+        return _("The request could not be processed.")
     if len(lines) == 1:
         return lines[0]
-    return "Correct these and try again — " + " ".join(
-        line if line.endswith((".", "?", "!")) else f"{line}." for line in lines
+    return _("Correct these and try again — {errors}").format(
+        errors=" ".join(line if line.endswith((".", "?", "!")) else f"{line}." for line in lines)
     )

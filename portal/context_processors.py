@@ -9,29 +9,30 @@ from dataclasses import dataclass
 from django.db import connection
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy
 
 from tenants.access import ANONYMOUS
 from tenants.models import Country
 from tenants.pages import ROLE_LABELS
 from tenants.record import selectors as record_selectors
 
-SERVICE_NAME = "Sovereign AI Onboarding Portal"
+SERVICE_NAME = gettext_lazy("Sovereign AI Onboarding Portal")
 
 # A country's sections in the order a country goes through onboarding: (text, URL name, the URL
 # names that light it up; an empty set means "any page of that app's namespace").
 COUNTRY_SECTIONS = [
-    ("Overview", "tenants:overview", {"overview"}),
-    ("Engagement", "engagement:home", set()),
-    ("Governance", "governance:home", set()),
-    ("Training", "training:home", set()),
-    ("Deployments", "deployments:home", set()),
-    ("Register", "register:home", set()),
-    ("Organisations", "tenants:organisations", {"organisations", "organisation", "organisation_new"}),
-    ("Members", "tenants:members", {"members", "member", "member_invite", "member_remove"}),
-    ("Activity", "tenants:activity", {"activity"}),
+    (gettext_lazy("Overview"), "tenants:overview", {"overview"}),
+    (gettext_lazy("Engagement"), "engagement:home", set()),
+    (gettext_lazy("Governance"), "governance:home", set()),
+    (gettext_lazy("Training"), "training:home", set()),
+    (gettext_lazy("Deployments"), "deployments:home", set()),
+    (gettext_lazy("Register"), "register:home", set()),
+    (gettext_lazy("Organisations"), "tenants:organisations", {"organisations", "organisation", "organisation_new"}),
+    (gettext_lazy("Members"), "tenants:members", {"members", "member", "member_invite", "member_remove"}),
+    (gettext_lazy("Activity"), "tenants:activity", {"activity"}),
 ]
 # Shown to the country's admins only.
-ADMIN_SECTIONS = [("Data and keys", "tenants:data", {"data"})]
+ADMIN_SECTIONS = [(gettext_lazy("Data and keys"), "tenants:data", {"data"})]
 AUDIT_PAGES = {"audit", "audit_country", "audit_export"}
 ALERTS_SHOWN = 5
 
@@ -70,7 +71,7 @@ def navigation(request) -> dict:
         country = visible[0]
 
     # The service header: a few items only. A country's sections are a navigation of their own.
-    items = [{"text": "Home", "href": reverse("home"), "current": url_name == "home" and not namespace}]
+    items = [{"text": gettext_lazy("Home"), "href": reverse("home"), "current": url_name == "home" and not namespace}]
     sections_nav = []
     if country is not None:
         code = country.code.lower()
@@ -83,14 +84,14 @@ def navigation(request) -> dict:
         context["nav_country"] = country
         context["nav_role_label"] = ROLE_LABELS.get(access.role_in(country.pk) or "", "")
     if access.is_partner_manager:
-        items.append({"text": "Review", "href": reverse("review"), "current": url_name == "review"})
+        items.append({"text": gettext_lazy("Review"), "href": reverse("review"), "current": url_name == "review"})
     if access.is_auditor or access.is_partner_manager:
-        items.append({"text": "Audit", "href": reverse("audit"), "current": url_name in AUDIT_PAGES})
+        items.append({"text": gettext_lazy("Audit"), "href": reverse("audit"), "current": url_name in AUDIT_PAGES})
     if access.is_platform_admin:
-        items.append({"text": "Admin", "href": reverse("admin:index"), "current": False})
+        items.append({"text": gettext_lazy("Admin"), "href": reverse("admin:index"), "current": False})
     items.append(
         {
-            "text": "Notifications",
+            "text": gettext_lazy("Notifications"),
             "href": reverse("notifications"),
             "current": url_name == "notifications",
             "badge": _unread_notifications(request, access),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tenants.models import TenantModel
 
@@ -18,15 +19,15 @@ class ComplianceReport(TenantModel):
     writable_after_exit = True  # the record can still be reported on, and files expire, after an exit
 
     class Kind(models.TextChoices):
-        PACK = "pack", "Country compliance pack"
-        LEDGER = "ledger", "Ledger only"
+        PACK = "pack", gettext_lazy("Country compliance pack")
+        LEDGER = "ledger", gettext_lazy("Ledger only")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting for a worker"
-        RUNNING = "running", "Being built"
-        DONE = "done", "Ready"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
+        PENDING = "pending", gettext_lazy("Waiting for a worker")
+        RUNNING = "running", gettext_lazy("Being built")
+        DONE = "done", gettext_lazy("Ready")
+        FAILED = "failed", gettext_lazy("Failed")
+        EXPIRED = "expired", gettext_lazy("Expired")
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PACK)
     period_start = models.DateField()
@@ -73,7 +74,7 @@ class ReportSubscription(TenantModel):
     kind = models.CharField(max_length=10, choices=ComplianceReport.Kind.choices, default=ComplianceReport.Kind.PACK)
     created_at = models.DateTimeField(default=timezone.now)
     last_period_start = models.DateField(
-        null=True, blank=True, help_text="First day of the last month a report was requested for."
+        null=True, blank=True, help_text=gettext_lazy("First day of the last month a report was requested for.")
     )
 
     class Meta(TenantModel.Meta):

@@ -5,6 +5,8 @@ anyone else the country's reports do not exist (404)."""
 from __future__ import annotations
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -69,13 +71,19 @@ class _ReportView(CountryAPIView):
             services.report_role(access=request.access, country=self.country)
         except NotAllowed:
             raise exceptions.NotFound(
-                f"Not found: {self.country.name}'s compliance reports are for its auditors and partner managers."
+                _("Not found: {country_name}'s compliance reports are for its auditors and partner managers.").format(
+                    country_name=self.country.name
+                )
             ) from None
 
     def report(self, id: str) -> ComplianceReport:
         report = selectors.report_get(country=self.country, pk=object_id(id))
         if report is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no compliance report {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no compliance report {id}.").format(
+                    country_name=self.country.name, id=id
+                )
+            )
         return report
 
 
@@ -100,8 +108,9 @@ class ReportListApi(_ReportView):
         operation_id="compliance_reports_request",
         tags=["audit"],
         parameters=[CODE_PARAMETER],
-        description="Ask for a compliance pack or a ledger-only export of a period; a worker builds "
-        "it. Follow its progress on the report, then download it.",
+        description=_(
+            "Ask for a compliance pack or a ledger-only export of a period; a worker builds it. Follow its progress on the report, then download it."
+        ),
         request=ReportRequestSerializer,
         responses={202: ReportSerializer, **errors(400, 401, 404)},
     )
@@ -137,7 +146,7 @@ class ReportDownloadApi(_ReportView):
         tags=["audit"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         responses={
-            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The bundle"),
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The bundle")),
             **errors(400, 401, 404),
         },
     )
@@ -156,10 +165,12 @@ class SummaryQuerySerializer(StrictSerializer):
 
 class SummaryRowSerializer(serializers.Serializer):
     country = serializers.CharField()
-    events = serializers.IntegerField(help_text="Ledger events in the period.")
+    events = serializers.IntegerField(help_text=gettext_lazy("Ledger events in the period."))
     incidents = serializers.IntegerField()
     incidents_open = serializers.IntegerField()
-    incidents_late = serializers.IntegerField(help_text="Reported after, or still unreported past, the deadline.")
+    incidents_late = serializers.IntegerField(
+        help_text=gettext_lazy("Reported after, or still unreported past, the deadline.")
+    )
     assessments_completed = serializers.IntegerField()
     assessments_high_risk = serializers.IntegerField()
     policies_published = serializers.IntegerField()

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tenants.country_state import allowed_after_exit
@@ -34,28 +35,28 @@ TAGS = {
 
 class ReportRequestForm(forms.Form):
     kind = forms.ChoiceField(
-        label="What to include",
+        label=gettext_lazy("What to include"),
         choices=ComplianceReport.Kind.choices,
         initial=ComplianceReport.Kind.PACK,
         error_messages={
-            "required": "Choose what the report includes.",
-            "invalid_choice": "Choose a compliance pack or a ledger-only export.",
+            "required": gettext_lazy("Choose what the report includes."),
+            "invalid_choice": gettext_lazy("Choose a compliance pack or a ledger-only export."),
         },
     )
     period_start = forms.DateField(
-        label="First day",
-        help_text="For example, 2026-01-01",
+        label=gettext_lazy("First day"),
+        help_text=gettext_lazy("For example, 2026-01-01"),
         error_messages={
-            "required": "Enter the first day of the period.",
-            "invalid": "Enter the first day as a date, like 2026-01-01.",
+            "required": gettext_lazy("Enter the first day of the period."),
+            "invalid": gettext_lazy("Enter the first day as a date, like 2026-01-01."),
         },
     )
     period_end = forms.DateField(
-        label="Last day",
-        help_text="For example, 2026-12-31",
+        label=gettext_lazy("Last day"),
+        help_text=gettext_lazy("For example, 2026-12-31"),
         error_messages={
-            "required": "Enter the last day of the period.",
-            "invalid": "Enter the last day as a date, like 2026-12-31.",
+            "required": gettext_lazy("Enter the last day of the period."),
+            "invalid": gettext_lazy("Enter the last day as a date, like 2026-12-31."),
         },
     )
 

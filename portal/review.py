@@ -7,13 +7,20 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from deployments import selectors as deployment_selectors
 from engagements import selectors as engagement_selectors
 from engagements.models import Engagement
 from tenants import onboarding, selectors
 
-STATE_FILTERS = [("", "Any"), ("submitted", "Submitted"), ("in_review", "In review"), ("amendment", "Change of terms")]
+STATE_FILTERS = [
+    ("", gettext_lazy("Any")),
+    ("submitted", gettext_lazy("Submitted")),
+    ("in_review", gettext_lazy("In review")),
+    ("amendment", gettext_lazy("Change of terms")),
+]
 QUEUE_LIMIT = 200
 
 
@@ -21,7 +28,7 @@ QUEUE_LIMIT = 200
 def review_queue(request: HttpRequest) -> HttpResponse:
     access = request.access
     if not access.is_partner_manager:
-        raise Http404("The review area is for partner managers.")
+        raise Http404(_("The review area is for partner managers."))
     countries = list(selectors.country_list_visible(access=access).filter(pk__in=access.partner_country_ids))
     codes = {c.code for c in countries}
     country_code = (request.GET.get("country") or "").upper()
@@ -31,7 +38,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     items = list(engagement_selectors.review_queue(access=access, country_code=country_code, state=state)[:QUEUE_LIMIT])
     for item in items:
         item.waiting_days = engagement_selectors.waiting_days(item)
-        item.kind_label = "Change of terms" if item.amendment else "Engagement"
+        item.kind_label = _("Change of terms") if item.amendment else _("Engagement")
         item.review_state = Engagement.Amendment(item.amendment).label if item.amendment else item.get_state_display()
     # A country's task list costs a few queries per country: shown for the country filtered on (every
     # country's own overview page shows it too), so the queue stays constant in queries.

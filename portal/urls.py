@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tenants.keys import exit_views
+from tenants.languages import views as language_views
 from tenants.notifications import views as notification_views
 from tenants.record import views as audit_views
 from training import views as training_views
@@ -19,6 +20,7 @@ urlpatterns = [
     path(".well-known/ledger-key.pem", views.ledger_key_pem, name="ledger_key"),
     path(".well-known/ledger-keyring.json", views.ledger_keyring, name="ledger_keyring"),
     path("", views.home, name="home"),
+    path("language/", language_views.language_switch, name="language_switch"),
     path("review/", review.review_queue, name="review"),
     path("notifications/", notification_views.notification_page, name="notifications"),
     path("notifications/read/", notification_views.notification_read_all, name="notifications_read"),

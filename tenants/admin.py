@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
 from tenants.country_state import READ_ONLY_STATUSES
@@ -31,18 +32,20 @@ class CountryAdminForm(forms.ModelForm):
         queryset=User.objects.filter(groups__name=PARTNER_MANAGERS_GROUP, is_active=True),
         required=False,
         widget=admin.widgets.FilteredSelectMultiple("partner managers", is_stacked=False),
-        help_text="People in the Partner managers group who review this country's engagement and deployments.",
+        help_text=gettext_lazy(
+            "People in the Partner managers group who review this country's engagement and deployments."
+        ),
     )
     auditors = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(groups__name=AUDITORS_GROUP, is_active=True),
         required=False,
         widget=admin.widgets.FilteredSelectMultiple("auditors", is_stacked=False),
-        help_text="People in the Auditors group who may read this country's record and export reports.",
+        help_text=gettext_lazy("People in the Auditors group who may read this country's record and export reports."),
     )
 
     class Meta:
         model = Country
-        fields = ["code", "name", "status", "residency_region", "default_language", "mfa_required"]
+        fields = ["code", "name", "status", "residency_region", "default_language", "time_zone", "mfa_required"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,8 @@ for the other apps' api.py as well: they sit here because tenants is the lowest 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -43,7 +45,7 @@ class CountrySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Country.Status.choices)
     residency_region = serializers.ChoiceField(choices=Country.Region.choices)
     default_language = serializers.CharField()
-    your_role = serializers.SerializerMethodField(help_text="Your strongest role in this country.")
+    your_role = serializers.SerializerMethodField(help_text=gettext_lazy("Your strongest role in this country."))
 
     @extend_schema_field(serializers.ChoiceField(choices=ROLE_CHOICES))
     def get_your_role(self, country: Country) -> str | None:
@@ -84,7 +86,7 @@ class OrganisationSerializer(serializers.Serializer):
     name = serializers.CharField()
     acronym = serializers.CharField()
     kind = serializers.ChoiceField(choices=Organisation.Kind.choices)
-    member_count = serializers.IntegerField(help_text="People in this organisation, invited or active.")
+    member_count = serializers.IntegerField(help_text=gettext_lazy("People in this organisation, invited or active."))
     created_at = serializers.DateTimeField()
 
 
@@ -109,7 +111,7 @@ class OrganisationListApi(CountryAPIView):
         operation_id="organisations_list",
         tags=["organisations"],
         parameters=[CODE_PARAMETER],
-        description="The country's organisations by name, each with its number of members.",
+        description=_("The country's organisations by name, each with its number of members."),
         responses={200: OrganisationSerializer(many=True), **errors(401, 404)},
     )
     def get(self, request, code):
@@ -119,8 +121,9 @@ class OrganisationListApi(CountryAPIView):
         operation_id="organisations_create",
         tags=["organisations"],
         parameters=[CODE_PARAMETER],
-        description="Add an organisation (country admins). Ministries and public agencies can "
-        "always join; other kinds once the programme is open to them.",
+        description=_(
+            "Add an organisation (country admins). Ministries and public agencies can always join; other kinds once the programme is open to them."
+        ),
         request=OrganisationCreateSerializer,
         responses={201: OrganisationSerializer, **errors(400, 401, 403, 404)},
     )
@@ -147,7 +150,9 @@ class OrganisationDetailApi(CountryAPIView):
     def get(self, request, code, id):
         organisation = selectors.organisation_get(country=self.country, pk=object_id(id))
         if organisation is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no organisation {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no organisation {id}.").format(country_name=self.country.name, id=id)
+            )
         return Response(OrganisationSerializer(organisation).data)
 
 
@@ -195,10 +200,10 @@ class MemberInviteSerializer(StrictSerializer):
     """The person to add, where and as what."""
 
     email = serializers.EmailField(max_length=254)
-    first_name = serializers.CharField(max_length=150, help_text="As the country knows the person.")
-    last_name = serializers.CharField(max_length=150, help_text="As the country knows the person.")
+    first_name = serializers.CharField(max_length=150, help_text=gettext_lazy("As the country knows the person."))
+    last_name = serializers.CharField(max_length=150, help_text=gettext_lazy("As the country knows the person."))
     organisation = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, help_text="Id of one of this country's organisations."
+        min_value=1, max_value=MAX_ID, help_text=gettext_lazy("Id of one of this country's organisations.")
     )
     role = serializers.ChoiceField(choices=Membership.Role.choices, error_messages=ROLE_ERROR)
     job_title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -207,7 +212,11 @@ class MemberInviteSerializer(StrictSerializer):
         country = self.context["country"]
         organisation = selectors.organisation_get(country=country, pk=value)
         if organisation is None:
-            raise serializers.ValidationError(f"Choose one of {country.name}'s organisations; {value} is not one.")
+            raise serializers.ValidationError(
+                _("Choose one of {country_name}'s organisations; {value} is not one.").format(
+                    country_name=country.name, value=value
+                )
+            )
         return organisation
 
 
@@ -227,7 +236,7 @@ class MemberListApi(CountryAPIView):
         operation_id="members_list",
         tags=["members"],
         parameters=[CODE_PARAMETER],
-        description="The country's members, invited or active.",
+        description=_("The country's members, invited or active."),
         responses={200: MemberSerializer(many=True), **errors(401, 404)},
     )
     def get(self, request, code):
@@ -239,9 +248,9 @@ class MemberListApi(CountryAPIView):
         parameters=[CODE_PARAMETER],
         request=MemberInviteSerializer,
         responses={201: MemberSerializer, **errors(400, 401, 403, 404)},
-        description="Invite a person to the country (country admins). Everyone is emailed an invitation and appears "
-        "with status 'invited' and the name typed here until they accept; a person who has an account accepts "
-        "signed in to it.",
+        description=_(
+            "Invite a person to the country (country admins). Everyone is emailed an invitation and appears with status 'invited' and the name typed here until they accept; a person who has an account accepts signed in to it."
+        ),
     )
     def post(self, request, code):
         self.require_country_admin()
@@ -260,14 +269,16 @@ class MemberDetailApi(CountryAPIView):
     def get_membership(self, id: str) -> Membership:
         membership = selectors.membership_get(country=self.country, pk=object_id(id))
         if membership is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no member {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no member {id}.").format(country_name=self.country.name, id=id)
+            )
         return membership
 
     @extend_schema(
         operation_id="members_retrieve",
         tags=["members"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        description="One person's membership of the country.",
+        description=_("One person's membership of the country."),
         responses={200: MemberSerializer, **errors(401, 404)},
     )
     def get(self, request, code, id):
@@ -276,7 +287,7 @@ class MemberDetailApi(CountryAPIView):
     @extend_schema(
         operation_id="members_change_role",
         tags=["members"],
-        description="Change the person's role (country admins). The country keeps at least one admin.",
+        description=_("Change the person's role (country admins). The country keeps at least one admin."),
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         request=MemberRoleSerializer,
         responses={200: MemberSerializer, **errors(400, 401, 403, 404)},
@@ -295,9 +306,9 @@ class MemberDetailApi(CountryAPIView):
         operation_id="members_remove",
         tags=["members"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        description="Remove the person from the country (country admins). The country keeps at least one admin.",
+        description=_("Remove the person from the country (country admins). The country keeps at least one admin."),
         request=None,
-        responses={204: OpenApiResponse(description="Removed from the country."), **errors(400, 401, 403, 404)},
+        responses={204: OpenApiResponse(description=_("Removed from the country.")), **errors(400, 401, 403, 404)},
     )
     def delete(self, request, code, id):
         membership = self.get_membership(id)

@@ -12,7 +12,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 # The rooms of the foundation that hold tables of the tenants app.
-ROOMS_WITH_MODELS = ("identity", "record", "keys", "notifications", "jobs")
+ROOMS_WITH_MODELS = ("identity", "record", "keys", "notifications", "jobs", "languages")
 
 
 def _refuse_delete_after_exit(sender, instance, **kwargs) -> None:

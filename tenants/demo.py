@@ -21,6 +21,7 @@ COUNTRIES = [
     ("EE", "Estonia", Country.Status.ACTIVE, Country.Region.EU_NORTH, "et"),
     ("BR", "Brazil", Country.Status.ONBOARDING, Country.Region.SA_EAST, "pt-BR"),
 ]
+TIME_ZONES = {"FR": "Europe/Paris", "KE": "Africa/Nairobi", "EE": "Europe/Tallinn", "BR": "America/Sao_Paulo"}
 
 ORGANISATIONS = {
     "FR": [
@@ -81,7 +82,13 @@ def seed(*, say: Callable[[str], None] = print) -> dict[str, Country]:
     for code, name, status, region, language in COUNTRIES:
         country, created = Country.objects.get_or_create(
             code=code,
-            defaults={"name": name, "status": status, "residency_region": region, "default_language": language},
+            defaults={
+                "name": name,
+                "status": status,
+                "residency_region": region,
+                "default_language": language,
+                "time_zone": TIME_ZONES[code],
+            },
         )
         countries[code] = country
         if created:

@@ -6,17 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.errors import ServiceError
 from tenants.models import Membership, Organisation
 
 ROLE_HINTS = {
-    Membership.Role.COUNTRY_ADMIN: "Manages the country's organisations and people, and everything an officer can do.",
-    Membership.Role.OFFICER: "Prepares and submits the country's work: policies, training, assessments and requests.",
-    Membership.Role.VIEWER: "Reads the country's pages without changing anything.",
+    Membership.Role.COUNTRY_ADMIN: gettext_lazy(
+        "Manages the country's organisations and people, and everything an officer can do."
+    ),
+    Membership.Role.OFFICER: gettext_lazy(
+        "Prepares and submits the country's work: policies, training, assessments and requests."
+    ),
+    Membership.Role.VIEWER: gettext_lazy("Reads the country's pages without changing anything."),
 }
 ROLE_OPTIONS = [(value, label, ROLE_HINTS[value]) for value, label in Membership.Role.choices]
-ROLE_ERROR = "Choose a role: country admin, officer or viewer."
+ROLE_ERROR = gettext_lazy("Choose a role: country admin, officer or viewer.")
 
 
 class ServiceErrorMixin:
@@ -31,26 +37,26 @@ class ServiceErrorMixin:
 
 class OrganisationForm(ServiceErrorMixin, forms.Form):
     name = forms.CharField(
-        label="Name",
+        label=gettext_lazy("Name"),
         max_length=200,
         error_messages={
-            "required": "Enter the organisation's name.",
-            "max_length": "The name must be 200 characters or fewer.",
+            "required": gettext_lazy("Enter the organisation's name."),
+            "max_length": gettext_lazy("The name must be 200 characters or fewer."),
         },
     )
     acronym = forms.CharField(
-        label="Acronym (optional)",
+        label=gettext_lazy("Acronym (optional)"),
         max_length=20,
         required=False,
-        help_text="For example, MN for Ministère du Numérique.",
-        error_messages={"max_length": "The acronym must be 20 characters or fewer."},
+        help_text=gettext_lazy("For example, MN for Ministère du Numérique."),
+        error_messages={"max_length": gettext_lazy("The acronym must be 20 characters or fewer.")},
     )
     kind = forms.ChoiceField(
-        label="Kind of organisation",
+        label=gettext_lazy("Kind of organisation"),
         choices=Organisation.Kind.choices,
         error_messages={
-            "required": "Choose a kind of organisation.",
-            "invalid_choice": "Choose a kind of organisation from the list.",
+            "required": gettext_lazy("Choose a kind of organisation."),
+            "invalid_choice": gettext_lazy("Choose a kind of organisation from the list."),
         },
     )
 
@@ -59,42 +65,42 @@ class OrganisationForm(ServiceErrorMixin, forms.Form):
         open_kinds = set(open_kinds)
         # Every kind is offered, so that the closed ones say plainly why they cannot be chosen yet.
         self.kind_options = [
-            (value, label, "" if value in open_kinds else "Not yet open to applications.")
+            (value, label, "" if value in open_kinds else _("Not yet open to applications."))
             for value, label in Organisation.Kind.choices
         ]
 
 
 class InviteForm(ServiceErrorMixin, forms.Form):
     email = forms.EmailField(
-        label="Email address",
+        label=gettext_lazy("Email address"),
         max_length=254,
         error_messages={
-            "required": "Enter the person's email address.",
-            "invalid": "Enter an email address in the form name@example.org.",
+            "required": gettext_lazy("Enter the person's email address."),
+            "invalid": gettext_lazy("Enter an email address in the form name@example.org."),
         },
     )
-    first_name = forms.CharField(label="First name", max_length=150, required=False)
-    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150, required=False)
     organisation = forms.TypedChoiceField(
-        label="Organisation",
+        label=gettext_lazy("Organisation"),
         coerce=int,
         empty_value=None,
         error_messages={
-            "required": "Choose the person's organisation.",
-            "invalid_choice": "Choose one of this country's organisations.",
+            "required": gettext_lazy("Choose the person's organisation."),
+            "invalid_choice": gettext_lazy("Choose one of this country's organisations."),
         },
     )
     role = forms.ChoiceField(
-        label="Role",
+        label=gettext_lazy("Role"),
         choices=Membership.Role.choices,
         error_messages={"required": ROLE_ERROR, "invalid_choice": ROLE_ERROR},
     )
-    job_title = forms.CharField(label="Job title (optional)", max_length=200, required=False)
+    job_title = forms.CharField(label=gettext_lazy("Job title (optional)"), max_length=200, required=False)
 
     def __init__(self, *args, organisations: Iterable[Organisation], **kwargs):
         super().__init__(*args, **kwargs)
         self.organisations = {organisation.pk: organisation for organisation in organisations}
-        self.fields["organisation"].choices = [("", "Choose an organisation")] + [
+        self.fields["organisation"].choices = [("", _("Choose an organisation"))] + [
             (pk, organisation.name) for pk, organisation in self.organisations.items()
         ]
         self.role_options = ROLE_OPTIONS
@@ -106,7 +112,7 @@ class InviteForm(ServiceErrorMixin, forms.Form):
 
 class RoleForm(ServiceErrorMixin, forms.Form):
     role = forms.ChoiceField(
-        label="Role",
+        label=gettext_lazy("Role"),
         choices=Membership.Role.choices,
         error_messages={"required": ROLE_ERROR, "invalid_choice": ROLE_ERROR},
     )
@@ -122,24 +128,24 @@ class ConfirmForm(ServiceErrorMixin, forms.Form):
 
 class InvitationAcceptForm(ServiceErrorMixin, forms.Form):
     password = forms.CharField(
-        label="Choose a password",
+        label=gettext_lazy("Choose a password"),
         strip=False,
         widget=forms.PasswordInput,
-        help_text="At least 12 characters. Avoid common words and your name.",
-        error_messages={"required": "Choose a password."},
+        help_text=gettext_lazy("At least 12 characters. Avoid common words and your name."),
+        error_messages={"required": gettext_lazy("Choose a password.")},
     )
     password_again = forms.CharField(
-        label="Enter the password again",
+        label=gettext_lazy("Enter the password again"),
         strip=False,
         widget=forms.PasswordInput,
-        error_messages={"required": "Enter the password again."},
+        error_messages={"required": gettext_lazy("Enter the password again.")},
     )
 
     def clean(self):
         cleaned = super().clean()
         first, second = cleaned.get("password"), cleaned.get("password_again")
         if first and second and first != second:
-            self.add_error("password_again", "The two passwords do not match. Enter the same password twice.")
+            self.add_error("password_again", _("The two passwords do not match. Enter the same password twice."))
         return cleaned
 
 

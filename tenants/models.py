@@ -20,40 +20,61 @@ class CountryQuerySet(models.QuerySet):
         return self.exclude(status__in=READ_ONLY_STATUSES)
 
 
+def time_zone_validator(value: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("“%(zone)s” is not a time zone. Write it as Region/City, e.g. Europe/Paris."), params={"zone": value}
+        ) from None
+
+
 class Country(models.Model):
     """A tenant. Not itself row-level secured: visibility of countries is decided by selectors
     (membership, or a partner-manager / auditor assignment held as a guardian object permission)."""
 
     class Status(models.TextChoices):
-        PROSPECTIVE = "prospective", "Prospective"
-        ONBOARDING = "onboarding", "Onboarding"
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        EXITING = "exiting", "Leaving the programme"
-        EXITED = "exited", "Left the programme"
+        PROSPECTIVE = "prospective", _("Prospective")
+        ONBOARDING = "onboarding", _("Onboarding")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        EXITING = "exiting", _("Leaving the programme")
+        EXITED = "exited", _("Left the programme")
 
     class Region(models.TextChoices):
-        EU_WEST = "eu-west", "Europe (West)"
-        EU_NORTH = "eu-north", "Europe (North)"
-        AF_EAST = "af-east", "Africa (East)"
-        SA_EAST = "sa-east", "South America (East)"
-        AP_SOUTH = "ap-south", "Asia Pacific (South)"
-        ME_CENTRAL = "me-central", "Middle East (Central)"
-        NA_EAST = "na-east", "North America (East)"
+        EU_WEST = "eu-west", _("Europe (West)")
+        EU_NORTH = "eu-north", _("Europe (North)")
+        AF_EAST = "af-east", _("Africa (East)")
+        SA_EAST = "sa-east", _("South America (East)")
+        AP_SOUTH = "ap-south", _("Asia Pacific (South)")
+        ME_CENTRAL = "me-central", _("Middle East (Central)")
+        NA_EAST = "na-east", _("North America (East)")
 
     code = models.CharField(
         max_length=2,
         unique=True,
         validators=[RegexValidator(r"^[A-Z]{2}$", "Use the two capital letters of ISO 3166-1 alpha-2.")],
-        help_text="ISO 3166-1 alpha-2 code, e.g. FR.",
+        help_text=_("ISO 3166-1 alpha-2 code, e.g. FR."),
     )
     name = models.CharField(max_length=100)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROSPECTIVE)
     residency_region = models.CharField(
-        "data-residency region", max_length=20, choices=Region.choices, default=Region.EU_WEST
+        _("data-residency region"), max_length=20, choices=Region.choices, default=Region.EU_WEST
     )
     default_language = models.CharField(
-        max_length=12, default="en", help_text="BCP 47 language tag, e.g. fr, et, pt-BR."
+        max_length=12, default="en", help_text=_("BCP 47 language tag, e.g. fr, et, pt-BR.")
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        db_default="UTC",
+        help_text=_(
+            "The IANA time zone its people read times in, e.g. Europe/Paris; each person may choose their own."
+        ),
+        validators=[time_zone_validator],
     )
     mfa_required = models.BooleanField(
         _("second factor for everyone"),
@@ -65,7 +86,7 @@ class Country(models.Model):
     # Bumped when the country's data keys are destroyed: every process checks it before using a key
     # it holds in memory (tenants.keys.envelope), so destruction takes effect at once everywhere.
     key_epoch = models.PositiveIntegerField(default=0, db_default=0, editable=False)
-    left_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="When it left the programme.")
+    left_at = models.DateTimeField(null=True, blank=True, editable=False, help_text=_("When it left the programme."))
 
     objects = CountryQuerySet.as_manager()
 
@@ -151,20 +172,22 @@ class PlatformSettings(models.Model):
     open_organisation_kinds = models.JSONField(
         default=list,
         blank=True,
-        help_text="Organisation kinds open to applications besides ministries and public agencies, "
-        'e.g. ["public_partner", "non_profit"].',
+        help_text=_(
+            'Organisation kinds open to applications besides ministries and public agencies, e.g. ["public_partner", "non_profit"].'
+        ),
     )
     exit_waiting_days = models.PositiveIntegerField(
         default=30,
-        help_text="Days between the confirmation of a country's exit (by its admin and a platform admin) and "
-        "the moment its data can be exported for the last time and its keys destroyed. Either side can "
-        "cancel until then.",
+        help_text=_(
+            "Days between the confirmation of a country's exit (by its admin and a platform admin) and the moment its data can be exported for the last time and its keys destroyed. Either side can cancel until then."
+        ),
     )
     dual_approval_quota = models.BigIntegerField(
         null=True,
         blank=True,
-        help_text="Engagements whose monthly token quota is above this need two distinct approvers. "
-        "Empty: one approver is enough.",
+        help_text=_(
+            "Engagements whose monthly token quota is above this need two distinct approvers. Empty: one approver is enough."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -182,10 +205,10 @@ class PlatformSettings(models.Model):
 
 class Organisation(TenantModel):
     class Kind(models.TextChoices):
-        MINISTRY = "ministry", "Ministry"
-        PUBLIC_AGENCY = "public_agency", "Public agency"
-        PUBLIC_PARTNER = "public_partner", "Public partner"
-        NON_PROFIT = "non_profit", "Non-profit"
+        MINISTRY = "ministry", _("Ministry")
+        PUBLIC_AGENCY = "public_agency", _("Public agency")
+        PUBLIC_PARTNER = "public_partner", _("Public partner")
+        NON_PROFIT = "non_profit", _("Non-profit")
 
     ALWAYS_OPEN = frozenset({Kind.MINISTRY, Kind.PUBLIC_AGENCY})
 
@@ -210,13 +233,13 @@ class Membership(SealedTenantModel):
     """A person's place in one country: their organisation and role there."""
 
     class Role(models.TextChoices):
-        COUNTRY_ADMIN = "country_admin", "Country admin"
-        OFFICER = "officer", "Officer"
-        VIEWER = "viewer", "Viewer"
+        COUNTRY_ADMIN = "country_admin", _("Country admin")
+        OFFICER = "officer", _("Officer")
+        VIEWER = "viewer", _("Viewer")
 
     class Status(models.TextChoices):
-        INVITED = "invited", "Invited"
-        ACTIVE = "active", "Active"
+        INVITED = "invited", _("Invited")
+        ACTIVE = "active", _("Active")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
@@ -226,7 +249,7 @@ class Membership(SealedTenantModel):
     # Contact details are personal data: sealed under the country's key.
     phone = EncryptedTextField("work phone")
     contact_email = EncryptedTextField(
-        "contact email", help_text="Where colleagues reach this person, if not the sign-in address."
+        "contact email", help_text=_("Where colleagues reach this person, if not the sign-in address.")
     )
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -14,20 +14,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 # key -> title, in the order a country goes through them.
 STEPS: dict[str, str] = {
-    "engagement": "Engagement approved",
-    "policies": "Policies adopted",
-    "training": "Staff trained",
-    "assessment": "First impact assessment",
-    "deployment": "First deployment",
+    "engagement": gettext_lazy("Engagement approved"),
+    "policies": gettext_lazy("Policies adopted"),
+    "training": gettext_lazy("Staff trained"),
+    "assessment": gettext_lazy("First impact assessment"),
+    "deployment": gettext_lazy("First deployment"),
 }
 
 CANNOT_START = "cannot_start"
 NOT_STARTED = "not_started"
 IN_PROGRESS = "in_progress"
 DONE = "done"
-STATES = {CANNOT_START: "Cannot start yet", NOT_STARTED: "Not started", IN_PROGRESS: "In progress", DONE: "Completed"}
+STATES = {
+    CANNOT_START: gettext_lazy("Cannot start yet"),
+    NOT_STARTED: gettext_lazy("Not started"),
+    IN_PROGRESS: gettext_lazy("In progress"),
+    DONE: gettext_lazy("Completed"),
+}
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class StepStatus:
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
-            raise ValueError(f"unknown step state {self.state!r}")
+            raise ValueError(_("unknown step state {state!r}").format(state=self.state))
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,9 @@ _registry: dict[str, Callable[[object], StepStatus]] = {}
 def register(key: str, *, status: Callable[[object], StepStatus]) -> None:
     """Give step `key` its status function (called with the Country, inside its country context)."""
     if key not in STEPS:
-        raise ValueError(f"unknown onboarding step {key!r}; the steps are {', '.join(STEPS)}")
+        raise ValueError(
+            _("unknown onboarding step {key!r}; the steps are {steps}").format(key=key, steps=", ".join(STEPS))
+        )
     _registry[key] = status
 
 
@@ -70,7 +80,9 @@ def task_list(country) -> list[Task]:
     for key, title in STEPS.items():
         compute = _registry.get(key)
         status = (
-            compute(country) if compute else StepStatus(CANNOT_START, "This part of the portal is not available yet.")
+            compute(country)
+            if compute
+            else StepStatus(CANNOT_START, _("This part of the portal is not available yet."))
         )
         tasks.append(Task(key, title, status.state, STATES[status.state], status.detail, status.url))
     return tasks

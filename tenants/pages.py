@@ -5,11 +5,17 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.access import AUDITOR, PARTNER_MANAGER
 from tenants.models import Country, Membership
 
-ROLE_LABELS = {**dict(Membership.Role.choices), PARTNER_MANAGER: "Partner manager", AUDITOR: "Auditor"}
+ROLE_LABELS = {
+    **dict(Membership.Role.choices),
+    PARTNER_MANAGER: gettext_lazy("Partner manager"),
+    AUDITOR: gettext_lazy("Auditor"),
+}
 
 
 def request_country(request: HttpRequest) -> Country:
@@ -22,7 +28,7 @@ def request_country(request: HttpRequest) -> Country:
 
 def require_country_admin(request: HttpRequest, country: Country) -> None:
     if not request.access.is_country_admin(country.pk):
-        raise PermissionDenied("Only a country admin of this country can do this.")
+        raise PermissionDenied(_("Only a country admin of this country can do this."))
 
 
 def country_url(name: str, country: Country, **kwargs) -> str:

@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
@@ -46,11 +47,11 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What went wrong, in words a person can act on.")
+    detail = serializers.CharField(help_text=gettext_lazy("What went wrong, in words a person can act on."))
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text="For input at fault: the messages by field name.",
+        help_text=gettext_lazy("For input at fault: the messages by field name."),
     )
 
 
@@ -238,18 +239,20 @@ class PageQuerySerializer(StrictSerializer):
 def object_id(value: str) -> int:
     """A row id from the URL, or 404 for anything that cannot be one (not a 500)."""
     if len(value) > 19 or not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
-        raise exceptions.NotFound("Not found: an id is a positive whole number.")
+        raise exceptions.NotFound(_("Not found: an id is a positive whole number."))
     return int(value)
 
 
-ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The object's id.")
+ID_PARAMETER = OpenApiParameter(
+    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=gettext_lazy("The object's id.")
+)
 
 
 CODE_PARAMETER = OpenApiParameter(
     "code",
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
-    description="ISO 3166-1 alpha-2 code of the country, e.g. FR (either case).",
+    description=gettext_lazy("ISO 3166-1 alpha-2 code of the country, e.g. FR (either case)."),
 )
 
 
@@ -262,7 +265,7 @@ class GuardedJSONParser(JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+            raise exceptions.ParseError(_("JSON parse error - the body is nested too deeply.")) from None
 
 
 class ApiView(APIView):
@@ -317,15 +320,19 @@ class CountryAPIView(ApiView):
         country = getattr(request, "country", None)
         if country is None or country.code != code:
             if len(code) != 2 or not code.isalpha():
-                raise exceptions.NotFound("Not found: a country is named by its two-letter ISO code, e.g. FR.")
-            raise exceptions.NotFound(f"Not found: there is no country {code} among those you can see.")
+                raise exceptions.NotFound(_("Not found: a country is named by its two-letter ISO code, e.g. FR."))
+            raise exceptions.NotFound(
+                _("Not found: there is no country {code} among those you can see.").format(code=code)
+            )
         self.country = country
 
     def require_country_admin(self) -> None:
         """Answer 403 before looking at the input of a change this person may not make at all.
         The service checks again: it is the rule; this only orders the answers."""
         if not self.request.access.is_country_admin(self.country.pk):
-            raise exceptions.PermissionDenied(f"Only a country admin of {self.country.name} can do this.")
+            raise exceptions.PermissionDenied(
+                _("Only a country admin of {country_name} can do this.").format(country_name=self.country.name)
+            )
 
     def context(self) -> dict:
         return {**super().context(), "country": self.country}

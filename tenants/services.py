@@ -35,7 +35,7 @@ OVERSIGHT_REFUSAL = gettext_lazy(
 
 def _require_country_admin(access: Access, country: Country) -> str:
     if not access.is_country_admin(country.pk):
-        raise NotAllowed("Only a country admin of this country can do this.")
+        raise NotAllowed(_("Only a country admin of this country can do this."))
     return access.role_in(country.pk) or ""
 
 
@@ -55,18 +55,24 @@ def organisation_create(
     role = _require_country_admin(access, country)
     name = (name or "").strip()
     if not name:
-        raise ServiceError("Enter the organisation's name.", field="name")
+        raise ServiceError(_("Enter the organisation's name."), field="name")
     if kind not in Organisation.Kind.values:
-        raise ServiceError("Choose a kind of organisation from the list.", field="kind")
+        raise ServiceError(_("Choose a kind of organisation from the list."), field="kind")
     if not organisation_kind_is_open(kind):
         raise ServiceError(
-            f"The programme is not yet open to {Organisation.Kind(kind).label.lower()} organisations. "
-            "Ministries and public agencies can join now; the platform will announce when others can.",
+            _(
+                "The programme is not yet open to {kind_label} organisations. Ministries and public agencies can join now; the platform will announce when others can."
+            ).format(kind_label=Organisation.Kind(kind).label.lower()),
             field="kind",
         )
     with country_context(country):
         if Organisation.objects.filter(name__iexact=name).exists():
-            raise ServiceError(f"{country.name} already has an organisation called {name}.", field="name")
+            raise ServiceError(
+                _("{country_name} already has an organisation called {name}.").format(
+                    country_name=country.name, name=name
+                ),
+                field="name",
+            )
         organisation = Organisation.objects.create(
             country=country, name=name, kind=kind, acronym=(acronym or "").strip()
         )
@@ -202,17 +208,24 @@ def invitation_send(*, invitation_id: int, country_id: int) -> bool:
             return False
         user = invitation.membership.user
         step = (
-            "Sign in to your account and accept the invitation here" if user.is_active else "Choose your password here"
+            _("Sign in to your account and accept the invitation here")
+            if user.is_active
+            else _("Choose your password here")
         )
         mail_enqueue(
             to=user.email,
-            subject=f"You are invited to the {invitation.country.name} AI onboarding portal",
+            subject=_("You are invited to the {country} AI onboarding portal").format(country=invitation.country.name),
             body=(
-                f"Hello {invitation.invited_name or user.first_name},\n\n"
-                f"You have been invited to join {invitation.membership.organisation.name} on the "
-                f"Sovereign AI Onboarding Portal as {invitation.membership.get_role_display().lower()}.\n\n"
-                f"{step} (the link works until {invitation.expires_at:%d %B %Y}):\n"
-                f"{invitation_link(invitation)}\n"
+                _(
+                    "Hello {user_first_name},\n\nYou have been invited to join {organisation_name} on the Sovereign AI Onboarding Portal as {membership_get_role_display}.\n\n{step} (the link works until {invitation_expires_at:%d %B %Y}):\n{invitation_link_invitation}\n"
+                ).format(
+                    user_first_name=invitation.invited_name or user.first_name,
+                    organisation_name=invitation.membership.organisation.name,
+                    membership_get_role_display=invitation.membership.get_role_display().lower(),
+                    step=step,
+                    invitation_expires_at=invitation.expires_at,
+                    invitation_link_invitation=invitation_link(invitation),
+                )
             ),
         )
         Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
@@ -225,9 +238,9 @@ def invitation_from_token(token: str) -> Invitation:
         data = signing.loads(token, salt=INVITATION_SALT, max_age=timedelta(days=settings.INVITATION_TTL_DAYS))
         country_id, invitation_id, nonce = int(data["c"]), int(data["i"]), str(data["n"])
     except signing.SignatureExpired:
-        raise ServiceError("This invitation has expired. Ask your country admin to invite you again.") from None
+        raise ServiceError(_("This invitation has expired. Ask your country admin to invite you again.")) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise ServiceError("This invitation link is not valid. Check that you copied all of it.") from None
+        raise ServiceError(_("This invitation link is not valid. Check that you copied all of it.")) from None
     with country_context(country_id):
         invitation = (
             Invitation.objects.select_related("membership__user", "membership__organisation", "country")
@@ -235,9 +248,9 @@ def invitation_from_token(token: str) -> Invitation:
             .first()
         )
         if invitation is None or not nonce or invitation.nonce != nonce or invitation.accepted_at:
-            raise ServiceError("This invitation has already been used or withdrawn. Sign in, or ask for a new one.")
+            raise ServiceError(_("This invitation has already been used or withdrawn. Sign in, or ask for a new one."))
         if invitation.expires_at <= timezone.now():
-            raise ServiceError("This invitation has expired. Ask your country admin to invite you again.")
+            raise ServiceError(_("This invitation has expired. Ask your country admin to invite you again."))
         return invitation
 
 
@@ -258,7 +271,7 @@ def invitation_accept(*, token: str, password: str):
             accepted_at=timezone.now(), nonce=""
         )
         if not claimed:
-            raise ServiceError("This invitation has already been used or withdrawn. Sign in, or ask for a new one.")
+            raise ServiceError(_("This invitation has already been used or withdrawn. Sign in, or ask for a new one."))
         user.set_password(password)
         user.is_active = True
         user.save(update_fields=["password", "is_active"])
@@ -326,14 +339,16 @@ def member_change_role(*, membership: Membership, by, access: Access, role: str)
     country = membership.country
     actor_role = _require_country_admin(access, country)
     if role not in Membership.Role.values:
-        raise ServiceError("Choose a role: country admin, officer or viewer.", field="role")
+        raise ServiceError(_("Choose a role: country admin, officer or viewer."), field="role")
     with country_context(country):
         locked = _lock_admins_then(membership)
         if locked.role == role:
             return locked
         if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
             raise ServiceError(
-                f"{country.name} must keep at least one country admin. Make someone else country admin first.",
+                _("{country_name} must keep at least one country admin. Make someone else country admin first.").format(
+                    country_name=country.name
+                ),
                 field="role",
             )
         previous = locked.role
@@ -358,7 +373,9 @@ def member_remove(*, membership: Membership, by, access: Access) -> None:
         locked = _lock_admins_then(membership)
         if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
             raise ServiceError(
-                f"{country.name} must keep at least one country admin. Make someone else country admin first."
+                _("{country_name} must keep at least one country admin. Make someone else country admin first.").format(
+                    country_name=country.name
+                )
             )
         event_record(
             country=country,

@@ -96,7 +96,12 @@ def organisation_create(request: HttpRequest, code: str) -> HttpResponse:
             except ServiceError as error:
                 form.add_service_error(error)
             else:
-                messages.success(request, f"{organisation.name} was added to {country.name}.")
+                messages.success(
+                    request,
+                    _("{organisation_name} was added to {country_name}.").format(
+                        organisation_name=organisation.name, country_name=country.name
+                    ),
+                )
                 return redirect(country_url("organisation", country, pk=organisation.pk))
         status = 400
     return render(
@@ -198,7 +203,12 @@ def member_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 form.add_service_error(error)
             else:
                 name = membership.user.get_full_name() or membership.user.username
-                messages.success(request, f"{name} is now {changed.get_role_display().lower()}.")
+                messages.success(
+                    request,
+                    _("{name} is now {changed_get_role_display}.").format(
+                        name=name, changed_get_role_display=changed.get_role_display().lower()
+                    ),
+                )
                 return redirect(country_url("member", country, pk=membership.pk))
         status = 400
     else:
@@ -231,7 +241,9 @@ def member_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             form.add_service_error(error)
             status = 400
         else:
-            messages.success(request, f"{name} was removed from {country.name}.")
+            messages.success(
+                request, _("{name} was removed from {country_name}.").format(name=name, country_name=country.name)
+            )
             if membership.user_id == request.user.pk:
                 return redirect("home")
             return redirect(country_url("members", country))

@@ -130,6 +130,7 @@ def make_cast() -> Cast:
 
     from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
     from tenants.isolation import country_context
+    from tenants.languages.models import Preferences
     from tenants.models import Country, Membership, Organisation
 
     User = get_user_model()
@@ -172,6 +173,12 @@ def make_cast() -> Cast:
     auditor.groups.add(auditors)
     assign_perm(f"tenants.{PARTNER_PERMISSION}", partner, fr)
     assign_perm(f"tenants.{AUDITOR_PERMISSION}", auditor, fr)
+    # The cast chose English on their accounts, so that pages, emails and API messages read as the
+    # tests expect whatever their country's default (France's is French); tests of the language
+    # rules (tests/languages/) take that choice away.
+    Preferences.objects.bulk_create(
+        Preferences(user=user, language="en") for user in (owner, member, viewer, outsider, partner, auditor)
+    )
     return Cast(fr, ke, fr_ministry, fr_agency, ke_ministry, owner, member, viewer, outsider, partner, auditor)
 
 

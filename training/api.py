@@ -4,6 +4,8 @@ what each role must hold), enrolments and quiz answers. Thin views over selector
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -27,15 +29,19 @@ User = get_user_model()
 
 
 class ProgrammeSerializer(serializers.Serializer):
-    slug = serializers.CharField(help_text="The programme's code, used in rosters and enrolments.")
+    slug = serializers.CharField(help_text=gettext_lazy("The programme's code, used in rosters and enrolments."))
     title = serializers.CharField()
     summary = serializers.CharField()
-    version = serializers.IntegerField(source="latest_number", help_text="The version new enrolments start on.")
-    kind = serializers.SerializerMethodField(help_text="catalogue (the platform's) or country (this country's own).")
+    version = serializers.IntegerField(
+        source="latest_number", help_text=gettext_lazy("The version new enrolments start on.")
+    )
+    kind = serializers.SerializerMethodField(
+        help_text=gettext_lazy("catalogue (the platform's) or country (this country's own).")
+    )
     required_for = serializers.ListField(
         child=serializers.CharField(),
         required=False,
-        help_text="Roles that must hold it in this country (without sector or capability).",
+        help_text=gettext_lazy("Roles that must hold it in this country (without sector or capability)."),
     )
 
     def get_kind(self, programme) -> str:
@@ -59,8 +65,9 @@ class ProgrammeCreateSerializer(StrictSerializer):
     summary = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     pass_mark = serializers.IntegerField(min_value=1, max_value=100, default=80)
     content = ProgrammeContentField(
-        help_text="The modules: each with its title, its text (Markdown), links and a quiz. "
-        "Errors name the field at fault, e.g. content.modules[0].links[1].url."
+        help_text=gettext_lazy(
+            "The modules: each with its title, its text (Markdown), links and a quiz. Errors name the field at fault, e.g. content.modules[0].links[1].url."
+        )
     )
 
 
@@ -105,7 +112,7 @@ class ProgrammeListApi(CountryAPIView):
         operation_id="training_programmes_create",
         tags=["training"],
         parameters=[CODE_PARAMETER],
-        description="Write one of the country's own programmes (country admins).",
+        description=_("Write one of the country's own programmes (country admins)."),
         request=ProgrammeCreateSerializer,
         responses={201: ProgrammeSerializer, **errors(400, 401, 403, 404)},
     )
@@ -140,29 +147,35 @@ class EnrolmentSerializer(serializers.Serializer):
 class EnrolmentCreateSerializer(StrictSerializer):
     programme = serializers.SlugField(
         max_length=60,
-        help_text="Programme code: a catalogue slug such as ai-literacy, or local-<id> for the country's own.",
+        help_text=gettext_lazy(
+            "Programme code: a catalogue slug such as ai-literacy, or local-<id> for the country's own."
+        ),
     )
     user = serializers.IntegerField(
         min_value=1,
         max_value=MAX_ID,
         required=False,
-        help_text="Whom to enrol (country admins); yourself when left out.",
+        help_text=gettext_lazy("Whom to enrol (country admins); yourself when left out."),
     )
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
 
     def validate_programme(self, value: str) -> Programme:
         programme = selectors.programme_get(slug=value, country=self.context["country"])
         if programme is None:
-            raise serializers.ValidationError(f"There is no programme '{value}'. See /api/v1/training/catalogue/.")
+            raise serializers.ValidationError(
+                _("There is no programme '{value}'. See /api/v1/training/catalogue/.").format(value=value)
+            )
         return programme
 
 
 class QuizSerializer(StrictSerializer):
-    module = serializers.IntegerField(min_value=0, max_value=1000, help_text="Position of the module, from 0.")
+    module = serializers.IntegerField(
+        min_value=0, max_value=1000, help_text=gettext_lazy("Position of the module, from 0.")
+    )
     answers = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=1000),
         max_length=100,
-        help_text="For each question, the position of the chosen option, from 0.",
+        help_text=gettext_lazy("For each question, the position of the chosen option, from 0."),
     )
 
 
@@ -182,7 +195,7 @@ class EnrolmentListApi(CountryAPIView):
     @extend_schema(
         operation_id="training_enrolments_list",
         summary="Enrolments you can see",
-        description="Everyone's for country admins, partner managers and auditors; your own otherwise.",
+        description=_("Everyone's for country admins, partner managers and auditors; your own otherwise."),
         tags=["training"],
         parameters=[CODE_PARAMETER],
         responses={200: EnrolmentSerializer(many=True), **errors(401, 404)},
@@ -195,7 +208,7 @@ class EnrolmentListApi(CountryAPIView):
     @extend_schema(
         operation_id="training_enrolments_create",
         summary="Enrol in a programme",
-        description="Enrol yourself, or (country admins) another member of the country.",
+        description=_("Enrol yourself, or (country admins) another member of the country."),
         tags=["training"],
         parameters=[CODE_PARAMETER],
         request=EnrolmentCreateSerializer,
@@ -227,7 +240,11 @@ class _EnrolmentApi(CountryAPIView):
     def get_enrolment(self, id: str) -> Enrolment:
         enrolment = selectors.enrolment_get_visible(country=self.country, access=self.request.access, pk=object_id(id))
         if enrolment is None:
-            raise exceptions.NotFound(f"Not found: no enrolment {id} among those you can see in {self.country.name}.")
+            raise exceptions.NotFound(
+                _("Not found: no enrolment {id} among those you can see in {country_name}.").format(
+                    id=id, country_name=self.country.name
+                )
+            )
         return enrolment
 
 
@@ -252,8 +269,9 @@ class EnrolmentQuizApi(_EnrolmentApi):
         operation_id="training_enrolments_quiz",
         tags=["training"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        description="Answer a module's quiz (the person enrolled). Scored on the server; a pass completes "
-        "the module, and the last module issues the certificate.",
+        description=_(
+            "Answer a module's quiz (the person enrolled). Scored on the server; a pass completes the module, and the last module issues the certificate."
+        ),
         request=QuizSerializer,
         responses={200: QuizResultSerializer, **errors(400, 401, 403, 404)},
     )

@@ -2,6 +2,7 @@
 "Staff trained" step of the onboarding task list."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext as _
 
 
 def _training_step(country):
@@ -19,16 +20,22 @@ def _training_step(country):
     trained, total = country_trained_counts(country=country)
     url = reverse("training:home", kwargs={"code": country.code.lower()})
     if total and trained == total:
-        return StepStatus(DONE, f"All {total} country admins and officers have completed their required training.", url)
+        return StepStatus(
+            DONE,
+            _("All {total} country admins and officers have completed their required training.").format(total=total),
+            url,
+        )
     with country_context(country):
         started = Enrolment.objects.exists()
     if trained or started:
         return StepStatus(
             IN_PROGRESS,
-            f"{trained} of {total} country admins and officers have completed their required training.",
+            _("{trained} of {total} country admins and officers have completed their required training.").format(
+                trained=trained, total=total
+            ),
             url,
         )
-    return StepStatus(NOT_STARTED, "Enrol your country admins and officers in the required programmes.", url)
+    return StepStatus(NOT_STARTED, _("Enrol your country admins and officers in the required programmes."), url)
 
 
 class TrainingConfig(AppConfig):

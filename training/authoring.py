@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from jsonschema import Draft7Validator
 
 from tenants.errors import ServiceError
@@ -76,7 +77,12 @@ CONTENT_SCHEMA = {
 }
 _VALIDATOR = Draft7Validator(CONTENT_SCHEMA)
 _WEB_ADDRESS = URLValidator(schemes=["http", "https"])
-TYPE_NAMES = {"string": "text", "integer": "a whole number", "array": "a list", "object": "an object"}
+TYPE_NAMES = {
+    "string": "text",
+    "integer": gettext_lazy("a whole number"),
+    "array": gettext_lazy("a list"),
+    "object": gettext_lazy("an object"),
+}
 
 
 def _path(parts) -> str:
@@ -221,7 +227,8 @@ def content_parse(text: str) -> dict:
         if not modules:
             if line.strip():
                 raise ServiceError(
-                    f"Line {number}: start with a module title on a line beginning with '# '.", field="content"
+                    _("Line {number}: start with a module title on a line beginning with '# '.").format(number=number),
+                    field="content",
                 )
             continue
         module = modules[-1]
@@ -232,16 +239,19 @@ def content_parse(text: str) -> dict:
             if line.startswith("* "):
                 if question["answer"] is not None:
                     raise ServiceError(
-                        f"Line {number}: a question has one right option, marked with '* '.", field="content"
+                        _("Line {number}: a question has one right option, marked with '* '.").format(number=number),
+                        field="content",
                     )
                 question["answer"] = len(question["options"])
             question["options"].append(line[2:].strip())
         elif line.lower().startswith("link:"):
-            title, _, url = line[5:].partition("|")
+            title, _sep, url = line[5:].partition("|")
             module["links"].append({"title": title.strip(), "url": url.strip()})
         elif question is not None and line.strip():
             raise ServiceError(
-                f"Line {number}: after a question, list its options on lines beginning with '- ' or '* '.",
+                _("Line {number}: after a question, list its options on lines beginning with '- ' or '* '.").format(
+                    number=number
+                ),
                 field="content",
             )
         else:

@@ -4,16 +4,20 @@ a new ProgrammeVersion whenever this text changes, and never edits an old one.""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 PASS_MARK = 66  # percent of a module's questions: two of three
 
 PROGRAMMES: list[dict] = [
     {
         "slug": "ai-literacy",
-        "title": "AI literacy for civil servants",
-        "summary": "What today's AI systems are, what they do well and badly, and the questions to ask before using one at work.",
+        "title": gettext_noop("AI literacy for civil servants"),
+        "summary": gettext_noop(
+            "What today's AI systems are, what they do well and badly, and the questions to ask before using one at work."
+        ),
         "modules": [
             {
-                "title": "What a language model does",
+                "title": gettext_noop("What a language model does"),
                 "body": (
                     "A language model predicts likely text from the text it is given. It has no access to "
                     "facts beyond what it learned in training and what you put in the prompt, unless the "
@@ -58,7 +62,7 @@ PROGRAMMES: list[dict] = [
                 ],
             },
             {
-                "title": "Deciding whether AI fits a task",
+                "title": gettext_noop("Deciding whether AI fits a task"),
                 "body": (
                     "Good first uses are tasks where a person reviews every output and a mistake is cheap "
                     "to catch: drafting, summarising long documents for a reader who has the original, "
@@ -100,11 +104,13 @@ PROGRAMMES: list[dict] = [
     },
     {
         "slug": "responsible-procurement",
-        "title": "Responsible procurement of AI",
-        "summary": "Buying AI services that stay under the country's control: requirements, evaluation and contract clauses.",
+        "title": gettext_noop("Responsible procurement of AI"),
+        "summary": gettext_noop(
+            "Buying AI services that stay under the country's control: requirements, evaluation and contract clauses."
+        ),
         "modules": [
             {
-                "title": "Writing the requirement",
+                "title": gettext_noop("Writing the requirement"),
                 "body": (
                     "Describe the **problem and the outcome**, not a product. State where data must be "
                     "stored and processed, who may access it, and how the country gets it back at the end.\n\n"
@@ -143,7 +149,7 @@ PROGRAMMES: list[dict] = [
                 ],
             },
             {
-                "title": "Contract clauses that keep control",
+                "title": gettext_noop("Contract clauses that keep control"),
                 "body": (
                     "- **Data use:** the supplier may not train on the country's data without written consent.\n"
                     "- **Residency:** processing in the agreed region only; sub-processors listed and approved.\n"
@@ -174,11 +180,13 @@ PROGRAMMES: list[dict] = [
     },
     {
         "slug": "prompt-output-review",
-        "title": "Prompt and output review",
-        "summary": "Writing clear instructions for a model and reviewing what comes back before it reaches anyone.",
+        "title": gettext_noop("Prompt and output review"),
+        "summary": gettext_noop(
+            "Writing clear instructions for a model and reviewing what comes back before it reaches anyone."
+        ),
         "modules": [
             {
-                "title": "Writing a clear prompt",
+                "title": gettext_noop("Writing a clear prompt"),
                 "body": (
                     "Say who the text is for, what it must contain, the tone and the length. Give the "
                     "source material rather than asking the model to remember it. Ask for a format you "
@@ -212,7 +220,7 @@ PROGRAMMES: list[dict] = [
                 ],
             },
             {
-                "title": "Reviewing the output",
+                "title": gettext_noop("Reviewing the output"),
                 "body": (
                     "Before anything leaves your desk: check facts against the source, read it as the "
                     "person receiving it would, remove anything you cannot stand behind, and keep a note "
@@ -246,11 +254,13 @@ PROGRAMMES: list[dict] = [
     },
     {
         "slug": "data-protection-ai",
-        "title": "Data protection in AI projects",
-        "summary": "Lawful basis, minimisation, retention and people's rights when personal data meets AI.",
+        "title": gettext_noop("Data protection in AI projects"),
+        "summary": gettext_noop(
+            "Lawful basis, minimisation, retention and people's rights when personal data meets AI."
+        ),
         "modules": [
             {
-                "title": "Only the data you need",
+                "title": gettext_noop("Only the data you need"),
                 "body": (
                     "Identify the lawful basis for each use of personal data before the project starts. "
                     "Use the least data that does the job: remove names and identifiers when they add "
@@ -281,7 +291,7 @@ PROGRAMMES: list[dict] = [
                 ],
             },
             {
-                "title": "People's rights",
+                "title": gettext_noop("People's rights"),
                 "body": (
                     "People keep their rights when AI is involved: to be informed, to access their data, "
                     "to have it corrected, and not to be subject to a decision based solely on automated "
@@ -315,11 +325,13 @@ PROGRAMMES: list[dict] = [
     },
     {
         "slug": "impact-assessment",
-        "title": "Running an impact assessment",
-        "summary": "How to assess the effects of an AI use on people and services, and act on what you find.",
+        "title": gettext_noop("Running an impact assessment"),
+        "summary": gettext_noop(
+            "How to assess the effects of an AI use on people and services, and act on what you find."
+        ),
         "modules": [
             {
-                "title": "Scoping the assessment",
+                "title": gettext_noop("Scoping the assessment"),
                 "body": (
                     "Describe the use: its purpose, the people affected, the data, the model and who "
                     "reviews outputs. Involve the people who run the service and, where possible, those "
@@ -358,7 +370,7 @@ PROGRAMMES: list[dict] = [
                 ],
             },
             {
-                "title": "From risks to measures",
+                "title": gettext_noop("From risks to measures"),
                 "body": (
                     "For each risk, say how likely and how severe it is, what measure reduces it, and who "
                     "owns that measure. Typical measures: human review of every output, a narrower scope, "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.forms import ServiceErrorMixin
 from tenants.models import Membership
@@ -23,8 +25,8 @@ class QuizForm(ServiceErrorMixin, forms.Form):
                 widget=forms.RadioSelect,
                 choices=[(i, option) for i, option in enumerate(question["options"])],
                 error_messages={
-                    "required": "Choose an answer to this question.",
-                    "invalid_choice": "Choose one of the answers listed.",
+                    "required": _("Choose an answer to this question."),
+                    "invalid_choice": _("Choose one of the answers listed."),
                 },
             )
 
@@ -34,13 +36,19 @@ class QuizForm(ServiceErrorMixin, forms.Form):
 
 class RoleEnrolForm(ServiceErrorMixin, forms.Form):
     programme = forms.ChoiceField(
-        label="Programme",
-        error_messages={"required": "Choose a programme.", "invalid_choice": "Choose a programme from the list."},
+        label=gettext_lazy("Programme"),
+        error_messages={
+            "required": gettext_lazy("Choose a programme."),
+            "invalid_choice": gettext_lazy("Choose a programme from the list."),
+        },
     )
     role = forms.ChoiceField(
-        label="Everyone with the role",
+        label=gettext_lazy("Everyone with the role"),
         choices=Membership.Role.choices,
-        error_messages={"required": "Choose a role.", "invalid_choice": "Choose a role from the list."},
+        error_messages={
+            "required": gettext_lazy("Choose a role."),
+            "invalid_choice": gettext_lazy("Choose a role from the list."),
+        },
     )
 
     def __init__(self, *args, programmes, **kwargs):
@@ -50,42 +58,54 @@ class RoleEnrolForm(ServiceErrorMixin, forms.Form):
 
 class RosterForm(ServiceErrorMixin, forms.Form):
     roster = forms.FileField(
-        label="Roster (CSV)",
-        help_text="Columns: email,programme and optionally due_date "
-        "(YYYY-MM-DD). The programme is its code from the catalogue, e.g. ai-literacy.",
-        error_messages={"required": "Choose a CSV file to upload.", "empty": "The file is empty."},
+        label=gettext_lazy("Roster (CSV)"),
+        help_text=gettext_lazy(
+            "Columns: email,programme and optionally due_date (YYYY-MM-DD). The programme is its code from the catalogue, e.g. ai-literacy."
+        ),
+        error_messages={
+            "required": gettext_lazy("Choose a CSV file to upload."),
+            "empty": gettext_lazy("The file is empty."),
+        },
     )
 
     def clean_roster(self):
         upload = self.cleaned_data["roster"]
         if upload.size > ROSTER_MAX_BYTES:
             raise forms.ValidationError(
-                f"The file is larger than {ROSTER_MAX_BYTES // 1024} KB. Split it into smaller rosters."
+                _("The file is larger than {roster_max_bytes} KB. Split it into smaller rosters.").format(
+                    roster_max_bytes=ROSTER_MAX_BYTES // 1024
+                )
             )
         return upload
 
 
 class RequirementForm(ServiceErrorMixin, forms.Form):
     programme = forms.ChoiceField(
-        label="Programme",
-        error_messages={"required": "Choose a programme.", "invalid_choice": "Choose a programme from the list."},
+        label=gettext_lazy("Programme"),
+        error_messages={
+            "required": gettext_lazy("Choose a programme."),
+            "invalid_choice": gettext_lazy("Choose a programme from the list."),
+        },
     )
     role = forms.ChoiceField(
-        label="Who must hold it",
+        label=gettext_lazy("Who must hold it"),
         choices=Membership.Role.choices,
-        error_messages={"required": "Choose a role.", "invalid_choice": "Choose a role from the list."},
+        error_messages={
+            "required": gettext_lazy("Choose a role."),
+            "invalid_choice": gettext_lazy("Choose a role from the list."),
+        },
     )
     sector = forms.ChoiceField(
-        label="Only for uses in the sector (optional)",
+        label=gettext_lazy("Only for uses in the sector (optional)"),
         required=False,
-        choices=[("", "Any sector"), *SECTORS],
-        error_messages={"invalid_choice": "Choose a sector from the list."},
+        choices=[("", gettext_lazy("Any sector")), *SECTORS],
+        error_messages={"invalid_choice": gettext_lazy("Choose a sector from the list.")},
     )
     capability = forms.ChoiceField(
-        label="Only for models with the capability (optional)",
+        label=gettext_lazy("Only for models with the capability (optional)"),
         required=False,
-        choices=[("", "Any capability"), *CAPABILITIES],
-        error_messages={"invalid_choice": "Choose a capability from the list."},
+        choices=[("", gettext_lazy("Any capability")), *CAPABILITIES],
+        error_messages={"invalid_choice": gettext_lazy("Choose a capability from the list.")},
     )
 
     def __init__(self, *args, programmes, **kwargs):

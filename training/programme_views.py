@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.errors import NotAllowed, ServiceError
@@ -29,26 +31,30 @@ CONTENT_HELP = (
 
 
 class ProgrammeForm(ServiceErrorMixin, forms.Form):
-    title = forms.CharField(label="Title", max_length=200, error_messages={"required": "Enter a title."})
-    summary = forms.CharField(label="Summary (optional)", required=False, max_length=1000, widget=forms.Textarea)
+    title = forms.CharField(
+        label=gettext_lazy("Title"), max_length=200, error_messages={"required": gettext_lazy("Enter a title.")}
+    )
+    summary = forms.CharField(
+        label=gettext_lazy("Summary (optional)"), required=False, max_length=1000, widget=forms.Textarea
+    )
     pass_mark = forms.IntegerField(
-        label="Pass mark (per cent)",
+        label=gettext_lazy("Pass mark (per cent)"),
         min_value=1,
         max_value=100,
         initial=80,
         error_messages={
-            "required": "Enter a pass mark between 1 and 100.",
-            "invalid": "Enter a pass mark between 1 and 100.",
-            "min_value": "Enter a pass mark between 1 and 100.",
-            "max_value": "Enter a pass mark between 1 and 100.",
+            "required": gettext_lazy("Enter a pass mark between 1 and 100."),
+            "invalid": gettext_lazy("Enter a pass mark between 1 and 100."),
+            "min_value": gettext_lazy("Enter a pass mark between 1 and 100."),
+            "max_value": gettext_lazy("Enter a pass mark between 1 and 100."),
         },
     )
     content = forms.CharField(
-        label="Modules and quizzes",
+        label=gettext_lazy("Modules and quizzes"),
         help_text=CONTENT_HELP,
         max_length=200000,
         widget=forms.Textarea(attrs={"rows": 20}),
-        error_messages={"required": "Write at least one module with its quiz."},
+        error_messages={"required": gettext_lazy("Write at least one module with its quiz.")},
     )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
@@ -66,7 +72,7 @@ def _programme(request: HttpRequest, country, pk: int):
 
 def _require_admin(request: HttpRequest, country) -> None:
     if not request.access.is_country_admin(country.pk):
-        raise PermissionDenied("Only a country admin of this country can write, share or adopt programmes.")
+        raise PermissionDenied(_("Only a country admin of this country can write, share or adopt programmes."))
 
 
 @login_required
@@ -94,7 +100,9 @@ def programme_new(request: HttpRequest, code: str) -> HttpResponse:
             except ServiceError as error:
                 form.add_service_error(error)
             else:
-                messages.success(request, f"{programme.title} is ready for enrolments.")
+                messages.success(
+                    request, _("{programme_title} is ready for enrolments.").format(programme_title=programme.title)
+                )
                 return redirect(_url("programme", country, pk=programme.pk))
         status = 400
     return render(
@@ -114,7 +122,7 @@ def programme_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         form = ProgrammeForm(request.POST if request.method == "POST" else None, editing=True, initial=initial)
     if request.method == "POST":
         if form is None:
-            raise PermissionDenied("Only a country admin can change this programme, and adopted copies not at all.")
+            raise PermissionDenied(_("Only a country admin can change this programme, and adopted copies not at all."))
         if form.is_valid():
             try:
                 new = sharing.country_programme_publish(
@@ -129,7 +137,9 @@ def programme_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Version {new.number} is published. People already enrolled keep the version they started.",
+                    _(
+                        "Version {new_number} is published. People already enrolled keep the version they started."
+                    ).format(new_number=new.number),
                 )
                 return redirect(_url("programme", country, pk=programme.pk))
         status = 400
@@ -165,7 +175,12 @@ def programme_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(
-            request, f"{programme.title} is {'now shared with' if share else 'no longer shared with'} other countries."
+            request,
+            (
+                _("{programme_title} is now shared with other countries.")
+                if share
+                else _("{programme_title} is no longer shared with other countries.")
+            ).format(programme_title=programme.title),
         )
     return redirect(_url("programme", country, pk=programme.pk))
 
@@ -196,5 +211,10 @@ def shared_adopt(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect(_url("shared", country))
-    messages.success(request, f"{programme.title} was added to {country.name}'s programmes.")
+    messages.success(
+        request,
+        _("{programme_title} was added to {country_name}'s programmes.").format(
+            programme_title=programme.title, country_name=country.name
+        ),
+    )
     return redirect(_url("programme", country, pk=programme.pk))

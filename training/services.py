@@ -13,10 +13,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
+from tenants.languages.choice import in_language_of
 from tenants.models import Country, Membership
 from tenants.notifications.mail import mail_enqueue
 from tenants.record.ledger import event_record
@@ -79,7 +82,9 @@ def catalogue_sync() -> int:
 def _latest_version(programme: Programme | CountryProgramme):
     version = programme.versions.order_by("-number").first()
     if version is None or not getattr(programme, "is_active", True):
-        raise ServiceError(f"{programme.title} is not open for enrolment.", field="programme")
+        raise ServiceError(
+            _("{programme_title} is not open for enrolment.").format(programme_title=programme.title), field="programme"
+        )
     return version
 
 
@@ -115,16 +120,22 @@ def enrolment_create(
     actor_role = access.role_in(country.pk) or ""
     own = user.pk == by.pk
     if own and country.pk not in access.member_country_ids:
-        raise NotAllowed(f"Only members of {country.name} can enrol in its training.")
+        raise NotAllowed(
+            _("Only members of {country_name} can enrol in its training.").format(country_name=country.name)
+        )
     if not own and not access.is_country_admin(country.pk):
-        raise NotAllowed("Only a country admin can enrol other people.")
+        raise NotAllowed(_("Only a country admin can enrol other people."))
     with country_context(country):
         if _active_membership(country, user) is None:
-            raise ServiceError(f"Choose an active member of {country.name}.", field="user")
+            raise ServiceError(
+                _("Choose an active member of {country_name}.").format(country_name=country.name), field="user"
+            )
         if isinstance(programme, CountryProgramme) and programme.country_id != country.pk:
-            raise ServiceError(f"Choose one of {country.name}'s programmes.", field="programme")
+            raise ServiceError(
+                _("Choose one of {country_name}'s programmes.").format(country_name=country.name), field="programme"
+            )
         if Enrolment.objects.filter(user=user, **_course(programme)).exists():
-            raise ServiceError("This person is already enrolled in this programme.", field="programme")
+            raise ServiceError(_("This person is already enrolled in this programme."), field="programme")
         version = _latest_version(programme)
         enrolment = _enrol(
             country,
@@ -158,9 +169,9 @@ def enrolment_create_for_role(
 ) -> int:
     """Enrol every active member holding `role` who is not enrolled yet. Returns how many were."""
     if not access.is_country_admin(country.pk):
-        raise NotAllowed("Only a country admin can enrol people by role.")
+        raise NotAllowed(_("Only a country admin can enrol people by role."))
     if role not in Membership.Role.values:
-        raise ServiceError("Choose a role: country admin, officer or viewer.", field="role")
+        raise ServiceError(_("Choose a role: country admin, officer or viewer."), field="role")
     with country_context(country):
         version = _latest_version(programme)
         already = Enrolment.objects.filter(**_course(programme)).values("user_id")
@@ -216,22 +227,25 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
     """Enrol the people of a CSV roster (header `email,programme`; programme is a catalogue slug,
     optional `due_date` as YYYY-MM-DD). All rows or none: any bad row refuses the whole file."""
     if not access.is_country_admin(country.pk):
-        raise NotAllowed("Only a country admin can import a roster.")
+        raise NotAllowed(_("Only a country admin can import a roster."))
     if len(data) > ROSTER_MAX_BYTES:
         raise ServiceError(
-            f"The file is larger than {ROSTER_MAX_BYTES // 1024} KB. Split it into smaller rosters.", field="roster"
+            _("The file is larger than {roster_max_bytes} KB. Split it into smaller rosters.").format(
+                roster_max_bytes=ROSTER_MAX_BYTES // 1024
+            ),
+            field="roster",
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ServiceError(
-            "The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again.", field="roster"
+            _("The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again."), field="roster"
         ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "email" not in header or "programme" not in header:
         raise ServiceError(
-            "The first line must name the columns: email,programme (and optionally due_date).", field="roster"
+            _("The first line must name the columns: email,programme (and optionally due_date)."), field="roster"
         )
     reader.fieldnames = header
     with country_context(country):
@@ -243,7 +257,10 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
         for row in reader:
             line = reader.line_num
             if len(wanted) + len(errors) >= ROSTER_MAX_ROWS:
-                raise ServiceError(f"A roster has at most {ROSTER_MAX_ROWS} rows.", field="roster")
+                raise ServiceError(
+                    _("A roster has at most {roster_max_rows} rows.").format(roster_max_rows=ROSTER_MAX_ROWS),
+                    field="roster",
+                )
             email = (row.get("email") or "").strip().lower()
             slug = (row.get("programme") or "").strip().lower()
             due = (row.get("due_date") or "").strip()
@@ -273,7 +290,10 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
             wanted.append((line, email, programmes[slug], due_date))
     except csv.Error as error:
         raise ServiceError(
-            f"The file could not be read as CSV near line {reader.line_num}: {error}.", field="roster"
+            _("The file could not be read as CSV near line {reader_line_num}: {error}.").format(
+                reader_line_num=reader.line_num, error=error
+            ),
+            field="roster",
         ) from None
     with country_context(country):
         members = {
@@ -296,7 +316,7 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
         if errors:
             raise RosterRefused(sorted(errors, key=lambda e: e.line))
         if not rows:
-            raise ServiceError("The roster has no rows to import.", field="roster")
+            raise ServiceError(_("The roster has no rows to import."), field="roster")
         versions = {p.slug: _latest_version(p) for _, p, _ in rows}
         Enrolment.objects.bulk_create(
             [
@@ -338,18 +358,21 @@ def quiz_submit(*, enrolment: Enrolment, by, access: Access, module: int, answer
     enrolment and issues the certificate."""
     country = enrolment.country
     if enrolment.user_id != by.pk:
-        raise NotAllowed("Only the person enrolled can answer this quiz.")
+        raise NotAllowed(_("Only the person enrolled can answer this quiz."))
     version = enrolment.pinned
     modules = version.modules
     if not isinstance(module, int) or not 0 <= module < len(modules):
-        raise ServiceError(f"There is no module {module} in this programme.", field="module")
+        raise ServiceError(_("There is no module {module} in this programme.").format(module=module), field="module")
     questions = modules[module]["quiz"]
     if (
         not isinstance(answers, list)
         or len(answers) != len(questions)
         or not all(isinstance(a, int) and 0 <= a < len(q["options"]) for a, q in zip(answers, questions))
     ):
-        raise ServiceError(f"Answer all {len(questions)} questions, choosing one option for each.", field="answers")
+        raise ServiceError(
+            _("Answer all {questions} questions, choosing one option for each.").format(questions=len(questions)),
+            field="answers",
+        )
     correct, total, passed = quiz_score(version=version, module=module, answers=answers)
     with country_context(country):
         attempt = QuizAttempt.objects.create(
@@ -424,14 +447,14 @@ def certificate_reminders_send(*, country_id: int) -> int:
             ).select_related("user", "programme", "local_programme")
         )
         for certificate in due:
-            mail_enqueue(
-                to=certificate.user.email,
-                subject=f"Your {certificate.course.title} certificate expires soon",
-                body=(
-                    f"Your certificate for {certificate.course.title} expires on "
-                    f"{certificate.expires_at:%d %B %Y}. Enrol again in the portal to renew it."
-                ),
-            )
+            with in_language_of(certificate.user):
+                mail_enqueue(
+                    to=certificate.user.email,
+                    subject=_("Your {course} certificate expires soon").format(course=certificate.course.title),
+                    body=_(
+                        "Your certificate for {course} expires on {date}. Enrol again in the portal to renew it."
+                    ).format(course=certificate.course.title, date=date_format(certificate.expires_at, "DATE_FORMAT")),
+                )
         Certificate.objects.filter(pk__in=[c.pk for c in due]).update(reminded_at=now)
         if due:
             event_record(country=country, action="training.reminders_sent", payload={"count": len(due)})
@@ -446,14 +469,14 @@ def requirement_add(
     *, country: Country, by, access: Access, programme: Programme, role: str, sector: str = "", capability: str = ""
 ) -> CountryRequirement:
     if not access.is_country_admin(country.pk):
-        raise NotAllowed("Only a country admin can set training requirements.")
+        raise NotAllowed(_("Only a country admin can set training requirements."))
     if role not in Membership.Role.values:
-        raise ServiceError("Choose a role: country admin, officer or viewer.", field="role")
+        raise ServiceError(_("Choose a role: country admin, officer or viewer."), field="role")
     with country_context(country):
         if CountryRequirement.objects.filter(
             programme=programme, role=role, sector=sector, capability=capability
         ).exists():
-            raise ServiceError("This requirement already exists.", field="programme")
+            raise ServiceError(_("This requirement already exists."), field="programme")
         requirement = CountryRequirement.objects.create(
             country=country, programme=programme, role=role, sector=sector, capability=capability
         )
@@ -472,7 +495,7 @@ def requirement_add(
 def requirement_remove(*, requirement: CountryRequirement, by, access: Access) -> None:
     country = requirement.country
     if not access.is_country_admin(country.pk):
-        raise NotAllowed("Only a country admin can change training requirements.")
+        raise NotAllowed(_("Only a country admin can change training requirements."))
     with country_context(country):
         pk = requirement.pk
         requirement.delete()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
@@ -19,13 +20,13 @@ from .models import CountryProgramme, CountryProgrammeVersion, SharedProgramme
 
 def _require_admin(access: Access, country: Country) -> str:
     if not access.is_country_admin(country.pk):
-        raise NotAllowed("Only a country admin can write, share or adopt programmes.")
+        raise NotAllowed(_("Only a country admin can write, share or adopt programmes."))
     return access.role_in(country.pk) or ""
 
 
 def _pass_mark(value) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
-        raise ServiceError("Enter a pass mark between 1 and 100 (per cent).", field="pass_mark")
+        raise ServiceError(_("Enter a pass mark between 1 and 100 (per cent)."), field="pass_mark")
     return value
 
 
@@ -36,12 +37,17 @@ def country_programme_create(
     role = _require_admin(access, country)
     title = (title or "").strip()
     if not title or len(title) > 200:
-        raise ServiceError("Enter a title of at most 200 characters.", field="title")
+        raise ServiceError(_("Enter a title of at most 200 characters."), field="title")
     content = content_validate(content)
     pass_mark = _pass_mark(pass_mark)
     with country_context(country):
         if CountryProgramme.objects.filter(title__iexact=title).exists():
-            raise ServiceError(f"{country.name} already has a programme called {title}.", field="title")
+            raise ServiceError(
+                _("{country_name} already has a programme called {title}.").format(
+                    country_name=country.name, title=title
+                ),
+                field="title",
+            )
         programme = CountryProgramme.objects.create(
             country=country, title=title, summary=(summary or "").strip(), created_by=by
         )
@@ -67,7 +73,7 @@ def country_programme_publish(
     country = programme.country
     role = _require_admin(access, country)
     if programme.is_adopted:
-        raise ServiceError("This programme is another country's, adopted as a read-only copy: it cannot be changed.")
+        raise ServiceError(_("This programme is another country's, adopted as a read-only copy: it cannot be changed."))
     content = content_validate(content)
     pass_mark = _pass_mark(pass_mark)
     with country_context(country):
@@ -92,10 +98,10 @@ def country_programme_share(*, programme: CountryProgramme, by, access: Access) 
     country = programme.country
     role = _require_admin(access, country)
     if programme.is_adopted:
-        raise ServiceError("An adopted programme can only be shared by the country that wrote it.")
+        raise ServiceError(_("An adopted programme can only be shared by the country that wrote it."))
     with country_context(country):
         latest = programme.versions.order_by("-number").first()
-        shared, _ = SharedProgramme.objects.update_or_create(
+        shared, _created = SharedProgramme.objects.update_or_create(
             source_country_code=country.code,
             source_programme_id=programme.pk,
             defaults={
@@ -145,12 +151,14 @@ def country_programme_unshare(*, programme: CountryProgramme, by, access: Access
 def shared_programme_adopt(*, country: Country, by, access: Access, shared: SharedProgramme) -> CountryProgramme:
     role = _require_admin(access, country)
     if shared.withdrawn_at is not None:
-        raise ServiceError("This programme is no longer shared.")
+        raise ServiceError(_("This programme is no longer shared."))
     if shared.source_country_code == country.code:
-        raise ServiceError("This programme is already yours.")
+        raise ServiceError(_("This programme is already yours."))
     with country_context(country):
         if CountryProgramme.objects.filter(adopted_from=shared).exists():
-            raise ServiceError(f"{country.name} has already adopted this programme.")
+            raise ServiceError(
+                _("{country_name} has already adopted this programme.").format(country_name=country.name)
+            )
         title = shared.title
         if CountryProgramme.objects.filter(title__iexact=title).exists():
             title = f"{shared.title} ({shared.source_country_code})"[:200]
@@ -166,7 +174,11 @@ def shared_programme_adopt(*, country: Country, by, access: Access, shared: Shar
                     created_by=by,
                 )
         except IntegrityError:
-            raise ServiceError(f"{country.name} already has a programme called {title}.") from None
+            raise ServiceError(
+                _("{country_name} already has a programme called {title}.").format(
+                    country_name=country.name, title=title
+                )
+            ) from None
         CountryProgrammeVersion.objects.create(
             country=country, programme=programme, number=1, content=shared.content, pass_mark=shared.pass_mark
         )

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.access import PARTNER_MANAGER
@@ -72,7 +74,7 @@ def enrol_self(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect(_url("home", country))
-    messages.success(request, f"You are enrolled in {programme.title}.")
+    messages.success(request, _("You are enrolled in {programme_title}.").format(programme_title=programme.title))
     return redirect(_url("enrolment", country, pk=enrolment.pk))
 
 
@@ -110,7 +112,7 @@ def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse
     status, attempt = 200, None
     if request.method == "POST":
         if not is_own:
-            raise PermissionDenied("Only the person enrolled can answer this quiz.")
+            raise PermissionDenied(_("Only the person enrolled can answer this quiz."))
         if form.is_valid():
             try:
                 attempt = services.quiz_submit(
@@ -123,7 +125,12 @@ def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse
                 status = 400
             else:
                 if attempt.passed:
-                    messages.success(request, f"You passed: {attempt.correct} of {attempt.total} correct.")
+                    messages.success(
+                        request,
+                        _("You passed: {attempt_correct} of {attempt_total} correct.").format(
+                            attempt_correct=attempt.correct, attempt_total=attempt.total
+                        ),
+                    )
                     return redirect(_url("enrolment", country, pk=enrolment.pk))
                 form = QuizForm(None, questions=content["quiz"])
         else:
@@ -172,7 +179,7 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
     """Enrol by role and import rosters (country admins)."""
     country = request_country(request)
     if not request.access.is_country_admin(country.pk):
-        raise PermissionDenied("Only a country admin of this country can enrol people.")
+        raise PermissionDenied(_("Only a country admin of this country can enrol people."))
     programmes = [*selectors.programme_list(), *selectors.country_programme_list(country=country)]
     action = request.POST.get("action") if request.method == "POST" else None
     role_form = RoleEnrolForm(request.POST if action == "role" else None, programmes=programmes)
@@ -191,14 +198,19 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
                 role=role_form.cleaned_data["role"],
             )
             messages.success(
-                request, f"{count} {'person was' if count == 1 else 'people were'} enrolled in {programme.title}."
+                request,
+                ngettext(
+                    "{count} person was enrolled in {programme_title}.",
+                    "{count} people were enrolled in {programme_title}.",
+                    count,
+                ).format(count=count, programme_title=programme.title),
             )
             return redirect(_url("manage", country))
         if action == "roster" and roster_form.is_valid():
             count = services.roster_import(
                 country=country, by=request.user, access=request.access, data=roster_form.cleaned_data["roster"].read()
             )
-            messages.success(request, f"The roster was imported: {count} enrolments.")
+            messages.success(request, _("The roster was imported: {count} enrolments.").format(count=count))
             return redirect(_url("manage", country))
     except NotAllowed as error:
         raise PermissionDenied(error.message) from None
@@ -231,7 +243,7 @@ def _can_see_cohort(request: HttpRequest, country: Country) -> bool:
 def cohort(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
     if not _can_see_cohort(request, country):
-        raise PermissionDenied("The cohort view is for country admins and partner managers.")
+        raise PermissionDenied(_("The cohort view is for country admins and partner managers."))
     return render(
         request,
         "training/cohort.html",
@@ -261,7 +273,7 @@ def requirements(request: HttpRequest, code: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not is_admin:
-            raise PermissionDenied("Only a country admin of this country can set training requirements.")
+            raise PermissionDenied(_("Only a country admin of this country can set training requirements."))
         remove = request.POST.get("remove")
         try:
             if remove:
@@ -273,7 +285,7 @@ def requirements(request: HttpRequest, code: str) -> HttpResponse:
                 if requirement is None:
                     raise Http404("No such requirement.")
                 services.requirement_remove(requirement=requirement, by=request.user, access=request.access)
-                messages.success(request, "The requirement was removed.")
+                messages.success(request, _("The requirement was removed."))
                 return redirect(_url("requirements", country))
             if form.is_valid():
                 data = form.cleaned_data
@@ -286,7 +298,7 @@ def requirements(request: HttpRequest, code: str) -> HttpResponse:
                     sector=data["sector"],
                     capability=data["capability"],
                 )
-                messages.success(request, "The requirement was added.")
+                messages.success(request, _("The requirement was added."))
                 return redirect(_url("requirements", country))
         except NotAllowed as error:
             raise PermissionDenied(error.message) from None

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from governance import selectors as governance_selectors
 from tenants.models import Country
@@ -21,7 +22,7 @@ from tenants.models import Country
 from ..models import DeploymentRequest, Environment
 from .models import RegisterEntry, RegisterVersion
 
-BASIS = "Regulation (EU) 2024/1689, Art. 49(3) and Annex VIII, Section C"
+BASIS = gettext_lazy("Regulation (EU) 2024/1689, Art. 49(3) and Annex VIII, Section C")
 OFFICIAL_TEXT = "https://eur-lex.europa.eu/eli/reg/2024/1689/oj"
 EU_MEMBER_STATES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
 # The questionnaire's purposes that are Annex III areas, with their point.
@@ -70,12 +71,12 @@ def pack(*, country: Country, request: DeploymentRequest) -> dict:
     environment = Environment.objects.filter(request=request).first()
     contact = _contact(request)
     point = ANNEX_III.get((facts or {}).get("purpose_key", ""))
-    section_c = "Annex VIII, Section C"
+    section_c = _("Annex VIII, Section C")
     fields = [
         PackField(
             "system",
             _("The AI system and its use"),
-            "Art. 49(3)",
+            _("Art. 49(3)"),
             [
                 _("Deployment: %(title)s") % {"title": request.title},
                 _("Model: %(model)s (%(provider)s)")
@@ -94,7 +95,7 @@ def pack(*, country: Country, request: DeploymentRequest) -> dict:
         PackField(
             "deployer",
             _("Name, address and contact details of the deployer"),
-            f"{section_c}, point 1",
+            _("{section_c}, point 1").format(section_c=section_c),
             [f"{request.organisation.name} ({country.name})"] + ([contact] if contact else []),
             missing=True,
             note=_("The portal holds no postal address for %(org)s: add it.") % {"org": request.organisation.name}
@@ -107,7 +108,7 @@ def pack(*, country: Country, request: DeploymentRequest) -> dict:
         PackField(
             "submitter",
             _("Name, address and contact details of the person who submits on the deployer's behalf"),
-            f"{section_c}, point 2",
+            _("{section_c}, point 2").format(section_c=section_c),
             None,
             missing=True,
             note=_("Filled in by the person who makes the registration."),
@@ -115,7 +116,7 @@ def pack(*, country: Country, request: DeploymentRequest) -> dict:
         PackField(
             "provider_entry",
             _("URL of the provider's entry for the system in the EU database"),
-            f"{section_c}, point 3",
+            _("{section_c}, point 3").format(section_c=section_c),
             request.model.eu_database_url or None,
             missing=not request.model.eu_database_url,
             note=""
@@ -151,7 +152,7 @@ def _lines(value) -> list[str]:
 def _fria(facts: dict | None) -> PackField:
     label, basis = (
         _("Summary of the findings of the fundamental-rights impact assessment"),
-        "Annex VIII, Section C, point 4; Art. 27",
+        _("Annex VIII, Section C, point 4; Art. 27"),
     )
     if not facts:
         return PackField(
@@ -181,7 +182,7 @@ def _fria(facts: dict | None) -> PackField:
 def _dpia(request: DeploymentRequest, facts: dict | None) -> PackField:
     label, basis = (
         _("Summary of the data protection impact assessment, where one is required"),
-        "Annex VIII, Section C, point 5; GDPR Art. 35",
+        _("Annex VIII, Section C, point 5; GDPR Art. 35"),
     )
     personal = request.data_classification == DeploymentRequest.Classification.PERSONAL or (facts or {}).get(
         "data_key"

@@ -35,13 +35,15 @@ PUBLISHABLE = frozenset({S.ACTIVE})
 WRITERS = frozenset({Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER})
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 REQUIRED_MESSAGES = {
-    "name": gettext_lazy("Give the system the name the public will know it by."),
-    "summary": gettext_lazy("Say what the system does, in plain words."),
-    "purpose": gettext_lazy("Say why it is used: the problem it helps with."),
-    "how_to_ask": gettext_lazy("Say how people can ask a question, ask for a person to review, or complain."),
-    "accountable_role": gettext_lazy("Name the role that answers for the system (a role, not a person)."),
-    "human_oversight": gettext_lazy("Say who reviews its outputs and how they can override it."),
-    "data_description": gettext_lazy("Describe the data it uses."),
+    "name": gettext_lazy(gettext_lazy("Give the system the name the public will know it by.")),
+    "summary": gettext_lazy(gettext_lazy("Say what the system does, in plain words.")),
+    "purpose": gettext_lazy(gettext_lazy("Say why it is used: the problem it helps with.")),
+    "how_to_ask": gettext_lazy(
+        gettext_lazy("Say how people can ask a question, ask for a person to review, or complain.")
+    ),
+    "accountable_role": gettext_lazy(gettext_lazy("Name the role that answers for the system (a role, not a person).")),
+    "human_oversight": gettext_lazy(gettext_lazy("Say who reviews its outputs and how they can override it.")),
+    "data_description": gettext_lazy(gettext_lazy("Describe the data it uses.")),
 }
 
 

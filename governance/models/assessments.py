@@ -7,25 +7,27 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.models import TenantModel
 
 
 class ImpactAssessment(TenantModel):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        COMPLETED = "completed", "Completed"
-        SUPERSEDED = "superseded", "Superseded"
+        DRAFT = "draft", gettext_lazy("Draft")
+        COMPLETED = "completed", gettext_lazy("Completed")
+        SUPERSEDED = "superseded", gettext_lazy("Superseded")
 
     class Category(models.TextChoices):
-        PROHIBITED = "prohibited", "Prohibited"
-        HIGH_RISK = "high_risk", "High-risk"
-        LIMITED = "limited", "Limited risk (transparency)"
-        MINIMAL = "minimal", "Minimal risk"
+        PROHIBITED = "prohibited", gettext_lazy("Prohibited")
+        HIGH_RISK = "high_risk", gettext_lazy("High-risk")
+        LIMITED = "limited", gettext_lazy("Limited risk (transparency)")
+        MINIMAL = "minimal", gettext_lazy("Minimal risk")
 
     title = models.CharField(max_length=200)
     use_reference = models.CharField(
-        max_length=100, blank=True, help_text="The intended use or deployment this assessment covers."
+        max_length=100, blank=True, help_text=gettext_lazy("The intended use or deployment this assessment covers.")
     )
     questionnaire_version = models.PositiveIntegerField()
     answers = models.JSONField(default=dict, blank=True)
@@ -81,6 +83,6 @@ class ImpactAssessment(TenantModel):
                     (self.Status.SUPERSEDED, self.Status.SUPERSEDED),
                 }:
                     raise ValidationError(
-                        "A completed assessment cannot be changed; start a new one that supersedes it."
+                        _("A completed assessment cannot be changed; start a new one that supersedes it.")
                     )
         return super().save(*args, **kwargs)

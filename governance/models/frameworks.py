@@ -26,17 +26,17 @@ class Framework(models.Model):
 
     slug = models.SlugField(max_length=40)
     version = models.PositiveIntegerField(default=1)
-    is_current = models.BooleanField(default=True, help_text="The version offered for new work.")
+    is_current = models.BooleanField(default=True, help_text=_("The version offered for new work."))
     name = models.CharField(max_length=200)
     summary = models.CharField(max_length=400, blank=True)
     description = models.TextField(blank=True)
-    language = models.CharField(max_length=12, default="en", help_text="Language of the names and texts.")
-    publisher = models.CharField(max_length=200, blank=True, help_text="Who issued the source document.")
-    source_title = models.CharField(max_length=300, blank=True, help_text="The source document.")
-    source_url = models.URLField(max_length=500, blank=True, help_text="Where the official text is.")
-    urn = models.CharField(max_length=255, blank=True, help_text="Identifier in the file it came from, if any.")
+    language = models.CharField(max_length=12, default="en", help_text=_("Language of the names and texts."))
+    publisher = models.CharField(max_length=200, blank=True, help_text=_("Who issued the source document."))
+    source_title = models.CharField(max_length=300, blank=True, help_text=_("The source document."))
+    source_url = models.URLField(max_length=500, blank=True, help_text=_("Where the official text is."))
+    urn = models.CharField(max_length=255, blank=True, help_text=_("Identifier in the file it came from, if any."))
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.SHIPPED)
-    content_sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the file last loaded.")
+    content_sha256 = models.CharField(max_length=64, blank=True, help_text=_("SHA-256 of the file last loaded."))
     imported_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -55,14 +55,16 @@ class Requirement(models.Model):
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
     code = models.SlugField(max_length=100)
     urn = models.CharField(max_length=255, blank=True)
-    reference = models.CharField(max_length=200, blank=True, help_text='Where it comes from, e.g. "EU AI Act Art. 9".')
+    reference = models.CharField(
+        max_length=200, blank=True, help_text=_('Where it comes from, e.g. "EU AI Act Art. 9".')
+    )
     title = models.CharField(max_length=500)
     description = models.TextField(blank=True)
     references = models.JSONField(
-        default=list, blank=True, help_text="[{document, locator, url}]: the passages of the source it rests on."
+        default=list, blank=True, help_text=_("[{document, locator, url}]: the passages of the source it rests on.")
     )
     depth = models.PositiveSmallIntegerField(default=1)
-    assessable = models.BooleanField(default=True, help_text="False for a heading that groups requirements.")
+    assessable = models.BooleanField(default=True, help_text=_("False for a heading that groups requirements."))
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -101,11 +103,11 @@ class RequirementMapping(models.Model):
 
 class RequirementStatus(TenantModel):
     class Status(models.TextChoices):
-        NOT_ASSESSED = "not_assessed", "Not assessed"
-        COMPLIANT = "compliant", "Compliant"
-        PARTIAL = "partial", "Partially compliant"
-        NON_COMPLIANT = "non_compliant", "Non-compliant"
-        NOT_APPLICABLE = "not_applicable", "Not applicable"
+        NOT_ASSESSED = "not_assessed", _("Not assessed")
+        COMPLIANT = "compliant", _("Compliant")
+        PARTIAL = "partial", _("Partially compliant")
+        NON_COMPLIANT = "non_compliant", _("Non-compliant")
+        NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
     requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_ASSESSED)
@@ -126,12 +128,12 @@ class EvidenceFile(TenantModel):
     are served only by a view that checks access; earlier versions are kept."""
 
     requirement_status = models.ForeignKey(RequirementStatus, on_delete=models.CASCADE, related_name="evidence")
-    name = models.CharField(max_length=200, help_text="The file's name as uploaded.")
+    name = models.CharField(max_length=200, help_text=_("The file's name as uploaded."))
     version = models.PositiveIntegerField()
-    kind = models.CharField(max_length=10, help_text="pdf, png, jpeg, docx, xlsx, txt or csv (checked by content).")
+    kind = models.CharField(max_length=10, help_text=_("pdf, png, jpeg, docx, xlsx, txt or csv (checked by content)."))
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
-    path = models.CharField(max_length=300, help_text="Relative to MEDIA_ROOT.")
+    path = models.CharField(max_length=300, help_text=_("Relative to MEDIA_ROOT."))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 

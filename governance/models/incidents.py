@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tenants.keys.fields import EncryptedTextField
 from tenants.models import SealedTenantModel, TenantModel
@@ -17,15 +18,15 @@ from .assessments import ImpactAssessment
 
 class Incident(SealedTenantModel):
     class Severity(models.TextChoices):
-        SERIOUS = "serious", "Serious"
-        MAJOR = "major", "Major"
-        MINOR = "minor", "Minor"
+        SERIOUS = "serious", gettext_lazy("Serious")
+        MAJOR = "major", gettext_lazy("Major")
+        MINOR = "minor", gettext_lazy("Minor")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        INVESTIGATING = "investigating", "Investigating"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", gettext_lazy("Open")
+        INVESTIGATING = "investigating", gettext_lazy("Investigating")
+        RESOLVED = "resolved", gettext_lazy("Resolved")
+        CLOSED = "closed", gettext_lazy("Closed")
 
     # Days from detection within which the incident must be reported to the programme. Serious
     # follows the 15 days of EU AI Act Art. 73; the others are the programme's own.

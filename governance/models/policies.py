@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tenants.models import TenantModel
 
@@ -25,9 +26,11 @@ class PolicyTemplate(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     title = models.CharField(max_length=200)
     summary = models.CharField(max_length=400)
-    text = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
+    text = models.TextField(help_text=gettext_lazy("Plain text; blank lines separate paragraphs."))
     language = models.CharField(max_length=12, default="en")
-    default_roles = models.JSONField(default=list, help_text='Roles that must acknowledge, e.g. ["officer"].')
+    default_roles = models.JSONField(
+        default=list, help_text=gettext_lazy('Roles that must acknowledge, e.g. ["officer"].')
+    )
 
     class Meta:
         ordering = ["title"]
@@ -44,7 +47,9 @@ class SharedPolicy(models.Model):
     source_country_code = models.CharField(max_length=2)
     source_country_name = models.CharField(max_length=100)
     source_policy_id = models.BigIntegerField(
-        help_text="Id of the source's CountryPolicy (not a foreign key: readers must not reach the source's rows)."
+        help_text=gettext_lazy(
+            "Id of the source's CountryPolicy (not a foreign key: readers must not reach the source's rows)."
+        )
     )
     title = models.CharField(max_length=200)
     language = models.CharField(max_length=12)
@@ -67,14 +72,16 @@ class CountryPolicy(TenantModel):
     """A policy a country adopted (from a template, from another country's shared policy, or its own)."""
 
     class Origin(models.TextChoices):
-        TEMPLATE = "template", "Programme template"
-        SHARED = "shared", "Shared by another country"
+        TEMPLATE = "template", gettext_lazy("Programme template")
+        SHARED = "shared", gettext_lazy("Shared by another country")
 
     title = models.CharField(max_length=200)
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.TEMPLATE)
     template = models.ForeignKey(PolicyTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     shared_from = models.ForeignKey(SharedPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    is_shared = models.BooleanField(default=False, help_text="Offered to other countries as a read-only copy.")
+    is_shared = models.BooleanField(
+        default=False, help_text=gettext_lazy("Offered to other countries as a read-only copy.")
+    )
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
@@ -94,14 +101,14 @@ class CountryPolicy(TenantModel):
 
 class PolicyVersion(TenantModel):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", gettext_lazy("Draft")
+        PUBLISHED = "published", gettext_lazy("Published")
 
     policy = models.ForeignKey(CountryPolicy, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     language = models.CharField(max_length=12)
     text = models.TextField()
-    roles = models.JSONField(default=list, help_text="Roles whose members must acknowledge this version.")
+    roles = models.JSONField(default=list, help_text=gettext_lazy("Roles whose members must acknowledge this version."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)

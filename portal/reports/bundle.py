@@ -83,8 +83,10 @@ def bundle_write(
     kind: str = "pack",
     file_name: str = "report.zip",
     progress: Progress | None = None,
+    language: str = "en",
 ) -> dict:
-    """Write the bundle to `out`; returns the manifest."""
+    """Write the bundle to `out`; returns the manifest. The summary PDF is written in `language`
+    (the requester's); the data files keep their column names and UTC instants."""
     progress = progress or (lambda step, percent: None)
     files: dict[str, dict] = {}
     generated_at = timezone.now().isoformat()
@@ -125,7 +127,7 @@ def bundle_write(
         workbook = io.BytesIO()
         writers.report_xlsx(header=header, sections=sections, out=workbook)
         put("report.xlsx", workbook.getvalue())
-        put("summary.pdf", pdf.report_pdf(header=header, sections=sections))
+        put("summary.pdf", pdf.report_pdf(header=header, sections=sections, language=language))
 
         progress("Exporting the signed ledger segment", 80)
         first, last = _period_sequences(country, period)

@@ -1,88 +1,109 @@
 """A short PDF summary of a report, for a person to read: the period, each section's size and its
-first rows. Written directly in PDF 1.4 with the standard Helvetica font (no dependency); text
-outside Latin-1 is shown as '?', and the full data is in the CSV, JSON and XLSX files beside it."""
+first rows, in the language of the person who asked for it. Written with fpdf2 in an embedded
+Unicode font (DejaVu Sans, shipped in fonts/ under its own licence) with text shaping (HarfBuzz,
+through uharfbuzz), so that accents, Vietnamese, Greek, Cyrillic and Arabic (joined, right to
+left) are drawn as written; the document is tagged with its language and title. The full data is in
+the CSV, JSON and XLSX files beside it."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from fpdf import FPDF
 
 from .sections import Section
 from .writers import plain
 
-PAGE_W, PAGE_H, MARGIN, LEADING = 595, 842, 50, 13  # A4 in points
-LINES_PER_PAGE = (PAGE_H - 2 * MARGIN) // LEADING
+FONTS = Path(__file__).resolve().parent / "fonts"
 ROWS_SHOWN = 12
 WIDTH_CHARS = 110
-
-
-def _escape(text: str) -> str:
-    text = text.encode("latin-1", "replace").decode("latin-1")
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+SIZES = {"h1": 14, "h2": 10, "p": 8}
 
 
 def _lines(header: dict, sections: list[Section]) -> list[tuple[str, str]]:
     """(style, text) lines: 'h1', 'h2' or 'p'."""
     lines = [
-        ("h1", f"Compliance report: {header['country_name']} ({header['country']})"),
+        (
+            "h1",
+            _("Compliance report: %(name)s (%(code)s)") % {"name": header["country_name"], "code": header["country"]},
+        ),
         (
             "p",
-            (
-                f"Period {header['period_start']} to {header['period_end']}; kind: {header['kind']}; "
-                f"generated {header['generated_at']}."
+            _("Period %(start)s to %(end)s; kind: %(kind)s; generated %(at)s (UTC).")
+            % {
+                "start": header["period_start"],
+                "end": header["period_end"],
+                "kind": header["kind"],
+                "at": header["generated_at"],
+            },
+        ),
+        (
+            "p",
+            _(
+                "Every file of the bundle is listed with its SHA-256 in manifest.json, signed with the portal's "
+                "key: run python3 verify_bundle.py on the zip to check it."
             ),
         ),
-        ("p", "Every file of the bundle is listed with its SHA-256 in manifest.json, signed with the portal's "),
-        ("p", "key: run python3 verify_bundle.py on the zip to check it."),
         ("p", ""),
     ]
     if header.get("absent_sections"):
-        lines.append(("p", "Not included: " + ", ".join(header["absent_sections"]) + "."))
+        lines.append(("p", _("Not included: %(sections)s.") % {"sections": ", ".join(header["absent_sections"])}))
     for section in sections:
+        count = len(section.rows)
         lines += [
             ("p", ""),
-            ("h2", f"{section.title} ({len(section.rows)} row{'s' if len(section.rows) != 1 else ''})"),
+            (
+                "h2",
+                ngettext("%(title)s (%(n)d row)", "%(title)s (%(n)d rows)", count)
+                % {"title": section.title, "n": count},
+            ),
         ]
         if section.rows:
             lines.append(("p", " | ".join(section.columns)[:WIDTH_CHARS]))
             for row in section.rows[:ROWS_SHOWN]:
                 lines.append(("p", " | ".join("" if v is None else str(plain(v)) for v in row)[:WIDTH_CHARS]))
-            if len(section.rows) > ROWS_SHOWN:
-                lines.append(("p", f"... and {len(section.rows) - ROWS_SHOWN} more in csv/{section.name}.csv"))
+            if count > ROWS_SHOWN:
+                lines.append(
+                    ("p", _("… and %(n)d more in csv/%(name)s.csv") % {"n": count - ROWS_SHOWN, "name": section.name})
+                )
     return lines
 
 
-def report_pdf(*, header: dict, sections: list[Section]) -> bytes:
-    lines = _lines(header, sections)
-    pages = [lines[i : i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)] or [[]]
-    fonts = {"h1": ("F2", 14), "h2": ("F2", 10), "p": ("F1", 8)}
-    objects: list[bytes] = [b"", b""]  # 1: catalog, 2: pages (filled in below)
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")  # 3
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>")  # 4
-    page_ids = []
-    for number, page in enumerate(pages, start=1):
-        stream = ["BT"]
-        y = PAGE_H - MARGIN
-        for style, text in page:
-            font, size = fonts[style]
-            stream.append(f"/{font} {size} Tf 1 0 0 1 {MARGIN} {y} Tm ({_escape(text)}) Tj")
-            y -= LEADING
-        stream.append(f"/F1 7 Tf 1 0 0 1 {MARGIN} {MARGIN / 2} Tm (Page {number} of {len(pages)}) Tj")
-        stream.append("ET")
-        content = "\n".join(stream).encode("latin-1")
-        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
-        content_id = len(objects)
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] "
-            f"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {content_id} 0 R >>".encode()
-        )
-        page_ids.append(len(objects))
-    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
-    objects[1] = f"<< /Type /Pages /Kids [{' '.join(f'{i} 0 R' for i in page_ids)}] /Count {len(page_ids)} >>".encode()
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for index, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % index + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+class _Summary(FPDF):
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("DejaVu", size=7)
+        self.cell(0, 5, _("Page %(n)d") % {"n": self.page_no()}, align="C")
+
+
+def report_pdf(*, header: dict, sections: list[Section], language: str = "en") -> bytes:
+    """The summary as PDF bytes, written in `language` (the requester's)."""
+    with translation.override(language):
+        document = _Summary(format="A4")
+        document.set_margins(18, 18, 18)
+        document.set_auto_page_break(auto=True, margin=18)
+        document.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+        document.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        document.set_text_shaping(True)
+        title = _("Compliance report: %(name)s (%(code)s)") % {
+            "name": header["country_name"],
+            "code": header["country"],
+        }
+        document.set_title(title)
+        document.set_lang(language)
+        document.set_creator("Sovereign AI Onboarding Portal")
+        document.set_creation_date(datetime.fromisoformat(header["generated_at"]))
+        document.add_page()
+        align = "R" if translation.get_language_bidi() else "L"
+        for style, text in _lines(header, sections):
+            document.set_font("DejaVu", "B" if style != "p" else "", SIZES[style])
+            height = SIZES[style] * 0.55
+            if text:
+                document.multi_cell(0, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
+            else:
+                document.ln(height)
+        return bytes(document.output())

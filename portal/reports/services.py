@@ -12,11 +12,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenants.access import AUDITOR, PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
+from tenants.languages.choice import language_for_user
 from tenants.models import Country
 from tenants.record.ledger import event_record
 
@@ -48,20 +50,20 @@ def report_role(*, access: Access, country: Country) -> str:
         return AUDITOR
     if country.pk in access.partner_country_ids:
         return PARTNER_MANAGER
-    raise NotAllowed("Compliance reports are for the country's auditors and partner managers.")
+    raise NotAllowed(_("Compliance reports are for the country's auditors and partner managers."))
 
 
 def period_check(*, start: dt.date | None, end: dt.date | None) -> Period:
     if start is None:
-        raise ServiceError("Enter the first day of the period.", field="period_start")
+        raise ServiceError(_("Enter the first day of the period."), field="period_start")
     if end is None:
-        raise ServiceError("Enter the last day of the period.", field="period_end")
+        raise ServiceError(_("Enter the last day of the period."), field="period_end")
     if end < start:
-        raise ServiceError("The last day must be the same as or after the first day.", field="period_end")
+        raise ServiceError(_("The last day must be the same as or after the first day."), field="period_end")
     if (end - start).days > MAX_PERIOD_DAYS:
-        raise ServiceError("A report covers at most five years: split a longer period.", field="period_end")
+        raise ServiceError(_("A report covers at most five years: split a longer period."), field="period_end")
     if start > timezone.localdate():
-        raise ServiceError("The period must start today or earlier.", field="period_start")
+        raise ServiceError(_("The period must start today or earlier."), field="period_start")
     return Period(start, end)
 
 
@@ -77,7 +79,7 @@ def report_request(
 ) -> ComplianceReport:
     role = report_role(access=access, country=country)
     if kind not in ComplianceReport.Kind.values:
-        raise ServiceError("Choose a country compliance pack or a ledger-only export.", field="kind")
+        raise ServiceError(_("Choose a country compliance pack or a ledger-only export."), field="kind")
     period = period_check(start=period_start, end=period_end)
     with country_context(country):
         report = ComplianceReport.objects.create(
@@ -130,6 +132,7 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
                 kind=report.kind,
                 file_name=file_name,
                 progress=progress,
+                language=language_for_user(report.requested_by) if report.requested_by else settings.LANGUAGE_CODE,
             )
         digest = hashlib.sha256()
         with open(partial, "rb") as done:
@@ -174,10 +177,10 @@ def report_download(*, report: ComplianceReport, access: Access, by) -> Path:
     """The file of a finished report, with the download on the country's ledger."""
     role = report_role(access=access, country=report.country)
     if not report.downloadable:
-        raise ServiceError("This report has no file to download: it is not ready yet, failed or expired.")
+        raise ServiceError(_("This report has no file to download: it is not ready yet, failed or expired."))
     path = report_path(report)
     if not path.exists():
-        raise ServiceError("This report's file is gone; request the report again.")
+        raise ServiceError(_("This report's file is gone; request the report again."))
     with country_context(report.country_id):
         event_record(
             country=report.country,

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenants.access import Access, access_for
 from tenants.errors import NotAllowed, ServiceError
@@ -29,10 +30,12 @@ def subscription_create(
 ) -> ReportSubscription:
     role = report_role(access=access, country=country)
     if kind not in ComplianceReport.Kind.values:
-        raise ServiceError("Choose a country compliance pack or a ledger-only export.", field="kind")
+        raise ServiceError(_("Choose a country compliance pack or a ledger-only export."), field="kind")
     with country_context(country):
         if ReportSubscription.objects.filter(country_id=country.pk, user_id=by.pk).exists():
-            raise ServiceError(f"You already receive a monthly report of {country.name}.")
+            raise ServiceError(
+                _("You already receive a monthly report of {country_name}.").format(country_name=country.name)
+            )
         subscription = ReportSubscription.objects.create(country=country, user=by, kind=kind)
         event_record(
             country=country,
@@ -51,7 +54,9 @@ def subscription_delete(*, country: Country, access: Access, by) -> None:
     with country_context(country):
         subscription = ReportSubscription.objects.filter(country_id=country.pk, user_id=by.pk).first()
         if subscription is None:
-            raise ServiceError(f"You do not receive a monthly report of {country.name}.")
+            raise ServiceError(
+                _("You do not receive a monthly report of {country_name}.").format(country_name=country.name)
+            )
         event_record(
             country=country, action="report.unsubscribed", actor=by, actor_role=role, target=subscription, payload={}
         )

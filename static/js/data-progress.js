@@ -37,14 +37,14 @@ function updateExport(item) {
   const row = root.querySelector(`[data-export="${item.id}"]`);
   if (!row) return;
   setState(row, item);
-  setLabel(row, `${item.step || "Waiting to start"} (${item.percent}%)`);
+  setLabel(row, `${item.step || root.dataset.textWaiting} (${item.percent}%)`);
   const cell = row.querySelector('[data-field="action"]');
   if (cell && item.download_url && !cell.querySelector("a")) {
     const link = document.createElement("a");
     link.className = "govuk-link";
     link.href = item.download_url;
     link.setAttribute("download", "");
-    link.textContent = "Download";
+    link.textContent = root.dataset.textDownload;
     cell.replaceChildren(link);
   }
 }
@@ -54,7 +54,7 @@ function updateExit(item) {
   const row = document.querySelector(`[data-exit="${item.id}"]`);
   if (!row) return;
   setState(row, item);
-  setLabel(row, `${item.step || "Waiting to start"} (${item.percent}%)`);
+  setLabel(row, `${item.step || root.dataset.textWaiting} (${item.percent}%)`);
 }
 
 async function poll() {

@@ -13,14 +13,14 @@ function update(item) {
   const bar = row.querySelector('[data-field="bar"]');
   bar.value = item.percent;
   bar.textContent = `${item.percent}%`;
-  row.querySelector('[data-field="label"]').textContent = `${item.step || "Waiting to start"} (${item.percent}%)`;
+  row.querySelector('[data-field="label"]').textContent = `${item.step || root.dataset.textWaiting} (${item.percent}%)`;
   const cell = row.querySelector('[data-field="action"]');
   if (item.download_url && !cell.querySelector("a")) {
     const link = document.createElement("a");
     link.className = "govuk-link";
     link.href = item.download_url;
     link.setAttribute("download", "");
-    link.textContent = "Download";
+    link.textContent = root.dataset.textDownload;
     cell.replaceChildren(link);
   }
 }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -29,14 +31,14 @@ class TokenCredentialsSerializer(StrictSerializer):
         r"^\s*\d{6}\s*$",
         required=False,
         write_only=True,
-        help_text="The current six-digit code of your authenticator app (accounts with a second factor).",
-        error_messages={"invalid": "Enter the six digits your authenticator app shows now."},
+        help_text=gettext_lazy("The current six-digit code of your authenticator app (accounts with a second factor)."),
+        error_messages={"invalid": gettext_lazy("Enter the six digits your authenticator app shows now.")},
     )
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Shown once. Send it as 'Authorization: Bearer <token>'.")
-    expires = serializers.DateTimeField(help_text="When the token stops working.")
+    token = serializers.CharField(help_text=gettext_lazy("Shown once. Send it as 'Authorization: Bearer <token>'."))
+    expires = serializers.DateTimeField(help_text=gettext_lazy("When the token stops working."))
 
 
 class TokenIssueApi(ApiView):
@@ -53,7 +55,7 @@ class TokenIssueApi(ApiView):
         auth=[],
         request=TokenCredentialsSerializer,
         responses={
-            200: OpenApiResponse(TokenSerializer, description="A new token, shown this once."),
+            200: OpenApiResponse(TokenSerializer, description=_("A new token, shown this once.")),
             400: ERRORS[400],
             401: _error("The six-digit code is not right (accounts with a second factor)."),
             403: _error("The account's role needs a second factor it has not set up yet."),
@@ -83,7 +85,7 @@ class TokenRevokeApi(ApiView):
         operation_id="auth_token_revoke",
         tags=["auth"],
         request=None,
-        responses={204: OpenApiResponse(description="Revoked: the token no longer works."), **errors(401)},
+        responses={204: OpenApiResponse(description=_("Revoked: the token no longer works.")), **errors(401)},
     )
     def post(self, request):
         token: ApiToken = request.auth

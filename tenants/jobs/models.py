@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tenants.models import TenantModel
 
 
 class OutboxFields(models.Model):
-    task = models.CharField(max_length=100, help_text="The registered name of the Celery task to run.")
-    kwargs = models.JSONField(default=dict, help_text="Ids and small values only: never a secret or personal data.")
+    task = models.CharField(max_length=100, help_text=gettext_lazy("The registered name of the Celery task to run."))
+    kwargs = models.JSONField(
+        default=dict, help_text=gettext_lazy("Ids and small values only: never a secret or personal data.")
+    )
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -32,14 +34,16 @@ EXIT_SUMMARIES = {
     "run": "Run the exit: read-only, last export, destruction of the keys",
 }
 EXIT_DESCRIPTIONS = {
-    "request": "One side asks, with a reason; the other side must confirm (four eyes).",
-    "confirm": "By the side that did not ask, and never by the person who asked. The waiting period set by the "
-    "platform starts.",
-    "cancel": "By either side, until the exit is run (or after a run that stopped; the country becomes "
-    "writable again).",
-    "run": "After the waiting period, by either side, with a reason. Irreversible: the country becomes read-only "
-    "at once, a worker builds and verifies its last export and then destroys its keys. Answers 202; follow "
-    "`state`, `step` and `percent`.",
+    "request": gettext_lazy("One side asks, with a reason; the other side must confirm (four eyes)."),
+    "confirm": gettext_lazy(
+        "By the side that did not ask, and never by the person who asked. The waiting period set by the platform starts."
+    ),
+    "cancel": gettext_lazy(
+        "By either side, until the exit is run (or after a run that stopped; the country becomes writable again)."
+    ),
+    "run": gettext_lazy(
+        "After the waiting period, by either side, with a reason. Irreversible: the country becomes read-only at once, a worker builds and verifies its last export and then destroys its keys. Answers 202; follow `state`, `step` and `percent`."
+    ),
 }
 
 
@@ -55,21 +59,23 @@ class ExitSerializer(serializers.Serializer):
     confirmed_by = serializers.IntegerField(source="confirmed_by_id", allow_null=True)
     confirmed_at = serializers.DateTimeField(allow_null=True)
     waiting_days = serializers.IntegerField()
-    effective_at = serializers.DateTimeField(allow_null=True, help_text="From when it can be run.")
+    effective_at = serializers.DateTimeField(allow_null=True, help_text=gettext_lazy("From when it can be run."))
     run_side = serializers.CharField()
     run_reason = serializers.CharField()
     run_at = serializers.DateTimeField(allow_null=True)
     step = serializers.CharField()
     percent = serializers.IntegerField()
     error = serializers.CharField()
-    export = serializers.IntegerField(source="export_id", allow_null=True, help_text="The last export, once run.")
+    export = serializers.IntegerField(
+        source="export_id", allow_null=True, help_text=gettext_lazy("The last export, once run.")
+    )
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class ExitStatusSerializer(serializers.Serializer):
     country = serializers.CharField()
     country_status = serializers.CharField()
-    exit = ExitSerializer(allow_null=True, help_text="The exit under way, else the latest, else null.")
+    exit = ExitSerializer(allow_null=True, help_text=gettext_lazy("The exit under way, else the latest, else null."))
 
 
 class ReasonSerializer(StrictSerializer):
@@ -117,7 +123,9 @@ class _ExitView:
             return Response(_status(country, exit), status=status.HTTP_201_CREATED)
         current = exits.exit_current(country=country)
         if current is None or not current.is_open:
-            raise exceptions.NotFound(f"Not found: {country.name} has no exit under way.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no exit under way.").format(country_name=country.name)
+            )
         if self.action_name == "confirm":
             exit = exits.country_exit_confirm(exit=current, **who)
         elif self.action_name == "cancel":
@@ -158,10 +166,10 @@ class PlatformExitApi(_ExitView, ApiView):
 
     def exit_country(self, code: str) -> Country:
         if not (self.request.user.is_superuser and self.request.user.is_active):
-            raise exceptions.PermissionDenied("Only a platform admin can act for the platform in a country's exit.")
+            raise exceptions.PermissionDenied(_("Only a platform admin can act for the platform in a country's exit."))
         country = Country.objects.filter(code=str(code).upper()).first() if len(str(code)) == 2 else None
         if country is None:
-            raise exceptions.NotFound(f"Not found: there is no country {str(code)[:10].upper()}.")
+            raise exceptions.NotFound(_("Not found: there is no country {code}.").format(code=str(code)[:10].upper()))
         return country
 
     @extend_schema(
@@ -208,19 +216,25 @@ def exit_action_view(action: str, *, platform: bool):
 class ErasureSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     state = serializers.ChoiceField(choices=MemberErasure.State.choices)
-    member = serializers.IntegerField(source="membership_id", allow_null=True, help_text="Until it is done.")
+    member = serializers.IntegerField(
+        source="membership_id", allow_null=True, help_text=gettext_lazy("Until it is done.")
+    )
     reason = serializers.CharField()
     requested_by = serializers.IntegerField(source="requested_by_id", allow_null=True)
     requested_at = serializers.DateTimeField()
     confirmed_by = serializers.IntegerField(source="confirmed_by_id", allow_null=True)
     confirmed_at = serializers.DateTimeField(allow_null=True)
-    pseudonym = serializers.CharField(help_text="How the record names the person once erased.")
+    pseudonym = serializers.CharField(help_text=gettext_lazy("How the record names the person once erased."))
     account_closed = serializers.BooleanField()
-    rows = serializers.DictField(child=serializers.IntegerField(), help_text="Rows changed, per table.")
+    rows = serializers.DictField(child=serializers.IntegerField(), help_text=gettext_lazy("Rows changed, per table."))
     files_destroyed = serializers.ListField(child=serializers.CharField())
-    certificate = serializers.CharField(help_text="The certificate of erasure (canonical JSON text), once done.")
+    certificate = serializers.CharField(
+        help_text=gettext_lazy("The certificate of erasure (canonical JSON text), once done.")
+    )
     certificate_signature = serializers.CharField(
-        help_text="Ed25519 signature (base64) of `certificate`'s exact text by the key at /.well-known/ledger-key.pem."
+        help_text=gettext_lazy(
+            "Ed25519 signature (base64) of `certificate`'s exact text by the key at /.well-known/ledger-key.pem."
+        )
     )
 
 
@@ -232,14 +246,18 @@ class _CountryAdminApi(CountryAPIView):
     def member(self, id: str):
         membership = selectors.membership_get(country=self.country, pk=object_id(id))
         if membership is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no member {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no member {id}.").format(country_name=self.country.name, id=id)
+            )
         return membership
 
     def erasure(self, id: str) -> MemberErasure:
         with country_context(self.country):
             found = erasures.erasure_get(country=self.country, pk=object_id(id))
         if found is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no erasure {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no erasure {id}.").format(country_name=self.country.name, id=id)
+            )
         return found
 
 
@@ -250,7 +268,9 @@ class MemberErasureApi(_CountryAdminApi):
         operation_id="members_erasure_request",
         tags=["members"],
         summary="Ask for a person's erasure",
-        description="A second country admin must confirm it (POST …/erasures/<id>/confirm/) before anything is erased.",
+        description=_(
+            "A second country admin must confirm it (POST …/erasures/<id>/confirm/) before anything is erased."
+        ),
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         request=ReasonSerializer,
         examples=[
@@ -289,7 +309,7 @@ class ErasureConfirmApi(_CountryAdminApi):
         operation_id="erasures_confirm",
         tags=["members"],
         summary="Confirm a person's erasure (a second country admin)",
-        description="Not by the admin who asked, nor by the person erased. Irreversible.",
+        description=_("Not by the admin who asked, nor by the person erased. Irreversible."),
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         request=None,
         responses={200: ErasureSerializer, **errors(400, 401, 403, 404, 409)},
@@ -343,9 +363,9 @@ class MemberSubjectAccessApi(_CountryAdminApi):
         operation_id="members_subject_access",
         tags=["members"],
         summary="Ask for all the data held about a person (subject access)",
-        description="Answers 202: follow …/subject-access/<id>/ until `download_url` is set. The zip holds the "
-        "person's account and membership, every row naming them, the files on those rows and the events they "
-        "caused, with a signed manifest. Every request and download is on the record.",
+        description=_(
+            "Answers 202: follow …/subject-access/<id>/ until `download_url` is set. The zip holds the person's account and membership, every row naming them, the files on those rows and the events they caused, with a signed manifest. Every request and download is on the record."
+        ),
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         request=None,
         responses={202: SubjectAccessSerializer, **errors(401, 403, 404)},
@@ -362,7 +382,11 @@ class _SubjectAccessView(_CountryAdminApi):
         with country_context(self.country):
             made = subject_access.subject_access_get(country=self.country, pk=object_id(id))
         if made is None:
-            raise exceptions.NotFound(f"Not found: {self.country.name} has no subject-access request {id}.")
+            raise exceptions.NotFound(
+                _("Not found: {country_name} has no subject-access request {id}.").format(
+                    country_name=self.country.name, id=id
+                )
+            )
         return made
 
 
@@ -389,14 +413,14 @@ class SubjectAccessDownloadApi(_SubjectAccessView):
         summary="Download the zip of a subject-access request",
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         responses={
-            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The zip."),
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The zip.")),
             **errors(401, 403, 404),
         },
     )
     def get(self, request, code, id):
         made = self.found(id)
         if not subject_access.subject_access_downloadable(made):
-            raise exceptions.NotFound("Not found: this request's zip is not ready, or no longer kept.")
+            raise exceptions.NotFound(_("Not found: this request's zip is not ready, or no longer kept."))
         handle = subject_access.subject_access_open(
             country=self.country, request=made, by=request.user, actor_role="country_admin"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tenants.models import TenantModel
 
@@ -15,9 +16,9 @@ class CountryKey(TenantModel):
     writable_after_exit = True
 
     class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        RETIRED = "retired", "Retired (still opens older values)"
-        DESTROYED = "destroyed", "Destroyed"
+        ACTIVE = "active", gettext_lazy("Active")
+        RETIRED = "retired", gettext_lazy("Retired (still opens older values)")
+        DESTROYED = "destroyed", gettext_lazy("Destroyed")
 
     key_id = models.CharField(max_length=16)
     wrapped_key = models.BinaryField(blank=True)
@@ -44,10 +45,10 @@ class KeyRotation(TenantModel):
     """A re-encryption sweep after a country's data key was rotated: resumable, with progress."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", gettext_lazy("Pending")
+        RUNNING = "running", gettext_lazy("Running")
+        DONE = "done", gettext_lazy("Done")
+        FAILED = "failed", gettext_lazy("Failed")
 
     to_key_id = models.CharField(max_length=16)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
@@ -75,13 +76,15 @@ class CountryExport(TenantModel):
     writable_after_exit = True  # the exit's own export finishes, and expires, after the country left
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting for a worker"
-        RUNNING = "running", "Being built"
-        DONE = "done", "Ready"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", gettext_lazy("Waiting for a worker")
+        RUNNING = "running", gettext_lazy("Being built")
+        DONE = "done", gettext_lazy("Ready")
+        FAILED = "failed", gettext_lazy("Failed")
 
     requested_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
-    for_exit = models.BooleanField(default=False, help_text="Made as the last step before the country leaves.")
+    for_exit = models.BooleanField(
+        default=False, help_text=gettext_lazy("Made as the last step before the country leaves.")
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     step = models.CharField(max_length=200, blank=True)
     percent = models.PositiveSmallIntegerField(default=0)
@@ -108,21 +111,21 @@ class CountryExit(TenantModel):
     writable_after_exit = True
 
     class State(models.TextChoices):
-        REQUESTED = "requested", "Waiting for the other side to confirm"
-        CONFIRMED = "confirmed", "Confirmed: waiting period"
-        RUNNING = "running", "Leaving: last export being made"
-        FAILED = "failed", "Stopped: can be run again or cancelled"
-        EXITED = "exited", "Left the programme"
-        CANCELLED = "cancelled", "Cancelled"
+        REQUESTED = "requested", gettext_lazy("Waiting for the other side to confirm")
+        CONFIRMED = "confirmed", gettext_lazy("Confirmed: waiting period")
+        RUNNING = "running", gettext_lazy("Leaving: last export being made")
+        FAILED = "failed", gettext_lazy("Stopped: can be run again or cancelled")
+        EXITED = "exited", gettext_lazy("Left the programme")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     class Side(models.TextChoices):
-        COUNTRY = "country_admin", "The country"
-        PLATFORM = "platform", "The platform"
+        COUNTRY = "country_admin", gettext_lazy("The country")
+        PLATFORM = "platform", gettext_lazy("The platform")
 
     OPEN = (State.REQUESTED, State.CONFIRMED, State.RUNNING, State.FAILED)
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
-    reason = models.TextField(help_text="Why the country leaves, as the side that asked put it.")
+    reason = models.TextField(help_text=gettext_lazy("Why the country leaves, as the side that asked put it."))
     requested_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
     requested_side = models.CharField(max_length=16, choices=Side.choices)
     requested_at = models.DateTimeField(default=timezone.now)
@@ -130,14 +133,16 @@ class CountryExit(TenantModel):
     confirmed_side = models.CharField(max_length=16, choices=Side.choices, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     waiting_days = models.PositiveIntegerField(default=0)
-    effective_at = models.DateTimeField(null=True, blank=True, help_text="From when it can be run.")
+    effective_at = models.DateTimeField(null=True, blank=True, help_text=gettext_lazy("From when it can be run."))
     run_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     run_side = models.CharField(max_length=16, choices=Side.choices, blank=True)
-    run_reason = models.TextField(blank=True, help_text="Why the irreversible step was taken now.")
+    run_reason = models.TextField(blank=True, help_text=gettext_lazy("Why the irreversible step was taken now."))
     run_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    previous_status = models.CharField(max_length=20, blank=True, help_text="The country's status before it left.")
+    previous_status = models.CharField(
+        max_length=20, blank=True, help_text=gettext_lazy("The country's status before it left.")
+    )
     export = models.ForeignKey(CountryExport, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     step = models.CharField(max_length=200, blank=True)
     percent = models.PositiveSmallIntegerField(default=0)
@@ -168,9 +173,9 @@ class MemberErasure(TenantModel):
     keeps what was erased (counts per table, hashes of destroyed files) and the signed certificate."""
 
     class State(models.TextChoices):
-        REQUESTED = "requested", "Waiting for a second country admin"
-        DONE = "done", "Erased"
-        CANCELLED = "cancelled", "Cancelled"
+        REQUESTED = "requested", gettext_lazy("Waiting for a second country admin")
+        DONE = "done", gettext_lazy("Erased")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
     # Cleared once the erasure is done: then only the pseudonym names the person.
@@ -186,9 +191,11 @@ class MemberErasure(TenantModel):
     cancelled_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     pseudonym = models.CharField(max_length=40, blank=True)
     account_closed = models.BooleanField(default=False)
-    rows = models.JSONField(default=dict, blank=True, help_text="Rows changed, per table.")
-    files_destroyed = models.JSONField(default=list, blank=True, help_text="SHA-256 of each destroyed file.")
-    certificate = models.TextField(blank=True, help_text="The signed certificate of erasure (JSON).")
+    rows = models.JSONField(default=dict, blank=True, help_text=gettext_lazy("Rows changed, per table."))
+    files_destroyed = models.JSONField(
+        default=list, blank=True, help_text=gettext_lazy("SHA-256 of each destroyed file.")
+    )
+    certificate = models.TextField(blank=True, help_text=gettext_lazy("The signed certificate of erasure (JSON)."))
     certificate_signature = models.CharField(max_length=128, blank=True)
 
     class Meta(TenantModel.Meta):
@@ -213,15 +220,15 @@ class SubjectAccessExport(TenantModel):
     writable_after_exit = True  # a read of what is left: the person may still ask after the exit
 
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting for a worker"
-        RUNNING = "running", "Being built"
-        DONE = "done", "Ready"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", gettext_lazy("Waiting for a worker")
+        RUNNING = "running", gettext_lazy("Being built")
+        DONE = "done", gettext_lazy("Ready")
+        FAILED = "failed", gettext_lazy("Failed")
 
     subject = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
     requested_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    file_name = models.CharField(max_length=200, blank=True, help_text="Its name in the default storage.")
+    file_name = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("Its name in the default storage."))
     size = models.BigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
     error = models.CharField(max_length=500, blank=True)

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -149,14 +150,23 @@ def data_key_rotate(request: HttpRequest, code: str) -> HttpResponse:
     except ValueError as error:  # the keys were destroyed: nothing to rotate
         return _page(request, country, error=str(error), status=400)
     if rotation.total:
-        sealed = f"{rotation.total} value{'' if rotation.total == 1 else 's'}"
         messages.success(
             request,
-            f"Key {rotation.to_key_id} is now in service. {sealed} sealed under older keys "
-            "will be re-encrypted under it in the background, and stay readable meanwhile.",
+            ngettext(
+                "Key {key} is now in service. {total} value sealed under older keys will be re-encrypted "
+                "under it in the background, and stay readable meanwhile.",
+                "Key {key} is now in service. {total} values sealed under older keys will be re-encrypted "
+                "under it in the background, and stay readable meanwhile.",
+                rotation.total,
+            ).format(key=rotation.to_key_id, total=rotation.total),
         )
     else:
-        messages.success(request, f"Key {rotation.to_key_id} is now in service. Nothing was sealed under older keys.")
+        messages.success(
+            request,
+            _("Key {rotation_to_key_id} is now in service. Nothing was sealed under older keys.").format(
+                rotation_to_key_id=rotation.to_key_id
+            ),
+        )
     return redirect(_data_url(country))
 
 
@@ -170,8 +180,9 @@ def data_export_request(request: HttpRequest, code: str) -> HttpResponse:
         return _page(request, country, error=str(error), status=400)
     messages.success(
         request,
-        f"The export of {country.name}'s data has been requested. It is built in the "
-        "background; you can download it from this page when it is ready.",
+        _(
+            "The export of {country_name}'s data has been requested. It is built in the background; you can download it from this page when it is ready."
+        ).format(country_name=country.name),
     )
     return redirect(_data_url(country))
 

@@ -14,6 +14,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from tenants.access import PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION, Access
 from tenants.isolation import country_context
+from tenants.languages.choice import in_language_of
 from tenants.models import Country, Membership
 from tenants.notifications.mail import mail_enqueue
 from tenants.notifications.models import Notification
@@ -49,16 +50,19 @@ def country_admins_of(country: Country) -> QuerySet:
 
 
 def notify(*, users, country: Country, subject: str, body: str, url: str) -> int:
-    """One in-app notification per person, and one email each once the transaction commits."""
+    """One in-app notification per person, and one email each once the transaction commits, each
+    in the recipient's language: `subject` and `body` may be lazy texts, rendered once per person."""
     from django.conf import settings
 
     people = list(users)
-    Notification.objects.bulk_create(
-        [Notification(user=user, country=country, subject=subject[:200], body=body, url=url) for user in people]
-    )
     link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{url}"
+    rows = []
     for user in people:
-        mail_enqueue(to=user.email, subject=subject, body=f"{body}\n\n{link}\n")
+        with in_language_of(user):
+            text_subject, text_body = str(subject), str(body)
+        rows.append(Notification(user=user, country=country, subject=text_subject[:200], body=text_body, url=url))
+        mail_enqueue(to=user.email, subject=text_subject, body=f"{text_body}\n\n{link}\n")
+    Notification.objects.bulk_create(rows)
     return len(people)
 
 

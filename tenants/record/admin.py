@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
 from tenants.record import services as audit
 from tenants.record.models import LedgerAlert, PlatformEvent
@@ -43,7 +44,7 @@ class LedgerAlertAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Mark the selected alerts resolved")
+    @admin.action(description=_("Mark the selected alerts resolved"))
     def mark_resolved(self, request, queryset):
         count = audit.ledger_alerts_resolve(alerts=queryset, by=request.user)
         self.message_user(request, f"{count} alert{'' if count == 1 else 's'} marked resolved.")

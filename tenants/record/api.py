@@ -6,6 +6,8 @@ from __future__ import annotations
 import tempfile
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
@@ -20,16 +22,16 @@ from tenants.rest import CODE_PARAMETER, CountryAPIView, CursorPage, PageQuerySe
 
 
 class AuditEventSerializer(serializers.Serializer):
-    sequence = serializers.IntegerField(help_text="Position on the country's chain, from 1.")
+    sequence = serializers.IntegerField(help_text=gettext_lazy("Position on the country's chain, from 1."))
     at = serializers.DateTimeField()
-    actor_label = serializers.CharField(help_text="Username of the actor at the time, or 'system'.")
+    actor_label = serializers.CharField(help_text=gettext_lazy("Username of the actor at the time, or 'system'."))
     actor_role = serializers.CharField()
-    action = serializers.CharField(help_text="What happened, e.g. member.invited.")
+    action = serializers.CharField(help_text=gettext_lazy("What happened, e.g. member.invited."))
     target_type = serializers.CharField()
     target_id = serializers.CharField()
-    payload = serializers.DictField(help_text="Small, with no secrets and no personal data.")
-    prev_hash = serializers.CharField(help_text="SHA-256 of the previous event (64 zeros for the first).")
-    hash = serializers.CharField(help_text="SHA-256 over this event's canonical encoding.")
+    payload = serializers.DictField(help_text=gettext_lazy("Small, with no secrets and no personal data."))
+    prev_hash = serializers.CharField(help_text=gettext_lazy("SHA-256 of the previous event (64 zeros for the first)."))
+    hash = serializers.CharField(help_text=gettext_lazy("SHA-256 over this event's canonical encoding."))
 
 
 # Verification walks the whole chain: it is for the people who answer for the record.
@@ -43,16 +45,18 @@ class EventFilterSerializer(PageQuerySerializer):
         r"^[a-z0-9_.]{1,80}$",
         required=False,
         allow_blank=True,
-        help_text='One action ("member.invited"), or a family ending in "." ("member.").',
+        help_text=gettext_lazy('One action ("member.invited"), or a family ending in "." ("member.").'),
     )
     actor_role = serializers.CharField(
         max_length=30,
         required=False,
         allow_blank=True,
-        help_text='Role of the actor; "" for events of the system itself.',
+        help_text=gettext_lazy('Role of the actor; "" for events of the system itself.'),
     )
-    since = serializers.DateTimeField(required=False, help_text="Events at or after this time (ISO 8601).")
-    before = serializers.DateTimeField(required=False, help_text="Events before this time (ISO 8601).")
+    since = serializers.DateTimeField(
+        required=False, help_text=gettext_lazy("Events at or after this time (ISO 8601).")
+    )
+    before = serializers.DateTimeField(required=False, help_text=gettext_lazy("Events before this time (ISO 8601)."))
     sequence_from = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
     sequence_to = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
 
@@ -98,8 +102,10 @@ class CheckpointSerializer(serializers.Serializer):
     sequence = serializers.IntegerField()
     head_hash = serializers.CharField()
     at = serializers.DateTimeField()
-    key_id = serializers.CharField(help_text="Fingerprint of the portal key that signed it.")
-    signature = serializers.CharField(help_text="Ed25519 signature, base64, over the canonical checkpoint.")
+    key_id = serializers.CharField(help_text=gettext_lazy("Fingerprint of the portal key that signed it."))
+    signature = serializers.CharField(
+        help_text=gettext_lazy("Ed25519 signature, base64, over the canonical checkpoint.")
+    )
 
 
 class CheckpointListApi(CountryAPIView):
@@ -141,7 +147,7 @@ class ChainVerifyApi(CountryAPIView):
         role = request.access.role_in(self.country.pk)
         if role not in VERIFIERS:
             raise exceptions.PermissionDenied(
-                "Verification is run by the country's auditors, partner managers and country admins."
+                _("Verification is run by the country's auditors, partner managers and country admins.")
             )
         report = audit.chain_verify_recorded(country=self.country, by=request.user, actor_role=role)
         return Response(
@@ -172,17 +178,19 @@ class LedgerExportApi(CountryAPIView):
         tags=["audit"],
         parameters=[CODE_PARAMETER, ExportRangeSerializer],
         responses={
-            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The export"),
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The export")),
             **errors(400, 401, 404),
         },
-        description="For the country's auditors and partner managers (anyone else: 404, as the export page).",
+        description=_("For the country's auditors and partner managers (anyone else: 404, as the export page)."),
     )
     def get(self, request, code):
         role = request.access.role_in(self.country.pk)
         if role not in EXPORTERS:
             # As on the export page: the ledger's exports are for the people who audit the country.
             raise exceptions.NotFound(
-                f"Not found: {self.country.name}'s ledger export is for its auditors and partner managers."
+                _("Not found: {country_name}'s ledger export is for its auditors and partner managers.").format(
+                    country_name=self.country.name
+                )
             )
         bounds = ExportRangeSerializer(data=request.query_params.dict())
         bounds.is_valid(raise_exception=True)

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.access import AUDITOR, PARTNER_MANAGER
 from tenants.models import Membership
@@ -15,12 +17,12 @@ SYSTEM_ROLE = "system"  # stands for events recorded by the portal itself, which
 
 
 ACTOR_ROLE_CHOICES = [
-    ("", "Any role"),
+    ("", gettext_lazy("Any role")),
     *Membership.Role.choices,
-    (PARTNER_MANAGER, "Partner manager"),
-    (AUDITOR, "Auditor"),
-    ("platform", "Platform operator"),
-    (SYSTEM_ROLE, "The portal itself (no person)"),
+    (PARTNER_MANAGER, gettext_lazy("Partner manager")),
+    (AUDITOR, gettext_lazy("Auditor")),
+    ("platform", gettext_lazy("Platform operator")),
+    (SYSTEM_ROLE, gettext_lazy("The portal itself (no person)")),
 ]
 
 
@@ -35,13 +37,17 @@ def _date_field(label: str, which: str) -> forms.DateField:
         label=label,
         required=False,
         input_formats=DATE_FORMATS,
-        help_text="For example, 2026-03-01",
-        error_messages={"invalid": f"Enter the {which} date as year-month-day, for example 2026-03-01."},
+        help_text=_("For example, 2026-03-01"),
+        error_messages={
+            "invalid": _("Enter the {which} date as year-month-day, for example 2026-03-01.").format(which=which)
+        },
     )
 
 
 def _sequence_field(label: str, which: str, **kwargs) -> forms.IntegerField:
-    message = f"Enter the {which} event number as a whole number of 1 or more, as shown in the No. column."
+    message = _("Enter the {which} event number as a whole number of 1 or more, as shown in the No. column.").format(
+        which=which
+    )
     return forms.IntegerField(
         label=label,
         required=False,
@@ -50,7 +56,7 @@ def _sequence_field(label: str, which: str, **kwargs) -> forms.IntegerField:
         error_messages={
             "invalid": message,
             "min_value": message,
-            "max_value": f"The {which} event number is larger than any chain.",
+            "max_value": _("The {which} event number is larger than any chain.").format(which=which),
         },
         **kwargs,
     )
@@ -64,19 +70,21 @@ class AuditFilterForm(forms.Form):
     """Filters of the audit page (all optional, in the query string) and its keyset page links."""
 
     action = forms.ChoiceField(
-        label="Action", required=False, error_messages={"invalid_choice": "Choose an action from the list."}
+        label=gettext_lazy("Action"),
+        required=False,
+        error_messages={"invalid_choice": gettext_lazy("Choose an action from the list.")},
     )
     role = forms.ChoiceField(
-        label="Role of the person",
+        label=gettext_lazy("Role of the person"),
         required=False,
         choices=ACTOR_ROLE_CHOICES,
-        error_messages={"invalid_choice": "Choose a role from the list."},
+        error_messages={"invalid_choice": gettext_lazy("Choose a role from the list.")},
     )
-    date_from = _date_field("From date (UTC)", "from")
-    date_to = _date_field("To date (UTC)", "to")
-    seq_from = _sequence_field("From event number", "first")
-    seq_to = _sequence_field("To event number", "last")
-    page_link = "This page link is not valid. Go back to the first page of results."
+    date_from = _date_field(gettext_lazy("From date (UTC)"), "from")
+    date_to = _date_field(gettext_lazy("To date (UTC)"), "to")
+    seq_from = _sequence_field(gettext_lazy("From event number"), "first")
+    seq_to = _sequence_field(gettext_lazy("To event number"), "last")
+    page_link = gettext_lazy("This page link is not valid. Go back to the first page of results.")
     before = forms.IntegerField(
         required=False,
         min_value=1,
@@ -100,10 +108,16 @@ class AuditFilterForm(forms.Form):
             families.setdefault(action.split(".", 1)[0], []).append(action)
         # Each family ("member") comes with an entry for all of its actions ("member.").
         self.action_groups = [
-            (family, [(f"{family}.", f"Any {family.replace('_', ' ')} action"), *[(a, a) for a in members]])
+            (
+                family,
+                [
+                    (f"{family}.", _("Any {replace} action").format(replace=family.replace("_", " "))),
+                    *[(a, a) for a in members],
+                ],
+            )
             for family, members in families.items()
         ]
-        self.fields["action"].choices = [("", "Any action")] + [
+        self.fields["action"].choices = [("", _("Any action"))] + [
             choice for _, choices in self.action_groups for choice in choices
         ]
 
@@ -111,10 +125,10 @@ class AuditFilterForm(forms.Form):
         cleaned = super().clean()
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_from > date_to:
-            self.add_error("date_to", "The to date must be the same as or after the from date.")
+            self.add_error("date_to", _("The to date must be the same as or after the from date."))
         seq_from, seq_to = cleaned.get("seq_from"), cleaned.get("seq_to")
         if seq_from and seq_to and seq_from > seq_to:
-            self.add_error("seq_to", "The last event number must be the same as or after the first.")
+            self.add_error("seq_to", _("The last event number must be the same as or after the first."))
         return cleaned
 
     @property
@@ -142,12 +156,12 @@ class AuditFilterForm(forms.Form):
 
 
 class LedgerExportForm(forms.Form):
-    first = _sequence_field("First event (optional)", "first")
-    last = _sequence_field("Last event (optional)", "last")
+    first = _sequence_field(gettext_lazy("First event (optional)"), "first")
+    last = _sequence_field(gettext_lazy("Last event (optional)"), "last")
 
     def clean(self):
         cleaned = super().clean()
         first, last = cleaned.get("first"), cleaned.get("last")
         if first and last and first > last:
-            self.add_error("last", "The last event must be the same as or after the first.")
+            self.add_error("last", _("The last event must be the same as or after the first."))
         return cleaned

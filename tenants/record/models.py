@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from tenants.models import TenantModel
 
@@ -103,7 +104,7 @@ class LedgerAlert(models.Model):
     """A break found by verification, shown as a banner to admins and to the chain's auditors
     until a platform admin resolves it. Names the chain, never the data."""
 
-    chain = models.CharField(max_length=10, help_text="Country code, or 'platform'.")
+    chain = models.CharField(max_length=10, help_text=gettext_lazy("Country code, or 'platform'."))
     problem = models.CharField(max_length=300)
     found_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -12,6 +12,7 @@ import tempfile
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tenants.access import AUDITOR, PARTNER_MANAGER
@@ -84,7 +85,9 @@ def _explain_refusal(form: LedgerExportForm, error: ExportRefused, *, head: int)
     """Put the refusal against the field that asked for more than the chain has, if one did."""
     first, last = form.cleaned_data["first"], form.cleaned_data["last"]
     if head and first and first > head:
-        form.add_error("first", f"The ledger has {head} events; choose a first event of at most {head}.")
+        form.add_error(
+            "first", _("The ledger has {head} events; choose a first event of at most {head}.").format(head=head)
+        )
     elif head and last and last > head:
         form.add_error("last", str(error))
     else:

@@ -40,6 +40,9 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    # This browser chose English with the language switcher: the journeys read English pages even
+    # for a demo country whose default is another language (tests/languages/ set their own).
+    context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page

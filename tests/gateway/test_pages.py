@@ -51,7 +51,8 @@ def test_the_page_shows_usage_against_the_quota_as_a_chart_and_a_table(client, c
     assert 'id="usage-chart"' in html and f'data-quota="{environment.monthly_token_quota}"' in html
     assert 'data-tokens="1200"' in html
     total = 1500 if now.day > 1 else 1200
-    assert f"{total} of {environment.monthly_token_quota}" in html
+    # Numbers in the reader's locale (English here: thousands separated by commas).
+    assert f"{total:,} of {environment.monthly_token_quota:,}" in html
     assert (
         'id="usage-table"' in html and f'<td class="govuk-table__cell govuk-table__cell--numeric">{total}</td>' in html
     )

@@ -37,6 +37,7 @@ def country_form(cast, **changes) -> dict:
         "status": "active",
         "residency_region": "eu-west",
         "default_language": "fr",
+        "time_zone": "UTC",
         "partner_managers": [cast.partner.pk],
         "auditors": [cast.auditor.pk],
     }

@@ -228,31 +228,25 @@ def test_a_period_without_events_builds_without_a_ledger_export(cast, tmp_path):
 
 
 def test_the_pdf_summary_is_a_well_formed_pdf_naming_each_section(cast, data, tmp_path):
-    import re
+    import pypdfium2
 
     path, manifest = build(cast, tmp_path)
     with zipfile.ZipFile(path) as archive:
         pdf = archive.read("summary.pdf")
     assert "summary.pdf" in manifest["files"]
-    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
-    # Every offset of the cross-reference table points at the object it names.
-    xref_at = int(re.search(rb"startxref\n(\d+)\n", pdf).group(1))
-    assert pdf[xref_at:].startswith(b"xref\n")
-    table = pdf[xref_at:].split(b"\n")
-    count = int(table[1].split()[1])
-    for number, entry in enumerate(table[3 : 3 + count - 1], start=1):
-        offset = int(entry.split()[0])
-        assert pdf[offset:].startswith(b"%d 0 obj" % number)
-    # Stream lengths are exact.
-    for match in re.finditer(rb"<< /Length (\d+) >>\nstream\n", pdf):
-        length = int(match.group(1))
-        assert pdf[match.end() + length :].startswith(b"\nendstream")
-    text = pdf.decode("latin-1")
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    # A reader opens it and finds its text (tests/languages/test_pdf.py checks the fonts and shaping).
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        text = "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    finally:
+        document.close()
+    text = " ".join(text.split())
     for title in (
         "Impact assessments with levels and categories",
         "Incidents and their reporting deadlines",
         "Training coverage by organisation and role",
-        "Compliance report: France \\(FR\\)",
+        "Compliance report: France (FR)",
     ):
         assert title in text
     assert "secret detail" not in text

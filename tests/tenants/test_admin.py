@@ -50,6 +50,7 @@ def test_assigning_a_partner_manager_in_the_country_admin(cast, admin_user, clie
             "status": "active",
             "residency_region": "af-east",
             "default_language": "en",
+            "time_zone": "UTC",
             "partner_managers": [cast.partner.pk],
             "auditors": [],
         },
@@ -67,6 +68,7 @@ def test_assigning_a_partner_manager_in_the_country_admin(cast, admin_user, clie
             "status": "active",
             "residency_region": "af-east",
             "default_language": "en",
+            "time_zone": "UTC",
             "partner_managers": [],
             "auditors": [],
         },
@@ -87,6 +89,7 @@ def country_form(cast, status: str) -> dict:
         "status": status,
         "residency_region": "eu-west",
         "default_language": "fr",
+        "time_zone": "UTC",
         "partner_managers": [],
         "auditors": [],
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 # The vocabularies deployments asks about (sector of the use, capability of the model).
 SECTORS = [
@@ -34,7 +35,7 @@ class Programme(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     title = models.CharField(max_length=200)
     summary = models.TextField()
-    is_active = models.BooleanField(default=True, help_text="Inactive programmes take no new enrolments.")
+    is_active = models.BooleanField(default=True, help_text=gettext_lazy("Inactive programmes take no new enrolments."))
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

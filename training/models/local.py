@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tenants.models import TenantModel
 
@@ -54,7 +55,7 @@ class CountryProgramme(TenantModel):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Set on a read-only copy of another country's programme.",
+        help_text=gettext_lazy("Set on a read-only copy of another country's programme."),
     )
     adopted_from_country = models.CharField(max_length=2, blank=True)
     is_adopted = models.BooleanField(default=False)

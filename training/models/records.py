@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy
 
 from tenants.keys.certificates import certificate_key
 from tenants.models import TenantModel
@@ -53,14 +54,14 @@ class CourseMixin:
 
 class Enrolment(CourseMixin, TenantModel):
     class Source(models.TextChoices):
-        SELF = "self", "Enrolled themselves"
-        INDIVIDUAL = "individual", "Enrolled by an admin"
-        ROLE = "role", "Enrolled with their role"
-        ROSTER = "roster", "Enrolled from a roster"
+        SELF = "self", gettext_lazy("Enrolled themselves")
+        INDIVIDUAL = "individual", gettext_lazy("Enrolled by an admin")
+        ROLE = "role", gettext_lazy("Enrolled with their role")
+        ROSTER = "roster", gettext_lazy("Enrolled from a roster")
 
     class Status(models.TextChoices):
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
+        IN_PROGRESS = "in_progress", gettext_lazy("In progress")
+        COMPLETED = "completed", gettext_lazy("Completed")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     # Either a catalogue programme and version, or one of the country's own (see CourseMixin).
@@ -99,7 +100,9 @@ class ModuleProgress(TenantModel):
     """A module of the pinned version that the person completed (its quiz passed)."""
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="progress")
-    module = models.PositiveSmallIntegerField(help_text="Position of the module in the pinned version, from 0.")
+    module = models.PositiveSmallIntegerField(
+        help_text=gettext_lazy("Position of the module in the pinned version, from 0.")
+    )
     completed_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):

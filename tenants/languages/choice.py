@@ -1,0 +1,84 @@
+"""Which language and time zone a person reads in (DESIGN §8): their own choice on their account,
+otherwise (signed out) the choice made with the switcher in this browser, otherwise their country's
+default, otherwise the browser's Accept-Language. An API call that names a language in its
+Accept-Language header is answered in it: a program asks for what it can read."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import get_supported_language_variant
+
+from tenants.models import Country
+
+
+def supported(code: str | None) -> str | None:
+    """The portal's language for a tag ("pt-BR" → "pt"), or None if it has none."""
+    if not code:
+        return None
+    try:
+        return get_supported_language_variant(code.strip().lower())
+    except LookupError:
+        return None
+
+
+def valid_time_zone(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a person reads in: language (None: leave the browser's) and time zone."""
+
+    language: str | None
+    time_zone: str
+
+
+def home_country(country_ids) -> Country | None:
+    """The country a person belongs to (the first by id when several): its defaults are theirs."""
+    if not country_ids:
+        return None
+    return Country.objects.filter(pk__in=country_ids).only("pk", "default_language", "time_zone").order_by("pk").first()
+
+
+def reading_for(user, *, member_country_ids=frozenset(), cookie_language: str | None = None) -> Reading:
+    """The language and time zone for `user` (anonymous or signed in)."""
+    own_language, own_zone = "", ""
+    if getattr(user, "is_authenticated", False):
+        from tenants.languages.models import Preferences
+
+        row = Preferences.objects.filter(user_id=user.pk).values_list("language", "time_zone").first()
+        if row:
+            own_language, own_zone = row
+    language = supported(own_language) or supported(cookie_language)
+    zone = valid_time_zone(own_zone)
+    if language is None or zone is None:
+        country = home_country(member_country_ids)
+        if country is not None:
+            language = language or supported(country.default_language)
+            zone = zone or valid_time_zone(country.time_zone)
+    return Reading(language=language, time_zone=zone or settings.TIME_ZONE)
+
+
+def language_for_user(user) -> str:
+    """The language to write to `user` in when they are not there to ask (emails, notifications,
+    documents built by a worker): their choice, else their country's, else the portal's default."""
+    from tenants.access import access_for
+
+    countries = access_for(user).member_country_ids
+    return reading_for(user, member_country_ids=countries).language or settings.LANGUAGE_CODE
+
+
+def in_language_of(user):
+    """`with in_language_of(user):` renders texts (emails, notifications, documents) in the
+    language `user` reads, wherever the code runs (a request of someone else, a worker)."""
+    return translation.override(language_for_user(user))

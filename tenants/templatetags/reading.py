@@ -1,0 +1,45 @@
+"""What the account page shows of one's language and time zone."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def reading_preferences(context) -> dict:
+    from tenants.languages.models import Preferences
+
+    request = context["request"]
+    row = Preferences.objects.filter(user_id=request.user.pk).values("language", "time_zone").first() or {}
+    return {
+        "language": row.get("language", ""),
+        "time_zone": row.get("time_zone", ""),
+        "in_effect": getattr(request, "time_zone", ""),
+    }
+
+
+@register.filter
+def catalogue(text):
+    """A text of the platform's catalogue (policy templates, training programmes, frameworks), in
+    the reader's language when it has been translated, else in English marked lang="en"."""
+    from django.utils.html import format_html
+    from django.utils.translation import get_language, gettext
+
+    if not text:
+        return text
+    translated = gettext(text)
+    if translated != text or (get_language() or "en").split("-")[0] == "en":
+        return translated
+    return format_html('<span lang="en">{}</span>', text)
+
+
+@register.filter
+def role_label(code):
+    """A role's name in the reader's language (country_admin → Country admin)."""
+    from django.utils.translation import gettext
+
+    from tenants.pages import ROLE_LABELS
+
+    if code == "system":
+        return gettext("the portal")
+    return ROLE_LABELS.get(code, code)

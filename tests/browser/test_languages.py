@@ -1,0 +1,67 @@
+"""The country overview in French and in Arabic, in real Chromium: the page says its language and
+direction, an Arabic page is laid out from the right, screenshots are kept as test artefacts
+(var/test-artefacts/), and axe finds no accessibility violation in either."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+ARTEFACTS = ROOT / "var" / "test-artefacts"
+AXE = Path(os.environ.get("PORTAL_AXE_JS", ROOT / "node_modules" / "axe-core" / "axe.min.js"))
+
+
+def _signed_in_context(browser, live_server, user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    # axe is injected into the page, which the portal's Content-Security-Policy rightly forbids.
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return context
+
+
+@pytest.mark.parametrize("language,direction", [("fr", "ltr"), ("ar", "rtl")])
+def test_the_country_overview_in_french_and_arabic(browser, live_server, transactional_db, language, direction):
+    from tenants.languages.models import Preferences
+    from tests.conftest import make_cast
+
+    if not AXE.exists():
+        pytest.fail(f"axe-core is needed at {AXE}: npm ci installs it (package.json).")
+    cast = make_cast()
+    Preferences.objects.filter(user=cast.owner).update(language=language)
+    context = _signed_in_context(browser, live_server, cast.owner)
+    page = context.new_page()
+    try:
+        page.goto("/c/fr/", timeout=120000)
+        assert page.locator("html").get_attribute("lang") == language
+        assert page.locator("html").get_attribute("dir") == direction
+        heading = page.locator("h1").first.bounding_box()
+        container = page.locator("main").bounding_box()
+        if direction == "rtl":
+            # Laid out from the right: the heading starts at the right edge of the content.
+            assert abs((heading["x"] + heading["width"]) - (container["x"] + container["width"])) < 40
+            assert page.evaluate("getComputedStyle(document.querySelector('main')).direction") == "rtl"
+        else:
+            assert abs(heading["x"] - container["x"]) < 40
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / f"country-overview-{language}.png"), full_page=True)
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("async () => (await axe.run(document)).violations")
+        summary = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+        assert not violations, summary
+    finally:
+        context.close()

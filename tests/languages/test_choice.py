@@ -1,0 +1,150 @@
+"""The language and time zone of each request (DESIGN §8): the person's account, then (signed out)
+the switcher's choice in this browser, then their country's default, then the browser's; the
+switcher itself; `lang` and `dir` on every page; API messages following Accept-Language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tenants.languages.models import Preferences
+
+pytestmark = pytest.mark.django_db
+
+HTML_TAG = re.compile(r"<html lang=\"(?P<lang>[^\"]+)\" dir=\"(?P<dir>[^\"]+)\"")
+
+
+def html_lang(response) -> tuple[str, str]:
+    match = HTML_TAG.search(response.content.decode())
+    assert match, "no <html lang dir>"
+    return match["lang"], match["dir"]
+
+
+def no_choice(user) -> None:
+    Preferences.objects.filter(user=user).delete()
+
+
+def signed_in(user, **headers) -> Client:
+    client = Client(headers=headers)
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_reads_the_browsers_language():
+    assert html_lang(Client(headers={"accept-language": "fr-FR,fr;q=0.9"}).get("/accounts/login/")) == ("fr", "ltr")
+    assert html_lang(Client(headers={"accept-language": "ar"}).get("/accounts/login/")) == ("ar", "rtl")
+    assert html_lang(Client(headers={"accept-language": "pt-BR"}).get("/accounts/login/")) == ("pt", "ltr")
+    # A language the portal does not speak falls back to English.
+    assert html_lang(Client(headers={"accept-language": "et"}).get("/accounts/login/")) == ("en", "ltr")
+
+
+def test_a_member_without_a_choice_reads_their_countrys_language(cast):
+    no_choice(cast.member)
+    client = signed_in(cast.member, **{"accept-language": "es"})
+    assert html_lang(client.get("/c/FR/")) == ("fr", "ltr")
+    # Kenya's default is English: it comes before the browser's Spanish.
+    no_choice(cast.outsider)
+    assert html_lang(signed_in(cast.outsider, **{"accept-language": "es"}).get("/c/KE/")) == ("en", "ltr")
+
+
+def test_the_account_choice_comes_first(cast):
+    Preferences.objects.filter(user=cast.member).update(language="es")
+    client = signed_in(cast.member, **{"accept-language": "fr"})
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "pt"
+    assert html_lang(client.get("/c/FR/")) == ("es", "ltr")
+
+
+def test_oversight_without_a_country_of_their_own_reads_the_browsers_language(cast):
+    no_choice(cast.partner)
+    assert html_lang(signed_in(cast.partner, **{"accept-language": "sw"}).get("/")) == ("sw", "ltr")
+
+
+@pytest.mark.parametrize("who", ["owner", "member", "outsider", "anonymous"])
+def test_the_switcher_is_on_every_page_and_works_for_everyone(cast, who):
+    user = None if who == "anonymous" else getattr(cast, who)
+    client = Client()
+    if user is not None:
+        no_choice(user)
+        client.force_login(user)
+    target = "/accounts/login/" if user is None else "/"
+    page = client.get(target)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'action="/language/"' in body and 'name="csrfmiddlewaretoken"' in body
+    assert 'lang="ar"' in body and "العربية" in body
+
+    response = client.post("/language/", {"language": "ar", "next": target})
+    assert response.status_code == 302 and response["Location"] == target
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ar"
+    assert html_lang(client.get(target)) == ("ar", "rtl")
+    if user is not None:
+        assert Preferences.objects.get(user=user).language == "ar"
+        # The choice follows the person to another browser.
+        assert html_lang(signed_in(user).get("/")) == ("ar", "rtl")
+
+
+def test_the_switcher_refuses_what_it_does_not_offer_and_never_leaves_the_site(cast):
+    client = Client()
+    assert client.post("/language/", {"language": "xx"}).status_code == 400
+    assert client.post("/language/", {}).status_code == 400
+    assert client.get("/language/").status_code == 405
+    response = client.post("/language/", {"language": "fr", "next": "https://elsewhere.example/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_the_switcher_needs_the_csrf_token():
+    client = Client(enforce_csrf_checks=True)
+    assert client.post("/language/", {"language": "fr"}).status_code == 403
+
+
+def test_api_messages_follow_accept_language(cast, api):
+    response = api.get("/api/v1/countries/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code in (401, 403)
+    assert response["Content-Language"] == "fr"
+    assert response.json()["detail"].startswith("Connectez-vous d’abord")
+    assert api.get("/api/v1/countries/").json()["detail"].startswith("Sign in first")
+    # Even for a person whose account says English: the program asked for French.
+    api.force_login(cast.member)
+    response = api.get("/api/v1/countries/ZZ/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 404 and response["Content-Language"] == "fr"
+    assert response.json()["detail"].startswith("Introuvable")
+    response = api.get("/api/v1/countries/ZZ/")
+    assert response.status_code == 404 and response["Content-Language"] == "en"
+
+
+def test_times_are_in_the_country_zone_unless_the_person_chose_one(cast):
+    cast.fr.time_zone = "Europe/Paris"
+    cast.fr.save(update_fields=["time_zone"])
+    client = signed_in(cast.member)
+    assert client.get("/c/FR/").wsgi_request.time_zone == "Europe/Paris"
+    Preferences.objects.filter(user=cast.member).update(time_zone="America/Cayenne")
+    assert client.get("/c/FR/").wsgi_request.time_zone == "America/Cayenne"
+    assert Client().get("/accounts/login/").wsgi_request.time_zone == "UTC"
+
+
+@pytest.mark.parametrize("who", ["owner", "member", "outsider"])
+def test_a_person_chooses_language_and_time_zone_on_their_account(cast, who):
+    user = getattr(cast, who)
+    client = signed_in(user)
+    page = client.get("/accounts/")
+    assert page.status_code == 200 and 'id="language-and-time-zone"' in page.content.decode()
+    response = client.post("/accounts/preferences/", {"language": "pt", "time_zone": "America/Sao_Paulo"})
+    assert response.status_code == 302
+    assert Preferences.objects.filter(user=user, language="pt", time_zone="America/Sao_Paulo").exists()
+    assert client.get("/accounts/").wsgi_request.time_zone == "America/Sao_Paulo"
+    # A zone that does not exist changes nothing and says why.
+    response = client.post("/accounts/preferences/", {"language": "", "time_zone": "Mars/Olympus"}, follow=True)
+    assert "Mars/Olympus" in response.content.decode()
+    assert Preferences.objects.get(user=user).time_zone == "America/Sao_Paulo"
+    assert client.post("/accounts/preferences/", {"language": "xx"}).status_code == 400
+    # Empty: back to the country's.
+    client.post("/accounts/preferences/", {"language": "", "time_zone": ""})
+    assert Preferences.objects.get(user=user).language == ""
+
+
+def test_preferences_need_a_signed_in_person():
+    response = Client().post("/accounts/preferences/", {"language": "fr"})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
