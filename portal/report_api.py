@@ -143,10 +143,8 @@ class ReportDownloadApi(_ReportView):
     )
     def get(self, request, code, id):
         report = self.report(id)
-        path = services.report_download(report=report, access=request.access, by=request.user)
-        return FileResponse(
-            open(path, "rb"), as_attachment=True, filename=report.file_name, content_type="application/zip"
-        )
+        handle = services.report_download(report=report, access=request.access, by=request.user)
+        return FileResponse(handle, as_attachment=True, filename=report.file_name, content_type="application/zip")
 
 
 class SummaryQuerySerializer(StrictSerializer):
