@@ -69,8 +69,9 @@ def _keys_destroyed(country: Country) -> bool:
         return CountryKey.objects.filter(state=CountryKey.State.DESTROYED).exists()
 
 
-def files_reseal_batch(*, country: Country, kind_label: str = "", after: int = 0, size: int = BATCH) -> Batch:
+def files_reseal_batch(*, country: Country, kind_label: str = "", after: int = 0, size: int | None = None) -> Batch:
     """Seal one batch of `kind_label`'s files with ids above `after`; says where the next one starts."""
+    size = size or BATCH
     order = kinds()
     labels = [kind.label for kind in order]
     position = labels.index(kind_label) if kind_label in labels else 0
@@ -81,11 +82,13 @@ def files_reseal_batch(*, country: Country, kind_label: str = "", after: int = 0
         rows = list(kind.model.objects.filter(country_id=country.pk, pk__gt=after).order_by("pk")[:size])
         for row in rows:
             name = kind.name(row)
-            if not name or not files.file_exists(name) or files.file_is_sealed(name):
+            if not name:
                 continue
             if shred:
-                files.file_delete(name)
-                batch.deleted += 1
+                files.file_delete(f"{name}.sealing")
+                if files.file_exists(name) and not files.file_is_sealed(name):
+                    files.file_delete(name)
+                    batch.deleted += 1
             elif files.file_reseal(row=row, name=name, own_key=kind.own_key(row)):
                 batch.sealed += 1
     if len(rows) == size:
