@@ -287,7 +287,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "portal")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Scale-out: however many beats are started, one sends (portal/beat.py: a lease in Redis).
+CELERY_BEAT_SCHEDULER = "portal.beat:SingleBeatScheduler"
+BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", "portal:beat-lock")
+BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 30)
 CELERY_TIMEZONE = TIME_ZONE
 # Seconds each provisioning step waits before it commits: lets the tests stop a worker mid-job.
 PROVISIONING_STEP_DELAY = float(os.environ.get("PROVISIONING_STEP_DELAY", "0") or 0)
