@@ -341,3 +341,22 @@ def test_on_s3_reports_exports_and_resealing_work_the_same(cast, s3_settings, s3
     assert stored("reports/s3.zip").startswith(files.MAGIC)
     assert files.file_read(row=row, name="reports/s3.zip") == b"PK in the clear"
     assert files.file_delete("reports/s3.zip") and not files.file_exists("reports/s3.zip")
+
+
+def test_compose_runs_minio_and_gives_the_portal_its_bucket_through_the_environment():
+    from pathlib import Path
+
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
+    portal_env = compose["x-portal-env"]
+    assert portal_env["STORAGE_BACKEND"] == "${STORAGE_BACKEND:-s3}"
+    assert portal_env["S3_ENDPOINT_URL"].endswith("http://minio:9000}")
+    assert portal_env["S3_SECRET_ACCESS_KEY"].startswith("${S3_SECRET_ACCESS_KEY:?")  # never a fixed secret
+    minio = compose["services"]["minio"]
+    assert minio["environment"]["MINIO_ROOT_PASSWORD"].startswith("${MINIO_ROOT_PASSWORD:?")
+    assert "ports" not in minio  # reachable by the portal's services only
+    setup = compose["services"]["minio-setup"]
+    assert "mc anonymous set none" in setup["entrypoint"] and "mc mb --ignore-existing" in setup["entrypoint"]
+    for name in ("web", "worker", "beat"):
+        assert compose["services"][name]["environment"] is portal_env
