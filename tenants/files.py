@@ -246,6 +246,16 @@ def file_is_sealed(name: str) -> bool:
         return handle.read(len(MAGIC)) == MAGIC
 
 
+def file_key_id(name: str) -> str | None:
+    """The id of the country key a stored file is sealed under (None: in the clear, or a key of its own)."""
+    with storage().open(name, "rb") as handle:
+        head = handle.read(len(MAGIC) + 2 + 255)
+    if not head.startswith(MAGIC) or head[len(MAGIC) : len(MAGIC) + 1] != COUNTRY:
+        return None
+    length = head[len(MAGIC) + 1]
+    return head[len(MAGIC) + 2 : len(MAGIC) + 2 + length].decode("ascii", "replace")
+
+
 def file_open(*, row: models.Model, name: str, slot: str = "file") -> BinaryIO:
     """The plaintext of the file `row` names, as a readable stream. FileNotFoundError when storage
     no longer has it; FileGone when its key was destroyed; FileAltered when it does not open here."""
@@ -294,9 +304,10 @@ def file_delete(name: str) -> bool:
 
 
 def file_reseal(*, row: models.Model, name: str, slot: str = "file", own_key: bool = False) -> bool:
-    """Seal in place a file stored before sealing; whether it needed it. Safe to repeat and to
-    resume: the sealed copy is made beside it first, and a copy left by an interrupted run is
-    finished rather than made again."""
+    """Seal in place a file stored before sealing, or sealed under a country key that is no longer
+    the active one (after a rotation); whether it needed it. Safe to repeat and to resume: the
+    sealed copy is made beside it first, and a copy left by an interrupted run is finished rather
+    than made again."""
     store = storage()
     beside = f"{name}.sealing"
     if not store.exists(name):
@@ -307,10 +318,15 @@ def file_reseal(*, row: models.Model, name: str, slot: str = "file", own_key: bo
             return True
         return False
     if file_is_sealed(name):
-        file_delete(beside)
-        return False
-    with store.open(name, "rb") as plain:
-        file_save(row=row, name=beside, content=plain, slot=slot, own_key=own_key, replace=True)
+        key_id = file_key_id(name)
+        if key_id is None or key_id == keys.active_key(row.country_id).key_id:
+            file_delete(beside)
+            return False
+        source = file_open(row=row, name=name, slot=slot)  # opened under its retired key
+    else:
+        source = store.open(name, "rb")
+    with source:
+        file_save(row=row, name=beside, content=source, slot=slot, own_key=own_key, replace=True)
     with store.open(beside, "rb") as copy:
         _put(name, copy, replace=True)
     store.delete(beside)

@@ -1,8 +1,9 @@
-"""Sealing the files stored before files were sealed: a resumable job, in batches, through the outbox.
+"""Sealing the files stored before files were sealed, and re-sealing after a key rotation the files
+sealed under a retired key: a resumable job, in batches, through the outbox.
 
 `files_reseal_start` enqueues one job per country (`tenants.files_reseal`). Each run takes a batch of
 rows of one kind of file (tenants.keys.holdings, and the country's exports), seals in place every
-file that has no seal yet (tenants.files.file_reseal: a sealed copy beside it first, so a run killed
+file that has no seal yet or is sealed under a retired key (tenants.files.file_reseal: a sealed copy beside it first, so a run killed
 half-way loses nothing), and enqueues the next batch. Already sealed files are skipped, so a run
 repeated or resumed from the start does no harm. For a country whose keys were destroyed, a file
 still in the clear is deleted instead (it should have become unreadable with the keys), except its

@@ -278,6 +278,24 @@ def test_a_sealing_interrupted_half_way_is_finished_by_the_next_run(cast, media)
     assert not files.file_exists(f"{proof.path}.sealing")
 
 
+def test_after_a_key_rotation_the_files_are_sealed_again_under_the_new_key(cast, media):
+    from tenants.jobs.models import OutboxMessage
+    from tenants.keys import resealing
+    from tenants.keys.rotation import country_key_rotate, key_rotation_sweep
+
+    proof = upload(cast)
+    old_key = files.file_key_id(proof.path)
+    rotation = country_key_rotate(country=cast.fr, schedule_sweep=False)
+    assert files.file_read(row=proof, name=proof.path) == PDF  # readable under the retired key meanwhile
+    key_rotation_sweep(rotation_id=rotation.pk, country_id=cast.fr.pk)
+    with country_context(cast.fr):
+        message = OutboxMessage.objects.get(task="tenants.files_reseal")  # the sweep hands over to the files
+    done = resealing.files_reseal_step(**message.kwargs)
+    assert done.sealed == 1
+    assert files.file_key_id(proof.path) == rotation.to_key_id != old_key
+    assert files.file_read(row=proof, name=proof.path) == PDF
+
+
 def test_in_a_country_that_left_files_still_in_the_clear_are_deleted(cast, media):
     proof = legacy_evidence(cast)
     country_keys_destroy(country=cast.fr)
