@@ -138,7 +138,7 @@ class ReportDownloadApi(_ReportView):
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The bundle"),
-            **errors(400, 401, 404),
+            **errors(400, 401, 404, 410),
         },
     )
     def get(self, request, code, id):
