@@ -247,6 +247,9 @@ if STORAGE_BACKEND == "s3":
     }
 elif STORAGE_BACKEND != "local":
     raise ImproperlyConfigured('STORAGE_BACKEND must be "local" or "s3".')
+# Files stored before sealing are read as they are until `reseal_files` has sealed them; once it has,
+# turn this off so that a file in the clear (put there behind the portal's back) never opens.
+FILES_ACCEPT_UNSEALED = env_bool("FILES_ACCEPT_UNSEALED", True)
 
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

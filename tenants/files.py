@@ -15,7 +15,7 @@ file copied to another row, table or country, cut short, reordered or altered ne
   destroyed (until it expires).
 
 Files stored before sealing (no header) are read as they are, unless the country's keys were
-destroyed, and re-sealed by `files_reseal_sweep` (tenants.files_reseal, the `reseal_files`
+destroyed or FILES_ACCEPT_UNSEALED is off, and re-sealed by `files_reseal_sweep` (tenants.files_reseal, the `reseal_files`
 command)."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.apps import apps
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import models
@@ -263,9 +264,13 @@ def file_open(*, row: models.Model, name: str, slot: str = "file") -> BinaryIO:
     raw = storage().open(name, "rb")
     try:
         if raw.read(len(MAGIC)) != MAGIC:
-            # Stored before files were sealed: readable until re-sealed, never once the keys are gone.
+            # Stored before files were sealed: readable until re-sealed, never once the keys are
+            # gone, and not at all once the operator says every file was sealed (then a file in the
+            # clear can only have been put there behind the portal's back).
             if keys_destroyed(binding.country_id):
                 raise FileGone(str(GONE_MESSAGE))
+            if not getattr(settings, "FILES_ACCEPT_UNSEALED", True):
+                raise FileAltered(str(ALTERED_MESSAGE))
             raw.seek(0)
             return raw
         return io.BufferedReader(OpenedFile(raw, binding), buffer_size=CHUNK)

@@ -230,6 +230,14 @@ def legacy_evidence(cast) -> EvidenceFile:
     return proof
 
 
+def test_once_everything_is_sealed_a_file_in_the_clear_never_opens(cast, media, settings):
+    proof = legacy_evidence(cast)
+    assert files.file_read(row=proof, name=proof.path) == PDF  # before resealing: read as it is
+    settings.FILES_ACCEPT_UNSEALED = False
+    with pytest.raises(files.FileAltered):
+        files.file_read(row=proof, name=proof.path)
+
+
 def test_the_command_seals_what_was_stored_in_the_clear_and_a_second_run_does_nothing(cast, media):
     proof = legacy_evidence(cast)
     old = report(cast, file_name="old.zip")
