@@ -170,6 +170,26 @@ def test_after_destruction_a_report_answers_410_on_its_page_and_in_the_api(clien
     assert api.get(f"/api/v1/countries/FR/compliance-reports/{row.pk}/download/").status_code in (401, 403)
 
 
+def test_after_destruction_a_subject_access_zip_made_before_answers_410(api, cast, media):
+    from tenants.keys.subject_access import subject_access_build, subject_access_request
+    from tenants.models import Membership
+
+    with country_context(cast.fr):
+        membership = Membership.objects.get(user=cast.member)
+    asked = subject_access_request(country=cast.fr, membership=membership, **act(cast.owner))
+    made = subject_access_build(request_id=asked.pk, country_id=cast.fr.pk)
+    url = f"/api/v1/countries/FR/subject-access/{made.pk}/download/"
+    api.force_login(cast.owner)
+    assert api.get(url).status_code == 200
+    country_keys_destroy(country=cast.fr)
+    gone = api.get(url)
+    assert gone.status_code == 410 and "destroyed" in gone.json()["detail"]
+    api.force_login(cast.outsider)
+    assert api.get(url).status_code == 404
+    api.logout()
+    assert api.get(url).status_code in (401, 403)
+
+
 def test_the_exit_export_stays_for_the_country_and_an_earlier_export_goes_with_the_keys(client, cast, media):
     upload(cast)
     with country_context(cast.fr):
