@@ -26,13 +26,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--appends", type=int, default=200, help="appends per writer")
     parser.add_argument("--database", default="portal_bench")
-    parser.add_argument("--only", choices=["ledger", "reports", "gateway", "web"], default=None)
+    parser.add_argument("--only", choices=["ledger", "reports", "gateway", "web", "files"], default=None)
     parser.add_argument("--web-countries", type=int, default=200)
     parser.add_argument("--web-members", type=int, default=250, help="memberships per grown country")
     parser.add_argument("--web-events", type=int, default=2_000_000, help="events on FR's chain")
     parser.add_argument("--web-users", type=int, default=50, help="concurrent users of the mixed load")
     parser.add_argument("--web-seconds", type=float, default=5, help="seconds per route and round")
     parser.add_argument("--web-load-seconds", type=int, default=60, help="length of the mixed load")
+    parser.add_argument("--file-mb", type=int, default=256, help="size of the stored-file benchmark's file")
     parser.add_argument("--gateway-rounds", type=int, default=3, help="alternating rounds per path")
     parser.add_argument("--gateway-requests", type=int, default=2000, help="streams per path and round")
     args = parser.parse_args(argv)
@@ -44,6 +45,11 @@ def main(argv: list[str]) -> int:
         write_results([gateway_bench.run(args)], database=False)
         return 0
     setup_django(args.database)
+    if args.only == "files":
+        from benchmarks import files_bench
+
+        write_results([files_bench.run(args)])
+        return 0
     from django.db import connection
 
     from benchmarks import ledger_bench
@@ -64,8 +70,9 @@ def main(argv: list[str]) -> int:
 
         sections.append(report_bench.run(args, as_owner=lambda: as_owner(owner), as_runtime=as_runtime_role))
     if args.only is None:
-        from benchmarks import gateway_bench
+        from benchmarks import files_bench, gateway_bench
 
+        sections.append(files_bench.run(args))
         sections.append(gateway_bench.run(args))
     write_results(sections)
     return 0

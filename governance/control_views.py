@@ -168,7 +168,9 @@ def evidence_download(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }
     try:
-        data = evidence_service.evidence_open(item)
+        # A file whose key was destroyed raises tenants.files.FileGone: the middleware answers 410.
+        with evidence_service.evidence_open(item) as handle:
+            data = handle.read()  # at most EVIDENCE_MAX_BYTES
     except FileNotFoundError:
         raise Http404("This evidence file is missing from storage.") from None
     response = HttpResponse(data, content_type=content_types.get(item.kind, "application/octet-stream"))

@@ -1,6 +1,7 @@
 """Evidence files for a requirement: size and type limits (the type is read from the content,
-never trusted from the name), SHA-256, versions kept, stored under MEDIA_ROOT/evidence/<code>/.
-Files are never given a public URL: governance.views.evidence_download checks access first."""
+never trusted from the name), SHA-256, versions kept, stored as evidence/<code>/… through the file
+room (tenants.files: the storage API, sealed under the country's key, bound to the row). Files are
+never given a public URL: governance.control_views.evidence_download checks access first."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import hashlib
 import io
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tenants import files
 from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
@@ -100,8 +103,6 @@ def evidence_upload(
             or 0
         )
         relative = f"evidence/{country.code}/{requirement.code}/{digest}-{last + 1}"
-        target = Path(settings.MEDIA_ROOT) / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
         evidence = EvidenceFile.objects.create(
             country=country,
             requirement_status=status,
@@ -128,11 +129,16 @@ def evidence_upload(
             },
         )
         # Written last, once every check and record above has passed: a refusal stores nothing.
-        # (Should the caller's transaction roll back afterwards, the file is an orphan named by its
-        # hash, never served: no row points at it.)
-        target.write_bytes(data)
+        # (Should the caller's transaction roll back afterwards, the file is an orphan, sealed to a
+        # row that does not exist, never served: no row points at it.)
+        stored, _sealed, _digest = files.file_save(row=evidence, name=relative, content=data, replace=True)
+        if stored != relative:
+            EvidenceFile.objects.filter(pk=evidence.pk).update(path=stored)
+            evidence.path = stored
     return evidence
 
 
-def evidence_open(evidence: EvidenceFile) -> bytes:
-    return (Path(settings.MEDIA_ROOT) / evidence.path).read_bytes()
+def evidence_open(evidence: EvidenceFile) -> BinaryIO:
+    """The evidence's plaintext, opened from storage (FileNotFoundError, or tenants.files.FileGone
+    once the country's keys were destroyed)."""
+    return files.file_open(row=evidence, name=evidence.path)

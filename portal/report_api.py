@@ -147,15 +147,13 @@ class ReportDownloadApi(_ReportView):
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The bundle")),
-            **errors(400, 401, 404),
+            **errors(400, 401, 404, 410),
         },
     )
     def get(self, request, code, id):
         report = self.report(id)
-        path = services.report_download(report=report, access=request.access, by=request.user)
-        return FileResponse(
-            open(path, "rb"), as_attachment=True, filename=report.file_name, content_type="application/zip"
-        )
+        handle = services.report_download(report=report, access=request.access, by=request.user)
+        return FileResponse(handle, as_attachment=True, filename=report.file_name, content_type="application/zip")
 
 
 class SummaryQuerySerializer(StrictSerializer):

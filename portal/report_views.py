@@ -149,7 +149,7 @@ def report_download(request: HttpRequest, code: str, id: str) -> HttpResponse:
     if report is None:
         raise Http404("No such report.")
     try:
-        path = services.report_download(report=report, access=request.access, by=request.user)
+        handle = services.report_download(report=report, access=request.access, by=request.user)
     except ServiceError:
         raise Http404("This report has no file to download: it is not ready, failed or expired.") from None
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=report.file_name, content_type="application/zip")
+    return FileResponse(handle, as_attachment=True, filename=report.file_name, content_type="application/zip")

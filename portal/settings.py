@@ -233,7 +233,7 @@ _GOVUK_ASSETS = BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 if _GOVUK_ASSETS.exists():
     STATICFILES_DIRS.append(("govuk", _GOVUK_ASSETS))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # see "Stored files" below
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG and not TESTING
@@ -242,6 +242,39 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "var" / "media")
+
+# --- Stored files (tenants/files.py) ----------------------------------------------------------------
+# Every file (evidence, reports, exports, subject-access zips) goes through STORAGES["default"],
+# sealed under its country's key. "local" keeps them under MEDIA_ROOT (make run, one host);
+# "s3" keeps them in an S3-compatible bucket (MinIO, AWS, any other) shared by every web process
+# and worker. Files are never given a public URL: downloads are streamed through the portal after
+# its access check, because only the portal can open them.
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local").lower()
+if STORAGE_BACKEND == "s3":
+    if not env_str("S3_BUCKET"):
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for MinIO).")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET"),
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "addressing_style": env_str("S3_ADDRESSING_STYLE", "path"),
+            "location": env_str("S3_PREFIX"),
+            "default_acl": None,  # the bucket's own policy: private
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "file_overwrite": False,
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
+elif STORAGE_BACKEND != "local":
+    raise ImproperlyConfigured('STORAGE_BACKEND must be "local" or "s3".')
+# Files stored before sealing are read as they are until `reseal_files` has sealed them; once it has,
+# turn this off so that a file in the clear (put there behind the portal's back) never opens.
+FILES_ACCEPT_UNSEALED = env_bool("FILES_ACCEPT_UNSEALED", True)
 
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -290,7 +323,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
 CELERY_LONGEST_TASK_SECONDS = 6 * 3600 + 60  # tenants.country_exit_proceed's hard limit
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_LONGEST_TASK_SECONDS + 600}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Scale-out: however many beats are started, one sends (portal/beat.py: a lease in Redis).
+CELERY_BEAT_SCHEDULER = "portal.beat:SingleBeatScheduler"
+BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", "portal:beat-lock")
+BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 30)
 CELERY_TIMEZONE = TIME_ZONE
 # Seconds each provisioning step waits before it commits: lets the tests stop a worker mid-job.
 PROVISIONING_STEP_DELAY = float(os.environ.get("PROVISIONING_STEP_DELAY", "0") or 0)

@@ -46,6 +46,9 @@ def secret_values(existing: dict[str, str], db_host: str, db_name: str) -> dict[
     values.setdefault("app_db_password", _password())
     values.setdefault("demo_password", _password())
     values.setdefault("metrics_token", secrets.token_urlsafe(32))
+    # Object storage (MinIO in compose): its administrator's password and the portal's own account.
+    values.setdefault("minio_root_password", _password())
+    values.setdefault("s3_secret_access_key", _password())
     values.setdefault("database_url", f"postgres://postgres:{values['postgres_password']}@{db_host}:5432/{db_name}")
     values.setdefault("app_database_url", f"postgres://portal_app:{values['app_db_password']}@{db_host}:5432/{db_name}")
     return values

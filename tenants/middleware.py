@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from tenants.access import access_changes_renewed, access_for
 from tenants.country_state import CountryReadOnly, country_state, country_state_memo
+from tenants.files import FileUnreadable
 from tenants.identity.tokens import token_scope, user_from_bearer
 from tenants.isolation import country_context, public_country_context
 from tenants.models import Country
@@ -45,6 +46,14 @@ def refusal_response(request, error: CountryReadOnly) -> HttpResponse:
         "tenants/country_read_only.html", {"message": error.message, "state": error.state}, request=request
     )
     return HttpResponse(html, status=EXITED_STATUS)
+
+
+def file_refusal_response(request, error: FileUnreadable) -> HttpResponse:
+    """410 for a file whose key was destroyed, 409 for one that does not open here: never a 500."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": str(error)}, status=error.status)
+    html = render_to_string("tenants/file_unreadable.html", {"message": str(error)}, request=request)
+    return HttpResponse(html, status=error.status)
 
 
 def _allowed_after_exit(view_func) -> bool:
@@ -121,6 +130,12 @@ class CountryScopeMiddleware:
             # A write reached a country that left by another door (a review queue, a shared page):
             # undo whatever the request wrote and answer 409 naming the exit.
             response = refusal_response(request, exception)
+            response.portal_rollback = True
+            return response
+        if isinstance(exception, FileUnreadable):
+            # Reading a file whose key is gone: say so, and keep nothing the request had written
+            # (a download's record of being taken, for one).
+            response = file_refusal_response(request, exception)
             response.portal_rollback = True
             return response
         # A refusal (404, 403) changed nothing and its error page may still read; anything else

@@ -65,6 +65,7 @@ ERRORS = {
     403: _error("Signed in, but this role may not make this change."),
     404: _error("No such object among those you can see."),
     409: _error("The country is leaving or has left the programme: its data is read-only; nothing was changed."),
+    410: _error("The file was encrypted under the country's data key, destroyed when it left: it cannot be read."),
 }
 
 

@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Headless Chromium for every browser journey of the run, registered here once.
 from tests.browser.chromium import browser, page  # noqa: E402, F401
 
+# An S3 endpoint on 127.0.0.1 (moto's server), started by the first test that asks for it.
+from tests.storage_s3 import s3_endpoint, s3_settings  # noqa: E402, F401
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):

@@ -124,8 +124,9 @@ class RequirementStatus(TenantModel):
 
 
 class EvidenceFile(TenantModel):
-    """One stored version of a piece of evidence. Files live under MEDIA_ROOT/evidence/<code>/ and
-    are served only by a view that checks access; earlier versions are kept."""
+    """One stored version of a piece of evidence. Files are stored as evidence/<code>/… through
+    tenants.files (sealed under the country's key, local disk or object storage) and served only by
+    a view that checks access; earlier versions are kept."""
 
     requirement_status = models.ForeignKey(RequirementStatus, on_delete=models.CASCADE, related_name="evidence")
     name = models.CharField(max_length=200, help_text=_("The file's name as uploaded."))

@@ -5,15 +5,16 @@ ledger."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import tempfile
 import time
-from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tenants import files
 from tenants.access import AUDITOR, PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
@@ -34,14 +35,17 @@ def report_ttl() -> dt.timedelta:
     return dt.timedelta(days=getattr(settings, "COMPLIANCE_REPORT_TTL_DAYS", 30))
 
 
-def report_directory() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "reports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+REPORTS = "reports/"
 
 
-def report_path(report: ComplianceReport) -> Path:
-    return report_directory() / report.file_name
+def report_stored_name(report: ComplianceReport) -> str:
+    """The report's name in storage (tenants.files), "" when it has no file."""
+    return f"{REPORTS}{report.file_name}" if report.file_name else ""
+
+
+def report_open(report: ComplianceReport) -> BinaryIO:
+    """The bundle's bytes, opened from storage (sealed under the country's key)."""
+    return files.file_open(row=report, name=report_stored_name(report))
 
 
 def report_role(*, access: Access, country: Country) -> str:
@@ -121,33 +125,29 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
             time.sleep(settings.REPORT_STEP_DELAY)
 
     file_name = f"{country.code.lower()}-{report.kind}-{report.period_start}-{report.period_end}-{report_id}.zip"
-    target = report_directory() / file_name
-    partial = target.with_suffix(".partial")
     try:
-        with open(partial, "wb") as out:
+        # Written to a scratch file on this host, then sealed into storage: a rerun after a crash
+        # starts again and replaces whatever an earlier attempt stored.
+        with tempfile.TemporaryFile() as scratch:
             bundle_write(
                 country=country,
                 period=Period(report.period_start, report.period_end),
-                out=out,
+                out=scratch,
                 kind=report.kind,
                 file_name=file_name,
                 progress=progress,
                 language=language_for_user(report.requested_by) if report.requested_by else settings.LANGUAGE_CODE,
             )
-        digest = hashlib.sha256()
-        with open(partial, "rb") as done:
-            for block in iter(lambda: done.read(1 << 20), b""):
-                digest.update(block)
-        partial.replace(target)
-        target.chmod(0o600)
+            scratch.seek(0)
+            stored, size, sha256 = files.file_save(row=report, name=REPORTS + file_name, content=scratch, replace=True)
     except Exception as error:
-        partial.unlink(missing_ok=True)
         with country_context(country_id):
             ComplianceReport.objects.filter(pk=report_id).update(
                 state=ComplianceReport.State.FAILED, step="Failed", error=type(error).__name__
             )
         raise
-    now, size = timezone.now(), target.stat().st_size
+    file_name = stored.removeprefix(REPORTS)
+    now = timezone.now()
     with country_context(country_id):
         # Completed once: a second run of the job (delivered again, or re-driven by the sweeper)
         # that reaches this point after another finds the report done and records nothing.
@@ -160,27 +160,26 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
             percent=100,
             file_name=file_name,
             size=size,
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             finished_at=now,
             expires_at=now + report_ttl(),
         )
         event_record(
-            country=country,
-            action="report.completed",
-            target=report,
-            payload={"sha256": digest.hexdigest(), "bytes": size},
+            country=country, action="report.completed", target=report, payload={"sha256": sha256, "bytes": size}
         )
         return ComplianceReport.objects.get(pk=report_id)
 
 
-def report_download(*, report: ComplianceReport, access: Access, by) -> Path:
-    """The file of a finished report, with the download on the country's ledger."""
+def report_download(*, report: ComplianceReport, access: Access, by) -> BinaryIO:
+    """The bundle of a finished report, opened, with the download on the country's ledger.
+    tenants.files.FileGone once the country's keys were destroyed (answered 410)."""
     role = report_role(access=access, country=report.country)
     if not report.downloadable:
         raise ServiceError(_("This report has no file to download: it is not ready yet, failed or expired."))
-    path = report_path(report)
-    if not path.exists():
-        raise ServiceError(_("This report's file is gone; request the report again."))
+    try:
+        handle = report_open(report)
+    except FileNotFoundError:
+        raise ServiceError(_("This report's file is gone; request the report again.")) from None
     with country_context(report.country_id):
         event_record(
             country=report.country,
@@ -190,7 +189,7 @@ def report_download(*, report: ComplianceReport, access: Access, by) -> Path:
             target=report,
             payload={"sha256": report.sha256},
         )
-    return path
+    return handle
 
 
 def reports_expire(*, now: dt.datetime | None = None) -> int:
@@ -200,7 +199,7 @@ def reports_expire(*, now: dt.datetime | None = None) -> int:
     for country in Country.objects.order_by("pk"):
         with country_context(country):
             for report in ComplianceReport.objects.filter(expires_at__lt=now, state=ComplianceReport.State.DONE):
-                report_path(report).unlink(missing_ok=True)
+                files.file_delete(report_stored_name(report))
                 ComplianceReport.objects.filter(pk=report.pk).update(
                     state=ComplianceReport.State.EXPIRED, file_name="", step="Expired: the file was deleted"
                 )

@@ -414,7 +414,7 @@ class SubjectAccessDownloadApi(_SubjectAccessView):
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The zip.")),
-            **errors(401, 403, 404),
+            **errors(401, 403, 404, 410),
         },
     )
     def get(self, request, code, id):

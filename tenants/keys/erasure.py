@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 
+from tenants import files
 from tenants.access import Access, _memberships_of
 from tenants.errors import NotAllowed, ServiceError
 from tenants.identity.revocation import person_access_revoke
@@ -167,13 +168,11 @@ def _erase_rows(country: Country, subject) -> tuple[dict[str, int], list[str]]:
     for kind in holdings.stored_files():
         if not kind.personal_to:
             continue
-        storage = kind.storage()
         rows = list(kind.model.objects.filter(country_id=country.pk, **{kind.personal_to: subject}))
         for row in rows:
             name = kind.name(row)
-            if name and storage.exists(name):
-                recorded = getattr(row, kind.sha256_field, "") if kind.sha256_field else ""
-                storage.delete(name)
+            recorded = getattr(row, kind.sha256_field, "") if kind.sha256_field else ""
+            if files.file_delete(name):
                 destroyed.append(recorded or name.rsplit("/", 1)[-1])
         # A file about the person is its row's reason to be: both go.
         _add(counts, kind.label, kind.model.objects.filter(pk__in=[r.pk for r in rows]).delete()[0])

@@ -29,7 +29,7 @@ from tenants.country_state import country_state_changed
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
-from tenants.keys.export import country_export_build, country_export_request, country_export_verify, export_path
+from tenants.keys.export import country_export_build, country_export_request, country_export_verify_stored
 from tenants.keys.models import CountryExit, CountryExport
 from tenants.keys.rotation import country_keys_destroy
 from tenants.models import Country, PlatformSettings
@@ -278,7 +278,7 @@ def country_exit_proceed(
             progress=lambda step, percent: say(step, int(percent * 0.8)),
         )
         say("Verifying the export as its recipient will", 85)
-        problems = country_export_verify(export_path(export))
+        problems = country_export_verify_stored(export)
         if problems:
             raise ExitRefused("The last export did not verify: " + "; ".join(problems[:3]))
         with country_context(country_id):

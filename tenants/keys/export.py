@@ -20,10 +20,10 @@ from typing import Any, BinaryIO
 
 from defusedcsv import csv
 from django.apps import apps
-from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from tenants import files
 from tenants.country_state import country_state_memo
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
@@ -153,11 +153,10 @@ def _safe_part(name: str) -> str:
 def files_write(
     archive: zipfile.ZipFile, kind: holdings.StoredFiles, queryset: models.QuerySet
 ) -> tuple[dict[str, dict], list[dict]]:
-    """Copy every file the rows name into files/<label>/<row id>/<name>, read through its storage.
-    Returns the manifest entries and the files that storage no longer has."""
+    """Copy every file the rows name into files/<label>/<row id>/<name>, opened (decrypted) through
+    the file room. Returns the manifest entries and the files that storage no longer has."""
     entries: dict[str, dict] = {}
     missing: list[dict] = []
-    storage = kind.storage()
     label = kind.model._meta.label_lower
     for row in queryset.order_by("pk").iterator(chunk_size=500):
         name = kind.name(row)
@@ -165,9 +164,13 @@ def files_write(
             continue
         path = f"files/{label}/{row.pk}/{_safe_part(name)}"
         try:
-            source = storage.open(name, "rb")
+            source = files.file_open(row=row, name=name)
         except (FileNotFoundError, OSError):
             missing.append({"table": kind.label, "row": row.pk, "name": _safe_part(name)})
+            continue
+        except files.FileUnreadable as error:
+            # Sealed under a destroyed key (a subject-access request after the exit): say so.
+            missing.append({"table": kind.label, "row": row.pk, "name": _safe_part(name), "unreadable": str(error)})
             continue
         with source, archive.open(path, "w", force_zip64=True) as raw:
             out = HashingWriter(raw)
@@ -277,6 +280,9 @@ def country_export_verify(source: str | Path | BinaryIO) -> list[str]:
         unlisted = sorted(n for n in names - set(listed) - UNLISTED if not n.endswith("/"))
         if unlisted:
             problems.append(f"files not in the manifest: {', '.join(unlisted[:5])}")
+        for name, entry in sorted(listed.items()):
+            if name.startswith("files/") and entry.get("matches_record") is False:
+                problems.append(f"{name} is not the file its row recorded when it was stored")
         for model in exportable_models():
             label = model._meta.label_lower
             if f"data/{label}.jsonl" not in listed or label not in manifest.get("tables", {}):
@@ -295,14 +301,27 @@ def country_export_verify(source: str | Path | BinaryIO) -> list[str]:
 # --- Exports as jobs -----------------------------------------------------------------------------------
 
 
-def export_directory() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+EXPORTS = "exports/"
 
 
-def export_path(export: CountryExport) -> Path:
-    return export_directory() / export.file_name
+def export_stored_name(export: CountryExport) -> str:
+    """The export's name in storage (tenants.files), "" when it has no file."""
+    return f"{EXPORTS}{export.file_name}" if export.file_name else ""
+
+
+def export_open(export: CountryExport) -> BinaryIO:
+    """The export zip, opened from storage. An export made for the exit is sealed under a key of its
+    own (wrapped by the master key), so the country can still take it after its keys are destroyed;
+    any other export is sealed under the country's key and goes with it."""
+    return files.file_open(row=export, name=export_stored_name(export))
+
+
+def country_export_verify_stored(export: CountryExport) -> list[str]:
+    """country_export_verify on the stored export, opened as its recipient will download it."""
+    with tempfile.TemporaryFile() as copy:
+        files.file_copy(row=export, name=export_stored_name(export), out=copy)
+        copy.seek(0)
+        return country_export_verify(copy)
 
 
 @transaction.atomic
@@ -350,19 +369,15 @@ def country_export_build(
             progress(text, percent)
 
     file_name = f"{country.code.lower()}-export-{export_id}.zip"
-    target = export_directory() / file_name
-    partial = target.with_suffix(".partial")
     try:
-        with open(partial, "wb") as out:
-            country_data_export_write(country=country, out=out, progress=step)
-        digest = hashlib.sha256()
-        with open(partial, "rb") as done:
-            for block in iter(lambda: done.read(CHUNK), b""):
-                digest.update(block)
-        partial.replace(target)
-        target.chmod(0o600)
+        # Built in a scratch file on this host, then sealed into storage (a rerun replaces it).
+        with tempfile.TemporaryFile() as scratch:
+            country_data_export_write(country=country, out=scratch, progress=step)
+            scratch.seek(0)
+            stored, size, sha256 = files.file_save(
+                row=export, name=EXPORTS + file_name, content=scratch, own_key=export.for_exit, replace=True
+            )
     except Exception as error:
-        partial.unlink(missing_ok=True)
         with country_context(country_id):
             CountryExport.objects.filter(pk=export_id).update(state=CountryExport.State.FAILED, error=str(error)[:500])
         raise
@@ -372,23 +387,20 @@ def country_export_build(
             state=CountryExport.State.DONE,
             step="Ready",
             percent=100,
-            file_name=file_name,
-            size=target.stat().st_size,
-            sha256=digest.hexdigest(),
+            file_name=stored.removeprefix(EXPORTS),
+            size=size,
+            sha256=sha256,
             finished_at=now,
             expires_at=now + timedelta(days=EXPORT_TTL_DAYS),
         )
         event_record(
-            country=country,
-            action="export.completed",
-            target=export,
-            payload={"sha256": digest.hexdigest(), "bytes": target.stat().st_size},
+            country=country, action="export.completed", target=export, payload={"sha256": sha256, "bytes": size}
         )
         return CountryExport.objects.get(pk=export_id)
 
 
 def country_exports_expire(*, now=None) -> int:
-    """Delete the files of exports past their expiry (they hold a country's data in the clear);
+    """Delete the files of exports past their expiry (they hold a country's data, openable by the portal);
     the rows stay, as the record of what was exported, and say the file is gone."""
     now = now or timezone.now()
     removed = 0
@@ -396,7 +408,7 @@ def country_exports_expire(*, now=None) -> int:
         with country_context(country):
             expired = list(CountryExport.objects.filter(expires_at__lt=now).exclude(file_name=""))
             for export in expired:
-                export_path(export).unlink(missing_ok=True)
+                files.file_delete(export_stored_name(export))
                 CountryExport.objects.filter(pk=export.pk).update(file_name="", step="Expired: the file was deleted")
                 event_record(country=country, action="export.expired", target=export, payload={"sha256": export.sha256})
                 removed += 1

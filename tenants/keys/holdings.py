@@ -16,8 +16,10 @@ registers what it holds from its AppConfig.ready():
 
 Found without registration: every file field of a country-owned table (read through the field's
 own storage), and every foreign key from a country-owned table to the user model (the rows that
-name a person). Files are always read and deleted through Django's storage API, so the backend
-(local disk, object storage) can change without this module or its callers changing."""
+name a person). Files are always read and deleted through the file room (tenants/files.py: Django's
+default storage, sealed under the country's key), so the backend (local disk, object storage) can
+change without this module or its callers changing; a FileField of a country-owned table must use
+the default storage for the same reason."""
 
 from __future__ import annotations
 

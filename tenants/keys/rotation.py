@@ -133,6 +133,8 @@ def key_rotation_sweep(
             target=rotation,
             payload={"key_id": rotation.to_key_id, "rows": rotation.done},
         )
+        # Then the stored files, in batches of their own (tenants.keys.resealing).
+        outbox_enqueue(task="tenants.files_reseal", country_id=country_id, kind="", after=0, sealed=0, deleted=0)
         rotation.refresh_from_db()
     return rotation
 

@@ -18,13 +18,12 @@ import zipfile
 from datetime import timedelta
 from typing import Any, BinaryIO
 
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tenants import files
 from tenants.access import Access
 from tenants.country_state import country_state_memo
 from tenants.errors import NotAllowed
@@ -32,7 +31,7 @@ from tenants.identity.models import ApiToken
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.keys import holdings
-from tenants.keys.export import CHUNK, columns_of, files_write, plain, row_of
+from tenants.keys.export import columns_of, files_write, plain, row_of
 from tenants.keys.models import SubjectAccessExport
 from tenants.models import Country, Membership
 from tenants.record import ledger, signing
@@ -179,13 +178,13 @@ def subject_access_build(*, request_id: int, country_id: int) -> SubjectAccessEx
             subject_access_write(country=country, subject=request.subject, out=scratch)
             size = scratch.tell()
             scratch.seek(0)
-            digest = hashlib.sha256()
-            for block in iter(lambda: scratch.read(CHUNK), b""):
-                digest.update(block)
-            scratch.seek(0)
             # A name nobody can guess, under the country: the storage may be shared object storage.
             wanted = f"subject-access/{country.code.lower()}/{request_id}-{secrets.token_hex(8)}.zip"
-            name = default_storage.save(wanted, File(scratch, name=wanted))
+            # Under the country's key; for a country that left (its key is gone), under a key of
+            # its own, wrapped by the master key, until it expires.
+            name, size, sha256 = files.file_save(
+                row=request, name=wanted, content=scratch, own_key=files.keys_destroyed(country.pk)
+            )
     except Exception as error:
         with country_context(country_id):
             SubjectAccessExport.objects.filter(pk=request_id).update(
@@ -198,7 +197,7 @@ def subject_access_build(*, request_id: int, country_id: int) -> SubjectAccessEx
             state=SubjectAccessExport.State.DONE,
             file_name=name,
             size=size,
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             finished_at=now,
             expires_at=now + timedelta(days=SUBJECT_ACCESS_TTL_DAYS),
             error="",
@@ -207,7 +206,7 @@ def subject_access_build(*, request_id: int, country_id: int) -> SubjectAccessEx
             country=country,
             action="subject_access.completed",
             target=request,
-            payload={"sha256": digest.hexdigest(), "bytes": size},
+            payload={"sha256": sha256, "bytes": size},
         )
         return SubjectAccessExport.objects.select_related("subject").get(pk=request_id)
 
@@ -222,7 +221,7 @@ def subject_access_downloadable(request: SubjectAccessExport) -> bool:
 
 def subject_access_open(*, country: Country, request: SubjectAccessExport, by, actor_role: str):
     """The zip, opened from storage for a download that goes on the record."""
-    handle = default_storage.open(request.file_name, "rb")
+    handle = files.file_open(row=request, name=request.file_name)
     event_record(
         country=country,
         action="subject_access.downloaded",
@@ -241,7 +240,7 @@ def subject_access_expire(*, now=None) -> int:
     for country in Country.objects.order_by("pk"):
         with country_context(country):
             for request in SubjectAccessExport.objects.filter(expires_at__lt=now).exclude(file_name=""):
-                default_storage.delete(request.file_name)
+                files.file_delete(request.file_name)
                 SubjectAccessExport.objects.filter(pk=request.pk).update(file_name="")
                 event_record(
                     country=country, action="subject_access.expired", target=request, payload={"sha256": request.sha256}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tenants.keys import exit, export, rotation, subject_access
+from tenants.keys import exit, export, resealing, rotation, subject_access
 
 
 @shared_task(
@@ -64,3 +64,13 @@ def subject_access_build(self, *, request_id: int, country_id: int) -> str:
 def country_exports_expire() -> int:
     """Delete export files (of countries, and of people's data) past their expiry (scheduled by beat)."""
     return export.country_exports_expire() + subject_access.subject_access_expire()
+
+
+@shared_task(
+    name="tenants.files_reseal", bind=True, acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8
+)
+def files_reseal(self, *, country_id: int, kind: str = "", after: int = 0, sealed: int = 0, deleted: int = 0) -> int:
+    """One batch of sealing the files stored before sealing; the next batch goes through the outbox."""
+    return resealing.files_reseal_step(
+        country_id=country_id, kind=kind, after=after, sealed=sealed, deleted=deleted
+    ).sealed

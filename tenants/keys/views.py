@@ -22,7 +22,7 @@ from tenants.errors import NotAllowed, ServiceError
 from tenants.keys import exit as exits
 from tenants.keys import selectors
 from tenants.keys.exit_views import admin_country, exit_panel, exit_progress
-from tenants.keys.export import EXPORT_TTL_DAYS, country_export_request, export_download_record, export_path
+from tenants.keys.export import EXPORT_TTL_DAYS, country_export_request, export_download_record, export_open
 from tenants.keys.forms import ExitRequestForm
 from tenants.keys.models import CountryExport, KeyRotation
 from tenants.keys.rotation import country_key_rotate
@@ -240,8 +240,9 @@ def data_export_download(request: HttpRequest, code: str, pk: int) -> FileRespon
     export = selectors.country_export_get(country=country, pk=pk)
     if export is None or not _downloadable(export):
         raise Http404("No export of this country is ready to download with this number.")
-    path = export_path(export)
-    if not path.is_file():
-        raise Http404("The file of this export is no longer kept.")
+    try:
+        handle = export_open(export)  # FileGone (410) for an export that went with the country's keys
+    except FileNotFoundError:
+        raise Http404("The file of this export is no longer kept.") from None
     export_download_record(country=country, export=export, by=request.user, actor_role=COUNTRY_ADMIN)
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=export.file_name, content_type="application/zip")
+    return FileResponse(handle, as_attachment=True, filename=export.file_name, content_type="application/zip")

@@ -12,6 +12,7 @@ import pytest
 
 from governance import evidence, selectors, services
 from governance.models import EvidenceFile, Framework, Requirement, RequirementStatus
+from tenants import files
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Membership
@@ -64,7 +65,9 @@ def test_accepted_files_are_stored_with_their_hash(cast, media, name, data, kind
     )
     assert (item.kind, item.size, item.sha256, item.version) == (kind, len(data), hashlib.sha256(data).hexdigest(), 1)
     path = media / item.path
-    assert path.read_bytes() == data
+    stored = path.read_bytes()  # on disk: sealed under France's key, never the file itself
+    assert stored.startswith(files.MAGIC) and data not in stored
+    assert files.file_read(row=item, name=item.path) == data
     assert path.relative_to(media).parts[:2] == ("evidence", "FR")
     assert actions(cast.fr)[-1] == "control.evidence_added"
 

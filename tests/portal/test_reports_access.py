@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from portal.models import ComplianceReport
 from portal.reports import services
+from tenants import files
 from tenants.isolation import country_context
 from tenants.record.ledger import event_record
 from tenants.record.models import CountryEvent
@@ -236,10 +237,10 @@ def test_unfinished_reports_cannot_be_downloaded(client, cast):
 
 def test_expiry_deletes_the_file_keeps_the_row_and_records_it(client, cast):
     report = make_report(cast.fr, built=True)
-    path = services.report_path(report)
-    assert path.exists()
+    name = services.report_stored_name(report)
+    assert files.file_exists(name)
     assert services.reports_expire(now=timezone.now() + timedelta(days=31)) == 1
-    assert not path.exists()
+    assert not files.file_exists(name)
     with country_context(cast.fr):
         report.refresh_from_db()
     assert (report.state, report.file_name) == ("expired", "")

@@ -4,6 +4,7 @@ ids only), and the management command writes the same signed bundle from the she
 from __future__ import annotations
 
 import datetime as dt
+import io
 import subprocess
 import sys
 import zipfile
@@ -50,7 +51,7 @@ def test_a_committed_request_is_built_by_the_worker(cast, celery_worker_process)
 
     done = wait_for(built, timeout=60)
     assert (done.state, done.percent) == ("done", 100), done.error
-    with zipfile.ZipFile(services.report_path(done)) as archive:
+    with services.report_open(done) as handle, zipfile.ZipFile(io.BytesIO(handle.read())) as archive:
         assert "manifest.sig" in archive.namelist()
     with country_context(cast.fr):
         assert list(

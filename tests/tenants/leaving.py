@@ -8,9 +8,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 
 from engagements import services as engagement_services
@@ -18,6 +16,7 @@ from engagements.models import Engagement
 from governance import evidence, incidents
 from governance.models import EvidenceFile, Incident, Requirement
 from portal.models import ComplianceReport
+from tenants import files
 from tenants.access import access_for
 from tenants.isolation import country_context
 from tenants.keys.export import country_data_export_write
@@ -89,9 +88,7 @@ def fr_history(cast) -> History:
             sha256=hashlib.sha256(REPORT).hexdigest(),
         )
         Notification.objects.create(country=cast.fr, user=cast.member, subject="Marc, your plan was submitted")
-    target = Path(settings.MEDIA_ROOT) / "reports" / report.file_name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(REPORT)
+    files.file_save(row=report, name=f"reports/{report.file_name}", content=REPORT, replace=True)
     return History(engagement, incident, proof, report, member)
 
 

@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 
 from engagements.models import EngagementTransition
 from governance.models import EvidenceFile, Incident
+from tenants import files
 from tenants.errors import NotAllowed, ServiceError
 from tenants.identity.models import ApiToken
 from tenants.identity.tokens import api_token_issue
@@ -322,8 +323,8 @@ def test_subject_access_zip_is_destroyed_with_the_person(cast, media, second_adm
         ).pk,
         country_id=cast.fr.pk,
     )
-    with default_storage.open(built.file_name, "rb") as handle:
-        assert "Marc" in zipfile.ZipFile(io.BytesIO(handle.read())).read("person.json").decode()
+    data = files.file_read(row=built, name=built.file_name)
+    assert "Marc" in zipfile.ZipFile(io.BytesIO(data)).read("person.json").decode()
     erasures.member_erasure_confirm(erasure=ask(cast, cast.member), **act(second_admin))
     assert not default_storage.exists(built.file_name)
 

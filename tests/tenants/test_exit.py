@@ -9,9 +9,10 @@ import zipfile
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from tenants import files
 from tenants.isolation import country_context
 from tenants.keys.exit import ExitRefused, country_exit
-from tenants.keys.export import country_data_export_write, country_export_build, export_path
+from tenants.keys.export import country_data_export_write, country_export_build, export_open, export_stored_name
 from tenants.keys.fields import Unreadable
 from tenants.keys.models import CountryExport
 from tenants.models import Country, Membership, Organisation
@@ -80,7 +81,8 @@ def test_export_build_job_and_exit_shred_the_keys(cast, fr_with_contacts):
         export = CountryExport.objects.create(country=cast.fr, for_exit=True)
     done = country_export_build(export_id=export.pk, country_id=cast.fr.pk)
     assert done.state == "done" and done.percent == 100 and len(done.sha256) == 64
-    assert hashlib.sha256(export_path(done).read_bytes()).hexdigest() == done.sha256
+    with export_open(done) as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == done.sha256
     assert (
         country_export_build(export_id=export.pk, country_id=cast.fr.pk).finished_at == done.finished_at
     )  # idempotent
@@ -118,11 +120,11 @@ def test_expired_export_files_are_deleted_and_the_row_says_so(cast, fr_with_cont
     with country_context(cast.fr):
         export = CountryExport.objects.create(country=cast.fr)
     done = country_export_build(export_id=export.pk, country_id=cast.fr.pk)
-    path = export_path(done)
-    assert path.exists()
+    name = export_stored_name(done)
+    assert files.file_exists(name)
     assert country_exports_expire(now=timezone.now()) == 0  # not expired yet
     assert country_exports_expire(now=done.expires_at + timedelta(seconds=1)) == 1
-    assert not path.exists()
+    assert not files.file_exists(name)
     with country_context(cast.fr):
         gone = CountryExport.objects.get(pk=export.pk)
         assert gone.file_name == "" and "deleted" in gone.step

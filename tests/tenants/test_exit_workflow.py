@@ -17,7 +17,7 @@ from django.utils import timezone
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.keys import exit as exits
-from tenants.keys.export import country_export_verify, export_path
+from tenants.keys.export import country_export_verify_stored, export_open
 from tenants.keys.fields import Unreadable
 from tenants.keys.models import CountryExit, CountryKey
 from tenants.models import Country, Membership, PlatformSettings
@@ -152,7 +152,7 @@ def test_a_run_that_stops_leaves_the_keys_whole_and_can_be_cancelled(cast, admin
     running = exits.country_exit_run(exit=exit, reason="Agreed on 1 March.", schedule=False, **platform_side(admin))
     assert state(cast) == "exiting"
     # The last export does not verify (a fault injected into the verification's answer).
-    monkeypatch.setattr(exits, "country_export_verify", lambda path: ["ledger: event 3 was altered"])
+    monkeypatch.setattr(exits, "country_export_verify_stored", lambda export: ["ledger: event 3 was altered"])
     stopped = exits.country_exit_proceed(exit_id=running.pk, country_id=cast.fr.pk)
     assert stopped.state == "failed" and "did not verify" in stopped.error
     with country_context(cast.fr):
@@ -188,10 +188,11 @@ def test_an_exit_driven_through_the_command(cast, admin, media, no_wait, api):
         assert all(key.state == "destroyed" and not bytes(key.wrapped_key) for key in CountryKey.objects.all())
         assert isinstance(Membership.objects.get(pk=history.member.pk).phone, Unreadable)
     # The last export holds every table and every file, and verifies.
-    assert country_export_verify(export_path(done.export)) == []
+    assert country_export_verify_stored(done.export) == []
     import zipfile
 
-    names = zipfile.ZipFile(export_path(done.export)).namelist()
+    with export_open(done.export) as handle:
+        names = zipfile.ZipFile(io.BytesIO(handle.read())).namelist()
     assert any(name.startswith("files/governance.evidencefile/") for name in names)
     assert any(name.startswith("files/portal.compliancereport/") for name in names)
     steps = actions(cast.fr)
@@ -262,7 +263,7 @@ def test_an_exit_driven_through_the_pages(client, cast, admin, celery_worker_pro
     assert "Left the programme" in page and "Read only" in page
     download = client.get(f"/c/fr/data/exports/{done.export_id}/download/")
     assert download.status_code == 200  # the last export is the country's to take after it left
-    assert country_export_verify(export_path(done.export)) == []
+    assert country_export_verify_stored(done.export) == []
     with country_context(cast.fr):
         assert isinstance(Membership.objects.get(user=cast.member).phone, Unreadable)
 
@@ -288,7 +289,7 @@ def test_an_exit_driven_through_the_api(api, cast, admin, media, no_wait):
     assert done.state == "exited"
     status = api.get("/api/v1/countries/FR/exit/").json()
     assert status["country_status"] == "exited" and status["exit"]["percent"] == 100
-    assert country_export_verify(export_path(done.export)) == []
+    assert country_export_verify_stored(done.export) == []
     # After the exit, another request is refused clearly (400), not a 500.
     again = api.post("/api/v1/countries/FR/exit/request/", {"reason": REASON}, format="json")
     assert again.status_code == 400 and "already left" in again.json()["detail"]

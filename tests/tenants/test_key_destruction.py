@@ -5,6 +5,7 @@ with the suite's real Celery worker."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -15,9 +16,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.core.files.storage import default_storage
 from django.db import connections
 
+from tenants import files
 from tenants.access import access_for
 from tenants.country_state import country_state, country_state_memo
 from tenants.isolation import country_context
@@ -122,7 +123,7 @@ def test_the_celery_worker_that_had_the_key_cached_reads_unreadable_after_destru
             done = SubjectAccessExport.objects.filter(pk=request_id, state="done").first()
         if done is None:
             return None
-        with default_storage.open(done.file_name, "rb") as handle, zipfile.ZipFile(handle) as archive:
+        with zipfile.ZipFile(io.BytesIO(files.file_read(row=done, name=done.file_name))) as archive:
             return json.loads(archive.read("person.json"))["memberships"][0]["phone"]
 
     first = subject_access_request(country=cast.fr, membership=membership, by=cast.owner, access=access_for(cast.owner))

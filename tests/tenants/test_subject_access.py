@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.core.files.storage import default_storage
 
+from tenants import files
 from tenants.isolation import country_context
 from tenants.keys.models import SubjectAccessExport
 from tenants.keys.subject_access import subject_access_build, subject_access_expire
@@ -37,8 +38,7 @@ def member_pk(cast, user) -> int:
 
 
 def zip_of(made: SubjectAccessExport) -> zipfile.ZipFile:
-    with default_storage.open(made.file_name, "rb") as handle:
-        return zipfile.ZipFile(io.BytesIO(handle.read()))
+    return zipfile.ZipFile(io.BytesIO(files.file_read(row=made, name=made.file_name)))
 
 
 def test_a_country_admin_gets_everything_about_one_person(api, cast, media):

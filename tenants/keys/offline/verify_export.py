@@ -6,7 +6,8 @@
 Checks that manifest.json is signed by the portal's key (ledger-key.pem in the export, or your own
 copy of /.well-known/ledger-key.pem with --key), that every file it lists is present with the
 SHA-256 and size it gives, that no file was added, that every table it names has its data file
-with that many rows, and that the ledger inside verifies (ledger/verify_ledger.py, which this
+with that many rows, that every stored file (files/) is the one its row recorded when it was stored,
+and that the ledger inside verifies (ledger/verify_ledger.py, which this
 script uses for the Ed25519 check). With a keyring (your copy of /.well-known/ledger-keyring.json),
 the manifest is checked under the key it names, and each ledger checkpoint under its own key, so an
 export made before a rotation of the portal's key still verifies; without one, the ledger's
@@ -33,6 +34,31 @@ def load_ledger_verifier(archive):
     module = importlib.util.module_from_spec(spec)
     exec(compile(source, "verify_ledger.py", "exec"), module.__dict__)
     return module
+
+
+def stored_file_problems(archive, names, listed):
+    """Each stored file (files/<table>/<row>/…) against the SHA-256 its row recorded when it was
+    stored (the row's `sha256` column in data/<table>.jsonl), where the table records one: the
+    file handed back is the one the portal took in."""
+    problems, recorded = [], {}
+    for name in sorted(listed):
+        entry = listed[name]
+        if not name.startswith("files/") or "table" not in entry or "row" not in entry:
+            continue
+        table = name.split("/")[1]
+        if table not in recorded:
+            recorded[table] = {}
+            data = f"data/{table}.jsonl"
+            if data in names:
+                for line in archive.read(data).splitlines():
+                    if line.strip():
+                        row = json.loads(line)
+                        if row.get("sha256"):
+                            recorded[table][row.get("id")] = row["sha256"]
+        expected = recorded[table].get(entry["row"])
+        if entry.get("matches_record") is False or (expected and expected != entry.get("sha256")):
+            problems.append(f"{name} is not the file its row recorded when it was stored")
+    return problems
 
 
 def verify(archive, pem, keyring_text=None):
@@ -76,6 +102,7 @@ def verify(archive, pem, keyring_text=None):
         count = sum(1 for line in archive.read(name).splitlines() if line.strip())
         if count != rows:
             problems.append(f"{name} holds {count} rows, the manifest says {rows}")
+    problems.extend(stored_file_problems(archive, names, listed))
     ledger_summary = None
     if "ledger/ledger.zip" in names:
         with tempfile.TemporaryDirectory() as scratch:
