@@ -27,7 +27,7 @@ assets: static/build/portal.css
 
 # Translations (DESIGN §8): the .po catalogues are committed, their compiled .mo files never are.
 messages: install
-	@SECRET_KEY="$${SECRET_KEY:-compile-messages-only}" $(PY) manage.py compilemessages --verbosity 0 \
+	@DEBUG=true SECRET_KEY="$${SECRET_KEY:-compile-messages-only}" $(PY) manage.py compilemessages --verbosity 0 \
 		--ignore '.venv/*' --ignore 'node_modules/*' --ignore 'var/*'
 
 services-check: install
