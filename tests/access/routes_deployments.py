@@ -47,7 +47,7 @@ ROUTES = {
     'api-deployment-request-request-changes':        POST(" 401  403  403  403  404  200  404  403  404  404", obj='request_submitted', data={'comment': 'The assessment must name the data it reads.'}),
     'api-deployment-request-suspend':                POST(" 401  403  403  400  404  400  404  403  404  404", obj='request_active'),
     'api-deployment-request-reinstate':              POST(" 401  403  403  403  404  400  404  403  404  404", obj='request_draft'),
-    'api-deployment-request-decommission':           POST(" 401  403  403  200  404  200  404  403  404  404", obj='request_active'),
+    'api-deployment-request-decommission':           POST(" 401  403  403  200  404  200  404  403  404  404", obj='request_active', data={'comment': 'Ended after the annual review.'}),
     'api-environments':                              GET(" 401  200  200  200  404  200  404  200  404  404"),
     'api-environment':                               GET(" 401  200  200  200  404  200  404  200  404  404", obj='environment'),
     'api-environment-reveal':                        POST(" 401  200  404  404  404  404  404  404  404  404", obj='environment', shows=False),
@@ -55,7 +55,7 @@ ROUTES = {
     'api-environment-usage':                         POST(" 401  400  403  400  404  403  404  403  404  404", obj='environment'),
     'api-environment-suspend':                       POST(" 401  403  403  400  404  400  404  403  404  404", obj='request_active'),
     'api-environment-reinstate':                     POST(" 401  403  403  403  404  400  404  403  404  404", obj='environment'),
-    'api-environment-decommission':                  POST(" 401  403  403  200  404  200  404  403  404  404", obj='request_active'),
+    'api-environment-decommission':                  POST(" 401  403  403  200  404  200  404  403  404  404", obj='request_active', data={'comment': 'Ended after the annual review.'}),
     'api-environment-recertify':                     POST(" 401  403  403  200  404  200  404  403  404  404", obj='environment'),
 }
 # fmt: on

@@ -22,7 +22,7 @@ ROUTES = {
     'api-engagement-request-changes':                POST(" 401  400  400  400  404  400  404  400  404  404", obj='engagement'),
     'api-engagement-suspend':                        POST(" 401  403  403  403  404  400  404  403  404  404", obj='engagement'),
     'api-engagement-reinstate':                      POST(" 401  400  400  400  404  400  404  400  404  404", obj='engagement'),
-    'api-engagement-close':                          POST(" 401  403  403  200  404  200  404  403  404  404", obj='engagement'),
+    'api-engagement-close':                          POST(" 401  403  403  200  404  200  404  403  404  404", obj='engagement', data={'comment': 'Ended after the annual review.'}),
     'api-engagement-activate':                       POST(" 401  400  400  400  404  400  404  400  404  404", obj='engagement'),
 }
 # fmt: on

@@ -5,6 +5,8 @@ from tests.access.matrix import GET, POST  # noqa: F401
 # fmt: off
 ROUTES = {
 #                                                       anon  off view  adm  oth  prt prt- aud aud- plat
+    'language_switch':                               POST(" 302  302  302  302  302  302  302  302  302  302", data={'language': 'fr', 'next': '/'}),
+    'account_preferences':                           POST("  in  302  302  302  302  302  302  302  302  302", data={'language': 'fr', 'time_zone': 'Europe/Paris'}),
     'notifications':                                 GET("  in  200  200  200  200  200  200  200  200  200"),
     'notifications_read':                            POST("  in  302  302  302  302  302  302  302  302  302"),
     'platform_exits':                                GET("  in  403  403  403  403  403  403  403  403  200"),
