@@ -90,6 +90,17 @@ def _chain_at_once_in_uncommitted_tests(request):
 
 
 @pytest.fixture(autouse=True)
+def _english_in_this_thread():
+    """Each test starts in English: a page a test requested in French leaves French active in its
+    thread (the active language is per thread), which a later test's service calls would speak."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _email_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

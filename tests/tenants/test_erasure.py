@@ -26,6 +26,7 @@ from tenants.isolation import country_context
 from tenants.keys import erasure as erasures
 from tenants.keys.models import MemberErasure, SubjectAccessExport
 from tenants.keys.subject_access import subject_access_build, subject_access_request
+from tenants.languages.models import Preferences
 from tenants.models import Membership
 from tenants.notifications.models import Notification, OutgoingMail
 from tenants.record.ledger import chain_verify
@@ -53,6 +54,7 @@ def second_admin(cast):
     )
     with country_context(cast.fr):
         Membership.objects.create(country=cast.fr, user=user, organisation=cast.fr_ministry, role="country_admin")
+    Preferences.objects.create(user=user, language="en")  # English pages, like the rest of the cast
     return user
 
 

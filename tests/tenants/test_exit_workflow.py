@@ -20,6 +20,7 @@ from tenants.keys import exit as exits
 from tenants.keys.export import country_export_verify_stored, export_open
 from tenants.keys.fields import Unreadable
 from tenants.keys.models import CountryExit, CountryKey
+from tenants.languages.models import Preferences
 from tenants.models import Country, Membership, PlatformSettings
 from tenants.record.ledger import chain_verify
 from tests.conftest import wait_for
@@ -48,6 +49,7 @@ def second_admin(cast):
     user = get_user_model().objects.create_user("second", "second@numerique.gouv.fr", "correct-horse-battery-staple")
     with country_context(cast.fr):
         Membership.objects.create(country=cast.fr, user=user, organisation=cast.fr_ministry, role="country_admin")
+    Preferences.objects.create(user=user, language="en")  # English pages, like the rest of the cast
     return user
 
 
