@@ -91,6 +91,7 @@ def test_event_list_keeps_its_query_count(client, cast, chain, django_assert_max
             assert client.get(BASE.format(code="FR"), {"action": "member."}).status_code == 200
         return len(queries)
 
+    count()  # the first request fills the access cache
     small = count()
     for n in range(30):
         event_record(country=cast.fr, action="member.invited", payload={"n": n})
