@@ -255,5 +255,9 @@ def test_a_worker_killed_mid_report_completes_it_exactly_once(cast, celery_worke
     with country_context(cast.fr):
         completed = CountryEvent.objects.filter(action="report.completed", target_id=str(report.pk)).count()
     assert completed == 1  # exactly once on the record
-    partials = list(reports.report_directory().glob(f"*-{report.pk}.partial"))
-    assert reports.report_path(done).exists() and partials == []
+    # One stored file for this report: the killed run built in a scratch file and stored nothing.
+    from tenants import files
+
+    _, stored = files.storage().listdir("reports")
+    assert files.file_exists(reports.report_stored_name(done))
+    assert [name for name in stored if name.endswith(f"-{report.pk}.zip")] == [done.file_name]
