@@ -260,4 +260,4 @@ def test_a_worker_killed_mid_report_completes_it_exactly_once(cast, celery_worke
 
     _, stored = files.storage().listdir("reports")
     assert files.file_exists(reports.report_stored_name(done))
-    assert [name for name in stored if name.endswith(f"-{report.pk}.zip")] == [done.file_name]
+    assert {name for name in stored if name.endswith(f"-{report.pk}.zip")} == {done.file_name}
