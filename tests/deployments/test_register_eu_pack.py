@@ -113,7 +113,11 @@ def test_the_pack_of_the_high_risk_demo_deployment(client):
     fr = Country.objects.get(code="FR")
     with country_context(fr):
         item = DeploymentRequest.objects.get(title="Pré-instruction des demandes d'aide sociale")
-    client.force_login(get_user_model().objects.get(username="amelie"))
+    amelie = get_user_model().objects.get(username="amelie")
+    from tenants.languages.models import Preferences
+
+    Preferences.objects.update_or_create(user=amelie, defaults={"language": "en"})  # France reads French by default
+    client.force_login(amelie)
     detail = unescape(client.get(f"/c/fr/deployments/{item.pk}/").content.decode())
     assert "EU database registration pack" in detail and "Its entry in the public register" in detail
     pack = client.get(f"/c/fr/register/eu/{item.pk}/pack.json").json()
