@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 from django.conf import settings
@@ -15,7 +14,8 @@ from deployments import tasks
 from tenants.isolation import country_context
 from tests.conftest import wait_for
 from tests.deployments.test_openai_backend import ADMIN_KEY, stand_in  # noqa: F401 (fixture)
-from tests.deployments.test_worker import ROOT, _approve_with_broker_down, _worker_env, counts, job_of, submitted
+from tests.deployments.test_worker import ROOT, _approve_with_broker_down, counts, job_of, submitted
+from tests.workers import worker_start
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -28,34 +28,14 @@ def test_openai_backend_through_the_worker_retries_a_503(celery_worker_process, 
     name = f"openai-worker-{os.getpid()}@{os.uname().nodename}"
     log_path = ROOT / "var" / "test-openai-worker.log"
     log = open(log_path, "w")
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-Q",
-            queue,
-            "-n",
-            name,
-            "-l",
-            "INFO",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=_worker_env(
-            queue,
-            DEPLOYMENTS_PROVISIONER="openai",
-            OPENAI_ADMIN_URL=settings.OPENAI_ADMIN_URL,
-            OPENAI_ADMIN_KEY=ADMIN_KEY,
-        ),
+    worker = worker_start(
+        queue=queue,
+        name=name,
+        log=log,
+        pool="solo",
+        DEPLOYMENTS_PROVISIONER="openai",
+        OPENAI_ADMIN_URL=settings.OPENAI_ADMIN_URL,
+        OPENAI_ADMIN_KEY=ADMIN_KEY,
     )
     try:
         wait_for(lambda: app.control.ping(timeout=0.5, destination=[name]), timeout=60)

@@ -116,10 +116,10 @@ def _free_port() -> int:
 @pytest.mark.django_db(transaction=True)
 def test_metrics_add_up_every_gunicorn_worker(tmp_path):
     """Two gunicorn worker processes answer; /metrics counts the requests of both."""
-    from tests.deployments.test_worker import _worker_env
+    from tests.workers import worker_env
 
     port = _free_port()
-    env = _worker_env("unused", METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+    env = worker_env("unused", METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
     server = subprocess.Popen(
         [
             sys.executable,
