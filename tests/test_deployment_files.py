@@ -1,5 +1,5 @@
 """The container and Kubernetes files, read as an operator's tools would read them (no Docker
-engine or cluster here): which services exist, who they run as, which secrets and database role
+engine or cluster here; the manifests are checked against the Kubernetes API's schemas): which services exist, who they run as, which secrets and database role
 each receives, their commands, health checks, probes and restart policies.
 
 docker-compose.yml is read through Docker Compose itself (`docker compose config`, the v2 binary
@@ -159,6 +159,34 @@ def test_gunicorn_logs_access_and_bounds_requests():
     namespace: dict = {}
     exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
     assert namespace["accesslog"] == "-" and namespace["timeout"] <= 120 and namespace["graceful_timeout"] > 0
+
+
+KUBERNETES = "1.33"  # the oldest release docs/operations.md names
+
+
+def test_kubernetes_manifests_are_valid_kubernetes(manifests):
+    """Every resource listed by the kustomization, checked strictly against the schemas of the
+    Kubernetes API (kubernetes-validate): an unknown or misplaced field fails, as the API server
+    would refuse it."""
+    import kubernetes_validate
+
+    assert manifests
+    for (kind, name), manifest in manifests.items():
+        try:
+            kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            pytest.fail(f"{kind} {name}: {error.message} at {'/'.join(map(str, error.path))}")
+
+
+def test_kubernetes_validation_refuses_a_misplaced_field(manifests):
+    import copy
+
+    import kubernetes_validate
+
+    broken = copy.deepcopy(manifests[("Deployment", "portal-web")])
+    broken["spec"]["template"]["spec"]["containers"][0]["replica"] = 2
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES, strict=True)
 
 
 def _pod(manifest: dict) -> dict:
