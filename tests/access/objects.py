@@ -65,3 +65,80 @@ def objects_build(*, country) -> Iterator[tuple[str, object, object]]:
     published = _first(RegisterVersion.objects.filter(status="published"))
     yield "register_published", None, None if published is None else published.entry_id
     yield "register_version", None, None if published is None else published.number
+    yield from _made_here(country=country, requirement=requirement, member=None if member is None else member.pk)
+
+
+def _made_here(*, country, requirement, member) -> Iterator[tuple[str, object, object]]:
+    """Objects the demo does not make, made through the services by the country's admin, as a person
+    would: an evidence file, a model server of the country's own, a built compliance report, a built
+    data export, a person's erasure waiting for its second admin and a built subject-access zip. Their
+    routes are then tried on real objects of both countries, not only at the gate."""
+    from deployments.upstreams import country_upstream_set
+    from governance.evidence import evidence_upload
+    from governance.models import Requirement
+    from portal.reports.services import report_build, report_request
+    from tenants.access import access_for
+    from tenants.keys.erasure import member_erasure_request
+    from tenants.keys.export import country_export_build, country_export_request
+    from tenants.keys.subject_access import subject_access_build, subject_access_request
+    from tenants.models import Membership
+
+    admin = _first(Membership.objects.filter(role="country_admin").select_related("user")).user
+    access = access_for(admin)
+    found = (
+        None
+        if requirement is None
+        else Requirement.objects.filter(framework=requirement.framework_id, assessable=True).order_by("pk").first()
+    )
+    if found is not None:
+        evidence = evidence_upload(
+            country=country,
+            requirement=found,
+            by=admin,
+            access=access,
+            name="register-of-processing.txt",
+            data=b"Register of processing activities, reviewed.\n",
+        )
+        yield "evidence", None, evidence.pk
+    upstream = country_upstream_set(
+        country=country,
+        region=country.residency_region,
+        name=f"Model server of {country.name}",
+        base_url="http://127.0.0.1:9/v1",
+        api_key="sk-matrix-only",
+        by=admin,
+        access=access,
+    )
+    yield "upstream", upstream, upstream.pk
+    from guardian.shortcuts import get_users_with_perms
+
+    from tenants.access import AUDITOR_PERMISSION
+
+    auditor = (
+        get_users_with_perms(country, only_with_perms_in=[AUDITOR_PERMISSION.split(".")[-1]]).order_by("pk").first()
+    )
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    report = report_request(
+        country=country,
+        access=access_for(auditor),
+        by=auditor,
+        period_start=today - dt.timedelta(days=90),
+        period_end=today,
+    )
+    report = report_build(report_id=report.pk, country_id=country.pk)
+    yield "report", None, report.pk
+    export = country_export_request(country=country, by=admin, actor_role="country_admin", schedule=False)
+    export = country_export_build(export_id=export.pk, country_id=country.pk)
+    yield "export", None, export.pk
+    # Someone other than the member the member routes name, whose own erasure stays possible.
+    subject = Membership.objects.exclude(role="country_admin").exclude(pk=member).order_by("pk").first()
+    if subject is not None:
+        erasure = member_erasure_request(membership=subject, by=admin, access=access, reason="Left the ministry.")
+        yield "erasure", None, erasure.pk
+        asked = subject_access_request(country=country, membership=subject, by=admin, access=access)
+        asked = subject_access_build(request_id=asked.pk, country_id=country.pk)
+        yield "subject_access", None, asked.pk

@@ -18,7 +18,7 @@ ROUTES = {
     'governance:assessment_new':                     GET("  in  200  403  200  404  403  404  403  404  404"),
     'governance:assessment':                         GET("  in  200  200  200  404  200  404  200  404  404", obj='assessment'),
     'governance:frameworks':                         GET("  in  200  200  200  404  200  404  200  404  404"),
-    'governance:evidence_download':                  GET("  in  404  404  404  404  404  404  404  404  404", args={'pk': 999999}),
+    'governance:evidence_download':                  GET("  in  200  200  200  404  200  404  200  404  404", obj='evidence'),
     'governance:incidents':                          GET("  in  200  200  200  404  200  404  200  404  404"),
     'governance:incident_new':                       GET("  in  200  403  200  404  403  404  403  404  404"),
     'governance:incident':                           GET("  in  200  200  200  404  200  404  200  404  404", obj='incident'),
