@@ -165,3 +165,42 @@ def test_kubernetes_probes(manifests):
     beat = _pod(manifests[("Deployment", "portal-beat")])["containers"][0]
     assert beat["livenessProbe"]["exec"]["command"][-2:] == ["jobs_health", "--beat"]
     assert ("Service", "portal-web") in manifests and ("Service", "portal-gateway") in manifests
+
+
+def _images_in(text: str) -> list[str]:
+    """Every `image:` value of a YAML text, with compose's `${NAME:-default}` read as its default."""
+    found = []
+    for value in re.findall(r"^\s*(?:-\s*)?image:\s*(\S+)\s*$", text, flags=re.MULTILINE):
+        found.append(re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", value.strip("\"'")))
+    return found
+
+
+def _tag_of(image: str) -> str | None:
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return name.split(":", 1)[1] if ":" in name else None
+
+
+def test_every_image_names_a_release():
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+    files = [ROOT / "docker-compose.yml", *sorted((ROOT / "deploy" / "kubernetes").glob("*.yaml"))]
+    images = {image: path.name for path in files for image in _images_in(path.read_text())}
+    images.update(
+        {line.split()[1]: "Dockerfile" for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("FROM")}
+    )
+    assert len(images) >= 8
+    for image, where in images.items():
+        tag = _tag_of(image)
+        assert tag and tag != "latest" and "$" not in tag, f"{where}: {image} names no release"
+    # MinIO by its release name; the portal's own image by the version it was built from.
+    assert any(re.fullmatch(r"minio/minio:RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ", i) for i in images)
+    assert any(re.fullmatch(r"minio/mc:RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ", i) for i in images)
+    portal = {i for i in images if i.startswith("sovereign-ai-portal")}
+    assert portal == {f"sovereign-ai-portal:{version}"}
+    kustomization = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "kustomization.yaml").read_text())
+    assert {entry["name"]: entry["newTag"] for entry in kustomization["images"]} == {"sovereign-ai-portal": version}
+
+
+def test_the_release_check_refuses_latest_and_untagged_images():
+    assert _tag_of("minio/minio:latest") == "latest"
+    assert _tag_of("localhost:5000/portal") is None
+    assert _images_in("    image: ${PORTAL_IMAGE:-portal:latest}\n") == ["portal:latest"]
