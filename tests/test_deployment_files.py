@@ -93,7 +93,10 @@ def test_non_root_health_checks_and_restarts(compose):
         assert services[name]["restart"] == "unless-stopped", name
         assert services[name]["healthcheck"]["test"], name
     assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
-    assert "inspect ping" in " ".join(services["worker"]["healthcheck"]["test"])
+    worker_name = services["worker"]["command"][services["worker"]["command"].index("-n") + 1]
+    assert worker_name == "portal-worker@%h"
+    # The worker's own name ($HOSTNAME is what %h stands for), never "any worker answers".
+    assert "jobs_health --worker portal-worker@$$HOSTNAME" in " ".join(services["worker"]["healthcheck"]["test"])
     assert services["beat"]["healthcheck"]["test"][-2:] == ["jobs_health", "--beat"]
     assert services["beat"]["deploy"]["replicas"] == 1
 
@@ -161,7 +164,8 @@ def test_kubernetes_probes(manifests):
     gateway = _pod(manifests[("Deployment", "portal-gateway")])["containers"][0]
     assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
     worker = _pod(manifests[("Deployment", "portal-worker")])["containers"][0]
-    assert "inspect ping" in " ".join(worker["livenessProbe"]["exec"]["command"])
+    assert "portal-worker@$(POD_NAME)" in worker["command"]
+    assert "jobs_health --worker portal-worker@$POD_NAME" in " ".join(worker["livenessProbe"]["exec"]["command"])
     beat = _pod(manifests[("Deployment", "portal-beat")])["containers"][0]
     assert beat["livenessProbe"]["exec"]["command"][-2:] == ["jobs_health", "--beat"]
     assert ("Service", "portal-web") in manifests and ("Service", "portal-gateway") in manifests
