@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from tenants.jobs.outbox import outbox_oldest_pending_at, outbox_pending_count
+from tenants.notifications.mail import mail_interrupted_count
 
 RELAY_HEARTBEAT_KEY = "jobs:relay-heartbeat"
 # beat sends the relay every 10 s: a heartbeat older than this means beat or every worker is down.
@@ -70,6 +71,7 @@ def jobs_health(*, ping_timeout: float = 2.0, worker: str | None = None, outbox:
         "relay_heartbeat_age_seconds": None if age is None else round(age, 1),
         "relay_stale": age is None or age > RELAY_STALE_SECONDS,
         "outbox_pending": outbox_pending_count() if outbox else None,
+        "mail_interrupted": mail_interrupted_count() if outbox else None,
         "outbox_oldest_pending_seconds": None
         if oldest is None
         else round((timezone.now() - oldest).total_seconds(), 1),

@@ -52,6 +52,11 @@ class Command(BaseCommand):
                     f"outbox: {report['outbox_pending']} waiting"
                     + ("" if oldest is None else f", the oldest for {oldest} s")
                 )
+                if report["mail_interrupted"]:
+                    self.stdout.write(
+                        f"mail interrupted mid-send (not sent again; check with the mail server): "
+                        f"{report['mail_interrupted']}"
+                    )
         if not healthy:
             raise SystemExit(1)
 
