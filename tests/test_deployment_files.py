@@ -189,7 +189,11 @@ def test_every_image_names_a_release():
     files = [ROOT / "docker-compose.yml", *sorted((ROOT / "deploy" / "kubernetes").glob("*.yaml"))]
     images = {image: path.name for path in files for image in _images_in(path.read_text())}
     images.update(
-        {line.split()[1]: "Dockerfile" for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("FROM")}
+        {
+            line.split()[1]: "Dockerfile"
+            for line in (ROOT / "Dockerfile").read_text().splitlines()
+            if line.startswith("FROM")
+        }
     )
     assert len(images) >= 8
     for image, where in images.items():

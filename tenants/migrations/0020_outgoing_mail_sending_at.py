@@ -17,5 +17,5 @@ class Migration(migrations.Migration):
                 null=True,
                 help_text="When a worker began handing it to the mail server; cleared if the server refused it.",
             ),
-        ),
+        )
     ]

@@ -87,9 +87,10 @@ def _ledger_time(text):
         moment = datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return str(text)
+    utc = datetime.timezone(datetime.timedelta(0))  # not datetime.UTC: auditors may run Python < 3.11
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        moment = moment.replace(tzinfo=utc)
+    return moment.astimezone(utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def verify(bundle, public_key, keyring=None):
@@ -150,7 +151,10 @@ def main(argv):
         key_path = args[at + 1]
         del args[at : at + 2]
     if len(args) != 1:
-        print("usage: python3 verify_bundle.py BUNDLE [--key ledger-key.pem | --keyring ledger-keyring.json]", file=sys.stderr)
+        print(
+            "usage: python3 verify_bundle.py BUNDLE [--key ledger-key.pem | --keyring ledger-keyring.json]",
+            file=sys.stderr,
+        )
         return 2
     try:
         bundle = Bundle(args[0])
