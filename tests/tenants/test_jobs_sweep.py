@@ -88,3 +88,25 @@ def test_a_stuck_job_is_run_again_and_runs_once(cast, celery_worker_process):
     with country_context(cast.fr):
         assert CountryEvent.objects.filter(action="report.completed", target_id=str(report.pk)).count() == 1
     assert handed_over(cast.fr, report) == 2
+
+
+@pytest.mark.django_db
+def test_every_kind_of_built_file_is_swept(cast):
+    """Reports, country exports and subject-access zips: each a row a person waits on."""
+    from tenants.jobs.sweep import job_kinds
+    from tenants.keys.models import SubjectAccessExport
+
+    assert {kind.model for kind in job_kinds()} >= {
+        "portal.ComplianceReport",
+        "tenants.CountryExport",
+        "tenants.SubjectAccessExport",
+    }
+    then = timezone.now() - dt.timedelta(hours=3)
+    with country_context(cast.fr):
+        zip_request = SubjectAccessExport.objects.create(country=cast.fr, subject=cast.member, requested_by=cast.owner)
+        SubjectAccessExport.objects.filter(pk=zip_request.pk).update(created_at=then)
+    assert jobs_sweep()["redriven"] == 1
+    with country_context(cast.fr):
+        assert OutboxMessage.objects.filter(
+            task="tenants.subject_access_build", kwargs={"country_id": cast.fr.pk, "request_id": zip_request.pk}
+        ).exists()
