@@ -212,3 +212,28 @@ def test_the_release_check_refuses_latest_and_untagged_images():
     assert _tag_of("minio/minio:latest") == "latest"
     assert _tag_of("localhost:5000/portal") is None
     assert _images_in("    image: ${PORTAL_IMAGE:-portal:latest}\n") == ["portal:latest"]
+
+
+def test_the_keyring_is_a_mounted_secret_beside_the_signing_key(compose, manifests, tmp_path):
+    """After a rotation the keyring must reach every portal process as the key does: a secret file
+    (made empty by generate_secrets.py, replaced by rotate_signing_key --output-dir's copy)."""
+    import json
+    import subprocess
+    import sys
+
+    for name in (*PORTAL_PROCESSES, "migrate"):
+        service = compose["services"][name]
+        assert "ledger_keyring" in service["secrets"], name
+        assert _env(service)["LEDGER_KEYRING_FILE"] == "/run/secrets/ledger_keyring", name
+    assert compose["secrets"]["ledger_keyring"] == {"file": "./secrets/ledger_keyring"}
+    config = manifests[("ConfigMap", "portal-config")]["data"]
+    assert config["LEDGER_KEYRING_FILE"] == "/run/secrets/portal/ledger_keyring"
+    kustomization = (ROOT / "deploy" / "kubernetes" / "kustomization.yaml").read_text()
+    assert "--from-file=secrets/ledger_keyring" in kustomization
+    subprocess.run(
+        [sys.executable, "scripts/generate_secrets.py", "--dir", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    assert json.loads((tmp_path / "ledger_keyring").read_text()) == {"keys": []}
