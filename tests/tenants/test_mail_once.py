@@ -16,6 +16,7 @@ import pytest
 from celery import current_app
 from django.conf import settings
 
+from tenants.jobs.health import jobs_health
 from tenants.notifications.mail import INTERRUPTED, mail_send_waiting
 from tenants.notifications.models import OutgoingMail
 from tests.conftest import wait_for
@@ -149,6 +150,7 @@ def test_a_worker_killed_mid_send_does_not_send_a_second_copy(worker, mail_serve
     interrupted = OutgoingMail.objects.get(pk=mail.pk)
     assert interrupted.sent_at is None and interrupted.sending_at is not None
     assert mail_send_waiting(older_than=timedelta(0)) == 0  # the sweep leaves it
+    assert jobs_health(ping_timeout=0)["mail_interrupted"] == 1  # and the operator is told
     text = log_path.read_text()
     assert "WorkerLostError" in text or "SIGKILL" in text
     assert "ada@example.org" not in text  # the address stays out of the worker's log
