@@ -4,7 +4,10 @@ Two beats on the database scheduler would both send every due task (a nightly ve
 reminders twice). Each beat started with this scheduler asks, before each tick, for a lease in Redis
 (`BEAT_LOCK_KEY`, `SET … NX PX`, renewed by its holder on each tick and lasting `BEAT_LOCK_SECONDS`).
 Only the holder sends tasks; the others wait and ask again, so a second beat (a rolling deploy, a
-replica too many) is a stand-by that takes over within the lease once the holder stops."""
+replica too many) is a stand-by that takes over within the lease once the holder stops.
+
+Every tick, holder or stand-by, writes this host's beat heartbeat (tenants.jobs.health): the
+liveness probe `manage.py jobs_health --beat` fails once it is older than BEAT_STALE_SECONDS."""
 
 from __future__ import annotations
 
@@ -65,6 +68,12 @@ class SingleBeatScheduler(DatabaseScheduler):
 
     def tick(self, *args, **kwargs):
         renew_every = self.lock_ms / 3000
+        try:  # liveness: this beat ticks (its probe, `jobs_health --beat`, reads the age)
+            from tenants.jobs.health import beat_heartbeat_record
+
+            beat_heartbeat_record()
+        except Exception as error:  # no Redis: the probe sees the heartbeat age and says so
+            log.warning("Beat heartbeat not written (%s)", type(error).__name__)
         if not self._hold():
             return renew_every
         return min(super().tick(*args, **kwargs), renew_every)

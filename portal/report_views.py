@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tenants.country_state import allowed_after_exit
@@ -67,7 +67,8 @@ def _describe(report: ComplianceReport, code: str) -> dict:
         "state": report.state,
         "state_label": report.get_state_display(),
         "tag": TAGS.get(report.state, ""),
-        "step": report.step,
+        # Steps are stored in English; shown in the reader's language where the catalogue has them.
+        "step": gettext(report.step) if report.step else "",
         "percent": report.percent,
         "download_url": reverse("audit_report_download", kwargs={"code": code, "id": report.pk})
         if report.downloadable

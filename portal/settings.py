@@ -327,6 +327,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_LONGEST_TASK_SEC
 CELERY_BEAT_SCHEDULER = "portal.beat:SingleBeatScheduler"
 BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", "portal:beat-lock")
 BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 30)
+# beat writes a heartbeat on every tick (at least every BEAT_LOCK_SECONDS / 3); its probe fails past this.
+BEAT_STALE_SECONDS = env_int("BEAT_STALE_SECONDS", 120)
 CELERY_TIMEZONE = TIME_ZONE
 # Seconds each provisioning step waits before it commits: lets the tests stop a worker mid-job.
 PROVISIONING_STEP_DELAY = float(os.environ.get("PROVISIONING_STEP_DELAY", "0") or 0)

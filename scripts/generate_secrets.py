@@ -41,6 +41,9 @@ def secret_values(existing: dict[str, str], db_host: str, db_name: str) -> dict[
     values.setdefault("certificate_key", secrets.token_urlsafe(48))
     values.setdefault("master_key", base64.b64encode(secrets.token_bytes(32)).decode())
     values.setdefault("ledger_signing_key", ed25519_pem())
+    # The keyring of retired signing keys: empty until the first rotate_signing_key, whose new copy
+    # replaces this file. Public keys only.
+    values.setdefault("ledger_keyring", '{"keys": []}')
     values.setdefault("gateway_policy_key", base64.b64encode(secrets.token_bytes(32)).decode())
     values.setdefault("postgres_password", _password())
     values.setdefault("app_db_password", _password())

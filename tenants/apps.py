@@ -107,6 +107,13 @@ class TenantsConfig(AppConfig):
             id_argument="export_id",
             redrive_after=timedelta(hours=2),
         )
+        # So is a subject-access zip (the same one-hour limit).
+        sweep.job_kind_register(
+            model="tenants.SubjectAccessExport",
+            task="tenants.subject_access_build",
+            id_argument="request_id",
+            redrive_after=timedelta(hours=2),
+        )
 
         # What a person holds in the foundation (tenants.keys.holdings: read by erasure and subject access).
         holdings.personal_text_register(

@@ -137,7 +137,10 @@ def test_non_root_health_checks_and_restarts(compose):
         assert services[name]["restart"] == "unless-stopped", name
         assert services[name]["healthcheck"]["test"], name
     assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
-    assert "inspect ping" in " ".join(services["worker"]["healthcheck"]["test"])
+    worker_name = services["worker"]["command"][services["worker"]["command"].index("-n") + 1]
+    assert worker_name == "portal-worker@%h"
+    # The worker's own name ($HOSTNAME is what %h stands for), never "any worker answers".
+    assert "jobs_health --worker portal-worker@$$HOSTNAME" in " ".join(services["worker"]["healthcheck"]["test"])
     assert services["beat"]["healthcheck"]["test"][-2:] == ["jobs_health", "--beat"]
     assert services["beat"]["deploy"]["replicas"] == 1
 
@@ -233,7 +236,76 @@ def test_kubernetes_probes(manifests):
     gateway = _pod(manifests[("Deployment", "portal-gateway")])["containers"][0]
     assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
     worker = _pod(manifests[("Deployment", "portal-worker")])["containers"][0]
-    assert "inspect ping" in " ".join(worker["livenessProbe"]["exec"]["command"])
+    assert "portal-worker@$(POD_NAME)" in worker["command"]
+    assert "jobs_health --worker portal-worker@$POD_NAME" in " ".join(worker["livenessProbe"]["exec"]["command"])
     beat = _pod(manifests[("Deployment", "portal-beat")])["containers"][0]
     assert beat["livenessProbe"]["exec"]["command"][-2:] == ["jobs_health", "--beat"]
     assert ("Service", "portal-web") in manifests and ("Service", "portal-gateway") in manifests
+
+
+def _images_in(text: str) -> list[str]:
+    """Every `image:` value of a YAML text, with compose's `${NAME:-default}` read as its default."""
+    found = []
+    for value in re.findall(r"^\s*(?:-\s*)?image:\s*(\S+)\s*$", text, flags=re.MULTILINE):
+        found.append(re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", value.strip("\"'")))
+    return found
+
+
+def _tag_of(image: str) -> str | None:
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return name.split(":", 1)[1] if ":" in name else None
+
+
+def test_every_image_names_a_release():
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+    files = [ROOT / "docker-compose.yml", *sorted((ROOT / "deploy" / "kubernetes").glob("*.yaml"))]
+    images = {image: path.name for path in files for image in _images_in(path.read_text())}
+    images.update(
+        {
+            line.split()[1]: "Dockerfile"
+            for line in (ROOT / "Dockerfile").read_text().splitlines()
+            if line.startswith("FROM")
+        }
+    )
+    assert len(images) >= 8
+    for image, where in images.items():
+        tag = _tag_of(image)
+        assert tag and tag != "latest" and "$" not in tag, f"{where}: {image} names no release"
+    # MinIO by its release name; the portal's own image by the version it was built from.
+    assert any(re.fullmatch(r"minio/minio:RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ", i) for i in images)
+    assert any(re.fullmatch(r"minio/mc:RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ", i) for i in images)
+    portal = {i for i in images if i.startswith("sovereign-ai-portal")}
+    assert portal == {f"sovereign-ai-portal:{version}"}
+    kustomization = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "kustomization.yaml").read_text())
+    assert {entry["name"]: entry["newTag"] for entry in kustomization["images"]} == {"sovereign-ai-portal": version}
+
+
+def test_the_release_check_refuses_latest_and_untagged_images():
+    assert _tag_of("minio/minio:latest") == "latest"
+    assert _tag_of("localhost:5000/portal") is None
+    assert _images_in("    image: ${PORTAL_IMAGE:-portal:latest}\n") == ["portal:latest"]
+
+
+def test_the_keyring_is_a_mounted_secret_beside_the_signing_key(compose, manifests, tmp_path):
+    """After a rotation the keyring must reach every portal process as the key does: a secret file
+    (made empty by generate_secrets.py, replaced by rotate_signing_key --output-dir's copy)."""
+    import json
+    import subprocess
+    import sys
+
+    for name in (*PORTAL_PROCESSES, "migrate"):
+        service = compose["services"][name]
+        assert "ledger_keyring" in service["secrets"], name
+        assert _env(service)["LEDGER_KEYRING_FILE"] == "/run/secrets/ledger_keyring", name
+    assert compose["secrets"]["ledger_keyring"] == {"file": "./secrets/ledger_keyring"}
+    config = manifests[("ConfigMap", "portal-config")]["data"]
+    assert config["LEDGER_KEYRING_FILE"] == "/run/secrets/portal/ledger_keyring"
+    kustomization = (ROOT / "deploy" / "kubernetes" / "kustomization.yaml").read_text()
+    assert "--from-file=secrets/ledger_keyring" in kustomization
+    subprocess.run(
+        [sys.executable, "scripts/generate_secrets.py", "--dir", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    assert json.loads((tmp_path / "ledger_keyring").read_text()) == {"keys": []}

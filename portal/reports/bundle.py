@@ -43,7 +43,9 @@ Verify this bundle offline with Python 3 (standard library only):
     python3 verify_bundle.py {file}
 
 Compare the key fingerprint it prints ({key_id}) with the one the portal publishes at
-/.well-known/ledger-key.pem, or pass your own copy with --key.
+/.well-known/ledger-key.pem, or pass your own copy with --key. After a rotation of the portal's
+key, checkpoints are checked under the key each one names, within that key's validity window, from
+the keyring in the ledger export or your own copy of /.well-known/ledger-keyring.json (--keyring).
 """
 
 Progress = Callable[[str, int], None]

@@ -4,8 +4,10 @@ task could have finished is run again, and that one still unfinished after sever
 in a clear failure, so that its progress page stops polling and says what happened.
 
 Each app registers its job rows (model, task, id argument) in its AppConfig.ready; a task is run
-again only after its hard time limit has passed, so a sweep never races a run still under way, and
-the tasks are idempotent (a finished job is left alone)."""
+again only after its hard time limit has passed since it was last handed over, so a sweep never
+races a run still under way, and the tasks are idempotent (a finished job is left alone). The
+attempts are counted by the job's own outbox messages (the first and each re-drive): REDRIVES
+re-drives at most, then the row ends failed with TIMED_OUT."""
 
 from __future__ import annotations
 
@@ -14,15 +16,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.apps import apps
+from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from tenants.isolation import country_context
+from tenants.jobs.models import OutboxMessage
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.models import Country
 
 log = logging.getLogger(__name__)
-REDRIVES = 3  # chances a stuck job gets before it is marked failed
-TIMED_OUT = (
+REDRIVES = 3  # times a stuck job is handed to a worker again before it is marked failed
+# Stored on the row in English (the language of the record) and translated where it is shown.
+TIMED_OUT = gettext_noop(
     "The job did not finish after several attempts. Request it again; if it fails again, tell the platform team."
 )
 
@@ -46,23 +53,42 @@ def job_kinds() -> list[JobKind]:
     return list(_KINDS.values())
 
 
+def _handed_over(model_task: str, id_argument: str, row_id: int):
+    """The outbox messages that ran this row's job: the first one and every re-drive (kept rows of
+    the outbox, each written when the job was asked for again)."""
+    return OutboxMessage.objects.filter(task=model_task, kwargs__contains={id_argument: row_id})
+
+
 def jobs_sweep(*, now=None) -> dict[str, int]:
-    """Run stuck jobs again, or end them in failure; returns how many of each."""
+    """Run stuck jobs again, or end them in failure; returns how many of each.
+
+    A job is stuck when its row still says waiting or being built `redrive_after` (longer than its
+    hard time limit) after it was last handed to a worker. It is handed over again, through the
+    outbox, at most REDRIVES times; stuck after the last of those, it ends failed with TIMED_OUT,
+    which its progress page shows."""
     now = now or timezone.now()
     counts = {"redriven": 0, "failed": 0}
     country_ids = list(Country.objects.values_list("pk", flat=True))
     for kind in _KINDS.values():
         model = apps.get_model(kind.model)
         unfinished = [model.State.PENDING, model.State.RUNNING]
+        ended = {"state": model.State.FAILED, "error": TIMED_OUT}
+        if any(field.name == "step" for field in model._meta.fields):
+            ended["step"] = TIMED_OUT[:200]  # what the progress page shows on the row
         for country_id in country_ids:
-            with country_context(country_id):
-                stuck = model.objects.filter(state__in=unfinished, created_at__lte=now - kind.redrive_after)
-                expired = stuck.filter(created_at__lte=now - kind.redrive_after * (REDRIVES + 1))
-                ended = {"state": model.State.FAILED, "error": TIMED_OUT}
-                if any(field.name == "step" for field in model._meta.fields):
-                    ended["step"] = TIMED_OUT[:200]  # what the progress page shows on the row
-                counts["failed"] += expired.update(**ended)
+            with country_context(country_id), transaction.atomic():
+                stuck = model.objects.select_for_update(skip_locked=True).filter(
+                    state__in=unfinished, created_at__lte=now - kind.redrive_after
+                )
                 for row_id in stuck.values_list("pk", flat=True):
+                    handed = _handed_over(kind.task, kind.id_argument, row_id).aggregate(
+                        times=Count("pk"), last=Max("created_at")
+                    )
+                    if handed["last"] is not None and handed["last"] > now - kind.redrive_after:
+                        continue  # its latest chance may still be running
+                    if handed["times"] > REDRIVES:  # the first hand-over and every re-drive spent
+                        counts["failed"] += model.objects.filter(pk=row_id, state__in=unfinished).update(**ended)
+                        continue
                     outbox_enqueue(task=kind.task, country_id=country_id, **{kind.id_argument: row_id})
                     counts["redriven"] += 1
     if any(counts.values()):

@@ -1,7 +1,8 @@
 """Outgoing mail, sent by a worker (DESIGN §7): `mail_enqueue` writes the mail in the caller's
 transaction and a job through the outbox; the worker sends it and wipes its address and text.
 A refused change sends nothing; a mail server outage delays mail but never fails the change, and
-the daily sweep re-drives anything still waiting."""
+the sweep re-drives anything still waiting. Every mail (invitations, notifications, reminders,
+password resets) is sent here, at most once: see mail_send."""
 
 from __future__ import annotations
 
@@ -30,36 +31,59 @@ def mail_enqueue(*, to: str, subject: str, body: str) -> OutgoingMail | None:
     return mail
 
 
+INTERRUPTED = "interrupted: a worker stopped while handing it to the mail server; not sent again"
+
+
 def mail_send(*, mail_id: int) -> bool:
-    """Send one mail (run by a worker); safe to run again: the row is locked while it is sent, and a
-    sent mail is not sent twice. Raises on a mail server error, so that the task retries."""
-    failure = None
+    """Send one mail (run by a worker), at most once, however often its job is delivered.
+
+    1. Under the row's lock, claim it: `sending_at` is set and committed before anything is sent.
+       A mail already sent, or already claimed, is left alone (a concurrent delivery skips the
+       locked row).
+    2. Hand it to the mail server. If the server refuses it or cannot be reached, it did not take
+       the mail: the claim is released and the error raised, so that the task retries.
+    3. Once the server took it, mark it sent and wipe its address and text.
+
+    A worker that dies between 1 and 3 leaves the claim: the job delivered again (late
+    acknowledgement) sends nothing and marks the mail interrupted. A person may miss a mail; nobody
+    gets two copies of an invitation or a reminder."""
     with transaction.atomic():
         mail = OutgoingMail.objects.select_for_update(skip_locked=True).filter(pk=mail_id, sent_at__isnull=True).first()
         if mail is None:
             return False
-        try:
-            send_mail(mail.subject, mail.body, None, [mail.to], fail_silently=False)
-        except Exception as error:  # recorded below, outside the rolled-back transaction
-            failure = error
-        else:
-            OutgoingMail.objects.filter(pk=mail.pk).update(
-                sent_at=timezone.now(), to="", subject="", body="", last_error="", attempts=F("attempts") + 1
-            )
-    if failure is not None:
-        OutgoingMail.objects.filter(pk=mail_id).update(
-            attempts=F("attempts") + 1, last_error=type(failure).__name__[:300]
+        if mail.sending_at is not None:
+            if mail.last_error != INTERRUPTED:
+                OutgoingMail.objects.filter(pk=mail.pk).update(last_error=INTERRUPTED)
+            log.warning("Mail %s was being sent when its worker stopped; it is not sent again", mail_id)
+            return False
+        OutgoingMail.objects.filter(pk=mail.pk).update(sending_at=timezone.now(), attempts=F("attempts") + 1)
+    try:
+        send_mail(mail.subject, mail.body, None, [mail.to], fail_silently=False)
+    except Exception as failure:
+        OutgoingMail.objects.filter(pk=mail_id, sent_at__isnull=True).update(
+            sending_at=None, last_error=type(failure).__name__[:300]
         )
         log.warning("Mail %s not sent (%s); it will be retried", mail_id, type(failure).__name__)
-        raise failure
+        raise
+    OutgoingMail.objects.filter(pk=mail_id).update(sent_at=timezone.now(), to="", subject="", body="", last_error="")
     return True
 
 
 def mail_send_waiting(*, older_than: timedelta = timedelta(minutes=5)) -> int:
-    """Re-drive mail still waiting (the daily sweep, or an operator): each gets a new job."""
+    """Re-drive mail still waiting (the sweep, or an operator): each gets a new job. A mail whose
+    sending was interrupted is not among them: it may have left, and is never sent twice."""
     cutoff = timezone.now() - older_than
-    ids = list(OutgoingMail.objects.filter(sent_at__isnull=True, created_at__lte=cutoff).values_list("pk", flat=True))
+    ids = list(
+        OutgoingMail.objects.filter(sent_at__isnull=True, sending_at__isnull=True, created_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
     with transaction.atomic():
         for mail_id in ids:
             outbox_enqueue(task=MAIL_TASK, mail_id=mail_id)
     return len(ids)
+
+
+def mail_interrupted_count() -> int:
+    """Mails whose sending was interrupted by a stopped worker: sent or not, nobody knows."""
+    return OutgoingMail.objects.filter(sent_at__isnull=True, sending_at__isnull=False).count()

@@ -33,12 +33,21 @@ class Notification(TenantModel):
 class OutgoingMail(models.Model):
     """One email to one person, written in the transaction of the change it tells about and sent by
     a worker (tenants.notifications.mail). A mail server outage delays it; it never fails the
-    change. Once sent, the address and the text are wiped: the row stays as a delivery record."""
+    change. Once sent, the address and the text are wiped: the row stays as a delivery record.
+
+    Sent at most once: `sending_at` is committed before the mail is handed to the mail server, so a
+    job delivered again after its worker died mid-send finds it and sends nothing (the mail is then
+    "interrupted": its fate is unknown, and it is left for a person to check, never sent twice)."""
 
     to = models.CharField(max_length=254)
     subject = models.CharField(max_length=200)
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    sending_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker began handing it to the mail server; cleared if the server refused it.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)

@@ -157,10 +157,21 @@ def test_a_stuck_report_is_run_again_then_ends_in_a_clear_failure(cast):
             period_end=dt.date(2026, 2, 1),
             created_at=now - dt.timedelta(hours=2 * (REDRIVES + 1) + 1),
         )
+        # Handed to a worker the first time and at each of its re-drives, long ago: every chance spent.
+        for chance in range(REDRIVES + 1):
+            OutboxMessage.objects.create(
+                country=cast.fr,
+                task="portal.compliance_report_build",
+                kwargs={"country_id": cast.fr.pk, "report_id": hopeless.pk},
+                created_at=now - dt.timedelta(hours=2 * (REDRIVES + 1 - chance) + 1),
+                published_at=now,
+            )
     assert jobs_sweep(now=now) == {"redriven": 1, "failed": 1}
     with country_context(cast.fr):
         jobs = list(
-            OutboxMessage.objects.filter(task="portal.compliance_report_build").values_list("kwargs", flat=True)
+            OutboxMessage.objects.filter(task="portal.compliance_report_build", published_at__isnull=True).values_list(
+                "kwargs", flat=True
+            )
         )
         assert jobs == [{"country_id": cast.fr.pk, "report_id": stuck.pk}]
         assert ComplianceReport.objects.get(pk=fresh.pk).state == "pending"  # its worker may still come

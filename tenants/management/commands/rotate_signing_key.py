@@ -1,14 +1,21 @@
-"""python manage.py rotate_signing_key — put a new ledger signing key in service.
+"""python manage.py rotate_signing_key [--output-dir DIR] — put a new ledger signing key in service.
 
 The current key's public half goes into the keyring (LEDGER_KEYRING_FILE, by default
 ledger-keyring.json beside LEDGER_SIGNING_KEY_FILE) with its window closed now; a new private key
 replaces LEDGER_SIGNING_KEY_FILE; the retired private key is kept beside it as
 <file>.<key id>.retired (back it up with the keys, then destroy it: nothing needs it to verify).
 Checkpoints and manifests signed before keep verifying under the key they name; restart the web,
-workers and beat so that they sign with the new key and publish the keyring."""
+workers and beat so that they sign with the new key and publish the keyring.
+
+Keys mounted read-only (docker compose or Kubernetes secrets) cannot be replaced in place. The
+command then changes nothing and exits with status 3, saying what to do: run it again with
+--output-dir, a private writable folder, where it writes the new key, the keyring and the retired
+key under the names the secret uses; the operator puts them in the secret and restarts. No key
+material is ever printed or logged: only key ids and file names."""
 
 import json
 import os
+import tempfile
 from datetime import UTC
 from pathlib import Path
 
@@ -19,6 +26,8 @@ from django.utils import timezone
 
 from tenants.record import signing
 
+READ_ONLY_EXIT = 3  # nothing changed: the key files cannot be written where they are
+
 
 def _write(path: Path, data: bytes, mode: int = 0o600) -> None:
     partial = path.with_name(path.name + ".partial")
@@ -28,22 +37,82 @@ def _write(path: Path, data: bytes, mode: int = 0o600) -> None:
     partial.replace(path)
 
 
-class Command(BaseCommand):
-    help = "Retire the ledger signing key into the keyring and put a new one in service."
+def _writable(path: Path) -> bool:
+    """Whether `path` can be replaced: a file can be made in its folder (a read-only mount or an
+    immutable folder refuses) and the file itself, if present, may be written."""
+    try:
+        descriptor, probe = tempfile.mkstemp(dir=path.parent, prefix=".rotate-probe-")
+        os.close(descriptor)
+        os.unlink(probe)
+        if path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+    except OSError:
+        return False
+    return True
 
-    def handle(self, *args, **options):
+
+def _private_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+class Command(BaseCommand):
+    help = (
+        "Retire the ledger signing key into the keyring and put a new one in service. With keys mounted "
+        "read-only, write the new files to --output-dir for the secret instead (exit status 3 without it)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--output-dir",
+            help="A private, writable folder for the new key, the keyring and the retired key, when the "
+            "mounted key files cannot be replaced in place (Kubernetes or compose secrets).",
+        )
+
+    def handle(self, *args, output_dir=None, **options):
         key_file = os.environ.get("LEDGER_SIGNING_KEY_FILE", "")
-        if not key_file:
+        if not key_file and not output_dir:
             raise CommandError(
-                "LEDGER_SIGNING_KEY_FILE must name the key file to rotate (a key given inline cannot be)."
+                "LEDGER_SIGNING_KEY_FILE must name the key file to rotate (a key given inline cannot be "
+                "replaced in place: run again with --output-dir to write the new files elsewhere)."
             )
-        key_path, ring_path = Path(key_file), signing.keyring_file()
+        key_path = Path(key_file) if key_file else Path("ledger_signing_key")
+        ring_path = signing.keyring_file() or key_path.with_name("ledger-keyring.json")
+        if output_dir:
+            target = Path(output_dir)
+            try:
+                target.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as error:
+                raise CommandError(f"Cannot make the folder {target}: {error.strerror}.") from None
+            new_key_path, new_ring_path = target / key_path.name, target / ring_path.name
+            taken = [p.name for p in (new_key_path, new_ring_path) if p.exists()]
+            if taken:
+                raise CommandError(
+                    f"{target} already holds {', '.join(taken)}: give an empty folder (nothing was changed)."
+                )
+            if not _writable(new_key_path):
+                raise CommandError(f"Cannot write in {target}: give a writable folder (nothing was changed).")
+        else:
+            new_key_path, new_ring_path = key_path, ring_path
+            blocked = [str(p) for p in (key_path, ring_path) if not _writable(p)]
+            if blocked:
+                raise CommandError(
+                    f"Cannot replace {' and '.join(blocked)}: the keys are mounted read-only (a secret). "
+                    "Nothing was changed. Run again with --output-dir DIR (a private, writable folder): "
+                    f"the new {key_path.name}, {ring_path.name} and the retired key are written there; "
+                    "put the first two in the secret that holds the keys, restart the web, workers and "
+                    "beat, keep the retired key with the key backups and delete DIR.",
+                    returncode=READ_ONLY_EXIT,
+                )
+
         signing.signing_key_reset()
         old = signing.signing_key()
         old_id = signing.key_id_of(old.public_key())
         now = timezone.now().astimezone(UTC).strftime(signing.TIME_FORMAT)
-        entries = [entry for entry in signing.keyring_entries_read(ring_path) if entry["key_id"] != old_id]
-        previous = next((entry for entry in signing.keyring_entries_read(ring_path) if entry["key_id"] == old_id), None)
+        known = signing.keyring_entries_read(ring_path)
+        entries = [entry for entry in known if entry["key_id"] != old_id]
+        previous = next((entry for entry in known if entry["key_id"] == old_id), None)
         entries.append(
             {
                 "key_id": old_id,
@@ -57,18 +126,20 @@ class Command(BaseCommand):
         entries.append(
             {"key_id": new_id, "public_key": signing.pem_of(new.public_key()), "valid_from": now, "valid_until": None}
         )
-        retired = key_path.with_name(f"{key_path.name}.{old_id}.retired")
-        _write(retired, key_path.read_bytes())
+        retired = new_key_path.with_name(f"{key_path.name}.{old_id}.retired")
+        _write(retired, _private_pem(old))
         # The keyring first: if the process stops between the two writes, the old key still signs
         # and its window simply closes at its next rotation.
-        _write(ring_path, json.dumps({"keys": entries}, indent=2).encode(), 0o644)
-        _write(
-            key_path,
-            new.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            ),
-        )
+        _write(new_ring_path, json.dumps({"keys": entries}, indent=2).encode(), 0o644)
+        _write(new_key_path, _private_pem(new))
         signing.signing_key_reset()
         self.stdout.write(f"Retired key {old_id} (valid until {now}); its private half is kept in {retired}.")
-        self.stdout.write(f"New signing key {new_id} in {key_path}; keyring {ring_path}.")
-        self.stdout.write("Restart the web, workers and beat so that they sign with the new key.")
+        self.stdout.write(f"New signing key {new_id} in {new_key_path}; keyring {new_ring_path}.")
+        if output_dir:
+            self.stdout.write(
+                f"Put {new_key_path.name} and {new_ring_path.name} from {new_key_path.parent} in the secret that "
+                f"holds the keys (as {key_path} and {ring_path}), then restart the web, workers and beat. Keep "
+                f"{retired.name} with the key backups, then delete {new_key_path.parent}."
+            )
+        else:
+            self.stdout.write("Restart the web, workers and beat so that they sign with the new key.")

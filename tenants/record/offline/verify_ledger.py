@@ -186,18 +186,29 @@ def keyring_from_json(text):
     return ring
 
 
-def _key_of(checkpoint, public_key, keyring):
-    """The key a checkpoint must be signed with: the one key given, or the keyring's key it names,
-    if the checkpoint falls inside that key's window."""
-    if keyring is None:
-        return public_key
-    found = keyring.get(checkpoint["key_id"])
+def key_in_window(keyring, key_id, at, what):
+    """(raw key, None) when the keyring holds `key_id` and `at` falls inside its validity window;
+    (None, the reason) otherwise. A retired key's window closed when the next key took over: a
+    signature it made later is refused even if it is mathematically valid (a stolen retired key)."""
+    found = keyring.get(key_id)
     if found is None:
-        return None
+        return None, f"{what} names key {key_id}, which the keyring does not hold"
     raw, valid_from, valid_until = found
-    if (valid_from and checkpoint["at"] < valid_from) or (valid_until and checkpoint["at"] > valid_until):
-        return None
-    return raw
+    if (valid_from and at < valid_from) or (valid_until and at > valid_until):
+        return None, (
+            f"{what} is dated {at}, outside the validity window of key {key_id} "
+            f"(from {valid_from or 'the start'} until {valid_until or 'now'}): "
+            "that key could not sign it then (a retired key used after its window closed)"
+        )
+    return raw, None
+
+
+def _key_of(checkpoint, public_key, keyring):
+    """The key a checkpoint must be signed with and, if there is none, why: the one key given, or
+    the keyring's key it names, if the checkpoint falls inside that key's window."""
+    if keyring is None:
+        return public_key, None
+    return key_in_window(keyring, checkpoint["key_id"], checkpoint["at"], f"checkpoint {checkpoint['sequence']}")
 
 
 def verify(export, public_key, keyring=None):
@@ -253,7 +264,9 @@ def verify(export, public_key, keyring=None):
             signature = b""
         if checkpoint["chain"] != chain:
             problems.append(f"checkpoint {sequence} is for chain {checkpoint['chain']}, not {chain}")
-        elif (key := _key_of(checkpoint, public_key, keyring)) is None or not ed25519_verify(key, message, signature):
+        elif (found := _key_of(checkpoint, public_key, keyring))[0] is None:
+            problems.append(found[1])
+        elif not ed25519_verify(found[0], message, signature):
             problems.append(f"checkpoint {sequence}: the signature is not the portal key's (forged or altered)")
         elif first <= sequence <= last:
             if sequence not in hashes:
