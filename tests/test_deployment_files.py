@@ -295,9 +295,9 @@ def test_the_keyring_is_a_mounted_secret_beside_the_signing_key(compose, manifes
 
     for name in (*PORTAL_PROCESSES, "migrate"):
         service = compose["services"][name]
-        assert "ledger_keyring" in service["secrets"], name
+        assert "ledger_keyring" in _secrets(service), name
         assert _env(service)["LEDGER_KEYRING_FILE"] == "/run/secrets/ledger_keyring", name
-    assert compose["secrets"]["ledger_keyring"] == {"file": "./secrets/ledger_keyring"}
+    assert compose["secrets"]["ledger_keyring"]["file"] == str(ROOT / "secrets" / "ledger_keyring")
     config = manifests[("ConfigMap", "portal-config")]["data"]
     assert config["LEDGER_KEYRING_FILE"] == "/run/secrets/portal/ledger_keyring"
     kustomization = (ROOT / "deploy" / "kubernetes" / "kustomization.yaml").read_text()
