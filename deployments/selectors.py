@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from tenants import onboarding
 from tenants.access import Access
-from tenants.isolation import country_context
+from tenants.isolation import country_context, reading_context
 from tenants.models import Country, Membership, Organisation
 
 from .models import (
@@ -128,7 +128,7 @@ def review_queue(*, access: Access, country_code: str = "") -> QuerySet[Deployme
 
 def onboarding_status(country: Country) -> onboarding.StepStatus:
     url = reverse("deployments:home", kwargs={"code": country.code.lower()})
-    with country_context(country):
+    with reading_context(country):
         states = set(DeploymentRequest.objects.filter(country=country).values_list("state", flat=True))
         active = Environment.objects.filter(country=country, state=Environment.State.ACTIVE).exists()
     if active:

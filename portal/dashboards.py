@@ -6,7 +6,6 @@ so a page holds the same number of queries whatever the data and the number of c
 from __future__ import annotations
 
 import calendar
-from contextlib import nullcontext
 from datetime import UTC
 
 from django.utils import timezone
@@ -21,7 +20,7 @@ from governance.models import ImpactAssessment, Incident
 from governance.onboarding import ACK_THRESHOLD
 from tenants import onboarding
 from tenants.charts import Bar, Chart, Day, bar_chart, timeline_chart
-from tenants.isolation import country_context, current_scope
+from tenants.isolation import reading_context
 from tenants.models import Country
 from training import selectors as training_selectors
 
@@ -45,9 +44,7 @@ def country_figures(*, country_ids: list[int]) -> dict[int, dict]:
     ids = sorted(set(country_ids))
     if not ids:
         return {}
-    scope = current_scope()
-    inside = scope is not None and not scope.public and set(ids) <= scope.country_ids
-    with nullcontext() if inside else country_context(ids):  # a country's page is inside its own already
+    with reading_context(ids):
         governance = governance_selectors.dashboard_figures(country_ids=ids)
         trained = training_selectors.trained_counts_by_country(country_ids=ids)
         deployments = deployment_selectors.dashboard_figures(country_ids=ids)

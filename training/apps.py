@@ -9,21 +9,16 @@ def _training_step(country):
     """Done when every active country admin and officer holds a valid certificate for each
     programme their role requires (platform and country requirements); in progress when at least
     one does or anyone has enrolled."""
-    from contextlib import nullcontext
-
     from django.urls import reverse
 
-    from tenants.isolation import country_context, current_scope
+    from tenants.isolation import reading_context
     from tenants.onboarding import DONE, IN_PROGRESS, NOT_STARTED, StepStatus
 
     from .models import Enrolment
     from .selectors import trained_counts_by_country
 
     url = reverse("training:home", kwargs={"code": country.code.lower()})
-    scope = current_scope()
-    # The overview asks inside the country's context already: no need to open it again.
-    inside = scope is not None and not scope.public and country.pk in scope.country_ids
-    with nullcontext() if inside else country_context(country):
+    with reading_context(country):
         trained, total = trained_counts_by_country(country_ids=[country.pk])[country.pk]
         if total and trained == total:
             return StepStatus(
