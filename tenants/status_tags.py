@@ -52,6 +52,7 @@ TAG_COLOURS: dict[str, str] = {
     "partial": ORANGE,
     "due_soon": ORANGE,
     "investigating": ORANGE,
+    "open": ORANGE,
     "exiting": ORANGE,
     "not_set_up": ORANGE,
     "to_do": ORANGE,
