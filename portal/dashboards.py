@@ -15,7 +15,7 @@ from deployments import selectors as deployment_selectors
 from deployments.models import DeploymentRequest
 from engagements import selectors as engagement_selectors
 from engagements.models import Engagement
-from governance import selectors as governance_selectors
+from governance import dashboard as governance_figures
 from governance.models import ImpactAssessment, Incident
 from governance.onboarding import ACK_THRESHOLD
 from tenants import onboarding
@@ -45,7 +45,7 @@ def country_figures(*, country_ids: list[int]) -> dict[int, dict]:
     if not ids:
         return {}
     with reading_context(ids):
-        governance = governance_selectors.dashboard_figures(country_ids=ids)
+        governance = governance_figures.dashboard_figures(country_ids=ids)
         trained = training_selectors.trained_counts_by_country(country_ids=ids)
         deployments = deployment_selectors.dashboard_figures(country_ids=ids)
         engagements = engagement_selectors.current_states(country_ids=ids)

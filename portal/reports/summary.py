@@ -1,13 +1,13 @@
 """The cross-country summary of a partner manager or auditor: for each assigned country, counts
 only (no names, no text), read in one context that opens exactly the assigned countries, one
 grouped query per table whatever the number of countries. The API (`compliance-summary/`) and the
-summary page (/summary/) read the same figures: governance's from governance.selectors."""
+summary page (/summary/) read the same figures: governance's from governance.dashboard."""
 
 from __future__ import annotations
 
 from django.db.models import Count
 
-from governance import selectors as governance_selectors
+from governance import dashboard as governance_figures
 from tenants.access import Access
 from tenants.isolation import country_context
 from tenants.models import Country
@@ -47,7 +47,7 @@ def summary_read(*, access: Access, period: Period) -> list[dict]:
         events = _grouped(
             CountryEvent.objects.filter(country_id__in=ids, at__gte=start, at__lt=end), events=Count("id")
         )
-        figures = governance_selectors.dashboard_figures(country_ids=ids)
+        figures = governance_figures.dashboard_figures(country_ids=ids)
     rows = []
     for country in countries:
         row = {"country": country["code"], "events": events.get(country["pk"], {}).get("events", 0)}
