@@ -81,7 +81,7 @@ def _chart(days: list[Day], quota: int, days_in_month: int, month: str, used: in
         label_header=_("Day"),
         value_header=_("Tokens"),
         cumulative_header=_("Month so far"),
-        days=[ChartDay(f"{month}-{d.day:02d}", d.tokens) for d in days],
+        days=[ChartDay(f"{month}-{d.day:02d}", d.tokens, str(d.day)) for d in days],
         slots=days_in_month,
         limit=quota,
         limit_label=_("Quota"),

@@ -144,7 +144,7 @@ def usage_chart(*, key: str, figures: dict, now=None) -> Chart:
     days_in_month = calendar.monthrange(now.year, now.month)[1]
     month = figures["month"]
     days = [
-        Day(f"{month}-{number:02d}", figures["tokens_by_day"].get(number, 0))
+        Day(f"{month}-{number:02d}", figures["tokens_by_day"].get(number, 0), str(number))
         for number in range(1, min(now.day, days_in_month) + 1)
     ]
     return timeline_chart(

@@ -30,7 +30,7 @@ TRACK = "#dfe3e6"
 INK = "#0b0c0c"
 
 WIDTH = 640
-LABEL_WIDTH = 200
+LABEL_WIDTH = 230
 VALUE_WIDTH = 170
 ROW_HEIGHT = 30
 BAR_HEIGHT = 18
@@ -68,6 +68,7 @@ class Bar:
 class Day:
     label: str
     value: int
+    tick: str = ""  # the short label under the axis (the day of the month), if any
     cumulative: int = 0
     x: float = 0
     y: float = 0
@@ -193,7 +194,11 @@ def timeline_chart(
         day.height = round(plot_h * day.value / top, 1)
         day.y = round(baseline - day.height, 1)
         day.line_y = round(baseline - plot_h * day.cumulative / top, 1)
+    # A tick each week, and the last day unless it would crowd the week's.
     last = len(days)
+    marks = [i for i in (1, 8, 15, 22, 29) if i <= last]
+    if last and (not marks or last - marks[-1] >= 3):
+        marks.append(last)
     chart.geometry = {
         "width": WIDTH,
         "height": TIMELINE_HEIGHT,
@@ -202,9 +207,7 @@ def timeline_chart(
         "bar_width": round(step * 0.7, 1),
         "limit_y": round(baseline - plot_h * limit / top, 1) if limit else None,
         "points": " ".join(f"{round(d.x + step * 0.35, 1)},{d.line_y}" for d in days),
-        "ticks": [
-            (d.label, round(d.x + step * 0.35, 1)) for i, d in enumerate(days, 1) if i in (1, 8, 15, 22) or i == last
-        ],
+        "ticks": [(days[i - 1].tick or days[i - 1].label, round(days[i - 1].x + step * 0.35, 1)) for i in marks],
         "bar": COLOURS["blue"],
         "line": COLOURS["green"],
         "limit": COLOURS["red"],
