@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from tenants.isolation import country_context
+from tenants.isolation import reading_context
 
 from .models import DeploymentRequest, Environment
 
@@ -38,14 +38,14 @@ LABELS = {
 
 def _requests(country, ids: set[int]) -> dict[int, tuple[str, str]]:
     code = country.code.lower()
-    with country_context(country):
+    with reading_context(country):
         rows = DeploymentRequest.objects.filter(country=country, pk__in=ids).values_list("pk", "title")
         return {pk: (title, reverse("deployments:detail", kwargs={"code": code, "pk": pk})) for pk, title in rows}
 
 
 def _environments(country, ids: set[int]) -> dict[int, tuple[str, str]]:
     code = country.code.lower()
-    with country_context(country):
+    with reading_context(country):
         rows = Environment.objects.filter(country=country, pk__in=ids).values_list("pk", "name")
         return {pk: (name, reverse("deployments:environment", kwargs={"code": code, "pk": pk})) for pk, name in rows}
 

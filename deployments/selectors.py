@@ -3,13 +3,17 @@ environments with their live credential, the catalogue, and the partner managers
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from datetime import UTC
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncDay
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenants import onboarding
 from tenants.access import Access
-from tenants.isolation import country_context
+from tenants.isolation import country_context, reading_context
 from tenants.models import Country, Membership, Organisation
 
 from .models import (
@@ -20,6 +24,7 @@ from .models import (
     DeploymentRequest,
     Environment,
     ProvisioningJob,
+    UsageHour,
 )
 
 S = DeploymentRequest.State
@@ -123,7 +128,7 @@ def review_queue(*, access: Access, country_code: str = "") -> QuerySet[Deployme
 
 def onboarding_status(country: Country) -> onboarding.StepStatus:
     url = reverse("deployments:home", kwargs={"code": country.code.lower()})
-    with country_context(country):
+    with reading_context(country):
         states = set(DeploymentRequest.objects.filter(country=country).values_list("state", flat=True))
         active = Environment.objects.filter(country=country, state=Environment.State.ACTIVE).exists()
     if active:
@@ -135,3 +140,52 @@ def onboarding_status(country: Country) -> onboarding.StepStatus:
 
 def waiting(access: Access) -> Q:
     return Q(state__in=WAITING, country_id__in=access.partner_country_ids)
+
+
+def dashboard_figures(*, country_ids: list[int], now=None) -> dict[int, dict]:
+    """Deployment figures of each country in `country_ids`, in the caller's country context (which
+    must open all of them), three grouped queries whatever the data holds: requests by state,
+    environments (active ones and their monthly quotas), and this month's tokens through the gateway
+    by day (UTC), over every environment of the country."""
+    now = now or timezone.now()
+    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    figures = {
+        cid: {
+            "requests_by_state": dict.fromkeys(DeploymentRequest.State.values, 0),
+            "environments_active": 0,
+            "quota": 0,
+            "tokens_by_day": {},
+            "tokens_month": 0,
+            "month": start.strftime("%Y-%m"),
+        }
+        for cid in country_ids
+    }
+    if not country_ids:
+        return figures
+    for country_id, state, n in (
+        DeploymentRequest.objects.filter(country_id__in=country_ids)
+        .values("country_id", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("country_id", "state", "n")
+    ):
+        figures[country_id]["requests_by_state"][state] = n
+    for row in (
+        Environment.objects.filter(country_id__in=country_ids, state=Environment.State.ACTIVE)
+        .values("country_id")
+        .annotate(n=Count("id"), quota=Sum("monthly_token_quota"))
+        .order_by()
+    ):
+        figures[row["country_id"]]["environments_active"] = row["n"]
+        figures[row["country_id"]]["quota"] = int(row["quota"] or 0)
+    for country_id, day, tokens in (
+        UsageHour.objects.filter(country_id__in=country_ids, hour__gte=start)
+        .annotate(day=TruncDay("hour", tzinfo=UTC))
+        .values("country_id", "day")
+        .annotate(tokens=Sum("total_tokens"))
+        .order_by()
+        .values_list("country_id", "day", "tokens")
+    ):
+        figures[country_id]["tokens_by_day"][day.day] = int(tokens or 0)
+        figures[country_id]["tokens_month"] += int(tokens or 0)
+    return figures

@@ -1,18 +1,21 @@
 """Reads of an environment's use through the gateway, for its page: this month's tokens day by day
-against the quota (as the geometry of a server-rendered SVG chart, with the same figures for a
-table), calls by outcome and refusals by rule. Two queries whatever the month holds."""
+against the quota (a chart of tenants/charts.py, drawn with the same figures as a table), calls by outcome and refusals by rule. Two queries whatever the month holds."""
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db.models import Sum
 from django.db.models.functions import TruncDay
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from tenants.charts import Chart, timeline_chart
+from tenants.charts import Day as ChartDay
 
 from .models import Environment, UsageHour
 
@@ -42,18 +45,12 @@ OUTCOME_LABELS = {
     "upstream_broken": _(gettext_lazy("Upstream stream broke")),
 }
 
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 240, 56, 28, 12
-
 
 @dataclass
 class Day:
     day: int
     tokens: int
     cumulative: int
-    x: float = 0
-    y: float = 0
-    bar_height: float = 0
-    line_y: float = 0
 
 
 @dataclass
@@ -66,35 +63,29 @@ class UsageSummary:
     calls: int
     outcomes: list[tuple[str, str, int]]
     refusals: list[tuple[str, str, int]]
-    chart: dict = field(default_factory=dict)
+    chart: Chart | None = None
 
     @property
     def refused(self) -> int:
         return sum(count for _, _, count in self.refusals)
 
 
-def _chart(days: list[Day], quota: int, days_in_month: int) -> dict:
-    """Bars of each day's tokens and a line of the month's cumulative total, against the quota."""
-    top = max([quota] + [d.cumulative for d in days]) or 1
-    plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
-    step = plot_w / days_in_month
-    for d in days:
-        d.x = round(LEFT + (d.day - 1) * step + step * 0.15, 1)
-        d.bar_height = round(plot_h * d.tokens / top, 1)
-        d.y = round(TOP + plot_h - d.bar_height, 1)
-        d.line_y = round(TOP + plot_h - plot_h * d.cumulative / top, 1)
-    points = " ".join(f"{round(d.x + step * 0.35, 1)},{d.line_y}" for d in days)
-    return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "left": LEFT,
-        "bar_width": round(step * 0.7, 1),
-        "baseline": TOP + plot_h,
-        "quota_y": round(TOP + plot_h - plot_h * quota / top, 1),
-        "top": top,
-        "points": points,
-        "ticks": [(d.day, round(d.x + step * 0.35, 1)) for d in days if d.day in (1, 8, 15, 22, days_in_month)],
-    }
+def _chart(days: list[Day], quota: int, days_in_month: int, month: str, used: int):
+    """Bars of each day's tokens and a line of the month's running total, against the quota: drawn
+    by the portal's one chart helper (tenants/charts.py, `{% chart %}`)."""
+    return timeline_chart(
+        key="usage-chart",
+        title=_("Tokens this month, day by day, against the quota"),
+        description=gettext("%(used)s tokens used of a monthly quota of %(quota)s; the table below gives each day.")
+        % {"used": number_format(used, force_grouping=True), "quota": number_format(quota, force_grouping=True)},
+        label_header=_("Day"),
+        value_header=_("Tokens"),
+        cumulative_header=_("Month so far"),
+        days=[ChartDay(f"{month}-{d.day:02d}", d.tokens, str(d.day)) for d in days],
+        slots=days_in_month,
+        limit=quota,
+        limit_label=_("Quota"),
+    )
 
 
 def usage_summary(*, environment: Environment, now: datetime | None = None) -> UsageSummary:
@@ -135,5 +126,5 @@ def usage_summary(*, environment: Environment, now: datetime | None = None) -> U
         calls=calls,
         outcomes=sorted(((k, OUTCOME_LABELS.get(k, k), v) for k, v in outcomes.items()), key=lambda o: -o[2]),
         refusals=sorted(((k, REFUSAL_LABELS.get(k, k), v) for k, v in refusals.items()), key=lambda o: -o[2]),
-        chart=_chart(days, quota, days_in_month),
+        chart=_chart(days, quota, days_in_month, start.strftime("%Y-%m"), used),
     )

@@ -132,3 +132,17 @@ def onboarding_status(country: Country) -> onboarding.StepStatus:
         S.SUSPENDED: _("The engagement is suspended."),
     }[engagement.state]
     return onboarding.StepStatus(onboarding.IN_PROGRESS, detail, url)
+
+
+def current_states(*, country_ids: list[int]) -> dict[int, str]:
+    """The state of each country's current engagement (the newest that is not closed or rejected,
+    as the onboarding step reads it), in one query; a country with none is left out."""
+    states: dict[int, str] = {}
+    for country_id, state in (
+        Engagement.objects.filter(country_id__in=country_ids)
+        .exclude(state__in=Engagement.FINISHED)
+        .order_by("country_id", "-created_at", "-id")
+        .values_list("country_id", "state")
+    ):
+        states.setdefault(country_id, state)
+    return states

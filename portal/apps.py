@@ -10,8 +10,10 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from portal import (
             checks,  # noqa: F401 - registers the deployment checks
+            dashboards,
             metrics,
         )
+        from tenants import dashboard
         from tenants.jobs import sweep
         from tenants.keys import holdings
 
@@ -31,3 +33,5 @@ class PortalConfig(AppConfig):
             redrive_after=timedelta(hours=2),
         )
         metrics.celery_signals_connect()
+        # The country overview's charts need every app's figures: drawn here, shown by tenants.
+        dashboard.register(charts=dashboards.overview_charts)

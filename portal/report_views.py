@@ -19,18 +19,12 @@ from tenants.country_state import allowed_after_exit
 from tenants.errors import ServiceError
 from tenants.pages import ROLE_LABELS
 from tenants.record.views import audited_country
+from tenants.status_tags import tag_class
 
 from .models import ComplianceReport
 from .reports import selectors, services, subscriptions
 
 REPORTS_SHOWN = 50
-TAGS = {
-    "pending": "govuk-tag--grey",
-    "running": "govuk-tag--blue",
-    "done": "govuk-tag--green",
-    "failed": "govuk-tag--red",
-    "expired": "govuk-tag--grey",
-}
 
 
 class ReportRequestForm(forms.Form):
@@ -66,7 +60,7 @@ def _describe(report: ComplianceReport, code: str) -> dict:
         "id": report.pk,
         "state": report.state,
         "state_label": report.get_state_display(),
-        "tag": TAGS.get(report.state, ""),
+        "tag": tag_class(report.state),
         # Steps are stored in English; shown in the reader's language where the catalogue has them.
         "step": gettext(report.step) if report.step else "",
         "percent": report.percent,

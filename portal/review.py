@@ -40,6 +40,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         item.waiting_days = engagement_selectors.waiting_days(item)
         item.kind_label = _("Change of terms") if item.amendment else _("Engagement")
         item.review_state = Engagement.Amendment(item.amendment).label if item.amendment else item.get_state_display()
+        item.review_state_value = item.amendment or item.state
     # A country's task list costs a few queries per country: shown for the country filtered on (every
     # country's own overview page shows it too), so the queue stays constant in queries.
     onboarding_rows = [

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("language/", language_views.language_switch, name="language_switch"),
     path("review/", review.review_queue, name="review"),
+    path("summary/", views.country_summary, name="summary"),
     path("notifications/", notification_views.notification_page, name="notifications"),
     path("notifications/read/", notification_views.notification_read_all, name="notifications_read"),
     path("platform/exits/", exit_views.platform_exits, name="platform_exits"),

@@ -33,6 +33,9 @@ from tenants.record import signing
 from tenants.record.events import describe_events
 from tenants.record.models import CountryEvent
 
+from . import dashboards
+from .reports.summary import summary_country_ids
+
 logger = logging.getLogger(__name__)
 
 LATEST_EVENTS_ON_DASHBOARD = 5
@@ -62,6 +65,14 @@ def home(request: HttpRequest) -> HttpResponse:
     partner_countries = [c for c in visible if c.pk in access.partner_country_ids]
     auditor_countries = [c for c in visible if c.pk in access.auditor_country_ids]
 
+    # Partner managers and auditors see their assigned countries side by side; the platform admin
+    # every country (figures only: its pages stay theirs).
+    compared = [c for c in visible if c.pk not in access.member_country_ids]
+    if access.is_platform_admin:
+        compared = list(Country.objects.order_by("name"))
+    # Every figure of every chart on the page, for all its countries at once (grouped queries).
+    figures = dashboards.country_figures(country_ids=[c.pk for c in member_countries + compared])
+
     member_cards = []
     if member_countries:
         ids = [c.pk for c in member_countries]
@@ -78,6 +89,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     "organisation_count": organisations.get(country.pk, 0),
                     "member_count": members.get(country.pk, 0),
                     "events": describe_events(events, country),
+                    "charts": dashboards.country_charts(country, figures[country.pk], prefix="home-"),
                 }
             )
 
@@ -97,6 +109,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if access.is_platform_admin:
         platform = _platform_summary()
 
+    countries_charts = dashboards.countries_charts(compared, figures) if compared else []
+
     return render(
         request,
         "portal/home.html",
@@ -106,6 +120,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "partner_countries": partner_countries,
             "auditor_countries": auditor_countries,
             "platform": platform,
+            "countries_charts": countries_charts,
+            "sees_summary": bool(summary_country_ids(access)),
         },
     )
 
@@ -126,6 +142,22 @@ def _platform_summary() -> dict:
         "partner_manager_count": groups.get(PARTNER_MANAGERS_GROUP, 0),
         "auditor_count": groups.get(AUDITORS_GROUP, 0),
     }
+
+
+@login_required
+def country_summary(request: HttpRequest) -> HttpResponse:
+    """The cross-country summary: for each country a person audits or manages (the platform admin:
+    every country), its engagement, policies, assessments, training, deployments and incidents, with
+    the figures of the compliance-summary API."""
+    ids = summary_country_ids(request.access)
+    if not ids:
+        raise Http404("The summary is for partner managers, auditors and the platform admin.")
+    countries = list(Country.objects.filter(pk__in=ids).order_by("name"))
+    figures = dashboards.country_figures(country_ids=ids)
+    rows = dashboards.summary_rows(countries, figures)
+    for row in rows:  # the platform admin reads every country's figures, not its pages
+        row["linked"] = row["country"].pk in request.access.country_ids
+    return render(request, "portal/summary.html", {"rows": rows})
 
 
 @login_required

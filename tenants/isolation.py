@@ -17,7 +17,7 @@ public page can read nothing else, whatever its code asks for, and can write not
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -93,6 +93,22 @@ def country_context(*countries: object) -> Iterator[Scope]:
             flat.append(country)
     with _scoped(Scope(_ids(flat))) as scope:
         yield scope
+
+
+def reading_context(*countries: object):
+    """For reads only: `country_context(*countries)`, or nothing at all when the context in force
+    already opens exactly these countries (a page reading inside its own country's context), which
+    spares the savepoint and settings a nested context costs on every read."""
+    scope = _scope.get()
+    flat: list[object] = []
+    for country in countries:
+        if isinstance(country, (list, tuple, set, frozenset)):
+            flat.extend(country)
+        else:
+            flat.append(country)
+    if scope is not None and not scope.public and scope.country_ids == _ids(flat) and connection.in_atomic_block:
+        return nullcontext(scope)
+    return country_context(*countries)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from tenants import onboarding, selectors, services
+from tenants import dashboard, onboarding, selectors, services
 from tenants.errors import NotAllowed, ServiceError
 from tenants.forms import ConfirmForm, InvitationAcceptForm, InviteForm, OrganisationForm, RoleForm
 from tenants.models import Membership, Organisation
@@ -55,6 +55,7 @@ def country_overview(request: HttpRequest, code: str) -> HttpResponse:
             "invited_member_count": by_status.get(Membership.Status.INVITED, 0),
             "events": events,
             "tasks": onboarding.task_list(country),
+            "charts": dashboard.country_charts(country),
         },
     )
 

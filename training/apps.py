@@ -11,22 +11,24 @@ def _training_step(country):
     one does or anyone has enrolled."""
     from django.urls import reverse
 
-    from tenants.isolation import country_context
+    from tenants.isolation import reading_context
     from tenants.onboarding import DONE, IN_PROGRESS, NOT_STARTED, StepStatus
 
     from .models import Enrolment
-    from .selectors import country_trained_counts
+    from .selectors import trained_counts_by_country
 
-    trained, total = country_trained_counts(country=country)
     url = reverse("training:home", kwargs={"code": country.code.lower()})
-    if total and trained == total:
-        return StepStatus(
-            DONE,
-            _("All {total} country admins and officers have completed their required training.").format(total=total),
-            url,
-        )
-    with country_context(country):
-        started = Enrolment.objects.exists()
+    with reading_context(country):
+        trained, total = trained_counts_by_country(country_ids=[country.pk])[country.pk]
+        if total and trained == total:
+            return StepStatus(
+                DONE,
+                _("All {total} country admins and officers have completed their required training.").format(
+                    total=total
+                ),
+                url,
+            )
+        started = bool(trained) or Enrolment.objects.filter(country=country).exists()
     if trained or started:
         return StepStatus(
             IN_PROGRESS,

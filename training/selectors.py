@@ -232,15 +232,7 @@ def organisation_meets_requirements(
 def country_trained_counts(*, country: Country) -> tuple[int, int]:
     """(trained, total) over the active country admins and officers: the onboarding step's rule."""
     with country_context(country):
-        people = list(
-            Membership.objects.filter(
-                status=Membership.Status.ACTIVE, role__in=[Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER]
-            ).values_list("user_id", "role")
-        )
-    required = {role: required_programmes(country=country, role=role) for role in {r for _, r in people}}
-    held = _held_programme_ids(country, [uid for uid, _ in people])
-    trained = sum(1 for uid, role in people if set(required[role]) <= held.get(uid, set()))
-    return trained, len(people)
+        return trained_counts_by_country(country_ids=[country.pk])[country.pk]
 
 
 # --- Cohort ---------------------------------------------------------------------------------------
@@ -305,3 +297,43 @@ def country_requirement_list(*, country: Country) -> QuerySet[CountryRequirement
         .select_related("programme")
         .order_by("role", "programme__title", "id")
     )
+
+
+def trained_counts_by_country(*, country_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """country_trained_counts for several countries at once, in the caller's country context (which
+    must open all of them): (trained, total) over each country's active country admins and officers,
+    in four queries whatever the number of countries and people."""
+    counts = dict.fromkeys(country_ids, (0, 0))
+    if not country_ids:
+        return counts
+    roles = [Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER]
+    people = list(
+        Membership.objects.filter(country_id__in=country_ids, status=Membership.Status.ACTIVE, role__in=roles)
+        .values_list("country_id", "user_id", "role")
+        .order_by()
+    )
+    platform: dict[str, set[int]] = {}
+    for role, programme_id in _applies(PlatformRequirement.objects.filter(role__in=roles), None, None).values_list(
+        "role", "programme_id"
+    ):
+        platform.setdefault(role, set()).add(programme_id)
+    own: dict[tuple[int, str], set[int]] = {}
+    for country_id, role, programme_id in _applies(
+        CountryRequirement.objects.filter(country_id__in=country_ids, role__in=roles), None, None
+    ).values_list("country_id", "role", "programme_id"):
+        own.setdefault((country_id, role), set()).add(programme_id)
+    held: dict[tuple[int, int], set[int]] = {}
+    for country_id, user_id, programme_id in Certificate.objects.filter(
+        country_id__in=country_ids,
+        user_id__in={user_id for _c, user_id, _r in people},
+        programme__isnull=False,
+        expires_at__gt=timezone.now(),
+    ).values_list("country_id", "user_id", "programme_id"):
+        held.setdefault((country_id, user_id), set()).add(programme_id)
+    totals: dict[int, list[int]] = {cid: [0, 0] for cid in country_ids}
+    for country_id, user_id, role in people:
+        required = platform.get(role, set()) | own.get((country_id, role), set())
+        totals[country_id][1] += 1
+        if required <= held.get((country_id, user_id), set()):
+            totals[country_id][0] += 1
+    return {cid: (trained, total) for cid, (trained, total) in totals.items()}

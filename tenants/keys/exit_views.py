@@ -25,15 +25,7 @@ from tenants.keys.forms import ExitRequestForm, ExitRunForm
 from tenants.keys.models import CountryExit
 from tenants.models import Country
 from tenants.pages import base_context, request_country, require_country_admin
-
-STATE_TAGS = {
-    "requested": "govuk-tag--yellow",
-    "confirmed": "govuk-tag--blue",
-    "running": "govuk-tag--blue",
-    "failed": "govuk-tag--red",
-    "exited": "govuk-tag--grey",
-    "cancelled": "govuk-tag--grey",
-}
+from tenants.status_tags import tag_class
 
 
 def _urls(country: Country, side: str) -> dict[str, str]:
@@ -63,7 +55,7 @@ def exit_panel(*, country: Country, side: str, user, exit: CountryExit | None = 
     is_open = bool(exit and exit.is_open)
     return {
         "exit": exit,
-        "exit_tag": STATE_TAGS.get(state, ""),
+        "exit_tag": tag_class(state),
         "side": side,
         "urls": _urls(country, side),
         "form": form or ExitRequestForm(),
@@ -86,7 +78,7 @@ def exit_progress(exit: CountryExit | None) -> dict | None:
         "id": exit.pk,
         "state": exit.state,
         "state_label": exit.get_state_display(),
-        "tag": STATE_TAGS[exit.state],
+        "tag": tag_class(exit.state),
         "step": exit.step,
         "percent": exit.percent,
     }
@@ -220,11 +212,7 @@ def platform_exits(request: HttpRequest) -> HttpResponse:
     with country_context([c.pk for c in countries]):
         open_exits = {e.country_id: e for e in CountryExit.objects.filter(state__in=CountryExit.OPEN)}
     rows = [
-        {
-            "country": c,
-            "exit": open_exits.get(c.pk),
-            "tag": STATE_TAGS.get(getattr(open_exits.get(c.pk), "state", ""), ""),
-        }
+        {"country": c, "exit": open_exits.get(c.pk), "tag": tag_class(getattr(open_exits.get(c.pk), "state", ""))}
         for c in countries
     ]
     return render(request, "tenants/platform_exits.html", {"rows": rows})

@@ -29,6 +29,7 @@ from tenants.keys.rotation import country_key_rotate
 from tenants.models import Country, Membership
 from tenants.pages import base_context
 from tenants.record.exports import ExportRefused
+from tenants.status_tags import tag_class
 
 COUNTRY_ADMIN = Membership.Role.COUNTRY_ADMIN.value
 ROTATIONS_SHOWN = 5
@@ -37,13 +38,6 @@ ERASURES_SHOWN = 20
 PENDING_STATES = {"pending", "running"}
 ROTATION_FIELDS = ("id", "state", "state_label", "tag", "done", "total", "percent")
 EXPORT_FIELDS = ("id", "state", "state_label", "tag", "step", "percent", "download_url")
-STATE_TAGS = {
-    "pending": "govuk-tag--grey",
-    "running": "govuk-tag--blue",
-    "done": "govuk-tag--green",
-    "failed": "govuk-tag--red",
-    "expired": "govuk-tag--grey",
-}
 
 
 _admin_country = admin_country
@@ -74,7 +68,7 @@ def _rotation_row(rotation: KeyRotation) -> dict:
         "id": rotation.pk,
         "state": rotation.state,
         "state_label": rotation.get_state_display(),
-        "tag": STATE_TAGS[rotation.state],
+        "tag": tag_class(rotation.state),
         "done": rotation.done,
         "total": rotation.total,
         "percent": min(rotation.percent, 100),
@@ -91,7 +85,7 @@ def _export_row(country: Country, export: CountryExport) -> dict:
         "id": export.pk,
         "state": state,
         "state_label": "Expired" if expired else export.get_state_display(),
-        "tag": STATE_TAGS[state],
+        "tag": tag_class(state),
         "step": export.step,
         "percent": export.percent,
         "download_url": _download_url(country, export) if _downloadable(export) else None,

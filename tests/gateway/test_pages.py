@@ -48,13 +48,16 @@ def test_the_page_shows_usage_against_the_quota_as_a_chart_and_a_table(client, c
             )
     url = f"/c/fr/deployments/environments/{environment.pk}/"
     html = as_user(client, cast.viewer).get(url).content.decode()
-    assert 'id="usage-chart"' in html and f'data-quota="{environment.monthly_token_quota}"' in html
-    assert 'data-tokens="1200"' in html
+    assert 'id="usage-chart"' in html and f'data-limit="{environment.monthly_token_quota}"' in html
+    today = now.strftime("%Y-%m-%d")
+    assert f'data-label="{today}" data-value="1200"' in html
+    assert 'role="img" aria-labelledby="usage-chart-title usage-chart-desc"' in html
     total = 1500 if now.day > 1 else 1200
     # Numbers in the reader's locale (English here: thousands separated by commas).
     assert f"{total:,} of {environment.monthly_token_quota:,}" in html
     assert (
-        'id="usage-table"' in html and f'<td class="govuk-table__cell govuk-table__cell--numeric">{total}</td>' in html
+        'id="usage-chart-table"' in html
+        and f'<td class="govuk-table__cell govuk-table__cell--numeric">{total}</td>' in html
     )
     assert 'data-refusal="insufficient_quota"' in html and "Monthly quota used up" in html
     assert 'id="stop-calls"' not in html  # a viewer has no kill switch

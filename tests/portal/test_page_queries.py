@@ -83,15 +83,12 @@ def test_pages_and_lists_hold_a_constant_count_as_data_grows_tenfold_within_budg
 
 ACTIVITY = "/c/FR/activity/"
 # Known over the budget, each with a test of its own that fails (strictly) until it is brought down.
-OVER_BUDGET = {OVERVIEW, ACTIVITY}
+OVER_BUDGET = {OVERVIEW}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The activity page names each event's target with one query per kind of target (the record in "
-    "words, tenants/record/events.py): about 19 queries on the demo's mix of kinds.",
-)
 def test_the_activity_page_within_budget(client, demo):
+    """One query per kind of event target, without a savepoint each now that the names are read in
+    the page's own country context (tenants.isolation.reading_context)."""
     client.force_login(get_user_model().objects.get(username="olivier"))
     client.get(ACTIVITY)
     assert count(client, ACTIVITY) <= BUDGET
@@ -99,10 +96,21 @@ def test_the_activity_page_within_budget(client, demo):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="The overview's onboarding steps open their country's context again, each with a savepoint "
-    "(2 queries) and their own reads, in four apps: about 39 queries, constant as data grows.",
+    reason="The overview's onboarding steps read their own figures in four apps, and its charts read them "
+    "again grouped (portal/dashboards.py): about 43 queries, constant as data grows.",
 )
 def test_the_country_overview_within_budget(client, demo):
     client.force_login(get_user_model().objects.get(username="olivier"))
     client.get(OVERVIEW)
     assert count(client, OVERVIEW) <= BUDGET
+
+
+# Until the overview is within the budget, it may not grow: 47 queries before its charts, 43 with
+# them (the steps read inside the page's country context instead of opening it again).
+OVERVIEW_CEILING = 43
+
+
+def test_the_country_overview_no_worse_than_before(client, demo):
+    client.force_login(get_user_model().objects.get(username="olivier"))
+    client.get(OVERVIEW)
+    assert count(client, OVERVIEW) <= OVERVIEW_CEILING
