@@ -3,7 +3,7 @@ whatever their number), how many a person has not read, and one attachment of it
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from tenants.conversations.models import Conversation, ConversationRead, Message, MessageAttachment
 from tenants.conversations.subjects import Subject
@@ -17,18 +17,26 @@ def conversation_get(*, subject: Subject) -> Conversation | None:
         ).first()
 
 
+def message_queryset(*, conversation: Conversation | None, country) -> QuerySet[Message]:
+    """The conversation's messages, oldest first, with their authors and attachments (evaluate it
+    in the country's context: the pages and the API have one)."""
+    if conversation is None:
+        return Message.objects.filter(country=country).none()
+    return (
+        Message.objects.filter(country_id=conversation.country_id, conversation=conversation)
+        .select_related("author")
+        .prefetch_related(
+            Prefetch("attachments", queryset=MessageAttachment.objects.filter(country_id=conversation.country_id))
+        )
+        .order_by("created_at", "id")
+    )
+
+
 def message_list(*, conversation: Conversation | None) -> list[Message]:
     if conversation is None:
         return []
     with country_context(conversation.country_id):
-        return list(
-            Message.objects.filter(country_id=conversation.country_id, conversation=conversation)
-            .select_related("author")
-            .prefetch_related(
-                Prefetch("attachments", queryset=MessageAttachment.objects.filter(country_id=conversation.country_id))
-            )
-            .order_by("created_at", "id")
-        )
+        return list(message_queryset(conversation=conversation, country=conversation.country_id))
 
 
 def last_read_id(*, conversation: Conversation | None, user) -> int:
