@@ -166,14 +166,7 @@ def _conversation(request: HttpRequest, country, found, *, form=None) -> dict:
 
 
 def _detail(
-    request: HttpRequest,
-    country,
-    found,
-    *,
-    form=None,
-    failed_action: str = "",
-    message_form=None,
-    status: int = 200,
+    request: HttpRequest, country, found, *, form=None, failed_action: str = "", message_form=None, status: int = 200
 ):
     job = selectors.job_latest(request=found)
     environment = (

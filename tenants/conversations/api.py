@@ -82,7 +82,9 @@ class MessageListApi(ConversationAPIView):
         subject = self.subject(id)
         conversation = selectors.conversation_get(subject=subject)
         self._last_read_id = selectors.last_read_id(conversation=conversation, user=request.user)
-        return self.paginate(selectors.message_queryset(conversation=conversation, country=subject.country), MessageSerializer)
+        return self.paginate(
+            selectors.message_queryset(conversation=conversation, country=subject.country), MessageSerializer
+        )
 
     def post(self, request, code, id):
         subject = self.subject(id)

@@ -12,9 +12,7 @@ from tenants.isolation import country_context
 
 def conversation_get(*, subject: Subject) -> Conversation | None:
     with country_context(subject.country):
-        return Conversation.objects.filter(
-            country=subject.country, subject=subject.kind, subject_id=subject.pk
-        ).first()
+        return Conversation.objects.filter(country=subject.country, subject=subject.kind, subject_id=subject.pk).first()
 
 
 def message_queryset(*, conversation: Conversation | None, country) -> QuerySet[Message]:

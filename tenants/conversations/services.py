@@ -82,13 +82,7 @@ def text_check(text: str) -> str:
 
 @transaction.atomic
 def message_post(
-    *,
-    subject: Subject,
-    by,
-    access: Access,
-    text: str,
-    attachment_name: str = "",
-    attachment_data: bytes | None = None,
+    *, subject: Subject, by, access: Access, text: str, attachment_name: str = "", attachment_data: bytes | None = None
 ) -> Message:
     """Add a message to the subject's conversation (made at the first message). A refused message
     (empty, too long, a file the upload rules refuse) changes nothing and stores nothing."""
@@ -174,10 +168,7 @@ def _tell_the_other_side(*, subject: Subject, by, from_partner: bool) -> None:
 
 def _read_up_to(*, conversation: Conversation, user, last_id: int) -> None:
     read, created = ConversationRead.objects.get_or_create(
-        country_id=conversation.country_id,
-        conversation=conversation,
-        user=user,
-        defaults={"last_read_id": last_id},
+        country_id=conversation.country_id, conversation=conversation, user=user, defaults={"last_read_id": last_id}
     )
     if not created and read.last_read_id < last_id:
         ConversationRead.objects.filter(pk=read.pk).update(last_read_id=last_id, read_at=timezone.now())
@@ -189,9 +180,9 @@ def conversation_mark_read(*, subject: Subject, conversation: Conversation | Non
     notices about its page."""
     with country_context(subject.country):
         if conversation is not None:
-            last = Message.objects.filter(country=subject.country, conversation=conversation).aggregate(
-                last=Max("id")
-            )["last"]
+            last = Message.objects.filter(country=subject.country, conversation=conversation).aggregate(last=Max("id"))[
+                "last"
+            ]
             if last:
                 _read_up_to(conversation=conversation, user=user, last_id=last)
         Notification.objects.filter(

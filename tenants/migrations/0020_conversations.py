@@ -12,107 +12,148 @@ from tenants.db import enable_row_level_security, same_country_foreign_key
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0019_country_time_zone_checked'),
+        ("tenants", "0019_country_time_zone_checked"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(choices=[('engagement', 'Engagement'), ('deployment_request', 'Deployment request')], max_length=30)),
-                ('subject_id', models.PositiveBigIntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "subject",
+                    models.CharField(
+                        choices=[("engagement", "Engagement"), ("deployment_request", "Deployment request")],
+                        max_length=30,
+                    ),
+                ),
+                ("subject_id", models.PositiveBigIntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['country', 'subject', 'subject_id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
+                "ordering": ["country", "subject", "subject_id"],
+                "abstract": False,
+                "base_manager_name": "objects",
             },
         ),
         migrations.CreateModel(
-            name='ConversationRead',
+            name="ConversationRead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_read_id', models.PositiveBigIntegerField(default=0)),
-                ('read_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reads', to='tenants.conversation')),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("last_read_id", models.PositiveBigIntegerField(default=0)),
+                ("read_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reads", to="tenants.conversation"
+                    ),
+                ),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
-            options={
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_role', models.CharField(help_text="The author's role when they wrote it.", max_length=20)),
-                ('body', tenants.keys.fields.EncryptedTextField(blank=True, default='', verbose_name='message')),
-                ('sha256', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='tenants.conversation')),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("author_role", models.CharField(help_text="The author's role when they wrote it.", max_length=20)),
+                ("body", tenants.keys.fields.EncryptedTextField(blank=True, default="", verbose_name="message")),
+                ("sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="messages", to="tenants.conversation"
+                    ),
+                ),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['created_at', 'id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["created_at", "id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.CreateModel(
-            name='MessageAttachment',
+            name="MessageAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(max_length=10)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('path', models.CharField(max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.country')),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attachments', to='tenants.message')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("kind", models.CharField(max_length=10)),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("path", models.CharField(max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.country"
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="attachments", to="tenants.message"
+                    ),
+                ),
             ],
-            options={
-                'ordering': ['message', 'id'],
-                'abstract': False,
-                'base_manager_name': 'objects',
-            },
+            options={"ordering": ["message", "id"], "abstract": False, "base_manager_name": "objects"},
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='tenants_conv_country_id_uniq'),
+            model_name="conversation",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="tenants_conv_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.UniqueConstraint(fields=('country', 'subject', 'subject_id'), name='tenants_conv_subject_uniq'),
+            model_name="conversation",
+            constraint=models.UniqueConstraint(
+                fields=("country", "subject", "subject_id"), name="tenants_conv_subject_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conversationread',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='tenants_convread_country_id_uniq'),
+            model_name="conversationread",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="tenants_convread_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='conversationread',
-            constraint=models.UniqueConstraint(fields=('conversation', 'user'), name='tenants_convread_person_uniq'),
+            model_name="conversationread",
+            constraint=models.UniqueConstraint(fields=("conversation", "user"), name="tenants_convread_person_uniq"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['country', 'conversation', 'id'], name='tenants_message_conv_idx'),
+            model_name="message",
+            index=models.Index(fields=["country", "conversation", "id"], name="tenants_message_conv_idx"),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='tenants_message_country_id_uniq'),
+            model_name="message",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="tenants_message_country_id_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='messageattachment',
-            constraint=models.UniqueConstraint(fields=('country', 'id'), name='tenants_msgatt_country_id_uniq'),
+            model_name="messageattachment",
+            constraint=models.UniqueConstraint(fields=("country", "id"), name="tenants_msgatt_country_id_uniq"),
         ),
         enable_row_level_security("tenants_conversation"),
         enable_row_level_security("tenants_message"),

@@ -28,9 +28,7 @@ def messages_of(cast) -> list[str]:
 
 def told(cast) -> set[str]:
     with country_context(cast.fr):
-        return set(
-            Notification.objects.filter(url__endswith="#conversation").values_list("user__username", flat=True)
-        )
+        return set(Notification.objects.filter(url__endswith="#conversation").values_list("user__username", flat=True))
 
 
 @pytest.mark.django_db

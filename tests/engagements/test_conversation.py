@@ -192,9 +192,12 @@ def test_an_attachment_is_stored_sealed_and_read_back_behind_the_same_check(clie
     assert client.get(url).status_code == 302
     # Under another engagement of the same country, the attachment is not found.
     other = engagement_in(cast, "draft", country=cast.ke, admin=cast.outsider)
-    assert as_user(client, cast.outsider).get(
-        f"/c/ke/engagement/{other.pk}/messages/attachments/{attachment.pk}/"
-    ).status_code == 404
+    assert (
+        as_user(client, cast.outsider)
+        .get(f"/c/ke/engagement/{other.pk}/messages/attachments/{attachment.pk}/")
+        .status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize(
@@ -244,9 +247,7 @@ def test_a_country_message_is_new_to_the_partner_until_they_open_it(client, cast
     assert "new message" not in as_user(client, cast.member).get(page(engagement)).content.decode()
 
 
-def test_a_partner_message_tells_the_country_admins_and_a_country_message_the_partner_managers(
-    cast, engagement
-):
+def test_a_partner_message_tells_the_country_admins_and_a_country_message_the_partner_managers(cast, engagement):
     from engagements.selectors import conversation_subject
 
     subject = conversation_subject(engagement=engagement)
@@ -254,9 +255,7 @@ def test_a_partner_message_tells_the_country_admins_and_a_country_message_the_pa
     services.message_post(subject=subject, by=cast.partner, access=access_for(cast.partner), text="Please confirm.")
     services.message_post(subject=subject, by=cast.member, access=access_for(cast.member), text="Confirmed.")
     with country_context([cast.fr, cast.ke]):
-        told = set(
-            Notification.objects.filter(url__endswith="#conversation").values_list("user__username", flat=True)
-        )
+        told = set(Notification.objects.filter(url__endswith="#conversation").values_list("user__username", flat=True))
         from tenants.notifications.models import OutgoingMail
 
         mails = set(OutgoingMail.objects.filter(subject__contains="new message").values_list("to", flat=True))
