@@ -116,3 +116,33 @@ def test_the_notice_mail_is_sent_by_the_worker_after_the_commit(celery_worker_pr
     assert sent.attempts >= 1 and sent.to == ""  # delivered, then the address and text wiped
     with country_context(cast.fr):
         assert Notification.objects.filter(user=cast.partner, url__endswith="#conversation").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_request_page_costs_the_same_queries_however_many_messages(client, cast, ready):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    item = draft(cast, ready)
+    subject = selectors.conversation_subject(request=item)
+
+    def say(n):
+        for i in range(n):
+            conversation_services.message_post(
+                subject=subject,
+                by=cast.member,
+                access=access_for(cast.member),
+                text=f"Note {i}",
+                attachment_name=f"{i}.txt",
+                attachment_data=b"notes",
+            )
+
+    say(1)
+    as_user(client, cast.partner).get(f"/c/fr/deployments/{item.pk}/")
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/c/fr/deployments/{item.pk}/")
+    say(6)
+    client.get(f"/c/fr/deployments/{item.pk}/")
+    with CaptureQueriesContext(connection) as many:
+        client.get(f"/c/fr/deployments/{item.pk}/")
+    assert len(many) == len(few)

@@ -353,3 +353,23 @@ def test_the_page_costs_the_same_queries_however_many_messages(client, cast, eng
     with CaptureQueriesContext(connection) as many:
         assert client.get(page(engagement)).status_code == 200
     assert len(many) == len(few)
+
+
+def test_the_api_takes_an_attachment_by_the_evidence_rules(client, cast, engagement):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    base = f"/api/v1/countries/FR/engagements/{engagement.pk}/messages/"
+    as_user(client, cast.partner)
+    refused = client.post(base, {"text": "A tool.", "file": SimpleUploadedFile("tool.pdf", EXE)})
+    assert refused.status_code == 400 and "not an accepted type" in json.dumps(refused.json())
+    assert messages_of(cast.fr) == []
+    created = client.post(base, {"text": "The minutes.", "file": SimpleUploadedFile("minutes.pdf", PDF)})
+    assert created.status_code == 201
+    attachment = created.json()["attachments"][0]
+    assert attachment["name"] == "minutes.pdf" and attachment["sha256"] == hashlib.sha256(PDF).hexdigest()
+    download = f"{base}attachments/{attachment['id']}/"
+    as_user(client, cast.viewer)
+    response = client.get(download)
+    assert response.status_code == 200 and response.content == PDF
+    as_user(client, cast.outsider)
+    assert client.get(download).status_code == 404
