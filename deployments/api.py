@@ -509,5 +509,5 @@ def _request_subject(view, id):
 
 # The request's conversation (tenants.conversations).
 MessageListApi, MessageReadApi, MessageAttachmentApi = conversation_api.views_for(
-    tag="deployments", prefix="deployment_requests", subject_of=_request_subject
+    tag="deployments", prefix="deployment_requests", noun="deployment request", subject_of=_request_subject
 )

@@ -313,5 +313,5 @@ def _engagement_subject(view, id):
 
 # The engagement's conversation (tenants.conversations).
 MessageListApi, MessageReadApi, MessageAttachmentApi = conversation_api.views_for(
-    tag="engagements", prefix="engagements", subject_of=_engagement_subject
+    tag="engagements", prefix="engagements", noun="engagement", subject_of=_engagement_subject
 )

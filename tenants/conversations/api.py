@@ -137,7 +137,7 @@ class AttachmentApi(ConversationAPIView):
         return uploads.download_response(data=data, kind=item.kind, name=item.name)
 
 
-def views_for(*, tag: str, prefix: str, subject_of):
+def views_for(*, tag: str, prefix: str, noun: str, subject_of):
     """The three views of a kind of subject, each with its own operations in the schema.
     `subject_of(view, id)` finds the subject for the caller or raises NotFound."""
 
@@ -147,7 +147,7 @@ def views_for(*, tag: str, prefix: str, subject_of):
 
         @extend_schema(
             operation_id=f"{prefix}_messages_list",
-            summary="The conversation's messages, oldest first",
+            summary=f"The messages on the {noun}, oldest first",
             tags=[tag],
             parameters=[CODE_PARAMETER, ID_PARAMETER],
             responses={200: MessageSerializer(many=True), **errors(401, 404)},
@@ -157,7 +157,7 @@ def views_for(*, tag: str, prefix: str, subject_of):
 
         @extend_schema(
             operation_id=f"{prefix}_messages_create",
-            summary="Write a message (country admins and officers, partner managers)",
+            summary=f"Write a message on the {noun} (country admins and officers, partner managers)",
             tags=[tag],
             parameters=[CODE_PARAMETER, ID_PARAMETER],
             request={"application/json": MessageInputSerializer, "multipart/form-data": MessageInputSerializer},
@@ -172,7 +172,7 @@ def views_for(*, tag: str, prefix: str, subject_of):
 
         @extend_schema(
             operation_id=f"{prefix}_messages_read",
-            summary="Mark the conversation read",
+            summary=f"Mark the conversation on the {noun} read",
             tags=[tag],
             parameters=[CODE_PARAMETER, ID_PARAMETER],
             request=None,
@@ -187,7 +187,7 @@ def views_for(*, tag: str, prefix: str, subject_of):
 
         @extend_schema(
             operation_id=f"{prefix}_messages_attachment",
-            summary="An attachment of a message",
+            summary=f"An attachment of a message on the {noun}",
             tags=[tag],
             parameters=[CODE_PARAMETER, ID_PARAMETER, ATTACHMENT_PARAMETER],
             responses={
