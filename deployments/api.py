@@ -12,6 +12,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from engagements.models import Capability, Sector
+from tenants.conversations import api as conversation_api
 from tenants.models import Country
 from tenants.rest import (
     CODE_PARAMETER,
@@ -500,3 +501,13 @@ class ReviewQueueApi(ApiView):
         return self.paginate(
             selectors.review_queue(access=request.access, country_code=code), DeploymentReviewItemSerializer
         )
+
+
+def _request_subject(view, id):
+    return selectors.conversation_subject(request=RequestDetailMixin.deployment_request(view, id))
+
+
+# The request's conversation (tenants.conversations).
+MessageListApi, MessageReadApi, MessageAttachmentApi = conversation_api.views_for(
+    tag="deployments", prefix="deployment_requests", noun="deployment request", subject_of=_request_subject
+)

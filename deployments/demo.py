@@ -15,13 +15,14 @@ from django.contrib.auth import get_user_model
 
 from governance.models import ImpactAssessment
 from tenants.access import access_for
+from tenants.conversations import services as conversation_services
 from tenants.isolation import country_context
 from tenants.models import Country, Organisation
 from training import selectors as training_selectors
 from training import services as training_services
 from training.models import Certificate, Enrolment, Programme
 
-from . import provisioning, services
+from . import provisioning, selectors, services
 from .models import AIModel, DeploymentRequest, ProvisioningJob
 
 CATALOGUE = [
@@ -158,6 +159,22 @@ def _one(country, organisation, officer, partner, region, assessment, title, sec
     if target == "draft":
         return
     item = services.deployment_request_transition(request=item, action="submit", by=officer, access=access_for(officer))
+    # A question and its answer on every submitted request: the dialogue has something to show.
+    subject = selectors.conversation_subject(request=item)
+    conversation_services.message_post(
+        subject=subject,
+        by=partner,
+        access=access_for(partner),
+        text="Which directorate will review the outputs before they reach the public?",
+    )
+    conversation_services.message_post(
+        subject=subject,
+        by=officer,
+        access=access_for(officer),
+        text="The service's own quality team; its review checklist is attached.",
+        attachment_name="review-checklist.txt",
+        attachment_data=b"1. Sample ten answers a week.\n2. Log every correction.\n3. Report monthly.\n",
+    )
     if target == "submitted":
         return
     item = services.deployment_request_transition(

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from tenants import onboarding
 from tenants.access import Access
+from tenants.conversations.models import Conversation
+from tenants.conversations.subjects import Subject
 from tenants.isolation import country_context, reading_context
 from tenants.models import Country, Membership, Organisation
 
@@ -87,6 +89,18 @@ def request_list(*, country: Country) -> QuerySet[DeploymentRequest]:
 
 def request_get(*, country: Country, pk) -> DeploymentRequest | None:
     return request_list(country=country).filter(pk=pk).first()
+
+
+def conversation_subject(*, request: DeploymentRequest) -> Subject:
+    """The request as its conversation knows it: a partner manager's message is for its requester."""
+    return Subject(
+        country=request.country,
+        kind=Conversation.Subject.DEPLOYMENT_REQUEST,
+        pk=request.pk,
+        title=request.title,
+        url=reverse("deployments:detail", kwargs={"code": request.country.code.lower(), "pk": request.pk}),
+        country_people=(request.requested_by_id,),
+    )
 
 
 def decision_list(*, request: DeploymentRequest) -> QuerySet[DeploymentDecision]:

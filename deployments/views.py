@@ -12,10 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tenants.conversations import pages as conversation_pages
 from tenants.pages import base_context, request_country
 
 from . import environments, gates, selectors, services, upstreams, usage
@@ -150,7 +152,22 @@ def request_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     )
 
 
-def _detail(request: HttpRequest, country, found, *, form=None, failed_action: str = "", status: int = 200):
+def _conversation(request: HttpRequest, country, found, *, form=None) -> dict:
+    code = country.code.lower()
+    return conversation_pages.conversation_context(
+        request,
+        selectors.conversation_subject(request=found),
+        post_url=reverse("deployments:message", kwargs={"code": code, "pk": found.pk}),
+        attachment_url=lambda attachment: reverse(
+            "deployments:attachment", kwargs={"code": code, "pk": found.pk, "attachment": attachment}
+        ),
+        form=form,
+    )
+
+
+def _detail(
+    request: HttpRequest, country, found, *, form=None, failed_action: str = "", message_form=None, status: int = 200
+):
     job = selectors.job_latest(request=found)
     environment = (
         getattr(found, "environment", None) if found.state in ("active", "suspended", "decommissioned") else None
@@ -194,6 +211,7 @@ def _detail(request: HttpRequest, country, found, *, form=None, failed_action: s
             "approvals_needed": services.approvals_needed(found),
             "register_entry": register_selectors.entry_for_request(request=found),
             "eu_pack": register_eu.applies(country=country, request=found),
+            **_conversation(request, country, found, form=message_form),
         },
         status=status,
     )
@@ -203,6 +221,27 @@ def _detail(request: HttpRequest, country, found, *, form=None, failed_action: s
 def request_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     country = request_country(request)
     return _detail(request, country, _request(country, pk))
+
+
+@login_required
+@require_POST
+def request_message(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Write in the request's conversation (tenants.conversations)."""
+    country = request_country(request)
+    found = _request(country, pk)
+    return conversation_pages.message_post(
+        request,
+        selectors.conversation_subject(request=found),
+        page=lambda form: _detail(request, country, found, message_form=form),
+    )
+
+
+@login_required
+def request_attachment(request: HttpRequest, code: str, pk: int, attachment: int) -> HttpResponse:
+    """A file attached to a message of the request's conversation, after the same access check."""
+    country = request_country(request)
+    found = _request(country, pk)
+    return conversation_pages.attachment_download(request, selectors.conversation_subject(request=found), attachment)
 
 
 @login_required

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from engagements import selectors, services
 from engagements.models import Capability, EconomicModel, Engagement, Sector
+from tenants.conversations import api as conversation_api
 from tenants.models import Country, Membership
 from tenants.rest import (
     CODE_PARAMETER,
@@ -303,3 +304,14 @@ class ReviewQueueApi(ApiView):
         code = request.query_params.get("country", "")[:2]
         queryset = selectors.review_queue(access=request.access, country_code=code, state=state)
         return self.paginate(queryset, EngagementReviewItemSerializer)
+
+
+def _engagement_subject(view, id):
+    engagement = EngagementDetailMixin.engagement(view, id)
+    return selectors.conversation_subject(engagement=engagement)
+
+
+# The engagement's conversation (tenants.conversations).
+MessageListApi, MessageReadApi, MessageAttachmentApi = conversation_api.views_for(
+    tag="engagements", prefix="engagements", noun="engagement", subject_of=_engagement_subject
+)

@@ -10,9 +10,10 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from engagements import services
+from engagements import selectors, services
 from engagements.models import Engagement, EngagementTransition
 from tenants.access import access_for
+from tenants.conversations import services as conversation_services
 from tenants.isolation import country_context
 from tenants.models import Country, Organisation
 
@@ -94,6 +95,25 @@ def _terms(plan: dict, **change) -> dict:
     return terms
 
 
+def _converse(engagement, admin, admin_access, partner, partner_access) -> None:
+    """A short exchange on the engagement, with a file, so the dialogue has something to show."""
+    subject = selectors.conversation_subject(engagement=engagement)
+    conversation_services.message_post(
+        subject=subject,
+        by=admin,
+        access=admin_access,
+        text="Our plan for the first quarter is attached. Does the training schedule fit the programme's?",
+        attachment_name="first-quarter-plan.txt",
+        attachment_data=b"January: policies adopted.\nFebruary: staff trained.\nMarch: first deployment.\n",
+    )
+    conversation_services.message_post(
+        subject=subject,
+        by=partner,
+        access=partner_access,
+        text="It fits. Start the training in February as planned; we will review progress in March.",
+    )
+
+
 def seed(*, countries: dict[str, Country], say: Callable[[str], None] = print) -> None:
     User = get_user_model()
     for code, (admin_name, acronym, partner_name, target, plan) in PLANS.items():
@@ -139,4 +159,5 @@ def seed(*, countries: dict[str, Country], say: Callable[[str], None] = print) -
                 waited = timezone.now() - timedelta(days=5)
                 Engagement.objects.filter(pk=engagement.pk).update(submitted_at=waited)
                 EngagementTransition.objects.filter(engagement=engagement).update(at=waited)
+        _converse(engagement, admin, admin_access, partner, partner_access)
         say(f"  engagement {code} {engagement.get_state_display().lower()}")

@@ -7,12 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engagements.models import EconomicModel, Engagement, EngagementTerms, EngagementTransition
 from tenants import onboarding
 from tenants.access import Access
+from tenants.conversations.models import Conversation
+from tenants.conversations.subjects import Subject
 from tenants.models import Country
 
 S = Engagement.State
@@ -34,6 +37,18 @@ def engagement_current(*, country: Country) -> Engagement | None:
 
 def engagement_get(*, country: Country, pk) -> Engagement | None:
     return engagement_list(country=country).filter(pk=pk).first()
+
+
+def conversation_subject(*, engagement: Engagement) -> Subject:
+    """The engagement as its conversation knows it: a partner manager's message is for the country admins."""
+    code = engagement.country.code.lower()
+    return Subject(
+        country=engagement.country,
+        kind=Conversation.Subject.ENGAGEMENT,
+        pk=engagement.pk,
+        title="",
+        url=reverse("engagement:detail", kwargs={"code": code, "pk": engagement.pk}),
+    )
 
 
 def terms_list(*, engagement: Engagement) -> QuerySet[EngagementTerms]:

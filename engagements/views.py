@@ -14,11 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements import selectors, services
 from engagements.forms import CommentForm, EngagementCreateForm, TermsForm
 from engagements.models import Engagement
+from tenants.conversations import pages as conversation_pages
 from tenants.errors import NotAllowed, ServiceError
 from tenants.models import Membership
 from tenants.pages import ROLE_LABELS, base_context, int_or_none, posted, request_country
@@ -45,6 +46,7 @@ def _page(
     *,
     comment_form=None,
     failed_action: str = "",
+    message_form=None,
     status: int = 200,
 ) -> HttpResponse:
     context = {
@@ -87,9 +89,23 @@ def _page(
                 "confirmed_actions": services.CONFIRMED,
                 "can_change_terms": can_change,
                 "pending_amendment": bool(engagement.amendment),
+                **_conversation(request, country, engagement, form=message_form),
             }
         )
     return render(request, "engagements/home.html", context, status=status)
+
+
+def _conversation(request: HttpRequest, country, engagement: Engagement, *, form=None) -> dict:
+    code = country.code.lower()
+    return conversation_pages.conversation_context(
+        request,
+        selectors.conversation_subject(engagement=engagement),
+        post_url=reverse("engagement:message", kwargs={"code": code, "pk": engagement.pk}),
+        attachment_url=lambda attachment: reverse(
+            "engagement:attachment", kwargs={"code": code, "pk": engagement.pk, "attachment": attachment}
+        ),
+        form=form,
+    )
 
 
 @login_required
@@ -268,4 +284,27 @@ def engagement_diff(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "rows": selectors.terms_diff(versions[old_v], versions[new_v]),
             "version_numbers": sorted(versions),
         },
+    )
+
+
+@login_required
+@require_POST
+def engagement_message(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Write in the engagement's conversation (tenants.conversations)."""
+    country = request_country(request)
+    engagement = _engagement(country, pk)
+    return conversation_pages.message_post(
+        request,
+        selectors.conversation_subject(engagement=engagement),
+        page=lambda form: _page(request, country, engagement, message_form=form),
+    )
+
+
+@login_required
+def engagement_attachment(request: HttpRequest, code: str, pk: int, attachment: int) -> HttpResponse:
+    """A file attached to a message of the engagement's conversation, after the same access check."""
+    country = request_country(request)
+    engagement = _engagement(country, pk)
+    return conversation_pages.attachment_download(
+        request, selectors.conversation_subject(engagement=engagement), attachment
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants import selectors as tenant_selectors
+from tenants import uploads
 from tenants.errors import NotAllowed, ServiceError
 
 from . import evidence as evidence_service
@@ -158,25 +159,13 @@ def evidence_download(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     item = selectors.evidence_get(country=country, pk=pk)
     if item is None:
         raise Http404("No such evidence file in this country.")
-    content_types = {
-        "pdf": "application/pdf",
-        "png": "image/png",
-        "jpeg": "image/jpeg",
-        "txt": "text/plain",
-        "csv": "text/csv",
-        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }
     try:
         # A file whose key was destroyed raises tenants.files.FileGone: the middleware answers 410.
         with evidence_service.evidence_open(item) as handle:
             data = handle.read()  # at most EVIDENCE_MAX_BYTES
     except FileNotFoundError:
         raise Http404("This evidence file is missing from storage.") from None
-    response = HttpResponse(data, content_type=content_types.get(item.kind, "application/octet-stream"))
-    response["Content-Disposition"] = f'attachment; filename="{item.name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return uploads.download_response(data=data, kind=item.kind, name=item.name)
 
 
 # --- Incidents -------------------------------------------------------------------------------------

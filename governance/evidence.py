@@ -5,19 +5,14 @@ never given a public URL: governance.control_views.evidence_download checks acce
 
 from __future__ import annotations
 
-import hashlib
-import io
-import zipfile
-from pathlib import Path
 from typing import BinaryIO
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tenants import files
+from tenants import files, uploads
 from tenants.access import Access
-from tenants.errors import NotAllowed, ServiceError
+from tenants.errors import NotAllowed
 from tenants.isolation import country_context
 from tenants.models import Country
 from tenants.record.ledger import event_record
@@ -25,43 +20,10 @@ from tenants.record.ledger import event_record
 from .models import EvidenceFile, Requirement, RequirementStatus
 from .services import require_open
 
-ALLOWED = "PDF, PNG, JPEG, Word (DOCX), Excel (XLSX), plain text or CSV"
-
-
-def max_bytes() -> int:
-    return getattr(settings, "EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
-
-
-def sniff(data: bytes, name: str) -> str | None:
-    """The kind of file the bytes are, or None when they are none we accept."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile:
-            return None
-        if "[Content_Types].xml" in names and any(n.startswith("word/") for n in names):
-            return "docx"
-        if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
-            return "xlsx"
-        return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if "\x00" in text or any(ord(c) < 32 and c not in "\t\r\n\f" for c in text):
-        return None
-    return "csv" if name.lower().endswith(".csv") else "txt"
-
-
-def _safe_name(name: str) -> str:
-    name = Path(str(name or "evidence")).name.strip() or "evidence"
-    return "".join(c if c.isalnum() or c in "._- " else "_" for c in name)[:200]
+# The rules of an upload live in the foundation (tenants.uploads), shared with messages' attachments.
+ALLOWED = uploads.ALLOWED
+max_bytes = uploads.max_bytes
+sniff = uploads.sniff
 
 
 @transaction.atomic
@@ -73,26 +35,10 @@ def evidence_upload(
         raise NotAllowed(_("Only a country admin or an officer of this country can add evidence."))
     role = access.role_in(country.pk) or ""
     require_open(requirement)
-    limit = max_bytes()
-    if len(data) == 0:
-        raise ServiceError(_("The file is empty. Choose the evidence file again."), field="file")
-    if len(data) > limit:
-        raise ServiceError(
-            _("The file is larger than {limit} MB. Upload a smaller file, or split it.").format(
-                limit=limit // (1024 * 1024)
-            ),
-            field="file",
-        )
-    name = _safe_name(name)
-    kind = sniff(data, name)
-    if kind is None:
-        raise ServiceError(
-            _(
-                "This file's content is not an accepted type. Upload {allowed}; the type is read from the file itself, not its name."
-            ).format(allowed=ALLOWED),
-            field="file",
-        )
-    digest = hashlib.sha256(data).hexdigest()
+    checked = uploads.upload_check(
+        name=name, data=data, empty_message=_("The file is empty. Choose the evidence file again.")
+    )
+    name, kind, digest = checked.name, checked.kind, checked.sha256
     with country_context(country):
         status, _created = RequirementStatus.objects.get_or_create(country=country, requirement=requirement)
         last = (

@@ -80,6 +80,21 @@ urlpatterns += [
     path(country + "engagements/", engagement_api.EngagementListApi.as_view(), name="api-engagements"),
     path(country + "engagements/<str:id>/", engagement_api.EngagementDetailApi.as_view(), name="api-engagement"),
     path(
+        country + "engagements/<str:id>/messages/",
+        engagement_api.MessageListApi.as_view(),
+        name="api-engagement-messages",
+    ),
+    path(
+        country + "engagements/<str:id>/messages/read/",
+        engagement_api.MessageReadApi.as_view(),
+        name="api-engagement-messages-read",
+    ),
+    path(
+        country + "engagements/<str:id>/messages/attachments/<int:attachment>/",
+        engagement_api.MessageAttachmentApi.as_view(),
+        name="api-engagement-attachment",
+    ),
+    path(
         country + "engagements/<str:id>/terms/",
         engagement_api.EngagementTermsApi.as_view(),
         name="api-engagement-terms",
@@ -162,6 +177,21 @@ urlpatterns += [
         country + "deployment-requests/<str:id>/",
         deployments_api.RequestDetailApi.as_view(),
         name="api-deployment-request",
+    ),
+    path(
+        country + "deployment-requests/<str:id>/messages/",
+        deployments_api.MessageListApi.as_view(),
+        name="api-deployment-request-messages",
+    ),
+    path(
+        country + "deployment-requests/<str:id>/messages/read/",
+        deployments_api.MessageReadApi.as_view(),
+        name="api-deployment-request-messages-read",
+    ),
+    path(
+        country + "deployment-requests/<str:id>/messages/attachments/<int:attachment>/",
+        deployments_api.MessageAttachmentApi.as_view(),
+        name="api-deployment-request-attachment",
     ),
     *[
         path(country + f"deployment-requests/<str:id>/{name}/", view, name=f"api-deployment-request-{name}")

@@ -12,7 +12,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 # The rooms of the foundation that hold tables of the tenants app.
-ROOMS_WITH_MODELS = ("identity", "record", "keys", "notifications", "jobs", "languages")
+ROOMS_WITH_MODELS = ("identity", "record", "keys", "notifications", "jobs", "languages", "conversations")
 
 
 def _refuse_delete_after_exit(sender, instance, **kwargs) -> None:
@@ -123,3 +123,11 @@ class TenantsConfig(AppConfig):
         holdings.files_register(
             "tenants.SubjectAccessExport", name=lambda request: request.file_name, personal_to="subject"
         )
+        # Conversations (tenants.conversations): a message is its author's own words; a read marker
+        # exists only for its person; attachments are stored files of the country.
+        holdings.personal_text_register("tenants.Message", author="author", fields=["body"])
+        holdings.personal_rows_register("tenants.ConversationRead", person="user")
+        holdings.files_register("tenants.MessageAttachment", name=lambda row: row.path, sha256_field="sha256")
+        from tenants.conversations import events as conversation_events
+
+        conversation_events.register()

@@ -266,6 +266,9 @@ def _add_links(result: dict) -> None:
                         continue
                     parameters = {"id": "$response.body#/id"}
                     names = {p["name"] for p in target_operation.get("parameters", []) if p.get("in") == "path"}
+                    known = {p["name"] for p in create.get("parameters", []) if p.get("in") == "path"}
+                    if names - {"id"} - known:
+                        continue  # it names something else too (an attachment of the object): no link can fill it
                     for name in names - {"id"}:
                         parameters[name] = f"$request.path.{name}"
                     links[target_operation["operationId"]] = {

@@ -18,6 +18,7 @@ from django.utils import timezone
 from deployments.models import DeploymentDecision, DeploymentRequest, ProvisioningJob
 from engagements.models import Engagement, EngagementTerms, EngagementTransition
 from governance.models import Acknowledgement, ImpactAssessment, Incident, PolicyVersion, RequirementStatus
+from portal.reports import dialogue
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
 from tenants.record.models import CountryCheckpoint, CountryEvent
@@ -509,6 +510,10 @@ def checkpoints(country: Country, period: Period) -> Section:
     )
 
 
+def conversations(country: Country, period: Period) -> Section:
+    return Section(*dialogue.conversation_rows(country, period))
+
+
 PACK_SECTIONS: list[Callable[[Country, Period], Section | None]] = [
     engagements,
     engagement_terms,
@@ -521,6 +526,7 @@ PACK_SECTIONS: list[Callable[[Country, Period], Section | None]] = [
     deployments_section,
     deployment_decisions,
     provisioning_history,
+    conversations,
     ledger_summary,
     checkpoints,
 ]

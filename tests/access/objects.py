@@ -33,6 +33,15 @@ def objects_build(*, country) -> Iterator[tuple[str, object, object]]:
     yield "member", None, _key(member)
     engagement = _first(Engagement.objects.all())
     yield "engagement", engagement, _key(engagement)
+    from tenants.conversations.models import MessageAttachment
+
+    on_engagement = _first(
+        MessageAttachment.objects.filter(
+            message__conversation__subject="engagement",
+            message__conversation__subject_id=engagement.pk if engagement else 0,
+        )
+    )
+    yield "engagement_attachment", None, _key(on_engagement)
     policy = _first(CountryPolicy.objects.filter(pk__in=PolicyVersion.objects.values("policy")))
     yield "policy", policy, _key(policy)
     version = PolicyVersion.objects.filter(policy=policy).order_by("-number").first() if policy else None
@@ -49,6 +58,14 @@ def objects_build(*, country) -> Iterator[tuple[str, object, object]]:
     for state in ("draft", "submitted", "approved", "active"):
         found = _first(DeploymentRequest.objects.filter(state=state))
         yield f"request_{state}", found, _key(found)
+    submitted = _first(DeploymentRequest.objects.filter(state="submitted"))
+    on_request = _first(
+        MessageAttachment.objects.filter(
+            message__conversation__subject="deployment_request",
+            message__conversation__subject_id=submitted.pk if submitted else 0,
+        )
+    )
+    yield "request_attachment", None, _key(on_request)
     environment = _first(Environment.objects.all())
     yield "environment", environment, _key(environment)
     entry = _first(RegisterEntry.objects.all())

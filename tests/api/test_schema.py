@@ -105,6 +105,8 @@ PAGED = [
     "/api/v1/countries/{code}/assessments/",
     "/api/v1/countries/{code}/incidents/",
     "/api/v1/countries/{code}/deployment-requests/",
+    "/api/v1/countries/{code}/deployment-requests/{id}/messages/",
+    "/api/v1/countries/{code}/engagements/{id}/messages/",
     "/api/v1/countries/{code}/environments/",
     "/api/v1/countries/{code}/training/enrolments/",
     "/api/v1/countries/{code}/audit-events/",
