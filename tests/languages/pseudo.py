@@ -56,9 +56,10 @@ def build_catalogue(into: Path) -> Path:
 
 
 class _Text(HTMLParser):
-    """The text a person sees: text nodes outside script and style, each tag a boundary."""
+    """The text a person sees: text nodes outside script and style, each tag a boundary. Text in
+    code, kbd and samp is machine text (commands, file names, identifiers), in no language."""
 
-    SKIP = {"script", "style"}
+    SKIP = {"script", "style", "code", "kbd", "samp"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -86,11 +87,23 @@ def visible_text(html: str) -> str:
     return "".join(parser.parts)
 
 
-MARKED = re.compile(f"{OPEN}.*?{CLOSE}", re.S)
-# Tokens that are not words of a language: addresses, hashes, paths, identifiers, references such
-# as "Art. 10" or "GOVERN 1", numbers.
+# A translated text may hold another (a label inside a sentence, a month inside a date): the
+# innermost pair of markers goes first, until none is left.
+INNERMOST = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
+GAP = "\x00"
+
+
+def _unmarked(text: str) -> str:
+    """The text with every marked message (nested ones included) replaced by a boundary."""
+    while True:
+        text, count = INNERMOST.subn(GAP, text)
+        if not count:
+            return text.replace(GAP, "\n")
+# Tokens that are not words of a language: addresses, hashes, identifiers made of hyphenated
+# parts with digits (certificate numbers, file names), paths, identifiers, references such as
+# "Art. 10" or "GOVERN 1", numbers.
 TOKENS = re.compile(
-    r"https?://\S+|[\w.+-]+@[\w.-]+|\b[0-9a-f]{8,}…?|/[\w./<>{}:-]+|\b\w+_\w+\b|\b[A-Z]{2,}\b|\b\d[\d\s.,:/%+-]*",
+    r"https?://\S+|[\w.+-]+@[\w.-]+|\b(?=[\w-]*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+){2,}\b|\b[0-9a-f]{8,}…?|/[\w./<>{}:-]+|\b\w+_\w+\b|\b[A-Z]{2,}\b|\b\d[\d\s.,:/%+-]*",
     re.UNICODE,
 )
 WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
@@ -100,7 +113,7 @@ def untranslated(html: str, data: list[str], allowed: set[str]) -> list[str]:
     """Runs of visible text that are neither marked nor data a person typed or the demo seeded
     (each data value removed where it stands as whole words)."""
     found = []
-    for run in MARKED.sub("\n", visible_text(html)).split("\n"):
+    for run in _unmarked(visible_text(html)).split("\n"):
         rest = run.strip()
         if not WORD.search(TOKENS.sub(" ", rest)):
             continue

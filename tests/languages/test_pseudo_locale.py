@@ -43,12 +43,14 @@ SKIP = re.compile(
 )
 PAGES_PER_ROLE = 90
 # Words that stand outside the markers because Django writes them, not the portal: month and day
-# names of dates formatted for a language Django has no formats for, and the languages' own names.
+# names of dates formatted for a language Django has no formats for, and the languages' own names
+# (the pseudo language's too: the switcher names each language in its own words).
 ALLOWED = (
     {m for m in calendar.month_name if m}
     | {m for m in calendar.month_abbr if m}
     | set(calendar.day_name)
     | {name for _, name in settings.LANGUAGES}
+    | {"Pseudo"}
 )
 
 
