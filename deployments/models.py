@@ -114,6 +114,12 @@ class DeploymentRequest(TenantModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def capability_labels(self) -> list:
+        """The capabilities asked for, in the reader's language (the field holds their codes)."""
+        labels = dict(Capability.choices)
+        return [labels.get(code, code) for code in self.capabilities or []]
+
 
 class DeploymentDecision(TenantModel):
     """One partner manager's decision on one round of review. Approvals are unique per person and

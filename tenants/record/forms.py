@@ -103,6 +103,8 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, actions: Iterable[str], **kwargs):
         super().__init__(*args, **kwargs)
         actions = list(actions)
+        from tenants.record.events import ACTION_LABELS
+
         families: dict[str, list[str]] = {}
         for action in actions:
             families.setdefault(action.split(".", 1)[0], []).append(action)
@@ -111,8 +113,10 @@ class AuditFilterForm(forms.Form):
             (
                 family,
                 [
-                    (f"{family}.", _("Any {replace} action").format(replace=family.replace("_", " "))),
-                    *[(a, a) for a in members],
+                    (f"{family}.", _("Any {replace} action").format(replace=family)),
+                    # The action in words where a module named it, with its code (what the
+                    # ledger and its exports hold).
+                    *[(a, f"{ACTION_LABELS[a]} ({a})" if a in ACTION_LABELS else a) for a in members],
                 ],
             )
             for family, members in families.items()

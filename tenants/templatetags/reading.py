@@ -34,6 +34,23 @@ def catalogue(text):
 
 
 @register.filter
+def iso_date(value):
+    """A date kept as text (YYYY-MM-DD, as records and snapshots hold it) in the reader's
+    format; anything else is shown as it is."""
+    from datetime import date
+
+    from django.utils import formats
+
+    if not value:
+        return value
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return value
+    return formats.date_format(day, "DATE_FORMAT")
+
+
+@register.filter
 def role_label(code):
     """A role's name in the reader's language (country_admin → Country admin)."""
     from django.utils.translation import gettext

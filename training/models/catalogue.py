@@ -9,26 +9,30 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 # The vocabularies deployments asks about (sector of the use, capability of the model).
 SECTORS = [
-    ("public_services", "Public services"),
-    ("education", "Education"),
-    ("health", "Health"),
-    ("security", "Security"),
-    ("justice", "Justice"),
-    ("finance", "Finance"),
-    ("other", "Other"),
+    ("public_services", gettext_lazy("Public services")),
+    ("education", gettext_lazy("Education")),
+    ("health", gettext_lazy("Health")),
+    ("security", gettext_lazy("Security")),
+    ("justice", gettext_lazy("Justice")),
+    ("finance", gettext_lazy("Finance")),
+    ("other", pgettext_lazy("sector", "Other")),
 ]
 CAPABILITIES = [
-    ("text", "Text"),
-    ("vision", "Vision"),
-    ("speech", "Speech"),
-    ("embeddings", "Embeddings"),
-    ("fine_tuning", "Fine-tuning"),
+    ("text", gettext_lazy("Text")),
+    ("vision", gettext_lazy("Vision")),
+    ("speech", gettext_lazy("Speech")),
+    ("embeddings", gettext_lazy("Embeddings")),
+    ("fine_tuning", gettext_lazy("Fine-tuning")),
 ]
-ROLES = [("country_admin", "Country admin"), ("officer", "Officer"), ("viewer", "Viewer")]
+ROLES = [
+    ("country_admin", gettext_lazy("Country admin")),
+    ("officer", gettext_lazy("Officer")),
+    ("viewer", gettext_lazy("Viewer")),
+]
 
 
 class Programme(models.Model):
