@@ -22,15 +22,9 @@ def reading_preferences(context) -> dict:
 def catalogue(text):
     """A text of the platform's catalogue (policy templates, training programmes, frameworks), in
     the reader's language when it has been translated, else in English marked lang="en"."""
-    from django.utils.html import format_html
-    from django.utils.translation import get_language, gettext
+    from tenants.languages.catalogue import catalogue_text
 
-    if not text:
-        return text
-    translated = gettext(text)
-    if translated != text or (get_language() or "en").split("-")[0] == "en":
-        return translated
-    return format_html('<span lang="en">{}</span>', text)
+    return catalogue_text(text)
 
 
 @register.filter

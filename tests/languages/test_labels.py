@@ -52,3 +52,42 @@ def test_the_record_names_unknown_codes_inside_a_sentence_of_the_readers_languag
     assert described.actor_role_label == "rôle future_role"
     assert described.target_label == "Enregistrement future.widget 7"
     assert "Thing done" not in described.label and "Widget" not in described.target_label
+
+
+def _our_forms():
+    import importlib
+    import pkgutil
+
+    from django import forms
+
+    for app in sorted(APPS):
+        package = importlib.import_module(app)
+        for module in pkgutil.walk_packages(package.__path__, f"{app}."):
+            if ".migrations" not in module.name and ".management" not in module.name:
+                importlib.import_module(module.name)
+
+    def below(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from below(sub)
+
+    return {cls for cls in below(forms.BaseForm) if cls.__module__.split(".")[0] in APPS}
+
+
+def test_every_visible_form_field_has_a_label_of_its_own():
+    # Without one, Django makes it from the field's name, in English whatever the reader's.
+    unnamed = [
+        f"{form.__module__}.{form.__name__}.{name}"
+        for form in _our_forms()
+        for name, field in getattr(form, "base_fields", {}).items()
+        if field.label is None and not field.widget.is_hidden
+    ]
+    assert not unnamed, unnamed
+
+
+def test_every_label_of_the_record_is_translated():
+    from tenants.record.events import ACTION_LABELS
+
+    _our_forms()  # every module registered its labels
+    plain = [code for code, label in ACTION_LABELS.items() if not isinstance(label, Promise)]
+    assert not plain, f"action labels in English only: {plain}"

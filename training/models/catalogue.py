@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from tenants.languages.catalogue import catalogue_block, catalogue_text
+
 # The vocabularies deployments asks about (sector of the use, capability of the model).
 SECTORS = [
     ("public_services", gettext_lazy("Public services")),
@@ -48,6 +50,11 @@ class Programme(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def reading_title(self):
+        """The title in the reader's language (the catalogue's English marked lang="en" if none)."""
+        return catalogue_text(self.title)
+
 
 class ProgrammeVersion(models.Model):
     """One published state of a programme's content, immutable once written.
@@ -77,6 +84,27 @@ class ProgrammeVersion(models.Model):
     @property
     def modules(self) -> list[dict]:
         return list(self.content.get("modules", []))
+
+    def module_titles_in_reading(self) -> list:
+        return [catalogue_text(m["title"]) for m in self.modules]
+
+    def module_in_reading(self, index: int) -> dict:
+        """One module in the reader's language: the catalogue's texts are message ids (training/
+        catalogue.py), translated each where the catalogues hold it. The answer stays an index, so
+        a translation never changes what is right."""
+        from training.rendering import render_markdown
+
+        module = self.modules[index]
+        return {
+            **module,
+            "title": catalogue_text(module["title"]),
+            "body_html": catalogue_block(module.get("body", ""), render_markdown),
+            "links": [{**link, "title": catalogue_text(link["title"])} for link in module.get("links", [])],
+            "quiz": [
+                {**q, "question": catalogue_text(q["question"]), "options": [catalogue_text(o) for o in q["options"]]}
+                for q in module.get("quiz", [])
+            ],
+        }
 
 
 class PlatformRequirement(models.Model):
