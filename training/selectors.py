@@ -273,7 +273,8 @@ def cohort_summary(*, country: Country) -> list[CohortRow]:
     )
     labels = dict(Membership.Role.choices)
     return [
-        CohortRow(r["org"] or gettext("Former members"), labels.get(r["role"], "—"), r["enrolled"], r["completed"]) for r in rows
+        CohortRow(r["org"] or gettext("Former members"), labels.get(r["role"], "—"), r["enrolled"], r["completed"])
+        for r in rows
     ]
 
 

@@ -74,12 +74,10 @@ class AuditFilterForm(forms.Form):
         error_messages={"invalid_choice": gettext_lazy("Choose a role from the list.")},
     )
     date_from = _date_field(
-        gettext_lazy("From date (UTC)"),
-        gettext_lazy("Enter the from date as year-month-day, for example 2026-03-01."),
+        gettext_lazy("From date (UTC)"), gettext_lazy("Enter the from date as year-month-day, for example 2026-03-01.")
     )
     date_to = _date_field(
-        gettext_lazy("To date (UTC)"),
-        gettext_lazy("Enter the to date as year-month-day, for example 2026-03-01."),
+        gettext_lazy("To date (UTC)"), gettext_lazy("Enter the to date as year-month-day, for example 2026-03-01.")
     )
     seq_from = _sequence_field(
         gettext_lazy("From event number"),
