@@ -26,8 +26,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.models import UserObjectPermission
@@ -39,8 +38,8 @@ from tenants.identity.revocation import person_access_revoke
 from tenants.isolation import country_context
 from tenants.keys import holdings
 from tenants.keys.models import MemberErasure
-from tenants.models import Country, Membership
 from tenants.languages.choice import language_for_user
+from tenants.models import Country, Membership
 from tenants.notifications.mail import mail_enqueue, per_reader
 from tenants.notifications.models import OutgoingMail
 from tenants.notifications.services import notify
@@ -290,8 +289,7 @@ def member_erasure_confirm(*, erasure: MemberErasure, by, access: Access | None)
                     "names you as %(pseudonym)s. Your certificate of erasure, signed by the portal, follows; "
                     "check it with the public key at /.well-known/ledger-key.pem.\n\n%(certificate)s\n\n"
                     "Signature (Ed25519, base64): %(signature)s\n"
-                )
-                % {
+                ) % {
                     "name": country.name,
                     "pseudonym": pseudonym,
                     "certificate": json.dumps(json.loads(erasure.certificate), indent=2, ensure_ascii=False),

@@ -43,8 +43,13 @@ def test_training_requirements_read_in_french():
 @pytest.mark.django_db
 def test_the_record_names_unknown_codes_inside_a_sentence_of_the_readers_language(cast):
     event = CountryEvent(
-        country=cast.fr, sequence=1, action="future.thing_done", actor_role="future_role", target_type="future.widget",
-        target_id="7", payload={},
+        country=cast.fr,
+        sequence=1,
+        action="future.thing_done",
+        actor_role="future_role",
+        target_type="future.widget",
+        target_id="7",
+        payload={},
     )
     with translation.override("fr"):
         [described] = describe_events([event], cast.fr)
@@ -91,3 +96,42 @@ def test_every_label_of_the_record_is_translated():
     _our_forms()  # every module registered its labels
     plain = [code for code, label in ACTION_LABELS.items() if not isinstance(label, Promise)]
     assert not plain, f"action labels in English only: {plain}"
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        # French: an engagement, an environment and a country are masculine; a request and a key feminine.
+        (
+            "fr",
+            {"engagement": "Actif", "request": "Active", "environment": "Actif", "country": "Actif", "key": "Active"},
+        ),
+        # Spanish and Portuguese: the engagement is a colaboración / colaboração (feminine).
+        (
+            "es",
+            {
+                "engagement": "Activa",
+                "request": "Activa",
+                "environment": "Activo",
+                "country": "Activo",
+                "key": "Activa",
+            },
+        ),
+        ("pt", {"engagement": "Ativa", "request": "Ativo", "environment": "Ativo", "country": "Ativo", "key": "Ativa"}),
+    ],
+)
+def test_a_shared_state_label_agrees_with_the_thing_it_describes(language, expected):
+    from deployments.models import DeploymentRequest, Environment
+    from engagements.models import Engagement
+    from tenants.keys.models import CountryKey
+    from tenants.models import Country
+
+    labels = {
+        "engagement": Engagement.State.ACTIVE.label,
+        "request": DeploymentRequest.State.ACTIVE.label,
+        "environment": Environment.State.ACTIVE.label,
+        "country": Country.Status.ACTIVE.label,
+        "key": CountryKey.State.ACTIVE.label,
+    }
+    with translation.override(language):
+        assert {kind: str(label) for kind, label in labels.items()} == expected

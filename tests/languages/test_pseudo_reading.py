@@ -21,3 +21,17 @@ def test_machine_text_is_no_language():
 def test_data_and_allowed_words_are_not_flagged_but_english_labels_are():
     html = "<td>Marcus Webb</td><td>December</td><td>Country admin</td>"
     assert untranslated(html, ["Marcus Webb"], {"December"}) == ["Country admin"]
+
+
+def test_content_declared_in_another_language_is_not_the_pages_text():
+    html = (
+        '<html lang="qps"><body><p>⟪Where it comes from⟫</p>'
+        '<ul lang="en"><li>Regulation (EU) 2016/679, Art. 5</li></ul>'
+        "<p>Not declared, not translated</p></body></html>"
+    )
+    assert untranslated(html, [], set()) == ["Not declared, not translated"]
+
+
+def test_an_element_in_the_pages_own_language_is_read():
+    html = '<html lang="qps"><body><div lang="qps"><p>Plain English</p></div><br><p>⟪Fine⟫</p></body></html>'
+    assert untranslated(html, [], set()) == ["Plain English"]
