@@ -134,12 +134,6 @@ def _crawl(client: Client, starts: list[str]) -> dict[str, str]:
     return pages
 
 
-# Not yet clean: about 330 runs of text remain (var/test-artefacts/untranslated.txt lists each with
-# the pages showing it). Most are the platform catalogue's long texts (training modules and
-# quizzes, framework requirements), ledger labels made from codes ("Deployment approve",
-# "Countrypolicy 7") and a few labels whose page builds them from English pieces. The crawl and
-# the report work; the marker comes off when the list is empty.
-@pytest.mark.xfail(reason="untranslated text remains: see var/test-artefacts/untranslated.txt", strict=False)
 def test_every_page_of_every_role_is_translated(pseudo_language):
     call_command("seed_demo", "--force", stdout=open("/dev/null", "w"))
     data = _data_strings()
