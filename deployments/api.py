@@ -95,6 +95,7 @@ def progress(job) -> dict | None:
         "job": job.pk,
         "kind": job.kind,
         "state": job.state,
+        "state_label": str(job.get_state_display()),
         "percent": job.percent,
         "error": job.error,
         "steps": [

@@ -4,6 +4,7 @@ title with a link, an environment by its name, and a move by the states it went 
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from tenants.isolation import reading_context
 
@@ -11,28 +12,28 @@ from .models import DeploymentRequest, Environment
 
 STATES = dict(DeploymentRequest.State.choices)
 LABELS = {
-    "deployment.drafted": "Deployment request drafted",
-    "deployment.updated": "Deployment request changed",
-    "deployment.deleted": "Draft deployment request deleted",
-    "deployment.submit": "Deployment request submitted for review",
-    "deployment.withdraw": "Deployment request withdrawn from review",
-    "deployment.start_review": "Review of a deployment request started",
-    "deployment.approve": "Deployment request approved",
-    "deployment.reject": "Deployment request rejected",
-    "deployment.request_changes": "Changes requested on a deployment request",
-    "deployment.provisioning_start": "Provisioning started",
-    "deployment.provisioning_done": "Deployment active",
-    "deployment.provisioning_failed": "Provisioning failed",
-    "deployment.suspend": "Deployment suspended",
-    "deployment.reinstate": "Deployment reinstated",
-    "deployment.decommission": "Deployment decommissioned",
-    "environment.capture_changed": "Storage of prompts and outputs changed",
-    "environment.gateway_stopped": "Calls stopped (kill switch)",
-    "environment.gateway_resumed": "Calls allowed again",
-    "environment.quota_alert": "Usage alert",
-    "environment.recertification_reminded": "Recertification reminder sent",
-    "environment.recertified": "Environment recertified",
-    "environment.usage_reported": "Usage reported",
+    "deployment.drafted": gettext_lazy("Deployment request drafted"),
+    "deployment.updated": gettext_lazy("Deployment request changed"),
+    "deployment.deleted": gettext_lazy("Draft deployment request deleted"),
+    "deployment.submit": gettext_lazy("Deployment request submitted for review"),
+    "deployment.withdraw": gettext_lazy("Deployment request withdrawn from review"),
+    "deployment.start_review": gettext_lazy("Review of a deployment request started"),
+    "deployment.approve": gettext_lazy("Deployment request approved"),
+    "deployment.reject": gettext_lazy("Deployment request rejected"),
+    "deployment.request_changes": gettext_lazy("Changes requested on a deployment request"),
+    "deployment.provisioning_start": gettext_lazy("Provisioning started"),
+    "deployment.provisioning_done": gettext_lazy("Deployment active"),
+    "deployment.provisioning_failed": gettext_lazy("Provisioning failed"),
+    "deployment.suspend": gettext_lazy("Deployment suspended"),
+    "deployment.reinstate": gettext_lazy("Deployment reinstated"),
+    "deployment.decommission": gettext_lazy("Deployment decommissioned"),
+    "environment.capture_changed": gettext_lazy("Storage of prompts and outputs changed"),
+    "environment.gateway_stopped": gettext_lazy("Calls stopped (kill switch)"),
+    "environment.gateway_resumed": gettext_lazy("Calls allowed again"),
+    "environment.quota_alert": gettext_lazy("Usage alert"),
+    "environment.recertification_reminded": gettext_lazy("Recertification reminder sent"),
+    "environment.recertified": gettext_lazy("Environment recertified"),
+    "environment.usage_reported": gettext_lazy("Usage reported"),
 }
 
 
@@ -52,9 +53,12 @@ def _environments(country, ids: set[int]) -> dict[int, tuple[str, str]]:
 
 def _detail(action: str, payload: dict) -> str:
     if "from" in payload and "to" in payload:
-        return f"From {STATES.get(payload['from'], payload['from'])} to {STATES.get(payload['to'], payload['to'])}"
+        return gettext("From %(from)s to %(to)s") % {
+            "from": STATES.get(payload["from"], payload["from"]),
+            "to": STATES.get(payload["to"], payload["to"]),
+        }
     if "model" in payload:
-        return f"Model: {payload['model']}"
+        return gettext("Model: %(model)s") % {"model": payload["model"]}
     return ""
 
 

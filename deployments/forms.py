@@ -184,7 +184,7 @@ class ActionForm(forms.Form):
 
 
 class UsageForm(forms.Form):
-    tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1)
+    tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, label=_("Tokens"))
 
 
 class UpstreamForm(forms.Form):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from engagements.models import Capability, Sector
 from tenants.keys.fields import EncryptedTextField
@@ -54,14 +54,14 @@ class AIModel(models.Model):
 class DeploymentRequest(TenantModel):
     class State(models.TextChoices):
         DRAFT = "draft", gettext_lazy("Draft")
-        SUBMITTED = "submitted", gettext_lazy("Submitted")
+        SUBMITTED = "submitted", pgettext_lazy("deployment request state", "Submitted")
         IN_REVIEW = "in_review", gettext_lazy("In review")
         CHANGES_REQUESTED = "changes_requested", gettext_lazy("Changes requested")
-        REJECTED = "rejected", gettext_lazy("Rejected")
-        APPROVED = "approved", gettext_lazy("Approved")
+        REJECTED = "rejected", pgettext_lazy("deployment request state", "Rejected")
+        APPROVED = "approved", pgettext_lazy("deployment request state", "Approved")
         PROVISIONING = "provisioning", gettext_lazy("Provisioning")
-        ACTIVE = "active", gettext_lazy("Active")
-        SUSPENDED = "suspended", gettext_lazy("Suspended")
+        ACTIVE = "active", pgettext_lazy("deployment request state", "Active")
+        SUSPENDED = "suspended", pgettext_lazy("deployment request state", "Suspended")
         DECOMMISSIONED = "decommissioned", gettext_lazy("Decommissioned")
 
     class Classification(models.TextChoices):
@@ -114,14 +114,20 @@ class DeploymentRequest(TenantModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def capability_labels(self) -> list:
+        """The capabilities asked for, in the reader's language (the field holds their codes)."""
+        labels = dict(Capability.choices)
+        return [labels.get(code, code) for code in self.capabilities or []]
+
 
 class DeploymentDecision(TenantModel):
     """One partner manager's decision on one round of review. Approvals are unique per person and
     round, so two approvals of a high-risk request are two distinct people by construction."""
 
     class Decision(models.TextChoices):
-        APPROVE = "approve", gettext_lazy("Approved")
-        REJECT = "reject", gettext_lazy("Rejected")
+        APPROVE = "approve", pgettext_lazy("deployment decision", "Approved")
+        REJECT = "reject", pgettext_lazy("deployment decision", "Rejected")
         REQUEST_CHANGES = "request_changes", gettext_lazy("Changes requested")
 
     request = models.ForeignKey(DeploymentRequest, on_delete=models.PROTECT, related_name="decisions")
@@ -219,8 +225,8 @@ JOB_STEPS = {
 
 class Environment(SealedTenantModel):
     class State(models.TextChoices):
-        ACTIVE = "active", gettext_lazy("Active")
-        SUSPENDED = "suspended", gettext_lazy("Suspended")
+        ACTIVE = "active", pgettext_lazy("environment state", "Active")
+        SUSPENDED = "suspended", pgettext_lazy("environment state", "Suspended")
         DECOMMISSIONED = "decommissioned", gettext_lazy("Decommissioned")
 
     request = models.OneToOneField(DeploymentRequest, on_delete=models.PROTECT, related_name="environment")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from tenants.models import Country
 from tenants.notifications import services as inbox
+from tenants.notifications.mail import per_reader
 
 from .models import DeploymentRequest
 
@@ -38,11 +39,18 @@ def request_moved(*, request: DeploymentRequest, country: Country, action: str, 
         inbox.notify_partner_managers(
             country=country,
             url=url,
-            subject=_("%(country)s: deployment request waiting for your review") % {"country": country.name},
-            body=_(
-                "The deployment request “%(title)s” was submitted for review. Approve it, reject it or request changes."
-            )
-            % {"title": request.title},
+            subject=per_reader(
+                lambda: _("%(country)s: deployment request waiting for your review") % {"country": country.name}
+            ),
+            body=per_reader(
+                lambda: (
+                    _(
+                        "The deployment request “%(title)s” was submitted for review. Approve it, reject it or request "
+                        "changes."
+                    )
+                    % {"title": request.title}
+                )
+            ),
         )
     elif action in OUTCOMES and final:
         outcome, then = OUTCOMES[action]
@@ -53,8 +61,16 @@ def request_moved(*, request: DeploymentRequest, country: Country, action: str, 
             users=[u for u in people.values() if u is not None and u.is_active],
             country=country,
             url=url,
-            subject=_("%(country)s: your deployment request was %(outcome)s")
-            % {"country": country.name, "outcome": outcome},
-            body=_("The deployment request “%(title)s” was %(outcome)s. %(then)s")
-            % {"title": request.title, "outcome": outcome, "then": then},
+            subject=per_reader(
+                lambda: (
+                    _("%(country)s: your deployment request was %(outcome)s")
+                    % {"country": country.name, "outcome": outcome}
+                )
+            ),
+            body=per_reader(
+                lambda: (
+                    _("The deployment request “%(title)s” was %(outcome)s. %(then)s")
+                    % {"title": request.title, "outcome": outcome, "then": then}
+                )
+            ),
         )

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed
 from tenants.isolation import country_context
+from tenants.languages.choice import in_language_of
+from tenants.languages.formatting import long_date
 from tenants.models import Country, Membership
 from tenants.notifications.models import Notification
 from tenants.record.ledger import event_record
@@ -62,18 +64,27 @@ def recertification_remind_due(*, now=None) -> int:
     for country in Country.objects.writable().order_by("pk"):
         with country_context(country):
             due = list(
-                Environment.objects.select_for_update(skip_locked=True)
-                .select_related("request")
+                Environment.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("request__owner")
                 .filter(state=Environment.State.ACTIVE, recertify_by__lte=now.date() + REMIND_BEFORE)
                 .exclude(recertification_reminded_at__gt=now - REMIND_EVERY)
             )
             for environment in due:
+                owner = environment.request.owner
+                with in_language_of(owner):  # the owner's language, not the worker's
+                    subject = _("%(name)s is due for recertification by %(date)s") % {
+                        "name": environment.name,
+                        "date": long_date(environment.recertify_by),
+                    }
+                    body = _(
+                        "Check that the use still matches its impact assessment, then ask a country admin to "
+                        "recertify it."
+                    )
                 Notification.objects.create(
                     country=country,
-                    user_id=environment.request.owner_id,
-                    subject=f"{environment.name} is due for recertification by {environment.recertify_by:%d %B %Y}",
-                    body="Check that the use still matches its impact assessment, then ask a country admin to "
-                    "recertify it.",
+                    user_id=owner.pk,
+                    subject=subject,
+                    body=body,
                     url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/",
                 )
                 environment.recertification_reminded_at = now

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tenants.keys.fields import EncryptedTextField
 from tenants.models import Country, Organisation, SealedTenantModel, TenantModel
@@ -41,19 +41,19 @@ class EconomicModel(models.TextChoices):
 class Engagement(TenantModel):
     class State(models.TextChoices):
         DRAFT = "draft", gettext_lazy("Draft")
-        SUBMITTED = "submitted", gettext_lazy("Submitted")
+        SUBMITTED = "submitted", pgettext_lazy("engagement state", "Submitted")
         IN_REVIEW = "in_review", gettext_lazy("In review")
-        APPROVED = "approved", gettext_lazy("Approved")
-        ACTIVE = "active", gettext_lazy("Active")
-        SUSPENDED = "suspended", gettext_lazy("Suspended")
+        APPROVED = "approved", pgettext_lazy("engagement state", "Approved")
+        ACTIVE = "active", pgettext_lazy("engagement state", "Active")
+        SUSPENDED = "suspended", pgettext_lazy("engagement state", "Suspended")
         CLOSED = "closed", gettext_lazy("Closed")
-        REJECTED = "rejected", gettext_lazy("Rejected")
+        REJECTED = "rejected", pgettext_lazy("engagement state", "Rejected")
 
     class Amendment(models.TextChoices):
         # A change of terms after approval runs its own small review while the approved version stays in force.
         NONE = "", gettext_lazy("None")
         DRAFT = "draft", gettext_lazy("Draft")
-        SUBMITTED = "submitted", gettext_lazy("Submitted")
+        SUBMITTED = "submitted", pgettext_lazy("amendment state", "Submitted")
         IN_REVIEW = "in_review", gettext_lazy("In review")
 
     FINISHED = frozenset({State.CLOSED, State.REJECTED})

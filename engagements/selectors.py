@@ -16,6 +16,7 @@ from tenants import onboarding
 from tenants.access import Access
 from tenants.conversations.models import Conversation
 from tenants.conversations.subjects import Subject
+from tenants.languages.formatting import grouped_number, long_date
 from tenants.models import Country
 
 S = Engagement.State
@@ -108,9 +109,9 @@ def _show(terms: EngagementTerms) -> dict[str, str]:
         _("Sectors in scope"): ", ".join(terms.sector_labels()),
         _("Model capabilities"): ", ".join(terms.capability_labels()),
         _("Data-residency region"): terms.get_residency_region_display(),
-        _("Monthly token quota"): f"{terms.monthly_token_quota:,}",
-        _("Start date"): f"{terms.start_date:%d %B %Y}",
-        _("End date"): f"{terms.end_date:%d %B %Y}" if terms.end_date else _("No end date"),
+        _("Monthly token quota"): grouped_number(terms.monthly_token_quota),
+        _("Start date"): long_date(terms.start_date),
+        _("End date"): long_date(terms.end_date) if terms.end_date else _("No end date"),
         _("Economic model"): str(EconomicModel(terms.economic_model).label),
         _("Conditions"): str(terms.conditions or ""),
     }

@@ -20,6 +20,7 @@ from engagements.models import Capability, EconomicModel, Engagement, Engagement
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
+from tenants.languages.formatting import long_date
 from tenants.models import Country, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import event_record
 from tenants.services import organisation_kind_is_open
@@ -387,8 +388,8 @@ def engagement_transition(
             starts = engagement.approved_terms.start_date
             if starts > today:
                 raise ServiceError(
-                    _("The engagement starts on {starts:%d %B %Y}; it can be activated from that day.").format(
-                        starts=starts
+                    _("The engagement starts on {starts}; it can be activated from that day.").format(
+                        starts=long_date(starts)
                     )
                 )
         from_label = engagement.amendment if move.amendment else engagement.state

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tenants import selectors as tenant_selectors
 from tenants import uploads
 from tenants.errors import NotAllowed, ServiceError
+from tenants.languages.formatting import long_date
 
 from . import evidence as evidence_service
 from . import incidents as incident_services
@@ -204,8 +205,8 @@ def incident_new(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("The incident is recorded. Report it by {incident_report_due_at:%d %B %Y}.").format(
-                        incident_report_due_at=incident.report_due_at
+                    _("The incident is recorded. Report it by {incident_report_due_at}.").format(
+                        incident_report_due_at=long_date(incident.report_due_at)
                     ),
                 )
                 return redirect(url("incident", country, pk=incident.pk))

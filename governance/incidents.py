@@ -12,6 +12,7 @@ from governance.services import require_writer
 from tenants.access import Access
 from tenants.errors import ServiceError
 from tenants.isolation import country_context
+from tenants.languages.formatting import long_date
 from tenants.models import Country
 from tenants.record.ledger import event_record
 
@@ -126,8 +127,8 @@ def incident_mark_reported(*, incident: Incident, by, access: Access) -> Inciden
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         if locked.reported_at is not None:
             raise ServiceError(
-                _("This incident was already reported on {locked_reported_at:%d %B %Y}.").format(
-                    locked_reported_at=locked.reported_at
+                _("This incident was already reported on {locked_reported_at}.").format(
+                    locked_reported_at=long_date(locked.reported_at)
                 )
             )
         locked.reported_at = timezone.now()

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from tenants.isolation import country_context
 from tenants.languages.choice import in_language_of
+from tenants.languages.formatting import long_date
 from tenants.models import Country, Membership
-from tenants.notifications.mail import mail_enqueue
+from tenants.notifications.mail import mail_enqueue, mail_to_user
 from tenants.record.ledger import event_record
 
 from .models import Acknowledgement, Incident
@@ -82,21 +83,33 @@ def incident_reminders_send(*, country_id: int) -> int:
         )
         if not due:
             return 0
-        admins = list(
-            Membership.objects.filter(
+        admins = [
+            m.user
+            for m in Membership.objects.filter(
                 country=country, role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE
             )
             .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
+            .select_related("user")
+        ]
         for incident in due:
+            link = f"{settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/incidents/{incident.pk}/"
             for admin in admins:
-                mail_enqueue(
-                    to=admin,
-                    subject=f"Incident report due: {incident.title}",
-                    body=f"The {incident.get_severity_display().lower()} incident “{incident.title}” must be reported "
-                    f"by {incident.report_due_at:%d %B %Y}. Open it in the portal to start the investigation: "
-                    f"{settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/incidents/{incident.pk}/",
+                # Each admin reads it in their own language (the worker runs in none).
+                mail_to_user(
+                    admin,
+                    subject=lambda incident=incident: _("Incident report due: %(title)s") % {"title": incident.title},
+                    body=lambda incident=incident, link=link: (
+                        _(
+                            "The incident “%(title)s” (severity: %(severity)s) must be reported by %(date)s. Open it "
+                            "in the portal to start the investigation: %(link)s"
+                        )
+                        % {
+                            "title": incident.title,
+                            "severity": incident.get_severity_display(),
+                            "date": long_date(incident.report_due_at),
+                            "link": link,
+                        }
+                    ),
                 )
             incident.reminded_at = now
             incident.save(update_fields=["reminded_at"])

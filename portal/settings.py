@@ -220,6 +220,14 @@ LOCALE_PATHS = [BASE_DIR / "locale"]  # .po committed, .mo compiled by `make run
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not TESTING)
 TIME_ZONE = "UTC"
+# Dates and times in each language's own format (portal/formats for en, ar and sw, Django's for the
+# others); a language with none at all (none today) falls back to these.
+FORMAT_MODULE_PATH = ["portal.formats"]
+DATE_FORMAT = "j F Y"
+DATETIME_FORMAT = "j F Y, H:i"
+SHORT_DATE_FORMAT = "j M Y"
+SHORT_DATETIME_FORMAT = "j M Y, H:i"
+TIME_FORMAT = "H:i"
 USE_I18N = True
 USE_TZ = True
 

@@ -31,7 +31,8 @@ class CountryAdminForm(forms.ModelForm):
     partner_managers = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(groups__name=PARTNER_MANAGERS_GROUP, is_active=True),
         required=False,
-        widget=admin.widgets.FilteredSelectMultiple("partner managers", is_stacked=False),
+        label=gettext_lazy("Partner managers"),
+        widget=admin.widgets.FilteredSelectMultiple(gettext_lazy("Partner managers"), is_stacked=False),
         help_text=gettext_lazy(
             "People in the Partner managers group who review this country's engagement and deployments."
         ),
@@ -39,7 +40,8 @@ class CountryAdminForm(forms.ModelForm):
     auditors = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(groups__name=AUDITORS_GROUP, is_active=True),
         required=False,
-        widget=admin.widgets.FilteredSelectMultiple("auditors", is_stacked=False),
+        label=gettext_lazy("Auditors"),
+        widget=admin.widgets.FilteredSelectMultiple(gettext_lazy("Auditors"), is_stacked=False),
         help_text=gettext_lazy("People in the Auditors group who may read this country's record and export reports."),
     )
 

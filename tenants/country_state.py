@@ -20,6 +20,8 @@ from datetime import datetime
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from tenants.languages.formatting import long_date
+
 EXITING = "exiting"
 EXITED = "exited"
 READ_ONLY_STATUSES = frozenset({EXITING, EXITED})
@@ -54,7 +56,7 @@ def read_only_message(state: CountryState) -> str:
         return _(
             "%(name)s left the programme on %(date)s: its data can still be read, but nothing can be "
             "changed. Nothing was changed."
-        ) % {"name": state.name, "date": f"{state.left_at:%d %B %Y}"}
+        ) % {"name": state.name, "date": long_date(state.left_at)}
     if state.status == EXITED:
         return _(
             "%(name)s left the programme: its data can still be read, but nothing can be changed. Nothing was changed."

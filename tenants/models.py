@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tenants.country_state import READ_ONLY_STATUSES, writes_check
 from tenants.isolation import TenantManager
@@ -38,8 +39,8 @@ class Country(models.Model):
     class Status(models.TextChoices):
         PROSPECTIVE = "prospective", _("Prospective")
         ONBOARDING = "onboarding", _("Onboarding")
-        ACTIVE = "active", _("Active")
-        SUSPENDED = "suspended", _("Suspended")
+        ACTIVE = "active", pgettext_lazy("country status", "Active")
+        SUSPENDED = "suspended", pgettext_lazy("country status", "Suspended")
         EXITING = "exiting", _("Leaving the programme")
         EXITED = "exited", _("Left the programme")
 
@@ -239,7 +240,7 @@ class Membership(SealedTenantModel):
 
     class Status(models.TextChoices):
         INVITED = "invited", _("Invited")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("membership status", "Active")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")

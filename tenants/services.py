@@ -196,7 +196,8 @@ def invitation_send(*, invitation_id: int, country_id: int) -> bool:
     """Write the invitation's mail (run by a worker): it leaves through the mail outbox
     (tenants.notifications.mail), so a mail server outage delays it and never loses it. Returns
     False if there is nothing to send."""
-    from tenants.notifications.mail import mail_enqueue
+    from tenants.languages.formatting import long_date
+    from tenants.notifications.mail import mail_to_user
 
     with country_context(country_id):
         invitation = (
@@ -207,27 +208,30 @@ def invitation_send(*, invitation_id: int, country_id: int) -> bool:
         if invitation is None or not invitation.nonce:
             return False
         user = invitation.membership.user
-        step = (
-            _("Sign in to your account and accept the invitation here")
-            if user.is_active
-            else _("Choose your password here")
-        )
-        mail_enqueue(
-            to=user.email,
-            subject=_("You are invited to the {country} AI onboarding portal").format(country=invitation.country.name),
-            body=(
-                _(
-                    "Hello {user_first_name},\n\nYou have been invited to join {organisation_name} on the Sovereign AI Onboarding Portal as {membership_get_role_display}.\n\n{step} (the link works until {invitation_expires_at:%d %B %Y}):\n{invitation_link_invitation}\n"
-                ).format(
-                    user_first_name=invitation.invited_name or user.first_name,
-                    organisation_name=invitation.membership.organisation.name,
-                    membership_get_role_display=invitation.membership.get_role_display().lower(),
-                    step=step,
-                    invitation_expires_at=invitation.expires_at,
-                    invitation_link_invitation=invitation_link(invitation),
-                )
-            ),
-        )
+
+        def subject() -> str:
+            return _("You are invited to the {country} AI onboarding portal").format(country=invitation.country.name)
+
+        def body() -> str:
+            # Written in the invited person's language (their country's default until they choose),
+            # not in the language of the admin who invited them.
+            step = (
+                _("Sign in to your account and accept the invitation here")
+                if user.is_active
+                else _("Choose your password here")
+            )
+            return _(
+                "Hello {user_first_name},\n\nYou have been invited to join {organisation_name} on the Sovereign AI Onboarding Portal as {membership_get_role_display}.\n\n{step} (the link works until {invitation_expires_at}):\n{invitation_link_invitation}\n"
+            ).format(
+                user_first_name=invitation.invited_name or user.first_name,
+                organisation_name=invitation.membership.organisation.name,
+                membership_get_role_display=invitation.membership.get_role_display().lower(),
+                step=step,
+                invitation_expires_at=long_date(invitation.expires_at),
+                invitation_link_invitation=invitation_link(invitation),
+            )
+
+        mail_to_user(user, subject=subject, body=body, country=invitation.country)
         Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
     return True
 

@@ -18,7 +18,7 @@ PROGRAMMES: list[dict] = [
         "modules": [
             {
                 "title": gettext_noop("What a language model does"),
-                "body": (
+                "body": gettext_noop(
                     "A language model predicts likely text from the text it is given. It has no access to "
                     "facts beyond what it learned in training and what you put in the prompt, unless the "
                     "service connects it to other sources.\n\n"
@@ -30,32 +30,34 @@ PROGRAMMES: list[dict] = [
                     "- **What you type may be stored.** Only use services your administration has approved, "
                     "and never paste personal or classified information into anything else.\n"
                 ),
-                "links": [{"title": "OECD AI principles", "url": "https://oecd.ai/en/ai-principles"}],
+                "links": [{"title": gettext_noop("OECD AI principles"), "url": "https://oecd.ai/en/ai-principles"}],
                 "quiz": [
                     {
-                        "question": "A model gives a precise statistic with a source you have never heard of. What do you do?",
+                        "question": gettext_noop(
+                            "A model gives a precise statistic with a source you have never heard of. What do you do?"
+                        ),
                         "options": [
-                            "Use it: models are trained on reliable data",
-                            "Check the figure and the source before using it",
-                            "Ask the model whether it is sure",
+                            gettext_noop("Use it: models are trained on reliable data"),
+                            gettext_noop("Check the figure and the source before using it"),
+                            gettext_noop("Ask the model whether it is sure"),
                         ],
                         "answer": 1,
                     },
                     {
-                        "question": "Where may you paste a citizen's case file to get a summary?",
+                        "question": gettext_noop("Where may you paste a citizen's case file to get a summary?"),
                         "options": [
-                            "Any free online chatbot",
-                            "Only a service your administration approved for that data",
-                            "Nowhere, ever",
+                            gettext_noop("Any free online chatbot"),
+                            gettext_noop("Only a service your administration approved for that data"),
+                            gettext_noop("Nowhere, ever"),
                         ],
                         "answer": 1,
                     },
                     {
-                        "question": "Why can a model treat some groups of people worse than others?",
+                        "question": gettext_noop("Why can a model treat some groups of people worse than others?"),
                         "options": [
-                            "Because its training data has gaps and biases",
-                            "It cannot: software is neutral",
-                            "Only if someone programmed it to",
+                            gettext_noop("Because its training data has gaps and biases"),
+                            gettext_noop("It cannot: software is neutral"),
+                            gettext_noop("Only if someone programmed it to"),
                         ],
                         "answer": 0,
                     },
@@ -63,7 +65,7 @@ PROGRAMMES: list[dict] = [
             },
             {
                 "title": gettext_noop("Deciding whether AI fits a task"),
-                "body": (
+                "body": gettext_noop(
                     "Good first uses are tasks where a person reviews every output and a mistake is cheap "
                     "to catch: drafting, summarising long documents for a reader who has the original, "
                     "translating for understanding, searching a knowledge base.\n\n"
@@ -76,25 +78,31 @@ PROGRAMMES: list[dict] = [
                 "links": [],
                 "quiz": [
                     {
-                        "question": "Which is the better first use of AI in a ministry?",
+                        "question": gettext_noop("Which is the better first use of AI in a ministry?"),
                         "options": [
-                            "Automatically refusing incomplete benefit claims",
-                            "Drafting replies that an officer reviews before sending",
-                            "Ranking job applicants without review",
+                            gettext_noop("Automatically refusing incomplete benefit claims"),
+                            gettext_noop("Drafting replies that an officer reviews before sending"),
+                            gettext_noop("Ranking job applicants without review"),
                         ],
                         "answer": 1,
                     },
                     {
-                        "question": "Before AI helps decide something about a person, what should come first?",
-                        "options": ["A press release", "An impact assessment", "A larger model"],
+                        "question": gettext_noop(
+                            "Before AI helps decide something about a person, what should come first?"
+                        ),
+                        "options": [
+                            gettext_noop("A press release"),
+                            gettext_noop("An impact assessment"),
+                            gettext_noop("A larger model"),
+                        ],
                         "answer": 1,
                     },
                     {
-                        "question": "Which question matters most when choosing a task?",
+                        "question": gettext_noop("Which question matters most when choosing a task?"),
                         "options": [
-                            "Who is affected if it is wrong, and who checks?",
-                            "How new is the model?",
-                            "How many words can it write?",
+                            gettext_noop("Who is affected if it is wrong, and who checks?"),
+                            gettext_noop("How new is the model?"),
+                            gettext_noop("How many words can it write?"),
                         ],
                         "answer": 0,
                     },
@@ -111,7 +119,7 @@ PROGRAMMES: list[dict] = [
         "modules": [
             {
                 "title": gettext_noop("Writing the requirement"),
-                "body": (
+                "body": gettext_noop(
                     "Describe the **problem and the outcome**, not a product. State where data must be "
                     "stored and processed, who may access it, and how the country gets it back at the end.\n\n"
                     "Ask suppliers for evidence, not promises: documentation of the model and its limits, "
@@ -120,29 +128,29 @@ PROGRAMMES: list[dict] = [
                 "links": [],
                 "quiz": [
                     {
-                        "question": "A good AI requirement describes…",
+                        "question": gettext_noop("A good AI requirement describes…"),
                         "options": [
-                            "the brand of model wanted",
-                            "the problem, the outcome and the data conditions",
-                            "only the price ceiling",
+                            gettext_noop("the brand of model wanted"),
+                            gettext_noop("the problem, the outcome and the data conditions"),
+                            gettext_noop("only the price ceiling"),
                         ],
                         "answer": 1,
                     },
                     {
-                        "question": "What should a supplier provide about the model's limits?",
+                        "question": gettext_noop("What should a supplier provide about the model's limits?"),
                         "options": [
-                            "Nothing, it is a trade secret",
-                            "Documentation and test results on comparable data",
-                            "A verbal assurance",
+                            gettext_noop("Nothing, it is a trade secret"),
+                            gettext_noop("Documentation and test results on comparable data"),
+                            gettext_noop("A verbal assurance"),
                         ],
                         "answer": 1,
                     },
                     {
-                        "question": "What must the requirement say about the end of the contract?",
+                        "question": gettext_noop("What must the requirement say about the end of the contract?"),
                         "options": [
-                            "How the country gets its data back and the supplier deletes it",
-                            "Nothing",
-                            "That the supplier keeps the data for improvement",
+                            gettext_noop("How the country gets its data back and the supplier deletes it"),
+                            gettext_noop("Nothing"),
+                            gettext_noop("That the supplier keeps the data for improvement"),
                         ],
                         "answer": 0,
                     },
@@ -150,7 +158,7 @@ PROGRAMMES: list[dict] = [
             },
             {
                 "title": gettext_noop("Contract clauses that keep control"),
-                "body": (
+                "body": gettext_noop(
                     "- **Data use:** the supplier may not train on the country's data without written consent.\n"
                     "- **Residency:** processing in the agreed region only; sub-processors listed and approved.\n"
                     "- **Audit:** the country (or its auditor) may inspect logs and records.\n"
@@ -160,18 +168,34 @@ PROGRAMMES: list[dict] = [
                 "links": [],
                 "quiz": [
                     {
-                        "question": "May the supplier train its models on the ministry's prompts by default?",
-                        "options": ["Yes", "Only with written consent", "Only at night"],
+                        "question": gettext_noop(
+                            "May the supplier train its models on the ministry's prompts by default?"
+                        ),
+                        "options": [
+                            gettext_noop("Yes"),
+                            gettext_noop("Only with written consent"),
+                            gettext_noop("Only at night"),
+                        ],
                         "answer": 1,
                     },
                     {
-                        "question": "Which clause protects the country when the supplier changes its model?",
-                        "options": ["Notice and the right to stay on a version", "A discount", "None is needed"],
+                        "question": gettext_noop(
+                            "Which clause protects the country when the supplier changes its model?"
+                        ),
+                        "options": [
+                            gettext_noop("Notice and the right to stay on a version"),
+                            gettext_noop("A discount"),
+                            gettext_noop("None is needed"),
+                        ],
                         "answer": 0,
                     },
                     {
-                        "question": "Who approves sub-processors?",
-                        "options": ["The supplier alone", "The country, from a listed set", "Nobody"],
+                        "question": gettext_noop("Who approves sub-processors?"),
+                        "options": [
+                            gettext_noop("The supplier alone"),
+                            gettext_noop("The country, from a listed set"),
+                            gettext_noop("Nobody"),
+                        ],
                         "answer": 1,
                     },
                 ],
@@ -187,7 +211,7 @@ PROGRAMMES: list[dict] = [
         "modules": [
             {
                 "title": gettext_noop("Writing a clear prompt"),
-                "body": (
+                "body": gettext_noop(
                     "Say who the text is for, what it must contain, the tone and the length. Give the "
                     "source material rather than asking the model to remember it. Ask for a format you "
                     "can check, such as a list with the paragraph each point comes from.\n"
@@ -195,33 +219,39 @@ PROGRAMMES: list[dict] = [
                 "links": [],
                 "quiz": [
                     {
-                        "question": "Which prompt is clearer?",
+                        "question": gettext_noop("Which prompt is clearer?"),
                         "options": [
-                            "Write about the new law",
-                            "Summarise the attached law in five points for small business owners, citing the article of each",
-                            "Be creative",
+                            gettext_noop("Write about the new law"),
+                            gettext_noop(
+                                "Summarise the attached law in five points for small business owners, citing the article of each"
+                            ),
+                            gettext_noop("Be creative"),
                         ],
                         "answer": 1,
                     },
                     {
-                        "question": "Why give the source text in the prompt?",
+                        "question": gettext_noop("Why give the source text in the prompt?"),
                         "options": [
-                            "So the answer rests on it rather than on the model's memory",
-                            "It is slower",
-                            "It makes no difference",
+                            gettext_noop("So the answer rests on it rather than on the model's memory"),
+                            gettext_noop("It is slower"),
+                            gettext_noop("It makes no difference"),
                         ],
                         "answer": 0,
                     },
                     {
-                        "question": "Which output format is easiest to check?",
-                        "options": ["Points each citing where they come from", "One long paragraph", "A poem"],
+                        "question": gettext_noop("Which output format is easiest to check?"),
+                        "options": [
+                            gettext_noop("Points each citing where they come from"),
+                            gettext_noop("One long paragraph"),
+                            gettext_noop("A poem"),
+                        ],
                         "answer": 0,
                     },
                 ],
             },
             {
                 "title": gettext_noop("Reviewing the output"),
-                "body": (
+                "body": gettext_noop(
                     "Before anything leaves your desk: check facts against the source, read it as the "
                     "person receiving it would, remove anything you cannot stand behind, and keep a note "
                     "that AI helped draft it where your administration requires that.\n\n"
@@ -230,22 +260,26 @@ PROGRAMMES: list[dict] = [
                 "links": [],
                 "quiz": [
                     {
-                        "question": "Who is responsible for a letter drafted with AI and sent by you?",
-                        "options": ["The supplier", "You", "The model"],
+                        "question": gettext_noop("Who is responsible for a letter drafted with AI and sent by you?"),
+                        "options": [gettext_noop("The supplier"), gettext_noop("You"), gettext_noop("The model")],
                         "answer": 1,
                     },
                     {
-                        "question": "The draft cites an article that is not in the law. What do you do?",
+                        "question": gettext_noop("The draft cites an article that is not in the law. What do you do?"),
                         "options": [
-                            "Remove or correct it after checking the law",
-                            "Send it anyway",
-                            "Add more articles",
+                            gettext_noop("Remove or correct it after checking the law"),
+                            gettext_noop("Send it anyway"),
+                            gettext_noop("Add more articles"),
                         ],
                         "answer": 0,
                     },
                     {
-                        "question": "When should you note that AI helped draft a text?",
-                        "options": ["Never", "When your administration's rules require it", "Only if asked"],
+                        "question": gettext_noop("When should you note that AI helped draft a text?"),
+                        "options": [
+                            gettext_noop("Never"),
+                            gettext_noop("When your administration's rules require it"),
+                            gettext_noop("Only if asked"),
+                        ],
                         "answer": 1,
                     },
                 ],
@@ -261,7 +295,7 @@ PROGRAMMES: list[dict] = [
         "modules": [
             {
                 "title": gettext_noop("Only the data you need"),
-                "body": (
+                "body": gettext_noop(
                     "Identify the lawful basis for each use of personal data before the project starts. "
                     "Use the least data that does the job: remove names and identifiers when they add "
                     "nothing, and prefer aggregated or synthetic data for testing.\n\n"
@@ -270,29 +304,37 @@ PROGRAMMES: list[dict] = [
                 "links": [],
                 "quiz": [
                     {
-                        "question": "When is the lawful basis identified?",
-                        "options": ["Before the project starts", "After launch", "Only if there is a complaint"],
+                        "question": gettext_noop("When is the lawful basis identified?"),
+                        "options": [
+                            gettext_noop("Before the project starts"),
+                            gettext_noop("After launch"),
+                            gettext_noop("Only if there is a complaint"),
+                        ],
                         "answer": 0,
                     },
                     {
-                        "question": "Test data for a new assistant should preferably be…",
+                        "question": gettext_noop("Test data for a new assistant should preferably be…"),
                         "options": [
-                            "a full copy of production records",
-                            "aggregated, anonymised or synthetic",
-                            "whatever is at hand",
+                            gettext_noop("a full copy of production records"),
+                            gettext_noop("aggregated, anonymised or synthetic"),
+                            gettext_noop("whatever is at hand"),
                         ],
                         "answer": 1,
                     },
                     {
-                        "question": "How long are prompts and logs kept?",
-                        "options": ["Forever", "For a set retention period, then deleted", "Until the disk is full"],
+                        "question": gettext_noop("How long are prompts and logs kept?"),
+                        "options": [
+                            gettext_noop("Forever"),
+                            gettext_noop("For a set retention period, then deleted"),
+                            gettext_noop("Until the disk is full"),
+                        ],
                         "answer": 1,
                     },
                 ],
             },
             {
                 "title": gettext_noop("People's rights"),
-                "body": (
+                "body": gettext_noop(
                     "People keep their rights when AI is involved: to be informed, to access their data, "
                     "to have it corrected, and not to be subject to a decision based solely on automated "
                     "processing that significantly affects them, unless the law provides safeguards.\n\n"
@@ -301,22 +343,30 @@ PROGRAMMES: list[dict] = [
                 "links": [],
                 "quiz": [
                     {
-                        "question": "A citizen asks what data the assistant used about them. This is…",
-                        "options": ["an access request you must answer", "not your concern", "a security incident"],
+                        "question": gettext_noop("A citizen asks what data the assistant used about them. This is…"),
+                        "options": [
+                            gettext_noop("an access request you must answer"),
+                            gettext_noop("not your concern"),
+                            gettext_noop("a security incident"),
+                        ],
                         "answer": 0,
                     },
                     {
-                        "question": "A fully automated refusal of a permit…",
+                        "question": gettext_noop("A fully automated refusal of a permit…"),
                         "options": [
-                            "is always fine",
-                            "needs a legal basis and safeguards such as human review",
-                            "is forbidden to explain",
+                            gettext_noop("is always fine"),
+                            gettext_noop("needs a legal basis and safeguards such as human review"),
+                            gettext_noop("is forbidden to explain"),
                         ],
                         "answer": 1,
                     },
                     {
-                        "question": "When do you plan how to answer rights requests?",
-                        "options": ["Before going live", "After the first complaint", "Never"],
+                        "question": gettext_noop("When do you plan how to answer rights requests?"),
+                        "options": [
+                            gettext_noop("Before going live"),
+                            gettext_noop("After the first complaint"),
+                            gettext_noop("Never"),
+                        ],
                         "answer": 0,
                     },
                 ],
@@ -332,7 +382,7 @@ PROGRAMMES: list[dict] = [
         "modules": [
             {
                 "title": gettext_noop("Scoping the assessment"),
-                "body": (
+                "body": gettext_noop(
                     "Describe the use: its purpose, the people affected, the data, the model and who "
                     "reviews outputs. Involve the people who run the service and, where possible, those "
                     "it serves. An assessment is done **before** deployment and revisited when anything "
@@ -341,29 +391,29 @@ PROGRAMMES: list[dict] = [
                 "links": [],
                 "quiz": [
                     {
-                        "question": "When is an impact assessment done?",
+                        "question": gettext_noop("When is an impact assessment done?"),
                         "options": [
-                            "Before deployment, and again after important changes",
-                            "Once, after launch",
-                            "Only when a journalist asks",
+                            gettext_noop("Before deployment, and again after important changes"),
+                            gettext_noop("Once, after launch"),
+                            gettext_noop("Only when a journalist asks"),
                         ],
                         "answer": 0,
                     },
                     {
-                        "question": "Who should be involved?",
+                        "question": gettext_noop("Who should be involved?"),
                         "options": [
-                            "Only the supplier",
-                            "The service team and, where possible, the people it serves",
-                            "Nobody, it is a form",
+                            gettext_noop("Only the supplier"),
+                            gettext_noop("The service team and, where possible, the people it serves"),
+                            gettext_noop("Nobody, it is a form"),
                         ],
                         "answer": 1,
                     },
                     {
-                        "question": "Which belongs in the description of the use?",
+                        "question": gettext_noop("Which belongs in the description of the use?"),
                         "options": [
-                            "Purpose, people affected, data and human review",
-                            "The supplier's logo",
-                            "The model's parameter count only",
+                            gettext_noop("Purpose, people affected, data and human review"),
+                            gettext_noop("The supplier's logo"),
+                            gettext_noop("The model's parameter count only"),
                         ],
                         "answer": 0,
                     },
@@ -371,7 +421,7 @@ PROGRAMMES: list[dict] = [
             },
             {
                 "title": gettext_noop("From risks to measures"),
-                "body": (
+                "body": gettext_noop(
                     "For each risk, say how likely and how severe it is, what measure reduces it, and who "
                     "owns that measure. Typical measures: human review of every output, a narrower scope, "
                     "testing for unequal error rates between groups, a clear way for people to complain.\n\n"
@@ -380,18 +430,30 @@ PROGRAMMES: list[dict] = [
                 "links": [],
                 "quiz": [
                     {
-                        "question": "Every risk in the assessment needs…",
-                        "options": ["a measure and an owner", "a longer description", "nothing more"],
+                        "question": gettext_noop("Every risk in the assessment needs…"),
+                        "options": [
+                            gettext_noop("a measure and an owner"),
+                            gettext_noop("a longer description"),
+                            gettext_noop("nothing more"),
+                        ],
                         "answer": 0,
                     },
                     {
-                        "question": "A severe risk has no workable measure. What follows?",
-                        "options": ["Deploy and monitor", "Do not deploy yet", "Remove the risk from the list"],
+                        "question": gettext_noop("A severe risk has no workable measure. What follows?"),
+                        "options": [
+                            gettext_noop("Deploy and monitor"),
+                            gettext_noop("Do not deploy yet"),
+                            gettext_noop("Remove the risk from the list"),
+                        ],
                         "answer": 1,
                     },
                     {
-                        "question": "Which is a measure against unequal treatment?",
-                        "options": ["Testing error rates across groups", "Using a bigger model", "Hiding the results"],
+                        "question": gettext_noop("Which is a measure against unequal treatment?"),
+                        "options": [
+                            gettext_noop("Testing error rates across groups"),
+                            gettext_noop("Using a bigger model"),
+                            gettext_noop("Hiding the results"),
+                        ],
                         "answer": 0,
                     },
                 ],

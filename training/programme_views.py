@@ -23,7 +23,7 @@ from .models import SharedProgramme
 from .rendering import render_markdown
 from .views import _url
 
-CONTENT_HELP = (
+CONTENT_HELP = gettext_lazy(
     "Start each module with a line '# Title', then its text in Markdown. Add links as "
     "'link: Title | https://…'. Each quiz question is a line '? Question', followed by its options "
     "on lines '- option', with the right one marked '* option'."

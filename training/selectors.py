@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tenants.access import Access
 from tenants.isolation import country_context
@@ -264,7 +265,8 @@ def cohort_summary(*, country: Country) -> list[CohortRow]:
     )
     labels = dict(Membership.Role.choices)
     return [
-        CohortRow(r["org"] or "Former members", labels.get(r["role"], "—"), r["enrolled"], r["completed"]) for r in rows
+        CohortRow(r["org"] or gettext("Former members"), labels.get(r["role"], "—"), r["enrolled"], r["completed"])
+        for r in rows
     ]
 
 

@@ -23,7 +23,6 @@ from tenants.pages import base_context, request_country
 
 from . import selectors, services
 from .forms import QuizForm, RequirementForm, RoleEnrolForm, RosterForm
-from .rendering import render_markdown
 
 
 def _url(name: str, country: Country, **kwargs) -> str:
@@ -83,7 +82,8 @@ def enrolment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     country = request_country(request)
     enrolment = _enrolment(request, country, pk)
     done = set(enrolment.progress.values_list("module", flat=True))
-    modules = [{"index": i, "title": m["title"], "done": i in done} for i, m in enumerate(enrolment.pinned.modules)]
+    titles = enrolment.pinned.module_titles_in_reading()
+    modules = [{"index": i, "title": title, "done": i in done} for i, title in enumerate(titles)]
     certificate = getattr(enrolment, "certificate", None) if enrolment.status == "completed" else None
     return render(
         request,
@@ -106,7 +106,7 @@ def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse
     modules = enrolment.pinned.modules
     if not 0 <= index < len(modules):
         raise Http404("No such module in this programme.")
-    content = modules[index]
+    content = enrolment.pinned.module_in_reading(index)
     is_own = enrolment.user_id == request.user.pk
     form = QuizForm(request.POST if request.method == "POST" else None, questions=content["quiz"])
     status, attempt = 200, None
@@ -143,7 +143,7 @@ def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse
             "enrolment": enrolment,
             "module": content,
             "index": index,
-            "body": render_markdown(content["body"]),
+            "body": content["body_html"],
             "form": form,
             "attempt": attempt,
             "is_own": is_own,

@@ -12,7 +12,7 @@ the only name the register can show is that of an accountable person who chose i
 
 from __future__ import annotations
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Capability
@@ -46,7 +46,15 @@ PHASES = {DeploymentRequest.State.ACTIVE: "in_service", DeploymentRequest.State.
 
 
 def drawn_facts(*, country: Country, request: DeploymentRequest) -> dict:
-    """The portal's facts about a deployment as they stand now (in the caller's country context)."""
+    """The portal's facts about a deployment as they stand now (in the caller's country context).
+    Labels are kept in English, the portal's source language, whoever publishes: the register's
+    pages show each one in the reader's language through the catalogue (the `catalogue` filter),
+    and the public JSON gives the same words to every program."""
+    with translation.override("en"):
+        return _drawn_facts(country=country, request=request)
+
+
+def _drawn_facts(*, country: Country, request: DeploymentRequest) -> dict:
     environment = Environment.objects.filter(request=request).first()
     capabilities = dict(Capability.choices)
     return {

@@ -59,7 +59,7 @@ def _lines(header: dict, sections: list[Section]) -> list[tuple[str, str]]:
             (
                 "h2",
                 ngettext("%(title)s (%(n)d row)", "%(title)s (%(n)d rows)", count)
-                % {"title": section.title, "n": count},
+                % {"title": _(section.title), "n": count},
             ),
         ]
         if section.rows:

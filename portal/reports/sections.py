@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from deployments.models import DeploymentDecision, DeploymentRequest, ProvisioningJob
 from engagements.models import Engagement, EngagementTerms, EngagementTransition
@@ -42,7 +43,7 @@ class Period:
 @dataclass
 class Section:
     name: str  # file and sheet name: short, lowercase, no spaces
-    title: str
+    title: str  # English, the catalogue's message id: the PDF summary shows it in the reader's language
     columns: list[str]
     rows: list[list[Any]] = field(default_factory=list)
     note: str = ""
@@ -55,7 +56,7 @@ def engagements(country: Country, period: Period) -> Section:
     ]
     return Section(
         "engagements",
-        "Engagements",
+        gettext_noop("Engagements"),
         [
             "engagement_id",
             "organisation_id",
@@ -107,7 +108,7 @@ def engagement_terms(country: Country, period: Period) -> Section:
     ]
     return Section(
         "terms",
-        "Engagement terms (every version)",
+        gettext_noop("Engagement terms (every version)"),
         [
             "terms_id",
             "engagement_id",
@@ -135,7 +136,7 @@ def engagement_history(country: Country, period: Period) -> Section:
     ]
     return Section(
         "engagement_history",
-        "Engagement decisions in the period",
+        gettext_noop("Engagement decisions in the period"),
         [
             "engagement_id",
             "at",
@@ -192,7 +193,7 @@ def policies(country: Country, period: Period) -> Section:
         )
     return Section(
         "policies",
-        "Policies and acknowledgement coverage",
+        gettext_noop("Policies and acknowledgement coverage"),
         [
             "policy_id",
             "title",
@@ -232,7 +233,7 @@ def training_coverage(country: Country, period: Period) -> Section:
     ]
     return Section(
         "training",
-        "Training coverage by organisation and role",
+        gettext_noop("Training coverage by organisation and role"),
         ["organisation_id", "organisation", "role", "members", "members_trained", "coverage_percent"],
         rows,
     )
@@ -268,7 +269,7 @@ def assessments(country: Country, period: Period) -> Section:
     ]
     return Section(
         "assessments",
-        "Impact assessments with levels and categories",
+        gettext_noop("Impact assessments with levels and categories"),
         [
             "assessment_id",
             "title",
@@ -322,7 +323,7 @@ def incidents(country: Country, period: Period) -> Section:
         )
     return Section(
         "incidents",
-        "Incidents and their reporting deadlines",
+        gettext_noop("Incidents and their reporting deadlines"),
         [
             "incident_id",
             "title",
@@ -361,7 +362,7 @@ def frameworks(country: Country, period: Period) -> Section:
     ]
     return Section(
         "frameworks",
-        "Framework coverage",
+        gettext_noop("Framework coverage"),
         ["framework", "requirement", "reference", "title", "status", "evidence_files", "updated_at"],
         rows,
     )
@@ -400,7 +401,7 @@ def deployments_section(country: Country, period: Period) -> Section:
         )
     return Section(
         "deployments",
-        "Deployments with their approval conditions and environments",
+        gettext_noop("Deployments with their approval conditions and environments"),
         [
             "request_id",
             "organisation_id",
@@ -439,7 +440,7 @@ def deployment_decisions(country: Country, period: Period) -> Section:
     ]
     return Section(
         "deployment_decisions",
-        "Deployment decisions in the period",
+        gettext_noop("Deployment decisions in the period"),
         ["request_id", "review_round", "decision", "by_user_id", "at"],
         rows,
     )
@@ -466,7 +467,7 @@ def provisioning_history(country: Country, period: Period) -> Section:
     ]
     return Section(
         "provisioning",
-        "Provisioning history in the period",
+        gettext_noop("Provisioning history in the period"),
         [
             "request_id",
             "kind",
@@ -506,7 +507,10 @@ def checkpoints(country: Country, period: Period) -> Section:
         for c in CountryCheckpoint.objects.filter(country_id=country.pk, at__gte=start, at__lt=end).order_by("sequence")
     ]
     return Section(
-        "checkpoints", "Signed checkpoints in the period", ["sequence", "head_hash", "at", "key_id", "signature"], rows
+        "checkpoints",
+        gettext_noop("Signed checkpoints in the period"),
+        ["sequence", "head_hash", "at", "key_id", "signature"],
+        rows,
     )
 
 

@@ -40,9 +40,17 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """allauth's mails (password reset) go through the outbox like every other mail: written
         with the change, sent by a worker, wiped once sent. Nothing is sent inside the request."""
+        from contextlib import nullcontext
+
+        from tenants.languages.choice import in_language_of
+
         context = {"email": email, **context}
-        subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).splitlines()).strip()
-        body = render_to_string(f"{template_prefix}_message.txt", context).strip()
+        # In the account holder's language when the mail is about an account (whoever asked for it,
+        # in whatever language their browser reads).
+        user = context.get("user")
+        with in_language_of(user) if getattr(user, "pk", None) else nullcontext():
+            subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).splitlines()).strip()
+            body = render_to_string(f"{template_prefix}_message.txt", context).strip()
         mail_enqueue(to=email, subject=self.format_email_subject(subject), body=body)
 
     def format_email_subject(self, subject: str) -> str:

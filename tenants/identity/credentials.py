@@ -22,7 +22,9 @@ BAD_CREDENTIALS = gettext_lazy(
 
 
 class CoolingOff(exceptions.Throttled):
-    default_detail = _("Too many failed attempts for this account or from this address. Wait 15 minutes and try again.")
+    default_detail = gettext_lazy(
+        "Too many failed attempts for this account or from this address. Wait 15 minutes and try again."
+    )
 
 
 class SecondFactorWrong(exceptions.APIException):

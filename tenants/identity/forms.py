@@ -33,7 +33,7 @@ class SingleSignOnForm(forms.Form):
         max_length=254,
         error_messages={"invalid": _("Enter an email address in the form name@ministry.gov.")},
     )
-    country = forms.CharField(required=False, max_length=2)
+    country = forms.CharField(label=_("Or choose your country"), required=False, max_length=2)
 
     def clean(self):
         cleaned = super().clean()

@@ -26,8 +26,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.models import UserObjectPermission
 
 from tenants import files
@@ -37,8 +38,9 @@ from tenants.identity.revocation import person_access_revoke
 from tenants.isolation import country_context
 from tenants.keys import holdings
 from tenants.keys.models import MemberErasure
+from tenants.languages.choice import language_for_user
 from tenants.models import Country, Membership
-from tenants.notifications.mail import mail_enqueue
+from tenants.notifications.mail import mail_enqueue, per_reader
 from tenants.notifications.models import OutgoingMail
 from tenants.notifications.services import notify
 from tenants.record import signing
@@ -99,8 +101,10 @@ def member_erasure_request(*, membership: Membership, by, access: Access | None,
         notify(
             users=others,
             country=country,
-            subject=_("A person's erasure in %(name)s waits for your confirmation") % {"name": country.name},
-            body=_("A second country admin must confirm it before anything is erased."),
+            subject=per_reader(
+                lambda: _("A person's erasure in %(name)s waits for your confirmation") % {"name": country.name}
+            ),
+            body=gettext_lazy("A second country admin must confirm it before anything is erased."),
             url=f"{_admins_url(country)}{membership.pk}/erasure/",
         )
     return erasure
@@ -232,6 +236,8 @@ def member_erasure_confirm(*, erasure: MemberErasure, by, access: Access | None)
             raise ServiceError(_("A person cannot confirm their own erasure: another country admin must."))
         subject = User.objects.select_for_update().get(pk=erasure.subject_id)
         email = subject.email
+        # The person is told in the language they read, known before their preferences are erased.
+        language = language_for_user(subject)
         closing = _closing(subject, country)
         pseudonym = f"{PSEUDONYM_PREFIX}{secrets.token_hex(6)}"
 
@@ -276,22 +282,20 @@ def member_erasure_confirm(*, erasure: MemberErasure, by, access: Access | None)
         # Named fields only: the row's other keys may just have moved to the stand-in.
         erasure.save(update_fields=DONE_FIELDS)
         if email:
-            mail_enqueue(
-                to=email,
-                subject=_("Your personal data in %(name)s's programme was erased") % {"name": country.name},
-                body=_(
+            with translation.override(language):
+                erased_subject = _("Your personal data in %(name)s's programme was erased") % {"name": country.name}
+                erased_body = _(
                     "Your personal data held in %(name)s's part of the portal was erased. The record now "
                     "names you as %(pseudonym)s. Your certificate of erasure, signed by the portal, follows; "
                     "check it with the public key at /.well-known/ledger-key.pem.\n\n%(certificate)s\n\n"
                     "Signature (Ed25519, base64): %(signature)s\n"
-                )
-                % {
+                ) % {
                     "name": country.name,
                     "pseudonym": pseudonym,
                     "certificate": json.dumps(json.loads(erasure.certificate), indent=2, ensure_ascii=False),
                     "signature": erasure.certificate_signature,
-                },
-            )
+                }
+            mail_enqueue(to=email, subject=erased_subject, body=erased_body)
     return erasure
 
 

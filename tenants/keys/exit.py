@@ -32,8 +32,9 @@ from tenants.jobs.outbox import outbox_enqueue
 from tenants.keys.export import country_export_build, country_export_request, country_export_verify_stored
 from tenants.keys.models import CountryExit, CountryExport
 from tenants.keys.rotation import country_keys_destroy
+from tenants.languages.formatting import long_datetime
 from tenants.models import Country, PlatformSettings
-from tenants.notifications.mail import mail_enqueue
+from tenants.notifications.mail import mail_to_user, per_reader
 from tenants.notifications.services import notify_country_admins
 from tenants.record.ledger import event_record
 
@@ -83,13 +84,16 @@ def _data_url(country: Country) -> str:
     return f"/c/{country.code.lower()}/data/#leaving"
 
 
-def _tell(country: Country, *, subject: str, body: str) -> None:
+def _tell(country: Country, *, subject: Callable[[], str], body: Callable[[], str]) -> None:
     """Both sides hear of every step: the country's admins in the portal and by mail, the platform
-    admins by mail (through the outbox: nothing is sent unless the step commits)."""
+    admins by mail (through the outbox: nothing is sent unless the step commits). `subject` and
+    `body` are written once per person, in the language that person reads, not in the language of
+    whoever took the step."""
+    subject, body = per_reader(subject), per_reader(body)
     notify_country_admins(country=country, subject=subject, body=body, url=_data_url(country))
     link = f"{settings.PORTAL_BASE_URL.rstrip('/')}/platform/exits/{country.code.lower()}/"
     for admin in get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email=""):
-        mail_enqueue(to=admin.email, subject=subject, body=f"{body}\n\n{link}\n")
+        mail_to_user(admin, subject=subject, body=lambda: f"{body}\n\n{link}\n")
 
 
 def _locked(exit: CountryExit) -> CountryExit:
@@ -123,12 +127,14 @@ def country_exit_request(*, country: Country, by, access: Access | None, side: s
         event_record(
             country=country, action="exit.requested", actor=by, actor_role=side, target=exit, payload={"side": side}
         )
-        other = _side_label(COUNTRY if side == PLATFORM else PLATFORM)
+        other = COUNTRY if side == PLATFORM else PLATFORM
         _tell(
             country,
-            subject=_("%(name)s's exit from the programme was requested") % {"name": country.name},
-            body=_("It takes effect only once %(other)s confirms it. Either side can cancel it until it is run.")
-            % {"other": other},
+            subject=lambda: _("%(name)s's exit from the programme was requested") % {"name": country.name},
+            body=lambda: (
+                _("It takes effect only once %(other)s confirms it. Either side can cancel it until it is run.")
+                % {"other": _side_label(other)}
+            ),
         )
     return exit
 
@@ -167,9 +173,11 @@ def country_exit_confirm(*, exit: CountryExit, by, access: Access | None, side: 
         )
         _tell(
             country,
-            subject=_("%(name)s's exit from the programme was confirmed") % {"name": country.name},
-            body=_("It can be run from %(date)s. Either side can cancel it until then.")
-            % {"date": f"{exit.effective_at:%d %B %Y %H:%M} UTC"},
+            subject=lambda: _("%(name)s's exit from the programme was confirmed") % {"name": country.name},
+            body=lambda: (
+                _("It can be run from %(date)s. Either side can cancel it until then.")
+                % {"date": long_datetime(exit.effective_at)}
+            ),
         )
     return exit
 
@@ -194,8 +202,10 @@ def country_exit_cancel(*, exit: CountryExit, by, access: Access | None, side: s
         )
         _tell(
             country,
-            subject=_("%(name)s's exit from the programme was cancelled") % {"name": country.name},
-            body=_("It was cancelled by %(side)s. Nothing was exported or destroyed.") % {"side": _side_label(side)},
+            subject=lambda: _("%(name)s's exit from the programme was cancelled") % {"name": country.name},
+            body=lambda: (
+                _("It was cancelled by %(side)s. Nothing was exported or destroyed.") % {"side": _side_label(side)}
+            ),
         )
     return exit
 
@@ -218,7 +228,7 @@ def country_exit_run(
     if exit.effective_at and now < exit.effective_at:
         raise ExitRefused(
             _("The waiting period is not over: the exit can be run from %(date)s.")
-            % {"date": f"{exit.effective_at:%d %B %Y %H:%M} UTC"}
+            % {"date": long_datetime(exit.effective_at)}
         )
     with country_context(country):
         current = Country.objects.select_for_update().get(pk=country.pk)
@@ -297,8 +307,8 @@ def country_exit_proceed(
                 )
                 _tell(
                     country,
-                    subject=_("%(name)s has left the programme") % {"name": country.name},
-                    body=_(
+                    subject=lambda: _("%(name)s has left the programme") % {"name": country.name},
+                    body=lambda: _(
                         "Its last export is ready to download from its Data and keys page, and its keys were "
                         "destroyed: what was encrypted under them can no longer be read by anyone."
                     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tenants.models import TenantModel
 
@@ -16,7 +16,7 @@ class CountryKey(TenantModel):
     writable_after_exit = True
 
     class State(models.TextChoices):
-        ACTIVE = "active", gettext_lazy("Active")
+        ACTIVE = "active", pgettext_lazy("key state", "Active")
         RETIRED = "retired", gettext_lazy("Retired (still opens older values)")
         DESTROYED = "destroyed", gettext_lazy("Destroyed")
 
@@ -116,7 +116,7 @@ class CountryExit(TenantModel):
         RUNNING = "running", gettext_lazy("Leaving: last export being made")
         FAILED = "failed", gettext_lazy("Stopped: can be run again or cancelled")
         EXITED = "exited", gettext_lazy("Left the programme")
-        CANCELLED = "cancelled", gettext_lazy("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("exit state", "Cancelled")
 
     class Side(models.TextChoices):
         COUNTRY = "country_admin", gettext_lazy("The country")
@@ -175,7 +175,7 @@ class MemberErasure(TenantModel):
     class State(models.TextChoices):
         REQUESTED = "requested", gettext_lazy("Waiting for a second country admin")
         DONE = "done", gettext_lazy("Erased")
-        CANCELLED = "cancelled", gettext_lazy("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("erasure state", "Cancelled")
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
     # Cleared once the erasure is done: then only the pseudonym names the person.

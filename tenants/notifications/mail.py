@@ -34,6 +34,35 @@ def mail_enqueue(*, to: str, subject: str, body: str) -> OutgoingMail | None:
 INTERRUPTED = "interrupted: a worker stopped while handing it to the mail server; not sent again"
 
 
+def mail_to_user(user, *, subject, body, country=None) -> OutgoingMail | None:
+    """One mail to a person, written in the language they read (their choice, else their
+    country's), whoever caused it and in whatever language the caller runs: `subject` and `body`
+    are lazy texts or functions returning text, rendered under the recipient's language.
+    `country`: the country the mail is about, whose default language applies to someone who has
+    no membership in force yet (an invited person)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from tenants.languages.choice import language_for_user, reading_for
+
+    if country is not None:
+        language = reading_for(user, member_country_ids={country.pk}).language or settings.LANGUAGE_CODE
+    else:
+        language = language_for_user(user)
+    with translation.override(language):
+        text_subject = str(subject() if callable(subject) else subject)
+        text_body = str(body() if callable(body) else body)
+    return mail_enqueue(to=user.email, subject=text_subject, body=text_body)
+
+
+def per_reader(render) -> str:
+    """A text rendered when it is read (str()), so in the language active then: pass it to notify()
+    or mail_to_user(), which render it once per recipient in their language."""
+    from django.utils.functional import lazy
+
+    return lazy(render, str)()
+
+
 def mail_send(*, mail_id: int) -> bool:
     """Send one mail (run by a worker), at most once, however often its job is delivered.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from tenants import selectors
 from tenants.models import Country, Organisation
@@ -105,7 +105,10 @@ def _registered_targets(events: list[CountryEvent], country: Country) -> dict[tu
 
 
 def _humanise_action(action: str) -> str:
-    return ACTION_LABELS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
+    """The action in words; one no module has named yet is shown as its code inside a sentence of
+    the reader's language, never as English made from the code."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label else gettext("Recorded action %(code)s") % {"code": action}
 
 
 def describe_events(events: list[CountryEvent], country: Country) -> list[CountryEvent]:
@@ -122,7 +125,10 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
     registered = _registered_targets(events, country)
     for event in events:
         event.label = _humanise_action(event.action)
-        event.actor_role_label = ROLE_LABELS.get(event.actor_role, event.actor_role.replace("_", " "))
+        role = ROLE_LABELS.get(event.actor_role)
+        event.actor_role_label = (
+            role if role or not event.actor_role else gettext("role %(code)s") % {"code": event.actor_role}
+        )
         event.target_label, event.target_url = "", ""
         if event.target_type == "tenants.organisation" and event.target_id.isdigit():
             organisation = organisations.get(int(event.target_id))
@@ -130,19 +136,22 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
                 event.target_label = organisation.name
                 event.target_url = country_url("organisation", country, pk=organisation.pk)
             else:
-                event.target_label = f"Organisation {event.target_id} (no longer exists)"
+                event.target_label = gettext("Organisation %(id)s (no longer exists)") % {"id": event.target_id}
         elif event.target_type == "tenants.membership" and event.target_id.isdigit():
             membership = members.get(int(event.target_id))
             if membership is not None:
                 event.target_label = membership.display_name or membership.display_email
                 event.target_url = country_url("member", country, pk=membership.pk)
             else:
-                event.target_label = f"Membership {event.target_id} (removed)"
+                event.target_label = gettext("Membership %(id)s (removed)") % {"id": event.target_id}
         elif event.target_type in TARGETS and event.target_id.isdigit():
             named = registered.get((event.target_type, int(event.target_id)))
-            event.target_label, event.target_url = named or (f"“{event.target_id}” (deleted)", "")
+            event.target_label, event.target_url = named or (
+                gettext("“%(id)s” (deleted)") % {"id": event.target_id},
+                "",
+            )
         elif event.target_type:
-            event.target_label = f"{event.target_type.split('.')[-1].replace('_', ' ').capitalize()} {event.target_id}"
+            event.target_label = gettext("%(kind)s record %(id)s") % {"kind": event.target_type, "id": event.target_id}
         payload = event.payload or {}
         detail = DETAILS.get(event.action.split(".", 1)[0])
         if detail is not None:

@@ -32,32 +32,25 @@ DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 LARGEST_SEQUENCE = 10**15  # far beyond any chain, well within a 64-bit column
 
 
-def _date_field(label: str, which: str) -> forms.DateField:
+def _date_field(label, invalid) -> forms.DateField:
+    """A date filter; its messages are whole sentences, translated when the form is shown (lazy:
+    this runs once, at import, in no reader's language)."""
     return forms.DateField(
         label=label,
         required=False,
         input_formats=DATE_FORMATS,
-        help_text=_("For example, 2026-03-01"),
-        error_messages={
-            "invalid": _("Enter the {which} date as year-month-day, for example 2026-03-01.").format(which=which)
-        },
+        help_text=gettext_lazy("For example, 2026-03-01"),
+        error_messages={"invalid": invalid},
     )
 
 
-def _sequence_field(label: str, which: str, **kwargs) -> forms.IntegerField:
-    message = _("Enter the {which} event number as a whole number of 1 or more, as shown in the No. column.").format(
-        which=which
-    )
+def _sequence_field(label, invalid, too_large, **kwargs) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         required=False,
         min_value=1,
         max_value=LARGEST_SEQUENCE,
-        error_messages={
-            "invalid": message,
-            "min_value": message,
-            "max_value": _("The {which} event number is larger than any chain.").format(which=which),
-        },
+        error_messages={"invalid": invalid, "min_value": invalid, "max_value": too_large},
         **kwargs,
     )
 
@@ -80,19 +73,33 @@ class AuditFilterForm(forms.Form):
         choices=ACTOR_ROLE_CHOICES,
         error_messages={"invalid_choice": gettext_lazy("Choose a role from the list.")},
     )
-    date_from = _date_field(gettext_lazy("From date (UTC)"), "from")
-    date_to = _date_field(gettext_lazy("To date (UTC)"), "to")
-    seq_from = _sequence_field(gettext_lazy("From event number"), "first")
-    seq_to = _sequence_field(gettext_lazy("To event number"), "last")
+    date_from = _date_field(
+        gettext_lazy("From date (UTC)"), gettext_lazy("Enter the from date as year-month-day, for example 2026-03-01.")
+    )
+    date_to = _date_field(
+        gettext_lazy("To date (UTC)"), gettext_lazy("Enter the to date as year-month-day, for example 2026-03-01.")
+    )
+    seq_from = _sequence_field(
+        gettext_lazy("From event number"),
+        gettext_lazy("Enter the first event number as a whole number of 1 or more, as shown in the No. column."),
+        gettext_lazy("The first event number is larger than any chain."),
+    )
+    seq_to = _sequence_field(
+        gettext_lazy("To event number"),
+        gettext_lazy("Enter the last event number as a whole number of 1 or more, as shown in the No. column."),
+        gettext_lazy("The last event number is larger than any chain."),
+    )
     page_link = gettext_lazy("This page link is not valid. Go back to the first page of results.")
     before = forms.IntegerField(
         required=False,
+        widget=forms.HiddenInput,  # a page link's position, never typed
         min_value=1,
         max_value=LARGEST_SEQUENCE,
         error_messages={"invalid": page_link, "min_value": page_link, "max_value": page_link},
     )
     after = forms.IntegerField(
         required=False,
+        widget=forms.HiddenInput,  # a page link's position, never typed
         min_value=1,
         max_value=LARGEST_SEQUENCE,
         error_messages={"invalid": page_link, "min_value": page_link, "max_value": page_link},
@@ -103,6 +110,8 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, actions: Iterable[str], **kwargs):
         super().__init__(*args, **kwargs)
         actions = list(actions)
+        from tenants.record.events import ACTION_LABELS
+
         families: dict[str, list[str]] = {}
         for action in actions:
             families.setdefault(action.split(".", 1)[0], []).append(action)
@@ -111,8 +120,10 @@ class AuditFilterForm(forms.Form):
             (
                 family,
                 [
-                    (f"{family}.", _("Any {replace} action").format(replace=family.replace("_", " "))),
-                    *[(a, a) for a in members],
+                    (f"{family}.", _("Any {replace} action").format(replace=family)),
+                    # The action in words where a module named it, with its code (what the
+                    # ledger and its exports hold).
+                    *[(a, f"{ACTION_LABELS[a]} ({a})" if a in ACTION_LABELS else a) for a in members],
                 ],
             )
             for family, members in families.items()
@@ -156,8 +167,16 @@ class AuditFilterForm(forms.Form):
 
 
 class LedgerExportForm(forms.Form):
-    first = _sequence_field(gettext_lazy("First event (optional)"), "first")
-    last = _sequence_field(gettext_lazy("Last event (optional)"), "last")
+    first = _sequence_field(
+        gettext_lazy("First event (optional)"),
+        gettext_lazy("Enter the first event number as a whole number of 1 or more, as shown in the No. column."),
+        gettext_lazy("The first event number is larger than any chain."),
+    )
+    last = _sequence_field(
+        gettext_lazy("Last event (optional)"),
+        gettext_lazy("Enter the last event number as a whole number of 1 or more, as shown in the No. column."),
+        gettext_lazy("The last event number is larger than any chain."),
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -22,15 +22,26 @@ def reading_preferences(context) -> dict:
 def catalogue(text):
     """A text of the platform's catalogue (policy templates, training programmes, frameworks), in
     the reader's language when it has been translated, else in English marked lang="en"."""
-    from django.utils.html import format_html
-    from django.utils.translation import get_language, gettext
+    from tenants.languages.catalogue import catalogue_text
 
-    if not text:
-        return text
-    translated = gettext(text)
-    if translated != text or (get_language() or "en").split("-")[0] == "en":
-        return translated
-    return format_html('<span lang="en">{}</span>', text)
+    return catalogue_text(text)
+
+
+@register.filter
+def iso_date(value):
+    """A date kept as text (YYYY-MM-DD, as records and snapshots hold it) in the reader's
+    format; anything else is shown as it is."""
+    from datetime import date
+
+    from django.utils import formats
+
+    if not value:
+        return value
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return value
+    return formats.date_format(day, "DATE_FORMAT")
 
 
 @register.filter

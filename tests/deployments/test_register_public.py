@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from html import unescape
 
 import pytest
@@ -186,3 +187,31 @@ def test_the_lists_cost_the_same_however_many_entries(client, cast, ready):
         published(running(cast, ready, title=f"Another system {n}"), cast, {"name": f"Another system {n}"})
     assert {path: queries(path) for path in few} == few
     assert "Another system 2" in text(client.get("/register/fr/"))
+
+
+def test_csv_headings_are_the_same_machine_keys_for_every_reader(client, cast, registers):
+    # docs/architecture.md, Languages: programs read these files, so headings never change with the
+    # reader's language; the words the portal draws (classification, category…) are kept in English.
+    french = client.get("/register/fr/register.csv", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    swahili = client.get("/register/fr/register.csv", HTTP_ACCEPT_LANGUAGE="sw").content.decode()
+    header = next(csv.reader(io.StringIO(french)))
+    assert header == next(csv.reader(io.StringIO(swahili)))
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", name) for name in header), header
+    assert french == swahili
+
+
+def test_the_register_page_shows_the_drawn_facts_in_the_readers_language(client, cast, registers):
+    from django.utils import translation
+
+    from deployments.register.models import RegisterVersion
+
+    with country_context(cast.fr):
+        drawn = RegisterVersion.objects.filter(entry=registers.published, status="published").first().drawn
+    facts = [drawn["hosting_region"], drawn["data_classification"]]
+    with translation.override("fr"):
+        french = [translation.gettext(fact) for fact in facts]
+    assert all(f != e for f, e in zip(french, facts)), facts  # stored in English, translated on the page
+    client.cookies["django_language"] = "fr"
+    page = text(client.get(f"/register/fr/{registers.published.pk}/"))
+    for english, translated in zip(facts, french):
+        assert translated in page and english not in page, (english, translated)

@@ -56,27 +56,46 @@ def build_catalogue(into: Path) -> Path:
 
 
 class _Text(HTMLParser):
-    """The text a person sees: text nodes outside script and style, each tag a boundary."""
+    """The text a person sees: text nodes outside script and style, each tag a boundary. Text in
+    code, kbd and samp is machine text (commands, file names, identifiers), in no language. Text in
+    an element marked with another language than the page's (lang="en" inside a French page) is
+    content declared as written in that language (DESIGN §8: imported frameworks, officers' texts, a
+    catalogue text not yet translated): it is not the page's own text."""
 
-    SKIP = {"script", "style"}
+    SKIP = {"script", "style", "code", "kbd", "samp"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
-    def __init__(self):
+    def __init__(self, page_language: str | None = None):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self.page_language = page_language
+        self._foreign: list[list] = []  # [tag, depth] of the elements in another language
 
     def handle_starttag(self, tag, attrs):
         if tag in self.SKIP:
             self._skip += 1
+        if tag not in self.VOID:
+            if self._foreign and self._foreign[-1][0] == tag:
+                self._foreign[-1][1] += 1
+            language = dict(attrs).get("lang")
+            if tag == "html":
+                self.page_language = self.page_language or language
+            elif language and self.page_language and language != self.page_language:
+                self._foreign.append([tag, 1])
         self.parts.append("\n")
 
     def handle_endtag(self, tag):
         if tag in self.SKIP:
             self._skip = max(0, self._skip - 1)
+        if self._foreign and self._foreign[-1][0] == tag:
+            self._foreign[-1][1] -= 1
+            if not self._foreign[-1][1]:
+                self._foreign.pop()
         self.parts.append("\n")
 
     def handle_data(self, data):
-        if not self._skip:
+        if not self._skip and not self._foreign:
             self.parts.append(data)
 
 
@@ -86,11 +105,25 @@ def visible_text(html: str) -> str:
     return "".join(parser.parts)
 
 
-MARKED = re.compile(f"{OPEN}.*?{CLOSE}", re.S)
-# Tokens that are not words of a language: addresses, hashes, paths, identifiers, references such
-# as "Art. 10" or "GOVERN 1", numbers.
+# A translated text may hold another (a label inside a sentence, a month inside a date): the
+# innermost pair of markers goes first, until none is left.
+INNERMOST = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
+GAP = "\x00"
+
+
+def _unmarked(text: str) -> str:
+    """The text with every marked message (nested ones included) replaced by a boundary."""
+    while True:
+        text, count = INNERMOST.subn(GAP, text)
+        if not count:
+            return text.replace(GAP, "\n")
+
+
+# Tokens that are not words of a language: addresses, hashes, identifiers made of hyphenated
+# parts with digits (certificate numbers, file names), paths, identifiers, references such as
+# "Art. 10" or "GOVERN 1", numbers.
 TOKENS = re.compile(
-    r"https?://\S+|[\w.+-]+@[\w.-]+|\b[0-9a-f]{8,}…?|/[\w./<>{}:-]+|\b\w+_\w+\b|\b[A-Z]{2,}\b|\b\d[\d\s.,:/%+-]*",
+    r"https?://\S+|[\w.+-]+@[\w.-]+|\b(?=[\w-]*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+){2,}\b|\b[0-9a-f]{8,}…?|/[\w./<>{}:-]+|\b\w+_\w+\b|\b[A-Z]{2,}\b|\b\d[\d\s.,:/%+-]*",
     re.UNICODE,
 )
 WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
@@ -100,7 +133,7 @@ def untranslated(html: str, data: list[str], allowed: set[str]) -> list[str]:
     """Runs of visible text that are neither marked nor data a person typed or the demo seeded
     (each data value removed where it stands as whole words)."""
     found = []
-    for run in MARKED.sub("\n", visible_text(html)).split("\n"):
+    for run in _unmarked(visible_text(html)).split("\n"):
         rest = run.strip()
         if not WORD.search(TOKENS.sub(" ", rest)):
             continue

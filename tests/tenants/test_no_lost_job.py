@@ -88,7 +88,8 @@ def test_an_invitation_goes_through_the_mail_outbox(cast):
     assert services.invitation_send(invitation_id=invitation.pk, country_id=cast.fr.pk) is True
     assert mail.outbox == []  # nothing sent inside the job that wrote it
     queued = OutgoingMail.objects.get(to="newcomer@example.org")
-    assert "invited" in queued.subject and services.invitation_token(invitation) in queued.body
+    # Written in the language of the invited newcomer's country (France), not the worker's.
+    assert "invité" in queued.subject and services.invitation_token(invitation) in queued.body
     assert PlatformOutboxMessage.objects.filter(task="tenants.mail_send", kwargs={"mail_id": queued.pk}).exists()
 
 

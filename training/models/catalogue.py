@@ -9,26 +9,32 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from tenants.languages.catalogue import catalogue_block, catalogue_text
 
 # The vocabularies deployments asks about (sector of the use, capability of the model).
 SECTORS = [
-    ("public_services", "Public services"),
-    ("education", "Education"),
-    ("health", "Health"),
-    ("security", "Security"),
-    ("justice", "Justice"),
-    ("finance", "Finance"),
-    ("other", "Other"),
+    ("public_services", gettext_lazy("Public services")),
+    ("education", gettext_lazy("Education")),
+    ("health", gettext_lazy("Health")),
+    ("security", gettext_lazy("Security")),
+    ("justice", gettext_lazy("Justice")),
+    ("finance", gettext_lazy("Finance")),
+    ("other", pgettext_lazy("sector", "Other")),
 ]
 CAPABILITIES = [
-    ("text", "Text"),
-    ("vision", "Vision"),
-    ("speech", "Speech"),
-    ("embeddings", "Embeddings"),
-    ("fine_tuning", "Fine-tuning"),
+    ("text", gettext_lazy("Text")),
+    ("vision", gettext_lazy("Vision")),
+    ("speech", gettext_lazy("Speech")),
+    ("embeddings", gettext_lazy("Embeddings")),
+    ("fine_tuning", gettext_lazy("Fine-tuning")),
 ]
-ROLES = [("country_admin", "Country admin"), ("officer", "Officer"), ("viewer", "Viewer")]
+ROLES = [
+    ("country_admin", gettext_lazy("Country admin")),
+    ("officer", gettext_lazy("Officer")),
+    ("viewer", gettext_lazy("Viewer")),
+]
 
 
 class Programme(models.Model):
@@ -43,6 +49,11 @@ class Programme(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def reading_title(self):
+        """The title in the reader's language (the catalogue's English marked lang="en" if none)."""
+        return catalogue_text(self.title)
 
 
 class ProgrammeVersion(models.Model):
@@ -73,6 +84,27 @@ class ProgrammeVersion(models.Model):
     @property
     def modules(self) -> list[dict]:
         return list(self.content.get("modules", []))
+
+    def module_titles_in_reading(self) -> list:
+        return [catalogue_text(m["title"]) for m in self.modules]
+
+    def module_in_reading(self, index: int) -> dict:
+        """One module in the reader's language: the catalogue's texts are message ids (training/
+        catalogue.py), translated each where the catalogues hold it. The answer stays an index, so
+        a translation never changes what is right."""
+        from training.rendering import render_markdown
+
+        module = self.modules[index]
+        return {
+            **module,
+            "title": catalogue_text(module["title"]),
+            "body_html": catalogue_block(module.get("body", ""), render_markdown),
+            "links": [{**link, "title": catalogue_text(link["title"])} for link in module.get("links", [])],
+            "quiz": [
+                {**q, "question": catalogue_text(q["question"]), "options": [catalogue_text(o) for o in q["options"]]}
+                for q in module.get("quiz", [])
+            ],
+        }
 
 
 class PlatformRequirement(models.Model):

@@ -74,6 +74,11 @@ class CountryProgramme(TenantModel):
         return self.title
 
     @property
+    def reading_title(self) -> str:
+        """As its country wrote it: a country's own programme is data, in its own language."""
+        return self.title
+
+    @property
     def slug(self) -> str:
         """The code used in rosters and the API: catalogue codes never start with 'local-'."""
         return f"local-{self.pk}"
@@ -96,3 +101,14 @@ class CountryProgrammeVersion(TenantModel):
     @property
     def modules(self) -> list[dict]:
         return list(self.content.get("modules", []))
+
+    def module_titles_in_reading(self) -> list:
+        return [m["title"] for m in self.modules]
+
+    def module_in_reading(self, index: int) -> dict:
+        """One module as its country wrote it (the same shape as the catalogue's, see
+        ProgrammeVersion.module_in_reading)."""
+        from training.rendering import render_markdown
+
+        module = self.modules[index]
+        return {**module, "body_html": render_markdown(module.get("body", ""))}
