@@ -1,14 +1,12 @@
 """Every page of every role, rendered in a pseudo language whose catalogue wraps each message of the
 portal in markers, shows no visible text outside the markers except data (what people typed or the
 demo seeded: names, titles, numbers, dates, codes). A crawl from each role's home page follows every
-link of the portal, once per kind of page (the same URL with other ids is the same kind)."""
+link of the portal, once per kind of page (tests/crawl.py: the same URL with other ids or another
+country is the same kind)."""
 
 from __future__ import annotations
 
 import calendar
-import re
-from collections import deque
-from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.apps import apps
@@ -21,29 +19,15 @@ from django.test import Client
 from tenants.isolation import country_context
 from tenants.languages.models import Preferences
 from tenants.models import Country
+from tests.crawl import ROLES, START, crawl
 from tests.languages import pseudo
 
 pytestmark = pytest.mark.django_db
 
 ARTEFACTS = pseudo.ROOT / "var" / "test-artefacts"
 
-ROLES = {
-    "country admin": "amelie",
-    "officer": "olivier",
-    "viewer": "camille",
-    "partner manager": "priya",
-    "auditor": "aude",
-    "platform admin": "admin",
-    "anonymous": None,
-}
-START = ["/", "/c/fr/", "/audit/", "/review/", "/register/fr/", "/accounts/", "/accounts/login/", "/notifications/"]
-# Not pages: files, JSON, the admin (Django's own, translated by Django), the API and its docs, sign-out.
-SKIP = re.compile(
-    r"^/(admin|api|static|\.well-known|healthz|readyz)|\.(json|csv|pdf|zip|xlsx|pem|txt)$|/download/|/export/"
-)
-PAGES_PER_ROLE = 90
 # Words that stand outside the markers because Django writes them, not the portal: month and day
-# names of dates formatted for a language Django has no formats for, and the languages' own names
+# names of dates formatted for a language Django has no formats for, file-size units, and the languages' own names
 # (the pseudo language's too: the switcher names each language in its own words).
 ALLOWED = (
     {m for m in calendar.month_name if m}
@@ -51,11 +35,9 @@ ALLOWED = (
     | set(calendar.day_name)
     | {name for _, name in settings.LANGUAGES}
     | {"Pseudo"}
+    # File sizes, written by Django's filesizeformat from Django's own catalogue.
+    | {"bytes", "byte", "KB", "MB", "GB"}
 )
-
-
-def _shape(path: str) -> str:
-    return re.sub(r"/\d+(?=/|$)", "/N", re.sub(r"/[0-9a-f-]{16,}(?=/|$)", "/H", path))
 
 
 def _strings(value):
@@ -112,28 +94,6 @@ def pseudo_language(settings, tmp_path):
     return pseudo.CODE
 
 
-def _crawl(client: Client, starts: list[str]) -> dict[str, str]:
-    seen: set[str] = set()
-    pages: dict[str, str] = {}
-    queue = deque(starts)
-    while queue and len(pages) < PAGES_PER_ROLE:
-        path = queue.popleft()
-        shape = _shape(urlsplit(path).path)
-        if shape in seen or SKIP.search(urlsplit(path).path):
-            continue
-        seen.add(shape)
-        response = client.get(path)
-        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
-            continue
-        html = response.content.decode()
-        pages[path] = html
-        for href in re.findall(r'<a [^>]*href="([^"#]+)', html):
-            link = urljoin(path, href.replace("&amp;", "&"))
-            if link.startswith("/") and "?" not in link:
-                queue.append(link)
-    return pages
-
-
 def test_every_page_of_every_role_is_translated(pseudo_language):
     call_command("seed_demo", "--force", stdout=open("/dev/null", "w"))
     data = _data_strings()
@@ -146,7 +106,7 @@ def test_every_page_of_every_role_is_translated(pseudo_language):
             client.force_login(user)
         else:
             client.cookies[settings.LANGUAGE_COOKIE_NAME] = pseudo_language
-        pages = _crawl(client, START)
+        pages = crawl(client, START)
         assert len(pages) >= 3, f"{role}: the crawl found too few pages ({list(pages)})"
         for path, html in pages.items():
             assert f'lang="{pseudo_language}"' in html[:200], f"{role} {path}: not in the pseudo language"
