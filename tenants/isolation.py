@@ -96,6 +96,28 @@ def country_context(*countries: object) -> Iterator[Scope]:
 
 
 @contextmanager
+def reading_context(*countries: object) -> Iterator[Scope]:
+    """For reads only: the given countries' rows, as `country_context` gives them, but read inside
+    the enclosing transaction when it already holds exactly that scope (a selector called from a
+    country's page, which the middleware opened): no savepoint and no setting, since a read has
+    nothing to undo and row-level security already reads the right setting. Anything else (another
+    scope, or no transaction) opens `country_context`. Never write inside it: a write needs the
+    savepoint that undoes it on failure."""
+    flat: list[object] = []
+    for country in countries:
+        if isinstance(country, (list, tuple, set, frozenset)):
+            flat.extend(country)
+        else:
+            flat.append(country)
+    scope = Scope(_ids(flat))
+    if _scope.get() == scope and connection.in_atomic_block and not connection.needs_rollback:
+        yield scope
+        return
+    with _scoped(scope) as scope:
+        yield scope
+
+
+@contextmanager
 def public_country_context(country: object) -> Iterator[Scope]:
     """Open a transaction for the public pages of one country: the ORM is scoped to it, the
     database admits only its published rows of the tables that publish (see the module's

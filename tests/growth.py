@@ -1,0 +1,100 @@
+"""Grow a country's data tenfold, for the tests that hold a page's number of queries constant as the
+data grows (DESIGN §9): the people (new accounts with their memberships), the organisations, the
+events of the record (naming targets of several kinds, as real events do), and copies of the main
+rows of each app. A kind of row that cannot be copied as it is (a uniqueness that copying breaks) is
+left as it was and named in the result, so a test can say what it did not grow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, models, transaction
+
+from tenants.isolation import country_context
+from tenants.models import Country, Membership, Organisation
+from tenants.record.ledger import chain_pending_now, event_record
+from tenants.record.models import CountryEvent
+
+# The rows the country pages list, count or summarise, copied as they are (new keys, and a suffix on
+# any field that must be unique on its own).
+COPIED = (
+    "engagements.EngagementTransition",
+    "governance.CountryPolicy",
+    "governance.Acknowledgement",
+    "governance.ImpactAssessment",
+    "governance.Incident",
+    "governance.RequirementStatus",
+    "training.Enrolment",
+    "training.Certificate",
+    "deployments.DeploymentRequest",
+    "deployments.DeploymentDecision",
+    "deployments.UsageHour",
+)
+
+
+@dataclass
+class Grown:
+    before: dict[str, int] = field(default_factory=dict)
+    after: dict[str, int] = field(default_factory=dict)
+    not_grown: dict[str, str] = field(default_factory=dict)  # label -> why
+
+
+def _copy(row: models.Model, n: int) -> models.Model:
+    copy = type(row).objects.get(pk=row.pk)  # a fresh instance: sealed fields opened, nothing cached
+    copy.pk = None
+    copy.id = None
+    for f in type(row)._meta.concrete_fields:
+        if f.unique and not f.primary_key and isinstance(f, models.CharField):
+            setattr(copy, f.attname, f"{getattr(row, f.attname)}-{n}"[: f.max_length])
+    return copy
+
+
+def grow(country: Country, factor: int) -> Grown:
+    """Multiply the country's organisations, members, events and main rows by about `factor`."""
+    grown = Grown()
+    users = get_user_model()
+    with country_context(country):
+        chain_pending_now()  # the events below are chained as they are written, as a commit would
+        organisations = list(Organisation.objects.filter(country=country))
+        members = Membership.objects.filter(country=country).count()
+        events = CountryEvent.objects.filter(country=country).count()
+        grown.before.update(organisations=len(organisations), members=members, events=events)
+        new_orgs = Organisation.objects.bulk_create(
+            Organisation(country=country, name=f"Agence {i}", kind="agency")
+            for i in range(len(organisations) * (factor - 1))
+        )
+        new_members = []
+        for i in range(members * (factor - 1)):
+            user = users.objects.create_user(username=f"grown-{country.code}-{i}", password=None)
+            new_members.append(
+                Membership.objects.create(
+                    country=country, user=user, organisation=new_orgs[i % len(new_orgs)], role="viewer"
+                )
+            )
+        for label in COPIED:
+            model = apps.get_model(label)
+            rows = list(model.objects.filter(country=country))
+            grown.before[label] = len(rows)
+            try:
+                with transaction.atomic():
+                    for n in range(1, factor):
+                        for row in rows:
+                            _copy(row, n).save()
+            except (IntegrityError, ValueError) as error:
+                grown.not_grown[label] = str(error).splitlines()[0][:120]
+            grown.after[label] = model.objects.filter(country=country).count()
+        requests = list(apps.get_model("deployments.DeploymentRequest").objects.filter(country=country))
+        kinds = [targets for targets in (new_orgs, new_members, requests) if targets]
+        for i in range(events * (factor - 1)):  # one kind after the other, as a busy country's record reads
+            targets = kinds[i % len(kinds)]
+            event_record(
+                country=country, action="test.grown", target=targets[(i // len(kinds)) % len(targets)], payload={"i": i}
+            )
+        grown.after.update(
+            organisations=Organisation.objects.filter(country=country).count(),
+            members=Membership.objects.filter(country=country).count(),
+            events=CountryEvent.objects.filter(country=country, sequence__isnull=False).count(),
+        )
+    return grown
