@@ -41,14 +41,36 @@ class Grown:
     not_grown: dict[str, str] = field(default_factory=dict)  # label -> why
 
 
-def _copy(row: models.Model, n: int) -> models.Model:
+def _copy(row: models.Model, n: int, copies: dict) -> models.Model:
+    """The n-th copy of `row`: a new key, a suffix on any field unique on its own, and each foreign
+    key that names a copied row (a person, an enrolment, a request) pointed at that row's n-th copy,
+    so that copies of children follow copies of their parents and keep their uniqueness."""
     copy = type(row).objects.get(pk=row.pk)  # a fresh instance: sealed fields opened, nothing cached
     copy.pk = None
     copy.id = None
     for f in type(row)._meta.concrete_fields:
         if f.unique and not f.primary_key and isinstance(f, models.CharField):
             setattr(copy, f.attname, f"{getattr(row, f.attname)}-{n}"[: f.max_length])
+        elif f.many_to_one or f.one_to_one:
+            followed = copies.get((f.related_model._meta.label_lower, getattr(row, f.attname)))
+            if followed:
+                setattr(copy, f.attname, followed[n - 1])
     return copy
+
+
+def name_every_kind(country: Country) -> None:
+    """Record three events naming an organisation, a person and a deployment request, so that the
+    newest events already show the mix of kinds of target a grown record shows: what a comparison of
+    N and 10N then measures is the size of the data, not the kinds on the page."""
+    with country_context(country):
+        chain_pending_now()  # the events on the chain, as a commit would leave them
+        for target in (
+            Organisation.objects.filter(country=country).first(),
+            Membership.objects.filter(country=country).first(),
+            apps.get_model("deployments.DeploymentRequest").objects.filter(country=country).first(),
+        ):
+            if target is not None:
+                event_record(country=country, action="test.seen", target=target)
 
 
 def grow(country: Country, factor: int) -> Grown:
@@ -65,23 +87,32 @@ def grow(country: Country, factor: int) -> Grown:
             Organisation(country=country, name=f"Agence {i}", kind="agency")
             for i in range(len(organisations) * (factor - 1))
         )
+        copies: dict[tuple[str, object], list] = {}  # (model, key) -> the keys of its copies, in order
+        user_label = users._meta.label_lower
         new_members = []
-        for i in range(members * (factor - 1)):
-            user = users.objects.create_user(username=f"grown-{country.code}-{i}", password=None)
-            new_members.append(
-                Membership.objects.create(
-                    country=country, user=user, organisation=new_orgs[i % len(new_orgs)], role="viewer"
+        for n in range(1, factor):
+            for j, member in enumerate(Membership.objects.filter(country=country).order_by("pk")[:members]):
+                user = users.objects.create_user(username=f"grown-{country.code}-{n}-{j}", password=None)
+                copies.setdefault((user_label, member.user_id), []).append(user.pk)
+                new_members.append(
+                    Membership.objects.create(
+                        country=country,
+                        user=user,
+                        organisation=new_orgs[len(new_members) % len(new_orgs)],
+                        role=member.role,
+                    )
                 )
-            )
         for label in COPIED:
             model = apps.get_model(label)
-            rows = list(model.objects.filter(country=country))
+            rows = list(model.objects.filter(country=country).order_by("pk"))
             grown.before[label] = len(rows)
             try:
                 with transaction.atomic():
                     for n in range(1, factor):
                         for row in rows:
-                            _copy(row, n).save()
+                            copy = _copy(row, n, copies)
+                            copy.save()
+                            copies.setdefault((model._meta.label_lower, row.pk), []).append(copy.pk)
             except (IntegrityError, ValueError) as error:
                 grown.not_grown[label] = str(error).splitlines()[0][:120]
             grown.after[label] = model.objects.filter(country=country).count()

@@ -230,23 +230,19 @@ def organisation_meets_requirements(
 
 
 def country_trained_counts(*, country: Country) -> tuple[int, int]:
-    """(trained, total) over the active country admins and officers: the onboarding step's rule."""
+    """(trained, total) over the active country admins and officers: the onboarding step's rule,
+    read as the step reads it (one query)."""
+    from tenants.onboarding import read_facts
+
     with reading_context(country):
-        people = list(
-            Membership.objects.filter(
-                status=Membership.Status.ACTIVE, role__in=[Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER]
-            ).values_list("user_id", "role")
-        )
-    required = {role: required_programmes(country=country, role=role) for role in {r for _, r in people}}
-    held = _held_programme_ids(country, [uid for uid, _ in people])
-    trained = sum(1 for uid, role in people if set(required[role]) <= held.get(uid, set()))
-    return trained, len(people)
+        facts = read_facts(country, onboarding_facts(country))
+    return facts["trained"], facts["total"]
 
 
 def onboarding_facts(country: Country) -> dict:
     """What the "Staff trained" step reads (with the other steps, in one query): the active country
     admins and officers, how many of them hold a valid certificate for every programme their role
-    requires (platform and country requirements, as `country_trained_counts` counts them), and
+    requires (platform and country requirements: an own requirement or the platform's), and
     whether anyone has enrolled."""
     from tenants.onboarding import CountOf
 

@@ -11,11 +11,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from deployments.models import DeploymentRequest
-from tenants.isolation import country_context
-from tenants.models import Country, Membership, Organisation
-from tenants.record.ledger import chain_pending_now, event_record
-from tests.growth import grow
+from tenants.models import Country
+from tests.growth import grow, name_every_kind
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 
@@ -43,16 +40,7 @@ def count(client, url: str) -> tuple[int, str]:
 def demo(db):
     call_command("seed_demo", force=True, stdout=open("/dev/null", "w"))
     france = Country.objects.get(code="FR")
-    with country_context(france):
-        chain_pending_now()  # the demo's events on the chain, as its commit would leave them
-        # The newest events name a target of each kind, so that N already shows the mix of kinds
-        # that 10N shows: what is compared is the size of the data, not the kinds on the page.
-        for target in (
-            Organisation.objects.filter(country=france).first(),
-            Membership.objects.filter(country=france).first(),
-            DeploymentRequest.objects.filter(country=france).first(),
-        ):
-            event_record(country=france, action="test.seen", target=target)
+    name_every_kind(france)
     return france
 
 
