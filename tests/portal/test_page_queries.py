@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tenants.models import Country
-from tests.growth import grow, name_every_kind
+from tests.growth import grow, name_every_kind, session_kept_fresh
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 
@@ -47,6 +47,7 @@ def demo(db):
 @pytest.fixture
 def olivier(client, demo):
     client.force_login(get_user_model().objects.get(username="olivier"))
+    session_kept_fresh(client)
     for url in PAGES + API_LISTS:  # warm the caches a request may fill (access, country state, templates)
         client.get(url)
     return client
