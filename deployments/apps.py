@@ -19,7 +19,7 @@ class DeploymentsConfig(AppConfig):
 
         from . import events, selectors
 
-        register("deployment", status=selectors.onboarding_status)
+        register("deployment", facts=selectors.onboarding_facts, decide=selectors.onboarding_decide)
         # A reviewer's comment on a decision is their own words (emptied if they are erased).
         holdings.personal_text_register("deployments.DeploymentDecision", author="by", fields=["comment"])
         holdings.personal_text_register("deployments.DeploymentMove", author="by", fields=["comment"])

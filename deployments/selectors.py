@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +36,7 @@ WAITING = (S.SUBMITTED, S.IN_REVIEW)
 def requesting_organisations(*, country: Country, access: Access) -> list[Organisation]:
     """The organisations this person may request a deployment for: any of the country's for a
     country admin; their own for an officer; none for anyone else."""
-    with country_context(country):
+    with reading_context(country):
         organisations = Organisation.objects.filter(country=country).order_by("name")
         role = access.role_in(country.pk)
         if role == Membership.Role.COUNTRY_ADMIN:
@@ -51,7 +51,7 @@ def terms_current(*, country: Country):
     """The approved terms of the country's current engagement, or None."""
     from engagements import selectors as engagement_selectors
 
-    with country_context(country):
+    with reading_context(country):
         engagement = engagement_selectors.engagement_current(country=country)
         return engagement.approved_terms if engagement is not None else None
 
@@ -140,16 +140,25 @@ def review_queue(*, access: Access, country_code: str = "") -> QuerySet[Deployme
     return queryset
 
 
-def onboarding_status(country: Country) -> onboarding.StepStatus:
+def onboarding_facts(country: Country) -> dict:
+    """What the deployment step reads (with the other steps, in one query)."""
+    return {
+        "active": Exists(Environment.objects.filter(country=country, state=Environment.State.ACTIVE)),
+        "requested": Exists(DeploymentRequest.objects.filter(country=country)),
+    }
+
+
+def onboarding_decide(country: Country, facts: dict) -> onboarding.StepStatus:
     url = reverse("deployments:home", kwargs={"code": country.code.lower()})
-    with reading_context(country):
-        states = set(DeploymentRequest.objects.filter(country=country).values_list("state", flat=True))
-        active = Environment.objects.filter(country=country, state=Environment.State.ACTIVE).exists()
-    if active:
+    if facts["active"]:
         return onboarding.StepStatus(onboarding.DONE, _("A deployment is active."), url)
-    if not states:
+    if not facts["requested"]:
         return onboarding.StepStatus(onboarding.NOT_STARTED, _("Request a first model deployment."), url)
     return onboarding.StepStatus(onboarding.IN_PROGRESS, _("A deployment request is on its way."), url)
+
+
+def onboarding_status(country: Country) -> onboarding.StepStatus:
+    return onboarding.step_status("deployment", country)
 
 
 def waiting(access: Access) -> Q:

@@ -15,6 +15,6 @@ class EngagementsConfig(AppConfig):
 
         from . import selectors
 
-        onboarding.register("engagement", status=selectors.onboarding_status)
+        onboarding.register("engagement", facts=selectors.onboarding_facts, decide=selectors.onboarding_decide)
         # A comment on a step of the engagement is its author's own words (emptied if they are erased).
         holdings.personal_text_register("engagements.EngagementTransition", author="by", fields=["comment"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,18 +126,25 @@ def terms_diff(old: EngagementTerms, new: EngagementTerms) -> list[DiffRow]:
 # --- Onboarding task list ----------------------------------------------------------------------------
 
 
-def onboarding_status(country: Country) -> onboarding.StepStatus:
+def onboarding_facts(country: Country) -> dict:
+    """What the engagement step reads (with the other steps, in one query): the state of the
+    country's current engagement, the newest one not closed or rejected."""
+    current = Engagement.objects.filter(country=country).exclude(state__in=Engagement.FINISHED)
+    return {"state": Subquery(current.order_by("-created_at", "-id").values("state")[:1])}
+
+
+def onboarding_decide(country: Country, facts: dict) -> onboarding.StepStatus:
     from django.urls import reverse
 
     url = reverse("engagement:home", kwargs={"code": country.code.lower()})
-    engagement = Engagement.objects.filter(country=country).exclude(state__in=Engagement.FINISHED).first()
-    if engagement is None:
+    state = facts["state"]
+    if state is None:
         return onboarding.StepStatus(onboarding.NOT_STARTED, _("Apply for an engagement with the programme."), url)
-    if engagement.state in (S.APPROVED, S.ACTIVE):
+    if state in (S.APPROVED, S.ACTIVE):
         return onboarding.StepStatus(
             onboarding.DONE,
             _("The engagement is {engagement_get_state_display}.").format(
-                engagement_get_state_display=engagement.get_state_display().lower()
+                engagement_get_state_display=S(state).label.lower()
             ),
             url,
         )
@@ -146,7 +153,7 @@ def onboarding_status(country: Country) -> onboarding.StepStatus:
         S.SUBMITTED: _("Submitted: waiting for a partner manager's review."),
         S.IN_REVIEW: _("A partner manager is reviewing the engagement."),
         S.SUSPENDED: _("The engagement is suspended."),
-    }[engagement.state]
+    }[state]
     return onboarding.StepStatus(onboarding.IN_PROGRESS, detail, url)
 
 
@@ -162,3 +169,7 @@ def current_states(*, country_ids: list[int]) -> dict[int, str]:
     ):
         states.setdefault(country_id, state)
     return states
+
+
+def onboarding_status(country: Country) -> onboarding.StepStatus:
+    return onboarding.step_status("engagement", country)

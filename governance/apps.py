@@ -21,8 +21,8 @@ class GovernanceConfig(AppConfig):
 
         from . import onboarding
 
-        register("policies", status=onboarding.policies_status)
-        register("assessment", status=onboarding.assessment_status)
+        register("policies", facts=onboarding.policies_facts, decide=onboarding.policies_decide)
+        register("assessment", facts=onboarding.assessment_facts, decide=onboarding.assessment_decide)
         # Evidence is the country's record (kept when its uploader is erased), exported with it.
         holdings.files_register("governance.EvidenceFile", name=lambda row: row.path, sha256_field="sha256")
         post_migrate.connect(_load_catalogue, sender=self, dispatch_uid="governance.catalogue")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from tenants.isolation import country_context
+from tenants.isolation import reading_context
 from tenants.models import Country, Membership, Organisation
 
 from .models import (
@@ -126,7 +126,7 @@ def acknowledgements_current(*, organisation: Organisation) -> GateResult:
     """Has everyone in this organisation acknowledged the current version of every policy that
     applies to their role, and is each acknowledgement still within its validity period?"""
     country = Country.objects.get(pk=organisation.country_id)
-    with country_context(country):
+    with reading_context(country):
         return _acknowledgements_current(country, organisation)
 
 
@@ -163,7 +163,7 @@ def _acknowledgements_current(country: Country, organisation: Organisation) -> G
 def my_pending_versions(*, country: Country, user, role: str) -> list[PolicyVersion]:
     """The current versions this person must (again) acknowledge."""
     now = timezone.now()
-    with country_context(country):
+    with reading_context(country):
         versions = [v for v in current_versions(country=country) if role in v.roles]
         done = set(
             Acknowledgement.objects.filter(
@@ -192,7 +192,7 @@ def obligation_labels(keys: list[str]) -> list[str]:
 def assessment_for_use(*, country: Country, assessment_id: int) -> AssessmentSummary | None:
     """May the use this assessment covers go ahead? None when there is no such assessment in the
     country. ok is False for a draft, a superseded assessment or a prohibited category."""
-    with country_context(country):
+    with reading_context(country):
         assessment = assessment_get(country=country, pk=assessment_id)
     if assessment is None:
         return None
@@ -230,7 +230,7 @@ def assessment_public_facts(*, country: Country, assessment_id: int | None) -> d
     Never a person, never free text. None when there is no completed assessment of that id."""
     if not assessment_id:
         return None
-    with country_context(country):
+    with reading_context(country):
         assessment = (
             ImpactAssessment.objects.filter(country=country, pk=assessment_id)
             .exclude(status=ImpactAssessment.Status.DRAFT)

@@ -17,7 +17,7 @@ public page can read nothing else, whatever its code asks for, and can write not
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -95,20 +95,26 @@ def country_context(*countries: object) -> Iterator[Scope]:
         yield scope
 
 
-def reading_context(*countries: object):
-    """For reads only: `country_context(*countries)`, or nothing at all when the context in force
-    already opens exactly these countries (a page reading inside its own country's context), which
-    spares the savepoint and settings a nested context costs on every read."""
-    scope = _scope.get()
+@contextmanager
+def reading_context(*countries: object) -> Iterator[Scope]:
+    """For reads only: the given countries' rows, as `country_context` gives them, but read inside
+    the enclosing transaction when it already holds exactly that scope (a selector called from a
+    country's page, which the middleware opened): no savepoint and no setting, since a read has
+    nothing to undo and row-level security already reads the right setting. Anything else (another
+    scope, or no transaction) opens `country_context`. Never write inside it: a write needs the
+    savepoint that undoes it on failure."""
     flat: list[object] = []
     for country in countries:
         if isinstance(country, (list, tuple, set, frozenset)):
             flat.extend(country)
         else:
             flat.append(country)
-    if scope is not None and not scope.public and scope.country_ids == _ids(flat) and connection.in_atomic_block:
-        return nullcontext(scope)
-    return country_context(*countries)
+    scope = Scope(_ids(flat))
+    if _scope.get() == scope and connection.in_atomic_block and not connection.needs_rollback:
+        yield scope
+        return
+    with _scoped(scope) as scope:
+        yield scope
 
 
 @contextmanager

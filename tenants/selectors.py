@@ -24,6 +24,19 @@ def organisation_list(*, country: Country) -> QuerySet[Organisation]:
     return Organisation.objects.filter(country=country).annotate(member_count=Count("memberships")).order_by("name")
 
 
+def country_count_facts(*, country: Country) -> dict:
+    """The overview's counts, as expressions another query can hold (tenants.onboarding reads them
+    with the task list, in one query): organisations, active members and pending invitations."""
+    from tenants.onboarding import CountOf
+
+    members = Membership.objects.filter(country=country)
+    return {
+        "organisations": CountOf(Organisation.objects.filter(country=country)),
+        "active_members": CountOf(members.filter(status=Membership.Status.ACTIVE)),
+        "invited_members": CountOf(members.filter(status=Membership.Status.INVITED)),
+    }
+
+
 def organisation_get(*, country: Country, pk) -> Organisation | None:
     try:
         return organisation_list(country=country).filter(pk=int(pk)).first()

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from tenants import dashboard, onboarding, selectors, services
 from tenants.errors import NotAllowed, ServiceError
 from tenants.forms import ConfirmForm, InvitationAcceptForm, InviteForm, OrganisationForm, RoleForm
-from tenants.models import Membership, Organisation
+from tenants.models import Organisation
 from tenants.pages import base_context, country_url, int_or_none, posted, request_country, require_country_admin
 from tenants.record import selectors as record_selectors
 from tenants.record.events import EVENTS_PER_PAGE, describe_events, keyset_page
@@ -40,21 +39,18 @@ RECENT_EVENTS = 10
 @login_required
 def country_overview(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
-    organisation_count = selectors.organisation_list(country=country).count()
-    by_status = dict(
-        selectors.membership_list(country=country).order_by().values_list("status").annotate(n=Count("id"))
-    )
+    tasks, counts = onboarding.task_list_and_facts(country, selectors.country_count_facts(country=country))
     events = describe_events(list(record_selectors.event_list(country=country)[:RECENT_EVENTS]), country)
     return render(
         request,
         "tenants/country_overview.html",
         {
             **base_context(request, country),
-            "organisation_count": organisation_count,
-            "active_member_count": by_status.get(Membership.Status.ACTIVE, 0),
-            "invited_member_count": by_status.get(Membership.Status.INVITED, 0),
+            "organisation_count": counts["organisations"],
+            "active_member_count": counts["active_members"],
+            "invited_member_count": counts["invited_members"],
             "events": events,
-            "tasks": onboarding.task_list(country),
+            "tasks": tasks,
             "charts": dashboard.country_charts(country),
         },
     )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from tenants.access import Access
-from tenants.isolation import country_context
+from tenants.isolation import reading_context
 from tenants.models import Country, Membership, Organisation
 
 from .models import (
@@ -127,7 +127,7 @@ def certificate_verify(*, code: str) -> CertificateCheck:
     country = Country.objects.filter(code=country_code).first()
     if country is None:
         return CertificateCheck("unknown")
-    with country_context(country):
+    with reading_context(country):
         certificate = Certificate.objects.filter(pk=pk).select_related("user", "programme", "local_programme").first()
         if certificate is None:
             return CertificateCheck("unknown")
@@ -160,7 +160,7 @@ def required_programmes(
 ) -> dict[int, str]:
     """Programme id → title that `role` must hold in `country`, platform's and country's together."""
     platform = _applies(PlatformRequirement.objects.filter(role=role), sector, capability)
-    with country_context(country):
+    with reading_context(country):
         own = _applies(CountryRequirement.objects.filter(role=role), sector, capability)
         ids = set(platform.values_list("programme_id", flat=True)) | set(own.values_list("programme_id", flat=True))
     return dict(Programme.objects.filter(pk__in=ids).values_list("pk", "title"))
@@ -168,7 +168,7 @@ def required_programmes(
 
 def _held_programme_ids(country: Country, user_ids) -> dict[int, set[int]]:
     held: dict[int, set[int]] = {}
-    with country_context(country):
+    with reading_context(country):
         for user_id, programme_id in Certificate.objects.filter(
             user_id__in=user_ids, programme__isnull=False, expires_at__gt=timezone.now()
         ).values_list("user_id", "programme_id"):
@@ -181,7 +181,7 @@ def person_meets_requirements(
 ) -> RequirementResult:
     """Whether `user` holds a valid certificate for every programme their role in `country`
     requires (platform and country requirements, for the sector and capability when given)."""
-    with country_context(country):
+    with reading_context(country):
         membership = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).first()
     if membership is None:
         return RequirementResult(False, [], f"This person is not an active member of {country.name}.")
@@ -202,7 +202,7 @@ def organisation_meets_requirements(
 ) -> RequirementResult:
     """Whether every active member of the organisation meets their role's requirements."""
     country = organisation.country
-    with country_context(country):
+    with reading_context(country):
         members = list(
             Membership.objects.filter(organisation=organisation, status=Membership.Status.ACTIVE).values_list(
                 "user_id", "role"
@@ -231,9 +231,72 @@ def organisation_meets_requirements(
 
 
 def country_trained_counts(*, country: Country) -> tuple[int, int]:
-    """(trained, total) over the active country admins and officers: the onboarding step's rule."""
-    with country_context(country):
-        return trained_counts_by_country(country_ids=[country.pk])[country.pk]
+    """(trained, total) over the active country admins and officers: the onboarding step's rule,
+    read as the step reads it (one query)."""
+    from tenants.onboarding import read_facts
+
+    with reading_context(country):
+        facts = read_facts(country, onboarding_facts(country))
+    return facts["trained"], facts["total"]
+
+
+def onboarding_facts(country: Country) -> dict:
+    """What the "Staff trained" step reads (with the other steps, in one query): the active country
+    admins and officers, how many of them hold a valid certificate for every programme their role
+    requires (platform and country requirements: an own requirement or the platform's), and
+    whether anyone has enrolled."""
+    from tenants.onboarding import CountOf
+
+    people = Membership.objects.filter(
+        country=country,
+        status=Membership.Status.ACTIVE,
+        role__in=[Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER],
+    )
+    unheld = ~Exists(
+        Certificate.objects.filter(
+            country=country,
+            user_id=OuterRef(OuterRef("user_id")),
+            programme_id=OuterRef("programme_id"),
+            expires_at__gt=timezone.now(),
+        )
+    )
+    missing = Exists(
+        _applies(PlatformRequirement.objects.filter(role=OuterRef("role")), None, None).filter(unheld)
+    ) | Exists(
+        _applies(CountryRequirement.objects.filter(country=country, role=OuterRef("role")), None, None).filter(unheld)
+    )
+    return {
+        "total": CountOf(people),
+        "trained": CountOf(people.filter(~missing)),
+        "started": Exists(Enrolment.objects.filter(country=country)),
+    }
+
+
+def onboarding_decide(country: Country, facts: dict):
+    """Done when every active country admin and officer is trained; in progress when at least one
+    is or anyone has enrolled."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from tenants.onboarding import DONE, IN_PROGRESS, NOT_STARTED, StepStatus
+
+    trained, total = facts["trained"], facts["total"]
+    url = reverse("training:home", kwargs={"code": country.code.lower()})
+    if total and trained == total:
+        return StepStatus(
+            DONE,
+            _("All {total} country admins and officers have completed their required training.").format(total=total),
+            url,
+        )
+    if trained or facts["started"]:
+        return StepStatus(
+            IN_PROGRESS,
+            _("{trained} of {total} country admins and officers have completed their required training.").format(
+                trained=trained, total=total
+            ),
+            url,
+        )
+    return StepStatus(NOT_STARTED, _("Enrol your country admins and officers in the required programmes."), url)
 
 
 # --- Cohort ---------------------------------------------------------------------------------------

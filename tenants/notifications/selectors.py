@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from tenants.access import Access
-from tenants.isolation import country_context
+from tenants.isolation import reading_context
 from tenants.notifications.models import Notification
 
 
@@ -18,5 +18,5 @@ def notification_list(*, user, access: Access) -> QuerySet[Notification]:
 def unread_count(*, user, access: Access) -> int:
     """For the header of every page, including a country's pages, whose context holds that country
     only: the count opens, for its one query, the context of every country this person can see."""
-    with country_context(access.country_ids):
+    with reading_context(access.country_ids):
         return notification_list(user=user, access=access).filter(read_at__isnull=True).count()

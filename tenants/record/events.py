@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import CharField, QuerySet, Value
 from django.utils.translation import gettext, gettext_lazy
 
 from tenants import selectors
+from tenants.isolation import reading_context
 from tenants.models import Country, Organisation
 from tenants.pages import ROLE_LABELS, country_url
 from tenants.record.models import CountryEvent
@@ -80,10 +84,18 @@ ACTION_LABELS = {
 EVENTS_PER_PAGE = 50
 
 # What the apps above the foundation add, from their ready(): labels of their actions, how to name
-# their targets ({target type: resolver(country, ids) -> {id: (name, url)}}, one query per kind)
-# and how to put a payload in words ({action prefix: detail(payload) -> str}).
+# their targets and how to put a payload in words ({action prefix: detail(action, payload) -> str}).
+# A target type is named by `Target(names, link)`: `names(country, ids)` gives the queryset of
+# (pk, name) rows of those ids, and `link(country, pk)` the page of one. The names of every kind on a
+# page are read together, in one query (a UNION of those querysets), whatever the mix of kinds.
 TARGETS: dict = {}
 DETAILS: dict = {}
+
+
+@dataclass(frozen=True)
+class Target:
+    names: Callable[[Country, set[int]], QuerySet]
+    link: Callable[[Country, int], str]
 
 
 def events_register(*, labels: dict[str, str], targets: dict | None = None, details: dict | None = None) -> None:
@@ -92,16 +104,31 @@ def events_register(*, labels: dict[str, str], targets: dict | None = None, deta
     DETAILS.update(details or {})
 
 
+def _organisation_names(country: Country, ids: set[int]) -> QuerySet:
+    return Organisation.objects.filter(country=country, pk__in=ids).values_list("pk", "name")
+
+
+TARGETS["tenants.organisation"] = Target(
+    _organisation_names, lambda country, pk: country_url("organisation", country, pk=pk)
+)
+
+
 def _registered_targets(events: list[CountryEvent], country: Country) -> dict[tuple[str, int], tuple[str, str]]:
+    """(type, id) -> (name, link) of the events' targets of registered types: one query."""
     wanted: dict[str, set[int]] = {}
     for event in events:
         if event.target_type in TARGETS and event.target_id.isdigit():
             wanted.setdefault(event.target_type, set()).add(int(event.target_id))
-    found = {}
-    for target_type, ids in wanted.items():
-        for pk, named in TARGETS[target_type](country, ids).items():
-            found[(target_type, pk)] = named
-    return found
+    if not wanted:
+        return {}
+    with reading_context(country):
+        parts = []
+        for target_type, ids in wanted.items():
+            names = TARGETS[target_type].names(country, ids).order_by()
+            tagged = names.annotate(target_type=Value(target_type, output_field=CharField()))
+            parts.append(tagged.values_list("target_type", *names.query.values_select))
+        rows = list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
+    return {(kind, pk): (str(name), TARGETS[kind].link(country, pk)) for kind, pk, name in rows}
 
 
 def _humanise_action(action: str) -> str:
@@ -112,13 +139,10 @@ def _humanise_action(action: str) -> str:
 
 
 def describe_events(events: list[CountryEvent], country: Country) -> list[CountryEvent]:
-    """Give each event a label, a readable target and a short detail, with one query per kind of
-    target (not one per row)."""
-    org_ids = {int(e.target_id) for e in events if e.target_type == "tenants.organisation" and e.target_id.isdigit()}
+    """Give each event a label, a readable target and a short detail, with at most two queries
+    whatever the number of events and kinds of target: the people named, and the names of every
+    other kind of target together."""
     member_ids = {int(e.target_id) for e in events if e.target_type == "tenants.membership" and e.target_id.isdigit()}
-    organisations = {}
-    if org_ids:
-        organisations = {o.pk: o for o in selectors.organisation_list(country=country).filter(pk__in=org_ids)}
     members = {}
     if member_ids:
         members = {m.pk: m for m in selectors.membership_list(country=country).filter(pk__in=member_ids)}
@@ -130,14 +154,7 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
             role if role or not event.actor_role else gettext("role %(code)s") % {"code": event.actor_role}
         )
         event.target_label, event.target_url = "", ""
-        if event.target_type == "tenants.organisation" and event.target_id.isdigit():
-            organisation = organisations.get(int(event.target_id))
-            if organisation is not None:
-                event.target_label = organisation.name
-                event.target_url = country_url("organisation", country, pk=organisation.pk)
-            else:
-                event.target_label = gettext("Organisation %(id)s (no longer exists)") % {"id": event.target_id}
-        elif event.target_type == "tenants.membership" and event.target_id.isdigit():
+        if event.target_type == "tenants.membership" and event.target_id.isdigit():
             membership = members.get(int(event.target_id))
             if membership is not None:
                 event.target_label = membership.display_name or membership.display_email
@@ -146,10 +163,12 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
                 event.target_label = gettext("Membership %(id)s (removed)") % {"id": event.target_id}
         elif event.target_type in TARGETS and event.target_id.isdigit():
             named = registered.get((event.target_type, int(event.target_id)))
-            event.target_label, event.target_url = named or (
-                gettext("“%(id)s” (deleted)") % {"id": event.target_id},
-                "",
+            gone = (
+                gettext("Organisation %(id)s (no longer exists)") % {"id": event.target_id}
+                if event.target_type == "tenants.organisation"
+                else gettext("“%(id)s” (deleted)") % {"id": event.target_id}
             )
+            event.target_label, event.target_url = named or (gone, "")
         elif event.target_type:
             event.target_label = gettext("%(kind)s record %(id)s") % {"kind": event.target_type, "id": event.target_id}
         payload = event.payload or {}

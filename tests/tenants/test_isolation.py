@@ -458,3 +458,43 @@ def test_the_model_check_catches_models_that_would_leak(db):
                 app_label = "tenants"
 
         assert tenant_model_problems(NoMetaOfItsOwn) == []
+
+
+# --- reading_context: the selectors' way in ---------------------------------------------------------
+
+
+def _setting() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('portal.country_id', true)")
+        return cursor.fetchone()[0] or ""
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+def test_reading_in_the_same_scope_adds_no_query_and_keeps_row_security(cast):
+    from django.test.utils import CaptureQueriesContext
+
+    from tenants.isolation import reading_context
+
+    with country_context(cast.fr):
+        with CaptureQueriesContext(connection) as queries:
+            with reading_context(cast.fr):
+                with connection.cursor() as cursor:  # raw SQL: only row-level security filters it
+                    cursor.execute("SELECT DISTINCT country_id FROM tenants_organisation")
+                    seen = {row[0] for row in cursor.fetchall()}
+        assert len(queries.captured_queries) == 1  # the read itself: no savepoint, no setting
+        assert seen == {cast.fr.pk} and _setting() == str(cast.fr.pk)
+        with reading_context(cast.ke):  # another scope: a context of its own, with its own setting
+            assert _setting() == str(cast.ke.pk)
+            assert set(Organisation.objects.values_list("country_id", flat=True)) == {cast.ke.pk}
+        assert _setting() == str(cast.fr.pk)  # and the page's setting back after it
+
+
+def test_reading_outside_any_context_opens_one(cast):
+    from tenants.isolation import current_scope, reading_context
+
+    assert current_scope() is None
+    with reading_context(cast.ke):
+        assert set(Organisation.objects.values_list("country_id", flat=True)) == {cast.ke.pk}
+    assert current_scope() is None
+    with pytest.raises(NoCountryContext):
+        Organisation.objects.count()
