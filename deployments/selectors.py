@@ -15,7 +15,7 @@ from tenants import onboarding
 from tenants.access import Access
 from tenants.conversations.models import Conversation
 from tenants.conversations.subjects import Subject
-from tenants.isolation import country_context, reading_context
+from tenants.isolation import reading_context
 from tenants.models import Country, Membership, Organisation
 
 from .models import (

@@ -40,10 +40,12 @@ def shape(path: str) -> str:
 
 
 def client_fetch(client: Client) -> Fetch:
-    """Fetch through a Django test client: the page's HTML, or None when the answer is no page."""
+    """Fetch through a Django test client: the page's HTML, or None when the answer is no page. A
+    server error fails the crawl: a link the portal shows must never lead to one."""
 
     def fetch(path: str) -> str | None:
         response = client.get(path)
+        assert response.status_code < 500, f"{path} answered {response.status_code}"
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             return None
         return response.content.decode()

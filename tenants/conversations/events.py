@@ -3,11 +3,12 @@ link to it on its subject's page; its detail is the SHA-256 of its text (never t
 
 from __future__ import annotations
 
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from tenants.conversations.models import Conversation, Message
-from tenants.isolation import country_context
 
 # The pages of the subjects belong to the apps above; they are named here by URL name only.
 PAGES = {
@@ -27,29 +28,50 @@ def subject_page(*, code: str, kind: str, pk: int) -> str:
         return ""
 
 
-def _messages(country, ids: set[int]) -> dict[int, tuple[str, str]]:
-    with country_context(country):
-        rows = Message.objects.filter(country=country, pk__in=ids).values_list(
-            "pk", "conversation__subject", "conversation__subject_id"
+def _message_subjects(country, ids: set[int]) -> QuerySet:
+    """(pk, "kind:subject id") of the messages asked: read with every other kind of target."""
+    return (
+        Message.objects.filter(country=country, pk__in=ids)
+        .annotate(
+            subject_named=Concat(
+                "conversation__subject",
+                Value(":"),
+                Cast("conversation__subject_id", CharField()),
+                output_field=CharField(),
+            )
         )
-        named = {}
-        for pk, kind, subject_id in rows:
-            page = subject_page(code=country.code, kind=kind, pk=subject_id)
-            named[pk] = (str(NAMES[kind]).format(pk=subject_id), f"{page}#message-{pk}" if page else "")
-        return named
+        .values_list("pk", "subject_named")
+    )
+
+
+def _message_link(country, pk: int) -> str:
+    return ""  # a message is shown on its subject's page: `_message_shown` links there
+
+
+def _message_shown(country, pk: int, subject: str) -> tuple[str, str]:
+    kind, _, subject_id = subject.partition(":")
+    if kind not in NAMES or not subject_id.isdigit():
+        return gettext("“%(id)s” (deleted)") % {"id": pk}, ""
+    page = subject_page(code=country.code, kind=kind, pk=int(subject_id))
+    return str(NAMES[kind]).format(pk=subject_id), f"{page}#message-{pk}" if page else ""
 
 
 def _detail(action: str, payload: dict) -> str:
+    text = gettext("SHA-256 of the text: %(digest)s") % {"digest": payload.get("sha256", "")}
     attached = len(payload.get("attachments") or [])
-    text = f"SHA-256 of the text: {payload.get('sha256', '')}"
-    return f"{text}; {attached} attachment(s)" if attached else text
+    if not attached:
+        return text
+    return ngettext("%(text)s; %(count)s attachment", "%(text)s; %(count)s attachments", attached) % {
+        "text": text,
+        "count": attached,
+    }
 
 
 def register() -> None:
-    from tenants.record.events import events_register
+    from tenants.record.events import Target, events_register
 
     events_register(
         labels={"conversation.message_posted": gettext_lazy("Message written")},
-        targets={"tenants.message": _messages},
+        targets={"tenants.message": Target(_message_subjects, _message_link, _message_shown)},
         details={"conversation": _detail},
     )

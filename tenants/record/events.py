@@ -94,8 +94,14 @@ DETAILS: dict = {}
 
 @dataclass(frozen=True)
 class Target:
+    """How the record names one kind of target: `names` the (pk, name) rows of the ids asked, as a
+    query (every kind's are read together in one); `link` the page of one. `shown`, when given,
+    turns a row's name into the (label, link) shown instead (a name read as data, such as the
+    subject a message is on)."""
+
     names: Callable[[Country, set[int]], QuerySet]
     link: Callable[[Country, int], str]
+    shown: Callable[[Country, int, str], tuple[str, str]] | None = None
 
 
 def events_register(*, labels: dict[str, str], targets: dict | None = None, details: dict | None = None) -> None:
@@ -126,9 +132,17 @@ def _registered_targets(events: list[CountryEvent], country: Country) -> dict[tu
         for target_type, ids in wanted.items():
             names = TARGETS[target_type].names(country, ids).order_by()
             tagged = names.annotate(target_type=Value(target_type, output_field=CharField()))
-            parts.append(tagged.values_list("target_type", *names.query.values_select))
+            # The row's own columns, then a name computed in SQL (an annotation) where it has one.
+            columns = [*names.query.values_select, *names.query.annotation_select]
+            parts.append(tagged.values_list("target_type", *columns))
         rows = list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
-    return {(kind, pk): (str(name), TARGETS[kind].link(country, pk)) for kind, pk, name in rows}
+    described = {}
+    for kind, pk, name in rows:
+        target = TARGETS[kind]
+        described[(kind, pk)] = (
+            target.shown(country, pk, name) if target.shown else (str(name), target.link(country, pk))
+        )
+    return described
 
 
 def _humanise_action(action: str) -> str:

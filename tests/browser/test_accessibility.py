@@ -49,6 +49,7 @@ def test_every_page_of_every_role_has_no_accessibility_violation(browser, live_s
 
         def fetch(path: str) -> str | None:
             response = page.goto(path, timeout=120000)
+            assert response is None or response.status < 500, f"{role} {path} answered {response.status}"
             if (
                 response is None
                 or response.status != 200
