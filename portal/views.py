@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 
 from tenants import selectors
-from tenants.access import AUDITORS_GROUP, PARTNER_MANAGERS_GROUP
+from tenants.access import AUDITOR, AUDITORS_GROUP, PARTNER_MANAGER, PARTNER_MANAGERS_GROUP
 from tenants.models import Country, Membership, Organisation
 from tenants.pages import ROLE_LABELS
 from tenants.record import selectors as record_selectors
@@ -157,7 +157,7 @@ def audit_home(request: HttpRequest) -> HttpResponse:
         {
             "country": c,
             "code": c.code.lower(),
-            "role_label": "Auditor" if c.pk in access.auditor_country_ids else "Partner manager",
+            "role_label": ROLE_LABELS[AUDITOR] if c.pk in access.auditor_country_ids else ROLE_LABELS[PARTNER_MANAGER],
             "event_count": stats.get(c.pk, {}).get("n", 0),
             "last_event_at": stats.get(c.pk, {}).get("last"),
         }
