@@ -386,7 +386,10 @@ def assessment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     form = None
     if is_draft:
         form = AssessmentAnswersForm(
-            posted(request), initial=assessment.answers, version=assessment.questionnaire_version
+            posted(request),
+            initial=assessment.answers,
+            version=assessment.questionnaire_version,
+            completing=request.method == "POST" and request.POST.get("action") == "complete",
         )
     if request.method == "POST":
         require_writer(request, country)
