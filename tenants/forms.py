@@ -160,6 +160,21 @@ class ConfirmForm(ServiceErrorMixin, forms.Form):
     """A confirmation with nothing to fill in: it only carries the refusal of a service, if any."""
 
 
+class ReasonForm(ServiceErrorMixin, forms.Form):
+    """The confirmation of an action that removes, revokes or stops something: a required reason
+    (shown by includes/confirm_reason.html). The service checks it again (tenants.record.reasons)."""
+
+    comment = forms.CharField(
+        label=gettext_lazy("Reason"),
+        widget=forms.Textarea,
+        max_length=2000,
+        error_messages={
+            "required": gettext_lazy("Say why: the reason goes on the record."),
+            "max_length": gettext_lazy("The reason must be 2,000 characters or fewer."),
+        },
+    )
+
+
 class InvitationAcceptForm(ServiceErrorMixin, forms.Form):
     password = forms.CharField(
         label=gettext_lazy("Choose a password"),
