@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
@@ -383,13 +383,23 @@ class EnvironmentRotateApi(EnvironmentMixin, CountryAPIView):
     @extend_schema(
         operation_id="environments_credential_rotate",
         tags=["deployments"],
-        request=None,
+        request=inline_serializer("CredentialRotation", fields={"reason": serializers.CharField(max_length=2000)}),
         parameters=[CODE_PARAMETER, ID_PARAMETER],
         responses={200: SecretSerializer, **errors(400, 401, 403, 404)},
+        description=gettext_lazy(
+            "The old credential stops working at once. Say why in `reason` (required; kept on the record)."
+        ),
     )
     def post(self, request, code, id):
         environment = self.environment(id)
-        environments.credential_rotate(environment=environment, by=request.user, access=request.access)
+        data = request.data if isinstance(request.data, dict) else {}
+        reason = data.get("reason") or ""
+        environments.credential_rotate(
+            environment=environment,
+            by=request.user,
+            access=request.access,
+            reason=reason if isinstance(reason, str) else "",
+        )
         return _secret(environment, request.user)
 
 

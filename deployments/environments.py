@@ -13,6 +13,7 @@ from tenants.isolation import country_context
 from tenants.models import Country, Membership
 from tenants.notifications.models import Notification
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_clean, reason_record
 
 from .models import Credential, CredentialReveal, DeploymentMove, DeploymentRequest, Environment, UsageReport
 from .policy import policy_changed
@@ -67,9 +68,12 @@ def credential_reveal(*, environment: Environment, user) -> tuple[Credential, st
 
 
 @transaction.atomic
-def credential_rotate(*, environment: Environment, by, access: Access) -> Credential:
+def credential_rotate(*, environment: Environment, by, access: Access, reason: str) -> Credential:
+    """Revoke the live credential (the applications using it stop working) and issue a new one,
+    with the reason given kept sealed beside the record."""
     country = Country.objects.get(pk=environment.country_id)
     role = _writer(access, country, "rotate a credential")
+    reason = reason_clean(reason)
     with country_context(country):
         environment = Environment.objects.select_for_update().get(pk=environment.pk)
         if environment.state != Environment.State.ACTIVE:
@@ -87,7 +91,13 @@ def credential_rotate(*, environment: Environment, by, access: Access) -> Creden
             actor=by,
             actor_role=role,
             target=environment,
-            payload={"environment": environment.pk, "key_number": credential.pk},
+            payload={
+                "environment": environment.pk,
+                "key_number": credential.pk,
+                "reason": reason_record(
+                    country=country, action="credential.rotated", target=environment, by=by, reason=reason
+                ).pk,
+            },
         )
         policy_changed(environment=environment)
     return credential

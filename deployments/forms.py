@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Capability, Sector
+from tenants.forms import NamedRequiredErrors
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
 
@@ -183,11 +184,16 @@ class ActionForm(forms.Form):
     human_review_required = forms.BooleanField(required=False, label=_("Human review of outputs required"))
 
 
-class UsageForm(forms.Form):
-    tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, label=_("Tokens"))
+class UsageForm(NamedRequiredErrors, forms.Form):
+    tokens = forms.IntegerField(
+        min_value=1,
+        max_value=10**12 - 1,
+        label=_("Tokens used"),
+        error_messages={"required": _("Enter the number of tokens used, for example 1500.")},
+    )
 
 
-class UpstreamForm(forms.Form):
+class UpstreamForm(NamedRequiredErrors, forms.Form):
     region = forms.ChoiceField(choices=Country.Region.choices, label=_("Region it serves"))
     name = forms.CharField(max_length=120, label=_("Name"))
     base_url = forms.CharField(
@@ -201,7 +207,7 @@ class UpstreamForm(forms.Form):
     )
 
 
-class CaptureForm(forms.Form):
+class CaptureForm(NamedRequiredErrors, forms.Form):
     enabled = forms.BooleanField(required=False, label=_("Store this environment's prompts and outputs"))
     retention_days = forms.IntegerField(
         min_value=1,

@@ -16,6 +16,7 @@ from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_clean, reason_record
 
 from .models import CountryUpstream, Environment
 from .policy import policy_changed
@@ -89,9 +90,12 @@ def country_upstream_set(
 
 
 @transaction.atomic
-def country_upstream_remove(*, upstream: CountryUpstream, by, access: Access) -> None:
+def country_upstream_remove(*, upstream: CountryUpstream, by, access: Access, reason: str) -> None:
+    """Remove a country's model server (its region's calls go to the platform's upstream again),
+    with the reason given kept sealed beside the record."""
     country = Country.objects.get(pk=upstream.country_id)
     role = _admin(access, country)
+    reason = reason_clean(reason)
     with country_context(country):
         found = CountryUpstream.objects.select_for_update().filter(pk=upstream.pk).first()
         if found is None:
@@ -102,7 +106,13 @@ def country_upstream_remove(*, upstream: CountryUpstream, by, access: Access) ->
             actor=by,
             actor_role=role,
             target=found,
-            payload={"upstream": found.pk, "region": found.region},
+            payload={
+                "upstream": found.pk,
+                "region": found.region,
+                "reason": reason_record(
+                    country=country, action="gateway.upstream_removed", target=found, by=by, reason=reason
+                ).pk,
+            },
         )
         region = found.region
         found.delete()

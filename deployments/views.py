@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.conversations import pages as conversation_pages
+from tenants.forms import ReasonForm
 from tenants.pages import base_context, request_country
 
 from . import environments, gates, selectors, services, upstreams, usage
@@ -385,20 +386,64 @@ def environment_reveal(request: HttpRequest, code: str, pk: int) -> HttpResponse
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def environment_rotate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Confirm, with a reason, the rotation of an environment's credential: the old one stops
+    working at once for every application using it. A POST without a reason rotates nothing."""
     country = request_country(request)
     environment = _environment(country, pk)
     if not request.access.can_write(country.pk):
         raise PermissionDenied(_("Only a country admin or officer can rotate a credential."))
-    try:
-        environments.credential_rotate(environment=environment, by=request.user, access=request.access)
-    except services.ServiceError as error:
-        return _environment_page(request, country, environment, error=error.message, status=400)
-    messages.success(
-        request, _("A new credential is ready: show it once and store it safely. The old one no longer works.")
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                environments.credential_rotate(
+                    environment=environment, by=request.user, access=request.access, reason=form.cleaned_data["comment"]
+                )
+            except services.ServiceError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(
+                    request,
+                    _("A new credential is ready: show it once and store it safely. The old one no longer works."),
+                )
+                return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
+        status = 400
+    back = reverse("deployments:environment", kwargs={"code": country.code.lower(), "pk": environment.pk})
+    return _confirm_page(
+        request,
+        country,
+        form=form,
+        status=status,
+        back=back,
+        caption=environment.name,
+        heading=_("Rotate the credential of “{name}”?").format(name=environment.name),
+        warning=_(
+            "The current credential stops working at once: every application using it is refused until it is "
+            "given the new one, which is shown once."
+        ),
+        button=_("Yes, rotate the credential"),
     )
-    return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
+
+
+def _confirm_page(request, country, *, form, status, back, caption, heading, warning, button) -> HttpResponse:
+    """The confirmation of an action that revokes or removes something (includes/confirm_reason.html)."""
+    return render(
+        request,
+        "deployments/confirm_reason_page.html",
+        {
+            **base_context(request, country),
+            "form": form,
+            "back": back,
+            "caption": caption,
+            "heading": heading,
+            "warning": warning,
+            "button": button,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -489,21 +534,40 @@ def upstream_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def upstream_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Confirm, with a reason, the removal of one of the country's model servers."""
     country = request_country(request)
     found = CountryUpstream.objects.filter(country=country, pk=pk).defer("api_key").first()
     if found is None:
         raise Http404("No such model server in this country.")
     if not request.access.is_country_admin(country.pk):
         raise PermissionDenied(_("Only a country admin can change the country's model servers."))
-    try:
-        upstreams.country_upstream_remove(upstream=found, by=request.user, access=request.access)
-    except services.ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Removed. That region's calls go to the platform's upstream again."))
-    return redirect("deployments:upstreams", code=country.code.lower())
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                upstreams.country_upstream_remove(
+                    upstream=found, by=request.user, access=request.access, reason=form.cleaned_data["comment"]
+                )
+            except services.ServiceError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, _("Removed. That region's calls go to the platform's upstream again."))
+                return redirect("deployments:upstreams", code=country.code.lower())
+        status = 400
+    return _confirm_page(
+        request,
+        country,
+        form=form,
+        status=status,
+        back=reverse("deployments:upstreams", kwargs={"code": country.code.lower()}),
+        caption=_("Model servers"),
+        heading=_("Remove the model server “{name}”?").format(name=found.name),
+        warning=_("Calls of its region go to the platform's upstream again at once, and its stored key is deleted."),
+        button=_("Yes, remove the server"),
+    )
 
 
 @login_required

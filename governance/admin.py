@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tenants.errors import NotAllowed
+from tenants.forms import NamedRequiredErrors
 
 from .frameworks.loading import max_bytes
 from .frameworks.reading import FrameworkFileError
@@ -23,7 +24,7 @@ from .frameworks.services import framework_import
 from .models import Framework, PolicyTemplate, Requirement, SharedPolicy
 
 
-class FrameworkImportForm(forms.Form):
+class FrameworkImportForm(NamedRequiredErrors, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Framework file (YAML)"),
         help_text=gettext_lazy("A file in the portal's framework format, or a CISO Assistant library."),

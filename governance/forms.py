@@ -67,8 +67,10 @@ class AssessmentStartForm(ServiceErrorMixin, forms.Form):
 class AssessmentAnswersForm(ServiceErrorMixin, forms.Form):
     """One field per question of the questionnaire version; all optional until completion."""
 
-    def __init__(self, *args, version: int = questionnaire.CURRENT_VERSION, **kwargs):
+    def __init__(self, *args, version: int = questionnaire.CURRENT_VERSION, completing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.version = version
+        self.completing = completing
         self.questions = questionnaire.questions(version)
         for question in self.questions:
             choices = [(value, label) for value, label, _ in question["options"]]
@@ -87,8 +89,22 @@ class AssessmentAnswersForm(ServiceErrorMixin, forms.Form):
                     choices=choices,
                     required=False,
                     help_text=question["hint"],
-                    error_messages={"invalid_choice": _("Choose one of the answers.")},
+                    error_messages={
+                        "invalid_choice": _("Choose one of the answers for: {question_text}").format(
+                            question_text=question["text"]
+                        )
+                    },
                 )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.completing:
+            # Every missing answer at once, each against its own question, so the error summary
+            # lists them all and each link leads to the question's first answer.
+            for question in questionnaire.unanswered(cleaned, version=self.version):
+                if question["key"] not in self.errors:
+                    self.add_error(question["key"], questionnaire.missing_message(question))
+        return cleaned
 
     def answers(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}

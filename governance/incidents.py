@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +15,7 @@ from tenants.errors import ServiceError
 from tenants.isolation import country_context
 from tenants.languages.formatting import long_date
 from tenants.models import Country
+from tenants.notifications import services as inbox
 from tenants.record.ledger import event_record
 
 from .models import ImpactAssessment, Incident
@@ -117,6 +119,10 @@ def incident_advance(*, incident: Incident, by, access: Access, steps_taken: str
     return locked
 
 
+def incident_url(incident: Incident, country: Country) -> str:
+    return reverse("governance:incident", kwargs={"code": country.code.lower(), "pk": incident.pk})
+
+
 @transaction.atomic
 def incident_mark_reported(*, incident: Incident, by, access: Access) -> Incident:
     """Record that the incident was reported to the programme (and the authority where the law
@@ -133,6 +139,8 @@ def incident_mark_reported(*, incident: Incident, by, access: Access) -> Inciden
             )
         locked.reported_at = timezone.now()
         locked.save(update_fields=["reported_at"])
+        # The deadline notices have done their work.
+        inbox.notifications_clear(country=country, url=incident_url(locked, country))
         event_record(
             country=country,
             action="incident.reported_to_programme",

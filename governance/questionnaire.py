@@ -213,12 +213,19 @@ def check(answers: dict, *, version: int = CURRENT_VERSION, complete: bool) -> d
         else:
             clean[key] = value
     if complete:
-        for question in questions(version):
-            if not question.get("multiple") and question["key"] not in clean:
-                raise AnswerError(
-                    _("Answer the question: {question_text}").format(question_text=question["text"]), question["key"]
-                )
+        for question in unanswered(clean, version=version):
+            raise AnswerError(missing_message(question), question["key"])
     return clean
+
+
+def unanswered(answers: dict, *, version: int = CURRENT_VERSION) -> list[dict]:
+    """The questions that must be answered before completion and have no answer, in their order.
+    The safeguards (a multiple choice) may be left empty: none in place is an answer."""
+    return [q for q in questions(version) if not q.get("multiple") and answers.get(q["key"]) in (None, "")]
+
+
+def missing_message(question: dict) -> str:
+    return _("Answer the question: {question_text}").format(question_text=question["text"])
 
 
 def score(answers: dict, *, version: int = CURRENT_VERSION) -> Score:

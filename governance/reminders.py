@@ -1,6 +1,7 @@
 """Reminders (run daily by beat through governance.tasks): acknowledgements that expire within
-REMIND_DAYS_BEFORE, and incidents whose reporting deadline is near or past. Each reminder is sent
-once per period (reminded_at) and recorded on the ledger with ids only."""
+REMIND_DAYS_BEFORE, incidents whose reporting deadline is near or past, and impact assessments
+whose review date is near or past (the last two also as in-app notices, marked done once someone
+acts). Each reminder is sent once per period (reminded_at) and recorded on the ledger with ids only."""
 
 from __future__ import annotations
 
@@ -10,17 +11,21 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from tenants.isolation import country_context
 from tenants.languages.choice import in_language_of
-from tenants.languages.formatting import long_date
 from tenants.models import Country, Membership
-from tenants.notifications.mail import mail_enqueue, mail_to_user
+from tenants.notifications import services as inbox
+from tenants.notifications.mail import mail_enqueue, per_reader
 from tenants.record.ledger import event_record
 
-from .models import Acknowledgement, Incident
+from .incidents import incident_url
+from .models import Acknowledgement, ImpactAssessment, Incident
 from .selectors import current_versions
+from .services import assessment_url
 
 REMIND_DAYS_BEFORE = 14
 INCIDENT_REMIND_DAYS_BEFORE = 3
@@ -70,6 +75,8 @@ def acknowledgement_reminders_send(*, country_id: int) -> int:
 
 @transaction.atomic
 def incident_reminders_send(*, country_id: int) -> int:
+    """Incidents not yet reported whose deadline is near or past: the country admins are told in
+    the portal and by email, once; the notice is done when the incident is reported."""
     country = Country.objects.get(pk=country_id)
     now = timezone.now()
     sent = 0
@@ -83,38 +90,83 @@ def incident_reminders_send(*, country_id: int) -> int:
         )
         if not due:
             return 0
-        admins = [
-            m.user
-            for m in Membership.objects.filter(
-                country=country, role=Membership.Role.COUNTRY_ADMIN, status=Membership.Status.ACTIVE
-            )
-            .exclude(user__email="")
-            .select_related("user")
-        ]
+        admins = list(inbox.country_admins_of(country))
         for incident in due:
-            link = f"{settings.PORTAL_BASE_URL}/c/{country.code.lower()}/governance/incidents/{incident.pk}/"
-            for admin in admins:
-                # Each admin reads it in their own language (the worker runs in none).
-                mail_to_user(
-                    admin,
-                    subject=lambda incident=incident: _("Incident report due: %(title)s") % {"title": incident.title},
-                    body=lambda incident=incident, link=link: (
-                        _(
-                            "The incident “%(title)s” (severity: %(severity)s) must be reported by %(date)s. Open it "
-                            "in the portal to start the investigation: %(link)s"
-                        )
-                        % {
-                            "title": incident.title,
-                            "severity": incident.get_severity_display(),
-                            "date": long_date(incident.report_due_at),
-                            "link": link,
-                        }
+            inbox.notify(
+                users=admins,
+                country=country,
+                url=incident_url(incident, country),
+                subject=format_lazy(_lazy("Incident report due: {title}"), title=incident.title),
+                body=format_lazy(
+                    _lazy(
+                        "The {severity} incident “{title}” must be reported by {date}. Open it to record that it "
+                        "was reported, or to go on with the investigation."
                     ),
-                )
+                    severity=per_reader(lambda incident=incident: incident.get_severity_display().lower()),
+                    title=incident.title,
+                    date=incident.report_due_at.date().isoformat(),
+                ),
+            )
             incident.reminded_at = now
             incident.save(update_fields=["reminded_at"])
             event_record(
                 country=country, action="incident.reminder_sent", target=incident, payload={"overdue": incident.overdue}
+            )
+            sent += 1
+    return sent
+
+
+@transaction.atomic
+def assessment_review_reminders_send(*, country_id: int) -> int:
+    """Completed assessments whose review date is near or past: whoever completed it and the
+    country admins are told in the portal and by email, once per review date; the notice is done
+    when the assessment is reviewed or superseded."""
+    country = Country.objects.get(pk=country_id)
+    now = timezone.now()
+    horizon = timezone.localdate() + timedelta(days=int(getattr(settings, "ASSESSMENT_REVIEW_REMINDER_DAYS", 30)))
+    sent = 0
+    with country_context(country):
+        due = list(
+            ImpactAssessment.objects.filter(
+                status=ImpactAssessment.Status.COMPLETED, review_by__lte=horizon, review_reminded_at__isnull=True
+            )
+            .select_related("completed_by")
+            .select_for_update(of=("self",))
+        )
+        if not due:
+            return 0
+        admins = list(inbox.country_admins_of(country))
+        active_members = set(
+            Membership.objects.filter(country=country, status=Membership.Status.ACTIVE).values_list(
+                "user_id", flat=True
+            )
+        )
+        for assessment in due:
+            people = {user.pk: user for user in admins}
+            author = assessment.completed_by
+            if author is not None and author.is_active and author.pk in active_members:
+                people[author.pk] = author
+            inbox.notify(
+                users=people.values(),
+                country=country,
+                url=assessment_url(assessment, country),
+                subject=format_lazy(_lazy("Impact assessment to review: {title}"), title=assessment.title),
+                body=format_lazy(
+                    _lazy(
+                        "The impact assessment “{title}” is due for review by {date}. Confirm on its page that it "
+                        "still describes the use, or start a new assessment that supersedes it."
+                    ),
+                    title=assessment.title,
+                    date=assessment.review_by.isoformat(),
+                ),
+            )
+            assessment.review_reminded_at = now
+            assessment.save(update_fields=["review_reminded_at"])
+            event_record(
+                country=country,
+                action="assessment.review_reminder_sent",
+                target=assessment,
+                payload={"review_by": assessment.review_by.isoformat()},
             )
             sent += 1
     return sent

@@ -4,10 +4,12 @@ the country's chain (ids and codes only in payloads). Evidence files are in gove
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +17,7 @@ from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
+from tenants.notifications import services as inbox
 from tenants.record.ledger import event_record
 
 from . import questionnaire
@@ -375,12 +378,15 @@ def assessment_complete(*, assessment: ImpactAssessment, by, access: Access) -> 
         locked.status = ImpactAssessment.Status.COMPLETED
         locked.completed_at = locked.updated_at = timezone.now()
         locked.completed_by = by
+        locked.review_by = assessment_next_review(timezone.localdate())
         locked.save()
         if locked.supersedes_id:
             previous = ImpactAssessment.objects.select_for_update().get(pk=locked.supersedes_id)
             if previous.status == ImpactAssessment.Status.COMPLETED:
                 previous.status = ImpactAssessment.Status.SUPERSEDED
                 previous.save(update_fields=["status"])
+            # A new assessment is the review of the one it replaces: its review notices are done.
+            inbox.notifications_clear(country=country, url=assessment_url(previous, country))
         event_record(
             country=country,
             action="assessment.completed",
@@ -388,6 +394,43 @@ def assessment_complete(*, assessment: ImpactAssessment, by, access: Access) -> 
             actor_role=role,
             target=locked,
             payload={"level": result.level, "category": result.category, "supersedes": locked.supersedes_id or 0},
+        )
+    return locked
+
+
+def assessment_next_review(today: dt.date) -> dt.date:
+    months = int(getattr(settings, "ASSESSMENT_REVIEW_MONTHS", 12))
+    return today + timedelta(days=round(months * 365 / 12))
+
+
+def assessment_url(assessment: ImpactAssessment, country: Country) -> str:
+    return reverse("governance:assessment", kwargs={"code": country.code.lower(), "pk": assessment.pk})
+
+
+@transaction.atomic
+def assessment_review_record(*, assessment: ImpactAssessment, by, access: Access) -> ImpactAssessment:
+    """Record that a completed assessment was reviewed and still describes its use: its review
+    date moves on, and the notices asking for the review are done."""
+    country = Country.objects.get(pk=assessment.country_id)
+    role = require_writer(access, country)
+    with country_context(country):
+        locked = ImpactAssessment.objects.select_for_update().get(pk=assessment.pk)
+        if locked.status != ImpactAssessment.Status.COMPLETED:
+            raise ServiceError(
+                _("Only a completed assessment that is still in force can be reviewed; this one is not.")
+            )
+        locked.reviewed_at = timezone.now()
+        locked.review_by = assessment_next_review(timezone.localdate())
+        locked.review_reminded_at = None
+        locked.save(update_fields=["reviewed_at", "review_by", "review_reminded_at"])
+        inbox.notifications_clear(country=country, url=assessment_url(locked, country))
+        event_record(
+            country=country,
+            action="assessment.reviewed",
+            actor=by,
+            actor_role=role,
+            target=locked,
+            payload={"review_by": locked.review_by.isoformat()},
         )
     return locked
 

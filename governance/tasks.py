@@ -22,6 +22,8 @@ def reminders_send_all() -> int:
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def country_reminders_send(*, country_id: int) -> int:
-    return reminders.acknowledgement_reminders_send(country_id=country_id) + reminders.incident_reminders_send(
-        country_id=country_id
+    return (
+        reminders.acknowledgement_reminders_send(country_id=country_id)
+        + reminders.incident_reminders_send(country_id=country_id)
+        + reminders.assessment_review_reminders_send(country_id=country_id)
     )

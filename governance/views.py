@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -386,10 +387,30 @@ def assessment_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     form = None
     if is_draft:
         form = AssessmentAnswersForm(
-            posted(request), initial=assessment.answers, version=assessment.questionnaire_version
+            posted(request),
+            initial=assessment.answers,
+            version=assessment.questionnaire_version,
+            completing=request.method == "POST" and request.POST.get("action") == "complete",
         )
     if request.method == "POST":
         require_writer(request, country)
+        if form is None and request.POST.get("action") == "reviewed":
+            try:
+                reviewed = services.assessment_review_record(
+                    assessment=assessment, by=request.user, access=request.access
+                )
+            except NotAllowed as error:
+                raise PermissionDenied(error.message) from None
+            except ServiceError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request,
+                    _("The review is recorded. The next one is due by {date}.").format(
+                        date=date_format(reviewed.review_by, "DATE_FORMAT")
+                    ),
+                )
+            return redirect(url("assessment", country, pk=assessment.pk))
         if form is None:
             raise PermissionDenied(_("A completed assessment cannot be changed; start a new one that supersedes it."))
         if form.is_valid():

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
 from tenants.country_state import READ_ONLY_STATUSES
+from tenants.forms import NamedRequiredErrors
 from tenants.models import Country, PlatformSettings
 from tenants.oversight import (
     oversight_conflict_message,
@@ -27,7 +28,7 @@ RECORDED_COUNTRY_FIELDS = ("code", "status", "residency_region", "mfa_required")
 User = get_user_model()
 
 
-class CountryAdminForm(forms.ModelForm):
+class CountryAdminForm(NamedRequiredErrors, forms.ModelForm):
     partner_managers = forms.ModelMultipleChoiceField(
         queryset=User.objects.filter(groups__name=PARTNER_MANAGERS_GROUP, is_active=True),
         required=False,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
@@ -306,14 +306,24 @@ class MemberDetailApi(CountryAPIView):
         operation_id="members_remove",
         tags=["members"],
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        description=_("Remove the person from the country (country admins). The country keeps at least one admin."),
-        request=None,
+        description=_(
+            "Remove the person from the country (country admins), saying why in `reason` (required; kept on the "
+            "record). The country keeps at least one admin."
+        ),
+        request=inline_serializer("MemberRemoval", fields={"reason": serializers.CharField(max_length=2000)}),
         responses={204: OpenApiResponse(description=_("Removed from the country.")), **errors(400, 401, 403, 404)},
     )
     def delete(self, request, code, id):
         membership = self.get_membership(id)
         self.require_country_admin()
-        services.member_remove(membership=membership, by=request.user, access=request.access)
+        data = request.data if isinstance(request.data, dict) else {}
+        reason = data.get("reason") or data.get("comment") or ""
+        services.member_remove(
+            membership=membership,
+            by=request.user,
+            access=request.access,
+            reason=reason if isinstance(reason, str) else "",
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

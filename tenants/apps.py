@@ -120,6 +120,7 @@ class TenantsConfig(AppConfig):
             "tenants.Membership", author="user", fields=["job_title", "phone", "contact_email"]
         )
         holdings.personal_rows_register("tenants.Notification", person="user")
+        holdings.personal_text_register("tenants.ActionReason", author="by", fields=["reason"])
         holdings.files_register(
             "tenants.SubjectAccessExport", name=lambda request: request.file_name, personal_to="subject"
         )

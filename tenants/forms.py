@@ -25,8 +25,42 @@ ROLE_OPTIONS = [(value, label, ROLE_HINTS[value]) for value, label in Membership
 ROLE_ERROR = gettext_lazy("Choose a role: country admin, officer or viewer.")
 
 
-class ServiceErrorMixin:
-    """Shows a ServiceError on the form, against the field it names when the form has that field."""
+def required_message(field: forms.Field) -> str:
+    """A required-field error that names the field by its label, in place of Django's anonymous
+    "This field is required.", which says nothing in an error summary listing several fields."""
+    label = str(field.label or "").strip().rstrip(":")
+    if isinstance(field, forms.FileField):
+        return _("Choose a file for “{label}”.").format(label=label)
+    if isinstance(field, forms.BooleanField):
+        return _("Tick “{label}” to continue.").format(label=label)
+    if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
+        return _("Choose an answer for “{label}”.").format(label=label)
+    return _("Enter “{label}”.").format(label=label)
+
+
+def name_required_errors(fields: dict[str, forms.Field]) -> None:
+    """Give every required field whose message is still Django's default one naming its label."""
+    anonymous = str(forms.Field.default_error_messages["required"])
+    for field in fields.values():
+        if field.required and str(field.error_messages.get("required", "")) == anonymous:
+            field.error_messages["required"] = required_message(field)
+
+
+class NamedRequiredErrors:
+    """For any form: required fields left without a message of their own get one naming them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name_required_errors(self.fields)  # type: ignore[attr-defined]
+
+    def full_clean(self):
+        name_required_errors(self.fields)  # type: ignore[attr-defined]  # and those added after __init__
+        super().full_clean()  # type: ignore[misc]
+
+
+class ServiceErrorMixin(NamedRequiredErrors):
+    """Shows a ServiceError on the form, against the field it names when the form has that field.
+    Like every form of the portal, its required fields name themselves in their errors."""
 
     def add_service_error(self, error: ServiceError) -> None:
         # A nested field path (content.modules[0].body) is shown against its top-level field.
@@ -124,6 +158,21 @@ class RoleForm(ServiceErrorMixin, forms.Form):
 
 class ConfirmForm(ServiceErrorMixin, forms.Form):
     """A confirmation with nothing to fill in: it only carries the refusal of a service, if any."""
+
+
+class ReasonForm(ServiceErrorMixin, forms.Form):
+    """The confirmation of an action that removes, revokes or stops something: a required reason
+    (shown by includes/confirm_reason.html). The service checks it again (tenants.record.reasons)."""
+
+    comment = forms.CharField(
+        label=gettext_lazy("Reason"),
+        widget=forms.Textarea,
+        max_length=2000,
+        error_messages={
+            "required": gettext_lazy("Say why: the reason goes on the record."),
+            "max_length": gettext_lazy("The reason must be 2,000 characters or fewer."),
+        },
+    )
 
 
 class InvitationAcceptForm(ServiceErrorMixin, forms.Form):

@@ -23,6 +23,7 @@ from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.models import Country, Invitation, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_clean, reason_record
 
 User = get_user_model()
 INVITATION_SALT = "portal.invitation"
@@ -370,9 +371,11 @@ def member_change_role(*, membership: Membership, by, access: Access, role: str)
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership, by, access: Access) -> None:
+def member_remove(*, membership: Membership, by, access: Access, reason: str) -> None:
+    """Remove a person from the country, with the reason the admin gave (kept sealed beside the record)."""
     country = membership.country
     actor_role = _require_country_admin(access, country)
+    reason = reason_clean(reason)
     with country_context(country):
         locked = _lock_admins_then(membership)
         if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
@@ -387,7 +390,13 @@ def member_remove(*, membership: Membership, by, access: Access) -> None:
             actor=by,
             actor_role=actor_role,
             target=locked,
-            payload={"role": locked.role, "organisation": locked.organisation_id},
+            payload={
+                "role": locked.role,
+                "organisation": locked.organisation_id,
+                "reason": reason_record(
+                    country=country, action="member.removed", target=locked, by=by, reason=reason
+                ).pk,
+            },
         )
         Invitation.objects.filter(membership=locked).delete()
         locked.delete()

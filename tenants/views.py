@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from tenants import dashboard, onboarding, selectors, services
 from tenants.errors import NotAllowed, ServiceError
-from tenants.forms import ConfirmForm, InvitationAcceptForm, InviteForm, OrganisationForm, RoleForm
+from tenants.forms import ConfirmForm, InvitationAcceptForm, InviteForm, OrganisationForm, ReasonForm, RoleForm
 from tenants.models import Organisation
 from tenants.pages import base_context, country_url, int_or_none, posted, request_country, require_country_admin
 from tenants.record import selectors as record_selectors
@@ -226,12 +226,16 @@ def member_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if membership is None:
         raise Http404("No such member in this country.")
     require_country_admin(request, country)
-    form = ConfirmForm(posted(request))
+    form = ReasonForm(posted(request))
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and not form.is_valid():
+        status = 400  # no reason: the page asks again, and nothing is done
+    elif request.method == "POST":
         name = membership.user.get_full_name() or membership.user.username
         try:
-            services.member_remove(membership=membership, by=request.user, access=request.access)
+            services.member_remove(
+                membership=membership, by=request.user, access=request.access, reason=form.cleaned_data["comment"]
+            )
         except NotAllowed as error:
             raise PermissionDenied(error.message) from None
         except ServiceError as error:

@@ -23,6 +23,7 @@ from tenants.languages.choice import in_language_of
 from tenants.models import Country, Membership
 from tenants.notifications.mail import mail_enqueue
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_clean, reason_record
 
 from . import catalogue
 from .models import (
@@ -492,17 +493,22 @@ def requirement_add(
 
 
 @transaction.atomic
-def requirement_remove(*, requirement: CountryRequirement, by, access: Access) -> None:
+def requirement_remove(*, requirement: CountryRequirement, by, access: Access, reason: str) -> None:
+    """Remove a country requirement, with the reason the admin gave (kept sealed beside the record)."""
     country = requirement.country
     if not access.is_country_admin(country.pk):
         raise NotAllowed(_("Only a country admin can change training requirements."))
+    reason = reason_clean(reason)
     with country_context(country):
         pk = requirement.pk
+        kept = reason_record(
+            country=country, action="training.requirement_removed", target=requirement, by=by, reason=reason
+        )
         requirement.delete()
         event_record(
             country=country,
             action="training.requirement_removed",
             actor=by,
             actor_role=access.role_in(country.pk) or "",
-            payload={"requirement": pk},
+            payload={"requirement": pk, "reason": kept.pk},
         )

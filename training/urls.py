@@ -20,4 +20,5 @@ urlpatterns = [
     path("manage/", views.manage, name="manage"),
     path("cohort/", views.cohort, name="cohort"),
     path("requirements/", views.requirements, name="requirements"),
+    path("requirements/<int:pk>/remove/", views.requirement_remove, name="requirement_remove"),
 ]

@@ -18,11 +18,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.access import PARTNER_MANAGER
 from tenants.errors import NotAllowed, ServiceError
+from tenants.forms import ReasonForm
 from tenants.models import Country, Membership
 from tenants.pages import base_context, request_country
 
 from . import selectors, services
 from .forms import QuizForm, RequirementForm, RoleEnrolForm, RosterForm
+from .models import CountryRequirement
 
 
 def _url(name: str, country: Country, **kwargs) -> str:
@@ -263,6 +265,51 @@ def certificate_check(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "training/certificate_check.html", {"check": check, "code": code[:64]})
 
 
+def _country_requirement(country: Country, pk) -> CountryRequirement:
+    pk = str(pk)
+    requirement = (
+        selectors.country_requirement_list(country=country)
+        .filter(pk=int(pk) if pk.isdigit() and len(pk) < 19 else 0)
+        .select_related("programme")
+        .first()
+    )
+    if requirement is None:
+        raise Http404("No such requirement.")
+    return requirement
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def requirement_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Confirm the removal of one of the country's training requirements, with a reason."""
+    country = request_country(request)
+    if not request.access.is_country_admin(country.pk):
+        raise PermissionDenied(_("Only a country admin of this country can set training requirements."))
+    requirement = _country_requirement(country, pk)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.requirement_remove(
+                    requirement=requirement, by=request.user, access=request.access, reason=form.cleaned_data["comment"]
+                )
+            except NotAllowed as error:
+                raise PermissionDenied(error.message) from None
+            except ServiceError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, _("The requirement was removed."))
+                return redirect(_url("requirements", country))
+        status = 400
+    return render(
+        request,
+        "training/requirement_remove.html",
+        {**base_context(request, country), "requirement": requirement, "form": form},
+        status=status,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def requirements(request: HttpRequest, code: str) -> HttpResponse:
@@ -275,18 +322,11 @@ def requirements(request: HttpRequest, code: str) -> HttpResponse:
         if not is_admin:
             raise PermissionDenied(_("Only a country admin of this country can set training requirements."))
         remove = request.POST.get("remove")
+        if remove:
+            # Removing is confirmed on a page of its own, with a reason: a bare POST removes nothing.
+            requirement = _country_requirement(country, remove)
+            return redirect(_url("requirement_remove", country, pk=requirement.pk), permanent=False)
         try:
-            if remove:
-                requirement = (
-                    selectors.country_requirement_list(country=country)
-                    .filter(pk=int(remove) if remove.isdigit() and len(remove) < 19 else 0)
-                    .first()
-                )
-                if requirement is None:
-                    raise Http404("No such requirement.")
-                services.requirement_remove(requirement=requirement, by=request.user, access=request.access)
-                messages.success(request, _("The requirement was removed."))
-                return redirect(_url("requirements", country))
             if form.is_valid():
                 data = form.cleaned_data
                 services.requirement_add(

@@ -43,6 +43,11 @@ class ImpactAssessment(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # A completed assessment is reviewed by this date: confirmed still accurate (which moves the
+    # date on) or superseded by a new one. The people responsible are told ahead of it.
+    review_by = models.DateField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reminded_at = models.DateTimeField(null=True, blank=True)
 
     # Once completed, only the move to superseded may touch the row.
     FROZEN_FIELDS = (

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.access import Access, access_changed
 from tenants.errors import ServiceError
+from tenants.forms import NamedRequiredErrors
 from tenants.identity.models import ApiToken, IdentityProvider
 from tenants.identity.providers import identity_provider_save, identity_provider_validate
 from tenants.isolation import country_context
@@ -47,7 +48,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(count)s token(s) revoked.") % {"count": count})
 
 
-class IdentityProviderForm(forms.ModelForm):
+class IdentityProviderForm(NamedRequiredErrors, forms.ModelForm):
     new_client_secret = forms.CharField(
         label=_("Client secret"),
         required=False,

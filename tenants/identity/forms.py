@@ -7,10 +7,10 @@ from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tenants.forms import ServiceErrorMixin
+from tenants.forms import NamedRequiredErrors, ServiceErrorMixin
 
 
-class LoginForm(AllauthLoginForm):
+class LoginForm(NamedRequiredErrors, AllauthLoginForm):
     """allauth's sign-in form, also accepting the field name `username` (the page's and the
     suite's contract since before allauth)."""
 

@@ -35,6 +35,8 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Why its owner revoked it (their own words about their own token; not on the platform chain).
+    revoke_reason = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "expires_at"], name="tenants_token_user_exp_idx")]

@@ -19,6 +19,7 @@ from tenants.access import Access, access_changed, cache_for_person, cached_for_
 from tenants.errors import ServiceError
 from tenants.identity.models import ApiToken
 from tenants.record.ledger import platform_event_record
+from tenants.record.reasons import reason_clean
 
 TOKEN_PREFIX = "pat_"
 NAME_MAX = 100
@@ -89,9 +90,13 @@ def personal_token_list(*, user):
 
 
 @transaction.atomic
-def personal_token_revoke(*, user, token_id: int) -> bool:
-    """Revoke one of the person's own tokens; False if there is no such live token of theirs."""
-    changed = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def personal_token_revoke(*, user, token_id: int, reason: str) -> bool:
+    """Revoke one of the person's own tokens, with their reason (kept on the token); False if
+    there is no such live token of theirs. Without a reason, a ServiceError and nothing revoked."""
+    reason = reason_clean(reason)
+    changed = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoke_reason=reason
+    )
     access_changed(user_ids=[user.pk])
     if changed:
         platform_event_record(action="auth.personal_token_revoked", actor=user, target=user, payload={"id": token_id})

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants import selectors
 from tenants.errors import ServiceError
+from tenants.forms import ReasonForm
 from tenants.identity import policy, providers, tokens
 from tenants.identity.forms import PersonalTokenForm, SingleSignOnForm
 from tenants.pages import posted
@@ -71,12 +72,32 @@ def personal_tokens(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def personal_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    if not tokens.personal_token_revoke(user=request.user, token_id=pk):
+    """Confirm, with a reason, the revocation of one of the person's own tokens: whatever uses it
+    stops working. A POST without a reason answers this page again and revokes nothing."""
+    token = tokens.personal_token_list(user=request.user).filter(pk=pk, revoked_at__isnull=True).first()
+    if token is None or not token.is_live:
         raise Http404(_("You have no such live token."))
-    messages.success(request, _("The token was revoked: it no longer works."))
-    return redirect("account_tokens")
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                revoked = tokens.personal_token_revoke(
+                    user=request.user, token_id=token.pk, reason=form.cleaned_data["comment"]
+                )
+            except ServiceError as error:
+                form.add_service_error(error)
+            else:
+                if not revoked:
+                    raise Http404(_("You have no such live token."))
+                messages.success(request, _("The token was revoked: it no longer works."))
+                return redirect("account_tokens")
+        status = 400
+    response = render(request, "identity/token_revoke.html", {"token": token, "form": form}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

@@ -73,6 +73,13 @@ class AuditFilterForm(forms.Form):
         choices=ACTOR_ROLE_CHOICES,
         error_messages={"invalid_choice": gettext_lazy("Choose a role from the list.")},
     )
+    actor = forms.CharField(
+        label=gettext_lazy("Who"),
+        required=False,
+        max_length=150,
+        help_text=gettext_lazy("Part of a name as shown in the Who column"),
+        error_messages={"max_length": gettext_lazy("Enter at most 150 characters of the name.")},
+    )
     date_from = _date_field(
         gettext_lazy("From date (UTC)"), gettext_lazy("Enter the from date as year-month-day, for example 2026-03-01.")
     )
@@ -105,7 +112,7 @@ class AuditFilterForm(forms.Form):
         error_messages={"invalid": page_link, "min_value": page_link, "max_value": page_link},
     )
 
-    FILTERS = ("action", "role", "date_from", "date_to", "seq_from", "seq_to")
+    FILTERS = ("action", "role", "actor", "date_from", "date_to", "seq_from", "seq_to")
 
     def __init__(self, *args, actions: Iterable[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,6 +161,7 @@ class AuditFilterForm(forms.Form):
         return {
             "action": data.get("action") or "",
             "actor_role": "" if role == SYSTEM_ROLE else role,
+            "actor_label": data.get("actor", "").strip(),
             "at_from": start_of_day(data["date_from"]) if data.get("date_from") else None,
             "at_before": start_of_day(date_to + timedelta(days=1)) if date_to and date_to < date.max else None,
             "sequence_from": data.get("seq_from"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from tenants.models import TenantModel
+from tenants.keys.fields import EncryptedTextField
+from tenants.models import SealedTenantModel, TenantModel
 
 PLATFORM_CHAIN = "platform"
 
@@ -117,3 +119,23 @@ class LedgerAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain}: {self.problem}"
+
+
+class ActionReason(SealedTenantModel):
+    """Why someone confirmed an action that removes, revokes or stops something: written with the
+    action's ledger event, which names this row by id only. The text is sealed under the country's
+    key (it may name people), so it is erased with the country's other data on exit."""
+
+    action = models.CharField(max_length=80)
+    target_type = models.CharField(max_length=80, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    reason = EncryptedTextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["country", "target_type", "target_id"], name="tenants_reason_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type} {self.target_id}"

@@ -45,6 +45,7 @@ def event_search(
     country: Country,
     action: str = "",
     actor_role: str | None = None,
+    actor_label: str = "",
     at_from: datetime | None = None,
     at_before: datetime | None = None,
     sequence_from: int | None = None,
@@ -52,12 +53,14 @@ def event_search(
 ) -> QuerySet[CountryEvent]:
     """The country's events, newest first, narrowed by the filters given. `action` ending in "."
     is a family ("member." for every member.* action), otherwise one action; `actor_role` ""
-    selects events of the system itself (no person)."""
+    selects events of the system itself (no person); `actor_label` is part of the name shown for the person."""
     events = event_list(country=country)
     if action:
         events = events.filter(action__startswith=action) if action.endswith(".") else events.filter(action=action)
     if actor_role is not None:
         events = events.filter(actor_role=actor_role)
+    if actor_label:
+        events = events.filter(actor_label__icontains=actor_label)
     if at_from is not None:
         events = events.filter(at__gte=at_from)
     if at_before is not None:

@@ -17,6 +17,7 @@ ROUTES = {
     'training:manage':                               GET("  in  403  403  200  404  403  404  403  404  404"),
     'training:cohort':                               GET("  in  403  403  200  404  200  404  403  404  404"),
     'training:requirements':                         GET("  in  200  200  200  404  200  404  200  404  404"),
+    'training:requirement_remove':                   GET("  in  403  403  404  404  403  404  403  404  404", args={'pk': 999999}),
     'certificate_check':                             GET(" 200  200  200  200  200  200  200  200  200  200", args={'code': '@certificate_code'}),
     'api-training-catalogue':                        GET(" 401  200  200  200  200  200  200  200  200  200"),
     'api-training-programmes':                       GET(" 401  200  200  200  404  200  404  200  404  404"),

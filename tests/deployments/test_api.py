@@ -122,8 +122,11 @@ def test_environment_reveal_rotate_and_usage(client, cast, ready):
     assert as_user(client, cast.outsider).post(base + "rotate/").status_code == 404
     client.logout()
     assert client.post(base + "rotate/").status_code == 401
-    first = as_user(client, cast.owner).post(base + "rotate/").json()["secret"]
-    second = client.post(base + "rotate/").json()["secret"]
+    refused = as_user(client, cast.owner).post(base + "rotate/")
+    assert refused.status_code == 400 and "Say why" in str(refused.json())  # no reason: nothing rotated
+    reason = {"reason": "Routine rotation."}
+    first = client.post(base + "rotate/", reason, content_type="application/json").json()["secret"]
+    second = client.post(base + "rotate/", reason, content_type="application/json").json()["secret"]
     assert first != second
     assert client.post(base + "usage/", {"tokens": "many"}, content_type="application/json").status_code == 400
     assert (

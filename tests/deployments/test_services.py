@@ -119,13 +119,17 @@ def test_rotation_revokes_the_old_key_and_shows_the_new_once(cast, ready):
     run_jobs(cast)
     with country_context(cast.fr):
         environment = Environment.objects.get(request=item)
-    environments.credential_rotate(environment=environment, **act(cast.owner))
+    with pytest.raises(services.ServiceError, match="Say why"):
+        environments.credential_rotate(environment=environment, reason="", **act(cast.owner))
+    with country_context(cast.fr):
+        assert Credential.objects.count() == 1  # refused without a reason: nothing revoked
+    environments.credential_rotate(environment=environment, reason="The key was pasted in a ticket.", **act(cast.owner))
     with country_context(cast.fr):
         assert Credential.objects.filter(revoked_at__isnull=True).count() == 1
         assert Credential.objects.count() == 2
     assert environments.credential_reveal(environment=environment, user=cast.owner) is not None
     with pytest.raises(services.NotAllowed):
-        environments.credential_rotate(environment=environment, **act(cast.viewer))
+        environments.credential_rotate(environment=environment, reason="Because.", **act(cast.viewer))
 
 
 def test_usage_alerts_at_80_and_100_percent_once_each(cast, ready):

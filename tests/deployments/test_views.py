@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from deployments import provisioning, services
-from deployments.models import DeploymentRequest, Environment, ProvisioningJob
+from deployments.models import Credential, DeploymentRequest, Environment, ProvisioningJob
 from tenants.isolation import country_context
+from tenants.record.models import ActionReason, CountryEvent
 from tests.deployments.conftest import act, draft
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +149,26 @@ def test_rotate_and_usage_through_the_pages(client, cast, ready):
     url = f"/c/fr/deployments/environments/{environment.pk}/"
     assert as_user(client, cast.viewer).post(url + "rotate/").status_code == 403
     assert as_user(client, cast.outsider).post(url + "rotate/").status_code == 404
-    assert as_user(client, cast.owner).post(url + "rotate/").status_code == 302
+    assert client.get(url + "rotate/").status_code == 404
+    client.logout()
+    assert client.post(url + "rotate/", {"comment": "x"})["Location"].startswith("/accounts/login/")
+    # The page links to a confirmation; a POST without a reason answers it again and rotates nothing.
+    page = as_user(client, cast.owner).get(url).content.decode()
+    assert f'href="{url}rotate/"' in page
+    confirm = client.get(url + "rotate/").content.decode()
+    assert 'class="govuk-warning-text"' in confirm and "Yes, rotate the credential" in confirm
+    with country_context(cast.fr):
+        live = set(Credential.objects.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+    response = client.post(url + "rotate/")
+    assert response.status_code == 400 and "Say why: the reason goes on the record." in response.content.decode()
+    with country_context(cast.fr):
+        assert set(Credential.objects.filter(revoked_at__isnull=True).values_list("pk", flat=True)) == live
+    response = client.post(url + "rotate/", {"comment": "The key was shared by mistake."})
+    assert response.status_code == 302
+    with country_context(cast.fr):
+        event = CountryEvent.objects.filter(action="credential.rotated").latest("id")
+        assert ActionReason.objects.get(pk=event.payload["reason"]).reason == "The key was shared by mistake."
+        assert not live & set(Credential.objects.filter(revoked_at__isnull=True).values_list("pk", flat=True))
     assert 'id="credential-secret"' in client.post(url + "reveal/").content.decode()
     assert client.post(url + "usage/", {"tokens": "-3"}).status_code == 400
     assert client.post(url + "usage/", {"tokens": "12"}).status_code == 302

@@ -93,7 +93,9 @@ def test_credentials_unknown_missing_and_revoked(stack, cast, ready):
     wrong = chat(base, "sk-portal-not-a-key")
     assert wrong.status_code == 401 and wrong.json()["error"]["rule"] == "credential"
     old = live.secret
-    environments.credential_rotate(environment=live.environment, by=cast.member, access=access_for(cast.member))
+    environments.credential_rotate(
+        environment=live.environment, by=cast.member, access=access_for(cast.member), reason="Scheduled rotation."
+    )
     wait_published(live)
     seconds = refused_everywhere(stack, old, "credential_revoked")
     assert seconds < 1.0

@@ -12,7 +12,7 @@ from django.db import connection
 
 from deployments.models import CountryUpstream
 from tenants.isolation import country_context
-from tenants.record.models import CountryEvent
+from tenants.record.models import ActionReason, CountryEvent
 from tests.deployments.test_views import as_user
 from tests.gateway.conftest import chat, make_live, wait_published
 
@@ -63,9 +63,22 @@ def test_the_page_and_its_writes_for_the_four_visitors(client, cast):
     assert as_user(client, cast.member).post(remove).status_code == 403
     assert as_user(client, cast.outsider).post(remove).status_code == 404
     assert client.post(remove.replace("/c/fr/", "/c/ke/")).status_code == 404
-    assert as_user(client, cast.owner).post(remove).status_code == 302
+    client.logout()
+    assert client.post(remove, {"comment": "x"})["Location"].startswith("/accounts/login/")
+    # One click is not enough: the list links to a confirmation, a bare POST removes nothing.
+    as_user(client, cast.owner)
+    assert f'href="{remove}"' in client.get(URL).content.decode()
+    confirm = client.get(remove).content.decode()
+    assert 'class="govuk-warning-text"' in confirm and "Yes, remove the server" in confirm
+    response = client.post(remove)
+    assert response.status_code == 400 and "Say why: the reason goes on the record." in response.content.decode()
+    with country_context(cast.fr):
+        assert CountryUpstream.objects.exists()
+    assert client.post(remove, {"comment": "Moving to the new data centre."}).status_code == 302
     with country_context(cast.fr):
         assert not CountryUpstream.objects.exists()
+        event = CountryEvent.objects.get(action="gateway.upstream_removed")
+        assert ActionReason.objects.get(pk=event.payload["reason"]).reason == "Moving to the new data centre."
 
 
 @pytest.mark.worker
@@ -90,7 +103,7 @@ def test_the_gateway_sends_the_regions_calls_to_the_countrys_server(
     assert upstreams["eu-west"].stats()["requests"] == 0
     with country_context(cast.fr):
         upstream = CountryUpstream.objects.get()
-    assert client.post(f"{URL}{upstream.pk}/remove/").status_code == 302
+    assert client.post(f"{URL}{upstream.pk}/remove/", {"comment": "Back to the platform's server."}).status_code == 302
     wait_published(live)
     assert chat(gateways[1], live.secret).status_code == 200
     assert upstreams["eu-west"].stats()["requests"] == 1 and own.stats()["requests"] == 1

@@ -154,12 +154,41 @@ def test_an_officer_completes_an_assessment_through_the_pages(client, cast):
     assert client.post(url, {**data, "action": "complete"}).status_code == 403
 
 
+def test_completing_too_early_lists_every_missing_answer_against_its_question(client, cast):
+    from governance import questionnaire
+
+    client.force_login(cast.member)
+    draft = services.assessment_create(country=cast.fr, title="Early", **act(cast.member))
+    url = f"/c/fr/governance/assessments/{draft.pk}/"
+    response = client.post(url, {"purpose": "public_information", "action": "complete"})
+    assert response.status_code == 400
+    summary = error_summary(response)
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary)
+    missing = [q for q in questionnaire.questions() if not q.get("multiple") and q["key"] != "purpose"]
+    assert len(missing) == 6
+    # One link per unanswered question, in the questionnaire's order, naming it and leading to
+    # the id of its first answer (a radio button the page has).
+    assert links == [(f"id_{q['key']}", f"Answer the question: {q['text']}") for q in missing]
+    html = response.content.decode()
+    for key, _ in links:
+        assert f'id="{key}" name="{key.removeprefix("id_")}" type="radio"' in html
+    # The answer given is kept on the page, and nothing was saved.
+    assert 'value="public_information" checked' in html
+    with country_context(cast.fr):
+        saved = ImpactAssessment.objects.get(pk=draft.pk)
+    assert saved.status == "draft" and saved.answers == {}
+    # With nothing answered, all seven are listed; an invalid answer names its question.
+    assert len(re.findall(r"<li><a ", error_summary(client.post(url, {"action": "complete"})))) == 7
+    wrong = client.post(url, {"purpose": "nonsense", "action": "complete"})
+    assert "Choose one of the answers for: What is the AI used for?" in error_summary(wrong)
+
+
 def test_bad_answers_are_a_form_error(client, cast):
     client.force_login(cast.member)
     draft = services.assessment_create(country=cast.fr, title="x", **act(cast.member))
     response = client.post(f"/c/fr/governance/assessments/{draft.pk}/", {"purpose": "nonsense", "action": "save"})
     assert response.status_code == 400
-    assert "Choose one of the answers." in error_summary(response)
+    assert "Choose one of the answers for: What is the AI used for?" in error_summary(response)
 
 
 def test_policy_journey_through_the_pages(client, cast):

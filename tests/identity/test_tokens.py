@@ -82,7 +82,18 @@ def test_a_personal_token_is_listed_and_revocable(client, cast):
     assert (token.name, token.country_ids, token.read_only) == ("Nightly sync", [cast.fr.pk], False)
     page = client.get("/accounts/tokens/").content.decode()
     assert "Nightly sync" in page and raw not in page  # shown once
-    assert client.post(f"/accounts/tokens/{token.pk}/revoke/").status_code == 302
+    # The list links to a confirmation page; a POST without a reason revokes nothing.
+    assert f'href="/accounts/tokens/{token.pk}/revoke/"' in page
+    confirm = client.get(f"/accounts/tokens/{token.pk}/revoke/").content.decode()
+    assert 'class="govuk-warning-text"' in confirm and "Yes, revoke the token" in confirm
+    response = client.post(f"/accounts/tokens/{token.pk}/revoke/")
+    assert response.status_code == 400 and "Say why: the reason goes on the record." in response.content.decode()
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is None
+    response = client.post(f"/accounts/tokens/{token.pk}/revoke/", {"comment": "The sync job is retired."})
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None and token.revoke_reason == "The sync job is retired."
+    assert client.get(f"/accounts/tokens/{token.pk}/revoke/").status_code == 404  # no longer live
     client.logout()
     assert client.get("/api/v1/countries/", **bearer(raw)).status_code == 401
 
@@ -112,7 +123,8 @@ def test_a_country_outside_ones_access_is_refused(client, cast):
 def test_one_cannot_revoke_someone_elses_token(client, cast, who):
     _raw, token = api_token_issue(user=cast.viewer)
     client.force_login(getattr(cast, who))
-    assert client.post(f"/accounts/tokens/{token.pk}/revoke/").status_code == 404
+    assert client.post(f"/accounts/tokens/{token.pk}/revoke/", {"comment": "Mine now."}).status_code == 404
+    assert client.get(f"/accounts/tokens/{token.pk}/revoke/").status_code == 404
     assert ApiToken.objects.get(pk=token.pk).revoked_at is None
 
 

@@ -15,7 +15,7 @@ from tenants.identity.tokens import api_token_issue
 from tenants.isolation import country_context
 from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import GENESIS_HASH, event_record
-from tenants.record.models import CountryEvent
+from tenants.record.models import ActionReason, CountryEvent
 
 User = get_user_model()
 API = "/api/v1"
@@ -610,7 +610,7 @@ def test_last_country_admin_cannot_step_down(api, cast):
     assert response.status_code == 400
     assert response.json()["errors"] == {"role": [response.json()["detail"]]}
     assert "must keep at least one country admin" in response.json()["detail"]
-    response = api.delete(f"{FR}/members/{owner.pk}/")
+    response = api.delete(f"{FR}/members/{owner.pk}/", {"reason": "Stepping down."}, format="json")
     assert response.status_code == 400
     assert "must keep at least one country admin" in response.json()["detail"]
     assert snapshot(cast) == before
@@ -637,17 +637,24 @@ def test_member_remove_by_caller(api, cast, who, expected):
     target = membership_of(cast, cast.viewer)
     sign_in(api, cast, who)
     before = snapshot(cast)
-    response = api.delete(f"{FR}/members/{target.pk}/")
+    if who == "owner":
+        # Without a reason: refused, nothing changes.
+        refused = api.delete(f"{FR}/members/{target.pk}/")
+        assert refused.status_code == 400 and "Say why" in str(refused.json())
+        assert snapshot(cast) == before
+    response = api.delete(f"{FR}/members/{target.pk}/", {"reason": "Moved to another ministry."}, format="json")
     assert response.status_code == expected
     if expected == 204:
         assert response.content == b""
         with country_context(cast.fr):
             assert not Membership.objects.filter(pk=target.pk).exists()
             event = CountryEvent.objects.get(action="member.removed")
+            reason = ActionReason.objects.get(pk=event.payload["reason"])
         assert (event.target_id, event.payload) == (
             str(target.pk),
-            {"role": "viewer", "organisation": cast.fr_agency.pk},
+            {"role": "viewer", "organisation": cast.fr_agency.pk, "reason": reason.pk},
         )
+        assert reason.reason == "Moved to another ministry."
         assert User.objects.filter(pk=cast.viewer.pk).exists()  # the account stays; the membership goes
         api.logout()
         sign_in(api, cast, "viewer")
@@ -659,7 +666,7 @@ def test_member_remove_by_caller(api, cast, who, expected):
 def test_removed_invitee_loses_invitation(api, cast):
     sign_in(api, cast, "owner")
     member_id = api.post(f"{FR}/members/", {**INVITE, "organisation": cast.fr_ministry.pk}, format="json").json()["id"]
-    assert api.delete(f"{FR}/members/{member_id}/").status_code == 204
+    assert api.delete(f"{FR}/members/{member_id}/", {"reason": "Invited by mistake."}, format="json").status_code == 204
     with country_context(cast.fr):
         assert not Invitation.objects.exists()
     assert api.get(f"{FR}/members/{member_id}/").status_code == 404

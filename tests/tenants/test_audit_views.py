@@ -483,3 +483,81 @@ def test_a_plain_get_of_the_export_page_downloads_nothing_and_records_nothing(cl
         assert response.status_code == 200 and "Content-Disposition" not in response
         assert 'method="post"' in response.content.decode()
     assert fr_events(cast, "ledger.exported") == []
+
+
+# --- What an auditor finds first, and one date format ----------------------------------------------
+
+
+def test_reports_and_verification_come_before_the_events(client, cast):
+    record(cast, 60)
+    html = as_user(client, cast.auditor).get("/audit/fr/").content.decode()
+    reports = html.index('href="/audit/fr/reports/"')
+    verify = html.index("Verify chain now")
+    assert reports < verify < html.index('id="events"') < html.index("app-audit-table")
+    # The list of countries leads to the reports and the verification of each, before the ledger.
+    home = client.get("/audit/").content.decode()
+    links = home[home.index('href="/audit/fr/reports/"') :]
+    assert links.index('href="/audit/fr/#chain-status"') < links.index('href="/audit/fr/"')
+
+
+def test_dates_are_shown_as_the_hint_asks_them_to_be_typed(client, cast):
+    record(cast, 1)
+    html = as_user(client, cast.auditor).get("/audit/fr/").content.decode()
+    today = timezone.now().date().isoformat()
+    assert "For example, 2026-03-01" in html
+    assert re.search(rf'<time datetime="[^"]+">{today} \d\d:\d\d:\d\d</time>', html)
+    reports = client.get("/audit/fr/reports/").content.decode()
+    # Text inputs holding year-month-day, not a date picker that shows the browser's own format.
+    for name in ("period_start", "period_end"):
+        field = re.search(rf'<input[^>]*name="{name}"[^>]*>', reports).group(0)
+        assert 'type="text"' in field and re.search(r'value="\d{4}-\d\d-\d\d"', field)
+    assert "For example, 2026-01-01" in reports
+
+
+def test_the_who_filter_narrows_the_events_and_is_kept_across_pages(client, cast):
+    record(cast, 60, actor=cast.member, role="officer")
+    record(cast, 5)
+    as_user(client, cast.auditor)
+    with country_context(cast.fr):
+        name = CountryEvent.objects.filter(actor=cast.member).values_list("actor_label", flat=True).first()
+    assert name
+    part = name[1:-1]
+    first = client.get("/audit/fr/", {"actor": part})
+    assert sequences(first) == list(range(60, 10, -1))
+    html = unescape(first.content.decode())
+    older = re.search(r'href="(\?[^"]*before=11[^"]*)#events"', html).group(1)
+    assert "actor=" in older
+    second = client.get("/audit/fr/" + older)
+    assert sequences(second) == list(range(10, 0, -1))
+    assert client.get("/audit/fr/", {"actor": "nobody-by-this-name"}).status_code == 200
+    too_long = client.get("/audit/fr/", {"actor": "x" * 151})
+    assert too_long.status_code == 400
+    assert "Enter at most 150 characters of the name." in error_summary(too_long)
+
+
+def test_query_count_with_every_filter_is_the_same_for_n_and_3n_events(client, cast):
+    as_user(client, cast.auditor)
+    today = timezone.now().date().isoformat()
+    path = f"/audit/fr/?action=organisation.&role=country_admin&actor=a&date_from={today}&date_to={today}"
+    record(cast, 60)
+    small, _ = count_queries(client, path)
+    small_second, _ = count_queries(client, path + "&before=20")
+    record(cast, 120)
+    assert count_queries(client, path)[0] == small
+    assert count_queries(client, path + "&before=20")[0] == small_second
+
+
+def test_a_reversed_report_period_is_explained_and_changes_nothing(client, cast):
+    from portal.models import ComplianceReport
+
+    as_user(client, cast.auditor)
+    before = len(fr_events(cast, "report.requested"))
+    response = client.post(
+        "/audit/fr/reports/", {"kind": "pack", "period_start": "2026-03-02", "period_end": "2026-03-01"}
+    )
+    assert response.status_code == 400
+    assert "The last day must be the same as or after the first day." in error_summary(response)
+    assert 'href="#id_period_end"' in response.content.decode()
+    with country_context(cast.fr):
+        assert not ComplianceReport.objects.exists()
+    assert len(fr_events(cast, "report.requested")) == before

@@ -18,7 +18,7 @@ from tenants.access import access_for
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Invitation, Membership, Organisation, PlatformSettings
-from tenants.record.models import CountryEvent
+from tenants.record.models import ActionReason, CountryEvent
 
 User = get_user_model()
 NOT_ADMINS = ["member", "viewer", "partner", "auditor", "outsider"]
@@ -472,7 +472,12 @@ def test_an_old_link_is_refused_by_its_signature_age(cast, invite, monkeypatch):
 
 def test_a_withdrawn_invitation_is_refused(cast, invite):
     invited, _, token = invite()
-    services.member_remove(membership=membership(cast, invited.user), by=cast.owner, access=access_for(cast.owner))
+    services.member_remove(
+        membership=membership(cast, invited.user),
+        by=cast.owner,
+        access=access_for(cast.owner),
+        reason="No longer in the team.",
+    )
     refused(
         cast, ServiceError, lambda: services.invitation_accept(token=token, password=GOOD_PASSWORD), match="withdrawn"
     )
@@ -578,9 +583,13 @@ def test_an_invited_admin_does_not_count_as_another_admin(cast, invite):
 
 def test_a_country_admin_removes_a_member(cast):
     target = membership(cast, cast.viewer)
-    services.member_remove(membership=target, by=cast.owner, access=access_for(cast.owner))
+    services.member_remove(
+        membership=target, by=cast.owner, access=access_for(cast.owner), reason="No longer in the team."
+    )
     with country_context(cast.fr):
         assert not Membership.objects.filter(pk=target.pk).exists()
+        reason = ActionReason.objects.get(action="member.removed")
+    assert reason.reason == "No longer in the team." and reason.by == cast.owner
     assert events(cast.fr) == [
         (
             "member.removed",
@@ -588,15 +597,32 @@ def test_a_country_admin_removes_a_member(cast):
             "country_admin",
             "tenants.membership",
             str(target.pk),
-            {"role": "viewer", "organisation": cast.fr_agency.pk},
+            {"role": "viewer", "organisation": cast.fr_agency.pk, "reason": reason.pk},
         )
     ]
+
     assert access_for(cast.viewer).country_ids == frozenset()
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 2001])
+def test_a_removal_without_a_usable_reason_changes_nothing(cast, reason):
+    target = membership(cast, cast.viewer)
+    refused(
+        cast,
+        ServiceError,
+        lambda: services.member_remove(membership=target, by=cast.owner, access=access_for(cast.owner), reason=reason),
+        match="reason",
+    )
 
 
 def test_removing_an_invited_member_withdraws_the_invitation(cast, invite):
     invited, invitation, _ = invite()
-    services.member_remove(membership=membership(cast, invited.user), by=cast.owner, access=access_for(cast.owner))
+    services.member_remove(
+        membership=membership(cast, invited.user),
+        by=cast.owner,
+        access=access_for(cast.owner),
+        reason="No longer in the team.",
+    )
     with country_context(cast.fr):
         assert not Invitation.objects.filter(pk=invitation.pk).exists()
         assert not Membership.objects.filter(pk=invited.pk).exists()
@@ -608,7 +634,12 @@ def test_only_a_country_admin_removes_members(cast, who):
     refused(
         cast,
         NotAllowed,
-        lambda: services.member_remove(membership=membership(cast, cast.viewer), by=actor, access=access_for(actor)),
+        lambda: services.member_remove(
+            membership=membership(cast, cast.viewer),
+            by=actor,
+            access=access_for(actor),
+            reason="No longer in the team.",
+        ),
     )
 
 
@@ -617,7 +648,10 @@ def test_the_last_country_admin_cannot_be_removed(cast):
         cast,
         ServiceError,
         lambda: services.member_remove(
-            membership=membership(cast, cast.owner), by=cast.owner, access=access_for(cast.owner)
+            membership=membership(cast, cast.owner),
+            by=cast.owner,
+            access=access_for(cast.owner),
+            reason="No longer in the team.",
         ),
         match="at least one country admin",
     )
@@ -625,7 +659,10 @@ def test_the_last_country_admin_cannot_be_removed(cast):
         cast,
         ServiceError,
         lambda: services.member_remove(
-            membership=membership(cast, cast.outsider, cast.ke), by=cast.outsider, access=access_for(cast.outsider)
+            membership=membership(cast, cast.outsider, cast.ke),
+            by=cast.outsider,
+            access=access_for(cast.outsider),
+            reason="No longer in the team.",
         ),
         match="at least one country admin",
     )
@@ -637,7 +674,9 @@ def test_an_admin_of_another_country_cannot_touch_this_countrys_members(cast):
     refused(
         cast,
         NotAllowed,
-        lambda: services.member_remove(membership=membership(cast, cast.viewer), by=cast.outsider, access=outsider),
+        lambda: services.member_remove(
+            membership=membership(cast, cast.viewer), by=cast.outsider, access=outsider, reason="No longer in the team."
+        ),
     )
     refused(
         cast,

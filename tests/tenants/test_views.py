@@ -19,7 +19,7 @@ from tenants.access import access_for
 from tenants.isolation import country_context
 from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import event_record
-from tenants.record.models import CountryEvent
+from tenants.record.models import ActionReason, CountryEvent
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -428,8 +428,22 @@ def test_owner_removes_a_member_after_confirming(client, cast):
     assert confirm.status_code == 200
     assert "Are you sure you want to remove Vera Viewer from France?" in confirm.content.decode()
     assert f'<a href="/c/fr/members/{viewer.pk}/" class="govuk-back-link">' in confirm.content.decode()
+    assert 'class="govuk-warning-text"' in confirm.content.decode()
+    # One click is not enough: without a reason the page asks again and nothing changes.
+    before = fr_state(cast)
     response = client.post(f"/c/fr/members/{viewer.pk}/remove/")
+    assert response.status_code == 400
+    assert "Say why: the reason goes on the record." in error_summary(response)
+    assert 'href="#id_comment"' in response.content.decode()
+    assert fr_state(cast) == before
+    response = client.post(f"/c/fr/members/{viewer.pk}/remove/", {"comment": "Left the ministry in June."})
     assert response.status_code == 302 and response["Location"] == "/c/fr/members/"
+    with country_context(cast.fr):
+        event = CountryEvent.objects.filter(action="member.removed").latest("id")
+        kept = ActionReason.objects.get(pk=event.payload["reason"])
+    # The reason is kept sealed beside the record; the ledger names it by id only.
+    assert kept.reason == "Left the ministry in June." and kept.target_id == str(viewer.pk)
+    assert "Left the ministry" not in str(event.payload)
     with country_context(cast.fr):
         assert not Membership.objects.filter(user=cast.viewer).exists()
     assert fr_actions(cast)[-1] == "member.removed"
@@ -442,7 +456,7 @@ def test_the_last_country_admin_cannot_be_removed(client, cast):
     owner = fr_membership(cast, cast.owner)
     as_user(client, cast.owner)
     before = fr_state(cast)
-    response = client.post(f"/c/fr/members/{owner.pk}/remove/")
+    response = client.post(f"/c/fr/members/{owner.pk}/remove/", {"comment": "Leaving."})
     assert response.status_code == 400
     assert "France must keep at least one country admin" in error_summary(response)
     assert fr_state(cast) == before
@@ -688,7 +702,7 @@ def test_withdrawn_invitation_is_refused(client, cast):
     invitation = make_invitation(cast)
     token = services.invitation_token(invitation)
     membership = fr_membership(cast, invitation.membership.user)
-    as_user(client, cast.owner).post(f"/c/fr/members/{membership.pk}/remove/")
+    as_user(client, cast.owner).post(f"/c/fr/members/{membership.pk}/remove/", {"comment": "Invited by mistake."})
     client.logout()
     response = client.get(f"/accounts/invitation/{token}/")
     assert response.status_code == 400

@@ -343,7 +343,9 @@ def test_requirement_rules(cast, catalogue):
             programme=catalogue["ai-literacy"],
             role="viewer",
         )
-    services.requirement_remove(requirement=requirement, by=cast.owner, access=access_for(cast.owner))
+    services.requirement_remove(
+        requirement=requirement, by=cast.owner, access=access_for(cast.owner), reason="Covered by the new course."
+    )
     assert selectors.person_meets_requirements(country=cast.fr, user=cast.viewer).ok
 
 

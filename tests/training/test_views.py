@@ -182,3 +182,53 @@ def test_list_pages_keep_a_constant_query_count(client, cast, catalogue, setup, 
     small = count_queries(client, path)
     add_people(cast, catalogue, 9, 3)
     assert count_queries(client, path) == small
+
+
+# --- Removing a required training: confirmed, with a reason ----------------------------------------
+
+
+def test_removing_a_requirement_asks_for_a_reason_and_a_bare_post_removes_nothing(client, cast, catalogue):
+    from tenants.access import access_for
+    from tenants.record.models import ActionReason
+    from training import services
+    from training.models import CountryRequirement
+
+    requirement = services.requirement_add(
+        country=cast.fr, by=cast.owner, access=access_for(cast.owner), programme=catalogue["ai-literacy"], role="viewer"
+    )
+    page = f"/c/fr/training/requirements/{requirement.pk}/remove/"
+
+    def still_there() -> bool:
+        with country_context(cast.fr):
+            return CountryRequirement.objects.filter(pk=requirement.pk).exists()
+
+    # The list links to the confirmation page; it no longer removes in one click.
+    client.force_login(cast.owner)
+    listing = client.get("/c/fr/training/requirements/").content.decode()
+    assert f'href="{page}"' in listing and 'name="remove"' not in listing
+    # The old one-click POST answers with the confirmation page and removes nothing.
+    response = client.post("/c/fr/training/requirements/", {"remove": str(requirement.pk)})
+    assert response.status_code == 302 and response["Location"] == page
+    assert still_there()
+    confirm = client.get(page).content.decode()
+    assert 'class="govuk-warning-text"' in confirm and "Yes, remove the requirement" in confirm
+    response = client.post(page, {"comment": "   "})
+    assert response.status_code == 400
+    assert "Say why: the reason goes on the record." in response.content.decode()
+    assert still_there()
+    # Others: the member may not (403), another country's admin sees nothing (404), anonymous signs in.
+    for who, expected in ((cast.member, 403), (cast.outsider, 404)):
+        client.force_login(who)
+        assert client.post(page, {"comment": "Because."}).status_code == expected
+        assert client.get(page).status_code == expected
+    client.logout()
+    assert client.post(page, {"comment": "Because."})["Location"].startswith("/accounts/login/")
+    assert still_there()
+    # With a reason, it goes, and the reason is kept beside the record.
+    client.force_login(cast.owner)
+    response = client.post(page, {"comment": "The new course covers it."})
+    assert response.status_code == 302 and not still_there()
+    with country_context(cast.fr):
+        event = CountryEvent.objects.filter(action="training.requirement_removed").latest("id")
+        assert ActionReason.objects.get(pk=event.payload["reason"]).reason == "The new course covers it."
+    assert client.get(page).status_code == 404
