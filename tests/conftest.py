@@ -7,6 +7,7 @@ FR. Anonymous visitors are the Django test client without a login."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +17,8 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+
+from tests import pytest_env  # noqa: E402  (loaded first by `-p tests.pytest_env`)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -234,8 +237,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         DB_CONN_MAX_AGE="0",
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
     )
-    log_path = ROOT / "var" / "test-worker.log"
-    log_path.parent.mkdir(exist_ok=True)
+    log_path = pytest_env.VAR_DIR / "test-worker.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
         [
@@ -346,9 +348,34 @@ def deliver_mail() -> int:
     return len(waiting)
 
 
-def pytest_terminal_summary(terminalreporter):
-    """The size of the access matrix (tests/access): its routes × its kinds of visitor."""
+def pytest_terminal_summary(terminalreporter, exitstatus):
+    """The size of the access matrix (tests/access): its routes × its kinds of visitor; and, when the
+    run failed, where its files (the worker's log among them) are kept for a person to read."""
     from tests.access.matrix import matrix_size
 
     routes, visitors = matrix_size()
     terminalreporter.write_line(f"access matrix: {routes} routes × {visitors} visitors = {routes * visitors} answers")
+    if _run_dir_kept(exitstatus):
+        terminalreporter.write_line(f"this run's files (worker and gateway logs, stored files): {pytest_env.VAR_DIR}")
+
+
+def _run_dir_kept(exitstatus) -> bool:
+    """The run's directory outlives a run that failed or was interrupted, for its logs."""
+    return exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+
+
+_run_exitstatus = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    session.config.stash[_run_exitstatus] = exitstatus
+
+
+def pytest_unconfigure(config):
+    """After the last process of the run has stopped (the session's fixtures are torn down by then),
+    its directory (tests/pytest_env.py) is deleted, unless the run failed: only the process that
+    made it deletes it (under xdist, the controlling one, once its workers are done)."""
+    exitstatus = config.stash.get(_run_exitstatus, pytest.ExitCode.INTERRUPTED)
+    if pytest_env.RUN_DIR_OWNED and not _run_dir_kept(exitstatus):
+        shutil.rmtree(pytest_env.VAR_DIR, ignore_errors=True)
