@@ -49,7 +49,7 @@ def keys() -> published.Keys:
 
 def gateway_key() -> bytes:
     development = settings.DEBUG or getattr(settings, "TESTING", False) or getattr(settings, "EMBEDDED", False)
-    return published.gateway_key_load(base_dir=settings.BASE_DIR, create=development)
+    return published.gateway_key_load(var_dir=settings.VAR_DIR, create=development)
 
 
 def policy_changed(*, environment: Environment) -> None:

@@ -179,16 +179,17 @@ def credential_parse(value: str | bytes | None) -> tuple[int, bool] | None:
 # --- The gateway key and sealing in transit ------------------------------------------------------
 
 
-def gateway_key_load(environ=os.environ, *, base_dir: Path | None = None, create: bool = False) -> bytes:
+def gateway_key_load(environ=os.environ, *, var_dir: Path | None = None, create: bool = False) -> bytes:
     """GATEWAY_POLICY_KEY (base64 of 32 bytes) or the file named by GATEWAY_POLICY_KEY_FILE; in
-    development (`create`), a key file under var/ made once and shared by the portal and gateway."""
+    development (`create`), a key file in `var_dir` (var/, or VAR_DIR) made once and shared by the
+    portal and gateway."""
     raw = environ.get("GATEWAY_POLICY_KEY", "")
     key_file = environ.get("GATEWAY_POLICY_KEY_FILE", "")
     if key_file:
         raw = Path(key_file).read_text().strip()
-    if not raw and create and base_dir is not None:
-        dev_file = Path(base_dir) / "var" / "gateway-policy.key"
-        dev_file.parent.mkdir(exist_ok=True)
+    if not raw and create and var_dir is not None:
+        dev_file = Path(var_dir) / "gateway-policy.key"
+        dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             dev_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
             dev_file.chmod(0o600)

@@ -53,7 +53,9 @@ def config_from_env(environ=os.environ) -> Config:
     return Config(
         redis_url=environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         prefix=published.redis_prefix(environ),
-        key=published.gateway_key_load(environ, base_dir=BASE_DIR, create=development),
+        key=published.gateway_key_load(
+            environ, var_dir=Path(environ.get("VAR_DIR") or BASE_DIR / "var"), create=development
+        ),
         refresh_seconds=_float(environ, "GATEWAY_POLICY_REFRESH_SECONDS", 0.25),
         max_body_bytes=_int(environ, "GATEWAY_MAX_BODY_BYTES", 26 * 1024 * 1024),
         default_max_output_tokens=_int(environ, "GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS", 4096),

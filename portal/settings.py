@@ -48,6 +48,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("PORTAL_TESTING", False)
+# What the portal keeps on its own disk (the embedded database, stored files under STORAGE_BACKEND=local,
+# the development keys) lives under VAR_DIR, `var/` unless told otherwise: each run of the suite has a
+# directory of its own (tests/pytest_env.py), so that two runs on one machine never share a file.
+VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
@@ -81,12 +85,12 @@ def _runtime_url(owner_url: str) -> str:
 
 
 if EMBEDDED:
-    (BASE_DIR / "var").mkdir(exist_ok=True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             # SQLITE_PATH lets the suite try the demo mode on a file of its own.
-            "NAME": env_str("SQLITE_PATH") or str(BASE_DIR / "var" / "portal.sqlite3"),
+            "NAME": env_str("SQLITE_PATH") or str(VAR_DIR / "portal.sqlite3"),
             "ATOMIC_REQUESTS": False,
         }
     }
@@ -232,7 +236,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "var" / "static")
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it, even before collectstatic
 # The design system (GOV.UK Frontend) is installed by the set-up into node_modules and compiled
 # with our own typography into static/build; neither is committed.
@@ -249,7 +253,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "var" / "media")
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 
 # --- Stored files (tenants/files.py) ----------------------------------------------------------------
 # Every file (evidence, reports, exports, subject-access zips) goes through STORAGES["default"],

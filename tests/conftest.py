@@ -6,7 +6,9 @@ FR. Anonymous visitors are the Django test client without a login."""
 
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -16,6 +18,8 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+
+from tests import pytest_env  # noqa: E402  (loaded first by `-p tests.pytest_env`)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,11 +56,37 @@ def django_db_setup(django_db_setup, django_db_blocker):
             connection.close()
         connection.settings_dict["USER"] = runtime_role_name()
         connection.settings_dict["PASSWORD"] = runtime_role_password() or ""
+        _flush_only_written_tables(connection)
     yield
     if connection.vendor == "postgresql":
         with django_db_blocker.unblock():
             connection.close()
         connection.settings_dict["USER"], connection.settings_dict["PASSWORD"] = owner
+
+
+def _flush_only_written_tables(connection) -> None:
+    """After a test that commits, Django empties the tables with one TRUNCATE of all of them (about
+    ninety), which costs seconds whatever they hold. Here it names only the tables whose files are
+    not empty: a table whose file has no page holds no row (a row, even uncommitted or deleted, takes
+    a page until the next TRUNCATE gives the table a new, empty file). The size is read from the
+    files, not with a SELECT, which row-level security would answer as empty. CASCADE, since a table
+    emptied may be referenced by one that already is."""
+    ops = connection.ops
+    sql_flush = type(ops).sql_flush
+
+    def sql_flush_written(style, tables, *, reset_sequences=False, allow_cascade=False):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relname = ANY(%s) AND pg_relation_size(c.oid) > 0",
+                [list(tables)],
+            )
+            written = {row[0] for row in cursor.fetchall()}
+        return sql_flush(
+            ops, style, [t for t in tables if t in written], reset_sequences=reset_sequences, allow_cascade=True
+        )
+
+    ops.sql_flush = sql_flush_written
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -196,8 +226,101 @@ def make_cast() -> Cast:
     return Cast(fr, ke, fr_ministry, fr_agency, ke_ministry, owner, member, viewer, outsider, partner, auditor)
 
 
+# --- The cast, built once for the tests of a module that run one after another in a transaction ----
+#
+# Building the cast is about forty writes; some 2,000 tests use it. A test that never commits (the
+# `db` fixture: its own transaction, rolled back at its end) gets the cast built once in an outer
+# transaction (as Django's TestCase.setUpTestData does), shared by the consecutive such tests of its
+# module and rolled back after the last of them, before any other test runs: a test without the
+# cast, one that commits (`transactional_db`, the worker's and the browser's), or the next module's
+# fixtures never see it. Each test still starts from the cast as built (its own changes are rolled
+# back with its own transaction) and gets its own copy of the Python objects; the countries' data
+# keys cached in this process are forgotten after each test, as a fresh cast's would be.
+
+
+@dataclass
+class _SharedCast:
+    outer: object = None  # the outer transaction (django.db.transaction.Atomic) while it is open
+    cast: Cast | None = None
+    module: object = None
+    next_item: object = None  # the test that runs next (pytest_runtest_teardown)
+
+
+_shared = _SharedCast()
+
+
+def _shares_cast(item) -> bool:
+    """A test that uses the cast and never commits (pytest-django's own rule for `transactional`)."""
+    names = getattr(item, "fixturenames", ())
+    if "cast" not in names or "_django_db_helper" not in names:
+        return False
+    if {"transactional_db", "live_server", "django_db_reset_sequences"} & set(names):
+        return False
+    marker = item.get_closest_marker("django_db")
+    return not (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+
+
+def _shared_cast_close(django_db_blocker) -> None:
+    from django.db import transaction
+
+    from tenants.keys.envelope import key_cache_clear
+
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        _shared.outer.__exit__(None, None, None)
+    _shared.outer = _shared.cast = _shared.module = None
+    key_cache_clear()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    _shared.next_item = nextitem
+
+
+@pytest.fixture
+def _shared_cast_transaction(request, django_db_setup, django_db_blocker):
+    """Opens the outer transaction with the cast for a test that shares it (before the test's own
+    transaction opens), and closes it after the test's own is rolled back unless the next test
+    shares it too, in the same module."""
+    from django.db import transaction
+
+    from tenants.keys.envelope import key_cache_clear
+    from tenants.record.ledger import chain_pending_now
+
+    item = request.node
+    if _shared.outer is not None and (_shared.module is not item.module or not _shares_cast(item)):
+        _shared_cast_close(django_db_blocker)  # a safeguard: the previous test's teardown has closed it
+    if _shared.outer is None and _shares_cast(item):
+        with django_db_blocker.unblock():
+            _shared.outer = transaction.atomic()
+            _shared.outer.__enter__()
+            try:
+                chain_pending_now()  # as for every test that never commits (below)
+                _shared.cast = make_cast()
+            except BaseException:
+                _shared_cast_close(django_db_blocker)
+                raise
+        _shared.module = item.module
+    yield
+    if _shared.outer is None:
+        return
+    key_cache_clear()
+    following = _shared.next_item
+    if following is None or following.module is not _shared.module or not _shares_cast(following):
+        _shared_cast_close(django_db_blocker)
+
+
+@pytest.fixture
+def _django_db_helper(_shared_cast_transaction, _django_db_helper):
+    """pytest-django's fixture that opens each test's own transaction (or readies a committing
+    test's flush), preceded by the cast's outer transaction above: it requests that one first."""
+    yield
+
+
 @pytest.fixture
 def cast(db) -> Cast:
+    if _shared.cast is not None:
+        return copy.deepcopy(_shared.cast)
     return make_cast()
 
 
@@ -234,8 +357,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         DB_CONN_MAX_AGE="0",
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
     )
-    log_path = ROOT / "var" / "test-worker.log"
-    log_path.parent.mkdir(exist_ok=True)
+    log_path = pytest_env.VAR_DIR / "test-worker.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
         [
@@ -346,9 +468,34 @@ def deliver_mail() -> int:
     return len(waiting)
 
 
-def pytest_terminal_summary(terminalreporter):
-    """The size of the access matrix (tests/access): its routes × its kinds of visitor."""
+def pytest_terminal_summary(terminalreporter, exitstatus):
+    """The size of the access matrix (tests/access): its routes × its kinds of visitor; and, when the
+    run failed, where its files (the worker's log among them) are kept for a person to read."""
     from tests.access.matrix import matrix_size
 
     routes, visitors = matrix_size()
     terminalreporter.write_line(f"access matrix: {routes} routes × {visitors} visitors = {routes * visitors} answers")
+    if _run_dir_kept(exitstatus):
+        terminalreporter.write_line(f"this run's files (worker and gateway logs, stored files): {pytest_env.VAR_DIR}")
+
+
+def _run_dir_kept(exitstatus) -> bool:
+    """The run's directory outlives a run that failed or was interrupted, for its logs."""
+    return exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+
+
+_run_exitstatus = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    session.config.stash[_run_exitstatus] = exitstatus
+
+
+def pytest_unconfigure(config):
+    """After the last process of the run has stopped (the session's fixtures are torn down by then),
+    its directory (tests/pytest_env.py) is deleted, unless the run failed: only the process that
+    made it deletes it (under xdist, the controlling one, once its workers are done)."""
+    exitstatus = config.stash.get(_run_exitstatus, pytest.ExitCode.INTERRUPTED)
+    if pytest_env.RUN_DIR_OWNED and not _run_dir_kept(exitstatus):
+        shutil.rmtree(pytest_env.VAR_DIR, ignore_errors=True)

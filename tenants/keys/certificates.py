@@ -1,6 +1,6 @@
 """The key that signs training certificates' verification codes: a key of its own (not
 SECRET_KEY), from CERTIFICATE_KEY or CERTIFICATE_KEY_FILE, required when DEBUG is off; in
-development and the suite a random one is created once under var/ (never committed)."""
+development and the suite a random one is created once under var/ (VAR_DIR; never committed)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def _load() -> str:
     if not value:
         if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
             raise ImproperlyConfigured("CERTIFICATE_KEY or CERTIFICATE_KEY_FILE must be set when DEBUG is off.")
-        dev_file = Path(settings.BASE_DIR) / "var" / "certificate.key"
-        dev_file.parent.mkdir(exist_ok=True)
+        dev_file = Path(settings.VAR_DIR) / "certificate.key"
+        dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             dev_file.write_text(secrets.token_urlsafe(48))
             dev_file.chmod(0o600)

@@ -108,8 +108,8 @@ def _load_master_keys() -> MasterKeyProvider:
         if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
             raise ImproperlyConfigured("PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE must be set when DEBUG is off.")
         # Development only: a key file created once beside the embedded database.
-        dev_file = Path(settings.BASE_DIR) / "var" / "master.key"
-        dev_file.parent.mkdir(exist_ok=True)
+        dev_file = Path(settings.VAR_DIR) / "master.key"
+        dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             dev_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
             dev_file.chmod(0o600)

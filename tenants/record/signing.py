@@ -1,7 +1,7 @@
 """The portal's Ed25519 signing key for ledger checkpoints and report manifests.
 
 The private half comes from LEDGER_SIGNING_KEY (PEM, PKCS#8) or LEDGER_SIGNING_KEY_FILE, never
-from the database; in development a key file is created once under var/. The public half is
+from the database; in development a key file is created once under var/ (VAR_DIR). The public half is
 published at /.well-known/ledger-key.pem and shipped in every export.
 
 The keyring: keys retired by `manage.py rotate_signing_key` stay in LEDGER_KEYRING_FILE (JSON: each
@@ -37,8 +37,8 @@ def _load() -> Ed25519PrivateKey:
     if not pem:
         if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
             raise ImproperlyConfigured("LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_FILE must be set when DEBUG is off.")
-        dev_file = Path(settings.BASE_DIR) / "var" / "ledger-signing.pem"
-        dev_file.parent.mkdir(exist_ok=True)
+        dev_file = Path(settings.VAR_DIR) / "ledger-signing.pem"
+        dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             fresh = Ed25519PrivateKey.generate()
             dev_file.write_bytes(

@@ -19,6 +19,7 @@ from deployments.models import Credential, CredentialReveal, Environment, Provis
 from tenants.isolation import country_context
 from tenants.jobs import outbox
 from tenants.jobs.models import OutboxMessage
+from tests import pytest_env
 from tests.conftest import wait_for
 from tests.deployments.conftest import act, draft
 from tests.workers import worker_start
@@ -108,7 +109,7 @@ def test_a_worker_killed_mid_job_leaves_one_environment_and_one_credential(celer
 
     queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-kill"
     name = f"kill-worker-{os.getpid()}@{os.uname().nodename}"
-    log_path = ROOT / "var" / "test-kill-worker.log"
+    log_path = pytest_env.VAR_DIR / "test-kill-worker.log"
     log = open(log_path, "w")
     # A prefork worker with one child process, which does the job and is what we kill. Each step
     # waits 2 s before it commits, so the kill lands inside a step, after its rows were written.

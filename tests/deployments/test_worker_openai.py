@@ -12,9 +12,10 @@ from django.conf import settings
 
 from deployments import tasks
 from tenants.isolation import country_context
+from tests import pytest_env
 from tests.conftest import wait_for
 from tests.deployments.test_openai_backend import ADMIN_KEY, stand_in  # noqa: F401 (fixture)
-from tests.deployments.test_worker import ROOT, _approve_with_broker_down, counts, job_of, submitted
+from tests.deployments.test_worker import _approve_with_broker_down, counts, job_of, submitted
 from tests.workers import worker_start
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -26,7 +27,7 @@ def test_openai_backend_through_the_worker_retries_a_503(celery_worker_process, 
     stand_in.fail[r"POST /v1/organization/projects/\w+/service_accounts"] = [503]
     queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-openai"
     name = f"openai-worker-{os.getpid()}@{os.uname().nodename}"
-    log_path = ROOT / "var" / "test-openai-worker.log"
+    log_path = pytest_env.VAR_DIR / "test-openai-worker.log"
     log = open(log_path, "w")
     worker = worker_start(
         queue=queue,

@@ -8,7 +8,6 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import redis
@@ -19,8 +18,6 @@ from tenants.isolation import country_context
 from tests.conftest import wait_for
 from tests.deployments.conftest import act, draft, ready  # noqa: F401  (ready: a fixture)
 
-ROOT = Path(__file__).resolve().parents[2]
-LOGS = ROOT / "var"
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 

@@ -20,11 +20,10 @@ import redis
 from tests import pytest_env
 
 ROOT = Path(__file__).resolve().parents[2]
-LOGS = ROOT / "var"
+LOGS = pytest_env.VAR_DIR  # this run's own directory
 
 
 def _start(args: list[str], sock: socket.socket, log_name: str) -> subprocess.Popen:
-    LOGS.mkdir(exist_ok=True)
     log = open(LOGS / log_name, "w")
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
     return subprocess.Popen(
@@ -41,7 +40,7 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{url} exited at start (see var/*.log)")
+            raise RuntimeError(f"{url} exited at start (see {LOGS}/*.log)")
         try:
             if httpx.get(url, timeout=1).status_code < 500:
                 return

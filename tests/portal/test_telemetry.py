@@ -20,6 +20,7 @@ from django.db import transaction
 from tenants.jobs.models import PlatformOutboxMessage
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.telemetry import current_request_id, request_id_bind, request_id_reset
+from tests import pytest_env
 from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +53,7 @@ def test_a_job_written_during_a_request_keeps_its_request_id():
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_logs_the_task_with_the_request_id_as_json(celery_worker_process):
-    log_path = ROOT / "var" / "test-worker.log"
+    log_path = pytest_env.VAR_DIR / "test-worker.log"
     request_id = f"req-{os.urandom(8).hex()}"
     token = request_id_bind(request_id)
     try:

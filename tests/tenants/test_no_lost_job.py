@@ -22,6 +22,7 @@ from tenants.isolation import country_context
 from tenants.jobs import outbox
 from tenants.jobs.models import OutboxMessage, PlatformOutboxMessage
 from tenants.notifications.models import OutgoingMail
+from tests import pytest_env
 from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,7 +194,7 @@ def test_a_worker_killed_mid_report_completes_it_exactly_once(cast, celery_worke
 
     queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-report-kill"
     name = f"report-kill-worker-{os.getpid()}@{os.uname().nodename}"
-    log_path = ROOT / "var" / "test-report-kill-worker.log"
+    log_path = pytest_env.VAR_DIR / "test-report-kill-worker.log"
     with country_context(cast.fr):
         event_record(country=cast.fr, action="test.seeded", payload={"n": 1})
     with _broker_down():  # the job waits in the outbox, away from the suite's worker
