@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import environment_views, views
 
 app_name = "deployments"
 
@@ -16,12 +16,12 @@ urlpatterns = [
     path("<int:pk>/messages/", views.request_message, name="message"),
     path("<int:pk>/messages/attachments/<int:attachment>/", views.request_attachment, name="attachment"),
     path("<int:pk>/<str:action>/", views.request_action, name="action"),
-    path("environments/<int:pk>/", views.environment_detail, name="environment"),
-    path("environments/<int:pk>/reveal/", views.environment_reveal, name="reveal"),
-    path("environments/<int:pk>/rotate/", views.environment_rotate, name="rotate"),
-    path("environments/<int:pk>/usage/", views.environment_usage, name="usage"),
-    path("environments/<int:pk>/calls/<str:action>/", views.environment_calls, name="calls"),
-    path("environments/<int:pk>/capture/", views.environment_capture, name="capture"),
-    path("servers/", views.upstream_list, name="upstreams"),
-    path("servers/<int:pk>/remove/", views.upstream_remove, name="upstream_remove"),
+    path("environments/<int:pk>/", environment_views.environment_detail, name="environment"),
+    path("environments/<int:pk>/reveal/", environment_views.environment_reveal, name="reveal"),
+    path("environments/<int:pk>/rotate/", environment_views.environment_rotate, name="rotate"),
+    path("environments/<int:pk>/usage/", environment_views.environment_usage, name="usage"),
+    path("environments/<int:pk>/calls/<str:action>/", environment_views.environment_calls, name="calls"),
+    path("environments/<int:pk>/capture/", environment_views.environment_capture, name="capture"),
+    path("servers/", environment_views.upstream_list, name="upstreams"),
+    path("servers/<int:pk>/remove/", environment_views.upstream_remove, name="upstream_remove"),
 ]

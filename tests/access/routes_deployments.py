@@ -21,7 +21,7 @@ ROUTES = {
     'deployments:calls':                             POST("  in  403  403  302  404  302  404  403  404  404", obj='environment', args={'action': 'stop'}, data={'reason': 'A leak is being looked into.'}),
     'deployments:capture':                           POST("  in  403  403  400  404  403  404  403  404  404", obj='environment'),
     'deployments:upstreams':                         GET("  in  200  200  200  404  200  404  200  404  404"),
-    'deployments:upstream_remove':                   POST("  in  403  403  302  404  403  404  403  404  404", obj='upstream'),
+    'deployments:upstream_remove':                   GET("  in  403  403  200  404  403  404  403  404  404", obj='upstream'),
     'register:home':                                 GET("  in  200  200  200  404  200  404  200  404  404"),
     'register:new':                                  GET("  in  200  403  200  404  403  404  403  404  404", obj='request_active'),
     'register:entry':                                GET("  in  200  200  200  404  200  404  200  404  404", obj='register_entry'),

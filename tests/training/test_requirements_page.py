@@ -47,7 +47,14 @@ def test_add_bad_input_and_remove(client, cast, catalogue):
     assert client.post(URL, {"remove": "x" * 40}).status_code == 404
     with country_context(cast.fr):
         mine = CountryRequirement.objects.get()
-    assert client.post(URL, {"remove": str(mine.pk)}).status_code == 302
+    # Removing asks first: the list's button leads to a confirmation page that needs a reason.
+    confirm = f"/c/fr/training/requirements/{mine.pk}/remove/"
+    response = client.post(URL, {"remove": str(mine.pk)})
+    assert response.status_code == 302 and response["Location"] == confirm
+    assert client.post(confirm, {"comment": ""}).status_code == 400
+    with country_context(cast.fr):
+        assert CountryRequirement.objects.filter(pk=mine.pk).exists()
+    assert client.post(confirm, {"comment": "Replaced by the ministry's own course."}).status_code == 302
     with country_context(cast.fr):
         assert not CountryRequirement.objects.exists()
     with country_context(cast.ke):
