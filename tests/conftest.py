@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Headless Chromium for every browser journey of the run, registered here once.
 from tests.browser.chromium import browser, page  # noqa: E402, F401
 
+# A ledger signing key in files of the test's own, for the keyring and rotation tests.
+from tests.signing_keys import key_files  # noqa: E402, F401
+
 # An S3 endpoint on 127.0.0.1 (moto's server), started by the first test that asks for it.
 from tests.storage_s3 import s3_endpoint, s3_settings  # noqa: E402, F401
 

@@ -14,42 +14,17 @@ from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.utils import timezone
 
 from portal.reports.bundle import bundle_write
 from portal.reports.sections import Period
-from tenants.isolation import country_context
 from tenants.record import signing
-from tenants.record.ledger import checkpoint_create, event_record
+from tests.signing_keys import events_and_checkpoint
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 PERIOD = Period(TODAY - timedelta(days=30), TODAY)
-
-
-@pytest.fixture
-def key_files(tmp_path, monkeypatch):
-    key_file = tmp_path / "ledger_signing_key"
-    key_file.write_bytes(
-        Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    monkeypatch.delenv("LEDGER_SIGNING_KEY", raising=False)
-    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(key_file))
-    monkeypatch.setenv("LEDGER_KEYRING_FILE", str(tmp_path / "ledger-keyring.json"))
-    signing.signing_key_reset()
-    yield tmp_path
-    signing.signing_key_reset()
-
-
-def events_and_checkpoint(country, n: int):
-    with country_context(country):
-        for index in range(n):
-            event_record(country=country, action="test.step", payload={"n": index})
-    return checkpoint_create(country=country)
 
 
 def verify_bundle(country, folder, *args: str) -> subprocess.CompletedProcess:

@@ -12,39 +12,16 @@ import zipfile
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 
 from tenants.isolation import country_context
 from tenants.record import signing
 from tenants.record.exports import ledger_export_write
-from tenants.record.ledger import chain_verify, checkpoint_create, event_record
+from tenants.record.ledger import chain_verify
 from tenants.record.models import CountryCheckpoint
+from tests.signing_keys import events_and_checkpoint
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def key_files(tmp_path, monkeypatch):
-    key_file = tmp_path / "ledger_signing_key"
-    key_file.write_bytes(
-        Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    monkeypatch.delenv("LEDGER_SIGNING_KEY", raising=False)
-    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(key_file))
-    monkeypatch.setenv("LEDGER_KEYRING_FILE", str(tmp_path / "ledger-keyring.json"))
-    signing.signing_key_reset()
-    yield tmp_path
-    signing.signing_key_reset()
-
-
-def add_events_and_checkpoint(country, n: int):
-    with country_context(country):
-        for index in range(n):
-            event_record(country=country, action="test.step", payload={"n": index})
-    return checkpoint_create(country=country)
 
 
 def export_of(country) -> bytes:
@@ -64,7 +41,7 @@ def run_verifier(tmp_path, data: bytes, *args: str) -> subprocess.CompletedProce
 
 
 def test_a_rotation_in_the_middle_of_a_chain(cast, key_files, client):
-    before = add_events_and_checkpoint(cast.fr, 3)
+    before = events_and_checkpoint(cast.fr, 3)
     old_id = signing.public_key_id()
     assert before.key_id == old_id
 
@@ -73,7 +50,7 @@ def test_a_rotation_in_the_middle_of_a_chain(cast, key_files, client):
     assert new_id != old_id
     assert (key_files / f"ledger_signing_key.{old_id}.retired").exists()
 
-    after = add_events_and_checkpoint(cast.fr, 2)
+    after = events_and_checkpoint(cast.fr, 2)
     assert after.key_id == new_id
     with country_context(cast.fr):
         assert list(CountryCheckpoint.objects.order_by("sequence").values_list("key_id", flat=True)) == [old_id, new_id]
@@ -104,7 +81,7 @@ def test_a_rotation_in_the_middle_of_a_chain(cast, key_files, client):
 
 
 def test_a_checkpoint_outside_its_key_window_does_not_verify(cast, key_files):
-    add_events_and_checkpoint(cast.fr, 2)
+    events_and_checkpoint(cast.fr, 2)
     old_id = signing.public_key_id()
     call_command("rotate_signing_key", stdout=io.StringIO())
     # A checkpoint that names the retired key but is dated after its window closed: refused, even
@@ -114,7 +91,7 @@ def test_a_checkpoint_outside_its_key_window_does_not_verify(cast, key_files):
     )
     new_key = signing.signing_key()
     signing.signing_key_reset(retired)
-    late = add_events_and_checkpoint(cast.fr, 1)
+    late = events_and_checkpoint(cast.fr, 1)
     signing.signing_key_reset(new_key)
     assert late.key_id == old_id
     with country_context(cast.fr):
