@@ -57,6 +57,22 @@ def _start(args: list[str], env: dict) -> tuple[subprocess.Popen, int]:
     return process, port
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process and of every process under it (its workers), from
+    /proc: a figure of work done that the load of other processes on the machine does not change."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        total = 0.0
+        for process in (root, *root.children(recursive=True)):
+            times = process.cpu_times()
+            total += times.user + times.system
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -192,11 +208,14 @@ def run(args) -> str:
         time.sleep(0.5)
         asyncio.run(_load(standin_port, None, 500))  # warm both paths
         asyncio.run(_load(gateway_port, SECRET, 500))
-        direct = {"first": [], "end": [], "seconds": 0.0, "n": 0}
-        through = {"first": [], "end": [], "seconds": 0.0, "n": 0}
+        direct = {"first": [], "end": [], "seconds": 0.0, "n": 0, "cpu_gateway": 0.0, "cpu_standin": 0.0}
+        through = {"first": [], "end": [], "seconds": 0.0, "n": 0, "cpu_gateway": 0.0, "cpu_standin": 0.0}
         for _ in range(rounds):
             for target, port, secret in ((direct, standin_port, None), (through, gateway_port, SECRET)):
+                cpu = _cpu_seconds(gateway.pid), _cpu_seconds(standin.pid)
                 firsts, ends, seconds = asyncio.run(_load(port, secret, per_round))
+                target["cpu_gateway"] += _cpu_seconds(gateway.pid) - cpu[0]
+                target["cpu_standin"] += _cpu_seconds(standin.pid) - cpu[1]
                 target["first"] += firsts
                 target["end"] += ends
                 target["seconds"] += seconds
@@ -233,6 +252,11 @@ def _report(direct, through, single_direct, single_through, samples, rounds, per
     one50 = statistics.median(single_through) * 1000 - statistics.median(single_direct) * 1000
     one99 = _pct(single_through, 0.99) - _pct(single_direct, 0.99)
     growth = samples[-1][1] - samples[1][1] if len(samples) > 1 else 0.0
+    per_k = {
+        "gateway": 1000 * through["cpu_gateway"] / through["n"],
+        "standin_through": 1000 * through["cpu_standin"] / through["n"],
+        "standin_direct": 1000 * direct["cpu_standin"] / direct["n"],
+    }
     memory = ", ".join(f"{n:,}: {mb:.1f}" for n, mb in samples)
 
     def verdict(ok: bool) -> str:
@@ -255,6 +279,11 @@ Added by the gateway at {CONCURRENCY} concurrent streams: first bytes p50 {added
 {added["first99"]:+.2f} ms; whole stream p50 {added["end50"]:+.2f} ms (target < 2 ms: {verdict(added["end50"] < 2)}),
 p99 {added["end99"]:+.2f} ms (target < 10 ms: {verdict(added["end99"] < 10)}). Throughput through the gateway:
 {100 * rate_through / rate_direct:.0f}% of direct (target ≥ 80%: {verdict(rate_through >= 0.8 * rate_direct)}).
+
+CPU seconds per 1,000 streams (user + system, from /proc, the gateway's processes included; a
+figure the load of other processes does not change): the gateway {per_k["gateway"]:.2f} s; the stand-in
+{per_k["standin_through"]:.2f} s behind the gateway and {per_k["standin_direct"]:.2f} s called directly. The gateway
+costs {per_k["gateway"] / per_k["standin_direct"]:.2f}x the upstream's own work per stream.
 
 One stream at a time (300 each, the gateway's own cost without queueing): added p50 {one50:+.2f} ms, p99 {one99:+.2f} ms.
 
