@@ -57,37 +57,30 @@ def _start(args: list[str], env: dict) -> tuple[subprocess.Popen, int]:
     return process, port
 
 
-def _tree(pid: int) -> list:
+def _summed(pid: int, measure) -> float:
+    """`measure` of a process summed with that of every process under it (its workers)."""
     import psutil
 
     try:
         root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
+        return sum(measure(process) for process in (root, *root.children(recursive=True)))
     except psutil.NoSuchProcess:
-        return []
+        return 0.0
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of a process and of every process under it (its workers), from
-    /proc: a figure of work done that the load of other processes on the machine does not change."""
-    total = 0.0
-    for process in _tree(pid):
-        times = process.cpu_times()
-        total += times.user + times.system
-    return total
+    """User and system CPU seconds, from /proc: work done, which the load of other processes on the
+    machine does not change."""
+    return _summed(pid, lambda process: sum(process.cpu_times()[:2]))
 
 
 def _syscalls(pid: int) -> int:
-    """Read and write system calls (socket reads and writes included) of a process and its workers."""
-    total = 0
-    for process in _tree(pid):
-        counters = process.io_counters()
-        total += counters.read_count + counters.write_count
-    return total
+    """Read and write system calls (socket reads and writes included)."""
+    return int(_summed(pid, lambda process: sum(process.io_counters()[:2])))
 
 
 def _rss_mb(pid: int) -> float:
-    return sum(process.memory_info().rss for process in _tree(pid)) / 2**20
+    return _summed(pid, lambda process: process.memory_info().rss) / 2**20
 
 
 def _publish(prefix: str, key: bytes, upstream: str) -> None:
