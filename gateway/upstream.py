@@ -5,9 +5,10 @@ the bytes of one read at once, never split into the framing's pieces.
 A general client (httpx) costs more per request than the relay itself at the gateway's rates: a
 request and a response object, header models, an event per chunk of the chunked framing and a pool
 that looks at every connection. This one does what a relay needs and no more: one write for the
-head and a small body, Nagle's algorithm off, no compression asked for (so the bytes are passed as
-they are), connect and read timeouts, and one retry on a fresh connection when a kept-alive one
-turns out to have been closed by the upstream before it answered."""
+head and a small body, Nagle's algorithm off, the answer asked for uncompressed (so its bytes are
+passed on as they are and its usage can be read), connect and read timeouts, and one retry on a
+fresh connection when a kept-alive one turns out to have been closed by the upstream before it
+answered."""
 
 from __future__ import annotations
 
@@ -239,7 +240,7 @@ class Pool:
 
     async def request(self, origin: Origin, path: str, headers: list[tuple[str, str]], body: bytes) -> UpstreamResponse:
         """POST `body` to the origin's base path + `path`; returns once the answer's head is in."""
-        head = [f"POST {origin.base_path}{path} HTTP/1.1", f"Host: {origin.host_header}"]
+        head = [f"POST {origin.base_path}{path} HTTP/1.1", f"Host: {origin.host_header}", "Accept-Encoding: identity"]
         for name, value in headers:
             if "\r" in value or "\n" in value:
                 raise ProtocolError(f"the {name} header holds a line break")
