@@ -36,6 +36,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--file-mb", type=int, default=256, help="size of the stored-file benchmark's file")
     parser.add_argument("--gateway-rounds", type=int, default=3, help="alternating rounds per path")
     parser.add_argument("--gateway-requests", type=int, default=2000, help="streams per path and round")
+    parser.add_argument("--gateway-workers", type=int, default=1, help="worker processes of the gateway replica")
     args = parser.parse_args(argv)
 
     if args.only == "gateway":

@@ -2,7 +2,7 @@
 the same streams sent to the stand-in directly, in the same run, 64 at a time.
 
 Real processes on 127.0.0.1, ports chosen at run time: the stand-in (16 words a stream, no delay),
-one gateway replica, Redis. The policy is published to Redis with the portal's own script. The
+one gateway replica (`--gateway-workers` processes), Redis. The policy is published to Redis with the portal's own script. The
 load comes from a minimal HTTP/1.1 client (asyncio streams, keep-alive, chunked bodies) in this
 process, so that its own cost stays small and is the same for both paths. For each stream: time to
 its first body bytes and to its end. Rounds alternate direct and gateway so that the shared
@@ -57,11 +57,30 @@ def _start(args: list[str], env: dict) -> tuple[subprocess.Popen, int]:
     return process, port
 
 
+def _summed(pid: int, measure) -> float:
+    """`measure` of a process summed with that of every process under it (its workers)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        return sum(measure(process) for process in (root, *root.children(recursive=True)))
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds, from /proc: work done, which the load of other processes on the
+    machine does not change."""
+    return _summed(pid, lambda process: sum(process.cpu_times()[:2]))
+
+
+def _syscalls(pid: int) -> int:
+    """Read and write system calls (socket reads and writes included)."""
+    return int(_summed(pid, lambda process: sum(process.io_counters()[:2])))
+
+
 def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return _summed(pid, lambda process: process.memory_info().rss) / 2**20
 
 
 def _publish(prefix: str, key: bytes, upstream: str) -> None:
@@ -185,18 +204,24 @@ def run(args) -> str:
         "LOG_LEVEL": "WARNING",
     }
     standin, standin_port = _start(["-m", "gateway.standin", "--key", "standin-bench-key"], env)
-    gateway, gateway_port = _start(["-m", "gateway"], env)
+    workers = getattr(args, "gateway_workers", 1)
+    gateway, gateway_port = _start(["-m", "gateway", *(["--workers", str(workers)] if workers > 1 else [])], env)
     try:
-        time.sleep(2.5)
+        _wait_ready(standin_port)
+        _wait_ready(gateway_port)
         _publish(prefix, key, f"http://127.0.0.1:{standin_port}/v1")
         time.sleep(0.5)
         asyncio.run(_load(standin_port, None, 500))  # warm both paths
         asyncio.run(_load(gateway_port, SECRET, 500))
-        direct = {"first": [], "end": [], "seconds": 0.0, "n": 0}
-        through = {"first": [], "end": [], "seconds": 0.0, "n": 0}
+        direct, through = _figures(), _figures()
         for _ in range(rounds):
             for target, port, secret in ((direct, standin_port, None), (through, gateway_port, SECRET)):
+                cpu = _cpu_seconds(gateway.pid), _cpu_seconds(standin.pid), _syscalls(gateway.pid), time.process_time()
                 firsts, ends, seconds = asyncio.run(_load(port, secret, per_round))
+                target["cpu_gateway"] += _cpu_seconds(gateway.pid) - cpu[0]
+                target["cpu_standin"] += _cpu_seconds(standin.pid) - cpu[1]
+                target["syscalls"] += _syscalls(gateway.pid) - cpu[2]
+                target["cpu_client"] += time.process_time() - cpu[3]
                 target["first"] += firsts
                 target["end"] += ends
                 target["seconds"] += seconds
@@ -212,10 +237,37 @@ def run(args) -> str:
         client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
         for name in client.scan_iter(f"{prefix}:*"):
             client.delete(name)
-    return _report(direct, through, single_direct, single_through, samples, rounds, per_round)
+    return _report(direct, through, single_direct, single_through, samples, rounds, per_round, workers)
 
 
-def _report(direct, through, single_direct, single_through, samples, rounds, per_round) -> str:
+def _figures() -> dict:
+    return {
+        "first": [],
+        "end": [],
+        "seconds": 0.0,
+        "n": 0,
+        "cpu_gateway": 0.0,
+        "cpu_standin": 0.0,
+        "cpu_client": 0.0,
+        "syscalls": 0,
+    }
+
+
+def _wait_ready(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                if sock.recv(64).startswith(b"HTTP/1.1 "):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing answered on port {port} within {timeout} s")
+
+
+def _report(direct, through, single_direct, single_through, samples, rounds, per_round, workers) -> str:
     rate_direct = direct["n"] / direct["seconds"]
     rate_through = through["n"] / through["seconds"]
     rows = []
@@ -233,6 +285,19 @@ def _report(direct, through, single_direct, single_through, samples, rounds, per
     one50 = statistics.median(single_through) * 1000 - statistics.median(single_direct) * 1000
     one99 = _pct(single_through, 0.99) - _pct(single_direct, 0.99)
     growth = samples[-1][1] - samples[1][1] if len(samples) > 1 else 0.0
+    per_k = {
+        "gateway": 1000 * through["cpu_gateway"] / through["n"],
+        "standin_through": 1000 * through["cpu_standin"] / through["n"],
+        "standin_direct": 1000 * direct["cpu_standin"] / direct["n"],
+        "client_through": 1000 * through["cpu_client"] / through["n"],
+        "client_direct": 1000 * direct["cpu_client"] / direct["n"],
+    }
+    # On a machine whose cores are all busy, streams per second go as the inverse of the CPU a
+    # stream costs all the processes on its path: the share of direct throughput that CPU predicts.
+    cpu_share = (per_k["client_direct"] + per_k["standin_direct"]) / (
+        per_k["client_through"] + per_k["standin_through"] + per_k["gateway"]
+    )
+    syscalls = through["syscalls"] / through["n"]
     memory = ", ".join(f"{n:,}: {mb:.1f}" for n, mb in samples)
 
     def verdict(ok: bool) -> str:
@@ -240,8 +305,9 @@ def _report(direct, through, single_direct, single_through, samples, rounds, per
 
     return f"""### Gateway
 
-Chat-completion streams of {WORDS} words through one gateway replica (uvicorn with uvloop and httptools, policy
-from Redis, admission and settlement scripts in Redis, httpx to the upstream) to the stand-in upstream, against the
+Chat-completion streams of {WORDS} words through one gateway replica of {workers} worker process{"es" if workers > 1 else ""}
+(uvicorn with uvloop and httptools, policy from Redis, admission and settlement scripts sent in batches to Redis,
+its own HTTP/1.1 client with kept-alive connections to the upstream) to the stand-in upstream, against the
 same streams sent to the stand-in directly, {CONCURRENCY} at a time on kept-alive connections, {rounds} alternating
 rounds of {per_round} streams per path. Times in milliseconds: to the first body bytes (the role chunk) and to the
 end of the stream.
@@ -256,6 +322,19 @@ Added by the gateway at {CONCURRENCY} concurrent streams: first bytes p50 {added
 p99 {added["end99"]:+.2f} ms (target < 10 ms: {verdict(added["end99"] < 10)}). Throughput through the gateway:
 {100 * rate_through / rate_direct:.0f}% of direct (target ≥ 80%: {verdict(rate_through >= 0.8 * rate_direct)}).
 
+CPU seconds per 1,000 streams (user + system, from /proc, the gateway's processes included; a
+figure the load of other processes does not change):
+
+| process | direct | through the gateway |
+|---|---|---|
+| the stand-in upstream | {per_k["standin_direct"]:.2f} | {per_k["standin_through"]:.2f} |
+| the gateway | – | {per_k["gateway"]:.2f} |
+| the load client | {per_k["client_direct"]:.2f} | {per_k["client_through"]:.2f} |
+
+The gateway costs {per_k["gateway"] / per_k["standin_direct"]:.2f}x the upstream's own work per stream, and makes
+{syscalls:.1f} read and write system calls per stream. With every core busy, this CPU would allow
+{100 * cpu_share:.0f}% of direct throughput through the gateway.
+
 One stream at a time (300 each, the gateway's own cost without queueing): added p50 {one50:+.2f} ms, p99 {one99:+.2f} ms.
 
 Gateway resident memory (MB) over 10,000 streams, by streams served: {memory}. Growth after the first 1,000:
@@ -269,4 +348,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--gateway-rounds", type=int, default=3)
     parser.add_argument("--gateway-requests", type=int, default=2000)
+    parser.add_argument("--gateway-workers", type=int, default=1)
     print(run(parser.parse_args()))

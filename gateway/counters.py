@@ -9,10 +9,16 @@ reservation: so the quota is overrun by at most the last call admitted — one c
 Reservations are leases: a replica that dies mid-call frees its reservation when the lease ends.
 
 Settlement (one script) frees the reservation, adds what the call used to the month, and adds the
-call to its hour's counters, which a worker folds into the portal's usage rows."""
+call to its hour's counters, which a worker folds into the portal's usage rows.
+
+Both scripts are sent through one queue: the calls that arrive while Redis answers the previous
+ones go together in one pipeline, so a busy replica makes one round trip for many admissions and
+settlements (each script still runs on its own, atomically, in Redis). A stream's settlement is
+not waited for: the stream ends as soon as its last bytes are written."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -70,6 +76,7 @@ return 1
 """
 
 MONTH_SECONDS = 40 * 24 * 3600
+BATCH = 256  # script calls at most in one pipeline
 HOUR_SECONDS = 8 * 24 * 3600
 
 
@@ -87,43 +94,90 @@ class Usage:
     estimated: int = 0
 
 
+class ScriptQueue:
+    """Script calls gathered while Redis answers the previous ones, and sent as one pipeline."""
+
+    def __init__(self, redis):
+        self.redis = redis
+        self.pending: list = []
+        self.task: asyncio.Task | None = None
+
+    def submit(self, script, keys: list, args: list) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((script, keys, args, future))
+        if self.task is None:
+            self.task = asyncio.ensure_future(self._run())
+        return future
+
+    async def _run(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending[:BATCH], self.pending[BATCH:]
+                try:
+                    results = await self._send(batch)
+                except Exception as error:  # Redis away: every call of the batch fails with it
+                    results = [error] * len(batch)
+                for (*_, future), result in zip(batch, results):
+                    if future.done():
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self.task = None
+
+    async def _send(self, batch: list) -> list:
+        if len(batch) == 1:
+            script, keys, args, _ = batch[0]
+            return [await script(keys=keys, args=args)]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for script, keys, args, _ in batch:
+                await script(keys=keys, args=args, client=pipe)
+            return await pipe.execute(raise_on_error=False)
+
+
 class Counters:
     def __init__(self, redis, keys: published.Keys):
         self.redis = redis
         self.keys = keys
         self.admit_script = redis.register_script(ADMIT)
         self.settle_script = redis.register_script(SETTLE)
+        self.queue = ScriptQueue(redis)
 
     async def admit(
         self, *, environment: int, call_id: str, rpm: int, quota: int, reserve: int, lease: int
     ) -> Admission:
         k = self.keys
-        verdict, value = await self.admit_script(
-            keys=[
+        verdict, value = await self.queue.submit(
+            self.admit_script,
+            [
                 k.rate(environment),
                 k.inflight(environment),
                 k.inflight_amounts(environment),
                 k.month_used(environment, published.month_of(time.time())),
             ],
-            args=[rpm, quota, call_id, max(1, reserve), lease],
+            [rpm, quota, call_id, max(1, reserve), lease],
         )
         return Admission(verdict.decode() if isinstance(verdict, bytes) else str(verdict), int(value))
 
-    async def settle(
+    def settle_soon(
         self, *, country: int, environment: int, call_id: str, usage: Usage, reviewed: bool, outcome: str
-    ) -> None:
+    ) -> asyncio.Future:
+        """Queue the call's settlement; the future tells when Redis has it (or why not)."""
         k = self.keys
         now = time.time()
         member = published.hour_member(country, environment, int(now // 3600 * 3600))
-        await self.settle_script(
-            keys=[
+        return self.queue.submit(
+            self.settle_script,
+            [
                 k.inflight(environment),
                 k.inflight_amounts(environment),
                 k.month_used(environment, published.month_of(now)),
                 k.hour(member),
                 k.hours,
             ],
-            args=[
+            [
                 call_id,
                 usage.total,
                 usage.input,
@@ -136,6 +190,9 @@ class Counters:
                 HOUR_SECONDS,
             ],
         )
+
+    async def settle(self, **call) -> None:
+        await self.settle_soon(**call)
 
     async def refused(self, *, country: int, environment: int, rule_code: str) -> None:
         """Count a refused call in its hour, by the code of the rule that refused it."""

@@ -1,21 +1,21 @@
-"""Relaying a call to its upstream. Answers are passed back as they come: a stream event by event,
-never gathered whole. Usage is read from the upstream's own figures (`usage` of an answer, of the
-last chunk of a chat stream, or of `response.completed`); when a stream ends early (the caller went
-away, the environment was stopped, the upstream broke) what was streamed is counted — one token
-per event sent, and the input estimated from its size — and marked as estimated."""
+"""Relaying a call to its upstream. Answers are passed back as they come, never gathered whole: a
+stream's bytes are handed on as each read brings them (whole events, however many a read holds),
+not event by event. Usage is read from the upstream's own figures (`usage` of an answer, of the
+last chunk of a chat stream, or of `response.completed`), found by looking for it in what each
+read brought rather than parsing every event; when a stream ends early (the caller went away, the
+environment was stopped, the upstream broke) what was streamed is counted — one token per event
+sent, and the input estimated from its size — and marked as estimated."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
-
-import httpx
+from collections.abc import Callable
 
 from . import errors
 from .counters import Usage
+from .upstream import UpstreamError, UpstreamResponse, UpstreamTimeout
 
 log = logging.getLogger("gateway.proxy")
 BYTES_PER_INPUT_TOKEN = 4  # the estimate of input tokens of a call whose upstream never said
@@ -50,8 +50,13 @@ def estimate(input_bytes: int, events: int) -> Usage:
     return Usage(given, events, given + events, given + events)
 
 
+USAGE_MARKS = (b'"usage":{', b'"usage": {')
+
+
 class SSEMeter:
-    """Splits a stream into whole events, finds the usage, and counts the events sent."""
+    """Hands on the whole events of what arrived (keeping back an unfinished one), counts them,
+    and finds the usage. Only a piece that holds a usage object is split into its events (the
+    last chunk of a stream, where the gateway may have to take out the usage it asked for)."""
 
     def __init__(self, *, strip_usage: bool):
         self.strip_usage = strip_usage
@@ -60,7 +65,31 @@ class SSEMeter:
         self.usage: Usage | None = None
 
     def feed(self, chunk: bytes) -> bytes:
-        self.buffer += chunk
+        data = self.buffer + chunk if self.buffer else chunk
+        lf, crlf = data.rfind(b"\n\n"), data.rfind(b"\r\n\r\n")
+        end = max(lf + 2 if lf != -1 else 0, crlf + 4 if crlf != -1 else 0)
+        if end == 0:
+            self.buffer = data
+            return b""
+        whole, self.buffer = (data, b"") if end == len(data) else (data[:end], data[end:])
+        found = [at for at in (whole.find(USAGE_MARKS[0]), whole.find(USAGE_MARKS[1])) if at != -1]
+        if not found:
+            self._count(whole)
+            return whole
+        # The events before the one holding the usage pass as they are; that one and any after are
+        # read one by one.
+        lf, crlf = whole.rfind(b"\n\n", 0, min(found)), whole.rfind(b"\r\n\r\n", 0, min(found))
+        start = max(lf + 2 if lf != -1 else 0, crlf + 4 if crlf != -1 else 0)
+        self._count(whole[:start])
+        return whole[:start] + self._split(whole[start:])
+
+    def _count(self, whole: bytes) -> None:
+        """One event per data line (the events of these APIs have one), the end marker not counted."""
+        self.events += whole.count(b"\ndata:") + whole.startswith(b"data:")
+        self.events -= whole.count(b"data: [DONE]") + whole.count(b"data:[DONE]")
+
+    def _split(self, whole: bytes) -> bytes:
+        self.buffer, rest = whole, self.buffer
         out = []
         while True:
             end = self.buffer.find(b"\n\n")
@@ -74,6 +103,7 @@ class SSEMeter:
             event, self.buffer = self.buffer[: end + size], self.buffer[end + size :]
             if self._keep(event):
                 out.append(event)
+        self.buffer = rest
         return b"".join(out)
 
     def rest(self) -> bytes:
@@ -102,9 +132,9 @@ class SSEMeter:
         return True
 
 
-def upstream_failure(response: httpx.Response | None, error: Exception | None, where: str) -> errors.Refusal:
+def upstream_failure(response: UpstreamResponse | None, error: Exception | None, where: str) -> errors.Refusal:
     if error is not None:
-        if isinstance(error, httpx.TimeoutException):
+        if isinstance(error, UpstreamTimeout):
             return errors.upstream(504, "upstream_timeout", f"The model server ({where}) did not answer in time.")
         return errors.upstream(
             502, "upstream_unreachable", f"The model server ({where}) could not be reached ({type(error).__name__})."
@@ -131,7 +161,7 @@ def upstream_failure(response: httpx.Response | None, error: Exception | None, w
     )
 
 
-def passthrough_headers(response: httpx.Response) -> dict[str, str]:
+def passthrough_headers(response: UpstreamResponse) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k.lower() not in HOP_HEADERS and k.lower() != "set-cookie"}
 
 
@@ -143,13 +173,13 @@ class StreamRelay:
     def __init__(
         self,
         *,
-        response: httpx.Response,
+        response: UpstreamResponse,
         meter: SSEMeter,
         environment: int,
         credential: str,
         input_bytes: int,
         streams: set,
-        done: Callable[..., Awaitable[None]],
+        done: Callable[..., None],
         capture: bool = False,
     ):
         self.response = response
@@ -162,33 +192,45 @@ class StreamRelay:
         self.stop_reason: errors.Refusal | None = None
         self.outcome = "ok"
         self.captured: bytearray | None = bytearray() if capture else None
-        self._pump: asyncio.Task | None = None
+        self._task: asyncio.Task | None = None
+        self._relaying = False
 
     def stop(self, refusal: errors.Refusal) -> None:
-        if self.stop_reason is None and self._pump is not None and not self._pump.done():
+        if self._relaying and self.stop_reason is None:
             self.stop_reason = refusal
-            self._pump.cancel()
+            self._relaying = False
+            self._task.cancel()
+
+    def _gone(self, watch: asyncio.Task) -> None:
+        if self._relaying and not watch.cancelled():  # the caller went away mid-stream
+            self.outcome = "client_closed"
+            self._relaying = False
+            self._task.cancel()
 
     async def __call__(self, scope, receive, send) -> None:
-        self._pump = asyncio.ensure_future(self._relay(send))
+        # The relay runs in the request's own task; a watcher on the caller's side cancels it
+        # when the caller goes away (one task per stream beside the request's).
+        self._task = asyncio.current_task()
         watch = asyncio.ensure_future(self._until_disconnect(receive))
+        watch.add_done_callback(self._gone)
         self.streams.add(self)
+        self._relaying = True
         try:
-            await asyncio.wait({self._pump, watch}, return_when=asyncio.FIRST_COMPLETED)
-            if not self._pump.done():  # the caller went away
-                self.outcome = "client_closed"
-                self._pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._pump
+            await self._relay(send)
+        except asyncio.CancelledError:
+            if self.outcome != "client_closed":
+                raise
+            self._task.uncancel()  # its own cancellation, handled: the task goes on to settle
         finally:
+            self._relaying = False
             watch.cancel()
             self.streams.discard(self)
-            await self.response.aclose()
+            self.response.close()
             usage = self.meter.usage
             if usage is None or self.outcome != "ok":
                 counted = estimate(self.input_bytes, self.meter.events)
                 usage = usage if usage is not None and usage.total >= counted.total else counted
-            await self.done(usage, self.outcome, bytes(self.captured or b""))
+            self.done(usage, self.outcome, bytes(self.captured or b""))
 
     @staticmethod
     async def _until_disconnect(receive) -> None:
@@ -198,13 +240,20 @@ class StreamRelay:
                 return
 
     async def _relay(self, send) -> None:
-        headers = [(k.encode(), v.encode()) for k, v in passthrough_headers(self.response).items()]
-        await send({"type": "http.response.start", "status": self.response.status_code, "headers": headers})
+        response = self.response
+        headers = [(k.encode(), v.encode()) for k, v in passthrough_headers(response).items()]
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
         try:
-            async for chunk in self.response.aiter_raw():
+            async for chunk in response.chunks():
                 out = self.meter.feed(chunk)
+                if response.complete:
+                    out += self.meter.rest()
                 if self.captured is not None and len(self.captured) < CAPTURE_LIMIT:
                     self.captured += out[: CAPTURE_LIMIT - len(self.captured)]
+                if response.complete:  # the last piece and the end of the answer in one write
+                    self._relaying = False
+                    await send({"type": "http.response.body", "body": out, "more_body": False})
+                    return
                 if out:
                     await send({"type": "http.response.body", "body": out, "more_body": True})
             rest = self.meter.rest()
@@ -213,12 +262,14 @@ class StreamRelay:
         except asyncio.CancelledError:
             if self.stop_reason is None:
                 raise
+            self._task.uncancel()
             self.outcome = "stopped"
             await send({"type": "http.response.body", "body": self.stop_reason.sse(), "more_body": True})
-        except httpx.HTTPError as error:
+        except UpstreamError as error:
             self.outcome = "upstream_broken"
             failure = errors.upstream(
                 502, "upstream_stream_broken", f"The model server's stream broke ({type(error).__name__})."
             )
             await send({"type": "http.response.body", "body": failure.sse(), "more_body": True})
+        self._relaying = False
         await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
-import itertools
 import json
 import logging
 import secrets
-import socket
 import ssl
 import time
 
 import certifi
-import httpx
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,9 +36,9 @@ from .config import Config, config_from_env
 from .counters import Counters, Usage
 from .policies import PolicyCache
 from .proxy import CAPTURE_LIMIT, SSEMeter, StreamRelay, passthrough_headers, upstream_failure, usage_of
+from .upstream import Pool, UpstreamError
 
 log = logging.getLogger("gateway")
-POOLS = 16
 
 
 class Gateway:
@@ -60,25 +58,14 @@ class Gateway:
         self.policies = PolicyCache(self.redis, self.keys, config.key, config.refresh_seconds)
         self.policies.on_stop = rules.state_refusal
         self.counters = Counters(self.redis, self.keys)
-        # httpcore's pool looks at every connection for every request that starts or ends: with
-        # many streams at once that is quadratic. Several small pools, taken in turn, keep it cheap.
-        per_pool = max(1, config.max_connections // POOLS)
-        tls = ssl.create_default_context(cafile=certifi.where())  # loaded once, shared by the pools
-        self.clients = [
-            httpx.AsyncClient(
-                timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
-                # Headers and body go out in two writes: no waiting on Nagle between them.
-                transport=httpx.AsyncHTTPTransport(
-                    verify=tls,
-                    limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
-                    socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-                ),
-                follow_redirects=False,
-            )
-            for _ in range(POOLS)
-        ]
-        self.turn = itertools.count()
+        self.upstreams = Pool(
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            max_connections=config.max_connections,
+            tls=ssl.create_default_context(cafile=certifi.where()),
+        )
         self.tasks: list[asyncio.Task] = []
+        self.background: set[asyncio.Task] = set()  # captures on their way to Redis
 
     async def start(self) -> None:
         self.tasks = [asyncio.create_task(self.policies.run()), asyncio.create_task(self.policies.listen())]
@@ -89,8 +76,11 @@ class Gateway:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for client in self.clients:
-            await client.aclose()
+        if self.background:
+            await asyncio.wait(self.background, timeout=5)
+        if self.counters.queue.task is not None:
+            await asyncio.wait({self.counters.queue.task}, timeout=5)
+        self.upstreams.close()
         await self.redis.aclose()
 
     # --- the door ---------------------------------------------------------------------------------
@@ -178,20 +168,25 @@ class Gateway:
         capture = policy.capture
         prompt = body if call.family != "audio.transcriptions" else f"[audio: {len(body)} bytes]".encode()
 
-        async def settle(usage: Usage, outcome: str, output: bytes = b"") -> None:
-            try:
-                await self.counters.settle(
-                    country=policy.country,
-                    environment=policy.environment,
-                    call_id=call_id,
-                    usage=usage,
-                    reviewed=reviewed,
-                    outcome=outcome,
-                )
-            except Exception as error:  # the lease frees the reservation; the usage is lost, and said so
-                log.error("Usage of a call of environment %s not settled: %s", policy.environment, type(error).__name__)
+        def settle(usage: Usage, outcome: str, output: bytes = b"") -> asyncio.Future:
+            """Queue the call's settlement (a stream does not wait for it; an answer does)."""
+            settled = self.counters.settle_soon(
+                country=policy.country,
+                environment=policy.environment,
+                call_id=call_id,
+                usage=usage,
+                reviewed=reviewed,
+                outcome=outcome,
+            )
+            settled.add_done_callback(functools.partial(_settled, policy.environment))
             if capture:
-                await self._capture(loaded, call, call_id, prompt, output, usage, outcome, request)
+                task = asyncio.ensure_future(
+                    self._capture(loaded, call, call_id, prompt, output, usage, outcome, request)
+                )
+                self.background.add(task)
+                task.add_done_callback(self.background.discard)
+                return asyncio.gather(settled, task, return_exceptions=True)
+            return settled
 
         return await self._relay(request, loaded, key_hash, call, settle)
 
@@ -245,28 +240,26 @@ class Gateway:
 
     async def _relay(self, request: Request, loaded, key_hash: str, call: rules.Call, settle) -> Response:
         policy = loaded.policy
-        url = policy.upstream_url.rstrip("/") + rules.UPSTREAM_PATHS[call.family]
-        headers = {"content-type": request.headers.get("content-type", "application/json")}
+        headers = [("Content-Type", request.headers.get("content-type", "application/json"))]
         if call.stream:
-            headers["accept"] = "text/event-stream"
+            headers.append(("Accept", "text/event-stream"))
         if loaded.upstream_key:
-            headers["authorization"] = f"Bearer {loaded.upstream_key}"
+            headers.append(("Authorization", f"Bearer {loaded.upstream_key}"))
         where = f"upstream of {policy.region}"
-        client = self.clients[next(self.turn) % POOLS]
-        upstream_request = client.build_request("POST", url, content=call.body, headers=headers)
         try:
-            response = await client.send(upstream_request, stream=True)
-        except httpx.HTTPError as error:
-            await settle(Usage(), "upstream_error")
+            origin = self.upstreams.origin(policy.upstream_url)
+            response = await self.upstreams.request(origin, rules.UPSTREAM_PATHS[call.family], headers, call.body)
+        except UpstreamError as error:
+            await _wait(settle(Usage(), "upstream_error"))
             return upstream_failure(None, error, where).response()
         if response.status_code >= 400:
             try:
-                content = await response.aread()
-            except httpx.HTTPError:
+                content = await response.read()
+            except UpstreamError:
                 content = b""
             finally:
-                await response.aclose()
-            await settle(Usage(), "upstream_error")
+                response.close()
+            await _wait(settle(Usage(), "upstream_error"))
             if response.status_code in (400, 404, 413, 415, 422):
                 # The caller's own request was refused upstream: its message is the caller's to read.
                 return Response(content, status_code=response.status_code, media_type="application/json")
@@ -283,17 +276,17 @@ class Gateway:
                 capture=policy.capture,
             )
         try:
-            content = await response.aread()
-        except httpx.HTTPError as error:
-            await settle(Usage(), "upstream_error")
+            content = await response.read()
+        except UpstreamError as error:
+            await _wait(settle(Usage(), "upstream_error"))
             return upstream_failure(None, error, where).response()
         finally:
-            await response.aclose()
+            response.close()
         try:
-            usage = usage_of(response.json()) or Usage()
+            usage = usage_of(json.loads(content)) or Usage()
         except ValueError:
             usage = Usage()
-        await settle(usage, "ok", content)
+        await _wait(settle(usage, "ok", content))
         return Response(content, status_code=response.status_code, headers=passthrough_headers(response))
 
     # --- health -----------------------------------------------------------------------------------
@@ -307,6 +300,18 @@ class Gateway:
         except Exception as error:
             return JSONResponse({"status": "unavailable", "redis": type(error).__name__}, status_code=503)
         return JSONResponse({"status": "ok", "redis": "ok"})
+
+
+def _settled(environment: int, settled: asyncio.Future) -> None:
+    if not settled.cancelled() and settled.exception() is not None:
+        # The lease frees the reservation; the usage is lost, and said so.
+        log.error("Usage of a call of environment %s not settled: %s", environment, type(settled.exception()).__name__)
+
+
+async def _wait(settled: asyncio.Future) -> None:
+    """Until the settlement is in Redis or has failed (and been logged)."""
+    with contextlib.suppress(Exception):
+        await asyncio.shield(settled)
 
 
 async def not_found(request: Request, exc) -> Response:
