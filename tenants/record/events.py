@@ -12,7 +12,7 @@ from tenants import selectors
 from tenants.isolation import reading_context
 from tenants.models import Country, Organisation
 from tenants.pages import ROLE_LABELS, country_url
-from tenants.record.models import CountryEvent
+from tenants.record.models import ActionReason, CountryEvent
 
 ACTION_LABELS = {
     "organisation.created": gettext_lazy("Organisation added"),
@@ -145,6 +145,23 @@ def _registered_targets(events: list[CountryEvent], country: Country) -> dict[tu
     return described
 
 
+def _reason_id(event: CountryEvent) -> int | None:
+    """The id of the sealed reason an event names (tenants.record.reasons), if it names one."""
+    value = (event.payload or {}).get("reason")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _reasons(events: list[CountryEvent], country: Country) -> dict[int, str]:
+    """The reasons the events name, opened: one query, none when no event names one. Only this
+    country's reasons are read, whatever a payload says."""
+    ids = {rid for rid in map(_reason_id, events) if rid is not None}
+    if not ids:
+        return {}
+    with reading_context(country):
+        rows = list(ActionReason.objects.filter(country=country, pk__in=ids).only("pk", "country", "reason"))
+        return {row.pk: str(row.reason) for row in rows}
+
+
 def _humanise_action(action: str) -> str:
     """The action in words; one no module has named yet is shown as its code inside a sentence of
     the reader's language, never as English made from the code."""
@@ -153,16 +170,19 @@ def _humanise_action(action: str) -> str:
 
 
 def describe_events(events: list[CountryEvent], country: Country) -> list[CountryEvent]:
-    """Give each event a label, a readable target and a short detail, with at most two queries
-    whatever the number of events and kinds of target: the people named, and the names of every
-    other kind of target together."""
+    """Give each event a label, a readable target, a short detail and the reason given for it (if
+    any, opened), with at most three queries whatever the number of events and kinds of target:
+    the people named, the names of every other kind of target together, and the reasons."""
     member_ids = {int(e.target_id) for e in events if e.target_type == "tenants.membership" and e.target_id.isdigit()}
     members = {}
     if member_ids:
         members = {m.pk: m for m in selectors.membership_list(country=country).filter(pk__in=member_ids)}
     registered = _registered_targets(events, country)
+    reasons = _reasons(events, country)
     for event in events:
         event.label = _humanise_action(event.action)
+        reason_id = _reason_id(event)
+        event.reason = reasons.get(reason_id, "") if reason_id is not None else ""
         role = ROLE_LABELS.get(event.actor_role)
         event.actor_role_label = (
             role if role or not event.actor_role else gettext("role %(code)s") % {"code": event.actor_role}
@@ -185,7 +205,8 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
             event.target_label, event.target_url = named or (gone, "")
         elif event.target_type:
             event.target_label = gettext("%(kind)s record %(id)s") % {"kind": event.target_type, "id": event.target_id}
-        payload = event.payload or {}
+        # The reason's id is shown as its text (event.reason), not among the details.
+        payload = {k: v for k, v in (event.payload or {}).items() if not (k == "reason" and reason_id is not None)}
         detail = DETAILS.get(event.action.split(".", 1)[0])
         if detail is not None:
             event.detail = detail(event.action, payload)
