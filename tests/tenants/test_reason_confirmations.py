@@ -12,6 +12,8 @@ import logging
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tenants.identity.models import ApiToken
 from tenants.identity.tokens import api_token_issue
@@ -229,6 +231,10 @@ def test_reasons_are_shown_where_the_record_is_read_and_only_there(client, cast,
     for person in (cast.owner, cast.member, cast.viewer):
         client.force_login(person)
         assert f"Reason: {SECRET_REASON}" in page_text(client.get("/c/fr/activity/")), person
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/c/fr/activity/")
+    # Read with the names of the events' targets, in their one query.
+    assert sum("tenants_actionreason" in query["sql"] for query in queries.captured_queries) == 1
     for person in (cast.auditor, cast.partner):
         client.force_login(person)
         assert f"Reason: {SECRET_REASON}" in page_text(client.get("/audit/fr/")), person
