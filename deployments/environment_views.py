@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tenants.forms import ReasonForm
+from tenants.confirmations import confirm_page
 from tenants.pages import base_context, request_country
 
 from . import environments, selectors, services, upstreams, usage
@@ -100,29 +100,13 @@ def environment_rotate(request: HttpRequest, code: str, pk: int) -> HttpResponse
     environment = _environment(country, pk)
     if not request.access.can_write(country.pk):
         raise PermissionDenied(_("Only a country admin or officer can rotate a credential."))
-    form = ReasonForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                environments.credential_rotate(
-                    environment=environment, by=request.user, access=request.access, reason=form.cleaned_data["comment"]
-                )
-            except services.ServiceError as error:
-                form.add_service_error(error)
-            else:
-                messages.success(
-                    request,
-                    _("A new credential is ready: show it once and store it safely. The old one no longer works."),
-                )
-                return redirect("deployments:environment", code=country.code.lower(), pk=environment.pk)
-        status = 400
     back = reverse("deployments:environment", kwargs={"code": country.code.lower(), "pk": environment.pk})
-    return _confirm_page(
+    return confirm_page(
         request,
         country,
-        form=form,
-        status=status,
+        act=lambda reason: environments.credential_rotate(
+            environment=environment, by=request.user, access=request.access, reason=reason
+        ),
         back=back,
         caption=environment.name,
         heading=_("Rotate the credential of “{name}”?").format(name=environment.name),
@@ -131,24 +115,8 @@ def environment_rotate(request: HttpRequest, code: str, pk: int) -> HttpResponse
             "given the new one, which is shown once."
         ),
         button=_("Yes, rotate the credential"),
-    )
-
-
-def _confirm_page(request, country, *, form, status, back, caption, heading, warning, button) -> HttpResponse:
-    """The confirmation of an action that revokes or removes something (includes/confirm_reason.html)."""
-    return render(
-        request,
-        "deployments/confirm_reason_page.html",
-        {
-            **base_context(request, country),
-            "form": form,
-            "back": back,
-            "caption": caption,
-            "heading": heading,
-            "warning": warning,
-            "button": button,
-        },
-        status=status,
+        success_url=back,
+        success_message=_("A new credential is ready: show it once and store it safely. The old one no longer works."),
     )
 
 
@@ -249,30 +217,20 @@ def upstream_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         raise Http404("No such model server in this country.")
     if not request.access.is_country_admin(country.pk):
         raise PermissionDenied(_("Only a country admin can change the country's model servers."))
-    form = ReasonForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                upstreams.country_upstream_remove(
-                    upstream=found, by=request.user, access=request.access, reason=form.cleaned_data["comment"]
-                )
-            except services.ServiceError as error:
-                form.add_service_error(error)
-            else:
-                messages.success(request, _("Removed. That region's calls go to the platform's upstream again."))
-                return redirect("deployments:upstreams", code=country.code.lower())
-        status = 400
-    return _confirm_page(
+    back = reverse("deployments:upstreams", kwargs={"code": country.code.lower()})
+    return confirm_page(
         request,
         country,
-        form=form,
-        status=status,
-        back=reverse("deployments:upstreams", kwargs={"code": country.code.lower()}),
+        act=lambda reason: upstreams.country_upstream_remove(
+            upstream=found, by=request.user, access=request.access, reason=reason
+        ),
+        back=back,
         caption=_("Model servers"),
         heading=_("Remove the model server “{name}”?").format(name=found.name),
         warning=_("Calls of its region go to the platform's upstream again at once, and its stored key is deleted."),
         button=_("Yes, remove the server"),
+        success_url=back,
+        success_message=_("Removed. That region's calls go to the platform's upstream again."),
     )
 
 

@@ -98,7 +98,11 @@ def seed(*, countries: dict[str, Country], say: Callable[[str], None] = print) -
             policy = services.policy_adopt(country=country, template=template, **admin_act)
             with country_context(country):
                 version = policy.versions.get(number=1)
-            versions.append(services.policy_version_publish(version=version, **admin_act))
+            versions.append(
+                services.policy_version_publish(
+                    version=version, reason="Adopted from the programme's template.", **admin_act
+                )
+            )
         if code == "FR" and versions:
             # France localised its generative-AI policy once and shares it with the network.
             policy = versions[0].policy
@@ -110,8 +114,12 @@ def seed(*, countries: dict[str, Country], say: Callable[[str], None] = print) -
                 "outil génératif non référencé.",
                 **admin_act,
             )
-            versions[0] = services.policy_version_publish(version=v2, **admin_act)
-            services.policy_share(policy=policy, **admin_act)
+            versions[0] = services.policy_version_publish(
+                version=v2, reason="Précision nationale sur le signalement des outils génératifs.", **admin_act
+            )
+            services.policy_share(
+                policy=policy, reason="Offert au réseau : d'autres pays peuvent s'en inspirer.", **admin_act
+            )
         # Everyone has acknowledged, except the last member of each country (so reminders have work).
         for membership in members[:-1] if len(members) > 1 else members:
             act = {"by": membership.user, "access": access_for(membership.user)}

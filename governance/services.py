@@ -19,6 +19,7 @@ from tenants.isolation import country_context
 from tenants.models import Country, Membership
 from tenants.notifications import services as inbox
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_clean, reason_record
 
 from . import questionnaire
 from .models import (
@@ -182,11 +183,13 @@ def policy_version_create(
 
 
 @transaction.atomic
-def policy_version_publish(*, version: PolicyVersion, by, access: Access) -> PolicyVersion:
-    """Publish a draft. From now on the staff of its roles must acknowledge this version: earlier
-    acknowledgements were of earlier text and no longer count."""
+def policy_version_publish(*, version: PolicyVersion, by, access: Access, reason: str) -> PolicyVersion:
+    """Publish a draft, with the reason the admin gave (kept sealed beside the record). From now on
+    the staff of its roles must acknowledge this version: earlier acknowledgements were of earlier
+    text and no longer count."""
     country = Country.objects.get(pk=version.country_id)
     role = _require_admin(access, country)
+    reason = reason_clean(reason)
     with country_context(country):
         version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
         if version.status != PolicyVersion.Status.DRAFT:
@@ -203,7 +206,14 @@ def policy_version_publish(*, version: PolicyVersion, by, access: Access) -> Pol
             actor=by,
             actor_role=role,
             target=version,
-            payload={"policy": policy.pk, "number": version.number, "roles": list(version.roles)},
+            payload={
+                "policy": policy.pk,
+                "number": version.number,
+                "roles": list(version.roles),
+                "reason": reason_record(
+                    country=country, action="policy.version_published", target=version, by=by, reason=reason
+                ).pk,
+            },
         )
     return version
 
@@ -227,10 +237,14 @@ def _snapshot(policy: CountryPolicy, version: PolicyVersion) -> SharedPolicy:
 
 
 @transaction.atomic
-def policy_share(*, policy: CountryPolicy, by, access: Access, share: bool = True) -> CountryPolicy:
-    """Opt in (or out) of offering the latest published version to other countries."""
+def policy_share(
+    *, policy: CountryPolicy, by, access: Access, share: bool = True, reason: str | None = None
+) -> CountryPolicy:
+    """Opt in (or out) of offering the latest published version to other countries. Sharing puts
+    the text in front of other countries: it takes a reason (kept sealed beside the record)."""
     country = Country.objects.get(pk=policy.country_id)
     role = _require_admin(access, country)
+    reason = reason_clean(reason) if share else None
     if policy.read_only:
         raise ServiceError(_("A copy of another country's policy cannot be shared again."))
     with country_context(country):
@@ -245,13 +259,17 @@ def policy_share(*, policy: CountryPolicy, by, access: Access, share: bool = Tru
             SharedPolicy.objects.filter(source_country_code=country.code, source_policy_id=policy.pk).update(
                 withdrawn_at=timezone.now()
             )
+        payload = {}
+        if reason is not None:
+            kept = reason_record(country=country, action="policy.shared", target=policy, by=by, reason=reason)
+            payload["reason"] = kept.pk
         event_record(
             country=country,
             action="policy.shared" if share else "policy.unshared",
             actor=by,
             actor_role=role,
             target=policy,
-            payload={},
+            payload=payload,
         )
     return policy
 

@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tenants.confirmations import confirm_page
 from tenants.errors import NotAllowed, ServiceError
 from tenants.models import Country
 from tenants.pages import ROLE_LABELS
@@ -216,25 +217,41 @@ def _version_of(request, country, pk, number) -> PolicyVersion:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def policy_version_publish(request: HttpRequest, code: str, pk: int, number: int) -> HttpResponse:
+    """Confirm, with a reason, the publication of a draft: the staff of its roles must then
+    acknowledge it, and earlier acknowledgements no longer count."""
     country = country_of(request)
     version = _version_of(request, country, pk, number)
     require_admin(request, country)
-    try:
-        services.policy_version_publish(version=version, by=request.user, access=request.access)
-    except NotAllowed as error:
-        raise PermissionDenied(error.message) from None
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request,
-            _("Version {version_number} is published. Staff of the roles it names must acknowledge it.").format(
-                version_number=version.number
-            ),
-        )
-    return redirect(url("policy", country, pk=pk))
+    if version.status != PolicyVersion.Status.DRAFT:
+        raise Http404("There is nothing to publish here.")
+    back = url("policy", country, pk=pk)
+    return confirm_page(
+        request,
+        country,
+        act=lambda reason: services.policy_version_publish(
+            version=version, by=request.user, access=request.access, reason=reason
+        ),
+        back=back,
+        caption=version.policy.title,
+        heading=_("Publish version {version_number} of “{policy_title}”?").format(
+            version_number=version.number, policy_title=version.policy.title
+        ),
+        warning=_(
+            "Once published, a version cannot be changed or withdrawn. The staff of the roles it names must "
+            "acknowledge it, and their acknowledgements of earlier versions no longer count."
+        ),
+        button=_("Yes, publish this version"),
+        success_url=back,
+        success_message=_(
+            "Version {version_number} is published. Staff of the roles it names must acknowledge it."
+        ).format(version_number=version.number),
+        details=[
+            (_("Must be acknowledged by"), ", ".join(str(ROLE_LABELS.get(r, r)) for r in version.roles)),
+            (_("Language"), version.language),
+        ],
+    )
 
 
 @login_required
@@ -259,27 +276,45 @@ def policy_acknowledge(request: HttpRequest, code: str, pk: int, number: int) ->
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def policy_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Sharing with other countries asks first, with a reason (GET, then a POST with `comment`);
+    stopping is posted from the policy's page (`share=0`)."""
     country = country_of(request)
     policy = selectors.policy_get(country=country, pk=pk)
     if policy is None:
         raise Http404("No such policy in this country.")
     require_admin(request, country)
-    share = request.POST.get("share") == "1"
+    if request.POST.get("share") != "0":
+        current = services.policy_current_version(policy=policy)
+        if policy.read_only or policy.is_shared or current is None:
+            raise Http404("There is nothing to share here.")
+        back = url("policy", country, pk=pk)
+        return confirm_page(
+            request,
+            country,
+            act=lambda reason: services.policy_share(
+                policy=policy, by=request.user, access=request.access, share=True, reason=reason
+            ),
+            back=back,
+            caption=policy.title,
+            heading=_("Share “{policy_title}” with the other countries?").format(policy_title=policy.title),
+            warning=_(
+                "Every country of the programme can read version {version_number} at once and adopt a copy of it. "
+                "Copies already adopted stay with those countries if you stop sharing."
+            ).format(version_number=current.number),
+            button=_("Yes, share it"),
+            success_url=back,
+            success_message=_("The policy is shared with the other countries."),
+        )
     try:
-        services.policy_share(policy=policy, by=request.user, access=request.access, share=share)
+        services.policy_share(policy=policy, by=request.user, access=request.access, share=False)
     except NotAllowed as error:
         raise PermissionDenied(error.message) from None
     except ServiceError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request,
-            "The policy is shared with the other countries."
-            if share
-            else "The policy is no longer offered to other countries.",
-        )
+        messages.success(request, _("The policy is no longer offered to other countries."))
     return redirect(url("policy", country, pk=pk))
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("members/<int:pk>/", views.member_detail, name="member"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("members/<int:pk>/erasure/", erasure_views.member_erasure, name="member_erasure"),
+    path("members/<int:pk>/erasure/cancel/", erasure_views.member_erasure_cancel, name="member_erasure_cancel"),
     path("activity/", views.activity, name="activity"),
     path("identity/", identity_pages.country_identity, name="identity"),
     path("data/", data_views.data_page, name="data"),

@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tenants import dashboard, onboarding, selectors, services
+from tenants.confirmations import confirm_with_reason
 from tenants.errors import NotAllowed, ServiceError
-from tenants.forms import ConfirmForm, InvitationAcceptForm, InviteForm, OrganisationForm, ReasonForm, RoleForm
+from tenants.forms import ConfirmForm, InvitationAcceptForm, InviteForm, OrganisationForm, RoleForm
 from tenants.models import Organisation
 from tenants.pages import base_context, country_url, int_or_none, posted, request_country, require_country_admin
 from tenants.record import selectors as record_selectors
@@ -226,33 +227,17 @@ def member_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if membership is None:
         raise Http404("No such member in this country.")
     require_country_admin(request, country)
-    form = ReasonForm(posted(request))
-    status = 200
-    if request.method == "POST" and not form.is_valid():
-        status = 400  # no reason: the page asks again, and nothing is done
-    elif request.method == "POST":
-        name = membership.user.get_full_name() or membership.user.username
-        try:
-            services.member_remove(
-                membership=membership, by=request.user, access=request.access, reason=form.cleaned_data["comment"]
-            )
-        except NotAllowed as error:
-            raise PermissionDenied(error.message) from None
-        except ServiceError as error:
-            form.add_service_error(error)
-            status = 400
-        else:
-            messages.success(
-                request, _("{name} was removed from {country_name}.").format(name=name, country_name=country.name)
-            )
-            if membership.user_id == request.user.pk:
-                return redirect("home")
-            return redirect(country_url("members", country))
-    return render(
+    name = membership.user.get_full_name() or membership.user.username
+    return confirm_with_reason(
         request,
-        "tenants/member_remove.html",
-        {**base_context(request, country), "membership": membership, "form": form},
-        status=status,
+        act=lambda reason: services.member_remove(
+            membership=membership, by=request.user, access=request.access, reason=reason
+        ),
+        template="tenants/member_remove.html",
+        context={**base_context(request, country), "membership": membership},
+        # Someone who removes themself can no longer see the country's members.
+        success_url=reverse("home") if membership.user_id == request.user.pk else country_url("members", country),
+        success_message=_("{name} was removed from {country_name}.").format(name=name, country_name=country.name),
     )
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tenants.confirmations import confirm_page
 from tenants.errors import NotAllowed, ServiceError
 from tenants.forms import ServiceErrorMixin
 from tenants.pages import base_context, request_country
@@ -159,16 +160,38 @@ def programme_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def programme_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Sharing with other countries asks first, with a reason (GET, then a POST with `comment`);
+    stopping is posted from the programme's page (`share=0`)."""
     country = request_country(request)
     programme = _programme(request, country, pk)
-    share = request.POST.get("share") == "1"
+    back = _url("programme", country, pk=programme.pk)
+    if request.POST.get("share") != "0":
+        _require_admin(request, country)
+        if programme.is_adopted or programme.is_shared:
+            raise Http404("There is nothing to share here.")
+        return confirm_page(
+            request,
+            country,
+            act=lambda reason: sharing.country_programme_share(
+                programme=programme, by=request.user, access=request.access, reason=reason
+            ),
+            back=back,
+            caption=programme.title,
+            heading=_("Share “{programme_title}” with other countries?").format(programme_title=programme.title),
+            warning=_(
+                "Every country of the programme can read its latest version at once and adopt a copy of it. Copies "
+                "already adopted stay with those countries if you stop sharing."
+            ),
+            button=_("Yes, share it"),
+            success_url=back,
+            success_message=_("{programme_title} is now shared with other countries.").format(
+                programme_title=programme.title
+            ),
+        )
     try:
-        if share:
-            sharing.country_programme_share(programme=programme, by=request.user, access=request.access)
-        else:
-            sharing.country_programme_unshare(programme=programme, by=request.user, access=request.access)
+        sharing.country_programme_unshare(programme=programme, by=request.user, access=request.access)
     except NotAllowed as error:
         raise PermissionDenied(error.message) from None
     except ServiceError as error:
@@ -176,13 +199,9 @@ def programme_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            (
-                _("{programme_title} is now shared with other countries.")
-                if share
-                else _("{programme_title} is no longer shared with other countries.")
-            ).format(programme_title=programme.title),
+            _("{programme_title} is no longer shared with other countries.").format(programme_title=programme.title),
         )
-    return redirect(_url("programme", country, pk=programme.pk))
+    return redirect(back)
 
 
 @login_required

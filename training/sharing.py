@@ -13,6 +13,7 @@ from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Country
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_clean, reason_record
 
 from .authoring import content_validate
 from .models import CountryProgramme, CountryProgrammeVersion, SharedProgramme
@@ -93,10 +94,12 @@ def country_programme_publish(
 
 
 @transaction.atomic
-def country_programme_share(*, programme: CountryProgramme, by, access: Access) -> SharedProgramme:
-    """Publish (or refresh) the snapshot of the latest version for other countries to adopt."""
+def country_programme_share(*, programme: CountryProgramme, by, access: Access, reason: str) -> SharedProgramme:
+    """Publish (or refresh) the snapshot of the latest version for other countries to adopt, with
+    the reason the admin gave (kept sealed beside the record)."""
     country = programme.country
     role = _require_admin(access, country)
+    reason = reason_clean(reason)
     if programme.is_adopted:
         raise ServiceError(_("An adopted programme can only be shared by the country that wrote it."))
     with country_context(country):
@@ -122,7 +125,13 @@ def country_programme_share(*, programme: CountryProgramme, by, access: Access) 
             actor=by,
             actor_role=role,
             target=programme,
-            payload={"version": latest.number, "shared": shared.pk},
+            payload={
+                "version": latest.number,
+                "shared": shared.pk,
+                "reason": reason_record(
+                    country=country, action="training.programme_shared", target=programme, by=by, reason=reason
+                ).pk,
+            },
         )
     return shared
 

@@ -17,8 +17,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.access import PARTNER_MANAGER
+from tenants.confirmations import confirm_with_reason
 from tenants.errors import NotAllowed, ServiceError
-from tenants.forms import ReasonForm
 from tenants.models import Country, Membership
 from tenants.pages import base_context, request_country
 
@@ -286,27 +286,15 @@ def requirement_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse
     if not request.access.is_country_admin(country.pk):
         raise PermissionDenied(_("Only a country admin of this country can set training requirements."))
     requirement = _country_requirement(country, pk)
-    form = ReasonForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.requirement_remove(
-                    requirement=requirement, by=request.user, access=request.access, reason=form.cleaned_data["comment"]
-                )
-            except NotAllowed as error:
-                raise PermissionDenied(error.message) from None
-            except ServiceError as error:
-                form.add_service_error(error)
-            else:
-                messages.success(request, _("The requirement was removed."))
-                return redirect(_url("requirements", country))
-        status = 400
-    return render(
+    return confirm_with_reason(
         request,
-        "training/requirement_remove.html",
-        {**base_context(request, country), "requirement": requirement, "form": form},
-        status=status,
+        act=lambda reason: services.requirement_remove(
+            requirement=requirement, by=request.user, access=request.access, reason=reason
+        ),
+        template="training/requirement_remove.html",
+        context={**base_context(request, country), "requirement": requirement},
+        success_url=_url("requirements", country),
+        success_message=_("The requirement was removed."),
     )
 
 

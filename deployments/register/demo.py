@@ -90,12 +90,14 @@ def seed(*, countries: dict[str, Country], say: Callable[[str], None] = print) -
         entry = services.register_entry_create(request=tax, **_act("olivier"), **TAX)
         with country_context(country):
             first = entry.versions.get(number=1)
-        services.register_version_publish(version=first, **_act("amelie"))
+        services.register_version_publish(version=first, reason="Le service est en production.", **_act("amelie"))
         second = services.register_version_create(entry=entry, **_act("olivier"))
         services.register_draft_save(
             version=second, change_note="Ajout du réexamen d'une réponse par un agent.", **_act("olivier"), **TAX_V2
         )
-        services.register_version_publish(version=second, **_act("amelie"))
+        services.register_version_publish(
+            version=second, reason="Le réexamen par un agent est en place.", **_act("amelie")
+        )
     if high is not None:
         services.register_entry_create(request=high, **_act("olivier"), **HIGH_RISK)
     say(f"  register for FR: {1 if tax else 0} published entry, {1 if high else 0} draft")

@@ -24,6 +24,7 @@ from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_clean, reason_record
 
 from ..models import DeploymentRequest
 from .content import drawn_facts
@@ -219,11 +220,13 @@ def register_version_create(*, entry: RegisterEntry, by, access: Access) -> Regi
 
 
 @transaction.atomic
-def register_version_publish(*, version: RegisterVersion, by, access: Access) -> RegisterVersion:
+def register_version_publish(*, version: RegisterVersion, by, access: Access, reason: str) -> RegisterVersion:
     """Publish a draft: the portal's facts are captured into it, the version it replaces is kept in
-    the entry's public history, and the entry is public (again, if it had been withdrawn)."""
+    the entry's public history, and the entry is public (again, if it had been withdrawn). The
+    admin's reason is kept sealed beside the record (it is not published)."""
     country = _country(version)
     role = _admin(access, country, _("Only a country admin of this country can publish to the register."))
+    reason = reason_clean(reason)
     with country_context(country):
         version = RegisterVersion.objects.select_for_update().get(pk=version.pk)
         entry = RegisterEntry.objects.select_for_update().get(pk=version.entry_id)
@@ -264,6 +267,7 @@ def register_version_publish(*, version: RegisterVersion, by, access: Access) ->
             version=version.number,
             replaces=replaced_number,
             request=request.pk,
+            reason=reason_record(country=country, action="register.published", target=version, by=by, reason=reason).pk,
         )
     return version
 

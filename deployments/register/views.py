@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tenants.confirmations import confirm_page
 from tenants.errors import NotAllowed, ServiceError
 from tenants.pages import base_context, request_country
 
@@ -192,8 +193,9 @@ def version_new(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def version_publish(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Confirm, with a reason, the publication of the entry's draft in the public register."""
     country = request_country(request)
     entry = _entry(country, pk)
     draft = next((v for v in entry.versions.all() if v.status == RegisterVersion.Status.DRAFT), None)
@@ -202,12 +204,27 @@ def version_publish(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     if draft is None:
         messages.error(request, _("There is no draft to publish."))
         return _detail(request, country, entry, status=400)
-
-    def publish():
-        services.register_version_publish(version=draft, by=request.user, access=request.access)
-        messages.success(request, _("Published: the entry is now in the public register."))
-
-    return _act(request, country, entry, publish)
+    back = _url("entry", country, pk=entry.pk)
+    return confirm_page(
+        request,
+        country,
+        act=lambda reason: services.register_version_publish(
+            version=draft, by=request.user, access=request.access, reason=reason
+        ),
+        back=back,
+        caption=_("Register entry"),
+        heading=_("Publish version {number} of “{name}” in the public register?").format(
+            number=draft.number, name=draft.name
+        ),
+        warning=_(
+            "Anyone can read it at once, without signing in, and a published version stays in the entry's public "
+            "history. The reason is kept on the country's record, not published."
+        ),
+        button=_("Yes, publish it"),
+        success_url=back,
+        success_message=_("Published: the entry is now in the public register."),
+        details=[(_("Deployment"), entry.request.title), (_("Language"), draft.language)],
+    )
 
 
 @login_required

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.utils import timezone
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from tenants.access import Access, access_changed
+from tenants.access import Access
 from tenants.errors import ServiceError
-from tenants.forms import NamedRequiredErrors
+from tenants.forms import NamedRequiredErrors, ReasonForm
 from tenants.identity.models import ApiToken, IdentityProvider
 from tenants.identity.providers import identity_provider_save, identity_provider_validate
+from tenants.identity.tokens import tokens_revoke_by_admin
 from tenants.isolation import country_context
 from tenants.models import Country, Membership, Organisation
 
@@ -42,10 +44,33 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):
-        people = set(queryset.values_list("user_id", flat=True))
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        access_changed(user_ids=people)
-        self.message_user(request, _("%(count)s token(s) revoked.") % {"count": count})
+        """First a page that lists the tokens and asks for the reason; its POST (with `confirm`)
+        revokes them. Without a reason it asks again (400) and nothing is revoked."""
+        confirming = "confirm" in request.POST
+        form = ReasonForm(request.POST if confirming else None)
+        if confirming and form.is_valid():
+            try:
+                count = tokens_revoke_by_admin(
+                    token_ids=list(queryset.values_list("pk", flat=True)),
+                    by=request.user,
+                    reason=form.cleaned_data["comment"],
+                )
+            except ServiceError as error:
+                form.add_service_error(error)
+            else:
+                self.message_user(request, _("%(count)s token(s) revoked.") % {"count": count})
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Revoke these tokens?"),
+            "opts": self.model._meta,
+            "tokens": queryset.select_related("user"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/identity/apitoken/revoke_confirm.html", context, status=400 if confirming else 200
+        )
 
 
 class IdentityProviderForm(NamedRequiredErrors, forms.ModelForm):

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from allauth.account.views import LoginView as AllauthLoginView
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants import selectors
+from tenants.confirmations import confirm_with_reason
 from tenants.errors import ServiceError
-from tenants.forms import ReasonForm
 from tenants.identity import policy, providers, tokens
 from tenants.identity.forms import PersonalTokenForm, SingleSignOnForm
 from tenants.pages import posted
@@ -79,23 +79,19 @@ def personal_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = tokens.personal_token_list(user=request.user).filter(pk=pk, revoked_at__isnull=True).first()
     if token is None or not token.is_live:
         raise Http404(_("You have no such live token."))
-    form = ReasonForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                revoked = tokens.personal_token_revoke(
-                    user=request.user, token_id=token.pk, reason=form.cleaned_data["comment"]
-                )
-            except ServiceError as error:
-                form.add_service_error(error)
-            else:
-                if not revoked:
-                    raise Http404(_("You have no such live token."))
-                messages.success(request, _("The token was revoked: it no longer works."))
-                return redirect("account_tokens")
-        status = 400
-    response = render(request, "identity/token_revoke.html", {"token": token, "form": form}, status=status)
+
+    def revoke(reason: str) -> None:
+        if not tokens.personal_token_revoke(user=request.user, token_id=token.pk, reason=reason):
+            raise Http404(_("You have no such live token."))
+
+    response = confirm_with_reason(
+        request,
+        act=revoke,
+        template="identity/token_revoke.html",
+        context={"token": token},
+        success_url=reverse("account_tokens"),
+        success_message=_("The token was revoked: it no longer works."),
+    )
     response["Cache-Control"] = "no-store"
     return response
 

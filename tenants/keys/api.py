@@ -39,7 +39,8 @@ EXIT_DESCRIPTIONS = {
         "By the side that did not ask, and never by the person who asked. The waiting period set by the platform starts."
     ),
     "cancel": gettext_lazy(
-        "By either side, until the exit is run (or after a run that stopped; the country becomes writable again)."
+        "By either side, with a reason in `reason` (kept on the record, sealed under the country's key), until the "
+        "exit is run (or after a run that stopped; the country becomes writable again)."
     ),
     "run": gettext_lazy(
         "After the waiting period, by either side, with a reason. Irreversible: the country becomes read-only at once, a worker builds and verifies its last export and then destroys its keys. Answers 202; follow `state`, `step` and `percent`."
@@ -129,7 +130,7 @@ class _ExitView:
         if self.action_name == "confirm":
             exit = exits.country_exit_confirm(exit=current, **who)
         elif self.action_name == "cancel":
-            exit = exits.country_exit_cancel(exit=current, **who)
+            exit = exits.country_exit_cancel(exit=current, reason=reason, **who)
         else:
             exit = exits.country_exit_run(exit=current, reason=reason, **who)
             return Response(_status(country, exit), status=status.HTTP_202_ACCEPTED)
@@ -326,12 +327,18 @@ class ErasureCancelApi(_CountryAdminApi):
         operation_id="erasures_cancel",
         tags=["members"],
         summary="Cancel a person's erasure before it is confirmed",
+        description=_("Say why in `reason` (required; kept on the record, sealed under the country's key)."),
         parameters=[CODE_PARAMETER, ID_PARAMETER],
-        request=None,
+        request=ReasonSerializer,
         responses={200: ErasureSerializer, **errors(400, 401, 403, 404, 409)},
     )
     def post(self, request, code, id):
-        erasure = erasures.member_erasure_cancel(erasure=self.erasure(id), by=request.user, access=request.access)
+        erasure = self.erasure(id)
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        erasure = erasures.member_erasure_cancel(
+            erasure=erasure, by=request.user, access=request.access, reason=serializer.validated_data["reason"]
+        )
         return Response(ErasureSerializer(erasure).data)
 
 

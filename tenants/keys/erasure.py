@@ -46,6 +46,7 @@ from tenants.notifications.services import notify
 from tenants.record import signing
 from tenants.record.ledger import canonical_bytes, event_record
 from tenants.record.models import CountryEvent, PlatformEvent
+from tenants.record.reasons import reason_clean, reason_record
 
 COUNTRY_ADMIN = Membership.Role.COUNTRY_ADMIN.value
 PSEUDONYM_PREFIX = "erased-"
@@ -111,9 +112,12 @@ def member_erasure_request(*, membership: Membership, by, access: Access | None,
 
 
 @transaction.atomic
-def member_erasure_cancel(*, erasure: MemberErasure, by, access: Access | None) -> MemberErasure:
+def member_erasure_cancel(*, erasure: MemberErasure, by, access: Access | None, reason: str) -> MemberErasure:
+    """Stop an erasure that waits for its second admin, with the reason given (kept sealed beside
+    the record)."""
     country = erasure.country
     _require_admin(access, country)
+    reason = reason_clean(reason)
     with country_context(country):
         erasure = MemberErasure.objects.select_for_update().get(pk=erasure.pk)
         if erasure.state != MemberErasure.State.REQUESTED:
@@ -121,7 +125,16 @@ def member_erasure_cancel(*, erasure: MemberErasure, by, access: Access | None) 
         erasure.state, erasure.cancelled_by = MemberErasure.State.CANCELLED, by
         erasure.save(update_fields=["state", "cancelled_by"])
         event_record(
-            country=country, action="member.erasure_cancelled", actor=by, actor_role=COUNTRY_ADMIN, target=erasure
+            country=country,
+            action="member.erasure_cancelled",
+            actor=by,
+            actor_role=COUNTRY_ADMIN,
+            target=erasure,
+            payload={
+                "reason": reason_record(
+                    country=country, action="member.erasure_cancelled", target=erasure, by=by, reason=reason
+                ).pk
+            },
         )
     return erasure
 

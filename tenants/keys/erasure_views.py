@@ -1,7 +1,8 @@
 """The pages of a person's erasure, for the country's admins (other members 403, everyone else
-404): /c/<code>/members/<pk>/erasure/ asks for it, or confirms or cancels one asked by another
-admin (four eyes); /c/<code>/data/erasures/<pk>/ shows what was erased and the certificate, which
-/c/<code>/data/erasures/<pk>/certificate/ hands over as a signed JSON document."""
+404): /c/<code>/members/<pk>/erasure/ asks for it, or confirms one asked by another admin (four
+eyes), and …/erasure/cancel/ cancels one, with a reason; /c/<code>/data/erasures/<pk>/ shows what
+was erased and the certificate, which /c/<code>/data/erasures/<pk>/certificate/ hands over as a
+signed JSON document."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tenants import selectors
+from tenants.confirmations import confirm_page
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.keys import erasure as erasures
@@ -59,18 +61,16 @@ def member_erasure(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 )
                 messages.success(request, _("The erasure was asked for. A second country admin must confirm it."))
                 return redirect(request.path)
-            if action == "cancel" and pending is not None:
-                erasures.member_erasure_cancel(erasure=pending, by=request.user, access=request.access)
-                messages.success(request, _("The erasure was cancelled. Nothing was erased."))
-                return redirect(request.path)
             if action == "confirm" and pending is not None and confirm_form.is_valid():
                 done = erasures.member_erasure_confirm(erasure=pending, by=request.user, access=request.access)
                 messages.success(
                     request, _("The person's data was erased. They are now named %(p)s.") % {"p": done.pseudonym}
                 )
                 return redirect(reverse("tenants:data_erasure", kwargs={"code": country.code.lower(), "pk": done.pk}))
-            if action not in ("request", "cancel", "confirm"):
-                request_form.add_error(None, _("Choose what to do: ask for the erasure, confirm it or cancel it."))
+            if action not in ("request", "confirm"):  # cancelling has its page (member_erasure_cancel)
+                shown = confirm_form if pending else request_form
+                shown.is_valid()  # checked, so that the refusal can be added to it
+                shown.add_error(None, _("Choose what to do: ask for the erasure, confirm it or cancel it."))
         except NotAllowed as error:
             raise PermissionDenied(error.message) from None
         except ServiceError as error:
@@ -89,6 +89,40 @@ def member_erasure(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_erasure_cancel(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Confirm, with a reason, the cancelling of an erasure that waits for its second admin."""
+    country = admin_country(request)
+    membership = selectors.membership_get(country=country, pk=pk)
+    pending = _pending(country, membership) if membership is not None else None
+    if pending is None:
+        raise Http404(_("No erasure of this person waits for a confirmation."))
+    back = reverse("tenants:member_erasure", kwargs={"code": country.code.lower(), "pk": membership.pk})
+    name = membership.display_name or membership.display_email
+    return confirm_page(
+        request,
+        country,
+        act=lambda reason: erasures.member_erasure_cancel(
+            erasure=pending, by=request.user, access=request.access, reason=reason
+        ),
+        back=back,
+        caption=_("Erasure of {name}").format(name=name),
+        heading=_("Cancel the erasure of {name}?").format(name=name),
+        warning=_(
+            "Nothing is erased. Erasing this person later takes a new request and a second admin's confirmation."
+        ),
+        button=_("Yes, cancel the erasure"),
+        success_url=back,
+        success_message=_("The erasure was cancelled. Nothing was erased."),
+        details=[(_("Asked for by"), _person_name(pending.requested_by))],
+    )
+
+
+def _person_name(user) -> str:
+    return (user.get_full_name() or user.username) if user is not None else ""
 
 
 def _done(request: HttpRequest, pk: int):

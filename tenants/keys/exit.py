@@ -37,6 +37,7 @@ from tenants.models import Country, PlatformSettings
 from tenants.notifications.mail import mail_to_user, per_reader
 from tenants.notifications.services import notify_country_admins
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_clean, reason_record
 
 log = logging.getLogger(__name__)
 
@@ -183,9 +184,11 @@ def country_exit_confirm(*, exit: CountryExit, by, access: Access | None, side: 
 
 
 @transaction.atomic
-def country_exit_cancel(*, exit: CountryExit, by, access: Access | None, side: str) -> CountryExit:
+def country_exit_cancel(*, exit: CountryExit, by, access: Access | None, side: str, reason: str) -> CountryExit:
+    """Stop an exit before it is run, with the reason given (kept sealed beside the record)."""
     country = exit.country
     side = _check_side(country=country, by=by, access=access, side=side)
+    reason = reason_clean(reason)
     exit = _locked(exit)
     if exit.state not in (CountryExit.State.REQUESTED, CountryExit.State.CONFIRMED, CountryExit.State.FAILED):
         state = exit.get_state_display()
@@ -198,7 +201,15 @@ def country_exit_cancel(*, exit: CountryExit, by, access: Access | None, side: s
         exit.state, exit.cancelled_by, exit.cancelled_at = CountryExit.State.CANCELLED, by, timezone.now()
         exit.save(update_fields=["state", "cancelled_by", "cancelled_at"])
         event_record(
-            country=country, action="exit.cancelled", actor=by, actor_role=side, target=exit, payload={"side": side}
+            country=country,
+            action="exit.cancelled",
+            actor=by,
+            actor_role=side,
+            target=exit,
+            payload={
+                "side": side,
+                "reason": reason_record(country=country, action="exit.cancelled", target=exit, by=by, reason=reason).pk,
+            },
         )
         _tell(
             country,

@@ -1,8 +1,8 @@
 """The pages of a country's exit. The country's side lives on its Data and keys page
 (/c/<code>/data/#leaving, for its country admins: other members 403, everyone else 404); the
 platform's side on /platform/exits/ (platform admins only: anyone else signed in 403). Both show
-the same panel and call the same services (tenants.keys.exit); the irreversible run has a page of
-its own that asks for a reason and a confirmation. These views stay open after the country became
+the same panel and call the same services (tenants.keys.exit); the irreversible run, and the
+cancelling of an exit, each have a page of their own that asks for a reason and a confirmation. These views stay open after the country became
 read-only, for its exit is what they finish (tenants.country_state.allowed_after_exit)."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tenants.confirmations import confirm_with_reason
 from tenants.country_state import allowed_after_exit
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
@@ -34,7 +35,7 @@ def _urls(country: Country, side: str) -> dict[str, str]:
         return {
             "request": reverse("platform_exit", kwargs={"code": code}),
             "confirm": reverse("platform_exit", kwargs={"code": code}),
-            "cancel": reverse("platform_exit", kwargs={"code": code}),
+            "cancel": reverse("platform_exit_cancel", kwargs={"code": code}),
             "run": reverse("platform_exit_run", kwargs={"code": code}),
             "back": reverse("platform_exit", kwargs={"code": code}),
         }
@@ -142,18 +143,40 @@ def data_exit_confirm(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _cancel(request, country: Country, side: str, access, *, context: dict) -> HttpResponse:
+    """Confirm, with a reason, the cancelling of an exit under way (either side)."""
+    current = _open_exit(country)
+    back = _urls(country, side)["back"]
+    return confirm_with_reason(
+        request,
+        act=lambda reason: exits.country_exit_cancel(
+            exit=current, by=request.user, access=access, side=side, reason=reason
+        ),
+        template="tenants/confirm_reason_page.html",
+        context={
+            **context,
+            "back": back,
+            "caption": _("Leaving the programme"),
+            "heading": _("Cancel the exit of {country_name}?").format(country_name=country.name),
+            "warning": _(
+                "The exit stops here: nothing is exported or destroyed, and {country_name} works as before. "
+                "Leaving again takes a new request and a new confirmation."
+            ).format(country_name=country.name),
+            "button": _("Yes, cancel the exit"),
+            "details": [(_("Status"), current.get_state_display())],
+        },
+        success_url=back,
+        success_message=_("The exit of %(name)s was cancelled. Nothing was exported or destroyed.")
+        % {"name": country.name},
+    )
+
+
 @allowed_after_exit
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def data_exit_cancel(request: HttpRequest, code: str) -> HttpResponse:
     country = admin_country(request)
-    current = _open_exit(country)
-    return _act(
-        request,
-        lambda: exits.country_exit_cancel(exit=current, by=request.user, access=request.access, side=exits.COUNTRY),
-        success=_("The exit of %(name)s was cancelled. Nothing was exported or destroyed.") % {"name": country.name},
-        back=_urls(country, exits.COUNTRY)["back"],
-    )
+    return _cancel(request, country, exits.COUNTRY, request.access, context=base_context(request, country))
 
 
 def _run(request, country: Country, side: str, access) -> HttpResponse:
@@ -244,14 +267,12 @@ def platform_exit(request: HttpRequest, code: str) -> HttpResponse:
                     back=back,
                 )
                 return response
-        elif action in ("confirm", "cancel"):
+        elif action == "confirm":
             current = _open_exit(country)
-            service = exits.country_exit_confirm if action == "confirm" else exits.country_exit_cancel
-            done = _("confirmed") if action == "confirm" else _("cancelled")
             return _act(
                 request,
-                lambda: service(exit=current, by=request.user, access=None, side=exits.PLATFORM),
-                success=_("The exit of %(name)s was %(done)s.") % {"name": country.name, "done": done},
+                lambda: exits.country_exit_confirm(exit=current, by=request.user, access=None, side=exits.PLATFORM),
+                success=_("The exit of %(name)s was %(done)s.") % {"name": country.name, "done": _("confirmed")},
                 back=back,
             )
         else:
@@ -268,3 +289,11 @@ def platform_exit(request: HttpRequest, code: str) -> HttpResponse:
 def platform_exit_run(request: HttpRequest, code: str) -> HttpResponse:
     _platform_admin(request)
     return _run(request, _country(code), exits.PLATFORM, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def platform_exit_cancel(request: HttpRequest, code: str) -> HttpResponse:
+    _platform_admin(request)
+    country = _country(code)
+    return _cancel(request, country, exits.PLATFORM, None, context={"country": country, "base_template": "base.html"})

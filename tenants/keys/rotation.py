@@ -18,6 +18,7 @@ from tenants.keys.fields import EncryptedTextField, Sealed, Unreadable
 from tenants.keys.models import CountryKey, KeyRotation
 from tenants.models import Country
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_clean, reason_record
 
 SWEEP_BATCH = 500
 
@@ -44,10 +45,12 @@ def _stale_rows(model, fields, active_key_id: str) -> models.QuerySet:
 
 @transaction.atomic
 def country_key_rotate(
-    *, country: Country, by=None, actor_role: str = "platform", schedule_sweep: bool = True
+    *, country: Country, by=None, actor_role: str = "platform", schedule_sweep: bool = True, reason: str | None = None
 ) -> KeyRotation:
     """Put a new data key in service; older values are re-encrypted by the sweep that follows.
-    Until then they stay readable under their retired key."""
+    Until then they stay readable under their retired key. A person who rotates from the portal
+    gives a reason (kept sealed beside the record); an operator's or a schedule's rotation has none."""
+    reason = reason_clean(reason) if reason is not None else None
     with country_context(country):
         previous = CountryKey.objects.filter(state=CountryKey.State.ACTIVE).values_list("key_id", flat=True).first()
         if CountryKey.objects.filter(state=CountryKey.State.DESTROYED).exists():
@@ -61,7 +64,20 @@ def country_key_rotate(
             actor=by,
             actor_role=actor_role,
             target=rotation,
-            payload={"key_id": new_key.key_id, "previous_key_id": previous or "", "rows": total},
+            payload={
+                "key_id": new_key.key_id,
+                "previous_key_id": previous or "",
+                "rows": total,
+                **(
+                    {
+                        "reason": reason_record(
+                            country=country, action="key.rotated", target=rotation, by=by, reason=reason
+                        ).pk
+                    }
+                    if reason is not None
+                    else {}
+                ),
+            },
         )
         if schedule_sweep:
             outbox_enqueue(task="tenants.key_rotation_sweep", country_id=country.pk, rotation_id=rotation.pk)

@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tenants.confirmations import confirm_page
 from tenants.country_state import allowed_after_exit
 from tenants.errors import NotAllowed, ServiceError
 from tenants.keys import exit as exits
@@ -136,13 +137,32 @@ def data_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def data_key_rotate(request: HttpRequest, code: str) -> HttpResponse:
+    """Confirm, with a reason, putting a new data key in service."""
     country = _admin_country(request)
+    back = _data_url(country)
+    return confirm_page(
+        request,
+        country,
+        act=lambda reason: _rotate(request, country, reason),
+        back=back,
+        caption=_("Data and keys"),
+        heading=_("Rotate the data key of {country_name}?").format(country_name=country.name),
+        warning=_(
+            "A new key is put in service at once and cannot be taken back. Everything encrypted under older keys "
+            "is re-encrypted under it in the background."
+        ),
+        button=_("Yes, rotate the key"),
+        success_url=back,
+    )
+
+
+def _rotate(request: HttpRequest, country: Country, reason: str) -> None:
     try:
-        rotation = country_key_rotate(country=country, by=request.user, actor_role=COUNTRY_ADMIN)
+        rotation = country_key_rotate(country=country, by=request.user, actor_role=COUNTRY_ADMIN, reason=reason)
     except ValueError as error:  # the keys were destroyed: nothing to rotate
-        return _page(request, country, error=str(error), status=400)
+        raise ServiceError(str(error)) from None
     if rotation.total:
         messages.success(
             request,
@@ -161,7 +181,6 @@ def data_key_rotate(request: HttpRequest, code: str) -> HttpResponse:
                 rotation_to_key_id=rotation.to_key_id
             ),
         )
-    return redirect(_data_url(country))
 
 
 @login_required

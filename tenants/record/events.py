@@ -10,9 +10,10 @@ from django.utils.translation import gettext, gettext_lazy
 
 from tenants import selectors
 from tenants.isolation import reading_context
+from tenants.keys.fields import Sealed
 from tenants.models import Country, Organisation
 from tenants.pages import ROLE_LABELS, country_url
-from tenants.record.models import CountryEvent
+from tenants.record.models import ActionReason, CountryEvent
 
 ACTION_LABELS = {
     "organisation.created": gettext_lazy("Organisation added"),
@@ -119,14 +120,21 @@ TARGETS["tenants.organisation"] = Target(
 )
 
 
-def _registered_targets(events: list[CountryEvent], country: Country) -> dict[tuple[str, int], tuple[str, str]]:
-    """(type, id) -> (name, link) of the events' targets of registered types: one query."""
+REASONS = "tenants.actionreason"
+
+
+def _registered_targets(
+    events: list[CountryEvent], country: Country, reason_ids: set[int]
+) -> tuple[dict[tuple[str, int], tuple[str, str]], dict[int, str]]:
+    """(type, id) -> (name, link) of the events' targets of registered types, and id -> text of
+    the reasons they name (opened): one query. Only this country's reasons are read, whatever a
+    payload says."""
     wanted: dict[str, set[int]] = {}
     for event in events:
         if event.target_type in TARGETS and event.target_id.isdigit():
             wanted.setdefault(event.target_type, set()).add(int(event.target_id))
-    if not wanted:
-        return {}
+    if not wanted and not reason_ids:
+        return {}, {}
     with reading_context(country):
         parts = []
         for target_type, ids in wanted.items():
@@ -135,14 +143,37 @@ def _registered_targets(events: list[CountryEvent], country: Country) -> dict[tu
             # The row's own columns, then a name computed in SQL (an annotation) where it has one.
             columns = [*names.query.values_select, *names.query.annotation_select]
             parts.append(tagged.values_list("target_type", *columns))
+        if reason_ids:  # last: the rows take the converters of the first part, so these come stored
+            sealed = ActionReason.objects.filter(country=country, pk__in=reason_ids).order_by()
+            # ActionReason has a target_type of its own: the kind goes by another name (a union
+            # matches columns by position).
+            tagged = sealed.annotate(kind=Value(REASONS, output_field=CharField()))
+            parts.append(tagged.values_list("kind", "pk", "reason"))
         rows = list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
-    described = {}
+    described, reasons = {}, {}
     for kind, pk, name in rows:
+        if kind == REASONS:
+            reasons[pk] = _reason_opened(country, pk, name)
+            continue
         target = TARGETS[kind]
         described[(kind, pk)] = (
             target.shown(country, pk, name) if target.shown else (str(name), target.link(country, pk))
         )
-    return described
+    return described, reasons
+
+
+def _reason_opened(country: Country, pk: int, stored: str) -> str:
+    """A reason as read in the union above, opened as its row would open it (same key, same
+    associated data); an unreadable one (the country's key destroyed) says so."""
+    row = ActionReason(pk=pk, country_id=country.pk)
+    row.__dict__["reason"] = Sealed(str(stored))
+    return str(row.reason)
+
+
+def _reason_id(event: CountryEvent) -> int | None:
+    """The id of the sealed reason an event names (tenants.record.reasons), if it names one."""
+    value = (event.payload or {}).get("reason")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _humanise_action(action: str) -> str:
@@ -153,16 +184,20 @@ def _humanise_action(action: str) -> str:
 
 
 def describe_events(events: list[CountryEvent], country: Country) -> list[CountryEvent]:
-    """Give each event a label, a readable target and a short detail, with at most two queries
-    whatever the number of events and kinds of target: the people named, and the names of every
-    other kind of target together."""
+    """Give each event a label, a readable target, a short detail and the reason given for it (if
+    any, opened), with at most two queries whatever the number of events and kinds of target:
+    the people named, and the names of every other kind of target together with the reasons."""
     member_ids = {int(e.target_id) for e in events if e.target_type == "tenants.membership" and e.target_id.isdigit()}
     members = {}
     if member_ids:
         members = {m.pk: m for m in selectors.membership_list(country=country).filter(pk__in=member_ids)}
-    registered = _registered_targets(events, country)
+    registered, reasons = _registered_targets(
+        events, country, {rid for rid in map(_reason_id, events) if rid is not None}
+    )
     for event in events:
         event.label = _humanise_action(event.action)
+        reason_id = _reason_id(event)
+        event.reason = reasons.get(reason_id, "") if reason_id is not None else ""
         role = ROLE_LABELS.get(event.actor_role)
         event.actor_role_label = (
             role if role or not event.actor_role else gettext("role %(code)s") % {"code": event.actor_role}
@@ -185,7 +220,8 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
             event.target_label, event.target_url = named or (gone, "")
         elif event.target_type:
             event.target_label = gettext("%(kind)s record %(id)s") % {"kind": event.target_type, "id": event.target_id}
-        payload = event.payload or {}
+        # The reason's id is shown as its text (event.reason), not among the details.
+        payload = {k: v for k, v in (event.payload or {}).items() if not (k == "reason" and reason_id is not None)}
         detail = DETAILS.get(event.action.split(".", 1)[0])
         if detail is not None:
             event.detail = detail(event.action, payload)

@@ -82,14 +82,17 @@ def objects_build(*, country) -> Iterator[tuple[str, object, object]]:
     published = _first(RegisterVersion.objects.filter(status="published"))
     yield "register_published", None, None if published is None else published.entry_id
     yield "register_version", None, None if published is None else published.number
-    yield from _made_here(country=country, requirement=requirement, member=None if member is None else member.pk)
+    yield from _made_here(
+        country=country, requirement=requirement, member=None if member is None else member.pk, policy=policy
+    )
 
 
-def _made_here(*, country, requirement, member) -> Iterator[tuple[str, object, object]]:
+def _made_here(*, country, requirement, member, policy=None) -> Iterator[tuple[str, object, object]]:
     """Objects the demo does not make, made through the services by the country's admin, as a person
     would: an evidence file, a model server of the country's own, a built compliance report, a built
-    data export, a person's erasure waiting for its second admin and a built subject-access zip. Their
-    routes are then tried on real objects of both countries, not only at the gate."""
+    data export, a person's erasure waiting for its second admin, a built subject-access zip and a
+    draft version of the first policy. Their routes are then tried on real objects of both
+    countries, not only at the gate."""
     from deployments.upstreams import country_upstream_set
     from governance.evidence import evidence_upload
     from governance.models import Requirement
@@ -156,6 +159,16 @@ def _made_here(*, country, requirement, member) -> Iterator[tuple[str, object, o
     if subject is not None:
         erasure = member_erasure_request(membership=subject, by=admin, access=access, reason="Left the ministry.")
         yield "erasure", None, erasure.pk
+        yield "erasure_member", None, subject.pk
         asked = subject_access_request(country=country, membership=subject, by=admin, access=access)
         asked = subject_access_build(request_id=asked.pk, country_id=country.pk)
         yield "subject_access", None, asked.pk
+    if policy is not None and not policy.read_only:
+        from governance.services import policy_version_create
+
+        latest = policy.versions.order_by("-number").first()
+        draft = policy_version_create(
+            policy=policy, by=admin, access=access, text=latest.text + "\n\nA draft.", language=latest.language,
+            roles=list(latest.roles),
+        )  # fmt: skip
+        yield "policy_draft", None, draft.number

@@ -51,6 +51,26 @@ def test_the_changed_pages_have_no_axe_violation(browser, live_server, transacti
             f"/c/fr/deployments/servers/{upstream.pk}/remove/",
         ],
     }
+    # The confirmations of publishing a policy version, rotating the data key, cancelling an
+    # erasure and cancelling an exit (on the country's side and on the platform's).
+    from django.contrib.auth import get_user_model
+
+    from governance.models import PolicyTemplate
+    from tenants.keys import erasure as erasures
+    from tenants.keys import exit as exits
+
+    owner = {"by": cast.owner, "access": access_for(cast.owner)}
+    template = PolicyTemplate.objects.order_by("pk").first()
+    if template is not None:
+        policy = governance.policy_adopt(country=cast.fr, template=template, **owner)
+        pages[cast.owner].append(f"/c/fr/governance/policies/{policy.pk}/versions/1/publish/")
+    pages[cast.owner].append("/c/fr/data/key/rotate/")
+    erasures.member_erasure_request(membership=viewer, reason="Their letter of 3 June.", **owner)
+    pages[cast.owner].append(f"/c/fr/members/{viewer.pk}/erasure/cancel/")
+    platform = get_user_model().objects.create_superuser("root", "root@example.org", "a-long-admin-password")
+    exits.country_exit_request(country=cast.fr, by=platform, access=None, side=exits.PLATFORM, reason="Ends.")
+    pages[cast.owner].append("/c/fr/data/exit/cancel/")
+    pages[platform] = ["/platform/exits/fr/cancel/"]
     if programme is not None:
         requirement = training.requirement_add(
             country=cast.fr, by=cast.owner, access=access_for(cast.owner), programme=programme, role="viewer"

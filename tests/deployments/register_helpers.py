@@ -82,7 +82,7 @@ def published(request, cast, texts=None, *, admin=None, officer=None) -> Registe
     country = cast.ke if request.country_id == cast.ke.pk else cast.fr
     with country_context(country):
         version = entry.versions.get()
-    register.register_version_publish(version=version, **act(admin or cast.owner))
+    register.register_version_publish(version=version, reason="The service is in use.", **act(admin or cast.owner))
     with country_context(country):
         entry.refresh_from_db()
     return entry
@@ -105,7 +105,7 @@ def world(cast, ready) -> World:
         **act(cast.member),
         **{**TEXTS, "how_to_ask": TEXTS["how_to_ask"] + " You may ask for a person to review any answer."},
     )
-    register.register_version_publish(version=second, **act(cast.owner))
+    register.register_version_publish(version=second, reason="The service is in use.", **act(cast.owner))
     drafted = register.register_entry_create(
         request=running(cast, ready, title="Benefits pre-screening"),
         **act(cast.member),

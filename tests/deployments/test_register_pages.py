@@ -95,7 +95,7 @@ def test_publishing_and_withdrawing_through_the_page(client, cast, ready):
     location = client.post(f"/c/fr/register/new/{deployment.pk}/", TEXTS)["Location"]
     entry_id = int(location.rstrip("/").rsplit("/", 1)[-1])
     assert "Publish version 1" in text(client.get(location))
-    assert client.post(f"/c/fr/register/{entry_id}/publish/").status_code == 302
+    assert client.post(f"/c/fr/register/{entry_id}/publish/", {"comment": "In service."}).status_code == 302
     assert "Tax form helper" in text(client.get("/register/fr/"))
     before = counts(cast)
     refused = client.post(f"/c/fr/register/{entry_id}/withdraw/", {"reason": ""})
@@ -115,7 +115,7 @@ def test_the_accountable_person_names_themself_through_the_page(client, cast, re
     client.force_login(cast.owner)
     entry_url = client.post(f"/c/fr/register/new/{deployment.pk}/", TEXTS)["Location"]
     entry_id = int(entry_url.rstrip("/").rsplit("/", 1)[-1])
-    client.post(f"/c/fr/register/{entry_id}/publish/")
+    client.post(f"/c/fr/register/{entry_id}/publish/", {"comment": "In service."})
     client.force_login(cast.member)
     assert client.post(f"/c/fr/register/{entry_id}/contact/", {"named": "yes"}).status_code == 403
     client.force_login(cast.owner)

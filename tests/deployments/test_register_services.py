@@ -63,9 +63,9 @@ def test_only_a_country_admin_publishes(cast, ready, who):
         version = entry.versions.get()
     before = state(cast)
     with pytest.raises(NotAllowed):
-        register.register_version_publish(version=version, **act(getattr(cast, who)))
+        register.register_version_publish(version=version, reason="The service is in use.", **act(getattr(cast, who)))
     assert state(cast) == before
-    register.register_version_publish(version=version, **act(cast.owner))
+    register.register_version_publish(version=version, reason="The service is in use.", **act(cast.owner))
     with country_context(cast.fr):
         assert RegisterEntry.objects.get(pk=entry.pk).state == "published"
 
@@ -111,7 +111,7 @@ def test_a_record_keeps_its_history_and_what_it_said_when_published(cast, ready)
         register.register_version_create(entry=entry, **act(cast.member))
     register.register_draft_save(version=second, **act(cast.member), **{**TEXTS, "summary": "Now also in Breton."})
     with pytest.raises(ServiceError, match="what changed") as error:
-        register.register_version_publish(version=second, **act(cast.owner))
+        register.register_version_publish(version=second, reason="The service is in use.", **act(cast.owner))
     assert error.value.field == "change_note"
     register.register_draft_save(
         version=second, change_note="Breton added.", **act(cast.member), **{**TEXTS, "summary": "Now also in Breton."}
@@ -124,9 +124,9 @@ def test_a_record_keeps_its_history_and_what_it_said_when_published(cast, ready)
         first.refresh_from_db()
     assert first.drawn["phase"] == "in_service"
     with pytest.raises(ServiceError, match="in service"):
-        register.register_version_publish(version=second, **act(cast.owner))
+        register.register_version_publish(version=second, reason="The service is in use.", **act(cast.owner))
     deployment_services.deployment_request_transition(request=deployment, action="reinstate", **act(cast.partner))
-    register.register_version_publish(version=second, **act(cast.owner))
+    register.register_version_publish(version=second, reason="The service is in use.", **act(cast.owner))
     with country_context(cast.fr):
         rows = list(
             RegisterVersion.objects.filter(entry=entry)
@@ -135,7 +135,7 @@ def test_a_record_keeps_its_history_and_what_it_said_when_published(cast, ready)
         )
     assert rows == [(1, "superseded", TEXTS["summary"], ""), (2, "published", "Now also in Breton.", "Breton added.")]
     with pytest.raises(ServiceError, match="already published"):
-        register.register_version_publish(version=second, **act(cast.owner))
+        register.register_version_publish(version=second, reason="The service is in use.", **act(cast.owner))
 
 
 def test_a_withdrawn_entry_can_be_published_again(cast, ready):
@@ -148,7 +148,7 @@ def test_a_withdrawn_entry_can_be_published_again(cast, ready):
         register.register_entry_withdraw(entry=entry, reason="Again.", **act(cast.owner))
     version = register.register_version_create(entry=entry, **act(cast.member))
     register.register_draft_save(version=version, change_note="Back after the audit.", **act(cast.member), **TEXTS)
-    register.register_version_publish(version=version, **act(cast.owner))
+    register.register_version_publish(version=version, reason="The service is in use.", **act(cast.owner))
     with country_context(cast.fr):
         entry.refresh_from_db()
     assert (entry.state, entry.withdrawal_reason, entry.withdrawn_at) == ("published", "", None)

@@ -31,7 +31,7 @@ def published_policy(cast, country=None, admin=None, slug="generative-ai-accepta
     policy = services.policy_adopt(country=country, template=PolicyTemplate.objects.get(slug=slug), **act(admin))
     with country_context(country):
         version = policy.versions.get(number=1)
-    services.policy_version_publish(version=version, **act(admin))
+    services.policy_version_publish(version=version, reason="Reviewed and ready.", **act(admin))
     with country_context(country):
         version.refresh_from_db()
     return policy, version

@@ -81,7 +81,7 @@ def test_a_new_version_requires_acknowledging_again(cast):
     )
     # A draft asks nothing of anyone yet.
     assert selectors.acknowledgements_current(organisation=cast.fr_ministry).ok is True
-    services.policy_version_publish(version=v2, **act(cast.owner))
+    services.policy_version_publish(version=v2, reason="Reviewed and ready.", **act(cast.owner))
     gate = selectors.acknowledgements_current(organisation=cast.fr_ministry)
     assert (gate.ok, gate.missing) == (False, 2)
     assert "2 policy acknowledgements are missing or expired in Ministère du Numérique" in gate.reason
@@ -133,7 +133,7 @@ def test_refused_versions_change_nothing(cast):
 
 def test_sharing_gives_other_countries_a_copy_that_later_edits_do_not_change(cast):
     policy, v1 = published_policy(cast)
-    services.policy_share(policy=policy, **act(cast.owner))
+    services.policy_share(policy=policy, reason="Useful to other countries.", **act(cast.owner))
     shared = SharedPolicy.objects.get()
     assert (shared.source_country_code, shared.source_country_name, shared.version_number, shared.text) == (
         "FR",
@@ -154,7 +154,7 @@ def test_sharing_gives_other_countries_a_copy_that_later_edits_do_not_change(cas
     v2 = services.policy_version_create(
         policy=policy, text="Entirely new text.", language="fr", roles=["officer"], **act(cast.owner)
     )
-    services.policy_version_publish(version=v2, **act(cast.owner))
+    services.policy_version_publish(version=v2, reason="Reviewed and ready.", **act(cast.owner))
     shared.refresh_from_db()
     assert (shared.version_number, shared.text) == (2, "Entirely new text.")
     with country_context(cast.ke):
@@ -165,7 +165,7 @@ def test_sharing_gives_other_countries_a_copy_that_later_edits_do_not_change(cas
             policy=copy, text="changed", language="en", roles=["officer"], **act(cast.outsider)
         )
     with pytest.raises(ServiceError):
-        services.policy_share(policy=copy, **act(cast.outsider))
+        services.policy_share(policy=copy, reason="Useful to other countries.", **act(cast.outsider))
     # Withdrawing removes it from the library; Kenya keeps its copy.
     services.policy_share(policy=policy, share=False, **act(cast.owner))
     assert list(selectors.shared_policy_list(exclude_country=cast.ke)) == []
@@ -176,9 +176,9 @@ def test_sharing_gives_other_countries_a_copy_that_later_edits_do_not_change(cas
 def test_a_country_cannot_adopt_its_own_shared_policy_or_share_unpublished(cast):
     policy = services.policy_adopt(country=cast.fr, template=PolicyTemplate.objects.first(), **act(cast.owner))
     with pytest.raises(ServiceError, match="Publish a version"):
-        services.policy_share(policy=policy, **act(cast.owner))
+        services.policy_share(policy=policy, reason="Useful to other countries.", **act(cast.owner))
     policy, _ = published_policy(cast, slug="bias-and-fairness")
-    services.policy_share(policy=policy, **act(cast.owner))
+    services.policy_share(policy=policy, reason="Useful to other countries.", **act(cast.owner))
     with pytest.raises(ServiceError):
         services.policy_adopt(country=cast.fr, shared=SharedPolicy.objects.get(), **act(cast.owner))
 
@@ -237,7 +237,9 @@ def test_no_reminder_for_a_renewed_or_replaced_acknowledgement(cast):
     v2 = services.policy_version_create(
         policy=policy, text="v2", language="fr", roles=["country_admin"], **act(cast.owner)
     )
-    services.policy_version_publish(version=v2, **act(cast.owner))  # the owner's ack is of a replaced version
+    services.policy_version_publish(
+        version=v2, reason="Reviewed and ready.", **act(cast.owner)
+    )  # the owner's ack is of a replaced version
     with country_context(cast.fr):
         Acknowledgement.objects.filter(pk__in=[old.pk, stale.pk]).update(expires_at=timezone.now() + timedelta(days=2))
     assert reminders.acknowledgement_reminders_send(country_id=cast.fr.pk) == 0

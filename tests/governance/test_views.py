@@ -197,7 +197,9 @@ def test_policy_journey_through_the_pages(client, cast):
     assert response.status_code == 302
     detail = response["Location"]
     pk = int(detail.rstrip("/").split("/")[-1])
-    assert client.post(f"/c/fr/governance/policies/{pk}/versions/1/publish/").status_code == 302
+    assert (
+        client.post(f"/c/fr/governance/policies/{pk}/versions/1/publish/", {"comment": "Reviewed."}).status_code == 302
+    )
     response = client.post(f"/c/fr/governance/policies/{pk}/versions/new/", {"text": "", "language": "fr"})
     assert response.status_code == 400
     assert "Enter the text of the policy." in error_summary(response)
@@ -206,7 +208,9 @@ def test_policy_journey_through_the_pages(client, cast):
         {"text": "Nouvelle règle.", "language": "fr", "roles": ["officer"]},
     )
     assert response.status_code == 302
-    assert client.post(f"/c/fr/governance/policies/{pk}/versions/2/publish/").status_code == 302
+    assert (
+        client.post(f"/c/fr/governance/policies/{pk}/versions/2/publish/", {"comment": "Reviewed."}).status_code == 302
+    )
     diff = text(client.get(f"/c/fr/governance/policies/{pk}/versions/2/changes/"))
     assert "Nouvelle règle." in diff and "Changed" in diff
     client.force_login(cast.member)
@@ -309,7 +313,12 @@ def test_another_country_adopts_a_shared_copy_through_the_pages(client, cast):
 
     policy, _ = published_policy(cast, slug="bias-and-fairness")
     client.force_login(cast.owner)
-    assert client.post(f"/c/fr/governance/policies/{policy.pk}/share/", {"share": "1"}).status_code == 302
+    assert (
+        client.post(
+            f"/c/fr/governance/policies/{policy.pk}/share/", {"comment": "Useful to other countries."}
+        ).status_code
+        == 302
+    )
     shared = SharedPolicy.objects.get()
     client.force_login(cast.outsider)
     page = text(client.get("/c/ke/governance/policies/"))

@@ -89,7 +89,7 @@ def test_one_admin_alone_cannot_erase_anyone(cast, second_admin):
     with country_context(cast.fr):
         assert Membership.objects.filter(user=cast.member).exists()
         assert not MemberErasure.objects.filter(state="done").exists()
-    cancelled = erasures.member_erasure_cancel(erasure=asked, **act(second_admin))
+    cancelled = erasures.member_erasure_cancel(erasure=asked, reason="Asked by mistake.", **act(second_admin))
     assert cancelled.state == "cancelled"
     with pytest.raises(ServiceError, match="no longer waiting"):
         erasures.member_erasure_confirm(erasure=asked, **act(second_admin))
@@ -345,4 +345,11 @@ def test_erasure_api_by_person(api, cast, second_admin, method, suffix):
     with country_context(cast.fr):
         assert MemberErasure.objects.get(pk=asked.pk).state == "requested"  # nobody above changed it
     api.force_login(second_admin)
+    if suffix == "cancel/":  # a cancelling says why
+        refused = api.post(path, {}, format="json")
+        assert refused.status_code == 400 and "Say why" in str(refused.json()), refused.json()
+        with country_context(cast.fr):
+            assert MemberErasure.objects.get(pk=asked.pk).state == "requested"
+        assert api.post(path, {"reason": "Asked by mistake."}, format="json").status_code == 200
+        return
     assert getattr(api, method)(path, format="json").status_code == 200

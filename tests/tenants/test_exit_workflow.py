@@ -140,7 +140,7 @@ def test_the_waiting_period_holds_and_either_side_can_cancel_meanwhile(cast, adm
     with pytest.raises(ServiceError, match="waiting period is not over"):
         exits.country_exit_run(exit=exit, reason=REASON, **platform_side(admin))
     assert state(cast) == "active"
-    cancelled = exits.country_exit_cancel(exit=exit, **country_side(cast))
+    cancelled = exits.country_exit_cancel(exit=exit, reason="The country stays.", **country_side(cast))
     assert cancelled.state == "cancelled"
     assert actions(cast.fr)[-1] == "exit.cancelled"
     with country_context(cast.fr):
@@ -161,7 +161,7 @@ def test_a_run_that_stops_leaves_the_keys_whole_and_can_be_cancelled(cast, admin
         assert not CountryKey.objects.filter(state="destroyed").exists()
         assert Membership.objects.get(user=cast.member).phone == "+33 1 23 45 67 89"
     assert state(cast) == "exiting" and actions(cast.fr)[-1] == "exit.failed"
-    exits.country_exit_cancel(exit=stopped, **country_side(cast))
+    exits.country_exit_cancel(exit=stopped, reason="The country stays.", **country_side(cast))
     assert state(cast) == "active"  # writable again: nothing was destroyed
 
 

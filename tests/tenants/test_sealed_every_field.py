@@ -23,7 +23,6 @@ NOT_IN_THE_DEMO = {
     "gateway.CapturedCall.prompt",
     "gateway.CapturedCall.output",
     "gateway.CapturedCall.review",
-    "tenants.ActionReason.reason",
     "tenants.IdentityProvider.client_secret",
     "tenants.Invitation.invited_email",
     "tenants.Invitation.invited_first_name",

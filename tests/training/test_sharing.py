@@ -8,6 +8,7 @@ import pytest
 from tenants.access import access_for
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
+from tests.tenants.confirming import confirmation_shown, kept_reason, refused_without_reason
 from training import selectors, services, sharing
 from training.authoring import content_parse, content_to_text
 from training.models import CountryProgramme, Enrolment, SharedProgramme
@@ -118,7 +119,9 @@ def test_share_adopt_and_unshare_keep_countries_apart(cast, catalogue):
     with country_context(cast.ke):
         assert not CountryProgramme.objects.exists()  # another country's rows stay invisible
         assert not selectors.shared_programme_list(country=cast.ke).exists()
-    shared = sharing.country_programme_share(programme=programme, by=cast.owner, access=access_for(cast.owner))
+    shared = sharing.country_programme_share(
+        programme=programme, by=cast.owner, access=access_for(cast.owner), reason="Useful to other countries."
+    )
     with country_context(cast.ke):
         assert list(selectors.shared_programme_list(country=cast.ke)) == [shared]
     with country_context(cast.fr):
@@ -199,7 +202,9 @@ def test_write_page_reports_bad_content_and_keeps_nothing(client, cast, catalogu
 @pytest.mark.parametrize("who", ["owner", "member", "outsider", "anonymous"])
 def test_programme_and_shared_pages_for_four_visitors(client, cast, catalogue, who):
     programme = write(cast)
-    shared = sharing.country_programme_share(programme=programme, by=cast.owner, access=access_for(cast.owner))
+    shared = sharing.country_programme_share(
+        programme=programme, by=cast.owner, access=access_for(cast.owner), reason="Useful to other countries."
+    )
     if who != "anonymous":
         client.force_login(getattr(cast, who))
     detail = client.get(f"/c/fr/training/programmes/{programme.pk}/")
@@ -226,8 +231,15 @@ def test_publish_and_share_from_the_page(client, cast, catalogue):
         client.post(f"/c/fr/training/programmes/{programme.pk}/", {"pass_mark": 60, "content": TEXT}).status_code == 403
     )
     client.force_login(cast.owner)
-    assert client.post(f"/c/fr/training/programmes/{programme.pk}/share/", {"share": "1"}).status_code == 302
+    share = f"/c/fr/training/programmes/{programme.pk}/share/"
+    assert f'href="{share}"' in client.get(f"/c/fr/training/programmes/{programme.pk}/").content.decode()
+    confirmation_shown(client.get(share))
+    refused_without_reason(client, share)
+    assert not SharedProgramme.objects.filter(source_programme_id=programme.pk).exists()
+    assert client.post(share, {"comment": "Kenya asked for it."}).status_code == 302
     assert SharedProgramme.objects.filter(source_programme_id=programme.pk).exists()
+    assert kept_reason(cast.fr, "training.programme_shared")[1].reason == "Kenya asked for it."
+    assert client.get(share).status_code == 404  # shared already: only stopping is offered
     response = client.post(
         f"/c/fr/training/programmes/{programme.pk}/", {"pass_mark": 60, "content": TEXT + "\n# More\n"}
     )

@@ -1,4 +1,4 @@
-"""python manage.py exit_country FR [--request | --confirm | --cancel | --run] --by ADMIN [--reason TEXT]
+"""python manage.py exit_country FR [--request | --confirm | --cancel | --run] --by ADMIN --reason TEXT
 
 A country's exit from the programme, driven by an operator acting as a platform admin (--by names
 the account, which must be one). With no action it shows where the exit stands. Four eyes: the
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         for action in ACTIONS:
             group.add_argument(f"--{action}", action="store_true", help=f"{action.capitalize()} the exit")
         parser.add_argument("--by", help="Username of the platform admin acting (needed for every action)")
-        parser.add_argument("--reason", default="", help="Why (needed for --request and --run)")
+        parser.add_argument("--reason", default="", help="Why (needed for --request, --cancel and --run)")
         parser.add_argument("--yes", action="store_true", help="With --run: do not ask to type the code back")
 
     def handle(self, *args, country: str, by: str | None, reason: str, yes: bool, **options):
@@ -56,7 +56,7 @@ class Command(BaseCommand):
                     self.style.SUCCESS(f"{found.code}: exit confirmed; it can run from {done.effective_at}.")
                 )
             elif action == "cancel":
-                exits.country_exit_cancel(exit=current, by=admin, access=None, side=exits.PLATFORM)
+                exits.country_exit_cancel(exit=current, by=admin, access=None, side=exits.PLATFORM, reason=reason)
                 self.stdout.write(
                     self.style.SUCCESS(f"{found.code}: exit cancelled. Nothing was exported or destroyed.")
                 )
