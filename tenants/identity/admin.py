@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.access import Access, access_changed
 from tenants.errors import ServiceError
-from tenants.forms import NamedRequiredErrors
+from tenants.forms import NamedAdminForms, NamedRequiredErrors
 from tenants.identity.models import ApiToken, IdentityProvider
 from tenants.identity.providers import identity_provider_save, identity_provider_validate
 from tenants.isolation import country_context
@@ -19,7 +19,7 @@ from tenants.models import Country, Membership, Organisation
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(NamedAdminForms, admin.ModelAdmin):
     list_display = ["prefix", "user", "kind", "name", "created_at", "expires_at", "last_used_at", "revoked_at"]
     list_select_related = ["user"]
     readonly_fields = [
@@ -109,7 +109,7 @@ class IdentityProviderForm(NamedRequiredErrors, forms.ModelForm):
 
 
 @admin.register(IdentityProvider)
-class IdentityProviderAdmin(admin.ModelAdmin):
+class IdentityProviderAdmin(NamedAdminForms, admin.ModelAdmin):
     """Country-owned rows: each view opens every country's context (the platform admin configures
     any country's provider), and saving goes through the service (rules, sealing, the record)."""
 
