@@ -46,7 +46,7 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
         "deployments/home.html",
         {
             **base_context(request, country),
-            "requests": list(selectors.request_list(country=country)[:200]),
+            "requests": list(selectors.request_list_for_reader(country=country, reader=request.user)[:200]),
             "environments": list(selectors.environment_list(country=country)[:200]),
             "can_request": request.access.role_in(country.pk) in DRAFTERS,
         },
