@@ -380,7 +380,9 @@ def deployment_request_transition(
         )
         if target == S.APPROVED and request.state == S.APPROVED:
             job_enqueue(request=request, kind=ProvisioningJob.Kind.PROVISION)
-        notices.request_moved(request=request, country=country, action=action, final=request.state == move.target)
+        notices.request_moved(
+            request=request, country=country, action=action, final=request.state == move.target, by=by
+        )
     return request
 
 
