@@ -35,6 +35,13 @@ OUTCOMES = {
 }
 
 
+# The moves after which nobody still has to act on the request's earlier notices.
+CLEARING_MOVES = frozenset(
+    {"submit", "withdraw", "start_review", "approve", "reject", "request_changes"}
+    | {"suspend", "reinstate", "decommission"}
+)
+
+
 def request_url(request: DeploymentRequest, country: Country) -> str:
     return reverse("deployments:detail", kwargs={"code": country.code.lower(), "pk": request.pk})
 
@@ -43,17 +50,7 @@ def request_moved(*, request: DeploymentRequest, country: Country, action: str, 
     """Clear the notices this move answers, then tell whoever must act or wants to know next (never
     the person who made the move)."""
     url = request_url(request, country)
-    if action in (
-        "submit",
-        "withdraw",
-        "start_review",
-        "approve",
-        "reject",
-        "request_changes",
-        "suspend",
-        "reinstate",
-        "decommission",
-    ) and (final or action != "approve"):
+    if action in CLEARING_MOVES and (final or action != "approve"):
         inbox.notifications_clear(country=country, url=url)
     if action == "submit":
         inbox.notify_partner_managers(
