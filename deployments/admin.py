@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from tenants.forms import NamedAdminForms
+
 from .models import AIModel
 
 
 @admin.register(AIModel)
-class AIModelAdmin(admin.ModelAdmin):
+class AIModelAdmin(NamedAdminForms, admin.ModelAdmin):
     list_display = ("name", "slug", "provider", "status")
     list_filter = ("status",)
     search_fields = ("name", "slug", "provider")

@@ -492,6 +492,9 @@ class DeploymentReviewItemSerializer(serializers.Serializer):
     risk_category = serializers.CharField()
     review_round = serializers.IntegerField()
     submitted_at = serializers.DateTimeField()
+    unread_messages = serializers.IntegerField(
+        help_text=gettext_lazy("Messages of the request's conversation, written by others, that you have not read.")
+    )
 
 
 class ReviewQueueApi(ApiView):
@@ -510,7 +513,8 @@ class ReviewQueueApi(ApiView):
     def get(self, request):
         code = request.query_params.get("country", "")[:2]
         return self.paginate(
-            selectors.review_queue(access=request.access, country_code=code), DeploymentReviewItemSerializer
+            selectors.review_queue(access=request.access, reader=request.user, country_code=code),
+            DeploymentReviewItemSerializer,
         )
 
 

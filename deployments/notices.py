@@ -1,6 +1,7 @@
 """Who hears about a deployment request's moves: its reviewers when it is submitted, its requester
-when a reviewer decides; a notice is cleared once someone has acted on it. In the portal and by
-email (through the outbox, in the transaction of the move)."""
+when a reviewer decides, and when its deployment is suspended, reinstated or decommissioned by
+someone else; a notice is cleared once someone has acted on it (a newer move of the request). In
+the portal and by email (through the outbox, in the transaction of the move)."""
 
 from __future__ import annotations
 
@@ -21,19 +22,35 @@ OUTCOMES = {
         gettext_lazy("Read the reviewer's comment, change the request and submit it again."),
     ),
     "reject": (gettext_lazy("rejected"), gettext_lazy("Read the reviewer's reason on the request's page.")),
+    # Decisions on a running deployment: its requester learns of them too (the reason is on the page).
+    "suspend": (
+        gettext_lazy("suspended"),
+        gettext_lazy("Its environment answers no call until it is reinstated. Read the reason on the request's page."),
+    ),
+    "reinstate": (gettext_lazy("reinstated"), gettext_lazy("Its environment answers calls again.")),
+    "decommission": (
+        gettext_lazy("decommissioned"),
+        gettext_lazy("Its environment is shut down for good. Read the reason on the request's page."),
+    ),
 }
+
+
+# The moves after which nobody still has to act on the request's earlier notices.
+CLEARING_MOVES = frozenset(
+    {"submit", "withdraw", "start_review", "approve", "reject", "request_changes"}
+    | {"suspend", "reinstate", "decommission"}
+)
 
 
 def request_url(request: DeploymentRequest, country: Country) -> str:
     return reverse("deployments:detail", kwargs={"code": country.code.lower(), "pk": request.pk})
 
 
-def request_moved(*, request: DeploymentRequest, country: Country, action: str, final: bool) -> None:
-    """Clear the notices this move answers, then tell whoever must act or wants to know next."""
+def request_moved(*, request: DeploymentRequest, country: Country, action: str, final: bool, by=None) -> None:
+    """Clear the notices this move answers, then tell whoever must act or wants to know next (never
+    the person who made the move)."""
     url = request_url(request, country)
-    if action in ("submit", "withdraw", "start_review", "approve", "reject", "request_changes") and (
-        final or action != "approve"
-    ):
+    if action in CLEARING_MOVES and (final or action != "approve"):
         inbox.notifications_clear(country=country, url=url)
     if action == "submit":
         inbox.notify_partner_managers(
@@ -58,7 +75,7 @@ def request_moved(*, request: DeploymentRequest, country: Country, action: str, 
         if request.submitted_by_id:
             people[request.submitted_by_id] = request.submitted_by
         inbox.notify(
-            users=[u for u in people.values() if u is not None and u.is_active],
+            users=[u for u in people.values() if u is not None and u.is_active and u.pk != getattr(by, "pk", None)],
             country=country,
             url=url,
             subject=per_reader(

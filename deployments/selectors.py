@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from tenants import onboarding
 from tenants.access import Access
 from tenants.conversations.models import Conversation
+from tenants.conversations.selectors import unread_count_expression
 from tenants.conversations.subjects import Subject
 from tenants.isolation import reading_context
 from tenants.models import Country, Membership, Organisation
@@ -87,6 +88,14 @@ def request_list(*, country: Country) -> QuerySet[DeploymentRequest]:
     )
 
 
+def request_list_for_reader(*, country: Country, reader) -> QuerySet[DeploymentRequest]:
+    """The country's requests, newest first, each with the number of its conversation's messages
+    `reader` has not read (`unread_messages`), in the list's own query."""
+    return request_list(country=country).annotate(
+        unread_messages=unread_count_expression(kind=Conversation.Subject.DEPLOYMENT_REQUEST, user=reader)
+    )
+
+
 def request_get(*, country: Country, pk) -> DeploymentRequest | None:
     return request_list(country=country).filter(pk=pk).first()
 
@@ -128,11 +137,13 @@ def environment_get(*, country: Country, pk) -> Environment | None:
     return environment_list(country=country).filter(pk=pk).first()
 
 
-def review_queue(*, access: Access, country_code: str = "") -> QuerySet[DeploymentRequest]:
-    """Requests waiting for a decision in the countries this person manages, oldest first."""
+def review_queue(*, access: Access, reader, country_code: str = "") -> QuerySet[DeploymentRequest]:
+    """Requests waiting for a decision in the countries this person manages, oldest first, each with
+    the number of its conversation's messages `reader` has not read (`unread_messages`)."""
     queryset = (
         DeploymentRequest.objects.filter(state__in=WAITING, country_id__in=access.partner_country_ids)
         .select_related("country", "organisation")
+        .annotate(unread_messages=unread_count_expression(kind=Conversation.Subject.DEPLOYMENT_REQUEST, user=reader))
         .order_by("submitted_at", "id")
     )
     if country_code:

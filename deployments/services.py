@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from engagements.models import Sector
 from governance import selectors as governance_selectors
 from tenants.access import PARTNER_MANAGER, Access
+from tenants.conversations import selectors as conversation_selectors
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
@@ -34,6 +35,10 @@ HIGH_RISK = "high_risk"
 MAX_TOKENS = 10**12
 MAX_TEXT = 5000
 MAX_COMMENT = 2000
+DELETE_REFUSED_CONVERSATION = gettext_lazy(
+    "This draft cannot be deleted: its conversation has messages, and they are on the record. It stays "
+    "as a draft, which has no effect until it is submitted; you may change it or leave it."
+)
 
 __all__ = ["NotAllowed", "ServiceError"]
 
@@ -375,13 +380,17 @@ def deployment_request_transition(
         )
         if target == S.APPROVED and request.state == S.APPROVED:
             job_enqueue(request=request, kind=ProvisioningJob.Kind.PROVISION)
-        notices.request_moved(request=request, country=country, action=action, final=request.state == move.target)
+        notices.request_moved(
+            request=request, country=country, action=action, final=request.state == move.target, by=by
+        )
     return request
 
 
 @transaction.atomic
 def deployment_request_delete(*, request: DeploymentRequest, by, access: Access) -> None:
-    """Delete a draft nobody has decided on; the record keeps that it existed and who deleted it."""
+    """Delete a draft nobody has decided on and nobody has written about; the record keeps that it
+    existed and who deleted it. A draft with messages stays: each message is on the record (an event
+    with its SHA-256), and its conversation is reached only through its request."""
     country = _country(request)
     role = _role(access, country, DRAFTERS, "delete a deployment request")
     with country_context(country):
@@ -396,6 +405,8 @@ def deployment_request_delete(*, request: DeploymentRequest, by, access: Access)
             or ProvisioningJob.objects.filter(request=request).exists()
         ):
             raise ServiceError("This request has decisions on the record: it stays, as a draft you may change.")
+        if conversation_selectors.conversation_has_messages(subject=selectors.conversation_subject(request=request)):
+            raise ServiceError(str(DELETE_REFUSED_CONVERSATION))
         event_record(
             country=country,
             action="deployment.deleted",

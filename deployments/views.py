@@ -46,7 +46,7 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
         "deployments/home.html",
         {
             **base_context(request, country),
-            "requests": list(selectors.request_list(country=country)[:200]),
+            "requests": list(selectors.request_list_for_reader(country=country, reader=request.user)[:200]),
             "environments": list(selectors.environment_list(country=country)[:200]),
             "can_request": request.access.role_in(country.pk) in DRAFTERS,
         },
@@ -171,6 +171,10 @@ def _detail(
     if "submit" in actions and not ready:
         actions.remove("submit")
     can_draft = request.access.role_in(country.pk) in DRAFTERS
+    conversation = _conversation(request, country, found, form=message_form)
+    # A draft someone has written about stays, with its conversation (services.deployment_request_delete).
+    deletable = can_draft and found.state == services.S.DRAFT and found.review_round == 0
+    kept = deletable and bool(conversation["conversation"]["messages"])
     return render(
         request,
         "deployments/request_detail.html",
@@ -183,7 +187,8 @@ def _detail(
             ],
             "gates_ready": ready,
             "can_edit": can_draft and found.state in services.EDITABLE,
-            "can_delete": can_draft and found.state == services.S.DRAFT and found.review_round == 0,
+            "can_delete": deletable and not kept,
+            "delete_refused": str(services.DELETE_REFUSED_CONVERSATION) if kept else "",
             "confirmed_actions": services.CONFIRMED,
             "decisions": list(selectors.decision_list(request=found)),
             "moves": [
@@ -204,7 +209,7 @@ def _detail(
             "approvals_needed": services.approvals_needed(found),
             "register_entry": register_selectors.entry_for_request(request=found),
             "eu_pack": register_eu.applies(country=country, request=found),
-            **_conversation(request, country, found, form=message_form),
+            **conversation,
         },
         status=status,
     )

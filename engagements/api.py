@@ -275,6 +275,9 @@ class EngagementReviewItemSerializer(serializers.Serializer):
     organisation = serializers.CharField(source="organisation.name")
     submitted_at = serializers.DateTimeField()
     waiting_days = serializers.SerializerMethodField()
+    unread_messages = serializers.IntegerField(
+        help_text=gettext_lazy("Messages of the engagement's conversation, written by others, that you have not read.")
+    )
 
     def get_waiting_days(self, obj) -> int:
         return selectors.waiting_days(obj)
@@ -302,7 +305,7 @@ class ReviewQueueApi(ApiView):
             raise exceptions.ValidationError({"state": ["Use submitted, in_review or amendment, or leave state out."]})
         state = state or ""
         code = request.query_params.get("country", "")[:2]
-        queryset = selectors.review_queue(access=request.access, country_code=code, state=state)
+        queryset = selectors.review_queue(access=request.access, reader=request.user, country_code=code, state=state)
         return self.paginate(queryset, EngagementReviewItemSerializer)
 
 

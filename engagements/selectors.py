@@ -15,6 +15,7 @@ from engagements.models import EconomicModel, Engagement, EngagementTerms, Engag
 from tenants import onboarding
 from tenants.access import Access
 from tenants.conversations.models import Conversation
+from tenants.conversations.selectors import unread_count_expression
 from tenants.conversations.subjects import Subject
 from tenants.languages.formatting import grouped_number, long_date
 from tenants.models import Country
@@ -70,11 +71,13 @@ def transition_list(*, engagement: Engagement) -> QuerySet[EngagementTransition]
     )
 
 
-def review_queue(*, access: Access, country_code: str = "", state: str = "") -> QuerySet[Engagement]:
-    """What waits for a decision in the countries this person manages, the longest-waiting first."""
+def review_queue(*, access: Access, reader, country_code: str = "", state: str = "") -> QuerySet[Engagement]:
+    """What waits for a decision in the countries this person manages, the longest-waiting first,
+    each with the number of its conversation's messages `reader` has not read (`unread_messages`)."""
     queryset = (
         Engagement.objects.filter(WAITING, country_id__in=access.partner_country_ids)
         .select_related("country", "organisation", "submitted_by")
+        .annotate(unread_messages=unread_count_expression(kind=Conversation.Subject.ENGAGEMENT, user=reader))
         .order_by("submitted_at", "id")
     )
     if country_code:

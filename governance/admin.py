@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tenants.errors import NotAllowed
-from tenants.forms import NamedRequiredErrors
+from tenants.forms import NamedAdminForms, NamedInlineForms, NamedRequiredErrors
 
 from .frameworks.loading import max_bytes
 from .frameworks.reading import FrameworkFileError
@@ -41,13 +41,13 @@ class FrameworkImportForm(NamedRequiredErrors, forms.Form):
 
 
 @admin.register(PolicyTemplate)
-class PolicyTemplateAdmin(admin.ModelAdmin):
+class PolicyTemplateAdmin(NamedAdminForms, admin.ModelAdmin):
     list_display = ("title", "slug", "language")
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
 
 
-class RequirementInline(admin.TabularInline):
+class RequirementInline(NamedInlineForms, admin.TabularInline):
     model = Requirement
     fk_name = "framework"
     extra = 0
@@ -60,7 +60,7 @@ class RequirementInline(admin.TabularInline):
 
 
 @admin.register(Framework)
-class FrameworkAdmin(admin.ModelAdmin):
+class FrameworkAdmin(NamedAdminForms, admin.ModelAdmin):
     list_display = ("name", "slug", "version", "is_current", "origin", "imported_at")
     list_filter = ("is_current", "origin")
     search_fields = ("name", "slug")
@@ -136,7 +136,7 @@ def _describe(outcome) -> str:
 
 
 @admin.register(SharedPolicy)
-class SharedPolicyAdmin(admin.ModelAdmin):
+class SharedPolicyAdmin(NamedAdminForms, admin.ModelAdmin):
     list_display = ("title", "source_country_code", "version_number", "shared_at", "withdrawn_at")
     readonly_fields = [f.name for f in SharedPolicy._meta.fields]
 

@@ -156,9 +156,12 @@ LEVEL_LABELS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
 class AnswerError(ValueError):
-    def __init__(self, message: str, field: str):
+    """A refusal of answers: `field` is the first question at fault, `errors` every one of them."""
+
+    def __init__(self, message: str, field: str, errors: dict[str, list[str]] | None = None):
         super().__init__(message)
         self.field = field
+        self.errors = errors or {field: [message]}
 
 
 @dataclass(frozen=True)
@@ -213,8 +216,11 @@ def check(answers: dict, *, version: int = CURRENT_VERSION, complete: bool) -> d
         else:
             clean[key] = value
     if complete:
-        for question in unanswered(clean, version=version):
-            raise AnswerError(missing_message(question), question["key"])
+        # Every missing answer at once, each against its question, as the page's error summary lists them.
+        missing = {question["key"]: [missing_message(question)] for question in unanswered(clean, version=version)}
+        if missing:
+            first = next(iter(missing))
+            raise AnswerError(missing[first][0], first, missing)
     return clean
 
 

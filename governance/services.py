@@ -312,7 +312,7 @@ def _answers(answers: dict, *, complete: bool) -> dict:
     try:
         return questionnaire.check(answers, complete=complete)
     except questionnaire.AnswerError as error:
-        raise ServiceError(str(error), field=error.field) from None
+        raise ServiceError(str(error), field=error.field, field_errors=error.errors) from None
 
 
 @transaction.atomic

@@ -34,8 +34,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, NotAllowed):
         exc = exceptions.PermissionDenied(exc.message)
     elif isinstance(exc, ServiceError):
-        errors = {exc.field or NON_FIELD: [exc.message]}
-        return Response({"detail": exc.message, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        errors = {field: [str(m) for m in messages] for field, messages in exc.field_errors.items()} or {
+            NON_FIELD: [exc.message]
+        }
+        detail = exc.message if len(errors) == 1 else _summary(errors)
+        return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
     elif isinstance(exc, SuspiciousOperation):
         # Raised while reading the body (too large, too many fields): the client's fault, so a 400
         # here rather than Django's HTML one, logged where Django would have logged it.

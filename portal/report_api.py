@@ -162,16 +162,30 @@ class SummaryQuerySerializer(StrictSerializer):
 
 
 class SummaryRowSerializer(serializers.Serializer):
+    """One country's figures: those of the summary page (/summary/), under the same names, and the
+    ledger events of the period."""
+
     country = serializers.CharField()
     events = serializers.IntegerField(help_text=gettext_lazy("Ledger events in the period."))
+    engagement_state = serializers.CharField(
+        help_text=gettext_lazy("The state of the country's current engagement; empty when it has none.")
+    )
+    steps_done = serializers.IntegerField(help_text=gettext_lazy("Onboarding steps completed."))
+    steps = serializers.IntegerField(help_text=gettext_lazy("Onboarding steps in all."))
+    policies_published = serializers.IntegerField()
+    ack_current = serializers.IntegerField(help_text=gettext_lazy("Acknowledgements of current policy versions."))
+    ack_required = serializers.IntegerField(help_text=gettext_lazy("Acknowledgements the policies ask for."))
+    assessments_completed = serializers.IntegerField()
+    assessments_high_risk = serializers.IntegerField()
+    trained = serializers.IntegerField(help_text=gettext_lazy("Country admins and officers fully trained."))
+    training_total = serializers.IntegerField(help_text=gettext_lazy("Country admins and officers in all."))
+    environments_active = serializers.IntegerField()
+    requests_waiting = serializers.IntegerField(help_text=gettext_lazy("Deployment requests waiting for a decision."))
     incidents = serializers.IntegerField()
     incidents_open = serializers.IntegerField()
     incidents_late = serializers.IntegerField(
         help_text=gettext_lazy("Reported after, or still unreported past, the deadline.")
     )
-    assessments_completed = serializers.IntegerField()
-    assessments_high_risk = serializers.IntegerField()
-    policies_published = serializers.IntegerField()
 
 
 class ComplianceSummarySerializer(serializers.Serializer):
@@ -181,7 +195,8 @@ class ComplianceSummarySerializer(serializers.Serializer):
 
 
 class ComplianceSummaryApi(ApiView):
-    """Counts for each country this person audits or manages: country codes and numbers only."""
+    """Counts for each country this person audits or manages (the platform admin: every country), the
+    figures of the summary page: country codes and numbers only."""
 
     @extend_schema(
         operation_id="compliance_summary",

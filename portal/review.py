@@ -35,7 +35,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     country_code = country_code if country_code in codes else ""
     state = request.GET.get("state") or ""
     state = state if state in dict(STATE_FILTERS) else ""
-    items = list(engagement_selectors.review_queue(access=access, country_code=country_code, state=state)[:QUEUE_LIMIT])
+    items = list(
+        engagement_selectors.review_queue(access=access, reader=request.user, country_code=country_code, state=state)[
+            :QUEUE_LIMIT
+        ]
+    )
     for item in items:
         item.waiting_days = engagement_selectors.waiting_days(item)
         item.kind_label = _("Change of terms") if item.amendment else _("Engagement")
@@ -48,7 +52,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         for c in countries
         if c.code == country_code
     ]
-    deployment_items = list(deployment_selectors.review_queue(access=access, country_code=country_code)[:QUEUE_LIMIT])
+    deployment_items = list(
+        deployment_selectors.review_queue(access=access, reader=request.user, country_code=country_code)[:QUEUE_LIMIT]
+    )
     return render(
         request,
         "portal/review_queue.html",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from tenants.access import AUDITOR_PERMISSION, AUDITORS_GROUP, PARTNER_MANAGERS_GROUP, PARTNER_PERMISSION
 from tenants.country_state import READ_ONLY_STATUSES
-from tenants.forms import NamedRequiredErrors
+from tenants.forms import NamedAdminForms, NamedRequiredErrors, named_form
 from tenants.models import Country, PlatformSettings
 from tenants.oversight import (
     oversight_conflict_message,
@@ -87,7 +87,7 @@ class CountryAdminForm(NamedRequiredErrors, forms.ModelForm):
 
 
 @admin.register(Country)
-class CountryAdmin(admin.ModelAdmin):
+class CountryAdmin(NamedAdminForms, admin.ModelAdmin):
     form = CountryAdminForm
     list_display = ["code", "name", "status", "residency_region", "default_language"]
     list_filter = ["status", "residency_region"]
@@ -115,7 +115,7 @@ class CountryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlatformSettings)
-class PlatformSettingsAdmin(admin.ModelAdmin):
+class PlatformSettingsAdmin(NamedAdminForms, admin.ModelAdmin):
     list_display = ["__str__", "open_organisation_kinds", "exit_waiting_days", "updated_at"]
 
     def save_model(self, request, obj, form, change):
@@ -137,6 +137,7 @@ class PlatformSettingsAdmin(admin.ModelAdmin):
 
 # --- People: deleting an account reaches into the countries it belonged to ----------------------
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin  # noqa: E402
+from django.contrib.auth.forms import AdminPasswordChangeForm  # noqa: E402
 from django.utils.translation import gettext, gettext_lazy  # noqa: E402
 
 from tenants.access import _memberships_of  # noqa: E402
@@ -154,13 +155,14 @@ def _countries_of(user_ids) -> set[int]:
     return countries
 
 
-class PortalUserAdmin(BaseUserAdmin):
+class PortalUserAdmin(NamedAdminForms, BaseUserAdmin):
     """Deleting a person removes their memberships, which live in the countries' scoped tables: the
     deletion opens exactly those countries, and each removal goes on that country's record.
     Changes of the flags and groups that make someone a platform admin, partner manager or auditor
     go on the platform chain; a platform admin can reset a person's second factor."""
 
     actions = ["reset_second_factor"]
+    change_password_form = named_form(AdminPasswordChangeForm)
 
     @admin.action(description=gettext_lazy("Reset the second factor (ends their sessions and tokens)"))
     def reset_second_factor(self, request, queryset):

@@ -39,10 +39,12 @@ def required_message(field: forms.Field) -> str:
 
 
 def name_required_errors(fields: dict[str, forms.Field]) -> None:
-    """Give every required field whose message is still Django's default one naming its label."""
+    """Give every field whose required message is still Django's default one naming its label: the
+    optional ones too, since a form's own checks may raise it (Django's password forms do, for the
+    two password fields that only a chosen option makes required)."""
     anonymous = str(forms.Field.default_error_messages["required"])
     for field in fields.values():
-        if field.required and str(field.error_messages.get("required", "")) == anonymous:
+        if str(field.error_messages.get("required", "")) == anonymous:
             field.error_messages["required"] = required_message(field)
 
 
@@ -56,6 +58,30 @@ class NamedRequiredErrors:
     def full_clean(self):
         name_required_errors(self.fields)  # type: ignore[attr-defined]  # and those added after __init__
         super().full_clean()  # type: ignore[misc]
+
+
+def named_form(form_class: type[forms.BaseForm]) -> type[forms.BaseForm]:
+    """The form class itself when it already names its required fields; else a subclass that does."""
+    if issubclass(form_class, NamedRequiredErrors):
+        return form_class
+    return type(form_class.__name__, (NamedRequiredErrors, form_class), {"__module__": form_class.__module__})
+
+
+class NamedAdminForms:
+    """For a ModelAdmin: the form it builds (its own, the add form, or Django's factory's from the
+    fields) names its required fields, as every form of the portal does."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return named_form(super().get_form(request, obj, change=change, **kwargs))  # type: ignore[misc]
+
+
+class NamedInlineForms:
+    """For an inline of a ModelAdmin: the form of each row names its required fields."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+        formset.form = named_form(formset.form)
+        return formset
 
 
 class ServiceErrorMixin(NamedRequiredErrors):

@@ -77,3 +77,94 @@ def test_fields_added_after_the_form_is_built_are_named_too():
     assert form.errors["agree"] == ["Tick “I agree” to continue."]
     assert form.errors["paper"] == ["Choose a file for “Paper”."]
     assert required_message(forms.CharField(label="Title")) == "Enter “Title”."
+
+
+# --- The Django admin's forms ---------------------------------------------------------------------
+
+
+def project_admins() -> list:
+    """The ModelAdmins the project registers (its own models, and the people's admin it replaces)."""
+    from django.contrib import admin
+
+    return [
+        model_admin
+        for model_admin in admin.site._registry.values()
+        if type(model_admin).__module__.split(".", 1)[0] in APPS
+    ]
+
+
+def admin_form_classes(model_admin, request) -> list[tuple[str, type[forms.BaseForm]]]:
+    """Every form an admin page of `model_admin` builds: the add form, the change form, each
+    inline's row form, and the password form of the people's admin."""
+    name = type(model_admin).__name__
+    found = [
+        (f"{name} add", model_admin.get_form(request, None)),
+        (f"{name} change", model_admin.get_form(request, model_admin.model(), change=True)),
+    ]
+    for inline in model_admin.get_inline_instances(request, None):
+        found.append((f"{name} {type(inline).__name__}", inline.get_formset(request, None).form))
+    if hasattr(model_admin, "change_password_form"):
+        found.append((f"{name} password", model_admin.change_password_form))
+    return found
+
+
+def empty_submission_errors(form_class, model_admin) -> list[str]:
+    """The errors of the form submitted empty, and the required fields still keeping Django's message."""
+    if hasattr(model_admin, "change_password_form") and form_class is model_admin.change_password_form:
+        form = form_class(model_admin.model(), data={})
+    else:
+        form = form_class(data={})
+    anonymous = [
+        f"{name} (kept)"
+        for name, field in form.fields.items()
+        if field.required and str(field.error_messages.get("required", "")) == ANONYMOUS
+    ]
+    form.is_valid()
+    said = [f"{name}: {message}" for name, errors in form.errors.items() for message in errors if message == ANONYMOUS]
+    return anonymous + said
+
+
+@pytest.fixture
+def admin_request(db):
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = get_user_model()(username="root", is_staff=True, is_superuser=True)
+    return request
+
+
+def test_the_admin_scan_finds_the_project_admins(admin_request):
+    names = {type(model_admin).__name__ for model_admin in project_admins()}
+    assert {"CountryAdmin", "PortalUserAdmin", "FrameworkAdmin", "AIModelAdmin", "ProgrammeAdmin"} <= names
+    forms_found = [label for ma in project_admins() for label, _ in admin_form_classes(ma, admin_request)]
+    assert "FrameworkAdmin RequirementInline" in forms_found and "PortalUserAdmin password" in forms_found
+
+
+def test_every_admin_form_names_its_required_fields(admin_request, cast):
+    from tenants.isolation import country_context
+    from tenants.models import Country
+
+    # As the admin pages of country-owned rows do, every country's context is open.
+    with country_context(list(Country.objects.values_list("pk", flat=True))):
+        bare = {
+            label: problems
+            for model_admin in project_admins()
+            for label, form_class in admin_form_classes(model_admin, admin_request)
+            if (problems := empty_submission_errors(form_class, model_admin))
+        }
+    assert bare == {}, f"these admin forms say a bare {ANONYMOUS!r}: {bare}"
+
+
+def test_an_admin_without_the_base_would_be_caught(admin_request):
+    """The check above can fail: Django's own ModelAdmin for the catalogue keeps the bare message."""
+    from django.contrib import admin
+
+    from deployments.models import AIModel
+
+    plain = admin.ModelAdmin(AIModel, admin.AdminSite(name="plain"))
+    problems = empty_submission_errors(plain.get_form(admin_request, None), plain)
+    assert "name (kept)" in problems and f"name: {ANONYMOUS}" in problems
+    named = admin.site._registry[AIModel]
+    form = named.get_form(admin_request, None)(data={})
+    assert not form.is_valid() and form.errors["name"] == [required_message(form.fields["name"])]

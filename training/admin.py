@@ -3,10 +3,12 @@ Versions are read-only here: content changes are published by services.catalogue
 
 from django.contrib import admin
 
+from tenants.forms import NamedAdminForms, NamedInlineForms
+
 from .models import PlatformRequirement, Programme, ProgrammeVersion
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(NamedInlineForms, admin.TabularInline):
     model = ProgrammeVersion
     fields = ["number", "pass_mark", "published_at"]
     readonly_fields = fields
@@ -18,7 +20,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(NamedAdminForms, admin.ModelAdmin):
     list_display = ["title", "slug", "is_active"]
     fields = ["title", "slug", "summary", "is_active"]
     readonly_fields = ["slug"]
@@ -26,6 +28,6 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlatformRequirement)
-class PlatformRequirementAdmin(admin.ModelAdmin):
+class PlatformRequirementAdmin(NamedAdminForms, admin.ModelAdmin):
     list_display = ["programme", "role", "sector", "capability"]
     list_filter = ["role", "sector", "capability"]

@@ -1,9 +1,11 @@
 """Reads of a conversation: its messages oldest first (authors and attachments in two more queries,
-whatever their number), how many a person has not read, and one attachment of it."""
+whatever their number), how many a person has not read (of one conversation, or as an expression a
+list of subjects annotates, so the list costs no query per row), and one attachment of it."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from tenants.conversations.models import Conversation, ConversationRead, Message, MessageAttachment
 from tenants.conversations.subjects import Subject
@@ -28,6 +30,14 @@ def message_queryset(*, conversation: Conversation | None, country) -> QuerySet[
         )
         .order_by("created_at", "id")
     )
+
+
+def conversation_has_messages(*, subject: Subject) -> bool:
+    """Whether the subject's conversation holds any message (each one is on the record)."""
+    with country_context(subject.country):
+        return Message.objects.filter(
+            country=subject.country, conversation__subject=subject.kind, conversation__subject_id=subject.pk
+        ).exists()
 
 
 def message_list(*, conversation: Conversation | None) -> list[Message]:
@@ -60,6 +70,29 @@ def unread_count(*, conversation: Conversation | None, user) -> int:
             .exclude(author=user)
             .count()
         )
+
+
+def unread_count_expression(*, kind: str, user) -> Coalesce:
+    """For a queryset of subjects of `kind` (engagements, deployment requests: rows with `pk` and
+    `country_id`): how many messages of each one's conversation, written by others, this person has
+    not read (past their read mark), as one correlated subquery; 0 when there is no conversation."""
+    read_up_to = ConversationRead.objects.filter(
+        country_id=OuterRef("country_id"), conversation=OuterRef("conversation"), user=user
+    ).values("last_read_id")[:1]
+    unread = (
+        Message.objects.filter(
+            country_id=OuterRef("country_id"),
+            conversation__subject=kind,
+            conversation__subject_id=OuterRef("pk"),
+            id__gt=Coalesce(Subquery(read_up_to), 0),
+        )
+        .exclude(author=user)
+        .order_by()
+        .values("country_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(unread, output_field=IntegerField()), 0)
 
 
 def attachment_get(*, subject: Subject, pk: int) -> MessageAttachment | None:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.access import Access
 from tenants.errors import ServiceError
-from tenants.forms import NamedRequiredErrors, ReasonForm
+from tenants.forms import NamedAdminForms, NamedRequiredErrors, ReasonForm
 from tenants.identity.models import ApiToken, IdentityProvider
 from tenants.identity.providers import identity_provider_save, identity_provider_validate
 from tenants.identity.tokens import tokens_revoke_by_admin
@@ -21,7 +21,7 @@ from tenants.models import Country, Membership, Organisation
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(NamedAdminForms, admin.ModelAdmin):
     list_display = ["prefix", "user", "kind", "name", "created_at", "expires_at", "last_used_at", "revoked_at"]
     list_select_related = ["user"]
     readonly_fields = [
@@ -134,7 +134,7 @@ class IdentityProviderForm(NamedRequiredErrors, forms.ModelForm):
 
 
 @admin.register(IdentityProvider)
-class IdentityProviderAdmin(admin.ModelAdmin):
+class IdentityProviderAdmin(NamedAdminForms, admin.ModelAdmin):
     """Country-owned rows: each view opens every country's context (the platform admin configures
     any country's provider), and saving goes through the service (rules, sealing, the record)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext as _
 
+from tenants.forms import NamedAdminForms
 from tenants.record import services as audit
 from tenants.record.models import LedgerAlert, PlatformEvent
 
@@ -25,7 +26,7 @@ class AlertStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(LedgerAlert)
-class LedgerAlertAdmin(admin.ModelAdmin):
+class LedgerAlertAdmin(NamedAdminForms, admin.ModelAdmin):
     """Breaks found by verification. They are facts: never edited or deleted, only resolved once
     explained, which goes on the platform chain."""
 
@@ -51,7 +52,7 @@ class LedgerAlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlatformEvent)
-class PlatformEventAdmin(admin.ModelAdmin):
+class PlatformEventAdmin(NamedAdminForms, admin.ModelAdmin):
     """The platform chain (sign-ins, assignments, verification runs), to read only: the database
     refuses any change to it anyway."""
 

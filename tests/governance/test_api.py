@@ -281,3 +281,30 @@ def test_evidence_through_the_api(api, cast, settings, tmp_path):
     api.logout()
     sign_in(api, cast, "outsider")
     assert api.get(url).status_code == 404
+
+
+def test_completing_names_every_missing_answer_in_the_readers_language(api, cast):
+    """The API lists every unanswered question at once, each under its own key (as the page's error
+    summary does), in the reader's language, and saves nothing."""
+    from django.utils import translation
+
+    from governance import questionnaire
+    from tenants.languages.models import Preferences
+
+    Preferences.objects.filter(user=cast.member).update(language="fr")
+    sign_in(api, cast, "member", "bearer")
+    answers = {"purpose": "public_information", "interaction": "conversation"}
+    pk = api.post(f"{FR}/assessments/", {"title": "Chat assistant", "answers": answers}, format="json").json()["id"]
+    response = api.post(f"{FR}/assessments/{pk}/complete/", {}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    missing = questionnaire.unanswered(answers)
+    assert len(missing) >= 2
+    with translation.override("fr"):
+        expected = {q["key"]: [f"Répondez à la question : {q['text']}"] for q in missing}
+    assert body["errors"] == expected
+    assert list(body["errors"]) == [q["key"] for q in missing]  # in the questionnaire's order
+    assert all(message in body["detail"] for messages in expected.values() for message in messages)
+    with country_context(cast.fr):
+        draft = ImpactAssessment.objects.get(pk=pk)
+    assert (draft.status, draft.answers, draft.completed_at) == ("draft", answers, None)

@@ -254,6 +254,42 @@ def test_the_summary_page_gives_the_apis_figures_to_partner_managers_and_auditor
     assert rows["FR"]["engagement"] == "Active"
 
 
+def page_cells(figures: dict) -> dict[str, str]:
+    """What the summary page shows of one country, written from the API's figures of it."""
+    from engagements.models import Engagement
+
+    state = figures["engagement_state"]
+    return {
+        "engagement": str(Engagement.State(state).label) if state else "None",
+        "steps": f"{figures['steps_done']} / {figures['steps']}",
+        "policies_published": str(figures["policies_published"]),
+        "acknowledgements": f"{figures['ack_current']} / {figures['ack_required']}",
+        "assessments": f"{figures['assessments_completed']} ({figures['assessments_high_risk']})",
+        "training": f"{figures['trained']} / {figures['training_total']}",
+        "deployments": f"{figures['environments_active']} ({figures['requests_waiting']})",
+        "incidents": f"{figures['incidents_open']} ({figures['incidents_late']})",
+    }
+
+
+def test_the_summary_api_and_page_give_the_same_countries_and_figures_to_everyone_who_reads_them(client, cast, seeded):
+    """The platform admin (every country, including one with nothing yet), a partner manager and an
+    auditor: the API lists the page's countries, and every figure of the page is the API's."""
+    Country.objects.create(code="EE", name="Estonia", status="prospective", residency_region="eu-north")
+    assign_perm(f"tenants.{AUDITOR_PERMISSION}", cast.auditor, cast.ke)
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "x")
+    for who, codes in ((admin, ["EE", "FR", "KE"]), (cast.partner, ["FR"]), (cast.auditor, ["FR", "KE"])):
+        client.force_login(who)
+        rows = summary_rows(client.get("/summary/").content.decode())
+        api = {row["country"]: row for row in client.get(API).json()["countries"]}
+        assert sorted(rows) == sorted(api) == codes, who.username
+        for code in codes:
+            assert rows[code] == page_cells(api[code]), (who.username, code)
+    # And the figures are the data's, not two agreeing mistakes.
+    assert api["FR"]["incidents_open"] == 1 and api["FR"]["incidents_late"] == 2
+    assert (api["FR"]["environments_active"], api["KE"]["environments_active"]) == (1, 0)
+    assert api["FR"]["engagement_state"] == "active"
+
+
 def test_the_summary_page_for_every_other_visitor(client, cast, seeded):
     response = client.get("/summary/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
