@@ -212,7 +212,12 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
             count = services.roster_import(
                 country=country, by=request.user, access=request.access, data=roster_form.cleaned_data["roster"].read()
             )
-            messages.success(request, _("The roster was imported: {count} enrolments.").format(count=count))
+            messages.success(
+                request,
+                ngettext(
+                    "The roster was imported: {count} enrolment.", "The roster was imported: {count} enrolments.", count
+                ).format(count=count),
+            )
             return redirect(_url("manage", country))
     except NotAllowed as error:
         raise PermissionDenied(error.message) from None
