@@ -21,7 +21,7 @@ from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.languages.choice import in_language_of
-from tenants.languages.headings import heading_key
+from tenants.languages.headings import heading_key, headings_in
 from tenants.models import Country, Membership
 from tenants.notifications.mail import mail_enqueue
 from tenants.record.ledger import event_record
@@ -213,6 +213,12 @@ ROSTER_LABELS = {
     "programme": pgettext_lazy("column heading", "Programme code"),
     "due_date": pgettext_lazy("column heading", "Due date"),
 }
+
+
+def roster_template(*, headings: str) -> bytes:
+    """An empty roster to fill in, headed in `headings` (a language, or KEYS); with a byte-order
+    mark, so that a spreadsheet opens it as UTF-8, which the import reads as well."""
+    return ("\ufeff" + ",".join(headings_in(ROSTER_LABELS, ROSTER_LABELS, headings)) + "\r\n").encode("utf-8")
 
 
 @dataclass(frozen=True)

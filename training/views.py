@@ -12,13 +12,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from tenants.access import PARTNER_MANAGER
 from tenants.errors import NotAllowed, ServiceError
 from tenants.forms import ReasonForm
+from tenants.languages.headings import KEYS
 from tenants.models import Country, Membership
 from tenants.pages import base_context, request_country
 
@@ -172,6 +173,19 @@ def certificate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     )
     if request.GET.get("download"):
         response["Content-Disposition"] = f'attachment; filename="certificate-{found.code}.html"'
+    return response
+
+
+@login_required
+@require_safe
+def roster_template(request: HttpRequest, code: str) -> HttpResponse:
+    """An empty roster headed in the reader's language (?headings=keys: the keys); the import reads both."""
+    country = request_country(request)
+    if not request.access.is_country_admin(country.pk):
+        raise PermissionDenied(_("Only a country admin of this country can enrol people."))
+    headings = KEYS if request.GET.get("headings") == KEYS else get_language()
+    response = HttpResponse(services.roster_template(headings=headings), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="roster-{country.code.lower()}.csv"'
     return response
 
 
