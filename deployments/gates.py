@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from engagements import selectors as engagement_selectors
 from engagements.models import Engagement
@@ -60,7 +60,7 @@ def _engagement(country: Country, request: DeploymentRequest) -> Gate:
         )
     outside = [c for c in request.capabilities if c not in (terms.capabilities or [])]
     if outside:
-        problems.append(_("the capabilities ") + ", ".join(outside))
+        problems.append(_("the capabilities {capabilities}").format(capabilities=", ".join(outside)))
     if request.region != terms.residency_region:
         problems.append(
             _("the region {request_get_region_display}").format(request_get_region_display=request.get_region_display())
@@ -69,9 +69,10 @@ def _engagement(country: Country, request: DeploymentRequest) -> Gate:
         return Gate(
             "engagement",
             False,
-            _("The engagement's approved terms do not cover ")
-            + " and ".join(problems)
-            + _(": change the request, or amend the engagement's terms first."),
+            _(
+                "The engagement's approved terms do not cover {problems}: change the request, or amend the "
+                "engagement's terms first."
+            ).format(problems="; ".join(problems)),
         )
     return Gate(
         "engagement",
@@ -87,6 +88,14 @@ def _assessment(country: Country, request: DeploymentRequest) -> Gate:
     if summary is None:
         return Gate("assessment", False, _("The linked impact assessment no longer exists: link another one."))
     return Gate("assessment", summary.ok, summary.reason)
+
+
+# The people the gates name, as a sentence names them (whole phrases, so that each language agrees them).
+PERSON_LABELS = {
+    "requester": pgettext_lazy("person a gate names", "the requester"),
+    "submitter": pgettext_lazy("person a gate names", "the submitter"),
+    "owner": pgettext_lazy("person a gate names", "the accountable owner"),
+}
 
 
 def people(request: DeploymentRequest) -> list[tuple[str, object]]:
@@ -124,7 +133,11 @@ def _policies(country: Country, request: DeploymentRequest) -> Gate:
             return Gate("policies", False, result.reason)
         reasons.append(organisation.name)
     return Gate(
-        "policies", True, _("Everyone in ") + " and ".join(reasons) + _(" has acknowledged the current policies.")
+        "policies",
+        True,
+        _("Everyone in {organisations} has acknowledged the current policies.").format(
+            organisations="; ".join(reasons)
+        ),
     )
 
 
@@ -137,15 +150,15 @@ def _training(country: Country, request: DeploymentRequest) -> Gate:
             )
             if not result.ok:
                 missing.append(
-                    _("the {role} ({user_get_username}): {result_reason}").format(
-                        role=role,
+                    _("{role} ({user_get_username}): {result_reason}").format(
+                        role=PERSON_LABELS[role],
                         user_get_username=user.get_full_name() or user.get_username(),
                         result_reason=result.reason,
                     )
                 )
                 break
     if missing:
-        return Gate("training", False, _("Required training is missing for ") + "; ".join(missing))
+        return Gate("training", False, _("Required training is missing: {people}").format(people="; ".join(missing)))
     return Gate("training", True, _("The submitter, the requester and the owner hold the required training."))
 
 

@@ -10,10 +10,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from tenants.jobs.steps import StepText
 from tenants.models import TenantModel
 
 
-class ComplianceReport(TenantModel):
+class ComplianceReport(StepText, TenantModel):
     """A signed bundle (zip) of a country's compliance pack or ledger segment for a period."""
 
     writable_after_exit = True  # the record can still be reported on, and files expire, after an exit
@@ -34,8 +35,16 @@ class ComplianceReport(TenantModel):
     period_end = models.DateField()
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     requested_role = models.CharField(max_length=30, blank=True)
+    headings = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text=gettext_lazy(
+            "The language of the CSV and spreadsheet column headings: the requester's when they asked, or 'keys'."
+        ),
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    step = models.CharField(max_length=200, blank=True)
+    step = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("The code of the step under way."))
+    step_params = models.JSONField(default=dict, blank=True)
     percent = models.PositiveSmallIntegerField(default=0)
     file_name = models.CharField(max_length=200, blank=True)
     size = models.BigIntegerField(default=0)

@@ -5,8 +5,8 @@ anyone else the country's reports do not exist (404)."""
 from __future__ import annotations
 
 from django.http import FileResponse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -15,6 +15,7 @@ from rest_framework.reverse import reverse
 
 from tenants.country_state import allowed_after_exit
 from tenants.errors import NotAllowed
+from tenants.languages.headings import KEYS
 from tenants.rest import (
     CODE_PARAMETER,
     ID_PARAMETER,
@@ -38,7 +39,11 @@ class ReportSerializer(serializers.Serializer):
     requested_role = serializers.CharField()
     state = serializers.CharField()
     state_label = serializers.CharField(source="get_state_display")
-    step = serializers.CharField()
+    step = serializers.CharField(
+        source="step_text", help_text=gettext_lazy("The step under way, in the reader's language.")
+    )
+    step_code = serializers.CharField(source="step", help_text=gettext_lazy("The step's stable code."))
+    step_params = serializers.DictField(help_text=gettext_lazy("The values the step's text names."))
     percent = serializers.IntegerField()
     file_name = serializers.CharField()
     size = serializers.IntegerField()
@@ -62,6 +67,14 @@ class ReportRequestSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=ComplianceReport.Kind.choices, default=ComplianceReport.Kind.PACK)
     period_start = serializers.DateField()
     period_end = serializers.DateField()
+    headings = serializers.ChoiceField(
+        choices=["keys", "language"],
+        default="keys",
+        help_text=gettext_lazy(
+            "The column headings of the CSV files and the spreadsheet: 'keys' (stable, for programs) or "
+            "'language' (the language of this request, from Accept-Language)."
+        ),
+    )
 
 
 class _ReportView(CountryAPIView):
@@ -117,9 +130,9 @@ class ReportListApi(_ReportView):
     def post(self, request, code):
         serializer = ReportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        report = services.report_request(
-            country=self.country, access=request.access, by=request.user, **serializer.validated_data
-        )
+        fields = dict(serializer.validated_data)
+        fields["headings"] = get_language() if fields.pop("headings") == "language" else KEYS
+        report = services.report_request(country=self.country, access=request.access, by=request.user, **fields)
         report = selectors.report_get(country=self.country, pk=report.pk)
         return Response(ReportSerializer(report, context=self.context()).data, status=status.HTTP_202_ACCEPTED)
 

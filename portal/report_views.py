@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tenants.country_state import allowed_after_exit
@@ -61,8 +61,7 @@ def _describe(report: ComplianceReport, code: str) -> dict:
         "state": report.state,
         "state_label": report.get_state_display(),
         "tag": tag_class(report.state),
-        # Steps are stored in English; shown in the reader's language where the catalogue has them.
-        "step": gettext(report.step) if report.step else "",
+        "step": report.step_text,  # stored as a code, written in the reader's language
         "percent": report.percent,
         "download_url": reverse("audit_report_download", kwargs={"code": code, "id": report.pk})
         if report.downloadable
@@ -81,7 +80,13 @@ def report_list(request: HttpRequest, code: str) -> HttpResponse:
         form = ReportRequestForm(request.POST)
         if form.is_valid():
             try:
-                services.report_request(country=country, access=request.access, by=request.user, **form.cleaned_data)
+                services.report_request(
+                    country=country,
+                    access=request.access,
+                    by=request.user,
+                    headings=get_language(),
+                    **form.cleaned_data,
+                )
             except ServiceError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -10,7 +12,7 @@ from tenants.forms import ServiceErrorMixin
 from tenants.models import Membership
 
 from .models.catalogue import CAPABILITIES, SECTORS
-from .services import ROSTER_MAX_BYTES
+from .services import ROSTER_LABELS, ROSTER_MAX_BYTES
 
 
 class QuizForm(ServiceErrorMixin, forms.Form):
@@ -59,8 +61,12 @@ class RoleEnrolForm(ServiceErrorMixin, forms.Form):
 class RosterForm(ServiceErrorMixin, forms.Form):
     roster = forms.FileField(
         label=gettext_lazy("Roster (CSV)"),
-        help_text=gettext_lazy(
-            "Columns: email,programme and optionally due_date (YYYY-MM-DD). The programme is its code from the catalogue, e.g. ai-literacy."
+        help_text=format_lazy(
+            gettext_lazy(
+                "Columns: email,programme and optionally due_date (YYYY-MM-DD), or the same columns headed in "
+                "your language: {headings}. The programme is its code from the catalogue, e.g. ai-literacy."
+            ),
+            headings=lazy(lambda: ", ".join(str(label) for label in ROSTER_LABELS.values()), str)(),
         ),
         error_messages={
             "required": gettext_lazy("Choose a CSV file to upload."),

@@ -15,11 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.languages.choice import in_language_of
+from tenants.languages.headings import heading_key, headings_in
 from tenants.models import Country, Membership
 from tenants.notifications.mail import mail_enqueue
 from tenants.record.ledger import event_record
@@ -205,6 +207,20 @@ def enrolment_create_for_role(
     return len(user_ids)
 
 
+# A roster's columns: the keys, or these headings in any of the portal's languages.
+ROSTER_LABELS = {
+    "email": pgettext_lazy("column heading", "Email address"),
+    "programme": pgettext_lazy("column heading", "Programme code"),
+    "due_date": pgettext_lazy("column heading", "Due date"),
+}
+
+
+def roster_template(*, headings: str) -> bytes:
+    """An empty roster to fill in, headed in `headings` (a language, or KEYS); with a byte-order
+    mark, so that a spreadsheet opens it as UTF-8, which the import reads as well."""
+    return ("\ufeff" + ",".join(headings_in(ROSTER_LABELS, ROSTER_LABELS, headings)) + "\r\n").encode("utf-8")
+
+
 @dataclass(frozen=True)
 class RosterError:
     line: int
@@ -216,8 +232,11 @@ class RosterRefused(ServiceError):
 
     def __init__(self, errors: list[RosterError]):
         super().__init__(
-            f"The roster has {len(errors)} problem{'s' if len(errors) != 1 else ''}; "
-            "nothing was imported. Correct the rows listed and upload it again.",
+            ngettext(
+                "The roster has {count} problem; nothing was imported. Correct the row listed and upload it again.",
+                "The roster has {count} problems; nothing was imported. Correct the rows listed and upload it again.",
+                len(errors),
+            ).format(count=len(errors)),
             field="roster",
         )
         self.errors = errors
@@ -225,8 +244,9 @@ class RosterRefused(ServiceError):
 
 @transaction.atomic
 def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
-    """Enrol the people of a CSV roster (header `email,programme`; programme is a catalogue slug,
-    optional `due_date` as YYYY-MM-DD). All rows or none: any bad row refuses the whole file."""
+    """Enrol the people of a CSV roster (header `email,programme`, or the same headings in any of the
+    portal's languages; programme is a catalogue slug, optional `due_date` as YYYY-MM-DD). All rows
+    or none: any bad row refuses the whole file."""
     if not access.is_country_admin(country.pk):
         raise NotAllowed(_("Only a country admin can import a roster."))
     if len(data) > ROSTER_MAX_BYTES:
@@ -243,7 +263,7 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
             _("The file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again."), field="roster"
         ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    header = [heading_key(h, ROSTER_LABELS) or h.strip().lower() for h in (reader.fieldnames or [])]
     if "email" not in header or "programme" not in header:
         raise ServiceError(
             _("The first line must name the columns: email,programme (and optionally due_date)."), field="roster"
@@ -268,24 +288,29 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
             if not email and not slug:
                 continue
             if not email:
-                errors.append(RosterError(line, "The email address is missing."))
+                errors.append(RosterError(line, _("The email address is missing.")))
                 continue
             if slug not in programmes:
                 errors.append(
                     RosterError(
                         line,
-                        f"There is no programme '{slug[:60]}'. Use a code from the catalogue, "
-                        f"e.g. {next(iter(programmes), 'ai-literacy')}.",
+                        _("There is no programme ‘{code}’. Use a code from the catalogue, e.g. {example}.").format(
+                            code=slug[:60], example=next(iter(programmes), "ai-literacy")
+                        ),
                     )
                 )
                 continue
             try:
                 due_date = date.fromisoformat(due) if due else None
             except ValueError:
-                errors.append(RosterError(line, f"The due date '{due[:20]}' is not a date in the form 2026-12-31."))
+                errors.append(
+                    RosterError(
+                        line, _("The due date ‘{due}’ is not a date in the form 2026-12-31.").format(due=due[:20])
+                    )
+                )
                 continue
             if (email, slug) in seen:
-                errors.append(RosterError(line, "This person and programme appear twice in the roster."))
+                errors.append(RosterError(line, _("This person and programme appear twice in the roster.")))
                 continue
             seen.add((email, slug))
             wanted.append((line, email, programmes[slug], due_date))
@@ -309,9 +334,13 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
         for line, email, programme, due_date in wanted:
             member = members.get(email)
             if member is None:
-                errors.append(RosterError(line, f"No active member of {country.name} has this email address."))
+                errors.append(
+                    RosterError(
+                        line, _("No active member of {country} has this email address.").format(country=country.name)
+                    )
+                )
             elif (member.user_id, programme.slug) in enrolled:
-                errors.append(RosterError(line, "This person is already enrolled in this programme."))
+                errors.append(RosterError(line, _("This person is already enrolled in this programme.")))
             else:
                 rows.append((member.user_id, programme, due_date))
         if errors:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("enrolments/<int:pk>/modules/<int:index>/", views.module, name="module"),
     path("certificates/<int:pk>/", views.certificate, name="certificate"),
     path("manage/", views.manage, name="manage"),
+    path("manage/roster-template.csv", views.roster_template, name="roster_template"),
     path("cohort/", views.cohort, name="cohort"),
     path("requirements/", views.requirements, name="requirements"),
     path("requirements/<int:pk>/remove/", views.requirement_remove, name="requirement_remove"),

@@ -12,13 +12,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from tenants.access import PARTNER_MANAGER
 from tenants.confirmations import confirm_with_reason
 from tenants.errors import NotAllowed, ServiceError
+from tenants.languages.headings import KEYS
 from tenants.models import Country, Membership
 from tenants.pages import base_context, request_country
 
@@ -176,6 +177,19 @@ def certificate(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
+def roster_template(request: HttpRequest, code: str) -> HttpResponse:
+    """An empty roster headed in the reader's language (?headings=keys: the keys); the import reads both."""
+    country = request_country(request)
+    if not request.access.is_country_admin(country.pk):
+        raise PermissionDenied(_("Only a country admin of this country can enrol people."))
+    headings = KEYS if request.GET.get("headings") == KEYS else get_language()
+    response = HttpResponse(services.roster_template(headings=headings), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="roster-{country.code.lower()}.csv"'
+    return response
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, code: str) -> HttpResponse:
     """Enrol by role and import rosters (country admins)."""
@@ -212,7 +226,12 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
             count = services.roster_import(
                 country=country, by=request.user, access=request.access, data=roster_form.cleaned_data["roster"].read()
             )
-            messages.success(request, _("The roster was imported: {count} enrolments.").format(count=count))
+            messages.success(
+                request,
+                ngettext(
+                    "The roster was imported: {count} enrolment.", "The roster was imported: {count} enrolments.", count
+                ).format(count=count),
+            )
             return redirect(_url("manage", country))
     except NotAllowed as error:
         raise PermissionDenied(error.message) from None

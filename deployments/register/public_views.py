@@ -12,10 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from tenants.languages.headings import KEYS, headings_in
+
 from . import content, selectors
+from .headings import LABELS
 from .models import RegisterEntry
 
 # The public frame is the same for everyone: no account, no navigation of the person's countries.
@@ -105,12 +109,14 @@ def register_json(request: HttpRequest, code: str) -> JsonResponse:
 
 @require_safe
 def register_csv(request: HttpRequest, code: str) -> HttpResponse:
-    """One row per entry; cells that a spreadsheet would run as a formula are neutralised."""
+    """One row per entry; cells that a spreadsheet would run as a formula are neutralised. Headed in
+    the reader's language, or by the stable keys with ?headings=keys (for programs)."""
     country = _country(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ai-register-{country.code.lower()}.csv"'
     writer = csv.writer(response)
-    writer.writerow([name for name, _get in content.CSV_COLUMNS])
+    language = KEYS if request.GET.get("headings") == KEYS else get_language()
+    writer.writerow(headings_in([name for name, _get in content.CSV_COLUMNS], LABELS, language))
     for record in _records(request, country):
         writer.writerow([value(record) for _name, value in content.CSV_COLUMNS])
     return response

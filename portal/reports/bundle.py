@@ -17,6 +17,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from tenants.isolation import country_context
+from tenants.languages.headings import KEYS
 from tenants.models import Country
 from tenants.record import signing
 from tenants.record.exports import VERIFY_SCRIPT as LEDGER_VERIFY_SCRIPT
@@ -48,7 +49,7 @@ key, checkpoints are checked under the key each one names, within that key's val
 the keyring in the ledger export or your own copy of /.well-known/ledger-keyring.json (--keyring).
 """
 
-Progress = Callable[[str, int], None]
+Progress = Callable[[str, int], None]  # (a step code of tenants.jobs.steps, percent)
 
 
 class _Hashing(io.RawIOBase):
@@ -86,13 +87,15 @@ def bundle_write(
     file_name: str = "report.zip",
     progress: Progress | None = None,
     language: str = "en",
+    headings: str = KEYS,
 ) -> dict:
     """Write the bundle to `out`; returns the manifest. The summary PDF is written in `language`
-    (the requester's); the data files keep their column names and UTC instants."""
+    (the requester's), the CSV files and the workbook are headed in `headings` (the requester's
+    language, or KEYS for programs); report.json keeps the keys, and every instant is in UTC."""
     progress = progress or (lambda step, percent: None)
     files: dict[str, dict] = {}
     generated_at = timezone.now().isoformat()
-    progress("Reading the sections", 5)
+    progress("report.sections", 5)
     sections, absent = sections_read(country=country, period=period, kind=kind)
     header = {
         "country": country.code,
@@ -116,22 +119,23 @@ def bundle_write(
                 write(hashing)
             files[name] = {"sha256": hashing.digest.hexdigest(), "size": hashing.size}
 
-        progress("Writing the CSV files", 20)
+        progress("report.csv", 20)
         for section in sections:
-            put(f"csv/{section.name}.csv", writers.section_csv(section))
-        progress("Streaming the ledger events", 35)
+            put(f"csv/{section.name}.csv", writers.section_csv(section, headings))
+        progress("report.ledger_events", 35)
         put_stream(
-            "csv/ledger_events.csv", lambda target: ledger_events_csv_write(country=country, period=period, out=target)
+            "csv/ledger_events.csv",
+            lambda target: ledger_events_csv_write(country=country, period=period, out=target, headings=headings),
         )
-        progress("Writing the JSON document", 60)
+        progress("report.json", 60)
         put("report.json", writers.report_json(header=header, sections=sections))
-        progress("Writing the workbook", 70)
+        progress("report.workbook", 70)
         workbook = io.BytesIO()
-        writers.report_xlsx(header=header, sections=sections, out=workbook)
+        writers.report_xlsx(header=header, sections=sections, out=workbook, headings=headings)
         put("report.xlsx", workbook.getvalue())
         put("summary.pdf", pdf.report_pdf(header=header, sections=sections, language=language))
 
-        progress("Exporting the signed ledger segment", 80)
+        progress("report.ledger_export", 80)
         first, last = _period_sequences(country, period)
         if first is not None:
             with tempfile.TemporaryFile() as spool:
@@ -141,7 +145,7 @@ def bundle_write(
         else:
             header["absent_sections"] = [*absent, "ledger_export (no events in the period)"]
 
-        progress("Signing the manifest", 95)
+        progress("report.manifest", 95)
         put("ledger-key.pem", signing.public_key_pem().encode())
         put("verify_ledger.py", LEDGER_VERIFY_SCRIPT.read_bytes())
         put("verify_bundle.py", BUNDLE_VERIFY_SCRIPT.read_bytes())
@@ -162,7 +166,7 @@ def bundle_write(
         manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
         archive.writestr(MANIFEST, manifest_bytes)
         archive.writestr(SIGNATURE, signing.sign(manifest_bytes) + "\n")
-    progress("Ready", 100)
+    progress("ready", 100)
     return manifest
 
 

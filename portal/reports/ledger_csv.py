@@ -14,9 +14,11 @@ from defusedcsv import csv
 from django.db import connection
 
 from tenants.isolation import country_context
+from tenants.languages.headings import KEYS, headings_in
 from tenants.models import Country
 from tenants.record.models import CountryEvent
 
+from .headings import LABELS
 from .sections import Period
 
 COLUMNS = (
@@ -72,10 +74,14 @@ def copy_statement(queryset) -> str:
         SAFE_SQL.format(c=f'q."{name}"::text', name=f'"{name}"') if name in TEXT_COLUMNS else f'q."{name}"'
         for name in COLUMNS
     )
-    return f"COPY (SELECT {select} FROM ({inner}) AS q({', '.join(COLUMNS)})) TO STDOUT WITH CSV HEADER"
+    return f"COPY (SELECT {select} FROM ({inner}) AS q({', '.join(COLUMNS)})) TO STDOUT WITH CSV"
 
 
-def ledger_events_csv_write(*, country: Country, period: Period, out: BinaryIO) -> None:
+def ledger_events_csv_write(*, country: Country, period: Period, out: BinaryIO, headings: str = KEYS) -> None:
+    """The heading line in the language asked for (or the keys), then the rows."""
+    heading = io.StringIO(newline="")
+    csv.writer(heading, lineterminator="\n").writerow(headings_in(COLUMNS, LABELS, headings))
+    out.write(heading.getvalue().encode("utf-8"))
     with country_context(country):
         queryset = ledger_events_queryset(country=country, period=period)
         if connection.vendor == "postgresql":
@@ -83,8 +89,7 @@ def ledger_events_csv_write(*, country: Country, period: Period, out: BinaryIO) 
                 cursor.cursor.copy_expert(copy_statement(queryset), _Binary(out), size=1 << 16)
             return
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        writer = csv.writer(text)
-        writer.writerow(COLUMNS)
+        writer = csv.writer(text, lineterminator="\n")  # as COPY ends its lines
         for row in queryset.iterator(chunk_size=5000):
             writer.writerow(row)
         text.flush()

@@ -18,6 +18,7 @@ FIELDS = (
     "requested_role",
     "state",
     "step",
+    "step_params",
     "percent",
     "file_name",
     "size",

@@ -20,6 +20,7 @@ from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.languages.choice import language_for_user
+from tenants.languages.headings import KEYS, headings_of
 from tenants.models import Country
 from tenants.record.ledger import event_record
 
@@ -80,7 +81,10 @@ def report_request(
     kind: str = ComplianceReport.Kind.PACK,
     period_start: dt.date | None,
     period_end: dt.date | None,
+    headings: str = KEYS,
 ) -> ComplianceReport:
+    """Ask a worker for a report. `headings`: the language of its CSV and spreadsheet headings (the
+    requester's active language on a page), or KEYS for the stable keys that programs read."""
     role = report_role(access=access, country=country)
     if kind not in ComplianceReport.Kind.values:
         raise ServiceError(_("Choose a country compliance pack or a ledger-only export."), field="kind")
@@ -93,6 +97,7 @@ def report_request(
             period_end=period.end,
             requested_by=by,
             requested_role=role,
+            headings=headings_of(headings),
         )
         event_record(
             country=country,
@@ -106,6 +111,13 @@ def report_request(
     return report
 
 
+def _summary_language(report: ComplianceReport) -> str:
+    """The PDF summary's language: the one the report was asked in, else the requester's own."""
+    if headings_of(report.headings) != KEYS:
+        return report.headings
+    return language_for_user(report.requested_by) if report.requested_by else settings.LANGUAGE_CODE
+
+
 def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
     """Build the bundle (run by a worker). Idempotent: a finished report is left alone; a rerun after
     a crash starts the file again."""
@@ -114,13 +126,13 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
         if report.state in (ComplianceReport.State.DONE, ComplianceReport.State.EXPIRED):
             return report
         ComplianceReport.objects.filter(pk=report_id).update(
-            state=ComplianceReport.State.RUNNING, step="Starting", percent=0
+            state=ComplianceReport.State.RUNNING, step="starting", step_params={}, percent=0
         )
     country = report.country
 
     def progress(step: str, percent: int) -> None:
         with country_context(country_id):
-            ComplianceReport.objects.filter(pk=report_id).update(step=step[:200], percent=percent)
+            ComplianceReport.objects.filter(pk=report_id).update(step=step, step_params={}, percent=percent)
         if settings.REPORT_STEP_DELAY:  # the tests' pause after a recorded step, to stop a worker there
             time.sleep(settings.REPORT_STEP_DELAY)
 
@@ -136,14 +148,15 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
                 kind=report.kind,
                 file_name=file_name,
                 progress=progress,
-                language=language_for_user(report.requested_by) if report.requested_by else settings.LANGUAGE_CODE,
+                language=_summary_language(report),
+                headings=headings_of(report.headings),
             )
             scratch.seek(0)
             stored, size, sha256 = files.file_save(row=report, name=REPORTS + file_name, content=scratch, replace=True)
     except Exception as error:
         with country_context(country_id):
             ComplianceReport.objects.filter(pk=report_id).update(
-                state=ComplianceReport.State.FAILED, step="Failed", error=type(error).__name__
+                state=ComplianceReport.State.FAILED, step="failed", step_params={}, error=type(error).__name__
             )
         raise
     file_name = stored.removeprefix(REPORTS)
@@ -156,7 +169,8 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
             return current
         ComplianceReport.objects.filter(pk=report_id).update(
             state=ComplianceReport.State.DONE,
-            step="Ready",
+            step="ready",
+            step_params={},
             percent=100,
             file_name=file_name,
             size=size,
@@ -201,7 +215,7 @@ def reports_expire(*, now: dt.datetime | None = None) -> int:
             for report in ComplianceReport.objects.filter(expires_at__lt=now, state=ComplianceReport.State.DONE):
                 files.file_delete(report_stored_name(report))
                 ComplianceReport.objects.filter(pk=report.pk).update(
-                    state=ComplianceReport.State.EXPIRED, file_name="", step="Expired: the file was deleted"
+                    state=ComplianceReport.State.EXPIRED, file_name="", step="expired", step_params={}
                 )
                 event_record(country=country, action="report.expired", target=report, payload={"sha256": report.sha256})
                 removed += 1

@@ -1,5 +1,7 @@
 """The formats of a report: one CSV per section (formula-injection safe), one JSON document and one
-XLSX workbook with a sheet per section."""
+XLSX workbook with a sheet per section. The CSV files and the workbook are headed in the language
+asked for (tenants.languages.headings: a language code, or KEYS for the stable keys); the JSON
+document always keys its fields by the stable keys."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from typing import Any, BinaryIO
 import xlsxwriter
 from defusedcsv import csv
 
+from tenants.languages.headings import KEYS, headings_in
+
+from .headings import LABELS
 from .sections import Section
 
 
@@ -23,10 +28,10 @@ def plain(value: Any) -> Any:
     return value
 
 
-def section_csv(section: Section) -> bytes:
+def section_csv(section: Section, headings: str = KEYS) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow(section.columns)
+    writer.writerow(headings_in(section.columns, LABELS, headings))
     for row in section.rows:
         writer.writerow([plain(v) for v in row])
     return buffer.getvalue().encode("utf-8")
@@ -45,7 +50,7 @@ def report_json(*, header: dict, sections: list[Section]) -> bytes:
     return json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-def report_xlsx(*, header: dict, sections: list[Section], out: BinaryIO) -> None:
+def report_xlsx(*, header: dict, sections: list[Section], out: BinaryIO, headings: str = KEYS) -> None:
     """Strings are written as strings (never as formulas): XlsxWriter's write_string does not
     interpret a leading '='."""
     workbook = xlsxwriter.Workbook(
@@ -54,11 +59,11 @@ def report_xlsx(*, header: dict, sections: list[Section], out: BinaryIO) -> None
     bold = workbook.add_format({"bold": True})
     about = workbook.add_worksheet("about")
     for row, (key, value) in enumerate(sorted(header.items())):
-        about.write_string(row, 0, str(key), bold)
+        about.write_string(row, 0, headings_in([key], LABELS, headings)[0], bold)
         about.write_string(row, 1, json.dumps(value) if isinstance(value, (list, dict)) else str(value))
     for section in sections:
         sheet = workbook.add_worksheet(section.name[:31])
-        for col, name in enumerate(section.columns):
+        for col, name in enumerate(headings_in(section.columns, LABELS, headings)):
             sheet.write_string(0, col, name, bold)
         for r, row in enumerate(section.rows, start=1):
             for c, value in enumerate(row):

@@ -28,7 +28,8 @@ from tenants.models import Country
 
 log = logging.getLogger(__name__)
 REDRIVES = 3  # times a stuck job is handed to a worker again before it is marked failed
-# Stored on the row in English (the language of the record) and translated where it is shown.
+# The row's error, in English (the language of the record); its step says the same in the
+# reader's language (the code "timed_out" of tenants.jobs.steps).
 TIMED_OUT = gettext_noop(
     "The job did not finish after several attempts. Request it again; if it fails again, tell the platform team."
 )
@@ -74,7 +75,7 @@ def jobs_sweep(*, now=None) -> dict[str, int]:
         unfinished = [model.State.PENDING, model.State.RUNNING]
         ended = {"state": model.State.FAILED, "error": TIMED_OUT}
         if any(field.name == "step" for field in model._meta.fields):
-            ended["step"] = TIMED_OUT[:200]  # what the progress page shows on the row
+            ended.update(step="timed_out", step_params={})  # what the progress page shows on the row
         for country_id in country_ids:
             with country_context(country_id), transaction.atomic():
                 stuck = model.objects.select_for_update(skip_locked=True).filter(

@@ -64,7 +64,11 @@ class ExitSerializer(serializers.Serializer):
     run_side = serializers.CharField()
     run_reason = serializers.CharField()
     run_at = serializers.DateTimeField(allow_null=True)
-    step = serializers.CharField()
+    step = serializers.CharField(
+        source="step_text", help_text=gettext_lazy("The step under way, in the reader's language.")
+    )
+    step_code = serializers.CharField(source="step", help_text=gettext_lazy("The step's stable code."))
+    step_params = serializers.DictField(help_text=gettext_lazy("The values the step's text names."))
     percent = serializers.IntegerField()
     error = serializers.CharField()
     export = serializers.IntegerField(

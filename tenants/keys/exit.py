@@ -48,7 +48,7 @@ REASON_MAX = 2000
 EXIT_TASK = "tenants.country_exit_proceed"
 RUN_FIELDS = [
     *("state", "run_by", "run_side", "run_reason", "run_at"),
-    *("previous_status", "export", "step", "percent", "error"),
+    *("previous_status", "export", "step", "step_params", "percent", "error"),
 ]
 
 
@@ -255,7 +255,7 @@ def country_exit_run(
             reason,
             now,
         )
-        exit.export, exit.step, exit.percent, exit.error = export, "Waiting for a worker", 0, ""
+        exit.export, exit.step, exit.step_params, exit.percent, exit.error = export, "waiting", {}, 0, ""
         exit.save(update_fields=RUN_FIELDS)
         event_record(
             country=country,
@@ -270,9 +270,9 @@ def country_exit_run(
     return exit
 
 
-def _progress(exit_id: int, country_id: int, step: str, percent: int) -> None:
+def _progress(exit_id: int, country_id: int, step: str, percent: int, params: dict) -> None:
     with country_context(country_id):
-        CountryExit.objects.filter(pk=exit_id).update(step=step[:200], percent=percent)
+        CountryExit.objects.filter(pk=exit_id).update(step=step, step_params=params, percent=percent)
 
 
 def country_exit_proceed(
@@ -282,10 +282,10 @@ def country_exit_proceed(
     again: a finished exit is left alone, a finished export is not rebuilt. A failure leaves the
     keys whole and the exit 'failed' (it can be run again, or cancelled)."""
 
-    def say(step: str, percent: int) -> None:
-        _progress(exit_id, country_id, step, percent)
+    def say(step: str, percent: int, **params: str) -> None:
+        _progress(exit_id, country_id, step, percent, params)
         if progress:
-            progress(step, percent)
+            progress(step, percent, **params)
 
     with country_context(country_id):
         exit = CountryExit.objects.select_related("country", "run_by", "export").get(pk=exit_id)
@@ -296,9 +296,9 @@ def country_exit_proceed(
         export = country_export_build(
             export_id=exit.export_id,
             country_id=country_id,
-            progress=lambda step, percent: say(step, int(percent * 0.8)),
+            progress=lambda step, percent, **params: say(step, int(percent * 0.8), **params),
         )
-        say("Verifying the export as its recipient will", 85)
+        say("exit.verifying", 85)
         problems = country_export_verify_stored(export)
         if problems:
             raise ExitRefused("The last export did not verify: " + "; ".join(problems[:3]))
@@ -309,12 +309,16 @@ def country_exit_proceed(
                 target=exit,
                 payload={"export": export.pk, "sha256": export.sha256},
             )
-        say("Destroying the keys", 95)
+        say("exit.destroying", 95)
         with transaction.atomic():
             country_exit(country=country, export=export, by=exit.run_by, actor_role=exit.run_side or PLATFORM)
             with country_context(country_id):
                 CountryExit.objects.filter(pk=exit_id).update(
-                    state=CountryExit.State.EXITED, step="Left the programme", percent=100, finished_at=timezone.now()
+                    state=CountryExit.State.EXITED,
+                    step="exit.left",
+                    step_params={},
+                    percent=100,
+                    finished_at=timezone.now(),
                 )
                 _tell(
                     country,

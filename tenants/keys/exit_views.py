@@ -80,7 +80,7 @@ def exit_progress(exit: CountryExit | None) -> dict | None:
         "state": exit.state,
         "state_label": exit.get_state_display(),
         "tag": tag_class(exit.state),
-        "step": exit.step,
+        "step": exit.step_text,
         "percent": exit.percent,
     }
 

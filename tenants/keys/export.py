@@ -202,20 +202,20 @@ def country_data_export_write(*, country: Country, out: BinaryIO, progress=None)
     with country_state_memo(), zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, model in enumerate(model_list, start=1):
             if progress:
-                progress(f"Exporting {model._meta.verbose_name_plural}", int(75 * index / steps))
+                progress("export.table", int(75 * index / steps), table=model._meta.label_lower)
             with country_context(country):
                 entries = table_write(archive, model, model.objects.filter(country_id=country.pk))
             manifest["files"].update(entries)
             manifest["tables"][model._meta.label_lower] = entries[f"data/{model._meta.label_lower}.jsonl"]["rows"]
         for index, kind in enumerate(file_kinds, start=len(model_list) + 1):
             if progress:
-                progress(f"Exporting the files of {kind.model._meta.verbose_name_plural}", int(75 * index / steps))
+                progress("export.files", int(75 * index / steps), table=kind.model._meta.label_lower)
             with country_context(country):
                 entries, missing = files_write(archive, kind, kind.model.objects.filter(country_id=country.pk))
             manifest["files"].update(entries)
             manifest["missing_files"].extend(missing)
         if progress:
-            progress("Exporting the ledger", 85)
+            progress("export.ledger", 85)
         ledger_zip = io.BytesIO()
         try:
             ledger_export_write(country=country, out=ledger_zip, filename="ledger.zip")
@@ -359,14 +359,16 @@ def country_export_build(
         export = CountryExport.objects.select_related("country").get(pk=export_id)
         if export.state == CountryExport.State.DONE:
             return export
-        CountryExport.objects.filter(pk=export_id).update(state=CountryExport.State.RUNNING, step="Starting", percent=0)
+        CountryExport.objects.filter(pk=export_id).update(
+            state=CountryExport.State.RUNNING, step="starting", step_params={}, percent=0
+        )
     country = export.country
 
-    def step(text: str, percent: int) -> None:
+    def step(code: str, percent: int, **params: str) -> None:
         with country_context(country_id):
-            CountryExport.objects.filter(pk=export_id).update(step=text[:200], percent=percent)
+            CountryExport.objects.filter(pk=export_id).update(step=code, step_params=params, percent=percent)
         if progress:
-            progress(text, percent)
+            progress(code, percent, **params)
 
     file_name = f"{country.code.lower()}-export-{export_id}.zip"
     try:
@@ -385,7 +387,8 @@ def country_export_build(
     with country_context(country_id):
         CountryExport.objects.filter(pk=export_id).update(
             state=CountryExport.State.DONE,
-            step="Ready",
+            step="ready",
+            step_params={},
             percent=100,
             file_name=stored.removeprefix(EXPORTS),
             size=size,
@@ -409,7 +412,7 @@ def country_exports_expire(*, now=None) -> int:
             expired = list(CountryExport.objects.filter(expires_at__lt=now).exclude(file_name=""))
             for export in expired:
                 files.file_delete(export_stored_name(export))
-                CountryExport.objects.filter(pk=export.pk).update(file_name="", step="Expired: the file was deleted")
+                CountryExport.objects.filter(pk=export.pk).update(file_name="", step="expired", step_params={})
                 event_record(country=country, action="export.expired", target=export, payload={"sha256": export.sha256})
                 removed += 1
     return removed

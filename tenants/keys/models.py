@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from tenants.jobs.steps import StepText
 from tenants.models import TenantModel
 
 
@@ -69,7 +70,7 @@ class KeyRotation(TenantModel):
         return 100 if self.total == 0 and self.state == self.State.DONE else int(100 * self.done / max(self.total, 1))
 
 
-class CountryExport(TenantModel):
+class CountryExport(StepText, TenantModel):
     """A full machine-readable export of everything a country owns, built by a worker. The file
     holds the country's data in the clear: it is kept only until `expires_at`."""
 
@@ -86,7 +87,8 @@ class CountryExport(TenantModel):
         default=False, help_text=gettext_lazy("Made as the last step before the country leaves.")
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    step = models.CharField(max_length=200, blank=True)
+    step = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("The code of the step under way."))
+    step_params = models.JSONField(default=dict, blank=True)
     percent = models.PositiveSmallIntegerField(default=0)
     file_name = models.CharField(max_length=200, blank=True)
     size = models.BigIntegerField(default=0)
@@ -102,7 +104,7 @@ class CountryExport(TenantModel):
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_export_country_id_uniq")]
 
 
-class CountryExit(TenantModel):
+class CountryExit(StepText, TenantModel):
     """A country leaving the programme, with four eyes: requested by one side (the country's admin or
     a platform admin) and confirmed by a person of the other side; then a waiting period the
     platform sets, during which either side can cancel; then the irreversible run: a last export,
@@ -144,7 +146,8 @@ class CountryExit(TenantModel):
         max_length=20, blank=True, help_text=gettext_lazy("The country's status before it left.")
     )
     export = models.ForeignKey(CountryExport, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    step = models.CharField(max_length=200, blank=True)
+    step = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("The code of the step under way."))
+    step_params = models.JSONField(default=dict, blank=True)
     percent = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

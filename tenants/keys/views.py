@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -85,9 +85,9 @@ def _export_row(country: Country, export: CountryExport) -> dict:
     return {
         "id": export.pk,
         "state": state,
-        "state_label": "Expired" if expired else export.get_state_display(),
+        "state_label": pgettext("export state", "Expired") if expired else export.get_state_display(),
         "tag": tag_class(state),
-        "step": export.step,
+        "step": export.step_text,
         "percent": export.percent,
         "download_url": _download_url(country, export) if _downloadable(export) else None,
         "size": export.size,

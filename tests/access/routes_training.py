@@ -15,6 +15,7 @@ ROUTES = {
     'training:module':                               GET("  in  404  404  200  404  200  404  200  404  404", obj='enrolment', args={'index': 1}),
     'training:certificate':                          GET("  in  404  404  200  404  200  404  200  404  404", obj='certificate'),
     'training:manage':                               GET("  in  403  403  200  404  403  404  403  404  404"),
+    'training:roster_template':                      GET("  in  403  403  200  404  403  404  403  404  404"),
     'training:cohort':                               GET("  in  403  403  200  404  200  404  403  404  404"),
     'training:requirements':                         GET("  in  200  200  200  404  200  404  200  404  404"),
     'training:requirement_remove':                   GET("  in  403  403  404  404  403  404  403  404  404", args={'pk': 999999}),

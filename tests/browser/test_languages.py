@@ -57,6 +57,14 @@ def test_the_country_overview_in_french_and_arabic(browser, live_server, transac
             assert page.evaluate("getComputedStyle(document.querySelector('main')).direction") == "rtl"
         else:
             assert abs(heading["x"] - container["x"]) < 40
+        # The breadcrumbs read from the start side, and the sections never run into each other.
+        crumbs = [page.locator(".govuk-breadcrumbs__list-item").nth(i).bounding_box() for i in range(2)]
+        assert (crumbs[0]["x"] > crumbs[1]["x"]) == (direction == "rtl"), crumbs
+        items = page.locator(".app-country-nav .govuk-service-navigation__item")
+        boxes = sorted((items.nth(i).bounding_box() for i in range(items.count())), key=lambda box: box["x"])
+        assert len(boxes) > 5
+        gaps = [right["x"] - (left["x"] + left["width"]) for left, right in zip(boxes, boxes[1:])]
+        assert min(gaps) >= 8, gaps
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTEFACTS / f"country-overview-{language}.png"), full_page=True)
         page.add_script_tag(path=str(AXE))

@@ -117,7 +117,7 @@ def test_the_json_and_csv_hold_the_same_and_nothing_else(client, cast, registers
     gone = next(e for e in data["entries"] if e["state"] == "withdrawn")
     assert set(gone) >= {"withdrawn_on", "withdrawal_reason"} and "tier_1" not in gone
     raw = client.get("/register/fr/register.json").content.decode()
-    response = client.get("/register/fr/register.csv")
+    response = client.get("/register/fr/register.csv?headings=keys")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert sorted(r["name"] for r in rows) == names
@@ -144,7 +144,7 @@ def test_csv_cells_never_run_as_formulas(client, cast, ready):
         cast,
         {"name": '=HYPERLINK("http://evil.example","click")', "summary": "+1+1 and @SUM(A1)"},
     )
-    rows = list(csv.reader(io.StringIO(client.get("/register/fr/register.csv").content.decode())))
+    rows = list(csv.reader(io.StringIO(client.get("/register/fr/register.csv?headings=keys").content.decode())))
     header, row = rows[0], rows[1]
     assert row[header.index("name")].startswith("'=")
     assert row[header.index("what_it_does")].startswith("'+")
@@ -189,15 +189,25 @@ def test_the_lists_cost_the_same_however_many_entries(client, cast, ready):
     assert "Another system 2" in text(client.get("/register/fr/"))
 
 
-def test_csv_headings_are_the_same_machine_keys_for_every_reader(client, cast, registers):
-    # docs/architecture.md, Languages: programs read these files, so headings never change with the
-    # reader's language; the words the portal draws (classification, category…) are kept in English.
-    french = client.get("/register/fr/register.csv", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    swahili = client.get("/register/fr/register.csv", HTTP_ACCEPT_LANGUAGE="sw").content.decode()
-    header = next(csv.reader(io.StringIO(french)))
-    assert header == next(csv.reader(io.StringIO(swahili)))
-    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", name) for name in header), header
-    assert french == swahili
+def _csv(client, path: str, language: str) -> list[list[str]]:
+    client.cookies["django_language"] = language  # the switcher's choice of a visitor
+    return list(csv.reader(io.StringIO(client.get(path).content.decode())))
+
+
+def test_csv_headings_are_in_the_readers_language_and_keys_for_programs(client, cast, registers):
+    # docs/architecture.md, Languages: a person reads the headings in their language; a program asks
+    # for the stable keys (?headings=keys), the same for every reader, as the JSON has them.
+    french = _csv(client, "/register/fr/register.csv", "fr")
+    arabic = _csv(client, "/register/fr/register.csv", "ar")
+    assert french[0][:3] == ["Numéro de l’entrée", "État", "Nom"]
+    assert "Ce que fait le système" in french[0] and "Adresse de l’entrée" in french[0]
+    assert arabic[0][:3] == ["رقم القيد", "الحالة", "الاسم"]
+    assert french[1:] == arabic[1:]  # the rows are data: the same for every reader
+    keys_fr = _csv(client, "/register/fr/register.csv?headings=keys", "fr")
+    keys_ar = _csv(client, "/register/fr/register.csv?headings=keys", "ar")
+    assert keys_fr == keys_ar and keys_fr[1:] == french[1:]
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", name) for name in keys_fr[0]), keys_fr[0]
+    assert keys_fr[0][:3] == ["id", "state", "name"]
 
 
 def test_the_register_page_shows_the_drawn_facts_in_the_readers_language(client, cast, registers):

@@ -115,6 +115,25 @@ def test_api_messages_follow_accept_language(cast, api):
     assert response.status_code == 404 and response["Content-Language"] == "en"
 
 
+def test_api_validation_errors_follow_accept_language(cast, api):
+    """A refusal with field errors, in the language the call names (whatever the account says)."""
+    api.force_login(cast.auditor)
+    bad = {"period_start": "2026-03-01", "period_end": "2026-02-01"}
+    url = "/api/v1/countries/FR/compliance-reports/"
+    for language, words in (
+        ("fr", "Le dernier jour doit être identique ou postérieur au premier jour."),
+        ("ar", None),
+        ("en", "The last day must be the same as or after the first day."),
+    ):
+        response = api.post(url, bad, format="json", HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 400 and response["Content-Language"] == language
+        body = response.content.decode()
+        if words:
+            assert words in body, body
+        else:
+            assert "The last day" not in body and re.search("[\u0600-\u06ff]", body), body
+
+
 def test_times_are_in_the_country_zone_unless_the_person_chose_one(cast):
     cast.fr.time_zone = "Europe/Paris"
     cast.fr.save(update_fields=["time_zone"])

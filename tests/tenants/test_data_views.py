@@ -274,9 +274,15 @@ def test_progress_json_follows_rotations_and_exports(client, cast, sealed, djang
     }
     # A worker half-way through the export.
     with country_context(cast.fr):
-        CountryExport.objects.filter(pk=export.pk).update(state="running", step="Exporting memberships", percent=40)
+        CountryExport.objects.filter(pk=export.pk).update(
+            state="running", step="export.table", step_params={"table": "tenants.membership"}, percent=40
+        )
     running = client.get("/c/fr/data/progress.json").json()["exports"][0]
-    assert (running["state"], running["step"], running["percent"]) == ("running", "Exporting memberships", 40)
+    assert (running["state"], running["step"], running["percent"]) == (
+        "running",
+        "Exporting the table tenants.membership",
+        40,
+    )
 
     key_rotation_sweep(rotation_id=rotation.pk, country_id=cast.fr.pk)
     country_export_build(export_id=export.pk, country_id=cast.fr.pk)

@@ -127,7 +127,7 @@ def test_expired_export_files_are_deleted_and_the_row_says_so(cast, fr_with_cont
     assert not files.file_exists(name)
     with country_context(cast.fr):
         gone = CountryExport.objects.get(pk=export.pk)
-        assert gone.file_name == "" and "deleted" in gone.step
+        assert gone.file_name == "" and gone.step == "expired" and "deleted" in gone.step_text
         assert CountryEvent.objects.filter(action="export.expired").count() == 1
 
 

@@ -56,7 +56,7 @@ def test_a_job_that_keeps_failing_ends_failed_after_its_attempts_and_its_page_sa
     assert handed_over(cast.fr, report) == 1 + REDRIVES  # no further chance
     with country_context(cast.fr):
         ended = ComplianceReport.objects.get(pk=report.pk)
-    assert (ended.state, ended.error, ended.step) == ("failed", TIMED_OUT, TIMED_OUT)
+    assert (ended.state, ended.error, ended.step, ended.step_text) == ("failed", TIMED_OUT, "timed_out", TIMED_OUT)
     assert jobs_sweep(now=now + AFTER * 3)["failed"] == 1  # only `fresh`'s turn now: `report` stays as it is
 
     client.force_login(cast.auditor)

@@ -178,7 +178,7 @@ def test_a_stuck_report_is_run_again_then_ends_in_a_clear_failure(cast):
         assert jobs == [{"country_id": cast.fr.pk, "report_id": stuck.pk}]
         assert ComplianceReport.objects.get(pk=fresh.pk).state == "pending"  # its worker may still come
         ended = ComplianceReport.objects.get(pk=hopeless.pk)
-        assert (ended.state, ended.error, ended.step) == ("failed", TIMED_OUT, TIMED_OUT)
+        assert (ended.state, ended.error, ended.step, ended.step_text) == ("failed", TIMED_OUT, "timed_out", TIMED_OUT)
 
 
 @pytest.mark.worker

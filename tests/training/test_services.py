@@ -213,6 +213,31 @@ def test_roster_imports_all_rows(cast, catalogue):
     assert ("training.roster_imported", {"count": 2}) in events(cast.fr)
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Adresse électronique,Code du programme,Date limite",  # French
+        "البريد الإلكتروني,رمز البرنامج,تاريخ الاستحقاق",  # Arabic
+        " EMAIL ,Programme code,due_date",  # keys and English, in any case
+    ],
+)
+def test_a_roster_headed_in_any_of_the_portals_languages_is_read(cast, catalogue, header):
+    count = roster(cast, f"{header}\nmember@example.org,ai-literacy,2027-01-31\n")
+    assert count == 1
+    with country_context(cast.fr):
+        assert Enrolment.objects.get(source="roster").due_date.isoformat() == "2027-01-31"
+
+
+def test_roster_problems_are_told_in_the_readers_language(cast, catalogue):
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(services.RosterRefused) as refused:
+        roster(cast, "email,programme\nnobody@example.org,ai-literacy\nnobody@example.org,ai-literacy\n")
+    assert refused.value.message.startswith("La liste comporte 2 problèmes")
+    assert [e.line for e in refused.value.errors] == [2, 3]
+    assert "France" in refused.value.errors[0].reason and "membre actif" in refused.value.errors[0].reason
+
+
 def test_roster_with_bad_rows_imports_nothing_and_reports_each_line(cast, catalogue):
     text = (
         "email,programme,due_date\n"

@@ -18,6 +18,7 @@ from portal.reports.sections import Period
 from portal.reports.services import period_check
 from tenants.errors import ServiceError
 from tenants.isolation import country_context
+from tenants.jobs.steps import step_text
 from tenants.models import Country
 from tenants.record.ledger import event_record
 
@@ -53,8 +54,8 @@ class Command(BaseCommand):
             raise CommandError(f"The folder {output.parent} does not exist.")
         kind = "ledger" if options["ledger_only"] else "pack"
 
-        def progress(step: str, percent: int) -> None:
-            self.stdout.write(f"[{percent:3d}%] {step}")
+        def progress(step: str, percent: int, **params: str) -> None:
+            self.stdout.write(f"[{percent:3d}%] {step_text(step, params)}")
             self.stdout.flush()
 
         partial = output.with_name(output.name + ".partial")

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.errors import ServiceError
+from tenants.jobs.steps import step_text
 from tenants.keys import exit as exits
 from tenants.models import Country
 
@@ -89,7 +90,7 @@ class Command(BaseCommand):
         done = exits.country_exit_proceed(
             exit_id=running.pk,
             country_id=country.pk,
-            progress=lambda step, percent: self.stdout.write(f"  {percent:3d}% {step}"),
+            progress=lambda step, percent, **params: self.stdout.write(f"  {percent:3d}% {step_text(step, params)}"),
         )
         if done.state != done.State.EXITED:
             raise CommandError(f"{country.code}: the exit stopped: {done.error}. The keys are untouched; run it again.")
@@ -114,6 +115,8 @@ class Command(BaseCommand):
                 f"can run from {current.effective_at}"
             )
         if current.run_at:
-            self.stdout.write(f"  run by {current.run_by} at {current.run_at}: {current.step} ({current.percent}%)")
+            self.stdout.write(
+                f"  run by {current.run_by} at {current.run_at}: {current.step_text} ({current.percent}%)"
+            )
         if current.error:
             self.stdout.write(f"  stopped: {current.error}")

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tenants.jobs.steps import step_text
 from tenants.keys.export import country_data_export_write
 from tenants.models import Country
 
@@ -19,7 +20,11 @@ class Command(BaseCommand):
             raise CommandError(f"No country with code {country.upper()}.")
         with open(output, "wb") as out:
             manifest = country_data_export_write(
-                country=found, out=out, progress=lambda step, percent: self.stdout.write(f"  {percent:3d}% {step}")
+                country=found,
+                out=out,
+                progress=lambda step, percent, **params: self.stdout.write(
+                    f"  {percent:3d}% {step_text(step, params)}"
+                ),
             )
         rows = sum(f.get("rows", 0) for name, f in manifest["files"].items() if name.endswith(".jsonl"))
         self.stdout.write(
