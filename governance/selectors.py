@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from tenants.isolation import reading_context
-from tenants.models import Country, Membership, Organisation
+from tenants.models import Country, Organisation
 
+from .acknowledgements import acknowledgement_facts, acknowledgement_totals
 from .models import (
     Acknowledgement,
     CountryPolicy,
@@ -101,25 +102,13 @@ def shared_policy_list(*, exclude_country: Country | None = None) -> QuerySet[Sh
     return qs.order_by("title", "id")
 
 
-def acknowledgement_state(*, country: Country, memberships: QuerySet[Membership] | None = None) -> tuple[int, int]:
+def acknowledgement_state(*, country: Country, organisation: Organisation | None = None) -> tuple[int, int]:
     """(required, current): how many person × current-version acknowledgements are required of the
-    given active members (default: all of the country's), and how many of them are current. Two queries."""
-    now = timezone.now()
-    versions = list(current_versions(country=country).values_list("pk", "roles"))
-    people = memberships if memberships is not None else Membership.objects.filter(country=country)
-    people = list(people.filter(status=Membership.Status.ACTIVE).values_list("user_id", "role"))
-    required = {(user_id, vid) for vid, roles in versions for user_id, role in people if role in roles}
-    if not required:
-        return 0, 0
-    done = set(
-        Acknowledgement.objects.filter(
-            country=country,
-            version_id__in=[v for v, _ in versions],
-            user_id__in=[u for u, _ in people],
-            expires_at__gt=now,
-        ).values_list("user_id", "version_id")
-    )
-    return len(required), len(required & done)
+    active members (of `organisation`, or all of the country's), and how many of them are current,
+    by the rule of governance/acknowledgements.py. One query, in the scope the caller is in."""
+    from tenants.onboarding import read_facts
+
+    return acknowledgement_totals(read_facts(country, acknowledgement_facts(country, organisation=organisation)))
 
 
 def acknowledgements_current(*, organisation: Organisation) -> GateResult:
@@ -138,9 +127,7 @@ def _acknowledgements_current(country: Country, organisation: Organisation) -> G
                 country=country.name
             ),
         )
-    required, current = acknowledgement_state(
-        country=country, memberships=Membership.objects.filter(country=country, organisation=organisation)
-    )
+    required, current = acknowledgement_state(country=country, organisation=organisation)
     missing = required - current
     if missing:
         return GateResult(
