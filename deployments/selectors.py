@@ -56,18 +56,24 @@ def terms_current(*, country: Country):
         return engagement.approved_terms if engagement is not None else None
 
 
-def request_defaults(*, country: Country, access: Access, user) -> dict:
+UNREAD = object()  # request_defaults reads the terms itself
+
+
+def request_defaults(*, country: Country, access: Access, user, terms=UNREAD, allowed: list[int] | None = None) -> dict:
     """A new request's answers that the person would give anyway: their own organisation (or the
     only one they may act for), themself as owner, and what the engagement's terms leave one
-    choice of. Nothing else is chosen for them."""
+    choice of. Nothing else is chosen for them. `terms` and `allowed` (the organisations the
+    person may act for), when the caller has read them already."""
     initial: dict = {"owner": user.pk}
-    allowed = [o.pk for o in requesting_organisations(country=country, access=access)]
+    if allowed is None:
+        allowed = [o.pk for o in requesting_organisations(country=country, access=access)]
     membership = access.memberships.get(country.pk)
     if membership is not None and membership.organisation_id in allowed:
         initial["organisation"] = membership.organisation_id
     elif len(allowed) == 1:
         initial["organisation"] = allowed[0]
-    terms = terms_current(country=country)
+    if terms is UNREAD:
+        terms = terms_current(country=country)
     if terms is not None:
         initial["region"] = terms.residency_region
         if len(terms.sectors or []) == 1:
@@ -83,7 +89,7 @@ def model_list() -> QuerySet[AIModel]:
 
 def request_list(*, country: Country) -> QuerySet[DeploymentRequest]:
     return DeploymentRequest.objects.filter(country=country).select_related(
-        "organisation", "model", "owner", "requested_by"
+        "country", "organisation", "model", "owner", "requested_by", "submitted_by"
     )
 
 
