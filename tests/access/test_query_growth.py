@@ -25,9 +25,39 @@ pytestmark = [pytest.mark.skipif(connection.vendor != "postgresql", reason="need
 # Who asks: the country's own admin, a partner manager and an auditor, each where the table lets them in.
 ASKERS = ("admin", "partner", "auditor")
 BUDGET = 15
-# Routes allowed more than BUDGET queries: name -> (the most they may cost, at 10N, whoever asks; why).
-# A route leaves the list as soon as it is within the budget for every asker (the test says so).
-OVER_BUDGET: dict[str, tuple[int, str]] = {}
+# Routes allowed more than BUDGET queries: name -> (the most they may cost at 10N, whoever asks; why).
+# Each is constant as the data grows but not yet brought within the budget; the figure holds it
+# where it is, and a route leaves the list as soon as it is within the budget (the test says so).
+OVER_BUDGET: dict[str, tuple[int, str]] = {
+    "deployments:detail": (
+        28,
+        "the four gates (engagement, assessment, policies per organisation involved, training per person "
+        "named: role, requirements, certificates), decisions, moves, job, register entry, and the "
+        "conversation with its mark-as-read writes in a savepoint",
+    ),
+    "api-deployment-request": (19, "the same four gates as the request's page, its decisions and its job"),
+    "engagement:detail": (
+        25,
+        "the engagement, its terms, transitions and history, and the conversation (messages, attachments, "
+        "read marker) with its mark-as-read writes in a savepoint",
+    ),
+    "engagement:home": (25, "the current engagement's page: as engagement:detail"),
+    "governance:requirement": (
+        21,
+        "reads every row of its framework to show one, and the requirement's mappings twice (related "
+        "requirements, evidence through mappings)",
+    ),
+    "api-ledger-export": (
+        29,
+        "verifies the chain and signs a checkpoint of the last event before writing the zip, then records "
+        "the export on the chain: the chaining made immediate and each write's savepoint",
+    ),
+    "audit_country": (
+        17,
+        "the events with their targets' names (a UNION query and the people), the chain's head, the "
+        "checkpoints, and the ledger's alerts for an auditor",
+    ),
+}
 
 
 def country_routes(world) -> dict[tuple[str, str], str]:
@@ -112,8 +142,9 @@ def test_every_country_page_is_within_the_budget_at_ten_times_the_data(measured)
     assert {name for name, _asker in routes} >= set(OVER_BUDGET), "an exception names a route that is gone"
     allowed = {key: OVER_BUDGET.get(key[0], (BUDGET, ""))[0] for key in routes}
     over = {key: len(at_10n[key][1]) for key in routes if len(at_10n[key][1]) > allowed[key]}
-    assert not over, f"routes over {BUDGET} queries (or their exception's figure) at 10N (name, asker): {over}\n" + "\n".join(
-        f"  {key}: {n}\n{_shown(at_10n[key][1])}" for key, n in over.items()
+    assert not over, (
+        f"routes over {BUDGET} queries (or their exception's figure) at 10N (name, asker): {over}\n"
+        + "\n".join(f"  {key}: {n}\n{_shown(at_10n[key][1])}" for key, n in over.items())
     )
     assert all(at_10n[key][1] for key in routes), "a route ran no query: was the capture read as it should be?"
     within = [name for name in OVER_BUDGET if all(len(at_10n[key][1]) <= BUDGET for key in routes if key[0] == name)]
