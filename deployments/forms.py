@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Capability, Sector
 from tenants.forms import NamedRequiredErrors
-from tenants.isolation import country_context
+from tenants.isolation import reading_context
 from tenants.models import Country, Membership
 
 from . import selectors
@@ -113,14 +113,19 @@ class RequestForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, country: Country, access, **kwargs):
+    def __init__(self, *args, country: Country, access, user=None, **kwargs):
+        """`user`: of a new request, whose defaults (selectors.request_defaults) are its initial answers."""
         super().__init__(*args, **kwargs)
         from governance.models import ImpactAssessment
 
         terms = selectors.terms_current(country=country)
-        with country_context(country):
+        with reading_context(country):
             # Only the organisations this person may act for: a request naming another one is refused.
             organisations = [(o.pk, o.name) for o in requesting_organisations(country=country, access=access)]
+            if user is not None:
+                self.initial = selectors.request_defaults(
+                    country=country, access=access, user=user, terms=terms, allowed=[pk for pk, _name in organisations]
+                )
             self.fields["organisation"].choices = (
                 organisations if len(organisations) == 1 else _blank(_("Choose an organisation"), organisations)
             )
@@ -142,12 +147,6 @@ class RequestForm(forms.Form):
         if terms is not None:
             models = [m for m in models if terms.residency_region in (m.regions or [])]
         self.fields["model"].choices = _blank(_("Choose a model"), [(m.slug, m.name) for m in models])
-
-    @classmethod
-    def initial_for(cls, *, country: Country, access, user) -> dict:
-        """The answers a person would give anyway: their own organisation, themself as owner, and
-        the terms' region and capabilities when the terms leave only one."""
-        return selectors.request_defaults(country=country, access=access, user=user)
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from engagements import selectors as engagement_selectors
 from engagements.models import Engagement
 from governance import selectors as governance_selectors
-from tenants.isolation import country_context
+from tenants.isolation import reading_context
 from tenants.models import Country, Membership, Organisation
 from training import selectors as training_selectors
 
@@ -40,7 +40,7 @@ class Gate:
 
 
 def _engagement(country: Country, request: DeploymentRequest) -> Gate:
-    with country_context(country):
+    with reading_context(country):
         engagement = engagement_selectors.engagement_current(country=country)
     if engagement is None or engagement.state != Engagement.State.ACTIVE or engagement.approved_terms is None:
         return Gate(
@@ -115,7 +115,7 @@ def _organisations(country: Country, request: DeploymentRequest) -> list:
     """The organisation the request names and each person's own organisation in the country:
     naming another organisation cannot take anyone out of their own organisation's policies."""
     ids = [request.organisation_id]
-    with country_context(country):
+    with reading_context(country):
         ids += list(
             Membership.objects.filter(user_id__in=[u.pk for _, u in people(request)], status=Membership.Status.ACTIVE)
             .order_by("user_id")
@@ -128,7 +128,7 @@ def _organisations(country: Country, request: DeploymentRequest) -> list:
 def _policies(country: Country, request: DeploymentRequest) -> Gate:
     reasons = []
     for organisation in _organisations(country, request):
-        result = governance_selectors.acknowledgements_current(organisation=organisation)
+        result = governance_selectors.acknowledgements_current(organisation=organisation, country=country)
         if not result.ok:
             return Gate("policies", False, result.reason)
         reasons.append(organisation.name)
@@ -176,7 +176,7 @@ def gate_fix(*, country: Country, request: DeploymentRequest, gate: Gate) -> tup
     code = country.code.lower()
     if gate.name == "engagement":
         engagement = None
-        with country_context(country):
+        with reading_context(country):
             engagement = engagement_selectors.engagement_current(country=country)
         if engagement is not None and engagement.state == Engagement.State.ACTIVE:
             return _("Change the request to fit the engagement's terms"), reverse(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from django.db.models import Count, Exists, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDay
 from django.urls import reverse
 from django.utils import timezone
@@ -57,18 +57,24 @@ def terms_current(*, country: Country):
         return engagement.approved_terms if engagement is not None else None
 
 
-def request_defaults(*, country: Country, access: Access, user) -> dict:
+UNREAD = object()  # request_defaults reads the terms itself
+
+
+def request_defaults(*, country: Country, access: Access, user, terms=UNREAD, allowed: list[int] | None = None) -> dict:
     """A new request's answers that the person would give anyway: their own organisation (or the
     only one they may act for), themself as owner, and what the engagement's terms leave one
-    choice of. Nothing else is chosen for them."""
+    choice of. Nothing else is chosen for them. `terms` and `allowed` (the organisations the
+    person may act for), when the caller has read them already."""
     initial: dict = {"owner": user.pk}
-    allowed = [o.pk for o in requesting_organisations(country=country, access=access)]
+    if allowed is None:
+        allowed = [o.pk for o in requesting_organisations(country=country, access=access)]
     membership = access.memberships.get(country.pk)
     if membership is not None and membership.organisation_id in allowed:
         initial["organisation"] = membership.organisation_id
     elif len(allowed) == 1:
         initial["organisation"] = allowed[0]
-    terms = terms_current(country=country)
+    if terms is UNREAD:
+        terms = terms_current(country=country)
     if terms is not None:
         initial["region"] = terms.residency_region
         if len(terms.sectors or []) == 1:
@@ -84,7 +90,7 @@ def model_list() -> QuerySet[AIModel]:
 
 def request_list(*, country: Country) -> QuerySet[DeploymentRequest]:
     return DeploymentRequest.objects.filter(country=country).select_related(
-        "organisation", "model", "owner", "requested_by"
+        "country", "organisation", "model", "owner", "requested_by", "submitted_by"
     )
 
 
@@ -176,13 +182,53 @@ def waiting(access: Access) -> Q:
     return Q(state__in=WAITING, country_id__in=access.partner_country_ids)
 
 
+def _month_start(now):
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _tokens_by_day(*, country_ids: list[int], start) -> dict[int, dict[int, int]]:
+    """Tokens through the gateway since `start`, by country and day of the month (UTC), over every
+    environment: one grouped query."""
+    days: dict[int, dict[int, int]] = {}
+    for country_id, day, tokens in (
+        UsageHour.objects.filter(country_id__in=country_ids, hour__gte=start)
+        .annotate(day=TruncDay("hour", tzinfo=UTC))
+        .values("country_id", "day")
+        .annotate(tokens=Sum("total_tokens"))
+        .order_by()
+        .values_list("country_id", "day", "tokens")
+    ):
+        days.setdefault(country_id, {})[day.day] = int(tokens or 0)
+    return days
+
+
+def overview_facts(country) -> dict:
+    """The monthly quota of the country's active environments, as an expression read with its
+    onboarding steps in one query (tenants.dashboard), by the rule of dashboard_figures."""
+    active = Environment.objects.filter(country=country, state=Environment.State.ACTIVE).order_by()
+    return {"quota": Subquery(active.values("country_id").annotate(quota=Sum("monthly_token_quota")).values("quota"))}
+
+
+def usage_figures(*, country: Country, quota: int | None, now=None) -> dict:
+    """This month's use of one country through the gateway, shaped as dashboard_figures' (the
+    quota given, read with the overview's facts): one query."""
+    start = _month_start(now or timezone.now())
+    with reading_context(country):
+        by_day = _tokens_by_day(country_ids=[country.pk], start=start).get(country.pk, {})
+    return {
+        "quota": int(quota or 0),
+        "tokens_by_day": by_day,
+        "tokens_month": sum(by_day.values()),
+        "month": start.strftime("%Y-%m"),
+    }
+
+
 def dashboard_figures(*, country_ids: list[int], now=None) -> dict[int, dict]:
     """Deployment figures of each country in `country_ids`, in the caller's country context (which
     must open all of them), three grouped queries whatever the data holds: requests by state,
     environments (active ones and their monthly quotas), and this month's tokens through the gateway
     by day (UTC), over every environment of the country."""
-    now = now or timezone.now()
-    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    start = _month_start(now or timezone.now())
     figures = {
         cid: {
             "requests_by_state": dict.fromkeys(DeploymentRequest.State.values, 0),
@@ -212,14 +258,7 @@ def dashboard_figures(*, country_ids: list[int], now=None) -> dict[int, dict]:
     ):
         figures[row["country_id"]]["environments_active"] = row["n"]
         figures[row["country_id"]]["quota"] = int(row["quota"] or 0)
-    for country_id, day, tokens in (
-        UsageHour.objects.filter(country_id__in=country_ids, hour__gte=start)
-        .annotate(day=TruncDay("hour", tzinfo=UTC))
-        .values("country_id", "day")
-        .annotate(tokens=Sum("total_tokens"))
-        .order_by()
-        .values_list("country_id", "day", "tokens")
-    ):
-        figures[country_id]["tokens_by_day"][day.day] = int(tokens or 0)
-        figures[country_id]["tokens_month"] += int(tokens or 0)
+    for country_id, by_day in _tokens_by_day(country_ids=country_ids, start=start).items():
+        figures[country_id]["tokens_by_day"] = by_day
+        figures[country_id]["tokens_month"] = sum(by_day.values())
     return figures

@@ -60,10 +60,7 @@ def request_new(request: HttpRequest, code: str) -> HttpResponse:
     if request.access.role_in(country.pk) not in DRAFTERS:
         raise PermissionDenied(_("Only a country admin or officer can request a deployment."))
     form = RequestForm(
-        request.POST if request.method == "POST" else None,
-        country=country,
-        access=request.access,
-        initial=RequestForm.initial_for(country=country, access=request.access, user=request.user),
+        request.POST if request.method == "POST" else None, country=country, access=request.access, user=request.user
     )
     status = 200
     if request.method == "POST":

@@ -29,7 +29,7 @@ WAITING = Q(state__in=[S.SUBMITTED, S.IN_REVIEW]) | Q(
 
 def engagement_list(*, country: Country) -> QuerySet[Engagement]:
     return Engagement.objects.filter(country=country).select_related(
-        "organisation", "approved_terms", "created_by", "submitted_by"
+        "country", "organisation", "approved_terms", "created_by", "submitted_by"
     )
 
 

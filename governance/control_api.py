@@ -50,10 +50,9 @@ class CountryFrameworkListApi(CountryAPIView):
         responses={200: CoverageSerializer(many=True), **errors(401, 404)},
     )
     def get(self, request, code):
-        data = [
-            {"slug": f.slug, "name": f.name, **selectors.coverage(country=self.country, framework=f)}
-            for f in selectors.framework_list()
-        ]
+        frameworks = list(selectors.framework_list())
+        covered = selectors.coverages(country=self.country, frameworks=frameworks)
+        data = [{"slug": f.slug, "name": f.name, **covered[f.pk]} for f in frameworks]
         return Response(CoverageSerializer(data, many=True).data)
 
 

@@ -28,7 +28,9 @@ from .views import base_context, country_of, posted, require_writer, url
 @login_required
 def frameworks(request: HttpRequest, code: str) -> HttpResponse:
     country = country_of(request)
-    rows = [(f, selectors.coverage(country=country, framework=f)) for f in selectors.framework_list()]
+    frameworks = list(selectors.framework_list())
+    covered = selectors.coverages(country=country, frameworks=frameworks)
+    rows = [(f, covered[f.pk]) for f in frameworks]
     return render(request, "governance/frameworks.html", {**base_context(request, country), "rows": rows})
 
 
@@ -56,6 +58,7 @@ def framework_detail(request: HttpRequest, code: str, slug: str) -> HttpResponse
     framework = _framework(slug, request)
     context = base_context(request, country)
     context["can_write"] = context["can_write"] and framework.is_current
+    rows = selectors.framework_rows(country=country, framework=framework)
     return render(
         request,
         "governance/framework_detail.html",
@@ -63,8 +66,8 @@ def framework_detail(request: HttpRequest, code: str, slug: str) -> HttpResponse
             **context,
             **_version_context(framework),
             "framework": framework,
-            "requirements": selectors.framework_rows(country=country, framework=framework),
-            "coverage": selectors.coverage(country=country, framework=framework),
+            "requirements": rows,
+            "coverage": selectors.rows_coverage(rows),
         },
     )
 

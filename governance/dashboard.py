@@ -1,20 +1,72 @@
 """Governance figures of several countries at once, for the dashboards and the compliance summary
 (portal/dashboards.py, portal/reports/summary.py): one grouped query per table whatever the data
-and the number of countries, by the same rules as the per-country selectors."""
+and the number of countries, by the same rules as the per-country selectors; and one country's
+figures for its overview as expressions, read with its onboarding steps in one query."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Expression, F, OuterRef, Q
 from django.utils import timezone
 
-from tenants.models import Membership
+from tenants.models import Country
+from tenants.onboarding import CountOf
 
-from .models import Acknowledgement, ImpactAssessment, Incident, PolicyVersion
+from .acknowledgements import acknowledgement_facts, acknowledgement_totals
+from .models import ImpactAssessment, Incident, PolicyVersion
 
 DUE_SOON_DAYS = 7
 INCIDENT_DEADLINES = ("overdue", "due_soon", "on_time", "reported_late")
+
+
+CLOSED = (Incident.Status.RESOLVED, Incident.Status.CLOSED)  # an incident no longer open
+
+
+def _deadline_rules(now) -> dict[str, Q]:
+    """Each incident by its reporting deadline: overdue (not reported, past the deadline), due_soon
+    (not reported, due within DUE_SOON_DAYS), on_time (reported by the deadline, or due later),
+    reported_late (reported after the deadline)."""
+    soon = now + timedelta(days=DUE_SOON_DAYS)
+    unreported = Q(reported_at__isnull=True)
+    return {
+        "overdue": unreported & Q(report_due_at__lt=now),
+        "due_soon": unreported & Q(report_due_at__gte=now, report_due_at__lte=soon),
+        "on_time": Q(reported_at__lte=F("report_due_at")) | (unreported & Q(report_due_at__gt=soon)),
+        "reported_late": Q(reported_at__gt=F("report_due_at")),
+    }
+
+
+def overview_facts(country) -> dict[str, Expression]:
+    """The governance figures of one country's overview charts, as expressions read with its
+    onboarding steps in one query (tenants.dashboard), by the rules of dashboard_figures:
+    completed assessments by risk level and drafts, open incidents by severity, every incident by
+    its reporting deadline. `overview_figures` shapes their values as dashboard_figures does."""
+    assessments = ImpactAssessment.objects.filter(country=country)
+    incidents = Incident.objects.filter(country=country)
+    facts: dict[str, Expression] = {
+        f"assessments_{category}": CountOf(
+            assessments.filter(status=ImpactAssessment.Status.COMPLETED, category=category)
+        )
+        for category in ImpactAssessment.Category.values
+    }
+    facts["assessments_draft"] = CountOf(assessments.filter(status=ImpactAssessment.Status.DRAFT))
+    for severity in Incident.Severity.values:
+        facts[f"incidents_open_{severity}"] = CountOf(incidents.filter(severity=severity).exclude(status__in=CLOSED))
+    for key, rule in _deadline_rules(timezone.now()).items():
+        facts[f"incidents_{key}"] = CountOf(incidents.filter(rule))
+    return facts
+
+
+def overview_figures(values: dict) -> dict:
+    """The values of `overview_facts`, shaped as the figures of dashboard_figures."""
+    return {
+        "assessments_by_category": {
+            key: values[f"assessments_{key}"] for key in [*ImpactAssessment.Category.values, "draft"]
+        },
+        "incidents_by_severity": {key: values[f"incidents_open_{key}"] for key in Incident.Severity.values},
+        "incidents_by_deadline": {key: values[f"incidents_{key}"] for key in INCIDENT_DEADLINES},
+    }
 
 
 def _grouped(queryset, **counts) -> dict[int, dict]:
@@ -25,8 +77,7 @@ def dashboard_figures(*, country_ids: list[int]) -> dict[int, dict]:
     """Governance figures of each country in `country_ids`, read in the caller's country context
     (which must open all of them), with one grouped query per table whatever the data holds:
 
-    - ack_required / ack_current: the rule of acknowledgement_state (active members × the current
-      version of each policy that applies to their role; current = not expired);
+    - ack_required / ack_current: the rule of governance/acknowledgements.py;
     - policies_published, assessments_completed, assessments_high_risk, incidents, incidents_open,
       incidents_late: the figures of the compliance summary (portal.reports.summary);
     - assessments_on_record: completed or superseded (the onboarding step's rule);
@@ -36,7 +87,6 @@ def dashboard_figures(*, country_ids: list[int]) -> dict[int, dict]:
       the deadline), due_soon (not reported, due within DUE_SOON_DAYS), on_time (reported by the
       deadline, or due later), reported_late (reported after the deadline)."""
     now = timezone.now()
-    soon = now + timedelta(days=DUE_SOON_DAYS)
     figures = {
         cid: {
             "ack_required": 0,
@@ -57,41 +107,9 @@ def dashboard_figures(*, country_ids: list[int]) -> dict[int, dict]:
     if not country_ids:
         return figures
 
-    # Acknowledgements: the current version of each policy (few rows), active members by role, and
-    # the current acknowledgements of current versions with the role of the person who gave them.
-    latest = PolicyVersion.objects.filter(policy=OuterRef("policy"), status=PolicyVersion.Status.PUBLISHED).order_by(
-        "-number"
-    )
-    versions = list(
-        PolicyVersion.objects.filter(
-            country_id__in=country_ids, status=PolicyVersion.Status.PUBLISHED, pk=Subquery(latest.values("pk")[:1])
-        ).values_list("pk", "country_id", "roles")
-    )
-    people = {
-        (row["country_id"], row["role"]): row["n"]
-        for row in Membership.objects.filter(country_id__in=country_ids, status=Membership.Status.ACTIVE)
-        .values("country_id", "role")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
-    version_roles = {pk: set(roles or []) for pk, _country, roles in versions}
-    for pk, country_id, _roles in versions:
-        figures[country_id]["ack_required"] += sum(people.get((country_id, role), 0) for role in version_roles[pk])
-    if versions:
-        role = Membership.objects.filter(
-            country_id=OuterRef("country_id"), user_id=OuterRef("user_id"), status=Membership.Status.ACTIVE
-        ).values("role")[:1]
-        for row in (
-            Acknowledgement.objects.filter(
-                country_id__in=country_ids, version_id__in=list(version_roles), expires_at__gt=now
-            )
-            .annotate(role=Subquery(role))
-            .values("country_id", "version_id", "role")
-            .annotate(n=Count("user_id", distinct=True))
-            .order_by()
-        ):
-            if row["role"] in version_roles[row["version_id"]]:
-                figures[row["country_id"]]["ack_current"] += row["n"]
+    # Acknowledgements: the rule of governance/acknowledgements.py, for every country in one query.
+    for row in Country.objects.filter(pk__in=country_ids).values("pk", **acknowledgement_facts(OuterRef("pk"))):
+        figures[row["pk"]]["ack_required"], figures[row["pk"]]["ack_current"] = acknowledgement_totals(row)
 
     for country_id, row in _grouped(
         PolicyVersion.objects.filter(country_id__in=country_ids, status=PolicyVersion.Status.PUBLISHED),
@@ -120,20 +138,11 @@ def dashboard_figures(*, country_ids: list[int]) -> dict[int, dict]:
         if row["category"] == ImpactAssessment.Category.HIGH_RISK:
             target["assessments_high_risk"] += row["n"]
 
-    closed = [Incident.Status.RESOLVED, Incident.Status.CLOSED]
-    unreported = Q(reported_at__isnull=True)
-    deadline = {
-        "overdue": Count("id", filter=unreported & Q(report_due_at__lt=now)),
-        "due_soon": Count("id", filter=unreported & Q(report_due_at__gte=now, report_due_at__lte=soon)),
-        "on_time": Count(
-            "id", filter=Q(reported_at__lte=F("report_due_at")) | (unreported & Q(report_due_at__gt=soon))
-        ),
-        "reported_late": Count("id", filter=Q(reported_at__gt=F("report_due_at"))),
-    }
+    deadline = {key: Count("id", filter=rule) for key, rule in _deadline_rules(now).items()}
     for row in (
         Incident.objects.filter(country_id__in=country_ids)
         .values("country_id", "severity")
-        .annotate(n=Count("id"), open=Count("id", filter=~Q(status__in=closed)), **deadline)
+        .annotate(n=Count("id"), open=Count("id", filter=~Q(status__in=CLOSED)), **deadline)
         .order_by()
     ):
         target = figures[row["country_id"]]

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from tenants.isolation import reading_context
-from tenants.models import Country, Membership, Organisation
+from tenants.models import Country, Organisation
 
+from .acknowledgements import acknowledgement_facts, acknowledgement_totals
 from .models import (
     Acknowledgement,
     CountryPolicy,
@@ -101,46 +102,65 @@ def shared_policy_list(*, exclude_country: Country | None = None) -> QuerySet[Sh
     return qs.order_by("title", "id")
 
 
-def acknowledgement_state(*, country: Country, memberships: QuerySet[Membership] | None = None) -> tuple[int, int]:
+def acknowledgement_state(*, country: Country, organisation: Organisation | None = None) -> tuple[int, int]:
     """(required, current): how many person × current-version acknowledgements are required of the
-    given active members (default: all of the country's), and how many of them are current. Two queries."""
-    now = timezone.now()
-    versions = list(current_versions(country=country).values_list("pk", "roles"))
-    people = memberships if memberships is not None else Membership.objects.filter(country=country)
-    people = list(people.filter(status=Membership.Status.ACTIVE).values_list("user_id", "role"))
-    required = {(user_id, vid) for vid, roles in versions for user_id, role in people if role in roles}
-    if not required:
-        return 0, 0
-    done = set(
-        Acknowledgement.objects.filter(
-            country=country,
-            version_id__in=[v for v, _ in versions],
-            user_id__in=[u for u, _ in people],
-            expires_at__gt=now,
-        ).values_list("user_id", "version_id")
+    active members (of `organisation`, or all of the country's), and how many of them are current,
+    by the rule of governance/acknowledgements.py. One query, in the scope the caller is in."""
+    from tenants.onboarding import read_facts
+
+    return acknowledgement_totals(read_facts(country, acknowledgement_facts(country, organisation=organisation)))
+
+
+def home_figures(*, country: Country) -> dict:
+    """The governance page's figures in one query, in the scope the caller is in: the
+    acknowledgements required and current (ack_required, ack_current), the policies adopted and the
+    incidents not closed."""
+    from tenants.onboarding import CountOf, read_facts
+
+    values = read_facts(
+        country,
+        {
+            **acknowledgement_facts(country),
+            "policy_count": CountOf(CountryPolicy.objects.filter(country=country)),
+            "open_incidents": CountOf(Incident.objects.filter(country=country).exclude(status=Incident.Status.CLOSED)),
+        },
     )
-    return len(required), len(required & done)
+    required, current = acknowledgement_totals(values)
+    return {
+        "ack_required": required,
+        "ack_current": current,
+        "policy_count": values["policy_count"],
+        "open_incidents": values["open_incidents"],
+    }
 
 
-def acknowledgements_current(*, organisation: Organisation) -> GateResult:
+def acknowledgements_current(*, organisation: Organisation, country: Country | None = None) -> GateResult:
     """Has everyone in this organisation acknowledged the current version of every policy that
-    applies to their role, and is each acknowledgement still within its validity period?"""
-    country = Country.objects.get(pk=organisation.country_id)
+    applies to their role, and is each acknowledgement still within its validity period? One query
+    (two without the organisation's `country`)."""
+    country = country or Country.objects.get(pk=organisation.country_id)
     with reading_context(country):
         return _acknowledgements_current(country, organisation)
 
 
 def _acknowledgements_current(country: Country, organisation: Organisation) -> GateResult:
-    if not current_versions(country=country).exists():
+    from tenants.onboarding import read_facts
+
+    values = read_facts(
+        country,
+        {
+            "published": Exists(current_versions(country=country)),
+            **acknowledgement_facts(country, organisation=organisation),
+        },
+    )
+    if not values["published"]:
         return GateResult(
             False,
             _("{country} has no published policy yet: a country admin adopts and publishes the policies first.").format(
                 country=country.name
             ),
         )
-    required, current = acknowledgement_state(
-        country=country, memberships=Membership.objects.filter(country=country, organisation=organisation)
-    )
+    required, current = acknowledgement_totals(values)
     missing = required - current
     if missing:
         return GateResult(
@@ -358,18 +378,48 @@ def framework_rows(*, country: Country, framework: Framework) -> list[Requiremen
     return requirements
 
 
+def rows_coverage(rows: list[Requirement]) -> dict:
+    """`coverage` from the rows of framework_rows, with no query."""
+    assessable = [row for row in rows if row.assessable]
+    counts: dict[str, int] = {}
+    for row in assessable:
+        if row.country_status is not None:
+            counts[row.country_status.status] = counts.get(row.country_status.status, 0) + 1
+    return _coverage_rows(len(assessable), counts)
+
+
 def coverage(*, country: Country, framework: Framework) -> dict:
     """Counts and percentages per status for one framework's assessable requirements (missing rows
     count as not assessed)."""
-    total = Requirement.objects.filter(framework=framework, assessable=True).count()
-    counts = dict(
+    return coverages(country=country, frameworks=[framework])[framework.pk]
+
+
+def coverages(*, country: Country, frameworks: list[Framework]) -> dict[int, dict]:
+    """`coverage` of each framework, by its key: two queries whatever the number of frameworks (one
+    when they come from framework_list, which counts their requirements)."""
+    ids = [f.pk for f in frameworks]
+    totals = {f.pk: f.requirement_count for f in frameworks if hasattr(f, "requirement_count")}
+    if len(totals) < len(ids):
+        totals = dict(
+            Requirement.objects.filter(framework_id__in=ids, assessable=True)
+            .order_by()
+            .values_list("framework_id")
+            .annotate(n=Count("id"))
+        )
+    counted: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    for framework_id, status, n in (
         RequirementStatus.objects.filter(
-            country=country, requirement__framework=framework, requirement__assessable=True
+            country=country, requirement__framework_id__in=ids, requirement__assessable=True
         )
         .order_by()
-        .values_list("status")
+        .values_list("requirement__framework_id", "status")
         .annotate(n=Count("id"))
-    )
+    ):
+        counted[framework_id][status] = n
+    return {pk: _coverage_rows(totals.get(pk, 0), counted[pk]) for pk in ids}
+
+
+def _coverage_rows(total: int, counts: dict[str, int]) -> dict:
     counts[RequirementStatus.Status.NOT_ASSESSED] = total - sum(
         n for s, n in counts.items() if s != RequirementStatus.Status.NOT_ASSESSED
     )

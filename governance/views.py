@@ -74,18 +74,14 @@ def posted(request: HttpRequest):
 def home(request: HttpRequest, code: str) -> HttpResponse:
     country = country_of(request)
     role = request.access.role_in(country.pk) or ""
-    required, current = selectors.acknowledgement_state(country=country)
     return render(
         request,
         "governance/home.html",
         {
             **base_context(request, country),
             "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
-            "ack_required": required,
-            "ack_current": current,
-            "policy_count": selectors.policy_list(country=country).count(),
+            **selectors.home_figures(country=country),
             "assessments": list(selectors.assessment_list(country=country)[:5]),
-            "open_incidents": selectors.incident_list(country=country).exclude(status="closed").count(),
         },
     )
 

@@ -16,8 +16,8 @@ from deployments.models import DeploymentRequest
 from engagements import selectors as engagement_selectors
 from engagements.models import Engagement
 from governance import dashboard as governance_figures
+from governance.acknowledgements import acknowledgement_totals, acknowledgements_enough
 from governance.models import ImpactAssessment, Incident
-from governance.onboarding import ACK_THRESHOLD
 from tenants import onboarding
 from tenants.charts import Bar, Chart, Day, bar_chart, timeline_chart
 from tenants.isolation import reading_context
@@ -62,10 +62,10 @@ def country_figures(*, country_ids: list[int]) -> dict[int, dict]:
 def _steps_done(row: dict) -> dict[str, bool]:
     """Which onboarding steps are done, by the rules of their owners' onboarding steps
     (tests/portal/test_dashboards.py holds the two to the same answer)."""
-    required, current = row["ack_required"], row["ack_current"]
     return {
         "engagement": row["engagement_state"] in (Engagement.State.APPROVED, Engagement.State.ACTIVE),
-        "policies": bool(row["policies_published"] and required and current / required >= ACK_THRESHOLD),
+        "policies": bool(row["policies_published"])
+        and acknowledgements_enough(row["ack_required"], row["ack_current"]),
         "training": bool(row["training_total"] and row["trained"] == row["training_total"]),
         "assessment": bool(row["assessments_on_record"]),
         "deployment": bool(row["environments_active"]),
@@ -165,9 +165,26 @@ def usage_chart(*, key: str, figures: dict, now=None) -> Chart:
     )
 
 
-def overview_charts(country: Country) -> list[Chart]:
-    """Registered with tenants.dashboard for the country's overview page."""
-    return country_charts(country, country_figures(country_ids=[country.pk])[country.pk])
+def overview_facts(country: Country) -> dict:
+    """Registered with tenants.dashboard: the figures of the overview's charts that the steps do not
+    already read, as expressions read with them in one query."""
+    return {**governance_figures.overview_facts(country), **deployment_selectors.overview_facts(country)}
+
+
+def overview_charts(country: Country, values: dict, steps: dict[str, dict]) -> list[Chart]:
+    """Registered with tenants.dashboard for the country's overview page: the charts of
+    `country_charts` from the values of `overview_facts` and the facts of the policies and training
+    steps (the same rules as country_figures), plus one query for this month's use by day."""
+    required, current = acknowledgement_totals(steps["policies"])
+    figures = {
+        "ack_required": required,
+        "ack_current": current,
+        "trained": steps["training"]["trained"],
+        "training_total": steps["training"]["total"],
+        **governance_figures.overview_figures(values),
+        **deployment_selectors.usage_figures(country=country, quota=values["quota"]),
+    }
+    return country_charts(country, figures)
 
 
 # --- Several countries ----------------------------------------------------------------------------

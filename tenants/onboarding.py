@@ -19,7 +19,7 @@ queries. A step no app has registered yet is shown as not available, never as do
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Expression, IntegerField, QuerySet, Subquery
 from django.utils.translation import gettext as _
@@ -68,6 +68,7 @@ class Task:
     state_label: str
     detail: str
     url: str
+    facts: dict = field(default_factory=dict, compare=False)  # the values the step decided from
 
     @property
     def done(self) -> bool:
@@ -76,13 +77,15 @@ class Task:
 
 class CountOf(Subquery):
     """The number of rows of a queryset, as an expression another query can hold (a scalar
-    subquery): `CountOf(Enrolment.objects.filter(country=country))`."""
+    subquery): `CountOf(Enrolment.objects.filter(country=country))`; with `fields`, the number of
+    their distinct combinations (`fields=("user_id", "version_id")`: each person × version once)."""
 
     template = "(SELECT COUNT(*) FROM (%(subquery)s) counted)"
     output_field = IntegerField()
 
-    def __init__(self, queryset: QuerySet, **extra) -> None:
-        super().__init__(queryset.order_by().values("pk"), **extra)
+    def __init__(self, queryset: QuerySet, *, fields: tuple[str, ...] = (), **extra) -> None:
+        rows = queryset.order_by().values(*fields).distinct() if fields else queryset.order_by().values("pk")
+        super().__init__(rows, **extra)
 
 
 Facts = Callable[[object], dict[str, Expression]]
@@ -144,13 +147,14 @@ def task_list_and_facts(country, facts: dict[str, Expression] | None = None) -> 
         values = read_facts(country, wanted)
     tasks = []
     for key, title in STEPS.items():
+        step_values = {name: values[alias] for name, alias in names.get(key, {}).items()}
         if key in _facts:
-            status = _facts[key][1](country, {name: values[alias] for name, alias in names.get(key, {}).items()})
+            status = _facts[key][1](country, step_values)
         elif key in _registry:
             status = _registry[key](country)
         else:
             status = StepStatus(CANNOT_START, _("This part of the portal is not available yet."))
-        tasks.append(Task(key, title, status.state, STATES[status.state], status.detail, status.url))
+        tasks.append(Task(key, title, status.state, STATES[status.state], status.detail, status.url, step_values))
     return tasks, {name: values[name] for name in facts or {}}
 
 

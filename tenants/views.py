@@ -40,7 +40,9 @@ RECENT_EVENTS = 10
 @login_required
 def country_overview(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
-    tasks, counts = onboarding.task_list_and_facts(country, selectors.country_count_facts(country=country))
+    tasks, counts = onboarding.task_list_and_facts(
+        country, {**selectors.country_count_facts(country=country), **dashboard.chart_facts(country)}
+    )
     events = describe_events(list(record_selectors.event_list(country=country)[:RECENT_EVENTS]), country)
     return render(
         request,
@@ -52,7 +54,7 @@ def country_overview(request: HttpRequest, code: str) -> HttpResponse:
             "invited_member_count": counts["invited_members"],
             "events": events,
             "tasks": tasks,
-            "charts": dashboard.country_charts(country),
+            "charts": dashboard.country_charts(country, counts, tasks),
         },
     )
 

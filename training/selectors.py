@@ -160,10 +160,13 @@ def required_programmes(
 ) -> dict[int, str]:
     """Programme id → title that `role` must hold in `country`, platform's and country's together."""
     platform = _applies(PlatformRequirement.objects.filter(role=role), sector, capability)
-    with reading_context(country):
+    with reading_context(country):  # one query: the platform's and the country's requirements as subqueries
         own = _applies(CountryRequirement.objects.filter(role=role), sector, capability)
-        ids = set(platform.values_list("programme_id", flat=True)) | set(own.values_list("programme_id", flat=True))
-    return dict(Programme.objects.filter(pk__in=ids).values_list("pk", "title"))
+        return dict(
+            Programme.objects.filter(
+                Q(pk__in=platform.values("programme_id")) | Q(pk__in=own.values("programme_id"))
+            ).values_list("pk", "title")
+        )
 
 
 def _held_programme_ids(country: Country, user_ids) -> dict[int, set[int]]:

@@ -41,7 +41,10 @@ def conversation_context(
         unread += message.is_new
         for attachment in message.attachments.all():
             attachment.url = attachment_url(attachment.pk)
-    services.conversation_mark_read(subject=subject, conversation=conversation, user=request.user)
+    newest = max((message.pk for message in items), default=0)
+    services.conversation_mark_read(
+        subject=subject, conversation=conversation, user=request.user, upto=newest if newest > seen else 0
+    )
     return {
         "conversation": {
             "messages": items,

@@ -9,11 +9,11 @@ from django.db.models.functions import Coalesce
 
 from tenants.conversations.models import Conversation, ConversationRead, Message, MessageAttachment
 from tenants.conversations.subjects import Subject
-from tenants.isolation import country_context
+from tenants.isolation import reading_context
 
 
 def conversation_get(*, subject: Subject) -> Conversation | None:
-    with country_context(subject.country):
+    with reading_context(subject.country):
         return Conversation.objects.filter(country=subject.country, subject=subject.kind, subject_id=subject.pk).first()
 
 
@@ -43,14 +43,14 @@ def conversation_has_messages(*, subject: Subject) -> bool:
 def message_list(*, conversation: Conversation | None) -> list[Message]:
     if conversation is None:
         return []
-    with country_context(conversation.country_id):
+    with reading_context(conversation.country_id):
         return list(message_queryset(conversation=conversation, country=conversation.country_id))
 
 
 def last_read_id(*, conversation: Conversation | None, user) -> int:
     if conversation is None:
         return 0
-    with country_context(conversation.country_id):
+    with reading_context(conversation.country_id):
         found = (
             ConversationRead.objects.filter(country_id=conversation.country_id, conversation=conversation, user=user)
             .values_list("last_read_id", flat=True)
@@ -64,7 +64,7 @@ def unread_count(*, conversation: Conversation | None, user) -> int:
     if conversation is None:
         return 0
     seen = last_read_id(conversation=conversation, user=user)
-    with country_context(conversation.country_id):
+    with reading_context(conversation.country_id):
         return (
             Message.objects.filter(country_id=conversation.country_id, conversation=conversation, id__gt=seen)
             .exclude(author=user)
@@ -97,7 +97,7 @@ def unread_count_expression(*, kind: str, user) -> Coalesce:
 
 def attachment_get(*, subject: Subject, pk: int) -> MessageAttachment | None:
     """An attachment of this subject's conversation (of another subject, or country: None)."""
-    with country_context(subject.country):
+    with reading_context(subject.country):
         return (
             MessageAttachment.objects.filter(
                 country=subject.country,

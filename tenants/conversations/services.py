@@ -174,15 +174,19 @@ def _read_up_to(*, conversation: Conversation, user, last_id: int) -> None:
         ConversationRead.objects.filter(pk=read.pk).update(last_read_id=last_id, read_at=timezone.now())
 
 
-@transaction.atomic
-def conversation_mark_read(*, subject: Subject, conversation: Conversation | None, user) -> None:
-    """The person has opened the conversation: every message so far is read, and so are their
-    notices about its page."""
+def conversation_mark_read(
+    *, subject: Subject, conversation: Conversation | None, user, upto: int | None = None
+) -> None:
+    """The person has opened the conversation: every message so far is read (up to `upto`, the
+    newest they were shown, when the page knows it; 0 when none was new to them), and so are their
+    notices about its page. In one transaction (the country context's)."""
     with country_context(subject.country):
         if conversation is not None:
-            last = Message.objects.filter(country=subject.country, conversation=conversation).aggregate(last=Max("id"))[
-                "last"
-            ]
+            last = upto
+            if last is None:
+                last = Message.objects.filter(country=subject.country, conversation=conversation).aggregate(
+                    last=Max("id")
+                )["last"]
             if last:
                 _read_up_to(conversation=conversation, user=user, last_id=last)
         Notification.objects.filter(

@@ -21,13 +21,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenants.access import Access
 from tenants.country_state import country_state_changed
 from tenants.errors import NotAllowed, ServiceError
-from tenants.isolation import country_context
+from tenants.isolation import country_context, reading_context
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.keys.export import country_export_build, country_export_request, country_export_verify_stored
 from tenants.keys.models import CountryExit, CountryExport
@@ -103,12 +104,15 @@ def _locked(exit: CountryExit) -> CountryExit:
 
 
 def exit_current(*, country: Country) -> CountryExit | None:
-    """The country's exit in progress, else its latest (done or cancelled), else None."""
-    with country_context(country):
-        exits = CountryExit.objects.filter(country=country).select_related(
-            "requested_by", "confirmed_by", "run_by", "cancelled_by", "export"
+    """The country's exit in progress, else its latest (done or cancelled), else None. One query."""
+    open_first = Case(When(state__in=CountryExit.OPEN, then=Value(0)), default=Value(1))
+    with reading_context(country):
+        return (
+            CountryExit.objects.filter(country=country)
+            .select_related("requested_by", "confirmed_by", "run_by", "cancelled_by", "export")
+            .order_by(open_first, *CountryExit._meta.ordering)
+            .first()
         )
-        return exits.filter(state__in=CountryExit.OPEN).first() or exits.first()
 
 
 @transaction.atomic

@@ -48,9 +48,13 @@ def _urls(country: Country, side: str) -> dict[str, str]:
     }
 
 
-def exit_panel(*, country: Country, side: str, user, exit: CountryExit | None = None, form=None) -> dict:
-    """What the "Leaving the programme" panel shows to one person acting for one side."""
-    exit = exit if exit is not None else exits.exit_current(country=country)
+UNREAD = object()  # the panel reads the country's exit itself
+
+
+def exit_panel(*, country: Country, side: str, user, exit: CountryExit | None | object = UNREAD, form=None) -> dict:
+    """What the "Leaving the programme" panel shows to one person acting for one side (`exit`:
+    the country's current exit or None, when the caller has read it already)."""
+    exit = exits.exit_current(country=country) if exit is UNREAD else exit
     now = timezone.now()
     state = exit.state if exit else ""
     is_open = bool(exit and exit.is_open)

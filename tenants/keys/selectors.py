@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Exists, QuerySet, Subquery
 
 from tenants.keys.models import CountryExport, CountryKey, KeyRotation, MemberErasure
 from tenants.models import Country
@@ -10,13 +10,25 @@ from tenants.models import Country
 
 def country_key_summary(*, country: Country) -> dict:
     """The active key's id and date and how many keys are retired or destroyed; never key material."""
+    from tenants.onboarding import CountOf, read_facts
+
     keys = CountryKey.objects.filter(country=country)
-    active = keys.filter(state=CountryKey.State.ACTIVE).values("key_id", "created_at").first()
-    by_state = dict(keys.order_by().values_list("state").annotate(n=Count("id")))
+    active = keys.filter(state=CountryKey.State.ACTIVE).order_by("-created_at")
+    values = read_facts(  # one query
+        country,
+        {
+            "active_key_id": Subquery(active.values("key_id")[:1]),
+            "active_created_at": Subquery(active.values("created_at")[:1]),
+            "retired_count": CountOf(keys.filter(state=CountryKey.State.RETIRED)),
+            "destroyed": Exists(keys.filter(state=CountryKey.State.DESTROYED)),
+        },
+    )
     return {
-        "active": active,
-        "retired_count": by_state.get(CountryKey.State.RETIRED, 0),
-        "destroyed": by_state.get(CountryKey.State.DESTROYED, 0) > 0,
+        "active": {"key_id": values["active_key_id"], "created_at": values["active_created_at"]}
+        if values["active_key_id"]
+        else None,
+        "retired_count": values["retired_count"],
+        "destroyed": values["destroyed"],
     }
 
 

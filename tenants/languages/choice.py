@@ -53,19 +53,42 @@ def home_country(country_ids) -> Country | None:
 def reading_for(user, *, member_country_ids=frozenset(), cookie_language: str | None = None) -> Reading:
     """The language and time zone for `user` (anonymous or signed in)."""
     own_language, own_zone = "", ""
+    defaults = None  # the home country's (language, time zone), when read with the person's own
     if getattr(user, "is_authenticated", False):
+        from django.db.models import Subquery
+
         from tenants.languages.models import Preferences
 
-        row = Preferences.objects.filter(user_id=user.pk).values_list("language", "time_zone").first()
+        own = Preferences.objects.filter(user_id=user.pk)
+        row = None
+        if member_country_ids:  # one query: the person's choice and their home country's defaults
+            row = (
+                Country.objects.filter(pk__in=member_country_ids)
+                .order_by("pk")
+                .values_list(
+                    Subquery(own.values("language")[:1]),
+                    Subquery(own.values("time_zone")[:1]),
+                    "default_language",
+                    "time_zone",
+                )
+                .first()
+            )
+            if row is not None:
+                defaults = row[2:]
+                row = row[:2]
+        if row is None:
+            row = own.values_list("language", "time_zone").first()
         if row:
-            own_language, own_zone = row
+            own_language, own_zone = (value or "" for value in row)
     language = supported(own_language) or supported(cookie_language)
     zone = valid_time_zone(own_zone)
     if language is None or zone is None:
-        country = home_country(member_country_ids)
-        if country is not None:
-            language = language or supported(country.default_language)
-            zone = zone or valid_time_zone(country.time_zone)
+        if defaults is None:
+            country = home_country(member_country_ids)
+            defaults = (country.default_language, country.time_zone) if country is not None else None
+        if defaults is not None:
+            language = language or supported(defaults[0])
+            zone = zone or valid_time_zone(defaults[1])
     return Reading(language=language, time_zone=zone or settings.TIME_ZONE)
 
 

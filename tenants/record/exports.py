@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
-from tenants.isolation import country_context
+from tenants.isolation import country_context, reading_context
 from tenants.models import Country
 from tenants.record import ledger, signing
 from tenants.record.models import CountryCheckpoint, CountryEvent
@@ -85,7 +85,7 @@ def ledger_segment_bounds(*, country: Country, first: int | None, last: int | No
 def _anchor(country: Country, last: int) -> None:
     """Make sure a checkpoint signs event `last`, but only over a chain that verifies: the portal
     never signs a chain it has found broken (the export then says it is not anchored)."""
-    with country_context(country):
+    with reading_context(country):
         if CountryCheckpoint.objects.filter(country_id=country.pk, sequence=last).exists():
             return
     if not ledger.chain_verify(country=country).ok:
@@ -102,14 +102,17 @@ def ledger_export_write(
     first: int | None = None,
     last: int | None = None,
     filename: str = "ledger-export.zip",
+    bounded: bool = False,
 ) -> dict:
-    """Write the zip to `out`, streaming the events; returns a summary."""
-    first, last = ledger_segment_bounds(country=country, first=first, last=last)
+    """Write the zip to `out`, streaming the events; returns a summary. `bounded`: `first` and
+    `last` are already what ledger_segment_bounds answered, in this transaction."""
+    if not bounded:
+        first, last = ledger_segment_bounds(country=country, first=first, last=last)
     _anchor(country, last)
     chain = country.code
     count = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        with country_context(country):
+        with reading_context(country):
             with archive.open("events.jsonl", "w", force_zip64=True) as events_file:
                 rows = (
                     CountryEvent.objects.filter(country_id=country.pk, sequence__gte=first, sequence__lte=last)

@@ -44,7 +44,7 @@ def ledger_export_download(
     record who took it. Raises ExportRefused, with a message for the person, for a bad range."""
     first, last = ledger_segment_bounds(country=country, first=first, last=last)
     filename = ledger_export_filename(country=country, first=first, last=last)
-    summary = ledger_export_write(country=country, out=out, first=first, last=last, filename=filename)
+    summary = ledger_export_write(country=country, out=out, first=first, last=last, filename=filename, bounded=True)
     event_record(
         country=country,
         action="ledger.exported",

@@ -1,0 +1,83 @@
+"""The acknowledgement rule, written once: every active member must hold a current (unexpired)
+acknowledgement of the current version (the latest published) of each policy that applies to
+their role, each person × version counted once; a country's policies step is done when at least
+ACK_THRESHOLD of what is required is current.
+
+The rule is a set of expressions the database computes (`acknowledgement_facts`), so that each
+reader asks it in the query it already makes: the onboarding step with the other steps in one
+query (governance/onboarding.py), the deployment gate for one organisation (selectors), the
+governance page, and the dashboards for many countries at once (`country` an OuterRef to the
+country's key). `acknowledgement_totals` adds the values up; `acknowledgements_enough` decides."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, Expression, OuterRef, Subquery
+from django.utils import timezone
+
+from tenants.models import Membership
+from tenants.onboarding import CountOf
+
+from .models import Acknowledgement, PolicyVersion
+
+ACK_THRESHOLD = 0.8
+
+
+def _current_versions(country) -> object:
+    """The latest published version of each policy of `country` (a Country, its key or an OuterRef)."""
+    latest = PolicyVersion.objects.filter(policy=OuterRef("policy"), status=PolicyVersion.Status.PUBLISHED).order_by(
+        "-number"
+    )
+    return PolicyVersion.objects.filter(
+        country=country, status=PolicyVersion.Status.PUBLISHED, pk=Subquery(latest.values("pk")[:1])
+    )
+
+
+def _role_listed(role: str) -> str:
+    return f'"{role}"'  # versions list their roles as JSON: a role's key, quoted, is in the list
+
+
+def acknowledgement_facts(country, *, organisation=None, now=None) -> dict[str, Expression]:
+    """Role by role, the active members (of `organisation` when given), the current versions that
+    apply to them, and the current acknowledgements they hold of those versions (person × version
+    once). `country` is a Country, its key, or OuterRef("pk") inside a query over countries."""
+    now = now or timezone.now()
+    versions = _current_versions(country)
+    latest_of_its_policy = (
+        PolicyVersion.objects.filter(policy=OuterRef("version__policy"), status=PolicyVersion.Status.PUBLISHED)
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    people = {"organisation": organisation} if organisation is not None else {}
+    facts: dict[str, Expression] = {}
+    for role in Membership.Role.values:
+        members = Membership.objects.filter(country=country, status=Membership.Status.ACTIVE, role=role, **people)
+        holder = Membership.objects.filter(
+            country=OuterRef("country"), user=OuterRef("user"), status=Membership.Status.ACTIVE, role=role, **people
+        )
+        facts[f"members_{role}"] = CountOf(members)
+        facts[f"versions_{role}"] = CountOf(versions.filter(roles__icontains=_role_listed(role)))
+        facts[f"current_{role}"] = CountOf(
+            Acknowledgement.objects.filter(
+                Exists(holder),
+                country=country,
+                expires_at__gt=now,
+                version__roles__icontains=_role_listed(role),
+                version=Subquery(latest_of_its_policy),
+            ),
+            fields=("user_id", "version_id"),
+        )
+    return facts
+
+
+def acknowledgement_totals(values: dict) -> tuple[int, int]:
+    """(required, current) from the values of `acknowledgement_facts`."""
+    roles = Membership.Role.values
+    required = sum((values[f"members_{role}"] or 0) * (values[f"versions_{role}"] or 0) for role in roles)
+    current = sum(values[f"current_{role}"] or 0 for role in roles)
+    return required, current
+
+
+def acknowledgements_enough(required: int, current: int) -> bool:
+    """Enough acknowledgements are current for the policies step: a programme cannot wait for the
+    last person on leave, but must not start with most staff unaware of the rules."""
+    return bool(required) and current / required >= ACK_THRESHOLD
