@@ -34,7 +34,7 @@ def message_queryset(*, conversation: Conversation | None, country) -> QuerySet[
 
 def conversation_has_messages(*, subject: Subject) -> bool:
     """Whether the subject's conversation holds any message (each one is on the record)."""
-    with country_context(subject.country):
+    with reading_context(subject.country):
         return Message.objects.filter(
             country=subject.country, conversation__subject=subject.kind, conversation__subject_id=subject.pk
         ).exists()
