@@ -25,9 +25,6 @@ NOT_IN_THE_DEMO = {
     "gateway.CapturedCall.review",
     "tenants.ActionReason.reason",
     "tenants.IdentityProvider.client_secret",
-    "tenants.Invitation.invited_email",
-    "tenants.Invitation.invited_first_name",
-    "tenants.Invitation.invited_last_name",
 }
 
 
