@@ -7,8 +7,8 @@ import logging
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.db import DatabaseError, migrations
 from django.db import connection as default_connection
-from django.db import migrations
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,28 @@ APPEND_ONLY_TABLES: list[str] = [
 ]
 
 
+def _create_role(connection, role: str) -> None:
+    """CREATE ROLE, which another process migrating another database of the same server (parallel
+    test workers, two deployments) may have just done: roles belong to the server, not a database.
+    Inside a transaction, a savepoint keeps it usable after that refusal."""
+    savepoint = connection.savepoint()  # None in autocommit
+    try:
+        with connection.cursor() as cursor:
+            qn = connection.ops.quote_name
+            cursor.execute(f"CREATE ROLE {qn(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT")
+    except DatabaseError as error:
+        if savepoint:
+            connection.savepoint_rollback(savepoint)
+        # duplicate_object, or unique_violation when the two CREATE ROLE ran at the same moment
+        if getattr(error.__cause__, "pgcode", None) not in ("42710", "23505"):
+            raise
+        log.info("The runtime database role %s was created by another process", role)
+    else:
+        if savepoint:
+            connection.savepoint_commit(savepoint)
+        log.info("Created the runtime database role %s", role)
+
+
 def ensure_runtime_role(connection=default_connection, *, extra_grants: str = "") -> str:
     """Create the runtime role if missing (login, no superuser, no BYPASSRLS, owns nothing) and
     grant it what the portal needs on this database. Runs as the owning role after migrate."""
@@ -200,8 +222,7 @@ def ensure_runtime_role(connection=default_connection, *, extra_grants: str = ""
         cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [role])
         row = cursor.fetchone()
         if row is None:
-            cursor.execute(f"CREATE ROLE {qn(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT")
-            log.info("Created the runtime database role %s", role)
+            _create_role(connection, role)
         elif row[0] or row[1]:
             raise RuntimeError(
                 f"The runtime role {role} is a superuser or has BYPASSRLS: row-level security would not "

@@ -158,7 +158,11 @@ def test_image_runs_unprivileged_with_current_node_lts_and_hashed_static_files()
     assert {".git", ".venv", "var", "secrets", "node_modules", ".env"} <= set(ignored)
 
 
-def test_gunicorn_logs_access_and_bounds_requests():
+def test_gunicorn_logs_access_and_bounds_requests(monkeypatch, tmp_path):
+    # The file sets PROMETHEUS_MULTIPROC_DIR in the environment when it is missing: here a directory
+    # of this test's, taken away after it, so that later tests of the process see no multi-process
+    # metrics directory (which of them run after this one depends on the order, and on xdist).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     namespace: dict = {}
     exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
     assert namespace["accesslog"] == "-" and namespace["timeout"] <= 120 and namespace["graceful_timeout"] > 0

@@ -30,3 +30,15 @@ def world(django_db_setup, django_db_blocker):
 @pytest.fixture
 def clients(world, db):
     return world.clients
+
+
+@pytest.fixture
+def password_just_confirmed(world, clients):
+    """Every signed-in visitor has just confirmed their password again (allauth's reauthentication),
+    for the routes that ask for it before showing anything. Written in the test's own transaction,
+    undone after it."""
+    from tests.identity.helpers import password_confirmed
+
+    for visitor, client in clients.items():
+        if world.users[visitor] is not None:
+            password_confirmed(client)

@@ -39,6 +39,7 @@ class Route:
     data: dict | None = None
     shows: bool = True
     needs: tuple[str, ...] = ()  # fixtures the route's answer depends on (readyz: a worker answering)
+    names_others: bool = False  # a 200 names other countries by design (what they share with France)
 
     def expected(self) -> dict[str, str]:
         words = self.answers.split()
@@ -199,7 +200,7 @@ def body_problems(response, *, visitor: str, route: Route, world: World) -> list
     forbidden = []
     if found and found.ke_text and found.ke_text != (found.fr_text or ""):
         forbidden.append(found.ke_text)
-    if visitor not in SEES_KENYA:
+    if visitor not in SEES_KENYA and not route.names_others:
         forbidden.extend(world.ke_markers)
     for text in forbidden:
         if text and text in body:

@@ -172,3 +172,120 @@ def _made_here(*, country, requirement, member, policy=None) -> Iterator[tuple[s
             roles=list(latest.roles),
         )  # fmt: skip
         yield "policy_draft", None, draft.number
+    yield from _made_for_people(country=country, admin=admin)
+    yield from _programme_shared(country=country, admin=admin)
+
+
+def _made_for_people(*, country, admin) -> Iterator[tuple[str, object, object]]:
+    """The country admin's own personal token and passkey (made as the person would: the token
+    through its service, the passkey through allauth's add page, answered by a software key), and a
+    finished erasure: a person invited and then erased, asked by the admin and confirmed by a second
+    admin, invited and joined for it. Only their owner sees the token and the key: every other
+    visitor, and the admin of the other country, gets 404."""
+    from django.test import Client
+
+    from tenants.access import access_for
+    from tenants.identity.tokens import personal_token_create
+    from tenants.keys.erasure import member_erasure_confirm, member_erasure_request
+    from tenants.services import organisation_create
+    from tests.identity.helpers import passkey_register
+
+    _raw, token = personal_token_create(
+        user=admin,
+        access=access_for(admin),
+        name=f"Reporting script of {country.name}",
+        country_ids=[country.pk],
+        read_only=True,
+        days=30,
+    )
+    yield "token", token, token.pk
+    client = Client()
+    client.force_login(admin)
+    passkey = passkey_register(client, f"Security key of {country.name}")
+    yield "passkey", None, passkey.pk
+    # In an organisation of their own: the demo's organisations keep their people, so that their
+    # requests' gates (every member has acknowledged the policies) stay as the demo leaves them.
+    office = organisation_create(
+        country=country,
+        by=admin,
+        access=access_for(admin),
+        name=f"Records office of {country.name}",
+        kind="public_agency",
+    )
+    second = _joined(office, admin=admin, role="country_admin", email=f"second-admin@{country.code}.example.org")
+    leaver = _joined(office, admin=admin, role="officer", email=f"leaver@{country.code}.example.org")
+    erasure = member_erasure_request(membership=leaver, by=admin, access=access_for(admin), reason="Left the ministry.")
+    erasure = member_erasure_confirm(erasure=erasure, by=second.user, access=access_for(second.user))
+    yield "erasure_done", None, erasure.pk
+
+
+def _joined(organisation, *, admin, role: str, email: str):
+    """A person the admin invites to `organisation` and who accepts (choosing a password): an active
+    membership."""
+    from tenants.access import access_for
+    from tenants.models import Invitation
+    from tenants.services import invitation_accept, invitation_token, member_invite
+
+    membership = member_invite(
+        country=organisation.country,
+        by=admin,
+        access=access_for(admin),
+        email=email,
+        first_name="Sam",
+        last_name=role.replace("_", " ").title(),
+        organisation=organisation,
+        role=role,
+    )
+    invitation = Invitation.objects.get(membership=membership)
+    invitation_accept(token=invitation_token(invitation), password="a-long-enough-passphrase-1")
+    membership.refresh_from_db()
+    return membership
+
+
+def _programme_shared(*, country, admin) -> Iterator[tuple[str, object, object]]:
+    """A programme the country wrote and shares with the others, and a training requirement of its own
+    (the demo's first, or one the admin adds)."""
+    from tenants.access import access_for
+    from training.authoring import content_parse
+    from training.sharing import country_programme_create, country_programme_share
+
+    programme = country_programme_create(
+        country=country,
+        by=admin,
+        access=access_for(admin),
+        title=f"Cloud rules of {country.name}",
+        summary="For every officer.",
+        content=content_parse(PROGRAMME_TEXT),
+        pass_mark=50,
+    )
+    country_programme_share(programme=programme, by=admin, access=access_for(admin))
+    yield "programme", programme, programme.pk
+    from training.models import CountryRequirement, Programme
+    from training.services import requirement_add
+
+    requirement = _first(CountryRequirement.objects.all()) or requirement_add(
+        country=country,
+        by=admin,
+        access=access_for(admin),
+        programme=_first(Programme.objects.all()),
+        role="viewer",
+        sector="justice",  # a sector none of the demo's requests is in: their submission stays possible
+    )
+    yield "training_requirement", None, requirement.pk
+
+
+PROGRAMME_TEXT = """# Our cloud rules
+Where our data may be processed.
+? Where may citizen data be processed?
+- Anywhere
+* In qualified national clouds
+"""
+
+
+def objects_across(*, country) -> Iterator[tuple[str, object, object]]:
+    """Objects of a country that are another country's making, found once every country's are made:
+    the programme another country shares, which this one may adopt (its own shared ones it may not)."""
+    from training.selectors import shared_programme_list
+
+    shared = _first(shared_programme_list(country=country))
+    yield "shared_programme", shared, _key(shared)

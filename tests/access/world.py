@@ -90,14 +90,15 @@ def build_world() -> World:
         "auditor_other": _person("auditor-ke", group=AUDITORS_GROUP, permission=AUDITOR_PERMISSION, country=ke),
         "platform": User.objects.get(username="admin"),
     }
-    from tests.access.objects import objects_build
+    from tests.access.objects import objects_across, objects_build
 
-    for country in (fr, ke):
-        with country_context(country):
-            for kind, obj, key in objects_build(country=country):
-                found = world.objects.setdefault(kind, Found())
-                setattr(found, country.code.lower(), key)
-                setattr(found, f"{country.code.lower()}_text", _text(obj) if obj is not None else None)
+    for build in (objects_build, objects_across):  # the second finds what the first made in both
+        for country in (fr, ke):
+            with country_context(country):
+                for kind, obj, key in build(country=country):
+                    found = world.objects.setdefault(kind, Found())
+                    setattr(found, country.code.lower(), key)
+                    setattr(found, f"{country.code.lower()}_text", _text(obj) if obj is not None else None)
     with country_context(ke):
         from tenants.models import Organisation
 

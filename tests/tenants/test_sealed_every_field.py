@@ -24,9 +24,6 @@ NOT_IN_THE_DEMO = {
     "gateway.CapturedCall.output",
     "gateway.CapturedCall.review",
     "tenants.IdentityProvider.client_secret",
-    "tenants.Invitation.invited_email",
-    "tenants.Invitation.invited_first_name",
-    "tenants.Invitation.invited_last_name",
 }
 
 
