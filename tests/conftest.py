@@ -93,16 +93,24 @@ def _flush_only_written_tables(connection) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _kombu_keys_cleaned():
-    """At the end of the run, the broker keys of this run's queues (the suite's own and the killed
-    worker's) are deleted: only this run's names, never another run's."""
+def _redis_keys_cleaned():
+    """At the end of the run, every Redis key of this run is deleted: its queues (the suite's own
+    and those tests name after it: the killed worker's, the probes', the scale-out cluster's) with
+    kombu's bindings of them, its cache keys and the gateway's keys under the run's prefix. Only
+    this run's names, never another run's: each pattern ends at a separator after the run's name."""
     yield
     import redis
 
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    cache_prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    names = [queue, f"{queue}-kill"]
-    client.delete(*names, *(f"_kombu.binding.{name}" for name in names))
+    patterns = [f"{queue}-*", f"_kombu.binding*.{queue}", f"_kombu.binding*.{queue}-*", f"{queue}:*"]
+    patterns += [f"{cache_prefix}:*", f"{settings.GATEWAY_REDIS_PREFIX}:*"]
+    keys = {queue.encode()}
+    for pattern in patterns:
+        keys.update(client.scan_iter(match=pattern, count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*list(keys)[start : start + 500])
     client.close()
 
 

@@ -133,13 +133,15 @@ class Cluster:
 def cluster(tmp_path, s3_endpoint):
     endpoint, bucket = s3_endpoint
     prefix = f"scale-{secrets.token_hex(4)}"
-    queue = f"portal-scale-{os.getpid()}-{secrets.token_hex(3)}"
+    from django.conf import settings
+
+    # Named after the run's queue, so that the end of the run deletes whatever of it is left.
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-scale-{secrets.token_hex(3)}"
     made = Cluster(tmp_path, runtime_env(tmp_path, endpoint, bucket, prefix, queue))
     made.prefix = prefix
     yield made
     made.stop_all()
     import redis
-    from django.conf import settings
 
     redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue, f"{queue}:beat-lock")
 
