@@ -258,7 +258,9 @@ def _programme_shared(*, country, admin) -> Iterator[tuple[str, object, object]]
         content=content_parse(PROGRAMME_TEXT),
         pass_mark=50,
     )
-    country_programme_share(programme=programme, by=admin, access=access_for(admin))
+    country_programme_share(
+        programme=programme, by=admin, access=access_for(admin), reason="Offered to the other countries."
+    )
     yield "programme", programme, programme.pk
     from training.models import CountryRequirement, Programme
     from training.services import requirement_add

@@ -34,7 +34,7 @@ def test_every_reader_counts_the_acknowledgements_by_the_one_rule(cast):
         roles=["country_admin", "officer"],
         **act(cast.owner),
     )
-    services.policy_version_publish(version=v2, **act(cast.owner))
+    services.policy_version_publish(version=v2, reason="The second version replaces the first.", **act(cast.owner))
     with country_context(cast.fr):
         v2.refresh_from_db()
     services.acknowledgement_create(version=v2, **act(cast.owner))
