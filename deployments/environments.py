@@ -202,12 +202,12 @@ def environment_gateway_switch(
         if environment.state == Environment.State.DECOMMISSIONED:
             raise ServiceError(_("The environment is decommissioned: it takes no calls."))
         if stop == (environment.gateway_stopped_at is not None):
-            raise ServiceError("Calls are already stopped." if stop else "Calls are not stopped.")
+            raise ServiceError(_("Calls are already stopped.") if stop else _("Calls are not stopped."))
         reason = (reason or "").strip()
         if stop and not reason:
-            raise ServiceError("Say why the calls are stopped: the country's people will read it.", field="reason")
+            raise ServiceError(_("Say why the calls are stopped: the country's people will read it."), field="reason")
         if len(reason) > 2000:
-            raise ServiceError("Keep the reason under 2000 characters.", field="reason")
+            raise ServiceError(_("The reason must be 2,000 characters or fewer."), field="reason")
         environment.gateway_stopped_at = timezone.now() if stop else None
         environment.save(update_fields=["gateway_stopped_at"])
         state = DeploymentRequest.objects.filter(pk=environment.request_id).values_list("state", flat=True).first()

@@ -397,14 +397,14 @@ def deployment_request_delete(*, request: DeploymentRequest, by, access: Access)
         request = DeploymentRequest.objects.select_for_update().get(pk=request.pk)
         if request.state != S.DRAFT:
             raise ServiceError(
-                f"A request that is {request.get_state_display().lower()} cannot be deleted: "
-                "withdraw it from review first."
+                _("Only a draft can be deleted. This request is “%(state)s”: withdraw it from review first.")
+                % {"state": request.get_state_display()}
             )
         if (
             DeploymentDecision.objects.filter(request=request).exists()
             or ProvisioningJob.objects.filter(request=request).exists()
         ):
-            raise ServiceError("This request has decisions on the record: it stays, as a draft you may change.")
+            raise ServiceError(_("This request has decisions on the record: it stays, as a draft you may change."))
         if conversation_selectors.conversation_has_messages(subject=selectors.conversation_subject(request=request)):
             raise ServiceError(str(DELETE_REFUSED_CONVERSATION))
         event_record(

@@ -22,6 +22,7 @@ from defusedcsv import csv
 from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tenants import files
 from tenants.country_state import country_state_memo
@@ -331,8 +332,10 @@ def country_export_request(
     with country_context(country):
         if CountryKey.objects.filter(state=CountryKey.State.DESTROYED).exists():
             raise ExportRefused(
-                f"{country.name} has left the programme and its keys were destroyed: "
-                "there is nothing readable left to export."
+                _(
+                    "%(country)s has left the programme and its keys were destroyed: there is nothing readable left to export."
+                )
+                % {"country": country.name}
             )
         export = CountryExport.objects.create(
             country=country, requested_by=by if getattr(by, "pk", None) else None, for_exit=for_exit

@@ -8,6 +8,8 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
+from django.utils.translation import gettext as _
+
 from tenants.isolation import country_context, reading_context
 from tenants.models import Country
 from tenants.record import ledger, signing
@@ -72,13 +74,13 @@ def ledger_segment_bounds(*, country: Country, first: int | None, last: int | No
             .first()
         )
     if not head:
-        raise ExportRefused(f"{country.name}'s ledger has no events yet.")
+        raise ExportRefused(_("The ledger of %(country)s has no events yet.") % {"country": country.name})
     first = 1 if first is None else first
     last = head if last is None else last
     if first < 1 or last < first:
-        raise ExportRefused("Choose a first event of at least 1 and a last event after it.")
+        raise ExportRefused(_("Choose a first event of at least 1 and a last event after it."))
     if last > head:
-        raise ExportRefused(f"The ledger has {head} events; choose a last event of at most {head}.")
+        raise ExportRefused(_("The ledger has {head} events; choose a last event of at most {head}.").format(head=head))
     return first, last
 
 

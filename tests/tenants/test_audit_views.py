@@ -463,7 +463,7 @@ def test_export_of_an_empty_ledger_is_refused(client, cast):
     assign_perm(f"tenants.{AUDITOR_PERMISSION}", cast.auditor, cast.ke)
     response = as_user(client, cast.auditor).post("/audit/ke/export/")
     assert response.status_code == 400
-    assert "Kenya's ledger has no events yet." in error_summary(response)
+    assert "The ledger of Kenya has no events yet." in error_summary(response)
 
 
 def test_the_page_explains_offline_verification(client, cast):
