@@ -29,9 +29,10 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from tenants.country_state import country_state
+from tenants.country_state import country_state, country_state_changed
 from tenants.isolation import country_context
 
 SEAL_PREFIX = "enc1"
@@ -176,7 +177,8 @@ def _models():
 
 def country_key_create(*, country_id: int):
     """A new active data key for the country (the previous active one is retired)."""
-    _, CountryKey = _models()
+
+    Country, CountryKey = _models()
 
     data_key = AESGCM.generate_key(bit_length=256)
     wrapped, master_id = master_keys().wrap(data_key)
@@ -191,6 +193,12 @@ def country_key_create(*, country_id: int):
             master_key_id=master_id,
             state=CountryKey.State.ACTIVE,
         )
+        # A new epoch, in the same transaction as the new key: a copy of a key any process keeps is
+        # valid only under the epoch it was loaded in. If this transaction rolls back, the epoch
+        # goes back with it, and a copy of the key that never was (loaded after this point in the
+        # transaction, under the new epoch) is never used again: nothing is sealed under it.
+        Country.objects.filter(pk=country_id).update(key_epoch=F("key_epoch") + 1)
+    country_state_changed(country_id)
     key_cache_clear(country_id)
     return key
 
@@ -205,12 +213,15 @@ def _load(country_id: int, key_id: str | None) -> DataKey:
     now = time.monotonic()
     epoch = _epoch(country_id)
     with _cache_lock:
+        cached_id = key_id
         if key_id is None and country_id in _active and now - _active[country_id][1] < KEY_CACHE_SECONDS:
-            key_id = _active[country_id][0]
-        if key_id is not None:
-            hit = _cache.get((country_id, key_id))
+            cached_id = _active[country_id][0]
+        if cached_id is not None:
+            hit = _cache.get((country_id, cached_id))
             if hit and now - hit[1] < KEY_CACHE_SECONDS and hit[0].epoch == epoch:
                 return hit[0]
+    # Not kept, or kept under another epoch: the key asked for, or the active one as the database
+    # has it now (never the one this process remembered as active).
     with country_context(country_id):
         qs = CountryKey.objects.filter(country_id=country_id)
         row = qs.filter(key_id=key_id).first() if key_id else qs.filter(state=CountryKey.State.ACTIVE).first()

@@ -8,7 +8,7 @@ ROUTES = {
     'training:home':                                 GET("  in  200  200  200  404  200  404  200  404  404"),
     'training:programme_new':                        GET("  in  403  403  200  404  403  404  403  404  404"),
     'training:programme':                            GET("  in  200  200  200  404  200  404  200  404  404", obj='programme'),
-    'training:programme_share':                      POST("  in  403  403  302  404  403  404  403  404  404", obj='programme', data={'share': '1'}),
+    'training:programme_share':                      POST("  in  403  403  302  404  403  404  403  404  404", obj='programme', data={'share': '0'}),
     'training:shared':                               GET("  in  200  200  200  404  200  404  200  404  404", names_others=True),
     'training:shared_adopt':                         POST("  in  403  403  302  404  403  404  403  404  404", obj='shared_programme'),
     'training:enrolment':                            GET("  in  404  404  200  404  200  404  200  404  404", obj='enrolment'),
