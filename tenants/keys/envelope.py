@@ -231,7 +231,10 @@ def _load(country_id: int, key_id: str | None) -> DataKey:
             with transaction.atomic():
                 # Serialise the first key of a country so two writers don't create two.
                 Country.objects.select_for_update().filter(pk=country_id).first()
-                row = qs.filter(state=CountryKey.State.ACTIVE).first() or country_key_create(country_id=country_id)
+                row = qs.filter(state=CountryKey.State.ACTIVE).first()
+                if row is None:
+                    row = country_key_create(country_id=country_id)
+                    epoch = _epoch(country_id)  # the creation's own: void if it rolls back
         if row is None:
             raise CannotOpen(f"No data key {key_id} for this country.")
         if row.state == CountryKey.State.DESTROYED or not row.wrapped_key:

@@ -58,9 +58,9 @@ ROUTES = {
     'api-environment-reveal':                        POST(" 401  200  404  404  404  404  404  404  404  404", obj='environment', shows=False),
     'api-environment-rotate':                        POST(" 401  200  403  200  404  403  404  403  404  404", obj='environment', shows=False, data={'reason': 'Routine rotation.'}),
     'api-environment-usage':                         POST(" 401  400  403  400  404  403  404  403  404  404", obj='environment'),
-    'api-environment-suspend':                       POST(" 401  403  403  400  404  400  404  403  404  404", obj='request_active'),
+    'api-environment-suspend':                       POST(" 401  403  403  400  404  400  404  403  404  404", obj='environment'),
     'api-environment-reinstate':                     POST(" 401  403  403  403  404  400  404  403  404  404", obj='environment'),
-    'api-environment-decommission':                  POST(" 401  403  403  200  404  200  404  403  404  404", obj='request_active', data={'comment': 'Ended after the annual review.'}),
+    'api-environment-decommission':                  POST(" 401  403  403  200  404  200  404  403  404  404", obj='environment', data={'comment': 'Ended after the annual review.'}),
     'api-environment-recertify':                     POST(" 401  403  403  200  404  200  404  403  404  404", obj='environment'),
 }
 # fmt: on
