@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.conversations import pages as conversation_pages
+from tenants.conversations import selectors as conversation_selectors
 from tenants.pages import base_context, request_country
 
 from . import gates, selectors, services
@@ -134,10 +135,16 @@ def request_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The draft “%(title)s” is deleted.") % {"title": found.title})
             return redirect("deployments:home", code=country.code.lower())
+    kept = conversation_selectors.conversation_has_messages(subject=selectors.conversation_subject(request=found))
     return render(
         request,
         "deployments/request_delete.html",
-        {**base_context(request, country), "item": found, "error": error},
+        {
+            **base_context(request, country),
+            "item": found,
+            "error": error,
+            "delete_refused": str(services.DELETE_REFUSED_CONVERSATION) if kept else "",
+        },
         status=400 if error else 200,
     )
 

@@ -50,8 +50,11 @@ def test_deleting_a_discussed_draft_is_refused_and_changes_nothing(client, cast,
     client.force_login(cast.outsider)
     assert client.post(url).status_code == 404
     client.force_login(cast.member)
+    shown = client.get(url).content.decode()  # the delete page says why and offers no button
+    assert 'id="delete-refused"' in shown and REFUSED in shown and "govuk-button--warning" not in shown
     response = client.post(url)
     assert response.status_code == 400 and REFUSED in response.content.decode()
+    assert 'href="#delete-refused"' in response.content.decode()
     with country_context(cast.fr):
         assert DeploymentRequest.objects.get(pk=discussed.pk).state == "draft"
     assert events(cast, "deployment.deleted") == 0
