@@ -115,7 +115,6 @@ def environment_rotate(request: HttpRequest, code: str, pk: int) -> HttpResponse
             "given the new one, which is shown once."
         ),
         button=_("Yes, rotate the credential"),
-        success_url=back,
         success_message=_("A new credential is ready: show it once and store it safely. The old one no longer works."),
     )
 
@@ -229,7 +228,6 @@ def upstream_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         heading=_("Remove the model server “{name}”?").format(name=found.name),
         warning=_("Calls of its region go to the platform's upstream again at once, and its stored key is deleted."),
         button=_("Yes, remove the server"),
-        success_url=back,
         success_message=_("Removed. That region's calls go to the platform's upstream again."),
     )
 

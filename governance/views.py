@@ -239,7 +239,6 @@ def policy_version_publish(request: HttpRequest, code: str, pk: int, number: int
             "acknowledge it, and their acknowledgements of earlier versions no longer count."
         ),
         button=_("Yes, publish this version"),
-        success_url=back,
         success_message=_(
             "Version {version_number} is published. Staff of the roles it names must acknowledge it."
         ).format(version_number=version.number),
@@ -300,7 +299,6 @@ def policy_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 "Copies already adopted stay with those countries if you stop sharing."
             ).format(version_number=current.number),
             button=_("Yes, share it"),
-            success_url=back,
             success_message=_("The policy is shared with the other countries."),
         )
     try:

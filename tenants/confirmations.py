@@ -61,13 +61,14 @@ def confirm_page(
     heading: str,
     warning: str,
     button: str,
-    success_url: str,
+    success_url: str = "",
     success_message: str = "",
     details: list[tuple[str, str]] | None = None,
 ) -> HttpResponse:
     """The same, on the shared page of a country's confirmation (tenants/confirm_reason_page.html):
     a caption, a question as heading, optional (label, value) rows saying what is concerned, the
-    warning and the button; `back` is where both the back link and "No, go back" lead."""
+    warning and the button; `back` is where both the back link and "No, go back" lead, and where
+    the person is sent once it is done unless `success_url` says otherwise."""
     return confirm_with_reason(
         request,
         act=act,
@@ -81,6 +82,6 @@ def confirm_page(
             "button": button,
             "details": details or [],
         },
-        success_url=success_url,
+        success_url=success_url or back,
         success_message=success_message,
     )

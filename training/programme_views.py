@@ -185,7 +185,6 @@ def programme_share(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 "already adopted stay with those countries if you stop sharing."
             ),
             button=_("Yes, share it"),
-            success_url=back,
             success_message=_("{programme_title} is now shared with other countries.").format(
                 programme_title=programme.title
             ),

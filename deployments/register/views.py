@@ -221,7 +221,6 @@ def version_publish(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "history. The reason is kept on the country's record, not published."
         ),
         button=_("Yes, publish it"),
-        success_url=back,
         success_message=_("Published: the entry is now in the public register."),
         details=[(_("Deployment"), entry.request.title), (_("Language"), draft.language)],
     )

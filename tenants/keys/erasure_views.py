@@ -115,7 +115,6 @@ def member_erasure_cancel(request: HttpRequest, code: str, pk: int) -> HttpRespo
             "Nothing is erased. Erasing this person later takes a new request and a second admin's confirmation."
         ),
         button=_("Yes, cancel the erasure"),
-        success_url=back,
         success_message=_("The erasure was cancelled. Nothing was erased."),
         details=[(_("Asked for by"), _person_name(pending.requested_by))],
     )

@@ -154,7 +154,6 @@ def data_key_rotate(request: HttpRequest, code: str) -> HttpResponse:
             "is re-encrypted under it in the background."
         ),
         button=_("Yes, rotate the key"),
-        success_url=back,
     )
 
 
