@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -477,6 +478,24 @@ def deliver_mail() -> int:
     for mail_id in waiting:
         mail_send(mail_id=mail_id)
     return len(waiting)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    """Every test has an address of its own. Schemathesis names each operation's test
+    `test…[GET /api/…]` but, under pytest 9, leaves them all the one address of the function;
+    a parallel run (pytest-xdist) schedules tests by address, so it ran the first of the 111
+    operations and counted the other 110 as never there. Such tests get their name as address;
+    any address still shared then stops the run before a test is lost."""
+    from _pytest.nodeid import NodeId
+
+    seen = Counter(item.nodeid for item in items)
+    for item in items:
+        if seen[item.nodeid] > 1 and item.parent is not None and item.name != item.nodeid.rpartition("::")[2]:
+            item._id = NodeId.parse(f"{item.parent.nodeid}::{item.name}")
+    shared = sorted(nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1)
+    if shared:
+        raise pytest.UsageError(f"tests sharing one address (a parallel run would lose all but one): {shared[:5]}")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus):
