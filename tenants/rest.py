@@ -299,13 +299,17 @@ class ApiView(APIView):
     def context(self) -> dict:
         return {"request": self.request, "access": self.request.access}
 
-    def paginate(self, queryset, serializer_class) -> Response:
+    def paginate(self, queryset, serializer_class, *, prepare=None) -> Response:
+        """One page of `queryset`, serialised; `prepare`, if given, completes the page's rows first
+        (one read for the whole page, never one per row)."""
         if self.pagination_class is None:
             raise ImproperlyConfigured(
                 f"{type(self).__name__} answers a paged list: set pagination_class = CursorPage."
             )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
+        if prepare is not None:
+            page = prepare(list(page))
         return paginator.get_paginated_response(serializer_class(page, many=True, context=self.context()).data)
 
 

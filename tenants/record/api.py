@@ -17,6 +17,7 @@ from tenants.access import AUDITOR, PARTNER_MANAGER
 from tenants.country_state import allowed_after_exit
 from tenants.record import selectors
 from tenants.record import services as audit
+from tenants.record.events import reasons_open
 from tenants.record.exports import ExportRefused
 from tenants.rest import CODE_PARAMETER, CountryAPIView, CursorPage, PageQuerySerializer, StrictSerializer, errors
 
@@ -32,6 +33,12 @@ class AuditEventSerializer(serializers.Serializer):
     payload = serializers.DictField(help_text=gettext_lazy("Small, with no secrets and no personal data."))
     prev_hash = serializers.CharField(help_text=gettext_lazy("SHA-256 of the previous event (64 zeros for the first)."))
     hash = serializers.CharField(help_text=gettext_lazy("SHA-256 over this event's canonical encoding."))
+    reason = serializers.CharField(
+        help_text=gettext_lazy(
+            "The reason the person gave, where the action asks for one (kept sealed, off the chain: "
+            "the payload names it by id); empty otherwise."
+        )
+    )
 
 
 # Verification walks the whole chain: it is for the people who answer for the record.
@@ -95,7 +102,7 @@ class AuditEventSearchApi(CountryAPIView):
             sequence_from=data.get("sequence_from"),
             sequence_to=data.get("sequence_to"),
         )
-        return self.paginate(events, AuditEventSerializer)
+        return self.paginate(events, AuditEventSerializer, prepare=lambda page: reasons_open(page, self.country))
 
 
 class CheckpointSerializer(serializers.Serializer):

@@ -176,6 +176,16 @@ def _reason_id(event: CountryEvent) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def reasons_open(events: list[CountryEvent], country: Country) -> list[CountryEvent]:
+    """Give each event the text of the reason it names (`event.reason`, opened; "" for none), in
+    one query whatever the number of events: for the API, which shows the record as stored."""
+    _targets, reasons = _registered_targets([], country, {rid for rid in map(_reason_id, events) if rid is not None})
+    for event in events:
+        reason_id = _reason_id(event)
+        event.reason = reasons.get(reason_id, "") if reason_id is not None else ""
+    return events
+
+
 def _humanise_action(action: str) -> str:
     """The action in words; one no module has named yet is shown as its code inside a sentence of
     the reader's language, never as English made from the code."""
@@ -226,12 +236,14 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
         if detail is not None:
             event.detail = detail(event.action, payload)
         elif event.action == "member.role_changed":
-            event.detail = (
-                f"From {ROLE_LABELS.get(payload.get('from'), payload.get('from'))} "
-                f"to {ROLE_LABELS.get(payload.get('to'), payload.get('to'))}"
-            )
+            event.detail = gettext("From %(from)s to %(to)s") % {
+                "from": ROLE_LABELS.get(payload.get("from"), payload.get("from")),
+                "to": ROLE_LABELS.get(payload.get("to"), payload.get("to")),
+            }
         elif "role" in payload and len(payload) <= 2:
-            event.detail = f"As {ROLE_LABELS.get(payload['role'], payload['role']).lower()}"
+            event.detail = gettext("As %(role)s") % {
+                "role": str(ROLE_LABELS.get(payload["role"], payload["role"])).lower()
+            }
         elif "kind" in payload:
             event.detail = dict(Organisation.Kind.choices).get(payload["kind"], payload["kind"])
         else:

@@ -694,6 +694,7 @@ def test_audit_events_newest_first_with_their_chain(api, cast, events):
         "payload",
         "prev_hash",
         "hash",
+        "reason",
     }
     assert (results[1]["actor_label"], results[1]["actor_role"], results[1]["target_type"]) == (
         "owner",

@@ -239,10 +239,24 @@ def test_reasons_are_shown_where_the_record_is_read_and_only_there(client, cast,
         client.force_login(person)
         assert f"Reason: {SECRET_REASON}" in page_text(client.get("/audit/fr/")), person
 
+    # The API's record gives the same text beside the event, whose payload keeps the id only; an
+    # event that names no reason has none.
+    with country_context(cast.fr):
+        event_record(country=cast.fr, action="member.invited", actor=cast.owner, payload={"role": "member"})
+    for person in (cast.owner, cast.auditor):
+        client.force_login(person)
+        listed = client.get("/api/v1/countries/FR/audit-events/?action=key.rotated").json()["results"]
+        assert [event["reason"] for event in listed] == [SECRET_REASON], person
+        assert SECRET_REASON not in json.dumps(listed[0]["payload"])
+        listed = client.get("/api/v1/countries/FR/audit-events/").json()["results"]
+        others = [event for event in listed if event["action"] != "key.rotated"]
+        assert others and {event["reason"] for event in others} == {""}
+
     # Another country's admin reaches neither page, and their own country's pages do not show it.
     client.force_login(cast.outsider)
     assert client.get("/c/fr/activity/").status_code == 404
     assert client.get("/audit/fr/").status_code == 404
+    assert client.get("/api/v1/countries/FR/audit-events/").status_code == 404
     for page in ("/c/ke/activity/", "/c/ke/", "/"):
         assert SECRET_REASON not in page_text(client.get(page)), page
 
@@ -253,6 +267,8 @@ def test_reasons_are_shown_where_the_record_is_read_and_only_there(client, cast,
         event_record(country=cast.ke, action="key.rotated", actor=cast.outsider, payload={"reason": french.pk})
     text = page_text(client.get("/c/ke/activity/"))
     assert "Key rotated" in text and SECRET_REASON not in text and "Reason:" not in text
+    listed = client.get("/api/v1/countries/KE/audit-events/?action=key.rotated").json()["results"]
+    assert [event["reason"] for event in listed] == [""]
 
     # Never on the chain, never in a log line.
     payloads = ""
