@@ -54,7 +54,7 @@ class Gateway:
         self.keys = published.Keys(config.prefix)
         self.policies = PolicyCache(self.redis, self.keys, config.key, config.refresh_seconds)
         self.policies.on_stop = rules.state_refusal
-        self.counters = Counters(self.redis, self.keys)
+        self.counters = Counters(config.redis_url, self.keys)
         self.upstreams = Pool(
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
@@ -80,8 +80,7 @@ class Gateway:
                 await task
         if self.background:
             await asyncio.wait(self.background, timeout=5)
-        if self.counters.queue.task is not None:
-            await asyncio.wait({self.counters.queue.task}, timeout=5)
+        await self.counters.close(timeout=5)
         self.upstreams.close()
         await self.redis.aclose()
 
