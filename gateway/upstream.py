@@ -1,5 +1,5 @@
 """The gateway's HTTP/1.1 client to its upstreams: kept-alive connections per origin, the response
-parsed by httptools (the C parser uvicorn already uses), the body handed on as it arrives — all
+parsed by httptools (the C parser its server uses too), the body handed on as it arrives — all
 the bytes of one read at once, never split into the framing's pieces.
 
 A general client (httpx) costs more per request than the relay itself at the gateway's rates: a
