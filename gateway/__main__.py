@@ -9,14 +9,21 @@ they share are in Redis, so the limits stay exact across them as across replicas
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import functools
 import logging
 import os
+import signal
 import socket
 import sys
+import time
+from collections.abc import Awaitable, Callable
 
 from . import server
 from .config import Config, config_from_env
+
+log = logging.getLogger("gateway")
 
 
 def main(argv: list[str]) -> int:
@@ -38,12 +45,12 @@ def main(argv: list[str]) -> int:
     else:
         family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
         sock = socket.create_server((args.host, args.port), family=family, backlog=2048)
-    logging.getLogger("gateway").info("Serving on %s", sock.getsockname())
-    target = functools.partial(server.run, functools.partial(_setup, config), sock=sock, access_log=args.access_log)
+    log.info("Serving on %s", sock.getsockname())
+    target = functools.partial(serve, functools.partial(_setup, config), sock=sock, access_log=args.access_log)
     if args.workers == 1:
         target()
     else:
-        server.run_workers(target, args.workers)
+        run_workers(target, args.workers)
     return 0
 
 
@@ -53,6 +60,74 @@ async def _setup(config: Config):
     gateway = Gateway(config)
     await gateway.start()
     return gateway
+
+
+def serve(setup: Callable[[], Awaitable], *, sock: socket.socket, access_log: bool = False) -> None:
+    """Serve `sock` until SIGTERM or SIGINT. `setup()` makes the app in the server's loop (its
+    `close()` is awaited at the end)."""
+    import uvloop
+
+    async def main() -> None:
+        app = await setup()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await server.Server(app, access_log=access_log).serve(sock, stop)
+        finally:
+            await app.close()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
+
+
+def run_workers(target: Callable[[], None], workers: int) -> None:
+    """Run `target` in `workers` processes forked from this one (sharing its listening socket),
+    restart one that dies, and stop them all on SIGTERM or SIGINT."""
+    children: dict[int, int] = {}
+    stopping = False
+
+    def spawn(index: int) -> None:
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            code = 0
+            try:
+                target()
+            except BaseException:
+                log.exception("Worker %s failed", index)
+                code = 1
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        children[pid] = index
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for index in range(workers):
+        spawn(index)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        index = children.pop(pid, None)
+        if index is not None and not stopping:
+            log.error("Worker %s ended (status %s); starting it again", index, status)
+            time.sleep(0.5)
+            spawn(index)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

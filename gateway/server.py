@@ -15,20 +15,17 @@ of a stream. This one serves what the gateway needs and no more, and keeps HTTP/
   the last piece with the end; writing waits when the caller reads slowly (`drain`);
 - a caller that goes away mid-answer is told to the handler (`Request.on_gone`).
 
-`run` serves a socket until SIGTERM or SIGINT, then gives the requests under way
-`GRACE_SECONDS` to end; `run_workers` runs several processes of it on one socket."""
+`Server.serve` serves a socket until told to stop, then gives the requests under way
+`GRACE_SECONDS` to end (`python -m gateway` stops it on SIGTERM or SIGINT)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 import socket
-import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from http import HTTPStatus
 
 import httptools
@@ -489,71 +486,3 @@ class Server:
                 connection.task.cancel()
             connection.transport.close()
         await asyncio.sleep(0)
-
-
-def run(setup: Callable[[], Awaitable], *, sock: socket.socket, access_log: bool = False) -> None:
-    """Serve `sock` until SIGTERM or SIGINT. `setup()` makes the app in the server's loop (its
-    `close()` is awaited at the end)."""
-    import uvloop
-
-    async def main() -> None:
-        app = await setup()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        try:
-            await Server(app, access_log=access_log).serve(sock, stop)
-        finally:
-            await app.close()
-
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(main())
-
-
-def run_workers(target: Callable[[], None], workers: int) -> None:
-    """Run `target` in `workers` processes forked from this one (sharing its listening socket),
-    restart one that dies, and stop them all on SIGTERM or SIGINT."""
-    children: dict[int, int] = {}
-    stopping = False
-
-    def spawn(index: int) -> None:
-        pid = os.fork()
-        if pid == 0:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            code = 0
-            try:
-                target()
-            except BaseException:
-                log.exception("Worker %s failed", index)
-                code = 1
-            finally:
-                logging.shutdown()
-                os._exit(code)
-        children[pid] = index
-
-    def stop(signum, frame) -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for index in range(workers):
-        spawn(index)
-    while children:
-        try:
-            pid, status = os.wait()
-        except ChildProcessError:
-            break
-        except InterruptedError:
-            continue
-        index = children.pop(pid, None)
-        if index is not None and not stopping:
-            log.error("Worker %s ended (status %s); starting it again", index, status)
-            time.sleep(0.5)
-            spawn(index)
-    sys.stdout.flush()
