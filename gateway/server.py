@@ -165,6 +165,8 @@ class Request:
             lines.append(framing)
         if not self.keep_alive:
             lines.append(b"connection: close")
+        elif not self._connection.http11:  # an HTTP/1.0 caller that asked to keep the connection
+            lines.append(b"connection: keep-alive")
         return b"\r\n".join(lines) + b"\r\n\r\n"
 
     def answer(self, status: int, body: bytes, headers=JSON) -> None:
@@ -337,7 +339,11 @@ class Connection(asyncio.Protocol):
         self._waiting = False
         parser = self.parser
         self.http11 = parser.get_http_version() == "1.1"
-        path = self._url.decode("latin-1").partition("?")[0]
+        url = self._url
+        if not url.startswith(b"/") and url[:4].lower() == b"http":  # the absolute form, as to a proxy
+            with contextlib.suppress(httptools.HttpParserInvalidURLError):
+                url = httptools.parse_url(url).path or b"/"
+        path = url.decode("latin-1").partition("?")[0]
         keep_alive = parser.should_keep_alive() and not self.server.stopping
         request = self.request = Request(self, parser.get_method().decode("latin-1"), path, self._headers, keep_alive)
         self.task = self.loop.create_task(self._handle(request))

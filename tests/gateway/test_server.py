@@ -122,20 +122,27 @@ def test_a_kept_alive_connection_serves_one_request_after_another():
         writer.write(post("/echo", b"after"))
         answers.append(await read_answer(reader))
         writer.close()
+        # HTTP/1.0 asking to keep the connection: told so, and it is kept.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(2):
+            writer.write(b"POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx")
+            answers.append(await read_answer(reader))
+        writer.close()
         return answers
 
     answers = serve(scenario)
-    assert [status for status, _, _ in answers] == [200, 200, 200, 401, 200]
+    assert [status for status, _, _ in answers] == [200, 200, 200, 401, 200, 200, 200]
     assert json.loads(answers[2][2]) == {"method": "POST", "body": '{"n":2}', "header": "yes"}
     assert json.loads(answers[4][2])["body"] == "after"  # the unread body of /early did not spill over
-    assert all("connection" not in headers and "date" in headers for _, headers, _ in answers)
+    assert all("connection" not in headers and "date" in headers for _, headers, _ in answers[:5])
+    assert all(headers["connection"] == "keep-alive" for _, headers, _ in answers[5:])
 
 
 def test_http_1_0_and_connection_close_end_the_connection_after_the_answer():
     async def scenario(port, app):
         found = []
         for request in (
-            b"POST /echo HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi",
+            b"POST http://test:8001/echo?x=1 HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi",
             post("/echo", b"hi", "Connection: close"),
             b"GET /stream HTTP/1.0\r\n\r\n",
         ):
@@ -147,6 +154,7 @@ def test_http_1_0_and_connection_close_end_the_connection_after_the_answer():
 
     found = serve(scenario)
     assert [(answer[0], gone) for answer, gone in found] == [(200, True), (200, True), (200, True)]
+    assert json.loads(found[0][0][2])["body"] == "hi"  # the absolute form of the URL, as sent to a proxy
     assert found[1][0][1]["connection"] == "close"
     # A stream to an HTTP/1.0 caller is not chunked: it ends with the connection.
     assert found[2][0][2] == b"data: 0\n\ndata: 1\n\ndata: 2\n\ndata: [DONE]\n\n"
