@@ -373,8 +373,8 @@ Added by the gateway at {CONCURRENCY} concurrent streams: first bytes p50 {now["
 p99 {now["end99"]:+.2f} ms (target < 10 ms: {verdict(now["end99"] < 10)}). Throughput through the gateway:
 {100 * now["share"]:.0f}% of direct (target ≥ 80%: {verdict(now["share"] >= 0.8)}).
 {comparison}
-CPU seconds per 1,000 streams (user + system, from /proc, the gateway's processes included; a
-figure the load of other processes does not change much):
+CPU seconds per 1,000 streams (user + system, from /proc, the gateway's processes included; it
+moves less than times do with the load of other processes, but it moves: compare paths of one run):
 
 {cpu_rows}
 
