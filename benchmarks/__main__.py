@@ -37,6 +37,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--gateway-rounds", type=int, default=3, help="alternating rounds per path")
     parser.add_argument("--gateway-requests", type=int, default=2000, help="streams per path and round")
     parser.add_argument("--gateway-workers", type=int, default=1, help="worker processes of the gateway replica")
+    parser.add_argument(
+        "--gateway-baseline",
+        default=None,
+        metavar="DIR",
+        help="a checkout of other code (`git archive main | tar -x -C DIR`) whose gateway is measured in the same rounds",
+    )
     args = parser.parse_args(argv)
 
     if args.only == "gateway":

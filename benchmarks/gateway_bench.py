@@ -6,8 +6,9 @@ one gateway replica (`--gateway-workers` processes), Redis. The policy is publis
 load comes from a minimal HTTP/1.1 client (asyncio streams, keep-alive, chunked bodies) in this
 process, so that its own cost stays small and is the same for both paths. For each stream: time to
 its first body bytes and to its end. Rounds alternate direct and gateway so that the shared
-machine's load falls on both alike. Then 10,000 streams through the gateway, sampling its resident
-memory every 1,000."""
+machine's load falls on both alike; with `--gateway-baseline DIR`, the gateway of another checkout
+(the code before a change) is a third path in the same rounds, on the same stand-in and Redis. Then
+10,000 streams through the gateway, sampling its resident memory every 1,000."""
 
 from __future__ import annotations
 
@@ -40,13 +41,13 @@ def _socket() -> socket.socket:
     return sock
 
 
-def _start(args: list[str], env: dict) -> tuple[subprocess.Popen, int]:
+def _start(args: list[str], env: dict, cwd: Path = ROOT, log: str | None = None) -> tuple[subprocess.Popen, int]:
     sock = _socket()
     (ROOT / "var").mkdir(exist_ok=True)
-    log = open(ROOT / "var" / f"bench-{args[1].replace('.', '-')}.log", "w")
+    log = open(ROOT / "var" / f"{log or 'bench-' + args[1].replace('.', '-')}.log", "w")
     process = subprocess.Popen(
         [sys.executable, *args, "--fd", str(sock.fileno())],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         pass_fds=[sock.fileno()],
         stdout=log,
@@ -205,22 +206,35 @@ def run(args) -> str:
     }
     standin, standin_port = _start(["-m", "gateway.standin", "--key", "standin-bench-key"], env)
     workers = getattr(args, "gateway_workers", 1)
-    gateway, gateway_port = _start(["-m", "gateway", *(["--workers", str(workers)] if workers > 1 else [])], env)
+    gateway_args = ["-m", "gateway", *(["--workers", str(workers)] if workers > 1 else [])]
+    gateway, gateway_port = _start(gateway_args, env)
+    # Another checkout's gateway (the code before a change), measured in the same alternating rounds.
+    baseline_dir = getattr(args, "gateway_baseline", None)
+    baseline, baseline_port = (
+        _start(gateway_args, env, cwd=Path(baseline_dir), log="bench-gateway-baseline")
+        if baseline_dir
+        else (None, None)
+    )
+    paths = [("direct", standin_port, None, None), ("gateway", gateway_port, SECRET, gateway)]
+    if baseline is not None:
+        paths.insert(1, ("baseline", baseline_port, SECRET, baseline))
     try:
-        _wait_ready(standin_port)
-        _wait_ready(gateway_port)
+        for _, port, _, _ in paths:
+            _wait_ready(port)
         _publish(prefix, key, f"http://127.0.0.1:{standin_port}/v1")
         time.sleep(0.5)
-        asyncio.run(_load(standin_port, None, 500))  # warm both paths
-        asyncio.run(_load(gateway_port, SECRET, 500))
-        direct, through = _figures(), _figures()
+        for _, port, secret, _ in paths:  # warm every path
+            asyncio.run(_load(port, secret, 500))
+        figures = {name: _figures() for name, *_ in paths}
         for _ in range(rounds):
-            for target, port, secret in ((direct, standin_port, None), (through, gateway_port, SECRET)):
-                cpu = _cpu_seconds(gateway.pid), _cpu_seconds(standin.pid), _syscalls(gateway.pid), time.process_time()
+            for name, port, secret, process in paths:
+                target = figures[name]
+                pid = (process or gateway).pid
+                cpu = _cpu_seconds(pid), _cpu_seconds(standin.pid), _syscalls(pid), time.process_time()
                 firsts, ends, seconds = asyncio.run(_load(port, secret, per_round))
-                target["cpu_gateway"] += _cpu_seconds(gateway.pid) - cpu[0]
+                target["cpu_gateway"] += _cpu_seconds(pid) - cpu[0]
                 target["cpu_standin"] += _cpu_seconds(standin.pid) - cpu[1]
-                target["syscalls"] += _syscalls(gateway.pid) - cpu[2]
+                target["syscalls"] += _syscalls(pid) - cpu[2]
                 target["cpu_client"] += time.process_time() - cpu[3]
                 target["first"] += firsts
                 target["end"] += ends
@@ -231,13 +245,14 @@ def run(args) -> str:
         samples = [(0, _rss_mb(gateway.pid))]
         asyncio.run(_load(gateway_port, SECRET, 10_000, lambda n: samples.append((n, _rss_mb(gateway.pid)))))
     finally:
-        for process in (gateway, standin):
-            process.terminate()
-            process.wait(timeout=20)
+        for process in (gateway, baseline, standin):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=20)
         client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
         for name in client.scan_iter(f"{prefix}:*"):
             client.delete(name)
-    return _report(direct, through, single_direct, single_through, samples, rounds, per_round, workers)
+    return _report(figures, single_direct, single_through, samples, rounds, per_round, workers, baseline_dir)
 
 
 def _figures() -> dict:
@@ -267,37 +282,75 @@ def _wait_ready(port: int, timeout: float = 60) -> None:
     raise RuntimeError(f"nothing answered on port {port} within {timeout} s")
 
 
-def _report(direct, through, single_direct, single_through, samples, rounds, per_round, workers) -> str:
-    rate_direct = direct["n"] / direct["seconds"]
-    rate_through = through["n"] / through["seconds"]
-    rows = []
-    for label, figures in (("client → stand-in (direct)", direct), ("client → gateway → stand-in", through)):
-        rows.append(
-            f"| {label} | {figures['n']} | {_pct(figures['first'], 0.5):.2f} | {_pct(figures['first'], 0.99):.2f} | "
-            f"{_pct(figures['end'], 0.5):.2f} | {_pct(figures['end'], 0.99):.2f} | {figures['n'] / figures['seconds']:.0f} |"
-        )
-    added = {
-        "first50": _pct(through["first"], 0.5) - _pct(direct["first"], 0.5),
-        "first99": _pct(through["first"], 0.99) - _pct(direct["first"], 0.99),
-        "end50": _pct(through["end"], 0.5) - _pct(direct["end"], 0.5),
-        "end99": _pct(through["end"], 0.99) - _pct(direct["end"], 0.99),
+def _report(figures, single_direct, single_through, samples, rounds, per_round, workers, baseline_dir) -> str:
+    direct, through = figures["direct"], figures["gateway"]
+    labels = {
+        "direct": "client → stand-in (direct)",
+        "baseline": "client → gateway before (baseline) → stand-in",
+        "gateway": "client → gateway → stand-in",
     }
+    rows = []
+    for name, found in figures.items():
+        rows.append(
+            f"| {labels[name]} | {found['n']} | {_pct(found['first'], 0.5):.2f} | {_pct(found['first'], 0.99):.2f} | "
+            f"{_pct(found['end'], 0.5):.2f} | {_pct(found['end'], 0.99):.2f} | {found['n'] / found['seconds']:.0f} |"
+        )
+    rows = "\n".join(rows)
+
+    def added(found) -> dict:
+        return {
+            "first50": _pct(found["first"], 0.5) - _pct(direct["first"], 0.5),
+            "first99": _pct(found["first"], 0.99) - _pct(direct["first"], 0.99),
+            "end50": _pct(found["end"], 0.5) - _pct(direct["end"], 0.5),
+            "end99": _pct(found["end"], 0.99) - _pct(direct["end"], 0.99),
+            "share": (found["n"] / found["seconds"]) / (direct["n"] / direct["seconds"]),
+        }
+
+    def per_k(found, name: str) -> float:
+        return 1000 * found[name] / found["n"]
+
+    def cpu_share(found) -> float:
+        # On a machine whose cores are all busy, streams per second go as the inverse of the CPU a
+        # stream costs all the processes on its path: the share of direct throughput that CPU predicts.
+        return (per_k(direct, "cpu_client") + per_k(direct, "cpu_standin")) / (
+            per_k(found, "cpu_client") + per_k(found, "cpu_standin") + per_k(found, "cpu_gateway")
+        )
+
+    now = added(through)
     one50 = statistics.median(single_through) * 1000 - statistics.median(single_direct) * 1000
     one99 = _pct(single_through, 0.99) - _pct(single_direct, 0.99)
     growth = samples[-1][1] - samples[1][1] if len(samples) > 1 else 0.0
-    per_k = {
-        "gateway": 1000 * through["cpu_gateway"] / through["n"],
-        "standin_through": 1000 * through["cpu_standin"] / through["n"],
-        "standin_direct": 1000 * direct["cpu_standin"] / direct["n"],
-        "client_through": 1000 * through["cpu_client"] / through["n"],
-        "client_direct": 1000 * direct["cpu_client"] / direct["n"],
-    }
-    # On a machine whose cores are all busy, streams per second go as the inverse of the CPU a
-    # stream costs all the processes on its path: the share of direct throughput that CPU predicts.
-    cpu_share = (per_k["client_direct"] + per_k["standin_direct"]) / (
-        per_k["client_through"] + per_k["standin_through"] + per_k["gateway"]
+    gateways = [name for name in figures if name != "direct"]
+    head = " | ".join(["process", "direct", *(labels[name].split(" → ")[1] for name in gateways)])
+    cpu_rows = "\n".join(
+        [
+            f"| {head} |",
+            "|" + "---|" * (2 + len(gateways)),
+            "| the stand-in upstream | "
+            + " | ".join(f"{per_k(figures[name], 'cpu_standin'):.2f}" for name in figures)
+            + " |",
+            "| the gateway | – | "
+            + " | ".join(f"{per_k(figures[name], 'cpu_gateway'):.2f}" for name in gateways)
+            + " |",
+            "| the load client | " + " | ".join(f"{per_k(figures[name], 'cpu_client'):.2f}" for name in figures) + " |",
+        ]
     )
-    syscalls = through["syscalls"] / through["n"]
+    standin_direct = per_k(direct, "cpu_standin")
+    ratios = "; ".join(
+        f"{labels[name].split(' → ')[1]}: {per_k(figures[name], 'cpu_gateway') / standin_direct:.2f}x the upstream's own "
+        f"work, {figures[name]['syscalls'] / figures[name]['n']:.1f} read and write system calls per stream, "
+        f"{100 * cpu_share(figures[name]):.0f}% of direct throughput allowed by its CPU with every core busy"
+        for name in gateways
+    )
+    comparison = ""
+    if "baseline" in figures:
+        before = added(figures["baseline"])
+        comparison = (
+            f"\nThe gateway before (the checkout `{baseline_dir}`), in the same rounds: whole stream p50 "
+            f"{before['end50']:+.2f} ms, p99 {before['end99']:+.2f} ms, throughput {100 * before['share']:.0f}% of direct; "
+            f"CPU {per_k(figures['baseline'], 'cpu_gateway'):.2f} s per 1,000 streams against "
+            f"{per_k(through, 'cpu_gateway'):.2f} now.\n"
+        )
     memory = ", ".join(f"{n:,}: {mb:.1f}" for n, mb in samples)
 
     def verdict(ok: bool) -> str:
@@ -306,34 +359,26 @@ def _report(direct, through, single_direct, single_through, samples, rounds, per
     return f"""### Gateway
 
 Chat-completion streams of {WORDS} words through one gateway replica of {workers} worker process{"es" if workers > 1 else ""}
-(uvicorn with uvloop and httptools, policy from Redis, admission and settlement scripts sent in batches to Redis,
-its own HTTP/1.1 client with kept-alive connections to the upstream) to the stand-in upstream, against the
-same streams sent to the stand-in directly, {CONCURRENCY} at a time on kept-alive connections, {rounds} alternating
-rounds of {per_round} streams per path. Times in milliseconds: to the first body bytes (the role chunk) and to the
-end of the stream.
+(its own HTTP/1.1 server and client on uvloop and httptools, policy from Redis, admission and settlement scripts
+pipelined on one Redis connection) to the stand-in upstream, against the same streams sent to the stand-in
+directly, {CONCURRENCY} at a time on kept-alive connections, {rounds} alternating rounds of {per_round} streams per path.
+Times in milliseconds: to the first body bytes (the role chunk) and to the end of the stream.
 
 | path | streams | first bytes p50 | first bytes p99 | end p50 | end p99 | streams per second |
 |---|---|---|---|---|---|---|
-{rows[0]}
-{rows[1]}
+{rows}
 
-Added by the gateway at {CONCURRENCY} concurrent streams: first bytes p50 {added["first50"]:+.2f} ms, p99
-{added["first99"]:+.2f} ms; whole stream p50 {added["end50"]:+.2f} ms (target < 2 ms: {verdict(added["end50"] < 2)}),
-p99 {added["end99"]:+.2f} ms (target < 10 ms: {verdict(added["end99"] < 10)}). Throughput through the gateway:
-{100 * rate_through / rate_direct:.0f}% of direct (target ≥ 80%: {verdict(rate_through >= 0.8 * rate_direct)}).
+Added by the gateway at {CONCURRENCY} concurrent streams: first bytes p50 {now["first50"]:+.2f} ms, p99
+{now["first99"]:+.2f} ms; whole stream p50 {now["end50"]:+.2f} ms (target < 2 ms: {verdict(now["end50"] < 2)}),
+p99 {now["end99"]:+.2f} ms (target < 10 ms: {verdict(now["end99"] < 10)}). Throughput through the gateway:
+{100 * now["share"]:.0f}% of direct (target ≥ 80%: {verdict(now["share"] >= 0.8)}).
+{comparison}
+CPU seconds per 1,000 streams (user + system, from /proc, the gateway's processes included; it
+moves less than times do with the load of other processes, but it moves: compare paths of one run):
 
-CPU seconds per 1,000 streams (user + system, from /proc, the gateway's processes included; a
-figure the load of other processes does not change):
+{cpu_rows}
 
-| process | direct | through the gateway |
-|---|---|---|
-| the stand-in upstream | {per_k["standin_direct"]:.2f} | {per_k["standin_through"]:.2f} |
-| the gateway | – | {per_k["gateway"]:.2f} |
-| the load client | {per_k["client_direct"]:.2f} | {per_k["client_through"]:.2f} |
-
-The gateway costs {per_k["gateway"] / per_k["standin_direct"]:.2f}x the upstream's own work per stream, and makes
-{syscalls:.1f} read and write system calls per stream. With every core busy, this CPU would allow
-{100 * cpu_share:.0f}% of direct throughput through the gateway.
+Per stream, {ratios}.
 
 One stream at a time (300 each, the gateway's own cost without queueing): added p50 {one50:+.2f} ms, p99 {one99:+.2f} ms.
 
@@ -349,4 +394,5 @@ if __name__ == "__main__":
     parser.add_argument("--gateway-rounds", type=int, default=3)
     parser.add_argument("--gateway-requests", type=int, default=2000)
     parser.add_argument("--gateway-workers", type=int, default=1)
+    parser.add_argument("--gateway-baseline", default=None)
     print(run(parser.parse_args()))

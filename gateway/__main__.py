@@ -9,13 +9,21 @@ they share are in Redis, so the limits stay exact across them as across replicas
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import functools
 import logging
 import os
+import signal
 import socket
 import sys
+import time
+from collections.abc import Awaitable, Callable
 
-import uvicorn
-from uvicorn.supervisors import Multiprocess
+from . import server
+from .config import Config, config_from_env
+
+log = logging.getLogger("gateway")
 
 
 def main(argv: list[str]) -> int:
@@ -26,44 +34,100 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GATEWAY_WORKERS", "1") or 1))
     parser.add_argument("--access-log", action="store_true", default=os.environ.get("GATEWAY_ACCESS_LOG") == "1")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be 1 or more")
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per upstream call is the access log's job
-    options = dict(
-        factory=True,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=args.access_log,
-        log_level=os.environ.get("LOG_LEVEL", "info").lower(),
-        timeout_keep_alive=30,
-        timeout_graceful_shutdown=5,  # streams under way get 5 s to end, then the replica stops
-    )
-    if args.workers < 1:
-        parser.error("--workers must be 1 or more")
-    serve("gateway.service:create_app", fd=args.fd, host=args.host, port=args.port, workers=args.workers, **options)
+    config = config_from_env()  # read once, before any worker starts: a bad setting stops the replica
+    if args.fd is not None:
+        sock = socket.socket(fileno=args.fd)
+    else:
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        sock = socket.create_server((args.host, args.port), family=family, backlog=2048)
+    log.info("Serving on %s", sock.getsockname())
+    target = functools.partial(serve, functools.partial(_setup, config), sock=sock, access_log=args.access_log)
+    if args.workers == 1:
+        target()
+    else:
+        run_workers(target, args.workers)
     return 0
 
 
-def serve(app, *, fd: int | None, host: str, port: int, workers: int = 1, **options) -> None:
-    """Run uvicorn on host:port, or on an inherited socket. uvicorn's own `fd` takes any socket for
-    a Unix one, and so leaves Nagle's algorithm on for TCP (a 40 ms stall per answer, with delayed
-    acknowledgements): the socket is rebuilt here with its real family and given to the server.
-    With several workers, each is a process of its own accepting on that one socket."""
-    if fd is None and workers == 1:
-        uvicorn.run(app, host=host, port=port, **options)
-        return
-    if fd is not None:
-        sock = socket.socket(fileno=fd)
-    else:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.create_server((host, port), family=family, backlog=2048)
-    config = uvicorn.Config(app, workers=workers, **options)
-    if workers == 1:
-        uvicorn.Server(config).run(sockets=[sock])
-        return
-    Multiprocess(config, sockets=[sock]).run()
+async def _setup(config: Config):
+    from .service import Gateway
+
+    gateway = Gateway(config)
+    await gateway.start()
+    return gateway
+
+
+def serve(setup: Callable[[], Awaitable], *, sock: socket.socket, access_log: bool = False) -> None:
+    """Serve `sock` until SIGTERM or SIGINT. `setup()` makes the app in the server's loop (its
+    `close()` is awaited at the end)."""
+    import uvloop
+
+    async def main() -> None:
+        app = await setup()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await server.Server(app, access_log=access_log).serve(sock, stop)
+        finally:
+            await app.close()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
+
+
+def run_workers(target: Callable[[], None], workers: int) -> None:
+    """Run `target` in `workers` processes forked from this one (sharing its listening socket),
+    restart one that dies, and stop them all on SIGTERM or SIGINT."""
+    children: dict[int, int] = {}
+    stopping = False
+
+    def spawn(index: int) -> None:
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            code = 0
+            try:
+                target()
+            except BaseException:
+                log.exception("Worker %s failed", index)
+                code = 1
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        children[pid] = index
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for index in range(workers):
+        spawn(index)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        index = children.pop(pid, None)
+        if index is not None and not stopping:
+            log.error("Worker %s ended (status %s); starting it again", index, status)
+            time.sleep(0.5)
+            spawn(index)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ Reservations are leases: a replica that dies mid-call frees its reservation when
 Settlement (one script) frees the reservation, adds what the call used to the month, and adds the
 call to its hour's counters, which a worker folds into the portal's usage rows.
 
-Both scripts are sent through one queue: the calls that arrive while Redis answers the previous
-ones go together in one pipeline, so a busy replica makes one round trip for many admissions and
-settlements (each script still runs on its own, atomically, in Redis). A stream's settlement is
-not waited for: the stream ends as soon as its last bytes are written."""
+A refused call is counted in its hour by a third script. All three go pipelined on one connection
+of the replica (gateway/pipe.py): the calls made during one turn of its event loop are written
+together, so a busy replica makes one round trip for many admissions and settlements (each script
+still runs on its own, atomically, in Redis). A stream's settlement is not waited for: the stream
+ends as soon as its last bytes are written."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ import time
 from dataclasses import dataclass
 
 from deployments import published
+
+from .pipe import KeyBlock, RedisPipe, Script
 
 ADMIT = """
 local t = redis.call('TIME')
@@ -75,8 +78,15 @@ redis.call('SADD', KEYS[5], ARGV[8])
 return 1
 """
 
+# KEYS: the hour's counters, hours to fold. ARGV: counter name, hour counters' lifetime, hour member.
+REFUSE = """
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+redis.call('SADD', KEYS[2], ARGV[3])
+return 1
+"""
+
 MONTH_SECONDS = 40 * 24 * 3600
-BATCH = 256  # script calls at most in one pipeline
 HOUR_SECONDS = 8 * 24 * 3600
 
 
@@ -94,89 +104,62 @@ class Usage:
     estimated: int = 0
 
 
-class ScriptQueue:
-    """Script calls gathered while Redis answers the previous ones, and sent as one pipeline."""
-
-    def __init__(self, redis):
-        self.redis = redis
-        self.pending: list = []
-        self.task: asyncio.Task | None = None
-
-    def submit(self, script, keys: list, args: list) -> asyncio.Future:
-        future = asyncio.get_running_loop().create_future()
-        self.pending.append((script, keys, args, future))
-        if self.task is None:
-            self.task = asyncio.ensure_future(self._run())
-        return future
-
-    async def _run(self) -> None:
-        try:
-            while self.pending:
-                batch, self.pending = self.pending[:BATCH], self.pending[BATCH:]
-                try:
-                    results = await self._send(batch)
-                except Exception as error:  # Redis away: every call of the batch fails with it
-                    results = [error] * len(batch)
-                for (*_, future), result in zip(batch, results):
-                    if future.done():
-                        continue
-                    if isinstance(result, Exception):
-                        future.set_exception(result)
-                    else:
-                        future.set_result(result)
-        finally:
-            self.task = None
-
-    async def _send(self, batch: list) -> list:
-        if len(batch) == 1:
-            script, keys, args, _ = batch[0]
-            return [await script(keys=keys, args=args)]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for script, keys, args, _ in batch:
-                await script(keys=keys, args=args, client=pipe)
-            return await pipe.execute(raise_on_error=False)
-
-
 class Counters:
-    def __init__(self, redis, keys: published.Keys):
-        self.redis = redis
+    def __init__(self, redis_url: str, keys: published.Keys):
         self.keys = keys
-        self.admit_script = redis.register_script(ADMIT)
-        self.settle_script = redis.register_script(SETTLE)
-        self.queue = ScriptQueue(redis)
+        self.admit_script, self.settle_script, self.refuse_script = Script(ADMIT), Script(SETTLE), Script(REFUSE)
+        self.pipe = RedisPipe(redis_url, [self.admit_script, self.settle_script, self.refuse_script])
+        # The key names of this hour's calls, by environment (forgotten when the hour changes).
+        self._hour = -1
+        self._month = ""
+        self._admit_keys_held: dict[int, KeyBlock] = {}
+        self._settle_keys_held: dict[tuple[int, int], tuple[KeyBlock, str]] = {}
+
+    def _this_hour(self) -> int:
+        hour = int(time.time() // 3600)
+        if hour != self._hour:  # a month begins on the hour
+            self._hour, self._month = hour, published.month_of(hour * 3600)
+            self._admit_keys_held, self._settle_keys_held = {}, {}
+        return hour
+
+    def _admit_keys(self, environment: int) -> KeyBlock:
+        self._this_hour()
+        found = self._admit_keys_held.get(environment)
+        if found is None:
+            k = self.keys
+            names = [k.rate(environment), k.inflight(environment), k.inflight_amounts(environment)]
+            found = self._admit_keys_held[environment] = KeyBlock([*names, k.month_used(environment, self._month)])
+        return found
+
+    def _settle_keys(self, country: int, environment: int) -> tuple[KeyBlock, str]:
+        """The settlement's keys, and the member naming its hour among the hours to fold."""
+        hour = self._this_hour()
+        found = self._settle_keys_held.get((country, environment))
+        if found is None:
+            k = self.keys
+            member = published.hour_member(country, environment, hour * 3600)
+            names = [k.inflight(environment), k.inflight_amounts(environment)]
+            names += [k.month_used(environment, self._month), k.hour(member), k.hours]
+            found = self._settle_keys_held[(country, environment)] = (KeyBlock(names), member)
+        return found
 
     async def admit(
         self, *, environment: int, call_id: str, rpm: int, quota: int, reserve: int, lease: int
     ) -> Admission:
-        k = self.keys
-        verdict, value = await self.queue.submit(
-            self.admit_script,
-            [
-                k.rate(environment),
-                k.inflight(environment),
-                k.inflight_amounts(environment),
-                k.month_used(environment, published.month_of(time.time())),
-            ],
-            [rpm, quota, call_id, max(1, reserve), lease],
+        verdict, value = await self.pipe.call(
+            self.admit_script, self._admit_keys(environment), [rpm, quota, call_id, max(1, reserve), lease]
         )
         return Admission(verdict.decode() if isinstance(verdict, bytes) else str(verdict), int(value))
 
     def settle_soon(
         self, *, country: int, environment: int, call_id: str, usage: Usage, reviewed: bool, outcome: str
     ) -> asyncio.Future:
-        """Queue the call's settlement; the future tells when Redis has it (or why not)."""
-        k = self.keys
-        now = time.time()
-        member = published.hour_member(country, environment, int(now // 3600 * 3600))
-        return self.queue.submit(
+        """Queue the call's settlement; the future tells when Redis has it (or why not). A call is
+        counted in the hour (and the month) it ends in."""
+        keys, member = self._settle_keys(country, environment)
+        return self.pipe.call(
             self.settle_script,
-            [
-                k.inflight(environment),
-                k.inflight_amounts(environment),
-                k.month_used(environment, published.month_of(now)),
-                k.hour(member),
-                k.hours,
-            ],
+            keys,
             [
                 call_id,
                 usage.total,
@@ -197,9 +180,13 @@ class Counters:
     async def refused(self, *, country: int, environment: int, rule_code: str) -> None:
         """Count a refused call in its hour, by the code of the rule that refused it."""
         member = published.hour_member(country, environment, int(time.time() // 3600 * 3600))
-        key = self.keys.hour(member)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hincrby(key, f"refused:{rule_code}", 1)
-            pipe.expire(key, HOUR_SECONDS)
-            pipe.sadd(self.keys.hours, member)
-            await pipe.execute()
+        await self.pipe.call(
+            self.refuse_script,
+            [self.keys.hour(member), self.keys.hours],
+            [f"refused:{rule_code}", HOUR_SECONDS, member],
+        )
+
+    async def close(self, timeout: float) -> None:
+        """Once the calls made have their answers (or after `timeout` seconds)."""
+        await self.pipe.drained(timeout)
+        self.pipe.close()

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from starlette.responses import Response
-
 
 @dataclass(frozen=True)
 class Refusal:
@@ -31,9 +29,6 @@ class Refusal:
                 }
             }
         ).encode()
-
-    def response(self) -> Response:
-        return Response(self.body(), status_code=self.status, media_type="application/json", headers=self.headers)
 
     def sse(self) -> bytes:
         """The same error as a server-sent event, to end a stream that is already under way."""
@@ -231,4 +226,15 @@ def upstream(status: int, code: str, message: str, retry_after: str | None = Non
         "upstream",
         type="server_error",
         headers={"Retry-After": retry_after} if retry_after else {},
+    )
+
+
+def shutting_down() -> Refusal:
+    return Refusal(
+        503,
+        "gateway_restarting",
+        "This gateway replica is stopping and the stream could not end in time: send the call again.",
+        "upstream",
+        type="server_error",
+        headers={"Retry-After": "1"},
     )

@@ -52,6 +52,19 @@ class PolicyCache:
 
     # --- lookups on the hot path ------------------------------------------------------------------
 
+    def held(self, key_hash: str) -> tuple[CredentialEntry, Loaded | None] | None:
+        """The credential and its environment's policy, when this replica holds both (no round trip)."""
+        entry = self.credentials.get(key_hash)
+        if entry is None:
+            return None
+        loaded = None
+        if entry.environment is not None and not entry.revoked:
+            loaded = self.environments.get(entry.environment)
+            if loaded is None:
+                return None
+            loaded.used_at = entry.used_at = time.monotonic()
+        return entry, loaded
+
     async def credential(self, key_hash: str) -> CredentialEntry:
         entry = self.credentials.get(key_hash)
         now = time.monotonic()

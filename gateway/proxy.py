@@ -1,6 +1,6 @@
 """Relaying a call to its upstream. Answers are passed back as they come, never gathered whole: a
 stream's bytes are handed on as each read brings them (whole events, however many a read holds),
-not event by event. Usage is read from the upstream's own figures (`usage` of an answer, of the
+not event by event, by the upstream connection's own callbacks. Usage is read from the upstream's own figures (`usage` of an answer, of the
 last chunk of a chat stream, or of `response.completed`), found by looking for it in what each
 read brought rather than parsing every event; when a stream ends early (the caller went away, the
 environment was stopped, the upstream broke) what was streamed is counted — one token per event
@@ -15,12 +15,14 @@ from collections.abc import Callable
 
 from . import errors
 from .counters import Usage
-from .upstream import UpstreamError, UpstreamResponse, UpstreamTimeout
+from .server import Request
+from .upstream import UpstreamResponse, UpstreamTimeout
 
 log = logging.getLogger("gateway.proxy")
 BYTES_PER_INPUT_TOKEN = 4  # the estimate of input tokens of a call whose upstream never said
 CAPTURE_LIMIT = 256 * 1024  # of a call's prompt and of its output, when its country stores them
-HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding"}
+# The framing is the gateway's own; cookies are the upstream's.
+NOT_PASSED = {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding", "set-cookie"}
 
 
 def usage_of(data) -> Usage | None:
@@ -66,16 +68,19 @@ class SSEMeter:
 
     def feed(self, chunk: bytes) -> bytes:
         data = self.buffer + chunk if self.buffer else chunk
-        lf, crlf = data.rfind(b"\n\n"), data.rfind(b"\r\n\r\n")
-        end = max(lf + 2 if lf != -1 else 0, crlf + 4 if crlf != -1 else 0)
-        if end == 0:
-            self.buffer = data
-            return b""
-        whole, self.buffer = (data, b"") if end == len(data) else (data[:end], data[end:])
-        found = [at for at in (whole.find(USAGE_MARKS[0]), whole.find(USAGE_MARKS[1])) if at != -1]
-        if not found:
+        if data.endswith(b"\n\n"):  # most reads end with an event
+            whole, self.buffer = data, b""
+        else:
+            lf, crlf = data.rfind(b"\n\n"), data.rfind(b"\r\n\r\n")
+            end = max(lf + 2 if lf != -1 else 0, crlf + 4 if crlf != -1 else 0)
+            if end == 0:
+                self.buffer = data
+                return b""
+            whole, self.buffer = (data, b"") if end == len(data) else (data[:end], data[end:])
+        if USAGE_MARKS[0] not in whole and USAGE_MARKS[1] not in whole:
             self._count(whole)
             return whole
+        found = [at for at in (whole.find(USAGE_MARKS[0]), whole.find(USAGE_MARKS[1])) if at != -1]
         # The events before the one holding the usage pass as they are; that one and any after are
         # read one by one.
         lf, crlf = whole.rfind(b"\n\n", 0, min(found)), whole.rfind(b"\r\n\r\n", 0, min(found))
@@ -161,18 +166,21 @@ def upstream_failure(response: UpstreamResponse | None, error: Exception | None,
     )
 
 
-def passthrough_headers(response: UpstreamResponse) -> dict[str, str]:
-    return {k: v for k, v in response.headers.items() if k.lower() not in HOP_HEADERS and k.lower() != "set-cookie"}
+def passthrough_headers(response: UpstreamResponse) -> list[tuple[str, str]]:
+    """The upstream's headers that are the caller's to read (its names are in lower case)."""
+    return [(name, value) for name, value in response.headers.items() if name not in NOT_PASSED]
 
 
 class StreamRelay:
-    """An ASGI response relaying one upstream stream. Stops early when the caller disconnects
-    (the upstream request is closed) or when `stop` is called (the environment stopped, the
-    credential revoked, the approval expired), and always hands its usage to `done`."""
+    """One upstream stream relayed to its caller as the upstream's reads arrive: callbacks of the
+    upstream connection (`data`, `end`, `failed`), no task of its own. Ends early when the caller
+    goes away (the upstream request is closed) or when `stop` is called (the environment stopped,
+    the credential revoked, the approval expired), and always hands its usage to `done`."""
 
     def __init__(
         self,
         *,
+        request: Request,
         response: UpstreamResponse,
         meter: SSEMeter,
         environment: int,
@@ -182,6 +190,7 @@ class StreamRelay:
         done: Callable[..., None],
         capture: bool = False,
     ):
+        self.request = request
         self.response = response
         self.meter = meter
         self.environment = environment
@@ -189,87 +198,80 @@ class StreamRelay:
         self.input_bytes = input_bytes
         self.streams = streams
         self.done = done
-        self.stop_reason: errors.Refusal | None = None
         self.outcome = "ok"
+        self.finished = False
         self.captured: bytearray | None = bytearray() if capture else None
-        self._task: asyncio.Task | None = None
-        self._relaying = False
+        self._resuming: asyncio.Task | None = None
+
+    def start(self) -> None:
+        request = self.request
+        request.stream_start(self.response.status_code, passthrough_headers(self.response))
+        if request.gone:
+            return self._finish("client_closed")
+        request.on_gone = self._caller_gone
+        self.streams.add(self)
+        self.response.relay_to(self)
+
+    # --- the upstream's side ----------------------------------------------------------------------
+
+    def data(self, chunk: bytes) -> None:
+        out = self.meter.feed(chunk)
+        if out:
+            if self.captured is not None:
+                self._capture(out)
+            request = self.request
+            request.stream_write(out)
+            if not request.writable and self._resuming is None:
+                # The caller reads slowly: the upstream waits until what was written has gone.
+                self.response.hold(True)
+                self._resuming = asyncio.ensure_future(self._resume())
+
+    def end(self, chunk: bytes) -> None:
+        """The last piece and the end of the answer, in one write."""
+        out = (self.meter.feed(chunk) if chunk else b"") + self.meter.rest()
+        self._capture(out)
+        self.request.stream_end(out)
+        self._finish("ok")
+
+    def failed(self, error: Exception) -> None:
+        failure = errors.upstream(
+            502, "upstream_stream_broken", f"The model server's stream broke ({type(error).__name__})."
+        )
+        self.request.stream_end(failure.sse())
+        self._finish("upstream_broken")
+
+    # --- the other ends ---------------------------------------------------------------------------
 
     def stop(self, refusal: errors.Refusal) -> None:
-        if self._relaying and self.stop_reason is None:
-            self.stop_reason = refusal
-            self._relaying = False
-            self._task.cancel()
+        if not self.finished:
+            self.request.stream_end(refusal.sse())
+            self._finish("stopped")
 
-    def _gone(self, watch: asyncio.Task) -> None:
-        if self._relaying and not watch.cancelled():  # the caller went away mid-stream
-            self.outcome = "client_closed"
-            self._relaying = False
-            self._task.cancel()
+    def _caller_gone(self) -> None:
+        self._finish("client_closed")
 
-    async def __call__(self, scope, receive, send) -> None:
-        # The relay runs in the request's own task; a watcher on the caller's side cancels it
-        # when the caller goes away (one task per stream beside the request's).
-        self._task = asyncio.current_task()
-        watch = asyncio.ensure_future(self._until_disconnect(receive))
-        watch.add_done_callback(self._gone)
-        self.streams.add(self)
-        self._relaying = True
-        try:
-            await self._relay(send)
-        except asyncio.CancelledError:
-            if self.outcome != "client_closed":
-                raise
-            self._task.uncancel()  # its own cancellation, handled: the task goes on to settle
-        finally:
-            self._relaying = False
-            watch.cancel()
-            self.streams.discard(self)
-            self.response.close()
-            usage = self.meter.usage
-            if usage is None or self.outcome != "ok":
-                counted = estimate(self.input_bytes, self.meter.events)
-                usage = usage if usage is not None and usage.total >= counted.total else counted
-            self.done(usage, self.outcome, bytes(self.captured or b""))
+    async def _resume(self) -> None:
+        await self.request.drain()
+        self._resuming = None
+        if not self.finished:
+            self.response.hold(False)
 
-    @staticmethod
-    async def _until_disconnect(receive) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
+    def _capture(self, out: bytes) -> None:
+        if self.captured is not None and len(self.captured) < CAPTURE_LIMIT:
+            self.captured += out[: CAPTURE_LIMIT - len(self.captured)]
 
-    async def _relay(self, send) -> None:
-        response = self.response
-        headers = [(k.encode(), v.encode()) for k, v in passthrough_headers(response).items()]
-        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        try:
-            async for chunk in response.chunks():
-                out = self.meter.feed(chunk)
-                if response.complete:
-                    out += self.meter.rest()
-                if self.captured is not None and len(self.captured) < CAPTURE_LIMIT:
-                    self.captured += out[: CAPTURE_LIMIT - len(self.captured)]
-                if response.complete:  # the last piece and the end of the answer in one write
-                    self._relaying = False
-                    await send({"type": "http.response.body", "body": out, "more_body": False})
-                    return
-                if out:
-                    await send({"type": "http.response.body", "body": out, "more_body": True})
-            rest = self.meter.rest()
-            if rest:
-                await send({"type": "http.response.body", "body": rest, "more_body": True})
-        except asyncio.CancelledError:
-            if self.stop_reason is None:
-                raise
-            self._task.uncancel()
-            self.outcome = "stopped"
-            await send({"type": "http.response.body", "body": self.stop_reason.sse(), "more_body": True})
-        except UpstreamError as error:
-            self.outcome = "upstream_broken"
-            failure = errors.upstream(
-                502, "upstream_stream_broken", f"The model server's stream broke ({type(error).__name__})."
-            )
-            await send({"type": "http.response.body", "body": failure.sse(), "more_body": True})
-        self._relaying = False
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    def _finish(self, outcome: str) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.outcome = outcome
+        self.streams.discard(self)
+        self.request.on_gone = None
+        if self._resuming is not None:
+            self._resuming.cancel()
+        self.response.close()  # the connection goes back to the pool if the answer was read whole
+        usage = self.meter.usage
+        if usage is None or outcome != "ok":
+            counted = estimate(self.input_bytes, self.meter.events)
+            usage = usage if usage is not None and usage.total >= counted.total else counted
+        self.done(usage, outcome, bytes(self.captured or b""))

@@ -118,7 +118,7 @@ def call_parse(family: str, body: bytes, content_type: str, config: Config) -> C
     if not isinstance(model, str) or not model:
         return errors.bad_request('Name the model: the body has no "model".', code="missing_model", param="model")
     stream = data.get("stream") is True
-    changed = False
+    added: dict = {}  # members the gateway adds to the body it sends upstream
     strip_usage = False
     images = audio = 0
     output = 0
@@ -126,28 +126,38 @@ def call_parse(family: str, body: bytes, content_type: str, config: Config) -> C
         images, audio = _media(data.get("messages"))
         cap = _whole(data.get("max_completion_tokens")) or _whole(data.get("max_tokens"))
         if cap is None:
-            cap = data["max_completion_tokens"] = config.default_max_output_tokens
-            changed = True
+            cap = added["max_completion_tokens"] = config.default_max_output_tokens
         output = cap * (_whole(data.get("n")) or 1)
         if stream:
             options = data.get("stream_options")
-            options = dict(options) if isinstance(options, dict) else {}
-            if options.get("include_usage") is not True:
+            if not isinstance(options, dict) or options.get("include_usage") is not True:
                 strip_usage = True
-                options["include_usage"] = True
-                data["stream_options"] = options
-                changed = True
+                added["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
     elif family == "responses":
         images, audio = _media(data.get("input"))
         cap = _whole(data.get("max_output_tokens"))
         if cap is None:
-            cap = data["max_output_tokens"] = config.default_max_output_tokens
-            changed = True
+            cap = added["max_output_tokens"] = config.default_max_output_tokens
         output = cap
-    forward = json.dumps(data, separators=(",", ":")).encode() if changed else body
+    forward = body
+    if added:
+        # Only added members: appended to the body as it came. One of the caller's changed: written anew.
+        forward = None if any(name in data for name in added) else _with_members(body, added)
+        if forward is None:
+            data.update(added)
+            forward = json.dumps(data, separators=(",", ":")).encode()
     needs = tuple(n for n, present in (("vision", images), ("speech", audio)) if present)
     reserve = len(body) + images * config.image_allowance + output
     return Call(family, model, stream, forward, reserve, len(body), strip_usage, needs)
+
+
+def _with_members(body: bytes, members: dict) -> bytes | None:
+    """The JSON object `body` with `members` (names it does not have) added at its end, without
+    writing the whole of it anew; None when the body is not plain UTF-8 (json reads UTF-16 too)."""
+    end = body.rstrip()
+    if not end.endswith(b"}") or json.detect_encoding(body) != "utf-8":
+        return None
+    return end[:-1] + b"," + json.dumps(members, separators=(",", ":")).encode()[1:-1] + b"}"
 
 
 def call_refusal(call: Call, policy: published.Policy, headers) -> errors.Refusal | None:

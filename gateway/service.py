@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import logging
 import secrets
@@ -24,18 +25,15 @@ import time
 
 import certifi
 import redis.asyncio as aioredis
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from deployments import published
 
 from . import errors, rules
-from .config import Config, config_from_env
+from .config import Config
 from .counters import Counters, Usage
 from .policies import PolicyCache
 from .proxy import CAPTURE_LIMIT, SSEMeter, StreamRelay, passthrough_headers, upstream_failure, usage_of
+from .server import JSON, BodyTooLarge, Request
 from .upstream import Pool, UpstreamError
 
 log = logging.getLogger("gateway")
@@ -57,13 +55,20 @@ class Gateway:
         self.keys = published.Keys(config.prefix)
         self.policies = PolicyCache(self.redis, self.keys, config.key, config.refresh_seconds)
         self.policies.on_stop = rules.state_refusal
-        self.counters = Counters(self.redis, self.keys)
+        self.counters = Counters(config.redis_url, self.keys)
         self.upstreams = Pool(
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
             max_connections=config.max_connections,
             tls=ssl.create_default_context(cafile=certifi.where()),
         )
+        self.body_limit = config.max_body_bytes
+        self.routes = dict.fromkeys(rules.FAMILIES, ("POST", self.call))
+        self.routes.update(
+            {"/v1/models": ("GET", self.models), "/healthz": ("GET", self.healthz), "/readyz": ("GET", self.readyz)}
+        )
+        # A call's id: this process's own random prefix and a number (no system call per call).
+        self.call_prefix, self.call_numbers = secrets.token_hex(6), itertools.count()
         self.tasks: list[asyncio.Task] = []
         self.background: set[asyncio.Task] = set()  # captures on their way to Redis
 
@@ -78,8 +83,7 @@ class Gateway:
                 await task
         if self.background:
             await asyncio.wait(self.background, timeout=5)
-        if self.counters.queue.task is not None:
-            await asyncio.wait({self.counters.queue.task}, timeout=5)
+        await self.counters.close(timeout=5)
         self.upstreams.close()
         await self.redis.aclose()
 
@@ -95,10 +99,16 @@ class Gateway:
         if len(key) > 512:
             return None, errors.unknown_key()
         key_hash = hashlib.sha256(key.encode()).hexdigest()
-        entry = await self.policies.credential(key_hash)
+        held = self.policies.held(key_hash)
+        if held is not None:
+            entry, loaded = held
+        else:
+            entry = await self.policies.credential(key_hash)
+            loaded = None
+            if entry.environment is not None and not entry.revoked:
+                loaded = await self.policies.environment(entry.environment)
         if entry.environment is None:
             return None, errors.unknown_key()
-        loaded = await self.policies.environment(entry.environment) if not entry.revoked else None
         refusal = rules.state_refusal(entry, loaded)
         if refusal is not None:
             if loaded is not None:
@@ -114,35 +124,39 @@ class Gateway:
         except Exception as error:  # counting a refusal never turns it into a failure
             log.warning("A refusal could not be counted: %s", type(error).__name__)
 
-    async def models(self, request: Request) -> Response:
+    async def models(self, request: Request) -> None:
         found, refusal = await self.authenticate(request)
         if refusal is not None:
-            return refusal.response()
+            return request.refuse(refusal)
         policy = found[1].policy
-        return JSONResponse(
-            {"object": "list", "data": [{"id": policy.model, "object": "model", "created": 0, "owned_by": "portal"}]}
-        )
+        data = {"object": "list", "data": [{"id": policy.model, "object": "model", "created": 0, "owned_by": "portal"}]}
+        request.answer(200, json.dumps(data).encode())
 
-    async def call(self, request: Request) -> Response:
-        family = rules.FAMILIES[request.url.path]
+    async def call(self, request: Request) -> None:
+        family = rules.FAMILIES[request.path]
         found, refusal = await self.authenticate(request)
         if refusal is not None:
-            return refusal.response()
+            return request.refuse(refusal)
         key_hash, loaded = found
         policy = loaded.policy
         capability = published.CAPABILITY_OF[family]
         if capability not in policy.capabilities:
-            return await self._refuse(loaded, errors.capability(capability, policy.capabilities, request.url.path))
-        body = await self._body(request)
-        if isinstance(body, errors.Refusal):
-            return await self._refuse(loaded, body)
+            return await self._refuse(request, loaded, errors.capability(capability, policy.capabilities, request.path))
+        try:
+            body = await request.body()
+        except BodyTooLarge:
+            limit = self.config.max_body_bytes
+            too_large = errors.bad_request(
+                f"The body is larger than {limit} bytes.", code="request_too_large", status=413
+            )
+            return await self._refuse(request, loaded, too_large)
         call = rules.call_parse(family, body, request.headers.get("content-type", ""), self.config)
         if isinstance(call, errors.Refusal):
-            return await self._refuse(loaded, call)
+            return await self._refuse(request, loaded, call)
         refusal = rules.call_refusal(call, policy, request.headers)
         if refusal is not None:
-            return await self._refuse(loaded, refusal)
-        call_id = secrets.token_hex(8)
+            return await self._refuse(request, loaded, refusal)
+        call_id = f"{self.call_prefix}{next(self.call_numbers):x}"
         try:
             admission = await self.counters.admit(
                 environment=policy.environment,
@@ -154,15 +168,17 @@ class Gateway:
             )
         except Exception as error:
             log.error("Admission failed: %s", type(error).__name__)
-            return errors.upstream(
-                503, "gateway_unavailable", "The gateway cannot reach its counters: try again shortly.", "2"
-            ).response()
+            return request.refuse(
+                errors.upstream(
+                    503, "gateway_unavailable", "The gateway cannot reach its counters: try again shortly.", "2"
+                )
+            )
         if admission.verdict == "rate":
-            return await self._refuse(loaded, errors.rate(policy.requests_per_minute, admission.value))
+            return await self._refuse(request, loaded, errors.rate(policy.requests_per_minute, admission.value))
         if admission.verdict == "quota":
-            return await self._refuse(loaded, errors.quota(policy.quota))
+            return await self._refuse(request, loaded, errors.quota(policy.quota))
         if admission.verdict == "busy":
-            return await self._refuse(loaded, errors.quota_in_flight())
+            return await self._refuse(request, loaded, errors.quota_in_flight())
         reviewed = bool(request.headers.get(rules.REVIEW_HEADER))
 
         capture = policy.capture
@@ -188,7 +204,7 @@ class Gateway:
                 return asyncio.gather(settled, task, return_exceptions=True)
             return settled
 
-        return await self._relay(request, loaded, key_hash, call, settle)
+        await self._relay(request, loaded, key_hash, call, settle)
 
     async def _capture(self, loaded, call, call_id, prompt: bytes, output: bytes, usage, outcome, request) -> None:
         """Seal the call under the gateway key and hand it to the portal's workers (Redis never
@@ -220,25 +236,11 @@ class Gateway:
         except Exception as error:
             log.error("A captured call of environment %s was not kept: %s", policy.environment, type(error).__name__)
 
-    async def _refuse(self, loaded, refusal: errors.Refusal) -> Response:
+    async def _refuse(self, request: Request, loaded, refusal: errors.Refusal) -> None:
         await self._count_refusal(loaded, refusal)
-        return refusal.response()
+        request.refuse(refusal)
 
-    async def _body(self, request: Request) -> bytes | errors.Refusal:
-        limit = self.config.max_body_bytes
-        too_large = errors.bad_request(f"The body is larger than {limit} bytes.", code="request_too_large", status=413)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            return too_large
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return too_large
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    async def _relay(self, request: Request, loaded, key_hash: str, call: rules.Call, settle) -> Response:
+    async def _relay(self, request: Request, loaded, key_hash: str, call: rules.Call, settle) -> None:
         policy = loaded.policy
         headers = [("Content-Type", request.headers.get("content-type", "application/json"))]
         if call.stream:
@@ -251,7 +253,7 @@ class Gateway:
             response = await self.upstreams.request(origin, rules.UPSTREAM_PATHS[call.family], headers, call.body)
         except UpstreamError as error:
             await _wait(settle(Usage(), "upstream_error"))
-            return upstream_failure(None, error, where).response()
+            return request.refuse(upstream_failure(None, error, where))
         if response.status_code >= 400:
             try:
                 content = await response.read()
@@ -262,10 +264,11 @@ class Gateway:
             await _wait(settle(Usage(), "upstream_error"))
             if response.status_code in (400, 404, 413, 415, 422):
                 # The caller's own request was refused upstream: its message is the caller's to read.
-                return Response(content, status_code=response.status_code, media_type="application/json")
-            return upstream_failure(response, None, where).response()
+                return request.answer(response.status_code, content)
+            return request.refuse(upstream_failure(response, None, where))
         if response.headers.get("content-type", "").startswith("text/event-stream"):
-            return StreamRelay(
+            StreamRelay(
+                request=request,
                 response=response,
                 meter=SSEMeter(strip_usage=call.strip_usage),
                 environment=policy.environment,
@@ -274,12 +277,13 @@ class Gateway:
                 streams=self.policies.streams,
                 done=settle,
                 capture=policy.capture,
-            )
+            ).start()
+            return
         try:
             content = await response.read()
         except UpstreamError as error:
             await _wait(settle(Usage(), "upstream_error"))
-            return upstream_failure(None, error, where).response()
+            return request.refuse(upstream_failure(None, error, where))
         finally:
             response.close()
         try:
@@ -287,19 +291,43 @@ class Gateway:
         except ValueError:
             usage = Usage()
         await _wait(settle(usage, "ok", content))
-        return Response(content, status_code=response.status_code, headers=passthrough_headers(response))
+        request.answer(response.status_code, content, passthrough_headers(response))
 
-    # --- health -----------------------------------------------------------------------------------
+    # --- the routes -------------------------------------------------------------------------------
 
-    async def healthz(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    async def handle(self, request: Request) -> None:
+        route = self.routes.get(request.path)
+        if route is None:
+            return request.refuse(
+                errors.bad_request(
+                    f"There is no {request.method} {request.path[:200]} here: the gateway serves "
+                    "/v1/chat/completions, /v1/responses, /v1/embeddings, /v1/audio/transcriptions and /v1/models.",
+                    code="unknown_url",
+                    status=404,
+                )
+            )
+        method, view = route
+        if request.method != method and not (method == "GET" and request.method == "HEAD"):
+            refusal = errors.bad_request(
+                f"{request.path} does not take {request.method[:20]}.", code="method_not_allowed", status=405
+            )
+            return request.answer(405, refusal.body(), [*JSON, ("allow", method)])
+        await view(request)
 
-    async def readyz(self, request: Request) -> Response:
+    async def healthz(self, request: Request) -> None:
+        request.answer(200, b'{"status":"ok"}')
+
+    async def readyz(self, request: Request) -> None:
         try:
             await asyncio.wait_for(self.redis.ping(), timeout=2)
         except Exception as error:
-            return JSONResponse({"status": "unavailable", "redis": type(error).__name__}, status_code=503)
-        return JSONResponse({"status": "ok", "redis": "ok"})
+            return request.answer(503, json.dumps({"status": "unavailable", "redis": type(error).__name__}).encode())
+        request.answer(200, b'{"status":"ok","redis":"ok"}')
+
+    def interrupt(self) -> None:
+        """The replica stops and the grace is over: the streams still under way end with a reason."""
+        for stream in list(self.policies.streams):
+            stream.stop(errors.shutting_down())
 
 
 def _settled(environment: int, settled: asyncio.Future) -> None:
@@ -312,48 +340,3 @@ async def _wait(settled: asyncio.Future) -> None:
     """Until the settlement is in Redis or has failed (and been logged)."""
     with contextlib.suppress(Exception):
         await asyncio.shield(settled)
-
-
-async def not_found(request: Request, exc) -> Response:
-    return errors.bad_request(
-        f"There is no {request.method} {request.url.path} here: the gateway serves /v1/chat/completions, "
-        "/v1/responses, /v1/embeddings, /v1/audio/transcriptions and /v1/models.",
-        code="unknown_url",
-        status=404,
-    ).response()
-
-
-async def not_allowed(request: Request, exc) -> Response:
-    return errors.bad_request(
-        f"{request.url.path} does not take {request.method}.", code="method_not_allowed", status=405
-    ).response()
-
-
-async def server_error(request: Request, exc) -> Response:
-    log.exception("Unexpected failure on %s", request.url.path)
-    return errors.upstream(500, "gateway_error", "The gateway failed on this call; it has been logged.").response()
-
-
-def create_app(config: Config | None = None) -> Starlette:
-    gateway = Gateway(config or config_from_env())
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app):
-        await gateway.start()
-        yield
-        await gateway.close()
-
-    routes = [Route(path, gateway.call, methods=["POST"]) for path in rules.FAMILIES]
-    routes += [
-        Route("/v1/models", gateway.models, methods=["GET"]),
-        Route("/healthz", gateway.healthz, methods=["GET"]),
-        Route("/readyz", gateway.readyz, methods=["GET"]),
-    ]
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={404: not_found, 405: not_allowed, 500: server_error, Exception: server_error},
-    )
-    app.state.gateway = gateway
-    app.state.started = time.time()
-    return app

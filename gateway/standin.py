@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import sys
 import time
 from collections import deque
@@ -327,9 +328,19 @@ def create_app(key: str | None = None) -> Starlette:
     )
 
 
-def main(argv: list[str]) -> int:
-    from gateway.__main__ import serve
+def serve(app, *, fd: int | None, host: str, port: int, **options) -> None:
+    """Run uvicorn on host:port, or on an inherited socket. uvicorn's own `fd` takes any socket for
+    a Unix one, and so leaves Nagle's algorithm on for TCP (a 40 ms stall per answer, with delayed
+    acknowledgements): the socket is rebuilt here with its real family and given to the server."""
+    import uvicorn
 
+    if fd is None:
+        uvicorn.run(app, host=host, port=port, **options)
+        return
+    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[socket.socket(fileno=fd)])
+
+
+def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateway.standin", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_STANDIN_PORT", "8002") or 8002))

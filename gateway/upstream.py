@@ -1,5 +1,5 @@
 """The gateway's HTTP/1.1 client to its upstreams: kept-alive connections per origin, the response
-parsed by httptools (the C parser uvicorn already uses), the body handed on as it arrives — all
+parsed by httptools (the C parser its server uses too), the body handed on as it arrives — all
 the bytes of one read at once, never split into the framing's pieces.
 
 A general client (httpx) costs more per request than the relay itself at the gateway's rates: a
@@ -13,12 +13,14 @@ answered."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 from urllib.parse import urlsplit
 
 import httptools
 
+log = logging.getLogger("gateway.upstream")
 SMALL_BODY = 64 * 1024  # joined with the head into one write below this size
 HIGH_WATER = 1024 * 1024  # unread body bytes at which reading from the upstream pauses
 
@@ -73,6 +75,12 @@ class _Connection(asyncio.Protocol):
         self.error: Exception | None = None
         self.waiter: asyncio.Future | None = None
         self.paused = False
+        self.sink = None  # what the body is handed to as it arrives, instead of being kept (a stream)
+        self.held = False  # reading paused by the sink (its caller reads slowly)
+        self.expecting = False  # a request was sent and its answer is not all in
+        self.read_timeout = 0.0
+        self.last_read = 0.0
+        self.watchdog: asyncio.TimerHandle | None = None
         self._new_response()
 
     def _new_response(self) -> None:
@@ -89,17 +97,32 @@ class _Connection(asyncio.Protocol):
     # asyncio.Protocol
     def connection_made(self, transport) -> None:
         self.transport = transport
+        self.loop = asyncio.get_running_loop()
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
         self.received = True
+        self.last_read = self.loop.time()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as error:
             self.error = ProtocolError(f"bad response from the upstream: {error}")
             self.transport.close()
+        sink = self.sink
+        if sink is not None:
+            if self.complete or self.error is not None:
+                self.deliver()
+            elif self.body:  # the common case of a stream, without the general path's tests
+                body, self.body, self.body_size = self.body, [], 0
+                try:
+                    sink.data(body[0] if len(body) == 1 else b"".join(body))
+                except Exception:
+                    log.exception("The relay of a stream failed")
+                    self.detach()
+                    self.transport.close()
+            return
         if self.body_size > HIGH_WATER and not self.paused:
             self.paused = True
             self.transport.pause_reading()
@@ -107,6 +130,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.closed = True
+        self.expecting = False
         if self.head_done and not self.complete and self.error is None:
             # A body framed by the end of the connection ends here; any other framing broke off.
             if exc is not None or self._framed():
@@ -116,6 +140,8 @@ class _Connection(asyncio.Protocol):
         elif not self.head_done and self.error is None:
             self.error = ReadError("the upstream closed the connection")
         self.pool._lost(self)
+        if self.sink is not None:
+            self.deliver()
         self._wake()
 
     def _framed(self) -> bool:
@@ -139,6 +165,7 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self.head_done:
             self.complete = True
+            self.expecting = False
             self.keep_alive = self.parser.should_keep_alive()  # the parser forgets it once past
 
     # waiting
@@ -147,22 +174,78 @@ class _Connection(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def wait(self, timeout: float) -> None:
-        """Until something happens on the connection (bytes, end, failure)."""
-        loop = asyncio.get_running_loop()
-        self.waiter = loop.create_future()
-        timer = loop.call_later(timeout, self._timed_out)
+    async def wait(self) -> None:
+        """Until something happens on the connection (bytes, end, failure, the read timeout)."""
+        self.waiter = self.loop.create_future()
         try:
             await self.waiter
         finally:
-            timer.cancel()
             self.waiter = None
         if self.error is not None:
             raise self.error
 
-    def _timed_out(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(UpstreamTimeout("the upstream did not answer in time"))
+    def expect(self, read_timeout: float) -> None:
+        """A request was sent: its answer must come, with at most `read_timeout` seconds between
+        two reads. One timer per connection, moved on when it fires rather than set at every read."""
+        self.read_timeout = read_timeout
+        self.expecting = True
+        self.last_read = self.loop.time()
+        if self.watchdog is None:
+            self.watchdog = self.loop.call_at(self.last_read + read_timeout, self._watch)
+
+    def _watch(self) -> None:
+        self.watchdog = None
+        if not self.expecting or self.closed:
+            return
+        now = self.loop.time()
+        if self.held or self.paused:
+            self.last_read = now  # waiting for the caller, not for the upstream
+        due = self.last_read + self.read_timeout
+        if now < due:
+            self.watchdog = self.loop.call_at(due, self._watch)
+            return
+        self.expecting = False
+        if self.head_done:
+            self.error = UpstreamTimeout("the upstream stopped sending")
+        else:
+            self.error = UpstreamTimeout("the upstream did not answer in time")
+        self.transport.close()
+        if self.sink is not None:
+            self.deliver()
+        self._wake()
+
+    # handing on (a stream)
+    def deliver(self) -> None:
+        """Hand the sink what has arrived: the body so far, then the end of the answer or its failure."""
+        sink = self.sink
+        try:
+            if self.body and not self.complete:
+                sink.data(self.take_body())
+            if self.complete:
+                self.detach()
+                sink.end(self.take_body())
+            elif self.error is not None or self.closed:
+                self.detach()
+                sink.failed(self.error or ReadError("the upstream closed the connection mid-answer"))
+        except Exception:  # a fault of the relay ends its stream, not the replica
+            log.exception("The relay of a stream failed")
+            self.detach()
+            self.transport.close()
+
+    def attach(self, sink) -> None:
+        self.sink = sink
+        self.deliver()
+
+    def detach(self) -> None:
+        self.sink = None
+
+    def hold(self, held: bool) -> None:
+        if held != self.held and not self.closed:
+            self.held = held
+            if held:
+                self.transport.pause_reading()
+            else:
+                self.transport.resume_reading()
 
     def take_body(self) -> bytes:
         body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
@@ -178,9 +261,8 @@ class UpstreamResponse:
     """An answer whose head has arrived; its body is read with `chunks()` or `read()`, and the
     response must be closed (`close()`), which gives the connection back when it was read whole."""
 
-    def __init__(self, connection: _Connection, read_timeout: float):
+    def __init__(self, connection: _Connection):
         self._connection = connection
-        self._read_timeout = read_timeout
         self._released = False
         self.status_code = connection.status
         self.raw_headers = connection.headers
@@ -205,16 +287,27 @@ class UpstreamResponse:
                 return
             if connection.error is not None:
                 raise connection.error
-            await connection.wait(self._read_timeout)
+            await connection.wait()
 
     async def read(self) -> bytes:
         return b"".join([piece async for piece in self.chunks()])
+
+    def relay_to(self, sink) -> None:
+        """Hand the body to `sink` as it arrives: `sink.data(piece)` for each read, then
+        `sink.end(last piece)` or `sink.failed(error)` (a stream, without a task of its own)."""
+        self._connection.attach(sink)
+
+    def hold(self, held: bool) -> None:
+        """Pause (or resume) reading from the upstream while the caller reads slowly."""
+        self._connection.hold(held)
 
     def close(self) -> None:
         if self._released:
             return
         self._released = True
         connection = self._connection
+        connection.detach()
+        connection.hold(False)
         reusable = connection.complete and connection.keep_alive and not connection.closed
         connection.pool._release(connection, reusable)
 
@@ -272,11 +365,12 @@ class Pool:
             transport.write(data + body)
         else:
             transport.writelines([data, body])
+        connection.expect(self.read_timeout)
         while not connection.head_done:
             if connection.closed or connection.error is not None:
                 raise connection.error or ReadError("the upstream closed the connection")
-            await connection.wait(self.read_timeout)
-        return UpstreamResponse(connection, self.read_timeout)
+            await connection.wait()
+        return UpstreamResponse(connection)
 
     async def _connection(self, origin: Origin) -> tuple[_Connection, bool]:
         idle = self.idle.get(origin.key)

@@ -1,6 +1,6 @@
 """The gateway's tests run real processes: two stand-in upstreams (eu-west's own, and the catch-all
-one) on the sockets tests/pytest_env.py bound, two gateway replicas (uvicorn) on ports chosen now,
-the suite's Celery worker publishing policies, and Redis under the run's own prefix."""
+one) on the sockets tests/pytest_env.py bound, two gateway replicas (`python -m gateway`) on ports
+chosen now, the suite's Celery worker publishing policies, and Redis under the run's own prefix."""
 
 from __future__ import annotations
 

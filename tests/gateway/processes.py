@@ -1,6 +1,7 @@
 """The gateway's processes for the tests: two stand-in upstreams (eu-west's own, and the catch-all
-one) on the sockets tests/pytest_env.py bound, and two gateway replicas (uvicorn) on ports chosen
-now. Started once a run (the fixtures in tests/conftest.py), whichever test needs them first."""
+one) on the sockets tests/pytest_env.py bound, and two gateway replicas (`python -m gateway`) on
+ports chosen now. Started once a run (the fixtures in tests/conftest.py), whichever test needs them
+first."""
 
 from __future__ import annotations
 

@@ -110,7 +110,7 @@ def test_reservations_hold_the_bound_and_a_dead_replicas_lease_runs_out(gateways
     async def scenario():
         client = aioredis.Redis.from_url(os.environ["REDIS_URL"])
         names = published.Keys(f"{os.environ['GATEWAY_REDIS_PREFIX']}-{secrets.token_hex(3)}")
-        counters = Counters(client, names)
+        counters = Counters(os.environ["REDIS_URL"], names)
         quota, biggest, rng = 10_000, 0, random.Random(19)
         environment = 1
 
@@ -153,6 +153,7 @@ def test_reservations_hold_the_bound_and_a_dead_replicas_lease_runs_out(gateways
         freed = await counters.admit(environment=fresh, call_id="later", rpm=0, quota=100, reserve=10, lease=60)
         async for key in client.scan_iter(f"{names.prefix}:*"):
             await client.delete(key)
+        await counters.close(timeout=5)
         await client.aclose()
         return verdicts, total, biggest, (first.verdict, blocked.verdict, freed.verdict), quota
 

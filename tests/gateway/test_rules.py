@@ -241,3 +241,18 @@ def test_bad_input_is_a_clear_error_and_nothing_is_counted(stack, cast, ready):
     assert [r.status_code for r in cases] == [400, 400, 400, 400, 405, 404]
     assert all(set(r.json()["error"]) >= {"message", "type", "code"} for r in cases)
     assert hour_counters(live.environment.pk).get("calls", 0) == 0
+
+
+def test_a_body_sent_in_chunks_or_after_100_continue_is_read_whole(stack, upstreams, cast, ready):
+    live = make_live(cast, ready)
+    auth = {"Authorization": f"Bearer {live.secret}", "Content-Type": "application/json"}
+    pieces = [b'{"model": "aurora-large", ', b'"messages": [{"role": "user", ', b'"content": "In pieces"}]}']
+    chunked = httpx.post(f"{stack[0]}/v1/chat/completions", content=iter(pieces), headers=auth, timeout=30)
+    assert chunked.status_code == 200, chunked.text
+    assert upstreams["eu-west"].stats()["recent"][-1]["model"] == "aurora-large"
+    body = b"".join(pieces)
+    continued = httpx.post(
+        f"{stack[1]}/v1/chat/completions", content=body, headers={**auth, "Expect": "100-continue"}, timeout=30
+    )
+    assert continued.status_code == 200, continued.text
+    assert hour_counters(live.environment.pk)["outcome:ok"] == 2

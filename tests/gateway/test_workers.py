@@ -1,5 +1,6 @@
 """A replica run as several worker processes on its one socket (`python -m gateway --workers N`):
-the workers start, each answers on the one port, and they stop with the replica."""
+the workers start, each answers on the one port, one that dies is started again, and they stop
+with the replica."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import socket
 import httpx
 import psutil
 
+from tests.conftest import wait_for
 from tests.gateway import processes
 
 
 def workers_of(pid: int) -> list[psutil.Process]:
-    return [p for p in psutil.Process(pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    """The replica's worker processes (forked from it, so with its own command line)."""
+    replica = psutil.Process(pid)
+    return [p for p in replica.children() if p.cmdline() == replica.cmdline()]
 
 
 def test_a_replica_of_two_workers_serves_on_its_one_socket_and_stops_whole():
@@ -31,6 +35,15 @@ def test_a_replica_of_two_workers_serves_on_its_one_socket_and_stops_whole():
             answer = httpx.get(f"{url}/v1/models", timeout=10)
             assert answer.status_code == 401 and answer.json()["error"]["code"] == "missing_api_key"
         assert all(worker.is_running() for worker in workers)
+        # A worker that dies is started again; the replica goes on serving meanwhile.
+        workers[0].kill()
+        workers[0].wait(5)
+        wait_for(
+            lambda: len(workers_of(process.pid)) == 2 and workers[0].pid not in {w.pid for w in workers_of(process.pid)}
+        )
+        assert httpx.get(f"{url}/v1/models", timeout=10).status_code == 401
+        workers = workers_of(process.pid)
     finally:
         processes._stop(process)
+    assert process.returncode == 0
     assert not any(worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE for worker in workers)

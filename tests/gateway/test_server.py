@@ -1,0 +1,323 @@
+"""The gateway's HTTP/1.1 server on its own (gateway/server.py), in this process with a small app, on
+raw connections: kept-alive connections and HTTP/1.0, bodies by Content-Length and chunked,
+`Expect: 100-continue`, pipelining refused, heads and bodies over their limits, requests that do not
+parse, streamed answers, a caller that goes away mid-stream, a handler that fails, and the end of
+the server with the requests under way."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+
+from gateway import server
+from gateway.server import BodyTooLarge, Request
+from tests.gateway.processes import run_async
+
+
+class App:
+    body_limit = 1000
+
+    def __init__(self):
+        self.gone: list[str] = []
+        self.interrupted = 0
+        self.stop: asyncio.Event | None = None  # set by serve()
+
+    async def handle(self, request: Request) -> None:
+        if request.path == "/echo":
+            try:
+                body = await request.body()
+            except BodyTooLarge:
+                return request.answer(413, b'{"error":"too large"}')
+            answer = {"method": request.method, "body": body.decode(), "header": request.headers.get("x-thing")}
+            return request.answer(200, json.dumps(answer).encode())
+        if request.path == "/early":  # answers without reading the body
+            return request.answer(401, b'{"error":"no"}')
+        if request.path == "/stream":
+            request.stream_start(200, [("content-type", "text/event-stream")])
+            for index in range(3):
+                request.stream_write(b"data: %d\n\n" % index)
+                await asyncio.sleep(0.01)
+            return request.stream_end(b"data: [DONE]\n\n")
+        if request.path == "/endless":
+            request.stream_start(200, [("content-type", "text/event-stream")])
+            request.on_gone = lambda: self.gone.append(request.path)
+            while not request.gone:
+                request.stream_write(b"data: more\n\n")
+                await request.drain()
+                await asyncio.sleep(0.01)
+            return
+        if request.path == "/fail":
+            raise RuntimeError("a fault of the app")
+        request.answer(404, b'{"error":"unknown"}')
+
+    def interrupt(self) -> None:
+        self.interrupted += 1
+
+
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, dict, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = {}
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    if status == 100:
+        return status, headers, b""
+    if "content-length" in headers:
+        return status, headers, await reader.readexactly(int(headers["content-length"]))
+    body = b""
+    if headers.get("transfer-encoding") == "chunked":
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")
+                return status, headers, body
+            body += await reader.readexactly(size)
+            await reader.readexactly(2)
+    return status, headers, await reader.read()
+
+
+def serve(scenario, app: App | None = None):
+    """Run `scenario(port, app)` against a server in this process; then stop the server."""
+    app = app or App()
+
+    async def main():
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        stop = app.stop = asyncio.Event()
+        serving = asyncio.ensure_future(server.Server(app, access_log=False).serve(sock, stop))
+        try:
+            return await asyncio.wait_for(scenario(sock.getsockname()[1], app), 20)
+        finally:
+            stop.set()
+            await serving
+
+    return run_async(main)
+
+
+def post(path: str, body: bytes, *extra: str) -> bytes:
+    head = [f"POST {path} HTTP/1.1", "Host: test", f"Content-Length: {len(body)}", *extra]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def closed(reader: asyncio.StreamReader) -> bool:
+    return await asyncio.wait_for(reader.read(), 5) == b""
+
+
+def test_a_kept_alive_connection_serves_one_request_after_another():
+    async def scenario(port, app):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        answers = []
+        for index in range(3):
+            writer.write(post("/echo?x=1", b'{"n":%d}' % index, "X-Thing: yes"))
+            answers.append(await read_answer(reader))
+        writer.write(b"POST /early HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nabcde")
+        answers.append(await read_answer(reader))
+        writer.write(post("/echo", b"after"))
+        answers.append(await read_answer(reader))
+        writer.close()
+        # HTTP/1.0 asking to keep the connection: told so, and it is kept.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(2):
+            writer.write(b"POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx")
+            answers.append(await read_answer(reader))
+        writer.close()
+        return answers
+
+    answers = serve(scenario)
+    assert [status for status, _, _ in answers] == [200, 200, 200, 401, 200, 200, 200]
+    assert json.loads(answers[2][2]) == {"method": "POST", "body": '{"n":2}', "header": "yes"}
+    assert json.loads(answers[4][2])["body"] == "after"  # the unread body of /early did not spill over
+    assert all("connection" not in headers and "date" in headers for _, headers, _ in answers[:5])
+    assert all(headers["connection"] == "keep-alive" for _, headers, _ in answers[5:])
+
+
+def test_http_1_0_and_connection_close_end_the_connection_after_the_answer():
+    async def scenario(port, app):
+        found = []
+        for request in (
+            b"POST http://test:8001/echo?x=1 HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi",
+            post("/echo", b"hi", "Connection: close"),
+            b"GET /stream HTTP/1.0\r\n\r\n",
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            found.append((await read_answer(reader), await closed(reader)))
+            writer.close()
+        return found
+
+    found = serve(scenario)
+    assert [(answer[0], gone) for answer, gone in found] == [(200, True), (200, True), (200, True)]
+    assert json.loads(found[0][0][2])["body"] == "hi"  # the absolute form of the URL, as sent to a proxy
+    assert found[1][0][1]["connection"] == "close"
+    # A stream to an HTTP/1.0 caller is not chunked: it ends with the connection.
+    assert found[2][0][2] == b"data: 0\n\ndata: 1\n\ndata: 2\n\ndata: [DONE]\n\n"
+
+
+def test_a_chunked_request_body_and_expect_100_continue():
+    async def scenario(port, app):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        await asyncio.sleep(0.05)
+        writer.write(b"4\r\ndefg\r\n0\r\n\r\n")
+        chunked = await read_answer(reader)
+        writer.write(b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        interim = await read_answer(reader)
+        writer.write(b"wxyz")
+        continued = await read_answer(reader)
+        writer.close()
+        return chunked, interim, continued
+
+    chunked, interim, continued = serve(scenario)
+    assert chunked[0] == 200 and json.loads(chunked[2])["body"] == "abcdefg"
+    assert interim[0] == 100
+    assert continued[0] == 200 and json.loads(continued[2])["body"] == "wxyz"
+
+
+def test_pipelined_requests_are_refused_once_the_first_is_answered():
+    async def scenario(port, app):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(post("/echo", b"one") + post("/echo", b"two"))
+        first = await read_answer(reader)
+        refused = await read_answer(reader)
+        return first, refused, await closed(reader)
+
+    first, refused, gone = serve(scenario)
+    assert first[0] == 200 and json.loads(first[2])["body"] == "one"
+    assert refused[0] == 400 and json.loads(refused[2])["error"]["code"] == "pipelining_refused"
+    assert refused[1]["connection"] == "close" and gone
+
+
+@pytest.mark.parametrize(
+    "request_bytes, status, code",
+    [
+        (
+            b"GET /echo HTTP/1.1\r\nHost: test\r\nX-Big: " + b"a" * (70 * 1024) + b"\r\n\r\n",
+            431,
+            "request_header_too_large",
+        ),
+        (b"GET /" + b"a" * (70 * 1024) + b" HTTP/1.1\r\n\r\n", 431, "request_header_too_large"),
+        (b"BREW /echo HTCPCP/1.0\r\n\r\n", 400, "malformed_request"),
+        (b"POST /echo HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400, "malformed_request"),
+        (b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "malformed_request"),
+    ],
+)
+def test_requests_that_cannot_be_read_get_a_clear_error_and_the_connection_ends(request_bytes, status, code):
+    async def scenario(port, app):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request_bytes)
+        answer = await read_answer(reader)
+        return answer, await closed(reader)
+
+    (found, headers, body), gone = serve(scenario)
+    error = json.loads(body)["error"]
+    assert (found, error["code"]) == (status, code) and error["message"] and gone
+
+
+def test_a_body_over_the_limit_is_refused_declared_or_chunked():
+    async def scenario(port, app):
+        found = []
+        for request in (
+            post("/echo", b"x" * 1001),
+            b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + b"200\r\n" + b"x" * 512 + b"\r\n" * 1,
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            if b"chunked" in request:
+                writer.write(b"200\r\n" + b"y" * 512 + b"\r\n")
+            found.append((await read_answer(reader))[0])
+            found.append(await closed(reader))
+            writer.close()
+        return found
+
+    assert serve(scenario) == [413, True, 413, True]
+
+
+def test_a_caller_that_goes_away_mid_stream_is_told_to_the_handler():
+    async def scenario(port, app):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")
+        stream = await read_answer(reader)
+        writer.write(b"GET /endless HTTP/1.1\r\nHost: test\r\n\r\n")
+        await reader.readuntil(b"data: more\n\n")
+        writer.close()
+        for _ in range(100):
+            if app.gone:
+                break
+            await asyncio.sleep(0.02)
+        return stream, list(app.gone)
+
+    stream, gone = serve(scenario)
+    assert stream[0] == 200 and stream[1]["transfer-encoding"] == "chunked"
+    assert stream[2] == b"data: 0\n\ndata: 1\n\ndata: 2\n\ndata: [DONE]\n\n"
+    assert gone == ["/endless"]
+
+
+def test_a_handler_that_fails_is_a_500_and_the_server_goes_on():
+    async def scenario(port, app):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /fail HTTP/1.1\r\nHost: test\r\n\r\n")
+        failed = await read_answer(reader)
+        writer.write(post("/echo", b"still here"))
+        return failed, await read_answer(reader)
+
+    failed, after = serve(scenario)
+    assert failed[0] == 500 and json.loads(failed[2])["error"]["code"] == "gateway_error"
+    assert after[0] == 200
+
+
+def test_stopping_closes_idle_connections_at_once_and_ends_what_outlives_the_grace(monkeypatch):
+    monkeypatch.setattr(server, "GRACE_SECONDS", 0.3)
+
+    async def scenario(port, app):
+        idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", port)
+        idle_writer.write(post("/echo", b"x"))
+        await read_answer(idle_reader)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /endless HTTP/1.1\r\nHost: test\r\n\r\n")
+        await reader.readuntil(b"data: more\n\n")
+        app.stop.set()
+        idle_closed = await closed(idle_reader)
+        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(reader.read(), 5)  # until the server closes it
+        waited = asyncio.get_running_loop().time() - started
+        try:
+            await asyncio.open_connection("127.0.0.1", port)
+            refused = False
+        except ConnectionRefusedError:
+            refused = True
+        return idle_closed, waited, refused, app.interrupted
+
+    idle_closed, waited, refused, interrupted = serve(scenario)
+    assert idle_closed and refused
+    assert 0.2 < waited < 3 and interrupted == 1
+
+
+def test_idle_connections_and_heads_that_never_end_are_closed_after_the_keep_alive(monkeypatch):
+    monkeypatch.setattr(server, "KEEP_ALIVE_SECONDS", 0.4)
+
+    async def scenario(port, app):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        idle_reader, _ = await asyncio.open_connection("127.0.0.1", port)
+        slow_reader, slow_writer = await asyncio.open_connection("127.0.0.1", port)
+        slow_writer.write(b"POST /echo HTTP/1.1\r\nHost: te")  # and nothing more
+        busy_reader, busy_writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(8):  # a request every 0.1 s for 0.8 s: never idle for long
+            busy_writer.write(post("/echo", b"x"))
+            assert (await read_answer(busy_reader))[0] == 200
+            await asyncio.sleep(0.1)
+        busy_open = not busy_reader.at_eof()
+        idle_closed, slow_closed = await closed(idle_reader), await closed(slow_reader)
+        waited = loop.time() - started
+        return busy_open, idle_closed, slow_closed, waited, await closed(busy_reader)
+
+    busy_open, idle_closed, slow_closed, waited, busy_closed_later = serve(scenario)
+    assert busy_open and idle_closed and slow_closed and busy_closed_later
+    assert waited < 3
