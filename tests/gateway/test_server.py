@@ -206,6 +206,14 @@ def test_pipelined_requests_are_refused_once_the_first_is_answered():
         (b"BREW /echo HTCPCP/1.0\r\n\r\n", 400, "malformed_request"),
         (b"POST /echo HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400, "malformed_request"),
         (b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "malformed_request"),
+        # A length and a chunked body at once: read either way, the next request could hide in it.
+        (
+            b"POST /echo HTTP/1.1\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX",
+            400,
+            "malformed_request",
+        ),
+        (b"GET /echo HTTP/1.1\r\nHost: test\r\nBad Header: x\r\n\r\n", 400, "malformed_request"),
+        (b"GET /echo\x00 HTTP/1.1\r\n\r\n", 400, "malformed_request"),
     ],
 )
 def test_requests_that_cannot_be_read_get_a_clear_error_and_the_connection_ends(request_bytes, status, code):
