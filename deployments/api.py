@@ -27,7 +27,7 @@ from tenants.rest import (
 from tenants.selectors import organisation_get
 
 from . import environments, gates, selectors, services
-from .models import AIModel, DeploymentRequest, step_label
+from .models import AIModel, DeploymentRequest, job_failure, step_label
 
 
 class AIModelSerializer(serializers.Serializer):
@@ -97,7 +97,7 @@ def progress(job) -> dict | None:
         "state": job.state,
         "state_label": str(job.get_state_display()),
         "percent": job.percent,
-        "error": job.error,
+        "error": job_failure(job),
         "steps": [
             {"name": s["name"], "label": step_label(job.kind, s), "done": bool(s.get("done_at"))} for s in job.steps
         ],

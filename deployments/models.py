@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from engagements.models import Capability, Sector
 from tenants.keys.fields import EncryptedTextField
@@ -201,6 +201,25 @@ class ProvisioningJob(TenantModel):
         pages and the API show it in the reader's language (step_label)."""
         with translation.override("en"):
             return [{"name": name, "label": str(label), "done_at": None} for name, label in JOB_STEPS[kind]]
+
+
+def job_failure(job: ProvisioningJob) -> str:
+    """Why a failed job stopped, in the reader's language: the step it stopped at and, for a
+    backend's refusal, the backend's own words (kept on the row as they came, for the operator)."""
+    if job.state != ProvisioningJob.State.FAILED:
+        return ""
+    stopped = next((step for step in job.steps if not step.get("done_at")), None)
+    if stopped is None:
+        return gettext("The job stopped.")
+    if stopped["name"] == "gates":
+        return gettext(
+            "Stopped before provisioning: a gate was no longer met when the job ran. The gates on the request's "
+            "page say which one and what to do."
+        )
+    return gettext("Stopped at the step “%(step)s”. What the provider answered: %(detail)s") % {
+        "step": step_label(job.kind, stopped),
+        "detail": job.error or gettext("nothing"),
+    }
 
 
 def step_label(kind: str, step: dict) -> str:

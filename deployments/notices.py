@@ -28,6 +28,11 @@ OUTCOMES = {
         gettext_lazy("Its environment answers no call until it is reinstated. Read the reason on the request's page."),
     ),
     "reinstate": (gettext_lazy("reinstated"), gettext_lazy("Its environment answers calls again.")),
+    # The worker's last step of provisioning: the environment is ready for its people.
+    "provisioning_done": (
+        gettext_lazy("made active"),
+        gettext_lazy("Its environment answers calls: open it from the request's page for its address and credential."),
+    ),
     "decommission": (
         gettext_lazy("decommissioned"),
         gettext_lazy("Its environment is shut down for good. Read the reason on the request's page."),
@@ -91,3 +96,27 @@ def request_moved(*, request: DeploymentRequest, country: Country, action: str, 
                 )
             ),
         )
+
+
+def provisioning_failed(*, request: DeploymentRequest, country: Country) -> None:
+    """The worker stopped provisioning the request: its requester (and whoever submitted it) and
+    the country's partner managers, who approved it, hear of it."""
+    url = request_url(request, country)
+    people = {request.requested_by_id: request.requested_by}
+    if request.submitted_by_id:
+        people[request.submitted_by_id] = request.submitted_by
+    subject = per_reader(lambda: _("%(country)s: provisioning of a deployment stopped") % {"country": country.name})
+    body = per_reader(
+        lambda: (
+            _("Provisioning of the deployment request “%(title)s” stopped. Its page says at which step and why.")
+            % {"title": request.title}
+        )
+    )
+    inbox.notify(
+        users=[user for user in people.values() if user is not None and user.is_active],
+        country=country,
+        url=url,
+        subject=subject,
+        body=body,
+    )
+    inbox.notify_partner_managers(country=country, url=url, subject=subject, body=body)

@@ -21,7 +21,7 @@ from tenants.models import Country
 from tenants.record.ledger import event_record
 
 from . import gates as gates_module
-from . import services
+from . import notices, services
 from .backends import BackendError, credential_secret, provisioner
 from .models import Credential, CredentialReveal, DeploymentRequest, Environment, ProvisioningJob
 from .policy import policy_changed
@@ -101,6 +101,7 @@ def provisioning_run(*, country_id: int, job_id: int) -> str:
                     target=job.request,
                     payload={"request": job.request_id, "job": job.pk, "step": step["name"]},
                 )
+                notices.provisioning_failed(request=job.request, country=country)
                 return job.state
             _delay()
             step["done_at"] = timezone.now().isoformat()

@@ -11,10 +11,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import translation
 
 from deployments import policy, provisioning, services, tasks
 from deployments.backends import BackendUnavailable
-from deployments.models import Credential, Environment, ProvisioningJob
+from deployments.models import Credential, Environment, ProvisioningJob, job_failure
 from tenants.isolation import country_context
 from tests.deployments.conftest import act, draft
 
@@ -165,6 +166,10 @@ def test_a_refusal_fails_the_job_with_a_message(cast, ready, stand_in):
         job.refresh_from_db()
         assert "refused (400)" in job.error and "stand-in failure" in job.error
         assert not Environment.objects.exists()
+    # People read where it stopped in their language, with the provider's own words quoted.
+    with translation.override("fr"):
+        shown = job_failure(job)
+    assert "« Créer l’environnement »" in shown and "refused (400)" in shown
 
 
 def test_a_wrong_admin_key_is_a_refusal(cast, ready, stand_in, settings):

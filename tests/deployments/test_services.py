@@ -6,13 +6,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.utils import translation
 
 from deployments import environments, provisioning, services
-from deployments.models import Credential, CredentialReveal, DeploymentRequest, Environment, ProvisioningJob
+from deployments.models import (
+    Credential,
+    CredentialReveal,
+    DeploymentRequest,
+    Environment,
+    ProvisioningJob,
+    job_failure,
+)
 from engagements.models import Engagement
 from governance.models import ImpactAssessment
 from tenants.isolation import country_context
 from tenants.jobs.models import OutboxMessage
+from tenants.notifications.models import Notification
 from tenants.record.models import CountryEvent
 from tests.deployments.conftest import act, draft, fields, make_model
 
@@ -234,6 +243,35 @@ def test_gates_are_checked_again_before_provisioning(cast, ready):
         assert "engagement" in job.error
         assert not Environment.objects.exists()
         assert DeploymentRequest.objects.get(pk=item.pk).state == S.APPROVED
+
+
+def inbox(country, user) -> list[tuple[str, str]]:
+    with country_context(country):
+        return list(Notification.objects.filter(user=user).order_by("pk").values_list("subject", "url"))
+
+
+def test_the_requester_hears_when_provisioning_ends_either_way(cast, ready):
+    """Active: the requester is told the environment answers calls. Stopped: the requester and the
+    partner managers are told, and the request's progress says why in the reader's language."""
+    item = move(move(draft(cast, ready), "submit", cast.member), "approve", cast.partner)
+    assert run_jobs(cast) == ["done"]
+    url = f"/c/fr/deployments/{item.pk}/"
+    assert ("France: your deployment request was made active", url) in inbox(cast.fr, cast.member)
+
+    with country_context(cast.fr):
+        ProvisioningJob.objects.all().delete()
+        Notification.objects.all().delete()
+    second = move(move(draft(cast, ready), "submit", cast.member), "approve", cast.partner)
+    with country_context(cast.fr):
+        Engagement.objects.update(state="suspended")
+    assert run_jobs(cast) == ["failed"]
+    stopped = ("France: provisioning of a deployment stopped", f"/c/fr/deployments/{second.pk}/")
+    assert inbox(cast.fr, cast.member)[-1] == stopped and stopped in inbox(cast.fr, cast.partner)
+    with country_context(cast.fr):
+        job = ProvisioningJob.objects.get(request=second)
+    assert "a gate was no longer met" in job_failure(job)
+    with translation.override("fr"):
+        assert "Arrêté avant le provisionnement" in job_failure(job)
 
 
 # --- Approval rules and transitions ---------------------------------------------------------------
