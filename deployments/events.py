@@ -23,6 +23,7 @@ LABELS = {
     "deployment.provisioning_start": gettext_lazy("Provisioning started"),
     "deployment.provisioning_done": gettext_lazy("Deployment active"),
     "deployment.provisioning_failed": gettext_lazy("Provisioning failed"),
+    "deployment.job_retried": gettext_lazy("Stopped job tried again"),
     "deployment.suspend": gettext_lazy("Deployment suspended"),
     "deployment.reinstate": gettext_lazy("Deployment reinstated"),
     "deployment.decommission": gettext_lazy("Deployment decommissioned"),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/delete/", views.request_delete, name="delete"),
     path("<int:pk>/messages/", views.request_message, name="message"),
     path("<int:pk>/messages/attachments/<int:attachment>/", views.request_attachment, name="attachment"),
+    path("<int:pk>/retry/", views.request_retry, name="retry"),
     path("<int:pk>/<str:action>/", views.request_action, name="action"),
     path("environments/<int:pk>/", environment_views.environment_detail, name="environment"),
     path("environments/<int:pk>/reveal/", environment_views.environment_reveal, name="reveal"),

@@ -22,7 +22,7 @@ from tenants.conversations import pages as conversation_pages
 from tenants.conversations import selectors as conversation_selectors
 from tenants.pages import base_context, request_country
 
-from . import gates, selectors, services
+from . import gates, retries, selectors, services
 from .api import progress
 from .forms import ActionForm, RequestForm
 from .register import eu as register_eu
@@ -209,6 +209,7 @@ def _detail(
             "failed_action": failed_action,
             "job": job,
             "progress": progress(job),
+            "can_retry": retries.retry_allowed(request=found, access=request.access, job=job),
             "environment": environment,
             "approvals_needed": services.approvals_needed(found),
             "register_entry": register_selectors.entry_for_request(request=found),
@@ -322,3 +323,20 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
     if action in services.CONFIRMED:
         return _confirm(request, country, _request(country, pk), action, form=form, status=400)
     return _detail(request, country, _request(country, pk), form=form, failed_action=action, status=400)
+
+
+@login_required
+@require_POST
+def request_retry(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    """Try the request's stopped job again (its admin or partner manager), from the request's page."""
+    country = request_country(request)
+    found = _request(country, pk)
+    try:
+        retries.job_retry(request=found, by=request.user, access=request.access)
+    except services.NotAllowed as error:
+        raise PermissionDenied(error.message) from None
+    except services.ServiceError as error:
+        messages.error(request, error.message)
+        return _detail(request, country, _request(country, pk), status=400)
+    messages.success(request, _("The job starts again from its first step. This page shows its progress."))
+    return redirect("deployments:detail", code=country.code.lower(), pk=found.pk)

@@ -12,6 +12,7 @@ ROUTES = {
     'deployments:edit':                              GET("  in  200  403  200  404  403  404  403  404  404", obj='request_draft'),
     'deployments:delete':                            GET("  in  200  403  200  404  403  404  403  404  404", obj='request_draft'),
     'deployments:action':                            POST("  in  302  403  302  404  403  404  403  404  404", obj='request_draft', args={'action': 'submit'}),
+    'deployments:retry':                             POST("  in  403  403  400  404  400  404  403  404  404", obj='request_draft'),
     'deployments:message':                           POST("  in  302  403  302  404  302  404  403  404  404", obj='request_submitted', data={'text': 'Who reviews the outputs?'}),
     'deployments:attachment':                        GET("  in  200  200  200  404  200  404  200  404  404", obj='request_submitted', args={'attachment': '@request_attachment'}, shows=False),
     'deployments:environment':                       GET("  in  200  200  200  404  200  404  200  404  404", obj='environment'),
