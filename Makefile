@@ -41,10 +41,13 @@ chromium:
 run: install assets messages
 	@bash scripts/run.sh
 
-# make test: the whole suite on real PostgreSQL + Redis + a Celery worker + headless Chromium.
+# make test: the whole suite on real PostgreSQL + Redis + a Celery worker + headless Chromium,
+# in TEST_WORKERS processes at once (pytest-xdist; each with its own database, worker and queue;
+# a module's tests stay in one process). TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
 test: install assets messages chromium
 	@$(PY) scripts/check_services.py
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	@$(PY) scripts/check_services.py
