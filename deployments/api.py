@@ -26,7 +26,7 @@ from tenants.rest import (
 )
 from tenants.selectors import organisation_get
 
-from . import environments, gates, selectors, services
+from . import environments, gates, retries, selectors, services
 from .models import AIModel, DeploymentRequest, job_failure, step_label
 
 
@@ -82,7 +82,13 @@ class DeploymentRequestDetailSerializer(DeploymentRequestSerializer):
         ]
 
     def get_actions(self, obj) -> list[str]:
-        return services.actions_for(request=obj, access=self.context["access"])
+        """The moves this person may make now, and "retry" when a stopped job may be tried again
+        (each the last part of its URL, with "-" for "_")."""
+        access = self.context["access"]
+        allowed = services.actions_for(request=obj, access=access)
+        if retries.retry_allowed(request=obj, access=access, job=self.context["job"]):
+            allowed.append("retry")
+        return allowed
 
     def get_provisioning(self, obj) -> dict | None:
         return progress(self.context["job"])
@@ -276,6 +282,24 @@ def action_view(action: str):
         {"action_name": action, "post": post, "__doc__": f"{services.TRANSITIONS[action].label}."},
     )
     return action.replace("_", "-"), view.as_view()
+
+
+class RequestRetryApi(RequestDetailMixin, CountryAPIView):
+    """Try the request's stopped provisioning or decommissioning job again: a new job from its first
+    step, through the outbox (the country's admin or its partner manager)."""
+
+    @extend_schema(
+        operation_id="deployment_requests_retry",
+        summary="Try a stopped job again (deployment request)",
+        tags=["deployments"],
+        parameters=[CODE_PARAMETER, ID_PARAMETER],
+        request=None,
+        responses={200: DeploymentRequestDetailSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request, code, id):
+        found = self.deployment_request(id)
+        retries.job_retry(request=found, by=request.user, access=request.access)
+        return self.detail(selectors.request_get(country=self.country, pk=found.pk))
 
 
 # --- Environments --------------------------------------------------------------------------------

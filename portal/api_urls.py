@@ -193,6 +193,11 @@ urlpatterns += [
         deployments_api.MessageAttachmentApi.as_view(),
         name="api-deployment-request-attachment",
     ),
+    path(
+        country + "deployment-requests/<str:id>/retry/",
+        deployments_api.RequestRetryApi.as_view(),
+        name="api-deployment-request-retry",
+    ),
     *[
         path(country + f"deployment-requests/<str:id>/{name}/", view, name=f"api-deployment-request-{name}")
         for name, view in map(deployments_api.action_view, deployments_api.services.PERSON_ACTIONS)

@@ -45,6 +45,7 @@ ROUTES = {
     'api-deployment-request-messages':               GET(" 401  200  200  200  404  200  404  200  404  404", obj='request_submitted', shows=False),
     'api-deployment-request-messages-read':          POST(" 401  200  200  200  404  200  404  200  404  404", obj='request_submitted', shows=False),
     'api-deployment-request-attachment':             GET(" 401  200  200  200  404  200  404  200  404  404", obj='request_submitted', args={'attachment': '@request_attachment'}, shows=False),
+    'api-deployment-request-retry':                  POST(" 401  403  403  400  404  400  404  403  404  404", obj='request_draft'),
     'api-deployment-request-submit':                 POST(" 401  200  403  200  404  403  404  403  404  404", obj='request_draft'),
     'api-deployment-request-withdraw':               POST(" 401  400  403  400  404  403  404  403  404  404", obj='request_draft'),
     'api-deployment-request-start-review':           POST(" 401  403  403  403  404  200  404  403  404  404", obj='request_submitted'),

@@ -88,3 +88,23 @@ def test_a_running_or_finished_job_is_not_tried_again(client, cast, ready):
     assert provisioning.provisioning_run(country_id=cast.fr.pk, job_id=job.pk) == "done"
     assert client.post(f"{page}retry/").status_code == 400  # done
     assert len(jobs(cast, item)) == 1
+
+
+def test_the_api_tries_it_again_and_names_it_among_the_actions(client, cast, ready):
+    item = stopped(cast, ready)
+    url = f"/api/v1/countries/FR/deployment-requests/{item.pk}/"
+    client.force_login(cast.member)
+    assert "retry" not in client.get(url).json()["actions"]
+    assert client.post(f"{url}retry/").status_code == 403
+    client.force_login(cast.partner)
+    assert "retry" in client.get(url).json()["actions"]
+    with country_context(cast.fr):
+        Engagement.objects.update(state="active")
+    answer = client.post(f"{url}retry/")
+    assert answer.status_code == 200
+    assert answer.json()["provisioning"]["state"] == "pending" and "retry" not in answer.json()["actions"]
+    refused = client.post(f"{url}retry/")
+    assert refused.status_code == 400 and "nothing to try again" in refused.json()["detail"]
+    client.force_login(cast.outsider)
+    assert client.post(f"{url}retry/").status_code == 404
+    assert [state for _key, state in jobs(cast, item)] == ["failed", "pending"]
