@@ -41,6 +41,19 @@ def engagement_get(*, country: Country, pk) -> Engagement | None:
     return engagement_list(country=country).filter(pk=pk).first()
 
 
+def engagement_with_history(*, country: Country, pk=None) -> tuple[Engagement | None, list[Engagement]]:
+    """What the engagement page shows, in one query: the engagement `pk` (None: the current one, as
+    engagement_current finds it) and the country's finished engagements but that one, newest first."""
+    wanted = Q(state__in=Engagement.FINISHED) | (Q(pk=pk) if pk is not None else ~Q(state__in=Engagement.FINISHED))
+    rows = list(engagement_list(country=country).filter(wanted))
+    if pk is not None:
+        engagement = next((row for row in rows if row.pk == pk), None)
+    else:
+        engagement = next((row for row in rows if row.state not in Engagement.FINISHED), None)
+    history = [row for row in rows if row.state in Engagement.FINISHED and row is not engagement]
+    return engagement, history
+
+
 def conversation_subject(*, engagement: Engagement) -> Subject:
     """The engagement as its conversation knows it: a partner manager's message is for the country admins."""
     code = engagement.country.code.lower()
