@@ -37,6 +37,25 @@ def engagement_current(*, country: Country) -> Engagement | None:
     return engagement_list(country=country).exclude(state__in=Engagement.FINISHED).first()
 
 
+def current_terms_facts(country: Country) -> dict[str, Subquery]:
+    """The current engagement's state (as engagement_current finds it) and its approved terms, as
+    expressions another query holds: the deployment gate reads them with the other gates' facts."""
+    current = Engagement.objects.filter(country=country).exclude(state__in=Engagement.FINISHED)
+    current = current.order_by(*Engagement._meta.ordering)
+
+    def of(field: str) -> Subquery:
+        return Subquery(current.values(field)[:1])
+
+    return {
+        "engagement_state": of("state"),
+        "terms_id": of("approved_terms_id"),
+        "terms_version": of("approved_terms__version"),
+        "terms_sectors": of("approved_terms__sectors"),
+        "terms_capabilities": of("approved_terms__capabilities"),
+        "terms_region": of("approved_terms__residency_region"),
+    }
+
+
 def engagement_get(*, country: Country, pk) -> Engagement | None:
     return engagement_list(country=country).filter(pk=pk).first()
 
