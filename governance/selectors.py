@@ -352,8 +352,14 @@ def framework_get(*, slug: str, version=None) -> Framework | None:
     return frameworks.filter(version=number).first() if number else None
 
 
-def framework_versions(*, framework: Framework) -> QuerySet[Framework]:
-    return Framework.objects.filter(slug=framework.slug).order_by("-version")
+def framework_with_versions(*, slug: str, version=None) -> tuple[Framework | None, list[Framework]]:
+    """framework_get and framework_versions in one query: the framework's versions, newest first,
+    and the one asked for (None when there is none)."""
+    versions = list(Framework.objects.filter(slug=str(slug)[:40]).order_by("-version"))
+    if version in (None, ""):
+        return next((v for v in versions if v.is_current), None), versions
+    number = parse_id(version)
+    return next((v for v in versions if number and v.version == number), None), versions
 
 
 def _covering(requirement_ids: list[int]) -> dict[int, set[int]]:
@@ -469,9 +475,13 @@ def _coverage_rows(total: int, counts: dict[str, int]) -> dict:
     return {"total": total, "rows": rows}
 
 
-def mapped_evidence(*, country: Country, requirement: Requirement) -> list[EvidenceFile]:
-    """The evidence of other frameworks' requirements that counts towards this one."""
-    sources = _covering([requirement.pk]).get(requirement.pk, set())
+def mapped_evidence(
+    *, country: Country, requirement: Requirement, sources: set[int] | None = None
+) -> list[EvidenceFile]:
+    """The evidence of other frameworks' requirements that counts towards this one (`sources`: the
+    requirements that cover it, when the caller read them with requirement_links)."""
+    if sources is None:
+        sources = _covering([requirement.pk]).get(requirement.pk, set())
     if not sources:
         return []
     return list(
@@ -481,19 +491,35 @@ def mapped_evidence(*, country: Country, requirement: Requirement) -> list[Evide
     )
 
 
-def related_requirements(*, requirement: Requirement) -> list[tuple[Requirement, str]]:
-    """The requirements of other frameworks mapped to this one, each with the relationship as
-    seen from this one."""
+def requirement_links(*, requirement: Requirement) -> tuple[list[tuple[Requirement, str]], set[int]]:
+    """The requirement's mappings, read once (one query): the requirements of other frameworks
+    mapped to it, each with the relationship as seen from it, and those whose evidence counts
+    towards it (as _covering finds them, for mapped_evidence)."""
     flipped = {"subset": "superset", "superset": "subset"}
-    related = [
-        (m.target, RELATED_LABELS[m.relationship])
-        for m in RequirementMapping.objects.filter(source=requirement).select_related("target__framework")
-    ]
+    mappings = list(
+        RequirementMapping.objects.filter(Q(source=requirement) | Q(target=requirement))
+        .select_related("source__framework", "target__framework")
+        .order_by("source", "target")
+    )
+    related = [(m.target, RELATED_LABELS[m.relationship]) for m in mappings if m.source_id == requirement.pk]
     related += [
         (m.source, RELATED_LABELS[flipped.get(m.relationship, m.relationship)])
-        for m in RequirementMapping.objects.filter(target=requirement).select_related("source__framework")
+        for m in mappings
+        if m.target_id == requirement.pk
     ]
-    return sorted(related, key=lambda pair: (pair[0].framework.name, pair[0].position))
+    covering = {m.source_id for m in mappings if m.target_id == requirement.pk and m.relationship in COVERS_TARGET}
+    covering |= {m.target_id for m in mappings if m.source_id == requirement.pk and m.relationship in COVERS_SOURCE}
+    return sorted(related, key=lambda pair: (pair[0].framework.name, pair[0].position)), covering
+
+
+def requirement_status_get(*, country: Country, requirement: Requirement) -> RequirementStatus | None:
+    """This country's status of one requirement (with its owner and its number of evidence files)."""
+    return (
+        RequirementStatus.objects.filter(country=country, requirement=requirement)
+        .select_related("owner__user")
+        .annotate(evidence_count=Count("evidence"))
+        .first()
+    )
 
 
 def requirement_get(*, framework: Framework, code: str) -> Requirement | None:
