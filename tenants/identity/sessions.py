@@ -29,6 +29,9 @@ class _TolerantCache:
     def __init__(self, cache):
         self._cache = cache
 
+    def __getattr__(self, name):  # what the store does not use in a request (the async doors): as is
+        return getattr(self._cache, name)
+
     def get(self, key, default=None):
         try:
             return self._cache.get(key, default)
