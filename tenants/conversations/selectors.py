@@ -22,11 +22,13 @@ def conversation_for_reader(*, subject: Subject, user) -> Conversation | None:
     """The subject's conversation as `user` opens it, in one query: with `read_up_to`, the last
     message they had read (None when they never opened it), and `notices_unread`, whether notices
     of its messages wait for them (services.conversation_mark_read then writes only what it must)."""
-    marks = ConversationRead.objects.filter(country_id=OuterRef("country_id"), conversation=OuterRef("pk"), user=user)
-    notices = Notification.objects.filter(
-        country_id=OuterRef("country_id"), user=user, url=notice_url(subject), read_at__isnull=True
-    )
     with reading_context(subject.country):
+        marks = ConversationRead.objects.filter(
+            country_id=OuterRef("country_id"), conversation=OuterRef("pk"), user=user
+        )
+        notices = Notification.objects.filter(
+            country_id=OuterRef("country_id"), user=user, url=notice_url(subject), read_at__isnull=True
+        )
         return (
             Conversation.objects.filter(country=subject.country, subject=subject.kind, subject_id=subject.pk)
             .annotate(read_up_to=Subquery(marks.values("last_read_id")[:1]), notices_unread=Exists(notices))
