@@ -106,6 +106,11 @@ def request_get(*, country: Country, pk) -> DeploymentRequest | None:
     return request_list(country=country).filter(pk=pk).first()
 
 
+def request_for_page(*, country: Country, pk) -> DeploymentRequest | None:
+    """request_get, with its environment and its register entry (if any) in the same query."""
+    return request_list(country=country).select_related("environment", "register_entry").filter(pk=pk).first()
+
+
 def conversation_subject(*, request: DeploymentRequest) -> Subject:
     """The request as its conversation knows it: a partner manager's message is for its requester."""
     return Subject(

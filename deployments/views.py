@@ -26,14 +26,13 @@ from . import gates, retries, selectors, services
 from .api import progress
 from .forms import ActionForm, RequestForm
 from .register import eu as register_eu
-from .register import selectors as register_selectors
 
 DRAFTERS = services.DRAFTERS
 MOVE_LABELS = {"calls_stopped": _lazy("Calls stopped (kill switch)"), "calls_resumed": _lazy("Calls allowed again")}
 
 
 def _request(country, pk: int):
-    found = selectors.request_get(country=country, pk=pk)
+    found = selectors.request_for_page(country=country, pk=pk)
     if found is None:
         raise Http404("No such deployment request in this country.")
     return found
@@ -212,8 +211,10 @@ def _detail(
             "can_retry": retries.retry_allowed(request=found, access=request.access, job=job),
             "environment": environment,
             "approvals_needed": services.approvals_needed(found),
-            "register_entry": register_selectors.entry_for_request(request=found),
-            "eu_pack": register_eu.applies(country=country, request=found),
+            "register_entry": getattr(found, "register_entry", None),  # read with it (request_for_page)
+            "eu_pack": register_eu.applies(
+                country=country, request=found, assessment=next(g.read for g in checked if g.name == "assessment")
+            ),
             **conversation,
         },
         status=status,

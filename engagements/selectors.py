@@ -37,8 +37,40 @@ def engagement_current(*, country: Country) -> Engagement | None:
     return engagement_list(country=country).exclude(state__in=Engagement.FINISHED).first()
 
 
+def current_terms_facts(country: Country) -> dict[str, Subquery]:
+    """The current engagement's state (as engagement_current finds it) and its approved terms, as
+    expressions another query holds: the deployment gate reads them with the other gates' facts."""
+    current = Engagement.objects.filter(country=country).exclude(state__in=Engagement.FINISHED)
+    current = current.order_by(*Engagement._meta.ordering)
+
+    def of(field: str) -> Subquery:
+        return Subquery(current.values(field)[:1])
+
+    return {
+        "engagement_state": of("state"),
+        "terms_id": of("approved_terms_id"),
+        "terms_version": of("approved_terms__version"),
+        "terms_sectors": of("approved_terms__sectors"),
+        "terms_capabilities": of("approved_terms__capabilities"),
+        "terms_region": of("approved_terms__residency_region"),
+    }
+
+
 def engagement_get(*, country: Country, pk) -> Engagement | None:
     return engagement_list(country=country).filter(pk=pk).first()
+
+
+def engagement_with_history(*, country: Country, pk=None) -> tuple[Engagement | None, list[Engagement]]:
+    """What the engagement page shows, in one query: the engagement `pk` (None: the current one, as
+    engagement_current finds it) and the country's finished engagements but that one, newest first."""
+    wanted = Q(state__in=Engagement.FINISHED) | (Q(pk=pk) if pk is not None else ~Q(state__in=Engagement.FINISHED))
+    rows = list(engagement_list(country=country).filter(wanted))
+    if pk is not None:
+        engagement = next((row for row in rows if row.pk == pk), None)
+    else:
+        engagement = next((row for row in rows if row.state not in Engagement.FINISHED), None)
+    history = [row for row in rows if row.state in Engagement.FINISHED and row is not engagement]
+    return engagement, history
 
 
 def conversation_subject(*, engagement: Engagement) -> Subject:

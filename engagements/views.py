@@ -48,15 +48,18 @@ def _page(
     failed_action: str = "",
     message_form=None,
     status: int = 200,
+    history: list[Engagement] | None = None,
 ) -> HttpResponse:
-    context = {
-        **base_context(request, country),
-        "engagement": engagement,
-        "history": list(
+    if history is None:
+        history = list(
             selectors.engagement_list(country=country)
             .exclude(pk=engagement.pk if engagement else None)
             .filter(state__in=Engagement.FINISHED)
-        ),
+        )
+    context = {
+        **base_context(request, country),
+        "engagement": engagement,
+        "history": history,
         "can_apply": engagement is None and request.access.role_in(country.pk) in DRAFTERS,
         "comment_form": comment_form or CommentForm(),
         "failed_action": failed_action,
@@ -111,13 +114,17 @@ def _conversation(request: HttpRequest, country, engagement: Engagement, *, form
 @login_required
 def engagement_home(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
-    return _page(request, country, selectors.engagement_current(country=country))
+    engagement, history = selectors.engagement_with_history(country=country)
+    return _page(request, country, engagement, history=history)
 
 
 @login_required
 def engagement_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     country = request_country(request)
-    return _page(request, country, _engagement(country, pk))
+    engagement, history = selectors.engagement_with_history(country=country, pk=pk)
+    if engagement is None:
+        raise Http404("No such engagement in this country.")
+    return _page(request, country, engagement, history=history)
 
 
 @login_required

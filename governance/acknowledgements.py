@@ -81,3 +81,41 @@ def acknowledgements_enough(required: int, current: int) -> bool:
     """Enough acknowledgements are current for the policies step: a programme cannot wait for the
     last person on leave, but must not start with most staff unaware of the rules."""
     return bool(required) and current / required >= ACK_THRESHOLD
+
+
+def organisations_facts(country, organisations: list) -> dict[str, Expression]:
+    """The acknowledgement rule for several organisations at once, as expressions one query holds
+    (the deployment gate's policies): each organisation (a key, or an expression naming one; None
+    leaves its place empty) as `org{i}_id`, `org{i}_name` and its acknowledgement_facts prefixed
+    `org{i}_`. The versions each role must acknowledge are the same for every organisation: they are
+    read once, in the first place's; organisation_values gives each place its full set of values."""
+    from django.db.models import CharField, IntegerField, Value
+
+    from tenants.models import Organisation
+
+    facts: dict[str, Expression] = {}
+    for i, organisation in enumerate(organisations):
+        given = hasattr(organisation, "resolve_expression")
+        facts[f"org{i}_id"] = organisation if given else Value(organisation, output_field=IntegerField())
+        facts[f"org{i}_name"] = Subquery(
+            Organisation.objects.filter(country=country, pk=organisation).values("name")[:1], output_field=CharField()
+        )
+        for name, expression in acknowledgement_facts(country, organisation=organisation).items():
+            if i == 0 or not name.startswith("versions_"):
+                facts[f"org{i}_{name}"] = expression
+    return facts
+
+
+def organisation_values(values: dict, i: int) -> dict:
+    """Place `i`'s values of organisations_facts, named as acknowledgement_facts names them."""
+    prefix = f"org{i}_"
+    found = {name[len(prefix) :]: value for name, value in values.items() if name.startswith(prefix)}
+    for name, value in values.items():
+        if name.startswith("org0_versions_"):
+            found.setdefault(name[len("org0_") :], value)
+    return found
+
+
+def published_fact(country) -> Expression:
+    """Whether any policy of `country` has a published version, as an expression."""
+    return Exists(_current_versions(country))

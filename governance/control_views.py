@@ -35,16 +35,16 @@ def frameworks(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _framework(slug: str, request: HttpRequest | None = None):
-    """The framework of the URL: its current version, or the one named by ?version=N."""
+    """The framework of the URL: its current version, or the one named by ?version=N; with every
+    version of it (one query)."""
     version = request.GET.get("version") if request is not None else None
-    framework = selectors.framework_get(slug=slug, version=version)
+    framework, versions = selectors.framework_with_versions(slug=slug, version=version)
     if framework is None:
         raise Http404(_("No such framework, or no such version of it."))
-    return framework
+    return framework, versions
 
 
-def _version_context(framework) -> dict:
-    versions = list(selectors.framework_versions(framework=framework))
+def _version_context(framework, versions: list) -> dict:
     return {
         "versions": versions if len(versions) > 1 else [],
         "current_version": next((v for v in versions if v.is_current), framework),
@@ -55,7 +55,7 @@ def _version_context(framework) -> dict:
 @login_required
 def framework_detail(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     country = country_of(request)
-    framework = _framework(slug, request)
+    framework, versions = _framework(slug, request)
     context = base_context(request, country)
     context["can_write"] = context["can_write"] and framework.is_current
     rows = selectors.framework_rows(country=country, framework=framework)
@@ -64,7 +64,7 @@ def framework_detail(request: HttpRequest, code: str, slug: str) -> HttpResponse
         "governance/framework_detail.html",
         {
             **context,
-            **_version_context(framework),
+            **_version_context(framework, versions),
             "framework": framework,
             "requirements": rows,
             "coverage": selectors.rows_coverage(rows),
@@ -76,13 +76,16 @@ def framework_detail(request: HttpRequest, code: str, slug: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def requirement_detail(request: HttpRequest, code: str, slug: str, req: str) -> HttpResponse:
     country = country_of(request)
-    framework = _framework(slug, request)
+    framework, versions = _framework(slug, request)
     requirement = selectors.requirement_get(framework=framework, code=req)
     if requirement is None:
         raise Http404(_("No such requirement in this framework."))
-    row = next(r for r in selectors.framework_rows(country=country, framework=framework) if r.pk == requirement.pk)
-    current = row.country_status
-    members = list(tenant_selectors.membership_list(country=country).filter(status="active"))
+    current = selectors.requirement_status_get(country=country, requirement=requirement)
+    context = base_context(request, country)
+    # The owner to choose from, for the status form that only those who may write see or send.
+    members = (
+        list(tenant_selectors.membership_list(country=country).filter(status="active")) if context["can_write"] else []
+    )
     initial = {"status": current.status, "owner": current.owner_id, "note": current.note} if current else {}
     status_form = RequirementStatusForm(
         request.POST if request.method == "POST" and "status" in request.POST else None,
@@ -134,19 +137,18 @@ def requirement_detail(request: HttpRequest, code: str, slug: str, req: str) -> 
         except ServiceError as error:
             (status_form if "status" in request.POST else evidence_form).add_service_error(error)
         status = 400
-    context = base_context(request, country)
     context["can_write"] = context["can_write"] and framework.is_current and requirement.assessable
+    related, covering = selectors.requirement_links(requirement=requirement)
     return render(
         request,
         "governance/requirement_detail.html",
         {
             **context,
-            **_version_context(framework),
+            **_version_context(framework, versions),
             "framework": framework,
             "requirement": requirement,
-            "row": row,
-            "related": selectors.related_requirements(requirement=requirement),
-            "mapped_evidence": selectors.mapped_evidence(country=country, requirement=requirement),
+            "related": related,
+            "mapped_evidence": selectors.mapped_evidence(country=country, requirement=requirement, sources=covering),
             "current": current,
             "status_form": status_form,
             "evidence_form": evidence_form,

@@ -48,6 +48,8 @@ class AssessmentSummary:
     impact_level: int | None
     obligations: list[str] = field(default_factory=list)
     prohibited: bool = False
+    status: str = ""
+    completed_at: object = None
 
 
 def parse_id(value) -> int | None:
@@ -153,6 +155,12 @@ def _acknowledgements_current(country: Country, organisation: Organisation) -> G
             **acknowledgement_facts(country, organisation=organisation),
         },
     )
+    return acknowledgement_gate(country=country, organisation_name=organisation.name, values=values)
+
+
+def acknowledgement_gate(*, country: Country, organisation_name: str, values: dict) -> GateResult:
+    """The answer for one organisation from the values of `published` (is any policy published?)
+    and of acknowledgement_facts for it (the deployment gate reads them with its other facts)."""
     if not values["published"]:
         return GateResult(
             False,
@@ -171,12 +179,12 @@ def _acknowledgements_current(country: Country, organisation: Organisation) -> G
                 "{n} policy acknowledgements are missing or expired in {organisation}: each person "
                 "acknowledges the policies on their Governance page.",
                 missing,
-            ).format(n=missing, organisation=organisation.name),
+            ).format(n=missing, organisation=organisation_name),
             missing,
         )
     return GateResult(
         True,
-        _("Everyone in {organisation} has acknowledged the current policies.").format(organisation=organisation.name),
+        _("Everyone in {organisation} has acknowledged the current policies.").format(organisation=organisation_name),
     )
 
 
@@ -216,31 +224,57 @@ def assessment_for_use(*, country: Country, assessment_id: int) -> AssessmentSum
         assessment = assessment_get(country=country, pk=assessment_id)
     if assessment is None:
         return None
+    return _summary(assessment.pk, {field: getattr(assessment, field) for field in USE_FIELDS})
+
+
+# What assessment_for_use and the EU pack (deployments.register.eu) read of an assessment.
+USE_FIELDS = ("title", "status", "category", "impact_level", "obligations", "completed_at")
+
+
+def assessment_use_facts(*, country: Country, assessment_id: int) -> dict[str, Subquery]:
+    """What assessment_for_use reads, as expressions another query holds (the deployment gate reads
+    them with its other facts); assessment_use_from decides from their values."""
+    found = ImpactAssessment.objects.filter(country=country, pk=assessment_id)
+    return {f"assessment_{field}": Subquery(found.values(field)[:1]) for field in USE_FIELDS}
+
+
+def assessment_use_from(*, assessment_id: int, values: dict) -> AssessmentSummary | None:
+    """assessment_for_use's answer from the values of assessment_use_facts."""
+    if values["assessment_status"] is None:
+        return None
+    return _summary(assessment_id, {field: values[f"assessment_{field}"] for field in USE_FIELDS})
+
+
+def _summary(assessment_id: int, found: dict) -> AssessmentSummary:
     status = ImpactAssessment.Status
-    completed = assessment.status == status.COMPLETED
-    prohibited = assessment.category == ImpactAssessment.Category.PROHIBITED
-    if assessment.status == status.DRAFT:
-        reason = _("The impact assessment “{title}” is a draft: complete it first.").format(title=assessment.title)
-    elif assessment.status == status.SUPERSEDED:
-        reason = _("The impact assessment “{title}” was superseded: use the newer one.").format(title=assessment.title)
+    completed = found["status"] == status.COMPLETED
+    prohibited = found["category"] == ImpactAssessment.Category.PROHIBITED
+    title = found["title"]
+    if found["status"] == status.DRAFT:
+        reason = _("The impact assessment “{title}” is a draft: complete it first.").format(title=title)
+    elif found["status"] == status.SUPERSEDED:
+        reason = _("The impact assessment “{title}” was superseded: use the newer one.").format(title=title)
     elif prohibited:
         reason = _(
             "The impact assessment “{title}” places this use in a prohibited category "
             "(EU AI Act Art. 5): it cannot be deployed."
-        ).format(title=assessment.title)
+        ).format(title=title)
     else:
         reason = _("Completed: impact level {level}, {category}.").format(
-            level=LEVEL_LABELS[assessment.impact_level], category=assessment.get_category_display().lower()
+            level=LEVEL_LABELS[found["impact_level"]],
+            category=str(dict(ImpactAssessment.Category.choices).get(found["category"], found["category"])).lower(),
         )
     return AssessmentSummary(
         ok=completed and not prohibited,
         reason=reason,
-        assessment_id=assessment.pk,
+        assessment_id=assessment_id,
         completed=completed,
-        category=assessment.category,
-        impact_level=assessment.impact_level,
-        obligations=list(assessment.obligations or []),
+        category=found["category"],
+        impact_level=found["impact_level"],
+        obligations=list(found["obligations"] or []),
         prohibited=prohibited,
+        status=found["status"],
+        completed_at=found["completed_at"],
     )
 
 
@@ -318,8 +352,14 @@ def framework_get(*, slug: str, version=None) -> Framework | None:
     return frameworks.filter(version=number).first() if number else None
 
 
-def framework_versions(*, framework: Framework) -> QuerySet[Framework]:
-    return Framework.objects.filter(slug=framework.slug).order_by("-version")
+def framework_with_versions(*, slug: str, version=None) -> tuple[Framework | None, list[Framework]]:
+    """framework_get and framework_versions in one query: the framework's versions, newest first,
+    and the one asked for (None when there is none)."""
+    versions = list(Framework.objects.filter(slug=str(slug)[:40]).order_by("-version"))
+    if version in (None, ""):
+        return next((v for v in versions if v.is_current), None), versions
+    number = parse_id(version)
+    return next((v for v in versions if number and v.version == number), None), versions
 
 
 def _covering(requirement_ids: list[int]) -> dict[int, set[int]]:
@@ -435,9 +475,13 @@ def _coverage_rows(total: int, counts: dict[str, int]) -> dict:
     return {"total": total, "rows": rows}
 
 
-def mapped_evidence(*, country: Country, requirement: Requirement) -> list[EvidenceFile]:
-    """The evidence of other frameworks' requirements that counts towards this one."""
-    sources = _covering([requirement.pk]).get(requirement.pk, set())
+def mapped_evidence(
+    *, country: Country, requirement: Requirement, sources: set[int] | None = None
+) -> list[EvidenceFile]:
+    """The evidence of other frameworks' requirements that counts towards this one (`sources`: the
+    requirements that cover it, when the caller read them with requirement_links)."""
+    if sources is None:
+        sources = _covering([requirement.pk]).get(requirement.pk, set())
     if not sources:
         return []
     return list(
@@ -447,19 +491,35 @@ def mapped_evidence(*, country: Country, requirement: Requirement) -> list[Evide
     )
 
 
-def related_requirements(*, requirement: Requirement) -> list[tuple[Requirement, str]]:
-    """The requirements of other frameworks mapped to this one, each with the relationship as
-    seen from this one."""
+def requirement_links(*, requirement: Requirement) -> tuple[list[tuple[Requirement, str]], set[int]]:
+    """The requirement's mappings, read once (one query): the requirements of other frameworks
+    mapped to it, each with the relationship as seen from it, and those whose evidence counts
+    towards it (as _covering finds them, for mapped_evidence)."""
     flipped = {"subset": "superset", "superset": "subset"}
-    related = [
-        (m.target, RELATED_LABELS[m.relationship])
-        for m in RequirementMapping.objects.filter(source=requirement).select_related("target__framework")
-    ]
+    mappings = list(
+        RequirementMapping.objects.filter(Q(source=requirement) | Q(target=requirement))
+        .select_related("source__framework", "target__framework")
+        .order_by("source", "target")
+    )
+    related = [(m.target, RELATED_LABELS[m.relationship]) for m in mappings if m.source_id == requirement.pk]
     related += [
         (m.source, RELATED_LABELS[flipped.get(m.relationship, m.relationship)])
-        for m in RequirementMapping.objects.filter(target=requirement).select_related("source__framework")
+        for m in mappings
+        if m.target_id == requirement.pk
     ]
-    return sorted(related, key=lambda pair: (pair[0].framework.name, pair[0].position))
+    covering = {m.source_id for m in mappings if m.target_id == requirement.pk and m.relationship in COVERS_TARGET}
+    covering |= {m.target_id for m in mappings if m.source_id == requirement.pk and m.relationship in COVERS_SOURCE}
+    return sorted(related, key=lambda pair: (pair[0].framework.name, pair[0].position)), covering
+
+
+def requirement_status_get(*, country: Country, requirement: Requirement) -> RequirementStatus | None:
+    """This country's status of one requirement (with its owner and its number of evidence files)."""
+    return (
+        RequirementStatus.objects.filter(country=country, requirement=requirement)
+        .select_related("owner__user")
+        .annotate(evidence_count=Count("evidence"))
+        .first()
+    )
 
 
 def requirement_get(*, framework: Framework, code: str) -> Requirement | None:

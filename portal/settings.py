@@ -292,6 +292,10 @@ FILES_ACCEPT_UNSEALED = env_bool("FILES_ACCEPT_UNSEALED", True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# Sessions live in the database and are read from the shared cache (tenants.identity.sessions); the
+# embedded demo's cache is each process's own memory, so there they are read from the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.db" if EMBEDDED else "tenants.identity.sessions"
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 600)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG and not TESTING)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)

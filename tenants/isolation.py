@@ -60,6 +60,17 @@ def _ids(countries: Iterable[object]) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _flat(countries: Iterable[object]) -> list[object]:
+    """Countries given one by one or in lists, as one list."""
+    flat: list[object] = []
+    for country in countries:
+        if isinstance(country, (list, tuple, set, frozenset)):
+            flat.extend(country)
+        else:
+            flat.append(country)
+    return flat
+
+
 def _apply_database_setting(scope: Scope | None) -> None:
     """Set the row-level-security settings for the current transaction only (is_local = true)."""
     if connection.vendor != "postgresql":
@@ -85,13 +96,7 @@ def country_context(*countries: object) -> Iterator[Scope]:
     With no argument the scope is empty: tenant queries run but see no rows. Contexts nest; the
     inner one replaces the outer for its duration and the outer setting comes back after it.
     """
-    flat: list[object] = []
-    for country in countries:
-        if isinstance(country, (list, tuple, set, frozenset)):
-            flat.extend(country)
-        else:
-            flat.append(country)
-    with _scoped(Scope(_ids(flat))) as scope:
+    with _scoped(Scope(_ids(_flat(countries)))) as scope:
         yield scope
 
 
@@ -103,15 +108,27 @@ def reading_context(*countries: object) -> Iterator[Scope]:
     nothing to undo and row-level security already reads the right setting. Anything else (another
     scope, or no transaction) opens `country_context`. Never write inside it: a write needs the
     savepoint that undoes it on failure."""
-    flat: list[object] = []
-    for country in countries:
-        if isinstance(country, (list, tuple, set, frozenset)):
-            flat.extend(country)
-        else:
-            flat.append(country)
-    scope = Scope(_ids(flat))
+    scope = Scope(_ids(_flat(countries)))
     if _scope.get() == scope and connection.in_atomic_block and not connection.needs_rollback:
         yield scope
+        return
+    with _scoped(scope) as scope:
+        yield scope
+
+
+@contextmanager
+def joined_context(*countries: object) -> Iterator[Scope]:
+    """For writes that need no savepoint of their own (each is one statement, or a failure of any
+    of them must undo the whole change anyway): inside a transaction that already holds exactly
+    that scope, they join it, as Django's `atomic(savepoint=False)` joins the enclosing block; a
+    failure then marks the enclosing transaction (or its nearest savepoint) for rollback, so nothing
+    half done is ever kept, and no SAVEPOINT and RELEASE are paid for each write. Anything else
+    (another scope, or no transaction) opens `country_context`. Never catch a failure inside it and
+    go on using the database: the transaction is lost then (use `country_context` for that)."""
+    scope = Scope(_ids(_flat(countries)))
+    if _scope.get() == scope and connection.in_atomic_block and not connection.needs_rollback:
+        with transaction.atomic(savepoint=False):
+            yield scope
         return
     with _scoped(scope) as scope:
         yield scope

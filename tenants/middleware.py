@@ -19,6 +19,7 @@ from tenants.country_state import CountryReadOnly, country_state, country_state_
 from tenants.files import FileUnreadable
 from tenants.identity.tokens import token_scope, user_from_bearer
 from tenants.isolation import country_context, public_country_context
+from tenants.languages.choice import reading_columns, reading_read
 from tenants.models import Country
 
 # A country's pages (/c/FR/), its audit pages (/audit/FR/; /audit/ alone names none) and its API.
@@ -107,7 +108,14 @@ class CountryScopeMiddleware:
         match = COUNTRY_IN_PATH.match(request.path_info)
         if not match:
             return access.country_ids
-        country = Country.objects.filter(code=match["code"].upper()).first()
+        found = Country.objects.filter(code=match["code"].upper())
+        signed_in = access.user_id is not None
+        if signed_in:
+            # The person's language and time zone ride along (ReadingMiddleware): no query of their own.
+            found = found.annotate(**reading_columns(request.user, member_country_ids=access.member_country_ids))
+        country = found.first()
+        if country is not None and signed_in:
+            request.portal_reading = reading_read(country, member_country_ids=access.member_country_ids)
         # A country the person may not see is left unresolved; views answer 404 for it.
         if country is not None and access.can_view(country.pk):
             request.country = country

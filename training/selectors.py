@@ -187,10 +187,18 @@ def person_meets_requirements(
     with reading_context(country):
         membership = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).first()
     if membership is None:
-        return RequirementResult(False, [], f"This person is not an active member of {country.name}.")
+        return not_a_member(country)
     required = required_programmes(country=country, role=membership.role, sector=sector, capability=capability)
     held = _held_programme_ids(country, [user.pk]).get(user.pk, set())
-    missing = sorted(title for pk, title in required.items() if pk not in held)
+    return missing_result(sorted(title for pk, title in required.items() if pk not in held))
+
+
+def not_a_member(country: Country) -> RequirementResult:
+    return RequirementResult(False, [], f"This person is not an active member of {country.name}.")
+
+
+def missing_result(missing: list[str]) -> RequirementResult:
+    """The answer for a person who lacks the programmes `missing` (titles, sorted): none, all is well."""
     if missing:
         return RequirementResult(
             False,
@@ -198,6 +206,53 @@ def person_meets_requirements(
             "Complete " + ", ".join(missing) + " (or renew an expired certificate) in the Training section.",
         )
     return RequirementResult(True, [], "All required training is complete.")
+
+
+def _unheld(*, user_id: int, role, sector: str | None, capability: str | None, now) -> QuerySet[Programme]:
+    """The programmes `role` (a value, or an expression) requires for the sector and capability that
+    person `user_id` holds no valid certificate of, in the caller's country context."""
+    platform = _applies(PlatformRequirement.objects.filter(role=role), sector, capability)
+    own = _applies(CountryRequirement.objects.filter(role=role), sector, capability)
+    held = Certificate.objects.filter(user_id=user_id, programme__isnull=False, expires_at__gt=now)
+    return Programme.objects.filter(
+        Q(pk__in=platform.values("programme_id")) | Q(pk__in=own.values("programme_id"))
+    ).exclude(pk__in=held.values("programme_id"))
+
+
+def requirement_facts(*, user_ids: list[int], sector: str | None, capabilities: list, now) -> dict:
+    """person_meets_requirements for several people and capabilities at once, as expressions one
+    query holds (the deployment gate's training), in the caller's country context: each person's
+    role (`role{i}`, None when they are not an active member) and, per capability, how many of the
+    programmes that role requires they lack (`missing{i}_{j}`). missing_titles names them."""
+    from tenants.onboarding import CountOf
+
+    facts = {}
+    for i, user_id in enumerate(user_ids):
+        role = Subquery(Membership.objects.filter(user_id=user_id, status=Membership.Status.ACTIVE).values("role")[:1])
+        facts[f"role{i}"] = role
+        for j, capability in enumerate(capabilities):
+            facts[f"missing{i}_{j}"] = CountOf(
+                _unheld(user_id=user_id, role=role, sector=sector, capability=capability, now=now)
+            )
+    return facts
+
+
+def missing_titles(*, country: Country, lacking: list[tuple[int, str, str | None, str | None]], now) -> list[list[str]]:
+    """For each (user id, role, sector, capability) of `lacking`, the titles of the programmes that
+    person lacks, sorted: one query, whatever their number."""
+    if not lacking:
+        return []
+    with reading_context(country):
+        each = [
+            _unheld(user_id=user_id, role=role, sector=sector, capability=capability, now=now)
+            for user_id, role, sector, capability in lacking
+        ]
+        wanted = Q()
+        for programmes in each:
+            wanted |= Q(pk__in=programmes.values("pk"))
+        marks = {f"lacks{k}": Exists(programmes.filter(pk=OuterRef("pk"))) for k, programmes in enumerate(each)}
+        rows = list(Programme.objects.filter(wanted).annotate(**marks).values("title", *marks))
+    return [sorted(row["title"] for row in rows if row[f"lacks{k}"]) for k in range(len(lacking))]
 
 
 def organisation_meets_requirements(

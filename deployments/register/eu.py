@@ -47,12 +47,22 @@ class PackField:
     note: str = ""
 
 
-def applies(*, country: Country, request: DeploymentRequest) -> bool:
-    """A pack is made for a high-risk deployment of a country in the EU."""
+UNREAD = object()
+
+
+def applies(*, country: Country, request: DeploymentRequest, assessment=UNREAD) -> bool:
+    """A pack is made for a high-risk deployment of a country in the EU. `assessment`: the request's
+    assessment as the assessment gate read it (governance's AssessmentSummary, None when there is
+    none), so that no query is made again for it."""
     if country.code not in EU_MEMBER_STATES:
         return False
-    facts = governance_selectors.assessment_public_facts(country=country, assessment_id=request.assessment_id)
-    return request.risk_category == "high_risk" or bool(facts and facts["category"] == "high_risk")
+    if assessment is UNREAD:
+        facts = governance_selectors.assessment_public_facts(country=country, assessment_id=request.assessment_id)
+        category = facts["category"] if facts else ""
+    else:  # as assessment_public_facts: completed once, and not a draft
+        public = assessment is not None and assessment.status != "draft" and assessment.completed_at is not None
+        category = assessment.category if public else ""
+    return request.risk_category == "high_risk" or category == "high_risk"
 
 
 def _contact(request: DeploymentRequest) -> str:

@@ -30,8 +30,8 @@ def conversation_context(
 ) -> dict:
     """The section's context. Opening it marks it read for this person; what was new to them is
     counted and marked first, so the page can say so."""
-    conversation = selectors.conversation_get(subject=subject)
-    seen = selectors.last_read_id(conversation=conversation, user=request.user)
+    conversation = selectors.conversation_for_reader(subject=subject, user=request.user)
+    seen = (conversation.read_up_to or 0) if conversation is not None else 0
     items = selectors.message_list(conversation=conversation)
     unread = 0
     for message in items:
@@ -42,9 +42,10 @@ def conversation_context(
         for attachment in message.attachments.all():
             attachment.url = attachment_url(attachment.pk)
     newest = max((message.pk for message in items), default=0)
-    services.conversation_mark_read(
-        subject=subject, conversation=conversation, user=request.user, upto=newest if newest > seen else 0
-    )
+    if conversation is not None:  # none yet: no message, so nothing to mark and no notice of one
+        services.conversation_mark_read(
+            subject=subject, conversation=conversation, user=request.user, upto=newest if newest > seen else 0
+        )
     return {
         "conversation": {
             "messages": items,

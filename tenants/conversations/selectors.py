@@ -4,17 +4,37 @@ list of subjects annotates, so the list costs no query per row), and one attachm
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from tenants.conversations.models import Conversation, ConversationRead, Message, MessageAttachment
-from tenants.conversations.subjects import Subject
+from tenants.conversations.subjects import Subject, notice_url
 from tenants.isolation import reading_context
+from tenants.notifications.models import Notification
 
 
 def conversation_get(*, subject: Subject) -> Conversation | None:
     with reading_context(subject.country):
         return Conversation.objects.filter(country=subject.country, subject=subject.kind, subject_id=subject.pk).first()
+
+
+def conversation_for_reader(*, subject: Subject, user) -> Conversation | None:
+    """The subject's conversation as `user` opens it, in one query: with `read_up_to`, the last
+    message they had read (None when they never opened it), and `notices_unread`, whether notices
+    of its messages wait for them (services.conversation_mark_read then writes only what it must)."""
+    with reading_context(subject.country):
+        marks = ConversationRead.objects.filter(
+            country_id=OuterRef("country_id"), conversation=OuterRef("pk"), user=user
+        )
+        notices = Notification.objects.filter(
+            country_id=OuterRef("country_id"), user=user, url=notice_url(subject), read_at__isnull=True
+        )
+        return (
+            Conversation.objects.filter(country=subject.country, subject=subject.kind, subject_id=subject.pk)
+            .annotate(read_up_to=Subquery(marks.values("last_read_id")[:1]), notices_unread=Exists(notices))
+            .order_by()
+            .first()
+        )
 
 
 def message_queryset(*, conversation: Conversation | None, country) -> QuerySet[Message]:

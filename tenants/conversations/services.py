@@ -21,10 +21,10 @@ from django.utils.translation import gettext_lazy
 from tenants import files, uploads
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.conversations.models import MESSAGE_MAX_LENGTH, Conversation, ConversationRead, Message, MessageAttachment
-from tenants.conversations.subjects import Subject
+from tenants.conversations.subjects import Subject, notice_url
 from tenants.errors import NotAllowed, ServiceError
 from tenants.inputs import text_problem
-from tenants.isolation import country_context
+from tenants.isolation import country_context, joined_context
 from tenants.models import Membership
 from tenants.notifications import services as inbox
 from tenants.notifications.models import Notification
@@ -50,12 +50,6 @@ BODIES = {
         "The people of {country} wrote on the deployment request “{title}”. Read it and answer on the request's page."
     ),
 }
-
-
-def notice_url(subject: Subject) -> str:
-    """Where a notice of a message leads: the conversation on its subject's page (an address of its
-    own, so that opening the conversation clears these notices and no other)."""
-    return f"{subject.url}#conversation"
 
 
 def can_post(*, access: Access, country_id: int) -> bool:
@@ -166,12 +160,32 @@ def _tell_the_other_side(*, subject: Subject, by, from_partner: bool) -> None:
     )
 
 
-def _read_up_to(*, conversation: Conversation, user, last_id: int) -> None:
-    read, created = ConversationRead.objects.get_or_create(
-        country_id=conversation.country_id, conversation=conversation, user=user, defaults={"last_read_id": last_id}
+UNKNOWN = object()  # what a caller that did not read the person's read mark passes
+
+
+def _read_up_to(*, conversation: Conversation, user, last_id: int, marked=UNKNOWN) -> None:
+    """Move the person's read mark up to `last_id`, never down: one statement when the caller read
+    the mark (`marked`: its value, or None when there is none), at most two otherwise."""
+    now = timezone.now()
+    if marked is not None:
+        moved = ConversationRead.objects.filter(
+            country_id=conversation.country_id, conversation=conversation, user=user, last_read_id__lt=last_id
+        ).update(last_read_id=last_id, read_at=now)
+        if moved or marked is not UNKNOWN:
+            return
+    # No mark yet (or one already this far): a first one, unless another request has just made it.
+    ConversationRead.objects.bulk_create(
+        [
+            ConversationRead(
+                country_id=conversation.country_id,
+                conversation=conversation,
+                user=user,
+                last_read_id=last_id,
+                read_at=now,
+            )
+        ],
+        ignore_conflicts=True,
     )
-    if not created and read.last_read_id < last_id:
-        ConversationRead.objects.filter(pk=read.pk).update(last_read_id=last_id, read_at=timezone.now())
 
 
 def conversation_mark_read(
@@ -179,8 +193,11 @@ def conversation_mark_read(
 ) -> None:
     """The person has opened the conversation: every message so far is read (up to `upto`, the
     newest they were shown, when the page knows it; 0 when none was new to them), and so are their
-    notices about its page. In one transaction (the country context's)."""
-    with country_context(subject.country):
+    notices about its page. A conversation read by selectors.conversation_for_reader knows the
+    person's read mark and whether notices wait for them: then only what is not so already is
+    written. In the caller's transaction when it holds the country already (each write is one
+    statement), else in the country's context."""
+    with joined_context(subject.country):
         if conversation is not None:
             last = upto
             if last is None:
@@ -188,7 +205,13 @@ def conversation_mark_read(
                     last=Max("id")
                 )["last"]
             if last:
-                _read_up_to(conversation=conversation, user=user, last_id=last)
-        Notification.objects.filter(
-            country=subject.country, user=user, url=notice_url(subject), read_at__isnull=True
-        ).update(read_at=timezone.now())
+                _read_up_to(
+                    conversation=conversation,
+                    user=user,
+                    last_id=last,
+                    marked=getattr(conversation, "read_up_to", UNKNOWN),
+                )
+        if getattr(conversation, "notices_unread", True):
+            Notification.objects.filter(
+                country=subject.country, user=user, url=notice_url(subject), read_at__isnull=True
+            ).update(read_at=timezone.now())

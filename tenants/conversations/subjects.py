@@ -18,3 +18,10 @@ class Subject:
     url: str  # the page that shows the conversation, and where its notices lead
     # The country's people told of a partner manager's message (user ids); None: its country admins.
     country_people: tuple[int, ...] | None = None
+
+
+def notice_url(subject: Subject) -> str:
+    """Where a notice of a message leads: the conversation on its subject's page (an address of its
+    own, so that opening the conversation clears these notices and no other). Only a posted message
+    writes such a notice (tenants.conversations.services.message_post)."""
+    return f"{subject.url}#conversation"

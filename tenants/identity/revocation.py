@@ -12,6 +12,7 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
+from tenants.identity.sessions import session_end
 from tenants.identity.tokens import tokens_revoke_all
 from tenants.record.ledger import platform_event_record
 
@@ -71,7 +72,11 @@ def person_access_revoke(*, user) -> dict[str, int]:
     for session in UserSession.objects.filter(user_id=user.pk):
         session.end()
         user_sessions += 1
-    sessions, _ = Session.objects.filter(session_key__in=_sessions_of(user.pk)).delete()
+    # Through the session store, which deletes the cache's copy too (tenants.identity.sessions).
+    named = _sessions_of(user.pk)
+    for key in named:
+        session_end(key)
+    sessions = len(named)
     authenticators, _ = Authenticator.objects.filter(user_id=user.pk).delete()
     links, _ = SocialAccount.objects.filter(user_id=user.pk).delete()
     return {

@@ -50,8 +50,37 @@ def home_country(country_ids) -> Country | None:
     return Country.objects.filter(pk__in=country_ids).only("pk", "default_language", "time_zone").order_by("pk").first()
 
 
-def reading_for(user, *, member_country_ids=frozenset(), cookie_language: str | None = None) -> Reading:
-    """The language and time zone for `user` (anonymous or signed in)."""
+def reading_columns(user, *, member_country_ids=frozenset()) -> dict:
+    """What reading_for reads about a signed-in person (their own choice, their home country's
+    defaults), as expressions that another query of the countries table carries along (the
+    middleware's lookup of the country in the URL), so that the page pays no query for it. Give the
+    values back to reading_for as `read=reading_read(row)`."""
+    from django.db.models import CharField, Subquery, Value
+
+    from tenants.languages.models import Preferences
+
+    own = Preferences.objects.filter(user_id=user.pk)
+    columns = {
+        "reading_language": Subquery(own.values("language")[:1]),
+        "reading_zone": Subquery(own.values("time_zone")[:1]),
+        "reading_home_language": Value(None, output_field=CharField()),
+        "reading_home_zone": Value(None, output_field=CharField()),
+    }
+    if member_country_ids:
+        home = Country.objects.filter(pk__in=member_country_ids).order_by("pk")
+        columns["reading_home_language"] = Subquery(home.values("default_language")[:1])
+        columns["reading_home_zone"] = Subquery(home.values("time_zone")[:1])
+    return columns
+
+
+def reading_read(row, *, member_country_ids=frozenset()) -> tuple:
+    """The values of reading_columns on a row that carried them, as reading_for takes them."""
+    defaults = (row.reading_home_language, row.reading_home_zone) if member_country_ids else None
+    return (row.reading_language or "", row.reading_zone or "", defaults)
+
+
+def _read(user, member_country_ids) -> tuple:
+    """(own language, own time zone, the home country's defaults or None), from the database."""
     own_language, own_zone = "", ""
     defaults = None  # the home country's (language, time zone), when read with the person's own
     if getattr(user, "is_authenticated", False):
@@ -80,6 +109,15 @@ def reading_for(user, *, member_country_ids=frozenset(), cookie_language: str | 
             row = own.values_list("language", "time_zone").first()
         if row:
             own_language, own_zone = (value or "" for value in row)
+    return own_language, own_zone, defaults
+
+
+def reading_for(
+    user, *, member_country_ids=frozenset(), cookie_language: str | None = None, read: tuple | None = None
+) -> Reading:
+    """The language and time zone for `user` (anonymous or signed in). `read`: what reading_read
+    gave for this person, when another query already carried it (no query here then)."""
+    own_language, own_zone, defaults = read if read is not None else _read(user, member_country_ids)
     language = supported(own_language) or supported(cookie_language)
     zone = valid_time_zone(own_zone)
     if language is None or zone is None:

@@ -24,6 +24,7 @@ class ReadingMiddleware:
             request.user,
             member_country_ids=access.member_country_ids,
             cookie_language=request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME),
+            read=getattr(request, "portal_reading", None),  # carried by the country's lookup, when there was one
         )
         if reading.language and not api_asks:
             translation.activate(reading.language)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 
-from tenants.isolation import country_context, reading_context
+from tenants.isolation import joined_context, reading_context
 from tenants.models import Country
 from tenants.record import ledger, signing
 from tenants.record.models import CountryCheckpoint, CountryEvent
@@ -65,7 +66,7 @@ def _checkpoint_line(chain: str, checkpoint) -> str:
 
 
 def ledger_segment_bounds(*, country: Country, first: int | None, last: int | None) -> tuple[int, int]:
-    with country_context(country):
+    with joined_context(country):
         ledger.chain_pending_now()
         head = (
             CountryEvent.objects.filter(country_id=country.pk)
@@ -84,17 +85,19 @@ def ledger_segment_bounds(*, country: Country, first: int | None, last: int | No
     return first, last
 
 
-def _anchor(country: Country, last: int) -> None:
-    """Make sure a checkpoint signs event `last`, but only over a chain that verifies: the portal
-    never signs a chain it has found broken (the export then says it is not anchored)."""
-    with reading_context(country):
-        if CountryCheckpoint.objects.filter(country_id=country.pk, sequence=last).exists():
-            return
-    if not ledger.chain_verify(country=country).ok:
-        return
-    with country_context(country):
-        event = CountryEvent.objects.get(country_id=country.pk, sequence=last)
-        ledger.checkpoint_store(country=country, sequence=last, head_hash=event.hash)
+class _Segment:
+    """Passes rows of the chain on, writing those of events `first`..`last` to `out` as they go by."""
+
+    def __init__(self, chain: str, out, first: int, last: int):
+        self.chain, self.out, self.first, self.last = chain, out, first, last
+        self.count = 0
+
+    def passing(self, rows: Iterable[tuple]) -> Iterator[tuple]:
+        for row in rows:
+            if self.first <= row[0] <= self.last:
+                self.out.write(_event_line(self.chain, row).encode("utf-8"))
+                self.count += 1
+            yield row
 
 
 def ledger_export_write(
@@ -107,28 +110,38 @@ def ledger_export_write(
     bounded: bool = False,
 ) -> dict:
     """Write the zip to `out`, streaming the events; returns a summary. `bounded`: `first` and
-    `last` are already what ledger_segment_bounds answered, in this transaction."""
+    `last` are already what ledger_segment_bounds answered, in this transaction.
+
+    A checkpoint must sign event `last`, but only over a chain that verifies: the portal never
+    signs a chain it has found broken (the export then says it is not anchored). When none signs
+    it yet, the whole chain is verified in the same pass that writes the segment, so that its
+    events are read once, not once to verify and again to export."""
     if not bounded:
         first, last = ledger_segment_bounds(country=country, first=first, last=last)
-    _anchor(country, last)
     chain = country.code
-    count = 0
+    with reading_context(country):
+        checkpoints = list(CountryCheckpoint.objects.filter(country_id=country.pk).order_by("sequence"))
+    anchored = any(checkpoint.sequence == last for checkpoint in checkpoints)
+    report, hashes = None, {}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with reading_context(country):
+            events = CountryEvent.objects.filter(country_id=country.pk)
+            if anchored:  # nothing to verify: the segment alone
+                events = events.filter(sequence__gte=first, sequence__lte=last)
+            rows = events.order_by("sequence").values_list(*ledger.EVENT_COLUMNS).iterator(chunk_size=5000)
             with archive.open("events.jsonl", "w", force_zip64=True) as events_file:
-                rows = (
-                    CountryEvent.objects.filter(country_id=country.pk, sequence__gte=first, sequence__lte=last)
-                    .order_by("sequence")
-                    .values_list(*ledger.EVENT_COLUMNS)
-                    .iterator(chunk_size=5000)
-                )
-                for row in rows:
-                    events_file.write(_event_line(chain, row).encode("utf-8"))
-                    count += 1
-            checkpoints = CountryCheckpoint.objects.filter(
-                country_id=country.pk, sequence__gte=first, sequence__lte=last
-            ).order_by("sequence")
-            archive.writestr("checkpoints.jsonl", "".join(_checkpoint_line(chain, c) for c in checkpoints))
+                segment = _Segment(chain, events_file, first, last)
+                passing = segment.passing(rows)
+                if not anchored:
+                    report = ledger.ChainReport(chain)
+                    hashes = ledger.chain_rows_verify(report, passing, checkpoints, wanted={last})
+                for _row in passing:  # what verification left unread (every row, when none was needed)
+                    pass
+        if report is not None and report.ok and last in hashes:
+            with joined_context(country):
+                checkpoints.append(ledger.checkpoint_store(country=country, sequence=last, head_hash=hashes[last]))
+        signed = [checkpoint for checkpoint in checkpoints if first <= checkpoint.sequence <= last]
+        archive.writestr("checkpoints.jsonl", "".join(_checkpoint_line(chain, c) for c in signed))
         archive.writestr("ledger-key.pem", signing.public_key_pem())
         # Every key that signed, with its window: checkpoints from before a rotation name theirs.
         archive.writestr("ledger-keyring.json", json.dumps({"keys": signing.keyring()}, indent=2))
@@ -139,4 +152,4 @@ def ledger_export_write(
                 chain=chain, first=first, last=last, filename=filename, key_id=signing.public_key_id()
             ),
         )
-    return {"chain": chain, "first": first, "last": last, "events": count}
+    return {"chain": chain, "first": first, "last": last, "events": segment.count}

@@ -24,7 +24,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from tenants.isolation import country_context
+from tenants.isolation import country_context, joined_context
 from tenants.models import Country
 from tenants.record import signing
 from tenants.record.models import (
@@ -229,8 +229,10 @@ def event_record(
 ) -> CountryEvent:
     """Record one event on `country`'s chain, inside the caller's transaction, without waiting for
     any other writer: it is chained when that transaction commits (so the returned event has no
-    sequence or hash yet), or at once with `chained`, for a caller that must name its place."""
-    with country_context(country):
+    sequence or hash yet), or at once with `chained`, for a caller that must name its place. It
+    joins the caller's transaction when that one holds the country already: no savepoint of its
+    own, and a failure to record undoes the change it records (tenants.isolation.joined_context)."""
+    with joined_context(country):
         return _append(
             CountryEvent,
             country.code,
@@ -441,9 +443,17 @@ def chain_verify(*, country: Country | None = None, events: Iterable | None = No
                 .iterator(chunk_size=5000)
             )
         checkpoints = list(checkpoint_model.objects.filter(**extra).order_by("sequence"))
-        hashes = _verify_rows(report, rows, {c.sequence for c in checkpoints})
-        _verify_checkpoints(report, checkpoints, hashes)
+        chain_rows_verify(report, rows, checkpoints)
     return report
+
+
+def chain_rows_verify(report: ChainReport, rows: Iterable[tuple], checkpoints: list, *, wanted=()) -> dict[int, str]:
+    """What chain_verify does with the rows (EVENT_COLUMNS, in sequence order from the first event)
+    and the checkpoints the caller read: `report` says whether they verify. Returns sequence → hash
+    of the events the checkpoints name and of the `wanted` ones (as far as the chain verified)."""
+    hashes = _verify_rows(report, rows, {c.sequence for c in checkpoints} | set(wanted))
+    _verify_checkpoints(report, checkpoints, hashes)
+    return hashes
 
 
 def alert_raise(report: ChainReport) -> LedgerAlert | None:

@@ -37,8 +37,11 @@ def password_just_confirmed(world, clients):
     """Every signed-in visitor has just confirmed their password again (allauth's reauthentication),
     for the routes that ask for it before showing anything. Written in the test's own transaction,
     undone after it."""
-    from tests.identity.helpers import password_confirmed
+    from tests.identity.helpers import password_confirmed, session_cache_forget
 
-    for visitor, client in clients.items():
-        if world.users[visitor] is not None:
-            password_confirmed(client)
+    signed_in = [client for visitor, client in clients.items() if world.users[visitor] is not None]
+    for client in signed_in:
+        password_confirmed(client)
+    yield
+    for client in signed_in:
+        session_cache_forget(client)  # the database forgets it with the test's transaction

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.access.world import VISITORS, World
+from tests.identity.helpers import session_cache_forget
 
 APPS = ("portal", "accounts", "tenants", "training", "engagements", "governance", "deployments")
 SIGN_IN = "in"
@@ -163,6 +164,7 @@ def answer(client, method: str, url: str, data) -> tuple[str, object]:
         return f"raised {type(error).__name__}: {error}"[:200], None
     finally:
         client.cookies = cookies
+        session_cache_forget(client)  # what the request wrote to the session, undone in the cache too
     return word_of(response), response
 
 

@@ -17,6 +17,7 @@ import pytest
 from django.db import connection, transaction
 
 from tests.access.test_hostile_queries import get_routes
+from tests.identity.helpers import session_cache_forget
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 
@@ -59,6 +60,7 @@ def forms_of(client, url: str) -> list[tuple[str, list[str]]]:
     with transaction.atomic():
         response = client.get(url)
         transaction.set_rollback(True)
+    session_cache_forget(client)  # what the request wrote to the session, undone in the cache too
     if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
         return []
     parser = Forms()
@@ -74,6 +76,8 @@ def posted(client, url: str, data: dict) -> str | None:
             transaction.set_rollback(True)
     except Exception as error:  # noqa: BLE001 (every exception a view lets out is a 500)
         return f"{type(error).__name__}: {str(error)[:200]}"
+    finally:
+        session_cache_forget(client)  # what the request wrote to the session, undone in the cache too
     return str(response.status_code) if response.status_code >= 500 else None
 
 

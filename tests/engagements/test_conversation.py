@@ -247,6 +247,58 @@ def test_a_country_message_is_new_to_the_partner_until_they_open_it(client, cast
     assert "new message" not in as_user(client, cast.member).get(page(engagement)).content.decode()
 
 
+def writes_of(client, url) -> list[str]:
+    """The statements of one GET of `url` that change rows; with no savepoint but the request's own
+    (its transaction, a savepoint inside the test's)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert len([sql for sql in statements if sql.startswith("SAVEPOINT")]) == 1, statements
+    return [sql for sql in statements if sql.startswith(("INSERT", "UPDATE"))]
+
+
+def test_opening_the_conversation_writes_only_what_is_new_and_never_in_a_savepoint_of_its_own(client, cast, engagement):
+    as_user(client, cast.member)
+    write(client, engagement, "Could you look at the quota?")
+    as_user(client, cast.partner)
+    first = writes_of(client, page(engagement))
+    # The first opening: a read mark made, and the notice of the message marked read.
+    assert [sql.split(" ")[:3] for sql in first] == [
+        ["INSERT", "INTO", '"tenants_conversationread"'],
+        ["UPDATE", '"tenants_notification"', "SET"],
+    ], first
+    assert writes_of(client, page(engagement)) == []  # nothing new since: nothing written
+    as_user(client, cast.member)
+    write(client, engagement, "And the residency region?")
+    as_user(client, cast.partner)
+    again = writes_of(client, page(engagement))
+    assert [sql.split(" ")[:2] for sql in again] == [
+        ["UPDATE", '"tenants_conversationread"'],
+        ["UPDATE", '"tenants_notification"'],
+    ]
+
+
+def test_a_read_mark_never_goes_back(cast, engagement):
+    from engagements.selectors import conversation_subject
+    from tenants.conversations.models import ConversationRead
+    from tenants.conversations.selectors import conversation_for_reader
+
+    subject = conversation_subject(engagement=engagement)
+    for text in ("One.", "Two."):
+        services.message_post(subject=subject, by=cast.member, access=access_for(cast.member), text=text)
+    first, second = messages_of(cast.fr)
+    with country_context(cast.fr):
+        conversation = Conversation.objects.get()
+    services.conversation_mark_read(subject=subject, conversation=conversation, user=cast.partner, upto=second.pk)
+    # A page read before the second message came (an older tab) marks read up to the first only.
+    services.conversation_mark_read(subject=subject, conversation=conversation, user=cast.partner, upto=first.pk)
+    with country_context(cast.fr):
+        stale = conversation_for_reader(subject=subject, user=cast.partner)
+        stale.read_up_to = first.pk - 1  # what that older page had read
+        services.conversation_mark_read(subject=subject, conversation=stale, user=cast.partner, upto=first.pk)
+        assert ConversationRead.objects.get(user=cast.partner).last_read_id == second.pk
+
+
 def test_a_partner_message_tells_the_country_admins_and_a_country_message_the_partner_managers(cast, engagement):
     from engagements.selectors import conversation_subject
 

@@ -18,6 +18,19 @@ def totp_code(secret: str = SECRET, *, offset: int = 0) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
 
 
+def session_cache_forget(client) -> None:
+    """Drop the cache's copy of the client's session (tenants.identity.sessions): a test that rolls
+    back a request, or its own writes to a session, undoes them in the database only, and the next
+    request must read the session as the database has it again."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.core.cache import cache
+
+    cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    if cookie is not None and cookie.value:
+        cache.delete(KEY_PREFIX + cookie.value)
+
+
 def _records_for(session) -> None:
     session["account_authentication_methods_user"] = session["_auth_user_id"]
 

@@ -167,3 +167,23 @@ def test_a_person_chooses_language_and_time_zone_on_their_account(cast, who):
 def test_preferences_need_a_signed_in_person():
     response = Client().post("/accounts/preferences/", {"language": "fr"})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_on_a_country_page_the_choice_is_read_with_the_country_and_is_the_same(cast):
+    """CountryScopeMiddleware reads the person's choice and their home country's defaults with the
+    country of the URL: no query of its own, and the same answer as on a page without a country,
+    whichever country the URL names."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    no_choice(cast.member)
+    client = signed_in(cast.member, **{"accept-language": "es"})
+    with CaptureQueriesContext(connection) as captured:
+        assert html_lang(client.get("/c/FR/")) == ("fr", "ltr")
+    reading = [q["sql"] for q in captured.captured_queries if '"tenants_preferences"' in q["sql"]]
+    assert len(reading) == 1 and '"tenants_country"."code" =' in reading[0], reading
+    assert html_lang(client.get("/")) == ("fr", "ltr")
+    # Kenya's page (which answers 404 to him) is still in his own country's language, not Kenya's.
+    assert html_lang(client.get("/c/KE/")) == ("fr", "ltr")
+    Preferences.objects.update_or_create(user=cast.member, defaults={"language": "sw"})
+    assert html_lang(client.get("/c/FR/")) == html_lang(client.get("/")) == ("sw", "ltr")
