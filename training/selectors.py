@@ -194,7 +194,9 @@ def person_meets_requirements(
 
 
 def not_a_member(country: Country) -> RequirementResult:
-    return RequirementResult(False, [], f"This person is not an active member of {country.name}.")
+    return RequirementResult(
+        False, [], gettext("This person is not an active member of %(country)s.") % {"country": country.name}
+    )
 
 
 def missing_result(missing: list[str]) -> RequirementResult:
@@ -203,9 +205,10 @@ def missing_result(missing: list[str]) -> RequirementResult:
         return RequirementResult(
             False,
             missing,
-            "Complete " + ", ".join(missing) + " (or renew an expired certificate) in the Training section.",
+            gettext("Complete %(programmes)s (or renew an expired certificate) in the Training section.")
+            % {"programmes": ", ".join(missing)},
         )
-    return RequirementResult(True, [], "All required training is complete.")
+    return RequirementResult(True, [], gettext("All required training is complete."))
 
 
 def _unheld(*, user_id: int, role, sector: str | None, capability: str | None, now) -> QuerySet[Programme]:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import translation
 
-from deployments import environments, provisioning, services
+from deployments import environments, gates, provisioning, services
 from deployments.models import (
     Credential,
     CredentialReveal,
@@ -231,6 +231,10 @@ def test_training_gate_names_itself(cast, ready):
         move(item, "submit", cast.member)
     assert failing_gates(error) == "The request cannot be submitted until every check passes (to do: Required training)"
     assert "requester" in str(error.value) and "AI for officers" in str(error.value)
+    # What to do is said in the reader's language, the programme named as written.
+    with translation.override("fr"):
+        (training,) = [gate for gate in gates.gates_check(country=cast.fr, request=item) if gate.name == "training"]
+    assert "Suivez AI for officers (ou renouvelez un certificat expiré)" in training.reason
 
 
 def test_gates_are_checked_again_before_provisioning(cast, ready):
