@@ -331,3 +331,52 @@ def test_verifications_written_out_hash_is_the_canonical_one(payload):
             )
             written_out = _verified_hash('"FR"', 7, at, actor_id, role, 'test.é\\"', target, "12", payload, "a" * 64)
             assert written_out == event_hash(fields)
+
+
+def test_verification_of_stored_rows_computes_the_canonical_hash_and_finds_every_break():
+    """The loop that verifies the stored chain (its encoding written inline) against event_hash,
+    over every kind of payload, person, time and text, and each break it must find."""
+    import json
+    from datetime import UTC, datetime
+
+    from tenants.record.ledger import ChainReport, _verify_stored_rows, format_time
+
+    rows, prev = [], GENESIS_HASH
+    moments = [datetime(2026, 12, 2, 20, 0, 0, 0, tzinfo=UTC), datetime(1, 1, 1, 0, 0, 0, 5, tzinfo=UTC)]
+    for n, payload in enumerate(PAYLOADS * 2, start=1):
+        at = moments[n % 2]
+        actor_id, role, target = (None, "", "") if n % 3 else (42, "country_admin", "tenants.organisation")
+        action = 'test.é\\"\u2028' if n % 2 else "test.plain"
+        fields = event_fields(
+            chain="FR",
+            sequence=n,
+            at=at,
+            actor_id=actor_id,
+            actor_role=role,
+            action=action,
+            target_type=target,
+            target_id=str(n),
+            payload=payload,
+            prev_hash=prev,
+        )
+        own = event_hash(fields)
+        rows.append((n, format_time(at), actor_id, role, action, target, str(n), json.dumps(payload), prev, own))
+        prev = own
+    report = ChainReport("FR")
+    assert _verify_stored_rows(report, rows, {3, len(rows)}) == {3: rows[2][-1], len(rows): rows[-1][-1]}
+    assert (report.ok, report.events) == (True, len(rows))
+
+    def broken(index: int, column: int, value) -> ChainReport:
+        changed = list(rows)
+        changed[index] = (*rows[index][:column], value, *rows[index][column + 1 :])
+        report = ChainReport("FR")
+        _verify_stored_rows(report, changed, set())
+        return report
+
+    assert "altered" in broken(4, 7, json.dumps({**PAYLOADS[4], "zero": 1})).problem
+    assert "altered" in broken(5, 4, "test.other").problem
+    assert "altered" in broken(5, 2, 43).problem
+    assert "follow" in broken(6, 8, "f" * 64).problem
+    assert "time no event can hold" in broken(2, 1, None).problem
+    assert "expected" in broken(3, 0, 9).problem
+    assert broken(3, 0, 9).events == 4
