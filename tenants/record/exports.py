@@ -8,11 +8,13 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from tenants.isolation import country_context, reading_context
 from tenants.models import Country
 from tenants.record import ledger, signing
+from tenants.record.chaining import chain_catch_up
 from tenants.record.models import CountryCheckpoint, CountryEvent
 
 VERIFY_SCRIPT = Path(__file__).resolve().parent / "offline" / "verify_ledger.py"
@@ -65,10 +67,11 @@ def _checkpoint_line(chain: str, checkpoint) -> str:
 
 
 def ledger_segment_bounds(*, country: Country, first: int | None, last: int | None) -> tuple[int, int]:
+    if not connection.in_atomic_block:
+        chain_catch_up(country=country)  # what waits, in a short transaction of its own
     with country_context(country):
-        ledger.chain_pending_now()
         head = (
-            CountryEvent.objects.filter(country_id=country.pk)
+            CountryEvent.objects.filter(country_id=country.pk, sequence__isnull=False)
             .order_by("-sequence")
             .values_list("sequence", flat=True)
             .first()

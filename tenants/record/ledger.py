@@ -3,11 +3,14 @@ no chain ever forks; each event's SHA-256 covers its canonical encoding and the 
 checkpoints sign a chain's head with the portal's Ed25519 key; verification recomputes it all.
 
 An event is inserted unchained (no sequence, empty hashes) inside the caller's transaction, with no
-lock; the database chains it at that transaction's commit (a deferred constraint trigger, tenants
-migration "ledger_chained_at_commit"), under the chain's advisory lock held only from then to the
-end of the commit. Gapless and fork-free as before (one chainer per chain at a time, a rolled-back
-transaction chains nothing), and no other transaction ever sees an unchained event: its own
-transaction commits it chained or not at all. The hash is computed in SQL over the encoding below.
+lock, and committed unchained with the change it records. Right after that commit (Django's
+on_commit, in the same request or task, so the caller finds its events chained when it returns) a
+short transaction of its own chains every committed event still waiting on that chain, in one batch
+under the chain's advisory lock (portal_chain_committed(), tenants migration 0025): the lock is held
+for one batch and one flush, never across a recording transaction. A sweep (beat, and a worker's
+start) chains what a crash left waiting. Gapless and fork-free (one chainer per chain at a time, the
+unique sequence underneath); a rolled-back transaction leaves no event; a committed event is never
+lost (it waits until chained). Readers of the chain read chained events only (`sequence` set).
 
 The canonical encoding here and in tenants/offline/verify_ledger.py must stay identical."""
 
@@ -27,6 +30,7 @@ from django.utils import timezone
 from tenants.isolation import country_context
 from tenants.models import Country
 from tenants.record import signing
+from tenants.record.chaining import chain_catch_up, chain_lock, chain_recorded
 from tenants.record.models import (
     PLATFORM_CHAIN,
     CountryCheckpoint,
@@ -38,7 +42,6 @@ from tenants.record.models import (
 
 GENESIS_HASH = "0" * 64
 MAX_PAYLOAD_BYTES = 4096
-LOCK_NAMESPACE = 0x504F5254  # advisory-lock class of the ledger; the second key is the country id (0: platform)
 # Payload keys that would carry a secret or personal plaintext are refused outright.
 # Key identifiers (`key_id`) are fine; key material is not.
 FORBIDDEN_PAYLOAD_WORDS = frozenset(
@@ -131,26 +134,6 @@ def _check_payload(payload: dict) -> None:
         raise PayloadRefused(f"Event payloads are limited to {MAX_PAYLOAD_BYTES} bytes.")
 
 
-CHAIN_TRIGGERS = ("tenants_countryevent_chain", "tenants_platformevent_chain")
-
-
-def chain_pending_now() -> None:
-    """Chain this transaction's unchained events now instead of at its commit, for the rare reader
-    that must see its own writes chained (a verification, a checkpoint, an export, a certificate
-    naming its event). From here to the commit the chains it touches stay locked, as every append
-    was before: the price of asking, paid only by those who ask."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET CONSTRAINTS {', '.join(CHAIN_TRIGGERS)} IMMEDIATE")
-
-
-def _lock_chain(country_id: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Transaction-scoped: released at commit or rollback of the change being recorded.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, country_id])
-
-
 def _describe(actor: Any, target: Any) -> tuple[int | None, str, str, str]:
     target_type = target._meta.label_lower if target is not None and hasattr(target, "_meta") else ""
     target_id = str(target.pk) if target is not None and hasattr(target, "pk") else ""
@@ -179,7 +162,7 @@ def _append(
         last = model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
         sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     else:
-        sequence, prev_hash = None, ""  # chained by the database at commit
+        sequence, prev_hash = None, ""  # chained by the database, right after the commit
     at = timezone.now()
     own_hash = ""
     if sequence is not None:
@@ -211,8 +194,7 @@ def _append(
         prev_hash=prev_hash,
         hash=own_hash,
     )
-    if chained and sequence is None:
-        chain_pending_now()
+    if sequence is None and chain_recorded(extra.get("country_id"), at_once=chained) and chained:
         event.refresh_from_db(fields=["sequence", "prev_hash", "hash"])
     return event
 
@@ -228,8 +210,9 @@ def event_record(
     chained: bool = False,
 ) -> CountryEvent:
     """Record one event on `country`'s chain, inside the caller's transaction, without waiting for
-    any other writer: it is chained when that transaction commits (so the returned event has no
-    sequence or hash yet), or at once with `chained`, for a caller that must name its place."""
+    any other writer: it is committed with that transaction and chained right after its commit (so
+    the returned event has no sequence or hash yet), or at once with `chained`, for a caller that
+    must name its place (the chain's lock is then held until the transaction ends)."""
     with country_context(country):
         return _append(
             CountryEvent,
@@ -248,7 +231,7 @@ def platform_event_record(
     *, action: str, actor: Any = None, actor_role: str = "", target: Any = None, payload: dict | None = None
 ) -> PlatformEvent:
     """Record one event on the platform chain (sign-ins, assignments, verification runs), chained
-    at the commit of the caller's transaction (or of its own when there is none)."""
+    right after the commit of the caller's transaction (or of its own when there is none)."""
     with transaction.atomic():
         return _append(
             PlatformEvent,
@@ -273,9 +256,14 @@ def checkpoint_create(*, country: Country | None = None, force: bool = False):
     )
     extra = {"country_id": country.pk} if country else {}
     with country_context(country) if country else transaction.atomic():
-        chain_pending_now()
-        _lock_chain(country.pk if country else 0)
-        head = event_model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
+        chain_catch_up(country=country)  # what waits is chained first, in this transaction
+        chain_lock(country=country)
+        head = (
+            event_model.objects.filter(**extra, sequence__isnull=False)
+            .order_by("-sequence")
+            .values_list("sequence", "hash")
+            .first()
+        )
         if head is None:
             return None
         last = checkpoint_model.objects.filter(**extra).order_by("-sequence").values_list("sequence", flat=True).first()
@@ -484,15 +472,17 @@ def _verify_checkpoints(report: ChainReport, checkpoints: Iterable, hashes: dict
 
 def chain_verify(*, country: Country | None = None, events: Iterable | None = None) -> ChainReport:
     """Recompute a chain (a country's, or the platform's with no country) from its first event,
-    and check every checkpoint against it. `events` (model instances) replaces the stored rows."""
+    and check every checkpoint against it. `events` (model instances) replaces the stored rows.
+    Called outside a transaction, it first chains what waits; inside one, it reads the events
+    chained so far without taking the chain's lock (which a long read would hold)."""
     report = ChainReport(country.code if country else PLATFORM_CHAIN)
     event_model, checkpoint_model = (
         (CountryEvent, CountryCheckpoint) if country else (PlatformEvent, PlatformCheckpoint)
     )
     extra = {"country_id": country.pk} if country else {}
+    if events is None and not connection.in_atomic_block:
+        chain_catch_up(country=country)  # in a short transaction of its own, before the long read
     with country_context(country) if country else transaction.atomic():
-        if events is None:
-            chain_pending_now()
         checkpoints = list(checkpoint_model.objects.filter(**extra).order_by("sequence"))
         wanted = {c.sequence for c in checkpoints}
         if events is not None:
