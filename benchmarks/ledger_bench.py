@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import statistics
 import threading
 import time
 import tracemalloc
@@ -121,6 +123,16 @@ def slow_writer(country, *, design: str, hold: float = 2.0, appends: int = 20) -
     connection.close()
     waits.sort()
     return waits[-1], waits[len(waits) // 2]
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds of a process on this machine (a database backend), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def legacy_verify(*, country):
@@ -269,12 +281,20 @@ def run(args, *, as_owner, as_runtime) -> str:
     as_runtime()
 
     timings: dict[str, list[float]] = {"baseline": [], "now": []}
+    cpu: dict[str, list[tuple[float, float | None]]] = {"baseline": [], "now": []}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     sides = (("baseline", legacy_verify), ("now", chain_verify))
     for round_ in range(args.verify_rounds):  # alternated, each round in the reverse order of the one before
         for name, function in sides if round_ % 2 == 0 else sides[::-1]:
-            started = time.perf_counter()
+            started, python, database = time.perf_counter(), time.process_time(), _cpu_seconds(backend)
             result = function(country=verified)
             timings[name].append(time.perf_counter() - started)
+            after = _cpu_seconds(backend)
+            cpu[name].append(
+                (time.process_time() - python, None if database is None or after is None else after - database)
+            )
             if not result.ok:
                 raise RuntimeError(f"{name}: the loaded chain does not verify: {result.problem}")
     # Memory in separate runs: tracemalloc slows allocation-heavy code several times over.
@@ -291,16 +311,23 @@ def run(args, *, as_owner, as_runtime) -> str:
         "now: the columns as text (the time formatted by the database in the encoding's form, the payload as "
         f"JSON text) through a server-side cursor, 5,000 rows a fetch, the encoding written inline. {args.verify_rounds} "
         "runs each, alternated (each round in the reverse order of the one before); the peak memory in a run of "
-        "its own (tracemalloc slows allocation).",
+        "its own (tracemalloc slows allocation). CPU seconds of a run (median): the benchmark's process (the "
+        "Python side) and the database backend serving it, which the load of other processes slows far less "
+        "than the wall clock.",
         "",
-        "| verification | events | every run (s) | best (s) | events per second | peak Python memory | result |",
-        "|---|---|---|---|---|---|---|",
+        "| verification | events | every run (s) | best (s) | events per second | CPU s: Python | CPU s: database "
+        "| events per Python CPU second | peak Python memory | result |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("baseline", "now"):
         elapsed = min(timings[name])
         runs = ", ".join(f"{t:.1f}" for t in timings[name])
+        python = statistics.median(c[0] for c in cpu[name])
+        database = [c[1] for c in cpu[name] if c[1] is not None]
+        database_text = f"{statistics.median(database):.1f}" if database else "–"
         lines.append(
             f"| {name} | {result.events:,} | {runs} | {elapsed:.1f} | {result.events / elapsed:,.0f} | "
+            f"{python:.1f} | {database_text} | {result.events / python:,.0f} | "
             f"{peaks[name] / 1e6:.1f} MB (tracemalloc) | {'valid' if result.ok else result.problem} |"
         )
     lines.append("")
