@@ -25,6 +25,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--events", type=int, default=1_000_000, help="size of the chain to verify")
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--appends", type=int, default=200, help="appends per writer")
+    parser.add_argument("--append-rounds", type=int, default=2, help="alternated append runs per design")
+    parser.add_argument("--verify-rounds", type=int, default=2, help="alternated verification runs per side")
     parser.add_argument("--database", default="portal_bench")
     parser.add_argument("--only", choices=["ledger", "reports", "gateway", "web", "files"], default=None)
     parser.add_argument("--web-countries", type=int, default=200)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import statistics
 import threading
 import time
 import tracemalloc
@@ -19,7 +21,15 @@ def _country(code: str, name: str):
     return country
 
 
-def appends(country, writers: int, per_writer: int, *, legacy: bool = False) -> tuple[float, int]:
+DESIGNS = ("at_commit", "after_commit", "insert_only")
+DESIGN_NAMES = {
+    "at_commit": "baseline: chained inside the recording transaction, lock held through its commit",
+    "after_commit": "now: committed unchained, chained after commit in batches",
+    "insert_only": "reference: the insert and its commit alone, never chained (no design does less)",
+}
+
+
+def appends(country, writers: int, per_writer: int, *, design: str) -> tuple[float, int]:
     errors: list[BaseException] = []
     barrier = threading.Barrier(writers)
 
@@ -27,113 +37,129 @@ def appends(country, writers: int, per_writer: int, *, legacy: bool = False) -> 
         try:
             barrier.wait()
             for i in range(per_writer):
-                _record(country, "bench.append", {"writer": n, "i": i}, legacy=legacy)
+                _record(country, "bench.append", {"writer": n, "i": i}, design=design)
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
             connection.close()
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if design == "insert_only":
+        from tenants.record.chaining import chain_catch_up
+
+        chain_catch_up(country=country)  # the reference's events chained, outside the measure
+        connection.close()
     if errors:
         raise errors[0]
-    return elapsed, writers * per_writer
+    return elapsed, writers * per_writer, cpu
 
 
-def legacy_append(country, action: str, payload: dict) -> None:
-    """The baseline, as event_record was before the chaining moved to commit: the chain's advisory
-    lock taken inside the recording transaction (held until it commits), the head read, the hash
-    computed in Python, a chained row inserted (which the commit-time trigger leaves alone)."""
+def _record(country, action: str, payload: dict, *, design: str, recorded=None, hold: float = 0.0) -> None:
+    """One append in a transaction of its own (opened in the country's context, as a request's is),
+    held open `hold` seconds after the event is recorded (`recorded`, a threading.Event, is set then).
+
+    after_commit: event_record as it is: the event committed unchained, chained right after the
+    commit by a statement of its own (the lock held for its batch and its flush).
+    at_commit: the design before (tenants 0017), whose deferred trigger chained the transaction's
+    events inside its COMMIT, under the chain's lock, released after the commit's flush. Reproduced
+    with the same chaining function, run in the recording transaction as the last thing before its
+    commit (one statement more than the trigger inside COMMIT was).
+    insert_only: the row inserted and committed, never chained: the floor of any design."""
     from django.db import transaction
     from django.utils import timezone
 
     from tenants.isolation import country_context
-    from tenants.record.ledger import GENESIS_HASH, LOCK_NAMESPACE, event_fields, event_hash
+    from tenants.record.chaining import chain_pending_now
+    from tenants.record.ledger import event_record
     from tenants.record.models import CountryEvent
 
     with transaction.atomic(), country_context(country):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, country.pk])
-        last = (
-            CountryEvent.objects.filter(country_id=country.pk, sequence__isnull=False)
-            .order_by("-sequence")
-            .values_list("sequence", "hash")
-            .first()
-        )
-        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        at = timezone.now()
-        fields = event_fields(
-            chain=country.code,
-            sequence=sequence,
-            at=at,
-            actor_id=None,
-            actor_role="",
-            action=action,
-            target_type="",
-            target_id="",
-            payload=payload,
-            prev_hash=prev_hash,
-        )
-        CountryEvent.objects.create(
-            country_id=country.pk,
-            sequence=sequence,
-            at=at,
-            actor_label="system",
-            action=action,
-            payload=payload,
-            prev_hash=prev_hash,
-            hash=event_hash(fields),
-        )
-
-
-def _record(country, action: str, payload: dict, *, legacy: bool) -> None:
-    from tenants.record.ledger import event_record
-
-    if legacy:
-        legacy_append(country, action, payload)
-    else:
+        if design == "insert_only":
+            CountryEvent.objects.create(
+                country_id=country.pk, at=timezone.now(), actor_label="system", action=action, payload=payload
+            )
+            return
+        if design == "at_commit" and not hold:
+            chain_pending_now()  # chained as it is recorded, just before the commit
         event_record(country=country, action=action, payload=payload)
+        if recorded is not None:
+            recorded.set()
+        if hold:
+            time.sleep(hold)
+        if design == "at_commit" and hold:
+            chain_pending_now()  # the held transaction chains at its end, as the trigger did
 
 
-def slow_writer(country, *, legacy: bool, hold: float = 2.0, appends: int = 20) -> tuple[float, float]:
+def slow_writer(country, *, design: str, hold: float = 2.0, appends: int = 20) -> tuple[float, float]:
     """A transaction that records an event and stays open `hold` seconds; meanwhile another writer
-    of the same country appends `appends` times. Returns (slowest, median) of those appends."""
-    from django.db import transaction
-
+    of the same country appends `appends` times. Returns (slowest, median) of those appends. With
+    no `hold`, the same appends with no slow writer: what they take on this machine anyway."""
     recorded = threading.Event()
 
     def slow() -> None:
         try:
-            with transaction.atomic():
-                _record(country, "bench.slow", {}, legacy=legacy)
-                recorded.set()
-                time.sleep(hold)
+            _record(country, "bench.slow", {}, design=design, recorded=recorded, hold=hold)
         finally:
             connection.close()
 
     thread = threading.Thread(target=slow)
-    thread.start()
-    recorded.wait()
+    if hold:
+        thread.start()
+        recorded.wait()
     waits = []
     for i in range(appends):
         started = time.perf_counter()
-        _record(country, "bench.quick", {"i": i}, legacy=legacy)
+        _record(country, "bench.quick", {"i": i}, design=design)
         waits.append(time.perf_counter() - started)
-    thread.join()
+    if hold:
+        assert thread.is_alive(), "the slow writer ended before the others: nothing was measured"
+        thread.join()
     connection.close()
     waits.sort()
     return waits[-1], waits[len(waits) // 2]
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds of a process on this machine (a database backend), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def legacy_verify(*, country):
+    """The baseline: chain_verify as it was before verification read its rows as text (the ORM's
+    server-side iterator over every column, a datetime and a dict built for each event)."""
+    from django.db import transaction
+
+    from tenants.isolation import country_context
+    from tenants.record import ledger
+    from tenants.record.models import CountryCheckpoint, CountryEvent
+
+    report = ledger.ChainReport(country.code)
+    with transaction.atomic(), country_context(country):
+        rows = (
+            CountryEvent.objects.filter(country_id=country.pk, sequence__isnull=False)
+            .order_by("sequence")
+            .values_list(*ledger.EVENT_COLUMNS)
+            .iterator(chunk_size=5000)
+        )
+        checkpoints = list(CountryCheckpoint.objects.filter(country_id=country.pk).order_by("sequence"))
+        hashes = ledger._verify_rows(report, rows, {c.sequence for c in checkpoints})
+        ledger._verify_checkpoints(report, checkpoints, hashes)
+    return report
+
+
 def load_chain(country, events: int) -> float:
     """Write a valid chain of `events` events with COPY (as the owner): setup, not measured."""
-    import json
-
     from django.utils import timezone
 
     from tenants.record.ledger import GENESIS_HASH, event_fields, event_hash, format_time
@@ -189,41 +215,56 @@ def run(args, *, as_owner, as_runtime) -> str:
     as_runtime()
 
     rows = []
-    for legacy in (True, False, True, False):  # alternated, so that the machine's load falls on both
-        one = appends(appenders, 1, args.appends, legacy=legacy)
-        many = appends(appenders, args.writers, args.appends, legacy=legacy)
-        rows.append((legacy, one, many))
-    slow = {legacy: slow_writer(appenders, legacy=legacy) for legacy in (True, False)}
+    for round_ in range(args.append_rounds):  # alternated, each round in the reverse order of the one before
+        for design in DESIGNS if round_ % 2 == 0 else DESIGNS[::-1]:
+            one = appends(appenders, 1, args.appends, design=design)
+            many = appends(appenders, args.writers, args.appends, design=design)
+            rows.append((design, one, many))
+    slow = {}
+    for design in DESIGNS[:2]:
+        slow[design] = slow_writer(appenders, design=design)
+        slow[design, "alone"] = slow_writer(appenders, design=design, hold=0)
     report = chain_verify(country=appenders)
 
-    def best(legacy: bool, index: int) -> tuple[float, int]:
-        return min((r[index] for r in rows if r[0] == legacy), key=lambda r: r[0] / r[1])
+    def runs(design: str, index: int) -> list[float]:
+        return [r[index][1] / r[index][0] for r in rows if r[0] == design]
 
-    name = {True: "baseline: lock held through the recording transaction", False: "chained at commit (now)"}
     lines += [
-        "Appends each in its own transaction, as the runtime role under row-level security. Baseline: the "
-        "previous `event_record` (advisory lock per chain taken inside the recording transaction, read of the "
-        "head, hash in Python, insert; the lock held until commit). Now: `event_record` inserts the event "
-        "unchained with no lock; a deferred constraint trigger chains it at commit (lock, head, hash in SQL, "
-        "update), so the lock is held from chaining to the end of the commit. Best of two alternated runs each.",
+        "Appends each in its own transaction, as the runtime role under row-level security, the writers "
+        "threads of one process (as the web server's threads are). Baseline: the design before, in which "
+        "the recording transaction chained its events at its commit and so held the chain's lock through the "
+        "commit's flush (reproduced with the same chaining function run as the last statement before COMMIT). "
+        "Now: the event committed unchained, then a short transaction of its own chains every waiting event "
+        f"of the chain in one batch. {args.append_rounds} rounds, alternated (each in the reverse order of the one "
+        "before); every round's figure and the best.",
         "",
-        "| design | writers | appends | seconds | appends per second |",
-        "|---|---|---|---|---|",
+        "The reference row inserts and commits the same rows and never chains them: what this machine allows "
+        "any design. CPU: the benchmark process's own (the Python side of each append), per append.",
+        "",
+        "| design | writers | appends per round | appends per second, each round | best | Python CPU per append |",
+        "|---|---|---|---|---|---|",
     ]
-    for legacy in (True, False):
+    for design in DESIGNS:
         for index, writers in ((1, 1), (2, args.writers)):
-            elapsed, count = best(legacy, index)
-            lines.append(f"| {name[legacy]} | {writers} | {count} | {elapsed:.2f} | {count / elapsed:,.0f} |")
+            figures = runs(design, index)
+            each = ", ".join(f"{f:,.0f}" for f in figures)
+            cpu = min(r[index][2] / r[index][1] for r in rows if r[0] == design) * 1000
+            lines.append(
+                f"| {DESIGN_NAMES[design]} | {writers} | {writers * args.appends} | {each} | {max(figures):,.0f} | "
+                f"{cpu:.2f} ms |"
+            )
     lines += [
         "",
         "A slow writer: one transaction records an event and stays open 2 s; meanwhile another writer of the "
-        "same country appends 20 times (each its own transaction). Slowest and median of those 20 appends:",
+        "same country appends 20 times (each its own transaction). Slowest and median of those 20 appends, "
+        "beside the same 20 appends with no slow writer, just after:",
         "",
-        "| design | slowest append | median append |",
-        "|---|---|---|",
+        "| design | slowest append | median append | alone: slowest | alone: median |",
+        "|---|---|---|---|---|",
         *(
-            f"| {name[legacy]} | {slow[legacy][0] * 1000:,.1f} ms | {slow[legacy][1] * 1000:,.1f} ms |"
-            for legacy in (True, False)
+            f"| {DESIGN_NAMES[design]} | {slow[design][0] * 1000:,.1f} ms | {slow[design][1] * 1000:,.1f} ms | "
+            f"{slow[design, 'alone'][0] * 1000:,.1f} ms | {slow[design, 'alone'][1] * 1000:,.1f} ms |"
+            for design in DESIGNS[:2]
         ),
         "",
         f"After these runs the chain holds {report.events} events and verifies: "
@@ -238,56 +279,56 @@ def run(args, *, as_owner, as_runtime) -> str:
     if existing != args.events:
         load_seconds = load_chain(verified, args.events)
     as_runtime()
-    from tenants.record import ledger
 
-    def reference_hash(chain_text, sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev):
-        # The baseline: verification as it was, building event_fields and hashing canonical_bytes.
-        return ledger.event_hash(
-            ledger.event_fields(
-                chain=json.loads(chain_text),
-                sequence=sequence,
-                at=at,
-                actor_id=actor_id,
-                actor_role=actor_role,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                payload=payload,
-                prev_hash=prev,
-            )
-        )
-
-    written_out = ledger._verified_hash
     timings: dict[str, list[float]] = {"baseline": [], "now": []}
-    for _ in range(2):  # alternated
-        for name, function in (("baseline", reference_hash), ("now", written_out)):
-            ledger._verified_hash = function
-            try:
-                started = time.perf_counter()
-                result = chain_verify(country=verified)
-                timings[name].append(time.perf_counter() - started)
-            finally:
-                ledger._verified_hash = written_out
-    # Memory in a separate run: tracemalloc slows allocation-heavy code several times over.
-    tracemalloc.start()
-    chain_verify(country=verified)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    cpu: dict[str, list[tuple[float, float | None]]] = {"baseline": [], "now": []}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    sides = (("baseline", legacy_verify), ("now", chain_verify))
+    for round_ in range(args.verify_rounds):  # alternated, each round in the reverse order of the one before
+        for name, function in sides if round_ % 2 == 0 else sides[::-1]:
+            started, python, database = time.perf_counter(), time.process_time(), _cpu_seconds(backend)
+            result = function(country=verified)
+            timings[name].append(time.perf_counter() - started)
+            after = _cpu_seconds(backend)
+            cpu[name].append(
+                (time.process_time() - python, None if database is None or after is None else after - database)
+            )
+            if not result.ok:
+                raise RuntimeError(f"{name}: the loaded chain does not verify: {result.problem}")
+    # Memory in separate runs: tracemalloc slows allocation-heavy code several times over.
+    peaks = {}
+    for name, function in (("baseline", legacy_verify), ("now", chain_verify)):
+        tracemalloc.start()
+        function(country=verified)
+        peaks[name] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
     lines += [
         f"Verification of one chain of {result.events:,} events (`chain_verify`: recompute every SHA-256 over the "
-        "canonical encoding, check sequence and links, streamed with a server-side iterator). Baseline: each "
-        "event's fields built as a dict and hashed through `canonical_bytes` (as before); now: the same bytes "
-        "written out in one format string. Best of two alternated runs each.",
+        "canonical encoding, check sequence and links, streamed). Baseline: the previous `chain_verify` (the "
+        "ORM's server-side iterator over every column, a datetime and a dict per event, 5,000 rows a fetch); "
+        "now: the columns as text (the time formatted by the database in the encoding's form, the payload as "
+        f"JSON text) through a server-side cursor, 5,000 rows a fetch, the encoding written inline. {args.verify_rounds} "
+        "runs each, alternated (each round in the reverse order of the one before); the peak memory in a run of "
+        "its own (tracemalloc slows allocation). CPU seconds of a run (median): the benchmark's process (the "
+        "Python side) and the database backend serving it, which the load of other processes slows far less "
+        "than the wall clock.",
         "",
-        "| verification | events | seconds | events per second | peak Python memory | result |",
-        "|---|---|---|---|---|---|",
+        "| verification | events | every run (s) | best (s) | events per second | CPU s: Python | CPU s: database "
+        "| events per Python CPU second | peak Python memory | result |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("baseline", "now"):
         elapsed = min(timings[name])
-        memory = f"{peak / 1e6:.1f} MB (tracemalloc)" if name == "now" else "–"
+        runs = ", ".join(f"{t:.1f}" for t in timings[name])
+        python = statistics.median(c[0] for c in cpu[name])
+        database = [c[1] for c in cpu[name] if c[1] is not None]
+        database_text = f"{statistics.median(database):.1f}" if database else "–"
         lines.append(
-            f"| {name} | {result.events:,} | {elapsed:.1f} | {result.events / elapsed:,.0f} | {memory} | "
-            f"{'valid' if result.ok else result.problem} |"
+            f"| {name} | {result.events:,} | {runs} | {elapsed:.1f} | {result.events / elapsed:,.0f} | "
+            f"{python:.1f} | {database_text} | {result.events / python:,.0f} | "
+            f"{peaks[name] / 1e6:.1f} MB (tracemalloc) | {'valid' if result.ok else result.problem} |"
         )
     lines.append("")
     if load_seconds is not None:

@@ -466,6 +466,7 @@ COMPLIANCE_REPORT_TTL_DAYS = env_int("COMPLIANCE_REPORT_TTL_DAYS", 30)
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
+    "ledger-chain-sweep": {"task": "tenants.record.tasks.ledger_chain_sweep", "schedule": 60.0},
     "ledger-checkpoints": {"task": "tenants.record.tasks.ledger_checkpoint_all", "schedule": 3600.0},
     "ledger-verification": {"task": "tenants.record.tasks.ledger_verify_all", "schedule": crontab(hour=2, minute=30)},
     "country-exports-expiry": {

@@ -93,6 +93,8 @@ $$;
 REVOKE ALL ON FUNCTION portal_ledger_relabel(bigint, bigint, varchar) FROM PUBLIC;
 """
 RELABEL_SIGNATURE = "portal_ledger_relabel(bigint, bigint, varchar)"
+# The chaining of committed events (tenants 0025): the runtime role's only way to give an event its place.
+CHAIN_COMMITTED_SIGNATURE = "portal_chain_committed(bigint)"
 
 
 def _is_postgres(schema_editor) -> bool:
@@ -237,9 +239,10 @@ def ensure_runtime_role(connection=default_connection, *, extra_grants: str = ""
         cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {qn(role)}")
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {qn(role)}")
         cursor.execute(f"GRANT EXECUTE ON FUNCTION portal_memberships_of(bigint) TO {qn(role)}")
-        cursor.execute("SELECT to_regprocedure(%s)", [RELABEL_SIGNATURE])
-        if cursor.fetchone()[0] is not None:  # from tenants 0040 on
-            cursor.execute(f"GRANT EXECUTE ON FUNCTION {RELABEL_SIGNATURE} TO {qn(role)}")
+        for signature in (RELABEL_SIGNATURE, CHAIN_COMMITTED_SIGNATURE):
+            cursor.execute("SELECT to_regprocedure(%s)", [signature])
+            if cursor.fetchone()[0] is not None:  # once the migration that makes it has run
+                cursor.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {qn(role)}")
         for table in APPEND_ONLY_TABLES:
             cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {qn(table)} FROM {qn(role)}")
         if extra_grants:

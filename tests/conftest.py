@@ -117,16 +117,16 @@ def _redis_keys_cleaned():
 
 @pytest.fixture(autouse=True)
 def _chain_at_once_in_uncommitted_tests(request):
-    """The ledger chains an event when the transaction that recorded it commits (a deferred
-    constraint trigger). A test on the `db` fixture never commits: there, as Django does for
-    deferred constraints, the chaining is made immediate, so the same trigger chains each event at
-    the end of its INSERT. Tests on committed transactions (`transactional_db`, the concurrency and
-    crash tests of the ledger) keep the chaining at commit."""
+    """The ledger chains an event right after the transaction that recorded it commits. A test on
+    the `db` fixture never commits: there, the transaction asks for its events chained as they are
+    recorded (chain_pending_now), as a transaction that must name an event's place does. Tests on
+    committed transactions (`transactional_db`, the concurrency and crash tests of the ledger)
+    keep the chaining after commit."""
     if "db" in request.fixturenames and "transactional_db" not in request.fixturenames:
         marker = request.node.get_closest_marker("django_db")
         if not (marker and marker.kwargs.get("transaction")):
             request.getfixturevalue("db")
-            from tenants.record.ledger import chain_pending_now
+            from tenants.record.chaining import chain_pending_now
 
             chain_pending_now()
 
@@ -297,7 +297,7 @@ def _shared_cast_transaction(request, django_db_setup, django_db_blocker):
     from django.db import transaction
 
     from tenants.keys.envelope import key_cache_clear
-    from tenants.record.ledger import chain_pending_now
+    from tenants.record.chaining import chain_pending_now
 
     item = request.node
     if _shared.outer is not None and (_shared.module is not item.module or not _shares_cast(item)):

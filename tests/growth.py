@@ -14,7 +14,8 @@ from django.db import IntegrityError, models, transaction
 
 from tenants.isolation import country_context
 from tenants.models import Country, Membership, Organisation
-from tenants.record.ledger import chain_pending_now, event_record
+from tenants.record.chaining import chain_pending_now
+from tenants.record.ledger import event_record
 from tenants.record.models import CountryEvent
 
 # The rows the country pages list, count or summarise, copied as they are (new keys, and a suffix on

@@ -45,7 +45,7 @@ SAFE_SQL = (
 def ledger_events_queryset(*, country: Country, period: Period):
     start, end = period.bounds()
     return (
-        CountryEvent.objects.filter(country_id=country.pk, at__gte=start, at__lt=end)
+        CountryEvent.objects.filter(country_id=country.pk, at__gte=start, at__lt=end, sequence__isnull=False)
         .order_by("sequence")
         .values_list(*COLUMNS)
     )

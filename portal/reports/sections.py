@@ -490,7 +490,7 @@ def ledger_summary(country: Country, period: Period) -> Section:
     start, end = period.bounds()
     counts = Counter(
         dict(
-            CountryEvent.objects.filter(country_id=country.pk, at__gte=start, at__lt=end)
+            CountryEvent.objects.filter(country_id=country.pk, at__gte=start, at__lt=end, sequence__isnull=False)
             .values_list("action")
             .annotate(n=Count("id"))
             .values_list("action", "n")

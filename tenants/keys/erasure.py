@@ -44,6 +44,7 @@ from tenants.notifications.mail import mail_enqueue, per_reader
 from tenants.notifications.models import OutgoingMail
 from tenants.notifications.services import notify
 from tenants.record import signing
+from tenants.record.chaining import chain_lock
 from tenants.record.ledger import canonical_bytes, event_record
 from tenants.record.models import CountryEvent, PlatformEvent
 from tenants.record.reasons import reason_clean, reason_record
@@ -263,6 +264,10 @@ def member_erasure_confirm(*, erasure: MemberErasure, by, access: Access | None)
             stand_in.set_unusable_password()
             stand_in.save()
             _repoint(country, subject, stand_in, counts)
+        # The country chain's lock first: the chaining of another writer's events must not wait on
+        # rows relabelled here while this transaction waits on that lock to chain the certificate's
+        # event (a deadlock). The platform chain is not chained here, so its chaining only waits.
+        chain_lock(country=country)
         relabelled = _relabel(country, subject.pk, pseudonym)
         if closing:
             relabelled += _relabel(None, subject.pk, pseudonym)

@@ -121,7 +121,7 @@ def subject_access_write(*, country: Country, subject, out: BinaryIO) -> dict[st
                 )
                 manifest["files"].update(entries)
             events = (
-                CountryEvent.objects.filter(country_id=country.pk, actor_id=subject.pk)
+                CountryEvent.objects.filter(country_id=country.pk, actor_id=subject.pk, sequence__isnull=False)
                 .order_by("sequence")
                 .values_list(*ledger.EVENT_COLUMNS)
             )

@@ -9,11 +9,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from tenants.isolation import joined_context, reading_context
 from tenants.models import Country
 from tenants.record import ledger, signing
+from tenants.record.chaining import chain_catch_up
 from tenants.record.models import CountryCheckpoint, CountryEvent
 
 VERIFY_SCRIPT = Path(__file__).resolve().parent / "offline" / "verify_ledger.py"
@@ -66,10 +68,11 @@ def _checkpoint_line(chain: str, checkpoint) -> str:
 
 
 def ledger_segment_bounds(*, country: Country, first: int | None, last: int | None) -> tuple[int, int]:
+    if not connection.in_atomic_block:
+        chain_catch_up(country=country)  # what waits, in a short transaction of its own
     with joined_context(country):
-        ledger.chain_pending_now()
         head = (
-            CountryEvent.objects.filter(country_id=country.pk)
+            CountryEvent.objects.filter(country_id=country.pk, sequence__isnull=False)
             .order_by("-sequence")
             .values_list("sequence", flat=True)
             .first()
@@ -125,7 +128,8 @@ def ledger_export_write(
     report, hashes = None, {}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with reading_context(country):
-            events = CountryEvent.objects.filter(country_id=country.pk)
+            # Chained events only: one committed a moment ago may still wait for its place.
+            events = CountryEvent.objects.filter(country_id=country.pk, sequence__isnull=False)
             if anchored:  # nothing to verify: the segment alone
                 events = events.filter(sequence__gte=first, sequence__lte=last)
             rows = events.order_by("sequence").values_list(*ledger.EVENT_COLUMNS).iterator(chunk_size=5000)

@@ -3,11 +3,14 @@ no chain ever forks; each event's SHA-256 covers its canonical encoding and the 
 checkpoints sign a chain's head with the portal's Ed25519 key; verification recomputes it all.
 
 An event is inserted unchained (no sequence, empty hashes) inside the caller's transaction, with no
-lock; the database chains it at that transaction's commit (a deferred constraint trigger, tenants
-migration "ledger_chained_at_commit"), under the chain's advisory lock held only from then to the
-end of the commit. Gapless and fork-free as before (one chainer per chain at a time, a rolled-back
-transaction chains nothing), and no other transaction ever sees an unchained event: its own
-transaction commits it chained or not at all. The hash is computed in SQL over the encoding below.
+lock, and committed unchained with the change it records. Right after that commit (Django's
+on_commit, in the same request or task, so the caller finds its events chained when it returns) a
+short transaction of its own chains every committed event still waiting on that chain, in one batch
+under the chain's advisory lock (portal_chain_committed(), tenants migration 0025): the lock is held
+for one batch and one flush, never across a recording transaction. A sweep (beat, and a worker's
+start) chains what a crash left waiting. Gapless and fork-free (one chainer per chain at a time, the
+unique sequence underneath); a rolled-back transaction leaves no event; a committed event is never
+lost (it waits until chained). Readers of the chain read chained events only (`sequence` set).
 
 The canonical encoding here and in tenants/offline/verify_ledger.py must stay identical."""
 
@@ -27,6 +30,7 @@ from django.utils import timezone
 from tenants.isolation import country_context, joined_context
 from tenants.models import Country
 from tenants.record import signing
+from tenants.record.chaining import chain_catch_up, chain_lock, chain_recorded
 from tenants.record.models import (
     PLATFORM_CHAIN,
     CountryCheckpoint,
@@ -38,7 +42,6 @@ from tenants.record.models import (
 
 GENESIS_HASH = "0" * 64
 MAX_PAYLOAD_BYTES = 4096
-LOCK_NAMESPACE = 0x504F5254  # advisory-lock class of the ledger; the second key is the country id (0: platform)
 # Payload keys that would carry a secret or personal plaintext are refused outright.
 # Key identifiers (`key_id`) are fine; key material is not.
 FORBIDDEN_PAYLOAD_WORDS = frozenset(
@@ -131,26 +134,6 @@ def _check_payload(payload: dict) -> None:
         raise PayloadRefused(f"Event payloads are limited to {MAX_PAYLOAD_BYTES} bytes.")
 
 
-CHAIN_TRIGGERS = ("tenants_countryevent_chain", "tenants_platformevent_chain")
-
-
-def chain_pending_now() -> None:
-    """Chain this transaction's unchained events now instead of at its commit, for the rare reader
-    that must see its own writes chained (a verification, a checkpoint, an export, a certificate
-    naming its event). From here to the commit the chains it touches stay locked, as every append
-    was before: the price of asking, paid only by those who ask."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET CONSTRAINTS {', '.join(CHAIN_TRIGGERS)} IMMEDIATE")
-
-
-def _lock_chain(country_id: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Transaction-scoped: released at commit or rollback of the change being recorded.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, country_id])
-
-
 def _describe(actor: Any, target: Any) -> tuple[int | None, str, str, str]:
     target_type = target._meta.label_lower if target is not None and hasattr(target, "_meta") else ""
     target_id = str(target.pk) if target is not None and hasattr(target, "pk") else ""
@@ -179,7 +162,7 @@ def _append(
         last = model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
         sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     else:
-        sequence, prev_hash = None, ""  # chained by the database at commit
+        sequence, prev_hash = None, ""  # chained by the database, right after the commit
     at = timezone.now()
     own_hash = ""
     if sequence is not None:
@@ -211,8 +194,7 @@ def _append(
         prev_hash=prev_hash,
         hash=own_hash,
     )
-    if chained and sequence is None:
-        chain_pending_now()
+    if sequence is None and chain_recorded(extra.get("country_id"), at_once=chained) and chained:
         event.refresh_from_db(fields=["sequence", "prev_hash", "hash"])
     return event
 
@@ -228,10 +210,11 @@ def event_record(
     chained: bool = False,
 ) -> CountryEvent:
     """Record one event on `country`'s chain, inside the caller's transaction, without waiting for
-    any other writer: it is chained when that transaction commits (so the returned event has no
-    sequence or hash yet), or at once with `chained`, for a caller that must name its place. It
-    joins the caller's transaction when that one holds the country already: no savepoint of its
-    own, and a failure to record undoes the change it records (tenants.isolation.joined_context)."""
+    any other writer: it is committed with that transaction and chained right after its commit (so
+    the returned event has no sequence or hash yet), or at once with `chained`, for a caller that
+    must name its place (the chain's lock is then held until the transaction ends). It joins the
+    caller's transaction when that one holds the country already: no savepoint of its own, and a
+    failure to record undoes the change it records (tenants.isolation.joined_context)."""
     with joined_context(country):
         return _append(
             CountryEvent,
@@ -250,7 +233,7 @@ def platform_event_record(
     *, action: str, actor: Any = None, actor_role: str = "", target: Any = None, payload: dict | None = None
 ) -> PlatformEvent:
     """Record one event on the platform chain (sign-ins, assignments, verification runs), chained
-    at the commit of the caller's transaction (or of its own when there is none)."""
+    right after the commit of the caller's transaction (or of its own when there is none)."""
     with transaction.atomic():
         return _append(
             PlatformEvent,
@@ -275,9 +258,14 @@ def checkpoint_create(*, country: Country | None = None, force: bool = False):
     )
     extra = {"country_id": country.pk} if country else {}
     with country_context(country) if country else transaction.atomic():
-        chain_pending_now()
-        _lock_chain(country.pk if country else 0)
-        head = event_model.objects.filter(**extra).order_by("-sequence").values_list("sequence", "hash").first()
+        chain_catch_up(country=country)  # what waits is chained first, in this transaction
+        chain_lock(country=country)
+        head = (
+            event_model.objects.filter(**extra, sequence__isnull=False)
+            .order_by("-sequence")
+            .values_list("sequence", "hash")
+            .first()
+        )
         if head is None:
             return None
         last = checkpoint_model.objects.filter(**extra).order_by("-sequence").values_list("sequence", flat=True).first()
@@ -384,6 +372,30 @@ def _verified_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# Verification reads each event's columns as text (the time written out by the database in the
+# encoding's own form, the payload as its JSON text), through a server-side cursor, so the loop
+# builds no model, no dict and no datetime per event. A time outside years 1-9999 (which no
+# Python datetime, and so no event recorded by the portal, can hold) comes back NULL: refused.
+_VERIFY_SELECT = (
+    "SELECT sequence, CASE WHEN at >= '0001-01-01T00:00:00Z' AND at < '10000-01-01T00:00:00Z' "
+    """THEN to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END, """
+    "actor_id, actor_role, action, target_type, target_id, payload::text, prev_hash, hash "
+    "FROM {table} WHERE {where}sequence IS NOT NULL ORDER BY sequence"
+)
+VERIFY_BATCH = 5000
+
+
+def _stored_rows(event_model: type[models.Model], country: Country | None) -> Iterable[tuple]:
+    """The chained events in sequence order, as tuples of EVENT_COLUMNS with `at` as text and the
+    payload as JSON text, fetched VERIFY_BATCH at a time (memory stays flat)."""
+    table = connection.ops.quote_name(event_model._meta.db_table)
+    sql = _VERIFY_SELECT.format(table=table, where="country_id = %s AND " if country else "")
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [country.pk] if country else [])
+        while batch := cursor.fetchmany(VERIFY_BATCH):
+            yield from batch
+
+
 def _verify_rows(report: ChainReport, rows: Iterable[tuple], wanted: set[int]) -> dict[int, str]:
     """Walk the events in sequence order; return sequence → hash of the `wanted` sequences (those
     checkpoints name), so memory stays flat however long the chain."""
@@ -392,11 +404,7 @@ def _verify_rows(report: ChainReport, rows: Iterable[tuple], wanted: set[int]) -
     chain_text = _encode_text(report.chain)
     for sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev_hash, own in rows:
         report.events += 1
-        if sequence != expected_seq:
-            report.fail(f"sequence {sequence} where {expected_seq} was expected (events missing or inserted)")
-            return hashes
-        if prev_hash != expected_prev:
-            report.fail(f"event {sequence} does not follow the hash of event {sequence - 1}")
+        if not _in_place(report, sequence, at, prev_hash, expected_seq, expected_prev):
             return hashes
         computed = _verified_hash(
             chain_text, sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev_hash
@@ -407,6 +415,49 @@ def _verify_rows(report: ChainReport, rows: Iterable[tuple], wanted: set[int]) -
         if sequence in wanted:
             hashes[sequence] = own
         expected_prev, expected_seq = own, expected_seq + 1
+    return hashes
+
+
+def _in_place(report: ChainReport, sequence, at, prev_hash: str, expected_seq: int, expected_prev: str) -> bool:
+    if sequence != expected_seq:
+        report.fail(f"sequence {sequence} where {expected_seq} was expected (events missing or inserted)")
+    elif prev_hash != expected_prev:
+        report.fail(f"event {sequence} does not follow the hash of event {sequence - 1}")
+    elif at is None:
+        report.fail(f"event {sequence} has a time no event can hold")
+    else:
+        return True
+    return False
+
+
+def _verify_stored_rows(report: ChainReport, rows: Iterable[tuple], wanted: set[int]) -> dict[int, str]:
+    """_verify_rows over the rows _stored_rows reads (the time as text, the payload as JSON text,
+    read with json.loads as the ORM would), with _verified_hash's encoding written inline: the same
+    bytes (tests hold the two equal over every kind of value), without a call per event."""
+    expected_prev, expected_seq = GENESIS_HASH, 1
+    hashes: dict[int, str] = {}
+    chain = _encode_text(report.chain)
+    text, encode_payload, loads, sha256 = _encode_text, _encode_payload, json.loads, hashlib.sha256
+    for sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev_hash, own in rows:
+        if sequence != expected_seq or prev_hash != expected_prev or at is None:
+            report.events = expected_seq
+            _in_place(report, sequence, at, prev_hash, expected_seq, expected_prev)
+            return hashes
+        # prev_hash is the hash computed for the event before (hex digits): no escaping to do.
+        computed = sha256(
+            f'{{"action":{text(action)},"actor":{"null" if actor_id is None else int(actor_id)},'
+            f'"actor_role":{text(actor_role)},"at":{text(at)},"chain":{chain},'
+            f'"payload":{encode_payload(loads(payload))},"prev_hash":"{prev_hash}","sequence":{sequence},'
+            f'"target_id":{text(target_id)},"target_type":{text(target_type)}}}'.encode()
+        ).hexdigest()
+        if computed != own:
+            report.events = expected_seq
+            report.fail(f"event {sequence} was altered after it was recorded")
+            return hashes
+        if sequence in wanted:
+            hashes[sequence] = own
+        expected_prev, expected_seq = own, expected_seq + 1
+    report.events = expected_seq - 1
     return hashes
 
 
@@ -423,27 +474,28 @@ def _verify_checkpoints(report: ChainReport, checkpoints: Iterable, hashes: dict
 
 def chain_verify(*, country: Country | None = None, events: Iterable | None = None) -> ChainReport:
     """Recompute a chain (a country's, or the platform's with no country) from its first event,
-    and check every checkpoint against it. `events` (model instances) replaces the stored rows."""
+    and check every checkpoint against it. `events` (model instances) replaces the stored rows.
+    Called outside a transaction, it first chains what waits; inside one, it reads the events
+    chained so far without taking the chain's lock (which a long read would hold)."""
     report = ChainReport(country.code if country else PLATFORM_CHAIN)
     event_model, checkpoint_model = (
         (CountryEvent, CountryCheckpoint) if country else (PlatformEvent, PlatformCheckpoint)
     )
     extra = {"country_id": country.pk} if country else {}
+    if events is None and not connection.in_atomic_block:
+        chain_catch_up(country=country)  # in a short transaction of its own, before the long read
     with country_context(country) if country else transaction.atomic():
-        if events is None:
-            chain_pending_now()
-        if events is not None:
-            rows: Iterable[tuple] = ((getattr(e, c) for c in EVENT_COLUMNS) for e in events)
-            rows = (tuple(r) for r in rows)
-        else:
-            rows = (
-                event_model.objects.filter(**extra)
-                .order_by("sequence")
-                .values_list(*EVENT_COLUMNS)
-                .iterator(chunk_size=5000)
-            )
         checkpoints = list(checkpoint_model.objects.filter(**extra).order_by("sequence"))
-        chain_rows_verify(report, rows, checkpoints)
+        wanted = {c.sequence for c in checkpoints}
+        if events is not None:
+            rows = (tuple(getattr(e, c) for c in EVENT_COLUMNS) for e in events)
+            hashes = _verify_rows(report, rows, wanted)
+        elif connection.vendor == "postgresql":
+            hashes = _verify_stored_rows(report, _stored_rows(event_model, country), wanted)
+        else:
+            rows = event_model.objects.filter(**extra).order_by("sequence").values_list(*EVENT_COLUMNS).iterator()
+            hashes = _verify_rows(report, rows, wanted)
+        _verify_checkpoints(report, checkpoints, hashes)
     return report
 
 

@@ -18,8 +18,9 @@ class ChainEvent(models.Model):
     """Fields every chained event has; `hash` is SHA-256 over the canonical encoding of the others
     (tenants.record.ledger.event_fields) including `prev_hash`, the hash of the event before it."""
 
-    # Empty (with empty hashes) only between the insert and the commit of the transaction that
-    # recorded the event, and only to that transaction: the database chains it at commit.
+    # Empty (with empty hashes) from the insert until the chaining that follows the commit of the
+    # transaction that recorded the event (or the sweep, after a crash): readers of the chain leave
+    # such an event out (tenants.record.ledger, "Chained after commit" in docs/architecture.md).
     sequence = models.BigIntegerField(null=True)
     at = models.DateTimeField()
     # No database constraint: an event outlives the account that caused it, and the chain is

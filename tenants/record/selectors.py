@@ -14,8 +14,9 @@ from tenants.record.models import CountryCheckpoint, CountryEvent, LedgerAlert
 
 
 def event_list(*, country: Country) -> QuerySet[CountryEvent]:
-    """The chained events, newest first. Only the transaction that recorded an event can see it
-    unchained (before its commit): such an event is not on the chain yet and is not listed."""
+    """The chained events, newest first. An event committed but not chained yet (for the moment
+    between its transaction's commit and the chaining that follows it) is not on the chain and is
+    not listed."""
     return CountryEvent.objects.filter(country=country, sequence__isnull=False).order_by("-sequence")
 
 
