@@ -26,6 +26,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable
+from email.utils import formatdate
 from http import HTTPStatus
 
 import httptools
@@ -60,7 +61,8 @@ _date = [0, b""]
 def _date_header() -> bytes:
     now = int(time.time())
     if now != _date[0]:
-        _date[0], _date[1] = now, b"date: " + time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now)).encode()
+        # RFC 9110's date, in English whatever the process's locale (strftime's day and month names follow it).
+        _date[0], _date[1] = now, b"date: " + formatdate(now, usegmt=True).encode()
     return _date[1]
 
 
