@@ -12,7 +12,7 @@ from contextlib import nullcontext
 
 from django.db import connection, transaction
 
-from tenants.isolation import country_context
+from tenants.isolation import country_context, joined_context
 from tenants.models import Country
 from tenants.record.models import CountryEvent
 
@@ -58,7 +58,8 @@ def _chain_here(country_id: int | None) -> int:
     the commit in one round trip, the lock released once the commit is flushed."""
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
-            with country_context(country_id) if country_id is not None else nullcontext():
+            # One statement: it joins a transaction that holds the chain's country already.
+            with joined_context(country_id) if country_id is not None else nullcontext():
                 cursor.execute("SELECT portal_chain_committed(%s)", [country_id])
         elif country_id is None:
             cursor.execute("SELECT portal_chain_committed(NULL)")
