@@ -47,6 +47,14 @@ CLEARING_MOVES = frozenset(
 )
 
 
+def _requesters(request: DeploymentRequest) -> list:
+    """Who asked for the request: its requester and whoever submitted it, once each, if active."""
+    people = {request.requested_by_id: request.requested_by}
+    if request.submitted_by_id:
+        people[request.submitted_by_id] = request.submitted_by
+    return [user for user in people.values() if user is not None and user.is_active]
+
+
 def request_url(request: DeploymentRequest, country: Country) -> str:
     return reverse("deployments:detail", kwargs={"code": country.code.lower(), "pk": request.pk})
 
@@ -76,11 +84,8 @@ def request_moved(*, request: DeploymentRequest, country: Country, action: str, 
         )
     elif action in OUTCOMES and final:
         outcome, then = OUTCOMES[action]
-        people = {request.requested_by_id: request.requested_by}
-        if request.submitted_by_id:
-            people[request.submitted_by_id] = request.submitted_by
         inbox.notify(
-            users=[u for u in people.values() if u is not None and u.is_active and u.pk != getattr(by, "pk", None)],
+            users=[u for u in _requesters(request) if u.pk != getattr(by, "pk", None)],
             country=country,
             url=url,
             subject=per_reader(
@@ -102,9 +107,6 @@ def provisioning_failed(*, request: DeploymentRequest, country: Country) -> None
     """The worker stopped provisioning the request: its requester (and whoever submitted it) and
     the country's partner managers, who approved it, hear of it."""
     url = request_url(request, country)
-    people = {request.requested_by_id: request.requested_by}
-    if request.submitted_by_id:
-        people[request.submitted_by_id] = request.submitted_by
     subject = per_reader(lambda: _("%(country)s: provisioning of a deployment stopped") % {"country": country.name})
     body = per_reader(
         lambda: (
@@ -112,11 +114,5 @@ def provisioning_failed(*, request: DeploymentRequest, country: Country) -> None
             % {"title": request.title}
         )
     )
-    inbox.notify(
-        users=[user for user in people.values() if user is not None and user.is_active],
-        country=country,
-        url=url,
-        subject=subject,
-        body=body,
-    )
+    inbox.notify(users=_requesters(request), country=country, url=url, subject=subject, body=body)
     inbox.notify_partner_managers(country=country, url=url, subject=subject, body=body)

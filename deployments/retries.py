@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
-from tenants.jobs.outbox import outbox_enqueue
 from tenants.models import Country, Membership
 from tenants.record.ledger import event_record
 
 from . import selectors
 from .models import DeploymentRequest, ProvisioningJob
+from .services import job_enqueue
 
 RETRIERS = frozenset({Membership.Role.COUNTRY_ADMIN, PARTNER_MANAGER})
 S = DeploymentRequest.State
@@ -51,13 +51,7 @@ def job_retry(*, request: DeploymentRequest, by, access: Access) -> Provisioning
                 _("There is nothing to try again: the request's last job has not stopped, or is no longer needed.")
             )
         attempt = ProvisioningJob.objects.filter(request=request, kind=stopped.kind).count() + 1
-        job = ProvisioningJob.objects.create(
-            country_id=country.pk,
-            key=f"{stopped.kind}:{country.pk}:{request.pk}:{request.review_round}:try{attempt}",
-            kind=stopped.kind,
-            request=request,
-            steps=ProvisioningJob.fresh_steps(stopped.kind),
-        )
+        job = job_enqueue(request=request, kind=stopped.kind, attempt=attempt)
         event_record(
             country=country,
             action="deployment.job_retried",
@@ -65,5 +59,4 @@ def job_retry(*, request: DeploymentRequest, by, access: Access) -> Provisioning
             target=request,
             payload={"request": request.pk, "job": job.pk, "stopped_job": stopped.pk, "kind": stopped.kind},
         )
-        outbox_enqueue(task="deployments.provisioning_run", country_id=country.pk, job_id=job.pk)
     return job

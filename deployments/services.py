@@ -459,10 +459,11 @@ def _approve(request, by, comment, quota_tokens, expires_on, human_review_requir
     return S.APPROVED
 
 
-def job_enqueue(*, request: DeploymentRequest, kind: str) -> ProvisioningJob:
+def job_enqueue(*, request: DeploymentRequest, kind: str, attempt: int = 1) -> ProvisioningJob:
     """The job row and its outbox message, in the caller's transaction; the relay is kicked once
-    the transaction commits, and beat relays anything a kick could not (broker down)."""
-    key = f"{kind}:{request.country_id}:{request.pk}:{request.review_round}"
+    the transaction commits, and beat relays anything a kick could not (broker down). A person's
+    retry of a stopped job (deployments.retries) is a later `attempt`, a job of its own."""
+    key = f"{kind}:{request.country_id}:{request.pk}:{request.review_round}" + (f":try{attempt}" if attempt > 1 else "")
     job, created = ProvisioningJob.objects.get_or_create(
         key=key,
         defaults={
