@@ -406,13 +406,19 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     else:
         process.kill()
         raise RuntimeError(f"The Celery worker did not answer within 60 s; see {log_path}")
+    _worker_running.append(process)
     yield process
+    _worker_running.remove(process)
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+# The suite's worker, once a test has started it: it then serves every later test's jobs too.
+_worker_running: list = []
 
 
 # --- The governed gateway's processes (one set a run, whichever test needs them first) ------------
@@ -436,11 +442,13 @@ def gateways(upstreams):
 
 @pytest.fixture(autouse=True)
 def _worker_idle_before_flush(request):
-    """After a test that used the worker, wait until the worker has run everything the test's
-    commits gave it (a provisioning job is followed by the jobs that publish its policy), so that
-    the flush between tests never races a job still reading the tables."""
+    """After a test that commits while the suite's worker runs, wait until the worker has run
+    everything the test's commits gave it (a provisioning job is followed by the jobs that publish
+    its policy; seed_demo's notices are mailed), so that the emptying of the tables after the test
+    never races a job still holding them (a deadlock of the TRUNCATE). The worker, once started by
+    one test, serves every later one: a test need not have asked for it to give it jobs."""
     yield
-    if "celery_worker_process" not in request.fixturenames:
+    if "celery_worker_process" not in request.fixturenames and not (_worker_running and _commits(request)):
         return
     import redis
 
@@ -455,6 +463,13 @@ def _worker_idle_before_flush(request):
         quiet = 0 if busy else quiet + 1
         if busy:
             time.sleep(0.1)
+
+
+def _commits(request) -> bool:
+    """Whether the test's database work is committed (and the tables emptied after it)."""
+    marker = request.node.get_closest_marker("django_db")
+    committing = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    return bool(committing) or bool({"transactional_db", "live_server"} & set(request.fixturenames))
 
 
 def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.1):
