@@ -29,7 +29,9 @@ DESIGN_NAMES = {
 }
 
 
-def appends(country, writers: int, per_writer: int, *, design: str) -> tuple[float, int]:
+def appends(country, writers: int, per_writer: int, *, design: str, processes: bool = False) -> tuple[float, int]:
+    if processes:
+        return _appends_in_processes(country, writers, per_writer, design=design)
     errors: list[BaseException] = []
     barrier = threading.Barrier(writers)
 
@@ -58,6 +60,51 @@ def appends(country, writers: int, per_writer: int, *, design: str) -> tuple[flo
     if errors:
         raise errors[0]
     return elapsed, writers * per_writer, cpu
+
+
+def _appends_in_processes(country, writers: int, per_writer: int, *, design: str) -> tuple[float, int, float]:
+    """The same appends, each writer a process of its own (as gunicorn's workers are), forked with
+    no database connection open; timed from the moment all of them are ready. CPU: the writers'."""
+    import multiprocessing
+    import resource
+
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    ready = context.Barrier(writers + 1)
+    failures = context.Queue()
+
+    def writer(n: int) -> None:
+        try:
+            ready.wait()
+            for i in range(per_writer):
+                _record(country, "bench.append", {"writer": n, "i": i}, design=design)
+        except BaseException as error:  # noqa: BLE001 - reported by the parent
+            failures.put(repr(error))
+            raise
+        finally:
+            connection.close()
+
+    connections.close_all()  # a child must open its own connection, never share the parent's
+    children = [context.Process(target=writer, args=(n,)) for n in range(writers)]
+    for child in children:
+        child.start()
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ready.wait()
+    started = time.perf_counter()
+    for child in children:
+        child.join()
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+    if design == "insert_only":
+        from tenants.record.chaining import chain_catch_up
+
+        chain_catch_up(country=country)  # the reference's events chained, outside the measure
+        connection.close()
+    if not failures.empty() or any(child.exitcode for child in children):
+        raise RuntimeError(f"a writer failed: {failures.get() if not failures.empty() else 'exit code'}")
+    return elapsed, writers * per_writer, cpu_seconds
 
 
 def _record(country, action: str, payload: dict, *, design: str, recorded=None, hold: float = 0.0) -> None:
@@ -219,7 +266,8 @@ def run(args, *, as_owner, as_runtime) -> str:
         for design in DESIGNS if round_ % 2 == 0 else DESIGNS[::-1]:
             one = appends(appenders, 1, args.appends, design=design)
             many = appends(appenders, args.writers, args.appends, design=design)
-            rows.append((design, one, many))
+            forked = appends(appenders, args.writers, args.appends, design=design, processes=True)
+            rows.append((design, one, many, forked))
     slow = {}
     for design in DESIGNS[:2]:
         slow[design] = slow_writer(appenders, design=design)
@@ -230,8 +278,9 @@ def run(args, *, as_owner, as_runtime) -> str:
         return [r[index][1] / r[index][0] for r in rows if r[0] == design]
 
     lines += [
-        "Appends each in its own transaction, as the runtime role under row-level security, the writers "
-        "threads of one process (as the web server's threads are). Baseline: the design before, in which "
+        "Appends each in its own transaction, as the runtime role under row-level security; the writers "
+        "threads of one process (as one web server's threads are), or processes (as gunicorn's workers are: "
+        "their Python runs on both cores at once). Baseline: the design before, in which "
         "the recording transaction chained its events at its commit and so held the chain's lock through the "
         "commit's flush (reproduced with the same chaining function run as the last statement before COMMIT). "
         "Now: the event committed unchained, then a short transaction of its own chains every waiting event "
@@ -239,19 +288,20 @@ def run(args, *, as_owner, as_runtime) -> str:
         "before); every round's figure and the best.",
         "",
         "The reference row inserts and commits the same rows and never chains them: what this machine allows "
-        "any design. CPU: the benchmark process's own (the Python side of each append), per append.",
+        "any design. CPU: the writers' own (the Python side of each append), per append.",
         "",
         "| design | writers | appends per round | appends per second, each round | best | Python CPU per append |",
         "|---|---|---|---|---|---|",
     ]
+    shapes = ((1, "1"), (2, f"{args.writers} threads"), (3, f"{args.writers} processes"))
     for design in DESIGNS:
-        for index, writers in ((1, 1), (2, args.writers)):
+        for index, writers in shapes:
             figures = runs(design, index)
             each = ", ".join(f"{f:,.0f}" for f in figures)
             cpu = min(r[index][2] / r[index][1] for r in rows if r[0] == design) * 1000
+            count = args.appends * (1 if index == 1 else args.writers)
             lines.append(
-                f"| {DESIGN_NAMES[design]} | {writers} | {writers * args.appends} | {each} | {max(figures):,.0f} | "
-                f"{cpu:.2f} ms |"
+                f"| {DESIGN_NAMES[design]} | {writers} | {count} | {each} | {max(figures):,.0f} | {cpu:.2f} ms |"
             )
     lines += [
         "",

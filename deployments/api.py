@@ -182,7 +182,7 @@ class RequestListApi(CountryAPIView):
         responses={200: DeploymentRequestSerializer(many=True), **errors(401, 404)},
     )
     def get(self, request, code):
-        return self.paginate(selectors.request_list(country=self.country), DeploymentRequestSerializer)
+        return self.paginate(selectors.request_rows(country=self.country), DeploymentRequestSerializer)
 
     @extend_schema(
         operation_id="deployment_requests_create",

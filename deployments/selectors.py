@@ -94,6 +94,36 @@ def request_list(*, country: Country) -> QuerySet[DeploymentRequest]:
     )
 
 
+# What a row of the API's list shows (DeploymentRequestSerializer): no purpose, no joined people.
+ROW_FIELDS = (
+    "id",
+    "title",
+    "state",
+    "organisation_id",
+    "sector",
+    "model__slug",
+    "capabilities",
+    "region",
+    "data_classification",
+    "expected_monthly_tokens",
+    "assessment_id",
+    "owner_id",
+    "requested_by_id",
+    "risk_category",
+    "quota_tokens",
+    "expires_on",
+    "human_review_required",
+    "submitted_at",
+    "created_at",
+)
+
+
+def request_rows(*, country: Country) -> QuerySet[DeploymentRequest]:
+    """The country's requests with only what a list's row shows: the model's slug joined, nothing
+    else (the pages' request_list joins the country, organisation and three people besides)."""
+    return DeploymentRequest.objects.filter(country=country).select_related("model").only(*ROW_FIELDS)
+
+
 def request_list_for_reader(*, country: Country, reader) -> QuerySet[DeploymentRequest]:
     """The country's requests, newest first, each with the number of its conversation's messages
     `reader` has not read (`unread_messages`), in the list's own query."""

@@ -128,7 +128,7 @@ class EngagementListApi(CountryAPIView):
         responses={200: EngagementSerializer(many=True), **errors(401, 404)},
     )
     def get(self, request, code):
-        return self.paginate(selectors.engagement_list(country=self.country), EngagementSerializer)
+        return self.paginate(selectors.engagement_rows(country=self.country), EngagementSerializer)
 
     @extend_schema(
         operation_id="engagements_create",

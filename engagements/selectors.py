@@ -33,6 +33,16 @@ def engagement_list(*, country: Country) -> QuerySet[Engagement]:
     )
 
 
+def engagement_rows(*, country: Country) -> QuerySet[Engagement]:
+    """The country's engagements with only what a list's row shows (EngagementSerializer): the
+    approved version's number joined, not its terms (sealed), nor the country or the people."""
+    return (
+        Engagement.objects.filter(country=country)
+        .select_related("approved_terms")
+        .only("id", "state", "amendment", "organisation_id", "approved_terms__version", "submitted_at", "created_at")
+    )
+
+
 def engagement_current(*, country: Country) -> Engagement | None:
     return engagement_list(country=country).exclude(state__in=Engagement.FINISHED).first()
 

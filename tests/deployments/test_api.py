@@ -38,6 +38,19 @@ def test_reads_for_the_four_visitors(client, cast, ready):
             assert client.get(url.replace("/FR/", "/KE/")).status_code == 404, url
         client.logout()
         assert client.get(url).status_code == 401, url
+
+
+def test_a_listed_request_says_what_its_detail_says(client, cast, ready):
+    """The list reads a lean row of its own (no purpose, no joined people): each of its fields
+    agrees with the request's detail."""
+    item, _ = active(cast, ready)
+    as_user(client, cast.owner)
+    listed = client.get(f"{API}/countries/FR/deployment-requests/").json()["results"]
+    detail = client.get(f"{API}/countries/FR/deployment-requests/{item.pk}/").json()
+    row = next(r for r in listed if r["id"] == item.pk)
+    assert row == {field: detail[field] for field in row}
+    assert row["model"] == item.model.slug and row["organisation"] == item.organisation_id
+    assert "purpose" not in row and len(row) == 19
     assert as_user(client, cast.owner).get(f"{API}/countries/FR/deployment-requests/abc/").status_code == 404
 
 

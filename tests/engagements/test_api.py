@@ -47,6 +47,17 @@ def test_reads_by_caller(api, cast, who, expected):
         assert [t["action"] for t in detail["transitions"]] == ["approve", "submit", "create"]
         listed = api.get(BASE).json()["results"]
         assert [e["id"] for e in listed] == [engagement.pk]
+        # The list reads a lean row of its own: each of its fields says what the detail says.
+        assert listed[0] == {field: detail[field] for field in listed[0]}
+        assert set(listed[0]) == {
+            "id",
+            "state",
+            "amendment",
+            "organisation",
+            "approved_version",
+            "submitted_at",
+            "created_at",
+        }
 
 
 def test_other_countries_ids_under_fr_are_404(api, cast):
