@@ -113,7 +113,8 @@ def session_cookie(username: str) -> dict[str, str]:
 
 
 class Server:
-    """gunicorn as `make run` starts it (2 workers, 4 threads; keep-alive 30 s), as the runtime role."""
+    """gunicorn as `make run` starts it (2 workers, 4 threads; keep-alive 30 s), as the runtime role,
+    its workers never recycled during the measure."""
 
     def __init__(self, database_url: str):
         self.port = _free_port()
@@ -130,7 +131,11 @@ class Server:
             [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{self.port}"]
             # Kept-alive connections held longer than gunicorn's 2 s default, as a proxy in front
             # would: otherwise a client reusing a connection the server just closed counts an error.
-            + ["--workers", "2", "--threads", "4", "--keep-alive", "30", "--log-level", "warning"],
+            + ["--workers", "2", "--threads", "4", "--keep-alive", "30", "--log-level", "warning"]
+            # No recycling of workers (gunicorn.conf.py recycles each after about 2,000 requests): at
+            # hundreds of requests a second a worker would restart inside some route's window, at
+            # random, and that route would be measured with a worker loading Django.
+            + ["--max-requests", "0"],
             cwd=ROOT,
             env=env,
         )
@@ -218,7 +223,8 @@ def run(args, *, database_url: str, say=print) -> str:
         healthz = best["/healthz"][0]
         lines += [
             f"Data: {sizes['countries']:,} countries, {sizes['members']:,} memberships, {sizes['events']:,} events "
-            "(FR's chain holds most of them). gunicorn as `make run` starts it (2 workers, 4 threads), 8 kept-alive "
+            "(FR's chain holds most of them). gunicorn as `make run` starts it (2 workers, 4 threads; workers not "
+            "recycled while measuring), 8 kept-alive "
             f"clients, {args.web_seconds} s per route, best of 2 alternated rounds; the API lists as FR's officer "
             "with a bearer token (first page, 50 rows); the pages (the country overview, the first page of "
             "the activity record) as the same officer signed in (a session cookie).",
