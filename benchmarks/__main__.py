@@ -34,6 +34,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--web-events", type=int, default=2_000_000, help="events on FR's chain")
     parser.add_argument("--web-users", type=int, default=50, help="concurrent users of the mixed load")
     parser.add_argument("--web-seconds", type=float, default=5, help="seconds per route and round")
+    parser.add_argument("--web-rounds", type=int, default=4, help="rounds over every route, alternating order")
     parser.add_argument("--web-load-seconds", type=int, default=60, help="length of the mixed load")
     parser.add_argument("--file-mb", type=int, default=256, help="size of the stored-file benchmark's file")
     parser.add_argument("--gateway-rounds", type=int, default=3, help="alternating rounds per path")
