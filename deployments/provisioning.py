@@ -99,9 +99,9 @@ def provisioning_run(*, country_id: int, job_id: int) -> str:
                     action="deployment.provisioning_failed",
                     actor_role="system",
                     target=job.request,
-                    payload={"request": job.request_id, "job": job.pk, "step": step["name"]},
+                    payload={"request": job.request_id, "job": job.pk, "kind": job.kind, "step": step["name"]},
                 )
-                notices.provisioning_failed(request=job.request, country=country)
+                notices.provisioning_failed(request=job.request, country=country, kind=job.kind)
                 return job.state
             _delay()
             step["done_at"] = timezone.now().isoformat()

@@ -17,6 +17,7 @@ from deployments import policy, provisioning, services, tasks
 from deployments.backends import BackendUnavailable
 from deployments.models import Credential, Environment, ProvisioningJob, job_failure
 from tenants.isolation import country_context
+from tenants.record.models import CountryEvent
 from tests.deployments.conftest import act, draft
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +180,33 @@ def test_a_wrong_admin_key_is_a_refusal(cast, ready, stand_in, settings):
     with country_context(cast.fr):
         job.refresh_from_db()
     assert "refused (401)" in job.error and "wrong" not in job.error
+
+
+def test_a_refused_decommission_is_told_as_a_decommissioning_that_stopped(cast, ready, stand_in):
+    from tenants.notifications.models import Notification
+
+    item, job = approved_job(cast, ready)
+    assert run(cast, job) == "done"
+    with country_context(cast.fr):
+        Notification.objects.all().delete()
+        item.refresh_from_db()
+    services.deployment_request_transition(
+        request=item, action="decommission", **act(cast.owner), comment="The pilot has ended."
+    )
+    stand_in.fail = {r"POST /v1/organization/projects/\w+/archive": [403]}
+    with country_context(cast.fr):
+        removal = ProvisioningJob.objects.get(request=item, kind=ProvisioningJob.Kind.DECOMMISSION)
+    assert run(cast, removal) == "failed"
+    with country_context(cast.fr):
+        removal.refresh_from_db()
+        told = set(Notification.objects.values_list("user__username", "subject"))
+        (recorded,) = CountryEvent.objects.filter(action="deployment.provisioning_failed").values_list(
+            "payload", flat=True
+        )
+    assert "refused (403)" in removal.error
+    subject = "France: decommissioning of a deployment stopped"
+    assert {(cast.member.username, subject), (cast.partner.username, subject)} <= told
+    assert not any("provisioning" in s for _, s in told)
+    assert recorded["kind"] == "decommission" and recorded["step"] == "remove"
+    with translation.override("fr"):
+        assert "« Supprimer l’environnement »" in job_failure(removal)
