@@ -511,6 +511,30 @@ def pytest_collection_modifyitems(session, config, items):
     shared = sorted(nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1)
     if shared:
         raise pytest.UsageError(f"tests sharing one address (a parallel run would lose all but one): {shared[:5]}")
+    # The longest modules first, every other one in its place: with --dist loadfile each worker
+    # takes the next module in this order, and a long one left for the end runs alone while the
+    # other worker has nothing to do.
+    gone = [module for module in LONGEST_FIRST if not (ROOT / module).is_file()]
+    if gone:
+        raise pytest.UsageError(f"LONGEST_FIRST (tests/conftest.py) names modules that are gone: {gone}")
+    rank = {module: n for n, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
+
+
+# The modules of the most test time in a parallel run (2026-12-03, 20 to 70 s each), longest first.
+LONGEST_FIRST = (
+    "tests/browser/test_accessibility.py",
+    "tests/access/test_matrix.py",
+    "tests/deployments/test_worker.py",
+    "tests/tenants/test_no_lost_job.py",
+    "tests/api/test_contract.py",
+    "tests/languages/test_pseudo_locale.py",
+    "tests/deployments/test_register_public.py",
+    "tests/engagements/test_services.py",
+    "tests/deployments/test_scale_out.py",
+    "tests/test_upgrade.py",
+    "tests/access/test_query_growth.py",
+)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus):
