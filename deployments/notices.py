@@ -107,26 +107,31 @@ def provisioning_failed(*, request: DeploymentRequest, country: Country, kind: s
     """The worker stopped provisioning (or decommissioning, `kind`) the request: its requester (and
     whoever submitted it) and the country's partner managers, who approved it, hear of it."""
     url = request_url(request, country)
-    if kind == "decommission":
-        subject = per_reader(
-            lambda: _("%(country)s: decommissioning of a deployment stopped") % {"country": country.name}
+    ending = kind == "decommission"
+    subject = per_reader(
+        lambda: (
+            (
+                _("%(country)s: decommissioning of a deployment stopped")
+                if ending
+                else _("%(country)s: provisioning of a deployment stopped")
+            )
+            % {"country": country.name}
         )
-        body = per_reader(
-            lambda: (
+    )
+    body = per_reader(
+        lambda: (
+            (
                 _(
                     "Decommissioning of the deployment request “%(title)s” stopped: its environment may "
                     "still be in place. Its page says at which step and why."
                 )
-                % {"title": request.title}
+                if ending
+                else _(
+                    "Provisioning of the deployment request “%(title)s” stopped. Its page says at which step and why."
+                )
             )
+            % {"title": request.title}
         )
-    else:
-        subject = per_reader(lambda: _("%(country)s: provisioning of a deployment stopped") % {"country": country.name})
-        body = per_reader(
-            lambda: (
-                _("Provisioning of the deployment request “%(title)s” stopped. Its page says at which step and why.")
-                % {"title": request.title}
-            )
-        )
+    )
     inbox.notify(users=_requesters(request), country=country, url=url, subject=subject, body=body)
     inbox.notify_partner_managers(country=country, url=url, subject=subject, body=body)
