@@ -83,8 +83,10 @@ def environment_reveal(request: HttpRequest, code: str, pk: int) -> HttpResponse
             country,
             environment,
             status=400,
-            error="No new credential is waiting for you: a secret is shown only once. "
-            "Rotate the credential to get a new one.",
+            error=_(
+                "No new credential is waiting for you: a secret is shown only once. "
+                "Rotate the credential to get a new one."
+            ),
         )
     response = _environment_page(request, country, _environment(country, pk), secret=shown[1])
     response["Cache-Control"] = "no-store"

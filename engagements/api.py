@@ -149,7 +149,9 @@ class EngagementListApi(CountryAPIView):
         data = dict(serializer.validated_data)
         organisation = organisation_get(country=self.country, pk=data.pop("organisation"))
         if organisation is None:
-            raise exceptions.ValidationError({"organisation": [f"{self.country.name} has no such organisation."]})
+            raise exceptions.ValidationError(
+                {"organisation": [_("{country_name} has no such organisation.").format(country_name=self.country.name)]}
+            )
         engagement = services.engagement_create(
             country=self.country, by=request.user, access=request.access, organisation=organisation, **data
         )
@@ -302,7 +304,9 @@ class ReviewQueueApi(ApiView):
     def get(self, request):
         state = request.query_params.get("state")
         if state is not None and state not in ("submitted", "in_review", "amendment"):
-            raise exceptions.ValidationError({"state": ["Use submitted, in_review or amendment, or leave state out."]})
+            raise exceptions.ValidationError(
+                {"state": [_("Use submitted, in_review or amendment, or leave state out.")]}
+            )
         state = state or ""
         code = request.query_params.get("country", "")[:2]
         queryset = selectors.review_queue(access=request.access, reader=request.user, country_code=code, state=state)

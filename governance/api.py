@@ -162,7 +162,7 @@ class PolicyListApi(CountryAPIView):
         )
         if data.get("template") and template is None:
             raise serializers.ValidationError(
-                {"template": ["There is no template with this slug; see /api/v1/policy-templates/."]}
+                {"template": [_("There is no template with this slug; see /api/v1/policy-templates/.")]}
             )
         shared = (
             selectors.shared_policy_list(exclude_country=self.country).filter(pk=data["shared"]).first()
@@ -170,7 +170,7 @@ class PolicyListApi(CountryAPIView):
             else None
         )
         if data.get("shared") and shared is None:
-            raise serializers.ValidationError({"shared": ["No policy with this id is shared with your country."]})
+            raise serializers.ValidationError({"shared": [_("No policy with this id is shared with your country.")]})
         policy = services.policy_adopt(
             country=self.country, by=request.user, access=request.access, template=template, shared=shared
         )
@@ -304,7 +304,13 @@ class AssessmentListApi(CountryAPIView):
             supersedes = selectors.assessment_get(country=self.country, pk=data["supersedes"])
             if supersedes is None:
                 raise serializers.ValidationError(
-                    {"supersedes": [f"{self.country.name} has no assessment {data['supersedes']}."]}
+                    {
+                        "supersedes": [
+                            _("{country_name} has no assessment {id}.").format(
+                                country_name=self.country.name, id=data["supersedes"]
+                            )
+                        ]
+                    }
                 )
         data["supersedes"] = supersedes
         assessment = services.assessment_create(country=self.country, by=request.user, access=request.access, **data)
@@ -433,7 +439,13 @@ class IncidentListApi(CountryAPIView):
             found = selectors.assessment_get(country=self.country, pk=data["assessment"])
             if found is None:
                 raise serializers.ValidationError(
-                    {"assessment": [f"{self.country.name} has no assessment {data['assessment']}."]}
+                    {
+                        "assessment": [
+                            _("{country_name} has no assessment {id}.").format(
+                                country_name=self.country.name, id=data["assessment"]
+                            )
+                        ]
+                    }
                 )
             data["assessment"] = found
         incident = incidents.incident_report(country=self.country, by=request.user, access=request.access, **data)

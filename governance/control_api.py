@@ -137,7 +137,15 @@ class RequirementStatusApi(CountryAPIView):
         if data.get("owner"):
             owner = Membership.objects.filter(country=self.country, pk=data["owner"]).first()
             if owner is None:
-                raise serializers.ValidationError({"owner": [f"{self.country.name} has no member {data['owner']}."]})
+                raise serializers.ValidationError(
+                    {
+                        "owner": [
+                            _("{country_name} has no member {id}.").format(
+                                country_name=self.country.name, id=data["owner"]
+                            )
+                        ]
+                    }
+                )
         services.requirement_status_set(
             country=self.country,
             requirement=requirement,

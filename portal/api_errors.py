@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -44,6 +44,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         # here rather than Django's HTML one, logged where Django would have logged it.
         logging.getLogger(f"django.security.{exc.__class__.__name__}").warning("%s", exc)
         exc = exceptions.ParseError(body_refusal(exc))
+    elif type(exc) is exceptions.Throttled:
+        exc = _throttled(exc.wait)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages})
 
@@ -59,6 +61,22 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif not isinstance(response.data, dict) or "detail" not in response.data:
         response.data = {"detail": _summary(field_errors(response.data))}
     return response
+
+
+def _throttled(wait: int | None) -> exceptions.Throttled:
+    """DRF's refusal of a throttled request, in the reader's language: DRF adds "Expected available
+    in N seconds." through ngettext on the text already formatted, which no catalogue holds."""
+    if wait is None:
+        detail = _("Too many requests. Wait a little and try again.")
+    else:
+        detail = ngettext(
+            "Too many requests. Try again in %(wait)d second.",
+            "Too many requests. Try again in %(wait)d seconds.",
+            wait,
+        ) % {"wait": wait}
+    refusal = exceptions.Throttled(detail=detail)
+    refusal.wait = wait  # the Retry-After header
+    return refusal
 
 
 def field_errors(value: Any) -> dict[str, list[str]]:

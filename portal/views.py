@@ -306,8 +306,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(
             {
-                "detail": "Something went wrong on our side; nothing you sent was changed. "
-                "Try again, and tell the platform team if it keeps happening."
+                "detail": _(
+                    "Something went wrong on our side; nothing you sent was changed. "
+                    "Try again, and tell the platform team if it keeps happening."
+                )
             },
             status=500,
         )

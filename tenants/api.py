@@ -7,6 +7,7 @@ for the other apps' api.py as well: they sit here because tenants is the lowest 
 
 from __future__ import annotations
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
@@ -96,7 +97,11 @@ class OrganisationCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(
         choices=Organisation.Kind.choices,
-        error_messages={"invalid_choice": "Choose a kind: " + ", ".join(Organisation.Kind.values) + "."},
+        error_messages={
+            "invalid_choice": format_lazy(
+                gettext_lazy("Choose a kind: {kinds}."), kinds=", ".join(Organisation.Kind.values)
+            )
+        },
     )
     acronym = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
 
@@ -193,7 +198,9 @@ class MemberSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-ROLE_ERROR = {"invalid_choice": "Choose a role: " + ", ".join(Membership.Role.values) + "."}
+ROLE_ERROR = {
+    "invalid_choice": format_lazy(gettext_lazy("Choose a role: {roles}."), roles=", ".join(Membership.Role.values))
+}
 
 
 class MemberInviteSerializer(StrictSerializer):

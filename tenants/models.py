@@ -285,7 +285,7 @@ class Membership(SealedTenantModel):
 
     def clean(self) -> None:
         if self.organisation_id and self.country_id and self.organisation.country_id != self.country_id:
-            raise ValidationError({"organisation": "The organisation belongs to another country."})
+            raise ValidationError({"organisation": _("The organisation belongs to another country.")})
 
 
 class Invitation(SealedTenantModel):

@@ -223,7 +223,9 @@ class EnrolmentListApi(CountryAPIView):
             self.require_country_admin()
             user = User.objects.filter(pk=data["user"]).first()
             if user is None:
-                raise exceptions.ValidationError({"user": [f"Choose an active member of {self.country.name}."]})
+                raise exceptions.ValidationError(
+                    {"user": [_("Choose an active member of {country_name}.").format(country_name=self.country.name)]}
+                )
         enrolment = services.enrolment_create(
             country=self.country,
             by=request.user,

@@ -26,6 +26,13 @@ class CoolingOff(exceptions.Throttled):
         "Too many failed attempts for this account or from this address. Wait 15 minutes and try again."
     )
 
+    def __init__(self, wait: int):
+        # Not Throttled's own: it adds "Expected available in N seconds." through ngettext on the
+        # text already formatted, which no catalogue holds, so every reader got it in English.
+        # The wait is in the message; the Retry-After header still carries it.
+        exceptions.APIException.__init__(self)
+        self.wait = wait
+
 
 class SecondFactorWrong(exceptions.APIException):
     # A plain 401 (AuthenticationFailed would become a 403 on a view that names no authentication).

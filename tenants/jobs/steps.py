@@ -35,6 +35,10 @@ STEPS = {
     "exit.verifying": gettext_lazy("Verifying the export as its recipient will"),
     "exit.destroying": gettext_lazy("Destroying the keys"),
     "exit.left": gettext_lazy("Left the programme"),
+    # Why an exit stopped (CountryExit.error), read inside "It stopped: …". {problems}: the
+    # verifier's findings; {kind}: the name of the unexpected error, the rest of it is in the log.
+    "exit.unverified": gettext_lazy("the last export did not verify ({problems})"),
+    "exit.stopped": gettext_lazy("an unexpected error ({kind}) stopped the run"),
 }
 
 

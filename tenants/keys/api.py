@@ -70,7 +70,12 @@ class ExitSerializer(serializers.Serializer):
     step_code = serializers.CharField(source="step", help_text=gettext_lazy("The step's stable code."))
     step_params = serializers.DictField(help_text=gettext_lazy("The values the step's text names."))
     percent = serializers.IntegerField()
-    error = serializers.CharField()
+    error = serializers.CharField(
+        source="error_text",
+        help_text=gettext_lazy("Why the run stopped, in the reader's language; empty if it did not."),
+    )
+    error_code = serializers.CharField(source="error", help_text=gettext_lazy("Why the run stopped: a stable code."))
+    error_params = serializers.DictField(help_text=gettext_lazy("The values the reason's text names."))
     export = serializers.IntegerField(
         source="export_id", allow_null=True, help_text=gettext_lazy("The last export, once run.")
     )

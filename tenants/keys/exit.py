@@ -49,7 +49,7 @@ REASON_MAX = 2000
 EXIT_TASK = "tenants.country_exit_proceed"
 RUN_FIELDS = [
     *("state", "run_by", "run_side", "run_reason", "run_at"),
-    *("previous_status", "export", "step", "step_params", "percent", "error"),
+    *("previous_status", "export", "step", "step_params", "percent", "error", "error_params"),
 ]
 
 
@@ -259,7 +259,8 @@ def country_exit_run(
             reason,
             now,
         )
-        exit.export, exit.step, exit.step_params, exit.percent, exit.error = export, "waiting", {}, 0, ""
+        exit.export, exit.step, exit.step_params, exit.percent = export, "waiting", {}, 0
+        exit.error, exit.error_params = "", {}
         exit.save(update_fields=RUN_FIELDS)
         event_record(
             country=country,
@@ -272,6 +273,12 @@ def country_exit_run(
         if schedule:
             outbox_enqueue(task=EXIT_TASK, country_id=country.pk, exit_id=exit.pk)
     return exit
+
+
+class _Unverified(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("the last export did not verify")
+        self.problems = problems
 
 
 def _progress(exit_id: int, country_id: int, step: str, percent: int, params: dict) -> None:
@@ -305,7 +312,7 @@ def country_exit_proceed(
         say("exit.verifying", 85)
         problems = country_export_verify_stored(export)
         if problems:
-            raise ExitRefused("The last export did not verify: " + "; ".join(problems[:3]))
+            raise _Unverified(problems)
         with country_context(country_id):
             event_record(
                 country=country,
@@ -334,9 +341,15 @@ def country_exit_proceed(
                 )
     except Exception as error:
         log.warning("The exit %s of country %s stopped: %s", exit_id, country_id, type(error).__name__)
+        # The reason as a code and its values, worded for each reader (tenants.jobs.steps), never
+        # the error's own text: it can hold paths and values that are for the log's readers only.
+        if isinstance(error, _Unverified):
+            code, params = "exit.unverified", {"problems": "; ".join(error.problems[:3])[:400]}
+        else:
+            code, params = "exit.stopped", {"kind": type(error).__name__}
         with transaction.atomic(), country_context(country_id):
             CountryExit.objects.filter(pk=exit_id).update(
-                state=CountryExit.State.FAILED, error=(getattr(error, "message", "") or str(error))[:500]
+                state=CountryExit.State.FAILED, error=code, error_params=params
             )
             event_record(country=country, action="exit.failed", target=exit, payload={"error": type(error).__name__})
     with country_context(country_id):

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from tenants.jobs.steps import StepText
+from tenants.jobs.steps import StepText, step_text
 from tenants.models import TenantModel
 
 
@@ -149,7 +149,10 @@ class CountryExit(StepText, TenantModel):
     step = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("The code of the step under way."))
     step_params = models.JSONField(default=dict, blank=True)
     percent = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=500, blank=True)
+    error = models.CharField(
+        max_length=500, blank=True, help_text=gettext_lazy("Why the run stopped: a code of tenants.jobs.steps.")
+    )
+    error_params = models.JSONField(default=dict, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
@@ -168,6 +171,11 @@ class CountryExit(StepText, TenantModel):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN
+
+    @property
+    def error_text(self) -> str:
+        """Why the run stopped, in the reader's language ("" if it did not)."""
+        return step_text(self.error, self.error_params) if self.error else ""
 
 
 class MemberErasure(TenantModel):

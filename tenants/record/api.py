@@ -70,9 +70,11 @@ class EventFilterSerializer(PageQuerySerializer):
     def validate(self, attrs):
         attrs = super().validate(attrs)
         if "since" in attrs and "before" in attrs and attrs["before"] <= attrs["since"]:
-            raise serializers.ValidationError({"before": ["Choose a time after 'since'."]})
+            raise serializers.ValidationError({"before": [_("Choose a time after 'since'.")]})
         if attrs.get("sequence_to") and attrs.get("sequence_from") and attrs["sequence_to"] < attrs["sequence_from"]:
-            raise serializers.ValidationError({"sequence_to": ["Choose a sequence number at least 'sequence_from'."]})
+            raise serializers.ValidationError(
+                {"sequence_to": [_("Choose a sequence number at least 'sequence_from'.")]}
+            )
         return attrs
 
 

@@ -156,7 +156,8 @@ def test_a_run_that_stops_leaves_the_keys_whole_and_can_be_cancelled(cast, admin
     # The last export does not verify (a fault injected into the verification's answer).
     monkeypatch.setattr(exits, "country_export_verify_stored", lambda export: ["ledger: event 3 was altered"])
     stopped = exits.country_exit_proceed(exit_id=running.pk, country_id=cast.fr.pk)
-    assert stopped.state == "failed" and "did not verify" in stopped.error
+    assert stopped.state == "failed" and stopped.error == "exit.unverified"
+    assert stopped.error_text == "the last export did not verify (ledger: event 3 was altered)"
     with country_context(cast.fr):
         assert not CountryKey.objects.filter(state="destroyed").exists()
         assert Membership.objects.get(user=cast.member).phone == "+33 1 23 45 67 89"
