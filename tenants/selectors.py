@@ -51,6 +51,33 @@ def membership_list(*, country: Country, organisation: Organisation | None = Non
     return qs.order_by("user__last_name", "user__first_name", "user__username")
 
 
+# What a row of the API's member list shows (tenants.api.MemberSerializer): the person's names, the
+# organisation's name, and the names typed on an invitation not yet accepted; nothing sealed but those.
+MEMBER_ROW_FIELDS = (
+    "id",
+    "role",
+    "status",
+    "job_title",
+    "created_at",
+    "user__id",
+    "user__username",
+    "user__first_name",
+    "user__last_name",
+    "organisation__id",
+    "organisation__name",
+    "invitation__id",
+    "invitation__country",  # the key that opens the names below
+    "invitation__invited_first_name",
+    "invitation__invited_last_name",
+)
+
+
+def membership_rows(*, country: Country) -> QuerySet[Membership]:
+    """The country's memberships with only what a list's row shows (membership_list reads every
+    column of the person, the organisation and the invitation)."""
+    return membership_list(country=country).only(*MEMBER_ROW_FIELDS)
+
+
 def membership_get(*, country: Country, pk) -> Membership | None:
     try:
         return membership_list(country=country).filter(pk=int(pk)).first()

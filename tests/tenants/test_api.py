@@ -474,6 +474,9 @@ def test_member_invite_of_someone_with_an_account(api, cast):
     assert body["status"] == "invited"
     assert body["user"] == {"id": None, "username": "", "first_name": "Typed", "last_name": "Name"}
     assert "Otieno" not in response.content.decode() and 'outsider"' not in response.content.decode()
+    # The list's lean row opens the typed names as the detail does, and shows nothing more.
+    listed = next(m for m in api.get(f"{FR}/members/").json()["results"] if m["id"] == body["id"])
+    assert listed == body == api.get(f"{FR}/members/{body['id']}/").json()
     with country_context(cast.fr):
         assert Invitation.objects.count() == 1
         assert CountryEvent.objects.get().action == "member.invited"
