@@ -21,6 +21,7 @@ from tenants.identity.tokens import token_scope, user_from_bearer
 from tenants.isolation import country_context, public_country_context
 from tenants.languages.choice import reading_columns, reading_read
 from tenants.models import Country
+from tenants.queries import CompiledQuery
 
 # A country's pages (/c/FR/), its audit pages (/audit/FR/; /audit/ alone names none) and its API.
 COUNTRY_IN_PATH = re.compile(r"^/(?:c|audit|api/v1/countries)/(?P<code>[A-Za-z]{2})(?:/|$)")
@@ -60,6 +61,27 @@ def file_refusal_response(request, error: FileUnreadable) -> HttpResponse:
 def _allowed_after_exit(view_func) -> bool:
     view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
     return bool(getattr(view_func, "allowed_after_exit", False) or getattr(view_class, "allowed_after_exit", False))
+
+
+# Placeholders of the country lookup, compiled once for each shape (tenants.queries).
+_CODE, _USER, _HOME = "\x00code", -911_000_001, -911_000_002
+_LOOKUPS: dict[tuple[bool, bool], CompiledQuery] = {}
+
+
+def _country_lookup(signed_in: bool, has_home: bool) -> CompiledQuery:
+    """The country of the URL by its code; for a signed-in person, with their language and time
+    zone riding along (ReadingMiddleware then makes no query of its own)."""
+    key = (signed_in, has_home)
+    if key not in _LOOKUPS:
+        found = Country.objects.filter(code=_CODE)
+        placeholders: dict = {"code": _CODE}
+        if signed_in:
+            found = found.annotate(**reading_columns(_USER, home_country_id=_HOME if has_home else None))
+            placeholders["user"] = _USER
+            if has_home:
+                placeholders["home"] = _HOME
+        _LOOKUPS[key] = CompiledQuery(found.order_by("pk")[:1], placeholders)
+    return _LOOKUPS[key]
 
 
 class CountryScopeMiddleware:
@@ -108,12 +130,14 @@ class CountryScopeMiddleware:
         match = COUNTRY_IN_PATH.match(request.path_info)
         if not match:
             return access.country_ids
-        found = Country.objects.filter(code=match["code"].upper())
         signed_in = access.user_id is not None
-        if signed_in:
-            # The person's language and time zone ride along (ReadingMiddleware): no query of their own.
-            found = found.annotate(**reading_columns(request.user, member_country_ids=access.member_country_ids))
-        country = found.first()
+        if not signed_in:
+            country = _country_lookup(False, False).first(code=match["code"].upper())
+        elif access.member_country_ids:
+            lookup = _country_lookup(True, True)
+            country = lookup.first(code=match["code"].upper(), user=access.user_id, home=min(access.member_country_ids))
+        else:
+            country = _country_lookup(True, False).first(code=match["code"].upper(), user=access.user_id)
         if country is not None and signed_in:
             request.portal_reading = reading_read(country, member_country_ids=access.member_country_ids)
         # A country the person may not see is left unresolved; views answer 404 for it.

@@ -50,24 +50,25 @@ def home_country(country_ids) -> Country | None:
     return Country.objects.filter(pk__in=country_ids).only("pk", "default_language", "time_zone").order_by("pk").first()
 
 
-def reading_columns(user, *, member_country_ids=frozenset()) -> dict:
+def reading_columns(user_id: int, *, home_country_id: int | None = None) -> dict:
     """What reading_for reads about a signed-in person (their own choice, their home country's
     defaults), as expressions that another query of the countries table carries along (the
     middleware's lookup of the country in the URL), so that the page pays no query for it. Give the
-    values back to reading_for as `read=reading_read(row)`."""
+    values back to reading_for as `read=reading_read(row)`. The home country is the first of the
+    person's countries (home_country_id, the smallest of their member_country_ids), as in _read."""
     from django.db.models import CharField, Subquery, Value
 
     from tenants.languages.models import Preferences
 
-    own = Preferences.objects.filter(user_id=user.pk)
+    own = Preferences.objects.filter(user_id=user_id)
     columns = {
         "reading_language": Subquery(own.values("language")[:1]),
         "reading_zone": Subquery(own.values("time_zone")[:1]),
         "reading_home_language": Value(None, output_field=CharField()),
         "reading_home_zone": Value(None, output_field=CharField()),
     }
-    if member_country_ids:
-        home = Country.objects.filter(pk__in=member_country_ids).order_by("pk")
+    if home_country_id is not None:
+        home = Country.objects.filter(pk=home_country_id)
         columns["reading_home_language"] = Subquery(home.values("default_language")[:1])
         columns["reading_home_zone"] = Subquery(home.values("time_zone")[:1])
     return columns
