@@ -103,6 +103,15 @@ class _Segment:
             yield row
 
 
+def _verified_base(chain: str, checkpoints: list, *, before: int) -> tuple[int, str]:
+    """(sequence, head hash) of the last checkpoint before event `before` whose signature holds,
+    or the chain's start."""
+    for checkpoint in reversed(checkpoints):
+        if checkpoint.sequence < before and ledger.checkpoint_signature_valid(chain, checkpoint):
+            return checkpoint.sequence, checkpoint.head_hash
+    return 0, ledger.GENESIS_HASH
+
+
 def ledger_export_write(
     *,
     country: Country,
@@ -117,28 +126,34 @@ def ledger_export_write(
 
     A checkpoint must sign event `last`, but only over a chain that verifies: the portal never
     signs a chain it has found broken (the export then says it is not anchored). When none signs
-    it yet, the whole chain is verified in the same pass that writes the segment, so that its
-    events are read once, not once to verify and again to export."""
+    it yet, the events from the last checkpoint before it whose signature holds (or from the chain's
+    start, if none) up to `last` are verified in the same pass that writes the segment, so that its
+    events are read once, not once to verify and again to export. What that checkpoint signed is
+    not read again: the signature vouches for it, the offline verifier checks the exported events
+    against it, and the nightly verification (ledger_verify_all) walks every chain whole."""
     if not bounded:
         first, last = ledger_segment_bounds(country=country, first=first, last=last)
     chain = country.code
     with reading_context(country):
         checkpoints = list(CountryCheckpoint.objects.filter(country_id=country.pk).order_by("sequence"))
     anchored = any(checkpoint.sequence == last for checkpoint in checkpoints)
+    base = None if anchored else _verified_base(chain, checkpoints, before=last)
     report, hashes = None, {}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with reading_context(country):
             # Chained events only: one committed a moment ago may still wait for its place.
             events = CountryEvent.objects.filter(country_id=country.pk, sequence__isnull=False)
-            if anchored:  # nothing to verify: the segment alone
-                events = events.filter(sequence__gte=first, sequence__lte=last)
+            # The segment, and before it what verification needs: the events after its base.
+            start = first if anchored else min(first, base[0] + 1)
+            events = events.filter(sequence__gte=start, sequence__lte=last)
             rows = events.order_by("sequence").values_list(*ledger.EVENT_COLUMNS).iterator(chunk_size=5000)
             with archive.open("events.jsonl", "w", force_zip64=True) as events_file:
                 segment = _Segment(chain, events_file, first, last)
                 passing = segment.passing(rows)
                 if not anchored:
                     report = ledger.ChainReport(chain)
-                    hashes = ledger.chain_rows_verify(report, passing, checkpoints, wanted={last})
+                    after_base = (row for row in passing if row[0] > base[0])
+                    hashes = ledger.chain_rows_verify(report, after_base, [], wanted={last}, after=base)
                 for _row in passing:  # what verification left unread (every row, when none was needed)
                     pass
         if report is not None and report.ok and last in hashes:

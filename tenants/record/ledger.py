@@ -396,10 +396,13 @@ def _stored_rows(event_model: type[models.Model], country: Country | None) -> It
             yield from batch
 
 
-def _verify_rows(report: ChainReport, rows: Iterable[tuple], wanted: set[int]) -> dict[int, str]:
+def _verify_rows(
+    report: ChainReport, rows: Iterable[tuple], wanted: set[int], *, after: tuple[int, str] = (0, GENESIS_HASH)
+) -> dict[int, str]:
     """Walk the events in sequence order; return sequence → hash of the `wanted` sequences (those
-    checkpoints name), so memory stays flat however long the chain."""
-    expected_prev, expected_seq = GENESIS_HASH, 1
+    checkpoints name), so memory stays flat however long the chain. `after`: the (sequence, hash)
+    the rows follow, the chain's start unless given."""
+    expected_prev, expected_seq = after[1], after[0] + 1
     hashes: dict[int, str] = {}
     chain_text = _encode_text(report.chain)
     for sequence, at, actor_id, actor_role, action, target_type, target_id, payload, prev_hash, own in rows:
@@ -499,11 +502,16 @@ def chain_verify(*, country: Country | None = None, events: Iterable | None = No
     return report
 
 
-def chain_rows_verify(report: ChainReport, rows: Iterable[tuple], checkpoints: list, *, wanted=()) -> dict[int, str]:
-    """What chain_verify does with the rows (EVENT_COLUMNS, in sequence order from the first event)
-    and the checkpoints the caller read: `report` says whether they verify. Returns sequence → hash
-    of the events the checkpoints name and of the `wanted` ones (as far as the chain verified)."""
-    hashes = _verify_rows(report, rows, {c.sequence for c in checkpoints} | set(wanted))
+def chain_rows_verify(
+    report: ChainReport, rows: Iterable[tuple], checkpoints: list, *, wanted=(), after: tuple[int, str] | None = None
+) -> dict[int, str]:
+    """What chain_verify does with the rows (EVENT_COLUMNS, in sequence order from the first event,
+    or from the one after `after`, a (sequence, hash) the caller trusts) and the checkpoints the
+    caller read: `report` says whether they verify. Returns sequence → hash of the events the
+    checkpoints name and of the `wanted` ones (as far as the chain verified)."""
+    hashes = _verify_rows(
+        report, rows, {c.sequence for c in checkpoints} | set(wanted), after=after or (0, GENESIS_HASH)
+    )
     _verify_checkpoints(report, checkpoints, hashes)
     return hashes
 

@@ -196,3 +196,82 @@ def test_segment_bounds_are_checked(cast):
         ledger_export_write(country=cast.fr, out=io.BytesIO(), last=5)
     with pytest.raises(ExportRefused, match="no events"):
         ledger_export_write(country=cast.ke, out=io.BytesIO())
+
+
+def _steps(cast, count):
+    for n in range(count):
+        event_record(
+            country=cast.fr, action="test.step", actor=cast.owner, actor_role="country_admin", payload={"n": n}
+        )
+
+
+def _checkpoints(cast):
+    from tenants.isolation import country_context
+    from tenants.record.models import CountryCheckpoint
+
+    with country_context(cast.fr):
+        return list(
+            CountryCheckpoint.objects.filter(country=cast.fr).order_by("sequence").values_list("sequence", flat=True)
+        )
+
+
+def test_an_export_past_the_last_checkpoint_verifies_from_it_not_from_the_start(cast, monkeypatch, tmp_path):
+    """Signing the export's last event verifies the events after the last checkpoint whose
+    signature holds (not the whole chain again), and the export still verifies offline."""
+    from tenants.record import ledger
+
+    _steps(cast, 8)
+    ledger.checkpoint_create(country=cast.fr)
+    assert _checkpoints(cast) == [8]
+    _steps(cast, 4)
+    seen = _rows_read(monkeypatch)
+    buffer = io.BytesIO()
+    assert ledger_export_write(country=cast.fr, out=buffer, first=3)["events"] == 10
+    assert seen == [(8, [9, 10, 11, 12])]
+    assert _checkpoints(cast) == [8, 12]  # the segment's end is signed
+    with zipfile.ZipFile(buffer) as archive:
+        archive.extractall(tmp_path / "export")
+    result = run_script(tmp_path / "export")
+    assert result.returncode == 0 and "events 3 to 12" in result.stdout, result.stdout + result.stderr
+
+
+def _rows_read(monkeypatch, *, alter: int | None = None) -> list:
+    """Watch what verification reads: (the base it starts after, the sequences it reads); with
+    `alter`, that event's action read as changed (an event altered in storage)."""
+    from tenants.record import ledger
+
+    seen, original = [], ledger._verify_rows
+
+    def watching(report, rows, wanted, *, after=(0, ledger.GENESIS_HASH)):
+        rows = [(*row[:4], "test.forged", *row[5:]) if row[0] == alter else row for row in rows]
+        seen.append((after[0], [row[0] for row in rows]))
+        return original(report, rows, wanted, after=after)
+
+    monkeypatch.setattr(ledger, "_verify_rows", watching)
+    return seen
+
+
+def test_a_break_after_the_last_checkpoint_is_not_signed(cast, monkeypatch):
+    from tenants.record import ledger
+
+    _steps(cast, 6)
+    ledger.checkpoint_create(country=cast.fr)
+    _steps(cast, 3)
+    seen = _rows_read(monkeypatch, alter=8)
+    ledger_export_write(country=cast.fr, out=io.BytesIO())
+    assert seen == [(6, [7, 8, 9])]
+    assert _checkpoints(cast) == [6]  # event 9 is not signed over an altered event 8
+
+
+def test_a_checkpoint_whose_signature_fails_is_no_base(cast, monkeypatch):
+    from tenants.record import ledger
+
+    _steps(cast, 5)
+    ledger.checkpoint_create(country=cast.fr)
+    _steps(cast, 2)
+    monkeypatch.setattr(ledger, "checkpoint_signature_valid", lambda chain, checkpoint: checkpoint.sequence != 5)
+    seen = _rows_read(monkeypatch, alter=2)
+    ledger_export_write(country=cast.fr, out=io.BytesIO())
+    # The checkpoint vouches for nothing: verification ran from the start, and found event 2.
+    assert seen == [(0, [1, 2, 3, 4, 5, 6, 7])]
+    assert _checkpoints(cast) == [5]
