@@ -247,7 +247,7 @@ class MemberListApi(CountryAPIView):
         responses={200: MemberSerializer(many=True), **errors(401, 404)},
     )
     def get(self, request, code):
-        return self.paginate(selectors.membership_list(country=self.country), MemberSerializer)
+        return self.paginate(selectors.membership_rows(country=self.country), MemberSerializer)
 
     @extend_schema(
         operation_id="members_invite",
