@@ -8,6 +8,7 @@ commit" in docs/architecture.md."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import nullcontext
 
 from django.db import connection, transaction
@@ -15,6 +16,8 @@ from django.db import connection, transaction
 from tenants.isolation import country_context, joined_context
 from tenants.models import Country
 from tenants.record.models import CountryEvent
+
+log = logging.getLogger(__name__)
 
 LOCK_NAMESPACE = 0x504F5254  # advisory-lock class of the ledger; the second key is the country id (0: platform)
 
@@ -29,7 +32,18 @@ class _ChainAfterCommit:
         self.country_id = country_id
 
     def __call__(self) -> None:
-        chain_catch_up(country=self.country_id)
+        # Never raises: the recording transaction has committed, its caller must not fail now, and
+        # what waits is chained by the next writer of the chain or the sweep. (Django's robust
+        # on_commit would log a failure by the callback's __qualname__, which an instance lacks:
+        # the logging itself raised, and the error reached the caller after its commit.)
+        try:
+            chain_catch_up(country=self.country_id)
+        except Exception as error:
+            log.warning(
+                "Chaining after the commit failed (%s); the next writer or the sweep chains chain %s",
+                type(error).__name__,
+                self.country_id if self.country_id is not None else "platform",
+            )
 
 
 class _ChainAtOnce:
@@ -83,7 +97,7 @@ def chain_recorded(country_id: int | None, *, at_once: bool = False) -> bool:
         _chain_here(country_id)
         return True
     if country_id not in chains:
-        transaction.on_commit(_ChainAfterCommit(country_id), robust=True)
+        transaction.on_commit(_ChainAfterCommit(country_id))
     return False
 
 

@@ -297,6 +297,42 @@ def test_the_caller_finds_its_events_chained_when_its_transaction_has_committed(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_chaining_that_fails_after_the_commit_costs_the_caller_nothing_and_the_next_one_catches_up(
+    monkeypatch, caplog
+):
+    """The chaining after the commit raises (the database gone for a moment): the business
+    transaction stays committed, the caller gets no error, the failure is logged, and the event
+    waits, unchained and unseen, until the next chaining puts it in place."""
+    from tenants.record import chaining
+
+    country = Country.objects.create(code="CF", name="Chaining fails", status="active")
+    event_record(country=country, action="test.before")
+    real = chaining._chain_here
+
+    def broken(country_id):
+        raise psycopg2.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(chaining, "_chain_here", broken)
+    with caplog.at_level("WARNING", logger="tenants.record.chaining"):
+        with transaction.atomic(), country_context(country):
+            organisation = Organisation.objects.create(country=country, name="Kept", kind="ministry")
+            event_record(country=country, action="test.waiting")
+    assert "Chaining after the commit failed (OperationalError)" in caplog.text
+    with country_context(country):
+        assert Organisation.objects.filter(pk=organisation.pk).exists()  # the business change stays
+    assert _waiting(country) == ["test.waiting"]
+    assert [(e.sequence, e.action) for e in chain(country)] == [(1, "test.before"), (None, "test.waiting")]
+    monkeypatch.setattr(chaining, "_chain_here", real)
+    event_record(country=country, action="test.after")
+    assert [(e.sequence, e.action) for e in chain(country)] == [
+        (1, "test.before"),
+        (2, "test.waiting"),
+        (3, "test.after"),
+    ]
+    assert _waiting(country) == [] and chain_verify(country=country).ok
+
+
+@pytest.mark.django_db(transaction=True)
 def test_eight_writers_on_one_chain_leave_no_gap_no_fork_and_each_its_own_order():
     country = Country.objects.create(code="EW", name="Eight writers", status="active")
     errors: list[BaseException] = []
