@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 from defusedcsv import csv
 from django.apps import apps
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tenants import files
@@ -48,6 +48,10 @@ MANIFEST_README = """Data export of {name} ({code}), made {when}.
 
 data/            one JSON Lines file and one CSV file per table the country owns; in CSV, lists
                  and objects are written as JSON
+data/dictionary.json
+                 what each table and column holds: its name and description in words (in
+                 {language_name}, the country's language), its type, and the words for each
+                 coded value
 files/           every file the country stored (evidence, reports), under the table and row that
                  name it
 ledger/          the country's ledger, with its signed checkpoints and verify_ledger.py
@@ -122,6 +126,28 @@ class HashingWriter(io.RawIOBase):
 
     def entry(self, **extra) -> dict[str, Any]:
         return {"sha256": self.digest.hexdigest(), "bytes": self.size, **extra}
+
+
+def data_dictionary(models_: list[type[models.Model]], language: str) -> dict[str, Any]:
+    """What each exported table and column holds, in words of `language`: the columns' names are
+    the software's, a reader of the export needs to know what they mean."""
+    tables = {}
+    with translation.override(language):
+        for model in models_:
+            columns = {}
+            for field in columns_of(model):
+                column: dict[str, Any] = {"label": str(field.verbose_name), "type": field.get_internal_type()}
+                if field.help_text:
+                    column["description"] = str(field.help_text)
+                if field.is_relation and field.related_model is not None:
+                    column["refers_to"] = field.related_model._meta.label_lower
+                if field.choices:
+                    column["values"] = {str(value): str(label) for value, label in field.flatchoices}
+                if isinstance(field, EncryptedTextField):
+                    column["sealed"] = True  # kept encrypted under the country's key; opened in this export
+                columns[field.attname] = column
+            tables[model._meta.label_lower] = {"name": str(model._meta.verbose_name_plural), "columns": columns}
+    return {"language": language, "tables": tables}
 
 
 def table_write(archive: zipfile.ZipFile, model: type[models.Model], queryset: models.QuerySet) -> dict[str, dict]:
@@ -208,6 +234,14 @@ def country_data_export_write(*, country: Country, out: BinaryIO, progress=None)
                 entries = table_write(archive, model, model.objects.filter(country_id=country.pk))
             manifest["files"].update(entries)
             manifest["tables"][model._meta.label_lower] = entries[f"data/{model._meta.label_lower}.jsonl"]["rows"]
+        dictionary = json.dumps(
+            data_dictionary(model_list, country.default_language or "en"), indent=2, ensure_ascii=False
+        ).encode("utf-8")
+        archive.writestr("data/dictionary.json", dictionary)
+        manifest["files"]["data/dictionary.json"] = {
+            "sha256": hashlib.sha256(dictionary).hexdigest(),
+            "bytes": len(dictionary),
+        }
         for index, kind in enumerate(file_kinds, start=len(model_list) + 1):
             if progress:
                 progress("export.files", int(75 * index / steps), table=kind.model._meta.label_lower)
@@ -246,6 +280,7 @@ def country_data_export_write(*, country: Country, out: BinaryIO, progress=None)
                 when=manifest["generated_at"],
                 key_id=manifest["key_id"],
                 file_name=f"{country.code.lower()}-export.zip",
+                language_name=translation.get_language_info(country.default_language or "en")["name"],
             ),
         )
     return manifest

@@ -70,6 +70,33 @@ def test_manifest_hashes_match_and_its_signature_verifies(cast, fr_with_contacts
     assert manifest["files"]["data/tenants.membership.jsonl"]["rows"] == 3
 
 
+def test_the_dictionary_says_in_the_countrys_language_what_each_column_holds(cast, fr_with_contacts):
+    """The columns are named as the software names them: the export says what each one means, in
+    the country's language, for every table and column it holds, coded values in words."""
+    cast.fr.default_language = "fr"
+    cast.fr.save(update_fields=["default_language"])
+    archive = build(cast)
+    dictionary = json.loads(archive.read("data/dictionary.json"))
+    assert dictionary["language"] == "fr"
+    tables = {name[len("data/") : -len(".csv")] for name in archive.namelist() if name.endswith(".csv")}
+    assert set(dictionary["tables"]) == tables
+    for table, entry in dictionary["tables"].items():
+        header = archive.read(f"data/{table}.csv").decode().splitlines()[0].split(",")
+        assert list(entry["columns"]) == header, table
+    members = dictionary["tables"]["tenants.membership"]
+    assert members["columns"]["role"]["values"] == {
+        "country_admin": "Administrateur national",
+        "officer": "Agent",
+        "viewer": "Lecteur",
+    }
+    assert members["columns"]["phone"]["sealed"] is True
+    assert members["columns"]["organisation_id"]["refers_to"] == "tenants.organisation"
+    assert (
+        "dictionary.json" in archive.read("README.txt").decode()
+        and "French, the country's language" in archive.read("README.txt").decode()
+    )
+
+
 def test_csv_cells_cannot_run_as_formulas(cast, fr_with_contacts):
     text = build(cast).read("data/tenants.membership.csv").decode()
     assert "'=HYPERLINK" in text
