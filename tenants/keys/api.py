@@ -175,7 +175,9 @@ class PlatformExitApi(_ExitView, ApiView):
     http_method_names = ["get", "head", "options"]
 
     def exit_country(self, code: str) -> Country:
-        if not (self.request.user.is_superuser and self.request.user.is_active):
+        # The request's access, not the account: a personal token limited to some countries, or
+        # read-only, carries no platform power even when its owner is a platform admin.
+        if not self.request.access.is_platform_admin:
             raise exceptions.PermissionDenied(_("Only a platform admin can act for the platform in a country's exit."))
         country = Country.objects.filter(code=str(code).upper()).first() if len(str(code)) == 2 else None
         if country is None:

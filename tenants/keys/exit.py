@@ -62,7 +62,14 @@ def _check_side(*, country: Country, by, access: Access | None, side: str) -> st
     country for the country. Anyone else may not take part."""
     if side not in SIDES:
         raise ExitRefused(_("Choose the side you act for: the country or the platform."), field="side")
-    if side == PLATFORM and not (getattr(by, "is_superuser", False) and getattr(by, "is_active", False)):
+    # The platform's power as the request carries it (a token limited to some countries carries
+    # none); without a request (the operator's command), the account's.
+    platform = (
+        access.is_platform_admin
+        if access is not None
+        else getattr(by, "is_superuser", False) and getattr(by, "is_active", False)
+    )
+    if side == PLATFORM and not platform:
         raise NotAllowed(_("Only a platform admin can act for the platform in a country's exit."))
     if side == COUNTRY and (access is None or not access.is_country_admin(country.pk)):
         raise NotAllowed(_("Only a country admin of %(name)s can act for it in its exit.") % {"name": country.name})

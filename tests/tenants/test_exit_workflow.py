@@ -368,3 +368,40 @@ def test_exit_api_by_person(api, cast, admin):
     assert body == {"country": "FR", "country_status": "active", "exit": None}
     with country_context(cast.fr):
         assert not CountryExit.objects.exists()
+
+
+def test_a_platform_admins_token_limited_to_a_country_or_read_only_carries_no_platform_power(api, cast, admin):
+    """A platform admin who is also a member of France makes personal tokens: one for France only,
+    one read-only for every country they see. Neither acts, nor reads, for the platform in another
+    country's exit; the admin's own session still does."""
+    from tenants.access import access_for
+    from tenants.identity.tokens import personal_token_create
+
+    with country_context(cast.fr):
+        Membership.objects.create(country=cast.fr, user=admin, organisation=cast.fr_ministry, role="viewer")
+    access = access_for(admin)
+    limited, _ = personal_token_create(
+        user=admin, access=access, name="France only", country_ids=[cast.fr.pk], read_only=False, days=1
+    )
+    reading, _ = personal_token_create(
+        user=admin, access=access, name="Reads", country_ids=sorted(access.country_ids), read_only=True, days=1
+    )
+    for raw in (limited, reading):
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert api.get("/api/v1/platform/exits/KE/").status_code == 403
+        refused = api.post("/api/v1/platform/exits/KE/request/", {"reason": REASON}, format="json")
+        assert refused.status_code == 403, refused.content
+    api.credentials()
+    with country_context(cast.ke):
+        assert not CountryExit.objects.exists()
+    # The service holds the same line whatever door a call comes by.
+    with pytest.raises(NotAllowed):
+        exits.country_exit_request(
+            country=cast.ke,
+            reason=REASON,
+            by=admin,
+            side=exits.PLATFORM,
+            access=access.narrowed(country_ids=frozenset({cast.fr.pk}), read_only=False),
+        )
+    api.force_login(admin)
+    assert api.get("/api/v1/platform/exits/KE/").status_code == 200
