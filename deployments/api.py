@@ -164,7 +164,16 @@ def _resolve_inputs(country, data: dict) -> dict:
 
     organisation = organisation_get(country=country, pk=data.pop("organisation"))
     model = AIModel.objects.filter(slug=data.pop("model")).first()
-    owner = get_user_model().objects.filter(pk=data.pop("owner")).first()
+    # Only among the country's active members: an id of anyone else answers as no id at all, so
+    # that the answer tells nobody which ids exist elsewhere on the platform.
+    owner_id = data.pop("owner")
+    owner = (
+        get_user_model().objects.filter(pk=owner_id, memberships__country=country, memberships__status="active").first()
+    )
+    if owner is None and owner_id:
+        raise exceptions.ValidationError(
+            {"owner": [_("The owner must be an active member of {country_name}.").format(country_name=country.name)]}
+        )
     assessment_id = data.pop("assessment")
     return {**data, "organisation": organisation, "model": model, "owner": owner, "assessment_id": assessment_id}
 

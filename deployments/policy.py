@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import logging
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import redis
 from django.conf import settings
@@ -72,8 +72,9 @@ def _state(environment: Environment) -> str:
 def _expires_at(environment: Environment) -> int | None:
     if environment.expires_on is None:
         return None
-    # Valid through the whole of its last day (UTC).
-    end = datetime.combine(environment.expires_on + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    # Valid through the whole of its last day (UTC); the calendar's last day has no day after it.
+    last = min(environment.expires_on, date.max - timedelta(days=1))
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     return calendar.timegm(end.utctimetuple())
 
 

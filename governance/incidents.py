@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.urls import reverse
@@ -19,6 +19,8 @@ from tenants.notifications import services as inbox
 from tenants.record.ledger import event_record
 
 from .models import ImpactAssessment, Incident
+
+EARLIEST_DETECTION = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @transaction.atomic
@@ -59,6 +61,10 @@ def incident_report(
     detected_at = detected_at or now
     if detected_at > now:
         raise ServiceError(_("The detection date cannot be in the future."), field="detected_at")
+    if detected_at < EARLIEST_DETECTION:
+        # A typo (year 1, say), not an incident: its report deadline would make it overdue in
+        # every report, and some time zones cannot even show it.
+        raise ServiceError(_("The detection date must be in the year 2000 or later."), field="detected_at")
     with country_context(country):
         if assessment is not None and assessment.country_id != country.pk:
             raise ServiceError(_("Choose one of this country's assessments."), field="assessment")

@@ -4,7 +4,6 @@ and everything a country owns nested under /countries/<code>/. Included by porta
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView
 
 from deployments import api as deployments_api
 from engagements import api as engagement_api
@@ -44,7 +43,7 @@ country = "countries/<str:code>/"
 urlpatterns = [
     path("auth/token/", identity_api.TokenIssueApi.as_view(), name="api-token"),
     path("auth/token/revoke/", identity_api.TokenRevokeApi.as_view(), name="api-token-revoke"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", rest.ApiSchemaView.as_view(), name="api-schema"),
     path("docs/", rest.ApiDocsView.as_view(), name="api-docs"),
     path("countries/", tenants_api.CountryListApi.as_view(), name="api-countries"),
     path(country, tenants_api.CountryDetailApi.as_view(), name="api-country"),

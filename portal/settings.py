@@ -403,6 +403,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
+    # UTF-8 only, refusals in the reader's language, the input guard's check on what was parsed
+    # (tenants.parsers): for every view, ApiView's or not.
+    "DEFAULT_PARSER_CLASSES": [
+        "tenants.parsers.GuardedJSONParser",
+        "tenants.parsers.GuardedFormParser",
+        "tenants.parsers.GuardedMultiPartParser",
+    ],
+    # JSON, answers and errors alike (DESIGN §8): no browsable HTML pages, and no ?format= that
+    # picks a renderer (?format=xml answered 404 on an endpoint that exists).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_THROTTLE_RATES": {"token": env_str("TOKEN_THROTTLE_RATE", "20/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # How many proxies in front set X-Forwarded-For; 0 trusts none, so the throttle cannot be dodged

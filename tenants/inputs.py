@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 UNSAFE = re.compile("[\x00\ud800-\udfff]")
@@ -134,6 +135,13 @@ class InputGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # It runs before LocaleMiddleware: its refusals are worded in the language this request
+        # asks for (its cookie, Accept-Language), not whichever one the thread served last.
+        with translation.override(translation.get_language_from_request(request)):
+            refused = self._refusal(request)
+        return refused if refused is not None else self.get_response(request)
+
+    def _refusal(self, request: HttpRequest) -> HttpResponse | None:
         if UNSAFE.search(request.path_info):
             return refusal(
                 request,
@@ -149,4 +157,4 @@ class InputGuardMiddleware:
             return refusal(request, 400, body_refusal(error))
         if problems:
             return refusal(request, 400, error_summary(problems), problems)
-        return self.get_response(request)
+        return None

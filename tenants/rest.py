@@ -20,10 +20,11 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from drf_spectacular.views import SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import Cursor, CursorPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
@@ -197,15 +198,46 @@ def bound_integers(field: serializers.Field) -> None:
         field.validators.append(MinValueValidator(-MAX_ID - 1, message=message))
 
 
+# Dates and times an API body or query may name: DRF converts a time given without an offset
+# from the reader's time zone to UTC, which overflows at the calendar's ends (a 500 for
+# "0001-01-01T00:00:00" read in Paris, for "9999-12-31T23:59:59" in São Paulo).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+
+
+def bound_dates(field: serializers.Field) -> None:
+    """Hold a date or date-time field (or a list's items) to EARLIEST_YEAR..LATEST_YEAR, with a
+    message a person can act on, before any conversion can overflow."""
+    if isinstance(field, serializers.ListField):
+        bound_dates(field.child)
+    if not isinstance(field, (serializers.DateTimeField, serializers.DateField)):
+        return
+    convert = field.to_internal_value
+
+    def bounded(value):
+        try:
+            result = convert(value)
+        except OverflowError:
+            result = None
+        if result is None or not EARLIEST_YEAR <= result.year <= LATEST_YEAR:
+            raise serializers.ValidationError(
+                gettext("Choose a date between the years %(earliest)s and %(latest)s.")
+                % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
+            )
+        return result
+
+    field.to_internal_value = bounded
+
+
 class StrictSerializer(serializers.Serializer):
     """An input serializer that refuses fields it does not know, so that a misspelt or
-    read-only field is reported instead of silently ignored, and whose integers are bounded to
-    what a bigint holds."""
+    read-only field is reported instead of silently ignored, whose integers are bounded to what a
+    bigint holds, and whose dates to years a conversion between time zones cannot overflow."""
 
     def get_fields(self):
         fields = super().get_fields()
         for field in fields.values():
             bound_integers(field)
+            bound_dates(field)
         return fields
 
     def validate(self, attrs):
@@ -257,26 +289,13 @@ CODE_PARAMETER = OpenApiParameter(
 )
 
 
-class GuardedJSONParser(JSONParser):
-    """DRF's JSON parser, answering 400 rather than 500 for nesting so deep that the decoder runs
-    out of stack. (Size is limited before parsing: DRF reads the body through Django, which
-    enforces DATA_UPLOAD_MAX_MEMORY_SIZE; portal.api_errors turns that refusal into a 400.)"""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError(_("JSON parse error - the body is nested too deeply.")) from None
-
-
 class ApiView(APIView):
-    """Base of every API view: guarded parsers, and a check that the country scope opened by the
+    """Base of every API view (its parsers, REST_FRAMEWORK's defaults, are tenants.parsers'): a check that the country scope opened by the
     middleware belongs to the person DRF authenticated.
 
     A view that answers a paged list sets `pagination_class = CursorPage` and answers with
     `self.paginate(...)`: the schema documents the page envelope from that same attribute."""
 
-    parser_classes = [GuardedJSONParser, FormParser, MultiPartParser]
     pagination_class: type[CursorPage] | None = None
 
     def initial(self, request, *args, **kwargs):
@@ -343,7 +362,34 @@ class CountryAPIView(ApiView):
         return {**super().context(), "country": self.country}
 
 
-class ApiDocsView(SpectacularSwaggerSplitView):
+class _ReadOnlyWithJsonErrors:
+    """For the schema and its docs, whose answers are YAML or a page: GET and HEAD only, and any
+    refusal in the API's JSON shape, never in the view's own format (an OPTIONS on the page asked
+    its HTML renderer for a template it has not: a 500)."""
+
+    http_method_names = ["get", "head"]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code >= 400 and isinstance(response, Response):
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class _FormatParameter(DefaultContentNegotiation):
+    """?format=json or ?format=yaml picks the schema's format (the API itself has one format,
+    JSON, and takes no ?format=: REST_FRAMEWORK["URL_FORMAT_OVERRIDE"] is None)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return super().select_renderer(request, renderers, format_suffix or request.query_params.get("format"))
+
+
+class ApiSchemaView(_ReadOnlyWithJsonErrors, SpectacularAPIView):
+    """The OpenAPI schema, as drf-spectacular writes it, in YAML or (?format=json) JSON."""
+
+    content_negotiation_class = _FormatParameter
+
+
+class ApiDocsView(_ReadOnlyWithJsonErrors, SpectacularSwaggerSplitView):
     """Swagger UI from the sidecar's local assets, with the online validator switched off, so the
     page makes no request to any other host; its start-up script is a file of its own (?script),
     so the Content-Security-Policy needs no inline script."""
