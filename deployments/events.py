@@ -51,10 +51,17 @@ def _link(name: str):
 
 def _detail(action: str, payload: dict) -> str:
     if "from" in payload and "to" in payload:
-        return gettext("From %(from)s to %(to)s") % {
-            "from": STATES.get(payload["from"], payload["from"]),
-            "to": STATES.get(payload["to"], payload["to"]),
-        }
+        states = {"from": STATES.get(payload["from"], payload["from"]), "to": STATES.get(payload["to"], payload["to"])}
+        # An approval says which one it was: a high-risk request needs two, by two people.
+        if isinstance(payload.get("approvals"), int) and isinstance(payload.get("approvals_needed"), int):
+            return gettext("Approval %(count)s of %(needed)s; from %(from)s to %(to)s") % {
+                "count": payload["approvals"],
+                "needed": payload["approvals_needed"],
+                **states,
+            }
+        if isinstance(payload.get("approvals"), int):
+            return gettext("Approval %(count)s; from %(from)s to %(to)s") % {"count": payload["approvals"], **states}
+        return gettext("From %(from)s to %(to)s") % states
     if "model" in payload:
         return gettext("Model: %(model)s") % {"model": payload["model"]}
     return ""

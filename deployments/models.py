@@ -111,6 +111,14 @@ class DeploymentRequest(TenantModel):
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_request_country_id_uniq")]
         indexes = [models.Index(fields=["country", "state", "submitted_at"], name="dep_request_state_idx")]
 
+    @property
+    def risk_category_label(self) -> str:
+        """The risk category in words (the assessment's categories name them)."""
+        from governance.models import ImpactAssessment
+
+        labels = dict(ImpactAssessment.Category.choices)
+        return str(labels.get(self.risk_category, self.risk_category))
+
     def __str__(self) -> str:
         return self.title
 

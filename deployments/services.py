@@ -5,7 +5,7 @@ actions. Every change is transactional, checks the actor's role and goes on the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +21,7 @@ from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.models import Country, Membership, Organisation
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_record
 
 from . import gates as gates_module
 from . import notices, selectors
@@ -35,6 +36,7 @@ HIGH_RISK = "high_risk"
 MAX_TOKENS = 10**12
 MAX_TEXT = 5000
 MAX_COMMENT = 2000
+MAX_EXPIRY_YEARS = 10  # an approval is looked at again within this time
 DELETE_REFUSED_CONVERSATION = gettext_lazy(
     "This draft cannot be deleted: its conversation has messages, and they are on the record. It stays "
     "as a draft, which has no effect until it is submitted; you may change it or leave it."
@@ -134,7 +136,7 @@ def _clean(
         )
     allowed = selectors.requesting_organisations(country=country, access=access)
     if organisation.pk not in {o.pk for o in allowed}:
-        names = ", ".join(o.name for o in allowed) or "none"
+        names = ", ".join(o.name for o in allowed) or _("none")
         raise ServiceError(
             _(
                 "You can request a deployment only for an organisation you act for ({names}); {organisation_name} is not one of them."
@@ -156,7 +158,7 @@ def _clean(
     if unknown:
         raise ServiceError(
             _("{model_name} does not offer {unknown}: its capabilities are {or_none}.").format(
-                model_name=model.name, unknown=", ".join(unknown), or_none=", ".join(model.capabilities) or "none"
+                model_name=model.name, unknown=", ".join(unknown), or_none=", ".join(model.capabilities) or _("none")
             ),
             field="capabilities",
         )
@@ -165,7 +167,7 @@ def _clean(
     if region not in (model.regions or []):
         raise ServiceError(
             _("{model_name} is not hosted in that region: choose one of {or_none}.").format(
-                model_name=model.name, or_none=", ".join(model.regions) or "none"
+                model_name=model.name, or_none=", ".join(model.regions) or _("none")
             ),
             field="region",
         )
@@ -339,6 +341,7 @@ def deployment_request_transition(
         elif action == "approve":
             target = _approve(request, by, comment, quota_tokens, expires_on, human_review_required, now)
             payload["approvals"] = _approvals(request)
+            payload["approvals_needed"] = approvals_needed(request)
         elif action in ("reject", "request_changes"):
             DeploymentDecision.objects.create(
                 country=country,
@@ -375,6 +378,12 @@ def deployment_request_transition(
                 comment=comment,
                 at=now,
             )
+        if (comment or "").strip():
+            # The reason on the record (sealed, off the chain: the event names it by id), as every
+            # decision that gives one: the audit pages and the API read it beside the event.
+            payload["reason"] = reason_record(
+                country=country, action=f"deployment.{action}", target=request, by=by, reason=comment
+            ).pk
         event_record(
             country=country, action=f"deployment.{action}", actor=by, actor_role=role, target=request, payload=payload
         )
@@ -440,6 +449,12 @@ def _approve(request, by, comment, quota_tokens, expires_on, human_review_requir
         raise ServiceError(_("The quota is a whole number of tokens a month above zero."), field="quota_tokens")
     if expires_on is not None and expires_on <= now.date():
         raise ServiceError(_("The expiry date must be in the future."), field="expires_on")
+    if expires_on is not None and expires_on > now.date() + timedelta(days=366 * MAX_EXPIRY_YEARS):
+        raise ServiceError(
+            _("Choose an expiry date within %(years)s years: it is when the approval is looked at again.")
+            % {"years": MAX_EXPIRY_YEARS},
+            field="expires_on",
+        )
     DeploymentDecision.objects.create(
         country_id=request.country_id,
         request=request,

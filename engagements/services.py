@@ -23,6 +23,7 @@ from tenants.isolation import country_context
 from tenants.languages.formatting import long_date
 from tenants.models import Country, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import event_record
+from tenants.record.reasons import reason_record
 from tenants.services import organisation_kind_is_open
 
 S = Engagement.State
@@ -433,14 +434,13 @@ def engagement_transition(
         event = f"engagement.{'amendment_' if move.amendment else ''}{ACTION_EVENTS[action]}"
         if partial:
             event = "engagement.approval_recorded"
-        event_record(
-            country=country,
-            action=event,
-            actor=by,
-            actor_role=role,
-            target=engagement,
-            payload={"from": from_label, "to": to_state, "version": latest.version if latest else None},
-        )
+        payload = {"from": from_label, "to": to_state, "version": latest.version if latest else None}
+        if (comment or "").strip() and by is not None:
+            # The reason on the record (sealed, off the chain: the event names it by id).
+            payload["reason"] = reason_record(
+                country=country, action=event, target=engagement, by=by, reason=comment
+            ).pk
+        event_record(country=country, action=event, actor=by, actor_role=role, target=engagement, payload=payload)
         notices.engagement_moved_notify(
             country=engagement.country,
             url=engagement_url(engagement.country),

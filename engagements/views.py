@@ -28,6 +28,15 @@ from tenants.selectors import organisation_list
 DRAFTERS = {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
 
 
+def _history_label(action: str) -> str:
+    """What happened, as the record words it ("Engagement approved"), not the button's command."""
+    from tenants.record.events import ACTION_LABELS as RECORDED
+
+    event = "created" if action == "create" else services.ACTION_EVENTS.get(action)
+    label = RECORDED.get(f"engagement.{event}") if event else None
+    return str(label or services.ACTION_LABELS.get(action, action))
+
+
 def _home(country) -> str:
     return reverse("engagement:home", kwargs={"code": country.code.lower()})
 
@@ -81,7 +90,7 @@ def _page(
                 "transitions": [
                     (
                         t,
-                        services.ACTION_LABELS.get(t.action, t.action),
+                        _history_label(t.action),
                         states.get(t.from_state, t.from_state),
                         states.get(t.to_state, t.to_state),
                         ROLE_LABELS.get(t.by_role, ""),

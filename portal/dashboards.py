@@ -6,9 +6,9 @@ so a page holds the same number of queries whatever the data and the number of c
 from __future__ import annotations
 
 import calendar
-from datetime import UTC
+from datetime import UTC, date
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from deployments import selectors as deployment_selectors
@@ -139,6 +139,15 @@ def country_charts(country: Country, figures: dict, *, prefix: str = "") -> list
     return charts
 
 
+def _month_name(month: str) -> str:
+    """ "2026-12" as the reader writes a month ("December 2026", "décembre 2026")."""
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        return formats.date_format(date(year, number, 1), "YEAR_MONTH_FORMAT")
+    except (ValueError, TypeError):
+        return month
+
+
 def usage_chart(*, key: str, figures: dict, now=None) -> Chart:
     now = (now or timezone.now()).astimezone(UTC)
     days_in_month = calendar.monthrange(now.year, now.month)[1]
@@ -153,7 +162,11 @@ def usage_chart(*, key: str, figures: dict, now=None) -> Chart:
         description=_(
             "{used} tokens used in {month} through the gateway, across the active environments, of a monthly quota "
             "of {quota}."
-        ).format(used=figures["tokens_month"], month=month, quota=figures["quota"]),
+        ).format(
+            used=formats.number_format(figures["tokens_month"], force_grouping=True),
+            month=_month_name(month),
+            quota=formats.number_format(figures["quota"], force_grouping=True),
+        ),
         label_header=_("Day"),
         value_header=_("Tokens"),
         cumulative_header=_("Month so far"),

@@ -7,6 +7,7 @@ the country's own members included, gets a 404."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -111,6 +112,7 @@ def report_list(request: HttpRequest, code: str) -> HttpResponse:
             "reports": [(r, _describe(r, code)) for r in reports],
             "pending": any(r.state in ("pending", "running") for r in reports),
             "subscription": subscriptions.subscription_get(country=country, user=request.user),
+            "kept_days": settings.COMPLIANCE_REPORT_TTL_DAYS,
         },
         status=status,
     )

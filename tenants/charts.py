@@ -58,10 +58,13 @@ class Bar:
 
     @property
     def shown(self) -> str:
-        """The figure written at the end of the bar and in the table."""
+        """The figure written at the end of the bar and in the table, grouped as the reader writes
+        numbers (4,500,000; 4 500 000)."""
+        from django.utils.formats import number_format
+
         if self.of is None:
-            return str(self.value)
-        return f"{self.value} / {self.of}"
+            return number_format(self.value, force_grouping=True)
+        return f"{number_format(self.value, force_grouping=True)} / {number_format(self.of, force_grouping=True)}"
 
 
 @dataclass

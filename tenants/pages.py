@@ -15,6 +15,10 @@ ROLE_LABELS = {
     **dict(Membership.Role.choices),
     PARTNER_MANAGER: gettext_lazy("Partner manager"),
     AUDITOR: gettext_lazy("Auditor"),
+    # Actors of the record that are not a person's role in a country.
+    "system": gettext_lazy("The portal itself (no person)"),
+    "platform": gettext_lazy("Platform admin"),
+    "platform_admin": gettext_lazy("Platform admin"),
 }
 
 

@@ -139,12 +139,41 @@ def member_invite(
         user.set_unusable_password()
         user.save()
     with country_context(country):
-        if Membership.objects.filter(user=user).exists():
-            raise ServiceError(
-                _("%(email)s is already a member of %(country)s, or invited to it.")
-                % {"email": email, "country": country.name},
-                field="email",
+        existing = Membership.objects.filter(user=user).select_related("invitation").first()
+        if existing is not None:
+            invitation = getattr(existing, "invitation", None)
+            expired = (
+                existing.status == Membership.Status.INVITED
+                and invitation is not None
+                and invitation.accepted_at is None
+                and invitation.expires_at <= timezone.now()
             )
+            if not expired:
+                raise ServiceError(
+                    _("%(email)s is already a member of %(country)s, or invited to it.")
+                    % {"email": email, "country": country.name},
+                    field="email",
+                )
+            # An invitation that expired unanswered is sent again, as now typed: a new link (the old
+            # one no longer opens), a new expiry, the organisation and role chosen now.
+            existing.organisation, existing.role, existing.job_title = organisation, role, (job_title or "").strip()
+            existing.save(update_fields=["organisation", "role", "job_title"])
+            invitation.nonce, invitation.invited_by, invitation.invited_email = secrets.token_hex(16), by, email
+            invitation.invited_first_name, invitation.invited_last_name = first_name, last_name
+            invitation.expires_at = timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
+            invitation.sent_at = None
+            invitation.save()
+            existing.invitation = invitation
+            event_record(
+                country=country,
+                action="member.reinvited",
+                actor=by,
+                actor_role=actor_role,
+                target=existing,
+                payload={"role": role, "organisation": organisation.pk},
+            )
+            outbox_enqueue(task="tenants.invitation_send", country_id=country.pk, invitation_id=invitation.pk)
+            return existing
         try:
             with transaction.atomic():
                 membership = Membership.objects.create(

@@ -54,3 +54,17 @@ def role_label(code):
     if code == "system":
         return gettext("the portal")
     return ROLE_LABELS.get(code, code)
+
+
+@register.filter
+def language_name(code):
+    """A language's name in the reader's language ("fr" → "French", "français" to a French
+    reader); a code Django does not know is shown as it is, never a page error."""
+    from django.utils.translation import get_language_info
+
+    if not code:
+        return code
+    try:
+        return str(get_language_info(str(code))["name_translated"])
+    except KeyError:
+        return code

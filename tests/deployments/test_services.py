@@ -61,6 +61,14 @@ def test_the_happy_path_from_draft_to_active(cast, ready):
         human_review_required=True,
     )
     assert item.state == S.APPROVED
+    from tenants.record.events import describe_events
+
+    with country_context(cast.fr):
+        approval = CountryEvent.objects.get(action="deployment.approve")
+        # Which approval it was, of how many the request's risk needs.
+        assert (approval.payload["approvals"], approval.payload["approvals_needed"]) == (1, 1)
+        with translation.override("en"):
+            assert describe_events([approval], cast.fr)[0].detail.startswith("Approval 1 of 1; from ")
     with country_context(cast.fr):
         job = ProvisioningJob.objects.get()
         pending = OutboxMessage.objects.filter(published_at__isnull=True)
@@ -321,6 +329,13 @@ def test_refusals_need_a_comment_and_record_the_decision(cast, ready, action):
     assert error.value.field == "comment"
     item = move(item, action, cast.partner, comment="Narrow the purpose.")
     assert item.state == {"reject": S.REJECTED, "request_changes": S.CHANGES_REQUESTED}[action]
+    # The reason is on the record: kept sealed, named by the event, read beside it.
+    from tenants.record.events import describe_events
+
+    with country_context(cast.fr):
+        event = CountryEvent.objects.filter(action=f"deployment.{action}").get()
+        assert isinstance(event.payload["reason"], int) and "Narrow" not in str(event.payload)
+        assert describe_events([event], cast.fr)[0].reason == "Narrow the purpose."
 
 
 def test_changes_requested_can_be_edited_and_resubmitted(cast, ready):

@@ -461,6 +461,37 @@ def test_an_expired_invitation_is_refused(cast, invite):
     )
 
 
+def test_an_expired_invitation_is_sent_again_with_a_new_link_and_a_live_one_is_not(cast, invite):
+    from tenants.record.models import CountryEvent
+
+    invited, invitation, old_token = invite()
+    again = dict(
+        country=cast.fr,
+        by=cast.owner,
+        access=access_for(cast.owner),
+        email="New.Person@example.org",
+        first_name="Nadia",
+        last_name="Newcomer",
+        organisation=cast.fr_ministry,
+        role="officer",
+    )
+    with pytest.raises(ServiceError, match="already a member"):
+        services.member_invite(**again)  # still open: nothing to renew
+    with country_context(cast.fr):
+        Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    renewed = services.member_invite(**again)
+    assert renewed.pk == invited.pk and (renewed.role, renewed.organisation_id) == ("officer", cast.fr_ministry.pk)
+    with country_context(cast.fr):
+        fresh = Invitation.objects.get(pk=invitation.pk)
+        assert fresh.nonce != invitation.nonce and fresh.expires_at > timezone.now() + timedelta(days=1)
+        assert CountryEvent.objects.filter(action="member.reinvited").count() == 1
+    with pytest.raises(ServiceError):
+        services.invitation_accept(token=old_token, password=GOOD_PASSWORD)  # the old link no longer opens
+    services.invitation_accept(token=services.invitation_token(fresh), password=GOOD_PASSWORD)
+    with country_context(cast.fr):
+        assert Membership.objects.get(pk=invited.pk).status == "active"
+
+
 def test_an_old_link_is_refused_by_its_signature_age(cast, invite, monkeypatch):
     _, _, token = invite()
     later = signing.time.time() + timedelta(days=settings.INVITATION_TTL_DAYS, hours=1).total_seconds()
