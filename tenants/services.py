@@ -164,16 +164,7 @@ def member_invite(
             invitation.sent_at = None
             invitation.save()
             existing.invitation = invitation
-            event_record(
-                country=country,
-                action="member.reinvited",
-                actor=by,
-                actor_role=actor_role,
-                target=existing,
-                payload={"role": role, "organisation": organisation.pk},
-            )
-            outbox_enqueue(task="tenants.invitation_send", country_id=country.pk, invitation_id=invitation.pk)
-            return existing
+            return _invitation_sent(existing, action="member.reinvited", by=by, actor_role=actor_role)
         try:
             with transaction.atomic():
                 membership = Membership.objects.create(
@@ -201,15 +192,22 @@ def member_invite(
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
         )
         membership.invitation = invitation
-        event_record(
-            country=country,
-            action="member.invited",
-            actor=by,
-            actor_role=actor_role,
-            target=membership,
-            payload={"role": role, "organisation": organisation.pk},
-        )
-        outbox_enqueue(task="tenants.invitation_send", country_id=country.pk, invitation_id=invitation.pk)
+        return _invitation_sent(membership, action="member.invited", by=by, actor_role=actor_role)
+
+
+def _invitation_sent(membership: Membership, *, action: str, by, actor_role: str) -> Membership:
+    """Record the invitation (new or sent again) and have a worker mail it (in the country's context)."""
+    event_record(
+        country=membership.country,
+        action=action,
+        actor=by,
+        actor_role=actor_role,
+        target=membership,
+        payload={"role": membership.role, "organisation": membership.organisation_id},
+    )
+    outbox_enqueue(
+        task="tenants.invitation_send", country_id=membership.country_id, invitation_id=membership.invitation.pk
+    )
     return membership
 
 
