@@ -164,12 +164,9 @@ def _resolve_inputs(country, data: dict) -> dict:
 
     organisation = organisation_get(country=country, pk=data.pop("organisation"))
     model = AIModel.objects.filter(slug=data.pop("model")).first()
-    # Only among the country's active members: an id of anyone else answers as no id at all, so
-    # that the answer tells nobody which ids exist elsewhere on the platform.
-    owner_id = data.pop("owner")
-    owner = (
-        get_user_model().objects.filter(pk=owner_id, memberships__country=country, memberships__status="active").first()
-    )
+    # Among the country's active members only: the answer tells nobody which ids exist elsewhere.
+    owner_id, active = data.pop("owner"), {"memberships__country": country, "memberships__status": "active"}
+    owner = get_user_model().objects.filter(pk=owner_id, **active).first()
     if owner is None and owner_id:
         raise exceptions.ValidationError(
             {"owner": [_("The owner must be an active member of {country_name}.").format(country_name=country.name)]}
