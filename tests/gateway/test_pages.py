@@ -57,7 +57,7 @@ def test_the_page_shows_usage_against_the_quota_as_a_chart_and_a_table(client, c
     assert f"{total:,} of {environment.monthly_token_quota:,}" in html
     assert (
         'id="usage-chart-table"' in html
-        and f'<td class="govuk-table__cell govuk-table__cell--numeric">{total}</td>' in html
+        and f'<td class="govuk-table__cell govuk-table__cell--numeric">{total:,}</td>' in html
     )
     assert 'data-refusal="insufficient_quota"' in html and "Monthly quota used up" in html
     assert 'id="stop-calls"' not in html  # a viewer has no kill switch
