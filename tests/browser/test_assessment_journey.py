@@ -1,20 +1,12 @@
 """An officer completes an impact assessment in the browser and sees its level, category and
 obligations."""
 
-import re
-
 import pytest
-from django.conf import settings
+from playwright.sync_api import expect
+
+from tests.browser.journeys import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(settings.DEMO_PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_url(re.compile(r"/(c/fr/?)?$", re.I))
 
 
 def test_officer_completes_an_impact_assessment(page, demo):
@@ -28,8 +20,9 @@ def test_officer_completes_an_impact_assessment(page, demo):
 
     # Answer part of it and come back later: the answer is kept.
     page.get_by_label("Admission to or assessment in education").check()
-    page.get_by_role("button", name="Save and come back later").click()
-    assert page.get_by_label("Admission to or assessment in education").is_checked()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and come back later").click()
+    expect(page.get_by_label("Admission to or assessment in education")).to_be_checked()
 
     # Completing too early names the first question left.
     page.get_by_role("button", name="Complete the assessment").click()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.test_deployment_journey import sign_in
+from tests.browser.journeys import sign_in
 from tests.browser.test_languages import AXE, _signed_in_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -49,8 +49,8 @@ def test_an_officer_writes_and_the_partner_manager_answers(page, browser, live_s
     sign_in(page, "olivier")
     page.goto(url)
     page.get_by_label("Your message").fill("Could the review start this week? The pilot school is waiting.")
-    page.get_by_role("button", name="Send message").click()
-    page.wait_for_url(re.compile(re.escape(url) + "#conversation$"))
+    with page.expect_navigation(url=re.compile(re.escape(url) + "#conversation$")):
+        page.get_by_role("button", name="Send message").click()
     assert "Your message was sent." in page.content()
     assert page.locator('[data-field="message"]').count() == 1
 
@@ -63,8 +63,8 @@ def test_an_officer_writes_and_the_partner_manager_answers(page, browser, live_s
     assert "Could the review start this week?" in message.inner_text()
     assert "(Officer)" in message.inner_text()
     page.get_by_label("Your message").fill("Yes: I will start the review on Thursday.")
-    page.get_by_role("button", name="Send message").click()
-    page.wait_for_url(re.compile(re.escape(url) + "#conversation$"))
+    with page.expect_navigation(url=re.compile(re.escape(url) + "#conversation$")):
+        page.get_by_role("button", name="Send message").click()
     assert page.locator('[data-field="unread-count"]').count() == 0  # read when opened
 
     sign_in(page, "olivier")

@@ -5,18 +5,10 @@ progress and sees the environment active, with its credential shown once."""
 import re
 
 import pytest
-from django.conf import settings
+
+from tests.browser.journeys import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(settings.DEMO_PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.IGNORECASE)).click()
-    page.wait_for_load_state()
 
 
 @pytest.fixture
@@ -68,21 +60,21 @@ def test_deployment_from_request_to_active_environment(page, ready_demo, celery_
     page.get_by_label("Data classification").select_option("internal")  # nothing is chosen for them
     page.get_by_label("Expected monthly tokens").fill("300000")
     page.get_by_label("Impact assessment").select_option(str(ready_demo.pk))
-    page.get_by_role("button", name="Save draft").click()
-    page.wait_for_url(re.compile(r"/c/fr/deployments/\d+/$"))
+    with page.expect_navigation(url=re.compile(r"/c/fr/deployments/\d+/$")):
+        page.get_by_role("button", name="Save draft").click()
     request_url = page.url
     failing = [el.get_attribute("data-gate") for el in page.locator("#gates li").all() if "To do" in el.inner_text()]
     assert failing == [], f"gates not passed in the demo: {failing}"
-    page.get_by_role("button", name="Submit for review").click()
-    page.wait_for_url(request_url)
+    with page.expect_navigation(url=request_url):
+        page.get_by_role("button", name="Submit for review").click()
     assert page.locator('[data-field="request-state"]').inner_text() == "Submitted"
 
     sign_in(page, "priya")
     page.goto("/review/")
     page.locator("#deployment-queue").get_by_role("link", name="Answers about parking permits").click()
     page.get_by_label("Monthly token quota").fill("250000")
-    page.get_by_role("button", name="Approve").click()
-    page.wait_for_url(request_url)
+    with page.expect_navigation(url=request_url):
+        page.get_by_role("button", name="Approve").click()
 
     sign_in(page, "olivier")
     page.goto(request_url)

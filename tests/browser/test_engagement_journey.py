@@ -4,19 +4,12 @@ changes, the admin amends and resubmits, the partner manager approves; the task 
 import re
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.browser.journeys import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(settings.DEMO_PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_load_state()
 
 
 def state_on_page(page) -> str:
@@ -34,11 +27,11 @@ def test_engagement_from_draft_to_approval(page, demo):
     page.get_by_label("Monthly usage quota (tokens)").fill("90000000")
     page.get_by_label("Start date").fill(timezone.localdate().isoformat())
     page.get_by_label("Grant or sponsored").check()
-    page.get_by_role("button", name="Save as draft").click()
-    page.wait_for_url(re.compile(r"/c/fr/engagement/$"))
+    with page.expect_navigation(url=re.compile(r"/c/fr/engagement/$")):
+        page.get_by_role("button", name="Save as draft").click()
     assert state_on_page(page) == "draft"
-    page.get_by_role("button", name="Submit for review").click()
-    page.wait_for_url(re.compile(r"/c/fr/engagement/$"))
+    with page.expect_navigation(url=re.compile(r"/c/fr/engagement/$")):
+        page.get_by_role("button", name="Submit for review").click()
     assert state_on_page(page) == "submitted"
 
     sign_in(page, "priya")
@@ -46,8 +39,8 @@ def test_engagement_from_draft_to_approval(page, demo):
     assert page.locator('#review-queue tr[data-country="FR"]').count() == 1
     page.get_by_role("link", name=re.compile("Review.*France")).click()
     page.get_by_label("Comment").fill("Please add health to the sectors in scope.")
-    page.get_by_role("button", name="Request changes").click()
-    page.wait_for_url(re.compile(r"/c/fr/engagement/$"))
+    with page.expect_navigation(url=re.compile(r"/c/fr/engagement/$")):
+        page.get_by_role("button", name="Request changes").click()
     assert state_on_page(page) == "draft"
 
     sign_in(page, "amelie")
@@ -57,20 +50,20 @@ def test_engagement_from_draft_to_approval(page, demo):
     assert "Please add health to the sectors in scope." in page.locator("#engagement-history").inner_text()
     page.get_by_role("link", name="Change the terms").click()
     page.get_by_label("Health").check()
-    page.get_by_role("button", name="Save new version").click()
-    page.wait_for_url(re.compile(r"/c/fr/engagement/$"))
-    page.get_by_role("button", name="Submit for review").click()
-    page.wait_for_url(re.compile(r"/c/fr/engagement/$"))
+    with page.expect_navigation(url=re.compile(r"/c/fr/engagement/$")):
+        page.get_by_role("button", name="Save new version").click()
+    with page.expect_navigation(url=re.compile(r"/c/fr/engagement/$")):
+        page.get_by_role("button", name="Submit for review").click()
     assert state_on_page(page) == "submitted"
 
     sign_in(page, "priya")
     page.goto("/c/fr/engagement/")
     page.get_by_role("link", name="Compare with version 1").click()
-    assert page.locator('#terms-diff tr[data-changed="yes"] th').all_inner_texts() == ["Sectors in scope"]
+    expect(page.locator('#terms-diff tr[data-changed="yes"] th')).to_have_text(["Sectors in scope"])
     page.goto("/c/fr/engagement/")
     page.get_by_label("Comment").fill("Approved as amended.")
-    page.get_by_role("button", name="Approve").click()
-    page.wait_for_url(re.compile(r"/c/fr/engagement/$"))
+    with page.expect_navigation(url=re.compile(r"/c/fr/engagement/$")):
+        page.get_by_role("button", name="Approve").click()
     assert state_on_page(page) == "approved"
 
     sign_in(page, "amelie")

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from tests.browser.test_deployment_journey import sign_in
+from tests.browser.journeys import sign_in
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -87,8 +87,8 @@ def test_a_new_environment_answers_through_the_gateway_until_the_kill_switch(
     sign_in(page, "amelie")
     page.goto(environment_url)
     page.get_by_label("Reason for stopping the calls").fill("Answers quote a pupil's record.")
-    page.get_by_role("button", name="Stop all calls now").click()
-    page.wait_for_url(re.compile(re.escape(environment_url) + "$"))
+    with page.expect_navigation(url=re.compile(re.escape(environment_url) + "$")):
+        page.get_by_role("button", name="Stop all calls now").click()
     assert "Stopped" in page.locator("#gateway-state").inner_text()
     assert page.get_by_role("button", name="Resume calls").count() == 1
 

@@ -6,8 +6,9 @@ as a screenshot in var/test-artefacts/ for people to look at."""
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.test_deployment_journey import sign_in
+from tests.browser.journeys import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +54,7 @@ def test_sections_fold_behind_a_toggle_on_a_phone(browser, live_server, demo):
         toggle = page.get_by_role("button", name="Sections")
         assert toggle.is_visible() and not page.locator("#country-navigation").is_visible()
         toggle.click()
-        assert page.locator("#country-navigation").get_by_role("link", name="Deployments").is_visible()
+        expect(page.locator("#country-navigation").get_by_role("link", name="Deployments")).to_be_visible()
         # Nothing is wider than the phone's screen.
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
     finally:

@@ -30,8 +30,8 @@ def test_an_anonymous_visitor_reads_frances_register(page, seeded):
     page.screenshot(path=str(shot), full_page=True)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
 
-    page.get_by_role("link", name=PUBLISHED).click()
-    page.wait_for_url("**/register/fr/*/")
+    with page.expect_navigation(url="**/register/fr/*/"):
+        page.get_by_role("link", name=PUBLISHED).click()
     record = page.locator("main").inner_text()
     for expected in (
         "What it does",

@@ -6,23 +6,22 @@ import zipfile
 
 import pytest
 
-from tests.browser.test_login import sign_in
+from tests.browser.journeys import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_auditor_requests_watches_and_downloads_a_pack(page, demo, celery_worker_process, tmp_path):
     sign_in(page, "aude")
-    page.wait_for_load_state()
     page.goto("/audit/fr/")
-    page.get_by_role("link", name=re.compile("Request and download compliance reports")).click()
-    page.wait_for_url(re.compile(r"/audit/fr/reports/$"))
+    with page.expect_navigation(url=re.compile(r"/audit/fr/reports/$")):
+        page.get_by_role("link", name=re.compile("Request and download compliance reports")).click()
     assert page.get_by_role("heading", name="Compliance reports", level=1).is_visible()
 
     page.get_by_label("Country compliance pack").check()
     page.get_by_label("First day").fill("2026-01-01")
-    page.get_by_role("button", name="Request the report").click()
-    page.wait_for_url(re.compile(r"/audit/fr/reports/$"))
+    with page.expect_navigation(url=re.compile(r"/audit/fr/reports/$")):
+        page.get_by_role("button", name="Request the report").click()
 
     row = page.locator("tr[data-report]").first
     bar = row.locator("progress")

@@ -6,8 +6,9 @@ notice, returns it with a reason on a confirmation page when rejecting is not wh
 import re
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.test_deployment_journey import sign_in
+from tests.browser.journeys import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,42 +36,42 @@ def test_the_first_request_succeeds_and_the_reviewer_is_notified(page, ready_dem
     # Chosen for them: their own organisation, themself as owner, the terms' region.
     assert page.get_by_label("Owner").locator("option:checked").inner_text() == "Olivier Moreau"
     assert page.get_by_label("Data-residency region").locator("option:checked").inner_text() == "Europe (West)"
-    page.get_by_role("button", name="Save draft").click()
-    page.wait_for_url(re.compile(r"/c/fr/deployments/\d+/$"))
+    with page.expect_navigation(url=re.compile(r"/c/fr/deployments/\d+/$")):
+        page.get_by_role("button", name="Save draft").click()
     request_url = page.url
     assert page.locator("#gates [data-gate]").count() == 4
     assert page.locator("#gates").get_by_text("To do").count() == 0
-    page.get_by_role("button", name="Submit for review").click()
-    page.wait_for_url(request_url)
+    with page.expect_navigation(url=request_url):
+        page.get_by_role("button", name="Submit for review").click()
     assert page.locator('[data-field="request-state"]').inner_text() == "Submitted"
 
     sign_in(page, "priya")
     page.goto("/notifications/")
     notice = page.locator("#notifications").get_by_role("link", name=re.compile("France: deployment request waiting"))
     assert notice.count() == 1
-    notice.click()
-    page.wait_for_url(request_url)
+    with page.expect_navigation(url=request_url):
+        notice.click()
     # Reject asks first, with a required reason, in the warning pattern.
     page.get_by_role("link", name="Reject").click()
-    assert page.locator(".govuk-warning-text").count() == 1
+    expect(page.locator(".govuk-warning-text")).to_have_count(1)
     page.get_by_role("button", name="Yes, reject it").click()
     page.locator(".govuk-error-summary").get_by_role("link").click()
     assert page.evaluate("document.activeElement.id") == "id_comment"
-    page.get_by_role("link", name="No, go back").click()
-    page.wait_for_url(request_url)
+    with page.expect_navigation(url=request_url):
+        page.get_by_role("link", name="No, go back").click()
     page.get_by_label("Comment (required)").fill("Say who checks the summaries before they reach teachers.")
-    page.get_by_role("button", name="Request changes").click()
-    page.wait_for_url(request_url)
+    with page.expect_navigation(url=request_url):
+        page.get_by_role("button", name="Request changes").click()
     assert page.locator('[data-field="request-state"]').inner_text() == "Changes requested"
 
     sign_in(page, "olivier")
     page.goto("/notifications/")
-    page.locator("#notifications").get_by_role("link", name=re.compile("changes requested")).click()
-    page.wait_for_url(request_url)
+    with page.expect_navigation(url=request_url):
+        page.locator("#notifications").get_by_role("link", name=re.compile("changes requested")).click()
     page.get_by_role("link", name="Change the request").click()
     page.get_by_label("Purpose").fill("Summarise course material for teachers; a teacher checks every summary.")
-    page.get_by_role("button", name="Save changes").click()
-    page.wait_for_url(request_url)
-    page.get_by_role("button", name="Submit for review").click()
-    page.wait_for_url(request_url)
+    with page.expect_navigation(url=request_url):
+        page.get_by_role("button", name="Save changes").click()
+    with page.expect_navigation(url=request_url):
+        page.get_by_role("button", name="Submit for review").click()
     assert page.locator('[data-field="request-state"]').inner_text() == "Submitted"

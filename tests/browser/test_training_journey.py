@@ -4,10 +4,10 @@ certificate, and the public check (no sign-in) shows it valid."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
+from tests.browser.journeys import sign_in
 from training import demo as training_demo
-
-from .test_login import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,24 +28,24 @@ def test_officer_completes_training_and_downloads_the_certificate(page, demo, tm
         modules = enrolment.version.modules
     sign_in(page, "olivier")
     page.wait_for_url(re.compile(r"/(c/fr/?)?$", re.I))
-    page.get_by_role("link", name="Training", exact=True).first.click()
-    page.wait_for_url(re.compile(r"/c/fr/training/$"))
+    with page.expect_navigation(url=re.compile(r"/c/fr/training/$")):
+        page.get_by_role("link", name="Training", exact=True).first.click()
     page.get_by_role("link", name="AI literacy for civil servants").first.click()
 
     # A first, wrong attempt is scored and refused; the right answers pass.
     page.get_by_role("link", name=modules[0]["title"]).click()
-    assert "Fluent is not the same as correct." in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Fluent is not the same as correct.")
     answer_quiz(page, [(q["answer"] + 1) % len(q["options"]) for q in modules[0]["quiz"]])
-    assert "you need 66% to pass" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("you need 66% to pass")
     answer_quiz(page, [q["answer"] for q in modules[0]["quiz"]])
-    assert "You passed: 3 of 3 correct." in page.locator("body").inner_text()
+    expect(page.locator("body")).to_contain_text("You passed: 3 of 3 correct.")
 
     page.get_by_role("link", name=modules[1]["title"]).click()
     answer_quiz(page, [q["answer"] for q in modules[1]["quiz"]])
-    assert "Programme completed" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Programme completed")
 
     page.get_by_role("link", name="View and print the certificate").click()
-    assert "Certificate of completion" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Certificate of completion")
     code = page.locator("main code").inner_text()
     assert re.fullmatch(r"FR-\d+-[0-9a-f]{20}", code)
     with page.expect_download() as download_info:
