@@ -23,6 +23,7 @@ from tenants import dashboard, onboarding, selectors, services
 from tenants.confirmations import confirm_with_reason
 from tenants.errors import NotAllowed, ServiceError
 from tenants.forms import ConfirmForm, InvitationAcceptForm, InviteForm, OrganisationForm, RoleForm
+from tenants.languages.choice import read_as_invited
 from tenants.models import Organisation
 from tenants.pages import base_context, country_url, int_or_none, posted, request_country, require_country_admin
 from tenants.record import selectors as record_selectors
@@ -278,6 +279,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation = services.invitation_from_token(token)
     except ServiceError as error:
         return render(request, "tenants/invitation_invalid.html", {"message": error.message}, status=400)
+    read_as_invited(request, invitation.membership.user, invitation.country)
     if invitation.membership.user.is_active:
         return _invitation_accept_signed_in(request, token, invitation)
     form = InvitationAcceptForm(posted(request))

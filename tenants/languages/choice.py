@@ -144,3 +144,21 @@ def in_language_of(user):
     """`with in_language_of(user):` renders texts (emails, notifications, documents) in the
     language `user` reads, wherever the code runs (a request of someone else, a worker)."""
     return translation.override(language_for_user(user))
+
+
+def read_as_invited(request, user, country: Country) -> None:
+    """Turn on, for the rest of this request, what an invited person reads in: not yet a member in
+    force and not signed in, they are still someone of `country` (DESIGN §8: their own choice, else
+    the switcher's in this browser, else their country's default), as their invitation mail was."""
+    if getattr(request.user, "is_authenticated", False):
+        return  # a signed-in reader already reads in their own choice
+    from django.utils import timezone
+
+    reading = reading_for(
+        user, member_country_ids={country.pk}, cookie_language=request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    )
+    if reading.language:
+        translation.activate(reading.language)
+        request.LANGUAGE_CODE = translation.get_language()
+    timezone.activate(reading.time_zone)
+    request.time_zone = reading.time_zone

@@ -45,18 +45,6 @@ def iso_date(value):
 
 
 @register.filter
-def role_label(code):
-    """A role's name in the reader's language (country_admin → Country admin)."""
-    from django.utils.translation import gettext
-
-    from tenants.pages import ROLE_LABELS
-
-    if code == "system":
-        return gettext("the portal")
-    return ROLE_LABELS.get(code, code)
-
-
-@register.filter
 def language_name(code):
     """A language's name in the reader's language ("fr" → "French", "français" to a French
     reader); a code Django does not know is shown as it is, never a page error."""

@@ -9,6 +9,7 @@ from datetime import timedelta
 from html import unescape as html_unescape
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -620,11 +621,29 @@ def make_invitation(cast, email="ines.invitee@example.org") -> Invitation:
 
 def test_invitation_page_shows_organisation_and_country(client, cast):
     invitation = make_invitation(cast)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # chosen with the switcher in this browser
     response = client.get(f"/accounts/invitation/{services.invitation_token(invitation)}/")
     assert response.status_code == 200
     body = response.content.decode()
     assert "Choose your password" in body
     assert "Agence des Données" in body and "France" in body and "officer" in body
+
+
+def test_the_invitation_page_is_in_the_countrys_language_as_its_mail_was(client, cast):
+    """Not yet a member in force and signed out, the invited person is still someone of France: the
+    page reads in France's default, whatever the browser asks, until they choose otherwise."""
+    invitation = make_invitation(cast)
+    url = f"/accounts/invitation/{services.invitation_token(invitation)}/"
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="fr"' in body and "Choisissez votre mot de passe" in body
+    # A refusal on the same page too.
+    response = client.post(url, {"password": "short", "password_again": "short"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and '<html lang="fr"' in response.content.decode()
+    # The switcher's choice in this browser comes first.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    assert '<html lang="es"' in client.get(url).content.decode()
 
 
 def test_accepting_an_invitation_activates_the_account(client, cast):
