@@ -154,7 +154,7 @@ def _policies(country: Country, request: DeploymentRequest, values: dict) -> Gat
             values={"published": values["published"], **governance_acknowledgements.organisation_values(values, i)},
         )
         if not result.ok:
-            return Gate("policies", False, result.reason)
+            return Gate("policies", False, result.reason, fix="people" if values["published"] else "publish")
         reasons.append(name)
     return Gate(
         "policies",
@@ -248,7 +248,10 @@ def gate_fix(*, country: Country, request: DeploymentRequest, gate: Gate) -> tup
             "governance:assessment", kwargs={"code": code, "pk": request.assessment_id}
         )
     if gate.name == "policies":
-        return _("Go to the policies to acknowledge"), reverse("governance:policies", kwargs={"code": code})
+        policies = reverse("governance:policies", kwargs={"code": code})
+        if gate.fix == "people":
+            return _("See who still has to acknowledge the policies"), f"{policies}#still-to-acknowledge"
+        return _("Go to the policies"), policies
     return _("Go to training"), reverse("training:home", kwargs={"code": code})
 
 

@@ -119,3 +119,45 @@ def organisation_values(values: dict, i: int) -> dict:
 def published_fact(country) -> Expression:
     """Whether any policy of `country` has a published version, as an expression."""
     return Exists(_current_versions(country))
+
+
+def still_to_acknowledge(country, *, limit: int = 50, now=None) -> tuple[list[Membership], int]:
+    """The active members who lack a current acknowledgement of at least one current version that
+    applies to their role (the people the deployment gate and the policies step wait for), by
+    organisation and name: the first `limit` of them, each with `required` and `current` counted,
+    and how many there are in all. Three queries, however many members and policies."""
+    from django.db.models import Case, F, IntegerField, Value, When
+
+    now = now or timezone.now()
+    versions = list(_current_versions(country).values_list("pk", "roles"))
+    by_role = {role: [pk for pk, roles in versions if role in (roles or [])] for role in Membership.Role.values}
+    if not any(by_role.values()):
+        return [], 0
+    held = Acknowledgement.objects.filter(country=country, user=OuterRef("user"), expires_at__gt=now)
+    waiting = (
+        Membership.objects.filter(country=country, status=Membership.Status.ACTIVE)
+        .annotate(
+            required=Case(
+                *(When(role=role, then=Value(len(ids))) for role, ids in by_role.items()),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            current=Case(
+                *(
+                    When(role=role, then=CountOf(held.filter(version_id__in=ids), fields=("version_id",)))
+                    for role, ids in by_role.items()
+                    if ids
+                ),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+        .filter(current__lt=F("required"))
+    )
+    total = waiting.count()
+    people = list(
+        waiting.select_related("user", "organisation")
+        .only("pk", "role", "country_id", "user__username", "user__first_name", "user__last_name", "organisation__name")
+        .order_by("organisation__name", "user__last_name", "user__first_name", "pk")[:limit]
+    )
+    return people, total

@@ -25,7 +25,7 @@ from tenants.errors import NotAllowed, ServiceError
 from tenants.models import Country
 from tenants.pages import ROLE_LABELS
 
-from . import questionnaire, selectors, services
+from . import acknowledgements, questionnaire, selectors, services
 from .forms import AssessmentAnswersForm, AssessmentStartForm, PolicyVersionForm
 from .models import ImpactAssessment, PolicyTemplate, PolicyVersion, SharedPolicy
 
@@ -96,6 +96,7 @@ def policies(request: HttpRequest, code: str) -> HttpResponse:
     policy_rows = list(selectors.policy_list(country=country))
     adopted = {p.template_id for p in policy_rows if p.template_id}
     copied = {p.shared_from_id for p in policy_rows if p.shared_from_id}
+    waiting, waiting_total = acknowledgements.still_to_acknowledge(country)
     return render(
         request,
         "governance/policies.html",
@@ -105,6 +106,8 @@ def policies(request: HttpRequest, code: str) -> HttpResponse:
             "templates": [t for t in PolicyTemplate.objects.order_by("title") if t.pk not in adopted],
             "shared": [s for s in selectors.shared_policy_list(exclude_country=country) if s.pk not in copied],
             "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
+            "waiting": waiting,
+            "waiting_total": waiting_total,
         },
     )
 

@@ -74,3 +74,59 @@ def test_the_step_is_done_at_the_threshold_and_not_below():
     assert ACK_THRESHOLD == 0.8
     assert acknowledgements_enough(5, 4) and acknowledgements_enough(10, 10)
     assert not acknowledgements_enough(5, 3) and not acknowledgements_enough(0, 0)
+
+
+def test_the_policies_page_names_who_still_has_to_acknowledge(client, cast):
+    """The deployment gate waits for people a requester cannot acknowledge for: the page its link
+    opens names them (by the same rule), this country's only, in a constant number of queries."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from deployments.gates import Gate, gate_fix
+    from governance.acknowledgements import still_to_acknowledge
+    from tenants.models import Organisation
+
+    _, version = published_policy(cast, slug="human-oversight")  # binds admins and officers
+    published_policy(cast, country=cast.ke, admin=cast.outsider, slug="human-oversight")
+    services.acknowledgement_create(version=version, **act(cast.owner))
+
+    with country_context(cast.fr):
+        people, total = still_to_acknowledge(cast.fr)
+    assert total == 1 and [(m.user.username, m.required, m.current) for m in people] == [("member", 1, 0)]
+
+    client.force_login(cast.owner)
+    page = client.get("/c/fr/governance/policies/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'id="still-to-acknowledge"' in body and "No policy is waiting for your acknowledgement." in body
+    assert "Marc Member" in body and "Otieno Outsider" not in body and "Vera Viewer" not in body  # KE's; not bound
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/c/fr/governance/policies/").status_code == 200
+        return len(queries)
+
+    few = count()
+    with country_context(cast.fr):
+        agency = Organisation.objects.get(pk=cast.fr_agency.pk)
+        for n in range(5):
+            user = get_user_model().objects.create(username=f"officer{n}", first_name="Zoé", last_name=f"Officer {n}")
+            Membership.objects.create(country=cast.fr, user=user, organisation=agency, role="officer")
+    assert count() == few
+    body = client.get("/c/fr/governance/policies/").content.decode()
+    assert body.count("Zoé Officer") == 5 and "6 people have not acknowledged" in body
+
+    # The member, who has one to do, is told so; once done, the list is empty.
+    client.force_login(cast.member)
+    assert "You have 1 policy to acknowledge" in client.get("/c/fr/governance/policies/").content.decode()
+    services.acknowledgement_create(version=version, **act(cast.member))
+    with country_context(cast.fr):
+        assert [m.user.username for m in still_to_acknowledge(cast.fr)[0]] == [f"officer{n}" for n in range(5)]
+
+    # The gate's link goes there when people are missing, and to the policies when none is published.
+    fix = gate_fix(country=cast.fr, request=None, gate=Gate("policies", False, "…", fix="people"))
+    assert fix[1] == "/c/fr/governance/policies/#still-to-acknowledge"
+    assert gate_fix(country=cast.fr, request=None, gate=Gate("policies", False, "…", fix="publish"))[1] == (
+        "/c/fr/governance/policies/"
+    )
