@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -21,12 +23,22 @@ class CountryQuerySet(models.QuerySet):
         return self.exclude(status__in=READ_ONLY_STATUSES)
 
 
-def time_zone_validator(value: str) -> None:
+@functools.cache
+def _time_zone_names() -> frozenset[str]:
     import zoneinfo
 
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_time_zone(name) -> bool:
+    """Whether `name` is a time zone's name ("Europe/Paris"). Asked of the list of names, not of
+    ZoneInfo(name): that reads the file the name points at, and a folder ("Europe"), a name too long
+    for a file or a path raise errors of the file system instead of saying no."""
+    return isinstance(name, str) and name in _time_zone_names()
+
+
+def time_zone_validator(value: str) -> None:
+    if not is_time_zone(value):
         raise ValidationError(
             _("“%(zone)s” is not a time zone. Write it as Region/City, e.g. Europe/Paris."), params={"zone": value}
         ) from None

@@ -5,14 +5,13 @@ Accept-Language header is answered in it: a program asks for what it can read.""
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import get_supported_language_variant
 
-from tenants.models import Country
+from tenants.models import Country, is_time_zone
 
 
 def supported(code: str | None) -> str | None:
@@ -26,13 +25,7 @@ def supported(code: str | None) -> str | None:
 
 
 def valid_time_zone(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
+    return name if is_time_zone(name) else None
 
 
 @dataclass(frozen=True)

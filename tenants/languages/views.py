@@ -50,7 +50,9 @@ def preferences_save(request):
         raise BadRequest(_("Choose one of the languages offered."))
     if zone and valid_time_zone(zone) is None:
         messages.error(
-            request, _("“%(zone)s” is not a time zone. Write it as Region/City, e.g. Europe/Paris.") % {"zone": zone}
+            request,
+            _("“%(zone)s” is not a time zone. Write it as Region/City, e.g. Europe/Paris.")
+            % {"zone": zone if len(zone) <= 60 else zone[:60] + "…"},
         )
         return redirect("account_home")
     Preferences.objects.update_or_create(

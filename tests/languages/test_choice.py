@@ -159,6 +159,11 @@ def test_a_person_chooses_language_and_time_zone_on_their_account(cast, who):
     assert "Mars/Olympus" in response.content.decode()
     assert Preferences.objects.get(user=user).time_zone == "America/Sao_Paulo"
     assert client.post("/accounts/preferences/", {"language": "xx"}).status_code == 400
+    # Names the time-zone database holds as folders or cannot hold as files are no zones either.
+    for name in ("Europe", "America", "posix", "right/..", "../../../etc/passwd", "Europe/" + "x" * 300):
+        response = client.post("/accounts/preferences/", {"language": "", "time_zone": name})
+        assert response.status_code == 302, name
+        assert Preferences.objects.get(user=user).time_zone == "America/Sao_Paulo"
     # Empty: back to the country's.
     client.post("/accounts/preferences/", {"language": "", "time_zone": ""})
     assert Preferences.objects.get(user=user).language == ""
