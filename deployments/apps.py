@@ -14,12 +14,14 @@ class DeploymentsConfig(AppConfig):
         import_module("deployments.register.models")
 
     def ready(self) -> None:
+        from tenants import todo as tenants_todo
         from tenants.keys import holdings
         from tenants.onboarding import register
 
-        from . import events, selectors
+        from . import events, selectors, todo
 
         register("deployment", facts=selectors.onboarding_facts, decide=selectors.onboarding_decide)
+        tenants_todo.register("deployments", facts=todo.todo_facts, decide=todo.todo_decide)
         # A reviewer's comment on a decision is their own words (emptied if they are erased).
         holdings.personal_text_register("deployments.DeploymentDecision", author="by", fields=["comment"])
         holdings.personal_text_register("deployments.DeploymentMove", author="by", fields=["comment"])

@@ -80,41 +80,44 @@ def _expires_at(environment: Environment) -> int | None:
 
 def upstream_for(
     *, region: str, classification: str, country_id: int | None = None
-) -> tuple[str | None, str | None, str]:
-    """(url, key, refusal) of the upstream that may serve an environment of this region and data
-    classification: the country's own server for the region (in the caller's country context),
-    else the region's upstream, else the catch-all one, which confidential and personal data never
-    use (they stay with an upstream declared for their region)."""
+) -> tuple[str | None, str | None, str, bool]:
+    """(url, key, refusal, declared) of the upstream that may serve an environment of this region
+    and data classification: the country's own server for the region (in the caller's country
+    context; `declared`: the gateway checks where it resolves), else the region's upstream, else the
+    catch-all one, which confidential and personal data never use (they stay with an upstream
+    declared for their region)."""
     if country_id is not None:
         mine = CountryUpstream.objects.filter(country_id=country_id, region=region).first()
         if mine is not None:
             if isinstance(mine.api_key, Unreadable):
-                return None, None, f"the key of the country's own server for {region} can no longer be opened"
-            return mine.base_url, mine.api_key or None, ""
+                return None, None, f"the key of the country's own server for {region} can no longer be opened", True
+            return mine.base_url, mine.api_key or None, "", True
     own = (getattr(settings, "GATEWAY_UPSTREAMS", {}) or {}).get(region)
     if own and own.get("url"):
-        return own["url"], own.get("key") or None, ""
+        return own["url"], own.get("key") or None, "", False
     default = getattr(settings, "GATEWAY_UPSTREAM_URL", "")
     if default and classification in published.RESIDENT_ONLY:
         return (
             None,
             None,
             f"data classified {classification} must stay in {region}, and no upstream is declared for {region}",
+            False,
         )
     if default:
-        return default, getattr(settings, "GATEWAY_UPSTREAM_KEY", "") or None, ""
-    return None, None, f"no upstream serves the region {region}"
+        return default, getattr(settings, "GATEWAY_UPSTREAM_KEY", "") or None, "", False
+    return None, None, f"no upstream serves the region {region}", False
 
 
 def policy_build(*, environment: Environment, request: DeploymentRequest, version: int) -> published.Policy:
     own = environment.upstream_key
+    declared = False
     if isinstance(own, Unreadable):
         url, key, refusal = None, None, "the environment's upstream key can no longer be opened"
     elif own:
         # Provisioned with an upstream of its own (an OpenAI project made for the approved region).
         url, key, refusal = provisioner().upstream_url() or None, own, ""
     else:
-        url, key, refusal = upstream_for(
+        url, key, refusal, declared = upstream_for(
             region=environment.region, classification=request.data_classification, country_id=environment.country_id
         )
     sealed = (
@@ -136,6 +139,7 @@ def policy_build(*, environment: Environment, request: DeploymentRequest, versio
         upstream_url=url,
         upstream_key=sealed,
         upstream_refusal=refusal,
+        upstream_declared=declared,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from tenants.models import Country, Membership
 from tenants.record.ledger import event_record
 from tenants.record.reasons import reason_clean, reason_record
 
+from . import published
 from .models import CountryUpstream, Environment
 from .policy import policy_changed
 
@@ -53,6 +55,19 @@ def clean_base_url(value: str) -> str:
         )
     if len(value) > 300:
         raise ServiceError(_("Keep the address under 300 characters."), field="base_url")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number or out of range
+    except ValueError:
+        raise ServiceError(_("The port in the address must be a number from 1 to 65535."), field="base_url") from None
+    if published.country_host_refusal(parts.hostname, published.country_networks(settings.COUNTRY_UPSTREAM_NETWORKS)):
+        raise ServiceError(
+            _(
+                "The portal does not send calls to this address: it is inside the platform's own network or "
+                "reserved (loopback, link-local, private). Give your server's public address, or ask the "
+                "platform's operators to open your network's range."
+            ),
+            field="base_url",
+        )
     return value
 
 

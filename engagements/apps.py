@@ -11,10 +11,12 @@ class EngagementsConfig(AppConfig):
 
     def ready(self) -> None:
         from tenants import onboarding
+        from tenants import todo as tenants_todo
         from tenants.keys import holdings
 
-        from . import selectors
+        from . import selectors, todo
 
         onboarding.register("engagement", facts=selectors.onboarding_facts, decide=selectors.onboarding_decide)
+        tenants_todo.register("engagements", facts=todo.todo_facts, decide=todo.todo_decide)
         # A comment on a step of the engagement is its author's own words (emptied if they are erased).
         holdings.personal_text_register("engagements.EngagementTransition", author="by", fields=["comment"])

@@ -46,6 +46,8 @@ class Config:
     read_timeout: float = 300.0
     max_connections: int = 1000
     redis_connections: int = 128
+    # Where, besides public addresses, a country's own server may be (COUNTRY_UPSTREAM_NETWORKS).
+    country_networks: tuple = ()
 
 
 def config_from_env(environ=os.environ) -> Config:
@@ -64,4 +66,12 @@ def config_from_env(environ=os.environ) -> Config:
         read_timeout=_float(environ, "GATEWAY_READ_TIMEOUT", 300.0),
         max_connections=_int(environ, "GATEWAY_MAX_CONNECTIONS", 1000),
         redis_connections=_int(environ, "GATEWAY_REDIS_CONNECTIONS", 128),
+        country_networks=_networks(environ),
     )
+
+
+def _networks(environ) -> tuple:
+    try:
+        return published.country_networks(environ.get("COUNTRY_UPSTREAM_NETWORKS", ""))
+    except ValueError as error:
+        raise SystemExit(str(error)) from None

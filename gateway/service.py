@@ -60,6 +60,7 @@ class Gateway:
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
             max_connections=config.max_connections,
+            country_networks=config.country_networks,
             tls=ssl.create_default_context(cafile=certifi.where()),
         )
         self.body_limit = config.max_body_bytes
@@ -249,7 +250,7 @@ class Gateway:
             headers.append(("Authorization", f"Bearer {loaded.upstream_key}"))
         where = f"upstream of {policy.region}"
         try:
-            origin = self.upstreams.origin(policy.upstream_url)
+            origin = self.upstreams.origin(policy.upstream_url, policy.upstream_declared)
             response = await self.upstreams.request(origin, rules.UPSTREAM_PATHS[call.family], headers, call.body)
         except UpstreamError as error:
             await _wait(settle(Usage(), "upstream_error"))

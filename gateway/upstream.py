@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from deployments import published
+
 log = logging.getLogger("gateway.upstream")
 SMALL_BODY = 64 * 1024  # joined with the head into one write below this size
 HIGH_WATER = 1024 * 1024  # unread body bytes at which reading from the upstream pauses
@@ -48,9 +50,9 @@ class ProtocolError(UpstreamError):
 class Origin:
     """Where a base URL's requests go, parsed once."""
 
-    __slots__ = ("scheme", "host", "port", "base_path", "host_header", "key")
+    __slots__ = ("scheme", "host", "port", "base_path", "host_header", "key", "declared")
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, declared: bool = False):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConnectError(f"not an http(s) URL: {parts.scheme}")
@@ -61,7 +63,9 @@ class Origin:
         default = (parts.scheme == "https" and self.port == 443) or (parts.scheme == "http" and self.port == 80)
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.host_header = host if default else f"{host}:{self.port}"
-        self.key = (self.scheme, self.host, self.port)
+        # A country's own server: called only at addresses published.country_address_refusal allows.
+        self.declared = declared
+        self.key = (self.scheme, self.host, self.port, declared)
 
 
 class _Connection(asyncio.Protocol):
@@ -315,7 +319,16 @@ class UpstreamResponse:
 class Pool:
     """Kept-alive connections to each origin, at most `max_connections` open at once."""
 
-    def __init__(self, *, connect_timeout: float, read_timeout: float, max_connections: int, tls: ssl.SSLContext):
+    def __init__(
+        self,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        max_connections: int,
+        tls: ssl.SSLContext,
+        country_networks: tuple = (),
+    ):
+        self.country_networks = country_networks
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.tls = tls
@@ -323,10 +336,10 @@ class Pool:
         self.slots = asyncio.Semaphore(max_connections)
         self.origins: dict[str, Origin] = {}
 
-    def origin(self, base_url: str) -> Origin:
-        found = self.origins.get(base_url)
+    def origin(self, base_url: str, declared: bool = False) -> Origin:
+        found = self.origins.get((base_url, declared))
         if found is None:
-            found = self.origins[base_url] = Origin(base_url)
+            found = self.origins[(base_url, declared)] = Origin(base_url, declared)
             if len(self.origins) > 10_000:
                 self.origins.clear()
         return found
@@ -381,11 +394,12 @@ class Pool:
                 return connection, True
         loop = asyncio.get_running_loop()
         tls = self.tls if origin.scheme == "https" else None
+        host = await self._checked_address(origin) if origin.declared else origin.host
         try:
             _, connection = await asyncio.wait_for(
                 loop.create_connection(
                     lambda: _Connection(self, origin.key),
-                    origin.host,
+                    host,
                     origin.port,
                     ssl=tls,
                     server_hostname=origin.host if tls else None,
@@ -397,6 +411,24 @@ class Pool:
         except (OSError, ssl.SSLError) as error:
             raise ConnectError(type(error).__name__) from error
         return connection, False
+
+    async def _checked_address(self, origin: Origin) -> str:
+        """The address to call a country's server at: the first its name resolves to that
+        published.country_address_refusal allows (connecting to that address, not to the name again,
+        so that a second answer of the name server cannot send the call elsewhere)."""
+        loop = asyncio.get_running_loop()
+        try:
+            found = await asyncio.wait_for(
+                loop.getaddrinfo(origin.host, origin.port, type=socket.SOCK_STREAM), self.connect_timeout
+            )
+        except TimeoutError as error:
+            raise UpstreamTimeout("the country's server name did not resolve in time") from error
+        except OSError as error:
+            raise ConnectError(type(error).__name__) from error
+        for _family, _type, _proto, _name, address in found:
+            if not published.country_address_refusal(address[0], self.country_networks):
+                return address[0]
+        raise ConnectError("the country's server is at an address the platform does not call")
 
     def _release(self, connection: _Connection, reusable: bool) -> None:
         self.slots.release()

@@ -16,13 +16,15 @@ class GovernanceConfig(AppConfig):
     name = "governance"
 
     def ready(self) -> None:
+        from tenants import todo as tenants_todo
         from tenants.keys import holdings
         from tenants.onboarding import register
 
-        from . import onboarding
+        from . import onboarding, todo
 
         register("policies", facts=onboarding.policies_facts, decide=onboarding.policies_decide)
         register("assessment", facts=onboarding.assessment_facts, decide=onboarding.assessment_decide)
+        tenants_todo.register("policies", facts=todo.todo_facts, decide=todo.todo_decide)
         # Evidence is the country's record (kept when its uploader is erased), exported with it.
         holdings.files_register("governance.EvidenceFile", name=lambda row: row.path, sha256_field="sha256")
         post_migrate.connect(_load_catalogue, sender=self, dispatch_uid="governance.catalogue")

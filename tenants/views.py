@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from tenants import dashboard, onboarding, selectors, services
+from tenants import dashboard, onboarding, selectors, services, todo
 from tenants.confirmations import confirm_with_reason
 from tenants.errors import NotAllowed, ServiceError
 from tenants.forms import ConfirmForm, InvitationAcceptForm, InviteForm, OrganisationForm, RoleForm
@@ -41,8 +41,9 @@ RECENT_EVENTS = 10
 @login_required
 def country_overview(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
+    mine = todo.todo_facts(country, request.user, request.access.role_in(country.pk))
     tasks, counts = onboarding.task_list_and_facts(
-        country, {**selectors.country_count_facts(country=country), **dashboard.chart_facts(country)}
+        country, {**selectors.country_count_facts(country=country), **dashboard.chart_facts(country), **mine}
     )
     events = describe_events(list(record_selectors.event_list(country=country)[:RECENT_EVENTS]), country)
     return render(
@@ -55,6 +56,7 @@ def country_overview(request: HttpRequest, code: str) -> HttpResponse:
             "invited_member_count": counts["invited_members"],
             "events": events,
             "tasks": tasks,
+            "todo": todo.todo_list(country, {name: counts[name] for name in mine}),
             "charts": dashboard.country_charts(country, counts, tasks),
         },
     )

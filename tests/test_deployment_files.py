@@ -158,6 +158,25 @@ def test_image_runs_unprivileged_with_current_node_lts_and_hashed_static_files()
     assert {".git", ".venv", "var", "secrets", "node_modules", ".env"} <= set(ignored)
 
 
+def test_the_image_carries_compiled_translations(tmp_path):
+    """The .mo files are not in the repository: the image's build compiles them. Its command is
+    run here on a copy of the catalogues, and what it makes is read as the portal reads it."""
+    import gettext
+    import shutil
+    import subprocess
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stage = dockerfile.split("AS messages", 1)[1].split("\nFROM ", 1)[0]
+    assert "COPY --from=messages /app/locale locale" in dockerfile
+    compile_line = next(line for line in stage.splitlines() if line.startswith("RUN for po in"))
+    shutil.copytree(ROOT / "locale", tmp_path / "locale", ignore=shutil.ignore_patterns("*.mo"))
+    subprocess.run(["bash", "-ec", compile_line.removeprefix("RUN ")], cwd=tmp_path, check=True)
+    for language, expected in {"fr": "Se connecter", "ar": None, "sw": None}.items():
+        catalogue = gettext.GNUTranslations(open(tmp_path / "locale" / language / "LC_MESSAGES" / "django.mo", "rb"))
+        signed = catalogue.gettext("Sign in")
+        assert signed != "Sign in" and (expected is None or signed == expected), language
+
+
 def test_gunicorn_logs_access_and_bounds_requests(monkeypatch, tmp_path):
     # The file sets PROMETHEUS_MULTIPROC_DIR in the environment when it is missing: here a directory
     # of this test's, taken away after it, so that later tests of the process see no multi-process

@@ -8,12 +8,15 @@ class TrainingConfig(AppConfig):
     name = "training"
 
     def ready(self) -> None:
+        from tenants import todo
         from tenants.keys import holdings
         from tenants.onboarding import register
 
+        from . import todo as training_todo
         from .selectors import onboarding_decide, onboarding_facts
 
         register("training", facts=onboarding_facts, decide=onboarding_decide)
+        todo.register("training", facts=training_todo.todo_facts, decide=training_todo.todo_decide)
         # A learner's progress and quiz answers are theirs through their enrolment.
         holdings.linked_rows_register("training.ModuleProgress", via="enrolment")
         holdings.linked_rows_register("training.QuizAttempt", via="enrolment")

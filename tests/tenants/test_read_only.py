@@ -8,6 +8,7 @@ from __future__ import annotations
 from html import unescape
 
 import pytest
+from django.conf import settings
 from django.db.models import F
 
 from engagements import services as engagement_services
@@ -138,6 +139,7 @@ def test_a_write_by_another_door_is_refused_too(client, cast, media):
     country_keys_destroy(country=cast.fr)
     before = fr_state(cast)
     password = "a-long-and-unusual-passphrase-42"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # France's invitee would read French otherwise
     response = client.post(
         f"/accounts/invitation/{invitation_token(invitation)}/", {"password": password, "password_again": password}
     )

@@ -679,6 +679,7 @@ def test_accepting_an_invitation_activates_the_account(client, cast):
 def test_bad_passwords_are_refused_and_change_nothing(client, cast, data, message):
     invitation = make_invitation(cast)
     before = fr_state(cast)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # France's invitee reads French otherwise
     response = client.post(f"/accounts/invitation/{services.invitation_token(invitation)}/", data)
     assert response.status_code == 400
     assert message in error_summary(response)
