@@ -165,7 +165,7 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
-def _authorised(request: HttpRequest) -> bool:
+def authorised(request: HttpRequest) -> bool:
     token = settings.METRICS_TOKEN
     given = request.headers.get("Authorization", "")
     return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
@@ -174,6 +174,6 @@ def _authorised(request: HttpRequest) -> bool:
 @never_cache
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """The metrics, for the bearer of METRICS_TOKEN only; 404 to anyone else, as if absent."""
-    if not _authorised(request):
+    if not authorised(request):
         raise Http404
     return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

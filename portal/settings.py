@@ -151,6 +151,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "tenants.telemetry.RequestIdMiddleware",
     "portal.metrics.MetricsMiddleware",
+    # Before anything reads the Host header: the probes are answered whatever it says.
+    "portal.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",

@@ -431,3 +431,21 @@ def test_server_error_answers_json_to_api_callers_and_html_to_pages(rf):
     assert "nothing you sent was changed" in json.loads(api.content)["detail"]
     page = server_error(rf.get("/c/fr/"))
     assert page.status_code == 500 and b"<html" in page.content
+
+
+def test_the_probes_answer_whatever_the_host_header_says(client, db, settings):
+    """Kubernetes' probes and an in-cluster Prometheus call a pod by its address: the Host header is
+    that address, which ALLOWED_HOSTS does not list (and the HTTPS redirect would send them away)."""
+    settings.ALLOWED_HOSTS = ["portal.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.METRICS_TOKEN = "a-metrics-token-of-the-test-0123456789"
+    pod = {"HTTP_HOST": "10.0.0.5:8000"}
+    assert client.get("/healthz", **pod).status_code == 200
+    assert client.get("/readyz", **pod).status_code == 200
+    metrics = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {settings.METRICS_TOKEN}", **pod)
+    assert metrics.status_code == 200 and b"portal_http_requests_total" in metrics.content
+    # Everything else keeps the host check and the redirect; /metrics without its token is no door.
+    assert client.get("/metrics", **pod).status_code == 400
+    assert client.get("/accounts/login/", **pod).status_code == 400
+    assert client.post("/healthz", **pod).status_code == 400
+    assert client.get("/accounts/login/", HTTP_HOST="portal.example.org").status_code == 301
