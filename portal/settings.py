@@ -153,6 +153,8 @@ MIDDLEWARE = [
     "portal.metrics.MetricsMiddleware",
     # Before anything reads the Host header: the probes are answered whatever it says.
     "portal.probes.ProbeMiddleware",
+    # Its process_exception runs after those below (the country scope rolls back first).
+    "portal.service_away.ServiceAwayMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
