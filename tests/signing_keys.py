@@ -35,3 +35,14 @@ def events_and_checkpoint(country, n: int):
         for index in range(n):
             event_record(country=country, action="test.step", payload={"n": index})
     return checkpoint_create(country=country)
+
+
+def hours_later(monkeypatch, hours: float) -> None:
+    """From now on in the test, the clock reads `hours` later (a checkpoint signed then is dated
+    then): to sign after a retired key's grace period has run out."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    real = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real() + timedelta(hours=hours))

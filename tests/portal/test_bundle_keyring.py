@@ -20,16 +20,16 @@ from django.utils import timezone
 from portal.reports.bundle import bundle_write
 from portal.reports.sections import Period
 from tenants.record import signing
-from tests.signing_keys import events_and_checkpoint
+from tests.signing_keys import events_and_checkpoint, hours_later
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 PERIOD = Period(TODAY - timedelta(days=30), TODAY)
 
 
-def verify_bundle(country, folder, *args: str) -> subprocess.CompletedProcess:
+def verify_bundle(country, folder, *args: str, period: Period = PERIOD) -> subprocess.CompletedProcess:
     out = io.BytesIO()
-    bundle_write(country=country, period=PERIOD, out=out, kind="pack", file_name="bundle.zip")
+    bundle_write(country=country, period=period, out=out, kind="pack", file_name="bundle.zip")
     folder.mkdir()
     with zipfile.ZipFile(out) as archive:
         archive.extractall(folder)
@@ -59,7 +59,7 @@ def test_a_bundle_after_a_rotation_verifies_each_checkpoint_under_its_key(cast, 
     assert again.returncode == 0, again.stdout + again.stderr
 
 
-def test_a_checkpoint_signed_by_a_retired_key_after_its_window_is_rejected(cast, key_files, client):
+def test_a_checkpoint_signed_by_a_retired_key_after_its_window_is_rejected(cast, key_files, client, monkeypatch):
     events_and_checkpoint(cast.fr, 2)
     old_id = signing.public_key_id()
     call_command("rotate_signing_key", stdout=io.StringIO())
@@ -71,12 +71,16 @@ def test_a_checkpoint_signed_by_a_retired_key_after_its_window_is_rejected(cast,
     )
     current = signing.signing_key()
     signing.signing_key_reset(retired)
+    hours_later(monkeypatch, 25)  # the grace period (24 hours) has run out
     late = events_and_checkpoint(cast.fr, 1)
     signing.signing_key_reset(current)
     events_and_checkpoint(cast.fr, 1)  # the end of the chain is anchored by the current key
     assert late.key_id == old_id
 
-    result = verify_bundle(cast.fr, key_files / "bundle")
+    # The pack's period runs to the (later) day the late checkpoint is dated.
+    result = verify_bundle(
+        cast.fr, key_files / "bundle", period=Period(TODAY - timedelta(days=30), TODAY + timedelta(days=2))
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     problems = [line for line in result.stdout.splitlines() if line.startswith("  - ")]
     assert any(

@@ -94,7 +94,7 @@ def test_output_dir_receives_the_new_files_for_the_secret(mounted, tmp_path, mon
     new_id = signing.public_key_id()
     assert new_id != old_id and f"New signing key {new_id}" in text
     ring = {entry["key_id"]: entry for entry in json.loads((target / "ledger-keyring.json").read_text())["keys"]}
-    assert ring[old_id]["valid_until"] == ring[new_id]["valid_from"] is not None
+    assert ring[old_id]["valid_until"] > ring[new_id]["valid_from"] is not None  # the grace
     retired = serialization.load_pem_private_key((target / f"ledger_signing_key.{old_id}.retired").read_bytes(), None)
     assert signing.key_id_of(retired.public_key()) == old_id
 

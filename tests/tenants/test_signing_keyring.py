@@ -9,17 +9,18 @@ import json
 import subprocess
 import sys
 import zipfile
+from datetime import datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tenants.isolation import country_context
 from tenants.record import signing
 from tenants.record.exports import ledger_export_write
 from tenants.record.ledger import chain_verify
 from tenants.record.models import CountryCheckpoint
-from tests.signing_keys import events_and_checkpoint
+from tests.signing_keys import events_and_checkpoint, hours_later
 
 pytestmark = pytest.mark.django_db
 
@@ -57,12 +58,14 @@ def test_a_rotation_in_the_middle_of_a_chain(cast, key_files, client):
         report = chain_verify(country=cast.fr)
     assert report.ok, report.problem  # the old checkpoint under the old key, the new under the new one
 
-    # Published with their windows: the old one closed when the new one opened.
+    # Published with their windows: the new one opened at the rotation; the old one closes a grace
+    # period later (24 hours), for the processes that sign with it until they are restarted.
     ring = json.loads(client.get("/.well-known/ledger-keyring.json").content)
     assert ring["current_key_id"] == new_id
     windows = {entry["key_id"]: (entry["valid_from"], entry["valid_until"]) for entry in ring["keys"]}
     assert windows[old_id][0] is None and windows[new_id][1] is None
-    assert windows[old_id][1] == windows[new_id][0]
+    opened, closes = (datetime.strptime(w, signing.TIME_FORMAT) for w in (windows[new_id][0], windows[old_id][1]))
+    assert closes - opened == timedelta(hours=24)
 
     # Offline: the export ships the keyring; both checkpoints verify, each under its key.
     data = export_of(cast.fr)
@@ -80,23 +83,38 @@ def test_a_rotation_in_the_middle_of_a_chain(cast, key_files, client):
     assert run_verifier(key_files, data, "--keyring", str(published)).returncode == 0
 
 
-def test_a_checkpoint_outside_its_key_window_does_not_verify(cast, key_files):
+def test_a_process_not_yet_restarted_signs_within_the_grace_and_not_after(cast, key_files, monkeypatch):
+    """Every web, worker and beat process keeps the key it loaded until it is restarted: what it
+    signs during the grace period verifies; a checkpoint that names the retired key but is dated
+    after the grace is refused, even though the retired key made the signature."""
     events_and_checkpoint(cast.fr, 2)
     old_id = signing.public_key_id()
-    call_command("rotate_signing_key", stdout=io.StringIO())
-    # A checkpoint that names the retired key but is dated after its window closed: refused, even
-    # though the retired private key (kept aside) made the signature.
+    call_command("rotate_signing_key", "--grace-hours", "2", stdout=io.StringIO())
     retired = serialization.load_pem_private_key(
         (key_files / f"ledger_signing_key.{old_id}.retired").read_bytes(), password=None
     )
     new_key = signing.signing_key()
-    signing.signing_key_reset(retired)
+    signing.signing_key_reset(retired)  # a worker that has not been restarted yet
+    soon = events_and_checkpoint(cast.fr, 1)
+    assert soon.key_id == old_id
+    with country_context(cast.fr):
+        assert chain_verify(country=cast.fr).ok
+    hours_later(monkeypatch, 3)
     late = events_and_checkpoint(cast.fr, 1)
     signing.signing_key_reset(new_key)
     assert late.key_id == old_id
     with country_context(cast.fr):
         report = chain_verify(country=cast.fr)
     assert not report.ok
+
+
+@pytest.mark.parametrize("hours", ["0", "721", "-1"])
+def test_the_grace_is_bounded(key_files, hours):
+    before = signing.public_key_id()
+    with pytest.raises(CommandError, match="--grace-hours is from 1 to 720"):
+        call_command("rotate_signing_key", "--grace-hours", hours, stdout=io.StringIO())
+    signing.signing_key_reset()
+    assert signing.public_key_id() == before
 
 
 def test_the_keyring_without_rotation_is_the_current_key(client):

@@ -1,11 +1,14 @@
 """python manage.py rotate_signing_key [--output-dir DIR] — put a new ledger signing key in service.
 
 The current key's public half goes into the keyring (LEDGER_KEYRING_FILE, by default
-ledger-keyring.json beside LEDGER_SIGNING_KEY_FILE) with its window closed now; a new private key
+ledger-keyring.json beside LEDGER_SIGNING_KEY_FILE) with its window closing after a grace period
+(--grace-hours, 24 by default): every web, worker and beat process keeps signing with the key it
+loaded until it is restarted, and what it signs in between must keep verifying. A new private key
 replaces LEDGER_SIGNING_KEY_FILE; the retired private key is kept beside it as
 <file>.<key id>.retired (back it up with the keys, then destroy it: nothing needs it to verify).
 Checkpoints and manifests signed before keep verifying under the key they name; restart the web,
-workers and beat so that they sign with the new key and publish the keyring.
+workers and beat within the grace period so that they sign with the new key and publish the keyring
+(a checkpoint the old key signs after its window closed would not verify).
 
 Keys mounted read-only (docker compose or Kubernetes secrets) cannot be replaced in place. The
 command then changes nothing and exits with status 3, saying what to do: run it again with
@@ -16,7 +19,7 @@ material is ever printed or logged: only key ids and file names."""
 import json
 import os
 import tempfile
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -65,12 +68,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--grace-hours",
+            type=int,
+            default=24,
+            help="How long the retired key's signatures still verify, for the processes that hold it until "
+            "they are restarted (hours, 1 to 720; 24 by default).",
+        )
+        parser.add_argument(
             "--output-dir",
             help="A private, writable folder for the new key, the keyring and the retired key, when the "
             "mounted key files cannot be replaced in place (Kubernetes or compose secrets).",
         )
 
-    def handle(self, *args, output_dir=None, **options):
+    def handle(self, *args, output_dir=None, grace_hours=24, **options):
+        if not 1 <= grace_hours <= 720:
+            raise CommandError(
+                "--grace-hours is from 1 to 720: time enough to restart every process that signs (nothing was changed)."
+            )
         key_file = os.environ.get("LEDGER_SIGNING_KEY_FILE", "")
         if not key_file and not output_dir:
             raise CommandError(
@@ -109,7 +123,9 @@ class Command(BaseCommand):
         signing.signing_key_reset()
         old = signing.signing_key()
         old_id = signing.key_id_of(old.public_key())
-        now = timezone.now().astimezone(UTC).strftime(signing.TIME_FORMAT)
+        started = timezone.now().astimezone(UTC)
+        now = started.strftime(signing.TIME_FORMAT)
+        closes = (started + timedelta(hours=grace_hours)).strftime(signing.TIME_FORMAT)
         known = signing.keyring_entries_read(ring_path)
         entries = [entry for entry in known if entry["key_id"] != old_id]
         previous = next((entry for entry in known if entry["key_id"] == old_id), None)
@@ -118,7 +134,7 @@ class Command(BaseCommand):
                 "key_id": old_id,
                 "public_key": signing.pem_of(old.public_key()),
                 "valid_from": previous["valid_from"] if previous else None,
-                "valid_until": now,
+                "valid_until": closes,
             }
         )
         new = Ed25519PrivateKey.generate()
@@ -133,7 +149,10 @@ class Command(BaseCommand):
         _write(new_ring_path, json.dumps({"keys": entries}, indent=2).encode(), 0o644)
         _write(new_key_path, _private_pem(new))
         signing.signing_key_reset()
-        self.stdout.write(f"Retired key {old_id} (valid until {now}); its private half is kept in {retired}.")
+        self.stdout.write(
+            f"Retired key {old_id} (its signatures verify until {closes}: restart the web, workers and beat "
+            f"before then); its private half is kept in {retired}."
+        )
         self.stdout.write(f"New signing key {new_id} in {new_key_path}; keyring {new_ring_path}.")
         if output_dir:
             self.stdout.write(
