@@ -21,6 +21,8 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Proxies whose X-Forwarded-* headers are believed (the load balancer's addresses).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
+# The access log without the secrets some paths carry (invitation tokens, password reset keys).
+logger_class = "portal.access_log.RedactingLogger"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 access_log_format = (

@@ -87,6 +87,24 @@ def celery_signals_connect() -> None:
 
 # --- Logging ---------------------------------------------------------------------------------------
 
+# Addresses that carry a secret in their path: an invitation's token, an email confirmation's key,
+# a password reset's key. Whoever reads the logs must not be able to use them: written as
+# "[redacted]" in every log line (Django's "Bad Request: /accounts/invitation/…" included) and in
+# gunicorn's access log (portal/access_log.py).
+SECRET_IN_PATH = re.compile(r"(/accounts/(?:invitation|confirm-email|password/reset/key)/)[^/\s\"'?#]+")
+
+
+def redact_secrets(text: str) -> str:
+    return SECRET_IN_PATH.sub(r"\1[redacted]", text) if "/accounts/" in text else text
+
+
+def _redact(logger, method_name, event_dict):
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = redact_secrets(value)
+    return event_dict
+
+
 _SHARED = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -108,6 +126,7 @@ def logging_config(*, level: str, json: bool) -> dict:
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info,
+                    _redact,
                     renderer,
                 ],
                 "foreign_pre_chain": _SHARED,

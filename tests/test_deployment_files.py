@@ -185,6 +185,7 @@ def test_gunicorn_logs_access_and_bounds_requests(monkeypatch, tmp_path):
     namespace: dict = {}
     exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
     assert namespace["accesslog"] == "-" and namespace["timeout"] <= 120 and namespace["graceful_timeout"] > 0
+    assert namespace["logger_class"] == "portal.access_log.RedactingLogger"
 
 
 KUBERNETES = "1.33"  # the oldest release docs/operations.md names
