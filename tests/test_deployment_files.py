@@ -333,3 +333,40 @@ def test_the_keyring_is_a_mounted_secret_beside_the_signing_key(compose, manifes
         capture_output=True,
     )
     assert json.loads((tmp_path / "ledger_keyring").read_text()) == {"keys": []}
+
+
+def test_kubernetes_keeps_stored_files_where_every_pod_sees_them(manifests):
+    """Several web and worker pods: a file one of them stores must be read by the others (a report a
+    worker builds, downloaded through web), and must outlive the pod."""
+    config = manifests[("ConfigMap", "portal-config")]["data"]
+    assert config["STORAGE_BACKEND"] == "s3" and config["S3_BUCKET"]
+    assert config["S3_SECRET_ACCESS_KEY_FILE"].startswith("/run/secrets/portal/")
+    assert "s3_secret_access_key" in (ROOT / "deploy" / "kubernetes" / "kustomization.yaml").read_text()
+
+
+def test_the_gateway_and_the_portal_read_the_same_country_networks(compose, manifests):
+    """The portal checks a country's server address on save, the gateway where it resolves: both read
+    COUNTRY_UPSTREAM_NETWORKS, from the same place."""
+    services = compose["services"]
+    assert "COUNTRY_UPSTREAM_NETWORKS" in services["gateway"]["environment"]
+    assert "COUNTRY_UPSTREAM_NETWORKS" in services["web"]["environment"]
+    gateway_env = {e["name"]: e for e in _pod(manifests[("Deployment", "portal-gateway")])["containers"][0]["env"]}
+    ref = gateway_env["COUNTRY_UPSTREAM_NETWORKS"]["valueFrom"]["configMapKeyRef"]
+    assert ref == {"name": "portal-config", "key": "COUNTRY_UPSTREAM_NETWORKS"}
+    assert "COUNTRY_UPSTREAM_NETWORKS" in manifests[("ConfigMap", "portal-config")]["data"]
+
+
+def test_compose_passes_what_a_tls_proxy_needs(compose):
+    """Behind a TLS proxy the operator sets these in the shell or .env, never by editing the file."""
+    web = compose["services"]["web"]["environment"]
+    for name in (
+        "CSRF_TRUSTED_ORIGINS",
+        "SECURE_PROXY_SSL_HEADER",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "FORWARDED_ALLOW_IPS",
+        "NUM_PROXIES",
+        "GATEWAY_PUBLIC_URL",
+        "SESSION_COOKIE_SECURE",
+    ):
+        assert name in web, name
