@@ -6,11 +6,16 @@ token; without a token configured the endpoint answers 404 to everyone).
   by gunicorn's worker processes through PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py).
 - Task runs and failures: counted by the workers in Redis (they run on other hosts), read at scrape.
 - Outbox depth, the age of the oldest job waiting, and the last ledger verification's result and
-  time: read from the database at scrape."""
+  time: read from the database at scrape.
+- The broker's queue depth and how long ago a worker last ran the outbox relay: read from Redis at
+  scrape (workers down or stuck show here, while the outbox itself stays empty).
+- Whether the database and Redis answered the scrape (portal_database_up, portal_redis_up): one
+  that does not is reported as down, and the scrape still answers."""
 
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import time
 
@@ -26,6 +31,7 @@ REQUESTS = Counter("portal_http_requests_total", "HTTP requests answered", ["rou
 LATENCY = Histogram("portal_http_request_seconds", "Time to answer a request", ["route"], buckets=_BUCKETS)
 DB_TIME = Histogram("portal_http_request_db_seconds", "Database time within a request", ["route"], buckets=_BUCKETS)
 TASKS_KEY = "metrics:tasks"
+log = logging.getLogger(__name__)
 
 
 def _route(request: HttpRequest) -> str:
@@ -110,24 +116,34 @@ def celery_signals_connect() -> None:
 
 
 class StateCollector:
-    """What the database and Redis say at the moment of the scrape."""
+    """What the database and Redis say at the moment of the scrape. Each is asked apart, and one
+    that does not answer is reported as down (portal_database_up, portal_redis_up) with its own
+    series left out: the scrape itself never fails, least of all during an incident."""
 
     def collect(self):
+        yield from self._database()
+        yield from self._redis()
+
+    def _database(self):
         from django.utils import timezone
 
         from tenants.jobs.outbox import outbox_oldest_pending_at, outbox_pending_count
         from tenants.record.models import PlatformEvent
 
-        yield GaugeMetricFamily(
-            "portal_outbox_pending", "Jobs not yet handed to the broker", value=outbox_pending_count()
-        )
-        oldest = outbox_oldest_pending_at()
+        try:
+            pending, oldest = outbox_pending_count(), outbox_oldest_pending_at()
+            last = PlatformEvent.objects.filter(action="ledger.verified").order_by("-sequence").first()
+        except Exception as error:  # noqa: BLE001 - a database that does not answer is the finding
+            log.warning("metrics: the database did not answer (%s)", type(error).__name__)
+            yield GaugeMetricFamily("portal_database_up", "1 if the database answered the scrape", value=0)
+            return
+        yield GaugeMetricFamily("portal_database_up", "1 if the database answered the scrape", value=1)
+        yield GaugeMetricFamily("portal_outbox_pending", "Jobs not yet handed to the broker", value=pending)
         yield GaugeMetricFamily(
             "portal_outbox_oldest_pending_seconds",
             "Age of the oldest job not yet handed to the broker (0: none waits)",
             value=0 if oldest is None else (timezone.now() - oldest).total_seconds(),
         )
-        last = PlatformEvent.objects.filter(action="ledger.verified").order_by("-sequence").first()
         yield GaugeMetricFamily(
             "portal_ledger_verification_ok",
             "1 if the last verification of every chain found no break, 0 if it found one, -1 if none ran",
@@ -138,19 +154,53 @@ class StateCollector:
             "When the last verification of every chain ran (Unix time; 0: never)",
             value=0 if last is None else last.at.timestamp(),
         )
-        runs = CounterMetricFamily(
-            "portal_task_runs", "Task runs by outcome (success, failure, retry)", labels=["task", "outcome"]
-        )
-        if not settings.EMBEDDED:
+
+    def _redis(self):
+        if settings.EMBEDDED:
+            return
+        from tenants.jobs.health import relay_heartbeat_age
+
+        try:
             client = _redis()
             try:
                 counts = client.hgetall(_tasks_key())
+                waiting = _broker_depth(client)
             finally:
                 client.close()
-            for field, value in sorted(counts.items()):
-                task, _, outcome = field.decode().rpartition("|")
-                runs.add_metric([task, outcome], int(value))
+            relay_age = relay_heartbeat_age()
+        except Exception as error:  # noqa: BLE001
+            log.warning("metrics: Redis did not answer (%s)", type(error).__name__)
+            yield GaugeMetricFamily("portal_redis_up", "1 if Redis answered the scrape", value=0)
+            return
+        yield GaugeMetricFamily("portal_redis_up", "1 if Redis answered the scrape", value=1)
+        yield GaugeMetricFamily(
+            "portal_broker_jobs_waiting",
+            "Jobs handed to the broker that no worker has taken yet (grows while workers are down or behind)",
+            value=waiting,
+        )
+        yield GaugeMetricFamily(
+            "portal_outbox_relay_age_seconds",
+            "Seconds since a worker last ran the outbox relay (every 10 s when workers and beat run; -1: never)",
+            value=-1 if relay_age is None else relay_age,
+        )
+        runs = CounterMetricFamily(
+            "portal_task_runs", "Task runs by outcome (success, failure, retry)", labels=["task", "outcome"]
+        )
+        for field, value in sorted(counts.items()):
+            task, _, outcome = field.decode().rpartition("|")
+            runs.add_metric([task, outcome], int(value))
         yield runs
+
+
+def _broker_depth(client) -> int:
+    """The jobs in the broker's queue: Celery's Redis transport keeps a queue as a list under its
+    name (and, for priorities, under the name with a separator and the priority)."""
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    names = [queue, *(f"{queue}\x06\x16{priority}" for priority in range(1, 10))]
+    with client.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.llen(name)
+        return sum(pipe.execute())
 
 
 def _registry() -> CollectorRegistry:

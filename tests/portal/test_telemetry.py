@@ -108,6 +108,56 @@ def test_metrics_name_routes_jobs_and_the_ledger(client, settings):
     assert 'portal_task_runs_total{outcome="failure",task="portal.compliance_report_build"}' in body
 
 
+@pytest.mark.django_db
+def test_metrics_show_jobs_waiting_in_the_broker_and_the_relay_s_age(client, settings):
+    """With the workers down, jobs wait in the broker, not in the outbox: the metrics say how many,
+    and how long ago a worker last ran the relay."""
+    import uuid
+
+    import redis
+
+    from tenants.jobs import health
+
+    settings.METRICS_TOKEN = TOKEN
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue = f"metrics-test-{uuid.uuid4().hex}"
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        broker.rpush(queue, b"a", b"b", b"c")
+        broker.rpush(f"{queue}\x06\x163", b"d")  # a job of priority 3 (Celery's Redis transport)
+        health.relay_heartbeat_record()
+        body = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
+    finally:
+        broker.delete(queue, f"{queue}\x06\x163")
+        broker.close()
+    assert "portal_broker_jobs_waiting 4.0" in body
+    age = float(
+        next(line for line in body.splitlines() if line.startswith("portal_outbox_relay_age_seconds ")).split()[1]
+    )
+    assert 0 <= age < 30
+    assert "portal_redis_up 1.0" in body and "portal_database_up 1.0" in body
+
+
+@pytest.mark.django_db
+def test_a_scrape_answers_when_redis_or_the_database_does_not(client, settings, monkeypatch):
+    settings.METRICS_TOKEN = TOKEN
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    body = response.content.decode()
+    assert response.status_code == 200 and "portal_redis_up 0.0" in body and "portal_database_up 1.0" in body
+    assert "portal_broker_jobs_waiting" not in body and "portal_outbox_pending" in body
+
+    from tenants.jobs import outbox
+
+    def refuse(*args, **kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(outbox, "outbox_pending_count", refuse)
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    body = response.content.decode()
+    assert response.status_code == 200 and "portal_database_up 0.0" in body and "portal_outbox_pending" not in body
+    assert "portal_http_requests_total" in body  # the requests' series are still there
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
