@@ -100,7 +100,8 @@ def _decode(value: str, origin: str) -> bytes:
 
 
 def _load_master_keys() -> MasterKeyProvider:
-    """PORTAL_MASTER_KEY (or _FILE) is current; PORTAL_OLD_MASTER_KEYS (comma-separated) unwrap only."""
+    """PORTAL_MASTER_KEY (or _FILE) is current; PORTAL_OLD_MASTER_KEYS (or _FILE; comma- or
+    line-separated) unwrap only."""
     raw = os.environ.get("PORTAL_MASTER_KEY", "")
     key_file = os.environ.get("PORTAL_MASTER_KEY_FILE", "")
     if key_file:
@@ -116,7 +117,13 @@ def _load_master_keys() -> MasterKeyProvider:
             dev_file.chmod(0o600)
         raw = dev_file.read_text().strip()
     keys = [_decode(raw, "PORTAL_MASTER_KEY")]
-    for old in filter(None, (item.strip() for item in os.environ.get("PORTAL_OLD_MASTER_KEYS", "").split(","))):
+    # The keys being retired, still able to unwrap until `rotate_keys --rewrap` has run: inline, or
+    # (as every secret) from a file, comma- or line-separated.
+    old_keys = os.environ.get("PORTAL_OLD_MASTER_KEYS", "")
+    old_file = os.environ.get("PORTAL_OLD_MASTER_KEYS_FILE", "")
+    if old_file:
+        old_keys = f"{old_keys},{Path(old_file).read_text()}"
+    for old in filter(None, (item.strip() for item in old_keys.replace("\n", ",").split(","))):
         keys.append(_decode(old, "PORTAL_OLD_MASTER_KEYS"))
     return LocalMasterKeys(keys)
 

@@ -193,6 +193,29 @@ def test_master_key_rewrap_keeps_values_readable(cast, sealed):
         keys.key_cache_clear()
 
 
+def test_the_master_keys_being_retired_come_from_a_file_as_every_secret(tmp_path, monkeypatch):
+    import base64
+
+    from tenants.keys.envelope import _load_master_keys
+
+    current, first, second = (secrets.token_bytes(32) for _ in range(3))
+    monkeypatch.setenv("PORTAL_MASTER_KEY", base64.b64encode(current).decode())
+    monkeypatch.delenv("PORTAL_OLD_MASTER_KEYS", raising=False)
+    old_file = tmp_path / "old_master_keys"
+    old_file.write_text(f"{base64.b64encode(first).decode()}\n{base64.b64encode(second).decode()}\n")
+    monkeypatch.setenv("PORTAL_OLD_MASTER_KEYS_FILE", str(old_file))
+    loaded = _load_master_keys()
+    assert set(loaded.keys.values()) == {current, first, second}
+    assert loaded.current_id == keys.LocalMasterKeys([current]).current_id
+
+
+def test_rewrap_names_no_country(cast, sealed):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="run it without --country"):
+        call_command("rotate_keys", "--rewrap", "--country", "FR")
+
+
 def test_crypto_shredding_makes_only_that_country_unreadable(cast, sealed):
     fr, _, ke = sealed
     destroyed = country_keys_destroy(country=cast.fr)

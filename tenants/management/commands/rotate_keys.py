@@ -17,6 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--rewrap", action="store_true", help="Re-wrap under the current master key instead")
 
     def handle(self, *args, country: list[str], rewrap: bool = False, **options):
+        if rewrap and country:
+            raise CommandError(
+                "--rewrap re-wraps every country's key under the current master key at once (the master key "
+                "is the platform's, not a country's): run it without --country. Nothing was changed."
+            )
         if rewrap:
             count = country_keys_rewrap()
             self.stdout.write(self.style.SUCCESS(f"Re-wrapped {count} country key(s) under the current master key."))
