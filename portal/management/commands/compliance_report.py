@@ -19,6 +19,7 @@ from portal.reports.services import period_check
 from tenants.errors import ServiceError
 from tenants.isolation import country_context
 from tenants.jobs.steps import step_text
+from tenants.management.output import written_file
 from tenants.models import Country
 from tenants.record.ledger import event_record
 
@@ -50,24 +51,16 @@ class Command(BaseCommand):
         except ServiceError as error:
             raise CommandError(error.message) from None
         output = Path(options["output"])
-        if output.parent and not output.parent.exists():
-            raise CommandError(f"The folder {output.parent} does not exist.")
         kind = "ledger" if options["ledger_only"] else "pack"
 
         def progress(step: str, percent: int, **params: str) -> None:
             self.stdout.write(f"[{percent:3d}%] {step_text(step, params)}")
             self.stdout.flush()
 
-        partial = output.with_name(output.name + ".partial")
-        try:
-            with open(partial, "wb") as out:
-                manifest = bundle_write(
-                    country=country, period=period, out=out, kind=kind, file_name=output.name, progress=progress
-                )
-            partial.replace(output)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        with written_file(output) as out:
+            manifest = bundle_write(
+                country=country, period=period, out=out, kind=kind, file_name=output.name, progress=progress
+            )
         digest = hashlib.sha256(output.read_bytes()).hexdigest()
         with country_context(country):
             event_record(

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tenants.jobs.steps import step_text
 from tenants.keys.export import country_data_export_write
+from tenants.management.output import written_file
 from tenants.models import Country
 
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         found = Country.objects.filter(code=country.upper()).first()
         if found is None:
             raise CommandError(f"No country with code {country.upper()}.")
-        with open(output, "wb") as out:
+        with written_file(output) as out:
             manifest = country_data_export_write(
                 country=found,
                 out=out,

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tenants.management.output import written_file
 from tenants.models import Country
 from tenants.record.exports import ExportRefused, ledger_export_write
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"No country with code {country.upper()}.")
         try:
-            with open(output, "wb") as out:
+            with written_file(output) as out:
                 summary = ledger_export_write(country=found, out=out, first=first, last=last, filename=output)
         except ExportRefused as refusal:
             raise CommandError(str(refusal)) from None

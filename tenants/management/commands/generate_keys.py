@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -22,7 +22,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, dir: str, **options):
         folder = Path(dir)
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CommandError(f"Cannot make the folder {folder}: {error.strerror}.") from None
         master, signing = folder / "master.key", folder / "ledger-signing.pem"
         for path, make in (
             (folder / "certificate.key", lambda: secrets.token_urlsafe(48).encode()),
@@ -38,7 +41,10 @@ class Command(BaseCommand):
             if path.exists():
                 self.stdout.write(f"  {path} exists; kept")
                 continue
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except OSError as error:
+                raise CommandError(f"Cannot write {path}: {error.strerror}.") from None
             with os.fdopen(descriptor, "wb") as out:
                 out.write(make())
             self.stdout.write(f"  created {path}")
