@@ -14,9 +14,14 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     if len(sys.argv) > 1 and sys.argv[1] in OWNER_COMMANDS:
         os.environ.setdefault("PORTAL_DB_ROLE", "owner")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    try:
+        execute_from_command_line(sys.argv)
+    except ImproperlyConfigured as refusal:
+        # A setting missing or wrong: the operator reads what to set, not a traceback.
+        sys.exit(f"The portal's settings are not complete: {refusal}")
 
 
 if __name__ == "__main__":

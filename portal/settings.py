@@ -54,11 +54,9 @@ TESTING = env_bool("PORTAL_TESTING", False)
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
 
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if DEBUG or TESTING:
-        SECRET_KEY = "insecure-development-key-never-use-in-production"
-    else:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (or SECRET_KEY_FILE).")
+if not SECRET_KEY and (DEBUG or TESTING):
+    SECRET_KEY = "insecure-development-key-never-use-in-production"
+# With DEBUG off, a missing SECRET_KEY is named with every other missing piece (production_refusals).
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" + (",testserver" if TESTING else ""))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -630,6 +628,8 @@ def production_refusals(config, environ=os.environ) -> list[str]:
     """What is missing for production in `config` (this module at start, django.conf.settings in
     portal.checks), each in a sentence an operator can act on."""
     problems = []
+    if not config.SECRET_KEY:
+        problems.append("SECRET_KEY or SECRET_KEY_FILE must be set (python scripts/generate_secrets.py makes the file).")
     if config.EMBEDDED or config.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         problems.append("DATABASE_URL must name a PostgreSQL database (the embedded SQLite demo needs DEBUG=true).")
     for name in REQUIRED_KEYS:

@@ -76,13 +76,25 @@ def test_production_settings_start(secrets_dir):
         ({"EMAIL_BACKEND": None, "DATABASE_URL": None, "APP_DATABASE_URL": None}, "delivers no mail"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list the host names"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must not contain '*'"),
-        ({"SECRET_KEY_FILE": None}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY_FILE": None}, "SECRET_KEY or SECRET_KEY_FILE must be set"),
     ],
 )
 def test_production_refuses_to_start_without(secrets_dir, changes, named):
     result = start(production_env(secrets_dir, **changes))
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and named in result.stderr
+
+
+@pytest.mark.parametrize("entry", [["manage.py", "check"], ["-c", "import portal.wsgi"]])
+def test_a_refusal_to_start_is_a_list_to_act_on_not_a_traceback(secrets_dir, entry):
+    env = production_env(secrets_dir, SECRET_KEY_FILE=None, PORTAL_MASTER_KEY_FILE=None)
+    result = subprocess.run([PYTHON, *entry], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("The portal's settings are not complete: The portal will not start"), result.stderr
+    # Every missing piece at once, the secret key among them.
+    assert "SECRET_KEY or SECRET_KEY_FILE must be set" in result.stderr
+    assert "PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE must be set" in result.stderr
 
 
 def test_debug_still_runs_the_embedded_demo(secrets_dir):
