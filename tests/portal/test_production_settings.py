@@ -194,3 +194,23 @@ def test_every_tenant_table_is_checked():
     tables = tenant_tables()
     assert {"tenants_organisation", "tenants_membership", "tenants_outboxmessage"} <= set(tables)
     assert "tenants_country" not in tables
+
+
+def test_a_worker_does_not_start_without_the_gateway_key(settings, monkeypatch):
+    """The web does not need the gateway's key; a worker seals policies under it, so with DEBUG off it
+    refuses to start without it, naming it."""
+    from celery import signals
+
+    from portal import celery
+
+    assert celery._worker_refuses_without_its_gateway_key in [receiver for _, receiver in signals.worker_init.receivers]
+    settings.DEBUG = settings.TESTING = settings.EMBEDDED = False
+    monkeypatch.delenv("GATEWAY_POLICY_KEY", raising=False)
+    monkeypatch.delenv("GATEWAY_POLICY_KEY_FILE", raising=False)
+    with pytest.raises(SystemExit, match="The worker will not start: GATEWAY_POLICY_KEY or GATEWAY_POLICY_KEY_FILE"):
+        celery._worker_refuses_without_its_gateway_key()
+    import base64
+    import os
+
+    monkeypatch.setenv("GATEWAY_POLICY_KEY", base64.b64encode(os.urandom(32)).decode())
+    assert celery._worker_refuses_without_its_gateway_key() is None
