@@ -22,6 +22,8 @@ RELAY_STALE_SECONDS = 120
 
 
 BEAT_HEARTBEAT_KEY = "jobs:beat-heartbeat:{host}"
+# The latest tick of any beat, with its host: what an operator asks from another container.
+BEAT_LATEST_KEY = "jobs:beat-heartbeat-latest"
 
 
 def beat_stale_seconds() -> float:
@@ -32,7 +34,18 @@ def beat_stale_seconds() -> float:
 
 def beat_heartbeat_record(host: str | None = None) -> None:
     """Beat, on every tick (holding the lease or standing by): this process is alive and ticking."""
-    cache.set(BEAT_HEARTBEAT_KEY.format(host=host or socket.gethostname()), time.time(), timeout=None)
+    host = host or socket.gethostname()
+    now = time.time()
+    cache.set_many({BEAT_HEARTBEAT_KEY.format(host=host): now, BEAT_LATEST_KEY: (now, host)}, timeout=None)
+
+
+def beat_latest() -> tuple[float | None, str]:
+    """(seconds since any beat last ticked, its host), or (None, "") if none ever did."""
+    found = cache.get(BEAT_LATEST_KEY)
+    if not found:
+        return None, ""
+    at, host = found
+    return max(0.0, time.time() - float(at)), str(host)
 
 
 def beat_heartbeat_age(host: str | None = None) -> float | None:
@@ -64,7 +77,10 @@ def jobs_health(*, ping_timeout: float = 2.0, worker: str | None = None, outbox:
     oldest = outbox_oldest_pending_at() if outbox else None
     age = relay_heartbeat_age()
     beat_age = beat_heartbeat_age()
+    latest_age, latest_host = beat_latest()
     return {
+        "beat_latest_age_seconds": None if latest_age is None else round(latest_age, 1),
+        "beat_latest_host": latest_host,
         "workers": workers_answering(ping_timeout, [worker] if worker else None) if ping_timeout > 0 else [],
         "beat_heartbeat_age_seconds": None if beat_age is None else round(beat_age, 1),
         "beat_stale": beat_age is None or beat_age > beat_stale_seconds(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -98,3 +99,20 @@ def test_the_outbox_depth_and_the_age_of_the_oldest_waiting_job():
     report = jobs_health(ping_timeout=0)
     assert report["outbox_pending"] == 2
     assert 300 <= report["outbox_oldest_pending_seconds"] < 360
+
+
+@pytest.mark.django_db
+def test_asked_from_another_container_it_names_the_latest_beat_and_its_host(capsys):
+    """A worker's container has no beat of its own: jobs_health there tells when any beat last
+    ticked, and where, rather than "never" for its own host."""
+    from tenants.jobs.health import BEAT_LATEST_KEY, beat_heartbeat_record
+
+    cache.delete(BEAT_LATEST_KEY)
+    beat_heartbeat_record(host="portal-beat-7c9f")
+    try:
+        call_command("jobs_health", "--timeout", "0.2")
+    except SystemExit:
+        pass  # whether a worker of the run answers is not this test's question
+    out = capsys.readouterr().out
+    assert re.search(r"beat last ticked: \d+(\.\d+)? s ago, on portal-beat-7c9f", out), out
+    assert "on this host" not in out

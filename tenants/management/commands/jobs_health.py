@@ -39,11 +39,18 @@ class Command(BaseCommand):
         else:
             if not beat:
                 self.stdout.write(f"workers answering: {', '.join(report['workers']) or 'none'}")
-            beat_age = report["beat_heartbeat_age_seconds"]
-            self.stdout.write(
-                f"beat on this host last ticked: {'never' if beat_age is None else f'{beat_age} s ago'}"
-                + (f" (stale after {beat_stale_seconds():g} s)" if beat else "")
-            )
+            if beat:  # the probe of a beat's own container: this host's beat
+                beat_age = report["beat_heartbeat_age_seconds"]
+                self.stdout.write(
+                    f"beat on this host last ticked: {'never' if beat_age is None else f'{beat_age} s ago'}"
+                    f" (stale after {beat_stale_seconds():g} s)"
+                )
+            else:  # asked from any container: the latest tick of any beat, and where it runs
+                latest = report["beat_latest_age_seconds"]
+                self.stdout.write(
+                    "beat last ticked: "
+                    + ("never" if latest is None else f"{latest} s ago, on {report['beat_latest_host']}")
+                )
             age = report["relay_heartbeat_age_seconds"]
             self.stdout.write(f"relay last ran: {'never' if age is None else f'{age} s ago'}")
             oldest = report["outbox_oldest_pending_seconds"]
