@@ -353,9 +353,11 @@ PROVISIONING_STEP_DELAY = float(os.environ.get("PROVISIONING_STEP_DELAY", "0") o
 # The same for each step of a compliance report (a worker killed mid-report).
 REPORT_STEP_DELAY = float(os.environ.get("REPORT_STEP_DELAY", "0") or 0)
 # Which provisioner backend deployments use: "local" (the portal's own records) or "openai".
-DEPLOYMENTS_PROVISIONER = os.environ.get("DEPLOYMENTS_PROVISIONER", "local")
-OPENAI_ADMIN_URL = os.environ.get("OPENAI_ADMIN_URL", "https://api.openai.com/v1")
-OPENAI_ADMIN_KEY = os.environ.get("OPENAI_ADMIN_KEY", "")
+DEPLOYMENTS_PROVISIONER = env_str("DEPLOYMENTS_PROVISIONER", "local")
+if DEPLOYMENTS_PROVISIONER not in {"local", "openai"}:
+    raise ImproperlyConfigured(f"DEPLOYMENTS_PROVISIONER must be local or openai, not {DEPLOYMENTS_PROVISIONER!r}.")
+OPENAI_ADMIN_URL = env_str("OPENAI_ADMIN_URL", "https://api.openai.com/v1")
+OPENAI_ADMIN_KEY = env_str("OPENAI_ADMIN_KEY", "")  # a secret: also from OPENAI_ADMIN_KEY_FILE
 
 # --- The governed gateway (gateway/, DESIGN §8) ----------------------------------------------------
 # The gateway is its own service (python -m gateway); the portal's workers publish each
