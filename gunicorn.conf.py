@@ -18,6 +18,9 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 # Heartbeat files in memory, not on a container's overlay disk (which can stall a worker).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn's control socket (for `gunicornc`) is off: by default it lives in $HOME/.gunicorn, which
+# the image's unprivileged user cannot write, and every server of a host would share that one path.
+control_socket_disable = True
 # Proxies whose X-Forwarded-* headers are believed (the load balancer's addresses).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"

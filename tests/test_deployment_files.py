@@ -186,6 +186,7 @@ def test_gunicorn_logs_access_and_bounds_requests(monkeypatch, tmp_path):
     exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
     assert namespace["accesslog"] == "-" and namespace["timeout"] <= 120 and namespace["graceful_timeout"] > 0
     assert namespace["logger_class"] == "portal.access_log.RedactingLogger"
+    assert namespace["control_socket_disable"] is True
 
 
 KUBERNETES = "1.33"  # the oldest release docs/operations.md names
