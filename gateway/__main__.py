@@ -36,9 +36,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be 1 or more")
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logging_setup(os.environ)
     config = config_from_env()  # read once, before any worker starts: a bad setting stops the replica
     if args.fd is not None:
         sock = socket.socket(fileno=args.fd)
@@ -52,6 +50,38 @@ def main(argv: list[str]) -> int:
     else:
         run_workers(target, args.workers)
     return 0
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line, named as the portal's lines are (event, level, logger, timestamp,
+    exception), so that one log pipeline reads both."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+        from datetime import UTC, datetime
+
+        line = {
+            "event": record.getMessage(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def logging_setup(environ) -> None:
+    """JSON lines, as the portal writes them, unless LOG_FORMAT=console (or DEBUG, its default there)."""
+    debug = environ.get("DEBUG", "").lower() in {"1", "true", "yes", "on"}
+    handler = logging.StreamHandler()
+    if environ.get("LOG_FORMAT", "console" if debug else "json") == "json":
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(environ.get("LOG_LEVEL", "INFO").upper())
 
 
 async def _setup(config: Config):

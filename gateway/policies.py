@@ -187,11 +187,17 @@ class PolicyCache:
             await asyncio.sleep(self.refresh_seconds)
 
     async def listen(self) -> None:
-        """Re-read an environment as soon as the portal says it changed (a task of each replica)."""
+        """Re-read an environment as soon as the portal says it changed (a task of each replica).
+        When Redis does not answer, it tries again less and less often (up to every 5 s) and says so
+        once, then once a minute, and when the channel is back: not four lines a second."""
+        failures, last_said = 0, 0.0
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.keys.channel)
+                    if failures:
+                        log.warning("Policy channel back after %d failed attempts", failures)
+                        failures = 0
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
                             continue
@@ -206,5 +212,9 @@ class PolicyCache:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("Policy channel lost (%s); listening again", type(error).__name__)
-                await asyncio.sleep(self.refresh_seconds)
+                failures += 1
+                now = time.monotonic()
+                if failures == 1 or now - last_said >= 60:
+                    log.warning("Policy channel lost (%s); listening again", type(error).__name__)
+                    last_said = now
+                await asyncio.sleep(min(5.0, self.refresh_seconds * 2 ** min(failures - 1, 6)))

@@ -1,0 +1,59 @@
+"""The gateway writes its log as the portal does: one JSON line per event with DEBUG off, readable
+lines in development; and a Redis that does not answer is said once, then once a minute, not four
+times a second."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from gateway.__main__ import logging_setup
+
+
+def _line(capsys, environ) -> str:
+    logging_setup(environ)
+    try:
+        logging.getLogger("gateway").warning("Policy channel lost (%s); listening again", "ConnectionError")
+    finally:
+        logging.getLogger().handlers[:] = []
+    return capsys.readouterr().err.strip()
+
+
+def test_production_lines_are_json(capsys):
+    line = json.loads(_line(capsys, {"DEBUG": "false"}))
+    assert line["event"] == "Policy channel lost (ConnectionError); listening again"
+    assert line["level"] == "warning" and line["logger"] == "gateway" and line["timestamp"].endswith("Z")
+
+
+def test_development_lines_are_readable(capsys):
+    line = _line(capsys, {"DEBUG": "true"})
+    assert "WARNING gateway Policy channel lost" in line and not line.startswith("{")
+
+
+def test_a_lost_channel_is_said_once_and_waited_out_longer_and_longer(caplog, monkeypatch):
+    import asyncio
+
+    from gateway import policies
+
+    class Unreachable:
+        def pubsub(self):
+            raise ConnectionError("no Redis")
+
+    sleeps = []
+
+    async def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) >= 10:
+            raise asyncio.CancelledError
+
+    store = policies.PolicyCache.__new__(policies.PolicyCache)
+    store.redis, store.refresh_seconds = Unreachable(), 0.25
+    store.keys = type("Keys", (), {"channel": "gw:policies"})()
+    monkeypatch.setattr(policies.asyncio, "sleep", sleep)
+    with caplog.at_level(logging.WARNING, logger="gateway"):
+        try:
+            asyncio.run(store.listen())
+        except asyncio.CancelledError:
+            pass
+    assert sleeps[:6] == [0.25, 0.5, 1.0, 2.0, 4.0, 5.0] and max(sleeps) == 5.0
+    assert [r.getMessage() for r in caplog.records].count("Policy channel lost (ConnectionError); listening again") == 1
