@@ -298,65 +298,6 @@ class Policy:
         )
 
 
-# --- Where a country's own server may be ----------------------------------------------------------
-#
-# A country admin declares the address of their country's model server, and the gateway then sends
-# calls there from inside the platform's network. Left open, that would let anyone with the role
-# reach what only the platform should: its loopback, the cloud's metadata service, its own private
-# network. A declared server must be at a public address, or in a network the platform's operators
-# opened for countries (COUNTRY_UPSTREAM_NETWORKS: comma-separated CIDR ranges, e.g. the range of a
-# country's VPN). The portal checks a literal address when it is saved; the gateway checks every
-# address a name resolves to, when it connects, and connects to the address it checked.
-
-
-def country_networks(value: str) -> tuple:
-    """The networks opened for countries' servers, from COUNTRY_UPSTREAM_NETWORKS's value; ValueError
-    names an item that is not one."""
-    import ipaddress
-
-    found = []
-    for item in (value or "").split(","):
-        if item.strip():
-            try:
-                found.append(ipaddress.ip_network(item.strip(), strict=False))
-            except ValueError:
-                raise ValueError(
-                    f"COUNTRY_UPSTREAM_NETWORKS: {item.strip()!r} is not a network (write it as 10.20.0.0/16)"
-                ) from None
-    return tuple(found)
-
-
-def country_address_refusal(address: str, networks: tuple) -> str:
-    """Why a country's server may not be called at this IP address, or "" when it may: it must be a
-    public address, or in one of `networks`."""
-    import ipaddress
-
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return "not an IP address"
-    if getattr(ip, "ipv4_mapped", None) is not None:
-        ip = ip.ipv4_mapped
-    if any(ip in network for network in networks):
-        return ""
-    if ip.is_global and not ip.is_multicast:
-        return ""
-    return "an address inside the platform's network or reserved"
-
-
-LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
-
-
-def country_host_refusal(host: str, networks: tuple) -> str:
-    """What can be said of a host name before it is resolved: a literal address is checked as such;
-    the names of the local machine are loopback."""
-    import ipaddress
-
-    host = host.strip("[]").lower().rstrip(".")
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        if host in LOCAL_NAMES or host.endswith(".localhost"):
-            return country_address_refusal("127.0.0.1", networks)
-        return ""
-    return country_address_refusal(host, networks)
+# Where a country's own server may be: the rule is tenants/networks.py's (a country's identity
+# provider is held to it too); named here for the gateway, which reads this module.
+from tenants.networks import country_address_refusal, country_host_refusal, country_networks  # noqa: E402, F401

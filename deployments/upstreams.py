@@ -59,7 +59,7 @@ def clean_base_url(value: str) -> str:
         parts.port  # noqa: B018 - raises on a port that is not a number or out of range
     except ValueError:
         raise ServiceError(_("The port in the address must be a number from 1 to 65535."), field="base_url") from None
-    if published.country_host_refusal(parts.hostname, published.country_networks(settings.COUNTRY_UPSTREAM_NETWORKS)):
+    if published.country_host_refusal(parts.hostname, published.country_networks(settings.COUNTRY_NETWORKS)):
         raise ServiceError(
             _(
                 "The portal does not send calls to this address: it is inside the platform's own network or "

@@ -46,7 +46,7 @@ class Config:
     read_timeout: float = 300.0
     max_connections: int = 1000
     redis_connections: int = 128
-    # Where, besides public addresses, a country's own server may be (COUNTRY_UPSTREAM_NETWORKS).
+    # Where, besides public addresses, a country's own server may be (COUNTRY_NETWORKS).
     country_networks: tuple = ()
 
 
@@ -71,7 +71,9 @@ def config_from_env(environ=os.environ) -> Config:
 
 
 def _networks(environ) -> tuple:
+    """COUNTRY_NETWORKS, as the portal reads it (with DEBUG on, this machine's loopback by default)."""
+    default = "127.0.0.0/8,::1/128" if environ.get("DEBUG", "").lower() in {"1", "true", "yes", "on"} else ""
     try:
-        return published.country_networks(environ.get("COUNTRY_UPSTREAM_NETWORKS", ""))
+        return published.country_networks(environ.get("COUNTRY_NETWORKS", default))
     except ValueError as error:
         raise SystemExit(str(error)) from None

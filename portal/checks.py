@@ -127,12 +127,12 @@ def production_check(app_configs=None, **kwargs) -> list[Error]:
 
 @register()
 def country_networks_check(app_configs=None, **kwargs) -> list[Error]:
-    """COUNTRY_UPSTREAM_NETWORKS names networks (every `manage.py` command and server start checks
+    """COUNTRY_NETWORKS names networks (every `manage.py` command and server start checks
     it, so that a typo is found before a country admin's save reads it)."""
     from deployments import published
 
     try:
-        published.country_networks(settings.COUNTRY_UPSTREAM_NETWORKS)
+        published.country_networks(settings.COUNTRY_NETWORKS)
     except ValueError as error:
         return [
             Error(str(error), hint="Comma-separated CIDR ranges, e.g. 10.20.0.0/16,fd00:20::/48.", id="portal.E120")

@@ -369,10 +369,11 @@ GATEWAY_REDIS_PREFIX = env_str("GATEWAY_REDIS_PREFIX", "gw")
 # for eu-west), each with its key (GATEWAY_UPSTREAM_KEY[_<REGION>], also from *_FILE). Keys are
 # sealed into the policies for the gateway, never written to Redis in clear.
 GATEWAY_UPSTREAM_URL = env_str("GATEWAY_UPSTREAM_URL")
-# The networks, besides public addresses, where a country may declare its own model server
-# (comma-separated CIDR ranges, e.g. a country's VPN): the gateway never calls a country's server
-# on the platform's loopback, link-local or private addresses otherwise (deployments/published.py).
-COUNTRY_UPSTREAM_NETWORKS = env_str("COUNTRY_UPSTREAM_NETWORKS", "")
+# The networks, besides public addresses, where a country's own servers may be, its model server and
+# its identity provider (comma-separated CIDR ranges, e.g. a country's VPN): the platform never
+# calls them on its loopback, link-local or private addresses otherwise (tenants/networks.py). With
+# DEBUG on, this machine's loopback, where development runs its stand-ins.
+COUNTRY_NETWORKS = env_str("COUNTRY_NETWORKS", "127.0.0.0/8,::1/128" if DEBUG else "")
 GATEWAY_UPSTREAM_KEY = env_str("GATEWAY_UPSTREAM_KEY")
 GATEWAY_UPSTREAMS = {
     name.removeprefix("GATEWAY_UPSTREAM_URL_").lower().replace("_", "-"): {

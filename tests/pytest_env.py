@@ -32,7 +32,7 @@ _own("CACHE_KEY_PREFIX", f"portal-test-{os.getpid()}")
 _own("CELERY_QUEUE", f"portal-test-{os.getpid()}")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # The suite's stand-in model servers listen on loopback; a country's own server is one of them.
-os.environ.setdefault("COUNTRY_UPSTREAM_NETWORKS", "127.0.0.0/8")
+os.environ.setdefault("COUNTRY_NETWORKS", "127.0.0.0/8")
 
 # The files of the run (stored files, development keys, the logs of the worker and of the gateway's
 # processes) in a directory of its own, which every process the run starts inherits (VAR_DIR):

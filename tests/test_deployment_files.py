@@ -347,14 +347,14 @@ def test_kubernetes_keeps_stored_files_where_every_pod_sees_them(manifests):
 
 def test_the_gateway_and_the_portal_read_the_same_country_networks(compose, manifests):
     """The portal checks a country's server address on save, the gateway where it resolves: both read
-    COUNTRY_UPSTREAM_NETWORKS, from the same place."""
+    COUNTRY_NETWORKS, from the same place."""
     services = compose["services"]
-    assert "COUNTRY_UPSTREAM_NETWORKS" in services["gateway"]["environment"]
-    assert "COUNTRY_UPSTREAM_NETWORKS" in services["web"]["environment"]
+    assert "COUNTRY_NETWORKS" in services["gateway"]["environment"]
+    assert "COUNTRY_NETWORKS" in services["web"]["environment"]
     gateway_env = {e["name"]: e for e in _pod(manifests[("Deployment", "portal-gateway")])["containers"][0]["env"]}
-    ref = gateway_env["COUNTRY_UPSTREAM_NETWORKS"]["valueFrom"]["configMapKeyRef"]
-    assert ref == {"name": "portal-config", "key": "COUNTRY_UPSTREAM_NETWORKS"}
-    assert "COUNTRY_UPSTREAM_NETWORKS" in manifests[("ConfigMap", "portal-config")]["data"]
+    ref = gateway_env["COUNTRY_NETWORKS"]["valueFrom"]["configMapKeyRef"]
+    assert ref == {"name": "portal-config", "key": "COUNTRY_NETWORKS"}
+    assert "COUNTRY_NETWORKS" in manifests[("ConfigMap", "portal-config")]["data"]
 
 
 def test_compose_passes_what_a_tls_proxy_needs(compose):

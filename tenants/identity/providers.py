@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -15,6 +16,7 @@ from tenants.errors import NotAllowed, ServiceError
 from tenants.identity.models import IdentityProvider
 from tenants.isolation import country_context
 from tenants.models import Country, Membership, Organisation
+from tenants.networks import country_host_refusal, country_networks
 from tenants.record.ledger import event_record, platform_event_record
 
 PROVIDER_CLASS_ID = "government"
@@ -143,6 +145,15 @@ def identity_provider_validate(*, country: Country, data: dict) -> dict:
     local = parts.hostname in {"127.0.0.1", "localhost"}
     if parts.scheme not in {"https", "http"} or not parts.hostname or (parts.scheme == "http" and not local):
         raise ServiceError(_("Enter the issuer as an https:// address, e.g. https://id.example.gov."), field="issuer")
+    if country_host_refusal(parts.hostname, country_networks(settings.COUNTRY_NETWORKS)):
+        raise ServiceError(
+            _(
+                "The portal does not call this address: it is inside the platform's own network or reserved "
+                "(loopback, link-local, private). Give your provider's public address, or ask the platform's "
+                "operators to open your network's range."
+            ),
+            field="issuer",
+        )
     clean["issuer"] = issuer
     if not str(clean.get("name", "")).strip():
         raise ServiceError(_("Enter the name people will see on the sign-in button."), field="name")

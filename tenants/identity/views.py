@@ -4,8 +4,11 @@ sessions, password)."""
 
 from __future__ import annotations
 
+import logging
+
 from allauth.account.views import LoginView as AllauthLoginView
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from requests.exceptions import RequestException
 
 from tenants import selectors
 from tenants.confirmations import confirm_with_reason
@@ -20,6 +24,8 @@ from tenants.errors import ServiceError
 from tenants.identity import policy, providers, tokens
 from tenants.identity.forms import PersonalTokenForm, SingleSignOnForm
 from tenants.pages import posted
+
+log = logging.getLogger(__name__)
 
 
 @login_required
@@ -124,7 +130,26 @@ def single_sign_on(request: HttpRequest) -> HttpResponse:
     ):
         next_url = None
     social = get_social_adapter(request).get_provider(request, provider.provider_id)
-    return social.redirect(request, "login", next_url=next_url)
+    try:
+        return social.redirect(request, "login", next_url=next_url)
+    except (RequestException, OAuth2Error) as error:
+        # Its discovery document could not be read: the provider is down, answers nonsense, or is
+        # at an address the platform does not call (tenants/networks.py). Said, not a 500.
+        log.warning("The identity provider of %s could not be reached: %s", provider.country.code, error)
+        form.add_error(
+            None,
+            _(
+                "%(country)s's government sign-in (%(name)s) cannot be reached right now. Try again in a few "
+                "minutes, or sign in with your username and password."
+            )
+            % {"country": provider.country.name, "name": provider.name},
+        )
+        return render(
+            request,
+            "account/login.html",
+            {"form": None, "sso_form": form, "sso_countries": providers.identity_provider_list_enabled()},
+            status=503,
+        )
 
 
 class LoginView(AllauthLoginView):

@@ -1,6 +1,6 @@
 """A country admin declares where their country's model server is, and the gateway then calls it
 from inside the platform's network: it must never be a way into that network. A declared server is
-at a public address, or in a network the operators opened (COUNTRY_UPSTREAM_NETWORKS). The portal
+at a public address, or in a network the operators opened (COUNTRY_NETWORKS). The portal
 refuses a literal address or a local name when it is saved; the gateway checks every address a
 name resolves to when it connects, and connects to the address it checked."""
 
@@ -38,7 +38,7 @@ INSIDE = [
 
 
 @pytest.mark.django_db
-@override_settings(COUNTRY_UPSTREAM_NETWORKS="")
+@override_settings(COUNTRY_NETWORKS="")
 def test_a_country_admin_cannot_declare_an_address_inside_the_platform(client, cast):
     as_user(client, cast.owner)
     for address in INSIDE:
@@ -54,7 +54,7 @@ def test_a_country_admin_cannot_declare_an_address_inside_the_platform(client, c
 
 
 @pytest.mark.django_db
-@override_settings(COUNTRY_UPSTREAM_NETWORKS="10.20.0.0/16")
+@override_settings(COUNTRY_NETWORKS="10.20.0.0/16")
 def test_a_network_the_operators_opened_may_be_declared(client, cast):
     as_user(client, cast.owner)
     assert client.post(URL, {**GOOD, "base_url": "http://10.20.3.4:8000/v1"}).status_code == 302

@@ -170,3 +170,32 @@ def test_the_providers_multi_factor_counts_only_when_the_country_says_so(client,
     response, _ = sso(client, "chef")
     assert response.status_code == 302
     assert client.get("/c/fr/")["Location"].startswith("/accounts/2fa/")  # a country admin must enrol here
+
+
+@pytest.mark.parametrize(
+    "issuer", ["https://169.254.169.254", "https://10.0.0.7/realms/gov", "http://localhost:8080", "https://[::1]"]
+)
+def test_a_provider_inside_the_platform_is_refused_on_save(cast, issuer, settings):
+    from tenants.errors import ServiceError
+
+    settings.COUNTRY_NETWORKS = ""  # production's: public addresses only
+    with pytest.raises(ServiceError, match="inside the platform's own network or reserved") as refused:
+        france_provider(cast, issuer)
+    assert refused.value.field == "issuer"
+
+
+def test_a_provider_whose_name_resolves_inside_the_platform_is_never_called(client, cast, oidc_provider, settings):
+    """Saved while its network was open, then closed (or a public name that now resolves inside):
+    the sign-in does not call it, and says the provider cannot be reached, never a 500."""
+    france_provider(cast, oidc_provider.issuer.replace("127.0.0.1", "localhost"))
+    settings.COUNTRY_NETWORKS = ""
+    response = client.post("/accounts/sso/", {"email": "claire.martin@interieur.gouv.fr"})
+    assert response.status_code == 503, response.content[:500]
+    assert "France&#x27;s government sign-in (ProConnect) cannot be reached right now" in response.content.decode()
+    assert signed_in(client) is None
+
+
+def test_a_provider_that_is_down_is_said_so_not_a_500(client, cast, oidc_provider):
+    france_provider(cast, "http://127.0.0.1:9/nothing-listens-here")
+    response = client.post("/accounts/sso/", {"country": "FR"})
+    assert response.status_code == 503 and "cannot be reached right now" in response.content.decode()
