@@ -38,8 +38,7 @@ class ServiceAwayMiddleware:
             return None
         log.warning("Redis did not answer: %s answered 503", request.path_info, exc_info=exception)
         detail = _(
-            "A part of the service is not answering for a moment; nothing you sent was changed. "
-            "Try again in a minute."
+            "A part of the service is not answering for a moment; nothing you sent was changed. Try again in a minute."
         )
         if request.path_info.startswith("/api/"):
             response = JsonResponse({"detail": detail}, status=503)

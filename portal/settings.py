@@ -632,7 +632,9 @@ def production_refusals(config, environ=os.environ) -> list[str]:
     portal.checks), each in a sentence an operator can act on."""
     problems = []
     if not config.SECRET_KEY:
-        problems.append("SECRET_KEY or SECRET_KEY_FILE must be set (python scripts/generate_secrets.py makes the file).")
+        problems.append(
+            "SECRET_KEY or SECRET_KEY_FILE must be set (python scripts/generate_secrets.py makes the file)."
+        )
     if config.EMBEDDED or config.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         problems.append("DATABASE_URL must name a PostgreSQL database (the embedded SQLite demo needs DEBUG=true).")
     for name in REQUIRED_KEYS:
