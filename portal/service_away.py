@@ -1,4 +1,5 @@
-"""When Redis does not answer: a clear 503 to wait out, never a 500.
+"""When Redis does not answer: a clear 503 to wait out, never a 500 (between the moment it goes and
+the moment /readyz takes the replica out of the balancer, and for whatever is sent to it after).
 
 Most of what reads Redis already carries on without it (sessions and access are read from the
 database, jobs wait in the outbox). What cannot (counting sign-in attempts: none is let through

@@ -213,7 +213,7 @@ def _problem(error: Exception) -> str:
 
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to serve: the database answers; Redis's state is reported beside it (in the embedded
+    """Ready to serve: what this web process needs answers, the database and Redis (in the embedded
     mode there is no Redis). Workers are not asked: a worker outage delays jobs (the outbox keeps
     them) and must not take every web pod out of the load balancer; `manage.py jobs_health`
     reports the workers and beat apart."""
@@ -243,11 +243,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
             logger.warning("readyz: redis check failed: %r", error)
             checks["redis"] = _problem(error)
 
-    # Ready when the database answers. Without Redis, pages still answer (sessions and access are
-    # read from the database, jobs wait in the outbox, sign-ins wait with a 503 of their own); every
-    # replica shares the one Redis, so failing on it would take them all out of the balancer at once.
-    # It is reported here by name, and alerted on from the metrics.
-    ready = checks["database"] == "ok"
+    # DESIGN §8: ready when what this process needs to serve answers, the database and Redis.
+    ready = all(value in {"ok", "not used"} for value in checks.values())
     return JsonResponse(checks, status=200 if ready else 503)
 
 
