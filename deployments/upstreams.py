@@ -56,9 +56,18 @@ def clean_base_url(value: str) -> str:
     if len(value) > 300:
         raise ServiceError(_("Keep the address under 300 characters."), field="base_url")
     try:
-        parts.port  # noqa: B018 - raises on a port that is not a number or out of range
+        port = parts.port  # raises on a port that is not a number or above 65535
     except ValueError:
-        raise ServiceError(_("The port in the address must be a number from 1 to 65535."), field="base_url") from None
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ServiceError(_("The port in the address must be a number from 1 to 65535."), field="base_url")
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError:
+        raise ServiceError(
+            _("The server's name is not a host name: each part between dots is 1 to 63 letters, digits or hyphens."),
+            field="base_url",
+        ) from None
     if published.country_host_refusal(parts.hostname, published.country_networks(settings.COUNTRY_NETWORKS)):
         raise ServiceError(
             _(

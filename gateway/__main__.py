@@ -79,9 +79,12 @@ def logging_setup(environ) -> None:
         handler.setFormatter(JsonLines())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    level = environ.get("LOG_LEVEL", "INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SystemExit(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {level!r}")
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(environ.get("LOG_LEVEL", "INFO").upper())
+    root.setLevel(level)
 
 
 async def _setup(config: Config):

@@ -408,14 +408,18 @@ class Pool:
             )
         except TimeoutError as error:
             raise UpstreamTimeout("the upstream did not accept a connection in time") from error
-        except (OSError, ssl.SSLError) as error:
+        except (OSError, ssl.SSLError, UnicodeError) as error:
             raise ConnectError(type(error).__name__) from error
         return connection, False
 
     async def _checked_address(self, origin: Origin) -> str:
-        """The address to call a country's server at: the first its name resolves to that
-        published.country_address_refusal allows (connecting to that address, not to the name again,
-        so that a second answer of the name server cannot send the call elsewhere)."""
+        """The address to call a country's server at, by tenants.networks' rule: the name resolved
+        once, every address it resolves to allowed (a name that leads both outside and inside is
+        refused), and the call made to the address checked, not to the name again, so that a second
+        answer of the name server cannot send it elsewhere."""
+        refused = ConnectError("the country's server is at an address the platform does not call")
+        if published.country_host_refusal(origin.host, self.country_networks):
+            raise refused
         loop = asyncio.get_running_loop()
         try:
             found = await asyncio.wait_for(
@@ -423,12 +427,12 @@ class Pool:
             )
         except TimeoutError as error:
             raise UpstreamTimeout("the country's server name did not resolve in time") from error
-        except OSError as error:
+        except (OSError, UnicodeError) as error:  # UnicodeError: a name that cannot be encoded
             raise ConnectError(type(error).__name__) from error
-        for _family, _type, _proto, _name, address in found:
-            if not published.country_address_refusal(address[0], self.country_networks):
-                return address[0]
-        raise ConnectError("the country's server is at an address the platform does not call")
+        addresses = [address[0] for _family, _type, _proto, _name, address in found]
+        if not addresses or any(published.country_address_refusal(a, self.country_networks) for a in addresses):
+            raise refused
+        return addresses[0]
 
     def _release(self, connection: _Connection, reusable: bool) -> None:
         self.slots.release()

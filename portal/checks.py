@@ -123,18 +123,3 @@ def production_check(app_configs=None, **kwargs) -> list[Error]:
     except Exception as error:  # noqa: BLE001 - an unreachable database is the finding
         errors.append(Error(f"The database does not answer: {type(error).__name__}: {error}"[:300], id="portal.E119"))
     return errors
-
-
-@register()
-def country_networks_check(app_configs=None, **kwargs) -> list[Error]:
-    """COUNTRY_NETWORKS names networks (every `manage.py` command and server start checks
-    it, so that a typo is found before a country admin's save reads it)."""
-    from deployments import published
-
-    try:
-        published.country_networks(settings.COUNTRY_NETWORKS)
-    except ValueError as error:
-        return [
-            Error(str(error), hint="Comma-separated CIDR ranges, e.g. 10.20.0.0/16,fd00:20::/48.", id="portal.E120")
-        ]
-    return []

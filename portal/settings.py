@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -320,6 +321,12 @@ else:
             "BACKEND": "portal.cache.PortalRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
+            # A Redis that does not answer at all (a host gone, not a refused port) fails a cache call
+            # in seconds, well within the web's timeout, so that it is answered (portal.service_away).
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT", 2),
+                "socket_timeout": env_int("REDIS_TIMEOUT", 2),
+            },
         }
     }
 
@@ -374,6 +381,14 @@ GATEWAY_UPSTREAM_URL = env_str("GATEWAY_UPSTREAM_URL")
 # calls them on its loopback, link-local or private addresses otherwise (tenants/networks.py). With
 # DEBUG on, this machine's loopback, where development runs its stand-ins.
 COUNTRY_NETWORKS = env_str("COUNTRY_NETWORKS", "127.0.0.0/8,::1/128" if DEBUG else "")
+try:
+    _country_networks = [
+        ipaddress.ip_network(item.strip(), strict=False) for item in COUNTRY_NETWORKS.split(",") if item.strip()
+    ]
+except ValueError as _bad:
+    raise ImproperlyConfigured(
+        f"COUNTRY_NETWORKS must be comma-separated networks such as 10.20.0.0/16 ({_bad})."
+    ) from None
 GATEWAY_UPSTREAM_KEY = env_str("GATEWAY_UPSTREAM_KEY")
 GATEWAY_UPSTREAMS = {
     name.removeprefix("GATEWAY_UPSTREAM_URL_").lower().replace("_", "-"): {

@@ -30,20 +30,62 @@ def country_networks(value: str) -> tuple:
     return tuple(found)
 
 
+# IPv6 prefixes that carry an IPv4 address inside (NAT64, well-known and local-use): what they
+# reach is the IPv4 address, judged as such.
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+
+
+def _inside_v4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: mapped, 6to4, Teredo, NAT64, IPv4-compatible."""
+    found = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in network for network in NAT64) or int(ip) >> 32 == 0:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def country_address_refusal(address: str, networks: tuple) -> str:
     """Why a country's server may not be called at this IP address, or "" when it may: it must be a
-    public address, or in one of `networks`."""
+    public address, or in one of `networks`. An IPv6 address that leads to an IPv4 one is judged by
+    that one too; outside 2000::/3 no IPv6 address is public."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return "not an IP address"
-    if getattr(ip, "ipv4_mapped", None) is not None:
-        ip = ip.ipv4_mapped
     if any(ip in network for network in networks):
         return ""
+    refused = "an address inside the platform's network or reserved"
+    if ip.version == 6:
+        inside = _inside_v4(ip)
+        if inside:
+            return next((refused for v4 in inside if country_address_refusal(str(v4), networks)), "")
+        if ip not in GLOBAL_UNICAST:
+            return refused
     if ip.is_global and not ip.is_multicast:
         return ""
-    return "an address inside the platform's network or reserved"
+    return refused
+
+
+def literal_address(host: str) -> str | None:
+    """The IP address a host written as one stands for, in any form the system's resolver reads as a
+    number ("10.0.0.1", "[::1]", and the legacy "127.1", "2130706433", "0x7f.1"), or None for a name."""
+    import socket
+
+    host = host.strip("[]").split("%", 1)[0]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except (OSError, UnicodeError, ValueError):
+        return None
 
 
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
@@ -52,30 +94,43 @@ LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopb
 def country_host_refusal(host: str, networks: tuple) -> str:
     """What can be said of a host name before it is resolved: a literal address is checked as such;
     the names of the local machine are loopback."""
-    host = host.strip("[]").lower().rstrip(".")
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        if host in LOCAL_NAMES or host.endswith(".localhost"):
-            return country_address_refusal("127.0.0.1", networks)
-        return ""
-    return country_address_refusal(host, networks)
+    host = host.lower().rstrip(".")
+    address = literal_address(host)
+    if address is not None:
+        return country_address_refusal(address, networks)
+    if host in LOCAL_NAMES or host.endswith(".localhost"):
+        return country_address_refusal("127.0.0.1", networks)
+    return ""
 
 
-def resolved_refusal(host: str, port: int, networks: tuple) -> str:
-    """Why `host` may not be called, judged on every address its name resolves to now, or "" when
-    it may (a name that does not resolve is left to the call itself to report)."""
+def resolve(host: str, port: int) -> list:
+    """The name server's answers for `host` (one place, for the suite to answer instead)."""
     import socket
 
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+class Refused(Exception):
+    """A country's server may not be called where its name leads (the message says why)."""
+
+
+def checked_address(host: str, port: int, networks: tuple) -> str:
+    """The IP address to call a country's server at: its name resolved once, every address it
+    resolves to allowed (a name that leads both outside and inside is refused), and the first of
+    them returned, so that the caller connects to what was checked, never to a second answer of the
+    name server. Refused says why not; OSError is the name not resolving."""
     refusal = country_host_refusal(host, networks)
     if refusal:
-        return refusal
+        raise Refused(refusal)
     try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return ""
-    for *_rest, address in found:
-        refusal = country_address_refusal(address[0], networks)
+        found = resolve(host.strip("[]"), port)
+    except UnicodeError as error:
+        raise OSError(f"{host!r} is not a host name") from error
+    addresses = [address[0] for *_rest, address in found]
+    for address in addresses:
+        refusal = country_address_refusal(address, networks)
         if refusal:
-            return refusal
-    return ""
+            raise Refused(refusal)
+    if not addresses:
+        raise OSError(f"{host!r} resolves to no address")
+    return addresses[0]

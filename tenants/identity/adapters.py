@@ -5,24 +5,19 @@ listed from its row and held to its country."""
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from requests.adapters import HTTPAdapter
-from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from tenants.access import access_for
 from tenants.identity import lockout, providers, sso
 from tenants.identity.policy import provider_mfa_remember
-from tenants.networks import country_networks, resolved_refusal
 from tenants.notifications.mail import mail_enqueue
 
 log = logging.getLogger(__name__)
@@ -80,26 +75,13 @@ def _refuse(request, message: str):
     raise ImmediateHttpResponse(render(request, "account/sso_refused.html", {"message": message}, status=403))
 
 
-class CountryNetworksOnly(HTTPAdapter):
-    """A requests transport adapter that calls a country's identity provider only where
-    tenants.networks allows: a public address, or a network the operators opened (COUNTRY_NETWORKS);
-    anything else fails as a connection error does, before a byte is sent."""
-
-    def send(self, request, *args, **kwargs):
-        parts = urlsplit(request.url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        refusal = resolved_refusal(parts.hostname or "", port, country_networks(settings.COUNTRY_NETWORKS))
-        if refusal:
-            log.warning("A country's identity provider at %s was not called: %s", parts.hostname, refusal)
-            raise RequestsConnectionError(f"the identity provider is at {refusal}", request=request)
-        return super().send(request, *args, **kwargs)
-
-
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def get_requests_session(self):
         """allauth's session for a country's provider (discovery, token, keys), held to the
         addresses a country's server may have."""
         session = super().get_requests_session()
+        from tenants.identity.outbound import CountryNetworksOnly
+
         guarded = CountryNetworksOnly()
         session.mount("https://", guarded)
         session.mount("http://", guarded)

@@ -132,9 +132,10 @@ def single_sign_on(request: HttpRequest) -> HttpResponse:
     social = get_social_adapter(request).get_provider(request, provider.provider_id)
     try:
         return social.redirect(request, "login", next_url=next_url)
-    except (RequestException, OAuth2Error) as error:
-        # Its discovery document could not be read: the provider is down, answers nonsense, or is
-        # at an address the platform does not call (tenants/networks.py). Said, not a 500.
+    except (RequestException, OAuth2Error, KeyError, TypeError, ValueError, AttributeError) as error:
+        # Its discovery document could not be read or lacks what a sign-in needs: the provider is
+        # down, answers something else than a discovery document, or is at an address the platform
+        # does not call (tenants/networks.py). Said, not a 500.
         log.warning("The identity provider of %s could not be reached: %s", provider.country.code, error)
         form.add_error(
             None,

@@ -3,9 +3,10 @@
 A click that posts a form or follows a link can return before the next page has arrived on a busy
 machine. A read that does not wait (`is_visible()`, `count()`, `all_inner_texts()`, `page.url`)
 then reads the old page, and `wait_for_url` returns at once when the old page already has that
-address. This reads every journey's source: the line after an action must wait for what it checks
-(`expect(...)`, `wait_for`, a read of an element only the new page has) or wrap the action in
-`page.expect_navigation()`."""
+address. This reads every journey's source for those reads on the line right after an action
+(outside `page.expect_navigation()`), which must wait for what they check instead (`expect(...)`).
+Reads that wait for their element (`inner_text()` of an element only the new page has) are left
+to the journeys; a read of an element both pages have goes through `expect` too."""
 
 import re
 from pathlib import Path

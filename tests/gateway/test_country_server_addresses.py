@@ -34,6 +34,9 @@ INSIDE = [
     "http://172.16.0.9/v1",
     "http://[fe80::1]/v1",
     "http://224.0.0.1/v1",
+    "http://2130706433:8000/v1",  # 127.0.0.1 written as one number
+    "http://[64:ff9b::a9fe:a9fe]/v1",  # NAT64 to the metadata service
+    "http://[2002:a9fe:a9fe::1]/v1",  # 6to4 to it
 ]
 
 
@@ -42,12 +45,15 @@ INSIDE = [
 def test_a_country_admin_cannot_declare_an_address_inside_the_platform(client, cast):
     as_user(client, cast.owner)
     for address in INSIDE:
-        if address == "http://127.1:8000":
-            continue  # not an address the URL parser knows as one: the gateway refuses it (below)
         response = client.post(URL, {**GOOD, "base_url": address})
         assert response.status_code == 400, address
         assert "inside the platform&#x27;s own network or reserved" in response.content.decode(), address
-    assert client.post(URL, {**GOOD, "base_url": "http://llm.gouv.example:99999/v1"}).status_code == 400
+    for bad in (
+        "http://llm.gouv.example:99999/v1",
+        "http://llm.gouv.example:0/v1",
+        f"https://{'a' * 64}.gouv.example/v1",
+    ):
+        assert client.post(URL, {**GOOD, "base_url": bad}).status_code == 400, bad
     with country_context(cast.fr):
         assert not CountryUpstream.objects.exists()
     assert client.post(URL, GOOD).status_code == 302  # a public name
@@ -96,7 +102,12 @@ def test_the_gateway_checks_where_a_declared_name_resolves():
     port = listener.getsockname()[1]
     try:
         closed = Pool(connect_timeout=2, read_timeout=2, max_connections=4, tls=ssl.create_default_context())
-        for url in (f"http://localhost:{port}/v1", f"http://127.1:{port}/v1", f"http://2130706433:{port}/v1"):
+        for url in (
+            f"http://localhost:{port}/v1",
+            f"http://127.1:{port}/v1",
+            f"http://2130706433:{port}/v1",
+            f"http://[64:ff9b::7f00:1]:{port}/v1",
+        ):
             refusal = _connect(closed, Origin(url, declared=True))
             assert refusal == "the country's server is at an address the platform does not call", url
         # The platform's own upstreams (not declared by a country) are the operators' to set.
@@ -111,6 +122,12 @@ def test_the_gateway_checks_where_a_declared_name_resolves():
         assert _connect(opened, Origin(f"http://localhost:{port}/v1", declared=True)) == "connected"
     finally:
         listener.close()
+
+
+def test_a_name_that_cannot_be_encoded_is_a_connect_error_not_a_crash():
+    closed = Pool(connect_timeout=2, read_timeout=2, max_connections=4, tls=ssl.create_default_context())
+    assert _connect(closed, Origin(f"http://{'a' * 64}.example/v1", declared=True)) == "UnicodeError"
+    assert _connect(closed, Origin(f"http://{'a' * 64}.example/v1")) == "UnicodeError"
 
 
 def test_the_policy_says_which_upstream_a_country_declared():

@@ -11,12 +11,21 @@ from gateway.__main__ import logging_setup
 
 
 def _line(capsys, environ) -> str:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     logging_setup(environ)
     try:
         logging.getLogger("gateway").warning("Policy channel lost (%s); listening again", "ConnectionError")
     finally:
-        logging.getLogger().handlers[:] = []
+        root.handlers[:], root.level = handlers, level  # the suite's own logging, as it was
     return capsys.readouterr().err.strip()
+
+
+def test_a_log_level_that_is_none_is_said():
+    import pytest
+
+    with pytest.raises(SystemExit, match="LOG_LEVEL must be DEBUG, INFO"):
+        logging_setup({"LOG_LEVEL": "loud"})
 
 
 def test_production_lines_are_json(capsys):

@@ -77,6 +77,7 @@ def test_production_settings_start(secrets_dir):
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list the host names"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must not contain '*'"),
         ({"SECRET_KEY_FILE": None}, "SECRET_KEY or SECRET_KEY_FILE must be set"),
+        ({"COUNTRY_NETWORKS": "10.20.0.0/16,the-vpn"}, "COUNTRY_NETWORKS must be comma-separated networks"),
     ],
 )
 def test_production_refuses_to_start_without(secrets_dir, changes, named):

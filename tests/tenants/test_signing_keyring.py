@@ -108,13 +108,31 @@ def test_a_process_not_yet_restarted_signs_within_the_grace_and_not_after(cast, 
     assert not report.ok
 
 
-@pytest.mark.parametrize("hours", ["0", "721", "-1"])
+@pytest.mark.parametrize("hours", ["721", "-1"])
 def test_the_grace_is_bounded(key_files, hours):
     before = signing.public_key_id()
-    with pytest.raises(CommandError, match="--grace-hours is from 1 to 720"):
+    with pytest.raises(CommandError, match="--grace-hours is from 0 to 720"):
         call_command("rotate_signing_key", "--grace-hours", hours, stdout=io.StringIO())
     signing.signing_key_reset()
     assert signing.public_key_id() == before
+
+
+def test_a_leaked_key_is_retired_at_once(cast, key_files):
+    """--grace-hours 0: the window closes at the rotation; a checkpoint the leaked key signs after it
+    does not verify."""
+    events_and_checkpoint(cast.fr, 2)
+    old_id = signing.public_key_id()
+    call_command("rotate_signing_key", "--grace-hours", "0", stdout=io.StringIO())
+    leaked = serialization.load_pem_private_key(
+        (key_files / f"ledger_signing_key.{old_id}.retired").read_bytes(), password=None
+    )
+    new_key = signing.signing_key()
+    signing.signing_key_reset(leaked)
+    forged = events_and_checkpoint(cast.fr, 1)
+    signing.signing_key_reset(new_key)
+    assert forged.key_id == old_id
+    with country_context(cast.fr):
+        assert not chain_verify(country=cast.fr).ok
 
 
 def test_the_keyring_without_rotation_is_the_current_key(client):

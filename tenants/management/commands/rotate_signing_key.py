@@ -72,7 +72,8 @@ class Command(BaseCommand):
             type=int,
             default=24,
             help="How long the retired key's signatures still verify, for the processes that hold it until "
-            "they are restarted (hours, 1 to 720; 24 by default).",
+            "they are restarted (hours, 0 to 720; 24 by default). 0 when the key leaked: its window closes at "
+            "once, and what the processes sign until they restart will not verify.",
         )
         parser.add_argument(
             "--output-dir",
@@ -81,9 +82,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, output_dir=None, grace_hours=24, **options):
-        if not 1 <= grace_hours <= 720:
+        if not 0 <= grace_hours <= 720:
             raise CommandError(
-                "--grace-hours is from 1 to 720: time enough to restart every process that signs (nothing was changed)."
+                "--grace-hours is from 0 to 720: time enough to restart every process that signs, or 0 when the "
+                "key leaked (nothing was changed)."
             )
         key_file = os.environ.get("LEDGER_SIGNING_KEY_FILE", "")
         if not key_file and not output_dir:
