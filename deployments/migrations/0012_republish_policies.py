@@ -8,19 +8,15 @@ from django.db import migrations
 from django.db.models import F
 from django.utils import timezone
 
+from tenants.db import every_country_open
+
 PUBLISH_TASK = "deployments.policy_publish"
 
 
 def republish(apps, schema_editor):
-    Country = apps.get_model("tenants", "Country")
     Environment = apps.get_model("deployments", "Environment")
     OutboxMessage = apps.get_model("tenants", "OutboxMessage")
-    connection = schema_editor.connection
-    if connection.vendor == "postgresql":
-        # The tables are row-level secured, for their owner too: open every country for this step.
-        ids = ",".join(str(pk) for pk in Country.objects.values_list("pk", flat=True))
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('portal.country_ids', %s, true)", [ids])
+    every_country_open(apps, schema_editor)
     environments = list(Environment.objects.exclude(state="decommissioned").values_list("pk", "country_id"))
     if not environments:
         return

@@ -12,6 +12,8 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
+from tenants.db import every_country_open
+
 STEPS = {
     "starting": gettext_lazy("Starting"),
     "waiting": gettext_lazy("Waiting for a worker"),
@@ -87,13 +89,7 @@ def steps_to_codes(apps, schema_editor, *labels: str) -> None:
     """Give every row of the named job models the code of its English step (a data migration)."""
     with translation.override("en"):
         tables = {str(m._meta.verbose_name_plural): m._meta.label_lower for m in apps.get_models()}
-    Country = apps.get_model("tenants", "Country")
-    connection = schema_editor.connection
-    if connection.vendor == "postgresql":
-        # The tables are row-level secured, for their owner too: open every country for this step.
-        ids = ",".join(str(pk) for pk in Country.objects.values_list("pk", flat=True))
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('portal.country_ids', %s, true)", [ids])
+    every_country_open(apps, schema_editor)
     for label in labels:
         rows = apps.get_model(label).objects  # a migration's models: plain managers, every country
         for pk, text in rows.exclude(step="").values_list("pk", "step").iterator():
