@@ -6,7 +6,6 @@ name resolves to when it connects, and connects to the address it checked."""
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 
 import pytest
@@ -17,6 +16,7 @@ from deployments.models import CountryUpstream
 from gateway.upstream import ConnectError, Origin, Pool
 from tenants.isolation import country_context
 from tests.deployments.test_views import as_user
+from tests.gateway.conftest import run_apart
 
 URL = "/c/fr/deployments/servers/"
 GOOD = {"region": "eu-west", "name": "National vLLM", "base_url": "https://llm.gouv.example/v1", "api_key": "sk-1"}
@@ -88,7 +88,7 @@ def _connect(pool: Pool, origin: Origin):
         except ConnectError as error:
             return str(error)
 
-    return asyncio.run(run())
+    return run_apart(run)
 
 
 def test_the_gateway_checks_where_a_declared_name_resolves():
