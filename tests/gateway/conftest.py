@@ -88,26 +88,3 @@ def error_code(response: httpx.Response) -> str:
 
 def tomorrow() -> date:
     return date.today() + timedelta(days=1)
-
-
-def run_apart(coroutine_function):
-    """Run an async function to its end in a thread of its own, with its own event loop: the thread
-    that runs the tests may already have one running (Playwright's sync API keeps one), and
-    asyncio.run() refuses to start a second there. Its exception, if any, is raised here."""
-    import asyncio
-    import threading
-
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = asyncio.run(coroutine_function())
-        except BaseException as error:  # noqa: BLE001 - handed back to the test's thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")

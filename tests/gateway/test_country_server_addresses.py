@@ -16,7 +16,7 @@ from deployments.models import CountryUpstream
 from gateway.upstream import ConnectError, Origin, Pool
 from tenants.isolation import country_context
 from tests.deployments.test_views import as_user
-from tests.gateway.conftest import run_apart
+from tests.gateway.processes import run_async
 
 URL = "/c/fr/deployments/servers/"
 GOOD = {"region": "eu-west", "name": "National vLLM", "base_url": "https://llm.gouv.example/v1", "api_key": "sk-1"}
@@ -88,7 +88,7 @@ def _connect(pool: Pool, origin: Origin):
         except ConnectError as error:
             return str(error)
 
-    return run_apart(run)
+    return run_async(run)
 
 
 def test_the_gateway_checks_where_a_declared_name_resolves():

@@ -8,7 +8,7 @@ import json
 import logging
 
 from gateway.__main__ import logging_setup
-from tests.gateway.conftest import run_apart
+from tests.gateway.processes import run_async
 
 
 def _line(capsys, environ) -> str:
@@ -62,7 +62,7 @@ def test_a_lost_channel_is_said_once_and_waited_out_longer_and_longer(caplog, mo
     monkeypatch.setattr(policies.asyncio, "sleep", sleep)
     with caplog.at_level(logging.WARNING, logger="gateway"):
         try:
-            run_apart(store.listen)
+            run_async(store.listen)
         except asyncio.CancelledError:
             pass
     assert sleeps[:6] == [0.25, 0.5, 1.0, 2.0, 4.0, 5.0] and max(sleeps) == 5.0
