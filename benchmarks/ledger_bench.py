@@ -120,7 +120,6 @@ def _record(country, action: str, payload: dict, *, design: str, recorded=None, 
     with the same chaining function, run in the recording transaction as the last thing before its
     commit (one statement more than the trigger inside COMMIT was).
     insert_only: the row inserted and committed, never chained: the floor of any design."""
-    from django.db import transaction
     from django.utils import timezone
 
     from tenants.isolation import country_context
@@ -128,7 +127,7 @@ def _record(country, action: str, payload: dict, *, design: str, recorded=None, 
     from tenants.record.ledger import event_record
     from tenants.record.models import CountryEvent
 
-    with transaction.atomic(), country_context(country):
+    with country_context(country):  # the transaction itself, opened as the middleware opens a request's
         if design == "insert_only":
             CountryEvent.objects.create(
                 country_id=country.pk, at=timezone.now(), actor_label="system", action=action, payload=payload
