@@ -227,3 +227,17 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
     def get_queryset(self) -> TenantQuerySet:
         country_ids = scoped_country_ids()
         return super().get_queryset().filter(country_id__in=country_ids)
+
+    def _for_insert(self) -> TenantQuerySet:
+        """The queryset of an INSERT, which reads no rows: the scope's filter would be built (a
+        third of an event's recording) and thrown away. Outside a context it fails closed as
+        get_queryset does; TenantQuerySet._insert still refuses a row of a country outside it."""
+        scoped_country_ids()
+        return self._queryset_class(model=self.model, using=self._db, hints=self._hints)
+
+    def create(self, **kwargs):
+        return self._for_insert().create(**kwargs)
+
+    def _insert(self, objs, fields, *args, **kwargs):
+        # What Model.save() calls for a new row (through the manager, as Django's _do_insert does).
+        return self._for_insert()._insert(objs, fields, *args, **kwargs)
