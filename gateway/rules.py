@@ -6,6 +6,7 @@ its usage on streams and for an output ceiling when the call names none."""
 
 from __future__ import annotations
 
+import email
 import json
 import re
 import time
@@ -31,10 +32,6 @@ UPSTREAM_PATHS = {
 REVIEW_HEADER = "x-human-review"
 CLASSIFICATION_HEADER = "x-data-classification"
 REGION_HEADER = "x-data-region"
-_FORM_FIELD = re.compile(
-    rb'Content-Disposition:[ \t]*form-data;[ \t]*name="(model|stream)"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n([^\r\n]{0,200})\r\n',
-    re.IGNORECASE,
-)
 _PRINTABLE = re.compile(r"^[\x20-\x7e]{1,200}$")
 
 
@@ -63,6 +60,22 @@ def state_refusal(entry, loaded, now: float | None = None) -> errors.Refusal | N
         day = time.strftime("%Y-%m-%d", time.gmtime(policy.expires_at - 1))
         return errors.expired(day)
     return None
+
+
+def _form_fields(body: bytes, content_type: str) -> dict | None:
+    """The form's own model and stream fields, read part by part at its boundary (never text inside
+    a file), as the upstream's parser reads them; None when the form is malformed or names one twice."""
+    message = email.message_from_bytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    if not message.is_multipart() or message.defects:
+        return None
+    fields: dict[str, str] = {}
+    for part in message.get_payload():
+        name = part.get_param("name", header="content-disposition")
+        if name in ("model", "stream") and part.get_filename() is None:
+            if name in fields:
+                return None
+            fields[name] = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")[:200]
+    return fields
 
 
 def _parts(value) -> list:
@@ -97,7 +110,9 @@ def call_parse(family: str, body: bytes, content_type: str, config: Config) -> C
     if family == "audio.transcriptions":
         if not content_type.lower().startswith("multipart/form-data"):
             return errors.bad_request("Send the audio as multipart/form-data, with the fields file and model.")
-        fields = {name.decode().lower(): value.decode("utf-8", "replace") for name, value in _FORM_FIELD.findall(body)}
+        fields = _form_fields(body, content_type)
+        if fields is None:
+            return errors.bad_request("The form is not valid multipart/form-data, or names model or stream twice.")
         if not fields.get("model"):
             return errors.bad_request("The form has no model field.", code="missing_model", param="model")
         return Call(

@@ -58,3 +58,36 @@ def test_a_body_needing_nothing_goes_as_it_came():
     body = b'{"model":"m","max_tokens":10,"messages":[]} '
     call, _ = sent("chat.completions", body)
     assert call.body is body and call.reserve == len(body) + 10
+
+
+def _form(*parts: tuple[str, bytes, str | None]) -> tuple[bytes, str]:
+    boundary = "b0undary42"
+    body = b""
+    for name, value, filename in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + value + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def test_an_audio_form_is_read_as_the_upstream_reads_it():
+    body, content_type = _form(("file", b"RIFF....", "a.wav"), ("model", b"aurora-voice", None))
+    call = call_parse("audio.transcriptions", body, content_type, CONFIG)
+    assert call.model == "aurora-voice"
+
+
+def test_a_model_named_inside_the_audio_file_is_not_the_forms_model():
+    """The file's bytes may look like a form field: only the form's own parts count, so the model
+    checked is the one the upstream will serve (an unapproved one here, refused by the rules)."""
+    smuggled = b'\r\nContent-Disposition: form-data; name="model"\r\n\r\naurora-voice\r\n'
+    body, content_type = _form(("model", b"atlas-1", None), ("file", smuggled, "a.wav"))
+    call = call_parse("audio.transcriptions", body, content_type, CONFIG)
+    assert call.model == "atlas-1"
+
+
+def test_an_audio_form_that_names_its_model_twice_is_refused():
+    body, content_type = _form(
+        ("file", b"RIFF", "a.wav"), ("model", b"atlas-1", None), ("model", b"aurora-voice", None)
+    )
+    refusal = call_parse("audio.transcriptions", body, content_type, CONFIG)
+    assert refusal.status == 400
+    assert "twice" in refusal.message
