@@ -84,6 +84,28 @@ def _country_lookup(signed_in: bool, has_home: bool) -> CompiledQuery:
     return _LOOKUPS[key]
 
 
+API_PREFIX = "/api/"
+
+
+def _second_factor_missing(user) -> bool:
+    """Whether the person's roles need a second factor they do not have (DESIGN §2): a token issued
+    before a role that needs one opens nothing until they set one up. Cached per person, made stale
+    by any change of their roles, assignments, account or second factors (tenants.access_signals)."""
+    from django.conf import settings
+
+    from tenants.access import cache_for_person, cached_for_person
+    from tenants.identity import policy
+
+    if not settings.SECOND_FACTOR_ENFORCED:
+        return False
+    key = f"portal:second-factor-missing:{user.pk}"
+    missing = cached_for_person(key)
+    if missing is None:
+        missing = policy.second_factor_required(access=access_for(user)) and not policy.has_second_factor(user)
+        cache_for_person(key, missing, user_id=user.pk)
+    return missing
+
+
 class CountryScopeMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -91,7 +113,9 @@ class CountryScopeMiddleware:
     def __call__(self, request):
         if request.path_info in UNSCOPED_PATHS:
             return self.get_response(request)
-        resolved = user_from_bearer(request)
+        # A token opens the API only (DESIGN §8): pages, the account area and the admin need a session,
+        # so a token cannot mint a longer-lived one or reach the admin without the session's limits.
+        resolved = user_from_bearer(request) if request.path_info.startswith(API_PREFIX) else None
         if resolved is not None:
             request.portal_bearer = resolved
             request.user = resolved[0]
@@ -100,6 +124,16 @@ class CountryScopeMiddleware:
             # A token reaches at most its own countries, and a read-only one only reads.
             country_ids, read_only = token_scope(resolved[1])
             access = access.narrowed(country_ids=country_ids, read_only=read_only)
+            if _second_factor_missing(request.user):
+                return JsonResponse(
+                    {
+                        "detail": _(
+                            "Your role now needs a second factor, and this account has none: sign in in the "
+                            "browser, set one up, then ask for a new token."
+                        )
+                    },
+                    status=403,
+                )
             if read_only and request.method not in SAFE_METHODS and request.path_info != TOKEN_REVOKE_PATH:
                 return JsonResponse(
                     {"detail": _("This token is read-only: it cannot change anything. Use a read-write token.")},

@@ -10,9 +10,11 @@ import re
 import pytest
 from guardian.shortcuts import assign_perm
 
-from tenants.access import PARTNER_PERMISSION
+from tenants.access import PARTNER_PERMISSION, access_changed
 from tenants.identity.models import ApiToken
 from tenants.identity.tokens import api_token_issue
+from tenants.isolation import country_context
+from tenants.models import Membership
 from tests.identity.helpers import give_totp, second_factor_shown, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -174,3 +176,31 @@ def test_deactivating_an_account_revokes_its_tokens(cast):
 def test_adding_email_addresses_is_not_offered(client, cast):
     client.force_login(cast.member)
     assert client.get("/accounts/email/").status_code == 404
+
+
+def test_a_token_opens_the_api_only_never_pages_the_account_area_or_the_admin(client, cast):
+    """A token is for /api/v1/ (DESIGN §8): with it alone, pages answer as to an anonymous visitor,
+    so a short-lived token can neither mint a personal one nor reach the admin."""
+    cast.owner.is_staff = cast.owner.is_superuser = True
+    cast.owner.save()
+    raw, _ = api_token_issue(user=cast.owner)
+    assert client.get("/api/v1/countries/", **bearer(raw)).status_code == 200
+    for path in ("/accounts/tokens/", "/admin/", "/admin/auth/user/", "/accounts/sessions/", "/c/fr/"):
+        response = client.get(path, **bearer(raw))
+        assert response.status_code == 302 and "login" in response["Location"], path
+    tokens = ApiToken.objects.filter(user=cast.owner).count()
+    client.post("/accounts/tokens/", {"name": "minted", "access": "write", "days": "90"}, **bearer(raw))
+    assert ApiToken.objects.filter(user=cast.owner).count() == tokens
+
+
+def test_a_token_stops_when_the_persons_role_comes_to_need_a_second_factor(client, cast, settings):
+    settings.SECOND_FACTOR_ENFORCED = True
+    raw, _ = api_token_issue(user=cast.member)  # an officer needs no second factor
+    assert client.get("/api/v1/countries/FR/members/", **bearer(raw)).status_code == 200
+    with country_context(cast.fr):
+        Membership.objects.filter(user=cast.member).update(role="country_admin")
+        access_changed(user_ids=[cast.member.pk])  # as the services do after a role change
+    refused = client.get("/api/v1/countries/FR/members/", **bearer(raw))
+    assert refused.status_code == 403 and "second factor" in refused.json()["detail"]
+    give_totp(cast.member)
+    assert client.get("/api/v1/countries/FR/members/", **bearer(raw)).status_code == 200
