@@ -50,7 +50,8 @@ def credential_reveal(*, environment: Environment, user) -> tuple[Credential, st
         reveal = (
             CredentialReveal.objects.select_for_update()
             .select_related("credential")
-            .filter(credential__environment=environment, user=user)
+            .filter(credential__environment=environment, credential__revoked_at__isnull=True, user=user)
+            .order_by("-credential_id")
             .first()
         )
         if reveal is None:
@@ -83,6 +84,8 @@ def credential_rotate(*, environment: Environment, by, access: Access, reason: s
                 ).format(environment_get_state_display=environment.get_state_display().lower())
             )
         now = timezone.now()
+        # The secrets of the credentials revoked now are never shown any more, nor kept.
+        CredentialReveal.objects.filter(credential__environment=environment).delete()
         environment.credentials.filter(revoked_at__isnull=True).update(revoked_at=now)
         credential = credential_issue(environment=environment, for_user_id=by.pk)
         event_record(

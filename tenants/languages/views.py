@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,11 +24,13 @@ def language_switch(request):
     if language is None or language not in dict(settings.LANGUAGES):
         raise BadRequest(_("Choose one of the languages offered."))
     back = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = "/"
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"  # a path of this site only; redirect() would take any other word for a URL name
     if request.user.is_authenticated:
         Preferences.objects.update_or_create(user=request.user, defaults={"language": language})
-    response = redirect(back)
+    response = HttpResponseRedirect(back)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,

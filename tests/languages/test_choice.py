@@ -93,6 +93,11 @@ def test_the_switcher_refuses_what_it_does_not_offer_and_never_leaves_the_site(c
     assert client.get("/language/").status_code == 405
     response = client.post("/language/", {"language": "fr", "next": "https://elsewhere.example/"})
     assert response.status_code == 302 and response["Location"] == "/"
+    # A word that is no path of this site (once taken for a URL name: a server error) goes home too.
+    for word in ("abc", "-1", "//elsewhere.example", "c/fr/"):
+        response = client.post("/language/", {"language": "fr", "next": word})
+        assert response.status_code == 302 and response["Location"] == "/", word
+    assert client.post("/language/", {"language": "fr", "next": "/c/fr/"})["Location"] == "/c/fr/"
 
 
 def test_the_switcher_needs_the_csrf_token():
