@@ -292,7 +292,7 @@ class Environment(SealedTenantModel):
     )
     # The key of the environment's own upstream (an OpenAI project's service account, made by the
     # provisioner): sealed under the country's key, used by the gateway only, never shown.
-    upstream_key = EncryptedTextField("upstream key")
+    upstream_key = EncryptedTextField("upstream key", secret=True)
     # Prompts and outputs are stored only when the country turns it on, for this long.
     capture_calls = models.BooleanField(default=False)
     capture_retention_days = models.PositiveSmallIntegerField(default=30)
@@ -330,7 +330,7 @@ class CredentialReveal(SealedTenantModel):
 
     credential = models.OneToOneField(Credential, on_delete=models.CASCADE, related_name="reveal")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    secret = EncryptedTextField("secret")
+    secret = EncryptedTextField("secret", secret=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
@@ -391,7 +391,7 @@ class CountryUpstream(SealedTenantModel):
     region = models.CharField(max_length=20, choices=Country.Region.choices)
     name = models.CharField(max_length=120)
     base_url = models.CharField(max_length=300, help_text=gettext_lazy("OpenAI-compatible base URL, ending in /v1."))
-    api_key = EncryptedTextField("API key")
+    api_key = EncryptedTextField("API key", secret=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

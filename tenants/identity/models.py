@@ -63,7 +63,7 @@ class IdentityProvider(SealedTenantModel):
         ),
     )
     client_id = models.CharField(_("client id"), max_length=200)
-    client_secret = EncryptedTextField(_("client secret"))
+    client_secret = EncryptedTextField(_("client secret"), secret=True)
     allowed_domains = models.JSONField(
         _("allowed email domains"), default=list, help_text=_("Only addresses in these domains may sign in.")
     )

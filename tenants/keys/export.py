@@ -98,6 +98,11 @@ def columns_of(model: type[models.Model]) -> list[models.Field]:
 def row_of(obj: models.Model, columns: list[models.Field]) -> dict[str, Any]:
     row = {}
     for column in columns:
+        if getattr(column, "secret", False):
+            # A credential or a key: whether it is set, never the secret (it would open the
+            # country's services to whoever holds the file).
+            row[column.attname] = "set" if getattr(obj, column.attname) else ""
+            continue
         value = getattr(obj, column.attname)  # sealed values open here
         row[column.attname] = plain(str(value) if isinstance(column, EncryptedTextField) and value else value)
     return row
@@ -329,7 +334,10 @@ def country_export_verify(source: str | Path | BinaryIO) -> list[str]:
                 ledger_file.flush()
                 export = verify_ledger.Export(ledger_file.name)
                 key = verify_ledger.public_key_from_pem(export.text("ledger-key.pem"))
-                ledger_problems, _ = verify_ledger.verify(export, key)
+                # Every key the portal signed with, each in its window (not the current key alone:
+                # checkpoints made before a rotation name the retired key that signed them).
+                ring = verify_ledger.keyring_from_json(json.dumps({"keys": signing.keyring()}))
+                ledger_problems, _ = verify_ledger.verify(export, key, ring)
             problems.extend(f"ledger: {problem}" for problem in ledger_problems)
     return problems
 

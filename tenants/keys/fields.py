@@ -61,9 +61,13 @@ class _OpeningAttribute(DeferredAttribute):
 class EncryptedTextField(models.TextField):
     descriptor_class = _OpeningAttribute
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, secret: bool = False, **kwargs):
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
+        # A means of access (a credential, an upstream's or a provider's key), not the country's
+        # data: exports say whether it is set, never what it is. Not a column property, so no
+        # migration carries it.
+        self.secret = secret
         super().__init__(*args, **kwargs)
 
     @property

@@ -271,3 +271,34 @@ def test_the_offline_verifier_in_the_export_verifies_it_and_catches_tampering(ca
     assert "data/governance.incident.jsonl does not match" in result.stdout and "files/extra.txt" in result.stdout
     problems = country_export_verify(tampered)
     assert any("governance.incident" in p for p in problems) and any("extra.txt" in p for p in problems)
+
+
+SECRETS = {
+    ("deployments", "credentialreveal", "secret"),
+    ("deployments", "environment", "upstream_key"),
+    ("deployments", "countryupstream", "api_key"),
+    ("tenants", "identityprovider", "client_secret"),
+}
+
+
+def test_credentials_and_keys_are_exported_as_set_never_as_the_secret():
+    """A country's export carries its data, not the means to reach its services: a credential not
+    yet revealed, an upstream's key, its identity provider's secret read "set" (or nothing)."""
+    from django.apps import apps
+
+    from tenants.keys.export import columns_of, row_of
+    from tenants.keys.fields import EncryptedTextField
+
+    marked = {
+        (model._meta.app_label, model._meta.model_name, field.name)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedTextField) and field.secret
+    }
+    assert marked == SECRETS
+    for app_label, model_name, name in SECRETS:
+        model = apps.get_model(app_label, model_name)
+        for value, shown in (("sk-portal-not-for-the-file", "set"), ("", "")):
+            obj = model(country_id=1)
+            setattr(obj, name, value)
+            assert row_of(obj, columns_of(model))[name] == shown
