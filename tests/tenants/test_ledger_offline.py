@@ -169,6 +169,38 @@ def test_swapping_in_the_forgers_key_is_caught_by_the_published_key(export_dir, 
     assert result.returncode == 1  # …but not signed by the portal
 
 
+def test_a_field_no_hash_covers_is_detected(export_dir):
+    """A line may not carry more than its hash covers: an added "reason" would read as recorded."""
+    events = read_events(export_dir)
+    events[3]["reason"] = "Approved by the minister in person"
+    write_events(export_dir, events)
+    result = run_script(export_dir)
+    assert result.returncode == 1
+    assert "event 4 carries fields no hash covers (added): reason" in result.stdout
+
+
+def test_a_forgers_key_added_to_the_shipped_keyring_vouches_for_nothing(export_dir):
+    """The export's own keyring is the forger's to edit: a tail re-signed with a key added there,
+    ledger-key.pem left alone (so the printed fingerprint is the portal's), is refused; only a
+    keyring the auditor brings (--keyring) vouches for a key other than the printed one."""
+    forger = Ed25519PrivateKey.generate()
+    raw = forger.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    forger_id = __import__("hashlib").sha256(raw).hexdigest()[:16]
+    ring = json.loads((export_dir / "ledger-keyring.json").read_text())
+    pem = forger.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    ring["keys"].append({"key_id": forger_id, "public_key": pem.decode(), "valid_from": "2000-01-01T00:00:00Z"})
+    (export_dir / "ledger-keyring.json").write_text(json.dumps(ring))
+    lines = (export_dir / "checkpoints.jsonl").read_text().splitlines()
+    checkpoint = json.loads(lines[-1])
+    checkpoint["key_id"] = forger_id
+    message = verify_ledger.canonical_bytes({k: checkpoint[k] for k in verify_ledger.CHECKPOINT_KEYS})
+    checkpoint["signature"] = base64.b64encode(forger.sign(message)).decode()
+    (export_dir / "checkpoints.jsonl").write_text("\n".join([*lines[:-1], json.dumps(checkpoint)]) + "\n")
+    result = run_script(export_dir)
+    assert result.returncode == 1, result.stdout
+    assert f"signed by key {forger_id}, which only the export's own keyring vouches for" in result.stdout
+
+
 def test_unreadable_export_exits_2(tmp_path):
     (tmp_path / "broken.zip").write_bytes(b"not a zip")
     result = subprocess.run(

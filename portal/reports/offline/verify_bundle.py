@@ -93,7 +93,7 @@ def _ledger_time(text):
     return moment.astimezone(utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def verify(bundle, public_key, keyring=None):
+def verify(bundle, public_key, keyring=None, keyring_trusted=True):
     """Return (problems, manifest). With a keyring ({key id: (key, valid from, valid until)}), the
     manifest and each checkpoint must be signed by the key they name, inside its window."""
     import json
@@ -108,7 +108,11 @@ def verify(bundle, public_key, keyring=None):
         signature = b""
     manifest = json.loads(manifest_bytes)
     manifest_key, reason = public_key, None
-    if keyring is not None:
+    if keyring is not None and not keyring_trusted:
+        # The keyring came from inside the bundle: it vouches for nothing. The manifest must be
+        # signed by the key whose fingerprint is printed (ledger-key.pem, or the one given).
+        pass
+    elif keyring is not None:
         manifest_key, reason = verify_ledger.key_in_window(
             keyring, str(manifest.get("key_id")), _ledger_time(manifest.get("generated_at")), "manifest.json"
         )
@@ -128,7 +132,7 @@ def verify(bundle, public_key, keyring=None):
         if name not in listed and name not in (MANIFEST, SIGNATURE):
             problems.append(f"{name}: not in the manifest (added)")
     if LEDGER_EXPORT in listed and LEDGER_EXPORT in bundle.names:
-        ledger_problems, _ = verify_ledger.verify(_ledger_export(bundle), public_key, keyring)
+        ledger_problems, _ = verify_ledger.verify(_ledger_export(bundle), public_key, keyring, keyring_trusted)
         problems.extend(f"ledger export: {p}" for p in ledger_problems)
     return problems, manifest
 
@@ -166,7 +170,7 @@ def main(argv):
         elif not key_path and LEDGER_EXPORT in bundle.names:
             shipped = _ledger_export(bundle).files.get("ledger-keyring.json")
             keyring = verify_ledger.keyring_from_json(shipped.decode("utf-8")) if shipped else None
-        problems, manifest = verify(bundle, public_key, keyring)
+        problems, manifest = verify(bundle, public_key, keyring, keyring_trusted=bool(keyring_path))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         print(f"Cannot read the bundle: {error}", file=sys.stderr)
         return 2

@@ -149,6 +149,10 @@ def main(argv):
         print(f"Cannot read the export: {error}", file=sys.stderr)
         return 2
     files = manifest.get("files", {})
+    der = base64.b64decode("".join(pem.strip().splitlines()[1:-1]))
+    print(
+        f"Public key fingerprint: {hashlib.sha256(der[-32:]).hexdigest()[:16]} (compare it with /.well-known/ledger-key.pem)"
+    )
     print(f"Export of {manifest.get('name')} ({manifest.get('country')}), made {manifest.get('generated_at')}")
     print(
         f"{len(manifest.get('tables', {}))} tables, {sum(manifest.get('tables', {}).values())} rows, "

@@ -211,10 +211,14 @@ def _key_of(checkpoint, public_key, keyring):
     return key_in_window(keyring, checkpoint["key_id"], checkpoint["at"], f"checkpoint {checkpoint['sequence']}")
 
 
-def verify(export, public_key, keyring=None):
+def verify(export, public_key, keyring=None, keyring_trusted=True):
     """Return (problems, summary). No problems means the export is intact. With a keyring, each
-    checkpoint is checked under the key it names (and within that key's window)."""
+    checkpoint is checked under the key it names (and within that key's window). A keyring that
+    came from inside the export (`keyring_trusted` False) vouches for nothing by itself: the
+    checkpoint that anchors the export's end must then be signed by `public_key`, the key whose
+    fingerprint is printed for the person to compare with the one the portal publishes."""
     problems = []
+    own_id = hashlib.sha256(public_key).hexdigest()[:16]
     events = export.lines("events.jsonl")
     checkpoints = export.lines("checkpoints.jsonl")
     if not events:
@@ -229,6 +233,9 @@ def verify(export, public_key, keyring=None):
             problems.append(f"event line {index} lacks {', '.join(missing)}")
             continue
         sequence = event["sequence"]
+        unhashed = sorted(set(event) - set(EVENT_KEYS) - {"hash"})
+        if unhashed:
+            problems.append(f"event {sequence} carries fields no hash covers (added): {', '.join(unhashed)}")
         if event["chain"] != chain:
             problems.append(f"event {sequence} belongs to chain {event['chain']}, not {chain}")
         fields = {k: event[k] for k in EVENT_KEYS}
@@ -251,6 +258,7 @@ def verify(export, public_key, keyring=None):
 
     first, last = events[0].get("sequence"), events[-1].get("sequence")
     anchored = False
+    foreign_anchor = None
     for checkpoint in checkpoints:
         missing = [k for k in CHECKPOINT_KEYS + ("signature",) if k not in checkpoint]
         if missing:
@@ -274,9 +282,18 @@ def verify(export, public_key, keyring=None):
             elif hashes[sequence] != checkpoint["head_hash"]:
                 problems.append(f"checkpoint {sequence}: the chain differs from what was signed")
             elif sequence == last:
-                anchored = True
+                if keyring is not None and not keyring_trusted and checkpoint["key_id"] != own_id:
+                    foreign_anchor = checkpoint["key_id"]
+                else:
+                    anchored = True
         elif sequence > last:
             problems.append(f"checkpoint {sequence} is beyond the last event {last} (events removed from the end)")
+    if not anchored and foreign_anchor:
+        problems.append(
+            f"checkpoint {last} is signed by key {foreign_anchor}, which only the export's own keyring vouches "
+            f"for, not by the key printed above ({own_id}): check it with --keyring and your own copy of "
+            "/.well-known/ledger-keyring.json"
+        )
     if not anchored:
         problems.append(f"no valid checkpoint signs the last event ({last}): the end of the export is not anchored")
     summary = {"chain": chain, "first": first, "last": last, "events": len(events), "checkpoints": len(checkpoints)}
@@ -315,7 +332,7 @@ def main(argv):
             keyring = keyring_from_json(Path(keyring_path).read_text())
         elif not key_path and "ledger-keyring.json" in export.files:
             keyring = keyring_from_json(export.text("ledger-keyring.json"))
-        problems, summary = verify(export, public_key, keyring)
+        problems, summary = verify(export, public_key, keyring, keyring_trusted=bool(keyring_path))
     except (OSError, ValueError, zipfile.BadZipFile) as error:
         print(f"Cannot read the export: {error}", file=sys.stderr)
         return 2
