@@ -15,10 +15,11 @@ class DeploymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from tenants import todo as tenants_todo
+        from tenants.country_state import country_leaving
         from tenants.keys import holdings
         from tenants.onboarding import register
 
-        from . import events, selectors, todo
+        from . import events, policy, selectors, todo
 
         register("deployment", facts=selectors.onboarding_facts, decide=selectors.onboarding_decide)
         tenants_todo.register("deployments", facts=todo.todo_facts, decide=todo.todo_decide)
@@ -26,3 +27,5 @@ class DeploymentsConfig(AppConfig):
         holdings.personal_text_register("deployments.DeploymentDecision", author="by", fields=["comment"])
         holdings.personal_text_register("deployments.DeploymentMove", author="by", fields=["comment"])
         events.register()
+        # A country that leaves: its environments take no more calls at the gateway.
+        country_leaving.connect(policy.country_leaving_received, dispatch_uid="deployments.policy.country_leaving")

@@ -59,7 +59,17 @@ def policy_changed(*, environment: Environment) -> None:
     outbox_enqueue(task=PUBLISH_TASK, country_id=environment.country_id, environment_id=environment.pk)
 
 
+def country_leaving_received(sender, leaving: bool, **kwargs) -> None:
+    """A country's exit is run (or a failed run cancelled): every environment of it not
+    decommissioned gets a new policy version, published after the commit, in which it takes no
+    calls while the country leaves or has left (or takes them again)."""
+    for environment in Environment.objects.filter(country_id=sender).exclude(state=Environment.State.DECOMMISSIONED):
+        policy_changed(environment=environment)
+
+
 def _state(environment: Environment) -> str:
+    if environment.country.status in (Country.Status.EXITING, Country.Status.EXITED):
+        return "country_left"
     if environment.request.state == DeploymentRequest.State.DECOMMISSIONED:
         return "decommissioned"
     if environment.state != Environment.State.ACTIVE:
@@ -149,7 +159,9 @@ def policy_publish(*, country_id: int, environment_id: int) -> bool:
     country = Country.objects.get(pk=country_id)
     with country_context(country):
         environment = (
-            Environment.objects.select_related("model", "request").filter(pk=environment_id, country=country).first()
+            Environment.objects.select_related("model", "request", "country")
+            .filter(pk=environment_id, country=country)
+            .first()
         )
         if environment is None:
             return False

@@ -85,6 +85,11 @@ STATE_MESSAGES = {
         "environment_suspended",
         "This environment is suspended. A partner manager can reinstate it from the deployment request's page.",
     ),
+    "country_left": (
+        "country_left",
+        "This environment's country is leaving the programme or has left it: the portal takes no more calls "
+        "for its environments.",
+    ),
     "decommissioned": (
         "environment_decommissioned",
         "This environment is decommissioned and takes no calls. Submit a new deployment request for a new one.",

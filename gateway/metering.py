@@ -8,6 +8,7 @@ import logging
 import time
 
 from deployments import metering, policy, published
+from tenants.country_state import CountryReadOnly
 from tenants.models import Country
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,23 @@ def usage_fold(*, now: float | None = None) -> int:
             continue
         final = now >= hour_start + 3600 + GRACE_SECONDS
         counters = client.hgetall(names.hour(member))
-        row = metering.usage_hour_fold(
-            country_id=country_id, environment_id=environment_id, hour_start=hour_start, counters=counters, final=final
-        )
+        try:
+            row = metering.usage_hour_fold(
+                country_id=country_id,
+                environment_id=environment_id,
+                hour_start=hour_start,
+                counters=counters,
+                final=final,
+            )
+        except CountryReadOnly:
+            # A country that left (its calls are refused since): its last hours cannot be written.
+            log.warning("Usage of environment %s not folded: its country is read-only", environment_id)
+            client.srem(names.hours, raw_member)
+            continue
+        except Exception:
+            # One hour that cannot be folded never holds back the others; it is tried again next time.
+            log.exception("Usage of environment %s for one hour could not be folded", environment_id)
+            continue
         folded += 1
         if final or row is None:
             # The counters stay until they expire: a call settled later still lands in the row

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from tenants.languages.formatting import long_date
@@ -125,6 +126,12 @@ def country_states(country_ids: Iterable[int]) -> dict[int, CountryState]:
 
 def country_state(country_id: int) -> CountryState | None:
     return country_states([country_id]).get(int(country_id))
+
+
+# Sent inside the transaction of a country's exit, while its rows may still be written: just before
+# the run makes it read-only (leaving=True), and when a cancelled run gives it back (leaving=False).
+# Apps above the tenants (the gateway's policies) act on it; sender: the Country's id.
+country_leaving = Signal()
 
 
 def country_state_changed(country_id: int) -> None:

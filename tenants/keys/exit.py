@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenants.access import Access
-from tenants.country_state import country_state_changed
+from tenants.country_state import country_leaving, country_state_changed
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context, reading_context
 from tenants.jobs.outbox import outbox_enqueue
@@ -209,6 +209,7 @@ def country_exit_cancel(*, exit: CountryExit, by, access: Access | None, side: s
             # The run had made the country read-only; nothing was destroyed: it works again.
             Country.objects.filter(pk=country.pk).update(status=exit.previous_status)
             country_state_changed(country.pk)
+            country_leaving.send(sender=country.pk, leaving=False)
         exit.state, exit.cancelled_by, exit.cancelled_at = CountryExit.State.CANCELLED, by, timezone.now()
         exit.save(update_fields=["state", "cancelled_by", "cancelled_at"])
         event_record(
@@ -256,6 +257,7 @@ def country_exit_run(
         current = Country.objects.select_for_update().get(pk=country.pk)
         if exit.state == CountryExit.State.CONFIRMED:
             exit.previous_status = current.status
+        country_leaving.send(sender=country.pk, leaving=True)  # while its rows may still be written
         Country.objects.filter(pk=country.pk).update(status=Country.Status.EXITING)
         country_state_changed(country.pk)
         export = country_export_request(country=country, by=by, actor_role=side, for_exit=True, schedule=False)

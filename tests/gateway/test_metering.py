@@ -102,3 +102,21 @@ def test_the_fold_runs_in_the_worker(stack, cast, ready):
             return UsageHour.objects.filter(environment_id=live.environment.pk, calls=2).exists()
 
     wait_for(folded, timeout=30)
+
+
+def test_a_country_that_left_never_stops_the_folding_of_the_others(stack, cast, ready):
+    """The hours of a country that is read-only (it left) cannot be written: they are dropped with a
+    warning, and every other hour in the set is still folded in the same run."""
+    from deployments import published
+    from tenants.models import Country
+
+    live = make_live(cast, ready)
+    calls(stack, live, 2)
+    hour = hour_of(live)
+    other = published.hour_member(cast.ke.pk, 999_999, hour)  # an hour of another country, after FR's
+    redis_client().sadd(keys().hours, other)
+    Country.objects.filter(pk=cast.fr.pk).update(status=Country.Status.EXITED)
+    metering.usage_fold()
+    left = {m.decode() for m in redis_client().smembers(keys().hours)}
+    assert published.hour_member(cast.fr.pk, live.environment.pk, hour) not in left
+    assert other not in left  # reached and folded (its environment is gone: nothing to write)

@@ -256,3 +256,34 @@ def test_a_body_sent_in_chunks_or_after_100_continue_is_read_whole(stack, upstre
     )
     assert continued.status_code == 200, continued.text
     assert hour_counters(live.environment.pk)["outcome:ok"] == 2
+
+
+def test_a_country_that_leaves_is_refused_and_one_that_stays_is_served_again(stack, cast, ready, monkeypatch):
+    """Running a country's exit makes it read-only and its environments take no call on any
+    replica; a run that stops and is cancelled gives them back."""
+    from django.contrib.auth import get_user_model
+
+    from tenants.keys import exit as exits
+    from tenants.models import PlatformSettings
+
+    live = make_live(cast, ready)
+    assert chat(stack[0], live.secret).status_code == 200
+    admin = get_user_model().objects.create_superuser("admin", "admin@platform.example", "correct-horse-battery")
+    platform = PlatformSettings.load()
+    platform.exit_waiting_days = 0
+    platform.save()
+    country = {"access": access_for(cast.owner), "by": cast.owner, "side": exits.COUNTRY}
+    leaving = exits.country_exit_request(country=cast.fr, reason="Moving to a national platform.", **country)
+    exits.country_exit_confirm(exit=leaving, access=None, by=admin, side=exits.PLATFORM)
+    running = exits.country_exit_run(
+        exit=leaving, reason="Agreed.", schedule=False, access=None, by=admin, side=exits.PLATFORM
+    )
+    wait_published(live)
+    refused_everywhere(stack, live.secret, "country_left")
+    response = chat(stack[1], live.secret)
+    assert response.status_code == 403 and "left" in response.json()["error"]["message"]
+    monkeypatch.setattr(exits, "country_export_verify_stored", lambda export: ["ledger: event 3 was altered"])
+    stopped = exits.country_exit_proceed(exit_id=running.pk, country_id=cast.fr.pk)
+    exits.country_exit_cancel(exit=stopped, reason="The country stays.", **country)
+    wait_published(live)
+    assert all(chat(base, live.secret).status_code == 200 for base in stack)
