@@ -49,3 +49,24 @@ def test_the_drawing_is_named_described_and_given_as_a_table():
     assert '<title id="k-title">T</title>' in html and '<desc id="k-desc">D</desc>' in html
     assert 'data-label="Serious" data-value="2"' in html and 'fill="#d4351c"' in html
     assert 'id="k-table"' in html and "Show the figures as a table" in html
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "pt", "ar", "sw"])
+def test_the_drawing_is_in_numbers_svg_reads_in_every_language(language):
+    """Lengths and coordinates in SVG attributes are plain numbers: a decimal comma (French,
+    Spanish…) is no length, and the browser drew no bar."""
+    import re
+
+    from django.utils import translation
+
+    days = [Day(f"2026-05-{n:02d}", value, str(n)) for n, value in enumerate([1234, 77, 3], 1)]
+    timeline = timeline_chart(
+        key="t", title="T", description="D", label_header="Day", value_header="Tokens",
+        cumulative_header="So far", days=days, slots=31, limit=5000, limit_label="Quota",
+    )  # fmt: skip
+    with translation.override(language):
+        for chart in (bars(Bar("a", 7, 9), Bar("b", 2, 3)), timeline):
+            html = Template("{% load charts %}{% chart c %}").render(Context({"c": chart}))
+            svg = html[html.index("<svg") : html.index("</svg>")]
+            numeric = re.findall(r' (?:x|y|x1|y1|x2|y2|width|height|dy)="([^"]*)"', svg)
+            assert numeric and all(re.fullmatch(r"-?[0-9]+(\.[0-9]+)?%?", value) for value in numeric), numeric
