@@ -55,6 +55,11 @@ def country_key_rotate(
         previous = CountryKey.objects.filter(state=CountryKey.State.ACTIVE).values_list("key_id", flat=True).first()
         if CountryKey.objects.filter(state=CountryKey.State.DESTROYED).exists():
             raise ValueError(f"{country.name}'s keys were destroyed; there is nothing to rotate.")
+        if previous:
+            # A process that cannot open the key in service (another master key than the running
+            # portal's) must not put a new one in service: it would be wrapped under a master key
+            # the portal lacks, and every write of the country would fail from then on.
+            keys.active_key(country.pk)
         new_key = keys.country_key_create(country_id=country.pk)
         total = sum(_stale_rows(model, fields, new_key.key_id).count() for model, fields in sealed_models())
         rotation = KeyRotation.objects.create(country=country, to_key_id=new_key.key_id, total=total)

@@ -273,3 +273,22 @@ def test_a_malformed_master_key_is_refused_clearly(monkeypatch):
     monkeypatch.setenv("PORTAL_MASTER_KEY", base64.b64encode(b"short").decode())
     with pytest.raises(ImproperlyConfigured, match="32 bytes"):
         keys._load_master_keys()
+
+
+def test_a_rotation_from_a_process_without_the_master_key_in_service_is_refused_and_changes_nothing(cast, sealed):
+    """Run from a shell holding another master key, a rotation would put in service a key the
+    portal cannot open: it is refused before anything is written."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    with country_context(cast.fr):
+        before = list(CountryKey.objects.values_list("key_id", "state"))
+    keys.key_cache_clear()
+    keys.master_keys_reset(keys.LocalMasterKeys([secrets.token_bytes(32)]))
+    try:
+        with pytest.raises(ImproperlyConfigured, match="not configured"):
+            country_key_rotate(country=cast.fr)
+    finally:
+        keys.master_keys_reset(None)
+        keys.key_cache_clear()
+    with country_context(cast.fr):
+        assert list(CountryKey.objects.values_list("key_id", "state")) == before
