@@ -97,12 +97,14 @@ def test_metrics_name_routes_jobs_and_the_ledger(client, settings):
     settings.METRICS_TOKEN = TOKEN
     client.get("/healthz")
     client.get("/c/fr/nothing-here/")
+    client.generic("AAAA", "/healthz")  # any word may come as a method: it makes no series of its own
     PlatformOutboxMessage.objects.create(task="tenants.mail_send", kwargs={})
     task_outcome_count("portal.compliance_report_build", "failure")
     body = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
     assert 'portal_http_requests_total{method="GET",route="healthz",status="200"}' in body
     assert "portal_http_request_seconds_bucket" in body and "portal_http_request_db_seconds_bucket" in body
     assert "/c/fr/nothing-here/" not in body  # routes, never paths
+    assert 'method="AAAA"' not in body and 'method="other"' in body
     assert "portal_outbox_pending 1.0" in body and "portal_outbox_oldest_pending_seconds" in body
     assert "portal_ledger_verification_ok -1.0" in body  # no verification has run in this test
     assert 'portal_task_runs_total{outcome="failure",task="portal.compliance_report_build"}' in body
