@@ -13,15 +13,21 @@ from allauth.mfa.signals import authenticator_added, authenticator_removed, auth
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
+from django.utils import translation
 
 from tenants.identity.middleware import LAST_SEEN_KEY
 from tenants.identity.revocation import credentials_revoke
+from tenants.languages.choice import language_for_user
 from tenants.record.ledger import platform_event_record
 
 
 def _signed_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session[LAST_SEEN_KEY] = time.time()
+        # The rest of this request (the "signed in" message) speaks the person's language, not the
+        # anonymous browser's that the request began in.
+        translation.activate(language_for_user(user))
+        request.LANGUAGE_CODE = translation.get_language()
     platform_event_record(
         action="auth.signed_in",
         actor=user,

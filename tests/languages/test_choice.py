@@ -197,3 +197,16 @@ def test_on_a_country_page_the_choice_is_read_with_the_country_and_is_the_same(c
     assert html_lang(client.get("/c/KE/")) == ("fr", "ltr")
     Preferences.objects.update_or_create(user=cast.member, defaults={"language": "sw"})
     assert html_lang(client.get("/c/FR/")) == html_lang(client.get("/")) == ("sw", "ltr")
+
+
+def test_the_signed_in_message_is_in_the_persons_language_not_the_anonymous_browsers(cast):
+    """Signing in is a request begun in the browser's language; what it says once the person is
+    known ("Successfully signed in…") is in theirs."""
+    from django.contrib.messages import get_messages
+
+    Preferences.objects.filter(user=cast.member).update(language="fr")
+    client = Client(headers={"accept-language": "en"})
+    response = client.post("/accounts/login/", {"login": "member", "password": cast.password})
+    assert response.status_code == 302
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert said and all("Successfully" not in text for text in said), said
