@@ -67,6 +67,26 @@ def country_leaving_received(sender, leaving: bool, **kwargs) -> None:
         policy_changed(environment=environment)
 
 
+def policies_republish() -> tuple[int, list[str]]:
+    """Every environment's policy published again, with a new version (after Redis lost its data, or
+    the gateway's policy key changed): (how many environments, the codes of the countries skipped
+    because they left or are leaving, whose environments the gateway refuses anyway)."""
+    from tenants.country_state import country_states
+
+    count, skipped = 0, []
+    countries = list(Country.objects.order_by("code"))
+    states = country_states([country.pk for country in countries])
+    for country in countries:
+        if states[country.pk].read_only:
+            skipped.append(country.code)
+            continue
+        with country_context(country):
+            for environment in Environment.objects.exclude(state=Environment.State.DECOMMISSIONED):
+                policy_changed(environment=environment)
+                count += 1
+    return count, skipped
+
+
 def _state(environment: Environment) -> str:
     if environment.country.status in (Country.Status.EXITING, Country.Status.EXITED):
         return "country_left"

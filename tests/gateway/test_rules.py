@@ -287,3 +287,27 @@ def test_a_country_that_leaves_is_refused_and_one_that_stays_is_served_again(sta
     exits.country_exit_cancel(exit=stopped, reason="The country stays.", **country)
     wait_published(live)
     assert all(chat(base, live.secret).status_code == 200 for base in stack)
+
+
+def test_publish_policies_brings_the_gateway_back_after_redis_lost_them(stack, cast, ready):
+    """Redis restarted without its data (or the policy key changed): `manage.py publish_policies`
+    has the workers publish every policy again, at a new version, and the calls are served."""
+    import io
+
+    from django.core.management import call_command
+
+    live = make_live(cast, ready)
+    assert chat(stack[0], live.secret).status_code == 200
+    names = keys()
+    redis_client().delete(names.policy(live.environment.pk), names.environment_credentials(live.environment.pk))
+    assert published_version(live.environment.pk) == -1
+    before = live.refresh().policy_version
+    out = io.StringIO()
+    call_command("publish_policies", stdout=out)
+    assert "environment policies queued for publishing" in out.getvalue()
+    wait_published(live)
+    assert published_version(live.environment.pk) == before + 1
+    deadline = time.monotonic() + 5
+    while not all(chat(base, live.secret).status_code == 200 for base in stack):
+        assert time.monotonic() < deadline, "the gateway did not serve the environment again"
+        time.sleep(0.05)
