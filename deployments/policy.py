@@ -63,8 +63,18 @@ def country_leaving_received(sender, leaving: bool, **kwargs) -> None:
     """A country's exit is run (or a failed run cancelled): every environment of it not
     decommissioned gets a new policy version, published after the commit, in which it takes no
     calls while the country leaves or has left (or takes them again)."""
-    for environment in Environment.objects.filter(country_id=sender).exclude(state=Environment.State.DECOMMISSIONED):
+    _country_policies_changed(sender)
+
+
+def _country_policies_changed(country_id: int) -> int:
+    """A new policy version for every environment of the country not decommissioned (in its
+    context); returns how many."""
+    environments = list(
+        Environment.objects.filter(country_id=country_id).exclude(state=Environment.State.DECOMMISSIONED)
+    )
+    for environment in environments:
         policy_changed(environment=environment)
+    return len(environments)
 
 
 def policies_republish() -> tuple[int, list[str]]:
@@ -81,9 +91,7 @@ def policies_republish() -> tuple[int, list[str]]:
             skipped.append(country.code)
             continue
         with country_context(country):
-            for environment in Environment.objects.exclude(state=Environment.State.DECOMMISSIONED):
-                policy_changed(environment=environment)
-                count += 1
+            count += _country_policies_changed(country.pk)
     return count, skipped
 
 
