@@ -58,7 +58,9 @@ class EventFilterSerializer(PageQuerySerializer):
         max_length=30,
         required=False,
         allow_blank=True,
-        help_text=gettext_lazy('Role of the actor; "" for events of the system itself.'),
+        help_text=gettext_lazy(
+            'Role of the actor; "system" (or "") for events of the portal itself, with no person acting.'
+        ),
     )
     since = serializers.DateTimeField(
         required=False, help_text=gettext_lazy("Events at or after this time (ISO 8601).")

@@ -12,9 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from tenants.access import AUDITOR, PARTNER_MANAGER
 from tenants.models import Membership
-
-SYSTEM_ROLE = "system"  # stands for events recorded by the portal itself, which have no actor role
-
+from tenants.record.selectors import SYSTEM_ROLE  # the portal itself: no person acting
 
 ACTOR_ROLE_CHOICES = [
     ("", gettext_lazy("Any role")),
@@ -160,7 +158,7 @@ class AuditFilterForm(forms.Form):
         date_to = data.get("date_to")
         return {
             "action": data.get("action") or "",
-            "actor_role": "" if role == SYSTEM_ROLE else role,
+            "actor_role": role,
             "actor_label": data.get("actor", "").strip(),
             "at_from": start_of_day(data["date_from"]) if data.get("date_from") else None,
             "at_before": start_of_day(date_to + timedelta(days=1)) if date_to and date_to < date.max else None,

@@ -12,6 +12,11 @@ from tenants.isolation import scoped_country_ids
 from tenants.models import Country
 from tenants.record.models import CountryCheckpoint, CountryEvent, LedgerAlert
 
+# The portal's own events (a worker, beat, a scheduled move) have no person acting: no actor, and
+# either no role or the role "system" the services that act for nobody write. Either word selects them.
+SYSTEM_ROLE = "system"
+SYSTEM_ROLES = ("", SYSTEM_ROLE)
+
 
 def event_list(*, country: Country) -> QuerySet[CountryEvent]:
     """The chained events, newest first. An event committed but not chained yet (for the moment
@@ -53,12 +58,15 @@ def event_search(
     sequence_to: int | None = None,
 ) -> QuerySet[CountryEvent]:
     """The country's events, newest first, narrowed by the filters given. `action` ending in "."
-    is a family ("member." for every member.* action), otherwise one action; `actor_role` ""
-    selects events of the system itself (no person); `actor_label` is part of the name shown for the person."""
+    is a family ("member." for every member.* action), otherwise one action; `actor_role` "" or
+    "system" selects events of the portal itself (no person acting, whichever of the two roles its
+    service wrote); `actor_label` is part of the name shown for the person."""
     events = event_list(country=country)
     if action:
         events = events.filter(action__startswith=action) if action.endswith(".") else events.filter(action=action)
-    if actor_role is not None:
+    if actor_role in SYSTEM_ROLES:
+        events = events.filter(actor_id__isnull=True, actor_role__in=SYSTEM_ROLES)
+    elif actor_role is not None:
         events = events.filter(actor_role=actor_role)
     if actor_label:
         events = events.filter(actor_label__icontains=actor_label)

@@ -209,6 +209,23 @@ def test_filters_narrow_the_events(client, cast, query, expected):
         assert "No events match." in response.content.decode()
 
 
+def portal_and_people(cast) -> None:
+    """Events 1 by a worker (role "system", as provisioning writes), 2 by beat (no role), 3 by a
+    person whose service named no role (a credential's reveal), 4 by a country admin."""
+    with country_context(cast.fr):
+        event_record(country=cast.fr, action="credential.issued", actor_role="system", payload={"key_number": 1})
+        event_record(country=cast.fr, action="policy.reminders_sent", payload={"count": 2})
+        event_record(country=cast.fr, action="credential.revealed", actor=cast.owner, payload={"key_number": 1})
+        event_record(country=cast.fr, action="member.added", actor=cast.owner, actor_role="country_admin")
+
+
+def test_the_portal_itself_is_every_event_no_person_made(client, cast):
+    portal_and_people(cast)
+    response = as_user(client, cast.auditor).get("/audit/fr/", {"role": "system"})
+    assert response.status_code == 200
+    assert sequences(response) == [2, 1]
+
+
 def test_date_filters(client, cast):
     varied_history(cast)
     as_user(client, cast.auditor)

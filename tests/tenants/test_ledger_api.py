@@ -61,6 +61,18 @@ def test_filters(client, cast, chain):
     assert sequences(client.get(url, {"sequence_from": 3, "sequence_to": 5})) == [5, 4, 3]
 
 
+def test_the_portal_itself_is_every_event_no_person_made(client, cast):
+    event_record(country=cast.fr, action="credential.issued", actor_role="system", payload={"key_number": 1})
+    event_record(country=cast.fr, action="policy.reminders_sent", payload={"count": 2})
+    event_record(country=cast.fr, action="credential.revealed", actor=cast.owner, payload={"key_number": 1})
+    event_record(country=cast.fr, action="member.added", actor=cast.owner, actor_role="country_admin")
+    client.force_login(cast.auditor)
+    url = BASE.format(code="FR")
+    assert sequences(client.get(url, {"actor_role": "system"})) == [2, 1]
+    assert sequences(client.get(url, {"actor_role": ""})) == [2, 1]
+    assert sequences(client.get(url, {"actor_role": "country_admin"})) == [4]
+
+
 @pytest.mark.parametrize(
     "params, field",
     [
