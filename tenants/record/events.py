@@ -136,6 +136,7 @@ ACTION_LABELS = {
     "auth.second_factor_reset": gettext_lazy("Second factor reset"),
     "framework.imported": gettext_lazy("Framework imported"),
     "ledger.alerts_resolved": gettext_lazy("Record alerts resolved"),
+    "ledger.signing_key_rotated": gettext_lazy("Record signing key rotated"),
 }
 
 

@@ -55,6 +55,26 @@ def ledger_export_download(
     return {**summary, "filename": filename}
 
 
+def signing_key_rotation_record(
+    *, retired_key_id: str, new_key_id: str, retired_until: str, new_from: str, in_place: bool
+) -> None:
+    """Put a rotation of the ledger signing key on the platform chain: which fingerprint retired,
+    until when its signatures verify, which took over and from when (fingerprints and times only,
+    never key material). `in_place` False: the new key was written for the operator to put in the
+    secret, and takes over when the processes restart with it."""
+    platform_event_record(
+        action="ledger.signing_key_rotated",
+        actor_role="platform",
+        payload={
+            "retired_key_id": retired_key_id,
+            "retired_valid_until": retired_until,
+            "new_key_id": new_key_id,
+            "new_valid_from": new_from,
+            "in_place": in_place,
+        },
+    )
+
+
 @transaction.atomic
 def ledger_alerts_resolve(*, alerts: QuerySet[LedgerAlert], by) -> int:
     """Close the unresolved alerts among `alerts`; the resolution goes on the platform chain."""

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import CommandError, call_command
 
 from tenants.record import signing
+from tenants.record.models import PlatformEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,7 @@ def test_read_only_keys_change_nothing_and_say_what_to_do(mounted):
     signing.signing_key_reset()
     assert signing.public_key_id() == old_id
     assert "PRIVATE KEY" not in message + out.getvalue()
+    assert not PlatformEvent.objects.filter(action="ledger.signing_key_rotated").exists()  # nothing happened
 
 
 def test_output_dir_receives_the_new_files_for_the_secret(mounted, tmp_path, monkeypatch):
@@ -97,6 +99,9 @@ def test_output_dir_receives_the_new_files_for_the_secret(mounted, tmp_path, mon
     assert ring[old_id]["valid_until"] > ring[new_id]["valid_from"] is not None  # the grace
     retired = serialization.load_pem_private_key((target / f"ledger_signing_key.{old_id}.retired").read_bytes(), None)
     assert signing.key_id_of(retired.public_key()) == old_id
+    # On the platform chain: written for the secret, not yet in service.
+    rotated = PlatformEvent.objects.get(action="ledger.signing_key_rotated").payload
+    assert (rotated["retired_key_id"], rotated["new_key_id"], rotated["in_place"]) == (old_id, new_id, False)
 
     # The same folder again: refused, nothing overwritten.
     kept = (target / "ledger_signing_key").read_bytes()

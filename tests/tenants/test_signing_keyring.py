@@ -83,6 +83,27 @@ def test_a_rotation_in_the_middle_of_a_chain(cast, key_files, client):
     assert run_verifier(key_files, data, "--keyring", str(published)).returncode == 0
 
 
+def test_a_rotation_goes_on_the_platform_chain_with_both_fingerprints(key_files):
+    from tenants.record.ledger import chain_verify as verify
+    from tenants.record.models import PlatformEvent
+
+    old_id = signing.public_key_id()
+    call_command("rotate_signing_key", "--grace-hours", "2", stdout=io.StringIO())
+    new_id = signing.public_key_id()
+    event = PlatformEvent.objects.filter(action="ledger.signing_key_rotated").get()
+    ring = {entry["key_id"]: entry for entry in signing.keyring()}
+    assert event.actor_id is None and event.actor_role == "platform"
+    assert event.payload == {
+        "retired_key_id": old_id,
+        "retired_valid_until": ring[old_id]["valid_until"],
+        "new_key_id": new_id,
+        "new_valid_from": ring[new_id]["valid_from"],
+        "in_place": True,
+    }
+    assert "PRIVATE KEY" not in json.dumps(event.payload)
+    assert verify().ok
+
+
 def test_a_process_not_yet_restarted_signs_within_the_grace_and_not_after(cast, key_files, monkeypatch):
     """Every web, worker and beat process keeps the key it loaded until it is restarted: what it
     signs during the grace period verifies; a checkpoint that names the retired key but is dated

@@ -14,7 +14,8 @@ Keys mounted read-only (docker compose or Kubernetes secrets) cannot be replaced
 command then changes nothing and exits with status 3, saying what to do: run it again with
 --output-dir, a private writable folder, where it writes the new key, the keyring and the retired
 key under the names the secret uses; the operator puts them in the secret and restarts. No key
-material is ever printed or logged: only key ids and file names."""
+material is ever printed or logged: only key ids and file names. The rotation goes on the platform
+chain (`ledger.signing_key_rotated`: both fingerprints and the windows, nothing more)."""
 
 import json
 import os
@@ -28,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from tenants.record import signing
+from tenants.record.services import signing_key_rotation_record
 
 READ_ONLY_EXIT = 3  # nothing changed: the key files cannot be written where they are
 
@@ -151,6 +153,11 @@ class Command(BaseCommand):
         _write(new_ring_path, json.dumps({"keys": entries}, indent=2).encode(), 0o644)
         _write(new_key_path, _private_pem(new))
         signing.signing_key_reset()
+        # On the platform chain: when the key changed and which fingerprint took over. Signed by
+        # the next checkpoint of that chain, under the new key.
+        signing_key_rotation_record(
+            retired_key_id=old_id, new_key_id=new_id, retired_until=closes, new_from=now, in_place=not output_dir
+        )
         self.stdout.write(
             f"Retired key {old_id} (its signatures verify until {closes}: restart the web, workers and beat "
             f"before then); its private half is kept in {retired}."
