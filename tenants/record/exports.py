@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenants.isolation import joined_context, reading_context
@@ -24,6 +25,10 @@ EXPORT_README = """Ledger export of {chain}, events {first} to {last}.
 Verify it offline with Python 3 (standard library only):
 
     python3 verify_ledger.py {filename}
+
+segment.json is the portal's signed statement of the range this export holds (events {first} to
+{last}): the verifier refuses an export whose first or last events were cut off, and says plainly
+whether it verified the chain from its start or a segment of it.
 
 The public key of the portal is in ledger-key.pem (fingerprint {key_id}); compare it with the one
 published at /.well-known/ledger-key.pem, or pass your own copy with --key. Checkpoints signed
@@ -65,6 +70,21 @@ def _checkpoint_line(chain: str, checkpoint) -> str:
     )
     record["signature"] = checkpoint.signature
     return json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def segment_statement(chain: str, first: int, last: int) -> str:
+    """segment.json: the range the export holds, signed by the portal's current key (the one whose
+    fingerprint the verifier prints), so that cutting events off either end of it is detected and
+    a segment is never taken for the whole chain. It vouches for the range only: the events are
+    vouched for by their hashes and the checkpoint that signs the last one."""
+    fields = {
+        "chain": chain,
+        "first": first,
+        "last": last,
+        "at": ledger.format_time(timezone.now()),
+        "key_id": signing.public_key_id(),
+    }
+    return json.dumps({**fields, "signature": signing.sign(ledger.canonical_bytes(fields))}, sort_keys=True) + "\n"
 
 
 def ledger_segment_bounds(*, country: Country, first: int | None, last: int | None) -> tuple[int, int]:
@@ -164,6 +184,7 @@ def ledger_export_write(
                 checkpoints.append(ledger.checkpoint_store(country=country, sequence=last, head_hash=hashes[last]))
         signed = [checkpoint for checkpoint in checkpoints if first <= checkpoint.sequence <= last]
         archive.writestr("checkpoints.jsonl", "".join(_checkpoint_line(chain, c) for c in signed))
+        archive.writestr("segment.json", segment_statement(chain, first, last))
         archive.writestr("ledger-key.pem", signing.public_key_pem())
         # Every key that signed, with its window: checkpoints from before a rotation name theirs.
         archive.writestr("ledger-keyring.json", json.dumps({"keys": signing.keyring()}, indent=2))

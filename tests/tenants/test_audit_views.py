@@ -412,6 +412,7 @@ def test_export_of_the_whole_chain_verifies_offline(client, cast, tmp_path):
         "checkpoints.jsonl",
         "ledger-key.pem",
         "ledger-keyring.json",
+        "segment.json",
         "verify_ledger.py",
         "README.txt",
     }

@@ -41,6 +41,7 @@ def export_dir(cast, tmp_path):
             "events.jsonl",
             "ledger-key.pem",
             "ledger-keyring.json",
+            "segment.json",
             "verify_ledger.py",
         ]
         archive.extractall(folder)
@@ -127,6 +128,70 @@ def test_inserted_event_is_detected(export_dir):
     assert "NOT VERIFIED" in result.stdout
 
 
+def test_a_full_export_cut_from_the_start_is_refused(export_dir):
+    """Events 1-3 cut off a full export: the rest still chains and its end is still signed, but the
+    portal's signed range says the export starts at event 1."""
+    write_events(export_dir, read_events(export_dir)[3:])
+    result = run_script(export_dir)
+    assert result.returncode == 1, result.stdout
+    assert "events 1 to 3 were cut off the start" in result.stdout
+
+
+def test_a_cut_export_with_its_range_statement_removed_is_refused(export_dir):
+    write_events(export_dir, read_events(export_dir)[3:])
+    (export_dir / "segment.json").unlink()
+    result = run_script(export_dir)
+    assert result.returncode == 1, result.stdout
+    assert "starts at event 4, not at the chain's start" in result.stdout
+    assert "no signed statement of its range" in result.stdout
+
+
+def test_a_range_statement_rewritten_to_match_the_cut_is_refused(export_dir):
+    write_events(export_dir, read_events(export_dir)[3:])
+    statement = json.loads((export_dir / "segment.json").read_text())
+    (export_dir / "segment.json").write_text(json.dumps({**statement, "first": 4}))
+    result = run_script(export_dir)
+    assert result.returncode == 1, result.stdout
+    assert "segment.json: the signature is not the portal key's" in result.stdout
+
+
+def test_a_full_export_cut_at_an_earlier_checkpoint_is_refused(cast, tmp_path):
+    """The end cut back to an earlier signed checkpoint (its later checkpoints dropped too)."""
+    from tenants.record import ledger
+
+    _steps(cast, 4)
+    ledger.checkpoint_create(country=cast.fr)
+    _steps(cast, 3)
+    folder = _exported(cast, tmp_path)
+    write_events(folder, read_events(folder)[:4])
+    checkpoints = (folder / "checkpoints.jsonl").read_text().splitlines()
+    (folder / "checkpoints.jsonl").write_text(checkpoints[0] + "\n")
+    result = run_script(folder)
+    assert result.returncode == 1, result.stdout
+    assert "events 5 to 7 were cut off the end" in result.stdout
+
+
+def test_a_segment_says_it_is_one(cast, tmp_path):
+    _steps(cast, 7)
+    folder = _exported(cast, tmp_path, first=3)
+    result = run_script(folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "a segment of chain FR, events 3 to 7, not the whole chain: events 1 to 2 are not in this export" in (
+        result.stdout
+    )
+    whole = run_script(_exported(cast, tmp_path / "whole"))
+    assert whole.returncode == 0 and "from the chain's start (the genesis) to event 7" in whole.stdout
+
+
+def _exported(cast, tmp_path, **bounds):
+    buffer = io.BytesIO()
+    ledger_export_write(country=cast.fr, out=buffer, **bounds)
+    folder = tmp_path / "export"
+    with zipfile.ZipFile(buffer) as archive:
+        archive.extractall(folder)
+    return folder
+
+
 def test_swapped_events_are_detected(export_dir):
     events = read_events(export_dir)
     events[2], events[3] = events[3], events[2]
@@ -159,6 +224,10 @@ def test_swapping_in_the_forgers_key_is_caught_by_the_published_key(export_dir, 
         checkpoint["signature"] = base64.b64encode(forger.sign(message)).decode()
         lines.append(json.dumps(checkpoint))
     (export_dir / "checkpoints.jsonl").write_text("\n".join(lines) + "\n")
+    statement = json.loads((export_dir / "segment.json").read_text())
+    message = verify_ledger.canonical_bytes({k: statement[k] for k in verify_ledger.SEGMENT_KEYS})
+    statement["signature"] = base64.b64encode(forger.sign(message)).decode()
+    (export_dir / "segment.json").write_text(json.dumps(statement))
     (export_dir / "ledger-key.pem").write_bytes(
         forger.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )

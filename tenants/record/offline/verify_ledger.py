@@ -12,6 +12,12 @@ signature of the portal's key over the chain's head at that point. Any edited fi
 inserted or reordered event, or forged checkpoint is reported, and the exit status is 1.
 Exit status 0 means the export is intact; 2 means it could not be read.
 
+Both ends are anchored. The end: a checkpoint must sign the last event. The start: an export
+from the chain's start begins at event 1, linked to the genesis hash; one that begins later is a
+segment, accepted only when segment.json, the portal's signed statement of the range it exported,
+names that first event (and that last one): events cut off either end of an export are reported.
+The verdict says which it verified: the chain from its start, or a segment from event N.
+
 Compare the key's fingerprint printed here with the one the portal publishes at
 /.well-known/ledger-key.pem (or pass your own copy with --key): a signature only proves
 something if the key is the portal's.
@@ -147,6 +153,7 @@ EVENT_KEYS = (
     "prev_hash",
 )
 CHECKPOINT_KEYS = ("chain", "sequence", "head_hash", "at", "key_id")
+SEGMENT_KEYS = ("chain", "first", "last", "at", "key_id")
 
 
 class Export:
@@ -209,6 +216,66 @@ def _key_of(checkpoint, public_key, keyring):
     if keyring is None:
         return public_key, None
     return key_in_window(keyring, checkpoint["key_id"], checkpoint["at"], f"checkpoint {checkpoint['sequence']}")
+
+
+def signed_range(export, chain, public_key, keyring, keyring_trusted):
+    """((first, last), None) from segment.json when the portal's key signed it, else (None, why)."""
+    if "segment.json" not in export.files:
+        return None, "the export carries no signed statement of its range (segment.json): events may have been cut off"
+    try:
+        statement = json.loads(export.text("segment.json"))
+    except ValueError:
+        return None, "segment.json is not valid JSON"
+    if not isinstance(statement, dict) or any(k not in statement for k in SEGMENT_KEYS + ("signature",)):
+        return None, "segment.json lacks some of its fields"
+    if statement["chain"] != chain:
+        return None, f"segment.json is for chain {statement['chain']}, not {chain}"
+    own_id = hashlib.sha256(public_key).hexdigest()[:16]
+    key = public_key
+    if keyring is not None and not keyring_trusted and statement["key_id"] != own_id:
+        return None, (
+            f"segment.json is signed by key {statement['key_id']}, which only the export's own keyring vouches for, "
+            f"not by the key printed above ({own_id})"
+        )
+    if keyring is not None:
+        key, reason = key_in_window(keyring, statement["key_id"], statement["at"], "segment.json")
+        if key is None:
+            return None, reason
+    try:
+        signature = base64.b64decode(statement["signature"], validate=True)
+    except ValueError:
+        signature = b""
+    if not ed25519_verify(key, canonical_bytes({k: statement[k] for k in SEGMENT_KEYS}), signature):
+        return None, "segment.json: the signature is not the portal key's (the range was altered)"
+    return (statement["first"], statement["last"]), None
+
+
+def _range_problems(signed, problem, first, last):
+    """What is wrong with the ends of an export that holds events `first` to `last`."""
+    if signed is None:
+        found = [problem]
+        if first != 1:
+            found.append(
+                f"the export starts at event {first}, not at the chain's start (the genesis), and nothing the portal "
+                f"signed says it is a segment: events 1 to {first - 1} may have been cut off"
+            )
+        return found
+    found = []
+    if first > signed[0]:
+        found.append(
+            f"events {signed[0]} to {first - 1} were cut off the start: the portal exported events {signed[0]} to "
+            f"{signed[1]} (segment.json)"
+        )
+    elif first < signed[0]:
+        found.append(f"the export starts at event {first}, before the range the portal exported ({signed[0]})")
+    if last < signed[1]:
+        found.append(
+            f"events {last + 1} to {signed[1]} were cut off the end: the portal exported events {signed[0]} to "
+            f"{signed[1]} (segment.json)"
+        )
+    elif last > signed[1]:
+        found.append(f"the export runs to event {last}, past the range the portal exported ({signed[1]})")
+    return found
 
 
 def verify(export, public_key, keyring=None, keyring_trusted=True):
@@ -296,7 +363,16 @@ def verify(export, public_key, keyring=None, keyring_trusted=True):
         )
     if not anchored:
         problems.append(f"no valid checkpoint signs the last event ({last}): the end of the export is not anchored")
-    summary = {"chain": chain, "first": first, "last": last, "events": len(events), "checkpoints": len(checkpoints)}
+    signed, problem = signed_range(export, chain, public_key, keyring, keyring_trusted)
+    problems.extend(_range_problems(signed, problem, first, last))
+    summary = {
+        "chain": chain,
+        "first": first,
+        "last": last,
+        "events": len(events),
+        "checkpoints": len(checkpoints),
+        "segment": first != 1,
+    }
     return problems, summary
 
 
@@ -350,7 +426,18 @@ def main(argv):
         for problem in problems:
             print(f"  - {problem}")
         return 1
-    print("VERIFIED: every event and checkpoint is intact.")
+    if summary["segment"]:
+        print(
+            f"VERIFIED: a segment of chain {summary['chain']}, events {summary['first']} to {summary['last']}, "
+            f"not the whole chain: events 1 to {summary['first'] - 1} are not in this export. The range is the one "
+            f"the portal signed (segment.json), and the segment is anchored by the signed checkpoint at "
+            f"{summary['last']}."
+        )
+    else:
+        print(
+            f"VERIFIED: every event and checkpoint is intact, from the chain's start (the genesis) to event "
+            f"{summary['last']}, anchored by the signed checkpoint at {summary['last']}."
+        )
     return 0
 
 
