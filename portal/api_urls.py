@@ -55,6 +55,9 @@ urlpatterns = [
     path(country + "audit-events/checkpoints/", ledger_api.CheckpointListApi.as_view(), name="api-checkpoints"),
     path(country + "audit-events/verify/", ledger_api.ChainVerifyApi.as_view(), name="api-chain-verify"),
     path(country + "audit-events/export/", ledger_api.LedgerExportApi.as_view(), name="api-ledger-export"),
+    path(
+        "platform/audit-events/export/", ledger_api.PlatformLedgerExportApi.as_view(), name="api-platform-ledger-export"
+    ),
 ]
 
 urlpatterns += [

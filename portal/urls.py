@@ -29,6 +29,7 @@ urlpatterns = [
     path("platform/exits/<str:code>/", exit_views.platform_exit, name="platform_exit"),
     path("platform/exits/<str:code>/run/", exit_views.platform_exit_run, name="platform_exit_run"),
     path("platform/exits/<str:code>/cancel/", exit_views.platform_exit_cancel, name="platform_exit_cancel"),
+    path("platform/ledger/", audit_views.platform_ledger, name="platform_ledger"),
     path("audit/", views.audit_home, name="audit"),
     path("audit/<str:code>/", audit_views.audit_country, name="audit_country"),
     path("audit/<str:code>/export/", audit_views.audit_export, name="audit_export"),

@@ -19,7 +19,15 @@ from tenants.record import selectors
 from tenants.record import services as audit
 from tenants.record.events import reasons_open
 from tenants.record.exports import ExportRefused
-from tenants.rest import CODE_PARAMETER, CountryAPIView, CursorPage, PageQuerySerializer, StrictSerializer, errors
+from tenants.rest import (
+    CODE_PARAMETER,
+    ApiView,
+    CountryAPIView,
+    CursorPage,
+    PageQuerySerializer,
+    StrictSerializer,
+    errors,
+)
 
 
 class AuditEventSerializer(serializers.Serializer):
@@ -179,6 +187,25 @@ class ExportRangeSerializer(StrictSerializer):
     last = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
 
 
+def _export_response(request, *, country, role: str, bounds: ExportRangeSerializer) -> FileResponse:
+    """The zip of a chain's events in the range asked (a country's, or the platform's with None)."""
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    try:
+        summary = audit.ledger_export_download(
+            country=country,
+            by=request.user,
+            actor_role=role,
+            out=out,
+            first=bounds.validated_data.get("first"),
+            last=bounds.validated_data.get("last"),
+        )
+    except ExportRefused as refusal:
+        out.close()
+        raise exceptions.ValidationError(str(refusal)) from None
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=summary["filename"], content_type="application/zip")
+
+
 class LedgerExportApi(CountryAPIView):
     """A zip of events first..last (default: all) with their checkpoints, the portal's public key
     and verify_ledger.py, which checks it offline with Python's standard library."""
@@ -205,18 +232,30 @@ class LedgerExportApi(CountryAPIView):
             )
         bounds = ExportRangeSerializer(data=request.query_params.dict())
         bounds.is_valid(raise_exception=True)
-        out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-        try:
-            summary = audit.ledger_export_download(
-                country=self.country,
-                by=request.user,
-                actor_role=role,
-                out=out,
-                first=bounds.validated_data.get("first"),
-                last=bounds.validated_data.get("last"),
-            )
-        except ExportRefused as refusal:
-            out.close()
-            raise exceptions.ValidationError(str(refusal)) from None
-        out.seek(0)
-        return FileResponse(out, as_attachment=True, filename=summary["filename"], content_type="application/zip")
+        return _export_response(request, country=self.country, role=role, bounds=bounds)
+
+
+class PlatformLedgerExportApi(ApiView):
+    """The platform chain as a zip, in the format of a country's export and checked by the same
+    verify_ledger.py: for platform admins (a personal token limited to countries, or read-only,
+    carries no platform power)."""
+
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(
+        operation_id="platform_ledger_export",
+        summary="Export the platform chain for offline verification",
+        tags=["audit"],
+        parameters=[ExportRangeSerializer],
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The export")),
+            **errors(400, 401, 403),
+        },
+        description=_("For platform admins (anyone else: 403, as the platform chain's export page)."),
+    )
+    def get(self, request):
+        if not request.access.is_platform_admin:
+            raise exceptions.PermissionDenied(_("Only a platform admin can export the platform chain."))
+        bounds = ExportRangeSerializer(data=request.query_params.dict())
+        bounds.is_valid(raise_exception=True)
+        return _export_response(request, country=None, role="platform_admin", bounds=bounds)

@@ -1,5 +1,6 @@
 """Ledger exports an auditor can verify offline: a zip of events.jsonl, checkpoints.jsonl, the
-portal's public key and the standard-library verification script."""
+portal's public key and the standard-library verification script. A country's chain, or the
+platform's (country None): the same format, the same verifier."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +18,7 @@ from tenants.isolation import joined_context, reading_context
 from tenants.models import Country
 from tenants.record import ledger, signing
 from tenants.record.chaining import chain_catch_up
-from tenants.record.models import CountryCheckpoint, CountryEvent
+from tenants.record.models import PLATFORM_CHAIN, CountryCheckpoint, CountryEvent, PlatformCheckpoint, PlatformEvent
 
 VERIFY_SCRIPT = Path(__file__).resolve().parent / "offline" / "verify_ledger.py"
 EXPORT_README = """Ledger export of {chain}, events {first} to {last}.
@@ -40,6 +41,22 @@ ledger-keyring.json (compare it with /.well-known/ledger-keyring.json, or pass y
 
 class ExportRefused(ValueError):
     pass
+
+
+def _chain(country: Country | None):
+    """(chain name, event model, checkpoint model, filter) of a country's chain or the platform's."""
+    if country is None:
+        return PLATFORM_CHAIN, PlatformEvent, PlatformCheckpoint, {}
+    return country.code, CountryEvent, CountryCheckpoint, {"country_id": country.pk}
+
+
+def _reading(country: Country | None):
+    # The platform chain is no country's: no scope to open, a transaction (or the caller's) to read in.
+    return reading_context(country) if country is not None else transaction.atomic()
+
+
+def _joined(country: Country | None):
+    return joined_context(country) if country is not None else transaction.atomic()
 
 
 def _event_line(chain: str, row: tuple) -> str:
@@ -87,16 +104,19 @@ def segment_statement(chain: str, first: int, last: int) -> str:
     return json.dumps({**fields, "signature": signing.sign(ledger.canonical_bytes(fields))}, sort_keys=True) + "\n"
 
 
-def ledger_segment_bounds(*, country: Country, first: int | None, last: int | None) -> tuple[int, int]:
+def ledger_segment_bounds(*, country: Country | None, first: int | None, last: int | None) -> tuple[int, int]:
     if not connection.in_atomic_block:
         chain_catch_up(country=country)  # what waits, in a short transaction of its own
-    with joined_context(country):
+    _name, event_model, _checkpoints, extra = _chain(country)
+    with _joined(country):
         head = (
-            CountryEvent.objects.filter(country_id=country.pk, sequence__isnull=False)
+            event_model.objects.filter(**extra, sequence__isnull=False)
             .order_by("-sequence")
             .values_list("sequence", flat=True)
             .first()
         )
+    if not head and country is None:
+        raise ExportRefused(_("The platform chain has no events yet."))
     if not head:
         raise ExportRefused(_("The ledger of %(country)s has no events yet.") % {"country": country.name})
     first = 1 if first is None else first
@@ -134,7 +154,7 @@ def _verified_base(chain: str, checkpoints: list, *, before: int) -> tuple[int, 
 
 def ledger_export_write(
     *,
-    country: Country,
+    country: Country | None,
     out: BinaryIO,
     first: int | None = None,
     last: int | None = None,
@@ -150,12 +170,13 @@ def ledger_export_write(
     start, if none) up to `last` are verified in the same pass that writes the segment, so that its
     events are read once, not once to verify and again to export. What that checkpoint signed is
     not read again: the signature vouches for it, the offline verifier checks the exported events
-    against it, and the nightly verification (ledger_verify_all) walks every chain whole."""
+    against it, and the nightly verification (ledger_verify_all) walks every chain whole.
+    `country` None: the platform chain."""
     if not bounded:
         first, last = ledger_segment_bounds(country=country, first=first, last=last)
-    chain = country.code
-    with reading_context(country):
-        checkpoints = list(CountryCheckpoint.objects.filter(country_id=country.pk).order_by("sequence"))
+    chain, event_model, checkpoint_model, extra = _chain(country)
+    with _reading(country):
+        checkpoints = list(checkpoint_model.objects.filter(**extra).order_by("sequence"))
     # Anchored by the current key: a checkpoint of a retired key is signed again (the offline
     # verifier trusts, by default, only the key whose fingerprint it prints).
     current = signing.public_key_id()
@@ -163,9 +184,9 @@ def ledger_export_write(
     base = None if anchored else _verified_base(chain, checkpoints, before=last)
     report, hashes = None, {}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        with reading_context(country):
+        with _reading(country):
             # Chained events only: one committed a moment ago may still wait for its place.
-            events = CountryEvent.objects.filter(country_id=country.pk, sequence__isnull=False)
+            events = event_model.objects.filter(**extra, sequence__isnull=False)
             # The segment, and before it what verification needs: the events after its base.
             start = first if anchored else min(first, base[0] + 1)
             events = events.filter(sequence__gte=start, sequence__lte=last)
@@ -180,7 +201,7 @@ def ledger_export_write(
                 for _row in passing:  # what verification left unread (every row, when none was needed)
                     pass
         if report is not None and report.ok and last in hashes:
-            with joined_context(country):
+            with _joined(country):
                 checkpoints.append(ledger.checkpoint_store(country=country, sequence=last, head_hash=hashes[last]))
         signed = [checkpoint for checkpoint in checkpoints if first <= checkpoint.sequence <= last]
         archive.writestr("checkpoints.jsonl", "".join(_checkpoint_line(chain, c) for c in signed))

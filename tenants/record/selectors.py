@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from tenants.access import Access
 from tenants.isolation import scoped_country_ids
 from tenants.models import Country
-from tenants.record.models import CountryCheckpoint, CountryEvent, LedgerAlert
+from tenants.record.models import CountryCheckpoint, CountryEvent, LedgerAlert, PlatformEvent
 
 # The portal's own events (a worker, beat, a scheduled move) have no person acting: no actor, and
 # either no role or the role "system" the services that act for nobody write. Either word selects them.
@@ -84,6 +84,13 @@ def event_search(
 def chain_length(*, country: Country) -> int:
     """Events on the chain: the head's sequence number (one index probe, not a COUNT(*))."""
     return event_list(country=country).values_list("sequence", flat=True).first() or 0
+
+
+def platform_chain_length() -> int:
+    """Events on the platform chain: its head's sequence number (one index probe)."""
+    return (
+        PlatformEvent.objects.filter(sequence__isnull=False).order_by("-sequence").values_list("sequence", flat=True)
+    ).first() or 0
 
 
 def checkpoint_list(*, country: Country) -> QuerySet[CountryCheckpoint]:

@@ -32,26 +32,26 @@ def chain_verify_recorded(*, country: Country, by, actor_role: str) -> ChainRepo
     return report
 
 
-def ledger_export_filename(*, country: Country, first: int, last: int) -> str:
-    return f"{country.code.lower()}-ledger-{first}-{last}.zip"
+def ledger_export_filename(*, country: Country | None, first: int, last: int) -> str:
+    chain = country.code.lower() if country is not None else "platform"
+    return f"{chain}-ledger-{first}-{last}.zip"
 
 
 @transaction.atomic
 def ledger_export_download(
-    *, country: Country, by, actor_role: str, out: BinaryIO, first: int | None = None, last: int | None = None
+    *, country: Country | None, by, actor_role: str, out: BinaryIO, first: int | None = None, last: int | None = None
 ) -> dict[str, Any]:
-    """Write the verifiable zip of events `first`..`last` (default: the whole chain) to `out` and
-    record who took it. Raises ExportRefused, with a message for the person, for a bad range."""
+    """Write the verifiable zip of events `first`..`last` (default: the whole chain) of `country`'s
+    chain, or of the platform's with None, to `out` and record who took it on that chain. Raises
+    ExportRefused, with a message for the person, for a bad range."""
     first, last = ledger_segment_bounds(country=country, first=first, last=last)
     filename = ledger_export_filename(country=country, first=first, last=last)
     summary = ledger_export_write(country=country, out=out, first=first, last=last, filename=filename, bounded=True)
-    event_record(
-        country=country,
-        action="ledger.exported",
-        actor=by,
-        actor_role=actor_role,
-        payload={"first": summary["first"], "last": summary["last"], "events": summary["events"]},
-    )
+    payload = {"first": summary["first"], "last": summary["last"], "events": summary["events"]}
+    if country is None:
+        platform_event_record(action="ledger.exported", actor=by, actor_role=actor_role, payload=payload)
+    else:
+        event_record(country=country, action="ledger.exported", actor=by, actor_role=actor_role, payload=payload)
     return {**summary, "filename": filename}
 
 

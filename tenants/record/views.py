@@ -3,13 +3,18 @@ latest signed checkpoints, verification on demand, and extracts that verify offl
 
 They are for the country's auditors and partner managers. Anyone else gets a 404, the country's
 own members included (they read the same record on their activity page): the middleware resolves
-`request.country` for whoever may see the country, and this module narrows it to those two roles."""
+`request.country` for whoever may see the country, and this module narrows it to those two roles.
+
+The platform chain's export (/platform/ledger/) is for platform admins only: that chain holds every
+country's sign-ins and the platform's own decisions, which no country's auditor may read whole
+(everyone else: 403, as the platform's other pages)."""
 
 from __future__ import annotations
 
 import tempfile
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -150,4 +155,48 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
             "example_file": audit.ledger_export_filename(country=country, first=1, last=max(chain_length, 1)),
         },
         status=400 if request.method == "POST" else status,
+    )
+
+
+PLATFORM_ADMIN = "platform_admin"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def platform_ledger(request: HttpRequest) -> HttpResponse:
+    """The platform chain's export, as a country's: GET the form and how to check it offline, POST
+    the zip (events first..last, by default the whole chain), put on the platform chain."""
+    if not request.access.is_platform_admin:
+        raise PermissionDenied(_("Only a platform admin can export the platform chain."))
+    form = LedgerExportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+        try:
+            summary = audit.ledger_export_download(
+                country=None,
+                by=request.user,
+                actor_role=PLATFORM_ADMIN,
+                out=out,
+                first=form.cleaned_data["first"],
+                last=form.cleaned_data["last"],
+            )
+        except ExportRefused as error:
+            out.close()
+            _explain_refusal(form, error, head=selectors.platform_chain_length())
+        else:
+            out.seek(0)
+            return FileResponse(out, as_attachment=True, filename=summary["filename"], content_type="application/zip")
+    chain_length = selectors.platform_chain_length()
+    return render(
+        request,
+        "tenants/audit/platform_ledger.html",
+        {
+            "export_form": form,
+            "export_url": request.path,
+            "platform_chain": True,
+            "chain_length": chain_length,
+            "current_key_id": signing.public_key_id(),
+            "example_file": audit.ledger_export_filename(country=None, first=1, last=max(chain_length, 1)),
+        },
+        status=400 if request.method == "POST" else 200,
     )
