@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
+from tenants.inputs import text_problem
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
 from tenants.notifications.models import Notification
@@ -191,7 +192,9 @@ def environment_gateway_switch(
 ) -> Environment:
     """The kill switch: stop every call of the environment through the gateway at once, or allow
     them again. A country admin or the country's partner manager; on the record, and stopping
-    says why (kept on the request's history, off the ledger)."""
+    says why: the reason is kept on the request's history and, as every reason a person gives for
+    a decision, sealed beside the record (tenants.record.reasons), the event naming it by id.
+    Resuming may say why too."""
     country = Country.objects.get(pk=environment.country_id)
     role = access.role_in(country.pk) or ""
     if role not in SWITCHERS:
@@ -211,6 +214,8 @@ def environment_gateway_switch(
             raise ServiceError(_("Say why the calls are stopped: the country's people will read it."), field="reason")
         if len(reason) > 2000:
             raise ServiceError(_("The reason must be 2,000 characters or fewer."), field="reason")
+        if reason and (problem := text_problem(reason)):
+            raise ServiceError(problem, field="reason")
         environment.gateway_stopped_at = timezone.now() if stop else None
         environment.save(update_fields=["gateway_stopped_at"])
         state = DeploymentRequest.objects.filter(pk=environment.request_id).values_list("state", flat=True).first()
@@ -223,14 +228,13 @@ def environment_gateway_switch(
             by=by,
             comment=reason,
         )
-        event_record(
-            country=country,
-            action="environment.gateway_stopped" if stop else "environment.gateway_resumed",
-            actor=by,
-            actor_role=role,
-            target=environment,
-            payload={"environment": environment.pk},
-        )
+        action = "environment.gateway_stopped" if stop else "environment.gateway_resumed"
+        payload = {"environment": environment.pk}
+        if reason:
+            payload["reason"] = reason_record(
+                country=country, action=action, target=environment, by=by, reason=reason
+            ).pk
+        event_record(country=country, action=action, actor=by, actor_role=role, target=environment, payload=payload)
         policy_changed(environment=environment)
         environment.refresh_from_db(fields=["policy_version"])
     return environment

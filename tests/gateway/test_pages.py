@@ -13,7 +13,7 @@ from django.utils import timezone
 from deployments.models import Environment, UsageHour
 from tenants.isolation import country_context
 from tenants.jobs.models import OutboxMessage
-from tenants.record.models import CountryEvent
+from tenants.record.models import ActionReason, CountryEvent
 from tests.deployments.test_views import active, as_user
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,21 @@ def test_the_kill_switch_for_the_four_visitors(client, cast, ready):
     with country_context(cast.fr):
         event = CountryEvent.objects.filter(action="environment.gateway_stopped").get()
         publish = OutboxMessage.objects.filter(task="deployments.policy_publish").order_by("-id").first()
-    assert event.actor_id == cast.owner.pk and event.payload == {"environment": environment.pk}
+    # The reason is on the record, as every decision's: sealed beside the chain, the event naming it.
+    with country_context(cast.fr):
+        kept = ActionReason.objects.get(pk=event.payload["reason"])
+    assert event.actor_id == cast.owner.pk and event.payload == {"environment": environment.pk, "reason": kept.pk}
+    assert (kept.action, kept.reason, kept.by_id) == (
+        "environment.gateway_stopped",
+        "Answers leaked personal data.",
+        cast.owner.pk,
+    )
+    listed = as_user(client, cast.auditor).get("/api/v1/countries/FR/audit-events/", {"action": "environment."})
+    assert [(e["action"], e["reason"]) for e in listed.json()["results"]][0] == (
+        "environment.gateway_stopped",
+        "Answers leaked personal data.",
+    )
+    as_user(client, cast.owner)
     assert publish.kwargs == {"country_id": cast.fr.pk, "environment_id": environment.pk}
     html = client.get(f"/c/fr/deployments/environments/{environment.pk}/").content.decode()
     assert 'id="resume-calls"' in html and "Stopped" in html
