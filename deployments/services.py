@@ -342,6 +342,7 @@ def deployment_request_transition(
             target = _approve(request, by, comment, quota_tokens, expires_on, human_review_required, now)
             payload["approvals"] = _approvals(request)
             payload["approvals_needed"] = approvals_needed(request)
+            payload["conditions"] = approval_conditions(request)
         elif action in ("reject", "request_changes"):
             DeploymentDecision.objects.create(
                 country=country,
@@ -367,6 +368,7 @@ def deployment_request_transition(
             for environment in Environment.objects.filter(request=request):
                 policy_changed(environment=environment)
         payload["to"] = target
+        payload["review_round"] = request.review_round  # which submission the decision is on
         if access is not None:
             DeploymentMove.objects.create(
                 country=country,
@@ -426,6 +428,24 @@ def deployment_request_delete(*, request: DeploymentRequest, by, access: Access)
         )
         notices.inbox.notifications_clear(country=country, url=notices.request_url(request, country))
         request.delete()
+
+
+def approval_conditions(request: DeploymentRequest) -> dict:
+    """What an approval fixes, for its event: the model, capabilities, region, data
+    classification, sector and risk, the monthly quota in tokens, the expiry and whether a person
+    reviews the outputs. No secret and no personal data: an auditor reads from the record alone
+    what was approved (the environment is provisioned with exactly these)."""
+    return {
+        "model": request.model.slug,
+        "capabilities": sorted(request.capabilities or []),
+        "region": request.region,
+        "data_classification": request.data_classification,
+        "sector": request.sector,
+        "risk_category": request.risk_category,
+        "monthly_quota": request.quota_tokens or request.expected_monthly_tokens,
+        "expires_on": request.expires_on.isoformat() if request.expires_on else None,
+        "human_review_required": bool(request.human_review_required),
+    }
 
 
 def _approvals(request: DeploymentRequest) -> int:

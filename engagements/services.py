@@ -23,7 +23,7 @@ from tenants.isolation import country_context
 from tenants.languages.formatting import long_date
 from tenants.models import Country, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import event_record
-from tenants.record.reasons import reason_record
+from tenants.record.reasons import reason_record, text_digest
 from tenants.services import organisation_kind_is_open
 
 S = Engagement.State
@@ -196,6 +196,23 @@ def _clean_terms(
         "end_date": end_date,
         "economic_model": economic_model,
         "conditions": conditions,
+    }
+
+
+def terms_summary(terms: EngagementTerms) -> dict:
+    """A version of the terms as its approval event carries it: every term, and the free-text
+    conditions by their SHA-256 (the text stays in the versioned row, in the country's export),
+    so that an auditor reads offline what was approved and checks the conditions against it."""
+    return {
+        "version": terms.version,
+        "sectors": list(terms.sectors),
+        "capabilities": list(terms.capabilities),
+        "residency_region": terms.residency_region,
+        "monthly_quota": terms.monthly_token_quota,
+        "start_date": terms.start_date.isoformat(),
+        "end_date": terms.end_date.isoformat() if terms.end_date else None,
+        "economic_model": terms.economic_model,
+        "conditions_sha256": text_digest(terms.conditions),
     }
 
 
@@ -435,6 +452,8 @@ def engagement_transition(
         if partial:
             event = "engagement.approval_recorded"
         payload = {"from": from_label, "to": to_state, "version": latest.version if latest else None}
+        if action == "approve" and latest is not None:
+            payload["terms"] = terms_summary(latest)  # what the approval covers, readable offline
         if (comment or "").strip() and by is not None:
             # The reason on the record (sealed, off the chain: the event names it by id).
             payload["reason"] = reason_record(

@@ -19,7 +19,7 @@ from tenants.isolation import country_context
 from tenants.models import Country, Membership
 from tenants.notifications import services as inbox
 from tenants.record.ledger import event_record
-from tenants.record.reasons import reason_clean, reason_record
+from tenants.record.reasons import reason_clean, reason_record, text_digest
 
 from . import questionnaire
 from .models import (
@@ -113,7 +113,7 @@ def policy_adopt(
                 origin=CountryPolicy.Origin.TEMPLATE,
                 created_by=by,
             )
-            PolicyVersion.objects.create(
+            first = PolicyVersion.objects.create(
                 country=country,
                 policy=policy,
                 number=1,
@@ -129,7 +129,7 @@ def policy_adopt(
                 origin=CountryPolicy.Origin.SHARED,
                 created_by=by,
             )
-            PolicyVersion.objects.create(
+            first = PolicyVersion.objects.create(
                 country=country,
                 policy=policy,
                 number=1,
@@ -143,9 +143,25 @@ def policy_adopt(
             actor=by,
             actor_role=role,
             target=policy,
-            payload={"template": template.slug if template else "", "shared_policy": shared.pk if shared else 0},
+            # What was adopted: its first version's language, the roles that acknowledge it and
+            # the SHA-256 of its text (the text is in the versioned row, in the country's export).
+            payload={
+                "template": template.slug if template else "",
+                "shared_policy": shared.pk if shared else 0,
+                **_version_terms(first),
+            },
         )
     return policy
+
+
+def _version_terms(version: PolicyVersion) -> dict:
+    """A policy version as the events that put it in force carry it."""
+    return {
+        "number": version.number,
+        "language": version.language,
+        "roles": list(version.roles),
+        "text_sha256": text_digest(version.text),
+    }
 
 
 @transaction.atomic
@@ -208,8 +224,7 @@ def policy_version_publish(*, version: PolicyVersion, by, access: Access, reason
             target=version,
             payload={
                 "policy": policy.pk,
-                "number": version.number,
-                "roles": list(version.roles),
+                **_version_terms(version),
                 "reason": reason_record(
                     country=country, action="policy.version_published", target=version, by=by, reason=reason
                 ).pk,

@@ -1,9 +1,15 @@
 """The reason a person gives when confirming an action that removes, revokes or stops something.
 Services that take one call `reason_record` in their transaction, next to the action's ledger
 event: the text is kept sealed in its own row, and the event names that row by id only, so no
-free text (which may name people) goes on the chain."""
+free text (which may name people) goes on the chain.
+
+A longer text a decision fixes (an engagement's conditions, a policy's text) is kept in its own
+versioned row; the event carries its `text_digest`, so that an auditor holding the country's
+export checks offline that the text is the one decided."""
 
 from __future__ import annotations
+
+import hashlib
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -42,3 +48,8 @@ def reason_record(*, country: Country, action: str, target: models.Model | None,
         reason=reason_clean(reason),
         by=by if getattr(by, "pk", None) else None,
     )
+
+
+def text_digest(text: str) -> str:
+    """SHA-256 (hex) of a text as stored (UTF-8): what an event carries in place of the text."""
+    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()

@@ -308,6 +308,31 @@ def test_high_risk_needs_two_distinct_approvers(cast, ready, django_user_model):
     assert item.state == S.APPROVED
 
 
+def test_an_approval_event_says_what_was_approved(cast, ready):
+    """The record alone tells an auditor offline what an approval covers: model, capabilities,
+    region, classification, quota, expiry and human review, for the submission it was on."""
+    item = move(draft(cast, ready), "submit", cast.member)
+    expiry = date.today() + timedelta(days=200)
+    move(item, "approve", cast.partner, quota_tokens=150_000, expires_on=expiry, human_review_required=True)
+    action, payload = events(cast.fr)[-1]
+    assert action == "deployment.approve"
+    assert payload["review_round"] == 1
+    assert payload["conditions"] == {
+        "model": ready.model.slug,
+        "capabilities": ["text"],
+        "region": "eu-west",
+        "data_classification": "internal",
+        "sector": "public_services",
+        "risk_category": item.risk_category,
+        "monthly_quota": 150_000,
+        "expires_on": expiry.isoformat(),
+        "human_review_required": True,
+    }
+    with country_context(cast.fr):
+        kept = DeploymentRequest.objects.get(pk=item.pk)
+    assert (kept.quota_tokens, kept.expires_on, kept.human_review_required) == (150_000, expiry, True)
+
+
 def test_the_requester_never_approves(cast, ready):
     from guardian.shortcuts import assign_perm
 

@@ -271,6 +271,27 @@ def test_below_the_quota_one_approver_is_enough(cast):
     assert act(engagement_in(cast, "in_review"), "approve", cast.partner).state == "approved"
 
 
+def test_an_approval_event_carries_the_terms_it_approves(cast):
+    import hashlib
+
+    engagement = act(engagement_in(cast, "in_review"), "approve", cast.partner)
+    terms = engagement.approved_terms
+    with country_context(cast.fr):
+        event = CountryEvent.objects.filter(action="engagement.approved").get()
+    assert event.payload["terms"] == {
+        "version": terms.version,
+        "sectors": list(terms.sectors),
+        "capabilities": list(terms.capabilities),
+        "residency_region": terms.residency_region,
+        "monthly_quota": terms.monthly_token_quota,
+        "start_date": terms.start_date.isoformat(),
+        "end_date": terms.end_date.isoformat() if terms.end_date else None,
+        "economic_model": terms.economic_model,
+        # The free-text conditions by their digest only: checkable against the export, not on the chain.
+        "conditions_sha256": hashlib.sha256(terms.conditions.encode()).hexdigest(),
+    }
+
+
 # --- Terms, versions, amendments ---------------------------------------------------------------------
 
 

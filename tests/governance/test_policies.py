@@ -53,6 +53,33 @@ def test_adopting_a_template_gives_a_draft_version_one(cast):
     assert actions(cast.fr)[-1] == "policy.adopted"
 
 
+def test_adopting_and_publishing_record_which_text_is_in_force(cast):
+    import hashlib
+
+    from tenants.record.models import CountryEvent
+
+    policy, version = published_policy(cast)
+    digest = hashlib.sha256(version.text.encode()).hexdigest()
+    with country_context(cast.fr):
+        adopted = CountryEvent.objects.get(action="policy.adopted").payload
+        published = CountryEvent.objects.get(action="policy.version_published").payload
+    assert adopted == {
+        "template": "generative-ai-acceptable-use",
+        "shared_policy": 0,
+        "number": 1,
+        "language": version.language,
+        "roles": list(version.roles),
+        "text_sha256": digest,
+    }
+    assert {k: published[k] for k in ("policy", "number", "language", "roles", "text_sha256")} == {
+        "policy": policy.pk,
+        "number": 1,
+        "language": version.language,
+        "roles": list(version.roles),
+        "text_sha256": digest,
+    }
+
+
 def test_only_country_admins_adopt(cast):
     template = PolicyTemplate.objects.first()
     for user in (cast.member, cast.viewer, cast.outsider):
