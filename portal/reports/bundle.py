@@ -26,6 +26,7 @@ from tenants.record.models import CountryEvent
 
 from . import pdf, writers
 from .ledger_csv import ledger_events_csv_write
+from .past import AT_GENERATION
 from .sections import Period, sections_read
 
 BUNDLE_VERIFY_SCRIPT = Path(__file__).resolve().parent / "offline" / "verify_bundle.py"
@@ -105,6 +106,8 @@ def bundle_write(
         "period_end": period.end.isoformat(),
         "generated_at": generated_at,
         "absent_sections": absent,
+        # Sections whose past state cannot be rebuilt: as they were at generated_at, not at period_end.
+        "as_of_generation": [s.name for s in sections if s.as_of == AT_GENERATION],
     }
 
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:

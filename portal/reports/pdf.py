@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from fpdf import FPDF
 
+from .past import AT_GENERATION
 from .sections import Section
 from .writers import plain
 
@@ -62,6 +63,16 @@ def _lines(header: dict, sections: list[Section]) -> list[tuple[str, str]]:
                 % {"title": _(section.title), "n": count},
             ),
         ]
+        if section.as_of == AT_GENERATION:
+            lines.append(
+                (
+                    "p",
+                    _("As of %(at)s (UTC), when the report was generated: not the state during the period.")
+                    % {"at": header["generated_at"]},
+                )
+            )
+        elif section.note:
+            lines.append(("p", _(section.note)))
         if section.rows:
             lines.append(("p", " | ".join(section.columns)[:WIDTH_CHARS]))
             for row in section.rows[:ROWS_SHOWN]:

@@ -6,54 +6,44 @@ once per section whatever the number of rows (no per-row queries)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from deployments.models import DeploymentDecision, DeploymentRequest, ProvisioningJob
 from engagements.models import Engagement, EngagementTerms, EngagementTransition
 from governance.models import Acknowledgement, ImpactAssessment, Incident, PolicyVersion, RequirementStatus
 from portal.reports import dialogue
+from portal.reports.deployment_sections import deployment_decisions, deployments_section, provisioning_history
+from portal.reports.past import AT_GENERATION, before, engagement_states_at
+from portal.reports.shapes import Period, Section
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
 from tenants.record.models import CountryCheckpoint, CountryEvent
 from training.models import Enrolment
 
 
-@dataclass
-class Period:
-    start: dt.date
-    end: dt.date
-
-    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        """[start 00:00, the day after end 00:00) in the portal's time zone."""
-        tz = timezone.get_current_timezone()
-        return (
-            dt.datetime.combine(self.start, dt.time.min, tzinfo=tz),
-            dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
-        )
-
-
-@dataclass
-class Section:
-    name: str  # file and sheet name: short, lowercase, no spaces
-    title: str  # English, the catalogue's message id: the PDF summary shows it in the reader's language
-    columns: list[str]
-    rows: list[list[Any]] = field(default_factory=list)
-    note: str = ""
-
-
 def engagements(country: Country, period: Period) -> Section:
-    rows = [
-        [e.pk, e.organisation_id, e.state, e.amendment, e.approved_terms_id, e.created_at, e.submitted_at, e.updated_at]
-        for e in Engagement.objects.filter(country_id=country.pk).order_by("pk")
-    ]
+    """Each engagement as it stood at the period's end, from its transitions before then."""
+    end = period.bounds()[1]
+    at_end = engagement_states_at(country, end)
+    rows = []
+    for e in Engagement.objects.filter(country_id=country.pk, created_at__lt=end).order_by("pk"):
+        state = at_end.get(e.pk, {})
+        rows.append(
+            [
+                e.pk,
+                e.organisation_id,
+                state.get("state", ""),
+                state.get("amendment", ""),
+                state.get("approved_terms_id"),
+                e.created_at,
+                state.get("submitted_at"),
+                state.get("updated_at") or e.created_at,
+            ]
+        )
     return Section(
         "engagements",
         gettext_noop("Engagements"),
@@ -73,7 +63,7 @@ def engagements(country: Country, period: Period) -> Section:
 
 def engagement_terms(country: Country, period: Period) -> Section:
     terms = (
-        EngagementTerms.objects.filter(country_id=country.pk)
+        EngagementTerms.objects.filter(country_id=country.pk, created_at__lt=period.bounds()[1])
         .order_by("engagement_id", "version")
         .only(
             "id",
@@ -161,17 +151,19 @@ def _active_members(country: Country) -> list[tuple[int, str, int]]:
 
 
 def policies(country: Country, period: Period) -> Section:
-    """Published versions with the share of the people they apply to who acknowledged them."""
-    now = timezone.now()
+    """The versions published by the period's end, with the share of the people they apply to who
+    had acknowledged them then (an acknowledgement given before the end and not yet expired). Who
+    the people are is today's membership: that part is labelled as of the generation."""
+    end = min(period.bounds()[1], timezone.now())
     members = _active_members(country)
     acknowledged: dict[int, set[int]] = defaultdict(set)
-    for version_id, user_id in Acknowledgement.objects.filter(country_id=country.pk, expires_at__gt=now).values_list(
-        "version_id", "user_id"
-    ):
+    for version_id, user_id in Acknowledgement.objects.filter(
+        country_id=country.pk, at__lt=end, expires_at__gt=end
+    ).values_list("version_id", "user_id"):
         acknowledged[version_id].add(user_id)
     rows = []
     versions = (
-        PolicyVersion.objects.filter(country_id=country.pk, status=PolicyVersion.Status.PUBLISHED)
+        PolicyVersion.objects.filter(country_id=country.pk, status=PolicyVersion.Status.PUBLISHED, published_at__lt=end)
         .select_related("policy")
         .order_by("policy_id", "number")
     )
@@ -205,6 +197,10 @@ def policies(country: Country, period: Period) -> Section:
             "coverage_percent",
         ],
         rows,
+        note=gettext_noop(
+            "Versions and acknowledgements as at the end of the period; the people required are the "
+            "country's members when the report was generated."
+        ),
     )
 
 
@@ -236,10 +232,14 @@ def training_coverage(country: Country, period: Period) -> Section:
         gettext_noop("Training coverage by organisation and role"),
         ["organisation_id", "organisation", "role", "members", "members_trained", "coverage_percent"],
         rows,
+        as_of=AT_GENERATION,
     )
 
 
 def assessments(country: Country, period: Period) -> Section:
+    """The assessments begun by the period's end (and the completions before it); a status and
+    level are as they are now: labelled."""
+    end = period.bounds()[1]
     rows = [
         [
             a.pk,
@@ -250,9 +250,9 @@ def assessments(country: Country, period: Period) -> Section:
             a.category,
             len(a.obligations or []),
             a.created_at,
-            a.completed_at,
+            before(a.completed_at, end),
         ]
-        for a in ImpactAssessment.objects.filter(country_id=country.pk)
+        for a in ImpactAssessment.objects.filter(country_id=country.pk, created_at__lt=end)
         .order_by("pk")
         .only(
             "id",
@@ -282,14 +282,20 @@ def assessments(country: Country, period: Period) -> Section:
             "completed_at",
         ],
         rows,
+        note=gettext_noop(
+            "Assessments begun by the end of the period; their status, level and category are as when the "
+            "report was generated."
+        ),
     )
 
 
 def incidents(country: Country, period: Period) -> Section:
-    now = timezone.now()
+    """Incidents detected by the period's end, reported (or late) as at that end; a status is as it
+    is now: labelled."""
+    end = min(period.bounds()[1], timezone.now())
     rows = []
     for i in (
-        Incident.objects.filter(country_id=country.pk)
+        Incident.objects.filter(country_id=country.pk, detected_at__lt=end)
         .order_by("detected_at", "pk")
         .only(
             "id",
@@ -305,7 +311,8 @@ def incidents(country: Country, period: Period) -> Section:
             "country_id",
         )
     ):
-        late = (i.reported_at or now) > i.report_due_at
+        reported = before(i.reported_at, end)
+        late = (reported or end) > i.report_due_at
         rows.append(
             [
                 i.pk,
@@ -317,7 +324,7 @@ def incidents(country: Country, period: Period) -> Section:
                 i.people_affected,
                 i.detected_at,
                 i.report_due_at,
-                i.reported_at,
+                reported,
                 "yes" if late else "no",
             ]
         )
@@ -338,6 +345,9 @@ def incidents(country: Country, period: Period) -> Section:
             "late",
         ],
         rows,
+        note=gettext_noop(
+            "Incidents detected by the end of the period; their status is as when the report was generated."
+        ),
     )
 
 
@@ -365,122 +375,7 @@ def frameworks(country: Country, period: Period) -> Section:
         gettext_noop("Framework coverage"),
         ["framework", "requirement", "reference", "title", "status", "evidence_files", "updated_at"],
         rows,
-    )
-
-
-def deployments_section(country: Country, period: Period) -> Section:
-    """Every deployment request with its approval conditions and environment (ids, states, dates)."""
-    requests = DeploymentRequest.objects.filter(country_id=country.pk).select_related("environment").order_by("pk")
-    rows = []
-    for r in requests:
-        environment = getattr(r, "environment", None)
-        rows.append(
-            [
-                r.pk,
-                r.organisation_id,
-                r.title,
-                r.sector,
-                r.model_id,
-                " ".join(r.capabilities or []),
-                r.region,
-                r.data_classification,
-                r.assessment_id,
-                r.risk_category,
-                r.state,
-                r.review_round,
-                r.quota_tokens,
-                r.expires_on,
-                "yes" if r.human_review_required else "no",
-                r.submitted_at,
-                r.decided_at,
-                environment.pk if environment else None,
-                environment.state if environment else "",
-                environment.monthly_token_quota if environment else None,
-                environment.recertify_by if environment else None,
-            ]
-        )
-    return Section(
-        "deployments",
-        gettext_noop("Deployments with their approval conditions and environments"),
-        [
-            "request_id",
-            "organisation_id",
-            "title",
-            "sector",
-            "model_id",
-            "capabilities",
-            "region",
-            "data_classification",
-            "assessment_id",
-            "risk_category",
-            "state",
-            "review_round",
-            "quota_tokens",
-            "expires_on",
-            "human_review_required",
-            "submitted_at",
-            "decided_at",
-            "environment_id",
-            "environment_state",
-            "environment_quota",
-            "recertify_by",
-        ],
-        rows,
-    )
-
-
-def deployment_decisions(country: Country, period: Period) -> Section:
-    """Who decided what on each request, and when (the comment stays in the portal: free text)."""
-    start, end = period.bounds()
-    rows = [
-        [d.request_id, d.review_round, d.decision, d.by_id, d.at]
-        for d in DeploymentDecision.objects.filter(country_id=country.pk, at__gte=start, at__lt=end).order_by(
-            "at", "pk"
-        )
-    ]
-    return Section(
-        "deployment_decisions",
-        gettext_noop("Deployment decisions in the period"),
-        ["request_id", "review_round", "decision", "by_user_id", "at"],
-        rows,
-    )
-
-
-def provisioning_history(country: Country, period: Period) -> Section:
-    start, end = period.bounds()
-    rows = [
-        [
-            j.request_id,
-            j.kind,
-            j.state,
-            j.attempts,
-            len(j.steps or []),
-            sum(1 for step in (j.steps or []) if step.get("done_at")),
-            j.created_at,
-            j.started_at,
-            j.finished_at,
-            j.error,
-        ]
-        for j in ProvisioningJob.objects.filter(
-            country_id=country.pk, created_at__gte=start, created_at__lt=end
-        ).order_by("created_at", "pk")
-    ]
-    return Section(
-        "provisioning",
-        gettext_noop("Provisioning history in the period"),
-        [
-            "request_id",
-            "kind",
-            "state",
-            "attempts",
-            "steps",
-            "steps_done",
-            "created_at",
-            "started_at",
-            "finished_at",
-            "error",
-        ],
-        rows,
+        as_of=AT_GENERATION,
     )
 
 

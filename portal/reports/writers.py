@@ -43,6 +43,8 @@ def report_json(*, header: dict, sections: list[Section]) -> bytes:
         s.name: {
             "title": s.title,
             "note": s.note,
+            # "period_end": the state at the end of the period; "generation": as at generated_at.
+            "as_of": s.as_of,
             "rows": [dict(zip(s.columns, (plain(v) for v in row))) for row in s.rows],
         }
         for s in sections
