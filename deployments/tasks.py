@@ -46,3 +46,9 @@ def recertification_reminders_all() -> int:
 def policy_publish(*, country_id: int, environment_id: int) -> bool:
     """Publish an environment's gateway policy to Redis; retried until Redis takes it."""
     return policy.policy_publish(country_id=country_id, environment_id=environment_id)
+
+
+@shared_task(name="deployments.policies_check", acks_late=True, ignore_result=True)
+def policies_check() -> int:
+    """Beat, every minute: the policies Redis lost (or holds at an older version) published again."""
+    return policy.policies_missing_republish()

@@ -531,6 +531,7 @@ CELERY_BEAT_SCHEDULE = {
     "gateway-usage-fold": {"task": "gateway.usage_fold", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-ingest": {"task": "gateway.capture_ingest", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-purge": {"task": "gateway.capture_purge", "schedule": crontab(minute=40)},
+    "gateway-policies-check": {"task": "deployments.policies_check", "schedule": 60.0},
     "deployments-recertification": {
         "task": "deployments.tasks.recertification_reminders_all",
         "schedule": crontab(hour=6, minute=30),
