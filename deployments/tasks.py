@@ -20,6 +20,9 @@ from . import policy, provisioning
     retry_backoff=True,
     retry_backoff_max=300,
     max_retries=8,
+    # Shorter than the sweep's wait before it hands a still job over again (provisioning.STRANDED_AFTER).
+    soft_time_limit=240,
+    time_limit=300,
 )
 def provisioning_run(self, *, country_id: int, job_id: int) -> str:
     return provisioning.provisioning_run(country_id=country_id, job_id=job_id)

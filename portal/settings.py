@@ -538,7 +538,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox-relay": {"task": "tenants.outbox_relay", "schedule": 10.0},
     "mail-sweep": {"task": "tenants.mail_send_waiting", "schedule": 900.0},
-    "jobs-sweep": {"task": "tenants.jobs_sweep", "schedule": 900.0},
+    "jobs-sweep": {"task": "tenants.jobs_sweep", "schedule": 60.0},
     "gateway-usage-fold": {"task": "gateway.usage_fold", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-ingest": {"task": "gateway.capture_ingest", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-purge": {"task": "gateway.capture_purge", "schedule": crontab(minute=40)},
