@@ -16,10 +16,11 @@ class DeploymentsConfig(AppConfig):
     def ready(self) -> None:
         from tenants import todo as tenants_todo
         from tenants.country_state import country_leaving
+        from tenants.jobs import sweep
         from tenants.keys import holdings
         from tenants.onboarding import register
 
-        from . import events, policy, selectors, todo
+        from . import events, policy, provisioning, selectors, todo
 
         register("deployment", facts=selectors.onboarding_facts, decide=selectors.onboarding_decide)
         tenants_todo.register("deployments", facts=todo.todo_facts, decide=todo.todo_decide)
@@ -27,5 +28,16 @@ class DeploymentsConfig(AppConfig):
         holdings.personal_text_register("deployments.DeploymentDecision", author="by", fields=["comment"])
         holdings.personal_text_register("deployments.DeploymentMove", author="by", fields=["comment"])
         events.register()
+        # A provisioning job no worker finishes (killed mid-job, retries spent) is run again, then ends failed.
+        sweep.job_kind_register(
+            model="deployments.ProvisioningJob",
+            task="deployments.provisioning_run",
+            id_argument="job_id",
+            redrive_after=provisioning.STRANDED_AFTER,
+            redrives=provisioning.STRANDED_REDRIVES,
+            backoff=provisioning.STRANDED_BACKOFF,
+            progress=provisioning.job_moved_at,
+            on_failed=provisioning.job_stranded,
+        )
         # A country that leaves: its environments take no more calls at the gateway.
         country_leaving.connect(policy.country_leaving_received, dispatch_uid="deployments.policy.country_leaving")

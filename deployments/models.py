@@ -219,6 +219,13 @@ def job_failure(job: ProvisioningJob) -> str:
     stopped = next((step for step in job.steps if not step.get("done_at")), None)
     if stopped is None:
         return gettext("The job stopped.")
+    from tenants.jobs.sweep import TIMED_OUT
+
+    if job.error == TIMED_OUT:  # ended by the sweep: no worker finished it after several chances
+        return gettext(
+            "Stopped at the step “%(step)s”: the job did not finish after several attempts (its worker stopped "
+            "each time). Try the job again; if it stops again, tell the platform team."
+        ) % {"step": step_label(job.kind, stopped)}
     if stopped["name"] == "gates":
         return gettext(
             "Stopped before provisioning: a gate was no longer met when the job ran. The gates on the request's "

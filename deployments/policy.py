@@ -16,10 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import redis
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from tenants.isolation import country_context
+from tenants.jobs.models import OutboxMessage
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.keys.fields import Unreadable
 from tenants.models import Country
@@ -93,6 +94,56 @@ def policies_republish() -> tuple[int, list[str]]:
         with country_context(country):
             count += _country_policies_changed(country.pk)
     return count, skipped
+
+
+# How many policies one round trip to Redis reads when the check looks for missing ones.
+CHECK_BATCH = 1000
+# A publication handed to the broker this recently may still be on its way: the check leaves it be.
+CHECK_GRACE = timedelta(minutes=1)
+
+
+def policies_missing_republish() -> int:
+    """Beat, every minute: every environment whose policy Redis does not hold, or holds at an older
+    version than the portal's (Redis restarted without its data, a failover, an eviction), is
+    published again through the outbox at its current version. One query for the environments, one
+    for the publications already on their way, one MGET per CHECK_BATCH policies. Countries that
+    left or are leaving are skipped, as by publish_policies (the gateway refuses their calls anyway).
+    Returns how many were queued."""
+    from tenants.country_state import country_states
+
+    countries = list(Country.objects.values_list("pk", flat=True))
+    states = country_states(countries)
+    countries = [pk for pk in countries if not states[pk].read_only]
+    if not countries:
+        return 0
+    with country_context(countries):
+        rows = list(
+            Environment.objects.exclude(state=Environment.State.DECOMMISSIONED).values_list(
+                "pk", "country_id", "policy_version"
+            )
+        )
+        # Not yet handed to the broker, or handed over a moment ago (by the outbox's pending index).
+        recent = Q(published_at__isnull=True) | Q(published_at__gte=timezone.now() - CHECK_GRACE)
+        on_the_way = set(
+            OutboxMessage.objects.filter(recent, task=PUBLISH_TASK).values_list("kwargs__environment_id", flat=True)
+        )
+    names, client = keys(), redis_client()
+    missing: dict[int, list[int]] = {}
+    for start in range(0, len(rows), CHECK_BATCH):
+        batch = rows[start : start + CHECK_BATCH]
+        held = client.mget([names.policy(environment_id) for environment_id, _, _ in batch])
+        for (environment_id, country_id, version), raw in zip(batch, held):
+            parsed = published.policy_parse(raw)
+            if (parsed is None or parsed[0] < version) and environment_id not in on_the_way:
+                missing.setdefault(country_id, []).append(environment_id)
+    for country_id, environment_ids in missing.items():
+        with country_context(country_id):
+            for environment_id in environment_ids:
+                outbox_enqueue(task=PUBLISH_TASK, country_id=country_id, environment_id=environment_id)
+    count = sum(len(ids) for ids in missing.values())
+    if count:
+        log.warning("Gateway policies missing from Redis or out of date: %s queued for publishing again", count)
+    return count
 
 
 def _state(environment: Environment) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -106,6 +107,39 @@ def provisioning_run(*, country_id: int, job_id: int) -> str:
             _delay()
             step["done_at"] = timezone.now().isoformat()
             job.save(update_fields=["state", "started_at", "steps", "attempts"])
+
+
+# --- A job no worker finishes (tenants.jobs.sweep) -------------------------------------------------
+
+# A job still after this long (longer than the task's hard time limit) is handed to a worker again,
+# after twice as long the next time, and so on: the sweep (beat, every minute) finds it within minutes.
+STRANDED_AFTER = timedelta(minutes=6)
+STRANDED_REDRIVES = 3
+STRANDED_BACKOFF = 2
+
+
+def job_moved_at(job: ProvisioningJob) -> datetime | None:
+    """When the job last moved on: it started, or a step was done."""
+    done = [datetime.fromisoformat(step["done_at"]) for step in job.steps if step.get("done_at")]
+    return max([*done, *([job.started_at] if job.started_at else [])], default=None)
+
+
+def job_stranded(job: ProvisioningJob) -> None:
+    """The sweep ended the job failed after its last chance (a worker killed each time, or retries
+    spent): it goes on the record and its requester and partner managers are told, as for a job
+    that stopped; its page says so and offers to try it again."""
+    job.finished_at = timezone.now()
+    job.save(update_fields=["finished_at"])
+    country = Country.objects.get(pk=job.country_id)
+    stopped = next((step["name"] for step in job.steps if not step.get("done_at")), "")
+    event_record(
+        country=country,
+        action="deployment.provisioning_failed",
+        actor_role="system",
+        target=job.request,
+        payload={"request": job.request_id, "job": job.pk, "kind": job.kind, "step": stopped, "timed_out": True},
+    )
+    notices.provisioning_failed(request=job.request, country=country, kind=job.kind)
 
 
 def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:

@@ -20,6 +20,9 @@ from . import policy, provisioning
     retry_backoff=True,
     retry_backoff_max=300,
     max_retries=8,
+    # Shorter than the sweep's wait before it hands a still job over again (provisioning.STRANDED_AFTER).
+    soft_time_limit=240,
+    time_limit=300,
 )
 def provisioning_run(self, *, country_id: int, job_id: int) -> str:
     return provisioning.provisioning_run(country_id=country_id, job_id=job_id)
@@ -46,3 +49,9 @@ def recertification_reminders_all() -> int:
 def policy_publish(*, country_id: int, environment_id: int) -> bool:
     """Publish an environment's gateway policy to Redis; retried until Redis takes it."""
     return policy.policy_publish(country_id=country_id, environment_id=environment_id)
+
+
+@shared_task(name="deployments.policies_check", acks_late=True, ignore_result=True)
+def policies_check() -> int:
+    """Beat, every minute: the policies Redis lost (or holds at an older version) published again."""
+    return policy.policies_missing_republish()

@@ -75,6 +75,20 @@ def not_published() -> Refusal:
     )
 
 
+def cannot_check() -> Refusal:
+    """Redis, which holds the policies and the counters, does not answer: the call is not served
+    (the gateway never serves a call it cannot check), and the caller is told to send it again."""
+    return Refusal(
+        503,
+        "policy_check_unavailable",
+        "The gateway cannot check this call against its environment's policy and limits right now, so it "
+        "did not serve it: retry in a few seconds.",
+        "gateway",
+        type="server_error",
+        headers={"Retry-After": "2"},
+    )
+
+
 STATE_MESSAGES = {
     "stopped": (
         "environment_stopped",

@@ -25,6 +25,7 @@ import time
 
 import certifi
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from deployments import published
 
@@ -37,6 +38,11 @@ from .server import JSON, BodyTooLarge, Request
 from .upstream import Pool, UpstreamError
 
 log = logging.getLogger("gateway")
+# What a Redis that is away or silent raises (a refused connection, a lost one, a timeout).
+REDIS_AWAY = (RedisError, OSError, asyncio.TimeoutError)
+# A Redis that accepts connections and never answers fails a policy read in this many seconds,
+# not never (the channel's subscription waits for messages apart from it).
+REDIS_TIMEOUT_SECONDS = 2
 
 
 class Gateway:
@@ -48,7 +54,8 @@ class Gateway:
                 config.redis_url,
                 max_connections=config.redis_connections,
                 timeout=5,
-                socket_connect_timeout=5,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
                 health_check_interval=30,
             )
         )
@@ -104,10 +111,15 @@ class Gateway:
         if held is not None:
             entry, loaded = held
         else:
-            entry = await self.policies.credential(key_hash)
-            loaded = None
-            if entry.environment is not None and not entry.revoked:
-                loaded = await self.policies.environment(entry.environment)
+            try:
+                entry = await self.policies.credential(key_hash)
+                loaded = None
+                if entry.environment is not None and not entry.revoked:
+                    loaded = await self.policies.environment(entry.environment)
+            except REDIS_AWAY as error:
+                # Fail closed: a call whose policy cannot be read is not served; it is sent again later.
+                _redis_away("A policy could not be read", error)
+                return None, errors.cannot_check()
         if entry.environment is None:
             return None, errors.unknown_key()
         refusal = rules.state_refusal(entry, loaded)
@@ -167,13 +179,9 @@ class Gateway:
                 reserve=call.reserve,
                 lease=self.config.lease_seconds,
             )
-        except Exception as error:
-            log.error("Admission failed: %s", type(error).__name__)
-            return request.refuse(
-                errors.upstream(
-                    503, "gateway_unavailable", "The gateway cannot reach its counters: try again shortly.", "2"
-                )
-            )
+        except Exception as error:  # Redis away, or a script's error: the limits cannot be checked
+            _redis_away("A call could not be admitted", error)
+            return request.refuse(errors.cannot_check())
         if admission.verdict == "rate":
             return await self._refuse(request, loaded, errors.rate(policy.requests_per_minute, admission.value))
         if admission.verdict == "quota":
@@ -329,6 +337,17 @@ class Gateway:
         """The replica stops and the grace is over: the streams still under way end with a reason."""
         for stream in list(self.policies.streams):
             stream.stop(errors.shutting_down())
+
+
+_said = [0.0]
+
+
+def _redis_away(what: str, error: Exception) -> None:
+    """Said once, then at most every 10 s while it lasts: not one line per refused call."""
+    now = time.monotonic()
+    if now - _said[0] >= 10:
+        _said[0] = now
+        log.error("%s: Redis does not answer (%s); calls are refused until it does", what, type(error).__name__)
 
 
 def _settled(environment: int, settled: asyncio.Future) -> None:

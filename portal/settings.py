@@ -347,7 +347,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660)
 CELERY_LONGEST_TASK_SECONDS = 6 * 3600 + 60  # tenants.country_exit_proceed's hard limit
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_LONGEST_TASK_SECONDS + 600}
+# A request publishes its jobs after its commit (tenants/jobs/outbox.py): a broker that refuses
+# connections, or takes them and never answers, fails that publish in seconds, once, and the relay
+# publishes the job later (its row is committed). Without these, kombu retries the connection and
+# waits on a silent broker for ever, and the person's request with it.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("REDIS_CONNECT_TIMEOUT", 2)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_LONGEST_TASK_SECONDS + 600,
+    "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT", 2),
+    "socket_timeout": env_int("REDIS_TIMEOUT", 2),
+    "max_retries": 0,  # one attempt to connect where a channel is wanted (the worker's own loop retries)
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 # Scale-out: however many beats are started, one sends (portal/beat.py: a lease in Redis).
 CELERY_BEAT_SCHEDULER = "portal.beat:SingleBeatScheduler"
 BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", "portal:beat-lock")
@@ -527,10 +538,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox-relay": {"task": "tenants.outbox_relay", "schedule": 10.0},
     "mail-sweep": {"task": "tenants.mail_send_waiting", "schedule": 900.0},
-    "jobs-sweep": {"task": "tenants.jobs_sweep", "schedule": 900.0},
+    "jobs-sweep": {"task": "tenants.jobs_sweep", "schedule": 60.0},
     "gateway-usage-fold": {"task": "gateway.usage_fold", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-ingest": {"task": "gateway.capture_ingest", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-purge": {"task": "gateway.capture_purge", "schedule": crontab(minute=40)},
+    "gateway-policies-check": {"task": "deployments.policies_check", "schedule": 60.0},
     "deployments-recertification": {
         "task": "deployments.tasks.recertification_reminders_all",
         "schedule": crontab(hour=6, minute=30),

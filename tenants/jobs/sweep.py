@@ -4,16 +4,19 @@ task could have finished is run again, and that one still unfinished after sever
 in a clear failure, so that its progress page stops polling and says what happened.
 
 Each app registers its job rows (model, task, id argument) in its AppConfig.ready; a task is run
-again only after its hard time limit has passed since it was last handed over, so a sweep never
-races a run still under way, and the tasks are idempotent (a finished job is left alone). The
-attempts are counted by the job's own outbox messages (the first and each re-drive): REDRIVES
-re-drives at most, then the row ends failed with TIMED_OUT."""
+again only after its hard time limit has passed since it was last handed over (or, for a kind that
+says how, since the row last showed progress), so a sweep never races a run still under way, and
+the tasks are idempotent (a finished job is left alone). The attempts are counted by the job's own
+outbox messages (the first and each re-drive): a kind's `redrives` at most, each waiting `backoff`
+times longer than the one before, then the row ends failed with TIMED_OUT (and the kind's
+`on_failed` says so to whom it concerns)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.db import transaction
@@ -41,13 +44,21 @@ class JobKind:
     task: str  # its registered Celery task
     id_argument: str  # the task's keyword argument naming the row
     redrive_after: timedelta  # longer than the task's hard time limit
+    redrives: int = REDRIVES
+    backoff: float = 1  # each wait is this many times the one before (1: always redrive_after)
+    progress: Callable[[object], datetime | None] | None = None  # when the row last moved on
+    on_failed: Callable[[object], None] | None = None  # in the sweep's transaction, once ended failed
+
+    def wait(self, handed_over: int) -> timedelta:
+        """How long a job handed over `handed_over` times may stay still before its next chance."""
+        return self.redrive_after * self.backoff ** max(0, min(handed_over, self.redrives) - 1)
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def job_kind_register(*, model: str, task: str, id_argument: str, redrive_after: timedelta) -> None:
-    _KINDS[model] = JobKind(model, task, id_argument, redrive_after)
+def job_kind_register(*, model: str, task: str, id_argument: str, redrive_after: timedelta, **options) -> None:
+    _KINDS[model] = JobKind(model, task, id_argument, redrive_after, **options)
 
 
 def job_kinds() -> list[JobKind]:
@@ -63,10 +74,11 @@ def _handed_over(model_task: str, id_argument: str, row_id: int):
 def jobs_sweep(*, now=None) -> dict[str, int]:
     """Run stuck jobs again, or end them in failure; returns how many of each.
 
-    A job is stuck when its row still says waiting or being built `redrive_after` (longer than its
-    hard time limit) after it was last handed to a worker. It is handed over again, through the
-    outbox, at most REDRIVES times; stuck after the last of those, it ends failed with TIMED_OUT,
-    which its progress page shows."""
+    A job is stuck when its row still says waiting or being built, and has neither been handed to a
+    worker nor moved on for its kind's wait (longer than its hard time limit; longer at each
+    re-drive when the kind backs off). It is handed over again, through the outbox, at most its
+    kind's `redrives` times; stuck after the last of those, it ends failed with TIMED_OUT, which its
+    progress page shows. One query per kind finds the countries with rows old enough to look at."""
     now = now or timezone.now()
     counts = {"redriven": 0, "failed": 0}
     country_ids = list(Country.objects.values_list("pk", flat=True))
@@ -76,21 +88,25 @@ def jobs_sweep(*, now=None) -> dict[str, int]:
         ended = {"state": model.State.FAILED, "error": TIMED_OUT}
         if any(field.name == "step" for field in model._meta.fields):
             ended.update(step="timed_out", step_params={})  # what the progress page shows on the row
-        for country_id in country_ids:
+        old_enough = {"state__in": unfinished, "created_at__lte": now - kind.redrive_after}
+        with country_context(country_ids):
+            concerned = set(model.objects.filter(**old_enough).values_list("country_id", flat=True))
+        for country_id in sorted(concerned):
             with country_context(country_id), transaction.atomic():
-                stuck = model.objects.select_for_update(skip_locked=True).filter(
-                    state__in=unfinished, created_at__lte=now - kind.redrive_after
-                )
-                for row_id in stuck.values_list("pk", flat=True):
-                    handed = _handed_over(kind.task, kind.id_argument, row_id).aggregate(
+                for row in model.objects.select_for_update(skip_locked=True).filter(**old_enough):
+                    handed = _handed_over(kind.task, kind.id_argument, row.pk).aggregate(
                         times=Count("pk"), last=Max("created_at")
                     )
-                    if handed["last"] is not None and handed["last"] > now - kind.redrive_after:
+                    moved = [when for when in (handed["last"], kind.progress and kind.progress(row)) if when]
+                    if moved and max(moved) > now - kind.wait(handed["times"]):
                         continue  # its latest chance may still be running
-                    if handed["times"] > REDRIVES:  # the first hand-over and every re-drive spent
-                        counts["failed"] += model.objects.filter(pk=row_id, state__in=unfinished).update(**ended)
+                    if handed["times"] > kind.redrives:  # the first hand-over and every re-drive spent
+                        if model.objects.filter(pk=row.pk, state__in=unfinished).update(**ended):
+                            counts["failed"] += 1
+                            if kind.on_failed is not None:
+                                kind.on_failed(model.objects.get(pk=row.pk))
                         continue
-                    outbox_enqueue(task=kind.task, country_id=country_id, **{kind.id_argument: row_id})
+                    outbox_enqueue(task=kind.task, country_id=country_id, **{kind.id_argument: row.pk})
                     counts["redriven"] += 1
     if any(counts.values()):
         log.warning("Stuck jobs: %(redriven)s run again, %(failed)s ended as failed", counts)

@@ -144,3 +144,30 @@ def test_a_worker_killed_mid_job_leaves_one_environment_and_one_credential(celer
     assert "WorkerLostError" in log_path.read_text() or "SIGKILL" in log_path.read_text()
     with country_context(cast.fr):
         assert CredentialReveal.objects.count() == 1
+
+
+def test_a_job_stranded_by_a_killed_worker_is_picked_up_by_the_sweep_and_completes(celery_worker_process, cast, ready):
+    """The whole worker died mid-job with the job's message (the broker would hand it back only after
+    its visibility timeout, six hours on): the sweep hands the job over again through the outbox,
+    and a worker finishes it from the step it stopped at."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tenants.jobs.sweep import jobs_sweep
+
+    item = submitted(cast, ready)
+    _approve_with_broker_down(cast, item)  # the job and its message, never reaching the suite's worker
+    long_ago = timezone.now() - dt.timedelta(minutes=7)
+    with country_context(cast.fr):
+        # Handed to a worker seven minutes ago, which was killed inside the first step: the step's
+        # transaction rolled back, so the row still says pending.
+        job = ProvisioningJob.objects.get(request=item)
+        ProvisioningJob.objects.filter(pk=job.pk).update(created_at=long_ago)
+        OutboxMessage.objects.filter(kwargs__job_id=job.pk).update(created_at=long_ago, published_at=long_ago)
+    assert jobs_sweep() == {"redriven": 1, "failed": 0}
+    wait_for(lambda: job_of(cast, item).state == "done", timeout=30)
+    assert counts(cast, item) == (1, 1)
+    with country_context(cast.fr):
+        item.refresh_from_db()
+        assert item.state == "active"

@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LOGS = pytest_env.VAR_DIR  # this run's own directory
 
 
-def _start(args: list[str], sock: socket.socket, log_name: str) -> subprocess.Popen:
+def _start(args: list[str], sock: socket.socket, log_name: str, **environ: str) -> subprocess.Popen:
     log = open(LOGS / log_name, "w")
-    env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "LOG_LEVEL": "WARNING", **environ}
     return subprocess.Popen(
         [sys.executable, *args, "--fd", str(sock.fileno())],
         cwd=ROOT,
@@ -85,19 +85,30 @@ def upstreams_start():
         _stop(process)
 
 
+def gateway_start(log_name: str, **environ: str) -> tuple[str, subprocess.Popen]:
+    """One replica of the gateway on a port chosen now (`environ` changes its settings); its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(512)
+    process = _start(["-m", "gateway"], sock, log_name, **environ)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()  # the replica holds its own copy
+    _wait_http(url + "/healthz", process)
+    return url, process
+
+
+def gateway_stop(process: subprocess.Popen) -> None:
+    _stop(process)
+
+
 def gateways_start():
     """Two replicas of the gateway, sharing Redis and nothing else; their base URLs."""
     processes, urls = [], []
     for index in range(2):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(512)
-        process = _start(["-m", "gateway"], sock, f"test-gateway-{index}.log")
-        urls.append(f"http://127.0.0.1:{sock.getsockname()[1]}")
-        sock.close()  # the replica holds its own copy
+        url, process = gateway_start(f"test-gateway-{index}.log")
+        urls.append(url)
         processes.append(process)
-        _wait_http(urls[-1] + "/healthz", process)
     yield urls
     for process in processes:
         _stop(process)

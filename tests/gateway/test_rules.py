@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+from django.utils import timezone
 
 from deployments import environments, services
 from deployments.models import DeploymentRequest, Environment
@@ -311,3 +312,39 @@ def test_publish_policies_brings_the_gateway_back_after_redis_lost_them(stack, c
     while not all(chat(base, live.secret).status_code == 200 for base in stack):
         assert time.monotonic() < deadline, "the gateway did not serve the environment again"
         time.sleep(0.05)
+
+
+def test_policies_redis_lost_are_published_again_by_the_check_without_anyone(stack, cast, ready):
+    """Redis lost a policy (a restart without its data) or holds an older version: the check beat
+    runs every minute has the workers publish it again at its current version, and the calls are
+    served; a check that finds nothing missing queues nothing."""
+    from deployments import tasks
+    from deployments.policy import PUBLISH_TASK
+    from tenants.jobs.models import OutboxMessage
+
+    live, older = make_live(cast, ready), make_live(cast, ready, title="Second helper")
+    assert chat(stack[0], live.secret).status_code == 200
+    names, client = keys(), redis_client()
+    client.delete(names.policy(live.environment.pk), names.environment_credentials(live.environment.pk))
+    client.delete(*client.keys(f"{names.prefix}:cred:*"))  # what a Redis without its data has
+    version = live.refresh().policy_version
+    stale = client.get(names.policy(older.environment.pk)).replace(
+        f"{older.refresh().policy_version}|".encode(), b"0|", 1
+    )
+    client.set(names.policy(older.environment.pk), stale)
+    assert published_version(live.environment.pk) == -1 and published_version(older.environment.pk) == 0
+    assert chat(stack[0], live.secret).status_code == 401
+
+    with country_context(cast.fr):
+        OutboxMessage.objects.filter(task=PUBLISH_TASK).update(published_at=timezone.now() - timedelta(minutes=5))
+    assert tasks.policies_check.apply().get() == 2  # as the worker runs it, sent by beat
+    wait_published(live)
+    wait_published(older)
+    assert published_version(live.environment.pk) == version  # the same version, published again
+    deadline = time.monotonic() + 5
+    while not all(chat(base, secret).status_code == 200 for base in stack for secret in (live.secret, older.secret)):
+        assert time.monotonic() < deadline, "the gateway did not serve the environments again"
+        time.sleep(0.05)
+    with country_context(cast.fr):
+        OutboxMessage.objects.filter(task=PUBLISH_TASK).update(published_at=timezone.now() - timedelta(minutes=5))
+    assert tasks.policies_check.apply().get() == 0

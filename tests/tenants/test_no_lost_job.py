@@ -4,8 +4,12 @@ request fails nothing and the job runs once the broker is back."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -100,11 +104,11 @@ def test_an_invitation_goes_through_the_mail_outbox(cast):
     assert PlatformOutboxMessage.objects.filter(task="tenants.mail_send", kwargs={"mail_id": queued.pk}).exists()
 
 
-def _broker_down():
+def _broker_down(url: str = "redis://127.0.0.1:1/0"):  # nothing listens there
     class Down:
         def __enter__(self):
             self.real = current_app.conf.broker_url
-            current_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+            current_app.conf.broker_url = url
             current_app._pool = current_app.amqp._producer_pool = None
             return self
 
@@ -113,6 +117,60 @@ def _broker_down():
             current_app._pool = current_app.amqp._producer_pool = None
 
     return Down()
+
+
+@contextlib.contextmanager
+def _silent_broker(hold_seconds: float = 15):
+    """A broker that takes connections and never answers (a host gone, a firewall dropping
+    packets), which lets them go after `hold_seconds`; its URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    held, stop = [], threading.Event()
+
+    def take():
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+        for sock in held:
+            sock.close()
+
+    thread = threading.Thread(target=take, daemon=True)
+    thread.start()
+    timer = threading.Timer(hold_seconds, stop.set)
+    timer.start()
+    try:
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    finally:
+        timer.cancel()
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("broker", ["refusing", "silent"])
+def test_a_request_returns_at_once_when_the_broker_cannot_be_reached(cast, api, broker):
+    """The request commits its work and its job, then publishes the job: a broker that refuses
+    connections, or takes them and never answers, fails that publish in seconds, once; the person
+    gets the normal answer and the job waits in the outbox for the relay."""
+    api.force_login(cast.auditor)
+    place = _silent_broker() if broker == "silent" else contextlib.nullcontext("redis://127.0.0.1:1/0")
+    with place as url, _broker_down(url):
+        started = time.monotonic()
+        response = api.post(
+            "/api/v1/countries/FR/compliance-reports/",
+            {"period_start": "2026-01-01", "period_end": str(timezone.localdate())},
+            format="json",
+        )
+        took = time.monotonic() - started
+    assert response.status_code == 202, response.content
+    with country_context(cast.fr):
+        assert ComplianceReport.objects.get(pk=response.json()["id"]).state == "pending"
+        message = OutboxMessage.objects.get(task="portal.compliance_report_build")
+    assert message.published_at is None and message.attempts == 1 and message.last_error
+    assert took < 5, f"the request waited {took:.1f} s for the broker"
 
 
 @pytest.mark.worker

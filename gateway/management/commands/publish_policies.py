@@ -7,9 +7,10 @@ from deployments.policy import policies_republish
 
 class Command(BaseCommand):
     help = (
-        "Publish every environment's gateway policy again, with a new version: after Redis lost its data "
-        "(a restart without persistence, a failover, a new Redis) or GATEWAY_POLICY_KEY changed. The workers "
-        "publish them from the outbox within seconds; until then the gateway refuses the environments' calls."
+        "Publish every environment's gateway policy again, with a new version: after GATEWAY_POLICY_KEY "
+        "changed, or after Redis lost its data without waiting for beat's check (every minute, it publishes "
+        "again the policies Redis lacks). The workers publish them from the outbox within seconds; until then "
+        "the gateway refuses the environments' calls."
     )
 
     def handle(self, *args, **options):
