@@ -127,7 +127,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if refusal:
             _refuse(request, refusal)
         user_id = sociallogin.user.pk if sociallogin.is_existing else (connecting_user.pk if connecting_user else None)
-        provider_mfa_remember(request, user_id=user_id, asserted=sso.provider_mfa_asserted(provider, claims))
+        provider_mfa_remember(request, user_id=user_id, country_id=sso.provider_mfa_country(provider, claims))
 
     def populate_user(self, request, sociallogin, data):
         user = super().populate_user(request, sociallogin, data)
@@ -141,6 +141,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         user = super().save_user(request, sociallogin, form)
         sso.sso_member_join(provider=provider, user=user, claims=sso.claims_of(sociallogin))
         provider_mfa_remember(
-            request, user_id=user.pk, asserted=sso.provider_mfa_asserted(provider, sso.claims_of(sociallogin))
+            request, user_id=user.pk, country_id=sso.provider_mfa_country(provider, sso.claims_of(sociallogin))
         )
         return user

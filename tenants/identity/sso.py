@@ -41,13 +41,18 @@ def _verified(claims: dict) -> bool:
     return value is True or str(value).lower() == "true"
 
 
-def provider_mfa_asserted(provider: IdentityProvider | None, claims: dict) -> bool:
+def provider_mfa_country(provider: IdentityProvider | None, claims: dict) -> int | None:
+    """The country this sign-in's multi-factor assertion vouches for (the provider's own, if it
+    trusts the provider's multi-factor sign-in and the provider asserted one), or None."""
     if provider is None or not provider.trust_provider_mfa:
-        return False
+        return None
     amr = claims.get("amr") or []
     if isinstance(amr, str):
         amr = [amr]
-    return MULTI_FACTOR_AMR in amr or (bool(claims.get("acr")) and claims.get("acr") in (provider.mfa_acr_values or []))
+    acr = claims.get("acr")
+    if MULTI_FACTOR_AMR in amr or (bool(acr) and acr in (provider.mfa_acr_values or [])):
+        return provider.country_id
+    return None
 
 
 def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, connecting_user, access_of) -> str | None:
