@@ -113,3 +113,19 @@ class IdentityProvider(SealedTenantModel):
     def provider_id(self) -> str:
         """allauth's id of this provider, also the path of its sign-in URLs."""
         return f"gov-{self.country.code.lower()}"
+
+
+class PasswordResetRequest(models.Model):
+    """A password reset asked for an address, answered by a worker (tenants.identity.mails): the
+    request that asks for it writes this row and its job and nothing else, whether the address has
+    an account or not. The address waits here as a mail's waits in the mail outbox, and the row is
+    deleted once answered (a mail to each account of the address, or nothing)."""
+
+    email = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="tenants_reset_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Password reset request {self.pk}"
