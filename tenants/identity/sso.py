@@ -4,7 +4,10 @@
   that country (not one it merely oversees), whichever account the provider's identity is linked to.
 - It never takes over an account by asserting its address: an identity it has not signed in before
   whose address belongs to an account is refused; the person signs in to that account first and
-  connects the provider from their account page (a link made while they are signed in).
+  connects the provider from their account page (a link made while they are signed in). An account
+  that only holds another country's invitation, not taken up yet, is that country's: the provider
+  leaves it alone and, with just-in-time accounts on, makes the person an account of its own, so
+  that the country learns nothing of the invitation and the invitation still works.
 - Only verified addresses in the provider's allowed domains, and just-in-time accounts only if the
   country turned them on, placed by the country's claim mapping (membership roles only)."""
 
@@ -14,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tenants.access import _memberships_of
 from tenants.identity.models import IdentityProvider
 from tenants.identity.providers import email_domain_allowed, placement_for
 from tenants.isolation import country_context
@@ -39,6 +43,13 @@ def claims_of(sociallogin) -> dict:
 def _verified(claims: dict) -> bool:
     value = claims.get("email_verified")
     return value is True or str(value).lower() == "true"
+
+
+def invitation_placeholder(user) -> bool:
+    """An account an invitation made and nobody has taken up yet: inactive, never signed in to, no
+    password. It is the inviting country's until its link is used: a country's provider neither
+    signs into it nor takes it over by asserting its address, and is not stopped by it."""
+    return not user.is_active and user.last_login is None and not user.has_usable_password()
 
 
 def provider_mfa_country(provider: IdentityProvider | None, claims: dict) -> int | None:
@@ -81,12 +92,21 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
                 "Ask %(country)s's country admin, or sign in with your password."
             ) % {"country": country.name, "name": name}
         return None
-    User = get_user_model()
-    if User.objects.filter(email__iexact=email).exists():
+    invited_here = False
+    for account in get_user_model().objects.filter(email__iexact=email).order_by("pk"):
+        if not invitation_placeholder(account):
+            return _(
+                "An account with your address exists already. To use %(name)s with it, sign in with your "
+                "password first, then connect %(name)s on your account page."
+            ) % {"name": name}
+        # Another country's invitation is none of this provider's business: it neither stops the
+        # sign-in nor is taken over by it (a just-in-time account of its own is made below).
+        invited_here = invited_here or country.pk in _memberships_of(account.pk)
+    if invited_here:
         return _(
-            "An account with your address exists already. To use %(name)s with it, sign in with your "
-            "password first, then connect %(name)s on your account page."
-        ) % {"name": name}
+            "%(country)s has invited you: open the link in the invitation mail to set up your account, then "
+            "connect %(name)s on your account page."
+        ) % {"country": country.name, "name": name}
     if not provider.jit_enabled:
         return _("You have not been added to %(country)s yet. Ask your country admin to invite you.") % {
             "country": country.name
