@@ -9,6 +9,7 @@ import logging
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -131,7 +132,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         organisation and role the country's mapping gives, on the record."""
         provider = self._row(sociallogin)
         user = super().save_user(request, sociallogin, form)
-        sso.sso_member_join(provider=provider, user=user, claims=sso.claims_of(sociallogin))
+        sso.sso_member_join(
+            provider=provider,
+            user=user,
+            claims=sso.claims_of(sociallogin),
+            language=request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME),
+        )
         provider_mfa_remember(
             request, user_id=user.pk, country_id=sso.provider_mfa_country(provider, sso.claims_of(sociallogin))
         )

@@ -21,6 +21,7 @@ from tenants.access import _memberships_of
 from tenants.identity.models import IdentityProvider
 from tenants.identity.providers import email_domain_allowed, placement_for
 from tenants.isolation import country_context
+from tenants.languages.choice import language_keep
 from tenants.models import Membership
 from tenants.record.ledger import event_record
 
@@ -120,9 +121,11 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
 
 
 @transaction.atomic
-def sso_member_join(*, provider: IdentityProvider, user, claims: dict) -> Membership:
-    """The membership of a just-in-time account, in the provider's country, on its record."""
+def sso_member_join(*, provider: IdentityProvider, user, claims: dict, language: str | None = None) -> Membership:
+    """The membership of a just-in-time account, in the provider's country, on its record.
+    `language`: one the person chose with the switcher before this first sign-in, kept as theirs."""
     organisation, role = placement_for(provider, claims)
+    language_keep(user, language)
     with country_context(provider.country_id):
         membership = Membership.objects.create(
             country_id=provider.country_id,
