@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Callable
 
 from . import errors
@@ -21,8 +22,13 @@ from .upstream import UpstreamResponse, UpstreamTimeout
 log = logging.getLogger("gateway.proxy")
 BYTES_PER_INPUT_TOKEN = 4  # the estimate of input tokens of a call whose upstream never said
 CAPTURE_LIMIT = 256 * 1024  # of a call's prompt and of its output, when its country stores them
-# The framing is the gateway's own; cookies are the upstream's.
-NOT_PASSED = {"content-length", "transfer-encoding", "connection", "keep-alive", "content-encoding", "set-cookie"}
+# Of the upstream's answer, the caller reads its type and its request id (what a client quotes when
+# it reports a call), nothing else: its cookies, its account's organisation, project and rate limits
+# (the gateway's own limits are told by its refusals), its servers' names and timings are the
+# upstream's, and the framing and the date are the gateway's own.
+PASSED = frozenset({"content-type", "x-request-id"})
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+JSON_TYPE = "application/json"
 
 
 def usage_of(data) -> Usage | None:
@@ -168,7 +174,26 @@ def upstream_failure(response: UpstreamResponse | None, error: Exception | None,
 
 def passthrough_headers(response: UpstreamResponse) -> list[tuple[str, str]]:
     """The upstream's headers that are the caller's to read (its names are in lower case)."""
-    return [(name, value) for name, value in response.headers.items() if name not in NOT_PASSED]
+    return [
+        (name, value)
+        for name, value in response.headers.items()
+        if name in PASSED and (name != "x-request-id" or REQUEST_ID.match(value))
+    ]
+
+
+def upstream_headers(family: str, stream: bool, content_type: str, key: str | None) -> list[tuple[str, str]]:
+    """What the upstream is sent besides the body (the client adds Host, Accept-Encoding and
+    Content-Length): the gateway's own, never the caller's, which may name what an upstream trusts
+    (an organisation or project of its account, a forwarded address, a country's own server's
+    headers). The body's type is the one the gateway read it as: JSON, or the caller's form with
+    the boundary its parts were read at."""
+    form = family == "audio.transcriptions"
+    headers = [("Content-Type", content_type if form else JSON_TYPE)]
+    if stream:
+        headers.append(("Accept", "text/event-stream"))
+    if key:
+        headers.append(("Authorization", f"Bearer {key}"))
+    return headers
 
 
 class StreamRelay:

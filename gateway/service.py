@@ -33,7 +33,15 @@ from . import errors, rules
 from .config import Config
 from .counters import Counters, Usage
 from .policies import PolicyCache
-from .proxy import CAPTURE_LIMIT, SSEMeter, StreamRelay, passthrough_headers, upstream_failure, usage_of
+from .proxy import (
+    CAPTURE_LIMIT,
+    SSEMeter,
+    StreamRelay,
+    passthrough_headers,
+    upstream_failure,
+    upstream_headers,
+    usage_of,
+)
 from .server import JSON, BodyTooLarge, Request
 from .upstream import Pool, UpstreamError
 
@@ -251,11 +259,9 @@ class Gateway:
 
     async def _relay(self, request: Request, loaded, key_hash: str, call: rules.Call, settle) -> None:
         policy = loaded.policy
-        headers = [("Content-Type", request.headers.get("content-type", "application/json"))]
-        if call.stream:
-            headers.append(("Accept", "text/event-stream"))
-        if loaded.upstream_key:
-            headers.append(("Authorization", f"Bearer {loaded.upstream_key}"))
+        headers = upstream_headers(
+            call.family, call.stream, request.headers.get("content-type", ""), loaded.upstream_key
+        )
         where = f"upstream of {policy.region}"
         try:
             origin = self.upstreams.origin(policy.upstream_url, policy.upstream_declared)

@@ -7,7 +7,10 @@ to. Never a model: it answers with a fixed sequence of words, one token each.
 A call steers it with markers in its text: `[[status:429]]` or `[[status:503]]` answers that
 status; `[[delay:0.2]]` waits that many seconds before each streamed chunk; `[[words:40]]` answers
 that many words (never more than the call's output ceiling). GET /_standin/stats tells the tests
-what it received (never the texts), POST /_standin/reset forgets it."""
+what it received (never the texts, nor the key: its fingerprint, and the names of the headers),
+POST /_standin/reset forgets it. Its answers carry what a hosted upstream's do besides the answer (a
+cookie, its account's organisation and rate limits, its timings, a request id), which the gateway
+must not pass on but the request id."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import time
 from collections import deque
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -96,6 +100,8 @@ def create_app(key: str | None = None) -> Starlette:
         stats.recent.append(
             {
                 "path": request.url.path,
+                "headers": sorted(request.headers.keys()),
+                "content_type": request.headers.get("content-type"),
                 "model": data.get("model"),
                 "stream": data.get("stream") is True,
                 "stream_options": data.get("stream_options"),
@@ -316,6 +322,7 @@ def create_app(key: str | None = None) -> Starlette:
         return JSONResponse({"reset": True})
 
     return Starlette(
+        middleware=[Middleware(UpstreamHeaders)],
         routes=[
             Route("/v1/chat/completions", chat, methods=["POST"]),
             Route("/v1/responses", responses, methods=["POST"]),
@@ -324,8 +331,41 @@ def create_app(key: str | None = None) -> Starlette:
             Route("/v1/models", models, methods=["GET"]),
             Route("/_standin/stats", stats_view, methods=["GET"]),
             Route("/_standin/reset", reset, methods=["POST"]),
-        ]
+        ],
     )
+
+
+class UpstreamHeaders:
+    """Adds to every answer the headers a hosted upstream sends besides the answer itself."""
+
+    def __init__(self, app):
+        self.app = app
+        self.numbers = iter(range(1, 1 << 62))
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        number = next(self.numbers)
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self.extra(number)]}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+    @staticmethod
+    def extra(number: int) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"set-cookie", b"__standin_bm=upstream-session; path=/; HttpOnly"),
+            (b"openai-organization", b"standin-operators-account"),
+            (b"openai-project", b"proj_standin"),
+            (b"openai-processing-ms", b"3"),
+            (b"x-ratelimit-remaining-requests", b"9999"),
+            (b"x-ratelimit-limit-tokens", b"2000000"),
+            (b"x-envoy-upstream-service-time", b"2"),
+            (b"x-request-id", b"req_standin_%d" % number),
+        ]
 
 
 def serve(app, *, fd: int | None, host: str, port: int, **options) -> None:

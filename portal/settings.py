@@ -538,6 +538,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox-relay": {"task": "tenants.outbox_relay", "schedule": 10.0},
     "mail-sweep": {"task": "tenants.mail_send_waiting", "schedule": 900.0},
+    "password-reset-sweep": {"task": "tenants.password_reset_sweep", "schedule": 300.0},
     "jobs-sweep": {"task": "tenants.jobs_sweep", "schedule": 60.0},
     "gateway-usage-fold": {"task": "gateway.usage_fold", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-ingest": {"task": "gateway.capture_ingest", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
@@ -635,7 +636,10 @@ PERMISSIONS_POLICY = {
 # that the tests of other features can sign people in with force_login(); the identity tests and
 # the browser journeys switch it back on.
 SECOND_FACTOR_ENFORCED = not TESTING or env_bool("SECOND_FACTOR_ENFORCED", False)
-ACCOUNT_FORMS = {"login": "tenants.identity.forms.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "tenants.identity.forms.LoginForm",
+    "reset_password": "tenants.identity.forms.ResetPasswordForm",
+}
 
 # --- Production: refuse to start unsafe -------------------------------------------------------------
 # Outside DEBUG (and outside the suite) the portal does not fall back to anything: no SQLite, no

@@ -87,9 +87,11 @@ def _country_lookup(signed_in: bool, has_home: bool) -> CompiledQuery:
 API_PREFIX = "/api/"
 
 
-def _second_factor_missing(user) -> bool:
+def _second_factor_missing(user, token) -> bool:
     """Whether the person's roles need a second factor they do not have (DESIGN §2): a token issued
-    before a role that needs one opens nothing until they set one up. Cached per person, made stale
+    before a role that needs one opens nothing until they set one up. The same rule as the session
+    guard's: a country's provider that vouched for the session which made the token covers that
+    membership only (tenants.identity.policy). Cached per person and vouching country, made stale
     by any change of their roles, assignments, account or second factors (tenants.access_signals)."""
     from django.conf import settings
 
@@ -98,10 +100,12 @@ def _second_factor_missing(user) -> bool:
 
     if not settings.SECOND_FACTOR_ENFORCED:
         return False
-    key = f"portal:second-factor-missing:{user.pk}"
+    vouched = token.vouched_country_id
+    key = f"portal:second-factor-missing:{user.pk}:{vouched or 0}"
     missing = cached_for_person(key)
     if missing is None:
-        missing = policy.second_factor_required(access=access_for(user)) and not policy.has_second_factor(user)
+        required = policy.second_factor_required(access=access_for(user), vouched_country_id=vouched)
+        missing = required and not policy.has_second_factor(user)
         cache_for_person(key, missing, user_id=user.pk)
     return missing
 
@@ -124,7 +128,7 @@ class CountryScopeMiddleware:
             # A token reaches at most its own countries, and a read-only one only reads.
             country_ids, read_only = token_scope(resolved[1])
             access = access.narrowed(country_ids=country_ids, read_only=read_only)
-            if _second_factor_missing(request.user):
+            if _second_factor_missing(request.user, resolved[1]):
                 return JsonResponse(
                     {
                         "detail": _(

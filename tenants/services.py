@@ -21,6 +21,7 @@ from tenants.access import Access, access_changed, access_for
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
+from tenants.languages.choice import language_keep
 from tenants.models import Country, Invitation, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import event_record
 from tenants.record.reasons import reason_clean, reason_record
@@ -287,7 +288,9 @@ def invitation_from_token(token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, password: str):
+def invitation_accept(*, token: str, password: str, language: str | None = None):
+    """The invited person chooses their password: the account opens, the membership is in force,
+    and `language` (what they read the invitation's page in) is kept as theirs unless they chose one."""
     invitation = invitation_from_token(token)
     user = invitation.membership.user
     if user.is_active:
@@ -308,6 +311,7 @@ def invitation_accept(*, token: str, password: str):
         user.is_active = True
         user.save(update_fields=["password", "is_active"])
         Membership.objects.filter(pk=invitation.membership_id).update(status=Membership.Status.ACTIVE)
+        language_keep(user, language)
         access_changed(user_ids=[user.pk])
         event_record(
             country=invitation.country,
@@ -320,8 +324,9 @@ def invitation_accept(*, token: str, password: str):
 
 
 @transaction.atomic
-def invitation_accept_signed_in(*, token: str, user):
-    """A person who has an account accepts, signed in as that account (never another one)."""
+def invitation_accept_signed_in(*, token: str, user, language: str | None = None):
+    """A person who has an account accepts, signed in as that account (never another one); the
+    language they accepted in is kept as theirs unless they chose one."""
     invitation = invitation_from_token(token)
     if invitation.membership.user_id != user.pk:
         raise ServiceError(_("This invitation is for another account. Sign out, then open the link again."))
@@ -334,6 +339,7 @@ def invitation_accept_signed_in(*, token: str, user):
         if not claimed:
             raise ServiceError(_("This invitation has already been used or withdrawn. Sign in, or ask for a new one."))
         Membership.objects.filter(pk=invitation.membership_id).update(status=Membership.Status.ACTIVE)
+        language_keep(user, language)
         access_changed(user_ids=[user.pk])
         event_record(
             country=invitation.country,

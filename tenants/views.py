@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -289,7 +290,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                user = services.invitation_accept(token=token, password=form.cleaned_data["password"])
+                user = services.invitation_accept(
+                    token=token, password=form.cleaned_data["password"], language=translation.get_language()
+                )
             except ServiceError as error:
                 if error.field is None:
                     return render(request, "tenants/invitation_invalid.html", {"message": error.message}, status=400)
@@ -320,7 +323,7 @@ def _invitation_accept_signed_in(request: HttpRequest, token: str, invitation) -
         return redirect(f"{reverse('login')}?{urlencode({'next': request.path})}")
     if request.method == "POST":
         try:
-            services.invitation_accept_signed_in(token=token, user=request.user)
+            services.invitation_accept_signed_in(token=token, user=request.user, language=translation.get_language())
         except ServiceError as error:
             return render(request, "tenants/invitation_invalid.html", {"message": error.message}, status=400)
         messages.success(request, _("You joined %(country)s.") % {"country": invitation.country.name})

@@ -9,16 +9,15 @@ import logging
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from tenants.access import access_for
-from tenants.identity import lockout, providers, sso
+from tenants.identity import lockout, mails, providers, sso
 from tenants.identity.policy import provider_mfa_remember
-from tenants.notifications.mail import mail_enqueue
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +38,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """allauth's mails (password reset) go through the outbox like every other mail: written
-        with the change, sent by a worker, wiped once sent. Nothing is sent inside the request."""
-        from contextlib import nullcontext
+        with the change, sent by a worker, wiped once sent. Nothing is sent inside the request.
+        They name the portal and link to its own address (tenants.identity.mails)."""
+        mails.allauth_mail_write(template_prefix, to=email, context=context, user=context.get("user"))
 
-        from tenants.languages.choice import in_language_of
-
-        context = {"email": email, **context}
-        # In the account holder's language when the mail is about an account (whoever asked for it,
-        # in whatever language their browser reads).
-        user = context.get("user")
-        with in_language_of(user) if getattr(user, "pk", None) else nullcontext():
-            subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).splitlines()).strip()
-            body = render_to_string(f"{template_prefix}_message.txt", context).strip()
-        mail_enqueue(to=email, subject=self.format_email_subject(subject), body=body)
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        # The portal's address, as every other mail's links: never the Host header of the request.
+        return mails.password_reset_url(key)
 
     def format_email_subject(self, subject: str) -> str:
         return subject
@@ -127,7 +120,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if refusal:
             _refuse(request, refusal)
         user_id = sociallogin.user.pk if sociallogin.is_existing else (connecting_user.pk if connecting_user else None)
-        provider_mfa_remember(request, user_id=user_id, asserted=sso.provider_mfa_asserted(provider, claims))
+        provider_mfa_remember(request, user_id=user_id, country_id=sso.provider_mfa_country(provider, claims))
 
     def populate_user(self, request, sociallogin, data):
         user = super().populate_user(request, sociallogin, data)
@@ -139,8 +132,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         organisation and role the country's mapping gives, on the record."""
         provider = self._row(sociallogin)
         user = super().save_user(request, sociallogin, form)
-        sso.sso_member_join(provider=provider, user=user, claims=sso.claims_of(sociallogin))
+        sso.sso_member_join(
+            provider=provider,
+            user=user,
+            claims=sso.claims_of(sociallogin),
+            language=request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME),
+        )
         provider_mfa_remember(
-            request, user_id=user.pk, asserted=sso.provider_mfa_asserted(provider, sso.claims_of(sociallogin))
+            request, user_id=user.pk, country_id=sso.provider_mfa_country(provider, sso.claims_of(sociallogin))
         )
         return user

@@ -3,7 +3,9 @@ They check shape only; the rules live in tenants.identity services."""
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +26,23 @@ class LoginForm(NamedRequiredErrors, AllauthLoginForm):
         self.fields["login"].label = _("Username")
         self.fields["login"].error_messages["required"] = _("Enter your username.")
         self.fields["password"].error_messages["required"] = _("Enter your password.")
+
+
+class ResetPasswordForm(AllauthResetPasswordForm):
+    """allauth's reset form without its look-up of the address: the request does the same work
+    whether the address has an account or not, and a worker decides (tenants.identity.password_reset)."""
+
+    def clean_email(self) -> str:
+        email = get_adapter().clean_email(self.cleaned_data["email"].lower())
+        self.users = []  # not looked up here
+        return email
+
+    def save(self, request, **kwargs) -> str:
+        from tenants.identity.password_reset import password_reset_request
+
+        email = self.cleaned_data["email"]
+        password_reset_request(email=email)
+        return email
 
 
 class SingleSignOnForm(forms.Form):

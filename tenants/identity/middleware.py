@@ -68,11 +68,7 @@ class SessionGuardMiddleware:
 
     def _second_factor(self, request, access):
         has_factor = policy.has_second_factor(request.user)
-        if not has_factor and not policy.second_factor_required(access=access):
-            return None
-        if has_factor and policy.session_second_factor_done(request):
-            return None
-        if policy.provider_mfa_vouched(request, request.user.pk):
+        if not policy.session_second_factor_owed(request, access=access, has_factor=has_factor):
             return None
         if has_factor:
             message = _("Confirm it is you with your second factor to continue.")

@@ -31,6 +31,11 @@ class ApiToken(models.Model):
     # access at the time of the request). Empty for issued tokens, which reach what the person does.
     country_ids = models.JSONField(default=list, blank=True)
     read_only = models.BooleanField(default=False)
+    # The country whose provider's multi-factor sign-in stood for the second factor of the session
+    # that made the token (tenants.identity.policy): it covers that membership only, as it did there.
+    vouched_country = models.ForeignKey(
+        "tenants.Country", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -85,7 +90,10 @@ class IdentityProvider(SealedTenantModel):
     trust_provider_mfa = models.BooleanField(
         _("the provider's second factor counts"),
         default=False,
-        help_text=_("A sign-in the provider reports as multi-factor (amr or acr) needs no second factor here."),
+        help_text=_(
+            "A sign-in the provider reports as multi-factor (amr or acr) needs no second factor here for the "
+            "person's membership of this country; any other role they hold still asks for the portal's own."
+        ),
     )
     mfa_acr_values = models.JSONField(_("acr values that mean multi-factor"), default=list, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
@@ -105,3 +113,19 @@ class IdentityProvider(SealedTenantModel):
     def provider_id(self) -> str:
         """allauth's id of this provider, also the path of its sign-in URLs."""
         return f"gov-{self.country.code.lower()}"
+
+
+class PasswordResetRequest(models.Model):
+    """A password reset asked for an address, answered by a worker (tenants.identity.mails): the
+    request that asks for it writes this row and its job and nothing else, whether the address has
+    an account or not. The address waits here as a mail's waits in the mail outbox, and the row is
+    deleted once answered (a mail to each account of the address, or nothing)."""
+
+    email = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="tenants_reset_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Password reset request {self.pk}"

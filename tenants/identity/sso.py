@@ -4,7 +4,10 @@
   that country (not one it merely oversees), whichever account the provider's identity is linked to.
 - It never takes over an account by asserting its address: an identity it has not signed in before
   whose address belongs to an account is refused; the person signs in to that account first and
-  connects the provider from their account page (a link made while they are signed in).
+  connects the provider from their account page (a link made while they are signed in). An account
+  that only holds another country's invitation, not taken up yet, is that country's: the provider
+  leaves it alone and, with just-in-time accounts on, makes the person an account of its own, so
+  that the country learns nothing of the invitation and the invitation still works.
 - Only verified addresses in the provider's allowed domains, and just-in-time accounts only if the
   country turned them on, placed by the country's claim mapping (membership roles only)."""
 
@@ -14,9 +17,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tenants.access import _memberships_of
 from tenants.identity.models import IdentityProvider
 from tenants.identity.providers import email_domain_allowed, placement_for
 from tenants.isolation import country_context
+from tenants.languages.choice import language_keep
 from tenants.models import Membership
 from tenants.record.ledger import event_record
 
@@ -41,13 +46,25 @@ def _verified(claims: dict) -> bool:
     return value is True or str(value).lower() == "true"
 
 
-def provider_mfa_asserted(provider: IdentityProvider | None, claims: dict) -> bool:
+def invitation_placeholder(user) -> bool:
+    """An account an invitation made and nobody has taken up yet: inactive, never signed in to, no
+    password. It is the inviting country's until its link is used: a country's provider neither
+    signs into it nor takes it over by asserting its address, and is not stopped by it."""
+    return not user.is_active and user.last_login is None and not user.has_usable_password()
+
+
+def provider_mfa_country(provider: IdentityProvider | None, claims: dict) -> int | None:
+    """The country this sign-in's multi-factor assertion vouches for (the provider's own, if it
+    trusts the provider's multi-factor sign-in and the provider asserted one), or None."""
     if provider is None or not provider.trust_provider_mfa:
-        return False
+        return None
     amr = claims.get("amr") or []
     if isinstance(amr, str):
         amr = [amr]
-    return MULTI_FACTOR_AMR in amr or (bool(claims.get("acr")) and claims.get("acr") in (provider.mfa_acr_values or []))
+    acr = claims.get("acr")
+    if MULTI_FACTOR_AMR in amr or (bool(acr) and acr in (provider.mfa_acr_values or [])):
+        return provider.country_id
+    return None
 
 
 def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, connecting_user, access_of) -> str | None:
@@ -76,12 +93,21 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
                 "Ask %(country)s's country admin, or sign in with your password."
             ) % {"country": country.name, "name": name}
         return None
-    User = get_user_model()
-    if User.objects.filter(email__iexact=email).exists():
+    invited_here = False
+    for account in get_user_model().objects.filter(email__iexact=email).order_by("pk"):
+        if not invitation_placeholder(account):
+            return _(
+                "An account with your address exists already. To use %(name)s with it, sign in with your "
+                "password first, then connect %(name)s on your account page."
+            ) % {"name": name}
+        # Another country's invitation is none of this provider's business: it neither stops the
+        # sign-in nor is taken over by it (a just-in-time account of its own is made below).
+        invited_here = invited_here or country.pk in _memberships_of(account.pk)
+    if invited_here:
         return _(
-            "An account with your address exists already. To use %(name)s with it, sign in with your "
-            "password first, then connect %(name)s on your account page."
-        ) % {"name": name}
+            "%(country)s has invited you: open the link in the invitation mail to set up your account, then "
+            "connect %(name)s on your account page."
+        ) % {"country": country.name, "name": name}
     if not provider.jit_enabled:
         return _("You have not been added to %(country)s yet. Ask your country admin to invite you.") % {
             "country": country.name
@@ -95,9 +121,11 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
 
 
 @transaction.atomic
-def sso_member_join(*, provider: IdentityProvider, user, claims: dict) -> Membership:
-    """The membership of a just-in-time account, in the provider's country, on its record."""
+def sso_member_join(*, provider: IdentityProvider, user, claims: dict, language: str | None = None) -> Membership:
+    """The membership of a just-in-time account, in the provider's country, on its record.
+    `language`: one the person chose with the switcher before this first sign-in, kept as theirs."""
     organisation, role = placement_for(provider, claims)
+    language_keep(user, language)
     with country_context(provider.country_id):
         membership = Membership.objects.create(
             country_id=provider.country_id,

@@ -1,15 +1,19 @@
 """allauth's second-factor step at sign-in, skipped only where the country trusts its provider's
-own multi-factor sign-in and the provider said, for this very sign-in, that it used one."""
+own multi-factor sign-in, the provider said, for this very sign-in, that it used one, and nothing
+else the person holds needs the portal's own step (a provider speaks for its country only)."""
 
 from __future__ import annotations
 
 from allauth.mfa.stages import AuthenticateStage
 
-from tenants.identity.policy import provider_mfa_fresh
+from tenants.access import access_for
+from tenants.identity.policy import provider_mfa_fresh, second_factor_required
 
 
 class SecondFactorStage(AuthenticateStage):
     def _should_handle(self, request) -> bool:
-        if self.login.user is not None and provider_mfa_fresh(request, self.login.user.pk):
+        user = self.login.user
+        vouched = provider_mfa_fresh(request, user.pk) if user is not None else None
+        if vouched is not None and not second_factor_required(access=access_for(user), vouched_country_id=vouched):
             return False
         return super()._should_handle(request)

@@ -47,10 +47,19 @@ def api_token_issue(*, user) -> tuple[str, ApiToken]:
 
 @transaction.atomic
 def personal_token_create(
-    *, user, access: Access, name: str, country_ids: list[int], read_only: bool, days: int
+    *,
+    user,
+    access: Access,
+    name: str,
+    country_ids: list[int],
+    read_only: bool,
+    days: int,
+    vouched_country_id: int | None = None,
 ) -> tuple[str, ApiToken]:
     """A personal access token: named, for some of the countries this person can see, read-only
-    or read-write, expiring within PERSONAL_TOKEN_MAX_DAYS. The raw value is returned once."""
+    or read-write, expiring within PERSONAL_TOKEN_MAX_DAYS. The raw value is returned once.
+    `vouched_country_id`: the country whose provider vouched for the second factor of the session
+    that makes it; the token is held to the same rule as that session (tenants.identity.policy)."""
     name = (name or "").strip()
     if not name:
         raise ServiceError(_("Give the token a name, so you can recognise it in the list."), field="name")
@@ -72,6 +81,7 @@ def personal_token_create(
         name=name,
         country_ids=wanted,
         read_only=read_only,
+        vouched_country_id=vouched_country_id,
         key_hash=token_hash(raw),
         prefix=raw[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 8],
         expires_at=timezone.now() + timedelta(days=days),

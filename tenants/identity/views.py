@@ -35,7 +35,9 @@ def account_home(request: HttpRequest) -> HttpResponse:
         "identity/account.html",
         {
             "has_second_factor": policy.has_second_factor(request.user),
-            "needs_second_factor": policy.second_factor_required(access=request.access),
+            "needs_second_factor": policy.second_factor_required(
+                access=request.access, vouched_country_id=policy.provider_mfa_country(request, request.user.pk)
+            ),
         },
     )
 
@@ -57,6 +59,7 @@ def personal_tokens(request: HttpRequest) -> HttpResponse:
                     country_ids=data["countries"],
                     read_only=data["access"] == "read",
                     days=data["days"],
+                    vouched_country_id=policy.provider_mfa_country(request, request.user.pk),
                 )
             except ServiceError as error:
                 form.add_service_error(error)

@@ -34,6 +34,7 @@ from guardian.models import UserObjectPermission
 from tenants import files
 from tenants.access import Access, _memberships_of
 from tenants.errors import NotAllowed, ServiceError
+from tenants.identity.models import PasswordResetRequest
 from tenants.identity.revocation import person_access_revoke
 from tenants.isolation import country_context
 from tenants.keys import holdings
@@ -274,6 +275,7 @@ def member_erasure_confirm(*, erasure: MemberErasure, by, access: Access | None)
         revoked = person_access_revoke(user=subject)
         if closing and email:
             OutgoingMail.objects.filter(to=email, sent_at__isnull=True).delete()
+            PasswordResetRequest.objects.filter(email__iexact=email).delete()
 
         now = timezone.now()
         erasure.state, erasure.confirmed_by, erasure.confirmed_at = MemberErasure.State.DONE, by, now

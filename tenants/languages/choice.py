@@ -155,3 +155,19 @@ def read_as_invited(request, user, country: Country) -> None:
         request.LANGUAGE_CODE = translation.get_language()
     timezone.activate(reading.time_zone)
     request.time_zone = reading.time_zone
+
+
+def language_keep(user, language: str | None) -> bool:
+    """Keep `language` on the account of a person who has made no choice of their own yet (an
+    invited person accepting, in the language they read their invitation and its page in; a person
+    whose first sign-in chose one with the switcher): their mails and pages go on in it. A choice
+    already made is never overridden. Returns whether it was kept."""
+    from tenants.languages.models import Preferences
+
+    language = supported(language)
+    if language is None or language not in dict(settings.LANGUAGES):
+        return False
+    preferences, created = Preferences.objects.get_or_create(user_id=user.pk, defaults={"language": language})
+    if created:
+        return True
+    return bool(Preferences.objects.filter(pk=preferences.pk, language="").update(language=language))

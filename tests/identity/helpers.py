@@ -101,3 +101,13 @@ def passkey_register(client, name: str):
     added = client.post("/accounts/2fa/webauthn/add/", {"name": name, "credential": json.dumps(credential)})
     assert added.status_code == 302, f"the key was refused ({added.status_code})"
     return Authenticator.objects.get(user_id=int(client.session["_auth_user_id"]), type="webauthn", data__name=name)
+
+
+def answer_password_resets() -> int:
+    """Answer, in this process, every password reset request waiting (what the worker does with
+    each one's job): tests then read the mails with tests.conftest.deliver_mail."""
+    from tenants.identity.models import PasswordResetRequest
+    from tenants.identity.password_reset import password_reset_answer
+
+    waiting = list(PasswordResetRequest.objects.order_by("pk").values_list("pk", flat=True))
+    return sum(password_reset_answer(reset_id=reset_id) for reset_id in waiting)

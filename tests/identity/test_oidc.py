@@ -199,3 +199,20 @@ def test_a_provider_that_is_down_is_said_so_not_a_500(client, cast, oidc_provide
     france_provider(cast, "http://127.0.0.1:9/nothing-listens-here")
     response = client.post("/accounts/sso/", {"country": "FR"})
     assert response.status_code == 503 and "cannot be reached right now" in response.content.decode()
+
+
+def test_a_language_chosen_before_the_first_sign_in_is_kept(client, cast, oidc_provider):
+    from tenants.languages.models import Preferences
+
+    france_provider(cast, oidc_provider.issuer)
+    assert client.post("/language/", {"language": "es", "next": "/accounts/login/"}).status_code == 302
+    response, _ = sso(client, "claire")
+    assert response.status_code == 302
+    assert Preferences.objects.get(user_id=signed_in(client)).language == "es"
+    client.post("/accounts/logout/")
+    # Without a choice, none is made for the person: France's default applies to them.
+    client.cookies.clear()
+    france_provider(cast, oidc_provider.issuer, role_map={"chef": "officer"})
+    response, _ = sso(client, "chef")
+    assert response.status_code == 302
+    assert not Preferences.objects.filter(user_id=signed_in(client)).exists()
