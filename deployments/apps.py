@@ -4,6 +4,7 @@ public register (deployments/register/), which belong to the same app and migrat
 from importlib import import_module
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class DeploymentsConfig(AppConfig):
@@ -27,6 +28,46 @@ class DeploymentsConfig(AppConfig):
         # A reviewer's comment on a decision is their own words (emptied if they are erased).
         holdings.personal_text_register("deployments.DeploymentDecision", author="by", fields=["comment"])
         holdings.personal_text_register("deployments.DeploymentMove", author="by", fields=["comment"])
+        # What stays readable when the country's keys are destroyed (tenants.keys.holdings); a
+        # request's purpose and the comments on it are sealed.
+        holdings.plain_text_register(
+            {
+                "deployments.CountryUpstream": ["name"],
+                "deployments.DeploymentRequest": ["title"],
+                "deployments.Environment": ["name"],
+            },
+            what=gettext_lazy(
+                "The titles of deployment requests, and the names of environments and of the country's model servers"
+            ),
+            why=holdings.NAMES_READ_BY_THE_DATABASE,
+        )
+        holdings.plain_text_register(
+            {
+                "deployments.RegisterEntry": ["public_name", "withdrawal_reason"],
+                "deployments.RegisterVersion": [
+                    "name",
+                    "summary",
+                    "purpose",
+                    "how_to_ask",
+                    "contact_email",
+                    "website",
+                    "accountable_role",
+                    "team",
+                    "human_oversight",
+                    "data_description",
+                    "risks_mitigations",
+                    "alternatives",
+                    "change_note",
+                ],
+            },
+            what=gettext_lazy(
+                "The public AI register: each system's name, descriptions and contact details, and why an entry was withdrawn"
+            ),
+            why=gettext_lazy(
+                "They are written to be published for anyone to read, and the register's public pages read them "
+                "without the country's key."
+            ),
+        )
         events.register()
         # A provisioning job no worker finishes (killed mid-job, retries spent) is run again, then ends failed.
         sweep.job_kind_register(

@@ -51,7 +51,7 @@ class AIModel(models.Model):
         return self.name
 
 
-class DeploymentRequest(TenantModel):
+class DeploymentRequest(SealedTenantModel):
     class State(models.TextChoices):
         DRAFT = "draft", gettext_lazy("Draft")
         SUBMITTED = "submitted", pgettext_lazy("deployment request state", "Submitted")
@@ -72,7 +72,7 @@ class DeploymentRequest(TenantModel):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=200)
-    purpose = models.TextField()
+    purpose = EncryptedTextField(gettext_lazy("purpose"))
     sector = models.CharField(max_length=20, choices=Sector.choices)
     model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
     capabilities = models.JSONField(default=list)
@@ -129,7 +129,7 @@ class DeploymentRequest(TenantModel):
         return [labels.get(code, code) for code in self.capabilities or []]
 
 
-class DeploymentDecision(TenantModel):
+class DeploymentDecision(SealedTenantModel):
     """One partner manager's decision on one round of review. Approvals are unique per person and
     round, so two approvals of a high-risk request are two distinct people by construction."""
 
@@ -142,7 +142,7 @@ class DeploymentDecision(TenantModel):
     review_round = models.PositiveIntegerField()
     decision = models.CharField(max_length=20, choices=Decision.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    comment = models.TextField(blank=True)
+    comment = EncryptedTextField(gettext_lazy("comment"))
     at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
@@ -151,7 +151,7 @@ class DeploymentDecision(TenantModel):
         indexes = [models.Index(fields=["country", "request"], name="dep_decision_request_idx")]
 
 
-class DeploymentMove(TenantModel):
+class DeploymentMove(SealedTenantModel):
     """One person's move of a request through its lifecycle, with the reason they gave: the
     request's own history (the ledger records the move without the words)."""
 
@@ -160,7 +160,7 @@ class DeploymentMove(TenantModel):
     from_state = models.CharField(max_length=20)
     to_state = models.CharField(max_length=20)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    comment = models.TextField(blank=True)
+    comment = EncryptedTextField(gettext_lazy("comment"))
     at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):

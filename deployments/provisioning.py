@@ -199,6 +199,8 @@ def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:
         for environment in Environment.objects.filter(request=request):
             policy_changed(environment=environment)
     elif name == "revoke":
+        # The secrets of the credentials revoked now are never shown any more, nor kept (as at a rotation).
+        CredentialReveal.objects.filter(credential__environment__request=request).delete()
         Credential.objects.filter(environment__request=request, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )

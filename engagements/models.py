@@ -148,7 +148,7 @@ class EngagementTerms(SealedTenantModel):
         return [str(Capability(c).label) if c in Capability.values else c for c in self.capabilities]
 
 
-class EngagementTransition(TenantModel):
+class EngagementTransition(SealedTenantModel):
     """Who moved an engagement, when, why, and from which state to which (the page's history; the
     ledger holds the tamper-evident copy)."""
 
@@ -160,7 +160,7 @@ class EngagementTransition(TenantModel):
     terms_version = models.PositiveIntegerField(null=True, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     by_role = models.CharField(max_length=20)
-    comment = models.TextField(blank=True)
+    comment = EncryptedTextField(gettext_lazy("comment"))
     at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):

@@ -2,6 +2,7 @@
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 
 def _load_catalogue(sender, **kwargs) -> None:
@@ -27,4 +28,25 @@ class GovernanceConfig(AppConfig):
         tenants_todo.register("policies", facts=todo.todo_facts, decide=todo.todo_decide)
         # Evidence is the country's record (kept when its uploader is erased), exported with it.
         holdings.files_register("governance.EvidenceFile", name=lambda row: row.path, sha256_field="sha256")
+        # What stays readable when the country's keys are destroyed (tenants.keys.holdings); an
+        # incident's description and steps and a requirement's note are sealed.
+        holdings.plain_text_register(
+            {
+                "governance.CountryPolicy": ["title"],
+                "governance.ImpactAssessment": ["title", "use_reference"],
+                "governance.Incident": ["title", "deployment_reference"],
+            },
+            what=gettext_lazy("The titles of policies, impact assessments and incidents, and the references they give"),
+            why=holdings.NAMES_READ_BY_THE_DATABASE,
+        )
+        holdings.plain_text_register(
+            {"governance.PolicyVersion": ["text"]},
+            what=gettext_lazy("The text of the country's policies"),
+            why=holdings.SHAREABLE_DOCUMENTS,
+        )
+        holdings.plain_text_register(
+            {"governance.EvidenceFile": ["name"]},
+            what=gettext_lazy("The names of evidence files"),
+            why=holdings.FILE_NAMES,
+        )
         post_migrate.connect(_load_catalogue, sender=self, dispatch_uid="governance.catalogue")

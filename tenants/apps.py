@@ -10,6 +10,7 @@ from importlib import import_module
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 # The rooms of the foundation that hold tables of the tenants app.
 ROOMS_WITH_MODELS = ("identity", "record", "keys", "notifications", "jobs", "languages", "conversations")
@@ -129,6 +130,26 @@ class TenantsConfig(AppConfig):
         holdings.personal_text_register("tenants.Message", author="author", fields=["body"])
         holdings.personal_rows_register("tenants.ConversationRead", person="user")
         holdings.files_register("tenants.MessageAttachment", name=lambda row: row.path, sha256_field="sha256")
+        # What stays readable when the country's keys are destroyed; every other text a person
+        # writes in the foundation's tables is sealed (tenants.keys.holdings).
+        holdings.plain_text_register(
+            {"tenants.IdentityProvider": ["name"], "tenants.Organisation": ["name", "acronym"]},
+            what=gettext_lazy("The names of the country's organisations and of its sign-in provider"),
+            why=holdings.NAMES_READ_BY_THE_DATABASE,
+        )
+        holdings.plain_text_register(
+            {"tenants.MessageAttachment": ["name"]},
+            what=gettext_lazy("The names of files attached to messages"),
+            why=holdings.FILE_NAMES,
+        )
+        holdings.plain_text_register(
+            {"tenants.CountryEvent": ["actor_label"]},
+            what=gettext_lazy("The names of the people on the activity record"),
+            why=gettext_lazy(
+                "The record says who did what, and is never rewritten; the name of a person whose data "
+                "is erased is replaced there by a pseudonym."
+            ),
+        )
         from tenants.conversations import events as conversation_events
 
         conversation_events.register()

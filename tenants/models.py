@@ -258,7 +258,7 @@ class Membership(SealedTenantModel):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    job_title = models.CharField(max_length=200, blank=True)
+    job_title = EncryptedTextField(_("job title"))
     # Contact details are personal data: sealed under the country's key.
     phone = EncryptedTextField("work phone")
     contact_email = EncryptedTextField(

@@ -2,6 +2,7 @@
 "Staff trained" step of the onboarding task list."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class TrainingConfig(AppConfig):
@@ -20,3 +21,9 @@ class TrainingConfig(AppConfig):
         # A learner's progress and quiz answers are theirs through their enrolment.
         holdings.linked_rows_register("training.ModuleProgress", via="enrolment")
         holdings.linked_rows_register("training.QuizAttempt", via="enrolment")
+        # What stays readable when the country's keys are destroyed (tenants.keys.holdings).
+        holdings.plain_text_register(
+            {"training.CountryProgramme": ["title", "summary"]},
+            what=gettext_lazy("The titles, summaries and modules of the country's own training programmes"),
+            why=holdings.SHAREABLE_DOCUMENTS,
+        )

@@ -15,7 +15,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenants.models import Membership, TenantModel
+from tenants.keys.fields import EncryptedTextField
+from tenants.models import Membership, SealedTenantModel, TenantModel
 
 
 class Framework(models.Model):
@@ -101,7 +102,7 @@ class RequirementMapping(models.Model):
         return f"{self.source_id} {self.relationship} {self.target_id}"
 
 
-class RequirementStatus(TenantModel):
+class RequirementStatus(SealedTenantModel):
     class Status(models.TextChoices):
         NOT_ASSESSED = "not_assessed", _("Not assessed")
         COMPLIANT = "compliant", _("Compliant")
@@ -112,7 +113,7 @@ class RequirementStatus(TenantModel):
     requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_ASSESSED)
     owner = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(_("note"))
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 

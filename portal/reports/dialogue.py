@@ -1,7 +1,9 @@
 """The pack's section on the dialogue between a country and its partner managers: every message of
 the period on an engagement or a deployment request, by id, author's account and role, and the
-SHA-256 of its text (the text itself stays in the portal: it is free text, sealed under the
-country's key, and may name people). One query whatever the number of messages."""
+digest of its text as the record holds it: the HMAC-SHA256 under its conversation's key, or for a
+message written before there were keys, its SHA-256 (the text itself stays in the portal: it is free
+text, sealed under the country's key, and may name people). One query whatever the number of
+messages."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ def conversation_rows(country: Country, period) -> tuple[str, str, list[str], li
             m["author_id"],
             m["author_role"],
             m["sha256"],
+            m["digest"],
             m["attachments_count"],
         ]
         for m in Message.objects.filter(country_id=country.pk, created_at__gte=start, created_at__lt=end)
@@ -36,12 +39,23 @@ def conversation_rows(country: Country, period) -> tuple[str, str, list[str], li
             "author_id",
             "author_role",
             "sha256",
+            "digest",
             "attachments_count",
         )
     ]
     return (
         "conversations",
         "Messages between the country and its partner managers in the period",
-        ["message_id", "subject", "subject_id", "at", "by_user_id", "by_role", "text_sha256", "attachments"],
+        [
+            "message_id",
+            "subject",
+            "subject_id",
+            "at",
+            "by_user_id",
+            "by_role",
+            "text_sha256",
+            "text_hmac",
+            "attachments",
+        ],
         rows,
     )

@@ -93,6 +93,7 @@ LABELS = {
     "subject": pgettext_lazy("column heading", "Conversation about"),
     "subject_id": pgettext_lazy("column heading", "ID of what it is about"),
     "text_sha256": pgettext_lazy("column heading", "SHA-256 of the text"),
+    "text_hmac": pgettext_lazy("column heading", "HMAC-SHA256 of the text"),
     "attachments": pgettext_lazy("column heading", "Attachments"),
     # csv/ledger_events.csv (portal.reports.ledger_csv)
     "actor_id": pgettext_lazy("column heading", "User ID of the actor"),

@@ -57,7 +57,10 @@ def _message_shown(country, pk: int, subject: str) -> tuple[str, str]:
 
 
 def _detail(action: str, payload: dict) -> str:
-    text = gettext("SHA-256 of the text: %(digest)s") % {"digest": payload.get("sha256", "")}
+    if "hmac" in payload:
+        text = gettext("HMAC-SHA256 of the text under the conversation's key: %(digest)s") % {"digest": payload["hmac"]}
+    else:  # recorded before messages' digests were keyed
+        text = gettext("SHA-256 of the text: %(digest)s") % {"digest": payload.get("sha256", "")}
     attached = len(payload.get("attachments") or [])
     if not attached:
         return text

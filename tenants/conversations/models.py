@@ -16,13 +16,23 @@ from tenants.models import SealedTenantModel, TenantModel
 MESSAGE_MAX_LENGTH = 4000
 
 
-class Conversation(TenantModel):
+class Conversation(SealedTenantModel):
+    """One subject's dialogue. Its digest key (32 random bytes, hex, sealed under the country's key)
+    keys the HMAC-SHA256 of each message's text that the record holds: the record then says which
+    text was written without letting anyone guess a short one ("yes", a name) from it, and once the
+    country's keys are destroyed nobody can."""
+
     class Subject(models.TextChoices):
         ENGAGEMENT = "engagement", gettext_lazy("Engagement")
         DEPLOYMENT_REQUEST = "deployment_request", gettext_lazy("Deployment request")
 
     subject = models.CharField(max_length=30, choices=Subject.choices)
     subject_id = models.PositiveBigIntegerField()
+    digest_key = EncryptedTextField(
+        gettext_lazy("key of its messages' digests"),
+        db_default="",
+        help_text=gettext_lazy("Hex of 32 random bytes: the key of the HMAC-SHA256 of each message's text."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
@@ -38,13 +48,23 @@ class Conversation(TenantModel):
 
 class Message(SealedTenantModel):
     """One message. Its text is sealed under the country's key (it may be commercially confidential,
-    like the terms' conditions); the ledger holds only its SHA-256."""
+    like the terms' conditions); the ledger holds only its digest: the HMAC-SHA256 under its
+    conversation's key (`digest`), or for a message written before there was one, its plain SHA-256
+    (`sha256`, empty since)."""
 
     conversation = models.ForeignKey(Conversation, on_delete=models.PROTECT, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     author_role = models.CharField(max_length=20, help_text=gettext_lazy("The author's role when they wrote it."))
     body = EncryptedTextField(gettext_lazy("message"))
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(
+        max_length=64, blank=True, db_default="", help_text=gettext_lazy("SHA-256 of the text (older messages only).")
+    )
+    digest = models.CharField(
+        max_length=64,
+        blank=True,
+        db_default="",
+        help_text=gettext_lazy("HMAC-SHA256 of the text under its conversation's key, as on the record."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):

@@ -3,12 +3,16 @@ rules and stored through the file room), and marking a conversation read for one
 
 Who may do what: every person who can see the country reads; its country admins and officers, and
 its assigned partner managers, post; viewers and auditors read only. A message is on the record as
-an event holding its id and the SHA-256 of its text, never the text. The other side is told in the
+an event holding its id and the HMAC-SHA256 of its text under its conversation's digest key (sealed
+under the country's key, destroyed with it), never the text nor a plain hash of it, which would give
+a short text away to anyone who guesses it. The other side is told in the
 portal and by mail (through the outbox, once the transaction commits)."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -92,11 +96,11 @@ def message_post(
         checked = uploads.upload_check(name=attachment_name, data=attachment_data, default_name="attachment")
     with country_context(country):
         conversation, _created = Conversation.objects.get_or_create(
-            country=country, subject=subject.kind, subject_id=subject.pk
+            country=country, subject=subject.kind, subject_id=subject.pk, defaults={"digest_key": secrets.token_hex(32)}
         )
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        digest = message_digest(conversation=_with_digest_key(conversation), text=text)
         message = Message.objects.create(
-            country=country, conversation=conversation, author=by, author_role=role, body=text, sha256=digest
+            country=country, conversation=conversation, author=by, author_role=role, body=text, digest=digest
         )
         stored = None
         if checked is not None:
@@ -121,7 +125,7 @@ def message_post(
                 "message": message.pk,
                 "subject": subject.kind,
                 "subject_id": subject.pk,
-                "sha256": digest,
+                "hmac": digest,
                 "attachments": [checked.sha256] if checked else [],
             },
         )
@@ -135,6 +139,25 @@ def message_post(
                 MessageAttachment.objects.filter(pk=stored.pk).update(path=path)
                 stored.path = path
     return message
+
+
+def message_digest(*, conversation: Conversation, text: str) -> str:
+    """The HMAC-SHA256 of a message's text under its conversation's digest key: what the record and
+    the message's `digest` hold. Whoever holds the key (the portal, and the country in its export)
+    can check a text against the record; nobody else can guess a text from it."""
+    return hmac.new(bytes.fromhex(conversation.digest_key), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _with_digest_key(conversation: Conversation) -> Conversation:
+    """The conversation with its digest key: one made before there were keys gets one, once (its
+    row locked, so that two first messages cannot each key their digest with a key of their own)."""
+    if conversation.digest_key:
+        return conversation
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if not conversation.digest_key:
+        conversation.digest_key = secrets.token_hex(32)
+        conversation.save(update_fields=["digest_key"])
+    return conversation
 
 
 def _tell_the_other_side(*, subject: Subject, by, from_partner: bool) -> None:

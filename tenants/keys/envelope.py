@@ -270,10 +270,18 @@ def associated_data(country_code: str, table: str, column: str, pk: object) -> b
 
 
 def seal(*, country_id: int, aad: bytes, plaintext: str) -> str:
-    data_key = active_key(country_id)
+    return seal_under(active_key(country_id), aad=aad, plaintext=plaintext)
+
+
+def seal_under(data_key: DataKey, *, aad: bytes, plaintext: str) -> str:
+    """The sealed form of a value under a given data key (`seal` takes the country's active one)."""
     nonce = secrets.token_bytes(12)
     ciphertext = AESGCM(data_key.key).encrypt(nonce, plaintext.encode("utf-8"), aad)
     return f"{SEAL_PREFIX}:{data_key.key_id}:{base64.b64encode(nonce + ciphertext).decode()}"
+
+
+def is_sealed(value: str) -> bool:
+    return sealed_key_id(value) is not None
 
 
 def sealed_key_id(sealed: str) -> str | None:

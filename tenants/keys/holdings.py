@@ -12,7 +12,10 @@ registers what it holds from its AppConfig.ready():
   person when `personal_to` names them);
 - personal_text_register: columns holding a person's own words or contact details (emptied);
 - personal_rows_register: rows that exist only for a person (deleted);
-- linked_rows_register: rows that are a person's through a parent row (shown to them).
+- linked_rows_register: rows that are a person's through a parent row (shown to them);
+- plain_text_register: free text that stays plain, not sealed under the country's key, and why (it
+  outlives the destruction of the country's keys: the "Data and keys" page lists it; every other
+  text a person writes is an EncryptedTextField, which tests/tenants/test_words_sealed.py holds).
 
 Found without registration: every file field of a country-owned table (read through the field's
 own storage), and every foreign key from a country-owned table to the user model (the rows that
@@ -30,6 +33,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import Storage, default_storage
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from tenants.models import TenantModel
 
@@ -99,10 +103,37 @@ class LinkedRows:
         return apps.get_model(self.label)
 
 
+@dataclass(frozen=True)
+class PlainText:
+    """Free text kept plain on purpose in `columns` ({label: field names}): `what` it is and `why`
+    it stays readable when the country's keys are destroyed, in words for the data page."""
+
+    what: object
+    why: object
+    columns: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+# Why the names of things stay plain (several apps give it).
+NAMES_READ_BY_THE_DATABASE = gettext_lazy(
+    "They name things in every list and on the activity record, where the database reads and sorts "
+    "them. Write no personal details in them."
+)
+# Why the name of an uploaded file stays plain (evidence, attachments).
+FILE_NAMES = gettext_lazy(
+    "A file is listed by its name before anyone opens it. The file itself is encrypted under the "
+    "key, and unreadable once the key is destroyed."
+)
+# Why the country's documents stay plain (policies, its own training).
+SHAREABLE_DOCUMENTS = gettext_lazy(
+    "They are the programme's documents, which the country may share with other countries (a shared "
+    "copy is kept in the platform's catalogue). Write no personal details in them."
+)
+
 _files: dict[str, StoredFiles] = {}
 _texts: dict[str, PersonalText] = {}
 _rows: dict[str, PersonalRows] = {}
 _linked: dict[str, LinkedRows] = {}
+_plain: list[PlainText] = []
 
 
 def _check(label: str, *names: str) -> None:
@@ -136,6 +167,18 @@ def personal_rows_register(label: str, *, person: str) -> None:
 def linked_rows_register(label: str, *, via: str) -> None:
     _check(label, via)
     _linked[label] = LinkedRows(label, via)
+
+
+def plain_text_register(columns: dict[str, list[str]], *, what, why) -> None:
+    for label, names in columns.items():
+        _check(label, *names)
+    entry = PlainText(what, why, tuple((label, tuple(names)) for label, names in sorted(columns.items())))
+    if entry not in _plain:
+        _plain.append(entry)
+
+
+def plain_texts() -> list[PlainText]:
+    return list(_plain)
 
 
 def _tenant_models() -> list[type[models.Model]]:

@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tenants.jobs.steps import StepText, step_text
-from tenants.models import TenantModel
+from tenants.keys.fields import EncryptedTextField
+from tenants.models import SealedTenantModel, TenantModel
 
 
 class CountryKey(TenantModel):
@@ -104,7 +105,7 @@ class CountryExport(StepText, TenantModel):
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_export_country_id_uniq")]
 
 
-class CountryExit(StepText, TenantModel):
+class CountryExit(StepText, SealedTenantModel):
     """A country leaving the programme, with four eyes: requested by one side (the country's admin or
     a platform admin) and confirmed by a person of the other side; then a waiting period the
     platform sets, during which either side can cancel; then the irreversible run: a last export,
@@ -127,7 +128,9 @@ class CountryExit(StepText, TenantModel):
     OPEN = (State.REQUESTED, State.CONFIRMED, State.RUNNING, State.FAILED)
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
-    reason = models.TextField(help_text=gettext_lazy("Why the country leaves, as the side that asked put it."))
+    reason = EncryptedTextField(
+        gettext_lazy("reason"), help_text=gettext_lazy("Why the country leaves, as the side that asked put it.")
+    )
     requested_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
     requested_side = models.CharField(max_length=16, choices=Side.choices)
     requested_at = models.DateTimeField(default=timezone.now)
@@ -138,7 +141,9 @@ class CountryExit(StepText, TenantModel):
     effective_at = models.DateTimeField(null=True, blank=True, help_text=gettext_lazy("From when it can be run."))
     run_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     run_side = models.CharField(max_length=16, choices=Side.choices, blank=True)
-    run_reason = models.TextField(blank=True, help_text=gettext_lazy("Why the irreversible step was taken now."))
+    run_reason = EncryptedTextField(
+        gettext_lazy("reason for running it"), help_text=gettext_lazy("Why the irreversible step was taken now.")
+    )
     run_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -178,7 +183,7 @@ class CountryExit(StepText, TenantModel):
         return step_text(self.error, self.error_params) if self.error else ""
 
 
-class MemberErasure(TenantModel):
+class MemberErasure(SealedTenantModel):
     """One person's erasure from one country, with four eyes: asked by a country admin, confirmed
     (and so carried out) by another. Once done, the row names the person only by pseudonym: it
     keeps what was erased (counts per table, hashes of destroyed files) and the signed certificate."""
@@ -194,7 +199,7 @@ class MemberErasure(TenantModel):
     membership = models.ForeignKey(
         "tenants.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    reason = models.TextField(blank=True)
+    reason = EncryptedTextField(gettext_lazy("reason"))
     requested_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     confirmed_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -21,7 +21,7 @@ from tenants.confirmations import confirm_page
 from tenants.country_state import allowed_after_exit
 from tenants.errors import NotAllowed, ServiceError
 from tenants.keys import exit as exits
-from tenants.keys import selectors
+from tenants.keys import holdings, selectors
 from tenants.keys.exit_views import admin_country, exit_panel, exit_progress
 from tenants.keys.export import EXPORT_TTL_DAYS, country_export_request, export_download_record, export_open
 from tenants.keys.forms import ExitRequestForm
@@ -124,6 +124,7 @@ def _page(
             **exit_panel(country=country, side=exits.COUNTRY, user=request.user, exit=current, form=exit_form),
             "erasures": selectors.erasure_done_list(country=country)[:ERASURES_SHOWN],
             "export_ttl_days": EXPORT_TTL_DAYS,
+            "plain_texts": holdings.plain_texts(),
             "action_error": error,
         },
         status=status,

@@ -391,6 +391,8 @@ def test_suspend_reinstate_and_decommission(cast, ready):
     with country_context(cast.fr):
         assert Environment.objects.get().state == "decommissioned"
         assert not Credential.objects.filter(revoked_at__isnull=True).exists()
+        # The secret nobody came to see is not kept for a credential that no longer opens anything.
+        assert not CredentialReveal.objects.exists()
 
 
 @pytest.mark.parametrize(

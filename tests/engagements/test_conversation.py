@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 
 import pytest
@@ -328,13 +329,19 @@ def test_each_message_is_an_event_with_its_digest_and_never_its_text(cast, engag
     )
     with country_context(cast.fr):
         event = CountryEvent.objects.get(action="conversation.message_posted")
+        key = Conversation.objects.get(pk=message.conversation_id).digest_key
+        stored = Message.objects.get(pk=message.pk)
+    keyed = hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()
     assert event.payload == {
         "message": message.pk,
         "subject": "engagement",
         "subject_id": engagement.pk,
-        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "hmac": keyed,
         "attachments": [],
     }
+    # Keyed: a plain hash of a short text gives it away to whoever guesses it, even once it is shredded.
+    assert hashlib.sha256(text.encode()).hexdigest() not in json.dumps(event.payload)
+    assert (stored.digest, stored.sha256) == (keyed, "")
     assert event.target_type == "tenants.message" and event.target_id == str(message.pk)
     flat = json.dumps(event.payload)
     assert "+33" not in flat and "Olga" not in flat and "mobile" not in flat
@@ -342,6 +349,27 @@ def test_each_message_is_an_event_with_its_digest_and_never_its_text(cast, engag
         cursor.execute("SELECT body FROM tenants_message WHERE id = %s", [message.pk])
         stored = cursor.fetchone()[0]
     assert stored and "+33" not in stored
+
+
+def test_a_conversation_begun_before_keyed_digests_gets_its_key_and_keeps_the_old_record(cast, engagement):
+    from engagements.selectors import conversation_subject
+
+    subject = conversation_subject(engagement=engagement)
+    first = services.message_post(subject=subject, by=cast.owner, access=access_for(cast.owner), text="Yes")
+    # As a conversation written before the upgrade holds it: no key, its message's plain SHA-256.
+    old_digest = hashlib.sha256(b"Yes").hexdigest()
+    with country_context(cast.fr):
+        Conversation.objects.filter(pk=first.conversation_id).update(digest_key="")
+        Message.objects.filter(pk=first.pk).update(sha256=old_digest, digest="")
+    second = services.message_post(subject=subject, by=cast.partner, access=access_for(cast.partner), text="Yes")
+    with country_context(cast.fr):
+        key = Conversation.objects.get(pk=first.conversation_id).digest_key
+        events = {e.target_id: e.payload for e in CountryEvent.objects.filter(action="conversation.message_posted")}
+        rows = {m.pk: (m.sha256, m.digest) for m in Message.objects.filter(conversation_id=first.conversation_id)}
+    assert len(key) == 64
+    keyed = hmac.new(bytes.fromhex(key), b"Yes", hashlib.sha256).hexdigest()
+    assert events[str(second.pk)]["hmac"] == keyed != old_digest
+    assert rows == {first.pk: (old_digest, ""), second.pk: ("", keyed)}
 
 
 def test_the_compliance_pack_lists_the_messages_without_their_text(cast, engagement):
@@ -355,8 +383,12 @@ def test_the_compliance_pack_lists_the_messages_without_their_text(cast, engagem
     section = next(s for s in found if s.name == "conversations")
     assert [row[0] for row in section.rows] == [first.pk, second.pk]
     assert section.rows[0][1:3] == ["engagement", engagement.pk]
-    assert section.rows[1][5] == "partner_manager" and section.rows[0][6] == hashlib.sha256(b"Secret A").hexdigest()
+    with country_context(cast.fr):
+        key = bytes.fromhex(Conversation.objects.get(pk=first.conversation_id).digest_key)
+    assert section.rows[1][5] == "partner_manager"
+    assert section.rows[0][6:8] == ["", hmac.new(key, b"Secret A", hashlib.sha256).hexdigest()]
     assert "Secret A" not in json.dumps(section.rows, default=str)
+    assert hashlib.sha256(b"B").hexdigest() not in json.dumps(section.rows, default=str)
 
 
 # --- API ------------------------------------------------------------------------------------------

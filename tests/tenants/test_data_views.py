@@ -151,6 +151,17 @@ def test_page_warns_about_exports_and_offers_only_a_request_to_leave(client, cas
     assert "/static/js/data-progress.js" in text and 'type="module"' in text
 
 
+def test_page_names_every_text_that_stays_readable_and_why(client, cast):
+    from tenants.keys.holdings import plain_texts
+
+    text = body(as_user(client, cast.owner).get("/c/fr/data/"))
+    listed = text.split('id="plain-texts"', 1)[1].split("</dl>", 1)[0]
+    for entry in plain_texts():
+        assert str(entry.what) in listed and str(entry.why) in listed
+    assert "The public AI register" in listed and "names of the people on the activity record" in listed
+    assert 'href="#stays-readable"' in text
+
+
 def test_a_country_without_a_key_yet_says_so(client, cast):
     text = body(as_user(client, cast.owner).get("/c/fr/data/"))
     assert "None yet. A key is made when the first personal detail is stored." in text

@@ -12,6 +12,7 @@ from html import unescape
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from tenants.errors import NotAllowed, ServiceError
@@ -190,6 +191,12 @@ def test_an_exit_driven_through_the_command(cast, admin, media, no_wait, api):
         assert done.state == "exited" and done.percent == 100
         assert all(key.state == "destroyed" and not bytes(key.wrapped_key) for key in CountryKey.objects.all())
         assert isinstance(Membership.objects.get(pk=history.member.pk).phone, Unreadable)
+        # Why it left, as each side put it, went with the keys too.
+        assert isinstance(done.reason, Unreadable) and isinstance(done.run_reason, Unreadable)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reason || run_reason FROM tenants_countryexit WHERE id = %s", [done.pk])
+            stored = cursor.fetchone()[0]
+        assert REASON not in stored and "Agreed on 1 March." not in stored
     # The last export holds every table and every file, and verifies.
     assert country_export_verify_stored(done.export) == []
     import zipfile

@@ -24,6 +24,9 @@ NOT_IN_THE_DEMO = {
     "gateway.CapturedCall.output",
     "gateway.CapturedCall.review",
     "tenants.IdentityProvider.client_secret",
+    # An exit's reasons: shredded with the rest in tests/tenants/test_exit_workflow.py.
+    "tenants.CountryExit.reason",
+    "tenants.CountryExit.run_reason",
 }
 
 

@@ -1,0 +1,68 @@
+"""What a data migration uses to seal a column that used to be plain: every country's values are
+sealed under its active data key (one is made for a country that has none yet, as the first sealed
+value of a country makes one), bound to their place as `EncryptedTextField` binds them; a country
+whose keys were destroyed when it left keeps nothing of them (what the promise of its exit said:
+unreadable by anyone), and a value already sealed is left as it is, so the migration can run again.
+
+It works on the migration's historical models (never the current ones, whose columns may be ahead
+of the database being migrated) and on the envelope's primitives."""
+
+from __future__ import annotations
+
+import secrets
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db.models import F, Q
+
+from tenants.db import every_country_open
+from tenants.keys import envelope
+
+DESTROYED, ACTIVE = "destroyed", "active"
+
+
+def _active_key(apps, country_id: int) -> envelope.DataKey:
+    Country, CountryKey = apps.get_model("tenants", "Country"), apps.get_model("tenants", "CountryKey")
+    row = CountryKey.objects.filter(country_id=country_id, state=ACTIVE).first()
+    if row is None:
+        data_key = AESGCM.generate_key(bit_length=256)
+        wrapped, master_id = envelope.master_keys().wrap(data_key)
+        row = CountryKey.objects.create(
+            country_id=country_id,
+            key_id=secrets.token_hex(6),
+            wrapped_key=wrapped,
+            master_key_id=master_id,
+            state=ACTIVE,
+        )
+        Country.objects.filter(pk=country_id).update(key_epoch=F("key_epoch") + 1)
+    return envelope.DataKey(row.key_id, envelope.master_keys().unwrap(bytes(row.wrapped_key), row.master_key_id))
+
+
+def plain_columns_seal(apps, schema_editor, *, model: str, fields: list[str]) -> None:
+    """Seal the plain values of `fields` (now EncryptedTextFields) of the model `app_label.Model`."""
+    every_country_open(apps, schema_editor)
+    Model = apps.get_model(model)
+    Country, CountryKey = apps.get_model("tenants", "Country"), apps.get_model("tenants", "CountryKey")
+    table = Model._meta.db_table
+    columns = {name: Model._meta.get_field(name) for name in fields}
+    plain = Q()
+    for name in fields:
+        plain |= ~Q(**{name: ""}) & ~Q(**{f"{name}__startswith": f"{envelope.SEAL_PREFIX}:"})
+    shredded = set(CountryKey.objects.filter(state=DESTROYED).values_list("country_id", flat=True))
+    for country_id, code in Country.objects.order_by("pk").values_list("pk", "code"):
+        rows = Model.objects.filter(plain, country_id=country_id).order_by("pk")
+        if not rows.exists():
+            continue
+        if country_id in shredded:
+            for name in fields:
+                rows.filter(~Q(**{f"{name}__startswith": f"{envelope.SEAL_PREFIX}:"})).update(**{name: ""})
+            continue
+        data_key = _active_key(apps, country_id)
+        for pk, *values in rows.values_list("pk", *fields).iterator():
+            sealed = {
+                name: envelope.seal_under(
+                    data_key, aad=envelope.associated_data(code, table, columns[name].column, pk), plaintext=str(value)
+                )
+                for name, value in zip(fields, values, strict=True)
+                if value and not envelope.is_sealed(str(value))
+            }
+            Model.objects.filter(pk=pk).update(**sealed)
