@@ -6,16 +6,26 @@ work belongs to the Celery workers. Access log lines go to standard output with 
 
 import os
 import shutil
+import sys
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-# Recycle workers now and then, so that a slow leak never grows for days.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+from django.core.exceptions import ImproperlyConfigured
+
+from tenants.configuration import env_int, log_level
+
+try:
+    bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+    workers = env_int("GUNICORN_WORKERS", 3, minimum=1)
+    threads = env_int("GUNICORN_THREADS", 4, minimum=1)
+    timeout = env_int("GUNICORN_TIMEOUT", 60)
+    graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+    keepalive = env_int("GUNICORN_KEEPALIVE", 5)
+    # Recycle workers now and then, so that a slow leak never grows for days.
+    max_requests = env_int("GUNICORN_MAX_REQUESTS", 2000)
+    max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+    loglevel = log_level().lower()
+except ImproperlyConfigured as refusal:
+    # As manage.py and portal.wsgi say it: one line to act on, not gunicorn's traceback of this file.
+    sys.exit(f"The portal's settings are not complete: {refusal}")
 # Heartbeat files in memory, not on a container's overlay disk (which can stall a worker).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # gunicorn's control socket (for `gunicornc`) is off: by default it lives in $HOME/.gunicorn, which
@@ -27,7 +37,6 @@ accesslog = "-"
 # The access log without the secrets some paths carry (invitation tokens, password reset keys).
 logger_class = "portal.access_log.RedactingLogger"
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 access_log_format = (
     '{"time":"%(t)s","remote":"%(h)s","method":"%(m)s","path":"%(U)s","status":%(s)s,'
     '"bytes":"%(B)s","duration_us":%(D)s,"request_id":"%({x-request-id}o)s","user_agent":"%(a)s"}'

@@ -7,6 +7,21 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
+
+def _settings_or_exit() -> None:
+    """A wrong setting stops a worker or beat with the line manage.py and portal.wsgi print: Celery
+    reads its options from the settings while it parses its command line, where a refusal would
+    come out as a traceback from inside click."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loads the settings
+    except ImproperlyConfigured as refusal:
+        raise SystemExit(f"The portal's settings are not complete: {refusal}") from None
+
+
+_settings_or_exit()
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -4,7 +4,6 @@ development and the suite a random one is created once under var/ (VAR_DIR; neve
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from pathlib import Path
@@ -12,16 +11,15 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from tenants.configuration import env_str
+
 MIN_LENGTH = 32
 _lock = threading.Lock()
 _key: str | None = None
 
 
 def _load() -> str:
-    value = os.environ.get("CERTIFICATE_KEY", "")
-    key_file = os.environ.get("CERTIFICATE_KEY_FILE", "")
-    if key_file:
-        value = Path(key_file).read_text().strip()
+    value = env_str("CERTIFICATE_KEY")
     if not value:
         if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
             raise ImproperlyConfigured("CERTIFICATE_KEY or CERTIFICATE_KEY_FILE must be set when DEBUG is off.")

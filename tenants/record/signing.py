@@ -25,15 +25,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from tenants.configuration import env_str
+
 _lock = threading.Lock()
 _key: Ed25519PrivateKey | None = None
 
 
 def _load() -> Ed25519PrivateKey:
-    pem = os.environ.get("LEDGER_SIGNING_KEY", "")
-    key_file = os.environ.get("LEDGER_SIGNING_KEY_FILE", "")
-    if key_file:
-        pem = Path(key_file).read_text()
+    pem = env_str("LEDGER_SIGNING_KEY")
     if not pem:
         if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
             raise ImproperlyConfigured("LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_FILE must be set when DEBUG is off.")
