@@ -2,7 +2,8 @@
 working directory by itself; options given on the command line, as `make run` does, win).
 
 Timeouts: a request that takes longer than GUNICORN_TIMEOUT is killed and its worker replaced; long
-work belongs to the Celery workers. Access log lines go to standard output with the request id."""
+work belongs to the Celery workers. Access log lines go to standard output with the request id,
+as JSON like every other line (portal/access_log.py)."""
 
 import os
 import shutil
@@ -34,13 +35,11 @@ control_socket_disable = True
 # Proxies whose X-Forwarded-* headers are believed (the load balancer's addresses).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
-# The access log without the secrets some paths carry (invitation tokens, password reset keys).
-logger_class = "portal.access_log.RedactingLogger"
 errorlog = "-"
-access_log_format = (
-    '{"time":"%(t)s","remote":"%(h)s","method":"%(m)s","path":"%(U)s","status":%(s)s,'
-    '"bytes":"%(B)s","duration_us":%(D)s,"request_id":"%({x-request-id}o)s","user_agent":"%(a)s"}'
-)
+# gunicorn's own lines and its access lines as the portal's (one JSON object a line, LOG_FORMAT),
+# the access line's fields as keys, without the secrets some paths carry (invitation tokens,
+# password reset keys).
+logger_class = "portal.access_log.RedactingLogger"
 
 # Prometheus metrics from every worker process, added up at /metrics (portal.metrics): each process
 # writes its own files in this folder, emptied at start and of a worker's files when it exits.
