@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import ImproperlyConfigured
 
 from tenants.configuration import env_str
+from tenants.secret_files import secret_file
 
 SEAL_PREFIX = "gw1"
 DEFAULT_PREFIX = "gw"
@@ -191,7 +192,7 @@ def gateway_key_load(environ=os.environ, *, var_dir: Path | None = None, create:
     except ImproperlyConfigured as unreadable:
         raise GatewayKeyMissing(str(unreadable)) from None
     if not raw and create and var_dir is not None:
-        dev_file = Path(var_dir) / "gateway-policy.key"
+        dev_file = secret_file(var_dir, "GATEWAY_POLICY_KEY")
         dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             dev_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())

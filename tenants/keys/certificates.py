@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import secrets
 import threading
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from tenants.configuration import env_str
+from tenants.secret_files import secret_file
 
 MIN_LENGTH = 32
 _lock = threading.Lock()
@@ -23,7 +23,7 @@ def _load() -> str:
     if not value:
         if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
             raise ImproperlyConfigured("CERTIFICATE_KEY or CERTIFICATE_KEY_FILE must be set when DEBUG is off.")
-        dev_file = Path(settings.VAR_DIR) / "certificate.key"
+        dev_file = secret_file(settings.VAR_DIR, "CERTIFICATE_KEY")
         dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             dev_file.write_text(secrets.token_urlsafe(48))

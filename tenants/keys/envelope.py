@@ -20,7 +20,6 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -35,6 +34,7 @@ from django.utils import timezone
 from tenants.configuration import env_file_text, env_str
 from tenants.country_state import country_state, country_state_changed
 from tenants.isolation import country_context
+from tenants.secret_files import secret_file
 
 SEAL_PREFIX = "enc1"
 KEY_CACHE_SECONDS = 60
@@ -108,7 +108,7 @@ def _load_master_keys() -> MasterKeyProvider:
         if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
             raise ImproperlyConfigured("PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE must be set when DEBUG is off.")
         # Development only: a key file created once beside the embedded database.
-        dev_file = Path(settings.VAR_DIR) / "master.key"
+        dev_file = secret_file(settings.VAR_DIR, "PORTAL_MASTER_KEY")
         dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             dev_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
