@@ -21,6 +21,7 @@ from tenants.configuration import (
     env_int,
     env_list,
     env_redis_url,
+    env_secret_list,
     env_str,
     env_url,
     json_logs,
@@ -41,6 +42,9 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY and (DEBUG or TESTING):
     SECRET_KEY = "insecure-development-key-never-use-in-production"
 # With DEBUG off, a missing SECRET_KEY is named with every other missing piece (production_refusals).
+# The keys it replaced, while they retire (docs/operations.md, rotating SECRET_KEY): what they signed
+# (sessions, password-reset links, signed cookies and cursors) still opens; nothing is signed with them.
+SECRET_KEY_FALLBACKS = env_secret_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" + (",testserver" if TESTING else ""))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -81,6 +81,11 @@ def env_list(name: str, default: str = "", environ: Mapping[str, str] = os.envir
     return [item.strip() for item in environ.get(name, default).split(",") if item.strip()]
 
 
+def env_secret_list(name: str, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """Secrets given inline (comma-separated) or in the file NAME_FILE names (one a line)."""
+    return [item.strip() for item in env_str(name, "", environ).replace("\n", ",").split(",") if item.strip()]
+
+
 def env_choice(name: str, default: str, choices: Iterable[str], environ: Mapping[str, str] = os.environ) -> str:
     """One of `choices`, compared without regard to case, returned as the choice is written."""
     value = environ.get(name) or default
