@@ -38,6 +38,7 @@ class AIModel(models.Model):
         gettext_lazy("EU database entry"),
         max_length=500,
         blank=True,
+        db_default="",
         help_text=gettext_lazy(
             "The URL of the provider's entry for this system in the EU database (EU AI Act Art. 49(1)), which public deployers in the EU cite when they register their use."
         ),
@@ -285,9 +286,11 @@ class Environment(SealedTenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     # What the governed gateway enforces is published from here (deployments.policy); every change
     # of the environment, its request's conditions or its credentials moves the version on.
-    policy_version = models.PositiveIntegerField(default=0)
+    policy_version = models.PositiveIntegerField(default=0, db_default=0)
     requests_per_minute = models.PositiveIntegerField(
-        default=600, help_text=gettext_lazy("Calls a minute the gateway admits for this environment (0: no limit).")
+        default=600,
+        db_default=600,
+        help_text=gettext_lazy("Calls a minute the gateway admits for this environment (0: no limit)."),
     )
     gateway_stopped_at = models.DateTimeField(
         null=True,
@@ -295,14 +298,14 @@ class Environment(SealedTenantModel):
         help_text=gettext_lazy("Set by the kill switch: the gateway refuses every call while set."),
     )
     usage_month = models.CharField(
-        max_length=7, blank=True, help_text=gettext_lazy("The month tokens_used counts (YYYY-MM).")
+        max_length=7, blank=True, db_default="", help_text=gettext_lazy("The month tokens_used counts (YYYY-MM).")
     )
     # The key of the environment's own upstream (an OpenAI project's service account, made by the
     # provisioner): sealed under the country's key, used by the gateway only, never shown.
-    upstream_key = EncryptedTextField("upstream key", secret=True)
+    upstream_key = EncryptedTextField("upstream key", secret=True, db_default="")
     # Prompts and outputs are stored only when the country turns it on, for this long.
-    capture_calls = models.BooleanField(default=False)
-    capture_retention_days = models.PositiveSmallIntegerField(default=30)
+    capture_calls = models.BooleanField(default=False, db_default=False)
+    capture_retention_days = models.PositiveSmallIntegerField(default=30, db_default=30)
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "-id"]

@@ -22,6 +22,10 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.core.exceptions import ImproperlyConfigured
+
+from tenants.configuration import env_str
+from tenants.secret_files import secret_file
 
 SEAL_PREFIX = "gw1"
 DEFAULT_PREFIX = "gw"
@@ -183,12 +187,12 @@ def gateway_key_load(environ=os.environ, *, var_dir: Path | None = None, create:
     """GATEWAY_POLICY_KEY (base64 of 32 bytes) or the file named by GATEWAY_POLICY_KEY_FILE; in
     development (`create`), a key file in `var_dir` (var/, or VAR_DIR) made once and shared by the
     portal and gateway."""
-    raw = environ.get("GATEWAY_POLICY_KEY", "")
-    key_file = environ.get("GATEWAY_POLICY_KEY_FILE", "")
-    if key_file:
-        raw = Path(key_file).read_text().strip()
+    try:
+        raw = env_str("GATEWAY_POLICY_KEY", "", environ)
+    except ImproperlyConfigured as unreadable:
+        raise GatewayKeyMissing(str(unreadable)) from None
     if not raw and create and var_dir is not None:
-        dev_file = Path(var_dir) / "gateway-policy.key"
+        dev_file = secret_file(var_dir, "GATEWAY_POLICY_KEY")
         dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             dev_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())

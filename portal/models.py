@@ -38,13 +38,14 @@ class ComplianceReport(StepText, TenantModel):
     headings = models.CharField(
         max_length=10,
         blank=True,
+        db_default="",
         help_text=gettext_lazy(
             "The language of the CSV and spreadsheet column headings: the requester's when they asked, or 'keys'."
         ),
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     step = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("The code of the step under way."))
-    step_params = models.JSONField(default=dict, blank=True)
+    step_params = models.JSONField(default=dict, db_default={}, blank=True)
     percent = models.PositiveSmallIntegerField(default=0)
     file_name = models.CharField(max_length=200, blank=True)
     size = models.BigIntegerField(default=0)

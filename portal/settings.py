@@ -11,40 +11,24 @@ from urllib.parse import urlsplit, urlunsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+# Every value is read through these: a wrong one stops the process with a sentence naming it.
+from tenants.configuration import (
+    env_bool,
+    env_choice,
+    env_database_url,
+    env_file_text,
+    env_float,
+    env_int,
+    env_list,
+    env_redis_url,
+    env_secret_list,
+    env_str,
+    env_url,
+    json_logs,
+    log_level,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_str(name: str, default: str = "") -> str:
-    """A string from the environment, or from the file named by NAME_FILE (for secrets)."""
-    file_name = os.environ.get(f"{name}_FILE")
-    if file_name:
-        return Path(file_name).read_text().strip()
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -58,6 +42,9 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY and (DEBUG or TESTING):
     SECRET_KEY = "insecure-development-key-never-use-in-production"
 # With DEBUG off, a missing SECRET_KEY is named with every other missing piece (production_refusals).
+# The keys it replaced, while they retire (docs/operations.md, rotating SECRET_KEY): what they signed
+# (sessions, password-reset links, signed cookies and cursors) still opens; nothing is signed with them.
+SECRET_KEY_FALLBACKS = env_secret_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" + (",testserver" if TESTING else ""))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -69,7 +56,7 @@ CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 # database as user portal_app), which owns nothing and cannot bypass row-level security.
 # Without it: an embedded SQLite file for a quick demo, with jobs run in-process.
 # A process that never migrates (web, worker, beat in production) may get APP_DATABASE_URL alone.
-DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_URL = env_database_url("DATABASE_URL")
 EMBEDDED = not DATABASE_URL and not env_str("APP_DATABASE_URL")
 APP_DB_USER_DEFAULT = "portal_app"
 
@@ -95,10 +82,8 @@ if EMBEDDED:
     }
     APP_DATABASE_URL = ""
 else:
-    APP_DATABASE_URL = env_str("APP_DATABASE_URL") or _runtime_url(DATABASE_URL)
-    _role = os.environ.get("PORTAL_DB_ROLE", "app")
-    if _role not in {"app", "owner"}:
-        raise ImproperlyConfigured("PORTAL_DB_ROLE must be 'app' or 'owner'.")
+    APP_DATABASE_URL = env_database_url("APP_DATABASE_URL") or _runtime_url(DATABASE_URL)
+    _role = env_choice("PORTAL_DB_ROLE", "app", ("app", "owner"))
     if _role == "owner" and not DATABASE_URL:
         raise ImproperlyConfigured(
             "This command runs as the owning role: set DATABASE_URL (only APP_DATABASE_URL is set)."
@@ -264,7 +249,7 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 # "s3" keeps them in an S3-compatible bucket (MinIO, AWS, any other) shared by every web process
 # and worker. Files are never given a public URL: downloads are streamed through the portal after
 # its access check, because only the portal can open them.
-STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local").lower()
+STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "local", ("local", "s3"))
 if STORAGE_BACKEND == "s3":
     if not env_str("S3_BUCKET"):
         raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for MinIO).")
@@ -272,7 +257,7 @@ if STORAGE_BACKEND == "s3":
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": env_str("S3_BUCKET"),
-            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "endpoint_url": env_url("S3_ENDPOINT_URL", example="https://s3.example.internal") or None,
             "region_name": env_str("S3_REGION") or None,
             "access_key": env_str("S3_ACCESS_KEY_ID") or None,
             "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
@@ -285,8 +270,6 @@ if STORAGE_BACKEND == "s3":
             "max_memory_size": 8 * 1024 * 1024,
         },
     }
-elif STORAGE_BACKEND != "local":
-    raise ImproperlyConfigured('STORAGE_BACKEND must be "local" or "s3".')
 # Files stored before sealing are read as they are until `reseal_files` has sealed them; once it has,
 # turn this off so that a file in the clear (put there behind the portal's back) never opens.
 FILES_ACCEPT_UNSEALED = env_bool("FILES_ACCEPT_UNSEALED", True)
@@ -312,7 +295,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Redis, cache and Celery --------------------------------------------------------------------
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = env_redis_url("REDIS_URL", "redis://127.0.0.1:6379/0")
 if EMBEDDED:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
@@ -367,26 +350,26 @@ BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 30)
 BEAT_STALE_SECONDS = env_int("BEAT_STALE_SECONDS", 120)
 CELERY_TIMEZONE = TIME_ZONE
 # Seconds each provisioning step waits before it commits: lets the tests stop a worker mid-job.
-PROVISIONING_STEP_DELAY = float(os.environ.get("PROVISIONING_STEP_DELAY", "0") or 0)
+PROVISIONING_STEP_DELAY = env_float("PROVISIONING_STEP_DELAY", 0.0)
 # The same for each step of a compliance report (a worker killed mid-report).
-REPORT_STEP_DELAY = float(os.environ.get("REPORT_STEP_DELAY", "0") or 0)
+REPORT_STEP_DELAY = env_float("REPORT_STEP_DELAY", 0.0)
 # Which provisioner backend deployments use: "local" (the portal's own records) or "openai".
-DEPLOYMENTS_PROVISIONER = env_str("DEPLOYMENTS_PROVISIONER", "local")
-if DEPLOYMENTS_PROVISIONER not in {"local", "openai"}:
-    raise ImproperlyConfigured(f"DEPLOYMENTS_PROVISIONER must be local or openai, not {DEPLOYMENTS_PROVISIONER!r}.")
-OPENAI_ADMIN_URL = env_str("OPENAI_ADMIN_URL", "https://api.openai.com/v1")
+DEPLOYMENTS_PROVISIONER = env_choice("DEPLOYMENTS_PROVISIONER", "local", ("local", "openai"))
+OPENAI_ADMIN_URL = env_url("OPENAI_ADMIN_URL", "https://api.openai.com/v1", example="https://api.openai.com/v1")
 OPENAI_ADMIN_KEY = env_str("OPENAI_ADMIN_KEY", "")  # a secret: also from OPENAI_ADMIN_KEY_FILE
 
 # --- The governed gateway (gateway/, DESIGN §8) ----------------------------------------------------
 # The gateway is its own service (python -m gateway); the portal's workers publish each
 # environment's policy to Redis under GATEWAY_REDIS_PREFIX and fold the gateway's counters back.
 GATEWAY_PORT = env_int("GATEWAY_PORT", 8001)
-GATEWAY_PUBLIC_URL = env_str("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{GATEWAY_PORT}").rstrip("/")
+GATEWAY_PUBLIC_URL = env_url(
+    "GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{GATEWAY_PORT}", example="https://gateway.portal.example.org"
+).rstrip("/")
 GATEWAY_REDIS_PREFIX = env_str("GATEWAY_REDIS_PREFIX", "gw")
 # The upstream of every region (GATEWAY_UPSTREAM_URL) and of one region (GATEWAY_UPSTREAM_URL_EU_WEST
 # for eu-west), each with its key (GATEWAY_UPSTREAM_KEY[_<REGION>], also from *_FILE). Keys are
 # sealed into the policies for the gateway, never written to Redis in clear.
-GATEWAY_UPSTREAM_URL = env_str("GATEWAY_UPSTREAM_URL")
+GATEWAY_UPSTREAM_URL = env_url("GATEWAY_UPSTREAM_URL", example="https://api.openai.com/v1")
 # The networks, besides public addresses, where a country's own servers may be, its model server and
 # its identity provider (comma-separated CIDR ranges, e.g. a country's VPN): the platform never
 # calls them on its loopback, link-local or private addresses otherwise (tenants/networks.py). With
@@ -403,7 +386,7 @@ except ValueError as _bad:
 GATEWAY_UPSTREAM_KEY = env_str("GATEWAY_UPSTREAM_KEY")
 GATEWAY_UPSTREAMS = {
     name.removeprefix("GATEWAY_UPSTREAM_URL_").lower().replace("_", "-"): {
-        "url": value.strip(),
+        "url": env_url(name, example="https://api.openai.com/v1"),
         "key": env_str(name.replace("_URL_", "_KEY_", 1)),
     }
     for name, value in sorted(os.environ.items())
@@ -425,7 +408,7 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+PORTAL_BASE_URL = env_url("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -498,8 +481,8 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.error_reports.CredentialMaskingFilte
 # caused it (tenants.telemetry); readable lines instead with LOG_FORMAT=console (DEBUG's default).
 from tenants.telemetry import logging_config  # noqa: E402
 
-LOG_FORMAT = env_str("LOG_FORMAT", "console" if DEBUG else "json")
-LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), json=LOG_FORMAT == "json")
+LOG_FORMAT = "json" if json_logs() else "console"
+LOGGING = logging_config(level=log_level(), json=LOG_FORMAT == "json")
 # The worker logs through LOGGING too, so its lines are JSON with the task's request id.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Prometheus metrics at /metrics, for the bearer of this token only (unset: the endpoint is absent).
@@ -671,6 +654,11 @@ def production_refusals(config, environ=os.environ) -> list[str]:
     for name in REQUIRED_KEYS:
         if not (environ.get(name) or environ.get(f"{name}_FILE")):
             problems.append(f"{name} or {name}_FILE must be set (python scripts/generate_secrets.py makes the files).")
+            continue
+        try:  # a key file that is not there stops the start, not the first request that needs the key
+            env_file_text(name, environ)
+        except ImproperlyConfigured as unreadable:
+            problems.append(str(unreadable))
     if config.EMAIL_BACKEND in NON_DELIVERING_MAIL_BACKENDS:
         problems.append(
             f"EMAIL_BACKEND {config.EMAIL_BACKEND} delivers no mail: use SMTP (EMAIL_HOST…) or another real backend."
@@ -683,4 +671,6 @@ def production_refusals(config, environ=os.environ) -> list[str]:
 
 
 if PRODUCTION and (_refusals := production_refusals(sys.modules[__name__])):
+    if len(_refusals) == 1:
+        raise ImproperlyConfigured(f"The portal will not start with DEBUG off: {_refusals[0]}")
     raise ImproperlyConfigured("The portal will not start with DEBUG off:\n  - " + "\n  - ".join(_refusals))

@@ -20,6 +20,10 @@ import secrets
 import sys
 from pathlib import Path
 
+# The names of the files are the portal's one list (tenants/secret_files.py, standard library only).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tenants.secret_files import SECRET_FILES  # noqa: E402
+
 # An Ed25519 private key in PKCS#8 is a fixed DER prefix followed by its 32-byte seed (RFC 8410).
 _ED25519_PKCS8_PREFIX = bytes.fromhex("302e020100300506032b657004220420")
 
@@ -36,25 +40,25 @@ def _password() -> str:
 
 def secret_values(existing: dict[str, str], db_host: str, db_name: str) -> dict[str, str]:
     """The value of every secret file, reusing what already exists (the URLs follow the passwords)."""
-    values = dict(existing)
-    values.setdefault("secret_key", secrets.token_urlsafe(50))
-    values.setdefault("certificate_key", secrets.token_urlsafe(48))
-    values.setdefault("master_key", base64.b64encode(secrets.token_bytes(32)).decode())
-    values.setdefault("ledger_signing_key", ed25519_pem())
+    values = {setting: existing[name] for setting, name in SECRET_FILES.items() if name in existing}
+    values.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    values.setdefault("CERTIFICATE_KEY", secrets.token_urlsafe(48))
+    values.setdefault("PORTAL_MASTER_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
+    values.setdefault("LEDGER_SIGNING_KEY", ed25519_pem())
     # The keyring of retired signing keys: empty until the first rotate_signing_key, whose new copy
     # replaces this file. Public keys only.
-    values.setdefault("ledger_keyring", '{"keys": []}')
-    values.setdefault("gateway_policy_key", base64.b64encode(secrets.token_bytes(32)).decode())
-    values.setdefault("postgres_password", _password())
-    values.setdefault("app_db_password", _password())
-    values.setdefault("demo_password", _password())
-    values.setdefault("metrics_token", secrets.token_urlsafe(32))
+    values.setdefault("LEDGER_KEYRING", '{"keys": []}')
+    values.setdefault("GATEWAY_POLICY_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
+    values.setdefault("POSTGRES_PASSWORD", _password())
+    values.setdefault("APP_DB_PASSWORD", _password())
+    values.setdefault("DEMO_PASSWORD", _password())
+    values.setdefault("METRICS_TOKEN", secrets.token_urlsafe(32))
     # Object storage (MinIO in compose): its administrator's password and the portal's own account.
-    values.setdefault("minio_root_password", _password())
-    values.setdefault("s3_secret_access_key", _password())
-    values.setdefault("database_url", f"postgres://postgres:{values['postgres_password']}@{db_host}:5432/{db_name}")
-    values.setdefault("app_database_url", f"postgres://portal_app:{values['app_db_password']}@{db_host}:5432/{db_name}")
-    return values
+    values.setdefault("MINIO_ROOT_PASSWORD", _password())
+    values.setdefault("S3_SECRET_ACCESS_KEY", _password())
+    values.setdefault("DATABASE_URL", f"postgres://postgres:{values['POSTGRES_PASSWORD']}@{db_host}:5432/{db_name}")
+    values.setdefault("APP_DATABASE_URL", f"postgres://portal_app:{values['APP_DB_PASSWORD']}@{db_host}:5432/{db_name}")
+    return {SECRET_FILES[setting]: value for setting, value in values.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,13 +2,11 @@
 # make run: migrate, seed the demo, then serve the portal with a Celery worker and beat.
 set -euo pipefail
 PY=.venv/bin/python
-PORT="${PORT:-8000}"
-HOST="${HOST:-127.0.0.1}"
+# PORT, HOST, GATEWAY_PORT, and the links' addresses derived from them.
+source "$(dirname "$0")/run_env.sh"
 export DEBUG="${DEBUG:-true}"
 
 # --- The governed gateway (DESIGN §8): with no upstream configured, a local stand-in answers ----
-GATEWAY_PORT="${GATEWAY_PORT:-8001}"
-export GATEWAY_PORT
 if [ -z "${GATEWAY_UPSTREAM_URL:-}" ] && ! env | grep -q '^GATEWAY_UPSTREAM_URL_'; then
   GATEWAY_STANDIN_PORT="${GATEWAY_STANDIN_PORT:-8002}"
   export GATEWAY_UPSTREAM_URL="http://127.0.0.1:$GATEWAY_STANDIN_PORT/v1"

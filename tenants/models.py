@@ -191,6 +191,7 @@ class PlatformSettings(models.Model):
     )
     exit_waiting_days = models.PositiveIntegerField(
         default=30,
+        db_default=30,
         help_text=_(
             "Days between the confirmation of a country's exit (by its admin and a platform admin) and the moment its data can be exported for the last time and its keys destroyed. Either side can cancel until then."
         ),
@@ -308,9 +309,9 @@ class Invitation(SealedTenantModel):
 
     membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="invitation")
     nonce = models.CharField(max_length=32, blank=True)
-    invited_email = EncryptedTextField("address invited")
-    invited_first_name = EncryptedTextField("first name typed by the inviting admin")
-    invited_last_name = EncryptedTextField("last name typed by the inviting admin")
+    invited_email = EncryptedTextField("address invited", db_default="")
+    invited_first_name = EncryptedTextField("first name typed by the inviting admin", db_default="")
+    invited_last_name = EncryptedTextField("last name typed by the inviting admin", db_default="")
 
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

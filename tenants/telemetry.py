@@ -9,6 +9,7 @@ event, with no secret and no personal data in them."""
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from contextvars import ContextVar
@@ -113,28 +114,50 @@ _SHARED = [
 ]
 
 
+# A record of the standard library may carry fields of its own under this attribute (`extra=`):
+# they become keys of its JSON line (gunicorn's access lines: portal/access_log.py).
+FIELDS = "portal_fields"
+
+
+def _record_fields(logger, method_name, event_dict):
+    fields = getattr(event_dict.get("_record"), FIELDS, None)
+    if isinstance(fields, dict):
+        event_dict.update(fields)
+    return event_dict
+
+
+def structured_formatter(*, json: bool) -> logging.Formatter:
+    """Every record as one JSON line (or a readable line in development), whoever wrote it: the
+    portal through structlog, Django, Celery and gunicorn through the standard library."""
+    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    return structlog.stdlib.ProcessorFormatter(
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _redact,
+            renderer,
+        ],
+        foreign_pre_chain=[*_SHARED, _record_fields],
+    )
+
+
 def logging_config(*, level: str, json: bool) -> dict:
     """The LOGGING setting: every record (the portal's, Django's, Celery's, gunicorn's) as one JSON
-    line on standard output, or as readable lines in development."""
-    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    line, or as readable lines in development. Django's own handlers (its console in DEBUG, its
+    development server's) are taken away: their records reach the root's handler like any other,
+    so no line is written twice or in another form."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {
-            "structured": {
-                "()": structlog.stdlib.ProcessorFormatter,
-                "processors": [
-                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info,
-                    _redact,
-                    renderer,
-                ],
-                "foreign_pre_chain": _SHARED,
-            }
-        },
+        "formatters": {"structured": {"()": structured_formatter, "json": json}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "WARNING"}},
+        "loggers": {
+            "django": {"handlers": [], "level": level, "propagate": True},
+            "django.server": {"handlers": [], "propagate": True},
+            "py.warnings": {"handlers": [], "propagate": True},
+            "django.db.backends": {"level": "WARNING"},
+        },
     }
 
 

@@ -271,7 +271,7 @@ def test_kubernetes_probes(manifests):
 def _images_in(text: str) -> list[str]:
     """Every `image:` value of a YAML text, with compose's `${NAME:-default}` read as its default."""
     found = []
-    for value in re.findall(r"^\s*(?:-\s*)?image:\s*(\S+)\s*$", text, flags=re.MULTILINE):
+    for value in re.findall(r"^\s*(?:-\s*)?image:\s*(\S+)\s*(?:#.*)?$", text, flags=re.MULTILINE):
         found.append(re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", value.strip("\"'")))
     return found
 
@@ -281,10 +281,31 @@ def _tag_of(image: str) -> str | None:
     return name.split(":", 1)[1] if ":" in name else None
 
 
+def _version() -> str:
+    return re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+
+
+def _kustomized(image: str) -> str:
+    """The image kustomize puts in place of `image`, by the kustomization's `images:` (its name, or
+    the name with a tag or digest of its own, replaced by newName and newTag)."""
+    kustomization = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "kustomization.yaml").read_text())
+    name = image.split("@", 1)[0]
+    if _tag_of(name):
+        name = name.rsplit(":", 1)[0]
+    for entry in kustomization.get("images") or []:
+        if entry["name"] == name:
+            return f"{entry.get('newName', name)}:{entry['newTag']}"
+    return image
+
+
 def test_every_image_names_a_release():
-    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+    version = _version()
     files = [ROOT / "docker-compose.yml", *sorted((ROOT / "deploy" / "kubernetes").glob("*.yaml"))]
-    images = {image: path.name for path in files for image in _images_in(path.read_text())}
+    images = {
+        (_kustomized(image) if path.parent.name == "kubernetes" else image): path.name
+        for path in files
+        for image in _images_in(path.read_text())
+    }
     images.update(
         {
             line.split()[1]: "Dockerfile"
@@ -309,6 +330,63 @@ def test_the_release_check_refuses_latest_and_untagged_images():
     assert _tag_of("minio/minio:latest") == "latest"
     assert _tag_of("localhost:5000/portal") is None
     assert _images_in("    image: ${PORTAL_IMAGE:-portal:latest}\n") == ["portal:latest"]
+    assert _images_in("    image: sovereign-ai-portal  # set by the kustomization\n") == ["sovereign-ai-portal"]
+    assert _kustomized("redis:latest") == "redis:latest"
+
+
+def _containers(manifests: dict) -> dict[str, dict]:
+    return {
+        f"{name}/{container['name']}": container
+        for (kind, name), manifest in manifests.items()
+        if kind in {"Deployment", "Job"}
+        for container in _pod(manifest)["containers"]
+    }
+
+
+def test_the_migrate_job_runs_the_release_the_web_runs(manifests):
+    """One place says which release runs on Kubernetes: the kustomization's `images:`. No manifest
+    names a tag of its own, so the migrate Job cannot run another release than the web, workers,
+    beat and gateway it prepares the database for (even when an operator changes only that line)."""
+    containers = _containers(manifests)
+    portal = {where: c["image"] for where, c in containers.items() if c["image"].startswith("sovereign-ai-portal")}
+    assert set(portal) == {
+        "portal-migrate/migrate",
+        "portal-web/web",
+        "portal-worker/worker",
+        "portal-beat/beat",
+        "portal-gateway/gateway",
+    }
+    assert set(portal.values()) == {"sovereign-ai-portal"}, "a manifest pins a release of its own"
+    assert {_kustomized(image) for image in portal.values()} == {f"sovereign-ai-portal:{_version()}"}
+    assert manifests[("Job", "portal-migrate")]["metadata"]["labels"]["component"] == "migrate"
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    assert "kubectl apply -k deploy/kubernetes -l component=migrate" in guide
+
+
+# A process's first request loads the code: 1.3 s measured on a web pod. A probe must wait well
+# beyond it, and a new pod gets a startup probe's time before its liveness counts.
+FIRST_REQUEST_SECONDS = 1.3
+
+
+def test_kubernetes_probes_wait_long_enough(manifests):
+    for where, container in _containers(manifests).items():
+        if where.startswith("portal-migrate/"):
+            continue
+        probes = {kind: container.get(kind) for kind in ("startupProbe", "livenessProbe", "readinessProbe")}
+        assert probes["startupProbe"] and probes["livenessProbe"], where
+        startup, liveness = probes["startupProbe"], probes["livenessProbe"]
+        handler = next(key for key in ("httpGet", "exec") if key in liveness)
+        assert startup[handler] == liveness[handler], where
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= 60, where
+        assert "initialDelaySeconds" not in liveness, f"{where}: the startup probe holds liveness back"
+        for kind, probe in probes.items():
+            if probe is None:
+                continue
+            # Kubernetes' default is 1 s; every probe says its own, three first requests at least.
+            assert probe.get("timeoutSeconds", 1) >= 3 * FIRST_REQUEST_SECONDS, f"{where} {kind}"
+            if "exec" in probe:
+                asked = re.search(r"--timeout (\d+)", " ".join(probe["exec"]["command"]))
+                assert not asked or probe["timeoutSeconds"] > int(asked.group(1)), f"{where} {kind}"
 
 
 def test_the_keyring_is_a_mounted_secret_beside_the_signing_key(compose, manifests, tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,19 +27,27 @@ class Framework(models.Model):
         CISO_ASSISTANT = "ciso_assistant", _("Imported from a CISO Assistant library")
 
     slug = models.SlugField(max_length=40)
-    version = models.PositiveIntegerField(default=1)
-    is_current = models.BooleanField(default=True, help_text=_("The version offered for new work."))
+    version = models.PositiveIntegerField(default=1, db_default=1)
+    is_current = models.BooleanField(default=True, db_default=True, help_text=_("The version offered for new work."))
     name = models.CharField(max_length=200)
     summary = models.CharField(max_length=400, blank=True)
-    description = models.TextField(blank=True)
-    language = models.CharField(max_length=12, default="en", help_text=_("Language of the names and texts."))
-    publisher = models.CharField(max_length=200, blank=True, help_text=_("Who issued the source document."))
-    source_title = models.CharField(max_length=300, blank=True, help_text=_("The source document."))
-    source_url = models.URLField(max_length=500, blank=True, help_text=_("Where the official text is."))
-    urn = models.CharField(max_length=255, blank=True, help_text=_("Identifier in the file it came from, if any."))
-    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.SHIPPED)
-    content_sha256 = models.CharField(max_length=64, blank=True, help_text=_("SHA-256 of the file last loaded."))
-    imported_at = models.DateTimeField(default=timezone.now)
+    description = models.TextField(blank=True, db_default="")
+    language = models.CharField(
+        max_length=12, default="en", db_default="en", help_text=_("Language of the names and texts.")
+    )
+    publisher = models.CharField(
+        max_length=200, blank=True, db_default="", help_text=_("Who issued the source document.")
+    )
+    source_title = models.CharField(max_length=300, blank=True, db_default="", help_text=_("The source document."))
+    source_url = models.URLField(max_length=500, blank=True, db_default="", help_text=_("Where the official text is."))
+    urn = models.CharField(
+        max_length=255, blank=True, db_default="", help_text=_("Identifier in the file it came from, if any.")
+    )
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.SHIPPED, db_default=Origin.SHIPPED)
+    content_sha256 = models.CharField(
+        max_length=64, blank=True, db_default="", help_text=_("SHA-256 of the file last loaded.")
+    )
+    imported_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
         ordering = ["name", "-version"]
@@ -55,17 +64,22 @@ class Requirement(models.Model):
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="requirements")
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
     code = models.SlugField(max_length=100)
-    urn = models.CharField(max_length=255, blank=True)
+    urn = models.CharField(max_length=255, blank=True, db_default="")
     reference = models.CharField(
         max_length=200, blank=True, help_text=_('Where it comes from, e.g. "EU AI Act Art. 9".')
     )
     title = models.CharField(max_length=500)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, db_default="")
     references = models.JSONField(
-        default=list, blank=True, help_text=_("[{document, locator, url}]: the passages of the source it rests on.")
+        default=list,
+        db_default=[],
+        blank=True,
+        help_text=_("[{document, locator, url}]: the passages of the source it rests on."),
     )
-    depth = models.PositiveSmallIntegerField(default=1)
-    assessable = models.BooleanField(default=True, help_text=_("False for a heading that groups requirements."))
+    depth = models.PositiveSmallIntegerField(default=1, db_default=1)
+    assessable = models.BooleanField(
+        default=True, db_default=True, help_text=_("False for a heading that groups requirements.")
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -25,12 +25,12 @@ class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ISSUED)
-    name = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ISSUED, db_default=Kind.ISSUED)
+    name = models.CharField(max_length=100, blank=True, db_default="")
     # Personal tokens: the ids of the countries the token may reach (never more than the person's
     # access at the time of the request). Empty for issued tokens, which reach what the person does.
-    country_ids = models.JSONField(default=list, blank=True)
-    read_only = models.BooleanField(default=False)
+    country_ids = models.JSONField(default=list, db_default=[], blank=True)
+    read_only = models.BooleanField(default=False, db_default=False)
     # The country whose provider's multi-factor sign-in stood for the second factor of the session
     # that made the token (tenants.identity.policy): it covers that membership only, as it did there.
     vouched_country = models.ForeignKey(
@@ -41,7 +41,7 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     # Why its owner revoked it (their own words about their own token; not on the platform chain).
-    revoke_reason = models.TextField(blank=True)
+    revoke_reason = models.TextField(blank=True, db_default="")
 
     class Meta:
         indexes = [models.Index(fields=["user", "expires_at"], name="tenants_token_user_exp_idx")]

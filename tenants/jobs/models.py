@@ -21,7 +21,10 @@ class OutboxFields(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     request_id = models.CharField(
-        max_length=64, blank=True, help_text="The request that caused the job, carried into the task's logs."
+        max_length=64,
+        blank=True,
+        db_default="",
+        help_text="The request that caused the job, carried into the task's logs.",
     )
 
     class Meta:

@@ -4,13 +4,14 @@ development and the suite a random one is created once under var/ (VAR_DIR; neve
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from tenants.configuration import env_str
+from tenants.secret_files import secret_file
 
 MIN_LENGTH = 32
 _lock = threading.Lock()
@@ -18,14 +19,11 @@ _key: str | None = None
 
 
 def _load() -> str:
-    value = os.environ.get("CERTIFICATE_KEY", "")
-    key_file = os.environ.get("CERTIFICATE_KEY_FILE", "")
-    if key_file:
-        value = Path(key_file).read_text().strip()
+    value = env_str("CERTIFICATE_KEY")
     if not value:
         if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
             raise ImproperlyConfigured("CERTIFICATE_KEY or CERTIFICATE_KEY_FILE must be set when DEBUG is off.")
-        dev_file = Path(settings.VAR_DIR) / "certificate.key"
+        dev_file = secret_file(settings.VAR_DIR, "CERTIFICATE_KEY")
         dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             dev_file.write_text(secrets.token_urlsafe(48))

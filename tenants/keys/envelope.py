@@ -20,7 +20,6 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -32,8 +31,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tenants.configuration import env_file_text, env_str
 from tenants.country_state import country_state, country_state_changed
 from tenants.isolation import country_context
+from tenants.secret_files import secret_file
 
 SEAL_PREFIX = "enc1"
 KEY_CACHE_SECONDS = 60
@@ -102,15 +103,12 @@ def _decode(value: str, origin: str) -> bytes:
 def _load_master_keys() -> MasterKeyProvider:
     """PORTAL_MASTER_KEY (or _FILE) is current; PORTAL_OLD_MASTER_KEYS (or _FILE; comma- or
     line-separated) unwrap only."""
-    raw = os.environ.get("PORTAL_MASTER_KEY", "")
-    key_file = os.environ.get("PORTAL_MASTER_KEY_FILE", "")
-    if key_file:
-        raw = Path(key_file).read_text().strip()
+    raw = env_str("PORTAL_MASTER_KEY")
     if not raw:
         if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
             raise ImproperlyConfigured("PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE must be set when DEBUG is off.")
         # Development only: a key file created once beside the embedded database.
-        dev_file = Path(settings.VAR_DIR) / "master.key"
+        dev_file = secret_file(settings.VAR_DIR, "PORTAL_MASTER_KEY")
         dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             dev_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
@@ -120,9 +118,8 @@ def _load_master_keys() -> MasterKeyProvider:
     # The keys being retired, still able to unwrap until `rotate_keys --rewrap` has run: inline, or
     # (as every secret) from a file, comma- or line-separated.
     old_keys = os.environ.get("PORTAL_OLD_MASTER_KEYS", "")
-    old_file = os.environ.get("PORTAL_OLD_MASTER_KEYS_FILE", "")
-    if old_file:
-        old_keys = f"{old_keys},{Path(old_file).read_text()}"
+    if (old_file := env_file_text("PORTAL_OLD_MASTER_KEYS")) is not None:
+        old_keys = f"{old_keys},{old_file}"
     for old in filter(None, (item.strip() for item in old_keys.replace("\n", ",").split(","))):
         keys.append(_decode(old, "PORTAL_OLD_MASTER_KEYS"))
     return LocalMasterKeys(keys)

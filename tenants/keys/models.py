@@ -89,7 +89,7 @@ class CountryExport(StepText, TenantModel):
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     step = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("The code of the step under way."))
-    step_params = models.JSONField(default=dict, blank=True)
+    step_params = models.JSONField(default=dict, db_default={}, blank=True)
     percent = models.PositiveSmallIntegerField(default=0)
     file_name = models.CharField(max_length=200, blank=True)
     size = models.BigIntegerField(default=0)
@@ -152,12 +152,12 @@ class CountryExit(StepText, SealedTenantModel):
     )
     export = models.ForeignKey(CountryExport, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     step = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("The code of the step under way."))
-    step_params = models.JSONField(default=dict, blank=True)
+    step_params = models.JSONField(default=dict, db_default={}, blank=True)
     percent = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(
         max_length=500, blank=True, help_text=gettext_lazy("Why the run stopped: a code of tenants.jobs.steps.")
     )
-    error_params = models.JSONField(default=dict, blank=True)
+    error_params = models.JSONField(default=dict, db_default={}, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):

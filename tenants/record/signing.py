@@ -25,19 +25,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from tenants.configuration import env_str
+from tenants.secret_files import secret_file
+
 _lock = threading.Lock()
 _key: Ed25519PrivateKey | None = None
 
 
 def _load() -> Ed25519PrivateKey:
-    pem = os.environ.get("LEDGER_SIGNING_KEY", "")
-    key_file = os.environ.get("LEDGER_SIGNING_KEY_FILE", "")
-    if key_file:
-        pem = Path(key_file).read_text()
+    pem = env_str("LEDGER_SIGNING_KEY")
     if not pem:
         if not (settings.DEBUG or settings.TESTING or settings.EMBEDDED):
             raise ImproperlyConfigured("LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_FILE must be set when DEBUG is off.")
-        dev_file = Path(settings.VAR_DIR) / "ledger-signing.pem"
+        dev_file = secret_file(settings.VAR_DIR, "LEDGER_SIGNING_KEY")
         dev_file.parent.mkdir(parents=True, exist_ok=True)
         if not dev_file.exists():
             fresh = Ed25519PrivateKey.generate()
@@ -115,7 +115,7 @@ def keyring_file() -> Path | None:
     if name:
         return Path(name)
     key_file = os.environ.get("LEDGER_SIGNING_KEY_FILE", "")
-    return Path(key_file).with_name("ledger-keyring.json") if key_file else None
+    return secret_file(Path(key_file).parent, "LEDGER_KEYRING") if key_file else None
 
 
 def keyring_entries_read(path: Path | None = None) -> list[dict]:

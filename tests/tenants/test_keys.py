@@ -248,12 +248,12 @@ def test_generate_keys_creates_files_once_and_they_load(tmp_path, monkeypatch):
     from tenants.record import signing
 
     call_command("generate_keys", dir=str(tmp_path))
-    master, pem = (tmp_path / "master.key").read_bytes(), (tmp_path / "ledger-signing.pem").read_bytes()
-    assert oct((tmp_path / "master.key").stat().st_mode & 0o777) == "0o600"
+    master, pem = (tmp_path / "master_key").read_bytes(), (tmp_path / "ledger_signing_key").read_bytes()
+    assert oct((tmp_path / "master_key").stat().st_mode & 0o777) == "0o600"
     call_command("generate_keys", dir=str(tmp_path))  # never overwrites
-    assert (tmp_path / "master.key").read_bytes() == master and (tmp_path / "ledger-signing.pem").read_bytes() == pem
-    monkeypatch.setenv("PORTAL_MASTER_KEY_FILE", str(tmp_path / "master.key"))
-    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "ledger-signing.pem"))
+    assert (tmp_path / "master_key").read_bytes() == master and (tmp_path / "ledger_signing_key").read_bytes() == pem
+    monkeypatch.setenv("PORTAL_MASTER_KEY_FILE", str(tmp_path / "master_key"))
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "ledger_signing_key"))
     try:
         provider = keys._load_master_keys()
         assert provider.current_id == keys._key_id(base64.b64decode(master))

@@ -80,7 +80,7 @@ def test_output_dir_receives_the_new_files_for_the_secret(mounted, tmp_path, mon
     call_command("rotate_signing_key", output_dir=str(target), stdout=out)
     assert {p.name: p.read_bytes() for p in mounted.iterdir()} == before  # the mount is untouched
     names = sorted(p.name for p in target.iterdir())
-    assert names == sorted(["ledger_signing_key", "ledger-keyring.json", f"ledger_signing_key.{old_id}.retired"])
+    assert names == sorted(["ledger_signing_key", "ledger_keyring", f"ledger_signing_key.{old_id}.retired"])
     assert oct(target.stat().st_mode & 0o777) == "0o700"
     assert oct((target / "ledger_signing_key").stat().st_mode & 0o777) == "0o600"
     # Key ids and file names only: neither private key appears in what was printed.
@@ -95,7 +95,7 @@ def test_output_dir_receives_the_new_files_for_the_secret(mounted, tmp_path, mon
     signing.signing_key_reset()
     new_id = signing.public_key_id()
     assert new_id != old_id and f"New signing key {new_id}" in text
-    ring = {entry["key_id"]: entry for entry in json.loads((target / "ledger-keyring.json").read_text())["keys"]}
+    ring = {entry["key_id"]: entry for entry in json.loads((target / "ledger_keyring").read_text())["keys"]}
     assert ring[old_id]["valid_until"] > ring[new_id]["valid_from"] is not None  # the grace
     retired = serialization.load_pem_private_key((target / f"ledger_signing_key.{old_id}.retired").read_bytes(), None)
     assert signing.key_id_of(retired.public_key()) == old_id

@@ -1,4 +1,4 @@
-"""python manage.py generate_gateway_key --file /keys/gateway-policy.key — the key under which the
+"""python manage.py generate_gateway_key --file /keys/gateway_policy_key — the key under which the
 portal's workers seal upstream keys for the gateway (GATEWAY_POLICY_KEY_FILE), if missing. Only the
 workers and the gateway read it; rotating it means publishing every policy again."""
 

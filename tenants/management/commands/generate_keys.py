@@ -1,5 +1,7 @@
 """python manage.py generate_keys --dir /keys — create the master key, the ledger signing key, the
-certificate key and Django's secret key files if they do not exist yet (never overwrites: losing either would be irreversible)."""
+certificate key, the gateway's key and Django's secret key files if they do not exist yet (never
+overwrites: losing one would be irreversible), under the names docker compose and Kubernetes mount
+and scripts/generate_secrets.py writes (tenants.secret_files): point each NAME_FILE at its file."""
 
 import base64
 import os
@@ -10,11 +12,24 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management.base import BaseCommand, CommandError
 
+from tenants.secret_files import KEYS, SECRET_FILES, secret_file
+
+MAKERS = {
+    "SECRET_KEY": lambda: secrets.token_urlsafe(50).encode(),
+    "CERTIFICATE_KEY": lambda: secrets.token_urlsafe(48).encode(),
+    "PORTAL_MASTER_KEY": lambda: base64.b64encode(secrets.token_bytes(32)),
+    "GATEWAY_POLICY_KEY": lambda: base64.b64encode(secrets.token_bytes(32)),
+    "LEDGER_SIGNING_KEY": lambda: Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ),
+}
+
 
 class Command(BaseCommand):
     help = (
-        "Create master.key (PORTAL_MASTER_KEY_FILE), ledger-signing.pem (LEDGER_SIGNING_KEY_FILE), "
-        "certificate.key (CERTIFICATE_KEY_FILE) and secret.key (SECRET_KEY_FILE) in a directory, if missing. Keep them out of the database and back them up separately."
+        "Create "
+        + ", ".join(f"{SECRET_FILES[setting]} ({setting}_FILE)" for setting in KEYS)
+        + " in a directory, if missing. Keep them out of the database and back them up separately."
     )
 
     def add_arguments(self, parser):
@@ -26,25 +41,15 @@ class Command(BaseCommand):
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise CommandError(f"Cannot make the folder {folder}: {error.strerror}.") from None
-        master, signing = folder / "master.key", folder / "ledger-signing.pem"
-        for path, make in (
-            (folder / "certificate.key", lambda: secrets.token_urlsafe(48).encode()),
-            (folder / "secret.key", lambda: secrets.token_urlsafe(50).encode()),
-            (master, lambda: base64.b64encode(secrets.token_bytes(32))),
-            (
-                signing,
-                lambda: Ed25519PrivateKey.generate().private_bytes(
-                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-                ),
-            ),
-        ):
+        for setting in KEYS:
+            path = secret_file(folder, setting)
             if path.exists():
-                self.stdout.write(f"  {path} exists; kept")
+                self.stdout.write(f"  {path} exists; kept ({setting}_FILE)")
                 continue
             try:
                 descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except OSError as error:
                 raise CommandError(f"Cannot write {path}: {error.strerror}.") from None
             with os.fdopen(descriptor, "wb") as out:
-                out.write(make())
-            self.stdout.write(f"  created {path}")
+                out.write(MAKERS[setting]())
+            self.stdout.write(f"  created {path} ({setting}_FILE)")

@@ -1,7 +1,7 @@
 """python manage.py rotate_signing_key [--output-dir DIR] — put a new ledger signing key in service.
 
 The current key's public half goes into the keyring (LEDGER_KEYRING_FILE, by default
-ledger-keyring.json beside LEDGER_SIGNING_KEY_FILE) with its window closing after a grace period
+ledger_keyring beside LEDGER_SIGNING_KEY_FILE) with its window closing after a grace period
 (--grace-hours, 24 by default): every web, worker and beat process keeps signing with the key it
 loaded until it is restarted, and what it signs in between must keep verifying. A new private key
 replaces LEDGER_SIGNING_KEY_FILE; the retired private key is kept beside it as
@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from tenants.record import signing
 from tenants.record.services import signing_key_rotation_record
+from tenants.secret_files import secret_file
 
 READ_ONLY_EXIT = 3  # nothing changed: the key files cannot be written where they are
 
@@ -96,7 +97,7 @@ class Command(BaseCommand):
                 "replaced in place: run again with --output-dir to write the new files elsewhere)."
             )
         key_path = Path(key_file) if key_file else Path("ledger_signing_key")
-        ring_path = signing.keyring_file() or key_path.with_name("ledger-keyring.json")
+        ring_path = signing.keyring_file() or secret_file(key_path.parent, "LEDGER_KEYRING")
         if output_dir:
             target = Path(output_dir)
             try:

@@ -1,0 +1,14 @@
+# The addresses of `make run`, sourced by scripts/run.sh: where it serves (PORT, HOST, GATEWAY_PORT)
+# and, from them, the addresses the portal writes into links and pages (PORTAL_BASE_URL for mails,
+# GATEWAY_PUBLIC_URL for the environments' pages), unless they are set already. `make run PORT=8100`
+# then mails links to :8100, not to the default :8000 (tests/test_run_script.py).
+PORT="${PORT:-8000}"
+HOST="${HOST:-127.0.0.1}"
+GATEWAY_PORT="${GATEWAY_PORT:-8001}"
+case "$HOST" in
+  0.0.0.0 | :: | "[::]") LINK_HOST=127.0.0.1 ;; # listening everywhere: links name this machine
+  *) LINK_HOST="$HOST" ;;
+esac
+export PORT HOST GATEWAY_PORT
+export PORTAL_BASE_URL="${PORTAL_BASE_URL:-http://$LINK_HOST:$PORT}"
+export GATEWAY_PUBLIC_URL="${GATEWAY_PUBLIC_URL:-http://$LINK_HOST:$GATEWAY_PORT}"
