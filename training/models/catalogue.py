@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from tenants.languages.catalogue import catalogue_block, catalogue_text
+from tenants.languages.catalogue import catalogue_block, catalogue_plain, catalogue_text
 
 # The vocabularies deployments asks about (sector of the use, capability of the model).
 SECTORS = [
@@ -54,6 +54,11 @@ class Programme(models.Model):
     def reading_title(self):
         """The title in the reader's language (the catalogue's English marked lang="en" if none)."""
         return catalogue_text(self.title)
+
+    @property
+    def plain_title(self) -> str:
+        """The title in the reader's language, without markup: for messages, mails and choices."""
+        return catalogue_plain(self.title)
 
 
 class ProgrammeVersion(models.Model):

@@ -79,6 +79,11 @@ class CountryProgramme(TenantModel):
         return self.title
 
     @property
+    def plain_title(self) -> str:
+        """As its country wrote it (the catalogue's programmes give theirs in the reader's language)."""
+        return self.title
+
+    @property
     def slug(self) -> str:
         """The code used in rosters and the API: catalogue codes never start with 'local-'."""
         return f"local-{self.pk}"
