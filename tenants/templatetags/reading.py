@@ -56,3 +56,22 @@ def language_name(code):
         return str(get_language_info(str(code))["name_translated"])
     except KeyError:
         return code
+
+
+@register.filter
+def hint(text):
+    """A field's hint as GOV.UK shows one: a hint that lists rules (Django's password rules come as
+    an HTML list) as a bulleted list, one rule a line; any other as its text."""
+    import re
+    from html import unescape
+
+    from django.utils.html import format_html, format_html_join, strip_tags
+
+    text = str(text or "")
+    items = re.findall(r"<li>(.*?)</li>", text, flags=re.S)
+    if not items:
+        return unescape(strip_tags(text))
+    return format_html(
+        '<ul class="govuk-list govuk-list--bullet govuk-hint govuk-!-margin-bottom-0">{}</ul>',
+        format_html_join("", "<li>{}</li>", ((unescape(strip_tags(item)),) for item in items)),
+    )
