@@ -4,10 +4,12 @@ public register (deployments/register/), which belong to the same app and migrat
 from importlib import import_module
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class DeploymentsConfig(AppConfig):
     name = "deployments"
+    verbose_name = gettext_lazy("Deployments")
 
     def import_models(self) -> None:
         super().import_models()

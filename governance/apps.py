@@ -2,6 +2,7 @@
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 
 def _load_catalogue(sender, **kwargs) -> None:
@@ -14,6 +15,7 @@ def _load_catalogue(sender, **kwargs) -> None:
 
 class GovernanceConfig(AppConfig):
     name = "governance"
+    verbose_name = gettext_lazy("Governance")
 
     def ready(self) -> None:
         from tenants import todo as tenants_todo

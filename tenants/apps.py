@@ -10,6 +10,7 @@ from importlib import import_module
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 # The rooms of the foundation that hold tables of the tenants app.
 ROOMS_WITH_MODELS = ("identity", "record", "keys", "notifications", "jobs", "languages", "conversations")
@@ -56,7 +57,7 @@ def _grant_runtime_role(sender, using="default", **kwargs) -> None:
 
 class TenantsConfig(AppConfig):
     name = "tenants"
-    verbose_name = "Countries and people"
+    verbose_name = gettext_lazy("Countries and people")
 
     def import_models(self) -> None:
         # Django imports tenants.models; the rooms' models belong to the same app (same label,

@@ -2,10 +2,12 @@
 "Staff trained" step of the onboarding task list."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class TrainingConfig(AppConfig):
     name = "training"
+    verbose_name = gettext_lazy("Training")
 
     def ready(self) -> None:
         from tenants import todo

@@ -30,6 +30,8 @@ class CountryKey(TenantModel):
     destroyed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("country key")
+        verbose_name_plural = gettext_lazy("country keys")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["country", "key_id"], name="tenants_key_country_keyid_uniq"),
@@ -63,6 +65,8 @@ class KeyRotation(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("key rotation")
+        verbose_name_plural = gettext_lazy("key rotations")
         ordering = ["-created_at"]
 
     @property
@@ -99,6 +103,8 @@ class CountryExport(StepText, TenantModel):
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("country export")
+        verbose_name_plural = gettext_lazy("country exports")
         ordering = ["-created_at"]
         # Target of the same-country key from the exit that made it.
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_export_country_id_uniq")]
@@ -156,6 +162,8 @@ class CountryExit(StepText, TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("exit from the programme")
+        verbose_name_plural = gettext_lazy("exits from the programme")
         ordering = ["-requested_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -210,6 +218,8 @@ class MemberErasure(TenantModel):
     certificate_signature = models.CharField(max_length=128, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("erasure of a person")
+        verbose_name_plural = gettext_lazy("erasures of people")
         ordering = ["-requested_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -248,6 +258,8 @@ class SubjectAccessExport(TenantModel):
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("copy of a person's data")
+        verbose_name_plural = gettext_lazy("copies of people's data")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

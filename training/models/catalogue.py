@@ -45,6 +45,8 @@ class Programme(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("programme")
+        verbose_name_plural = gettext_lazy("programmes")
         ordering = ["title"]
 
     def __str__(self) -> str:
@@ -75,6 +77,8 @@ class ProgrammeVersion(models.Model):
     published_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("programme version")
+        verbose_name_plural = gettext_lazy("programme versions")
         ordering = ["programme", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["programme", "number"], name="training_version_programme_number_uniq"),
@@ -122,6 +126,8 @@ class PlatformRequirement(models.Model):
     capability = models.CharField(max_length=20, choices=CAPABILITIES, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("platform training requirement")
+        verbose_name_plural = gettext_lazy("platform training requirements")
         constraints = [
             models.UniqueConstraint(
                 fields=["programme", "role", "sector", "capability"], name="training_platformreq_uniq"
