@@ -18,6 +18,15 @@ def reading_preferences(context) -> dict:
     }
 
 
+@register.simple_tag
+def lang_dir(code):
+    """`lang` and the matching `dir` of an element written in another language than the page:
+    <p {% lang_dir entry.language %}>, never lang alone (tenants/languages/direction.py)."""
+    from tenants.languages.direction import language_attributes
+
+    return language_attributes(code)
+
+
 @register.filter
 def catalogue(text):
     """A text of the platform's catalogue (policy templates, training programmes, frameworks), in
