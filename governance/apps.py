@@ -22,7 +22,9 @@ class GovernanceConfig(AppConfig):
         from tenants.keys import holdings
         from tenants.onboarding import register
 
-        from . import onboarding, todo
+        from . import events, onboarding, todo
+
+        events.register()
 
         register("policies", facts=onboarding.policies_facts, decide=onboarding.policies_decide)
         register("assessment", facts=onboarding.assessment_facts, decide=onboarding.assessment_decide)

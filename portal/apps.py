@@ -14,7 +14,10 @@ class PortalConfig(AppConfig):
             dashboards,
             metrics,
         )
+        from portal.reports import events as report_events
         from tenants import dashboard
+
+        report_events.register()
         from tenants.jobs import sweep
         from tenants.keys import holdings
 

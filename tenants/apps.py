@@ -131,5 +131,7 @@ class TenantsConfig(AppConfig):
         holdings.personal_rows_register("tenants.ConversationRead", person="user")
         holdings.files_register("tenants.MessageAttachment", name=lambda row: row.path, sha256_field="sha256")
         from tenants.conversations import events as conversation_events
+        from tenants.record import descriptions as record_descriptions
 
         conversation_events.register()
+        record_descriptions.register()

@@ -14,7 +14,10 @@ class TrainingConfig(AppConfig):
         from tenants.keys import holdings
         from tenants.onboarding import register
 
+        from . import events
         from . import todo as training_todo
+
+        events.register()
         from .selectors import onboarding_decide, onboarding_facts
 
         register("training", facts=onboarding_facts, decide=onboarding_decide)
