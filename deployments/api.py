@@ -86,6 +86,8 @@ class DeploymentRequestDetailSerializer(DeploymentRequestSerializer):
         (each the last part of its URL, with "-" for "_")."""
         access = self.context["access"]
         allowed = services.actions_for(request=obj, access=access)
+        if any(not gate.ok for gate in self.context["gates"]):  # refused while a check fails
+            allowed = [action for action in allowed if action not in services.GATED]
         if retries.retry_allowed(request=obj, access=access, job=self.context["job"]):
             allowed.append("retry")
         return allowed

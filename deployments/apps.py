@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 class DeploymentsConfig(AppConfig):
     name = "deployments"
+    verbose_name = gettext_lazy("Deployments")
 
     def import_models(self) -> None:
         super().import_models()

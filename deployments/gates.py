@@ -1,4 +1,4 @@
-"""The gates a deployment request must pass, on submission and again before provisioning. Each
+"""The gates a deployment request must pass, on submission, on approval and again before provisioning. Each
 answers with its name, whether it passes, and what to do about it; the answers come from what
 tenants (engagement), governance (assessment, policies) and training know, asked as facts:
 expressions of the app that owns the rows (as the onboarding steps ask theirs), read together in

@@ -45,8 +45,9 @@ class AIModel(models.Model):
     )
 
     class Meta:
+        verbose_name = gettext_lazy("AI model")
+        verbose_name_plural = gettext_lazy("AI models")
         ordering = ["name"]
-        verbose_name = "AI model"
 
     def __str__(self) -> str:
         return self.name
@@ -108,6 +109,8 @@ class DeploymentRequest(SealedTenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("deployment request")
+        verbose_name_plural = gettext_lazy("deployment requests")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_request_country_id_uniq")]
         indexes = [models.Index(fields=["country", "state", "submitted_at"], name="dep_request_state_idx")]
@@ -147,6 +150,8 @@ class DeploymentDecision(SealedTenantModel):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("deployment decision")
+        verbose_name_plural = gettext_lazy("deployment decisions")
         ordering = ["at", "id"]
         constraints = [models.UniqueConstraint(fields=["request", "review_round", "by"], name="dep_decision_once_uniq")]
         indexes = [models.Index(fields=["country", "request"], name="dep_decision_request_idx")]
@@ -165,6 +170,8 @@ class DeploymentMove(SealedTenantModel):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("deployment move")
+        verbose_name_plural = gettext_lazy("deployment moves")
         ordering = ["at", "id"]
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_move_country_id_uniq")]
         indexes = [models.Index(fields=["country", "request", "at"], name="dep_move_request_idx")]
@@ -195,6 +202,8 @@ class ProvisioningJob(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("provisioning job")
+        verbose_name_plural = gettext_lazy("provisioning jobs")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_job_country_id_uniq")]
         indexes = [models.Index(fields=["country", "request"], name="dep_job_request_idx")]
@@ -308,6 +317,8 @@ class Environment(SealedTenantModel):
     capture_retention_days = models.PositiveSmallIntegerField(default=30, db_default=30)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("environment")
+        verbose_name_plural = gettext_lazy("environments")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_env_country_id_uniq")]
 
@@ -325,6 +336,8 @@ class Credential(TenantModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("credential")
+        verbose_name_plural = gettext_lazy("credentials")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="dep_cred_country_id_uniq"),
@@ -344,6 +357,8 @@ class CredentialReveal(SealedTenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("credential reveal")
+        verbose_name_plural = gettext_lazy("credential reveals")
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_reveal_country_id_uniq")]
 
 
@@ -354,6 +369,8 @@ class UsageReport(TenantModel):
     reported_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("usage report")
+        verbose_name_plural = gettext_lazy("usage reports")
         ordering = ["-reported_at", "-id"]
         indexes = [models.Index(fields=["country", "environment", "reported_at"], name="dep_usage_env_idx")]
 
@@ -381,6 +398,8 @@ class UsageHour(TenantModel):
     )
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("hour of usage")
+        verbose_name_plural = gettext_lazy("hours of usage")
         ordering = ["hour", "id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="dep_usagehour_country_id_uniq"),
@@ -406,6 +425,8 @@ class CountryUpstream(SealedTenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("model server")
+        verbose_name_plural = gettext_lazy("model servers")
         ordering = ["region", "id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="dep_upstream_country_id_uniq"),

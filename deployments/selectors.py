@@ -178,9 +178,11 @@ def environment_get(*, country: Country, pk) -> Environment | None:
     return environment_list(country=country).filter(pk=pk).first()
 
 
-def review_queue(*, access: Access, reader, country_code: str = "") -> QuerySet[DeploymentRequest]:
+def review_queue(*, access: Access, reader, country_code: str = "", state: str = "") -> QuerySet[DeploymentRequest]:
     """Requests waiting for a decision in the countries this person manages, oldest first, each with
-    the number of its conversation's messages `reader` has not read (`unread_messages`)."""
+    the number of its conversation's messages `reader` has not read (`unread_messages`); `state`, the
+    queue's filter, keeps those in that state (a filter no request can be in, such as a change of an
+    engagement's terms, keeps none)."""
     queryset = (
         DeploymentRequest.objects.filter(state__in=WAITING, country_id__in=access.partner_country_ids)
         .select_related("country", "organisation")
@@ -189,6 +191,8 @@ def review_queue(*, access: Access, reader, country_code: str = "") -> QuerySet[
     )
     if country_code:
         queryset = queryset.filter(country__code=country_code.upper())
+    if state:
+        queryset = queryset.filter(state=state)
     return queryset
 
 

@@ -80,6 +80,8 @@ TRANSITIONS: dict[str, Move] = {
 EDITABLE = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
 PERSON_ACTIONS = [a for a, m in TRANSITIONS.items() if m.roles != SYSTEM]
 COMMENT_REQUIRED = frozenset({"reject", "request_changes", "suspend", "decommission"})
+# Moves refused while a check before review fails (deployments.gates): pages do not offer them then.
+GATED = frozenset({"submit", "approve"})
 # Moves that end or stop something for good or for others: asked on a confirmation page, with a reason.
 CONFIRMED = frozenset({"reject", "suspend", "decommission"})
 
@@ -96,10 +98,16 @@ def actions_for(*, request: DeploymentRequest, access: Access) -> list[str]:
         move = move_for(request, action)
         if move is None or role not in move.roles:
             continue
-        if action == "approve" and request.requested_by_id == access.user_id:
+        if action == "approve" and (request.requested_by_id == access.user_id or _decided_by(request, access.user_id)):
             continue
         allowed.append(action)
     return allowed
+
+
+def _decided_by(request: DeploymentRequest, user_id) -> bool:
+    """Whether this person has already decided in the request's current round: a second approval
+    of a high-risk request comes from someone else (`_approve` refuses it)."""
+    return DeploymentDecision.objects.filter(request=request, review_round=request.review_round, by_id=user_id).exists()
 
 
 def _country(request: DeploymentRequest) -> Country:
@@ -274,15 +282,17 @@ def deployment_request_update(
     return request
 
 
-def _gate_error(failing: list[gates_module.Gate]) -> ServiceError:
+def _gate_error(failing: list[gates_module.Gate], *, action: str = "submit") -> ServiceError:
     labels = ", ".join(str(g.label) for g in failing)
     details = " ".join(f"{g.label}: {g.reason}" for g in failing)
-    return ServiceError(
-        _("The request cannot be submitted until every check passes (to do: {labels}). {details}").format(
-            labels=labels, details=details
-        ),
-        field="gates",
-    )
+    if action == "approve":
+        message = _(
+            "The request cannot be approved while a check before review fails (to do: {labels}). {details} "
+            "Request changes so that the country can put it right, or decide once every check passes."
+        )
+    else:
+        message = _("The request cannot be submitted until every check passes (to do: {labels}). {details}")
+    return ServiceError(message.format(labels=labels, details=details), field="gates")
 
 
 @transaction.atomic
@@ -339,6 +349,11 @@ def deployment_request_transition(
             request.review_round += 1
             request.submitted_at = now
         elif action == "approve":
+            # The checks that held at submission may have stopped holding since (a policy version
+            # to acknowledge, an engagement suspended): nobody approves past a failing one.
+            failing = gates_module.gates_failing(gates_module.gates_check(country=country, request=request))
+            if failing:
+                raise _gate_error(failing, action="approve")
             target = _approve(request, by, comment, quota_tokens, expires_on, human_review_required, now)
             payload["approvals"] = _approvals(request)
             payload["approvals_needed"] = approvals_needed(request)

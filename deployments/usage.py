@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.db.models import Sum
 from django.db.models.functions import TruncDay
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.charts import Chart, timeline_chart
 from tenants.charts import Day as ChartDay
+from tenants.languages.formatting import long_date, month_name
 
 from .models import Environment, UsageHour
 
@@ -66,6 +67,11 @@ class UsageSummary:
     chart: Chart | None = None
 
     @property
+    def month_shown(self) -> str:
+        """The month as the reader writes it (`month` is its ISO key, "2026-12")."""
+        return month_name(self.month)
+
+    @property
     def refused(self) -> int:
         return sum(count for _, _, count in self.refusals)
 
@@ -81,7 +87,12 @@ def _chart(days: list[Day], quota: int, days_in_month: int, month: str, used: in
         label_header=_("Day"),
         value_header=_("Tokens"),
         cumulative_header=_("Month so far"),
-        days=[ChartDay(f"{month}-{d.day:02d}", d.tokens, str(d.day)) for d in days],
+        days=[
+            ChartDay(
+                f"{month}-{d.day:02d}", d.tokens, str(d.day), long_date(date.fromisoformat(f"{month}-{d.day:02d}"))
+            )
+            for d in days
+        ],
         slots=days_in_month,
         limit=quota,
         limit_label=_("Quota"),

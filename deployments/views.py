@@ -162,7 +162,15 @@ def _conversation(request: HttpRequest, country, found, *, form=None) -> dict:
 
 
 def _detail(
-    request: HttpRequest, country, found, *, form=None, failed_action: str = "", message_form=None, status: int = 200
+    request: HttpRequest,
+    country,
+    found,
+    *,
+    form=None,
+    failed_action: str = "",
+    gates_refused: bool = False,
+    message_form=None,
+    status: int = 200,
 ):
     job = selectors.job_latest(request=found)
     environment = (
@@ -171,8 +179,8 @@ def _detail(
     actions = services.actions_for(request=found, access=request.access)
     checked = gates.gates_check(country=country, request=found)
     ready = not gates.gates_failing(checked)
-    if "submit" in actions and not ready:
-        actions.remove("submit")
+    if not ready:  # a move the service refuses while a check fails is not offered
+        actions = [a for a in actions if a not in services.GATED]
     can_draft = request.access.role_in(country.pk) in DRAFTERS
     conversation = _conversation(request, country, found, form=message_form)
     # A draft someone has written about stays, with its conversation (services.deployment_request_delete).
@@ -206,6 +214,7 @@ def _detail(
             "can_approve": "approve" in actions,
             "form": form or ActionForm(),
             "failed_action": failed_action,
+            "gates_refused": gates_refused,
             "job": job,
             "progress": progress(job),
             "can_retry": retries.retry_allowed(request=found, access=request.access, job=job),
@@ -299,6 +308,7 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
             raise Http404(_("There is nothing to confirm here."))
         return _confirm(request, country, found, action)
     form = ActionForm(request.POST)
+    gates_refused = False
     if form.is_valid():
         data = form.cleaned_data
         extra = (
@@ -318,12 +328,21 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
             raise PermissionDenied(error.message) from None
         except services.ServiceError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
+            gates_refused = error.field == "gates"
         else:
             messages.success(request, _("Done: {move_label}.").format(move_label=move.label.lower()))
             return redirect("deployments:detail", code=country.code.lower(), pk=found.pk)
     if action in services.CONFIRMED:
         return _confirm(request, country, _request(country, pk), action, form=form, status=400)
-    return _detail(request, country, _request(country, pk), form=form, failed_action=action, status=400)
+    return _detail(
+        request,
+        country,
+        _request(country, pk),
+        form=form,
+        failed_action=action,
+        gates_refused=gates_refused,
+        status=400,
+    )
 
 
 @login_required

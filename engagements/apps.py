@@ -14,7 +14,9 @@ class EngagementsConfig(AppConfig):
         from tenants import todo as tenants_todo
         from tenants.keys import holdings
 
-        from . import selectors, todo
+        from . import events, selectors, todo
+
+        events.register()
 
         onboarding.register("engagement", facts=selectors.onboarding_facts, decide=selectors.onboarding_decide)
         tenants_todo.register("engagements", facts=todo.todo_facts, decide=todo.todo_decide)

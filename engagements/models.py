@@ -86,6 +86,8 @@ class Engagement(TenantModel):
     class Meta(TenantModel.Meta):
         # The tables keep the names they had in the tenants app: sealed values are bound to their
         # table's name (tenants.keys.fields), so a rename would make every sealed value unreadable.
+        verbose_name = gettext_lazy("engagement")
+        verbose_name_plural = gettext_lazy("engagements")
         db_table = "tenants_engagement"
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -130,9 +132,10 @@ class EngagementTerms(SealedTenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("engagement terms")
+        verbose_name_plural = gettext_lazy("engagement terms")
         db_table = "tenants_engagementterms"  # see Engagement.Meta
         ordering = ["engagement", "-version"]
-        verbose_name_plural = "engagement terms"
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="tenants_engterms_country_id_uniq"),
             models.UniqueConstraint(fields=["engagement", "version"], name="tenants_engterms_version_uniq"),
@@ -164,6 +167,8 @@ class EngagementTransition(SealedTenantModel):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("engagement transition")
+        verbose_name_plural = gettext_lazy("engagement transitions")
         db_table = "tenants_engagementtransition"  # see Engagement.Meta
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["country", "engagement", "at"], name="tenants_engtr_country_eng_idx")]

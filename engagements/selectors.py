@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -115,11 +115,26 @@ def transition_list(*, engagement: Engagement) -> QuerySet[EngagementTransition]
 
 def review_queue(*, access: Access, reader, country_code: str = "", state: str = "") -> QuerySet[Engagement]:
     """What waits for a decision in the countries this person manages, the longest-waiting first,
-    each with the number of its conversation's messages `reader` has not read (`unread_messages`)."""
+    each with the number of its conversation's messages `reader` has not read (`unread_messages`)
+    and whether `reader` has approved it already (`approved_by_reader`: the first of two approvals,
+    the second being someone else's)."""
+    latest_version = Subquery(
+        EngagementTerms.objects.filter(engagement=OuterRef("engagement_id")).order_by("-version").values("version")[:1]
+    )
+    approved = EngagementTransition.objects.filter(
+        engagement=OuterRef("pk"),
+        action="approve",
+        by_id=getattr(reader, "pk", None),
+        terms_version=latest_version,
+        at__gte=OuterRef("submitted_at"),
+    )
     queryset = (
         Engagement.objects.filter(WAITING, country_id__in=access.partner_country_ids)
         .select_related("country", "organisation", "submitted_by")
-        .annotate(unread_messages=unread_count_expression(kind=Conversation.Subject.ENGAGEMENT, user=reader))
+        .annotate(
+            unread_messages=unread_count_expression(kind=Conversation.Subject.ENGAGEMENT, user=reader),
+            approved_by_reader=Exists(approved),
+        )
         .order_by("submitted_at", "id")
     )
     if country_code:

@@ -130,7 +130,28 @@ def _move(engagement: Engagement, action: str) -> Move | None:
 def actions_for(*, engagement: Engagement, access: Access) -> list[str]:
     """The actions this person may try now (the rules of four-eyes and dates are checked on trying)."""
     role = access.role_in(engagement.country_id)
-    return [a for a in ACTIONS if (m := _move(engagement, a)) is not None and role in m.roles]
+    allowed = [a for a in ACTIONS if (m := _move(engagement, a)) is not None and role in m.roles]
+    if "approve" in allowed and _approval_refused(engagement, access.user_id):
+        allowed.remove("approve")  # four-eyes, or this person's approval is already recorded
+    return allowed
+
+
+def _approvers(engagement: Engagement, latest: EngagementTerms) -> set[int]:
+    """Who has approved the latest version since it was last submitted (the first of two approvals)."""
+    return set(
+        EngagementTransition.objects.filter(
+            engagement=engagement, action="approve", terms_version=latest.version, at__gte=engagement.submitted_at
+        ).values_list("by_id", flat=True)
+    )
+
+
+def _approval_refused(engagement: Engagement, user_id) -> bool:
+    latest = engagement.versions.order_by("-version").first()
+    if latest is None or user_id is None:
+        return False
+    if user_id in (latest.created_by_id, engagement.submitted_by_id):
+        return True
+    return engagement.submitted_at is not None and user_id in _approvers(engagement, latest)
 
 
 def engagement_url(country: Country) -> str:
@@ -415,14 +436,7 @@ def engagement_transition(
         partial = False
         if action == "approve":
             _four_eyes(engagement, latest, by)
-            earlier = set(
-                EngagementTransition.objects.filter(
-                    engagement=engagement,
-                    action="approve",
-                    terms_version=latest.version,
-                    at__gte=engagement.submitted_at,
-                ).values_list("by_id", flat=True)
-            )
+            earlier = _approvers(engagement, latest)
             if by.pk in earlier:
                 raise NotAllowed(
                     _("You have already approved this version; a second partner manager must approve it too.")

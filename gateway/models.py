@@ -4,6 +4,7 @@ country turned capture on, sealed under the country's key and deleted after thei
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from deployments.models import Environment
 from tenants.keys.fields import EncryptedTextField
@@ -24,6 +25,8 @@ class CapturedCall(SealedTenantModel):
     expires_at = models.DateTimeField(help_text="Deleted from then on (the environment's retention).")
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("captured call")
+        verbose_name_plural = gettext_lazy("captured calls")
         ordering = ["-at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="gw_captured_country_id_uniq"),

@@ -15,13 +15,16 @@ def _load_catalogue(sender, **kwargs) -> None:
 
 class GovernanceConfig(AppConfig):
     name = "governance"
+    verbose_name = gettext_lazy("Governance")
 
     def ready(self) -> None:
         from tenants import todo as tenants_todo
         from tenants.keys import holdings
         from tenants.onboarding import register
 
-        from . import onboarding, todo
+        from . import events, onboarding, todo
+
+        events.register()
 
         register("policies", facts=onboarding.policies_facts, decide=onboarding.policies_decide)
         register("assessment", facts=onboarding.assessment_facts, decide=onboarding.assessment_decide)

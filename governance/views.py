@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.confirmations import confirm_page
 from tenants.errors import NotAllowed, ServiceError
+from tenants.languages.catalogue import catalogue_plain
 from tenants.models import Country
 from tenants.pages import ROLE_LABELS
 
@@ -130,7 +131,10 @@ def policy_adopt(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, error.message)
         return redirect(url("policies", country))
     messages.success(
-        request, _("{policy_title} was adopted. Review the text, then publish it.").format(policy_title=policy.title)
+        request,
+        _("{policy_title} was adopted. Review the text, then publish it.").format(
+            policy_title=catalogue_plain(template.title) if template else policy.title
+        ),
     )
     return redirect(url("policy", country, pk=policy.pk))
 

@@ -1,11 +1,12 @@
 from datetime import timedelta
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class PortalConfig(AppConfig):
     name = "portal"
-    verbose_name = "Portal"
+    verbose_name = gettext_lazy("Portal")
 
     def ready(self) -> None:
         from portal import (
@@ -13,7 +14,10 @@ class PortalConfig(AppConfig):
             dashboards,
             metrics,
         )
+        from portal.reports import events as report_events
         from tenants import dashboard
+
+        report_events.register()
         from tenants.jobs import sweep
         from tenants.keys import holdings
 

@@ -21,6 +21,7 @@ from governance.models import ImpactAssessment, Incident
 from tenants import onboarding
 from tenants.charts import Bar, Chart, Day, bar_chart, timeline_chart
 from tenants.isolation import reading_context
+from tenants.languages.formatting import long_date, month_name
 from tenants.models import Country
 from training import selectors as training_selectors
 
@@ -139,21 +140,17 @@ def country_charts(country: Country, figures: dict, *, prefix: str = "") -> list
     return charts
 
 
-def _month_name(month: str) -> str:
-    """ "2026-12" as the reader writes a month ("December 2026", "décembre 2026")."""
-    try:
-        year, number = (int(part) for part in month.split("-"))
-        return formats.date_format(date(year, number, 1), "YEAR_MONTH_FORMAT")
-    except (ValueError, TypeError):
-        return month
-
-
 def usage_chart(*, key: str, figures: dict, now=None) -> Chart:
     now = (now or timezone.now()).astimezone(UTC)
     days_in_month = calendar.monthrange(now.year, now.month)[1]
     month = figures["month"]
     days = [
-        Day(f"{month}-{number:02d}", figures["tokens_by_day"].get(number, 0), str(number))
+        Day(
+            f"{month}-{number:02d}",
+            figures["tokens_by_day"].get(number, 0),
+            str(number),
+            long_date(date.fromisoformat(f"{month}-{number:02d}")),
+        )
         for number in range(1, min(now.day, days_in_month) + 1)
     ]
     return timeline_chart(
@@ -164,7 +161,7 @@ def usage_chart(*, key: str, figures: dict, now=None) -> Chart:
             "of {quota}."
         ).format(
             used=formats.number_format(figures["tokens_month"], force_grouping=True),
-            month=_month_name(month),
+            month=month_name(month),
             quota=formats.number_format(figures["quota"], force_grouping=True),
         ),
         label_header=_("Day"),

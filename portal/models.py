@@ -56,6 +56,8 @@ class ComplianceReport(StepText, TenantModel):
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("compliance report")
+        verbose_name_plural = gettext_lazy("compliance reports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["country", "-created_at"], name="portal_report_country_recent")]
         constraints = [
@@ -88,5 +90,7 @@ class ReportSubscription(TenantModel):
     )
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("report subscription")
+        verbose_name_plural = gettext_lazy("report subscriptions")
         ordering = ["created_at", "id"]
         constraints = [models.UniqueConstraint(fields=["country", "user"], name="portal_subscription_one_per_person")]

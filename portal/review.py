@@ -53,7 +53,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         if c.code == country_code
     ]
     deployment_items = list(
-        deployment_selectors.review_queue(access=access, reader=request.user, country_code=country_code)[:QUEUE_LIMIT]
+        deployment_selectors.review_queue(access=access, reader=request.user, country_code=country_code, state=state)[
+            :QUEUE_LIMIT
+        ]
     )
     return render(
         request,
@@ -66,5 +68,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "state_filters": STATE_FILTERS,
             "onboarding_rows": onboarding_rows,
             "deployment_items": deployment_items,
+            # Each section says it is empty on its own; the page says "nothing" only when all are.
+            "nothing_waiting": not items and not deployment_items,
+            "filtered": bool(country_code or state),
         },
     )

@@ -185,11 +185,12 @@ TEMPLATES = [
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "guardian.backends.ObjectPermissionBackend"]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous visitors hold nothing
 
+# Django's checks in the portal's words (tenants/identity/passwords.py), translated in its catalogue.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "tenants.identity.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "tenants.identity.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "tenants.identity.passwords.CommonPasswordValidator"},
+    {"NAME": "tenants.identity.passwords.NumericPasswordValidator"},
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -57,7 +57,7 @@ def _grant_runtime_role(sender, using="default", **kwargs) -> None:
 
 class TenantsConfig(AppConfig):
     name = "tenants"
-    verbose_name = "Countries and people"
+    verbose_name = gettext_lazy("Countries and people")
 
     def import_models(self) -> None:
         # Django imports tenants.models; the rooms' models belong to the same app (same label,
@@ -151,5 +151,7 @@ class TenantsConfig(AppConfig):
             ),
         )
         from tenants.conversations import events as conversation_events
+        from tenants.record import descriptions as record_descriptions
 
         conversation_events.register()
+        record_descriptions.register()

@@ -72,6 +72,7 @@ class Day:
     label: str
     value: int
     tick: str = ""  # the short label under the axis (the day of the month), if any
+    shown: str = ""  # the day as the reader writes it, in the table (else the label, a machine key)
     cumulative: int = 0
     x: float = 0
     y: float = 0

@@ -104,8 +104,9 @@ class Country(models.Model):
     objects = CountryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
         ordering = ["name"]
-        verbose_name_plural = "countries"
         permissions = [
             ("manage_partnership", "Act as partner manager for this country"),
             ("audit_country", "Audit this country (read-only)"),
@@ -206,7 +207,8 @@ class PlatformSettings(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "platform settings"
+        verbose_name = _("platform settings")
+        verbose_name_plural = _("platform settings")
 
     def __str__(self) -> str:
         return "Platform settings"
@@ -232,6 +234,8 @@ class Organisation(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = pgettext_lazy("kind of record", "organisation")
+        verbose_name_plural = pgettext_lazy("kind of record", "organisations")
         ordering = ["name"]
         constraints = [
             # Target of the composite foreign keys that keep children in their parent's country.
@@ -268,6 +272,8 @@ class Membership(SealedTenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["user__last_name", "user__first_name", "user__username"]
         constraints = [
             models.UniqueConstraint(fields=["country", "user"], name="tenants_membership_country_user_uniq"),
@@ -320,6 +326,8 @@ class Invitation(SealedTenantModel):
     accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_invitation_country_id_uniq")]
 
     def __str__(self) -> str:

@@ -7,13 +7,17 @@ from django.utils.translation import gettext_lazy
 
 class TrainingConfig(AppConfig):
     name = "training"
+    verbose_name = gettext_lazy("Training")
 
     def ready(self) -> None:
         from tenants import todo
         from tenants.keys import holdings
         from tenants.onboarding import register
 
+        from . import events
         from . import todo as training_todo
+
+        events.register()
         from .selectors import onboarding_decide, onboarding_facts
 
         register("training", facts=onboarding_facts, decide=onboarding_decide)

@@ -55,7 +55,7 @@ class RoleEnrolForm(ServiceErrorMixin, forms.Form):
 
     def __init__(self, *args, programmes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programme"].choices = [(p.slug, p.title) for p in programmes]
+        self.fields["programme"].choices = [(p.slug, p.plain_title) for p in programmes]
 
 
 class RosterForm(ServiceErrorMixin, forms.Form):
@@ -116,4 +116,4 @@ class RequirementForm(ServiceErrorMixin, forms.Form):
 
     def __init__(self, *args, programmes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programme"].choices = [(p.slug, p.title) for p in programmes]
+        self.fields["programme"].choices = [(p.slug, p.plain_title) for p in programmes]

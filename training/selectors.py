@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from tenants.access import Access
 from tenants.isolation import reading_context
+from tenants.languages.catalogue import catalogue_plain
 from tenants.models import Country, Membership, Organisation
 
 from .models import (
@@ -134,7 +135,7 @@ def certificate_verify(*, code: str) -> CertificateCheck:
         return CertificateCheck(
             "expired" if certificate.is_expired else "valid",
             holder=certificate.user.get_full_name() or certificate.user.username,
-            programme=certificate.course.title,
+            programme=certificate.course.plain_title,
             issued_on=certificate.issued_at.date(),
             expires_on=certificate.expires_at.date(),
         )
@@ -255,7 +256,8 @@ def missing_titles(*, country: Country, lacking: list[tuple[int, str, str | None
             wanted |= Q(pk__in=programmes.values("pk"))
         marks = {f"lacks{k}": Exists(programmes.filter(pk=OuterRef("pk"))) for k, programmes in enumerate(each)}
         rows = list(Programme.objects.filter(wanted).annotate(**marks).values("title", *marks))
-    return [sorted(row["title"] for row in rows if row[f"lacks{k}"]) for k in range(len(lacking))]
+    # The catalogue's titles, in the reader's language (a gate's reason names them).
+    return [sorted(catalogue_plain(row["title"]) for row in rows if row[f"lacks{k}"]) for k in range(len(lacking))]
 
 
 def organisation_meets_requirements(

@@ -86,7 +86,8 @@ def _latest_version(programme: Programme | CountryProgramme):
     version = programme.versions.order_by("-number").first()
     if version is None or not getattr(programme, "is_active", True):
         raise ServiceError(
-            _("{programme_title} is not open for enrolment.").format(programme_title=programme.title), field="programme"
+            _("{programme_title} is not open for enrolment.").format(programme_title=programme.plain_title),
+            field="programme",
         )
     return version
 
@@ -480,10 +481,12 @@ def certificate_reminders_send(*, country_id: int) -> int:
             with in_language_of(certificate.user):
                 mail_enqueue(
                     to=certificate.user.email,
-                    subject=_("Your {course} certificate expires soon").format(course=certificate.course.title),
+                    subject=_("Your {course} certificate expires soon").format(course=certificate.course.plain_title),
                     body=_(
                         "Your certificate for {course} expires on {date}. Enrol again in the portal to renew it."
-                    ).format(course=certificate.course.title, date=date_format(certificate.expires_at, "DATE_FORMAT")),
+                    ).format(
+                        course=certificate.course.plain_title, date=date_format(certificate.expires_at, "DATE_FORMAT")
+                    ),
                 )
         Certificate.objects.filter(pk__in=[c.pk for c in due]).update(reminded_at=now)
         if due:

@@ -76,7 +76,7 @@ def enrol_self(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect(_url("home", country))
-    messages.success(request, _("You are enrolled in {programme_title}.").format(programme_title=programme.title))
+    messages.success(request, _("You are enrolled in {programme_title}.").format(programme_title=programme.plain_title))
     return redirect(_url("enrolment", country, pk=enrolment.pk))
 
 
@@ -219,7 +219,7 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
                     "{count} person was enrolled in {programme_title}.",
                     "{count} people were enrolled in {programme_title}.",
                     count,
-                ).format(count=count, programme_title=programme.title),
+                ).format(count=count, programme_title=programme.plain_title),
             )
             return redirect(_url("manage", country))
         if action == "roster" and roster_form.is_valid():

@@ -44,8 +44,9 @@ class RegisterEntry(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = _("register entry")
+        verbose_name_plural = _("register entries")
         ordering = ["public_name", "id"]
-        verbose_name_plural = "register entries"
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="dep_regentry_country_id_uniq")]
         indexes = [models.Index(fields=["country", "state"], name="dep_regentry_state_idx")]
 
@@ -103,6 +104,8 @@ class RegisterVersion(TenantModel):
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = _("register version")
+        verbose_name_plural = _("register versions")
         ordering = ["entry", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="dep_regversion_country_id_uniq"),

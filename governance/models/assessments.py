@@ -65,6 +65,8 @@ class ImpactAssessment(TenantModel):
     )
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("impact assessment")
+        verbose_name_plural = gettext_lazy("impact assessments")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="gov_assessment_country_id_uniq")]
         indexes = [models.Index(fields=["country", "status"], name="gov_assessment_country_idx")]

@@ -50,6 +50,8 @@ class Framework(models.Model):
     imported_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
+        verbose_name = _("framework")
+        verbose_name_plural = _("frameworks")
         ordering = ["name", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["slug", "version"], name="gov_framework_version_uniq"),
@@ -83,6 +85,8 @@ class Requirement(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("requirement")
+        verbose_name_plural = _("requirements")
         ordering = ["framework", "position"]
         constraints = [models.UniqueConstraint(fields=["framework", "code"], name="gov_requirement_code_uniq")]
 
@@ -106,6 +110,8 @@ class RequirementMapping(models.Model):
     note = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("requirement mapping")
+        verbose_name_plural = _("requirement mappings")
         ordering = ["source", "target"]
         constraints = [
             models.UniqueConstraint(fields=["source", "target"], name="gov_mapping_pair_uniq"),
@@ -132,6 +138,8 @@ class RequirementStatus(SealedTenantModel):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
     class Meta(TenantModel.Meta):
+        verbose_name = _("requirement status")
+        verbose_name_plural = _("requirement statuses")
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="gov_reqstatus_country_id_uniq"),
             models.UniqueConstraint(fields=["country", "requirement"], name="gov_reqstatus_country_req_uniq"),
@@ -154,6 +162,8 @@ class EvidenceFile(TenantModel):
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
         ordering = ["name", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["requirement_status", "name", "version"], name="gov_evidence_version_uniq")

@@ -49,6 +49,8 @@ class Incident(SealedTenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("incident")
+        verbose_name_plural = gettext_lazy("incidents")
         ordering = ["-detected_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="gov_incident_country_id_uniq")]
         indexes = [models.Index(fields=["country", "status"], name="gov_incident_country_idx")]

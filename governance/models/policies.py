@@ -33,6 +33,8 @@ class PolicyTemplate(models.Model):
     )
 
     class Meta:
+        verbose_name = gettext_lazy("policy template")
+        verbose_name_plural = gettext_lazy("policy templates")
         ordering = ["title"]
 
     def __str__(self) -> str:
@@ -59,6 +61,8 @@ class SharedPolicy(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("shared policy")
+        verbose_name_plural = gettext_lazy("shared policies")
         ordering = ["title"]
         constraints = [
             models.UniqueConstraint(fields=["source_country_code", "source_policy_id"], name="gov_shared_source_uniq")
@@ -86,8 +90,9 @@ class CountryPolicy(TenantModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("country policy")
+        verbose_name_plural = gettext_lazy("country policies")
         ordering = ["title"]
-        verbose_name_plural = "country policies"
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="gov_policy_country_id_uniq")]
 
     def __str__(self) -> str:
@@ -114,6 +119,8 @@ class PolicyVersion(TenantModel):
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("policy version")
+        verbose_name_plural = gettext_lazy("policy versions")
         ordering = ["policy", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="gov_version_country_id_uniq"),
@@ -135,5 +142,7 @@ class Acknowledgement(TenantModel):
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("acknowledgement")
+        verbose_name_plural = gettext_lazy("acknowledgements")
         ordering = ["-at"]
         indexes = [models.Index(fields=["country", "version", "user"], name="gov_ack_country_idx")]

@@ -36,6 +36,8 @@ class Conversation(SealedTenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("conversation")
+        verbose_name_plural = gettext_lazy("conversations")
         ordering = ["country", "subject", "subject_id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="tenants_conv_country_id_uniq"),
@@ -68,6 +70,8 @@ class Message(SealedTenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("message")
+        verbose_name_plural = gettext_lazy("messages")
         ordering = ["created_at", "id"]
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_message_country_id_uniq")]
         indexes = [models.Index(fields=["country", "conversation", "id"], name="tenants_message_conv_idx")]
@@ -89,6 +93,8 @@ class MessageAttachment(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("message attachment")
+        verbose_name_plural = gettext_lazy("message attachments")
         ordering = ["message", "id"]
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_msgatt_country_id_uniq")]
 
@@ -107,6 +113,8 @@ class ConversationRead(TenantModel):
     read_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("read mark")
+        verbose_name_plural = gettext_lazy("read marks")
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="tenants_convread_country_id_uniq"),
             models.UniqueConstraint(fields=["conversation", "user"], name="tenants_convread_person_uniq"),

@@ -44,6 +44,8 @@ class ApiToken(models.Model):
     revoke_reason = models.TextField(blank=True, db_default="")
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         indexes = [models.Index(fields=["user", "expires_at"], name="tenants_token_user_exp_idx")]
 
     def __str__(self) -> str:
@@ -101,6 +103,8 @@ class IdentityProvider(SealedTenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(SealedTenantModel.Meta):
+        verbose_name = _("sign-in service")
+        verbose_name_plural = _("sign-in services")
         constraints = [
             models.UniqueConstraint(fields=["country"], name="tenants_idp_one_per_country"),
             models.UniqueConstraint(fields=["country", "id"], name="tenants_idp_country_id_uniq"),

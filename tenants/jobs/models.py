@@ -41,6 +41,8 @@ class OutboxMessage(OutboxFields, TenantModel):
     writable_after_exit = True  # jobs of a country that left still run (its exit, expiries) and are marked
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("outbox message")
+        verbose_name_plural = gettext_lazy("outbox messages")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["country", "published_at"], name="tenants_outbox_pending_idx")]
 
@@ -49,4 +51,6 @@ class PlatformOutboxMessage(OutboxFields):
     """A job that belongs to no country (mail to a person about their account, platform work)."""
 
     class Meta(OutboxFields.Meta):
+        verbose_name = gettext_lazy("platform outbox message")
+        verbose_name_plural = gettext_lazy("platform outbox messages")
         indexes = [models.Index(fields=["published_at"], name="tenants_poutbox_pending_idx")]

@@ -31,6 +31,8 @@ class CountryKey(TenantModel):
     destroyed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("country key")
+        verbose_name_plural = gettext_lazy("country keys")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["country", "key_id"], name="tenants_key_country_keyid_uniq"),
@@ -64,6 +66,8 @@ class KeyRotation(TenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("key rotation")
+        verbose_name_plural = gettext_lazy("key rotations")
         ordering = ["-created_at"]
 
     @property
@@ -100,6 +104,8 @@ class CountryExport(StepText, TenantModel):
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("country export")
+        verbose_name_plural = gettext_lazy("country exports")
         ordering = ["-created_at"]
         # Target of the same-country key from the exit that made it.
         constraints = [models.UniqueConstraint(fields=["country", "id"], name="tenants_export_country_id_uniq")]
@@ -161,6 +167,8 @@ class CountryExit(StepText, SealedTenantModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("exit from the programme")
+        verbose_name_plural = gettext_lazy("exits from the programme")
         ordering = ["-requested_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -215,6 +223,8 @@ class MemberErasure(SealedTenantModel):
     certificate_signature = models.CharField(max_length=128, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("erasure of a person")
+        verbose_name_plural = gettext_lazy("erasures of people")
         ordering = ["-requested_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -253,6 +263,8 @@ class SubjectAccessExport(TenantModel):
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("copy of a person's data")
+        verbose_name_plural = gettext_lazy("copies of people's data")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -28,7 +28,7 @@ def catalogue_text(text: str):
     translated = gettext(text)
     if translated != text or _reads_english():
         return translated
-    return format_html('<span lang="en">{}</span>', text)
+    return format_html('<span lang="en" dir="ltr">{}</span>', text)
 
 
 def catalogue_block(text: str, render) -> SafeString:
@@ -38,4 +38,4 @@ def catalogue_block(text: str, render) -> SafeString:
     html = render(translated)
     if not text or translated != text or _reads_english():
         return html
-    return format_html('<div lang="en">{}</div>', html)
+    return format_html('<div lang="en" dir="ltr">{}</div>', html)

@@ -19,6 +19,20 @@ def long_date(value: date | datetime | None) -> str:
     return formats.date_format(value, "DATE_FORMAT")
 
 
+def month_name(value: str | date | None) -> str:
+    """A month as the reader writes it: "2026-12" (or any date in it) is December 2026, décembre
+    2026, diciembre de 2026… A value that is no month is given back as it came."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            year, number = (int(part) for part in value.split("-"))
+            value = date(year, number, 1)
+        except (ValueError, TypeError):
+            return value
+    return formats.date_format(value, "YEAR_MONTH_FORMAT")
+
+
 def long_datetime(value: datetime | None) -> str:
     """The date and time in UTC, in the active language's format, followed by "UTC"."""
     if value is None:

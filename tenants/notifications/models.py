@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tenants.models import TenantModel
 
@@ -23,6 +24,8 @@ class Notification(TenantModel):
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("notification")
+        verbose_name_plural = gettext_lazy("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at", "created_at"], name="tenants_notif_user_idx")]
 
@@ -53,6 +56,8 @@ class OutgoingMail(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("outgoing email")
+        verbose_name_plural = gettext_lazy("outgoing emails")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["sent_at", "created_at"], name="tenants_mail_pending_idx")]
 

@@ -51,6 +51,8 @@ class CountryEvent(ChainEvent, TenantModel):
     writable_after_exit = True  # the record goes on after a country left (exports, downloads, its exit)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("country event")
+        verbose_name_plural = gettext_lazy("country events")
         ordering = ["-sequence"]
         constraints = [models.UniqueConstraint(fields=["country", "sequence"], name="tenants_event_country_seq_uniq")]
         indexes = [
@@ -65,6 +67,8 @@ class PlatformEvent(ChainEvent):
     """Programme-wide events: sign-ins, assignments, verification runs. Not country data."""
 
     class Meta:
+        verbose_name = gettext_lazy("platform event")
+        verbose_name_plural = gettext_lazy("platform events")
         ordering = ["-sequence"]
         constraints = [models.UniqueConstraint(fields=["sequence"], name="tenants_platformevent_seq_uniq")]
         indexes = [
@@ -94,12 +98,16 @@ class CountryCheckpoint(Checkpoint, TenantModel):
     writable_after_exit = True
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("country checkpoint")
+        verbose_name_plural = gettext_lazy("country checkpoints")
         ordering = ["-sequence"]
         indexes = [models.Index(fields=["country", "sequence"], name="tenants_ckpt_country_seq_idx")]
 
 
 class PlatformCheckpoint(Checkpoint):
     class Meta:
+        verbose_name = gettext_lazy("platform checkpoint")
+        verbose_name_plural = gettext_lazy("platform checkpoints")
         ordering = ["-sequence"]
 
 
@@ -116,6 +124,8 @@ class LedgerAlert(models.Model):
     )
 
     class Meta:
+        verbose_name = gettext_lazy("record alert")
+        verbose_name_plural = gettext_lazy("record alerts")
         ordering = ["-found_at"]
 
     def __str__(self) -> str:
@@ -135,6 +145,8 @@ class ActionReason(SealedTenantModel):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("reason given")
+        verbose_name_plural = gettext_lazy("reasons given")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["country", "target_type", "target_id"], name="tenants_reason_target_idx")]
 

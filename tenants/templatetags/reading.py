@@ -18,6 +18,15 @@ def reading_preferences(context) -> dict:
     }
 
 
+@register.simple_tag
+def lang_dir(code):
+    """`lang` and the matching `dir` of an element written in another language than the page:
+    <p {% lang_dir entry.language %}>, never lang alone (tenants/languages/direction.py)."""
+    from tenants.languages.direction import language_attributes
+
+    return language_attributes(code)
+
+
 @register.filter
 def catalogue(text):
     """A text of the platform's catalogue (policy templates, training programmes, frameworks), in
@@ -56,3 +65,22 @@ def language_name(code):
         return str(get_language_info(str(code))["name_translated"])
     except KeyError:
         return code
+
+
+@register.filter
+def hint(text):
+    """A field's hint as GOV.UK shows one: a hint that lists rules (Django's password rules come as
+    an HTML list) as a bulleted list, one rule a line; any other as its text."""
+    import re
+    from html import unescape
+
+    from django.utils.html import format_html, format_html_join, strip_tags
+
+    text = str(text or "")
+    items = re.findall(r"<li>(.*?)</li>", text, flags=re.S)
+    if not items:
+        return unescape(strip_tags(text))
+    return format_html(
+        '<ul class="govuk-list govuk-list--bullet govuk-hint govuk-!-margin-bottom-0">{}</ul>',
+        format_html_join("", "<li>{}</li>", ((unescape(strip_tags(item)),) for item in items)),
+    )

@@ -327,3 +327,28 @@ def test_close_asks_on_a_page_of_its_own_with_a_required_reason(client, cast):
         last = EngagementTransition.objects.filter(engagement=engagement).order_by("-id").first()
     assert (last.action, last.to_state, last.comment) == ("close", "closed", "The programme ends here.")
     assert client.get(url).status_code == 404  # nothing left to close
+
+
+def test_a_first_of_two_approvals_is_not_offered_again_to_its_author(client, api, cast):
+    from tenants.models import PlatformSettings
+    from tests.engagements.test_services import second_fr_partner
+
+    settings_row = PlatformSettings.load()
+    settings_row.dual_approval_quota = 500_000
+    settings_row.save()
+    other = second_fr_partner(cast)
+    engagement = engagement_in(cast, "submitted")
+    approve = 'data-action="approve"'
+    as_user(client, cast.partner)
+    assert approve in client.get("/c/fr/engagement/").content.decode()
+    response = client.post(f"/c/fr/engagement/{engagement.pk}/approve/", {"comment": "Fine by me."})
+    assert response.status_code == 302 and fresh(engagement).state == "submitted"
+    html = client.get("/c/fr/engagement/").content.decode()
+    assert approve not in html and 'data-action="request_changes"' in html
+    queue = client.get("/review/").content.decode()
+    assert 'data-field="approved-by-you"' in queue and f"/c/fr/engagement/{engagement.pk}/approve/" not in queue
+    api.force_login(cast.partner)
+    assert "approve" not in api.get(f"/api/v1/countries/FR/engagements/{engagement.pk}/").json()["actions"]
+    as_user(client, other)
+    assert approve in client.get("/c/fr/engagement/").content.decode()
+    assert f"/c/fr/engagement/{engagement.pk}/approve/" in client.get("/review/").content.decode()

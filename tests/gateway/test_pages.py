@@ -126,3 +126,35 @@ def test_the_kill_switch_for_the_four_visitors(client, cast, ready):
     assert client.post(stop.replace("/stop/", "/explode/")).status_code == 404
     with country_context(cast.fr):
         assert CountryEvent.objects.filter(action="environment.gateway_resumed", actor_id=cast.partner.pk).exists()
+
+
+MONTHS = {
+    "en": "December 2026",
+    "fr": "décembre 2026",
+    "es": "diciembre de 2026",
+    "pt": "Dezembro de 2026",
+    "ar": "ديسمبر 2026",
+    "sw": "Disemba 2026",
+}
+
+
+def test_a_month_is_written_in_the_readers_language(cast, ready):
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from deployments.usage import usage_summary
+    from portal.dashboards import usage_chart
+
+    _, environment = active(cast, ready)
+    at = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    figures = {"month": "2026-12", "tokens_by_day": {}, "tokens_month": 0, "quota": 0}
+    for language, month in MONTHS.items():
+        with translation.override(language), country_context(cast.fr):
+            summary = usage_summary(environment=environment, now=at)
+            assert (summary.month, summary.month_shown) == ("2026-12", month), language
+            # The table names each day as the reader writes a date; the chart's data keeps its key.
+            day = summary.chart.days[2]
+            assert day.label == "2026-12-03" and month.split()[0] in day.shown, (language, day.shown)
+            chart = usage_chart(key="x", figures=figures, now=at)
+            assert month in chart.description and month.split()[0] in chart.days[0].shown, language

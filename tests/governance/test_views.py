@@ -339,3 +339,15 @@ def test_the_onboarding_steps_show_on_the_country_overview(client, cast):
         steps = {task.key: task for task in task_list(cast.fr)}
     assert steps["assessment"].state == "done" and steps["assessment"].url == "/c/fr/governance/assessments/"
     assert steps["policies"].state == "not_started"
+
+
+def test_a_refused_move_of_an_incident_keeps_the_steps_written(client, cast, world):
+    client.force_login(cast.member)
+    incident = world["FR"]["incident"]
+    written = "Access revoked; logs kept. " + "x" * 20_000
+    response = client.post(f"/c/fr/governance/incidents/{incident.pk}/advance/", {"steps_taken": written})
+    html = response.content.decode()
+    assert response.status_code == 400 and 'href="#id_steps_taken"' in html and 'id="id_steps_taken-error"' in html
+    assert ">Access revoked; logs kept. x" in html
+    with country_context(cast.fr):
+        assert Incident.objects.get(pk=incident.pk).status == "open"

@@ -21,7 +21,7 @@ def _policies_page(cast, language: str) -> str:
 def test_policy_templates_are_in_french_for_a_french_reader(cast):
     body = _policies_page(cast, "fr")
     assert "Protection des données dans les services d’IA" in body
-    assert '<span lang="en">Data protection in AI services</span>' not in body
+    assert '<span lang="en" dir="ltr">Data protection in AI services</span>' not in body
 
 
 def test_a_catalogue_text_is_translated_in_swahili_too(cast):
@@ -38,7 +38,7 @@ def test_an_untranslated_catalogue_text_is_english_marked_as_such():
 
     with translation.override("sw"):
         assert catalogue("A programme added after the last translation") == (
-            '<span lang="en">A programme added after the last translation</span>'
+            '<span lang="en" dir="ltr">A programme added after the last translation</span>'
         )
         assert catalogue("Data protection in AI services") != "Data protection in AI services"
         assert "<span" not in catalogue("Data protection in AI services")
@@ -46,7 +46,7 @@ def test_an_untranslated_catalogue_text_is_english_marked_as_such():
 
 def test_english_readers_see_it_unmarked(cast):
     body = _policies_page(cast, "en")
-    assert "Data protection in AI services" in body and '<span lang="en">' not in body
+    assert "Data protection in AI services" in body and '<span lang="en"' not in body
 
 
 def _platform_catalogue_texts() -> list[str]:

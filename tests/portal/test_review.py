@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.deployments.conftest import draft, ready  # noqa: F401 - the fixture: FR ready to deploy
 from tests.engagements.test_api import _assigned_countries, _engagement_of
 from tests.engagements.test_services import act, engagement_in, ke_partner
 
@@ -82,3 +83,23 @@ def test_review_page_queries_are_constant(client, cast):
     _assigned_countries(cast, 4, start=2)
     client.force_login(cast.partner)
     assert count() == small
+
+
+def test_each_section_says_it_is_empty_on_its_own(client, cast, ready):  # noqa: F811
+    # France's engagement is active (`ready`): no engagement waits, one deployment request does.
+    from deployments import services as deployment_services
+    from tenants.access import access_for
+
+    request = deployment_services.deployment_request_transition(
+        request=draft(cast, ready), action="submit", by=cast.member, access=access_for(cast.member)
+    )
+    client.force_login(cast.partner)
+    body = client.get("/review/").content.decode()
+    assert f'data-deployment="{request.pk}"' in body
+    assert 'id="queue-empty"' not in body and "Nothing is waiting for your decision" not in body
+    assert 'id="engagement-queue-empty"' in body and 'id="deployment-queue-empty"' not in body
+    # The state filter holds for both kinds: a change of terms is no deployment request's state.
+    body = client.get("/review/?state=amendment").content.decode()
+    assert 'id="queue-empty"' in body and "with these filters" in body
+    body = client.get("/review/?state=submitted").content.decode()
+    assert f'data-deployment="{request.pk}"' in body and 'id="queue-empty"' not in body

@@ -232,3 +232,33 @@ def test_removing_a_requirement_asks_for_a_reason_and_a_bare_post_removes_nothin
         event = CountryEvent.objects.filter(action="training.requirement_removed").latest("id")
         assert ActionReason.objects.get(pk=event.payload["reason"]).reason == "The new course covers it."
     assert client.get(page).status_code == 404
+
+
+TRANSLATED_TITLE = {
+    "fr": "Conduire une évaluation d’impact",
+    "es": "Realizar una evaluación de impacto",
+    "pt": "Realizar uma avaliação de impacto",
+    "ar": "إجراء تقييم للأثر",
+    "sw": "Kufanya tathmini ya athari",
+}
+
+
+@pytest.mark.parametrize("language", sorted(TRANSLATED_TITLE))
+def test_messages_name_a_catalogue_course_in_the_readers_language(client, cast, catalogue, language):
+    from django.contrib.messages import get_messages
+
+    from tenants.languages.models import Preferences
+
+    title = TRANSLATED_TITLE[language]
+    Preferences.objects.filter(user__in=[cast.viewer, cast.owner]).update(language=language)
+    client.force_login(cast.viewer)
+    response = client.post("/c/fr/training/programmes/impact-assessment/enrol/")
+    assert [title in str(m) for m in get_messages(response.wsgi_request)] == [True]
+    client.logout()
+    client.force_login(cast.owner)
+    response = client.post(
+        "/c/fr/training/manage/", {"action": "role", "programme": "impact-assessment", "role": "officer"}
+    )
+    assert [title in str(m) for m in get_messages(response.wsgi_request)] == [True]
+    html = client.get("/c/fr/training/manage/").content.decode()
+    assert f">{title}</option>" in html and ">Running an impact assessment</option>" not in html

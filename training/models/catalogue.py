@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from tenants.languages.catalogue import catalogue_block, catalogue_text
+from tenants.languages.catalogue import catalogue_block, catalogue_plain, catalogue_text
 
 # The vocabularies deployments asks about (sector of the use, capability of the model).
 SECTORS = [
@@ -45,6 +45,8 @@ class Programme(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("programme")
+        verbose_name_plural = gettext_lazy("programmes")
         ordering = ["title"]
 
     def __str__(self) -> str:
@@ -54,6 +56,11 @@ class Programme(models.Model):
     def reading_title(self):
         """The title in the reader's language (the catalogue's English marked lang="en" if none)."""
         return catalogue_text(self.title)
+
+    @property
+    def plain_title(self) -> str:
+        """The title in the reader's language, without markup: for messages, mails and choices."""
+        return catalogue_plain(self.title)
 
 
 class ProgrammeVersion(models.Model):
@@ -70,6 +77,8 @@ class ProgrammeVersion(models.Model):
     published_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("programme version")
+        verbose_name_plural = gettext_lazy("programme versions")
         ordering = ["programme", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["programme", "number"], name="training_version_programme_number_uniq"),
@@ -117,6 +126,8 @@ class PlatformRequirement(models.Model):
     capability = models.CharField(max_length=20, choices=CAPABILITIES, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("platform training requirement")
+        verbose_name_plural = gettext_lazy("platform training requirements")
         constraints = [
             models.UniqueConstraint(
                 fields=["programme", "role", "sector", "capability"], name="training_platformreq_uniq"

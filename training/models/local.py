@@ -35,6 +35,8 @@ class SharedProgramme(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("shared programme")
+        verbose_name_plural = gettext_lazy("shared programmes")
         ordering = ["title", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -64,6 +66,8 @@ class CountryProgramme(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("country programme")
+        verbose_name_plural = gettext_lazy("country programmes")
         ordering = ["title", "id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="training_cprog_country_id_uniq"),
@@ -76,6 +80,11 @@ class CountryProgramme(TenantModel):
     @property
     def reading_title(self) -> str:
         """As its country wrote it: a country's own programme is data, in its own language."""
+        return self.title
+
+    @property
+    def plain_title(self) -> str:
+        """As its country wrote it (the catalogue's programmes give theirs in the reader's language)."""
         return self.title
 
     @property
@@ -92,6 +101,8 @@ class CountryProgrammeVersion(TenantModel):
     published_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("country programme version")
+        verbose_name_plural = gettext_lazy("country programme versions")
         ordering = ["programme", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="training_cver_country_id_uniq"),

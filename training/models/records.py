@@ -81,6 +81,8 @@ class Enrolment(CourseMixin, TenantModel):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("enrolment")
+        verbose_name_plural = gettext_lazy("enrolments")
         ordering = ["-enrolled_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="training_enrolment_country_id_uniq"),
@@ -106,6 +108,8 @@ class ModuleProgress(TenantModel):
     completed_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("module passed")
+        verbose_name_plural = gettext_lazy("modules passed")
         constraints = [
             models.UniqueConstraint(fields=["country", "enrolment", "module"], name="training_progress_uniq")
         ]
@@ -123,6 +127,8 @@ class QuizAttempt(TenantModel):
     submitted_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("quiz attempt")
+        verbose_name_plural = gettext_lazy("quiz attempts")
         ordering = ["-submitted_at", "-id"]
         indexes = [models.Index(fields=["country", "enrolment", "module"], name="training_attempt_enr_idx")]
 
@@ -143,6 +149,8 @@ class Certificate(CourseMixin, TenantModel):
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("certificate")
+        verbose_name_plural = gettext_lazy("certificates")
         ordering = ["-issued_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="training_certificate_country_id_uniq"),
@@ -172,6 +180,8 @@ class CountryRequirement(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("country training requirement")
+        verbose_name_plural = gettext_lazy("country training requirements")
         ordering = ["role", "programme__title"]
         constraints = [
             models.UniqueConstraint(
