@@ -129,6 +129,8 @@ class PasswordResetRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("password reset request")
+        verbose_name_plural = _("password reset requests")
         indexes = [models.Index(fields=["created_at"], name="tenants_reset_created_idx")]
 
     def __str__(self) -> str:
