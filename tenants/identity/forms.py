@@ -28,7 +28,7 @@ class LoginForm(NamedRequiredErrors, AllauthLoginForm):
         self.fields["password"].error_messages["required"] = _("Enter your password.")
 
 
-class ResetPasswordForm(AllauthResetPasswordForm):
+class ResetPasswordForm(NamedRequiredErrors, AllauthResetPasswordForm):
     """allauth's reset form without its look-up of the address: the request does the same work
     whether the address has an account or not, and a worker decides (tenants.identity.password_reset)."""
 
