@@ -99,6 +99,30 @@ def _explain_refusal(form: LedgerExportForm, error: ExportRefused, *, head: int)
         form.add_error(None, str(error))
 
 
+def _export_download(request: HttpRequest, form: LedgerExportForm, *, country, role: str) -> FileResponse | None:
+    """For a valid POST, the zip of the chain's events in the form's range (a country's chain, or the
+    platform's with None); None when there is only the form to show, a refusal put on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    try:
+        summary = audit.ledger_export_download(
+            country=country,
+            by=request.user,
+            actor_role=role,
+            out=out,
+            first=form.cleaned_data["first"],
+            last=form.cleaned_data["last"],
+        )
+    except ExportRefused as error:
+        out.close()
+        head = selectors.chain_length(country=country) if country is not None else selectors.platform_chain_length()
+        _explain_refusal(form, error, head=head)
+        return None
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=summary["filename"], content_type="application/zip")
+
+
 @allowed_after_exit
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -122,25 +146,9 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
     # A download is a POST: a plain GET (a link, a prefetch, a crawler) shows the form and writes
     # nothing, so the record holds one event per export someone asked for.
     form = LedgerExportForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-        try:
-            summary = audit.ledger_export_download(
-                country=country,
-                by=request.user,
-                actor_role=role,
-                out=out,
-                first=form.cleaned_data["first"],
-                last=form.cleaned_data["last"],
-            )
-        except ExportRefused as error:
-            out.close()
-            _explain_refusal(form, error, head=selectors.chain_length(country=country))
-            status = 400
-        else:
-            out.seek(0)
-            return FileResponse(out, as_attachment=True, filename=summary["filename"], content_type="application/zip")
+    download = _export_download(request, form, country=country, role=role)
+    if download is not None:
+        return download
     chain_length = selectors.chain_length(country=country)
     return render(
         request,
@@ -154,7 +162,7 @@ def audit_export(request: HttpRequest, code: str) -> HttpResponse:
             "current_key_id": signing.public_key_id(),
             "example_file": audit.ledger_export_filename(country=country, first=1, last=max(chain_length, 1)),
         },
-        status=400 if request.method == "POST" else status,
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -169,23 +177,9 @@ def platform_ledger(request: HttpRequest) -> HttpResponse:
     if not request.access.is_platform_admin:
         raise PermissionDenied(_("Only a platform admin can export the platform chain."))
     form = LedgerExportForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-        try:
-            summary = audit.ledger_export_download(
-                country=None,
-                by=request.user,
-                actor_role=PLATFORM_ADMIN,
-                out=out,
-                first=form.cleaned_data["first"],
-                last=form.cleaned_data["last"],
-            )
-        except ExportRefused as error:
-            out.close()
-            _explain_refusal(form, error, head=selectors.platform_chain_length())
-        else:
-            out.seek(0)
-            return FileResponse(out, as_attachment=True, filename=summary["filename"], content_type="application/zip")
+    download = _export_download(request, form, country=None, role=PLATFORM_ADMIN)
+    if download is not None:
+        return download
     chain_length = selectors.platform_chain_length()
     return render(
         request,
