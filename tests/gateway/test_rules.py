@@ -332,9 +332,12 @@ def test_policies_redis_lost_are_published_again_by_the_check_without_anyone(sta
         f"{older.refresh().policy_version}|".encode(), b"0|", 1
     )
     client.set(names.policy(older.environment.pk), stale)
-    # Redis has lost them (a replica may still answer from what it holds in memory, which no
-    # deletion made behind its back invalidates: what matters is what Redis holds again below).
     assert published_version(live.environment.pk) == -1 and published_version(older.environment.pk) == 0
+    # A replica answers from what it holds until its next refresh (every quarter second) reads Redis.
+    deadline = time.monotonic() + 2
+    while chat(stack[0], live.secret).status_code != 401:
+        assert time.monotonic() < deadline, "the replica still served a credential Redis no longer has"
+        time.sleep(0.05)
 
     with country_context(cast.fr):
         OutboxMessage.objects.filter(task=PUBLISH_TASK).update(published_at=timezone.now() - timedelta(minutes=5))
