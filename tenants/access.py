@@ -135,7 +135,9 @@ class Access:
 ANONYMOUS = Access()
 
 
-def _memberships_of(user_id: int) -> dict[int, MembershipInfo]:
+def memberships_of(user_id: int) -> dict[int, MembershipInfo]:
+    """The person's memberships in every country (country id -> organisation, role, status), read
+    before any country context by the one SECURITY DEFINER function allowed to."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # SECURITY DEFINER: the only read of tenant rows allowed before a country context.
@@ -290,7 +292,7 @@ def access_resolve(user) -> Access:
     group_names = {name for _, name in groups}
     return Access(
         user_id=user.pk,
-        memberships=_memberships_of(user.pk),
+        memberships=memberships_of(user.pk),
         partner_country_ids=_assigned_country_ids(
             user, PARTNER_PERMISSION, PARTNER_MANAGERS_GROUP, group_ids, group_names
         ),

@@ -140,7 +140,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin  # noqa: E402
 from django.contrib.auth.forms import AdminPasswordChangeForm  # noqa: E402
 from django.utils.translation import gettext, gettext_lazy  # noqa: E402
 
-from tenants.access import _memberships_of  # noqa: E402
+from tenants.access import memberships_of  # noqa: E402
 from tenants.isolation import country_context  # noqa: E402
 from tenants.record.ledger import event_record  # noqa: E402
 
@@ -149,7 +149,7 @@ def _countries_of(user_ids) -> set[int]:
     countries: set[int] = set()
     for user_id in user_ids:
         try:
-            countries |= set(_memberships_of(int(user_id)))
+            countries |= set(memberships_of(int(user_id)))
         except (TypeError, ValueError):
             continue
     return countries

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
-from tenants.access import AUDITOR_PERMISSION, PARTNER_PERMISSION, _memberships_of
+from tenants.access import AUDITOR_PERMISSION, PARTNER_PERMISSION, memberships_of
 from tenants.models import Country
 from tenants.record.ledger import event_record, platform_event_record
 
@@ -22,7 +22,7 @@ def oversight_holders(country: Country, codename: str):
 
 def oversight_conflicts(*, country: Country, users) -> list:
     """Those of `users` who are members of `country` (invited or active): they cannot oversee it."""
-    return [user for user in users if country.pk in _memberships_of(user.pk)]
+    return [user for user in users if country.pk in memberships_of(user.pk)]
 
 
 def oversight_conflict_message(users) -> str:

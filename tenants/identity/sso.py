@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tenants.access import _memberships_of
+from tenants.access import memberships_of
 from tenants.identity.models import IdentityProvider
 from tenants.identity.providers import email_domain_allowed, placement_for
 from tenants.isolation import country_context
@@ -102,7 +102,7 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
             ) % {"name": name}
         # Another country's invitation is none of this provider's business: it neither stops the
         # sign-in nor is taken over by it (a just-in-time account of its own is made below).
-        invited_here = invited_here or country.pk in _memberships_of(account.pk)
+        invited_here = invited_here or country.pk in memberships_of(account.pk)
     if invited_here:
         return _(
             "%(country)s has invited you: open the link in the invitation mail to set up your account, then "

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from guardian.models import UserObjectPermission
 
 from tenants import files
-from tenants.access import Access, _memberships_of
+from tenants.access import Access, memberships_of
 from tenants.errors import NotAllowed, ServiceError
 from tenants.identity.models import PasswordResetRequest
 from tenants.identity.revocation import person_access_revoke
@@ -144,7 +144,7 @@ def member_erasure_cancel(*, erasure: MemberErasure, by, access: Access | None, 
 def _closing(user, country: Country) -> bool:
     """Close the account only when nothing else needs it: no membership of another country, no
     platform role (partner manager, auditor, staff)."""
-    elsewhere = set(_memberships_of(user.pk)) - {country.pk}
+    elsewhere = set(memberships_of(user.pk)) - {country.pk}
     return not (elsewhere or user.is_superuser or user.is_staff or user.groups.exists())
 
 
