@@ -20,18 +20,32 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
+from django.core.exceptions import ImproperlyConfigured
+
+from tenants.configuration import env_int
+
 from . import server
 from .config import Config, config_from_env
 
 log = logging.getLogger("gateway")
 
 
+def _from_env(read):
+    """What `read` reads from the environment, or the process stopped with the line that says which
+    variable is wrong and what it expects."""
+    try:
+        return read()
+    except ImproperlyConfigured as refusal:
+        raise SystemExit(str(refusal)) from None
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8001") or 8001))
+    port, workers = _from_env(lambda: (env_int("GATEWAY_PORT", 8001), env_int("GATEWAY_WORKERS", 1)))
+    parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--fd", type=int, default=None, help="serve this inherited, bound socket")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("GATEWAY_WORKERS", "1") or 1))
+    parser.add_argument("--workers", type=int, default=workers)
     parser.add_argument("--access-log", action="store_true", default=os.environ.get("GATEWAY_ACCESS_LOG") == "1")
     args = parser.parse_args(argv)
     if args.workers < 1:

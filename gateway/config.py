@@ -6,25 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from deployments import published
+from tenants.configuration import env_bool, env_float, env_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def _int(environ, name: str, default: int) -> int:
-    value = environ.get(name, "")
-    try:
-        return int(value) if value.strip() else default
-    except ValueError:
-        raise SystemExit(f"{name} must be a whole number, not {value!r}") from None
-
-
-def _float(environ, name: str, default: float) -> float:
-    value = environ.get(name, "")
-    try:
-        return float(value) if value.strip() else default
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, not {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -51,28 +38,37 @@ class Config:
 
 
 def config_from_env(environ=os.environ) -> Config:
-    development = environ.get("DEBUG", "").lower() in {"1", "true", "yes", "on"} or bool(environ.get("PORTAL_TESTING"))
+    """The settings, read as the portal reads its own (tenants.configuration): a wrong value stops the
+    replica with the one line that names the variable and what it expects."""
+    try:
+        return _config(environ)
+    except ImproperlyConfigured as refusal:
+        raise SystemExit(str(refusal)) from None
+
+
+def _config(environ) -> Config:
+    development = env_bool("DEBUG", False, environ) or bool(environ.get("PORTAL_TESTING"))
     return Config(
         redis_url=environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         prefix=published.redis_prefix(environ),
         key=published.gateway_key_load(
             environ, var_dir=Path(environ.get("VAR_DIR") or BASE_DIR / "var"), create=development
         ),
-        refresh_seconds=_float(environ, "GATEWAY_POLICY_REFRESH_SECONDS", 0.25),
-        max_body_bytes=_int(environ, "GATEWAY_MAX_BODY_BYTES", 26 * 1024 * 1024),
-        default_max_output_tokens=_int(environ, "GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS", 4096),
-        lease_seconds=_int(environ, "GATEWAY_LEASE_SECONDS", 900),
-        connect_timeout=_float(environ, "GATEWAY_CONNECT_TIMEOUT", 10.0),
-        read_timeout=_float(environ, "GATEWAY_READ_TIMEOUT", 300.0),
-        max_connections=_int(environ, "GATEWAY_MAX_CONNECTIONS", 1000),
-        redis_connections=_int(environ, "GATEWAY_REDIS_CONNECTIONS", 128),
+        refresh_seconds=env_float("GATEWAY_POLICY_REFRESH_SECONDS", 0.25, environ),
+        max_body_bytes=env_int("GATEWAY_MAX_BODY_BYTES", 26 * 1024 * 1024, environ=environ),
+        default_max_output_tokens=env_int("GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS", 4096, environ=environ),
+        lease_seconds=env_int("GATEWAY_LEASE_SECONDS", 900, environ=environ),
+        connect_timeout=env_float("GATEWAY_CONNECT_TIMEOUT", 10.0, environ),
+        read_timeout=env_float("GATEWAY_READ_TIMEOUT", 300.0, environ),
+        max_connections=env_int("GATEWAY_MAX_CONNECTIONS", 1000, environ=environ),
+        redis_connections=env_int("GATEWAY_REDIS_CONNECTIONS", 128, environ=environ),
         country_networks=_networks(environ),
     )
 
 
 def _networks(environ) -> tuple:
     """COUNTRY_NETWORKS, as the portal reads it (with DEBUG on, this machine's loopback by default)."""
-    default = "127.0.0.0/8,::1/128" if environ.get("DEBUG", "").lower() in {"1", "true", "yes", "on"} else ""
+    default = "127.0.0.0/8,::1/128" if env_bool("DEBUG", False, environ) else ""
     try:
         return published.country_networks(environ.get("COUNTRY_NETWORKS", default))
     except ValueError as error:
