@@ -12,14 +12,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext_lazy
 
 from tenants.access import access_changes_renewed, access_for
 from tenants.country_state import CountryReadOnly, country_state, country_state_memo
 from tenants.files import FileUnreadable
 from tenants.identity.tokens import token_scope, user_from_bearer
 from tenants.isolation import country_context, public_country_context
-from tenants.languages.choice import reading_columns, reading_read
+from tenants.languages.choice import in_language_of, reading_columns, reading_read
 from tenants.models import Country
 from tenants.queries import CompiledQuery
 
@@ -110,6 +110,13 @@ def _second_factor_missing(user, token) -> bool:
     return missing
 
 
+def _token_refused(user, message) -> JsonResponse:
+    """A token's refusal, answered before the reader's language is applied to the request: written
+    in the language of the person the token is theirs (what their browser asks for plays no part)."""
+    with in_language_of(user):
+        return JsonResponse({"detail": str(message)}, status=403, headers={"Content-Language": get_language()})
+
+
 class CountryScopeMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -129,19 +136,17 @@ class CountryScopeMiddleware:
             country_ids, read_only = token_scope(resolved[1])
             access = access.narrowed(country_ids=country_ids, read_only=read_only)
             if _second_factor_missing(request.user, resolved[1]):
-                return JsonResponse(
-                    {
-                        "detail": _(
-                            "Your role now needs a second factor, and this account has none: sign in in the "
-                            "browser, set one up, then ask for a new token."
-                        )
-                    },
-                    status=403,
+                return _token_refused(
+                    request.user,
+                    gettext_lazy(
+                        "Your role now needs a second factor, and this account has none: sign in in the "
+                        "browser, set one up, then ask for a new token."
+                    ),
                 )
             if read_only and request.method not in SAFE_METHODS and request.path_info != TOKEN_REVOKE_PATH:
-                return JsonResponse(
-                    {"detail": _("This token is read-only: it cannot change anything. Use a read-write token.")},
-                    status=403,
+                return _token_refused(
+                    request.user,
+                    gettext_lazy("This token is read-only: it cannot change anything. Use a read-write token."),
                 )
         request.access = access
         request.country = None

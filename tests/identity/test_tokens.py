@@ -204,3 +204,29 @@ def test_a_token_stops_when_the_persons_role_comes_to_need_a_second_factor(clien
     assert refused.status_code == 403 and "second factor" in refused.json()["detail"]
     give_totp(cast.member)
     assert client.get("/api/v1/countries/FR/members/", **bearer(raw)).status_code == 200
+
+
+def test_a_tokens_refusals_are_written_in_the_persons_language(client, cast, settings):
+    """Refused before the request takes the reader's language: in the token holder's own, whatever
+    language the calling program's client asks for."""
+    from tenants.languages.models import Preferences
+
+    Preferences.objects.update_or_create(user=cast.member, defaults={"language": "fr"})
+    raw, _ = api_token_issue(user=cast.member)
+    ApiToken.objects.filter(user=cast.member).update(read_only=True)
+    write = client.post(
+        "/api/v1/countries/FR/organisations/",
+        {"name": "X", "kind": "ministry"},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+        **bearer(raw),
+    )
+    assert write.status_code == 403
+    assert write.json()["detail"].startswith("Ce jeton est en lecture seule"), write.json()
+    settings.SECOND_FACTOR_ENFORCED = True
+    with country_context(cast.fr):
+        Membership.objects.filter(user=cast.member).update(role="country_admin")
+        access_changed(user_ids=[cast.member.pk])
+    refused = client.get("/api/v1/countries/FR/members/", HTTP_ACCEPT_LANGUAGE="en", **bearer(raw))
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith("Votre rôle exige désormais un second facteur"), refused.json()
