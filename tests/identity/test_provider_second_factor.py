@@ -96,4 +96,5 @@ def test_a_token_is_held_to_the_rule_of_the_session_that_made_it(client, cast, o
     # ...and stops once a role its provider cannot vouch for comes, as a session would.
     auditor_of(cast.ke, chef)
     refused = client.get("/api/v1/countries/FR/", **bearer)
-    assert refused.status_code == 403 and "second factor" in refused.json()["detail"]
+    # (written in the chef's language: French, France's, kept on the account at its first sign-in)
+    assert refused.status_code == 403 and "second facteur" in refused.json()["detail"]
