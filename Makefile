@@ -47,7 +47,7 @@ run: install assets messages
 TEST_WORKERS ?= 2
 test: install assets messages chromium
 	@$(PY) scripts/check_services.py
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 bench: install
 	@$(PY) scripts/check_services.py
