@@ -274,6 +274,10 @@ if STORAGE_BACKEND == "s3":
 # Files stored before sealing are read as they are until `reseal_files` has sealed them; once it has,
 # turn this off so that a file in the clear (put there behind the portal's back) never opens.
 FILES_ACCEPT_UNSEALED = env_bool("FILES_ACCEPT_UNSEALED", True)
+# A column an upgrade seals reads the plain values the release before still writes during the
+# rollout, until `seal_plain_values` closes its window, or beat does this many hours after it opened
+# (tenants.keys.windows).
+SEALING_WINDOW_HOURS = env_int("SEALING_WINDOW_HOURS", 24, minimum=1)
 
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -524,6 +528,7 @@ CELERY_BEAT_SCHEDULE = {
     "mail-sweep": {"task": "tenants.mail_send_waiting", "schedule": 900.0},
     "password-reset-sweep": {"task": "tenants.password_reset_sweep", "schedule": 300.0},
     "jobs-sweep": {"task": "tenants.jobs_sweep", "schedule": 60.0},
+    "sealing-windows": {"task": "tenants.sealing_windows_close_due", "schedule": crontab(minute=50)},
     "gateway-usage-fold": {"task": "gateway.usage_fold", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-ingest": {"task": "gateway.capture_ingest", "schedule": float(GATEWAY_USAGE_FOLD_SECONDS)},
     "gateway-capture-purge": {"task": "gateway.capture_purge", "schedule": crontab(minute=40)},

@@ -38,7 +38,6 @@ from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tenants.isolation import country_context
 from tenants.keys import envelope as keys
 
 MAGIC = b"\x00PSF1"  # no accepted upload starts with a NUL byte
@@ -211,9 +210,7 @@ class OpenedFile(io.RawIOBase):
 
 def keys_destroyed(country_id: int) -> bool:
     """Whether the country's data keys were destroyed (it left the programme)."""
-    CountryKey = apps.get_model("tenants", "CountryKey")
-    with country_context(country_id):
-        return CountryKey.objects.filter(country_id=country_id, state=CountryKey.State.DESTROYED).exists()
+    return keys.country_keys_destroyed(country_id)
 
 
 def _put(name: str, content: BinaryIO, *, replace: bool) -> str:

@@ -9,10 +9,13 @@ from django.db import migrations
 from tenants.keys.upgrades import plain_columns_seal
 
 
+BY = "deployments.0014_words_sealed"
+
+
 def seal(apps, schema_editor):
-    plain_columns_seal(apps, schema_editor, model="deployments.DeploymentDecision", fields=["comment"])
-    plain_columns_seal(apps, schema_editor, model="deployments.DeploymentMove", fields=["comment"])
-    plain_columns_seal(apps, schema_editor, model="deployments.DeploymentRequest", fields=["purpose"])
+    plain_columns_seal(apps, schema_editor, model="deployments.DeploymentDecision", fields=["comment"], by=BY)
+    plain_columns_seal(apps, schema_editor, model="deployments.DeploymentMove", fields=["comment"], by=BY)
+    plain_columns_seal(apps, schema_editor, model="deployments.DeploymentRequest", fields=["purpose"], by=BY)
 
 
 class Migration(migrations.Migration):

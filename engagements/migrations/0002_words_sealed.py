@@ -9,8 +9,11 @@ from django.db import migrations
 from tenants.keys.upgrades import plain_columns_seal
 
 
+BY = "engagements.0002_words_sealed"
+
+
 def seal(apps, schema_editor):
-    plain_columns_seal(apps, schema_editor, model="engagements.EngagementTransition", fields=["comment"])
+    plain_columns_seal(apps, schema_editor, model="engagements.EngagementTransition", fields=["comment"], by=BY)
 
 
 class Migration(migrations.Migration):

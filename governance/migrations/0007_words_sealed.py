@@ -9,8 +9,11 @@ from django.db import migrations
 from tenants.keys.upgrades import plain_columns_seal
 
 
+BY = "governance.0007_words_sealed"
+
+
 def seal(apps, schema_editor):
-    plain_columns_seal(apps, schema_editor, model="governance.RequirementStatus", fields=["note"])
+    plain_columns_seal(apps, schema_editor, model="governance.RequirementStatus", fields=["note"], by=BY)
 
 
 class Migration(migrations.Migration):

@@ -207,6 +207,13 @@ def country_key_create(*, country_id: int):
     return key
 
 
+def country_keys_destroyed(country_id: int) -> bool:
+    """Whether the country's data keys were destroyed (it left the programme)."""
+    _, CountryKey = _models()
+    with country_context(country_id):
+        return CountryKey.objects.filter(country_id=country_id, state=CountryKey.State.DESTROYED).exists()
+
+
 def _epoch(country_id: int) -> int:
     state = country_state(country_id)
     return state.key_epoch if state is not None else -1

@@ -1,6 +1,10 @@
 """EncryptedTextField: a text column sealed with AES-GCM under the row's country key, bound to
 `country|table|column|pk`, so that a ciphertext copied to another row, column or country does not
-open. Values are opened lazily, on first access, and an unreadable one says so instead of raising."""
+open. Values are opened lazily, on first access, and an unreadable one says so instead of raising.
+
+A stored value with no seal is refused as altered, except in a column an upgrade has just sealed
+while its sealing window is open (tenants.keys.windows): during a rolling upgrade the release before
+still writes plain values there, which read as written until `seal_plain_values` seals them."""
 
 from __future__ import annotations
 
@@ -22,6 +26,10 @@ class Unreadable(str):
         return super().__new__(cls, f"[unreadable: {reason}]")
 
 
+DESTROYED = "this country's data key was destroyed when it left the programme"
+ALTERED = "this value does not belong to this record or was altered"
+
+
 def _country_code(country_id: int) -> str:
     # Looked up by name: tenants.models uses this field, so this module cannot import it.
     Country = apps.get_model("tenants", "Country")
@@ -32,6 +40,13 @@ def _country_code(country_id: int) -> str:
 
 
 _country_code.cache = {}  # type: ignore[attr-defined]
+
+
+def plain_accepted(table: str, column: str) -> bool:
+    """Whether a value with no seal in `table.column` is one the release before an upgrade wrote:
+    the column's sealing window is open. Asked only for such values, never for sealed ones."""
+    SealingWindow = apps.get_model("tenants", "SealingWindow")
+    return SealingWindow.objects.filter(table=table, column=column, closed_at__isnull=True).exists()
 
 
 def aad_for(instance: models.Model, field: models.Field) -> bytes:
@@ -80,19 +95,36 @@ class EncryptedTextField(models.TextField):
         return Sealed(value)
 
     def open_value(self, instance, sealed: Sealed) -> str:
+        if not keys.is_sealed(sealed):
+            return self.open_plain(instance, sealed)
         try:
             return keys.open_sealed(country_id=instance.country_id, aad=aad_for(instance, self), sealed=sealed)
         except keys.KeyDestroyed:
-            return Unreadable("this country's data key was destroyed when it left the programme")
+            return Unreadable(DESTROYED)
         except keys.CannotOpen:
-            return Unreadable("this value does not belong to this record or was altered")
+            return Unreadable(ALTERED)
+
+    def open_plain(self, instance, stored: Sealed) -> str:
+        """A value with no seal: the release before an upgrade wrote it while the column's sealing
+        window is open (saving it again seals it), or it was put there behind the portal's back."""
+        if keys.country_keys_destroyed(instance.country_id):
+            return Unreadable(DESTROYED)
+        if plain_accepted(instance._meta.db_table, self.column):
+            return str(stored)
+        return Unreadable(ALTERED)
 
     def pre_save(self, instance, add):
         value = instance.__dict__.get(self.attname)
         if value is None or value == "":
             return value
         if isinstance(value, Sealed):
-            return str(value)
+            if keys.is_sealed(value):
+                return str(value)
+            # Stored with no seal and never read: sealed now if its column's window admits it,
+            # written back exactly as it was otherwise.
+            value = self.open_plain(instance, value)
+            if isinstance(value, Unreadable):
+                return str(instance.__dict__[self.attname])
         if isinstance(value, Unreadable):
             # Never overwrite what is stored with the notice that stands in for it.
             return str(instance.__dict__.get(self.sealed_attname) or "")

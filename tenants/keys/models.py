@@ -269,3 +269,37 @@ class SubjectAccessExport(TenantModel):
 
     def __str__(self) -> str:
         return f"Subject access {self.pk} ({self.state})"
+
+
+class SealingWindow(models.Model):
+    """A column that an upgrade turned from plain text into a sealed one (EncryptedTextField), while
+    the release before it may still write plain values into it: the release that seals it and the
+    one before run side by side during a rolling upgrade. While the window is open, a value of that
+    column with no seal reads as the plain value the release before wrote; once `seal_plain_values`
+    (or beat, SEALING_WINDOW_HOURS after it opened) has sealed what was left and closed it, a value
+    with no seal is refused as altered again (tenants.keys.windows). Not a country's row: one per
+    column, for the whole platform."""
+
+    table = models.CharField(gettext_lazy("table"), max_length=63)
+    column = models.CharField(gettext_lazy("column"), max_length=63)
+    opened_at = models.DateTimeField(gettext_lazy("opened at"), default=timezone.now)
+    opened_by = models.CharField(
+        gettext_lazy("opened by"), max_length=200, help_text=gettext_lazy("The migration that sealed the column.")
+    )
+    closed_at = models.DateTimeField(gettext_lazy("closed at"), null=True, blank=True)
+    sealed = models.PositiveIntegerField(gettext_lazy("values sealed when it closed"), default=0, db_default=0)
+    emptied = models.PositiveIntegerField(
+        gettext_lazy("values emptied when it closed"),
+        default=0,
+        db_default=0,
+        help_text=gettext_lazy("Plain values of countries whose keys were destroyed when they left."),
+    )
+
+    class Meta:
+        verbose_name = gettext_lazy("sealing window")
+        verbose_name_plural = gettext_lazy("sealing windows")
+        ordering = ["table", "column"]
+        constraints = [models.UniqueConstraint(fields=["table", "column"], name="tenants_sealingwindow_column_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column}"

@@ -4,6 +4,10 @@ value of a country makes one), bound to their place as `EncryptedTextField` bind
 whose keys were destroyed when it left keeps nothing of them (what the promise of its exit said:
 unreadable by anyone), and a value already sealed is left as it is, so the migration can run again.
 
+It also opens each column's sealing window (tenants.keys.windows): the release before the upgrade
+keeps writing plain values there until the rollout ends, and they must read as written, not as
+altered, until `seal_plain_values` seals them and closes the window.
+
 It works on the migration's historical models (never the current ones, whose columns may be ahead
 of the database being migrated) and on the envelope's primitives."""
 
@@ -13,6 +17,7 @@ import secrets
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db.models import F, Q
+from django.utils import timezone
 
 from tenants.db import every_country_open
 from tenants.keys import envelope
@@ -37,8 +42,45 @@ def _active_key(apps, country_id: int) -> envelope.DataKey:
     return envelope.DataKey(row.key_id, envelope.master_keys().unwrap(bytes(row.wrapped_key), row.master_key_id))
 
 
-def plain_columns_seal(apps, schema_editor, *, model: str, fields: list[str]) -> None:
-    """Seal the plain values of `fields` (now EncryptedTextFields) of the model `app_label.Model`."""
+# Columns sealed in this run of `migrate` by a migration older than the windows' table: tenants 0031
+# opens their windows once the table is there (a database that sealed them in an earlier run, with
+# the release that sealed them long rolled out, gets none).
+_pending: list[tuple[str, str, str]] = []
+
+
+def sealing_windows_open(apps, schema_editor, *, model: str, fields: list[str], by: str) -> None:
+    """Open the sealing window of each of `fields` (now EncryptedTextFields) of `app_label.Model`,
+    `by` the migration named: plain values the release before writes read as written until it closes."""
+    Model = apps.get_model(model)
+    columns = [(Model._meta.db_table, Model._meta.get_field(name).column, by) for name in fields]
+    try:
+        SealingWindow = apps.get_model("tenants", "SealingWindow")
+    except LookupError:
+        _pending.extend(columns)
+        return
+    for table, column, opened_by in columns:
+        _window_open(SealingWindow, table, column, opened_by)
+
+
+def _window_open(SealingWindow, table: str, column: str, by: str) -> None:  # noqa: N803 - a model
+    SealingWindow.objects.update_or_create(
+        table=table,
+        column=column,
+        defaults={"opened_at": timezone.now(), "opened_by": by, "closed_at": None, "sealed": 0, "emptied": 0},
+    )
+
+
+def sealing_windows_open_pending(apps, schema_editor) -> None:
+    """Open the windows of the columns sealed earlier in this run, before the windows' table existed."""
+    SealingWindow = apps.get_model("tenants", "SealingWindow")
+    while _pending:
+        _window_open(SealingWindow, *_pending.pop(0))
+
+
+def plain_columns_seal(apps, schema_editor, *, model: str, fields: list[str], by: str) -> None:
+    """Seal the plain values of `fields` (now EncryptedTextFields) of the model `app_label.Model`,
+    and open their sealing windows."""
+    sealing_windows_open(apps, schema_editor, model=model, fields=fields, by=by)
     every_country_open(apps, schema_editor)
     Model = apps.get_model(model)
     Country, CountryKey = apps.get_model("tenants", "Country"), apps.get_model("tenants", "CountryKey")

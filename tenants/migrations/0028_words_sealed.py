@@ -10,10 +10,13 @@ from django.db import migrations
 from tenants.keys.upgrades import plain_columns_seal
 
 
+BY = "tenants.0028_words_sealed"
+
+
 def seal(apps, schema_editor):
-    plain_columns_seal(apps, schema_editor, model="tenants.CountryExit", fields=["reason", "run_reason"])
-    plain_columns_seal(apps, schema_editor, model="tenants.MemberErasure", fields=["reason"])
-    plain_columns_seal(apps, schema_editor, model="tenants.Membership", fields=["job_title"])
+    plain_columns_seal(apps, schema_editor, model="tenants.CountryExit", fields=["reason", "run_reason"], by=BY)
+    plain_columns_seal(apps, schema_editor, model="tenants.MemberErasure", fields=["reason"], by=BY)
+    plain_columns_seal(apps, schema_editor, model="tenants.Membership", fields=["job_title"], by=BY)
 
 
 class Migration(migrations.Migration):

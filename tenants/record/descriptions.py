@@ -107,7 +107,30 @@ def _files(action: str, payload: dict) -> str:
     ) % {"count": sealed}
 
 
+def _sealed_during_upgrade(action: str, payload: dict) -> str:
+    sealed, emptied = payload.get("sealed", 0), payload.get("emptied", 0)
+    sealed, emptied = (n if isinstance(n, int) else 0 for n in (sealed, emptied))
+    if action == "key.sealing_windows_closed":
+        columns = len(payload.get("columns") or [])
+        return ngettext(
+            "%(count)s column closed; values sealed: %(sealed)s, emptied (keys destroyed): %(emptied)s",
+            "%(count)s columns closed; values sealed: %(sealed)s, emptied (keys destroyed): %(emptied)s",
+            columns,
+        ) % {"count": columns, "sealed": grouped_number(sealed), "emptied": grouped_number(emptied)}
+    if emptied:
+        return gettext("%(count)s texts emptied: this country's keys were destroyed when it left") % {
+            "count": grouped_number(emptied)
+        }
+    return ngettext(
+        "%(count)s text written by the release before the upgrade sealed under the country's key",
+        "%(count)s texts written by the release before the upgrade sealed under the country's key",
+        sealed,
+    ) % {"count": grouped_number(sealed)}
+
+
 def _key(action: str, payload: dict) -> str:
+    if action in {"key.plain_values_sealed", "key.sealing_windows_closed"}:
+        return _sealed_during_upgrade(action, payload)
     if action == "key.destroyed":
         return gettext("Keys destroyed: %(keys)s") % {"keys": ", ".join(map(str, payload.get("keys") or []))}
     if action == "key.rewrapped":

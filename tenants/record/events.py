@@ -112,6 +112,7 @@ ACTION_LABELS = {
     "key.rewrapped": gettext_lazy("Data keys sealed under the new key"),
     "key.rotation_completed": gettext_lazy("Key rotation completed"),
     "key.destroyed": gettext_lazy("Key destroyed"),
+    "key.plain_values_sealed": gettext_lazy("Texts written during an upgrade sealed"),
     "exit.requested": gettext_lazy("Exit from the programme requested"),
     "exit.confirmed": gettext_lazy("Exit from the programme confirmed"),
     "exit.cancelled": gettext_lazy("Exit from the programme cancelled"),
@@ -138,6 +139,7 @@ ACTION_LABELS = {
     "framework.imported": gettext_lazy("Framework imported"),
     "ledger.alerts_resolved": gettext_lazy("Record alerts resolved"),
     "ledger.signing_key_rotated": gettext_lazy("Record signing key rotated"),
+    "key.sealing_windows_closed": gettext_lazy("Upgrade finished: newly sealed columns refuse plain text"),
 }
 
 
