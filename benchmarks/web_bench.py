@@ -125,13 +125,14 @@ class Server:
             SECRET_KEY=SECRET_KEY,
             DEBUG="0",
             PORTAL_TESTING="1",
+            LOG_LEVEL="WARNING",  # as every process takes its level: gunicorn.conf.py reads it
         )
         env.pop("APP_DATABASE_URL", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{self.port}"]
             # Kept-alive connections held longer than gunicorn's 2 s default, as a proxy in front
             # would: otherwise a client reusing a connection the server just closed counts an error.
-            + ["--workers", "2", "--threads", "4", "--keep-alive", "30", "--log-level", "warning"]
+            + ["--workers", "2", "--threads", "4", "--keep-alive", "30"]
             # No recycling of workers (gunicorn.conf.py recycles each after about 2,000 requests): at
             # hundreds of requests a second a worker would restart inside some route's window, at
             # random, and that route would be measured with a worker loading Django.

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from django.core.exceptions import ImproperlyConfigured
 
-from tenants.configuration import env_int
+from tenants.configuration import env_int, json_logs, log_level
 
 from . import server
 from .config import Config, config_from_env
@@ -86,16 +86,15 @@ class JsonLines(logging.Formatter):
 
 
 def logging_setup(environ) -> None:
-    """JSON lines, as the portal writes them, unless LOG_FORMAT=console (or DEBUG, its default there)."""
-    debug = environ.get("DEBUG", "").lower() in {"1", "true", "yes", "on"}
+    """JSON lines, as the portal writes them, unless LOG_FORMAT=console (or DEBUG, its default there),
+    at LOG_LEVEL: both read as every process of the portal reads them (tenants.configuration), so a
+    value one process refuses, every process refuses, in the same words."""
+    json, level = _from_env(lambda: (json_logs(environ), log_level(environ)))
     handler = logging.StreamHandler()
-    if environ.get("LOG_FORMAT", "console" if debug else "json") == "json":
+    if json:
         handler.setFormatter(JsonLines())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    level = environ.get("LOG_LEVEL", "INFO").upper()
-    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        raise SystemExit(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {level!r}")
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -103,10 +103,46 @@ def _worker_refuses_without_its_gateway_key(**kwargs) -> None:
         raise SystemExit(f"The worker will not start: {missing} (python scripts/generate_secrets.py makes the file).")
 
 
+_level_warned = False
+
+
+def _logging_from_settings(loglevel=None, **kwargs) -> None:
+    """A worker and beat log as every process of the portal does: through LOGGING, at LOG_LEVEL.
+    Celery would otherwise set the root logger to the level of its `-l` option (WARNING when none is
+    given), over LOG_LEVEL; a receiver of `setup_logging` keeps it from touching logging at all."""
+    import logging
+
+    from django.conf import settings
+    from django.utils.log import configure_logging
+
+    global _level_warned
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    asked = _level_asked_on_command_line(sys.argv)
+    if asked and asked.upper() != settings.LOGGING["root"]["level"] and not _level_warned:
+        _level_warned = True  # once, not again in each pool process
+        logging.getLogger("portal.celery").warning(
+            "The log level is LOG_LEVEL's (%s): the command line's -l %s is not used.",
+            settings.LOGGING["root"]["level"],
+            asked,
+        )
+
+
+def _level_asked_on_command_line(argv: list[str]) -> str | None:
+    for position, argument in enumerate(argv):
+        if argument in {"-l", "--loglevel"} and position + 1 < len(argv):
+            return argv[position + 1]
+        if argument.startswith("--loglevel="):
+            return argument.split("=", 1)[1]
+        if argument.startswith("-l") and len(argument) > 2:
+            return argument[2:]
+    return None
+
+
 def _connect_worker_checks() -> None:
     from celery import signals
 
     signals.worker_init.connect(_worker_refuses_without_its_gateway_key, weak=False, dispatch_uid="portal-gateway-key")
+    signals.setup_logging.connect(_logging_from_settings, weak=False, dispatch_uid="portal-logging")
 
 
 _connect_worker_checks()

@@ -488,7 +488,9 @@ from tenants.telemetry import logging_config  # noqa: E402
 
 LOG_FORMAT = "json" if json_logs() else "console"
 LOGGING = logging_config(level=log_level(), json=LOG_FORMAT == "json")
-# The worker logs through LOGGING too, so its lines are JSON with the task's request id.
+# The worker and beat log through LOGGING too, at LOG_LEVEL, so their lines are JSON with the task's
+# request id: portal.celery answers Celery's setup_logging, which leaves logging alone (and its `-l`
+# unused) then; the root logger is not Celery's to take either way.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Prometheus metrics at /metrics, for the bearer of this token only (unset: the endpoint is absent).
 METRICS_TOKEN = env_str("METRICS_TOKEN")

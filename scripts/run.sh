@@ -77,8 +77,8 @@ $PY manage.py migrate --noinput
 trap 'trap - EXIT; kill 0' EXIT INT TERM
 start_demo_provider
 $PY manage.py seed_demo
-$PY -m celery -A portal worker -l INFO --concurrency 2 -n "portal-worker@%h" &
-$PY -m celery -A portal beat -l INFO --pidfile= &
+$PY -m celery -A portal worker --concurrency 2 -n "portal-worker@%h" &
+$PY -m celery -A portal beat --pidfile= &
 start_gateway
 say_how_to_sign_in "with a worker and beat"
 $PY -m gunicorn portal.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 --access-logfile - &

@@ -385,8 +385,6 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             "--without-mingle",
             "-Q",
             settings.CELERY_TASK_DEFAULT_QUEUE,
-            "-l",
-            "INFO",
             "-n",
             f"test-worker-{os.getpid()}@%h",
         ],

@@ -31,6 +31,9 @@ os.environ.setdefault("TEST_DATABASE_NAME", f"test_portal_{os.getpid()}")
 _own("CACHE_KEY_PREFIX", f"portal-test-{os.getpid()}")
 _own("CELERY_QUEUE", f"portal-test-{os.getpid()}")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+# The processes the suite starts (its worker, beat, gunicorn) take their level from LOG_LEVEL, as in
+# production; the tests read their INFO lines (a worker's "ready.", beat's "Starting...").
+os.environ.setdefault("LOG_LEVEL", "INFO")
 # The suite's stand-in model servers listen on loopback; a country's own server is one of them.
 os.environ.setdefault("COUNTRY_NETWORKS", "127.0.0.0/8")
 

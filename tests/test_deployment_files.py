@@ -449,3 +449,63 @@ def test_compose_passes_what_a_tls_proxy_needs(compose):
         "SESSION_COOKIE_SECURE",
     ):
         assert name in web, name
+
+
+# --- One log level for every process ----------------------------------------------------------------
+
+LEVEL_OPTION = re.compile(r"""(?:^|[\s"'\[,])(-l|--loglevel|--log-level)(?=[\s"'=,\]]|$)""")
+PORTAL_COMMANDS = re.compile(r"celery|gunicorn|-m gateway|\"gateway\"|manage\.py")
+
+
+def _launching_files() -> list[Path]:
+    """Every file that starts the portal's processes: compose, the manifests, the scripts, the
+    Makefile, the image, CI, and a Procfile if one is added."""
+    files = [ROOT / "docker-compose.yml", ROOT / "Makefile", ROOT / "Dockerfile"]
+    files += sorted((ROOT / "deploy").rglob("*.y*ml")) + sorted((ROOT / "scripts").iterdir())
+    files += sorted((ROOT / ".ci").iterdir()) + sorted(ROOT.glob("Procfile*"))
+    return [path for path in files if path.is_file()]
+
+
+def test_no_command_line_sets_a_log_level_of_its_own():
+    """LOG_LEVEL is the level of every process (web, worker, beat, gateway). A command-line level
+    (`celery … -l INFO`, `gunicorn --log-level`) overrode it for that process alone, so an operator
+    who set LOG_LEVEL=WARNING still got the worker's INFO lines."""
+    found = []
+    for path in _launching_files():
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if PORTAL_COMMANDS.search(line) and LEVEL_OPTION.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert found == [], "a command line names a log level (set LOG_LEVEL instead):\n" + "\n".join(found)
+    assert LEVEL_OPTION.search('command: ["celery", "-A", "portal", "worker", "-l", "INFO"]')
+    assert LEVEL_OPTION.search("$PY -m celery -A portal beat --loglevel=INFO --pidfile= &")
+    assert not LEVEL_OPTION.search('command: ["celery", "-A", "portal", "worker", "-n", "w@%h"]')
+
+
+def test_every_process_gets_the_same_log_level_and_format(compose, manifests):
+    services = compose["services"]
+    # The stand-in upstream is not the portal: a development double of a model server.
+    portal = [name for name, service in services.items() if "sovereign-ai-portal" in service.get("image", "")]
+    portal.remove("standin")
+    assert {"migrate", "web", "worker", "beat", "gateway"} <= set(portal)
+    levels = {name: (_env(services[name]).get("LOG_LEVEL"), _env(services[name]).get("LOG_FORMAT")) for name in portal}
+    assert set(levels.values()) == {("INFO", "json")}, levels
+    config = manifests[("ConfigMap", "portal-config")]["data"]
+    assert config["LOG_LEVEL"] == "INFO" and config["LOG_FORMAT"] == "json"
+    for where, container in _containers(manifests).items():
+        from_config = any(
+            ref.get("configMapRef", {}).get("name") == "portal-config" for ref in container.get("envFrom", [])
+        )
+        keys = {
+            variable["name"]
+            for variable in container.get("env", [])
+            if variable.get("valueFrom", {}).get("configMapKeyRef", {}).get("name") == "portal-config"
+        }
+        assert from_config or {"LOG_LEVEL", "LOG_FORMAT"} <= keys, where
+
+
+def test_gunicorn_takes_its_level_from_log_level(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    namespace: dict = {}
+    exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
+    assert namespace["loglevel"] == "warning"

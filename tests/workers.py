@@ -39,5 +39,5 @@ def worker_start(*, queue: str, name: str, log, pool: str = "prefork", **extra) 
     child process, which does each job (and is what a test kills); `solo` does it in the worker."""
     pool_args = ["--pool=prefork", "--concurrency=1"] if pool == "prefork" else [f"--pool={pool}"]
     command = [sys.executable, "-m", "celery", "-A", "portal", "worker", *pool_args]
-    command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "-n", name, "-l", "INFO"]
+    command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "-n", name]
     return subprocess.Popen(command, cwd=ROOT, env=worker_env(queue, **extra), stdout=log, stderr=subprocess.STDOUT)

@@ -106,10 +106,10 @@ class Cluster:
             "-n",
             f"{name}@%h",
         ]
-        self.start(name, [*args, "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"])
+        self.start(name, [*args, "--without-heartbeat", "--without-gossip", "--without-mingle"])
 
     def beat(self, name: str) -> subprocess.Popen:
-        return self.start(name, [sys.executable, "-m", "celery", "-A", "portal", "beat", "-l", "INFO", "--pidfile="])
+        return self.start(name, [sys.executable, "-m", "celery", "-A", "portal", "beat", "--pidfile="])
 
     def log(self, name: str) -> str:
         return self.logs[name].read_text(errors="replace")

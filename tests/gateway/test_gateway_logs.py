@@ -22,11 +22,34 @@ def _line(capsys, environ) -> str:
     return capsys.readouterr().err.strip()
 
 
-def test_a_log_level_that_is_none_is_said():
+def test_a_log_level_or_format_that_is_none_is_said_in_the_portal_s_words():
+    """The gateway reads LOG_LEVEL and LOG_FORMAT as every process of the portal does: what one
+    refuses, all refuse, with the same sentence (tenants.configuration)."""
     import pytest
+    from django.core.exceptions import ImproperlyConfigured
 
-    with pytest.raises(SystemExit, match="LOG_LEVEL must be DEBUG, INFO"):
-        logging_setup({"LOG_LEVEL": "loud"})
+    from tenants.configuration import json_logs, log_level
+
+    cases = (
+        ({"LOG_LEVEL": "loud"}, log_level, "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ({"LOG_FORMAT": "xml"}, json_logs, "LOG_FORMAT must be one of json, console"),
+    )
+    for environ, read, words in cases:
+        with pytest.raises(ImproperlyConfigured) as portal:
+            read(environ)
+        with pytest.raises(SystemExit) as gateway:
+            logging_setup(environ)
+        assert str(gateway.value) == str(portal.value) and words in str(gateway.value)
+
+
+def test_the_level_is_log_level_s_whatever_its_case(capsys):
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        logging_setup({"LOG_LEVEL": "warning"})
+        assert root.level == logging.WARNING
+    finally:
+        root.handlers[:], root.level = handlers, level
 
 
 def test_production_lines_are_json(capsys):

@@ -125,19 +125,7 @@ def test_a_celery_worker_and_beat_write_json_lines_from_start_to_stop(tmp_path):
     env = worker_env(queue, LOG_FORMAT="json", BEAT_LOCK_KEY=f"{queue}:beat-lock")
     with open(beat_log, "w") as log:
         beat = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "beat",
-                "-l",
-                "INFO",
-                "--pidfile=",
-                "-s",
-                str(tmp_path / "s"),
-            ],
+            [sys.executable, "-m", "celery", "-A", "portal", "beat", "--pidfile=", "-s", str(tmp_path / "s")],
             cwd=ROOT,
             env=env,
             stdout=log,

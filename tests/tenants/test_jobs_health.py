@@ -73,7 +73,7 @@ def test_the_beat_probe_follows_its_last_tick(tmp_path, settings, capsys):
     assert "last ticked: never" in capsys.readouterr().out
     queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-beat-probe"
     env = worker_env(queue, BEAT_LOCK_KEY=f"test-beat-lock-{secrets.token_hex(4)}", BEAT_LOCK_SECONDS="3")
-    command = [sys.executable, "-m", "celery", "-A", "portal", "beat", "-l", "INFO", "--pidfile="]
+    command = [sys.executable, "-m", "celery", "-A", "portal", "beat", "--pidfile="]
     with open(tmp_path / "beat.log", "w") as log:
         beat = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
