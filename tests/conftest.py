@@ -535,13 +535,42 @@ LONGEST_FIRST = (
 )
 
 
+ARTEFACTS = "test-artefacts"
+
+
+@pytest.fixture(scope="session")
+def artefacts(tmp_path_factory) -> Path:
+    """Where a test leaves what people look at (screenshots, the accessibility and translation
+    reports, drafts): a directory of this run's (of this xdist worker's, under xdist), never the
+    checkout. Named at the end of the run; pytest keeps the last three runs' (tmp_path's rule)."""
+    path = tmp_path_factory.getbasetemp() / ARTEFACTS
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _artefacts_written(config) -> list[Path]:
+    """This run's artefact directories that hold something: its own, and under xdist its workers'."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None or getattr(factory, "_basetemp", None) is None:
+        return []
+    base = factory.getbasetemp()
+    return [
+        path
+        for path in (base / ARTEFACTS, *sorted(base.glob(f"*/{ARTEFACTS}")))
+        if path.is_dir() and any(path.iterdir())
+    ]
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus):
-    """The size of the access matrix (tests/access): its routes × its kinds of visitor; and, when the
-    run failed, where its files (the worker's log among them) are kept for a person to read."""
+    """The size of the access matrix (tests/access): its routes × its kinds of visitor; where this
+    run's artefacts are (screenshots, reports); and, when the run failed, where its files (the
+    worker's log among them) are kept for a person to read."""
     from tests.access.matrix import matrix_size
 
     routes, visitors = matrix_size()
     terminalreporter.write_line(f"access matrix: {routes} routes × {visitors} visitors = {routes * visitors} answers")
+    for path in _artefacts_written(terminalreporter.config):
+        terminalreporter.write_line(f"this run's screenshots and reports: {path}")
     if _run_dir_kept(exitstatus):
         terminalreporter.write_line(f"this run's files (worker and gateway logs, stored files): {pytest_env.VAR_DIR}")
 

@@ -1,7 +1,7 @@
 """Draft entries for routes that have none: what each visitor gets today, as lines to review and paste
 into tests/access/routes_<app>.py. Run by name only (it is not collected with the suite):
 
-    .venv/bin/python -m pytest -q -p no:cacheprovider tests/access/record.py   # writes var/access-drafts.txt
+    .venv/bin/python -m pytest -q -p no:cacheprovider tests/access/record.py   # prints where it wrote access-drafts.txt
 
 A draft records today's behaviour, right or wrong: read every line before pasting it, and correct
 the answers that are not what the product promises (then the matrix fails until the code agrees)."""
@@ -9,12 +9,10 @@ the answers that are not what the product promises (then the matrix fails until 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from tests.access.matrix import GET, Route, answer, body_problems, routes_found, tables, url_for
 from tests.access.world import VISITORS
 
-DRAFTS = Path(__file__).resolve().parents[2] / "var" / "access-drafts.txt"
 # The kind of object a path names, by the words before its first <pk>/<id> (first match wins).
 KINDS = [
     (r"engagements?/<", "engagement"),
@@ -54,7 +52,7 @@ def _guess(found) -> Route:
     return GET("x " * len(VISITORS), obj=obj, args=args)
 
 
-def test_record_tables(world, clients):
+def test_record_tables(world, clients, artefacts):
     have = tables()
     lines: dict[str, list[str]] = {}
     for name, found in routes_found().items():
@@ -94,5 +92,6 @@ def test_record_tables(world, clients):
     out = []
     for app, app_lines in sorted(lines.items()):
         out += [f"# ---- routes_{app}.py", *app_lines, ""]
-    DRAFTS.parent.mkdir(exist_ok=True)
-    DRAFTS.write_text("\n".join(out))
+    drafts = artefacts / "access-drafts.txt"
+    drafts.write_text("\n".join(out))
+    print(f"drafts written to {drafts}")

@@ -18,7 +18,6 @@ from django.test import Client
 from tests.crawl import ROLES, crawl, shape
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-ARTEFACTS = ROOT / "var" / "test-artefacts"
 AXE = Path(os.environ.get("PORTAL_AXE_JS", ROOT / "node_modules" / "axe-core" / "axe.min.js"))
 PAGES_PER_ROLE = 250  # more than any role reaches: the crawl ends when the links do
 
@@ -37,7 +36,7 @@ def _visitor(browser, live_server, username: str | None):
     return client, context
 
 
-def test_every_page_of_every_role_has_no_accessibility_violation(browser, live_server, demo):
+def test_every_page_of_every_role_has_no_accessibility_violation(browser, live_server, demo, artefacts):
     if not AXE.exists():
         pytest.fail(f"axe-core is needed at {AXE}: npm ci installs it (package.json).")
     script = AXE.read_text()
@@ -75,8 +74,7 @@ def test_every_page_of_every_role_has_no_accessibility_violation(browser, live_s
             context.close()
         assert len(reached) >= 2, f"{role}: the crawl found too few pages ({list(reached)})"
         assert len(reached) < PAGES_PER_ROLE, f"{role}: the crawl stopped at its limit; raise PAGES_PER_ROLE"
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
     listing = [f"{role}: {len(paths)} kinds of page: {' '.join(paths)}" for role, paths in checked.items()]
-    (ARTEFACTS / "accessibility.txt").write_text("\n".join(listing + problems) + "\n")
+    (artefacts / "accessibility.txt").write_text("\n".join(listing + problems) + "\n")
     print(f"axe: {len(kinds)} kinds of page, checked as {len(checked)} kinds of visitor")
     assert not problems, "\n".join(problems)

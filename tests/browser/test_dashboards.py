@@ -1,6 +1,6 @@
 """Each role's dashboard in real Chromium with the demo's history: its charts are drawn (SVG named
 for assistive technology, with the figures as a table beside), a full-page screenshot is kept in
-var/test-artefacts/ for people to look at, and axe finds no accessibility violation on the
+the run's artefacts directory for people to look at, and axe finds no accessibility violation on the
 dashboard, the country overview and the cross-country summary."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from tests.browser.test_languages import ARTEFACTS, AXE, _signed_in_context
+from tests.browser.test_languages import AXE, _signed_in_context
 
 pytestmark = [pytest.mark.browser]
 
@@ -33,10 +33,9 @@ def full_demo(transactional_db):
         Preferences.objects.update_or_create(user=user, defaults={"language": "en"})
 
 
-def test_every_roles_dashboard_draws_its_charts_and_passes_axe(browser, live_server, full_demo):
+def test_every_roles_dashboard_draws_its_charts_and_passes_axe(browser, live_server, full_demo, artefacts):
     if not AXE.exists():
         pytest.fail(f"axe-core is needed at {AXE}: npm ci installs it (package.json).")
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
     users = get_user_model().objects
     found = {}
     for username, urls in ROLES.items():
@@ -54,7 +53,7 @@ def test_every_roles_dashboard_draws_its_charts_and_passes_axe(browser, live_ser
                     assert page.locator(f"#{title}").text_content().strip(), (username, url, title)
                     assert page.locator(f"#{desc}").text_content().strip(), (username, url, desc)
                 name = f"dashboard-{username}" + ("" if url == "/" else "-" + url.strip("/").replace("/", "-"))
-                page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+                page.screenshot(path=str(artefacts / f"{name}.png"), full_page=True)
                 page.add_script_tag(path=str(AXE))
                 violations = page.evaluate("async () => (await axe.run(document)).violations")
                 summary = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations]

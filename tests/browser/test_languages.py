@@ -1,6 +1,6 @@
 """The country overview in French and in Arabic, in real Chromium: the page says its language and
 direction, an Arabic page is laid out from the right, screenshots are kept as test artefacts
-(var/test-artefacts/), and axe finds no accessibility violation in either."""
+(the run's artefacts directory), and axe finds no accessibility violation in either."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-ARTEFACTS = ROOT / "var" / "test-artefacts"
 AXE = Path(os.environ.get("PORTAL_AXE_JS", ROOT / "node_modules" / "axe-core" / "axe.min.js"))
 
 
@@ -35,7 +34,9 @@ def _signed_in_context(browser, live_server, user):
 
 
 @pytest.mark.parametrize("language,direction", [("fr", "ltr"), ("ar", "rtl")])
-def test_the_country_overview_in_french_and_arabic(browser, live_server, transactional_db, language, direction):
+def test_the_country_overview_in_french_and_arabic(
+    browser, live_server, transactional_db, language, direction, artefacts
+):
     from tenants.languages.models import Preferences
     from tests.conftest import make_cast
 
@@ -76,8 +77,7 @@ def test_the_country_overview_in_french_and_arabic(browser, live_server, transac
             for number in range(bars.count()):
                 label, bar = labels.nth(number).bounding_box(), bars.nth(number).bounding_box()
                 assert frame["x"] - 1 <= label["x"] and label["x"] + label["width"] <= bar["x"] + 1, (label, bar)
-        ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTEFACTS / f"country-overview-{language}.png"), full_page=True)
+        page.screenshot(path=str(artefacts / f"country-overview-{language}.png"), full_page=True)
         page.add_script_tag(path=str(AXE))
         violations = page.evaluate("async () => (await axe.run(document)).violations")
         summary = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations]

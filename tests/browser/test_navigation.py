@@ -1,9 +1,7 @@
 """In Chromium at 1280 px and on a phone: the service header holds at most six items on one row;
 a country's sections are a navigation of their own that fits on one row at 1280 px and folds
 behind a "Sections" toggle on a phone; exactly one item is current. Each role's dashboard is saved
-as a screenshot in var/test-artefacts/ for people to look at."""
-
-from pathlib import Path
+as a screenshot in the run's artefacts directory for people to look at."""
 
 import pytest
 from playwright.sync_api import expect
@@ -12,7 +10,6 @@ from tests.browser.journeys import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artefacts"
 # How many visible items, on how many rows, and whether any sticks out of the page's width container.
 ROWS = """(selector) => {
     const items = [...document.querySelectorAll(selector)].filter((el) => el.offsetParent !== null);
@@ -29,11 +26,10 @@ def rows(page, selector: str) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("username", ["amelie", "olivier", "priya", "marcus", "aude", "admin"])
-def test_header_and_sections_fit_on_one_row_at_1280(page, demo, username):
+def test_header_and_sections_fit_on_one_row_at_1280(page, demo, username, artefacts):
     sign_in(page, username)
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.goto("/")
-    page.screenshot(path=str(ARTEFACTS / f"dashboard-{username}.png"), full_page=True)
+    page.screenshot(path=str(artefacts / f"dashboard-{username}.png"), full_page=True)
     for url in ("/", "/c/fr/deployments/", "/notifications/"):
         response = page.goto(url)
         if response.status == 404:  # not every role sees France

@@ -5,7 +5,6 @@ rendered to an image and checked."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pypdfium2
 import pytest
@@ -13,7 +12,6 @@ import pytest
 from portal.reports.pdf import report_pdf
 from portal.reports.sections import Section
 
-ARTEFACTS = Path(__file__).resolve().parent.parent.parent / "var" / "test-artefacts"
 HEADER = {
     "country": "VN",
     "country_name": "Việt Nam",
@@ -62,7 +60,7 @@ def _first_line_columns(image) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("language", ["fr", "ar"])
-def test_the_summary_draws_every_script_in_an_embedded_font(language):
+def test_the_summary_draws_every_script_in_an_embedded_font(language, artefacts):
     pdf = report_pdf(header=HEADER, sections=SECTIONS, language=language)
     # Tagged: the language and the title, in the requester's language.
     assert re.search(rb"/Lang \(" + language.encode() + rb"\)", pdf)
@@ -71,8 +69,7 @@ def test_the_summary_draws_every_script_in_an_embedded_font(language):
     assert b"/FontFile2" in pdf and b"DejaVu" in pdf and b"/Helvetica" not in pdf
     document, text, image = _open(pdf)
     try:
-        ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        image.save(ARTEFACTS / f"summary-pdf-{language}.png")
+        image.save(artefacts / f"summary-pdf-{language}.png")
         flat = " ".join(text.split())
         assert "Việt Nam" in flat and "Chính sách trí tuệ nhân tạo" in flat
         assert "« données »" in flat and "l’été" in flat

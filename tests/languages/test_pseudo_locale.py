@@ -24,7 +24,6 @@ from tests.languages import pseudo
 
 pytestmark = pytest.mark.django_db
 
-ARTEFACTS = pseudo.ROOT / "var" / "test-artefacts"
 
 # Words that stand outside the markers because Django writes them, not the portal: month and day
 # names of dates formatted for a language Django has no formats for, file-size units, and the languages' own names
@@ -94,7 +93,7 @@ def pseudo_language(settings, tmp_path):
     return pseudo.CODE
 
 
-def test_every_page_of_every_role_is_translated(pseudo_language):
+def test_every_page_of_every_role_is_translated(pseudo_language, artefacts):
     call_command("seed_demo", "--force", stdout=open("/dev/null", "w"))
     data = _data_strings()
     problems: dict[str, list[str]] = {}
@@ -113,6 +112,5 @@ def test_every_page_of_every_role_is_translated(pseudo_language):
             for text in pseudo.untranslated(html, data, ALLOWED):
                 problems.setdefault(text, []).append(f"{role} {path}")
     report = "\n".join(f"{text!r}  ← {', '.join(sorted(set(where))[:3])}" for text, where in sorted(problems.items()))
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTEFACTS / "untranslated.txt").write_text(report + "\n")
+    (artefacts / "untranslated.txt").write_text(report + "\n")
     assert not problems, f"{len(problems)} texts are not marked for translation:\n{report}"
