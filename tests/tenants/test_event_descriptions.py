@@ -109,7 +109,7 @@ def recorded() -> dict[str, tuple[str, set[str] | None]]:
 
 SHAPES = {
     bool: ("ok", "passed", "late", "enabled", "jit", "for_exit", "read_only", "with_key", "account_closed", "overdue"),
-    list: ("keys", "fields", "roles", "attachments", "broken", "added", "removed", "ids"),
+    list: ("keys", "fields", "roles", "attachments", "attachments_hmac", "broken", "added", "removed", "ids"),
     str: (
         "sha256",
         "export_sha256",
