@@ -31,6 +31,7 @@ from tenants.jobs.outbox import outbox_enqueue
 from tenants.keys import holdings
 from tenants.keys.fields import EncryptedTextField
 from tenants.keys.models import CountryExport, CountryKey
+from tenants.keys.offline import verify_export
 from tenants.models import Country, TenantModel
 from tenants.record import signing
 from tenants.record.exports import VERIFY_SCRIPT, ExportRefused, ledger_export_write
@@ -54,7 +55,9 @@ data/dictionary.json
                  coded value
 files/           every file the country stored (evidence, reports), under the table and row that
                  name it
-ledger/          the country's ledger, with its signed checkpoints and verify_ledger.py
+ledger/          the country's ledger, with its signed checkpoints and verify_ledger.py; the
+                 reasons given, the messages and their attached files are checked against the
+                 digests it holds (keyed digests: their keys are in data/, as the country's own)
 manifest.json    the SHA-256 of every file above and the number of rows of every table;
 manifest.sig     the portal's Ed25519 signature of manifest.json (public key: ledger-key.pem,
                  fingerprint {key_id}; compare it with /.well-known/ledger-key.pem)
@@ -294,7 +297,9 @@ def country_data_export_write(*, country: Country, out: BinaryIO, progress=None)
 def country_export_verify(source: str | Path | BinaryIO) -> list[str]:
     """Check a finished export as its recipient would: the manifest's signature under the portal's
     key, every listed file's hash and size, nothing unlisted, a data file for every table the
-    country owns, and the ledger inside it. Returns the problems (none: the export is sound)."""
+    country owns, the ledger inside it, and every reason, message and attached file the ledger
+    holds a digest of against that digest (verify_export.record_problems, the offline verifier's
+    own check). Returns the problems (none: the export is sound)."""
     problems: list[str] = []
     with zipfile.ZipFile(source) as archive:
         names = set(archive.namelist())
@@ -338,7 +343,9 @@ def country_export_verify(source: str | Path | BinaryIO) -> list[str]:
                 # checkpoints made before a rotation name the retired key that signed them).
                 ring = verify_ledger.keyring_from_json(json.dumps({"keys": signing.keyring()}))
                 ledger_problems, _ = verify_ledger.verify(export, key, ring)
+                texts_problems, _counts = verify_export.record_problems(archive, names, export.lines("events.jsonl"))
             problems.extend(f"ledger: {problem}" for problem in ledger_problems)
+            problems.extend(f"record: {problem}" for problem in texts_problems)
     return problems
 
 
