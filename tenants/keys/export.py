@@ -261,7 +261,9 @@ def country_data_export_write(*, country: Country, out: BinaryIO, progress=None)
             progress("export.ledger", 85)
         ledger_zip = io.BytesIO()
         try:
-            ledger_export_write(country=country, out=ledger_zip, filename="ledger.zip")
+            summary = ledger_export_write(country=country, out=ledger_zip, filename="ledger.zip")
+            # Which events the export holds: signed with the manifest, and named by its event.
+            manifest["ledger"] = {"first": summary["first"], "last": summary["last"], "events": summary["events"]}
             ledger_bytes = ledger_zip.getvalue()
             archive.writestr("ledger/ledger.zip", ledger_bytes)
             manifest["files"]["ledger/ledger.zip"] = {
@@ -427,7 +429,7 @@ def country_export_build(
     try:
         # Built in a scratch file on this host, then sealed into storage (a rerun replaces it).
         with tempfile.TemporaryFile() as scratch:
-            country_data_export_write(country=country, out=scratch, progress=step)
+            manifest = country_data_export_write(country=country, out=scratch, progress=step)
             scratch.seek(0)
             stored, size, sha256 = files.file_save(
                 row=export, name=EXPORTS + file_name, content=scratch, own_key=export.for_exit, replace=True
@@ -450,9 +452,32 @@ def country_export_build(
             expires_at=now + timedelta(days=EXPORT_TTL_DAYS),
         )
         event_record(
-            country=country, action="export.completed", target=export, payload={"sha256": sha256, "bytes": size}
+            country=country,
+            action="export.completed",
+            target=export,
+            payload={"sha256": sha256, "bytes": size, **ledger_range(manifest)},
         )
         return CountryExport.objects.get(pk=export_id)
+
+
+def ledger_range(manifest: dict[str, Any]) -> dict[str, int]:
+    """The events of the country's chain an export holds, as its event names them (none for a
+    country with no events yet)."""
+    held = manifest.get("ledger") or {}
+    return {"first": held["first"], "last": held["last"]} if held else {}
+
+
+def country_export_written_record(*, country: Country, manifest: dict[str, Any], sha256: str, size: int) -> None:
+    """An export written from the shell (the export_country command, run by the platform team): on
+    the country's chain as one built for a person is, with the file's SHA-256 and size and the
+    events of the chain it holds."""
+    with country_context(country):
+        event_record(
+            country=country,
+            action="export.written",
+            actor_role="platform",
+            payload={"sha256": sha256, "bytes": size, **ledger_range(manifest)},
+        )
 
 
 def country_exports_expire(*, now=None) -> int:

@@ -17,6 +17,7 @@ LABELS = {
     "identity_provider.changed": gettext_lazy("Sign-in service changed"),
     "assignment.partner_managers_changed": gettext_lazy("Partner managers of the country changed"),
     "assignment.auditors_changed": gettext_lazy("Auditors of the country changed"),
+    "export.written": gettext_lazy("Export written by the platform team's command"),
 }
 
 
@@ -90,7 +91,21 @@ def _country(action: str, payload: dict) -> str:
 def _export(action: str, payload: dict) -> str:
     if action.endswith(".requested"):
         return gettext("For the exit from the programme") if payload.get("for_exit") else ""
-    return _file(payload)
+    text = _file(payload)
+    first, last = payload.get("first"), payload.get("last")
+    if isinstance(first, int) and isinstance(last, int):  # the events of the record the export holds
+        return gettext("%(file)s; events %(first)s to %(last)s of the record") % {
+            "file": text,
+            "first": first,
+            "last": last,
+        }
+    held = payload.get("events")
+    if isinstance(held, int):  # a person's copy: their own events of the record
+        return ngettext("%(file)s; %(count)s event of the record", "%(file)s; %(count)s events of the record", held) % {
+            "file": text,
+            "count": held,
+        }
+    return text
 
 
 def _files(action: str, payload: dict) -> str:
@@ -128,9 +143,19 @@ def _key(action: str, payload: dict) -> str:
     return gettext("Key %(key)s; %(rows)s rows sealed again") % {"key": payload.get("key_id", ""), "rows": rows}
 
 
+# How an export of the record left the portal (the `via` of ledger.exported).
+EXPORTED_VIA = {
+    "page": gettext_lazy("Events %(first)s to %(last)s (%(count)s in all), from the audit pages"),
+    "api": gettext_lazy("Events %(first)s to %(last)s (%(count)s in all), through the API"),
+    "command": gettext_lazy("Events %(first)s to %(last)s (%(count)s in all), by the platform team's command"),
+}
+
+
 def _ledger(action: str, payload: dict) -> str:
     if action == "ledger.exported":
-        return gettext("Events %(first)s to %(last)s (%(count)s in all)") % {
+        # Recorded before the door was named: the range alone.
+        text = EXPORTED_VIA.get(payload.get("via"), gettext_lazy("Events %(first)s to %(last)s (%(count)s in all)"))
+        return str(text) % {
             "first": payload.get("first", ""),
             "last": payload.get("last", ""),
             "count": payload.get("events", 0),

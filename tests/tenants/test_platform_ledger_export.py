@@ -70,7 +70,7 @@ def test_the_page_exports_the_platform_chain_and_it_verifies_offline(client, adm
     assert (exported.actor_id, exported.actor_role, exported.payload) == (
         admin.pk,
         "platform_admin",
-        {"first": 1, "last": last, "events": last},
+        {"first": 1, "last": last, "events": last, "via": "page"},
     )
 
 
@@ -105,7 +105,11 @@ def test_only_platform_admins_export_the_platform_chain(client, cast, platform_h
 def test_the_command_exports_the_platform_chain(platform_history, tmp_path):
     target = tmp_path / "platform.zip"
     out = io.StringIO()
+    last = head()
     call_command("export_ledger", "platform", str(target), stdout=out)
-    assert f"Wrote {head()} events (1–{head()}) of platform" in out.getvalue()
+    assert f"Wrote {last} events (1–{last}) of platform" in out.getvalue()
+    # The export is on the chain it took, after the events it holds.
+    exported = PlatformEvent.objects.get(action="ledger.exported")
+    assert exported.sequence == last + 1 and exported.payload["via"] == "command"
     result = verified(target.read_bytes(), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
