@@ -98,9 +98,7 @@ def credential_rotate(*, environment: Environment, by, access: Access, reason: s
             payload={
                 "environment": environment.pk,
                 "key_number": credential.pk,
-                "reason": reason_record(
-                    country=country, action="credential.rotated", target=environment, by=by, reason=reason
-                ).pk,
+                **reason_record(country=country, action="credential.rotated", target=environment, by=by, reason=reason),
             },
         )
         policy_changed(environment=environment)
@@ -231,9 +229,7 @@ def environment_gateway_switch(
         action = "environment.gateway_stopped" if stop else "environment.gateway_resumed"
         payload = {"environment": environment.pk}
         if reason:
-            payload["reason"] = reason_record(
-                country=country, action=action, target=environment, by=by, reason=reason
-            ).pk
+            payload.update(reason_record(country=country, action=action, target=environment, by=by, reason=reason))
         event_record(country=country, action=action, actor=by, actor_role=role, target=environment, payload=payload)
         policy_changed(environment=environment)
         environment.refresh_from_db(fields=["policy_version"])

@@ -398,9 +398,9 @@ def deployment_request_transition(
         if (comment or "").strip():
             # The reason on the record (sealed, off the chain: the event names it by id), as every
             # decision that gives one: the audit pages and the API read it beside the event.
-            payload["reason"] = reason_record(
-                country=country, action=f"deployment.{action}", target=request, by=by, reason=comment
-            ).pk
+            payload.update(
+                reason_record(country=country, action=f"deployment.{action}", target=request, by=by, reason=comment)
+            )
         event_record(
             country=country, action=f"deployment.{action}", actor=by, actor_role=role, target=request, payload=payload
         )

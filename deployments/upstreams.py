@@ -133,9 +133,7 @@ def country_upstream_remove(*, upstream: CountryUpstream, by, access: Access, re
             payload={
                 "upstream": found.pk,
                 "region": found.region,
-                "reason": reason_record(
-                    country=country, action="gateway.upstream_removed", target=found, by=by, reason=reason
-                ).pk,
+                **reason_record(country=country, action="gateway.upstream_removed", target=found, by=by, reason=reason),
             },
         )
         region = found.region

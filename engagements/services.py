@@ -470,9 +470,7 @@ def engagement_transition(
             payload["terms"] = terms_summary(latest)  # what the approval covers, readable offline
         if (comment or "").strip() and by is not None:
             # The reason on the record (sealed, off the chain: the event names it by id).
-            payload["reason"] = reason_record(
-                country=country, action=event, target=engagement, by=by, reason=comment
-            ).pk
+            payload.update(reason_record(country=country, action=event, target=engagement, by=by, reason=comment))
         event_record(country=country, action=event, actor=by, actor_role=role, target=engagement, payload=payload)
         notices.engagement_moved_notify(
             country=engagement.country,

@@ -160,6 +160,25 @@ def _link(name: str):
     return lambda country, pk: _url(name, country, pk=pk)
 
 
+def _framework(action: str, payload: dict) -> str:
+    """A framework imported by the platform team (on the platform chain): which version it is, and
+    what it holds."""
+    requirements = payload.get("requirements")
+    requirements = requirements if isinstance(requirements, int) and not isinstance(requirements, bool) else 0
+    version = payload.get("version")
+    if payload.get("status") == "new_version":
+        text = ngettext(
+            "New version %(version)s: %(count)s requirement",
+            "New version %(version)s: %(count)s requirements",
+            requirements,
+        )
+    else:
+        text = ngettext(
+            "Version %(version)s: %(count)s requirement", "Version %(version)s: %(count)s requirements", requirements
+        )
+    return text % {"version": version if isinstance(version, int) else "", "count": requirements}
+
+
 def register() -> None:
     from tenants.record.events import Target, events_register
 
@@ -176,5 +195,11 @@ def register() -> None:
                 _link("evidence_download"),
             ),
         },
-        details={"policy": _policy, "assessment": _assessment, "control": _control, "incident": _incident},
+        details={
+            "policy": _policy,
+            "assessment": _assessment,
+            "control": _control,
+            "incident": _incident,
+            "framework": _framework,
+        },
     )

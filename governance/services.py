@@ -225,9 +225,9 @@ def policy_version_publish(*, version: PolicyVersion, by, access: Access, reason
             payload={
                 "policy": policy.pk,
                 **_version_terms(version),
-                "reason": reason_record(
+                **reason_record(
                     country=country, action="policy.version_published", target=version, by=by, reason=reason
-                ).pk,
+                ),
             },
         )
     return version
@@ -276,8 +276,7 @@ def policy_share(
             )
         payload = {}
         if reason is not None:
-            kept = reason_record(country=country, action="policy.shared", target=policy, by=by, reason=reason)
-            payload["reason"] = kept.pk
+            payload.update(reason_record(country=country, action="policy.shared", target=policy, by=by, reason=reason))
         event_record(
             country=country,
             action="policy.shared" if share else "policy.unshared",

@@ -151,7 +151,9 @@ class TenantsConfig(AppConfig):
             ),
         )
         from tenants.conversations import events as conversation_events
+        from tenants.identity import events as identity_events
         from tenants.record import descriptions as record_descriptions
 
         conversation_events.register()
         record_descriptions.register()
+        identity_events.register()

@@ -426,9 +426,7 @@ def member_remove(*, membership: Membership, by, access: Access, reason: str) ->
             payload={
                 "role": locked.role,
                 "organisation": locked.organisation_id,
-                "reason": reason_record(
-                    country=country, action="member.removed", target=locked, by=by, reason=reason
-                ).pk,
+                **reason_record(country=country, action="member.removed", target=locked, by=by, reason=reason),
             },
         )
         Invitation.objects.filter(membership=locked).delete()

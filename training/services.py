@@ -542,5 +542,5 @@ def requirement_remove(*, requirement: CountryRequirement, by, access: Access, r
             action="training.requirement_removed",
             actor=by,
             actor_role=access.role_in(country.pk) or "",
-            payload={"requirement": pk, "reason": kept.pk},
+            payload={"requirement": pk, **kept},
         )

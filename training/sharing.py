@@ -128,9 +128,9 @@ def country_programme_share(*, programme: CountryProgramme, by, access: Access, 
             payload={
                 "version": latest.number,
                 "shared": shared.pk,
-                "reason": reason_record(
+                **reason_record(
                     country=country, action="training.programme_shared", target=programme, by=by, reason=reason
-                ).pk,
+                ),
             },
         )
     return shared

@@ -267,7 +267,7 @@ def register_version_publish(*, version: RegisterVersion, by, access: Access, re
             version=version.number,
             replaces=replaced_number,
             request=request.pk,
-            reason=reason_record(country=country, action="register.published", target=version, by=by, reason=reason).pk,
+            **reason_record(country=country, action="register.published", target=version, by=by, reason=reason),
         )
     return version
 

@@ -166,6 +166,9 @@ def bundle_write(
             ).encode(),
         )
         manifest = {"format": 1, **header, "key_id": signing.public_key_id(), "files": dict(sorted(files.items()))}
+        if first is not None:
+            # The events of the country's chain the bundle's ledger export holds (its event names them too).
+            manifest["ledger_segment"] = {"first": first, "last": last}
         manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
         archive.writestr(MANIFEST, manifest_bytes)
         archive.writestr(SIGNATURE, signing.sign(manifest_bytes) + "\n")

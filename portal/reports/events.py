@@ -34,6 +34,10 @@ def _period(kind, start, end) -> str:
 
 
 def _detail(action: str, payload: dict) -> str:
+    return _with_segment(_file_or_period(action, payload), payload)
+
+
+def _file_or_period(action: str, payload: dict) -> str:
     if "from" in payload and "to" in payload:
         return _period(payload.get("kind"), payload["from"], payload["to"])
     if action in ("report.subscribed",):
@@ -44,6 +48,15 @@ def _detail(action: str, payload: dict) -> str:
     if isinstance(payload.get("bytes"), int):
         return gettext("SHA-256: %(digest)s; %(size)s") % {"digest": digest, "size": filesizeformat(payload["bytes"])}
     return gettext("SHA-256: %(digest)s") % {"digest": digest}
+
+
+def _with_segment(text: str, payload: dict) -> str:
+    """The events of the record a report's ledger export holds, after what the detail says."""
+    first, last = payload.get("first"), payload.get("last")
+    if not isinstance(first, int) or not isinstance(last, int):
+        return text
+    segment = gettext("events %(first)s to %(last)s of the record") % {"first": first, "last": last}
+    return gettext("%(text)s; %(segment)s") % {"text": text, "segment": segment} if text else segment
 
 
 def _report_names(country, ids: set[int]):

@@ -141,7 +141,7 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
         # Written to a scratch file on this host, then sealed into storage: a rerun after a crash
         # starts again and replaces whatever an earlier attempt stored.
         with tempfile.TemporaryFile() as scratch:
-            bundle_write(
+            manifest = bundle_write(
                 country=country,
                 period=Period(report.period_start, report.period_end),
                 out=scratch,
@@ -179,7 +179,10 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
             expires_at=now + report_ttl(),
         )
         event_record(
-            country=country, action="report.completed", target=report, payload={"sha256": sha256, "bytes": size}
+            country=country,
+            action="report.completed",
+            target=report,
+            payload={"sha256": sha256, "bytes": size, **manifest.get("ledger_segment", {})},
         )
         return ComplianceReport.objects.get(pk=report_id)
 

@@ -1,5 +1,5 @@
 """The conversations' events on the record in words: a message is named by what it is on, with a
-link to it on its subject's page; its detail is the SHA-256 of its text (never the text)."""
+link to it on its subject's page; its detail is the digest of its text (never the text)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ def _detail(action: str, payload: dict) -> str:
         text = gettext("HMAC-SHA256 of the text under the conversation's key: %(digest)s") % {"digest": payload["hmac"]}
     else:  # recorded before messages' digests were keyed
         text = gettext("SHA-256 of the text: %(digest)s") % {"digest": payload.get("sha256", "")}
-    attached = len(payload.get("attachments") or [])
+    # Keyed like the text (attachments_hmac), or before that their plain SHA-256 (attachments).
+    attached = len(payload.get("attachments_hmac") or payload.get("attachments") or [])
     if not attached:
         return text
     return ngettext("%(text)s; %(count)s attachment", "%(text)s; %(count)s attachments", attached) % {

@@ -3,9 +3,10 @@ rules and stored through the file room), and marking a conversation read for one
 
 Who may do what: every person who can see the country reads; its country admins and officers, and
 its assigned partner managers, post; viewers and auditors read only. A message is on the record as
-an event holding its id and the HMAC-SHA256 of its text under its conversation's digest key (sealed
-under the country's key, destroyed with it), never the text nor a plain hash of it, which would give
-a short text away to anyone who guesses it. The other side is told in the
+an event holding its id and the HMAC-SHA256 of its text, and of each attached file, under its
+conversation's digest key (sealed under the country's key, destroyed with it), never the text nor a
+plain hash of it, which would give a short text away to anyone who guesses it (and a file to anyone
+who holds a copy). The other side is told in the
 portal and by mail (through the outbox, once the transaction commits)."""
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def message_post(
         conversation, _created = Conversation.objects.get_or_create(
             country=country, subject=subject.kind, subject_id=subject.pk, defaults={"digest_key": secrets.token_hex(32)}
         )
-        digest = message_digest(conversation=_with_digest_key(conversation), text=text)
+        conversation = _with_digest_key(conversation)
+        digest = message_digest(conversation=conversation, text=text)
         message = Message.objects.create(
             country=country, conversation=conversation, author=by, author_role=role, body=text, digest=digest
         )
@@ -126,7 +128,10 @@ def message_post(
                 "subject": subject.kind,
                 "subject_id": subject.pk,
                 "hmac": digest,
-                "attachments": [checked.sha256] if checked else [],
+                # Keyed as the text is: a plain SHA-256 of a file names it to whoever holds a copy.
+                "attachments_hmac": [attachment_digest(conversation=conversation, data=attachment_data)]
+                if checked is not None and attachment_data is not None
+                else [],
             },
         )
         _tell_the_other_side(subject=subject, by=by, from_partner=role == PARTNER_MANAGER)
@@ -146,6 +151,13 @@ def message_digest(*, conversation: Conversation, text: str) -> str:
     the message's `digest` hold. Whoever holds the key (the portal, and the country in its export)
     can check a text against the record; nobody else can guess a text from it."""
     return hmac.new(bytes.fromhex(conversation.digest_key), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def attachment_digest(*, conversation: Conversation, data: bytes) -> str:
+    """The HMAC-SHA256 of an attached file's bytes under its conversation's digest key: what the
+    message's event holds for it, checked against the file by the offline verifier of the
+    country's export."""
+    return hmac.new(bytes.fromhex(conversation.digest_key), data, hashlib.sha256).hexdigest()
 
 
 def _with_digest_key(conversation: Conversation) -> Conversation:

@@ -87,13 +87,26 @@ def member_erasure_request(*, membership: Membership, by, access: Access | None,
         erasure = MemberErasure.objects.create(
             country=country, subject_id=membership.user_id, membership=membership, requested_by=by, reason=reason
         )
+        payload: dict[str, Any] = {"member": membership.pk}
+        if reason:
+            # On the record as every reason is: sealed in its own row, named by id with its digest.
+            payload.update(
+                reason_record(
+                    country=country,
+                    action="member.erasure_requested",
+                    target=erasure,
+                    by=by,
+                    reason=reason,
+                    field="reason",
+                )
+            )
         event_record(
             country=country,
             action="member.erasure_requested",
             actor=by,
             actor_role=COUNTRY_ADMIN,
             target=erasure,
-            payload={"member": membership.pk},
+            payload=payload,
         )
         others = get_user_model().objects.filter(
             pk__in=Membership.objects.filter(role=COUNTRY_ADMIN, status=Membership.Status.ACTIVE)
@@ -133,9 +146,9 @@ def member_erasure_cancel(*, erasure: MemberErasure, by, access: Access | None, 
             actor_role=COUNTRY_ADMIN,
             target=erasure,
             payload={
-                "reason": reason_record(
+                **reason_record(
                     country=country, action="member.erasure_cancelled", target=erasure, by=by, reason=reason
-                ).pk
+                )
             },
         )
     return erasure

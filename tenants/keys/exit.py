@@ -137,7 +137,17 @@ def country_exit_request(*, country: Country, by, access: Access | None, side: s
             )
         exit = CountryExit.objects.create(country=country, requested_by=by, requested_side=side, reason=reason)
         event_record(
-            country=country, action="exit.requested", actor=by, actor_role=side, target=exit, payload={"side": side}
+            country=country,
+            action="exit.requested",
+            actor=by,
+            actor_role=side,
+            target=exit,
+            payload={
+                "side": side,
+                **reason_record(
+                    country=country, action="exit.requested", target=exit, by=by, reason=reason, field="reason"
+                ),
+            },
         )
         other = COUNTRY if side == PLATFORM else PLATFORM
         _tell(
@@ -220,7 +230,7 @@ def country_exit_cancel(*, exit: CountryExit, by, access: Access | None, side: s
             target=exit,
             payload={
                 "side": side,
-                "reason": reason_record(country=country, action="exit.cancelled", target=exit, by=by, reason=reason).pk,
+                **reason_record(country=country, action="exit.cancelled", target=exit, by=by, reason=reason),
             },
         )
         _tell(
@@ -277,7 +287,13 @@ def country_exit_run(
             actor=by,
             actor_role=side,
             target=exit,
-            payload={"side": side, "export": export.pk},
+            payload={
+                "side": side,
+                "export": export.pk,
+                **reason_record(
+                    country=country, action="exit.started", target=exit, by=by, reason=reason, field="run_reason"
+                ),
+            },
         )
         if schedule:
             outbox_enqueue(task=EXIT_TASK, country_id=country.pk, exit_id=exit.pk)

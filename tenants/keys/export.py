@@ -31,6 +31,7 @@ from tenants.jobs.outbox import outbox_enqueue
 from tenants.keys import holdings
 from tenants.keys.fields import EncryptedTextField
 from tenants.keys.models import CountryExport, CountryKey
+from tenants.keys.offline import verify_export
 from tenants.models import Country, TenantModel
 from tenants.record import signing
 from tenants.record.exports import VERIFY_SCRIPT, ExportRefused, ledger_export_write
@@ -54,7 +55,9 @@ data/dictionary.json
                  coded value
 files/           every file the country stored (evidence, reports), under the table and row that
                  name it
-ledger/          the country's ledger, with its signed checkpoints and verify_ledger.py
+ledger/          the country's ledger, with its signed checkpoints and verify_ledger.py; the
+                 reasons given, the messages and their attached files are checked against the
+                 digests it holds (keyed digests: their keys are in data/, as the country's own)
 manifest.json    the SHA-256 of every file above and the number of rows of every table;
 manifest.sig     the portal's Ed25519 signature of manifest.json (public key: ledger-key.pem,
                  fingerprint {key_id}; compare it with /.well-known/ledger-key.pem)
@@ -258,7 +261,9 @@ def country_data_export_write(*, country: Country, out: BinaryIO, progress=None)
             progress("export.ledger", 85)
         ledger_zip = io.BytesIO()
         try:
-            ledger_export_write(country=country, out=ledger_zip, filename="ledger.zip")
+            summary = ledger_export_write(country=country, out=ledger_zip, filename="ledger.zip")
+            # Which events the export holds: signed with the manifest, and named by its event.
+            manifest["ledger"] = {"first": summary["first"], "last": summary["last"], "events": summary["events"]}
             ledger_bytes = ledger_zip.getvalue()
             archive.writestr("ledger/ledger.zip", ledger_bytes)
             manifest["files"]["ledger/ledger.zip"] = {
@@ -294,7 +299,9 @@ def country_data_export_write(*, country: Country, out: BinaryIO, progress=None)
 def country_export_verify(source: str | Path | BinaryIO) -> list[str]:
     """Check a finished export as its recipient would: the manifest's signature under the portal's
     key, every listed file's hash and size, nothing unlisted, a data file for every table the
-    country owns, and the ledger inside it. Returns the problems (none: the export is sound)."""
+    country owns, the ledger inside it, and every reason, message and attached file the ledger
+    holds a digest of against that digest (verify_export.record_problems, the offline verifier's
+    own check). Returns the problems (none: the export is sound)."""
     problems: list[str] = []
     with zipfile.ZipFile(source) as archive:
         names = set(archive.namelist())
@@ -338,7 +345,9 @@ def country_export_verify(source: str | Path | BinaryIO) -> list[str]:
                 # checkpoints made before a rotation name the retired key that signed them).
                 ring = verify_ledger.keyring_from_json(json.dumps({"keys": signing.keyring()}))
                 ledger_problems, _ = verify_ledger.verify(export, key, ring)
+                texts_problems, _counts = verify_export.record_problems(archive, names, export.lines("events.jsonl"))
             problems.extend(f"ledger: {problem}" for problem in ledger_problems)
+            problems.extend(f"record: {problem}" for problem in texts_problems)
     return problems
 
 
@@ -420,7 +429,7 @@ def country_export_build(
     try:
         # Built in a scratch file on this host, then sealed into storage (a rerun replaces it).
         with tempfile.TemporaryFile() as scratch:
-            country_data_export_write(country=country, out=scratch, progress=step)
+            manifest = country_data_export_write(country=country, out=scratch, progress=step)
             scratch.seek(0)
             stored, size, sha256 = files.file_save(
                 row=export, name=EXPORTS + file_name, content=scratch, own_key=export.for_exit, replace=True
@@ -443,9 +452,32 @@ def country_export_build(
             expires_at=now + timedelta(days=EXPORT_TTL_DAYS),
         )
         event_record(
-            country=country, action="export.completed", target=export, payload={"sha256": sha256, "bytes": size}
+            country=country,
+            action="export.completed",
+            target=export,
+            payload={"sha256": sha256, "bytes": size, **ledger_range(manifest)},
         )
         return CountryExport.objects.get(pk=export_id)
+
+
+def ledger_range(manifest: dict[str, Any]) -> dict[str, int]:
+    """The events of the country's chain an export holds, as its event names them (none for a
+    country with no events yet)."""
+    held = manifest.get("ledger") or {}
+    return {"first": held["first"], "last": held["last"]} if held else {}
+
+
+def country_export_written_record(*, country: Country, manifest: dict[str, Any], sha256: str, size: int) -> None:
+    """An export written from the shell (the export_country command, run by the platform team): on
+    the country's chain as one built for a person is, with the file's SHA-256 and size and the
+    events of the chain it holds."""
+    with country_context(country):
+        event_record(
+            country=country,
+            action="export.written",
+            actor_role="platform",
+            payload={"sha256": sha256, "bytes": size, **ledger_range(manifest)},
+        )
 
 
 def country_exports_expire(*, now=None) -> int:

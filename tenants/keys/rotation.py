@@ -74,11 +74,7 @@ def country_key_rotate(
                 "previous_key_id": previous or "",
                 "rows": total,
                 **(
-                    {
-                        "reason": reason_record(
-                            country=country, action="key.rotated", target=rotation, by=by, reason=reason
-                        ).pk
-                    }
+                    reason_record(country=country, action="key.rotated", target=rotation, by=by, reason=reason)
                     if reason is not None
                     else {}
                 ),

@@ -131,7 +131,12 @@ def subject_access_write(*, country: Country, subject, out: BinaryIO) -> dict[st
                     chain=country.code, **dict(zip(ledger.EVENT_COLUMNS[:-1], row[:-1], strict=True))
                 )
                 lines.append(json.dumps({**fields, "hash": row[-1]}, sort_keys=True, ensure_ascii=False))
-            put(archive, "ledger/events.jsonl", ("\n".join(lines) + "\n" if lines else "").encode("utf-8"))
+            put(
+                archive,
+                "ledger/events.jsonl",
+                ("\n".join(lines) + "\n" if lines else "").encode("utf-8"),
+                rows=len(lines),
+            )
         manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
         archive.writestr("manifest.json", manifest_bytes)
         archive.writestr("manifest.sig", signing.sign(manifest_bytes))
@@ -175,7 +180,7 @@ def subject_access_build(*, request_id: int, country_id: int) -> SubjectAccessEx
     country = request.country
     try:
         with tempfile.TemporaryFile() as scratch:
-            subject_access_write(country=country, subject=request.subject, out=scratch)
+            manifest = subject_access_write(country=country, subject=request.subject, out=scratch)
             size = scratch.tell()
             scratch.seek(0)
             # A name nobody can guess, under the country: the storage may be shared object storage.
@@ -206,7 +211,8 @@ def subject_access_build(*, request_id: int, country_id: int) -> SubjectAccessEx
             country=country,
             action="subject_access.completed",
             target=request,
-            payload={"sha256": sha256, "bytes": size},
+            # How many of the chain's events it holds (the person's own): part of the record left with it.
+            payload={"sha256": sha256, "bytes": size, "events": manifest["files"]["ledger/events.jsonl"]["rows"]},
         )
         return SubjectAccessExport.objects.select_related("subject").get(pk=request_id)
 

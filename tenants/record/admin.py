@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.forms import NamedAdminForms
 from tenants.record import services as audit
+from tenants.record.events import describe_platform_events
 from tenants.record.models import LedgerAlert, PlatformEvent
 
 
@@ -56,7 +58,18 @@ class PlatformEventAdmin(NamedAdminForms, admin.ModelAdmin):
     """The platform chain (sign-ins, assignments, verification runs), to read only: the database
     refuses any change to it anyway."""
 
-    list_display = ["sequence", "at", "action", "actor_label", "actor_role", "target_type", "target_id"]
+    # The event in words first, then its code (what the search reads).
+    list_display = [
+        "sequence",
+        "at",
+        "what",
+        "detail",
+        "actor_label",
+        "actor_role",
+        "action",
+        "target_type",
+        "target_id",
+    ]
     search_fields = ["action", "actor_label"]
     readonly_fields = [
         "sequence",
@@ -73,6 +86,14 @@ class PlatformEventAdmin(NamedAdminForms, admin.ModelAdmin):
     ]
     show_full_result_count = False
     actions = None
+
+    @admin.display(description=gettext_lazy("What"), ordering="action")
+    def what(self, obj: PlatformEvent) -> str:
+        return describe_platform_events([obj])[0].label
+
+    @admin.display(description=gettext_lazy("Detail"))
+    def detail(self, obj: PlatformEvent) -> str:
+        return describe_platform_events([obj])[0].detail
 
     def has_add_permission(self, request):
         return False

@@ -198,6 +198,7 @@ def _export_response(request, *, country, role: str, bounds: ExportRangeSerializ
             out=out,
             first=bounds.validated_data.get("first"),
             last=bounds.validated_data.get("last"),
+            via="api",
         )
     except ExportRefused as refusal:
         out.close()

@@ -1,5 +1,6 @@
 """The foundation's own events on the record in words (people, organisations, sign-in services, keys,
-exports, exits, erasures, copies of a person's data, the record itself): how each payload reads and
+exports, exits, erasures, copies of a person's data, the record itself, and on the platform chain
+the platform team's changes and the record's own runs): how each payload reads and
 how each kind of row is named, registered like every app's (tenants.record.events.events_register,
 see deployments/events.py). A payload's codes are read through their labels, never shown as keys."""
 
@@ -17,6 +18,11 @@ LABELS = {
     "identity_provider.changed": gettext_lazy("Sign-in service changed"),
     "assignment.partner_managers_changed": gettext_lazy("Partner managers of the country changed"),
     "assignment.auditors_changed": gettext_lazy("Auditors of the country changed"),
+    "export.written": gettext_lazy("Export written by the platform team's command"),
+    # The platform chain's own.
+    "country.created": gettext_lazy("Country added to the programme"),
+    "country.changed": gettext_lazy("Country's settings changed by the platform team"),
+    "platform_settings.changed": gettext_lazy("Programme settings changed"),
 }
 
 
@@ -77,7 +83,26 @@ def _exit(action: str, payload: dict) -> str:
     return gettext("Asked by: %(side)s") % {"side": _side(payload)} if payload.get("side") else ""
 
 
+def _fields_changed(model_path: str, payload: dict) -> str:
+    """A platform admin's change in the admin ({field: {"from", "to"}}): the fields it changed, by
+    their names in words (a field since removed, by its code inside a sentence)."""
+    from django.apps import apps
+
+    model = apps.get_model(model_path)
+    names = []
+    for field in sorted(payload):
+        if not isinstance(payload[field], dict):
+            continue
+        try:
+            names.append(str(model._meta.get_field(field).verbose_name))
+        except Exception:  # noqa: BLE001 - a field since removed: named by its code inside a sentence
+            names.append(gettext("field %(code)s") % {"code": field})
+    return gettext("Changed: %(fields)s") % {"fields": ", ".join(names)} if names else ""
+
+
 def _country(action: str, payload: dict) -> str:
+    if action in ("country.changed", "country.created"):
+        return _fields_changed("tenants.Country", payload)
     if action == "country.exited":
         return _digest(payload, "export_sha256")
     if "mfa_required" in payload:
@@ -90,7 +115,21 @@ def _country(action: str, payload: dict) -> str:
 def _export(action: str, payload: dict) -> str:
     if action.endswith(".requested"):
         return gettext("For the exit from the programme") if payload.get("for_exit") else ""
-    return _file(payload)
+    text = _file(payload)
+    first, last = payload.get("first"), payload.get("last")
+    if isinstance(first, int) and isinstance(last, int):  # the events of the record the export holds
+        return gettext("%(file)s; events %(first)s to %(last)s of the record") % {
+            "file": text,
+            "first": first,
+            "last": last,
+        }
+    held = payload.get("events")
+    if isinstance(held, int):  # a person's copy: their own events of the record
+        return ngettext("%(file)s; %(count)s event of the record", "%(file)s; %(count)s events of the record", held) % {
+            "file": text,
+            "count": held,
+        }
+    return text
 
 
 def _files(action: str, payload: dict) -> str:
@@ -151,9 +190,58 @@ def _key(action: str, payload: dict) -> str:
     return gettext("Key %(key)s; %(rows)s rows sealed again") % {"key": payload.get("key_id", ""), "rows": rows}
 
 
+# How an export of the record left the portal (the `via` of ledger.exported).
+EXPORTED_VIA = {
+    "page": gettext_lazy("Events %(first)s to %(last)s (%(count)s in all), from the audit pages"),
+    "api": gettext_lazy("Events %(first)s to %(last)s (%(count)s in all), through the API"),
+    "command": gettext_lazy("Events %(first)s to %(last)s (%(count)s in all), by the platform team's command"),
+}
+
+
+def _platform_settings(action: str, payload: dict) -> str:
+    return _fields_changed("tenants.PlatformSettings", payload)
+
+
+def _count(value) -> int:
+    if isinstance(value, list):
+        return len(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _platform_ledger(action: str, payload: dict) -> str:
+    """The platform chain's own record events: the nightly verification of every chain, alerts
+    resolved, the signing key rotated."""
+    if action == "ledger.verified":
+        chains, events, broken = _count(payload.get("chains")), _count(payload.get("events")), payload.get("broken")
+        if payload.get("ok"):
+            return gettext("Every chain intact (chains: %(chains)s; events: %(events)s)") % {
+                "chains": chains,
+                "events": events,
+            }
+        return gettext("Broken: %(broken)s (chains: %(chains)s; events: %(events)s)") % {
+            "broken": ", ".join(map(str, broken)) if isinstance(broken, list) else "",
+            "chains": chains,
+            "events": events,
+        }
+    if action == "ledger.alerts_resolved":
+        count, chains = _count(payload.get("alerts")), payload.get("chains")
+        return ngettext("%(count)s alert resolved (%(chains)s)", "%(count)s alerts resolved (%(chains)s)", count) % {
+            "count": count,
+            "chains": ", ".join(map(str, chains)) if isinstance(chains, list) else "",
+        }
+    return gettext("Key %(retired)s retired, key %(new)s signs from now on") % {
+        "retired": payload.get("retired_key_id", ""),
+        "new": payload.get("new_key_id", ""),
+    }
+
+
 def _ledger(action: str, payload: dict) -> str:
+    if action in ("ledger.verified", "ledger.alerts_resolved", "ledger.signing_key_rotated"):
+        return _platform_ledger(action, payload)
     if action == "ledger.exported":
-        return gettext("Events %(first)s to %(last)s (%(count)s in all)") % {
+        # Recorded before the door was named: the range alone.
+        text = EXPORTED_VIA.get(payload.get("via"), gettext_lazy("Events %(first)s to %(last)s (%(count)s in all)"))
+        return str(text) % {
             "first": payload.get("first", ""),
             "last": payload.get("last", ""),
             "count": payload.get("events", 0),
@@ -263,6 +351,7 @@ def register() -> None:
             "ledger": _ledger,
             "identity_provider": _identity_provider,
             "assignment": _assignment,
+            "platform_settings": _platform_settings,
         },
     )
 

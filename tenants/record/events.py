@@ -14,7 +14,7 @@ from tenants.isolation import reading_context
 from tenants.keys.fields import Sealed
 from tenants.models import Country, Organisation
 from tenants.pages import ROLE_LABELS, country_url
-from tenants.record.models import ActionReason, CountryEvent
+from tenants.record.models import ActionReason, CountryEvent, PlatformEvent
 
 ACTION_LABELS = {
     "organisation.created": gettext_lazy("Organisation added"),
@@ -309,6 +309,22 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
         # Each app puts its own payloads in words (tests/tenants/test_event_descriptions.py holds every
         # action the code records to it); a family nobody describes shows no detail, never keys and values.
         event.detail = detail(event.action, payload) if detail is not None else ""
+    return events
+
+
+def describe_platform_events(events: list[PlatformEvent]) -> list[PlatformEvent]:
+    """Give each event of the platform chain a label, its actor's role and a detail in words, as
+    describe_events does for a country's (no query: the platform chain names no reason, and its
+    targets, accounts and countries, are shown by the events' own words)."""
+    for event in events:
+        event.label = _humanise_action(event.action)
+        role = ROLE_LABELS.get(event.actor_role)
+        event.actor_role_label = (
+            role if role or not event.actor_role else gettext("role %(code)s") % {"code": event.actor_role}
+        )
+        event.target_label, event.target_url, event.reason = "", "", ""
+        detail = DETAILS.get(event.action.split(".", 1)[0])
+        event.detail = detail(event.action, event.payload or {}) if detail is not None else ""
     return events
 
 

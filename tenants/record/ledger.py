@@ -42,8 +42,8 @@ from tenants.record.models import (
 
 GENESIS_HASH = "0" * 64
 MAX_PAYLOAD_BYTES = 4096
-# Payload keys that would carry a secret or personal plaintext are refused outright.
-# Key identifiers (`key_id`) are fine; key material is not.
+# Payload keys that would carry a secret or personal plaintext are refused outright. Key identifiers
+# (`key_id`) are fine; key material is not. A reason is named by id with its digest (reason_record).
 FORBIDDEN_PAYLOAD_WORDS = frozenset(
     {"password", "passphrase", "secret", "token", "email", "phone", "credential", "plaintext", "address", "name"}
 )
@@ -130,6 +130,8 @@ def _check_payload(payload: dict) -> None:
             raise PayloadRefused(f"Event payloads carry JSON values only, not {type(value).__name__}.")
 
     walk(payload)
+    if isinstance(payload.get("reason"), int) and not isinstance(payload.get("reason_hmac"), str):
+        raise PayloadRefused("An event naming a reason carries its digest, for the verifier: use reason_record.")
     if len(canonical_bytes(payload)) > MAX_PAYLOAD_BYTES:
         raise PayloadRefused(f"Event payloads are limited to {MAX_PAYLOAD_BYTES} bytes.")
 
@@ -251,8 +253,7 @@ def platform_event_record(
 
 
 def checkpoint_create(*, country: Country | None = None, force: bool = False):
-    """Sign the head of a chain. Skipped (None) when the chain is empty or its head is already
-    checkpointed, unless `force`."""
+    """Sign the head of a chain. Skipped (None) when it is empty or its head signed, unless `force`."""
     event_model, checkpoint_model = (
         (CountryEvent, CountryCheckpoint) if country else (PlatformEvent, PlatformCheckpoint)
     )

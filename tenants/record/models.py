@@ -137,6 +137,8 @@ class ActionReason(SealedTenantModel):
     action's ledger event, which names this row by id only. The text is sealed under the country's
     key (it may name people), so it is erased with the country's other data on exit."""
 
+    writable_after_exit = True  # an exit run again after a failure gives its reason while the country is read-only
+
     action = models.CharField(max_length=80)
     target_type = models.CharField(max_length=80, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
@@ -152,3 +154,28 @@ class ActionReason(SealedTenantModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type} {self.target_id}"
+
+
+class ReasonDigestKey(SealedTenantModel):
+    """The country's key of the digests its chain holds of the reasons given (ActionReason): each
+    event naming a reason carries the HMAC-SHA256 of its text under this key (`reason_hmac`). The
+    key is sealed under the country's key like the reasons (destroyed with it, so no text can be
+    tried against the record afterwards) and goes in the country's export, which is how its
+    offline verifier checks every reason against the chain. One per country, made at its first
+    reason."""
+
+    writable_after_exit = True  # as the reasons it keys
+
+    digest_key = EncryptedTextField(
+        gettext_lazy("key of its reasons' digests"),
+        help_text=gettext_lazy("Hex of 32 random bytes: the key of the HMAC-SHA256 of each reason's text."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = gettext_lazy("key of the reasons' digests")
+        verbose_name_plural = gettext_lazy("keys of the reasons' digests")
+        constraints = [models.UniqueConstraint(fields=["country"], name="tenants_reasonkey_one_per_country")]
+
+    def __str__(self) -> str:
+        return f"Reason digest key of country {self.country_id}"

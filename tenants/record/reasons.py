@@ -1,7 +1,12 @@
-"""The reason a person gives when confirming an action that removes, revokes or stops something.
-Services that take one call `reason_record` in their transaction, next to the action's ledger
-event: the text is kept sealed in its own row, and the event names that row by id only, so no
-free text (which may name people) goes on the chain.
+"""The reason a person gives when confirming an action that removes, revokes or stops something,
+or deciding something (a rejection, a request for changes, an exit, an erasure). Services that take
+one call `reason_record` in their transaction, next to the action's ledger event: the text is kept
+sealed in its own row, and the event names that row by id and carries the HMAC-SHA256 of its text
+under the country's reason digest key (`{"reason": id, "reason_hmac": hex}`, what `reason_record`
+answers), so no free text (which may name people) goes on the chain, and an auditor holding the
+country's export (which carries the key, as it carries the reasons) checks offline that the reason
+shown is the reason recorded. A plain SHA-256 would give a short reason away to anyone who guesses
+it, and the record outlives the country's keys; the keyed one is unreadable once they are destroyed.
 
 A longer text a decision fixes (an engagement's conditions, a policy's text) is kept in its own
 versioned row; the event carries its `text_digest`, so that an auditor holding the country's
@@ -10,6 +15,8 @@ export checks offline that the text is the one decided."""
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -17,7 +24,7 @@ from django.utils.translation import gettext as _
 from tenants.errors import ServiceError
 from tenants.inputs import text_problem
 from tenants.models import Country
-from tenants.record.models import ActionReason
+from tenants.record.models import ActionReason, ReasonDigestKey
 
 MAX_REASON = 2000
 
@@ -38,16 +45,41 @@ def reason_clean(reason: str | None) -> str:
     return text
 
 
-def reason_record(*, country: Country, action: str, target: models.Model | None, by, reason: str) -> ActionReason:
-    """Keep the reason of `action` on `target` (call inside the country's context)."""
-    return ActionReason.objects.create(
+def reason_record(
+    *, country: Country, action: str, target: models.Model | None, by, reason: str, field: str = "comment"
+) -> dict[str, int | str]:
+    """Keep the reason of `action` on `target` (call inside the country's context, in the
+    transaction that records the event) and answer what the event's payload carries for it:
+    `{"reason": id, "reason_hmac": hex}`. A missing, too long or unstorable reason is a
+    ServiceError on `field` and keeps nothing."""
+    try:
+        text = reason_clean(reason)
+    except ServiceError as error:
+        raise ServiceError(error.message, field=field) from None
+    kept = ActionReason.objects.create(
         country=country,
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        reason=reason_clean(reason),
+        reason=text,
         by=by if getattr(by, "pk", None) else None,
     )
+    return {"reason": kept.pk, "reason_hmac": reason_digest(key=reason_digest_key(country), text=text)}
+
+
+def reason_digest_key(country: Country) -> str:
+    """The country's reason digest key (hex), made at its first reason: two first reasons at once
+    share one (the second insert waits for the first, finds it and reads it)."""
+    key, _created = ReasonDigestKey.objects.get_or_create(
+        country=country, defaults={"digest_key": secrets.token_hex(32)}
+    )
+    return str(key.digest_key)
+
+
+def reason_digest(*, key: str, text: str) -> str:
+    """The HMAC-SHA256 (hex) of a reason's text as stored (UTF-8) under the country's digest key:
+    what the event carries, and what the offline verifier of the country's export recomputes."""
+    return hmac.new(bytes.fromhex(key), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def text_digest(text: str) -> str:

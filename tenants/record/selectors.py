@@ -93,6 +93,11 @@ def platform_chain_length() -> int:
     ).first() or 0
 
 
+def platform_events_latest(*, size: int) -> list[PlatformEvent]:
+    """The newest `size` events of the platform chain (chained ones only), newest first: one query."""
+    return list(PlatformEvent.objects.filter(sequence__isnull=False).order_by("-sequence")[:size])
+
+
 def checkpoint_list(*, country: Country) -> QuerySet[CountryCheckpoint]:
     return CountryCheckpoint.objects.filter(country=country).order_by("-sequence")
 

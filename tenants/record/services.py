@@ -37,9 +37,20 @@ def ledger_export_filename(*, country: Country | None, first: int, last: int) ->
     return f"{chain}-ledger-{first}-{last}.zip"
 
 
+# How a ledger export left the portal, as its event says (`via`).
+EXPORTED_VIA = ("page", "api", "command")
+
+
 @transaction.atomic
 def ledger_export_download(
-    *, country: Country | None, by, actor_role: str, out: BinaryIO, first: int | None = None, last: int | None = None
+    *,
+    country: Country | None,
+    by,
+    actor_role: str,
+    out: BinaryIO,
+    first: int | None = None,
+    last: int | None = None,
+    via: str = "page",
 ) -> dict[str, Any]:
     """Write the verifiable zip of events `first`..`last` (default: the whole chain) of `country`'s
     chain, or of the platform's with None, to `out` and record who took it on that chain. Raises
@@ -47,12 +58,21 @@ def ledger_export_download(
     first, last = ledger_segment_bounds(country=country, first=first, last=last)
     filename = ledger_export_filename(country=country, first=first, last=last)
     summary = ledger_export_write(country=country, out=out, first=first, last=last, filename=filename, bounded=True)
-    payload = {"first": summary["first"], "last": summary["last"], "events": summary["events"]}
+    ledger_export_record(country=country, by=by, actor_role=actor_role, summary=summary, via=via)
+    return {**summary, "filename": filename}
+
+
+def ledger_export_record(*, country: Country | None, by, actor_role: str, summary: dict, via: str) -> None:
+    """Put an export of a chain on that chain (the platform's, for None): who took it (the actor,
+    or none for an operator's command), by which door (`via`: the pages, the API, a command) and
+    which events (the range and their number). Numbers and codes only: no personal data."""
+    if via not in EXPORTED_VIA:
+        raise ValueError(f"via must be one of {EXPORTED_VIA}")
+    payload = {"first": summary["first"], "last": summary["last"], "events": summary["events"], "via": via}
     if country is None:
         platform_event_record(action="ledger.exported", actor=by, actor_role=actor_role, payload=payload)
     else:
         event_record(country=country, action="ledger.exported", actor=by, actor_role=actor_role, payload=payload)
-    return {**summary, "filename": filename}
 
 
 def signing_key_rotation_record(

@@ -26,7 +26,7 @@ from tenants.models import Country
 from tenants.pages import ROLE_LABELS
 from tenants.record import selectors, signing
 from tenants.record import services as audit
-from tenants.record.events import describe_events, keyset_page
+from tenants.record.events import describe_events, describe_platform_events, keyset_page
 from tenants.record.exports import ExportRefused
 from tenants.record.forms import AuditFilterForm, LedgerExportForm
 from tenants.record.ledger import ChainReport
@@ -172,8 +172,9 @@ PLATFORM_ADMIN = "platform_admin"
 @login_required
 @require_http_methods(["GET", "POST"])
 def platform_ledger(request: HttpRequest) -> HttpResponse:
-    """The platform chain's export, as a country's: GET the form and how to check it offline, POST
-    the zip (events first..last, by default the whole chain), put on the platform chain."""
+    """The platform chain's export, as a country's: GET the form and how to check it offline, with
+    its latest events in words, POST the zip (events first..last, by default the whole chain), put
+    on the platform chain."""
     if not request.access.is_platform_admin:
         raise PermissionDenied(_("Only a platform admin can export the platform chain."))
     form = LedgerExportForm(request.POST if request.method == "POST" else None)
@@ -185,6 +186,7 @@ def platform_ledger(request: HttpRequest) -> HttpResponse:
         request,
         "tenants/audit/platform_ledger.html",
         {
+            "events": describe_platform_events(selectors.platform_events_latest(size=EVENTS_PER_PAGE)),
             "export_form": form,
             "export_url": request.path,
             "platform_chain": True,

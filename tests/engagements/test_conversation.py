@@ -337,7 +337,7 @@ def test_each_message_is_an_event_with_its_digest_and_never_its_text(cast, engag
         "subject": "engagement",
         "subject_id": engagement.pk,
         "hmac": keyed,
-        "attachments": [],
+        "attachments_hmac": [],
     }
     # Keyed: a plain hash of a short text gives it away to whoever guesses it, even once it is shredded.
     assert hashlib.sha256(text.encode()).hexdigest() not in json.dumps(event.payload)

@@ -15,6 +15,7 @@ from tenants.isolation import country_context
 from tenants.jobs.models import OutboxMessage
 from tenants.record.models import ActionReason, CountryEvent
 from tests.deployments.test_views import active, as_user
+from tests.tenants.confirming import on_record
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +101,7 @@ def test_the_kill_switch_for_the_four_visitors(client, cast, ready):
     # The reason is on the record, as every decision's: sealed beside the chain, the event naming it.
     with country_context(cast.fr):
         kept = ActionReason.objects.get(pk=event.payload["reason"])
-    assert event.actor_id == cast.owner.pk and event.payload == {"environment": environment.pk, "reason": kept.pk}
+    assert event.actor_id == cast.owner.pk and event.payload == {"environment": environment.pk, **on_record(kept)}
     assert (kept.action, kept.reason, kept.by_id) == (
         "environment.gateway_stopped",
         "Answers leaked personal data.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import subprocess
 import sys
 import zipfile
@@ -83,7 +84,31 @@ def test_the_command_writes_a_verifiable_bundle_with_progress(cast, tmp_path, ca
     )
     assert result.returncode == 0, result.stdout
     with country_context(cast.fr):
-        assert CountryEvent.objects.filter(action="report.exported").count() == 1
+        exported = CountryEvent.objects.get(action="report.exported")
+    # The events of the chain its ledger export holds are named, as the signed manifest names them.
+    manifest = json.loads(zipfile.ZipFile(output).read("manifest.json"))
+    assert manifest["ledger_segment"] == {"first": 1, "last": 1}
+    assert {k: exported.payload[k] for k in ("first", "last")} == {"first": 1, "last": 1}
+
+
+@pytest.mark.django_db
+def test_a_built_report_names_the_events_of_the_record_it_holds(cast, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with country_context(cast.fr):
+        for n in range(3):
+            event_record(country=cast.fr, action="test.seeded", payload={"n": n})
+    report = services.report_request(
+        country=cast.fr,
+        access=access_for(cast.auditor),
+        by=cast.auditor,
+        period_start=dt.date(2026, 1, 1),
+        period_end=timezone.localdate(),
+    )
+    services.report_build(report_id=report.pk, country_id=cast.fr.pk)
+    with country_context(cast.fr):
+        completed = CountryEvent.objects.get(action="report.completed")
+    # The three events and the request's own: the period's events when the bundle was built.
+    assert {k: completed.payload[k] for k in ("first", "last")} == {"first": 1, "last": 4}
 
 
 @pytest.mark.django_db

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from html import unescape
 
 from tenants.isolation import country_context
-from tenants.record.models import ActionReason, CountryEvent
+from tenants.record.models import ActionReason, CountryEvent, ReasonDigestKey
 
 
 def page_text(response) -> str:
@@ -66,3 +68,12 @@ def kept_reason(country, action: str) -> tuple[CountryEvent, ActionReason]:
         assert (reason.action, reason.target_id) == (action, event.target_id)
         str(reason.reason)  # opened here, inside the country's context
     return event, reason
+
+
+def on_record(reason: ActionReason) -> dict:
+    """What an event naming `reason` carries: its id and the HMAC-SHA256 of its text under its
+    country's reason digest key (tenants.record.reasons)."""
+    with country_context(reason.country_id):
+        key = ReasonDigestKey.objects.get(country_id=reason.country_id).digest_key
+        text = str(ActionReason.objects.get(pk=reason.pk).reason)
+    return {"reason": reason.pk, "reason_hmac": hmac.new(bytes.fromhex(key), text.encode(), hashlib.sha256).hexdigest()}

@@ -16,6 +16,7 @@ from tenants.isolation import country_context
 from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import GENESIS_HASH, event_record
 from tenants.record.models import ActionReason, CountryEvent
+from tests.tenants.confirming import on_record
 
 User = get_user_model()
 API = "/api/v1"
@@ -655,7 +656,7 @@ def test_member_remove_by_caller(api, cast, who, expected):
             reason = ActionReason.objects.get(pk=event.payload["reason"])
         assert (event.target_id, event.payload) == (
             str(target.pk),
-            {"role": "viewer", "organisation": cast.fr_agency.pk, "reason": reason.pk},
+            {"role": "viewer", "organisation": cast.fr_agency.pk, **on_record(reason)},
         )
         assert reason.reason == "Moved to another ministry."
         assert User.objects.filter(pk=cast.viewer.pk).exists()  # the account stays; the membership goes

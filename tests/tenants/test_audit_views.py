@@ -433,7 +433,10 @@ def test_export_of_the_whole_chain_verifies_offline(client, cast, tmp_path):
     assert f"Public key fingerprint: {signing.public_key_id()}" in result.stdout and "VERIFIED" in result.stdout
     # Each download is on the record, after the events it exported.
     exported = fr_events(cast, "ledger.exported")
-    assert [e.payload for e in exported] == [{"first": 1, "last": 7, "events": 7}, {"first": 1, "last": 8, "events": 8}]
+    assert [e.payload for e in exported] == [
+        {"first": 1, "last": 7, "events": 7, "via": "page"},
+        {"first": 1, "last": 8, "events": 8, "via": "page"},
+    ]
     assert exported[0].actor_id == cast.auditor.pk and exported[0].actor_role == "auditor"
 
 
@@ -447,7 +450,9 @@ def test_export_of_a_range_by_post(client, cast):
         assert response["Content-Disposition"] == 'attachment; filename="fr-ledger-2-3.zip"'
         events = [json.loads(line) for line in download(response).read("events.jsonl").decode().splitlines()]
         assert [e["sequence"] for e in events] == [2, 3]
-    assert [e.payload for e in fr_events(cast, "ledger.exported")] == [{"first": 2, "last": 3, "events": 2}] * 2
+    assert [e.payload for e in fr_events(cast, "ledger.exported")] == [
+        {"first": 2, "last": 3, "events": 2, "via": "page"}
+    ] * 2
     assert fr_events(cast, "ledger.exported")[0].actor_role == "partner_manager"
 
 

@@ -1,12 +1,14 @@
-"""Every kind of event the code records on a country's chain reads in words on the activity and audit
-pages: a label, a detail put in words by the app that records it (never the payload as keys and
+"""Every kind of event the code records, on a country's chain or on the platform chain, reads in
+words on the pages that show it (a country's activity and audit pages, the platform chain's page and
+its admin): a label, a detail put in words by the app that records it (never the payload as keys and
 values), and a target named as a person reads it (never "governance.policyversion record 6").
 
 The kinds are read from the source, as tests/tenants/test_action_labels.py reads them: each call of
-`event_record` (or of a helper that passes its action on), the actions it names literally or
-through a variable set in the same function, and the families it names with an f-string (every
-labelled action of the family). Each call's payload, when written as a literal, is given to the
-detail with values of the same shape."""
+`event_record` or `platform_event_record` (or of a helper that passes its action on, in its own
+module or another: `platform_change_record`), the actions it names literally or through a variable
+set in the same function, and the families it names with an f-string (every labelled action of the
+family). Each call's payload, when written as a literal, is given to the detail with values of the
+same shape."""
 
 from __future__ import annotations
 
@@ -50,7 +52,29 @@ def _payload_keys(node) -> set[str] | None:
     return None
 
 
-def _scan(source: str, where: str, found: dict, families: set):
+RECORDERS = frozenset({"event_record", "platform_event_record"})
+
+
+def _call_name(call) -> str | None:
+    return getattr(call.func, "id", None) or getattr(call.func, "attr", None)
+
+
+def _helpers(sources: list[str]) -> set[str]:
+    """Functions that pass their own `action` on to a recorder (keyword `action=action`): the
+    actions are the ones their callers give, in whichever module they call from."""
+    found = set()
+    for source in sources:
+        for function in (n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)):
+            if "action" not in [a.arg for a in function.args.args + function.args.kwonlyargs]:
+                continue
+            for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+                given = [k.value for k in call.keywords if k.arg == "action"]
+                if _call_name(call) in RECORDERS and any(getattr(v, "id", None) == "action" for v in given):
+                    found.add(function.name)
+    return found
+
+
+def _scan(source: str, where: str, found: dict, families: set, recorders=RECORDERS):
     tree = ast.parse(source)
     parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
     functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
@@ -63,7 +87,7 @@ def _scan(source: str, where: str, found: dict, families: set):
         return None
 
     for call in [n for n in ast.walk(tree) if isinstance(n, ast.Call)]:
-        if (getattr(call.func, "id", None) or getattr(call.func, "attr", None)) != "event_record":
+        if _call_name(call) not in recorders:
             continue
         keywords = {k.arg: k.value for k in call.keywords}
         action, payload = keywords.get("action"), keywords.get("payload")
@@ -97,10 +121,11 @@ def _scan(source: str, where: str, found: dict, families: set):
 def recorded() -> dict[str, tuple[str, set[str] | None]]:
     found: dict[str, tuple[str, set[str] | None]] = {}
     families: set[str] = set()
-    for app in APPS:
-        for path in (ROOT / app).rglob("*.py"):
-            if "migrations" not in path.parts:
-                _scan(path.read_text(), str(path.relative_to(ROOT)), found, families)
+    paths = [path for app in APPS for path in (ROOT / app).rglob("*.py") if "migrations" not in path.parts]
+    sources = {path: path.read_text() for path in paths}
+    recorders = RECORDERS | _helpers(list(sources.values()))
+    for path, source in sources.items():
+        _scan(source, str(path.relative_to(ROOT)), found, families, recorders)
     for action in ACTION_LABELS:  # a family's every labelled action
         if action.split(".", 1)[0] in families:
             found.setdefault(action, ("(family)", None))
@@ -109,7 +134,7 @@ def recorded() -> dict[str, tuple[str, set[str] | None]]:
 
 SHAPES = {
     bool: ("ok", "passed", "late", "enabled", "jit", "for_exit", "read_only", "with_key", "account_closed", "overdue"),
-    list: ("keys", "fields", "roles", "attachments", "broken", "added", "removed", "ids"),
+    list: ("keys", "fields", "roles", "attachments", "attachments_hmac", "broken", "added", "removed", "ids"),
     str: (
         "sha256",
         "export_sha256",
@@ -183,6 +208,34 @@ def other(share):
         "identity_provider.changed",
     }
     assert families == {"deployment"} and found["register.published"][1] == {"n"}
+
+
+def test_the_scan_sees_the_platform_chain_and_helpers_in_other_modules():
+    helper = """
+def platform_change_record(*, action, by, target, changes):
+    if changes:
+        platform_event_record(action=action, actor=by, target=target, payload=changes)
+"""
+    caller = """
+def save_model(change):
+    platform_change_record(action="country.changed" if change else "country.created", by=u, target=o, changes={})
+    ledger.platform_event_record(action="auth.signed_in", payload={"via": "browser"})
+"""
+    found: dict = {}
+    families: set = set()
+    recorders = RECORDERS | _helpers([helper, caller])
+    assert recorders == RECORDERS | {"platform_change_record"}
+    _scan(caller, "x.py", found, families, recorders)
+    assert set(found) == {"country.changed", "country.created", "auth.signed_in"}
+    assert found["auth.signed_in"][1] == {"via"}
+
+
+def test_every_platform_action_is_found():
+    """The platform chain's kinds are among those held to a label and a detail (above)."""
+    found = recorded()
+    platform = {"auth.signed_in", "auth.locked_out", "framework.imported", "ledger.verified", "country.changed"}
+    platform |= {"platform_settings.changed", "account.flags_changed", "ledger.signing_key_rotated"}
+    assert platform <= set(found), platform - set(found)
 
 
 def test_every_recorded_action_has_a_label_and_a_detail_in_words():

@@ -152,7 +152,9 @@ def test_export_verifies_offline_and_is_recorded(client, cast, chain, tmp_path):
     assert result.returncode == 0, result.stdout
     with country_context(cast.fr):
         exported = CountryEvent.objects.get(action="ledger.exported")
-    assert exported.payload == {"first": 2, "last": 5, "events": 4} and exported.actor_id == cast.auditor.pk
+    assert (
+        exported.payload == {"first": 2, "last": 5, "events": 4, "via": "api"} and exported.actor_id == cast.auditor.pk
+    )
 
 
 @pytest.mark.parametrize("params", [{"last": 99}, {"first": 0}, {"first": "a"}, {"first": 5, "last": 2}])

@@ -70,7 +70,7 @@ def test_the_page_exports_the_platform_chain_and_it_verifies_offline(client, adm
     assert (exported.actor_id, exported.actor_role, exported.payload) == (
         admin.pk,
         "platform_admin",
-        {"first": 1, "last": last, "events": last},
+        {"first": 1, "last": last, "events": last, "via": "page"},
     )
 
 
@@ -105,7 +105,41 @@ def test_only_platform_admins_export_the_platform_chain(client, cast, platform_h
 def test_the_command_exports_the_platform_chain(platform_history, tmp_path):
     target = tmp_path / "platform.zip"
     out = io.StringIO()
+    last = head()
     call_command("export_ledger", "platform", str(target), stdout=out)
-    assert f"Wrote {head()} events (1–{head()}) of platform" in out.getvalue()
+    assert f"Wrote {last} events (1–{last}) of platform" in out.getvalue()
+    # The export is on the chain it took, after the events it holds.
+    exported = PlatformEvent.objects.get(action="ledger.exported")
+    assert exported.sequence == last + 1 and exported.payload["via"] == "command"
     result = verified(target.read_bytes(), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_page_and_the_admin_show_the_platform_chains_events_in_words(
+    client, admin, cast, django_assert_num_queries
+):
+    """Every kind of platform event reads as words there, as a country's do on its activity page
+    (tests/tenants/test_event_descriptions.py holds every kind the code records to a label and a
+    detail): never its code, never its payload as keys and values."""
+    from html import unescape
+
+    from tenants.record.events import describe_platform_events
+    from tenants.record.selectors import platform_events_latest
+
+    platform_event_record(action="auth.signed_in", actor=cast.owner, payload={"via": "api-token"})
+    platform_event_record(
+        action="auth.credentials_revoked",
+        target=cast.owner,
+        payload={"reason": "password_changed", "bearers_revoked": 2, "sessions_ended": 1},
+    )
+    platform_event_record(action="ledger.verified", payload={"chains": 3, "events": 40, "ok": False, "broken": ["KE"]})
+    client.force_login(admin)
+    html = unescape(client.get("/platform/ledger/").content.decode())
+    assert "Latest events" in html and "Signed in" in html and "Through the API" in html
+    assert "Their password changed (tokens revoked: 2; sessions ended: 1)" in html
+    assert "Broken: KE (chains: 3; events: 40)" in html
+    assert "auth.signed_in" not in html and "password_changed" not in html and "bearers_revoked" not in html
+    with django_assert_num_queries(1):  # the latest events, in one query whatever their kinds
+        describe_platform_events(platform_events_latest(size=50))
+    admin_list = unescape(client.get("/admin/tenants/platformevent/").content.decode())
+    assert "Their password changed (tokens revoked: 2; sessions ended: 1)" in admin_list and "Signed in" in admin_list

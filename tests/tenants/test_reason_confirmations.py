@@ -29,6 +29,7 @@ from tests.tenants.confirming import (
     confirmation_reached_by_admins_only,
     confirmation_shown,
     kept_reason,
+    on_record,
     others_refused,
     page_text,
     refused_without_reason,
@@ -115,7 +116,7 @@ def test_the_country_cancels_an_exit_with_a_reason(client, cast, platform_admin)
     assert done.status_code == 302 and done["Location"] == "/c/fr/data/#leaving"
     assert exit_state(cast, asked.pk) == "cancelled"
     event, reason = kept_reason(cast.fr, "exit.cancelled")
-    assert event.payload == {"side": "country_admin", "reason": reason.pk}
+    assert event.payload == {"side": "country_admin", **on_record(reason)}
     assert reason.reason == "The ministry stays in the programme."
     assert client.get(path).status_code == 404  # nothing left to cancel
 
@@ -264,7 +265,12 @@ def test_reasons_are_shown_where_the_record_is_read_and_only_there(client, cast,
     with country_context(cast.fr):
         french = ActionReason.objects.get()
     with country_context(cast.ke):
-        event_record(country=cast.ke, action="key.rotated", actor=cast.outsider, payload={"reason": french.pk})
+        event_record(
+            country=cast.ke,
+            action="key.rotated",
+            actor=cast.outsider,
+            payload={"reason": french.pk, "reason_hmac": "0" * 64},
+        )
     text = page_text(client.get("/c/ke/activity/"))
     assert "Key rotated" in text and SECRET_REASON not in text and "Reason:" not in text
     listed = client.get("/api/v1/countries/KE/audit-events/?action=key.rotated").json()["results"]

@@ -19,6 +19,7 @@ from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 from tenants.record.models import ActionReason, CountryEvent
+from tests.tenants.confirming import on_record
 
 User = get_user_model()
 NOT_ADMINS = ["member", "viewer", "partner", "auditor", "outsider"]
@@ -628,7 +629,7 @@ def test_a_country_admin_removes_a_member(cast):
             "country_admin",
             "tenants.membership",
             str(target.pk),
-            {"role": "viewer", "organisation": cast.fr_agency.pk, "reason": reason.pk},
+            {"role": "viewer", "organisation": cast.fr_agency.pk, **on_record(reason)},
         )
     ]
 

@@ -72,6 +72,8 @@ class Command(BaseCommand):
                     "from": period.start.isoformat(),
                     "to": period.end.isoformat(),
                     "sha256": digest,
+                    # The events of the chain its ledger export holds, if the period has any.
+                    **manifest.get("ledger_segment", {}),
                 },
             )
         self.stdout.write(

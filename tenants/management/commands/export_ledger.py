@@ -1,5 +1,7 @@
 """python manage.py export_ledger FR out.zip — a country's chain, verifiable offline;
-python manage.py export_ledger platform out.zip — the platform chain, in the same format."""
+python manage.py export_ledger platform out.zip — the platform chain, in the same format. Each
+export is put on the chain it took (`ledger.exported`, by the platform's command), as one taken
+from the pages or the API is."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,6 +9,7 @@ from tenants.management.output import written_file
 from tenants.models import Country
 from tenants.record.exports import ExportRefused, ledger_export_write
 from tenants.record.models import PLATFORM_CHAIN
+from tenants.record.services import ledger_export_record
 
 
 class Command(BaseCommand):
@@ -32,6 +35,7 @@ class Command(BaseCommand):
                 summary = ledger_export_write(country=found, out=out, first=first, last=last, filename=output)
         except ExportRefused as refusal:
             raise CommandError(str(refusal)) from None
+        ledger_export_record(country=found, by=None, actor_role="platform", summary=summary, via="command")
         chain = found.code if found else PLATFORM_CHAIN
         self.stdout.write(
             self.style.SUCCESS(
