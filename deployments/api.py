@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
@@ -513,41 +512,6 @@ def environment_action_view(action: str):
         {"action_name": action, "post": post, "__doc__": EnvironmentActionApi.__doc__},
     )
     return action, view.as_view()
-
-
-class DeploymentReviewItemSerializer(serializers.Serializer):
-    country = serializers.CharField(source="country.code")
-    deployment_request = serializers.IntegerField(source="id")
-    title = serializers.CharField()
-    organisation = serializers.CharField(source="organisation.name")
-    state = serializers.CharField()
-    risk_category = serializers.CharField()
-    review_round = serializers.IntegerField()
-    submitted_at = serializers.DateTimeField()
-    unread_messages = serializers.IntegerField(
-        help_text=gettext_lazy("Messages of the request's conversation, written by others, that you have not read.")
-    )
-
-
-class ReviewQueueApi(ApiView):
-    """Deployment requests waiting for a decision across the countries you manage, the longest-waiting
-    first (engagements are at /api/v1/review-queue/)."""
-
-    pagination_class = CursorPage
-    ordering = ("submitted_at", "id")
-
-    @extend_schema(
-        operation_id="review_queue_deployments_list",
-        tags=["review"],
-        parameters=[OpenApiParameter("country", OpenApiTypes.STR, description=_("Only this country (ISO code)."))],
-        responses={200: DeploymentReviewItemSerializer(many=True), **errors(400, 401)},
-    )
-    def get(self, request):
-        code = request.query_params.get("country", "")[:2]
-        return self.paginate(
-            selectors.review_queue(access=request.access, reader=request.user, country_code=code),
-            DeploymentReviewItemSerializer,
-        )
 
 
 def _request_subject(view, id):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tenants.access import PARTNER_MANAGER
 from tenants.conversations import pages as conversation_pages
 from tenants.conversations import selectors as conversation_selectors
 from tenants.pages import base_context, request_country
@@ -220,6 +221,10 @@ def _detail(
             "can_retry": retries.retry_allowed(request=found, access=request.access, job=job),
             "environment": environment,
             "approvals_needed": services.approvals_needed(found),
+            # A partner manager who gave the first of two approvals is told so, not offered it again.
+            "my_approval": selectors.reader_approval(request=found, reader=request.user)
+            if request.access.role_in(country.pk) == PARTNER_MANAGER
+            else None,
             "register_entry": getattr(found, "register_entry", None),  # read with it (request_for_page)
             "eu_pack": register_eu.applies(
                 country=country, request=found, assessment=next(g.read for g in checked if g.name == "assessment")
