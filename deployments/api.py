@@ -26,7 +26,7 @@ from tenants.rest import (
 from tenants.selectors import organisation_get
 
 from . import environments, gates, retries, selectors, services
-from .models import AIModel, DeploymentRequest, job_failure, step_label
+from .models import MAX_REQUESTS_PER_MINUTE, AIModel, DeploymentRequest, job_failure, step_label
 
 
 class AIModelSerializer(serializers.Serializer):
@@ -58,6 +58,10 @@ class DeploymentRequestSerializer(serializers.Serializer):
     requested_by = serializers.IntegerField(source="requested_by_id")
     risk_category = serializers.CharField()
     quota_tokens = serializers.IntegerField(allow_null=True)
+    requests_per_minute = serializers.IntegerField(
+        allow_null=True,
+        help_text=gettext_lazy("Calls a minute its approval allows the environment; null until it is approved."),
+    )
     expires_on = serializers.DateField(allow_null=True)
     human_review_required = serializers.BooleanField()
     submitted_at = serializers.DateTimeField(allow_null=True)
@@ -144,6 +148,17 @@ class ActionSerializer(StrictSerializer):
     )
     human_review_required = serializers.BooleanField(
         required=False, default=False, help_text=gettext_lazy("Approve only.")
+    )
+    requests_per_minute = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_REQUESTS_PER_MINUTE,
+        help_text=gettext_lazy(
+            "Approve only: the calls a minute the gateway admits for the environment, from 1 to 10000 (by default "
+            "the last approval's, else 600)."
+        ),
     )
 
 
@@ -322,6 +337,9 @@ class EnvironmentSerializer(serializers.Serializer):
     model = serializers.CharField(source="model.slug")
     region = serializers.CharField()
     monthly_token_quota = serializers.IntegerField()
+    requests_per_minute = serializers.IntegerField(
+        help_text=gettext_lazy("Calls a minute the gateway admits, as its approval set (0: no limit).")
+    )
     tokens_used = serializers.IntegerField()
     expires_on = serializers.DateField(allow_null=True)
     human_review_required = serializers.BooleanField()

@@ -24,7 +24,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance.models import ImpactAssessment
 from tenants import onboarding
 from tenants.access import Access
 from tenants.conversations.models import Conversation
@@ -34,6 +33,7 @@ from tenants.isolation import reading_context
 from tenants.models import Country, Membership, Organisation
 from tenants.review_queue import waiting_days
 
+from .approvals import HIGH_RISK
 from .models import (
     AIModel,
     Credential,
@@ -47,7 +47,6 @@ from .models import (
 
 S = DeploymentRequest.State
 WAITING = (S.SUBMITTED, S.IN_REVIEW)
-HIGH_RISK = ImpactAssessment.Category.HIGH_RISK  # two approvals, by two people (services.approvals_needed)
 
 
 def requesting_organisations(*, country: Country, access: Access) -> list[Organisation]:
@@ -127,6 +126,7 @@ ROW_FIELDS = (
     "requested_by_id",
     "risk_category",
     "quota_tokens",
+    "requests_per_minute",
     "expires_on",
     "human_review_required",
     "submitted_at",
@@ -198,7 +198,7 @@ def review_queue(*, access: Access, reader, country_code: str = "", state: str =
     """Requests waiting for a decision in the countries this person manages, oldest first, each with
     the number of its conversation's messages `reader` has not read (`unread_messages`), the
     approvals given in its current round (`approvals`), how many it needs (`approvals_needed`: two
-    for a high-risk request, as services.approvals_needed decides) and whether `reader` has given
+    for a high-risk request, as approvals.approvals_needed decides) and whether `reader` has given
     one (`approved_by_reader`): one query. `state`, the queue's filter, keeps those in that state (a
     filter no request can be in, such as a change of an engagement's terms, keeps none)."""
     approvals = DeploymentDecision.objects.filter(
