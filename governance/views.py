@@ -81,6 +81,7 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
         {
             **base_context(request, country),
             "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
+            "renewals": acknowledgements.renewals_due(country=country, user=request.user, role=role),
             **selectors.home_figures(country=country),
             "assessments": list(selectors.assessment_list(country=country)[:5]),
         },
@@ -107,6 +108,7 @@ def policies(request: HttpRequest, code: str) -> HttpResponse:
             "templates": [t for t in PolicyTemplate.objects.order_by("title") if t.pk not in adopted],
             "shared": [s for s in selectors.shared_policy_list(exclude_country=country) if s.pk not in copied],
             "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
+            "renewals": acknowledgements.renewals_due(country=country, user=request.user, role=role),
             "waiting": waiting,
             "waiting_total": waiting_total,
         },
@@ -167,6 +169,9 @@ def policy_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "shown": shown,
             "paragraphs": paragraphs(shown.text) if shown else [],
             "must_acknowledge": current is not None and current.pk in pending,
+            "applies": current is not None and role in (current.roles or []),
+            # What the reader gave already: when, until when, and from when they may renew it.
+            "own": acknowledgements.own_acknowledgement(version=current, user=request.user) if current else None,
             "role_labels": dict(ROLE_LABELS),
         },
     )
