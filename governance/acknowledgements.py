@@ -204,17 +204,24 @@ def own_acknowledgement(*, version: PolicyVersion, user) -> OwnAcknowledgement |
     )
 
 
-def renewals_due(*, country, user, role: str) -> list[tuple[PolicyVersion, object]]:
-    """The current versions applying to `role` whose acknowledgement by `user` is still valid but
-    ends within RENEW_WITHIN_DAYS, each with the day it ends: what the policies page asks them to
-    acknowledge again (the reminder they were sent links there). Two queries."""
+def own_standing(*, country, user, role: str) -> tuple[list[PolicyVersion], list[tuple[PolicyVersion, object]]]:
+    """The reader's standing with the current versions that apply to `role`, in two queries: those
+    they must acknowledge (none given, or theirs expired), and those whose acknowledgement is valid
+    but ends within RENEW_WITHIN_DAYS, each with the day it ends (the policies page asks them to
+    acknowledge these again: the reminder they were sent links there)."""
     now = timezone.now()
     versions = [v for v in _current_versions(country).select_related("policy") if role in (v.roles or [])]
-    ends = dict(
-        Acknowledgement.objects.filter(user_id=user.pk, version_id__in=[v.pk for v in versions])
-        .values("version_id")
-        .annotate(last=Max("expires_at"))
-        .values_list("version_id", "last")
+    ends = (
+        dict(
+            Acknowledgement.objects.filter(user_id=user.pk, version_id__in=[v.pk for v in versions])
+            .values("version_id")
+            .annotate(last=Max("expires_at"))
+            .values_list("version_id", "last")
+        )
+        if versions
+        else {}
     )
     horizon = now + timedelta(days=RENEW_WITHIN_DAYS)
-    return [(v, ends[v.pk]) for v in versions if v.pk in ends and now < ends[v.pk] <= horizon]
+    pending = [v for v in versions if not (v.pk in ends and ends[v.pk] > now)]
+    renewals = [(v, ends[v.pk]) for v in versions if v.pk in ends and now < ends[v.pk] <= horizon]
+    return pending, renewals

@@ -81,7 +81,6 @@ def home(request: HttpRequest, code: str) -> HttpResponse:
         {
             **base_context(request, country),
             "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
-            "renewals": acknowledgements.renewals_due(country=country, user=request.user, role=role),
             **selectors.home_figures(country=country),
             "assessments": list(selectors.assessment_list(country=country)[:5]),
         },
@@ -99,6 +98,7 @@ def policies(request: HttpRequest, code: str) -> HttpResponse:
     adopted = {p.template_id for p in policy_rows if p.template_id}
     copied = {p.shared_from_id for p in policy_rows if p.shared_from_id}
     waiting, waiting_total = acknowledgements.still_to_acknowledge(country)
+    pending, renewals = acknowledgements.own_standing(country=country, user=request.user, role=role)
     return render(
         request,
         "governance/policies.html",
@@ -107,8 +107,8 @@ def policies(request: HttpRequest, code: str) -> HttpResponse:
             "policies": policy_rows,
             "templates": [t for t in PolicyTemplate.objects.order_by("title") if t.pk not in adopted],
             "shared": [s for s in selectors.shared_policy_list(exclude_country=country) if s.pk not in copied],
-            "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
-            "renewals": acknowledgements.renewals_due(country=country, user=request.user, role=role),
+            "pending": pending,
+            "renewals": renewals,
             "waiting": waiting,
             "waiting_total": waiting_total,
         },
