@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
@@ -27,7 +26,7 @@ from tenants.rest import (
 from tenants.selectors import organisation_get
 
 from . import environments, gates, retries, selectors, services
-from .models import AIModel, DeploymentRequest, job_failure, step_label
+from .models import MAX_REQUESTS_PER_MINUTE, AIModel, DeploymentRequest, job_failure, step_label
 
 
 class AIModelSerializer(serializers.Serializer):
@@ -59,6 +58,10 @@ class DeploymentRequestSerializer(serializers.Serializer):
     requested_by = serializers.IntegerField(source="requested_by_id")
     risk_category = serializers.CharField()
     quota_tokens = serializers.IntegerField(allow_null=True)
+    requests_per_minute = serializers.IntegerField(
+        allow_null=True,
+        help_text=gettext_lazy("Calls a minute its approval allows the environment; null until it is approved."),
+    )
     expires_on = serializers.DateField(allow_null=True)
     human_review_required = serializers.BooleanField()
     submitted_at = serializers.DateTimeField(allow_null=True)
@@ -145,6 +148,17 @@ class ActionSerializer(StrictSerializer):
     )
     human_review_required = serializers.BooleanField(
         required=False, default=False, help_text=gettext_lazy("Approve only.")
+    )
+    requests_per_minute = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_REQUESTS_PER_MINUTE,
+        help_text=gettext_lazy(
+            "Approve only: the calls a minute the gateway admits for the environment, from 1 to 10000 (by default "
+            "the last approval's, else 600)."
+        ),
     )
 
 
@@ -323,6 +337,9 @@ class EnvironmentSerializer(serializers.Serializer):
     model = serializers.CharField(source="model.slug")
     region = serializers.CharField()
     monthly_token_quota = serializers.IntegerField()
+    requests_per_minute = serializers.IntegerField(
+        help_text=gettext_lazy("Calls a minute the gateway admits, as its approval set (0: no limit).")
+    )
     tokens_used = serializers.IntegerField()
     expires_on = serializers.DateField(allow_null=True)
     human_review_required = serializers.BooleanField()
@@ -513,41 +530,6 @@ def environment_action_view(action: str):
         {"action_name": action, "post": post, "__doc__": EnvironmentActionApi.__doc__},
     )
     return action, view.as_view()
-
-
-class DeploymentReviewItemSerializer(serializers.Serializer):
-    country = serializers.CharField(source="country.code")
-    deployment_request = serializers.IntegerField(source="id")
-    title = serializers.CharField()
-    organisation = serializers.CharField(source="organisation.name")
-    state = serializers.CharField()
-    risk_category = serializers.CharField()
-    review_round = serializers.IntegerField()
-    submitted_at = serializers.DateTimeField()
-    unread_messages = serializers.IntegerField(
-        help_text=gettext_lazy("Messages of the request's conversation, written by others, that you have not read.")
-    )
-
-
-class ReviewQueueApi(ApiView):
-    """Deployment requests waiting for a decision across the countries you manage, the longest-waiting
-    first (engagements are at /api/v1/review-queue/)."""
-
-    pagination_class = CursorPage
-    ordering = ("submitted_at", "id")
-
-    @extend_schema(
-        operation_id="review_queue_deployments_list",
-        tags=["review"],
-        parameters=[OpenApiParameter("country", OpenApiTypes.STR, description=_("Only this country (ISO code)."))],
-        responses={200: DeploymentReviewItemSerializer(many=True), **errors(400, 401)},
-    )
-    def get(self, request):
-        code = request.query_params.get("country", "")[:2]
-        return self.paginate(
-            selectors.review_queue(access=request.access, reader=request.user, country_code=code),
-            DeploymentReviewItemSerializer,
-        )
 
 
 def _request_subject(view, id):

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Capability, Sector
 from tenants.forms import NamedRequiredErrors
 from tenants.isolation import reading_context
+from tenants.languages.formatting import grouped_number
 from tenants.models import Country, Membership
 
 from . import selectors
-from .models import AIModel, DeploymentRequest
+from .models import MAX_REQUESTS_PER_MINUTE, AIModel, DeploymentRequest
 from .selectors import requesting_organisations
 
 
@@ -176,11 +179,30 @@ class RequestForm(forms.Form):
         }
 
 
+# The most calls a minute an approval may allow, written as the reader groups digits (10,000; 10 000).
+MOST_PER_MINUTE = lazy(grouped_number, str)(MAX_REQUESTS_PER_MINUTE)
+
+
 class ActionForm(forms.Form):
     comment = forms.CharField(max_length=2000, required=False, widget=forms.Textarea, label=_("Comment"))
     quota_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, required=False, label=_("Monthly token quota"))
     expires_on = forms.DateField(required=False, label=_("Expires on"), help_text=_("For example, 2027-06-30."))
     human_review_required = forms.BooleanField(required=False, label=_("Human review of outputs required"))
+    requests_per_minute = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_REQUESTS_PER_MINUTE,
+        required=False,
+        label=_("Rate limit (calls a minute)"),
+        help_text=format_lazy(
+            _("From 1 to {most}: the gateway refuses the environment's calls beyond it."), most=MOST_PER_MINUTE
+        ),
+        error_messages={
+            key: format_lazy(
+                _("The rate limit is a whole number of calls a minute, from 1 to {most}."), most=MOST_PER_MINUTE
+            )
+            for key in ("invalid", "min_value", "max_value")
+        },
+    )
 
 
 class UsageForm(NamedRequiredErrors, forms.Form):

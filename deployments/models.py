@@ -53,6 +53,13 @@ class AIModel(models.Model):
         return self.name
 
 
+# The rate an approval allows when its approver sets none, and the most one may allow: the gateway
+# keeps one entry per admitted call of the last minute (gateway/counters.py), so a rate is bounded.
+DEFAULT_REQUESTS_PER_MINUTE = 600
+MAX_REQUESTS_PER_MINUTE = 10_000
+MAX_TOKENS = 10**12  # above any quota a deployment may ask or be given
+
+
 class DeploymentRequest(SealedTenantModel):
     class State(models.TextChoices):
         DRAFT = "draft", gettext_lazy("Draft")
@@ -101,6 +108,11 @@ class DeploymentRequest(SealedTenantModel):
     review_round = models.PositiveIntegerField(default=0, help_text=gettext_lazy("Incremented at each submission."))
     # Conditions set on approval, carried into the environment.
     quota_tokens = models.BigIntegerField(null=True, blank=True)
+    requests_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("Calls a minute the approval allows the environment (set when it is approved)."),
+    )
     expires_on = models.DateField(null=True, blank=True)
     human_review_required = models.BooleanField(default=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -297,8 +309,8 @@ class Environment(SealedTenantModel):
     # of the environment, its request's conditions or its credentials moves the version on.
     policy_version = models.PositiveIntegerField(default=0, db_default=0)
     requests_per_minute = models.PositiveIntegerField(
-        default=600,
-        db_default=600,
+        default=DEFAULT_REQUESTS_PER_MINUTE,
+        db_default=DEFAULT_REQUESTS_PER_MINUTE,
         help_text=gettext_lazy("Calls a minute the gateway admits for this environment (0: no limit)."),
     )
     gateway_stopped_at = models.DateTimeField(

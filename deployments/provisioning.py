@@ -23,6 +23,7 @@ from tenants.record.ledger import event_record
 
 from . import gates as gates_module
 from . import notices, services
+from .approvals import approved_rate
 from .backends import BackendError, credential_secret, provisioner
 from .models import Credential, CredentialReveal, DeploymentRequest, Environment, ProvisioningJob
 from .policy import policy_changed
@@ -169,6 +170,7 @@ def _run_step(country: Country, job: ProvisioningJob, name: str) -> str:
                 "model": request.model,
                 "region": request.region,
                 "monthly_token_quota": request.quota_tokens or request.expected_monthly_tokens,
+                "requests_per_minute": approved_rate(request),  # what the gateway admits: the approval's
                 "expires_on": request.expires_on,
                 "human_review_required": request.human_review_required,
                 "recertify_by": next_date(timezone.localdate()),

@@ -5,8 +5,21 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from django.db.models import Count, Exists, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDay
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDay
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +31,9 @@ from tenants.conversations.selectors import unread_count_expression
 from tenants.conversations.subjects import Subject
 from tenants.isolation import reading_context
 from tenants.models import Country, Membership, Organisation
+from tenants.review_queue import waiting_days
 
+from .approvals import HIGH_RISK
 from .models import (
     AIModel,
     Credential,
@@ -111,6 +126,7 @@ ROW_FIELDS = (
     "requested_by_id",
     "risk_category",
     "quota_tokens",
+    "requests_per_minute",
     "expires_on",
     "human_review_required",
     "submitted_at",
@@ -180,13 +196,25 @@ def environment_get(*, country: Country, pk) -> Environment | None:
 
 def review_queue(*, access: Access, reader, country_code: str = "", state: str = "") -> QuerySet[DeploymentRequest]:
     """Requests waiting for a decision in the countries this person manages, oldest first, each with
-    the number of its conversation's messages `reader` has not read (`unread_messages`); `state`, the
-    queue's filter, keeps those in that state (a filter no request can be in, such as a change of an
-    engagement's terms, keeps none)."""
+    the number of its conversation's messages `reader` has not read (`unread_messages`), the
+    approvals given in its current round (`approvals`), how many it needs (`approvals_needed`: two
+    for a high-risk request, as approvals.approvals_needed decides) and whether `reader` has given
+    one (`approved_by_reader`): one query. `state`, the queue's filter, keeps those in that state (a
+    filter no request can be in, such as a change of an engagement's terms, keeps none)."""
+    approvals = DeploymentDecision.objects.filter(
+        request=OuterRef("pk"), review_round=OuterRef("review_round"), decision=DeploymentDecision.Decision.APPROVE
+    )
     queryset = (
         DeploymentRequest.objects.filter(state__in=WAITING, country_id__in=access.partner_country_ids)
-        .select_related("country", "organisation")
-        .annotate(unread_messages=unread_count_expression(kind=Conversation.Subject.DEPLOYMENT_REQUEST, user=reader))
+        .select_related("country", "organisation", "submitted_by")
+        .annotate(
+            unread_messages=unread_count_expression(kind=Conversation.Subject.DEPLOYMENT_REQUEST, user=reader),
+            approved_by_reader=Exists(approvals.filter(by_id=getattr(reader, "pk", None))),
+            approvals=Coalesce(Subquery(approvals.values("request_id").annotate(n=Count("pk")).values("n")[:1]), 0),
+            approvals_needed=Case(
+                When(risk_category=HIGH_RISK, then=Value(2)), default=Value(1), output_field=IntegerField()
+            ),
+        )
         .order_by("submitted_at", "id")
     )
     if country_code:
@@ -194,6 +222,31 @@ def review_queue(*, access: Access, reader, country_code: str = "", state: str =
     if state:
         queryset = queryset.filter(state=state)
     return queryset
+
+
+def review_items_complete(items: list[DeploymentRequest]) -> list[DeploymentRequest]:
+    """What the review page and the API say of each request waiting (tenants.review_queue): its
+    kind, the state of its review, in words, and its page."""
+    for item in items:
+        item.review_kind, item.review_kind_label = "deployment_request", _("Deployment request")
+        item.review_state, item.review_state_label = item.state, item.get_state_display()
+        item.review_page = reverse("deployments:detail", kwargs={"code": item.country.code.lower(), "pk": item.pk})
+        item.waiting_days = waiting_days(item.submitted_at)
+    return items
+
+
+def reader_approval(*, request: DeploymentRequest, reader) -> DeploymentDecision | None:
+    """The reader's approval in the request's current round (the first of two for a high-risk
+    request): what its page says in place of offering to approve again."""
+    if request.state not in WAITING:
+        return None
+    return DeploymentDecision.objects.filter(
+        country_id=request.country_id,
+        request=request,
+        review_round=request.review_round,
+        decision=DeploymentDecision.Decision.APPROVE,
+        by_id=getattr(reader, "pk", None),
+    ).first()
 
 
 def onboarding_facts(country: Country) -> dict:

@@ -5,7 +5,7 @@ actions. Every change is transactional, checks the actor's role and goes on the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,18 +25,24 @@ from tenants.record.reasons import reason_record
 
 from . import gates as gates_module
 from . import notices, selectors
-from .models import AIModel, DeploymentDecision, DeploymentMove, DeploymentRequest, Environment, ProvisioningJob
+from .approvals import approval_conditions, approval_record, approvals_given, approvals_needed
+from .models import (
+    MAX_TOKENS,
+    AIModel,
+    DeploymentDecision,
+    DeploymentMove,
+    DeploymentRequest,
+    Environment,
+    ProvisioningJob,
+)
 from .policy import policy_changed
 
 S = DeploymentRequest.State
 DRAFTERS = frozenset({Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER})
 REVIEWERS = frozenset({PARTNER_MANAGER})
 SYSTEM = frozenset({"system"})
-HIGH_RISK = "high_risk"
-MAX_TOKENS = 10**12
 MAX_TEXT = 5000
 MAX_COMMENT = 2000
-MAX_EXPIRY_YEARS = 10  # an approval is looked at again within this time
 DELETE_REFUSED_CONVERSATION = gettext_lazy(
     "This draft cannot be deleted: its conversation has messages, and they are on the record. It stays "
     "as a draft, which has no effect until it is submitted; you may change it or leave it."
@@ -306,6 +312,7 @@ def deployment_request_transition(
     quota_tokens: int | None = None,
     expires_on: date | None = None,
     human_review_required: bool = False,
+    requests_per_minute: int | None = None,
 ) -> DeploymentRequest:
     """Make one move of the transition table. `access` None is the worker (the system's moves)."""
     country = _country(request)
@@ -354,8 +361,17 @@ def deployment_request_transition(
             failing = gates_module.gates_failing(gates_module.gates_check(country=country, request=request))
             if failing:
                 raise _gate_error(failing, action="approve")
-            target = _approve(request, by, comment, quota_tokens, expires_on, human_review_required, now)
-            payload["approvals"] = _approvals(request)
+            target = approval_record(
+                request,
+                by,
+                comment,
+                now,
+                quota_tokens=quota_tokens,
+                expires_on=expires_on,
+                human_review_required=human_review_required,
+                requests_per_minute=requests_per_minute,
+            )
+            payload["approvals"] = approvals_given(request)
             payload["approvals_needed"] = approvals_needed(request)
             payload["conditions"] = approval_conditions(request)
         elif action in ("reject", "request_changes"):
@@ -443,70 +459,6 @@ def deployment_request_delete(*, request: DeploymentRequest, by, access: Access)
         )
         notices.inbox.notifications_clear(country=country, url=notices.request_url(request, country))
         request.delete()
-
-
-def approval_conditions(request: DeploymentRequest) -> dict:
-    """What an approval fixes, for its event: the model, capabilities, region, data
-    classification, sector and risk, the monthly quota in tokens, the expiry and whether a person
-    reviews the outputs. No secret and no personal data: an auditor reads from the record alone
-    what was approved (the environment is provisioned with exactly these)."""
-    return {
-        "model": request.model.slug,
-        "capabilities": sorted(request.capabilities or []),
-        "region": request.region,
-        "data_classification": request.data_classification,
-        "sector": request.sector,
-        "risk_category": request.risk_category,
-        "monthly_quota": request.quota_tokens or request.expected_monthly_tokens,
-        "expires_on": request.expires_on.isoformat() if request.expires_on else None,
-        "human_review_required": bool(request.human_review_required),
-    }
-
-
-def _approvals(request: DeploymentRequest) -> int:
-    return DeploymentDecision.objects.filter(
-        request=request, review_round=request.review_round, decision=DeploymentDecision.Decision.APPROVE
-    ).count()
-
-
-def approvals_needed(request: DeploymentRequest) -> int:
-    return 2 if request.risk_category == HIGH_RISK else 1
-
-
-def _approve(request, by, comment, quota_tokens, expires_on, human_review_required, now) -> str:
-    if by.pk == request.requested_by_id:
-        raise NotAllowed(_("You requested this deployment: another partner manager approves it."))
-    if DeploymentDecision.objects.filter(request=request, review_round=request.review_round, by=by).exists():
-        raise ServiceError(
-            _("You have already decided on this request: a second approval must come from another partner manager.")
-        )
-    if quota_tokens is not None and (not isinstance(quota_tokens, int) or not 0 < quota_tokens < MAX_TOKENS):
-        raise ServiceError(_("The quota is a whole number of tokens a month above zero."), field="quota_tokens")
-    if expires_on is not None and expires_on <= now.date():
-        raise ServiceError(_("The expiry date must be in the future."), field="expires_on")
-    if expires_on is not None and expires_on > now.date() + timedelta(days=366 * MAX_EXPIRY_YEARS):
-        raise ServiceError(
-            _("Choose an expiry date within %(years)s years: it is when the approval is looked at again.")
-            % {"years": MAX_EXPIRY_YEARS},
-            field="expires_on",
-        )
-    DeploymentDecision.objects.create(
-        country_id=request.country_id,
-        request=request,
-        review_round=request.review_round,
-        decision="approve",
-        by=by,
-        comment=comment,
-        at=now,
-    )
-    # The conditions of the latest approval are the ones carried into the environment.
-    request.quota_tokens = quota_tokens or request.quota_tokens or request.expected_monthly_tokens
-    request.expires_on = expires_on or request.expires_on
-    request.human_review_required = bool(human_review_required or request.human_review_required)
-    if _approvals(request) < approvals_needed(request):
-        return S.IN_REVIEW
-    request.decided_at = now
-    return S.APPROVED
 
 
 def job_enqueue(*, request: DeploymentRequest, kind: str, attempt: int = 1) -> ProvisioningJob:

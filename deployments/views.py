@@ -18,13 +18,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tenants.access import PARTNER_MANAGER
 from tenants.conversations import pages as conversation_pages
 from tenants.conversations import selectors as conversation_selectors
 from tenants.pages import base_context, request_country
 
-from . import gates, retries, selectors, services
+from . import approvals, gates, retries, selectors, services
 from .api import progress
 from .forms import ActionForm, RequestForm
+from .models import MAX_REQUESTS_PER_MINUTE
 from .register import eu as register_eu
 
 DRAFTERS = services.DRAFTERS
@@ -219,7 +221,14 @@ def _detail(
             "progress": progress(job),
             "can_retry": retries.retry_allowed(request=found, access=request.access, job=job),
             "environment": environment,
-            "approvals_needed": services.approvals_needed(found),
+            "approvals_needed": approvals.approvals_needed(found),
+            # The rate the approver sees, and keeps or changes: the last approval's, else the default.
+            "approved_rate": approvals.approved_rate(found),
+            "most_per_minute": MAX_REQUESTS_PER_MINUTE,
+            # A partner manager who gave the first of two approvals is told so, not offered it again.
+            "my_approval": selectors.reader_approval(request=found, reader=request.user)
+            if request.access.role_in(country.pk) == PARTNER_MANAGER
+            else None,
             "register_entry": getattr(found, "register_entry", None),  # read with it (request_for_page)
             "eu_pack": register_eu.applies(
                 country=country, request=found, assessment=next(g.read for g in checked if g.name == "assessment")
@@ -316,6 +325,7 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
                 "quota_tokens": data["quota_tokens"],
                 "expires_on": data["expires_on"],
                 "human_review_required": data["human_review_required"],
+                "requests_per_minute": data["requests_per_minute"],
             }
             if action == "approve"
             else {}

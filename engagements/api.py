@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -26,6 +25,7 @@ from tenants.rest import (
     errors,
     object_id,
 )
+from tenants.review_queue import ReviewItemSerializer, ReviewQueueQuery
 from tenants.selectors import organisation_get
 
 DRAFTERS = {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
@@ -269,20 +269,18 @@ def action_view(action: str):
     return name, view.as_view()
 
 
-class EngagementReviewItemSerializer(serializers.Serializer):
-    country = serializers.CharField(source="country.code")
+class EngagementReviewItemSerializer(ReviewItemSerializer):
     engagement = serializers.IntegerField(source="id")
-    state = serializers.CharField()
-    amendment = serializers.CharField()
-    organisation = serializers.CharField(source="organisation.name")
-    submitted_at = serializers.DateTimeField()
-    waiting_days = serializers.SerializerMethodField()
-    unread_messages = serializers.IntegerField(
-        help_text=gettext_lazy("Messages of the engagement's conversation, written by others, that you have not read.")
+    state = serializers.CharField(
+        help_text=gettext_lazy("The engagement's own state (a change of terms is reviewed while it stays in force).")
+    )
+    amendment = serializers.CharField(
+        help_text=gettext_lazy("The state of a change of its terms under review, or empty when none is.")
     )
 
-    def get_waiting_days(self, obj) -> int:
-        return selectors.waiting_days(obj)
+
+class EngagementQueueQuery(ReviewQueueQuery):
+    STATES = (Engagement.State.SUBMITTED.value, Engagement.State.IN_REVIEW.value, "amendment")
 
 
 class ReviewQueueApi(ApiView):
@@ -295,22 +293,24 @@ class ReviewQueueApi(ApiView):
     @extend_schema(
         operation_id="review_queue_list",
         tags=["review"],
-        parameters=[
-            OpenApiParameter("country", OpenApiTypes.STR, description=_("Only this country (ISO code).")),
-            OpenApiParameter("state", OpenApiTypes.STR, enum=["submitted", "in_review", "amendment"]),
-        ],
+        description=_(
+            "Engagements, and changes of their terms, waiting for your decision across the countries you "
+            'manage, the longest-waiting first; state "amendment" keeps the changes of terms only '
+            "(deployment requests are at /api/v1/review-queue/deployments/)."
+        ),
+        parameters=[EngagementQueueQuery],
         responses={200: EngagementReviewItemSerializer(many=True), **errors(400, 401)},
     )
     def get(self, request):
-        state = request.query_params.get("state")
-        if state is not None and state not in ("submitted", "in_review", "amendment"):
-            raise exceptions.ValidationError(
-                {"state": [_("Use submitted, in_review or amendment, or leave state out.")]}
-            )
-        state = state or ""
-        code = request.query_params.get("country", "")[:2]
-        queryset = selectors.review_queue(access=request.access, reader=request.user, country_code=code, state=state)
-        return self.paginate(queryset, EngagementReviewItemSerializer)
+        filters = EngagementQueueQuery(data=request.query_params.dict(), access=request.access)
+        filters.is_valid(raise_exception=True)
+        queue = selectors.review_queue(
+            access=request.access,
+            reader=request.user,
+            country_code=filters.validated_data.get("country", ""),
+            state=filters.validated_data.get("state", ""),
+        )
+        return self.paginate(queue, EngagementReviewItemSerializer, prepare=selectors.review_items_complete)
 
 
 def _engagement_subject(view, id):

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +20,7 @@ from tenants.conversations.models import Conversation
 from tenants.conversations.selectors import unread_count_expression
 from tenants.conversations.subjects import Subject
 from tenants.languages.formatting import grouped_number, long_date
-from tenants.models import Country
+from tenants.models import Country, PlatformSettings
 
 S = Engagement.State
 A = Engagement.Amendment
@@ -115,25 +117,35 @@ def transition_list(*, engagement: Engagement) -> QuerySet[EngagementTransition]
 
 def review_queue(*, access: Access, reader, country_code: str = "", state: str = "") -> QuerySet[Engagement]:
     """What waits for a decision in the countries this person manages, the longest-waiting first,
-    each with the number of its conversation's messages `reader` has not read (`unread_messages`)
-    and whether `reader` has approved it already (`approved_by_reader`: the first of two approvals,
-    the second being someone else's)."""
-    latest_version = Subquery(
-        EngagementTerms.objects.filter(engagement=OuterRef("engagement_id")).order_by("-version").values("version")[:1]
-    )
-    approved = EngagementTransition.objects.filter(
+    each with the number of its conversation's messages `reader` has not read (`unread_messages`),
+    the approvals given so far to the version under review (`approvals`), how many it needs
+    (`approvals_needed`: two when its monthly quota is above the platform's dual-approval quota, as
+    services._approvals_needed decides) and whether `reader` has given one already
+    (`approved_by_reader`: the first of two approvals, the second being someone else's): one query.
+    `review_items_complete` gives the rows of a page what the page and the API say of each."""
+    latest = EngagementTerms.objects.filter(engagement=OuterRef("engagement_id")).order_by("-version")
+    approvals = EngagementTransition.objects.filter(
         engagement=OuterRef("pk"),
         action="approve",
-        by_id=getattr(reader, "pk", None),
-        terms_version=latest_version,
+        terms_version=Subquery(latest.values("version")[:1]),
         at__gte=OuterRef("submitted_at"),
     )
+    latest_quota = (
+        EngagementTerms.objects.filter(engagement=OuterRef("pk")).order_by("-version").values("monthly_token_quota")[:1]
+    )
+    dual_above = PlatformSettings.objects.filter(pk=1).values("dual_approval_quota")[:1]
     queryset = (
         Engagement.objects.filter(WAITING, country_id__in=access.partner_country_ids)
         .select_related("country", "organisation", "submitted_by")
         .annotate(
             unread_messages=unread_count_expression(kind=Conversation.Subject.ENGAGEMENT, user=reader),
-            approved_by_reader=Exists(approved),
+            approved_by_reader=Exists(approvals.filter(by_id=getattr(reader, "pk", None))),
+            approvals=Coalesce(Subquery(approvals.values("engagement_id").annotate(n=Count("pk")).values("n")[:1]), 0),
+            approvals_needed=Case(
+                When(GreaterThan(Subquery(latest_quota), Subquery(dual_above)), then=Value(2)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
         )
         .order_by("submitted_at", "id")
     )
@@ -144,6 +156,40 @@ def review_queue(*, access: Access, reader, country_code: str = "", state: str =
     elif state in (S.SUBMITTED, S.IN_REVIEW):
         queryset = queryset.filter(Q(state=state) | Q(amendment=state))
     return queryset
+
+
+def review_items_complete(items: list[Engagement]) -> list[Engagement]:
+    """What the review page and the API say of each engagement waiting (tenants.review_queue): its
+    kind, the state of its review, in words, and its page."""
+    for item in items:
+        item.review_kind = "amendment" if item.amendment else "engagement"
+        item.review_kind_label = _("Change of terms") if item.amendment else _("Engagement")
+        item.review_state = item.amendment or item.state
+        item.review_state_label = (
+            Engagement.Amendment(item.amendment).label if item.amendment else item.get_state_display()
+        )
+        item.review_page = reverse("engagement:home", kwargs={"code": item.country.code.lower()})
+        item.waiting_days = waiting_days(item)
+    return items
+
+
+def reader_approval(*, engagement: Engagement, reader) -> EngagementTransition | None:
+    """The reader's approval of the version under review, given since it was last submitted (the
+    first of two): what the engagement's page says in place of offering to approve again."""
+    if not engagement.waiting_for_review or engagement.submitted_at is None:
+        return None
+    latest = EngagementTerms.objects.filter(engagement=engagement).order_by("-version").values("version")[:1]
+    return (
+        EngagementTransition.objects.filter(
+            engagement=engagement,
+            action="approve",
+            by_id=getattr(reader, "pk", None),
+            terms_version=Subquery(latest),
+            at__gte=engagement.submitted_at,
+        )
+        .order_by("-at")
+        .first()
+    )
 
 
 def waiting_days(engagement: Engagement) -> int:

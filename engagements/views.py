@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from engagements import selectors, services
 from engagements.forms import CommentForm, EngagementCreateForm, TermsForm
 from engagements.models import Engagement
+from tenants.access import PARTNER_MANAGER
 from tenants.conversations import pages as conversation_pages
 from tenants.errors import NotAllowed, ServiceError
 from tenants.models import Membership
@@ -101,6 +102,10 @@ def _page(
                 "confirmed_actions": services.CONFIRMED,
                 "can_change_terms": can_change,
                 "pending_amendment": bool(engagement.amendment),
+                # A partner manager who gave the first of two approvals is told so, not offered it again.
+                "my_approval": selectors.reader_approval(engagement=engagement, reader=request.user)
+                if role == PARTNER_MANAGER
+                else None,
                 **_conversation(request, country, engagement, form=message_form),
             }
         )

@@ -11,7 +11,10 @@ country's key). `acknowledgement_totals` adds the values up; `acknowledgements_e
 
 from __future__ import annotations
 
-from django.db.models import Exists, Expression, OuterRef, Subquery
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Exists, Expression, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from tenants.models import Membership
@@ -161,3 +164,64 @@ def still_to_acknowledge(country, *, limit: int = 50, now=None) -> tuple[list[Me
         .order_by("organisation__name", "user__last_name", "user__first_name", "pk")[:limit]
     )
     return people, total
+
+
+# An acknowledgement may be renewed in the last days of its validity: its holder is reminded then
+# (governance.reminders), and their policy's page offers to acknowledge again from that day on.
+RENEW_WITHIN_DAYS = 14
+
+
+@dataclass(frozen=True)
+class OwnAcknowledgement:
+    """A person's latest acknowledgement of one version, as their page shows it."""
+
+    at: object
+    expires_at: object
+    current: bool  # not expired
+    renewable_from: object  # the day its holder may acknowledge again
+
+    @property
+    def renewable(self) -> bool:
+        return not self.current or timezone.now() >= self.renewable_from
+
+
+def own_acknowledgement(*, version: PolicyVersion, user) -> OwnAcknowledgement | None:
+    """The person's latest acknowledgement of `version` (one query), or None if they never gave one:
+    their policy's page says when they gave it and until when it holds, instead of asking again."""
+    ack = (
+        Acknowledgement.objects.filter(country_id=version.country_id, version=version, user_id=user.pk)
+        .order_by("-expires_at", "-at")
+        .values("at", "expires_at")
+        .first()
+    )
+    if ack is None:
+        return None
+    return OwnAcknowledgement(
+        at=ack["at"],
+        expires_at=ack["expires_at"],
+        current=ack["expires_at"] > timezone.now(),
+        renewable_from=ack["expires_at"] - timedelta(days=RENEW_WITHIN_DAYS),
+    )
+
+
+def own_standing(*, country, user, role: str) -> tuple[list[PolicyVersion], list[tuple[PolicyVersion, object]]]:
+    """The reader's standing with the current versions that apply to `role`, in two queries: those
+    they must acknowledge (none given, or theirs expired), and those whose acknowledgement is valid
+    but ends within RENEW_WITHIN_DAYS, each with the day it ends (the policies page asks them to
+    acknowledge these again: the reminder they were sent links there)."""
+    now = timezone.now()
+    versions = [v for v in _current_versions(country).select_related("policy") if role in (v.roles or [])]
+    ends = (
+        dict(
+            Acknowledgement.objects.filter(user_id=user.pk, version_id__in=[v.pk for v in versions])
+            .values("version_id")
+            .annotate(last=Max("expires_at"))
+            .values_list("version_id", "last")
+        )
+        if versions
+        else {}
+    )
+    horizon = now + timedelta(days=RENEW_WITHIN_DAYS)
+    pending = [v for v in versions if not (v.pk in ends and ends[v.pk] > now)]
+    renewals = [(v, ends[v.pk]) for v in versions if v.pk in ends and now < ends[v.pk] <= horizon]
+    return pending, renewals

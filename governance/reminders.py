@@ -22,12 +22,13 @@ from tenants.notifications import services as inbox
 from tenants.notifications.mail import mail_enqueue, per_reader
 from tenants.record.ledger import event_record
 
+from .acknowledgements import RENEW_WITHIN_DAYS
 from .incidents import incident_url
 from .models import Acknowledgement, ImpactAssessment, Incident
 from .selectors import current_versions
 from .services import assessment_url
 
-REMIND_DAYS_BEFORE = 14
+REMIND_DAYS_BEFORE = RENEW_WITHIN_DAYS  # the days a policy's page offers to acknowledge again
 INCIDENT_REMIND_DAYS_BEFORE = 3
 
 

@@ -98,6 +98,7 @@ def policies(request: HttpRequest, code: str) -> HttpResponse:
     adopted = {p.template_id for p in policy_rows if p.template_id}
     copied = {p.shared_from_id for p in policy_rows if p.shared_from_id}
     waiting, waiting_total = acknowledgements.still_to_acknowledge(country)
+    pending, renewals = acknowledgements.own_standing(country=country, user=request.user, role=role)
     return render(
         request,
         "governance/policies.html",
@@ -106,7 +107,8 @@ def policies(request: HttpRequest, code: str) -> HttpResponse:
             "policies": policy_rows,
             "templates": [t for t in PolicyTemplate.objects.order_by("title") if t.pk not in adopted],
             "shared": [s for s in selectors.shared_policy_list(exclude_country=country) if s.pk not in copied],
-            "pending": selectors.my_pending_versions(country=country, user=request.user, role=role),
+            "pending": pending,
+            "renewals": renewals,
             "waiting": waiting,
             "waiting_total": waiting_total,
         },
@@ -167,6 +169,9 @@ def policy_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "shown": shown,
             "paragraphs": paragraphs(shown.text) if shown else [],
             "must_acknowledge": current is not None and current.pk in pending,
+            "applies": current is not None and role in (current.roles or []),
+            # What the reader gave already: when, until when, and from when they may renew it.
+            "own": acknowledgements.own_acknowledgement(version=current, user=request.user) if current else None,
             "role_labels": dict(ROLE_LABELS),
         },
     )

@@ -6,6 +6,7 @@ from django.urls import Resolver404, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
 
 from deployments import api as deployments_api
+from deployments import review_api as deployments_review_api
 from engagements import api as engagement_api
 from governance import api as governance_api
 from governance import control_api as governance_control_api
@@ -78,7 +79,11 @@ urlpatterns += [
 
 urlpatterns += [
     path("review-queue/", engagement_api.ReviewQueueApi.as_view(), name="api-review-queue"),
-    path("review-queue/deployments/", deployments_api.ReviewQueueApi.as_view(), name="api-review-queue-deployments"),
+    path(
+        "review-queue/deployments/",
+        deployments_review_api.ReviewQueueApi.as_view(),
+        name="api-review-queue-deployments",
+    ),
     path(country + "engagements/", engagement_api.EngagementListApi.as_view(), name="api-engagements"),
     path(country + "engagements/<str:id>/", engagement_api.EngagementDetailApi.as_view(), name="api-engagement"),
     path(

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy
 
 from deployments import selectors as deployment_selectors
 from engagements import selectors as engagement_selectors
-from engagements.models import Engagement
 from tenants import onboarding, selectors
 
 STATE_FILTERS = [
@@ -35,16 +34,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     country_code = country_code if country_code in codes else ""
     state = request.GET.get("state") or ""
     state = state if state in dict(STATE_FILTERS) else ""
-    items = list(
-        engagement_selectors.review_queue(access=access, reader=request.user, country_code=country_code, state=state)[
-            :QUEUE_LIMIT
-        ]
+    # What each item says (its kind, review state, approvals, whether the reader approved it) is
+    # what the review queue's API says of it (tenants.review_queue), from the same selectors.
+    items = engagement_selectors.review_items_complete(
+        list(
+            engagement_selectors.review_queue(
+                access=access, reader=request.user, country_code=country_code, state=state
+            )[:QUEUE_LIMIT]
+        )
     )
-    for item in items:
-        item.waiting_days = engagement_selectors.waiting_days(item)
-        item.kind_label = _("Change of terms") if item.amendment else _("Engagement")
-        item.review_state = Engagement.Amendment(item.amendment).label if item.amendment else item.get_state_display()
-        item.review_state_value = item.amendment or item.state
     # A country's task list costs a few queries per country: shown for the country filtered on (every
     # country's own overview page shows it too), so the queue stays constant in queries.
     onboarding_rows = [
@@ -52,10 +50,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         for c in countries
         if c.code == country_code
     ]
-    deployment_items = list(
-        deployment_selectors.review_queue(access=access, reader=request.user, country_code=country_code, state=state)[
-            :QUEUE_LIMIT
-        ]
+    deployment_items = deployment_selectors.review_items_complete(
+        list(
+            deployment_selectors.review_queue(
+                access=access, reader=request.user, country_code=country_code, state=state
+            )[:QUEUE_LIMIT]
+        )
     )
     return render(
         request,

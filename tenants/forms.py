@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tenants.errors import ServiceError
+from tenants.identity.passwords import password_rules_hint
 from tenants.models import Membership, Organisation
 
 ROLE_HINTS = {
@@ -206,7 +207,7 @@ class InvitationAcceptForm(ServiceErrorMixin, forms.Form):
         label=gettext_lazy("Choose a password"),
         strip=False,
         widget=forms.PasswordInput,
-        help_text=gettext_lazy("At least 12 characters. Avoid common words and your name."),
+        help_text=password_rules_hint(),
         error_messages={"required": gettext_lazy("Choose a password.")},
     )
     password_again = forms.CharField(

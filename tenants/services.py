@@ -22,6 +22,7 @@ from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.languages.choice import language_keep
+from tenants.languages.formatting import long_date
 from tenants.models import Country, Invitation, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import event_record
 from tenants.record.reasons import reason_clean, reason_record
@@ -150,11 +151,7 @@ def member_invite(
                 and invitation.expires_at <= timezone.now()
             )
             if not expired:
-                raise ServiceError(
-                    _("%(email)s is already a member of %(country)s, or invited to it.")
-                    % {"email": email, "country": country.name},
-                    field="email",
-                )
+                raise _already_in(existing, invitation, email=email, country=country)
             # An invitation that expired unanswered is sent again, as now typed: a new link (the old
             # one no longer opens), a new expiry, the organisation and role chosen now.
             existing.organisation, existing.role, existing.job_title = organisation, role, (job_title or "").strip()
@@ -194,6 +191,31 @@ def member_invite(
         )
         membership.invitation = invitation
         return _invitation_sent(membership, action="member.invited", by=by, actor_role=actor_role)
+
+
+def _already_in(membership: Membership, invitation, *, email: str, country: Country) -> ServiceError:
+    """Why a person cannot be invited again, saying where they are: a member since a day (their
+    page changes their role), or invited and not yet answered (until when the link holds)."""
+    if membership.status == Membership.Status.INVITED and invitation is not None and invitation.accepted_at is None:
+        message = _(
+            "%(email)s was invited to %(country)s on %(date)s and has not answered yet: the invitation holds "
+            "until %(until)s, and can be sent again once it has expired."
+        ) % {
+            "email": email,
+            "country": country.name,
+            "date": long_date(invitation.created_at),
+            "until": long_date(invitation.expires_at),
+        }
+    elif membership.status == Membership.Status.ACTIVE:
+        message = _(
+            "%(email)s is already a member of %(country)s, since %(date)s: change their role on their page."
+        ) % {"email": email, "country": country.name, "date": long_date(membership.created_at)}
+    else:
+        message = _("%(email)s is already a member of %(country)s, or invited to it.") % {
+            "email": email,
+            "country": country.name,
+        }
+    return ServiceError(message, field="email")
 
 
 def _invitation_sent(membership: Membership, *, action: str, by, actor_role: str) -> Membership:
@@ -265,6 +287,18 @@ def invitation_send(*, invitation_id: int, country_id: int) -> bool:
     return True
 
 
+class InvitationAccepted(ServiceError):
+    """The link's invitation was accepted already: its page says when, and leads to signing in."""
+
+    def __init__(self, invitation: Invitation):
+        self.accepted_at, self.country = invitation.accepted_at, invitation.country
+        super().__init__(
+            _("This invitation was accepted on {date}: the account it opened is ready. Sign in with it.").format(
+                date=long_date(invitation.accepted_at)
+            )
+        )
+
+
 def invitation_from_token(token: str) -> Invitation:
     """The pending invitation a link names, or ServiceError saying why the link cannot be used."""
     try:
@@ -280,7 +314,9 @@ def invitation_from_token(token: str) -> Invitation:
             .filter(pk=invitation_id)
             .first()
         )
-        if invitation is None or not nonce or invitation.nonce != nonce or invitation.accepted_at:
+        if invitation is not None and invitation.accepted_at:
+            raise InvitationAccepted(invitation)
+        if invitation is None or not nonce or invitation.nonce != nonce:
             raise ServiceError(_("This invitation has already been used or withdrawn. Sign in, or ask for a new one."))
         if invitation.expires_at <= timezone.now():
             raise ServiceError(_("This invitation has expired. Ask your country admin to invite you again."))

@@ -280,6 +280,8 @@ def activity(request: HttpRequest, code: str) -> HttpResponse:
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_from_token(token)
+    except services.InvitationAccepted as accepted:
+        return _invitation_accepted_already(request, accepted)
     except ServiceError as error:
         return render(request, "tenants/invitation_invalid.html", {"message": error.message}, status=400)
     read_as_invited(request, invitation.membership.user, invitation.country)
@@ -309,6 +311,23 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         "tenants/invitation_accept.html",
         {"invitation": invitation, "membership": invitation.membership, "form": form},
         status=status,
+    )
+
+
+def _invitation_accepted_already(request: HttpRequest, accepted) -> HttpResponse:
+    """A link opened again once its invitation was accepted: when it was, and the way in (the
+    country, for someone who is in it; signing in, for anyone else), never the form again."""
+    country = accepted.country
+    inside = request.user.is_authenticated and country.pk in request.access.member_country_ids
+    return render(
+        request,
+        "tenants/invitation_accepted.html",
+        {
+            "message": accepted.message,
+            "country": country,
+            "country_url": country_url("overview", country) if inside else "",
+            "login_url": f"{reverse('login')}?{urlencode({'next': country_url('overview', country)})}",
+        },
     )
 
 

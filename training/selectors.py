@@ -23,6 +23,7 @@ from .models import (
     Enrolment,
     PlatformRequirement,
     Programme,
+    QuizAttempt,
     SharedProgramme,
     certificate_signature_matches,
 )
@@ -101,6 +102,44 @@ def certificate_get_visible(*, country: Country, access: Access, pk) -> Certific
     if not sees_all_enrolments(access, country):
         qs = qs.filter(user_id=access.user_id)
     return qs.first()
+
+
+@dataclass(frozen=True)
+class ModulePass:
+    """How a module was passed: when, and the score of the attempt that passed it."""
+
+    module: int
+    passed_at: object
+    correct: int
+    total: int
+
+
+def module_passes(*, enrolment: Enrolment) -> dict[int, ModulePass]:
+    """The modules of this enrolment that are passed, each with its first passing attempt: one
+    query. A module passed needs no other answer (services.quiz_submit refuses one)."""
+    passes: dict[int, ModulePass] = {}
+    attempts = (
+        QuizAttempt.objects.filter(enrolment=enrolment, passed=True)
+        .order_by("module", "submitted_at", "id")
+        .values_list("module", "submitted_at", "correct", "total")
+    )
+    for module, at, correct, total in attempts:
+        passes.setdefault(module, ModulePass(module, at, correct, total))
+    return passes
+
+
+def own_enrolments(*, country: Country, user) -> dict[str, Enrolment]:
+    """The reader's own enrolments in the country, by their programme's code (the catalogue's slug,
+    or local-<id>), each with its certificate if it has one: what the programme cards say in place
+    of "Enrol" for a programme the person is already enrolled in. One query, whatever else the
+    reader sees."""
+    rows = (
+        Enrolment.objects.filter(country=country, user_id=user.pk)
+        .select_related("programme", "version", "local_programme", "local_version", "certificate")
+        .annotate(modules_done=Count("progress"))
+        .order_by("-enrolled_at", "-id")
+    )
+    return {enrolment.course.slug: enrolment for enrolment in rows}
 
 
 # --- Public certificate check ---------------------------------------------------------------------

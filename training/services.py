@@ -21,13 +21,14 @@ from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.languages.choice import in_language_of
+from tenants.languages.formatting import long_date
 from tenants.languages.headings import heading_key, headings_in
 from tenants.models import Country, Membership
 from tenants.notifications.mail import mail_enqueue
 from tenants.record.ledger import event_record
 from tenants.record.reasons import reason_clean, reason_record
 
-from . import catalogue
+from . import catalogue, selectors
 from .models import (
     Certificate,
     CountryProgramme,
@@ -394,6 +395,15 @@ def quiz_submit(*, enrolment: Enrolment, by, access: Access, module: int, answer
     modules = version.modules
     if not isinstance(module, int) or not 0 <= module < len(modules):
         raise ServiceError(_("There is no module {module} in this programme.").format(module=module), field="module")
+    with country_context(country):
+        passed = selectors.module_passes(enrolment=enrolment).get(module)
+    if passed is not None:  # a module passed needs no other answer: its page shows the pass instead
+        raise ServiceError(
+            _(
+                "You passed this module's quiz on {date}, with {correct} of {total} correct: it needs no other answer."
+            ).format(date=long_date(passed.passed_at), correct=passed.correct, total=passed.total),
+            field="module",
+        )
     questions = modules[module]["quiz"]
     if (
         not isinstance(answers, list)

@@ -43,21 +43,30 @@ def _enrolment(request: HttpRequest, country: Country, pk: int):
 def home(request: HttpRequest, code: str) -> HttpResponse:
     country = request_country(request)
     enrolments = list(selectors.enrolment_list_visible(country=country, access=request.access)[:200])
-    own = {e.course.slug for e in enrolments if e.user_id == request.user.pk}
+    # The reader's own, read apart: among the first 200 of a country's enrolments, theirs may be missing.
+    own = selectors.own_enrolments(country=country, user=request.user)
     return render(
         request,
         "training/home.html",
         {
             **base_context(request, country),
-            "programmes": selectors.programme_list(),
-            "country_programmes": selectors.country_programme_list(country=country),
+            "programmes": _with_own(selectors.programme_list(), own),
+            "country_programmes": _with_own(selectors.country_programme_list(country=country), own),
             "enrolments": enrolments,
-            "own_slugs": own,
             "is_member": country.pk in request.access.member_country_ids,
             "sees_all": selectors.sees_all_enrolments(request.access, country),
             "can_see_cohort": _can_see_cohort(request, country),
         },
     )
+
+
+def _with_own(programmes, own: dict) -> list:
+    """Each programme with the reader's own enrolment in it (`mine`), if any: its card says where they
+    are in it, or that they completed it, in place of offering to enrol again."""
+    programmes = list(programmes)
+    for programme in programmes:
+        programme.mine = own.get(programme.slug)
+    return programmes
 
 
 @login_required
@@ -111,7 +120,9 @@ def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse
         raise Http404("No such module in this programme.")
     content = enrolment.pinned.module_in_reading(index)
     is_own = enrolment.user_id == request.user.pk
-    form = QuizForm(request.POST if request.method == "POST" else None, questions=content["quiz"])
+    passed = selectors.module_passes(enrolment=enrolment).get(index)
+    # A module passed shows its pass, not its quiz: an answer posted to it (an old tab) is refused by the service.
+    form = QuizForm(request.POST if request.method == "POST" else None, questions=[] if passed else content["quiz"])
     status, attempt = 200, None
     if request.method == "POST":
         if not is_own:
@@ -151,6 +162,9 @@ def module(request: HttpRequest, code: str, pk: int, index: int) -> HttpResponse
             "attempt": attempt,
             "is_own": is_own,
             "pass_mark": enrolment.pinned.pass_mark,
+            "passed": passed,
+            "certificate": getattr(enrolment, "certificate", None) if enrolment.status == "completed" else None,
+            "next_index": index + 1 if index + 1 < len(modules) else None,
         },
         status=status,
     )

@@ -32,6 +32,7 @@ from tenants.keys import holdings
 from tenants.keys.fields import EncryptedTextField
 from tenants.keys.models import CountryExport, CountryKey
 from tenants.keys.offline import verify_export
+from tenants.languages.formatting import long_datetime
 from tenants.models import Country, TenantModel
 from tenants.record import signing
 from tenants.record.exports import VERIFY_SCRIPT, ExportRefused, ledger_export_write
@@ -388,6 +389,20 @@ def country_export_request(
                     "%(country)s has left the programme and its keys were destroyed: there is nothing readable left to export."
                 )
                 % {"country": country.name}
+            )
+        under_way = (
+            CountryExport.objects.filter(state__in=(CountryExport.State.PENDING, CountryExport.State.RUNNING))
+            .order_by("created_at")
+            .first()
+        )
+        if under_way is not None and not for_exit:
+            # One full export at a time: a second request would build the same file again.
+            raise ExportRefused(
+                _(
+                    "An export of %(country)s requested on %(date)s is being built: it can be downloaded from this "
+                    "page once it is ready."
+                )
+                % {"country": country.name, "date": long_datetime(under_way.created_at)}
             )
         export = CountryExport.objects.create(
             country=country, requested_by=by if getattr(by, "pk", None) else None, for_exit=for_exit

@@ -122,6 +122,8 @@ def _page(
             "key": selectors.country_key_summary(country=country),
             **progress,
             **exit_panel(country=country, side=exits.COUNTRY, user=request.user, exit=current, form=exit_form),
+            # An export under way is shown in place of the button that would ask for another one.
+            "export_building": next((row for row in progress["exports"] if row["state"] in PENDING_STATES), None),
             "erasures": selectors.erasure_done_list(country=country)[:ERASURES_SHOWN],
             "export_ttl_days": EXPORT_TTL_DAYS,
             "plain_texts": holdings.plain_texts(),

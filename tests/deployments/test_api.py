@@ -50,7 +50,7 @@ def test_a_listed_request_says_what_its_detail_says(client, cast, ready):
     row = next(r for r in listed if r["id"] == item.pk)
     assert row == {field: detail[field] for field in row}
     assert row["model"] == item.model.slug and row["organisation"] == item.organisation_id
-    assert "purpose" not in row and len(row) == 19
+    assert "purpose" not in row and len(row) == 20
     assert as_user(client, cast.owner).get(f"{API}/countries/FR/deployment-requests/abc/").status_code == 404
 
 

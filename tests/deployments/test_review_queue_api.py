@@ -25,7 +25,10 @@ def test_partner_sees_waiting_requests_of_assigned_countries_oldest_first(client
     results = client.get(URL).json()["results"]
     assert [r["deployment_request"] for r in results] == [first.pk, second.pk]
     assert {r["country"] for r in results} == {"FR"}
-    assert client.get(URL, {"country": "KE"}).json()["results"] == []
+    # A country the partner does not review is a filter nothing can match: refused, naming theirs.
+    refused = client.get(URL, {"country": "KE"})
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["country"] == ["“KE” is not a country you review. Use one of: FR."]
 
 
 @pytest.mark.parametrize("who", ["owner", "member", "auditor", "outsider"])

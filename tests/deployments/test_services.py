@@ -310,10 +310,18 @@ def test_high_risk_needs_two_distinct_approvers(cast, ready, django_user_model):
 
 def test_an_approval_event_says_what_was_approved(cast, ready):
     """The record alone tells an auditor offline what an approval covers: model, capabilities,
-    region, classification, quota, expiry and human review, for the submission it was on."""
+    region, classification, quota, rate limit, expiry and human review, for the submission it was on."""
     item = move(draft(cast, ready), "submit", cast.member)
     expiry = date.today() + timedelta(days=200)
-    move(item, "approve", cast.partner, quota_tokens=150_000, expires_on=expiry, human_review_required=True)
+    move(
+        item,
+        "approve",
+        cast.partner,
+        quota_tokens=150_000,
+        expires_on=expiry,
+        human_review_required=True,
+        requests_per_minute=90,
+    )
     action, payload = events(cast.fr)[-1]
     assert action == "deployment.approve"
     assert payload["review_round"] == 1
@@ -325,12 +333,18 @@ def test_an_approval_event_says_what_was_approved(cast, ready):
         "sector": "public_services",
         "risk_category": item.risk_category,
         "monthly_quota": 150_000,
+        "requests_per_minute": 90,
         "expires_on": expiry.isoformat(),
         "human_review_required": True,
     }
     with country_context(cast.fr):
         kept = DeploymentRequest.objects.get(pk=item.pk)
-    assert (kept.quota_tokens, kept.expires_on, kept.human_review_required) == (150_000, expiry, True)
+    assert (kept.quota_tokens, kept.expires_on, kept.human_review_required, kept.requests_per_minute) == (
+        150_000,
+        expiry,
+        True,
+        90,
+    )
 
 
 def test_the_requester_never_approves(cast, ready):

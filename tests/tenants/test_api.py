@@ -10,9 +10,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tenants.identity.tokens import api_token_issue
 from tenants.isolation import country_context
+from tenants.languages.formatting import long_date
 from tenants.models import Invitation, Membership, Organisation, PlatformSettings
 from tenants.record.ledger import GENESIS_HASH, event_record
 from tenants.record.models import ActionReason, CountryEvent
@@ -501,8 +503,9 @@ def test_member_invite_twice(api, cast):
         format="json",
     )
     assert response.status_code == 400
+    since = long_date(timezone.now())
     assert response.json()["errors"] == {
-        "email": ["member@example.org is already a member of France, or invited to it."]
+        "email": [f"member@example.org is already a member of France, since {since}: change their role on their page."]
     }
     assert snapshot(cast) == before
 

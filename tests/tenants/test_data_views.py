@@ -336,9 +336,9 @@ def test_a_finished_export_is_downloaded_and_the_download_recorded(client, cast,
 
 
 def test_unfinished_expired_and_unknown_exports_are_not_downloadable(client, cast, django_capture_on_commit_callbacks):
+    expired = finished_export(cast)
     with django_capture_on_commit_callbacks(execute=False):
         pending = country_export_request(country=cast.fr, by=cast.owner, actor_role="country_admin")
-    expired = finished_export(cast)
     with country_context(cast.fr):
         CountryExport.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     as_user(client, cast.owner)

@@ -664,8 +664,9 @@ def test_accepting_an_invitation_activates_the_account(client, cast):
     # The link works once.
     client.logout()
     again = client.get(url)
-    assert again.status_code == 400
-    assert "already been used" in again.content.decode()
+    assert again.status_code == 200
+    assert "This invitation was accepted on" in again.content.decode()
+    assert 'name="password"' not in again.content.decode()
 
 
 @pytest.mark.parametrize(
