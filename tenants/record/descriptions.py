@@ -150,7 +150,8 @@ def _sealed_during_upgrade(action: str, payload: dict) -> str:
     sealed, emptied = payload.get("sealed", 0), payload.get("emptied", 0)
     sealed, emptied = (n if isinstance(n, int) else 0 for n in (sealed, emptied))
     if action == "key.sealing_windows_closed":
-        columns = len(payload.get("columns") or [])
+        columns = payload.get("columns")
+        columns = len(columns) if isinstance(columns, list) else columns if isinstance(columns, int) else 0
         return ngettext(
             "%(count)s column closed; values sealed: %(sealed)s, emptied (keys destroyed): %(emptied)s",
             "%(count)s columns closed; values sealed: %(sealed)s, emptied (keys destroyed): %(emptied)s",
