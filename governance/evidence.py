@@ -48,7 +48,6 @@ def evidence_upload(
             .first()
             or 0
         )
-        relative = f"evidence/{country.code}/{requirement.code}/{digest}-{last + 1}"
         evidence = EvidenceFile.objects.create(
             country=country,
             requirement_status=status,
@@ -57,9 +56,11 @@ def evidence_upload(
             kind=kind,
             size=len(data),
             sha256=digest,
-            path=relative,
             uploaded_by=by,
         )
+        # Named after its own row, never after its content: two uploads of the same bytes each keep
+        # their file (a file is sealed to one row), and the name says nothing about the bytes.
+        relative = f"evidence/{country.code}/{requirement.code}/{evidence.pk}"
         event_record(
             country=country,
             action="control.evidence_added",
@@ -69,7 +70,7 @@ def evidence_upload(
             payload={
                 "requirement": requirement.code,
                 "version": evidence.version,
-                "sha256": digest,
+                # No plain SHA-256: it would name the file to whoever holds a copy. The row keeps it.
                 "size": len(data),
                 "kind": kind,
             },
@@ -77,10 +78,10 @@ def evidence_upload(
         # Written last, once every check and record above has passed: a refusal stores nothing.
         # (Should the caller's transaction roll back afterwards, the file is an orphan, sealed to a
         # row that does not exist, never served: no row points at it.)
-        stored, _sealed, _digest = files.file_save(row=evidence, name=relative, content=data, replace=True)
-        if stored != relative:
-            EvidenceFile.objects.filter(pk=evidence.pk).update(path=stored)
-            evidence.path = stored
+        # Never over another file: should the name be taken, storage picks a free one beside it.
+        stored, _sealed, _digest = files.file_save(row=evidence, name=relative, content=data)
+        EvidenceFile.objects.filter(pk=evidence.pk).update(path=stored)
+        evidence.path = stored
     return evidence
 
 

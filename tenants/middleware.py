@@ -12,7 +12,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.urls import get_resolver
 from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from tenants.access import access_changes_renewed, access_for
 from tenants.country_state import CountryReadOnly, country_state, country_state_memo
@@ -117,6 +119,19 @@ def _token_refused(user, message) -> JsonResponse:
         return JsonResponse({"detail": str(message)}, status=403, headers={"Content-Language": get_language()})
 
 
+def _unseen_country_not_found(request, access) -> HttpResponse | None:
+    """A 404 in place of a view's 405 (wrong method) when the URL names a country this signed-in
+    person may not see: whether the route exists there is nothing they may learn (DESIGN §4), so
+    the answer is the one the right method gets. Made here, in the request's scope, for every route."""
+    match = COUNTRY_IN_PATH.match(request.path_info)
+    if match is None or request.country is not None or access.user_id is None:
+        return None
+    if request.path_info.startswith(API_PREFIX):
+        detail = _("Not found: there is no country {code} among those you can see.").format(code=match["code"].upper())
+        return JsonResponse({"detail": detail}, status=404)
+    return get_resolver().resolve_error_handler(404)(request, Http404("No country with this code is visible to you."))
+
+
 class CountryScopeMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -164,6 +179,8 @@ class CountryScopeMiddleware:
         # Access changed by this request is forgotten again once its transaction has committed.
         with access_changes_renewed(), country_state_memo(request.country), context:
             response = self.get_response(request)
+            if response.status_code == 405:
+                response = _unseen_country_not_found(request, access) or response
             if response.status_code >= 500 or getattr(response, "portal_rollback", False):
                 transaction.set_rollback(True)
         return response

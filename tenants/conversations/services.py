@@ -113,8 +113,10 @@ def message_post(
                 kind=checked.kind,
                 size=checked.size,
                 sha256=checked.sha256,
-                path=f"conversations/{country.code}/{conversation.pk}/{checked.sha256}",
             )
+            # Named after its own row, never after its content: two messages with the same file each
+            # keep theirs (a file is sealed to one row), and the name says nothing about the bytes.
+            stored.path = f"conversations/{country.code}/{conversation.pk}/{stored.pk}"
         # One's own message is read.
         _read_up_to(conversation=conversation, user=by, last_id=message.pk)
         event_record(
@@ -137,12 +139,10 @@ def message_post(
         _tell_the_other_side(subject=subject, by=by, from_partner=role == PARTNER_MANAGER)
         if stored is not None:
             # Written last, once every check and record above has passed (as evidence is).
-            path, _sealed, _digest = files.file_save(
-                row=stored, name=stored.path, content=attachment_data, replace=True
-            )
-            if path != stored.path:
-                MessageAttachment.objects.filter(pk=stored.pk).update(path=path)
-                stored.path = path
+            # Never over another file: should the name be taken, storage picks a free one beside it.
+            path, _sealed, _digest = files.file_save(row=stored, name=stored.path, content=attachment_data)
+            MessageAttachment.objects.filter(pk=stored.pk).update(path=path)
+            stored.path = path
     return message
 
 

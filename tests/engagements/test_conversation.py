@@ -457,3 +457,26 @@ def test_the_api_takes_an_attachment_by_the_evidence_rules(client, cast, engagem
     assert response.status_code == 200 and response.content == PDF
     as_user(client, cast.outsider)
     assert client.get(download).status_code == 404
+
+
+def test_the_same_file_attached_twice_keeps_both_readable(client, cast, engagement):
+    """A file is sealed to its own message's attachment: the same bytes posted again (the partner
+    manager re-posting the country's file) are stored apart and never replace the first."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    as_user(client, cast.owner)
+    assert write(client, engagement, "The letter.", file=SimpleUploadedFile("letter.pdf", PDF)).status_code == 302
+    base = f"/api/v1/countries/FR/engagements/{engagement.pk}/messages/"
+    as_user(client, cast.partner)
+    again = client.post(base, {"text": "The same letter.", "file": SimpleUploadedFile("copy.pdf", PDF)})
+    assert again.status_code == 201
+    with country_context(cast.fr):
+        first, second = MessageAttachment.objects.order_by("id")
+    as_user(client, cast.viewer)
+    for attachment in (first, second):
+        page_url = f"/c/fr/engagement/{engagement.pk}/messages/attachments/{attachment.pk}/"
+        for url in (page_url, f"{base}attachments/{attachment.pk}/"):
+            response = client.get(url)
+            assert response.status_code == 200 and response.content == PDF, url
+    assert first.path != second.path
+    assert hashlib.sha256(PDF).hexdigest() not in first.path + second.path  # named by the row, not the bytes

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tenants import files
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
 from tenants.models import Membership
+from tenants.record.models import CountryEvent
 
 from .helpers import act, actions
 
@@ -83,6 +85,26 @@ def test_versions_are_kept(cast, media):
     assert len(stored_files(media)) == 2
     with country_context(cast.fr):
         assert [e.version for e in selectors.evidence_list(country=cast.fr, requirement=requirement())] == [2, 1]
+
+
+def test_the_same_bytes_uploaded_twice_keep_both_files(client, cast, media):
+    """Each piece of evidence is sealed to its own row: a second upload of the same bytes (under
+    another name, so also version 1) is stored apart and never replaces the first."""
+    first = evidence.evidence_upload(
+        country=cast.fr, requirement=requirement(), name="policy.pdf", data=PDF, **act(cast.member)
+    )
+    second = evidence.evidence_upload(
+        country=cast.fr, requirement=requirement(), name="policy-copy.pdf", data=PDF, **act(cast.member)
+    )
+    client.force_login(cast.viewer)
+    for item in (first, second):
+        response = client.get(f"/c/fr/governance/evidence/{item.pk}/download/")
+        assert response.status_code == 200 and response.content == PDF
+    with country_context(cast.fr):
+        payload = CountryEvent.objects.filter(action="control.evidence_added").latest("id").payload
+    assert "sha256" not in payload and hashlib.sha256(PDF).hexdigest() not in json.dumps(payload)
+    assert (first.version, second.version) == (1, 1) and first.path != second.path
+    assert hashlib.sha256(PDF).hexdigest() not in first.path + second.path  # named by the row, not the bytes
 
 
 @pytest.mark.parametrize(
