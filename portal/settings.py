@@ -562,11 +562,19 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # the other sessions and every token 
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
-# Guessing: wrong passwords (browser and POST /api/v1/auth/token/ together) per address and per
-# account, with a cool-off; a lockout is recorded once on the platform chain (tenants.identity.lockout).
+# Guessing: wrong passwords and second-factor codes (browser and POST /api/v1/auth/token/ together)
+# are counted by tenants.identity.lockout, not by allauth's "login_failed" (which counted an address's
+# failures for made-up names against everyone behind it): per account from one address, per account
+# from every address (a much higher ceiling; the holder is mailed), and per address (recorded only).
+# A hold is recorded once on the platform chain.
+LOGIN_FAILED_LIMITS = {
+    "pair": env_str("LOGIN_FAILED_PAIR_LIMIT", "5/15m"),
+    "account": env_str("LOGIN_FAILED_ACCOUNT_LIMIT", "50/15m"),
+    "address": env_str("LOGIN_FAILED_ADDRESS_LIMIT", "20/15m"),
+}
 ACCOUNT_RATE_LIMITS = {
     "login": env_str("LOGIN_RATE_LIMIT", "30/m/ip"),
-    "login_failed": env_str("LOGIN_FAILED_RATE_LIMIT", "20/15m/ip,5/15m/key"),
+    "login_failed": "",  # see LOGIN_FAILED_LIMITS
     "reset_password": "20/m/ip,3/15m/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
@@ -580,6 +588,10 @@ SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_FORMS = {
+    "authenticate": "tenants.identity.stages.SecondFactorForm",
+    "reauthenticate": "tenants.identity.stages.SecondFactorAgainForm",
+}
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Sovereign AI Onboarding Portal"
 MFA_TRUST_ENABLED = False

@@ -10,7 +10,6 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -50,11 +49,12 @@ class AccountAdapter(DefaultAccountAdapter):
         return subject
 
     def pre_authenticate(self, request, **credentials) -> None:
-        try:
-            super().pre_authenticate(request, **credentials)
-        except ValidationError:
-            lockout.lockout_record(request, username=str(credentials.get("username", "")))
-            raise
+        # Not allauth's per-key and per-address count: an address's failures for other accounts, or
+        # an account's failures from other addresses, must not refuse its owner (tenants.identity.lockout).
+        # allauth's authenticate() rolls this usage back when the password is right.
+        self._login_failed_rl_usage = lockout.attempt_allowed(request, username=str(credentials.get("username", "")))
+        if not self._login_failed_rl_usage:
+            raise self.validation_error("too_many_login_attempts")
 
     def get_login_stages(self) -> list[str]:
         return [

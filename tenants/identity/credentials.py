@@ -1,6 +1,7 @@
 """Checking a username, password and second factor for POST /api/v1/auth/token/: through
-allauth's authentication, so that the API and the sign-in page count failures together (per
-account and per address, with a cool-off) and a lockout is recorded once."""
+allauth's authentication, so that the API and the sign-in page count failures together (per account
+from one address and per account from every address, with a cool-off; tenants.identity.lockout) and
+a lockout is recorded once. A wrong code counts as a wrong password does."""
 
 from __future__ import annotations
 

@@ -39,10 +39,23 @@ def _auth(action: str, payload: dict) -> str:
         return str(SIGNED_IN_VIA.get(payload.get("via"), ""))
     if action == "auth.locked_out":
         minutes = max(1, _count(payload.get("cool_off_seconds")) // 60)
-        if payload.get("scope") == "address":
+        scope = payload.get("scope")
+        if scope == "address":  # recorded before holds became per account: an address held everyone
             text = ngettext(
                 "Sign-ins from one address held for %(count)s minute",
                 "Sign-ins from one address held for %(count)s minutes",
+                minutes,
+            )
+        elif scope == "address_flagged":
+            text = ngettext(
+                "Many failed sign-ins from one address within %(count)s minute (no one held)",
+                "Many failed sign-ins from one address within %(count)s minutes (no one held)",
+                minutes,
+            )
+        elif scope == "account_address":
+            text = ngettext(
+                "Sign-ins to one account from one address held for %(count)s minute",
+                "Sign-ins to one account from one address held for %(count)s minutes",
                 minutes,
             )
         else:

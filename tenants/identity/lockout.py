@@ -1,80 +1,120 @@
-"""Guessing: wrong passwords are counted per account and per address by allauth's rate limits
-(ACCOUNT_RATE_LIMITS["login_failed"], shared by the sign-in page and POST /api/v1/auth/token/),
-with a cool-off. A lockout goes on the platform chain once, when it starts, never per failure: a
-password spray cannot grow the record without bound, nor queue on the chain's lock."""
+"""Guessing: wrong passwords and wrong second-factor codes, on the sign-in page, its second-factor
+step and POST /api/v1/auth/token/ together, are counted so that guessing stays expensive while no
+one can lock the owner of an account out from somewhere else (settings.LOGIN_FAILED_LIMITS):
+
+- per account from one address ("pair", 5 in 15 minutes): the account is held for that address
+  only; failures from elsewhere, or for other accounts from the same address (a ministry behind one
+  NAT), never refuse it;
+- per account from every address ("account", 50 in 15 minutes): the ceiling against a guesser
+  spread over many addresses; the account holder is told by mail (through the outbox);
+- per address over every name ("address", 20 in 15 minutes): a spray from one address is recorded,
+  and refuses no one: a right password for an account not itself held always gets through.
+
+A success rolls its own attempt back (a guesser cannot reset the counts by signing in to an account
+of their own). A hold goes on the platform chain once, when it starts, never per failure: a spray
+cannot grow the record without bound, nor queue on the chain's lock."""
 
 from __future__ import annotations
 
 import hashlib
 
 from allauth.core.internal import ratelimit
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy
 
 from tenants.record.ledger import platform_event_record
 
 APP = "allauth.account"
-ACTION = "login_failed"
+
+CEILING_SUBJECT = gettext_lazy("Many wrong sign-in attempts on your account")
+CEILING_BODY = gettext_lazy(
+    "Someone has entered a wrong password or code for your account on the Sovereign AI Onboarding Portal "
+    "many times, from several places. Sign-ins to your account are held for %(minutes)s minutes; then you can "
+    "sign in as usual. If this was not you, reset your password once the hold ends and tell your country's "
+    "administrator."
+)
 
 
 def attempt_key(request, username: str) -> str:
-    """The per-account key allauth counts failures under (its own format, so both doors share it)."""
+    """The account's key (allauth's own format: the site and the lowercased name)."""
     from allauth.account.adapter import get_adapter
 
     return get_adapter(request)._get_login_attempts_cache_key(request, username=username)
 
 
+def _rule(scope: str) -> tuple[str, ratelimit.Rate]:
+    """The action name and the rate of one scope, from settings.LOGIN_FAILED_LIMITS."""
+    per = "ip" if scope == "address" else "key"
+    rate = ratelimit.parse_rate(f"{settings.LOGIN_FAILED_LIMITS[scope]}/{per}")
+    return f"login_failed_{scope}", rate
+
+
+def _config(scope: str) -> tuple[str, dict[str, str]]:
+    action, rate = _rule(scope)
+    return action, {action: f"{rate.amount}/{int(rate.duration)}s/{rate.per}"}
+
+
+def _consume(request, scope: str, key: str | None):
+    action, config = _config(scope)
+    return ratelimit.consume(request, app=APP, action=action, key=key, config=config)
+
+
+def _pair_key(request, account: str) -> str:
+    return f"{account}|{ratelimit.get_ip(request)}"
+
+
 def attempt_allowed(request, *, username: str):
-    """Count one attempt; None when the account or the address is cooling off (the lockout is
-    then recorded, once). The returned usage is rolled back on success."""
-    usage = ratelimit.consume(request, app=APP, action=ACTION, key=attempt_key(request, username))
-    if not usage:
-        lockout_record(request, username=username)
+    """Count one attempt; None when the account is held, for this address or everywhere (the hold is
+    then recorded, once). The returned usage is rolled back when the attempt succeeds."""
+    account = attempt_key(request, username)
+    pair = _consume(request, "pair", _pair_key(request, account))
+    if pair is None:
+        _hold_record(request, scope="pair", username=username, marker=_pair_key(request, account))
+        return None
+    whole = _consume(request, "account", account)
+    if whole is None:
+        pair.rollback()  # refused before any check: it costs this address nothing
+        _hold_record(request, scope="account", username=username, marker=account)
+        return None
+    usage = ratelimit.RateLimitUsage(usage=[*pair.usage, *whole.usage])
+    address = _consume(request, "address", None)
+    if address is None:
+        _hold_record(request, scope="address", username=username, marker=ratelimit.get_ip(request))
+    else:
+        usage.usage.extend(address.usage)
     return usage
 
 
 def attempt_failed(request, *, username: str) -> None:
     """A failure found after the password was right (a wrong second factor): it counts too."""
-    if not ratelimit.consume(request, app=APP, action=ACTION, key=attempt_key(request, username)):
-        lockout_record(request, username=username)
+    attempt_allowed(request, username=username)
 
 
-def _locked(request, key: str) -> list[ratelimit.Rate]:
-    config = ratelimit.get_rates(app=APP, action=ACTION)
-    locked = []
-    for rate in config:
-        if rate.per not in {"ip", "key"}:
-            continue
-        rule = f"{rate.amount}/{int(rate.duration)}s/{rate.per}"
-        probe = ratelimit.consume(request, app=APP, action=ACTION, key=key, dry_run=True, config={ACTION: rule})
-        if probe is None:
-            locked.append(rate)
-    return locked
+def _hold_record(request, *, scope: str, username: str, marker: str) -> bool:
+    """Record a hold that has just started, once for as long as it lasts; the account's holder is
+    told when their account reaches the ceiling from every address. No name or address is written:
+    the cache marker is a digest, and the event names the account by its id."""
+    _action, rate = _rule(scope)
+    digest = hashlib.sha256(f"{scope}:{marker}".encode()).hexdigest()
+    if not cache.add(f"portal:lockout:{digest}", 1, timeout=int(rate.duration)):
+        return False
+    account = None
+    if scope != "address":
+        account = get_user_model().objects.filter(username=username).first()
+    platform_event_record(
+        action="auth.locked_out",
+        target=account,
+        payload={
+            "scope": {"pair": "account_address", "account": "account", "address": "address_flagged"}[scope],
+            "known_account": account is not None if scope != "address" else None,
+            "cool_off_seconds": int(rate.duration),
+        },
+    )
+    if scope == "account" and account is not None and account.is_active:
+        from tenants.notifications.mail import mail_to_user
 
-
-def lockout_record(request, *, username: str) -> int:
-    """Record each lockout that has just started (per account, per address): one event for as
-    long as it lasts, however many guesses follow. Returns how many events were written."""
-    key = attempt_key(request, username)
-    written = 0
-    for rate in _locked(request, key):
-        if rate.per == "key":
-            marker = "account:" + hashlib.sha256(key.encode()).hexdigest()
-        else:
-            marker = "address:" + hashlib.sha256(ratelimit.get_ip(request).encode()).hexdigest()
-        if not cache.add(f"portal:lockout:{marker}", 1, timeout=int(rate.duration)):
-            continue
-        account = None
-        if rate.per == "key":
-            account = get_user_model().objects.filter(username=username).only("pk").first()
-        platform_event_record(
-            action="auth.locked_out",
-            target=account,
-            payload={
-                "scope": "account" if rate.per == "key" else "address",
-                "known_account": account is not None if rate.per == "key" else None,
-                "cool_off_seconds": int(rate.duration),
-            },
-        )
-        written += 1
-    return written
+        minutes = max(1, int(rate.duration) // 60)
+        mail_to_user(account, subject=CEILING_SUBJECT, body=lambda: str(CEILING_BODY) % {"minutes": minutes})
+    return True

@@ -4,9 +4,11 @@ else the person holds needs the portal's own step (a provider speaks for its cou
 
 from __future__ import annotations
 
+from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from allauth.mfa.stages import AuthenticateStage
 
 from tenants.access import access_for
+from tenants.identity import lockout
 from tenants.identity.policy import provider_mfa_fresh, second_factor_required
 
 
@@ -17,3 +19,31 @@ class SecondFactorStage(AuthenticateStage):
         if vouched is not None and not second_factor_required(access=access_for(user), vouched_country_id=vouched):
             return False
         return super()._should_handle(request)
+
+
+def _code_checked(form, check):
+    """A second-factor code, counted as a wrong password is (tenants.identity.lockout): per account
+    from this address and per account from everywhere, never per address alone."""
+    from allauth.account.adapter import get_adapter
+    from allauth.core import context
+    from django.core.exceptions import ValidationError
+
+    request = context.request
+    username = form.user.get_username()
+    usage = lockout.attempt_allowed(request, username=username)
+    if not usage:
+        adapter = get_adapter(request)
+        raise ValidationError(adapter.error_messages["too_many_login_attempts"], code="too_many_login_attempts")
+    code = check()  # a wrong code raises, and stays counted
+    usage.rollback()
+    return code
+
+
+class SecondFactorForm(AuthenticateForm):
+    def clean_code(self) -> str:
+        return _code_checked(self, super().clean_code)
+
+
+class SecondFactorAgainForm(ReauthenticateForm):
+    def clean_code(self) -> str:
+        return _code_checked(self, super().clean_code)
