@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Capability, Sector
+from tenants.fields import GroupedIntegerField, IsoDateField
 from tenants.forms import NamedRequiredErrors
 from tenants.isolation import reading_context
 from tenants.models import Country, Membership
@@ -83,7 +84,7 @@ class RequestForm(forms.Form):
             "invalid_choice": _("Choose a data classification from the list."),
         },
     )
-    expected_monthly_tokens = forms.IntegerField(
+    expected_monthly_tokens = GroupedIntegerField(
         min_value=1,
         max_value=10**12 - 1,
         label=_("Expected monthly tokens"),
@@ -178,13 +179,15 @@ class RequestForm(forms.Form):
 
 class ActionForm(forms.Form):
     comment = forms.CharField(max_length=2000, required=False, widget=forms.Textarea, label=_("Comment"))
-    quota_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, required=False, label=_("Monthly token quota"))
-    expires_on = forms.DateField(required=False, label=_("Expires on"), help_text=_("For example, 2027-06-30."))
+    quota_tokens = GroupedIntegerField(
+        min_value=1, max_value=10**12 - 1, required=False, label=_("Monthly token quota")
+    )
+    expires_on = IsoDateField(required=False, label=_("Expires on"), help_text=_("For example, 2027-06-30."))
     human_review_required = forms.BooleanField(required=False, label=_("Human review of outputs required"))
 
 
 class UsageForm(NamedRequiredErrors, forms.Form):
-    tokens = forms.IntegerField(
+    tokens = GroupedIntegerField(
         min_value=1,
         max_value=10**12 - 1,
         label=_("Tokens used"),
@@ -208,7 +211,7 @@ class UpstreamForm(NamedRequiredErrors, forms.Form):
 
 class CaptureForm(NamedRequiredErrors, forms.Form):
     enabled = forms.BooleanField(required=False, label=_("Store this environment's prompts and outputs"))
-    retention_days = forms.IntegerField(
+    retention_days = GroupedIntegerField(
         min_value=1,
         max_value=365,
         initial=30,
