@@ -286,6 +286,24 @@ def test_lists_keep_a_constant_number_of_queries(client, cast, url):
     assert small[1] == 1  # the list itself is one query, its country joined
 
 
+def test_a_period_ending_after_today_is_refused_by_page_and_api_in_the_readers_language(client, cast):
+    client.force_login(cast.auditor)
+    before = actions(cast.fr)
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    data = {"kind": "pack", "period_start": "2026-01-01", "period_end": tomorrow}
+    response = client.post(API.format(code="FR"), data, content_type="application/json")
+    assert response.status_code == 400 and "The last day cannot be after today." in str(response.json())
+    response = client.post(PAGE.format(code="fr"), data)
+    assert response.status_code == 400 and "The last day cannot be after today." in response.content.decode()
+    response = client.post(
+        API.format(code="FR"), data, content_type="application/json", headers={"accept-language": "fr"}
+    )
+    assert response.status_code == 400 and "The last day cannot be after today." not in str(response.json())
+    with country_context(cast.fr):
+        assert not ComplianceReport.objects.exists()
+    assert actions(cast.fr) == before
+
+
 @pytest.mark.parametrize("written", ["12/31/2025", "31/12/2025"])
 def test_a_period_not_written_yyyy_mm_dd_is_refused_by_page_and_api(client, cast, written):
     client.force_login(cast.auditor)
