@@ -91,3 +91,23 @@ def test_a_badly_grouped_number_is_refused(language, written):
     with translation.override(language):
         with pytest.raises(forms.ValidationError):
             GroupedIntegerField().clean(written)
+
+
+def test_an_approvals_expiry_date_is_read_as_yyyy_mm_dd_only():
+    from deployments.forms import ActionForm
+
+    assert ActionForm(data={"expires_on": "2027-06-30"}).is_valid()
+    for written in ("06/30/2027", "30/06/2027"):
+        form = ActionForm(data={"expires_on": written})
+        assert not form.is_valid() and form.errors["expires_on"] == [
+            "Enter the date as YYYY-MM-DD, for example 2026-03-01."
+        ]
+
+
+def test_tokens_grouped_as_in_french_are_read():
+    from deployments.forms import UsageForm
+
+    with translation.override("fr"):
+        form = UsageForm(data={"tokens": "1\u202f000\u202f000"})
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["tokens"] == 1_000_000
