@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Capability, Sector
+from tenants.fields import GroupedIntegerField, IsoDateField
 from tenants.forms import NamedRequiredErrors
 from tenants.isolation import reading_context
 from tenants.languages.formatting import grouped_number
@@ -86,7 +87,7 @@ class RequestForm(forms.Form):
             "invalid_choice": _("Choose a data classification from the list."),
         },
     )
-    expected_monthly_tokens = forms.IntegerField(
+    expected_monthly_tokens = GroupedIntegerField(
         min_value=1,
         max_value=10**12 - 1,
         label=_("Expected monthly tokens"),
@@ -185,8 +186,10 @@ MOST_PER_MINUTE = lazy(grouped_number, str)(MAX_REQUESTS_PER_MINUTE)
 
 class ActionForm(forms.Form):
     comment = forms.CharField(max_length=2000, required=False, widget=forms.Textarea, label=_("Comment"))
-    quota_tokens = forms.IntegerField(min_value=1, max_value=10**12 - 1, required=False, label=_("Monthly token quota"))
-    expires_on = forms.DateField(required=False, label=_("Expires on"), help_text=_("For example, 2027-06-30."))
+    quota_tokens = GroupedIntegerField(
+        min_value=1, max_value=10**12 - 1, required=False, label=_("Monthly token quota")
+    )
+    expires_on = IsoDateField(required=False, label=_("Expires on"), help_text=_("For example, 2027-06-30."))
     human_review_required = forms.BooleanField(required=False, label=_("Human review of outputs required"))
     requests_per_minute = forms.IntegerField(
         min_value=1,
@@ -206,7 +209,7 @@ class ActionForm(forms.Form):
 
 
 class UsageForm(NamedRequiredErrors, forms.Form):
-    tokens = forms.IntegerField(
+    tokens = GroupedIntegerField(
         min_value=1,
         max_value=10**12 - 1,
         label=_("Tokens used"),
@@ -230,7 +233,7 @@ class UpstreamForm(NamedRequiredErrors, forms.Form):
 
 class CaptureForm(NamedRequiredErrors, forms.Form):
     enabled = forms.BooleanField(required=False, label=_("Store this environment's prompts and outputs"))
-    retention_days = forms.IntegerField(
+    retention_days = GroupedIntegerField(
         min_value=1,
         max_value=365,
         initial=30,

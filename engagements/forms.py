@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from engagements.models import Capability, EconomicModel, EngagementTerms, Sector
 from engagements.services import MAX_COMMENT, MAX_CONDITIONS, MAX_QUOTA
+from tenants.fields import GroupedIntegerField, IsoDateField
 from tenants.forms import ServiceErrorMixin
 from tenants.models import Country, Organisation
 
@@ -43,7 +44,7 @@ class TermsForm(ServiceErrorMixin, forms.Form):
             "invalid_choice": gettext_lazy("Choose a data-residency region from the list."),
         },
     )
-    monthly_token_quota = forms.IntegerField(
+    monthly_token_quota = GroupedIntegerField(
         label=gettext_lazy("Monthly usage quota (tokens)"),
         min_value=1,
         max_value=MAX_QUOTA - 1,
@@ -55,19 +56,19 @@ class TermsForm(ServiceErrorMixin, forms.Form):
             "max_value": gettext_lazy("The monthly quota is too large; enter fewer than 1,000,000,000,000,000 tokens."),
         },
     )
-    start_date = forms.DateField(
+    start_date = IsoDateField(
         label=gettext_lazy("Start date"),
         help_text=gettext_lazy("For example, 2027-01-31."),
         error_messages={
             "required": gettext_lazy("Enter the start date."),
-            "invalid": gettext_lazy("Enter the start date as a real date, e.g. 2027-01-31."),
+            "invalid": gettext_lazy("Enter the start date as YYYY-MM-DD, for example 2027-01-31."),
         },
     )
-    end_date = forms.DateField(
+    end_date = IsoDateField(
         label=gettext_lazy("End date (optional)"),
         required=False,
         help_text=gettext_lazy("Leave empty for an open-ended engagement."),
-        error_messages={"invalid": gettext_lazy("Enter the end date as a real date, e.g. 2029-12-31.")},
+        error_messages={"invalid": gettext_lazy("Enter the end date as YYYY-MM-DD, for example 2029-12-31.")},
     )
     economic_model = forms.ChoiceField(
         label=gettext_lazy("Economic model"),

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tenants.fields import GroupedIntegerField
 from tenants.forms import ServiceErrorMixin
 
 from . import questionnaire
@@ -195,7 +196,7 @@ class IncidentForm(ServiceErrorMixin, forms.Form):
         max_length=20000,
         error_messages={"required": gettext_lazy("Describe what happened.")},
     )
-    people_affected = forms.IntegerField(
+    people_affected = GroupedIntegerField(
         label=gettext_lazy("People affected"),
         min_value=0,
         max_value=2_000_000_000,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tenants.country_state import allowed_after_exit
 from tenants.errors import ServiceError
+from tenants.fields import IsoDateField
 from tenants.pages import ROLE_LABELS
 from tenants.record.views import audited_country
 from tenants.status_tags import tag_class
@@ -38,20 +39,20 @@ class ReportRequestForm(forms.Form):
             "invalid_choice": gettext_lazy("Choose a compliance pack or a ledger-only export."),
         },
     )
-    period_start = forms.DateField(
+    period_start = IsoDateField(
         label=gettext_lazy("First day"),
         help_text=gettext_lazy("For example, 2026-01-01"),
         error_messages={
             "required": gettext_lazy("Enter the first day of the period."),
-            "invalid": gettext_lazy("Enter the first day as a date, like 2026-01-01."),
+            "invalid": gettext_lazy("Enter the first day as YYYY-MM-DD, for example 2026-01-01."),
         },
     )
-    period_end = forms.DateField(
+    period_end = IsoDateField(
         label=gettext_lazy("Last day"),
         help_text=gettext_lazy("For example, 2026-12-31"),
         error_messages={
             "required": gettext_lazy("Enter the last day of the period."),
-            "invalid": gettext_lazy("Enter the last day as a date, like 2026-12-31."),
+            "invalid": gettext_lazy("Enter the last day as YYYY-MM-DD, for example 2026-12-31."),
         },
     )
 

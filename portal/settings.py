@@ -407,6 +407,9 @@ EMAIL_BACKEND = env_str(
     if DEBUG or EMBEDDED
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+# Where the file-based backend writes each mail (the demo's, scripts/run_env.sh), relative paths
+# from the project.
+EMAIL_FILE_PATH = str(BASE_DIR / (env_str("EMAIL_FILE_PATH") or VAR_DIR / "mail"))
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")

@@ -55,6 +55,9 @@ say_how_to_sign_in() {
   echo "  set up with the secret ${DEMO_TOTP_SECRET:-JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP} (demo only)."
   echo "  Government sign-in for France: on the sign-in page choose France (or enter claire.martin@interieur.demo.invalid),"
   echo "  then sign in at the stand-in provider ($DEMO_OIDC_ISSUER) as olivier or claire with the same password."
+  if [ "${EMAIL_BACKEND:-}" = "django.core.mail.backends.filebased.EmailBackend" ]; then
+    echo "  Mail (invitations, password resets) is written in full to $EMAIL_FILE_PATH/, one file per mail."
+  fi
 }
 
 if [ -z "${DATABASE_URL:-}" ]; then

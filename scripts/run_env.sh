@@ -12,3 +12,13 @@ esac
 export PORT HOST GATEWAY_PORT
 export PORTAL_BASE_URL="${PORTAL_BASE_URL:-http://$LINK_HOST:$PORT}"
 export GATEWAY_PUBLIC_URL="${GATEWAY_PUBLIC_URL:-http://$LINK_HOST:$GATEWAY_PORT}"
+# The demo's mail (invitations, password resets) is written to files under var/mail, one per mail,
+# in full: the console would print it through the logs, which redact the links' secrets
+# (tenants/telemetry.py) and so leave no link to follow. Only for the demo (DEBUG), and only
+# when no EMAIL_BACKEND is set.
+case "${DEBUG:-true}" in
+  1 | true | True | yes | on)
+    export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}"
+    export EMAIL_FILE_PATH="${EMAIL_FILE_PATH:-var/mail}"
+    ;;
+esac

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.confirmations import confirm_page
 from tenants.errors import NotAllowed, ServiceError
+from tenants.fields import GroupedIntegerField
 from tenants.forms import ServiceErrorMixin
 from tenants.pages import base_context, request_country
 
@@ -38,7 +39,7 @@ class ProgrammeForm(ServiceErrorMixin, forms.Form):
     summary = forms.CharField(
         label=gettext_lazy("Summary (optional)"), required=False, max_length=1000, widget=forms.Textarea
     )
-    pass_mark = forms.IntegerField(
+    pass_mark = GroupedIntegerField(
         label=gettext_lazy("Pass mark (per cent)"),
         min_value=1,
         max_value=100,

@@ -69,6 +69,8 @@ def period_check(*, start: dt.date | None, end: dt.date | None) -> Period:
         raise ServiceError(_("A report covers at most five years: split a longer period."), field="period_end")
     if start > timezone.localdate():
         raise ServiceError(_("The period must start today or earlier."), field="period_start")
+    if end > timezone.localdate():
+        raise ServiceError(_("The last day cannot be after today."), field="period_end")
     return Period(start, end)
 
 

@@ -10,6 +10,7 @@ import time
 from allauth.account.internal.flows.login import record_authentication
 from allauth.account.signals import password_changed, password_reset, password_set
 from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
@@ -17,15 +18,19 @@ from django.utils import translation
 
 from tenants.identity.middleware import LAST_SEEN_KEY
 from tenants.identity.revocation import credentials_revoke
-from tenants.languages.choice import language_for_user
+from tenants.languages.choice import language_for_user, language_keep
 from tenants.record.ledger import platform_event_record
 
 
 def _signed_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session[LAST_SEEN_KEY] = time.time()
+        # A language chosen with the switcher before signing in is the person's choice: kept on
+        # their account when they have made none (their mails follow it too).
+        if not request.path.startswith("/api/"):
+            language_keep(user, request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
         # The rest of this request (the "signed in" message) speaks the person's language, not the
-        # anonymous browser's that the request began in.
+        # anonymous browser's that the request began in: the language of the next page.
         translation.activate(language_for_user(user))
         request.LANGUAGE_CODE = translation.get_language()
     platform_event_record(

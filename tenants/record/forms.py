@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tenants.access import AUDITOR, PARTNER_MANAGER
+from tenants.fields import GroupedIntegerField, IsoDateField
 from tenants.models import Membership
 from tenants.record.selectors import SYSTEM_ROLE  # the portal itself: no person acting
 
@@ -24,26 +25,22 @@ ACTOR_ROLE_CHOICES = [
 ]
 
 
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
-
-
 LARGEST_SEQUENCE = 10**15  # far beyond any chain, well within a 64-bit column
 
 
-def _date_field(label, invalid) -> forms.DateField:
+def _date_field(label, invalid) -> IsoDateField:
     """A date filter; its messages are whole sentences, translated when the form is shown (lazy:
     this runs once, at import, in no reader's language)."""
-    return forms.DateField(
+    return IsoDateField(
         label=label,
         required=False,
-        input_formats=DATE_FORMATS,
         help_text=gettext_lazy("For example, 2026-03-01"),
         error_messages={"invalid": invalid},
     )
 
 
-def _sequence_field(label, invalid, too_large, **kwargs) -> forms.IntegerField:
-    return forms.IntegerField(
+def _sequence_field(label, invalid, too_large, **kwargs) -> GroupedIntegerField:
+    return GroupedIntegerField(
         label=label,
         required=False,
         min_value=1,
@@ -79,10 +76,10 @@ class AuditFilterForm(forms.Form):
         error_messages={"max_length": gettext_lazy("Enter at most 150 characters of the name.")},
     )
     date_from = _date_field(
-        gettext_lazy("From date (UTC)"), gettext_lazy("Enter the from date as year-month-day, for example 2026-03-01.")
+        gettext_lazy("From date (UTC)"), gettext_lazy("Enter the from date as YYYY-MM-DD, for example 2026-03-01.")
     )
     date_to = _date_field(
-        gettext_lazy("To date (UTC)"), gettext_lazy("Enter the to date as year-month-day, for example 2026-03-01.")
+        gettext_lazy("To date (UTC)"), gettext_lazy("Enter the to date as YYYY-MM-DD, for example 2026-03-01.")
     )
     seq_from = _sequence_field(
         gettext_lazy("From event number"),

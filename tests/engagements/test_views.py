@@ -129,7 +129,7 @@ def test_apply_through_the_form(client, cast):
         ({"organisation": ""}, "Choose the organisation that applies."),
         ({"sectors": []}, "Choose at least one sector in scope."),
         ({"monthly_token_quota": "lots"}, "Enter the monthly quota as a whole number of tokens"),
-        ({"start_date": "31/02/2027"}, "Enter the start date as a real date"),
+        ({"start_date": "31/02/2027"}, "Enter the start date as YYYY-MM-DD"),
         ({"end_date": (TODAY - timedelta(days=3)).isoformat()}, "The end date must be after the start date."),
         ({"economic_model": "barter"}, "Choose an economic model from the list."),
     ],

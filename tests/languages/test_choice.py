@@ -210,3 +210,33 @@ def test_the_signed_in_message_is_in_the_persons_language_not_the_anonymous_brow
     assert response.status_code == 302
     said = [str(message) for message in get_messages(response.wsgi_request)]
     assert said and all("Successfully" not in text for text in said), said
+
+
+def test_the_switchers_language_chosen_before_signing_in_is_kept_and_spoken_at_once(cast):
+    """A person with no language of their own picks one with the switcher on the sign-in page: it
+    is saved on their account at sign-in, and "Successfully signed in" is in it, as the next page."""
+    from django.contrib.messages import get_messages
+    from django.utils import translation
+
+    no_choice(cast.member)
+    client = Client(headers={"accept-language": "en"})
+    client.post("/language/", {"language": "pt", "next": "/accounts/login/"})
+    response = client.post("/accounts/login/", {"login": "member", "password": cast.password})
+    assert response.status_code == 302
+    assert Preferences.objects.get(user=cast.member).language == "pt"
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    with translation.override("pt"):
+        opening = translation.gettext("Successfully signed in as %(name)s.").split("%(name)s")[0]
+    assert opening and not opening.startswith("Successfully")
+    assert any(text.startswith(opening) for text in said), said
+    assert html_lang(client.get(response["Location"], follow=True)) == ("pt", "ltr")
+
+
+def test_the_switcher_at_sign_in_never_overrides_a_choice_already_made(cast):
+    Preferences.objects.update_or_create(user=cast.member, defaults={"language": "fr"})
+    client = Client()
+    client.post("/language/", {"language": "pt", "next": "/accounts/login/"})
+    response = client.post("/accounts/login/", {"login": "member", "password": cast.password})
+    assert response.status_code == 302
+    assert Preferences.objects.get(user=cast.member).language == "fr"
+    assert html_lang(client.get("/")) == ("fr", "ltr")

@@ -197,7 +197,7 @@ def test_bad_page_requests_are_explained_on_the_form(client, cast):
     assert response.status_code == 400
     assert b"There is a problem" in response.content and b"same as or after the first day" in response.content
     response = client.post(PAGE.format(code="fr"), {"kind": "pack", "period_start": "yesterday", "period_end": ""})
-    assert response.status_code == 400 and b"like 2026-01-01" in response.content
+    assert response.status_code == 400 and b"as YYYY-MM-DD, for example 2026-01-01" in response.content
     with country_context(cast.fr):
         assert not ComplianceReport.objects.exists()
 
@@ -284,3 +284,33 @@ def test_lists_keep_a_constant_number_of_queries(client, cast, url):
     large = _count(client, url)
     assert small == large
     assert small[1] == 1  # the list itself is one query, its country joined
+
+
+def test_a_period_ending_after_today_is_refused_by_page_and_api_in_the_readers_language(client, cast):
+    client.force_login(cast.auditor)
+    before = actions(cast.fr)
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    data = {"kind": "pack", "period_start": "2026-01-01", "period_end": tomorrow}
+    response = client.post(API.format(code="FR"), data, content_type="application/json")
+    assert response.status_code == 400 and "The last day cannot be after today." in str(response.json())
+    response = client.post(PAGE.format(code="fr"), data)
+    assert response.status_code == 400 and "The last day cannot be after today." in response.content.decode()
+    response = client.post(
+        API.format(code="FR"), data, content_type="application/json", headers={"accept-language": "fr"}
+    )
+    assert response.status_code == 400 and "The last day cannot be after today." not in str(response.json())
+    with country_context(cast.fr):
+        assert not ComplianceReport.objects.exists()
+    assert actions(cast.fr) == before
+
+
+@pytest.mark.parametrize("written", ["12/31/2025", "31/12/2025"])
+def test_a_period_not_written_yyyy_mm_dd_is_refused_by_page_and_api(client, cast, written):
+    client.force_login(cast.auditor)
+    data = {"kind": "pack", "period_start": "2025-01-01", "period_end": written}
+    response = client.post(PAGE.format(code="fr"), data)
+    assert response.status_code == 400 and "Enter the last day as YYYY-MM-DD" in response.content.decode()
+    response = client.post(API.format(code="FR"), data, content_type="application/json")
+    assert response.status_code == 400 and "YYYY-MM-DD" in str(response.json())
+    with country_context(cast.fr):
+        assert not ComplianceReport.objects.exists()

@@ -67,7 +67,9 @@ def test_the_command_writes_a_verifiable_bundle_with_progress(cast, tmp_path, ca
     with country_context(cast.fr):
         event_record(country=cast.fr, action="test.seeded", payload={})
     output = tmp_path / "fr.zip"
-    call_command("compliance_report", "fr", "--from", "2026-01-01", "--to", "2026-12-31", "--output", str(output))
+    today = timezone.localdate()  # a period cannot end after today
+    start, end = (today - dt.timedelta(days=330)).isoformat(), today.isoformat()
+    call_command("compliance_report", "fr", "--from", start, "--to", end, "--output", str(output))
     printed = capsys.readouterr().out
     assert "[  5%] Reading the sections" in printed and "[100%] Ready" in printed and "Wrote" in printed
     tools = tmp_path / "tools"

@@ -235,8 +235,9 @@ def test_date_filters(client, cast):
     assert sequences(client.get("/audit/fr/", {"date_from": day(today), "date_to": day(today)})) == everything
     assert sequences(client.get("/audit/fr/", {"date_from": day(today + timedelta(days=1))})) == []
     assert sequences(client.get("/audit/fr/", {"date_to": day(today - timedelta(days=1))})) == []
-    # Day-first with slashes is understood too.
-    assert sequences(client.get("/audit/fr/", {"date_from": today.strftime("%d/%m/%Y")})) == everything
+    # Only YYYY-MM-DD, as on every form: a day-first or month-first date is refused, not guessed.
+    for written in (today.strftime("%d/%m/%Y"), today.strftime("%m/%d/%Y")):
+        assert "Enter the from date as YYYY-MM-DD" in client.get("/audit/fr/", {"date_from": written}).content.decode()
     # The largest date there is does not overflow.
     assert client.get("/audit/fr/", {"date_to": "9999-12-31"}).status_code == 200
 
@@ -244,8 +245,8 @@ def test_date_filters(client, cast):
 @pytest.mark.parametrize(
     "query, message",
     [
-        ({"date_from": "2026-13-45"}, "Enter the from date as year-month-day, for example 2026-03-01."),
-        ({"date_to": "yesterday"}, "Enter the to date as year-month-day, for example 2026-03-01."),
+        ({"date_from": "2026-13-45"}, "Enter the from date as YYYY-MM-DD, for example 2026-03-01."),
+        ({"date_to": "yesterday"}, "Enter the to date as YYYY-MM-DD, for example 2026-03-01."),
         (
             {"date_from": "2026-03-02", "date_to": "2026-03-01"},
             "The to date must be the same as or after the from date.",

@@ -7,7 +7,6 @@ YEAR_MONTH_FORMAT = "F Y"
 SHORT_DATE_FORMAT = "d/m/Y"
 SHORT_DATETIME_FORMAT = "d/m/Y H:i"
 FIRST_DAY_OF_WEEK = 1
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 # Numbers as Kenya and Tanzania write them: 4,500,000 and 0.5 (Django has no Swahili formats).
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
