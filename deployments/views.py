@@ -30,6 +30,19 @@ from .register import eu as register_eu
 DRAFTERS = services.DRAFTERS
 MOVE_LABELS = {"calls_stopped": _lazy("Calls stopped (kill switch)"), "calls_resumed": _lazy("Calls allowed again")}
 
+# What the flash message says after each move a person makes, as a sentence of its own.
+MOVE_OUTCOMES = {
+    "submit": _lazy("The request was submitted for review."),
+    "withdraw": _lazy("The request was withdrawn from review: it is a draft again."),
+    "start_review": _lazy("You started the review of this request."),
+    "approve": _lazy("Your approval of this request is recorded."),
+    "reject": _lazy("The request was rejected."),
+    "request_changes": _lazy("Changes were requested: the request is back with its authors."),
+    "suspend": _lazy("The deployment was suspended."),
+    "reinstate": _lazy("The deployment was reinstated."),
+    "decommission": _lazy("The deployment was decommissioned."),
+}
+
 
 def _request(country, pk: int):
     found = selectors.request_for_page(country=country, pk=pk)
@@ -330,7 +343,7 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
             form.add_error(error.field if error.field in form.fields else None, error.message)
             gates_refused = error.field == "gates"
         else:
-            messages.success(request, _("Done: {move_label}.").format(move_label=move.label.lower()))
+            messages.success(request, MOVE_OUTCOMES[action])
             return redirect("deployments:detail", code=country.code.lower(), pk=found.pk)
     if action in services.CONFIRMED:
         return _confirm(request, country, _request(country, pk), action, form=form, status=400)
