@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -32,15 +33,15 @@ MOVE_LABELS = {"calls_stopped": _lazy("Calls stopped (kill switch)"), "calls_res
 
 # What the flash message says after each move a person makes, as a sentence of its own.
 MOVE_OUTCOMES = {
-    "submit": _lazy("The request was submitted for review."),
-    "withdraw": _lazy("The request was withdrawn from review: it is a draft again."),
-    "start_review": _lazy("You started the review of this request."),
-    "approve": _lazy("Your approval of this request is recorded."),
-    "reject": _lazy("The request was rejected."),
-    "request_changes": _lazy("Changes were requested: the request is back with its authors."),
-    "suspend": _lazy("The deployment was suspended."),
-    "reinstate": _lazy("The deployment was reinstated."),
-    "decommission": _lazy("The deployment was decommissioned."),
+    "submit": gettext_lazy("The request was submitted for review."),
+    "withdraw": gettext_lazy("The request was withdrawn from review: it is a draft again."),
+    "start_review": gettext_lazy("You started the review of this request."),
+    "approve": gettext_lazy("Your approval of this request is recorded."),
+    "reject": gettext_lazy("The request was rejected."),
+    "request_changes": gettext_lazy("Changes were requested: the request is back with its authors."),
+    "suspend": gettext_lazy("The deployment was suspended."),
+    "reinstate": gettext_lazy("The deployment was reinstated."),
+    "decommission": gettext_lazy("The deployment was decommissioned."),
 }
 
 

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements import selectors, services
@@ -30,15 +30,15 @@ DRAFTERS = {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
 
 # What the flash message says after each action a person takes, as a sentence of its own.
 ACTION_OUTCOMES = {
-    "submit": _lazy("The engagement was submitted for review."),
-    "start_review": _lazy("You started the review of this engagement."),
-    "approve": _lazy("Your approval of this engagement is recorded."),
-    "reject": _lazy("The engagement was rejected."),
-    "request_changes": _lazy("Changes were requested: the engagement is back with its authors."),
-    "suspend": _lazy("The engagement was suspended."),
-    "reinstate": _lazy("The engagement was reinstated."),
-    "close": _lazy("The engagement was closed."),
-    "activate": _lazy("The engagement was activated."),
+    "submit": gettext_lazy("The engagement was submitted for review."),
+    "start_review": gettext_lazy("You started the review of this engagement."),
+    "approve": gettext_lazy("Your approval of this engagement is recorded."),
+    "reject": gettext_lazy("The engagement was rejected."),
+    "request_changes": gettext_lazy("Changes were requested: the engagement is back with its authors."),
+    "suspend": gettext_lazy("The engagement was suspended."),
+    "reinstate": gettext_lazy("The engagement was reinstated."),
+    "close": gettext_lazy("The engagement was closed."),
+    "activate": gettext_lazy("The engagement was activated."),
 }
 
 
