@@ -170,8 +170,8 @@ class DeploymentDecision(SealedTenantModel):
 
 
 class DeploymentMove(SealedTenantModel):
-    """One person's move of a request through its lifecycle, with the reason they gave: the
-    request's own history (the ledger records the move without the words)."""
+    """One move of a request through its lifecycle, a person's with the reason they gave or the
+    worker's (no `by`): the request's own history (the ledger records the move without the words)."""
 
     request = models.ForeignKey(DeploymentRequest, on_delete=models.PROTECT, related_name="moves")
     action = models.CharField(max_length=20)

@@ -400,17 +400,17 @@ def deployment_request_transition(
                 policy_changed(environment=environment)
         payload["to"] = target
         payload["review_round"] = request.review_round  # which submission the decision is on
-        if access is not None:
-            DeploymentMove.objects.create(
-                country=country,
-                request=request,
-                action=action,
-                from_state=payload["from"],
-                to_state=target,
-                by=by,
-                comment=comment,
-                at=now,
-            )
+        # Every move is on the request's history, the worker's steps (by nobody) as well.
+        DeploymentMove.objects.create(
+            country=country,
+            request=request,
+            action=action,
+            from_state=payload["from"],
+            to_state=target,
+            by=by,
+            comment=comment,
+            at=now,
+        )
         if (comment or "").strip():
             # The reason on the record (sealed, off the chain: the event names it by id), as every
             # decision that gives one: the audit pages and the API read it beside the event.

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -31,6 +32,19 @@ from .register import eu as register_eu
 
 DRAFTERS = services.DRAFTERS
 MOVE_LABELS = {"calls_stopped": _lazy("Calls stopped (kill switch)"), "calls_resumed": _lazy("Calls allowed again")}
+
+# What the flash message says after each move a person makes, as a sentence of its own.
+MOVE_OUTCOMES = {
+    "submit": gettext_lazy("The request was submitted for review."),
+    "withdraw": gettext_lazy("The request was withdrawn from review: it is a draft again."),
+    "start_review": gettext_lazy("You started the review of this request."),
+    "approve": gettext_lazy("Your approval of this request is recorded."),
+    "reject": gettext_lazy("The request was rejected."),
+    "request_changes": gettext_lazy("Changes were requested: the request is back with its authors."),
+    "suspend": gettext_lazy("The deployment was suspended."),
+    "reinstate": gettext_lazy("The deployment was reinstated."),
+    "decommission": gettext_lazy("The deployment was decommissioned."),
+}
 
 
 def _request(country, pk: int):
@@ -340,7 +354,7 @@ def request_action(request: HttpRequest, code: str, pk: int, action: str) -> Htt
             form.add_error(error.field if error.field in form.fields else None, error.message)
             gates_refused = error.field == "gates"
         else:
-            messages.success(request, _("Done: {move_label}.").format(move_label=move.label.lower()))
+            messages.success(request, MOVE_OUTCOMES[action])
             return redirect("deployments:detail", code=country.code.lower(), pk=found.pk)
     if action in services.CONFIRMED:
         return _confirm(request, country, _request(country, pk), action, form=form, status=400)

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements import selectors, services
@@ -27,6 +28,19 @@ from tenants.pages import ROLE_LABELS, base_context, int_or_none, posted, reques
 from tenants.selectors import organisation_list
 
 DRAFTERS = {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
+
+# What the flash message says after each action a person takes, as a sentence of its own.
+ACTION_OUTCOMES = {
+    "submit": gettext_lazy("The engagement was submitted for review."),
+    "start_review": gettext_lazy("You started the review of this engagement."),
+    "approve": gettext_lazy("Your approval of this engagement is recorded."),
+    "reject": gettext_lazy("The engagement was rejected."),
+    "request_changes": gettext_lazy("Changes were requested: the engagement is back with its authors."),
+    "suspend": gettext_lazy("The engagement was suspended."),
+    "reinstate": gettext_lazy("The engagement was reinstated."),
+    "close": gettext_lazy("The engagement was closed."),
+    "activate": gettext_lazy("The engagement was activated."),
+}
 
 
 def _history_label(action: str) -> str:
@@ -262,10 +276,7 @@ def engagement_action(request: HttpRequest, code: str, pk: int, action: str) -> 
         except ServiceError as error:
             form.add_service_error(error)
         else:
-            messages.success(
-                request,
-                _("Done: {action_labels_action}.").format(action_labels_action=services.ACTION_LABELS[action].lower()),
-            )
+            messages.success(request, ACTION_OUTCOMES[action])
             # Decisions taken from the review queue return to it.
             return redirect(reverse("review") if request.POST.get("next") == "review" else _home(country))
     if action in services.CONFIRMED:

@@ -220,8 +220,9 @@ def files_write(
     return entries, missing
 
 
-def country_data_export_write(*, country: Country, out: BinaryIO, progress=None) -> dict[str, Any]:
-    """Write the export zip to `out`. Returns the manifest."""
+def country_data_export_write(*, country: Country, out: BinaryIO, progress=None, file_name: str = "") -> dict[str, Any]:
+    """Write the export zip to `out`. Returns the manifest. `file_name` is the name the zip is
+    handed out under, which its README tells to pass to the verifier."""
     manifest: dict[str, Any] = {
         "country": country.code,
         "name": country.name,
@@ -290,7 +291,7 @@ def country_data_export_write(*, country: Country, out: BinaryIO, progress=None)
                 code=country.code,
                 when=manifest["generated_at"],
                 key_id=manifest["key_id"],
-                file_name=f"{country.code.lower()}-export.zip",
+                file_name=file_name or f"{country.code.lower()}-export.zip",
                 language_name=translation.get_language_info(country.default_language or "en")["name"],
             ),
         )
@@ -444,7 +445,7 @@ def country_export_build(
     try:
         # Built in a scratch file on this host, then sealed into storage (a rerun replaces it).
         with tempfile.TemporaryFile() as scratch:
-            manifest = country_data_export_write(country=country, out=scratch, progress=step)
+            manifest = country_data_export_write(country=country, out=scratch, progress=step, file_name=file_name)
             scratch.seek(0)
             stored, size, sha256 = files.file_save(
                 row=export, name=EXPORTS + file_name, content=scratch, own_key=export.for_exit, replace=True

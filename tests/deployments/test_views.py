@@ -92,7 +92,10 @@ def test_drafting_and_submitting_through_the_pages(client, cast, ready):
     assert response.status_code == 302
     with country_context(cast.fr):
         item = DeploymentRequest.objects.get()
-    assert client.post(f"/c/fr/deployments/{item.pk}/submit/").status_code == 302
+    submitted = client.post(f"/c/fr/deployments/{item.pk}/submit/", follow=True)
+    # The flash says what happened in a sentence of its own, not "Done: submit for review."
+    assert "The request was submitted for review." in submitted.content.decode()
+    assert "Done:" not in submitted.content.decode()
     # The partner manager reviews it from the shared queue, and approves with conditions.
     html = as_user(client, cast.partner).get("/review/").content.decode()
     assert f'data-deployment="{item.pk}"' in html
@@ -102,6 +105,7 @@ def test_drafting_and_submitting_through_the_pages(client, cast, ready):
     assert response.status_code == 400 and "must be in the future" in response.content.decode()
     response = client.post(f"/c/fr/deployments/{item.pk}/approve/", {"quota_tokens": "4000"})
     assert response.status_code == 302
+    assert "Your approval of this request is recorded." in client.get(response["Location"]).content.decode()
     with country_context(cast.fr):
         item.refresh_from_db()
     assert (item.state, item.quota_tokens) == ("approved", 4000)
@@ -201,3 +205,15 @@ def test_the_onboarding_step_is_done_when_an_environment_is_active(cast, ready):
     assert onboarding_status(cast.fr).state == "in_progress"
     active(cast, ready)
     assert onboarding_status(cast.fr).state == "done"
+
+
+def test_the_history_lists_the_workers_steps_and_the_finished_panel_says_so(client, cast, ready):
+    item, _environment = active(cast, ready)
+    html = as_user(client, cast.member).get(f"/c/fr/deployments/{item.pk}/").content.decode()
+    history = html.split('id="request-history"', 1)[1].split("</table>", 1)[0]
+    # The people's moves and the worker's steps, in order.
+    whats = re.findall(r'<td class="govuk-table__cell">([^<:]+): now ', history)
+    assert whats == ["Submit for review", "Approve", "Start provisioning", "Activate"]
+    assert history.count(">System</td>") == 2
+    heading = html.split('id="progress-heading">', 1)[1].split("</h2>", 1)[0]
+    assert heading == "Provisioning finished"

@@ -195,10 +195,10 @@ def test_new_version_and_diff_pages(client, cast):
 
 def test_actions_through_the_page(client, cast):
     engagement = engagement_in(cast, "draft")
-    assert (
-        as_user(client, cast.owner).post(f"/c/fr/engagement/{engagement.pk}/submit/", {"comment": ""}).status_code
-        == 302
-    )
+    submitted = as_user(client, cast.owner).post(f"/c/fr/engagement/{engagement.pk}/submit/", {"comment": ""})
+    assert submitted.status_code == 302
+    html = client.get(submitted["Location"]).content.decode()
+    assert "The engagement was submitted for review." in html and "Done:" not in html
     as_user(client, cast.partner)
     response = client.post(f"/c/fr/engagement/{engagement.pk}/request_changes/", {"comment": ""})
     assert response.status_code == 400 and "Say why in the comment" in response.content.decode()

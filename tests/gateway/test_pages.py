@@ -159,3 +159,16 @@ def test_a_month_is_written_in_the_readers_language(cast, ready):
             assert day.label == "2026-12-03" and month.split()[0] in day.shown, (language, day.shown)
             chart = usage_chart(key="x", figures=figures, now=at)
             assert month in chart.description and month.split()[0] in chart.days[0].shown, language
+
+
+def test_an_environment_stopped_by_the_kill_switch_shows_stopped_not_active(client, cast, ready):
+    _, environment = active(cast, ready)
+    as_user(client, cast.owner)
+    stop = f"/c/fr/deployments/environments/{environment.pk}/calls/stop/"
+    assert client.post(stop, {"reason": "Answers leaked personal data."}).status_code == 302
+    html = client.get(f"/c/fr/deployments/environments/{environment.pk}/").content.decode()
+    header = html.split('id="environment-state">', 1)[1].split("</strong>", 1)[0]
+    assert header == "Calls stopped (kill switch)"
+    listing = client.get("/c/fr/deployments/").content.decode()
+    row = listing.split(f"/environments/{environment.pk}/", 1)[1].split("</tr>", 1)[0]
+    assert "Calls stopped (kill switch)" in row and ">Active<" not in row

@@ -230,3 +230,11 @@ def test_a_tokens_refusals_are_written_in_the_persons_language(client, cast, set
     refused = client.get("/api/v1/countries/FR/members/", HTTP_ACCEPT_LANGUAGE="en", **bearer(raw))
     assert refused.status_code == 403
     assert refused.json()["detail"].startswith("Votre rôle exige désormais un second facteur"), refused.json()
+
+
+def test_the_new_token_page_shows_the_header_to_send_with_no_raw_markup(client, cast):
+    response = make_token(client, cast.member, countries=[cast.fr.pk])
+    html = response.content.decode()
+    raw = re.search(r'id="new-token">(pat_[^<]+)<', html)[1]
+    assert "<token>" not in html  # a raw tag the browser would hide, leaving "Bearer " alone
+    assert f"<code>Authorization: Bearer {raw}</code>" in html

@@ -318,6 +318,13 @@ def main(argv):
             file=sys.stderr,
         )
         return 2
+    if Path(args[0]).is_dir():
+        print(
+            f"{args[0]} is a folder: pass the .zip file you downloaded, not the folder it was unpacked to "
+            "(python3 verify_export.py fr-export-1.zip).",
+            file=sys.stderr,
+        )
+        return 2
     try:
         with zipfile.ZipFile(args[0]) as archive:
             pem = Path(key_path).read_text() if key_path else archive.read("ledger-key.pem").decode("ascii")

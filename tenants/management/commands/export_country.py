@@ -28,6 +28,7 @@ class Command(BaseCommand):
             manifest = country_data_export_write(
                 country=found,
                 out=out,
+                file_name=Path(output).name,
                 progress=lambda step, percent, **params: self.stdout.write(
                     f"  {percent:3d}% {step_text(step, params)}"
                 ),
