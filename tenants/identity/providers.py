@@ -72,12 +72,26 @@ def identity_provider_for_code(code: str) -> IdentityProvider | None:
     return next((p for p in identity_provider_list_enabled() if p.country.code == code), None)
 
 
+PROVIDER_ID = re.compile(r"gov-([a-z]{2})")
+
+
 def identity_provider_by_provider_id(provider_id: str) -> IdentityProvider | None:
-    match = re.fullmatch(r"gov-([a-z]{2})", provider_id or "")
+    match = PROVIDER_ID.fullmatch(provider_id or "")
     if not match:
         return None
     provider = identity_provider_for_code(match[1])
     return provider
+
+
+def provider_country_codes(user_id: int | None) -> frozenset[str]:
+    """The countries (ISO codes) whose providers sign in to this account: those it is linked to,
+    whether or not the provider is enabled today (a country can turn its provider on again)."""
+    from allauth.socialaccount.models import SocialAccount
+
+    if not user_id:
+        return frozenset()
+    links = SocialAccount.objects.filter(user_id=user_id).values_list("provider", flat=True)
+    return frozenset(match[1].upper() for link in links if (match := PROVIDER_ID.fullmatch(link)))
 
 
 def social_app_for(provider: IdentityProvider):
