@@ -126,7 +126,7 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
             return _(
                 "This account also belongs to another country, which does not rely on %(name)s to sign you in. "
                 "Sign in with your username and password (if you have none yet, choose one with "
-                "“Forgot your password?”)."
+                "“Forgotten your password?”)."
             ) % {"name": name}
         return None
     invited_here = False
