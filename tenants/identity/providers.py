@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tenants.access import Access
+from tenants.access import Access, access_changed
 from tenants.errors import NotAllowed, ServiceError
 from tenants.identity.models import IdentityProvider
 from tenants.isolation import country_context
@@ -259,6 +259,8 @@ def country_second_factor_set(*, country: Country, by, access: Access, required:
         raise NotAllowed(_("Only a country admin of this country or a platform admin can do this."))
     changed = Country.objects.filter(pk=country.pk).exclude(mfa_required=required).update(mfa_required=required)
     if changed:
+        # .update() sends no signal: answers cached under the old rule (a token's) must not outlive it.
+        access_changed()
         country.mfa_required = required
         role = "platform" if not access.is_country_admin(country.pk) else Membership.Role.COUNTRY_ADMIN
         payload = {"mfa_required": required}
