@@ -218,3 +218,12 @@ def test_a_countrys_new_rule_reaches_a_tokens_cached_answer(api, cast, enforced)
     assert api.get("/api/v1/countries/FR/").status_code == 200
     country_second_factor_set(country=cast.fr, by=cast.owner, access=access_for(cast.owner), required=True)
     assert api.get("/api/v1/countries/FR/").status_code == 403
+
+
+def test_a_vouched_session_is_asked_on_the_next_request_once_given_a_platform_role(
+    client, cast, oidc_provider, enforced
+):
+    chef, _ = chef_signs_in(client, cast, oidc_provider)
+    assert client.get("/c/fr/").status_code == 200
+    auditor_of(cast.ke, chef)
+    assert asks_for_second_factor(client.get("/c/fr/"))
