@@ -28,7 +28,7 @@ def _key_errors() -> list[Error]:
         (
             "portal.E103",
             "CERTIFICATE_KEY",
-            lambda: (certificates.certificate_key_reset(), certificates.certificate_key()),
+            lambda: (certificates.certificate_key_reset(), certificates.certificate_keys()),
         ),
     ]
     # The gateway's key belongs to the workers and the gateway only: checked where it is given.

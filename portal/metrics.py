@@ -1,5 +1,6 @@
 """Prometheus metrics at `/metrics`, for the monitoring system only (METRICS_TOKEN as a bearer
-token; without a token configured the endpoint answers 404 to everyone).
+token, or one it replaced while its window is open; without a token configured the endpoint answers
+404 to everyone).
 
 - Requests and latency by route (the URL pattern, never the path, so ids do not explode the
   series) and the database time of each request: prometheus-client counters and histograms, shared
@@ -22,6 +23,7 @@ import time
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -217,10 +219,23 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
-def authorised(request: HttpRequest) -> bool:
+def accepted_tokens() -> list[str]:
+    """METRICS_TOKEN, and the tokens it replaced while their window is open (METRICS_TOKEN_FALLBACKS,
+    until METRICS_TOKEN_FALLBACKS_UNTIL if set): a scraper not yet given the new one goes on."""
     token = settings.METRICS_TOKEN
-    given = request.headers.get("Authorization", "")
-    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    if not token:
+        return []
+    until = settings.METRICS_TOKEN_FALLBACKS_UNTIL
+    open_window = until is None or timezone.now() < until
+    return [token, *(settings.METRICS_TOKEN_FALLBACKS if open_window else [])]
+
+
+def authorised(request: HttpRequest) -> bool:
+    given = request.headers.get("Authorization", "").encode()
+    found = False
+    for token in accepted_tokens():  # every one compared, whichever matches
+        found |= hmac.compare_digest(given, f"Bearer {token}".encode())
+    return found
 
 
 @never_cache

@@ -16,6 +16,7 @@ from tenants.configuration import (
     env_bool,
     env_choice,
     env_database_url,
+    env_datetime,
     env_file_text,
     env_float,
     env_int,
@@ -497,6 +498,13 @@ LOGGING = logging_config(level=log_level(), json=LOG_FORMAT == "json")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Prometheus metrics at /metrics, for the bearer of this token only (unset: the endpoint is absent).
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+# The tokens it replaced, still accepted while the scrapers move to the new one (docs/operations.md,
+# rotating the metrics token): until METRICS_TOKEN_FALLBACKS_UNTIL if set, else until removed.
+METRICS_TOKEN_FALLBACKS = env_secret_list("METRICS_TOKEN_FALLBACKS")
+METRICS_TOKEN_FALLBACKS_UNTIL = env_datetime("METRICS_TOKEN_FALLBACKS_UNTIL")
+# The certificate keys a rotation retired are read by tenants.keys.certificates when first needed;
+# a file named for them that cannot be read stops the start here, not a certificate's public check.
+env_file_text("CERTIFICATE_KEY_FALLBACKS")
 
 # Compliance report files are deleted this many days after they are built (the rows stay).
 COMPLIANCE_REPORT_TTL_DAYS = env_int("COMPLIANCE_REPORT_TTL_DAYS", 30)

@@ -8,8 +8,8 @@ key cannot be made again). Standard library only, so that it runs on any host be
 
 Each file is one secret as docker compose (`secrets:`) and Kubernetes mount it, read by the portal
 through NAME_FILE. The folder is made readable by its owner only; the files inside are readable
-by the containers' user. Back up master_key, ledger_signing_key and certificate_key apart from the
-database: without the master key no country's data can be read again."""
+by the containers' user. Back up master_key, ledger_signing_key, certificate_key (and its
+fallbacks) apart from the database: without the master key no country's data can be read again."""
 
 from __future__ import annotations
 
@@ -53,6 +53,10 @@ def secret_values(existing: dict[str, str], db_host: str, db_name: str) -> dict[
     values.setdefault("APP_DB_PASSWORD", _password())
     values.setdefault("DEMO_PASSWORD", _password())
     values.setdefault("METRICS_TOKEN", secrets.token_urlsafe(32))
+    # What a rotation retires, one a line, while what it signed or opened is still in use: empty
+    # until then (docs/operations.md, "The keys"), mounted from the start so a rotation changes files only.
+    for fallbacks in ("SECRET_KEY_FALLBACKS", "CERTIFICATE_KEY_FALLBACKS", "METRICS_TOKEN_FALLBACKS"):
+        values.setdefault(fallbacks, "")
     # Object storage (MinIO in compose): its administrator's password and the portal's own account.
     values.setdefault("MINIO_ROOT_PASSWORD", _password())
     values.setdefault("S3_SECRET_ACCESS_KEY", _password())

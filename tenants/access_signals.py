@@ -1,6 +1,7 @@
 """What makes a person's cached access (tenants.access) stale: a membership, a group, an assignment
 (guardian's object permissions), the account, a token or a second factor changed, or a country's
-own rules (whether its people need a second factor). Wired by the tenants app."""
+own rules (whether its people need a second factor, whether it trusts its provider's). Wired by the
+tenants app."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from tenants.access import access_changed
-from tenants.identity.models import ApiToken
+from tenants.identity.models import ApiToken, IdentityProvider
 from tenants.models import Country, Membership
 
 
@@ -34,6 +35,6 @@ def connect() -> None:
     user = get_user_model()
     for signal in (post_save, post_delete):
         signal.connect(_account_changed, sender=user, dispatch_uid=f"tenants.access.user.{signal}")
-        for model in (GroupObjectPermission, Group, Country):
+        for model in (GroupObjectPermission, Group, Country, IdentityProvider):
             signal.connect(_everyone_changed, sender=model, dispatch_uid=f"tenants.access.{model.__name__}.{signal}")
     m2m_changed.connect(_everyone_changed, sender=user.groups.through, dispatch_uid="tenants.access.groups")

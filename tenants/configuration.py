@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -84,6 +85,23 @@ def env_list(name: str, default: str = "", environ: Mapping[str, str] = os.envir
 def env_secret_list(name: str, environ: Mapping[str, str] = os.environ) -> list[str]:
     """Secrets given inline (comma-separated) or in the file NAME_FILE names (one a line)."""
     return [item.strip() for item in env_str(name, "", environ).replace("\n", ",").split(",") if item.strip()]
+
+
+def env_datetime(name: str, environ: Mapping[str, str] = os.environ) -> datetime | None:
+    """A moment in ISO 8601 with its offset (2027-01-31T18:00:00+00:00), or None when unset."""
+    value = (environ.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise ImproperlyConfigured(
+            f"{name} must be a date and time in ISO 8601 with its offset, like 2027-01-31T18:00:00+00:00, "
+            f"not {value!r}."
+        )
+    return moment
 
 
 def env_choice(name: str, default: str, choices: Iterable[str], environ: Mapping[str, str] = os.environ) -> str:

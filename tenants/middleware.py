@@ -90,11 +90,11 @@ API_PREFIX = "/api/"
 
 
 def _second_factor_missing(user, token) -> bool:
-    """Whether the person's roles need a second factor they do not have (DESIGN §2): a token issued
-    before a role that needs one opens nothing until they set one up. The same rule as the session
-    guard's: a country's provider that vouched for the session which made the token covers that
-    membership only (tenants.identity.policy). Cached per person and vouching country, made stale
-    by any change of their roles, assignments, account or second factors (tenants.access_signals)."""
+    """Whether the token opens nothing until the portal's own second factor is dealt with
+    (tenants.identity.policy.token_second_factor_owed: the same rule as the session guard's).
+    Cached per person and what the token stands on, made stale by any change of their roles,
+    assignments, account or second factors, of a country's rule or of a provider
+    (tenants.access_signals)."""
     from django.conf import settings
 
     from tenants.access import cache_for_person, cached_for_person
@@ -102,12 +102,10 @@ def _second_factor_missing(user, token) -> bool:
 
     if not settings.SECOND_FACTOR_ENFORCED:
         return False
-    vouched = token.vouched_country_id
-    key = f"portal:second-factor-missing:{user.pk}:{vouched or 0}"
+    key = f"portal:second-factor-missing:{user.pk}:{token.vouched_country_id or 0}:{token.vouched_role}"
     missing = cached_for_person(key)
     if missing is None:
-        required = policy.second_factor_required(access=access_for(user), vouched_country_id=vouched)
-        missing = required and not policy.has_second_factor(user)
+        missing = policy.token_second_factor_owed(access=access_for(user), user=user, token=token)
         cache_for_person(key, missing, user_id=user.pk)
     return missing
 
@@ -151,13 +149,18 @@ class CountryScopeMiddleware:
             country_ids, read_only = token_scope(resolved[1])
             access = access.narrowed(country_ids=country_ids, read_only=read_only)
             if _second_factor_missing(request.user, resolved[1]):
-                return _token_refused(
-                    request.user,
-                    gettext_lazy(
+                if resolved[1].vouched_country_id is not None:
+                    message = gettext_lazy(
+                        "This token was made on your country's sign-in service's second factor, which no "
+                        "longer covers your roles: sign in in the browser, show the portal's own second "
+                        "factor, then make a new token."
+                    )
+                else:
+                    message = gettext_lazy(
                         "Your role now needs a second factor, and this account has none: sign in in the "
                         "browser, set one up, then ask for a new token."
-                    ),
-                )
+                    )
+                return _token_refused(request.user, message)
             if read_only and request.method not in SAFE_METHODS and request.path_info != TOKEN_REVOKE_PATH:
                 return _token_refused(
                     request.user,

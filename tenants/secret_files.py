@@ -11,6 +11,10 @@ from pathlib import Path
 # The setting each file holds (read as NAME, or from the file NAME_FILE names) -> the file's name.
 SECRET_FILES = {
     "SECRET_KEY": "secret_key",
+    # The keys and token each replaced while they retire (empty until a rotation): one a line.
+    "SECRET_KEY_FALLBACKS": "secret_key_fallbacks",
+    "CERTIFICATE_KEY_FALLBACKS": "certificate_key_fallbacks",
+    "METRICS_TOKEN_FALLBACKS": "metrics_token_fallbacks",
     "PORTAL_MASTER_KEY": "master_key",
     "LEDGER_SIGNING_KEY": "ledger_signing_key",
     "LEDGER_KEYRING": "ledger_keyring",

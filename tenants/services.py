@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from tenants.access import Access, access_changed, access_for
 from tenants.errors import NotAllowed, ServiceError
+from tenants.identity.sso import foreign_provider_signs_in
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
 from tenants.languages.choice import language_keep
@@ -131,9 +132,15 @@ def member_invite(
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     if not first_name or not last_name:
         raise ServiceError(_("Enter the person's first and last name."), field="first_name")
-    user = User.objects.filter(email__iexact=email).order_by("pk").first()
-    if user is not None and country.pk in access_for(user).oversight_country_ids:
+    accounts = list(User.objects.filter(email__iexact=email).order_by("pk"))
+    # Separation of duties holds for the person, whichever of the address's accounts oversees.
+    if any(country.pk in access_for(account).oversight_country_ids for account in accounts):
         raise ServiceError(OVERSIGHT_REFUSAL % {"country": country.name}, field="email")
+    # The account the invitation is for: the address's first that no other country's provider signs
+    # in to. One that another country's provider does is that country's word about the person, which
+    # this country does not rely on (tenants.identity.sso): the invitation comes with an account of
+    # its own, which the person takes up through the link, choosing a password.
+    user = next((a for a in accounts if not foreign_provider_signs_in(a.pk, country)), None)
     if user is None:
         user = User(
             username=_free_username(email), email=email, first_name=first_name, last_name=last_name, is_active=False
@@ -141,21 +148,30 @@ def member_invite(
         user.set_unusable_password()
         user.save()
     with country_context(country):
-        existing = Membership.objects.filter(user=user).select_related("invitation").first()
+        found = list(
+            Membership.objects.filter(user__in={a.pk for a in accounts} | {user.pk}).select_related("invitation")
+        )
+        existing = next((m for m in found if m.user_id == user.pk), None) or next(iter(found), None)
         if existing is not None:
             invitation = getattr(existing, "invitation", None)
-            expired = (
+            pending = (
                 existing.status == Membership.Status.INVITED
                 and invitation is not None
                 and invitation.accepted_at is None
-                and invitation.expires_at <= timezone.now()
             )
-            if not expired:
+            # An invitation made before this rule to an account another country's provider signs in
+            # to cannot be taken up (invitation_acceptance_refusal): it is sent again, for `user`.
+            resend = pending and (
+                invitation.expires_at <= timezone.now() or foreign_provider_signs_in(existing.user_id, country)
+            )
+            if not resend:
                 raise _already_in(existing, invitation, email=email, country=country)
             # An invitation that expired unanswered is sent again, as now typed: a new link (the old
             # one no longer opens), a new expiry, the organisation and role chosen now.
             existing.organisation, existing.role, existing.job_title = organisation, role, (job_title or "").strip()
-            existing.save(update_fields=["organisation", "role", "job_title"])
+            previous_user_id, existing.user = existing.user_id, user
+            existing.save(update_fields=["organisation", "role", "job_title", "user"])
+            access_changed(user_ids=[previous_user_id, user.pk])
             invitation.nonce, invitation.invited_by, invitation.invited_email = secrets.token_hex(16), by, email
             invitation.invited_first_name, invitation.invited_last_name = first_name, last_name
             invitation.expires_at = timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
@@ -323,12 +339,27 @@ def invitation_from_token(token: str) -> Invitation:
         return invitation
 
 
+def invitation_acceptance_refusal(invitation: Invitation) -> str | None:
+    """Why this invitation cannot be taken up by the account it is for, or None. An account another
+    country's provider signs in to is that country's word about the person (tenants.identity.sso):
+    a membership of this one is never held under it."""
+    if foreign_provider_signs_in(invitation.membership.user_id, invitation.country):
+        return _(
+            "This invitation cannot be taken up by an account that another country's sign-in service signs "
+            "you in to. Ask the country admin of %(country)s to invite you again: the new invitation comes "
+            "with an account of its own."
+        ) % {"country": invitation.country.name}
+    return None
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, password: str, language: str | None = None):
     """The invited person chooses their password: the account opens, the membership is in force,
     and `language` (what they read the invitation's page in) is kept as theirs unless they chose one."""
     invitation = invitation_from_token(token)
     user = invitation.membership.user
+    if refusal := invitation_acceptance_refusal(invitation):
+        raise ServiceError(refusal)
     if user.is_active:
         # The account exists and has its own password: only its owner, signed in, accepts.
         raise ServiceError(_("You already have an account. Sign in to it, then open the link again to accept."))
@@ -368,6 +399,8 @@ def invitation_accept_signed_in(*, token: str, user, language: str | None = None
         raise ServiceError(_("This invitation is for another account. Sign out, then open the link again."))
     if invitation.country_id in access_for(user).oversight_country_ids:
         raise ServiceError(OVERSIGHT_REFUSAL % {"country": invitation.country.name})
+    if refusal := invitation_acceptance_refusal(invitation):
+        raise ServiceError(refusal)
     with country_context(invitation.country_id):
         claimed = Invitation.objects.filter(pk=invitation.pk, nonce=invitation.nonce, accepted_at__isnull=True).update(
             accepted_at=timezone.now(), nonce=""

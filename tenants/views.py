@@ -350,6 +350,8 @@ def _invitation_accept_signed_in(request: HttpRequest, token: str, invitation) -
     if invitation.membership.user_id != request.user.pk:
         message = _("This invitation is for another account. Sign out, then open the link again.")
         return render(request, "tenants/invitation_invalid.html", {"message": message}, status=400)
+    if refusal := services.invitation_acceptance_refusal(invitation):
+        return render(request, "tenants/invitation_invalid.html", {"message": refusal}, status=400)
     return render(
         request,
         "tenants/invitation_confirm.html",

@@ -509,3 +509,60 @@ def test_gunicorn_takes_its_level_from_log_level(monkeypatch, tmp_path):
     namespace: dict = {}
     exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
     assert namespace["loglevel"] == "warning"
+
+
+# What each rotation retires, as the setting that reads it -> its secret file (tenants.secret_files).
+FALLBACKS = {
+    "SECRET_KEY_FALLBACKS": "secret_key_fallbacks",
+    "CERTIFICATE_KEY_FALLBACKS": "certificate_key_fallbacks",
+    "METRICS_TOKEN_FALLBACKS": "metrics_token_fallbacks",
+}
+
+
+def test_what_a_rotation_retires_is_a_mounted_secret_beside_its_key(compose, manifests, tmp_path):
+    """The retired secret keys, certificate keys and metrics tokens reach every portal process as
+    the keys do: secret files (made empty by generate_secrets.py), so that a rotation changes files
+    and restarts, never the deployment. And the portal reads them where compose points it."""
+    import subprocess
+    import sys
+
+    for name in (*PORTAL_PROCESSES, "migrate"):
+        service = compose["services"][name]
+        for setting, file in FALLBACKS.items():
+            assert file in _secrets(service), (name, file)
+            assert _env(service)[f"{setting}_FILE"] == f"/run/secrets/{file}", (name, setting)
+    assert "METRICS_TOKEN_FALLBACKS_UNTIL" in _env(compose["services"]["web"])
+    config = manifests[("ConfigMap", "portal-config")]["data"]
+    kustomization = (ROOT / "deploy" / "kubernetes" / "kustomization.yaml").read_text()
+    for setting, file in FALLBACKS.items():
+        assert compose["secrets"][file]["file"] == str(ROOT / "secrets" / file)
+        assert config[f"{setting}_FILE"] == f"/run/secrets/portal/{file}", setting
+        assert f"--from-file=secrets/{file}" in kustomization, file
+    assert "METRICS_TOKEN_FALLBACKS_UNTIL" in config
+    subprocess.run(
+        [sys.executable, "scripts/generate_secrets.py", "--dir", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    assert all((tmp_path / file).read_text().strip() == "" for file in FALLBACKS.values())
+    # A rotation: the retired values written into the files, the web's settings pointed at them.
+    (tmp_path / "secret_key_fallbacks").write_text("retired-secret-key-" + "s" * 40 + "\n")
+    (tmp_path / "certificate_key_fallbacks").write_text("retired-certificate-key-" + "c" * 40 + "\n")
+    (tmp_path / "metrics_token_fallbacks").write_text("retired-metrics-token\n")
+    files = {k: v.replace("/run/secrets", str(tmp_path)) for k, v in _env(compose["services"]["web"]).items()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "CERTIFICATE_KEY", "METRICS_"))}
+    env.update(DEBUG="true", SECRET_KEY="current-secret-key-" + "n" * 40, DJANGO_SETTINGS_MODULE="portal.settings")
+    env.update({f"{setting}_FILE": files[f"{setting}_FILE"] for setting in FALLBACKS})
+    env["METRICS_TOKEN_FILE"] = files["METRICS_TOKEN_FILE"]
+    env["CERTIFICATE_KEY_FILE"] = files["CERTIFICATE_KEY_FILE"]
+    probe = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from tenants.keys.certificates import certificate_keys\n"
+        "print(settings.SECRET_KEY_FALLBACKS[0][:19], settings.METRICS_TOKEN_FALLBACKS[0],\n"
+        "      [key[:23] for key in certificate_keys()[1:]])\n"
+    )
+    read = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.split() == ["retired-secret-key-", "retired-metrics-token", "['retired-certificate-key']"]

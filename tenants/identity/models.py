@@ -36,6 +36,9 @@ class ApiToken(models.Model):
     vouched_country = models.ForeignKey(
         "tenants.Country", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The role the person held in that country then: the vouching covers it, not one given later.
+    # Empty for tokens made before it was kept, which therefore do not stand for a country admin.
+    vouched_role = models.CharField(max_length=20, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)

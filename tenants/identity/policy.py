@@ -18,7 +18,9 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 
-from tenants.access import Access
+from tenants.access import Access, cache_for_person, cached_for_person, memberships_of
+from tenants.identity.models import IdentityProvider
+from tenants.isolation import reading_context
 from tenants.models import Country, Membership
 
 SECOND_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
@@ -45,30 +47,107 @@ def has_second_factor(user) -> bool:
     return is_mfa_enabled(user, SECOND_FACTORS)
 
 
+def _role_there(user_id: int, country_id: int) -> str:
+    membership = memberships_of(user_id).get(country_id)
+    return membership.role if membership is not None and membership.status == Membership.Status.ACTIVE else ""
+
+
 def provider_mfa_remember(request, *, user_id: int | None, country_id: int | None) -> None:
     """Remember, for the sign-in in progress, which country's provider vouched for a second factor
-    (None: none did)."""
+    (None: none did), and the role the person held there then: the vouching covers that role, not
+    one they are given later."""
     if country_id is not None and user_id is not None:
-        request.session[PROVIDER_MFA_SESSION_KEY] = {"user": user_id, "country": country_id, "at": time.time()}
+        request.session[PROVIDER_MFA_SESSION_KEY] = {
+            "user": user_id,
+            "country": country_id,
+            "role": _role_there(user_id, country_id),
+            "at": time.time(),
+        }
     else:
         request.session.pop(PROVIDER_MFA_SESSION_KEY, None)
 
 
-def provider_mfa_country(request, user_id: int | None) -> int | None:
-    """The country whose provider vouched for this session's sign-in of `user_id`, or None."""
+def provider_mfa_trusted(*, country_id: int, user_id: int) -> bool:
+    """Whether the country trusts its provider's multi-factor sign-in today (provider there, on,
+    trusted). Cached per person as their access is: any change of a provider makes it stale at once
+    (tenants.access_signals), so a country that stops trusting it is heard on the next request."""
+    key = f"portal:provider-mfa-trusted:{user_id}:{country_id}"
+    trusted = cached_for_person(key)
+    if trusted is None:
+        with reading_context(country_id):
+            trusted = IdentityProvider.objects.filter(
+                country_id=country_id, enabled=True, trust_provider_mfa=True
+            ).exists()
+        cache_for_person(key, trusted, user_id=user_id)
+    return trusted
+
+
+def vouch_standing(*, access: Access, country_id: int | None, role: str | None) -> int | None:
+    """`country_id` if its provider's vouching (given when the person held `role` there) still
+    stands, else None: not once the country stops trusting its provider's multi-factor sign-in (or
+    turns the provider off, or removes it), nor once the person has become a country admin there
+    since, a role the provider did not vouch for. Then the portal's own second factor is asked."""
+    if country_id is None or access.user_id is None:
+        return None
+    if not provider_mfa_trusted(country_id=country_id, user_id=access.user_id):
+        return None
+    admin = Membership.Role.COUNTRY_ADMIN
+    if access.role_in(country_id) == admin and role != admin:
+        return None
+    return country_id
+
+
+def provider_mfa_vouch(request, user_id: int | None) -> tuple[int, str] | None:
+    """(country, role then) of the provider's vouching for this session's sign-in of `user_id`, as
+    remembered, whether or not it still stands (vouch_standing), or None."""
     mark = request.session.get(PROVIDER_MFA_SESSION_KEY) or {}
     country = mark.get("country")
     if not user_id or mark.get("user") != user_id or not isinstance(country, int):
         return None
-    return country
+    return country, str(mark.get("role") or "")
 
 
-def provider_mfa_fresh(request, user_id: int | None) -> int | None:
+def provider_mfa_country(request, access: Access) -> int | None:
+    """The country whose provider vouched for this session's sign-in of the person, if that still
+    stands. A vouching that no longer does is forgotten by the session: it is not given back."""
+    vouch = provider_mfa_vouch(request, access.user_id)
+    if vouch is None:
+        return None
+    standing = vouch_standing(access=access, country_id=vouch[0], role=vouch[1])
+    if standing is None:
+        request.session.pop(PROVIDER_MFA_SESSION_KEY, None)
+    return standing
+
+
+def provider_mfa_fresh(request, access: Access) -> int | None:
     """As provider_mfa_country, for the sign-in that follows the provider's answer only."""
     mark = request.session.get(PROVIDER_MFA_SESSION_KEY) or {}
     if time.time() - float(mark.get("at", 0)) >= PROVIDER_MFA_WINDOW_SECONDS:
         return None
-    return provider_mfa_country(request, user_id)
+    return provider_mfa_country(request, access)
+
+
+def token_vouch(request, access: Access) -> tuple[int | None, str]:
+    """What a personal token made in this session stands on: (the country whose provider's vouching
+    stands for the session, the role held there when it vouched), or (None, "") when the session
+    showed the portal's own second factor or no provider vouched."""
+    if portal_second_factor_shown(request):
+        return None, ""
+    country = provider_mfa_country(request, access)
+    vouch = provider_mfa_vouch(request, access.user_id) if country is not None else None
+    return (country, vouch[1]) if vouch is not None else (None, "")
+
+
+def token_second_factor_owed(*, access: Access, user, token) -> bool:
+    """Whether a bearer token opens nothing until the portal's own second factor is dealt with.
+    A token made in a session that a provider vouched for stands on that vouching: once the person
+    needs a second factor beyond what still stands, it stops, whether or not they have one (it was
+    never shown for it), and a new token is made after the portal's own step. Any other token
+    stops while the person's roles need a second factor they do not have."""
+    if token.vouched_country_id is not None:
+        standing = vouch_standing(access=access, country_id=token.vouched_country_id, role=token.vouched_role)
+        return second_factor_required(access=access, vouched_country_id=standing)
+    return second_factor_required(access=access) and not has_second_factor(user)
 
 
 def portal_second_factor_shown(request) -> bool:
@@ -83,7 +162,7 @@ def session_second_factor_owed(request, *, access: Access, has_factor: bool) -> 
     beyond what their country's provider vouched for."""
     if portal_second_factor_shown(request):
         return False
-    vouched = provider_mfa_country(request, request.user.pk)
+    vouched = provider_mfa_country(request, access)
     if vouched is None and has_factor:
         return True
     return second_factor_required(access=access, vouched_country_id=vouched)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tenants.access import Access
+from tenants.access import Access, access_changed
 from tenants.errors import NotAllowed, ServiceError
 from tenants.identity.models import IdentityProvider
 from tenants.isolation import country_context
@@ -72,12 +72,26 @@ def identity_provider_for_code(code: str) -> IdentityProvider | None:
     return next((p for p in identity_provider_list_enabled() if p.country.code == code), None)
 
 
+PROVIDER_ID = re.compile(r"gov-([a-z]{2})")
+
+
 def identity_provider_by_provider_id(provider_id: str) -> IdentityProvider | None:
-    match = re.fullmatch(r"gov-([a-z]{2})", provider_id or "")
+    match = PROVIDER_ID.fullmatch(provider_id or "")
     if not match:
         return None
     provider = identity_provider_for_code(match[1])
     return provider
+
+
+def provider_country_codes(user_id: int | None) -> frozenset[str]:
+    """The countries (ISO codes) whose providers sign in to this account: those it is linked to,
+    whether or not the provider is enabled today (a country can turn its provider on again)."""
+    from allauth.socialaccount.models import SocialAccount
+
+    if not user_id:
+        return frozenset()
+    links = SocialAccount.objects.filter(user_id=user_id).values_list("provider", flat=True)
+    return frozenset(match[1].upper() for link in links if (match := PROVIDER_ID.fullmatch(link)))
 
 
 def social_app_for(provider: IdentityProvider):
@@ -245,6 +259,8 @@ def country_second_factor_set(*, country: Country, by, access: Access, required:
         raise NotAllowed(_("Only a country admin of this country or a platform admin can do this."))
     changed = Country.objects.filter(pk=country.pk).exclude(mfa_required=required).update(mfa_required=required)
     if changed:
+        # .update() sends no signal: answers cached under the old rule (a token's) must not outlive it.
+        access_changed()
         country.mfa_required = required
         role = "platform" if not access.is_country_admin(country.pk) else Membership.Role.COUNTRY_ADMIN
         payload = {"mfa_required": required}

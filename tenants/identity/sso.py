@@ -8,6 +8,12 @@
   that only holds another country's invitation, not taken up yet, is that country's: the provider
   leaves it alone and, with just-in-time accounts on, makes the person an account of its own, so
   that the country learns nothing of the invitation and the invitation still works.
+- An account a country's provider signs in to is that country's word about who the person is,
+  which no other country relies on: it holds memberships of that country only. The provider is not
+  connected to an account that belongs to, or is invited to, another country, nor signs in to one
+  that has come to belong to another; another country's invitation to its address comes with an
+  account of its own (tenants.services.member_invite), taken up through the link; and an account
+  another country's provider signs in to does not stand in the way of this one's sign-in.
 - Only verified addresses in the provider's allowed domains, and just-in-time accounts only if the
   country turned them on, placed by the country's claim mapping (membership roles only)."""
 
@@ -19,10 +25,10 @@ from django.utils.translation import gettext as _
 
 from tenants.access import memberships_of
 from tenants.identity.models import IdentityProvider
-from tenants.identity.providers import email_domain_allowed, placement_for
+from tenants.identity.providers import email_domain_allowed, placement_for, provider_country_codes
 from tenants.isolation import country_context
 from tenants.languages.choice import language_keep
-from tenants.models import Membership
+from tenants.models import Country, Membership
 from tenants.record.ledger import event_record
 
 MULTI_FACTOR_AMR = "mfa"
@@ -51,6 +57,23 @@ def invitation_placeholder(user) -> bool:
     password. It is the inviting country's until its link is used: a country's provider neither
     signs into it nor takes it over by asserting its address, and is not stopped by it."""
     return not user.is_active and user.last_login is None and not user.has_usable_password()
+
+
+def foreign_provider_signs_in(user_id: int | None, country: Country) -> bool:
+    """Whether a provider of a country other than `country` signs in to this account."""
+    return bool(provider_country_codes(user_id) - {country.code})
+
+
+def _in_the_way(account, country: Country) -> bool:
+    """Whether an account of the address stops a new identity of `country`'s provider. An invitation
+    placeholder does not (it is the inviting country's), nor an account another country's provider
+    signs in to that holds nothing of this country (it is that country's, and stays apart)."""
+    if invitation_placeholder(account):
+        return False
+    codes = provider_country_codes(account.pk)
+    if codes and country.code not in codes and country.pk not in memberships_of(account.pk):
+        return False
+    return True
 
 
 def provider_mfa_country(provider: IdentityProvider | None, claims: dict) -> int | None:
@@ -85,6 +108,13 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
                 "name": name,
                 "country": country.name,
             }
+        if set(memberships_of(connecting_user.pk)) - {country.pk}:
+            # Pending invitations count: one taken up later would be held under this provider's word.
+            return _(
+                "%(name)s can be connected only to an account of %(country)s alone. This one also belongs to, "
+                "or is invited to, another country, which does not rely on %(name)s: keep signing in with "
+                "your password."
+            ) % {"name": name, "country": country.name}
         return None
     if existing_user is not None:
         if not existing_user.is_active or country.pk not in access_of(existing_user).member_country_ids:
@@ -92,16 +122,23 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
                 "This account is not a member of %(country)s, so %(name)s cannot sign you in to it. "
                 "Ask %(country)s's country admin, or sign in with your password."
             ) % {"country": country.name, "name": name}
+        if access_of(existing_user).member_country_ids - {country.pk}:
+            return _(
+                "This account also belongs to another country, which does not rely on %(name)s to sign you in. "
+                "Sign in with your username and password (if you have none yet, choose one with "
+                "“Forgotten your password?”)."
+            ) % {"name": name}
         return None
     invited_here = False
     for account in get_user_model().objects.filter(email__iexact=email).order_by("pk"):
-        if not invitation_placeholder(account):
+        if _in_the_way(account, country):
             return _(
                 "An account with your address exists already. To use %(name)s with it, sign in with your "
                 "password first, then connect %(name)s on your account page."
             ) % {"name": name}
-        # Another country's invitation is none of this provider's business: it neither stops the
-        # sign-in nor is taken over by it (a just-in-time account of its own is made below).
+        # Another country's invitation, or an account another country's provider signs in to, is
+        # none of this provider's business: it neither stops the sign-in nor is taken over by it (a
+        # just-in-time account of its own is made below).
         invited_here = invited_here or country.pk in memberships_of(account.pk)
     if invited_here:
         return _(

@@ -15,8 +15,9 @@ from tenants.identity.policy import provider_mfa_fresh, second_factor_required
 class SecondFactorStage(AuthenticateStage):
     def _should_handle(self, request) -> bool:
         user = self.login.user
-        vouched = provider_mfa_fresh(request, user.pk) if user is not None else None
-        if vouched is not None and not second_factor_required(access=access_for(user), vouched_country_id=vouched):
+        access = access_for(user) if user is not None else None
+        vouched = provider_mfa_fresh(request, access) if access is not None else None
+        if vouched is not None and not second_factor_required(access=access, vouched_country_id=vouched):
             return False
         return super()._should_handle(request)
 

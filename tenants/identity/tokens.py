@@ -55,11 +55,13 @@ def personal_token_create(
     read_only: bool,
     days: int,
     vouched_country_id: int | None = None,
+    vouched_role: str = "",
 ) -> tuple[str, ApiToken]:
     """A personal access token: named, for some of the countries this person can see, read-only
     or read-write, expiring within PERSONAL_TOKEN_MAX_DAYS. The raw value is returned once.
     `vouched_country_id`: the country whose provider vouched for the second factor of the session
-    that makes it; the token is held to the same rule as that session (tenants.identity.policy)."""
+    that makes it, and `vouched_role` the role held there when it vouched; the token is held to the
+    same rule as that session (tenants.identity.policy.token_second_factor_owed)."""
     name = (name or "").strip()
     if not name:
         raise ServiceError(_("Give the token a name, so you can recognise it in the list."), field="name")
@@ -82,6 +84,7 @@ def personal_token_create(
         country_ids=wanted,
         read_only=read_only,
         vouched_country_id=vouched_country_id,
+        vouched_role=vouched_role if vouched_country_id is not None else "",
         key_hash=token_hash(raw),
         prefix=raw[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 8],
         expires_at=timezone.now() + timedelta(days=days),

@@ -36,7 +36,7 @@ def account_home(request: HttpRequest) -> HttpResponse:
         {
             "has_second_factor": policy.has_second_factor(request.user),
             "needs_second_factor": policy.second_factor_required(
-                access=request.access, vouched_country_id=policy.provider_mfa_country(request, request.user.pk)
+                access=request.access, vouched_country_id=policy.provider_mfa_country(request, request.access)
             ),
         },
     )
@@ -51,6 +51,7 @@ def personal_tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
+            vouched_country_id, vouched_role = policy.token_vouch(request, request.access)
             try:
                 raw, _token = tokens.personal_token_create(
                     user=request.user,
@@ -59,7 +60,8 @@ def personal_tokens(request: HttpRequest) -> HttpResponse:
                     country_ids=data["countries"],
                     read_only=data["access"] == "read",
                     days=data["days"],
-                    vouched_country_id=policy.provider_mfa_country(request, request.user.pk),
+                    vouched_country_id=vouched_country_id,
+                    vouched_role=vouched_role,
                 )
             except ServiceError as error:
                 form.add_service_error(error)

@@ -244,8 +244,17 @@ def _certificate(erasure: MemberErasure, event: CountryEvent, country: Country) 
 
 
 def erasure_certificate_valid(certificate: str, signature: str) -> bool:
-    """Whether a certificate of erasure is the portal's, unaltered."""
-    return signing.signature_valid(certificate.encode("utf-8"), signature)
+    """Whether a certificate of erasure is the portal's, unaltered: under the key it names, which
+    signed it when it says (a certificate signed before the ledger key's rotation still checks)."""
+    try:
+        document = json.loads(certificate)
+    except ValueError:
+        return False
+    if not isinstance(document, dict):
+        return False
+    return signing.document_signature_valid(
+        certificate.encode("utf-8"), signature, key_id=document.get("key_id"), signed_at=document.get("erased_at")
+    )
 
 
 @transaction.atomic

@@ -87,15 +87,6 @@ def sign(message: bytes) -> str:
     return base64.b64encode(signing_key().sign(message)).decode()
 
 
-def signature_valid(message: bytes, signature: str) -> bool:
-    """Whether `signature` (base64) is the portal's over `message`."""
-    try:
-        public_key().verify(base64.b64decode(signature, validate=True), message)
-        return True
-    except (InvalidSignature, ValueError):
-        return False
-
-
 # --- The keyring: the current key and the retired ones, each with its validity window -----------
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the ledger's own (tenants.record.ledger.format_time)
@@ -154,6 +145,22 @@ def public_key_for(key_id: str, at=None) -> Ed25519PublicKey | None:
                 return None
         return serialization.load_pem_public_key(entry["public_key"].encode())
     return None
+
+
+def document_signature_valid(message: bytes, signature: str, *, key_id: object, signed_at: object) -> bool:
+    """Whether `signature` is the portal's over a document that names the key it was signed under
+    (`key_id`) and when (`signed_at`, ISO 8601): under that key of the keyring, within its window
+    then. A document signed before a rotation still checks; one naming no key, or a time that cannot
+    be read, does not."""
+    from datetime import datetime
+
+    try:
+        at = datetime.fromisoformat(str(signed_at))
+    except ValueError:
+        return False
+    if not isinstance(key_id, str) or not key_id or at.utcoffset() is None:
+        return False
+    return signature_valid_under(message, signature, key_id, at)
 
 
 def signature_valid_under(message: bytes, signature: str, key_id: str, at=None) -> bool:

@@ -45,6 +45,14 @@ def assert_one_line_naming(result: subprocess.CompletedProcess, *named: str) -> 
     [
         ({"SECRET_KEY_FILE": f"{MISSING}/secret_key"}, ["SECRET_KEY_FILE names", "No such file", "readable file"]),
         ({"METRICS_TOKEN_FILE": MISSING}, ["METRICS_TOKEN_FILE names", "cannot be read"]),
+        ({"METRICS_TOKEN_FALLBACKS_FILE": MISSING}, ["METRICS_TOKEN_FALLBACKS_FILE names", "cannot be read"]),
+        ({"SECRET_KEY_FALLBACKS_FILE": MISSING}, ["SECRET_KEY_FALLBACKS_FILE names", "cannot be read"]),
+        ({"CERTIFICATE_KEY_FALLBACKS_FILE": MISSING}, ["CERTIFICATE_KEY_FALLBACKS_FILE names", "cannot be read"]),
+        (
+            {"METRICS_TOKEN_FALLBACKS_UNTIL": "next week"},
+            ["METRICS_TOKEN_FALLBACKS_UNTIL must be a date and time in ISO 8601 with its offset", "'next week'"],
+        ),
+        ({"METRICS_TOKEN_FALLBACKS_UNTIL": "2027-01-31T18:00:00"}, ["METRICS_TOKEN_FALLBACKS_UNTIL must be"]),
         ({"DATABASE_URL_FILE": "/"}, ["DATABASE_URL_FILE names /", "Is a directory"]),
         ({"LOG_LEVEL": "verbose"}, ["LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL", "'verbose'"]),
         ({"LOG_FORMAT": "xml"}, ["LOG_FORMAT must be one of json, console"]),

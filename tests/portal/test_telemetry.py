@@ -91,6 +91,32 @@ def test_metrics_are_not_public(client, cast, settings):
 
 
 @pytest.mark.django_db
+def test_a_retired_metrics_token_is_accepted_while_its_window_is_open(client, settings):
+    """Rotating the token (docs/operations.md): the portal takes the new one and, while the scrapers
+    are given it, the old one too, until METRICS_TOKEN_FALLBACKS_UNTIL (or until it is removed)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    new = "metrics-token-after-the-rotation-0123456789"
+
+    def answer(token: str) -> int:
+        return client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}").status_code
+
+    settings.METRICS_TOKEN, settings.METRICS_TOKEN_FALLBACKS, settings.METRICS_TOKEN_FALLBACKS_UNTIL = new, [], None
+    assert (answer(new), answer(TOKEN)) == (200, 404)
+    settings.METRICS_TOKEN_FALLBACKS = [TOKEN]
+    assert (answer(new), answer(TOKEN), answer("wrong")) == (200, 200, 404)
+    settings.METRICS_TOKEN_FALLBACKS_UNTIL = timezone.now() + timedelta(hours=1)
+    assert (answer(new), answer(TOKEN)) == (200, 200)
+    settings.METRICS_TOKEN_FALLBACKS_UNTIL = timezone.now() - timedelta(seconds=1)  # the window closed
+    assert (answer(new), answer(TOKEN)) == (200, 404)
+    # A retired token never opens the endpoint on its own: without a token there is no endpoint.
+    settings.METRICS_TOKEN, settings.METRICS_TOKEN_FALLBACKS_UNTIL = "", None
+    assert answer(TOKEN) == 404
+
+
+@pytest.mark.django_db
 def test_metrics_name_routes_jobs_and_the_ledger(client, settings):
     from portal.metrics import task_outcome_count
 

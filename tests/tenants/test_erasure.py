@@ -153,6 +153,25 @@ def test_erasure_removes_the_person_from_every_table_and_the_record_still_verifi
         assert Membership.objects.filter(user=cast.outsider).exists()
 
 
+def test_a_certificate_signed_before_the_ledger_key_rotated_still_checks(cast, media, second_admin, key_files):
+    """The certificate names the key that signed it and when: checked under that key of the keyring,
+    not only under the key of the day."""
+    from django.core.management import call_command
+
+    from tenants.record import signing
+
+    done = erasures.member_erasure_confirm(erasure=ask(cast, cast.member), **act(second_admin))
+    assert erasures.erasure_certificate_valid(done.certificate, done.certificate_signature)
+    call_command("rotate_signing_key", stdout=io.StringIO())
+    assert erasures.erasure_certificate_valid(done.certificate, done.certificate_signature)
+    # Unaltered only: a changed word, or another key named, does not check.
+    altered = done.certificate.replace(done.pseudonym, "erased-000000000000")
+    assert not erasures.erasure_certificate_valid(altered, done.certificate_signature)
+    renamed = done.certificate.replace(json.loads(done.certificate)["key_id"], signing.public_key_id())
+    assert not erasures.erasure_certificate_valid(renamed, done.certificate_signature)
+    assert not erasures.erasure_certificate_valid("not a certificate", done.certificate_signature)
+
+
 def test_the_certificate_is_signed_names_no_one_and_reaches_the_person(cast, media, second_admin):
     fr_history(cast)
     mail.outbox.clear()

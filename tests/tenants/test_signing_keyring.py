@@ -160,3 +160,17 @@ def test_the_keyring_without_rotation_is_the_current_key(client):
     ring = json.loads(client.get("/.well-known/ledger-keyring.json").content)
     assert [entry["key_id"] for entry in ring["keys"]] == [signing.public_key_id()]
     assert ring["keys"][0]["public_key"] == signing.public_key_pem()
+
+
+# --- Documents the portal signed before a rotation: checked under the key they name -----------
+
+
+def test_a_country_export_built_before_a_rotation_still_checks(cast, key_files, settings, tmp_path):
+    from tenants.keys.export import country_data_export_write, country_export_verify
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    built = io.BytesIO()
+    country_data_export_write(country=cast.fr, out=built)
+    assert country_export_verify(io.BytesIO(built.getvalue())) == []
+    call_command("rotate_signing_key", stdout=io.StringIO())
+    assert country_export_verify(io.BytesIO(built.getvalue())) == []

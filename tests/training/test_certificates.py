@@ -68,3 +68,56 @@ def test_tampered_codes(client, cast, certificate):
 def test_another_countrys_person_sees_the_same_public_answer(client, cast, certificate):
     client.force_login(cast.outsider)
     assert "Valid" in client.get(f"/certificates/{certificate.code}/").content.decode()
+
+
+# --- Rotating the certificate key (docs/operations.md) -------------------------------------------
+
+OLD_KEY = "certificate-key-before-the-rotation-" + "o" * 20
+NEW_KEY = "certificate-key-after-the-rotation-" + "n" * 20
+
+
+@pytest.fixture
+def certificate_keys_from(monkeypatch, tmp_path):
+    """Start the portal's certificate key over as a process given these would: the current key in
+    CERTIFICATE_KEY, the retired ones in the file CERTIFICATE_KEY_FALLBACKS_FILE names."""
+    from tenants.keys import certificates
+
+    def use(current: str, *fallbacks: str) -> None:
+        retired = tmp_path / "certificate_key_fallbacks"
+        retired.write_text("".join(f"{key}\n" for key in fallbacks))
+        monkeypatch.delenv("CERTIFICATE_KEY_FILE", raising=False)
+        monkeypatch.delenv("CERTIFICATE_KEY_FALLBACKS", raising=False)
+        monkeypatch.setenv("CERTIFICATE_KEY", current)
+        monkeypatch.setenv("CERTIFICATE_KEY_FALLBACKS_FILE", str(retired))
+        certificates.certificate_key_reset()
+
+    yield use
+    certificates.certificate_key_reset()
+
+
+def test_a_certificate_printed_before_a_rotation_still_checks_while_its_key_is_a_fallback(
+    client, certificate, certificate_keys_from
+):
+    certificate_keys_from(OLD_KEY)
+    printed = certificate.code
+    certificate_keys_from(NEW_KEY, OLD_KEY)
+    downloaded_again = certificate.code
+    assert downloaded_again != printed  # new codes under the new key only
+    for code in (printed, downloaded_again):
+        assert selectors.certificate_verify(code=code).state == "valid", code
+        assert "Valid" in client.get(f"/certificates/{code}/").content.decode()
+    # The old key retired (or never kept, after a leak): what it signed no longer checks.
+    certificate_keys_from(NEW_KEY)
+    assert selectors.certificate_verify(code=printed).state == "tampered"
+    assert selectors.certificate_verify(code=downloaded_again).state == "valid"
+
+
+def test_a_fallback_too_short_to_be_a_key_stops_the_check_without_showing_it(certificate_keys_from):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tenants.keys import certificates
+
+    certificate_keys_from(NEW_KEY, "short-retired-key")
+    with pytest.raises(ImproperlyConfigured, match="CERTIFICATE_KEY_FALLBACKS: key 1 is shorter") as refused:
+        certificates.certificate_keys()
+    assert "short-retired-key" not in str(refused.value)

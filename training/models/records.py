@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy
 
-from tenants.keys.certificates import certificate_key
+from tenants.keys.certificates import certificate_key, certificate_keys
 from tenants.models import TenantModel
 
 from .catalogue import CAPABILITIES, ROLES, SECTORS, Programme, ProgrammeVersion
@@ -21,17 +21,22 @@ from .local import CountryProgramme, CountryProgrammeVersion
 CERTIFICATE_SALT = "training.certificate"
 
 
-def certificate_signature(country_code: str, pk: int) -> str:
+def certificate_signature(country_code: str, pk: int, *, key: str | None = None) -> str:
     """The tamper-evident part of a certificate code: an HMAC, under the certificate key of its own
     (tenants.keys.certificates, never SECRET_KEY), of its country and id, so a changed or invented
     code is detected without any database lookup."""
     return salted_hmac(
-        CERTIFICATE_SALT, f"{country_code}:{pk}", secret=certificate_key(), algorithm="sha256"
+        CERTIFICATE_SALT, f"{country_code}:{pk}", secret=key or certificate_key(), algorithm="sha256"
     ).hexdigest()[:20]
 
 
 def certificate_signature_matches(country_code: str, pk: int, signature: str) -> bool:
-    return hmac.compare_digest(certificate_signature(country_code, pk), signature)
+    """Whether `signature` is the code's under the current certificate key or one it replaced (its
+    fallbacks): a certificate printed before a rotation still checks. Every key is tried."""
+    found = False
+    for key in certificate_keys():
+        found |= hmac.compare_digest(certificate_signature(country_code, pk, key=key), signature)
+    return found
 
 
 # Exactly one of the two kinds of programme, with its version.
