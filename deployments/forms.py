@@ -191,7 +191,7 @@ class ActionForm(forms.Form):
     )
     expires_on = IsoDateField(required=False, label=_("Expires on"), help_text=_("For example, 2027-06-30."))
     human_review_required = forms.BooleanField(required=False, label=_("Human review of outputs required"))
-    requests_per_minute = forms.IntegerField(
+    requests_per_minute = GroupedIntegerField(
         min_value=1,
         max_value=MAX_REQUESTS_PER_MINUTE,
         required=False,
