@@ -40,7 +40,11 @@ def redis_client() -> redis.Redis:
     global _client
     with _client_lock:
         if _client is None:
-            _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+            _client = redis.Redis.from_url(
+                settings.REDIS_URL,
+                socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+                socket_timeout=settings.REDIS_TIMEOUT,
+            )
         return _client
 
 

@@ -33,6 +33,9 @@ class Config:
     read_timeout: float = 300.0
     max_connections: int = 1000
     redis_connections: int = 128
+    # The longest a call waits on Redis (connecting, or for an answer) before it is refused with
+    # policy_check_unavailable: a Redis that takes connections and never answers costs this, not more.
+    redis_timeout: float = 1.0
     # Where, besides public addresses, a country's own server may be (COUNTRY_NETWORKS).
     country_networks: tuple = ()
 
@@ -47,6 +50,10 @@ def config_from_env(environ=os.environ) -> Config:
 
 
 def _config(environ) -> Config:
+    redis_timeout = env_float("GATEWAY_REDIS_TIMEOUT", 1.0, environ)
+    if not 0 < redis_timeout <= 60:
+        said = environ.get("GATEWAY_REDIS_TIMEOUT")
+        raise ImproperlyConfigured(f"GATEWAY_REDIS_TIMEOUT must be more than 0 and at most 60 seconds, not {said!r}.")
     development = env_bool("DEBUG", False, environ) or bool(environ.get("PORTAL_TESTING"))
     return Config(
         redis_url=environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -62,6 +69,7 @@ def _config(environ) -> Config:
         read_timeout=env_float("GATEWAY_READ_TIMEOUT", 300.0, environ),
         max_connections=env_int("GATEWAY_MAX_CONNECTIONS", 1000, environ=environ),
         redis_connections=env_int("GATEWAY_REDIS_CONNECTIONS", 128, environ=environ),
+        redis_timeout=redis_timeout,
         country_networks=_networks(environ),
     )
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from deployments import published
 
-from .pipe import KeyBlock, RedisPipe, Script
+from .pipe import TIMEOUT, KeyBlock, RedisPipe, Script
 
 ADMIT = """
 local t = redis.call('TIME')
@@ -105,10 +105,11 @@ class Usage:
 
 
 class Counters:
-    def __init__(self, redis_url: str, keys: published.Keys):
+    def __init__(self, redis_url: str, keys: published.Keys, timeout: float = TIMEOUT):
         self.keys = keys
         self.admit_script, self.settle_script, self.refuse_script = Script(ADMIT), Script(SETTLE), Script(REFUSE)
-        self.pipe = RedisPipe(redis_url, [self.admit_script, self.settle_script, self.refuse_script])
+        scripts = [self.admit_script, self.settle_script, self.refuse_script]
+        self.pipe = RedisPipe(redis_url, scripts, timeout=timeout)  # no call waits longer on a silent Redis
         # The key names of this hour's calls, by environment (forgotten when the hour changes).
         self._hour = -1
         self._month = ""

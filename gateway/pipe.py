@@ -11,7 +11,10 @@ restart, SCRIPT FLUSH) is sent again whole.
 Failures: a call whose connection is lost before its answer fails with ConnectionError (it may or
 may not have run: admission then refuses the call, and an unsettled call's reservation ends with
 its lease); a call made while Redis cannot be reached fails the same way, and the next call tries
-a new connection. An answer not back within `REPLY_TIMEOUT` ends the connection."""
+a new connection. Nothing waits on a silent Redis (one that takes connections and never answers,
+or a host gone without a word) longer than the pipe's `timeout` (GATEWAY_REDIS_TIMEOUT, 1 s): a
+connection not made and ready (signed in, scripts loaded) by then is given up, and an answer not
+back by then ends the connection, failing every call waiting on it."""
 
 from __future__ import annotations
 
@@ -23,8 +26,7 @@ import ssl
 
 from redis.connection import parse_url
 
-CONNECT_TIMEOUT = 5.0
-REPLY_TIMEOUT = 10.0
+TIMEOUT = 1.0  # seconds, unless the pipe is given its own
 
 
 class ReplyError(Exception):
@@ -158,7 +160,8 @@ class _Connection(asyncio.Protocol):
 
 
 class RedisPipe:
-    def __init__(self, url: str, scripts: list[Script]):
+    def __init__(self, url: str, scripts: list[Script], timeout: float = TIMEOUT):
+        self.timeout = timeout
         options = parse_url(url)
         self.path = options.get("path")
         self.host = options.get("host", "127.0.0.1")
@@ -211,9 +214,27 @@ class RedisPipe:
         connection.waiting.extend((future, now, call) for future, call in futures)
         connection.transport.write(b"".join(outgoing))
         if self.timer is None:
-            self.timer = self.loop.call_at(now + REPLY_TIMEOUT, self._check_replies)
+            self.timer = self.loop.call_at(now + self.timeout, self._check_replies)
 
     async def _connect(self) -> None:
+        try:
+            async with asyncio.timeout(self.timeout):  # connected, signed in and scripts loaded: all of it
+                connection = await self._connected()
+        except Exception as error:
+            if isinstance(error, TimeoutError):
+                error = ConnectionError(f"Redis was not ready within {self.timeout} s")
+            failure = error if isinstance(error, ConnectionError) else ConnectionError(f"Redis: {error!r}")
+            futures, self.outgoing, self.futures = self.futures, [], []
+            for future, _ in futures:
+                if not future.done():
+                    future.set_exception(failure)
+            return
+        finally:
+            self.connecting = None
+        self.connection = connection
+        self._flush()
+
+    async def _connected(self) -> _Connection:
         connection = None
         try:
             if self.path:
@@ -227,26 +248,18 @@ class RedisPipe:
                     ssl=context,
                     server_hostname=self.host if context else None,
                 )
-            _, connection = await asyncio.wait_for(connecting, CONNECT_TIMEOUT)
+            _, connection = await connecting
             # Its first words: sign-in, database, the scripts. Their answers are checked as any other.
             setup = [*self.hello, *(_command("SCRIPT", "LOAD", script.source) for script in self.scripts)]
             checks = [self.loop.create_future() for _ in setup]
             connection.waiting.extend((future, self.loop.time(), None) for future in checks)
             connection.transport.write(b"".join(setup))
-            await asyncio.wait_for(asyncio.gather(*checks), CONNECT_TIMEOUT)
-        except Exception as error:
+            await asyncio.gather(*checks)
+        except BaseException:
             if connection is not None:
                 connection.transport.close()
-            failure = error if isinstance(error, ConnectionError) else ConnectionError(f"Redis: {error!r}")
-            futures, self.outgoing, self.futures = self.futures, [], []
-            for future, _ in futures:
-                if not future.done():
-                    future.set_exception(failure)
-            return
-        finally:
-            self.connecting = None
-        self.connection = connection
-        self._flush()
+            raise
+        return connection
 
     def _check_replies(self) -> None:
         self.timer = None
@@ -254,10 +267,10 @@ class RedisPipe:
         if connection is None or not connection.waiting:
             return
         oldest = connection.waiting[0][1]
-        if self.loop.time() - oldest >= REPLY_TIMEOUT:
-            connection._fail(ConnectionError("Redis did not answer in time"))
+        if self.loop.time() - oldest >= self.timeout:
+            connection._fail(ConnectionError(f"Redis did not answer within {self.timeout} s"))
             return
-        self.timer = self.loop.call_at(oldest + REPLY_TIMEOUT, self._check_replies)
+        self.timer = self.loop.call_at(oldest + self.timeout, self._check_replies)
 
     async def drained(self, timeout: float) -> None:
         """Until every call made has its answer (or `timeout` seconds)."""

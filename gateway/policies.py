@@ -6,7 +6,13 @@ versioned. A replica keeps what it has read in memory and re-reads all of it eve
 a channel which environment changed, and the replica re-reads that one at once. So a stop, a
 suspension, a revocation or an expiry reaches every replica within a second even if a message on
 the channel is lost. Streams under way are registered here and stopped when their environment
-stops, their credential is revoked, or their approval expires."""
+stops, their credential is revoked, or their approval expires.
+
+When the re-reading fails (Redis away, or silent past the replica's Redis timeout), what is held
+is no longer known to be current: the replica then refuses every call at once, /v1/models
+included, until a re-reading succeeds (`unconfirmed`), and once nothing has been confirmed for
+`STALE_SECONDS` it stops the streams under way too, since a stop published meanwhile could not
+reach it. So a stop reaches every replica within a second, or the replica serves nothing."""
 
 from __future__ import annotations
 
@@ -17,9 +23,12 @@ from dataclasses import dataclass
 
 from deployments import published
 
+from . import errors
+
 log = logging.getLogger("gateway.policies")
 IDLE_SECONDS = 120  # forget what no call has used for this long
 MAX_UNKNOWN = 10_000  # unknown keys remembered (so that a flood of bad keys stays cheap)
+STALE_SECONDS = 1.0  # streams under way stop once what is held has not been confirmed for this long
 
 
 @dataclass
@@ -40,11 +49,14 @@ class CredentialEntry:
 
 
 class PolicyCache:
-    def __init__(self, redis, keys: published.Keys, gateway_key: bytes, refresh_seconds: float):
+    def __init__(self, redis, keys: published.Keys, gateway_key: bytes, refresh_seconds: float, timeout: float):
         self.redis = redis
         self.keys = keys
         self.gateway_key = gateway_key
         self.refresh_seconds = refresh_seconds
+        self.timeout = timeout  # the longest a re-reading waits on Redis
+        self.confirmed_at = time.monotonic()  # when the last re-reading that succeeded began
+        self.unconfirmed = False  # the last re-reading failed: nothing held is known to be current
         self.credentials: dict[str, CredentialEntry] = {}
         self.environments: dict[int, Loaded | None] = {}
         self.streams: set = set()  # objects with .environment, .credential and .stop(refusal)
@@ -130,7 +142,7 @@ class PolicyCache:
     async def refresh(self, environment_ids: list[int] | None = None) -> None:
         """Re-read the credentials and policies held (or those of some environments) in one round
         trip, and stop the streams that may no longer run."""
-        now = time.monotonic()
+        now = began = time.monotonic()
         for key_hash in [h for h, e in self.credentials.items() if now - e.used_at > IDLE_SECONDS]:
             del self.credentials[key_hash]
         for environment_id in [
@@ -145,6 +157,7 @@ class PolicyCache:
         ]
         envs = [e for e in self.environments if environment_ids is None or e in environment_ids]
         if not hashes and not envs:
+            self._confirmed(environment_ids, began)
             self.check_streams()
             return
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -162,12 +175,21 @@ class PolicyCache:
         if envs:
             for environment_id, raw in zip(envs, results.pop(0)):
                 self._install(environment_id, raw)
+        self._confirmed(environment_ids, began)
         self.check_streams()
+
+    def _confirmed(self, environment_ids: list[int] | None, began: float) -> None:
+        if environment_ids is None:  # everything held was read again
+            self.confirmed_at, self.unconfirmed = began, False
 
     def check_streams(self) -> None:
         if self.on_stop is None:
             return
+        stale = self.unconfirmed and time.monotonic() - self.confirmed_at > STALE_SECONDS
         for stream in list(self.streams):
+            if stale:
+                stream.stop(errors.cannot_check())
+                continue
             entry = self.credentials.get(stream.credential)
             loaded = self.environments.get(stream.environment)
             refusal = self.on_stop(entry, loaded)
@@ -176,14 +198,25 @@ class PolicyCache:
 
     async def run(self) -> None:
         """Re-read everything held, for ever (a task of each replica)."""
+        failures, last_said = 0, 0.0
         while True:
             try:
-                await self.refresh()
+                async with asyncio.timeout(self.timeout):
+                    await self.refresh()
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # Redis away: keep what is held, and the streams' checks
-                log.warning("Policy refresh failed: %s", type(error).__name__)
+            except Exception as error:  # Redis away or silent: calls are refused, streams stop in a second
+                self.unconfirmed = True
+                failures += 1
+                now = time.monotonic()
+                if failures == 1 or now - last_said >= 60:
+                    log.warning("Policy refresh failed (%s); calls are refused until it succeeds", type(error).__name__)
+                    last_said = now
                 self.check_streams()
+            else:
+                if failures:
+                    log.warning("Policy refresh succeeds again, after %d failed attempts", failures)
+                    failures = 0
             await asyncio.sleep(self.refresh_seconds)
 
     async def listen(self) -> None:

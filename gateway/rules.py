@@ -6,7 +6,6 @@ its usage on streams and for an output ceiling when the call names none."""
 
 from __future__ import annotations
 
-import email
 import json
 import re
 import time
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 
 from deployments import published
 
-from . import errors
+from . import bodies, errors
 from .config import Config
 
 FAMILIES = {
@@ -33,6 +32,12 @@ REVIEW_HEADER = "x-human-review"
 CLASSIFICATION_HEADER = "x-data-classification"
 REGION_HEADER = "x-data-region"
 _PRINTABLE = re.compile(r"^[\x20-\x7e]{1,200}$")
+# The numbers of a body the gateway reads, by family: its output ceiling and how many answers it asks.
+_COUNTS = {
+    "chat.completions": ("max_completion_tokens", "max_tokens", "n"),
+    "responses": ("max_output_tokens",),
+    "embeddings": (),
+}
 
 
 @dataclass
@@ -62,22 +67,6 @@ def state_refusal(entry, loaded, now: float | None = None) -> errors.Refusal | N
     return None
 
 
-def _form_fields(body: bytes, content_type: str) -> dict | None:
-    """The form's own model and stream fields, read part by part at its boundary (never text inside
-    a file), as the upstream's parser reads them; None when the form is malformed or names one twice."""
-    message = email.message_from_bytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
-    if not message.is_multipart() or message.defects:
-        return None
-    fields: dict[str, str] = {}
-    for part in message.get_payload():
-        name = part.get_param("name", header="content-disposition")
-        if name in ("model", "stream") and part.get_filename() is None:
-            if name in fields:
-                return None
-            fields[name] = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")[:200]
-    return fields
-
-
 def _parts(value) -> list:
     return value if isinstance(value, list) else []
 
@@ -102,17 +91,14 @@ def _media(messages) -> tuple[int, int]:
     return images, audio
 
 
-def _whole(value) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
 def call_parse(family: str, body: bytes, content_type: str, config: Config) -> Call | errors.Refusal:
+    """The call a body makes, read as its upstream will read it (gateway/bodies.py), or the refusal."""
     if family == "audio.transcriptions":
         if not content_type.lower().startswith("multipart/form-data"):
             return errors.bad_request("Send the audio as multipart/form-data, with the fields file and model.")
-        fields = _form_fields(body, content_type)
-        if fields is None:
-            return errors.bad_request("The form is not valid multipart/form-data, or names model or stream twice.")
+        fields = bodies.form_fields(body, content_type)
+        if isinstance(fields, errors.Refusal):
+            return fields
         if not fields.get("model"):
             return errors.bad_request("The form has no model field.", code="missing_model", param="model")
         return Call(
@@ -123,26 +109,29 @@ def call_parse(family: str, body: bytes, content_type: str, config: Config) -> C
             len(body),
             len(body),
         )
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return errors.bad_request("The body is not valid JSON.", code="invalid_json")
-    if not isinstance(data, dict):
-        return errors.bad_request("The body must be a JSON object.", code="invalid_json")
+    data = bodies.json_object(body)
+    if isinstance(data, errors.Refusal):
+        return data
     model = data.get("model")
     if not isinstance(model, str) or not model:
         return errors.bad_request('Name the model: the body has no "model".', code="missing_model", param="model")
-    stream = data.get("stream") is True
+    read = {"stream": bodies.flag(data, "stream")}
+    for name in _COUNTS[family]:
+        read[name] = bodies.count(data, name)
+    refusal = next((value for value in read.values() if isinstance(value, errors.Refusal)), None)
+    if refusal is not None:
+        return refusal
+    stream = read["stream"]
     added: dict = {}  # members the gateway adds to the body it sends upstream
     strip_usage = False
     images = audio = 0
     output = 0
     if family == "chat.completions":
         images, audio = _media(data.get("messages"))
-        cap = _whole(data.get("max_completion_tokens")) or _whole(data.get("max_tokens"))
+        cap = read["max_completion_tokens"] or read["max_tokens"]
         if cap is None:
             cap = added["max_completion_tokens"] = config.default_max_output_tokens
-        output = cap * (_whole(data.get("n")) or 1)
+        output = cap * (read["n"] or 1)
         if stream:
             options = data.get("stream_options")
             if not isinstance(options, dict) or options.get("include_usage") is not True:
@@ -150,7 +139,7 @@ def call_parse(family: str, body: bytes, content_type: str, config: Config) -> C
                 added["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
     elif family == "responses":
         images, audio = _media(data.get("input"))
-        cap = _whole(data.get("max_output_tokens"))
+        cap = read["max_output_tokens"]
         if cap is None:
             cap = added["max_output_tokens"] = config.default_max_output_tokens
         output = cap
@@ -160,17 +149,22 @@ def call_parse(family: str, body: bytes, content_type: str, config: Config) -> C
         forward = None if any(name in data for name in added) else _with_members(body, added)
         if forward is None:
             data.update(added)
-            forward = json.dumps(data, separators=(",", ":")).encode()
+            try:
+                forward = json.dumps(data, separators=(",", ":")).encode()
+            except RecursionError:
+                return errors.bad_request(
+                    "The body's JSON is nested too deeply. Send a flatter document.", code="invalid_json"
+                )
     needs = tuple(n for n, present in (("vision", images), ("speech", audio)) if present)
     reserve = len(body) + images * config.image_allowance + output
     return Call(family, model, stream, forward, reserve, len(body), strip_usage, needs)
 
 
 def _with_members(body: bytes, members: dict) -> bytes | None:
-    """The JSON object `body` with `members` (names it does not have) added at its end, without
-    writing the whole of it anew; None when the body is not plain UTF-8 (json reads UTF-16 too)."""
+    """The JSON object `body` (UTF-8, bodies.json_object) with `members` (names it does not have)
+    added at its end, without writing the whole of it anew."""
     end = body.rstrip()
-    if not end.endswith(b"}") or json.detect_encoding(body) != "utf-8":
+    if not end.endswith(b"}"):
         return None
     return end[:-1] + b"," + json.dumps(members, separators=(",", ":")).encode()[1:-1] + b"}"
 

@@ -48,29 +48,29 @@ from .upstream import Pool, UpstreamError
 log = logging.getLogger("gateway")
 # What a Redis that is away or silent raises (a refused connection, a lost one, a timeout).
 REDIS_AWAY = (RedisError, OSError, asyncio.TimeoutError)
-# A Redis that accepts connections and never answers fails a policy read in this many seconds,
-# not never (the channel's subscription waits for messages apart from it).
-REDIS_TIMEOUT_SECONDS = 2
 
 
 class Gateway:
     def __init__(self, config: Config):
         self.config = config
-        # A bounded pool that waits for a free connection rather than failing a call under load.
+        # A bounded pool that waits for a free connection rather than failing a call under load. A Redis
+        # that takes connections and never answers fails each wait, connection and command within
+        # `redis_timeout` (the channel's subscription waits for messages apart from it).
+        timeout = config.redis_timeout
         self.redis = aioredis.Redis(
             connection_pool=aioredis.BlockingConnectionPool.from_url(
                 config.redis_url,
                 max_connections=config.redis_connections,
-                timeout=5,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                timeout=timeout,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
                 health_check_interval=30,
             )
         )
         self.keys = published.Keys(config.prefix)
-        self.policies = PolicyCache(self.redis, self.keys, config.key, config.refresh_seconds)
+        self.policies = PolicyCache(self.redis, self.keys, config.key, config.refresh_seconds, timeout)
         self.policies.on_stop = rules.state_refusal
-        self.counters = Counters(config.redis_url, self.keys)
+        self.counters = Counters(config.redis_url, self.keys, timeout)
         self.upstreams = Pool(
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
@@ -115,15 +115,20 @@ class Gateway:
         if len(key) > 512:
             return None, errors.unknown_key()
         key_hash = hashlib.sha256(key.encode()).hexdigest()
+        if self.policies.unconfirmed:
+            # The policies could not be read again lately: what this replica holds may be out of date
+            # (a stop, a revocation), and what it does not hold cannot be read. Nothing waits for Redis.
+            return None, errors.cannot_check()
         held = self.policies.held(key_hash)
         if held is not None:
             entry, loaded = held
         else:
             try:
-                entry = await self.policies.credential(key_hash)
-                loaded = None
-                if entry.environment is not None and not entry.revoked:
-                    loaded = await self.policies.environment(entry.environment)
+                async with asyncio.timeout(self.config.redis_timeout):
+                    entry = await self.policies.credential(key_hash)
+                    loaded = None
+                    if entry.environment is not None and not entry.revoked:
+                        loaded = await self.policies.environment(entry.environment)
             except REDIS_AWAY as error:
                 # Fail closed: a call whose policy cannot be read is not served; it is sent again later.
                 _redis_away("A policy could not be read", error)
@@ -139,9 +144,10 @@ class Gateway:
 
     async def _count_refusal(self, loaded, refusal: errors.Refusal) -> None:
         try:
-            await self.counters.refused(
-                country=loaded.policy.country, environment=loaded.policy.environment, rule_code=refusal.code
-            )
+            async with asyncio.timeout(self.config.redis_timeout):
+                await self.counters.refused(
+                    country=loaded.policy.country, environment=loaded.policy.environment, rule_code=refusal.code
+                )
         except Exception as error:  # counting a refusal never turns it into a failure
             log.warning("A refusal could not be counted: %s", type(error).__name__)
 
@@ -179,14 +185,15 @@ class Gateway:
             return await self._refuse(request, loaded, refusal)
         call_id = f"{self.call_prefix}{next(self.call_numbers):x}"
         try:
-            admission = await self.counters.admit(
-                environment=policy.environment,
-                call_id=call_id,
-                rpm=policy.requests_per_minute,
-                quota=policy.quota,
-                reserve=call.reserve,
-                lease=self.config.lease_seconds,
-            )
+            async with asyncio.timeout(self.config.redis_timeout):  # connecting included
+                admission = await self.counters.admit(
+                    environment=policy.environment,
+                    call_id=call_id,
+                    rpm=policy.requests_per_minute,
+                    quota=policy.quota,
+                    reserve=call.reserve,
+                    lease=self.config.lease_seconds,
+                )
         except Exception as error:  # Redis away, or a script's error: the limits cannot be checked
             _redis_away("A call could not be admitted", error)
             return request.refuse(errors.cannot_check())
@@ -334,7 +341,7 @@ class Gateway:
 
     async def readyz(self, request: Request) -> None:
         try:
-            await asyncio.wait_for(self.redis.ping(), timeout=2)
+            await asyncio.wait_for(self.redis.ping(), timeout=self.config.redis_timeout)
         except Exception as error:
             return request.answer(503, json.dumps({"status": "unavailable", "redis": type(error).__name__}).encode())
         request.answer(200, b'{"status":"ok","redis":"ok"}')

@@ -49,7 +49,13 @@ class SingleBeatScheduler(DatabaseScheduler):
         self.lock_ms = int(float(getattr(settings, "BEAT_LOCK_SECONDS", 30)) * 1000)
         self.token = f"{socket.gethostname()}:{secrets.token_hex(8)}"
         self.holding = False
-        self.client = redis.Redis.from_url(settings.REDIS_URL)
+        # Bounded: a Redis that takes the connection and never answers must not hold the tick (and the
+        # heartbeat its probe reads) for ever; a lease not confirmed in time is a lease not held.
+        self.client = redis.Redis.from_url(
+            settings.REDIS_URL,
+            socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+            socket_timeout=settings.REDIS_TIMEOUT,
+        )
         super().__init__(*args, **kwargs)
 
     def _hold(self) -> bool:

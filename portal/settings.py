@@ -302,6 +302,11 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 
 # --- Redis, cache and Celery --------------------------------------------------------------------
 REDIS_URL = env_redis_url("REDIS_URL", "redis://127.0.0.1:6379/0")
+# A Redis that does not answer at all (a host gone, not a refused port) fails a call in seconds, not
+# never: every client of the portal's (the cache, the broker, beat's lease, policy publication) is
+# bounded by these two (seconds).
+REDIS_CONNECT_TIMEOUT = env_int("REDIS_CONNECT_TIMEOUT", 2)
+REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 2)
 if EMBEDDED:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
@@ -310,12 +315,8 @@ else:
             "BACKEND": "portal.cache.PortalRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
-            # A Redis that does not answer at all (a host gone, not a refused port) fails a cache call
-            # in seconds, well within the web's timeout, so that it is answered (portal.service_away).
-            "OPTIONS": {
-                "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT", 2),
-                "socket_timeout": env_int("REDIS_TIMEOUT", 2),
-            },
+            # A cache call fails within the web's timeout, so that it is answered (portal.service_away).
+            "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
     }
 
@@ -340,11 +341,11 @@ CELERY_LONGEST_TASK_SECONDS = 6 * 3600 + 60  # tenants.country_exit_proceed's ha
 # connections, or takes them and never answers, fails that publish in seconds, once, and the relay
 # publishes the job later (its row is committed). Without these, kombu retries the connection and
 # waits on a silent broker for ever, and the person's request with it.
-CELERY_BROKER_CONNECTION_TIMEOUT = env_int("REDIS_CONNECT_TIMEOUT", 2)
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_LONGEST_TASK_SECONDS + 600,
-    "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT", 2),
-    "socket_timeout": env_int("REDIS_TIMEOUT", 2),
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_TIMEOUT,
     "max_retries": 0,  # one attempt to connect where a channel is wanted (the worker's own loop retries)
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}

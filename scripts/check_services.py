@@ -29,7 +29,7 @@ except psycopg2.Error as error:
         "Start it, or set DATABASE_URL."
     )
 try:
-    redis.Redis.from_url(redis_url, socket_connect_timeout=5).ping()
+    redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5).ping()
 except redis.RedisError as error:
     problems.append(f"Redis is not reachable at {redis_url.split('@')[-1]} ({error}). Start it, or set REDIS_URL.")
 if problems:

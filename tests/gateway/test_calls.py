@@ -1,7 +1,9 @@
 """What the gateway sends upstream for a call (gateway/rules.py): the members it adds (an output
 ceiling, the usage of a stream) are appended to the body as it came, which reads as the same JSON
-as the body written anew; the body is written anew when a member of the caller's changes, or when
-it is not plain UTF-8."""
+as the body written anew; the body is written anew when a member of the caller's changes. A body
+that two parsers could read differently (gateway/bodies.py: a member named twice, not UTF-8, NaN,
+numbers past a double, `stream` or a count of another type than the schema's) is refused with a
+400 that names the member and says what to send."""
 
 from __future__ import annotations
 
@@ -47,11 +49,72 @@ def test_a_callers_member_that_changes_has_the_body_written_anew():
     assert call.body.count(b'"stream_options"') == 1
 
 
-def test_a_body_that_is_not_utf_8_is_written_anew_in_utf_8():
-    body = '{"model":"m","input":"été"}'.encode("utf-16")
-    call, data = sent("responses", body)
-    assert data == {"model": "m", "input": "été", "max_output_tokens": 4096}
-    assert call.body.decode("utf-8")
+@pytest.mark.parametrize(
+    ("body", "code", "param", "said"),
+    [
+        # The same member twice: the gateway would check one, an upstream may read the other.
+        (b'{"model":"aurora-large","model":"atlas-1","messages":[]}', "duplicate_member", "model", '"model" twice'),
+        (
+            b'{"model":"m","messages":[{"role":"user","content":[{"type":"text","type":"image_url"}]}]}',
+            "duplicate_member",
+            "type",
+            '"type" twice',
+        ),
+        (b'{"model":"m","mod\\u0065l":"atlas-1","messages":[]}', "duplicate_member", "model", '"model" twice'),
+        (b'{"model":"m","metadata":{"a":{"b":1,"b":2}}}', "duplicate_member", "b", '"b" twice'),
+        # Told apart by case only: parsers that match names without regard to case take them for one.
+        (
+            b'{"model":"aurora-large","Model":"atlas-1","messages":[]}',
+            "duplicate_member",
+            "Model",
+            "without regard to case",
+        ),
+        (
+            b'{"model":"m","stream":false,"\\u017ftream":true}',
+            "duplicate_member",
+            "\u017ftream",
+            "without regard to case",
+        ),
+        # Not UTF-8, or not JSON as every parser reads it.
+        ('{"model":"m","input":"\u00e9t\u00e9"}'.encode("utf-16"), "invalid_encoding", None, "not UTF-8"),
+        ('{"model":"m","input":"\u00e9t\u00e9"}'.encode("latin-1"), "invalid_encoding", None, "not UTF-8"),
+        (b'\xef\xbb\xbf{"model":"m"}', "invalid_encoding", None, "byte order mark"),
+        (b'{"model":"m","temperature":NaN}', "invalid_json", None, "NaN"),
+        (b'{"model":"m","temperature":-Infinity}', "invalid_json", None, "-Infinity"),
+        (b'{"model":"m","temperature":1e400}', "invalid_json", None, "larger than a double"),
+        (b'{"model":"m","seed":' + b"9" * 5000 + b"}", "invalid_json", None, "too many digits"),
+        (b'{"model":"m","x":' + b"[" * 50_000 + b"]" * 50_000 + b"}", "invalid_json", None, "nested too deeply"),
+        (b'{"model": "m",', "invalid_json", None, "line 1, column 15"),
+        (b'[{"model":"m"}]', "invalid_json", None, "JSON object"),
+        (b'"m"', "invalid_json", None, "JSON object"),
+        (b"null", "invalid_json", None, "JSON object"),
+        # What the gateway reads must have the schema's type: a schema that coerces reads "true" as true.
+        (b'{"model":"m","stream":"true"}', "invalid_type", "stream", "true or false"),
+        (b'{"model":"m","stream":1}', "invalid_type", "stream", "true or false"),
+        (b'{"model":"m","n":"5"}', "invalid_value", "n", "whole number"),
+        (b'{"model":"m","n":5.0}', "invalid_value", "n", "whole number"),
+        (b'{"model":"m","max_tokens":0}', "invalid_value", "max_tokens", "whole number"),
+        (b'{"model":"m","max_completion_tokens":true}', "invalid_value", "max_completion_tokens", "whole number"),
+        (b'{"model":"m","max_tokens":9223372036854775808}', "invalid_value", "max_tokens", "9223372036854775807"),
+    ],
+)
+def test_a_body_two_parsers_could_read_differently_is_refused_with_what_to_send(body, code, param, said):
+    refusal = call_parse("chat.completions", body, "application/json", CONFIG)
+    assert (refusal.status, refusal.code, refusal.param, refusal.rule) == (400, code, param, "request")
+    assert said in refusal.message
+    assert json.loads(refusal.body())["error"]["code"] == code
+
+
+def test_the_responses_output_ceiling_is_a_whole_number_too():
+    refusal = call_parse("responses", b'{"model":"m","max_output_tokens":"900"}', "application/json", CONFIG)
+    assert (refusal.status, refusal.param) == (400, "max_output_tokens")
+
+
+def test_what_every_parser_reads_alike_passes():
+    body = b'{"model":"m","stream":null,"max_tokens":null,"n":2,"seed":9223372036854775807,"t":1.5e300,"a":{"b":1},"c":{"b":2}}'
+    call = call_parse("chat.completions", body, "application/json", CONFIG)
+    assert call.model == "m" and call.stream is False
+    assert json.loads(call.body)["max_completion_tokens"] == 4096 and call.reserve == len(body) + 2 * 4096
 
 
 def test_a_body_needing_nothing_goes_as_it_came():
@@ -89,5 +152,18 @@ def test_an_audio_form_that_names_its_model_twice_is_refused():
         ("file", b"RIFF", "a.wav"), ("model", b"atlas-1", None), ("model", b"aurora-voice", None)
     )
     refusal = call_parse("audio.transcriptions", body, content_type, CONFIG)
-    assert refusal.status == 400
+    assert (refusal.status, refusal.code, refusal.param) == (400, "duplicate_member", "model")
     assert "twice" in refusal.message
+
+
+@pytest.mark.parametrize(("value", "stream"), [(b"true", True), (b"False", False)])
+def test_an_audio_forms_stream_is_true_or_false(value, stream):
+    body, content_type = _form(("file", b"RIFF", "a.wav"), ("model", b"aurora-voice", None), ("stream", value, None))
+    assert call_parse("audio.transcriptions", body, content_type, CONFIG).stream is stream
+
+
+def test_an_audio_forms_stream_of_another_value_is_refused():
+    """A form parser that reads "1" or "yes" as true would stream what the gateway took for an answer."""
+    body, content_type = _form(("file", b"RIFF", "a.wav"), ("model", b"aurora-voice", None), ("stream", b"1", None))
+    refusal = call_parse("audio.transcriptions", body, content_type, CONFIG)
+    assert (refusal.status, refusal.code, refusal.param) == (400, "invalid_type", "stream")

@@ -2,13 +2,15 @@
 Redis: calls made together are written together and answered in order, answers of every shape
 read however the reads cut them, a script Redis does not have sent whole, errors kept to their
 call, the database of the URL, a lost connection failing only the calls in flight, and Redis
-unreachable."""
+unreachable or silent (taking connections and answering nothing): no call waits longer than the
+pipe's timeout."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import secrets
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,6 +19,7 @@ import redis
 from gateway import pipe
 from gateway.pipe import KeyBlock, RedisPipe, ReplyError, Script
 from tests.gateway.processes import run_async
+from tests.gateway.test_redis_outage import RedisDoor
 
 ECHO = Script("return {ARGV[1], tonumber(ARGV[2]), {1, 'two'}, false}")
 FAIL = Script("return redis.error_reply('refused: ' .. ARGV[1])")
@@ -116,3 +119,33 @@ def test_redis_unreachable_fails_the_call_with_a_connection_error():
         return True
 
     assert run_async(scenario)
+
+
+def test_a_silent_redis_fails_the_calls_within_the_pipes_timeout():
+    """Redis falls silent with calls under way on a connection made, then a new connection is taken
+    and never answered: each time the calls fail within the timeout (1 s), not after many seconds."""
+    real = urlsplit(os.environ["REDIS_URL"])
+    door = RedisDoor(real.hostname or "127.0.0.1", real.port or 6379)
+    door.open()
+
+    async def scenario():
+        connection_pipe = RedisPipe(f"redis://127.0.0.1:{door.port}/0", [ECHO])
+        await connection_pipe.call(ECHO, [], ["warm", 0])  # connected through the door, scripts loaded
+        door.silence()
+        waited = []
+        for _ in range(2):  # on the connection made, then on a new one that is never ready
+            started = time.monotonic()
+            with pytest.raises(ConnectionError):
+                await connection_pipe.call(ECHO, [], ["unanswered", 1])
+            waited.append(time.monotonic() - started)
+        door.open()
+        again = await connection_pipe.call(ECHO, [], ["again", 2])
+        connection_pipe.close()
+        return waited, again
+
+    try:
+        waited, again = run_async(scenario)
+    finally:
+        door.shut()
+    assert all(0.9 < seconds < 2.0 for seconds in waited), waited
+    assert again[0] == b"again"

@@ -1,22 +1,27 @@
 """The gateway while Redis, which holds the policies and the counters, cannot be reached: a call is
-never served unchecked (fail closed) and is answered at once with an OpenAI-style 503 that says to
-retry, with Retry-After, whether Redis refuses connections or takes them and never answers; once
+never served unchecked (fail closed) and is answered within the replica's Redis timeout (1 s) with
+an OpenAI-style 503 that says to retry, with Retry-After, whether Redis refuses connections or takes
+them and never answers, and whether the replica holds the call's policy or not; /v1/models too,
+and a stream under way stops, since a stop published meanwhile could not reach the replica. Once
 Redis is back, the replica serves again by itself. The replica reaches Redis through a small TCP
 door of this test, which it opens, shuts and silences (the machine's Redis is never stopped)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import threading
 import time
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.gateway import processes
 from tests.gateway.conftest import chat, error_code, make_live
+from tests.gateway.test_streams import open_stream
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -113,7 +118,10 @@ def door_replica(celery_worker_process, gateways, upstreams):
     door.shut()
 
 
-def refused_for_now(response, started: float, bound: float) -> None:
+BOUND = 2.5  # seconds: the replica's Redis timeout (1 s), and this machine's slowness besides
+
+
+def refused_for_now(response, started: float, bound: float = BOUND) -> None:
     assert time.monotonic() - started < bound, "the call waited for a Redis that does not answer"
     assert response.status_code == 503, response.text
     assert error_code(response) == "policy_check_unavailable"
@@ -131,11 +139,11 @@ def test_a_call_the_gateway_cannot_check_is_refused_for_now_and_served_again_whe
 
     door.silence()  # the connections made and new ones taken, none answered
     started = time.monotonic()
-    refused_for_now(chat(base, other.secret), started, bound=4)  # a policy the replica must read
+    refused_for_now(chat(base, other.secret), started)  # a policy the replica must read
     door.shut()  # connections cut and refused
     for secret in (other.secret, live.secret):  # a policy it must read, and one it holds
         started = time.monotonic()
-        refused_for_now(chat(base, secret), started, bound=4)
+        refused_for_now(chat(base, secret), started)
     assert len(upstreams["eu-west"].stats()["recent"]) == relayed  # nothing unchecked went upstream
 
     door.open()
@@ -146,3 +154,62 @@ def test_a_call_the_gateway_cannot_check_is_refused_for_now_and_served_again_whe
             break
         assert time.monotonic() < deadline, f"the replica did not serve again once Redis was back: {served}"
         time.sleep(0.2)
+
+
+def test_a_silent_redis_refuses_a_call_whose_policy_the_replica_holds_within_its_timeout_and_models_too(
+    door_replica, upstreams, cast, ready
+):
+    """The replica holds the policy, so only the admission asks Redis: it waits no longer than the
+    Redis timeout. Once the replica's re-reading of its policies has failed, it asks Redis nothing
+    and refuses at once, /v1/models included (a credential revoked meanwhile must not be told its
+    models)."""
+    base, door = door_replica
+    live = make_live(cast, ready)
+    auth = {"Authorization": f"Bearer {live.secret}"}
+    assert chat(base, live.secret).status_code == 200
+    assert httpx.get(f"{base}/v1/models", headers=auth, timeout=30).status_code == 200
+    relayed = len(upstreams["eu-west"].stats()["recent"])
+
+    door.silence()
+    started = time.monotonic()
+    refused_for_now(chat(base, live.secret), started)
+    time.sleep(1.5)  # the replica's re-reading has failed by now
+    for _ in range(3):
+        started = time.monotonic()
+        refused_for_now(httpx.get(f"{base}/v1/models", headers=auth, timeout=30), started, bound=0.5)
+        started = time.monotonic()
+        refused_for_now(chat(base, live.secret), started, bound=0.5)  # at once: nothing waits on Redis
+    assert httpx.get(f"{base}/v1/models", timeout=30).status_code == 401  # no key: said without Redis
+    assert len(upstreams["eu-west"].stats()["recent"]) == relayed
+
+    door.open()
+    deadline = time.monotonic() + 15
+    while httpx.get(f"{base}/v1/models", headers=auth, timeout=30).status_code != 200:
+        assert time.monotonic() < deadline, "/v1/models did not answer again once Redis was back"
+        time.sleep(0.2)
+    assert chat(base, live.secret).status_code == 200
+
+
+def test_a_stream_under_way_stops_when_redis_falls_silent(door_replica, upstreams, cast, ready):
+    """A stop published while the replica cannot read Redis would not reach it: so once its policies
+    are not confirmed for a second, its streams end, with the error that says to retry."""
+    base, door = door_replica
+    live = make_live(cast, ready)
+    got = []
+    with open_stream(base, live.secret, "Long answer [[words:100]] [[delay:0.1]]") as response:
+        lines = response.iter_lines()
+        for line in lines:
+            if line.startswith("data: "):
+                got.append(line)
+            if len(got) == 3:
+                break
+        door.silence()
+        silenced = time.monotonic()
+        for line in lines:
+            if line.startswith("data: "):
+                got.append(line)
+        ended = time.monotonic() - silenced
+    last = json.loads(got[-1][6:])
+    assert last["error"]["code"] == "policy_check_unavailable", got[-3:]
+    assert ended < 3.0, ended
+    assert len(got) < 60

@@ -244,6 +244,34 @@ def test_bad_input_is_a_clear_error_and_nothing_is_counted(stack, cast, ready):
     assert hour_counters(live.environment.pk).get("calls", 0) == 0
 
 
+def test_a_body_the_upstream_could_read_otherwise_is_refused_before_it_goes_anywhere(stack, upstreams, cast, ready):
+    """A body naming the approved model and another, or that other parsers read otherwise (not UTF-8,
+    NaN, "stream": "true", nested past what Python reads: never a 5xx), is refused by the replica
+    with the rule that refused it, counted as refused, and never reaches the upstream."""
+    live = make_live(cast, ready)
+    base, auth = stack[0], {"Authorization": f"Bearer {live.secret}", "Content-Type": "application/json"}
+    messages = b'"messages":[{"role":"user","content":"Hi"}]'
+    bodies = {
+        "duplicate_member": b'{"model":"atlas-1","model":"aurora-large",' + messages + b"}",
+        "invalid_encoding": '{"model":"aurora-large","messages":[{"role":"user","content":"\u00e9t\u00e9"}]}'.encode(
+            "utf-16"
+        ),
+        "invalid_json": b'{"model":"aurora-large","temperature":NaN,' + messages + b"}",
+        "invalid_type": b'{"model":"aurora-large","stream":"true",' + messages + b"}",
+    }
+    for code, body in bodies.items():
+        refused = httpx.post(f"{base}/v1/chat/completions", content=body, headers=auth, timeout=30)
+        assert refused.status_code == 400, refused.text
+        assert (error_code(refused), refused.json()["error"]["rule"]) == (code, "request")
+    deep = b'{"model":"aurora-large","x":' + b"[" * 100_000 + b"]" * 100_000 + b"," + messages + b"}"
+    refused = httpx.post(f"{base}/v1/chat/completions", content=deep, headers=auth, timeout=30)
+    assert refused.status_code == 400 and "nested too deeply" in refused.json()["error"]["message"]
+    assert upstreams["eu-west"].stats()["requests"] == 0
+    counted = hour_counters(live.environment.pk)
+    assert counted.get("calls", 0) == 0
+    assert {code: counted.get(f"refused:{code}") for code in bodies} == {**dict.fromkeys(bodies, 1), "invalid_json": 2}
+
+
 def test_a_body_sent_in_chunks_or_after_100_continue_is_read_whole(stack, upstreams, cast, ready):
     live = make_live(cast, ready)
     auth = {"Authorization": f"Bearer {live.secret}", "Content-Type": "application/json"}
