@@ -54,6 +54,12 @@ os.environ["VAR_DIR"] = str(VAR_DIR)
 os.environ["MEDIA_ROOT"] = str(VAR_DIR / "media")
 os.environ["STATIC_ROOT"] = str(VAR_DIR / "static")
 
+# Hypothesis (schemathesis's engine) keeps its examples and caches in the run's directory: by default it
+# writes `.hypothesis/` into the working directory, the checkout.
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
+
+set_hypothesis_home_dir(VAR_DIR / "hypothesis")
+
 # The governed gateway's tests: a key of their own, a Redis prefix of their own, and the stand-in
 # upstreams' sockets bound here (ports chosen now, by the system), so that every process of the
 # run — this one, the Celery worker, the gateway replicas — knows the upstreams from its start.

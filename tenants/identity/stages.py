@@ -8,6 +8,7 @@ from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from allauth.mfa.stages import AuthenticateStage
 
 from tenants.access import access_for
+from tenants.forms import NamedRequiredErrors
 from tenants.identity import lockout
 from tenants.identity.policy import provider_mfa_fresh, second_factor_required
 
@@ -40,11 +41,11 @@ def _code_checked(form, check):
     return code
 
 
-class SecondFactorForm(AuthenticateForm):
+class SecondFactorForm(NamedRequiredErrors, AuthenticateForm):
     def clean_code(self) -> str:
         return _code_checked(self, super().clean_code)
 
 
-class SecondFactorAgainForm(ReauthenticateForm):
+class SecondFactorAgainForm(NamedRequiredErrors, ReauthenticateForm):
     def clean_code(self) -> str:
         return _code_checked(self, super().clean_code)

@@ -23,4 +23,4 @@ def test_the_password_page_hints_are_a_link_and_a_list(page, demo):
     link = page.locator("#id_oldpassword-hint").get_by_role("link", name="Forgot your password?")
     expect(link).to_be_visible()
     link.click()
-    page.wait_for_url(re.compile(r"/accounts/password/reset/$"))
+    expect(page).to_have_url(re.compile(r"/accounts/password/reset/$"))
