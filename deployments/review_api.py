@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from tenants.rest import ApiView, CursorPage, errors
-from tenants.review_queue import ReviewItemSerializer, ReviewQueueQuery
+from tenants.review_queue import ReviewItemSerializer, ReviewQueueQuery, review_queue_page
 
 from . import selectors
 from .models import DeploymentRequest
@@ -44,12 +44,11 @@ class ReviewQueueApi(ApiView):
         responses={200: DeploymentReviewItemSerializer(many=True), **errors(400, 401)},
     )
     def get(self, request):
-        filters = DeploymentQueueQuery(data=request.query_params.dict(), access=request.access)
-        filters.is_valid(raise_exception=True)
-        queue = selectors.review_queue(
-            access=request.access,
-            reader=request.user,
-            country_code=filters.validated_data.get("country", ""),
-            state=filters.validated_data.get("state", ""),
+        return review_queue_page(
+            self,
+            request,
+            query=DeploymentQueueQuery,
+            queue=selectors.review_queue,
+            serializer=DeploymentReviewItemSerializer,
+            prepare=selectors.review_items_complete,
         )
-        return self.paginate(queue, DeploymentReviewItemSerializer, prepare=selectors.review_items_complete)

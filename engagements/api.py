@@ -25,7 +25,7 @@ from tenants.rest import (
     errors,
     object_id,
 )
-from tenants.review_queue import ReviewItemSerializer, ReviewQueueQuery
+from tenants.review_queue import ReviewItemSerializer, ReviewQueueQuery, review_queue_page
 from tenants.selectors import organisation_get
 
 DRAFTERS = {Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER}
@@ -302,15 +302,14 @@ class ReviewQueueApi(ApiView):
         responses={200: EngagementReviewItemSerializer(many=True), **errors(400, 401)},
     )
     def get(self, request):
-        filters = EngagementQueueQuery(data=request.query_params.dict(), access=request.access)
-        filters.is_valid(raise_exception=True)
-        queue = selectors.review_queue(
-            access=request.access,
-            reader=request.user,
-            country_code=filters.validated_data.get("country", ""),
-            state=filters.validated_data.get("state", ""),
+        return review_queue_page(
+            self,
+            request,
+            query=EngagementQueueQuery,
+            queue=selectors.review_queue,
+            serializer=EngagementReviewItemSerializer,
+            prepare=selectors.review_items_complete,
         )
-        return self.paginate(queue, EngagementReviewItemSerializer, prepare=selectors.review_items_complete)
 
 
 def _engagement_subject(view, id):

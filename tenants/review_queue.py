@@ -113,3 +113,18 @@ class ReviewQueueQuery(PageQuerySerializer):
                 )
             )
         return value
+
+
+def review_queue_page(view, request, *, query: type[ReviewQueueQuery], queue, serializer, prepare):
+    """One page of a review queue, as both apps answer it: the filters checked (a bad one is a 400
+    naming what is allowed), then `queue` (the app's selector) read for the reviewer and paged with
+    `serializer`, `prepare` completing the page's items in its own queries."""
+    filters = query(data=request.query_params.dict(), access=request.access)
+    filters.is_valid(raise_exception=True)
+    items = queue(
+        access=request.access,
+        reader=request.user,
+        country_code=filters.validated_data.get("country", ""),
+        state=filters.validated_data.get("state", ""),
+    )
+    return view.paginate(items, serializer, prepare=prepare)
