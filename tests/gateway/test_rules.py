@@ -17,6 +17,7 @@ from deployments.models import DeploymentRequest, Environment
 from deployments.policy import policy_changed
 from tenants.access import access_for
 from tenants.isolation import country_context
+from tests.conftest import wait_for
 from tests.gateway.conftest import (
     chat,
     error_code,
@@ -353,14 +354,20 @@ def test_policies_redis_lost_are_published_again_by_the_check_without_anyone(sta
     live, older = make_live(cast, ready), make_live(cast, ready, title="Second helper")
     assert chat(stack[0], live.secret).status_code == 200
     names, client = keys(), redis_client()
-    client.delete(names.policy(live.environment.pk), names.environment_credentials(live.environment.pk))
-    client.delete(*client.keys(f"{names.prefix}:cred:*"))  # what a Redis without its data has
-    version = live.refresh().policy_version
-    stale = client.get(names.policy(older.environment.pk)).replace(
-        f"{older.refresh().policy_version}|".encode(), b"0|", 1
-    )
-    client.set(names.policy(older.environment.pk), stale)
-    assert published_version(live.environment.pk) == -1 and published_version(older.environment.pk) == 0
+    version, older_version = live.refresh().policy_version, older.refresh().policy_version
+    wait_for(lambda: published_version(older.environment.pk) == older_version)
+    stale = client.get(names.policy(older.environment.pk)).replace(f"{older_version}|".encode(), b"0|", 1)
+
+    def lost() -> bool:
+        """What a Redis without its data has, or an older one: lost again until no publish of the
+        environments' creation is still under way to write it back (each publishes as it is now)."""
+        client.delete(names.policy(live.environment.pk), names.environment_credentials(live.environment.pk))
+        client.delete(*client.keys(f"{names.prefix}:cred:*"))
+        client.set(names.policy(older.environment.pk), stale)
+        time.sleep(0.5)
+        return published_version(live.environment.pk) == -1 and published_version(older.environment.pk) == 0
+
+    wait_for(lost, timeout=10)
     # A replica answers from what it holds until its next refresh (every quarter second) reads Redis.
     deadline = time.monotonic() + 2
     while chat(stack[0], live.secret).status_code != 401:
