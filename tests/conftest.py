@@ -561,14 +561,31 @@ def _artefacts_written(config) -> list[Path]:
     ]
 
 
+_run_clock: dict[str, float] = {"started": time.time(), "summed": 0.0}
+
+
+def pytest_runtest_logreport(report):
+    """Each phase's time (set-up, call, tear-down), summed over the run for its summary: under
+    xdist the controlling process receives every worker's reports, so the sum is all processes'."""
+    _run_clock["summed"] += report.duration
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus):
-    """The size of the access matrix (tests/access): its routes × its kinds of visitor; where this
-    run's artefacts are (screenshots, reports); and, when the run failed, where its files (the
-    worker's log among them) are kept for a person to read."""
+    """The size of the access matrix (tests/access): its routes × its kinds of visitor; the time
+    the tests took, summed over every process against the wall clock (what a run in one process
+    would roughly take, and how well the processes share the cores); where this run's artefacts are
+    (screenshots, reports); and, when the run failed, where its files (the worker's log among them)
+    are kept for a person to read."""
     from tests.access.matrix import matrix_size
 
     routes, visitors = matrix_size()
     terminalreporter.write_line(f"access matrix: {routes} routes × {visitors} visitors = {routes * visitors} answers")
+    summed, wall = _run_clock["summed"], time.time() - _run_clock["started"]
+    if summed and wall > 0:
+        terminalreporter.write_line(
+            f"test time summed over every process: {summed:,.0f} s; wall clock: {wall:,.0f} s "
+            f"({summed / wall:.2f} processes busy on average)"
+        )
     for path in _artefacts_written(terminalreporter.config):
         terminalreporter.write_line(f"this run's screenshots and reports: {path}")
     if _run_dir_kept(exitstatus):
