@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -53,6 +54,19 @@ def wait_published(live: Live, timeout: float = 30) -> None:
     """Until the worker has published the environment's current policy version."""
     version = live.refresh().policy_version
     wait_for(lambda: published_version(live.environment.pk) >= version, timeout=timeout)
+
+
+def lose_in_redis(lose, lost, *, timeout: float = 10) -> None:
+    """Make Redis lose what `lose` deletes or rewrites, again until `lost()` still holds half a second
+    later: a publish of the environments' creation may still be under way, and it writes the
+    environment back as it is now."""
+
+    def stays_lost() -> bool:
+        lose()
+        time.sleep(0.5)
+        return lost()
+
+    wait_for(stays_lost, timeout=timeout)
 
 
 def make_live(cast, prepared, *, approval: dict | None = None, **change) -> Live:
