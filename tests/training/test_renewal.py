@@ -17,6 +17,7 @@ from django.utils import timezone
 from tenants.access import access_for
 from tenants.errors import ServiceError
 from tenants.isolation import country_context
+from tenants.record.events import describe_events
 from tenants.record.models import CountryEvent
 from tests.conftest import deliver_mail
 from training import renewals, selectors, services
@@ -55,6 +56,9 @@ def test_an_expired_certificate_is_renewed_through_the_page_keeping_the_first(cl
         assert Certificate.objects.filter(pk=first.pk, enrolment=earlier).exists()  # the history stays
         event = CountryEvent.objects.filter(action="training.enrolled").order_by("-sequence", "-pk").first()
     assert event.payload["renews"] == earlier.pk
+    with country_context(cast.fr):
+        (described,) = describe_events([event], cast.fr)
+    assert f"renews the certificate of enrolment {earlier.pk}" in described.detail
 
     # The card now follows the renewal; completing it issues a second certificate beside the first.
     home = unescape(client.get("/c/fr/training/").content.decode())
