@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from tenants.errors import ServiceError
 from tenants.inputs import text_problem
+from tenants.keys.fields import Unreadable
 from tenants.models import Country
 from tenants.record.models import ActionReason, CountryEvent, ReasonDigestKey
 
@@ -91,10 +92,12 @@ def text_digest(text: str) -> str:
 @dataclass(frozen=True)
 class ReasonOnRecord:
     """A reason as the record keeps it: its text, opened, and whether that text is the one whose
-    digest the event carries (`checked`). A text that fails the check is shown with a warning."""
+    digest the event carries (`checked`). A text that fails the check is shown with a warning; one
+    that cannot be opened (the country's keys destroyed when it left) says so instead (`readable`)."""
 
     text: str
     checked: bool
+    readable: bool = True
 
 
 def reasons_on_record(*, country: Country, target: models.Model, actions: tuple[str, ...]) -> dict[str, ReasonOnRecord]:
@@ -106,7 +109,7 @@ def reasons_on_record(*, country: Country, target: models.Model, actions: tuple[
         CountryEvent.objects.filter(
             country_id=country.pk, target_type=target._meta.label_lower, target_id=str(target.pk), action__in=actions
         )
-        .order_by("sequence")
+        .order_by("sequence", "pk")  # one not chained yet (no sequence) is the latest
         .values_list("action", "payload")
     ):
         if isinstance((payload or {}).get("reason"), int):
@@ -125,7 +128,11 @@ def reasons_on_record(*, country: Country, target: models.Model, actions: tuple[
         if row is None:
             shown[action] = ReasonOnRecord(_("The reason given for this step is missing from the record."), False)
             continue
-        text = str(row.reason)
+        text = row.reason
+        if isinstance(text, Unreadable):
+            shown[action] = ReasonOnRecord(str(text), False, readable=False)
+            continue
+        text = str(text)
         try:
             expected = reason_digest(key=key, text=text) if key else ""
         except ValueError:  # the key itself unreadable: the country's keys were destroyed

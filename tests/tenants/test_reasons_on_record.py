@@ -86,3 +86,19 @@ def test_an_erasure_asked_without_a_reason_says_none_was_given(client, cast, sec
     assert "None given" in page and UNCHECKED not in page
     shown = client.get(f"/api/v1/countries/FR/erasures/{erasure.pk}/").json()
     assert (shown["reason"], shown["reason_checked"]) == ("", False)
+
+
+def test_a_reason_unreadable_once_the_keys_are_destroyed_says_so_without_a_warning(client, cast):
+    from django.template.loader import render_to_string
+
+    from tenants.keys import envelope
+    from tenants.keys.rotation import country_keys_destroy
+
+    owner = {"access": act(cast.owner)["access"], "by": cast.owner, "side": exits.COUNTRY}
+    exits.country_exit_request(country=cast.fr, reason=REASON, **owner)
+    country_keys_destroy(country=cast.fr)
+    envelope.key_cache_clear()
+    shown = exits.exit_current(country=cast.fr).reason_shown
+    assert (shown.readable, shown.checked) == (False, False) and "unreadable" in shown.text
+    html = render_to_string("includes/reason_on_record.html", {"reason": shown})
+    assert "unreadable" in html and UNCHECKED not in html
