@@ -61,9 +61,15 @@ class ComplianceReport(StepText, TenantModel):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["country", "-created_at"], name="portal_report_country_recent")]
         constraints = [
+            # One report of a kind, period and headings waits or is being built at a time.
+            models.UniqueConstraint(
+                fields=["country", "kind", "period_start", "period_end", "headings"],
+                condition=models.Q(state__in=["pending", "running"]),
+                name="portal_report_one_under_way",
+            ),
             models.CheckConstraint(
                 condition=models.Q(period_end__gte=models.F("period_start")), name="portal_report_period_ordered"
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -122,7 +122,7 @@ class ReportListApi(_ReportView):
         tags=["audit"],
         parameters=[CODE_PARAMETER],
         description=_(
-            "Ask for a compliance pack or a ledger-only export of a period; a worker builds it. Follow its progress on the report, then download it."
+            "Ask for a compliance pack or a ledger-only export of a period; a worker builds it. Follow its progress on the report, then download it. While a report of the same kind, period and headings is waiting or being built, the request is refused (400) and the answer's 'report' is that one."
         ),
         request=ReportRequestSerializer,
         responses={202: ReportSerializer, **errors(400, 401, 404)},
@@ -132,7 +132,18 @@ class ReportListApi(_ReportView):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         fields["headings"] = get_language() if fields.pop("headings") == "language" else KEYS
-        report = services.report_request(country=self.country, access=request.access, by=request.user, **fields)
+        try:
+            report = services.report_request(country=self.country, access=request.access, by=request.user, **fields)
+        except services.ReportUnderWay as refusal:  # nothing new: the one under way is given to follow
+            running = selectors.report_get(country=self.country, pk=refusal.report.pk)
+            return Response(
+                {
+                    "detail": refusal.message,
+                    "errors": {"non_field_errors": [refusal.message]},
+                    "report": ReportSerializer(running, context=self.context()).data,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         report = selectors.report_get(country=self.country, pk=report.pk)
         return Response(ReportSerializer(report, context=self.context()).data, status=status.HTTP_202_ACCEPTED)
 

@@ -139,6 +139,14 @@ class EnrolmentSerializer(serializers.Serializer):
     due_date = serializers.DateField(allow_null=True)
     enrolled_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
+    renews = serializers.IntegerField(
+        source="renews_id",
+        allow_null=True,
+        help_text=gettext_lazy("The earlier enrolment whose certificate this one renews (it stays, as history)."),
+    )
+    current = serializers.BooleanField(
+        help_text=gettext_lazy("False once a renewal took its place: it is then the person's history.")
+    )
 
     def get_modules_total(self, enrolment) -> int:
         return len(enrolment.pinned.modules)

@@ -64,10 +64,16 @@ def _detail(action: str, payload: dict) -> str:
             "Version %(version)s, %(count)s module", "Version %(version)s, %(count)s modules", payload["modules"]
         ) % {"version": version, "count": payload["modules"]}
     if action == "training.enrolled" and payload.get("source"):
-        return gettext("Version %(version)s; %(source)s") % {
+        detail = gettext("Version %(version)s; %(source)s") % {
             "version": version,
             "source": _choice(Enrolment, "source", payload["source"]).lower(),
         }
+        if isinstance(payload.get("renews"), int):  # a renewal (training.renewals)
+            detail = gettext("%(detail)s; renews the certificate of enrolment %(earlier)s") % {
+                "detail": detail,
+                "earlier": payload["renews"],
+            }
+        return detail
     if version is not None:
         return gettext("Version %(version)s") % {"version": version}
     return ""

@@ -134,7 +134,7 @@ def own_enrolments(*, country: Country, user) -> dict[str, Enrolment]:
     of "Enrol" for a programme the person is already enrolled in. One query, whatever else the
     reader sees."""
     rows = (
-        Enrolment.objects.filter(country=country, user_id=user.pk)
+        Enrolment.objects.filter(country=country, user_id=user.pk, current=True)  # not the renewed ones
         .select_related("programme", "version", "local_programme", "local_version", "certificate")
         .annotate(modules_done=Count("progress"))
         .order_by("-enrolled_at", "-id")
@@ -420,7 +420,7 @@ def cohort_summary(*, country: Country) -> list[CohortRow]:
     """Enrolments and completions by organisation and role: one grouped query."""
     membership = Membership.objects.filter(country=country, user_id=OuterRef("user_id"))
     rows = (
-        Enrolment.objects.filter(country=country)
+        Enrolment.objects.filter(country=country, current=True)  # a renewal counts once, not with what it renewed
         .annotate(
             org=Subquery(membership.values("organisation__name")[:1]), role=Subquery(membership.values("role")[:1])
         )
@@ -448,7 +448,11 @@ def overdue_enrolments(*, country: Country) -> QuerySet[Enrolment]:
 def expiring_certificates(*, country: Country) -> QuerySet[Certificate]:
     now = timezone.now()
     return (
-        Certificate.objects.filter(country=country, expires_at__lte=now + timedelta(days=EXPIRING_WITHIN_DAYS))
+        Certificate.objects.filter(
+            country=country,
+            expires_at__lte=now + timedelta(days=EXPIRING_WITHIN_DAYS),
+            enrolment__current=True,  # not one renewed already
+        )
         .select_related("user", "programme", "local_programme")
         .order_by("expires_at", "id")
     )

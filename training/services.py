@@ -1,5 +1,6 @@
 """Writes of the training app: the catalogue, enrolments (one person, a role, a CSV roster), quiz
-attempts and completion, certificates and their reminders, and requirements. Each is transactional,
+attempts and completion, certificates (their reminders and renewals: training.renewals), and
+requirements. Each is transactional,
 checks the actor's role and puts the change on the country's ledger (ids and counts only)."""
 
 from __future__ import annotations
@@ -11,24 +12,21 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from tenants.access import Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
-from tenants.languages.choice import in_language_of
 from tenants.languages.formatting import long_date
 from tenants.languages.headings import heading_key, headings_in
 from tenants.models import Country, Membership
-from tenants.notifications.mail import mail_enqueue
 from tenants.record.ledger import event_record
 from tenants.record.reasons import reason_clean, reason_record
 
-from . import catalogue, selectors
+from . import catalogue, renewals, selectors
 from .models import (
     Certificate,
     CountryProgramme,
@@ -48,10 +46,6 @@ ROSTER_MAX_ROWS = 2000
 
 def certificate_valid_days() -> int:
     return int(getattr(settings, "TRAINING_CERTIFICATE_VALID_DAYS", 730))
-
-
-def reminder_days() -> int:
-    return int(getattr(settings, "TRAINING_REMINDER_DAYS", 30))
 
 
 # --- Catalogue (platform) -------------------------------------------------------------------------
@@ -111,9 +105,15 @@ def _active_membership(country: Country, user) -> Membership | None:
     return Membership.objects.filter(country=country, user=user, status=Membership.Status.ACTIVE).first()
 
 
-def _enrol(country: Country, user, programme, version, *, by, source: str, due_date: date | None) -> Enrolment:
+def _enrol(country: Country, user, programme, version, *, by, source: str, due_date: date | None, renews) -> Enrolment:
     return Enrolment.objects.create(
-        country=country, user=user, **_course(programme, version), source=source, enrolled_by=by, due_date=due_date
+        country=country,
+        user=user,
+        **_course(programme, version),
+        source=source,
+        enrolled_by=by,
+        due_date=due_date,
+        renews=renews,
     )
 
 
@@ -139,25 +139,39 @@ def enrolment_create(
             raise ServiceError(
                 _("Choose one of {country_name}'s programmes.").format(country_name=country.name), field="programme"
             )
-        if Enrolment.objects.filter(user=user, **_course(programme)).exists():
-            raise ServiceError(_("This person is already enrolled in this programme."), field="programme")
+        # Enrolled already: again only to renew a certificate (training.renewals), the earlier
+        # enrolment kept as history. Locked, so that two renewals at once give one.
+        earlier = Enrolment.objects.select_for_update().filter(user=user, current=True, **_course(programme)).first()
+        if earlier is not None:
+            renewals.renewal_check(earlier)
+            Enrolment.objects.filter(pk=earlier.pk).update(current=False)
         version = _latest_version(programme)
-        enrolment = _enrol(
-            country,
-            user,
-            programme,
-            version,
-            by=by,
-            due_date=due_date,
-            source=Enrolment.Source.SELF if own else Enrolment.Source.INDIVIDUAL,
-        )
+        try:
+            with transaction.atomic():
+                enrolment = _enrol(
+                    country,
+                    user,
+                    programme,
+                    version,
+                    by=by,
+                    due_date=due_date,
+                    source=Enrolment.Source.SELF if own else Enrolment.Source.INDIVIDUAL,
+                    renews=earlier,
+                )
+        except IntegrityError:  # enrolled (or renewed) by another request at the same moment
+            raise ServiceError(_("This person is already enrolled in this programme."), field="programme") from None
         event_record(
             country=country,
             action="training.enrolled",
             actor=by,
             actor_role=actor_role,
             target=enrolment,
-            payload={**_course_payload(programme), "version": version.number, "source": enrolment.source},
+            payload={
+                **_course_payload(programme),
+                "version": version.number,
+                "source": enrolment.source,
+                **({"renews": earlier.pk} if earlier else {}),
+            },
         )
     return enrolment
 
@@ -474,34 +488,6 @@ def _complete(enrolment: Enrolment, *, by, actor_role: str) -> Certificate:
         payload={"enrolment": enrolment.pk},
     )
     return certificate
-
-
-@transaction.atomic
-def certificate_reminders_send(*, country_id: int) -> int:
-    """Email the holders of certificates expiring within the reminder period, once each."""
-    country = Country.objects.get(pk=country_id)
-    now = timezone.now()
-    with country_context(country):
-        due = list(
-            Certificate.objects.filter(
-                reminded_at__isnull=True, expires_at__gt=now, expires_at__lte=now + timedelta(days=reminder_days())
-            ).select_related("user", "programme", "local_programme")
-        )
-        for certificate in due:
-            with in_language_of(certificate.user):
-                mail_enqueue(
-                    to=certificate.user.email,
-                    subject=_("Your {course} certificate expires soon").format(course=certificate.course.plain_title),
-                    body=_(
-                        "Your certificate for {course} expires on {date}. Enrol again in the portal to renew it."
-                    ).format(
-                        course=certificate.course.plain_title, date=date_format(certificate.expires_at, "DATE_FORMAT")
-                    ),
-                )
-        Certificate.objects.filter(pk__in=[c.pk for c in due]).update(reminded_at=now)
-        if due:
-            event_record(country=country, action="training.reminders_sent", payload={"count": len(due)})
-    return len(due)
 
 
 # --- Requirements ---------------------------------------------------------------------------------

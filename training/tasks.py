@@ -5,13 +5,13 @@ from celery import shared_task
 from tenants.isolation import country_context
 from tenants.jobs.outbox import outbox_enqueue
 
-from . import services
+from . import renewals
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
 def certificate_reminders_send(self, *, country_id: int) -> int:
     """Remind one country's holders whose certificates expire soon (idempotent: once each)."""
-    return services.certificate_reminders_send(country_id=country_id)
+    return renewals.certificate_reminders_send(country_id=country_id)
 
 
 @shared_task(acks_late=True)

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -23,7 +24,7 @@ from tenants.languages.headings import KEYS
 from tenants.models import Country, Membership
 from tenants.pages import base_context, request_country
 
-from . import selectors, services
+from . import renewals, selectors, services
 from .forms import QuizForm, RequirementForm, RoleEnrolForm, RosterForm
 from .models import CountryRequirement
 
@@ -64,8 +65,12 @@ def _with_own(programmes, own: dict) -> list:
     """Each programme with the reader's own enrolment in it (`mine`), if any: its card says where they
     are in it, or that they completed it, in place of offering to enrol again."""
     programmes = list(programmes)
+    now = timezone.now()
     for programme in programmes:
         programme.mine = own.get(programme.slug)
+        certificate = getattr(programme.mine, "certificate", None) if programme.mine else None
+        # Expired, or expiring within the reminder period: the card offers to enrol again to renew it.
+        programme.renewable = bool(certificate and renewals.renewable_from(certificate) <= now)
     return programmes
 
 
@@ -85,7 +90,17 @@ def enrol_self(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect(_url("home", country))
-    messages.success(request, _("You are enrolled in {programme_title}.").format(programme_title=programme.plain_title))
+    if enrolment.renews_id:
+        messages.success(
+            request,
+            _("You are enrolled again in {programme_title}: complete it to renew your certificate.").format(
+                programme_title=programme.plain_title
+            ),
+        )
+    else:
+        messages.success(
+            request, _("You are enrolled in {programme_title}.").format(programme_title=programme.plain_title)
+        )
     return redirect(_url("enrolment", country, pk=enrolment.pk))
 
 

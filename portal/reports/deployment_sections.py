@@ -31,6 +31,7 @@ def deployments_section(country: Country, period: Period) -> Section:
         state = r.state if unchanged else found.get("state", "")
         approved = found.get("conditions") or {}
         quota = approved.get("monthly_quota", r.quota_tokens if unchanged or not found else None)
+        rate = approved.get("requests_per_minute", r.requests_per_minute if unchanged or not found else None)
         expires = approved.get("expires_on", r.expires_on if unchanged or not found else None)
         review = approved.get("human_review_required", r.human_review_required)
         rows.append(
@@ -48,6 +49,7 @@ def deployments_section(country: Country, period: Period) -> Section:
                 state,
                 r.review_round if unchanged else None,
                 quota,
+                rate,
                 expires,
                 "yes" if review else "no",
                 before(r.submitted_at, end),
@@ -55,6 +57,7 @@ def deployments_section(country: Country, period: Period) -> Section:
                 environment.pk if environment else None,
                 environment.state if environment else "",
                 environment.monthly_token_quota if environment else None,
+                environment.requests_per_minute if environment else None,
                 environment.recertify_by if environment else None,
             ]
         )
@@ -75,6 +78,7 @@ def deployments_section(country: Country, period: Period) -> Section:
             "state",
             "review_round",
             "quota_tokens",
+            "requests_per_minute",
             "expires_on",
             "human_review_required",
             "submitted_at",
@@ -82,6 +86,7 @@ def deployments_section(country: Country, period: Period) -> Section:
             "environment_id",
             "environment_state",
             "environment_quota",
+            "environment_rate",
             "recertify_by",
         ],
         rows,

@@ -8,6 +8,7 @@ messages."""
 from __future__ import annotations
 
 from django.db.models import Count
+from django.utils.translation import gettext_noop
 
 from tenants.conversations.models import Message
 from tenants.models import Country
@@ -45,7 +46,7 @@ def conversation_rows(country: Country, period) -> tuple[str, str, list[str], li
     ]
     return (
         "conversations",
-        "Messages between the country and its partner managers in the period",
+        gettext_noop("Messages between the country and its partner managers in the period"),
         [
             "message_id",
             "subject",

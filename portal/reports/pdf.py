@@ -15,18 +15,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from fpdf import FPDF
 
+from ..models import ComplianceReport
 from .past import AT_GENERATION
 from .sections import Section
-from .writers import plain
+from .values import heading_shown, value_shown
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 ROWS_SHOWN = 12
-WIDTH_CHARS = 110
-SIZES = {"h1": 14, "h2": 10, "p": 8}
+SIZES = {"h1": 14, "h2": 10, "p": 8, "row": 7}
 
 
 def _lines(header: dict, sections: list[Section]) -> list[tuple[str, str]]:
-    """(style, text) lines: 'h1', 'h2' or 'p'."""
+    """(style, text) lines: 'h1', 'h2', 'p' or 'row' (a section's row)."""
     lines = [
         (
             "h1",
@@ -38,7 +38,9 @@ def _lines(header: dict, sections: list[Section]) -> list[tuple[str, str]]:
             % {
                 "start": header["period_start"],
                 "end": header["period_end"],
-                "kind": header["kind"],
+                "kind": ComplianceReport.Kind(header["kind"]).label
+                if header["kind"] in ComplianceReport.Kind.values
+                else header["kind"],
                 "at": header["generated_at"],
             },
         ),
@@ -73,14 +75,19 @@ def _lines(header: dict, sections: list[Section]) -> list[tuple[str, str]]:
             )
         elif section.note:
             lines.append(("p", _(section.note)))
-        if section.rows:
-            lines.append(("p", " | ".join(section.columns)[:WIDTH_CHARS]))
-            for row in section.rows[:ROWS_SHOWN]:
-                lines.append(("p", " | ".join("" if v is None else str(plain(v)) for v in row)[:WIDTH_CHARS]))
-            if count > ROWS_SHOWN:
-                lines.append(
-                    ("p", _("… and %(n)d more in csv/%(name)s.csv") % {"n": count - ROWS_SHOWN, "name": section.name})
-                )
+        # Each row a paragraph of "heading: value" pairs, wrapped to the page (never cut), every
+        # heading and every code in the reader's words (portal.reports.values).
+        for row in section.rows[:ROWS_SHOWN]:
+            pairs = (
+                _("%(heading)s: %(value)s")
+                % {"heading": heading_shown(column), "value": value_shown(section, column, value) or "—"}
+                for column, value in zip(section.columns, row)
+            )
+            lines.append(("row", " · ".join(pairs)))
+        if count > ROWS_SHOWN:
+            lines.append(
+                ("p", _("… and %(n)d more in csv/%(name)s.csv") % {"n": count - ROWS_SHOWN, "name": section.name})
+            )
     return lines
 
 
@@ -111,10 +118,14 @@ def report_pdf(*, header: dict, sections: list[Section], language: str = "en") -
         document.add_page()
         align = "R" if translation.get_language_bidi() else "L"
         for style, text in _lines(header, sections):
-            document.set_font("DejaVu", "B" if style != "p" else "", SIZES[style])
+            document.set_font("DejaVu", "B" if style in ("h1", "h2") else "", SIZES[style])
             height = SIZES[style] * 0.55
             if text:
+                # multi_cell wraps a long line onto the next ones, breaking between words, and inside a
+                # word (a hash, an address) only where it is longer than the page is wide.
                 document.multi_cell(0, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
+                if style == "row":
+                    document.ln(1)
             else:
                 document.ln(height)
         return bytes(document.output())

@@ -392,7 +392,7 @@ def ledger_summary(country: Country, period: Period) -> Section:
         )
     )
     rows = [[action, counts[action]] for action in sorted(counts)]
-    return Section("ledger_summary", "Ledger events in the period, by action", ["action", "events"], rows)
+    return Section("ledger_summary", gettext_noop("Ledger events in the period, by action"), ["action", "events"], rows)
 
 
 def checkpoints(country: Country, period: Period) -> Section:

@@ -10,8 +10,9 @@ import time
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from tenants import files
@@ -74,6 +75,41 @@ def period_check(*, start: dt.date | None, end: dt.date | None) -> Period:
     return Period(start, end)
 
 
+UNDER_WAY = (ComplianceReport.State.PENDING, ComplianceReport.State.RUNNING)
+
+
+class ReportUnderWay(ServiceError):
+    """A report of the same kind, period and headings is already waiting or being built: `report`."""
+
+    def __init__(self, report: ComplianceReport):
+        super().__init__(
+            _(
+                "A report of this kind for {start} to {end} is already being built (report {id}): follow its "
+                "progress and download it once it is ready. Nothing new was requested."
+            ).format(
+                start=date_format(report.period_start, "DATE_FORMAT"),
+                end=date_format(report.period_end, "DATE_FORMAT"),
+                id=report.pk,
+            )
+        )
+        self.report = report
+
+
+def _under_way(*, country: Country, kind: str, period: Period, headings: str) -> ComplianceReport | None:
+    return (
+        ComplianceReport.objects.filter(
+            country=country,
+            kind=kind,
+            period_start=period.start,
+            period_end=period.end,
+            headings=headings,
+            state__in=UNDER_WAY,
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def report_request(
     *,
@@ -86,21 +122,35 @@ def report_request(
     headings: str = KEYS,
 ) -> ComplianceReport:
     """Ask a worker for a report. `headings`: the language of its CSV and spreadsheet headings (the
-    requester's active language on a page), or KEYS for the stable keys that programs read."""
+    requester's active language on a page), or KEYS for the stable keys that programs read.
+
+    One report of the same kind, period and headings is built at a time: while one waits or is being
+    built, another is refused with ReportUnderWay naming it (held by a partial unique index, so two
+    requests at once give one report)."""
     role = report_role(access=access, country=country)
     if kind not in ComplianceReport.Kind.values:
         raise ServiceError(_("Choose a country compliance pack or a ledger-only export."), field="kind")
     period = period_check(start=period_start, end=period_end)
+    headings = headings_of(headings)
     with country_context(country):
-        report = ComplianceReport.objects.create(
-            country=country,
-            kind=kind,
-            period_start=period.start,
-            period_end=period.end,
-            requested_by=by,
-            requested_role=role,
-            headings=headings_of(headings),
-        )
+        same = {"country": country, "kind": kind, "period": period, "headings": headings}
+        if (running := _under_way(**same)) is not None:
+            raise ReportUnderWay(running)
+        try:
+            with transaction.atomic():
+                report = ComplianceReport.objects.create(
+                    country=country,
+                    kind=kind,
+                    period_start=period.start,
+                    period_end=period.end,
+                    requested_by=by,
+                    requested_role=role,
+                    headings=headings,
+                )
+        except IntegrityError:  # asked at the same moment as another, which was stored first
+            if (running := _under_way(**same)) is None:
+                raise
+            raise ReportUnderWay(running) from None
         event_record(
             country=country,
             action="report.requested",
@@ -127,9 +177,13 @@ def report_build(*, report_id: int, country_id: int) -> ComplianceReport:
         report = ComplianceReport.objects.select_related("country").get(pk=report_id)
         if report.state in (ComplianceReport.State.DONE, ComplianceReport.State.EXPIRED):
             return report
-        ComplianceReport.objects.filter(pk=report_id).update(
-            state=ComplianceReport.State.RUNNING, step="starting", step_params={}, percent=0
-        )
+        try:
+            with transaction.atomic():
+                ComplianceReport.objects.filter(pk=report_id).update(
+                    state=ComplianceReport.State.RUNNING, step="starting", step_params={}, percent=0
+                )
+        except IntegrityError:  # a failed report driven again while a report like it is under way: left failed
+            return report
     country = report.country
 
     def progress(step: str, percent: int) -> None:

@@ -16,7 +16,7 @@ from tenants.models import Country
 from tenants.record.ledger import event_record
 
 from ..models import ComplianceReport, ReportSubscription
-from .services import report_request, report_role
+from .services import ReportUnderWay, report_request, report_role
 
 
 def subscription_get(*, country: Country, user) -> ReportSubscription | None:
@@ -102,6 +102,8 @@ def subscriptions_run(*, today: dt.date | None = None) -> int:
                     )
                 except NotAllowed:
                     continue  # no longer assigned: their reports stop; the row stays until they unsubscribe
+                except ReportUnderWay:
+                    pass  # the same report is being built already: it serves this period too
                 ReportSubscription.objects.filter(pk=subscription.pk).update(last_period_start=start)
                 requested += 1
     return requested

@@ -48,11 +48,28 @@ EXIT_DESCRIPTIONS = {
 }
 
 
+RECORDED = gettext_lazy("As the record keeps it (its own sealed row, named by the step's event).")
+CHECKED = gettext_lazy("Whether the reason's text is the one whose digest the step's event carries.")
+
+
+def _exit_reason(exit: CountryExit, name: str):
+    if not hasattr(exit, "reason_shown"):
+        exits.exit_reasons(exit)
+    return getattr(exit, name)
+
+
+def _erasure_reason(erasure: MemberErasure):
+    if not hasattr(erasure, "reason_shown"):
+        erasures.erasure_reason(erasure)
+    return erasure.reason_shown
+
+
 class ExitSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     country = serializers.CharField(source="country.code")
     state = serializers.ChoiceField(choices=CountryExit.State.choices)
-    reason = serializers.CharField()
+    reason = serializers.SerializerMethodField(help_text=RECORDED)
+    reason_checked = serializers.SerializerMethodField(help_text=CHECKED)
     requested_side = serializers.ChoiceField(choices=CountryExit.Side.choices)
     requested_by = serializers.IntegerField(source="requested_by_id", allow_null=True)
     requested_at = serializers.DateTimeField()
@@ -62,7 +79,8 @@ class ExitSerializer(serializers.Serializer):
     waiting_days = serializers.IntegerField()
     effective_at = serializers.DateTimeField(allow_null=True, help_text=gettext_lazy("From when it can be run."))
     run_side = serializers.CharField()
-    run_reason = serializers.CharField()
+    run_reason = serializers.SerializerMethodField(help_text=RECORDED)
+    run_reason_checked = serializers.SerializerMethodField(help_text=CHECKED)
     run_at = serializers.DateTimeField(allow_null=True)
     step = serializers.CharField(
         source="step_text", help_text=gettext_lazy("The step under way, in the reader's language.")
@@ -80,6 +98,22 @@ class ExitSerializer(serializers.Serializer):
         source="export_id", allow_null=True, help_text=gettext_lazy("The last export, once run.")
     )
     finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_reason(self, exit) -> str:
+        shown = _exit_reason(exit, "reason_shown")
+        return shown.text if shown else ""
+
+    def get_reason_checked(self, exit) -> bool:
+        shown = _exit_reason(exit, "reason_shown")
+        return bool(shown and shown.checked)
+
+    def get_run_reason(self, exit) -> str:
+        shown = _exit_reason(exit, "run_reason_shown")
+        return shown.text if shown else ""
+
+    def get_run_reason_checked(self, exit) -> bool:
+        shown = _exit_reason(exit, "run_reason_shown")
+        return bool(shown and shown.checked)
 
 
 class ExitStatusSerializer(serializers.Serializer):
@@ -231,7 +265,8 @@ class ErasureSerializer(serializers.Serializer):
     member = serializers.IntegerField(
         source="membership_id", allow_null=True, help_text=gettext_lazy("Until it is done.")
     )
-    reason = serializers.CharField()
+    reason = serializers.SerializerMethodField(help_text=RECORDED)
+    reason_checked = serializers.SerializerMethodField(help_text=CHECKED)
     requested_by = serializers.IntegerField(source="requested_by_id", allow_null=True)
     requested_at = serializers.DateTimeField()
     confirmed_by = serializers.IntegerField(source="confirmed_by_id", allow_null=True)
@@ -248,6 +283,14 @@ class ErasureSerializer(serializers.Serializer):
             "Ed25519 signature (base64) of `certificate`'s exact text by the key at /.well-known/ledger-key.pem."
         )
     )
+
+    def get_reason(self, erasure) -> str:
+        shown = _erasure_reason(erasure)
+        return shown.text if shown else ""
+
+    def get_reason_checked(self, erasure) -> bool:
+        shown = _erasure_reason(erasure)
+        return bool(shown and shown.checked)
 
 
 class _CountryAdminApi(CountryAPIView):

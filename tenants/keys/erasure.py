@@ -48,7 +48,7 @@ from tenants.record import signing
 from tenants.record.chaining import chain_lock
 from tenants.record.ledger import canonical_bytes, event_record
 from tenants.record.models import CountryEvent, PlatformEvent
-from tenants.record.reasons import reason_clean, reason_record
+from tenants.record.reasons import reason_clean, reason_record, reasons_on_record
 
 COUNTRY_ADMIN = Membership.Role.COUNTRY_ADMIN.value
 PSEUDONYM_PREFIX = "erased-"
@@ -123,6 +123,16 @@ def member_erasure_request(*, membership: Membership, by, access: Access | None,
             body=gettext_lazy("A second country admin must confirm it before anything is erased."),
             url=f"{_admins_url(country)}{membership.pk}/erasure/",
         )
+    return erasure
+
+
+def erasure_reason(erasure: MemberErasure) -> MemberErasure:
+    """Give the erasure the reason of its request from the record (`reason_shown`:
+    tenants.record.reasons.ReasonOnRecord, opened and checked against the digest its event carries;
+    None when none was given): what its pages and the API show, never the copy in its own row."""
+    with country_context(erasure.country_id):
+        shown = reasons_on_record(country=erasure.country, target=erasure, actions=("member.erasure_requested",))
+    erasure.reason_shown = shown.get("member.erasure_requested")
     return erasure
 
 

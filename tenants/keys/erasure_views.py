@@ -31,11 +31,12 @@ from tenants.pages import base_context
 
 def _pending(country, membership: Membership) -> MemberErasure | None:
     with country_context(country):
-        return (
+        pending = (
             MemberErasure.objects.filter(subject_id=membership.user_id, state=MemberErasure.State.REQUESTED)
-            .select_related("requested_by")
+            .select_related("requested_by", "country")
             .first()
         )
+    return erasures.erasure_reason(pending) if pending is not None else None
 
 
 @login_required

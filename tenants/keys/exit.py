@@ -38,7 +38,7 @@ from tenants.models import Country, PlatformSettings
 from tenants.notifications.mail import mail_to_user, per_reader
 from tenants.notifications.services import notify_country_admins
 from tenants.record.ledger import event_record
-from tenants.record.reasons import reason_clean, reason_record
+from tenants.record.reasons import reason_clean, reason_record, reasons_on_record
 
 log = logging.getLogger(__name__)
 
@@ -111,15 +111,28 @@ def _locked(exit: CountryExit) -> CountryExit:
 
 
 def exit_current(*, country: Country) -> CountryExit | None:
-    """The country's exit in progress, else its latest (done or cancelled), else None. One query."""
+    """The country's exit in progress, else its latest (done or cancelled), else None, with the
+    reasons of its request and run as the record keeps them (exit_reasons)."""
     open_first = Case(When(state__in=CountryExit.OPEN, then=Value(0)), default=Value(1))
     with reading_context(country):
-        return (
+        current = (
             CountryExit.objects.filter(country=country)
             .select_related("requested_by", "confirmed_by", "run_by", "cancelled_by", "export")
             .order_by(open_first, *CountryExit._meta.ordering)
             .first()
         )
+    return exit_reasons(current) if current is not None else None
+
+
+def exit_reasons(exit: CountryExit) -> CountryExit:
+    """Give the exit the reasons of its request and of its run from the record (`reason_shown`,
+    `run_reason_shown`: tenants.record.reasons.ReasonOnRecord, opened and checked against the digest
+    their events carry; None for a step not taken): what its pages and the API show, never the copy
+    in the exit's own row."""
+    with reading_context(exit.country):
+        shown = reasons_on_record(country=exit.country, target=exit, actions=("exit.requested", "exit.started"))
+    exit.reason_shown, exit.run_reason_shown = shown.get("exit.requested"), shown.get("exit.started")
+    return exit
 
 
 @transaction.atomic

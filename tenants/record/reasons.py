@@ -17,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from django.db import models
 from django.utils.translation import gettext as _
 
 from tenants.errors import ServiceError
 from tenants.inputs import text_problem
+from tenants.keys.fields import Unreadable
 from tenants.models import Country
-from tenants.record.models import ActionReason, ReasonDigestKey
+from tenants.record.models import ActionReason, CountryEvent, ReasonDigestKey
 
 MAX_REASON = 2000
 
@@ -85,3 +87,56 @@ def reason_digest(*, key: str, text: str) -> str:
 def text_digest(text: str) -> str:
     """SHA-256 (hex) of a text as stored (UTF-8): what an event carries in place of the text."""
     return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReasonOnRecord:
+    """A reason as the record keeps it: its text, opened, and whether that text is the one whose
+    digest the event carries (`checked`). A text that fails the check is shown with a warning; one
+    that cannot be opened (the country's keys destroyed when it left) says so instead (`readable`)."""
+
+    text: str
+    checked: bool
+    readable: bool = True
+
+
+def reasons_on_record(*, country: Country, target: models.Model, actions: tuple[str, ...]) -> dict[str, ReasonOnRecord]:
+    """The reasons the events `actions` on `target` name (the latest of each action), opened and
+    checked against the digest each event carries, by action: what a page or the API shows of a
+    reason, rather than a copy kept elsewhere. Call inside the country's context. Three queries."""
+    named: dict[str, dict] = {}
+    for action, payload in (
+        CountryEvent.objects.filter(
+            country_id=country.pk, target_type=target._meta.label_lower, target_id=str(target.pk), action__in=actions
+        )
+        .order_by("sequence", "pk")  # one not chained yet (no sequence) is the latest
+        .values_list("action", "payload")
+    ):
+        if isinstance((payload or {}).get("reason"), int):
+            named[action] = payload
+    if not named:
+        return {}
+    rows = {
+        row.pk: row
+        for row in ActionReason.objects.filter(country_id=country.pk, pk__in=[p["reason"] for p in named.values()])
+    }
+    kept_key = ReasonDigestKey.objects.filter(country_id=country.pk).first()
+    key = str(kept_key.digest_key) if kept_key else ""
+    shown = {}
+    for action, payload in named.items():
+        row = rows.get(payload["reason"])
+        if row is None:
+            shown[action] = ReasonOnRecord(_("The reason given for this step is missing from the record."), False)
+            continue
+        text = row.reason
+        if isinstance(text, Unreadable):
+            shown[action] = ReasonOnRecord(str(text), False, readable=False)
+            continue
+        text = str(text)
+        try:
+            expected = reason_digest(key=key, text=text) if key else ""
+        except ValueError:  # the key itself unreadable: the country's keys were destroyed
+            expected = ""
+        checked = bool(expected) and hmac.compare_digest(expected, str(payload.get("reason_hmac", "")))
+        shown[action] = ReasonOnRecord(text, checked)
+    return shown

@@ -268,14 +268,15 @@ def test_lists_keep_a_constant_number_of_queries(client, cast, url):
 
     def add(n):
         with country_context(cast.fr):
+            made = ComplianceReport.objects.count()
             ComplianceReport.objects.bulk_create(
                 ComplianceReport(
                     country=cast.fr,
-                    period_start=dt.date(2026, 1, 1),
+                    period_start=dt.date(2026, 1, 1) + timedelta(days=made + i),  # one under way per period
                     period_end=dt.date(2026, 1, 31),
                     requested_by=cast.auditor,
                 )
-                for _ in range(n)
+                for i in range(n)
             )
 
     add(4)

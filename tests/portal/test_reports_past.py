@@ -68,3 +68,28 @@ def test_the_bundle_labels_what_is_as_of_its_generation(cast, ready, monkeypatch
     assert document["sections"]["frameworks"]["as_of"] == "generation"
     assert document["sections"]["deployments"]["as_of"] == "period_end"
     assert "environment columns are as when the report was generated" in document["sections"]["deployments"]["note"]
+
+
+def test_the_pack_lists_the_approved_rate_limit_beside_the_other_conditions(cast, ready, monkeypatch):  # noqa: F811
+    """The calls a minute an approval allows are one of its conditions: the deployments section gives
+    them as approved (from the chain), then as changed afterwards only once the period covers it."""
+    today = timezone.localdate()
+    item = draft(cast, ready)
+    services.deployment_request_transition(request=item, action="submit", **act(cast.member))
+    services.deployment_request_transition(
+        request=item, action="approve", quota_tokens=150_000, requests_per_minute=42, **act(cast.partner)
+    )
+    current, _absent = sections_read(country=cast.fr, period=Period(today - timedelta(days=30), today))
+    (request,) = rows_of(current, "deployments")
+    assert (request["quota_tokens"], request["requests_per_minute"]) == (150_000, 42)
+    section = next(s for s in current if s.name == "deployments")
+    assert section.columns.index("requests_per_minute") == section.columns.index("quota_tokens") + 1
+    assert "environment_rate" in section.columns
+
+    # The row changes after the period: what the approval fixed is read from the chain.
+    hours_later(monkeypatch, 72)
+    with country_context(cast.fr):
+        type(item).objects.filter(pk=item.pk).update(requests_per_minute=7, updated_at=timezone.now())
+    then, _absent = sections_read(country=cast.fr, period=Period(today - timedelta(days=30), today))
+    (request,) = rows_of(then, "deployments")
+    assert request["requests_per_minute"] == 42

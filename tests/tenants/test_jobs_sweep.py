@@ -26,8 +26,11 @@ def stuck_report(country, *, hours_ago: float, state: str = "pending") -> Compli
     """A report asked for `hours_ago`, whose job was handed over then and never finished."""
     then = timezone.now() - dt.timedelta(hours=hours_ago)
     with country_context(country):
+        first_day = dt.date(2026, 1, 1) + dt.timedelta(
+            days=ComplianceReport.objects.count()
+        )  # one under way per period
         report = ComplianceReport.objects.create(
-            country=country, period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 2, 1), state=state
+            country=country, period_start=first_day, period_end=dt.date(2026, 2, 1), state=state
         )
         ComplianceReport.objects.filter(pk=report.pk).update(created_at=then)
         first = outbox_enqueue(task=BUILD, country_id=country.pk, report_id=report.pk)

@@ -210,16 +210,16 @@ def test_a_stuck_report_is_run_again_then_ends_in_a_clear_failure(cast):
         fresh = ComplianceReport.objects.create(
             country=cast.fr, period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 2, 1)
         )
-        stuck = ComplianceReport.objects.create(
+        stuck = ComplianceReport.objects.create(  # each its own period: one report is under way per period
             country=cast.fr,
-            period_start=dt.date(2026, 1, 1),
+            period_start=dt.date(2026, 1, 2),
             period_end=dt.date(2026, 2, 1),
             state="running",
             created_at=now - dt.timedelta(hours=3),
         )
         hopeless = ComplianceReport.objects.create(
             country=cast.fr,
-            period_start=dt.date(2026, 1, 1),
+            period_start=dt.date(2026, 1, 3),
             period_end=dt.date(2026, 2, 1),
             created_at=now - dt.timedelta(hours=2 * (REDRIVES + 1) + 1),
         )

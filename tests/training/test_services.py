@@ -16,7 +16,7 @@ from tenants.isolation import country_context
 from tenants.record.models import CountryEvent
 from tests.conftest import deliver_mail
 from training import catalogue as catalogue_text
-from training import selectors, services
+from training import renewals, selectors, services
 from training.models import Certificate, Enrolment, ModuleProgress, ProgrammeVersion, QuizAttempt
 
 from .conftest import complete, enrol, right_answers
@@ -382,10 +382,10 @@ def test_reminders_go_once_to_holders_of_certificates_about_to_expire(cast, cata
     complete(enrol(cast.fr, cast.owner, catalogue["ai-literacy"]), cast.owner)  # two years left
     with country_context(cast.fr):
         Certificate.objects.filter(pk=soon.pk).update(expires_at=timezone.now() + timedelta(days=10))
-    assert services.certificate_reminders_send(country_id=cast.fr.pk) == 1
+    assert renewals.certificate_reminders_send(country_id=cast.fr.pk) == 1
     assert deliver_mail() == 1
     assert [m.to for m in mail.outbox] == [["member@example.org"]]
-    assert services.certificate_reminders_send(country_id=cast.fr.pk) == 0
+    assert renewals.certificate_reminders_send(country_id=cast.fr.pk) == 0
     assert ("training.reminders_sent", {"count": 1}) in events(cast.fr)
 
 

@@ -84,6 +84,23 @@ class Enrolment(CourseMixin, TenantModel):
     due_date = models.DateField(null=True, blank=True)
     enrolled_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # A renewal: the enrolment whose certificate (expired, or expiring soon) this one renews. That one
+    # stays, with its certificate, as the person's history; this one is their current enrolment.
+    renews = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewal",
+        verbose_name=gettext_lazy("renews"),
+        help_text=gettext_lazy("The earlier enrolment whose certificate this one renews."),
+    )
+    current = models.BooleanField(
+        gettext_lazy("current"),
+        default=True,
+        db_default=True,
+        help_text=gettext_lazy("False once a renewal took its place: it is then the person's history."),
+    )
 
     class Meta(TenantModel.Meta):
         verbose_name = gettext_lazy("enrolment")
@@ -91,9 +108,16 @@ class Enrolment(CourseMixin, TenantModel):
         ordering = ["-enrolled_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["country", "id"], name="training_enrolment_country_id_uniq"),
-            models.UniqueConstraint(fields=["country", "user", "programme"], name="training_enrolment_user_prog_uniq"),
+            # One current enrolment per person and programme; the ones renewed stay beside it.
             models.UniqueConstraint(
-                fields=["country", "user", "local_programme"], name="training_enrolment_user_local_uniq"
+                fields=["country", "user", "programme"],
+                condition=models.Q(current=True),
+                name="training_enrolment_user_prog_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["country", "user", "local_programme"],
+                condition=models.Q(current=True),
+                name="training_enrolment_user_local_uniq",
             ),
             models.CheckConstraint(condition=ONE_COURSE, name="training_enrolment_one_course"),
         ]
