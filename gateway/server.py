@@ -7,6 +7,10 @@ of a stream. This one serves what the gateway needs and no more, and keeps HTTP/
 - kept-alive connections (closed after `KEEP_ALIVE_SECONDS` idle, or when the caller or HTTP/1.0
   asks), request bodies by Content-Length or chunked, `Expect: 100-continue` answered when the
   body is read;
+- a head must arrive within `KEEP_ALIVE_SECONDS`, a body within the app's `body_timeout` of its
+  head (else 408); an answer written before the body ended says `connection: close`, the rest of
+  the body is dropped until it ends or its deadline passes; over the app's `connection_limit`
+  connections at once, a new one is answered 503;
 - a request head over `MAX_HEAD_BYTES` is refused (431), a body over the handler's limit too (413),
   a request that does not parse (400): each an OpenAI-style error, then the connection is closed;
 - pipelining is refused: a request sent before the answer to the previous one gets a 400 saying
@@ -37,6 +41,9 @@ log = logging.getLogger("gateway.server")
 access_log = logging.getLogger("gateway.access")
 MAX_HEAD_BYTES = 64 * 1024  # request line and headers
 KEEP_ALIVE_SECONDS = 30.0  # an idle connection (or one slow to send a head) is closed after this
+BODY_SECONDS = 120.0  # a body not whole this long after its head is refused (unless the app says otherwise)
+MAX_CONNECTIONS = 10_000  # open connections of callers at once (unless the app says otherwise)
+TURNED_AWAY_SECONDS = 1.0  # a connection over the limit is closed after this at the latest
 GRACE_SECONDS = 5.0  # at shutdown, for the requests under way to end
 HIGH_WATER = 256 * 1024  # unsent bytes at which writing to a caller pauses
 JSON = (("content-type", "application/json"),)
@@ -115,7 +122,10 @@ class Request:
     # --- the body ---------------------------------------------------------------------------------
 
     async def body(self) -> bytes:
-        """The whole body; BodyTooLarge past the limit, ClientGone if the caller went away first."""
+        """The whole body; BodyTooLarge past the limit, ClientGone if the caller went away first
+        (or its body was late: the connection has been answered 408 and closed)."""
+        if self.gone:
+            raise ClientGone
         declared = self.headers.get("content-length", "")
         if self.too_large or (declared.isdigit() and int(declared) > self.body_limit):
             self._close_after()
@@ -144,7 +154,7 @@ class Request:
             self._wake()
             if self.done:  # answered without reading it: nothing is gained by reading the rest
                 self._connection.transport.close()
-        elif not self.too_large:
+        elif not self.too_large and not self.done:  # once answered, the rest is dropped
             self.chunks.append(data)
 
     def _wake(self) -> None:
@@ -158,7 +168,7 @@ class Request:
     # --- the answer -------------------------------------------------------------------------------
 
     def _head_bytes(self, status: int, headers, framing: bytes | None) -> bytes:
-        if self._continue:  # a body never asked for may still come: the connection cannot be reused
+        if not self.complete:  # the rest of the body is not awaited: the connection cannot be reused
             self.keep_alive = False
         lines = [b"HTTP/1.1 %d %s" % (status, REASONS.get(status, b"Unknown")), _date_header()]
         for name, value in headers:
@@ -251,6 +261,7 @@ class Connection(asyncio.Protocol):
         self._drained: asyncio.Future | None = None
         self._pipelined = False
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None  # the deadline of a body still on its way
         self._waiting = False  # for a request (idle, or its head on its way)
         self._idle_since = 0.0
         self._url = b""
@@ -265,6 +276,8 @@ class Connection(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport.set_write_buffer_limits(high=HIGH_WATER)
+        if len(self.server.connections) >= self.server.connection_limit:
+            return self._turn_away()
         self.server.connections.add(self)
         self._idle()
 
@@ -273,6 +286,8 @@ class Connection(asyncio.Protocol):
         self.server.connections.discard(self)
         if self._idle_timer is not None:
             self._idle_timer.cancel()
+        if self._body_timer is not None:
+            self._body_timer.cancel()
         request = self.request
         if request is not None and not request.done:
             request.gone = True
@@ -299,6 +314,12 @@ class Connection(asyncio.Protocol):
                 raise
         except httptools.HttpParserError as error:
             self._fail(400, "malformed_request", f"The request is not valid HTTP/1.1 ({error}).")
+            return
+        request = self.request
+        if request is not None and not request.complete and self._body_timer is None and not self._pipelined:
+            # A body still on its way after this read: one timer for the whole of it (a body that
+            # arrives with its head, as most do, costs none).
+            self._body_timer = self.loop.call_later(self.server.body_timeout, self._body_late)
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -357,11 +378,17 @@ class Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self._pipelined:
             return
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
         request = self.request
         request.complete = True
         request._wake()
-        if request.done:
-            self._next()
+        if request.done:  # answered before its body ended: now it has
+            if request.keep_alive:
+                self._next()
+            else:
+                self.transport.close()
 
     # the cycle
     async def _handle(self, request: Request) -> None:
@@ -387,7 +414,13 @@ class Connection(asyncio.Protocol):
         if self.closed:
             return
         if not request.keep_alive:
-            self.transport.close()
+            if request.complete or not self.transport.is_reading():
+                self.transport.close()
+            else:
+                # Answered before its body ended (and said `connection: close`): the rest is read and
+                # dropped, lest closing with it unread reset the connection before the answer is read,
+                # until it ends, the caller closes, or its deadline passes (`_body_late`).
+                self.transport.write_eof()
         elif self._pipelined:
             refusal = errors.bad_request(
                 "Requests were pipelined: send each request on a connection once the previous answer has arrived.",
@@ -417,12 +450,41 @@ class Connection(asyncio.Protocol):
             request._wake()
         self._refuse_and_close(status, errors.bad_request(message, code=code, status=status).body())
 
-    def _refuse_and_close(self, status: int, body: bytes) -> None:
-        self.transport.write(
-            b"HTTP/1.1 %d %s\r\n%s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
-            % (status, REASONS.get(status, b"Error"), _date_header(), len(body))
-            + body
+    def _body_late(self) -> None:
+        """A body not whole by its deadline: 408 and the end of the connection (the end only, if answered)."""
+        self._body_timer = None
+        request = self.request
+        if self.closed or request is None or request.complete:
+            return
+        timeout = self.server.body_timeout
+        self._fail(
+            408,
+            "request_timeout",
+            f"The request's body did not arrive whole within {timeout:g} seconds of its head: "
+            "send the call again, its body without pause.",
         )
+
+    def _turn_away(self) -> None:
+        """A connection over the limit: a 503, then its end (what it sends is dropped meanwhile)."""
+        self._pipelined = True
+        limit = self.server.connection_limit
+        message = (
+            f"This gateway process holds as many connections as it may ({limit}): send the call again in a moment."
+        )
+        body = errors.upstream(503, "gateway_busy", message).body()
+        self.transport.write(self._error_head(503, body, b"retry-after: 1\r\n") + body)
+        self.transport.write_eof()
+        self._idle_timer = self.loop.call_later(TURNED_AWAY_SECONDS, self.transport.abort)
+
+    @staticmethod
+    def _error_head(status: int, body: bytes, extra: bytes = b"") -> bytes:
+        return (
+            b"HTTP/1.1 %d %s\r\n%s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%bconnection: close\r\n\r\n"
+            % (status, REASONS.get(status, b"Error"), _date_header(), len(body), extra)
+        )
+
+    def _refuse_and_close(self, status: int, body: bytes) -> None:
+        self.transport.write(self._error_head(status, body) + body)
         self.transport.close()
 
     def write(self, data: bytes) -> None:
@@ -472,6 +534,8 @@ class Server:
         self.handler = app.handle
         self.app = app
         self.body_limit = app.body_limit
+        self.body_timeout = getattr(app, "body_timeout", BODY_SECONDS)
+        self.connection_limit = getattr(app, "connection_limit", MAX_CONNECTIONS)
         self.access_log = access_log
         self.loop = asyncio.get_running_loop()
         self.connections: set[Connection] = set()
