@@ -42,7 +42,7 @@ from .proxy import (
     upstream_headers,
     usage_of,
 )
-from .server import JSON, BodyTooLarge, Request
+from .request import JSON, BodyTooLarge, Request
 from .upstream import Pool, UpstreamError
 
 log = logging.getLogger("gateway")

@@ -13,7 +13,7 @@ import socket
 import pytest
 
 from gateway import server
-from gateway.server import BodyTooLarge, ClientGone, Request
+from gateway.request import BodyTooLarge, ClientGone, Request
 from tests.gateway.processes import run_async
 
 
