@@ -115,7 +115,7 @@ class Request:
             self.chunks = []
             self._wake()
             if self.done:  # answered without reading it: nothing is gained by reading the rest
-                self._connection.transport.close()
+                self._connection._close()
         elif not self.too_large and not self.done:  # once answered, the rest is dropped
             self.chunks.append(data)
 

@@ -10,7 +10,8 @@ of a stream. This one serves what the gateway needs and no more, and keeps HTTP/
 - a head must arrive within `KEEP_ALIVE_SECONDS`, a body within the app's `body_timeout` of its
   head (else 408); an answer written before the body ended says `connection: close`, the rest of
   the body is dropped until it ends or its deadline passes; over the app's `connection_limit`
-  connections at once, a new one is answered 503;
+  connections at once, a new one is answered 503; a caller too slow to take what was written to
+  it (writing paused, or the connection closing, for `SEND_SECONDS`) is cut off;
 - a request head over `MAX_HEAD_BYTES` is refused (431), a body over the handler's limit too (413),
   a request that does not parse (400): each an OpenAI-style error, then the connection is closed;
 - pipelining is refused: a request sent before the answer to the previous one gets a 400 saying
@@ -41,6 +42,7 @@ KEEP_ALIVE_SECONDS = 30.0  # an idle connection (or one slow to send a head) is 
 BODY_SECONDS = 120.0  # a body not whole this long after its head is refused (unless the app says otherwise)
 MAX_CONNECTIONS = 10_000  # open connections of callers at once (unless the app says otherwise)
 TURNED_AWAY_SECONDS = 1.0  # a connection over the limit is closed after this at the latest
+SEND_SECONDS = 30.0  # a caller that leaves its answer unread this long is cut off
 GRACE_SECONDS = 5.0  # at shutdown, for the requests under way to end
 HIGH_WATER = 256 * 1024  # unsent bytes at which writing to a caller pauses
 
@@ -67,6 +69,9 @@ class Connection(asyncio.Protocol):
         self._pipelined = False
         self._idle_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None  # the deadline of a body still on its way
+        self._send_timer: asyncio.TimerHandle | None = None  # the bound on a caller that takes nothing
+        self._stalled_since = 0.0
+        self._closing = False
         self._waiting = False  # for a request (idle, or its head on its way)
         self._idle_since = 0.0
         self._url = b""
@@ -93,6 +98,8 @@ class Connection(asyncio.Protocol):
             self._idle_timer.cancel()
         if self._body_timer is not None:
             self._body_timer.cancel()
+        if self._send_timer is not None:
+            self._send_timer.cancel()
         request = self.request
         if request is not None and not request.done:
             request.gone = True
@@ -128,6 +135,7 @@ class Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.write_paused = True
+        self._send_watch()
 
     def resume_writing(self) -> None:
         self.write_paused = False
@@ -193,7 +201,7 @@ class Connection(asyncio.Protocol):
             if request.keep_alive:
                 self._next()
             else:
-                self.transport.close()
+                self._close()
 
     # the cycle
     async def _handle(self, request: Request) -> None:
@@ -208,7 +216,7 @@ class Connection(asyncio.Protocol):
                     errors.upstream(500, "gateway_error", "The gateway failed on this call; it has been logged.")
                 )
             elif not request.done:
-                self.transport.close()
+                self._close()
         else:
             if not request.started and not self.closed:
                 request.refuse(errors.upstream(500, "gateway_error", "The gateway gave no answer to this call."))
@@ -220,7 +228,7 @@ class Connection(asyncio.Protocol):
             return
         if not request.keep_alive:
             if request.complete or not self.transport.is_reading():
-                self.transport.close()
+                self._close()
             else:
                 # Answered before its body ended (and said `connection: close`): the rest is read and
                 # dropped, lest closing with it unread reset the connection before the answer is read,
@@ -248,7 +256,7 @@ class Connection(asyncio.Protocol):
         request = self.request
         if request is not None:
             if request.started:  # its answer is written or under way: the connection just ends
-                self.transport.close()
+                self._close()
                 return
             # A body that breaks off mid-way: the handler waiting for it learns that the caller is gone.
             request.gone = request.started = True
@@ -290,7 +298,31 @@ class Connection(asyncio.Protocol):
 
     def _refuse_and_close(self, status: int, body: bytes) -> None:
         self.transport.write(self._error_head(status, body) + body)
+        self._close()
+
+    def _close(self) -> None:
+        """Close once what was written has been sent, within `SEND_SECONDS`."""
         self.transport.close()
+        if not self._closing and not self.closed and self.transport.get_write_buffer_size():
+            self._closing = True
+            self._send_watch()
+
+    def _send_watch(self) -> None:
+        """What was written waits for the caller (writing paused, or the connection closing): one
+        timer per connection, moved on when it fires rather than set again at each pause."""
+        self._stalled_since = self.loop.time()
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_at(self._stalled_since + SEND_SECONDS, self._send_check)
+
+    def _send_check(self) -> None:
+        self._send_timer = None
+        if self.closed or not (self.write_paused or self._closing):  # the caller took what was written
+            return
+        due = self._stalled_since + SEND_SECONDS
+        if self.loop.time() >= due:
+            self.transport.abort()  # the handler learns the caller is gone (`connection_lost`)
+        else:
+            self._send_timer = self.loop.call_at(due, self._send_check)
 
     def write(self, data: bytes) -> None:
         if not self.closed:
@@ -306,7 +338,7 @@ class Connection(asyncio.Protocol):
         """The connection waits for a request. One timer per connection, moved on when it fires
         rather than set again for every request."""
         if self.server.stopping:
-            self.transport.close()
+            self._close()
             return
         self._waiting = True
         self._idle_since = self.loop.time()
@@ -319,14 +351,14 @@ class Connection(asyncio.Protocol):
             return
         due = self._idle_since + KEEP_ALIVE_SECONDS
         if self.loop.time() >= due:
-            self.transport.close()
+            self._close()
         else:
             self._idle_timer = self.loop.call_at(due, self._idle_check)
 
     def shutdown(self) -> None:
         """Stop taking requests: close now if idle, else after the answer under way."""
         if self.request is None:
-            self.transport.close()
+            self._close()
         else:
             self.request.keep_alive = False
 

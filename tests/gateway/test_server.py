@@ -56,6 +56,15 @@ class App:
                 await request.drain()
                 await asyncio.sleep(0.01)
             return
+        if request.path in ("/flood", "/big"):  # more than a caller that reads nothing can hold
+            if request.path == "/big":
+                return request.answer(200, b"x" * (16 * 1024 * 1024))
+            request.stream_start(200, [("content-type", "text/event-stream")])
+            request.on_gone = lambda: self.gone.append(request.path)
+            while not request.gone:
+                request.stream_write(b"data: %b\n\n" % (b"x" * 65536))
+                await request.drain()
+            return
         if request.path == "/fail":
             raise RuntimeError("a fault of the app")
         request.answer(404, b'{"error":"unknown"}')
@@ -443,3 +452,24 @@ def test_connections_over_the_limit_are_answered_503_and_closed_and_the_others_s
     assert refused[0] == 503 and json.loads(refused[2])["error"]["code"] == "gateway_busy"
     assert refused[1]["retry-after"] == "1" and refused[1]["connection"] == "close" and refused_closed
     assert served[0] == 200 and json.loads(served[2])["body"] == "in"
+
+
+def test_a_caller_that_reads_nothing_of_its_answer_is_cut_off_and_the_handler_told(monkeypatch):
+    """Writing waits for a slow caller (`drain`), and closing waits for what was written to be sent:
+    neither for longer than SEND_SECONDS when the caller takes nothing."""
+    monkeypatch.setattr(server, "SEND_SECONDS", 0.5)
+
+    async def scenario(port, app):
+        loop = asyncio.get_running_loop()
+        found = []
+        for path in ("/flood", "/big"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            started = loop.time()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n".encode())  # and nothing read
+            found.append((await released(app), loop.time() - started))
+            writer.close()
+        return found, list(app.gone)
+
+    found, gone = serve(scenario)
+    assert all(done and waited < 4 for done, waited in found), found
+    assert gone == ["/flood"]  # the stream's handler was told, and ended
