@@ -36,6 +36,11 @@ class Config:
     # The longest a call waits on Redis (connecting, or for an answer) before it is refused with
     # policy_check_unavailable: a Redis that takes connections and never answers costs this, not more.
     redis_timeout: float = 1.0
+    # The longest a caller may take to send a call's body after its head (seconds): a body not
+    # whole by then is refused with 408 and its connection closed.
+    body_timeout: float = 120.0
+    # Callers' connections one process holds open at once; one more is answered 503 and closed.
+    client_connections: int = 10_000
     # Where, besides public addresses, a country's own server may be (COUNTRY_NETWORKS).
     country_networks: tuple = ()
 
@@ -54,6 +59,10 @@ def _config(environ) -> Config:
     if not 0 < redis_timeout <= 60:
         said = environ.get("GATEWAY_REDIS_TIMEOUT")
         raise ImproperlyConfigured(f"GATEWAY_REDIS_TIMEOUT must be more than 0 and at most 60 seconds, not {said!r}.")
+    body_timeout = env_float("GATEWAY_BODY_TIMEOUT", 120.0, environ)
+    if not 0 < body_timeout <= 3600:
+        said = environ.get("GATEWAY_BODY_TIMEOUT")
+        raise ImproperlyConfigured(f"GATEWAY_BODY_TIMEOUT must be more than 0 and at most 3600 seconds, not {said!r}.")
     development = env_bool("DEBUG", False, environ) or bool(environ.get("PORTAL_TESTING"))
     return Config(
         redis_url=environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -70,6 +79,8 @@ def _config(environ) -> Config:
         max_connections=env_int("GATEWAY_MAX_CONNECTIONS", 1000, environ=environ),
         redis_connections=env_int("GATEWAY_REDIS_CONNECTIONS", 128, environ=environ),
         redis_timeout=redis_timeout,
+        body_timeout=body_timeout,
+        client_connections=env_int("GATEWAY_CLIENT_CONNECTIONS", 10_000, minimum=1, environ=environ),
         country_networks=_networks(environ),
     )
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from . import errors
 from .counters import Usage
-from .server import Request
+from .request import Request
 from .upstream import UpstreamResponse, UpstreamTimeout
 
 log = logging.getLogger("gateway.proxy")

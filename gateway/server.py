@@ -7,6 +7,11 @@ of a stream. This one serves what the gateway needs and no more, and keeps HTTP/
 - kept-alive connections (closed after `KEEP_ALIVE_SECONDS` idle, or when the caller or HTTP/1.0
   asks), request bodies by Content-Length or chunked, `Expect: 100-continue` answered when the
   body is read;
+- a head must arrive within `KEEP_ALIVE_SECONDS`, a body within the app's `body_timeout` of its
+  head (else 408); an answer written before the body ended says `connection: close`, the rest of
+  the body is dropped until it ends or its deadline passes; over the app's `connection_limit`
+  connections at once, a new one is answered 503; a caller too slow to take what was written to
+  it (writing paused, or the connection closing, for `SEND_SECONDS`) is cut off;
 - a request head over `MAX_HEAD_BYTES` is refused (431), a body over the handler's limit too (413),
   a request that does not parse (400): each an OpenAI-style error, then the connection is closed;
 - pipelining is refused: a request sent before the answer to the previous one gets a 400 saying
@@ -24,214 +29,26 @@ import asyncio
 import contextlib
 import logging
 import socket
-import time
-from collections.abc import Callable
-from email.utils import formatdate
-from http import HTTPStatus
 
 import httptools
 
 from . import errors
+from .request import REASONS, ClientGone, Request, date_header
 
 log = logging.getLogger("gateway.server")
 access_log = logging.getLogger("gateway.access")
 MAX_HEAD_BYTES = 64 * 1024  # request line and headers
 KEEP_ALIVE_SECONDS = 30.0  # an idle connection (or one slow to send a head) is closed after this
+BODY_SECONDS = 120.0  # a body not whole this long after its head is refused (unless the app says otherwise)
+MAX_CONNECTIONS = 10_000  # open connections of callers at once (unless the app says otherwise)
+TURNED_AWAY_SECONDS = 1.0  # a connection over the limit is closed after this at the latest
+SEND_SECONDS = 30.0  # a caller that leaves its answer unread this long is cut off
 GRACE_SECONDS = 5.0  # at shutdown, for the requests under way to end
 HIGH_WATER = 256 * 1024  # unsent bytes at which writing to a caller pauses
-JSON = (("content-type", "application/json"),)
-REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class ClientGone(Exception):
-    pass
 
 
 class _HeadTooLarge(Exception):
     pass
-
-
-_date = [0, b""]
-
-
-def _date_header() -> bytes:
-    now = int(time.time())
-    if now != _date[0]:
-        # RFC 9110's date, in English whatever the process's locale (strftime's day and month names follow it).
-        _date[0], _date[1] = now, b"date: " + formatdate(now, usegmt=True).encode()
-    return _date[1]
-
-
-class Request:
-    """One request and its answer. `headers` has lower-case names (the first of repeated ones)."""
-
-    __slots__ = (
-        "_connection",
-        "method",
-        "path",
-        "headers",
-        "keep_alive",
-        "chunks",
-        "size",
-        "too_large",
-        "complete",
-        "_waiter",
-        "_continue",
-        "body_limit",
-        "started",
-        "done",
-        "chunked",
-        "status",
-        "_head",
-        "on_gone",
-        "gone",
-    )
-
-    def __init__(self, connection: Connection, method: str, path: str, headers: dict, keep_alive: bool):
-        self._connection = connection
-        self.method = method
-        self.path = path
-        self.headers = headers
-        self.keep_alive = keep_alive
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.too_large = False
-        self.complete = False  # the whole body has arrived
-        self._waiter: asyncio.Future | None = None
-        self._continue = headers.get("expect", "").lower() == "100-continue"
-        self.body_limit = connection.body_limit
-        self.started = False  # the answer's head is decided
-        self.done = False  # the answer is written whole
-        self.chunked = False
-        self.status = 0
-        self._head = b""
-        self.on_gone: Callable[[], None] | None = None
-        self.gone = False
-
-    # --- the body ---------------------------------------------------------------------------------
-
-    async def body(self) -> bytes:
-        """The whole body; BodyTooLarge past the limit, ClientGone if the caller went away first."""
-        declared = self.headers.get("content-length", "")
-        if self.too_large or (declared.isdigit() and int(declared) > self.body_limit):
-            self._close_after()
-            raise BodyTooLarge
-        if not self.complete:
-            if self._continue:
-                self._continue = False
-                self._connection.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-            if self.too_large:
-                self._close_after()
-                raise BodyTooLarge
-        if self.gone:
-            raise ClientGone
-        return self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
-
-    def _received(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.body_limit:
-            self.too_large = True
-            self.chunks = []
-            self._wake()
-            if self.done:  # answered without reading it: nothing is gained by reading the rest
-                self._connection.transport.close()
-        elif not self.too_large:
-            self.chunks.append(data)
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    def _close_after(self) -> None:
-        """The rest of the body will not be read: the connection ends with this answer."""
-        self.keep_alive = False
-
-    # --- the answer -------------------------------------------------------------------------------
-
-    def _head_bytes(self, status: int, headers, framing: bytes | None) -> bytes:
-        if self._continue:  # a body never asked for may still come: the connection cannot be reused
-            self.keep_alive = False
-        lines = [b"HTTP/1.1 %d %s" % (status, REASONS.get(status, b"Unknown")), _date_header()]
-        for name, value in headers:
-            lines.append(f"{name}: {value}".encode("latin-1"))
-        if framing is not None:
-            lines.append(framing)
-        if not self.keep_alive:
-            lines.append(b"connection: close")
-        elif not self._connection.http11:  # an HTTP/1.0 caller that asked to keep the connection
-            lines.append(b"connection: keep-alive")
-        return b"\r\n".join(lines) + b"\r\n\r\n"
-
-    def answer(self, status: int, body: bytes, headers=JSON) -> None:
-        """The whole answer, in one write (`headers` name its content type)."""
-        if self.gone:
-            return
-        if self.started:
-            raise RuntimeError("the answer has already begun")
-        head = self._head_bytes(status, headers, b"content-length: %d" % len(body))
-        self.started = True
-        self.status = status
-        self._connection.write(head if self.method == "HEAD" else head + body)
-        self._finish()
-
-    def refuse(self, refusal: errors.Refusal) -> None:
-        self.answer(refusal.status, refusal.body(), [*JSON, *refusal.headers.items()])
-
-    def stream_start(self, status: int, headers) -> None:
-        """The head of a streamed answer, written with its first piece."""
-        if self.gone:
-            return
-        if self.started:
-            raise RuntimeError("the answer has already begun")
-        self.chunked = self._connection.http11
-        if not self.chunked:  # HTTP/1.0: the end of the body is the end of the connection
-            self.keep_alive = False
-        self._head = self._head_bytes(status, headers, b"transfer-encoding: chunked" if self.chunked else None)
-        self.started = True
-        self.status = status
-
-    def stream_write(self, data: bytes) -> None:
-        if self.done or not data:
-            return
-        if self.chunked:
-            data = b"%x\r\n%b\r\n" % (len(data), data)
-        if self._head:
-            data, self._head = self._head + data, b""
-        self._connection.write(data)
-
-    def stream_end(self, data: bytes = b"") -> None:
-        """The last piece (if any) and the end of the answer, in one write."""
-        if self.done:
-            return
-        out = self._head
-        self._head = b""
-        if self.chunked:
-            out += (b"%x\r\n%b\r\n0\r\n\r\n" % (len(data), data)) if data else b"0\r\n\r\n"
-        else:
-            out += data
-        self._connection.write(out)
-        self._finish()
-
-    @property
-    def writable(self) -> bool:
-        """False while the caller has not taken what was written (see `drain`)."""
-        return not self._connection.write_paused
-
-    async def drain(self) -> None:
-        await self._connection.drain()
-
-    def _finish(self) -> None:
-        self.done = True
-        self._connection.answered(self)
 
 
 class Connection(asyncio.Protocol):
@@ -251,6 +68,10 @@ class Connection(asyncio.Protocol):
         self._drained: asyncio.Future | None = None
         self._pipelined = False
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None  # the deadline of a body still on its way
+        self._send_timer: asyncio.TimerHandle | None = None  # the bound on a caller that takes nothing
+        self._stalled_since = 0.0
+        self._closing = False
         self._waiting = False  # for a request (idle, or its head on its way)
         self._idle_since = 0.0
         self._url = b""
@@ -265,6 +86,8 @@ class Connection(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport.set_write_buffer_limits(high=HIGH_WATER)
+        if len(self.server.connections) >= self.server.connection_limit:
+            return self._turn_away()
         self.server.connections.add(self)
         self._idle()
 
@@ -273,6 +96,10 @@ class Connection(asyncio.Protocol):
         self.server.connections.discard(self)
         if self._idle_timer is not None:
             self._idle_timer.cancel()
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+        if self._send_timer is not None:
+            self._send_timer.cancel()
         request = self.request
         if request is not None and not request.done:
             request.gone = True
@@ -299,9 +126,16 @@ class Connection(asyncio.Protocol):
                 raise
         except httptools.HttpParserError as error:
             self._fail(400, "malformed_request", f"The request is not valid HTTP/1.1 ({error}).")
+            return
+        request = self.request
+        if request is not None and not request.complete and self._body_timer is None and not self._pipelined:
+            # A body still on its way after this read: one timer for the whole of it (a body that
+            # arrives with its head, as most do, costs none).
+            self._body_timer = self.loop.call_later(self.server.body_timeout, self._body_late)
 
     def pause_writing(self) -> None:
         self.write_paused = True
+        self._send_watch()
 
     def resume_writing(self) -> None:
         self.write_paused = False
@@ -357,11 +191,17 @@ class Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self._pipelined:
             return
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
         request = self.request
         request.complete = True
         request._wake()
-        if request.done:
-            self._next()
+        if request.done:  # answered before its body ended: now it has
+            if request.keep_alive:
+                self._next()
+            else:
+                self._close()
 
     # the cycle
     async def _handle(self, request: Request) -> None:
@@ -376,7 +216,7 @@ class Connection(asyncio.Protocol):
                     errors.upstream(500, "gateway_error", "The gateway failed on this call; it has been logged.")
                 )
             elif not request.done:
-                self.transport.close()
+                self._close()
         else:
             if not request.started and not self.closed:
                 request.refuse(errors.upstream(500, "gateway_error", "The gateway gave no answer to this call."))
@@ -387,7 +227,13 @@ class Connection(asyncio.Protocol):
         if self.closed:
             return
         if not request.keep_alive:
-            self.transport.close()
+            if request.complete or not self.transport.is_reading():
+                self._close()
+            else:
+                # Answered before its body ended (and said `connection: close`): the rest is read and
+                # dropped, lest closing with it unread reset the connection before the answer is read,
+                # until it ends, the caller closes, or its deadline passes (`_body_late`).
+                self.transport.write_eof()
         elif self._pipelined:
             refusal = errors.bad_request(
                 "Requests were pipelined: send each request on a connection once the previous answer has arrived.",
@@ -410,20 +256,73 @@ class Connection(asyncio.Protocol):
         request = self.request
         if request is not None:
             if request.started:  # its answer is written or under way: the connection just ends
-                self.transport.close()
+                self._close()
                 return
             # A body that breaks off mid-way: the handler waiting for it learns that the caller is gone.
             request.gone = request.started = True
             request._wake()
         self._refuse_and_close(status, errors.bad_request(message, code=code, status=status).body())
 
-    def _refuse_and_close(self, status: int, body: bytes) -> None:
-        self.transport.write(
-            b"HTTP/1.1 %d %s\r\n%s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
-            % (status, REASONS.get(status, b"Error"), _date_header(), len(body))
-            + body
+    def _body_late(self) -> None:
+        """A body not whole by its deadline: 408 and the end of the connection (the end only, if answered)."""
+        self._body_timer = None
+        request = self.request
+        if self.closed or request is None or request.complete:
+            return
+        timeout = self.server.body_timeout
+        self._fail(
+            408,
+            "request_timeout",
+            f"The request's body did not arrive whole within {timeout:g} seconds of its head: "
+            "send the call again, its body without pause.",
         )
+
+    def _turn_away(self) -> None:
+        """A connection over the limit: a 503, then its end (what it sends is dropped meanwhile)."""
+        self._pipelined = True
+        limit = self.server.connection_limit
+        message = (
+            f"This gateway process holds as many connections as it may ({limit}): send the call again in a moment."
+        )
+        body = errors.upstream(503, "gateway_busy", message).body()
+        self.transport.write(self._error_head(503, body, b"retry-after: 1\r\n") + body)
+        self.transport.write_eof()
+        self._idle_timer = self.loop.call_later(TURNED_AWAY_SECONDS, self.transport.abort)
+
+    @staticmethod
+    def _error_head(status: int, body: bytes, extra: bytes = b"") -> bytes:
+        return (
+            b"HTTP/1.1 %d %s\r\n%s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%bconnection: close\r\n\r\n"
+            % (status, REASONS.get(status, b"Error"), date_header(), len(body), extra)
+        )
+
+    def _refuse_and_close(self, status: int, body: bytes) -> None:
+        self.transport.write(self._error_head(status, body) + body)
+        self._close()
+
+    def _close(self) -> None:
+        """Close once what was written has been sent, within `SEND_SECONDS`."""
         self.transport.close()
+        if not self._closing and not self.closed and self.transport.get_write_buffer_size():
+            self._closing = True
+            self._send_watch()
+
+    def _send_watch(self) -> None:
+        """What was written waits for the caller (writing paused, or the connection closing): one
+        timer per connection, moved on when it fires rather than set again at each pause."""
+        self._stalled_since = self.loop.time()
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_at(self._stalled_since + SEND_SECONDS, self._send_check)
+
+    def _send_check(self) -> None:
+        self._send_timer = None
+        if self.closed or not (self.write_paused or self._closing):  # the caller took what was written
+            return
+        due = self._stalled_since + SEND_SECONDS
+        if self.loop.time() >= due:
+            self.transport.abort()  # the handler learns the caller is gone (`connection_lost`)
+        else:
+            self._send_timer = self.loop.call_at(due, self._send_check)
 
     def write(self, data: bytes) -> None:
         if not self.closed:
@@ -439,7 +338,7 @@ class Connection(asyncio.Protocol):
         """The connection waits for a request. One timer per connection, moved on when it fires
         rather than set again for every request."""
         if self.server.stopping:
-            self.transport.close()
+            self._close()
             return
         self._waiting = True
         self._idle_since = self.loop.time()
@@ -452,14 +351,14 @@ class Connection(asyncio.Protocol):
             return
         due = self._idle_since + KEEP_ALIVE_SECONDS
         if self.loop.time() >= due:
-            self.transport.close()
+            self._close()
         else:
             self._idle_timer = self.loop.call_at(due, self._idle_check)
 
     def shutdown(self) -> None:
         """Stop taking requests: close now if idle, else after the answer under way."""
         if self.request is None:
-            self.transport.close()
+            self._close()
         else:
             self.request.keep_alive = False
 
@@ -472,6 +371,8 @@ class Server:
         self.handler = app.handle
         self.app = app
         self.body_limit = app.body_limit
+        self.body_timeout = getattr(app, "body_timeout", BODY_SECONDS)
+        self.connection_limit = getattr(app, "connection_limit", MAX_CONNECTIONS)
         self.access_log = access_log
         self.loop = asyncio.get_running_loop()
         self.connections: set[Connection] = set()

@@ -42,7 +42,7 @@ from .proxy import (
     upstream_headers,
     usage_of,
 )
-from .server import JSON, BodyTooLarge, Request
+from .request import JSON, BodyTooLarge, Request
 from .upstream import Pool, UpstreamError
 
 log = logging.getLogger("gateway")
@@ -79,6 +79,8 @@ class Gateway:
             tls=ssl.create_default_context(cafile=certifi.where()),
         )
         self.body_limit = config.max_body_bytes
+        self.body_timeout = config.body_timeout  # the server's bounds on its callers (gateway/server.py)
+        self.connection_limit = config.client_connections
         self.routes = dict.fromkeys(rules.FAMILIES, ("POST", self.call))
         self.routes.update(
             {"/v1/models": ("GET", self.models), "/healthz": ("GET", self.healthz), "/readyz": ("GET", self.readyz)}

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
         ("GATEWAY_LEASE_SECONDS", "-5", "GATEWAY_LEASE_SECONDS must be a whole number of at least 0, not -5."),
         ("GATEWAY_READ_TIMEOUT", "long", "GATEWAY_READ_TIMEOUT must be a number (seconds, such as 0.5), not 'long'."),
         ("GATEWAY_REDIS_TIMEOUT", "0", "GATEWAY_REDIS_TIMEOUT must be more than 0 and at most 60 seconds, not '0'."),
+        ("GATEWAY_BODY_TIMEOUT", "0", "GATEWAY_BODY_TIMEOUT must be more than 0 and at most 3600 seconds, not '0'."),
+        ("GATEWAY_CLIENT_CONNECTIONS", "0", "GATEWAY_CLIENT_CONNECTIONS must be a whole number of at least 1, not 0."),
         ("DEBUG", "maybe", "DEBUG must be true or false, not 'maybe'."),
     ],
 )

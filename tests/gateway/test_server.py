@@ -1,8 +1,8 @@
 """The gateway's HTTP/1.1 server on its own (gateway/server.py), in this process with a small app, on
 raw connections: kept-alive connections and HTTP/1.0, bodies by Content-Length and chunked,
 `Expect: 100-continue`, pipelining refused, heads and bodies over their limits, requests that do not
-parse, streamed answers, a caller that goes away mid-stream, a handler that fails, and the end of
-the server with the requests under way."""
+parse, streamed answers, a caller that goes away mid-stream, a handler that fails, the end of
+the server with the requests under way, and the bounds on callers: heads, bodies and connections."""
 
 from __future__ import annotations
 
@@ -13,24 +13,31 @@ import socket
 import pytest
 
 from gateway import server
-from gateway.server import BodyTooLarge, Request
+from gateway.request import BodyTooLarge, ClientGone, Request
 from tests.gateway.processes import run_async
 
 
 class App:
     body_limit = 1000
+    body_timeout = 1.0
 
     def __init__(self):
         self.gone: list[str] = []
         self.interrupted = 0
         self.stop: asyncio.Event | None = None  # set by serve()
+        self.server: server.Server | None = None  # set by serve()
 
     async def handle(self, request: Request) -> None:
-        if request.path == "/echo":
+        if request.path in ("/echo", "/late-read"):
+            if request.path == "/late-read":  # reads the body only after a while (a policy looked up)
+                await asyncio.sleep(0.3)
             try:
                 body = await request.body()
             except BodyTooLarge:
                 return request.answer(413, b'{"error":"too large"}')
+            except ClientGone:
+                self.gone.append(f"body of {request.path}")
+                raise
             answer = {"method": request.method, "body": body.decode(), "header": request.headers.get("x-thing")}
             return request.answer(200, json.dumps(answer).encode())
         if request.path == "/early":  # answers without reading the body
@@ -48,6 +55,15 @@ class App:
                 request.stream_write(b"data: more\n\n")
                 await request.drain()
                 await asyncio.sleep(0.01)
+            return
+        if request.path in ("/flood", "/big"):  # more than a caller that reads nothing can hold
+            if request.path == "/big":
+                return request.answer(200, b"x" * (16 * 1024 * 1024))
+            request.stream_start(200, [("content-type", "text/event-stream")])
+            request.on_gone = lambda: self.gone.append(request.path)
+            while not request.gone:
+                request.stream_write(b"data: %b\n\n" % (b"x" * 65536))
+                await request.drain()
             return
         if request.path == "/fail":
             raise RuntimeError("a fault of the app")
@@ -91,7 +107,8 @@ def serve(scenario, app: App | None = None):
         sock.bind(("127.0.0.1", 0))
         sock.listen(16)
         stop = app.stop = asyncio.Event()
-        serving = asyncio.ensure_future(server.Server(app, access_log=False).serve(sock, stop))
+        app.server = server.Server(app, access_log=False)
+        serving = asyncio.ensure_future(app.server.serve(sock, stop))
         try:
             return await asyncio.wait_for(scenario(sock.getsockname()[1], app), 20)
         finally:
@@ -108,6 +125,15 @@ def post(path: str, body: bytes, *extra: str) -> bytes:
 
 async def closed(reader: asyncio.StreamReader) -> bool:
     return await asyncio.wait_for(reader.read(), 5) == b""
+
+
+async def released(app: App) -> bool:
+    """Whether the server holds no connection any more within 5 s (its own end closed, not only half)."""
+    for _ in range(250):
+        if not app.server.connections:
+            return True
+        await asyncio.sleep(0.02)
+    return False
 
 
 def test_a_kept_alive_connection_serves_one_request_after_another():
@@ -329,3 +355,121 @@ def test_idle_connections_and_heads_that_never_end_are_closed_after_the_keep_ali
     busy_open, idle_closed, slow_closed, waited, busy_closed_later = serve(scenario)
     assert busy_open and idle_closed and slow_closed and busy_closed_later
     assert waited < 3
+
+
+def test_an_answer_written_before_the_body_ended_closes_the_connection_within_the_bodys_deadline():
+    """The body is not awaited for the connection's sake: the answer says the connection ends, the
+    rest of the body is dropped as it comes, and the connection closes when it ends, or at the
+    body's deadline if it never does (a caller that sends a head and stops holds nothing long)."""
+
+    async def scenario(port, app):
+        loop = asyncio.get_running_loop()
+        found = []
+        for rest in (b"", b"y" * 490):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            started = loop.time()
+            writer.write(b"POST /early HTTP/1.1\r\nHost: test\r\nContent-Length: 500\r\n\r\n" + b"x" * 10)
+            answer = await read_answer(reader)
+            writer.write(rest)  # the rest of the body after the answer, or nothing
+            found.append((answer[0], answer[1].get("connection"), await released(app), loop.time() - started))
+            writer.close()
+        return found
+
+    stalled, finished = serve(scenario)
+    assert stalled[:3] == (401, "close", True) and 0.8 < stalled[3] < 3
+    assert finished[:3] == (401, "close", True) and finished[3] < 0.8  # closed as its body ended
+
+
+def test_a_body_that_stalls_is_refused_408_and_its_handler_ends_while_a_slow_steady_one_is_served():
+    async def scenario(port, app):
+        loop = asyncio.get_running_loop()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        started = loop.time()
+        writer.write(b"POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 50\r\n\r\n" + b"x" * 10)
+        stalled = await read_answer(reader)
+        stalled_after, stalled_closed = loop.time() - started, await closed(reader)
+        # Chunked, a piece every 0.05 s for 0.5 s: within the deadline (1 s) from the head.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for index in range(10):
+            await asyncio.sleep(0.05)
+            writer.write(b"1\r\n%d\r\n" % index)
+        writer.write(b"0\r\n\r\n")
+        steady = await read_answer(reader)
+        writer.write(post("/echo", b"again"))  # the connection is kept for the next call
+        again = await read_answer(reader)
+        writer.close()
+        return stalled, stalled_after, stalled_closed, steady, again, list(app.gone)
+
+    stalled, stalled_after, stalled_closed, steady, again, gone = serve(scenario)
+    error = json.loads(stalled[2])["error"]
+    assert stalled[0] == 408 and error["code"] == "request_timeout" and "1 seconds" in error["message"]
+    assert stalled[1]["connection"] == "close" and stalled_closed and 0.8 < stalled_after < 3
+    assert gone == ["body of /echo"]  # the handler waiting for the body was told, and ended
+    assert steady[0] == 200 and json.loads(steady[2])["body"] == "0123456789" and "connection" not in steady[1]
+    assert again[0] == 200 and json.loads(again[2])["body"] == "again"
+
+
+def test_a_caller_gone_before_its_handler_reads_the_body_ends_the_handler():
+    """The handler comes to the body after the caller left (a policy looked up meanwhile): it is told
+    at once, rather than waiting for a body that cannot come."""
+
+    async def scenario(port, app):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /late-read HTTP/1.1\r\nHost: test\r\nContent-Length: 50\r\n\r\nxyz")
+        await asyncio.sleep(0.05)
+        writer.close()
+        for _ in range(100):
+            if app.gone:
+                break
+            await asyncio.sleep(0.02)
+        return list(app.gone)
+
+    assert serve(scenario) == ["body of /late-read"]
+
+
+def test_connections_over_the_limit_are_answered_503_and_closed_and_the_others_served():
+    app = App()
+    app.connection_limit = 2
+
+    async def scenario(port, app):
+        held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(post("/echo", b"one too many"))
+        refused = await read_answer(reader), await closed(reader)
+        for held_reader, held_writer in held:  # the two held are served still
+            held_writer.write(post("/echo", b"held"))
+            assert (await read_answer(held_reader))[0] == 200
+        held[0][1].close()
+        await closed(held[0][0])
+        await asyncio.sleep(0.05)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)  # a place is free again
+        writer.write(post("/echo", b"in"))
+        return refused, await read_answer(reader)
+
+    (refused, refused_closed), served = serve(scenario, app)
+    assert refused[0] == 503 and json.loads(refused[2])["error"]["code"] == "gateway_busy"
+    assert refused[1]["retry-after"] == "1" and refused[1]["connection"] == "close" and refused_closed
+    assert served[0] == 200 and json.loads(served[2])["body"] == "in"
+
+
+def test_a_caller_that_reads_nothing_of_its_answer_is_cut_off_and_the_handler_told(monkeypatch):
+    """Writing waits for a slow caller (`drain`), and closing waits for what was written to be sent:
+    neither for longer than SEND_SECONDS when the caller takes nothing."""
+    monkeypatch.setattr(server, "SEND_SECONDS", 0.5)
+
+    async def scenario(port, app):
+        loop = asyncio.get_running_loop()
+        found = []
+        for path in ("/flood", "/big"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            started = loop.time()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n".encode())  # and nothing read
+            found.append((await released(app), loop.time() - started))
+            writer.close()
+        return found, list(app.gone)
+
+    found, gone = serve(scenario)
+    assert all(done and waited < 4 for done, waited in found), found
+    assert gone == ["/flood"]  # the stream's handler was told, and ended
