@@ -88,7 +88,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     "role_label": ROLE_LABELS.get(access.role_in(country.pk) or "", ""),
                     "organisation_count": organisations.get(country.pk, 0),
                     "member_count": members.get(country.pk, 0),
-                    "events": describe_events(events, country),
+                    "events": describe_events(events, country, access),
                     "charts": dashboards.country_charts(country, figures[country.pk], prefix="home-"),
                 }
             )
