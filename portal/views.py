@@ -163,7 +163,10 @@ def country_summary(request: HttpRequest) -> HttpResponse:
 @login_required
 def country_switch(request: HttpRequest) -> HttpResponse:
     """The country switcher's target (a plain GET form, so it works without JavaScript)."""
-    country = selectors.country_get_visible(access=request.access, code=request.GET.get("code", ""))
+    code = request.GET.get("code", "").strip()
+    if not code:  # "Go" with no country chosen: the dashboard, where the countries are listed
+        return redirect("home")
+    country = selectors.country_get_visible(access=request.access, code=code)
     if country is None:
         raise Http404("No country with this code is visible to you.")
     return redirect(_overview_url(country))
