@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 # GOV.UK colours, darkened where the plain one does not reach 3:1 against white (WCAG 1.4.11).
 COLOURS = {
     "green": "#00703c",
@@ -52,9 +54,10 @@ class Bar:
 
     @property
     def percent(self) -> int | None:
-        if self.of is None:
+        """The share of its own total; None with no total, or a total of nothing (no "0%" of 0)."""
+        if not self.of:
             return None
-        return round(100 * self.value / self.of) if self.of else 0
+        return round(100 * self.value / self.of)
 
     @property
     def shown(self) -> str:
@@ -64,6 +67,8 @@ class Bar:
 
         if self.of is None:
             return number_format(self.value, force_grouping=True)
+        if not self.of and not self.value:  # a share of nothing: said in words, never "0 / 0"
+            return gettext("nothing to count yet")
         return f"{number_format(self.value, force_grouping=True)} / {number_format(self.of, force_grouping=True)}"
 
 
@@ -95,6 +100,11 @@ class Chart:
     cumulative_header: str = ""
     empty_text: str = ""
     geometry: dict = field(default_factory=dict)
+
+    @property
+    def empty_words(self) -> str:
+        """What a chart with nothing to draw says instead: its own words, else the common ones."""
+        return self.empty_text or gettext("Nothing to show yet.")
 
     @property
     def is_empty(self) -> bool:
