@@ -48,6 +48,7 @@ class Bar:
     # filled in by the chart
     y: float = 0
     text_y: float = 0
+    text_x: float = 0
     width: float = 0
     track_width: float = 0
     fill: str = ""
@@ -143,7 +144,10 @@ def bar_chart(
         bar.y = PAD + index * ROW_HEIGHT
         bar.text_y = bar.y + BAR_HEIGHT - 4
         bar.fill = COLOURS.get(bar.colour, COLOURS["blue"])
-        if bar.of is not None:  # each bar against its own total: the track is the whole
+        bar.text_x = LABEL_WIDTH + plot + PAD
+        if bar.of == 0:  # a share of nothing: no track, and its words where the bar would be
+            bar.text_x = LABEL_WIDTH
+        elif bar.of is not None:  # each bar against its own total: the track is the whole
             bar.track_width = plot
             bar.width = round(plot * bar.value / bar.of, 1) if bar.of else 0
         else:
