@@ -96,6 +96,7 @@ def country_charts(country: Country, figures: dict, *, prefix: str = "") -> list
                 Bar(_("Policy acknowledgements current"), figures["ack_current"], figures["ack_required"], "green"),
                 Bar(_("Admins and officers trained"), figures["trained"], figures["training_total"], "green"),
             ],
+            empty_text=_("No policy to acknowledge and nobody to train yet."),
         ),
         bar_chart(
             key=f"{key}risk",
@@ -233,6 +234,7 @@ def countries_charts(countries: list[Country], figures: dict[int, dict]) -> list
             label_header=_("Country"),
             value_header=_("Current of required"),
             bars=[Bar(c.name, row["ack_current"], row["ack_required"], "green") for c, row in rows],
+            empty_text=_("No policy to acknowledge yet in these countries."),
         ),
         bar_chart(
             key="countries-training",
@@ -241,6 +243,7 @@ def countries_charts(countries: list[Country], figures: dict[int, dict]) -> list
             label_header=_("Country"),
             value_header=_("Trained of all"),
             bars=[Bar(c.name, row["trained"], row["training_total"], "green") for c, row in rows],
+            empty_text=_("No country admin or officer to train yet in these countries."),
         ),
         bar_chart(
             key="countries-risk",

@@ -176,7 +176,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
                 "portal.context_processors.ledger_alerts",
-            ]
+            ],
+            # Every page writes a moment one way: {{ value|moment }} (tenants/templatetags/times.py).
+            "builtins": ["tenants.templatetags.times"],
         },
     }
 ]

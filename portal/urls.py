@@ -5,6 +5,7 @@ health checks, the published ledger key and the admin."""
 from django.contrib import admin
 from django.urls import include, path
 
+from deployments.register import public_views as public_register_views
 from tenants.keys import exit_views
 from tenants.languages import views as language_views
 from tenants.notifications import views as notification_views
@@ -44,6 +45,7 @@ urlpatterns = [
     path("c/<str:code>/governance/", include("governance.urls")),
     path("c/<str:code>/deployments/", include("deployments.urls")),
     path("c/<str:code>/register/", include("deployments.register.urls")),
+    path("register/", public_register_views.index, name="public_register_index"),
     path("register/<str:code>/", include("deployments.register.public_urls")),
     path("c/<str:code>/", include("tenants.urls")),
     path("api/v1/", include("portal.api_urls")),

@@ -88,7 +88,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     "role_label": ROLE_LABELS.get(access.role_in(country.pk) or "", ""),
                     "organisation_count": organisations.get(country.pk, 0),
                     "member_count": members.get(country.pk, 0),
-                    "events": describe_events(events, country),
+                    "events": describe_events(events, country, access),
                     "charts": dashboards.country_charts(country, figures[country.pk], prefix="home-"),
                 }
             )
@@ -163,7 +163,10 @@ def country_summary(request: HttpRequest) -> HttpResponse:
 @login_required
 def country_switch(request: HttpRequest) -> HttpResponse:
     """The country switcher's target (a plain GET form, so it works without JavaScript)."""
-    country = selectors.country_get_visible(access=request.access, code=request.GET.get("code", ""))
+    code = request.GET.get("code", "").strip()
+    if not code:  # "Go" with no country chosen: the dashboard, where the countries are listed
+        return redirect("home")
+    country = selectors.country_get_visible(access=request.access, code=code)
     if country is None:
         raise Http404("No country with this code is visible to you.")
     return redirect(_overview_url(country))

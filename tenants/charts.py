@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 # GOV.UK colours, darkened where the plain one does not reach 3:1 against white (WCAG 1.4.11).
 COLOURS = {
     "green": "#00703c",
@@ -46,15 +48,17 @@ class Bar:
     # filled in by the chart
     y: float = 0
     text_y: float = 0
+    text_x: float = 0
     width: float = 0
     track_width: float = 0
     fill: str = ""
 
     @property
     def percent(self) -> int | None:
-        if self.of is None:
+        """The share of its own total; None with no total, or a total of nothing (no "0%" of 0)."""
+        if not self.of:
             return None
-        return round(100 * self.value / self.of) if self.of else 0
+        return round(100 * self.value / self.of)
 
     @property
     def shown(self) -> str:
@@ -64,6 +68,8 @@ class Bar:
 
         if self.of is None:
             return number_format(self.value, force_grouping=True)
+        if not self.of and not self.value:  # a share of nothing: said in words, never "0 / 0"
+            return gettext("nothing to count yet")
         return f"{number_format(self.value, force_grouping=True)} / {number_format(self.of, force_grouping=True)}"
 
 
@@ -95,6 +101,11 @@ class Chart:
     cumulative_header: str = ""
     empty_text: str = ""
     geometry: dict = field(default_factory=dict)
+
+    @property
+    def empty_words(self) -> str:
+        """What a chart with nothing to draw says instead: its own words, else the common ones."""
+        return self.empty_text or gettext("Nothing to show yet.")
 
     @property
     def is_empty(self) -> bool:
@@ -133,7 +144,10 @@ def bar_chart(
         bar.y = PAD + index * ROW_HEIGHT
         bar.text_y = bar.y + BAR_HEIGHT - 4
         bar.fill = COLOURS.get(bar.colour, COLOURS["blue"])
-        if bar.of is not None:  # each bar against its own total: the track is the whole
+        bar.text_x = LABEL_WIDTH + plot + PAD
+        if bar.of == 0:  # a share of nothing: no track, and its words where the bar would be
+            bar.text_x = LABEL_WIDTH
+        elif bar.of is not None:  # each bar against its own total: the track is the whole
             bar.track_width = plot
             bar.width = round(plot * bar.value / bar.of, 1) if bar.of else 0
         else:

@@ -296,6 +296,20 @@ class Membership(SealedTenantModel):
         return self.user.get_full_name() or self.user.username
 
     @property
+    def invited_at(self):
+        """When the invitation still waiting to be accepted was made (None for one never invited)."""
+        invitation = getattr(self, "invitation", None)
+        return invitation.created_at if invitation is not None else self.created_at
+
+    @property
+    def member_since(self):
+        """When the person became a member: the invitation's acceptance, else the membership's making
+        (a person added directly, or by the country's sign-in service)."""
+        invitation = getattr(self, "invitation", None)
+        accepted = invitation.accepted_at if invitation is not None else None
+        return accepted or self.created_at
+
+    @property
     def display_email(self) -> str:
         if self.status == self.Status.INVITED:
             invitation = getattr(self, "invitation", None)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tenants.access import AUDITOR, PARTNER_MANAGER
+from tenants.access import AUDITOR, PARTNER_MANAGER, Access
 from tenants.models import Country, Membership
 
 ROLE_LABELS = {
@@ -30,9 +32,43 @@ def request_country(request: HttpRequest) -> Country:
     return country
 
 
+def country_admin_only(access: Access, country: Country) -> bool:
+    return access.is_country_admin(country.pk)
+
+
+def oversees(access: Access, country: Country) -> bool:
+    """A partner manager or an auditor of the country (its audit pages)."""
+    return country.pk in access.oversight_country_ids
+
+
 def require_country_admin(request: HttpRequest, country: Country) -> None:
-    if not request.access.is_country_admin(country.pk):
+    if not country_admin_only(request.access, country):
         raise PermissionDenied(_("Only a country admin of this country can do this."))
+
+
+# Pages of a country that not everyone who sees the country may open, by URL name, with the check
+# their view makes: a link to one is shown only to whom it would open (may_open).
+PAGE_GATES: dict[str, Callable[[Access, Country], bool]] = {
+    "tenants:data": country_admin_only,
+    "tenants:identity": country_admin_only,
+    "tenants:data_erasure": country_admin_only,
+    "audit_country": oversees,
+    "audit_reports": oversees,
+}
+
+
+def page_gates_register(gates: dict[str, Callable[[Access, Country], bool]]) -> None:
+    PAGE_GATES.update(gates)
+
+
+def may_open(access: Access, country: Country, url: str) -> bool:
+    """Whether this person would be let into the page of the country at `url` (not a 403/404)."""
+    try:
+        match = resolve(url.split("?", 1)[0].split("#", 1)[0])
+    except Resolver404:
+        return False
+    gate = PAGE_GATES.get(match.view_name)
+    return access.can_view(country.pk) and (gate is None or gate(access, country))
 
 
 def country_url(name: str, country: Country, **kwargs) -> str:

@@ -46,7 +46,9 @@ def country_overview(request: HttpRequest, code: str) -> HttpResponse:
     tasks, counts = onboarding.task_list_and_facts(
         country, {**selectors.country_count_facts(country=country), **dashboard.chart_facts(country), **mine}
     )
-    events = describe_events(list(record_selectors.event_list(country=country)[:RECENT_EVENTS]), country)
+    events = describe_events(
+        list(record_selectors.event_list(country=country)[:RECENT_EVENTS]), country, request.access
+    )
     return render(
         request,
         "tenants/country_overview.html",
@@ -266,7 +268,7 @@ def activity(request: HttpRequest, code: str) -> HttpResponse:
         "tenants/activity.html",
         {
             **base_context(request, country),
-            "events": describe_events(rows, country),
+            "events": describe_events(rows, country, request.access),
             "older_url": f"?before={rows[-1].sequence}" if rows and has_older else "",
             "newer_url": f"?after={rows[0].sequence}" if rows and has_newer else "",
         },

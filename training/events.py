@@ -6,7 +6,7 @@ and role; each payload through the labels of its codes. Registered from Training
 from __future__ import annotations
 
 from django.db.models import Case, CharField, Value, When
-from django.db.models.functions import Concat
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 
@@ -14,6 +14,7 @@ from tenants.languages.catalogue import catalogue_plain
 from tenants.pages import ROLE_LABELS
 
 from .models import Certificate, CountryProgramme, CountryRequirement, Enrolment, Programme
+from .selectors import sees_all_enrolments
 
 SEPARATOR = "\x1f"
 
@@ -80,7 +81,10 @@ def _detail(action: str, payload: dict) -> str:
 
 
 def _course_names(model):
-    """(pk, "c|title" or "l|title"): a catalogue course's title is translated when shown."""
+    """(pk, "c|owner|title" or "l|owner|title"): a catalogue course's title is translated when
+    shown; the owner (the person trained) says who besides those who see everyone's training may
+    open its page (_opens_own)."""
+    owner = (Cast("user_id", output_field=CharField()), Value(SEPARATOR))
 
     def names(country, ids: set[int]):
         return (
@@ -89,9 +93,9 @@ def _course_names(model):
                 named=Case(
                     When(
                         programme__isnull=False,
-                        then=Concat(Value("c" + SEPARATOR), "programme__title", output_field=CharField()),
+                        then=Concat(Value("c" + SEPARATOR), *owner, "programme__title", output_field=CharField()),
                     ),
-                    default=Concat(Value("l" + SEPARATOR), "local_programme__title", output_field=CharField()),
+                    default=Concat(Value("l" + SEPARATOR), *owner, "local_programme__title", output_field=CharField()),
                     output_field=CharField(),
                 )
             )
@@ -102,8 +106,16 @@ def _course_names(model):
 
 
 def _title(named: str) -> str:
-    kind, _, title = named.partition(SEPARATOR)
+    kind, _, rest = named.partition(SEPARATOR)
+    title = rest.partition(SEPARATOR)[2]
     return catalogue_plain(title) if kind == "c" else title
+
+
+def _opens_own(access, country, named: str) -> bool:
+    """The check of the enrolment's and certificate's pages (selectors.enrolment_get_visible):
+    everyone's for those who see all training, otherwise one's own."""
+    owner = named.partition(SEPARATOR)[2].partition(SEPARATOR)[0]
+    return sees_all_enrolments(access, country) or owner == str(access.user_id)
 
 
 def _url(name: str, country, **kwargs) -> str:
@@ -136,6 +148,7 @@ def register() -> None:
                 _course_names(Enrolment),
                 lambda country, pk: "",
                 lambda country, pk, named: (_title(named), _url("enrolment", country, pk=pk)),
+                _opens_own,
             ),
             "training.certificate": Target(
                 _course_names(Certificate),
@@ -144,6 +157,7 @@ def register() -> None:
                     gettext("Certificate: %(course)s") % {"course": _title(named)},
                     _url("certificate", country, pk=pk),
                 ),
+                _opens_own,
             ),
             "training.countryprogramme": Target(
                 lambda country, ids: CountryProgramme.objects.filter(country=country, pk__in=ids).values_list(

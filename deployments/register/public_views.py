@@ -78,6 +78,14 @@ def _records(request: HttpRequest, country) -> list[dict]:
 
 
 @require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    """/register/: the countries whose public register publishes something, each linked to it."""
+    return _render(
+        request, "deployments/register/public_index.html", {"countries": selectors.public_register_countries()}
+    )
+
+
+@require_safe
 def home(request: HttpRequest, code: str) -> HttpResponse:
     country = _country(request)
     return _render(

@@ -128,3 +128,19 @@ def named_contact(entry: RegisterEntry) -> str:
     if person is None or not person.is_active or person.pk != entry.named_contact_id:
         return ""
     return person.get_full_name() or ""
+
+
+def public_register_countries() -> list[tuple[Country, int]]:
+    """The countries whose register publishes something (an entry published, or withdrawn with its
+    reason), each with the number of AI systems it publishes now, by name. Each country is read in
+    its own public reading mode, the only one in which the database shows a register to anyone:
+    one query of the countries, then one per country (a programme holds a few dozen)."""
+    from tenants.isolation import public_country_context
+
+    found = []
+    for country in Country.objects.order_by("name"):
+        with public_country_context(country):
+            states = list(RegisterEntry.objects.filter(country=country).values_list("state", flat=True)[:1000])
+        if states:
+            found.append((country, sum(state == RegisterEntry.State.PUBLISHED for state in states)))
+    return found

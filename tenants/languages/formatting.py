@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from django.utils import formats
+from django.utils import formats, timezone
 
 
 def long_date(value: date | datetime | None) -> str:
@@ -33,13 +33,31 @@ def month_name(value: str | date | None) -> str:
     return formats.date_format(value, "YEAR_MONTH_FORMAT")
 
 
-def long_datetime(value: datetime | None) -> str:
-    """The date and time in UTC, in the active language's format, followed by "UTC"."""
+def zone_label(value: datetime) -> str:
+    """The zone a moment is written in: "UTC", or its offset from UTC ("UTC+01:00")."""
+    offset = value.utcoffset()
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes > 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def in_zone(value: datetime) -> datetime:
+    """A moment in the time zone in force: the reader's on a page (their own, else their
+    country's, else UTC), UTC in mail and background work. A naive one is read as UTC."""
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return timezone.localtime(value)
+
+
+def long_datetime(value: datetime | None, style: str = "DATETIME_FORMAT") -> str:
+    """The one way a moment is written, on pages (the `moment` filter), in messages and in the
+    record's details: in the time zone in force, in the reader's format, followed by that zone."""
     if value is None:
         return ""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return f"{formats.date_format(value, 'DATETIME_FORMAT')} UTC"
+    value = in_zone(value)
+    return f"{formats.date_format(value, style)} {zone_label(value)}"
 
 
 def grouped_number(value: int | None) -> str:

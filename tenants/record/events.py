@@ -10,10 +10,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy
 
 from tenants import selectors
+from tenants.access import Access
 from tenants.isolation import reading_context
 from tenants.keys.fields import Sealed
 from tenants.models import Country, Organisation
-from tenants.pages import ROLE_LABELS, country_url
+from tenants.pages import ROLE_LABELS, country_url, may_open
 from tenants.record.models import ActionReason, CountryEvent, PlatformEvent
 
 ACTION_LABELS = {
@@ -159,11 +160,14 @@ class Target:
     """How the record names one kind of target: `names` the (pk, name) rows of the ids asked, as a
     query (every kind's are read together in one); `link` the page of one. `shown`, when given,
     turns a row's name into the (label, link) shown instead (a name read as data, such as the
-    subject a message is on)."""
+    subject a message is on). `opens`, when given, says whether a reader may open the page of
+    one (access, country, the row's name) beyond the page's own gate (tenants.pages.may_open):
+    officers open only their own enrolments."""
 
     names: Callable[[Country, set[int]], QuerySet]
     link: Callable[[Country, int], str]
     shown: Callable[[Country, int, str], tuple[str, str]] | None = None
+    opens: Callable[[Access, Country, str], bool] | None = None
 
 
 def events_register(*, labels: dict[str, str], targets: dict | None = None, details: dict | None = None) -> None:
@@ -185,11 +189,11 @@ REASONS = "tenants.actionreason"
 
 
 def _registered_targets(
-    events: list[CountryEvent], country: Country, reason_ids: set[int]
+    events: list[CountryEvent], country: Country, reason_ids: set[int], access: Access | None = None
 ) -> tuple[dict[tuple[str, int], tuple[str, str]], dict[int, str]]:
     """(type, id) -> (name, link) of the events' targets of registered types, and id -> text of
     the reasons they name (opened): one query. Only this country's reasons are read, whatever a
-    payload says."""
+    payload says. The link is kept only when `access` may open its page ("" otherwise)."""
     wanted: dict[str, set[int]] = {}
     for event in events:
         if event.target_type in TARGETS and event.target_id.isdigit():
@@ -217,10 +221,18 @@ def _registered_targets(
             reasons[pk] = _reason_opened(country, pk, name)
             continue
         target = TARGETS[kind]
-        described[(kind, pk)] = (
-            target.shown(country, pk, name) if target.shown else (str(name), target.link(country, pk))
-        )
+        label, link = target.shown(country, pk, name) if target.shown else (str(name), target.link(country, pk))
+        if link and not _opens(access, country, link, target, str(name)):
+            link = ""
+        described[(kind, pk)] = (label, link)
     return described, reasons
+
+
+def _opens(access: Access | None, country: Country, link: str, target: Target | None, name: str) -> bool:
+    """Whether the reader would be let into the page a target links to: the checks its view makes."""
+    if access is None or not may_open(access, country, link):
+        return False
+    return target is None or target.opens is None or target.opens(access, country, name)
 
 
 def _reason_opened(country: Country, pk: int, stored: str) -> str:
@@ -266,16 +278,17 @@ def _kind_named(target_type: str, target_id: str) -> str:
     return gettext("%(kind)s no. %(id)s") % {"kind": capfirst(str(kind)), "id": target_id}
 
 
-def describe_events(events: list[CountryEvent], country: Country) -> list[CountryEvent]:
+def describe_events(events: list[CountryEvent], country: Country, access: Access | None = None) -> list[CountryEvent]:
     """Give each event a label, a readable target, a short detail and the reason given for it (if
     any, opened), with at most two queries whatever the number of events and kinds of target:
-    the people named, and the names of every other kind of target together with the reasons."""
+    the people named, and the names of every other kind of target together with the reasons.
+    A target links to its page only when `access` (the reader) may open it; with no reader, never."""
     member_ids = {int(e.target_id) for e in events if e.target_type == "tenants.membership" and e.target_id.isdigit()}
     members = {}
     if member_ids:
         members = {m.pk: m for m in selectors.membership_list(country=country).filter(pk__in=member_ids)}
     registered, reasons = _registered_targets(
-        events, country, {rid for rid in map(_reason_id, events) if rid is not None}
+        events, country, {rid for rid in map(_reason_id, events) if rid is not None}, access
     )
     for event in events:
         event.label = _humanise_action(event.action)
@@ -290,7 +303,8 @@ def describe_events(events: list[CountryEvent], country: Country) -> list[Countr
             membership = members.get(int(event.target_id))
             if membership is not None:
                 event.target_label = membership.display_name or membership.display_email
-                event.target_url = country_url("member", country, pk=membership.pk)
+                link = country_url("member", country, pk=membership.pk)
+                event.target_url = link if _opens(access, country, link, None, "") else ""
             else:
                 event.target_label = gettext("Membership %(id)s (removed)") % {"id": event.target_id}
         elif event.target_type in TARGETS and event.target_id.isdigit():

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 from tenants.access import AUDITOR, PARTNER_MANAGER
 from tenants.country_state import allowed_after_exit
 from tenants.models import Country
-from tenants.pages import ROLE_LABELS
+from tenants.pages import ROLE_LABELS, oversees
 from tenants.record import selectors, signing
 from tenants.record import services as audit
 from tenants.record.events import describe_events, describe_platform_events, keyset_page
@@ -41,11 +41,9 @@ def audited_country(request: HttpRequest) -> tuple[Country, str]:
     """The country of the URL and the role in which this person audits it, or a 404."""
     country = getattr(request, "country", None)
     access = request.access
-    if country is not None and country.pk in access.auditor_country_ids:
-        return country, AUDITOR
-    if country is not None and country.pk in access.partner_country_ids:
-        return country, PARTNER_MANAGER
-    raise Http404("The audit pages of a country are for its auditors and partner managers.")
+    if country is None or not oversees(access, country):
+        raise Http404("The audit pages of a country are for its auditors and partner managers.")
+    return country, AUDITOR if country.pk in access.auditor_country_ids else PARTNER_MANAGER
 
 
 def _page(request: HttpRequest, country: Country, role: str, *, report: ChainReport | None = None) -> HttpResponse:
@@ -70,7 +68,7 @@ def _page(request: HttpRequest, country: Country, role: str, *, report: ChainRep
             "code": code,
             "your_role_label": ROLE_LABELS[role],
             "form": form,
-            "events": describe_events(rows, country),
+            "events": describe_events(rows, country, request.access),
             "newer_url": newer_url,
             "older_url": older_url,
             "paged": bool(form.is_valid() and (form.cleaned_data["before"] or form.cleaned_data["after"])),

@@ -75,3 +75,12 @@ def hint(text):
     from tenants.hints import hint_html
 
     return hint_html(text)
+
+
+@register.filter
+def offers(choices, current) -> bool:
+    """Whether a select's choices hold the value it has now (compared as text, as the options are
+    written): when none does, the select offers an empty first choice selected, so that the browser
+    does not show its first option as chosen when nothing is."""
+    wanted = "" if current is None else str(current)
+    return any(str(value) == wanted for value, _label in choices)

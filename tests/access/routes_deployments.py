@@ -32,6 +32,7 @@ ROUTES = {
     'register:contact':                              POST("  in  302  403  302  404  403  404  403  404  404", obj='register_entry'),
     'register:eu_pack':                              GET("  in  404  404  404  404  404  404  404  404  404", obj='register_entry'),
     'register:eu_pack_json':                         GET("  in  404  404  404  404  404  404  404  404  404", obj='register_entry'),
+    'public_register_index':                         GET(" 200  200  200  200  200  200  200  200  200  200", names_others=True),
     'public_register:home':                          GET(" 200  200  200  200  200  200  200  200  200  200"),
     'public_register:json':                          GET(" 200  200  200  200  200  200  200  200  200  200"),
     'public_register:csv':                           GET(" 200  200  200  200  200  200  200  200  200  200"),

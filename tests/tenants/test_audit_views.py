@@ -529,7 +529,7 @@ def test_dates_are_shown_as_the_hint_asks_them_to_be_typed(client, cast):
     html = as_user(client, cast.auditor).get("/audit/fr/").content.decode()
     today = timezone.now().date().isoformat()
     assert "For example, 2026-03-01" in html
-    assert re.search(rf'<time datetime="[^"]+">{today} \d\d:\d\d:\d\d</time>', html)
+    assert re.search(rf'<time datetime="[^"]+">{today} \d\d:\d\d:\d\d UTC</time>', html)
     reports = client.get("/audit/fr/reports/").content.decode()
     # Text inputs holding year-month-day, not a date picker that shows the browser's own format.
     for name in ("period_start", "period_end"):

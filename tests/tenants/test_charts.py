@@ -26,8 +26,8 @@ def test_coverage_bars_are_drawn_against_their_own_totals_and_zero_of_zero_is_em
     chart = bars(Bar("acks", 3, 4), Bar("trained", 1, 4), Bar("none", 0, 0))
     acks, trained, none = chart.bars
     assert acks.track_width == trained.track_width and acks.width == pytest.approx(3 * trained.width, abs=0.1)
-    assert (acks.percent, trained.percent, none.percent) == (75, 25, 0) and none.width == 0
-    assert (acks.shown, none.shown) == ("3 / 4", "0 / 0")
+    assert (acks.percent, trained.percent, none.percent) == (75, 25, None) and none.width == 0
+    assert (acks.shown, none.shown) == ("3 / 4", "nothing to count yet")
     assert bars(Bar("x", 0), Bar("y", 0, 0)).is_empty
 
 
@@ -70,3 +70,21 @@ def test_the_drawing_is_in_numbers_svg_reads_in_every_language(language):
             svg = html[html.index("<svg") : html.index("</svg>")]
             numeric = re.findall(r' (?:x|y|x1|y1|x2|y2|width|height|dy)="([^"]*)"', svg)
             assert numeric and all(re.fullmatch(r"-?[0-9]+(\.[0-9]+)?%?", value) for value in numeric), numeric
+
+
+def test_a_share_of_nothing_is_said_in_words_never_drawn_as_0_of_0():
+    html = Template("{% load charts %}{% chart chart %}").render(
+        Context({"chart": bars(Bar("France", 3, 4), Bar("Kenya", 0, 0))})
+    )
+    assert "nothing to count yet" in html and "0 / 0" not in html and "(0%)" not in html
+    empty = Template("{% load charts %}{% chart chart %}").render(Context({"chart": bars(Bar("Kenya", 0, 0))}))
+    assert "Nothing to show yet." in empty and "<svg" not in empty and "0 / 0" not in empty
+
+
+@pytest.mark.django_db
+def test_a_country_with_nothing_yet_says_so_on_its_overview(client, cast):
+    client.force_login(cast.outsider)
+    html = client.get("/c/ke/").content.decode()
+    # Kenya's admin is there to train; no policy asks for an acknowledgement yet.
+    assert "nothing to count yet" in html
+    assert "0 / 0" not in html

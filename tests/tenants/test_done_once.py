@@ -137,7 +137,7 @@ def test_an_export_under_way_is_shown_instead_of_asking_for_another(client, cast
         export = CountryExport.objects.get()
     text = words(client.get("/c/fr/data/"))
     requested = date_format(timezone.localtime(export.created_at), "DATETIME_FORMAT")
-    assert f"An export requested on {requested} is being built." in text
+    assert f"An export requested on {requested} UTC is being built." in text
     assert "Request a full export" not in text
     before = exports(cast)
     with django_capture_on_commit_callbacks(execute=False):
