@@ -577,15 +577,19 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 # Guessing: wrong passwords and second-factor codes (browser and POST /api/v1/auth/token/ together)
 # are counted by tenants.identity.lockout, not by allauth's "login_failed" (which counted an address's
 # failures for made-up names against everyone behind it): per account from one address, per account
-# from every address (a much higher ceiling; the holder is mailed), and per address (recorded only).
-# A hold is recorded once on the platform chain.
+# from every address (a much higher ceiling; the holder is mailed), per address (recorded only), and
+# the failures of an address (the bound on a guesser trying many accounts from one place; right
+# passwords never count, so a ministry behind one address is not held by its own sign-ins). A hold is
+# recorded once on the platform chain. allauth's "login" limit counts every sign-in request of an
+# address, right ones too, and is off unless LOGIN_RATE_LIMIT sets one.
 LOGIN_FAILED_LIMITS = {
     "pair": env_str("LOGIN_FAILED_PAIR_LIMIT", "5/15m"),
     "account": env_str("LOGIN_FAILED_ACCOUNT_LIMIT", "50/15m"),
     "address": env_str("LOGIN_FAILED_ADDRESS_LIMIT", "20/15m"),
+    "flood": env_str("LOGIN_FAILED_FLOOD_LIMIT", "300/15m"),
 }
 ACCOUNT_RATE_LIMITS = {
-    "login": env_str("LOGIN_RATE_LIMIT", "30/m/ip"),
+    "login": env_str("LOGIN_RATE_LIMIT", ""),
     "login_failed": "",  # see LOGIN_FAILED_LIMITS
     "reset_password": "20/m/ip,3/15m/key",
     "reset_password_from_key": "20/m/ip",
@@ -603,6 +607,8 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_FORMS = {
     "authenticate": "tenants.identity.stages.SecondFactorForm",
     "reauthenticate": "tenants.identity.stages.SecondFactorAgainForm",
+    "authenticate_webauthn": "tenants.identity.stages.SecondFactorPasskeyForm",
+    "reauthenticate_webauthn": "tenants.identity.stages.SecondFactorPasskeyAgainForm",
 }
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Sovereign AI Onboarding Portal"
