@@ -574,6 +574,12 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # the other sessions and every token 
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+# Asking for a password reset: per email address from one network address, and the mails one email
+# address receives from everyone (tenants.identity.password_reset).
+PASSWORD_RESET_LIMITS = {
+    "pair": env_str("PASSWORD_RESET_PAIR_LIMIT", "3/15m"),
+    "mail": env_str("PASSWORD_RESET_MAIL_LIMIT", "5/h"),
+}
 # Guessing: wrong passwords and second-factor codes (browser and POST /api/v1/auth/token/ together)
 # are counted by tenants.identity.lockout, not by allauth's "login_failed" (which counted an address's
 # failures for made-up names against everyone behind it): per account from one address, per account
@@ -591,8 +597,11 @@ LOGIN_FAILED_LIMITS = {
 ACCOUNT_RATE_LIMITS = {
     "login": env_str("LOGIN_RATE_LIMIT", ""),
     "login_failed": "",  # see LOGIN_FAILED_LIMITS
-    "reset_password": "20/m/ip,3/15m/key",
-    "reset_password_from_key": "20/m/ip",
+    # Per network address only a flood guard, sized for a ministry behind one address: asking for a
+    # reset is limited per (email address, network address) and its mails per email address
+    # (PASSWORD_RESET_LIMITS), never per email address alone, which a stranger could use up.
+    "reset_password": "60/m/ip",
+    "reset_password_from_key": "60/m/ip",
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
 }

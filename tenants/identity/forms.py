@@ -33,15 +33,28 @@ class ResetPasswordForm(NamedRequiredErrors, AllauthResetPasswordForm):
     whether the address has an account or not, and a worker decides (tenants.identity.password_reset)."""
 
     def clean_email(self) -> str:
+        from allauth.core import context
+
+        from tenants.identity.password_reset import password_reset_asking_refusal
+
         email = get_adapter().clean_email(self.cleaned_data["email"].lower())
         self.users = []  # not looked up here
+        refusal = password_reset_asking_refusal(context.request, email=email)
+        if refusal:
+            raise forms.ValidationError(refusal, code="too_many_asked")
         return email
 
     def save(self, request, **kwargs) -> str:
-        from tenants.identity.password_reset import password_reset_request
+        from django.contrib import messages
+
+        from tenants.identity.password_reset import password_reset_mail_refusal, password_reset_request
 
         email = self.cleaned_data["email"]
-        password_reset_request(email=email)
+        refusal = password_reset_mail_refusal(request, email=email)
+        if refusal:
+            messages.warning(request, refusal)
+        else:
+            password_reset_request(email=email)
         return email
 
 

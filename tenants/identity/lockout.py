@@ -113,9 +113,13 @@ def attempt_failed(request, *, username: str) -> None:
 
 
 def _wait(request, scope: str, key: str | None) -> int:
-    """Seconds until `scope` admits an attempt again (0: it does now): when the attempt that must
-    leave the window for the count to fall under the limit leaves it."""
     action, config = _config(scope)
+    return rate_wait(request, action=action, config=config, key=key)
+
+
+def rate_wait(request, *, action: str, config: dict[str, str], key: str | None) -> int:
+    """Seconds until allauth's rate `config[action]` admits one more again (0: it does now): when
+    the use that must leave the window for the count to fall under the limit leaves it."""
     rate = ratelimit.get_rates(app=APP, action=action, config=config)[0]
     history = cache.get(ratelimit.get_cache_key(request, app=APP, action=action, rate=rate, key=key)) or []
     now = time.time()
