@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenants.access import Access, access_changed
@@ -243,6 +244,22 @@ def identity_provider_validate(*, country: Country, data: dict) -> dict:
     return clean
 
 
+def trust_withdrawn(provider: IdentityProvider, clean: dict) -> bool:
+    """Whether this change takes away trust the provider's vouching stood on: the country stops
+    trusting its second factor, the provider is turned off, an acr value that meant multi-factor is
+    no longer one, or another server becomes the provider. Vouching given before then ends."""
+
+    def after(name):
+        return clean.get(name, getattr(provider, name))
+
+    return (
+        (provider.trust_provider_mfa and not after("trust_provider_mfa"))
+        or (provider.enabled and not after("enabled"))
+        or bool(set(provider.mfa_acr_values or []) - set(after("mfa_acr_values") or []))
+        or provider.issuer != after("issuer")
+    )
+
+
 def _domains_of_other_countries(country: Country) -> set[str]:
     """The email domains every other country's provider lists, enabled or not."""
     with country_context(_all_countries()):
@@ -277,6 +294,8 @@ def identity_provider_save(
                 raise ServiceError(_("Enter the client secret the provider gave the portal."), field="client_secret")
             provider = IdentityProvider(country=country)
         changed = sorted(k for k, v in clean.items() if getattr(provider, k, None) != v)
+        if not created and trust_withdrawn(provider, clean):
+            provider.vouching_since = timezone.now()
         for key, value in clean.items():
             setattr(provider, key, value)
         if client_secret:
