@@ -669,6 +669,8 @@ SECOND_FACTOR_ENFORCED = not TESTING or env_bool("SECOND_FACTOR_ENFORCED", False
 ACCOUNT_FORMS = {
     "login": "tenants.identity.forms.LoginForm",
     "reset_password": "tenants.identity.forms.ResetPasswordForm",
+    "reset_password_from_key": "tenants.identity.forms.ResetPasswordKeyForm",
+    "set_password": "tenants.identity.forms.SetPasswordForm",
 }
 
 # --- Production: refuse to start unsafe -------------------------------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
+from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
+from allauth.account.forms import SetPasswordForm as AllauthSetPasswordForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -56,6 +58,28 @@ class ResetPasswordForm(NamedRequiredErrors, AllauthResetPasswordForm):
         else:
             password_reset_request(email=email)
         return email
+
+
+class _NoPasswordForProviderAccounts:
+    """A password chosen on a reset link or on the page for setting one: refused for an account that
+    signs in through its country's provider only (tenants.identity.sso.provider_sign_in_only)."""
+
+    def clean(self):
+        from tenants.identity.sso import provider_sign_in_only, provider_sign_in_only_message
+
+        cleaned = super().clean()
+        provider = provider_sign_in_only(self.user)
+        if provider is not None:
+            raise forms.ValidationError(provider_sign_in_only_message(provider), code="provider_sign_in_only")
+        return cleaned
+
+
+class ResetPasswordKeyForm(_NoPasswordForProviderAccounts, AllauthResetPasswordKeyForm):
+    pass
+
+
+class SetPasswordForm(_NoPasswordForProviderAccounts, AllauthSetPasswordForm):
+    pass
 
 
 class SingleSignOnForm(forms.Form):

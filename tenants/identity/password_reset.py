@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from tenants.identity.mails import allauth_mail_write, password_reset_url
 from tenants.identity.models import PasswordResetRequest
+from tenants.identity.sso import provider_sign_in_only
 from tenants.jobs.outbox import outbox_enqueue
 
 RESET_TASK = "tenants.password_reset_answer"
@@ -96,6 +97,11 @@ def password_reset_answer(*, reset_id: int) -> int:
         reset.delete()
         users = filter_users_by_email(email, is_active=True, prefer_verified=True, for_login=True)
         for user in users:
+            provider = provider_sign_in_only(user)
+            if provider is not None:
+                # No link: the account signs in through its country's provider; the mail says where.
+                _provider_sign_in_mail(user, provider)
+                continue
             uid, key = user_pk_to_url_str(user), default_token_generator.make_token(user)
             context = {
                 "user": user,
@@ -106,6 +112,30 @@ def password_reset_answer(*, reset_id: int) -> int:
             }
             allauth_mail_write("account/email/password_reset_key", to=email, context=context, user=user)
     return len(users)
+
+
+PROVIDER_SUBJECT = gettext_lazy("You sign in through your country's government sign-in")
+PROVIDER_BODY = gettext_lazy(
+    "Someone asked for a link to reset the password of your account on the Sovereign AI Onboarding Portal. "
+    "Your account has no password: it signs in through %(country)s's government sign-in, %(name)s. Go to "
+    "%(url)s and choose %(name)s. If you did not ask, you can ignore this mail."
+)
+
+
+def _provider_sign_in_mail(user, provider) -> None:
+    from django.urls import reverse
+
+    from tenants.identity.mails import portal_url
+    from tenants.notifications.mail import mail_to_user
+
+    url = portal_url(reverse("login"))
+    country, name = provider.country, provider.name
+    mail_to_user(
+        user,
+        subject=PROVIDER_SUBJECT,
+        body=lambda: str(PROVIDER_BODY) % {"country": country.name, "name": name, "url": url},
+        country=country,
+    )
 
 
 def password_reset_sweep() -> int:
