@@ -16,7 +16,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.access import PARTNER_MANAGER
@@ -31,7 +30,10 @@ from .models import MAX_REQUESTS_PER_MINUTE
 from .register import eu as register_eu
 
 DRAFTERS = services.DRAFTERS
-MOVE_LABELS = {"calls_stopped": _lazy("Calls stopped (kill switch)"), "calls_resumed": _lazy("Calls allowed again")}
+MOVE_LABELS = {
+    "calls_stopped": gettext_lazy("Calls stopped (kill switch)"),
+    "calls_resumed": gettext_lazy("Calls allowed again"),
+}
 
 # What the flash message says after each move a person makes, as a sentence of its own.
 MOVE_OUTCOMES = {

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from tenants.isolation import country_context
 from tenants.languages.choice import in_language_of
@@ -97,9 +97,9 @@ def incident_reminders_send(*, country_id: int) -> int:
                 users=admins,
                 country=country,
                 url=incident_url(incident, country),
-                subject=format_lazy(_lazy("Incident report due: {title}"), title=incident.title),
+                subject=format_lazy(gettext_lazy("Incident report due: {title}"), title=incident.title),
                 body=format_lazy(
-                    _lazy(
+                    gettext_lazy(
                         "The {severity} incident “{title}” must be reported by {date}. Open it to record that it "
                         "was reported, or to go on with the investigation."
                     ),
@@ -151,9 +151,9 @@ def assessment_review_reminders_send(*, country_id: int) -> int:
                 users=people.values(),
                 country=country,
                 url=assessment_url(assessment, country),
-                subject=format_lazy(_lazy("Impact assessment to review: {title}"), title=assessment.title),
+                subject=format_lazy(gettext_lazy("Impact assessment to review: {title}"), title=assessment.title),
                 body=format_lazy(
-                    _lazy(
+                    gettext_lazy(
                         "The impact assessment “{title}” is due for review by {date}. Confirm on its page that it "
                         "still describes the use, or start a new assessment that supersedes it."
                     ),

@@ -576,21 +576,34 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # the other sessions and every token 
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+# Asking for a password reset: per email address from one network address, and the mails one email
+# address receives from everyone (tenants.identity.password_reset).
+PASSWORD_RESET_LIMITS = {
+    "pair": env_str("PASSWORD_RESET_PAIR_LIMIT", "3/15m"),
+    "mail": env_str("PASSWORD_RESET_MAIL_LIMIT", "5/h"),
+}
 # Guessing: wrong passwords and second-factor codes (browser and POST /api/v1/auth/token/ together)
 # are counted by tenants.identity.lockout, not by allauth's "login_failed" (which counted an address's
 # failures for made-up names against everyone behind it): per account from one address, per account
-# from every address (a much higher ceiling; the holder is mailed), and per address (recorded only).
-# A hold is recorded once on the platform chain.
+# from every address (a much higher ceiling; the holder is mailed), per address (recorded only), and
+# the failures of an address (the bound on a guesser trying many accounts from one place; right
+# passwords never count, so a ministry behind one address is not held by its own sign-ins). A hold is
+# recorded once on the platform chain. allauth's "login" limit counts every sign-in request of an
+# address, right ones too, and is off unless LOGIN_RATE_LIMIT sets one.
 LOGIN_FAILED_LIMITS = {
     "pair": env_str("LOGIN_FAILED_PAIR_LIMIT", "5/15m"),
     "account": env_str("LOGIN_FAILED_ACCOUNT_LIMIT", "50/15m"),
     "address": env_str("LOGIN_FAILED_ADDRESS_LIMIT", "20/15m"),
+    "flood": env_str("LOGIN_FAILED_FLOOD_LIMIT", "300/15m"),
 }
 ACCOUNT_RATE_LIMITS = {
-    "login": env_str("LOGIN_RATE_LIMIT", "30/m/ip"),
+    "login": env_str("LOGIN_RATE_LIMIT", ""),
     "login_failed": "",  # see LOGIN_FAILED_LIMITS
-    "reset_password": "20/m/ip,3/15m/key",
-    "reset_password_from_key": "20/m/ip",
+    # Per network address only a flood guard, sized for a ministry behind one address: asking for a
+    # reset is limited per (email address, network address) and its mails per email address
+    # (PASSWORD_RESET_LIMITS), never per email address alone, which a stranger could use up.
+    "reset_password": "60/m/ip",
+    "reset_password_from_key": "60/m/ip",
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
 }
@@ -605,6 +618,8 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_FORMS = {
     "authenticate": "tenants.identity.stages.SecondFactorForm",
     "reauthenticate": "tenants.identity.stages.SecondFactorAgainForm",
+    "authenticate_webauthn": "tenants.identity.stages.SecondFactorPasskeyForm",
+    "reauthenticate_webauthn": "tenants.identity.stages.SecondFactorPasskeyAgainForm",
 }
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Sovereign AI Onboarding Portal"
@@ -656,6 +671,8 @@ SECOND_FACTOR_ENFORCED = not TESTING or env_bool("SECOND_FACTOR_ENFORCED", False
 ACCOUNT_FORMS = {
     "login": "tenants.identity.forms.LoginForm",
     "reset_password": "tenants.identity.forms.ResetPasswordForm",
+    "reset_password_from_key": "tenants.identity.forms.ResetPasswordKeyForm",
+    "set_password": "tenants.identity.forms.SetPasswordForm",
 }
 
 # --- Production: refuse to start unsafe -------------------------------------------------------------

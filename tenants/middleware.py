@@ -102,7 +102,9 @@ def _second_factor_missing(user, token) -> bool:
 
     if not settings.SECOND_FACTOR_ENFORCED:
         return False
-    key = f"portal:second-factor-missing:{user.pk}:{token.vouched_country_id or 0}:{token.vouched_role}"
+    # A vouched token stands on when it was made too (tenants.identity.policy.vouch_standing).
+    made = f"{token.pk}" if token.vouched_country_id is not None else "0"
+    key = f"portal:second-factor-missing:{user.pk}:{token.vouched_country_id or 0}:{token.vouched_role}:{made}"
     missing = cached_for_person(key)
     if missing is None:
         missing = policy.token_second_factor_owed(access=access_for(user), user=user, token=token)

@@ -10,9 +10,10 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from tenants.access import access_for
 from tenants.identity import lockout, mails, providers, sso
@@ -24,9 +25,10 @@ log = logging.getLogger(__name__)
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
-        "username_password_mismatch": _lazy("Enter a correct username and password. Both are case-sensitive."),
-        "too_many_login_attempts": _lazy(
-            "Too many failed sign-in attempts for this account or from this address. Wait 15 minutes and try "
+        "username_password_mismatch": gettext_lazy("Enter a correct username and password. Both are case-sensitive."),
+        # Said with the time really left where the portal refuses (tenants.identity.lockout.held_message).
+        "too_many_login_attempts": gettext_lazy(
+            "Too many failed sign-in attempts for this account or from this address. Wait a few minutes and try "
             "again, or reset your password."
         ),
     }
@@ -52,9 +54,10 @@ class AccountAdapter(DefaultAccountAdapter):
         # Not allauth's per-key and per-address count: an address's failures for other accounts, or
         # an account's failures from other addresses, must not refuse its owner (tenants.identity.lockout).
         # allauth's authenticate() rolls this usage back when the password is right.
-        self._login_failed_rl_usage = lockout.attempt_allowed(request, username=str(credentials.get("username", "")))
+        username = str(credentials.get("username", ""))
+        self._login_failed_rl_usage = lockout.attempt_allowed(request, username=username)
         if not self._login_failed_rl_usage:
-            raise self.validation_error("too_many_login_attempts")
+            raise ValidationError(lockout.held_message(request, username=username), code="too_many_login_attempts")
 
     def get_login_stages(self) -> list[str]:
         return [

@@ -23,15 +23,12 @@ BAD_CREDENTIALS = gettext_lazy(
 
 
 class CoolingOff(exceptions.Throttled):
-    default_detail = gettext_lazy(
-        "Too many failed attempts for this account or from this address. Wait 15 minutes and try again."
-    )
-
-    def __init__(self, wait: int):
+    def __init__(self, wait: int, detail: str):
         # Not Throttled's own: it adds "Expected available in N seconds." through ngettext on the
         # text already formatted, which no catalogue holds, so every reader got it in English.
-        # The wait is in the message; the Retry-After header still carries it.
-        exceptions.APIException.__init__(self)
+        # The wait is in the message, in words (tenants.identity.lockout.wait_words); the
+        # Retry-After header carries it in seconds.
+        exceptions.APIException.__init__(self, detail=detail)
         self.wait = wait
 
 
@@ -48,7 +45,8 @@ def token_credentials_check(request, *, username: str, password: str, otp: str |
     try:
         user = adapter.authenticate(request, username=username, password=password)
     except ValidationError:
-        raise CoolingOff(wait=15 * 60) from None
+        wait = lockout.hold_remaining(request, username=username)
+        raise CoolingOff(wait=max(1, wait), detail=lockout.held_message(request, username=username, api=True)) from None
     if user is None or not user.is_active:
         raise exceptions.ValidationError({"non_field_errors": [BAD_CREDENTIALS]})
     totp = Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).first()

@@ -40,7 +40,7 @@ def _auth(action: str, payload: dict) -> str:
     if action == "auth.locked_out":
         minutes = max(1, _count(payload.get("cool_off_seconds")) // 60)
         scope = payload.get("scope")
-        if scope == "address":  # recorded before holds became per account: an address held everyone
+        if scope == "address":  # an address held, everyone behind it: past its flood of failures
             text = ngettext(
                 "Sign-ins from one address held for %(count)s minute",
                 "Sign-ins from one address held for %(count)s minutes",

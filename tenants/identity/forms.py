@@ -6,6 +6,8 @@ from __future__ import annotations
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
+from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
+from allauth.account.forms import SetPasswordForm as AllauthSetPasswordForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -33,16 +35,51 @@ class ResetPasswordForm(NamedRequiredErrors, AllauthResetPasswordForm):
     whether the address has an account or not, and a worker decides (tenants.identity.password_reset)."""
 
     def clean_email(self) -> str:
+        from allauth.core import context
+
+        from tenants.identity.password_reset import password_reset_asking_refusal
+
         email = get_adapter().clean_email(self.cleaned_data["email"].lower())
         self.users = []  # not looked up here
+        refusal = password_reset_asking_refusal(context.request, email=email)
+        if refusal:
+            raise forms.ValidationError(refusal, code="too_many_asked")
         return email
 
     def save(self, request, **kwargs) -> str:
-        from tenants.identity.password_reset import password_reset_request
+        from django.contrib import messages
+
+        from tenants.identity.password_reset import password_reset_mail_refusal, password_reset_request
 
         email = self.cleaned_data["email"]
-        password_reset_request(email=email)
+        refusal = password_reset_mail_refusal(request, email=email)
+        if refusal:
+            messages.warning(request, refusal)
+        else:
+            password_reset_request(email=email)
         return email
+
+
+class _NoPasswordForProviderAccounts:
+    """A password chosen on a reset link or on the page for setting one: refused for an account that
+    signs in through its country's provider only (tenants.identity.sso.provider_sign_in_only)."""
+
+    def clean(self):
+        from tenants.identity.sso import provider_sign_in_only, provider_sign_in_only_message
+
+        cleaned = super().clean()
+        provider = provider_sign_in_only(self.user)
+        if provider is not None:
+            raise forms.ValidationError(provider_sign_in_only_message(provider), code="provider_sign_in_only")
+        return cleaned
+
+
+class ResetPasswordKeyForm(_NoPasswordForProviderAccounts, AllauthResetPasswordKeyForm):
+    pass
+
+
+class SetPasswordForm(_NoPasswordForProviderAccounts, AllauthSetPasswordForm):
+    pass
 
 
 class SingleSignOnForm(forms.Form):

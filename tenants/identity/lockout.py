@@ -8,7 +8,14 @@ one can lock the owner of an account out from somewhere else (settings.LOGIN_FAI
 - per account from every address ("account", 50 in 15 minutes): the ceiling against a guesser
   spread over many addresses; the account holder is told by mail (through the outbox);
 - per address over every name ("address", 20 in 15 minutes): a spray from one address is recorded,
-  and refuses no one: a right password for an account not itself held always gets through.
+  and refuses no one: a right password for an account not itself held always gets through;
+- per address, failures only ("flood", 300 in 15 minutes): the bound on a guesser trying many
+  accounts from one address. Right passwords never count, so a ministry whose staff all sign in
+  from one address at nine o'clock is never held by its own sign-ins (allauth's "login" limit of
+  every request per address is off); only a flood of failures holds the address, for what is left
+  of its window.
+
+A refusal says how long is really left (hold_remaining, wait_words), never a fixed time.
 
 A success rolls its own attempt back (a guesser cannot reset the counts by signing in to an account
 of their own). A hold goes on the platform chain once, when it starts, never per failure: a spray
@@ -17,12 +24,14 @@ cannot grow the record without bound, nor queue on the chain's lock."""
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 
 from allauth.core.internal import ratelimit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from tenants.record.ledger import platform_event_record
 
@@ -31,10 +40,15 @@ APP = "allauth.account"
 CEILING_SUBJECT = gettext_lazy("Many wrong sign-in attempts on your account")
 CEILING_BODY = gettext_lazy(
     "Someone has entered a wrong password or code for your account on the Sovereign AI Onboarding Portal "
-    "many times, from several places. Sign-ins to your account are held for %(minutes)s minutes; then you can "
+    "many times, from several places. Sign-ins to your account are held for %(wait)s; then you can "
     "sign in as usual. If this was not you, reset your password once the hold ends and tell your country's "
     "administrator."
 )
+HELD = gettext_lazy(
+    "Too many failed sign-in attempts for this account or from this address. Wait %(wait)s and try again, or "
+    "reset your password."
+)
+HELD_API = gettext_lazy("Too many failed attempts for this account or from this address. Wait %(wait)s and try again.")
 
 
 def attempt_key(request, username: str) -> str:
@@ -46,7 +60,7 @@ def attempt_key(request, username: str) -> str:
 
 def _rule(scope: str) -> tuple[str, ratelimit.Rate]:
     """The action name and the rate of one scope, from settings.LOGIN_FAILED_LIMITS."""
-    per = "ip" if scope == "address" else "key"
+    per = "ip" if scope in ("address", "flood") else "key"
     rate = ratelimit.parse_rate(f"{settings.LOGIN_FAILED_LIMITS[scope]}/{per}")
     return f"login_failed_{scope}", rate
 
@@ -78,7 +92,13 @@ def attempt_allowed(request, *, username: str):
         pair.rollback()  # refused before any check: it costs this address nothing
         _hold_record(request, scope="account", username=username, marker=account)
         return None
-    usage = ratelimit.RateLimitUsage(usage=[*pair.usage, *whole.usage])
+    flood = _consume(request, "flood", None)
+    if flood is None:
+        pair.rollback()
+        whole.rollback()
+        _hold_record(request, scope="flood", username=username, marker=ratelimit.get_ip(request))
+        return None
+    usage = ratelimit.RateLimitUsage(usage=[*pair.usage, *whole.usage, *flood.usage])
     address = _consume(request, "address", None)
     if address is None:
         _hold_record(request, scope="address", username=username, marker=ratelimit.get_ip(request))
@@ -92,6 +112,46 @@ def attempt_failed(request, *, username: str) -> None:
     attempt_allowed(request, username=username)
 
 
+def _wait(request, scope: str, key: str | None) -> int:
+    action, config = _config(scope)
+    return rate_wait(request, action=action, config=config, key=key)
+
+
+def rate_wait(request, *, action: str, config: dict[str, str], key: str | None) -> int:
+    """Seconds until allauth's rate `config[action]` admits one more again (0: it does now): when
+    the use that must leave the window for the count to fall under the limit leaves it."""
+    rate = ratelimit.get_rates(app=APP, action=action, config=config)[0]
+    history = cache.get(ratelimit.get_cache_key(request, app=APP, action=action, rate=rate, key=key)) or []
+    now = time.time()
+    live = sorted((at for at in history if at > now - rate.duration), reverse=True)
+    if len(live) < rate.amount:
+        return 0
+    return max(0, math.ceil(live[rate.amount - 1] + rate.duration - now))
+
+
+def hold_remaining(request, *, username: str) -> int:
+    """Seconds until this account may be tried again from this address: the longest of the holds."""
+    account = attempt_key(request, username)
+    keys = {"pair": _pair_key(request, account), "account": account, "flood": None}
+    return max(_wait(request, scope, key) for scope, key in keys.items())
+
+
+def wait_words(seconds: float) -> str:
+    """A wait in words a person reads at once, in the active language: whole minutes, rounded up
+    (never "0 minutes"), or whole hours from two hours on."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes >= 120:
+        hours = math.ceil(minutes / 60)
+        return ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
+    return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
+
+
+def held_message(request, *, username: str, api: bool = False) -> str:
+    """Why this attempt is refused, with the time really left."""
+    wait = wait_words(hold_remaining(request, username=username))
+    return str(HELD_API if api else HELD) % {"wait": wait}
+
+
 def _hold_record(request, *, scope: str, username: str, marker: str) -> bool:
     """Record a hold that has just started, once for as long as it lasts; the account's holder is
     told when their account reaches the ceiling from every address. No name or address is written:
@@ -101,20 +161,25 @@ def _hold_record(request, *, scope: str, username: str, marker: str) -> bool:
     if not cache.add(f"portal:lockout:{digest}", 1, timeout=int(rate.duration)):
         return False
     account = None
-    if scope != "address":
+    if scope in ("pair", "account"):
         account = get_user_model().objects.filter(username=username).first()
     platform_event_record(
         action="auth.locked_out",
         target=account,
         payload={
-            "scope": {"pair": "account_address", "account": "account", "address": "address_flagged"}[scope],
-            "known_account": account is not None if scope != "address" else None,
+            "scope": {
+                "pair": "account_address",
+                "account": "account",
+                "address": "address_flagged",
+                "flood": "address",
+            }[scope],
+            "known_account": account is not None if scope in ("pair", "account") else None,
             "cool_off_seconds": int(rate.duration),
         },
     )
     if scope == "account" and account is not None and account.is_active:
         from tenants.notifications.mail import mail_to_user
 
-        minutes = max(1, int(rate.duration) // 60)
-        mail_to_user(account, subject=CEILING_SUBJECT, body=lambda: str(CEILING_BODY) % {"minutes": minutes})
+        seconds = hold_remaining(request, username=username) or rate.duration
+        mail_to_user(account, subject=CEILING_SUBJECT, body=lambda: str(CEILING_BODY) % {"wait": wait_words(seconds)})
     return True

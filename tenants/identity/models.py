@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,6 +102,10 @@ class IdentityProvider(SealedTenantModel):
         ),
     )
     mfa_acr_values = models.JSONField(_("acr values that mean multi-factor"), default=list, blank=True)
+    # Vouching given before this moment no longer stands (tenants.identity.policy.vouch_standing):
+    # moved on by every change that withdraws trust (trust or the provider turned off, an acr value
+    # taken away, another issuer), so that trust given back later does not revive old vouching.
+    vouching_since = models.DateTimeField(_("vouching counts from"), default=timezone.now, db_default=Now())
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from allauth.core.internal import ratelimit
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from tenants.identity.mails import allauth_mail_write, password_reset_url
 from tenants.identity.models import PasswordResetRequest
+from tenants.identity.sso import provider_sign_in_only
 from tenants.jobs.outbox import outbox_enqueue
 
 RESET_TASK = "tenants.password_reset_answer"
@@ -20,6 +24,54 @@ RESET_TASK = "tenants.password_reset_answer"
 REDRIVE_AFTER = timedelta(minutes=5)
 # ...and forgotten, unanswered, after this long: the person asks again.
 FORGET_AFTER = timedelta(hours=1)
+
+
+# How often one may ask (settings.PASSWORD_RESET_LIMITS): per address asked for, from one network
+# address ("pair"), so that nobody elsewhere can use up the holder's asking; and how many mails one
+# address receives ("mail"), whoever asks from wherever, so that nobody can bury a mailbox. Each
+# link sent works until PASSWORD_RESET_TIMEOUT, so a holder whose address has had its share of
+# mails uses one of those: asking again is never what stands between them and a new password.
+ASKED = gettext_lazy(
+    "You have already asked several times for a link for this email address. Look in its inbox and spam "
+    "folder: each link sent works for %(valid)s. You can ask again in %(wait)s."
+)
+MAILED = gettext_lazy(
+    "No new mail is sent now: this address has been sent several reset mails within %(window)s. If it "
+    "belongs to an account, use the link in the latest of them: each works for %(valid)s. You can ask for "
+    "another in %(wait)s."
+)
+
+
+def _limit(name: str) -> tuple[str, dict[str, str], float]:
+    rate = ratelimit.parse_rate(f"{settings.PASSWORD_RESET_LIMITS[name]}/key")
+    action = f"reset_password_{name}"
+    return action, {action: f"{rate.amount}/{int(rate.duration)}s/key"}, rate.duration
+
+
+def _refusal(request, name: str, key: str, text) -> str | None:
+    """None when one more is admitted (and counted), else why not, with the time really left."""
+    from tenants.identity.lockout import APP, rate_wait, wait_words
+
+    action, config, window = _limit(name)
+    if ratelimit.consume(request, app=APP, action=action, key=key, config=config):
+        return None
+    wait = rate_wait(request, action=action, config=config, key=key)
+    return str(text) % {
+        "wait": wait_words(wait),
+        "window": wait_words(window),
+        "valid": wait_words(settings.PASSWORD_RESET_TIMEOUT),
+    }
+
+
+def password_reset_asking_refusal(request, *, email: str) -> str | None:
+    """Whether this network address may ask once more for a link for `email` (counted if so)."""
+    return _refusal(request, "pair", f"{email}|{ratelimit.get_ip(request)}", ASKED)
+
+
+def password_reset_mail_refusal(request, *, email: str) -> str | None:
+    """Whether `email` may be sent one more reset mail (counted if so), the same for an address with
+    or without an account."""
+    return _refusal(request, "mail", email, MAILED)
 
 
 @transaction.atomic
@@ -45,6 +97,11 @@ def password_reset_answer(*, reset_id: int) -> int:
         reset.delete()
         users = filter_users_by_email(email, is_active=True, prefer_verified=True, for_login=True)
         for user in users:
+            provider = provider_sign_in_only(user)
+            if provider is not None:
+                # No link: the account signs in through its country's provider; the mail says where.
+                _provider_sign_in_mail(user, provider)
+                continue
             uid, key = user_pk_to_url_str(user), default_token_generator.make_token(user)
             context = {
                 "user": user,
@@ -55,6 +112,30 @@ def password_reset_answer(*, reset_id: int) -> int:
             }
             allauth_mail_write("account/email/password_reset_key", to=email, context=context, user=user)
     return len(users)
+
+
+PROVIDER_SUBJECT = gettext_lazy("You sign in through your country's government sign-in")
+PROVIDER_BODY = gettext_lazy(
+    "Someone asked for a link to reset the password of your account on the Sovereign AI Onboarding Portal. "
+    "Your account has no password: it signs in through %(country)s's government sign-in, %(name)s. Go to "
+    "%(url)s and choose %(name)s. If you did not ask, you can ignore this mail."
+)
+
+
+def _provider_sign_in_mail(user, provider) -> None:
+    from django.urls import reverse
+
+    from tenants.identity.mails import portal_url
+    from tenants.notifications.mail import mail_to_user
+
+    url = portal_url(reverse("login"))
+    country, name = provider.country, provider.name
+    mail_to_user(
+        user,
+        subject=PROVIDER_SUBJECT,
+        body=lambda: str(PROVIDER_BODY) % {"country": country.name, "name": name, "url": url},
+        country=country,
+    )
 
 
 def password_reset_sweep() -> int:

@@ -67,29 +67,36 @@ def provider_mfa_remember(request, *, user_id: int | None, country_id: int | Non
         request.session.pop(PROVIDER_MFA_SESSION_KEY, None)
 
 
-def provider_mfa_trusted(*, country_id: int, user_id: int) -> bool:
-    """Whether the country trusts its provider's multi-factor sign-in today (provider there, on,
-    trusted). Cached per person as their access is: any change of a provider makes it stale at once
+def provider_vouching_since(*, country_id: int, user_id: int) -> float | None:
+    """Since when (a Unix time) the country's provider's multi-factor sign-in has been trusted
+    without a break, or None when it is not trusted today (provider absent, off, or not trusted).
+    Cached per person as their access is: any change of a provider makes it stale at once
     (tenants.access_signals), so a country that stops trusting it is heard on the next request."""
-    key = f"portal:provider-mfa-trusted:{user_id}:{country_id}"
-    trusted = cached_for_person(key)
-    if trusted is None:
+    key = f"portal:provider-vouching-since:{user_id}:{country_id}"
+    since = cached_for_person(key)
+    if since is None:
         with reading_context(country_id):
-            trusted = IdentityProvider.objects.filter(
-                country_id=country_id, enabled=True, trust_provider_mfa=True
-            ).exists()
-        cache_for_person(key, trusted, user_id=user_id)
-    return trusted
+            at = (
+                IdentityProvider.objects.filter(country_id=country_id, enabled=True, trust_provider_mfa=True)
+                .values_list("vouching_since", flat=True)
+                .first()
+            )
+        since = at.timestamp() if at is not None else -1.0
+        cache_for_person(key, since, user_id=user_id)
+    return since if since >= 0 else None
 
 
-def vouch_standing(*, access: Access, country_id: int | None, role: str | None) -> int | None:
-    """`country_id` if its provider's vouching (given when the person held `role` there) still
-    stands, else None: not once the country stops trusting its provider's multi-factor sign-in (or
-    turns the provider off, or removes it), nor once the person has become a country admin there
-    since, a role the provider did not vouch for. Then the portal's own second factor is asked."""
+def vouch_standing(*, access: Access, country_id: int | None, role: str | None, at: float) -> int | None:
+    """`country_id` if its provider's vouching (given at `at`, when the person held `role` there)
+    still stands, else None: not once the country stops trusting its provider's multi-factor sign-in
+    (or turns the provider off, or removes it), nor after any change that withdrew that trust since
+    `at` (an acr value taken away, another issuer, trust turned off and on again), nor once the
+    person has become a country admin there since, a role the provider did not vouch for. Then the
+    portal's own second factor is asked."""
     if country_id is None or access.user_id is None:
         return None
-    if not provider_mfa_trusted(country_id=country_id, user_id=access.user_id):
+    since = provider_vouching_since(country_id=country_id, user_id=access.user_id)
+    if since is None or at < since:
         return None
     admin = Membership.Role.COUNTRY_ADMIN
     if access.role_in(country_id) == admin and role != admin:
@@ -97,14 +104,18 @@ def vouch_standing(*, access: Access, country_id: int | None, role: str | None) 
     return country_id
 
 
-def provider_mfa_vouch(request, user_id: int | None) -> tuple[int, str] | None:
-    """(country, role then) of the provider's vouching for this session's sign-in of `user_id`, as
-    remembered, whether or not it still stands (vouch_standing), or None."""
+def provider_mfa_vouch(request, user_id: int | None) -> tuple[int, str, float] | None:
+    """(country, role then, when) of the provider's vouching for this session's sign-in of
+    `user_id`, as remembered, whether or not it still stands (vouch_standing), or None."""
     mark = request.session.get(PROVIDER_MFA_SESSION_KEY) or {}
     country = mark.get("country")
     if not user_id or mark.get("user") != user_id or not isinstance(country, int):
         return None
-    return country, str(mark.get("role") or "")
+    try:
+        at = float(mark.get("at", 0))
+    except (TypeError, ValueError):
+        at = 0.0
+    return country, str(mark.get("role") or ""), at
 
 
 def provider_mfa_country(request, access: Access) -> int | None:
@@ -113,7 +124,7 @@ def provider_mfa_country(request, access: Access) -> int | None:
     vouch = provider_mfa_vouch(request, access.user_id)
     if vouch is None:
         return None
-    standing = vouch_standing(access=access, country_id=vouch[0], role=vouch[1])
+    standing = vouch_standing(access=access, country_id=vouch[0], role=vouch[1], at=vouch[2])
     if standing is None:
         request.session.pop(PROVIDER_MFA_SESSION_KEY, None)
     return standing
@@ -145,7 +156,10 @@ def token_second_factor_owed(*, access: Access, user, token) -> bool:
     never shown for it), and a new token is made after the portal's own step. Any other token
     stops while the person's roles need a second factor they do not have."""
     if token.vouched_country_id is not None:
-        standing = vouch_standing(access=access, country_id=token.vouched_country_id, role=token.vouched_role)
+        # The token was made after the session's vouching, within it: vouching ended by a change
+        # since the token was made ends the token's too.
+        at = token.created_at.timestamp()
+        standing = vouch_standing(access=access, country_id=token.vouched_country_id, role=token.vouched_role, at=at)
         return second_factor_required(access=access, vouched_country_id=standing)
     return second_factor_required(access=access) and not has_second_factor(user)
 

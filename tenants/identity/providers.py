@@ -8,7 +8,8 @@ import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tenants.access import Access, access_changed
@@ -20,6 +21,22 @@ from tenants.networks import country_host_refusal, country_networks
 from tenants.record.ledger import event_record, platform_event_record
 
 PROVIDER_CLASS_ID = "government"
+# The advisory lock under which a provider's domains are checked and saved (its first key; the
+# ledger's chains use 1347375700).
+DOMAINS_LOCK = 1229210960
+# Mail services anyone can have an address at: a provider listing one would speak for whoever
+# holds an address there. A domain lists one country's people only.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "126.com", "163.com", "aol.com", "bol.com.br", "fastmail.com", "free.fr", "gmail.com", "gmx.com",
+        "gmx.de", "gmx.net", "googlemail.com", "hey.com", "hotmail.co.uk", "hotmail.com", "hotmail.fr",
+        "icloud.com", "laposte.net", "libero.it", "live.com", "live.fr", "mac.com", "mail.com", "mail.ru",
+        "me.com", "msn.com", "orange.fr", "outlook.com", "outlook.fr", "pm.me", "proton.me", "protonmail.com",
+        "qq.com", "rediffmail.com", "sfr.fr", "terra.com.br", "tutanota.com", "uol.com.br", "wanadoo.fr",
+        "web.de", "yahoo.co.uk", "yahoo.com", "yahoo.com.br", "yahoo.fr", "yandex.com", "yandex.ru",
+        "ymail.com", "zoho.com",
+    }
+)  # fmt: skip
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 EDITABLE = (
     "name",
@@ -183,6 +200,27 @@ def identity_provider_validate(*, country: Country, data: dict) -> dict:
             % {"domain": bad[0]},
             field="allowed_domains",
         )
+    public = [d for d in domains if d in PUBLIC_MAIL_DOMAINS]
+    if public:
+        raise ServiceError(
+            _(
+                "%(domain)s is a public mail service: anyone can have an address there, so it cannot say who "
+                "works for your government. Enter your administrations' own domains."
+            )
+            % {"domain": public[0]},
+            field="allowed_domains",
+        )
+    taken = sorted(set(domains) & _domains_of_other_countries(country))
+    if taken:
+        raise ServiceError(
+            _(
+                "%(domain)s is already a domain of another country's sign-in service, and a domain signs people "
+                "in to one country only. Remove it here, or ask the platform's operators if it belongs to your "
+                "country."
+            )
+            % {"domain": taken[0]},
+            field="allowed_domains",
+        )
     clean["allowed_domains"] = sorted(set(domains))
     for name in ("organisation_map", "role_map"):
         if not isinstance(clean.get(name, {}), dict):
@@ -206,6 +244,38 @@ def identity_provider_validate(*, country: Country, data: dict) -> dict:
     return clean
 
 
+def trust_withdrawn(provider: IdentityProvider, clean: dict) -> bool:
+    """Whether this change takes away trust the provider's vouching stood on: the country stops
+    trusting its second factor, the provider is turned off, an acr value that meant multi-factor is
+    no longer one, or another server becomes the provider. Vouching given before then ends."""
+
+    def after(name):
+        return clean.get(name, getattr(provider, name))
+
+    return (
+        (provider.trust_provider_mfa and not after("trust_provider_mfa"))
+        or (provider.enabled and not after("enabled"))
+        or bool(set(provider.mfa_acr_values or []) - set(after("mfa_acr_values") or []))
+        or provider.issuer != after("issuer")
+    )
+
+
+def _domains_of_other_countries(country: Country) -> set[str]:
+    """The email domains every other country's provider lists, enabled or not."""
+    with country_context(_all_countries()):
+        rows = IdentityProvider.objects.exclude(country=country).values_list("allowed_domains", flat=True)
+        return {str(domain).lower() for domains in rows for domain in domains or []}
+
+
+def _domains_lock() -> None:
+    """One provider's domains are checked against the others' and saved at a time: two countries
+    claiming the same domain at once cannot both pass the check (PostgreSQL; SQLite writes one at a
+    time anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [DOMAINS_LOCK])
+
+
 @transaction.atomic
 def identity_provider_save(
     *, country: Country, by, access: Access, data: dict, client_secret: str | None = None
@@ -214,6 +284,7 @@ def identity_provider_save(
     `client_secret` keeps the one stored. Recorded on the country's chain and the platform chain."""
     if not (access.is_country_admin(country.pk) or access.is_platform_admin):
         raise NotAllowed(_("Only a country admin of this country or a platform admin can do this."))
+    _domains_lock()
     clean = identity_provider_validate(country=country, data=data)
     with country_context(country):
         provider = IdentityProvider.objects.select_for_update().filter(country=country).first()
@@ -223,6 +294,8 @@ def identity_provider_save(
                 raise ServiceError(_("Enter the client secret the provider gave the portal."), field="client_secret")
             provider = IdentityProvider(country=country)
         changed = sorted(k for k, v in clean.items() if getattr(provider, k, None) != v)
+        if not created and trust_withdrawn(provider, clean):
+            provider.vouching_since = timezone.now()
         for key, value in clean.items():
             setattr(provider, key, value)
         if client_secret:

@@ -25,7 +25,12 @@ from django.utils.translation import gettext as _
 
 from tenants.access import memberships_of
 from tenants.identity.models import IdentityProvider
-from tenants.identity.providers import email_domain_allowed, placement_for, provider_country_codes
+from tenants.identity.providers import (
+    email_domain_allowed,
+    identity_provider_for_code,
+    placement_for,
+    provider_country_codes,
+)
 from tenants.isolation import country_context
 from tenants.languages.choice import language_keep
 from tenants.models import Country, Membership
@@ -57,6 +62,29 @@ def invitation_placeholder(user) -> bool:
     password. It is the inviting country's until its link is used: a country's provider neither
     signs into it nor takes it over by asserting its address, and is not stopped by it."""
     return not user.is_active and user.last_login is None and not user.has_usable_password()
+
+
+def provider_sign_in_only(user) -> IdentityProvider | None:
+    """The country's provider this account signs in through and only through, or None. An account a
+    provider made, just in time, has no password of its own: its country vouches for the person
+    through its provider, and a password set by a mailed link would be a second way in that the
+    country never chose. While that provider is on, a password reset, a reset link sent before, or
+    the page for setting a password give the account none; once the country turns its provider off
+    or removes it, its people may choose a password, so that none is left without a way in."""
+    if user is None or user.pk is None or user.has_usable_password():
+        return None
+    for code in sorted(provider_country_codes(user.pk)):
+        provider = identity_provider_for_code(code)
+        if provider is not None:
+            return provider
+    return None
+
+
+def provider_sign_in_only_message(provider: IdentityProvider) -> str:
+    return _(
+        "This account signs in through %(country)s's government sign-in, %(name)s: it has no password of its "
+        "own, and none can be set for it. On the sign-in page, choose %(name)s."
+    ) % {"country": provider.country.name, "name": provider.name}
 
 
 def foreign_provider_signs_in(user_id: int | None, country: Country) -> bool:

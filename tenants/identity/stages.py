@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from allauth.mfa.stages import AuthenticateStage
+from allauth.mfa.webauthn.forms import AuthenticateWebAuthnForm, ReauthenticateWebAuthnForm
 
 from tenants.access import access_for
 from tenants.forms import NamedRequiredErrors
@@ -24,9 +25,9 @@ class SecondFactorStage(AuthenticateStage):
 
 
 def _code_checked(form, check):
-    """A second-factor code, counted as a wrong password is (tenants.identity.lockout): per account
-    from this address and per account from everywhere, never per address alone."""
-    from allauth.account.adapter import get_adapter
+    """A second-factor code or a passkey's answer, counted as a wrong password is
+    (tenants.identity.lockout): per account from this address, per account from everywhere, and the
+    failures of the address; a right one costs nothing."""
     from allauth.core import context
     from django.core.exceptions import ValidationError
 
@@ -34,9 +35,8 @@ def _code_checked(form, check):
     username = form.user.get_username()
     usage = lockout.attempt_allowed(request, username=username)
     if not usage:
-        adapter = get_adapter(request)
-        raise ValidationError(adapter.error_messages["too_many_login_attempts"], code="too_many_login_attempts")
-    code = check()  # a wrong code raises, and stays counted
+        raise ValidationError(lockout.held_message(request, username=username), code="too_many_login_attempts")
+    code = check()  # a wrong code (or a passkey's wrong answer) raises, and stays counted
     usage.rollback()
     return code
 
@@ -49,3 +49,17 @@ class SecondFactorForm(NamedRequiredErrors, AuthenticateForm):
 class SecondFactorAgainForm(NamedRequiredErrors, ReauthenticateForm):
     def clean_code(self) -> str:
         return _code_checked(self, super().clean_code)
+
+
+class SecondFactorPasskeyForm(AuthenticateWebAuthnForm):
+    """The passkey at the second-factor step: its wrong answers count as wrong codes do."""
+
+    def clean_credential(self):
+        return _code_checked(self, super().clean_credential)
+
+
+class SecondFactorPasskeyAgainForm(ReauthenticateWebAuthnForm):
+    """The passkey asked again before a sensitive change: counted the same way."""
+
+    def clean_credential(self):
+        return _code_checked(self, super().clean_credential)

@@ -28,6 +28,13 @@ PEOPLE = [
         "Chef",
         {"organisation": "MN", "role": "chef", "amr": ["pwd", "mfa"]},
     ),
+    (
+        "directrice",
+        "directrice@interieur.gouv.fr",
+        "Dora",
+        "Directrice",
+        {"organisation": "MN", "role": "chef", "acr": "eidas2"},
+    ),
     ("marc", "member@example.org", "Marc", "Member", {}),
     ("otieno", "outsider@example.org", "Otieno", "Outsider", {}),
     ("spoof", "spoof@interieur.gouv.fr", "Spoof", "Unverified", {"email_verified": False}),

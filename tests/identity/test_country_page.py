@@ -84,3 +84,33 @@ def test_nobody_else_sees_or_changes_it(client, cast, who, status):
 def test_anonymous_visitors_are_sent_to_sign_in(client, cast):
     assert client.get(PAGE)["Location"].startswith("/accounts/login/")
     assert client.get("/c/ke/identity/")["Location"].startswith("/accounts/login/")
+
+
+def test_a_domain_of_another_countrys_provider_or_a_public_mail_service_is_refused(client, cast):
+    from tenants.access import access_for
+    from tenants.identity.providers import identity_provider_save
+
+    kenya = {
+        "name": "eCitizen",
+        "issuer": "https://id.example.go.ke",
+        "client_id": "portal",
+        "allowed_domains": ["interior.go.ke", "shared.example.net"],
+        "default_role": "viewer",
+        "enabled": False,  # a provider turned off still holds its domains
+    }
+    identity_provider_save(
+        country=cast.ke, by=cast.outsider, access=access_for(cast.outsider), data=kenya, client_secret="s"
+    )
+    client.force_login(cast.owner)
+    for domains, message in (
+        ("interieur.gouv.fr\nShared.Example.net", "shared.example.net is already a domain of another country"),
+        ("interieur.gouv.fr\ngmail.com", "gmail.com is a public mail service"),
+    ):
+        response = client.post(PAGE, form(cast, allowed_domains=domains))
+        assert response.status_code == 400 and message in response.content.decode()
+        with country_context(cast.fr):
+            assert not IdentityProvider.objects.exists()
+    # Kenya's own domains stay Kenya's to change.
+    kenya["allowed_domains"] = ["interior.go.ke"]
+    identity_provider_save(country=cast.ke, by=cast.outsider, access=access_for(cast.outsider), data=kenya)
+    assert client.post(PAGE, form(cast, allowed_domains="shared.example.net")).status_code == 302

@@ -234,6 +234,8 @@ def test_an_account_another_countrys_provider_signs_in_to_does_not_stop_kenyas_p
     sso(client, "claire")
     french = User.objects.get(pk=signed_in(client))
     client.post("/accounts/logout/")
+    # A domain signs in to one country at a time: France gives it up, and Kenya's provider lists it.
+    france_provider(cast, oidc_provider.issuer, allowed_domains=["defense.gouv.fr"])
     kenya_provider(cast, oidc_provider.issuer)
     response, _ = sso(client, "claire", data={"country": "KE"})
     assert response.status_code == 302, response.content.decode()[:1000]

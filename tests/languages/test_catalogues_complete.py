@@ -68,3 +68,15 @@ def test_the_five_catalogues_hold_the_same_messages():
     assert len(reference) > 2500
     for language in LANGUAGES[1:]:
         assert _ids(_catalogue(language).read_text(encoding="utf-8")) == reference, language
+
+
+def test_no_translation_function_goes_by_a_name_makemessages_does_not_read():
+    """makemessages reads gettext, gettext_lazy, ngettext… and `_`: a string marked through another
+    name (`gettext_lazy as _lazy`) never reaches a catalogue and stays English for every reader."""
+    root = LOCALE.parent
+    alias = re.compile(r"import\s+(?:[\w, ]+,\s*)?(\w*gettext\w*)\s+as\s+(?!_\b)(\w+)")
+    found = []
+    for app in ("portal", "gateway", "deployments", "engagements", "governance", "training", "tenants"):
+        for path in (root / app).rglob("*.py"):
+            found += [f"{path.relative_to(root)}: {m.group(0)}" for m in alias.finditer(path.read_text())]
+    assert found == []
