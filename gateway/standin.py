@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import re
 import socket
@@ -387,12 +388,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fd", type=int, default=None)
     parser.add_argument("--key", default=os.environ.get("GATEWAY_STANDIN_KEY") or None)
     args = parser.parse_args(argv)
+    from .__main__ import logging_setup
+
+    # LOG_LEVEL and LOG_FORMAT, read as every process of the portal reads them; uvicorn keeps the
+    # handlers set here (no configuration of its own) and takes the level for its loggers.
+    logging_setup(os.environ)
     app = create_app(args.key)
     options = dict(
         loop="uvloop",
         http="httptools",
         access_log=False,
-        log_level="warning",
+        log_config=None,
+        log_level=logging.getLogger().level,
         timeout_keep_alive=30,
         timeout_graceful_shutdown=5,
     )
