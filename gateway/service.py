@@ -208,8 +208,11 @@ class Gateway:
         capture = policy.capture
         prompt = body if call.family != "audio.transcriptions" else f"[audio: {len(body)} bytes]".encode()
 
+        settlements: list[str] = []
+
         def settle(usage: Usage, outcome: str, output: bytes = b"") -> asyncio.Future:
             """Queue the call's settlement (a stream does not wait for it; an answer does)."""
+            settlements.append(outcome)
             settled = self.counters.settle_soon(
                 country=policy.country,
                 environment=policy.environment,
@@ -228,7 +231,27 @@ class Gateway:
                 return asyncio.gather(settled, task, return_exceptions=True)
             return settled
 
-        await self._relay(request, loaded, key_hash, call, settle)
+        # The reservation is freed as soon as the call ends, however it ends: a caller that goes away
+        # before the answer ends the upstream request at once (not at its read timeout), and a call
+        # ended otherwise (the replica stopping, a fault) is settled on its way out, not left to its lease.
+        task = asyncio.current_task()
+        request.on_gone = task.cancel
+        ended = "upstream_error"  # how a call that ends without its settlement ended (a fault)
+        try:
+            if request.gone:  # gone while the call was being admitted
+                raise asyncio.CancelledError
+            await self._relay(request, loaded, key_hash, call, settle)
+        except asyncio.CancelledError:
+            if not request.gone:
+                ended = "stopped"
+                raise  # the replica stops: settled below, and the cancellation goes on
+            ended = "client_closed"
+            task.uncancel()
+        finally:
+            if request.on_gone == task.cancel:  # a stream's relay has its own from its start
+                request.on_gone = None
+            if not settlements:
+                settle(Usage(), ended)
 
     async def _capture(self, loaded, call, call_id, prompt: bytes, output: bytes, usage, outcome, request) -> None:
         """Seal the call under the gateway key and hand it to the portal's workers (Redis never
