@@ -53,6 +53,7 @@ class PolicyCache:
         self.redis = redis
         self.keys = keys
         self.gateway_key = gateway_key
+        self.key_fallbacks: tuple[bytes, ...] = ()  # the keys it replaced (GATEWAY_POLICY_KEY_FALLBACKS)
         self.refresh_seconds = refresh_seconds
         self.timeout = timeout  # the longest a re-reading waits on Redis
         self.confirmed_at = time.monotonic()  # when the last re-reading that succeeded began
@@ -130,7 +131,11 @@ class PolicyCache:
         if policy.upstream_key:
             try:
                 upstream_key = published.open_for_gateway(
-                    self.gateway_key, policy.upstream_key, environment_id=environment_id, version=version
+                    self.gateway_key,
+                    policy.upstream_key,
+                    environment_id=environment_id,
+                    version=version,
+                    fallbacks=self.key_fallbacks,
                 )
             except published.CannotOpen:
                 log.error("The upstream key of environment %s (version %s) does not open", environment_id, version)

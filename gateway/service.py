@@ -69,6 +69,7 @@ class Gateway:
         )
         self.keys = published.Keys(config.prefix)
         self.policies = PolicyCache(self.redis, self.keys, config.key, config.refresh_seconds, timeout)
+        self.policies.key_fallbacks = config.key_fallbacks
         self.policies.on_stop = rules.state_refusal
         self.counters = Counters(config.redis_url, self.keys, timeout)
         self.upstreams = Pool(

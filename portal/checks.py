@@ -34,6 +34,8 @@ def _key_errors() -> list[Error]:
     # The gateway's key belongs to the workers and the gateway only: checked where it is given.
     if os.environ.get("GATEWAY_POLICY_KEY") or os.environ.get("GATEWAY_POLICY_KEY_FILE"):
         loaders.append(("portal.E104", "GATEWAY_POLICY_KEY", published.gateway_key_load))
+    if os.environ.get("GATEWAY_POLICY_KEY_FALLBACKS") or os.environ.get("GATEWAY_POLICY_KEY_FALLBACKS_FILE"):
+        loaders.append(("portal.E104", "GATEWAY_POLICY_KEY_FALLBACKS", published.gateway_key_fallbacks_load))
     errors = []
     for code, name, load in loaders:
         try:
