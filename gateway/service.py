@@ -238,10 +238,11 @@ class Gateway:
         task = asyncio.current_task()
         request.on_gone = task.cancel
         ended = "upstream_error"  # how a call that ends without its settlement ended (a fault)
+        streaming = False  # a stream's relay settles the call itself, when the stream ends
         try:
             if request.gone:  # gone while the call was being admitted
                 raise asyncio.CancelledError
-            await self._relay(request, loaded, key_hash, call, settle)
+            streaming = await self._relay(request, loaded, key_hash, call, settle)
         except asyncio.CancelledError:
             if not request.gone:
                 ended = "stopped"
@@ -251,7 +252,7 @@ class Gateway:
         finally:
             if request.on_gone == task.cancel:  # a stream's relay has its own from its start
                 request.on_gone = None
-            if not settlements:
+            if not settlements and not streaming:
                 settle(Usage(), ended)
 
     async def _capture(self, loaded, call, call_id, prompt: bytes, output: bytes, usage, outcome, request) -> None:
@@ -288,7 +289,9 @@ class Gateway:
         await self._count_refusal(loaded, refusal)
         request.refuse(refusal)
 
-    async def _relay(self, request: Request, loaded, key_hash: str, call: rules.Call, settle) -> None:
+    async def _relay(self, request: Request, loaded, key_hash: str, call: rules.Call, settle) -> bool:
+        """Relay the call upstream and settle it; True when a stream's relay took it over (it settles
+        the call when the stream ends)."""
         policy = loaded.policy
         headers = upstream_headers(
             call.family, call.stream, request.headers.get("content-type", ""), loaded.upstream_key
@@ -324,7 +327,7 @@ class Gateway:
                 done=settle,
                 capture=policy.capture,
             ).start()
-            return
+            return True
         try:
             content = await response.read()
         except UpstreamError as error:

@@ -59,3 +59,8 @@ def test_a_call_that_ends_early_frees_its_reservation_at_once(quick_replica, ups
     # And the quota was never held by either: a call is admitted and answered.
     assert chat(quick, live.secret, content="Quick [[words:3]]").status_code == 200
     assert reserved(environment) == 0
+    # A stream's relay settles its call when the stream ends, and it alone: each call is counted once.
+    streamed = chat(quick, live.secret, content="Streamed [[words:3]]", stream=True)
+    assert streamed.status_code == 200
+    wait_for(lambda: hour_counters(environment).get("outcome:ok") == 2, timeout=5)
+    assert hour_counters(environment)["calls"] == 4 and reserved(environment) == 0
