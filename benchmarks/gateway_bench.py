@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 64
 WORDS = 16
 SECRET = "sk-portal-benchmark-" + secrets.token_hex(8)
+REDIS_TIMEOUT = 5.0  # seconds: connecting to Redis, and each answer
 
 
 def _socket() -> socket.socket:
@@ -104,7 +105,7 @@ def _publish(prefix: str, key: bytes, upstream: str) -> None:
         upstream_url=upstream,
         upstream_key=published.seal_for_gateway(key, "standin-bench-key", environment_id=1, version=1),
     )
-    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    client = redis_client()
     client.eval(
         published.PUBLISH_SCRIPT,
         2,
@@ -118,6 +119,13 @@ def _publish(prefix: str, key: bytes, upstream: str) -> None:
         60,
         hashlib.sha256(SECRET.encode()).hexdigest(),
     )
+
+
+def redis_client() -> redis.Redis:
+    """The benchmark's own Redis client, bounded as every client of the project is: a Redis that
+    takes the connection and never answers stops the run with a timeout, not a hang."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    return redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT)
 
 
 def _request(port: int, secret: str | None) -> bytes:
@@ -249,7 +257,7 @@ def run(args) -> str:
             if process is not None:
                 process.terminate()
                 process.wait(timeout=20)
-        client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+        client = redis_client()
         for name in client.scan_iter(f"{prefix}:*"):
             client.delete(name)
     return _report(figures, single_direct, single_through, samples, rounds, per_round, workers, baseline_dir)

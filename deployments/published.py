@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import ImproperlyConfigured
 
-from tenants.configuration import env_str
+from tenants.configuration import env_secret_list, env_str
 from tenants.secret_files import secret_file
 
 SEAL_PREFIX = "gw1"
@@ -209,6 +209,27 @@ def gateway_key_load(environ=os.environ, *, var_dir: Path | None = None, create:
     return key
 
 
+def gateway_key_fallbacks_load(environ=os.environ) -> tuple[bytes, ...]:
+    """GATEWAY_POLICY_KEY_FALLBACKS (comma-separated, or one a line in the file that
+    GATEWAY_POLICY_KEY_FALLBACKS_FILE names): the keys GATEWAY_POLICY_KEY replaced. What was sealed
+    under them still opens (the policies published before a rotation, the calls captured meanwhile);
+    nothing new is sealed under them."""
+    try:
+        listed = env_secret_list("GATEWAY_POLICY_KEY_FALLBACKS", environ)
+    except ImproperlyConfigured as unreadable:
+        raise GatewayKeyMissing(str(unreadable)) from None
+    keys = []
+    for number, raw in enumerate(listed, start=1):
+        try:
+            key = base64.b64decode(raw, validate=True)
+        except (ValueError, binascii.Error):
+            key = b""
+        if len(key) != 32:
+            raise GatewayKeyMissing(f"GATEWAY_POLICY_KEY_FALLBACKS: key {number} is not base64 of 32 random bytes.")
+        keys.append(key)
+    return tuple(keys)
+
+
 def _aad(purpose: str, environment_id: int, version: int) -> bytes:
     return f"{purpose}|{environment_id}|{version}".encode()
 
@@ -221,15 +242,30 @@ def seal_for_gateway(
     return f"{SEAL_PREFIX}:{base64.b64encode(nonce + sealed).decode()}"
 
 
-def open_for_gateway(key: bytes, sealed: str, *, environment_id: int, version: int, purpose: str = "upstream") -> str:
+def open_for_gateway(
+    key: bytes,
+    sealed: str,
+    *,
+    environment_id: int,
+    version: int,
+    purpose: str = "upstream",
+    fallbacks: tuple[bytes, ...] = (),
+) -> str:
+    """Open under `key`, or under one of the keys it replaced (`fallbacks`) during a rotation."""
     prefix, _, body = sealed.partition(":")
     if prefix != SEAL_PREFIX:
         raise CannotOpen("not a value sealed for the gateway")
     try:
         blob = base64.b64decode(body, validate=True)
-        return AESGCM(key).decrypt(blob[:12], blob[12:], _aad(purpose, environment_id, version)).decode()
-    except (InvalidTag, ValueError, binascii.Error):
-        raise CannotOpen("this value was sealed for another environment or version, or altered") from None
+    except (ValueError, binascii.Error):
+        raise CannotOpen("this value was altered") from None
+    aad = _aad(purpose, environment_id, version)
+    for candidate in (key, *fallbacks):
+        try:
+            return AESGCM(candidate).decrypt(blob[:12], blob[12:], aad).decode()
+        except (InvalidTag, ValueError):
+            continue
+    raise CannotOpen("this value was sealed for another environment or version, under another key, or altered")
 
 
 # --- The policy's shape --------------------------------------------------------------------------

@@ -5,8 +5,9 @@ the same bytes on; an upstream parses them again with a parser of its own. Where
 read the same bytes differently, a caller could show the gateway one call and the upstream another
 (an approved model to the gateway, another to the upstream). So the gateway takes only what every
 parser reads alike: UTF-8 JSON (RFC 8259) whose member names are each given once in their object
-(also when told apart by case only, which some parsers ignore), with no NaN or Infinity and no
-number beyond what a double holds; and, of the members it reads, only the types the upstream's
+(also when told apart by case only, which some parsers ignore), with no NaN or Infinity, no
+number beyond what a double holds, and no unpaired surrogate escape ("\\ud800": half a character,
+which one parser refuses, another replaces and a third passes on); and, of the members it reads, only the types the upstream's
 schema has, a count within a 64-bit integer. A multipart form is read part by part at its boundary, each field
 named once. Each refusal says what to send instead."""
 
@@ -30,7 +31,27 @@ def _unreadable(message: str, code: str = "invalid_json", param: str | None = No
     return _Unreadable(errors.bad_request(message, code=code, param=param))
 
 
+def _lone_surrogate(value) -> bool:
+    """A string, or a string in an array (at any depth), holding half of a UTF-16 pair; objects
+    within are checked by their own `_members`."""
+    if isinstance(value, str):
+        return any("\ud800" <= character <= "\udfff" for character in value)
+    if isinstance(value, list):
+        return any(_lone_surrogate(item) for item in value if not isinstance(item, dict))
+    return False
+
+
 def _members(pairs: list) -> dict:
+    for name, value in pairs:
+        if _lone_surrogate(name) or _lone_surrogate(value):
+            named = json.dumps(name)[1:-1][:100]  # a name holding the surrogate itself, as its escape
+            raise _unreadable(
+                f'The body\'s member "{named}" holds an unpaired surrogate escape (such as \\ud800), half of a '
+                "character that servers read differently. Send whole characters (a pair of escapes, or the "
+                "character in UTF-8).",
+                code="invalid_encoding",
+                param=named,
+            )
     data = dict(pairs)
     if len(data) < len(pairs):
         seen: set = set()

@@ -29,6 +29,7 @@ def captured_ingest(*, limit: int = 500) -> int:
     client = policy.redis_client()
     stream = policy.keys().captured
     key = policy.gateway_key()
+    fallbacks = published.gateway_key_fallbacks_load()  # captured under the key a rotation replaced
     stored = 0
     for entry_id, fields in client.xrange(stream, count=limit):
         try:
@@ -36,7 +37,12 @@ def captured_ingest(*, limit: int = 500) -> int:
             environment_id = int(fields[b"environment"])
             record = json.loads(
                 published.open_for_gateway(
-                    key, fields[b"sealed"].decode(), environment_id=environment_id, version=0, purpose="capture"
+                    key,
+                    fields[b"sealed"].decode(),
+                    environment_id=environment_id,
+                    version=0,
+                    purpose="capture",
+                    fallbacks=fallbacks,
                 )
             )
         except (KeyError, ValueError, published.CannotOpen):

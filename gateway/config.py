@@ -19,6 +19,8 @@ class Config:
     redis_url: str
     prefix: str
     key: bytes
+    # The keys GATEWAY_POLICY_KEY replaced: policies sealed under them still open during a rotation.
+    key_fallbacks: tuple = ()
     # How often each replica re-reads the policies it holds (seconds): the bound, with the
     # channel's news as the fast path, on how long a stop takes to reach every replica.
     refresh_seconds: float = 0.25
@@ -70,6 +72,7 @@ def _config(environ) -> Config:
         key=published.gateway_key_load(
             environ, var_dir=Path(environ.get("VAR_DIR") or BASE_DIR / "var"), create=development
         ),
+        key_fallbacks=_key_fallbacks(environ),
         refresh_seconds=env_float("GATEWAY_POLICY_REFRESH_SECONDS", 0.25, environ),
         max_body_bytes=env_int("GATEWAY_MAX_BODY_BYTES", 26 * 1024 * 1024, environ=environ),
         default_max_output_tokens=env_int("GATEWAY_DEFAULT_MAX_OUTPUT_TOKENS", 4096, environ=environ),
@@ -83,6 +86,13 @@ def _config(environ) -> Config:
         client_connections=env_int("GATEWAY_CLIENT_CONNECTIONS", 10_000, minimum=1, environ=environ),
         country_networks=_networks(environ),
     )
+
+
+def _key_fallbacks(environ) -> tuple:
+    try:
+        return published.gateway_key_fallbacks_load(environ)
+    except published.GatewayKeyMissing as error:
+        raise SystemExit(str(error)) from None
 
 
 def _networks(environ) -> tuple:

@@ -53,6 +53,7 @@ class PolicyCache:
         self.redis = redis
         self.keys = keys
         self.gateway_key = gateway_key
+        self.key_fallbacks: tuple[bytes, ...] = ()  # the keys it replaced (GATEWAY_POLICY_KEY_FALLBACKS)
         self.refresh_seconds = refresh_seconds
         self.timeout = timeout  # the longest a re-reading waits on Redis
         self.confirmed_at = time.monotonic()  # when the last re-reading that succeeded began
@@ -130,7 +131,11 @@ class PolicyCache:
         if policy.upstream_key:
             try:
                 upstream_key = published.open_for_gateway(
-                    self.gateway_key, policy.upstream_key, environment_id=environment_id, version=version
+                    self.gateway_key,
+                    policy.upstream_key,
+                    environment_id=environment_id,
+                    version=version,
+                    fallbacks=self.key_fallbacks,
                 )
             except published.CannotOpen:
                 log.error("The upstream key of environment %s (version %s) does not open", environment_id, version)
@@ -221,27 +226,24 @@ class PolicyCache:
 
     async def listen(self) -> None:
         """Re-read an environment as soon as the portal says it changed (a task of each replica).
-        When Redis does not answer, it tries again less and less often (up to every 5 s) and says so
-        once, then once a minute, and when the channel is back: not four lines a second."""
+        No wait on the channel is longer than the replica's Redis timeout: subscribing is bounded,
+        and a channel with nothing to say is asked (PING) after `refresh_seconds` of quiet, and
+        must answer within the timeout; a channel that does not (a Redis gone silent, a connection
+        lost without a word) is left and subscribed again. When Redis does not answer, it tries
+        again less and less often (up to every 5 s) and says so once, then once a minute, and when
+        the channel is back: not four lines a second."""
         failures, last_said = 0, 0.0
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
-                    await pubsub.subscribe(self.keys.channel)
+                    async with asyncio.timeout(self.timeout):
+                        await pubsub.subscribe(self.keys.channel)
+                        while (await pubsub.get_message(timeout=self.timeout)) is None:
+                            pass  # the subscription's confirmation, which get_message hands back
                     if failures:
                         log.warning("Policy channel back after %d failed attempts", failures)
                         failures = 0
-                    async for message in pubsub.listen():
-                        if message.get("type") != "message":
-                            continue
-                        try:
-                            environment_id = int(message["data"])
-                        except (TypeError, ValueError):
-                            continue
-                        if environment_id in self.environments or any(
-                            e.environment == environment_id for e in self.credentials.values()
-                        ):
-                            await self.refresh([environment_id])
+                    await self._follow(pubsub)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -251,3 +253,32 @@ class PolicyCache:
                     log.warning("Policy channel lost (%s); listening again", type(error).__name__)
                     last_said = now
                 await asyncio.sleep(min(5.0, self.refresh_seconds * 2 ** min(failures - 1, 6)))
+
+    async def _follow(self, pubsub) -> None:
+        """The channel's messages, for ever; TimeoutError once it stops answering."""
+        quiet = self.timeout
+        asked_at = None  # when a PING went unanswered so far
+        while True:
+            async with asyncio.timeout(quiet + self.timeout):  # get_message's own bound, and this one
+                message = await pubsub.get_message(timeout=quiet)
+            now = time.monotonic()
+            if message is None:
+                if asked_at is None:
+                    async with asyncio.timeout(self.timeout):
+                        await pubsub.ping()
+                    asked_at = now
+                elif now - asked_at > self.timeout:
+                    raise TimeoutError("the policy channel does not answer")
+                continue
+            asked_at = None  # anything heard (a message, the PING's answer) says the channel lives
+            if message.get("type") != "message":
+                continue
+            try:
+                environment_id = int(message["data"])
+            except (TypeError, ValueError):
+                continue
+            if environment_id in self.environments or any(
+                e.environment == environment_id for e in self.credentials.values()
+            ):
+                async with asyncio.timeout(self.timeout):
+                    await self.refresh([environment_id])

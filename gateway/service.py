@@ -69,6 +69,7 @@ class Gateway:
         )
         self.keys = published.Keys(config.prefix)
         self.policies = PolicyCache(self.redis, self.keys, config.key, config.refresh_seconds, timeout)
+        self.policies.key_fallbacks = config.key_fallbacks
         self.policies.on_stop = rules.state_refusal
         self.counters = Counters(config.redis_url, self.keys, timeout)
         self.upstreams = Pool(
@@ -210,8 +211,11 @@ class Gateway:
         capture = policy.capture
         prompt = body if call.family != "audio.transcriptions" else f"[audio: {len(body)} bytes]".encode()
 
+        settlements: list[str] = []
+
         def settle(usage: Usage, outcome: str, output: bytes = b"") -> asyncio.Future:
             """Queue the call's settlement (a stream does not wait for it; an answer does)."""
+            settlements.append(outcome)
             settled = self.counters.settle_soon(
                 country=policy.country,
                 environment=policy.environment,
@@ -230,7 +234,28 @@ class Gateway:
                 return asyncio.gather(settled, task, return_exceptions=True)
             return settled
 
-        await self._relay(request, loaded, key_hash, call, settle)
+        # The reservation is freed as soon as the call ends, however it ends: a caller that goes away
+        # before the answer ends the upstream request at once (not at its read timeout), and a call
+        # ended otherwise (the replica stopping, a fault) is settled on its way out, not left to its lease.
+        task = asyncio.current_task()
+        request.on_gone = task.cancel
+        ended = "upstream_error"  # how a call that ends without its settlement ended (a fault)
+        streaming = False  # a stream's relay settles the call itself, when the stream ends
+        try:
+            if request.gone:  # gone while the call was being admitted
+                raise asyncio.CancelledError
+            streaming = await self._relay(request, loaded, key_hash, call, settle)
+        except asyncio.CancelledError:
+            if not request.gone:
+                ended = "stopped"
+                raise  # the replica stops: settled below, and the cancellation goes on
+            ended = "client_closed"
+            task.uncancel()
+        finally:
+            if request.on_gone == task.cancel:  # a stream's relay has its own from its start
+                request.on_gone = None
+            if not settlements and not streaming:
+                settle(Usage(), ended)
 
     async def _capture(self, loaded, call, call_id, prompt: bytes, output: bytes, usage, outcome, request) -> None:
         """Seal the call under the gateway key and hand it to the portal's workers (Redis never
@@ -266,7 +291,9 @@ class Gateway:
         await self._count_refusal(loaded, refusal)
         request.refuse(refusal)
 
-    async def _relay(self, request: Request, loaded, key_hash: str, call: rules.Call, settle) -> None:
+    async def _relay(self, request: Request, loaded, key_hash: str, call: rules.Call, settle) -> bool:
+        """Relay the call upstream and settle it; True when a stream's relay took it over (it settles
+        the call when the stream ends)."""
         policy = loaded.policy
         headers = upstream_headers(
             call.family, call.stream, request.headers.get("content-type", ""), loaded.upstream_key
@@ -302,7 +329,7 @@ class Gateway:
                 done=settle,
                 capture=policy.capture,
             ).start()
-            return
+            return True
         try:
             content = await response.read()
         except UpstreamError as error:

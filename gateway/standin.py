@@ -5,7 +5,8 @@ to. Never a model: it answers with a fixed sequence of words, one token each.
     python -m gateway.standin [--host H] [--port P | --fd N] [--key KEY]
 
 A call steers it with markers in its text: `[[status:429]]` or `[[status:503]]` answers that
-status; `[[delay:0.2]]` waits that many seconds before each streamed chunk; `[[words:40]]` answers
+status; `[[delay:0.2]]` waits that many seconds before each streamed chunk (before a whole chat
+answer, once); `[[words:40]]` answers
 that many words (never more than the call's output ceiling). GET /_standin/stats tells the tests
 what it received (never the texts, nor the key: its fingerprint, and the names of the headers),
 POST /_standin/reset forgets it. Its answers carry what a hosted upstream's do besides the answer (a
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import re
 import socket
@@ -153,6 +155,7 @@ def create_app(key: str | None = None) -> Starlette:
         created, ident = int(time.time()), f"chatcmpl-standin-{stats.requests}"
         usage = {"prompt_tokens": prompt, "completion_tokens": len(words), "total_tokens": prompt + len(words)}
         if data.get("stream") is not True:
+            await asyncio.sleep(controls.get("delay", 0))
             return JSONResponse(
                 {
                     "id": ident,
@@ -387,12 +390,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fd", type=int, default=None)
     parser.add_argument("--key", default=os.environ.get("GATEWAY_STANDIN_KEY") or None)
     args = parser.parse_args(argv)
+    from .__main__ import logging_setup
+
+    # LOG_LEVEL and LOG_FORMAT, read as every process of the portal reads them; uvicorn keeps the
+    # handlers set here (no configuration of its own) and takes the level for its loggers.
+    logging_setup(os.environ)
     app = create_app(args.key)
     options = dict(
         loop="uvloop",
         http="httptools",
         access_log=False,
-        log_level="warning",
+        log_config=None,
+        log_level=logging.getLogger().level,
         timeout_keep_alive=30,
         timeout_graceful_shutdown=5,
     )

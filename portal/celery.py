@@ -99,6 +99,7 @@ def _worker_refuses_without_its_gateway_key(**kwargs) -> None:
 
     try:
         published.gateway_key_load()
+        published.gateway_key_fallbacks_load()
     except published.GatewayKeyMissing as missing:
         raise SystemExit(f"The worker will not start: {missing} (python scripts/generate_secrets.py makes the file).")
 

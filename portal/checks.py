@@ -11,7 +11,7 @@ import os
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 from django.db import connection
 
 from tenants.models import TenantModel
@@ -34,6 +34,8 @@ def _key_errors() -> list[Error]:
     # The gateway's key belongs to the workers and the gateway only: checked where it is given.
     if os.environ.get("GATEWAY_POLICY_KEY") or os.environ.get("GATEWAY_POLICY_KEY_FILE"):
         loaders.append(("portal.E104", "GATEWAY_POLICY_KEY", published.gateway_key_load))
+    if os.environ.get("GATEWAY_POLICY_KEY_FALLBACKS") or os.environ.get("GATEWAY_POLICY_KEY_FALLBACKS_FILE"):
+        loaders.append(("portal.E104", "GATEWAY_POLICY_KEY_FALLBACKS", published.gateway_key_fallbacks_load))
     errors = []
     for code, name, load in loaders:
         try:
@@ -110,6 +112,24 @@ def _database_errors() -> list[Error]:
     return errors
 
 
+def _sealing_window_warnings() -> list[Warning]:
+    """A sealing window still open (tenants.keys.windows): values with no seal are still accepted in
+    its column. Right during a rolling upgrade; once every process runs the new release, close it."""
+    from tenants.keys.windows import windows_open
+
+    return [
+        Warning(
+            f"The sealing window of {window.table}.{window.column} has been open since "
+            f"{window.opened_at:%Y-%m-%d %H:%M} UTC: a value with no seal in that column is still read as "
+            "plain, not refused as altered.",
+            hint="Once every process runs the new release, run `manage.py seal_plain_values` (beat closes it "
+            "SEALING_WINDOW_HOURS after it opened).",
+            id="portal.W120",
+        )
+        for window in windows_open()
+    ]
+
+
 @register(deploy=True)
 def production_check(app_configs=None, **kwargs) -> list[Error]:
     """Run by `manage.py check --deploy`."""
@@ -120,6 +140,8 @@ def production_check(app_configs=None, **kwargs) -> list[Error]:
     errors += _key_errors()
     try:
         errors += _database_errors()
+        if not any(error.id == "portal.E113" for error in errors):  # its table is there
+            errors += _sealing_window_warnings()
     except Exception as error:  # noqa: BLE001 - an unreachable database is the finding
         errors.append(Error(f"The database does not answer: {type(error).__name__}: {error}"[:300], id="portal.E119"))
     return errors

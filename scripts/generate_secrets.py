@@ -55,7 +55,12 @@ def secret_values(existing: dict[str, str], db_host: str, db_name: str) -> dict[
     values.setdefault("METRICS_TOKEN", secrets.token_urlsafe(32))
     # What a rotation retires, one a line, while what it signed or opened is still in use: empty
     # until then (docs/operations.md, "The keys"), mounted from the start so a rotation changes files only.
-    for fallbacks in ("SECRET_KEY_FALLBACKS", "CERTIFICATE_KEY_FALLBACKS", "METRICS_TOKEN_FALLBACKS"):
+    for fallbacks in (
+        "SECRET_KEY_FALLBACKS",
+        "CERTIFICATE_KEY_FALLBACKS",
+        "METRICS_TOKEN_FALLBACKS",
+        "GATEWAY_POLICY_KEY_FALLBACKS",
+    ):
         values.setdefault(fallbacks, "")
     # Object storage (MinIO in compose): its administrator's password and the portal's own account.
     values.setdefault("MINIO_ROOT_PASSWORD", _password())

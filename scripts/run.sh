@@ -7,6 +7,7 @@ source "$(dirname "$0")/run_env.sh"
 export DEBUG="${DEBUG:-true}"
 
 # --- The governed gateway (DESIGN §8): with no upstream configured, a local stand-in answers ----
+START_STANDIN=""  # this script's own, never taken from the environment
 if [ -z "${GATEWAY_UPSTREAM_URL:-}" ] && ! env | grep -q '^GATEWAY_UPSTREAM_URL_'; then
   GATEWAY_STANDIN_PORT="${GATEWAY_STANDIN_PORT:-8002}"
   export GATEWAY_UPSTREAM_URL="http://127.0.0.1:$GATEWAY_STANDIN_PORT/v1"
@@ -14,7 +15,7 @@ if [ -z "${GATEWAY_UPSTREAM_URL:-}" ] && ! env | grep -q '^GATEWAY_UPSTREAM_URL_
   echo "No GATEWAY_UPSTREAM_URL: the gateway relays to a local stand-in with deterministic answers at $GATEWAY_UPSTREAM_URL"
 fi
 start_gateway() {
-  if [ -n "${START_STANDIN:-}" ]; then
+  if [ -n "$START_STANDIN" ]; then
     $PY -m gateway.standin --host 127.0.0.1 --port "$GATEWAY_STANDIN_PORT" &
   fi
   $PY -m gateway --host "$HOST" --port "$GATEWAY_PORT" &

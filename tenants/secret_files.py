@@ -15,6 +15,7 @@ SECRET_FILES = {
     "SECRET_KEY_FALLBACKS": "secret_key_fallbacks",
     "CERTIFICATE_KEY_FALLBACKS": "certificate_key_fallbacks",
     "METRICS_TOKEN_FALLBACKS": "metrics_token_fallbacks",
+    "GATEWAY_POLICY_KEY_FALLBACKS": "gateway_policy_key_fallbacks",
     "PORTAL_MASTER_KEY": "master_key",
     "LEDGER_SIGNING_KEY": "ledger_signing_key",
     "LEDGER_KEYRING": "ledger_keyring",

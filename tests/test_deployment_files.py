@@ -107,8 +107,8 @@ def test_secrets_are_files_never_values(compose):
             assert "portal-demo-2026" not in value
         assert _secrets(service) <= set(declared), name
         assert all(entry["target"] == f"/run/secrets/{entry['source']}" for entry in service.get("secrets") or [])
-    # The gateway holds its own key and nothing that opens the countries' data.
-    assert _secrets(compose["services"]["gateway"]) == {"gateway_policy_key"}
+    # The gateway holds its own key (and those it replaced) and nothing that opens the countries' data.
+    assert _secrets(compose["services"]["gateway"]) == {"gateway_policy_key", "gateway_policy_key_fallbacks"}
 
 
 def test_production_mode_with_a_real_mail_server(compose):

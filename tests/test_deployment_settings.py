@@ -91,6 +91,18 @@ def _read_names() -> dict[str, set[str]]:
     return found
 
 
+def _shell_names() -> dict[str, set[str]]:
+    """The variables `make run`, `make test` and their scripts take from the environment: a shell
+    `${NAME:-default}` (or `${NAME-…}`) and a Makefile's `NAME ?= default`."""
+    found: dict[str, set[str]] = {}
+    for path in [*sorted((ROOT / "scripts").glob("*.sh")), ROOT / "Makefile"]:
+        text = path.read_text()
+        names = re.findall(r"\$\{([A-Z][A-Z0-9_]+):?-", text) + re.findall(r"^([A-Z][A-Z0-9_]+) \?=", text, re.M)
+        for name in names:
+            found.setdefault(name, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
 def _configuration_section() -> str:
     readme = (ROOT / "README.md").read_text()
     return readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
@@ -99,6 +111,8 @@ def _configuration_section() -> str:
 def test_every_setting_the_portal_reads_is_documented():
     section = _configuration_section()
     names = _read_names()
+    for name, where in _shell_names().items():
+        names.setdefault(name, set()).update(where)
     assert len(names) > 100 and "SECRET_KEY" in names and "GATEWAY_READ_TIMEOUT" in names
     undocumented = sorted(
         f"{name} (read in {', '.join(sorted(where))})"
@@ -127,6 +141,7 @@ F = settings.get("NOT_AN_ENVIRONMENT_VARIABLE")
 """
     assert _names_in(source) == {"NEW_LIMIT", "NEW_URL", "NEW_NAME", "NEW_FLAG"}
     assert {"SEALING_WINDOW_HOURS", "LOG_LEVEL", "GATEWAY_POLICY_KEY", "REDIS_URL"} <= set(_read_names())
+    assert {"GATEWAY_STANDIN_PORT", "PORT", "TEST_WORKERS", "PORTAL_CHROMIUM"} <= set(_shell_names())
 
 
 # --- 2. Enough to start -------------------------------------------------------------------------

@@ -107,7 +107,12 @@ def test_compose_mounts_the_names_and_points_each_setting_at_its_own():
             pointed.update(_file_settings(environment))
     assert {"SECRET_KEY", "PORTAL_MASTER_KEY", "LEDGER_SIGNING_KEY", "CERTIFICATE_KEY"} <= set(pointed)
     # What their rotations retire, mounted from the start (empty until then).
-    assert {"SECRET_KEY_FALLBACKS", "CERTIFICATE_KEY_FALLBACKS", "METRICS_TOKEN_FALLBACKS"} <= set(pointed)
+    assert {
+        "SECRET_KEY_FALLBACKS",
+        "CERTIFICATE_KEY_FALLBACKS",
+        "METRICS_TOKEN_FALLBACKS",
+        "GATEWAY_POLICY_KEY_FALLBACKS",
+    } <= set(pointed)
     for setting, path in pointed.items():
         assert path == f"/run/secrets/{SECRET_FILES[setting]}", (setting, path)
 
@@ -127,7 +132,12 @@ def test_kubernetes_mounts_the_names_and_points_each_setting_at_its_own():
     assert {"SECRET_KEY", "PORTAL_MASTER_KEY", "LEDGER_SIGNING_KEY", "GATEWAY_POLICY_KEY", "DATABASE_URL"} <= set(
         pointed
     )
-    assert {"SECRET_KEY_FALLBACKS", "CERTIFICATE_KEY_FALLBACKS", "METRICS_TOKEN_FALLBACKS"} <= set(pointed)
+    assert {
+        "SECRET_KEY_FALLBACKS",
+        "CERTIFICATE_KEY_FALLBACKS",
+        "METRICS_TOKEN_FALLBACKS",
+        "GATEWAY_POLICY_KEY_FALLBACKS",
+    } <= set(pointed)
     for setting, path in pointed.items():
         assert Path(path).name == SECRET_FILES[setting], (setting, path)
         assert SECRET_FILES[setting] in made_from, setting

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import secrets
 import threading
 import time
@@ -284,22 +285,37 @@ def seal_under(data_key: DataKey, *, aad: bytes, plaintext: str) -> str:
     return f"{SEAL_PREFIX}:{data_key.key_id}:{base64.b64encode(nonce + ciphertext).decode()}"
 
 
+# A seal's whole shape: the prefix, a data key's id, and base64 of a nonce (12 bytes), the ciphertext
+# and its tag (16 bytes, so at least 40 characters). A plain value may begin with "enc1:" (a person
+# may write anything): only a value of this whole shape is taken for a seal, and one that then does
+# not open is refused as altered (a seal moved from another row, or changed).
+_SEALED_SHAPE = re.compile(
+    rf"{SEAL_PREFIX}:([0-9a-z]{{1,16}}):"
+    r"((?:[A-Za-z0-9+/]{4}){9,}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=))"
+)
+
+
 def is_sealed(value: str) -> bool:
+    """Whether `value` has the whole shape of a seal (not merely its prefix)."""
     return sealed_key_id(value) is not None
 
 
 def sealed_key_id(sealed: str) -> str | None:
-    parts = sealed.split(":", 2)
-    return parts[1] if len(parts) == 3 and parts[0] == SEAL_PREFIX else None
+    found = _SEALED_SHAPE.fullmatch(sealed)
+    return found.group(1) if found else None
 
 
 def open_sealed(*, country_id: int, aad: bytes, sealed: str) -> str:
-    parts = sealed.split(":", 2)
-    if len(parts) != 3 or parts[0] != SEAL_PREFIX:
+    found = _SEALED_SHAPE.fullmatch(sealed)
+    if found is None:
         raise CannotOpen("Not a sealed value.")
-    data_key = key_by_id(country_id, parts[1])
+    data_key = key_by_id(country_id, found.group(1))
+    return _opened(data_key, aad, found.group(2))
+
+
+def _opened(data_key: DataKey, aad: bytes, encoded: str) -> str:
     try:
-        blob = base64.b64decode(parts[2], validate=True)
+        blob = base64.b64decode(encoded, validate=True)
         return AESGCM(data_key.key).decrypt(blob[:12], blob[12:], aad).decode("utf-8")
     except (InvalidTag, ValueError):
         raise CannotOpen("This value does not belong here or was altered.") from None

@@ -86,25 +86,26 @@ def plain_columns_seal(apps, schema_editor, *, model: str, fields: list[str], by
     Country, CountryKey = apps.get_model("tenants", "Country"), apps.get_model("tenants", "CountryKey")
     table = Model._meta.db_table
     columns = {name: Model._meta.get_field(name) for name in fields}
-    plain = Q()
+    # Every value without a seal's whole shape is plain: one the column held before, which may begin
+    # "enc1:" like a seal (a person may write anything), is sealed like any other.
+    filled = Q()
     for name in fields:
-        plain |= ~Q(**{name: ""}) & ~Q(**{f"{name}__startswith": f"{envelope.SEAL_PREFIX}:"})
+        filled |= ~Q(**{name: ""})
     shredded = set(CountryKey.objects.filter(state=DESTROYED).values_list("country_id", flat=True))
     for country_id, code in Country.objects.order_by("pk").values_list("pk", "code"):
-        rows = Model.objects.filter(plain, country_id=country_id).order_by("pk")
+        rows = Model.objects.filter(filled, country_id=country_id).order_by("pk")
         if not rows.exists():
             continue
-        if country_id in shredded:
-            for name in fields:
-                rows.filter(~Q(**{f"{name}__startswith": f"{envelope.SEAL_PREFIX}:"})).update(**{name: ""})
-            continue
-        data_key = _active_key(apps, country_id)
+        data_key = None if country_id in shredded else _active_key(apps, country_id)
         for pk, *values in rows.values_list("pk", *fields).iterator():
-            sealed = {
-                name: envelope.seal_under(
-                    data_key, aad=envelope.associated_data(code, table, columns[name].column, pk), plaintext=str(value)
-                )
-                for name, value in zip(fields, values, strict=True)
-                if value and not envelope.is_sealed(str(value))
-            }
-            Model.objects.filter(pk=pk).update(**sealed)
+            changed = {}
+            for name, value in zip(fields, values, strict=True):
+                if not value or envelope.is_sealed(str(value)):
+                    continue
+                if data_key is None:  # the country's keys are destroyed: nothing plain is kept
+                    changed[name] = ""
+                else:
+                    aad = envelope.associated_data(code, table, columns[name].column, pk)
+                    changed[name] = envelope.seal_under(data_key, aad=aad, plaintext=str(value))
+            if changed:
+                Model.objects.filter(pk=pk).update(**changed)

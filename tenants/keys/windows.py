@@ -70,32 +70,36 @@ def _column_exists(table: str, column: str) -> bool:
         return column in {c.name for c in connection.introspection.get_table_description(cursor, table)}
 
 
-def _plain_rows(table: str, column: str, country_id: int, after: int, size: int) -> list[tuple[int, str]]:
+def _plain_rows(table: str, column: str, country_id: int, after: int, size: int):
+    """The next batch of the column's rows after `after`, as (rows read, the plain ones among them).
+    Plain is what has not a seal's whole shape (envelope.is_sealed): a value the release before wrote
+    beginning "enc1:" is sealed like any other, not skipped by its prefix."""
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, {qn(column)} FROM {qn(table)} "
-            f"WHERE country_id = %s AND id > %s AND {qn(column)} <> '' AND {qn(column)} NOT LIKE %s "
-            "ORDER BY id LIMIT %s",
-            [country_id, after, f"{envelope.SEAL_PREFIX}:%", size],
+            f"WHERE country_id = %s AND id > %s AND {qn(column)} <> '' ORDER BY id LIMIT %s",
+            [country_id, after, size],
         )
-        return [(row[0], row[1]) for row in cursor.fetchall()]
+        rows = [(row[0], row[1]) for row in cursor.fetchall()]
+    return rows, [(pk, value) for pk, value in rows if not envelope.is_sealed(value)]
 
 
 def plain_values_left(window: SealingWindow) -> int:
     """How many values of the window's column have no seal, in every country (for --check)."""
     if not _column_exists(window.table, window.column):
         return 0
-    qn = connection.ops.quote_name
-    ids = list(Country.objects.values_list("pk", flat=True))
-    if not ids:
-        return 0
-    with country_context(*ids), connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FROM {qn(window.table)} WHERE {qn(window.column)} <> '' AND {qn(window.column)} NOT LIKE %s",
-            [f"{envelope.SEAL_PREFIX}:%"],
-        )
-        return cursor.fetchone()[0]
+    left = 0
+    for country_id in Country.objects.order_by("pk").values_list("pk", flat=True):
+        after = 0
+        with country_context(country_id):
+            while True:
+                rows, plain = _plain_rows(window.table, window.column, country_id, after, BATCH)
+                left += len(plain)
+                if len(rows) < BATCH:
+                    break
+                after = rows[-1][0]
+    return left
 
 
 def _seal_country(closed: Closed, country_id: int, code: str, size: int) -> None:
@@ -105,9 +109,9 @@ def _seal_country(closed: Closed, country_id: int, code: str, size: int) -> None
     after = 0
     while True:
         with country_context(country_id):
-            rows = _plain_rows(table, column, country_id, after, size)
+            rows, plain = _plain_rows(table, column, country_id, after, size)
             with connection.cursor() as cursor:
-                for pk, value in rows:
+                for pk, value in plain:
                     if destroyed:
                         stored = ""
                     else:

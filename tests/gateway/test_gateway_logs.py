@@ -90,3 +90,43 @@ def test_a_lost_channel_is_said_once_and_waited_out_longer_and_longer(caplog, mo
             pass
     assert sleeps[:6] == [0.25, 0.5, 1.0, 2.0, 4.0, 5.0] and max(sleeps) == 5.0
     assert [r.getMessage() for r in caplog.records].count("Policy channel lost (ConnectionError); listening again") == 1
+
+
+def test_the_stand_in_upstream_logs_at_log_level_in_the_portal_s_format(tmp_path):
+    """`python -m gateway.standin` (make run's upstream) takes LOG_LEVEL and LOG_FORMAT as every
+    process does: at INFO its server says it started, in JSON lines; a level that is none stops it
+    with the portal's sentence."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environ = {**os.environ, "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"}
+    err = tmp_path / "standin.log"
+    with open(err, "wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway.standin", "--port", str(port)], env=environ, stderr=sink
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while "startup complete" not in err.read_text() and time.monotonic() < deadline:
+                assert process.poll() is None, err.read_text()
+                time.sleep(0.1)
+        finally:
+            process.terminate()
+            process.wait(10)
+    lines = [json.loads(line) for line in err.read_text().splitlines() if line.strip()]
+    assert any(line["level"] == "info" and "startup complete" in line["event"] for line in lines), lines
+    refused = subprocess.run(
+        [sys.executable, "-m", "gateway.standin", "--port", str(port)],
+        env={**environ, "LOG_LEVEL": "loud"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert refused.returncode != 0
+    assert "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL" in refused.stderr

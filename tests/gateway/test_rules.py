@@ -265,13 +265,24 @@ def test_a_body_the_upstream_could_read_otherwise_is_refused_before_it_goes_anyw
         refused = httpx.post(f"{base}/v1/chat/completions", content=body, headers=auth, timeout=30)
         assert refused.status_code == 400, refused.text
         assert (error_code(refused), refused.json()["error"]["rule"]) == (code, "request")
+    # Half of a UTF-16 pair, escaped: refused with the member that holds it, wherever it is.
+    for lone, member in ((rb"\ud800", "content"), (rb"x\udfff", "content")):
+        body = b'{"model":"aurora-large","messages":[{"role":"user","content":"' + lone + b'"}]}'
+        refused = httpx.post(f"{base}/v1/chat/completions", content=body, headers=auth, timeout=30)
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["error"]
+        assert (error["code"], error["param"]) == ("invalid_encoding", member), error
+        assert f'"{member}"' in error["message"] and "surrogate" in error["message"]
+    paired = b'{"model":"aurora-large","messages":[{"role":"user","content":"\\ud83d\\ude00"}]}'
+    assert httpx.post(f"{base}/v1/chat/completions", content=paired, headers=auth, timeout=30).status_code == 200
     deep = b'{"model":"aurora-large","x":' + b"[" * 100_000 + b"]" * 100_000 + b"," + messages + b"}"
     refused = httpx.post(f"{base}/v1/chat/completions", content=deep, headers=auth, timeout=30)
     assert refused.status_code == 400 and "nested too deeply" in refused.json()["error"]["message"]
-    assert upstreams["eu-west"].stats()["requests"] == 0
+    assert upstreams["eu-west"].stats()["requests"] == 1
     counted = hour_counters(live.environment.pk)
-    assert counted.get("calls", 0) == 0
-    assert {code: counted.get(f"refused:{code}") for code in bodies} == {**dict.fromkeys(bodies, 1), "invalid_json": 2}
+    assert counted.get("calls", 0) == 1  # the whole pair's call
+    expected = {**dict.fromkeys(bodies, 1), "invalid_json": 2, "invalid_encoding": 3}
+    assert {code: counted.get(f"refused:{code}") for code in bodies} == expected
 
 
 def test_a_body_sent_in_chunks_or_after_100_continue_is_read_whole(stack, upstreams, cast, ready):

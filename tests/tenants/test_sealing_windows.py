@@ -202,3 +202,46 @@ def test_every_migration_that_seals_a_plain_column_opens_its_window():
             operation.state_forwards(app, state)
     assert len(converted) >= 9  # the words sealed in tenants, deployments, engagements and governance
     assert missing == [], f"columns sealed without plain_columns_seal (no sealing window): {missing}"
+
+
+def test_a_plain_value_beginning_like_a_seal_is_plain_in_the_window_and_sealed_when_it_closes(cast):
+    """The release before may write anything, "enc1:…" too: while the window is open such a value
+    reads as written, --check counts it, and closing the window seals it. A seal's whole shape that
+    does not open (one moved from another row) is still refused as altered, and left as it is."""
+    _open_window()
+    with country_context(cast.fr):
+        other = Membership.objects.get(user=cast.owner)
+        other.job_title = "Another row's title"
+        other.save()
+    texts = ("enc1:draft: budget notes", "enc1:", "enc1:x:" + "A" * 36, "enc1:ab:" + "A" * 40 + "!")
+    for text in texts:
+        pk = _as_the_release_before_writes(cast.fr, cast.member, text)
+        assert _job_title(cast.fr, pk) == text
+        out = StringIO()
+        call_command("seal_plain_values", "--check", stdout=out)
+        assert "1 plain values waiting" in out.getvalue(), out.getvalue()
+    out = StringIO()
+    call_command("seal_plain_values", stdout=out)
+    assert "tenants_membership.job_title: 1 sealed, 0 emptied" in out.getvalue()
+    stored = _stored(pk)
+    assert stored != texts[-1] and keys.is_sealed(stored)
+    assert _job_title(cast.fr, pk) == texts[-1]
+    assert _job_title(cast.fr, other.pk) == "Another row's title"  # a seal that opens is left as it is
+
+    _open_window()
+    moved = _as_the_release_before_writes(cast.fr, cast.member, _stored(other.pk))
+    refused = _job_title(cast.fr, moved)
+    assert isinstance(refused, Unreadable) and "altered" in refused
+
+
+def test_check_deploy_warns_while_a_sealing_window_is_open(cast):
+    from portal.checks import production_check
+
+    SealingWindow.objects.filter(closed_at__isnull=True).update(closed_at=timezone.now())
+    assert not [found for found in production_check() if found.id == "portal.W120"]
+    _open_window()
+    warned = [found for found in production_check() if found.id == "portal.W120"]
+    assert len(warned) == 1 and "tenants_membership.job_title" in warned[0].msg
+    assert "seal_plain_values" in warned[0].hint
+    windows.windows_close()
+    assert not [found for found in production_check() if found.id == "portal.W120"]

@@ -80,3 +80,18 @@ def test_the_value_is_bound_to_its_row(cast):
     with country_context(cast.fr):
         assert Membership.objects.get(pk=first).job_title == "Officer"
         assert Membership.objects.get(pk=second).job_title.startswith("[unreadable")
+
+
+def test_a_plain_value_beginning_like_a_seal_is_sealed_too(cast):
+    """What the column held before was plain, whatever it says: "enc1:…" is sealed like any value,
+    and reads back as written."""
+    text = "enc1:Draft, see:" + "A" * 60
+    pk = _as_the_release_before_wrote_it(cast.fr, cast.member, text)
+    _migrate()
+    keys.key_cache_clear()
+    stored = _stored(pk)
+    assert stored != text and keys.is_sealed(stored)
+    with country_context(cast.fr):
+        assert Membership.objects.get(pk=pk).job_title == text
+    _migrate()  # again: a seal that opens is left as it is
+    assert _stored(pk) == stored
