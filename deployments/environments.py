@@ -31,7 +31,7 @@ def _writer(access: Access, country: Country, doing: str) -> str:
     if role not in (Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER):
         raise NotAllowed(
             _("Only a country admin or officer of {country_name} can {doing}.").format(
-                country_name=country.name, doing=doing
+                country_name=country.display_name, doing=doing
             )
         )
     return role
@@ -156,7 +156,7 @@ def environment_capture_set(
     if role != Membership.Role.COUNTRY_ADMIN:
         raise NotAllowed(
             _("Only a country admin of {country_name} decides whether prompts and outputs are stored.").format(
-                country_name=country.name
+                country_name=country.display_name
             )
         )
     if (
@@ -198,7 +198,7 @@ def environment_gateway_switch(
     if role not in SWITCHERS:
         raise NotAllowed(
             _("Only a country admin of {country_name} or its partner manager can stop or resume calls.").format(
-                country_name=country.name
+                country_name=country.display_name
             )
         )
     with country_context(country):

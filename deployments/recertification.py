@@ -38,7 +38,7 @@ def environment_recertify(*, environment: Environment, by, access: Access) -> En
     if role not in (Membership.Role.COUNTRY_ADMIN, PARTNER_MANAGER):
         raise NotAllowed(
             _("Only a country admin of {country_name} or its partner manager can recertify.").format(
-                country_name=country.name
+                country_name=country.display_name
             )
         )
     with country_context(country):

@@ -176,7 +176,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
                 "portal.context_processors.ledger_alerts",
-            ]
+            ],
+            # `country|country_name` on every page: a country's name in the reader's language.
+            "builtins": ["tenants.templatetags.countries"],
         },
     }
 ]

@@ -113,7 +113,14 @@ class Country(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return f"{self.display_name} ({self.code})"
+
+    @property
+    def display_name(self) -> str:
+        """Its name in the reader's language (tenants.country_names); `name` is the row's."""
+        from tenants.country_names import country_display_name
+
+        return country_display_name(self.code, self.name)
 
     def clean(self) -> None:
         self.code = (self.code or "").upper()

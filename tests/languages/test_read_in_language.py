@@ -30,3 +30,93 @@ def test_the_records_filter_names_its_groups_of_actions_in_the_readers_language(
     assert all(str(label) not in page for label in ("Any member action", "Any action: People"))
     assert [g for g in groups if "future" in g] and "Other actions" not in page
     assert set(ACTION_FAMILIES) >= {"member", "organisation", "key"}
+
+
+# --- Countries' names ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language, france", [("fr", "France"), ("es", "Francia"), ("sw", "Ufaransa"), ("ar", "فرنسا")])
+def test_a_countrys_pages_name_it_in_the_readers_language(client, cast, language, france):
+    page = _reading(client, cast.owner, language).get("/c/fr/").content.decode()
+    assert france in page
+    if language != "fr":
+        assert not re.search(r"\bFrance\b", page), re.findall(r".{60}\bFrance\b.{20}", page)
+
+
+@pytest.mark.parametrize("language, kenya", [("es", "Kenia"), ("ar", "كينيا")])
+def test_the_switcher_names_every_country_in_the_readers_language(client, cast, language, kenya):
+    from tenants.isolation import country_context
+    from tenants.models import Membership
+
+    with country_context(cast.ke):
+        Membership.objects.create(country=cast.ke, user=cast.owner, organisation=cast.ke_ministry, role="viewer")
+    page = _reading(client, cast.owner, language).get("/c/fr/").content.decode()
+    assert f"{kenya} (KE)" in page and "Kenya (KE)" not in page
+
+
+def test_a_country_reads_as_its_name_in_the_readers_language(cast):
+    from django.utils import translation
+
+    with translation.override("es"):
+        assert cast.fr.display_name == "Francia" and str(cast.fr) == "Francia (FR)"
+    with translation.override("en"):
+        assert cast.fr.display_name == "France"
+
+
+def test_a_country_outside_the_standard_keeps_its_typed_name(cast):
+    from django.utils import translation
+
+    from tenants.models import Country
+
+    with translation.override("sw"):
+        assert Country(code="XK", name="Kosovo").display_name == "Kosovo"
+        assert Country(code="DE", name="Germany").display_name == "Ujerumani"
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "pt", "ar", "sw"])
+def test_every_countrys_name_is_in_each_catalogue(language):
+    from django.utils import translation
+
+    from tenants.country_names import NAMES
+
+    with translation.override(language):
+        same = [code for code, name in NAMES.items() if str(name) == name._args[1]]
+    # A few names are written alike in English and in the language (Kenya, Canada…), most are not.
+    assert len(same) < len(NAMES) / 2, same
+
+
+def test_no_page_or_message_shows_a_countrys_typed_name():
+    """Templates show `country|country_name`, messages `country.display_name`; `country.name` is the
+    row's, kept for data (the record, exports, signed reports, the command line)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    shown = re.compile(r"\b(?:country|nav_country)\.name\b")
+    pages = [
+        f"{p.relative_to(root)}:{n}"
+        for p in (root / "templates").rglob("*")
+        if p.is_file()
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if shown.search(line)
+    ]
+    assert not pages, pages
+    message = re.compile(r"(?:_\(|gettext|format\(|% \{|format_lazy).*\bcountry\.name\b|\bcountry\.name\b.*[)}]\s*$")
+    data = {
+        "tenants/country_state.py",  # the loaded row's state
+        "tenants/keys/export.py",  # the export's signed manifest and README
+        "tenants/keys/erasure.py",  # the signed erasure certificate
+        "tenants/keys/subject_access.py",  # the archive's README
+        "tenants/keys/rotation.py",  # an error for the logs
+        "tenants/review_queue.py",  # the API's field, the row's name
+        "portal/reports/bundle.py",  # the signed report
+        "deployments/demo.py",  # the command line
+    }
+    python = [
+        f"{p.relative_to(root)}:{n}"
+        for app in ("tenants", "governance", "deployments", "engagements", "training", "portal", "gateway")
+        for p in (root / app).rglob("*.py")
+        if "migrations" not in p.parts and "management" not in p.parts and str(p.relative_to(root)) not in data
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if message.search(line)
+    ]
+    assert not python, python
