@@ -120,3 +120,64 @@ def test_no_page_or_message_shows_a_countrys_typed_name():
         if message.search(line)
     ]
     assert not python, python
+
+
+# --- The frameworks' controls ----------------------------------------------------------------------
+
+
+def test_the_shipped_frameworks_texts_are_all_listed_for_the_catalogues():
+    """governance/frameworks/shipped_texts.py holds every text of the library's files: one added
+    to a file and not listed would stay English in every language."""
+    from pathlib import Path
+
+    import yaml
+
+    from governance.frameworks.shipped_texts import SHIPPED_TEXTS
+
+    root = Path(__file__).resolve().parents[2] / "governance" / "frameworks" / "library"
+    texts = set()
+    for path in root.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts |= {data["framework"].get(key) for key in ("name", "summary", "description")}
+        pending = list(data["requirements"])
+        while pending:
+            item = pending.pop()
+            texts |= {item.get("title"), item.get("description")}
+            pending += item.get("children") or []
+    texts.discard(None)
+    texts.discard("")
+    assert len(texts) > 100
+    assert texts <= set(SHIPPED_TEXTS), sorted(texts - set(SHIPPED_TEXTS))[:5]
+
+
+SAME_EVERYWHERE = {"ISO/IEC 42001:2023", "NIST AI RMF 1.0"}  # names, written alike in every language
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "pt", "ar", "sw"])
+def test_every_shipped_frameworks_text_is_translated(language):
+    from django.utils import translation
+
+    from governance.frameworks.shipped_texts import SHIPPED_TEXTS
+
+    with translation.override(language):
+        untranslated = [t for t in SHIPPED_TEXTS if translation.gettext(t) == t and t not in SAME_EVERYWHERE]
+    assert not untranslated, untranslated[:5]
+
+
+@pytest.mark.parametrize(
+    "language, title",
+    [
+        ("fr", "Les personnes peuvent exercer leurs droits"),
+        ("es", "Las personas pueden ejercer sus derechos"),
+        ("sw", "Watu wanaweza kutumia haki zao"),
+    ],
+)
+def test_a_shipped_frameworks_controls_read_in_the_readers_language(client, cast, language, title):
+    client = _reading(client, cast.owner, language)
+    listing = client.get("/c/fr/governance/frameworks/").content.decode()
+    assert ">GDPR<" not in listing
+    page = client.get("/c/fr/governance/frameworks/gdpr/").content.decode()
+    assert title in page
+    assert "People can exercise their rights" not in page and '<span lang="en"' not in page
+    requirement = client.get("/c/fr/governance/frameworks/gdpr/gdpr-2/").content.decode()
+    assert "Each processing has a lawful basis" not in requirement and "GDPR Art. 6" in requirement
