@@ -6,13 +6,15 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.inputs import text_problem
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
-from tenants.notifications.models import Notification
+from tenants.notifications.mail import per_reader
+from tenants.notifications.services import notification_write
 from tenants.record.ledger import event_record
 from tenants.record.reasons import reason_clean, reason_record
 
@@ -125,11 +127,13 @@ def quota_alert(*, country: Country, environment: Environment) -> list[str]:
     if level <= environment.alert_level:
         return []
     environment.alert_level = level
-    Notification.objects.create(
+    notification_write(
+        user=environment.request.owner,
         country=country,
-        user_id=environment.request.owner_id,
-        subject=f"{environment.name} has used {level}% of its monthly quota",
-        body="Ask a partner manager for a higher quota, or reduce usage until next month.",
+        subject=per_reader(
+            lambda: _("%(name)s has used %(level)s%% of its monthly quota") % {"name": environment.name, "level": level}
+        ),
+        body=gettext_lazy("Ask a partner manager for a higher quota, or reduce usage until next month."),
         url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/",
     )
     event_record(

@@ -181,3 +181,71 @@ def test_a_shipped_frameworks_controls_read_in_the_readers_language(client, cast
     assert "People can exercise their rights" not in page and '<span lang="en"' not in page
     requirement = client.get("/c/fr/governance/frameworks/gdpr/gdpr-2/").content.decode()
     assert "Each processing has a lawful basis" not in requirement and "GDPR Art. 6" in requirement
+
+
+# --- Notifications ---------------------------------------------------------------------------------
+
+
+def _notice_for(cast):
+    from django.utils.translation import gettext as _
+
+    from tenants.notifications.mail import per_reader
+    from tenants.notifications.services import notify
+
+    notify(
+        users=[cast.owner],
+        country=cast.fr,
+        url="/c/fr/deployments/",
+        subject=per_reader(
+            lambda: _("%(country)s: deployment request waiting for your review") % {"country": cast.fr.display_name}
+        ),
+        body=per_reader(
+            lambda: (
+                _("Provisioning of the deployment request “%(title)s” stopped. Its page says at which step and why.")
+                % {"title": "Chatbot"}
+            )
+        ),
+    )
+
+
+def test_a_notification_reads_in_the_language_its_reader_has_now(client, cast, django_capture_on_commit_callbacks):
+    Preferences.objects.filter(user=cast.owner).update(language="fr")
+    from tenants.isolation import country_context
+
+    with django_capture_on_commit_callbacks(execute=False), country_context(cast.fr):
+        _notice_for(cast)
+    page = _reading(client, cast.owner, "es").get("/notifications/").content.decode()
+    assert "Francia: solicitud de despliegue pendiente de su revisión" in page
+    assert "France :" not in page and "attend votre examen" not in page
+    page = _reading(client, cast.owner, "sw").get("/notifications/").content.decode()
+    assert "Ufaransa" in page
+
+
+def test_a_notification_written_before_keeps_its_words(client, cast):
+    from tenants.isolation import country_context
+    from tenants.notifications.models import Notification
+
+    with country_context(cast.fr):
+        Notification.objects.create(
+            user=cast.owner, country=cast.fr, subject="Écrit en français", body="Texte", url="/"
+        )
+    page = _reading(client, cast.owner, "es").get("/notifications/").content.decode()
+    assert "Écrit en français" in page
+
+
+def test_every_notification_is_written_in_every_language():
+    """A notification is written by tenants.notifications.services (notify, notification_write),
+    which keep it in each language; a row made elsewhere would read in one language only."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    writes = re.compile(r"\bNotification(?:\.objects\.create|\.objects\.bulk_create|)\(")
+    elsewhere = [
+        f"{p.relative_to(root)}:{n}"
+        for app in ("tenants", "governance", "deployments", "engagements", "training", "portal", "gateway")
+        for p in (root / app).rglob("*.py")
+        if "migrations" not in p.parts and p.relative_to(root).as_posix() != "tenants/notifications/services.py"
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if writes.search(line) and not line.lstrip().startswith("class ")
+    ]
+    assert not elsewhere, elsewhere
