@@ -69,7 +69,7 @@ class OutgoingMail(models.Model):
     sending_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When a worker began handing it to the mail server; cleared if the server refused it.",
+        help_text=gettext_lazy("When a worker began handing it to the mail server; cleared if the server refused it."),
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
