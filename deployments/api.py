@@ -185,7 +185,11 @@ def _resolve_inputs(country, data: dict) -> dict:
     owner = get_user_model().objects.filter(pk=owner_id, **active).first()
     if owner is None and owner_id:
         raise exceptions.ValidationError(
-            {"owner": [_("The owner must be an active member of {country_name}.").format(country_name=country.name)]}
+            {
+                "owner": [
+                    _("The owner must be an active member of {country_name}.").format(country_name=country.display_name)
+                ]
+            }
         )
     assessment_id = data.pop("assessment")
     return {**data, "organisation": organisation, "model": model, "owner": owner, "assessment_id": assessment_id}
@@ -218,7 +222,7 @@ class RequestListApi(CountryAPIView):
         if not request.access.can_write(self.country.pk):
             raise exceptions.PermissionDenied(
                 _("Only a country admin or officer of {country_name} can request a deployment.").format(
-                    country_name=self.country.name
+                    country_name=self.country.display_name
                 )
             )
         serializer = DeploymentRequestCreateSerializer(data=request.data)
@@ -241,7 +245,7 @@ class RequestDetailMixin:
         if found is None:
             raise exceptions.NotFound(
                 _("Not found: {country_name} has no deployment request {id}.").format(
-                    country_name=self.country.name, id=id
+                    country_name=self.country.display_name, id=id
                 )
             )
         return found
@@ -368,7 +372,9 @@ class EnvironmentMixin:
         found = selectors.environment_get(country=self.country, pk=object_id(id))
         if found is None:
             raise exceptions.NotFound(
-                _("Not found: {country_name} has no environment {id}.").format(country_name=self.country.name, id=id)
+                _("Not found: {country_name} has no environment {id}.").format(
+                    country_name=self.country.display_name, id=id
+                )
             )
         return found
 
@@ -467,7 +473,7 @@ class EnvironmentUsageApi(EnvironmentMixin, CountryAPIView):
         if not request.access.can_write(self.country.pk):
             raise exceptions.PermissionDenied(
                 _("Only a country admin or officer of {country_name} can report usage.").format(
-                    country_name=self.country.name
+                    country_name=self.country.display_name
                 )
             )
         serializer = UsageSerializer(data=request.data)

@@ -6,13 +6,15 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.inputs import text_problem
 from tenants.isolation import country_context
 from tenants.models import Country, Membership
-from tenants.notifications.models import Notification
+from tenants.notifications.mail import per_reader
+from tenants.notifications.services import notification_write
 from tenants.record.ledger import event_record
 from tenants.record.reasons import reason_clean, reason_record
 
@@ -31,7 +33,7 @@ def _writer(access: Access, country: Country, doing: str) -> str:
     if role not in (Membership.Role.COUNTRY_ADMIN, Membership.Role.OFFICER):
         raise NotAllowed(
             _("Only a country admin or officer of {country_name} can {doing}.").format(
-                country_name=country.name, doing=doing
+                country_name=country.display_name, doing=doing
             )
         )
     return role
@@ -125,11 +127,13 @@ def quota_alert(*, country: Country, environment: Environment) -> list[str]:
     if level <= environment.alert_level:
         return []
     environment.alert_level = level
-    Notification.objects.create(
+    notification_write(
+        user=environment.request.owner,
         country=country,
-        user_id=environment.request.owner_id,
-        subject=f"{environment.name} has used {level}% of its monthly quota",
-        body="Ask a partner manager for a higher quota, or reduce usage until next month.",
+        subject=per_reader(
+            lambda: _("%(name)s has used %(level)s%% of its monthly quota") % {"name": environment.name, "level": level}
+        ),
+        body=gettext_lazy("Ask a partner manager for a higher quota, or reduce usage until next month."),
         url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/",
     )
     event_record(
@@ -156,7 +160,7 @@ def environment_capture_set(
     if role != Membership.Role.COUNTRY_ADMIN:
         raise NotAllowed(
             _("Only a country admin of {country_name} decides whether prompts and outputs are stored.").format(
-                country_name=country.name
+                country_name=country.display_name
             )
         )
     if (
@@ -198,7 +202,7 @@ def environment_gateway_switch(
     if role not in SWITCHERS:
         raise NotAllowed(
             _("Only a country admin of {country_name} or its partner manager can stop or resume calls.").format(
-                country_name=country.name
+                country_name=country.display_name
             )
         )
     with country_context(country):

@@ -60,7 +60,7 @@ def _engagement(country: Country, request: DeploymentRequest, values: dict) -> G
             False,
             _(
                 "{country_name} has no active engagement: a country admin applies for one and a partner manager approves it on the Engagement page."
-            ).format(country_name=country.name),
+            ).format(country_name=country.display_name),
             fix,
         )
     problems = []

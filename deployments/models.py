@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from engagements.models import Capability, Sector
@@ -28,7 +29,9 @@ class AIModel(models.Model):
     description = models.TextField(blank=True)
     capabilities = models.JSONField(
         default=list,
-        help_text=gettext_lazy("Among: {capability_values}.").format(capability_values=", ".join(Capability.values)),
+        help_text=format_lazy(
+            gettext_lazy("Among: {capability_values}."), capability_values=", ".join(Capability.values)
+        ),
     )
     regions = models.JSONField(
         default=list, help_text=gettext_lazy("Hosting regions (the data-residency region values).")
@@ -323,7 +326,7 @@ class Environment(SealedTenantModel):
     )
     # The key of the environment's own upstream (an OpenAI project's service account, made by the
     # provisioner): sealed under the country's key, used by the gateway only, never shown.
-    upstream_key = EncryptedTextField("upstream key", secret=True, db_default="")
+    upstream_key = EncryptedTextField(gettext_lazy("upstream key"), secret=True, db_default="")
     # Prompts and outputs are stored only when the country turns it on, for this long.
     capture_calls = models.BooleanField(default=False, db_default=False)
     capture_retention_days = models.PositiveSmallIntegerField(default=30, db_default=30)
@@ -365,7 +368,7 @@ class CredentialReveal(SealedTenantModel):
 
     credential = models.OneToOneField(Credential, on_delete=models.CASCADE, related_name="reveal")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    secret = EncryptedTextField("secret", secret=True)
+    secret = EncryptedTextField(gettext_lazy("secret"), secret=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
@@ -432,7 +435,7 @@ class CountryUpstream(SealedTenantModel):
     region = models.CharField(max_length=20, choices=Country.Region.choices)
     name = models.CharField(max_length=120)
     base_url = models.CharField(max_length=300, help_text=gettext_lazy("OpenAI-compatible base URL, ending in /v1."))
-    api_key = EncryptedTextField("API key", secret=True)
+    api_key = EncryptedTextField(gettext_lazy("API key"), secret=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

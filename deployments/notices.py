@@ -70,7 +70,7 @@ def request_moved(*, request: DeploymentRequest, country: Country, action: str, 
             country=country,
             url=url,
             subject=per_reader(
-                lambda: _("%(country)s: deployment request waiting for your review") % {"country": country.name}
+                lambda: _("%(country)s: deployment request waiting for your review") % {"country": country.display_name}
             ),
             body=per_reader(
                 lambda: (
@@ -91,7 +91,7 @@ def request_moved(*, request: DeploymentRequest, country: Country, action: str, 
             subject=per_reader(
                 lambda: (
                     _("%(country)s: your deployment request was %(outcome)s")
-                    % {"country": country.name, "outcome": outcome}
+                    % {"country": country.display_name, "outcome": outcome}
                 )
             ),
             body=per_reader(
@@ -115,7 +115,7 @@ def provisioning_failed(*, request: DeploymentRequest, country: Country, kind: s
                 if ending
                 else _("%(country)s: provisioning of a deployment stopped")
             )
-            % {"country": country.name}
+            % {"country": country.display_name}
         )
     )
     body = per_reader(

@@ -10,14 +10,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed
 from tenants.isolation import country_context
-from tenants.languages.choice import in_language_of
 from tenants.languages.formatting import long_date
 from tenants.models import Country, Membership
-from tenants.notifications.models import Notification
+from tenants.notifications.mail import per_reader
+from tenants.notifications.services import notification_write
 from tenants.record.ledger import event_record
 
 from .models import Environment
@@ -38,7 +39,7 @@ def environment_recertify(*, environment: Environment, by, access: Access) -> En
     if role not in (Membership.Role.COUNTRY_ADMIN, PARTNER_MANAGER):
         raise NotAllowed(
             _("Only a country admin of {country_name} or its partner manager can recertify.").format(
-                country_name=country.name
+                country_name=country.display_name
             )
         )
     with country_context(country):
@@ -71,20 +72,20 @@ def recertification_remind_due(*, now=None) -> int:
             )
             for environment in due:
                 owner = environment.request.owner
-                with in_language_of(owner):  # the owner's language, not the worker's
-                    subject = _("%(name)s is due for recertification by %(date)s") % {
-                        "name": environment.name,
-                        "date": long_date(environment.recertify_by),
-                    }
-                    body = _(
+                # In each language, read in the owner's of the moment (not the worker's).
+                notification_write(
+                    user=owner,
+                    country=country,
+                    subject=per_reader(
+                        lambda environment=environment: (
+                            _("%(name)s is due for recertification by %(date)s")
+                            % {"name": environment.name, "date": long_date(environment.recertify_by)}
+                        )
+                    ),
+                    body=gettext_lazy(
                         "Check that the use still matches its impact assessment, then ask a country admin to "
                         "recertify it."
-                    )
-                Notification.objects.create(
-                    country=country,
-                    user_id=owner.pk,
-                    subject=subject,
-                    body=body,
+                    ),
                     url=f"/c/{country.code.lower()}/deployments/environments/{environment.pk}/",
                 )
                 environment.recertification_reminded_at = now

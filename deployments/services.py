@@ -146,7 +146,8 @@ def _clean(
 ) -> dict:
     if organisation is None or organisation.country_id != country.pk:
         raise ServiceError(
-            _("Choose one of {country_name}'s organisations.").format(country_name=country.name), field="organisation"
+            _("Choose one of {country_name}'s organisations.").format(country_name=country.display_name),
+            field="organisation",
         )
     allowed = selectors.requesting_organisations(country=country, access=access)
     if organisation.pk not in {o.pk for o in allowed}:
@@ -198,7 +199,8 @@ def _clean(
         owner_ok = Membership.objects.filter(user=owner, status=Membership.Status.ACTIVE).exists()
     if not owner_ok:
         raise ServiceError(
-            _("The owner must be an active member of {country_name}.").format(country_name=country.name), field="owner"
+            _("The owner must be an active member of {country_name}.").format(country_name=country.display_name),
+            field="owner",
         )
     return {
         "organisation": organisation,
@@ -219,7 +221,7 @@ def _role(access: Access, country: Country, allowed: frozenset[str], doing: str)
     if role not in allowed:
         raise NotAllowed(
             _("Your role in {country_name} does not allow you to {doing}.").format(
-                country_name=country.name, doing=doing
+                country_name=country.display_name, doing=doing
             )
         )
     return role
@@ -252,7 +254,8 @@ def _check_assessment_in_country(country: Country, request: DeploymentRequest) -
 
     if request.assessment_id and not ImpactAssessment.objects.filter(pk=request.assessment_id).exists():
         raise ServiceError(
-            _("{country_name} has no such impact assessment.").format(country_name=country.name), field="assessment"
+            _("{country_name} has no such impact assessment.").format(country_name=country.display_name),
+            field="assessment",
         )
 
 
@@ -332,7 +335,7 @@ def deployment_request_transition(
         if role not in move.roles:
             raise NotAllowed(
                 _("Your role in {country_name} does not allow you to {move_label} this request.").format(
-                    country_name=country.name, move_label=move.label.lower()
+                    country_name=country.display_name, move_label=move.label.lower()
                 )
             )
         if request.state not in move.sources:

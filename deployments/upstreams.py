@@ -30,7 +30,7 @@ def _admin(access: Access, country: Country) -> str:
     role = access.role_in(country.pk) or ""
     if role != Membership.Role.COUNTRY_ADMIN:
         raise NotAllowed(
-            _("Only a country admin of %(country)s can change its model servers.") % {"country": country.name}
+            _("Only a country admin of %(country)s can change its model servers.") % {"country": country.display_name}
         )
     return role
 

@@ -142,7 +142,9 @@ class EngagementListApi(CountryAPIView):
     def post(self, request, code):
         if request.access.role_in(self.country.pk) not in DRAFTERS:
             raise exceptions.PermissionDenied(
-                _("Only a country admin or officer of {country_name} can apply.").format(country_name=self.country.name)
+                _("Only a country admin or officer of {country_name} can apply.").format(
+                    country_name=self.country.display_name
+                )
             )
         serializer = EngagementCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -150,7 +152,11 @@ class EngagementListApi(CountryAPIView):
         organisation = organisation_get(country=self.country, pk=data.pop("organisation"))
         if organisation is None:
             raise exceptions.ValidationError(
-                {"organisation": [_("{country_name} has no such organisation.").format(country_name=self.country.name)]}
+                {
+                    "organisation": [
+                        _("{country_name} has no such organisation.").format(country_name=self.country.display_name)
+                    ]
+                }
             )
         engagement = services.engagement_create(
             country=self.country, by=request.user, access=request.access, organisation=organisation, **data
@@ -164,7 +170,9 @@ class EngagementDetailMixin:
         engagement = selectors.engagement_get(country=self.country, pk=object_id(id))
         if engagement is None:
             raise exceptions.NotFound(
-                _("Not found: {country_name} has no engagement {id}.").format(country_name=self.country.name, id=id)
+                _("Not found: {country_name} has no engagement {id}.").format(
+                    country_name=self.country.display_name, id=id
+                )
             )
         return engagement
 
@@ -205,7 +213,7 @@ class EngagementTermsApi(EngagementDetailMixin, CountryAPIView):
         if not request.access.can_write(self.country.pk):
             raise exceptions.PermissionDenied(
                 _("Only a country admin or officer of {country_name} can change terms.").format(
-                    country_name=self.country.name
+                    country_name=self.country.display_name
                 )
             )
         serializer = TermsInputSerializer(data=request.data)

@@ -127,7 +127,7 @@ class EngagementTerms(SealedTenantModel):
     end_date = models.DateField(null=True, blank=True)
     economic_model = models.CharField(max_length=12, choices=EconomicModel.choices)
     # Conditions can be commercially confidential: sealed under the country's key.
-    conditions = EncryptedTextField("conditions")
+    conditions = EncryptedTextField(gettext_lazy("conditions"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -66,15 +66,15 @@ def engagement_moved_notify(*, country, url: str, action: str, partial: bool, am
         inbox.notify_partner_managers(
             country=country,
             url=url,
-            subject=format_lazy(SUBMITTED_SUBJECT, country=country.name),
-            body=format_lazy(SUBMITTED_BODY[amendment], country=country.name),
+            subject=format_lazy(SUBMITTED_SUBJECT, country=country.display_name),
+            body=format_lazy(SUBMITTED_BODY[amendment], country=country.display_name),
         )
     elif action in OUTCOME_SUBJECTS and not partial:
         inbox.notify_country_admins(
             country=country,
             url=url,
-            subject=format_lazy(OUTCOME_SUBJECTS[action], country=country.name),
-            body=format_lazy(OUTCOME_BODIES[(amendment, action)], country=country.name),
+            subject=format_lazy(OUTCOME_SUBJECTS[action], country=country.display_name),
+            body=format_lazy(OUTCOME_BODIES[(amendment, action)], country=country.display_name),
         )
 
 
@@ -84,12 +84,12 @@ def engagement_waiting_remind(*, country, url: str, waited: int) -> None:
         url=url,
         subject=format_lazy(
             gettext_lazy("Reminder: {country}'s engagement has waited {waited} days for review"),
-            country=country.name,
+            country=country.display_name,
             waited=waited,
         ),
         body=format_lazy(
             gettext_lazy("The engagement of {country} has been waiting for a decision for {waited} days."),
-            country=country.name,
+            country=country.display_name,
             waited=waited,
         ),
     )

@@ -242,7 +242,7 @@ def _role(access: Access, country: Country, allowed: set[str], doing: str) -> st
     if role not in allowed:
         raise NotAllowed(
             _("Your role in {country_name} does not allow you to {doing}.").format(
-                country_name=country.name, doing=doing
+                country_name=country.display_name, doing=doing
             )
         )
     return role
@@ -270,7 +270,7 @@ def engagement_create(*, country: Country, by, access: Access, organisation: Org
             raise ServiceError(
                 _(
                     "{country_name} already has a current engagement: change its terms instead, or close it first."
-                ).format(country_name=country.name)
+                ).format(country_name=country.display_name)
             )
         now = timezone.now()
         try:
@@ -280,7 +280,7 @@ def engagement_create(*, country: Country, by, access: Access, organisation: Org
                 )
         except IntegrityError:
             raise ServiceError(
-                _("{country_name} already has a current engagement.").format(country_name=country.name)
+                _("{country_name} already has a current engagement.").format(country_name=country.display_name)
             ) from None
         EngagementTerms.objects.create(country=country, engagement=engagement, version=1, created_by=by, **cleaned)
         EngagementTransition.objects.create(
@@ -417,7 +417,7 @@ def engagement_transition(
                 raise NotAllowed(
                     _(
                         "Your role in {country_name} does not allow you to {action_labels_action} this engagement."
-                    ).format(country_name=country.name, action_labels_action=ACTION_LABELS[action].lower())
+                    ).format(country_name=country.display_name, action_labels_action=ACTION_LABELS[action].lower())
                 )
         if action in COMMENT_REQUIRED and not comment:
             raise ServiceError(_("Say why in the comment: the country's admins will read it."), field="comment")

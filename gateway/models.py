@@ -17,12 +17,12 @@ class CapturedCall(SealedTenantModel):
     at = models.DateTimeField()
     endpoint = models.CharField(max_length=40)
     model = models.CharField(max_length=100)
-    prompt = EncryptedTextField("prompt")
-    output = EncryptedTextField("output")
-    review = EncryptedTextField("human review reference")
+    prompt = EncryptedTextField(gettext_lazy("prompt"))
+    output = EncryptedTextField(gettext_lazy("output"))
+    review = EncryptedTextField(gettext_lazy("human review reference"))
     tokens = models.BigIntegerField(default=0)
     outcome = models.CharField(max_length=20)
-    expires_at = models.DateTimeField(help_text="Deleted from then on (the environment's retention).")
+    expires_at = models.DateTimeField(help_text=gettext_lazy("Deleted from then on (the environment's retention)."))
 
     class Meta(TenantModel.Meta):
         verbose_name = gettext_lazy("captured call")

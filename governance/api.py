@@ -193,7 +193,7 @@ class PolicyDetailApi(CountryAPIView):
         policy = selectors.policy_get(country=self.country, pk=object_id(id))
         if policy is None:
             raise exceptions.NotFound(
-                _("Not found: {country_name} has no policy {id}.").format(country_name=self.country.name, id=id)
+                _("Not found: {country_name} has no policy {id}.").format(country_name=self.country.display_name, id=id)
             )
         return Response(PolicyDetailSerializer(policy).data)
 
@@ -219,7 +219,7 @@ class PolicyAcknowledgeApi(CountryAPIView):
         policy = selectors.policy_get(country=self.country, pk=object_id(id))
         if policy is None:
             raise exceptions.NotFound(
-                _("Not found: {country_name} has no policy {id}.").format(country_name=self.country.name, id=id)
+                _("Not found: {country_name} has no policy {id}.").format(country_name=self.country.display_name, id=id)
             )
         version = services.policy_current_version(policy=policy)
         if version is None:
@@ -265,7 +265,7 @@ def _assessment(view: CountryAPIView, id: str) -> ImpactAssessment:
     assessment = selectors.assessment_get(country=view.country, pk=object_id(id))
     if assessment is None:
         raise exceptions.NotFound(
-            _("Not found: {country_name} has no assessment {id}.").format(country_name=view.country.name, id=id)
+            _("Not found: {country_name} has no assessment {id}.").format(country_name=view.country.display_name, id=id)
         )
     return assessment
 
@@ -307,7 +307,7 @@ class AssessmentListApi(CountryAPIView):
                     {
                         "supersedes": [
                             _("{country_name} has no assessment {id}.").format(
-                                country_name=self.country.name, id=data["supersedes"]
+                                country_name=self.country.display_name, id=data["supersedes"]
                             )
                         ]
                     }
@@ -401,7 +401,7 @@ def _incident(view, id) -> Incident:
     incident = selectors.incident_get(country=view.country, pk=object_id(id))
     if incident is None:
         raise exceptions.NotFound(
-            _("Not found: {country_name} has no incident {id}.").format(country_name=view.country.name, id=id)
+            _("Not found: {country_name} has no incident {id}.").format(country_name=view.country.display_name, id=id)
         )
     return incident
 
@@ -442,7 +442,7 @@ class IncidentListApi(CountryAPIView):
                     {
                         "assessment": [
                             _("{country_name} has no assessment {id}.").format(
-                                country_name=self.country.name, id=data["assessment"]
+                                country_name=self.country.display_name, id=data["assessment"]
                             )
                         ]
                     }

@@ -141,7 +141,7 @@ class RequirementStatusApi(CountryAPIView):
                     {
                         "owner": [
                             _("{country_name} has no member {id}.").format(
-                                country_name=self.country.name, id=data["owner"]
+                                country_name=self.country.display_name, id=data["owner"]
                             )
                         ]
                     }

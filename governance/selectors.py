@@ -165,7 +165,7 @@ def acknowledgement_gate(*, country: Country, organisation_name: str, values: di
         return GateResult(
             False,
             _("{country} has no published policy yet: a country admin adopts and publishes the policies first.").format(
-                country=country.name
+                country=country.display_name
             ),
         )
     required, current = acknowledgement_totals(values)

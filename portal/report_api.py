@@ -85,7 +85,7 @@ class _ReportView(CountryAPIView):
         except NotAllowed:
             raise exceptions.NotFound(
                 _("Not found: {country_name}'s compliance reports are for its auditors and partner managers.").format(
-                    country_name=self.country.name
+                    country_name=self.country.display_name
                 )
             ) from None
 
@@ -94,7 +94,7 @@ class _ReportView(CountryAPIView):
         if report is None:
             raise exceptions.NotFound(
                 _("Not found: {country_name} has no compliance report {id}.").format(
-                    country_name=self.country.name, id=id
+                    country_name=self.country.display_name, id=id
                 )
             )
         return report

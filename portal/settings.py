@@ -177,8 +177,9 @@ TEMPLATES = [
                 "portal.context_processors.navigation",
                 "portal.context_processors.ledger_alerts",
             ],
-            # Every page writes a moment one way: {{ value|moment }} (tenants/templatetags/times.py).
-            "builtins": ["tenants.templatetags.times"],
+            # Every page writes a moment one way: {{ value|moment }} (tenants/templatetags/times.py), and
+            # `country|country_name` gives a country's name in the reader's language.
+            "builtins": ["tenants.templatetags.times", "tenants.templatetags.countries"],
         },
     }
 ]

@@ -4,6 +4,7 @@ health checks, the published ledger key and the admin."""
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from deployments.register import public_views as public_register_views
 from tenants.keys import exit_views
@@ -22,6 +23,8 @@ urlpatterns = [
     path(".well-known/ledger-keyring.json", views.ledger_keyring, name="ledger_keyring"),
     path("", views.home, name="home"),
     path("language/", language_views.language_switch, name="language_switch"),
+    # The words the pages' scripts show (locale/*/LC_MESSAGES/djangojs.po), in the reader's language.
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["portal"]), name="javascript_catalogue"),
     path("review/", review.review_queue, name="review"),
     path("summary/", views.country_summary, name="summary"),
     path("notifications/", notification_views.notification_page, name="notifications"),

@@ -156,7 +156,9 @@ class OrganisationDetailApi(CountryAPIView):
         organisation = selectors.organisation_get(country=self.country, pk=object_id(id))
         if organisation is None:
             raise exceptions.NotFound(
-                _("Not found: {country_name} has no organisation {id}.").format(country_name=self.country.name, id=id)
+                _("Not found: {country_name} has no organisation {id}.").format(
+                    country_name=self.country.display_name, id=id
+                )
             )
         return Response(OrganisationSerializer(organisation).data)
 
@@ -221,7 +223,7 @@ class MemberInviteSerializer(StrictSerializer):
         if organisation is None:
             raise serializers.ValidationError(
                 _("Choose one of {country_name}'s organisations; {value} is not one.").format(
-                    country_name=country.name, value=value
+                    country_name=country.display_name, value=value
                 )
             )
         return organisation
@@ -277,7 +279,7 @@ class MemberDetailApi(CountryAPIView):
         membership = selectors.membership_get(country=self.country, pk=object_id(id))
         if membership is None:
             raise exceptions.NotFound(
-                _("Not found: {country_name} has no member {id}.").format(country_name=self.country.name, id=id)
+                _("Not found: {country_name} has no member {id}.").format(country_name=self.country.display_name, id=id)
             )
         return membership
 

@@ -113,7 +113,14 @@ class Country(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return f"{self.display_name} ({self.code})"
+
+    @property
+    def display_name(self) -> str:
+        """Its name in the reader's language (tenants.country_names); `name` is the row's."""
+        from tenants.country_names import country_display_name
+
+        return country_display_name(self.code, self.name)
 
     def clean(self) -> None:
         self.code = (self.code or "").upper()
@@ -265,9 +272,9 @@ class Membership(SealedTenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     job_title = EncryptedTextField(_("job title"))
     # Contact details are personal data: sealed under the country's key.
-    phone = EncryptedTextField("work phone")
+    phone = EncryptedTextField(_("work phone"))
     contact_email = EncryptedTextField(
-        "contact email", help_text=_("Where colleagues reach this person, if not the sign-in address.")
+        _("contact email"), help_text=_("Where colleagues reach this person, if not the sign-in address.")
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -329,9 +336,9 @@ class Invitation(SealedTenantModel):
 
     membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="invitation")
     nonce = models.CharField(max_length=32, blank=True)
-    invited_email = EncryptedTextField("address invited", db_default="")
-    invited_first_name = EncryptedTextField("first name typed by the inviting admin", db_default="")
-    invited_last_name = EncryptedTextField("last name typed by the inviting admin", db_default="")
+    invited_email = EncryptedTextField(_("address invited"), db_default="")
+    invited_first_name = EncryptedTextField(_("first name typed by the inviting admin"), db_default="")
+    invited_last_name = EncryptedTextField(_("last name typed by the inviting admin"), db_default="")
 
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

@@ -355,7 +355,7 @@ class CountryAPIView(ApiView):
         The service checks again: it is the rule; this only orders the answers."""
         if not self.request.access.is_country_admin(self.country.pk):
             raise exceptions.PermissionDenied(
-                _("Only a country admin of {country_name} can do this.").format(country_name=self.country.name)
+                _("Only a country admin of {country_name} can do this.").format(country_name=self.country.display_name)
             )
 
     def context(self) -> dict:

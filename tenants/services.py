@@ -73,7 +73,7 @@ def organisation_create(
         if Organisation.objects.filter(name__iexact=name).exists():
             raise ServiceError(
                 _("{country_name} already has an organisation called {name}.").format(
-                    country_name=country.name, name=name
+                    country_name=country.display_name, name=name
                 ),
                 field="name",
             )
@@ -135,7 +135,7 @@ def member_invite(
     accounts = list(User.objects.filter(email__iexact=email).order_by("pk"))
     # Separation of duties holds for the person, whichever of the address's accounts oversees.
     if any(country.pk in access_for(account).oversight_country_ids for account in accounts):
-        raise ServiceError(OVERSIGHT_REFUSAL % {"country": country.name}, field="email")
+        raise ServiceError(OVERSIGHT_REFUSAL % {"country": country.display_name}, field="email")
     # The account the invitation is for: the address's first that no other country's provider signs
     # in to. One that another country's provider does is that country's word about the person, which
     # this country does not rely on (tenants.identity.sso): the invitation comes with an account of
@@ -192,7 +192,7 @@ def member_invite(
         except IntegrityError:
             raise ServiceError(
                 _("%(email)s is already a member of %(country)s, or invited to it.")
-                % {"email": email, "country": country.name},
+                % {"email": email, "country": country.display_name},
                 field="email",
             ) from None
         invitation = Invitation.objects.create(
@@ -218,18 +218,18 @@ def _already_in(membership: Membership, invitation, *, email: str, country: Coun
             "until %(until)s, and can be sent again once it has expired."
         ) % {
             "email": email,
-            "country": country.name,
+            "country": country.display_name,
             "date": long_date(invitation.created_at),
             "until": long_date(invitation.expires_at),
         }
     elif membership.status == Membership.Status.ACTIVE:
         message = _(
             "%(email)s is already a member of %(country)s, since %(date)s: change their role on their page."
-        ) % {"email": email, "country": country.name, "date": long_date(membership.created_at)}
+        ) % {"email": email, "country": country.display_name, "date": long_date(membership.created_at)}
     else:
         message = _("%(email)s is already a member of %(country)s, or invited to it.") % {
             "email": email,
-            "country": country.name,
+            "country": country.display_name,
         }
     return ServiceError(message, field="email")
 
@@ -277,7 +277,9 @@ def invitation_send(*, invitation_id: int, country_id: int) -> bool:
         user = invitation.membership.user
 
         def subject() -> str:
-            return _("You are invited to the {country} AI onboarding portal").format(country=invitation.country.name)
+            return _("You are invited to the {country} AI onboarding portal").format(
+                country=invitation.country.display_name
+            )
 
         def body() -> str:
             # Written in the invited person's language (their country's default until they choose),
@@ -348,7 +350,7 @@ def invitation_acceptance_refusal(invitation: Invitation) -> str | None:
             "This invitation cannot be taken up by an account that another country's sign-in service signs "
             "you in to. Ask the country admin of %(country)s to invite you again: the new invitation comes "
             "with an account of its own."
-        ) % {"country": invitation.country.name}
+        ) % {"country": invitation.country.display_name}
     return None
 
 
@@ -398,7 +400,7 @@ def invitation_accept_signed_in(*, token: str, user, language: str | None = None
     if invitation.membership.user_id != user.pk:
         raise ServiceError(_("This invitation is for another account. Sign out, then open the link again."))
     if invitation.country_id in access_for(user).oversight_country_ids:
-        raise ServiceError(OVERSIGHT_REFUSAL % {"country": invitation.country.name})
+        raise ServiceError(OVERSIGHT_REFUSAL % {"country": invitation.country.display_name})
     if refusal := invitation_acceptance_refusal(invitation):
         raise ServiceError(refusal)
     with country_context(invitation.country_id):
@@ -454,7 +456,7 @@ def member_change_role(*, membership: Membership, by, access: Access, role: str)
         if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
             raise ServiceError(
                 _("{country_name} must keep at least one country admin. Make someone else country admin first.").format(
-                    country_name=country.name
+                    country_name=country.display_name
                 ),
                 field="role",
             )
@@ -483,7 +485,7 @@ def member_remove(*, membership: Membership, by, access: Access, reason: str) ->
         if locked.role == Membership.Role.COUNTRY_ADMIN and not _other_active_admins(locked):
             raise ServiceError(
                 _("{country_name} must keep at least one country admin. Make someone else country admin first.").format(
-                    country_name=country.name
+                    country_name=country.display_name
                 )
             )
         event_record(

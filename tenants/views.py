@@ -105,7 +105,7 @@ def organisation_create(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(
                     request,
                     _("{organisation_name} was added to {country_name}.").format(
-                        organisation_name=organisation.name, country_name=country.name
+                        organisation_name=organisation.name, country_name=country.display_name
                     ),
                 )
                 return redirect(country_url("organisation", country, pk=organisation.pk))
@@ -245,7 +245,9 @@ def member_remove(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         context={**base_context(request, country), "membership": membership},
         # Someone who removes themself can no longer see the country's members.
         success_url=reverse("home") if membership.user_id == request.user.pk else country_url("members", country),
-        success_message=_("{name} was removed from {country_name}.").format(name=name, country_name=country.name),
+        success_message=_("{name} was removed from {country_name}.").format(
+            name=name, country_name=country.display_name
+        ),
     )
 
 
@@ -339,7 +341,7 @@ def _invitation_accept_signed_in(request: HttpRequest, token: str, invitation) -
         messages.info(
             request,
             _("Sign in to your account to accept the invitation to %(country)s.")
-            % {"country": invitation.country.name},
+            % {"country": invitation.country.display_name},
         )
         return redirect(f"{reverse('login')}?{urlencode({'next': request.path})}")
     if request.method == "POST":
@@ -347,7 +349,7 @@ def _invitation_accept_signed_in(request: HttpRequest, token: str, invitation) -
             services.invitation_accept_signed_in(token=token, user=request.user, language=translation.get_language())
         except ServiceError as error:
             return render(request, "tenants/invitation_invalid.html", {"message": error.message}, status=400)
-        messages.success(request, _("You joined %(country)s.") % {"country": invitation.country.name})
+        messages.success(request, _("You joined %(country)s.") % {"country": invitation.country.display_name})
         return redirect(country_url("overview", invitation.country))
     if invitation.membership.user_id != request.user.pk:
         message = _("This invitation is for another account. Sign out, then open the link again.")

@@ -232,7 +232,13 @@ class EnrolmentListApi(CountryAPIView):
             user = User.objects.filter(pk=data["user"]).first()
             if user is None:
                 raise exceptions.ValidationError(
-                    {"user": [_("Choose an active member of {country_name}.").format(country_name=self.country.name)]}
+                    {
+                        "user": [
+                            _("Choose an active member of {country_name}.").format(
+                                country_name=self.country.display_name
+                            )
+                        ]
+                    }
                 )
         enrolment = services.enrolment_create(
             country=self.country,
@@ -252,7 +258,7 @@ class _EnrolmentApi(CountryAPIView):
         if enrolment is None:
             raise exceptions.NotFound(
                 _("Not found: no enrolment {id} among those you can see in {country_name}.").format(
-                    id=id, country_name=self.country.name
+                    id=id, country_name=self.country.display_name
                 )
             )
         return enrolment

@@ -233,7 +233,7 @@ def shared_adopt(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     messages.success(
         request,
         _("{programme_title} was added to {country_name}'s programmes.").format(
-            programme_title=programme.title, country_name=country.name
+            programme_title=programme.title, country_name=country.display_name
         ),
     )
     return redirect(_url("programme", country, pk=programme.pk))

@@ -235,7 +235,7 @@ def person_meets_requirements(
 
 def not_a_member(country: Country) -> RequirementResult:
     return RequirementResult(
-        False, [], gettext("This person is not an active member of %(country)s.") % {"country": country.name}
+        False, [], gettext("This person is not an active member of %(country)s.") % {"country": country.display_name}
     )
 
 

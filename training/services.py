@@ -126,18 +126,19 @@ def enrolment_create(
     own = user.pk == by.pk
     if own and country.pk not in access.member_country_ids:
         raise NotAllowed(
-            _("Only members of {country_name} can enrol in its training.").format(country_name=country.name)
+            _("Only members of {country_name} can enrol in its training.").format(country_name=country.display_name)
         )
     if not own and not access.is_country_admin(country.pk):
         raise NotAllowed(_("Only a country admin can enrol other people."))
     with country_context(country):
         if _active_membership(country, user) is None:
             raise ServiceError(
-                _("Choose an active member of {country_name}.").format(country_name=country.name), field="user"
+                _("Choose an active member of {country_name}.").format(country_name=country.display_name), field="user"
             )
         if isinstance(programme, CountryProgramme) and programme.country_id != country.pk:
             raise ServiceError(
-                _("Choose one of {country_name}'s programmes.").format(country_name=country.name), field="programme"
+                _("Choose one of {country_name}'s programmes.").format(country_name=country.display_name),
+                field="programme",
             )
         # Enrolled already: again only to renew a certificate (training.renewals), the earlier
         # enrolment kept as history. Locked, so that two renewals at once give one.
@@ -352,7 +353,8 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
             if member is None:
                 errors.append(
                     RosterError(
-                        line, _("No active member of {country} has this email address.").format(country=country.name)
+                        line,
+                        _("No active member of {country} has this email address.").format(country=country.display_name),
                     )
                 )
             elif (member.user_id, programme.slug) in enrolled:

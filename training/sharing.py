@@ -45,7 +45,7 @@ def country_programme_create(
         if CountryProgramme.objects.filter(title__iexact=title).exists():
             raise ServiceError(
                 _("{country_name} already has a programme called {title}.").format(
-                    country_name=country.name, title=title
+                    country_name=country.display_name, title=title
                 ),
                 field="title",
             )
@@ -166,7 +166,7 @@ def shared_programme_adopt(*, country: Country, by, access: Access, shared: Shar
     with country_context(country):
         if CountryProgramme.objects.filter(adopted_from=shared).exists():
             raise ServiceError(
-                _("{country_name} has already adopted this programme.").format(country_name=country.name)
+                _("{country_name} has already adopted this programme.").format(country_name=country.display_name)
             )
         title = shared.title
         if CountryProgramme.objects.filter(title__iexact=title).exists():
@@ -185,7 +185,7 @@ def shared_programme_adopt(*, country: Country, by, access: Access, shared: Shar
         except IntegrityError:
             raise ServiceError(
                 _("{country_name} already has a programme called {title}.").format(
-                    country_name=country.name, title=title
+                    country_name=country.display_name, title=title
                 )
             ) from None
         CountryProgrammeVersion.objects.create(

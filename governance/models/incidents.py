@@ -38,7 +38,7 @@ class Incident(SealedTenantModel):
     assessment = models.ForeignKey(ImpactAssessment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     severity = models.CharField(max_length=10, choices=Severity.choices)
     description = EncryptedTextField()
-    steps_taken = EncryptedTextField("steps taken")
+    steps_taken = EncryptedTextField(gettext_lazy("steps taken"))
     people_affected = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
     detected_at = models.DateTimeField(default=timezone.now)

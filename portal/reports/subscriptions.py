@@ -34,7 +34,7 @@ def subscription_create(
     with country_context(country):
         if ReportSubscription.objects.filter(country_id=country.pk, user_id=by.pk).exists():
             raise ServiceError(
-                _("You already receive a monthly report of {country_name}.").format(country_name=country.name)
+                _("You already receive a monthly report of {country_name}.").format(country_name=country.display_name)
             )
         subscription = ReportSubscription.objects.create(country=country, user=by, kind=kind)
         event_record(
@@ -55,7 +55,7 @@ def subscription_delete(*, country: Country, access: Access, by) -> None:
         subscription = ReportSubscription.objects.filter(country_id=country.pk, user_id=by.pk).first()
         if subscription is None:
             raise ServiceError(
-                _("You do not receive a monthly report of {country_name}.").format(country_name=country.name)
+                _("You do not receive a monthly report of {country_name}.").format(country_name=country.display_name)
             )
         event_record(
             country=country, action="report.unsubscribed", actor=by, actor_role=role, target=subscription, payload={}

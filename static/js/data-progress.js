@@ -1,11 +1,13 @@
 // Live progress on a country's "Data and keys" page: while a key rotation, an export or the exit is pending,
 // ask progress.json every 2 seconds and update the rows in place. Without JavaScript the page
-// shows the state it was rendered with, and a Refresh link.
+// shows the state it was rendered with, and a Refresh link. Its words come from the JavaScript
+// catalogue (gettext, ngettext, interpolate), loaded before it.
 const POLL_MS = 2000;
 const root = document.querySelector("[data-progress-url]");
 
-function plural(count, word) {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
+// A message of the catalogue with its values put in; "%%" is a percent sign, as in the pages' own.
+function words(text, values) {
+  return interpolate(text, values, true).replaceAll("%%", "%");
 }
 
 function setState(row, item) {
@@ -30,7 +32,12 @@ function updateRotation(item) {
   const row = root.querySelector(`[data-rotation="${item.id}"]`);
   if (!row) return;
   setState(row, item);
-  setLabel(row, `${item.done} of ${plural(item.total, "value")} re-encrypted (${item.percent}%)`);
+  const text = ngettext(
+    "%(done)s of %(total)s value re-encrypted (%(percent)s%%)",
+    "%(done)s of %(total)s values re-encrypted (%(percent)s%%)",
+    item.total,
+  );
+  setLabel(row, words(text, { done: item.done, total: item.total, percent: item.percent }));
 }
 
 function updateExport(item) {

@@ -190,8 +190,8 @@ def _tell_the_other_side(*, subject: Subject, by, from_partner: bool) -> None:
         users=people.exclude(pk=by.pk),
         country=country,
         url=notice_url(subject),
-        subject=format_lazy(SUBJECTS[subject.kind], country=country.name, title=subject.title),
-        body=format_lazy(BODIES[(from_partner, subject.kind)], country=country.name, title=subject.title),
+        subject=format_lazy(SUBJECTS[subject.kind], country=country.display_name, title=subject.title),
+        body=format_lazy(BODIES[(from_partner, subject.kind)], country=country.display_name, title=subject.title),
     )
 
 

@@ -132,7 +132,9 @@ def country_identity(request: HttpRequest, code: str) -> HttpResponse:
             except ServiceError as error:
                 form.add_service_error(error)
             else:
-                messages.success(request, _("%(country)s's sign-in settings were saved.") % {"country": country.name})
+                messages.success(
+                    request, _("%(country)s's sign-in settings were saved.") % {"country": country.display_name}
+                )
                 return redirect(country_url("identity", country))
         status = 400
     return render(

@@ -85,9 +85,16 @@ class IdentityProvider(SealedTenantModel):
     role_claim = models.CharField(_("role claim"), max_length=100, blank=True)
     role_map = models.JSONField(_("role mapping"), default=dict, blank=True, help_text=_("Claim value → role."))
     default_organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("default organisation"),
     )
-    default_role = models.CharField(max_length=20, choices=Membership.Role.choices, default=Membership.Role.VIEWER)
+    default_role = models.CharField(
+        _("default role"), max_length=20, choices=Membership.Role.choices, default=Membership.Role.VIEWER
+    )
     jit_enabled = models.BooleanField(
         _("create accounts on first sign-in"),
         default=False,

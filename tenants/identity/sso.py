@@ -129,12 +129,12 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
     if not email_domain_allowed(provider, email):
         return _(
             "Addresses in %(domain)s cannot sign in to %(country)s with %(name)s. Use the account your country admin gave you."
-        ) % {"domain": email.rpartition("@")[2], "country": country.name, "name": name}
+        ) % {"domain": email.rpartition("@")[2], "country": country.display_name, "name": name}
     if connecting_user is not None:
         if country.pk not in access_of(connecting_user).member_country_ids:
             return _("%(name)s can be connected only to an account that is a member of %(country)s.") % {
                 "name": name,
-                "country": country.name,
+                "country": country.display_name,
             }
         if set(memberships_of(connecting_user.pk)) - {country.pk}:
             # Pending invitations count: one taken up later would be held under this provider's word.
@@ -142,14 +142,14 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
                 "%(name)s can be connected only to an account of %(country)s alone. This one also belongs to, "
                 "or is invited to, another country, which does not rely on %(name)s: keep signing in with "
                 "your password."
-            ) % {"name": name, "country": country.name}
+            ) % {"name": name, "country": country.display_name}
         return None
     if existing_user is not None:
         if not existing_user.is_active or country.pk not in access_of(existing_user).member_country_ids:
             return _(
                 "This account is not a member of %(country)s, so %(name)s cannot sign you in to it. "
                 "Ask %(country)s's country admin, or sign in with your password."
-            ) % {"country": country.name, "name": name}
+            ) % {"country": country.display_name, "name": name}
         if access_of(existing_user).member_country_ids - {country.pk}:
             return _(
                 "This account also belongs to another country, which does not rely on %(name)s to sign you in. "
@@ -172,15 +172,15 @@ def sso_refusal(*, provider: IdentityProvider, claims: dict, existing_user, conn
         return _(
             "%(country)s has invited you: open the link in the invitation mail to set up your account, then "
             "connect %(name)s on your account page."
-        ) % {"country": country.name, "name": name}
+        ) % {"country": country.display_name, "name": name}
     if not provider.jit_enabled:
         return _("You have not been added to %(country)s yet. Ask your country admin to invite you.") % {
-            "country": country.name
+            "country": country.display_name
         }
     organisation, _role = placement_for(provider, claims)
     if organisation is None:
         return _("%(country)s has not said which organisation new accounts join. Ask your country admin.") % {
-            "country": country.name
+            "country": country.display_name
         }
     return None
 

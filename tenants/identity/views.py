@@ -148,7 +148,7 @@ def single_sign_on(request: HttpRequest) -> HttpResponse:
                 "%(country)s's government sign-in (%(name)s) cannot be reached right now. Try again in a few "
                 "minutes, or sign in with your username and password."
             )
-            % {"country": provider.country.name, "name": provider.name},
+            % {"country": provider.country.display_name, "name": provider.name},
         )
         return render(
             request,

@@ -24,7 +24,7 @@ class OutboxFields(models.Model):
         max_length=64,
         blank=True,
         db_default="",
-        help_text="The request that caused the job, carried into the task's logs.",
+        help_text=gettext_lazy("The request that caused the job, carried into the task's logs."),
     )
 
     class Meta:

@@ -168,7 +168,7 @@ class _ExitView:
         current = exits.exit_current(country=country)
         if current is None or not current.is_open:
             raise exceptions.NotFound(
-                _("Not found: {country_name} has no exit under way.").format(country_name=country.name)
+                _("Not found: {country_name} has no exit under way.").format(country_name=country.display_name)
             )
         if self.action_name == "confirm":
             exit = exits.country_exit_confirm(exit=current, **who)
@@ -302,7 +302,7 @@ class _CountryAdminApi(CountryAPIView):
         membership = selectors.membership_get(country=self.country, pk=object_id(id))
         if membership is None:
             raise exceptions.NotFound(
-                _("Not found: {country_name} has no member {id}.").format(country_name=self.country.name, id=id)
+                _("Not found: {country_name} has no member {id}.").format(country_name=self.country.display_name, id=id)
             )
         return membership
 
@@ -311,7 +311,9 @@ class _CountryAdminApi(CountryAPIView):
             found = erasures.erasure_get(country=self.country, pk=object_id(id))
         if found is None:
             raise exceptions.NotFound(
-                _("Not found: {country_name} has no erasure {id}.").format(country_name=self.country.name, id=id)
+                _("Not found: {country_name} has no erasure {id}.").format(
+                    country_name=self.country.display_name, id=id
+                )
             )
         return found
 
@@ -445,7 +447,7 @@ class _SubjectAccessView(_CountryAdminApi):
         if made is None:
             raise exceptions.NotFound(
                 _("Not found: {country_name} has no subject-access request {id}.").format(
-                    country_name=self.country.name, id=id
+                    country_name=self.country.display_name, id=id
                 )
             )
         return made

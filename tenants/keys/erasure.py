@@ -67,7 +67,9 @@ CERTIFICATE_STATEMENT = (
 
 def _require_admin(access: Access | None, country: Country) -> None:
     if access is None or not access.is_country_admin(country.pk):
-        raise NotAllowed(_("Only a country admin of %(name)s can erase a person's data.") % {"name": country.name})
+        raise NotAllowed(
+            _("Only a country admin of %(name)s can erase a person's data.") % {"name": country.display_name}
+        )
 
 
 def _admins_url(country: Country) -> str:
@@ -118,7 +120,7 @@ def member_erasure_request(*, membership: Membership, by, access: Access | None,
             users=others,
             country=country,
             subject=per_reader(
-                lambda: _("A person's erasure in %(name)s waits for your confirmation") % {"name": country.name}
+                lambda: _("A person's erasure in %(name)s waits for your confirmation") % {"name": country.display_name}
             ),
             body=gettext_lazy("A second country admin must confirm it before anything is erased."),
             url=f"{_admins_url(country)}{membership.pk}/erasure/",
@@ -335,14 +337,16 @@ def member_erasure_confirm(*, erasure: MemberErasure, by, access: Access | None)
         erasure.save(update_fields=DONE_FIELDS)
         if email:
             with translation.override(language):
-                erased_subject = _("Your personal data in %(name)s's programme was erased") % {"name": country.name}
+                erased_subject = _("Your personal data in %(name)s's programme was erased") % {
+                    "name": country.display_name
+                }
                 erased_body = _(
                     "Your personal data held in %(name)s's part of the portal was erased. The record now "
                     "names you as %(pseudonym)s. Your certificate of erasure, signed by the portal, follows; "
                     "check it with the public key at /.well-known/ledger-key.pem.\n\n%(certificate)s\n\n"
                     "Signature (Ed25519, base64): %(signature)s\n"
                 ) % {
-                    "name": country.name,
+                    "name": country.display_name,
                     "pseudonym": pseudonym,
                     "certificate": json.dumps(json.loads(erasure.certificate), indent=2, ensure_ascii=False),
                     "signature": erasure.certificate_signature,

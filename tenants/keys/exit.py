@@ -72,7 +72,9 @@ def _check_side(*, country: Country, by, access: Access | None, side: str) -> st
     if side == PLATFORM and not platform:
         raise NotAllowed(_("Only a platform admin can act for the platform in a country's exit."))
     if side == COUNTRY and (access is None or not access.is_country_admin(country.pk)):
-        raise NotAllowed(_("Only a country admin of %(name)s can act for it in its exit.") % {"name": country.name})
+        raise NotAllowed(
+            _("Only a country admin of %(name)s can act for it in its exit.") % {"name": country.display_name}
+        )
     return side
 
 
@@ -143,10 +145,13 @@ def country_exit_request(*, country: Country, by, access: Access | None, side: s
         Country.objects.select_for_update().filter(pk=country.pk).first()
         current = Country.objects.get(pk=country.pk)
         if current.read_only:
-            raise ExitRefused(_("%(name)s has already left the programme, or is leaving it.") % {"name": country.name})
+            raise ExitRefused(
+                _("%(name)s has already left the programme, or is leaving it.") % {"name": country.display_name}
+            )
         if CountryExit.objects.filter(state__in=CountryExit.OPEN).exists():
             raise ExitRefused(
-                _("An exit of %(name)s is already under way: confirm or cancel it first.") % {"name": country.name}
+                _("An exit of %(name)s is already under way: confirm or cancel it first.")
+                % {"name": country.display_name}
             )
         exit = CountryExit.objects.create(country=country, requested_by=by, requested_side=side, reason=reason)
         event_record(
@@ -165,7 +170,7 @@ def country_exit_request(*, country: Country, by, access: Access | None, side: s
         other = COUNTRY if side == PLATFORM else PLATFORM
         _tell(
             country,
-            subject=lambda: _("%(name)s's exit from the programme was requested") % {"name": country.name},
+            subject=lambda: _("%(name)s's exit from the programme was requested") % {"name": country.display_name},
             body=lambda: (
                 _("It takes effect only once %(other)s confirms it. Either side can cancel it until it is run.")
                 % {"other": _side_label(other)}
@@ -208,7 +213,7 @@ def country_exit_confirm(*, exit: CountryExit, by, access: Access | None, side: 
         )
         _tell(
             country,
-            subject=lambda: _("%(name)s's exit from the programme was confirmed") % {"name": country.name},
+            subject=lambda: _("%(name)s's exit from the programme was confirmed") % {"name": country.display_name},
             body=lambda: (
                 _("It can be run from %(date)s. Either side can cancel it until then.")
                 % {"date": long_datetime(exit.effective_at)}
@@ -248,7 +253,7 @@ def country_exit_cancel(*, exit: CountryExit, by, access: Access | None, side: s
         )
         _tell(
             country,
-            subject=lambda: _("%(name)s's exit from the programme was cancelled") % {"name": country.name},
+            subject=lambda: _("%(name)s's exit from the programme was cancelled") % {"name": country.display_name},
             body=lambda: (
                 _("It was cancelled by %(side)s. Nothing was exported or destroyed.") % {"side": _side_label(side)}
             ),
@@ -371,7 +376,7 @@ def country_exit_proceed(
                 )
                 _tell(
                     country,
-                    subject=lambda: _("%(name)s has left the programme") % {"name": country.name},
+                    subject=lambda: _("%(name)s has left the programme") % {"name": country.display_name},
                     body=lambda: _(
                         "Its last export is ready to download from its Data and keys page, and its keys were "
                         "destroyed: what was encrypted under them can no longer be read by anyone."

@@ -120,7 +120,7 @@ def _act(request, action, *, success: str, back: str) -> HttpResponse | None:
 def _open_exit(country: Country) -> CountryExit:
     current = exits.exit_current(country=country)
     if current is None or not current.is_open:
-        raise Http404(_("%(name)s has no exit under way.") % {"name": country.name})
+        raise Http404(_("%(name)s has no exit under way.") % {"name": country.display_name})
     return current
 
 
@@ -142,7 +142,8 @@ def data_exit_confirm(request: HttpRequest, code: str) -> HttpResponse:
     return _act(
         request,
         lambda: exits.country_exit_confirm(exit=current, by=request.user, access=request.access, side=exits.COUNTRY),
-        success=_("You confirmed the exit of %(name)s. The waiting period has started.") % {"name": country.name},
+        success=_("You confirmed the exit of %(name)s. The waiting period has started.")
+        % {"name": country.display_name},
         back=_urls(country, exits.COUNTRY)["back"],
     )
 
@@ -161,17 +162,17 @@ def _cancel(request, country: Country, side: str, access, *, context: dict) -> H
             **context,
             "back": back,
             "caption": _("Leaving the programme"),
-            "heading": _("Cancel the exit of {country_name}?").format(country_name=country.name),
+            "heading": _("Cancel the exit of {country_name}?").format(country_name=country.display_name),
             "warning": _(
                 "The exit stops here: nothing is exported or destroyed, and {country_name} works as before. "
                 "Leaving again takes a new request and a new confirmation."
-            ).format(country_name=country.name),
+            ).format(country_name=country.display_name),
             "button": _("Yes, cancel the exit"),
             "details": [(_("Status"), current.get_state_display())],
         },
         success_url=back,
         success_message=_("The exit of %(name)s was cancelled. Nothing was exported or destroyed.")
-        % {"name": country.name},
+        % {"name": country.display_name},
     )
 
 
@@ -202,7 +203,7 @@ def _run(request, country: Country, side: str, access) -> HttpResponse:
                     "%(name)s is now read-only. Its last export is being made; once it is verified, its keys are "
                     "destroyed. Follow the progress below."
                 )
-                % {"name": country.name},
+                % {"name": country.display_name},
             )
             return redirect(_urls(country, side)["back"])
     return _run_page(request, country, side, current, form, status=400 if request.method == "POST" else 200)
@@ -267,7 +268,7 @@ def platform_exit(request: HttpRequest, code: str) -> HttpResponse:
                         reason=form.cleaned_data["reason"],
                     ),
                     success=_("The exit of %(name)s was requested. A country admin must confirm it.")
-                    % {"name": country.name},
+                    % {"name": country.display_name},
                     back=back,
                 )
                 return response
@@ -276,7 +277,8 @@ def platform_exit(request: HttpRequest, code: str) -> HttpResponse:
             return _act(
                 request,
                 lambda: exits.country_exit_confirm(exit=current, by=request.user, access=None, side=exits.PLATFORM),
-                success=_("The exit of %(name)s was %(done)s.") % {"name": country.name, "done": _("confirmed")},
+                success=_("The exit of %(name)s was %(done)s.")
+                % {"name": country.display_name, "done": _("confirmed")},
                 back=back,
             )
         else:

@@ -393,7 +393,7 @@ def country_export_request(
                 _(
                     "%(country)s has left the programme and its keys were destroyed: there is nothing readable left to export."
                 )
-                % {"country": country.name}
+                % {"country": country.display_name}
             )
         under_way = (
             CountryExport.objects.filter(state__in=(CountryExport.State.PENDING, CountryExport.State.RUNNING))
@@ -407,7 +407,7 @@ def country_export_request(
                     "An export of %(country)s requested on %(date)s is being built: it can be downloaded from this "
                     "page once it is ready."
                 )
-                % {"country": country.name, "date": long_datetime(under_way.created_at)}
+                % {"country": country.display_name, "date": long_datetime(under_way.created_at)}
             )
         export = CountryExport.objects.create(
             country=country, requested_by=by if getattr(by, "pk", None) else None, for_exit=for_exit

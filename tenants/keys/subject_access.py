@@ -154,7 +154,8 @@ def subject_access_request(
 ) -> SubjectAccessExport:
     if access is None or not access.is_country_admin(country.pk):
         raise NotAllowed(
-            _("Only a country admin of %(name)s can ask for everything held about a person.") % {"name": country.name}
+            _("Only a country admin of %(name)s can ask for everything held about a person.")
+            % {"name": country.display_name}
         )
     with country_context(country):
         request = SubjectAccessExport.objects.create(country=country, subject_id=membership.user_id, requested_by=by)

@@ -151,7 +151,7 @@ def data_key_rotate(request: HttpRequest, code: str) -> HttpResponse:
         act=lambda reason: _rotate(request, country, reason),
         back=back,
         caption=_("Data and keys"),
-        heading=_("Rotate the data key of {country_name}?").format(country_name=country.name),
+        heading=_("Rotate the data key of {country_name}?").format(country_name=country.display_name),
         warning=_(
             "A new key is put in service at once and cannot be taken back. Everything encrypted under older keys "
             "is re-encrypted under it in the background."
@@ -197,7 +197,7 @@ def data_export_request(request: HttpRequest, code: str) -> HttpResponse:
         request,
         _(
             "The export of {country_name}'s data has been requested. It is built in the background; you can download it from this page when it is ready."
-        ).format(country_name=country.name),
+        ).format(country_name=country.display_name),
     )
     return redirect(_data_url(country))
 
@@ -226,7 +226,7 @@ def data_exit_request(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(
                 request,
                 _("The exit of %(name)s was requested. It takes effect only once the platform confirms it.")
-                % {"name": country.name},
+                % {"name": country.display_name},
             )
             return redirect(_data_url(country) + "#leaving")
     return _page(request, country, exit_form=form, status=400)

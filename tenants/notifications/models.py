@@ -22,6 +22,11 @@ class Notification(TenantModel):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The subject and body in each of the portal's languages ({"fr": [subject, body], …}), written
+    # with the notification, so that it reads in its reader's language of the moment, not the one
+    # they had when it was written. `subject` and `body` hold the text in the recipient's language
+    # then: what rows written before this column (null) show.
+    texts = models.JSONField(gettext_lazy("texts in each language"), null=True, blank=True, editable=False)
 
     class Meta(TenantModel.Meta):
         verbose_name = gettext_lazy("notification")
@@ -30,7 +35,22 @@ class Notification(TenantModel):
         indexes = [models.Index(fields=["user", "read_at", "created_at"], name="tenants_notif_user_idx")]
 
     def __str__(self) -> str:
-        return self.subject
+        return self.shown_subject
+
+    def _shown(self) -> tuple[str, str]:
+        from django.utils.translation import get_language
+
+        text = (self.texts or {}).get((get_language() or "").split("-")[0])
+        return (text[0], text[1]) if text else (self.subject, self.body)
+
+    @property
+    def shown_subject(self) -> str:
+        """The subject in the reader's language (the one it was written in for an older row)."""
+        return self._shown()[0]
+
+    @property
+    def shown_body(self) -> str:
+        return self._shown()[1]
 
 
 class OutgoingMail(models.Model):
@@ -49,7 +69,7 @@ class OutgoingMail(models.Model):
     sending_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When a worker began handing it to the mail server; cleared if the server refused it.",
+        help_text=gettext_lazy("When a worker began handing it to the mail server; cleared if the server refused it."),
     )
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -49,6 +49,34 @@ def country_admins_of(country: Country) -> QuerySet:
     return User.objects.filter(pk__in=ids, is_active=True)
 
 
+def notification_texts(subject, body) -> dict[str, list[str]]:
+    """A notification's subject and body (lazy texts, rendered when read) in each of the portal's
+    languages, for Notification.texts: it is shown in whichever its reader reads then."""
+    from django.conf import settings
+    from django.utils import translation
+
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = [str(subject)[:200], str(body)]
+    return texts
+
+
+def notification_write(*, user, country: Country, subject, body, url: str) -> Notification:
+    """One in-app notification (no email), written in every language: `subject` and `body` are lazy
+    texts (gettext_lazy, per_reader), never a string already rendered in one language."""
+    with in_language_of(user):
+        text_subject, text_body = str(subject), str(body)
+    return Notification.objects.create(
+        user=user,
+        country=country,
+        subject=text_subject[:200],
+        body=text_body,
+        url=url,
+        texts=notification_texts(subject, body),
+    )
+
+
 def notify(*, users, country: Country, subject: str, body: str, url: str) -> int:
     """One in-app notification per person, and one email each once the transaction commits, each
     in the recipient's language: `subject` and `body` may be lazy texts, rendered once per person."""
@@ -60,7 +88,16 @@ def notify(*, users, country: Country, subject: str, body: str, url: str) -> int
     for user in people:
         with in_language_of(user):
             text_subject, text_body = str(subject), str(body)
-        rows.append(Notification(user=user, country=country, subject=text_subject[:200], body=text_body, url=url))
+        rows.append(
+            Notification(
+                user=user,
+                country=country,
+                subject=text_subject[:200],
+                body=text_body,
+                url=url,
+                texts=notification_texts(subject, body),
+            )
+        )
         mail_enqueue(to=user.email, subject=text_subject, body=f"{text_body}\n\n{link}\n")
     Notification.objects.bulk_create(rows)
     return len(people)

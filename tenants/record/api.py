@@ -228,7 +228,7 @@ class LedgerExportApi(CountryAPIView):
             # As on the export page: the ledger's exports are for the people who audit the country.
             raise exceptions.NotFound(
                 _("Not found: {country_name}'s ledger export is for its auditors and partner managers.").format(
-                    country_name=self.country.name
+                    country_name=self.country.display_name
                 )
             )
         bounds = ExportRangeSerializer(data=request.query_params.dict())

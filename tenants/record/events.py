@@ -144,6 +144,46 @@ ACTION_LABELS = {
 }
 
 
+# The families of actions ("member" of "member.invited") as the record's filter groups them.
+ACTION_FAMILIES = {
+    "account": gettext_lazy("Accounts"),
+    "assessment": gettext_lazy("Assessments"),
+    "assignment": gettext_lazy("Assignments"),
+    "auth": gettext_lazy("Signing in"),
+    "control": gettext_lazy("Controls"),
+    "conversation": gettext_lazy("Conversations"),
+    "country": gettext_lazy("Country"),
+    "credential": gettext_lazy("Credentials"),
+    "deployment": gettext_lazy("Deployments"),
+    "engagement": gettext_lazy("Engagements"),
+    "environment": gettext_lazy("Environments"),
+    "exit": gettext_lazy("Leaving the programme"),
+    "export": gettext_lazy("Data exports"),
+    "files": gettext_lazy("Files"),
+    "framework": gettext_lazy("Frameworks"),
+    "gateway": gettext_lazy("Gateway"),
+    "identity_provider": gettext_lazy("Identity providers"),
+    "incident": gettext_lazy("Incidents"),
+    "key": gettext_lazy("Data keys"),
+    "ledger": gettext_lazy("Record"),
+    "member": gettext_lazy("People"),
+    "organisation": gettext_lazy("Organisations"),
+    "platform_settings": gettext_lazy("Platform settings"),
+    "policy": gettext_lazy("Policies"),
+    "register": gettext_lazy("Register"),
+    "report": gettext_lazy("Reports"),
+    "subject_access": gettext_lazy("Subject access requests"),
+    "training": gettext_lazy("Training"),
+}
+
+
+def family_label(family: str) -> str:
+    """A family of actions in the reader's words; one no module names reads as its code inside a
+    sentence of the reader's language."""
+    label = ACTION_FAMILIES.get(family)
+    return str(label) if label is not None else gettext("Other actions ({code})").format(code=family)
+
+
 EVENTS_PER_PAGE = 50
 
 # What the apps above the foundation add, from their ready(): labels of their actions, how to name

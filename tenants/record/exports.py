@@ -118,7 +118,7 @@ def ledger_segment_bounds(*, country: Country | None, first: int | None, last: i
     if not head and country is None:
         raise ExportRefused(_("The platform chain has no events yet."))
     if not head:
-        raise ExportRefused(_("The ledger of %(country)s has no events yet.") % {"country": country.name})
+        raise ExportRefused(_("The ledger of %(country)s has no events yet.") % {"country": country.display_name})
     first = 1 if first is None else first
     last = head if last is None else last
     if first < 1 or last < first:

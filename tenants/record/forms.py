@@ -112,7 +112,7 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, actions: Iterable[str], **kwargs):
         super().__init__(*args, **kwargs)
         actions = list(actions)
-        from tenants.record.events import ACTION_LABELS
+        from tenants.record.events import ACTION_LABELS, family_label
 
         families: dict[str, list[str]] = {}
         for action in actions:
@@ -120,9 +120,9 @@ class AuditFilterForm(forms.Form):
         # Each family ("member") comes with an entry for all of its actions ("member.").
         self.action_groups = [
             (
-                family,
+                family_label(family),
                 [
-                    (f"{family}.", _("Any {replace} action").format(replace=family)),
+                    (f"{family}.", _("Any action: {group}").format(group=family_label(family))),
                     # The action in words where a module named it, with its code (what the
                     # ledger and its exports hold).
                     *[(a, f"{ACTION_LABELS[a]} ({a})" if a in ACTION_LABELS else a) for a in members],

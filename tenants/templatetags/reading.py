@@ -36,6 +36,45 @@ def catalogue(text):
     return catalogue_text(text)
 
 
+def _shipped(framework) -> bool:
+    origin = framework.get("origin") if isinstance(framework, dict) else getattr(framework, "origin", None)
+    return origin == "shipped"
+
+
+@register.filter
+def framework_text(text, framework):
+    """A framework's text (its name, summary, a requirement's title or description): a framework
+    the programme ships reads in the reader's language (governance/frameworks/shipped_texts.py), or
+    in English marked lang="en"; an imported one's reads as written, in its own language."""
+    if not _shipped(framework):
+        return text
+    from tenants.languages.catalogue import catalogue_text
+
+    return catalogue_text(text)
+
+
+@register.filter
+def framework_plain(text, framework):
+    """framework_text for places that hold no markup (a page's <title>)."""
+    if not _shipped(framework):
+        return text
+    from tenants.languages.catalogue import catalogue_plain
+
+    return catalogue_plain(text)
+
+
+@register.simple_tag
+def framework_lang_dir(framework):
+    """`lang` and `dir` of an element holding a framework's text written in another language than
+    the page: an imported framework's language; none for a shipped one, whose text is the reader's
+    (or marked lang="en" itself where it is not translated yet)."""
+    if _shipped(framework):
+        return ""
+    from tenants.languages.direction import language_attributes
+
+    return language_attributes(framework.get("language") if isinstance(framework, dict) else framework.language)
+
+
 @register.filter
 def iso_date(value):
     """A date kept as text (YYYY-MM-DD, as records and snapshots hold it) in the reader's

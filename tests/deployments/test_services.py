@@ -166,6 +166,23 @@ def test_usage_alerts_at_80_and_100_percent_once_each(cast, ready):
     assert error.value.field == "tokens"
 
 
+def test_a_usage_alert_reads_in_its_readers_language_of_the_moment(cast, ready):
+    item = move(move(draft(cast, ready), "submit", cast.member), "approve", cast.partner, quota_tokens=1000)
+    run_jobs(cast)
+    with country_context(cast.fr):
+        environment = Environment.objects.get(request=item)
+    environments.usage_report(environment=environment, tokens=850, **act(cast.member))
+    with country_context(cast.fr):
+        [alert] = Notification.objects.filter(url__endswith=f"/environments/{environment.pk}/")
+    with translation.override("en"):
+        assert alert.shown_subject == f"{environment.name} has used 80% of its monthly quota"
+    with translation.override("fr"):
+        assert alert.shown_subject == f"{environment.name} a utilisé 80 % de son quota mensuel"
+        assert "partenariat" in alert.shown_body
+    with translation.override("sw"):
+        assert alert.shown_subject == f"{environment.name} imetumia 80% ya kiwango chake cha mwezi"
+
+
 # --- Gates ---------------------------------------------------------------------------------------
 
 

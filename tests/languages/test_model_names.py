@@ -63,3 +63,34 @@ def test_the_admin_names_models_in_the_readers_language(client):
         client.force_login(root)
         html = client.get("/admin/").content.decode()
         assert plural in html and app in html and "policys" not in html, language
+
+
+def test_every_fields_given_name_and_help_is_marked_for_translation():
+    """A field's name (verbose_name) and help are labels of the admin's and the model forms' fields
+    and of the data dictionary: one given as a plain string stays English whatever the reader's."""
+    plain = []
+    for model in apps.get_models():
+        if model._meta.app_label not in PROJECT:
+            continue
+        for field in model._meta.local_fields + list(model._meta.local_many_to_many):
+            if field.primary_key and field.auto_created:
+                continue
+            # A name Django made from the attribute's ("created at") is not one given; one given
+            # in English ("work phone") is, and so is any help.
+            made = field.name.replace("_", " ")
+            if not isinstance(field.verbose_name, Promise) and field.verbose_name != made:
+                plain.append(f"{model._meta.label}.{field.name}.verbose_name: {field.verbose_name!r}")
+            if field.help_text and not isinstance(field.help_text, Promise):
+                plain.append(f"{model._meta.label}.{field.name}.help_text: {field.help_text!r}")
+    assert not plain, "\n".join(plain)
+
+
+def test_the_identity_providers_fields_are_named_in_the_readers_language():
+    from django.utils import translation
+
+    from tenants.identity.models import IdentityProvider
+
+    with translation.override("fr"):
+        names = {f.name: str(f.verbose_name) for f in IdentityProvider._meta.fields}
+    assert names["default_organisation"] == "organisation par défaut"
+    assert names["default_role"] == "rôle par défaut"
