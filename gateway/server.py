@@ -31,6 +31,8 @@ from http import HTTPStatus
 
 import httptools
 
+from tenants.ids import digits
+
 from . import errors
 
 log = logging.getLogger("gateway.server")
@@ -117,7 +119,8 @@ class Request:
     async def body(self) -> bytes:
         """The whole body; BodyTooLarge past the limit, ClientGone if the caller went away first."""
         declared = self.headers.get("content-length", "")
-        if self.too_large or (declared.isdigit() and int(declared) > self.body_limit):
+        length = digits(declared, most=len(declared))  # httptools has refused a Content-Length not a number
+        if self.too_large or (length is not None and length > self.body_limit):
             self._close_after()
             raise BodyTooLarge
         if not self.complete:
