@@ -11,6 +11,7 @@ from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from tenants.ids import parse_id
 from tenants.languages.formatting import grouped_number, long_date, long_datetime
 from tenants.models import Country
 
@@ -167,7 +168,8 @@ def _register_version_names(country, ids: set[int]):
 
 def _register_version_shown(country, pk: int, named: str) -> tuple[str, str]:
     entry, number, name = (named.split(SEPARATOR, 2) + ["", ""])[:3]
-    link = reverse("register:entry", kwargs={"code": country.code.lower(), "pk": int(entry)}) if entry.isdigit() else ""
+    entry_id = parse_id(entry)
+    link = reverse("register:entry", kwargs={"code": country.code.lower(), "pk": entry_id}) if entry_id else ""
     return gettext("%(name)s, version %(number)s") % {"name": name, "number": number}, link
 
 

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from engagements import selectors as engagement_selectors
+from engagements.models import Engagement
 from tenants.isolation import country_context
 from tenants.jobs.models import OutboxMessage
 from tenants.jobs.outbox import outbox_enqueue
@@ -68,6 +70,13 @@ def country_leaving_received(sender, leaving: bool, **kwargs) -> None:
     """A country's exit is run (or a failed run cancelled): every environment of it not
     decommissioned gets a new policy version, published after the commit, in which it takes no
     calls while the country leaves or has left (or takes them again)."""
+    _country_policies_changed(sender)
+
+
+def engagement_suspension_received(sender, suspended: bool, **kwargs) -> None:
+    """The country's engagement is suspended (or no longer is): every environment of it not
+    decommissioned gets a new policy version, published after the commit, in which it takes no calls
+    while the engagement is suspended (or takes them again)."""
     _country_policies_changed(sender)
 
 
@@ -157,6 +166,9 @@ def _state(environment: Environment) -> str:
         return "decommissioned"
     if environment.state != Environment.State.ACTIVE:
         return environment.state
+    engagement = engagement_selectors.engagement_current(country=environment.country)
+    if engagement is not None and engagement.state == Engagement.State.SUSPENDED:
+        return "engagement_suspended"  # the approval rests on the engagement: no calls while it is on hold
     if environment.gateway_stopped_at is not None:
         return "stopped"
     return "active"

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import ImproperlyConfigured
 
 from tenants.configuration import env_secret_list, env_str
+from tenants.ids import digits
 from tenants.secret_files import secret_file
 
 SEAL_PREFIX = "gw1"
@@ -106,9 +107,10 @@ def hour_member(country_id: int, environment_id: int, hour_start: int) -> str:
 
 def hour_member_parse(member: str) -> tuple[int, int, int] | None:
     parts = member.split(":")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    numbers = [digits(p) for p in parts]
+    if len(numbers) != 3 or None in numbers:
         return None
-    return int(parts[0]), int(parts[1]), int(parts[2])
+    return numbers[0], numbers[1], numbers[2]
 
 
 def redis_prefix(environ=os.environ) -> str:

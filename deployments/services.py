@@ -299,6 +299,11 @@ def _gate_error(failing: list[gates_module.Gate], *, action: str = "submit") -> 
             "The request cannot be approved while a check before review fails (to do: {labels}). {details} "
             "Request changes so that the country can put it right, or decide once every check passes."
         )
+    elif action == "reinstate":
+        message = _(
+            "The deployment cannot be reinstated while a check that approval makes fails (to do: {labels}). "
+            "{details} Reinstate it once every check passes."
+        )
     else:
         message = _("The request cannot be submitted until every check passes (to do: {labels}). {details}")
     return ServiceError(message.format(labels=labels, details=details), field="gates")
@@ -391,6 +396,12 @@ def deployment_request_transition(
         elif action == "decommission":
             job_enqueue(request=request, kind=ProvisioningJob.Kind.DECOMMISSION)
         elif action in ("suspend", "reinstate"):
+            if action == "reinstate":
+                # What approval asks must still hold for the environment to take calls again (an
+                # engagement suspended since, a policy version to acknowledge, a training lapsed).
+                failing = gates_module.gates_failing(gates_module.gates_check(country=country, request=request))
+                if failing:
+                    raise _gate_error(failing, action="reinstate")
             Environment.objects.filter(request=request).update(
                 state=Environment.State.SUSPENDED if action == "suspend" else Environment.State.ACTIVE
             )

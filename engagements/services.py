@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from engagements import notices
 from engagements.models import Capability, EconomicModel, Engagement, EngagementTerms, EngagementTransition, Sector
+from engagements.signals import engagement_suspension
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
@@ -445,10 +446,13 @@ def engagement_transition(
                 partial = True
                 to_state = from_label  # the first of two approvals: recorded, nothing moves yet
         now = timezone.now()
+        was_suspended = engagement.state == S.SUSPENDED
         if not partial:
             _apply(engagement, move, latest, by, now)
         engagement.updated_at = now
         engagement.save()
+        if was_suspended != (engagement.state == S.SUSPENDED):
+            engagement_suspension.send(sender=country.pk, suspended=not was_suspended)
         EngagementTransition.objects.create(
             country=country,
             engagement=engagement,

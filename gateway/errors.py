@@ -99,6 +99,11 @@ STATE_MESSAGES = {
         "environment_suspended",
         "This environment is suspended. A partner manager can reinstate it from the deployment request's page.",
     ),
+    "engagement_suspended": (
+        "engagement_suspended",
+        "This environment's country has its engagement suspended by a partner manager: its environments take "
+        "no calls until the engagement is reinstated.",
+    ),
     "country_left": (
         "country_left",
         "This environment's country is leaving the programme or has left it: the portal takes no more calls "

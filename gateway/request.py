@@ -9,6 +9,8 @@ from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
 
+from tenants.ids import digits
+
 from . import errors
 
 JSON = (("content-type", "application/json"),)
@@ -89,7 +91,8 @@ class Request:
         if self.gone:
             raise ClientGone
         declared = self.headers.get("content-length", "")
-        if self.too_large or (declared.isdigit() and int(declared) > self.body_limit):
+        length = digits(declared, most=len(declared))  # httptools has refused a Content-Length not a number
+        if self.too_large or (length is not None and length > self.body_limit):
             self._close_after()
             raise BodyTooLarge
         if not self.complete:

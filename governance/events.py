@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from tenants.ids import parse_id
 from tenants.languages.formatting import long_date
 from tenants.pages import ROLE_LABELS
 
@@ -126,7 +127,8 @@ def _version_names(country, ids: set[int]):
 
 def _version_shown(country, pk: int, named: str) -> tuple[str, str]:
     policy, number, title = (named.split(SEPARATOR, 2) + ["", ""])[:3]
-    link = _url("policy", country, pk=int(policy)) if policy.isdigit() else ""
+    policy_id = parse_id(policy)
+    link = _url("policy", country, pk=policy_id) if policy_id else ""
     return gettext("%(policy)s, version %(number)s") % {"policy": title, "number": number}, link
 
 

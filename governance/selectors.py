@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from tenants.ids import parse_id
 from tenants.isolation import reading_context
 from tenants.models import Country, Organisation
 
@@ -50,15 +51,6 @@ class AssessmentSummary:
     prohibited: bool = False
     status: str = ""
     completed_at: object = None
-
-
-def parse_id(value) -> int | None:
-    """A row id from user input, or None for anything that cannot be one (never an error)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 # --- Policies --------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import traceback
 from gunicorn.glogging import Logger
 
 from tenants.configuration import json_logs
+from tenants.ids import digits
 from tenants.telemetry import FIELDS, redact_secrets, structured_formatter
 
 
@@ -41,7 +42,7 @@ class RedactingLogger(Logger):
             "remote": atoms["h"],
             "method": atoms["m"],
             "path": atoms["U"],
-            "status": int(status) if str(status).isdigit() else status,
+            "status": status if digits(status) is None else digits(status),
             "bytes": atoms["B"],
             "duration_us": atoms["D"],
             "request_id": atoms.get("{x-request-id}o", ""),

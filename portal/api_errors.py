@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tenants.errors import NotAllowed, ServiceError
-from tenants.inputs import body_refusal
+from tenants.inputs import body_refusal, body_refusal_status
 
 NON_FIELD = "non_field_errors"
 
@@ -40,9 +40,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         detail = exc.message if len(errors) == 1 else _summary(errors)
         return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
     elif isinstance(exc, SuspiciousOperation):
-        # Raised while reading the body (too large, too many fields): the client's fault, so a 400
-        # here rather than Django's HTML one, logged where Django would have logged it.
+        # Raised while reading the body (too large, too many fields): the client's fault, so a 413
+        # or a 400 here rather than Django's HTML one, logged where Django would have logged it.
         logging.getLogger(f"django.security.{exc.__class__.__name__}").warning("%s", exc)
+        if body_refusal_status(exc) == 413:
+            return Response({"detail": body_refusal(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         exc = exceptions.ParseError(body_refusal(exc))
     elif type(exc) is exceptions.Throttled:
         exc = _throttled(exc.wait)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tenants.country_state import allowed_after_exit
 from tenants.errors import ServiceError
 from tenants.fields import IsoDateField
+from tenants.ids import parse_id
 from tenants.pages import ROLE_LABELS
 from tenants.record.views import audited_country
 from tenants.status_tags import tag_class
@@ -144,11 +145,12 @@ def report_progress(request: HttpRequest, code: str) -> JsonResponse:
 
 @login_required
 @require_GET
-def report_download(request: HttpRequest, code: str, id: str) -> HttpResponse:
+def report_download(request: HttpRequest, code: str, id: int) -> HttpResponse:
     country, _ = audited_country(request)
-    if not id.isdigit() or len(id) > 18:
+    pk = parse_id(id)  # the route takes ASCII digits only; a number past a bigint names no report
+    if pk is None:
         raise Http404("No such report.")
-    report = selectors.report_get(country=country, pk=int(id))
+    report = selectors.report_get(country=country, pk=pk)
     if report is None:
         raise Http404("No such report.")
     try:

@@ -40,7 +40,7 @@ urlpatterns = [
     path("audit/<str:code>/reports/", report_views.report_list, name="audit_reports"),
     path("audit/<str:code>/reports/progress.json", report_views.report_progress, name="audit_report_progress"),
     path("audit/<str:code>/reports/subscription/", report_views.report_subscription, name="audit_report_subscription"),
-    path("audit/<str:code>/reports/<str:id>/download/", report_views.report_download, name="audit_report_download"),
+    path("audit/<str:code>/reports/<int:id>/download/", report_views.report_download, name="audit_report_download"),
     path("accounts/", include("portal.account_urls")),
     path("c/<str:code>/training/", include("training.urls")),
     path("certificates/<str:code>/", training_views.certificate_check, name="certificate_check"),

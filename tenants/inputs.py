@@ -90,6 +90,11 @@ def request_problems(request: HttpRequest) -> dict[str, list[str]]:
     return problems
 
 
+def body_refusal_status(error: SuspiciousOperation) -> int:
+    """413 for a body too large to read, 400 for the other refusals of a body."""
+    return 413 if isinstance(error, RequestDataTooBig) else 400
+
+
 def body_refusal(error: SuspiciousOperation) -> str:
     """The message for a body Django refused to read (too large, too many fields)."""
     if isinstance(error, RequestDataTooBig):
@@ -154,7 +159,7 @@ class InputGuardMiddleware:
         except SuspiciousOperation as error:
             # Raised while reading the body; logged where Django would have logged it.
             logging.getLogger(f"django.security.{error.__class__.__name__}").warning("%s", error)
-            return refusal(request, 400, body_refusal(error))
+            return refusal(request, body_refusal_status(error), body_refusal(error))
         if problems:
             return refusal(request, 400, error_summary(problems), problems)
         return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import sys
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -15,6 +16,19 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.utils import json as drf_json
 
 from tenants.inputs import unsafe_fields
+
+
+class TooManyDigits(ValueError):
+    """A JSON number with more digits than Python turns into an int (sys.get_int_max_str_digits)."""
+
+
+def _whole_number(text: str) -> int:
+    # json hands over an integer's text as it matched it (an optional minus, ASCII digits): the one
+    # ValueError int() raises on it is the limit on digits, which is not a NaN nor an Infinity.
+    try:
+        return int(text)
+    except ValueError:
+        raise TooManyDigits from None
 
 
 def _utf8_only(parser_context) -> None:
@@ -61,7 +75,17 @@ class GuardedJSONParser(JSONParser):
         except UnicodeDecodeError:
             raise exceptions.ParseError(_("The body is not valid UTF-8.")) from None
         try:
-            data = json.loads(text, parse_constant=drf_json.strict_constant if self.strict else None)
+            data = json.loads(
+                text, parse_constant=drf_json.strict_constant if self.strict else None, parse_int=_whole_number
+            )
+        except TooManyDigits:
+            raise exceptions.ParseError(
+                _(
+                    "The body is not valid JSON here: a number has more than %(digits)s digits, more than any field "
+                    "takes. Send a shorter number."
+                )
+                % {"digits": sys.get_int_max_str_digits()}
+            ) from None
         except RecursionError:
             raise exceptions.ParseError(_("JSON parse error - the body is nested too deeply.")) from None
         except json.JSONDecodeError as error:

@@ -29,10 +29,9 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from tenants.ids import MAX_ID, parse_id
 from tenants.inputs import UNSAFE
 from tenants.models import Country
-
-MAX_ID = 2**63 - 1  # bigint: larger numbers cannot name a row and must not reach the database
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -271,9 +270,10 @@ class PageQuerySerializer(StrictSerializer):
 
 def object_id(value: str) -> int:
     """A row id from the URL, or 404 for anything that cannot be one (not a 500)."""
-    if len(value) > 19 or not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+    number = parse_id(value)
+    if number is None:
         raise exceptions.NotFound(_("Not found: an id is a positive whole number."))
-    return int(value)
+    return number
 
 
 ID_PARAMETER = OpenApiParameter(

@@ -14,11 +14,14 @@ from drf_spectacular.openapi import AutoSchema
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 JSON = "application/json"
+BODY_METHODS = {"post", "put", "patch"}
 
 # Every operation may answer these, whatever it declares: the input guard refuses text that cannot
-# be stored in any query string or body (400); a path names no object among those visible (404).
+# be stored in any query string or body (400); a path names no object among those visible (404); a
+# body past DATA_UPLOAD_MAX_MEMORY_SIZE is not read (413, on the methods that send one).
 ERROR_DESCRIPTIONS = {
     "400": "The input is not valid, or a rule refused the change; nothing was changed.",
+    "413": "The request body is larger than the portal reads; nothing was changed.",
     "401": "Not signed in, or the bearer token is unknown, expired or revoked.",
     "403": "Signed in, but this role may not make this change.",
     "404": "No such object among those you can see.",
@@ -31,6 +34,7 @@ ERROR_EXAMPLES = {
     },
     "403": {"detail": "Only a country admin of France can do this."},
     "404": {"detail": "Not found: France has no deployment request 7."},
+    "413": {"detail": "The request body is too large: at most 2621440 bytes."},
     "429": {"detail": "Request was throttled. Expected available in 42 seconds."},
 }
 
@@ -210,16 +214,19 @@ def postprocess(result: dict, generator, request, public) -> dict:
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             _document_errors(
-                operation, path, secured=operation.get("security") != [{}] and bool(operation.get("security"))
+                operation,
+                path,
+                secured=operation.get("security") != [{}] and bool(operation.get("security")),
+                body=method in BODY_METHODS,
             )
             _add_examples(operation, components)
     _add_links(result)
     return result
 
 
-def _document_errors(operation: dict, path: str, *, secured: bool) -> None:
+def _document_errors(operation: dict, path: str, *, secured: bool, body: bool) -> None:
     responses = operation.setdefault("responses", {})
-    needed = ["400"] + (["401"] if secured else []) + (["404"] if "{" in path else [])
+    needed = ["400"] + (["401"] if secured else []) + (["404"] if "{" in path else []) + (["413"] if body else [])
     for code in needed:
         responses.setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": {JSON: {"schema": ERROR_REF}}})
     for code, response in responses.items():

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from tenants.access import Access
+from tenants.ids import parse_id
 from tenants.isolation import reading_context
 from tenants.languages.catalogue import catalogue_plain
 from tenants.models import Country, Membership, Organisation
@@ -45,9 +46,10 @@ def programme_get(*, slug: str, country: Country | None = None) -> Programme | C
     slug = str(slug)[:60]
     if slug.startswith("local-"):
         number = slug[6:]
-        if country is None or not number.isdigit() or len(number) > 18:
+        pk = parse_id(number)
+        if country is None or pk is None:
             return None
-        return country_programme_list(country=country).filter(pk=int(number)).first()
+        return country_programme_list(country=country).filter(pk=pk).first()
     return programme_list().filter(slug=slug).first()
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from tenants.access import PARTNER_MANAGER
 from tenants.confirmations import confirm_with_reason
 from tenants.errors import NotAllowed, ServiceError
+from tenants.ids import parse_id
 from tenants.languages.headings import KEYS
 from tenants.models import Country, Membership
 from tenants.pages import base_context, request_country
@@ -314,10 +315,9 @@ def certificate_check(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _country_requirement(country: Country, pk) -> CountryRequirement:
-    pk = str(pk)
     requirement = (
         selectors.country_requirement_list(country=country)
-        .filter(pk=int(pk) if pk.isdigit() and len(pk) < 19 else 0)
+        .filter(pk=parse_id(pk) or 0)
         .select_related("programme")
         .first()
     )

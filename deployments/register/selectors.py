@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from tenants.ids import parse_id
 from tenants.models import Country
 
 from ..models import DeploymentRequest
@@ -14,14 +15,6 @@ from .models import RegisterEntry, RegisterVersion
 from .services import DRAFTABLE
 
 V = RegisterVersion.Status
-
-
-def _id(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 # --- Inside the country ----------------------------------------------------------------------------
@@ -38,7 +31,7 @@ def entry_list(*, country: Country) -> QuerySet[RegisterEntry]:
 
 
 def entry_get(*, country: Country, pk) -> RegisterEntry | None:
-    pk = _id(pk)
+    pk = parse_id(pk)
     return entry_list(country=country).filter(pk=pk).first() if pk else None
 
 
@@ -56,7 +49,7 @@ def draftable_requests(*, country: Country) -> QuerySet[DeploymentRequest]:
 
 
 def request_get(*, country: Country, pk) -> DeploymentRequest | None:
-    pk = _id(pk)
+    pk = parse_id(pk)
     if pk is None:
         return None
     return (
@@ -98,7 +91,7 @@ def public_withdrawn_entries(*, country: Country) -> list[RegisterEntry]:
 
 def public_entry(*, country: Country, pk) -> RegisterEntry | None:
     """A published or withdrawn entry; never a draft."""
-    pk = _id(pk)
+    pk = parse_id(pk)
     if pk is None:
         return None
     return (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from engagements.models import EngagementTerms, EngagementTransition
+from tenants.ids import parse_id
 from tenants.models import Country
 from tenants.record.models import CountryEvent
 
@@ -64,9 +65,10 @@ def deployment_states_at(country: Country, end: dt.datetime) -> dict[int, dict]:
         .values_list("target_id", "action", "payload")
     )
     for target_id, action, payload in events:
-        if not str(target_id).isdigit() or not isinstance(payload, dict):
+        request_id = parse_id(target_id)
+        if request_id is None or not isinstance(payload, dict):
             continue
-        state = states.setdefault(int(target_id), {"state": "draft", "conditions": None})
+        state = states.setdefault(request_id, {"state": "draft", "conditions": None})
         if isinstance(payload.get("to"), str):
             state["state"] = payload["to"]
         if action == "deployment.approve" and isinstance(payload.get("conditions"), dict):

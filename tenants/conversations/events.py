@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from tenants.conversations.models import Conversation, Message
+from tenants.ids import parse_id
 
 # The pages of the subjects belong to the apps above; they are named here by URL name only.
 PAGES = {
@@ -50,9 +51,10 @@ def _message_link(country, pk: int) -> str:
 
 def _message_shown(country, pk: int, subject: str) -> tuple[str, str]:
     kind, _, subject_id = subject.partition(":")
-    if kind not in NAMES or not subject_id.isdigit():
+    subject_pk = parse_id(subject_id)
+    if kind not in NAMES or subject_pk is None:
         return gettext("“%(id)s” (deleted)") % {"id": pk}, ""
-    page = subject_page(code=country.code, kind=kind, pk=int(subject_id))
+    page = subject_page(code=country.code, kind=kind, pk=subject_pk)
     return str(NAMES[kind]).format(pk=subject_id), f"{page}#message-{pk}" if page else ""
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from tenants import selectors
 from tenants.access import Access
+from tenants.ids import parse_id
 from tenants.isolation import reading_context
 from tenants.keys.fields import Sealed
 from tenants.models import Country, Organisation
@@ -236,8 +237,9 @@ def _registered_targets(
     payload says. The link is kept only when `access` may open its page ("" otherwise)."""
     wanted: dict[str, set[int]] = {}
     for event in events:
-        if event.target_type in TARGETS and event.target_id.isdigit():
-            wanted.setdefault(event.target_type, set()).add(int(event.target_id))
+        target_id = parse_id(event.target_id)
+        if event.target_type in TARGETS and target_id is not None:
+            wanted.setdefault(event.target_type, set()).add(target_id)
     if not wanted and not reason_ids:
         return {}, {}
     with reading_context(country):
@@ -323,7 +325,7 @@ def describe_events(events: list[CountryEvent], country: Country, access: Access
     any, opened), with at most two queries whatever the number of events and kinds of target:
     the people named, and the names of every other kind of target together with the reasons.
     A target links to its page only when `access` (the reader) may open it; with no reader, never."""
-    member_ids = {int(e.target_id) for e in events if e.target_type == "tenants.membership" and e.target_id.isdigit()}
+    member_ids = {parse_id(e.target_id) for e in events if e.target_type == "tenants.membership"} - {None}
     members = {}
     if member_ids:
         members = {m.pk: m for m in selectors.membership_list(country=country).filter(pk__in=member_ids)}
@@ -339,16 +341,17 @@ def describe_events(events: list[CountryEvent], country: Country, access: Access
             role if role or not event.actor_role else gettext("role %(code)s") % {"code": event.actor_role}
         )
         event.target_label, event.target_url = "", ""
-        if event.target_type == "tenants.membership" and event.target_id.isdigit():
-            membership = members.get(int(event.target_id))
+        target_id = parse_id(event.target_id)
+        if event.target_type == "tenants.membership" and target_id is not None:
+            membership = members.get(target_id)
             if membership is not None:
                 event.target_label = membership.display_name or membership.display_email
                 link = country_url("member", country, pk=membership.pk)
                 event.target_url = link if _opens(access, country, link, None, "") else ""
             else:
                 event.target_label = gettext("Membership %(id)s (removed)") % {"id": event.target_id}
-        elif event.target_type in TARGETS and event.target_id.isdigit():
-            named = registered.get((event.target_type, int(event.target_id)))
+        elif event.target_type in TARGETS and target_id is not None:
+            named = registered.get((event.target_type, target_id))
             gone = (
                 gettext("Organisation %(id)s (no longer exists)") % {"id": event.target_id}
                 if event.target_type == "tenants.organisation"

@@ -2,7 +2,8 @@
 (each GET page of the access matrix, as the first visitor the matrix lets in, read for its
 `<form method="post">`s) is sent back with every one of its fields set to what a careless or hostile
 person types: text where a number or a date goes, numbers beyond what the database holds, impossible
-dates, NUL bytes, quotes, very long text, nothing. Each answer must be below 500 (a form shown again
+dates, NUL bytes, quotes, very long text, digits other than
+ASCII's ("²", "①", "١"), nothing. Each answer must be below 500 (a form shown again
 with its errors is what is expected); every write is rolled back.
 
 The API's bodies are tried the same way by tests/api/test_no_server_errors.py and the schema-driven
@@ -29,6 +30,10 @@ VALUES = {
     "quotes": "' OR 1=1 --\"<script>",
     "long": "x" * 20000,
     "empty": "",
+    # str.isdigit() is true of these, int() refuses the first two and reads the third as 1
+    "superscript digit": "²",
+    "circled digit": "①",
+    "Arabic-Indic digit": "١",
 }
 SKIPPED = {"csrfmiddlewaretoken"}
 

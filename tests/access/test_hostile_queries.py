@@ -1,8 +1,9 @@
 """No query string gets a server error, on any page or API route: every GET route of the access matrix
 is asked, by the first visitor the matrix lets in, with the query parameters the portal's filters,
 pagers and forms read (and a few they do not), each set to values an attacker or a mistyped bookmark
-would send: not numbers, numbers out of range, impossible dates, NUL bytes, quotes and very long
-text. Each answer must be below 500: a refusal is fine, and a page that ignores a parameter simply
+would send: not numbers, numbers out of range, impossible dates, NUL bytes, quotes, very long
+text and digits other than ASCII's ("²", "①", "١"). Each answer must be below 500: a refusal is
+fine, and a page that ignores a parameter simply
 answers as usual. What it guards against is a class: a filter or pager that trusts a value's type
 or size."""
 
@@ -40,6 +41,10 @@ VALUES = {
     "quotes": quote("' OR 1=1 --\""),
     "long": "x" * 5000,
     "empty": "",
+    # str.isdigit() is true of these, int() refuses the first two and reads the third as 1
+    "superscript digit": quote("²"),
+    "circled digit": quote("①"),
+    "Arabic-Indic digit": quote("١"),
 }
 
 

@@ -1,5 +1,5 @@
 """Every rule of an approval, enforced by two real gateway replicas on policies the suite's worker
-published: credential (unknown, missing, revoked), state (suspended, stopped), expiry, capability,
+published: credential (unknown, missing, revoked), state (suspended, stopped, engagement suspended), expiry, capability,
 model, human review, data classification, region; and each refusal an OpenAI-style error that
 names its rule, counted in its hour."""
 
@@ -127,6 +127,29 @@ def test_a_suspended_environment_is_refused_on_every_replica_within_a_second(sta
     wait_published(live)
     assert all(chat(base, live.secret).status_code == 200 for base in stack)
     assert hour_counters(live.environment.pk)["refused:environment_suspended"] >= 2
+
+
+def test_an_environment_takes_no_calls_while_its_countrys_engagement_is_suspended(stack, cast, ready):
+    """The approval rests on the engagement: suspending it stops every environment of the country at
+    the gateway (an error naming the rule), reinstating it lets the calls through again."""
+    from engagements.models import Engagement
+    from engagements.services import engagement_transition
+
+    live = make_live(cast, ready)
+    assert all(chat(base, live.secret).status_code == 200 for base in stack)
+    with country_context(cast.fr):
+        engagement = Engagement.objects.get(country=cast.fr)
+    engagement_transition(engagement=engagement, action="suspend", comment="Terms under review", **_act(cast.partner))
+    wait_published(live)
+    refused_everywhere(stack, live.secret, "engagement_suspended")
+    response = chat(stack[0], live.secret)
+    assert response.status_code == 403 and response.json()["error"]["rule"] == "state"
+    assert "engagement suspended" in response.json()["error"]["message"]
+    assert live.refresh().state == Environment.State.ACTIVE  # the environment itself is untouched
+    engagement_transition(engagement=engagement, action="reinstate", **_act(cast.partner))
+    wait_published(live)
+    assert all(chat(base, live.secret).status_code == 200 for base in stack)
+    assert hour_counters(live.environment.pk)["refused:engagement_suspended"] >= 2
 
 
 def _act(user) -> dict:

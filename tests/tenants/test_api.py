@@ -771,7 +771,7 @@ def test_bodies_that_are_too_large(api, cast, settings):
     sign_in(api, cast, "owner")
     before = snapshot(cast)
     response = api.post(f"{FR}/organisations/", {"name": "B" * 6_000, "kind": "ministry"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response.json() == {"detail": "The request body is too large: at most 5000 bytes."}
     response = api.generic(
         "POST",
@@ -779,8 +779,13 @@ def test_bodies_that_are_too_large(api, cast, settings):
         "&".join(f"f{i}=1" for i in range(2_000)),
         content_type="application/x-www-form-urlencoded",
     )
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response.json() == {"detail": "The request body is too large: at most 5000 bytes."}
+    # A page's form says the same, in a page
+    page = api.generic(
+        "POST", "/c/fr/organisations/new/", "name=" + "B" * 6_000, content_type="application/x-www-form-urlencoded"
+    )
+    assert page.status_code == 413 and "The request body is too large: at most 5000 bytes." in page.content.decode()
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
     response = api.generic(
         "POST",
@@ -790,6 +795,21 @@ def test_bodies_that_are_too_large(api, cast, settings):
     )
     assert response.status_code == 400
     assert response.json() == {"detail": "Too many fields: at most 1000."}
+    assert snapshot(cast) == before
+
+
+def test_a_number_with_more_digits_than_python_reads_is_named_as_such(api, cast):
+    """Not "numbers must be finite": the number is finite, it has too many digits."""
+    sign_in(api, cast, "owner")
+    before = snapshot(cast)
+    for number in ("1" * 4_301, "-" + "9" * 10_000):
+        body = '{"name": "Bureau", "kind": "ministry", "parent": ' + number + "}"
+        response = api.generic("POST", f"{FR}/organisations/", body, content_type="application/json")
+        assert response.status_code == 400
+        detail = response.json()["detail"]
+        assert "a number has more than 4300 digits" in detail and "finite" not in detail, detail
+    response = api.generic("POST", f"{FR}/organisations/", '{"name": NaN}', content_type="application/json")
+    assert response.status_code == 400 and "finite" in response.json()["detail"]
     assert snapshot(cast) == before
 
 

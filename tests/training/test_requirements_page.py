@@ -47,6 +47,11 @@ def test_add_bad_input_and_remove(client, cast, catalogue):
     assert client.post(URL, {"remove": "x" * 40}).status_code == 404
     with country_context(cast.fr):
         mine = CountryRequirement.objects.get()
+    # Digits other than ASCII's name no requirement: "²" and "①" are refused by int(), and the
+    # Arabic-Indic digits of the requirement's own id are read by int() as that id.
+    arabic_indic = str(mine.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    for value in ("²", "①", f"{mine.pk}²", arabic_indic):
+        assert client.post(URL, {"remove": value}).status_code == 404, value
     # Removing asks first: the list's button leads to a confirmation page that needs a reason.
     confirm = f"/c/fr/training/requirements/{mine.pk}/remove/"
     response = client.post(URL, {"remove": str(mine.pk)})

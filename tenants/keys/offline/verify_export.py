@@ -198,7 +198,7 @@ def _message_problems(archive, names, messages, counts):
     for name in names:
         if name.startswith(ATTACHMENT_FILES) and not name.endswith("/"):
             row_id = name[len(ATTACHMENT_FILES) :].split("/", 1)[0]
-            if row_id.isdigit():
+            if row_id.isascii() and row_id.isdigit():  # not "²": isdigit() alone lets it by, int() refuses it
                 stored[int(row_id)] = name
     for message, conversation in sorted(conversation_of.items()):
         for sequence, payload in messages[message]:
