@@ -9,7 +9,7 @@ from datetime import timedelta
 from importlib import import_module
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy
 
 # The rooms of the foundation that hold tables of the tenants app.
@@ -68,6 +68,10 @@ class TenantsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_grant_runtime_role, sender=self, dispatch_uid="tenants.grant_runtime_role")
+        from tenants.keys import upgrades
+
+        pre_migrate.connect(upgrades.migrate_planned, sender=self, dispatch_uid="tenants.migrate_planned")
+        post_migrate.connect(upgrades.migrate_done, sender=self, dispatch_uid="tenants.migrate_done")
         from django.apps import apps
         from django.db.models.signals import pre_delete
 

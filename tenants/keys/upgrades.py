@@ -48,9 +48,32 @@ def _active_key(apps, country_id: int) -> envelope.DataKey:
 _pending: list[tuple[str, str, str]] = []
 
 
+# A database migrated from nothing in this run of `migrate` (tenants' first migration in its plan)
+# had no release before it, so no plain value of one can come: no window is opened, and a new
+# installation's `check --deploy` has no window to warn of. Set before the run, cleared after it.
+_from_nothing = {"run": False}
+
+
+def migrate_planned(sender, plan=None, **kwargs) -> None:
+    """pre_migrate: whether this run starts from an empty database."""
+    _from_nothing["run"] = any(
+        migration.app_label == "tenants" and migration.name == "0001_initial" and not backwards
+        for migration, backwards in plan or []
+    )
+
+
+def migrate_done(sender, **kwargs) -> None:
+    """post_migrate: later calls (a test, a shell) open windows as asked."""
+    _from_nothing["run"] = False
+    _pending.clear()
+
+
 def sealing_windows_open(apps, schema_editor, *, model: str, fields: list[str], by: str) -> None:
     """Open the sealing window of each of `fields` (now EncryptedTextFields) of `app_label.Model`,
-    `by` the migration named: plain values the release before writes read as written until it closes."""
+    `by` the migration named: plain values the release before writes read as written until it closes.
+    Nothing to open on a database migrated from nothing in this run."""
+    if _from_nothing["run"]:
+        return
     Model = apps.get_model(model)
     columns = [(Model._meta.db_table, Model._meta.get_field(name).column, by) for name in fields]
     try:
