@@ -136,4 +136,4 @@ def public_register_countries() -> list[tuple[Country, int]]:
             states = list(RegisterEntry.objects.filter(country=country).values_list("state", flat=True)[:1000])
         if states:
             found.append((country, sum(state == RegisterEntry.State.PUBLISHED for state in states)))
-    return found
+    return sorted(found, key=lambda item: item[0].display_name)  # by the name the reader reads

@@ -74,11 +74,11 @@ class _NoPasswordForProviderAccounts:
         return cleaned
 
 
-class ResetPasswordKeyForm(_NoPasswordForProviderAccounts, AllauthResetPasswordKeyForm):
+class ResetPasswordKeyForm(NamedRequiredErrors, _NoPasswordForProviderAccounts, AllauthResetPasswordKeyForm):
     pass
 
 
-class SetPasswordForm(_NoPasswordForProviderAccounts, AllauthSetPasswordForm):
+class SetPasswordForm(NamedRequiredErrors, _NoPasswordForProviderAccounts, AllauthSetPasswordForm):
     pass
 
 

@@ -133,7 +133,7 @@ def _provider_sign_in_mail(user, provider) -> None:
     mail_to_user(
         user,
         subject=PROVIDER_SUBJECT,
-        body=lambda: str(PROVIDER_BODY) % {"country": country.name, "name": name, "url": url},
+        body=lambda: str(PROVIDER_BODY) % {"country": country.display_name, "name": name, "url": url},
         country=country,
     )
 

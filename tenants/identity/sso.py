@@ -84,7 +84,7 @@ def provider_sign_in_only_message(provider: IdentityProvider) -> str:
     return _(
         "This account signs in through %(country)s's government sign-in, %(name)s: it has no password of its "
         "own, and none can be set for it. On the sign-in page, choose %(name)s."
-    ) % {"country": provider.country.name, "name": provider.name}
+    ) % {"country": provider.country.display_name, "name": provider.name}
 
 
 def foreign_provider_signs_in(user_id: int | None, country: Country) -> bool:

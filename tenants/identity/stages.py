@@ -51,14 +51,14 @@ class SecondFactorAgainForm(NamedRequiredErrors, ReauthenticateForm):
         return _code_checked(self, super().clean_code)
 
 
-class SecondFactorPasskeyForm(AuthenticateWebAuthnForm):
+class SecondFactorPasskeyForm(NamedRequiredErrors, AuthenticateWebAuthnForm):
     """The passkey at the second-factor step: its wrong answers count as wrong codes do."""
 
     def clean_credential(self):
         return _code_checked(self, super().clean_credential)
 
 
-class SecondFactorPasskeyAgainForm(ReauthenticateWebAuthnForm):
+class SecondFactorPasskeyAgainForm(NamedRequiredErrors, ReauthenticateWebAuthnForm):
     """The passkey asked again before a sensitive change: counted the same way."""
 
     def clean_credential(self):

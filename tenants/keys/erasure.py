@@ -36,7 +36,7 @@ from tenants.access import Access, memberships_of
 from tenants.errors import NotAllowed, ServiceError
 from tenants.identity.models import PasswordResetRequest
 from tenants.identity.revocation import person_access_revoke
-from tenants.isolation import country_context
+from tenants.isolation import country_context, reading_context
 from tenants.keys import holdings
 from tenants.keys.models import MemberErasure
 from tenants.languages.choice import language_for_user
@@ -132,7 +132,7 @@ def erasure_reason(erasure: MemberErasure) -> MemberErasure:
     """Give the erasure the reason of its request from the record (`reason_shown`:
     tenants.record.reasons.ReasonOnRecord, opened and checked against the digest its event carries;
     None when none was given): what its pages and the API show, never the copy in its own row."""
-    with country_context(erasure.country_id):
+    with reading_context(erasure.country_id):
         shown = reasons_on_record(country=erasure.country, target=erasure, actions=("member.erasure_requested",))
     erasure.reason_shown = shown.get("member.erasure_requested")
     return erasure

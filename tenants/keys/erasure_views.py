@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tenants import selectors
 from tenants.confirmations import confirm_page
 from tenants.errors import NotAllowed, ServiceError
-from tenants.isolation import country_context
+from tenants.isolation import country_context, reading_context
 from tenants.keys import erasure as erasures
 from tenants.keys.exit_views import admin_country
 from tenants.keys.forms import ErasureConfirmForm, ErasureRequestForm
@@ -30,7 +30,7 @@ from tenants.pages import base_context
 
 
 def _pending(country, membership: Membership) -> MemberErasure | None:
-    with country_context(country):
+    with reading_context(country):
         pending = (
             MemberErasure.objects.filter(subject_id=membership.user_id, state=MemberErasure.State.REQUESTED)
             .select_related("requested_by", "country")

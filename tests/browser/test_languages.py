@@ -62,10 +62,17 @@ def test_the_country_overview_in_french_and_arabic(
         crumbs = [page.locator(".govuk-breadcrumbs__list-item").nth(i).bounding_box() for i in range(2)]
         assert (crumbs[0]["x"] > crumbs[1]["x"]) == (direction == "rtl"), crumbs
         items = page.locator(".app-country-nav .govuk-service-navigation__item")
-        boxes = sorted((items.nth(i).bounding_box() for i in range(items.count())), key=lambda box: box["x"])
+        boxes = [items.nth(i).bounding_box() for i in range(items.count())]
         assert len(boxes) > 5
-        gaps = [right["x"] - (left["x"] + left["width"]) for left, right in zip(boxes, boxes[1:])]
-        assert min(gaps) >= 8, gaps
+        # A long menu wraps onto a second row: items side by side on a row keep their gap.
+        rows: dict[int, list] = {}
+        for box in boxes:
+            rows.setdefault(round(box["y"] / 4), []).append(box)
+        gaps = []
+        for row in rows.values():
+            row.sort(key=lambda box: box["x"])
+            gaps += [right["x"] - (left["x"] + left["width"]) for left, right in zip(row, row[1:])]
+        assert gaps and min(gaps) >= 8, gaps
         # The bar charts read the same in every direction: each label ends before its bar starts,
         # inside the drawing (in Arabic, labels anchored on the text's side ran over the bars).
         bar_charts = page.locator("[data-chart-kind=bars] svg")
