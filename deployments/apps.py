@@ -16,7 +16,7 @@ class DeploymentsConfig(AppConfig):
         import_module("deployments.register.models")
 
     def ready(self) -> None:
-        from engagements.signals import engagement_suspension
+        from engagements.signals import engagement_standing
         from tenants import todo as tenants_todo
         from tenants.country_state import country_leaving
         from tenants.jobs import sweep
@@ -84,7 +84,8 @@ class DeploymentsConfig(AppConfig):
         )
         # A country that leaves: its environments take no more calls at the gateway.
         country_leaving.connect(policy.country_leaving_received, dispatch_uid="deployments.policy.country_leaving")
-        # An engagement suspended (or reinstated): its country's environments stop (or go on) taking calls.
-        engagement_suspension.connect(
-            policy.engagement_suspension_received, dispatch_uid="deployments.policy.engagement_suspension"
+        # An engagement activated, suspended, reinstated or closed: its country's environments take
+        # calls only while it is active.
+        engagement_standing.connect(
+            policy.engagement_standing_received, dispatch_uid="deployments.policy.engagement_standing"
         )

@@ -20,7 +20,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from engagements import selectors as engagement_selectors
-from engagements.models import Engagement
 from tenants.isolation import country_context
 from tenants.jobs.models import OutboxMessage
 from tenants.jobs.outbox import outbox_enqueue
@@ -73,10 +72,10 @@ def country_leaving_received(sender, leaving: bool, **kwargs) -> None:
     _country_policies_changed(sender)
 
 
-def engagement_suspension_received(sender, suspended: bool, **kwargs) -> None:
-    """The country's engagement is suspended (or no longer is): every environment of it not
-    decommissioned gets a new policy version, published after the commit, in which it takes no calls
-    while the engagement is suspended (or takes them again)."""
+def engagement_standing_received(sender, standing: str, **kwargs) -> None:
+    """The country's engagement became active, suspended, or neither (closed, or a new one not yet
+    active): every environment of it not decommissioned gets a new policy version, published after
+    the commit, in which it takes calls only while the engagement is active."""
     _country_policies_changed(sender)
 
 
@@ -166,9 +165,10 @@ def _state(environment: Environment) -> str:
         return "decommissioned"
     if environment.state != Environment.State.ACTIVE:
         return environment.state
-    engagement = engagement_selectors.engagement_current(country=environment.country)
-    if engagement is not None and engagement.state == Engagement.State.SUSPENDED:
-        return "engagement_suspended"  # the approval rests on the engagement: no calls while it is on hold
+    # The approval rests on the engagement: calls only while the country's engagement is active.
+    standing = engagement_selectors.engagement_standing(country=environment.country)
+    if standing != engagement_selectors.Standing.ACTIVE:
+        return standing
     if environment.gateway_stopped_at is not None:
         return "stopped"
     return "active"

@@ -25,6 +25,7 @@ REFUSAL_LABELS = {
     "environment_stopped": _(gettext_lazy("Stopped with the kill switch")),
     "environment_suspended": _(gettext_lazy("Environment suspended")),
     "engagement_suspended": _(gettext_lazy("Engagement suspended")),
+    "no_active_engagement": _(gettext_lazy("No active engagement")),
     "environment_decommissioned": _(gettext_lazy("Environment decommissioned")),
     "environment_expired": _(gettext_lazy("Approval expired")),
     "capability_not_approved": _(gettext_lazy("Capability not approved")),

@@ -5,6 +5,7 @@ engagement step of the onboarding task list."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -47,6 +48,29 @@ def engagement_rows(*, country: Country) -> QuerySet[Engagement]:
 
 def engagement_current(*, country: Country) -> Engagement | None:
     return engagement_list(country=country).exclude(state__in=Engagement.FINISHED).first()
+
+
+class Standing(StrEnum):
+    """What the country's current engagement allows its environments at the gateway (the names are
+    the gateway's refusal codes): calls only while it is active."""
+
+    ACTIVE = "active"
+    SUSPENDED = "engagement_suspended"  # a partner manager can reinstate it
+    NONE = "no_active_engagement"  # closed or rejected with none after it, or the next one not yet active
+
+
+def standing_of(state: str | None) -> Standing:
+    """The standing of a country whose current engagement is in `state` (None: it has none)."""
+    if state == S.ACTIVE:
+        return Standing.ACTIVE
+    if state == S.SUSPENDED:
+        return Standing.SUSPENDED
+    return Standing.NONE
+
+
+def engagement_standing(*, country: Country) -> Standing:
+    current = engagement_current(country=country)
+    return standing_of(current.state if current is not None else None)
 
 
 def current_terms_facts(country: Country) -> dict[str, Subquery]:

@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy
 
 from engagements import notices
 from engagements.models import Capability, EconomicModel, Engagement, EngagementTerms, EngagementTransition, Sector
-from engagements.signals import engagement_suspension
+from engagements.selectors import standing_of
+from engagements.signals import engagement_standing
 from tenants.access import PARTNER_MANAGER, Access
 from tenants.errors import NotAllowed, ServiceError
 from tenants.isolation import country_context
@@ -446,13 +447,13 @@ def engagement_transition(
                 partial = True
                 to_state = from_label  # the first of two approvals: recorded, nothing moves yet
         now = timezone.now()
-        was_suspended = engagement.state == S.SUSPENDED
+        was = standing_of(engagement.state)
         if not partial:
             _apply(engagement, move, latest, by, now)
         engagement.updated_at = now
         engagement.save()
-        if was_suspended != (engagement.state == S.SUSPENDED):
-            engagement_suspension.send(sender=country.pk, suspended=not was_suspended)
+        if was != standing_of(engagement.state):
+            engagement_standing.send(sender=country.pk, standing=standing_of(engagement.state))
         EngagementTransition.objects.create(
             country=country,
             engagement=engagement,

@@ -2,7 +2,8 @@
 
 from django.dispatch import Signal
 
-# Sent inside the transaction of an engagement's move when the country's environments must stop
-# taking calls (suspended=True: the engagement is suspended) or may take them again (False: it is
-# reinstated, or closed while suspended). Sender: the Country's id.
-engagement_suspension = Signal()
+# Sent inside the transaction of an engagement's move when the country's standing for the gateway
+# changes (engagements.selectors.Standing: its engagement becomes active, suspended, or neither, as
+# when it is closed): its environments take calls only while it is active.
+# Sender: the Country's id; `standing`: the new Standing.
+engagement_standing = Signal()

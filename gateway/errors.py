@@ -104,6 +104,12 @@ STATE_MESSAGES = {
         "This environment's country has its engagement suspended by a partner manager: its environments take "
         "no calls until the engagement is reinstated.",
     ),
+    "no_active_engagement": (
+        "no_active_engagement",
+        "This environment's country has no active engagement (it was closed, or the next one is not yet "
+        "approved and activated): its environments take no calls until a country admin applies for an engagement "
+        "on the Engagement page in the portal and it is approved and activated.",
+    ),
     "country_left": (
         "country_left",
         "This environment's country is leaving the programme or has left it: the portal takes no more calls "

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from deployments import environments, services
 from deployments.models import DeploymentRequest, Environment
-from deployments.policy import policy_changed
+from deployments.policy import policy_build, policy_changed
+from engagements.models import Engagement
 from tenants.access import access_for
 from tenants.isolation import country_context
 from tests.conftest import wait_for
@@ -150,6 +151,42 @@ def test_an_environment_takes_no_calls_while_its_countrys_engagement_is_suspende
     wait_published(live)
     assert all(chat(base, live.secret).status_code == 200 for base in stack)
     assert hour_counters(live.environment.pk)["refused:engagement_suspended"] >= 2
+
+
+def test_an_environment_takes_no_calls_once_its_countrys_engagement_is_closed(stack, cast, ready):
+    """Closing the engagement, suspended or not, leaves the country with no active one: its
+    environments stay refused, with a rule that says to apply for a new engagement."""
+    from engagements.models import Engagement
+    from engagements.services import engagement_transition
+
+    live = make_live(cast, ready)
+    with country_context(cast.fr):
+        engagement = Engagement.objects.get(country=cast.fr)
+    engagement_transition(engagement=engagement, action="suspend", comment="Terms under review", **_act(cast.partner))
+    wait_published(live)
+    refused_everywhere(stack, live.secret, "engagement_suspended")
+    engagement_transition(engagement=engagement, action="close", comment="Partnership ended", **_act(cast.partner))
+    wait_published(live)
+    refused_everywhere(stack, live.secret, "no_active_engagement")
+    response = chat(stack[1], live.secret)
+    assert response.status_code == 403 and response.json()["error"]["rule"] == "state"
+    assert "applies for an engagement" in response.json()["error"]["message"]
+    assert hour_counters(live.environment.pk)["refused:no_active_engagement"] >= 2
+
+
+def test_an_environment_takes_calls_only_while_its_countrys_engagement_is_active(cast, ready):
+    """Every state of the lifecycle: the policy lets calls through for an active engagement only."""
+    from engagements.selectors import Standing, standing_of
+
+    live = make_live(cast, ready)
+    for state in Engagement.State.values:
+        with country_context(cast.fr):
+            Engagement.objects.filter(country=cast.fr).update(state=state)
+            environment = Environment.objects.select_related("country", "request").get(pk=live.environment.pk)
+            expected = {"active": "active", "suspended": "engagement_suspended"}.get(state, "no_active_engagement")
+            policy = policy_build(environment=environment, request=environment.request, version=1)
+            assert (state, policy.state) == (state, expected)
+            assert standing_of(state) == Standing(expected)
 
 
 def _act(user) -> dict:
