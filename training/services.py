@@ -343,10 +343,8 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
             m.user.email.lower(): m
             for m in Membership.objects.filter(country=country, status=Membership.Status.ACTIVE).select_related("user")
         }
-        enrolled = {
-            (uid, f"local-{local}" if local else slug)
-            for uid, slug, local in Enrolment.objects.values_list("user_id", "programme__slug", "local_programme_id")
-        }
+        # Enrolled already: again only to renew a certificate, as enrolment_create (training.renewals).
+        enrolled = renewals.current_enrolments(user_ids=[m.user_id for m in members.values()])
         rows = []
         for line, email, programme, due_date in wanted:
             member = members.get(email)
@@ -357,15 +355,17 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
                         _("No active member of {country} has this email address.").format(country=country.display_name),
                     )
                 )
-            elif (member.user_id, programme.slug) in enrolled:
-                errors.append(RosterError(line, _("This person is already enrolled in this programme.")))
+            elif (earlier := enrolled.get((member.user_id, programme.slug))) and renewals.renewal_refusal(*earlier):
+                errors.append(RosterError(line, renewals.renewal_refusal(*earlier)))
             else:
-                rows.append((member.user_id, programme, due_date))
+                rows.append((member.user_id, programme, due_date, earlier[0] if earlier else None))
         if errors:
             raise RosterRefused(sorted(errors, key=lambda e: e.line))
         if not rows:
             raise ServiceError(_("The roster has no rows to import."), field="roster")
-        versions = {p.slug: _latest_version(p) for _, p, _ in rows}
+        versions = {p.slug: _latest_version(p) for _, p, _, _ in rows}
+        renewed = [earlier.pk for _, _, _, earlier in rows if earlier is not None]
+        Enrolment.objects.filter(pk__in=renewed).update(current=False)
         Enrolment.objects.bulk_create(
             [
                 Enrolment(
@@ -375,8 +375,9 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
                     source=Enrolment.Source.ROSTER,
                     enrolled_by=by,
                     due_date=due,
+                    renews=earlier,
                 )
-                for uid, p, due in rows
+                for uid, p, due, earlier in rows
             ]
         )
         event_record(
@@ -384,7 +385,7 @@ def roster_import(*, country: Country, by, access: Access, data: bytes) -> int:
             action="training.roster_imported",
             actor=by,
             actor_role=access.role_in(country.pk) or "",
-            payload={"count": len(rows)},
+            payload={"count": len(rows), **({"renewed": len(renewed)} if renewed else {})},
         )
     return len(rows)
 

@@ -148,3 +148,30 @@ def test_two_renewals_at_once_give_one(cast, catalogue):
     assert len(made) == 1 and len(refused) == 1, outcomes
     enrolments = _enrolments(cast, cast.member)
     assert len(enrolments) == 2 and [e.current for e in enrolments] == [False, True]
+
+
+@pytest.mark.django_db
+def test_a_roster_renews_an_expired_or_expiring_certificate_and_refuses_a_valid_one(cast, catalogue):
+    """The roster follows the same rule as enrolling one person: an expired certificate (the member's)
+    and one expiring within the reminder period (the viewer's) are renewed, each new enrolment naming
+    the one it renews; a certificate valid longer refuses the whole file, saying from when."""
+    expired = complete(enrol(cast.fr, cast.member, catalogue["ai-literacy"]), cast.member)
+    expiring = complete(enrol(cast.fr, cast.viewer, catalogue["ai-literacy"]), cast.viewer)
+    _expires_in(expired, -1)
+    _expires_in(expiring, 10)
+    data = b"email,programme\nmember@example.org,ai-literacy\nviewer@example.org,ai-literacy\n"
+    owner = {"country": cast.fr, "by": cast.owner, "access": access_for(cast.owner)}
+    assert services.roster_import(data=data, **owner) == 2
+    for user in (cast.member, cast.viewer):
+        earlier, renewal = _enrolments(cast, user)
+        assert (renewal.renews_id, renewal.current, renewal.source) == (earlier.pk, True, "roster")
+        assert (earlier.current, earlier.status) == (False, "completed")
+    with country_context(cast.fr):
+        event = CountryEvent.objects.filter(action="training.roster_imported").order_by("-sequence", "-pk").first()
+    assert event.payload == {"count": 2, "renewed": 2}
+
+    valid = complete(_enrolments(cast, cast.member)[-1], cast.member)  # renewed: valid for its full term
+    with pytest.raises(services.RosterRefused) as refused:
+        services.roster_import(data=b"email,programme\nmember@example.org,ai-literacy\n", **owner)
+    assert "it can be renewed from" in refused.value.errors[0].reason
+    assert len(_enrolments(cast, cast.member)) == 2 and valid.expires_at > timezone.now()
