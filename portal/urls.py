@@ -59,3 +59,4 @@ handler400 = "portal.views.bad_request"
 handler404 = "portal.views.not_found"
 handler403 = "portal.views.forbidden"
 handler500 = "portal.views.server_error"
+handler429 = "portal.views.too_many_requests"  # allauth's limits (allauth.core.internal.ratelimit.respond_429)

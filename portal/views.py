@@ -304,6 +304,17 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return _api_error(request, 403, detail) or render(request, "403.html", status=403)
 
 
+def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """allauth's limits (ACCOUNT_RATE_LIMITS) refused the request: the page says how long to wait,
+    the time really left when it is known, else the longest the limit can hold it."""
+    from tenants.identity.lockout import flood_wait, wait_words
+
+    seconds, exact = flood_wait(request)
+    response = render(request, "429.html", {"wait": wait_words(seconds), "exact": exact}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """Rendered without the request's context processors: no database, no session, nothing that
     could be the fault being reported. API callers get JSON."""

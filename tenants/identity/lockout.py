@@ -117,16 +117,51 @@ def _wait(request, scope: str, key: str | None) -> int:
     return rate_wait(request, action=action, config=config, key=key)
 
 
-def rate_wait(request, *, action: str, config: dict[str, str], key: str | None) -> int:
-    """Seconds until allauth's rate `config[action]` admits one more again (0: it does now): when
-    the use that must leave the window for the count to fall under the limit leaves it."""
-    rate = ratelimit.get_rates(app=APP, action=action, config=config)[0]
+def rate_wait(request, *, action: str, config: dict[str, str] | None, key: str | None, rate=None) -> int:
+    """Seconds until allauth's rate `config[action]` (or `rate`, one of its rates; config None:
+    allauth's own limits) admits one more again (0: it does now): when the use that must leave the
+    window for the count to fall under the limit leaves it."""
+    rate = rate or ratelimit.get_rates(app=APP, action=action, config=config)[0]
     history = cache.get(ratelimit.get_cache_key(request, app=APP, action=action, rate=rate, key=key)) or []
     now = time.time()
     live = sorted((at for at in history if at > now - rate.duration), reverse=True)
     if len(live) < rate.amount:
         return 0
     return max(0, math.ceil(live[rate.amount - 1] + rate.duration - now))
+
+
+# allauth's own limits (settings.ACCOUNT_RATE_LIMITS) by the name of the page that counts them.
+FLOOD_ACTIONS = {
+    "account_login": "login",
+    "account_signup": "signup",
+    "account_reset_password": "reset_password",
+    "account_reset_password_from_key": "reset_password_from_key",
+    "account_change_password": "change_password",
+    "account_reauthenticate": "reauthenticate",
+    "account_email": "manage_email",
+}
+
+
+def flood_wait(request) -> tuple[int, bool]:
+    """(seconds, exact) until the allauth limit that refused this request admits it again: the time
+    really left (exact) when its counts can be read (per address; per account when signed in; per
+    email address when the form names one), else the longest window of the page's limits (or of
+    all of them, for a page not known here), which no wait exceeds."""
+    action = FLOOD_ACTIONS.get(getattr(request.resolver_match, "url_name", None) or "")
+    rates = ratelimit.get_rates(app=APP, action=action) if action else []
+    email = (request.POST.get("email") or "").strip().lower() if request.method == "POST" else ""
+    waits = [0]
+    for rate in rates:
+        if rate.per == "user" and not request.user.is_authenticated or rate.per == "key" and not email:
+            continue
+        waits.append(rate_wait(request, action=action, config=None, key=email or None, rate=rate))
+    if max(waits):
+        return max(waits), True
+    if not rates:
+        from allauth.account import app_settings
+
+        rates = [rate for name in app_settings.RATE_LIMITS for rate in ratelimit.get_rates(app=APP, action=name)]
+    return math.ceil(max((rate.duration for rate in rates), default=60)), False
 
 
 def hold_remaining(request, *, username: str) -> int:
