@@ -624,6 +624,9 @@ MFA_FORMS = {
 }
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Sovereign AI Onboarding Portal"
+# One 30-second step either side (RFC 6238 §5.2): a code read in the last seconds of its step still
+# works while the request travels, as a person on a slow link types it. Each code is taken once.
+MFA_TOTP_TOLERANCE = 1
 MFA_TRUST_ENABLED = False
 # WebAuthn needs a secure origin; http://localhost is allowed for development and the suite only.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING

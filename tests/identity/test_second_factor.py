@@ -85,6 +85,21 @@ def test_password_then_authenticator_code_at_sign_in(client, cast, enforced):
     assert client.get("/review/").status_code == 200
 
 
+def test_a_code_of_the_step_just_ended_is_taken_and_one_two_steps_old_is_not(client, cast, enforced):
+    """A person who read the code in the last seconds of its step is not refused while the request
+    travels (one step either side), but an older code is refused, and no code is taken twice."""
+    give_totp(cast.partner)
+    client.post("/accounts/login/", {"username": "partner", "password": cast.password})
+    old = client.post("/accounts/2fa/authenticate/", {"code": totp_code(offset=-2)})
+    assert old.status_code == 200 and "_auth_user_id" not in client.session
+    late = client.post("/accounts/2fa/authenticate/", {"code": totp_code(offset=-1)})
+    assert late.status_code == 302 and int(client.session["_auth_user_id"]) == cast.partner.pk
+    client.logout()
+    client.post("/accounts/login/", {"username": "partner", "password": cast.password})
+    again = client.post("/accounts/2fa/authenticate/", {"code": totp_code(offset=-1)})
+    assert again.status_code == 200 and "_auth_user_id" not in client.session
+
+
 def test_an_idle_session_ends_sooner_for_a_privileged_role(client, cast):
     for user, idle_minutes, still_in in ((cast.owner, 20, False), (cast.viewer, 20, True), (cast.viewer, 40, False)):
         client.force_login(user)
